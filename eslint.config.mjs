@@ -1,0 +1,30 @@
+// Lint rules that keep the layout honest: src/ never reaches VS Code, and only src/cli reaches Node.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = ['fs', 'path', 'os', 'child_process', 'worker_threads', 'process', 'url', 'crypto'];
+const nodeBan = nodeBuiltins.flatMap((m) => [m, `node:${m}`]).map((name) => ({ name, message: 'src/ is the portable core; Node APIs belong in src/cli or extension/.' }));
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'test-artifacts/**', 'bench/results/**', 'bench/promela/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-restricted-syntax': ['error', { selector: "CallExpression[callee.name='eval']", message: 'never evaluate input' }],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/ is the simulation core and must not import vscode.' }, ...nodeBan] }],
+    },
+  },
+  {
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly', __dirname: 'readonly', require: 'readonly', module: 'writable' } },
+  },
+);
