@@ -1,0 +1,250 @@
+/**
+ * Runs a scenario's operations in order, one step at a time. An operation may be paused at a
+ * point the scenario names (after its lock release, say) so that others run in its window, as
+ * they can in the kernel; `resume` continues it. A guest access that faults runs the fault, then
+ * the access again.
+ */
+import { hex } from '../geometry';
+import type { FlushMode } from '../mmu/context';
+import type { AccessKind } from '../mmu/hardware';
+import { cloneState, type MmuState } from '../state';
+import type { Step } from '../trace/types';
+import type { Variant } from '../variants';
+import { advanceClearLog, advanceEnableLog, advanceGetLog } from '../ops/dirty_log';
+import { advanceEagerSplit } from '../ops/eager_split';
+import { advanceFault } from '../ops/fault';
+import { guestAccess } from '../ops/guest_access';
+import { advanceInvalidate } from '../ops/invalidate';
+import { initialState } from '../scenario/initial_state';
+import type { Scenario, ScenarioOp } from '../scenario/types';
+import type { OpFrame } from './frames';
+import { DEFAULT_CHECKS, Machine, type CheckOptions, type SplitYield } from './machine';
+
+export class ScenarioRunError extends Error {
+  constructor(readonly opIndex: number, readonly line: number | undefined, message: string) {
+    super(`operation ${opIndex}${line ? ` (line ${line})` : ''}: ${message}`);
+    this.name = 'ScenarioRunError';
+  }
+}
+
+export interface RunOptions {
+  variant: Variant;
+  flushMode?: FlushMode;
+  splitYield?: SplitYield;
+  checks?: Partial<CheckOptions>;
+  /** Stop with an error past this many steps (a scenario that never ends is a bug). */
+  maxSteps?: number;
+}
+
+interface PendingAccess {
+  opIndex: number;
+  vcpu: number;
+  root: string;
+  addr: number;
+  kind: AccessKind;
+  tries: number;
+}
+
+/** Everything needed to continue a run from a point: a checkpoint for stepping back. */
+export interface RunSnapshot {
+  state: MmuState;
+  next: number;
+  current: OpFrame | null;
+  paused: Array<[string, OpFrame]>;
+  pending: PendingAccess | null;
+  stepCount: number;
+}
+
+/** Frames are plain data (numbers, strings, arrays, objects): a structural copy is a full copy. */
+function cloneFrame<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(cloneFrame) as T;
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = cloneFrame(x);
+    return out as T;
+  }
+  return v;
+}
+
+function label(op: ScenarioOp, i: number): string {
+  return `#${i} ${op.op}`;
+}
+
+export class ScenarioRun {
+  readonly machine: Machine;
+  private next = 0;
+  private current: OpFrame | null = null;
+  private paused = new Map<string, OpFrame>();
+  private pending: PendingAccess | null = null;
+  private readonly maxSteps: number;
+
+  constructor(readonly scenario: Scenario, readonly options: RunOptions) {
+    const checks = { ...DEFAULT_CHECKS, ...options.checks };
+    this.machine = new Machine(initialState(scenario), options.variant, options.flushMode ?? scenario.flushMode, checks);
+    this.machine.splitYield = options.splitYield ?? scenario.splitYield;
+    this.maxSteps = options.maxSteps ?? 50_000_000;
+  }
+
+  get finished(): boolean {
+    return !this.current && !this.pending && this.next >= this.scenario.operations.length && this.paused.size === 0;
+  }
+
+  snapshot(): RunSnapshot {
+    return {
+      state: cloneState(this.machine.state),
+      next: this.next,
+      current: this.current ? cloneFrame(this.current) : null,
+      paused: [...this.paused].map(([k, f]) => [k, cloneFrame(f)]),
+      pending: this.pending ? { ...this.pending } : null,
+      stepCount: this.machine.stepCount,
+    };
+  }
+
+  restore(s: RunSnapshot): void {
+    this.machine.restore(s.state, s.stepCount);
+    this.next = s.next;
+    this.current = s.current ? cloneFrame(s.current) : null;
+    this.paused = new Map(s.paused.map(([k, f]) => [k, cloneFrame(f)]));
+    this.pending = s.pending ? { ...s.pending } : null;
+  }
+
+  /** Run exactly one step; null when the scenario is over. */
+  step(): Step | null {
+    if (this.machine.stepCount >= this.maxSteps) throw new ScenarioRunError(this.next, undefined, `more than ${this.maxSteps} steps; stopping`);
+    if (this.current) return this.advanceCurrent();
+    if (this.pending) return this.retryAccess();
+    if (this.next < this.scenario.operations.length) return this.startNext();
+    if (this.paused.size) {
+      // An operation left paused at the end of the scenario finishes, as the ioctl would.
+      const [id, frame] = this.paused.entries().next().value as [string, OpFrame];
+      this.paused.delete(id);
+      this.current = frame;
+      return this.advanceCurrent();
+    }
+    return null;
+  }
+
+  runToEnd(): void {
+    while (this.step()) { /* one step at a time */ }
+  }
+
+  private advanceFrame(f: OpFrame): void {
+    const m = this.machine;
+    switch (f.kind) {
+      case 'fault': advanceFault(m, f); break;
+      case 'enable-dirty-logging': advanceEnableLog(m, f); break;
+      case 'clear-dirty-log': advanceClearLog(m, f); break;
+      case 'get-dirty-log': advanceGetLog(m, f); break;
+      case 'invalidate': advanceInvalidate(m, f); break;
+      case 'eager-split': advanceEagerSplit(m, f); break;
+    }
+  }
+
+  private advanceCurrent(): Step {
+    const f = this.current!;
+    const before = this.machine.stepCount;
+    this.advanceFrame(f);
+    if (this.machine.stepCount !== before + 1) throw new Error(`internal: ${f.label} at ${f.pc} emitted ${this.machine.stepCount - before} steps`);
+    const step = this.machine.lastStep!;
+    if (f.done) {
+      this.current = null;
+    } else if (f.pause && this.pauseReached(f, step)) {
+      const id = this.scenario.operations[f.opIndex].id ?? String(f.opIndex);
+      delete f.pause;
+      this.paused.set(id, f);
+      this.current = null;
+    }
+    return step;
+  }
+
+  private pauseReached(f: OpFrame, step: Step): boolean {
+    const p = f.pause!;
+    if (typeof p === 'object') return f.stepsRun >= p.afterSteps;
+    return step.kind === p;
+  }
+
+  private frameBase(i: number, op: ScenarioOp) {
+    const base = { opIndex: i, label: label(op, i), pc: '', stepsRun: 0, reduced: [] as Array<[number, number]>, done: false };
+    return op.pause ? { ...base, pause: op.pause } : base;
+  }
+
+  private fail(i: number, message: string): never {
+    throw new ScenarioRunError(i, this.scenario.operations[i]?.line, message);
+  }
+
+  private startNext(): Step {
+    const i = this.next++;
+    const op = this.scenario.operations[i];
+    const state = this.machine.state;
+    if (op.op === 'access') {
+      this.pending = { opIndex: i, vcpu: op.vcpu, root: op.root, addr: op.addr, kind: op.kind, tries: 0 };
+      return this.retryAccess();
+    }
+    if (op.op === 'resume') {
+      const frame = this.paused.get(op.target);
+      if (!frame) this.fail(i, `nothing paused under the id ${JSON.stringify(op.target)}`);
+      if (state.mmuLockHeld) this.fail(i, 'cannot resume while another operation holds mmu_lock');
+      this.paused.delete(op.target);
+      this.current = frame;
+      return this.advanceCurrent();
+    }
+    if (state.mmuLockHeld) this.fail(i, `${op.op} needs mmu_lock, which a paused operation holds; resume it first`);
+    const dirtyLogBusy = [...this.paused.values()].some((f) => f.kind !== 'invalidate' && f.kind !== 'fault');
+    if (dirtyLogBusy && op.op !== 'invalidate' && op.op !== 'eager-split') this.fail(i, `${op.op} would run inside a paused memslot ioctl; both take slots_lock, so they cannot overlap`);
+    const b = this.frameBase(i, op);
+    switch (op.op) {
+      case 'enable-dirty-logging':
+        this.current = { ...b, kind: op.op, pc: 'flags', slot: this.slotIndex(i, op.slot), manualProtect: op.manualProtect, initiallySet: op.initiallySet, split: null, writeProtected: false };
+        break;
+      case 'clear-dirty-log': {
+        const slot = this.slotIndex(i, op.slot);
+        if (!state.memslots[slot].logDirty || !state.memslots[slot].manualProtect) this.fail(i, 'KVM_CLEAR_DIRTY_LOG needs dirty logging with manual-protect on this memslot');
+        this.current = { ...b, kind: op.op, pc: 'lock', slot, first: op.first, gfns: op.gfns, word: 0, mask: [], flush: false, split: null };
+        break;
+      }
+      case 'get-dirty-log': {
+        const slot = this.slotIndex(i, op.slot);
+        if (!state.memslots[slot].logDirty) this.fail(i, 'KVM_GET_DIRTY_LOG needs dirty logging on this memslot');
+        this.current = { ...b, kind: op.op, pc: 'start', slot, word: 0, flush: false, harvested: [], harvestedCount: 0, mustHarvest: [] };
+        break;
+      }
+      case 'invalidate':
+        this.current = { ...b, kind: op.op, pc: 'lock', gfn: op.gfn, npages: op.npages, zapped: 0 };
+        break;
+      case 'eager-split':
+        this.current = { ...b, kind: op.op, pc: 'lock', slot: this.slotIndex(i, op.slot), gfn: op.gfn, npages: op.npages, split: null };
+        break;
+    }
+    return this.advanceCurrent();
+  }
+
+  private slotIndex(i: number, id: number): number {
+    const at = this.machine.state.memslots.findIndex((s) => s.id === id);
+    if (at < 0) this.fail(i, `no memslot with id ${id}`);
+    return at;
+  }
+
+  private retryAccess(): Step {
+    const p = this.pending!;
+    const m = this.machine;
+    const op = this.scenario.operations[p.opIndex];
+    const frame = { ...this.frameBase(p.opIndex, op), kind: 'fault' as const, pc: 'lock', vcpu: p.vcpu, root: p.root, addr: p.addr, access: p.kind, pendingChild: -1, pendingSptep: -1 };
+    delete (frame as { pause?: unknown }).pause;
+    let outcome;
+    try {
+      outcome = guestAccess(m, frame, p.vcpu, p.root, p.addr, p.kind);
+    } catch (e) {
+      this.fail(p.opIndex, (e as Error).message);
+    }
+    const step = m.lastStep!;
+    if (outcome === 'done') {
+      this.pending = null;
+      return step;
+    }
+    if (++p.tries > 2) this.fail(p.opIndex, `the access to L2 ${hex(p.addr)} still faults after the fault was handled`);
+    if (m.state.mmuLockHeld) this.fail(p.opIndex, 'the access faults while a paused operation holds mmu_lock; the vCPU would wait: resume that operation first');
+    frame.label = `#${p.opIndex} fault`;
+    this.current = frame;
+    return step;
+  }
+}

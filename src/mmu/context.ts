@@ -1,0 +1,39 @@
+/**
+ * What every modelled kernel function is handed: the state, the variant being run, the flush mode
+ * of the host, and the draft of the step being recorded.
+ */
+import type { MmuState } from '../state';
+import type { Variant } from '../variants';
+import type { FlushRecord, SpteWrite, Violation } from '../trace/types';
+import { SubtreeCache } from './subtree';
+
+/**
+ * bare-metal: kvm_flush_remote_tlbs_with_address() falls back to a full flush.
+ * range: a range-capable remote flush (Hyper-V enlightenment) removes only the entries whose gfn
+ * range meets [gfn, gfn + pages).
+ */
+export type FlushMode = 'bare-metal' | 'range';
+
+export interface StepDraft {
+  writes: SpteWrite[];
+  writeCount: number;
+  flush?: FlushRecord;
+  tlbFilled?: string;
+  violations: Violation[];
+}
+
+export function emptyDraft(): StepDraft {
+  return { writes: [], writeCount: 0, violations: [] };
+}
+
+export interface MmuContext {
+  state: MmuState;
+  variant: Variant;
+  flushMode: FlushMode;
+  /** Record each SPTE write in the step (off for benchmarks at full scale). */
+  recordWrites: boolean;
+  draft: StepDraft;
+  /** Index the step being built will have. */
+  stepIndex: number;
+  cache: SubtreeCache;
+}

@@ -1,0 +1,37 @@
+/**
+ * The host side of a memslot: which pfn backs a gfn, how large a mapping the host backing allows,
+ * and which pages have been freed after an mmu-notifier invalidation.
+ */
+import type { Level } from '../geometry';
+import type { Memslot, MmuState } from '../state';
+
+/** pfn backing `gfn` now (after any re-fault of invalidated pages). */
+export function gfnToPfn(slot: Memslot, gfn: number): number {
+  for (let i = slot.remaps.length - 1; i >= 0; i--) {
+    const r = slot.remaps[i];
+    if (gfn >= r.gfn && gfn < r.gfn + r.npages) return r.pfn + (gfn - r.gfn);
+  }
+  return slot.hostPfnBase + (gfn - slot.baseGfn);
+}
+
+/**
+ * The largest level at which `gfn` may be mapped as far as the host and the memslot go
+ * (kvm_mmu_max_mapping_level / lpage_info): the frame lies inside the slot, the host backs it with
+ * one page of that size, and no page of it was re-faulted separately.
+ */
+export function hostMaxLevel(state: MmuState, slot: Memslot, gfn: number): Level {
+  for (let level = slot.hostLevel; level > 1; level--) {
+    const n = state.geo.pages(level);
+    const frame = gfn - (gfn % n);
+    if (frame < slot.baseGfn || frame + n > slot.baseGfn + slot.npages) continue;
+    if ((gfnToPfn(slot, frame) % n) !== 0) continue;
+    if (slot.remaps.some((r) => r.gfn < frame + n && r.gfn + r.npages > frame)) continue;
+    return level as Level;
+  }
+  return 1;
+}
+
+export function isPfnFreed(state: MmuState, pfn: number): boolean {
+  for (const [s, e] of state.freedPfns) if (pfn >= s && pfn < e) return true;
+  return false;
+}

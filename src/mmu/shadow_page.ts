@@ -1,0 +1,70 @@
+/**
+ * kvm_mmu_page allocation and the SP hash: __kvm_mmu_get_shadow_page() returns the SP with the
+ * same gfn and role if there is one (reuse) and creates it otherwise.
+ */
+import type { Level } from '../geometry';
+import type { KvmMmuPage, MmuState } from '../state';
+import type { MmuContext } from './context';
+
+export interface Role {
+  level: Level;
+  direct: boolean;
+  access: number;
+}
+
+/** The hash key: gfn plus the role word (the parts of it the model varies). */
+export function spHashKey(gfn: number, role: Role): string {
+  return `${gfn}:${role.level}:${role.direct ? 1 : 0}:${role.access}`;
+}
+
+export function allocSp(state: MmuState, gfn: number, role: Role, rootName: string, isRoot: boolean): KvmMmuPage {
+  const e = state.geo.entries;
+  const id = state.sps.length;
+  if ((id + 1) * e >= 2 ** 31) throw new RangeError('too many shadow pages for the sptep encoding');
+  const sp: KvmMmuPage = {
+    id, gfn, role: { ...role },
+    flags: new Uint8Array(e),
+    target: new Float64Array(e),
+    gfns: role.direct ? null : new Float64Array(e),
+    accesses: role.direct ? null : new Uint8Array(e),
+    parentPtes: [],
+    rootName,
+    isRoot,
+    freed: false,
+  };
+  state.sps.push(sp);
+  state.hash.set(spHashKey(gfn, role), id);
+  state.counters.spsCreated++;
+  return sp;
+}
+
+/** __kvm_mmu_get_shadow_page(): an existing SP for (gfn, role), or a new one. */
+export function getShadowPage(ctx: MmuContext, gfn: number, role: Role, rootName: string): { sp: KvmMmuPage; reused: boolean } {
+  const state = ctx.state;
+  const id = state.hash.get(spHashKey(gfn, role));
+  if (id !== undefined && !state.sps[id].freed) {
+    state.counters.spsReused++;
+    return { sp: state.sps[id], reused: true };
+  }
+  return { sp: allocSp(state, gfn, role, rootName, false), reused: false };
+}
+
+/** kvm_mmu_page_get_gfn(sp, index). */
+export function spGetGfn(state: MmuState, sp: KvmMmuPage, index: number): number {
+  if (sp.gfns) return sp.gfns[index];
+  return sp.gfn + index * state.geo.pages(sp.role.level);
+}
+
+/** kvm_mmu_page_get_access(sp, index). */
+export function spGetAccess(sp: KvmMmuPage, index: number): number {
+  return sp.accesses ? sp.accesses[index] : sp.role.access;
+}
+
+export function spName(sp: KvmMmuPage): string {
+  return `sp#${sp.id}`;
+}
+
+export function describeSp(state: MmuState, sp: KvmMmuPage): string {
+  const kind = sp.isRoot ? 'root' : sp.role.direct ? 'direct' : 'indirect';
+  return `sp#${sp.id} (${kind} L${sp.role.level}, gfn 0x${sp.gfn.toString(16)}${sp.isRoot ? `, root ${sp.rootName}` : ''}${state.geo.entries ? '' : ''})`;
+}

@@ -1,0 +1,79 @@
+/**
+ * A cache of per-SP subtree facts, so the stale-TLB check does not walk every 4 KiB page of a
+ * 1 GiB TLB entry when whole subtrees are unchanged: for each SP, whether its subtree maps its
+ * range linearly onto one pfn run with no hole (and from which pfn), and whether every present
+ * leaf under it is writable.
+ *
+ * Invariant: if an SP is not valid, none of its ancestors is. An SPTE write invalidates the SP that
+ * holds it and walks up its parent_ptes, stopping at an SP already invalid.
+ */
+import type { MmuState } from '../state';
+import { isLastSpte, SPTE_PRESENT, SPTE_WRITABLE } from '../spte';
+
+export class SubtreeCache {
+  private valid = new Uint8Array(64);
+  private linear = new Float64Array(64);
+  private writable = new Uint8Array(64);
+
+  constructor(private readonly state: MmuState) {}
+
+  private grow(id: number): void {
+    if (id < this.valid.length) return;
+    let n = this.valid.length;
+    while (n <= id) n *= 2;
+    const v = new Uint8Array(n); v.set(this.valid); this.valid = v;
+    const l = new Float64Array(n); l.set(this.linear); this.linear = l;
+    const w = new Uint8Array(n); w.set(this.writable); this.writable = w;
+  }
+
+  invalidate(spId: number): void {
+    if (spId >= this.valid.length || !this.valid[spId]) return;
+    this.valid[spId] = 0;
+    const e = this.state.geo.entries;
+    for (const p of this.state.sps[spId].parentPtes) this.invalidate(Math.floor(p / e));
+  }
+
+  private compute(spId: number): void {
+    this.grow(spId);
+    if (this.valid[spId]) return;
+    const sp = this.state.sps[spId];
+    const level = sp.role.level;
+    const step = this.state.geo.pages(level);
+    let base = NaN;
+    let linear = true;
+    let writable = true;
+    for (let i = 0; i < sp.flags.length; i++) {
+      const f = sp.flags[i];
+      if (!(f & SPTE_PRESENT)) { linear = false; continue; }
+      let entryBase: number;
+      if (isLastSpte(f, level)) {
+        entryBase = sp.target[i];
+        if (!(f & SPTE_WRITABLE)) writable = false;
+      } else {
+        const child = sp.target[i];
+        this.compute(child);
+        entryBase = this.linear[child];
+        if (!this.writable[child]) writable = false;
+      }
+      if (!linear) continue;
+      const b = entryBase - i * step;
+      if (i === 0) base = b;
+      else if (b !== base) linear = false;
+    }
+    this.linear[spId] = linear ? base : NaN;
+    this.writable[spId] = writable ? 1 : 0;
+    this.valid[spId] = 1;
+  }
+
+  /** pfn of the first page if the SP's subtree maps all of its range linearly; NaN otherwise. */
+  linearPfn(spId: number): number {
+    this.compute(spId);
+    return this.linear[spId];
+  }
+
+  /** Every present leaf under this SP is writable. */
+  allWritable(spId: number): boolean {
+    this.compute(spId);
+    return this.writable[spId] === 1;
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * The dirty-logging ioctls, one step per statement that matters:
+ * - enabling logging on a memslot (kvm_mmu_slot_apply_flags): eager split unless initially-set,
+ *   then write-protect, then the memslot flush after mmu_lock is released;
+ * - KVM_CLEAR_DIRTY_LOG (kvm_clear_dirty_log_protect): per 64-page word of the bitmap, clear the
+ *   bits and call kvm_arch_mmu_enable_log_dirty_pt_masked() (eager split of the huge pages over the
+ *   range when initially-set, then write-protect), and after the lock the memslot flush if any bit
+ *   was really cleared;
+ * - KVM_GET_DIRTY_LOG (kvm_get_dirty_log_protect): harvest, and in classic mode write-protect what
+ *   was harvested and flush after the lock.
+ * The callers' flushes are steps of their own after the release: an invalidation can run between.
+ */
+import { hex } from '../geometry';
+import { kvmFlushRemoteTlbsWithAddress, skipFlush } from '../mmu/flush';
+import { gfnToIndex } from '../mmu/rmap';
+import type { Memslot } from '../state';
+import type { Violation } from '../trace/types';
+import type { ClearLogFrame, EnableLogFrame, GetLogFrame, OpFrame } from '../engine/frames';
+import type { Machine } from '../engine/machine';
+import { advanceSplit, newSplit } from './split';
+import { gfnWriteProtect, rmapWriteProtect } from './write_protect';
+
+/** BITS_PER_LONG: the dirty bitmap is handled a word of 64 pages at a time. */
+export const BITS_PER_LONG = 64;
+
+function memslotFlush(m: Machine, op: OpFrame, slot: Memslot, flush: boolean, anchor: 'wpMemslotFlush' | 'clearFlush' | 'getLogFlush', skipReason: string): void {
+  const call = `kvm_arch_flush_remote_tlbs_memslot(kvm, memslot) -> kvm_flush_remote_tlbs_with_address(kvm, ${hex(slot.baseGfn)}, ${slot.npages})`;
+  if (flush) {
+    const rec = kvmFlushRemoteTlbsWithAddress(m.ctx, slot.baseGfn, slot.npages, call);
+    m.emit(op, { kind: 'flush', anchor, text: `after the lock is released: ${call}; ${rec.removed.length ? `removed ${rec.removed.join(', ')}` : 'no TLB entry to remove'}` });
+  } else {
+    skipFlush(m.ctx, call, skipReason);
+    m.emit(op, { kind: 'flush-skipped', anchor, text: `no memslot flush: ${skipReason}` });
+  }
+}
+
+function lock(m: Machine, op: OpFrame, anchor: 'trySplitLock' | 'wpLock' | 'clearLock' | 'getLogLock', text: string): void {
+  m.state.mmuLockHeld = true;
+  m.emit(op, { kind: 'lock', anchor, text });
+}
+
+function unlock(m: Machine, op: OpFrame, anchor: 'trySplitUnlock' | 'wpUnlock' | 'clearUnlock' | 'getLogUnlock', text: string): void {
+  m.state.mmuLockHeld = false;
+  m.emit(op, { kind: 'unlock', anchor, text });
+}
+
+function opEnd(m: Machine, op: OpFrame, text: string): void {
+  m.checkPermissionsAtOpEnd(op);
+  m.emit(op, { kind: 'op-end', anchor: 'ioctlReturn', actor: 'userspace', text });
+  op.done = true;
+}
+
+export function advanceEnableLog(m: Machine, f: EnableLogFrame): void {
+  const state = m.state;
+  const slot = state.memslots[f.slot];
+  switch (f.pc) {
+    case 'flags': {
+      slot.logDirty = true;
+      slot.manualProtect = f.manualProtect;
+      slot.initiallySet = f.initiallySet;
+      slot.dirtyBitmap.fill(f.initiallySet ? 1 : 0);
+      const mode = f.manualProtect ? `manual-protect${f.initiallySet ? ', initially-set' : ''}` : 'classic';
+      m.emit(f, { kind: 'memslot-flags', anchor: 'memslotFlags', actor: 'userspace', text: `KVM_SET_USER_MEMORY_REGION: KVM_MEM_LOG_DIRTY_PAGES on slot ${slot.id} (${mode}); dirty bitmap all ${f.initiallySet ? 'ones' : 'zeros'}` });
+      f.pc = f.manualProtect && f.initiallySet ? 'init-set' : 'split-lock';
+      return;
+    }
+    case 'init-set':
+      m.emit(f, { kind: 'note', anchor: 'applyFlagsInitSet', text: 'kvm_mmu_slot_apply_flags(): initially-set, so nothing is split or write-protected now; KVM_CLEAR_DIRTY_LOG will do it range by range' });
+      f.pc = 'end';
+      return;
+    case 'split-lock':
+      f.split = newSplit(m, f.slot, slot.baseGfn, slot.baseGfn + slot.npages, 1);
+      lock(m, f, 'trySplitLock', 'kvm_mmu_slot_try_split_huge_pages(): eager_page_split, write_lock(&kvm->mmu_lock)');
+      f.pc = 'split';
+      return;
+    case 'split':
+      if (advanceSplit(m, f, f.split!)) return;
+      unlock(m, f, 'trySplitUnlock', 'write_unlock(&kvm->mmu_lock); no flush here: the write-protection that follows flushes');
+      f.pc = 'wp-lock';
+      return;
+    case 'wp-lock':
+      lock(m, f, 'wpLock', 'kvm_mmu_slot_remove_write_access(): write_lock(&kvm->mmu_lock)');
+      f.pc = 'wp';
+      return;
+    case 'wp': {
+      let changed = 0;
+      for (let level = 1; level <= 3; level++) {
+        const n = slot.rmap[level].head.length;
+        for (let i = 0; i < n; i++) if (slot.rmap[level].head[i]) changed += rmapWriteProtect(m, f, slot, level, i);
+      }
+      f.writeProtected = changed > 0;
+      m.emit(f, { kind: 'write-protect', anchor: 'wpRmap', text: `slot_handle_level(slot_rmap_write_protect, 4K..1G): ${changed} SPTE${changed === 1 ? '' : 's'} write-protected` });
+      f.pc = 'wp-unlock';
+      return;
+    }
+    case 'wp-unlock':
+      unlock(m, f, 'wpUnlock', 'write_unlock(&kvm->mmu_lock)');
+      f.pc = 'wp-flush';
+      return;
+    case 'wp-flush': {
+      const always = m.ctx.variant.enableLogFlush === 'always';
+      memslotFlush(m, f, slot, always || f.writeProtected, 'wpMemslotFlush', 'no SPTE was write-protected');
+      f.pc = 'end';
+      return;
+    }
+    case 'end':
+      // Userspace copies all of memory once logging is on: every gfn counts as protected now.
+      for (const g of [...state.writtenSinceProtect]) if (g >= slot.baseGfn && g < slot.baseGfn + slot.npages) state.writtenSinceProtect.delete(g);
+      opEnd(m, f, 'KVM_SET_USER_MEMORY_REGION returns: dirty logging is on');
+      return;
+  }
+}
+
+/** Gfns of word `w` of a clear request, and which of their dirty bits were really set. */
+function wordGfns(f: ClearLogFrame, w: number): number[] {
+  const lo = f.first + w * BITS_PER_LONG;
+  return f.gfns.filter((g) => g >= lo && g < lo + BITS_PER_LONG);
+}
+
+export function advanceClearLog(m: Machine, f: ClearLogFrame): void {
+  const state = m.state;
+  const slot = state.memslots[f.slot];
+  const words = Math.ceil((Math.max(...f.gfns) - f.first + 1) / BITS_PER_LONG);
+  for (;;) {
+    switch (f.pc) {
+      case 'lock':
+        lock(m, f, 'clearLock', `KVM_CLEAR_DIRTY_LOG of ${f.gfns.length} gfns from ${hex(f.first)}: KVM_MMU_LOCK(kvm)`);
+        f.pc = 'word';
+        return;
+      case 'word': {
+        if (f.word >= words) { f.pc = 'unlock'; continue; }
+        const asked = wordGfns(f, f.word);
+        if (asked.length === 0) { f.word++; continue; }
+        const cleared = asked.filter((g) => slot.dirtyBitmap[g - slot.baseGfn] === 1);
+        for (const g of asked) slot.dirtyBitmap[g - slot.baseGfn] = 0;
+        f.mask = cleared;
+        if (cleared.length === 0) {
+          m.emit(f, { kind: 'dirty-bitmap', anchor: 'clearMask', actor: 'kvm', text: `word ${hex(f.first + f.word * BITS_PER_LONG)}: none of the ${asked.length} bits was set, nothing to protect` });
+          f.word++;
+          return;
+        }
+        f.flush = true;
+        m.emit(f, { kind: 'dirty-bitmap', anchor: 'clearMask', text: `word ${hex(f.first + f.word * BITS_PER_LONG)}: atomic_long_fetch_andnot() clears ${cleared.length} dirty bit${cleared.length === 1 ? '' : 's'} (${hex(cleared[0])}..${hex(cleared[cleared.length - 1])}), flush = true; kvm_arch_mmu_enable_log_dirty_pt_masked()` });
+        f.pc = slot.manualProtect && slot.initiallySet ? 'split-start' : 'wp';
+        return;
+      }
+      case 'split-start': {
+        const start = f.mask[0];
+        const end = f.mask[f.mask.length - 1];
+        f.split = newSplit(m, f.slot, start, end + 1, 1);
+        f.pc = 'split';
+        continue;
+      }
+      case 'split':
+        if (advanceSplit(m, f, f.split!)) return;
+        f.pc = 'wp';
+        continue;
+      case 'wp': {
+        let changed = 0;
+        const start = f.mask[0];
+        const end = f.mask[f.mask.length - 1];
+        if (slot.manualProtect && slot.initiallySet) {
+          changed += gfnWriteProtect(m, f, slot, start, 2);
+          if (m.geo.round(start, 2) !== m.geo.round(end, 2)) changed += gfnWriteProtect(m, f, slot, end, 2);
+        }
+        for (const g of f.mask) changed += rmapWriteProtect(m, f, slot, 1, gfnToIndex(state, g, slot.baseGfn, 1));
+        m.emit(f, { kind: 'write-protect', anchor: 'maskedWp4k', text: `${slot.initiallySet ? 'kvm_mmu_slot_gfn_write_protect(2M+) and ' : ''}kvm_mmu_write_protect_pt_masked(): ${f.mask.length} gfns, ${changed === 0 ? 'no SPTE found to write-protect' : `${changed} SPTE${changed === 1 ? '' : 's'} write-protected`}` });
+        f.word++;
+        f.pc = 'word';
+        return;
+      }
+      case 'unlock':
+        unlock(m, f, 'clearUnlock', 'KVM_MMU_UNLOCK(kvm); the memslot flush is still to come');
+        f.pc = 'flush';
+        return;
+      case 'flush':
+        memslotFlush(m, f, slot, f.flush, 'clearFlush', 'no dirty bit was actually cleared');
+        f.pc = 'end';
+        return;
+      case 'end':
+        for (const g of f.gfns) state.writtenSinceProtect.delete(g);
+        opEnd(m, f, 'KVM_CLEAR_DIRTY_LOG returns: userspace will copy the cleared pages on their next harvest');
+        return;
+    }
+  }
+}
+
+function lostDirtyPages(m: Machine, f: GetLogFrame, harvested: (gfn: number) => boolean): void {
+  for (const gfn of f.mustHarvest) {
+    if (harvested(gfn)) continue;
+    const w = m.state.lastWrite.get(gfn);
+    const cause = m.staleCause(gfn);
+    const v: Violation = {
+      kind: 'lost-dirty-page', vcpu: w ? w.vcpu : -1, gfn, step: m.ctx.stepIndex,
+      message: `gfn ${hex(gfn)} was written${w ? ` at step ${w.step} by vCPU ${w.vcpu}${w.tlbEntry !== null ? ` through tlb#${w.tlbEntry}` : ''}` : ''} but its dirty bit is not in the harvest` +
+        (cause.staleSince !== undefined ? `; the translation went stale at step ${cause.staleSince} (${cause.what})` : '') +
+        (cause.skippedFlush !== undefined ? `; the flush at step ${cause.skippedFlush} was skipped` : ''),
+    };
+    if (cause.staleSince !== undefined) v.staleSince = cause.staleSince;
+    if (cause.skippedFlush !== undefined) v.skippedFlush = cause.skippedFlush;
+    m.violate(v, `lost:${gfn}:${f.opIndex}`);
+  }
+}
+
+export function advanceGetLog(m: Machine, f: GetLogFrame): void {
+  const state = m.state;
+  const slot = state.memslots[f.slot];
+  const words = Math.ceil(slot.npages / BITS_PER_LONG);
+  for (;;) {
+    switch (f.pc) {
+      case 'start':
+        f.mustHarvest = [...state.writtenSinceProtect].filter((g) => g >= slot.baseGfn && g < slot.baseGfn + slot.npages).sort((a, b) => a - b);
+        if (slot.manualProtect) {
+          let n = 0;
+          for (let i = 0; i < slot.npages; i++) n += slot.dirtyBitmap[i];
+          f.harvestedCount = n;
+          lostDirtyPages(m, f, (gfn) => slot.dirtyBitmap[gfn - slot.baseGfn] === 1);
+          m.emit(f, { kind: 'harvest', anchor: 'getLogCopy', actor: 'userspace', text: `KVM_GET_DIRTY_LOG (manual-protect): ${n} dirty gfns copied out, bitmap left as is` });
+          f.pc = 'end';
+          return;
+        }
+        lock(m, f, 'getLogLock', 'KVM_GET_DIRTY_LOG: KVM_MMU_LOCK(kvm)');
+        f.pc = 'word';
+        return;
+      case 'word': {
+        while (f.word < words) {
+          const lo = f.word * BITS_PER_LONG;
+          let any = false;
+          for (let i = lo; i < Math.min(lo + BITS_PER_LONG, slot.npages); i++) if (slot.dirtyBitmap[i]) { any = true; break; }
+          if (any) break;
+          f.word++;
+        }
+        if (f.word >= words) {
+          const harvested = new Set(f.harvested);
+          lostDirtyPages(m, f, (gfn) => harvested.has(gfn));
+          f.pc = 'unlock';
+          continue;
+        }
+        const lo = f.word * BITS_PER_LONG;
+        const mask: number[] = [];
+        for (let i = lo; i < Math.min(lo + BITS_PER_LONG, slot.npages); i++) {
+          if (slot.dirtyBitmap[i]) { mask.push(slot.baseGfn + i); slot.dirtyBitmap[i] = 0; }
+        }
+        for (const g of mask) f.harvested.push(g);
+        f.harvestedCount += mask.length;
+        f.flush = true;
+        let changed = 0;
+        for (const g of mask) changed += rmapWriteProtect(m, f, slot, 1, gfnToIndex(state, g, slot.baseGfn, 1));
+        m.emit(f, { kind: 'harvest', anchor: 'getLogHarvest', text: `word ${hex(slot.baseGfn + lo)}: xchg() harvests ${mask.length} dirty gfn${mask.length === 1 ? '' : 's'}; kvm_mmu_write_protect_pt_masked(): ${changed} SPTE${changed === 1 ? '' : 's'} write-protected` });
+        f.word++;
+        return;
+      }
+      case 'unlock':
+        unlock(m, f, 'getLogUnlock', 'KVM_MMU_UNLOCK(kvm)');
+        f.pc = 'flush';
+        return;
+      case 'flush':
+        memslotFlush(m, f, slot, f.flush, 'getLogFlush', 'the bitmap was empty');
+        f.pc = 'end';
+        return;
+      case 'end':
+        // Classic mode re-protects what it harvested; manual-protect waits for KVM_CLEAR_DIRTY_LOG.
+        if (!slot.manualProtect) for (const g of f.harvested) state.writtenSinceProtect.delete(g);
+        opEnd(m, f, `KVM_GET_DIRTY_LOG returns ${f.harvestedCount} dirty gfns`);
+        return;
+    }
+  }
+}

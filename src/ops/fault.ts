@@ -1,0 +1,141 @@
+/**
+ * The shadow page fault (FNAME(page_fault) -> FNAME(fetch)), one step per table it links.
+ * Each step re-walks from the root and does the first thing missing on the way down: an indirect
+ * SP for a guest table, a direct SP where the guest maps a huge page that KVM maps smaller, or the
+ * leaf itself. Replacing a huge SPTE by a table goes through link_shadow_page(), which always flushes.
+ */
+import { hex, type Level } from '../geometry';
+import { findRoot, guestMapping } from '../mmu/hardware';
+import { gfnToPfn, hostMaxLevel } from '../mmu/host';
+import { gfnToMemslot } from '../mmu/rmap';
+import { getShadowPage } from '../mmu/shadow_page';
+import { dropSpte, setLeaf, setNonLeaf, updateLeafFlags } from '../mmu/spte_ops';
+import { kvmFlushRemoteTlbs } from '../mmu/flush';
+import {
+  ACC_ALL, ACC_EXEC_MASK, ACC_WRITE_MASK, isLastSpte, SPTE_ACCESSED, SPTE_EXEC, SPTE_HOST_WRITABLE, SPTE_LARGE,
+  SPTE_MMU_WRITABLE, SPTE_PRESENT, SPTE_WRITABLE,
+} from '../spte';
+import type { FaultFrame } from '../engine/frames';
+import type { Machine } from '../engine/machine';
+import { emitDropLargeFlush } from './split';
+
+export function guestTableKey(level: number, l2Base: number): string {
+  return `${level}:${l2Base}`;
+}
+
+export function advanceFault(m: Machine, f: FaultFrame): void {
+  const state = m.state;
+  switch (f.pc) {
+    case 'lock':
+      state.mmuLockHeld = true;
+      state.counters.faults++;
+      m.emit(f, { kind: 'lock', anchor: 'faultLock', vcpu: f.vcpu, text: `page fault of vCPU ${f.vcpu} on L2 ${hex(f.addr)} (${f.access}) via root ${f.root}: write_lock(&kvm->mmu_lock)` });
+      f.pc = 'walk';
+      return;
+    case 'walk':
+      walk(m, f);
+      return;
+    case 'flush': {
+      const e = m.geo.entries;
+      const spId = Math.floor(f.pendingSptep / e);
+      if (m.ctx.variant.linkPresent === 'zap-and-flush') {
+        kvmFlushRemoteTlbs(m.ctx, 'kvm_mmu_remote_flush_or_zap(kvm, &invalid_list, true)');
+        m.emit(f, { kind: 'flush', anchor: 'linkZapFlush', vcpu: f.vcpu, text: '__link_shadow_page() zapped a present SPTE: kvm_mmu_remote_flush_or_zap() flushes all TLBs' });
+      } else {
+        emitDropLargeFlush(m, f, spId, f.pendingSptep % e, true, 'link_shadow_page() passes flush = true');
+      }
+      f.pc = 'link';
+      return;
+    }
+    case 'link': {
+      const e = m.geo.entries;
+      const spId = Math.floor(f.pendingSptep / e);
+      const index = f.pendingSptep % e;
+      const child = state.sps[f.pendingChild];
+      setNonLeaf(m.ctx, spId, index, SPTE_PRESENT | SPTE_WRITABLE, child.id, child.gfn, child.role.access);
+      m.emit(f, { kind: 'link', anchor: 'linkSet', vcpu: f.vcpu, text: `make_nonleaf_spte() + mmu_spte_set(): sp#${spId}[${index}] -> sp#${child.id}` });
+      f.pc = 'walk';
+      return;
+    }
+    case 'unlock':
+      state.mmuLockHeld = false;
+      m.emit(f, { kind: 'unlock', anchor: 'faultUnlock', vcpu: f.vcpu, text: 'write_unlock(&kvm->mmu_lock); the vCPU re-enters the guest and retries the access' });
+      f.done = true;
+      return;
+  }
+}
+
+function walk(m: Machine, f: FaultFrame): void {
+  const state = m.state;
+  const geo = m.geo;
+  const root = findRoot(state, f.root);
+  const mapping = guestMapping(state, root, f.addr)!;
+  const gfn = mapping.gfn + (f.addr - mapping.l2);
+  const slot = gfnToMemslot(state, gfn);
+  if (!slot) throw new Error(`gfn ${hex(gfn)} is in no memslot (MMIO is not modelled)`);
+  // kvm_mmu_hugepage_adjust(): the guest's page size, the host's, and no huge page while logging.
+  let goal = Math.min(mapping.level, hostMaxLevel(state, slot, gfn), slot.logDirty ? 1 : 3);
+  let spId = root.spId;
+  for (let level = 4; level >= 1; level--) {
+    const sp = state.sps[spId];
+    const index = geo.index(f.addr, level);
+    const flags = sp.flags[index];
+    const present = (flags & SPTE_PRESENT) !== 0;
+    if (level === goal && present && !isLastSpte(flags, level)) goal--; // a table is already there: map below it
+    if (level === goal) {
+      installLeaf(m, f, sp.id, index, level as Level, gfn, mapping.access, slot.id);
+      return;
+    }
+    if (present && !isLastSpte(flags, level)) {
+      spId = sp.target[index];
+      continue;
+    }
+    const indirect = level > mapping.level;
+    const childGfn = indirect ? root.guestTables.get(guestTableKey(level - 1, geo.round(f.addr, level)))! : geo.round(gfn, level);
+    const role = { level: (level - 1) as Level, direct: !indirect, access: indirect ? ACC_ALL : mapping.access };
+    const { sp: child, reused } = getShadowPage(m.ctx, childGfn, role, root.name);
+    const got = `kvm_mmu_get_child_sp(): ${reused ? 'reuses' : 'allocates'} sp#${child.id} (${indirect ? 'indirect' : 'direct'} L${role.level}, gfn ${hex(childGfn)})`;
+    if (present) {
+      // A huge SPTE where a table must go: link_shadow_page() drops it and flushes.
+      f.pendingChild = child.id;
+      f.pendingSptep = sp.id * geo.entries + index;
+      dropSpte(m.ctx, f.pendingSptep);
+      state.unmapEvents.push({ step: m.ctx.stepIndex, gfn: geo.round(gfn, level), npages: geo.pages(level), flushStep: -1, flushSkipped: false, what: `drop of huge SPTE sp#${sp.id}[${index}] by a fault` });
+      m.emit(f, { kind: 'drop-spte', anchor: 'faultLink', vcpu: f.vcpu, text: `${got}; link_shadow_page(): sp#${sp.id}[${index}] holds a huge SPTE, drop_large_spte() clears it` });
+      f.pc = 'flush';
+      return;
+    }
+    setNonLeaf(m.ctx, sp.id, index, SPTE_PRESENT | SPTE_WRITABLE, child.id, childGfn, role.access);
+    m.emit(f, { kind: 'fault', anchor: indirect ? 'faultIndirect' : 'faultDirect', vcpu: f.vcpu, text: `${got}; link_shadow_page(): sp#${sp.id}[${index}] -> sp#${child.id}` });
+    return;
+  }
+}
+
+function installLeaf(m: Machine, f: FaultFrame, spId: number, index: number, level: Level, gfn: number, access: number, slotId: number): void {
+  const state = m.state;
+  const geo = m.geo;
+  const slot = state.memslots.find((s) => s.id === slotId)!;
+  const base = geo.round(gfn, level);
+  const pfn = gfnToPfn(slot, base);
+  const writable = (access & ACC_WRITE_MASK) !== 0;
+  const flags = SPTE_PRESENT | SPTE_ACCESSED | SPTE_HOST_WRITABLE | (level > 1 ? SPTE_LARGE : 0) |
+    (writable ? SPTE_WRITABLE | SPTE_MMU_WRITABLE : 0) | (access & ACC_EXEC_MASK ? SPTE_EXEC : 0);
+  const sp = state.sps[spId];
+  const old = sp.flags[index];
+  let what: string;
+  if ((old & SPTE_PRESENT) && sp.target[index] === pfn) {
+    updateLeafFlags(m.ctx, spId * geo.entries + index, flags);
+    what = old === flags ? 'already mapped (spurious fault)' : `mmu_spte_update(): sp#${spId}[${index}] made ${writable ? 'writable' : 'read-only'} again`;
+  } else {
+    if (old & SPTE_PRESENT) dropSpte(m.ctx, spId * geo.entries + index);
+    setLeaf(m.ctx, spId, index, flags, pfn, base, access);
+    what = `make_spte() + mmu_spte_set(): sp#${spId}[${index}] = ${geo.sizeName(level)} leaf gfn ${hex(base)} -> pfn ${hex(pfn)} ${writable ? 'W' : 'R'}; __rmap_add()`;
+  }
+  let dirty = '';
+  if (writable && slot.logDirty) {
+    slot.dirtyBitmap[gfn - slot.baseGfn] = 1;
+    dirty = `; mark_page_dirty_in_slot(gfn ${hex(gfn)})`;
+  }
+  m.emit(f, { kind: 'install-leaf', anchor: dirty ? 'faultMarkDirty' : 'faultSetSpte', vcpu: f.vcpu, text: what + dirty });
+  f.pc = 'unlock';
+}

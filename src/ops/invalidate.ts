@@ -1,0 +1,86 @@
+/**
+ * An mmu-notifier invalidation of a gfn range (kvm_mmu_notifier_invalidate_range_start ->
+ * kvm_unmap_gfn_range): zap the leaf SPTEs the rmaps hold for the range, flush before releasing
+ * mmu_lock only if something was zapped, then the host frees the pages. A TLB entry that outlived
+ * its SPTE across an earlier lock release is not found here, and so is not flushed.
+ */
+import { hex } from '../geometry';
+import { kvmFlushRemoteTlbs, skipFlush } from '../mmu/flush';
+import { gfnToPfn } from '../mmu/host';
+import { gfnToIndex, rmapSptes } from '../mmu/rmap';
+import { spGetGfn } from '../mmu/shadow_page';
+import { dropSpte } from '../mmu/spte_ops';
+import type { InvalidateFrame } from '../engine/frames';
+import type { Machine } from '../engine/machine';
+
+export function advanceInvalidate(m: Machine, f: InvalidateFrame): void {
+  const state = m.state;
+  const geo = m.geo;
+  const range = `gfns ${hex(f.gfn)}..${hex(f.gfn + f.npages - 1)}`;
+  switch (f.pc) {
+    case 'lock':
+      state.mmuLockHeld = true;
+      m.emit(f, { kind: 'lock', anchor: 'notifierLock', actor: 'kvm', text: `mmu-notifier invalidate_range_start for ${range}: KVM_MMU_LOCK(kvm)` });
+      f.pc = 'zap';
+      return;
+    case 'zap': {
+      const e = geo.entries;
+      for (const slot of state.memslots) {
+        const lo = Math.max(f.gfn, slot.baseGfn);
+        const hi = Math.min(f.gfn + f.npages, slot.baseGfn + slot.npages) - 1;
+        if (lo > hi) continue;
+        for (let level = 1; level <= 3; level++) {
+          const last = gfnToIndex(state, hi, slot.baseGfn, level);
+          for (let i = gfnToIndex(state, lo, slot.baseGfn, level); i <= last; i++) {
+            for (const sptep of rmapSptes(slot, level, i)) {
+              const sp = state.sps[Math.floor(sptep / e)];
+              const gfn = spGetGfn(state, sp, sptep % e);
+              dropSpte(m.ctx, sptep);
+              state.unmapEvents.push({ step: m.ctx.stepIndex, gfn, npages: geo.pages(level), flushStep: -1, flushSkipped: false, what: `zap of sp#${sp.id}[${sptep % e}] by the invalidation` });
+              f.zapped++;
+            }
+          }
+        }
+      }
+      m.emit(f, { kind: 'zap', anchor: 'notifierZap', text: f.zapped ? `kvm_unmap_gfn_range(): ${f.zapped} SPTE${f.zapped === 1 ? '' : 's'} zapped` : `kvm_unmap_gfn_range(): the rmaps hold no SPTE for ${range}, nothing zapped` });
+      f.pc = 'flush';
+      return;
+    }
+    case 'flush':
+      if (f.zapped) {
+        const rec = kvmFlushRemoteTlbs(m.ctx);
+        m.emit(f, { kind: 'flush', anchor: 'notifierFlush', text: `something was zapped: kvm_flush_remote_tlbs() under the lock; ${rec.removed.length ? `removed ${rec.removed.join(', ')}` : 'no TLB entry to remove'}` });
+      } else {
+        skipFlush(m.ctx, 'kvm_flush_remote_tlbs(kvm)', 'nothing was zapped');
+        m.emit(f, { kind: 'flush-skipped', anchor: 'notifierFlush', text: 'nothing was zapped, so no flush' });
+      }
+      f.pc = 'unlock';
+      return;
+    case 'unlock':
+      state.mmuLockHeld = false;
+      m.emit(f, { kind: 'unlock', anchor: 'notifierUnlock', text: 'KVM_MMU_UNLOCK(kvm)' });
+      f.pc = 'free';
+      return;
+    case 'free': {
+      // The host frees the pages; a later fault finds new ones (modelled as fresh pfns).
+      for (const slot of state.memslots) {
+        const lo = Math.max(f.gfn, slot.baseGfn);
+        const hi = Math.min(f.gfn + f.npages, slot.baseGfn + slot.npages);
+        for (let g = lo; g < hi; ) {
+          const pfn = gfnToPfn(slot, g);
+          let run = 1;
+          while (g + run < hi && gfnToPfn(slot, g + run) === pfn + run) run++;
+          state.freedPfns.push([pfn, pfn + run]);
+          g += run;
+        }
+        if (lo < hi) {
+          slot.remaps.push({ gfn: lo, npages: hi - lo, pfn: state.nextHostPfn });
+          state.nextHostPfn += hi - lo;
+        }
+      }
+      m.emit(f, { kind: 'host-free', anchor: 'hostFree', actor: 'host', text: `the host frees the pages backing ${range}` });
+      f.done = true;
+      return;
+    }
+  }
+}

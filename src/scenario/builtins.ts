@@ -1,0 +1,25 @@
+/** The scenarios that ship with the tool, parsed from their JSON files like any user's scenario. */
+import common1g from './builtin/common-1g.scenario.json';
+import reusedLeaf from './builtin/reused-leaf.scenario.json';
+import reusedPartial from './builtin/reused-partial.scenario.json';
+import { parseScenario } from './parse';
+import type { Scenario } from './types';
+
+const SOURCES: Record<string, unknown> = {
+  'common-1g': common1g,
+  'reused-partial': reusedPartial,
+  'reused-leaf': reusedLeaf,
+};
+
+export const BUILTIN_SCENARIOS = Object.keys(SOURCES);
+
+/** The JSON text of a built-in scenario, as a user would save it. */
+export function builtinScenarioText(name: string): string | undefined {
+  const src = SOURCES[name];
+  return src === undefined ? undefined : JSON.stringify(src, null, 2) + '\n';
+}
+
+export function builtinScenario(name: string): Scenario | undefined {
+  const text = builtinScenarioText(name);
+  return text === undefined ? undefined : parseScenario(text, `builtin:${name}`);
+}

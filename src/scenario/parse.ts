@@ -1,0 +1,325 @@
+/**
+ * Reading a scenario file: JSON (comments and trailing commas allowed, as in VS Code settings),
+ * checked field by field. Every problem is reported with the file, the line and column, the JSON
+ * path and what was expected; all problems are reported at once.
+ */
+import { getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { parseSizeName, type Level } from '../geometry';
+import type { PausePoint } from '../engine/frames';
+import type { Scenario, ScenarioMapping, ScenarioOp, ScenarioRoot } from './types';
+import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK } from '../spte';
+
+export interface ScenarioProblem {
+  file: string;
+  line: number;
+  column: number;
+  path: string;
+  message: string;
+}
+
+export class ScenarioError extends Error {
+  constructor(readonly problems: ScenarioProblem[]) {
+    super(problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.path ? p.path + ': ' : ''}${p.message}`).join('\n'));
+    this.name = 'ScenarioError';
+  }
+}
+
+/** Largest scenario text accepted; a scenario is a few kilobytes. */
+export const MAX_SCENARIO_BYTES = 4 * 1024 * 1024;
+
+class Reader {
+  readonly problems: ScenarioProblem[] = [];
+  private lineStarts: number[] = [0];
+
+  constructor(readonly file: string, text: string) {
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+  }
+
+  position(offset: number): { line: number; column: number } {
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid] <= offset) lo = mid; else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - this.lineStarts[lo] + 1 };
+  }
+
+  fail(node: Node | undefined, path: string, message: string, fallbackOffset = 0): void {
+    const { line, column } = this.position(node ? node.offset : fallbackOffset);
+    this.problems.push({ file: this.file, line, column, path, message });
+  }
+}
+
+type Obj = { node: Node; path: string; fields: Map<string, Node> };
+
+function objectOf(r: Reader, node: Node | undefined, path: string): Obj | undefined {
+  if (!node || node.type !== 'object') {
+    r.fail(node, path, `expected an object${node ? `, found ${node.type}` : ''}`);
+    return undefined;
+  }
+  const fields = new Map<string, Node>();
+  for (const prop of node.children ?? []) {
+    const [k, v] = prop.children ?? [];
+    if (k && v) fields.set(k.value as string, v);
+  }
+  return { node, path, fields };
+}
+
+function unknownKeys(r: Reader, o: Obj, allowed: string[]): void {
+  for (const [k, v] of o.fields) {
+    if (!allowed.includes(k)) r.fail(v.parent, `${o.path}.${k}`, `unknown field; expected one of ${allowed.join(', ')}`);
+  }
+}
+
+/** A number, or a string holding a decimal or 0x-hex number: page numbers read best in hex. */
+function num(r: Reader, o: Obj, key: string, opts: { min?: number; max?: number; optional?: number } = {}): number {
+  const node = o.fields.get(key);
+  const path = `${o.path}.${key}`;
+  if (!node) {
+    if (opts.optional !== undefined) return opts.optional;
+    r.fail(o.node, path, 'missing; expected a number');
+    return NaN;
+  }
+  let v: number = NaN;
+  if (node.type === 'number') v = node.value as number;
+  else if (node.type === 'string' && /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(node.value as string)) v = Number(node.value);
+  if (!Number.isSafeInteger(v)) {
+    r.fail(node, path, `expected a whole number (or a "0x..." string), found ${JSON.stringify(getNodeValue(node))}`);
+    return NaN;
+  }
+  if ((opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max)) {
+    r.fail(node, path, `expected a number from ${opts.min ?? '-inf'} to ${opts.max ?? 'inf'}, found ${v}`);
+    return NaN;
+  }
+  return v;
+}
+
+function str<T extends string>(r: Reader, o: Obj, key: string, allowed?: readonly T[], optional?: T): T {
+  const node = o.fields.get(key);
+  const path = `${o.path}.${key}`;
+  if (!node) {
+    if (optional !== undefined) return optional;
+    r.fail(o.node, path, `missing; expected ${allowed ? `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}` : 'a string'}`);
+    return '' as T;
+  }
+  if (node.type !== 'string' || (allowed && !allowed.includes(node.value as T))) {
+    r.fail(node, path, `expected ${allowed ? `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}` : 'a string'}, found ${JSON.stringify(getNodeValue(node))}`);
+    return '' as T;
+  }
+  return node.value as T;
+}
+
+function bool(r: Reader, o: Obj, key: string, dflt: boolean): boolean {
+  const node = o.fields.get(key);
+  if (!node) return dflt;
+  if (node.type !== 'boolean') {
+    r.fail(node, `${o.path}.${key}`, `expected true or false, found ${JSON.stringify(getNodeValue(node))}`);
+    return dflt;
+  }
+  return node.value as boolean;
+}
+
+function arr(r: Reader, o: Obj, key: string, optional = false): Node[] {
+  const node = o.fields.get(key);
+  if (!node) {
+    if (!optional) r.fail(o.node, `${o.path}.${key}`, 'missing; expected an array');
+    return [];
+  }
+  if (node.type !== 'array') {
+    r.fail(node, `${o.path}.${key}`, `expected an array, found ${node.type}`);
+    return [];
+  }
+  return node.children ?? [];
+}
+
+/** A page size: "1G", "2M", "4K" (the level at any geometry), or a level number 1..3. */
+function level(r: Reader, o: Obj, key: string, optional?: Level): Level {
+  const node = o.fields.get(key);
+  const path = `${o.path}.${key}`;
+  if (!node) {
+    if (optional !== undefined) return optional;
+    r.fail(o.node, path, 'missing; expected "1G", "2M" or "4K"');
+    return 1;
+  }
+  if (node.type === 'string') {
+    const l = parseSizeName(node.value as string);
+    if (l) return l;
+  }
+  if (node.type === 'number' && [1, 2, 3].includes(node.value as number)) return node.value as Level;
+  r.fail(node, path, `expected "1G", "2M" or "4K" (or a level 1..3), found ${JSON.stringify(getNodeValue(node))}`);
+  return 1;
+}
+
+/** Guest access as "uwx"-style letters: r (always), w, x, u. */
+function access(r: Reader, o: Obj, key: string): number {
+  const s = str<string>(r, o, key, undefined, 'uwx');
+  if (!/^[rwxu-]*$/.test(s)) {
+    r.fail(o.fields.get(key), `${o.path}.${key}`, `expected letters from "uwx" (user, write, exec), found ${JSON.stringify(s)}`);
+    return 0;
+  }
+  return (s.includes('w') ? ACC_WRITE_MASK : 0) | (s.includes('x') ? ACC_EXEC_MASK : 0) | (s.includes('u') ? ACC_USER_MASK : 0);
+}
+
+function pause(r: Reader, o: Obj): PausePoint | undefined {
+  const node = o.fields.get('pause');
+  if (!node) return undefined;
+  if (node.type === 'string' && (node.value === 'unlock' || node.value === 'resched')) return node.value;
+  if (node.type === 'object') {
+    const p = objectOf(r, node, `${o.path}.pause`)!;
+    return { afterSteps: num(r, p, 'afterSteps', { min: 1 }) };
+  }
+  r.fail(node, `${o.path}.pause`, 'expected "unlock", "resched" or { "afterSteps": N }');
+  return undefined;
+}
+
+const OPS = ['access', 'enable-dirty-logging', 'clear-dirty-log', 'get-dirty-log', 'invalidate', 'eager-split', 'resume'] as const;
+
+function operation(r: Reader, node: Node, path: string): ScenarioOp | undefined {
+  const o = objectOf(r, node, path);
+  if (!o) return undefined;
+  const kind = str(r, o, 'op', OPS);
+  const common = ['op', 'id', 'pause', 'comment'];
+  const base: { id?: string; pause?: PausePoint; line: number } = { line: r.position(node.offset).line };
+  if (o.fields.has('id')) base.id = str<string>(r, o, 'id');
+  const p = pause(r, o);
+  if (p) base.pause = p;
+  switch (kind) {
+    case 'access':
+      unknownKeys(r, o, [...common, 'vcpu', 'root', 'addr', 'kind']);
+      return { ...base, op: kind, vcpu: num(r, o, 'vcpu', { min: 0 }), root: str<string>(r, o, 'root'), addr: num(r, o, 'addr', { min: 0 }), kind: str(r, o, 'kind', ['read', 'write', 'exec'] as const) };
+    case 'enable-dirty-logging':
+      unknownKeys(r, o, [...common, 'slot', 'manualProtect', 'initiallySet']);
+      return { ...base, op: kind, slot: num(r, o, 'slot', { min: 0, optional: 0 }), manualProtect: bool(r, o, 'manualProtect', false), initiallySet: bool(r, o, 'initiallySet', false) };
+    case 'clear-dirty-log': {
+      unknownKeys(r, o, [...common, 'slot', 'first', 'pages', 'except']);
+      const first = num(r, o, 'first', { min: 0 });
+      const pages = num(r, o, 'pages', { min: 1 });
+      if (first % 64 !== 0) r.fail(o.fields.get('first'), `${path}.first`, `expected a multiple of 64 (KVM_CLEAR_DIRTY_LOG's first_page), found ${first}`);
+      const except = new Set(arr(r, o, 'except', true).map((n, i) => {
+        const v = n.type === 'number' ? (n.value as number) : typeof n.value === 'string' && /^0x[0-9a-f]+$/i.test(n.value) ? Number(n.value) : NaN;
+        if (!Number.isSafeInteger(v)) r.fail(n, `${path}.except[${i}]`, 'expected a gfn (number or "0x..." string)');
+        return v;
+      }));
+      const gfns: number[] = [];
+      for (let g = first; g < first + pages && Number.isFinite(pages); g++) if (!except.has(g)) gfns.push(g);
+      return { ...base, op: kind, slot: num(r, o, 'slot', { min: 0, optional: 0 }), first, gfns };
+    }
+    case 'get-dirty-log':
+      unknownKeys(r, o, [...common, 'slot']);
+      return { ...base, op: kind, slot: num(r, o, 'slot', { min: 0, optional: 0 }) };
+    case 'invalidate':
+      unknownKeys(r, o, [...common, 'gfn', 'pages']);
+      return { ...base, op: kind, gfn: num(r, o, 'gfn', { min: 0 }), npages: num(r, o, 'pages', { min: 1, optional: 1 }) };
+    case 'eager-split':
+      unknownKeys(r, o, [...common, 'slot', 'gfn', 'pages']);
+      return { ...base, op: kind, slot: num(r, o, 'slot', { min: 0, optional: 0 }), gfn: num(r, o, 'gfn', { min: 0 }), npages: num(r, o, 'pages', { min: 1 }) };
+    case 'resume':
+      unknownKeys(r, o, ['op', 'target', 'comment']);
+      return { op: kind, target: str<string>(r, o, 'target'), line: base.line };
+    default:
+      return undefined;
+  }
+}
+
+function mapping(r: Reader, node: Node, path: string): ScenarioMapping {
+  const o = objectOf(r, node, path);
+  if (!o) return { l2: 0, gfn: 0, level: 1, access: 0 };
+  unknownKeys(r, o, ['l2', 'gfn', 'size', 'access', 'comment']);
+  return { l2: num(r, o, 'l2', { min: 0 }), gfn: num(r, o, 'gfn', { min: 0 }), level: level(r, o, 'size'), access: access(r, o, 'access') };
+}
+
+function root(r: Reader, node: Node, path: string): ScenarioRoot | undefined {
+  const o = objectOf(r, node, path);
+  if (!o) return undefined;
+  unknownKeys(r, o, ['name', 'guestTableGfn', 'mappings', 'guestTables', 'comment']);
+  const guestTables = arr(r, o, 'guestTables', true).map((n, i) => {
+    const t = objectOf(r, n, `${path}.guestTables[${i}]`);
+    if (!t) return { level: 1 as Level, l2: 0, gfn: 0 };
+    unknownKeys(r, t, ['level', 'l2', 'gfn']);
+    return { level: num(r, t, 'level', { min: 1, max: 3 }) as Level, l2: num(r, t, 'l2', { min: 0 }), gfn: num(r, t, 'gfn', { min: 0 }) };
+  });
+  return {
+    name: str<string>(r, o, 'name'),
+    guestTableGfn: num(r, o, 'guestTableGfn', { min: 0 }),
+    mappings: arr(r, o, 'mappings').map((n, i) => mapping(r, n, `${path}.mappings[${i}]`)),
+    guestTables,
+  };
+}
+
+/** Cross-field checks that need the whole scenario: names resolve, ranges fit, pauses resume. */
+function crossCheck(r: Reader, s: Scenario, tree: Node): void {
+  const at = (i: number): Node | undefined => tree.children?.find((p) => p.children?.[0].value === 'operations')?.children?.[1]?.children?.[i];
+  const rootNames = new Set(s.roots.map((x) => x.name));
+  if (rootNames.size !== s.roots.length) r.fail(tree, '$.roots', 'root names must be unique');
+  const slotIds = new Set(s.memslots.map((m) => m.id));
+  const addressSpace = s.entries ** 4;
+  s.roots.forEach((root, i) => root.mappings.forEach((m, j) => {
+    const n = s.entries ** (m.level - 1);
+    if (m.l2 % n !== 0 || m.gfn % n !== 0) r.fail(tree, `$.roots[${i}].mappings[${j}]`, `a ${['', '4K', '2M', '1G'][m.level]} guest page must start on a multiple of ${n} pages (l2 and gfn)`);
+    if (m.l2 + n > addressSpace) r.fail(tree, `$.roots[${i}].mappings[${j}].l2`, `expected an L2 address below ${addressSpace} (4 levels of ${s.entries} entries)`);
+  }));
+  const ids = new Set<string>();
+  s.operations.forEach((op, i) => {
+    const node = at(i);
+    const path = `$.operations[${i}]`;
+    if ('vcpu' in op && op.vcpu >= s.vcpus) r.fail(node, `${path}.vcpu`, `expected a vCPU index below ${s.vcpus}`);
+    if ('root' in op && !rootNames.has(op.root)) r.fail(node, `${path}.root`, `expected one of the roots ${[...rootNames].join(', ')}, found ${JSON.stringify(op.root)}`);
+    if ('slot' in op && !slotIds.has(op.slot)) r.fail(node, `${path}.slot`, `expected one of the memslot ids ${[...slotIds].join(', ')}`);
+    if (op.op === 'clear-dirty-log') {
+      const slot = s.memslots.find((m) => m.id === op.slot);
+      if (slot && op.gfns.some((g) => g < slot.baseGfn || g >= slot.baseGfn + slot.npages)) r.fail(node, path, 'the range to clear must lie inside the memslot');
+      if (op.gfns.length === 0) r.fail(node, path, 'nothing to clear: every gfn of the range is excepted');
+    }
+    if (op.op !== 'resume') {
+      const id = op.id ?? String(i);
+      if (ids.has(id)) r.fail(node, `${path}.id`, `id ${JSON.stringify(id)} is already used`);
+      ids.add(id);
+    } else if (!ids.has(op.target)) {
+      r.fail(node, `${path}.target`, `expected the id of an earlier operation, found ${JSON.stringify(op.target)}`);
+    }
+  });
+}
+
+export function parseScenario(text: string, file = '<scenario>'): Scenario {
+  const r = new Reader(file, text);
+  if (text.length > MAX_SCENARIO_BYTES) throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: `the file is ${text.length} bytes; a scenario is expected to be under ${MAX_SCENARIO_BYTES}` }]);
+  if (text.includes('\u0000')) throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: 'this is a binary file; expected a JSON scenario' }]);
+  const errors: ParseError[] = [];
+  const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length || !tree) {
+    const e = errors[0];
+    const { line, column } = r.position(e ? e.offset : 0);
+    throw new ScenarioError([{ file, line, column, path: '', message: e ? `invalid JSON: ${printParseErrorCode(e.error)}` : 'empty file; expected a JSON scenario object' }]);
+  }
+  const o = objectOf(r, tree, '$');
+  if (!o) throw new ScenarioError(r.problems);
+  unknownKeys(r, o, ['$schema', 'name', 'title', 'description', 'entries', 'flushMode', 'splitYield', 'variant', 'memslots', 'roots', 'vcpus', 'operations', 'expect', 'comment']);
+  const s: Scenario = {
+    name: str<string>(r, o, 'name'),
+    title: str<string>(r, o, 'title', undefined, ''),
+    description: str<string>(r, o, 'description', undefined, ''),
+    entries: num(r, o, 'entries', { optional: 512 }),
+    flushMode: str(r, o, 'flushMode', ['bare-metal', 'range'] as const, 'bare-metal'),
+    splitYield: str(r, o, 'splitYield', ['cache', 'every', 'never'] as const, 'cache'),
+    variant: str<string>(r, o, 'variant', undefined, 'v7'),
+    memslots: arr(r, o, 'memslots').map((n, i) => {
+      const m = objectOf(r, n, `$.memslots[${i}]`);
+      if (!m) return { id: i, baseGfn: 0, npages: 1, hostPfn: 0, hostLevel: 1 as Level };
+      unknownKeys(r, m, ['id', 'baseGfn', 'pages', 'hostPfn', 'hostPageSize', 'comment']);
+      return { id: num(r, m, 'id', { min: 0, optional: i }), baseGfn: num(r, m, 'baseGfn', { min: 0 }), npages: num(r, m, 'pages', { min: 1, max: 2 ** 36 }), hostPfn: num(r, m, 'hostPfn', { min: 0 }), hostLevel: level(r, m, 'hostPageSize', 1) };
+    }),
+    roots: arr(r, o, 'roots').map((n, i) => root(r, n, `$.roots[${i}]`)).filter((x): x is ScenarioRoot => !!x),
+    vcpus: num(r, o, 'vcpus', { min: 1, max: 64, optional: 1 }),
+    operations: arr(r, o, 'operations').map((n, i) => operation(r, n, `$.operations[${i}]`)).filter((x): x is ScenarioOp => !!x),
+  };
+  if (![2, 4, 8, 16, 32, 64, 128, 256, 512].includes(s.entries)) r.fail(o.fields.get('entries'), '$.entries', `expected a power of two from 2 to 512, found ${s.entries}`);
+  const expect = o.fields.get('expect');
+  if (expect) {
+    const eo = objectOf(r, expect, '$.expect');
+    if (eo) s.expect = Object.fromEntries([...eo.fields.keys()].map((k) => [k, str(r, eo, k, ['pass', 'violation'] as const)]));
+  }
+  if (r.problems.length === 0) crossCheck(r, s, tree);
+  if (r.problems.length) throw new ScenarioError(r.problems);
+  return s;
+}

@@ -1,0 +1,68 @@
+/**
+ * A scenario file: the geometry, the memslots, the roots (each an L1-managed address space for L2
+ * with its guest mappings), the vCPUs, and the list of operations to run, in order. See
+ * docs/scenarios.md for the format and scenario.schema.json for the schema.
+ */
+import type { Level } from '../geometry';
+import type { FlushMode } from '../mmu/context';
+import type { AccessKind } from '../mmu/hardware';
+import type { PausePoint } from '../engine/frames';
+import type { SplitYield } from '../engine/machine';
+
+export interface ScenarioMemslot {
+  id: number;
+  baseGfn: number;
+  npages: number;
+  hostPfn: number;
+  hostLevel: Level;
+}
+
+export interface ScenarioMapping {
+  l2: number;
+  gfn: number;
+  level: Level;
+  access: number;
+}
+
+export interface ScenarioRoot {
+  name: string;
+  guestTableGfn: number;
+  mappings: ScenarioMapping[];
+  /** Explicit gfns of the guest's lower tables, "level:l2Base" -> gfn; the rest are assigned. */
+  guestTables: Array<{ level: Level; l2: number; gfn: number }>;
+}
+
+interface OpBase {
+  /** Name by which a later `resume` finds this operation; defaults to its index. */
+  id?: string;
+  /** Stop the operation here and run the next ones; a `resume` continues it. */
+  pause?: PausePoint;
+  /** 1-based line in the scenario file, for messages. */
+  line?: number;
+}
+
+export type ScenarioOp =
+  | (OpBase & { op: 'access'; vcpu: number; root: string; addr: number; kind: AccessKind })
+  | (OpBase & { op: 'enable-dirty-logging'; slot: number; manualProtect: boolean; initiallySet: boolean })
+  | (OpBase & { op: 'clear-dirty-log'; slot: number; first: number; gfns: number[] })
+  | (OpBase & { op: 'get-dirty-log'; slot: number })
+  | (OpBase & { op: 'invalidate'; gfn: number; npages: number })
+  | (OpBase & { op: 'eager-split'; slot: number; gfn: number; npages: number })
+  | (OpBase & { op: 'resume'; target: string });
+
+export interface Scenario {
+  name: string;
+  title: string;
+  description: string;
+  entries: number;
+  flushMode: FlushMode;
+  splitYield: SplitYield;
+  /** Variant the scenario is meant to be read with; the run's --variant overrides it. */
+  variant: string;
+  memslots: ScenarioMemslot[];
+  roots: ScenarioRoot[];
+  vcpus: number;
+  operations: ScenarioOp[];
+  /** What the author expects, per variant name: "pass" or "violation" (checked by tests). */
+  expect?: Record<string, 'pass' | 'violation'>;
+}

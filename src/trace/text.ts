@@ -1,0 +1,46 @@
+/**
+ * The plain-text trace: one paragraph a step, fit to paste into a mail reply (ASCII, under 100
+ * columns where the kernel's own statements allow). Golden files are this text.
+ */
+import { hex } from '../geometry';
+import { describeSpte } from '../spte';
+import type { Trace } from './run';
+import type { Step, SpteWrite } from './types';
+
+function sizeNamer(entries: number): (l: number) => string {
+  return (l) => (entries === 512 ? ['', '4K', '2M', '1G', '512G'][l] : `L${l}`);
+}
+
+/** SPTE writes of a step: all of them when few, else the first and last and a count. */
+function writes(ws: readonly SpteWrite[], entries: number): string[] {
+  const name = sizeNamer(entries);
+  const line = (w: SpteWrite): string => `      sp#${w.sp}[${w.index}]: ${describeSpte(w.oldFlags, w.oldTarget, w.level, name)} => ${describeSpte(w.newFlags, w.newTarget, w.level, name)}`;
+  if (ws.length <= 4) return ws.map(line);
+  return [line(ws[0]), line(ws[1]), `      ... ${ws.length - 3} more ...`, line(ws[ws.length - 1])];
+}
+
+export function stepText(s: Step, entries: number): string {
+  const who = s.actor === 'guest' ? `vcpu${s.vcpu}` : s.actor;
+  const head = `[${String(s.index).padStart(3)}] ${s.opLabel.padEnd(26)} ${who.padEnd(9)} ${s.anchor.fn}`;
+  const out = [head, `      ${s.text}`];
+  if (s.writes.length) out.push(...writes(s.writes, entries));
+  else if (s.writeCount) out.push(`      (${s.writeCount} SPTE writes)`);
+  for (const v of s.violations) out.push(`      !! ${v.kind}${v.strength ? ` (${v.strength})` : ''}: ${v.message}`);
+  return out.join('\n');
+}
+
+export function traceText(t: Trace): string {
+  const c = t.counters;
+  const lines = [
+    `kvm-mmu-lab trace: scenario ${t.scenario.name}, variant ${t.variant.name}, ${t.scenario.entries} entries a table, ${t.flushMode} flushes`,
+    `policies: splitFlush=${t.variant.splitFlush} linkPresent=${t.variant.linkPresent} dropFlushRange=${t.variant.dropFlushRange} enableLogFlush=${t.variant.enableLogFlush}`,
+    '',
+    ...t.steps.map((s) => stepText(s, t.scenario.entries)),
+    '',
+    `verdict: ${t.verdict.toUpperCase()}${t.violations.length ? ` (${t.violations.length} violation${t.violations.length === 1 ? '' : 's'})` : ''}`,
+    ...t.violations.map((v) => `  - step ${v.step}: ${v.kind}${v.strength ? ` (${v.strength})` : ''}, vcpu ${v.vcpu}, gfn ${v.gfn >= 0 ? hex(v.gfn) : '-'}: ${v.message}`),
+    `counters: ${c.remoteFlushes} remote flushes (${c.fullFlushes} full, ${c.rangedFlushes} ranged, ${c.pagesFlushed} pages), ${c.flushesSkipped} skipped, ` +
+      `${c.spteWrites} SPTE writes, ${c.splits} splits, ${c.spsCreated} SPs created, ${c.spsReused} reused, ${c.faults} faults, ${c.lockReleases} lock releases`,
+  ];
+  return lines.join('\n') + '\n';
+}
