@@ -1,0 +1,131 @@
+// Integration tests inside a real VS Code: code-server's Node extension host and its web-worker
+// extension host, one after the other, each with a fresh code-server. The tests (test/integration,
+// bundled to out/test/integration/<host>.js) run as the workbench's extensionTestsPath; every result
+// comes back through the smoke-test driver's codeAutomationLog and is counted here.
+//
+//   node scripts/run-integration-tests.mjs [--host node|web] [--no-build]
+//
+// Writes test-artifacts/results/integration-<host>.json, a screenshot of each workbench at the end
+// (test-artifacts/integration-<host>.png) and the code-server log (test-artifacts/logs/).
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureHost, launchBrowser, startHost, workbenchUrl } from './lib/vscode-host.mjs';
+import { ARTIFACTS, ROOT, countsLine, writeResults } from './lib/results.mjs';
+
+const RESULT_PREFIX = 'kvm-mmu-lab-test '; // test/integration/reporter.ts prints it
+const VERDICT_TIMEOUT_MS = 180_000; // a run() that never settles never calls codeAutomationExit
+
+const argv = process.argv.slice(2);
+const hostArg = argv.includes('--host') ? argv[argv.indexOf('--host') + 1] : 'all';
+const hosts = hostArg === 'all' ? ['node', 'web'] : [hostArg];
+if (!hosts.every((h) => h === 'node' || h === 'web')) {
+  console.error(`--host must be node, web or all, not "${hostArg}"`);
+  process.exit(2);
+}
+
+if (!argv.includes('--no-build')) {
+  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--tests'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) process.exit(1);
+}
+
+// The web run needs a manifest with `browser` and no `main` (code-server runs an extension with
+// `main` in the Node host whatever else it is told): a copy of what the .vsix would contain, plus
+// the test bundle, because the workbench runs the tests in the extension host of the development
+// extension whose folder holds the test file (a test file outside every such folder runs in Node).
+function prepareWebExtensionFolder() {
+  const dir = join(ROOT, 'out', 'web-extension');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  delete manifest.main;
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+  cpSync(join(ROOT, 'media'), join(dir, 'media'), { recursive: true, filter: (src) => !src.endsWith('.ts') && !src.endsWith('tsconfig.json') });
+  cpSync(join(ROOT, 'out', 'test', 'integration', 'web.js'), join(dir, 'test', 'web.js'));
+  return dir;
+}
+
+function prepareWorkspace() {
+  const dir = join(ROOT, 'out', 'test-workspace');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'README.md'), 'Workspace opened by the KVM MMU Lab integration tests.\n');
+  return dir;
+}
+
+async function runHost(host, vscodeHost) {
+  const started = Date.now();
+  const label = `integration-${host}`;
+  const tests = [];
+  let summary;
+  let verdict;
+  const problems = [];
+  mkdirSync(join(ARTIFACTS, 'logs'), { recursive: true });
+  const extensionPath = host === 'web' ? prepareWebExtensionFolder() : ROOT;
+  const testsPath = host === 'web' ? join(extensionPath, 'test', 'web.js') : join(ROOT, 'out', 'test', 'integration', 'node.js');
+  const server = await startHost({ host: vscodeHost, label, logFile: join(ARTIFACTS, 'logs', `${label}-code-server.log`) });
+  let browser;
+  try {
+    browser = await launchBrowser();
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    const consoleLines = [];
+    page.on('console', (message) => consoleLines.push(`[${message.type()}] ${message.text()}`));
+    let settle;
+    const exited = new Promise((resolve) => (settle = resolve));
+    await page.exposeFunction('codeAutomationLog', (type, args) => {
+      for (const arg of Array.isArray(args) ? args : [args]) {
+        const text = typeof arg === 'string' ? arg : JSON.stringify(arg);
+        if (text.startsWith(RESULT_PREFIX)) {
+          const record = JSON.parse(text.slice(RESULT_PREFIX.length));
+          if (record.state === 'end') {
+            summary = record;
+          } else {
+            tests.push(record);
+            const mark = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' }[record.state];
+            console.log(`  ${mark} ${record.title}`);
+            if (record.error) console.log(record.error.replace(/^/gm, '       '));
+          }
+        } else if (type === 'error' || process.env.KVM_MMU_LAB_VERBOSE) {
+          console.log(`  [host ${type}] ${text}`);
+        }
+      }
+    });
+    await page.exposeFunction('codeAutomationExit', (code) => settle(code));
+    const url = workbenchUrl(server, {
+      folder: prepareWorkspace(),
+      extensionPath,
+      testsPath,
+    });
+    console.log(`[integration] ${host} extension host: opening the workbench with the tests`);
+    await page.goto(url);
+    let timer;
+    verdict = await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), VERDICT_TIMEOUT_MS)))]);
+    clearTimeout(timer);
+    await page.screenshot({ path: join(ARTIFACTS, `${label}.png`) }).catch(() => {});
+    writeFileSync(join(ARTIFACTS, 'logs', `${label}-browser-console.log`), `${consoleLines.join('\n')}\n`);
+    if (verdict === 'timeout') problems.push(`no verdict from the extension host within ${VERDICT_TIMEOUT_MS / 1000} s`);
+    else if (verdict !== 0 && !tests.some((t) => t.state === 'failed')) problems.push(`the test run exited with code ${verdict} (the test module failed to load or run() threw)`);
+  } catch (error) {
+    problems.push(`harness error: ${error?.stack ?? error}`);
+  } finally {
+    await browser?.close().catch(() => {});
+    await server.stop();
+  }
+
+  if (!summary && problems.length === 0) problems.push('mocha never reported the end of the run');
+  if (summary && tests.length !== summary.passed + summary.failed + summary.skipped) problems.push(`mocha counted ${JSON.stringify(summary)} but ${tests.length} results arrived`);
+  if (tests.length === 0 && problems.length === 0) problems.push('no test ran');
+  for (const problem of problems) {
+    console.log(`  FAIL ${label}: ${problem}`);
+    tests.push({ state: 'failed', title: `${label} harness`, error: problem });
+  }
+  const count = (state) => tests.filter((t) => t.state === state).length;
+  const record = writeResults(label, { passed: count('passed'), failed: count('failed'), skipped: count('skipped'), durationMs: Date.now() - started, tests });
+  console.log(`[integration] ${host} extension host: ${countsLine(record)} (${(record.durationMs / 1000).toFixed(1)} s)`);
+  return record;
+}
+
+const vscodeHost = await ensureHost();
+let failed = 0;
+for (const host of hosts) failed += (await runHost(host, vscodeHost)).failed;
+process.exit(failed > 0 ? 1 : 0);

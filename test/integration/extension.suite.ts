@@ -1,0 +1,119 @@
+// What only a real VS Code can show: the extension activates in the expected extension host, its
+// command is in the command registry, and running it opens a webview that really loads our script,
+// answers the handshake and renders the message. Runs in both hosts (node.ts, web.ts).
+import * as vscode from 'vscode';
+import type { KvmMmuLabApi } from '../../extension/activate';
+import { strings } from '../../extension/strings';
+import { checkFromWebviewMessage, checkToWebviewMessage, PROTOCOL_VERSION, type HostKind } from '../../media/protocol';
+import { equal, match, ok } from './assert';
+
+const EXTENSION_ID = 'kvm-mmu-lab.kvm-mmu-lab';
+const COMMAND = 'kvmMmuLab.openPanel';
+
+function panelTabs(): vscode.Tab[] {
+  return vscode.window.tabGroups.all
+    .flatMap((group) => group.tabs)
+    .filter((tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('kvmMmuLab.panel'));
+}
+
+export function extensionSuite(expectedHost: HostKind): void {
+  describe(`KVM MMU Lab in the ${expectedHost} extension host`, () => {
+    let api: KvmMmuLabApi;
+
+    before(async () => {
+      const extension = vscode.extensions.getExtension<KvmMmuLabApi>(EXTENSION_ID);
+      ok(extension, `extension ${EXTENSION_ID} is not installed in this host`);
+      api = await extension.activate();
+    });
+
+    after(async () => {
+      for (const tab of panelTabs()) await vscode.window.tabGroups.close(tab);
+    });
+
+    it(`activates through the ${expectedHost} entry point`, () => {
+      equal(api.host, expectedHost, 'activate() was called by the wrong entry point');
+      const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { main?: string; browser?: string };
+      if (expectedHost === 'web') equal(manifest.main, undefined, 'the web run must load a manifest without "main"');
+      else equal(manifest.main, './dist/extension.node.js', 'manifest main');
+    });
+
+    it(`runs in a ${expectedHost === 'node' ? 'Node process' : 'web worker'}`, () => {
+      const scope = globalThis as { process?: { versions?: { node?: string } }; importScripts?: unknown; WorkerGlobalScope?: unknown };
+      if (expectedHost === 'node') {
+        match(scope.process?.versions?.node ?? '', /^\d+\./, 'process.versions.node');
+      } else {
+        equal(typeof scope.WorkerGlobalScope, 'function', 'typeof WorkerGlobalScope');
+        equal(typeof scope.importScripts, 'function', 'typeof importScripts');
+      }
+    });
+
+    it('sees a browser workbench (code-server): env.uiKind is Web', () => {
+      equal(vscode.env.uiKind, vscode.UIKind.Web, 'vscode.env.uiKind');
+      match(vscode.env.appName, /\S/, 'vscode.env.appName');
+    });
+
+    it(`registers ${COMMAND} in the command registry`, async () => {
+      const commands = await vscode.commands.getCommands(true);
+      ok(commands.includes(COMMAND), `${COMMAND} is not among the ${commands.length} registered commands`);
+    });
+
+    it('contributes the command to the palette as "KVM MMU Lab: Open Panel"', () => {
+      const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes: { commands: { command: string; title: string; category: string }[] } };
+      const entry = manifest.contributes.commands.find((c) => c.command === COMMAND);
+      ok(entry, `${COMMAND} is not in contributes.commands`);
+      equal(`${entry.category}: ${entry.title}`, 'KVM MMU Lab: Open Panel', 'palette label');
+    });
+
+    it('opens a panel whose webview answers ready and shows the init text', async () => {
+      await vscode.commands.executeCommand(COMMAND);
+      const shown = await api.panelReady();
+      equal(shown.text, strings.panelIntro, 'text the webview reports as rendered');
+      equal(api.lastMessageFromWebview?.type, 'shown', 'last message from the webview');
+      const tabs = panelTabs();
+      equal(tabs.length, 1, 'open KVM MMU Lab panels');
+      equal(tabs[0].label, strings.panelTitle, 'panel tab label');
+      ok(tabs[0].isActive, 'the panel tab is not the active tab');
+    });
+
+    it('reveals the open panel instead of opening a second one', async () => {
+      await vscode.commands.executeCommand(COMMAND);
+      await api.panelReady();
+      equal(panelTabs().length, 1, 'open KVM MMU Lab panels after running the command twice');
+    });
+
+    it('has the webview drop a malformed message and say why', async () => {
+      const missingField = api.nextMessageFromWebview('rejected');
+      ok(await api.postRawToWebview({ messageId: 900, body: { type: 'init', title: 'no text' } }), 'postMessage to the webview failed');
+      match((await missingField).reason, /^init: field "protocolVersion" is missing$/, 'reason for an init without fields');
+
+      const unknownType = api.nextMessageFromWebview('rejected');
+      ok(await api.postRawToWebview({ messageId: 901, body: { type: 'snapshot' } }), 'postMessage to the webview failed');
+      match((await unknownType).reason, /^unknown message type "snapshot"$/, 'reason for an unknown type');
+
+      const notAnEnvelope = api.nextMessageFromWebview('rejected');
+      ok(await api.postRawToWebview('<img src=x onerror=alert(1)>'), 'postMessage to the webview failed');
+      match((await notAnEnvelope).reason, /^message is not an object$/, 'reason for a bare string');
+    });
+
+    it('repeats the handshake after the panel is closed and opened again', async () => {
+      const [tab] = panelTabs();
+      ok(tab, 'no panel tab to close');
+      await vscode.window.tabGroups.close(tab);
+      equal(panelTabs().length, 0, 'panels after closing');
+      await vscode.commands.executeCommand(COMMAND);
+      const shown = await api.panelReady();
+      equal(shown.text, strings.panelIntro, 'text shown by the new webview');
+      equal(panelTabs().length, 1, 'panels after reopening');
+    });
+
+    it('validates envelopes with the shared protocol checks in this host', () => {
+      const init = { messageId: 1, body: { type: 'init', protocolVersion: PROTOCOL_VERSION, extensionVersion: '0.1.0', host: expectedHost, title: 't', text: 'x' } };
+      equal(checkToWebviewMessage(init), undefined, 'a complete init');
+      equal(checkToWebviewMessage({ ...init, body: { ...init.body, host: 'electron' } }), 'init: field "host" is "electron", expected one of node, web', 'an init from an unknown host');
+      equal(checkToWebviewMessage({ ...init, body: { ...init.body, extra: 1 } }), 'init: unexpected field "extra"', 'an init with an extra field');
+      equal(checkFromWebviewMessage({ messageId: 2, inReplyTo: 1, body: { type: 'shown', text: 'x' } }), undefined, 'a shown reply');
+      equal(checkFromWebviewMessage({ messageId: 2.5, body: { type: 'ready' } }), 'messageId is not an integer', 'a fractional messageId');
+      equal(checkFromWebviewMessage({ messageId: 3, body: { type: 'shown', text: 7 } }), 'shown: field "text" is number, expected string', 'a shown with a number for text');
+    });
+  });
+}

@@ -1,0 +1,8 @@
+// Test entry for the web-worker extension host: out/test/integration/web.js (one bundle: the worker's
+// require knows only `vscode`).
+import { runSuites } from './reporter';
+import { extensionSuite } from './extension.suite';
+
+export function run(): Promise<void> {
+  return runSuites([() => extensionSuite('web')]);
+}
