@@ -107,6 +107,8 @@ export interface Counters {
   /** Sum of the `pages` argument of ranged flush calls (what the code asked for). */
   pagesFlushed: number;
   flushesSkipped: number;
+  /** Flushes issued by eager split's __link_shadow_page (the ones the seed is about). */
+  splitFlushes: number;
   spteWrites: number;
   spsCreated: number;
   spsReused: number;
@@ -119,7 +121,7 @@ export interface Counters {
 
 export function zeroCounters(): Counters {
   return {
-    remoteFlushes: 0, fullFlushes: 0, rangedFlushes: 0, pagesFlushed: 0, flushesSkipped: 0,
+    remoteFlushes: 0, fullFlushes: 0, rangedFlushes: 0, pagesFlushed: 0, flushesSkipped: 0, splitFlushes: 0,
     spteWrites: 0, spsCreated: 0, spsReused: 0, splits: 0, faults: 0, lockReleases: 0, tlbFills: 0,
     guestAccesses: 0,
   };

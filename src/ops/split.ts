@@ -207,6 +207,7 @@ function linkFlush(m: Machine, op: OpFrame, sf: SplitFrame): void {
   const v = ctx.variant;
   const hugeSp = state.sps[Math.floor(sf.huge / e)];
   if (v.linkPresent === 'zap-and-flush') {
+    state.counters.splitFlushes++;
     kvmFlushRemoteTlbs(ctx, 'kvm_mmu_remote_flush_or_zap(kvm, &invalid_list, true)');
     m.emit(op, { kind: 'flush', anchor: 'linkZapFlush', text: '__link_shadow_page() zapped a present SPTE: kvm_mmu_remote_flush_or_zap() flushes all TLBs, whatever the split computed' });
     return;
@@ -219,6 +220,7 @@ function linkFlush(m: Machine, op: OpFrame, sf: SplitFrame): void {
     case 'reused': doFlush = sf.reused; why = sf.reused ? `the child sp#${sf.child} was reused` : `the child sp#${sf.child} is new`; break;
     case 'never': doFlush = false; why = 'this variant never flushes here'; break;
   }
+  if (doFlush) state.counters.splitFlushes++;
   emitDropLargeFlush(m, op, hugeSp.id, sf.huge % e, doFlush, why);
 }
 

@@ -281,16 +281,27 @@ function crossCheck(r: Reader, s: Scenario, tree: Node): void {
   });
 }
 
+/** printParseErrorCode() names, as what the reader expected there. */
+function jsonExpectation(code: string): string {
+  const words: Record<string, string> = {
+    PropertyNameExpected: 'a property name in double quotes', ValueExpected: 'a value', ColonExpected: 'a colon',
+    CommaExpected: 'a comma', CloseBraceExpected: 'a closing brace', CloseBracketExpected: 'a closing bracket',
+    EndOfFileExpected: 'the end of the file', InvalidSymbol: 'a JSON value, not this symbol', UnexpectedEndOfString: 'the closing quote of the string',
+  };
+  return words[code] ?? code;
+}
+
 export function parseScenario(text: string, file = '<scenario>'): Scenario {
   const r = new Reader(file, text);
   if (text.length > MAX_SCENARIO_BYTES) throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: `the file is ${text.length} bytes; a scenario is expected to be under ${MAX_SCENARIO_BYTES}` }]);
   if (text.includes('\u0000')) throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: 'this is a binary file; expected a JSON scenario' }]);
+  if (text.trim() === '') throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: 'empty file; expected a JSON scenario object' }]);
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length || !tree) {
     const e = errors[0];
     const { line, column } = r.position(e ? e.offset : 0);
-    throw new ScenarioError([{ file, line, column, path: '', message: e ? `invalid JSON: ${printParseErrorCode(e.error)}` : 'empty file; expected a JSON scenario object' }]);
+    throw new ScenarioError([{ file, line, column, path: '', message: e ? `invalid JSON: expected ${jsonExpectation(printParseErrorCode(e.error))}` : 'empty file; expected a JSON scenario object' }]);
   }
   const o = objectOf(r, tree, '$');
   if (!o) throw new ScenarioError(r.problems);

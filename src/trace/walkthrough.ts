@@ -1,0 +1,44 @@
+/**
+ * Stepping through a run forwards and backwards. The run is done once, keeping its steps and a
+ * checkpoint of the whole machine every `interval` steps; the state after any step is the nearest
+ * checkpoint replayed forward, at most `interval` steps, so stepping back costs what stepping
+ * forward does. The core is deterministic, so the replay is the run.
+ */
+import { ScenarioRun, type RunOptions, type RunSnapshot } from '../engine/runner';
+import type { Scenario } from '../scenario/types';
+import { cloneState, type MmuState } from '../state';
+import type { Step, Violation } from './types';
+
+export class Walkthrough {
+  readonly steps: Step[];
+  readonly violations: Violation[];
+  private readonly checkpoints: RunSnapshot[] = [];
+  private replay: ScenarioRun;
+
+  constructor(readonly scenario: Scenario, readonly options: RunOptions, readonly interval = 16) {
+    const run = new ScenarioRun(scenario, options);
+    this.checkpoints.push(run.snapshot());
+    while (run.step()) {
+      if (run.machine.stepCount % interval === 0) this.checkpoints.push(run.snapshot());
+    }
+    this.steps = run.machine.steps;
+    this.violations = run.machine.violations;
+    this.replay = new ScenarioRun(scenario, { ...options, checks: { ...options.checks, keepSteps: false } });
+  }
+
+  get length(): number {
+    return this.steps.length;
+  }
+
+  /** The state after step `index` (-1: before the first step). The result is a copy. */
+  stateAfter(index: number): MmuState {
+    if (index < -1 || index >= this.steps.length) throw new RangeError(`no step ${index}; the run has ${this.steps.length}`);
+    const want = index + 1;
+    const done = this.replay.machine.stepCount;
+    if (want < done || want - done > this.interval) {
+      this.replay.restore(this.checkpoints[Math.floor(want / this.interval)]);
+    }
+    while (this.replay.machine.stepCount < want) this.replay.step();
+    return cloneState(this.replay.machine.state);
+  }
+}

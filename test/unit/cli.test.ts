@@ -1,0 +1,72 @@
+/** The CLI as a user meets it: exit 0 pass, 1 violation, 2 bad usage or bad input, never a stack trace. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), ...args], { encoding: 'utf8', cwd: root });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('check: exit 0 when the checks pass, 1 on a violation', () => {
+  assert.equal(cli('check', 'reused-partial', '--variant', 'v7').code, 0);
+  const bad = cli('check', 'reused-partial', '--variant', 'never-flush');
+  assert.equal(bad.code, 1);
+  assert.match(bad.out, /VIOLATION/);
+  assert.match(bad.out, /stale-tlb \(unmapped\): vCPU 0 still maps gfn 0x40200/);
+});
+
+test('check --json carries the report fields scripts rely on', () => {
+  const r = cli('check', 'reused-partial', '--variant', 'never-flush', '--json');
+  const j = JSON.parse(r.out);
+  assert.equal(j.scenario, 'reused-partial');
+  assert.equal(j.variant, 'never-flush');
+  assert.equal(j.verdict, 'violation');
+  assert.deepEqual(j.violations.map((v: { kind: string }) => v.kind), ['stale-tlb', 'use-after-free']);
+  assert.equal(typeof j.violations[0].vcpu, 'number');
+  assert.equal(typeof j.violations[0].gfn, 'number');
+  assert.equal(typeof j.violations[0].step, 'number');
+  assert.equal(j.counters.remoteFlushes, 1);
+});
+
+test('run prints a trace fit for a mail: plain ASCII, the anchors, the verdict', () => {
+  const r = cli('run', 'reused-partial', '--variant', 'v7');
+  assert.equal(r.code, 0);
+  assert.match(r.out, /drop_large_spte/);
+  assert.match(r.out, /flush = true: sp#\d+ entry 1 is a present non-leaf/);
+  assert.match(r.out, /verdict: PASS/);
+  assert.ok(/^[\x20-\x7e\n]*$/.test(r.out), 'ASCII only');
+});
+
+test('compare prints one row per preset', () => {
+  const r = cli('compare', 'reused-partial');
+  assert.equal(r.code, 1, 'never-flush has a violation');
+  for (const p of ['pre-patch', 'v7', 'never-flush', 'if-reused', 'v6.3', 'mainline-2026']) assert.match(r.out, new RegExp(`^${p.replace('.', '\\.')}\\s+(pass|violation)`, 'm'));
+});
+
+test('bad usage: an unknown flag, an unknown variant, a missing file: exit 2 with a message', () => {
+  const flag = cli('run', 'common-1g', '--bogus');
+  assert.equal(flag.code, 2);
+  assert.match(flag.err, /unknown option '--bogus'/);
+  const variant = cli('check', 'common-1g', '--variant', 'v8');
+  assert.equal(variant.code, 2);
+  assert.match(variant.err, /unknown variant 'v8': expected one of pre-patch, v7/);
+  const missing = cli('check', '/nonexistent/scenario.json');
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /no built-in scenario or file named '\/nonexistent\/scenario.json'/);
+  for (const r of [flag, variant, missing]) assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
+});
+
+test('a bad scenario file: exit 2 naming file and line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kml-'));
+  const f = join(dir, 's.json');
+  writeFileSync(f, '{\n  "name": "x",\n  "entries": "many"\n}\n');
+  const r = cli('check', f);
+  assert.equal(r.code, 2);
+  assert.match(r.err, new RegExp(`${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:14: \\$\\.entries: expected a whole number`));
+});
