@@ -234,6 +234,7 @@ export async function freePort(preferred) {
 
 // Every host this process started and has not stopped yet; signal and exit handlers stop them.
 const liveHosts = new Set();
+const liveBrowsers = new Set();
 let handlersInstalled = false;
 let signalExitCode = (number) => 128 + number;
 
@@ -248,8 +249,8 @@ function installCleanupHandlers() {
   const signals = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 };
   for (const [signal, number] of Object.entries(signals)) {
     process.on(signal, () => {
-      say(`${signal}: stopping ${liveHosts.size} code-server instance(s)`);
-      Promise.allSettled([...liveHosts].map((h) => h.stop())).finally(() => process.exit(signalExitCode(number)));
+      say(`${signal}: stopping ${liveHosts.size} code-server instance(s) and ${liveBrowsers.size} browser(s)`);
+      Promise.allSettled([...[...liveBrowsers].map((b) => b.close()), ...[...liveHosts].map((h) => h.stop())]).finally(() => process.exit(signalExitCode(number)));
     });
   }
   // Last resort when the process exits without having stopped a host (an uncaught error).
@@ -412,6 +413,7 @@ export function workbenchUrl(handle, { folder, extensionPath, testsPath }) {
 
 /** Headless Debian chromium through playwright-core, with a fresh profile; close() it when done. */
 export async function launchBrowser({ viewport = { width: 1280, height: 800 } } = {}) {
+  installCleanupHandlers();
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'kvm-mmu-lab-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -419,9 +421,16 @@ export async function launchBrowser({ viewport = { width: 1280, height: 800 } } 
     headless: true,
     viewport,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    // Our own signal handlers close the browser and stop code-server, then exit; Playwright's
+    // would exit first and leave code-server to the last-resort SIGKILL.
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
   });
+  liveBrowsers.add(context);
   const close = context.close.bind(context);
   context.close = async () => {
+    liveBrowsers.delete(context);
     try {
       await close();
     } finally {
