@@ -16,8 +16,11 @@ export interface KvmMmuPage {
   role: { level: Level; direct: boolean; access: number };
   /** SPTE flag bits per entry (see spte.ts). */
   flags: Uint8Array;
-  /** Leaf: pfn. Non-leaf: child SP id. */
-  target: Float64Array;
+  /**
+   * Leaf: pfn. Non-leaf: child SP id. 32 bits: a pfn below 2^32 is 16 TiB of host memory, which
+   * the scenario parser enforces; half the memory of a float is what a full-scale split touches.
+   */
+  target: Uint32Array;
   /** shadowed_translation for indirect SPs: gfn each entry maps (kvm_mmu_page_get_gfn). */
   gfns: Float64Array | null;
   /** ACC_* each entry was made with, for indirect SPs (kvm_mmu_page_get_access). */
@@ -158,6 +161,8 @@ export interface MmuState {
   /** Last writing access per gfn, to name it in a lost-dirty-page report. */
   lastWrite: Map<number, { step: number; vcpu: number; tlbEntry: number | null }>;
   unmapEvents: UnmapEvent[];
+  /** Indices into unmapEvents still waiting for a flush (kept apart so a flush costs what is pending). */
+  unmapPending: number[];
   /**
    * kvm->arch.split_page_header_cache (and its twin split_shadow_page_cache): objects left. When
    * empty, need_topup_split_caches_or_resched() drops mmu_lock to refill them.
@@ -215,6 +220,7 @@ export function cloneState(s: MmuState): MmuState {
     writtenSinceProtect: new Set(s.writtenSinceProtect),
     lastWrite: new Map(s.lastWrite),
     unmapEvents: s.unmapEvents.map((e) => ({ ...e })),
+    unmapPending: s.unmapPending.slice(),
     splitCacheObjects: s.splitCacheObjects,
     splitDescsUsed: s.splitDescsUsed,
     counters: { ...s.counters },

@@ -30,7 +30,8 @@ export const DEFAULT_CHECKS: CheckOptions = { unmapped: true, permissions: true,
 export interface EmitInfo {
   kind: StepKind;
   anchor: AnchorId;
-  text: string;
+  /** The sentence, or a function making it: only called when steps are kept. */
+  text: string | (() => string);
   actor?: Actor;
   vcpu?: number;
 }
@@ -97,12 +98,13 @@ export class Machine {
       actor: info.actor ?? 'kvm',
       kind: info.kind,
       anchor: ANCHORS[info.anchor],
-      text: info.text,
+      text: !this.checks.keepSteps ? '' : typeof info.text === 'function' ? info.text() : info.text,
       writes: draft.writes,
       writeCount: draft.writeCount,
       violations: draft.violations,
       lockHeld: ctx.state.mmuLockHeld,
-      counters: { ...ctx.state.counters },
+      // Steps that are not kept share the live counters: nobody reads them later.
+      counters: this.checks.keepSteps ? { ...ctx.state.counters } : ctx.state.counters,
     };
     if (info.vcpu !== undefined) step.vcpu = info.vcpu;
     if (draft.flush) step.flush = draft.flush;

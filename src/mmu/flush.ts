@@ -12,15 +12,26 @@ import type { MmuContext } from './context';
  * flush that does not meet a change leaves it waiting, and notes that it missed it.
  */
 function settleUnmapEvents(ctx: MmuContext, skipped: boolean, range?: [number, number]): void {
-  for (const e of ctx.state.unmapEvents) {
-    if (e.flushStep >= 0) continue;
+  const { unmapEvents, unmapPending } = ctx.state;
+  const still: number[] = [];
+  for (const i of unmapPending) {
+    const e = unmapEvents[i];
     if (range && !(e.gfn < range[0] + range[1] && range[0] < e.gfn + e.npages)) {
       e.missedBy = ctx.stepIndex;
+      still.push(i);
       continue;
     }
     e.flushStep = ctx.stepIndex;
     e.flushSkipped = skipped;
   }
+  ctx.state.unmapPending = still;
+}
+
+/** Note a change that unmapped [gfn, gfn + npages): a later flush (or its skipping) settles it. */
+export function noteUnmap(ctx: MmuContext, gfn: number, npages: number, what: string): void {
+  const s = ctx.state;
+  s.unmapPending.push(s.unmapEvents.length);
+  s.unmapEvents.push({ step: ctx.stepIndex, gfn, npages, flushStep: -1, flushSkipped: false, what });
 }
 
 function removeEntries(ctx: MmuContext, meets: (gfnBase: number, pages: number) => boolean): string[] {

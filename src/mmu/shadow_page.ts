@@ -17,14 +17,33 @@ export function spHashKey(gfn: number, role: Role): string {
   return `${gfn}:${role.level}:${role.direct ? 1 : 0}:${role.access}`;
 }
 
+/**
+ * SP tables come out of shared buffers, CHUNK tables at a time: a full-scale split allocates
+ * tens of thousands of them, and one ArrayBuffer each costs more than the split itself.
+ */
+const CHUNK = 256;
+const pools = new WeakMap<MmuState, { flags: Uint8Array; target: Uint32Array; used: number }>();
+
+function tables(state: MmuState): { flags: Uint8Array; target: Uint32Array } {
+  const e = state.geo.entries;
+  let pool = pools.get(state);
+  if (!pool || pool.used === CHUNK) {
+    pool = { flags: new Uint8Array(CHUNK * e), target: new Uint32Array(CHUNK * e), used: 0 };
+    pools.set(state, pool);
+  }
+  const at = pool.used++ * e;
+  return { flags: pool.flags.subarray(at, at + e), target: pool.target.subarray(at, at + e) };
+}
+
 export function allocSp(state: MmuState, gfn: number, role: Role, rootName: string, isRoot: boolean): KvmMmuPage {
   const e = state.geo.entries;
   const id = state.sps.length;
   if ((id + 1) * e >= 2 ** 31) throw new RangeError('too many shadow pages for the sptep encoding');
+  const { flags, target } = tables(state);
   const sp: KvmMmuPage = {
     id, gfn, role: { ...role },
-    flags: new Uint8Array(e),
-    target: new Float64Array(e),
+    flags,
+    target,
     gfns: role.direct ? null : new Float64Array(e),
     accesses: role.direct ? null : new Uint8Array(e),
     parentPtes: [],

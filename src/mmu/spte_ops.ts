@@ -6,7 +6,7 @@
 import type { Sptep } from '../state';
 import { isLastSpte, isShadowPresent } from '../spte';
 import type { MmuContext } from './context';
-import { gfnToMemslot, rmapAdd, rmapRemove } from './rmap';
+import { gfnToIndex, gfnToMemslot, rmapAdd, rmapRemove } from './rmap';
 import { spGetGfn } from './shadow_page';
 
 function record(ctx: MmuContext, spId: number, index: number, level: number, oldFlags: number, oldTarget: number, newFlags: number, newTarget: number): void {
@@ -89,4 +89,50 @@ export function dropSpte(ctx: MmuContext, sptep: Sptep): number {
     if (at >= 0) child.parentPtes.splice(at, 1);
   }
   return gfn;
+}
+
+/**
+ * The split loop's fill of absent entries [from, to] in one go: entry i gets `flags` and pfn
+ * pfn0 + (i - from) * stride, maps gfn0 + (i - from) * stride, and goes on the rmap. The same
+ * writes as setLeaf() one by one, without repeating per entry what is the same for the run.
+ * Returns how many rmap heads already held an SPTE (each costs a pte_list_desc).
+ */
+export function setLeafRun(ctx: MmuContext, spId: number, from: number, to: number, flags: number, pfn0: number, gfn0: number, stride: number, access: number): number {
+  const state = ctx.state;
+  const sp = state.sps[spId];
+  const level = sp.role.level;
+  const slot = gfnToMemslot(state, gfn0);
+  const slotEnd = gfnToMemslot(state, gfn0 + (to - from) * stride);
+  if (!slot || slot !== slotEnd) {
+    for (let i = from; i <= to; i++) setLeaf(ctx, spId, i, flags, pfn0 + (i - from) * stride, gfn0 + (i - from) * stride, access);
+    return 0;
+  }
+  const r = slot.rmap[level];
+  const head = r.head;
+  const base = spId * state.geo.entries;
+  const index0 = gfnToIndex(state, gfn0, slot.baseGfn, level) - from;
+  if (ctx.recordWrites) {
+    for (let i = from; i <= to; i++) ctx.draft.writes.push({ sp: spId, index: i, level, oldFlags: sp.flags[i], oldTarget: sp.target[i], newFlags: flags, newTarget: pfn0 + (i - from) * stride });
+  }
+  sp.flags.fill(flags, from, to + 1);
+  const target = sp.target;
+  for (let i = from, pfn = pfn0; i <= to; i++, pfn += stride) target[i] = pfn;
+  if (sp.gfns) for (let i = from; i <= to; i++) sp.gfns[i] = gfn0 + (i - from) * stride;
+  if (sp.accesses) sp.accesses.fill(access, from, to + 1);
+  let descs = 0;
+  for (let i = from; i <= to; i++) {
+    const index = index0 + i;
+    if (head[index] === 0) {
+      head[index] = base + i + 1;
+    } else {
+      descs++;
+      const list = r.more.get(index);
+      if (list) list.push(base + i); else r.more.set(index, [base + i]);
+    }
+  }
+  const n = to - from + 1;
+  state.counters.spteWrites += n;
+  ctx.draft.writeCount += n;
+  ctx.cache.invalidate(spId);
+  return descs;
 }

@@ -38,6 +38,10 @@ export class SubtreeCache {
     if (this.valid[spId]) return;
     const sp = this.state.sps[spId];
     const level = sp.role.level;
+    if (level === 1) {
+      this.computeLeafTable(spId);
+      return;
+    }
     const step = this.state.geo.pages(level);
     let base = NaN;
     let linear = true;
@@ -59,6 +63,25 @@ export class SubtreeCache {
       const b = entryBase - i * step;
       if (i === 0) base = b;
       else if (b !== base) linear = false;
+    }
+    this.linear[spId] = linear ? base : NaN;
+    this.writable[spId] = writable ? 1 : 0;
+    this.valid[spId] = 1;
+  }
+
+  /** A level-1 table holds only leaves: linear iff every entry is present at base + i. */
+  private computeLeafTable(spId: number): void {
+    const sp = this.state.sps[spId];
+    const flags = sp.flags;
+    const target = sp.target;
+    const base = target[0];
+    let linear = (flags[0] & SPTE_PRESENT) !== 0;
+    let writable = true;
+    for (let i = 0; i < flags.length; i++) {
+      const f = flags[i];
+      if (!(f & SPTE_PRESENT)) { linear = false; continue; }
+      if (!(f & SPTE_WRITABLE)) writable = false;
+      if (target[i] !== base + i) linear = false;
     }
     this.linear[spId] = linear ? base : NaN;
     this.writable[spId] = writable ? 1 : 0;

@@ -18,7 +18,7 @@ import type { Violation } from '../trace/types';
 import type { ClearLogFrame, EnableLogFrame, GetLogFrame, OpFrame } from '../engine/frames';
 import type { Machine } from '../engine/machine';
 import { advanceSplit, newSplit } from './split';
-import { gfnWriteProtect, rmapWriteProtect } from './write_protect';
+import { gfnWriteProtect, rmapWriteProtect, slotWriteProtect } from './write_protect';
 
 /** BITS_PER_LONG: the dirty bitmap is handled a word of 64 pages at a time. */
 export const BITS_PER_LONG = 64;
@@ -83,11 +83,7 @@ export function advanceEnableLog(m: Machine, f: EnableLogFrame): void {
       f.pc = 'wp';
       return;
     case 'wp': {
-      let changed = 0;
-      for (let level = 1; level <= 3; level++) {
-        const n = slot.rmap[level].head.length;
-        for (let i = 0; i < n; i++) if (slot.rmap[level].head[i]) changed += rmapWriteProtect(m, f, slot, level, i);
-      }
+      const changed = slotWriteProtect(m, f, slot);
       f.writeProtected = changed > 0;
       m.emit(f, { kind: 'write-protect', anchor: 'wpRmap', text: `slot_handle_level(slot_rmap_write_protect, 4K..1G): ${changed} SPTE${changed === 1 ? '' : 's'} write-protected` });
       f.pc = 'wp-unlock';

@@ -10,7 +10,7 @@ import { gfnToPfn, hostMaxLevel } from '../mmu/host';
 import { gfnToMemslot } from '../mmu/rmap';
 import { getShadowPage } from '../mmu/shadow_page';
 import { dropSpte, setLeaf, setNonLeaf, updateLeafFlags } from '../mmu/spte_ops';
-import { kvmFlushRemoteTlbs } from '../mmu/flush';
+import { kvmFlushRemoteTlbs, noteUnmap } from '../mmu/flush';
 import {
   ACC_ALL, ACC_EXEC_MASK, ACC_WRITE_MASK, isLastSpte, SPTE_ACCESSED, SPTE_EXEC, SPTE_HOST_WRITABLE, SPTE_LARGE,
   SPTE_MMU_WRITABLE, SPTE_PRESENT, SPTE_WRITABLE,
@@ -100,7 +100,7 @@ function walk(m: Machine, f: FaultFrame): void {
       f.pendingChild = child.id;
       f.pendingSptep = sp.id * geo.entries + index;
       dropSpte(m.ctx, f.pendingSptep);
-      state.unmapEvents.push({ step: m.ctx.stepIndex, gfn: geo.round(gfn, level), npages: geo.pages(level), flushStep: -1, flushSkipped: false, what: `drop of huge SPTE sp#${sp.id}[${index}] by a fault` });
+      noteUnmap(m.ctx, geo.round(gfn, level), geo.pages(level), `drop of huge SPTE sp#${sp.id}[${index}] by a fault`);
       m.emit(f, { kind: 'drop-spte', anchor: 'faultLink', vcpu: f.vcpu, text: `${got}; link_shadow_page(): sp#${sp.id}[${index}] holds a huge SPTE, drop_large_spte() clears it` });
       f.pc = 'flush';
       return;

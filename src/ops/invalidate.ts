@@ -5,7 +5,7 @@
  * its SPTE across an earlier lock release is not found here, and so is not flushed.
  */
 import { hex } from '../geometry';
-import { kvmFlushRemoteTlbs, skipFlush } from '../mmu/flush';
+import { kvmFlushRemoteTlbs, noteUnmap, skipFlush } from '../mmu/flush';
 import { gfnToPfn } from '../mmu/host';
 import { gfnToIndex, rmapSptes } from '../mmu/rmap';
 import { spGetGfn } from '../mmu/shadow_page';
@@ -36,7 +36,7 @@ export function advanceInvalidate(m: Machine, f: InvalidateFrame): void {
               const sp = state.sps[Math.floor(sptep / e)];
               const gfn = spGetGfn(state, sp, sptep % e);
               dropSpte(m.ctx, sptep);
-              state.unmapEvents.push({ step: m.ctx.stepIndex, gfn, npages: geo.pages(level), flushStep: -1, flushSkipped: false, what: `zap of sp#${sp.id}[${sptep % e}] by the invalidation` });
+              noteUnmap(m.ctx, gfn, geo.pages(level), `zap of sp#${sp.id}[${sptep % e}] by the invalidation`);
               f.zapped++;
             }
           }

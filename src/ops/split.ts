@@ -6,10 +6,10 @@
  * entries from the huge SPTE, and __link_shadow_page() replaces the huge SPTE by the child table.
  */
 import { KVM_MAX_HUGEPAGE_LEVEL, hex, type Level } from '../geometry';
-import { kvmFlushRemoteTlbs, kvmFlushRemoteTlbsWithAddress, skipFlush } from '../mmu/flush';
+import { kvmFlushRemoteTlbs, kvmFlushRemoteTlbsWithAddress, noteUnmap, skipFlush } from '../mmu/flush';
 import { gfnToIndex, rmapEmpty, rmapSptes } from '../mmu/rmap';
 import { getShadowPage, spGetAccess, spGetGfn } from '../mmu/shadow_page';
-import { dropSpte, setLeaf, setNonLeaf } from '../mmu/spte_ops';
+import { dropSpte, setLeafRun, setNonLeaf } from '../mmu/spte_ops';
 import { isLastSpte, SPTE_LARGE, SPTE_PRESENT, SPTE_WRITABLE, describeSpte } from '../spte';
 import type { OpFrame, SplitFrame } from '../engine/frames';
 import { Machine, SPLIT_CACHE_CAPACITY } from '../engine/machine';
@@ -92,10 +92,9 @@ export function advanceSplit(m: Machine, op: OpFrame, sf: SplitFrame): boolean {
         sf.index = 0;
         sf.flush = false;
         sf.flushWhy = '';
-        const huge = describeSpte(hugeSp.flags[hugeIndex], hugeSp.target[hugeIndex], hugeSp.role.level, (l) => geo.sizeName(l));
         m.emit(op, {
           kind: 'get-sp', anchor: 'splitGetSp',
-          text: `split huge SPTE sp#${hugeSp.id}[${hugeIndex}] (${huge}, gfn ${hex(gfn)}): shadow_mmu_get_sp_for_split() ` +
+          text: () => `split huge SPTE sp#${hugeSp.id}[${hugeIndex}] (${describeSpte(hugeSp.flags[hugeIndex], hugeSp.target[hugeIndex], hugeSp.role.level, (l) => geo.sizeName(l))}, gfn ${hex(gfn)}): shadow_mmu_get_sp_for_split() ` +
             (reused ? `found sp#${sp.id} (direct L${role.level}, gfn ${hex(gfn)}) in the hash and reuses it` : `allocates sp#${sp.id} (direct L${role.level}, gfn ${hex(gfn)})`),
         });
         sf.pc = 'loop';
@@ -110,11 +109,11 @@ export function advanceSplit(m: Machine, op: OpFrame, sf: SplitFrame): boolean {
         const hugeSp = state.sps[Math.floor(sf.huge / e)];
         const level = hugeSp.role.level;
         const gfn = dropSpte(m.ctx, sf.huge);
-        state.unmapEvents.push({ step: m.ctx.stepIndex, gfn: geo.round(gfn, level), npages: geo.pages(level), flushStep: -1, flushSkipped: false, what: `drop of huge SPTE sp#${hugeSp.id}[${sf.huge % e}] when installing sp#${sf.child}` });
+        noteUnmap(m.ctx, geo.round(gfn, level), geo.pages(level), `drop of huge SPTE sp#${hugeSp.id}[${sf.huge % e}] when installing sp#${sf.child}`);
         const zap = m.ctx.variant.linkPresent === 'zap-and-flush';
         m.emit(op, {
           kind: 'drop-spte', anchor: zap ? 'linkZapFlush' : 'dropSpte',
-          text: `__link_shadow_page(): the huge SPTE is present, ${zap ? 'mmu_page_zap_pte()' : 'drop_large_spte() -> drop_spte()'} clears sp#${hugeSp.id}[${sf.huge % e}] and removes it from the ${geo.sizeName(level)} rmap`,
+          text: () => `__link_shadow_page(): the huge SPTE is present, ${zap ? 'mmu_page_zap_pte()' : 'drop_large_spte() -> drop_spte()'} clears sp#${hugeSp.id}[${sf.huge % e}] and removes it from the ${geo.sizeName(level)} rmap`,
         });
         sf.pc = 'flush';
         return true;
@@ -132,7 +131,7 @@ export function advanceSplit(m: Machine, op: OpFrame, sf: SplitFrame): boolean {
         const identical = !Number.isNaN(m.ctx.cache.linearPfn(sf.child));
         m.emit(op, {
           kind: 'link', anchor: 'linkSet',
-          text: `make_nonleaf_spte() + mmu_spte_set(): sp#${hugeSp.id}[${hugeIndex}] -> sp#${sf.child}; ` +
+          text: () => `make_nonleaf_spte() + mmu_spte_set(): sp#${hugeSp.id}[${hugeIndex}] -> sp#${sf.child}; ` +
             (identical ? 'the child table maps the whole huge page identically' : 'the child table does NOT map all of the huge page: part of it is now unmapped'),
         });
         sf.rescheduled = false;
@@ -168,15 +167,10 @@ function loopRun(m: Machine, op: OpFrame, sf: SplitFrame): void {
     const hugePfn = hugeSp.target[hugeIndex];
     const childFlags = level === 1 ? hugeFlags & ~SPTE_LARGE : hugeFlags;
     const n = geo.pages(level);
-    const slot = state.memslots[sf.slot];
-    for (let i = from; i <= to; i++) {
-      const gfn = child.gfn + i * n;
-      if (!rmapEmpty(slot, level, gfnToIndex(state, gfn, slot.baseGfn, level))) state.splitDescsUsed++;
-      setLeaf(m.ctx, child.id, i, childFlags, hugePfn + i * n, gfn, child.role.access);
-    }
+    state.splitDescsUsed += setLeafRun(m.ctx, child.id, from, to, childFlags, hugePfn + from * n, child.gfn + from * n, n, child.role.access);
     m.emit(op, {
       kind: 'split-loop', anchor: 'splitMakeSpte',
-      text: `${range} not present: make_huge_page_split_spte() + mmu_spte_set() + __rmap_add(): ${to - from + 1} x ${geo.sizeName(level)} leaf, pfn ${hex(hugePfn + from * n)} + i*${hex(n)}, ${childFlags & SPTE_WRITABLE ? 'writable' : 'read-only'} like the huge SPTE`,
+      text: () => `${range} not present: make_huge_page_split_spte() + mmu_spte_set() + __rmap_add(): ${to - from + 1} x ${geo.sizeName(level)} leaf, pfn ${hex(hugePfn + from * n)} + i*${hex(n)}, ${childFlags & SPTE_WRITABLE ? 'writable' : 'read-only'} like the huge SPTE`,
     });
   } else {
     const policy = m.ctx.variant.splitFlush;
@@ -242,7 +236,7 @@ export function emitDropLargeFlush(m: Machine, op: OpFrame, spId: number, index:
   if (doFlush) {
     const rec = kvmFlushRemoteTlbsWithAddress(ctx, gfn, geo.pages(level), call);
     const removed = rec.removed.length ? `removed ${rec.removed.join(', ')}` : 'no TLB entry to remove';
-    m.emit(op, { kind: 'flush', anchor, text: `${why}: ${call}${ctx.flushMode === 'bare-metal' ? ' (bare metal: a full flush)' : ''}; ${removed}` });
+    m.emit(op, { kind: 'flush', anchor, text: () => `${why}: ${call}${ctx.flushMode === 'bare-metal' ? ' (bare metal: a full flush)' : ''}; ${removed}` });
   } else {
     skipFlush(ctx, call, why);
     m.emit(op, { kind: 'flush-skipped', anchor, text: `flush skipped: ${why}` });

@@ -35,3 +35,49 @@ export function gfnWriteProtect(m: Machine, op: OpFrame, slot: Memslot, gfn: num
   }
   return changed;
 }
+
+/**
+ * slot_handle_level(slot_rmap_write_protect) over a whole memslot, 4K..1G: every rmap walked in
+ * place. The gfn of an rmap entry is its frame's, so nothing is looked up per SPTE.
+ */
+export function slotWriteProtect(m: Machine, op: OpFrame, slot: Memslot): number {
+  const { ctx } = m;
+  const state = m.state;
+  const e = m.geo.entries;
+  let changed = 0;
+  for (let level = 1; level <= 3; level++) {
+    const r = slot.rmap[level];
+    const head = r.head;
+    const n = m.geo.pages(level);
+    const frame0 = Math.floor(slot.baseGfn / n);
+    let lastSp = -1;
+    const protect = (sptep: number, gfn: number): void => {
+      const spId = (sptep / e) | 0;
+      const sp = state.sps[spId];
+      const idx = sptep - spId * e;
+      const flags = sp.flags[idx];
+      if (!(flags & SPTE_WRITABLE)) return;
+      if (ctx.recordWrites) {
+        updateLeafFlags(ctx, sptep, flags & ~SPTE_WRITABLE);
+      } else {
+        // The same write as updateLeafFlags(), its bookkeeping batched: the subtree cache is
+        // invalidated once per SP, the counters once at the end.
+        sp.flags[idx] = flags & ~SPTE_WRITABLE;
+        if (spId !== lastSp) { ctx.cache.invalidate(spId); lastSp = spId; }
+      }
+      addRange(op.reduced, gfn, n);
+      changed++;
+    };
+    const hasMore = r.more.size > 0;
+    for (let i = 0; i < head.length; i++) {
+      if (head[i] === 0) continue;
+      protect(head[i] - 1, (frame0 + i) * n);
+      if (hasMore) for (const sptep of r.more.get(i) ?? []) protect(sptep, (frame0 + i) * n);
+    }
+  }
+  if (!ctx.recordWrites) {
+    state.counters.spteWrites += changed;
+    ctx.draft.writeCount += changed;
+  }
+  return changed;
+}

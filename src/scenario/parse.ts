@@ -259,6 +259,10 @@ function crossCheck(r: Reader, s: Scenario, tree: Node): void {
     if (m.l2 % n !== 0 || m.gfn % n !== 0) r.fail(tree, `$.roots[${i}].mappings[${j}]`, `a ${['', '4K', '2M', '1G'][m.level]} guest page must start on a multiple of ${n} pages (l2 and gfn)`);
     if (m.l2 + n > addressSpace) r.fail(tree, `$.roots[${i}].mappings[${j}].l2`, `expected an L2 address below ${addressSpace} (4 levels of ${s.entries} entries)`);
   }));
+  s.memslots.forEach((m, i) => {
+    // pfns are kept in 32 bits (see KvmMmuPage.target); pages the host hands out later come above.
+    if (m.hostPfn + m.npages > 2 ** 31) r.fail(tree, `$.memslots[${i}].hostPfn`, `expected hostPfn + pages below 2^31 (8 TiB of host memory), found ${m.hostPfn + m.npages}`);
+  });
   const ids = new Set<string>();
   s.operations.forEach((op, i) => {
     const node = at(i);
