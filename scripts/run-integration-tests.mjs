@@ -85,8 +85,11 @@ async function runHost(host, vscodeHost) {
             console.log(`  ${mark} ${record.title}`);
             if (record.error) console.log(record.error.replace(/^/gm, '       '));
           }
-        } else if (type === 'error' || process.env.KVM_MMU_LAB_VERBOSE) {
-          console.log(`  [host ${type}] ${text}`);
+        } else if (process.env.KVM_MMU_LAB_VERBOSE) {
+          console.log(`  [workbench ${type}] ${text}`);
+        } else if (type === 'error' && !/getaddrinfo ENOTFOUND/.test(text)) {
+          // First line only; the gallery lookups that fail for want of internet are left out.
+          console.log(`  [workbench error] ${text.split('\n')[0]}`);
         }
       }
     });
