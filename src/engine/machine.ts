@@ -34,6 +34,7 @@ export interface EmitInfo {
   text: string | (() => string);
   actor?: Actor;
   vcpu?: number;
+  childSp?: { id: number; reused: boolean };
 }
 
 /**
@@ -107,6 +108,7 @@ export class Machine {
       counters: this.checks.keepSteps ? { ...ctx.state.counters } : ctx.state.counters,
     };
     if (info.vcpu !== undefined) step.vcpu = info.vcpu;
+    if (info.childSp) step.childSp = info.childSp;
     if (draft.flush) step.flush = draft.flush;
     if (draft.tlbFilled) step.tlbFilled = draft.tlbFilled;
     if (this.checks.keepSteps) this.steps.push(step);

@@ -93,7 +93,7 @@ export function advanceSplit(m: Machine, op: OpFrame, sf: SplitFrame): boolean {
         sf.flush = false;
         sf.flushWhy = '';
         m.emit(op, {
-          kind: 'get-sp', anchor: 'splitGetSp',
+          kind: 'get-sp', anchor: 'splitGetSp', childSp: { id: sp.id, reused },
           text: () => `split huge SPTE sp#${hugeSp.id}[${hugeIndex}] (${describeSpte(hugeSp.flags[hugeIndex], hugeSp.target[hugeIndex], hugeSp.role.level, (l) => geo.sizeName(l))}, gfn ${hex(gfn)}): shadow_mmu_get_sp_for_split() ` +
             (reused ? `found sp#${sp.id} (direct L${role.level}, gfn ${hex(gfn)}) in the hash and reuses it` : `allocates sp#${sp.id} (direct L${role.level}, gfn ${hex(gfn)})`),
         });

@@ -78,6 +78,8 @@ export interface Step {
   writeCount: number;
   flush?: FlushRecord;
   tlbFilled?: string;
+  /** For a split's get-sp step: the child SP, and whether it came from the hash. */
+  childSp?: { id: number; reused: boolean };
   violations: Violation[];
   /** mmu_lock held after this step. */
   lockHeld: boolean;

@@ -6,7 +6,7 @@
  */
 import { ScenarioRun, type RunOptions, type RunSnapshot } from '../engine/runner';
 import type { Scenario } from '../scenario/types';
-import { cloneState, type MmuState } from '../state';
+import type { MmuState } from '../state';
 import type { Step, Violation } from './types';
 
 export class Walkthrough {
@@ -23,14 +23,18 @@ export class Walkthrough {
     }
     this.steps = run.machine.steps;
     this.violations = run.machine.violations;
-    this.replay = new ScenarioRun(scenario, { ...options, checks: { ...options.checks, keepSteps: false } });
+    // The replay only rebuilds states: the steps, their writes and the checks were had in the run.
+    this.replay = new ScenarioRun(scenario, { ...options, checks: { keepSteps: false, recordWrites: false, unmapped: false, permissions: false } });
   }
 
   get length(): number {
     return this.steps.length;
   }
 
-  /** The state after step `index` (-1: before the first step). The result is a copy. */
+  /**
+   * The state after step `index` (-1: before the first step). It is the replay's live state:
+   * read it, do not change it, and do not keep it across calls.
+   */
   stateAfter(index: number): MmuState {
     if (index < -1 || index >= this.steps.length) throw new RangeError(`no step ${index}; the run has ${this.steps.length}`);
     const want = index + 1;
@@ -39,6 +43,6 @@ export class Walkthrough {
       this.replay.restore(this.checkpoints[Math.floor(want / this.interval)]);
     }
     while (this.replay.machine.stepCount < want) this.replay.step();
-    return cloneState(this.replay.machine.state);
+    return this.replay.machine.state;
   }
 }

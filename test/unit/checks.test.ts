@@ -16,7 +16,8 @@ test('lost dirty page: a write whose bit is missing at the harvest is reported',
   let step;
   while ((step = r.step()) && !(step.kind === 'tlb-fill' && step.op === 2)) { /* run to the write */ }
   assert.ok(step, 'the write happened');
-  r.machine.state.memslots[0].dirtyBitmap[0x40123] = 0;
+  const slot = r.machine.state.memslots[0];
+  slot.dirtyBitmap[0x40123 - slot.baseGfn] = 0;
   r.runToEnd();
   const lost = r.machine.violations.filter((v) => v.kind === 'lost-dirty-page');
   assert.equal(lost.length, 1);
