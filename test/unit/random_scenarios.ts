@@ -1,0 +1,62 @@
+/**
+ * Random scenarios in the explorer's small scope, for property tests: E = 4, one 64-page memslot
+ * on "1G" (16-page) host pages, roots A and B aliasing gfns 16..31 (and A also mapping 32..47
+ * alone), two vCPUs, and a random list of operations drawn from what the model knows.
+ */
+import fc from 'fast-check';
+import type { Scenario, ScenarioOp } from '../../src/scenario/types';
+
+const opArb: fc.Arbitrary<ScenarioOp> = fc.oneof(
+  fc.record({ vcpu: fc.integer({ min: 0, max: 1 }), root: fc.constantFrom('A', 'B'), off: fc.integer({ min: 0, max: 15 }), kind: fc.constantFrom('read' as const, 'write' as const) })
+    .map(({ vcpu, root, off, kind }) => ({ op: 'access' as const, vcpu, root, addr: (root === 'A' ? 0 : 16) + off, kind })),
+  // A's own region (gfns 32..47), mapped only through A.
+  fc.record({ vcpu: fc.integer({ min: 0, max: 1 }), off: fc.integer({ min: 0, max: 15 }) })
+    .map(({ vcpu, off }) => ({ op: 'access' as const, vcpu, root: 'A', addr: 16 + off, kind: 'write' as const })),
+  fc.record({ except: fc.uniqueArray(fc.integer({ min: 16, max: 47 }), { maxLength: 3 }), pause: fc.boolean() })
+    .map(({ except, pause }) => ({ op: 'clear-dirty-log' as const, slot: 0, first: 0, gfns: range(0, 64).filter((g) => !except.includes(g)), ...(pause ? { pause: 'unlock' as const } : {}) })),
+  fc.constant({ op: 'get-dirty-log' as const, slot: 0 }),
+  fc.record({ gfn: fc.integer({ min: 16, max: 47 }), pages: fc.integer({ min: 1, max: 4 }) }).map(({ gfn, pages }) => ({ op: 'invalidate' as const, gfn, npages: pages })),
+  fc.record({ gfn: fc.constantFrom(16, 20, 32), pages: fc.constantFrom(4, 16) }).map(({ gfn, pages }) => ({ op: 'eager-split' as const, slot: 0, gfn, npages: pages })),
+);
+
+function range(a: number, b: number): number[] {
+  return Array.from({ length: b - a }, (_, i) => a + i);
+}
+
+/**
+ * A scenario: some accesses first, dirty logging enabled in a random mode, then random
+ * operations. A paused clear is resumed by the next operation that needs the lock or the slot.
+ */
+export const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
+  // Before logging: accesses, most often through B, so that B holds huge SPTEs and TLB entries.
+  before: fc.array(fc.record({ vcpu: fc.integer({ min: 0, max: 1 }), root: fc.constantFrom('A', 'B', 'B'), off: fc.integer({ min: 0, max: 15 }) })
+    .map(({ vcpu, root, off }): ScenarioOp => ({ op: 'access', vcpu, root, addr: (root === 'A' ? 0 : 16) + off, kind: 'write' })), { maxLength: 3 }),
+  mode: fc.constantFrom({ manualProtect: false, initiallySet: false }, { manualProtect: true, initiallySet: false }, { manualProtect: true, initiallySet: true }),
+  after: fc.array(opArb, { minLength: 1, maxLength: 8 }),
+  splitYield: fc.constantFrom('cache' as const, 'every' as const, 'never' as const),
+}).map(({ before, mode, after, splitYield }) => {
+  const ops: ScenarioOp[] = [...before, { op: 'enable-dirty-logging', slot: 0, ...mode }];
+  let paused: string | null = null;
+  after.forEach((o, i) => {
+    if (o.op === 'clear-dirty-log' && !mode.manualProtect) return;
+    const needsResume = paused && o.op !== 'invalidate' && !(o.op === 'access');
+    if (needsResume) { ops.push({ op: 'resume', target: paused! }); paused = null; }
+    if (o.op === 'clear-dirty-log' && o.pause) {
+      if (paused) return;
+      paused = `c${i}`;
+      ops.push({ ...o, id: paused });
+      return;
+    }
+    ops.push(o);
+  });
+  return {
+    name: 'random', title: '', description: '', entries: 4, flushMode: 'bare-metal', splitYield, variant: 'v7',
+    memslots: [{ id: 0, baseGfn: 0, npages: 64, hostPfn: 64, hostLevel: 3 }],
+    roots: [
+      { name: 'A', guestTableGfn: 0x1000, mappings: [{ l2: 0, gfn: 16, level: 3, access: 7 }, { l2: 16, gfn: 32, level: 3, access: 7 }], guestTables: [] },
+      { name: 'B', guestTableGfn: 0x2000, mappings: [{ l2: 16, gfn: 16, level: 3, access: 7 }], guestTables: [] },
+    ],
+    vcpus: 2,
+    operations: ops,
+  } satisfies Scenario;
+});
