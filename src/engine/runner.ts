@@ -53,6 +53,7 @@ export interface RunSnapshot {
   paused: Array<[string, OpFrame]>;
   pending: PendingAccess | null;
   stepCount: number;
+  lockHolder?: string | null;
 }
 
 /** Frames are plain data (numbers, strings, arrays, objects): a structural copy is a full copy. */
@@ -76,6 +77,8 @@ export class ScenarioRun {
   private current: OpFrame | null = null;
   private paused = new Map<string, OpFrame>();
   private pending: PendingAccess | null = null;
+  /** Id of the paused operation that still holds mmu_lock (paused with { afterSteps } inside its critical section). */
+  private lockHolder: string | null = null;
   private readonly maxSteps: number;
 
   constructor(readonly scenario: Scenario, readonly options: RunOptions) {
@@ -97,6 +100,7 @@ export class ScenarioRun {
       paused: [...this.paused].map(([k, f]) => [k, cloneFrame(f)]),
       pending: this.pending ? { ...this.pending } : null,
       stepCount: this.machine.stepCount,
+      lockHolder: this.lockHolder,
     };
   }
 
@@ -106,6 +110,7 @@ export class ScenarioRun {
     this.current = s.current ? cloneFrame(s.current) : null;
     this.paused = new Map(s.paused.map(([k, f]) => [k, cloneFrame(f)]));
     this.pending = s.pending ? { ...s.pending } : null;
+    this.lockHolder = s.lockHolder ?? null;
   }
 
   /** Run exactly one step; null when the scenario is over. */
@@ -151,6 +156,7 @@ export class ScenarioRun {
     } else if (f.pause && this.pauseReached(f, step)) {
       const id = this.scenario.operations[f.opIndex].id ?? String(f.opIndex);
       delete f.pause;
+      if (this.machine.state.mmuLockHeld) this.lockHolder = id;
       this.paused.set(id, f);
       this.current = null;
     }
@@ -183,8 +189,11 @@ export class ScenarioRun {
     if (op.op === 'resume') {
       const frame = this.paused.get(op.target);
       if (!frame) this.fail(i, `nothing paused under the id ${JSON.stringify(op.target)}`);
-      if (state.mmuLockHeld) this.fail(i, 'cannot resume while another operation holds mmu_lock');
+      if (state.mmuLockHeld && this.lockHolder !== op.target) this.fail(i, 'cannot resume while another operation holds mmu_lock');
+      this.lockHolder = null;
       this.paused.delete(op.target);
+      // A resume may pause the operation again further on ({ afterSteps } counts from its start).
+      if (op.pause) frame.pause = op.pause;
       this.current = frame;
       return this.advanceCurrent();
     }

@@ -4,7 +4,7 @@
  * write in the step being built.
  */
 import type { Sptep } from '../state';
-import { isLastSpte, isShadowPresent } from '../spte';
+import { isLastSpte, isShadowPresent, SPTE_WRITABLE } from '../spte';
 import type { MmuContext } from './context';
 import { gfnToIndex, gfnToMemslot, rmapAdd, rmapRemove } from './rmap';
 import { spGetGfn } from './shadow_page';
@@ -134,5 +134,6 @@ export function setLeafRun(ctx: MmuContext, spId: number, from: number, to: numb
   state.counters.spteWrites += n;
   ctx.draft.writeCount += n;
   ctx.cache.invalidate(spId);
+  if (n === state.geo.entries) ctx.cache.knownLinear(spId, pfn0, (flags & SPTE_WRITABLE) !== 0);
   return descs;
 }

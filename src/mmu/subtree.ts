@@ -69,6 +69,33 @@ export class SubtreeCache {
     this.valid[spId] = 1;
   }
 
+  /**
+   * An SPTE under `spId` lost its write permission and nothing else changed: the linear mapping
+   * stands, only "all writable" becomes false here and in every ancestor. Cheaper than
+   * invalidate(), which would make the next check re-read whole subtrees.
+   */
+  permissionsReduced(spId: number): void {
+    if (spId >= this.valid.length || !this.valid[spId]) {
+      this.invalidate(spId);
+      return;
+    }
+    if (this.writable[spId] === 0) return;
+    this.writable[spId] = 0;
+    const e = this.state.geo.entries;
+    for (const p of this.state.sps[spId].parentPtes) this.permissionsReduced(Math.floor(p / e));
+  }
+
+  /**
+   * Record what a writer already knows: it just filled every entry of `spId` with leaves mapping
+   * linearly from `pfn` (the split loop does), so the check need not read them back.
+   */
+  knownLinear(spId: number, pfn: number, writable: boolean): void {
+    this.grow(spId);
+    this.linear[spId] = pfn;
+    this.writable[spId] = writable ? 1 : 0;
+    this.valid[spId] = 1;
+  }
+
   /** A level-1 table holds only leaves: linear iff every entry is present at base + i. */
   private computeLeafTable(spId: number): void {
     const sp = this.state.sps[spId];

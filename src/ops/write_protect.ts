@@ -60,10 +60,11 @@ export function slotWriteProtect(m: Machine, op: OpFrame, slot: Memslot): number
       if (ctx.recordWrites) {
         updateLeafFlags(ctx, sptep, flags & ~SPTE_WRITABLE);
       } else {
-        // The same write as updateLeafFlags(), its bookkeeping batched: the subtree cache is
-        // invalidated once per SP, the counters once at the end.
+        // The same write as updateLeafFlags(), its bookkeeping batched: only the permission
+        // changed, so the subtree cache keeps the mapping and learns "not all writable" once
+        // per SP; the counters are added once at the end.
         sp.flags[idx] = flags & ~SPTE_WRITABLE;
-        if (spId !== lastSp) { ctx.cache.invalidate(spId); lastSp = spId; }
+        if (spId !== lastSp) { ctx.cache.permissionsReduced(spId); lastSp = spId; }
       }
       addRange(op.reduced, gfn, n);
       changed++;

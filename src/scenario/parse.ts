@@ -215,8 +215,8 @@ function operation(r: Reader, node: Node, path: string): ScenarioOp | undefined 
       unknownKeys(r, o, [...common, 'slot', 'gfn', 'pages']);
       return { ...base, op: kind, slot: num(r, o, 'slot', { min: 0, optional: 0 }), gfn: num(r, o, 'gfn', { min: 0 }), npages: num(r, o, 'pages', { min: 1 }) };
     case 'resume':
-      unknownKeys(r, o, ['op', 'target', 'comment']);
-      return { op: kind, target: str<string>(r, o, 'target'), line: base.line };
+      unknownKeys(r, o, ['op', 'target', 'pause', 'comment']);
+      return p ? { op: kind, target: str<string>(r, o, 'target'), pause: p, line: base.line } : { op: kind, target: str<string>(r, o, 'target'), line: base.line };
     default:
       return undefined;
   }

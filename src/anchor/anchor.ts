@@ -1,0 +1,178 @@
+/**
+ * Source anchoring: find each modelled step (src/mmu/anchors.ts) in the reviewer's own kernel
+ * files. Order of attempts, each with its confidence:
+ *   exact   (1.0)  the anchor's function, the anchor's statement
+ *   renamed (0.9)  a known other name of the function or statement (names.ts), in its function
+ *   moved   (0.75) the statement (or a known alias) found in another function of the given files
+ *   fuzzy   (<=0.7) a line in the function calling the same callee with most of the same tokens
+ * Otherwise "not found", with the reason: the file was not given, the function is absent (and
+ * what that means for the version), or the statement is absent.
+ */
+import { ANCHORS, type AnchorId } from '../mmu/anchors';
+import { functionAt, indexFunctions, norm, type FunctionSpan } from './cfunc';
+import { FUNCTION_ABSENCE, FUNCTION_ALIASES, STATEMENT_ABSENCE, STATEMENT_ALIASES } from './names';
+
+export interface SourceFile {
+  /** Path as given (only the base name is used to match the anchor's file). */
+  path: string;
+  text: string;
+}
+
+export type AnchorHow = 'exact' | 'renamed' | 'moved' | 'fuzzy';
+
+export interface AnchorFound {
+  id: AnchorId;
+  found: true;
+  file: string;
+  line: number;
+  /** The function found holding the statement. */
+  function: string;
+  how: AnchorHow;
+  confidence: number;
+  /** The source line found. */
+  text: string;
+  /** For renamed/moved: which known name or version form matched. */
+  note?: string;
+}
+
+export interface AnchorMissing {
+  id: AnchorId;
+  found: false;
+  /** The anchor's own file, function and statement. */
+  file: string;
+  function: string;
+  reason: string;
+}
+
+export type AnchorResult = AnchorFound | AnchorMissing;
+
+export function baseName(p: string): string {
+  const k = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
+  return k >= 0 ? p.slice(k + 1) : p;
+}
+
+interface Indexed {
+  file: SourceFile;
+  lines: string[];
+  spans: FunctionSpan[];
+  byName: Map<string, FunctionSpan>;
+  /** Whitespace-free text of each line, and prefix offsets into their concatenation. */
+  normLines: string[];
+}
+
+function indexFile(f: SourceFile): Indexed {
+  const lines = f.text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  const spans = indexFunctions(lines);
+  const byName = new Map<string, FunctionSpan>();
+  for (const s of spans) if (!byName.has(s.name)) byName.set(s.name, s);
+  return { file: f, lines, spans, byName, normLines: lines.map(norm) };
+}
+
+/** Find a whitespace-free statement in lines [from, to] (1-based, inclusive); it may span lines. */
+function findStmt(ix: Indexed, stmt: string, from: number, to: number): number | undefined {
+  const want = norm(stmt);
+  if (!want) return undefined;
+  // Join the range with line starts recorded, then map the hit offset back to its line.
+  let joined = '';
+  const starts: number[] = [];
+  for (let l = from; l <= to; l++) { starts.push(joined.length); joined += ix.normLines[l - 1]; }
+  const at = joined.indexOf(want);
+  if (at < 0) return undefined;
+  let lo = 0, hi = starts.length - 1;
+  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= at) lo = mid; else hi = mid - 1; }
+  return from + lo;
+}
+
+const TOKEN = /[A-Za-z_]\w*|\d+|->|[|&!=]=?/g;
+
+function tokens(s: string): string[] {
+  return s.match(TOKEN) ?? [];
+}
+
+function callee(stmt: string): string | undefined {
+  const m = /([A-Za-z_]\w*)\s*\(/.exec(stmt);
+  return m?.[1];
+}
+
+/** Fuzzy: a line of the range that calls the same callee (or a known rename) with most tokens. */
+function fuzzy(ix: Indexed, stmt: string, from: number, to: number): { line: number; score: number } | undefined {
+  const c = callee(stmt);
+  if (!c) return undefined;
+  const names = [c, ...(FUNCTION_ALIASES[c] ?? []).map((a) => a.name)];
+  const want = new Set(tokens(stmt));
+  let best: { line: number; score: number } | undefined;
+  for (let l = from; l <= to; l++) {
+    const text = ix.lines[l - 1];
+    if (!names.some((n) => text.includes(n + '('))) continue;
+    const have = new Set(tokens(text));
+    let common = 0;
+    for (const t of want) if (have.has(t) || names.includes(t)) common++;
+    const score = common / want.size;
+    if (score >= 0.5 && (!best || score > best.score)) best = { line: l, score };
+  }
+  return best;
+}
+
+function found(id: AnchorId, ix: Indexed, line: number, how: AnchorHow, confidence: number, note?: string): AnchorFound {
+  const fn = functionAt(ix.spans, line)?.name ?? '(outside any function)';
+  return { id, found: true, file: ix.file.path, line, function: fn, how, confidence, text: ix.lines[line - 1].trim(), ...(note ? { note } : {}) };
+}
+
+/** Anchor every modelled step in the given files. */
+export function anchorSources(files: SourceFile[], ids: AnchorId[] = Object.keys(ANCHORS) as AnchorId[]): AnchorResult[] {
+  const indexed = files.map(indexFile);
+  const byBase = new Map<string, Indexed>();
+  for (const ix of indexed) byBase.set(baseName(ix.file.path), ix);
+  return ids.map((id) => anchorOne(id, indexed, byBase));
+}
+
+function anchorOne(id: AnchorId, all: Indexed[], byBase: Map<string, Indexed>): AnchorResult {
+  const a = ANCHORS[id];
+  const missing = (reason: string): AnchorMissing => ({ id, found: false, file: a.file, function: a.fn, reason });
+  if (a.file.startsWith('(')) return missing('a hardware step: it has no kernel source');
+  const ix = byBase.get(baseName(a.file));
+  const aliases = STATEMENT_ALIASES[id] ?? [];
+
+  if (ix) {
+    // 1. the function by its own name or a known other name
+    const fnNames: Array<{ name: string; note?: string }> = [{ name: a.fn }, ...(FUNCTION_ALIASES[a.fn] ?? []).map((x) => ({ name: x.name, note: x.when }))];
+    for (const fnName of fnNames) {
+      const span = ix.byName.get(fnName.name);
+      if (!span) continue;
+      const renamedFn = fnName.name !== a.fn;
+      const own = findStmt(ix, a.stmt, span.start, span.end);
+      if (own !== undefined) return found(id, ix, own, renamedFn ? 'renamed' : 'exact', renamedFn ? 0.9 : 1, fnName.note);
+      for (const al of aliases) {
+        if (al.file && baseName(al.file) !== baseName(a.file)) continue;
+        const l = findStmt(ix, al.stmt, span.start, span.end);
+        if (l !== undefined) return found(id, ix, l, 'renamed', 0.9, al.when);
+      }
+    }
+  }
+  // 2. the statement or an alias elsewhere (code motion, or a move to another file)
+  for (const cand of [{ stmt: a.stmt, file: a.file, fn: a.fn, when: 'the statement, found outside ' + a.fn + '()' }, ...aliases.map((x) => ({ stmt: x.stmt, file: x.file ?? a.file, fn: x.fn ?? a.fn, when: x.when }))]) {
+    const target = byBase.get(baseName(cand.file));
+    if (!target) continue;
+    const span = target.byName.get(cand.fn);
+    if (span && target !== ix) {
+      const l = findStmt(target, cand.stmt, span.start, span.end);
+      if (l !== undefined) return found(id, target, l, 'renamed', 0.9, cand.when);
+    }
+    const l = findStmt(target, cand.stmt, 1, target.lines.length);
+    if (l !== undefined) return found(id, target, l, 'moved', 0.75, cand.when);
+  }
+  if (!ix) {
+    const given = all.map((x) => baseName(x.file.path)).join(', ') || 'none';
+    return missing(`the step lives in ${a.file}, which was not given (given: ${given})`);
+  }
+  // 3. fuzzy, in the function (or a renamed one)
+  const span = ix.byName.get(a.fn) ?? (FUNCTION_ALIASES[a.fn] ?? []).map((x) => ix.byName.get(x.name)).find(Boolean);
+  if (span) {
+    for (const s of [a.stmt, ...aliases.map((x) => x.stmt)]) {
+      const f = fuzzy(ix, s, span.start, span.end);
+      if (f) return found(id, ix, f.line, 'fuzzy', Math.round(f.score * 70) / 100, `same call as '${s}' with ${Math.round(f.score * 100)}% of its tokens`);
+    }
+    return missing(`${span.name}() is at ${ix.file.path}:${span.start}, but the statement '${a.stmt}' is not in it${STATEMENT_ABSENCE[id] ? `: ${STATEMENT_ABSENCE[id]}` : ''}`);
+  }
+  return missing(`no function ${a.fn}() in ${ix.file.path}${FUNCTION_ABSENCE[a.fn] ? `: ${FUNCTION_ABSENCE[a.fn]}` : ''}`);
+}

@@ -1,0 +1,138 @@
+/**
+ * The canonical encoding of an explorer state: two states with the same encoding have the same
+ * futures, so the search keeps one. What is left out is only what no transition reads (SP ids,
+ * TLB entry ids, counters, the explanation records); SPs are named by their hash key (gfn, role),
+ * which is what identifies them to the code. Symmetry: the two vCPUs are interchangeable, and so
+ * are the two aliased roots (same mappings, guest tables at 0x1000.. and 0x2000..): the encoding is
+ * the least over the four permutations.
+ */
+import type { OpFrame, SplitFrame } from '../engine/frames';
+import type { MmuState } from '../state';
+import { SPTE_PRESENT, isLastSpte } from '../spte';
+import type { Node } from './model';
+
+/** gfn of a guest table under the root swap (A's tables 0x1000.., B's 0x2000..). */
+function swapGfn(g: number, swap: boolean): number {
+  if (!swap) return g;
+  if (g >= 0x1000 && g < 0x2000) return g + 0x1000;
+  if (g >= 0x2000 && g < 0x3000) return g - 0x1000;
+  return g;
+}
+
+function ranks(state: MmuState, swap: boolean): Int32Array {
+  const sps = state.sps;
+  const order = sps.map((sp) => sp.id);
+  const k = (id: number) => {
+    const sp = sps[id];
+    return [sp.role.direct ? swapGfn(sp.gfn, false) : swapGfn(sp.gfn, swap), sp.role.level, sp.role.direct ? 1 : 0, sp.role.access];
+  };
+  const keys = order.map(k);
+  order.sort((a, b) => {
+    const x = keys[a];
+    const y = keys[b];
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2] || x[3] - y[3];
+  });
+  const rank = new Int32Array(sps.length);
+  order.forEach((id, r) => { rank[id] = r; });
+  return rank;
+}
+
+function spSection(state: MmuState, rank: Int32Array, swap: boolean): string {
+  const e = state.geo.entries;
+  const byRank: string[] = new Array(state.sps.length);
+  for (const sp of state.sps) {
+    let s = `${sp.role.direct ? sp.gfn : swapGfn(sp.gfn, swap)}.${sp.role.level}.${sp.role.direct ? 1 : 0}.${sp.role.access}:`;
+    for (let i = 0; i < e; i++) {
+      const f = sp.flags[i];
+      if (!(f & SPTE_PRESENT)) { s += '_'; continue; }
+      const t = isLastSpte(f, sp.role.level) ? sp.target[i] : 's' + rank[sp.target[i]];
+      s += `${f}>${t}`;
+      if (sp.gfns) s += `@${swapGfn(sp.gfns[i], swap)}/${sp.accesses![i]}`;
+      s += ',';
+    }
+    byRank[rank[sp.id]] = s;
+  }
+  return byRank.join(';');
+}
+
+function sptep(state: MmuState, rank: Int32Array, p: number): string {
+  if (p < 0) return '-';
+  const e = state.geo.entries;
+  return `${rank[Math.floor(p / e)]}.${p % e}`;
+}
+
+function rmapSection(state: MmuState, rank: Int32Array): string {
+  let s = '';
+  for (const slot of state.memslots) {
+    for (let level = 1; level <= 3; level++) {
+      const r = slot.rmap[level];
+      for (let i = 0; i < r.head.length; i++) {
+        if (!r.head[i]) continue;
+        s += `${level}/${i}=${sptep(state, rank, r.head[i] - 1)}`;
+        const more = r.more.get(i);
+        if (more) for (const p of more) s += '+' + sptep(state, rank, p);
+        s += ' ';
+      }
+    }
+  }
+  return s;
+}
+
+function slotSection(state: MmuState): string {
+  let s = '';
+  for (const slot of state.memslots) {
+    s += `${slot.logDirty ? 1 : 0}${slot.manualProtect ? 1 : 0}${slot.initiallySet ? 1 : 0}:${slot.dirtyBitmap.join('')}:`;
+    for (const r of slot.remaps) s += `${r.gfn}+${r.npages}>${r.pfn},`;
+  }
+  s += '|f';
+  for (const [a, b] of state.freedPfns) s += `${a}-${b},`;
+  s += `|n${state.nextHostPfn}|w${[...state.writtenSinceProtect].sort((a, b) => a - b).join(',')}`;
+  s += `|l${state.mmuLockHeld ? 1 : 0}c${state.splitCacheObjects}d${state.splitDescsUsed}`;
+  return s;
+}
+
+function tlbSection(state: MmuState, vcpu: number, swap: boolean): string {
+  let s = '';
+  for (const e of state.vcpus[vcpu].tlb) {
+    const root = swap ? (e.root === 'A' ? 'B' : 'A') : e.root;
+    s += `${root}${e.l2Base}.${e.level}.${e.gfnBase}.${e.pfnBase}${e.writable ? 'w' : 'r'}${e.exec ? 'x' : ''},`;
+  }
+  return s;
+}
+
+const SKIP = new Set(['opIndex', 'label', 'stepsRun', 'pause', 'flushWhy', 'done']);
+
+function frameCode(state: MmuState, rank: Int32Array, f: OpFrame | SplitFrame | null): string {
+  if (!f) return '~';
+  let s = '{';
+  const o = f as unknown as Record<string, unknown>;
+  for (const k in o) {
+    if (SKIP.has(k)) continue;
+    const v = o[k];
+    if (k === 'huge' || k === 'pendingSptep') s += sptep(state, rank, v as number);
+    else if (k === 'child' || k === 'pendingChild') s += (v as number) < 0 ? '-' : rank[v as number];
+    else if (k === 'split') s += frameCode(state, rank, v as SplitFrame | null);
+    else if (Array.isArray(v)) s += JSON.stringify(v);
+    else s += String(v);
+    s += ',';
+  }
+  return s + '}';
+}
+
+/** The canonical key of a node (the least encoding over the vCPU and root permutations). */
+export function canonicalKey(n: Node): string {
+  const state = n.state;
+  let best = '';
+  for (const swap of [false, true]) {
+    const rank = ranks(state, swap);
+    const paused = n.paused.map((f) => frameCode(state, rank, f)).sort().join('');
+    const body = `${n.ops}/${n.accesses}|${spSection(state, rank, swap)}|${rmapSection(state, rank)}|${slotSection(state)}|${frameCode(state, rank, n.current)}|${paused}|`;
+    const t0 = tlbSection(state, 0, swap);
+    const t1 = tlbSection(state, 1, swap);
+    const a = body + t0 + '/' + t1;
+    const b = body + t1 + '/' + t0;
+    const m = a < b ? a : b;
+    if (best === '' || m < best) best = m;
+  }
+  return best;
+}

@@ -1,0 +1,194 @@
+/**
+ * One explorer state and its transitions, run by the core itself: every transition clones the
+ * core's MmuState and advances the core's operation frames through a Machine, whose checks (both
+ * stale-TLB strengths, lost dirty page, use-after-free, structure) run on every step.
+ *
+ * Transitions (see docs/explorer.md for why each restriction is sound):
+ * - step: the current KVM operation advances one step;
+ * - access: a guest access by a vCPU through a root, allowed between any two steps; one that
+ *   faults runs the fault (a KVM operation) to its end and retries, like a scenario's `access`;
+ * - start: a new KVM operation, when no operation runs or the running one is at a point where it
+ *   does not hold mmu_lock (it is then paused);
+ * - resume: a paused operation continues, under the same condition.
+ */
+import { advanceClearLog, advanceEnableLog, advanceGetLog } from '../ops/dirty_log';
+import { advanceEagerSplit } from '../ops/eager_split';
+import { advanceFault } from '../ops/fault';
+import { guestAccess } from '../ops/guest_access';
+import { advanceInvalidate } from '../ops/invalidate';
+import { isPfnFreed } from '../mmu/host';
+import { tlbLookup, permits } from '../mmu/hardware';
+import { initialState } from '../scenario/initial_state';
+import { cloneState, type MmuState } from '../state';
+import type { Violation } from '../trace/types';
+import type { Variant } from '../variants';
+import type { FaultFrame, OpFrame } from '../engine/frames';
+import { Machine, type CheckOptions } from '../engine/machine';
+import { auditStructure } from '../checks/structure';
+import type { MenuAction, Scope } from './scope';
+
+export interface Node {
+  state: MmuState;
+  /** The running KVM operation, or null. */
+  current: OpFrame | null;
+  /** Operations paused where they do not hold mmu_lock, in the order they were paused. */
+  paused: OpFrame[];
+  ops: number;
+  accesses: number;
+}
+
+/** An action: a menu index (start or access), STEP, or RESUME_BASE - i (resume paused[i]). */
+export const STEP = -1;
+export const RESUME_BASE = -2;
+
+const CHECKS: CheckOptions = { unmapped: true, permissions: true, recordWrites: true, keepSteps: false };
+
+export function rootNode(scope: Scope): Node {
+  return { state: initialState(scope.scenario), current: null, paused: [], ops: 0, accesses: 0 };
+}
+
+function cloneFrame<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(cloneFrame) as T;
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k in v) out[k] = cloneFrame((v as Record<string, unknown>)[k]);
+    return out as T;
+  }
+  return v;
+}
+
+function advance(m: Machine, f: OpFrame): void {
+  switch (f.kind) {
+    case 'fault': advanceFault(m, f); break;
+    case 'enable-dirty-logging': advanceEnableLog(m, f); break;
+    case 'clear-dirty-log': advanceClearLog(m, f); break;
+    case 'get-dirty-log': advanceGetLog(m, f); break;
+    case 'invalidate': advanceInvalidate(m, f); break;
+    case 'eager-split': advanceEagerSplit(m, f); break;
+  }
+}
+
+function base(label: string) {
+  return { opIndex: 0, label, pc: '', stepsRun: 0, reduced: [] as Array<[number, number]>, done: false };
+}
+
+export function newFrame(scope: Scope, a: MenuAction): OpFrame {
+  switch (a.t) {
+    case 'enable': return { ...base('enable-dirty-logging'), kind: 'enable-dirty-logging', pc: 'flags', slot: 0, manualProtect: a.manualProtect, initiallySet: a.initiallySet, split: null, writeProtected: false };
+    case 'clear': return { ...base('clear-dirty-log'), kind: 'clear-dirty-log', pc: 'lock', slot: 0, first: Math.floor(a.gfns[0] / 64) * 64, gfns: a.gfns.slice(), word: 0, mask: [], flush: false, split: null };
+    case 'get': return { ...base('get-dirty-log'), kind: 'get-dirty-log', pc: 'start', slot: 0, word: 0, flush: false, harvested: [], harvestedCount: 0, mustHarvest: [] };
+    case 'invalidate': return { ...base('invalidate'), kind: 'invalidate', pc: 'lock', gfn: a.gfn, npages: 1, zapped: 0 };
+    case 'split': return { ...base('eager-split'), kind: 'eager-split', pc: 'lock', slot: 0, gfn: scope.region, npages: scope.regionPages, split: null };
+    case 'access': throw new Error('internal: an access is not an operation frame');
+  }
+}
+
+/** The current operation may be left for others: it does not hold mmu_lock and is not done. */
+export function interruptible(n: Node): boolean {
+  return !n.current || !n.state.mmuLockHeld;
+}
+
+/** Two memslot ioctls cannot overlap (slots_lock): the runner's rule, mirrored. */
+function memslotBusy(n: Node): boolean {
+  const busy = (f: OpFrame) => f.kind !== 'invalidate' && f.kind !== 'fault';
+  return n.paused.some(busy) || (n.current !== null && busy(n.current));
+}
+
+export interface Outcome {
+  node: Node;
+  violations: Violation[];
+}
+
+function machineFor(n: Node, variant: Variant): Machine {
+  const m = new Machine(cloneState(n.state), variant, 'bare-metal', CHECKS);
+  m.splitYield = 'every';
+  return m;
+}
+
+function finish(m: Machine, current: OpFrame | null, paused: OpFrame[], ops: number, accesses: number, audit: boolean): Outcome {
+  const state = m.state;
+  // Explanations only (which step made an entry stale): the replayed counterexample has them.
+  state.unmapEvents = [];
+  state.unmapPending = [];
+  state.lastWrite.clear();
+  const violations = m.violations.slice();
+  if (audit) for (const problem of auditStructure(state)) violations.push({ kind: 'structure', vcpu: -1, gfn: -1, step: m.stepCount, message: problem });
+  return { node: { state, current, paused, ops, accesses }, violations };
+}
+
+/** Apply an action; null when it is not enabled here (or, for an access, changes nothing). */
+export function apply(scope: Scope, variant: Variant, n: Node, action: number, audit = false): Outcome | null {
+  const { bound } = scope;
+  if (action === STEP) {
+    if (!n.current) return null;
+    const m = machineFor(n, variant);
+    const f = cloneFrame(n.current);
+    advance(m, f);
+    return finish(m, f.done ? null : f, n.paused, n.ops, n.accesses, audit);
+  }
+  if (action <= RESUME_BASE) {
+    const i = RESUME_BASE - action;
+    if (i >= n.paused.length || !interruptible(n) || n.state.mmuLockHeld) return null;
+    const m = machineFor(n, variant);
+    const paused = n.paused.filter((_, j) => j !== i);
+    if (n.current) paused.push(n.current);
+    const f = cloneFrame(n.paused[i]);
+    advance(m, f);
+    return finish(m, f.done ? null : f, paused, n.ops, n.accesses, audit);
+  }
+  const a = scope.menu[action];
+  if (a.t === 'access') return access(scope, variant, n, a, audit);
+  // Start a KVM operation.
+  const slot = n.state.memslots[0];
+  if (n.ops >= bound.ops || !interruptible(n) || n.state.mmuLockHeld) return null;
+  if ((a.t === 'enable' || a.t === 'clear' || a.t === 'get') && memslotBusy(n)) return null;
+  if (a.t === 'enable' && slot.logDirty) return null;
+  if (a.t === 'clear' && !(slot.logDirty && slot.manualProtect)) return null;
+  if (a.t === 'get' && !slot.logDirty) return null;
+  const m = machineFor(n, variant);
+  const paused = n.current ? [...n.paused, n.current] : n.paused;
+  const f = newFrame(scope, a);
+  advance(m, f);
+  return finish(m, f.done ? null : f, paused, n.ops + 1, n.accesses, audit);
+}
+
+function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, { t: 'access' }>, audit: boolean): Outcome | null {
+  if (n.accesses >= scope.bound.accesses) return null;
+  const state = n.state;
+  // A TLB hit that adds nothing (a read, or a write to a gfn already written) and reaches a live
+  // page changes nothing: skip it (the same state without spending the bound).
+  const hit = tlbLookup(state, a.vcpu, a.root, a.addr);
+  if (hit && permits(a.kind, hit.writable, hit.exec) && !isPfnFreed(state, hit.pfnBase + (a.addr - hit.l2Base)) &&
+    (a.kind === 'read' || state.writtenSinceProtect.has(a.addr))) return null; // L2 address = gfn in the scope
+  const m = machineFor(n, variant);
+  const frame = (): FaultFrame => ({ ...base('fault'), kind: 'fault', pc: 'lock', vcpu: a.vcpu, root: a.root, addr: a.addr, access: a.kind, pendingChild: -1, pendingSptep: -1 });
+  let ops = n.ops;
+  let paused = n.paused;
+  let current = n.current;
+  let outcome = guestAccess(m, frame(), a.vcpu, a.root, a.addr, a.kind);
+  for (let tries = 1; outcome === 'fault'; tries++) {
+    // The fault takes mmu_lock: it runs only where a KVM operation could start, to its end
+    // (nothing else needs to run inside it: see docs/explorer.md), then the access is retried.
+    if (tries > 2 || ops >= scope.bound.ops || m.state.mmuLockHeld) return null;
+    if (current) { paused = [...paused, current]; current = null; }
+    ops++;
+    const f = frame();
+    while (!f.done) advance(m, f);
+    outcome = guestAccess(m, frame(), a.vcpu, a.root, a.addr, a.kind);
+  }
+  return finish(m, current, paused, ops, n.accesses + 1, audit);
+}
+
+/** Every action that may be enabled at a node (apply() decides). */
+export function candidateActions(scope: Scope, n: Node): number[] {
+  const out: number[] = [];
+  if (n.current) out.push(STEP);
+  const free = interruptible(n) && !n.state.mmuLockHeld;
+  for (let i = 0; i < scope.menu.length; i++) {
+    const a = scope.menu[i];
+    if (a.t === 'access') { if (n.accesses < scope.bound.accesses) out.push(i); continue; }
+    if (free && n.ops < scope.bound.ops) out.push(i);
+  }
+  if (free) for (let i = 0; i < n.paused.length; i++) out.push(RESUME_BASE - i);
+  return out;
+}

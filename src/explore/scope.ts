@@ -1,0 +1,85 @@
+/**
+ * The explorer's small scope: one memslot, one region of E^2 pages (one level-3 "1 GiB" frame)
+ * that two roots A and B map with the same access at the same L2 address (so they are aliases and
+ * interchangeable), two vCPUs, and a menu of the KVM operations and guest accesses that may run.
+ */
+import { ACC_ALL } from '../spte';
+import type { AccessKind } from '../mmu/hardware';
+import type { Scenario } from '../scenario/types';
+
+export interface Bound {
+  /** Entries per table: 2, 4 or 8. */
+  entries: number;
+  /** KVM operations started (faults, enable/clear/get dirty log, invalidations, eager splits). */
+  ops: number;
+  /** Guest accesses (each a TLB hit, a walk and fill, or a fault and a retry). */
+  accesses: number;
+}
+
+export const DEFAULT_BOUND: Bound = { entries: 4, ops: 4, accesses: 3 };
+
+export type MenuAction =
+  | { t: 'access'; vcpu: number; root: string; addr: number; kind: AccessKind }
+  | { t: 'enable'; manualProtect: boolean; initiallySet: boolean }
+  | { t: 'clear'; gfns: number[] }
+  | { t: 'get' }
+  | { t: 'invalidate'; gfn: number }
+  | { t: 'split' };
+
+export interface Scope {
+  bound: Bound;
+  /** First gfn (and L2 address) of the region both roots map. */
+  region: number;
+  /** Pages in the region: E^2, one level-3 page. */
+  regionPages: number;
+  scenario: Scenario;
+  menu: MenuAction[];
+}
+
+export const ROOT_GFN: Record<string, number> = { A: 0x1000, B: 0x2000 };
+
+export function makeScope(bound: Bound): Scope {
+  const e = bound.entries;
+  if (![2, 4, 8].includes(e)) throw new RangeError(`the explorer runs with 2, 4 or 8 entries a table, not ${e}`);
+  const regionPages = e * e;
+  const region = regionPages;
+  const slotPages = 4 * regionPages;
+  const scenario: Scenario = {
+    name: `explore-e${e}`,
+    title: `Explorer scope, ${e} entries a table`,
+    description: '',
+    entries: e,
+    flushMode: 'bare-metal',
+    splitYield: 'every',
+    variant: 'v7',
+    memslots: [{ id: 0, baseGfn: 0, npages: slotPages, hostPfn: slotPages, hostLevel: 3 }],
+    roots: ['A', 'B'].map((name) => ({
+      name, guestTableGfn: ROOT_GFN[name], guestTables: [],
+      mappings: [{ l2: region, gfn: region, level: 3 as const, access: ACC_ALL }],
+    })),
+    vcpus: 2,
+    operations: [],
+  };
+  const menu: MenuAction[] = [];
+  for (const kind of ['write', 'read'] as const) {
+    for (let vcpu = 0; vcpu < 2; vcpu++) {
+      for (const root of ['A', 'B']) {
+        for (let a = 0; a < regionPages; a++) menu.push({ t: 'access', vcpu, root, addr: region + a, kind });
+      }
+    }
+  }
+  menu.push({ t: 'enable', manualProtect: true, initiallySet: true });
+  menu.push({ t: 'enable', manualProtect: true, initiallySet: false });
+  menu.push({ t: 'enable', manualProtect: false, initiallySet: false });
+  for (let a = 0; a < regionPages; a++) menu.push({ t: 'clear', gfns: [region + a] });
+  menu.push({ t: 'clear', gfns: Array.from({ length: regionPages }, (_, i) => region + i) });
+  menu.push({ t: 'get' });
+  for (let a = 0; a < regionPages; a++) menu.push({ t: 'invalidate', gfn: region + a });
+  menu.push({ t: 'split' });
+  return { bound, region, regionPages, scenario, menu };
+}
+
+export function describeBound(b: Bound): string {
+  return `E = ${b.entries} entries a table, 4 levels, 2 vCPUs, 2 aliased roots of one ${b.entries * b.entries}-page region, one memslot, ` +
+    `at most ${b.ops} KVM operations and ${b.accesses} guest accesses`;
+}

@@ -1,0 +1,209 @@
+/**
+ * Breadth-first search over explorer states with a visited set of canonical keys, so the first
+ * violation found is at the least depth (a shortest counterexample, counted in transitions).
+ * The search runs in slices (`run(ms)`) so that a caller can show progress and cancel it between
+ * slices; it stops with a clear reason at a state or memory cap instead of running out of memory.
+ */
+import type { Violation } from '../trace/types';
+import type { Variant } from '../variants';
+import { canonicalKey } from './canon';
+import { apply, candidateActions, rootNode, type Node } from './model';
+import { describeBound, makeScope, type Bound, type Scope } from './scope';
+
+export interface ExploreOptions {
+  variant: Variant;
+  bound: Bound;
+  /** Stop (verdict "incomplete") after this many distinct states. */
+  maxStates?: number;
+  /** Run the whole-state structural audit after every transition (slower; the per-step checks always run). */
+  audit?: boolean;
+  /** Bytes in use now; the CLI passes the process's heap use. */
+  memoryUsed?: () => number;
+  /** Stop (verdict "incomplete") when memoryUsed() goes above this. */
+  maxMemoryBytes?: number;
+  /** Milliseconds clock (Date.now by default). */
+  now?: () => number;
+}
+
+export type Verdict = 'violation' | 'no violation within the bound' | 'incomplete';
+
+export interface ExploreResult {
+  variant: string;
+  bound: Bound;
+  boundText: string;
+  verdict: Verdict;
+  /** Why an incomplete search stopped. */
+  stopped?: string;
+  violation?: Violation;
+  /** The counterexample as actions from the initial state (see model.ts). */
+  actions?: number[];
+  states: number;
+  transitions: number;
+  depth: number;
+  seconds: number;
+  statesPerSecond: number;
+  peakMemoryBytes: number;
+}
+
+export interface Progress {
+  states: number;
+  transitions: number;
+  depth: number;
+  frontier: number;
+  seconds: number;
+}
+
+interface Entry {
+  id: number;
+  node: Node;
+}
+
+export const DEFAULT_MAX_STATES = 20_000_000;
+
+export class Search {
+  readonly scope: Scope;
+  private readonly visited = new Set<string>();
+  private parent = new Int32Array(1 << 16);
+  private action = new Int32Array(1 << 16);
+  private frontier: Entry[] = [];
+  private next: Entry[] = [];
+  private cursor = 0;
+  private level = 0;
+  private states = 0;
+  private transitions = 0;
+  private seconds = 0;
+  private peak = 0;
+  private done = false;
+  private out: ExploreResult | null = null;
+  private readonly now: () => number;
+
+  constructor(readonly options: ExploreOptions) {
+    this.scope = makeScope(options.bound);
+    this.now = options.now ?? Date.now;
+    const root = rootNode(this.scope);
+    this.visited.add(canonicalKey(root));
+    this.record(-1, 0);
+    this.frontier.push({ id: 0, node: root });
+  }
+
+  private record(parent: number, action: number): number {
+    const id = this.states++;
+    if (id >= this.parent.length) {
+      const p = new Int32Array(this.parent.length * 2); p.set(this.parent); this.parent = p;
+      const a = new Int32Array(this.action.length * 2); a.set(this.action); this.action = a;
+    }
+    this.parent[id] = parent;
+    this.action[id] = action;
+    return id;
+  }
+
+  private pathTo(id: number): number[] {
+    const out: number[] = [];
+    for (let i = id; i > 0; i = this.parent[i]) out.push(this.action[i]);
+    return out.reverse();
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  progress(): Progress {
+    return { states: this.states, transitions: this.transitions, depth: this.level, frontier: this.frontier.length - this.cursor + this.next.length, seconds: this.seconds };
+  }
+
+  /** Work for about `ms` milliseconds; true when the search is over. */
+  run(ms: number): boolean {
+    if (this.done) return true;
+    const t0 = this.now();
+    const { scope, options } = this;
+    const maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
+    let checks = 0;
+    try {
+      for (;;) {
+        if (this.cursor >= this.frontier.length) {
+          if (this.next.length === 0) { this.finish('no violation within the bound'); return true; }
+          this.frontier = this.next;
+          this.next = [];
+          this.cursor = 0;
+          this.level++;
+        }
+        const entry = this.frontier[this.cursor];
+        this.frontier[this.cursor++] = undefined as unknown as Entry;
+        for (const a of candidateActions(scope, entry.node)) {
+          const o = apply(scope, options.variant, entry.node, a, options.audit);
+          if (!o) continue;
+          this.transitions++;
+          if (o.violations.length) {
+            const path = this.pathTo(entry.id);
+            path.push(a);
+            this.finish('violation', undefined, o.violations[0], path, this.level + 1);
+            return true;
+          }
+          const key = canonicalKey(o.node);
+          if (this.visited.has(key)) continue;
+          this.visited.add(key);
+          this.next.push({ id: this.record(entry.id, a), node: o.node });
+        }
+        if (this.states >= maxStates) {
+          this.finish('incomplete', `stopped at the state cap of ${maxStates} distinct states (raise it with --max-states)`);
+          return true;
+        }
+        if ((++checks & 15) === 0) {
+          const t = this.now();
+          if (options.memoryUsed) {
+            const used = options.memoryUsed();
+            if (used > this.peak) this.peak = used;
+            if (options.maxMemoryBytes && used > options.maxMemoryBytes) {
+              this.finish('incomplete', `stopped at the memory cap: ${Math.round(used / 2 ** 20)} MiB in use, the cap is ${Math.round(options.maxMemoryBytes / 2 ** 20)} MiB`);
+              return true;
+            }
+          }
+          if (t - t0 >= ms) break;
+        }
+      }
+    } finally {
+      this.seconds += (this.now() - t0) / 1000;
+    }
+    return false;
+  }
+
+  /** Stop now (cancelled by the user). */
+  cancel(): void {
+    if (!this.done) this.finish('incomplete', 'cancelled');
+  }
+
+  private finish(verdict: Verdict, stopped?: string, violation?: Violation, actions?: number[], depth?: number): void {
+    this.done = true;
+    if (this.options.memoryUsed) this.peak = Math.max(this.peak, this.options.memoryUsed());
+    this.out = {
+      variant: this.options.variant.name,
+      bound: this.options.bound,
+      boundText: describeBound(this.options.bound),
+      verdict,
+      ...(stopped ? { stopped } : {}),
+      ...(violation ? { violation } : {}),
+      ...(actions ? { actions } : {}),
+      states: this.states,
+      transitions: this.transitions,
+      depth: depth ?? this.level,
+      seconds: 0,
+      statesPerSecond: 0,
+      peakMemoryBytes: this.peak,
+    };
+    this.frontier = [];
+    this.next = [];
+  }
+
+  result(): ExploreResult {
+    if (!this.out) throw new Error('the search is not over');
+    const seconds = Math.max(this.seconds, 1e-6);
+    return { ...this.out, seconds: this.seconds, statesPerSecond: Math.round(this.states / seconds) };
+  }
+}
+
+/** Run a search to its end in one go (tests, workers); `slice` lets a caller see progress. */
+export function explore(options: ExploreOptions, onSlice?: (p: Progress) => void): ExploreResult {
+  const s = new Search(options);
+  while (!s.run(200)) onSlice?.(s.progress());
+  return s.result();
+}
