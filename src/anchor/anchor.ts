@@ -89,9 +89,11 @@ function tokens(s: string): string[] {
   return s.match(TOKEN) ?? [];
 }
 
+const KEYWORDS = new Set(['if', 'while', 'for', 'switch', 'return', 'sizeof']);
+
 function callee(stmt: string): string | undefined {
-  const m = /([A-Za-z_]\w*)\s*\(/.exec(stmt);
-  return m?.[1];
+  for (const m of stmt.matchAll(/([A-Za-z_]\w*)\s*\(/g)) if (!KEYWORDS.has(m[1])) return m[1];
+  return undefined;
 }
 
 /** Fuzzy: a line of the range that calls the same callee (or a known rename) with most tokens. */
@@ -158,8 +160,10 @@ function anchorOne(id: AnchorId, all: Indexed[], byBase: Map<string, Indexed>): 
       const l = findStmt(target, cand.stmt, span.start, span.end);
       if (l !== undefined) return found(id, target, l, 'renamed', 0.9, cand.when);
     }
+    // Only a statement that occurs once in the file is taken as moved: a lock or a return
+    // found elsewhere says nothing.
     const l = findStmt(target, cand.stmt, 1, target.lines.length);
-    if (l !== undefined) return found(id, target, l, 'moved', 0.75, cand.when);
+    if (l !== undefined && findStmt(target, cand.stmt, l + 1, target.lines.length) === undefined) return found(id, target, l, 'moved', 0.75, cand.when);
   }
   if (!ix) {
     const given = all.map((x) => baseName(x.file.path)).join(', ') || 'none';

@@ -46,6 +46,7 @@ export interface StatementAlias {
 
 /** Other forms of an anchored statement. */
 export const STATEMENT_ALIASES: Partial<Record<AnchorId, StatementAlias[]>> = {
+  splitPresent: [{ stmt: 'if (is_shadow_present_pte(*sptep))', when: 'before the seed: the present case was a bare continue' }],
   splitMakeSpte: [{ stmt: 'spte = make_small_spte(kvm, huge_spte, sp->role, index);', when: 'mainline: make_huge_page_split_spte() renamed make_small_spte()' }],
   splitLink: [{ stmt: '__link_shadow_page(kvm, cache, huge_sptep, sp);', when: 'before the seed (v7 23/23): no flush argument' }],
   linkDropLarge: [

@@ -12,6 +12,7 @@ import type { Scenario } from '../scenario/types';
 import { runScenario, toReport } from '../trace/run';
 import { traceText } from '../trace/text';
 import { parseVariant, POLICY_VALUES, PRESETS } from '../variants';
+import { registerPatchCommand } from './patch';
 
 /** A problem with what the user gave us: printed as one message, exit 2, never a stack trace. */
 export class UsageError extends Error {}
@@ -130,6 +131,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       for (const [k, vals] of Object.entries(POLICY_VALUES)) lines.push(`  ${k.padEnd(15)} ${vals.join(' | ')}`);
       emit(lines.join('\n') + '\n');
     });
+  registerPatchCommand(program, setExit);
   return program;
 }
 

@@ -17,6 +17,7 @@ import { guestAccess } from '../ops/guest_access';
 import { advanceInvalidate } from '../ops/invalidate';
 import { initialState } from '../scenario/initial_state';
 import type { Scenario, ScenarioOp } from '../scenario/types';
+import { ModelInputError } from './errors';
 import type { OpFrame } from './frames';
 import { DEFAULT_CHECKS, Machine, type CheckOptions, type SplitYield } from './machine';
 
@@ -148,7 +149,12 @@ export class ScenarioRun {
   private advanceCurrent(): Step {
     const f = this.current!;
     const before = this.machine.stepCount;
-    this.advanceFrame(f);
+    try {
+      this.advanceFrame(f);
+    } catch (e) {
+      if (e instanceof ModelInputError) this.fail(f.opIndex, e.message);
+      throw e;
+    }
     if (this.machine.stepCount !== before + 1) throw new Error(`internal: ${f.label} at ${f.pc} emitted ${this.machine.stepCount - before} steps`);
     const step = this.machine.lastStep!;
     if (f.done) {
@@ -243,7 +249,8 @@ export class ScenarioRun {
     try {
       outcome = guestAccess(m, frame, p.vcpu, p.root, p.addr, p.kind);
     } catch (e) {
-      this.fail(p.opIndex, (e as Error).message);
+      if (e instanceof ModelInputError) this.fail(p.opIndex, e.message);
+      throw e;
     }
     const step = m.lastStep!;
     if (outcome === 'done') {

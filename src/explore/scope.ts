@@ -14,9 +14,22 @@ export interface Bound {
   ops: number;
   /** Guest accesses (each a TLB hit, a walk and fill, or a fault and a retry). */
   accesses: number;
+  /**
+   * Pages of the region that accesses, clears and invalidations name: 'few' = the first two 4K
+   * pages of each of the first two level-2 frames (4 pages, enough for every relation between two
+   * pages: same 4K page, same level-2 frame, different level-2 frames); 'all' = every page.
+   */
+  pages?: 'few' | 'all';
 }
 
-export const DEFAULT_BOUND: Bound = { entries: 4, ops: 4, accesses: 3 };
+export const DEFAULT_BOUND: Bound = { entries: 4, ops: 4, accesses: 3, pages: 'few' };
+
+/** Offsets in the region of the pages the menu names. */
+export function menuPages(b: Bound): number[] {
+  const e = b.entries;
+  if (b.pages === 'all' || e === 2) return Array.from({ length: e * e }, (_, i) => i);
+  return [0, 1, e, e + 1];
+}
 
 export type MenuAction =
   | { t: 'access'; vcpu: number; root: string; addr: number; kind: AccessKind }
@@ -61,25 +74,27 @@ export function makeScope(bound: Bound): Scope {
     operations: [],
   };
   const menu: MenuAction[] = [];
+  const pages = menuPages(bound);
   for (const kind of ['write', 'read'] as const) {
     for (let vcpu = 0; vcpu < 2; vcpu++) {
       for (const root of ['A', 'B']) {
-        for (let a = 0; a < regionPages; a++) menu.push({ t: 'access', vcpu, root, addr: region + a, kind });
+        for (const a of pages) menu.push({ t: 'access', vcpu, root, addr: region + a, kind });
       }
     }
   }
   menu.push({ t: 'enable', manualProtect: true, initiallySet: true });
   menu.push({ t: 'enable', manualProtect: true, initiallySet: false });
   menu.push({ t: 'enable', manualProtect: false, initiallySet: false });
-  for (let a = 0; a < regionPages; a++) menu.push({ t: 'clear', gfns: [region + a] });
+  for (const a of pages) menu.push({ t: 'clear', gfns: [region + a] });
   menu.push({ t: 'clear', gfns: Array.from({ length: regionPages }, (_, i) => region + i) });
   menu.push({ t: 'get' });
-  for (let a = 0; a < regionPages; a++) menu.push({ t: 'invalidate', gfn: region + a });
+  for (const a of pages) menu.push({ t: 'invalidate', gfn: region + a });
   menu.push({ t: 'split' });
   return { bound, region, regionPages, scenario, menu };
 }
 
 export function describeBound(b: Bound): string {
   return `E = ${b.entries} entries a table, 4 levels, 2 vCPUs, 2 aliased roots of one ${b.entries * b.entries}-page region, one memslot, ` +
-    `at most ${b.ops} KVM operations and ${b.accesses} guest accesses`;
+    `at most ${b.ops} KVM operations and ${b.accesses} guest accesses, ` +
+    `accesses, clears and invalidations of region pages ${menuPages(b).join(', ')}`;
 }

@@ -5,12 +5,13 @@
 import type { Level } from '../geometry';
 import type { GuestMapping, MmuState, Root, TlbEntry } from '../state';
 import { isLastSpte, SPTE_EXEC, SPTE_PRESENT, SPTE_WRITABLE } from '../spte';
+import { ModelInputError } from '../engine/errors';
 
 export type AccessKind = 'read' | 'write' | 'exec';
 
 export function findRoot(state: MmuState, name: string): Root {
   const root = state.roots.find((r) => r.name === name);
-  if (!root) throw new Error(`no root named '${name}'`);
+  if (!root) throw new ModelInputError(`no root named '${name}'`);
   return root;
 }
 

@@ -8,6 +8,7 @@ import { isLastSpte, isShadowPresent, SPTE_WRITABLE } from '../spte';
 import type { MmuContext } from './context';
 import { gfnToIndex, gfnToMemslot, rmapAdd, rmapRemove } from './rmap';
 import { spGetGfn } from './shadow_page';
+import { ModelInputError } from '../engine/errors';
 
 function record(ctx: MmuContext, spId: number, index: number, level: number, oldFlags: number, oldTarget: number, newFlags: number, newTarget: number): void {
   ctx.state.counters.spteWrites++;
@@ -32,7 +33,7 @@ export function setLeaf(ctx: MmuContext, spId: number, index: number, flags: num
   if (sp.accesses) sp.accesses[index] = access;
   record(ctx, spId, index, level, oldFlags, oldTarget, flags, pfn);
   const slot = gfnToMemslot(state, gfn);
-  if (!slot) throw new Error(`no memslot maps gfn 0x${gfn.toString(16)}`);
+  if (!slot) throw new ModelInputError(`no memslot maps gfn 0x${gfn.toString(16)}`);
   rmapAdd(state, slot, level, gfn, spId * state.geo.entries + index);
 }
 

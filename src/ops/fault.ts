@@ -18,6 +18,7 @@ import {
 import type { FaultFrame } from '../engine/frames';
 import type { Machine } from '../engine/machine';
 import { emitDropLargeFlush } from './split';
+import { ModelInputError } from '../engine/errors';
 
 export function guestTableKey(level: number, l2Base: number): string {
   return `${level}:${l2Base}`;
@@ -72,7 +73,7 @@ function walk(m: Machine, f: FaultFrame): void {
   const mapping = guestMapping(state, root, f.addr)!;
   const gfn = mapping.gfn + (f.addr - mapping.l2);
   const slot = gfnToMemslot(state, gfn);
-  if (!slot) throw new Error(`gfn ${hex(gfn)} is in no memslot (MMIO is not modelled)`);
+  if (!slot) throw new ModelInputError(`gfn ${hex(gfn)} is in no memslot (MMIO is not modelled)`);
   // kvm_mmu_hugepage_adjust(): the guest's page size, the host's, and no huge page while logging.
   let goal = Math.min(mapping.level, hostMaxLevel(state, slot, gfn), slot.logDirty ? 1 : 3);
   let spId = root.spId;

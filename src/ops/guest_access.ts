@@ -9,6 +9,7 @@ import { isPfnFreed } from '../mmu/host';
 import type { TlbEntry } from '../state';
 import type { Machine } from '../engine/machine';
 import type { OpFrame } from '../engine/frames';
+import { ModelInputError } from '../engine/errors';
 
 export type AccessOutcome = 'done' | 'fault';
 
@@ -16,7 +17,7 @@ export function guestAccess(m: Machine, op: OpFrame | null, vcpu: number, rootNa
   const state = m.state;
   const root = findRoot(state, rootName);
   const mapping = guestMapping(state, root, l2);
-  if (!mapping) throw new Error(`root ${rootName} has no guest mapping for L2 address ${hex(l2)}`);
+  if (!mapping) throw new ModelInputError(`root ${rootName} has no guest mapping for L2 address ${hex(l2)}`);
   const gfn = mapping.gfn + (l2 - mapping.l2);
   const who = `vCPU ${vcpu} ${kind}s L2 ${hex(l2)} (gfn ${hex(gfn)}) via root ${rootName}`;
   let entry = tlbLookup(state, vcpu, rootName, l2);

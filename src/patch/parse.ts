@@ -252,6 +252,16 @@ export function parsePatchInput(text: string, name: string): ParsedInput {
     index++;
     result.patches.push(p);
   }
+  // git log -p lists the newest commit first: put a series of commits in the order they apply.
+  const shows = result.patches.filter((p) => p.format === 'git-show');
+  if (shows.length > 1 && shows.length === result.patches.length) {
+    const t = shows.map((p) => Date.parse(p.date ?? ''));
+    if (t.every((x) => !Number.isNaN(x)) && t.every((x, k) => k === 0 || x <= t[k - 1]) && t[0] > t[t.length - 1]) {
+      result.patches.reverse();
+      result.patches.forEach((p, k) => { p.index = k + 1; });
+      diags.push({ severity: 'warning', file: name, line: 1, message: 'commits listed newest first (git log order): read in the order they apply, oldest first' });
+    }
+  }
   const real = result.patches.filter((p) => !p.cover);
   result.format = real[0]?.format ?? result.patches[0]?.format ?? 'plain-diff';
   if (real.length === 0) {

@@ -194,7 +194,7 @@ function operation(r: Reader, node: Node, path: string): ScenarioOp | undefined 
     case 'clear-dirty-log': {
       unknownKeys(r, o, [...common, 'slot', 'first', 'pages', 'except']);
       const first = num(r, o, 'first', { min: 0 });
-      const pages = num(r, o, 'pages', { min: 1 });
+      const pages = num(r, o, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES });
       if (first % 64 !== 0) r.fail(o.fields.get('first'), `${path}.first`, `expected a multiple of 64 (KVM_CLEAR_DIRTY_LOG's first_page), found ${first}`);
       const except = new Set(arr(r, o, 'except', true).map((n, i) => {
         const v = n.type === 'number' ? (n.value as number) : typeof n.value === 'string' && /^0x[0-9a-f]+$/i.test(n.value) ? Number(n.value) : NaN;
@@ -210,10 +210,10 @@ function operation(r: Reader, node: Node, path: string): ScenarioOp | undefined 
       return { ...base, op: kind, slot: num(r, o, 'slot', { min: 0, optional: 0 }) };
     case 'invalidate':
       unknownKeys(r, o, [...common, 'gfn', 'pages']);
-      return { ...base, op: kind, gfn: num(r, o, 'gfn', { min: 0 }), npages: num(r, o, 'pages', { min: 1, optional: 1 }) };
+      return { ...base, op: kind, gfn: num(r, o, 'gfn', { min: 0 }), npages: num(r, o, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES, optional: 1 }) };
     case 'eager-split':
       unknownKeys(r, o, [...common, 'slot', 'gfn', 'pages']);
-      return { ...base, op: kind, slot: num(r, o, 'slot', { min: 0, optional: 0 }), gfn: num(r, o, 'gfn', { min: 0 }), npages: num(r, o, 'pages', { min: 1 }) };
+      return { ...base, op: kind, slot: num(r, o, 'slot', { min: 0, optional: 0 }), gfn: num(r, o, 'gfn', { min: 0 }), npages: num(r, o, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES }) };
     case 'resume':
       unknownKeys(r, o, ['op', 'target', 'pause', 'comment']);
       return p ? { op: kind, target: str<string>(r, o, 'target'), pause: p, line: base.line } : { op: kind, target: str<string>(r, o, 'target'), line: base.line };
@@ -285,6 +285,36 @@ function crossCheck(r: Reader, s: Scenario, tree: Node): void {
   });
 }
 
+/**
+ * 256 GiB of pages: the model keeps a byte of dirty bitmap and an rmap slot per page, so this is
+ * what it can hold comfortably in memory (the largest benchmark is 64 GiB).
+ */
+export const MAX_MEMSLOT_PAGES = 2 ** 26;
+
+/** Deeper than any scenario needs; the JSON parser recurses, so deeper input must stop here. */
+export const MAX_NESTING = 64;
+
+/** Offset where brackets first nest deeper than MAX_NESTING (strings and comments skipped), or -1. */
+function tooDeep(text: string): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92 /* \ */) i++;
+    } else if (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) {
+      while (i < text.length && text.charCodeAt(i) !== 10) i++;
+    } else if (c === 47 && text.charCodeAt(i + 1) === 42 /* * */) {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 1;
+    } else if (c === 91 || c === 123) {
+      if (++depth > MAX_NESTING) return i;
+    } else if (c === 93 || c === 125) {
+      depth--;
+    }
+  }
+  return -1;
+}
+
 /** printParseErrorCode() names, as what the reader expected there. */
 function jsonExpectation(code: string): string {
   const words: Record<string, string> = {
@@ -300,6 +330,11 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
   if (text.length > MAX_SCENARIO_BYTES) throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: `the file is ${text.length} bytes; a scenario is expected to be under ${MAX_SCENARIO_BYTES}` }]);
   if (text.includes('\u0000')) throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: 'this is a binary file; expected a JSON scenario' }]);
   if (text.trim() === '') throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: 'empty file; expected a JSON scenario object' }]);
+  const deep = tooDeep(text);
+  if (deep >= 0) {
+    const { line, column } = r.position(deep);
+    throw new ScenarioError([{ file, line, column, path: '', message: `brackets nest deeper than ${MAX_NESTING} levels here; a scenario is expected to be a few levels deep` }]);
+  }
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length || !tree) {
@@ -322,7 +357,7 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
       const m = objectOf(r, n, `$.memslots[${i}]`);
       if (!m) return { id: i, baseGfn: 0, npages: 1, hostPfn: 0, hostLevel: 1 as Level };
       unknownKeys(r, m, ['id', 'baseGfn', 'pages', 'hostPfn', 'hostPageSize', 'comment']);
-      return { id: num(r, m, 'id', { min: 0, optional: i }), baseGfn: num(r, m, 'baseGfn', { min: 0 }), npages: num(r, m, 'pages', { min: 1, max: 2 ** 36 }), hostPfn: num(r, m, 'hostPfn', { min: 0 }), hostLevel: level(r, m, 'hostPageSize', 1) };
+      return { id: num(r, m, 'id', { min: 0, optional: i }), baseGfn: num(r, m, 'baseGfn', { min: 0, max: 2 ** 40 }), npages: num(r, m, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES }), hostPfn: num(r, m, 'hostPfn', { min: 0 }), hostLevel: level(r, m, 'hostPageSize', 1) };
     }),
     roots: arr(r, o, 'roots').map((n, i) => root(r, n, `$.roots[${i}]`)).filter((x): x is ScenarioRoot => !!x),
     vcpus: num(r, o, 'vcpus', { min: 1, max: 64, optional: 1 }),
