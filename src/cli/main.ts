@@ -103,10 +103,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('every preset on one scenario: verdicts and flushes side by side')
     .addOption(new Option('--flush-mode <mode>', 'remote flush of the host').choices(['bare-metal', 'range']))
     .option('--json', 'print JSON instead of text')
-    .option('--full-scale', 'also count the split flushes of each variant on a 64 GiB guest on 1 GiB pages (about a second a variant)')
-    .action((arg: string, o: RunOpts & { fullScale?: boolean }) => {
+    .action((arg: string, o: RunOpts) => {
       const s = loadScenario(arg);
-      const rows = compareVariants(s, o.flushMode, undefined, o.fullScale);
+      const rows = compareVariants(s, o.flushMode);
       emit(o.json ? JSON.stringify({ scenario: s.name, rows }, null, 2) + '\n' : `${s.name}: ${s.title}\n\n${compareTable(rows)}`);
       setExit(rows.some((r) => r.verdict === 'violation') ? EXIT_VIOLATION : EXIT_PASS);
     });
