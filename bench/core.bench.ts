@@ -9,7 +9,7 @@ import { ScenarioRun } from '../src/engine/runner';
 import { builtinScenario } from '../src/scenario/builtins';
 import { runScenario } from '../src/trace/run';
 import { findPreset } from '../src/variants';
-import { bigGuest } from './scenarios';
+import { bigGuest } from '../src/scenario/generated';
 
 function splitBig(gib: number, preset: string) {
   const s = bigGuest(gib);

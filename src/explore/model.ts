@@ -83,6 +83,15 @@ export function newFrame(scope: Scope, a: MenuAction): OpFrame {
   }
 }
 
+/**
+ * An invalidation between its start and its end: KVM's faults retry while
+ * mmu_invalidate_in_progress is raised (mmu_invalidate_retry()), so none maps a page of it.
+ * The core's fault does not model that counter; the explorer keeps faults out of the window.
+ */
+function invalidationInProgress(n: Node, current: OpFrame | null): boolean {
+  return n.paused.some((f) => f.kind === 'invalidate') || (current !== null && current.kind === 'invalidate');
+}
+
 /** The current operation may be left for others: it does not hold mmu_lock and is not done. */
 export function interruptible(n: Node): boolean {
   return !n.current || !n.state.mmuLockHeld;
@@ -169,7 +178,7 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
   for (let tries = 1; outcome === 'fault'; tries++) {
     // The fault takes mmu_lock: it runs only where a KVM operation could start, to its end
     // (nothing else needs to run inside it: see docs/explorer.md), then the access is retried.
-    if (tries > 2 || ops >= scope.bound.ops || m.state.mmuLockHeld) return null;
+    if (tries > 2 || ops >= scope.bound.ops || m.state.mmuLockHeld || invalidationInProgress(n, current)) return null;
     if (current) { paused = [...paused, current]; current = null; }
     ops++;
     const f = frame();

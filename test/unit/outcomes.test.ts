@@ -7,7 +7,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PRESETS } from '../../src/variants';
+import { findPreset, PRESETS } from '../../src/variants';
+import { splitFlushesPer64G } from '../../src/compare';
 import { run, splitFlushSteps } from './helpers';
 
 describe('scenario 1, common-1g: one 1G page split eagerly to 4K when logging starts', () => {
@@ -130,5 +131,14 @@ describe('today\'s mainline: the 2026 use-after-free fix flushes on every split'
     const t = run('common-1g', 'mainline-2026');
     assert.equal(t.counters.splitFlushes, 513);
     assert.equal(t.counters.fullFlushes >= 513, true, 'kvm_mmu_remote_flush_or_zap() is a full flush');
+  });
+});
+
+describe('full scale: a 64 GiB guest on 1 GiB pages', () => {
+  // 64 huge SPTEs, each split 1G -> 2M (1 split) and then 2M -> 4K (512 splits): 64 * (1 + 512)
+  // = 32,832 splits, none reusing a child. pre-patch flushes on every one; v7 on none.
+  test('split flushes: pre-patch 32,832, v7 0', () => {
+    assert.equal(splitFlushesPer64G(findPreset('pre-patch')!), 64 * (1 + 512));
+    assert.equal(splitFlushesPer64G(findPreset('v7')!), 0);
   });
 });

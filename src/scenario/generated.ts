@@ -1,17 +1,16 @@
-/** Scenarios the benchmarks build at full scale. */
-import type { Scenario } from '../src/scenario/types';
-
-const G = 512 * 512;
+/** Scenarios built in code rather than read from a file: the full-scale guests. */
+import type { Scenario } from './types';
 
 /**
- * A guest of `gib` GiB on 1 GiB host pages, every 1 GiB page written once by vCPU 0 (so KVM maps
- * each with a 1G SPTE and the vCPU caches it), then dirty logging (classic): the eager split of
- * all of it to 4K, then the write-protection of every 4K SPTE.
+ * A guest of `gib` GiB on 1 GiB host pages (E = 512), every 1 GiB page written once by vCPU 0, so
+ * KVM maps each with a 1G SPTE and the vCPU caches it; then dirty logging (classic mode): the eager
+ * split of all of it to 4K, then the write-protection of every 4K SPTE.
  */
 export function bigGuest(gib: number): Scenario {
+  const G = 512 * 512;
   const mappings = Array.from({ length: gib }, (_, i) => ({ l2: (i + 1) * G, gfn: (i + 1) * G, level: 3 as const, access: 7 }));
   return {
-    name: `guest-${gib}g`, title: `${gib} GiB guest, eager split to 4K`, description: '', entries: 512,
+    name: `guest-${gib}g`, title: `${gib} GiB guest on 1 GiB pages, eager split to 4K when logging starts`, description: '', entries: 512,
     flushMode: 'bare-metal', splitYield: 'cache', variant: 'v7',
     memslots: [{ id: 0, baseGfn: G, npages: gib * G, hostPfn: 4 * G, hostLevel: 3 }],
     roots: [{ name: 'A', guestTableGfn: 0x10, mappings, guestTables: [] }],
