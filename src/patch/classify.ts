@@ -267,6 +267,7 @@ export function classify(patches: PatchInfo[]): Classification {
     const inModel = x.a.changed.filter((c) => FN_CANON.has(c.fn) || (c.fn === UNKNOWN_FN && !cosmetic(c)));
     const removedFns = new Set(inModel.filter((c) => c.kind === '-' && c.signature && definitionName(c.text) === c.fn).map((c) => c.fn));
     for (const c of semantic(inModel)) {
+      if (c.fn === UNKNOWN_FN) { unexplained.push(c); continue; }
       if (EXPLAINED.some((re) => re.test(c.norm))) continue;
       if (c.kind === '-' && removedFns.has(c.fn) && !inModel.some((d) => d.fn === c.fn && d.kind === '+')) continue; // the whole function is deleted
       unexplained.push(c);
