@@ -1,0 +1,112 @@
+/** The glue under the walk: finding a step's statement in mmu.c, the model's listing, stepping rules, exports, the protocol's snapshot check. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { locateAnchor, findFunction } from '../../extension/locate';
+import { sameStep, WalkSession, withEntries } from '../../extension/session';
+import { parseScenario } from '../../src/scenario/parse';
+import { checkPanelSnapshot, checkToWebviewMessage } from '../../media/protocol';
+import { ANCHORS } from '../../src/mmu/anchors';
+import type { Anchor } from '../../src/trace/types';
+import { anchorKey, modelListing } from '../../src/view/listing';
+import { traceMarkdown, walkthroughTrace } from '../../src/view/export';
+import { snapshotAt } from '../../src/view/snapshot';
+import { Walkthrough } from '../../src/trace/walkthrough';
+import { findPreset } from '../../src/variants';
+import { scenario } from './helpers';
+
+const FIXTURE = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'kernel', 'arch', 'x86', 'kvm', 'mmu', 'mmu.c'), 'utf8');
+const origin = { kind: 'builtin' as const, id: 'reused-partial', label: 'reused-partial (built-in)' };
+
+test('every mmu.c statement the model steps through is found in the fixture, inside its function', () => {
+  const lines = FIXTURE.split('\n');
+  // The v6.3 and 2026 forms of the flush are not in the fixture (it follows the seed's base).
+  const later = new Set<string>([ANCHORS.dropLargeFlushSptep.stmt, ANCHORS.linkZapFlush.stmt]);
+  for (const a of Object.values(ANCHORS) as Anchor[]) {
+    if (a.file !== 'arch/x86/kvm/mmu/mmu.c') continue;
+    const at = locateAnchor(FIXTURE, a);
+    assert.ok(at, `${a.fn} is not defined in the fixture mmu.c`);
+    if (later.has(a.stmt)) {
+      assert.equal(at.how, 'function', `${a.stmt} should not be in the fixture`);
+      continue;
+    }
+    assert.equal(at.how, 'statement', `"${a.stmt}" is not in ${a.fn} in the fixture`);
+    assert.ok(at.line > at.fnLine, `${a.fn}: the statement is above the function`);
+    assert.ok(lines[at.line].includes(a.stmt.split(/\s+/)[0]), `${a.fn}: line ${at.line + 1} is "${lines[at.line]}"`);
+  }
+});
+
+test('the locator skips prototypes, ignores whitespace and says when only the function is there', () => {
+  const text = 'static void drop_spte(struct kvm *kvm, u64 *sptep);\n\nstatic void drop_spte(struct kvm *kvm,\n\t\t      u64 *sptep)\n{\n\tif (x)\n\t\tkvm_flush_remote_tlbs_with_address(kvm,\n\t\t\tsp->gfn, 1);\n}\n';
+  const at = locateAnchor(text, { fn: 'drop_spte', stmt: 'kvm_flush_remote_tlbs_with_address(kvm, sp->gfn,' });
+  assert.deepEqual(at, { fnLine: 2, line: 6, character: 2, endLine: 7, endCharacter: 11, how: 'statement' });
+  assert.equal(locateAnchor(text, { fn: 'drop_spte', stmt: 'mmu_spte_set(sptep, spte);' })?.how, 'function');
+  assert.equal(locateAnchor(text, { fn: 'drop_large_spte', stmt: 'x' }), undefined);
+  assert.equal(findFunction(text, 'drop_spte')?.start, text.indexOf('static void drop_spte(struct kvm *kvm,\n'));
+});
+
+test('the model listing has one line for every anchor, holding its statement', () => {
+  const l = modelListing(['/* header */']);
+  const lines = l.text.split('\n');
+  for (const a of Object.values(ANCHORS) as Anchor[]) {
+    const n = l.lines.get(anchorKey(a));
+    assert.ok(n !== undefined, `${a.fn}: ${a.stmt} has no line`);
+    assert.equal(lines[n].trim(), a.stmt);
+  }
+});
+
+test('Run to Violation and Run to Next Flush land on the steps the run recorded', () => {
+  const s = new WalkSession(scenario('reused-partial'), origin, { variant: findPreset('never-flush')! });
+  const first = s.walkthrough.violations[0].step;
+  assert.equal(s.nextViolation(), first);
+  s.goTo(first);
+  assert.ok(s.nextViolation()! > first, 'a second violation comes later');
+  s.goTo(-1);
+  const flush = s.nextFlush()!;
+  assert.ok(s.walkthrough.steps[flush].flush, 'next flush is a flush step');
+  assert.ok(s.walkthrough.steps.slice(0, flush).every((st) => !st.flush));
+  const v7 = new WalkSession(scenario('reused-partial'), origin, { variant: findPreset('v7')! });
+  assert.equal(v7.nextViolation(), undefined);
+});
+
+test('switching never-flush -> v7 at the violation stays at the same statement, where v7 has issued the flush', () => {
+  const never = new Walkthrough(scenario('reused-partial'), { variant: findPreset('never-flush')! });
+  const v7 = new Walkthrough(scenario('reused-partial'), { variant: findPreset('v7')! });
+  const at = never.violations[0].step;
+  const there = sameStep(never, at, v7);
+  assert.equal(v7.steps[there].anchor.stmt, never.steps[at].anchor.stmt);
+  assert.equal(v7.steps[there].op, never.steps[at].op);
+  const snap = snapshotAt(v7, there);
+  assert.ok(snap.flushLog.some((f) => f.fn === 'drop_large_spte' && f.issued), 'v7 issued the split flush before this step');
+});
+
+test('snapshots pass the protocol check; a tampered one is refused with its path', () => {
+  const w = new Walkthrough(scenario('reused-partial'), { variant: findPreset('never-flush')! });
+  for (const i of [-1, 0, w.violations[0].step, w.length - 1]) assert.equal(checkPanelSnapshot(JSON.parse(JSON.stringify(snapshotAt(w, i)))), undefined, `step ${i}`);
+  const s = JSON.parse(JSON.stringify(snapshotAt(w, w.violations[0].step)));
+  s.vcpus[0].tlb[0].stale = 'yes';
+  assert.equal(checkPanelSnapshot(s), 'snapshot.vcpus[0].tlb[0].stale is string, expected boolean');
+  s.vcpus[0].tlb[0].stale = true;
+  const msg = { messageId: 1, body: { type: 'snapshot', scenarioLabel: 'x', snapshot: { ...s, extra: 1 }, source: { kind: 'listing', location: '', note: '' }, snapshotMs: 1 } };
+  assert.equal(checkToWebviewMessage(msg), 'snapshot: field "snapshot" snapshot: unexpected field "extra"');
+});
+
+test('the Markdown export carries the verdict, the violation and the plain-text trace', () => {
+  const w = new Walkthrough(scenario('reused-partial'), { variant: findPreset('never-flush')! });
+  const md = traceMarkdown(walkthroughTrace(w));
+  assert.match(md, /^# reused-partial under never-flush/);
+  assert.match(md, /\| verdict \| \*\*VIOLATION\*\* \|/);
+  assert.match(md, /## Violations\n\n- step \d+: stale-tlb/);
+  assert.match(md, /```text\nkvm-mmu-lab trace: scenario reused-partial, variant never-flush/);
+});
+
+test('entriesPerTable fills in `entries` only for a scenario file that does not set it', () => {
+  const text = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'reused-partial-e4.scenario.json'), 'utf8');
+  assert.equal(withEntries(text, 8), text, 'a file with entries keeps them');
+  const without = text.replace(/\n\s*"entries": 4,/, '');
+  assert.notEqual(without, text);
+  assert.equal(parseScenario(withEntries(without, 4), 'x.json').entries, 4);
+  // Without the setting the parser's default, 512, applies: this small-scope file no longer fits.
+  assert.throws(() => parseScenario(withEntries(without, null), 'x.json'), /a 1G guest page must start on a multiple of 262144 pages/);
+});
