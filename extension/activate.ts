@@ -1,11 +1,46 @@
-// Activation shared by both entry points (node.ts, web.ts): registers the command and owns the one
-// panel. Returns a small API that the integration tests use to see what the webview answered.
+// Activation shared by both entry points (node.ts, web.ts): the commands, the walk in progress, the
+// panel and the side-bar view that show it, the editor beside it, the status bar. Model facts come
+// from the core (src/); this file only wires them to VS Code. Returns a small API that the
+// integration tests use to see what the webviews answered and what the editor was decorated with.
 import * as vscode from 'vscode';
-import type { FromWebviewMessage, HostKind, ShownMessage } from '../media/protocol';
-import { LabPanel } from './panel';
+import type { FromWebviewMessage, HostKind, PanelAction, RenderedMessage, ShownMessage, SnapshotMessage } from '../media/protocol';
+import { compareTable, compareVariants } from '../src/compare';
+import type { FlushMode } from '../src/mmu/context';
+import { BUILTIN_SCENARIOS, builtinScenario } from '../src/scenario/builtins';
+import { parseScenario } from '../src/scenario/parse';
+import type { Scenario } from '../src/scenario/types';
+import { traceText } from '../src/trace/text';
+import { traceMarkdown, walkthroughTrace } from '../src/view/export';
+import { findPreset, parseVariant, POLICY_VALUES, PRESETS, variantName, type PolicyName, type Variant } from '../src/variants';
+import { LabPanel, LabSideViewProvider, SIDE_VIEW_ID, type LabSurface, type SurfaceContext } from './panel';
+import { sameStep, WalkSession, withEntries, type ScenarioOrigin } from './session';
+import { MMU_C, SourceView, kernelTreeUri, type DecorationReport } from './source';
 import { strings } from './strings';
 
 export const COMMAND_OPEN_PANEL = 'kvmMmuLab.openPanel';
+export const COMMANDS = {
+  openPanel: COMMAND_OPEN_PANEL,
+  walk: 'kvmMmuLab.walkScenario',
+  forward: 'kvmMmuLab.stepForward',
+  back: 'kvmMmuLab.stepBack',
+  restart: 'kvmMmuLab.restart',
+  nextFlush: 'kvmMmuLab.runToNextFlush',
+  violation: 'kvmMmuLab.runToViolation',
+  variant: 'kvmMmuLab.chooseVariant',
+  locate: 'kvmMmuLab.locateKernelTree',
+  export: 'kvmMmuLab.exportTrace',
+  walkHere: 'kvmMmuLab.walkHere',
+  compare: 'kvmMmuLab.compareVariants',
+} as const;
+export const CONTEXT_WALKING = 'kvmMmuLab.walking';
+
+/** One step rendered: how long the core took for the snapshot and the webview for the DOM. */
+export interface StepTiming {
+  surface: 'panel' | 'side';
+  index: number;
+  snapshotMs: number;
+  renderMs: number;
+}
 
 /** What activate() returns; stable enough for tests, not a public API. */
 export interface KvmMmuLabApi {
@@ -19,6 +54,18 @@ export interface KvmMmuLabApi {
   nextMessageFromWebview<K extends FromWebviewMessage['type']>(type: K): Promise<Extract<FromWebviewMessage, { type: K }>>;
   /** Posts any value to the open panel's webview, past the types (to test the webview's checks). */
   postRawToWebview(value: unknown): Promise<boolean>;
+  /** The walk in progress: scenario, variant, step index (-1 before the first) and count. */
+  walk(): { scenario: string; variant: string; index: number; total: number; violations: number[]; flushSteps: number[] } | undefined;
+  /** Resolves when every open view has rendered the current step (with its timings). */
+  settled(): Promise<StepTiming[]>;
+  /** The decorations the editor beside the panel shows now. */
+  decorations(): DecorationReport | undefined;
+  /** Every step timing so far. */
+  readonly timings: readonly StepTiming[];
+}
+
+function settings() {
+  return vscode.workspace.getConfiguration('kvmMmuLab');
 }
 
 export function activateLab(context: vscode.ExtensionContext, host: HostKind): KvmMmuLabApi {
@@ -27,49 +74,401 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind): K
   const extensionVersion = String((context.extension.packageJSON as { version?: unknown }).version ?? '');
   log.info(`activated in the ${host} extension host, version ${extensionVersion}`);
 
-  let current: LabPanel | undefined;
+  let panel: LabPanel | undefined;
+  let side: LabSurface | undefined;
+  let session: WalkSession | undefined;
   let lastMessage: FromWebviewMessage | undefined;
   let messageListeners: ((message: FromWebviewMessage) => void)[] = [];
   const openListeners: ((panel: LabPanel) => void)[] = [];
+  const timings: StepTiming[] = [];
+  const source = new SourceView(context.extensionUri, log);
+  const status = vscode.window.createStatusBarItem('kvmMmuLab.status', vscode.StatusBarAlignment.Left, 50);
+  status.name = strings.statusName;
+  status.command = COMMAND_OPEN_PANEL;
+  status.tooltip = strings.statusTooltip;
+  context.subscriptions.push(source, status);
 
-  const openPanel = (): LabPanel => {
-    if (current) {
-      current.reveal();
-      return current;
+  const surfaces = (): LabSurface[] => [panel?.surface, side].filter((s): s is LabSurface => s !== undefined);
+
+  // ---- rendering: one refresh at a time; a step asked for while one runs is rendered after it.
+  let rendering: Promise<StepTiming[]> = Promise.resolve([]);
+  let queued = false;
+
+  async function renderNow(only?: LabSurface): Promise<StepTiming[]> {
+    const s = session;
+    if (!s) {
+      for (const surface of only ? [only] : surfaces()) surface.showIdle();
+      return [];
     }
-    const panel = LabPanel.create({
-      extensionUri: context.extensionUri,
-      extensionVersion,
-      host,
-      log,
-      onMessage: (message) => {
-        lastMessage = message;
-        for (const listener of messageListeners) listener(message);
-      },
+    const { snapshot, ms } = s.snapshot(() => performance.now());
+    // The webview lists at most the first writes of a step; the count says how many there were.
+    if (snapshot.step && snapshot.step.writes.length > 16) snapshot.step = { ...snapshot.step, writes: snapshot.step.writes.slice(0, 16) };
+    updateStatus(s);
+    const sourceInfo = only ? lastSource : await source.show(s, panel?.webviewPanel.viewColumn);
+    lastSource = sourceInfo;
+    const message: SnapshotMessage = { type: 'snapshot', scenarioLabel: s.origin.label, snapshot, source: sourceInfo, snapshotMs: round(ms) };
+    const targets = (only ? [only] : surfaces()).filter((x) => x.isShown);
+    const replies = await Promise.all(targets.map((t) => t.showSnapshot(message).then((r) => [t, r] as [LabSurface, RenderedMessage | undefined])));
+    const out: StepTiming[] = [];
+    for (const [t, r] of replies) {
+      if (!r) continue;
+      const timing: StepTiming = { surface: t.kind, index: r.index, snapshotMs: round(ms), renderMs: round(r.renderMs) };
+      timings.push(timing);
+      out.push(timing);
+      log.info(`step ${r.index + 1}/${s.total} in the ${t.kind}: snapshot ${timing.snapshotMs} ms in the extension, render ${timing.renderMs} ms in the webview`);
+    }
+    return out;
+  }
+  let lastSource: SnapshotMessage['source'] = { kind: 'listing', location: '', note: '' };
+
+  function refresh(only?: LabSurface): Promise<StepTiming[]> {
+    if (only) return (rendering = rendering.then(() => renderNow(only), () => renderNow(only)));
+    if (queued) return rendering;
+    queued = true;
+    rendering = rendering.then(
+      () => ((queued = false), renderNow()),
+      () => ((queued = false), renderNow()),
+    );
+    rendering.catch((error: Error) => log.error(`rendering the step failed: ${error.stack ?? error.message}`));
+    return rendering;
+  }
+
+  function updateStatus(s: WalkSession | undefined): void {
+    if (!s) {
+      status.hide();
+      return;
+    }
+    const verdict = s.walkthrough.violations.length ? strings.verdictViolation : strings.verdictPass;
+    status.text = strings.status(s.scenario.name, s.options.variant.name, s.index + 1, s.total, verdict);
+    status.show();
+  }
+
+  // ---- surfaces
+  const surfaceContext: SurfaceContext = {
+    extensionUri: context.extensionUri,
+    extensionVersion,
+    host,
+    log,
+    onMessage: (message) => {
+      lastMessage = message;
+      for (const listener of messageListeners) listener(message);
+    },
+    onReady: (surface) => {
+      if (session) void refresh(surface);
+    },
+    onAction: (action: PanelAction) => {
+      const command = { forward: COMMANDS.forward, back: COMMANDS.back, restart: COMMANDS.restart, 'next-flush': COMMANDS.nextFlush, violation: COMMANDS.violation, walk: COMMANDS.walk, variant: COMMANDS.variant, locate: COMMANDS.locate, export: COMMANDS.export }[action];
+      void vscode.commands.executeCommand(command);
+    },
+  };
+
+  const openPanel = (preserveFocus = false): LabPanel => {
+    if (panel) {
+      panel.reveal(preserveFocus);
+      return panel;
+    }
+    const created = LabPanel.create(surfaceContext, vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active);
+    panel = created;
+    created.onDidDispose(() => {
+      created.dispose();
+      if (panel === created) panel = undefined;
     });
-    current = panel;
-    panel.onDidDispose(() => {
-      panel.dispose();
-      if (current === panel) current = undefined;
+    for (const listener of openListeners.splice(0)) listener(created);
+    return created;
+  };
+
+  const sideProvider = new LabSideViewProvider(surfaceContext, (surface) => (side = surface));
+  context.subscriptions.push(
+    vscode.window.registerWebviewViewProvider(SIDE_VIEW_ID, sideProvider),
+    { dispose: () => panel?.dispose() },
+  );
+
+  // ---- the walk
+  function runOptions(scenario: Scenario, variant: Variant) {
+    const flushMode = settings().get<string>('flushMode', 'scenario');
+    const strength = settings().get<string>('checkStrength', 'both');
+    return {
+      variant,
+      ...(flushMode === 'bare-metal' || flushMode === 'range' ? { flushMode: flushMode as FlushMode } : { flushMode: scenario.flushMode }),
+      splitYield: scenario.splitYield,
+      checks: { permissions: strength !== 'unmapped' },
+    };
+  }
+
+  function defaultVariant(scenario?: Scenario): Variant {
+    const spec = settings().get<string>('defaultVariant', '') || scenario?.variant || 'v7';
+    try {
+      return parseVariant(spec);
+    } catch (error) {
+      void vscode.window.showWarningMessage(strings.badVariant(spec, (error as Error).message));
+      return findPreset('v7')!;
+    }
+  }
+
+  async function startWalk(scenario: Scenario, origin: ScenarioOrigin, variant: Variant, index = -1): Promise<WalkSession> {
+    const s = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: strings.building(scenario.name, variant.name) }, async () => {
+      const t0 = performance.now();
+      const created = new WalkSession(scenario, origin, runOptions(scenario, variant));
+      log.info(`walk: ${origin.label} under ${variant.name}: ${created.total} steps, ${created.walkthrough.violations.length} violations, run in ${round(performance.now() - t0)} ms`);
+      return created;
     });
-    for (const listener of openListeners.splice(0)) listener(panel);
-    return panel;
+    s.goTo(index);
+    session = s;
+    await vscode.commands.executeCommand('setContext', CONTEXT_WALKING, true);
+    openPanel(true);
+    await refresh();
+    return s;
+  }
+
+  async function loadScenario(origin: ScenarioOrigin): Promise<Scenario> {
+    if (origin.kind === 'builtin') {
+      const s = builtinScenario(origin.id);
+      if (!s) throw new Error(`no built-in scenario "${origin.id}"`);
+      return s;
+    }
+    const uri = vscode.Uri.parse(origin.id);
+    const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+    return parseScenario(withEntries(text, settings().get<number | null>('entriesPerTable', null)), vscode.workspace.asRelativePath(uri));
+  }
+
+  async function pickScenario(): Promise<ScenarioOrigin | undefined> {
+    type Item = vscode.QuickPickItem & { origin?: ScenarioOrigin };
+    const items: Item[] = [{ label: strings.builtinGroup, kind: vscode.QuickPickItemKind.Separator }];
+    for (const name of BUILTIN_SCENARIOS) {
+      const s = builtinScenario(name)!;
+      items.push({ label: name, description: strings.builtin, detail: s.title, origin: { kind: 'builtin', id: name, label: `${name} (${strings.builtin})` } });
+    }
+    const files = await vscode.workspace.findFiles('**/*.scenario.json', '**/node_modules/**', 200);
+    if (files.length) items.push({ label: strings.workspaceGroup, kind: vscode.QuickPickItemKind.Separator });
+    for (const uri of files.sort((a, b) => a.path.localeCompare(b.path))) {
+      const rel = vscode.workspace.asRelativePath(uri);
+      items.push({ label: rel.split('/').pop() ?? rel, description: rel, origin: { kind: 'file', id: uri.toString(), label: rel } });
+    }
+    const picked = await vscode.window.showQuickPick(items, { placeHolder: strings.pickScenario, matchOnDescription: true, matchOnDetail: true });
+    return picked?.origin;
+  }
+
+  async function pickVariant(current?: Variant): Promise<Variant | undefined> {
+    type Item = vscode.QuickPickItem & { variant?: Variant; compose?: boolean };
+    const items: Item[] = PRESETS.map((p) => ({
+      label: p.name,
+      description: `${p.safe ? '' : 'unsafe · '}splitFlush=${p.splitFlush}${p.name === current?.name ? ' · current' : ''}`,
+      detail: p.summary,
+      variant: parseVariant(p.name),
+    }));
+    items.push({ label: strings.composeVariant, detail: strings.composeVariantDetail, compose: true });
+    const picked = await vscode.window.showQuickPick(items, { placeHolder: strings.pickVariant, matchOnDetail: true });
+    if (!picked) return undefined;
+    if (picked.variant) return picked.variant;
+    const base: Omit<Variant, 'name'> = { ...(current ?? findPreset('v7')!) };
+    const policies = Object.keys(POLICY_VALUES) as PolicyName[];
+    for (const [i, policy] of policies.entries()) {
+      const value = await vscode.window.showQuickPick(
+        POLICY_VALUES[policy].map((v) => ({ label: v, description: v === base[policy] ? 'current' : '' })),
+        { placeHolder: strings.pickPolicy(policy, i + 1, policies.length) },
+      );
+      if (!value) return undefined;
+      (base as Record<PolicyName, string>)[policy] = value.label;
+    }
+    return { ...base, name: variantName(base) };
+  }
+
+  async function changeVariant(variant: Variant): Promise<void> {
+    const old = session;
+    if (!old) {
+      await settings().update('defaultVariant', variant.name, vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+      return;
+    }
+    const next = new WalkSession(old.scenario, old.origin, runOptions(old.scenario, variant));
+    next.goTo(sameStep(old.walkthrough, old.index, next.walkthrough));
+    log.info(`variant ${old.options.variant.name} -> ${variant.name}: step ${old.index + 1} -> ${next.index + 1}`);
+    session = next;
+    await refresh();
+  }
+
+  /** Rebuilds the walk with the settings as they are now, at the same step. */
+  async function rebuild(): Promise<void> {
+    const old = session;
+    if (!old) return;
+    const scenario = old.origin.kind === 'file' ? await loadScenario(old.origin) : old.scenario;
+    const next = new WalkSession(scenario, old.origin, runOptions(scenario, old.options.variant));
+    next.goTo(sameStep(old.walkthrough, old.index, next.walkthrough));
+    session = next;
+    await refresh();
+  }
+
+  async function move(fn: (s: WalkSession) => number | undefined | boolean, none: string): Promise<number | undefined> {
+    if (!session) {
+      void vscode.window.showInformationMessage(strings.noWalk);
+      return undefined;
+    }
+    const r = fn(session);
+    if (r === undefined || r === false) {
+      void vscode.window.setStatusBarMessage(none, 4000);
+      return session.index;
+    }
+    if (typeof r === 'number') session.goTo(r);
+    await refresh();
+    return session.index;
+  }
+
+  async function locateKernelTree(picked?: vscode.Uri): Promise<string | undefined> {
+    let uri = picked;
+    if (!uri) {
+      const chosen = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: true, canSelectMany: false, openLabel: strings.locateOpenLabel, title: strings.locateTitle, defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri });
+      uri = chosen?.[0];
+      if (!uri) return undefined;
+    }
+    let tree = uri;
+    if (uri.path.endsWith(`/${MMU_C}`)) tree = uri.with({ path: uri.path.slice(0, -MMU_C.length - 1) });
+    try {
+      await vscode.workspace.fs.stat(vscode.Uri.joinPath(tree, MMU_C));
+    } catch {
+      void vscode.window.showErrorMessage(strings.notAKernelTree(uri.path));
+      return undefined;
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const value = folder && tree.scheme === folder.scheme && tree.authority === folder.authority ? tree.path : tree.scheme === 'file' ? tree.fsPath : tree.toString();
+    await settings().update('kernelTree', value, folder ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+    source.reset();
+    void vscode.window.setStatusBarMessage(strings.kernelTreeSet(value), 4000);
+    if (session) await refresh();
+    return value;
+  }
+
+  async function exportTrace(format?: 'text' | 'markdown'): Promise<string | undefined> {
+    if (!session) {
+      void vscode.window.showInformationMessage(strings.noWalk);
+      return undefined;
+    }
+    let chosen = format;
+    if (!chosen) {
+      const pick = await vscode.window.showQuickPick(
+        [
+          { label: strings.exportText, detail: strings.exportTextDetail, format: 'text' as const },
+          { label: strings.exportMarkdown, detail: strings.exportMarkdownDetail, format: 'markdown' as const },
+        ],
+        { placeHolder: strings.pickExport },
+      );
+      chosen = pick?.format;
+      if (!chosen) return undefined;
+    }
+    const trace = walkthroughTrace(session.walkthrough);
+    const content = chosen === 'text' ? traceText(trace) : traceMarkdown(trace);
+    const doc = await vscode.workspace.openTextDocument({ content, language: chosen === 'text' ? 'plaintext' : 'markdown' });
+    await vscode.window.showTextDocument(doc, { preview: false });
+    return doc.uri.toString();
+  }
+
+  async function compare(): Promise<string> {
+    const scenario = session?.scenario ?? builtinScenario('reused-partial')!;
+    const mode = session?.options.flushMode ?? scenario.flushMode;
+    const rows = compareVariants(scenario, mode);
+    const md = [
+      strings.compareTitle(scenario.name, mode),
+      '',
+      '| variant | verdict | remote flushes | split flushes | skipped | pages flushed | SPs reused |',
+      '|---|---|--:|--:|--:|--:|--:|',
+      ...rows.map((r) => `| \`${r.variant}\` | ${r.verdict === 'pass' ? 'pass' : '**VIOLATION**'} | ${r.remoteFlushes} | ${r.splitFlushes} | ${r.flushesSkipped} | ${r.pagesFlushed} | ${r.spsReused} |`),
+      '',
+      '```text',
+      compareTable(rows).trimEnd(),
+      '```',
+      '',
+    ].join('\n');
+    const doc = await vscode.workspace.openTextDocument({ content: md, language: 'markdown' });
+    await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.Beside });
+    return md;
+  }
+
+  interface WalkArgs {
+    scenario?: string;
+    file?: string;
+    variant?: string;
+  }
+
+  const guard = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R | undefined> => {
+    try {
+      return await fn(...args);
+    } catch (error) {
+      const message = (error as Error).message ?? String(error);
+      log.error(message);
+      void vscode.window.showErrorMessage(message);
+      return undefined;
+    }
   };
 
   context.subscriptions.push(
-    vscode.commands.registerCommand(COMMAND_OPEN_PANEL, () => {
+    vscode.commands.registerCommand(COMMANDS.openPanel, () => {
       openPanel();
     }),
-    { dispose: () => current?.dispose() },
+    vscode.commands.registerCommand(COMMANDS.walk, guard(async (args?: WalkArgs) => {
+      const origin: ScenarioOrigin | undefined = args?.scenario
+        ? { kind: 'builtin', id: args.scenario, label: `${args.scenario} (${strings.builtin})` }
+        : args?.file
+          ? { kind: 'file', id: args.file, label: vscode.workspace.asRelativePath(vscode.Uri.parse(args.file)) }
+          : await pickScenario();
+      if (!origin) return undefined;
+      let scenario: Scenario;
+      try {
+        scenario = await loadScenario(origin);
+      } catch (error) {
+        throw new Error(strings.scenarioError(origin.label, (error as Error).message));
+      }
+      const variant = args?.variant ? parseVariant(args.variant) : args ? defaultVariant(scenario) : ((await pickVariant(defaultVariant(scenario))) ?? defaultVariant(scenario));
+      const s = await startWalk(scenario, origin, variant);
+      return s.total;
+    })),
+    vscode.commands.registerCommand(COMMANDS.forward, () => move((s) => s.forward(), strings.atEnd)),
+    vscode.commands.registerCommand(COMMANDS.back, () => move((s) => s.back(), strings.atStart)),
+    vscode.commands.registerCommand(COMMANDS.restart, () => move(() => -1, strings.atStart)),
+    vscode.commands.registerCommand(COMMANDS.nextFlush, () => move((s) => s.nextFlush(), strings.noMoreFlushes)),
+    vscode.commands.registerCommand(COMMANDS.violation, () => move((s) => s.nextViolation(), session ? strings.noViolation(session.scenario.name, session.options.variant.name) : '')),
+    vscode.commands.registerCommand(COMMANDS.variant, guard(async (spec?: string) => {
+      const variant = spec ? parseVariant(spec) : await pickVariant(session?.options.variant ?? defaultVariant());
+      if (!variant) return undefined;
+      await changeVariant(variant);
+      return variant.name;
+    })),
+    vscode.commands.registerCommand(COMMANDS.locate, guard((uri?: vscode.Uri) => locateKernelTree(uri instanceof vscode.Uri ? uri : undefined))),
+    vscode.commands.registerCommand(COMMANDS.export, guard((format?: 'text' | 'markdown') => exportTrace(format === 'text' || format === 'markdown' ? format : undefined))),
+    vscode.commands.registerCommand(COMMANDS.compare, guard(() => compare())),
+    vscode.commands.registerCommand(COMMANDS.walkHere, guard(async (fn?: string) => {
+      let s = session;
+      if (!s) {
+        const scenario = builtinScenario('reused-partial')!;
+        s = await startWalk(scenario, { kind: 'builtin', id: 'reused-partial', label: `reused-partial (${strings.builtin})` }, defaultVariant(scenario));
+      }
+      if (fn) {
+        const steps = s.walkthrough.steps;
+        const after = steps.findIndex((st, i) => i > s!.index && st.anchor.fn === fn);
+        const target = after >= 0 ? after : steps.findIndex((st) => st.anchor.fn === fn);
+        if (target >= 0) s.goTo(target);
+      }
+      openPanel(true);
+      await refresh();
+      return s.index;
+    })),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('kvmMmuLab.kernelTree')) {
+        source.reset();
+        if (session) void refresh();
+      }
+      if (['flushMode', 'checkStrength', 'entriesPerTable'].some((k) => e.affectsConfiguration(`kvmMmuLab.${k}`))) void guard(rebuild)();
+    }),
   );
+  void vscode.commands.executeCommand('setContext', CONTEXT_WALKING, false);
 
-  if (vscode.workspace.getConfiguration('kvmMmuLab').get<boolean>('openPanelOnStartup')) openPanel();
+  if (settings().get<boolean>('openPanelOnStartup')) openPanel();
+  const walkOnStartup = settings().get<string>('walkOnStartup', '');
+  if (walkOnStartup) void vscode.commands.executeCommand(COMMANDS.walk, { scenario: walkOnStartup });
+  log.info(`kernel tree: ${kernelTreeUri(settings().get<string>('kernelTree'))?.toString() ?? '(not set)'}`);
 
   return {
     host,
     panelReady() {
-      if (current) return current.whenShown();
-      return new Promise<LabPanel>((resolve) => openListeners.push(resolve)).then((panel) => panel.whenShown());
+      if (panel) return panel.whenShown();
+      return new Promise<LabPanel>((resolve) => openListeners.push(resolve)).then((p) => p.whenShown());
     },
     get lastMessageFromWebview() {
       return lastMessage;
@@ -85,7 +484,24 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind): K
       });
     },
     async postRawToWebview(value: unknown) {
-      return current ? current.webviewPanel.webview.postMessage(value) : false;
+      return panel ? panel.surface.postRaw(value) : false;
+    },
+    walk() {
+      if (!session) return undefined;
+      const w = session.walkthrough;
+      return {
+        scenario: session.scenario.name, variant: session.options.variant.name, index: session.index, total: session.total,
+        violations: w.violations.map((v) => v.step), flushSteps: w.steps.filter((s) => s.flush).map((s) => s.index),
+      };
+    },
+    settled: () => rendering,
+    decorations: () => source.report,
+    get timings() {
+      return timings;
     },
   };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
 }

@@ -1,5 +1,6 @@
-// The webview panel: its HTML (strict CSP with a nonce), its half of the message protocol, and the
-// ready → init → shown handshake. It renders nothing itself; media/main.ts does.
+// The webviews: the editor panel and the same view in the side bar. Both are one LabSurface: the
+// HTML (strict CSP with a nonce), its half of the message protocol, the ready → init → shown
+// handshake and then the snapshots to render. They render nothing themselves; media/main.ts does.
 import * as vscode from 'vscode';
 import {
   checkFromWebviewMessage,
@@ -7,53 +8,58 @@ import {
   PROTOCOL_VERSION,
   type FromWebviewMessage,
   type HostKind,
+  type PanelAction,
+  type RenderedMessage,
   type ShownMessage,
+  type SnapshotMessage,
   type ToWebviewMessage,
 } from '../media/protocol';
 import { strings } from './strings';
 
 export const PANEL_VIEW_TYPE = 'kvmMmuLab.panel';
+export const SIDE_VIEW_ID = 'kvmMmuLab.sideView';
 
-export interface PanelContext {
+export type SurfaceKind = 'panel' | 'side';
+
+export interface SurfaceContext {
   extensionUri: vscode.Uri;
   extensionVersion: string;
   host: HostKind;
   log: vscode.LogOutputChannel;
   /** Every valid message from the webview, replies included. */
-  onMessage(message: FromWebviewMessage): void;
+  onMessage(message: FromWebviewMessage, surface: LabSurface): void;
+  /** The webview (re)loaded and showed init: send it the current step, if there is a walk. */
+  onReady(surface: LabSurface): void;
+  onAction(action: PanelAction): void;
 }
 
-export class LabPanel implements vscode.Disposable {
+/** One webview of the extension, in a panel or in the side bar. */
+export class LabSurface implements vscode.Disposable {
   private readonly endpoint: MessageEndpoint<ToWebviewMessage, FromWebviewMessage>;
   private readonly disposables: vscode.Disposable[] = [];
   private shown: ShownMessage | undefined;
   private waiting: { resolve(message: ShownMessage): void; reject(error: Error): void }[] = [];
   private disposed = false;
 
-  static create(context: PanelContext): LabPanel {
-    const roots = [vscode.Uri.joinPath(context.extensionUri, 'media'), vscode.Uri.joinPath(context.extensionUri, 'dist')];
-    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, strings.panelTitle, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: roots,
-    });
-    return new LabPanel(panel, context);
-  }
-
-  private constructor(
-    readonly webviewPanel: vscode.WebviewPanel,
-    private readonly context: PanelContext,
+  constructor(
+    readonly kind: SurfaceKind,
+    readonly webview: vscode.Webview,
+    private readonly context: SurfaceContext,
   ) {
-    const webview = webviewPanel.webview;
-    webviewPanel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.png');
+    webview.options = { enableScripts: true, localResourceRoots: localRoots(context.extensionUri) };
     this.endpoint = new MessageEndpoint<ToWebviewMessage, FromWebviewMessage>({
       post: (envelope) => void webview.postMessage(envelope),
       check: checkFromWebviewMessage,
       handle: (message) => this.handle(message),
-      dropped: (reason, value) => context.log.warn(`dropped a message from the webview: ${reason}: ${preview(value)}`),
-      received: (message) => context.onMessage(message),
+      dropped: (reason, value) => context.log.warn(`dropped a message from the ${kind} webview: ${reason}: ${preview(value)}`),
+      received: (message) => context.onMessage(message, this),
     });
     this.disposables.push(webview.onDidReceiveMessage((value: unknown) => this.endpoint.receive(value)));
-    webview.html = panelHtml(webview, context.extensionUri);
+    webview.html = panelHtml(webview, context.extensionUri, kind);
+  }
+
+  get isShown(): boolean {
+    return this.shown !== undefined;
   }
 
   /** Resolves once the webview has shown the latest init (at once if it already has). */
@@ -63,12 +69,18 @@ export class LabPanel implements vscode.Disposable {
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
-  reveal(): void {
-    this.webviewPanel.reveal();
+  /** Sends a step to render; resolves with the webview's reply (undefined if it went away). */
+  async showSnapshot(message: SnapshotMessage): Promise<RenderedMessage | undefined> {
+    if (this.disposed) return undefined;
+    try {
+      return await this.endpoint.request(message, 'rendered');
+    } catch {
+      return undefined;
+    }
   }
 
-  onDidDispose(listener: () => void): void {
-    this.disposables.push(this.webviewPanel.onDidDispose(listener));
+  showIdle(): void {
+    if (!this.disposed && this.shown) this.endpoint.send({ type: 'idle', text: strings.panelIntro });
   }
 
   private handle(message: FromWebviewMessage): ToWebviewMessage | undefined {
@@ -79,10 +91,14 @@ export class LabPanel implements vscode.Disposable {
         this.sendInit();
         return undefined;
       case 'rejected':
-        this.context.log.warn(`the webview dropped a message: ${message.reason}`);
+        this.context.log.warn(`the ${this.kind} webview dropped a message: ${message.reason}`);
+        return undefined;
+      case 'action':
+        this.context.onAction(message.action);
         return undefined;
       case 'shown':
-        this.context.log.warn('the webview sent "shown" without a request');
+      case 'rendered':
+        this.context.log.warn(`the ${this.kind} webview sent "${message.type}" without a request`);
         return undefined;
     }
   }
@@ -96,15 +112,20 @@ export class LabPanel implements vscode.Disposable {
       title: strings.panelHeading,
       text: strings.panelIntro,
     };
-    this.context.log.info('webview ready; sending init');
+    this.context.log.info(`${this.kind} webview ready; sending init`);
     this.endpoint.request(init, 'shown').then(
       (reply) => {
         this.shown = reply;
-        this.context.log.info('webview showed the init message');
         for (const w of this.waiting.splice(0)) w.resolve(reply);
+        this.context.onReady(this);
       },
       (error: Error) => this.context.log.info(`init not acknowledged: ${error.message}`),
     );
+  }
+
+  /** Posts any value past the types (tests use it to check the webview's validation). */
+  postRaw(value: unknown): Thenable<boolean> {
+    return this.webview.postMessage(value);
   }
 
   dispose(): void {
@@ -112,12 +133,79 @@ export class LabPanel implements vscode.Disposable {
     this.disposed = true;
     this.endpoint.dispose('the panel was closed');
     for (const w of this.waiting.splice(0)) w.reject(new Error('the panel was closed'));
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+/** The editor panel: one at a time, revealed when asked for again. */
+export class LabPanel implements vscode.Disposable {
+  readonly surface: LabSurface;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  static create(context: SurfaceContext, column: vscode.ViewColumn): LabPanel {
+    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, strings.panelTitle, { viewColumn: column, preserveFocus: false }, {
+      enableScripts: true,
+      localResourceRoots: localRoots(context.extensionUri),
+    });
+    return new LabPanel(panel, context);
+  }
+
+  private constructor(
+    readonly webviewPanel: vscode.WebviewPanel,
+    context: SurfaceContext,
+  ) {
+    webviewPanel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.png');
+    this.surface = new LabSurface('panel', webviewPanel.webview, context);
+  }
+
+  whenShown(): Promise<ShownMessage> {
+    return this.surface.whenShown();
+  }
+
+  reveal(preserveFocus = false): void {
+    this.webviewPanel.reveal(undefined, preserveFocus);
+  }
+
+  onDidDispose(listener: () => void): void {
+    this.disposables.push(this.webviewPanel.onDidDispose(listener));
+  }
+
+  dispose(): void {
+    this.surface.dispose();
     this.webviewPanel.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }
 
-function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+/** The same view in the explorer side bar, shown while walking (its `when` is kvmMmuLab.walking). */
+export class LabSideViewProvider implements vscode.WebviewViewProvider {
+  surface: LabSurface | undefined;
+
+  constructor(
+    private readonly context: SurfaceContext,
+    private readonly onSurface: (surface: LabSurface | undefined) => void,
+  ) {}
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.surface?.dispose();
+    const surface = new LabSurface('side', view.webview, this.context);
+    this.surface = surface;
+    this.onSurface(surface);
+    view.onDidDispose(() => {
+      surface.dispose();
+      if (this.surface === surface) {
+        this.surface = undefined;
+        this.onSurface(undefined);
+      }
+    });
+  }
+}
+
+function localRoots(extensionUri: vscode.Uri): vscode.Uri[] {
+  return [vscode.Uri.joinPath(extensionUri, 'media'), vscode.Uri.joinPath(extensionUri, 'dist')];
+}
+
+function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, kind: SurfaceKind): string {
   const nonce = makeNonce();
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js')).toString();
   const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'panel.css')).toString();
@@ -131,7 +219,7 @@ function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
 <link rel="stylesheet" href="${attr(css)}">
 <title>${attr(strings.panelTitle)}</title>
 </head>
-<body>
+<body data-surface="${attr(kind)}">
 <main id="app"></main>
 <script nonce="${attr(nonce)}" src="${attr(script)}"></script>
 </body>

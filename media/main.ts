@@ -1,14 +1,20 @@
-// The panel's webview. It asks for its content with `ready`, renders what `init` carries (always as
-// text, never as HTML) and answers `shown` with what its DOM now displays. It keeps only UI state
-// (whether the details are open) in the webview state; the content always comes from the extension.
+// The panel's webview (in the editor panel and in the side bar alike). It asks for its content with
+// `ready`, shows what `init` carries, then renders each `snapshot` (a PanelSnapshot computed by the
+// core in the extension: this file computes no model facts) and answers `rendered` with the time
+// the render took. Everything is set as text, never as HTML. It keeps only UI state in the webview
+// state (which sections and tables are folded, the scroll position); the step index lives in the
+// extension, which sends the current step again whenever the webview reloads.
 import {
   checkToWebviewMessage,
   MessageEndpoint,
   PROTOCOL_VERSION,
   type FromWebviewMessage,
   type InitMessage,
+  type PanelAction,
+  type SnapshotMessage,
   type ToWebviewMessage,
 } from './protocol';
+import type { EntryRun, PanelSnapshot, TableView } from '../src/view/snapshot';
 import { strings } from './strings';
 
 interface VsCodeApi {
@@ -21,29 +27,50 @@ declare function acquireVsCodeApi(): VsCodeApi;
 /** UI state only: what a person changed in this panel, restored when the webview reloads. */
 interface UiState {
   detailsOpen: boolean;
+  /** Sections (by id) the person folded. */
+  folded: string[];
+  /** Tables (by "root/sp") the person folded. */
+  foldedTables: string[];
+  scrollY: number;
 }
 
 function restoreUiState(saved: unknown): UiState {
-  const state: UiState = { detailsOpen: false };
-  if (typeof saved === 'object' && saved !== null && typeof (saved as UiState).detailsOpen === 'boolean') {
-    state.detailsOpen = (saved as UiState).detailsOpen;
-  }
+  const state: UiState = { detailsOpen: false, folded: [], foldedTables: [], scrollY: 0 };
+  if (typeof saved !== 'object' || saved === null) return state;
+  const s = saved as Partial<Record<keyof UiState, unknown>>;
+  if (typeof s.detailsOpen === 'boolean') state.detailsOpen = s.detailsOpen;
+  const strs = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, 500) : []);
+  state.folded = strs(s.folded);
+  state.foldedTables = strs(s.foldedTables);
+  if (typeof s.scrollY === 'number' && Number.isFinite(s.scrollY)) state.scrollY = s.scrollY;
   return state;
 }
 
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, props: { id?: string; className?: string; text?: string } = {}, ...children: Node[]): HTMLElementTagNameMap[K] {
+type Props = { id?: string; className?: string; text?: string; title?: string; attrs?: Record<string, string> };
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (props.id) node.id = props.id;
   if (props.className) node.className = props.className;
   if (props.text !== undefined) node.textContent = props.text;
+  if (props.title) node.title = props.title;
+  if (props.attrs) for (const [k, v] of Object.entries(props.attrs)) node.setAttribute(k, v);
   node.append(...children);
   return node;
 }
 
-function buildView(root: HTMLElement, ui: UiState, saveUi: () => void) {
+const BUTTONS: { action: PanelAction; label: string; icon: string; key: string; keys: string }[] = [
+  { action: 'restart', label: strings.restart, icon: '↺', key: 'r', keys: 'Home' },
+  { action: 'back', label: strings.back, icon: '◀', key: 'b', keys: 'ArrowLeft p' },
+  { action: 'forward', label: strings.forward, icon: '▶', key: 'n', keys: 'ArrowRight n' },
+  { action: 'next-flush', label: strings.nextFlush, icon: '⤓', key: 'f', keys: 'f' },
+  { action: 'violation', label: strings.violation, icon: '⚠', key: 'v', keys: 'v' },
+];
+const KEYS: Record<string, PanelAction> = { ArrowRight: 'forward', n: 'forward', ArrowLeft: 'back', p: 'back', Home: 'restart', f: 'next-flush', v: 'violation' };
+
+function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: PanelAction) => void) {
   const title = element('h1', { id: 'title' });
-  const status = element('span', { id: 'status', className: 'status', text: strings.connecting });
-  status.setAttribute('role', 'status');
+  const status = element('span', { id: 'status', className: 'status', text: strings.connecting, attrs: { role: 'status' } });
   const text = element('p', { id: 'message', className: 'message' });
   const facts = element('dl', { className: 'facts' });
   const details = element('details', { id: 'details' }, element('summary', { text: strings.details }), facts);
@@ -52,7 +79,188 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void) {
     ui.detailsOpen = details.open;
     saveUi();
   });
-  root.replaceChildren(element('header', { className: 'bar' }, title, status), text, details);
+
+  const toolbar = element('div', { id: 'toolbar', className: 'toolbar', attrs: { role: 'toolbar', 'aria-label': strings.toolbar } });
+  const buttons = new Map<PanelAction, HTMLButtonElement>();
+  for (const b of BUTTONS) {
+    const button = element('button', { className: `step-${b.action}`, attrs: { type: 'button', accesskey: b.key, 'aria-keyshortcuts': b.keys, 'data-action': b.action }, title: `${b.label} (${b.keys.split(' ').join(' or ')})` },
+      element('span', { className: 'icon', text: b.icon, attrs: { 'aria-hidden': 'true' } }), ` ${b.label}`);
+    button.addEventListener('click', () => act(b.action));
+    buttons.set(b.action, button);
+    toolbar.append(button);
+  }
+  for (const [action, label] of [['walk', strings.walk], ['variant', strings.variant], ['export', strings.export]] as const) {
+    const button = element('button', { className: `secondary step-${action}`, text: label, attrs: { type: 'button', 'data-action': action } });
+    button.addEventListener('click', () => act(action));
+    toolbar.append(button);
+  }
+  const walkArea = element('div', { id: 'walk', attrs: { hidden: '' } });
+  const keysHint = element('p', { className: 'hint', text: strings.keys });
+  root.replaceChildren(element('header', { className: 'bar' }, title, status), text, walkArea, details);
+  let timingsRow: [HTMLElement, HTMLElement] | undefined;
+
+  document.addEventListener('keydown', (e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey || walkArea.hidden) return;
+    const target = e.target as HTMLElement | null;
+    if (target && (target.tagName === 'SUMMARY' || target.tagName === 'INPUT') && (e.key === 'Enter' || e.key === ' ')) return;
+    const action = KEYS[e.key];
+    if (!action) return;
+    e.preventDefault();
+    act(action);
+  });
+  let scrollTimer: ReturnType<typeof setTimeout> | undefined;
+  window.addEventListener('scroll', () => {
+    clearTimeout(scrollTimer);
+    scrollTimer = setTimeout(() => {
+      ui.scrollY = window.scrollY;
+      saveUi();
+    }, 200);
+  });
+
+  function section(id: string, heading: string, ...body: Node[]): HTMLDetailsElement {
+    const d = element('details', { id, className: 'section', attrs: { 'aria-labelledby': `${id}-h` } }, element('summary', {}, element('h2', { id: `${id}-h`, text: heading })), ...body);
+    d.open = !ui.folded.includes(id);
+    d.addEventListener('toggle', () => {
+      ui.folded = d.open ? ui.folded.filter((x) => x !== id) : [...ui.folded, id];
+      saveUi();
+    });
+    return d;
+  }
+
+  function changedMark(): HTMLElement {
+    return element('span', { className: 'mark changed-mark', text: `◆ ${strings.changed}` });
+  }
+
+  function runRow(run: EntryRun, key: string): HTMLElement {
+    const li = element('li', { className: `run run-${run.kind}${run.changed ? ' changed' : ''}`, title: `${run.value}`, attrs: { 'data-from': String(run.from), 'data-to': String(run.to), 'data-kind': run.kind } },
+      element('span', { className: 'idx', text: strings.entries(run.from, run.to) }), ' ', element('span', { className: 'what', text: run.text }));
+    if (run.collapsedChildren) li.append(' ', element('span', { className: 'mark', text: strings.collapsedTables(run.collapsedChildren) }));
+    if (run.changed) li.append(' ', changedMark());
+    for (const child of run.children) li.append(tableNode(child, key));
+    return li;
+  }
+
+  function tableNode(t: TableView, rootName: string): HTMLElement {
+    const key = `${rootName}/${t.sp}`;
+    const summary = element('summary', { className: 'table-title' }, element('span', { text: t.title }));
+    if (t.splitChild) summary.append(' ', element('span', { className: `badge split-${t.splitChild}`, text: t.splitChild === 'new' ? `✚ ${strings.newChild}` : `♻ ${strings.reusedChild}` }));
+    if (t.changed) summary.append(' ', changedMark());
+    const d = element('details', { className: `table${t.changed ? ' changed' : ''}${t.splitChild ? ' split-child' : ''}`, attrs: { 'data-sp': String(t.sp), ...(t.splitChild ? { 'data-split': t.splitChild } : {}) } }, summary);
+    if (t.splitChild && t.presentNonLeaf.length) d.append(element('p', { className: 'callout present-nonleaf', text: `⚑ ${strings.presentNonLeaf(t.presentNonLeaf)}` }));
+    const list = element('ul', { className: 'runs' });
+    for (const r of t.runs) list.append(runRow(r, rootName));
+    d.append(list);
+    d.open = !ui.foldedTables.includes(key);
+    d.addEventListener('toggle', (e) => {
+      if (e.target !== d) return;
+      ui.foldedTables = d.open ? ui.foldedTables.filter((x) => x !== key) : [...ui.foldedTables, key];
+      saveUi();
+    });
+    return d;
+  }
+
+  function table(className: string, head: readonly string[], rows: HTMLTableRowElement[]): HTMLTableElement {
+    return element('table', { className }, element('thead', {}, element('tr', {}, ...head.map((h) => element('th', { text: h, attrs: { scope: 'col' } })))), element('tbody', {}, ...rows));
+  }
+
+  function renderSnapshot(message: SnapshotMessage): string {
+    const s: PanelSnapshot = message.snapshot;
+    const step = s.step;
+    const violationsSoFar = s.violations.length;
+    walkArea.hidden = false;
+    text.hidden = true;
+    title.textContent = `${s.scenario} · ${s.variant}`;
+    status.textContent = violationsSoFar ? `✖ ${strings.verdictViolation}` : `✔ ${strings.verdictPass}`;
+    status.className = `status ${violationsSoFar ? 'bad' : 'ok'}`;
+    buttons.get('back')!.disabled = s.index < 0;
+    buttons.get('restart')!.disabled = s.index < 0;
+    buttons.get('forward')!.disabled = s.index >= s.total - 1;
+    buttons.get('violation')!.disabled = s.verdict === 'pass';
+
+    const heading = element('h2', { id: 'step-heading', text: `${strings.stepOf(s.index, s.total)}${step ? ` · ${step.anchor.fn} · ${step.opLabel}` : ''}` });
+    const stepBox = element('section', { id: 'step', className: `step${step?.violations.length ? ' has-violation' : ''}`, attrs: { 'aria-live': 'polite', 'aria-labelledby': 'step-heading' } }, heading);
+    if (step) {
+      stepBox.append(
+        element('pre', { id: 'step-stmt', className: 'stmt', text: step.anchor.stmt }),
+        element('p', { id: 'step-text', text: step.text }),
+      );
+      const facts = element('ul', { className: 'step-facts' });
+      facts.append(element('li', { text: `${step.anchor.file} · ${step.lockHeld ? strings.lockHeld : strings.lockFree}` }));
+      if (step.writeCount) {
+        const w = element('li', { text: strings.writes(step.writeCount) });
+        facts.append(w);
+      }
+      if (step.flush) facts.append(element('li', { className: `flush-fact ${step.flush.issued ? 'issued' : 'skipped'}`, text: `${step.flush.issued ? `✔ ${strings.issued}` : `⚠ ${strings.skipped}`}: ${step.flush.call}${step.flush.reason ? ` (${step.flush.reason})` : ''}` }));
+      if (step.childSp) facts.append(element('li', { text: `sp#${step.childSp.id}: ${step.childSp.reused ? strings.reusedChild : strings.newChild}` }));
+      if (step.tlbFilled) facts.append(element('li', { text: `TLB: ${step.tlbFilled}` }));
+      for (const v of step.violations) facts.append(element('li', { className: 'violation-fact', text: `✖ ${v.kind}: ${v.message}` }));
+      stepBox.append(facts);
+    } else {
+      stepBox.append(element('p', { id: 'step-text', text: strings.noStepYet }));
+    }
+    const src = element('p', { id: 'source', className: `source source-${message.source.kind}` });
+    if (message.source.location) src.append(element('span', { id: 'source-location', text: strings.sourceShown(message.source.location) }));
+    if (message.source.note) {
+      src.append(element('span', { id: 'source-note', className: 'note', text: ` ${message.source.note}` }));
+      if (message.source.kind === 'listing') {
+        const locate = element('button', { className: 'secondary link step-locate', text: strings.locate, attrs: { type: 'button', 'data-action': 'locate' } });
+        locate.addEventListener('click', () => act('locate'));
+        src.append(' ', locate);
+      }
+    }
+    stepBox.append(src);
+
+    const verdict = element('p', { id: 'verdict', className: `verdict ${violationsSoFar ? 'bad' : 'ok'}`, text: `${violationsSoFar ? '✖' : '✔'} ${strings.verdictSoFar(violationsSoFar)} · ${strings.verdictRun(s.verdict === 'pass' ? strings.verdictPass : strings.verdictViolation)} · ${s.flushMode} · ${s.entries} entries · ${s.lockHeld ? strings.lockHeld : strings.lockFree}` });
+
+    const tables = element('div', { className: 'roots' });
+    for (const r of s.roots) tables.append(element('div', { className: 'root', attrs: { 'data-root': r.name } }, element('h3', { text: strings.root(r.name) }), tableNode(r.table, r.name)));
+
+    const tlbs = element('div', { className: 'tlbs' });
+    for (const v of s.vcpus) {
+      const rows = v.tlb.map((e) => element('tr', { className: `tlb-row${e.stale ? ' stale' : ''}`, attrs: { 'data-stale': String(e.stale), 'data-writable': String(e.writable) } },
+        ...[e.size, e.root, e.l2, e.gfns, e.pfn].map((x) => element('td', { text: x })),
+        element('td', { text: e.writable ? strings.writable : strings.readOnly }),
+        element('td', { className: 'state' }, e.stale ? element('span', { className: 'badge bad', text: `⚠ ${strings.stale}` }) : element('span', { text: strings.valid }))));
+      tlbs.append(element('h3', { text: strings.vcpu(v.id) }), rows.length ? table('grid tlb', strings.tlbHead, rows) : element('p', { className: 'empty', text: strings.tlbEmpty }));
+    }
+
+    const flushRows = s.flushLog.map((f) => element('tr', { className: `flush-row ${f.issued ? 'issued' : 'skipped'}${f.step === s.index ? ' changed' : ''}`, attrs: { 'data-issued': String(f.issued), 'data-step': String(f.step) } },
+      element('td', { text: String(f.step + 1) }),
+      element('td', {}, element('span', { className: `badge ${f.issued ? 'good' : 'warn'}`, text: f.issued ? `✔ ${strings.issued}` : `⚠ ${strings.skipped}` })),
+      element('td', { className: 'code', text: f.call, title: f.reason ?? '' }),
+      element('td', { text: f.range }),
+      element('td', { className: 'code', text: f.fn }),
+      element('td', { text: f.removed.join(', ') || '—' })));
+    const flushes = flushRows.length ? table('grid flushes', strings.flushHead, flushRows.reverse()) : element('p', { className: 'empty', text: strings.flushEmpty });
+
+    const checks = element('div', { className: 'checks' });
+    if (!s.violations.length) checks.append(element('p', { className: 'check-pass', text: `✔ ${strings.checksPass}` }));
+    for (const v of s.violations) {
+      const dl = element('dl', { className: 'facts' });
+      const add = (k: string, val: string) => dl.append(element('dt', { text: k }), element('dd', { text: val }));
+      if (v.tlbEntry) add(strings.staleEntry, v.tlbEntry);
+      if (v.gfn >= 0) add(strings.gfn, `0x${v.gfn.toString(16)}`);
+      if (v.staleSince !== undefined) add('', strings.staleSince(v.staleSince));
+      if (v.skippedFlush !== undefined) add('', strings.skippedAt(v.skippedFlush));
+      checks.append(element('div', { className: 'check-violation', attrs: { role: 'alert' } }, element('p', {}, element('strong', { text: `✖ ${strings.verdictViolation}: ${v.kind}${v.strength ? ` (${v.strength})` : ''}` }), ` ${strings.atStep(v.step)} — ${v.message}`), dl));
+    }
+
+    const counters = element('dl', { className: 'facts counters' });
+    for (const [k, v] of Object.entries(s.counters)) counters.append(element('dt', { text: k }), element('dd', { text: String(v) }));
+
+    walkArea.replaceChildren(
+      toolbar,
+      stepBox,
+      verdict,
+      section('sec-checks', strings.checks, checks),
+      section('sec-tlbs', strings.tlbs, tlbs),
+      section('sec-flushes', strings.flushLog, flushes),
+      section('sec-tables', strings.tables, tables),
+      section('sec-counters', strings.counters, counters),
+      keysHint,
+    );
+    return heading.textContent ?? '';
+  }
 
   return {
     showInit(message: InitMessage): string {
@@ -66,15 +274,34 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void) {
         [strings.protocolVersion, String(message.protocolVersion)],
       ];
       facts.replaceChildren(...rows.flatMap(([term, value]) => [element('dt', { text: term }), element('dd', { text: value })]));
+      const timing = [element('dt', { text: strings.snapshotTime }), element('dd', { id: 'timing', text: '—' })] as [HTMLElement, HTMLElement];
+      facts.append(...timing);
+      timingsRow = timing;
       document.body.dataset.host = message.host;
       return text.textContent ?? '';
+    },
+    showIdle(message: { text: string }): void {
+      walkArea.hidden = true;
+      text.hidden = false;
+      text.textContent = message.text;
+    },
+    showSnapshot(message: SnapshotMessage): { index: number; renderMs: number; text: string } {
+      const t0 = performance.now();
+      const heading = renderSnapshot(message);
+      const renderMs = performance.now() - t0;
+      if (timingsRow) timingsRow[1].textContent = `${message.snapshotMs.toFixed(2)} ms; ${strings.renderTime} ${renderMs.toFixed(2)} ms`;
+      if (ui.scrollY && !restoredScroll) {
+        restoredScroll = true;
+        window.scrollTo(0, ui.scrollY);
+      }
+      return { index: message.snapshot.index, renderMs: Math.round(renderMs * 1000) / 1000, text: heading };
     },
   };
 }
 
+let restoredScroll = false;
 const vscode = acquireVsCodeApi();
 const ui = restoreUiState(vscode.getState());
-const view = buildView(document.getElementById('app') ?? document.body, ui, () => vscode.setState(ui));
 
 const endpoint: MessageEndpoint<FromWebviewMessage, ToWebviewMessage> = new MessageEndpoint<FromWebviewMessage, ToWebviewMessage>({
   post: (envelope) => vscode.postMessage(envelope),
@@ -83,6 +310,11 @@ const endpoint: MessageEndpoint<FromWebviewMessage, ToWebviewMessage> = new Mess
     switch (message.type) {
       case 'init':
         return { type: 'shown', text: view.showInit(message) };
+      case 'snapshot':
+        return { type: 'rendered', ...view.showSnapshot(message) };
+      case 'idle':
+        view.showIdle(message);
+        return undefined;
     }
   },
   dropped(reason, value) {
@@ -90,6 +322,7 @@ const endpoint: MessageEndpoint<FromWebviewMessage, ToWebviewMessage> = new Mess
     endpoint.send({ type: 'rejected', reason });
   },
 });
+const view = buildView(document.getElementById('app') ?? document.body, ui, () => vscode.setState(ui), (action) => endpoint.send({ type: 'action', action }));
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => endpoint.receive(event.data));
 endpoint.send({ type: 'ready' });

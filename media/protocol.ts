@@ -10,10 +10,12 @@
 //   1. declare its interface in the right region below and add it to that region's union;
 //   2. describe its fields in toWebviewFields/fromWebviewFields (the compiler insists on every field);
 //   3. handle it in media/main.ts or extension/panel.ts (their switches are exhaustive).
-// This file must stay free of DOM, Node and vscode APIs: it runs in all three places.
+// This file must stay free of DOM, Node and vscode APIs: it runs in all three places. It imports
+// only types from the core (src/view/snapshot.ts), and checks their shape at run time below.
+import type { PanelSnapshot } from '../src/view/snapshot';
 
 /** Bumped when a message changes shape in a way the other side must know about. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Which extension host runs the extension: Node (desktop, remote) or a browser web worker. */
 export type HostKind = 'node' | 'web';
@@ -30,7 +32,33 @@ export interface InitMessage {
   text: string;
 }
 
-export type ToWebviewMessage = InitMessage;
+/** Where the editor shows the current step: the user's kernel file, or the model's own listing. */
+export interface SourceInfo {
+  kind: 'kernel' | 'listing';
+  /** "arch/x86/kvm/mmu/mmu.c:412" or "model listing:57". */
+  location: string;
+  /** Why this source, and how to point at a kernel tree when none is set; may be empty. */
+  note: string;
+}
+
+/** The walkthrough at one step, to render. Reply: `rendered`. */
+export interface SnapshotMessage {
+  type: 'snapshot';
+  /** "reused-partial (built-in)" or the scenario file's name. */
+  scenarioLabel: string;
+  snapshot: PanelSnapshot;
+  source: SourceInfo;
+  /** Milliseconds the extension took to compute the snapshot (shown in the panel's details). */
+  snapshotMs: number;
+}
+
+/** No walk (any more): show the intro again. */
+export interface IdleMessage {
+  type: 'idle';
+  text: string;
+}
+
+export type ToWebviewMessage = InitMessage | SnapshotMessage | IdleMessage;
 
 //#endregion
 
@@ -53,7 +81,24 @@ export interface RejectedMessage {
   reason: string;
 }
 
-export type FromWebviewMessage = ReadyMessage | ShownMessage | RejectedMessage;
+/** Reply to `snapshot`: the step now on screen, how long the render took, and its heading text. */
+export interface RenderedMessage {
+  type: 'rendered';
+  index: number;
+  renderMs: number;
+  text: string;
+}
+
+export const PANEL_ACTIONS = ['forward', 'back', 'restart', 'next-flush', 'violation', 'walk', 'variant', 'locate', 'export'] as const;
+export type PanelAction = (typeof PANEL_ACTIONS)[number];
+
+/** A button or key in the panel: the extension runs the matching command. */
+export interface ActionMessage {
+  type: 'action';
+  action: PanelAction;
+}
+
+export type FromWebviewMessage = ReadyMessage | ShownMessage | RejectedMessage | RenderedMessage | ActionMessage;
 
 //#endregion
 
@@ -78,12 +123,21 @@ const hostKinds: readonly HostKind[] = ['node', 'web'];
 
 const toWebviewFields: FieldSpecs<ToWebviewMessage> = {
   init: { protocolVersion: 'number', extensionVersion: 'string', host: hostKinds, title: 'string', text: 'string' },
+  snapshot: {
+    scenarioLabel: 'string',
+    snapshot: (v) => checkShape(SNAPSHOT_SHAPE, v, 'snapshot'),
+    source: (v) => checkShape({ kind: ['kernel', 'listing'], location: 'string', note: 'string' }, v, 'source'),
+    snapshotMs: 'number',
+  },
+  idle: { text: 'string' },
 };
 
 const fromWebviewFields: FieldSpecs<FromWebviewMessage> = {
   ready: {},
   shown: { text: 'string' },
   rejected: { reason: 'string' },
+  rendered: { index: 'number', renderMs: 'number', text: 'string' },
+  action: { action: PANEL_ACTIONS },
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -97,6 +151,109 @@ function checkField(spec: FieldSpec, value: unknown): string | undefined {
   if (spec === 'number' && !Number.isFinite(value)) return 'is not a finite number';
   return undefined;
 }
+
+//#region the snapshot's shape
+
+/**
+ * A nested shape: a primitive, one of fixed strings, an array of a shape, an object with these
+ * fields (a field named with a trailing "?" may be missing; no other field may be there), a record
+ * of numbers, or a lazy reference (for the recursive table).
+ */
+type Shape =
+  | 'string' | 'number' | 'boolean'
+  | readonly string[]
+  | { readonly [field: string]: Shape }
+  | { readonly arrayOf: Shape }
+  | { readonly numbersBy: 'string' }
+  | { readonly nullOr: Shape }
+  | (() => Shape);
+
+function isShapeWrapper<K extends string>(shape: Shape, key: K): shape is Extract<Shape, { readonly [k in K]: unknown }> {
+  return typeof shape === 'object' && !Array.isArray(shape) && Object.keys(shape).length === 1 && key in shape;
+}
+
+function checkShape(shape: Shape, value: unknown, path: string): string | undefined {
+  if (typeof shape === 'function') return checkShape(shape(), value, path);
+  if (typeof shape === 'string' || Array.isArray(shape)) {
+    const problem = checkField(shape as FieldSpec, value);
+    return problem ? `${path} ${problem}` : undefined;
+  }
+  if (isShapeWrapper(shape, 'arrayOf')) {
+    if (!Array.isArray(value)) return `${path} is not an array`;
+    for (let i = 0; i < value.length; i++) {
+      const problem = checkShape(shape.arrayOf, value[i], `${path}[${i}]`);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  if (isShapeWrapper(shape, 'nullOr')) return value === null ? undefined : checkShape(shape.nullOr, value, path);
+  if (isShapeWrapper(shape, 'numbersBy')) {
+    if (!isRecord(value)) return `${path} is not an object`;
+    for (const [k, v] of Object.entries(value)) if (typeof v !== 'number' || !Number.isFinite(v)) return `${path}.${k} is not a finite number`;
+    return undefined;
+  }
+  if (!isRecord(value)) return `${path} is not an object`;
+  const fields = shape as { readonly [field: string]: Shape };
+  const known = new Set<string>();
+  for (const [key, fieldShape] of Object.entries(fields)) {
+    const optional = key.endsWith('?');
+    const name = optional ? key.slice(0, -1) : key;
+    known.add(name);
+    if (!(name in value) || value[name] === undefined) {
+      if (optional) continue;
+      return `${path}.${name} is missing`;
+    }
+    const problem = checkShape(fieldShape, value[name], `${path}.${name}`);
+    if (problem) return problem;
+  }
+  for (const name of Object.keys(value)) if (!known.has(name)) return `${path}: unexpected field "${name}"`;
+  return undefined;
+}
+
+const ANCHOR_SHAPE: Shape = { fn: 'string', stmt: 'string', file: 'string' };
+const VIOLATION_SHAPE: Shape = {
+  kind: ['stale-tlb', 'lost-dirty-page', 'use-after-free', 'structure'], 'strength?': ['unmapped', 'permissions'],
+  vcpu: 'number', gfn: 'number', step: 'number', 'tlbEntry?': 'string', 'staleSince?': 'number', 'skippedFlush?': 'number', message: 'string',
+};
+const STEP_SHAPE: Shape = {
+  index: 'number', op: 'number', opLabel: 'string', actor: ['kvm', 'guest', 'host', 'userspace'], 'vcpu?': 'number', kind: 'string',
+  anchor: ANCHOR_SHAPE, text: 'string',
+  writes: { arrayOf: { sp: 'number', index: 'number', level: 'number', oldFlags: 'number', oldTarget: 'number', newFlags: 'number', newTarget: 'number' } },
+  writeCount: 'number',
+  'flush?': { issued: 'boolean', call: 'string', full: 'boolean', gfn: 'number', pages: 'number', removed: { arrayOf: 'string' }, 'reason?': 'string' },
+  'tlbFilled?': 'string', 'childSp?': { id: 'number', reused: 'boolean' },
+  violations: { arrayOf: VIOLATION_SHAPE }, lockHeld: 'boolean', counters: { numbersBy: 'string' },
+};
+const TABLE_SHAPE: Shape = {
+  sp: 'number', title: 'string', level: 'number', direct: 'boolean', 'splitChild?': ['new', 'reused'],
+  presentNonLeaf: { arrayOf: 'number' }, changed: 'boolean',
+  runs: {
+    arrayOf: {
+      from: 'number', to: 'number', kind: ['absent', 'leaf', 'table'], text: 'string', value: 'string', changed: 'boolean',
+      children: { arrayOf: () => TABLE_SHAPE }, 'collapsedChildren?': 'number',
+    },
+  },
+};
+const SNAPSHOT_SHAPE: Shape = {
+  scenario: 'string', title: 'string', variant: 'string', flushMode: 'string', entries: 'number', index: 'number', total: 'number',
+  step: { nullOr: STEP_SHAPE }, lockHeld: 'boolean',
+  roots: { arrayOf: { name: 'string', table: TABLE_SHAPE } },
+  vcpus: {
+    arrayOf: {
+      id: 'number',
+      tlb: { arrayOf: { id: 'number', vcpu: 'number', root: 'string', size: 'string', l2: 'string', gfns: 'string', pfn: 'string', writable: 'boolean', stale: 'boolean', filledAt: 'number' } },
+    },
+  },
+  flushLog: { arrayOf: { step: 'number', issued: 'boolean', call: 'string', range: 'string', removed: { arrayOf: 'string' }, fn: 'string', 'reason?': 'string' } },
+  violations: { arrayOf: VIOLATION_SHAPE }, verdict: ['pass', 'violation'], counters: { numbersBy: 'string' },
+};
+
+/** Why `value` is not a PanelSnapshot, or undefined when it has the shape of one. */
+export function checkPanelSnapshot(value: unknown): string | undefined {
+  return checkShape(SNAPSHOT_SHAPE, value, 'snapshot');
+}
+
+//#endregion
 
 function checkBody(specs: Record<string, Record<string, FieldSpec>>, body: unknown): string | undefined {
   if (!isRecord(body)) return 'body is not an object';

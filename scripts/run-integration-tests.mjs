@@ -14,6 +14,7 @@ import { ensureHost, launchBrowser, startHost, workbenchUrl } from './lib/vscode
 import { ARTIFACTS, ROOT, countsLine, writeResults } from './lib/results.mjs';
 
 const RESULT_PREFIX = 'kvm-mmu-lab-test '; // test/integration/reporter.ts prints it
+const TIMING_PREFIX = 'kvm-mmu-lab-timing '; // test/integration/walk.suite.ts prints the step timings
 const VERDICT_TIMEOUT_MS = 180_000; // a run() that never settles never calls codeAutomationExit
 
 const argv = process.argv.slice(2);
@@ -46,10 +47,15 @@ function prepareWebExtensionFolder() {
   return dir;
 }
 
+// A fresh workspace each run: our own mmu.c-like fixture as a kernel tree (kernel/), a scenario
+// file for the walk's quick pick (scenarios/), and no settings (the tests set the kernel tree).
 function prepareWorkspace() {
   const dir = join(ROOT, 'out', 'test-workspace');
-  mkdirSync(dir, { recursive: true });
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'scenarios'), { recursive: true });
   writeFileSync(join(dir, 'README.md'), 'Workspace opened by the KVM MMU Lab integration tests.\n');
+  cpSync(join(ROOT, 'test', 'fixtures', 'kernel'), join(dir, 'kernel'), { recursive: true });
+  cpSync(join(ROOT, 'test', 'fixtures', 'reused-partial-e4.scenario.json'), join(dir, 'scenarios', 'reused-partial-e4.scenario.json'));
   return dir;
 }
 
@@ -57,6 +63,7 @@ async function runHost(host, vscodeHost) {
   const started = Date.now();
   const label = `integration-${host}`;
   const tests = [];
+  const timingLines = [];
   let summary;
   let verdict;
   const problems = [];
@@ -85,6 +92,9 @@ async function runHost(host, vscodeHost) {
             console.log(`  ${mark} ${record.title}`);
             if (record.error) console.log(record.error.replace(/^/gm, '       '));
           }
+        } else if (text.startsWith(TIMING_PREFIX)) {
+          timingLines.push(text.slice(TIMING_PREFIX.length));
+          console.log(`  [timing] ${text.slice(TIMING_PREFIX.length)}`);
         } else if (process.env.KVM_MMU_LAB_VERBOSE) {
           console.log(`  [workbench ${type}] ${text}`);
         } else if (type === 'error' && !/getaddrinfo ENOTFOUND/.test(text)) {
@@ -106,6 +116,7 @@ async function runHost(host, vscodeHost) {
     clearTimeout(timer);
     await page.screenshot({ path: join(ARTIFACTS, `${label}.png`) }).catch(() => {});
     writeFileSync(join(ARTIFACTS, 'logs', `${label}-browser-console.log`), `${consoleLines.join('\n')}\n`);
+    writeFileSync(join(ARTIFACTS, 'logs', `${label}-timings.log`), `${timingLines.join('\n')}\n`);
     if (verdict === 'timeout') problems.push(`no verdict from the extension host within ${VERDICT_TIMEOUT_MS / 1000} s`);
     else if (verdict !== 0 && !tests.some((t) => t.state === 'failed')) problems.push(`the test run exited with code ${verdict} (the test module failed to load or run() threw)`);
   } catch (error) {

@@ -87,8 +87,8 @@ export function extensionSuite(expectedHost: HostKind): void {
       match((await missingField).reason, /^init: field "protocolVersion" is missing$/, 'reason for an init without fields');
 
       const unknownType = api.nextMessageFromWebview('rejected');
-      ok(await api.postRawToWebview({ messageId: 901, body: { type: 'snapshot' } }), 'postMessage to the webview failed');
-      match((await unknownType).reason, /^unknown message type "snapshot"$/, 'reason for an unknown type');
+      ok(await api.postRawToWebview({ messageId: 901, body: { type: 'explode' } }), 'postMessage to the webview failed');
+      match((await unknownType).reason, /^unknown message type "explode"$/, 'reason for an unknown type');
 
       const notAnEnvelope = api.nextMessageFromWebview('rejected');
       ok(await api.postRawToWebview('<img src=x onerror=alert(1)>'), 'postMessage to the webview failed');

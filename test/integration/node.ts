@@ -1,7 +1,8 @@
 // Test entry for the Node extension host: out/test/integration/node.js.
 import { runSuites } from './reporter';
 import { extensionSuite } from './extension.suite';
+import { walkSuite } from './walk.suite';
 
 export function run(): Promise<void> {
-  return runSuites([() => extensionSuite('node')]);
+  return runSuites([() => extensionSuite('node'), () => walkSuite('node')]);
 }

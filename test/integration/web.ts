@@ -2,7 +2,8 @@
 // require knows only `vscode`).
 import { runSuites } from './reporter';
 import { extensionSuite } from './extension.suite';
+import { walkSuite } from './walk.suite';
 
 export function run(): Promise<void> {
-  return runSuites([() => extensionSuite('web')]);
+  return runSuites([() => extensionSuite('web'), () => walkSuite('web')]);
 }

@@ -1,0 +1,217 @@
+// Walking a split next to mmu.c, in a real VS Code: every command of the walk, what the panel's
+// webview says it rendered, and what the editor beside it is decorated with. The workspace
+// (scripts/run-integration-tests.mjs) holds our own mmu.c-like fixture in kernel/ and a scenario
+// file in scenarios/. Prints the step timings (snapshot in the extension, render in the webview)
+// as `kvm-mmu-lab-timing` lines, which the runner keeps in test-artifacts/logs/; nothing asserts on time.
+import * as vscode from 'vscode';
+import type { KvmMmuLabApi, StepTiming } from '../../extension/activate';
+import { locateAnchor } from '../../extension/locate';
+import { ANCHORS } from '../../src/mmu/anchors';
+import { anchorKey, modelListing } from '../../src/view/listing';
+import { strings } from '../../extension/strings';
+import type { HostKind } from '../../media/protocol';
+import { equal, match, ok } from './assert';
+
+const EXTENSION_ID = 'kvm-mmu-lab.kvm-mmu-lab';
+const MMU = 'arch/x86/kvm/mmu/mmu.c';
+
+const run = <T = unknown>(command: string, ...args: unknown[]) => vscode.commands.executeCommand<T>(command, ...args);
+
+function workspace(): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  ok(folder, 'the test workspace is not open');
+  return folder.uri;
+}
+
+function stats(xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  return `median ${s[Math.floor(s.length / 2)]?.toFixed(2)} ms, max ${s[s.length - 1]?.toFixed(2)} ms over ${s.length}`;
+}
+
+export function walkSuite(host: HostKind): void {
+  describe(`Walking a split next to mmu.c (${host} extension host)`, () => {
+    let api: KvmMmuLabApi;
+    const mmuUri = () => vscode.Uri.joinPath(workspace(), 'kernel', MMU);
+    let mmuText = '';
+    const lineOf = (a: { fn: string; stmt: string }) => {
+      const at = locateAnchor(mmuText, a);
+      ok(at && at.how === 'statement', `${a.fn}: "${a.stmt}" not in the fixture`);
+      return at.line;
+    };
+
+    before(async () => {
+      api = await vscode.extensions.getExtension<KvmMmuLabApi>(EXTENSION_ID)!.activate();
+      mmuText = new TextDecoder().decode(await vscode.workspace.fs.readFile(mmuUri()));
+      await vscode.workspace.getConfiguration('kvmMmuLab').update('kernelTree', undefined, vscode.ConfigurationTarget.Workspace);
+    });
+
+    after(async () => {
+      const t: readonly StepTiming[] = api.timings;
+      console.log(`kvm-mmu-lab-timing ${host} host: snapshot in the extension ${stats(t.map((x) => x.snapshotMs))}; render in the webview ${stats(t.map((x) => x.renderMs))}`);
+      for (const x of t) console.log(`kvm-mmu-lab-timing ${host} ${x.surface} step ${x.index + 1}: snapshot ${x.snapshotMs} ms, render ${x.renderMs} ms`);
+      await vscode.workspace.getConfiguration('kvmMmuLab').update('kernelTree', undefined, vscode.ConfigurationTarget.Workspace);
+    });
+
+    it('contributes every command of the walk under "KVM MMU Lab", the stepping ones only while walking', async () => {
+      const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
+        contributes: { commands: { command: string; title: string; category: string; enablement?: string }[]; menus: { commandPalette: { command: string; when: string }[] }; keybindings: { command: string; key: string; when: string }[] };
+      };
+      const titles = manifest.contributes.commands.map((c) => `${c.category}: ${c.title}`);
+      for (const t of ['Open Panel', 'Walk Through Scenario…', 'Step Forward', 'Step Back', 'Restart', 'Run to Next Flush', 'Run to Violation', 'Choose Variant…', 'Locate mmu.c', 'Export Trace']) {
+        ok(titles.includes(`KVM MMU Lab: ${t}`), `"KVM MMU Lab: ${t}" is not contributed`);
+      }
+      const registered = await vscode.commands.getCommands(true);
+      for (const c of manifest.contributes.commands) ok(registered.includes(c.command), `${c.command} is contributed but not registered`);
+      const when = new Map(manifest.contributes.menus.commandPalette.map((m) => [m.command, m.when]));
+      for (const c of ['kvmMmuLab.stepForward', 'kvmMmuLab.stepBack', 'kvmMmuLab.restart', 'kvmMmuLab.runToNextFlush', 'kvmMmuLab.runToViolation', 'kvmMmuLab.exportTrace']) equal(when.get(c), 'kvmMmuLab.walking', `palette when clause of ${c}`);
+      ok(manifest.contributes.keybindings.some((k) => k.command === 'kvmMmuLab.stepForward' && /walking/.test(k.when)), 'no keybinding for Step Forward while walking');
+    });
+
+    it('walks reused-partial under never-flush without a kernel tree: the model listing is shown and highlighted', async () => {
+      const total = await run<number>('kvmMmuLab.walkScenario', { scenario: 'reused-partial', variant: 'never-flush' });
+      await api.panelReady();
+      const walk = api.walk();
+      ok(walk, 'no walk after Walk Through Scenario');
+      equal(walk.total, total, 'steps reported by the command');
+      equal(walk.index, -1, 'a new walk starts before its first step');
+      const idx = await run<number>('kvmMmuLab.stepForward');
+      equal(idx, 0, 'index after Step Forward');
+      const [timing] = await api.settled();
+      ok(timing, 'the panel did not render the step');
+      const d = api.decorations();
+      ok(d, 'no decorations after the first step');
+      match(d.uri, /^kvm-mmu-lab:/, 'document highlighted without a kernel tree');
+      const listing = modelListing(strings.listingHeader);
+      equal(d.current[0][0], listing.lines.get(anchorKey(ANCHORS.hwAccess)), 'listing line of the first step (the guest access)');
+      ok(vscode.window.visibleTextEditors.some((e) => e.document.uri.toString() === d.uri), 'the listing is not in a visible editor');
+    });
+
+    it('Run to Violation stops at the stale 1G entry; the webview rendered that step', async () => {
+      const rendered = api.nextMessageFromWebview('rendered');
+      const idx = await run<number>('kvmMmuLab.runToViolation');
+      const walk = api.walk()!;
+      equal(idx, walk.violations[0], 'index after Run to Violation');
+      const r = await rendered;
+      equal(r.index, idx, 'step the webview rendered');
+      match(r.text, new RegExp(`^Step ${idx + 1} of ${walk.total} · kvm_clear_dirty_log_protect`), 'step heading in the panel');
+    });
+
+    it('Locate mmu.c points the kernel tree at the fixture; Run to Next Flush highlights the skipped flush in mmu.c', async () => {
+      const set = await run<string>('kvmMmuLab.locateKernelTree', mmuUri());
+      match(set ?? '', /kernel$/, 'kernel tree setting');
+      await run('kvmMmuLab.restart');
+      equal(api.walk()!.index, -1, 'index after Restart');
+      // The first flush of the run is the split's, skipped under never-flush.
+      let idx = -1;
+      for (let i = 0; i < 20 && idx < 0; i++) {
+        const at = await run<number>('kvmMmuLab.runToNextFlush');
+        if (api.walk()!.flushSteps.includes(at) && (await api.settled(), api.decorations()?.uri.endsWith(MMU))) idx = at;
+      }
+      ok(idx >= 0, 'Run to Next Flush never reached a flush in mmu.c');
+      const d = api.decorations()!;
+      equal(d.uri, mmuUri().toString(), 'document highlighted');
+      const skippedLine = lineOf(ANCHORS.dropLargeFlush);
+      equal(d.current[0][0], skippedLine, 'current line: the flush in drop_large_spte');
+      ok(d.skipped.includes(skippedLine), `the skipped flush is not marked (skipped lines ${JSON.stringify(d.skipped)})`);
+      ok(d.taken.includes(lineOf(ANCHORS.splitGetSp)), 'the split\'s shadow_mmu_get_sp_for_split is not marked as taken');
+      const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === d.uri);
+      ok(editor, 'mmu.c is not in a visible editor');
+      ok(editor.visibleRanges.some((r) => r.contains(new vscode.Position(skippedLine, 0))), 'the highlighted line was not revealed');
+    });
+
+    it('hovering the skipped flush explains the step and what it changed', async () => {
+      const line = lineOf(ANCHORS.dropLargeFlush);
+      const hovers = await run<vscode.Hover[]>('vscode.executeHoverProvider', mmuUri(), new vscode.Position(line, 4));
+      const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+      match(text, /KVM MMU Lab — step \d+ of \d+/, 'hover heading');
+      match(text, /flush SKIPPED: kvm_flush_remote_tlbs_with_address/, 'hover says the flush was skipped');
+    });
+
+    it('Step Forward then Step Back returns to the same step and the same highlight', async () => {
+      const before = api.walk()!.index;
+      const d0 = JSON.stringify(api.decorations());
+      equal(await run<number>('kvmMmuLab.stepForward'), before + 1, 'index after Step Forward');
+      const d1 = api.decorations()!;
+      equal(d1.current[0][0], lineOf(ANCHORS.linkSet), 'the step after the skipped flush installs the table');
+      ok(d1.skipped.includes(lineOf(ANCHORS.dropLargeFlush)), 'the skipped flush stays marked after stepping on');
+      equal(await run<number>('kvmMmuLab.stepBack'), before, 'index after Step Back');
+      equal(JSON.stringify(api.decorations()), d0, 'decorations after stepping back');
+    });
+
+    it('Choose Variant v7 at the violation stays at the same statement, where the flush was issued', async () => {
+      await run('kvmMmuLab.runToViolation');
+      const at = api.walk()!.index;
+      const rendered = api.nextMessageFromWebview('rendered');
+      equal(await run<string>('kvmMmuLab.chooseVariant', 'v7'), 'v7', 'variant chosen');
+      const walk = api.walk()!;
+      equal(walk.variant, 'v7', 'variant of the walk');
+      equal(walk.violations.length, 0, 'violations under v7');
+      match((await rendered).text, /kvm_clear_dirty_log_protect/, 'the panel shows the same statement');
+      ok(walk.index >= at, `v7 runs more steps before it (index ${walk.index}, was ${at})`);
+    });
+
+    it('CodeLens over the modelled functions of mmu.c: "Walk the split here" goes to that function', async () => {
+      const lenses = await run<vscode.CodeLens[]>('vscode.executeCodeLensProvider', mmuUri());
+      const titles = lenses.map((l) => `${l.range.start.line}:${l.command?.title}`);
+      const splitLine = locateAnchor(mmuText, ANCHORS.splitGetSp)!.fnLine;
+      ok(titles.includes(`${splitLine}:${strings.lensWalk}`), `no "Walk the split here" over shadow_mmu_split_huge_page: ${titles.join(' | ')}`);
+      ok(titles.includes(`${splitLine}:${strings.lensCompare}`), 'no "Compare variants" lens');
+      await run('kvmMmuLab.restart');
+      const lens = lenses.find((l) => l.range.start.line === locateAnchor(mmuText, ANCHORS.dropSpte)!.fnLine && l.command?.command === 'kvmMmuLab.walkHere')!;
+      const idx = await run<number>(lens.command!.command, ...(lens.command!.arguments ?? []));
+      ok(idx >= 0, 'walkHere did not move');
+      equal(api.decorations()?.current[0][0], lineOf(ANCHORS.dropSpte), 'highlighted after Walk the split here on drop_large_spte');
+    });
+
+    it('Compare Variants shows every preset\'s verdict in a Markdown document', async () => {
+      const md = await run<string>('kvmMmuLab.compareVariants');
+      match(md, /\| `never-flush` \| \*\*VIOLATION\*\* \|/, 'never-flush row');
+      match(md, /\| `v7` \| pass \|/, 'v7 row');
+    });
+
+    it('Export Trace opens the plain text and the Markdown trace as untitled documents', async () => {
+      const text = await run<string>('kvmMmuLab.exportTrace', 'text');
+      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === text);
+      ok(doc, 'no document for the plain-text export');
+      ok(doc.isUntitled, 'the export is not an untitled document');
+      match(doc.getText(), /^kvm-mmu-lab trace: scenario reused-partial, variant v7/, 'plain-text trace');
+      const md = await run<string>('kvmMmuLab.exportTrace', 'markdown');
+      const mdDoc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === md)!;
+      equal(mdDoc.languageId, 'markdown', 'language of the Markdown export');
+      match(mdDoc.getText(), /^# reused-partial under v7/, 'Markdown trace');
+    });
+
+    it('walks a scenario file from the workspace', async () => {
+      const [file] = await vscode.workspace.findFiles('scenarios/*.scenario.json');
+      ok(file, 'no scenario file in the test workspace');
+      const total = await run<number>('kvmMmuLab.walkScenario', { file: file.toString(), variant: 'never-flush' });
+      const walk = api.walk()!;
+      equal(walk.scenario, 'reused-partial-e4', 'scenario walked');
+      equal(walk.total, total, 'steps');
+      ok(walk.violations.length > 0, 'the small-scope hazard has no violation under never-flush');
+      equal(await run<number>('kvmMmuLab.runToViolation'), walk.violations[0], 'Run to Violation in the file scenario');
+    });
+
+    it('a reloaded panel comes back at the same step (the extension keeps the index)', async () => {
+      const index = api.walk()!.index;
+      const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('kvmMmuLab.panel'));
+      ok(tab, 'no panel tab');
+      await vscode.window.tabGroups.close(tab);
+      const rendered = api.nextMessageFromWebview('rendered');
+      await run('kvmMmuLab.openPanel');
+      equal((await rendered).index, index, 'step rendered by the new webview');
+    });
+
+    it('the side-bar view renders the same step', async () => {
+      const index = api.walk()!.index;
+      const rendered = api.nextMessageFromWebview('rendered');
+      await run('kvmMmuLab.sideView.focus');
+      equal((await rendered).index, index, 'step rendered by the side-bar view');
+      await api.settled();
+      await run('kvmMmuLab.stepBack');
+      const timings = await api.settled();
+      ok(timings.some((t) => t.surface === 'side' && t.index === index - 1), `the side view did not render the step back: ${JSON.stringify(timings)}`);
+      ok(timings.some((t) => t.surface === 'panel' && t.index === index - 1), 'the panel did not render the step back');
+    });
+  });
+}
