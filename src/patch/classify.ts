@@ -217,13 +217,16 @@ function semantic(changed: ChangedLine[]): ChangedLine[] {
   // A known rename with new arguments (slot_handle_level_range -> __walk_slot_rmaps): same callee after renaming.
   const removedCallees = new Map<string, ChangedLine>();
   for (const c of left) if (c.kind === '-') { const k = calleeOf(renamed(c.norm)); if (k) removedCallees.set(c.fn + '\0' + k, c); }
-  return left.filter((c) => {
+  // Sets, not array searches: a patch with a very large hunk must stay linear.
+  const paired = new Set<ChangedLine>();
+  const kept = left.filter((c) => {
     if (c.kind !== '+') return true;
     const k = calleeOf(c.norm);
     const r = k && removedCallees.get(c.fn + '\0' + k);
-    if (r && renamed(r.norm) !== r.norm) { left.splice(left.indexOf(r), 1); return false; }
+    if (r && renamed(r.norm) !== r.norm && !paired.has(r)) { paired.add(r); return false; }
     return true;
-  }).filter((c) => left.includes(c));
+  });
+  return kept.filter((c) => !paired.has(c));
 }
 
 function stepsOf(fns: Set<string>, changed: ChangedLine[]): AnchorId[] {
