@@ -115,7 +115,7 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind): K
       const timing: StepTiming = { surface: t.kind, index: r.index, snapshotMs: round(ms), renderMs: round(r.renderMs) };
       timings.push(timing);
       out.push(timing);
-      log.info(`step ${r.index + 1}/${s.total} in the ${t.kind}: snapshot ${timing.snapshotMs} ms in the extension, render ${timing.renderMs} ms in the webview`);
+      log.info(`step ${r.index}/${s.total - 1} in the ${t.kind}: snapshot ${timing.snapshotMs} ms in the extension, render ${timing.renderMs} ms in the webview`);
     }
     return out;
   }
@@ -139,7 +139,7 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind): K
       return;
     }
     const verdict = s.walkthrough.violations.length ? strings.verdictViolation : strings.verdictPass;
-    status.text = strings.status(s.scenario.name, s.options.variant.name, s.index + 1, s.total, verdict);
+    status.text = strings.status(s.scenario.name, s.options.variant.name, s.index, s.total, verdict);
     status.show();
   }
 
@@ -281,7 +281,7 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind): K
     }
     const next = new WalkSession(old.scenario, old.origin, runOptions(old.scenario, variant));
     next.goTo(sameStep(old.walkthrough, old.index, next.walkthrough));
-    log.info(`variant ${old.options.variant.name} -> ${variant.name}: step ${old.index + 1} -> ${next.index + 1}`);
+    log.info(`variant ${old.options.variant.name} -> ${variant.name}: step ${old.index} -> ${next.index}`);
     session = next;
     await refresh();
   }

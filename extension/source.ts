@@ -163,7 +163,8 @@ export class SourceView implements vscode.Disposable {
     const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === at.uri.toString());
     const column = visible?.viewColumn ?? (beside === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One);
     const editor = await vscode.window.showTextDocument(document, { viewColumn: column, preserveFocus: true, preview: true });
-    editor.revealRange(at.range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    // Reveal the line from its first column: revealing the whole statement scrolls a narrow editor sideways.
+    editor.revealRange(new vscode.Range(at.range.start.line, 0, at.range.start.line, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     await this.decorate(editor, session, at);
     const where = at.kind === 'listing' ? `${strings.listingName}:${at.range.start.line + 1}` : `${step.anchor.file}:${at.range.start.line + 1}`;
     let note = '';
@@ -208,7 +209,9 @@ export class SourceView implements vscode.Disposable {
     const line = (l: number) => new vscode.Range(l, 0, l, 0);
     editor.setDecorations(this.current, r.current.map(([a, b, c, d]) => new vscode.Range(a, b, c, d)));
     editor.setDecorations(this.taken, r.taken.map(line));
-    editor.setDecorations(this.skipped, r.skipped.map(line));
+    // The skipped-flush note goes after the end of its line.
+    const endOf = (l: number) => (l < editor.document.lineCount ? editor.document.lineAt(l).range.end : new vscode.Position(l, 0));
+    editor.setDecorations(this.skipped, r.skipped.map((l) => new vscode.Range(endOf(l), endOf(l))));
   }
 
   private redecorate(): void {
@@ -234,13 +237,13 @@ export class SourceView implements vscode.Disposable {
     if (!steps?.length) return undefined;
     const md = new vscode.MarkdownString();
     const last = steps[steps.length - 1];
-    md.appendMarkdown(`**KVM MMU Lab — step ${last.index + 1} of ${this.session.total}** · \`${last.anchor.fn}\` · ${last.opLabel}\n\n`);
+    md.appendMarkdown(`**KVM MMU Lab — step ${last.index} (0–${this.session.total - 1})** · \`${last.anchor.fn}\` · ${last.opLabel}\n\n`);
     md.appendText(last.text);
     md.appendMarkdown('\n\n');
     const changed = changes(last, this.session.scenario.entries);
     if (changed.length) md.appendMarkdown(`${strings.hoverChanged}\n\n${changed.map((c) => `- ${c}`).join('\n')}\n\n`);
     else md.appendMarkdown(`${strings.hoverNoChange}\n\n`);
-    if (steps.length > 1) md.appendMarkdown(strings.hoverEarlier(steps.slice(0, -1).map((s) => s.index + 1)));
+    if (steps.length > 1) md.appendMarkdown(strings.hoverEarlier(steps.slice(0, -1).map((s) => s.index)));
     return new vscode.Hover(md);
   }
 

@@ -62,7 +62,8 @@ export const strings = {
 
   // Status bar
   statusName: 'KVM MMU Lab walk',
-  status: (scenario: string, variant: string, step: number, total: number, verdict: string) => `$(debug-step-over) ${scenario} · ${variant} · step ${step}/${total} · ${verdict}`,
+  // Steps are numbered from 0, as in the plain-text trace: "step 43/53" is step 43 of 0..53.
+  status: (scenario: string, variant: string, index: number, total: number, verdict: string) => `$(debug-step-over) ${scenario} · ${variant} · step ${index < 0 ? '–' : index}/${total - 1} · ${verdict}`,
   statusTooltip: 'KVM MMU Lab: the walk in progress. Click to show the panel; Alt+F10 steps forward, Alt+Shift+F10 back.',
   verdictPass: '$(pass) pass',
   verdictViolation: '$(error) VIOLATION',

@@ -170,7 +170,7 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
     walkArea.hidden = false;
     text.hidden = true;
     title.textContent = `${s.scenario} · ${s.variant}`;
-    status.textContent = violationsSoFar ? `✖ ${strings.verdictViolation}` : `✔ ${strings.verdictPass}`;
+    status.textContent = violationsSoFar ? `✖ ${strings.verdictViolation}` : `✔ ${strings.passSoFar}`;
     status.className = `status ${violationsSoFar ? 'bad' : 'ok'}`;
     buttons.get('back')!.disabled = s.index < 0;
     buttons.get('restart')!.disabled = s.index < 0;
@@ -225,7 +225,7 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
     }
 
     const flushRows = s.flushLog.map((f) => element('tr', { className: `flush-row ${f.issued ? 'issued' : 'skipped'}${f.step === s.index ? ' changed' : ''}`, attrs: { 'data-issued': String(f.issued), 'data-step': String(f.step) } },
-      element('td', { text: String(f.step + 1) }),
+      element('td', { text: String(f.step) }),
       element('td', {}, element('span', { className: `badge ${f.issued ? 'good' : 'warn'}`, text: f.issued ? `✔ ${strings.issued}` : `⚠ ${strings.skipped}` })),
       element('td', { className: 'code', text: f.call, title: f.reason ?? '' }),
       element('td', { text: f.range }),

@@ -23,7 +23,8 @@ export const strings = {
   export: 'Export',
   keys: 'Keys: → or N forward, ← or P back, Home restart, F next flush, V violation.',
 
-  stepOf: (i: number, n: number) => (i < 0 ? `Before step 1 of ${n}` : `Step ${i + 1} of ${n}`),
+  // Steps are numbered from 0, as in the plain-text trace and the violation messages of the core.
+  stepOf: (i: number, n: number) => (i < 0 ? `Before step 0 (0–${n - 1})` : `Step ${i} (0–${n - 1})`),
   noStepYet: 'Nothing has run yet. Step forward to start.',
   lockHeld: 'mmu_lock held',
   lockFree: 'mmu_lock free',
@@ -32,6 +33,7 @@ export const strings = {
   moreWrites: (n: number) => `… and ${n} more`,
 
   verdictPass: 'PASS',
+  passSoFar: 'PASS so far',
   verdictViolation: 'VIOLATION',
   verdictSoFar: (n: number) => (n === 0 ? 'no violation so far' : `${n} violation${n === 1 ? '' : 's'} so far`),
   verdictRun: (v: string) => `the whole run: ${v}`,
@@ -64,9 +66,9 @@ export const strings = {
   checksPass: 'All checks pass up to this step.',
   staleEntry: 'stale entry',
   gfn: 'gfn',
-  atStep: (n: number) => `at step ${n + 1}`,
-  staleSince: (n: number) => `stale since step ${n + 1}`,
-  skippedAt: (n: number) => `flush skipped at step ${n + 1}`,
+  atStep: (n: number) => `at step ${n}`,
+  staleSince: (n: number) => `stale since step ${n}`,
+  skippedAt: (n: number) => `flush skipped at step ${n}`,
 
   counters: 'Counters',
 } as const;

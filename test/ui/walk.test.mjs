@@ -1,0 +1,133 @@
+// Walking the seed's hazard as a reviewer does: F1, "Walk Through Scenario…", reused-partial,
+// never-flush, "Run to Violation"; the panel's DOM at that moment; then "Choose Variant…" v7 at the
+// same step, with the split's flush issued. Then the keyboard alone inside the panel (F, ←) to the
+// skipped flush in the fixture mmu.c. Screenshots: test-artifacts/ui-walk-*.png.
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ARTIFACTS, ROOT } from '../../scripts/lib/results.mjs';
+import { ensureHost, launchBrowser, startHost, workbenchUrl } from '../../scripts/lib/vscode-host.mjs';
+
+const WAIT = { timeout: 60_000 };
+
+let server;
+let browser;
+let page;
+
+const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `ui-walk-${name}.png`) });
+const webview = () => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+const heading = () => webview().locator('#step-heading');
+
+async function paletteRow(title) {
+  for (let attempt = 1; attempt <= 20; attempt++) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', ...WAIT });
+    await input.pressSequentially(title);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: 1500 });
+      return row;
+    } catch {
+      await page.keyboard.press('Escape');
+    }
+  }
+  throw new Error(`the command palette never listed "${title}"`);
+}
+
+async function runCommand(title) {
+  await (await paletteRow(title)).click();
+}
+
+/** Picks the row whose label is exactly `label` in the open quick pick. */
+async function pick(label) {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', ...WAIT });
+  await input.fill(label);
+  const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
+  await row.waitFor({ state: 'visible', ...WAIT });
+  await row.click();
+}
+
+describe('Walking reused-partial in the workbench', () => {
+  before(async () => {
+    mkdirSync(join(ARTIFACTS, 'logs'), { recursive: true });
+    const workspace = join(ROOT, 'out', 'ui-walk-workspace');
+    rmSync(workspace, { recursive: true, force: true });
+    mkdirSync(join(workspace, '.vscode'), { recursive: true });
+    cpSync(join(ROOT, 'test', 'fixtures', 'kernel'), join(workspace, 'kernel'), { recursive: true });
+    writeFileSync(join(workspace, '.vscode', 'settings.json'), `${JSON.stringify({ 'kvmMmuLab.kernelTree': 'kernel' }, null, 2)}\n`);
+    server = await startHost({ host: await ensureHost(), label: 'ui-walk', logFile: join(ARTIFACTS, 'logs', 'ui-walk-code-server.log') });
+    browser = await launchBrowser();
+    page = browser.pages()[0] ?? (await browser.newPage());
+    await page.setViewportSize({ width: 1600, height: 1000 });
+    await page.goto(workbenchUrl(server, { folder: workspace, extensionPath: ROOT }));
+    await page.locator('.monaco-workbench').waitFor(WAIT);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('Walk Through Scenario… picks reused-partial and never-flush; the panel shows the walk before its first step', async () => {
+    await runCommand('KVM MMU Lab: Walk Through Scenario…');
+    await pick('reused-partial');
+    await pick('never-flush');
+    await heading().filter({ hasText: /^Before step 0 \(0–53\)$/ }).waitFor(WAIT);
+    assert.match(await webview().locator('#title').textContent(), /^reused-partial · never-flush$/);
+    await page.locator('.statusbar-item', { hasText: 'reused-partial · never-flush · step –/53' }).first().waitFor(WAIT);
+  });
+
+  test('Run to Violation: the reused child with its present non-leaf entry, vCPU 0\'s STALE 1G entry, the SKIPPED flush, the violation', async () => {
+    await runCommand('KVM MMU Lab: Run to Violation');
+    await heading().filter({ hasText: /^Step 43 \(0–53\) · kvm_clear_dirty_log_protect/ }).waitFor(WAIT);
+    const w = webview();
+    await w.locator('.table[data-split="reused"]').first().waitFor(WAIT);
+    assert.match(await w.locator('.table[data-split="reused"] > .present-nonleaf').first().textContent(), /present non-leaf entry 1/);
+    const stale = w.locator('.tlb-row[data-stale="true"]');
+    assert.equal(await stale.count(), 1, 'one stale TLB entry');
+    assert.match(await stale.textContent(), /1G.*B.*0x40000\.\.0x7ffff.*W.*STALE/);
+    const skipped = w.locator('.flush-row[data-issued="false"]', { hasText: 'drop_large_spte' });
+    assert.match(await skipped.textContent(), /SKIPPED.*kvm_flush_remote_tlbs_with_address/);
+    assert.match(await w.locator('.check-violation').first().textContent(), /VIOLATION: stale-tlb \(unmapped\)/);
+    assert.match(await w.locator('#verdict').textContent(), /1 violation so far/);
+    // The statement is in virt/kvm/kvm_main.c, which the fixture tree does not have: the model's listing is beside the panel.
+    assert.match(await w.locator('#source-note').textContent(), /kvm_main\.c .* not in the kernel tree/);
+    await page.locator('.tabs-container .tab', { hasText: 'model-listing.c' }).waitFor(WAIT);
+    await shot('1-never-flush-violation');
+  });
+
+  test('Choose Variant… v7 at the same step: the split\'s flush was ISSUED, no entry is stale, the checks pass', async () => {
+    await runCommand('KVM MMU Lab: Choose Variant…');
+    await pick('v7');
+    await webview().locator('#title', { hasText: 'reused-partial · v7' }).waitFor(WAIT);
+    const w = webview();
+    assert.match(await heading().textContent(), /^Step 43 \(0–57\) · kvm_clear_dirty_log_protect/);
+    const issued = w.locator('.flush-row[data-issued="true"]', { hasText: 'drop_large_spte' });
+    assert.match(await issued.textContent(), /ISSUED.*kvm_flush_remote_tlbs_with_address.*vcpu0:tlb#1/);
+    assert.equal(await w.locator('.tlb-row[data-stale="true"]').count(), 0, 'stale TLB entries under v7');
+    assert.equal(await w.locator('.check-violation').count(), 0, 'violations under v7');
+    assert.match(await w.locator('.check-pass').textContent(), /All checks pass/);
+    await shot('2-v7-flush-issued');
+  });
+
+  test('by keyboard alone in the panel: Home, F to the split\'s flush; mmu.c beside shows it highlighted with gutter marks', async () => {
+    await runCommand('KVM MMU Lab: Choose Variant…');
+    await pick('never-flush');
+    await webview().locator('#title', { hasText: 'reused-partial · never-flush' }).waitFor(WAIT);
+    await webview().locator('#step-heading').click();
+    await page.keyboard.press('Home');
+    await heading().filter({ hasText: /^Before step 0/ }).waitFor(WAIT);
+    await page.keyboard.press('f');
+    await heading().filter({ hasText: /^Step 26 \(0–53\) · drop_large_spte/ }).waitFor(WAIT);
+    await page.keyboard.press('ArrowRight');
+    await heading().filter({ hasText: /^Step 27 \(0–53\) · __link_shadow_page/ }).waitFor(WAIT);
+    await page.keyboard.press('ArrowLeft');
+    await heading().filter({ hasText: /^Step 26 \(0–53\) · drop_large_spte/ }).waitFor(WAIT);
+    assert.match(await webview().locator('#source-location').textContent(), /arch\/x86\/kvm\/mmu\/mmu\.c:\d+/);
+    await page.locator('.tabs-container .tab', { hasText: 'mmu.c' }).first().waitFor(WAIT);
+    await shot('3-never-flush-skipped-flush-in-mmu-c');
+  });
+});
