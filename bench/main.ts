@@ -5,6 +5,7 @@
  */
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { benchCore } from './core.bench';
+import { benchPanel } from './panel.bench';
 
 const quick = process.argv.includes('--quick');
 const machine = {
@@ -12,5 +13,5 @@ const machine = {
   freeMemoryGiB: Math.round(freemem() / 2 ** 30), loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
   node: process.version, platform: `${process.platform}-${process.arch}`,
 };
-const results = { date: new Date().toISOString(), machine, quick, core: benchCore(quick), loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) };
+const results = { date: new Date().toISOString(), machine, quick, core: benchCore(quick), panel: benchPanel(quick), loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) };
 process.stdout.write(JSON.stringify(results, null, 2) + '\n');

@@ -461,7 +461,8 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind): K
 
   if (settings().get<boolean>('openPanelOnStartup')) openPanel();
   const walkOnStartup = settings().get<string>('walkOnStartup', '');
-  if (walkOnStartup) void vscode.commands.executeCommand(COMMANDS.walk, { scenario: walkOnStartup });
+  // Start at the split itself, so that the editor beside the panel shows mmu.c from the start.
+  if (walkOnStartup) void vscode.commands.executeCommand(COMMANDS.walk, { scenario: walkOnStartup }).then(() => vscode.commands.executeCommand(COMMANDS.walkHere, 'shadow_mmu_split_huge_page'));
   log.info(`kernel tree: ${kernelTreeUri(settings().get<string>('kernelTree'))?.toString() ?? '(not set)'}`);
 
   return {
