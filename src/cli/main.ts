@@ -13,6 +13,7 @@ import { runScenario, toReport } from '../trace/run';
 import { traceText } from '../trace/text';
 import { parseVariant, POLICY_VALUES, PRESETS } from '../variants';
 import { registerPatchCommand } from './patch';
+import { registerExplore } from './explore';
 
 /** A problem with what the user gave us: printed as one message, exit 2, never a stack trace. */
 export class UsageError extends Error {}
@@ -133,6 +134,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       emit(lines.join('\n') + '\n');
     });
   registerPatchCommand(program, setExit);
+  registerExplore(program, setExit);
   return program;
 }
 

@@ -126,7 +126,7 @@ export function canonicalKey(n: Node): string {
   for (const swap of [false, true]) {
     const rank = ranks(state, swap);
     const paused = n.paused.map((f) => frameCode(state, rank, f)).sort().join('');
-    const body = `${n.ops}/${n.accesses}|${spSection(state, rank, swap)}|${rmapSection(state, rank)}|${slotSection(state)}|${frameCode(state, rank, n.current)}|${paused}|`;
+    const body = `${n.ops}/${n.accesses}${n.fresh && state.mmuLockHeld ? '!' : ''}|${spSection(state, rank, swap)}|${rmapSection(state, rank)}|${slotSection(state)}|${frameCode(state, rank, n.current)}|${paused}|`;
     const t0 = tlbSection(state, 0, swap);
     const t1 = tlbSection(state, 1, swap);
     const a = body + t0 + '/' + t1;

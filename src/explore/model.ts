@@ -35,6 +35,13 @@ export interface Node {
   paused: OpFrame[];
   ops: number;
   accesses: number;
+  /**
+   * The last KVM step changed what a guest access sees (an SPTE, a TLB, a host page). With
+   * mmu_lock held, accesses are offered only then: after any other step, an access sees what it
+   * would have seen just before that step, and the step neither reads nor changes what the access
+   * does, so the interleaving is already explored (docs/explorer.md, reductions).
+   */
+  fresh: boolean;
 }
 
 /** An action: a menu index (start or access), STEP, or RESUME_BASE - i (resume paused[i]). */
@@ -44,7 +51,7 @@ export const RESUME_BASE = -2;
 const CHECKS: CheckOptions = { unmapped: true, permissions: true, recordWrites: true, keepSteps: false };
 
 export function rootNode(scope: Scope): Node {
-  return { state: initialState(scope.scenario), current: null, paused: [], ops: 0, accesses: 0 };
+  return { state: initialState(scope.scenario), current: null, paused: [], ops: 0, accesses: 0, fresh: true };
 }
 
 function cloneFrame<T>(v: T): T {
@@ -114,7 +121,12 @@ function machineFor(n: Node, variant: Variant): Machine {
   return m;
 }
 
-function finish(m: Machine, current: OpFrame | null, paused: OpFrame[], ops: number, accesses: number, audit: boolean): Outcome {
+function stepWasVisible(m: Machine): boolean {
+  const s = m.lastStep;
+  return !!s && (s.writeCount > 0 || (s.flush !== undefined && s.flush.issued) || s.kind === 'host-free');
+}
+
+function finish(m: Machine, current: OpFrame | null, paused: OpFrame[], ops: number, accesses: number, audit: boolean, fresh: boolean): Outcome {
   const state = m.state;
   // Explanations only (which step made an entry stale): the replayed counterexample has them.
   state.unmapEvents = [];
@@ -122,7 +134,7 @@ function finish(m: Machine, current: OpFrame | null, paused: OpFrame[], ops: num
   state.lastWrite.clear();
   const violations = m.violations.slice();
   if (audit) for (const problem of auditStructure(state)) violations.push({ kind: 'structure', vcpu: -1, gfn: -1, step: m.stepCount, message: problem });
-  return { node: { state, current, paused, ops, accesses }, violations };
+  return { node: { state, current, paused, ops, accesses, fresh }, violations };
 }
 
 /** Apply an action; null when it is not enabled here (or, for an access, changes nothing). */
@@ -133,7 +145,7 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
     const m = machineFor(n, variant);
     const f = cloneFrame(n.current);
     advance(m, f);
-    return finish(m, f.done ? null : f, n.paused, n.ops, n.accesses, audit);
+    return finish(m, f.done ? null : f, n.paused, n.ops, n.accesses, audit, stepWasVisible(m));
   }
   if (action <= RESUME_BASE) {
     const i = RESUME_BASE - action;
@@ -143,7 +155,7 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
     if (n.current) paused.push(n.current);
     const f = cloneFrame(n.paused[i]);
     advance(m, f);
-    return finish(m, f.done ? null : f, paused, n.ops, n.accesses, audit);
+    return finish(m, f.done ? null : f, paused, n.ops, n.accesses, audit, stepWasVisible(m));
   }
   const a = scope.menu[action];
   if (a.t === 'access') return access(scope, variant, n, a, audit);
@@ -158,11 +170,11 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
   const paused = n.current ? [...n.paused, n.current] : n.paused;
   const f = newFrame(scope, a);
   advance(m, f);
-  return finish(m, f.done ? null : f, paused, n.ops + 1, n.accesses, audit);
+  return finish(m, f.done ? null : f, paused, n.ops + 1, n.accesses, audit, stepWasVisible(m));
 }
 
 function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, { t: 'access' }>, audit: boolean): Outcome | null {
-  if (n.accesses >= scope.bound.accesses) return null;
+  if (n.accesses >= scope.bound.accesses || !accessUseful(n)) return null;
   const state = n.state;
   // A TLB hit that adds nothing (a read, or a write to a gfn already written) and reaches a live
   // page changes nothing: skip it (the same state without spending the bound).
@@ -185,7 +197,11 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
     while (!f.done) advance(m, f);
     outcome = guestAccess(m, frame(), a.vcpu, a.root, a.addr, a.kind);
   }
-  return finish(m, current, paused, ops, n.accesses + 1, audit);
+  return finish(m, current, paused, ops, n.accesses + 1, audit, n.fresh || ops > n.ops);
+}
+
+function accessUseful(n: Node): boolean {
+  return !n.state.mmuLockHeld || n.fresh;
 }
 
 /** Every action that may be enabled at a node (apply() decides). */
@@ -193,9 +209,10 @@ export function candidateActions(scope: Scope, n: Node): number[] {
   const out: number[] = [];
   if (n.current) out.push(STEP);
   const free = interruptible(n) && !n.state.mmuLockHeld;
+  const accesses = n.accesses < scope.bound.accesses && accessUseful(n);
   for (let i = 0; i < scope.menu.length; i++) {
     const a = scope.menu[i];
-    if (a.t === 'access') { if (n.accesses < scope.bound.accesses) out.push(i); continue; }
+    if (a.t === 'access') { if (accesses) out.push(i); continue; }
     if (free && n.ops < scope.bound.ops) out.push(i);
   }
   if (free) for (let i = 0; i < n.paused.length; i++) out.push(RESUME_BASE - i);

@@ -20,6 +20,8 @@ export interface Bound {
    * pages: same 4K page, same level-2 frame, different level-2 frames); 'all' = every page.
    */
   pages?: 'few' | 'all';
+  /** KVM operations the menu offers besides faults (default: all of them). */
+  kinds?: Array<'enable' | 'clear' | 'get' | 'invalidate' | 'split'>;
 }
 
 export const DEFAULT_BOUND: Bound = { entries: 4, ops: 4, accesses: 3, pages: 'few' };
@@ -90,11 +92,13 @@ export function makeScope(bound: Bound): Scope {
   menu.push({ t: 'get' });
   for (const a of pages) menu.push({ t: 'invalidate', gfn: region + a });
   menu.push({ t: 'split' });
-  return { bound, region, regionPages, scenario, menu };
+  const kinds = bound.kinds;
+  return { bound, region, regionPages, scenario, menu: kinds ? menu.filter((a) => a.t === 'access' || (kinds as string[]).includes(a.t)) : menu };
 }
 
 export function describeBound(b: Bound): string {
   return `E = ${b.entries} entries a table, 4 levels, 2 vCPUs, 2 aliased roots of one ${b.entries * b.entries}-page region, one memslot, ` +
     `at most ${b.ops} KVM operations and ${b.accesses} guest accesses, ` +
-    `accesses, clears and invalidations of region pages ${menuPages(b).join(', ')}`;
+    `accesses, clears and invalidations of region pages ${menuPages(b).join(', ')}` +
+    (b.kinds ? `, operations: faults, ${b.kinds.join(', ')}` : '');
 }

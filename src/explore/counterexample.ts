@@ -1,0 +1,125 @@
+/**
+ * A counterexample as a scenario file: the explorer's actions become scenario operations, and the
+ * points where the explorer left an operation for others become `pause` / `resume` pairs, so that
+ * `kvm-mmu-lab run` (and the extension's walkthrough) replay it step by step to the same violation.
+ */
+import type { OpFrame } from '../engine/frames';
+import type { Violation } from '../trace/types';
+import { apply, RESUME_BASE, rootNode, STEP, type Node } from './model';
+import type { Bound, MenuAction, Scope } from './scope';
+import { makeScope } from './scope';
+import type { Variant } from '../variants';
+
+type Json = Record<string, unknown>;
+
+function hexs(n: number): string {
+  return '0x' + n.toString(16);
+}
+
+function clearOp(a: Extract<MenuAction, { t: 'clear' }>): Json {
+  const first = Math.floor(a.gfns[0] / 64) * 64;
+  const last = a.gfns[a.gfns.length - 1];
+  const set = new Set(a.gfns);
+  const except: number[] = [];
+  for (let g = first; g <= last; g++) if (!set.has(g)) except.push(g);
+  return { op: 'clear-dirty-log', slot: 0, first, pages: last - first + 1, ...(except.length ? { except } : {}) };
+}
+
+function menuOp(scope: Scope, a: MenuAction): Json {
+  switch (a.t) {
+    case 'access': return { op: 'access', vcpu: a.vcpu, root: a.root, addr: a.addr, kind: a.kind };
+    case 'enable': return { op: 'enable-dirty-logging', slot: 0, manualProtect: a.manualProtect, initiallySet: a.initiallySet };
+    case 'clear': return clearOp(a);
+    case 'get': return { op: 'get-dirty-log', slot: 0 };
+    case 'invalidate': return { op: 'invalidate', gfn: a.gfn, pages: 1 };
+    case 'split': return { op: 'eager-split', slot: 0, gfn: scope.region, pages: scope.regionPages };
+  }
+}
+
+interface Running {
+  id: string;
+  frame: OpFrame;
+  steps: number;
+  /** The scenario entry that started or last resumed it: where its next pause goes. */
+  entry: Json;
+}
+
+/** Replay the actions on the explorer model and write the scenario that does the same. */
+export function counterexampleScenario(variant: Variant, bound: Bound, actions: number[], violation?: Violation): Json {
+  const scope = makeScope(bound);
+  const ops: Json[] = [];
+  let node: Node = rootNode(scope);
+  // apply() clones a frame when it advances it and moves it as is when it pauses it: follow each
+  // operation by the identity of its latest frame.
+  let running: Running | null = null;
+  const paused: Running[] = [];
+  let counter = 0;
+  const interrupt = () => {
+    if (running) {
+      running.entry.pause = { afterSteps: running.steps };
+      paused.push(running);
+      running = null;
+    }
+  };
+  for (const a of actions) {
+    const before = node;
+    const out = apply(scope, variant, before, a);
+    if (!out) throw new Error(`internal: action ${a} is not enabled when replaying the counterexample`);
+    node = out.node;
+    if (a === STEP) {
+      let r = running as Running | null;
+      if (!r) {
+        // The explorer's current operation was left for an access: resume it.
+        r = paused.find((p) => p.frame === before.current) ?? null;
+        if (!r) throw new Error('internal: lost track of the current operation');
+        paused.splice(paused.indexOf(r), 1);
+        r.entry = { op: 'resume', target: r.id };
+        ops.push(r.entry);
+        running = r;
+      }
+      r.steps++;
+      r.frame = node.current ?? r.frame;
+      if (!node.current) running = null;
+      continue;
+    }
+    if (a <= RESUME_BASE) {
+      const frame = before.paused[RESUME_BASE - a];
+      const r = paused.find((p) => p.frame === frame);
+      if (!r) throw new Error('internal: lost track of a paused operation');
+      interrupt();
+      paused.splice(paused.indexOf(r), 1);
+      r.entry = { op: 'resume', target: r.id };
+      ops.push(r.entry);
+      r.steps++;
+      if (node.current) { r.frame = node.current; running = r; }
+      continue;
+    }
+    const m = scope.menu[a];
+    interrupt();
+    const entry = menuOp(scope, m);
+    if (m.t === 'access') {
+      ops.push(entry);
+      // A fault the access ran leaves nothing running; an operation it was inside of stays paused.
+      continue;
+    }
+    const id = `op${++counter}`;
+    entry.id = id;
+    ops.push(entry);
+    if (node.current) running = { id, frame: node.current, steps: 1, entry };
+  }
+  return {
+    name: `counterexample-${variant.name}-e${bound.entries}`,
+    title: `Shortest counterexample for ${variant.name} (explorer, E = ${bound.entries})`,
+    description: `Found by kvm-mmu-lab explore: ${violation ? `${violation.kind}${violation.strength ? ` (${violation.strength})` : ''}: ${violation.message}` : 'a violation'}. ` +
+      `The operations run in this order; "pause" and "resume" put guest accesses and other operations where the explorer interleaved them.`,
+    entries: bound.entries,
+    flushMode: 'bare-metal',
+    splitYield: 'every',
+    variant: variant.name,
+    memslots: scope.scenario.memslots.map((s) => ({ id: s.id, baseGfn: hexs(s.baseGfn), pages: s.npages, hostPfn: hexs(s.hostPfn), hostPageSize: '1G' })),
+    roots: scope.scenario.roots.map((r) => ({ name: r.name, guestTableGfn: hexs(r.guestTableGfn), mappings: r.mappings.map((m) => ({ l2: m.l2, gfn: m.gfn, size: '1G', access: 'uwx' })) })),
+    vcpus: 2,
+    operations: ops,
+    expect: { [variant.name]: 'violation' },
+  };
+}
