@@ -75,10 +75,13 @@ export function kvmFlushRemoteTlbsWithAddress(ctx: MmuContext, gfn: number, page
   return rec;
 }
 
-/** A flush the code decided not to do: recorded, so a violation can name it. */
-export function skipFlush(ctx: MmuContext, call: string, reason: string): FlushRecord {
+/**
+ * A flush the code decided not to do: recorded, so a violation can name it, with the range the
+ * call would have flushed (`range` omitted: a full flush).
+ */
+export function skipFlush(ctx: MmuContext, call: string, reason: string, range?: { gfn: number; pages: number }): FlushRecord {
   ctx.state.counters.flushesSkipped++;
-  const rec: FlushRecord = { issued: false, call, full: false, gfn: 0, pages: 0, removed: [], reason };
+  const rec: FlushRecord = { issued: false, call, full: !range, gfn: range ? range.gfn : 0, pages: range ? range.pages : 0, removed: [], reason };
   settleUnmapEvents(ctx, true);
   ctx.draft.flush = rec;
   return rec;

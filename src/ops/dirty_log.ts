@@ -29,7 +29,7 @@ function memslotFlush(m: Machine, op: OpFrame, slot: Memslot, flush: boolean, an
     const rec = kvmFlushRemoteTlbsWithAddress(m.ctx, slot.baseGfn, slot.npages, call);
     m.emit(op, { kind: 'flush', anchor, text: `after the lock is released: ${call}; ${rec.removed.length ? `removed ${rec.removed.join(', ')}` : 'no TLB entry to remove'}` });
   } else {
-    skipFlush(m.ctx, call, skipReason);
+    skipFlush(m.ctx, call, skipReason, { gfn: slot.baseGfn, pages: slot.npages });
     m.emit(op, { kind: 'flush-skipped', anchor, text: `no memslot flush: ${skipReason}` });
   }
 }

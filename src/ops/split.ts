@@ -238,7 +238,7 @@ export function emitDropLargeFlush(m: Machine, op: OpFrame, spId: number, index:
     const removed = rec.removed.length ? `removed ${rec.removed.join(', ')}` : 'no TLB entry to remove';
     m.emit(op, { kind: 'flush', anchor, text: () => `${why}: ${call}${ctx.flushMode === 'bare-metal' ? ' (bare metal: a full flush)' : ''}; ${removed}` });
   } else {
-    skipFlush(ctx, call, why);
+    skipFlush(ctx, call, why, { gfn, pages: geo.pages(level) });
     m.emit(op, { kind: 'flush-skipped', anchor, text: `flush skipped: ${why}` });
   }
 }

@@ -6,7 +6,7 @@
  */
 import { ScenarioRun, type RunOptions, type RunSnapshot } from '../engine/runner';
 import type { Scenario } from '../scenario/types';
-import type { MmuState } from '../state';
+import { cloneState, type MmuState } from '../state';
 import type { Step, Violation } from './types';
 
 export class Walkthrough {
@@ -14,6 +14,11 @@ export class Walkthrough {
   readonly violations: Violation[];
   private readonly checkpoints: RunSnapshot[] = [];
   private replay: ScenarioRun;
+  /**
+   * States after the steps of the last checkpoint window walked back into, so that stepping
+   * back one step at a time replays once per window, not once per step.
+   */
+  private window = new Map<number, MmuState>();
 
   constructor(readonly scenario: Scenario, readonly options: RunOptions, readonly interval = 16) {
     const run = new ScenarioRun(scenario, options);
@@ -39,8 +44,22 @@ export class Walkthrough {
     if (index < -1 || index >= this.steps.length) throw new RangeError(`no step ${index}; the run has ${this.steps.length}`);
     const want = index + 1;
     const done = this.replay.machine.stepCount;
+    if (want === done) return this.replay.machine.state;
+    const kept = this.window.get(want);
+    if (kept) return kept;
     if (want < done || want - done > this.interval) {
-      this.replay.restore(this.checkpoints[Math.floor(want / this.interval)]);
+      const cp = this.checkpoints[Math.floor(want / this.interval)];
+      this.replay.restore(cp);
+      if (want < done) {
+        // Going back: keep every state of this window on the way to `want`.
+        this.window.clear();
+        this.window.set(cp.stepCount, cloneState(this.replay.machine.state));
+        while (this.replay.machine.stepCount < want) {
+          this.replay.step();
+          this.window.set(this.replay.machine.stepCount, cloneState(this.replay.machine.state));
+        }
+        return this.replay.machine.state;
+      }
     }
     while (this.replay.machine.stepCount < want) this.replay.step();
     return this.replay.machine.state;
