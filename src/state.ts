@@ -161,6 +161,11 @@ export interface MmuState {
   /** Last writing access per gfn, to name it in a lost-dirty-page report. */
   lastWrite: Map<number, { step: number; vcpu: number; tlbEntry: number | null }>;
   unmapEvents: UnmapEvent[];
+  /**
+   * gfn ranges of mmu-notifier invalidations between their start and their end
+   * (mmu_invalidate_in_progress): a fault on one of them retries instead of mapping the page.
+   */
+  invalidating: Array<[number, number]>;
   /** Indices into unmapEvents still waiting for a flush (kept apart so a flush costs what is pending). */
   unmapPending: number[];
   /**
@@ -221,6 +226,7 @@ export function cloneState(s: MmuState): MmuState {
     lastWrite: new Map(s.lastWrite),
     unmapEvents: s.unmapEvents.map((e) => ({ ...e })),
     unmapPending: s.unmapPending.slice(),
+    invalidating: s.invalidating.map((x) => [x[0], x[1]] as [number, number]),
     splitCacheObjects: s.splitCacheObjects,
     splitDescsUsed: s.splitDescsUsed,
     counters: { ...s.counters },

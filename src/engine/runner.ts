@@ -12,7 +12,7 @@ import type { Step } from '../trace/types';
 import type { Variant } from '../variants';
 import { advanceClearLog, advanceEnableLog, advanceGetLog } from '../ops/dirty_log';
 import { advanceEagerSplit } from '../ops/eager_split';
-import { advanceFault } from '../ops/fault';
+import { advanceFault, faultWouldRetry } from '../ops/fault';
 import { guestAccess } from '../ops/guest_access';
 import { advanceInvalidate } from '../ops/invalidate';
 import { initialState } from '../scenario/initial_state';
@@ -259,6 +259,8 @@ export class ScenarioRun {
     }
     if (++p.tries > 2) this.fail(p.opIndex, `the access to L2 ${hex(p.addr)} still faults after the fault was handled`);
     if (m.state.mmuLockHeld) this.fail(p.opIndex, 'the access faults while a paused operation holds mmu_lock; the vCPU would wait: resume that operation first');
+    const stale = faultWouldRetry(m.state, p.root, p.addr);
+    if (stale !== null) this.fail(p.opIndex, `the fault on gfn 0x${stale.toString(16)} would retry until the mmu-notifier invalidation of it ends (mmu_invalidate_retry); resume the invalidation first`);
     frame.label = `#${p.opIndex} fault`;
     this.current = frame;
     return step;

@@ -24,6 +24,18 @@ export function guestTableKey(level: number, l2Base: number): string {
   return `${level}:${l2Base}`;
 }
 
+/**
+ * is_page_fault_stale() / mmu_invalidate_retry(): the gfn the fault would map is in an
+ * mmu-notifier invalidation that has started and not ended; KVM retries the fault until it ends.
+ */
+export function faultWouldRetry(state: import('../state').MmuState, rootName: string, addr: number): number | null {
+  const root = findRoot(state, rootName);
+  const mapping = guestMapping(state, root, addr);
+  if (!mapping) return null;
+  const gfn = mapping.gfn + (addr - mapping.l2);
+  return state.invalidating.some(([g, n]) => gfn >= g && gfn < g + n) ? gfn : null;
+}
+
 export function advanceFault(m: Machine, f: FaultFrame): void {
   const state = m.state;
   switch (f.pc) {

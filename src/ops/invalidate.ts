@@ -20,6 +20,7 @@ export function advanceInvalidate(m: Machine, f: InvalidateFrame): void {
   switch (f.pc) {
     case 'lock':
       state.mmuLockHeld = true;
+      state.invalidating.push([f.gfn, f.npages]);
       m.emit(f, { kind: 'lock', anchor: 'notifierLock', actor: 'kvm', text: `mmu-notifier invalidate_range_start for ${range}: KVM_MMU_LOCK(kvm)` });
       f.pc = 'zap';
       return;
@@ -78,7 +79,9 @@ export function advanceInvalidate(m: Machine, f: InvalidateFrame): void {
           state.nextHostPfn += hi - lo;
         }
       }
-      m.emit(f, { kind: 'host-free', anchor: 'hostFree', actor: 'host', text: `the host frees the pages backing ${range}` });
+      const at = state.invalidating.findIndex(([g, n]) => g === f.gfn && n === f.npages);
+      if (at >= 0) state.invalidating.splice(at, 1);
+      m.emit(f, { kind: 'host-free', anchor: 'hostFree', actor: 'host', text: `invalidate_range_end: the host frees the pages backing ${range}` });
       f.done = true;
       return;
     }

@@ -34,7 +34,7 @@ export function initialState(s: Scenario): MmuState {
   const state: MmuState = {
     geo, sps: [], hash: new Map(), memslots: [], roots: [], vcpus: [], mmuLockHeld: false,
     freedPfns: [], nextHostPfn: 0, nextTlbId: 1, writtenSinceProtect: new Set(), lastWrite: new Map(),
-    unmapEvents: [], unmapPending: [], splitCacheObjects: 0, splitDescsUsed: 0, counters: zeroCounters(),
+    unmapEvents: [], unmapPending: [], invalidating: [], splitCacheObjects: 0, splitDescsUsed: 0, counters: zeroCounters(),
   };
   let hostEnd = 0;
   for (const m of s.memslots) {

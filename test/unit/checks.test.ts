@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ScenarioRun } from '../../src/engine/runner';
+import { ScenarioRun, ScenarioRunError } from '../../src/engine/runner';
+import { runScenario } from '../../src/trace/run';
 import { findPreset } from '../../src/variants';
 import { scenario } from './helpers';
 
@@ -59,4 +60,20 @@ test('permissions: an operation is not blamed for reductions it did not make', (
   r.machine.state.vcpus[0].tlb.push({ id: 98, vcpu: 0, root: 'A', l2Base: 0x300, level: 1, gfnBase: 0x40300, pfnBase: 0x440300, writable: true, exec: true, filledAt: 0 });
   const end = r.step()!;
   assert.deepEqual(end.violations, []);
+});
+
+test('a fault inside an invalidation\'s window retries (mmu_invalidate_retry): the runner says so', () => {
+  // reused-partial under v7: after the split's flush, vCPU 0 has no TLB entry for g = 0x40300, so
+  // its write faults. Pause the invalidation of g at its unlock (before invalidate_range_end and
+  // the freeing): the fault must not map the page that is about to be freed.
+  const s = structuredClone(scenario('reused-partial'));
+  const inval = s.operations.findIndex((o) => o.op === 'invalidate');
+  s.operations[inval] = { ...s.operations[inval], id: 'inv', pause: 'unlock' };
+  s.operations.splice(inval + 2, 0, { op: 'resume', target: 'inv' });
+  assert.throws(() => runScenario(s, { variant: findPreset('v7')! }), (e: Error) => e instanceof ScenarioRunError && /would retry until the mmu-notifier invalidation of it ends/.test(e.message));
+  // Resumed before the access, the same run passes.
+  const ok = structuredClone(scenario('reused-partial'));
+  ok.operations[inval] = { ...ok.operations[inval], id: 'inv', pause: 'unlock' };
+  ok.operations.splice(inval + 1, 0, { op: 'resume', target: 'inv' });
+  assert.equal(runScenario(ok, { variant: findPreset('v7')! }).verdict, 'pass');
 });
