@@ -48,16 +48,20 @@ export class Geometry {
     return addr - (addr % n);
   }
 
-  /** Size name for a level at this geometry: "1G", "2M", "4K" at E=512, "L3" etc. otherwise. */
+  /** Size name for a level at this geometry (see levelSizeName). */
   sizeName(level: number): string {
-    if (this.entries === 512) return ['', '4K', '2M', '1G', '512G'][level];
-    return `L${level}(${this.pages(level)}p)`;
+    return levelSizeName(this.entries, level);
   }
 
   /** Number of pages an address space of a 4-level root covers. */
   get addressSpacePages(): number {
     return this.pagesPerHpage[5];
   }
+}
+
+/** "1G", "2M", "4K" at full scale; "L3" and so on at a small geometry, where those sizes would lie. */
+export function levelSizeName(entries: number, level: number): string {
+  return entries === 512 ? ['', '4K', '2M', '1G', '512G'][level] : `L${level}`;
 }
 
 /** Parse a size written in a scenario: "1G", "2M", "4K", or a page count. Returns pages at E=512. */

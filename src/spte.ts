@@ -27,21 +27,9 @@ export function isShadowPresent(flags: number): boolean {
   return (flags & SPTE_PRESENT) !== 0;
 }
 
-export function isLargePte(flags: number): boolean {
-  return (flags & SPTE_LARGE) !== 0;
-}
-
 /** is_last_spte(spte, level): a leaf, i.e. level 1 or a huge page. */
 export function isLastSpte(flags: number, level: number): boolean {
   return level === 1 || (flags & SPTE_LARGE) !== 0;
-}
-
-export function isWritable(flags: number): boolean {
-  return (flags & SPTE_WRITABLE) !== 0;
-}
-
-export function accessString(access: number): string {
-  return (access & ACC_USER_MASK ? 'u' : '-') + (access & ACC_WRITE_MASK ? 'w' : '-') + (access & ACC_EXEC_MASK ? 'x' : '-');
 }
 
 /** Short human form: "2M leaf pfn 0x1234 W" / "-> sp#3" / "not present". */

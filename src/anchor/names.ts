@@ -19,7 +19,10 @@ export const FUNCTION_ALIASES: Record<string, NameAlias[]> = {
   __link_shadow_page: [
     { name: 'link_shadow_page', when: 'v5.19: only link_shadow_page(vcpu, sptep, sp) existed' },
   ],
-  kvm_zap_rmap: [{ name: 'kvm_zap_rmapp', when: 'before the 2022 rmap helper renames [M]' }],
+  kvm_zap_rmap: [
+    { name: 'kvm_zap_rmapp', when: 'before the 2022 rmap helper renames [M]' },
+    { name: '__kvm_zap_rmap', when: 'v6.1: kvm_zap_rmap() only calls __kvm_zap_rmap(), which holds the statement (checked on a 6.1.y mmu.c)' },
+  ],
   kvm_flush_remote_tlbs_with_address: [{ name: 'kvm_flush_remote_tlbs_range', when: 'v6.4 and later (8c63e8c21765)' }],
   kvm_arch_flush_remote_tlbs_memslot: [{ name: 'kvm_flush_remote_tlbs_memslot', when: 'v6.6 and later, common code [I]' }],
   make_huge_page_split_spte: [{ name: 'make_small_spte', when: 'mainline (2024-2026)' }],
@@ -46,6 +49,7 @@ export interface StatementAlias {
 
 /** Other forms of an anchored statement. */
 export const STATEMENT_ALIASES: Partial<Record<AnchorId, StatementAlias[]>> = {
+  applyFlagsLog: [{ stmt: 'if (!log_dirty_pages) {', when: 'later kernels invert the test: the enable branch is the else of if (!log_dirty_pages) (checked on a linux-next x86.c)' }],
   splitPresent: [{ stmt: 'if (is_shadow_present_pte(*sptep))', when: 'before the seed: the present case was a bare continue' }],
   splitMakeSpte: [{ stmt: 'spte = make_small_spte(kvm, huge_spte, sp->role, index);', when: 'mainline: make_huge_page_split_spte() renamed make_small_spte()' }],
   splitLink: [{ stmt: '__link_shadow_page(kvm, cache, huge_sptep, sp);', when: 'before the seed (v7 23/23): no flush argument' }],

@@ -78,12 +78,3 @@ export function spGetGfn(state: MmuState, sp: KvmMmuPage, index: number): number
 export function spGetAccess(sp: KvmMmuPage, index: number): number {
   return sp.accesses ? sp.accesses[index] : sp.role.access;
 }
-
-export function spName(sp: KvmMmuPage): string {
-  return `sp#${sp.id}`;
-}
-
-export function describeSp(state: MmuState, sp: KvmMmuPage): string {
-  const kind = sp.isRoot ? 'root' : sp.role.direct ? 'direct' : 'indirect';
-  return `sp#${sp.id} (${kind} L${sp.role.level}, gfn 0x${sp.gfn.toString(16)}${sp.isRoot ? `, root ${sp.rootName}` : ''}${state.geo.entries ? '' : ''})`;
-}

@@ -2,18 +2,14 @@
  * The plain-text trace: one paragraph a step, fit to paste into a mail reply (ASCII, under 100
  * columns where the kernel's own statements allow). Golden files are this text.
  */
-import { hex } from '../geometry';
+import { hex, levelSizeName } from '../geometry';
 import { describeSpte } from '../spte';
 import type { Trace } from './run';
 import type { Step, SpteWrite } from './types';
 
-function sizeNamer(entries: number): (l: number) => string {
-  return (l) => (entries === 512 ? ['', '4K', '2M', '1G', '512G'][l] : `L${l}`);
-}
-
 /** SPTE writes of a step: all of them when few, else the first and last and a count. */
 function writes(ws: readonly SpteWrite[], entries: number): string[] {
-  const name = sizeNamer(entries);
+  const name = (l: number): string => levelSizeName(entries, l);
   const line = (w: SpteWrite): string => `      sp#${w.sp}[${w.index}]: ${describeSpte(w.oldFlags, w.oldTarget, w.level, name)} => ${describeSpte(w.newFlags, w.newTarget, w.level, name)}`;
   if (ws.length <= 4) return ws.map(line);
   return [line(ws[0]), line(ws[1]), `      ... ${ws.length - 3} more ...`, line(ws[ws.length - 1])];

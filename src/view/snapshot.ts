@@ -3,7 +3,7 @@
  * from each root down with runs of like entries collapsed, each vCPU's TLB, the flush log, the
  * checks, the counters. The webview only renders this; it computes no model facts.
  */
-import { hex } from '../geometry';
+import { hex, levelSizeName } from '../geometry';
 import type { KvmMmuPage, MmuState, TlbEntry } from '../state';
 import { isLastSpte, SPTE_PRESENT, SPTE_WRITABLE, spteHex } from '../spte';
 import { firstUnmappedPage } from '../checks/stale_tlb';
@@ -90,13 +90,9 @@ export interface PanelSnapshot {
   counters: Counters;
 }
 
-function sizeName(entries: number, level: number): string {
-  return entries === 512 ? ['', '4K', '2M', '1G', '512G'][level] : `L${level}`;
-}
-
 function leafText(entries: number, level: number, flags: number, count: number, pfn: number): string {
   const perms = flags & SPTE_WRITABLE ? 'W' : 'R';
-  return count === 1 ? `${sizeName(entries, level)} leaf -> pfn ${hex(pfn)} ${perms}` : `${count} x ${sizeName(entries, level)} leaf, pfn ${hex(pfn)}.. ${perms}`;
+  return count === 1 ? `${levelSizeName(entries, level)} leaf -> pfn ${hex(pfn)} ${perms}` : `${count} x ${levelSizeName(entries, level)} leaf, pfn ${hex(pfn)}.. ${perms}`;
 }
 
 interface Ctx {
@@ -154,7 +150,7 @@ function tableView(c: Ctx, spId: number): TableView {
       const count = j - i + 1;
       const childLevel = level - 1;
       const text = count > 1
-        ? `${count} tables (sp#${sp.target[i]}..sp#${sp.target[j]}), each ${e} x ${sizeName(e, childLevel)} leaf ${uniform! & SPTE_WRITABLE ? 'W' : 'R'}`
+        ? `${count} tables (sp#${sp.target[i]}..sp#${sp.target[j]}), each ${e} x ${levelSizeName(e, childLevel)} leaf ${uniform! & SPTE_WRITABLE ? 'W' : 'R'}`
         : `table -> sp#${child.id}`;
       const children = count === 1 && c.budget.tables > 0 ? [tableView(c, child.id)] : [];
       const r: EntryRun = { from: i, to: j, kind: 'table', text, value: spteHex(f, sp.target[i], level), changed: range(i, j).some(changedAt), children };
@@ -183,7 +179,7 @@ function tlbView(ctx: MmuContext, e: TlbEntry): TlbView {
   const g = ctx.state.geo;
   const n = g.pages(e.level);
   return {
-    id: e.id, vcpu: e.vcpu, root: e.root, size: sizeName(g.entries, e.level), l2: hex(e.l2Base),
+    id: e.id, vcpu: e.vcpu, root: e.root, size: levelSizeName(g.entries, e.level), l2: hex(e.l2Base),
     gfns: `${hex(e.gfnBase)}..${hex(e.gfnBase + n - 1)}`, pfn: hex(e.pfnBase), writable: e.writable,
     stale: firstUnmappedPage(ctx, e) >= 0, filledAt: e.filledAt,
   };
