@@ -1,6 +1,7 @@
 /**
  * kvm-mmu-lab explore: the bounded model checker from a terminal.
- *   explore --variant V --entries N [--ops K] [--accesses A] [--json] [--out file]
+ *   explore --variant V --entries N [--ops K] [--accesses A] [--kinds LIST|all] [--json] [--out file]
+ *   default bound: E = 4, 4 operations, 2 accesses, faults + enable + clear (full v7 search ~17 s)
  *   explore --variant all ...   every preset, two at a time on worker threads, as a table
  * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (cap or cancel).
  */
@@ -10,7 +11,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import type { Command } from 'commander';
 import { counterexampleScenario } from '../explore/counterexample';
 import { Search, type ExploreResult, type Progress } from '../explore/search';
-import { DEFAULT_BOUND, describeBound, type Bound } from '../explore/scope';
+import { ALL_KINDS, DEFAULT_BOUND, describeBound, type Bound } from '../explore/scope';
 import { parseVariant, PRESETS, type Variant } from '../variants';
 
 const EXIT_PASS = 0;
@@ -125,6 +126,7 @@ interface ExploreOpts {
   ops?: string;
   accesses?: string;
   pages?: 'few' | 'all';
+  kinds?: string;
   json?: boolean;
   out?: string;
   maxStates?: string;
@@ -141,14 +143,24 @@ function intOption(name: string, v: string | undefined, fallback: number, min: n
 
 export class ExploreUsageError extends Error {}
 
+/** --kinds: undefined = the default bound's kinds; 'all' = every kind (no filter). */
+function parseKinds(v: string | undefined): Bound['kinds'] {
+  if (v === undefined) return DEFAULT_BOUND.kinds;
+  if (v === 'all') return undefined;
+  const list = v.split(',').map((x) => x.trim()).filter((x) => x);
+  for (const k of list) if (!(ALL_KINDS as string[]).includes(k)) throw new ExploreUsageError(`--kinds expects a comma-separated list of ${ALL_KINDS.join(', ')}, or all; got '${k}'`);
+  return list as Bound['kinds'];
+}
+
 export function registerExplore(program: Command, setExit: (code: number) => void): void {
   program.command('explore')
-    .description('bounded model checking: prove a variant safe within a bound, or find a shortest counterexample')
+    .description(`bounded model checking: prove a variant safe within a bound, or find a shortest counterexample (default bound: E = ${DEFAULT_BOUND.entries}, ${DEFAULT_BOUND.ops} operations, ${DEFAULT_BOUND.accesses} accesses, faults + ${DEFAULT_BOUND.kinds!.join(' + ')})`)
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), preset+policy=value,..., or "all"`, 'v7')
     .option('-e, --entries <n>', 'entries per table: 2, 4 or 8', String(DEFAULT_BOUND.entries))
     .option('--ops <k>', `bound on KVM operations (faults included), default ${DEFAULT_BOUND.ops}`)
     .option('--accesses <a>', `bound on guest accesses, default ${DEFAULT_BOUND.accesses}`)
     .option('--pages <which>', 'region pages the menu names: few (4) or all', DEFAULT_BOUND.pages)
+    .option('--kinds <list>', `KVM operations besides faults: comma-separated of ${ALL_KINDS.join(', ')}, or all (default ${DEFAULT_BOUND.kinds!.join(',')})`)
     .option('--max-states <n>', 'stop (incomplete, exit 3) after this many distinct states')
     .option('--audit', 'also audit the whole structure after every transition (slower)')
     .option('-o, --out <file>', 'write the counterexample as a scenario file')
@@ -169,7 +181,8 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
       const entries = intOption('entries', o.entries, DEFAULT_BOUND.entries, 2, 8);
       if (![2, 4, 8].includes(entries)) throw new ExploreUsageError(`--entries expects 2, 4 or 8, got ${entries}`);
       if (o.pages !== 'few' && o.pages !== 'all') throw new ExploreUsageError(`--pages expects few or all, got '${o.pages}'`);
-      const bound: Bound = { entries, ops: intOption('ops', o.ops, DEFAULT_BOUND.ops, 1, 12), accesses: intOption('accesses', o.accesses, DEFAULT_BOUND.accesses, 0, 12), pages: o.pages };
+      const kinds = parseKinds(o.kinds);
+      const bound: Bound = { entries, ops: intOption('ops', o.ops, DEFAULT_BOUND.ops, 1, 12), accesses: intOption('accesses', o.accesses, DEFAULT_BOUND.accesses, 0, 12), pages: o.pages, ...(kinds ? { kinds } : {}) };
       const maxStates = o.maxStates === undefined ? undefined : intOption('max-states', o.maxStates, 0, 1, 2 ** 31);
       const controller = new AbortController();
       const onSigint = () => controller.abort();

@@ -1,0 +1,74 @@
+/**
+ * The explorer in `npm run bench`: never-flush (time to the shortest counterexample) and v7 (the
+ * full search) at the CLI's default bound, and the same bound in Spin on bench/promela/split.pml
+ * (skipped, with a note, when spin and gcc cannot be installed). bench/promela/compare.mjs prints
+ * the same comparison for every variant as a table.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { explore } from '../src/explore/search';
+import { DEFAULT_BOUND, type Bound } from '../src/explore/scope';
+import { parseVariant } from '../src/variants';
+
+export const SPIN_VARIANT: Record<string, number> = { 'pre-patch': 0, v7: 1, 'never-flush': 2, 'if-reused': 3 };
+
+export interface SpinResult { verdict: 'violation' | 'no violation' | 'error'; states: number; seconds: number; compileSeconds: number; depth: number; output?: string }
+
+function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+/** spin and gcc on the PATH, installed with apt-get when missing; a note when that fails. */
+export function ensureSpin(): string | null {
+  if (has('spin') && has('gcc')) return null;
+  const r = spawnSync('sh', ['-c', 'apt-get update && apt-get install -y spin gcc'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (has('spin') && has('gcc')) return null;
+  return `spin/gcc not available and apt-get install failed (${(r.stderr || '').trim().split('\n').pop() ?? 'no output'}): Spin comparison skipped`;
+}
+
+/** Run Spin on split.pml for one variant at the bound (pages 'few'; kinds enable+clear, or all). */
+export function runSpin(pml: string, variant: string, bound: Bound): SpinResult {
+  const dir = mkdtempSync(join(tmpdir(), 'kvm-mmu-lab-spin-'));
+  copyFileSync(pml, join(dir, 'split.pml'));
+  const all = !bound.kinds || ['invalidate', 'split'].some((k) => (bound.kinds as string[]).includes(k));
+  const defs = [`-DVARIANT=${SPIN_VARIANT[variant]}`, `-DE=${bound.entries}`, `-DOPS=${bound.ops}`, `-DACC=${bound.accesses}`, ...(all ? ['-DALLOPS'] : [])];
+  const t0 = process.hrtime.bigint();
+  execFileSync('spin', [...defs, '-a', 'split.pml'], { cwd: dir, stdio: 'ignore' });
+  execFileSync('gcc', ['-O2', '-DSAFETY', '-DVECTORSZ=2048', '-o', 'pan', 'pan.c'], { cwd: dir, stdio: 'ignore' });
+  const compileSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const t1 = process.hrtime.bigint();
+  const r = spawnSync(join(dir, 'pan'), ['-m1000000', '-E'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const seconds = Number(process.hrtime.bigint() - t1) / 1e9;
+  const out = r.stdout ?? '';
+  const errors = /errors: (\d+)/.exec(out);
+  const states = Number(/(\d+) states, stored/.exec(out)?.[1] ?? 0);
+  const depth = Number(/depth reached (\d+)/.exec(out)?.[1] ?? 0);
+  if (!errors) return { verdict: 'error', states, seconds, compileSeconds, depth, output: out.slice(-2000) };
+  return { verdict: Number(errors[1]) > 0 ? 'violation' : 'no violation', states, seconds, compileSeconds, depth };
+}
+
+export function runOurs(variant: string, bound: Bound) {
+  const r = explore({ variant: parseVariant(variant), bound, memoryUsed: () => process.memoryUsage().heapUsed });
+  return { verdict: r.verdict === 'violation' ? 'violation' : r.verdict === 'incomplete' ? `incomplete (${r.stopped})` : 'no violation', states: r.states, transitions: r.transitions, depth: r.depth, seconds: r.seconds, statesPerSecond: r.statesPerSecond, peakHeapMiB: Math.round(r.peakMemoryBytes / 2 ** 20), violation: r.violation?.kind };
+}
+
+export function benchExplorer(quick: boolean, pml = 'bench/promela/split.pml') {
+  const bound = DEFAULT_BOUND;
+  const out: Record<string, unknown> = { bound, note: 'CLI default bound; never-flush: time to the shortest counterexample (BFS); v7: the full search. Spin: DFS on bench/promela/split.pml at the same bound (-DSAFETY), pan run time (compile time apart).' };
+  const variants = quick ? ['never-flush'] : ['never-flush', 'v7'];
+  const skip = existsSync(pml) ? ensureSpin() : `no ${pml}: Spin comparison skipped`;
+  if (skip) out.spinNote = skip;
+  for (const v of variants) {
+    const ours = runOurs(v, bound);
+    const spin = skip ? null : runSpin(pml, v, bound);
+    out[v] = { ours, spin, ratioOursToSpin: spin && spin.seconds > 0 ? Math.round((ours.seconds / spin.seconds) * 10) / 10 : null };
+  }
+  return out;
+}
+
+/** The bound compare.mjs starts from (the CLI's default). */
+export function defaultBound(): Bound {
+  return { ...DEFAULT_BOUND, kinds: DEFAULT_BOUND.kinds ? [...DEFAULT_BOUND.kinds] : undefined };
+}
