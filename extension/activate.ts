@@ -4,7 +4,7 @@
 // integration tests use to see what the webviews answered and what the editor was decorated with.
 import * as vscode from 'vscode';
 import type { FromWebviewMessage, HostKind, PanelAction, RenderedMessage, ShownMessage, SnapshotMessage } from '../media/protocol';
-import { compareTable, compareVariants } from '../src/compare';
+import { compareVariants } from '../src/compare';
 import type { FlushMode } from '../src/mmu/context';
 import { BUILTIN_SCENARIOS, builtinScenario } from '../src/scenario/builtins';
 import { parseScenario } from '../src/scenario/parse';
@@ -12,6 +12,13 @@ import type { Scenario } from '../src/scenario/types';
 import { traceText } from '../src/trace/text';
 import { traceMarkdown, walkthroughTrace } from '../src/view/export';
 import { findPreset, parseVariant, POLICY_VALUES, PRESETS, variantName, type PolicyName, type Variant } from '../src/variants';
+import { inThreadJobs, type Jobs } from './jobs';
+import examplePatch from '../media/walkthrough/example.patch';
+import { ReviewPanel, type ReportMessage } from './review';
+import { reviewPatch, looksLikePatch, REVIEW_TREE_FILES, type PatchReviewView } from '../src/review';
+import type { SourceFile } from '../src/anchor/anchor';
+import { DEFAULT_BOUND, describeBound, type Bound } from '../src/explore/scope';
+import type { CompareRowView, ReportShownMessage } from '../media/protocol';
 import { LabPanel, LabSideViewProvider, SIDE_VIEW_ID, type LabSurface, type SurfaceContext } from './panel';
 import { sameStep, WalkSession, withEntries, type ScenarioOrigin } from './session';
 import { MMU_C, SourceView, kernelTreeUri, type DecorationReport } from './source';
@@ -31,6 +38,8 @@ export const COMMANDS = {
   export: 'kvmMmuLab.exportTrace',
   walkHere: 'kvmMmuLab.walkHere',
   compare: 'kvmMmuLab.compareVariants',
+  checkPatch: 'kvmMmuLab.checkPatch',
+  explore: 'kvmMmuLab.exploreVariant',
 } as const;
 export const CONTEXT_WALKING = 'kvmMmuLab.walking';
 
@@ -62,13 +71,27 @@ export interface KvmMmuLabApi {
   decorations(): DecorationReport | undefined;
   /** Every step timing so far. */
   readonly timings: readonly StepTiming[];
+  /** The review view's last reply (what its DOM shows), if it has shown anything. */
+  readonly lastReport: ReportShownMessage | undefined;
+  /** Milliseconds from the start of activate() to its return. */
+  readonly activationMs: number;
+  /** Cancels the running Explore Variant… as its notification's Cancel button does. */
+  cancelExplore(): void;
+}
+
+/** What Check Patch… returns: the review as data, the review view's text, and the time it took. */
+export interface CheckPatchResult {
+  review: PatchReviewView;
+  shown: ReportShownMessage;
+  ms: number;
 }
 
 function settings() {
   return vscode.workspace.getConfiguration('kvmMmuLab');
 }
 
-export function activateLab(context: vscode.ExtensionContext, host: HostKind): KvmMmuLabApi {
+export function activateLab(context: vscode.ExtensionContext, host: HostKind, jobs: Jobs = inThreadJobs): KvmMmuLabApi {
+  const activationStart = performance.now();
   const log = vscode.window.createOutputChannel(strings.outputChannel, { log: true });
   context.subscriptions.push(log);
   const extensionVersion = String((context.extension.packageJSON as { version?: unknown }).version ?? '');
@@ -360,25 +383,200 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind): K
     return doc.uri.toString();
   }
 
-  async function compare(): Promise<string> {
-    const scenario = session?.scenario ?? builtinScenario('reused-partial')!;
-    const mode = session?.options.flushMode ?? scenario.flushMode;
-    const rows = compareVariants(scenario, mode);
-    const md = [
-      strings.compareTitle(scenario.name, mode),
+  // ---- the review view: Check Patch…, Compare Variants, Explore Variant…
+  let review: ReviewPanel | undefined;
+  let lastReport: ReportShownMessage | undefined;
+
+  async function showReport(message: ReportMessage, title: string): Promise<ReportShownMessage> {
+    if (!review || review.isDisposed) {
+      review = ReviewPanel.create(context.extensionUri, {
+        log,
+        openSource: (m) => void guard(openSource)(m.file, m.line),
+        walk: (m) => void guard(walkCounterexample)(m.scenario, m.file, m.variant),
+        received: (m) => {
+          lastMessage = m;
+          for (const listener of messageListeners) listener(m);
+        },
+      }, title);
+    } else review.reveal(title);
+    const shown = await review.show(message);
+    lastReport = shown;
+    return shown;
+  }
+
+  async function openSource(file: string, line: number): Promise<void> {
+    const tree = kernelTreeUri(settings().get<string>('kernelTree'));
+    if (!tree) throw new Error(strings.noKernelTreeForLink);
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(tree, file));
+    const at = new vscode.Position(Math.max(0, line - 1), 0);
+    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, selection: new vscode.Range(at, at), preview: true });
+  }
+
+  async function walkCounterexample(scenario: string, file: string, variant: string): Promise<number | undefined> {
+    const total = await vscode.commands.executeCommand<number>(COMMANDS.walk, file ? { file, variant } : { scenario, variant });
+    if (total === undefined) return undefined;
+    return vscode.commands.executeCommand<number>(COMMANDS.violation);
+  }
+
+  /** The files of the kernel tree that hold modelled steps, those that can be read (none in a web host without the tree). */
+  async function readTreeFiles(): Promise<SourceFile[]> {
+    const tree = kernelTreeUri(settings().get<string>('kernelTree'));
+    if (!tree) return [];
+    const out: SourceFile[] = [];
+    await Promise.all(REVIEW_TREE_FILES.map(async (rel) => {
+      try {
+        out.push({ path: rel, text: new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(tree, rel))) });
+      } catch {
+        // Not in this tree (or not readable from this host): its steps stay unanchored.
+      }
+    }));
+    return out;
+  }
+
+  interface CheckPatchArgs {
+    /** The walkthrough's example patch (media/walkthrough/example.patch). */
+    example?: boolean;
+    uri?: string;
+    text?: string;
+    name?: string;
+  }
+
+  async function checkPatch(arg?: vscode.Uri | CheckPatchArgs): Promise<CheckPatchResult | undefined> {
+    let text: string | undefined;
+    let name = '';
+    const fromUri = async (uri: vscode.Uri) => {
+      text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+      name = vscode.workspace.asRelativePath(uri);
+    };
+    if (arg instanceof vscode.Uri) await fromUri(arg);
+    else if (arg?.text !== undefined) {
+      text = arg.text;
+      name = arg.name ?? 'patch';
+    } else if (arg?.uri) await fromUri(vscode.Uri.parse(arg.uri));
+    else if (arg?.example) {
+      // Bundled as text (scripts/build.mjs), so that it reads the same in every host.
+      text = examplePatch;
+      name = 'example.patch';
+    }
+    else {
+      const doc = vscode.window.activeTextEditor?.document;
+      if (doc && looksLikePatch(doc.getText())) {
+        text = doc.getText();
+        name = doc.isUntitled ? doc.uri.path : vscode.workspace.asRelativePath(doc.uri);
+      } else {
+        const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: strings.checkPatchOpenLabel, title: strings.checkPatchTitle, filters: { [strings.patchFiles]: ['patch', 'mbox', 'mbx', 'eml', 'txt', 'diff'], [strings.allFiles]: ['*'] } });
+        if (!picked?.[0]) return undefined;
+        await fromUri(picked[0]);
+      }
+    }
+    const t0 = performance.now();
+    const tree = await readTreeFiles();
+    const view = reviewPatch(text ?? '', name, tree);
+    const ms = round(performance.now() - t0);
+    log.info(`check patch ${name}: ${view.patches.length} message(s), before ${view.before || '?'}, after ${view.after || '?'}, ${view.understood ? 'understood' : 'not understood'}; reviewed in ${ms} ms (${tree.length} tree files)`);
+    const shown = await showReport({ type: 'review', review: view, ms }, strings.reviewTitle(name));
+    log.info(`check patch ${name}: review view rendered ${round(performance.now() - t0)} ms after the start`);
+    return { review: view, shown, ms };
+  }
+
+  interface CompareArgs {
+    scenario?: string;
+    fullScale?: boolean;
+  }
+
+  async function compare(args?: CompareArgs): Promise<{ rows: CompareRowView[]; markdown: string; shown: ReportShownMessage } | undefined> {
+    let scenario: Scenario;
+    if (args?.scenario) scenario = builtinScenario(args.scenario) ?? (() => { throw new Error(`no built-in scenario "${args.scenario}"`); })();
+    else {
+      const origin = await pickScenario();
+      if (!origin) return undefined;
+      scenario = await loadScenario(origin);
+    }
+    const mode = scenario.flushMode;
+    const fullScale = args?.fullScale ?? true;
+    const rows: CompareRowView[] = compareVariants(scenario, mode).map((r) => ({
+      variant: r.variant, verdict: r.verdict, violations: r.violations, remoteFlushes: r.remoteFlushes, splitFlushes: r.splitFlushes,
+      flushesSkipped: r.flushesSkipped, pagesFlushed: r.pagesFlushed, spsReused: r.spsReused, splitFlushesPer64G: fullScale ? -1 : -2,
+    }));
+    const title = strings.compareViewTitle(scenario.name);
+    const message = { type: 'compare' as const, scenario: scenario.name, flushMode: String(mode ?? 'bare-metal'), rows, fullScale: fullScale ? strings.fullScaleRunning(jobs.where) : strings.fullScaleOff };
+    let shown = await showReport(message, title);
+    if (fullScale) {
+      const t0 = performance.now();
+      const costs = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: strings.fullScaleProgress, cancellable: true }, (progress, token) =>
+        jobs.fullScale(rows.map((r) => r.variant), (done) => progress.report({ increment: 100 / rows.length, message: `${done}/${rows.length}` }), token));
+      const secs = ((performance.now() - t0) / 1000).toFixed(1);
+      log.info(`compare ${scenario.name}: full-scale costs ${costs ? `in ${secs} s in ${jobs.where}` : 'cancelled'}`);
+      if (costs) costs.forEach((c, i) => (rows[i].splitFlushesPer64G = c));
+      else for (const r of rows) r.splitFlushesPer64G = -2;
+      shown = await showReport({ ...message, rows, fullScale: costs ? strings.fullScaleDone(secs, jobs.where) : strings.fullScaleCancelled }, title);
+    }
+    const markdown = [
+      strings.compareTitle(scenario.name, String(mode ?? 'bare-metal')),
       '',
-      '| variant | verdict | remote flushes | split flushes | skipped | pages flushed | SPs reused |',
-      '|---|---|--:|--:|--:|--:|--:|',
-      ...rows.map((r) => `| \`${r.variant}\` | ${r.verdict === 'pass' ? 'pass' : '**VIOLATION**'} | ${r.remoteFlushes} | ${r.splitFlushes} | ${r.flushesSkipped} | ${r.pagesFlushed} | ${r.spsReused} |`),
-      '',
-      '```text',
-      compareTable(rows).trimEnd(),
-      '```',
+      '| variant | verdict | remote flushes | split flushes | skipped | pages flushed | SPs reused | split flushes / 64 GiB |',
+      '|---|---|--:|--:|--:|--:|--:|--:|',
+      ...rows.map((r) => `| \`${r.variant}\` | ${r.verdict === 'pass' ? 'pass' : '**VIOLATION**'} | ${r.remoteFlushes} | ${r.splitFlushes} | ${r.flushesSkipped} | ${r.pagesFlushed} | ${r.spsReused} | ${r.splitFlushesPer64G >= 0 ? r.splitFlushesPer64G : ''} |`),
       '',
     ].join('\n');
-    const doc = await vscode.workspace.openTextDocument({ content: md, language: 'markdown' });
-    await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.Beside });
-    return md;
+    return { rows, markdown, shown };
+  }
+
+  // Explore Variant…: one search at a time; `cancelExplore` (tests) cancels like the notification's button.
+  let exploreCancel: vscode.CancellationTokenSource | undefined;
+  const BOUNDS: { label: string; detail: string; bound: Bound }[] = [
+    { label: strings.boundSmall, detail: strings.boundSmallDetail, bound: { ...DEFAULT_BOUND, ops: 2, accesses: 1 } },
+    { label: strings.boundMedium, detail: strings.boundMediumDetail, bound: { ...DEFAULT_BOUND, ops: 3, accesses: 2 } },
+    { label: strings.boundDefault, detail: strings.boundDefaultDetail, bound: DEFAULT_BOUND },
+  ];
+
+  interface ExploreArgs {
+    variant?: string;
+    bound?: Partial<Bound>;
+  }
+
+  async function exploreVariant(args?: ExploreArgs) {
+    const variant = args?.variant ? parseVariant(args.variant) : await pickVariant(session?.options.variant ?? defaultVariant());
+    if (!variant) return undefined;
+    let bound: Bound;
+    if (args?.bound) bound = { ...DEFAULT_BOUND, ...args.bound };
+    else {
+      const picked = await vscode.window.showQuickPick(BOUNDS.map((b) => ({ ...b, description: describeBound(b.bound).slice(0, 0) })), { placeHolder: strings.pickBound });
+      if (!picked) return undefined;
+      bound = picked.bound;
+    }
+    exploreCancel?.cancel();
+    const own = new vscode.CancellationTokenSource();
+    exploreCancel = own;
+    const t0 = performance.now();
+    const job = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: strings.exploreProgress(variant.name), cancellable: true }, (progress, token) => {
+      const sub = token.onCancellationRequested(() => own.cancel());
+      return jobs.explore(variant.name, bound, (p) => progress.report({ message: strings.exploreProgressMessage(p.states, p.depth, p.seconds) }), own.token).finally(() => sub.dispose());
+    });
+    if (exploreCancel === own) exploreCancel = undefined;
+    own.dispose();
+    const r = job.result;
+    log.info(`explore ${variant.name}: ${r.verdict}${r.stopped ? ` (${r.stopped})` : ''}, ${r.states} states, ${round(performance.now() - t0)} ms in ${jobs.where}`);
+    let counterexample = '';
+    if (job.scenario) {
+      const dir = vscode.Uri.joinPath(context.globalStorageUri, 'counterexamples');
+      await vscode.workspace.fs.createDirectory(dir);
+      const uri = vscode.Uri.joinPath(dir, `${variant.name.replace(/[^\w.+=-]/g, '_')}-${Date.now()}.scenario.json`);
+      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(JSON.stringify(job.scenario, null, 2) + '\n'));
+      counterexample = uri.toString();
+    }
+    const lines = [
+      r.verdict === 'incomplete' ? strings.exploreIncomplete(r.stopped ?? '') : r.verdict === 'violation' ? strings.exploreViolation(r.depth) : strings.exploreSafe,
+      ...(r.violation ? [`${r.violation.kind}: ${r.violation.message}`] : []),
+      strings.exploreStats(r.states, r.transitions, r.depth, (performance.now() - t0) / 1000, jobs.where),
+    ];
+    const shown = await showReport({ type: 'explore', variant: variant.name, bound: r.boundText || describeBound(bound), verdict: r.verdict, lines, counterexample }, strings.exploreViewTitle(variant.name));
+    if (counterexample) {
+      void vscode.window.showInformationMessage(strings.exploreFound(variant.name), strings.walkIt).then((choice) => {
+        if (choice) void guard(walkCounterexample)('', counterexample, variant.name);
+      });
+    }
+    return { verdict: r.verdict, stopped: r.stopped ?? '', states: r.states, counterexample, shown };
   }
 
   interface WalkArgs {
@@ -432,7 +630,10 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind): K
     })),
     vscode.commands.registerCommand(COMMANDS.locate, guard((uri?: vscode.Uri) => locateKernelTree(uri instanceof vscode.Uri ? uri : undefined))),
     vscode.commands.registerCommand(COMMANDS.export, guard((format?: 'text' | 'markdown') => exportTrace(format === 'text' || format === 'markdown' ? format : undefined))),
-    vscode.commands.registerCommand(COMMANDS.compare, guard(() => compare())),
+    vscode.commands.registerCommand(COMMANDS.compare, guard((args?: CompareArgs) => compare(args))),
+    vscode.commands.registerCommand(COMMANDS.checkPatch, guard((arg?: vscode.Uri | CheckPatchArgs) => checkPatch(arg))),
+    vscode.commands.registerCommand(COMMANDS.explore, guard((args?: ExploreArgs) => exploreVariant(args))),
+    { dispose: () => { exploreCancel?.cancel(); review?.dispose(); } },
     vscode.commands.registerCommand(COMMANDS.walkHere, guard(async (fn?: string) => {
       let s = session;
       if (!s) {
@@ -464,6 +665,8 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind): K
   // Start at the split itself, so that the editor beside the panel shows mmu.c from the start.
   if (walkOnStartup) void vscode.commands.executeCommand(COMMANDS.walk, { scenario: walkOnStartup }).then(() => vscode.commands.executeCommand(COMMANDS.walkHere, 'shadow_mmu_split_huge_page'));
   log.info(`kernel tree: ${kernelTreeUri(settings().get<string>('kernelTree'))?.toString() ?? '(not set)'}`);
+  const activationMs = round(performance.now() - activationStart);
+  log.info(`activate() took ${activationMs} ms; long jobs run in ${jobs.where}`);
 
   return {
     host,
@@ -500,6 +703,11 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind): K
     get timings() {
       return timings;
     },
+    get lastReport() {
+      return lastReport;
+    },
+    activationMs,
+    cancelExplore: () => exploreCancel?.cancel(),
   };
 }
 

@@ -86,7 +86,9 @@ export class LabSurface implements vscode.Disposable {
   private handle(message: FromWebviewMessage): ToWebviewMessage | undefined {
     switch (message.type) {
       case 'ready':
-        // Sent on every (re)load of the webview, which then has nothing: send it everything.
+        // Sent on every (re)load of the webview, which then has nothing: send it everything. A step
+        // sent to the page that was there before (hidden, then gone) gets no reply: stop waiting.
+        this.endpoint.dispose('the webview reloaded');
         this.shown = undefined;
         this.sendInit();
         return undefined;
@@ -98,6 +100,9 @@ export class LabSurface implements vscode.Disposable {
         return undefined;
       case 'shown':
       case 'rendered':
+      case 'reportShown':
+      case 'openSource':
+      case 'walk':
         this.context.log.warn(`the ${this.kind} webview sent "${message.type}" without a request`);
         return undefined;
     }
@@ -201,13 +206,18 @@ export class LabSideViewProvider implements vscode.WebviewViewProvider {
   }
 }
 
-function localRoots(extensionUri: vscode.Uri): vscode.Uri[] {
+export function localRoots(extensionUri: vscode.Uri): vscode.Uri[] {
   return [vscode.Uri.joinPath(extensionUri, 'media'), vscode.Uri.joinPath(extensionUri, 'dist')];
 }
 
 function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, kind: SurfaceKind): string {
+  return webviewHtml(webview, extensionUri, 'webview.js', kind, strings.panelTitle);
+}
+
+/** A webview page under the strict CSP: dist/<script> with a fresh nonce, media/panel.css, an empty #app. */
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, scriptFile: string, kind: string, title: string): string {
   const nonce = makeNonce();
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js')).toString();
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', scriptFile)).toString();
   const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'panel.css')).toString();
   const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource}`, `img-src ${webview.cspSource}`].join('; ');
   return `<!DOCTYPE html>
@@ -217,7 +227,7 @@ function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, kind: Surf
 <meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${attr(css)}">
-<title>${attr(strings.panelTitle)}</title>
+<title>${attr(title)}</title>
 </head>
 <body data-surface="${attr(kind)}">
 <main id="app"></main>
@@ -236,7 +246,7 @@ function attr(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-function preview(value: unknown): string {
+export function preview(value: unknown): string {
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);

@@ -315,6 +315,12 @@ const endpoint: MessageEndpoint<FromWebviewMessage, ToWebviewMessage> = new Mess
       case 'idle':
         view.showIdle(message);
         return undefined;
+      case 'review':
+      case 'compare':
+      case 'explore':
+        // For the review view (media/review.ts), not this panel.
+        console.warn('[kvm-mmu-lab] the panel got a message for the review view:', message.type);
+        return undefined;
     }
   },
   dropped(reason, value) {

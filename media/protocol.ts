@@ -12,10 +12,11 @@
 //   3. handle it in media/main.ts or extension/panel.ts (their switches are exhaustive).
 // This file must stay free of DOM, Node and vscode APIs: it runs in all three places. It imports
 // only types from the core (src/view/snapshot.ts), and checks their shape at run time below.
+import type { PatchReviewView } from '../src/review';
 import type { PanelSnapshot } from '../src/view/snapshot';
 
 /** Bumped when a message changes shape in a way the other side must know about. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Which extension host runs the extension: Node (desktop, remote) or a browser web worker. */
 export type HostKind = 'node' | 'web';
@@ -58,7 +59,49 @@ export interface IdleMessage {
   text: string;
 }
 
-export type ToWebviewMessage = InitMessage | SnapshotMessage | IdleMessage;
+/** The review view (dist/review.js): a patch reviewed by the core (src/review.ts). Reply: `reportShown`. */
+export interface ReviewMessage {
+  type: 'review';
+  review: PatchReviewView;
+  /** Milliseconds the extension took: reading, parsing, classifying and the checks. */
+  ms: number;
+}
+
+/** One variant on one scenario, as Compare Variants shows it; `splitFlushesPer64G` is -1 while it runs, -2 when not computed. */
+export interface CompareRowView {
+  variant: string;
+  verdict: 'pass' | 'violation';
+  violations: number;
+  remoteFlushes: number;
+  splitFlushes: number;
+  flushesSkipped: number;
+  pagesFlushed: number;
+  spsReused: number;
+  splitFlushesPer64G: number;
+}
+
+/** The review view showing Compare Variants. Sent again when the full-scale costs come in. Reply: `reportShown`. */
+export interface CompareMessage {
+  type: 'compare';
+  scenario: string;
+  flushMode: string;
+  rows: CompareRowView[];
+  /** Where the full-scale column stands ("computing…", "done in 3.1 s in a worker thread"). */
+  fullScale: string;
+}
+
+/** The review view showing an explorer result. Reply: `reportShown`. */
+export interface ExploreMessage {
+  type: 'explore';
+  variant: string;
+  bound: string;
+  verdict: string;
+  lines: string[];
+  /** A counterexample scenario file to walk, or "". */
+  counterexample: string;
+}
+
+export type ToWebviewMessage = InitMessage | SnapshotMessage | IdleMessage | ReviewMessage | CompareMessage | ExploreMessage;
 
 //#endregion
 
@@ -98,7 +141,29 @@ export interface ActionMessage {
   action: PanelAction;
 }
 
-export type FromWebviewMessage = ReadyMessage | ShownMessage | RejectedMessage | RenderedMessage | ActionMessage;
+/** Reply to `review`, `compare` or `explore`: the text of the review view's DOM as rendered. */
+export interface ReportShownMessage {
+  type: 'reportShown';
+  kind: 'review' | 'compare' | 'explore';
+  text: string;
+}
+
+/** A link in the review view: open the kernel tree's file at a line (1-based). */
+export interface OpenSourceMessage {
+  type: 'openSource';
+  file: string;
+  line: number;
+}
+
+/** A button in the review view: walk a built-in scenario (or a scenario file, by URI) under a variant. */
+export interface WalkMessage {
+  type: 'walk';
+  scenario: string;
+  file: string;
+  variant: string;
+}
+
+export type FromWebviewMessage = ReadyMessage | ShownMessage | RejectedMessage | RenderedMessage | ActionMessage | ReportShownMessage | OpenSourceMessage | WalkMessage;
 
 //#endregion
 
@@ -130,6 +195,9 @@ const toWebviewFields: FieldSpecs<ToWebviewMessage> = {
     snapshotMs: 'number',
   },
   idle: { text: 'string' },
+  review: { review: (v) => checkShape(REVIEW_SHAPE, v, 'review'), ms: 'number' },
+  compare: { scenario: 'string', flushMode: 'string', rows: (v) => checkShape({ arrayOf: COMPARE_ROW_SHAPE }, v, 'rows'), fullScale: 'string' },
+  explore: { variant: 'string', bound: 'string', verdict: 'string', lines: (v) => checkShape({ arrayOf: 'string' }, v, 'lines'), counterexample: 'string' },
 };
 
 const fromWebviewFields: FieldSpecs<FromWebviewMessage> = {
@@ -138,6 +206,9 @@ const fromWebviewFields: FieldSpecs<FromWebviewMessage> = {
   rejected: { reason: 'string' },
   rendered: { index: 'number', renderMs: 'number', text: 'string' },
   action: { action: PANEL_ACTIONS },
+  reportShown: { kind: ['review', 'compare', 'explore'], text: 'string' },
+  openSource: { file: 'string', line: 'number' },
+  walk: { scenario: 'string', file: 'string', variant: 'string' },
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -246,6 +317,29 @@ const SNAPSHOT_SHAPE: Shape = {
   },
   flushLog: { arrayOf: { step: 'number', issued: 'boolean', call: 'string', range: 'string', removed: { arrayOf: 'string' }, fn: 'string', 'reason?': 'string' } },
   violations: { arrayOf: VIOLATION_SHAPE }, verdict: ['pass', 'violation'], counters: { numbersBy: 'string' },
+};
+
+const REVIEW_STEP_SHAPE: Shape = { id: 'string', fn: 'string', file: 'string', 'line?': 'number' };
+const REVIEW_VERDICT_SHAPE: Shape = { nullOr: { verdict: ['pass', 'violation'], remoteFlushes: 'number', splitFlushes: 'number', violation: 'string' } };
+const STRINGS: Shape = { arrayOf: 'string' };
+const REVIEW_SHAPE: Shape = {
+  name: 'string', format: 'string', diagnostics: STRINGS,
+  patches: {
+    arrayOf: {
+      index: 'number', prefix: 'string', subject: 'string', author: 'string', date: 'string', cover: 'boolean', files: STRINGS,
+      functions: STRINGS, otherFunctions: STRINGS, steps: { arrayOf: REVIEW_STEP_SHAPE }, changes: STRINGS, notUnderstood: STRINGS,
+    },
+  },
+  modelled: 'boolean', understood: 'boolean', steps: { arrayOf: REVIEW_STEP_SHAPE }, unexplained: STRINGS, before: 'string', after: 'string',
+  decisions: { arrayOf: { policy: 'string', before: 'string', after: 'string', changed: 'boolean', rule: 'string', evidence: STRINGS } },
+  notes: STRINGS,
+  checks: { arrayOf: { scenario: 'string', before: REVIEW_VERDICT_SHAPE, after: REVIEW_VERDICT_SHAPE } },
+  counterexample: { nullOr: { scenario: 'string', variant: 'string' } },
+  tree: 'boolean',
+};
+const COMPARE_ROW_SHAPE: Shape = {
+  variant: 'string', verdict: ['pass', 'violation'], violations: 'number', remoteFlushes: 'number', splitFlushes: 'number',
+  flushesSkipped: 'number', pagesFlushed: 'number', spsReused: 'number', splitFlushesPer64G: 'number',
 };
 
 /** Why `value` is not a PanelSnapshot, or undefined when it has the shape of one. */

@@ -18,6 +18,8 @@ const base = {
   // Prefer ES modules: jsonc-parser's UMD build requires its own files at run time, which a bundle breaks.
   mainFields: ['module', 'main'],
   define: { 'process.env.NODE_ENV': production ? '"production"' : '"development"' },
+  // The walkthrough's example patch is bundled as a string (extension/activate.ts).
+  loader: { '.patch': 'text' },
 };
 
 /** @type {import('esbuild').BuildOptions[]} */
@@ -28,6 +30,10 @@ const targets = [
   { entryPoints: ['extension/web.ts'], outfile: 'dist/extension.web.js', platform: 'browser', format: 'cjs', target: 'es2022', external: ['vscode'], mainFields: ['browser', 'module', 'main'] },
   // Webview UI: runs in the webview iframe, talks to the extension through media/protocol.ts.
   { entryPoints: ['media/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
+  // The review view's webview (Check Patch…, Compare Variants, Explore Variant…).
+  { entryPoints: ['media/review.ts'], outfile: 'dist/review.js', platform: 'browser', format: 'iife', target: 'es2022' },
+  // The Node host's worker thread for long jobs (full-scale costs, the explorer).
+  { entryPoints: ['extension/worker.ts'], outfile: 'dist/worker.js', platform: 'node', format: 'cjs', target: 'node20' },
   // CLI over the same core.
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
 ];

@@ -56,6 +56,9 @@ function prepareWorkspace() {
   writeFileSync(join(dir, 'README.md'), 'Workspace opened by the KVM MMU Lab integration tests.\n');
   cpSync(join(ROOT, 'test', 'fixtures', 'kernel'), join(dir, 'kernel'), { recursive: true });
   cpSync(join(ROOT, 'test', 'fixtures', 'reused-partial-e4.scenario.json'), join(dir, 'scenarios', 'reused-partial-e4.scenario.json'));
+  // Our own patch fixtures for Check Patch… (test/integration/review.suite.ts).
+  mkdirSync(join(dir, 'patches'), { recursive: true });
+  for (const f of ['seed-like.format-patch.patch', 'reused-flush.not-understood.patch', 'series.mbox', 'never-flush.unified.diff']) cpSync(join(ROOT, 'test', 'fixtures', 'patch', f), join(dir, 'patches', f));
   return dir;
 }
 

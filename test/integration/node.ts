@@ -2,7 +2,8 @@
 import { runSuites } from './reporter';
 import { extensionSuite } from './extension.suite';
 import { walkSuite } from './walk.suite';
+import { reviewSuite } from './review.suite';
 
 export function run(): Promise<void> {
-  return runSuites([() => extensionSuite('node'), () => walkSuite('node')]);
+  return runSuites([() => extensionSuite('node'), () => walkSuite('node'), () => reviewSuite('node')]);
 }

@@ -3,7 +3,8 @@
 import { runSuites } from './reporter';
 import { extensionSuite } from './extension.suite';
 import { walkSuite } from './walk.suite';
+import { reviewSuite } from './review.suite';
 
 export function run(): Promise<void> {
-  return runSuites([() => extensionSuite('web'), () => walkSuite('web')]);
+  return runSuites([() => extensionSuite('web'), () => walkSuite('web'), () => reviewSuite('web')]);
 }

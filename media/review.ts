@@ -1,0 +1,187 @@
+// The review view's webview (dist/review.js): a patch review (Check Patch…), presets side by side
+// (Compare Variants) or an explorer result (Explore Variant…), each computed by the core in the
+// extension and rendered here. Everything from the extension — subjects, authors, evidence lines —
+// is set with textContent, never parsed as HTML. Links and buttons only post messages back.
+import {
+  checkToWebviewMessage,
+  MessageEndpoint,
+  type CompareMessage,
+  type ExploreMessage,
+  type FromWebviewMessage,
+  type ReviewMessage,
+  type ToWebviewMessage,
+} from './protocol';
+import type { ReviewStep, ReviewVerdict } from '../src/review';
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+type Props = { id?: string; className?: string; text?: string; title?: string; attrs?: Record<string, string> };
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (props.id) node.id = props.id;
+  if (props.className) node.className = props.className;
+  if (props.text !== undefined) node.textContent = props.text;
+  if (props.title) node.title = props.title;
+  if (props.attrs) for (const [k, v] of Object.entries(props.attrs)) node.setAttribute(k, v);
+  node.append(...children);
+  return node;
+}
+
+const vscode = acquireVsCodeApi();
+const app = document.getElementById('app') ?? document.body;
+
+function post(message: FromWebviewMessage): void {
+  endpoint.send(message);
+}
+
+function section(id: string, title: string, ...children: (Node | string)[]): HTMLElement {
+  return el('section', { id, className: 'review-section' }, el('h2', { text: title }), ...children);
+}
+
+function list(items: string[], className = ''): HTMLElement {
+  return el('ul', { className }, ...items.map((t) => el('li', { text: t })));
+}
+
+function stepLink(s: ReviewStep): HTMLElement {
+  const label = `${s.fn}() · ${s.id}`;
+  if (s.line === undefined) return el('span', { className: 'step', text: `${label} (${s.file})`, title: 'Set kvmMmuLab.kernelTree (Locate mmu.c) to link the steps into your tree' });
+  const a = el('a', { className: 'step-link', text: `${label} (${s.file}:${s.line})`, attrs: { href: '#', 'data-file': s.file, 'data-line': String(s.line) } });
+  a.addEventListener('click', (e) => {
+    e.preventDefault();
+    post({ type: 'openSource', file: s.file, line: s.line! });
+  });
+  return a;
+}
+
+function verdictCell(v: ReviewVerdict | null): HTMLElement {
+  if (!v) return el('td', { className: 'verdict none', text: '—' });
+  const td = el('td', { className: `verdict ${v.verdict}`, text: `${v.verdict === 'pass' ? 'PASS' : 'VIOLATION'} · ${v.remoteFlushes} remote flushes (${v.splitFlushes} from split)` });
+  if (v.violation) td.append(el('div', { className: 'violation-text', text: v.violation }));
+  return td;
+}
+
+function walkButton(label: string, scenario: string, file: string, variant: string): HTMLButtonElement {
+  const b = el('button', { className: 'walk-counterexample', text: label, attrs: { type: 'button' } });
+  b.addEventListener('click', () => post({ type: 'walk', scenario, file, variant }));
+  return b;
+}
+
+function renderReview(m: ReviewMessage): string {
+  const r = m.review;
+  const header = el('header', { className: 'bar' }, el('h1', { id: 'review-title', text: `Patch review: ${r.name}` }),
+    el('span', { className: `status ${r.understood && r.after ? 'ok' : ''}`, text: !r.modelled ? 'touches no modelled step' : r.understood ? 'understood' : 'NOT UNDERSTOOD' }));
+  const parts: HTMLElement[] = [header, el('p', { className: 'hint', text: `${r.format} · ${r.patches.length} message(s) · reviewed in ${m.ms.toFixed(0)} ms${r.tree ? ' · anchored in the kernel tree' : ''}` })];
+  if (r.diagnostics.length) parts.push(section('diagnostics', 'Diagnostics', list(r.diagnostics, 'diagnostics')));
+
+  const series = el('ol', { id: 'series', className: 'series' });
+  for (const p of r.patches) {
+    const li = el('li', { className: 'patch', attrs: { 'data-index': String(p.index) } },
+      el('div', { className: 'patch-subject' }, el('span', { className: 'prefix', text: p.prefix ? `${p.prefix} ` : '' }), el('span', { className: 'subject', text: p.subject }), p.cover ? ' (cover letter)' : ''),
+      el('div', { className: 'patch-meta', text: `${p.author || 'unknown author'} · ${p.date || 'no date'}` }));
+    if (p.files.length) li.append(el('div', { className: 'patch-files', text: `files: ${p.files.join(', ')}` }));
+    if (p.functions.length || p.otherFunctions.length) li.append(el('div', { className: 'patch-functions', text: `modelled functions: ${p.functions.join(', ') || 'none'}${p.otherFunctions.length ? ` · other functions: ${p.otherFunctions.join(', ')}` : ''}` }));
+    if (p.steps.length) {
+      const steps = el('ul', { className: 'steps' });
+      for (const s of p.steps) steps.append(el('li', {}, stepLink(s)));
+      li.append(el('div', { className: 'label', text: 'modelled steps:' }), steps);
+    }
+    if (p.changes.length) li.append(list(p.changes.map((c) => `changes ${c}`), 'changes'));
+    if (p.notUnderstood.length) li.append(el('div', { className: 'label warn', text: 'not understood:' }), list(p.notUnderstood, 'not-understood'));
+    series.append(li);
+  }
+  parts.push(section('series-section', 'Series', series));
+
+  if (r.modelled) {
+    const variants = el('div', { id: 'variants', className: 'variants' },
+      el('div', { id: 'variant-before' }, el('span', { className: 'label', text: 'before: ' }), el('code', { text: r.before || '(not determined)' })),
+      el('div', { id: 'variant-after' }, el('span', { className: 'label', text: 'after: ' }), el('code', { text: r.after || '(not determined: the patch changes modelled functions in ways the classifier does not understand)' })));
+    const decisions = el('ul', { className: 'decisions' });
+    for (const d of r.decisions) {
+      decisions.append(el('li', { className: d.changed ? 'changed' : '' },
+        el('div', { text: `${d.policy}: ${d.before}${d.changed ? ` → ${d.after}` : ' (unchanged)'}` }),
+        el('div', { className: 'rule', text: d.rule }),
+        list(d.evidence, 'evidence')));
+    }
+    parts.push(section('variants-section', 'Variant before and after', variants, decisions, ...(r.notes.length ? [list(r.notes.map((n) => `note: ${n}`), 'notes')] : [])));
+  }
+  if (!r.understood || !r.modelled) {
+    const touched = el('ul', { className: 'steps' });
+    for (const s of r.steps) touched.append(el('li', {}, stepLink(s)));
+    parts.push(section('not-understood', r.modelled ? 'Not understood: changes no rule explains' : 'Touches no modelled step', list(r.unexplained, 'unexplained'),
+      el('div', { className: 'label', text: r.steps.length ? 'modelled steps it touches:' : 'it touches no modelled step' }), touched));
+  }
+  if (r.checks.some((c) => c.before || c.after)) {
+    const table = el('table', { id: 'checks', className: 'checks' },
+      el('thead', {}, el('tr', {}, el('th', { text: 'scenario' }), el('th', { text: `before (${r.before || '—'})` }), el('th', { text: `after (${r.after || '—'})` }))));
+    const body = el('tbody');
+    for (const c of r.checks) body.append(el('tr', { attrs: { 'data-scenario': c.scenario } }, el('td', { text: c.scenario }), verdictCell(c.before), verdictCell(c.after)));
+    table.append(body);
+    const actions: HTMLElement[] = [];
+    if (r.counterexample) actions.push(walkButton(`Walk the counterexample: ${r.counterexample.scenario} under ${r.counterexample.variant}`, r.counterexample.scenario, '', r.counterexample.variant));
+    parts.push(section('checks-section', 'Built-in scenarios', table, ...actions));
+  }
+  app.replaceChildren(...parts);
+  return app.textContent ?? '';
+}
+
+function renderCompare(m: CompareMessage): string {
+  const full = m.rows.some((r) => r.splitFlushesPer64G !== -2);
+  const head = ['variant', 'verdict', 'remote flushes', 'split flushes', 'skipped', 'pages flushed', 'SPs reused', ...(full ? ['split flushes / 64 GiB'] : [])];
+  const table = el('table', { id: 'compare', className: 'checks' }, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', { text: h })))));
+  const body = el('tbody');
+  for (const r of m.rows) {
+    const cost = r.splitFlushesPer64G === -1 ? '…' : r.splitFlushesPer64G.toLocaleString('en-US');
+    body.append(el('tr', { attrs: { 'data-variant': r.variant } },
+      el('td', {}, el('code', { text: r.variant })),
+      el('td', { className: `verdict ${r.verdict}`, text: r.verdict === 'pass' ? 'PASS' : `VIOLATION (${r.violations})` }),
+      ...[r.remoteFlushes, r.splitFlushes, r.flushesSkipped, r.pagesFlushed, r.spsReused].map((n) => el('td', { className: 'num', text: String(n) })),
+      ...(full ? [el('td', { className: 'num', text: cost })] : [])));
+  }
+  table.append(body);
+  app.replaceChildren(
+    el('header', { className: 'bar' }, el('h1', { id: 'compare-title', text: `Compare variants: ${m.scenario}` }), el('span', { className: 'status', text: m.flushMode })),
+    table,
+    el('p', { id: 'full-scale', className: 'hint', text: `Full scale: ${m.fullScale}` }));
+  return app.textContent ?? '';
+}
+
+function renderExplore(m: ExploreMessage): string {
+  const parts: HTMLElement[] = [
+    el('header', { className: 'bar' }, el('h1', { id: 'explore-title', text: `Explore: ${m.variant}` }), el('span', { className: `status ${m.verdict === 'violation' ? '' : 'ok'}`, text: m.verdict })),
+    el('p', { className: 'hint', text: m.bound }),
+    list(m.lines, 'explore-lines'),
+  ];
+  if (m.counterexample) parts.push(walkButton('Walk the counterexample', '', m.counterexample, m.variant));
+  app.replaceChildren(...parts);
+  return app.textContent ?? '';
+}
+
+const endpoint: MessageEndpoint<FromWebviewMessage, ToWebviewMessage> = new MessageEndpoint<FromWebviewMessage, ToWebviewMessage>({
+  post: (envelope) => vscode.postMessage(envelope),
+  check: checkToWebviewMessage,
+  handle(message) {
+    switch (message.type) {
+      case 'review':
+        return { type: 'reportShown', kind: 'review', text: renderReview(message) };
+      case 'compare':
+        return { type: 'reportShown', kind: 'compare', text: renderCompare(message) };
+      case 'explore':
+        return { type: 'reportShown', kind: 'explore', text: renderExplore(message) };
+      case 'init':
+      case 'snapshot':
+      case 'idle':
+        return undefined;
+    }
+  },
+  dropped(reason, value) {
+    console.warn('[kvm-mmu-lab] dropped a message:', reason, value);
+    endpoint.send({ type: 'rejected', reason });
+  },
+});
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => endpoint.receive(event.data));
+endpoint.send({ type: 'ready' });

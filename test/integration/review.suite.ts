@@ -1,0 +1,169 @@
+// Reviewing a patch in a real VS Code: Check Patch… on our own fixture patches (copied into the test
+// workspace's patches/ by scripts/run-integration-tests.mjs) and, when this machine has it, the
+// real seed mail; the review view's DOM text as the webview reports it; Compare Variants with the
+// full-scale column; Explore Variant… cancelled and finished. Prints `kvm-mmu-lab-timing` lines.
+import * as vscode from 'vscode';
+import type { CheckPatchResult, KvmMmuLabApi } from '../../extension/activate';
+import type { CompareRowView, HostKind, ReportShownMessage } from '../../media/protocol';
+import { equal, match, ok } from './assert';
+
+const EXTENSION_ID = 'kvm-mmu-lab.kvm-mmu-lab';
+const SEED = '/work/shared/seed/000_59f67f44841b1267.txt';
+
+const run = <T = unknown>(command: string, ...args: unknown[]) => vscode.commands.executeCommand<T>(command, ...args);
+
+function workspace(): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  ok(folder, 'the test workspace is not open');
+  return folder.uri;
+}
+
+export function reviewSuite(host: HostKind): void {
+  describe(`Reviewing a patch (${host} extension host)`, function () {
+    let api: KvmMmuLabApi;
+
+    before(async () => {
+      api = await vscode.extensions.getExtension<KvmMmuLabApi>(EXTENSION_ID)!.activate();
+      console.log(`kvm-mmu-lab-timing ${host} activate() ${api.activationMs} ms`);
+      await vscode.workspace.getConfiguration('kvmMmuLab').update('kernelTree', 'kernel', vscode.ConfigurationTarget.Workspace);
+      await run('workbench.action.closeAllEditors');
+    });
+
+    after(async () => {
+      await vscode.workspace.getConfiguration('kvmMmuLab').update('kernelTree', undefined, vscode.ConfigurationTarget.Workspace);
+    });
+
+    it('contributes Check Patch…, Compare Variants and Explore Variant…', async () => {
+      const registered = await vscode.commands.getCommands(true);
+      for (const c of ['kvmMmuLab.checkPatch', 'kvmMmuLab.compareVariants', 'kvmMmuLab.exploreVariant']) ok(registered.includes(c), `${c} is not registered`);
+    });
+
+    it('Check Patch… on the active editor shows the series, the functions, pre-patch before and v7 after, and the verdicts', async () => {
+      const uri = vscode.Uri.joinPath(workspace(), 'patches', 'seed-like.format-patch.patch');
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      const r = await run<CheckPatchResult>('kvmMmuLab.checkPatch');
+      ok(r, 'Check Patch returned nothing');
+      console.log(`kvm-mmu-lab-timing ${host} check patch seed-like.format-patch.patch: ${r.ms} ms (parse, classify, anchor, six scenario runs)`);
+      equal(r.shown.kind, 'review', 'what the view rendered');
+      const text = r.shown.text;
+      match(text, /\[PATCH v2\] ?mini: skip the split flush when the child table maps the huge page/, 'series entry');
+      match(text, /Ada Example <ada@example\.org>/, 'author');
+      match(text, /modelled functions: drop_large_spte, __link_shadow_page/, 'functions');
+      match(text, /before: pre-patch/, 'before');
+      match(text, /after: v7/, 'after');
+      match(text, /splitFlush: always → present-nonleaf/, 'the decision');
+      match(text, /drop_large_spte\(\) · dropLargeFlush \(arch\/x86\/kvm\/mmu\/mmu\.c:\d+\)/, 'a step linked into the kernel tree');
+      match(text, /common-1gPASS · 515 remote flushes \(513 from split\)PASS · 2 remote flushes \(0 from split\)/, 'common-1g verdicts before and after');
+      equal(r.review.counterexample, null, 'no counterexample to walk: v7 passes');
+    });
+
+    it('a patch that makes the split skip its flush gets a counterexample to walk, and the walk stops at the violation', async () => {
+      const r = await run<CheckPatchResult>('kvmMmuLab.checkPatch', vscode.Uri.joinPath(workspace(), 'patches', 'never-flush.unified.diff'));
+      ok(r?.review.counterexample, 'no counterexample');
+      match(r.shown.text, /Walk the counterexample: reused-partial under /, 'the walk button');
+      const ce = r.review.counterexample;
+      const idx = await run<number>('kvmMmuLab.walkScenario', { scenario: ce.scenario, variant: ce.variant });
+      ok(idx, 'no walk');
+      const at = await run<number>('kvmMmuLab.runToViolation');
+      equal(at, api.walk()!.violations[0], 'the walk stops at the first violation');
+    });
+
+    it('a patch the classifier does not understand is said so, with the steps it touches', async () => {
+      const r = await run<CheckPatchResult>('kvmMmuLab.checkPatch', { uri: vscode.Uri.joinPath(workspace(), 'patches', 'reused-flush.not-understood.patch').toString() });
+      ok(r, 'no review');
+      equal(r.review.understood, false, 'understood');
+      match(r.shown.text, /NOT UNDERSTOOD/, 'status');
+      match(r.shown.text, /Not understood: changes no rule explains/, 'section');
+      match(r.shown.text, /\+if \(sp_was_reused\(sp\)\)/, 'the unexplained line');
+      match(r.shown.text, /modelled steps it touches:.*shadow_mmu_split_huge_page\(\) · splitLink/, 'the steps it touches');
+    });
+
+    it('a series (mbox) lists every patch with its [PATCH vN M/N]', async () => {
+      const r = await run<CheckPatchResult>('kvmMmuLab.checkPatch', vscode.Uri.joinPath(workspace(), 'patches', 'series.mbox'));
+      ok(r, 'no review');
+      match(r.shown.text, /\[PATCH v3 0\/4\] ?mini: the split flush through the years \(cover letter\)/, 'cover letter');
+      match(r.shown.text, /\[PATCH v3 4\/4\]/, 'last patch');
+    });
+
+    it('renders a Subject with HTML in it as literal text', async () => {
+      const base = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(workspace(), 'patches', 'seed-like.format-patch.patch')));
+      const evil = base.replace(/^Subject: .*\n .*$/m, 'Subject: [PATCH v2] <img src=x onerror=alert(1)> <b>bold</b>');
+      const r = await run<CheckPatchResult>('kvmMmuLab.checkPatch', { text: evil, name: 'evil.patch' });
+      ok(r, 'no review');
+      match(r.shown.text, /<img src=x onerror=alert\(1\)> <b>bold<\/b>/, 'the subject as text');
+    });
+
+    it('the real seed mail, when this machine has it: pre-patch before, v7 after', async function () {
+      const seed = workspace().with({ path: SEED });
+      try {
+        await vscode.workspace.fs.stat(seed);
+      } catch {
+        console.log(`skipped: the seed mail ${SEED} is not on this machine (or not readable from the ${host} host)`);
+        this.skip();
+      }
+      const r = await run<CheckPatchResult>('kvmMmuLab.checkPatch', seed);
+      ok(r, 'no review');
+      console.log(`kvm-mmu-lab-timing ${host} check patch of the seed mail: ${r.ms} ms`);
+      match(r.shown.text, /\[PATCH v7 23\/23\] ?KVM: x86\/mmu: Avoid unnecessary flush on eager page split/, 'series');
+      equal(r.review.before, 'pre-patch', 'before');
+      equal(r.review.after, 'v7', 'after');
+      ok(r.review.checks.every((c) => c.after?.verdict === 'pass'), 'v7 passes every built-in scenario');
+    });
+
+    it('the walkthrough\'s steps link registered commands, and its example patch checks as pre-patch → v7', async () => {
+      const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { walkthroughs: { id: string; steps: { id: string; description: string; media: { markdown: string } }[] }[] } };
+      const [walkthrough] = manifest.contributes.walkthroughs;
+      ok(walkthrough && walkthrough.steps.length >= 4, 'no walkthrough with its steps');
+      const registered = new Set(await vscode.commands.getCommands(true));
+      for (const step of walkthrough.steps) {
+        const links = [...step.description.matchAll(/\(command:([\w.]+)/g)].map((m) => m[1]);
+        ok(links.length > 0, `step ${step.id} links no command`);
+        for (const c of links) ok(registered.has(c), `step ${step.id} links ${c}, which is not registered`);
+        match(step.media.markdown, /^media\/walkthrough\/\w+\.md$/, `step ${step.id} media`);
+      }
+      const r = await Promise.race([
+        run<CheckPatchResult>('kvmMmuLab.checkPatch', { example: true }),
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20_000)),
+      ]);
+      ok(r, 'no review of the example patch within 20 s');
+      equal(r.review.before, 'pre-patch', 'example before');
+      equal(r.review.after, 'v7', 'example after');
+    });
+
+    it('Compare Variants: presets side by side with the full-scale cost', async function () {
+      this.timeout(120_000);
+      const r = await run<{ rows: CompareRowView[]; markdown: string; shown: ReportShownMessage }>('kvmMmuLab.compareVariants', { scenario: 'reused-partial' });
+      ok(r, 'no comparison');
+      equal(r.shown.kind, 'compare', 'view');
+      const row = (v: string) => r.rows.find((x) => x.variant === v)!;
+      equal(row('never-flush').verdict, 'violation', 'never-flush');
+      equal(row('v7').verdict, 'pass', 'v7');
+      ok(row('pre-patch').splitFlushesPer64G > row('v7').splitFlushesPer64G, `full scale: pre-patch ${row('pre-patch').splitFlushesPer64G}, v7 ${row('v7').splitFlushesPer64G}`);
+      match(r.shown.text, /Compare variants: reused-partial/, 'title');
+      match(r.shown.text, /never-flushVIOLATION/, 'never-flush row');
+      match(r.shown.text, /Full scale: split flushes when dirty logging starts on a 64 GiB guest/, 'full-scale note');
+      match(r.markdown, /\| `v7` \| pass \|/, 'Markdown table');
+      console.log(`kvm-mmu-lab-timing ${host} ${r.shown.text.match(/computed in [\d.]+ s in [^.]+/)?.[0] ?? ''}`);
+    });
+
+    it('Explore Variant… can be cancelled', async () => {
+      const pending = run<{ verdict: string; stopped: string }>('kvmMmuLab.exploreVariant', { variant: 'never-flush', bound: { ops: 4, accesses: 3 } });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      api.cancelExplore();
+      const r = await pending;
+      ok(r, 'no result');
+      equal(r.verdict, 'incomplete', 'verdict');
+      equal(r.stopped, 'cancelled', 'why it stopped');
+    });
+
+    it('Explore Variant… finishes within a small bound and shows the result', async function () {
+      this.timeout(120_000);
+      const r = await run<{ verdict: string; states: number; shown: ReportShownMessage }>('kvmMmuLab.exploreVariant', { variant: 'never-flush', bound: { ops: 2, accesses: 1 } });
+      ok(r, 'no result');
+      equal(r.verdict, 'no violation within the bound', 'verdict');
+      ok(r.states > 100, `states ${r.states}`);
+      match(r.shown.text, /Explore: never-flush/, 'view');
+      match(r.shown.text, /No violation within the bound/, 'result in the view');
+    });
+  });
+}

@@ -1,0 +1,95 @@
+// Reviewing a patch as a reviewer does: open our own fixture patch, F1 "Check Patch…", read the
+// review view; then F1 "Compare Variants" on reused-partial with the full-scale column.
+// Screenshots: test-artifacts/ui-review-*.png.
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ARTIFACTS, ROOT } from '../../scripts/lib/results.mjs';
+import { ensureHost, launchBrowser, startHost, workbenchUrl } from '../../scripts/lib/vscode-host.mjs';
+
+const WAIT = { timeout: 60_000 };
+
+let server;
+let browser;
+let page;
+
+const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `ui-review-${name}.png`) });
+// The review view alone (the README's images, docs/images/): the webview's frame in the workbench.
+const viewShot = (name) => page.locator('iframe.webview.ready').last().screenshot({ path: join(ARTIFACTS, `ui-review-${name}-view.png`) });
+const webview = () => page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+
+async function paletteRow(title) {
+  for (let attempt = 1; attempt <= 20; attempt++) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', ...WAIT });
+    await input.pressSequentially(title);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: 1500 });
+      return row;
+    } catch {
+      await page.keyboard.press('Escape');
+    }
+  }
+  throw new Error(`the command palette never listed "${title}"`);
+}
+
+async function pick(label) {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', ...WAIT });
+  await input.fill(label);
+  const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
+  await row.waitFor({ state: 'visible', ...WAIT });
+  await row.click();
+}
+
+describe('Reviewing a patch in the workbench', () => {
+  before(async () => {
+    mkdirSync(join(ARTIFACTS, 'logs'), { recursive: true });
+    const workspace = join(ROOT, 'out', 'ui-review-workspace');
+    rmSync(workspace, { recursive: true, force: true });
+    mkdirSync(join(workspace, '.vscode'), { recursive: true });
+    cpSync(join(ROOT, 'test', 'fixtures', 'kernel'), join(workspace, 'kernel'), { recursive: true });
+    cpSync(join(ROOT, 'test', 'fixtures', 'patch', 'seed-like.format-patch.patch'), join(workspace, 'seed-like.format-patch.patch'));
+    writeFileSync(join(workspace, '.vscode', 'settings.json'), `${JSON.stringify({ 'kvmMmuLab.kernelTree': 'kernel' }, null, 2)}\n`);
+    server = await startHost({ host: await ensureHost(), label: 'ui-review', logFile: join(ARTIFACTS, 'logs', 'ui-review-code-server.log') });
+    browser = await launchBrowser();
+    page = browser.pages()[0] ?? (await browser.newPage());
+    await page.setViewportSize({ width: 1600, height: 1000 });
+    await page.goto(workbenchUrl(server, { folder: workspace, extensionPath: ROOT }));
+    await page.locator('.monaco-workbench').waitFor(WAIT);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('Check Patch… on the open patch: series, functions, steps linked into the tree, pre-patch → v7, verdicts', async () => {
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'seed-like.format-patch.patch' }).first().click(WAIT);
+    await page.locator('.tabs-container .tab', { hasText: 'seed-like.format-patch.patch' }).first().waitFor(WAIT);
+    await (await paletteRow('KVM MMU Lab: Check Patch…')).click();
+    const w = webview();
+    await w.locator('#review-title').waitFor(WAIT);
+    assert.match(await w.locator('#series .patch-subject').first().textContent(), /\[PATCH v2\] mini: skip the split flush/);
+    assert.match(await w.locator('#variant-before').textContent(), /before: pre-patch/);
+    assert.match(await w.locator('#variant-after').textContent(), /after: v7/);
+    assert.match(await w.locator('.step-link').first().textContent(), /arch\/x86\/kvm\/mmu\/mmu\.c:\d+/);
+    assert.match(await w.locator('#checks tr[data-scenario="common-1g"]').textContent(), /PASS · 515 remote flushes.*PASS · 2 remote flushes/);
+    await shot('1-check-patch');
+    await viewShot('1-check-patch');
+  });
+
+  test('Compare Variants on reused-partial: presets side by side with the full-scale cost', async () => {
+    await (await paletteRow('KVM MMU Lab: Compare Variants')).click();
+    await pick('reused-partial');
+    const w = webview();
+    await w.locator('#full-scale', { hasText: 'computed in' }).waitFor({ timeout: 120_000 });
+    assert.match(await w.locator('#compare tr[data-variant="never-flush"]').textContent(), /VIOLATION/);
+    assert.match(await w.locator('#compare tr[data-variant="v7"]').textContent(), /PASS/);
+    await shot('2-compare');
+    await viewShot('2-compare');
+  });
+});
