@@ -37,8 +37,10 @@ function zipEntries(file) {
 
 run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--production']);
 rmSync(join(ROOT, vsix), { force: true });
-// --no-dependencies: everything is bundled into dist/. No repository field yet, hence the flag.
-run(process.execPath, [join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--out', vsix]);
+// --no-dependencies: everything is bundled into dist/. No repository field yet, hence the flag, and
+// --no-rewrite-relative-links: the README's images (docs/images/) stay relative links, shown in the
+// repository; the installed extension's details page has no base URL to resolve them against.
+run(process.execPath, [join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', vsix]);
 
 const entries = zipEntries(join(ROOT, vsix));
 console.log(`\n${vsix}:`);
