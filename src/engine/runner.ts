@@ -10,11 +10,9 @@ import type { AccessKind } from '../mmu/hardware';
 import { cloneState, type MmuState } from '../state';
 import type { Step } from '../trace/types';
 import type { Variant } from '../variants';
-import { advanceClearLog, advanceEnableLog, advanceGetLog } from '../ops/dirty_log';
-import { advanceEagerSplit } from '../ops/eager_split';
-import { advanceFault, faultWouldRetry } from '../ops/fault';
+import { faultWouldRetry } from '../ops/fault';
+import { advanceFrame } from './advance';
 import { guestAccess } from '../ops/guest_access';
-import { advanceInvalidate } from '../ops/invalidate';
 import { initialState } from '../scenario/initial_state';
 import type { Scenario, ScenarioOp } from '../scenario/types';
 import { ModelInputError } from './errors';
@@ -134,23 +132,12 @@ export class ScenarioRun {
     while (this.step()) { /* one step at a time */ }
   }
 
-  private advanceFrame(f: OpFrame): void {
-    const m = this.machine;
-    switch (f.kind) {
-      case 'fault': advanceFault(m, f); break;
-      case 'enable-dirty-logging': advanceEnableLog(m, f); break;
-      case 'clear-dirty-log': advanceClearLog(m, f); break;
-      case 'get-dirty-log': advanceGetLog(m, f); break;
-      case 'invalidate': advanceInvalidate(m, f); break;
-      case 'eager-split': advanceEagerSplit(m, f); break;
-    }
-  }
 
   private advanceCurrent(): Step {
     const f = this.current!;
     const before = this.machine.stepCount;
     try {
-      this.advanceFrame(f);
+      advanceFrame(this.machine, f);
     } catch (e) {
       if (e instanceof ModelInputError) this.fail(f.opIndex, e.message);
       throw e;

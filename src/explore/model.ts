@@ -11,11 +11,7 @@
  *   does not hold mmu_lock (it is then paused);
  * - resume: a paused operation continues, under the same condition.
  */
-import { advanceClearLog, advanceEnableLog, advanceGetLog } from '../ops/dirty_log';
-import { advanceEagerSplit } from '../ops/eager_split';
-import { advanceFault } from '../ops/fault';
 import { guestAccess } from '../ops/guest_access';
-import { advanceInvalidate } from '../ops/invalidate';
 import { isPfnFreed } from '../mmu/host';
 import { tlbLookup, permits } from '../mmu/hardware';
 import { initialState } from '../scenario/initial_state';
@@ -24,6 +20,7 @@ import type { Violation } from '../trace/types';
 import type { Variant } from '../variants';
 import type { FaultFrame, OpFrame } from '../engine/frames';
 import { Machine, type CheckOptions } from '../engine/machine';
+import { advanceFrame } from '../engine/advance';
 import { auditStructure } from '../checks/structure';
 import type { MenuAction, Scope } from './scope';
 
@@ -64,16 +61,6 @@ function cloneFrame<T>(v: T): T {
   return v;
 }
 
-function advance(m: Machine, f: OpFrame): void {
-  switch (f.kind) {
-    case 'fault': advanceFault(m, f); break;
-    case 'enable-dirty-logging': advanceEnableLog(m, f); break;
-    case 'clear-dirty-log': advanceClearLog(m, f); break;
-    case 'get-dirty-log': advanceGetLog(m, f); break;
-    case 'invalidate': advanceInvalidate(m, f); break;
-    case 'eager-split': advanceEagerSplit(m, f); break;
-  }
-}
 
 function base(label: string) {
   return { opIndex: 0, label, pc: '', stepsRun: 0, reduced: [] as Array<[number, number]>, done: false };
@@ -144,7 +131,7 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
     if (!n.current) return null;
     const m = machineFor(n, variant);
     const f = cloneFrame(n.current);
-    advance(m, f);
+    advanceFrame(m, f);
     return finish(m, f.done ? null : f, n.paused, n.ops, n.accesses, audit, stepWasVisible(m));
   }
   if (action <= RESUME_BASE) {
@@ -154,7 +141,7 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
     const paused = n.paused.filter((_, j) => j !== i);
     if (n.current) paused.push(n.current);
     const f = cloneFrame(n.paused[i]);
-    advance(m, f);
+    advanceFrame(m, f);
     return finish(m, f.done ? null : f, paused, n.ops, n.accesses, audit, stepWasVisible(m));
   }
   const a = scope.menu[action];
@@ -169,7 +156,7 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
   const m = machineFor(n, variant);
   const paused = n.current ? [...n.paused, n.current] : n.paused;
   const f = newFrame(scope, a);
-  advance(m, f);
+  advanceFrame(m, f);
   return finish(m, f.done ? null : f, paused, n.ops + 1, n.accesses, audit, stepWasVisible(m));
 }
 
@@ -194,7 +181,7 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
     if (current) { paused = [...paused, current]; current = null; }
     ops++;
     const f = frame();
-    while (!f.done) advance(m, f);
+    while (!f.done) advanceFrame(m, f);
     outcome = guestAccess(m, frame(), a.vcpu, a.root, a.addr, a.kind);
   }
   return finish(m, current, paused, ops, n.accesses + 1, audit, n.fresh || ops > n.ops);

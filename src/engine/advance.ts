@@ -1,0 +1,18 @@
+/** One step of whatever operation a frame holds: the dispatch the runner and the explorer share. */
+import { advanceClearLog, advanceEnableLog, advanceGetLog } from '../ops/dirty_log';
+import { advanceEagerSplit } from '../ops/eager_split';
+import { advanceFault } from '../ops/fault';
+import { advanceInvalidate } from '../ops/invalidate';
+import type { OpFrame } from './frames';
+import type { Machine } from './machine';
+
+export function advanceFrame(m: Machine, f: OpFrame): void {
+  switch (f.kind) {
+    case 'fault': advanceFault(m, f); break;
+    case 'enable-dirty-logging': advanceEnableLog(m, f); break;
+    case 'clear-dirty-log': advanceClearLog(m, f); break;
+    case 'get-dirty-log': advanceGetLog(m, f); break;
+    case 'invalidate': advanceInvalidate(m, f); break;
+    case 'eager-split': advanceEagerSplit(m, f); break;
+  }
+}
