@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { strings } from '../../extension/strings.ts';
 import { ARTIFACTS, ROOT } from '../../scripts/lib/results.mjs';
 import { ensureHost, launchBrowser, startHost, workbenchUrl } from '../../scripts/lib/vscode-host.mjs';
+import { paletteRow } from './palette.mjs';
 
 const COMMAND_TITLE = 'KVM MMU Lab: Open Panel';
 const WAIT = { timeout: 60_000 };
@@ -21,22 +22,6 @@ const webview = () => page.frameLocator('iframe.webview.ready').frameLocator('#a
 
 // A palette opened before the development extension registered never lists its command, so look
 // for the exact row briefly, and reopen the palette until it is there.
-async function paletteRow(title) {
-  for (let attempt = 1; attempt <= 20; attempt++) {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', ...WAIT });
-    await input.pressSequentially(title);
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    try {
-      await row.waitFor({ state: 'visible', timeout: 1500 });
-      return row;
-    } catch {
-      await page.keyboard.press('Escape');
-    }
-  }
-  throw new Error(`the command palette never listed "${title}"`);
-}
 
 describe('KVM MMU Lab panel in the workbench', () => {
   before(async () => {
@@ -57,7 +42,7 @@ describe('KVM MMU Lab panel in the workbench', () => {
   });
 
   test(`F1 lists "${COMMAND_TITLE}" and running it opens the panel`, async () => {
-    const row = await paletteRow(COMMAND_TITLE);
+    const row = await paletteRow(page, COMMAND_TITLE);
     await shot('1-palette');
     await row.click();
     await page.locator('.tabs-container .tab', { hasText: strings.panelTitle }).waitFor(WAIT);

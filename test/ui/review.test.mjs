@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ARTIFACTS, ROOT } from '../../scripts/lib/results.mjs';
 import { ensureHost, launchBrowser, startHost, workbenchUrl } from '../../scripts/lib/vscode-host.mjs';
+import { paletteRow, pick } from './palette.mjs';
 
 const WAIT = { timeout: 60_000 };
 
@@ -18,32 +19,6 @@ const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `ui-review-${name
 // The review view alone (the README's images, docs/images/): the webview's frame in the workbench.
 const viewShot = (name) => page.locator('iframe.webview.ready').last().screenshot({ path: join(ARTIFACTS, `ui-review-${name}-view.png`) });
 const webview = () => page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
-
-async function paletteRow(title) {
-  for (let attempt = 1; attempt <= 20; attempt++) {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', ...WAIT });
-    await input.pressSequentially(title);
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    try {
-      await row.waitFor({ state: 'visible', timeout: 1500 });
-      return row;
-    } catch {
-      await page.keyboard.press('Escape');
-    }
-  }
-  throw new Error(`the command palette never listed "${title}"`);
-}
-
-async function pick(label) {
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', ...WAIT });
-  await input.fill(label);
-  const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
-  await row.waitFor({ state: 'visible', ...WAIT });
-  await row.click();
-}
 
 describe('Reviewing a patch in the workbench', () => {
   before(async () => {
@@ -70,7 +45,7 @@ describe('Reviewing a patch in the workbench', () => {
   test('Check Patch… on the open patch: series, functions, steps linked into the tree, pre-patch → v7, verdicts', async () => {
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'seed-like.format-patch.patch' }).first().click(WAIT);
     await page.locator('.tabs-container .tab', { hasText: 'seed-like.format-patch.patch' }).first().waitFor(WAIT);
-    await (await paletteRow('KVM MMU Lab: Check Patch…')).click();
+    await (await paletteRow(page, 'KVM MMU Lab: Check Patch…')).click();
     const w = webview();
     await w.locator('#review-title').waitFor(WAIT);
     assert.match(await w.locator('#series .patch-subject').first().textContent(), /\[PATCH v2\] mini: skip the split flush/);
@@ -83,8 +58,8 @@ describe('Reviewing a patch in the workbench', () => {
   });
 
   test('Compare Variants on reused-partial: presets side by side with the full-scale cost', async () => {
-    await (await paletteRow('KVM MMU Lab: Compare Variants')).click();
-    await pick('reused-partial');
+    await (await paletteRow(page, 'KVM MMU Lab: Compare Variants')).click();
+    await pick(page, 'reused-partial');
     const w = webview();
     await w.locator('#full-scale', { hasText: 'computed in' }).waitFor({ timeout: 120_000 });
     assert.match(await w.locator('#compare tr[data-variant="never-flush"]').textContent(), /VIOLATION/);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ARTIFACTS, ROOT } from '../../scripts/lib/results.mjs';
 import { ensureHost, launchBrowser, startHost, workbenchUrl } from '../../scripts/lib/vscode-host.mjs';
+import { paletteRow, pick } from './palette.mjs';
 
 const WAIT = { timeout: 60_000 };
 
@@ -19,36 +20,11 @@ const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `ui-walk-${name}.
 const webview = () => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 const heading = () => webview().locator('#step-heading');
 
-async function paletteRow(title) {
-  for (let attempt = 1; attempt <= 20; attempt++) {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', ...WAIT });
-    await input.pressSequentially(title);
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    try {
-      await row.waitFor({ state: 'visible', timeout: 1500 });
-      return row;
-    } catch {
-      await page.keyboard.press('Escape');
-    }
-  }
-  throw new Error(`the command palette never listed "${title}"`);
-}
-
 async function runCommand(title) {
-  await (await paletteRow(title)).click();
+  await (await paletteRow(page, title)).click();
 }
 
 /** Picks the row whose label is exactly `label` in the open quick pick. */
-async function pick(label) {
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', ...WAIT });
-  await input.fill(label);
-  const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
-  await row.waitFor({ state: 'visible', ...WAIT });
-  await row.click();
-}
 
 describe('Walking reused-partial in the workbench', () => {
   before(async () => {
@@ -73,8 +49,8 @@ describe('Walking reused-partial in the workbench', () => {
 
   test('Walk Through Scenario… picks reused-partial and never-flush; the panel shows the walk before its first step', async () => {
     await runCommand('KVM MMU Lab: Walk Through Scenario…');
-    await pick('reused-partial');
-    await pick('never-flush');
+    await pick(page, 'reused-partial');
+    await pick(page, 'never-flush');
     await heading().filter({ hasText: /^Before step 0 \(0–53\)$/ }).waitFor(WAIT);
     assert.match(await webview().locator('#title').textContent(), /^reused-partial · never-flush$/);
     await page.locator('.statusbar-item', { hasText: 'reused-partial · never-flush · step –/53' }).first().waitFor(WAIT);
@@ -101,7 +77,7 @@ describe('Walking reused-partial in the workbench', () => {
 
   test('Choose Variant… v7 at the same step: the split\'s flush was ISSUED, no entry is stale, the checks pass', async () => {
     await runCommand('KVM MMU Lab: Choose Variant…');
-    await pick('v7');
+    await pick(page, 'v7');
     await webview().locator('#title', { hasText: 'reused-partial · v7' }).waitFor(WAIT);
     const w = webview();
     assert.match(await heading().textContent(), /^Step 43 \(0–57\) · kvm_clear_dirty_log_protect/);
@@ -115,7 +91,7 @@ describe('Walking reused-partial in the workbench', () => {
 
   test('by keyboard alone in the panel: Home, F to the split\'s flush; mmu.c beside shows it highlighted with gutter marks', async () => {
     await runCommand('KVM MMU Lab: Choose Variant…');
-    await pick('never-flush');
+    await pick(page, 'never-flush');
     await webview().locator('#title', { hasText: 'reused-partial · never-flush' }).waitFor(WAIT);
     await webview().locator('#step-heading').click();
     await page.keyboard.press('Home');
