@@ -2,6 +2,7 @@
 // what the table below says; add a bundle by adding a row, not by copying a config.
 //   node scripts/build.mjs [--watch] [--production] [--tests]
 // --tests also bundles the integration tests into out/ (they run inside VS Code's extension hosts).
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as esbuild from 'esbuild';
 
@@ -57,6 +58,11 @@ const testTargets = ['node', 'web'].map((host) => ({
   entryPoints: [`test/integration/${host}.ts`], outfile: `out/test/integration/${host}.js`, platform: 'browser', format: 'cjs', target: 'es2022', external: ['vscode'], sourcemap: 'inline', minify: false, plugins: [mochaAsGlobalScript],
 }));
 if (tests) targets.push(...testTargets);
+
+// The scenario schema ships beside the bundles: VS Code validates *.scenario.json with it
+// (contributes.jsonValidation), giving completion and squiggles in scenario files.
+mkdirSync('dist', { recursive: true });
+copyFileSync('src/scenario/scenario.schema.json', 'dist/scenario.schema.json');
 
 if (watch) {
   const contexts = await Promise.all(targets.map((t) => esbuild.context({ ...base, ...t })));

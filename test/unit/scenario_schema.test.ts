@@ -48,3 +48,12 @@ for (const [what, breakIt] of broken) {
     assert.throws(() => parseScenario(JSON.stringify(s, null, 2), 'broken.json'), /broken\.json:\d+:\d+/);
   });
 }
+
+test('VS Code validates *.scenario.json with this schema, and the package ships it', () => {
+  const root = join(__dirname, '../..');
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const entry = manifest.contributes.jsonValidation.find((j: { fileMatch: string }) => j.fileMatch === '*.scenario.json');
+  assert.equal(entry?.url, './dist/scenario.schema.json');
+  assert.match(readFileSync(join(root, '.vscodeignore'), 'utf8'), /^!dist\/scenario\.schema\.json$/m);
+  assert.match(readFileSync(join(root, 'scripts/build.mjs'), 'utf8'), /copyFileSync\('src\/scenario\/scenario\.schema\.json', 'dist\/scenario\.schema\.json'\)/);
+});
