@@ -15,6 +15,7 @@ import {
   type ToWebviewMessage,
 } from './protocol';
 import type { EntryRun, PanelSnapshot, TableView } from '../src/view/snapshot';
+import { element } from './dom';
 import { strings } from './strings';
 
 interface VsCodeApi {
@@ -46,18 +47,6 @@ function restoreUiState(saved: unknown): UiState {
   return state;
 }
 
-type Props = { id?: string; className?: string; text?: string; title?: string; attrs?: Record<string, string> };
-
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (props.id) node.id = props.id;
-  if (props.className) node.className = props.className;
-  if (props.text !== undefined) node.textContent = props.text;
-  if (props.title) node.title = props.title;
-  if (props.attrs) for (const [k, v] of Object.entries(props.attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
 
 const BUTTONS: { action: PanelAction; label: string; icon: string; key: string; keys: string }[] = [
   { action: 'restart', label: strings.restart, icon: '↺', key: 'r', keys: 'Home' },

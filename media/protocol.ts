@@ -16,6 +16,8 @@ import type { PatchReviewView } from '../src/review';
 import type { PanelSnapshot } from '../src/view/snapshot';
 
 /** Bumped when a message changes shape in a way the other side must know about. */
+import type { CompareRow } from '../src/compare';
+
 export const PROTOCOL_VERSION = 3;
 
 /** Which extension host runs the extension: Node (desktop, remote) or a browser web worker. */
@@ -68,17 +70,8 @@ export interface ReviewMessage {
 }
 
 /** One variant on one scenario, as Compare Variants shows it; `splitFlushesPer64G` is -1 while it runs, -2 when not computed. */
-export interface CompareRowView {
-  variant: string;
-  verdict: 'pass' | 'violation';
-  violations: number;
-  remoteFlushes: number;
-  splitFlushes: number;
-  flushesSkipped: number;
-  pagesFlushed: number;
-  spsReused: number;
-  splitFlushesPer64G: number;
-}
+/** One variant on one scenario, as Compare Variants shows it; `splitFlushesPer64G` is -1 while it runs, -2 when not computed. */
+export type CompareRowView = Omit<CompareRow, 'spteWrites' | 'splitFlushesPer64G'> & { splitFlushesPer64G: number };
 
 /** The review view showing Compare Variants. Sent again when the full-scale costs come in. Reply: `reportShown`. */
 export interface CompareMessage {

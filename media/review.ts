@@ -12,24 +12,13 @@ import {
   type ToWebviewMessage,
 } from './protocol';
 import type { ReviewStep, ReviewVerdict } from '../src/review';
+import { element as el } from './dom';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-type Props = { id?: string; className?: string; text?: string; title?: string; attrs?: Record<string, string> };
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (props.id) node.id = props.id;
-  if (props.className) node.className = props.className;
-  if (props.text !== undefined) node.textContent = props.text;
-  if (props.title) node.title = props.title;
-  if (props.attrs) for (const [k, v] of Object.entries(props.attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
 
 const vscode = acquireVsCodeApi();
 const app = document.getElementById('app') ?? document.body;

@@ -81,6 +81,17 @@ function emptyPatch(index: number, format: InputFormat, inputLine: number): Patc
 }
 
 /** The message part (between headers and diff): subject (for git show), message, trailers. */
+/** The patch's diff, if it has one after its message, read into its files; no diff: a cover letter. */
+function withDiff(p: PatchInfo, lines: string[], diffAt: number, end: number, name: string, diags: Diagnostic[]): PatchInfo {
+  if (diffAt < end) {
+    const d = parseDiff(lines, diffAt, end, name, diags);
+    p.files = d.files;
+    p.whitespaceLost = d.whitespaceLost;
+  }
+  p.cover = p.files.length === 0;
+  return p;
+}
+
 function fillMessage(p: PatchInfo, msg: string[], lineOf: (i: number) => number): void {
   const { body, trailers } = splitTrailers(msg, lineOf);
   let s = 0;
@@ -163,13 +174,7 @@ function parseCommitSegment(lines: string[], seg: Segment, index: number, name: 
   p.subject = s.subject;
   p.prefix = s.prefix;
   fillMessage(p, msg.slice(first + 1), (k) => msgStart + first + 2 + k);
-  if (diffAt < seg.end) {
-    const d = parseDiff(lines, diffAt, seg.end, name, diags);
-    p.files = d.files;
-    p.whitespaceLost = d.whitespaceLost;
-  }
-  p.cover = p.files.length === 0;
-  return p;
+  return withDiff(p, lines, diffAt, seg.end, name, diags);
 }
 
 /** A single segment: a mail without the mbox From line, web-archive text, or a plain diff. */
@@ -205,13 +210,7 @@ function parseSingle(lines: string[], seg: Segment, index: number, name: string,
   const diffAt = firstDiffLine(lines, i);
   const end = Math.min(diffAt, seg.end);
   fillMessage(p, lines.slice(i, messageEnd(lines, i, end)), (k) => i + 1 + k);
-  if (diffAt < seg.end) {
-    const d = parseDiff(lines, diffAt, seg.end, name, diags);
-    p.files = d.files;
-    p.whitespaceLost = d.whitespaceLost;
-  }
-  p.cover = p.files.length === 0;
-  return p;
+  return withDiff(p, lines, diffAt, seg.end, name, diags);
 }
 
 /** Parse patch input text. `name` is used in diagnostics (the file name, usually). */
