@@ -1,12 +1,14 @@
 /**
  * kvm-mmu-lab explore: the bounded model checker from a terminal.
  *   explore --variant V --entries N [--ops K] [--accesses A] [--kinds LIST|all] [--json] [--out file]
- *   default bound: E = 4, 4 operations, 2 accesses, faults + enable + clear (full v7 search ~17 s)
+ *   default bound: E = 4, 4 operations, 2 accesses, every operation kind (full v7 search ~10 s)
+ *   --engine packed (default) | core: the packed model of the scope, or every transition by the core
  *   explore --variant all ...   every preset, two at a time on worker threads, as a table
  * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (cap or cancel).
  */
 import { writeFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
+import { totalmem } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { counterexampleScenario } from '../explore/counterexample';
@@ -24,15 +26,20 @@ export interface ExploreRequest {
   bound: Bound;
   maxStates?: number;
   audit?: boolean;
+  engine?: 'packed' | 'core';
 }
 
 const heapLimit = () => getHeapStatistics().heap_size_limit;
 
 /** Run one search, in slices, yielding to the event loop between them so a cancel gets through. */
 export async function runSearch(req: ExploreRequest, signal?: AbortSignal, onProgress?: (p: Progress) => void): Promise<ExploreResult> {
+  // The core engine keeps its states on the JS heap; the packed one in typed arrays outside it,
+  // capped at half of the machine's memory (and 4 GiB).
+  const packed = req.engine !== 'core' && !req.audit;
   const s = new Search({
-    variant: req.variant, bound: req.bound, audit: req.audit, maxStates: req.maxStates,
-    memoryUsed: () => process.memoryUsage().heapUsed, maxMemoryBytes: Math.floor(heapLimit() * 0.85),
+    variant: req.variant, bound: req.bound, audit: req.audit, maxStates: req.maxStates, engine: req.engine,
+    memoryUsed: () => process.memoryUsage().heapUsed,
+    maxMemoryBytes: packed ? Math.min(4 * 2 ** 30, Math.floor(totalmem() / 2)) : Math.floor(heapLimit() * 0.85),
   });
   let last = Date.now();
   while (!s.run(50)) {
@@ -59,7 +66,8 @@ export function resultText(r: ExploreResult, counterexampleFile?: string): strin
     lines.push(`  ${r.violation.kind}${r.violation.strength ? ` (${r.violation.strength})` : ''}: ${r.violation.message}`);
     lines.push(`  shortest counterexample: ${r.depth} transitions${counterexampleFile ? `, written to ${counterexampleFile} (replay: kvm-mmu-lab run ${counterexampleFile})` : ' (--out FILE writes it as a scenario)'}`);
   }
-  lines.push(`  ${r.states} states, ${r.transitions} transitions, depth ${r.depth}, ${r.seconds.toFixed(2)} s, ${r.statesPerSecond} states/s, peak heap ${mib(r.peakMemoryBytes)}`);
+  lines.push(`  ${r.states} states, ${r.transitions} transitions, depth ${r.depth}, ${r.seconds.toFixed(2)} s, ${r.statesPerSecond} states/s, peak ${r.engine === 'packed' ? 'state store' : 'heap'} ${mib(r.peakMemoryBytes)}${r.engine ? `, ${r.engine} engine` : ''}`);
+  if (r.engine === 'packed' && r.violation) lines.push('  the core replayed the counterexample and reported the same violation at the same transition');
   return lines.join('\n') + '\n';
 }
 
@@ -132,6 +140,7 @@ interface ExploreOpts {
   maxStates?: string;
   audit?: boolean;
   quiet?: boolean;
+  engine?: string;
 }
 
 function intOption(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
@@ -154,13 +163,14 @@ function parseKinds(v: string | undefined): Bound['kinds'] {
 
 export function registerExplore(program: Command, setExit: (code: number) => void): void {
   program.command('explore')
-    .description(`bounded model checking: prove a variant safe within a bound, or find a shortest counterexample (default bound: E = ${DEFAULT_BOUND.entries}, ${DEFAULT_BOUND.ops} operations, ${DEFAULT_BOUND.accesses} accesses, faults + ${DEFAULT_BOUND.kinds!.join(' + ')})`)
+    .description(`bounded model checking: prove a variant safe within a bound, or find a shortest counterexample (default bound: E = ${DEFAULT_BOUND.entries}, ${DEFAULT_BOUND.ops} operations, ${DEFAULT_BOUND.accesses} accesses, faults + ${(DEFAULT_BOUND.kinds ?? ALL_KINDS).join(' + ')})`)
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), preset+policy=value,..., or "all"`, 'v7')
     .option('-e, --entries <n>', 'entries per table: 2, 4 or 8', String(DEFAULT_BOUND.entries))
     .option('--ops <k>', `bound on KVM operations (faults included), default ${DEFAULT_BOUND.ops}`)
     .option('--accesses <a>', `bound on guest accesses, default ${DEFAULT_BOUND.accesses}`)
     .option('--pages <which>', 'region pages the menu names: few (4) or all', DEFAULT_BOUND.pages)
-    .option('--kinds <list>', `KVM operations besides faults: comma-separated of ${ALL_KINDS.join(', ')}, or all (default ${DEFAULT_BOUND.kinds!.join(',')})`)
+    .option('--kinds <list>', `KVM operations besides faults: comma-separated of ${ALL_KINDS.join(', ')}, or all (default ${DEFAULT_BOUND.kinds ? DEFAULT_BOUND.kinds.join(',') : 'all'})`)
+    .option('--engine <engine>', 'packed (the packed model of the scope, counterexamples confirmed by the core) or core (every transition run by the core; slow)', 'packed')
     .option('--max-states <n>', 'stop (incomplete, exit 3) after this many distinct states')
     .option('--audit', 'also audit the whole structure after every transition (slower)')
     .option('-o, --out <file>', 'write the counterexample as a scenario file')
@@ -183,6 +193,8 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
       if (o.pages !== 'few' && o.pages !== 'all') throw new ExploreUsageError(`--pages expects few or all, got '${o.pages}'`);
       const kinds = parseKinds(o.kinds);
       const bound: Bound = { entries, ops: intOption('ops', o.ops, DEFAULT_BOUND.ops, 1, 12), accesses: intOption('accesses', o.accesses, DEFAULT_BOUND.accesses, 0, 12), pages: o.pages, ...(kinds ? { kinds } : {}) };
+      if (o.engine !== undefined && o.engine !== 'packed' && o.engine !== 'core') throw new ExploreUsageError(`--engine expects packed or core, got '${o.engine}'`);
+      const engine = o.engine as 'packed' | 'core' | undefined;
       const maxStates = o.maxStates === undefined ? undefined : intOption('max-states', o.maxStates, 0, 1, 2 ** 31);
       const controller = new AbortController();
       const onSigint = () => controller.abort();
@@ -192,14 +204,14 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
       };
       try {
         if (o.variant === 'all') {
-          const reqs = PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit }));
+          const reqs = PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine }));
           const rows = await runInWorkers(reqs, 2, controller.signal, progress);
           process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : `bound: ${describeBound(bound)}\n\n${tableText(rows)}`);
           setExit(rows.some((r) => r.verdict === 'violation') ? EXIT_VIOLATION : rows.some((r) => r.verdict === 'incomplete') ? EXIT_INCOMPLETE : EXIT_PASS);
           return;
         }
         const variant = parseVariant(o.variant ?? 'v7');
-        const r = await runSearch({ variant, bound, maxStates, audit: o.audit }, controller.signal, (p) => progress(variant.name, p));
+        const r = await runSearch({ variant, bound, maxStates, audit: o.audit, engine }, controller.signal, (p) => progress(variant.name, p));
         let file: string | undefined;
         let scenario: unknown;
         if (r.verdict === 'violation' && r.actions) {

@@ -9,6 +9,7 @@ import type { Variant } from '../variants';
 import { canonicalKey } from './canon';
 import { apply, candidateActions, rootNode, type Node } from './model';
 import { describeBound, makeScope, type Bound, type Scope } from './scope';
+import { PackedSearch } from './packed/search';
 
 export interface ExploreOptions {
   variant: Variant;
@@ -23,6 +24,11 @@ export interface ExploreOptions {
   maxMemoryBytes?: number;
   /** Milliseconds clock (Date.now by default). */
   now?: () => number;
+  /**
+   * packed (the default): the packed model of the scope (packed/), whose counterexamples the core
+   * confirms; core: every transition run by the core itself (slower; --audit implies it).
+   */
+  engine?: 'packed' | 'core';
 }
 
 export type Verdict = 'violation' | 'no violation within the bound' | 'incomplete';
@@ -43,6 +49,8 @@ export interface ExploreResult {
   seconds: number;
   statesPerSecond: number;
   peakMemoryBytes: number;
+  /** Which engine searched (ExploreOptions.engine). */
+  engine?: 'packed' | 'core';
 }
 
 export interface Progress {
@@ -60,7 +68,8 @@ interface Entry {
 
 export const DEFAULT_MAX_STATES = 20_000_000;
 
-export class Search {
+/** The search with every transition run by the core (ExploreOptions.engine = 'core'). */
+export class CoreSearch {
   readonly scope: Scope;
   private readonly visited = new Set<string>();
   private parent = new Int32Array(1 << 16);
@@ -189,6 +198,7 @@ export class Search {
       seconds: 0,
       statesPerSecond: 0,
       peakMemoryBytes: this.peak,
+      engine: 'core',
     };
     this.frontier = [];
     this.next = [];
@@ -198,6 +208,35 @@ export class Search {
     if (!this.out) throw new Error('the search is not over');
     const seconds = Math.max(this.seconds, 1e-6);
     return { ...this.out, seconds: this.seconds, statesPerSecond: Math.round(this.states / seconds) };
+  }
+}
+
+/** A search with the engine the options ask for (packed unless core or an audit is asked). */
+export class Search {
+  private readonly engine: CoreSearch | PackedSearch;
+
+  constructor(options: ExploreOptions) {
+    this.engine = options.engine === 'core' || options.audit ? new CoreSearch(options) : new PackedSearch(options);
+  }
+
+  get finished(): boolean {
+    return this.engine.finished;
+  }
+
+  progress(): Progress {
+    return this.engine.progress();
+  }
+
+  run(ms: number): boolean {
+    return this.engine.run(ms);
+  }
+
+  cancel(): void {
+    this.engine.cancel();
+  }
+
+  result(): ExploreResult {
+    return this.engine.result();
   }
 }
 

@@ -10,6 +10,7 @@ import { parseScenario } from '../../src/scenario/parse';
 import { runScenario } from '../../src/trace/run';
 import { findPreset } from '../../src/variants';
 import { TEST_BOUND } from './explorer.helpers';
+import { DEFAULT_BOUND } from '../../src/explore/scope';
 
 test('never-flush: a shortest counterexample, the reused-partial hazard, that replays', () => {
   const variant = findPreset('never-flush')!;
@@ -30,4 +31,17 @@ test('never-flush: a shortest counterexample, the reused-partial hazard, that re
   assert.equal(t.violations[0].gfn, r.violation!.gfn);
   // The same scenario passes under v7: the split flushes.
   assert.equal(runScenario(s, { variant: findPreset('v7')! }).verdict, 'pass');
+});
+
+test('never-flush at the CLI\'s default bound (E = 4, every kind): the hazard found, the core agrees, it replays', () => {
+  const variant = findPreset('never-flush')!;
+  const r = explore({ variant, bound: DEFAULT_BOUND });
+  assert.equal(r.verdict, 'violation');
+  assert.equal(r.violation!.kind, 'stale-tlb');
+  const s = parseScenario(JSON.stringify(counterexampleScenario(variant, DEFAULT_BOUND, r.actions!, r.violation)), 'counterexample.json');
+  const t = runScenario(s, { variant });
+  assert.equal(t.violations[0].kind, r.violation!.kind);
+  assert.equal(t.violations[0].gfn, r.violation!.gfn);
+  // The split reused an SP and did not flush: the seed's hazard, not some other bug.
+  assert.ok(t.counters.spsReused >= 1 && t.counters.splitFlushes === 0, JSON.stringify(t.counters));
 });

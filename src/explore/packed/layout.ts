@@ -1,0 +1,175 @@
+/**
+ * The packed explorer's state: the explorer scope's whole machine state in a few dozen bytes.
+ *
+ * In the scope (src/explore/scope.ts) every shadow page that can exist has a fixed place: each root
+ * has one indirect level-3 SP (linked from its root at L4[0]) whose entry 1 covers the region; the
+ * region's direct level-2 SP (gfn = region, one per hash key, shared by both roots) and its E direct
+ * level-1 SPs. So a state is: which SPs exist, each SPTE as a small code, the level-3 rmap order,
+ * dirty bitmap, ground truth and re-faulted host pages of the region as bit masks, each vCPU's TLB
+ * as an ordered list, and the frames of the running and paused KVM operations.
+ *
+ * What the core keeps and this leaves out, and why nothing reads it here (docs/explorer.md):
+ * pfns (every present leaf maps the page's current pfn, and a TLB entry can only hold an old one
+ * after an "unmapped" violation was already reported), SP ids, parent pointers, counters, split
+ * caches (the explorer's splitYield "every" never reads them), the explanation records.
+ */
+import type { Bound } from '../scope';
+
+/** SPTE codes of an L3 or L2 entry (L1 entries use ABSENT, LEAF_RO, LEAF_W only). */
+export const ABSENT = 0;
+export const LEAF_RO = 1;
+export const LEAF_W = 2;
+export const LINK = 3;
+
+/** Frame kinds. */
+export const K_NONE = 0;
+export const K_ENABLE = 1;
+export const K_CLEAR = 2;
+export const K_GET = 3;
+export const K_INVALIDATE = 4;
+export const K_SPLIT = 5;
+
+/** Offsets inside a frame. */
+export const F_KIND = 0;
+export const F_PC = 1;
+/** enable: manualProtect | initiallySet << 1; clear: index into Layout.clears; invalidate: page. */
+export const F_ARG = 2;
+/** enable: writeProtected; clear and get: word (0 before the region's word, 1 after); invalidate: zapped. */
+export const F_WORD = 3;
+export const F_FLUSH = 4;
+/** The split sub-frame (kvm_shadow_mmu_try_split_huge_pages), when F_HAS_SPLIT is 1. */
+export const F_HAS_SPLIT = 5;
+export const S_PC = 6;
+export const S_LEVEL = 7;
+/** rmap frame index at S_LEVEL relative to the region's first frame, clamped to [0, frames]. */
+export const S_CURSOR = 8;
+/** The huge SPTE: 1 + root for a root's L3 entry, HUGE_L2 + i for entry i of the L2 SP. */
+export const S_HUGE = 9;
+export const S_REUSED = 10;
+export const S_INDEX = 11;
+export const S_FLUSH = 12;
+export const S_RESCHED = 13;
+/** Range of the split in region pages, [start, end). */
+export const S_START = 14;
+export const S_END = 15;
+export const F_MASKS = 16;
+export const HUGE_L2 = 3;
+
+/** Split program counters (SplitFrame.pc). */
+export const SP_FIND = 0;
+export const SP_RESCHED_UNLOCK = 1;
+export const SP_RESCHED_LOCK = 2;
+export const SP_GET_SP = 3;
+export const SP_LOOP = 4;
+export const SP_DROP = 5;
+export const SP_FLUSH = 6;
+export const SP_LINK = 7;
+export const SP_DONE = 8;
+
+export class Layout {
+  readonly e: number;
+  /** Pages in the region (E^2). */
+  readonly p: number;
+  /** Bytes of one page mask. */
+  readonly mb: number;
+  /** TLB entries a vCPU can hold: each access fills at most one. */
+  readonly nt: number;
+  /** Frames that can be in flight (running or paused). */
+  readonly nf: number;
+  readonly ops = 0;
+  readonly acc = 1;
+  readonly fresh = 2;
+  readonly lock = 3;
+  /** Memslot mode: 0 logging off, 1 classic, 2 manual-protect, 3 manual-protect + initially-set. */
+  readonly mode = 4;
+  /** Level-3 rmap of the region: two bytes, 1 + root of the first and the second SPTE (0: none). */
+  readonly rmap3 = 5;
+  readonly npaused = 7;
+  /** Per root: L4[0] links its indirect L3 SP. */
+  readonly l4 = 8;
+  /** Per root: its L3 SP's entry over the region. */
+  readonly l3 = 10;
+  readonly l2x = 12;
+  readonly l2e = 13;
+  readonly l1x: number;
+  readonly l1e: number;
+  readonly dirty: number;
+  readonly written: number;
+  readonly remapped: number;
+  readonly tlb: number;
+  readonly cur: number;
+  readonly paused: number;
+  /** Bytes of a frame. */
+  readonly fs: number;
+  /** Bytes of a state, a multiple of 4. */
+  readonly size: number;
+  /** Page lists of the menu's clears, as region page offsets (index = F_ARG of a clear frame). */
+  readonly clears: number[][] = [];
+
+  constructor(bound: Bound) {
+    const e = bound.entries;
+    this.e = e;
+    this.p = e * e;
+    this.mb = Math.ceil(this.p / 8);
+    this.nt = Math.max(1, bound.accesses);
+    // Faults never stay in flight; memslot ioctls exclude each other (slots_lock); invalidations
+    // and standalone eager splits may overlap anything, up to the operation bound.
+    const kinds = bound.kinds ?? ['invalidate', 'split'];
+    this.nf = kinds.includes('invalidate') || kinds.includes('split') ? Math.max(1, bound.ops) : 1;
+    this.l1x = this.l2e + e;
+    this.l1e = this.l1x + e;
+    this.dirty = this.l1e + this.p;
+    this.written = this.dirty + this.mb;
+    this.remapped = this.written + this.mb;
+    this.tlb = this.remapped + this.mb;
+    this.cur = this.tlb + 2 * this.nt * 2;
+    this.fs = F_MASKS + 3 * this.mb;
+    this.paused = this.cur + this.fs;
+    this.size = (this.paused + this.nf * this.fs + 3) & ~3;
+    if (this.size > 4096) throw new RangeError('internal: packed state too large');
+  }
+
+  /** Offset of vCPU v's TLB entry i (two bytes: 1 + first page, level | root << 2 | writable << 3). */
+  tlbAt(v: number, i: number): number {
+    return this.tlb + (v * this.nt + i) * 2;
+  }
+
+  pausedAt(i: number): number {
+    return this.paused + i * this.fs;
+  }
+
+  /** Offsets of a frame's three masks: reduced, then (clear) mask / (get) harvested, then (get) mustHarvest. */
+  reducedOf(f: number): number {
+    return f + F_MASKS;
+  }
+
+  maskOf(f: number): number {
+    return f + F_MASKS + this.mb;
+  }
+
+  mustOf(f: number): number {
+    return f + F_MASKS + 2 * this.mb;
+  }
+}
+
+export function getBit(s: Uint8Array, at: number, i: number): number {
+  return (s[at + (i >> 3)] >> (i & 7)) & 1;
+}
+
+export function setBit(s: Uint8Array, at: number, i: number): void {
+  s[at + (i >> 3)] |= 1 << (i & 7);
+}
+
+export function clearBit(s: Uint8Array, at: number, i: number): void {
+  s[at + (i >> 3)] &= ~(1 << (i & 7));
+}
+
+/** Set bits [from, to) of a mask. */
+export function setBits(s: Uint8Array, at: number, from: number, to: number): void {
+  for (let i = from; i < to; i++) s[at + (i >> 3)] |= 1 << (i & 7);
+}
+
+export function anyBit(s: Uint8Array, at: number, mb: number): boolean {
+  for (let i = 0; i < mb; i++) if (s[at + i]) return true;
+  return false;
+}
