@@ -187,11 +187,11 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
     } else {
       stepBox.append(element('p', { id: 'step-text', text: strings.noStepYet }));
     }
-    const src = element('p', { id: 'source', className: `source source-${message.source.kind}` });
-    if (message.source.location) src.append(element('span', { id: 'source-location', text: strings.sourceShown(message.source.location) }));
+    const src = element('p', { id: 'source', className: `source source-${message.source.kind}`, attrs: { 'data-source': message.source.kind } });
+    src.append(element('span', { id: 'source-location', text: strings.sourceShown(message.source.label, message.source.location) }));
     if (message.source.note) {
       src.append(element('span', { id: 'source-note', className: 'note', text: ` ${message.source.note}` }));
-      if (message.source.kind === 'listing') {
+      if (message.source.kind !== 'kernel') {
         const locate = element('button', { className: 'secondary link step-locate', text: strings.locate, attrs: { type: 'button', 'data-action': 'locate' } });
         locate.addEventListener('click', () => act('locate'));
         src.append(' ', locate);
