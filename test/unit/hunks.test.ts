@@ -7,7 +7,12 @@ import { anchorInPatch } from '../../src/anchor/hunks';
 import { parsePatchInput } from '../../src/patch/parse';
 
 const PATCHES = join(import.meta.dirname, '..', 'fixtures', 'patch');
-const read = (name: string) => readFileSync(join(PATCHES, name), 'utf8');
+/** A fixture patch's text and where each step is in its hunks. */
+function anchored(name: string) {
+  const text = readFileSync(join(PATCHES, name), 'utf8');
+  const input = parsePatchInput(text, name);
+  return { text, input, a: anchorInPatch(input) };
+}
 /** The 1-based line of the only line of `text` equal to `line`. */
 function lineNo(text: string, line: string): number {
   const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
@@ -17,8 +22,7 @@ function lineNo(text: string, line: string): number {
 }
 
 test('seed-like patch: a statement on both sides is the added line; one only in context is the context line', () => {
-  const text = read('seed-like.format-patch.patch');
-  const a = anchorInPatch(parsePatchInput(text, 'seed-like.format-patch.patch'));
+  const { text, a } = anchored('seed-like.format-patch.patch');
   // drop_large_spte()'s flush is removed (unconditional) and added again under if (flush): both
   // sides hold it exactly, and a tie goes to the new side, the line the patch leaves in place.
   const flush = a.get('dropLargeFlush')!;
@@ -42,8 +46,7 @@ test('seed-like patch: a statement on both sides is the added line; one only in 
 });
 
 test('never-flush diff: exact on the removed side beats a fuzzy match on the added side; a lone match elsewhere is not taken', () => {
-  const text = read('never-flush.unified.diff');
-  const a = anchorInPatch(parsePatchInput(text, 'never-flush.unified.diff'));
+  const { text, a } = anchored('never-flush.unified.diff');
   // The added line passes false where the model passes flush: 5 of 6 tokens, fuzzy (0.58) < exact (1).
   const link = a.get('splitLink')!;
   assert.ok(link.found && link.side === 'old' && link.kind === '-' && link.how === 'exact', JSON.stringify(link));
@@ -57,9 +60,7 @@ test('never-flush diff: exact on the removed side beats a fuzzy match on the add
 });
 
 test('a series: the later patch wins a tie, and each line maps to the input line of its own message', () => {
-  const text = read('series.mbox');
-  const input = parsePatchInput(text, 'series.mbox');
-  const a = anchorInPatch(input);
+  const { text, input, a } = anchored('series.mbox');
   const lines = text.split('\n');
   // __link_shadow_page()'s mmu_spte_set() is context in more than one patch of the series: the last one's line is shown.
   const set = a.get('linkSet')!;
