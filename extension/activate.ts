@@ -69,6 +69,10 @@ export interface KvmMmuLabApi {
   settled(): Promise<StepTiming[]>;
   /** The decorations the editor beside the panel shows now. */
   decorations(): DecorationReport | undefined;
+  /** The status bar item's text and tooltip (as Markdown) now. */
+  status(): { text: string; tooltip: string };
+  /** Which source the editor beside the panel shows for the current step, as sent to the panel. */
+  source(): SnapshotMessage['source'];
   /** Every step timing so far. */
   readonly timings: readonly StepTiming[];
   /** The review view's last reply (what its DOM shows), if it has shown anything. */
@@ -108,7 +112,6 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
   const status = vscode.window.createStatusBarItem('kvmMmuLab.status', vscode.StatusBarAlignment.Left, 50);
   status.name = strings.statusName;
   status.command = COMMAND_OPEN_PANEL;
-  status.tooltip = strings.statusTooltip;
   context.subscriptions.push(source, status);
 
   const surfaces = (): LabSurface[] => [panel?.surface, side].filter((s): s is LabSurface => s !== undefined);
@@ -124,11 +127,9 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
       return [];
     }
     const { snapshot, ms } = s.snapshot(() => performance.now());
-    // The webview lists at most the first writes of a step; the count says how many there were.
-    if (snapshot.step && snapshot.step.writes.length > 16) snapshot.step = { ...snapshot.step, writes: snapshot.step.writes.slice(0, 16) };
-    updateStatus(s);
     const sourceInfo = only ? lastSource : await source.show(s, panel?.webviewPanel.viewColumn);
     lastSource = sourceInfo;
+    updateStatus(s);
     const message: SnapshotMessage = { type: 'snapshot', scenarioLabel: s.origin.label, snapshot, source: sourceInfo, snapshotMs: round(ms) };
     const targets = (only ? [only] : surfaces()).filter((x) => x.isShown);
     const replies = await Promise.all(targets.map((t) => t.showSnapshot(message).then((r) => [t, r] as [LabSurface, RenderedMessage | undefined])));
@@ -142,7 +143,7 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
     }
     return out;
   }
-  let lastSource: SnapshotMessage['source'] = { kind: 'listing', location: '', note: '' };
+  let lastSource: SnapshotMessage['source'] = { kind: 'listing', label: strings.sourceListing, location: '', note: '' };
 
   function refresh(only?: LabSurface): Promise<StepTiming[]> {
     if (only) return (rendering = rendering.then(() => renderNow(only), () => renderNow(only)));
@@ -162,7 +163,14 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
       return;
     }
     const verdict = s.walkthrough.violations.length ? strings.verdictViolation : strings.verdictPass;
-    status.text = strings.status(s.scenario.name, s.options.variant.name, s.index, s.total, verdict);
+    status.text = strings.status(s.scenario.name, s.options.variant.name, s.index, s.total, verdict, lastSource.label);
+    // The tooltip says which source the editor shows and, unless it is the kernel tree, how to point at one.
+    const tip = new vscode.MarkdownString(strings.statusTooltip);
+    tip.appendMarkdown(`\n\n${strings.statusSource(lastSource.label, lastSource.location)}`);
+    if (lastSource.note) tip.appendText(`\n\n${lastSource.note}`);
+    if (lastSource.kind !== 'kernel') tip.appendMarkdown(`\n\n[${strings.locateLink}](command:${COMMANDS.locate})`);
+    tip.isTrusted = { enabledCommands: [COMMANDS.locate] };
+    status.tooltip = tip;
     status.show();
   }
 
@@ -700,6 +708,8 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
     },
     settled: () => rendering,
     decorations: () => source.report,
+    source: () => lastSource,
+    status: () => ({ text: status.text, tooltip: typeof status.tooltip === 'string' ? status.tooltip : (status.tooltip?.value ?? '') }),
     get timings() {
       return timings;
     },

@@ -45,6 +45,8 @@ export class LabSurface implements vscode.Disposable {
     readonly kind: SurfaceKind,
     readonly webview: vscode.Webview,
     private readonly context: SurfaceContext,
+    /** Whether the webview is on screen: a hidden one gets no message (VS Code drops them) and would never reply. */
+    private readonly visible: () => boolean,
   ) {
     webview.options = { enableScripts: true, localResourceRoots: localRoots(context.extensionUri) };
     this.endpoint = new MessageEndpoint<ToWebviewMessage, FromWebviewMessage>({
@@ -69,14 +71,30 @@ export class LabSurface implements vscode.Disposable {
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
-  /** Sends a step to render; resolves with the webview's reply (undefined if it went away). */
+  /**
+   * Sends a step to render; resolves with the webview's reply, or undefined when it is hidden (it
+   * is sent the current step when it shows again), went away, or did not answer in 10 s (so that
+   * one lost message never holds up the steps after it).
+   */
   async showSnapshot(message: SnapshotMessage): Promise<RenderedMessage | undefined> {
-    if (this.disposed) return undefined;
+    if (this.disposed || !this.visible()) return undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      return await this.endpoint.request(message, 'rendered');
+      const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => {
+        this.context.log.warn(`the ${this.kind} webview did not answer step ${message.snapshot.index} in 10 s`);
+        resolve(undefined);
+      }, 10_000)));
+      return await Promise.race([this.endpoint.request(message, 'rendered'), late]);
     } catch {
       return undefined;
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  /** The webview is on screen again: if it kept its page, send it the current step (a reloaded one asks with `ready`). */
+  shownAgain(): void {
+    if (!this.disposed && this.shown) this.context.onReady(this);
   }
 
   showIdle(): void {
@@ -160,7 +178,8 @@ export class LabPanel implements vscode.Disposable {
     context: SurfaceContext,
   ) {
     webviewPanel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.png');
-    this.surface = new LabSurface('panel', webviewPanel.webview, context);
+    this.surface = new LabSurface('panel', webviewPanel.webview, context, () => webviewPanel.visible);
+    this.disposables.push(webviewPanel.onDidChangeViewState((e) => { if (e.webviewPanel.visible) this.surface.shownAgain(); }));
   }
 
   whenShown(): Promise<ShownMessage> {
@@ -193,9 +212,10 @@ export class LabSideViewProvider implements vscode.WebviewViewProvider {
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.surface?.dispose();
-    const surface = new LabSurface('side', view.webview, this.context);
+    const surface = new LabSurface('side', view.webview, this.context, () => view.visible);
     this.surface = surface;
     this.onSurface(surface);
+    view.onDidChangeVisibility(() => { if (view.visible) surface.shownAgain(); });
     view.onDidDispose(() => {
       surface.dispose();
       if (this.surface === surface) {

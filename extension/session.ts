@@ -69,10 +69,14 @@ export class WalkSession {
     return at.find((s) => s > this.index) ?? at[0];
   }
 
-  /** The panel's snapshot at the current step, and how long the core took to compute it. */
+  /**
+   * The panel's snapshot at the current step, and how long the core took to compute it. The
+   * webview lists at most the first 16 writes of a step; the step's writeCount says how many there were.
+   */
   snapshot(now: () => number): { snapshot: PanelSnapshot; ms: number } {
     const t0 = now();
     const snapshot = snapshotAt(this.walkthrough, this.index);
+    if (snapshot.step && snapshot.step.writes.length > 16) snapshot.step = { ...snapshot.step, writes: snapshot.step.writes.slice(0, 16) };
     return { snapshot, ms: now() - t0 };
   }
 }

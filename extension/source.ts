@@ -1,20 +1,28 @@
 // Next to the source: the current step's statement revealed and highlighted in the user's kernel
-// file (<kernel tree>/<anchor.file>), or in the model's own listing when there is no tree or the
-// file is not in it; gutter marks for the steps already taken and for skipped flushes; a hover on
-// those lines; CodeLens over the modelled functions of mmu.c.
+// tree (<kernel tree>/<file>, found by the core's anchoring, src/anchor/), else in the hunks of a
+// patch open in the editor (src/anchor/hunks.ts), else in the model's own listing; gutter marks
+// for the steps already taken and for skipped flushes; a hover on those lines; CodeLens over the
+// modelled functions of mmu.c.
 import * as vscode from 'vscode';
-import { ANCHORS } from '../src/mmu/anchors';
-import { anchorKey, modelListing, type Listing } from '../src/view/listing';
+import { anchorSources, type AnchorHow, type AnchorResult, type SourceFile } from '../src/anchor/anchor';
+import { indexFunctions } from '../src/anchor/cfunc';
+import { anchorInPatch, type PatchAnchor } from '../src/anchor/hunks';
+import { FUNCTION_ALIASES } from '../src/anchor/names';
+import { ANCHORS, anchorIdOf, anchorKey, type AnchorId } from '../src/mmu/anchors';
+import { parsePatchInput } from '../src/patch/parse';
+import { looksLikePatch, REVIEW_TREE_FILES } from '../src/review';
+import { modelListing, type Listing } from '../src/view/listing';
 import { describeSpte } from '../src/spte';
 import type { Anchor, Step } from '../src/trace/types';
 import type { SourceInfo } from '../media/protocol';
-import { findFunction, locateAnchor, type Located } from './locate';
 import type { WalkSession } from './session';
 import { strings } from './strings';
 
 export const LISTING_SCHEME = 'kvm-mmu-lab';
 export const LISTING_URI = vscode.Uri.from({ scheme: LISTING_SCHEME, path: '/model-listing.c' });
 export const MMU_C = 'arch/x86/kvm/mmu/mmu.c';
+/** Files read as patches by their name; any other text editor counts when its text parses as one. */
+const PATCH_NAME = /\.(patch|diff|mbox|mbx|eml)$/i;
 
 /** What the editor shows now, for the tests (ranges as [line, character, endLine, endCharacter]). */
 export interface DecorationReport {
@@ -26,9 +34,30 @@ export interface DecorationReport {
 
 interface Placed {
   uri: vscode.Uri;
-  kind: 'kernel' | 'listing';
+  kind: SourceInfo['kind'];
   range: vscode.Range;
-  how: Located['how'] | 'listing';
+  /** How the core found it; 'function': the function is there, not the statement; 'listing': the model's listing. */
+  how: AnchorHow | 'function' | 'listing';
+  /** The core's note (renamed, moved, fuzzy) or reason (why only the function). */
+  note?: string;
+  /** For the kernel tree: the file's path in the tree (a step may be found moved to another file). */
+  file?: string;
+}
+
+/** The kernel tree's files that hold modelled steps (those that could be read), anchored once. */
+interface TreeIndex {
+  key: string;
+  lines: Map<string, string[]>;
+  results: Map<AnchorId, AnchorResult>;
+}
+
+/** A patch open in the editor, anchored once per version of its text. */
+export interface PatchIndex {
+  uri: vscode.Uri;
+  /** Its name as the panel says it ("patches/seed.patch"). */
+  name: string;
+  lines: string[];
+  anchors: Map<AnchorId, PatchAnchor>;
 }
 
 /** The kernel tree from the setting: an absolute path, a path relative to the first workspace folder, or a URI. */
@@ -41,10 +70,22 @@ export function kernelTreeUri(setting: string | undefined): vscode.Uri | undefin
   return folder ? vscode.Uri.joinPath(folder, value) : undefined;
 }
 
+/** The range of lines [line, endLine] (0-based) from the first non-blank character to the end of the text. */
+function linesRange(lines: readonly string[] | undefined, line: number, endLine = line): vscode.Range {
+  const first = lines?.[line] ?? '';
+  const last = (lines?.[endLine] ?? '').replace(/\s+$/, '');
+  return new vscode.Range(line, first.length - first.trimStart().length, endLine, last.length);
+}
+
 export class SourceView implements vscode.Disposable {
   private readonly listing: Listing = modelListing(strings.listingHeader);
+  private readonly listingLines = this.listing.text.split('\n');
   private readonly texts = new Map<string, string | null>();
-  private readonly placed = new Map<string, Placed | null>();
+  private tree: Promise<TreeIndex> | undefined;
+  private treeKey = '';
+  private readonly patches = new Map<string, PatchIndex | null>();
+  /** The patch the last step was shown with: preferred while it is still open in a tab. */
+  private lastPatch: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly current: vscode.TextEditorDecorationType;
   private readonly taken: vscode.TextEditorDecorationType;
@@ -88,7 +129,7 @@ export class SourceView implements vscode.Disposable {
     this.disposables.push(
       this.current, this.taken, this.skipped, this.changeLenses,
       vscode.workspace.registerTextDocumentContentProvider(LISTING_SCHEME, { provideTextDocumentContent: () => listing.text }),
-      vscode.languages.registerHoverProvider([{ scheme: LISTING_SCHEME }, { pattern: '**/*.{c,h}' }], { provideHover: (doc, pos) => this.hover(doc, pos) }),
+      vscode.languages.registerHoverProvider([{ scheme: LISTING_SCHEME }, { pattern: '**/*.{c,h,patch,diff,mbox,mbx,eml,txt}' }, { scheme: 'untitled' }], { provideHover: (doc, pos) => this.hover(doc, pos) }),
       vscode.languages.registerCodeLensProvider({ pattern: `**/${MMU_C}` }, { provideCodeLenses: (doc) => this.lenses(doc), onDidChangeCodeLenses: this.changeLenses.event }),
       vscode.window.onDidChangeVisibleTextEditors(() => this.redecorate()),
       vscode.workspace.onDidChangeTextDocument((e) => this.forget(e.document.uri)),
@@ -98,13 +139,16 @@ export class SourceView implements vscode.Disposable {
   /** The kernel tree changed: read the files again. */
   reset(): void {
     this.texts.clear();
-    this.placed.clear();
+    this.tree = undefined;
+    this.patches.clear();
   }
 
   private forget(uri: vscode.Uri): void {
-    if (uri.scheme === LISTING_SCHEME || !this.texts.has(uri.toString())) return;
-    this.texts.delete(uri.toString());
-    for (const key of [...this.placed.keys()]) if (key.startsWith(`${uri.toString()}\u0000`)) this.placed.delete(key);
+    const key = uri.toString();
+    if (uri.scheme === LISTING_SCHEME || !this.texts.has(key)) return;
+    this.texts.delete(key);
+    this.patches.delete(key);
+    if (this.treeKey && key.startsWith(this.treeKey)) this.tree = undefined;
   }
 
   private async text(uri: vscode.Uri): Promise<string | null> {
@@ -124,24 +168,76 @@ export class SourceView implements vscode.Disposable {
     return text;
   }
 
-  /** Where an anchor is shown: in the kernel tree when its file is there and holds the function, else in the listing. */
-  private async place(anchor: Anchor): Promise<Placed | null> {
-    const tree = kernelTreeUri(vscode.workspace.getConfiguration('kvmMmuLab').get<string>('kernelTree'));
-    if (tree && !anchor.file.startsWith('(')) {
-      const uri = vscode.Uri.joinPath(tree, anchor.file);
-      const key = `${uri.toString()}\u0000${anchorKey(anchor)}`;
-      if (!this.placed.has(key)) {
-        const text = await this.text(uri);
-        const at = text === null ? undefined : locateAnchor(text, anchor);
-        this.placed.set(key, at ? { uri, kind: 'kernel', range: new vscode.Range(at.line, at.character, at.endLine, at.endCharacter), how: at.how } : null);
+  /** Every modelled file of the tree that can be read, anchored by the core in one pass. */
+  private treeIndex(tree: vscode.Uri): Promise<TreeIndex> {
+    const key = `${tree.toString().replace(/\/$/, '')}/`;
+    if (this.tree && this.treeKey === key) return this.tree;
+    this.treeKey = key;
+    this.tree = (async () => {
+      const files: SourceFile[] = [];
+      for (const rel of REVIEW_TREE_FILES) {
+        const text = await this.text(vscode.Uri.joinPath(tree, rel));
+        if (text !== null) files.push({ path: rel, text });
       }
-      const found = this.placed.get(key);
-      if (found) return found;
+      const results = new Map(anchorSources(files).map((r) => [r.id, r] as const));
+      this.log.info(`kernel tree ${tree.toString()}: ${files.map((f) => f.path).join(', ') || 'no modelled file'} read; ${[...results.values()].filter((r) => r.found).length} of ${results.size} steps anchored`);
+      return { key, lines: new Map(files.map((f) => [f.path, f.text.split('\n')])), results };
+    })();
+    return this.tree;
+  }
+
+  /**
+   * The patch to show steps in when the kernel tree does not hold them: the active editor's, a
+   * visible one's, the one used last, or any other open tab's, in that order. A document counts
+   * when its name says patch (.patch, .diff, .mbox, .mbx, .eml), or, for a document already open,
+   * when its text looks like one; either way it must parse into at least one hunk.
+   */
+  async currentPatch(): Promise<PatchIndex | undefined> {
+    const uris = new Map<string, vscode.Uri>();
+    const add = (u: vscode.Uri | undefined) => { if (u && u.scheme !== LISTING_SCHEME && !uris.has(u.toString())) uris.set(u.toString(), u); };
+    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => (t.input instanceof vscode.TabInputText ? t.input.uri : undefined)).filter((u): u is vscode.Uri => u !== undefined);
+    add(vscode.window.activeTextEditor?.document.uri);
+    for (const e of vscode.window.visibleTextEditors) add(e.document.uri);
+    const last = tabs.find((u) => u.toString() === this.lastPatch);
+    add(last);
+    for (const u of tabs) add(u);
+    for (const [key, uri] of uris) {
+      if (!this.patches.has(key)) this.patches.set(key, await this.readPatch(uri));
+      const p = this.patches.get(key);
+      if (p) return p;
     }
+    return undefined;
+  }
+
+  private async readPatch(uri: vscode.Uri): Promise<PatchIndex | null> {
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (!PATCH_NAME.test(uri.path) && !(open && looksLikePatch(open.getText()))) return null;
+    const text = await this.text(uri);
+    if (text === null) return null;
+    const name = uri.scheme === 'untitled' ? uri.path : vscode.workspace.asRelativePath(uri);
+    const input = parsePatchInput(text, name);
+    if (!input.patches.some((p) => p.files.some((f) => f.hunks.length))) return null;
+    const anchors = anchorInPatch(input);
+    this.log.info(`patch ${name}: ${[...anchors.values()].filter((a) => a.found).length} modelled steps found in its hunks`);
+    return { uri, name, lines: text.split('\n').map((l) => l.replace(/\r$/, '')), anchors };
+  }
+
+  /** Where an anchor is shown: in the kernel tree when it holds the step, else in the patch's hunks, else in the listing. */
+  private async place(anchor: Anchor, patch: PatchIndex | undefined): Promise<Placed | null> {
+    const id = anchorIdOf(anchor);
+    const tree = kernelTreeUri(vscode.workspace.getConfiguration('kvmMmuLab').get<string>('kernelTree'));
+    if (tree && id) {
+      const t = await this.treeIndex(tree);
+      const r = t.results.get(id);
+      if (r?.found) return { uri: vscode.Uri.joinPath(tree, r.file), kind: 'kernel', file: r.file, range: linesRange(t.lines.get(r.file), r.line - 1, r.endLine - 1), how: r.how, ...(r.note ? { note: r.note } : {}) };
+      if (r && r.functionLine !== undefined && t.lines.has(anchor.file)) return { uri: vscode.Uri.joinPath(tree, anchor.file), kind: 'kernel', file: anchor.file, range: linesRange(t.lines.get(anchor.file), r.functionLine - 1), how: 'function', note: r.reason };
+    }
+    const inPatch = patch && id ? patch.anchors.get(id) : undefined;
+    if (patch && inPatch?.found) return { uri: patch.uri, kind: 'patch', range: linesRange(patch.lines, inPatch.inputLine - 1, inPatch.endInputLine - 1), how: inPatch.how, ...(inPatch.note ? { note: inPatch.note } : {}) };
+    if (patch && inPatch && !inPatch.found && inPatch.functionInputLine !== undefined) return { uri: patch.uri, kind: 'patch', range: linesRange(patch.lines, inPatch.functionInputLine - 1), how: 'function', note: inPatch.reason };
     const line = this.listing.lines.get(anchorKey(anchor));
     if (line === undefined) return null;
-    const length = this.listing.text.split('\n')[line].length;
-    return { uri: LISTING_URI, kind: 'listing', range: new vscode.Range(line, 1, line, length), how: 'listing' };
+    return { uri: LISTING_URI, kind: 'listing', range: new vscode.Range(line, 1, line, this.listingLines[line].length), how: 'listing' };
   }
 
   /** Reveals and highlights the current step; says where, and why there. */
@@ -150,36 +246,56 @@ export class SourceView implements vscode.Disposable {
     const step = session.step;
     const treeSetting = vscode.workspace.getConfiguration('kvmMmuLab').get<string>('kernelTree') ?? '';
     const tree = kernelTreeUri(treeSetting);
+    const patch = await this.currentPatch();
+    // How to point at a kernel tree, said whenever a step is not shown in one.
+    const hint = tree ? strings.notInTreeHint(treeSetting) : strings.noKernelTreeHint;
     if (!step) {
       this.clear();
-      return { kind: tree ? 'kernel' : 'listing', location: '', note: tree ? strings.sourceBeforeFirst : strings.noKernelTree };
+      if (tree) return { kind: 'kernel', label: strings.sourceKernel, location: '', note: strings.sourceBeforeFirst };
+      if (patch) return { kind: 'patch', label: strings.sourcePatch(patch.name), location: '', note: `${strings.patchBeforeFirst(patch.name)} ${hint}` };
+      return { kind: 'listing', label: strings.sourceListing, location: '', note: strings.noKernelTree };
     }
-    const at = await this.place(step.anchor);
+    const at = await this.place(step.anchor, patch);
     if (!at) {
       this.clear();
-      return { kind: 'listing', location: '', note: strings.notInListing(step.anchor.fn) };
+      return { kind: 'listing', label: strings.sourceListing, location: '', note: strings.notInListing(step.anchor.fn) };
     }
-    const document = at.kind === 'listing' ? await vscode.workspace.openTextDocument(LISTING_URI) : await vscode.workspace.openTextDocument(at.uri);
+    if (patch && at.kind !== 'kernel') this.lastPatch = patch.uri.toString();
+    const document = await vscode.workspace.openTextDocument(at.uri);
     const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === at.uri.toString());
     const column = visible?.viewColumn ?? (beside === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One);
-    const editor = await vscode.window.showTextDocument(document, { viewColumn: column, preserveFocus: true, preview: true });
+    // Not as a preview while a patch is in use: a preview would replace the patch's own preview tab.
+    const editor = await vscode.window.showTextDocument(document, { viewColumn: column, preserveFocus: true, preview: !patch });
     // Reveal the line from its first column: revealing the whole statement scrolls a narrow editor sideways.
     editor.revealRange(new vscode.Range(at.range.start.line, 0, at.range.start.line, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-    await this.decorate(editor, session, at);
-    const where = at.kind === 'listing' ? `${strings.listingName}:${at.range.start.line + 1}` : `${step.anchor.file}:${at.range.start.line + 1}`;
-    let note = '';
-    if (at.kind === 'listing') note = tree ? strings.notInTree(step.anchor.file, treeSetting) : strings.noKernelTree;
-    else if (at.how === 'function') note = strings.statementNotFound(step.anchor.fn);
-    return { kind: at.kind, location: where, note };
+    await this.decorate(editor, session, at, patch);
+    const line = at.range.start.line + 1;
+    const fn = step.anchor.fn;
+    switch (at.kind) {
+      case 'kernel': {
+        const where = `${at.file ?? step.anchor.file}:${line}`;
+        const note = at.how === 'function' ? strings.statementNotFound(fn, at.note ?? '') : at.how === 'exact' ? '' : strings.anchoredAs(at.how, at.note ?? '');
+        return { kind: 'kernel', label: strings.sourceKernel, location: where, note };
+      }
+      case 'patch': {
+        const found = at.how === 'function' ? strings.patchFunctionOnly(fn, patch!.name) : strings.patchShown(patch!.name, fn) + (at.how === 'exact' ? '' : ` ${strings.anchoredAs(at.how, at.note ?? '')}`);
+        return { kind: 'patch', label: strings.sourcePatch(patch!.name), location: `${patch!.name}:${line}`, note: `${found} ${hint}` };
+      }
+      case 'listing': {
+        const why = step.anchor.file.startsWith('(') && (patch || !tree) ? `${strings.hardwareStep(fn)} ${hint}`
+          : patch ? `${strings.notInPatch(fn, patch.name)} ${hint}` : tree ? strings.notInTree(step.anchor.file, treeSetting) : strings.noKernelTree;
+        return { kind: 'listing', label: strings.sourceListing, location: `${strings.listingName}:${line}`, note: why };
+      }
+    }
   }
 
-  private async decorate(editor: vscode.TextEditor, session: WalkSession, current: Placed): Promise<void> {
+  private async decorate(editor: vscode.TextEditor, session: WalkSession, current: Placed, patch: PatchIndex | undefined): Promise<void> {
     const uri = editor.document.uri.toString();
     const steps = session.walkthrough.steps;
     const byLine = new Map<number, Step[]>();
     const skipped = new Set<number>();
     for (let i = 0; i <= session.index; i++) {
-      const at = await this.place(steps[i].anchor);
+      const at = await this.place(steps[i].anchor, patch);
       if (!at || at.uri.toString() !== uri) continue;
       const line = at.range.start.line;
       byLine.set(line, [...(byLine.get(line) ?? []), steps[i]]);
@@ -248,14 +364,20 @@ export class SourceView implements vscode.Disposable {
   }
 
   private lenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    const text = document.getText();
-    const fns = new Set((Object.values(ANCHORS) as Anchor[]).filter((a) => a.file === MMU_C).map((a) => a.fn));
+    // The modelled functions of mmu.c, by their own name or a known other name (src/anchor/names.ts).
+    const model = new Map<string, string>();
+    for (const a of Object.values(ANCHORS) as Anchor[]) {
+      if (a.file !== MMU_C) continue;
+      model.set(a.fn, a.fn);
+      for (const alias of FUNCTION_ALIASES[a.fn] ?? []) if (!model.has(alias.name)) model.set(alias.name, a.fn);
+    }
     const out: vscode.CodeLens[] = [];
-    for (const fn of fns) {
-      const span = findFunction(text, fn);
-      if (!span) continue;
-      const line = document.positionAt(span.start).line;
-      const range = new vscode.Range(line, 0, line, 0);
+    const seen = new Set<string>();
+    for (const span of indexFunctions(document.getText().split('\n'))) {
+      const fn = model.get(span.name);
+      if (!fn || seen.has(fn)) continue;
+      seen.add(fn);
+      const range = new vscode.Range(span.start - 1, 0, span.start - 1, 0);
       out.push(
         new vscode.CodeLens(range, { title: strings.lensWalk, command: 'kvmMmuLab.walkHere', arguments: [fn], tooltip: strings.lensWalkTooltip(fn) }),
         new vscode.CodeLens(range, { title: strings.lensCompare, command: 'kvmMmuLab.compareVariants', tooltip: strings.lensCompareTooltip }),

@@ -120,24 +120,32 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
     return element('span', { className: 'mark changed-mark', text: `◆ ${strings.changed}` });
   }
 
-  function runRow(run: EntryRun, key: string): HTMLElement {
+  // ---- keyed reuse: a step rebuilds only what it changed. Each part of the view keeps the nodes
+  // it built, keyed by the data they show; a node whose data is the same is moved, not rebuilt.
+
+  /** Page tables by "root/sp": the node, what it shows (children by sp only), and where its child tables go. */
+  interface TableEntry { sig: string; node: HTMLDetailsElement; slots: { li: HTMLElement; child: HTMLElement | null }[]; used: number }
+  const tableCache = new Map<string, TableEntry>();
+  let generation = 0;
+
+  function runRow(run: EntryRun, slots: TableEntry['slots']): HTMLElement {
     const li = element('li', { className: `run run-${run.kind}${run.changed ? ' changed' : ''}`, title: `${run.value}`, attrs: { 'data-from': String(run.from), 'data-to': String(run.to), 'data-kind': run.kind } },
       element('span', { className: 'idx', text: strings.entries(run.from, run.to) }), ' ', element('span', { className: 'what', text: run.text }));
     if (run.collapsedChildren) li.append(' ', element('span', { className: 'mark', text: strings.collapsedTables(run.collapsedChildren) }));
     if (run.changed) li.append(' ', changedMark());
-    for (const child of run.children) li.append(tableNode(child, key));
+    for (let k = 0; k < run.children.length; k++) slots.push({ li, child: null });
     return li;
   }
 
-  function tableNode(t: TableView, rootName: string): HTMLElement {
-    const key = `${rootName}/${t.sp}`;
+  function buildTable(t: TableView, key: string, sig: string): TableEntry {
     const summary = element('summary', { className: 'table-title' }, element('span', { text: t.title }));
     if (t.splitChild) summary.append(' ', element('span', { className: `badge split-${t.splitChild}`, text: t.splitChild === 'new' ? `✚ ${strings.newChild}` : `♻ ${strings.reusedChild}` }));
     if (t.changed) summary.append(' ', changedMark());
     const d = element('details', { className: `table${t.changed ? ' changed' : ''}${t.splitChild ? ' split-child' : ''}`, attrs: { 'data-sp': String(t.sp), ...(t.splitChild ? { 'data-split': t.splitChild } : {}) } }, summary);
     if (t.splitChild && t.presentNonLeaf.length) d.append(element('p', { className: 'callout present-nonleaf', text: `⚑ ${strings.presentNonLeaf(t.presentNonLeaf)}` }));
+    const slots: TableEntry['slots'] = [];
     const list = element('ul', { className: 'runs' });
-    for (const r of t.runs) list.append(runRow(r, rootName));
+    for (const r of t.runs) list.append(runRow(r, slots));
     d.append(list);
     d.open = !ui.foldedTables.includes(key);
     d.addEventListener('toggle', (e) => {
@@ -145,17 +153,115 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
       ui.foldedTables = d.open ? ui.foldedTables.filter((x) => x !== key) : [...ui.foldedTables, key];
       saveUi();
     });
-    return d;
+    return { sig, node: d, slots, used: generation };
+  }
+
+  /** The table's node: reused when it shows the same (its child tables are matched on their own), else built. */
+  function tableNode(t: TableView, rootName: string): HTMLElement {
+    const key = `${rootName}/${t.sp}`;
+    const sig = JSON.stringify(t, (k, v: unknown) => (k === 'children' ? (v as TableView[]).map((c) => c.sp) : v));
+    let entry = tableCache.get(key);
+    if (!entry || entry.sig !== sig) tableCache.set(key, (entry = buildTable(t, key, sig)));
+    entry.used = generation;
+    let k = 0;
+    for (const r of t.runs) {
+      for (const c of r.children) {
+        const slot = entry.slots[k++];
+        const node = tableNode(c, rootName);
+        if (slot.child === node && node.parentNode === slot.li) continue;
+        if (slot.child && slot.child.parentNode === slot.li) slot.li.replaceChild(node, slot.child);
+        else slot.li.append(node);
+        slot.child = node;
+      }
+    }
+    return entry.node;
+  }
+
+  /** Nodes for `items`, each reused from the last render when its key is the same. */
+  function keyed<T>(cache: Map<string, HTMLElement>, items: readonly T[], keyOf: (item: T) => string, build: (item: T) => HTMLElement): HTMLElement[] {
+    const next = new Map<string, HTMLElement>();
+    const out = items.map((item) => {
+      const k = keyOf(item);
+      const node = next.get(k) ?? cache.get(k) ?? build(item);
+      next.set(k, node);
+      return node;
+    });
+    cache.clear();
+    for (const [k, n] of next) cache.set(k, n);
+    return out;
+  }
+
+  /** Sets a parent's children, touching the DOM only when they differ. */
+  function setChildren(parent: Element, nodes: readonly Node[]): void {
+    const now = parent.childNodes;
+    if (now.length === nodes.length && nodes.every((n, i) => now[i] === n)) return;
+    parent.replaceChildren(...nodes);
+  }
+
+  /** Runs `build` into `parent` only when `sig` differs from the last one it was built for. */
+  const built = new Map<Element, string>();
+  function rebuildIf(parent: Element, sig: string, build: () => Node[]): void {
+    if (built.get(parent) === sig) return;
+    built.set(parent, sig);
+    parent.replaceChildren(...build());
   }
 
   function table(className: string, head: readonly string[], rows: HTMLTableRowElement[]): HTMLTableElement {
     return element('table', { className }, element('thead', {}, element('tr', {}, ...head.map((h) => element('th', { text: h, attrs: { scope: 'col' } })))), element('tbody', {}, ...rows));
   }
 
+  // The walk's parts, built once; each step fills them.
+  const stepBox = element('section', { id: 'step', attrs: { 'aria-live': 'polite', 'aria-labelledby': 'step-heading' } });
+  const verdict = element('p', { id: 'verdict' });
+  const checks = element('div', { className: 'checks' });
+  const tlbs = element('div', { className: 'tlbs' });
+  const flushBody = element('tbody');
+  const flushTable = element('table', { className: 'grid flushes' }, element('thead', {}, element('tr', {}, ...strings.flushHead.map((h) => element('th', { text: h, attrs: { scope: 'col' } })))), flushBody);
+  const flushEmpty = element('p', { className: 'empty', text: strings.flushEmpty });
+  const flushes = element('div', { className: 'flush-log' });
+  const tables = element('div', { className: 'roots' });
+  const counters = element('dl', { className: 'facts counters' });
+  const flushRows = new Map<string, HTMLElement>();
+  const tlbRows = new Map<number, Map<string, HTMLElement>>();
+  const rootWrappers = new Map<string, HTMLElement>();
+  let walkBuilt = false;
+
+  function flushRow(f: PanelSnapshot['flushLog'][number], current: boolean): HTMLElement {
+    return element('tr', { className: `flush-row ${f.issued ? 'issued' : 'skipped'}${current ? ' changed' : ''}`, attrs: { 'data-issued': String(f.issued), 'data-step': String(f.step) } },
+      element('td', { text: String(f.step) }),
+      element('td', {}, element('span', { className: `badge ${f.issued ? 'good' : 'warn'}`, text: f.issued ? `✔ ${strings.issued}` : `⚠ ${strings.skipped}` })),
+      element('td', { className: 'code', text: f.call, title: f.reason ?? '' }),
+      element('td', { text: f.range }),
+      element('td', { className: 'code', text: f.fn }),
+      element('td', { text: f.removed.join(', ') || '—' }));
+  }
+
+  function tlbRow(e: PanelSnapshot['vcpus'][number]['tlb'][number]): HTMLElement {
+    return element('tr', { className: `tlb-row${e.stale ? ' stale' : ''}`, attrs: { 'data-stale': String(e.stale), 'data-writable': String(e.writable) } },
+      ...[e.size, e.root, e.l2, e.gfns, e.pfn].map((x) => element('td', { text: x })),
+      element('td', { text: e.writable ? strings.writable : strings.readOnly }),
+      element('td', { className: 'state' }, e.stale ? element('span', { className: 'badge bad', text: `⚠ ${strings.stale}` }) : element('span', { text: strings.valid })));
+  }
+
   function renderSnapshot(message: SnapshotMessage): string {
     const s: PanelSnapshot = message.snapshot;
     const step = s.step;
     const violationsSoFar = s.violations.length;
+    generation++;
+    if (!walkBuilt) {
+      walkBuilt = true;
+      walkArea.replaceChildren(
+        toolbar,
+        stepBox,
+        verdict,
+        section('sec-checks', strings.checks, checks),
+        section('sec-tlbs', strings.tlbs, tlbs),
+        section('sec-flushes', strings.flushLog, flushes),
+        section('sec-tables', strings.tables, tables),
+        section('sec-counters', strings.counters, counters),
+        keysHint,
+      );
+    }
     walkArea.hidden = false;
     text.hidden = true;
     title.textContent = `${s.scenario} · ${s.variant}`;
@@ -166,88 +272,78 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
     buttons.get('forward')!.disabled = s.index >= s.total - 1;
     buttons.get('violation')!.disabled = s.verdict === 'pass';
 
+    // The step itself: small, and different at every step.
     const heading = element('h2', { id: 'step-heading', text: `${strings.stepOf(s.index, s.total)}${step ? ` · ${step.anchor.fn} · ${step.opLabel}` : ''}` });
-    const stepBox = element('section', { id: 'step', className: `step${step?.violations.length ? ' has-violation' : ''}`, attrs: { 'aria-live': 'polite', 'aria-labelledby': 'step-heading' } }, heading);
+    stepBox.className = `step${step?.violations.length ? ' has-violation' : ''}`;
+    const box: Node[] = [heading];
     if (step) {
-      stepBox.append(
+      box.push(
         element('pre', { id: 'step-stmt', className: 'stmt', text: step.anchor.stmt }),
         element('p', { id: 'step-text', text: step.text }),
       );
       const facts = element('ul', { className: 'step-facts' });
       facts.append(element('li', { text: `${step.anchor.file} · ${step.lockHeld ? strings.lockHeld : strings.lockFree}` }));
-      if (step.writeCount) {
-        const w = element('li', { text: strings.writes(step.writeCount) });
-        facts.append(w);
-      }
+      if (step.writeCount) facts.append(element('li', { text: strings.writes(step.writeCount) }));
       if (step.flush) facts.append(element('li', { className: `flush-fact ${step.flush.issued ? 'issued' : 'skipped'}`, text: `${step.flush.issued ? `✔ ${strings.issued}` : `⚠ ${strings.skipped}`}: ${step.flush.call}${step.flush.reason ? ` (${step.flush.reason})` : ''}` }));
       if (step.childSp) facts.append(element('li', { text: `sp#${step.childSp.id}: ${step.childSp.reused ? strings.reusedChild : strings.newChild}` }));
       if (step.tlbFilled) facts.append(element('li', { text: `TLB: ${step.tlbFilled}` }));
       for (const v of step.violations) facts.append(element('li', { className: 'violation-fact', text: `✖ ${v.kind}: ${v.message}` }));
-      stepBox.append(facts);
+      box.push(facts);
     } else {
-      stepBox.append(element('p', { id: 'step-text', text: strings.noStepYet }));
+      box.push(element('p', { id: 'step-text', text: strings.noStepYet }));
     }
-    const src = element('p', { id: 'source', className: `source source-${message.source.kind}` });
-    if (message.source.location) src.append(element('span', { id: 'source-location', text: strings.sourceShown(message.source.location) }));
+    const src = element('p', { id: 'source', className: `source source-${message.source.kind}`, attrs: { 'data-source': message.source.kind } });
+    src.append(element('span', { id: 'source-location', text: strings.sourceShown(message.source.label, message.source.location) }));
     if (message.source.note) {
       src.append(element('span', { id: 'source-note', className: 'note', text: ` ${message.source.note}` }));
-      if (message.source.kind === 'listing') {
+      if (message.source.kind !== 'kernel') {
         const locate = element('button', { className: 'secondary link step-locate', text: strings.locate, attrs: { type: 'button', 'data-action': 'locate' } });
         locate.addEventListener('click', () => act('locate'));
         src.append(' ', locate);
       }
     }
-    stepBox.append(src);
+    box.push(src);
+    stepBox.replaceChildren(...box);
 
-    const verdict = element('p', { id: 'verdict', className: `verdict ${violationsSoFar ? 'bad' : 'ok'}`, text: `${violationsSoFar ? '✖' : '✔'} ${strings.verdictSoFar(violationsSoFar)} · ${strings.verdictRun(s.verdict === 'pass' ? strings.verdictPass : strings.verdictViolation)} · ${s.flushMode} · ${s.entries} entries · ${s.lockHeld ? strings.lockHeld : strings.lockFree}` });
+    verdict.className = `verdict ${violationsSoFar ? 'bad' : 'ok'}`;
+    verdict.textContent = `${violationsSoFar ? '✖' : '✔'} ${strings.verdictSoFar(violationsSoFar)} · ${strings.verdictRun(s.verdict === 'pass' ? strings.verdictPass : strings.verdictViolation)} · ${s.flushMode} · ${s.entries} entries · ${s.lockHeld ? strings.lockHeld : strings.lockFree}`;
 
-    const tables = element('div', { className: 'roots' });
-    for (const r of s.roots) tables.append(element('div', { className: 'root', attrs: { 'data-root': r.name } }, element('h3', { text: strings.root(r.name) }), tableNode(r.table, r.name)));
+    // Page tables: each table reused while it shows the same; tables gone from the view are dropped.
+    setChildren(tables, s.roots.map((r) => {
+      let wrapper = rootWrappers.get(r.name);
+      if (!wrapper) rootWrappers.set(r.name, (wrapper = element('div', { className: 'root', attrs: { 'data-root': r.name } }, element('h3', { text: strings.root(r.name) }))));
+      const node = tableNode(r.table, r.name);
+      if (wrapper.lastChild !== node) wrapper.replaceChildren(wrapper.firstChild!, node);
+      return wrapper;
+    }));
+    for (const [key, entry] of tableCache) if (entry.used !== generation) tableCache.delete(key);
 
-    const tlbs = element('div', { className: 'tlbs' });
-    for (const v of s.vcpus) {
-      const rows = v.tlb.map((e) => element('tr', { className: `tlb-row${e.stale ? ' stale' : ''}`, attrs: { 'data-stale': String(e.stale), 'data-writable': String(e.writable) } },
-        ...[e.size, e.root, e.l2, e.gfns, e.pfn].map((x) => element('td', { text: x })),
-        element('td', { text: e.writable ? strings.writable : strings.readOnly }),
-        element('td', { className: 'state' }, e.stale ? element('span', { className: 'badge bad', text: `⚠ ${strings.stale}` }) : element('span', { text: strings.valid }))));
-      tlbs.append(element('h3', { text: strings.vcpu(v.id) }), rows.length ? table('grid tlb', strings.tlbHead, rows) : element('p', { className: 'empty', text: strings.tlbEmpty }));
-    }
+    // TLBs: one block a vCPU, its rows reused by their content.
+    rebuildIf(tlbs, JSON.stringify(s.vcpus), () => s.vcpus.flatMap((v) => {
+      if (!tlbRows.has(v.id)) tlbRows.set(v.id, new Map());
+      const rows = keyed(tlbRows.get(v.id)!, v.tlb, (e) => JSON.stringify(e), tlbRow) as HTMLTableRowElement[];
+      return [element('h3', { text: strings.vcpu(v.id) }), rows.length ? table('grid tlb', strings.tlbHead, rows) : element('p', { className: 'empty', text: strings.tlbEmpty })];
+    }));
 
-    const flushRows = s.flushLog.map((f) => element('tr', { className: `flush-row ${f.issued ? 'issued' : 'skipped'}${f.step === s.index ? ' changed' : ''}`, attrs: { 'data-issued': String(f.issued), 'data-step': String(f.step) } },
-      element('td', { text: String(f.step) }),
-      element('td', {}, element('span', { className: `badge ${f.issued ? 'good' : 'warn'}`, text: f.issued ? `✔ ${strings.issued}` : `⚠ ${strings.skipped}` })),
-      element('td', { className: 'code', text: f.call, title: f.reason ?? '' }),
-      element('td', { text: f.range }),
-      element('td', { className: 'code', text: f.fn }),
-      element('td', { text: f.removed.join(', ') || '—' })));
-    const flushes = flushRows.length ? table('grid flushes', strings.flushHead, flushRows.reverse()) : element('p', { className: 'empty', text: strings.flushEmpty });
+    // The flush log, newest first: it grows by a row at a flush step; only the current step's row is marked.
+    const rows = keyed(flushRows, [...s.flushLog].reverse(), (f) => `${JSON.stringify(f)}${f.step === s.index ? '*' : ''}`, (f) => flushRow(f, f.step === s.index));
+    setChildren(flushBody, rows);
+    setChildren(flushes, [rows.length ? flushTable : flushEmpty]);
 
-    const checks = element('div', { className: 'checks' });
-    if (!s.violations.length) checks.append(element('p', { className: 'check-pass', text: `✔ ${strings.checksPass}` }));
-    for (const v of s.violations) {
-      const dl = element('dl', { className: 'facts' });
-      const add = (k: string, val: string) => dl.append(element('dt', { text: k }), element('dd', { text: val }));
-      if (v.tlbEntry) add(strings.staleEntry, v.tlbEntry);
-      if (v.gfn >= 0) add(strings.gfn, `0x${v.gfn.toString(16)}`);
-      if (v.staleSince !== undefined) add('', strings.staleSince(v.staleSince));
-      if (v.skippedFlush !== undefined) add('', strings.skippedAt(v.skippedFlush));
-      checks.append(element('div', { className: 'check-violation', attrs: { role: 'alert' } }, element('p', {}, element('strong', { text: `✖ ${strings.verdictViolation}: ${v.kind}${v.strength ? ` (${v.strength})` : ''}` }), ` ${strings.atStep(v.step)} — ${v.message}`), dl));
-    }
+    rebuildIf(checks, JSON.stringify(s.violations), () => {
+      if (!s.violations.length) return [element('p', { className: 'check-pass', text: `✔ ${strings.checksPass}` })];
+      return s.violations.map((v) => {
+        const dl = element('dl', { className: 'facts' });
+        const add = (k: string, val: string) => dl.append(element('dt', { text: k }), element('dd', { text: val }));
+        if (v.tlbEntry) add(strings.staleEntry, v.tlbEntry);
+        if (v.gfn >= 0) add(strings.gfn, `0x${v.gfn.toString(16)}`);
+        if (v.staleSince !== undefined) add('', strings.staleSince(v.staleSince));
+        if (v.skippedFlush !== undefined) add('', strings.skippedAt(v.skippedFlush));
+        return element('div', { className: 'check-violation', attrs: { role: 'alert' } }, element('p', {}, element('strong', { text: `✖ ${strings.verdictViolation}: ${v.kind}${v.strength ? ` (${v.strength})` : ''}` }), ` ${strings.atStep(v.step)} — ${v.message}`), dl);
+      });
+    });
 
-    const counters = element('dl', { className: 'facts counters' });
-    for (const [k, v] of Object.entries(s.counters)) counters.append(element('dt', { text: k }), element('dd', { text: String(v) }));
-
-    walkArea.replaceChildren(
-      toolbar,
-      stepBox,
-      verdict,
-      section('sec-checks', strings.checks, checks),
-      section('sec-tlbs', strings.tlbs, tlbs),
-      section('sec-flushes', strings.flushLog, flushes),
-      section('sec-tables', strings.tables, tables),
-      section('sec-counters', strings.counters, counters),
-      keysHint,
-    );
+    rebuildIf(counters, JSON.stringify(s.counters), () => Object.entries(s.counters).flatMap(([k, v]) => [element('dt', { text: k }), element('dd', { text: String(v) })]));
     return heading.textContent ?? '';
   }
 

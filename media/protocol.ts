@@ -18,7 +18,7 @@ import type { PanelSnapshot } from '../src/view/snapshot';
 /** Bumped when a message changes shape in a way the other side must know about. */
 import type { CompareRow } from '../src/compare';
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** Which extension host runs the extension: Node (desktop, remote) or a browser web worker. */
 export type HostKind = 'node' | 'web';
@@ -35,10 +35,12 @@ export interface InitMessage {
   text: string;
 }
 
-/** Where the editor shows the current step: the user's kernel file, or the model's own listing. */
+/** Where the editor shows the current step: the user's kernel file, a patch's hunks, or the model's own listing. */
 export interface SourceInfo {
-  kind: 'kernel' | 'listing';
-  /** "arch/x86/kvm/mmu/mmu.c:412" or "model listing:57". */
+  kind: 'kernel' | 'patch' | 'listing';
+  /** Which source, in words: "kernel tree", "patch hunks: patches/seed.patch", "model listing". */
+  label: string;
+  /** "arch/x86/kvm/mmu/mmu.c:412", "patches/seed.patch:38" or "model listing:57". */
   location: string;
   /** Why this source, and how to point at a kernel tree when none is set; may be empty. */
   note: string;
@@ -184,7 +186,7 @@ const toWebviewFields: FieldSpecs<ToWebviewMessage> = {
   snapshot: {
     scenarioLabel: 'string',
     snapshot: (v) => checkShape(SNAPSHOT_SHAPE, v, 'snapshot'),
-    source: (v) => checkShape({ kind: ['kernel', 'listing'], location: 'string', note: 'string' }, v, 'source'),
+    source: (v) => checkShape({ kind: ['kernel', 'patch', 'listing'], label: 'string', location: 'string', note: 'string' }, v, 'source'),
     snapshotMs: 'number',
   },
   idle: { text: 'string' },

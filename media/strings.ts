@@ -28,7 +28,7 @@ export const strings = {
   noStepYet: 'Nothing has run yet. Step forward to start.',
   lockHeld: 'mmu_lock held',
   lockFree: 'mmu_lock free',
-  sourceShown: (where: string) => `Shown in the editor at ${where}`,
+  sourceShown: (label: string, where: string) => `Beside the panel: ${label}${where ? `, at ${where}` : ''}.`,
   writes: (n: number) => `${n} SPTE write${n === 1 ? '' : 's'}`,
   moreWrites: (n: number) => `… and ${n} more`,
 

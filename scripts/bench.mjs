@@ -1,15 +1,29 @@
-// npm run bench [-- --quick]: bundle the benchmarks like the shipped code (esbuild, so the numbers
-// are those of the bundles, not of a TypeScript loader), run them, print the JSON and keep a copy
-// in bench/results/latest.json.
+// npm run bench [-- --quick] [-- --render-only]: bundle the benchmarks like the shipped code
+// (esbuild, so the numbers are those of the bundles, not of a TypeScript loader), run them, print
+// the JSON and keep a copy in bench/results/latest.json. The panel's render benchmark
+// (bench/render.bench.ts) runs the webview bundle in headless Chromium and goes under panel.render.
+//   --render-only  only the render benchmark (bench/results/render.tmp.json, not kept in git)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 
-await esbuild.build({
-  entryPoints: ['bench/main.ts'], outfile: 'out/bench/main.js', bundle: true, platform: 'node', format: 'cjs',
-  target: 'node20', mainFields: ['module', 'main'], logLevel: 'warning',
-});
-const out = execFileSync(process.execPath, ['--max-old-space-size=4096', 'out/bench/main.js', ...process.argv.slice(2)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-process.stdout.write(out);
+const args = process.argv.slice(2);
+const node = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], logLevel: 'warning' };
+await esbuild.build({ ...node, entryPoints: ['bench/main.ts'], outfile: 'out/bench/main.js' });
+await esbuild.build({ ...node, entryPoints: ['bench/render-main.ts'], outfile: 'out/bench/render.js', external: ['playwright-core'] });
+// The webview exactly as scripts/build.mjs bundles it for dist/webview.js.
+await esbuild.build({ entryPoints: ['media/main.ts'], outfile: 'out/bench/webview.js', bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'warning' });
+const run = (file, ...more) => execFileSync(process.execPath, ['--max-old-space-size=4096', file, ...more, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const render = JSON.parse(run('out/bench/render.js', 'out/bench/webview.js'));
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/latest.json', out);
+if (args.includes('--render-only')) {
+  const out = JSON.stringify({ date: new Date().toISOString(), render }, null, 2) + '\n';
+  process.stdout.write(out);
+  writeFileSync('bench/results/render.tmp.json', out);
+} else {
+  const results = JSON.parse(run('out/bench/main.js'));
+  results.panel.render = render;
+  const out = JSON.stringify(results, null, 2) + '\n';
+  process.stdout.write(out);
+  writeFileSync('bench/results/latest.json', out);
+}

@@ -29,6 +29,8 @@ export interface AnchorFound {
   function: string;
   how: AnchorHow;
   confidence: number;
+  /** The last line of the statement (it may span lines; equal to `line` for a fuzzy match). */
+  endLine: number;
   /** The source line found. */
   text: string;
   /** For renamed/moved: which known name or version form matched. */
@@ -42,6 +44,8 @@ export interface AnchorMissing {
   file: string;
   function: string;
   reason: string;
+  /** The 1-based line where the function (or a renamed form) starts, when it is in the given file without the statement. */
+  functionLine?: number;
 }
 
 export type AnchorResult = AnchorFound | AnchorMissing;
@@ -68,19 +72,25 @@ function indexFile(f: SourceFile): Indexed {
   return { file: f, lines, spans, byName, normLines: lines.map(norm) };
 }
 
+/** A statement found: its first and last line (1-based). */
+interface Span { line: number; endLine: number }
+
 /** Find a whitespace-free statement in lines [from, to] (1-based, inclusive); it may span lines. */
-function findStmt(ix: Indexed, stmt: string, from: number, to: number): number | undefined {
+function findStmt(ix: Indexed, stmt: string, from: number, to: number): Span | undefined {
   const want = norm(stmt);
   if (!want) return undefined;
-  // Join the range with line starts recorded, then map the hit offset back to its line.
+  // Join the range with line starts recorded, then map the hit's first and last offsets back to their lines.
   let joined = '';
   const starts: number[] = [];
   for (let l = from; l <= to; l++) { starts.push(joined.length); joined += ix.normLines[l - 1]; }
   const at = joined.indexOf(want);
   if (at < 0) return undefined;
-  let lo = 0, hi = starts.length - 1;
-  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= at) lo = mid; else hi = mid - 1; }
-  return from + lo;
+  const lineOf = (offset: number) => {
+    let lo = 0, hi = starts.length - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= offset) lo = mid; else hi = mid - 1; }
+    return from + lo;
+  };
+  return { line: lineOf(at), endLine: lineOf(at + want.length - 1) };
 }
 
 const TOKEN = /[A-Za-z_]\w*|\d+|->|[|&!=]=?/g;
@@ -115,9 +125,10 @@ function fuzzy(ix: Indexed, stmt: string, from: number, to: number): { line: num
   return best;
 }
 
-function found(id: AnchorId, ix: Indexed, line: number, how: AnchorHow, confidence: number, note?: string): AnchorFound {
+function found(id: AnchorId, ix: Indexed, at: Span, how: AnchorHow, confidence: number, note?: string): AnchorFound {
+  const { line, endLine } = at;
   const fn = functionAt(ix.spans, line)?.name ?? '(outside any function)';
-  return { id, found: true, file: ix.file.path, line, function: fn, how, confidence, text: ix.lines[line - 1].trim(), ...(note ? { note } : {}) };
+  return { id, found: true, file: ix.file.path, line, endLine, function: fn, how, confidence, text: ix.lines[line - 1].trim(), ...(note ? { note } : {}) };
 }
 
 /** Anchor every modelled step in the given files. */
@@ -163,7 +174,7 @@ function anchorOne(id: AnchorId, all: Indexed[], byBase: Map<string, Indexed>): 
     // Only a statement that occurs once in the file is taken as moved: a lock or a return
     // found elsewhere says nothing.
     const l = findStmt(target, cand.stmt, 1, target.lines.length);
-    if (l !== undefined && findStmt(target, cand.stmt, l + 1, target.lines.length) === undefined) return found(id, target, l, 'moved', 0.75, cand.when);
+    if (l !== undefined && findStmt(target, cand.stmt, l.line + 1, target.lines.length) === undefined) return found(id, target, l, 'moved', 0.75, cand.when);
   }
   if (!ix) {
     const given = all.map((x) => baseName(x.file.path)).join(', ') || 'none';
@@ -174,9 +185,9 @@ function anchorOne(id: AnchorId, all: Indexed[], byBase: Map<string, Indexed>): 
   if (span) {
     for (const s of [a.stmt, ...aliases.map((x) => x.stmt)]) {
       const f = fuzzy(ix, s, span.start, span.end);
-      if (f) return found(id, ix, f.line, 'fuzzy', Math.round(f.score * 70) / 100, `same call as '${s}' with ${Math.round(f.score * 100)}% of its tokens`);
+      if (f) return found(id, ix, { line: f.line, endLine: f.line }, 'fuzzy', Math.round(f.score * 70) / 100, `same call as '${s}' with ${Math.round(f.score * 100)}% of its tokens`);
     }
-    return missing(`${span.name}() is at ${ix.file.path}:${span.start}, but the statement '${a.stmt}' is not in it${STATEMENT_ABSENCE[id] ? `: ${STATEMENT_ABSENCE[id]}` : ''}`);
+    return { ...missing(`${span.name}() is at ${ix.file.path}:${span.start}, but the statement '${a.stmt}' is not in it${STATEMENT_ABSENCE[id] ? `: ${STATEMENT_ABSENCE[id]}` : ''}`), functionLine: span.start };
   }
   return missing(`no function ${a.fn}() in ${ix.file.path}${FUNCTION_ABSENCE[a.fn] ? `: ${FUNCTION_ABSENCE[a.fn]}` : ''}`);
 }

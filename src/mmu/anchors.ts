@@ -67,3 +67,15 @@ export const ANCHORS = {
 } as const satisfies Record<string, Anchor>;
 
 export type AnchorId = keyof typeof ANCHORS;
+
+/** One string per anchor (file, function, statement): the key of the listing's lines and of anchorIdOf(). */
+export function anchorKey(a: Pick<Anchor, 'file' | 'fn' | 'stmt'>): string {
+  return `${a.file}\u0000${a.fn}\u0000${a.stmt}`;
+}
+
+const ID_BY_KEY = new Map<string, AnchorId>((Object.keys(ANCHORS) as AnchorId[]).map((id) => [anchorKey(ANCHORS[id]), id]));
+
+/** The id of a step's anchor (steps carry the anchor itself), or undefined for one not in the table. */
+export function anchorIdOf(a: Pick<Anchor, 'file' | 'fn' | 'stmt'>): AnchorId | undefined {
+  return ID_BY_KEY.get(anchorKey(a));
+}

@@ -10,7 +10,7 @@ import { definitionName, norm } from '../anchor/cfunc';
 import { FUNCTION_ALIASES } from '../anchor/names';
 import { ANCHORS, type AnchorId } from '../mmu/anchors';
 import { PRESETS, POLICY_VALUES, variantName, type PolicyName, type Variant } from '../variants';
-import type { FileDiff, PatchInfo } from './types';
+import type { FileDiff, Hunk, PatchInfo } from './types';
 
 export interface Evidence {
   patch: number;
@@ -75,6 +75,20 @@ function baseName(p: string): string {
 /** Lines before the first definition in a hunk whose header names no function (diff -u without -p). */
 export const UNKNOWN_FN = '(unknown function: the hunk header names none)';
 
+/**
+ * The function each line of a hunk belongs to: the one the @@ header names, until a definition at
+ * column 0 (any column when the hunk lost its whitespace) starts another; `definition` marks that line.
+ */
+export function hunkFunctions(h: Hunk): { fn: string; definition: boolean }[] {
+  let fn = definitionName(h.section) ?? UNKNOWN_FN;
+  return h.lines.map((l) => {
+    const def = definitionName(l.text);
+    const definition = def !== undefined && (h.whitespaceLost || !/^\s/.test(l.text));
+    if (definition) fn = def;
+    return { fn, definition };
+  });
+}
+
 interface ImageLine { t: string; ev: Evidence; run: number }
 
 /** A function's lines on one side of the patch, in order; `run` changes at hunk gaps. */
@@ -95,18 +109,18 @@ function attribute(p: PatchInfo, files: FileDiff[]): Attributed {
   for (const f of files) {
     for (const h of f.hunks) {
       run++;
-      let fn = definitionName(h.section) ?? UNKNOWN_FN;
+      const owners = hunkFunctions(h);
       let sig = false;
-      for (const l of h.lines) {
-        const def = definitionName(l.text);
-        if (def && (h.whitespaceLost || !/^\s/.test(l.text))) { fn = def; sig = true; }
+      h.lines.forEach((l, i) => {
+        const { fn, definition } = owners[i];
+        if (definition) sig = true;
         const t = norm(l.text);
         const ev: Evidence = { patch: p.index, file: f.path, hunk: h.index, inputLine: l.inputLine, kind: l.kind, text: l.text.trim() };
         if (l.kind !== '+') push(pre, fn, { t, ev, run });
         if (l.kind !== '-') push(post, fn, { t, ev, run });
         if (l.kind !== ' ') changed.push({ ...ev, fn, norm: t, signature: sig });
         if (sig && (t === '{' || t.endsWith('{') || t.endsWith(';'))) sig = false;
-      }
+      });
     }
   }
   return { changed, pre, post };

@@ -4,7 +4,7 @@
  * kernel tree is set (or a step's file is not in it). Each statement sits on a line of its own, so
  * a step maps to exactly one line.
  */
-import { ANCHORS } from '../mmu/anchors';
+import { ANCHORS, anchorKey } from '../mmu/anchors';
 import type { Anchor } from '../trace/types';
 
 export interface Listing {
@@ -13,9 +13,7 @@ export interface Listing {
   lines: Map<string, number>;
 }
 
-export function anchorKey(a: Pick<Anchor, 'file' | 'fn' | 'stmt'>): string {
-  return `${a.file}\u0000${a.fn}\u0000${a.stmt}`;
-}
+export { anchorKey };
 
 /** The listing; `header` lines (already comments or plain text) go first. */
 export function modelListing(header: readonly string[]): Listing {

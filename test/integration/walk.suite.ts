@@ -5,9 +5,11 @@
 // as `kvm-mmu-lab-timing` lines, which the runner keeps in test-artifacts/logs/; nothing asserts on time.
 import * as vscode from 'vscode';
 import type { KvmMmuLabApi, StepTiming } from '../../extension/activate';
-import { locateAnchor } from '../../extension/locate';
-import { ANCHORS } from '../../src/mmu/anchors';
+import { anchorSources, type AnchorResult } from '../../src/anchor/anchor';
+import { indexFunctions } from '../../src/anchor/cfunc';
+import { ANCHORS, type AnchorId } from '../../src/mmu/anchors';
 import { anchorKey, modelListing } from '../../src/view/listing';
+import { shiftedFixture } from '../unit/shifted';
 import { strings } from '../../extension/strings';
 import type { HostKind } from '../../media/protocol';
 import { equal, match, ok } from './assert';
@@ -33,11 +35,14 @@ export function walkSuite(host: HostKind): void {
     let api: KvmMmuLabApi;
     const mmuUri = () => vscode.Uri.joinPath(workspace(), 'kernel', MMU);
     let mmuText = '';
+    // 0-based line of a step's statement in the fixture, found by the core's anchoring (the extension uses the same).
     const lineOf = (a: { fn: string; stmt: string }) => {
-      const at = locateAnchor(mmuText, a);
-      ok(at && at.how === 'statement', `${a.fn}: "${a.stmt}" not in the fixture`);
-      return at.line;
+      const id = (Object.keys(ANCHORS) as AnchorId[]).find((k) => ANCHORS[k].fn === a.fn && ANCHORS[k].stmt === a.stmt)!;
+      const at: AnchorResult = anchorSources([{ path: MMU, text: mmuText }], [id])[0];
+      ok(at.found && at.how === 'exact', `${a.fn}: "${a.stmt}" not in the fixture`);
+      return at.line - 1;
     };
+    const fnLine = (fn: string) => indexFunctions(mmuText.split('\n')).find((s) => s.name === fn)!.start - 1;
 
     before(async () => {
       api = await vscode.extensions.getExtension<KvmMmuLabApi>(EXTENSION_ID)!.activate();
@@ -84,6 +89,64 @@ export function walkSuite(host: HostKind): void {
       const listing = modelListing(strings.listingHeader);
       equal(d.current[0][0], listing.lines.get(anchorKey(ANCHORS.hwAccess)), 'listing line of the first step (the guest access)');
       ok(vscode.window.visibleTextEditors.some((e) => e.document.uri.toString() === d.uri), 'the listing is not in a visible editor');
+    });
+
+    it('without a kernel tree, with our fixture patch open: each step in its hunks where its function is, else the listing; panel and status say which', async () => {
+      const patchUri = vscode.Uri.joinPath(workspace(), 'patches', 'seed-like.format-patch.patch');
+      const patchLines = new TextDecoder().decode(await vscode.workspace.fs.readFile(patchUri)).split('\n');
+      const lineIn = (line: string) => {
+        const at = patchLines.indexOf(line);
+        ok(at >= 0 && patchLines.indexOf(line, at + 1) < 0, `"${line}" is not once in the patch`);
+        return at;
+      };
+      const isPatch = (d = api.decorations()) => d?.uri === patchUri.toString();
+      // Beside the panel, where the listing is, as a reviewer would have it (not over the panel).
+      const column = vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'kvm-mmu-lab')?.viewColumn ?? vscode.ViewColumn.Beside;
+      await vscode.window.showTextDocument(patchUri, { preview: false, viewColumn: column });
+      try {
+        await run('kvmMmuLab.restart');
+        const name = 'patches/seed-like.format-patch.patch';
+        equal(api.source().label, `patch hunks: ${name}`, 'source before the first step, with the patch open');
+        // The first flush of reused-partial is the split's, skipped under never-flush, in drop_large_spte().
+        const flush = await run<number>('kvmMmuLab.runToNextFlush');
+        await api.settled();
+        ok(isPatch(), `the flush is not shown in the patch: ${JSON.stringify(api.decorations())}`);
+        // The patch removes the unconditional flush and adds it again under if (flush): both lines
+        // are the model's statement exactly, and the core takes the added one (the new side wins a tie).
+        const flushLine = lineIn('+\t\tkvm_flush_remote_tlbs_with_address(kvm, sp->gfn,');
+        equal(api.decorations()!.current[0][0], flushLine, 'highlighted line in the patch: the added flush');
+        ok(api.decorations()!.skipped.includes(flushLine), 'the skipped flush is marked in the patch');
+        const src = api.source();
+        equal(src.kind, 'patch', 'source kind');
+        equal(src.label, `patch hunks: ${name}`, 'source label');
+        equal(src.location, `${name}:${flushLine + 1}`, 'source location');
+        match(src.note, /Locate mmu\.c/, 'the note says how to point at a kernel tree');
+        const status = api.status();
+        match(status.text, new RegExp(`patch hunks: ${name}`), 'status bar text');
+        match(status.tooltip, /command:kvmMmuLab\.locateKernelTree/, 'the status tooltip links Locate mmu.c');
+        // One step back: drop_spte(kvm, sptep), a context line of drop_large_spte()'s second hunk.
+        equal(await run<number>('kvmMmuLab.stepBack'), flush - 1, 'index after Step Back');
+        equal(api.decorations()!.current[0][0], lineIn(' \tdrop_spte(kvm, sptep);'), 'drop_spte() in the patch');
+        // Back to the split's first step, sp = shadow_mmu_get_sp_for_split(): the split function is in
+        // the patch but not that statement, so the line that starts the function there is highlighted
+        // (its definition, a context line at the end of link_shadow_page()'s hunk).
+        const getSp = await run<number>('kvmMmuLab.walkHere', 'shadow_mmu_split_huge_page');
+        ok(getSp < flush, `walkHere went to step ${getSp}`);
+        equal(api.decorations()!.current[0][0], lineIn(' static void shadow_mmu_split_huge_page(struct kvm *kvm,'), 'the split function\'s first line in the patch');
+        match(api.source().note, /is not among its hunk lines/, 'the note says the statement is not in the hunks');
+        // kvm_clear_dirty_log_protect() (kvm_main.c) is not in the patch: that step is in the listing.
+        await run('kvmMmuLab.runToViolation');
+        const d = api.decorations()!;
+        match(d.uri, /^kvm-mmu-lab:/, 'the violation\'s step is shown in the listing');
+        equal(api.source().kind, 'listing', 'source kind for a step not in the patch');
+        match(api.source().note, /kvm_clear_dirty_log_protect\(\) is not in the hunks of patches\/seed-like\.format-patch\.patch.*Locate mmu\.c/, 'why the listing');
+        // The listing did not replace the patch's tab: the next step in the patch is shown in it again.
+        await run('kvmMmuLab.walkHere', 'drop_large_spte');
+        ok(isPatch(), 'back in the patch after the listing');
+      } finally {
+        const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === patchUri.toString());
+        if (tab) await vscode.window.tabGroups.close(tab);
+      }
     });
 
     it('Run to Violation stops at the stale 1G entry; the webview rendered that step', async () => {
@@ -153,11 +216,11 @@ export function walkSuite(host: HostKind): void {
     it('CodeLens over the modelled functions of mmu.c: "Walk the split here" goes to that function', async () => {
       const lenses = await run<vscode.CodeLens[]>('vscode.executeCodeLensProvider', mmuUri());
       const titles = lenses.map((l) => `${l.range.start.line}:${l.command?.title}`);
-      const splitLine = locateAnchor(mmuText, ANCHORS.splitGetSp)!.fnLine;
+      const splitLine = fnLine('shadow_mmu_split_huge_page');
       ok(titles.includes(`${splitLine}:${strings.lensWalk}`), `no "Walk the split here" over shadow_mmu_split_huge_page: ${titles.join(' | ')}`);
       ok(titles.includes(`${splitLine}:${strings.lensCompare}`), 'no "Compare variants" lens');
       await run('kvmMmuLab.restart');
-      const lens = lenses.find((l) => l.range.start.line === locateAnchor(mmuText, ANCHORS.dropSpte)!.fnLine && l.command?.command === 'kvmMmuLab.walkHere')!;
+      const lens = lenses.find((l) => l.range.start.line === fnLine('drop_large_spte') && l.command?.command === 'kvmMmuLab.walkHere')!;
       const idx = await run<number>(lens.command!.command, ...(lens.command!.arguments ?? []));
       ok(idx >= 0, 'walkHere did not move');
       equal(api.decorations()?.current[0][0], lineOf(ANCHORS.dropSpte), 'highlighted after Walk the split here on drop_large_spte');
@@ -212,6 +275,27 @@ export function walkSuite(host: HostKind): void {
       const timings = await api.settled();
       ok(timings.some((t) => t.surface === 'side' && t.index === index - 1), `the side view did not render the step back: ${JSON.stringify(timings)}`);
       ok(timings.some((t) => t.surface === 'panel' && t.index === index - 1), 'the panel did not render the step back');
+    });
+
+    it('Locate mmu.c on a tree whose mmu.c is shifted, with drop_large_spte renamed and moved: the core still finds each step', async () => {
+      const shifted = shiftedFixture(mmuText);
+      const tree = vscode.Uri.joinPath(workspace(), 'kernel-shifted');
+      await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(tree, 'arch/x86/kvm/mmu'));
+      await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(tree, MMU), new TextEncoder().encode(shifted.text));
+      match((await run<string>('kvmMmuLab.locateKernelTree', tree)) ?? '', /kernel-shifted$/, 'kernel tree setting');
+      await run('kvmMmuLab.walkScenario', { scenario: 'reused-partial', variant: 'never-flush' });
+      await run<number>('kvmMmuLab.runToNextFlush');
+      await api.settled();
+      const d = api.decorations()!;
+      equal(d.uri, vscode.Uri.joinPath(tree, MMU).toString(), 'document highlighted');
+      // The skipped flush's line in the fixture, moved with __drop_large_spte() to the end of the
+      // copy (test/unit/shifted.ts maps it): found through the function's v5.19 name.
+      equal(d.current[0][0], shifted.lineOf(lineOf(ANCHORS.dropLargeFlush)), 'the flush in the moved, renamed function');
+      match(api.source().note, /^Found renamed: v5\.19/, 'the panel says how it was found');
+      // The split's make_small_spte() (its mainline name) was taken before. The split was below
+      // drop_large_spte(): 20 lines of padding down, the 21 lines moved away from above it up.
+      ok(d.taken.includes(shifted.lineOf(lineOf(ANCHORS.splitMakeSpte))), `make_small_spte() is not marked taken: ${JSON.stringify(d.taken)}`);
+      equal(shifted.lineOf(lineOf(ANCHORS.splitMakeSpte)), lineOf(ANCHORS.splitMakeSpte) + 20 - 21, 'where the split went');
     });
   });
 }

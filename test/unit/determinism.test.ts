@@ -41,6 +41,15 @@ test('stepping back returns exactly the state that stepping forward passed throu
   // Backwards from the end, then a few jumps: each must match the forward state.
   for (let i = w.length - 1; i >= -1; i--) assert.equal(fingerprint(w.stateAfter(i)), states[i + 1], `state after step ${i}`);
   for (const i of [40, 3, 53, 0, 25, 25, 26]) assert.equal(fingerprint(w.stateAfter(i)), states[i + 1], `jump to ${i}`);
+  // Forward to the end, then back by twos with a step forward between (the window built ahead is
+  // taken over part way, and stepping forward in it must not disturb it).
+  const z = new Walkthrough(s, { variant }, 8);
+  for (let i = -1; i < z.length; i++) assert.equal(fingerprint(z.stateAfter(i)), states[i + 1], `forward to ${i}`);
+  for (let i = z.length - 1; i >= 1; i -= 2) {
+    assert.equal(fingerprint(z.stateAfter(i - 1)), states[i], `back to ${i - 1}`);
+    assert.equal(fingerprint(z.stateAfter(i - 2)), states[i - 1], `back to ${i - 2}`);
+    assert.equal(fingerprint(z.stateAfter(i - 1)), states[i], `forward again to ${i - 1}`);
+  }
 });
 
 test('a restored snapshot continues to the same steps', () => {

@@ -1,9 +1,11 @@
-/** The glue under the walk: finding a step's statement in mmu.c, the model's listing, stepping rules, exports, the protocol's snapshot check. */
+/** The glue under the walk: finding a step's statement in mmu.c (the core's anchoring), the model's listing, stepping rules, exports, the protocol's snapshot check. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { locateAnchor, findFunction } from '../../extension/locate';
+import { anchorSources, type AnchorResult } from '../../src/anchor/anchor';
+import { anchorIdOf, type AnchorId } from '../../src/mmu/anchors';
+import { shiftedFixture } from './shifted';
 import { sameStep, WalkSession, withEntries } from '../../extension/session';
 import { parseScenario } from '../../src/scenario/parse';
 import { checkPanelSnapshot, checkToWebviewMessage } from '../../media/protocol';
@@ -19,31 +21,61 @@ import { scenario } from './helpers';
 const FIXTURE = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'kernel', 'arch', 'x86', 'kvm', 'mmu', 'mmu.c'), 'utf8');
 const origin = { kind: 'builtin' as const, id: 'reused-partial', label: 'reused-partial (built-in)' };
 
-test('every mmu.c statement the model steps through is found in the fixture, inside its function', () => {
+const MMU = 'arch/x86/kvm/mmu/mmu.c';
+const anchored = (text: string) => new Map(anchorSources([{ path: MMU, text }]).map((r) => [r.id, r] as [AnchorId, AnchorResult]));
+
+test('every mmu.c statement the model steps through is found in the fixture by the core, inside its function', () => {
   const lines = FIXTURE.split('\n');
+  const found = anchored(FIXTURE);
   // The v6.3 and 2026 forms of the flush are not in the fixture (it follows the seed's base).
   const later = new Set<string>([ANCHORS.dropLargeFlushSptep.stmt, ANCHORS.linkZapFlush.stmt]);
   for (const a of Object.values(ANCHORS) as Anchor[]) {
-    if (a.file !== 'arch/x86/kvm/mmu/mmu.c') continue;
-    const at = locateAnchor(FIXTURE, a);
-    assert.ok(at, `${a.fn} is not defined in the fixture mmu.c`);
+    if (a.file !== MMU) continue;
+    const r = found.get(anchorIdOf(a)!)!;
     if (later.has(a.stmt)) {
-      assert.equal(at.how, 'function', `${a.stmt} should not be in the fixture`);
+      assert.ok(!r.found && r.functionLine !== undefined, `${a.stmt} should not be in the fixture, but its function should: ${JSON.stringify(r)}`);
       continue;
     }
-    assert.equal(at.how, 'statement', `"${a.stmt}" is not in ${a.fn} in the fixture`);
-    assert.ok(at.line > at.fnLine, `${a.fn}: the statement is above the function`);
-    assert.ok(lines[at.line].includes(a.stmt.split(/\s+/)[0]), `${a.fn}: line ${at.line + 1} is "${lines[at.line]}"`);
+    assert.ok(r.found && r.how === 'exact', `"${a.stmt}" is not in ${a.fn} in the fixture: ${JSON.stringify(r)}`);
+    assert.equal(r.function, a.fn);
+    assert.ok(lines[r.line - 1].includes(a.stmt.split(/\s+/)[0]), `${a.fn}: line ${r.line} is "${lines[r.line - 1]}"`);
   }
 });
 
-test('the locator skips prototypes, ignores whitespace and says when only the function is there', () => {
-  const text = 'static void drop_spte(struct kvm *kvm, u64 *sptep);\n\nstatic void drop_spte(struct kvm *kvm,\n\t\t      u64 *sptep)\n{\n\tif (x)\n\t\tkvm_flush_remote_tlbs_with_address(kvm,\n\t\t\tsp->gfn, 1);\n}\n';
-  const at = locateAnchor(text, { fn: 'drop_spte', stmt: 'kvm_flush_remote_tlbs_with_address(kvm, sp->gfn,' });
-  assert.deepEqual(at, { fnLine: 2, line: 6, character: 2, endLine: 7, endCharacter: 11, how: 'statement' });
-  assert.equal(locateAnchor(text, { fn: 'drop_spte', stmt: 'mmu_spte_set(sptep, spte);' })?.how, 'function');
-  assert.equal(locateAnchor(text, { fn: 'drop_large_spte', stmt: 'x' }), undefined);
-  assert.equal(findFunction(text, 'drop_spte')?.start, text.indexOf('static void drop_spte(struct kvm *kvm,\n'));
+test('the core\'s anchoring skips prototypes, ignores whitespace, spans lines, and says where the function is when only it is there', () => {
+  const text = 'static void drop_large_spte(struct kvm *kvm, u64 *sptep);\n\nstatic void drop_large_spte(struct kvm *kvm,\n\t\t      u64 *sptep)\n{\n\tif (x)\n\t\tkvm_flush_remote_tlbs_with_address(kvm,\n\t\t\tsp->gfn, 1);\n}\n';
+  const r = anchored(text);
+  // The definition starts on line 3 (line 1 is a prototype); the call starts on line 7 and its
+  // statement text ends on line 8 ("sp->gfn," continues it).
+  assert.deepEqual(pick(r.get('dropLargeFlush')!), { found: true, line: 7, endLine: 8, function: 'drop_large_spte', how: 'exact' });
+  const drop = r.get('dropSpte')!;
+  assert.ok(!drop.found && drop.functionLine === 3, JSON.stringify(drop));
+  assert.ok(!r.get('linkSet')!.found, 'no __link_shadow_page in this text');
+});
+
+function pick(r: AnchorResult) {
+  return r.found ? { found: true, line: r.line, endLine: r.endLine, function: r.function, how: r.how } : { found: false };
+}
+
+test('a renamed and moved function in a shifted copy of the fixture is still found, at its new line', () => {
+  const original = anchored(FIXTURE);
+  const s = shiftedFixture(FIXTURE);
+  const shifted = anchored(s.text);
+  const at = (id: AnchorId) => { const r = original.get(id)!; assert.ok(r.found, id); return r.line - 1; };
+  // The flush in drop_large_spte(): the function is now __drop_large_spte() at the end of the file,
+  // a known other name, so "renamed"; its line is the original's mapped through the move.
+  const flush = shifted.get('dropLargeFlush')!;
+  assert.ok(flush.found && flush.how === 'renamed' && flush.function === '__drop_large_spte', JSON.stringify(flush));
+  assert.equal(flush.line - 1, s.lineOf(at('dropLargeFlush')));
+  assert.ok(flush.line - 1 > FIXTURE.split('\n').length, 'the moved function is below every original line');
+  // make_small_spte() is the mainline name of the split's SPTE maker: a statement alias, "renamed".
+  const make = shifted.get('splitMakeSpte')!;
+  assert.ok(make.found && make.how === 'renamed', JSON.stringify(make));
+  assert.equal(make.line - 1, s.lineOf(at('splitMakeSpte')));
+  // Untouched statements are exact, 20 lines down, or 20 less the moved block's 21 lines when they were below it.
+  const link = shifted.get('linkSet')!;
+  assert.ok(link.found && link.how === 'exact');
+  assert.equal(link.line - 1, at('linkSet') + 20 - 21);
 });
 
 test('the model listing has one line for every anchor, holding its statement', () => {
