@@ -155,9 +155,9 @@ export class PackedModel {
     const mode = s[at + L.mode];
     let busy = false;
     if (ops) {
-      const kindAt = (f: number) => s[at + f + F_KIND];
-      busy = kindAt(L.cur) !== K_NONE && kindAt(L.cur) !== K_INVALIDATE;
-      for (let i = 0; i < s[at + L.npaused] && !busy; i++) busy = kindAt(L.pausedAt(i)) !== K_INVALIDATE;
+      const k = s[at + L.cur + F_KIND];
+      busy = k !== K_NONE && k !== K_INVALIDATE;
+      for (let i = 0; i < s[at + L.npaused] && !busy; i++) busy = s[at + L.pausedAt(i) + F_KIND] !== K_INVALIDATE;
     }
     const kinds = this.menuKind;
     for (let i = 0; i < kinds.length; i++) {

@@ -164,6 +164,8 @@ export class PackedSearch {
   private done = false;
   private out: ExploreResult | null = null;
   private readonly cands: Int32Array;
+  /** usedWords() by the number of paused frames. */
+  private readonly usedByPaused: number[];
   private readonly now: () => number;
 
   constructor(readonly options: ExploreOptions) {
@@ -172,6 +174,9 @@ export class PackedSearch {
     this.canonicalizer = new Canonicalizer(this.model.L);
     this.size = this.model.L.size;
     this.words = this.size >> 2;
+    const L = this.model.L;
+    if (L.npaused !== 7) throw new Error('internal: usedWords() reads the paused count from byte 7');
+    this.usedByPaused = Array.from({ length: L.nf + 1 }, (_, n) => Math.min(this.words, (L.pausedAt(n) + 3) >> 2));
     this.now = options.now ?? Date.now;
     this.table = new Int32Array(1 << 15);
     this.parent = new Int32Array(4096);
@@ -188,9 +193,18 @@ export class PackedSearch {
     return this.chunks.length * CHUNK * this.size + this.table.byteLength + this.parent.byteLength;
   }
 
-  private hash(c: Int32Array): number {
+  /**
+   * Words of a state in use: paused frames are kept at the front of their area and the rest is
+   * zero, so two states with the same count of paused frames (a header byte) differ only within
+   * their used words.
+   */
+  private usedWords(c: Int32Array): number {
+    return this.usedByPaused[(c[1] >>> 24) & 0xff];
+  }
+
+  private hash(c: Int32Array, used: number): number {
     let h = 0x811c9dc5 | 0;
-    for (let i = 0; i < c.length; i++) {
+    for (let i = 0; i < used; i++) {
       h = Math.imul(h ^ c[i], 0x01000193);
       h ^= h >>> 15;
     }
@@ -203,7 +217,8 @@ export class PackedSearch {
    * (index + 1, hash) side by side, so a probe reads one cache line before it compares states.
    */
   private insert(cw: Int32Array, parent: number): boolean {
-    const h = this.hash(cw);
+    const used = this.usedWords(cw);
+    const h = this.hash(cw, used);
     const table = this.table;
     const mask = (table.length >> 1) - 1;
     const w = this.words;
@@ -224,7 +239,7 @@ export class PackedSearch {
       const words = this.chunks[(id - 1) >> CHUNK_BITS];
       const base = ((id - 1) & CHUNK_MASK) * w;
       let same = true;
-      for (let k = 0; k < w; k++) if (words[base + k] !== cw[k]) { same = false; break; }
+      for (let k = 0; k < used; k++) if (words[base + k] !== cw[k]) { same = false; break; }
       if (same) return false;
     }
   }
