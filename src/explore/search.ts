@@ -8,8 +8,9 @@ import type { Violation } from '../trace/types';
 import type { Variant } from '../variants';
 import { canonicalKey } from './canon';
 import { apply, candidateActions, rootNode, type Node } from './model';
-import { describeBound, makeScope, type Bound, type Scope } from './scope';
+import { makeScope, type Bound, type Scope } from './scope';
 import { PackedSearch } from './packed/search';
+import { searchResult, withTime } from './result';
 
 export interface ExploreOptions {
   variant: Variant;
@@ -184,30 +185,16 @@ export class CoreSearch {
   private finish(verdict: Verdict, stopped?: string, violation?: Violation, actions?: number[], depth?: number): void {
     this.done = true;
     if (this.options.memoryUsed) this.peak = Math.max(this.peak, this.options.memoryUsed());
-    this.out = {
-      variant: this.options.variant.name,
-      bound: this.options.bound,
-      boundText: describeBound(this.options.bound),
-      verdict,
-      ...(stopped ? { stopped } : {}),
-      ...(violation ? { violation } : {}),
-      ...(actions ? { actions } : {}),
-      states: this.states,
-      transitions: this.transitions,
-      depth: depth ?? this.level,
-      seconds: 0,
-      statesPerSecond: 0,
-      peakMemoryBytes: this.peak,
-      engine: 'core',
-    };
+    this.out = searchResult(this.options, {
+      verdict, stopped, violation, actions, states: this.states, transitions: this.transitions,
+      depth: depth ?? this.level, peakMemoryBytes: this.peak, engine: 'core',
+    });
     this.frontier = [];
     this.next = [];
   }
 
   result(): ExploreResult {
-    if (!this.out) throw new Error('the search is not over');
-    const seconds = Math.max(this.seconds, 1e-6);
-    return { ...this.out, seconds: this.seconds, statesPerSecond: Math.round(this.states / seconds) };
+    return withTime(this.out, this.seconds);
   }
 }
 

@@ -14,7 +14,8 @@
  */
 import type { Violation } from '../../trace/types';
 import { apply as coreApply, rootNode, type Node } from '../model';
-import { describeBound, makeScope, type Scope } from '../scope';
+import { makeScope, type Scope } from '../scope';
+import { searchResult, withTime } from '../result';
 import type { ExploreOptions, ExploreResult, Progress, Verdict } from '../search';
 import { F_HAS_SPLIT, S_HUGE, HUGE_L2, Layout } from './layout';
 import { PackedModel, type PackedViolation } from './model';
@@ -386,27 +387,13 @@ export class PackedSearch {
   private finish(verdict: Verdict, stopped?: string, violation?: Violation, actions?: number[], depth?: number): void {
     this.done = true;
     this.peak = Math.max(this.peak, this.bytes());
-    this.out = {
-      variant: this.options.variant.name,
-      bound: this.options.bound,
-      boundText: describeBound(this.options.bound),
-      verdict,
-      ...(stopped ? { stopped } : {}),
-      ...(violation ? { violation } : {}),
-      ...(actions ? { actions } : {}),
-      states: this.count,
-      transitions: this.transitions,
-      depth: depth ?? this.level,
-      seconds: 0,
-      statesPerSecond: 0,
-      peakMemoryBytes: this.peak,
-      engine: 'packed',
-    };
+    this.out = searchResult(this.options, {
+      verdict, stopped, violation, actions, states: this.count, transitions: this.transitions,
+      depth: depth ?? this.level, peakMemoryBytes: this.peak, engine: 'packed',
+    });
   }
 
   result(): ExploreResult {
-    if (!this.out) throw new Error('the search is not over');
-    const seconds = Math.max(this.seconds, 1e-6);
-    return { ...this.out, seconds: this.seconds, statesPerSecond: Math.round(this.count / seconds) };
+    return withTime(this.out, this.seconds);
   }
 }

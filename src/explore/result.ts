@@ -1,0 +1,42 @@
+/** The result record both search engines end with (ExploreResult in search.ts). */
+import type { Violation } from '../trace/types';
+import type { ExploreOptions, ExploreResult, Verdict } from './search';
+import { describeBound } from './scope';
+
+export interface Ending {
+  verdict: Verdict;
+  stopped?: string;
+  violation?: Violation;
+  actions?: number[];
+  states: number;
+  transitions: number;
+  depth: number;
+  peakMemoryBytes: number;
+  engine: 'packed' | 'core';
+}
+
+/** The result of a finished search; seconds and the rate are filled in by withTime(). */
+export function searchResult(options: ExploreOptions, e: Ending): ExploreResult {
+  return {
+    variant: options.variant.name,
+    bound: options.bound,
+    boundText: describeBound(options.bound),
+    verdict: e.verdict,
+    ...(e.stopped ? { stopped: e.stopped } : {}),
+    ...(e.violation ? { violation: e.violation } : {}),
+    ...(e.actions ? { actions: e.actions } : {}),
+    states: e.states,
+    transitions: e.transitions,
+    depth: e.depth,
+    seconds: 0,
+    statesPerSecond: 0,
+    peakMemoryBytes: e.peakMemoryBytes,
+    engine: e.engine,
+  };
+}
+
+/** The result with the time the search ran and its states per second. */
+export function withTime(out: ExploreResult | null, seconds: number): ExploreResult {
+  if (!out) throw new Error('the search is not over');
+  return { ...out, seconds, statesPerSecond: Math.round(out.states / Math.max(seconds, 1e-6)) };
+}
