@@ -1,6 +1,7 @@
 // Every string the extension itself shows a person (the webview's own labels are in media/strings.ts).
 export const strings = {
   outputChannel: 'KVM MMU Lab',
+  labLoadFailed: (reason: string) => `KVM MMU Lab could not load its simulation core: ${reason}`,
   panelTitle: 'KVM MMU Lab',
   panelHeading: 'KVM MMU Lab',
   panelIntro:
