@@ -15,7 +15,7 @@ import type { Scenario } from '../src/scenario/types';
 import { traceText } from '../src/trace/text';
 import { traceMarkdown, walkthroughTrace } from '../src/view/export';
 import { findPreset, parseVariant, POLICY_VALUES, PRESETS, variantName, type PolicyName, type Variant } from '../src/variants';
-import type { Jobs } from './jobs';
+import type { JobLimits, Jobs } from './jobs';
 import examplePatch from '../media/walkthrough/example.patch';
 import { ReviewPanel, type ReportMessage } from './review';
 import { reviewPatch, looksLikePatch, REVIEW_TREE_FILES, type PatchReviewView } from '../src/review';
@@ -500,12 +500,21 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
 
   interface CompareArgs {
     scenario?: string;
+    /** A scenario file, by URI. */
+    file?: string;
     fullScale?: boolean;
   }
 
-  async function compare(args?: CompareArgs): Promise<{ rows: CompareRowView[]; markdown: string; shown: ReportShownMessage } | undefined> {
+  /** The long jobs' limits, from the settings as they are now. */
+  function jobLimits(): JobLimits {
+    const mib = settings().get<number>('jobMemoryCapMiB', 1024);
+    return { maxMemoryBytes: (Number.isFinite(mib) && mib > 0 ? mib : 1024) * 2 ** 20 };
+  }
+
+  async function compare(args?: CompareArgs): Promise<{ rows: CompareRowView[]; markdown: string; shown: ReportShownMessage; fullScale: string } | undefined> {
     let scenario: Scenario;
     if (args?.scenario) scenario = builtinScenario(args.scenario) ?? (() => { throw new Error(`no built-in scenario "${args.scenario}"`); })();
+    else if (args?.file) scenario = await loadScenario({ kind: 'file', id: args.file, label: vscode.workspace.asRelativePath(vscode.Uri.parse(args.file)) });
     else {
       const origin = await pickScenario();
       if (!origin) return undefined;
@@ -520,15 +529,23 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
     const title = strings.compareViewTitle(scenario.name);
     const message = { type: 'compare' as const, scenario: scenario.name, flushMode: String(mode ?? 'bare-metal'), rows, fullScale: fullScale ? strings.fullScaleRunning(jobs.where) : strings.fullScaleOff };
     let shown = await showReport(message, title);
+    let fullScaleText = message.fullScale;
     if (fullScale) {
       const t0 = performance.now();
-      const costs = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: strings.fullScaleProgress, cancellable: true }, (progress, token) =>
-        jobs.fullScale(rows.map((r) => r.variant), (done) => progress.report({ increment: 100 / rows.length, message: `${done}/${rows.length}` }), token));
+      const limits = jobLimits();
+      const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: strings.fullScaleProgress, cancellable: true }, (progress, token) =>
+        jobs.fullScale(rows.map((r) => r.variant), limits, (done) => progress.report({ increment: 100 / rows.length, message: `${done}/${rows.length}` }), token));
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
-      log.info(`compare ${scenario.name}: full-scale costs ${costs ? `in ${secs} s in ${jobs.where}` : 'cancelled'}`);
-      if (costs) costs.forEach((c, i) => (rows[i].splitFlushesPer64G = c));
-      else for (const r of rows) r.splitFlushesPer64G = -2;
-      shown = await showReport({ ...message, rows, fullScale: costs ? strings.fullScaleDone(secs, jobs.where) : strings.fullScaleCancelled }, title);
+      if (outcome.kind === 'done') {
+        outcome.value.forEach((c, i) => (rows[i].splitFlushesPer64G = c));
+        fullScaleText = strings.fullScaleDone(secs, jobs.where);
+      } else {
+        for (const r of rows) r.splitFlushesPer64G = -2;
+        fullScaleText = outcome.kind === 'cancelled' ? strings.fullScaleCancelled : strings.fullScaleStopped(outcome.reason);
+        if (outcome.kind === 'stopped') void vscode.window.showWarningMessage(strings.fullScaleStopped(outcome.reason));
+      }
+      log.info(`compare ${scenario.name}: full-scale costs ${outcome.kind === 'done' ? `in ${secs} s` : outcome.kind === 'stopped' ? `stopped after ${secs} s: ${outcome.reason}` : 'cancelled'} in ${jobs.where}`);
+      shown = await showReport({ ...message, rows, fullScale: fullScaleText }, title);
     }
     const markdown = [
       strings.compareTitle(scenario.name, String(mode ?? 'bare-metal')),
@@ -538,7 +555,7 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
       ...rows.map((r) => `| \`${r.variant}\` | ${r.verdict === 'pass' ? 'pass' : '**VIOLATION**'} | ${r.remoteFlushes} | ${r.splitFlushes} | ${r.flushesSkipped} | ${r.pagesFlushed} | ${r.spsReused} | ${r.splitFlushesPer64G >= 0 ? r.splitFlushesPer64G : ''} |`),
       '',
     ].join('\n');
-    return { rows, markdown, shown };
+    return { rows, markdown, shown, fullScale: fullScaleText };
   }
 
   // Explore Variant…: one search at a time; `cancelExplore` (tests) cancels like the notification's button.
@@ -570,7 +587,7 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
     const t0 = performance.now();
     const job = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: strings.exploreProgress(variant.name), cancellable: true }, (progress, token) => {
       const sub = token.onCancellationRequested(() => own.cancel());
-      return jobs.explore(variant.name, bound, (p) => progress.report({ message: strings.exploreProgressMessage(p.states, p.depth, p.seconds) }), own.token).finally(() => sub.dispose());
+      return jobs.explore(variant.name, bound, jobLimits(), (p) => progress.report({ message: strings.exploreProgressMessage(p.states, p.depth, p.seconds) }), own.token).finally(() => sub.dispose());
     });
     if (exploreCancel === own) exploreCancel = undefined;
     own.dispose();

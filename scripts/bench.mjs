@@ -6,7 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 
-execFileSync(process.execPath, ['scripts/build.mjs', '--production'], { stdio: ['ignore', 'ignore', 'inherit'] });
+try {
+  execFileSync(process.execPath, ['scripts/build.mjs', '--production'], { stdio: 'pipe' });
+} catch (error) {
+  process.stderr.write(error.stderr ?? '');
+  throw error;
+}
 await esbuild.build({
   entryPoints: ['bench/main.ts', 'bench/activation-probe.ts'], outdir: 'out/bench', bundle: true, platform: 'node', format: 'cjs',
   target: 'node20', mainFields: ['module', 'main'], logLevel: 'warning',

@@ -60,8 +60,10 @@ export function bundleTargets({ production = false, tests = false } = {}) {
     { entryPoints: ['media/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
     // The review view's webview (Check Patch…, Compare Variants, Explore Variant…).
     { entryPoints: ['media/review.ts'], outfile: 'dist/review.js', platform: 'browser', format: 'iife', target: 'es2022' },
-    // The Node host's worker thread for long jobs (full-scale costs, the explorer).
+    // The Node host's worker thread for long jobs (full-scale costs, the explorer)...
     { entryPoints: ['extension/worker.ts'], outfile: 'dist/worker.js', platform: 'node', format: 'cjs', target: 'node20' },
+    // ...and the web-worker host's Web Worker for the same jobs (a classic worker script).
+    { entryPoints: ['extension/worker.web.ts'], outfile: 'dist/worker.web.js', platform: 'browser', format: 'iife', target: 'es2022' },
     // CLI over the same core.
     { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
   ];
