@@ -21,7 +21,7 @@ import { ReviewPanel, type ReportMessage } from './review';
 import { reviewPatch, looksLikePatch, REVIEW_TREE_FILES, type PatchReviewView } from '../src/review';
 import type { SourceFile } from '../src/anchor/anchor';
 import { DEFAULT_BOUND, describeBound, type Bound } from '../src/explore/scope';
-import type { CompareRowView, ReportShownMessage } from '../media/protocol';
+import type { CompareRowView, InspectedMessage, ReportShownMessage } from '../media/protocol';
 import { LabPanel, LabSideViewProvider, type LabSurface, type SurfaceContext } from './panel';
 import { sameStep, WalkSession, withEntries, type ScenarioOrigin } from './session';
 import { MMU_C, kernelTreeUri, type DecorationReport, type SourceView } from './source';
@@ -80,6 +80,8 @@ export interface KvmMmuLabApi {
   readonly lastReport: ReportShownMessage | undefined;
   /** Cancels the running Explore Variant… as its notification's Cancel button does. */
   cancelExplore(): void;
+  /** What a webview's document holds now: the walk's panel or the review view; undefined when that one is not open. */
+  inspectWebview(which: 'panel' | 'review'): Promise<InspectedMessage | undefined>;
 }
 
 /** The part of the API only the lab can answer; the shell forwards to it, loading the lab first. */
@@ -736,6 +738,10 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
       return lastReport;
     },
     cancelExplore: () => exploreCancel?.cancel(),
+    async inspectWebview(which) {
+      if (which === 'panel') return panel ? panel.surface.inspect() : undefined;
+      return review && !review.isDisposed ? review.inspect() : undefined;
+    },
   };
   return { commands, sideView: sideProvider, api };
 }

@@ -8,6 +8,7 @@ import {
   PROTOCOL_VERSION,
   type FromWebviewMessage,
   type HostKind,
+  type InspectedMessage,
   type PanelAction,
   type RenderedMessage,
   type ShownMessage,
@@ -103,6 +104,7 @@ export class LabSurface implements vscode.Disposable {
       case 'reportShown':
       case 'openSource':
       case 'walk':
+      case 'inspected':
         this.context.log.warn(`the ${this.kind} webview sent "${message.type}" without a request`);
         return undefined;
     }
@@ -126,6 +128,11 @@ export class LabSurface implements vscode.Disposable {
       },
       (error: Error) => this.context.log.info(`init not acknowledged: ${error.message}`),
     );
+  }
+
+  /** What the webview's document holds now (tests: that input became text, not elements). */
+  inspect(): Promise<InspectedMessage> {
+    return this.endpoint.request({ type: 'inspect' }, 'inspected');
   }
 
   /** Posts any value past the types (tests use it to check the webview's validation). */

@@ -111,6 +111,7 @@ export function activateShell(context: vscode.ExtensionContext, options: ShellOp
       return lab?.api.lastReport;
     },
     cancelExplore: () => lab?.api.cancelExplore(),
+    inspectWebview: (which) => (lab ? lab.api.inspectWebview(which) : Promise.resolve(undefined)),
   };
 }
 
