@@ -428,6 +428,8 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
   async function openSource(file: string, line: number): Promise<void> {
     const tree = kernelTreeUri(settings().get<string>('kernelTree'));
     if (!tree) throw new Error(strings.noKernelTreeForLink);
+    // The review's links name only the files it anchors into; a message naming any other path is refused.
+    if (!REVIEW_TREE_FILES.includes(file)) throw new Error(strings.notAReviewFile(file));
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(tree, file));
     const at = new vscode.Position(Math.max(0, line - 1), 0);
     await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, selection: new vscode.Range(at, at), preview: true });

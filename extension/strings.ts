@@ -82,6 +82,7 @@ export const strings = {
   fullScaleRunning: (where: string) => `computing the split flushes per 64 GiB guest in ${where}…`,
   fullScaleDone: (secs: string, where: string) => `split flushes when dirty logging starts on a 64 GiB guest on 1 GiB pages; computed in ${secs} s in ${where}.`,
   fullScaleCancelled: 'cancelled.',
+  notAReviewFile: (file: string) => `KVM MMU Lab opens only the kernel files its review links to, not ${JSON.stringify(file)}.`,
   fullScaleStopped: (reason: string) => `${reason} (the setting kvmMmuLab.jobMemoryCapMiB); the full-scale costs were not computed.`,
   fullScaleOff: 'not computed.',
   pickBound: 'Explore within which bound?',

@@ -160,7 +160,8 @@ export function reviewSuite(host: HostKind): void {
     });
 
     describe('the memory cap of long jobs (kvmMmuLab.jobMemoryCapMiB)', () => {
-      const cap = (mib: number | undefined) => vscode.workspace.getConfiguration('kvmMmuLab').update('jobMemoryCapMiB', mib, vscode.ConfigurationTarget.Workspace);
+      // A machine setting (a workspace may not raise it): set in the user settings of the test's fresh profile.
+      const cap = (mib: number | undefined) => vscode.workspace.getConfiguration('kvmMmuLab').update('jobMemoryCapMiB', mib, vscode.ConfigurationTarget.Global);
       before(() => cap(1));
       after(() => cap(undefined));
 
