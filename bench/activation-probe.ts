@@ -8,19 +8,14 @@
  * here in Node's V8 rather than the browser's.
  */
 import { readFileSync } from 'node:fs';
-import Module from 'node:module';
 import { join } from 'node:path';
 import type { KvmMmuLabApi } from '../extension/activate';
 import { LAB_EVALUATED_MARK } from '../extension/commands';
-import { vscodeStub } from './vscode-stub';
+import { requireVscodeAs, vscodeStub } from './vscode-stub';
 
 const [flavour, root] = process.argv.slice(2);
 const stub = vscodeStub();
-const loader = Module as unknown as { _load(request: string, ...rest: unknown[]): unknown };
-const load = loader._load;
-loader._load = function (request: string, ...rest: unknown[]) {
-  return request === 'vscode' ? stub.module : load.call(this, request, ...rest);
-};
+requireVscodeAs(stub);
 
 const t0 = performance.now();
 let extension: { activate(context: unknown): KvmMmuLabApi };

@@ -4,6 +4,7 @@
  * extension with it. It records the commands and views registered; every other call is a no-op
  * (it returns an object whose methods do nothing), configuration reads give the default.
  */
+import Module from 'node:module';
 
 /** Anything: each property is a no-op function returning another such object; assignments stick. */
 function anything(): Record<string, unknown> {
@@ -138,5 +139,17 @@ export function vscodeStub(): VscodeStub {
         globalStorageUri: Uri.joinPath(extensionUri, '.global-storage'),
       };
     },
+  };
+}
+
+/** Makes require('vscode') give the stub's module, until the function it returns is called. */
+export function requireVscodeAs(stub: VscodeStub): () => void {
+  const loader = Module as unknown as { _load(request: string, ...rest: unknown[]): unknown };
+  const load = loader._load;
+  loader._load = function (request: string, ...rest: unknown[]) {
+    return request === 'vscode' ? stub.module : load.call(this, request, ...rest);
+  };
+  return () => {
+    loader._load = load;
   };
 }

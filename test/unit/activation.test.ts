@@ -4,12 +4,11 @@
 // (scripts/lib/bundles.mjs). Timing is the bench's business (bench/activation.bench.ts), not this.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import Module from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
-import { vscodeStub } from '../../bench/vscode-stub';
+import { requireVscodeAs, vscodeStub } from '../../bench/vscode-stub';
 import type { Lab, LabModule } from '../../extension/activate';
 import { COMMANDS, SIDE_VIEW_ID } from '../../extension/commands';
 
@@ -26,11 +25,7 @@ const stub = vscodeStub();
 function activateWithStub() {
   stub.commands.clear();
   stub.views.clear();
-  const loader = Module as unknown as { _load(request: string, ...rest: unknown[]): unknown };
-  const load = loader._load;
-  loader._load = function (request: string, ...rest: unknown[]) {
-    return request === 'vscode' ? stub.module : load.call(this, request, ...rest);
-  };
+  const restore = requireVscodeAs(stub);
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- after the stub is in place
     const { activateShell } = require('../../extension/shell') as typeof import('../../extension/shell');
@@ -47,7 +42,7 @@ function activateWithStub() {
     const api = activateShell(stub.context(ROOT, manifest) as never, { host: 'node', bundleEvalMs: undefined, loadLab: () => labModule });
     return { stub, api, calls, resolved, loads: () => loads };
   } finally {
-    loader._load = load;
+    restore();
   }
 }
 
