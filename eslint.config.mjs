@@ -24,6 +24,19 @@ export default tseslint.config(
     },
   },
   {
+    // What ships never runs code it did not bring: no eval-like calls, no processes, no vm. The
+    // workspace's files (patches, scenarios, kernel sources) are only ever read as data.
+    files: ['extension/**/*.ts', 'media/**/*.ts', 'src/**/*.ts'],
+    ignores: ['src/cli/**'],
+    rules: { 'no-new-func': 'error', 'no-implied-eval': 'error' },
+  },
+  {
+    files: ['extension/**/*.ts', 'media/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: ['child_process', 'node:child_process', 'vm', 'node:vm'].map((name) => ({ name, message: 'the extension runs no processes and evaluates no code' })) }],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly', __dirname: 'readonly', require: 'readonly', module: 'writable' } },
   },

@@ -5,6 +5,7 @@
  */
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
+import { benchActivation } from './activation.bench';
 import { benchCore } from './core.bench';
 import { benchExplorer } from './explorer.bench';
 import { benchPanel } from './panel.bench';
@@ -19,6 +20,6 @@ const machine = {
   freeMemoryGiB: Math.round(freemem() / 2 ** 30), loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
   node: process.version, platform: `${process.platform}-${process.arch}`,
 };
-const results = { date: new Date().toISOString(), machine, quick, core: benchCore(quick), panel: benchPanel(quick), explorer: benchExplorer(quick), loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) };
+const results = { date: new Date().toISOString(), machine, quick, activation: benchActivation(quick), core: benchCore(quick), panel: benchPanel(quick), explorer: benchExplorer(quick), loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) };
 process.stdout.write(JSON.stringify(results, null, 2) + '\n');
 }

@@ -1,7 +1,10 @@
-// Activation shared by both entry points (node.ts, web.ts): the commands, the walk in progress, the
-// panel and the side-bar view that show it, the editor beside it, the status bar. Model facts come
-// from the core (src/); this file only wires them to VS Code. Returns a small API that the
-// integration tests use to see what the webviews answered and what the editor was decorated with.
+// The lab: what every command does, shared by both hosts — the walk in progress, the panel and the
+// side-bar view that show it, the editor beside it, the status bar, the review view and the long
+// jobs. Model facts come from the core (src/); this file only wires them to VS Code.
+//
+// It is not loaded at activation. extension/shell.ts registers the commands and views and loads this
+// module the first time one of them is used (lab.node.ts / lab.web.ts pick the host's jobs):
+// docs/activation.md says how in each host. Only types cross from here into the shell.
 import * as vscode from 'vscode';
 import type { FromWebviewMessage, HostKind, PanelAction, RenderedMessage, ShownMessage, SnapshotMessage } from '../media/protocol';
 import { compareVariants } from '../src/compare';
@@ -12,36 +15,19 @@ import type { Scenario } from '../src/scenario/types';
 import { traceText } from '../src/trace/text';
 import { traceMarkdown, walkthroughTrace } from '../src/view/export';
 import { findPreset, parseVariant, POLICY_VALUES, PRESETS, variantName, type PolicyName, type Variant } from '../src/variants';
-import { inThreadJobs, type Jobs } from './jobs';
+import type { JobLimits, Jobs } from './jobs';
 import examplePatch from '../media/walkthrough/example.patch';
 import { ReviewPanel, type ReportMessage } from './review';
 import { reviewPatch, looksLikePatch, REVIEW_TREE_FILES, type PatchReviewView } from '../src/review';
 import type { SourceFile } from '../src/anchor/anchor';
 import { DEFAULT_BOUND, describeBound, type Bound } from '../src/explore/scope';
-import type { CompareRowView, ReportShownMessage } from '../media/protocol';
-import { LabPanel, LabSideViewProvider, SIDE_VIEW_ID, type LabSurface, type SurfaceContext } from './panel';
+import type { CompareRowView, InspectedMessage, ReportShownMessage } from '../media/protocol';
+import { LabPanel, LabSideViewProvider, type LabSurface, type SurfaceContext } from './panel';
 import { sameStep, WalkSession, withEntries, type ScenarioOrigin } from './session';
-import { MMU_C, SourceView, kernelTreeUri, type DecorationReport } from './source';
+import { MMU_C, kernelTreeUri, type DecorationReport, type SourceView } from './source';
 import { strings } from './strings';
+import { COMMAND_OPEN_PANEL, COMMANDS, CONTEXT_WALKING, type CommandId } from './commands';
 
-export const COMMAND_OPEN_PANEL = 'kvmMmuLab.openPanel';
-export const COMMANDS = {
-  openPanel: COMMAND_OPEN_PANEL,
-  walk: 'kvmMmuLab.walkScenario',
-  forward: 'kvmMmuLab.stepForward',
-  back: 'kvmMmuLab.stepBack',
-  restart: 'kvmMmuLab.restart',
-  nextFlush: 'kvmMmuLab.runToNextFlush',
-  violation: 'kvmMmuLab.runToViolation',
-  variant: 'kvmMmuLab.chooseVariant',
-  locate: 'kvmMmuLab.locateKernelTree',
-  export: 'kvmMmuLab.exportTrace',
-  walkHere: 'kvmMmuLab.walkHere',
-  compare: 'kvmMmuLab.compareVariants',
-  checkPatch: 'kvmMmuLab.checkPatch',
-  explore: 'kvmMmuLab.exploreVariant',
-} as const;
-export const CONTEXT_WALKING = 'kvmMmuLab.walking';
 
 /** One step rendered: how long the core took for the snapshot and the webview for the DOM. */
 export interface StepTiming {
@@ -51,10 +37,31 @@ export interface StepTiming {
   renderMs: number;
 }
 
+/** How activation went, as the shell (extension/shell.ts) measured it. */
+export interface ActivationTiming {
+  /** Milliseconds from the start of activate() to its return. */
+  activateMs: number;
+  /** Milliseconds the extension bundle's own code took to evaluate, from its first statement to its last (before activate() is called); undefined when the bundle was not built with the timing banner. */
+  bundleEvalMs: number | undefined;
+  /** Milliseconds the first use took to load the lab and the core and set them up; undefined until then. */
+  labLoadMs: number | undefined;
+  /** activate() part by part, in milliseconds: the output channel (log), the editor's CodeLens, hover and listing (source), the commands and the side view. */
+  parts: Record<string, number>;
+}
+
 /** What activate() returns; stable enough for tests, not a public API. */
 export interface KvmMmuLabApi {
   /** The extension host this activation runs in. */
   readonly host: HostKind;
+  /** Milliseconds from the start of activate() to its return. */
+  readonly activationMs: number;
+  readonly activation: ActivationTiming;
+  /** Whether the lab (and with it the simulation core) has been loaded: false until a command or view needs it. */
+  readonly labLoaded: boolean;
+  /** Loads the lab now, as the first command would (the bench measures it); returns the milliseconds it took, 0 when it was loaded already. */
+  loadLab(): number;
+  /** The decorations the editor beside the panel shows now. */
+  decorations(): DecorationReport | undefined;
   /** Resolves when the open panel's webview has shown the init message (waits for a panel to open). */
   panelReady(): Promise<ShownMessage>;
   /** The last valid message from any webview of this extension. */
@@ -67,8 +74,6 @@ export interface KvmMmuLabApi {
   walk(): { scenario: string; variant: string; index: number; total: number; violations: number[]; flushSteps: number[] } | undefined;
   /** Resolves when every open view has rendered the current step (with its timings). */
   settled(): Promise<StepTiming[]>;
-  /** The decorations the editor beside the panel shows now. */
-  decorations(): DecorationReport | undefined;
   /** The status bar item's text and tooltip (as Markdown) now. */
   status(): { text: string; tooltip: string };
   /** Which source the editor beside the panel shows for the current step, as sent to the panel. */
@@ -77,10 +82,32 @@ export interface KvmMmuLabApi {
   readonly timings: readonly StepTiming[];
   /** The review view's last reply (what its DOM shows), if it has shown anything. */
   readonly lastReport: ReportShownMessage | undefined;
-  /** Milliseconds from the start of activate() to its return. */
-  readonly activationMs: number;
   /** Cancels the running Explore Variant… as its notification's Cancel button does. */
   cancelExplore(): void;
+  /** What a webview's document holds now: the walk's panel or the review view; undefined when that one is not open. */
+  inspectWebview(which: 'panel' | 'review'): Promise<InspectedMessage | undefined>;
+}
+
+/** The part of the API only the lab can answer; the shell forwards to it, loading the lab first. */
+export type LabApi = Omit<KvmMmuLabApi, 'host' | 'activationMs' | 'activation' | 'labLoaded' | 'loadLab' | 'decorations'>;
+
+/** What the shell made at activation and hands the lab: the log and the editor beside the panel (its CodeLens and hover are there from the start). */
+export interface LabShared {
+  log: vscode.LogOutputChannel;
+  source: SourceView;
+}
+
+/** What the lab gives the shell: a handler for every command, the side view's provider, the tests' API. */
+export interface Lab {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command takes its own arguments, from VS Code
+  commands: Record<CommandId, (...args: any[]) => unknown>;
+  sideView: vscode.WebviewViewProvider;
+  api: LabApi;
+}
+
+/** The lab's module as each host loads it (extension/lab.node.ts, extension/lab.web.ts). */
+export interface LabModule {
+  createLab(context: vscode.ExtensionContext, shared: LabShared): Lab;
 }
 
 /** What Check Patch… returns: the review as data, the review view's text, and the time it took. */
@@ -94,12 +121,10 @@ function settings() {
   return vscode.workspace.getConfiguration('kvmMmuLab');
 }
 
-export function activateLab(context: vscode.ExtensionContext, host: HostKind, jobs: Jobs = inThreadJobs): KvmMmuLabApi {
-  const activationStart = performance.now();
-  const log = vscode.window.createOutputChannel(strings.outputChannel, { log: true });
-  context.subscriptions.push(log);
+/** Sets up the lab in this host with these jobs: everything but the commands' registration, which the shell did. */
+export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs: Jobs, shared: LabShared): Lab {
+  const { log, source } = shared;
   const extensionVersion = String((context.extension.packageJSON as { version?: unknown }).version ?? '');
-  log.info(`activated in the ${host} extension host, version ${extensionVersion}`);
 
   let panel: LabPanel | undefined;
   let side: LabSurface | undefined;
@@ -108,11 +133,11 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
   let messageListeners: ((message: FromWebviewMessage) => void)[] = [];
   const openListeners: ((panel: LabPanel) => void)[] = [];
   const timings: StepTiming[] = [];
-  const source = new SourceView(context.extensionUri, log);
   const status = vscode.window.createStatusBarItem('kvmMmuLab.status', vscode.StatusBarAlignment.Left, 50);
   status.name = strings.statusName;
   status.command = COMMAND_OPEN_PANEL;
-  context.subscriptions.push(source, status);
+  status.tooltip = strings.statusTooltip;
+  context.subscriptions.push(status);
 
   const surfaces = (): LabSurface[] => [panel?.surface, side].filter((s): s is LabSurface => s !== undefined);
 
@@ -209,10 +234,7 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
   };
 
   const sideProvider = new LabSideViewProvider(surfaceContext, (surface) => (side = surface));
-  context.subscriptions.push(
-    vscode.window.registerWebviewViewProvider(SIDE_VIEW_ID, sideProvider),
-    { dispose: () => panel?.dispose() },
-  );
+  context.subscriptions.push({ dispose: () => panel?.dispose() });
 
   // ---- the walk
   function runOptions(scenario: Scenario, variant: Variant) {
@@ -415,6 +437,8 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
   async function openSource(file: string, line: number): Promise<void> {
     const tree = kernelTreeUri(settings().get<string>('kernelTree'));
     if (!tree) throw new Error(strings.noKernelTreeForLink);
+    // The review's links name only the files it anchors into; a message naming any other path is refused.
+    if (!REVIEW_TREE_FILES.includes(file)) throw new Error(strings.notAReviewFile(file));
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(tree, file));
     const at = new vscode.Position(Math.max(0, line - 1), 0);
     await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, selection: new vscode.Range(at, at), preview: true });
@@ -489,12 +513,21 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
 
   interface CompareArgs {
     scenario?: string;
+    /** A scenario file, by URI. */
+    file?: string;
     fullScale?: boolean;
   }
 
-  async function compare(args?: CompareArgs): Promise<{ rows: CompareRowView[]; markdown: string; shown: ReportShownMessage } | undefined> {
+  /** The long jobs' limits, from the settings as they are now. */
+  function jobLimits(): JobLimits {
+    const mib = settings().get<number>('jobMemoryCapMiB', 1024);
+    return { maxMemoryBytes: (Number.isFinite(mib) && mib > 0 ? mib : 1024) * 2 ** 20 };
+  }
+
+  async function compare(args?: CompareArgs): Promise<{ rows: CompareRowView[]; markdown: string; shown: ReportShownMessage; fullScale: string } | undefined> {
     let scenario: Scenario;
     if (args?.scenario) scenario = builtinScenario(args.scenario) ?? (() => { throw new Error(`no built-in scenario "${args.scenario}"`); })();
+    else if (args?.file) scenario = await loadScenario({ kind: 'file', id: args.file, label: vscode.workspace.asRelativePath(vscode.Uri.parse(args.file)) });
     else {
       const origin = await pickScenario();
       if (!origin) return undefined;
@@ -509,15 +542,23 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
     const title = strings.compareViewTitle(scenario.name);
     const message = { type: 'compare' as const, scenario: scenario.name, flushMode: String(mode ?? 'bare-metal'), rows, fullScale: fullScale ? strings.fullScaleRunning(jobs.where) : strings.fullScaleOff };
     let shown = await showReport(message, title);
+    let fullScaleText = message.fullScale;
     if (fullScale) {
       const t0 = performance.now();
-      const costs = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: strings.fullScaleProgress, cancellable: true }, (progress, token) =>
-        jobs.fullScale(rows.map((r) => r.variant), (done) => progress.report({ increment: 100 / rows.length, message: `${done}/${rows.length}` }), token));
+      const limits = jobLimits();
+      const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: strings.fullScaleProgress, cancellable: true }, (progress, token) =>
+        jobs.fullScale(rows.map((r) => r.variant), limits, (done) => progress.report({ increment: 100 / rows.length, message: `${done}/${rows.length}` }), token));
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
-      log.info(`compare ${scenario.name}: full-scale costs ${costs ? `in ${secs} s in ${jobs.where}` : 'cancelled'}`);
-      if (costs) costs.forEach((c, i) => (rows[i].splitFlushesPer64G = c));
-      else for (const r of rows) r.splitFlushesPer64G = -2;
-      shown = await showReport({ ...message, rows, fullScale: costs ? strings.fullScaleDone(secs, jobs.where) : strings.fullScaleCancelled }, title);
+      if (outcome.kind === 'done') {
+        outcome.value.forEach((c, i) => (rows[i].splitFlushesPer64G = c));
+        fullScaleText = strings.fullScaleDone(secs, jobs.where);
+      } else {
+        for (const r of rows) r.splitFlushesPer64G = -2;
+        fullScaleText = outcome.kind === 'cancelled' ? strings.fullScaleCancelled : strings.fullScaleStopped(outcome.reason);
+        if (outcome.kind === 'stopped') void vscode.window.showWarningMessage(strings.fullScaleStopped(outcome.reason));
+      }
+      log.info(`compare ${scenario.name}: full-scale costs ${outcome.kind === 'done' ? `in ${secs} s` : outcome.kind === 'stopped' ? `stopped after ${secs} s: ${outcome.reason}` : 'cancelled'} in ${jobs.where}`);
+      shown = await showReport({ ...message, rows, fullScale: fullScaleText }, title);
     }
     const markdown = [
       strings.compareTitle(scenario.name, String(mode ?? 'bare-metal')),
@@ -527,7 +568,7 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
       ...rows.map((r) => `| \`${r.variant}\` | ${r.verdict === 'pass' ? 'pass' : '**VIOLATION**'} | ${r.remoteFlushes} | ${r.splitFlushes} | ${r.flushesSkipped} | ${r.pagesFlushed} | ${r.spsReused} | ${r.splitFlushesPer64G >= 0 ? r.splitFlushesPer64G : ''} |`),
       '',
     ].join('\n');
-    return { rows, markdown, shown };
+    return { rows, markdown, shown, fullScale: fullScaleText };
   }
 
   // Explore Variant…: one search at a time; `cancelExplore` (tests) cancels like the notification's button.
@@ -559,7 +600,7 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
     const t0 = performance.now();
     const job = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: strings.exploreProgress(variant.name), cancellable: true }, (progress, token) => {
       const sub = token.onCancellationRequested(() => own.cancel());
-      return jobs.explore(variant.name, bound, (p) => progress.report({ message: strings.exploreProgressMessage(p.states, p.depth, p.seconds) }), own.token).finally(() => sub.dispose());
+      return jobs.explore(variant.name, bound, jobLimits(), (p) => progress.report({ message: strings.exploreProgressMessage(p.states, p.depth, p.seconds) }), own.token).finally(() => sub.dispose());
     });
     if (exploreCancel === own) exploreCancel = undefined;
     own.dispose();
@@ -604,11 +645,11 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
     }
   };
 
-  context.subscriptions.push(
-    vscode.commands.registerCommand(COMMANDS.openPanel, () => {
+  const commands: Lab['commands'] = {
+    [COMMANDS.openPanel]: () => {
       openPanel();
-    }),
-    vscode.commands.registerCommand(COMMANDS.walk, guard(async (args?: WalkArgs) => {
+    },
+    [COMMANDS.walk]: guard(async (args?: WalkArgs) => {
       const origin: ScenarioOrigin | undefined = args?.scenario
         ? { kind: 'builtin', id: args.scenario, label: `${args.scenario} (${strings.builtin})` }
         : args?.file
@@ -624,25 +665,24 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
       const variant = args?.variant ? parseVariant(args.variant) : args ? defaultVariant(scenario) : ((await pickVariant(defaultVariant(scenario))) ?? defaultVariant(scenario));
       const s = await startWalk(scenario, origin, variant);
       return s.total;
-    })),
-    vscode.commands.registerCommand(COMMANDS.forward, () => move((s) => s.forward(), strings.atEnd)),
-    vscode.commands.registerCommand(COMMANDS.back, () => move((s) => s.back(), strings.atStart)),
-    vscode.commands.registerCommand(COMMANDS.restart, () => move(() => -1, strings.atStart)),
-    vscode.commands.registerCommand(COMMANDS.nextFlush, () => move((s) => s.nextFlush(), strings.noMoreFlushes)),
-    vscode.commands.registerCommand(COMMANDS.violation, () => move((s) => s.nextViolation(), session ? strings.noViolation(session.scenario.name, session.options.variant.name) : '')),
-    vscode.commands.registerCommand(COMMANDS.variant, guard(async (spec?: string) => {
+    }),
+    [COMMANDS.forward]: () => move((s) => s.forward(), strings.atEnd),
+    [COMMANDS.back]: () => move((s) => s.back(), strings.atStart),
+    [COMMANDS.restart]: () => move(() => -1, strings.atStart),
+    [COMMANDS.nextFlush]: () => move((s) => s.nextFlush(), strings.noMoreFlushes),
+    [COMMANDS.violation]: () => move((s) => s.nextViolation(), session ? strings.noViolation(session.scenario.name, session.options.variant.name) : ''),
+    [COMMANDS.variant]: guard(async (spec?: string) => {
       const variant = spec ? parseVariant(spec) : await pickVariant(session?.options.variant ?? defaultVariant());
       if (!variant) return undefined;
       await changeVariant(variant);
       return variant.name;
-    })),
-    vscode.commands.registerCommand(COMMANDS.locate, guard((uri?: vscode.Uri) => locateKernelTree(uri instanceof vscode.Uri ? uri : undefined))),
-    vscode.commands.registerCommand(COMMANDS.export, guard((format?: 'text' | 'markdown') => exportTrace(format === 'text' || format === 'markdown' ? format : undefined))),
-    vscode.commands.registerCommand(COMMANDS.compare, guard((args?: CompareArgs) => compare(args))),
-    vscode.commands.registerCommand(COMMANDS.checkPatch, guard((arg?: vscode.Uri | CheckPatchArgs) => checkPatch(arg))),
-    vscode.commands.registerCommand(COMMANDS.explore, guard((args?: ExploreArgs) => exploreVariant(args))),
-    { dispose: () => { exploreCancel?.cancel(); review?.dispose(); } },
-    vscode.commands.registerCommand(COMMANDS.walkHere, guard(async (fn?: string) => {
+    }),
+    [COMMANDS.locate]: guard((uri?: vscode.Uri) => locateKernelTree(uri instanceof vscode.Uri ? uri : undefined)),
+    [COMMANDS.export]: guard((format?: 'text' | 'markdown') => exportTrace(format === 'text' || format === 'markdown' ? format : undefined)),
+    [COMMANDS.compare]: guard((args?: CompareArgs) => compare(args)),
+    [COMMANDS.checkPatch]: guard((arg?: vscode.Uri | CheckPatchArgs) => checkPatch(arg)),
+    [COMMANDS.explore]: guard((args?: ExploreArgs) => exploreVariant(args)),
+    [COMMANDS.walkHere]: guard(async (fn?: string) => {
       let s = session;
       if (!s) {
         const scenario = builtinScenario('reused-partial')!;
@@ -657,7 +697,10 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
       openPanel(true);
       await refresh();
       return s.index;
-    })),
+    }),
+  };
+  context.subscriptions.push(
+    { dispose: () => { exploreCancel?.cancel(); review?.dispose(); } },
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('kvmMmuLab.kernelTree')) {
         source.reset();
@@ -667,17 +710,9 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
     }),
   );
   void vscode.commands.executeCommand('setContext', CONTEXT_WALKING, false);
+  log.info(`the lab is loaded; kernel tree: ${kernelTreeUri(settings().get<string>('kernelTree'))?.toString() ?? '(not set)'}; long jobs run in ${jobs.where}`);
 
-  if (settings().get<boolean>('openPanelOnStartup')) openPanel();
-  const walkOnStartup = settings().get<string>('walkOnStartup', '');
-  // Start at the split itself, so that the editor beside the panel shows mmu.c from the start.
-  if (walkOnStartup) void vscode.commands.executeCommand(COMMANDS.walk, { scenario: walkOnStartup }).then(() => vscode.commands.executeCommand(COMMANDS.walkHere, 'shadow_mmu_split_huge_page'));
-  log.info(`kernel tree: ${kernelTreeUri(settings().get<string>('kernelTree'))?.toString() ?? '(not set)'}`);
-  const activationMs = round(performance.now() - activationStart);
-  log.info(`activate() took ${activationMs} ms; long jobs run in ${jobs.where}`);
-
-  return {
-    host,
+  const api: LabApi = {
     panelReady() {
       if (panel) return panel.whenShown();
       return new Promise<LabPanel>((resolve) => openListeners.push(resolve)).then((p) => p.whenShown());
@@ -707,7 +742,6 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
       };
     },
     settled: () => rendering,
-    decorations: () => source.report,
     source: () => lastSource,
     status: () => ({ text: status.text, tooltip: typeof status.tooltip === 'string' ? status.tooltip : (status.tooltip?.value ?? '') }),
     get timings() {
@@ -716,9 +750,13 @@ export function activateLab(context: vscode.ExtensionContext, host: HostKind, jo
     get lastReport() {
       return lastReport;
     },
-    activationMs,
     cancelExplore: () => exploreCancel?.cancel(),
+    async inspectWebview(which) {
+      if (which === 'panel') return panel ? panel.surface.inspect() : undefined;
+      return review && !review.isDisposed ? review.inspect() : undefined;
+    },
   };
+  return { commands, sideView: sideProvider, api };
 }
 
 function round(ms: number): number {

@@ -8,6 +8,7 @@ import {
   PROTOCOL_VERSION,
   type FromWebviewMessage,
   type HostKind,
+  type InspectedMessage,
   type PanelAction,
   type RenderedMessage,
   type ShownMessage,
@@ -121,6 +122,7 @@ export class LabSurface implements vscode.Disposable {
       case 'reportShown':
       case 'openSource':
       case 'walk':
+      case 'inspected':
         this.context.log.warn(`the ${this.kind} webview sent "${message.type}" without a request`);
         return undefined;
     }
@@ -144,6 +146,11 @@ export class LabSurface implements vscode.Disposable {
       },
       (error: Error) => this.context.log.info(`init not acknowledged: ${error.message}`),
     );
+  }
+
+  /** What the webview's document holds now (tests: that input became text, not elements). */
+  inspect(): Promise<InspectedMessage> {
+    return this.endpoint.request({ type: 'inspect' }, 'inspected');
   }
 
   /** Posts any value past the types (tests use it to check the webview's validation). */

@@ -8,6 +8,7 @@ import {
   type CompareMessage,
   type ExploreMessage,
   type FromWebviewMessage,
+  type InspectedMessage,
   type OpenSourceMessage,
   type ReportShownMessage,
   type ReviewMessage,
@@ -86,6 +87,11 @@ export class ReviewPanel implements vscode.Disposable {
     }
   }
 
+  /** What the webview's document holds now (tests: that input became text, not elements). */
+  inspect(): Promise<InspectedMessage> {
+    return this.endpoint.request({ type: 'inspect' }, 'inspected');
+  }
+
   private handle(message: FromWebviewMessage): ToWebviewMessage | undefined {
     switch (message.type) {
       case 'ready':
@@ -106,6 +112,7 @@ export class ReviewPanel implements vscode.Disposable {
       case 'rendered':
       case 'action':
       case 'reportShown':
+      case 'inspected':
         this.handlers.log.warn(`the review webview sent "${message.type}" unasked`);
         return undefined;
     }

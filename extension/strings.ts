@@ -1,6 +1,7 @@
 // Every string the extension itself shows a person (the webview's own labels are in media/strings.ts).
 export const strings = {
   outputChannel: 'KVM MMU Lab',
+  labLoadFailed: (reason: string) => `KVM MMU Lab could not load its simulation core: ${reason}`,
   panelTitle: 'KVM MMU Lab',
   panelHeading: 'KVM MMU Lab',
   panelIntro:
@@ -94,6 +95,8 @@ export const strings = {
   fullScaleRunning: (where: string) => `computing the split flushes per 64 GiB guest in ${where}…`,
   fullScaleDone: (secs: string, where: string) => `split flushes when dirty logging starts on a 64 GiB guest on 1 GiB pages; computed in ${secs} s in ${where}.`,
   fullScaleCancelled: 'cancelled.',
+  notAReviewFile: (file: string) => `KVM MMU Lab opens only the kernel files its review links to, not ${JSON.stringify(file)}.`,
+  fullScaleStopped: (reason: string) => `${reason} (the setting kvmMmuLab.jobMemoryCapMiB); the full-scale costs were not computed.`,
   fullScaleOff: 'not computed.',
   pickBound: 'Explore within which bound?',
   boundSmall: 'Small: 2 KVM operations, 1 guest access',

@@ -13,3 +13,20 @@ export function element<K extends keyof HTMLElementTagNameMap>(tag: K, props: Pr
   node.append(...children);
   return node;
 }
+
+// The script elements the page had when our script started: ours, and the one VS Code puts in every
+// webview (acquireVsCodeApi). Any other was made later, by rendering.
+const scriptsAtLoad = new Set(Array.from(document.scripts));
+
+/** What a document holds now, for the `inspect` request: elements by tag, scripts made since load, on… attributes, its text. */
+export function inspectDocument(doc: Document): { elements: Record<string, number>; scriptsSinceLoad: number; handlers: number; text: string } {
+  const elements: Record<string, number> = {};
+  let handlers = 0;
+  for (const node of Array.from(doc.querySelectorAll('*'))) {
+    const tag = node.tagName.toLowerCase();
+    elements[tag] = (elements[tag] ?? 0) + 1;
+    for (const a of Array.from(node.attributes)) if (a.name.toLowerCase().startsWith('on')) handlers++;
+  }
+  const scriptsSinceLoad = Array.from(doc.querySelectorAll('script')).filter((s) => !scriptsAtLoad.has(s)).length;
+  return { elements, scriptsSinceLoad, handlers, text: doc.body.textContent ?? '' };
+}

@@ -15,7 +15,7 @@ import {
   type ToWebviewMessage,
 } from './protocol';
 import type { EntryRun, PanelSnapshot, TableView } from '../src/view/snapshot';
-import { element } from './dom';
+import { element, inspectDocument } from './dom';
 import { strings } from './strings';
 
 interface VsCodeApi {
@@ -400,6 +400,8 @@ const endpoint: MessageEndpoint<FromWebviewMessage, ToWebviewMessage> = new Mess
       case 'idle':
         view.showIdle(message);
         return undefined;
+      case 'inspect':
+        return { type: 'inspected', ...inspectDocument(document) };
       case 'review':
       case 'compare':
       case 'explore':

@@ -96,7 +96,15 @@ export interface ExploreMessage {
   counterexample: string;
 }
 
-export type ToWebviewMessage = InitMessage | SnapshotMessage | IdleMessage | ReviewMessage | CompareMessage | ExploreMessage;
+/**
+ * Asks either webview what its document holds now. Reply: `inspected`. The tests send it to see
+ * that text from an input (a patch's Subject, a scenario's name) became text and no element.
+ */
+export interface InspectMessage {
+  type: 'inspect';
+}
+
+export type ToWebviewMessage = InitMessage | SnapshotMessage | IdleMessage | ReviewMessage | CompareMessage | ExploreMessage | InspectMessage;
 
 //#endregion
 
@@ -158,7 +166,16 @@ export interface WalkMessage {
   variant: string;
 }
 
-export type FromWebviewMessage = ReadyMessage | ShownMessage | RejectedMessage | RenderedMessage | ActionMessage | ReportShownMessage | OpenSourceMessage | WalkMessage;
+/** Reply to `inspect`: the document's elements counted by tag, the script elements made since the page loaded, its event-handler attributes (on…), and its text. */
+export interface InspectedMessage {
+  type: 'inspected';
+  elements: Record<string, number>;
+  scriptsSinceLoad: number;
+  handlers: number;
+  text: string;
+}
+
+export type FromWebviewMessage = ReadyMessage | ShownMessage | RejectedMessage | RenderedMessage | ActionMessage | ReportShownMessage | OpenSourceMessage | WalkMessage | InspectedMessage;
 
 //#endregion
 
@@ -193,6 +210,7 @@ const toWebviewFields: FieldSpecs<ToWebviewMessage> = {
   review: { review: (v) => checkShape(REVIEW_SHAPE, v, 'review'), ms: 'number' },
   compare: { scenario: 'string', flushMode: 'string', rows: (v) => checkShape({ arrayOf: COMPARE_ROW_SHAPE }, v, 'rows'), fullScale: 'string' },
   explore: { variant: 'string', bound: 'string', verdict: 'string', lines: (v) => checkShape({ arrayOf: 'string' }, v, 'lines'), counterexample: 'string' },
+  inspect: {},
 };
 
 const fromWebviewFields: FieldSpecs<FromWebviewMessage> = {
@@ -204,6 +222,7 @@ const fromWebviewFields: FieldSpecs<FromWebviewMessage> = {
   reportShown: { kind: ['review', 'compare', 'explore'], text: 'string' },
   openSource: { file: 'string', line: 'number' },
   walk: { scenario: 'string', file: 'string', variant: 'string' },
+  inspected: { elements: (v) => checkShape({ numbersBy: 'string' }, v, 'elements'), scriptsSinceLoad: 'number', handlers: 'number', text: 'string' },
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {

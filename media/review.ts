@@ -12,7 +12,7 @@ import {
   type ToWebviewMessage,
 } from './protocol';
 import type { ReviewStep, ReviewVerdict } from '../src/review';
-import { element as el } from './dom';
+import { element as el, inspectDocument } from './dom';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -160,6 +160,8 @@ const endpoint: MessageEndpoint<FromWebviewMessage, ToWebviewMessage> = new Mess
         return { type: 'reportShown', kind: 'compare', text: renderCompare(message) };
       case 'explore':
         return { type: 'reportShown', kind: 'explore', text: renderExplore(message) };
+      case 'inspect':
+        return { type: 'inspected', ...inspectDocument(document) };
       case 'init':
       case 'snapshot':
       case 'idle':

@@ -2,6 +2,8 @@
 // (esbuild, so the numbers are those of the bundles, not of a TypeScript loader), run them, print
 // the JSON and keep a copy in bench/results/latest.json. The panel's render benchmark
 // (bench/render.bench.ts) runs the webview bundle in headless Chromium and goes under panel.render.
+// The activation bench loads dist/ as it ships, so dist/ is built first as `npm run package`
+// builds it (--production: minified, no source maps).
 //   --render-only  only the render benchmark (bench/results/render.tmp.json, not kept in git)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,7 +11,15 @@ import * as esbuild from 'esbuild';
 
 const args = process.argv.slice(2);
 const node = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], logLevel: 'warning' };
-await esbuild.build({ ...node, entryPoints: ['bench/main.ts'], outfile: 'out/bench/main.js' });
+if (!args.includes('--render-only')) {
+  try {
+    execFileSync(process.execPath, ['scripts/build.mjs', '--production'], { stdio: 'pipe' });
+  } catch (error) {
+    process.stderr.write(error.stderr ?? '');
+    throw error;
+  }
+}
+await esbuild.build({ ...node, entryPoints: ['bench/main.ts', 'bench/activation-probe.ts'], outdir: 'out/bench' });
 await esbuild.build({ ...node, entryPoints: ['bench/render-main.ts'], outfile: 'out/bench/render.js', external: ['playwright-core'] });
 // The webview exactly as scripts/build.mjs bundles it for dist/webview.js.
 await esbuild.build({ entryPoints: ['media/main.ts'], outfile: 'out/bench/webview.js', bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'warning' });

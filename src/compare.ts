@@ -1,4 +1,5 @@
 /** Presets side by side on one scenario: the table `kvm-mmu-lab compare` prints. */
+import type { RunOptions } from './engine/runner';
 import type { FlushMode } from './mmu/context';
 import { bigGuest } from './scenario/generated';
 import type { Scenario } from './scenario/types';
@@ -35,10 +36,11 @@ export function compareVariants(scenario: Scenario, flushMode?: FlushMode, varia
 /**
  * What a variant's eager split costs at full scale: the flushes it issues when dirty logging
  * starts on a 64 GiB guest backed by 1 GiB pages (32,832 splits). Run on the model with the
- * checks off; takes about a second a variant.
+ * checks off; takes about a second a variant and holds about 300 MiB. `limits` caps its memory
+ * (RunOptions.maxMemoryBytes: a ResourceLimitError past it).
  */
-export function splitFlushesPer64G(variant: Variant): number {
-  const t = runScenario(bigGuest(64), { variant, checks: { keepSteps: false, recordWrites: false, unmapped: false, permissions: false } });
+export function splitFlushesPer64G(variant: Variant, limits: Pick<RunOptions, 'maxMemoryBytes' | 'memoryUsed'> = {}): number {
+  const t = runScenario(bigGuest(64), { variant, checks: { keepSteps: false, recordWrites: false, unmapped: false, permissions: false }, ...limits });
   return t.counters.splitFlushes;
 }
 

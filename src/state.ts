@@ -232,3 +232,28 @@ export function cloneState(s: MmuState): MmuState {
     counters: { ...s.counters },
   };
 }
+
+/**
+ * About how many bytes a state holds: exact for its typed arrays (SPTEs, shadowed gfns, dirty
+ * bitmaps, rmap heads), which are nearly all of a large run, and a fixed guess per object for the
+ * rest. The runner's memory cap counts this where the host has no measure of its own (a Web Worker).
+ */
+export function stateBytes(s: MmuState): number {
+  const OBJECT = 64;
+  let bytes = 0;
+  for (const sp of s.sps) {
+    bytes += OBJECT * 2 + sp.flags.byteLength + sp.target.byteLength + (sp.gfns?.byteLength ?? 0) + (sp.accesses?.byteLength ?? 0) + 8 * sp.parentPtes.length;
+  }
+  bytes += OBJECT * s.hash.size;
+  for (const m of s.memslots) {
+    bytes += m.dirtyBitmap.byteLength;
+    for (const r of m.rmap) {
+      if (!r) continue;
+      bytes += r.head.byteLength;
+      for (const more of r.more.values()) bytes += OBJECT + 8 * more.length;
+    }
+  }
+  for (const v of s.vcpus) bytes += OBJECT * v.tlb.length;
+  bytes += 16 * s.writtenSinceProtect.size + OBJECT * (s.lastWrite.size + s.unmapEvents.length);
+  return bytes;
+}

@@ -9,3 +9,17 @@ export class ModelInputError extends Error {
     this.name = 'ModelInputError';
   }
 }
+
+/** A run stopped at a resource cap its caller set (memory): neither the scenario's fault nor a bug. */
+export class ResourceLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResourceLimitError';
+  }
+}
+
+/** The one wording of a stop at the memory cap (the runner's and the explorer's). */
+export function memoryCapMessage(usedBytes: number, capBytes: number): string {
+  const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
+  return `stopped at the memory cap: ${mib(usedBytes)} MiB in use, the cap is ${mib(capBytes)} MiB`;
+}

@@ -7,7 +7,7 @@
 import { hex } from '../geometry';
 import type { FlushMode } from '../mmu/context';
 import type { AccessKind } from '../mmu/hardware';
-import { cloneState, type MmuState } from '../state';
+import { cloneState, stateBytes, type MmuState } from '../state';
 import type { Step } from '../trace/types';
 import type { Variant } from '../variants';
 import { faultWouldRetry } from '../ops/fault';
@@ -15,7 +15,7 @@ import { advanceFrame } from './advance';
 import { guestAccess } from '../ops/guest_access';
 import { initialState } from '../scenario/initial_state';
 import type { Scenario, ScenarioOp } from '../scenario/types';
-import { ModelInputError } from './errors';
+import { memoryCapMessage, ModelInputError, ResourceLimitError } from './errors';
 import type { OpFrame } from './frames';
 import { DEFAULT_CHECKS, Machine, type CheckOptions, type SplitYield } from './machine';
 
@@ -33,6 +33,12 @@ export interface RunOptions {
   checks?: Partial<CheckOptions>;
   /** Stop with an error past this many steps (a scenario that never ends is a bug). */
   maxSteps?: number;
+  /** Stop with a ResourceLimitError when memoryUsed() goes above this (checked every memoryCheckSteps steps). */
+  maxMemoryBytes?: number;
+  /** Bytes in use now: the host's measure (a worker thread's heap); the state's own size (stateBytes) when not given. */
+  memoryUsed?: () => number;
+  /** Steps between two memory checks (4096 by default). */
+  memoryCheckSteps?: number;
 }
 
 interface PendingAccess {
@@ -79,12 +85,14 @@ export class ScenarioRun {
   /** Id of the paused operation that still holds mmu_lock (paused with { afterSteps } inside its critical section). */
   private lockHolder: string | null = null;
   private readonly maxSteps: number;
+  private stepsToMemoryCheck: number;
 
   constructor(readonly scenario: Scenario, readonly options: RunOptions) {
     const checks = { ...DEFAULT_CHECKS, ...options.checks };
     this.machine = new Machine(initialState(scenario), options.variant, options.flushMode ?? scenario.flushMode, checks);
     this.machine.splitYield = options.splitYield ?? scenario.splitYield;
     this.maxSteps = options.maxSteps ?? 50_000_000;
+    this.stepsToMemoryCheck = options.memoryCheckSteps ?? 4096;
   }
 
   get finished(): boolean {
@@ -115,6 +123,7 @@ export class ScenarioRun {
   /** Run exactly one step; null when the scenario is over. */
   step(): Step | null {
     if (this.machine.stepCount >= this.maxSteps) throw new ScenarioRunError(this.next, undefined, `more than ${this.maxSteps} steps; stopping`);
+    if (this.options.maxMemoryBytes !== undefined && --this.stepsToMemoryCheck <= 0) this.checkMemory(this.options.maxMemoryBytes);
     if (this.current) return this.advanceCurrent();
     if (this.pending) return this.retryAccess();
     if (this.next < this.scenario.operations.length) return this.startNext();
@@ -126,6 +135,12 @@ export class ScenarioRun {
       return this.advanceCurrent();
     }
     return null;
+  }
+
+  private checkMemory(cap: number): void {
+    this.stepsToMemoryCheck = this.options.memoryCheckSteps ?? 4096;
+    const used = this.options.memoryUsed ? this.options.memoryUsed() : stateBytes(this.machine.state);
+    if (used > cap) throw new ResourceLimitError(memoryCapMessage(used, cap));
   }
 
   runToEnd(): void {

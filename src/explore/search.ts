@@ -4,6 +4,8 @@
  * The search runs in slices (`run(ms)`) so that a caller can show progress and cancel it between
  * slices; it stops with a clear reason at a state or memory cap instead of running out of memory.
  */
+import { memoryCapMessage } from '../engine/errors';
+import { stateBytes } from '../state';
 import type { Violation } from '../trace/types';
 import type { Variant } from '../variants';
 import { canonicalKey } from './canon';
@@ -19,7 +21,7 @@ export interface ExploreOptions {
   maxStates?: number;
   /** Run the whole-state structural audit after every transition (slower; the per-step checks always run). */
   audit?: boolean;
-  /** Bytes in use now; the CLI passes the process's heap use. */
+  /** Bytes in use now; the CLI passes the process's heap use. Without it, the cap counts the search's own estimate (estimatedBytes). */
   memoryUsed?: () => number;
   /** Stop (verdict "incomplete") when memoryUsed() goes above this. */
   maxMemoryBytes?: number;
@@ -83,6 +85,8 @@ export class CoreSearch {
   private transitions = 0;
   private seconds = 0;
   private peak = 0;
+  /** Characters in the visited set's keys, for estimatedBytes(). */
+  private keyChars = 0;
   private done = false;
   private out: ExploreResult | null = null;
   private readonly now: () => number;
@@ -152,6 +156,7 @@ export class CoreSearch {
           const key = canonicalKey(o.node);
           if (this.visited.has(key)) continue;
           this.visited.add(key);
+          this.keyChars += key.length;
           this.next.push({ id: this.record(entry.id, a), node: o.node });
         }
         if (this.states >= maxStates) {
@@ -160,11 +165,11 @@ export class CoreSearch {
         }
         if ((++checks & 15) === 0) {
           const t = this.now();
-          if (options.memoryUsed) {
-            const used = options.memoryUsed();
+          if (options.memoryUsed || options.maxMemoryBytes) {
+            const used = options.memoryUsed ? options.memoryUsed() : this.estimatedBytes();
             if (used > this.peak) this.peak = used;
             if (options.maxMemoryBytes && used > options.maxMemoryBytes) {
-              this.finish('incomplete', `stopped at the memory cap: ${Math.round(used / 2 ** 20)} MiB in use, the cap is ${Math.round(options.maxMemoryBytes / 2 ** 20)} MiB`);
+              this.finish('incomplete', memoryCapMessage(used, options.maxMemoryBytes));
               return true;
             }
           }
@@ -175,6 +180,18 @@ export class CoreSearch {
       this.seconds += (this.now() - t0) / 1000;
     }
     return false;
+  }
+
+  /**
+   * About how many bytes the search holds: its visited keys (a byte a character and a set entry
+   * each), the parent links, and the states waiting in the frontier (the first one's size each).
+   * For hosts with no measure of their own heap (a Web Worker).
+   */
+  estimatedBytes(): number {
+    const waiting = this.frontier.length - this.cursor + this.next.length;
+    const sample = this.next[0] ?? this.frontier[this.frontier.length - 1];
+    const perState = sample ? stateBytes(sample.node.state) + 256 : 0;
+    return this.keyChars + 48 * this.visited.size + this.parent.byteLength + this.action.byteLength + waiting * perState;
   }
 
   /** Stop now (cancelled by the user). */

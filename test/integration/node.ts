@@ -3,7 +3,8 @@ import { runSuites } from './reporter';
 import { extensionSuite } from './extension.suite';
 import { walkSuite } from './walk.suite';
 import { reviewSuite } from './review.suite';
+import { injectionSuite } from './injection.suite';
 
 export function run(): Promise<void> {
-  return runSuites([() => extensionSuite('node'), () => walkSuite('node'), () => reviewSuite('node')]);
+  return runSuites([() => extensionSuite('node'), () => walkSuite('node'), () => reviewSuite('node'), () => injectionSuite('node')]);
 }

@@ -4,7 +4,8 @@ import { runSuites } from './reporter';
 import { extensionSuite } from './extension.suite';
 import { walkSuite } from './walk.suite';
 import { reviewSuite } from './review.suite';
+import { injectionSuite } from './injection.suite';
 
 export function run(): Promise<void> {
-  return runSuites([() => extensionSuite('web'), () => walkSuite('web'), () => reviewSuite('web')]);
+  return runSuites([() => extensionSuite('web'), () => walkSuite('web'), () => reviewSuite('web'), () => injectionSuite('web')]);
 }

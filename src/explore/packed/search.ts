@@ -16,6 +16,7 @@ import type { Violation } from '../../trace/types';
 import { apply as coreApply, rootNode, type Node } from '../model';
 import { makeScope, type Scope } from '../scope';
 import { searchResult, withTime } from '../result';
+import { memoryCapMessage } from '../../engine/errors';
 import type { ExploreOptions, ExploreResult, Progress, Verdict } from '../search';
 import { F_HAS_SPLIT, S_HUGE, HUGE_L2, Layout } from './layout';
 import { PackedModel, type PackedViolation } from './model';
@@ -305,11 +306,13 @@ export class PackedSearch {
           this.finish('incomplete', `stopped at the state cap of ${maxStates} distinct states (raise it with --max-states)`);
           return true;
         }
-        if ((batch & 1023) === 1023) {
-          const bytes = this.bytes();
+        if ((batch & 1023) === 0) {
+          // The state store's own size, or the host's measure when it gives one and it is larger
+          // (a worker's heap plus its buffers).
+          const bytes = Math.max(this.bytes(), options.memoryUsed ? options.memoryUsed() : 0);
           if (bytes > this.peak) this.peak = bytes;
           if (bytes > maxBytes) {
-            this.finish('incomplete', `stopped at the memory cap: the state store holds ${Math.round(bytes / 2 ** 20)} MiB, the cap is ${Math.round(maxBytes / 2 ** 20)} MiB`);
+            this.finish('incomplete', memoryCapMessage(bytes, maxBytes));
             return true;
           }
           if (this.now() - t0 >= ms) return false;

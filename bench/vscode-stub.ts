@@ -1,0 +1,155 @@
+/**
+ * A stand-in for the `vscode` module, enough for activate() and for setting up the lab outside VS
+ * Code: the activation bench (bench/activation-probe.ts) and test/unit/activation.test.ts load the
+ * extension with it. It records the commands and views registered; every other call is a no-op
+ * (it returns an object whose methods do nothing), configuration reads give the default.
+ */
+import Module from 'node:module';
+
+/** Anything: each property is a no-op function returning another such object; assignments stick. */
+function anything(): Record<string, unknown> {
+  const values = new Map<PropertyKey, unknown>();
+  const target = function () { /* no-op */ } as unknown as Record<string, unknown>;
+  return new Proxy(target, {
+    get(_t, key) {
+      if (key === 'then') return undefined; // not a promise
+      if (values.has(key)) return values.get(key);
+      return (..._args: unknown[]) => anything();
+    },
+    set(_t, key, value) {
+      values.set(key, value);
+      return true;
+    },
+    apply: () => anything(),
+  });
+}
+
+function namespace<T extends object>(explicit: T): T & Record<string, unknown> {
+  return new Proxy(explicit as T & Record<string, unknown>, {
+    get(t, key) {
+      if (key in t) return (t as Record<PropertyKey, unknown>)[key];
+      if (key === 'then') return undefined;
+      return (..._args: unknown[]) => anything();
+    },
+  });
+}
+
+class Uri {
+  private constructor(readonly scheme: string, readonly authority: string, readonly path: string) {}
+  static file(path: string): Uri {
+    return new Uri('file', '', path);
+  }
+  static parse(value: string): Uri {
+    const m = /^([a-z][\w+.-]*):\/\/([^/]*)(.*)$/i.exec(value);
+    return m ? new Uri(m[1], m[2], m[3] || '/') : Uri.file(value);
+  }
+  static from(parts: { scheme: string; authority?: string; path?: string }): Uri {
+    return new Uri(parts.scheme, parts.authority ?? '', parts.path ?? '/');
+  }
+  static joinPath(base: Uri, ...segments: string[]): Uri {
+    return new Uri(base.scheme, base.authority, [base.path.replace(/\/$/, ''), ...segments].join('/'));
+  }
+  get fsPath(): string {
+    return this.path;
+  }
+  with(change: { path?: string }): Uri {
+    return new Uri(this.scheme, this.authority, change.path ?? this.path);
+  }
+  toString(): string {
+    return `${this.scheme}://${this.authority}${this.path}`;
+  }
+}
+
+class EventEmitter<T> {
+  private listeners: ((value: T) => void)[] = [];
+  readonly event = (listener: (value: T) => void) => {
+    this.listeners.push(listener);
+    return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== listener)) };
+  };
+  fire(value: T): void {
+    for (const l of this.listeners) l(value);
+  }
+  dispose(): void {
+    this.listeners = [];
+  }
+}
+
+export interface VscodeStub {
+  /** The module to hand to require('vscode'). */
+  module: Record<string, unknown>;
+  /** Command id → handler, as registered. */
+  commands: Map<string, (...args: unknown[]) => unknown>;
+  /** View id → provider, as registered. */
+  views: Map<string, { resolveWebviewView(...args: unknown[]): unknown }>;
+  /** A context for activate(), for an extension in `extensionPath` with this package.json. */
+  context(extensionPath: string, packageJSON: unknown): { subscriptions: { dispose(): unknown }[] } & Record<string, unknown>;
+}
+
+export function vscodeStub(): VscodeStub {
+  const commands = new Map<string, (...args: unknown[]) => unknown>();
+  const views = new Map<string, { resolveWebviewView(...args: unknown[]): unknown }>();
+  const disposable = (fn: () => void = () => {}) => ({ dispose: fn });
+  const module = {
+    Uri,
+    EventEmitter,
+    ThemeColor: class { constructor(readonly id: string) {} },
+    Range: class { constructor(...args: unknown[]) { void args; } },
+    Position: class { constructor(readonly line: number, readonly character: number) {} },
+    Disposable: class { constructor(readonly dispose: () => void) {} },
+    StatusBarAlignment: { Left: 1, Right: 2 },
+    OverviewRulerLane: { Left: 1, Center: 2, Right: 4, Full: 7 },
+    ViewColumn: { Active: -1, Beside: -2, One: 1, Two: 2 },
+    ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
+    ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
+    commands: namespace({
+      registerCommand(id: string, handler: (...args: unknown[]) => unknown) {
+        if (commands.has(id)) throw new Error(`command '${id}' already exists`);
+        commands.set(id, handler);
+        return disposable(() => commands.delete(id));
+      },
+      executeCommand: (id: string, ...args: unknown[]) => Promise.resolve(commands.get(id)?.(...args)),
+    }),
+    window: namespace({
+      registerWebviewViewProvider(id: string, provider: { resolveWebviewView(...args: unknown[]): unknown }) {
+        views.set(id, provider);
+        return disposable(() => views.delete(id));
+      },
+      visibleTextEditors: [],
+      activeTextEditor: undefined,
+    }),
+    workspace: namespace({
+      getConfiguration: () => ({ get: <T>(_key: string, fallback?: T) => fallback, update: () => Promise.resolve() }),
+      workspaceFolders: undefined,
+      textDocuments: [],
+    }),
+    languages: namespace({}),
+    env: namespace({ uiKind: 1 }),
+  };
+  return {
+    module,
+    commands,
+    views,
+    context(extensionPath, packageJSON) {
+      const extensionUri = Uri.file(extensionPath);
+      return {
+        subscriptions: [],
+        extensionUri,
+        extensionPath,
+        extension: { packageJSON, extensionUri },
+        globalStorageUri: Uri.joinPath(extensionUri, '.global-storage'),
+      };
+    },
+  };
+}
+
+/** Makes require('vscode') give the stub's module, until the function it returns is called. */
+export function requireVscodeAs(stub: VscodeStub): () => void {
+  const loader = Module as unknown as { _load(request: string, ...rest: unknown[]): unknown };
+  const load = loader._load;
+  loader._load = function (request: string, ...rest: unknown[]) {
+    return request === 'vscode' ? stub.module : load.call(this, request, ...rest);
+  };
+  return () => {
+    loader._load = load;
+  };
+}

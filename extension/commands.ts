@@ -1,0 +1,26 @@
+// The ids the shell (extension/shell.ts) registers at activation and the lab (extension/activate.ts)
+// implements: commands and the side view. A module of its own so that the shell can name them
+// without loading the lab; test/unit/activation.test.ts checks them against package.json.
+export const COMMAND_OPEN_PANEL = 'kvmMmuLab.openPanel';
+export const COMMANDS = {
+  openPanel: COMMAND_OPEN_PANEL,
+  walk: 'kvmMmuLab.walkScenario',
+  forward: 'kvmMmuLab.stepForward',
+  back: 'kvmMmuLab.stepBack',
+  restart: 'kvmMmuLab.restart',
+  nextFlush: 'kvmMmuLab.runToNextFlush',
+  violation: 'kvmMmuLab.runToViolation',
+  variant: 'kvmMmuLab.chooseVariant',
+  locate: 'kvmMmuLab.locateKernelTree',
+  export: 'kvmMmuLab.exportTrace',
+  walkHere: 'kvmMmuLab.walkHere',
+  compare: 'kvmMmuLab.compareVariants',
+  checkPatch: 'kvmMmuLab.checkPatch',
+  explore: 'kvmMmuLab.exploreVariant',
+} as const;
+export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
+export const CONTEXT_WALKING = 'kvmMmuLab.walking';
+export const SIDE_VIEW_ID = 'kvmMmuLab.sideView';
+
+/** A performance mark the lab's module sets when it is evaluated: the tests see from it that activation did not load the lab. */
+export const LAB_EVALUATED_MARK = 'kvm-mmu-lab/lab-evaluated';

@@ -1,0 +1,102 @@
+// Activation stays cheap: what activate() registers, that it loads no lab until a command or the
+// view needs it, and that the Node host's entry bundle holds none of the simulation core. The
+// shell runs against bench/vscode-stub.ts; the bundle is built in memory with the shipped options
+// (scripts/lib/bundles.mjs). Timing is the bench's business (bench/activation.bench.ts), not this.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import * as esbuild from 'esbuild';
+import { requireVscodeAs, vscodeStub } from '../../bench/vscode-stub';
+import type { Lab, LabModule } from '../../extension/activate';
+import { COMMANDS, SIDE_VIEW_ID } from '../../extension/commands';
+
+const ROOT = join(__dirname, '..', '..');
+const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  activationEvents: string[];
+  contributes: { commands: { command: string }[]; views: Record<string, { id: string }[]> };
+};
+
+// One stub for the file: the shell's module (and its `vscode`) is loaded once and cached.
+const stub = vscodeStub();
+
+/** The shell with `vscode` stubbed, and a lab whose loads and command calls are counted. */
+function activateWithStub() {
+  stub.commands.clear();
+  stub.views.clear();
+  const restore = requireVscodeAs(stub);
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- after the stub is in place
+    const { activateShell } = require('../../extension/shell') as typeof import('../../extension/shell');
+    const calls: { command: string; args: unknown[] }[] = [];
+    let loads = 0;
+    const commands = Object.fromEntries(Object.values(COMMANDS).map((id) => [id, (...args: unknown[]) => calls.push({ command: id, args })])) as Lab['commands'];
+    const resolved: unknown[] = [];
+    const labModule: LabModule = {
+      createLab: () => {
+        loads++;
+        return { commands, sideView: { resolveWebviewView: (view) => void resolved.push(view) }, api: {} as Lab['api'] };
+      },
+    };
+    const api = activateShell(stub.context(ROOT, manifest) as never, { host: 'node', bundleEvalMs: undefined, loadLab: () => labModule });
+    return { stub, api, calls, resolved, loads: () => loads };
+  } finally {
+    restore();
+  }
+}
+
+test('package.json contributes exactly the commands the shell registers, and the side view', () => {
+  const contributed = manifest.contributes.commands.map((c) => c.command).sort();
+  assert.deepEqual(contributed, Object.values(COMMANDS).sort());
+  assert.ok(Object.values(manifest.contributes.views).flat().some((v) => v.id === SIDE_VIEW_ID), `no view ${SIDE_VIEW_ID}`);
+});
+
+test('activation events are precise: no "*", no onStartupFinished', () => {
+  // Commands, views and the walkthrough activate implicitly (VS Code generates onCommand:, onView:
+  // and onWalkthrough: from contributes); docs/activation.md lists why each explicit event is there.
+  assert.ok(!manifest.activationEvents.includes('*'));
+  assert.ok(!manifest.activationEvents.includes('onStartupFinished'));
+  assert.deepEqual(manifest.activationEvents, ['workspaceContains:arch/x86/kvm/mmu/mmu.c', 'workspaceContains:**/arch/x86/kvm/mmu/mmu.c', 'onFileSystem:kvm-mmu-lab']);
+});
+
+test('activate() registers every command and the side view without loading the lab', () => {
+  const { stub, api, loads } = activateWithStub();
+  assert.deepEqual([...stub.commands.keys()].sort(), Object.values(COMMANDS).sort());
+  assert.deepEqual([...stub.views.keys()], [SIDE_VIEW_ID]);
+  assert.equal(loads(), 0);
+  assert.equal(api.labLoaded, false);
+});
+
+test('the first command loads the lab once and gets its arguments; later ones reuse it', async () => {
+  const { stub, api, calls, loads } = activateWithStub();
+  await stub.commands.get(COMMANDS.walk)!({ scenario: 'reused-partial' });
+  assert.equal(loads(), 1);
+  assert.equal(api.labLoaded, true);
+  await stub.commands.get(COMMANDS.forward)!();
+  assert.equal(loads(), 1);
+  assert.deepEqual(calls, [{ command: COMMANDS.walk, args: [{ scenario: 'reused-partial' }] }, { command: COMMANDS.forward, args: [] }]);
+});
+
+test('the side view loads the lab when VS Code resolves it', () => {
+  const { stub, resolved, loads } = activateWithStub();
+  const view = { webview: {} };
+  stub.views.get(SIDE_VIEW_ID)!.resolveWebviewView(view, {}, {});
+  assert.equal(loads(), 1);
+  assert.deepEqual(resolved, [view]);
+});
+
+test("the Node host's entry bundle holds the shell, not the lab or the simulation core", async () => {
+  const { bundleTargets } = (await import(pathToFileURL(join(ROOT, 'scripts', 'lib', 'bundles.mjs')).href)) as { bundleTargets(o: object): esbuild.BuildOptions[] };
+  const target = bundleTargets({}).find((t) => t.outfile === 'dist/extension.node.js');
+  assert.ok(target, 'no dist/extension.node.js target');
+  const result = await esbuild.build({ ...target, absWorkingDir: ROOT, write: false, metafile: true, sourcemap: false, logLevel: 'silent' });
+  const inputs = Object.keys(result.metafile.inputs).sort();
+  // The shell, and what the editor's CodeLens, hover and listing need from the start (source.ts):
+  // the anchors table, the listing built from it, the SPTE describer, and the statement locator.
+  assert.deepEqual(inputs.filter((f) => f.startsWith('src/')), ['src/mmu/anchors.ts', 'src/spte.ts', 'src/view/listing.ts']);
+  assert.deepEqual(inputs.filter((f) => f.startsWith('extension/')), ['extension/commands.ts', 'extension/locate.ts', 'extension/node.ts', 'extension/shell.ts', 'extension/source.ts', 'extension/strings.ts']);
+  assert.ok(!inputs.some((f) => f.includes('node_modules')), `packages in the entry bundle: ${inputs.filter((f) => f.includes('node_modules')).join(', ')}`);
+  const text = result.outputFiles[0].text;
+  assert.match(text, /require\("\.\/lab\.node\.js"\)/, 'the entry requires dist/lab.node.js');
+});
