@@ -10,7 +10,7 @@ import { anchorInPatch, type PatchAnchor } from '../src/anchor/hunks';
 import { FUNCTION_ALIASES } from '../src/anchor/names';
 import { ANCHORS, anchorIdOf, anchorKey, type AnchorId } from '../src/mmu/anchors';
 import { parsePatchInput } from '../src/patch/parse';
-import { looksLikePatch, REVIEW_TREE_FILES } from '../src/review';
+import { looksLikePatch, REVIEW_TREE_FILES } from '../src/patch/detect';
 import { modelListing, type Listing } from '../src/view/listing';
 import { describeSpte } from '../src/spte';
 import type { Anchor, Step } from '../src/trace/types';

@@ -13,7 +13,7 @@ import { runScenario } from './trace/run';
 import type { Variant } from './variants';
 
 /** The files under a kernel tree that hold modelled steps (paths relative to its top). */
-export const REVIEW_TREE_FILES = ['arch/x86/kvm/mmu/mmu.c', 'arch/x86/kvm/mmu/paging_tmpl.h', 'arch/x86/kvm/mmu/spte.c', 'arch/x86/kvm/x86.c', 'virt/kvm/kvm_main.c'];
+export { REVIEW_TREE_FILES, looksLikePatch } from './patch/detect';
 
 /** A modelled step: its function and, when a tree was given and it was found there, its file and line (1-based). */
 export interface ReviewStep {
@@ -151,8 +151,3 @@ export function reviewPatch(text: string, name: string, tree?: SourceFile[]): Pa
   };
 }
 
-/** Whether a document's text looks like a patch mail or a diff (to prefer the active editor). */
-export function looksLikePatch(text: string): boolean {
-  const head = text.slice(0, 200_000);
-  return /^(diff --git |--- \S|@@ -\d)/m.test(head) || /^Subject: \[PATCH/m.test(head);
-}

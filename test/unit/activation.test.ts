@@ -93,9 +93,15 @@ test("the Node host's entry bundle holds the shell, not the lab or the simulatio
   const result = await esbuild.build({ ...target, absWorkingDir: ROOT, write: false, metafile: true, sourcemap: false, logLevel: 'silent' });
   const inputs = Object.keys(result.metafile.inputs).sort();
   // The shell, and what the editor's CodeLens, hover and listing need from the start (source.ts):
-  // the anchors table, the listing built from it, the SPTE describer, and the statement locator.
-  assert.deepEqual(inputs.filter((f) => f.startsWith('src/')), ['src/mmu/anchors.ts', 'src/spte.ts', 'src/view/listing.ts']);
-  assert.deepEqual(inputs.filter((f) => f.startsWith('extension/')), ['extension/commands.ts', 'extension/locate.ts', 'extension/node.ts', 'extension/shell.ts', 'extension/source.ts', 'extension/strings.ts']);
+  // the anchors table, the listing built from it, the SPTE describer, and the core's statement
+  // anchoring in a tree or in a patch's hunks (src/anchor/, the patch reader and its classifier's
+  // function finder, which names the variants). No scenario runner, operation or check.
+  assert.deepEqual(inputs.filter((f) => f.startsWith('src/')), [
+    'src/anchor/anchor.ts', 'src/anchor/cfunc.ts', 'src/anchor/hunks.ts', 'src/anchor/names.ts', 'src/mmu/anchors.ts',
+    'src/patch/classify.ts', 'src/patch/detect.ts', 'src/patch/diff.ts', 'src/patch/mail.ts', 'src/patch/parse.ts',
+    'src/spte.ts', 'src/variants.ts', 'src/view/listing.ts',
+  ]);
+  assert.deepEqual(inputs.filter((f) => f.startsWith('extension/')), ['extension/commands.ts', 'extension/node.ts', 'extension/shell.ts', 'extension/source.ts', 'extension/strings.ts']);
   assert.ok(!inputs.some((f) => f.includes('node_modules')), `packages in the entry bundle: ${inputs.filter((f) => f.includes('node_modules')).join(', ')}`);
   const text = result.outputFiles[0].text;
   assert.match(text, /require\("\.\/lab\.node\.js"\)/, 'the entry requires dist/lab.node.js');
