@@ -1,19 +1,11 @@
 /** The result record both search engines end with (ExploreResult in search.ts). */
-import type { Violation } from '../trace/types';
-import type { ExploreOptions, ExploreResult, Verdict } from './search';
+import type { ExploreOptions, ExploreResult } from './search';
 import { describeBound } from './scope';
 
-export interface Ending {
-  verdict: Verdict;
-  stopped?: string;
-  violation?: Violation;
-  actions?: number[];
-  states: number;
-  transitions: number;
-  depth: number;
-  peakMemoryBytes: number;
+/** What an engine knows when it ends: the result without what the options and the clock give. */
+export type Ending = Pick<ExploreResult, 'verdict' | 'stopped' | 'violation' | 'actions' | 'states' | 'transitions' | 'depth' | 'peakMemoryBytes'> & {
   engine: 'packed' | 'core';
-}
+};
 
 /** The result of a finished search; seconds and the rate are filled in by withTime(). */
 export function searchResult(options: ExploreOptions, e: Ending): ExploreResult {
