@@ -2,44 +2,33 @@
 // the text inside the webview. Screenshots go to test-artifacts/ui-*.png.
 // Run by scripts/run-ui-tests.mjs (node --test, with tsx so the extension's strings can be imported).
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { strings } from '../../extension/strings.ts';
-import { ARTIFACTS, ROOT } from '../../scripts/lib/results.mjs';
-import { ensureHost, launchBrowser, startHost, workbenchUrl } from '../../scripts/lib/vscode-host.mjs';
+import { ARTIFACTS } from '../../scripts/lib/results.mjs';
+import { openWorkbench } from './workbench.mjs';
 import { paletteRow } from './palette.mjs';
 
 const COMMAND_TITLE = 'KVM MMU Lab: Open Panel';
 const WAIT = { timeout: 60_000 };
 
-let server;
-let browser;
+let workbench;
 let page;
 
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `ui-${name}.png`) });
 const webview = () => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 
-// A palette opened before the development extension registered never lists its command, so look
-// for the exact row briefly, and reopen the palette until it is there.
-
 describe('KVM MMU Lab panel in the workbench', () => {
   before(async () => {
-    mkdirSync(join(ARTIFACTS, 'logs'), { recursive: true });
-    const workspace = join(ROOT, 'out', 'ui-workspace');
-    mkdirSync(workspace, { recursive: true });
-    writeFileSync(join(workspace, 'notes.md'), '# Notes\n\nA file to switch to and back from the panel.\n');
-    server = await startHost({ host: await ensureHost(), label: 'ui', logFile: join(ARTIFACTS, 'logs', 'ui-code-server.log') });
-    browser = await launchBrowser();
-    page = browser.pages()[0] ?? (await browser.newPage());
-    await page.goto(workbenchUrl(server, { folder: workspace, extensionPath: ROOT }));
-    await page.locator('.monaco-workbench').waitFor(WAIT);
+    workbench = await openWorkbench({
+      label: 'ui', workspaceName: 'ui-workspace', fresh: false,
+      prepare: (workspace) => writeFileSync(join(workspace, 'notes.md'), '# Notes\n\nA file to switch to and back from the panel.\n'),
+    });
+    page = workbench.page;
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  after(() => workbench?.close());
 
   test(`F1 lists "${COMMAND_TITLE}" and running it opens the panel`, async () => {
     const row = await paletteRow(page, COMMAND_TITLE);

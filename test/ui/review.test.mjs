@@ -2,17 +2,16 @@
 // review view; then F1 "Compare Variants" on reused-partial with the full-scale column.
 // Screenshots: test-artifacts/ui-review-*.png.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ARTIFACTS, ROOT } from '../../scripts/lib/results.mjs';
-import { ensureHost, launchBrowser, startHost, workbenchUrl } from '../../scripts/lib/vscode-host.mjs';
+import { openWorkbench, withKernelTree } from './workbench.mjs';
 import { paletteRow, pick } from './palette.mjs';
 
 const WAIT = { timeout: 60_000 };
 
-let server;
-let browser;
+let workbench;
 let page;
 
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `ui-review-${name}.png`) });
@@ -22,25 +21,17 @@ const webview = () => page.frameLocator('iframe.webview.ready').last().frameLoca
 
 describe('Reviewing a patch in the workbench', () => {
   before(async () => {
-    mkdirSync(join(ARTIFACTS, 'logs'), { recursive: true });
-    const workspace = join(ROOT, 'out', 'ui-review-workspace');
-    rmSync(workspace, { recursive: true, force: true });
-    mkdirSync(join(workspace, '.vscode'), { recursive: true });
-    cpSync(join(ROOT, 'test', 'fixtures', 'kernel'), join(workspace, 'kernel'), { recursive: true });
-    cpSync(join(ROOT, 'test', 'fixtures', 'patch', 'seed-like.format-patch.patch'), join(workspace, 'seed-like.format-patch.patch'));
-    writeFileSync(join(workspace, '.vscode', 'settings.json'), `${JSON.stringify({ 'kvmMmuLab.kernelTree': 'kernel' }, null, 2)}\n`);
-    server = await startHost({ host: await ensureHost(), label: 'ui-review', logFile: join(ARTIFACTS, 'logs', 'ui-review-code-server.log') });
-    browser = await launchBrowser();
-    page = browser.pages()[0] ?? (await browser.newPage());
-    await page.setViewportSize({ width: 1600, height: 1000 });
-    await page.goto(workbenchUrl(server, { folder: workspace, extensionPath: ROOT }));
-    await page.locator('.monaco-workbench').waitFor(WAIT);
+    workbench = await openWorkbench({
+      label: 'ui-review', workspaceName: 'ui-review-workspace', viewport: { width: 1600, height: 1000 },
+      prepare: (workspace) => {
+        withKernelTree(workspace);
+        cpSync(join(ROOT, 'test', 'fixtures', 'patch', 'seed-like.format-patch.patch'), join(workspace, 'seed-like.format-patch.patch'));
+      },
+    });
+    page = workbench.page;
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  after(() => workbench?.close());
 
   test('Check Patch… on the open patch: series, functions, steps linked into the tree, pre-patch → v7, verdicts', async () => {
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'seed-like.format-patch.patch' }).first().click(WAIT);

@@ -3,17 +3,15 @@
 // same step, with the split's flush issued. Then the keyboard alone inside the panel (F, ←) to the
 // skipped flush in the fixture mmu.c. Screenshots: test-artifacts/ui-walk-*.png.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ARTIFACTS, ROOT } from '../../scripts/lib/results.mjs';
-import { ensureHost, launchBrowser, startHost, workbenchUrl } from '../../scripts/lib/vscode-host.mjs';
+import { ARTIFACTS } from '../../scripts/lib/results.mjs';
+import { openWorkbench, withKernelTree } from './workbench.mjs';
 import { paletteRow, pick } from './palette.mjs';
 
 const WAIT = { timeout: 60_000 };
 
-let server;
-let browser;
+let workbench;
 let page;
 
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `ui-walk-${name}.png`) });
@@ -24,28 +22,16 @@ async function runCommand(title) {
   await (await paletteRow(page, title)).click();
 }
 
-/** Picks the row whose label is exactly `label` in the open quick pick. */
-
 describe('Walking reused-partial in the workbench', () => {
   before(async () => {
-    mkdirSync(join(ARTIFACTS, 'logs'), { recursive: true });
-    const workspace = join(ROOT, 'out', 'ui-walk-workspace');
-    rmSync(workspace, { recursive: true, force: true });
-    mkdirSync(join(workspace, '.vscode'), { recursive: true });
-    cpSync(join(ROOT, 'test', 'fixtures', 'kernel'), join(workspace, 'kernel'), { recursive: true });
-    writeFileSync(join(workspace, '.vscode', 'settings.json'), `${JSON.stringify({ 'kvmMmuLab.kernelTree': 'kernel' }, null, 2)}\n`);
-    server = await startHost({ host: await ensureHost(), label: 'ui-walk', logFile: join(ARTIFACTS, 'logs', 'ui-walk-code-server.log') });
-    browser = await launchBrowser();
-    page = browser.pages()[0] ?? (await browser.newPage());
-    await page.setViewportSize({ width: 1600, height: 1000 });
-    await page.goto(workbenchUrl(server, { folder: workspace, extensionPath: ROOT }));
-    await page.locator('.monaco-workbench').waitFor(WAIT);
+    workbench = await openWorkbench({
+      label: 'ui-walk', workspaceName: 'ui-walk-workspace', viewport: { width: 1600, height: 1000 },
+      prepare: withKernelTree,
+    });
+    page = workbench.page;
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  after(() => workbench?.close());
 
   test('Walk Through Scenario… picks reused-partial and never-flush; the panel shows the walk before its first step', async () => {
     await runCommand('KVM MMU Lab: Walk Through Scenario…');
