@@ -151,23 +151,13 @@ export class PackedModel {
     const free = !lock;
     const accesses = s[at + L.acc] < this.accBound && (!lock || s[at + L.fresh] !== 0);
     const ops = free && s[at + L.ops] < this.opsBound;
-    // Which operations apply() would refuse for the memslot's mode, decided once for the state.
-    const mode = s[at + L.mode];
-    let busy = false;
-    if (ops) {
-      const k = s[at + L.cur + F_KIND];
-      busy = k !== K_NONE && k !== K_INVALIDATE;
-      for (let i = 0; i < s[at + L.npaused] && !busy; i++) busy = s[at + L.pausedAt(i) + F_KIND] !== K_INVALIDATE;
-    }
+    // Whether a memslot ioctl is in flight, found once for the state; startRefused() does the rest.
+    const busy = ops && this.memslotBusy(s, at);
     const kinds = this.menuKind;
     for (let i = 0; i < kinds.length; i++) {
       const kind = kinds[i];
       if (kind !== M_ACCESS) {
-        if (!ops) continue;
-        if (kind === K_ENABLE && (busy || mode !== 0)) continue;
-        if (kind === K_CLEAR && (busy || mode < 2)) continue;
-        if (kind === K_GET && (busy || mode === 0)) continue;
-        out[n++] = i;
+        if (ops && !this.startRefused(kind, s[at + L.mode], busy)) out[n++] = i;
         continue;
       }
       if (!accesses || (symmetric & 1 && this.menuA[i] === 1) || (symmetric & 2 && this.menuB[i] === 1)) continue;
@@ -214,12 +204,7 @@ export class PackedModel {
     }
     const kind = this.menuKind[action];
     if (kind === M_ACCESS) return this.access(this.menuA[action], this.menuB[action], this.menuC[action], this.menuD[action] === 1);
-    if (s[L.ops] >= this.opsBound || s[L.lock]) return false;
-    const mode = s[L.mode];
-    if ((kind === K_ENABLE || kind === K_CLEAR || kind === K_GET) && this.memslotBusy()) return false;
-    if (kind === K_ENABLE && mode !== 0) return false;
-    if (kind === K_CLEAR && mode < 2) return false;
-    if (kind === K_GET && mode === 0) return false;
+    if (s[L.ops] >= this.opsBound || s[L.lock] || this.startRefused(kind, s[L.mode], this.memslotBusy(s, 0))) return false;
     this.dirty = true;
     if (s[L.cur + F_KIND] !== K_NONE) this.pauseCurrent();
     s[L.cur + F_KIND] = kind;
@@ -256,14 +241,26 @@ export class PackedModel {
     s[L.npaused] = n - 1;
   }
 
-  /** memslotBusy(): a memslot ioctl or an eager split is running or paused (slots_lock). */
-  private memslotBusy(): boolean {
-    const s = this.s;
+  /** memslotBusy(): a memslot ioctl or an eager split is running or paused, in the state at s[at..] (slots_lock). */
+  private memslotBusy(s: Uint8Array, at: number): boolean {
     const L = this.L;
-    const busy = (k: number) => k !== K_NONE && k !== K_INVALIDATE;
-    if (busy(s[L.cur + F_KIND])) return true;
-    for (let i = 0; i < s[L.npaused]; i++) if (busy(s[L.pausedAt(i) + F_KIND])) return true;
+    const k = s[at + L.cur + F_KIND];
+    if (k !== K_NONE && k !== K_INVALIDATE) return true;
+    for (let i = 0; i < s[at + L.npaused]; i++) if (s[at + L.pausedAt(i) + F_KIND] !== K_INVALIDATE) return true;
     return false;
+  }
+
+  /**
+   * apply()'s refusals of a start that depend on the memslot: an ioctl while another is in flight
+   * (`busy`), enabling logging twice, clearing without manual-protect, getting without logging.
+   */
+  private startRefused(kind: number, mode: number, busy: boolean): boolean {
+    switch (kind) {
+      case K_ENABLE: return busy || mode !== 0;
+      case K_CLEAR: return busy || mode < 2;
+      case K_GET: return busy || mode === 0;
+      default: return false;
+    }
   }
 
   /** invalidationInProgress(): an invalidation between its start and its end. */
