@@ -103,6 +103,11 @@ export class Layout {
   readonly fs: number;
   /** Bytes of a state, a multiple of 4. */
   readonly size: number;
+  /**
+   * Words of a state in use, by its count of paused frames: paused frames are kept at the front of
+   * their area and the rest is zero, so copies, hashes and compares stop there.
+   */
+  readonly usedByPaused: Int32Array;
   /** Page lists of the menu's clears, as region page offsets (index = F_ARG of a clear frame). */
   readonly clears: number[][] = [];
 
@@ -127,6 +132,14 @@ export class Layout {
     this.paused = this.cur + this.fs;
     this.size = (this.paused + this.nf * this.fs + 3) & ~3;
     if (this.size > 4096) throw new RangeError('internal: packed state too large');
+    if (this.npaused !== 7) throw new Error('internal: usedWords() reads the paused count from byte 7');
+    this.usedByPaused = new Int32Array(this.nf + 1);
+    for (let n = 0; n <= this.nf; n++) this.usedByPaused[n] = Math.min(this.size >> 2, (this.pausedAt(n) + 3) >> 2);
+  }
+
+  /** Words in use of the state at words w[at..] (byte 7, the paused count, is the top byte of word 1). */
+  usedWords(w: Int32Array, at: number): number {
+    return this.usedByPaused[(w[at + 1] >>> 24) & 0xff];
   }
 
   /** Offset of vCPU v's TLB entry i (two bytes: 1 + first page, level | root << 2 | writable << 3). */
@@ -173,3 +186,28 @@ export function anyBit(s: Uint8Array, at: number, mb: number): boolean {
   for (let i = 0; i < mb; i++) if (s[at + i]) return true;
   return false;
 }
+
+/*
+ * Byte loops instead of TypedArray fill(), copyWithin() and subarray() + set(): for the few bytes
+ * a transition moves, the builtins' call (and subarray()'s new object) costs more than the copy.
+ */
+
+/** s.fill(value, from, to) */
+export function fillBytes(s: Uint8Array, value: number, from: number, to: number): void {
+  for (let i = from; i < to; i++) s[i] = value;
+}
+
+/** s.copyWithin(to, from, end) */
+export function moveBytes(s: Uint8Array, to: number, from: number, end: number): void {
+  if (to <= from) {
+    for (let i = from; i < end; i++) s[to + i - from] = s[i];
+  } else {
+    for (let i = end - 1; i >= from; i--) s[to + i - from] = s[i];
+  }
+}
+
+/** Copy n bytes from src[from..] to dst[to..] (distinct arrays). */
+export function copyBytes(dst: Uint8Array, to: number, src: Uint8Array, from: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[to + i] = src[from + i];
+}
+

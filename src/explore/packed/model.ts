@@ -19,7 +19,7 @@ import {
   F_KIND, F_PC, F_ARG, F_WORD, F_FLUSH, F_HAS_SPLIT,
   S_PC, S_LEVEL, S_CURSOR, S_HUGE, S_REUSED, S_INDEX, S_FLUSH, S_RESCHED, S_START, S_END,
   SP_FIND, SP_RESCHED_UNLOCK, SP_RESCHED_LOCK, SP_GET_SP, SP_LOOP, SP_DROP, SP_FLUSH, SP_LINK, SP_DONE,
-  getBit, setBit, clearBit, setBits, anyBit,
+  getBit, setBit, clearBit, setBits, anyBit, fillBytes, moveBytes, copyBytes,
 } from './layout';
 
 /** Program counters of the operations (their frames' pc in src/engine/frames.ts). */
@@ -178,8 +178,10 @@ export class PackedModel {
     // and one that is not enabled returns before changing anything. A word loop is cheaper than
     // subarray() + set() for a state of a few dozen words.
     if (this.dirty || src !== this.loadedWords || wordAt !== this.loadedAt) {
+      // Only the words either state uses: beyond them both are zero.
       const sw = this.sw;
-      for (let i = 0; i < sw.length; i++) sw[i] = src[wordAt + i];
+      const n = Math.max(L.usedWords(sw, 0), L.usedWords(src, wordAt));
+      for (let i = 0; i < n; i++) sw[i] = src[wordAt + i];
       this.loadedWords = src;
       this.loadedAt = wordAt;
       this.dirty = false;
@@ -195,10 +197,10 @@ export class PackedModel {
       const i = RESUME_BASE - action;
       if (i >= s[L.npaused] || s[L.lock]) return false;
       this.dirty = true;
-      this.tmp.set(s.subarray(L.pausedAt(i), L.pausedAt(i) + L.fs));
+      copyBytes(this.tmp, 0, s, L.pausedAt(i), L.fs);
       this.removePaused(i);
       if (s[L.cur + F_KIND] !== K_NONE) this.pauseCurrent();
-      s.set(this.tmp, L.cur);
+      copyBytes(s, L.cur, this.tmp, 0, L.fs);
       this.stepCurrent();
       return true;
     }
@@ -218,7 +220,7 @@ export class PackedModel {
     const s = this.s;
     const L = this.L;
     this.visible = false;
-    if (this.advance(L.cur)) s.fill(0, L.cur, L.cur + L.fs);
+    if (this.advance(L.cur)) fillBytes(s, 0, L.cur, L.cur + L.fs);
     s[L.fresh] = this.visible && s[L.lock] ? 1 : 0;
   }
 
@@ -227,17 +229,17 @@ export class PackedModel {
     const L = this.L;
     const n = s[L.npaused];
     if (n >= L.nf) throw new RangeError('internal: more operations in flight than the bound allows');
-    s.copyWithin(L.pausedAt(n), L.cur, L.cur + L.fs);
+    copyBytes(s, L.pausedAt(n), s, L.cur, L.fs);
     s[L.npaused] = n + 1;
-    s.fill(0, L.cur, L.cur + L.fs);
+    fillBytes(s, 0, L.cur, L.cur + L.fs);
   }
 
   private removePaused(i: number): void {
     const s = this.s;
     const L = this.L;
     const n = s[L.npaused];
-    s.copyWithin(L.pausedAt(i), L.pausedAt(i + 1), L.pausedAt(n));
-    s.fill(0, L.pausedAt(n - 1), L.pausedAt(n));
+    moveBytes(s, L.pausedAt(i), L.pausedAt(i + 1), L.pausedAt(n));
+    fillBytes(s, 0, L.pausedAt(n - 1), L.pausedAt(n));
     s[L.npaused] = n - 1;
   }
 
@@ -323,7 +325,7 @@ export class PackedModel {
   /** kvm_flush_remote_tlbs() (bare metal: every ranged flush is a full one). */
   private flushAll(): void {
     const L = this.L;
-    this.s.fill(0, L.tlb, L.tlb + 4 * L.nt);
+    fillBytes(this.s, 0, L.tlb, L.tlb + 4 * L.nt);
     this.visible = true;
   }
 
@@ -347,7 +349,7 @@ export class PackedModel {
   private tlbRemove(v: number, i: number): void {
     const s = this.s;
     const L = this.L;
-    s.copyWithin(L.tlbAt(v, i), L.tlbAt(v, i + 1), L.tlbAt(v, L.nt));
+    moveBytes(s, L.tlbAt(v, i), L.tlbAt(v, i + 1), L.tlbAt(v, L.nt));
     s[L.tlbAt(v, L.nt - 1)] = 0;
     s[L.tlbAt(v, L.nt - 1) + 1] = 0;
   }
@@ -704,7 +706,7 @@ export class PackedModel {
     let to = from;
     while (to + 1 < e && kind(s[child + to + 1]) === k) to++;
     if (k === 0) {
-      s.fill(s[this.hugeAt(huge)] === LEAF_W ? LEAF_W : LEAF_RO, child + from, child + to + 1);
+      fillBytes(s, s[this.hugeAt(huge)] === LEAF_W ? LEAF_W : LEAF_RO, child + from, child + to + 1);
       this.visible = true;
     } else if (k === 2 && this.splitFlush === SPLIT_NONLEAF) {
       s[f + S_FLUSH] = 1;
@@ -721,7 +723,7 @@ export class PackedModel {
         const manual = s[f + F_ARG] & 1;
         const init = s[f + F_ARG] & 2;
         s[L.mode] = manual ? (init ? 3 : 2) : 1;
-        s.fill(0, L.dirty, L.dirty + L.mb);
+        fillBytes(s, 0, L.dirty, L.dirty + L.mb);
         if (init) setBits(s, L.dirty, 0, this.p);
         s[f + F_PC] = manual && init ? EN.INIT_SET : EN.SPLIT_LOCK;
         return false;
@@ -756,7 +758,7 @@ export class PackedModel {
         s[f + F_PC] = EN.END;
         return false;
       case EN.END:
-        s.fill(0, L.written, L.written + L.mb);
+        fillBytes(s, 0, L.written, L.written + L.mb);
         return this.opEnd(f);
     }
     throw new RangeError('internal: bad enable pc');
@@ -890,7 +892,7 @@ export class PackedModel {
     for (;;) {
       switch (s[f + F_PC]) {
         case GL.START:
-          s.copyWithin(must, L.written, L.written + L.mb);
+          moveBytes(s, must, L.written, L.written + L.mb);
           if (s[L.mode] >= 2) {
             this.lostDirty(must, L.dirty);
             s[f + F_PC] = GL.END;
@@ -907,7 +909,7 @@ export class PackedModel {
               setBit(s, harvested, p);
               this.protectLeaf(L.l1e + p, red, p, p + 1);
             }
-            s.fill(0, L.dirty, L.dirty + L.mb);
+            fillBytes(s, 0, L.dirty, L.dirty + L.mb);
             s[f + F_FLUSH] = 1;
             s[f + F_WORD] = 1;
             return false;

@@ -18,7 +18,7 @@ import { makeScope, type Scope } from '../scope';
 import { searchResult, withTime } from '../result';
 import { memoryCapMessage } from '../../engine/errors';
 import type { ExploreOptions, ExploreResult, Progress, Verdict } from '../search';
-import { F_HAS_SPLIT, S_HUGE, HUGE_L2, Layout } from './layout';
+import { F_HAS_SPLIT, S_HUGE, HUGE_L2, Layout, copyBytes } from './layout';
 import { PackedModel, type PackedViolation } from './model';
 
 export const DEFAULT_MAX_STATES = 100_000_000;
@@ -28,6 +28,29 @@ const CHUNK = 1 << CHUNK_BITS;
 const CHUNK_MASK = CHUNK - 1;
 /** Bytes of typed arrays the search may hold when the caller sets no cap. */
 export const DEFAULT_MAX_BYTES = 2 * 2 ** 30;
+/** Successors looked up together (run()). */
+const BATCH = 64;
+
+/**
+ * A hash of words w[at..at+used): two lanes over alternate words, so that the multiplications of
+ * neighbouring words do not wait for each other, then mixed (MurmurHash3's finaliser).
+ */
+export function hashWords(w: Int32Array, at: number, used: number): number {
+  let h1 = 0x811c9dc5 | 0;
+  let h2 = 0x2545f491 | 0;
+  let i = 0;
+  for (; i + 1 < used; i += 2) {
+    h1 = Math.imul(h1 ^ w[at + i], 0x01000193);
+    h2 = Math.imul(h2 ^ w[at + i + 1], 0x9e3779b1);
+    h1 ^= h1 >>> 15;
+    h2 ^= h2 >>> 13;
+  }
+  if (i < used) h1 = Math.imul(h1 ^ w[at + i], 0x01000193);
+  let h = h1 ^ Math.imul(h2, 0x85ebca6b) ^ used;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
 
 /** Canonical forms (see the file comment), written into `out`. */
 export class Canonicalizer {
@@ -36,6 +59,9 @@ export class Canonicalizer {
   private readonly aw: Int32Array;
   private readonly bw: Int32Array;
   private readonly frame: Uint8Array;
+  /** Words of a and b that may be non-zero. */
+  private aUsed: number;
+  private bUsed: number;
 
   constructor(private readonly L: Layout) {
     this.a = new Uint8Array(L.size);
@@ -43,6 +69,7 @@ export class Canonicalizer {
     this.aw = new Int32Array(this.a.buffer);
     this.bw = new Int32Array(this.b.buffer);
     this.frame = new Uint8Array(L.fs);
+    this.aUsed = this.bUsed = L.size >> 2;
   }
 
   /**
@@ -52,20 +79,40 @@ export class Canonicalizer {
    * orders built and the lesser kept. Either way the result is the same for a state and its image.
    */
   canon(s: Uint8Array): Int32Array {
-    const { a, b, aw, bw } = this;
+    this.aUsed = this.load(this.aw, new Int32Array(s.buffer, s.byteOffset, this.L.size >> 2), this.aUsed);
+    return this.canonInPlace(this.a, this.aw);
+  }
+
+  /**
+   * canon() of the state in s (words sw), made in s itself: returns sw, or on a tie of the root
+   * signatures the lesser of sw and a buffer holding the root-swapped image. The search's
+   * successors are made in the model's buffer and read once, so they need no copy.
+   */
+  canonInPlace(s: Uint8Array, sw: Int32Array): Int32Array {
     const sa = this.signature(s, 0);
     const sb = this.signature(s, 1);
-    a.set(s);
-    if (sa > sb) this.swapRoots(a);
-    this.normalize(a);
-    if (sa !== sb) return aw;
-    b.set(s);
-    this.swapRoots(b);
-    this.normalize(b);
-    for (let i = 0; i < aw.length; i++) {
-      if (aw[i] !== bw[i]) return aw[i] < bw[i] ? aw : bw;
+    if (sa === sb) {
+      const { b, bw } = this;
+      this.bUsed = this.load(bw, sw, this.bUsed);
+      this.swapRoots(b);
+      this.normalize(b);
+      this.normalize(s);
+      for (let i = 0; i < this.bUsed; i++) {
+        if (sw[i] !== bw[i]) return sw[i] < bw[i] ? sw : bw;
+      }
+      return sw;
     }
-    return aw;
+    if (sa > sb) this.swapRoots(s);
+    this.normalize(s);
+    return sw;
+  }
+
+  /** Copy the used words of sw into out, zero what out used beyond them; the words out now uses. */
+  private load(out: Int32Array, sw: Int32Array, before: number): number {
+    const used = this.L.usedWords(sw, 0);
+    for (let i = 0; i < used; i++) out[i] = sw[i];
+    for (let i = used; i < before; i++) out[i] = 0;
+    return used;
   }
 
   /** What root r looks like, as a number the root swap gives to the other root. */
@@ -136,9 +183,9 @@ export class Canonicalizer {
 
   private swapFrames(s: Uint8Array, x: number, y: number): void {
     const fs = this.L.fs;
-    this.frame.set(s.subarray(x, x + fs));
-    s.copyWithin(x, y, y + fs);
-    s.set(this.frame, y);
+    copyBytes(this.frame, 0, s, x, fs);
+    copyBytes(s, x, s, y, fs);
+    copyBytes(s, y, this.frame, 0, fs);
   }
 }
 
@@ -166,8 +213,18 @@ export class PackedSearch {
   private done = false;
   private out: ExploreResult | null = null;
   private readonly cands: Int32Array;
-  /** usedWords() by the number of paused frames. */
-  private readonly usedByPaused: number[];
+  private readonly L: Layout;
+  /**
+   * Successors waiting to be looked up (see run()): their canonical forms, words apart, and their
+   * hashes, used words and parents.
+   */
+  private readonly pending: Int32Array;
+  private readonly pendingHash: Int32Array;
+  private readonly pendingUsed: Int32Array;
+  private readonly pendingParent: Int32Array;
+  private npending = 0;
+  /** Where loads whose only purpose is to bring a line into the cache leave their value (public, so that it is not optimised away). */
+  sink = 0;
   private readonly now: () => number;
 
   constructor(readonly options: ExploreOptions) {
@@ -176,15 +233,20 @@ export class PackedSearch {
     this.canonicalizer = new Canonicalizer(this.model.L);
     this.size = this.model.L.size;
     this.words = this.size >> 2;
-    const L = this.model.L;
-    if (L.npaused !== 7) throw new Error('internal: usedWords() reads the paused count from byte 7');
-    this.usedByPaused = Array.from({ length: L.nf + 1 }, (_, n) => Math.min(this.words, (L.pausedAt(n) + 3) >> 2));
+    this.L = this.model.L;
     this.now = options.now ?? Date.now;
     this.table = new Int32Array(1 << 15);
     this.parent = new Int32Array(4096);
-    this.cands = new Int32Array(this.scope.menu.length + 2 + this.model.L.nf);
-    const init = this.model.initial(new Uint8Array(this.size));
-    this.insert(this.canonicalizer.canon(init), -1);
+    this.cands = new Int32Array(this.scope.menu.length + 2 + this.L.nf);
+    // A batch is closed once it holds BATCH successors; one state adds at most cands.length more.
+    const room = BATCH + this.cands.length;
+    this.pending = new Int32Array(room * this.words);
+    this.pendingHash = new Int32Array(room);
+    this.pendingUsed = new Int32Array(room);
+    this.pendingParent = new Int32Array(room);
+    const init = this.canonicalizer.canon(this.model.initial(new Uint8Array(this.size)));
+    const used = this.L.usedWords(init, 0);
+    this.insert(init, 0, hashWords(init, 0, used), used, -1);
   }
 
   get finished(): boolean {
@@ -196,41 +258,22 @@ export class PackedSearch {
   }
 
   /**
-   * Words of a state in use: paused frames are kept at the front of their area and the rest is
-   * zero, so two states with the same count of paused frames (a header byte) differ only within
-   * their used words.
+   * Add a canonical state (words cw[at..], its hash and used words) unless it is known; true when
+   * it was new. The table holds pairs (index + 1, hash) side by side, so a probe reads one cache
+   * line before it compares states.
    */
-  private usedWords(c: Int32Array): number {
-    return this.usedByPaused[(c[1] >>> 24) & 0xff];
-  }
-
-  private hash(c: Int32Array, used: number): number {
-    let h = 0x811c9dc5 | 0;
-    for (let i = 0; i < used; i++) {
-      h = Math.imul(h ^ c[i], 0x01000193);
-      h ^= h >>> 15;
-    }
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    return h ^ (h >>> 13);
-  }
-
-  /**
-   * Add a canonical state unless it is known; true when it was new. The table holds pairs
-   * (index + 1, hash) side by side, so a probe reads one cache line before it compares states.
-   */
-  private insert(cw: Int32Array, parent: number): boolean {
-    const used = this.usedWords(cw);
-    const h = this.hash(cw, used);
+  private insert(cw: Int32Array, at: number, h: number, used: number, parent: number): boolean {
     const table = this.table;
     const mask = (table.length >> 1) - 1;
-    const w = this.words;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const id = table[slot << 1];
       if (id === 0) {
         const index = this.count++;
         this.ensure(index);
+        // A chunk starts zeroed, and a state's words beyond `used` are zero.
         const words = this.chunks[index >> CHUNK_BITS];
-        for (let k = 0, at = (index & CHUNK_MASK) * w; k < w; k++) words[at + k] = cw[k];
+        const base = (index & CHUNK_MASK) * this.words;
+        for (let k = 0; k < used; k++) words[base + k] = cw[at + k];
         this.parent[index] = parent;
         table[slot << 1] = index + 1;
         table[(slot << 1) + 1] = h;
@@ -239,9 +282,9 @@ export class PackedSearch {
       }
       if (table[(slot << 1) + 1] !== h) continue;
       const words = this.chunks[(id - 1) >> CHUNK_BITS];
-      const base = ((id - 1) & CHUNK_MASK) * w;
+      const base = ((id - 1) & CHUNK_MASK) * this.words;
       let same = true;
-      for (let k = 0; k < used; k++) if (words[base + k] !== cw[k]) { same = false; break; }
+      for (let k = 0; k < used; k++) if (words[base + k] !== cw[at + k]) { same = false; break; }
       if (same) return false;
     }
   }
@@ -278,34 +321,55 @@ export class PackedSearch {
     return { states: this.count, transitions: this.transitions, depth: this.level, frontier: this.count - this.cursor, seconds: this.seconds };
   }
 
-  /** Work for about `ms` milliseconds; true when the search is over. */
+  /**
+   * Work for about `ms` milliseconds; true when the search is over.
+   *
+   * States are expanded in order; their successors' canonical forms wait in `pending` and are
+   * looked up BATCH at a time (lookUpPending()), first by reading every one's table slot and every
+   * matching stored state without using what was read, then for real. The first pass's reads miss
+   * the cache and do not depend on each other, so the processor overlaps them; the second finds
+   * the lines in the cache. A batch is looked up in the order its successors were made, so states
+   * are numbered and reported exactly as one at a time would.
+   */
   run(ms: number): boolean {
     if (this.done) return true;
     const t0 = this.now();
-    const { model, options } = this;
-    const maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
+    const { model, options, canonicalizer, cands, L } = this;
     const maxBytes = options.maxMemoryBytes ?? DEFAULT_MAX_BYTES;
-    const cands = this.cands;
+    const w = this.words;
     try {
       for (let batch = 0; ; batch++) {
+        // The queue's end and a level's end are only known once what waits was looked up.
+        if (this.npending >= BATCH || (this.npending > 0 && (this.cursor === this.levelEnd || this.cursor >= this.count))) {
+          if (this.lookUpPending()) return true;
+        }
         if (this.cursor >= this.count) { this.finish('no violation within the bound'); return true; }
         if (this.cursor === this.levelEnd) { this.level++; this.levelEnd = this.count; }
         const chunk = this.cursor >> CHUNK_BITS;
-        const at = (this.cursor & CHUNK_MASK) * this.words;
+        const at = (this.cursor & CHUNK_MASK) * w;
         const words = this.chunks[chunk];
         const bytes = this.chunkBytes[chunk];
-        const n = model.candidates(bytes, at << 2, cands, this.canonicalizer.symmetries(bytes, at << 2));
+        const n = model.candidates(bytes, at << 2, cands, canonicalizer.symmetries(bytes, at << 2));
         for (let k = 0; k < n; k++) {
           if (!model.apply(words, at, cands[k])) continue;
           this.transitions++;
-          if (model.violation) { this.violationFound(this.cursor, model.violation); return true; }
-          this.insert(this.canonicalizer.canon(model.s), this.cursor);
+          if (model.violation) {
+            if (this.npending > 0 && this.lookUpPending()) return true;
+            this.violationFound(this.cursor, model.violation);
+            return true;
+          }
+          const c = canonicalizer.canonInPlace(model.s, model.sw);
+          const used = L.usedWords(c, 0);
+          const j = this.npending++;
+          const pending = this.pending;
+          for (let i = 0, o = j * w; i < used; i++) pending[o + i] = c[i];
+          this.pendingHash[j] = hashWords(c, 0, used);
+          this.pendingUsed[j] = used;
+          this.pendingParent[j] = this.cursor;
         }
         this.cursor++;
-        if (this.count >= maxStates) {
-          this.finish('incomplete', `stopped at the state cap of ${maxStates} distinct states (raise it with --max-states)`);
-          return true;
-        }
+        // With nothing pending the count is up to date (this is the only check before the first lookup).
+        if (this.npending === 0 && this.count >= (options.maxStates ?? DEFAULT_MAX_STATES)) return this.stopAtStateCap(options.maxStates ?? DEFAULT_MAX_STATES, this.cursor);
         if ((batch & 1023) === 0) {
           // The state store's own size, or the host's measure when it gives one and it is larger
           // (a worker's heap plus its buffers).
@@ -321,6 +385,45 @@ export class PackedSearch {
     } finally {
       this.seconds += (this.now() - t0) / 1000;
     }
+  }
+
+  /**
+   * Insert the pending successors (see run()); true when the search stopped at the state cap,
+   * which is checked, as one state at a time would, after the last successor of each state.
+   */
+  private lookUpPending(): boolean {
+    const n = this.npending;
+    const w = this.words;
+    const { pending, pendingHash, pendingUsed, pendingParent, table, chunks } = this;
+    const mask = (table.length >> 1) - 1;
+    // Bring the table slots, then the stored states they name, into the cache.
+    let sink = 0;
+    for (let j = 0; j < n; j++) sink ^= table[(pendingHash[j] & mask) << 1];
+    for (let j = 0; j < n; j++) {
+      const slot = (pendingHash[j] & mask) << 1;
+      const id = table[slot];
+      if (id !== 0 && table[slot + 1] === pendingHash[j]) sink ^= chunks[(id - 1) >> CHUNK_BITS][((id - 1) & CHUNK_MASK) * w];
+    }
+    this.sink = sink;
+    const maxStates = this.options.maxStates ?? DEFAULT_MAX_STATES;
+    this.npending = 0;
+    let capParent = -1;
+    for (let j = 0; j < n; j++) {
+      if (capParent >= 0 && pendingParent[j] !== capParent) {
+        // One state at a time would have stopped before expanding this successor's parent.
+        this.transitions -= n - j;
+        break;
+      }
+      this.insert(pending, j * w, pendingHash[j], pendingUsed[j], pendingParent[j]);
+      if (capParent < 0 && this.count >= maxStates) capParent = pendingParent[j];
+    }
+    return capParent >= 0 && this.stopAtStateCap(maxStates, capParent + 1);
+  }
+
+  private stopAtStateCap(maxStates: number, cursor: number): boolean {
+    this.cursor = cursor;
+    this.finish('incomplete', `stopped at the state cap of ${maxStates} distinct states (raise it with --max-states)`);
+    return true;
   }
 
   cancel(): void {
