@@ -48,9 +48,9 @@ const M_ACCESS = 0;
 export class PackedModel {
   readonly L: Layout;
   /** The state being worked on: apply() leaves a successor here. */
-  readonly s: Uint8Array;
+  s: Uint8Array;
   /** `s` as words. */
-  readonly sw: Int32Array;
+  sw: Int32Array;
   /** Where `s` was loaded from, and whether it changed since: apply() reloads only when needed. */
   private loadedWords: Int32Array | null = null;
   private loadedAt = -1;
@@ -70,6 +70,8 @@ export class PackedModel {
   private readonly menuB: Int16Array;
   private readonly menuC: Int16Array;
   private readonly menuD: Int16Array;
+  /** For each menu index, the index after the run of accesses (or of operations) it is in. */
+  private readonly runEnd: Int32Array;
   /** The step being made wrote an SPTE, issued a flush or freed host pages (stepWasVisible). */
   private visible = false;
   private readonly tmp: Uint8Array;
@@ -122,6 +124,22 @@ export class PackedModel {
         case 'split': this.menuKind[i] = K_SPLIT; break;
       }
     });
+    this.runEnd = new Int32Array(n);
+    for (let i = n - 1; i >= 0; i--) {
+      const sameRun = i + 1 < n && (this.menuKind[i] === M_ACCESS) === (this.menuKind[i + 1] === M_ACCESS);
+      this.runEnd[i] = sameRun ? this.runEnd[i + 1] : i + 1;
+    }
+  }
+
+  /**
+   * Work in another buffer from now on (s and its words sw, holding a state or zeros: the next
+   * apply() copies only the words its source or the buffer's state uses). The search makes each
+   * successor in the place it will wait in, instead of copying it there.
+   */
+  useBuffer(s: Uint8Array, sw: Int32Array): void {
+    this.s = s;
+    this.sw = sw;
+    this.dirty = true;
   }
 
   /** Make the next apply() load its source even if it is where `s` came from (its words changed). */
@@ -153,15 +171,23 @@ export class PackedModel {
     const ops = free && s[at + L.ops] < this.opsBound;
     // Whether a memslot ioctl is in flight, found once for the state; startRefused() does the rest.
     const busy = ops && this.memslotBusy(s, at);
+    // Menu order is kept (it is the order successors are numbered in), and runs of one kind are
+    // skipped whole when that kind is not offered.
     const kinds = this.menuKind;
-    for (let i = 0; i < kinds.length; i++) {
+    const runEnd = this.runEnd;
+    for (let i = 0; i < kinds.length;) {
       const kind = kinds[i];
       if (kind !== M_ACCESS) {
-        if (ops && !this.startRefused(kind, s[at + L.mode], busy)) out[n++] = i;
+        if (!ops) { i = runEnd[i]; continue; }
+        if (!this.startRefused(kind, s[at + L.mode], busy)) out[n++] = i;
+        i++;
         continue;
       }
-      if (!accesses || (symmetric & 1 && this.menuA[i] === 1) || (symmetric & 2 && this.menuB[i] === 1)) continue;
-      out[n++] = i;
+      if (!accesses) { i = runEnd[i]; continue; }
+      const v = this.menuA[i];
+      const r = this.menuB[i];
+      if (!((symmetric & 1 && v === 1) || (symmetric & 2 && r === 1)) && !this.accessRefused(s, at, v, r, this.menuC[i], this.menuD[i] === 1)) out[n++] = i;
+      i++;
     }
     if (free) for (let i = 0; i < s[at + L.npaused]; i++) out[n++] = RESUME_BASE - i;
     return n;
@@ -178,10 +204,13 @@ export class PackedModel {
     // and one that is not enabled returns before changing anything. A word loop is cheaper than
     // subarray() + set() for a state of a few dozen words.
     if (this.dirty || src !== this.loadedWords || wordAt !== this.loadedAt) {
-      // Only the words either state uses: beyond them both are zero.
+      // Only the words the source uses (the next state may follow them), and zeros over the rest
+      // of what `s` used.
       const sw = this.sw;
-      const n = Math.max(L.usedWords(sw, 0), L.usedWords(src, wordAt));
+      const before = L.usedWords(sw, 0);
+      const n = L.usedWords(src, wordAt);
       for (let i = 0; i < n; i++) sw[i] = src[wordAt + i];
+      for (let i = n; i < before; i++) sw[i] = 0;
       this.loadedWords = src;
       this.loadedAt = wordAt;
       this.dirty = false;
@@ -266,11 +295,10 @@ export class PackedModel {
   }
 
   /** invalidationInProgress(): an invalidation between its start and its end. */
-  private invalidating(): boolean {
-    const s = this.s;
+  private invalidating(s: Uint8Array, at: number): boolean {
     const L = this.L;
-    if (s[L.cur + F_KIND] === K_INVALIDATE) return true;
-    for (let i = 0; i < s[L.npaused]; i++) if (s[L.pausedAt(i) + F_KIND] === K_INVALIDATE) return true;
+    if (s[at + L.cur + F_KIND] === K_INVALIDATE) return true;
+    for (let i = 0; i < s[at + L.npaused]; i++) if (s[at + L.pausedAt(i) + F_KIND] === K_INVALIDATE) return true;
     return false;
   }
 
@@ -278,16 +306,20 @@ export class PackedModel {
 
   /** shadowWalk(): the leaf root r maps page p with, as level | writable << 2, or 0. */
   mapped(r: number, p: number): number {
-    const s = this.s;
+    return this.mappedIn(this.s, 0, r, p);
+  }
+
+  /** mapped() in the state at s[at..]. */
+  private mappedIn(s: Uint8Array, at: number, r: number, p: number): number {
     const L = this.L;
-    if (!s[L.l4 + r]) return 0;
-    const c3 = s[L.l3 + r];
+    if (!s[at + L.l4 + r]) return 0;
+    const c3 = s[at + L.l3 + r];
     if (c3 === LEAF_RO || c3 === LEAF_W) return 3 | (c3 === LEAF_W ? 4 : 0);
     if (c3 !== LINK) return 0;
-    const c2 = s[L.l2e + ((p / this.e) | 0)];
+    const c2 = s[at + L.l2e + ((p / this.e) | 0)];
     if (c2 === LEAF_RO || c2 === LEAF_W) return 2 | (c2 === LEAF_W ? 4 : 0);
     if (c2 !== LINK) return 0;
-    const c1 = s[L.l1e + p];
+    const c1 = s[at + L.l1e + p];
     return c1 ? 1 | (c1 === LEAF_W ? 4 : 0) : 0;
   }
 
@@ -333,14 +365,18 @@ export class PackedModel {
 
   /** tlbLookup(): index of vCPU v's first entry of root r covering page p, or -1. */
   private tlbLookup(v: number, r: number, p: number): number {
-    const s = this.s;
+    return this.tlbLookupIn(this.s, 0, v, r, p);
+  }
+
+  /** tlbLookup() in the state at s[at..]. */
+  private tlbLookupIn(s: Uint8Array, at: number, v: number, r: number, p: number): number {
     const L = this.L;
     for (let i = 0; i < L.nt; i++) {
-      const at = L.tlbAt(v, i);
-      if (s[at] === 0) return -1;
-      const b = s[at + 1];
+      const e = at + L.tlbAt(v, i);
+      if (s[e] === 0) return -1;
+      const b = s[e + 1];
       if (((b >> 2) & 1) !== r) continue;
-      const base = s[at] - 1;
+      const base = s[e] - 1;
       if (p >= base && p < base + this.pagesAt(b & 3)) return i;
     }
     return -1;
@@ -476,26 +512,35 @@ export class PackedModel {
     return false;
   }
 
+  /**
+   * Whether an access (vCPU v, root r, page p) is not taken from the state at s[at..]: the access
+   * bound is used up or the lock is held after an invisible step, it would change nothing, or it
+   * would fault where no fault can run (reductions 3, 4 and 6 of docs/explorer.md). Decided
+   * before anything changes, so a refused access leaves `s` as it was (see apply()), and
+   * candidates() asks it of the stored state without loading it.
+   */
+  private accessRefused(s: Uint8Array, at: number, v: number, r: number, p: number, write: boolean): boolean {
+    const L = this.L;
+    const lock = s[at + L.lock] !== 0;
+    if (s[at + L.acc] >= this.accBound || (lock && !s[at + L.fresh])) return true;
+    const hit = this.tlbLookupIn(s, at, v, r, p);
+    const hitPermits = hit >= 0 && (!write || (s[at + L.tlbAt(v, hit) + 1] & 8) !== 0);
+    if (hitPermits && (!write || getBit(s, at + L.written, p))) return true;
+    if (hitPermits) return false;
+    const m = this.mappedIn(s, at, r, p);
+    const faults = !m || (write && !(m & 4));
+    return faults && (s[at + L.ops] >= this.opsBound || lock || this.invalidating(s, at));
+  }
+
   private access(v: number, r: number, p: number, write: boolean): boolean {
     const s = this.s;
     const L = this.L;
-    const lock = s[L.lock] !== 0;
-    if (s[L.acc] >= this.accBound || (lock && !s[L.fresh])) return false;
-    const hit = this.tlbLookup(v, r, p);
-    const hitPermits = hit >= 0 && (!write || (s[L.tlbAt(v, hit) + 1] & 8) !== 0);
-    if (hitPermits && (!write || getBit(s, L.written, p))) return false;
-    // Decide whether the access faults, and whether a fault could run, before changing anything:
-    // a disabled action leaves `s` as it was (see apply()).
-    if (!hitPermits) {
-      const m = this.mapped(r, p);
-      const faults = !m || (write && !(m & 4));
-      if (faults && (s[L.ops] >= this.opsBound || s[L.lock] || this.invalidating())) return false;
-    }
+    if (this.accessRefused(s, 0, v, r, p, write)) return false;
     this.dirty = true;
     const ops0 = s[L.ops];
     let done = this.guestAccess(v, r, p, write);
     for (let tries = 1; !done; tries++) {
-      if (tries > 2 || s[L.ops] >= this.opsBound || s[L.lock] || this.invalidating()) return false;
+      if (tries > 2 || s[L.ops] >= this.opsBound || s[L.lock] || this.invalidating(s, 0)) return false;
       if (s[L.cur + F_KIND] !== K_NONE) this.pauseCurrent();
       s[L.ops]++;
       this.fault(r, p);

@@ -22,10 +22,12 @@ import { F_HAS_SPLIT, S_HUGE, HUGE_L2, Layout, copyBytes } from './layout';
 import { PackedModel, type PackedViolation } from './model';
 
 export const DEFAULT_MAX_STATES = 100_000_000;
-const CHUNK_BITS = 15;
-/** States a chunk of the store holds. */
-const CHUNK = 1 << CHUNK_BITS;
-const CHUNK_MASK = CHUNK - 1;
+/** Words of a chunk of the state store, as a power of two: a state's place is chunk << bits | word. */
+const CHUNK_BITS = 20;
+const CHUNK_WORDS = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK_WORDS - 1;
+/** Places must stay below 2^31 (the table holds place + 1 as an int32). */
+const MAX_CHUNKS = 2047;
 /** Bytes of typed arrays the search may hold when the caller sets no cap. */
 export const DEFAULT_MAX_BYTES = 2 * 2 ** 30;
 /** Successors looked up together (run()). */
@@ -85,13 +87,12 @@ export class Canonicalizer {
 
   /**
    * canon() of the state in s (words sw), made in s itself: returns sw, or on a tie of the root
-   * signatures the lesser of sw and a buffer holding the root-swapped image. The search's
+   * signatures (rootOrder()) the lesser of sw and a buffer holding the root-swapped image. The search's
    * successors are made in the model's buffer and read once, so they need no copy.
    */
   canonInPlace(s: Uint8Array, sw: Int32Array): Int32Array {
-    const sa = this.signature(s, 0);
-    const sb = this.signature(s, 1);
-    if (sa === sb) {
+    const order = this.rootOrder(s);
+    if (order === 0) {
       const { b, bw } = this;
       this.bUsed = this.load(bw, sw, this.bUsed);
       this.swapRoots(b);
@@ -102,7 +103,7 @@ export class Canonicalizer {
       }
       return sw;
     }
-    if (sa > sb) this.swapRoots(s);
+    if (order > 0) this.swapRoots(s);
     this.normalize(s);
     return sw;
   }
@@ -115,16 +116,26 @@ export class Canonicalizer {
     return used;
   }
 
-  /** What root r looks like, as a number the root swap gives to the other root. */
-  private signature(s: Uint8Array, r: number): number {
+  /**
+   * The sign of signature(root 0) - signature(root 1), where a root's signature (its L4 and L3
+   * entries, its place in the 1G rmap, its TLB entries) is a number the root swap gives to the
+   * other root.
+   */
+  private rootOrder(s: Uint8Array): number {
     const L = this.L;
-    let sig = (s[L.l4 + r] << 2) | s[L.l3 + r];
-    sig = (sig << 2) | (s[L.rmap3] === r + 1 ? 2 : s[L.rmap3 + 1] === r + 1 ? 1 : 0);
+    const rmap = (r: number) => (s[L.rmap3] === r + 1 ? 2 : s[L.rmap3 + 1] === r + 1 ? 1 : 0);
+    const sig0 = (((s[L.l4] << 2) | s[L.l3]) << 2) | rmap(0);
+    const sig1 = (((s[L.l4 + 1] << 2) | s[L.l3 + 1]) << 2) | rmap(1);
+    let tlb0 = 0;
+    let tlb1 = 0;
     for (let i = 0; i < 2 * L.nt; i++) {
       const at = L.tlb + 2 * i;
-      if (s[at] && ((s[at + 1] >> 2) & 1) === r) sig += 16 * (1 + (s[at + 1] & 3) + 4 * (s[at + 1] >> 3));
+      if (!s[at]) continue;
+      const b = s[at + 1];
+      const x = 16 * (1 + (b & 3) + 4 * (b >> 3));
+      if (b & 4) tlb1 += x; else tlb0 += x;
     }
-    return sig;
+    return Math.sign(sig0 + tlb0 - (sig1 + tlb1));
   }
 
   /**
@@ -196,11 +207,15 @@ export class PackedSearch {
   private readonly size: number;
   private readonly words: number;
   /**
-   * The states, CHUNK at a time (a chunk is never copied when more are needed), as words and as
-   * bytes over the same memory.
+   * The states back to back, each in the words it uses (usedWords()), in chunks that are never
+   * copied when more are needed, as words and as bytes over the same memory.
    */
   private readonly chunks: Int32Array[] = [];
   private readonly chunkBytes: Uint8Array[] = [];
+  /** Words used in the last chunk. */
+  private chunkFill = CHUNK_WORDS;
+  /** The place of each state (chunk << CHUNK_BITS | word), by its number. */
+  private place: Int32Array;
   private table: Int32Array;
   private parent: Int32Array;
   private count = 0;
@@ -219,6 +234,9 @@ export class PackedSearch {
    * hashes, used words and parents.
    */
   private readonly pending: Int32Array;
+  /** Each pending place as bytes and as words, for the model to make a successor in. */
+  private readonly pendingBytes: Uint8Array[] = [];
+  private readonly pendingWords: Int32Array[] = [];
   private readonly pendingHash: Int32Array;
   private readonly pendingUsed: Int32Array;
   private readonly pendingParent: Int32Array;
@@ -237,10 +255,15 @@ export class PackedSearch {
     this.now = options.now ?? Date.now;
     this.table = new Int32Array(1 << 15);
     this.parent = new Int32Array(4096);
+    this.place = new Int32Array(4096);
     this.cands = new Int32Array(this.scope.menu.length + 2 + this.L.nf);
     // A batch is closed once it holds BATCH successors; one state adds at most cands.length more.
     const room = BATCH + this.cands.length;
     this.pending = new Int32Array(room * this.words);
+    for (let j = 0; j < room; j++) {
+      this.pendingBytes.push(new Uint8Array(this.pending.buffer, 4 * j * this.words, this.size));
+      this.pendingWords.push(new Int32Array(this.pending.buffer, 4 * j * this.words, this.words));
+    }
     this.pendingHash = new Int32Array(room);
     this.pendingUsed = new Int32Array(room);
     this.pendingParent = new Int32Array(room);
@@ -254,7 +277,7 @@ export class PackedSearch {
   }
 
   private bytes(): number {
-    return this.chunks.length * CHUNK * this.size + this.table.byteLength + this.parent.byteLength;
+    return this.chunks.length * CHUNK_WORDS * 4 + this.table.byteLength + this.parent.byteLength + this.place.byteLength;
   }
 
   /**
@@ -269,37 +292,42 @@ export class PackedSearch {
       const id = table[slot << 1];
       if (id === 0) {
         const index = this.count++;
-        this.ensure(index);
-        // A chunk starts zeroed, and a state's words beyond `used` are zero.
-        const words = this.chunks[index >> CHUNK_BITS];
-        const base = (index & CHUNK_MASK) * this.words;
+        const ref = this.allocate(index, used);
+        const words = this.chunks[ref >>> CHUNK_BITS];
+        const base = ref & CHUNK_MASK;
         for (let k = 0; k < used; k++) words[base + k] = cw[at + k];
         this.parent[index] = parent;
-        table[slot << 1] = index + 1;
+        table[slot << 1] = ref + 1;
         table[(slot << 1) + 1] = h;
         if (this.count * 4 > table.length) this.rehash();
         return true;
       }
       if (table[(slot << 1) + 1] !== h) continue;
-      const words = this.chunks[(id - 1) >> CHUNK_BITS];
-      const base = ((id - 1) & CHUNK_MASK) * this.words;
+      const words = this.chunks[(id - 1) >>> CHUNK_BITS];
+      const base = (id - 1) & CHUNK_MASK;
       let same = true;
       for (let k = 0; k < used; k++) if (words[base + k] !== cw[at + k]) { same = false; break; }
       if (same) return false;
     }
   }
 
-  private ensure(index: number): void {
-    if ((index >> CHUNK_BITS) >= this.chunks.length) {
-      const words = new Int32Array(CHUNK * this.words);
+  /** A place for state `index` of `used` words (see `place`). */
+  private allocate(index: number, used: number): number {
+    if (this.chunkFill + used > CHUNK_WORDS) {
+      if (this.chunks.length >= MAX_CHUNKS) throw new RangeError(`the state store is full (${MAX_CHUNKS} chunks of ${CHUNK_WORDS * 4 / 2 ** 20} MiB); lower the bound`);
+      const words = new Int32Array(CHUNK_WORDS);
       this.chunks.push(words);
       this.chunkBytes.push(new Uint8Array(words.buffer));
+      this.chunkFill = 0;
     }
     if (index >= this.parent.length) {
-      const p = new Int32Array(this.parent.length * 2);
-      p.set(this.parent);
-      this.parent = p;
+      this.parent = grown(this.parent);
+      this.place = grown(this.place);
     }
+    const ref = ((this.chunks.length - 1) << CHUNK_BITS) | this.chunkFill;
+    this.chunkFill += used;
+    this.place[index] = ref;
+    return ref;
   }
 
   /** A table twice the size, from the stored hashes. */
@@ -336,17 +364,19 @@ export class PackedSearch {
     const t0 = this.now();
     const { model, options, canonicalizer, cands, L } = this;
     const maxBytes = options.maxMemoryBytes ?? DEFAULT_MAX_BYTES;
-    const w = this.words;
+    model.useBuffer(this.pendingBytes[this.npending], this.pendingWords[this.npending]);
     try {
       for (let batch = 0; ; batch++) {
         // The queue's end and a level's end are only known once what waits was looked up.
         if (this.npending >= BATCH || (this.npending > 0 && (this.cursor === this.levelEnd || this.cursor >= this.count))) {
           if (this.lookUpPending()) return true;
+          model.useBuffer(this.pendingBytes[0], this.pendingWords[0]);
         }
         if (this.cursor >= this.count) { this.finish('no violation within the bound'); return true; }
         if (this.cursor === this.levelEnd) { this.level++; this.levelEnd = this.count; }
-        const chunk = this.cursor >> CHUNK_BITS;
-        const at = (this.cursor & CHUNK_MASK) * w;
+        const ref = this.place[this.cursor];
+        const chunk = ref >>> CHUNK_BITS;
+        const at = ref & CHUNK_MASK;
         const words = this.chunks[chunk];
         const bytes = this.chunkBytes[chunk];
         const n = model.candidates(bytes, at << 2, cands, canonicalizer.symmetries(bytes, at << 2));
@@ -358,14 +388,16 @@ export class PackedSearch {
             this.violationFound(this.cursor, model.violation);
             return true;
           }
-          const c = canonicalizer.canonInPlace(model.s, model.sw);
-          const used = L.usedWords(c, 0);
+          // The successor was made in pending place j; it waits there in canonical form.
           const j = this.npending++;
-          const pending = this.pending;
-          for (let i = 0, o = j * w; i < used; i++) pending[o + i] = c[i];
-          this.pendingHash[j] = hashWords(c, 0, used);
+          const sw = model.sw;
+          const c = canonicalizer.canonInPlace(model.s, sw);
+          const used = L.usedWords(c, 0);
+          if (c !== sw) for (let i = 0; i < used; i++) sw[i] = c[i];
+          this.pendingHash[j] = hashWords(sw, 0, used);
           this.pendingUsed[j] = used;
           this.pendingParent[j] = this.cursor;
+          model.useBuffer(this.pendingBytes[j + 1], this.pendingWords[j + 1]);
         }
         this.cursor++;
         // With nothing pending the count is up to date (this is the only check before the first lookup).
@@ -402,7 +434,7 @@ export class PackedSearch {
     for (let j = 0; j < n; j++) {
       const slot = (pendingHash[j] & mask) << 1;
       const id = table[slot];
-      if (id !== 0 && table[slot + 1] === pendingHash[j]) sink ^= chunks[(id - 1) >> CHUNK_BITS][((id - 1) & CHUNK_MASK) * w];
+      if (id !== 0 && table[slot + 1] === pendingHash[j]) sink ^= chunks[(id - 1) >>> CHUNK_BITS][(id - 1) & CHUNK_MASK];
     }
     this.sink = sink;
     const maxStates = this.options.maxStates ?? DEFAULT_MAX_STATES;
@@ -442,9 +474,10 @@ export class PackedSearch {
     const cands = this.cands;
     const matches = (target: number) => {
       const c = this.canonicalizer.canon(model.s);
-      const words = this.chunks[target >> CHUNK_BITS];
-      const at = (target & CHUNK_MASK) * this.words;
-      for (let k = 0; k < this.words; k++) if (c[k] !== words[at + k]) return false;
+      const ref = this.place[target];
+      const words = this.chunks[ref >>> CHUNK_BITS];
+      const at = ref & CHUNK_MASK;
+      for (let k = 0; k < this.L.usedWords(c, 0); k++) if (c[k] !== words[at + k]) return false;
       return true;
     };
     for (const target of chain) {
@@ -502,4 +535,11 @@ export class PackedSearch {
   result(): ExploreResult {
     return withTime(this.out, this.seconds);
   }
+}
+
+/** A copy of a twice as long. */
+function grown(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }
