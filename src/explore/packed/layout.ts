@@ -99,8 +99,9 @@ export class Layout {
   readonly tlb: number;
   readonly cur: number;
   readonly paused: number;
-  /** Bytes of a frame. */
+  /** Bytes of a frame, and its words. */
   readonly fs: number;
+  readonly fw: number;
   /** Bytes of a state, a multiple of 4. */
   readonly size: number;
   /**
@@ -126,9 +127,12 @@ export class Layout {
     this.dirty = this.l1e + this.p;
     this.written = this.dirty + this.mb;
     this.remapped = this.written + this.mb;
-    this.tlb = this.remapped + this.mb;
+    // The TLBs and frames start on a word and frames are whole words, so that a flush, and moving
+    // or comparing a frame, are a few word operations.
+    this.tlb = align4(this.remapped + this.mb);
     this.cur = this.tlb + 2 * this.nt * 2;
-    this.fs = F_MASKS + 3 * this.mb;
+    this.fs = align4(F_MASKS + 3 * this.mb);
+    this.fw = this.fs >> 2;
     this.paused = this.cur + this.fs;
     this.size = (this.paused + this.nf * this.fs + 3) & ~3;
     if (this.size > 4096) throw new RangeError('internal: packed state too large');
@@ -163,6 +167,10 @@ export class Layout {
   mustOf(f: number): number {
     return f + F_MASKS + 2 * this.mb;
   }
+}
+
+function align4(n: number): number {
+  return (n + 3) & ~3;
 }
 
 export function getBit(s: Uint8Array, at: number, i: number): number {
@@ -206,8 +214,12 @@ export function moveBytes(s: Uint8Array, to: number, from: number, end: number):
   }
 }
 
-/** Copy n bytes from src[from..] to dst[to..] (distinct arrays). */
-export function copyBytes(dst: Uint8Array, to: number, src: Uint8Array, from: number, n: number): void {
-  for (let i = 0; i < n; i++) dst[to + i] = src[from + i];
+/** w.fill(value, from, to) on words */
+export function fillWords(w: Int32Array, value: number, from: number, to: number): void {
+  for (let i = from; i < to; i++) w[i] = value;
 }
 
+/** Copy n words from src[from..] to dst[to..] (not overlapping). */
+export function copyWords(dst: Int32Array, to: number, src: Int32Array, from: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[to + i] = src[from + i];
+}

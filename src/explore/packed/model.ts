@@ -19,7 +19,7 @@ import {
   F_KIND, F_PC, F_ARG, F_WORD, F_FLUSH, F_HAS_SPLIT,
   S_PC, S_LEVEL, S_CURSOR, S_HUGE, S_REUSED, S_INDEX, S_FLUSH, S_RESCHED, S_START, S_END,
   SP_FIND, SP_RESCHED_UNLOCK, SP_RESCHED_LOCK, SP_GET_SP, SP_LOOP, SP_DROP, SP_FLUSH, SP_LINK, SP_DONE,
-  getBit, setBit, clearBit, setBits, anyBit, fillBytes, moveBytes, copyBytes,
+  getBit, setBit, clearBit, setBits, anyBit, fillBytes, moveBytes, fillWords, copyWords,
 } from './layout';
 
 /** Program counters of the operations (their frames' pc in src/engine/frames.ts). */
@@ -74,14 +74,14 @@ export class PackedModel {
   private readonly runEnd: Int32Array;
   /** The step being made wrote an SPTE, issued a flush or freed host pages (stepWasVisible). */
   private visible = false;
-  private readonly tmp: Uint8Array;
+  private readonly tmp: Int32Array;
 
   constructor(readonly scope: Scope, variant: Variant) {
     const L = new Layout(scope.bound);
     this.L = L;
     this.s = new Uint8Array(L.size);
     this.sw = new Int32Array(this.s.buffer);
-    this.tmp = new Uint8Array(L.fs);
+    this.tmp = new Int32Array(L.fw);
     this.e = L.e;
     this.p = L.p;
     this.region = scope.region;
@@ -226,10 +226,10 @@ export class PackedModel {
       const i = RESUME_BASE - action;
       if (i >= s[L.npaused] || s[L.lock]) return false;
       this.dirty = true;
-      copyBytes(this.tmp, 0, s, L.pausedAt(i), L.fs);
+      copyWords(this.tmp, 0, this.sw, L.pausedAt(i) >> 2, L.fw);
       this.removePaused(i);
       if (s[L.cur + F_KIND] !== K_NONE) this.pauseCurrent();
-      copyBytes(s, L.cur, this.tmp, 0, L.fs);
+      copyWords(this.sw, L.cur >> 2, this.tmp, 0, L.fw);
       this.stepCurrent();
       return true;
     }
@@ -249,7 +249,7 @@ export class PackedModel {
     const s = this.s;
     const L = this.L;
     this.visible = false;
-    if (this.advance(L.cur)) fillBytes(s, 0, L.cur, L.cur + L.fs);
+    if (this.advance(L.cur)) fillWords(this.sw, 0, L.cur >> 2, (L.cur + L.fs) >> 2);
     s[L.fresh] = this.visible && s[L.lock] ? 1 : 0;
   }
 
@@ -258,17 +258,20 @@ export class PackedModel {
     const L = this.L;
     const n = s[L.npaused];
     if (n >= L.nf) throw new RangeError('internal: more operations in flight than the bound allows');
-    copyBytes(s, L.pausedAt(n), s, L.cur, L.fs);
+    const sw = this.sw;
+    copyWords(sw, L.pausedAt(n) >> 2, sw, L.cur >> 2, L.fw);
     s[L.npaused] = n + 1;
-    fillBytes(s, 0, L.cur, L.cur + L.fs);
+    fillWords(sw, 0, L.cur >> 2, (L.cur + L.fs) >> 2);
   }
 
   private removePaused(i: number): void {
     const s = this.s;
     const L = this.L;
     const n = s[L.npaused];
-    moveBytes(s, L.pausedAt(i), L.pausedAt(i + 1), L.pausedAt(n));
-    fillBytes(s, 0, L.pausedAt(n - 1), L.pausedAt(n));
+    const sw = this.sw;
+    // Frames move down one place: a forward word copy never reads what it already overwrote.
+    copyWords(sw, L.pausedAt(i) >> 2, sw, L.pausedAt(i + 1) >> 2, (L.pausedAt(n) - L.pausedAt(i + 1)) >> 2);
+    fillWords(sw, 0, L.pausedAt(n - 1) >> 2, L.pausedAt(n) >> 2);
     s[L.npaused] = n - 1;
   }
 
@@ -357,7 +360,7 @@ export class PackedModel {
   /** kvm_flush_remote_tlbs() (bare metal: every ranged flush is a full one). */
   private flushAll(): void {
     const L = this.L;
-    fillBytes(this.s, 0, L.tlb, L.tlb + 4 * L.nt);
+    fillWords(this.sw, 0, L.tlb >> 2, (L.tlb + 4 * L.nt) >> 2);
     this.visible = true;
   }
 

@@ -18,7 +18,7 @@ import { makeScope, type Scope } from '../scope';
 import { searchResult, withTime } from '../result';
 import { memoryCapMessage } from '../../engine/errors';
 import type { ExploreOptions, ExploreResult, Progress, Verdict } from '../search';
-import { F_HAS_SPLIT, S_HUGE, HUGE_L2, Layout, copyBytes } from './layout';
+import { F_HAS_SPLIT, S_HUGE, HUGE_L2, Layout, copyWords } from './layout';
 import { PackedModel, type PackedViolation } from './model';
 
 export const DEFAULT_MAX_STATES = 100_000_000;
@@ -60,7 +60,7 @@ export class Canonicalizer {
   private readonly b: Uint8Array;
   private readonly aw: Int32Array;
   private readonly bw: Int32Array;
-  private readonly frame: Uint8Array;
+  private readonly frame: Int32Array;
   /** Words of a and b that may be non-zero. */
   private aUsed: number;
   private bUsed: number;
@@ -70,7 +70,7 @@ export class Canonicalizer {
     this.b = new Uint8Array(L.size);
     this.aw = new Int32Array(this.a.buffer);
     this.bw = new Int32Array(this.b.buffer);
-    this.frame = new Uint8Array(L.fs);
+    this.frame = new Int32Array(L.fw);
     this.aUsed = this.bUsed = L.size >> 2;
   }
 
@@ -96,15 +96,15 @@ export class Canonicalizer {
       const { b, bw } = this;
       this.bUsed = this.load(bw, sw, this.bUsed);
       this.swapRoots(b);
-      this.normalize(b);
-      this.normalize(s);
+      this.normalize(b, bw);
+      this.normalize(s, sw);
       for (let i = 0; i < this.bUsed; i++) {
         if (sw[i] !== bw[i]) return sw[i] < bw[i] ? sw : bw;
       }
       return sw;
     }
     if (order > 0) this.swapRoots(s);
-    this.normalize(s);
+    this.normalize(s, sw);
     return sw;
   }
 
@@ -123,9 +123,10 @@ export class Canonicalizer {
    */
   private rootOrder(s: Uint8Array): number {
     const L = this.L;
-    const rmap = (r: number) => (s[L.rmap3] === r + 1 ? 2 : s[L.rmap3 + 1] === r + 1 ? 1 : 0);
-    const sig0 = (((s[L.l4] << 2) | s[L.l3]) << 2) | rmap(0);
-    const sig1 = (((s[L.l4 + 1] << 2) | s[L.l3 + 1]) << 2) | rmap(1);
+    const first = s[L.rmap3];
+    const second = s[L.rmap3 + 1];
+    const sig0 = (((s[L.l4] << 2) | s[L.l3]) << 2) | (first === 1 ? 2 : second === 1 ? 1 : 0);
+    const sig1 = (((s[L.l4 + 1] << 2) | s[L.l3 + 1]) << 2) | (first === 2 ? 2 : second === 2 ? 1 : 0);
     let tlb0 = 0;
     let tlb1 = 0;
     for (let i = 0; i < 2 * L.nt; i++) {
@@ -168,7 +169,7 @@ export class Canonicalizer {
   }
 
   /** vCPU TLB blocks in order, paused frames sorted. */
-  private normalize(s: Uint8Array): void {
+  private normalize(s: Uint8Array, w: Int32Array): void {
     const L = this.L;
     const block = 2 * L.nt;
     const v1 = L.tlb + block;
@@ -183,20 +184,23 @@ export class Canonicalizer {
     }
     const n = s[L.npaused];
     for (let i = 1; i < n; i++) {
-      for (let j = i; j > 0 && this.less(s, L.pausedAt(j), L.pausedAt(j - 1)); j--) this.swapFrames(s, L.pausedAt(j), L.pausedAt(j - 1));
+      for (let j = i; j > 0 && this.less(w, L.pausedAt(j), L.pausedAt(j - 1)); j--) this.swapFrames(w, L.pausedAt(j), L.pausedAt(j - 1));
     }
   }
 
-  private less(s: Uint8Array, x: number, y: number): boolean {
-    for (let k = 0; k < this.L.fs; k++) if (s[x + k] !== s[y + k]) return s[x + k] < s[y + k];
+  /** Frames at byte offsets x and y compared as words (any total order makes the sort canonical). */
+  private less(w: Int32Array, x: number, y: number): boolean {
+    x >>= 2;
+    y >>= 2;
+    for (let k = 0; k < this.L.fw; k++) if (w[x + k] !== w[y + k]) return w[x + k] < w[y + k];
     return false;
   }
 
-  private swapFrames(s: Uint8Array, x: number, y: number): void {
-    const fs = this.L.fs;
-    copyBytes(this.frame, 0, s, x, fs);
-    copyBytes(s, x, s, y, fs);
-    copyBytes(s, y, this.frame, 0, fs);
+  private swapFrames(w: Int32Array, x: number, y: number): void {
+    const fw = this.L.fw;
+    copyWords(this.frame, 0, w, x >> 2, fw);
+    copyWords(w, x >> 2, w, y >> 2, fw);
+    copyWords(w, y >> 2, this.frame, 0, fw);
   }
 }
 
