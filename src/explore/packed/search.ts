@@ -1,7 +1,8 @@
 /**
- * Breadth-first search over packed states (layout.ts, model.ts). States live back to back in one
- * byte arena in the order they were found, which is breadth-first order, so the arena is also the
- * queue; a visited set of canonical forms is an open-addressing table of arena indices.
+ * Breadth-first search over packed states (layout.ts, model.ts). States live back to back, each in
+ * the words it uses, in chunks, in the order they were found, which is breadth-first order, so the
+ * store is also the queue; a visited set of canonical forms is an open-addressing table of their
+ * places. Successors are looked up in batches (run()), which changes nothing but the speed.
  *
  * Canonical form: the two vCPUs are interchangeable (their TLB blocks are put in order), so are
  * the two aliased roots (the lesser of the state and its root-swapped image is kept), and paused
