@@ -319,7 +319,7 @@ export class PackedSearch {
   /** A place for state `index` of `used` words (see `place`). */
   private allocate(index: number, used: number): number {
     if (this.chunkFill + used > CHUNK_WORDS) {
-      if (this.chunks.length >= MAX_CHUNKS) throw new RangeError(`the state store is full (${MAX_CHUNKS} chunks of ${CHUNK_WORDS * 4 / 2 ** 20} MiB); lower the bound`);
+      if (this.chunks.length >= MAX_CHUNKS) throw new RangeError('internal: the state store is full (run() stops a chunk before)');
       const words = new Int32Array(CHUNK_WORDS);
       this.chunks.push(words);
       this.chunkBytes.push(new Uint8Array(words.buffer));
@@ -378,6 +378,11 @@ export class PackedSearch {
           model.useBuffer(this.pendingBytes[0], this.pendingWords[0]);
         }
         if (this.cursor >= this.count) { this.finish('no violation within the bound'); return true; }
+        // A batch and one state's successors take far less than a chunk: the last is never reached.
+        if (this.chunks.length >= MAX_CHUNKS - 1) {
+          this.finish('incomplete', `stopped at the state store's limit of ${Math.round(MAX_CHUNKS * CHUNK_WORDS * 4 / 2 ** 30)} GiB (lower the bound)`);
+          return true;
+        }
         if (this.cursor === this.levelEnd) { this.level++; this.levelEnd = this.count; }
         const ref = this.place[this.cursor];
         const chunk = ref >>> CHUNK_BITS;
