@@ -246,7 +246,10 @@ export class PackedSearch {
   private readonly pendingUsed: Int32Array;
   private readonly pendingParent: Int32Array;
   private npending = 0;
-  /** Where loads whose only purpose is to bring a line into the cache leave their value (public, so that it is not optimised away). */
+  /**
+   * Where loads whose only purpose is to bring a line into the cache leave their value (public, so
+   * that the compiler cannot drop them).
+   */
   sink = 0;
   private readonly now: () => number;
 
@@ -287,7 +290,7 @@ export class PackedSearch {
 
   /**
    * Add a canonical state (words cw[at..], its hash and used words) unless it is known; true when
-   * it was new. The table holds pairs (index + 1, hash) side by side, so a probe reads one cache
+   * it was new. The table holds pairs (place + 1, hash) side by side, so a probe reads one cache
    * line before it compares states.
    */
   private insert(cw: Int32Array, at: number, h: number, used: number, parent: number): boolean {
@@ -368,6 +371,7 @@ export class PackedSearch {
     if (this.done) return true;
     const t0 = this.now();
     const { model, options, canonicalizer, cands, L } = this;
+    const maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
     const maxBytes = options.maxMemoryBytes ?? DEFAULT_MAX_BYTES;
     model.useBuffer(this.pendingBytes[this.npending], this.pendingWords[this.npending]);
     try {
@@ -410,8 +414,9 @@ export class PackedSearch {
           model.useBuffer(this.pendingBytes[j + 1], this.pendingWords[j + 1]);
         }
         this.cursor++;
-        // With nothing pending the count is up to date (this is the only check before the first lookup).
-        if (this.npending === 0 && this.count >= (options.maxStates ?? DEFAULT_MAX_STATES)) return this.stopAtStateCap(options.maxStates ?? DEFAULT_MAX_STATES, this.cursor);
+        // The cap is checked in lookUpPending(), and here when nothing waits (the count is then up
+        // to date): a cap of one state stops before any lookup.
+        if (this.npending === 0 && this.count >= maxStates) return this.stopAtStateCap(maxStates, this.cursor);
         if ((batch & 1023) === 0) {
           // The state store's own size, or the host's measure when it gives one and it is larger
           // (a worker's heap plus its buffers).
