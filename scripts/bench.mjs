@@ -48,10 +48,15 @@ if (args.includes('--render-only')) {
 async function explorerRate(reps) {
   let node24 = null;
   let note;
+  // Installing it says what it does on stdout, where the bench's JSON goes: send that to stderr.
+  const log = console.log;
+  console.log = console.error;
   try {
     node24 = await ensureNode24();
   } catch (error) {
     note = `Node 24 not available (${error.message}): machine's Node only`;
+  } finally {
+    console.log = log;
   }
   const runs = { machine: [], node24: [] };
   for (let i = 0; i < reps; i++) {
