@@ -14,7 +14,7 @@ import type { Scope } from '../scope';
 import {
   ABSENT, LEAF_RO, LEAF_W, LINK, HUGE_L2, Layout, K_NONE, K_ENABLE, K_CLEAR, K_GET, K_INVALIDATE, K_SPLIT,
   F_KIND, F_PC, F_ARG, F_WORD, F_FLUSH, F_HAS_SPLIT, S_PC, S_LEVEL, S_CURSOR, S_HUGE, S_REUSED, S_INDEX, S_FLUSH,
-  S_RESCHED, S_START, S_END, setBit, setBits,
+  S_RESCHED, S_START, S_END, setBit, setBits, setL1,
 } from './layout';
 import { CL, EN, ES, GL, IV } from './model';
 
@@ -102,7 +102,7 @@ class Abstraction {
       if (this.l1sp[i] < 0) continue;
       out[L.l1x + i] = 1;
       const sp = state.sps[this.l1sp[i]];
-      for (let j = 0; j < this.e; j++) out[L.l1e + i * this.e + j] = leafCode(sp.flags[j], 1);
+      for (let j = 0; j < this.e; j++) setL1(out, L.l1e, i * this.e + j, leafCode(sp.flags[j], 1));
     }
     for (let p = 0; p < L.p; p++) {
       const gfn = scope.region + p;

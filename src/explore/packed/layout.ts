@@ -92,6 +92,7 @@ export class Layout {
   readonly l2x = 12;
   readonly l2e = 13;
   readonly l1x: number;
+  /** The E level-1 SPs' entries, two bits each (getL1(), setL1()). */
   readonly l1e: number;
   readonly dirty: number;
   readonly written: number;
@@ -124,7 +125,8 @@ export class Layout {
     this.nf = kinds.includes('invalidate') || kinds.includes('split') ? Math.max(1, bound.ops) : 1;
     this.l1x = this.l2e + e;
     this.l1e = this.l1x + e;
-    this.dirty = this.l1e + this.p;
+    // L1 entries are only ever absent, read-only or writable leaves: two bits each.
+    this.dirty = this.l1e + Math.ceil(this.p / 4);
     this.written = this.dirty + this.mb;
     this.remapped = this.written + this.mb;
     // The TLBs and frames start on a word and frames are whole words, so that a flush, and moving
@@ -171,6 +173,17 @@ export class Layout {
 
 function align4(n: number): number {
   return (n + 3) & ~3;
+}
+
+/** The code of L1 entry p (page p of the region) of the state at s[at..]: two bits at Layout.l1e. */
+export function getL1(s: Uint8Array, at: number, l1e: number, p: number): number {
+  return (s[at + l1e + (p >> 2)] >> ((p & 3) << 1)) & 3;
+}
+
+export function setL1(s: Uint8Array, l1e: number, p: number, code: number): void {
+  const i = l1e + (p >> 2);
+  const shift = (p & 3) << 1;
+  s[i] = (s[i] & ~(3 << shift)) | (code << shift);
 }
 
 export function getBit(s: Uint8Array, at: number, i: number): number {

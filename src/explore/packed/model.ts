@@ -19,7 +19,7 @@ import {
   F_KIND, F_PC, F_ARG, F_WORD, F_FLUSH, F_HAS_SPLIT,
   S_PC, S_LEVEL, S_CURSOR, S_HUGE, S_REUSED, S_INDEX, S_FLUSH, S_RESCHED, S_START, S_END,
   SP_FIND, SP_RESCHED_UNLOCK, SP_RESCHED_LOCK, SP_GET_SP, SP_LOOP, SP_DROP, SP_FLUSH, SP_LINK, SP_DONE,
-  getBit, setBit, clearBit, setBits, anyBit, fillBytes, moveBytes, fillWords, copyWords,
+  getBit, setBit, clearBit, setBits, anyBit, fillBytes, moveBytes, fillWords, copyWords, getL1, setL1,
 } from './layout';
 
 /** Program counters of the operations (their frames' pc in src/engine/frames.ts). */
@@ -322,7 +322,7 @@ export class PackedModel {
     const c2 = s[at + L.l2e + ((p / this.e) | 0)];
     if (c2 === LEAF_RO || c2 === LEAF_W) return 2 | (c2 === LEAF_W ? 4 : 0);
     if (c2 !== LINK) return 0;
-    const c1 = s[at + L.l1e + p];
+    const c1 = getL1(s, at, L.l1e, p);
     return c1 ? 1 | (c1 === LEAF_W ? 4 : 0) : 0;
   }
 
@@ -466,14 +466,14 @@ export class PackedModel {
         const c2 = s[L.l2e + ((base / e) | 0)];
         if (c2 === ABSENT) return -1;
         if (c2 !== LINK) return ro(c2) && getBit(s, red, base) ? base : -1;
-        const c1 = s[L.l1e + base];
+        const c1 = getL1(s, 0, L.l1e, base);
         return c1 && ro(c1) && getBit(s, red, base) ? base : -1;
       }
       const c2 = s[L.l2e + base / e];
       if (c2 === ABSENT) return -1;
       if (c2 !== LINK) return ro(c2) && getBit(s, red, base) ? base : -1;
       // readOnlyPages() of the L1 SP: the first read-only leaf the operation reduced.
-      for (let j = 0; j < e; j++) if (ro(s[L.l1e + base + j]) && getBit(s, red, base + j)) return base + j;
+      for (let j = 0; j < e; j++) if (ro(getL1(s, 0, L.l1e, base + j)) && getBit(s, red, base + j)) return base + j;
       return -1;
     }
     if (c3 === ABSENT) return -1;
@@ -482,7 +482,7 @@ export class PackedModel {
     for (let i = 0; i < e; i++) {
       const c2 = s[L.l2e + i];
       if (c2 === LINK) {
-        for (let j = 0; j < e; j++) if (ro(s[L.l1e + i * e + j]) && getBit(s, red, i * e + j)) return i * e + j;
+        for (let j = 0; j < e; j++) if (ro(getL1(s, 0, L.l1e, i * e + j)) && getBit(s, red, i * e + j)) return i * e + j;
       } else if (ro(c2) && getBit(s, red, i * e)) {
         return i * e;
       }
@@ -599,7 +599,7 @@ export class PackedModel {
         s[L.l2e + i] = LINK;
         continue;
       }
-      s[L.l1e + p] = LEAF_W;
+      setL1(s, L.l1e, p, LEAF_W);
       break;
     }
     if (s[L.mode] !== 0) setBit(s, L.dirty, p);
@@ -747,14 +747,18 @@ export class PackedModel {
     const L = this.L;
     const e = this.e;
     const huge = s[f + S_HUGE];
-    const child = huge < HUGE_L2 ? L.l2e : L.l1e + (huge - HUGE_L2) * e;
+    // The child SP is the L2 SP (a byte an entry) or L1 SP `sp` (two bits an entry).
+    const sp = huge < HUGE_L2 ? -1 : huge - HUGE_L2;
+    const code = (j: number) => (sp < 0 ? s[L.l2e + j] : getL1(s, 0, L.l1e, sp * e + j));
     const kind = (c: number) => (c === ABSENT ? 0 : c === LINK ? 2 : 1);
     const from = s[f + S_INDEX];
-    const k = kind(s[child + from]);
+    const k = kind(code(from));
     let to = from;
-    while (to + 1 < e && kind(s[child + to + 1]) === k) to++;
+    while (to + 1 < e && kind(code(to + 1)) === k) to++;
     if (k === 0) {
-      fillBytes(s, s[this.hugeAt(huge)] === LEAF_W ? LEAF_W : LEAF_RO, child + from, child + to + 1);
+      const leaf = s[this.hugeAt(huge)] === LEAF_W ? LEAF_W : LEAF_RO;
+      if (sp < 0) fillBytes(s, leaf, L.l2e + from, L.l2e + to + 1);
+      else for (let j = from; j <= to; j++) setL1(s, L.l1e, sp * e + j, leaf);
       this.visible = true;
     } else if (k === 2 && this.splitFlush === SPLIT_NONLEAF) {
       s[f + S_FLUSH] = 1;
@@ -819,7 +823,7 @@ export class PackedModel {
     const e = this.e;
     let changed = 0;
     for (let p = 0; p < this.p; p++) {
-      if (s[L.l1e + p] === LEAF_W) { s[L.l1e + p] = LEAF_RO; setBit(s, red, p); changed++; }
+      if (getL1(s, 0, L.l1e, p) === LEAF_W) { setL1(s, L.l1e, p, LEAF_RO); setBit(s, red, p); changed++; }
     }
     for (let i = 0; i < e; i++) {
       if (s[L.l2e + i] === LEAF_W) { s[L.l2e + i] = LEAF_RO; setBits(s, red, i * e, i * e + e); changed++; }
@@ -829,6 +833,15 @@ export class PackedModel {
     }
     if (changed) this.visible = true;
     return changed;
+  }
+
+  /** protectLeaf() of L1 entry p. */
+  private protectL1(p: number, red: number): void {
+    const s = this.s;
+    if (getL1(s, 0, this.L.l1e, p) !== LEAF_W) return;
+    setL1(s, this.L.l1e, p, LEAF_RO);
+    setBit(s, red, p);
+    this.visible = true;
   }
 
   /** rmapWriteProtect() of one SPTE code at `at` covering region pages [from, to). */
@@ -892,7 +905,7 @@ export class PackedModel {
             this.protectHuge(first, red);
             if (((first / this.e) | 0) !== ((last / this.e) | 0)) this.protectHuge(last, red);
           }
-          for (let p = first; p <= last; p++) if (getBit(s, mask, p)) this.protectLeaf(L.l1e + p, red, p, p + 1);
+          for (let p = first; p <= last; p++) if (getBit(s, mask, p)) this.protectL1(p, red);
           s[f + F_WORD] = 1;
           s[f + F_PC] = CL.WORD;
           return false;
@@ -955,7 +968,7 @@ export class PackedModel {
             for (let p = 0; p < this.p; p++) {
               if (!getBit(s, L.dirty, p)) continue;
               setBit(s, harvested, p);
-              this.protectLeaf(L.l1e + p, red, p, p + 1);
+              this.protectL1(p, red);
             }
             fillBytes(s, 0, L.dirty, L.dirty + L.mb);
             s[f + F_FLUSH] = 1;
@@ -995,7 +1008,7 @@ export class PackedModel {
         return false;
       case IV.ZAP: {
         let zapped = 0;
-        if (s[L.l1e + p] !== ABSENT) { s[L.l1e + p] = ABSENT; zapped++; }
+        if (getL1(s, 0, L.l1e, p) !== ABSENT) { setL1(s, L.l1e, p, ABSENT); zapped++; }
         const i = (p / this.e) | 0;
         const c2 = s[L.l2e + i];
         if (c2 === LEAF_RO || c2 === LEAF_W) { s[L.l2e + i] = ABSENT; zapped++; }
