@@ -148,6 +148,19 @@ export class Layout {
     return this.usedByPaused[(w[at + 1] >>> 24) & 0xff];
   }
 
+  /**
+   * Copy the state at src[at..] into dst, which holds a state (or zeros): only the words the
+   * source uses (in the store the next state follows them), and zeros over the rest of what dst
+   * used. Returns the words copied.
+   */
+  load(dst: Int32Array, src: Int32Array, at: number): number {
+    const before = this.usedWords(dst, 0);
+    const n = this.usedWords(src, at);
+    for (let i = 0; i < n; i++) dst[i] = src[at + i];
+    for (let i = n; i < before; i++) dst[i] = 0;
+    return n;
+  }
+
   /** Offset of vCPU v's TLB entry i (two bytes: 1 + first page, level | root << 2 | writable << 3). */
   tlbAt(v: number, i: number): number {
     return this.tlb + (v * this.nt + i) * 2;

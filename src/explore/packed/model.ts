@@ -204,13 +204,7 @@ export class PackedModel {
     // and one that is not enabled returns before changing anything. A word loop is cheaper than
     // subarray() + set() for a state of a few dozen words.
     if (this.dirty || src !== this.loadedWords || wordAt !== this.loadedAt) {
-      // Only the words the source uses (the next state may follow them), and zeros over the rest
-      // of what `s` used.
-      const sw = this.sw;
-      const before = L.usedWords(sw, 0);
-      const n = L.usedWords(src, wordAt);
-      for (let i = 0; i < n; i++) sw[i] = src[wordAt + i];
-      for (let i = n; i < before; i++) sw[i] = 0;
+      L.load(this.sw, src, wordAt);
       this.loadedWords = src;
       this.loadedAt = wordAt;
       this.dirty = false;

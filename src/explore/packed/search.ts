@@ -62,9 +62,6 @@ export class Canonicalizer {
   private readonly aw: Int32Array;
   private readonly bw: Int32Array;
   private readonly frame: Int32Array;
-  /** Words of a and b that may be non-zero. */
-  private aUsed: number;
-  private bUsed: number;
 
   constructor(private readonly L: Layout) {
     this.a = new Uint8Array(L.size);
@@ -72,7 +69,6 @@ export class Canonicalizer {
     this.aw = new Int32Array(this.a.buffer);
     this.bw = new Int32Array(this.b.buffer);
     this.frame = new Int32Array(L.fw);
-    this.aUsed = this.bUsed = L.size >> 2;
   }
 
   /**
@@ -82,7 +78,7 @@ export class Canonicalizer {
    * orders built and the lesser kept. Either way the result is the same for a state and its image.
    */
   canon(s: Uint8Array): Int32Array {
-    this.aUsed = this.load(this.aw, new Int32Array(s.buffer, s.byteOffset, this.L.size >> 2), this.aUsed);
+    this.L.load(this.aw, new Int32Array(s.buffer, s.byteOffset, this.L.size >> 2), 0);
     return this.canonInPlace(this.a, this.aw);
   }
 
@@ -95,11 +91,11 @@ export class Canonicalizer {
     const order = this.rootOrder(s);
     if (order === 0) {
       const { b, bw } = this;
-      this.bUsed = this.load(bw, sw, this.bUsed);
+      const used = this.L.load(bw, sw, 0);
       this.swapRoots(b);
       this.normalize(b, bw);
       this.normalize(s, sw);
-      for (let i = 0; i < this.bUsed; i++) {
+      for (let i = 0; i < used; i++) {
         if (sw[i] !== bw[i]) return sw[i] < bw[i] ? sw : bw;
       }
       return sw;
@@ -107,14 +103,6 @@ export class Canonicalizer {
     if (order > 0) this.swapRoots(s);
     this.normalize(s, sw);
     return sw;
-  }
-
-  /** Copy the used words of sw into out, zero what out used beyond them; the words out now uses. */
-  private load(out: Int32Array, sw: Int32Array, before: number): number {
-    const used = this.L.usedWords(sw, 0);
-    for (let i = 0; i < used; i++) out[i] = sw[i];
-    for (let i = used; i < before; i++) out[i] = 0;
-    return used;
   }
 
   /**
@@ -492,7 +480,8 @@ export class PackedSearch {
       const ref = this.place[target];
       const words = this.chunks[ref >>> CHUNK_BITS];
       const at = ref & CHUNK_MASK;
-      for (let k = 0; k < this.L.usedWords(c, 0); k++) if (c[k] !== words[at + k]) return false;
+      const used = this.L.usedWords(c, 0);
+      for (let k = 0; k < used; k++) if (c[k] !== words[at + k]) return false;
       return true;
     };
     for (const target of chain) {
