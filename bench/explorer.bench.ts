@@ -33,7 +33,7 @@ export function ensureSpin(): string | null {
 export function runSpin(pml: string, variant: string, bound: Bound): SpinResult {
   const dir = mkdtempSync(join(tmpdir(), 'kvm-mmu-lab-spin-'));
   copyFileSync(pml, join(dir, 'split.pml'));
-  const all = !bound.kinds || ['invalidate', 'split'].some((k) => (bound.kinds as string[]).includes(k));
+  const all = !bound.kinds || (bound.kinds as string[]).includes('invalidate');
   const defs = [`-DVARIANT=${SPIN_VARIANT[variant]}`, `-DE=${bound.entries}`, `-DOPS=${bound.ops}`, `-DACC=${bound.accesses}`, ...(all ? ['-DALLOPS'] : [])];
   const t0 = process.hrtime.bigint();
   execFileSync('spin', [...defs, '-a', 'split.pml'], { cwd: dir, stdio: 'ignore' });
@@ -68,7 +68,7 @@ export function runOurs(variant: string, bound: Bound, engine: 'packed' | 'core'
  * The kinds the Promela model has with -DALLOPS: everything but KVM_GET_DIRTY_LOG, which it leaves
  * out (get only write-protects and flushes: it can only remove TLB entries).
  */
-export const SPIN_KINDS: NonNullable<Bound['kinds']> = ['enable', 'clear', 'invalidate', 'split'];
+export const SPIN_KINDS: NonNullable<Bound['kinds']> = ['enable', 'clear', 'invalidate'];
 
 export function benchExplorer(quick: boolean, pml = 'bench/promela/split.pml') {
   const spinBound: Bound = { ...DEFAULT_BOUND, kinds: SPIN_KINDS };

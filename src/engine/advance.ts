@@ -1,6 +1,5 @@
 /** One step of whatever operation a frame holds: the dispatch the runner and the explorer share. */
 import { advanceClearLog, advanceEnableLog, advanceGetLog } from '../ops/dirty_log';
-import { advanceEagerSplit } from '../ops/eager_split';
 import { advanceFault } from '../ops/fault';
 import { advanceInvalidate } from '../ops/invalidate';
 import type { OpFrame } from './frames';
@@ -13,6 +12,5 @@ export function advanceFrame(m: Machine, f: OpFrame): void {
     case 'clear-dirty-log': advanceClearLog(m, f); break;
     case 'get-dirty-log': advanceGetLog(m, f); break;
     case 'invalidate': advanceInvalidate(m, f); break;
-    case 'eager-split': advanceEagerSplit(m, f); break;
   }
 }

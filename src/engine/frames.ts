@@ -92,12 +92,4 @@ export interface InvalidateFrame extends FrameBase {
   zapped: number;
 }
 
-export interface EagerSplitFrame extends FrameBase {
-  kind: 'eager-split';
-  slot: number;
-  gfn: number;
-  npages: number;
-  split: SplitFrame | null;
-}
-
-export type OpFrame = FaultFrame | EnableLogFrame | ClearLogFrame | GetLogFrame | InvalidateFrame | EagerSplitFrame;
+export type OpFrame = FaultFrame | EnableLogFrame | ClearLogFrame | GetLogFrame | InvalidateFrame;

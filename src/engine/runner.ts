@@ -207,7 +207,7 @@ export class ScenarioRun {
     }
     if (state.mmuLockHeld) this.fail(i, `${op.op} needs mmu_lock, which a paused operation holds; resume it first`);
     const dirtyLogBusy = [...this.paused.values()].some((f) => f.kind !== 'invalidate' && f.kind !== 'fault');
-    if (dirtyLogBusy && op.op !== 'invalidate' && op.op !== 'eager-split') this.fail(i, `${op.op} would run inside a paused memslot ioctl; both take slots_lock, so they cannot overlap`);
+    if (dirtyLogBusy && op.op !== 'invalidate') this.fail(i, `${op.op} would run inside a paused memslot ioctl; both take slots_lock, so they cannot overlap`);
     const b = this.frameBase(i, op);
     switch (op.op) {
       case 'enable-dirty-logging':
@@ -227,9 +227,6 @@ export class ScenarioRun {
       }
       case 'invalidate':
         this.current = { ...b, kind: op.op, pc: 'lock', gfn: op.gfn, npages: op.npages, zapped: 0 };
-        break;
-      case 'eager-split':
-        this.current = { ...b, kind: op.op, pc: 'lock', slot: this.slotIndex(i, op.slot), gfn: op.gfn, npages: op.npages, split: null };
         break;
     }
     return this.advanceCurrent();

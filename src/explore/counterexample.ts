@@ -6,7 +6,7 @@
 import type { OpFrame } from '../engine/frames';
 import type { Violation } from '../trace/types';
 import { apply, RESUME_BASE, rootNode, STEP, type Node } from './model';
-import type { Bound, MenuAction, Scope } from './scope';
+import type { Bound, MenuAction } from './scope';
 import { makeScope } from './scope';
 import type { Variant } from '../variants';
 
@@ -25,14 +25,13 @@ function clearOp(a: Extract<MenuAction, { t: 'clear' }>): Json {
   return { op: 'clear-dirty-log', slot: 0, first, pages: last - first + 1, ...(except.length ? { except } : {}) };
 }
 
-function menuOp(scope: Scope, a: MenuAction): Json {
+function menuOp(a: MenuAction): Json {
   switch (a.t) {
     case 'access': return { op: 'access', vcpu: a.vcpu, root: a.root, addr: a.addr, kind: a.kind };
     case 'enable': return { op: 'enable-dirty-logging', slot: 0, manualProtect: a.manualProtect, initiallySet: a.initiallySet };
     case 'clear': return clearOp(a);
     case 'get': return { op: 'get-dirty-log', slot: 0 };
     case 'invalidate': return { op: 'invalidate', gfn: a.gfn, pages: 1 };
-    case 'split': return { op: 'eager-split', slot: 0, gfn: scope.region, pages: scope.regionPages };
   }
 }
 
@@ -96,7 +95,7 @@ export function counterexampleScenario(variant: Variant, bound: Bound, actions: 
     }
     const m = scope.menu[a];
     interrupt();
-    const entry = menuOp(scope, m);
+    const entry = menuOp(m);
     if (m.t === 'access') {
       ops.push(entry);
       // A fault the access ran leaves nothing running; an operation it was inside of stays paused.

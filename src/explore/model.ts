@@ -66,13 +66,12 @@ function base(label: string) {
   return { opIndex: 0, label, pc: '', stepsRun: 0, reduced: [] as Array<[number, number]>, done: false };
 }
 
-export function newFrame(scope: Scope, a: MenuAction): OpFrame {
+export function newFrame(a: MenuAction): OpFrame {
   switch (a.t) {
     case 'enable': return { ...base('enable-dirty-logging'), kind: 'enable-dirty-logging', pc: 'flags', slot: 0, manualProtect: a.manualProtect, initiallySet: a.initiallySet, split: null, writeProtected: false };
     case 'clear': return { ...base('clear-dirty-log'), kind: 'clear-dirty-log', pc: 'lock', slot: 0, first: Math.floor(a.gfns[0] / 64) * 64, gfns: a.gfns.slice(), word: 0, mask: [], flush: false, split: null };
     case 'get': return { ...base('get-dirty-log'), kind: 'get-dirty-log', pc: 'start', slot: 0, word: 0, flush: false, harvested: [], harvestedCount: 0, mustHarvest: [] };
     case 'invalidate': return { ...base('invalidate'), kind: 'invalidate', pc: 'lock', gfn: a.gfn, npages: 1, zapped: 0 };
-    case 'split': return { ...base('eager-split'), kind: 'eager-split', pc: 'lock', slot: 0, gfn: scope.region, npages: scope.regionPages, split: null };
     case 'access': throw new Error('internal: an access is not an operation frame');
   }
 }
@@ -155,7 +154,7 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
   if (a.t === 'get' && !slot.logDirty) return null;
   const m = machineFor(n, variant);
   const paused = n.current ? [...n.paused, n.current] : n.paused;
-  const f = newFrame(scope, a);
+  const f = newFrame(a);
   advanceFrame(m, f);
   return finish(m, f.done ? null : f, paused, n.ops + 1, n.accesses, audit, stepWasVisible(m));
 }

@@ -21,16 +21,16 @@ export interface Bound {
    */
   pages?: 'few' | 'all';
   /** KVM operations the menu offers besides faults (default: all of them). */
-  kinds?: Array<'enable' | 'clear' | 'get' | 'invalidate' | 'split'>;
+  kinds?: Array<'enable' | 'clear' | 'get' | 'invalidate'>;
 }
 
 /**
  * The CLI's default bound: E = 4, 4 operations (faults included), 2 accesses, every operation kind
- * (enable, clear and get dirty log, mmu-notifier invalidation, eager split). The full v7 search
+ * (enable, clear and get dirty log, mmu-notifier invalidation). The full v7 search
  * holds about 3.5 million states and takes about 10 s with the packed engine (docs/explorer.md).
  */
 export const DEFAULT_BOUND: Bound = { entries: 4, ops: 4, accesses: 2, pages: 'few' };
-export const ALL_KINDS: NonNullable<Bound['kinds']> = ['enable', 'clear', 'get', 'invalidate', 'split'];
+export const ALL_KINDS: NonNullable<Bound['kinds']> = ['enable', 'clear', 'get', 'invalidate'];
 
 /** Offsets in the region of the pages the menu names. */
 export function menuPages(b: Bound): number[] {
@@ -44,8 +44,7 @@ export type MenuAction =
   | { t: 'enable'; manualProtect: boolean; initiallySet: boolean }
   | { t: 'clear'; gfns: number[] }
   | { t: 'get' }
-  | { t: 'invalidate'; gfn: number }
-  | { t: 'split' };
+  | { t: 'invalidate'; gfn: number };
 
 export interface Scope {
   bound: Bound;
@@ -97,7 +96,6 @@ export function makeScope(bound: Bound): Scope {
   menu.push({ t: 'clear', gfns: Array.from({ length: regionPages }, (_, i) => region + i) });
   menu.push({ t: 'get' });
   for (const a of pages) menu.push({ t: 'invalidate', gfn: region + a });
-  menu.push({ t: 'split' });
   const kinds = bound.kinds;
   return { bound, region, regionPages, scenario, menu: kinds ? menu.filter((a) => a.t === 'access' || (kinds as string[]).includes(a.t)) : menu };
 }

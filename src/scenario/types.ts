@@ -47,7 +47,6 @@ export type ScenarioOp =
   | (OpBase & { op: 'clear-dirty-log'; slot: number; first: number; gfns: number[] })
   | (OpBase & { op: 'get-dirty-log'; slot: number })
   | (OpBase & { op: 'invalidate'; gfn: number; npages: number })
-  | (OpBase & { op: 'eager-split'; slot: number; gfn: number; npages: number })
   | (OpBase & { op: 'resume'; target: string });
 
 export interface Scenario {

@@ -67,3 +67,17 @@ test('a misaligned guest huge page is refused', () => {
   bad.roots[0].mappings[0].gfn = '0x40200';
   assert.match(problems(JSON.stringify(bad)).join('\n'), /a 1G guest page must start on a multiple of 262144 pages/);
 });
+
+test('a standalone eager split is refused: the kernel has no entry point that splits outside a memslot ioctl', () => {
+  // The old format had { "op": "eager-split" }, which the runner let run while enabling dirty
+  // logging was paused inside KVM_SET_USER_MEMORY_REGION. Both hold slots_lock in the kernel
+  // (every eager split comes from kvm_mmu_slot_apply_flags() or KVM_CLEAR_DIRTY_LOG), so the
+  // file is refused, at the line of its "op", with the operations that do split.
+  const bad = structuredClone(good);
+  bad.operations.splice(1, 0, { op: 'eager-split', slot: 0, gfn: 0x40000, pages: 512 });
+  const text = JSON.stringify(bad, null, 2);
+  const line = text.split('\n').findIndex((l) => l.includes('"eager-split"')) + 1;
+  const p = problems(text);
+  assert.equal(p.length, 1, p.join('\n'));
+  assert.match(p[0], new RegExp(`^bad\\.json:${line}:\\d+: \\$\\.operations\\[1\\]\\.op: "eager-split" is no longer an operation: .*slots_lock.*"enable-dirty-logging".*"clear-dirty-log"`));
+});

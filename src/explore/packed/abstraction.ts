@@ -12,18 +12,17 @@ import type { OpFrame, SplitFrame } from '../../engine/frames';
 import type { Node } from '../model';
 import type { Scope } from '../scope';
 import {
-  ABSENT, LEAF_RO, LEAF_W, LINK, HUGE_L2, Layout, K_NONE, K_ENABLE, K_CLEAR, K_GET, K_INVALIDATE, K_SPLIT,
+  ABSENT, LEAF_RO, LEAF_W, LINK, HUGE_L2, Layout, K_NONE, K_ENABLE, K_CLEAR, K_GET, K_INVALIDATE,
   F_KIND, F_PC, F_ARG, F_WORD, F_FLUSH, F_HAS_SPLIT, S_PC, S_LEVEL, S_CURSOR, S_HUGE, S_REUSED, S_INDEX, S_FLUSH,
   S_RESCHED, S_START, S_END, setBit, setBits, setL1,
 } from './layout';
-import { CL, EN, ES, GL, IV } from './model';
+import { CL, EN, GL, IV } from './model';
 
 const SPLIT_PCS = ['find', 'resched-unlock', 'resched-lock', 'get-sp', 'loop', 'drop', 'flush', 'link', 'done'];
 const ENABLE_PCS: Record<string, number> = { flags: EN.FLAGS, 'init-set': EN.INIT_SET, 'split-lock': EN.SPLIT_LOCK, split: EN.SPLIT, 'wp-lock': EN.WP_LOCK, wp: EN.WP, 'wp-unlock': EN.WP_UNLOCK, 'wp-flush': EN.WP_FLUSH, end: EN.END };
 const CLEAR_PCS: Record<string, number> = { lock: CL.LOCK, word: CL.WORD, 'split-start': CL.SPLIT_START, split: CL.SPLIT, wp: CL.WP, unlock: CL.UNLOCK, flush: CL.FLUSH, end: CL.END };
 const GET_PCS: Record<string, number> = { start: GL.START, word: GL.WORD, unlock: GL.UNLOCK, flush: GL.FLUSH, end: GL.END };
 const INVALIDATE_PCS: Record<string, number> = { lock: IV.LOCK, zap: IV.ZAP, flush: IV.FLUSH, unlock: IV.UNLOCK, free: IV.FREE };
-const SPLIT_OP_PCS: Record<string, number> = { lock: ES.LOCK, split: ES.SPLIT };
 
 function fail(what: string): never {
   throw new Error(`abstraction: ${what}`);
@@ -207,11 +206,6 @@ class Abstraction {
         out[at + F_PC] = INVALIDATE_PCS[f.pc];
         out[at + F_ARG] = f.gfn - scope.region;
         out[at + F_WORD] = f.zapped > 0 ? 1 : 0;
-        break;
-      case 'eager-split':
-        out[at + F_KIND] = K_SPLIT;
-        out[at + F_PC] = SPLIT_OP_PCS[f.pc];
-        split = f.split;
         break;
       case 'fault':
         fail('a fault frame outlived its transition');

@@ -27,7 +27,6 @@ export const K_ENABLE = 1;
 export const K_CLEAR = 2;
 export const K_GET = 3;
 export const K_INVALIDATE = 4;
-export const K_SPLIT = 5;
 
 /** Offsets inside a frame. */
 export const F_KIND = 0;
@@ -120,9 +119,9 @@ export class Layout {
     this.mb = Math.ceil(this.p / 8);
     this.nt = Math.max(1, bound.accesses);
     // Faults never stay in flight; memslot ioctls exclude each other (slots_lock); invalidations
-    // and standalone eager splits may overlap anything, up to the operation bound.
-    const kinds = bound.kinds ?? ['invalidate', 'split'];
-    this.nf = kinds.includes('invalidate') || kinds.includes('split') ? Math.max(1, bound.ops) : 1;
+    // take no slots_lock and may overlap anything, up to the operation bound.
+    const kinds = bound.kinds ?? ['invalidate'];
+    this.nf = kinds.includes('invalidate') ? Math.max(1, bound.ops) : 1;
     this.l1x = this.l2e + e;
     this.l1e = this.l1x + e;
     // L1 entries are only ever absent, read-only or writable leaves: two bits each.

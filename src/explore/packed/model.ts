@@ -15,7 +15,7 @@ import type { Scope } from '../scope';
 import { STEP, RESUME_BASE } from '../model';
 import {
   ABSENT, LEAF_RO, LEAF_W, LINK, HUGE_L2, Layout,
-  K_NONE, K_ENABLE, K_CLEAR, K_GET, K_INVALIDATE, K_SPLIT,
+  K_NONE, K_ENABLE, K_CLEAR, K_GET, K_INVALIDATE,
   F_KIND, F_PC, F_ARG, F_WORD, F_FLUSH, F_HAS_SPLIT,
   S_PC, S_LEVEL, S_CURSOR, S_HUGE, S_REUSED, S_INDEX, S_FLUSH, S_RESCHED, S_START, S_END,
   SP_FIND, SP_RESCHED_UNLOCK, SP_RESCHED_LOCK, SP_GET_SP, SP_LOOP, SP_DROP, SP_FLUSH, SP_LINK, SP_DONE,
@@ -27,7 +27,6 @@ export const EN = { FLAGS: 0, INIT_SET: 1, SPLIT_LOCK: 2, SPLIT: 3, WP_LOCK: 4, 
 export const CL = { LOCK: 0, WORD: 1, SPLIT_START: 2, SPLIT: 3, WP: 4, UNLOCK: 5, FLUSH: 6, END: 7 } as const;
 export const GL = { START: 0, WORD: 1, UNLOCK: 2, FLUSH: 3, END: 4 } as const;
 export const IV = { LOCK: 0, ZAP: 1, FLUSH: 2, UNLOCK: 3, FREE: 4 } as const;
-export const ES = { LOCK: 0, SPLIT: 1 } as const;
 
 /** A violation as the search needs it; the core's own report comes from replaying the path. */
 export interface PackedViolation {
@@ -121,7 +120,6 @@ export class PackedModel {
         }
         case 'get': this.menuKind[i] = K_GET; break;
         case 'invalidate': this.menuKind[i] = K_INVALIDATE; this.menuA[i] = a.gfn - scope.region; break;
-        case 'split': this.menuKind[i] = K_SPLIT; break;
       }
     });
     this.runEnd = new Int32Array(n);
@@ -269,7 +267,7 @@ export class PackedModel {
     s[L.npaused] = n - 1;
   }
 
-  /** memslotBusy(): a memslot ioctl or an eager split is running or paused, in the state at s[at..] (slots_lock). */
+  /** memslotBusy(): a memslot ioctl is running or paused, in the state at s[at..] (slots_lock). */
   private memslotBusy(s: Uint8Array, at: number): boolean {
     const L = this.L;
     const k = s[at + L.cur + F_KIND];
@@ -610,7 +608,6 @@ export class PackedModel {
       case K_CLEAR: return this.advanceClear(f);
       case K_GET: return this.advanceGet(f);
       case K_INVALIDATE: return this.advanceInvalidate(f);
-      case K_SPLIT: return this.advanceEagerSplit(f);
     }
     throw new RangeError('internal: no operation to advance');
   }
@@ -1027,20 +1024,4 @@ export class PackedModel {
     throw new RangeError('internal: bad invalidate pc');
   }
 
-  /** advanceEagerSplit() of the whole region. */
-  private advanceEagerSplit(f: number): boolean {
-    const s = this.s;
-    switch (s[f + F_PC]) {
-      case ES.LOCK:
-        this.lock();
-        this.newSplit(f, 0, this.p);
-        s[f + F_PC] = ES.SPLIT;
-        return false;
-      case ES.SPLIT:
-        if (this.advanceSplit(f)) return false;
-        this.unlock();
-        return true;
-    }
-    throw new RangeError('internal: bad eager-split pc');
-  }
 }
