@@ -14,6 +14,7 @@ import { traceText } from '../trace/text';
 import { parseVariant, POLICY_VALUES, PRESETS } from '../variants';
 import { registerPatchCommand } from './patch';
 import { registerExplore } from './explore';
+import { exitQuietlyOnClosedPipe } from './pipe';
 
 /** A problem with what the user gave us: printed as one message, exit 2, never a stack trace. */
 export class UsageError extends Error {}
@@ -158,4 +159,7 @@ export function main(argv: string[]): number {
   }
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) {
+  exitQuietlyOnClosedPipe();
+  process.exitCode = main(process.argv.slice(2));
+}

@@ -4,30 +4,8 @@ import { newRmap } from '../mmu/rmap';
 import { allocSp, spHashKey } from '../mmu/shadow_page';
 import { zeroCounters, type Memslot, type MmuState, type Root } from '../state';
 import { ACC_ALL } from '../spte';
-import { guestTableKey } from '../ops/fault';
-import type { Scenario, ScenarioRoot } from './types';
-
-/**
- * The gfn of every guest table a root's mappings go through, below its top table. Tables the
- * scenario names keep their gfn; the others get consecutive gfns after the top table's, in order of
- * L2 address and then level, so that the same scenario always gives the same gfns.
- */
-function guestTables(geo: Geometry, r: ScenarioRoot): Map<string, number> {
-  const tables = new Map<string, number>();
-  for (const t of r.guestTables) tables.set(guestTableKey(t.level, geo.round(t.l2, t.level + 1)), t.gfn);
-  let next = r.guestTableGfn + 1;
-  const used = new Set(tables.values());
-  for (const m of [...r.mappings].sort((a, b) => a.l2 - b.l2)) {
-    for (let level = 3; level >= m.level; level--) {
-      const key = guestTableKey(level, geo.round(m.l2, level + 1));
-      if (tables.has(key)) continue;
-      while (used.has(next)) next++;
-      tables.set(key, next);
-      used.add(next++);
-    }
-  }
-  return tables;
-}
+import { guestTableGfns } from './guest_tables';
+import type { Scenario } from './types';
 
 export function initialState(s: Scenario): MmuState {
   const geo = new Geometry(s.entries);
@@ -53,7 +31,7 @@ export function initialState(s: Scenario): MmuState {
     const role = { level: 4 as Level, direct: false, access: ACC_ALL };
     const existing = state.hash.get(spHashKey(r.guestTableGfn, role));
     const spId = existing ?? allocSp(state, r.guestTableGfn, role, r.name, true).id;
-    const root: Root = { name: r.name, guestTableGfn: r.guestTableGfn, mappings: r.mappings.map((m) => ({ ...m })), guestTables: guestTables(geo, r), spId };
+    const root: Root = { name: r.name, guestTableGfn: r.guestTableGfn, mappings: r.mappings.map((m) => ({ ...m })), guestTables: guestTableGfns(geo, r), spId };
     state.roots.push(root);
   }
   for (let i = 0; i < s.vcpus; i++) state.vcpus.push({ id: i, tlb: [] });

@@ -3,11 +3,15 @@
  * checked field by field. Every problem is reported with the file, the line and column, the JSON
  * path and what was expected; all problems are reported at once.
  */
-import { getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { parseSizeName, type Level } from '../geometry';
 import type { PausePoint } from '../engine/frames';
-import type { Scenario, ScenarioMapping, ScenarioOp, ScenarioRoot } from './types';
+import type { Scenario, ScenarioMapping, ScenarioMemslot, ScenarioOp, ScenarioRoot } from './types';
 import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK } from '../spte';
+import { parseVariant, PRESET_NAMES } from '../variants';
+import { checkScenario, MAX_GFN, MAX_MEMSLOT_PAGES, type JsonPath } from './checks';
+
+export { MAX_MEMSLOT_PAGES } from './checks';
 
 export interface ScenarioProblem {
   file: string;
@@ -48,6 +52,53 @@ class Reader {
   fail(node: Node | undefined, path: string, message: string, fallbackOffset = 0): void {
     const { line, column } = this.position(node ? node.offset : fallbackOffset);
     this.problems.push({ file: this.file, line, column, path, message });
+  }
+
+  /** A problem at a JSON path: at its value, or at the nearest enclosing value the file has (a field left out). */
+  failAt(tree: Node, path: JsonPath, message: string): void {
+    let node: Node | undefined;
+    for (let n = path.length; !node && n >= 0; n--) node = findNodeAtLocation(tree, path.slice(0, n));
+    this.fail(node, pathText(path), message);
+  }
+}
+
+function pathText(path: JsonPath): string {
+  return '$' + path.map((k) => typeof k === 'number' ? `[${k}]` : `.${k}`).join('');
+}
+
+/**
+ * Keys that appear twice in one object, at any depth. JSON leaves it to each reader which one
+ * counts (this one would keep the last, an editor may show the first), so the file does not say
+ * one thing: it is refused, naming both places.
+ */
+function duplicateKeys(r: Reader, node: Node, path: JsonPath): void {
+  if (node.type === 'array') {
+    node.children?.forEach((c, i) => duplicateKeys(r, c, [...path, i]));
+    return;
+  }
+  if (node.type !== 'object') return;
+  const seen = new Map<string, Node>();
+  for (const prop of node.children ?? []) {
+    const [k, v] = prop.children ?? [];
+    if (!k) continue;
+    const key = k.value as string;
+    const first = seen.get(key);
+    if (first) {
+      const at = r.position(first.offset);
+      r.fail(k, pathText([...path, key]), `duplicate key ${JSON.stringify(key)}: it is already at line ${at.line}, column ${at.column}, and JSON leaves which one counts to the reader; expected each key once`);
+    } else {
+      seen.set(key, k);
+    }
+    if (v) duplicateKeys(r, v, [...path, key]);
+  }
+}
+
+/** A variant the tool knows: a preset, a preset with overrides, or policy pairs (variants.ts). */
+function knownVariant(r: Reader, node: Node | undefined, path: string, spec: string): void {
+  try {
+    parseVariant(spec);
+  } catch (e) {
+    r.fail(node, path, `expected a preset (${PRESET_NAMES.join(', ')}), a preset with overrides ("v7+splitFlush=never") or policy=value pairs: ${(e as Error).message}`);
   }
 }
 
@@ -185,7 +236,7 @@ const WITHDRAWN: Record<string, string> = {
     'use "enable-dirty-logging" (the split when logging starts) or "clear-dirty-log" on a memslot with manualProtect and initiallySet (the split of the cleared range)',
 };
 
-function operation(r: Reader, node: Node, path: string): ScenarioOp | undefined {
+function operation(r: Reader, node: Node, path: string, memslots: ScenarioMemslot[]): ScenarioOp | undefined {
   const o = objectOf(r, node, path);
   if (!o) return undefined;
   const opNode = o.fields.get('op');
@@ -210,15 +261,18 @@ function operation(r: Reader, node: Node, path: string): ScenarioOp | undefined 
       unknownKeys(r, o, [...common, 'slot', 'first', 'pages', 'except']);
       const first = num(r, o, 'first', { min: 0 });
       const pages = num(r, o, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES });
-      if (first % 64 !== 0) r.fail(o.fields.get('first'), `${path}.first`, `expected a multiple of 64 (KVM_CLEAR_DIRTY_LOG's first_page), found ${first}`);
       const except = new Set(arr(r, o, 'except', true).map((n, i) => {
         const v = n.type === 'number' ? (n.value as number) : typeof n.value === 'string' && /^0x[0-9a-f]+$/i.test(n.value) ? Number(n.value) : NaN;
         if (!Number.isSafeInteger(v)) r.fail(n, `${path}.except[${i}]`, 'expected a gfn (number or "0x..." string)');
+        // Excepted gfns are bits of the bitmap left clear: outside the bitmap there is no bit to leave.
+        else if (Number.isFinite(first) && Number.isFinite(pages) && (v < first || v >= first + pages)) r.fail(n, `${path}.except[${i}]`, `expected a gfn of the range to clear [0x${first.toString(16)}, 0x${(first + pages).toString(16)}), found 0x${v.toString(16)}`);
         return v;
       }));
       const gfns: number[] = [];
       for (let g = first; g < first + pages && Number.isFinite(pages); g++) if (!except.has(g)) gfns.push(g);
-      return { ...base, op: kind, slot: num(r, o, 'slot', { min: 0, optional: 0 }), first, gfns };
+      const slot = num(r, o, 'slot', { min: 0, optional: 0 });
+      firstPageAligned(r, o, memslots.find((m) => m.id === slot), first);
+      return { ...base, op: kind, slot, first, gfns, pages };
     }
     case 'get-dirty-log':
       unknownKeys(r, o, [...common, 'slot']);
@@ -232,6 +286,17 @@ function operation(r: Reader, node: Node, path: string): ScenarioOp | undefined 
     default:
       return undefined;
   }
+}
+
+/**
+ * kvm_clear_dirty_log_protect() refuses a first_page that is not a multiple of 64 (-EINVAL), and
+ * first_page counts from the memslot's first page: `first - baseGfn`. (A first outside the memslot
+ * is for checks.ts, with the rest of the range.)
+ */
+function firstPageAligned(r: Reader, o: Obj, slot: ScenarioMemslot | undefined, first: number): void {
+  const offset = slot ? first - slot.baseGfn : first;
+  if (!Number.isFinite(offset) || offset < 0 || offset % 64 === 0) return;
+  r.fail(o.fields.get('first'), `${o.path}.first`, `expected a multiple of 64 pages from the memslot's first page (KVM_CLEAR_DIRTY_LOG's first_page${slot ? `, counted from baseGfn 0x${slot.baseGfn.toString(16)}` : ''}; it would fail with -EINVAL), found first_page 0x${offset.toString(16)}`);
 }
 
 function mapping(r: Reader, node: Node, path: string): ScenarioMapping {
@@ -258,50 +323,6 @@ function root(r: Reader, node: Node, path: string): ScenarioRoot | undefined {
     guestTables,
   };
 }
-
-/** Cross-field checks that need the whole scenario: names resolve, ranges fit, pauses resume. */
-function crossCheck(r: Reader, s: Scenario, tree: Node): void {
-  const at = (i: number): Node | undefined => tree.children?.find((p) => p.children?.[0].value === 'operations')?.children?.[1]?.children?.[i];
-  const rootNames = new Set(s.roots.map((x) => x.name));
-  if (rootNames.size !== s.roots.length) r.fail(tree, '$.roots', 'root names must be unique');
-  const slotIds = new Set(s.memslots.map((m) => m.id));
-  const addressSpace = s.entries ** 4;
-  s.roots.forEach((root, i) => root.mappings.forEach((m, j) => {
-    const n = s.entries ** (m.level - 1);
-    if (m.l2 % n !== 0 || m.gfn % n !== 0) r.fail(tree, `$.roots[${i}].mappings[${j}]`, `a ${['', '4K', '2M', '1G'][m.level]} guest page must start on a multiple of ${n} pages (l2 and gfn)`);
-    if (m.l2 + n > addressSpace) r.fail(tree, `$.roots[${i}].mappings[${j}].l2`, `expected an L2 address below ${addressSpace} (4 levels of ${s.entries} entries)`);
-  }));
-  s.memslots.forEach((m, i) => {
-    // pfns are kept in 32 bits (see KvmMmuPage.target); pages the host hands out later come above.
-    if (m.hostPfn + m.npages > 2 ** 31) r.fail(tree, `$.memslots[${i}].hostPfn`, `expected hostPfn + pages below 2^31 (8 TiB of host memory), found ${m.hostPfn + m.npages}`);
-  });
-  const ids = new Set<string>();
-  s.operations.forEach((op, i) => {
-    const node = at(i);
-    const path = `$.operations[${i}]`;
-    if ('vcpu' in op && op.vcpu >= s.vcpus) r.fail(node, `${path}.vcpu`, `expected a vCPU index below ${s.vcpus}`);
-    if ('root' in op && !rootNames.has(op.root)) r.fail(node, `${path}.root`, `expected one of the roots ${[...rootNames].join(', ')}, found ${JSON.stringify(op.root)}`);
-    if ('slot' in op && !slotIds.has(op.slot)) r.fail(node, `${path}.slot`, `expected one of the memslot ids ${[...slotIds].join(', ')}`);
-    if (op.op === 'clear-dirty-log') {
-      const slot = s.memslots.find((m) => m.id === op.slot);
-      if (slot && op.gfns.some((g) => g < slot.baseGfn || g >= slot.baseGfn + slot.npages)) r.fail(node, path, 'the range to clear must lie inside the memslot');
-      if (op.gfns.length === 0) r.fail(node, path, 'nothing to clear: every gfn of the range is excepted');
-    }
-    if (op.op !== 'resume') {
-      const id = op.id ?? String(i);
-      if (ids.has(id)) r.fail(node, `${path}.id`, `id ${JSON.stringify(id)} is already used`);
-      ids.add(id);
-    } else if (!ids.has(op.target)) {
-      r.fail(node, `${path}.target`, `expected the id of an earlier operation, found ${JSON.stringify(op.target)}`);
-    }
-  });
-}
-
-/**
- * 256 GiB of pages: the model keeps a byte of dirty bitmap and an rmap slot per page, so this is
- * what it can hold comfortably in memory (the largest benchmark is 64 GiB).
- */
-export const MAX_MEMSLOT_PAGES = 2 ** 26;
 
 /** Deeper than any scenario needs; the JSON parser recurses, so deeper input must stop here. */
 export const MAX_NESTING = 64;
@@ -354,9 +375,18 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
     const { line, column } = r.position(e ? e.offset : 0);
     throw new ScenarioError([{ file, line, column, path: '', message: e ? `invalid JSON: expected ${jsonExpectation(printParseErrorCode(e.error))}` : 'empty file; expected a JSON scenario object' }]);
   }
+  duplicateKeys(r, tree, []);
   const o = objectOf(r, tree, '$');
   if (!o) throw new ScenarioError(r.problems);
   unknownKeys(r, o, ['$schema', 'name', 'title', 'description', 'entries', 'flushMode', 'splitYield', 'variant', 'memslots', 'roots', 'vcpus', 'operations', 'expect', 'comment']);
+  // Read before the operations, which a clear's first_page is counted against.
+  const memslots = arr(r, o, 'memslots').map((n, i) => {
+    const m = objectOf(r, n, `$.memslots[${i}]`);
+    if (!m) return { id: i, baseGfn: 0, npages: 1, hostPfn: 0, hostLevel: 1 as Level };
+    unknownKeys(r, m, ['id', 'baseGfn', 'pages', 'hostPfn', 'hostPageSize', 'comment']);
+    // Bounds on id and pages are the kernel's and the model's, said by checks.ts with their reasons.
+    return { id: num(r, m, 'id', { min: 0, optional: i }), baseGfn: num(r, m, 'baseGfn', { min: 0, max: MAX_GFN - 1 }), npages: num(r, m, 'pages', { min: 0 }), hostPfn: num(r, m, 'hostPfn', { min: 0 }), hostLevel: level(r, m, 'hostPageSize', 1) };
+  });
   const s: Scenario = {
     name: str<string>(r, o, 'name'),
     title: str<string>(r, o, 'title', undefined, ''),
@@ -365,23 +395,24 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
     flushMode: str(r, o, 'flushMode', ['bare-metal', 'range'] as const, 'bare-metal'),
     splitYield: str(r, o, 'splitYield', ['cache', 'every', 'never'] as const, 'cache'),
     variant: str<string>(r, o, 'variant', undefined, 'v7'),
-    memslots: arr(r, o, 'memslots').map((n, i) => {
-      const m = objectOf(r, n, `$.memslots[${i}]`);
-      if (!m) return { id: i, baseGfn: 0, npages: 1, hostPfn: 0, hostLevel: 1 as Level };
-      unknownKeys(r, m, ['id', 'baseGfn', 'pages', 'hostPfn', 'hostPageSize', 'comment']);
-      return { id: num(r, m, 'id', { min: 0, optional: i }), baseGfn: num(r, m, 'baseGfn', { min: 0, max: 2 ** 40 }), npages: num(r, m, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES }), hostPfn: num(r, m, 'hostPfn', { min: 0 }), hostLevel: level(r, m, 'hostPageSize', 1) };
-    }),
+    memslots,
     roots: arr(r, o, 'roots').map((n, i) => root(r, n, `$.roots[${i}]`)).filter((x): x is ScenarioRoot => !!x),
     vcpus: num(r, o, 'vcpus', { min: 1, max: 64, optional: 1 }),
-    operations: arr(r, o, 'operations').map((n, i) => operation(r, n, `$.operations[${i}]`)).filter((x): x is ScenarioOp => !!x),
+    operations: arr(r, o, 'operations').map((n, i) => operation(r, n, `$.operations[${i}]`, memslots)).filter((x): x is ScenarioOp => !!x),
   };
   if (![2, 4, 8, 16, 32, 64, 128, 256, 512].includes(s.entries)) r.fail(o.fields.get('entries'), '$.entries', `expected a power of two from 2 to 512, found ${s.entries}`);
+  const variantNode = o.fields.get('variant');
+  if (variantNode?.type === 'string') knownVariant(r, variantNode, '$.variant', s.variant);
   const expect = o.fields.get('expect');
   if (expect) {
     const eo = objectOf(r, expect, '$.expect');
-    if (eo) s.expect = Object.fromEntries([...eo.fields.keys()].map((k) => [k, str(r, eo, k, ['pass', 'violation'] as const)]));
+    if (eo) {
+      for (const [k, v] of eo.fields) knownVariant(r, v.parent, `$.expect.${k}`, k);
+      s.expect = Object.fromEntries([...eo.fields.keys()].map((k) => [k, str(r, eo, k, ['pass', 'violation'] as const)]));
+    }
   }
-  if (r.problems.length === 0) crossCheck(r, s, tree);
+  // The checks across fields need every field read: they run once the fields are right.
+  if (r.problems.length === 0) for (const p of checkScenario(s)) r.failAt(tree, p.path, p.message);
   if (r.problems.length) throw new ScenarioError(r.problems);
   return s;
 }

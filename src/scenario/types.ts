@@ -44,7 +44,7 @@ interface OpBase {
 export type ScenarioOp =
   | (OpBase & { op: 'access'; vcpu: number; root: string; addr: number; kind: AccessKind })
   | (OpBase & { op: 'enable-dirty-logging'; slot: number; manualProtect: boolean; initiallySet: boolean })
-  | (OpBase & { op: 'clear-dirty-log'; slot: number; first: number; gfns: number[] })
+  | (OpBase & { op: 'clear-dirty-log'; slot: number; first: number; gfns: number[]; /** Bits in the bitmap userspace passes, from `first` (the file's `pages`). */ pages?: number })
   | (OpBase & { op: 'get-dirty-log'; slot: number })
   | (OpBase & { op: 'invalidate'; gfn: number; npages: number })
   | (OpBase & { op: 'resume'; target: string });

@@ -1,7 +1,7 @@
 /** The CLI as a user meets it: exit 0 pass, 1 violation, 2 bad usage or bad input, never a stack trace. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,4 +69,46 @@ test('a bad scenario file: exit 2 naming file and line', () => {
   const r = cli('check', f);
   assert.equal(r.code, 2);
   assert.match(r.err, new RegExp(`${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:14: \\$\\.entries: expected a whole number`));
+});
+
+/**
+ * Run the CLI with stdout a pipe whose reading end this process closes: either at once (before the
+ * child, still starting Node, can write; its first write then fails with EPIPE) or after the first
+ * chunk (an output far larger than the 64 KiB a pipe holds cannot all be written before that).
+ */
+function cliIntoClosedPipe(args: string[], when: 'at-once' | 'after-first-chunk'): Promise<{ code: number | null; err: string; got: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    let got = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    if (when === 'at-once') child.stdout.destroy();
+    else child.stdout.once('data', (d: Buffer) => { got = d.toString('utf8'); child.stdout.destroy(); });
+    child.on('close', (code) => resolve({ code, err, got }));
+  });
+}
+
+test('a reader that closes the pipe early: no stack trace, the usual exit status', async () => {
+  // `run reused-leaf --json` under its own variant (v7) passes: exit 0. Its JSON trace is about
+  // 250 KB: this end reads one 64 KiB chunk and the pipe holds another 64 KiB, so the child is
+  // still writing when the pipe closes.
+  const head = await cliIntoClosedPipe(['run', 'reused-leaf', '--json'], 'after-first-chunk');
+  assert.match(head.got, /^\{\n/, 'the first line of the JSON came through');
+  assert.equal(head.code, 0, head.err);
+  assert.equal(head.err, '', 'nothing on stderr');
+  // Every command that writes much, with the exit status it has when its output is read:
+  // compare reused-partial has never-flush's violation (1); explore finds none for v7 in this
+  // tiny bound (0); show and patch succeed (0).
+  const commands: Array<[string[], number]> = [
+    [['run', 'reused-partial'], 0],
+    [['compare', 'reused-partial', '--json'], 1],
+    [['show', 'reused-partial'], 0],
+    [['patch', join(root, 'test', 'fixtures', 'patch', 'enable-log-flush.patch')], 0],
+    [['explore', '--variant', 'v7', '--entries', '2', '--ops', '1', '--accesses', '1', '-q'], 0],
+  ];
+  for (const [args, code] of commands) {
+    const r = await cliIntoClosedPipe(args, 'at-once');
+    assert.doesNotMatch(r.err, /\n\s+at |EPIPE|Unhandled/, `${args.join(' ')}: ${r.err}`);
+    assert.equal(r.code, code, `${args.join(' ')}: ${r.err}`);
+  }
 });

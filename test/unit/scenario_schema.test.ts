@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import schema from '../../src/scenario/scenario.schema.json';
 import { parseScenario } from '../../src/scenario/parse';
+import { SCENARIO_CHECKS } from '../../src/scenario/checks';
+import { POLICY_VALUES, PRESETS } from '../../src/variants';
+import { BAD_CASES, BASE as CASE_BASE } from './scenario_cases';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validate = ajv.compile(schema);
@@ -56,4 +59,34 @@ test('VS Code validates *.scenario.json with this schema, and the package ships 
   assert.equal(entry?.url, './dist/scenario.schema.json');
   assert.match(readFileSync(join(root, '.vscodeignore'), 'utf8'), /^!dist\/scenario\.schema\.json$/m);
   assert.match(readFileSync(join(root, 'scripts/build.mjs'), 'utf8'), /copyFileSync\('src\/scenario\/scenario\.schema\.json', 'dist\/scenario\.schema\.json'\)/);
+});
+
+// What the parser refuses beyond the field forms: the schema says it too where JSON Schema can (a
+// bound, a pattern, a field that is not there), and accepts it where it cannot (anything across
+// fields: overlaps, references, order). docs/scenarios.md names the second kind.
+for (const c of BAD_CASES) {
+  test(`${c.schema ? 'schema and parser both refuse' : 'only the parser refuses (beyond the schema)'}: ${c.what}`, () => {
+    const s = structuredClone(CASE_BASE);
+    c.breakIt(s);
+    assert.equal(validate(s), !c.schema, c.schema ? 'the schema accepted it' : `the schema refused it, so it is not beyond the schema: ${JSON.stringify(validate.errors)}`);
+    assert.throws(() => parseScenario(JSON.stringify(s, null, 2), 'broken.json'), c.expect);
+  });
+}
+
+test('the schema\'s variant pattern is the variants the tool knows', () => {
+  // A preset, a preset with +overrides, or policy=value pairs, joined by "+" or ",", as parseVariant() reads them.
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pair = `(?:${Object.entries(POLICY_VALUES).map(([k, vs]) => `${k}=(?:${(vs as readonly string[]).map(esc).join('|')})`).join('|')})`;
+  const expected = `^(?:(?:${PRESETS.map((p) => esc(p.name)).join('|')})(?:\\+${pair}(?:[+,]${pair})*)?|${pair}(?:[+,]${pair})*)$`;
+  assert.equal((schema as { definitions: { variant: { pattern: string } } }).definitions.variant.pattern, expected);
+  const re = new RegExp(expected);
+  for (const ok of ['v7', 'v6.3', 'v7+splitFlush=never', 'splitFlush=reused,linkPresent=drop-large']) assert.match(ok, re);
+  for (const bad of ['v8', 'v6x3', 'v7+splitFlush=sometimes', 'v7+']) assert.doesNotMatch(bad, re);
+});
+
+test('docs/scenarios.md names every check beyond the schema, and each refusal above is one of them', () => {
+  const docs = readFileSync(join(__dirname, '../../docs/scenarios.md'), 'utf8');
+  for (const c of SCENARIO_CHECKS) assert.ok(docs.includes(`\`${c.name}\``), `docs/scenarios.md does not name ${c.name}`);
+  const names = new Set(SCENARIO_CHECKS.map((c) => c.name));
+  for (const c of BAD_CASES) assert.ok(c.by === 'reader' || names.has(c.by), `${c.what}: ${c.by} is not a check`);
 });
