@@ -149,6 +149,9 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
   const slot = n.state.memslots[0];
   if (n.ops >= bound.ops || !interruptible(n) || n.state.mmuLockHeld) return null;
   if ((a.t === 'enable' || a.t === 'clear' || a.t === 'get') && memslotBusy(n)) return null;
+  // The memslot update of KVM_SET_USER_MEMORY_REGION (kvm_swap_active_memslots()) waits while an
+  // mmu-notifier invalidation is between its start and its end (mn_active_invalidate_count).
+  if (a.t === 'enable' && invalidationInProgress(n, n.current)) return null;
   if (a.t === 'enable' && slot.logDirty) return null;
   if (a.t === 'clear' && !(slot.logDirty && slot.manualProtect)) return null;
   if (a.t === 'get' && !slot.logDirty) return null;

@@ -41,6 +41,10 @@ const SPLIT_NONLEAF = 1;
 const SPLIT_REUSED = 2;
 const SPLIT_NEVER = 3;
 
+/** inFlight() bits. */
+const IN_IOCTL = 1;
+const IN_INVALIDATION = 2;
+
 /** Menu actions decoded once into flat arrays. */
 const M_ACCESS = 0;
 
@@ -167,8 +171,8 @@ export class PackedModel {
     const free = !lock;
     const accesses = s[at + L.acc] < this.accBound && (!lock || s[at + L.fresh] !== 0);
     const ops = free && s[at + L.ops] < this.opsBound;
-    // Whether a memslot ioctl is in flight, found once for the state; startRefused() does the rest.
-    const busy = ops && this.memslotBusy(s, at);
+    // What is in flight (IN_IOCTL, IN_INVALIDATION), found once for the state; startRefused() does the rest.
+    const busy = ops ? this.inFlight(s, at) : 0;
     // Menu order is kept (it is the order successors are numbered in), and runs of one kind are
     // skipped whole when that kind is not offered.
     const kinds = this.menuKind;
@@ -227,7 +231,7 @@ export class PackedModel {
     }
     const kind = this.menuKind[action];
     if (kind === M_ACCESS) return this.access(this.menuA[action], this.menuB[action], this.menuC[action], this.menuD[action] === 1);
-    if (s[L.ops] >= this.opsBound || s[L.lock] || this.startRefused(kind, s[L.mode], this.memslotBusy(s, 0))) return false;
+    if (s[L.ops] >= this.opsBound || s[L.lock] || this.startRefused(kind, s[L.mode], this.inFlight(s, 0))) return false;
     this.dirty = true;
     if (s[L.cur + F_KIND] !== K_NONE) this.pauseCurrent();
     s[L.cur + F_KIND] = kind;
@@ -267,24 +271,30 @@ export class PackedModel {
     s[L.npaused] = n - 1;
   }
 
-  /** memslotBusy(): a memslot ioctl is running or paused, in the state at s[at..] (slots_lock). */
-  private memslotBusy(s: Uint8Array, at: number): boolean {
+  /**
+   * What is in flight (running or paused) in the state at s[at..], as bits: IN_IOCTL a memslot
+   * ioctl (memslotBusy(): slots_lock), IN_INVALIDATION an mmu-notifier invalidation between its
+   * start and its end (invalidationInProgress()).
+   */
+  private inFlight(s: Uint8Array, at: number): number {
     const L = this.L;
-    const k = s[at + L.cur + F_KIND];
-    if (k !== K_NONE && k !== K_INVALIDATE) return true;
-    for (let i = 0; i < s[at + L.npaused]; i++) if (s[at + L.pausedAt(i) + F_KIND] !== K_INVALIDATE) return true;
-    return false;
+    const bit = (k: number) => (k === K_NONE ? 0 : k === K_INVALIDATE ? IN_INVALIDATION : IN_IOCTL);
+    let out = bit(s[at + L.cur + F_KIND]);
+    for (let i = 0; i < s[at + L.npaused]; i++) out |= bit(s[at + L.pausedAt(i) + F_KIND]);
+    return out;
   }
 
   /**
-   * apply()'s refusals of a start that depend on the memslot: an ioctl while another is in flight
-   * (`busy`), enabling logging twice, clearing without manual-protect, getting without logging.
+   * apply()'s refusals of a start that depend on what is in flight (inFlight()) and on the
+   * memslot: an ioctl while another is in flight (slots_lock), enabling logging while an
+   * invalidation is (its memslot update waits for it: kvm_swap_active_memslots()), enabling
+   * logging twice, clearing without manual-protect, getting without logging.
    */
-  private startRefused(kind: number, mode: number, busy: boolean): boolean {
+  private startRefused(kind: number, mode: number, busy: number): boolean {
     switch (kind) {
-      case K_ENABLE: return busy || mode !== 0;
-      case K_CLEAR: return busy || mode < 2;
-      case K_GET: return busy || mode === 0;
+      case K_ENABLE: return busy !== 0 || mode !== 0;
+      case K_CLEAR: return (busy & IN_IOCTL) !== 0 || mode < 2;
+      case K_GET: return (busy & IN_IOCTL) !== 0 || mode === 0;
       default: return false;
     }
   }
