@@ -21,6 +21,7 @@ import {
   SP_FIND, SP_RESCHED_UNLOCK, SP_RESCHED_LOCK, SP_GET_SP, SP_LOOP, SP_DROP, SP_FLUSH, SP_LINK, SP_DONE,
   getBit, setBit, clearBit, setBits, anyBit, fillBytes, moveBytes, fillWords, copyWords, getL1, setL1,
 } from './layout';
+import { G_SPLIT, G_REUSED, G_REUSED_NONLEAF, G_FLUSH_SKIPPED, G_FAULT_IN_WINDOW, G_STALE_ENTRY, G_STALE_ACCESS } from '../goals';
 
 /** Program counters of the operations (their frames' pc in src/engine/frames.ts). */
 export const EN = { FLAGS: 0, INIT_SET: 1, SPLIT_LOCK: 2, SPLIT: 3, WP_LOCK: 4, WP: 5, WP_UNLOCK: 6, WP_FLUSH: 7, END: 8 } as const;
@@ -60,6 +61,13 @@ export class PackedModel {
   private dirty = true;
   /** The first violation of the last apply(), or null. */
   violation: PackedViolation | null = null;
+  /**
+   * Goals (../goals.ts) some apply() so far reached: set where the step happens, so a search
+   * reads what all its transitions reached.
+   */
+  reached = 0;
+  /** The step being made removed an SPTE: only then can a TLB entry have become stale. */
+  private dropped = false;
   private readonly e: number;
   private readonly p: number;
   private readonly region: number;
@@ -245,8 +253,29 @@ export class PackedModel {
     const s = this.s;
     const L = this.L;
     this.visible = false;
+    this.dropped = false;
     if (this.advance(L.cur)) fillWords(this.sw, 0, L.cur >> 2, (L.cur + L.fs) >> 2);
     s[L.fresh] = this.visible && s[L.lock] ? 1 : 0;
+    if (this.dropped) this.noteStale();
+  }
+
+  /** After a step that removed an SPTE: is some TLB entry stale now (goal G_STALE_ENTRY)? */
+  private noteStale(): void {
+    if (this.reached & G_STALE_ENTRY) return;
+    const s = this.s;
+    const L = this.L;
+    for (let v = 0; v < 2; v++) {
+      for (let i = 0; i < L.nt; i++) {
+        const at = L.tlbAt(v, i);
+        if (s[at] === 0) break;
+        const base = s[at] - 1;
+        const b = s[at + 1];
+        const end = base + this.pagesAt(b & 3);
+        for (let p = base; p < end; p++) {
+          if (!this.mapped((b >> 2) & 1, p)) { this.reached |= G_STALE_ENTRY; return; }
+        }
+      }
+    }
   }
 
   private pauseCurrent(): void {
@@ -352,6 +381,7 @@ export class PackedModel {
     if (s[at] !== LINK) this.rmap3Remove(r);
     s[at] = ABSENT;
     this.visible = true;
+    this.dropped = true;
   }
 
   /** Offset of the SPTE a split frame's S_HUGE names. */
@@ -503,6 +533,7 @@ export class PackedModel {
       i = -1;
     }
     if (i >= 0) {
+      if (!(this.reached & G_STALE_ACCESS) && !this.mapped(r, p)) this.reached |= G_STALE_ACCESS;
       if (write) setBit(s, this.L.written, p);
       return true;
     }
@@ -542,6 +573,7 @@ export class PackedModel {
     const L = this.L;
     if (this.accessRefused(s, 0, v, r, p, write)) return false;
     this.dirty = true;
+    this.dropped = false;
     const ops0 = s[L.ops];
     let done = this.guestAccess(v, r, p, write);
     for (let tries = 1; !done; tries++) {
@@ -553,6 +585,7 @@ export class PackedModel {
     }
     s[L.acc]++;
     s[L.fresh] = (s[L.fresh] || s[L.ops] > ops0) && s[L.lock] ? 1 : 0;
+    if (this.dropped) this.noteStale();
     return true;
   }
 
@@ -573,6 +606,7 @@ export class PackedModel {
     const s = this.s;
     const L = this.L;
     const e = this.e;
+    if (!(this.reached & G_FAULT_IN_WINDOW)) this.noteFaultInWindow();
     s[L.lock] = 1;
     // Each pass is one walk() step: link what is missing on the way down, or install the leaf.
     for (;;) {
@@ -607,6 +641,16 @@ export class PackedModel {
     if (s[L.mode] !== 0) setBit(s, L.dirty, p);
     s[L.lock] = 0;
     this.checkUnmapped();
+  }
+
+  /** A fault is about to run: is an eager split paused in its mmu_lock drop (goal G_FAULT_IN_WINDOW)? */
+  private noteFaultInWindow(): void {
+    const s = this.s;
+    const L = this.L;
+    for (let i = 0; i < s[L.npaused]; i++) {
+      const f = L.pausedAt(i);
+      if (s[f + F_HAS_SPLIT] && s[f + S_PC] === SP_RESCHED_LOCK) { this.reached |= G_FAULT_IN_WINDOW; return; }
+    }
   }
 
   // ---- operations, one step per advance() (src/ops/*) -------------------------------------
@@ -703,6 +747,7 @@ export class PackedModel {
           const huge = s[f + S_HUGE];
           const x = huge < HUGE_L2 ? L.l2x : L.l1x + huge - HUGE_L2;
           s[f + S_REUSED] = s[x];
+          this.reached |= s[x] ? G_SPLIT | G_REUSED : G_SPLIT;
           s[x] = 1;
           s[f + S_INDEX] = 0;
           s[f + S_FLUSH] = 0;
@@ -716,7 +761,7 @@ export class PackedModel {
         case SP_DROP: {
           const huge = s[f + S_HUGE];
           if (huge < HUGE_L2) this.dropL3(huge - 1);
-          else if (s[L.l2e + huge - HUGE_L2] !== ABSENT) { s[L.l2e + huge - HUGE_L2] = ABSENT; this.visible = true; }
+          else if (s[L.l2e + huge - HUGE_L2] !== ABSENT) { s[L.l2e + huge - HUGE_L2] = ABSENT; this.visible = true; this.dropped = true; }
           s[f + S_PC] = SP_FLUSH;
           return true;
         }
@@ -728,6 +773,7 @@ export class PackedModel {
           else if (this.splitFlush === SPLIT_REUSED) flush = s[f + S_REUSED];
           else flush = 0;
           if (flush) this.flushAll();
+          else this.reached |= G_FLUSH_SKIPPED;
           s[f + S_PC] = SP_LINK;
           return true;
         }
@@ -761,8 +807,10 @@ export class PackedModel {
       if (sp < 0) fillBytes(s, leaf, L.l2e + from, L.l2e + to + 1);
       else for (let j = from; j <= to; j++) setL1(s, L.l1e, sp * e + j, leaf);
       this.visible = true;
-    } else if (k === 2 && this.splitFlush === SPLIT_NONLEAF) {
-      s[f + S_FLUSH] = 1;
+    } else if (k === 2) {
+      // A present non-leaf entry: only a child that existed before the split can hold one.
+      this.reached |= G_REUSED_NONLEAF;
+      if (this.splitFlush === SPLIT_NONLEAF) s[f + S_FLUSH] = 1;
     }
     s[f + S_INDEX] = to + 1;
   }
@@ -1014,7 +1062,7 @@ export class PackedModel {
         const c2 = s[L.l2e + i];
         if (c2 === LEAF_RO || c2 === LEAF_W) { s[L.l2e + i] = ABSENT; zapped++; }
         while (s[L.rmap3]) { this.dropL3(s[L.rmap3] - 1); zapped++; }
-        if (zapped) { this.visible = true; s[f + F_WORD] = 1; }
+        if (zapped) { this.visible = true; this.dropped = true; s[f + F_WORD] = 1; }
         s[f + F_PC] = IV.FLUSH;
         return false;
       }

@@ -543,7 +543,7 @@ export class PackedSearch {
     this.peak = Math.max(this.peak, this.bytes());
     this.out = searchResult(this.options, {
       verdict, stopped, violation, actions, states: this.count, transitions: this.transitions,
-      depth: depth ?? this.level, peakMemoryBytes: this.peak, engine: 'packed',
+      depth: depth ?? this.level, peakMemoryBytes: this.peak, engine: 'packed', reachedMask: this.model.reached,
     });
   }
 
