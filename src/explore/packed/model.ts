@@ -261,22 +261,9 @@ export class PackedModel {
 
   /** After a step that removed an SPTE: is some TLB entry stale now (goal G_STALE_ENTRY)? */
   private noteStale(): void {
-    if (this.reached & G_STALE_ENTRY) return;
-    const s = this.s;
-    const L = this.L;
-    for (let v = 0; v < 2; v++) {
-      for (let i = 0; i < L.nt; i++) {
-        const at = L.tlbAt(v, i);
-        if (s[at] === 0) break;
-        const base = s[at] - 1;
-        const b = s[at + 1];
-        const end = base + this.pagesAt(b & 3);
-        for (let p = base; p < end; p++) {
-          if (!this.mapped((b >> 2) & 1, p)) { this.reached |= G_STALE_ENTRY; return; }
-        }
-      }
-    }
+    if (!(this.reached & G_STALE_ENTRY) && this.firstStale() >= 0) this.reached |= G_STALE_ENTRY;
   }
+
 
   private pauseCurrent(): void {
     const s = this.s;
@@ -447,6 +434,15 @@ export class PackedModel {
   /** checkUnmappedAtRelease(): every page of every TLB entry still mapped by its root. */
   private checkUnmapped(): void {
     if (this.violation) return;
+    const x = this.firstStale();
+    if (x >= 0) this.violate({ kind: 'stale-tlb', strength: 'unmapped', vcpu: x >> 8, gfn: this.region + (x & 255) });
+  }
+
+  /**
+   * firstUnmappedPage() over both vCPUs' TLBs, in order: the first page of an entry its root no
+   * longer maps, as vcpu << 8 | page, or -1.
+   */
+  private firstStale(): number {
     const s = this.s;
     const L = this.L;
     for (let v = 0; v < 2; v++) {
@@ -457,12 +453,12 @@ export class PackedModel {
         const b = s[at + 1];
         const r = (b >> 2) & 1;
         const end = base + this.pagesAt(b & 3);
-        for (let p = base; p < end; p++) {
-          if (!this.mapped(r, p)) { this.violate({ kind: 'stale-tlb', strength: 'unmapped', vcpu: v, gfn: this.region + p }); return; }
-        }
+        for (let p = base; p < end; p++) if (!this.mapped(r, p)) return (v << 8) | p;
       }
     }
+    return -1;
   }
+
 
   /** checkPermissionsAtOpEnd(): no writable TLB entry over a page this operation write-protected. */
   private checkPermissions(f: number): void {
