@@ -21,7 +21,7 @@ import { ReviewPanel, type ReportMessage } from './review';
 import { reviewPatch, looksLikePatch, REVIEW_TREE_FILES, type PatchReviewView } from '../src/review';
 import type { SourceFile } from '../src/anchor/anchor';
 import { DEFAULT_BOUND, describeBound, type Bound } from '../src/explore/scope';
-import type { CompareRowView, InspectedMessage, ReportShownMessage } from '../media/protocol';
+import type { CompareRowView, ExploreStanding, InspectedMessage, ReportShownMessage } from '../media/protocol';
 import { LabPanel, LabSideViewProvider, type LabSurface, type SurfaceContext } from './panel';
 import { sameStep, WalkSession, withEntries, type ScenarioOrigin } from './session';
 import { MMU_C, kernelTreeUri, type DecorationReport, type SourceView } from './source';
@@ -284,7 +284,7 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
     return parseScenario(withEntries(text, settings().get<number | null>('entriesPerTable', null)), vscode.workspace.asRelativePath(uri));
   }
 
-  async function pickScenario(): Promise<ScenarioOrigin | undefined> {
+  async function pickScenario(placeHolder: string = strings.pickScenario): Promise<ScenarioOrigin | undefined> {
     type Item = vscode.QuickPickItem & { origin?: ScenarioOrigin };
     const items: Item[] = [{ label: strings.builtinGroup, kind: vscode.QuickPickItemKind.Separator }];
     for (const name of BUILTIN_SCENARIOS) {
@@ -297,11 +297,11 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
       const rel = vscode.workspace.asRelativePath(uri);
       items.push({ label: rel.split('/').pop() ?? rel, description: rel, origin: { kind: 'file', id: uri.toString(), label: rel } });
     }
-    const picked = await vscode.window.showQuickPick(items, { placeHolder: strings.pickScenario, matchOnDescription: true, matchOnDetail: true });
+    const picked = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true });
     return picked?.origin;
   }
 
-  async function pickVariant(current?: Variant): Promise<Variant | undefined> {
+  async function pickVariant(current?: Variant, placeHolder: string = strings.pickVariant): Promise<Variant | undefined> {
     type Item = vscode.QuickPickItem & { variant?: Variant; compose?: boolean };
     const items: Item[] = PRESETS.map((p) => ({
       label: p.name,
@@ -310,7 +310,7 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
       variant: parseVariant(p.name),
     }));
     items.push({ label: strings.composeVariant, detail: strings.composeVariantDetail, compose: true });
-    const picked = await vscode.window.showQuickPick(items, { placeHolder: strings.pickVariant, matchOnDetail: true });
+    const picked = await vscode.window.showQuickPick(items, { placeHolder, matchOnDetail: true });
     if (!picked) return undefined;
     if (picked.variant) return picked.variant;
     const base: Omit<Variant, 'name'> = { ...(current ?? findPreset('v7')!) };
@@ -423,6 +423,7 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
         log,
         openSource: (m) => void guard(openSource)(m.file, m.line),
         walk: (m) => void guard(walkCounterexample)(m.scenario, m.file, m.variant),
+        openCounterexample: (m) => void guard(openCounterexample)(m.file),
         received: (m) => {
           lastMessage = m;
           for (const listener of messageListeners) listener(m);
@@ -529,7 +530,7 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
     if (args?.scenario) scenario = builtinScenario(args.scenario) ?? (() => { throw new Error(`no built-in scenario "${args.scenario}"`); })();
     else if (args?.file) scenario = await loadScenario({ kind: 'file', id: args.file, label: vscode.workspace.asRelativePath(vscode.Uri.parse(args.file)) });
     else {
-      const origin = await pickScenario();
+      const origin = await pickScenario(strings.pickScenarioToCompare);
       if (!origin) return undefined;
       scenario = await loadScenario(origin);
     }
@@ -573,24 +574,64 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
 
   // Explore Variant…: one search at a time; `cancelExplore` (tests) cancels like the notification's button.
   let exploreCancel: vscode.CancellationTokenSource | undefined;
+  // The CLI's default bound first (the one a quick pick preselects), then the smaller ones, each
+  // with what it can and cannot reach (docs/explorer.md has the numbers).
   const BOUNDS: { label: string; detail: string; bound: Bound }[] = [
-    { label: strings.boundSmall, detail: strings.boundSmallDetail, bound: { ...DEFAULT_BOUND, ops: 2, accesses: 1 } },
-    { label: strings.boundMedium, detail: strings.boundMediumDetail, bound: { ...DEFAULT_BOUND, ops: 3, accesses: 2 } },
     { label: strings.boundDefault, detail: strings.boundDefaultDetail, bound: DEFAULT_BOUND },
+    { label: strings.boundMedium, detail: strings.boundMediumDetail, bound: { ...DEFAULT_BOUND, ops: 3, accesses: 2 } },
+    { label: strings.boundSmall, detail: strings.boundSmallDetail, bound: { ...DEFAULT_BOUND, ops: 2, accesses: 1 } },
   ];
+  /** Counterexample files this window wrote: the only files the review view's Open button may open. */
+  const writtenCounterexamples = new Set<string>();
 
   interface ExploreArgs {
     variant?: string;
     bound?: Partial<Bound>;
   }
 
+  /**
+   * Writes a counterexample scenario into the first workspace folder
+   * (.kvm-mmu-lab/counterexamples/<variant>-<time>.scenario.json), or where the user picks when
+   * there is no folder or it cannot be written (a read-only virtual workspace). Undefined when the
+   * user declined to save it.
+   */
+  async function writeCounterexample(variant: string, scenario: Record<string, unknown>): Promise<{ uri: vscode.Uri; path: string } | undefined> {
+    const name = `${variant.replace(/[^\w.+=-]/g, '_')}-${new Date().toISOString().replace(/[:.]/g, '-')}.scenario.json`;
+    const bytes = new TextEncoder().encode(JSON.stringify(scenario, null, 2) + '\n');
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (folder) {
+      const dir = vscode.Uri.joinPath(folder.uri, '.kvm-mmu-lab', 'counterexamples');
+      const uri = vscode.Uri.joinPath(dir, name);
+      try {
+        await vscode.workspace.fs.createDirectory(dir);
+        await vscode.workspace.fs.writeFile(uri, bytes);
+        return { uri, path: vscode.workspace.asRelativePath(uri, vscode.workspace.workspaceFolders!.length > 1) };
+      } catch (error) {
+        log.warn(`could not write the counterexample into the workspace (${uri.toString()}): ${(error as Error).message}; asking where to save it`);
+      }
+    }
+    const uri = await vscode.window.showSaveDialog({
+      title: strings.saveCounterexampleTitle, saveLabel: strings.saveCounterexampleLabel, filters: { [strings.scenarioFiles]: ['json'] },
+      ...(folder ? { defaultUri: vscode.Uri.joinPath(folder.uri, name) } : {}),
+    });
+    if (!uri) return undefined;
+    await vscode.workspace.fs.writeFile(uri, bytes);
+    return { uri, path: uri.scheme === 'file' ? uri.fsPath : uri.toString(true) };
+  }
+
+  async function openCounterexample(file: string): Promise<void> {
+    if (!writtenCounterexamples.has(file)) throw new Error(strings.notACounterexample(file));
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.parse(file)), { preview: false });
+  }
+
   async function exploreVariant(args?: ExploreArgs) {
-    const variant = args?.variant ? parseVariant(args.variant) : await pickVariant(session?.options.variant ?? defaultVariant());
+    const variant = args?.variant ? parseVariant(args.variant) : await pickVariant(session?.options.variant ?? defaultVariant(), strings.pickVariantToExplore);
     if (!variant) return undefined;
     let bound: Bound;
     if (args?.bound) bound = { ...DEFAULT_BOUND, ...args.bound };
     else {
-      const picked = await vscode.window.showQuickPick(BOUNDS.map((b) => ({ ...b, description: describeBound(b.bound).slice(0, 0) })), { placeHolder: strings.pickBound });
+      // The first item is the active one: the CLI's default bound.
+      const picked = await vscode.window.showQuickPick(BOUNDS, { placeHolder: strings.pickBound });
       if (!picked) return undefined;
       bound = picked.bound;
     }
@@ -606,26 +647,42 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
     own.dispose();
     const r = job.result;
     log.info(`explore ${variant.name}: ${r.verdict}${r.stopped ? ` (${r.stopped})` : ''}, ${r.states} states, ${round(performance.now() - t0)} ms in ${jobs.where}`);
-    let counterexample = '';
+    let written: { uri: vscode.Uri; path: string } | undefined;
     if (job.scenario) {
-      const dir = vscode.Uri.joinPath(context.globalStorageUri, 'counterexamples');
-      await vscode.workspace.fs.createDirectory(dir);
-      const uri = vscode.Uri.joinPath(dir, `${variant.name.replace(/[^\w.+=-]/g, '_')}-${Date.now()}.scenario.json`);
-      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(JSON.stringify(job.scenario, null, 2) + '\n'));
-      counterexample = uri.toString();
+      written = await writeCounterexample(variant.name, job.scenario);
+      if (written) {
+        writtenCounterexamples.add(written.uri.toString());
+        log.info(`explore ${variant.name}: counterexample written to ${written.uri.toString()}`);
+      } else void vscode.window.showWarningMessage(strings.counterexampleNotSaved);
     }
+    const counterexample = written?.uri.toString() ?? '';
+    const missing = (r.reached ?? []).filter((g) => !g.reached);
+    const standing: ExploreStanding = r.verdict === 'violation' ? 'violation' : r.verdict === 'incomplete' ? 'incomplete' : missing.length ? 'clean-not-all-reached' : 'clean-all-reached';
+    const status = {
+      'violation': strings.exploreStatusViolation,
+      'incomplete': strings.exploreStatusIncomplete,
+      'clean-not-all-reached': strings.exploreStatusNotReached(missing.length),
+      'clean-all-reached': strings.exploreStatusClean,
+    }[standing];
     const lines = [
-      r.verdict === 'incomplete' ? strings.exploreIncomplete(r.stopped ?? '') : r.verdict === 'violation' ? strings.exploreViolation(r.depth) : strings.exploreSafe,
+      r.verdict === 'incomplete' ? strings.exploreIncomplete(r.stopped ?? '') : r.verdict === 'violation' ? strings.exploreViolation(r.depth) : missing.length ? strings.exploreCleanNotAllReached(missing.length) : strings.exploreCleanAllReached,
       ...(r.violation ? [`${r.violation.kind}: ${r.violation.message}`] : []),
       strings.exploreStats(r.states, r.transitions, r.depth, (performance.now() - t0) / 1000, jobs.where),
     ];
-    const shown = await showReport({ type: 'explore', variant: variant.name, bound: r.boundText || describeBound(bound), verdict: r.verdict, lines, counterexample }, strings.exploreViewTitle(variant.name));
-    if (counterexample) {
-      void vscode.window.showInformationMessage(strings.exploreFound(variant.name), strings.walkIt).then((choice) => {
-        if (choice) void guard(walkCounterexample)('', counterexample, variant.name);
+    // A violation is what it is; what a search that found one had not reached yet says nothing.
+    const unreachedTexts = r.verdict === 'violation' ? [] : missing.map((g) => g.text);
+    const shown = await showReport({
+      type: 'explore', variant: variant.name, bound: r.boundText || describeBound(bound), verdict: r.verdict, standing, status, lines,
+      unreached: unreachedTexts, unreachedHint: unreachedTexts.length ? strings.exploreUnreachedHint(bound.ops, bound.accesses) : '',
+      counterexample, counterexamplePath: written?.path ?? '',
+    }, strings.exploreViewTitle(variant.name));
+    if (written) {
+      void vscode.window.showInformationMessage(strings.exploreWritten(variant.name, written.path), strings.openIt, strings.walkIt).then((choice) => {
+        if (choice === strings.walkIt) void guard(walkCounterexample)('', counterexample, variant.name);
+        else if (choice === strings.openIt) void guard(openCounterexample)(counterexample);
       });
     }
-    return { verdict: r.verdict, stopped: r.stopped ?? '', states: r.states, counterexample, shown };
+    return { verdict: r.verdict, stopped: r.stopped ?? '', states: r.states, bound: r.boundText, standing, reached: r.reached ?? [], counterexample, counterexamplePath: written?.path ?? '', shown };
   }
 
   interface WalkArgs {

@@ -122,6 +122,7 @@ export class LabSurface implements vscode.Disposable {
       case 'reportShown':
       case 'openSource':
       case 'walk':
+      case 'openCounterexample':
       case 'inspected':
         this.context.log.warn(`the ${this.kind} webview sent "${message.type}" without a request`);
         return undefined;

@@ -9,6 +9,7 @@ import {
   type ExploreMessage,
   type FromWebviewMessage,
   type InspectedMessage,
+  type OpenCounterexampleMessage,
   type OpenSourceMessage,
   type ReportShownMessage,
   type ReviewMessage,
@@ -24,6 +25,8 @@ export interface ReviewHandlers {
   log: vscode.LogOutputChannel;
   openSource(message: OpenSourceMessage): void;
   walk(message: WalkMessage): void;
+  /** The Open button of an explorer result: the extension opens the file only if it wrote it. */
+  openCounterexample(message: OpenCounterexampleMessage): void;
   /** Every valid message from the review webview (the tests' API listens). */
   received(message: FromWebviewMessage): void;
 }
@@ -104,6 +107,9 @@ export class ReviewPanel implements vscode.Disposable {
         return undefined;
       case 'walk':
         this.handlers.walk(message);
+        return undefined;
+      case 'openCounterexample':
+        this.handlers.openCounterexample(message);
         return undefined;
       case 'rejected':
         this.handlers.log.warn(`the review webview dropped a message: ${message.reason}`);

@@ -85,15 +85,32 @@ export interface CompareMessage {
   fullScale: string;
 }
 
+/**
+ * How an explorer result reads. Only a violation, or a clean result whose search reached every
+ * hazard precondition (src/explore/goals.ts), may look final; a clean result that did not reach
+ * some, and a search that stopped, are shown as neither success nor failure.
+ */
+export const EXPLORE_STANDINGS = ['violation', 'clean-all-reached', 'clean-not-all-reached', 'incomplete'] as const;
+export type ExploreStanding = (typeof EXPLORE_STANDINGS)[number];
+
 /** The review view showing an explorer result. Reply: `reportShown`. */
 export interface ExploreMessage {
   type: 'explore';
   variant: string;
   bound: string;
   verdict: string;
+  standing: ExploreStanding;
+  /** The badge's text ("no violation within the bound · 4 not reached"). */
+  status: string;
   lines: string[];
-  /** A counterexample scenario file to walk, or "". */
+  /** The hazard preconditions the search did not reach, as sentences; empty when it reached all. */
+  unreached: string[];
+  /** What a larger bound is, when some were not reached; or "". */
+  unreachedHint: string;
+  /** A counterexample scenario file to walk and open (its URI), or "". */
   counterexample: string;
+  /** Where that file is, as the user reads it (a workspace-relative path, or the file's path), or "". */
+  counterexamplePath: string;
 }
 
 /**
@@ -149,6 +166,8 @@ export interface ReportShownMessage {
   type: 'reportShown';
   kind: 'review' | 'compare' | 'explore';
   text: string;
+  /** The class list of the view's status badge, or "" (the tests read how a result is shown). */
+  badge: string;
 }
 
 /** A link in the review view: open the kernel tree's file at a line (1-based). */
@@ -166,6 +185,12 @@ export interface WalkMessage {
   variant: string;
 }
 
+/** The review view's Open button: open the counterexample file the extension wrote (its URI). */
+export interface OpenCounterexampleMessage {
+  type: 'openCounterexample';
+  file: string;
+}
+
 /** Reply to `inspect`: the document's elements counted by tag, the script elements made since the page loaded, its event-handler attributes (on…), and its text. */
 export interface InspectedMessage {
   type: 'inspected';
@@ -175,7 +200,7 @@ export interface InspectedMessage {
   text: string;
 }
 
-export type FromWebviewMessage = ReadyMessage | ShownMessage | RejectedMessage | RenderedMessage | ActionMessage | ReportShownMessage | OpenSourceMessage | WalkMessage | InspectedMessage;
+export type FromWebviewMessage = ReadyMessage | ShownMessage | RejectedMessage | RenderedMessage | ActionMessage | ReportShownMessage | OpenSourceMessage | WalkMessage | OpenCounterexampleMessage | InspectedMessage;
 
 //#endregion
 
@@ -209,7 +234,11 @@ const toWebviewFields: FieldSpecs<ToWebviewMessage> = {
   idle: { text: 'string' },
   review: { review: (v) => checkShape(REVIEW_SHAPE, v, 'review'), ms: 'number' },
   compare: { scenario: 'string', flushMode: 'string', rows: (v) => checkShape({ arrayOf: COMPARE_ROW_SHAPE }, v, 'rows'), fullScale: 'string' },
-  explore: { variant: 'string', bound: 'string', verdict: 'string', lines: (v) => checkShape({ arrayOf: 'string' }, v, 'lines'), counterexample: 'string' },
+  explore: {
+    variant: 'string', bound: 'string', verdict: 'string', standing: EXPLORE_STANDINGS, status: 'string',
+    lines: (v) => checkShape({ arrayOf: 'string' }, v, 'lines'), unreached: (v) => checkShape({ arrayOf: 'string' }, v, 'unreached'), unreachedHint: 'string',
+    counterexample: 'string', counterexamplePath: 'string',
+  },
   inspect: {},
 };
 
@@ -219,9 +248,10 @@ const fromWebviewFields: FieldSpecs<FromWebviewMessage> = {
   rejected: { reason: 'string' },
   rendered: { index: 'number', renderMs: 'number', text: 'string' },
   action: { action: PANEL_ACTIONS },
-  reportShown: { kind: ['review', 'compare', 'explore'], text: 'string' },
+  reportShown: { kind: ['review', 'compare', 'explore'], text: 'string', badge: 'string' },
   openSource: { file: 'string', line: 'number' },
   walk: { scenario: 'string', file: 'string', variant: 'string' },
+  openCounterexample: { file: 'string' },
   inspected: { elements: (v) => checkShape({ numbersBy: 'string' }, v, 'elements'), scriptsSinceLoad: 'number', handlers: 'number', text: 'string' },
 };
 

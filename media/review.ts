@@ -138,13 +138,37 @@ function renderCompare(m: CompareMessage): string {
   return app.textContent ?? '';
 }
 
+/** The status badge's class list as rendered, for the reply. */
+function badge(): string {
+  return app.querySelector('.status')?.className ?? '';
+}
+
+/**
+ * How an explorer result's badge looks: failure for a violation, success only for a clean result
+ * that reached every hazard precondition (and even that says "within the bound"); a clean result
+ * that did not, or a search that stopped, in the warning colour: not a verdict on the variant.
+ */
+const STANDING_CLASS: Record<ExploreMessage['standing'], string> = {
+  'violation': 'bad',
+  'clean-all-reached': 'ok',
+  'clean-not-all-reached': 'warn',
+  'incomplete': 'warn',
+};
+
 function renderExplore(m: ExploreMessage): string {
   const parts: HTMLElement[] = [
-    el('header', { className: 'bar' }, el('h1', { id: 'explore-title', text: `Explore: ${m.variant}` }), el('span', { className: `status ${m.verdict === 'violation' ? '' : 'ok'}`, text: m.verdict })),
-    el('p', { className: 'hint', text: m.bound }),
+    el('header', { className: 'bar' }, el('h1', { id: 'explore-title', text: `Explore: ${m.variant}` }), el('span', { className: `status ${STANDING_CLASS[m.standing]}`, text: m.status })),
+    el('p', { className: 'hint', id: 'explore-bound', text: `Bound: ${m.bound}` }),
     list(m.lines, 'explore-lines'),
   ];
-  if (m.counterexample) parts.push(walkButton('Walk the counterexample', '', m.counterexample, m.variant));
+  if (m.unreached.length) {
+    parts.push(section('explore-unreached', 'Not reached within this bound', list(m.unreached, 'warn'), el('p', { className: 'hint', text: m.unreachedHint })));
+  }
+  if (m.counterexample) {
+    const open = el('button', { className: 'open-counterexample', text: 'Open', attrs: { type: 'button' } });
+    open.addEventListener('click', () => post({ type: 'openCounterexample', file: m.counterexample }));
+    parts.push(el('p', { id: 'counterexample-path', text: `Counterexample written to ${m.counterexamplePath} ` }, open, ' ', walkButton('Walk It', '', m.counterexample, m.variant)));
+  }
   app.replaceChildren(...parts);
   return app.textContent ?? '';
 }
@@ -155,11 +179,11 @@ const endpoint: MessageEndpoint<FromWebviewMessage, ToWebviewMessage> = new Mess
   handle(message) {
     switch (message.type) {
       case 'review':
-        return { type: 'reportShown', kind: 'review', text: renderReview(message) };
+        return { type: 'reportShown', kind: 'review', text: renderReview(message), badge: badge() };
       case 'compare':
-        return { type: 'reportShown', kind: 'compare', text: renderCompare(message) };
+        return { type: 'reportShown', kind: 'compare', text: renderCompare(message), badge: badge() };
       case 'explore':
-        return { type: 'reportShown', kind: 'explore', text: renderExplore(message) };
+        return { type: 'reportShown', kind: 'explore', text: renderExplore(message), badge: badge() };
       case 'inspect':
         return { type: 'inspected', ...inspectDocument(document) };
       case 'init':

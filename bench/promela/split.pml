@@ -6,8 +6,8 @@
  * present non-leaf entry), its level-1 children, two vCPUs' TLBs per root, and:
  *   faults (1G before logging; 4K under logging, dropping a huge leaf with a flush),
  *   enable dirty logging (initially-set: no split; otherwise eager split now),
- *   clear dirty log of one menu page or of the whole region (eager split of what covers it),
- *   a standalone eager split of the region,
+ *   clear dirty log of one menu page or of the whole region (with initially-set, eager split of
+ *   what covers it: kvm_arch_mmu_enable_log_dirty_pt_masked(); otherwise write-protect only),
  *   invalidation of one menu page (zap every leaf covering it, flush if it zapped),
  * the eager split dropping mmu_lock before every huge page (splitYield "every"), the caller's
  * write-protect + flush after the split, guest accesses at any time, and the "unmapped" stale-TLB
@@ -16,8 +16,19 @@
  * VARIANT: 0 pre-patch (always flush), 1 v7 (flush iff a reused entry is a present non-leaf),
  *          2 never-flush, 3 if-reused (flush iff the child SP was reused).
  * Bounds as the explorer's: OPS KVM operations (faults count), ACC guest accesses.
- * Operations besides faults: enable and clear (the explorer's default kinds); -DALLOPS adds the
- * invalidation and the standalone eager split (the explorer's --kinds all).
+ * Operations besides faults: enable and clear; -DALLOPS adds the invalidation (the explorer's
+ * kinds but get-dirty-log, which only write-protects and flushes).
+ *
+ * Which operations may overlap, as in the kernel (docs/explorer.md, "Which operations may overlap"):
+ * - the memslot ioctls hold slots_lock from start to return: they are one process (kvm), so two
+ *   never overlap; the eager split exists only inside them (no standalone split: the kernel has
+ *   no such entry point);
+ * - the mmu-notifier invalidation takes no slots_lock: a process of its own (inval), which runs
+ *   whenever mmu_lock is free, also while an ioctl has dropped it;
+ * - a fault on a page an invalidation covers retries (mmu_invalidate_retry_hva), and the memslot
+ *   update of enabling logging waits for invalidations in flight (kvm_swap_active_memslots): the
+ *   invalidation is one atomic step, so neither can happen inside one;
+ * - faults and every block that changes SPTEs take mmu_lock (!lock), guest accesses do not.
  *   spin -DVARIANT=1 -DE=4 -DOPS=4 -DACC=2 -a split.pml && gcc -O2 -DSAFETY -o pan pan.c && ./pan -m100000 -E
  *
  * Every block that reads or writes SPTEs, TLBs or the temporaries is atomic, so the shared
@@ -52,6 +63,8 @@ bool tlb1g[4];            /* [vcpu*2+root] */
 bool tlb2m[4*E];          /* [(vcpu*2+root)*E + i] */
 bool tlb4k[4*E*E];        /* [(vcpu*2+root)*E*E + p] */
 bool logging;
+/* logging was enabled with manual-protect + initially-set: the clear splits */
+bool initset;
 bool lock;
 byte ops; byte acc;
 /* temporaries of the inlines: only used inside atomic blocks */
@@ -209,19 +222,20 @@ active proctype inval() {
 }
 #endif
 
-/* the memslot ioctls (slots_lock: never two at once) and the standalone eager split */
+/* the memslot ioctls, one process: slots_lock, never two at once */
 byte i2;
 active proctype kvm() {
   byte g;
   do
-  :: atomic { !lock && ops < OPS && !logging -> ops++; logging = 1 }                /* initially-set: no split */
+  :: atomic { !lock && ops < OPS && !logging -> ops++; logging = 1; initset = 1 }   /* initially-set: no split */
   :: atomic { !lock && ops < OPS && !logging -> ops++; logging = 1 }; eager_split(255)  /* classic or not initially-set */
   :: atomic { !lock && ops < OPS && logging -> ops++;
        if :: g = 0 :: g = 1 :: g = E :: g = E + 1 :: g = 255 fi };
-     eager_split(g)   /* clear dirty log of one page or of the whole region */
-#ifdef ALLOPS
-  :: atomic { !lock && ops < OPS -> ops++ }; eager_split(255)   /* eager split of the region */
-#endif
+     /* clear dirty log of one page or of the whole region: the split only with initially-set */
+     if
+     :: initset -> eager_split(g)
+     :: else -> atomic { !lock -> lock = 1; flushall(); release() }   /* write-protect (no change to what is mapped) and flush */
+     fi
   :: ops >= OPS -> break
   od
 }

@@ -1,7 +1,7 @@
 /**
  * kvm-mmu-lab explore: the bounded model checker from a terminal.
  *   explore --variant V --entries N [--ops K] [--accesses A] [--kinds LIST|all] [--json] [--out file]
- *   default bound: E = 4, 4 operations, 2 accesses, every operation kind (full v7 search ~10 s)
+ *   default bound: E = 4, 4 operations, 2 accesses, every operation kind (docs/explorer.md has the time)
  *   --engine packed (default) | core: the packed model of the scope, or every transition by the core
  *   explore --variant all ...   every preset, two at a time on worker threads, as a table
  * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (cap or cancel).
@@ -14,6 +14,7 @@ import type { Command } from 'commander';
 import { counterexampleScenario } from '../explore/counterexample';
 import { Search, type ExploreResult, type Progress } from '../explore/search';
 import { ALL_KINDS, DEFAULT_BOUND, describeBound, type Bound } from '../explore/scope';
+import { unreached } from '../explore/goals';
 import { parseVariant, PRESETS, type Variant } from '../variants';
 
 const EXIT_PASS = 0;
@@ -59,9 +60,27 @@ function mib(b: number): string {
   return `${Math.round(b / 2 ** 20)} MiB`;
 }
 
+/**
+ * What a clean (or stopped) search reached of the hazard preconditions (goals.ts): a bound that
+ * never reached one cannot have met the hazards behind it, so the result says which, and how to
+ * reach further. Never "safe".
+ */
+export function reachedLines(r: ExploreResult): string[] {
+  if (!r.reached || r.verdict === 'violation') return [];
+  const missing = unreached(r.reached);
+  const stopped = r.verdict === 'incomplete';
+  if (!missing.length) return [`  reached ${stopped ? 'before it stopped' : 'within this bound'}: every hazard precondition (${r.reached.map((g) => g.goal).join(', ')}); still only within the bound`];
+  return [
+    `  not reached ${stopped ? 'before it stopped' : 'within this bound'}:`,
+    ...missing.map((g) => `    - ${g.text}`),
+    `  so this bound cannot show the hazards that need them: a larger --ops or --accesses (now ${r.bound.ops} and ${r.bound.accesses}) may reach them`,
+  ];
+}
+
 export function resultText(r: ExploreResult, counterexampleFile?: string): string {
   const lines = [`${r.variant}: ${r.verdict === 'violation' ? 'VIOLATION' : r.verdict === 'incomplete' ? `INCOMPLETE (${r.stopped})` : 'no violation within the bound'}`];
   lines.push(`  bound: ${r.boundText}`);
+  lines.push(...reachedLines(r));
   if (r.violation) {
     lines.push(`  ${r.violation.kind}${r.violation.strength ? ` (${r.violation.strength})` : ''}: ${r.violation.message}`);
     lines.push(`  shortest counterexample: ${r.depth} transitions${counterexampleFile ? `, written to ${counterexampleFile} (replay: kvm-mmu-lab run ${counterexampleFile})` : ' (--out FILE writes it as a scenario)'}`);
@@ -72,11 +91,13 @@ export function resultText(r: ExploreResult, counterexampleFile?: string): strin
 }
 
 function tableText(rows: ExploreResult[]): string {
-  const head = ['variant', 'verdict', 'states', 'transitions', 'depth', 'seconds', 'states/s', 'peak heap'];
-  const body = rows.map((r) => [r.variant, r.verdict === 'incomplete' ? `incomplete: ${r.stopped}` : r.verdict, String(r.states), String(r.transitions), String(r.depth), r.seconds.toFixed(2), String(r.statesPerSecond), mib(r.peakMemoryBytes)]);
+  const head = ['variant', 'verdict', 'states', 'transitions', 'depth', 'seconds', 'states/s', 'peak heap', 'not reached'];
+  const notReached = (r: ExploreResult) => (r.verdict === 'violation' || !r.reached ? '' : unreached(r.reached).map((g) => g.goal).join(',') || '-');
+  const body = rows.map((r) => [r.variant, r.verdict === 'incomplete' ? `incomplete: ${r.stopped}` : r.verdict, String(r.states), String(r.transitions), String(r.depth), r.seconds.toFixed(2), String(r.statesPerSecond), mib(r.peakMemoryBytes), notReached(r)]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (c: string[]) => c.map((x, i) => x.padEnd(w[i])).join('  ').trimEnd();
-  return [line(head), ...body.map(line)].join('\n') + '\n';
+  const legend = rows.some((r) => notReached(r) && notReached(r) !== '-') ? '\nnot reached: hazard preconditions no transition of the search reached (docs/explorer.md); a clean row with some is clean only because the bound is too small to meet them\n' : '';
+  return [line(head), ...body.map(line)].join('\n') + '\n' + legend;
 }
 
 interface WorkerMessage { type: 'progress' | 'result'; variant: string; progress?: Progress; result?: ExploreResult }
@@ -163,7 +184,7 @@ function parseKinds(v: string | undefined): Bound['kinds'] {
 
 export function registerExplore(program: Command, setExit: (code: number) => void): void {
   program.command('explore')
-    .description(`bounded model checking: prove a variant safe within a bound, or find a shortest counterexample (default bound: E = ${DEFAULT_BOUND.entries}, ${DEFAULT_BOUND.ops} operations, ${DEFAULT_BOUND.accesses} accesses, faults + ${(DEFAULT_BOUND.kinds ?? ALL_KINDS).join(' + ')})`)
+    .description(`bounded model checking: search every interleaving within a bound for a shortest counterexample; a clean result holds only within the bound and names what the bound could not reach (default bound: E = ${DEFAULT_BOUND.entries}, ${DEFAULT_BOUND.ops} operations, ${DEFAULT_BOUND.accesses} accesses, faults + ${(DEFAULT_BOUND.kinds ?? ALL_KINDS).join(' + ')})`)
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), preset+policy=value,..., or "all"`, 'v7')
     .option('-e, --entries <n>', 'entries per table: 2, 4 or 8', String(DEFAULT_BOUND.entries))
     .option('--ops <k>', `bound on KVM operations (faults included), default ${DEFAULT_BOUND.ops}`)

@@ -13,7 +13,9 @@
  */
 import { guestAccess } from '../ops/guest_access';
 import { isPfnFreed } from '../mmu/host';
-import { tlbLookup, permits } from '../mmu/hardware';
+import { findRoot, permits, shadowWalk, tlbLookup } from '../mmu/hardware';
+import { firstUnmappedPage } from '../checks/stale_tlb';
+import { isLastSpte, SPTE_PRESENT } from '../spte';
 import { initialState } from '../scenario/initial_state';
 import { cloneState, type MmuState } from '../state';
 import type { Violation } from '../trace/types';
@@ -23,6 +25,7 @@ import { Machine, type CheckOptions } from '../engine/machine';
 import { advanceFrame } from '../engine/advance';
 import { auditStructure } from '../checks/structure';
 import type { MenuAction, Scope } from './scope';
+import { G_FAULT_IN_WINDOW, G_FLUSH_SKIPPED, G_REUSED, G_REUSED_NONLEAF, G_SPLIT, G_STALE_ACCESS, G_STALE_ENTRY } from './goals';
 
 export interface Node {
   state: MmuState;
@@ -99,6 +102,36 @@ function memslotBusy(n: Node): boolean {
 export interface Outcome {
   node: Node;
   violations: Violation[];
+  /** Goals (goals.ts) this transition reached, as bits. */
+  reached: number;
+}
+
+/**
+ * advanceFrame() and the goals its step reaches, read off the frame before the step and the step
+ * it emitted: the split's loop meeting a present non-leaf entry, the split getting its child (new
+ * or reused), the split's flush skipped.
+ */
+function advance(m: Machine, f: OpFrame, g: { mask: number }): void {
+  const sf = f.kind === 'enable-dirty-logging' || f.kind === 'clear-dirty-log' ? f.split : null;
+  const pc = sf ? sf.pc : '';
+  if (sf && pc === 'loop' && sf.index < m.geo.entries) {
+    const child = m.state.sps[sf.child];
+    const flags = child.flags[sf.index];
+    if ((flags & SPTE_PRESENT) && !isLastSpte(flags, child.role.level)) g.mask |= G_REUSED_NONLEAF;
+  }
+  m.lastStep = null;
+  advanceFrame(m, f);
+  const step = m.lastStep as Machine['lastStep'];
+  if (step?.kind === 'get-sp') g.mask |= step.childSp?.reused ? G_SPLIT | G_REUSED : G_SPLIT;
+  if (pc === 'flush' && step?.kind === 'flush-skipped') g.mask |= G_FLUSH_SKIPPED;
+}
+
+/** An access is about to use a TLB entry its root no longer maps to the same page (G_STALE_ACCESS)? */
+function noteStaleAccess(m: Machine, a: Extract<MenuAction, { t: 'access' }>, g: { mask: number }): void {
+  const hit = tlbLookup(m.state, a.vcpu, a.root, a.addr);
+  if (!hit || !permits(a.kind, hit.writable, hit.exec)) return;
+  const w = shadowWalk(m.state, findRoot(m.state, a.root), a.addr);
+  if (!w.present || w.pfn !== hit.pfnBase + (a.addr - hit.l2Base)) g.mask |= G_STALE_ACCESS;
 }
 
 function machineFor(n: Node, variant: Variant): Machine {
@@ -112,15 +145,17 @@ function stepWasVisible(m: Machine): boolean {
   return !!s && (s.writeCount > 0 || (s.flush !== undefined && s.flush.issued) || s.kind === 'host-free');
 }
 
-function finish(m: Machine, current: OpFrame | null, paused: OpFrame[], ops: number, accesses: number, audit: boolean, fresh: boolean): Outcome {
+function finish(m: Machine, current: OpFrame | null, paused: OpFrame[], ops: number, accesses: number, audit: boolean, fresh: boolean, g: { mask: number }): Outcome {
   const state = m.state;
+  let reached = g.mask;
+  if (state.vcpus.some((v) => v.tlb.some((e) => firstUnmappedPage(m.ctx, e) >= 0))) reached |= G_STALE_ENTRY;
   // Explanations only (which step made an entry stale): the replayed counterexample has them.
   state.unmapEvents = [];
   state.unmapPending = [];
   state.lastWrite.clear();
   const violations = m.violations.slice();
   if (audit) for (const problem of auditStructure(state)) violations.push({ kind: 'structure', vcpu: -1, gfn: -1, step: m.stepCount, message: problem });
-  return { node: { state, current, paused, ops, accesses, fresh }, violations };
+  return { node: { state, current, paused, ops, accesses, fresh }, violations, reached };
 }
 
 /** Apply an action; null when it is not enabled here (or, for an access, changes nothing). */
@@ -130,8 +165,9 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
     if (!n.current) return null;
     const m = machineFor(n, variant);
     const f = cloneFrame(n.current);
-    advanceFrame(m, f);
-    return finish(m, f.done ? null : f, n.paused, n.ops, n.accesses, audit, stepWasVisible(m));
+    const g = { mask: 0 };
+    advance(m, f, g);
+    return finish(m, f.done ? null : f, n.paused, n.ops, n.accesses, audit, stepWasVisible(m), g);
   }
   if (action <= RESUME_BASE) {
     const i = RESUME_BASE - action;
@@ -140,8 +176,9 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
     const paused = n.paused.filter((_, j) => j !== i);
     if (n.current) paused.push(n.current);
     const f = cloneFrame(n.paused[i]);
-    advanceFrame(m, f);
-    return finish(m, f.done ? null : f, paused, n.ops, n.accesses, audit, stepWasVisible(m));
+    const g = { mask: 0 };
+    advance(m, f, g);
+    return finish(m, f.done ? null : f, paused, n.ops, n.accesses, audit, stepWasVisible(m), g);
   }
   const a = scope.menu[action];
   if (a.t === 'access') return access(scope, variant, n, a, audit);
@@ -149,14 +186,18 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
   const slot = n.state.memslots[0];
   if (n.ops >= bound.ops || !interruptible(n) || n.state.mmuLockHeld) return null;
   if ((a.t === 'enable' || a.t === 'clear' || a.t === 'get') && memslotBusy(n)) return null;
+  // The memslot update of KVM_SET_USER_MEMORY_REGION (kvm_swap_active_memslots()) waits while an
+  // mmu-notifier invalidation is between its start and its end (mn_active_invalidate_count).
+  if (a.t === 'enable' && invalidationInProgress(n, n.current)) return null;
   if (a.t === 'enable' && slot.logDirty) return null;
   if (a.t === 'clear' && !(slot.logDirty && slot.manualProtect)) return null;
   if (a.t === 'get' && !slot.logDirty) return null;
   const m = machineFor(n, variant);
   const paused = n.current ? [...n.paused, n.current] : n.paused;
   const f = newFrame(a);
-  advanceFrame(m, f);
-  return finish(m, f.done ? null : f, paused, n.ops + 1, n.accesses, audit, stepWasVisible(m));
+  const g = { mask: 0 };
+  advance(m, f, g);
+  return finish(m, f.done ? null : f, paused, n.ops + 1, n.accesses, audit, stepWasVisible(m), g);
 }
 
 function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, { t: 'access' }>, audit: boolean): Outcome | null {
@@ -172,18 +213,22 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
   let ops = n.ops;
   let paused = n.paused;
   let current = n.current;
+  const g = { mask: 0 };
+  noteStaleAccess(m, a, g);
   let outcome = guestAccess(m, frame(), a.vcpu, a.root, a.addr, a.kind);
   for (let tries = 1; outcome === 'fault'; tries++) {
     // The fault takes mmu_lock: it runs only where a KVM operation could start, to its end
     // (nothing else needs to run inside it: see docs/explorer.md), then the access is retried.
     if (tries > 2 || ops >= scope.bound.ops || m.state.mmuLockHeld || invalidationInProgress(n, current)) return null;
     if (current) { paused = [...paused, current]; current = null; }
+    if (paused.some((p) => (p.kind === 'enable-dirty-logging' || p.kind === 'clear-dirty-log') && p.split?.pc === 'resched-lock')) g.mask |= G_FAULT_IN_WINDOW;
     ops++;
     const f = frame();
     while (!f.done) advanceFrame(m, f);
+    noteStaleAccess(m, a, g);
     outcome = guestAccess(m, frame(), a.vcpu, a.root, a.addr, a.kind);
   }
-  return finish(m, current, paused, ops, n.accesses + 1, audit, n.fresh || ops > n.ops);
+  return finish(m, current, paused, ops, n.accesses + 1, audit, n.fresh || ops > n.ops, g);
 }
 
 function accessUseful(n: Node): boolean {

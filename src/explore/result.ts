@@ -1,10 +1,13 @@
 /** The result record both search engines end with (ExploreResult in search.ts). */
 import type { ExploreOptions, ExploreResult } from './search';
 import { describeBound } from './scope';
+import { goalReport } from './goals';
 
 /** What an engine knows when it ends: the result without what the options and the clock give. */
 export type Ending = Pick<ExploreResult, 'verdict' | 'stopped' | 'violation' | 'actions' | 'states' | 'transitions' | 'depth' | 'peakMemoryBytes'> & {
   engine: 'packed' | 'core';
+  /** Goals reached (goals.ts bits). */
+  reachedMask: number;
 };
 
 /** The result of a finished search; seconds and the rate are filled in by withTime(). */
@@ -24,6 +27,7 @@ export function searchResult(options: ExploreOptions, e: Ending): ExploreResult 
     statesPerSecond: 0,
     peakMemoryBytes: e.peakMemoryBytes,
     engine: e.engine,
+    reached: goalReport(options.variant, e.reachedMask),
   };
 }
 

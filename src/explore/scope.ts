@@ -10,7 +10,7 @@ import type { Scenario } from '../scenario/types';
 export interface Bound {
   /** Entries per table: 2, 4 or 8. */
   entries: number;
-  /** KVM operations started (faults, enable/clear/get dirty log, invalidations, eager splits). */
+  /** KVM operations started (faults, enable/clear/get dirty log, invalidations). */
   ops: number;
   /** Guest accesses (each a TLB hit, a walk and fill, or a fault and a retry). */
   accesses: number;
@@ -26,8 +26,8 @@ export interface Bound {
 
 /**
  * The CLI's default bound: E = 4, 4 operations (faults included), 2 accesses, every operation kind
- * (enable, clear and get dirty log, mmu-notifier invalidation). The full v7 search
- * holds about 3.5 million states and takes about 10 s with the packed engine (docs/explorer.md).
+ * (enable, clear and get dirty log, mmu-notifier invalidation). docs/explorer.md has what the full
+ * v7 search holds and takes with the packed engine.
  */
 export const DEFAULT_BOUND: Bound = { entries: 4, ops: 4, accesses: 2, pages: 'few' };
 export const ALL_KINDS: NonNullable<Bound['kinds']> = ['enable', 'clear', 'get', 'invalidate'];
@@ -102,7 +102,7 @@ export function makeScope(bound: Bound): Scope {
 
 export function describeBound(b: Bound): string {
   return `E = ${b.entries} entries a table, 4 levels, 2 vCPUs, 2 aliased roots of one ${b.entries * b.entries}-page region, one memslot, ` +
-    `at most ${b.ops} KVM operations and ${b.accesses} guest accesses, ` +
+    `at most ${b.ops} KVM operation${b.ops === 1 ? '' : 's'} and ${b.accesses} guest access${b.accesses === 1 ? '' : 'es'}, ` +
     `accesses, clears and invalidations of region pages ${menuPages(b).join(', ')}` +
     (b.kinds ? `, operations: faults, ${b.kinds.join(', ')}` : '');
 }

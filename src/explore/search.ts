@@ -13,6 +13,7 @@ import { apply, candidateActions, rootNode, type Node } from './model';
 import { makeScope, type Bound, type Scope } from './scope';
 import { PackedSearch } from './packed/search';
 import { searchResult, withTime } from './result';
+import type { GoalReach } from './goals';
 
 export interface ExploreOptions {
   variant: Variant;
@@ -54,6 +55,11 @@ export interface ExploreResult {
   peakMemoryBytes: number;
   /** Which engine searched (ExploreOptions.engine). */
   engine?: 'packed' | 'core';
+  /**
+   * The hazard preconditions (goals.ts) that apply to the variant, each with whether some
+   * transition of the search reached it: what a clean bound could not reach.
+   */
+  reached?: GoalReach[];
 }
 
 export interface Progress {
@@ -87,6 +93,8 @@ export class CoreSearch {
   private peak = 0;
   /** Characters in the visited set's keys, for estimatedBytes(). */
   private keyChars = 0;
+  /** Goals (goals.ts) reached by the transitions so far. */
+  private reachedMask = 0;
   private done = false;
   private out: ExploreResult | null = null;
   private readonly now: () => number;
@@ -147,6 +155,7 @@ export class CoreSearch {
           const o = apply(scope, options.variant, entry.node, a, options.audit);
           if (!o) continue;
           this.transitions++;
+          this.reachedMask |= o.reached;
           if (o.violations.length) {
             const path = this.pathTo(entry.id);
             path.push(a);
@@ -204,7 +213,7 @@ export class CoreSearch {
     if (this.options.memoryUsed) this.peak = Math.max(this.peak, this.options.memoryUsed());
     this.out = searchResult(this.options, {
       verdict, stopped, violation, actions, states: this.states, transitions: this.transitions,
-      depth: depth ?? this.level, peakMemoryBytes: this.peak, engine: 'core',
+      depth: depth ?? this.level, peakMemoryBytes: this.peak, engine: 'core', reachedMask: this.reachedMask,
     });
     this.frontier = [];
     this.next = [];

@@ -3,8 +3,9 @@ import { runSuites } from './reporter';
 import { extensionSuite } from './extension.suite';
 import { walkSuite } from './walk.suite';
 import { reviewSuite } from './review.suite';
+import { exploreSuite } from './explore.suite';
 import { injectionSuite } from './injection.suite';
 
 export function run(): Promise<void> {
-  return runSuites([() => extensionSuite('node'), () => walkSuite('node'), () => reviewSuite('node'), () => injectionSuite('node')]);
+  return runSuites([() => extensionSuite('node'), () => walkSuite('node'), () => reviewSuite('node'), () => exploreSuite('node'), () => injectionSuite('node')]);
 }

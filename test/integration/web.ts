@@ -4,8 +4,9 @@ import { runSuites } from './reporter';
 import { extensionSuite } from './extension.suite';
 import { walkSuite } from './walk.suite';
 import { reviewSuite } from './review.suite';
+import { exploreSuite } from './explore.suite';
 import { injectionSuite } from './injection.suite';
 
 export function run(): Promise<void> {
-  return runSuites([() => extensionSuite('web'), () => walkSuite('web'), () => reviewSuite('web'), () => injectionSuite('web')]);
+  return runSuites([() => extensionSuite('web'), () => walkSuite('web'), () => reviewSuite('web'), () => exploreSuite('web'), () => injectionSuite('web')]);
 }

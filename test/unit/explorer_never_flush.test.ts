@@ -44,4 +44,6 @@ test('never-flush at the CLI\'s default bound (E = 4, every kind): the hazard fo
   assert.equal(t.violations[0].gfn, r.violation!.gfn);
   // The split reused an SP and did not flush: the seed's hazard, not some other bug.
   assert.ok(t.counters.spsReused >= 1 && t.counters.splitFlushes === 0, JSON.stringify(t.counters));
+  // The search reached the hazard's precondition on its way.
+  assert.ok(r.reached!.find((g) => g.goal === 'reused-child-present-nonleaf')!.reached);
 });

@@ -18,4 +18,8 @@ test('v7: no violation at the CLI\'s default bound (E = 4, every operation kind)
   assert.equal(r.verdict, 'no violation within the bound');
   // Millions of states, and the search went deeper than any counterexample the others find.
   assert.ok(r.states > 1_000_000 && r.depth > 20, `${r.states} states, depth ${r.depth}`);
+  // And it is clean having reached every hazard precondition, the seed's (a reused child with a
+  // present non-leaf entry) among them: v7 met the hazard and flushed.
+  assert.deepEqual(r.reached!.filter((g) => !g.reached).map((g) => g.goal), []);
+  assert.ok(r.reached!.some((g) => g.goal === 'reused-child-present-nonleaf'));
 });

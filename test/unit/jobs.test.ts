@@ -10,6 +10,17 @@ import { runInWorker, runJob, WorkerStartError, type JobWorker, type WorkerMessa
 const MiB = 2 ** 20;
 
 describe("a worker's job (runJob)", () => {
+  test('an explore job posts its result with what the bound could not reach (the view reads it)', () => {
+    const posted: WorkerMessage[] = [];
+    // 2 operations and 1 access cannot build a reused child with a present non-leaf entry
+    // (test/unit/explorer_goals.test.ts): the worker's result must carry that it was not reached.
+    runJob({ kind: 'explore', variant: 'never-flush', bound: { entries: 4, ops: 2, accesses: 1, pages: 'few' }, maxMemoryBytes: 256 * MiB }, (m) => posted.push(m));
+    const last = posted[posted.length - 1] as { type: string; value: { result: { verdict: string; reached: { goal: string; reached: boolean }[] } } };
+    assert.equal(last.type, 'result');
+    assert.equal(last.value.result.verdict, 'no violation within the bound');
+    assert.equal(last.value.result.reached.find((g) => g.goal === 'reused-child-present-nonleaf')?.reached, false);
+  });
+
   test('a full-scale job past its cap posts one "stopped" and no result', () => {
     const posted: WorkerMessage[] = [];
     runJob({ kind: 'fullScale', variants: ['v7', 'pre-patch'], maxMemoryBytes: MiB }, (m) => posted.push(m));

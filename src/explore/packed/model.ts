@@ -21,6 +21,7 @@ import {
   SP_FIND, SP_RESCHED_UNLOCK, SP_RESCHED_LOCK, SP_GET_SP, SP_LOOP, SP_DROP, SP_FLUSH, SP_LINK, SP_DONE,
   getBit, setBit, clearBit, setBits, anyBit, fillBytes, moveBytes, fillWords, copyWords, getL1, setL1,
 } from './layout';
+import { G_SPLIT, G_REUSED, G_REUSED_NONLEAF, G_FLUSH_SKIPPED, G_FAULT_IN_WINDOW, G_STALE_ENTRY, G_STALE_ACCESS } from '../goals';
 
 /** Program counters of the operations (their frames' pc in src/engine/frames.ts). */
 export const EN = { FLAGS: 0, INIT_SET: 1, SPLIT_LOCK: 2, SPLIT: 3, WP_LOCK: 4, WP: 5, WP_UNLOCK: 6, WP_FLUSH: 7, END: 8 } as const;
@@ -41,6 +42,10 @@ const SPLIT_NONLEAF = 1;
 const SPLIT_REUSED = 2;
 const SPLIT_NEVER = 3;
 
+/** inFlight() bits. */
+const IN_IOCTL = 1;
+const IN_INVALIDATION = 2;
+
 /** Menu actions decoded once into flat arrays. */
 const M_ACCESS = 0;
 
@@ -56,6 +61,13 @@ export class PackedModel {
   private dirty = true;
   /** The first violation of the last apply(), or null. */
   violation: PackedViolation | null = null;
+  /**
+   * Goals (../goals.ts) some apply() so far reached: set where the step happens, so a search
+   * reads what all its transitions reached.
+   */
+  reached = 0;
+  /** The step being made removed an SPTE: only then can a TLB entry have become stale. */
+  private dropped = false;
   private readonly e: number;
   private readonly p: number;
   private readonly region: number;
@@ -167,8 +179,8 @@ export class PackedModel {
     const free = !lock;
     const accesses = s[at + L.acc] < this.accBound && (!lock || s[at + L.fresh] !== 0);
     const ops = free && s[at + L.ops] < this.opsBound;
-    // Whether a memslot ioctl is in flight, found once for the state; startRefused() does the rest.
-    const busy = ops && this.memslotBusy(s, at);
+    // What is in flight (IN_IOCTL, IN_INVALIDATION), found once for the state; startRefused() does the rest.
+    const busy = ops ? this.inFlight(s, at) : 0;
     // Menu order is kept (it is the order successors are numbered in), and runs of one kind are
     // skipped whole when that kind is not offered.
     const kinds = this.menuKind;
@@ -227,7 +239,7 @@ export class PackedModel {
     }
     const kind = this.menuKind[action];
     if (kind === M_ACCESS) return this.access(this.menuA[action], this.menuB[action], this.menuC[action], this.menuD[action] === 1);
-    if (s[L.ops] >= this.opsBound || s[L.lock] || this.startRefused(kind, s[L.mode], this.memslotBusy(s, 0))) return false;
+    if (s[L.ops] >= this.opsBound || s[L.lock] || this.startRefused(kind, s[L.mode], this.inFlight(s, 0))) return false;
     this.dirty = true;
     if (s[L.cur + F_KIND] !== K_NONE) this.pauseCurrent();
     s[L.cur + F_KIND] = kind;
@@ -241,9 +253,17 @@ export class PackedModel {
     const s = this.s;
     const L = this.L;
     this.visible = false;
+    this.dropped = false;
     if (this.advance(L.cur)) fillWords(this.sw, 0, L.cur >> 2, (L.cur + L.fs) >> 2);
     s[L.fresh] = this.visible && s[L.lock] ? 1 : 0;
+    if (this.dropped) this.noteStale();
   }
+
+  /** After a step that removed an SPTE: is some TLB entry stale now (goal G_STALE_ENTRY)? */
+  private noteStale(): void {
+    if (!(this.reached & G_STALE_ENTRY) && this.firstStale() >= 0) this.reached |= G_STALE_ENTRY;
+  }
+
 
   private pauseCurrent(): void {
     const s = this.s;
@@ -267,24 +287,30 @@ export class PackedModel {
     s[L.npaused] = n - 1;
   }
 
-  /** memslotBusy(): a memslot ioctl is running or paused, in the state at s[at..] (slots_lock). */
-  private memslotBusy(s: Uint8Array, at: number): boolean {
+  /**
+   * What is in flight (running or paused) in the state at s[at..], as bits: IN_IOCTL a memslot
+   * ioctl (memslotBusy(): slots_lock), IN_INVALIDATION an mmu-notifier invalidation between its
+   * start and its end (invalidationInProgress()).
+   */
+  private inFlight(s: Uint8Array, at: number): number {
     const L = this.L;
-    const k = s[at + L.cur + F_KIND];
-    if (k !== K_NONE && k !== K_INVALIDATE) return true;
-    for (let i = 0; i < s[at + L.npaused]; i++) if (s[at + L.pausedAt(i) + F_KIND] !== K_INVALIDATE) return true;
-    return false;
+    const bit = (k: number) => (k === K_NONE ? 0 : k === K_INVALIDATE ? IN_INVALIDATION : IN_IOCTL);
+    let out = bit(s[at + L.cur + F_KIND]);
+    for (let i = 0; i < s[at + L.npaused]; i++) out |= bit(s[at + L.pausedAt(i) + F_KIND]);
+    return out;
   }
 
   /**
-   * apply()'s refusals of a start that depend on the memslot: an ioctl while another is in flight
-   * (`busy`), enabling logging twice, clearing without manual-protect, getting without logging.
+   * apply()'s refusals of a start that depend on what is in flight (inFlight()) and on the
+   * memslot: an ioctl while another is in flight (slots_lock), enabling logging while an
+   * invalidation is (its memslot update waits for it: kvm_swap_active_memslots()), enabling
+   * logging twice, clearing without manual-protect, getting without logging.
    */
-  private startRefused(kind: number, mode: number, busy: boolean): boolean {
+  private startRefused(kind: number, mode: number, busy: number): boolean {
     switch (kind) {
-      case K_ENABLE: return busy || mode !== 0;
-      case K_CLEAR: return busy || mode < 2;
-      case K_GET: return busy || mode === 0;
+      case K_ENABLE: return busy !== 0 || mode !== 0;
+      case K_CLEAR: return (busy & IN_IOCTL) !== 0 || mode < 2;
+      case K_GET: return (busy & IN_IOCTL) !== 0 || mode === 0;
       default: return false;
     }
   }
@@ -342,6 +368,7 @@ export class PackedModel {
     if (s[at] !== LINK) this.rmap3Remove(r);
     s[at] = ABSENT;
     this.visible = true;
+    this.dropped = true;
   }
 
   /** Offset of the SPTE a split frame's S_HUGE names. */
@@ -407,6 +434,15 @@ export class PackedModel {
   /** checkUnmappedAtRelease(): every page of every TLB entry still mapped by its root. */
   private checkUnmapped(): void {
     if (this.violation) return;
+    const x = this.firstStale();
+    if (x >= 0) this.violate({ kind: 'stale-tlb', strength: 'unmapped', vcpu: x >> 8, gfn: this.region + (x & 255) });
+  }
+
+  /**
+   * firstUnmappedPage() over both vCPUs' TLBs, in order: the first page of an entry its root no
+   * longer maps, as vcpu << 8 | page, or -1.
+   */
+  private firstStale(): number {
     const s = this.s;
     const L = this.L;
     for (let v = 0; v < 2; v++) {
@@ -417,12 +453,12 @@ export class PackedModel {
         const b = s[at + 1];
         const r = (b >> 2) & 1;
         const end = base + this.pagesAt(b & 3);
-        for (let p = base; p < end; p++) {
-          if (!this.mapped(r, p)) { this.violate({ kind: 'stale-tlb', strength: 'unmapped', vcpu: v, gfn: this.region + p }); return; }
-        }
+        for (let p = base; p < end; p++) if (!this.mapped(r, p)) return (v << 8) | p;
       }
     }
+    return -1;
   }
+
 
   /** checkPermissionsAtOpEnd(): no writable TLB entry over a page this operation write-protected. */
   private checkPermissions(f: number): void {
@@ -493,6 +529,7 @@ export class PackedModel {
       i = -1;
     }
     if (i >= 0) {
+      if (!(this.reached & G_STALE_ACCESS) && !this.mapped(r, p)) this.reached |= G_STALE_ACCESS;
       if (write) setBit(s, this.L.written, p);
       return true;
     }
@@ -532,6 +569,7 @@ export class PackedModel {
     const L = this.L;
     if (this.accessRefused(s, 0, v, r, p, write)) return false;
     this.dirty = true;
+    this.dropped = false;
     const ops0 = s[L.ops];
     let done = this.guestAccess(v, r, p, write);
     for (let tries = 1; !done; tries++) {
@@ -543,6 +581,7 @@ export class PackedModel {
     }
     s[L.acc]++;
     s[L.fresh] = (s[L.fresh] || s[L.ops] > ops0) && s[L.lock] ? 1 : 0;
+    if (this.dropped) this.noteStale();
     return true;
   }
 
@@ -563,6 +602,7 @@ export class PackedModel {
     const s = this.s;
     const L = this.L;
     const e = this.e;
+    if (!(this.reached & G_FAULT_IN_WINDOW)) this.noteFaultInWindow();
     s[L.lock] = 1;
     // Each pass is one walk() step: link what is missing on the way down, or install the leaf.
     for (;;) {
@@ -597,6 +637,16 @@ export class PackedModel {
     if (s[L.mode] !== 0) setBit(s, L.dirty, p);
     s[L.lock] = 0;
     this.checkUnmapped();
+  }
+
+  /** A fault is about to run: is an eager split paused in its mmu_lock drop (goal G_FAULT_IN_WINDOW)? */
+  private noteFaultInWindow(): void {
+    const s = this.s;
+    const L = this.L;
+    for (let i = 0; i < s[L.npaused]; i++) {
+      const f = L.pausedAt(i);
+      if (s[f + F_HAS_SPLIT] && s[f + S_PC] === SP_RESCHED_LOCK) { this.reached |= G_FAULT_IN_WINDOW; return; }
+    }
   }
 
   // ---- operations, one step per advance() (src/ops/*) -------------------------------------
@@ -693,6 +743,7 @@ export class PackedModel {
           const huge = s[f + S_HUGE];
           const x = huge < HUGE_L2 ? L.l2x : L.l1x + huge - HUGE_L2;
           s[f + S_REUSED] = s[x];
+          this.reached |= s[x] ? G_SPLIT | G_REUSED : G_SPLIT;
           s[x] = 1;
           s[f + S_INDEX] = 0;
           s[f + S_FLUSH] = 0;
@@ -706,7 +757,7 @@ export class PackedModel {
         case SP_DROP: {
           const huge = s[f + S_HUGE];
           if (huge < HUGE_L2) this.dropL3(huge - 1);
-          else if (s[L.l2e + huge - HUGE_L2] !== ABSENT) { s[L.l2e + huge - HUGE_L2] = ABSENT; this.visible = true; }
+          else if (s[L.l2e + huge - HUGE_L2] !== ABSENT) { s[L.l2e + huge - HUGE_L2] = ABSENT; this.visible = true; this.dropped = true; }
           s[f + S_PC] = SP_FLUSH;
           return true;
         }
@@ -718,6 +769,7 @@ export class PackedModel {
           else if (this.splitFlush === SPLIT_REUSED) flush = s[f + S_REUSED];
           else flush = 0;
           if (flush) this.flushAll();
+          else this.reached |= G_FLUSH_SKIPPED;
           s[f + S_PC] = SP_LINK;
           return true;
         }
@@ -751,8 +803,10 @@ export class PackedModel {
       if (sp < 0) fillBytes(s, leaf, L.l2e + from, L.l2e + to + 1);
       else for (let j = from; j <= to; j++) setL1(s, L.l1e, sp * e + j, leaf);
       this.visible = true;
-    } else if (k === 2 && this.splitFlush === SPLIT_NONLEAF) {
-      s[f + S_FLUSH] = 1;
+    } else if (k === 2) {
+      // A present non-leaf entry: only a child that existed before the split can hold one.
+      this.reached |= G_REUSED_NONLEAF;
+      if (this.splitFlush === SPLIT_NONLEAF) s[f + S_FLUSH] = 1;
     }
     s[f + S_INDEX] = to + 1;
   }
@@ -1004,7 +1058,7 @@ export class PackedModel {
         const c2 = s[L.l2e + i];
         if (c2 === LEAF_RO || c2 === LEAF_W) { s[L.l2e + i] = ABSENT; zapped++; }
         while (s[L.rmap3]) { this.dropL3(s[L.rmap3] - 1); zapped++; }
-        if (zapped) { this.visible = true; s[f + F_WORD] = 1; }
+        if (zapped) { this.visible = true; this.dropped = true; s[f + F_WORD] = 1; }
         s[f + F_PC] = IV.FLUSH;
         return false;
       }

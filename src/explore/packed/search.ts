@@ -341,6 +341,17 @@ export class PackedSearch {
     this.table = table;
   }
 
+  /**
+   * Every stored state, in the order found (canonical forms, as words at words[at..]): for tests
+   * that walk the transitions the search took (test/unit/explorer_pairs.test.ts).
+   */
+  forEachState(fn: (words: Int32Array, at: number) => void): void {
+    for (let i = 0; i < this.count; i++) {
+      const ref = this.place[i];
+      fn(this.chunks[ref >>> CHUNK_BITS], ref & CHUNK_MASK);
+    }
+  }
+
   progress(): Progress {
     return { states: this.count, transitions: this.transitions, depth: this.level, frontier: this.count - this.cursor, seconds: this.seconds };
   }
@@ -532,7 +543,7 @@ export class PackedSearch {
     this.peak = Math.max(this.peak, this.bytes());
     this.out = searchResult(this.options, {
       verdict, stopped, violation, actions, states: this.count, transitions: this.transitions,
-      depth: depth ?? this.level, peakMemoryBytes: this.peak, engine: 'packed',
+      depth: depth ?? this.level, peakMemoryBytes: this.peak, engine: 'packed', reachedMask: this.model.reached,
     });
   }
 

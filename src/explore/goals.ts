@@ -1,0 +1,66 @@
+/**
+ * What a search reached: the preconditions of the hazards the explorer looks for, each recorded by
+ * both engines when a transition exhibits it (packed/model.ts sets the bits where the step happens,
+ * model.ts reads them off the core's steps). A clean result is only as good as its bound: one that
+ * never reached "a reused child had a present non-leaf entry" cannot have met the seed's hazard,
+ * whatever the variant does. docs/explorer.md, "What a clean bound could not reach", has why each
+ * one is on the list.
+ */
+import type { Variant } from '../variants';
+
+/** Bits of a reached-goals mask, in the order they are reported. */
+export const G_SPLIT = 1;
+export const G_FAULT_IN_WINDOW = 2;
+export const G_REUSED = 4;
+export const G_REUSED_NONLEAF = 8;
+export const G_FLUSH_SKIPPED = 16;
+export const G_STALE_ENTRY = 32;
+export const G_STALE_ACCESS = 64;
+
+export type GoalId =
+  | 'eager-split'
+  | 'fault-in-split-window'
+  | 'reused-child'
+  | 'reused-child-present-nonleaf'
+  | 'split-flush-skipped'
+  | 'stale-tlb-entry'
+  | 'access-through-stale-entry';
+
+interface Goal {
+  id: GoalId;
+  bit: number;
+  text: string;
+}
+
+export const GOALS: readonly Goal[] = [
+  { id: 'eager-split', bit: G_SPLIT, text: 'an eager split replaced a huge SPTE by a child table (shadow_mmu_split_huge_page)' },
+  { id: 'fault-in-split-window', bit: G_FAULT_IN_WINDOW, text: 'a fault ran while an eager split had dropped mmu_lock (need_topup_split_caches_or_resched)' },
+  { id: 'reused-child', bit: G_REUSED, text: 'a split reused a child SP from the hash (shadow_mmu_get_sp_for_split found one)' },
+  { id: 'reused-child-present-nonleaf', bit: G_REUSED_NONLEAF, text: 'a reused child had a present non-leaf entry: it mapped less than the huge page (the seed\'s hazard\'s precondition)' },
+  { id: 'split-flush-skipped', bit: G_FLUSH_SKIPPED, text: 'a split skipped the flush in drop_large_spte()' },
+  { id: 'stale-tlb-entry', bit: G_STALE_ENTRY, text: 'a vCPU\'s TLB held a translation its root no longer mapped' },
+  { id: 'access-through-stale-entry', bit: G_STALE_ACCESS, text: 'a guest access went through a TLB entry its root no longer mapped' },
+];
+
+/** One goal in a result: whether some transition of the search reached it. */
+export interface GoalReach {
+  goal: GoalId;
+  reached: boolean;
+  text: string;
+}
+
+/** The variant never skips the split's flush: that goal does not apply to it. */
+function alwaysFlushes(v: Variant): boolean {
+  return v.splitFlush === 'always' || v.linkPresent === 'zap-and-flush';
+}
+
+/** The goals that apply to a variant, each with whether `mask` has it. */
+export function goalReport(variant: Variant, mask: number): GoalReach[] {
+  return GOALS.filter((g) => g.id !== 'split-flush-skipped' || !alwaysFlushes(variant))
+    .map((g) => ({ goal: g.id, reached: (mask & g.bit) !== 0, text: g.text }));
+}
+
+/** The goals of a result not reached, in report order. */
+export function unreached(goals: readonly GoalReach[] | undefined): GoalReach[] {
+  return (goals ?? []).filter((g) => !g.reached);
+}

@@ -1,0 +1,45 @@
+/**
+ * kvm-mmu-lab explore as a user meets it: a clean result says "no violation within the bound",
+ * names the bound and what the bound could not reach, and never "safe" (issue #18).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+
+function explore(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'explore', '--quiet', ...args], { encoding: 'utf8', cwd: root });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('never-flush within 2 operations and 1 access: exit 0, "within the bound", the bound, the unreached precondition and how to reach it', () => {
+  // 2 operations and 1 access cannot build a reused child with a present non-leaf entry (it takes
+  // 3 and 2: test/unit/explorer_goals.test.ts), so the clean result must name it as unreached.
+  const r = explore('--variant', 'never-flush', '--ops', '2', '--accesses', '1');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^never-flush: no violation within the bound$/m);
+  assert.match(r.out, /bound: E = 4 entries a table, .*at most 2 KVM operations and 1 guest access,/);
+  assert.match(r.out, /not reached within this bound:\n( {4}- .*\n)* {4}- a reused child had a present non-leaf entry/);
+  assert.match(r.out, /a larger --ops or --accesses \(now 2 and 1\)/);
+  assert.doesNotMatch(r.out, /\bsafe\b/i);
+});
+
+test('--json carries every goal and whether it was reached', () => {
+  const r = explore('--variant', 'never-flush', '--ops', '2', '--accesses', '1', '--json');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out) as { verdict: string; reached: { goal: string; reached: boolean; text: string }[] };
+  assert.equal(j.verdict, 'no violation within the bound');
+  const nonleaf = j.reached.find((g) => g.goal === 'reused-child-present-nonleaf')!;
+  assert.equal(nonleaf.reached, false);
+  assert.match(nonleaf.text, /present non-leaf/);
+  // Enabling logging within 2 operations does split a huge page a fault mapped before.
+  assert.equal(j.reached.find((g) => g.goal === 'eager-split')!.reached, true);
+});
+
+test('the command\'s help promises no proof of safety', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'explore', '--help'], { encoding: 'utf8', cwd: root });
+  assert.doesNotMatch(r.stdout, /prove|\bsafe\b/i);
+  assert.match(r.stdout, /within a bound/);
+});
