@@ -64,9 +64,10 @@ function writeProtectedAt(steps: readonly Step[], index: number, state: MmuState
   let fallback: number | undefined;
   for (let k = index; k >= 0; k--) {
     const s = steps[k];
-    if (s.op !== op) continue;
+    // Only the dirty-log paths' write-protection steps clear a W bit (the split copies it).
+    if (s.op !== op || s.kind !== 'write-protect') continue;
     if (s.writes.some((x) => x.sp === leaf.spId && x.index === leaf.index && (x.oldFlags & SPTE_WRITABLE) !== 0 && (x.newFlags & SPTE_WRITABLE) === 0)) return k;
-    if (fallback === undefined && s.kind === 'write-protect' && s.writeCount > 0) fallback = k;
+    if (fallback === undefined && s.writeCount > 0) fallback = k;
   }
   return fallback;
 }
