@@ -1,7 +1,9 @@
 // Walking the seed's hazard as a reviewer does: F1, "Walk Through Scenario…", reused-partial,
-// never-flush, "Run to Violation"; the panel's DOM at that moment; then "Choose Variant…" v7 at the
-// same step, with the split's flush issued. Then the keyboard alone inside the panel (F, ←) to the
-// skipped flush in the fixture mmu.c. Screenshots: test-artifacts/ui-walk-*.png.
+// never-flush, "Run to Violation"; the panel's DOM at that moment, and mmu.c's skipped flush
+// beside the listing's KVM_MMU_UNLOCK; then "Choose Variant…" v7 at the same step, with the split's
+// flush issued. Then the keyboard alone inside the panel (F, ←) to the skipped flush in the fixture
+// mmu.c, one step on to the OPEN HAZARD the panel shows until the unlock, and its buttons.
+// Screenshots: test-artifacts/ui-walk-*.png.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
