@@ -7,6 +7,7 @@
 // docs/activation.md says how in each host. Only types cross from here into the shell.
 import * as vscode from 'vscode';
 import type { FromWebviewMessage, HostKind, PanelAction, RenderedMessage, ShownMessage, SnapshotMessage } from '../media/protocol';
+import type { PanelSnapshot } from '../src/view/snapshot';
 import { compareVariants } from '../src/compare';
 import type { FlushMode } from '../src/mmu/context';
 import { BUILTIN_SCENARIOS, builtinScenario } from '../src/scenario/builtins';
@@ -154,7 +155,7 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
     const { snapshot, ms } = s.snapshot(() => performance.now());
     const sourceInfo = only ? lastSource : await source.show(s, panel?.webviewPanel.viewColumn);
     lastSource = sourceInfo;
-    updateStatus(s);
+    updateStatus(s, snapshot);
     const message: SnapshotMessage = { type: 'snapshot', scenarioLabel: s.origin.label, snapshot, source: sourceInfo, snapshotMs: round(ms) };
     const targets = (only ? [only] : surfaces()).filter((x) => x.isShown);
     const replies = await Promise.all(targets.map((t) => t.showSnapshot(message).then((r) => [t, r] as [LabSurface, RenderedMessage | undefined])));
@@ -182,15 +183,21 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
     return rendering;
   }
 
-  function updateStatus(s: WalkSession | undefined): void {
+  function updateStatus(s: WalkSession | undefined, snapshot: PanelSnapshot): void {
     if (!s) {
       status.hide();
       return;
     }
-    const verdict = s.walkthrough.violations.length ? strings.verdictViolation : strings.verdictPass;
+    // The verdict at this step, as the panel shows it: a violation so far, a hazard open, or pass so far.
+    const now = snapshot.now;
+    const verdict = now === 'violation' ? strings.verdictViolation : now === 'hazard' ? strings.verdictHazard : strings.verdictPassSoFar;
     status.text = strings.status(s.scenario.name, s.options.variant.name, s.index, s.total, verdict, lastSource.label);
-    // The tooltip says which source the editor shows and, unless it is the kernel tree, how to point at one.
+    status.backgroundColor = now === 'pass' ? undefined : new vscode.ThemeColor(now === 'violation' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
+    // The tooltip says what is open at this step, the whole run's verdict, which source the editor
+    // shows and, unless it is the kernel tree, how to point at one.
     const tip = new vscode.MarkdownString(strings.statusTooltip);
+    for (const h of snapshot.hazards) tip.appendText(`\n\n${h.message}`);
+    tip.appendMarkdown(`\n\n${strings.statusRun(s.walkthrough.violations.length)}`);
     tip.appendMarkdown(`\n\n${strings.statusSource(lastSource.label, lastSource.location)}`);
     if (lastSource.note) tip.appendText(`\n\n${lastSource.note}`);
     if (lastSource.kind !== 'kernel') tip.appendMarkdown(`\n\n[${strings.locateLink}](command:${COMMANDS.locate})`);
@@ -216,6 +223,7 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
       const command = { forward: COMMANDS.forward, back: COMMANDS.back, restart: COMMANDS.restart, 'next-flush': COMMANDS.nextFlush, violation: COMMANDS.violation, walk: COMMANDS.walk, variant: COMMANDS.variant, locate: COMMANDS.locate, export: COMMANDS.export }[action];
       void vscode.commands.executeCommand(command);
     },
+    onGoto: (step: number) => void move(() => step, strings.noWalk),
   };
 
   const openPanel = (preserveFocus = false): LabPanel => {

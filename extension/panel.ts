@@ -32,6 +32,8 @@ export interface SurfaceContext {
   /** The webview (re)loaded and showed init: send it the current step, if there is a walk. */
   onReady(surface: LabSurface): void;
   onAction(action: PanelAction): void;
+  /** A step link in the panel: go to that step (the index as sent; the walk clamps it). */
+  onGoto(step: number): void;
 }
 
 /** One webview of the extension, in a panel or in the side bar. */
@@ -116,6 +118,9 @@ export class LabSurface implements vscode.Disposable {
         return undefined;
       case 'action':
         this.context.onAction(message.action);
+        return undefined;
+      case 'goto':
+        this.context.onGoto(message.step);
         return undefined;
       case 'shown':
       case 'rendered':

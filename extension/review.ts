@@ -117,6 +117,7 @@ export class ReviewPanel implements vscode.Disposable {
       case 'shown':
       case 'rendered':
       case 'action':
+      case 'goto':
       case 'reportShown':
       case 'inspected':
         this.handlers.log.warn(`the review webview sent "${message.type}" unasked`);

@@ -6,7 +6,7 @@ import { snapshotAt, type PanelSnapshot } from '../src/view/snapshot';
 import { Walkthrough } from '../src/trace/walkthrough';
 import type { RunOptions } from '../src/engine/runner';
 import type { Scenario } from '../src/scenario/types';
-import type { Step } from '../src/trace/types';
+import type { Step, Violation } from '../src/trace/types';
 
 export interface ScenarioOrigin {
   /** 'builtin' for the shipped scenarios, else a file (its URI as a string). */
@@ -67,6 +67,17 @@ export class WalkSession {
   nextViolation(): number | undefined {
     const at = this.walkthrough.violations.map((v) => v.step).sort((a, b) => a - b);
     return at.find((s) => s > this.index) ?? at[0];
+  }
+
+  /**
+   * The culprit to keep on screen: of the violations found up to the current step, the latest
+   * whose cause is a skipped flush, with that flush's step. `here`: the violation is found at this
+   * very step (the editor then reveals the culprit; later steps only keep it marked).
+   */
+  culprit(): { violation: Violation; skippedFlush: number; here: boolean } | undefined {
+    let found: Violation | undefined;
+    for (const v of this.walkthrough.violations) if (v.step <= this.index && v.skippedFlush !== undefined && (!found || v.step >= found.step)) found = v;
+    return found ? { violation: found, skippedFlush: found.skippedFlush!, here: found.step === this.index } : undefined;
   }
 
   /**

@@ -2,7 +2,8 @@
 // tree (<kernel tree>/<file>, found by the core's anchoring, src/anchor/), else in the hunks of a
 // patch open in the editor (src/anchor/hunks.ts), else in the model's own listing; gutter marks
 // for the steps already taken and for skipped flushes; a hover on those lines; CodeLens over the
-// modelled functions of mmu.c.
+// modelled functions of mmu.c. At a violation caused by a skipped flush, that flush (the culprit)
+// is shown too, in an editor of its own beside the current step's, and stays marked after it.
 import * as vscode from 'vscode';
 import { anchorSources, type AnchorHow, type AnchorResult, type SourceFile } from '../src/anchor/anchor';
 import { indexFunctions } from '../src/anchor/cfunc';
@@ -30,6 +31,8 @@ export interface DecorationReport {
   current: [number, number, number, number][];
   taken: number[];
   skipped: number[];
+  /** The skipped flush behind the latest violation so far, where it is marked (any document), and the text after its line. */
+  culprit?: { uri: string; line: number; step: number; violationStep: number; text: string };
 }
 
 interface Placed {
@@ -90,6 +93,9 @@ export class SourceView implements vscode.Disposable {
   private readonly current: vscode.TextEditorDecorationType;
   private readonly taken: vscode.TextEditorDecorationType;
   private readonly skipped: vscode.TextEditorDecorationType;
+  private readonly culpritMark: vscode.TextEditorDecorationType;
+  /** The violation the culprit explains, for the hover on the culprit's line. */
+  private culpritMessage = '';
   private readonly changeLenses = new vscode.EventEmitter<void>();
   /** Lines of the shown document → the steps (up to the current one) anchored there. */
   private shownSteps = new Map<number, Step[]>();
@@ -125,9 +131,21 @@ export class SourceView implements vscode.Disposable {
       overviewRulerLane: vscode.OverviewRulerLane.Right,
       after: { contentText: `  ${strings.skippedFlushMark}`, color: new vscode.ThemeColor('editorWarning.foreground'), fontStyle: 'italic' },
     });
+    // The culprit: the whole line framed in the warning colour, its gutter and ruler marked as a
+    // skipped flush; the text after it (per range) says which step and which violation.
+    this.culpritMark = vscode.window.createTextEditorDecorationType({
+      isWholeLine: true,
+      borderColor: new vscode.ThemeColor('editorWarning.foreground'),
+      border: '1px dashed',
+      gutterIconPath: icon('gutter-skipped.svg'),
+      gutterIconSize: 'contain',
+      overviewRulerColor: new vscode.ThemeColor('editorOverviewRuler.warningForeground'),
+      overviewRulerLane: vscode.OverviewRulerLane.Full,
+      after: { color: new vscode.ThemeColor('editorWarning.foreground'), fontStyle: 'italic' },
+    });
     const listing = this.listing;
     this.disposables.push(
-      this.current, this.taken, this.skipped, this.changeLenses,
+      this.current, this.taken, this.skipped, this.culpritMark, this.changeLenses,
       vscode.workspace.registerTextDocumentContentProvider(LISTING_SCHEME, { provideTextDocumentContent: () => listing.text }),
       vscode.languages.registerHoverProvider([{ scheme: LISTING_SCHEME }, { pattern: '**/*.{c,h,patch,diff,mbox,mbx,eml,txt}' }, { scheme: 'untitled' }], { provideHover: (doc, pos) => this.hover(doc, pos) }),
       vscode.languages.registerCodeLensProvider({ pattern: `**/${MMU_C}` }, { provideCodeLenses: (doc) => this.lenses(doc), onDidChangeCodeLenses: this.changeLenses.event }),
@@ -269,6 +287,7 @@ export class SourceView implements vscode.Disposable {
     // Reveal the line from its first column: revealing the whole statement scrolls a narrow editor sideways.
     editor.revealRange(new vscode.Range(at.range.start.line, 0, at.range.start.line, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     await this.decorate(editor, session, at, patch);
+    await this.showCulprit(session, patch, editor, at, beside, !patch);
     const line = at.range.start.line + 1;
     const fn = step.anchor.fn;
     switch (at.kind) {
@@ -311,12 +330,45 @@ export class SourceView implements vscode.Disposable {
       taken,
       skipped: [...skipped].sort((a, b) => a - b),
     };
-    this.apply(editor);
+    // Every visible editor: one that showed the culprit before this step may have to lose its mark.
+    this.redecorate();
+  }
+
+  /**
+   * The culprit of the latest violation so far that names a skipped flush: placed like any step
+   * (kernel tree, patch hunks, listing), marked wherever it is, and, at the violation's own step,
+   * shown in an editor of its own next to the current step's (the same document in a second group
+   * when both are in one file), so that the stopping point and its cause are on screen together.
+   */
+  private async showCulprit(session: WalkSession, patch: PatchIndex | undefined, currentEditor: vscode.TextEditor, current: Placed, panelColumn: vscode.ViewColumn | undefined, preview: boolean): Promise<void> {
+    const c = session.culprit();
+    if (!c || !this.report) return;
+    const at = await this.place(session.walkthrough.steps[c.skippedFlush].anchor, patch);
+    if (!at) return;
+    const uri = at.uri.toString();
+    const line = at.range.start.line;
+    this.report.culprit = { uri, line, step: c.skippedFlush, violationStep: c.violation.step, text: strings.culpritMark(c.skippedFlush, c.violation.step) };
+    this.culpritMessage = c.violation.message;
+    const sameLine = uri === current.uri.toString() && line === current.range.start.line;
+    if (c.here && !sameLine) {
+      const currentColumn = currentEditor.viewColumn ?? vscode.ViewColumn.One;
+      const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri && e.viewColumn !== undefined && e.viewColumn !== currentColumn);
+      const column = shown?.viewColumn ?? (await groupBelow(currentColumn)) ?? freeColumn([currentColumn, panelColumn]);
+      const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(at.uri), { viewColumn: column, preserveFocus: true, preview });
+      editor.revealRange(new vscode.Range(line, 0, line, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+      // A new group below halves the current step's editor: bring its line back into view.
+      const stepLine = current.range.start.line;
+      currentEditor.revealRange(new vscode.Range(stepLine, 0, stepLine, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    }
+    this.redecorate();
   }
 
   private apply(editor: vscode.TextEditor): void {
     const r = this.report;
-    if (!r || editor.document.uri.toString() !== r.uri) {
+    const c = r?.culprit;
+    const here = editor.document.uri.toString();
+    editor.setDecorations(this.culpritMark, c && c.uri === here ? [{ range: new vscode.Range(c.line, 0, c.line, 0), renderOptions: { after: { contentText: `  ${c.text}` } } }] : []);
+    if (!r || here !== r.uri) {
       editor.setDecorations(this.current, []);
       editor.setDecorations(this.taken, []);
       editor.setDecorations(this.skipped, []);
@@ -327,7 +379,9 @@ export class SourceView implements vscode.Disposable {
     editor.setDecorations(this.taken, r.taken.map(line));
     // The skipped-flush note goes after the end of its line.
     const endOf = (l: number) => (l < editor.document.lineCount ? editor.document.lineAt(l).range.end : new vscode.Position(l, 0));
-    editor.setDecorations(this.skipped, r.skipped.map((l) => new vscode.Range(endOf(l), endOf(l))));
+    // The culprit's own mark says more on its line than the skipped-flush note.
+    const culpritLine = c && c.uri === r.uri ? c.line : -1;
+    editor.setDecorations(this.skipped, r.skipped.filter((l) => l !== culpritLine).map((l) => new vscode.Range(endOf(l), endOf(l))));
   }
 
   private redecorate(): void {
@@ -348,10 +402,18 @@ export class SourceView implements vscode.Disposable {
   }
 
   private hover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
-    if (!this.session || document.uri.toString() !== this.shownUri) return undefined;
-    const steps = this.shownSteps.get(position.line);
-    if (!steps?.length) return undefined;
+    if (!this.session) return undefined;
+    const c = this.report?.culprit;
+    const onCulprit = c !== undefined && c.uri === document.uri.toString() && c.line === position.line;
+    const steps = document.uri.toString() === this.shownUri ? this.shownSteps.get(position.line) : undefined;
+    if (!steps?.length && !onCulprit) return undefined;
     const md = new vscode.MarkdownString();
+    if (onCulprit) {
+      md.appendMarkdown(`**${strings.culpritHover(c.step, c.violationStep)}**\n\n`);
+      md.appendText(this.culpritMessage);
+      md.appendMarkdown('\n\n');
+    }
+    if (!steps?.length) return new vscode.Hover(md);
     const last = steps[steps.length - 1];
     md.appendMarkdown(`**KVM MMU Lab — step ${last.index} (0–${this.session.total - 1})** · \`${last.anchor.fn}\` · ${last.opLabel}\n\n`);
     md.appendText(last.text);
@@ -390,6 +452,38 @@ export class SourceView implements vscode.Disposable {
   dispose(): void {
     for (const d of this.disposables.splice(0)) d.dispose();
   }
+}
+
+/** vscode.getEditorLayout's answer (VS Code's EditorGroupLayout): a tree of groups, leaves in column order. */
+interface EditorLayout {
+  orientation: 0 | 1;
+  groups: { size?: number; groups?: unknown[] }[];
+}
+
+/**
+ * A new editor group below the current step's, when that group is the last of one row of groups
+ * (the usual panel | editor): the panel keeps its width, and the new group is the next column.
+ * setEditorLayout hands the existing groups, in order, to the new layout's leaves, so only a new
+ * last leaf leaves every editor where it was; any other layout gets undefined (a column of its own).
+ */
+async function groupBelow(current: vscode.ViewColumn): Promise<vscode.ViewColumn | undefined> {
+  try {
+    const layout = await vscode.commands.executeCommand<EditorLayout | undefined>('vscode.getEditorLayout');
+    const groups = layout?.groups ?? [];
+    if (!layout || layout.orientation !== 0 || groups.length !== current || groups.some((g) => g.groups?.length)) return undefined;
+    const last = groups[groups.length - 1];
+    await vscode.commands.executeCommand('vscode.setEditorLayout', { orientation: 0, groups: [...groups.slice(0, -1), { ...(last.size !== undefined ? { size: last.size } : {}), groups: [{}, {}] }] });
+    return current + 1;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first editor column that is neither of these (the current step's, the panel's). */
+function freeColumn(taken: readonly (vscode.ViewColumn | undefined)[]): vscode.ViewColumn {
+  let column = vscode.ViewColumn.One;
+  while (taken.includes(column)) column++;
+  return column;
 }
 
 /** What a step changed, in kernel terms, for the hover. */

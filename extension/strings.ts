@@ -64,6 +64,8 @@ export const strings = {
   notInListing: (fn: string) => `The model has no source line for ${fn}.`,
   sourceBeforeFirst: 'Before the first step: nothing is highlighted yet.',
   skippedFlushMark: '⚠ flush skipped here',
+  culpritMark: (step: number, violation: number) => `⚠ flush skipped here (step ${step}) → violation at step ${violation}`,
+  culpritHover: (step: number, violation: number) => `KVM MMU Lab — flush skipped here at step ${step}, the cause of the violation at step ${violation}`,
   hoverChanged: '**What it changed:**',
   hoverNoChange: 'It changed no SPTE, TLB or flush state.',
   hoverEarlier: (steps: number[]) => `Also taken at step${steps.length === 1 ? '' : 's'} ${steps.slice(-8).join(', ')}${steps.length > 8 ? ' (and earlier)' : ''}.`,
@@ -81,6 +83,9 @@ export const strings = {
   statusTooltip: 'KVM MMU Lab: the walk in progress. Click to show the panel; Alt+F10 steps forward, Alt+Shift+F10 back.',
   verdictPass: '$(pass) pass',
   verdictViolation: '$(error) VIOLATION',
+  verdictHazard: '$(warning) open hazard',
+  verdictPassSoFar: '$(pass) pass so far',
+  statusRun: (violations: number) => `**The whole run:** ${violations ? `VIOLATION (${violations})` : 'pass'}`,
   compareTitle: (scenario: string, flushMode: string) => `# Variants compared on ${scenario} (${flushMode} flushes)`,
 
   // Check Patch…, Compare Variants, Explore Variant…

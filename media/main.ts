@@ -14,7 +14,7 @@ import {
   type SnapshotMessage,
   type ToWebviewMessage,
 } from './protocol';
-import type { EntryRun, PanelSnapshot, TableView } from '../src/view/snapshot';
+import type { EntryRun, OpenHazard, PanelSnapshot, TableView } from '../src/view/snapshot';
 import { element, inspectDocument } from './dom';
 import { strings } from './strings';
 
@@ -57,7 +57,7 @@ const BUTTONS: { action: PanelAction; label: string; icon: string; key: string; 
 ];
 const KEYS: Record<string, PanelAction> = { ArrowRight: 'forward', n: 'forward', ArrowLeft: 'back', p: 'back', Home: 'restart', f: 'next-flush', v: 'violation' };
 
-function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: PanelAction) => void) {
+function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: PanelAction) => void, goto: (step: number) => void) {
   const title = element('h1', { id: 'title' });
   const status = element('span', { id: 'status', className: 'status', text: strings.connecting, attrs: { role: 'status' } });
   const text = element('p', { id: 'message', className: 'message' });
@@ -236,11 +236,28 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
       element('td', { text: f.removed.join(', ') || '—' }));
   }
 
-  function tlbRow(e: PanelSnapshot['vcpus'][number]['tlb'][number]): HTMLElement {
-    return element('tr', { className: `tlb-row${e.stale ? ' stale' : ''}`, attrs: { 'data-stale': String(e.stale), 'data-writable': String(e.writable) } },
+  /** A TLB row; `hazard`: the open hazard on this entry, if the core found one (then it is not a violation yet). */
+  function tlbRow(e: PanelSnapshot['vcpus'][number]['tlb'][number], hazard: OpenHazard | undefined): HTMLElement {
+    let state: HTMLElement;
+    if (hazard) state = element('span', { className: 'badge warn', text: `⚠ ${hazard.strength === 'unmapped' ? strings.stale : strings.overPrivileged}${hazard.deadline !== undefined ? ` · ${strings.flushBy(hazard.deadline)}` : ''}` });
+    else if (e.stale) state = element('span', { className: 'badge bad', text: `⚠ ${strings.stale}` });
+    else state = element('span', { text: strings.valid });
+    return element('tr', { className: `tlb-row${e.stale ? ' stale' : ''}${hazard ? ' hazard' : ''}`, attrs: { 'data-stale': String(e.stale), 'data-writable': String(e.writable), 'data-hazard': String(hazard !== undefined) } },
       ...[e.size, e.root, e.l2, e.gfns, e.pfn].map((x) => element('td', { text: x })),
       element('td', { text: e.writable ? strings.writable : strings.readOnly }),
-      element('td', { className: 'state' }, e.stale ? element('span', { className: 'badge bad', text: `⚠ ${strings.stale}` }) : element('span', { text: strings.valid })));
+      element('td', { className: 'state' }, state));
+  }
+
+  /** Buttons that move the walk to the steps a check or a hazard names. */
+  function stepLinks(links: readonly [number | undefined, string][]): HTMLElement {
+    const p = element('p', { className: 'step-links' });
+    for (const [step, what] of links) {
+      if (step === undefined) continue;
+      const b = element('button', { className: 'secondary link step-goto', text: strings.goToStep(step, what), attrs: { type: 'button', 'data-step': String(step) } });
+      b.addEventListener('click', () => goto(step));
+      p.append(b, ' ');
+    }
+    return p;
   }
 
   function renderSnapshot(message: SnapshotMessage): string {
@@ -265,8 +282,11 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
     walkArea.hidden = false;
     text.hidden = true;
     title.textContent = `${s.scenario} · ${s.variant}`;
-    status.textContent = violationsSoFar ? `✖ ${strings.verdictViolation}` : `✔ ${strings.passSoFar}`;
-    status.className = `status ${violationsSoFar ? 'bad' : 'ok'}`;
+    // Three states, as the core says: a violation so far (red), a hazard open (warning), pass so far.
+    const tone = s.now === 'violation' ? 'bad' : s.now === 'hazard' ? 'warn' : 'ok';
+    status.textContent = s.now === 'violation' ? `✖ ${strings.verdictViolation}` : s.now === 'hazard' ? `⚠ ${strings.hazardOpen}` : `✔ ${strings.passSoFar}`;
+    status.className = `status ${tone}`;
+    status.dataset.now = s.now;
     buttons.get('back')!.disabled = s.index < 0;
     buttons.get('restart')!.disabled = s.index < 0;
     buttons.get('forward')!.disabled = s.index >= s.total - 1;
@@ -305,8 +325,10 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
     box.push(src);
     stepBox.replaceChildren(...box);
 
-    verdict.className = `verdict ${violationsSoFar ? 'bad' : 'ok'}`;
-    verdict.textContent = `${violationsSoFar ? '✖' : '✔'} ${strings.verdictSoFar(violationsSoFar)} · ${strings.verdictRun(s.verdict === 'pass' ? strings.verdictPass : strings.verdictViolation)} · ${s.flushMode} · ${s.entries} entries · ${s.lockHeld ? strings.lockHeld : strings.lockFree}`;
+    verdict.className = `verdict ${tone}`;
+    verdict.dataset.now = s.now;
+    const hazardsNow = s.hazards.length ? `${strings.hazardsOpen(s.hazards.length)} · ` : '';
+    verdict.textContent = `${{ bad: '✖', warn: '⚠', ok: '✔' }[tone]} ${hazardsNow}${strings.verdictSoFar(violationsSoFar)} · ${strings.verdictRun(s.verdict === 'pass' ? strings.verdictPass : strings.verdictViolation)} · ${s.flushMode} · ${s.entries} entries · ${s.lockHeld ? strings.lockHeld : strings.lockFree}`;
 
     // Page tables: each table reused while it shows the same; tables gone from the view are dropped.
     setChildren(tables, s.roots.map((r) => {
@@ -319,9 +341,10 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
     for (const [key, entry] of tableCache) if (entry.used !== generation) tableCache.delete(key);
 
     // TLBs: one block a vCPU, its rows reused by their content.
-    rebuildIf(tlbs, JSON.stringify(s.vcpus), () => s.vcpus.flatMap((v) => {
+    const hazardOf = (e: { vcpu: number; id: number }) => s.hazards.find((h) => h.vcpu === e.vcpu && h.tlbId === e.id);
+    rebuildIf(tlbs, JSON.stringify([s.vcpus, s.hazards]), () => s.vcpus.flatMap((v) => {
       if (!tlbRows.has(v.id)) tlbRows.set(v.id, new Map());
-      const rows = keyed(tlbRows.get(v.id)!, v.tlb, (e) => JSON.stringify(e), tlbRow) as HTMLTableRowElement[];
+      const rows = keyed(tlbRows.get(v.id)!, v.tlb, (e) => JSON.stringify([e, hazardOf(e)?.deadline ?? null, hazardOf(e)?.strength ?? null]), (e) => tlbRow(e, hazardOf(e))) as HTMLTableRowElement[];
       return [element('h3', { text: strings.vcpu(v.id) }), rows.length ? table('grid tlb', strings.tlbHead, rows) : element('p', { className: 'empty', text: strings.tlbEmpty })];
     }));
 
@@ -330,17 +353,31 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
     setChildren(flushBody, rows);
     setChildren(flushes, [rows.length ? flushTable : flushEmpty]);
 
-    rebuildIf(checks, JSON.stringify(s.violations), () => {
-      if (!s.violations.length) return [element('p', { className: 'check-pass', text: `✔ ${strings.checksPass}` })];
-      return s.violations.map((v) => {
+    rebuildIf(checks, JSON.stringify([s.violations, s.hazards]), () => {
+      // "All checks pass" only when nothing is wrong and nothing is pending.
+      if (!s.violations.length && !s.hazards.length) return [element('p', { className: 'check-pass', text: `✔ ${strings.checksPass}` })];
+      const hazards = s.hazards.map((h) => {
+        const dl = element('dl', { className: 'facts' });
+        const add = (k: string, val: string) => dl.append(element('dt', { text: k }), element('dd', { text: val }));
+        add(h.strength === 'unmapped' ? strings.staleEntry : strings.overPrivilegedEntry, h.tlbEntry);
+        add(strings.gfn, `0x${h.gfn.toString(16)}`);
+        if (h.cause) add(strings.cause, h.cause);
+        if (h.deadline !== undefined) add(strings.deadline, strings.deadlineAt(h.deadline, h.strength));
+        return element('div', { className: 'check-hazard', attrs: { role: 'status', 'data-strength': h.strength } },
+          element('p', {}, element('strong', { text: `⚠ ${strings.hazardOpen} (${h.strength})` }), ` — ${h.message}`), dl,
+          stepLinks([[h.skippedFlush, strings.linkSkipped], [h.staleSince, h.strength === 'unmapped' ? strings.linkStale : strings.linkProtected], [h.deadline, strings.linkDeadline]]));
+      });
+      const violations = s.violations.map((v) => {
         const dl = element('dl', { className: 'facts' });
         const add = (k: string, val: string) => dl.append(element('dt', { text: k }), element('dd', { text: val }));
         if (v.tlbEntry) add(strings.staleEntry, v.tlbEntry);
         if (v.gfn >= 0) add(strings.gfn, `0x${v.gfn.toString(16)}`);
         if (v.staleSince !== undefined) add('', strings.staleSince(v.staleSince));
         if (v.skippedFlush !== undefined) add('', strings.skippedAt(v.skippedFlush));
-        return element('div', { className: 'check-violation', attrs: { role: 'alert' } }, element('p', {}, element('strong', { text: `✖ ${strings.verdictViolation}: ${v.kind}${v.strength ? ` (${v.strength})` : ''}` }), ` ${strings.atStep(v.step)} — ${v.message}`), dl);
+        return element('div', { className: 'check-violation', attrs: { role: 'alert' } }, element('p', {}, element('strong', { text: `✖ ${strings.verdictViolation}: ${v.kind}${v.strength ? ` (${v.strength})` : ''}` }), ` ${strings.atStep(v.step)} — ${v.message}`), dl,
+          stepLinks([[v.skippedFlush, strings.linkSkipped], [v.staleSince, strings.linkStale]]));
       });
+      return [...violations, ...hazards];
     });
 
     rebuildIf(counters, JSON.stringify(s.counters), () => Object.entries(s.counters).flatMap(([k, v]) => [element('dt', { text: k }), element('dd', { text: String(v) })]));
@@ -415,7 +452,7 @@ const endpoint: MessageEndpoint<FromWebviewMessage, ToWebviewMessage> = new Mess
     endpoint.send({ type: 'rejected', reason });
   },
 });
-const view = buildView(document.getElementById('app') ?? document.body, ui, () => vscode.setState(ui), (action) => endpoint.send({ type: 'action', action }));
+const view = buildView(document.getElementById('app') ?? document.body, ui, () => vscode.setState(ui), (action) => endpoint.send({ type: 'action', action }), (step) => endpoint.send({ type: 'goto', step }));
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => endpoint.receive(event.data));
 endpoint.send({ type: 'ready' });

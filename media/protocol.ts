@@ -18,7 +18,7 @@ import type { PanelSnapshot } from '../src/view/snapshot';
 /** Bumped when a message changes shape in a way the other side must know about. */
 import type { CompareRow } from '../src/compare';
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** Which extension host runs the extension: Node (desktop, remote) or a browser web worker. */
 export type HostKind = 'node' | 'web';
@@ -161,6 +161,12 @@ export interface ActionMessage {
   action: PanelAction;
 }
 
+/** A step link in the panel (an open hazard's skipped flush, say): go to that step of the walk (-1: before the first). */
+export interface GotoMessage {
+  type: 'goto';
+  step: number;
+}
+
 /** Reply to `review`, `compare` or `explore`: the text of the review view's DOM as rendered. */
 export interface ReportShownMessage {
   type: 'reportShown';
@@ -200,7 +206,7 @@ export interface InspectedMessage {
   text: string;
 }
 
-export type FromWebviewMessage = ReadyMessage | ShownMessage | RejectedMessage | RenderedMessage | ActionMessage | ReportShownMessage | OpenSourceMessage | WalkMessage | OpenCounterexampleMessage | InspectedMessage;
+export type FromWebviewMessage = ReadyMessage | ShownMessage | RejectedMessage | RenderedMessage | ActionMessage | GotoMessage | ReportShownMessage | OpenSourceMessage | WalkMessage | OpenCounterexampleMessage | InspectedMessage;
 
 //#endregion
 
@@ -248,6 +254,7 @@ const fromWebviewFields: FieldSpecs<FromWebviewMessage> = {
   rejected: { reason: 'string' },
   rendered: { index: 'number', renderMs: 'number', text: 'string' },
   action: { action: PANEL_ACTIONS },
+  goto: { step: (v) => (Number.isSafeInteger(v) && (v as number) >= -1 ? undefined : `is ${JSON.stringify(v)}, expected a step index (an integer from -1)`) },
   reportShown: { kind: ['review', 'compare', 'explore'], text: 'string', badge: 'string' },
   openSource: { file: 'string', line: 'number' },
   walk: { scenario: 'string', file: 'string', variant: 'string' },
@@ -360,7 +367,14 @@ const SNAPSHOT_SHAPE: Shape = {
     },
   },
   flushLog: { arrayOf: { step: 'number', issued: 'boolean', call: 'string', range: 'string', removed: { arrayOf: 'string' }, fn: 'string', 'reason?': 'string' } },
-  violations: { arrayOf: VIOLATION_SHAPE }, verdict: ['pass', 'violation'], counters: { numbersBy: 'string' },
+  violations: { arrayOf: VIOLATION_SHAPE },
+  hazards: {
+    arrayOf: {
+      strength: ['unmapped', 'permissions'], vcpu: 'number', tlbId: 'number', tlbEntry: 'string', gfn: 'number',
+      'staleSince?': 'number', 'skippedFlush?': 'number', cause: 'string', 'deadline?': 'number', message: 'string',
+    },
+  },
+  verdict: ['pass', 'violation'], now: ['violation', 'hazard', 'pass'], counters: { numbersBy: 'string' },
 };
 
 const REVIEW_STEP_SHAPE: Shape = { id: 'string', fn: 'string', file: 'string', 'line?': 'number' };

@@ -70,5 +70,20 @@ export const strings = {
   staleSince: (n: number) => `stale since step ${n}`,
   skippedAt: (n: number) => `flush skipped at step ${n}`,
 
+  // Open hazards: a stale translation the check will look at by a deadline (src/view/hazards.ts).
+  hazardOpen: 'OPEN HAZARD',
+  hazardsOpen: (n: number) => `${n} open hazard${n === 1 ? '' : 's'}: a flush is due`,
+  overPrivileged: 'WRITABLE',
+  overPrivilegedEntry: 'writable entry',
+  flushBy: (n: number) => `flush by step ${n}`,
+  cause: 'made stale by',
+  deadline: 'deadline',
+  deadlineAt: (n: number, strength: string) => `step ${n}, ${strength === 'unmapped' ? 'where mmu_lock is released' : 'where the operation returns'}`,
+  goToStep: (n: number, what: string) => `Go to step ${n}: ${what}`,
+  linkSkipped: 'the skipped flush',
+  linkStale: 'where it went stale',
+  linkProtected: 'the write-protection',
+  linkDeadline: 'the deadline',
+
   counters: 'Counters',
 } as const;

@@ -10,7 +10,7 @@
  */
 import type { MmuContext } from '../mmu/context';
 import { findRoot } from '../mmu/hardware';
-import type { TlbEntry } from '../state';
+import type { MmuState, TlbEntry } from '../state';
 import { isLastSpte, SPTE_PRESENT, SPTE_WRITABLE } from '../spte';
 
 interface Slot {
@@ -112,4 +112,62 @@ export function firstWriteProtectedPage(ctx: MmuContext, e: TlbEntry, reducedBy:
     if (reducedBy(e.gfnBase + off)) return e.gfnBase + off;
   }
   return -1;
+}
+
+/** A TLB entry the check would report, and the first gfn it reports it for. */
+export interface StaleEntry {
+  entry: TlbEntry;
+  gfn: number;
+}
+
+/** Every entry of every vCPU's TLB not wholly mapped by its root to its pfns: what the unmapped strength reports at a release. */
+export function unmappedEntries(ctx: MmuContext): StaleEntry[] {
+  const out: StaleEntry[] = [];
+  for (const vcpu of ctx.state.vcpus) {
+    for (const entry of vcpu.tlb) {
+      const off = firstUnmappedPage(ctx, entry);
+      if (off >= 0) out.push({ entry, gfn: entry.gfnBase + off });
+    }
+  }
+  return out;
+}
+
+/**
+ * Every writable entry over a page that `reduced` (one operation's write-protected gfn ranges)
+ * covers and whose SPTE is now read-only: what the permissions strength reports when that
+ * operation ends.
+ */
+export function writeProtectedEntries(ctx: MmuContext, reduced: ReadonlyArray<readonly [number, number]>): StaleEntry[] {
+  const out: StaleEntry[] = [];
+  if (reduced.length === 0) return out;
+  const reducedBy = (gfn: number): boolean => reduced.some(([g, n]) => gfn >= g && gfn < g + n);
+  for (const vcpu of ctx.state.vcpus) {
+    for (const entry of vcpu.tlb) {
+      const gfn = firstWriteProtectedPage(ctx, entry, reducedBy);
+      if (gfn >= 0) out.push({ entry, gfn });
+    }
+  }
+  return out;
+}
+
+/** Why a TLB entry over gfn is stale: the step of the latest unmapping change covering it, and the flush skipped there. */
+export interface StaleCause {
+  staleSince?: number;
+  skippedFlush?: number;
+  what?: string;
+}
+
+/** The latest unmapping change covering gfn (the step that made a TLB entry stale) and what became of its flush. */
+export function staleCauseOf(state: MmuState, gfn: number): StaleCause {
+  const events = state.unmapEvents;
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i];
+    if (gfn >= e.gfn && gfn < e.gfn + e.npages) {
+      const missed = e.missedBy !== undefined ? `; the ranged flush at step ${e.missedBy} did not cover it` : '';
+      const out: StaleCause = { staleSince: e.step, what: e.what + missed };
+      if (e.flushSkipped) out.skippedFlush = e.flushStep;
+      return out;
+    }
+  }
+  return {};
 }

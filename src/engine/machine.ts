@@ -8,7 +8,7 @@ import { emptyDraft, type FlushMode, type MmuContext } from '../mmu/context';
 import { describeTlbEntry } from '../mmu/hardware';
 import { SubtreeCache } from '../mmu/subtree';
 import { cloneState, type MmuState, type TlbEntry } from '../state';
-import { firstUnmappedPage, firstWriteProtectedPage } from '../checks/stale_tlb';
+import { staleCauseOf, unmappedEntries, writeProtectedEntries, type StaleCause } from '../checks/stale_tlb';
 import { checkWrites } from '../checks/structure';
 import type { Actor, Step, StepKind, Violation } from '../trace/types';
 import type { Variant } from '../variants';
@@ -129,18 +129,8 @@ export class Machine {
   }
 
   /** The latest unmapping change covering gfn: the step that made a TLB entry stale. */
-  staleCause(gfn: number): { staleSince?: number; skippedFlush?: number; what?: string } {
-    const events = this.ctx.state.unmapEvents;
-    for (let i = events.length - 1; i >= 0; i--) {
-      const e = events[i];
-      if (gfn >= e.gfn && gfn < e.gfn + e.npages) {
-        const missed = e.missedBy !== undefined ? `; the ranged flush at step ${e.missedBy} did not cover it` : '';
-        const out: { staleSince?: number; skippedFlush?: number; what?: string } = { staleSince: e.step, what: e.what + missed };
-        if (e.flushSkipped) out.skippedFlush = e.flushStep;
-        return out;
-      }
-    }
-    return {};
+  staleCause(gfn: number): StaleCause {
+    return staleCauseOf(this.ctx.state, gfn);
   }
 
   staleTlbViolation(e: TlbEntry, gfn: number, strength: 'unmapped' | 'permissions', detail: string): void {
@@ -159,24 +149,12 @@ export class Machine {
   }
 
   checkUnmappedAtRelease(): void {
-    for (const vcpu of this.ctx.state.vcpus) {
-      for (const e of vcpu.tlb) {
-        const off = firstUnmappedPage(this.ctx, e);
-        if (off >= 0) this.staleTlbViolation(e, e.gfnBase + off, 'unmapped', 'at the mmu_lock release, but the page tables no longer map it there');
-      }
-    }
+    for (const { entry, gfn } of unmappedEntries(this.ctx)) this.staleTlbViolation(entry, gfn, 'unmapped', 'at the mmu_lock release, but the page tables no longer map it there');
   }
 
   checkPermissionsAtOpEnd(frame: OpFrame): void {
     if (!this.checks.permissions || frame.reduced.length === 0) return;
-    const reduced = frame.reduced;
-    const reducedBy = (gfn: number): boolean => reduced.some(([g, n]) => gfn >= g && gfn < g + n);
-    for (const vcpu of this.ctx.state.vcpus) {
-      for (const e of vcpu.tlb) {
-        const gfn = firstWriteProtectedPage(this.ctx, e, reducedBy);
-        if (gfn >= 0) this.staleTlbViolation(e, gfn, 'permissions', `when ${frame.label} returns, though that operation write-protected it`);
-      }
-    }
+    for (const { entry, gfn } of writeProtectedEntries(this.ctx, frame.reduced)) this.staleTlbViolation(entry, gfn, 'permissions', `when ${frame.label} returns, though that operation write-protected it`);
   }
 }
 

@@ -111,6 +111,11 @@ export class ScenarioRun {
     };
   }
 
+  /** The operations started and not yet ended, running or paused (read them, do not change them). */
+  inFlight(): readonly OpFrame[] {
+    return this.current ? [this.current, ...this.paused.values()] : [...this.paused.values()];
+  }
+
   restore(s: RunSnapshot): void {
     this.machine.restore(s.state, s.stepCount);
     this.next = s.next;

@@ -13,16 +13,37 @@
  *     when the walk enters it.
  * A jump elsewhere (Run to Violation, Restart, a variant switch) replays from the nearest
  * checkpoint once, keeping the states it passes.
+ * With each state it keeps the operations then in flight and what each has write-protected: the
+ * permissions strength's open hazards are judged against them (src/view/snapshot.ts).
  */
 import { ScenarioRun, type RunOptions, type RunSnapshot } from '../engine/runner';
 import type { Scenario } from '../scenario/types';
 import { cloneState, type MmuState } from '../state';
 import type { Step, Violation } from './types';
 
-/** A checkpoint window's states, by step count (the state after step count - 1). */
+/** An operation started and not yet ended at a step, with the gfn ranges it has write-protected so far. */
+export interface InFlightOp {
+  opIndex: number;
+  label: string;
+  reduced: Array<[number, number]>;
+}
+
+/** What the walk knows after a step: the machine's state and the operations in flight. */
+export interface WalkPoint {
+  state: MmuState;
+  inFlight: InFlightOp[];
+}
+
+/** A checkpoint window's points, by step count (the point after step count - 1). */
 interface Window {
   index: number;
-  states: Map<number, MmuState>;
+  states: Map<number, WalkPoint>;
+}
+
+/** A copy of a run's point (its in-flight operations' ranges are copied: later steps extend them in place). */
+function pointOf(run: ScenarioRun, copy: boolean): WalkPoint {
+  const inFlight = run.inFlight().map((f) => ({ opIndex: f.opIndex, label: f.label, reduced: f.reduced.map(([g, n]) => [g, n] as [number, number]) }));
+  return { state: copy ? cloneState(run.machine.state) : run.machine.state, inFlight };
 }
 
 export class Walkthrough {
@@ -63,7 +84,7 @@ export class Walkthrough {
       const at = r.machine.stepCount;
       const index = Math.floor(at / this.interval);
       if (this.window.index !== index) this.window = { index, states: new Map() };
-      this.window.states.set(at, cloneState(r.machine.state));
+      this.window.states.set(at, pointOf(r, true));
     };
     if (Math.floor(r.machine.stepCount / this.interval) === Math.floor(want / this.interval)) keep();
     while (r.machine.stepCount < want) {
@@ -77,27 +98,32 @@ export class Walkthrough {
    * read it, do not change it, and do not keep it across calls.
    */
   stateAfter(index: number): MmuState {
+    return this.pointAfter(index).state;
+  }
+
+  /** The state after step `index` and the operations in flight then; the state as stateAfter() says. */
+  pointAfter(index: number): WalkPoint {
     if (index < -1 || index >= this.steps.length) throw new RangeError(`no step ${index}; the run has ${this.steps.length}`);
     const want = index + 1;
     const back = want < this.lastWant;
     this.lastWant = want;
     const win = Math.floor(want / this.interval);
     const done = this.replay.machine.stepCount;
-    let state: MmuState;
-    if (want === done) state = this.replay.machine.state;
-    else if (this.window.index === win && this.window.states.has(want)) state = this.window.states.get(want)!;
+    let point: WalkPoint;
+    if (want === done) point = pointOf(this.replay, false);
+    else if (this.window.index === win && this.window.states.has(want)) point = this.window.states.get(want)!;
     else if (this.ahead?.window.index === win && this.ahead.window.states.size === this.windowSize(win)) {
       // Stepped back into the window built ahead: it becomes the walk's.
       this.window = this.ahead.window;
       this.ahead = undefined;
-      state = this.window.states.get(want)!;
+      point = this.window.states.get(want)!;
     } else {
       if (want < done || want - done > this.interval) this.replay.restore(this.checkpoints[win]);
       this.replayTo(want);
-      state = this.replay.machine.state;
+      point = pointOf(this.replay, false);
     }
     if (back) this.buildAhead(win, want);
-    return state;
+    return point;
   }
 
   /** How many states window `win` has (the last one may be short). */
@@ -112,7 +138,7 @@ export class Walkthrough {
     if (this.ahead?.window.index !== target) {
       const run = this.ahead?.run ?? this.replayRun();
       run.restore(this.checkpoints[target]);
-      this.ahead = { run, window: { index: target, states: new Map([[run.machine.stepCount, cloneState(run.machine.state)]]) } };
+      this.ahead = { run, window: { index: target, states: new Map([[run.machine.stepCount, pointOf(run, true)]]) } };
     }
     const { run, window } = this.ahead;
     const left = this.windowSize(target) - window.states.size;
@@ -120,7 +146,7 @@ export class Walkthrough {
     const units = Math.ceil(left / Math.max(1, want - win * this.interval));
     for (let k = 0; k < units && run.machine.stepCount < (target + 1) * this.interval - 1; k++) {
       run.step();
-      window.states.set(run.machine.stepCount, cloneState(run.machine.state));
+      window.states.set(run.machine.stepCount, pointOf(run, true));
     }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * What the panel shows at one step, computed from the model and nothing else: the page tables
  * from each root down with runs of like entries collapsed, each vCPU's TLB, the flush log, the
- * checks, the counters. The webview only renders this; it computes no model facts.
+ * checks and the hazards open at the step, the counters. The webview only renders this; it
+ * computes no model facts.
  */
 import { hex, levelSizeName } from '../geometry';
 import type { KvmMmuPage, MmuState, TlbEntry } from '../state';
@@ -13,6 +14,9 @@ import { emptyDraft } from '../mmu/context';
 import type { Counters } from '../state';
 import type { Step, Violation } from '../trace/types';
 import type { Walkthrough } from '../trace/walkthrough';
+import { openHazards, type OpenHazard } from './hazards';
+
+export type { OpenHazard } from './hazards';
 
 export interface EntryRun {
   /** First and last index of the run in its table. */
@@ -85,8 +89,15 @@ export interface PanelSnapshot {
   flushLog: FlushLogEntry[];
   /** Violations found at or before this step. */
   violations: Violation[];
+  /**
+   * TLB entries stale now that no check has reported yet: each must be flushed by its deadline
+   * (the next mmu_lock release, or its operation's end), or that check fails there.
+   */
+  hazards: OpenHazard[];
   /** Verdict of the whole run. */
   verdict: 'pass' | 'violation';
+  /** At this step: a violation so far, else a hazard open, else pass so far. */
+  now: 'violation' | 'hazard' | 'pass';
   counters: Counters;
 }
 
@@ -187,7 +198,8 @@ function tlbView(ctx: MmuContext, e: TlbEntry): TlbView {
 
 /** The panel's view of a walkthrough after step `index` (-1: before the first step). */
 export function snapshotAt(w: Walkthrough, index: number, maxTables = 64): PanelSnapshot {
-  const state = w.stateAfter(index);
+  const point = w.pointAfter(index);
+  const state = point.state;
   const cache = new SubtreeCache(state);
   const step = index >= 0 ? w.steps[index] : null;
   const changed = new Set<number>();
@@ -213,6 +225,8 @@ export function snapshotAt(w: Walkthrough, index: number, maxTables = 64): Panel
     if (f.reason) entry.reason = f.reason;
     flushLog.push(entry);
   }
+  const violations = w.violations.filter((v) => v.step <= index);
+  const hazards = openHazards(w, index, ctx, point.inFlight, violations);
   return {
     scenario: w.scenario.name, title: w.scenario.title, variant: w.options.variant.name,
     flushMode: w.options.flushMode ?? w.scenario.flushMode, entries: state.geo.entries,
@@ -220,8 +234,10 @@ export function snapshotAt(w: Walkthrough, index: number, maxTables = 64): Panel
     roots: state.roots.map((r) => ({ name: r.name, table: tableView(c, r.spId) })),
     vcpus: state.vcpus.map((v) => ({ id: v.id, tlb: v.tlb.map((e) => tlbView(ctx, e)) })),
     flushLog,
-    violations: w.violations.filter((v) => v.step <= index),
+    violations,
+    hazards,
     verdict: w.violations.length ? 'violation' : 'pass',
+    now: violations.length ? 'violation' : hazards.length ? 'hazard' : 'pass',
     counters: { ...state.counters },
   };
 }

@@ -25,6 +25,11 @@ function workspace(): vscode.Uri {
   return folder.uri;
 }
 
+/** Markdown that went in as text (MarkdownString.appendText: spaces as &nbsp;, Markdown characters escaped), as plain text. */
+function plain(markdown: string): string {
+  return markdown.replace(/&nbsp;/g, ' ').replace(/\\([\\`*_{}[\]()#+\-.!])/g, '$1');
+}
+
 function stats(xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
   return `median ${s[Math.floor(s.length / 2)]?.toFixed(2)} ms, max ${s[s.length - 1]?.toFixed(2)} ms over ${s.length}`;
@@ -159,6 +164,30 @@ export function walkSuite(host: HostKind): void {
       match(r.text, new RegExp(`^Step ${idx} \\(0–${walk.total - 1}\\) · kvm_clear_dirty_log_protect`), 'step heading in the panel');
     });
 
+    it('the step before the violation shows an open hazard, not "All checks pass", in the panel and the status bar', async () => {
+      const walk = api.walk()!;
+      const unlock = walk.violations[0];
+      equal(api.walk()!.index, unlock, 'at the violation (the test before ran to it)');
+      // From the drop of B's huge SPTE (step 25) to this unlock vCPU 0's 1G entry is stale and the
+      // split's flush (the run's first flush step, skipped under never-flush) did not remove it.
+      const skipped = walk.flushSteps[0];
+      equal(await run<number>('kvmMmuLab.stepBack'), unlock - 1, 'index after Step Back');
+      await api.settled();
+      const text = (await api.inspectWebview('panel'))!.text;
+      ok(!text.includes('All checks pass'), `the panel says all checks pass beside the stale entry: ${text.slice(0, 400)}`);
+      match(text, /OPEN HAZARD \(unmapped\)/, 'the panel names the open hazard');
+      match(text, new RegExp(`A stale translation must be flushed before mmu_lock is released.*vCPU 0's 1G entry tlb#1 \\(root B, gfns 0x40000\\.\\.0x7ffff, W\\).*\\(flush skipped at step ${skipped}\\)\\. mmu_lock is released at step ${unlock}\\.`), 'the hazard\'s sentence');
+      match(text, new RegExp(`Go to step ${skipped}: the skipped flush`), 'the link to the skipped flush');
+      const status = api.status();
+      match(status.text, /\$\(warning\) open hazard/, 'status bar text');
+      match(plain(status.tooltip), /A stale translation must be flushed before mmu_lock is released/, 'status bar tooltip');
+      match(status.tooltip, /The whole run:\*\* VIOLATION \(2\)/, 'the run\'s verdict in the tooltip');
+      equal(await run<number>('kvmMmuLab.stepForward'), unlock, 'back at the violation');
+      await api.settled();
+      match(api.status().text, /\$\(error\) VIOLATION/, 'status bar at the violation');
+      ok(!(await api.inspectWebview('panel'))!.text.includes('OPEN HAZARD'), 'at the violation the hazard has become the violation');
+    });
+
     it('Locate mmu.c points the kernel tree at the fixture; Run to Next Flush highlights the skipped flush in mmu.c', async () => {
       const set = await run<string>('kvmMmuLab.locateKernelTree', mmuUri());
       match(set ?? '', /kernel$/, 'kernel tree setting');
@@ -200,6 +229,49 @@ export function walkSuite(host: HostKind): void {
       equal(await run<number>('kvmMmuLab.stepBack'), before, 'index after Step Back');
       equal(JSON.stringify(api.decorations()), d0, 'decorations after stepping back');
     });
+
+    it('Run to Violation with the kernel tree: KVM_MMU_UNLOCK in the listing, and beside it mmu.c with the skipped flush marked, its hover naming the violation', async () => {
+      // The tests after this one run to the first violation from before it: leave the walk there.
+      try {
+        await culpritAtViolation();
+      } finally {
+        await run('kvmMmuLab.restart');
+      }
+    });
+
+    async function culpritAtViolation(): Promise<void> {
+      const idx = await run<number>('kvmMmuLab.runToViolation');
+      const walk = api.walk()!;
+      equal(idx, walk.violations[0], 'at the first violation');
+      await api.settled();
+      const d = api.decorations()!;
+      // The step is in virt/kvm/kvm_main.c, which the fixture tree lacks: the listing shows it.
+      const listing = modelListing(strings.listingHeader);
+      match(d.uri, /^kvm-mmu-lab:/, 'the current step in the listing');
+      equal(d.current[0][0], listing.lines.get(anchorKey(ANCHORS.clearUnlock)), 'KVM_MMU_UNLOCK in the listing');
+      // Its cause: the flush drop_large_spte() skipped (the run's first flush step), in mmu.c.
+      const culprit = lineOf(ANCHORS.dropLargeFlush);
+      ok(d.culprit, `no culprit at the violation: ${JSON.stringify(d)}`);
+      equal(d.culprit.uri, mmuUri().toString(), 'the culprit is shown in the kernel tree\'s mmu.c');
+      equal(d.culprit.line, culprit, 'the culprit line: the flush in drop_large_spte()');
+      equal(d.culprit.step, walk.flushSteps[0], 'the culprit step');
+      equal(d.culprit.violationStep, idx, 'the violation it explains');
+      const editors = vscode.window.visibleTextEditors;
+      const listingEditor = editors.find((e) => e.document.uri.toString() === d.uri);
+      const mmuEditor = editors.find((e) => e.document.uri.toString() === mmuUri().toString());
+      ok(listingEditor && mmuEditor, `the listing and mmu.c are not both on screen: ${editors.map((e) => e.document.uri.toString()).join(', ')}`);
+      ok(mmuEditor.visibleRanges.some((r) => r.contains(new vscode.Position(culprit, 0))), 'the skipped flush is not in view in mmu.c');
+      const hovers = await run<vscode.Hover[]>('vscode.executeHoverProvider', mmuUri(), new vscode.Position(culprit, 4));
+      const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+      match(text, new RegExp(`flush skipped here at step ${walk.flushSteps[0]}, the cause of the violation at step ${idx}`), 'the culprit\'s hover');
+      match(plain(text), /vCPU 0 still maps gfn 0x40200 writable via a 1G TLB entry \(tlb#1, root B\)/, 'the hover carries the violation');
+      // One step on, still marked (not revealed again); back before the violation, no culprit.
+      await run('kvmMmuLab.stepForward');
+      equal(api.decorations()!.culprit?.line, culprit, 'still marked after the violation');
+      await run('kvmMmuLab.stepBack');
+      await run('kvmMmuLab.stepBack');
+      equal(api.decorations()!.culprit, undefined, 'no culprit before the violation');
+    }
 
     it('Choose Variant v7 at the violation stays at the same statement, where the flush was issued', async () => {
       await run('kvmMmuLab.runToViolation');

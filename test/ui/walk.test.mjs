@@ -1,7 +1,9 @@
 // Walking the seed's hazard as a reviewer does: F1, "Walk Through Scenario…", reused-partial,
-// never-flush, "Run to Violation"; the panel's DOM at that moment; then "Choose Variant…" v7 at the
-// same step, with the split's flush issued. Then the keyboard alone inside the panel (F, ←) to the
-// skipped flush in the fixture mmu.c. Screenshots: test-artifacts/ui-walk-*.png.
+// never-flush, "Run to Violation"; the panel's DOM at that moment, and mmu.c's skipped flush
+// beside the listing's KVM_MMU_UNLOCK; then "Choose Variant…" v7 at the same step, with the split's
+// flush issued. Then the keyboard alone inside the panel (F, ←) to the skipped flush in the fixture
+// mmu.c, one step on to the OPEN HAZARD the panel shows until the unlock, and its buttons.
+// Screenshots: test-artifacts/ui-walk-*.png.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -58,6 +60,14 @@ describe('Walking reused-partial in the workbench', () => {
     // The statement is in virt/kvm/kvm_main.c, which the fixture tree does not have: the model's listing is beside the panel.
     assert.match(await w.locator('#source-note').textContent(), /kvm_main\.c .* not in the kernel tree/);
     await page.locator('.tabs-container .tab', { hasText: 'model-listing.c' }).waitFor(WAIT);
+    // Its cause stays on screen: mmu.c in a group of its own, with the flush drop_large_spte() skipped in view.
+    // ("model-listing.c" does not hold "mmu.c".)
+    const groupShowing = (name) => page.locator('.editor-group-container', { has: page.locator('.tab.active', { hasText: name }) });
+    await groupShowing('model-listing.c').waitFor(WAIT);
+    const mmuGroup = groupShowing('mmu.c');
+    await mmuGroup.waitFor(WAIT);
+    // Monaco draws spaces as no-break spaces: look for a piece of the statement without one.
+    await mmuGroup.locator('.view-line', { hasText: 'kvm_flush_remote_tlbs_with_address(kvm,' }).first().waitFor(WAIT);
     await shot('1-never-flush-violation');
   });
 
@@ -91,5 +101,27 @@ describe('Walking reused-partial in the workbench', () => {
     assert.match(await webview().locator('#source-location').textContent(), /arch\/x86\/kvm\/mmu\/mmu\.c:\d+/);
     await page.locator('.tabs-container .tab', { hasText: 'mmu.c' }).first().waitFor(WAIT);
     await shot('3-never-flush-skipped-flush-in-mmu-c');
+  });
+
+  test('from the skipped flush to the unlock an OPEN HAZARD, not "All checks pass"; its links move the walk', async () => {
+    const w = webview();
+    await page.keyboard.press('ArrowRight');
+    await heading().filter({ hasText: /^Step 27 \(0–53\) · __link_shadow_page/ }).waitFor(WAIT);
+    assert.match(await w.locator('#status').textContent(), /OPEN HAZARD/);
+    assert.equal(await w.locator('#status').getAttribute('data-now'), 'hazard');
+    assert.equal(await w.locator('.check-pass').count(), 0, '"All checks pass" beside a stale entry');
+    const hazard = w.locator('.check-hazard');
+    assert.equal(await hazard.count(), 1, 'one open hazard');
+    // Made stale by the drop at step 25, its flush skipped at step 26; the check looks at the unlock, step 43.
+    assert.match(await hazard.textContent(), /A stale translation must be flushed before mmu_lock is released.*vCPU 0's 1G entry tlb#1 \(root B, gfns 0x40000\.\.0x7ffff, W\).*stale since step 25 \(flush skipped at step 26\)\. mmu_lock is released at step 43\./);
+    assert.match(await w.locator('.tlb-row[data-hazard="true"]').textContent(), /1G.*B.*STALE · flush by step 43/);
+    await page.locator('.statusbar-item', { hasText: 'open hazard' }).first().waitFor(WAIT);
+    await shot('4-never-flush-open-hazard');
+    await hazard.locator('button', { hasText: 'Go to step 26: the skipped flush' }).click();
+    await heading().filter({ hasText: /^Step 26 \(0–53\) · drop_large_spte/ }).waitFor(WAIT);
+    await w.locator('.check-hazard button', { hasText: 'Go to step 43: the deadline' }).click();
+    await heading().filter({ hasText: /^Step 43 \(0–53\) · kvm_clear_dirty_log_protect/ }).waitFor(WAIT);
+    assert.match(await w.locator('#status').textContent(), /VIOLATION/);
+    assert.equal(await w.locator('.check-hazard').count(), 0, 'at the unlock the hazard is the violation');
   });
 });

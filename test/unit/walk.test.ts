@@ -8,7 +8,7 @@ import { anchorIdOf, type AnchorId } from '../../src/mmu/anchors';
 import { shiftedFixture } from './shifted';
 import { sameStep, WalkSession, withEntries } from '../../extension/session';
 import { parseScenario } from '../../src/scenario/parse';
-import { checkPanelSnapshot, checkToWebviewMessage } from '../../media/protocol';
+import { checkFromWebviewMessage, checkPanelSnapshot, checkToWebviewMessage } from '../../media/protocol';
 import { ANCHORS } from '../../src/mmu/anchors';
 import type { Anchor } from '../../src/trace/types';
 import { anchorKey, modelListing } from '../../src/view/listing';
@@ -113,9 +113,49 @@ test('switching never-flush -> v7 at the violation stays at the same statement, 
   assert.ok(snap.flushLog.some((f) => f.fn === 'drop_large_spte' && f.issued), 'v7 issued the split flush before this step');
 });
 
+test('the culprit to keep on screen: from the first violation on, the split\'s skipped flush; revealed at each violation\'s own step', () => {
+  const s = new WalkSession(scenario('reused-partial'), origin, { variant: findPreset('never-flush')! });
+  const steps = s.walkthrough.steps;
+  // The only flush drop_large_spte() skips under never-flush; both violations (the stale entry at
+  // the unlock, then the write to the freed page through it) trace back to it.
+  const skipped = steps.findIndex((st) => st.kind === 'flush-skipped' && st.anchor.fn === 'drop_large_spte');
+  const [first, second] = s.walkthrough.violations;
+  assert.deepEqual([first.skippedFlush, second.skippedFlush], [skipped, skipped]);
+  s.goTo(first.step - 1);
+  assert.equal(s.culprit(), undefined, 'no violation reached yet');
+  s.goTo(first.step);
+  assert.deepEqual(pickCulprit(s), { step: first.step, skippedFlush: skipped, here: true });
+  s.goTo(first.step + 1);
+  assert.deepEqual(pickCulprit(s), { step: first.step, skippedFlush: skipped, here: false }, 'still marked after the violation, not revealed again');
+  s.goTo(second.step);
+  assert.deepEqual(pickCulprit(s), { step: second.step, skippedFlush: skipped, here: true }, 'the latest violation');
+  assert.equal(new WalkSession(scenario('reused-partial'), origin, { variant: findPreset('v7')! }).culprit(), undefined);
+});
+
+function pickCulprit(s: WalkSession) {
+  const c = s.culprit();
+  return c && { step: c.violation.step, skippedFlush: c.skippedFlush, here: c.here };
+}
+
+test('a step link from the panel is checked: an integer step from -1, nothing else', () => {
+  const goto = (step: unknown) => checkFromWebviewMessage({ messageId: 1, body: { type: 'goto', step } });
+  assert.equal(goto(26), undefined);
+  assert.equal(goto(-1), undefined);
+  assert.equal(goto(2.5), 'goto: field "step" is 2.5, expected a step index (an integer from -1)');
+  assert.equal(goto('26'), 'goto: field "step" is "26", expected a step index (an integer from -1)');
+  assert.equal(goto(-2), 'goto: field "step" is -2, expected a step index (an integer from -1)');
+});
+
 test('snapshots pass the protocol check; a tampered one is refused with its path', () => {
   const w = new Walkthrough(scenario('reused-partial'), { variant: findPreset('never-flush')! });
-  for (const i of [-1, 0, w.violations[0].step, w.length - 1]) assert.equal(checkPanelSnapshot(JSON.parse(JSON.stringify(snapshotAt(w, i)))), undefined, `step ${i}`);
+  for (const i of [-1, 0, w.violations[0].step - 1, w.violations[0].step, w.length - 1]) assert.equal(checkPanelSnapshot(JSON.parse(JSON.stringify(snapshotAt(w, i)))), undefined, `step ${i}`);
+  const open = JSON.parse(JSON.stringify(snapshotAt(w, w.violations[0].step - 1)));
+  assert.equal(open.now, 'hazard');
+  open.hazards[0].skippedFlush = 'step 26';
+  assert.equal(checkPanelSnapshot(open), 'snapshot.hazards[0].skippedFlush is string, expected number');
+  open.hazards[0].skippedFlush = 26;
+  open.now = 'unknown';
+  assert.equal(checkPanelSnapshot(open), 'snapshot.now is "unknown", expected one of violation, hazard, pass');
   const s = JSON.parse(JSON.stringify(snapshotAt(w, w.violations[0].step)));
   s.vcpus[0].tlb[0].stale = 'yes';
   assert.equal(checkPanelSnapshot(s), 'snapshot.vcpus[0].tlb[0].stale is string, expected boolean');
