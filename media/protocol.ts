@@ -158,12 +158,13 @@ export interface OpenSourceMessage {
   line: number;
 }
 
-/** A button in the review view: walk a built-in scenario (or a scenario file, by URI) under a variant. */
+/** A button in the review view: walk a built-in scenario (or a scenario file, by URI) under a variant, in a flush mode ('' = the scenario's own). */
 export interface WalkMessage {
   type: 'walk';
   scenario: string;
   file: string;
   variant: string;
+  flushMode: '' | 'bare-metal' | 'range';
 }
 
 /** Reply to `inspect`: the document's elements counted by tag, the script elements made since the page loaded, its event-handler attributes (on…), and its text. */
@@ -221,7 +222,7 @@ const fromWebviewFields: FieldSpecs<FromWebviewMessage> = {
   action: { action: PANEL_ACTIONS },
   reportShown: { kind: ['review', 'compare', 'explore'], text: 'string' },
   openSource: { file: 'string', line: 'number' },
-  walk: { scenario: 'string', file: 'string', variant: 'string' },
+  walk: { scenario: 'string', file: 'string', variant: 'string', flushMode: ['', 'bare-metal', 'range'] },
   inspected: { elements: (v) => checkShape({ numbersBy: 'string' }, v, 'elements'), scriptsSinceLoad: 'number', handlers: 'number', text: 'string' },
 };
 
@@ -333,22 +334,25 @@ const SNAPSHOT_SHAPE: Shape = {
   violations: { arrayOf: VIOLATION_SHAPE }, verdict: ['pass', 'violation'], counters: { numbersBy: 'string' },
 };
 
-const REVIEW_STEP_SHAPE: Shape = { id: 'string', fn: 'string', file: 'string', 'line?': 'number' };
+const REVIEW_STEP_SHAPE: Shape = { id: 'string', fn: 'string', file: 'string', 'line?': 'number', 'how?': 'string', 'why?': 'string' };
 const REVIEW_VERDICT_SHAPE: Shape = { nullOr: { verdict: ['pass', 'violation'], remoteFlushes: 'number', splitFlushes: 'number', violation: 'string' } };
 const STRINGS: Shape = { arrayOf: 'string' };
 const REVIEW_SHAPE: Shape = {
   name: 'string', format: 'string', diagnostics: STRINGS,
   patches: {
     arrayOf: {
-      index: 'number', prefix: 'string', subject: 'string', author: 'string', date: 'string', cover: 'boolean', files: STRINGS,
+      index: 'number', prefix: 'string', subject: 'string', author: 'string', date: 'string', cover: 'boolean', kind: 'string', commit: 'string', listed: STRINGS, files: STRINGS,
       functions: STRINGS, otherFunctions: STRINGS, steps: { arrayOf: REVIEW_STEP_SHAPE }, changes: STRINGS, notUnderstood: STRINGS,
     },
   },
-  modelled: 'boolean', understood: 'boolean', steps: { arrayOf: REVIEW_STEP_SHAPE }, unexplained: STRINGS, before: 'string', after: 'string',
+  modelled: 'boolean', understood: 'boolean',
+  outcome: ['bad-input', 'no-diff', 'not-modelled', 'unchanged', 'not-understood', 'pass', 'violation'], verdict: 'string', reasons: STRINGS,
+  steps: { arrayOf: REVIEW_STEP_SHAPE }, unexplained: STRINGS, before: 'string', after: 'string',
   decisions: { arrayOf: { policy: 'string', before: 'string', after: 'string', changed: 'boolean', rule: 'string', evidence: STRINGS } },
-  notes: STRINGS,
-  checks: { arrayOf: { scenario: 'string', before: REVIEW_VERDICT_SHAPE, after: REVIEW_VERDICT_SHAPE } },
-  counterexample: { nullOr: { scenario: 'string', variant: 'string' } },
+  notes: STRINGS, modes: STRINGS,
+  checks: { arrayOf: { scenario: 'string', flushMode: ['bare-metal', 'range'], mode: 'string', before: REVIEW_VERDICT_SHAPE, after: REVIEW_VERDICT_SHAPE } },
+  findings: STRINGS,
+  counterexample: { nullOr: { scenario: 'string', variant: 'string', flushMode: ['bare-metal', 'range'] } },
   tree: 'boolean',
 };
 const COMPARE_ROW_SHAPE: Shape = {
