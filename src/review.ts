@@ -9,13 +9,12 @@
 import { anchorSources, confidenceText, type AnchorResult, type SourceFile } from './anchor/anchor';
 import { ANCHORS, type AnchorId } from './mmu/anchors';
 import type { FlushMode } from './mmu/context';
-import { assess, existingSteps, type Outcome } from './patch/assess';
-import { checkVariant, FLUSH_MODE_WORDS, FLUSH_MODES, type ScenarioVerdict, type VariantChecks } from './patch/checks';
+import { assess, existingSteps, patchSteps, type Outcome } from './patch/assess';
+import { FLUSH_MODE_WORDS, FLUSH_MODES, type ScenarioVerdict, type VariantChecks } from './patch/checks';
 import { classify, type Evidence } from './patch/classify';
 import { MAIL_KIND_WORDS } from './patch/listing';
 import { formatDiagnostic, hasErrors, parsePatchInput } from './patch/parse';
 import { BUILTIN_SCENARIOS } from './scenario/builtins';
-import type { Variant } from './variants';
 
 /** The files under a kernel tree that hold modelled steps (paths relative to its top). */
 export { REVIEW_TREE_FILES, looksLikePatch } from './patch/detect';
@@ -146,18 +145,10 @@ export function reviewPatch(text: string, name: string, tree?: SourceFile[], mod
   const series = classify(input.patches);
   const anchors = tree && tree.length ? anchorSources(tree) : undefined;
   const judged = assess(input, series, modes, hasErrors(input));
-  // The emitted steps of each variant met, for the per-patch step lists (a patch of a series has its own before and after).
-  const known = new Map<string, VariantChecks>();
-  for (const c of [judged.before, judged.after]) if (c) known.set(c.variant.name, c);
-  const checksOf = (v?: Variant) => {
-    if (!v) return undefined;
-    let c = known.get(v.name);
-    if (!c) known.set(v.name, (c = checkVariant(v, ['bare-metal'])));
-    return c;
-  };
+  const stepsOf = patchSteps(judged);
   const patches: ReviewPatch[] = input.patches.map((p) => {
     const c = p.cover ? undefined : classify([p]);
-    const steps = c ? existingSteps(c.touchedSteps, [checksOf(c.before), checksOf(c.after)]) : [];
+    const steps = c ? stepsOf(c) : [];
     return {
       index: p.index, prefix: prefixText(p.prefix), subject: p.subject || p.rawSubject || '(no subject)',
       author: p.author ? `${p.author}${p.email ? ` <${p.email}>` : ''}` : (p.email ?? ''), date: p.date ?? '', cover: p.cover,

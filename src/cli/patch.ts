@@ -16,13 +16,12 @@ import { anchorSources, confidenceText, type AnchorResult, type SourceFile } fro
 import type { AnchorId } from '../mmu/anchors';
 import type { FlushMode } from '../mmu/context';
 import { checkFile, type FileCheck } from '../patch/apply';
-import { assess, existingSteps, OUTCOME_EXIT, type Assessment, type Outcome } from '../patch/assess';
-import { checkVariant, FLUSH_MODE_WORDS, FLUSH_MODES, type ScenarioVerdict, type VariantChecks } from '../patch/checks';
+import { assess, existingSteps, OUTCOME_EXIT, patchSteps, type Assessment, type Outcome } from '../patch/assess';
+import { FLUSH_MODE_WORDS, FLUSH_MODES, type ScenarioVerdict, type VariantChecks } from '../patch/checks';
 import { classify, type Classification } from '../patch/classify';
 import { MAIL_KIND_WORDS } from '../patch/listing';
 import { formatDiagnostic, hasErrors, MAX_PATCH_BYTES, parsePatchInput } from '../patch/parse';
 import type { ParsedInput } from '../patch/types';
-import type { Variant } from '../variants';
 
 /** The files under a kernel tree that hold modelled steps. */
 export const TREE_FILES = ['arch/x86/kvm/mmu/mmu.c', 'arch/x86/kvm/mmu/paging_tmpl.h', 'arch/x86/kvm/mmu/spte.c', 'arch/x86/kvm/x86.c', 'virt/kvm/kvm_main.c'];
@@ -93,17 +92,10 @@ export function patchReport(file: string, tree?: string, modes: FlushMode[] = [.
   const real = input.patches.filter((p) => !p.cover);
   const series = classify(input.patches);
   const judged = assess(input, series, modes, hasErrors(input));
-  const known = new Map<string, VariantChecks>();
-  for (const c of [judged.before, judged.after]) if (c) known.set(c.variant.name, c);
-  const checksOf = (v?: Variant) => {
-    if (!v) return undefined;
-    let c = known.get(v.name);
-    if (!c) known.set(v.name, (c = checkVariant(v, ['bare-metal'])));
-    return c;
-  };
+  const stepsOf = patchSteps(judged);
   const perPatch = real.map((p) => {
     const classification = classify([p]);
-    return { index: p.index, classification, steps: existingSteps(classification.touchedSteps, [checksOf(classification.before), checksOf(classification.after)]) };
+    return { index: p.index, classification, steps: stepsOf(classification) };
   });
   const report: PatchReport = {
     input, perPatch, series, steps: existingSteps(series.touchedSteps, [judged.before, judged.after]),

@@ -137,3 +137,20 @@ export function existingSteps(ids: readonly AnchorId[], variants: ReadonlyArray<
   const known = variants.filter((v): v is VariantChecks => v !== undefined);
   return known.length ? ids.filter((id) => stepExists(id, known)) : [...ids];
 }
+
+/**
+ * For the patches of a series, each with its own before and after: a patch's touched steps that
+ * its code before or after has. The variants the series was checked under are reused; another
+ * variant is run once, on bare metal (the steps it emits do not depend on the mode).
+ */
+export function patchSteps(judged: Assessment): (c: Classification) => AnchorId[] {
+  const known = new Map<string, VariantChecks>();
+  for (const c of [judged.before, judged.after]) if (c) known.set(c.variant.name, c);
+  const checksOf = (v?: Variant) => {
+    if (!v) return undefined;
+    let c = known.get(v.name);
+    if (!c) known.set(v.name, (c = checkVariant(v, ['bare-metal'])));
+    return c;
+  };
+  return (c) => existingSteps(c.touchedSteps, [checksOf(c.before), checksOf(c.after)]);
+}
