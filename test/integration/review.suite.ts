@@ -45,7 +45,7 @@ export function reviewSuite(host: HostKind): void {
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
       const r = await run<CheckPatchResult>('kvmMmuLab.checkPatch');
       ok(r, 'Check Patch returned nothing');
-      console.log(`kvm-mmu-lab-timing ${host} check patch seed-like.format-patch.patch: ${r.ms} ms (parse, classify, anchor, six scenario runs)`);
+      console.log(`kvm-mmu-lab-timing ${host} check patch seed-like.format-patch.patch: ${r.ms} ms (parse, classify, anchor, twelve scenario runs: two variants, three scenarios, two flush modes)`);
       equal(r.shown.kind, 'review', 'what the view rendered');
       const text = r.shown.text;
       match(text, /\[PATCH v2\] ?mini: skip the split flush when the child table maps the huge page/, 'series entry');
