@@ -245,12 +245,14 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
   context.subscriptions.push({ dispose: () => panel?.dispose() });
 
   // ---- the walk
+  /** The flush mode a walk was started in by name (the review's counterexample): over the setting until the next walk or a change of the setting. */
+  let walkFlushMode: FlushMode | undefined;
   function runOptions(scenario: Scenario, variant: Variant) {
     const flushMode = settings().get<string>('flushMode', 'scenario');
     const strength = settings().get<string>('checkStrength', 'both');
     return {
       variant,
-      ...(flushMode === 'bare-metal' || flushMode === 'range' ? { flushMode: flushMode as FlushMode } : { flushMode: scenario.flushMode }),
+      ...(walkFlushMode ? { flushMode: walkFlushMode } : flushMode === 'bare-metal' || flushMode === 'range' ? { flushMode: flushMode as FlushMode } : { flushMode: scenario.flushMode }),
       splitYield: scenario.splitYield,
       checks: { permissions: strength !== 'unmapped' },
     };
@@ -430,7 +432,7 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
       review = ReviewPanel.create(context.extensionUri, {
         log,
         openSource: (m) => void guard(openSource)(m.file, m.line),
-        walk: (m) => void guard(walkCounterexample)(m.scenario, m.file, m.variant),
+        walk: (m) => void guard(walkCounterexample)(m.scenario, m.file, m.variant, m.flushMode),
         openCounterexample: (m) => void guard(openCounterexample)(m.file),
         received: (m) => {
           lastMessage = m;
@@ -453,8 +455,8 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
     await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, selection: new vscode.Range(at, at), preview: true });
   }
 
-  async function walkCounterexample(scenario: string, file: string, variant: string): Promise<number | undefined> {
-    const total = await vscode.commands.executeCommand<number>(COMMANDS.walk, file ? { file, variant } : { scenario, variant });
+  async function walkCounterexample(scenario: string, file: string, variant: string, flushMode: '' | FlushMode = ''): Promise<number | undefined> {
+    const total = await vscode.commands.executeCommand<number>(COMMANDS.walk, { ...(file ? { file } : { scenario }), variant, ...(flushMode ? { flushMode } : {}) });
     if (total === undefined) return undefined;
     return vscode.commands.executeCommand<number>(COMMANDS.violation);
   }
@@ -697,6 +699,8 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
     scenario?: string;
     file?: string;
     variant?: string;
+    /** The host's flush mode for this walk, over kvmMmuLab.flushMode (the review's counterexample may need 'range'). */
+    flushMode?: string;
   }
 
   const guard = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R | undefined> => {
@@ -728,6 +732,7 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
         throw new Error(strings.scenarioError(origin.label, (error as Error).message));
       }
       const variant = args?.variant ? parseVariant(args.variant) : args ? defaultVariant(scenario) : ((await pickVariant(defaultVariant(scenario))) ?? defaultVariant(scenario));
+      walkFlushMode = args?.flushMode === 'bare-metal' || args?.flushMode === 'range' ? args.flushMode : undefined;
       const s = await startWalk(scenario, origin, variant);
       return s.total;
     }),
@@ -771,6 +776,7 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
         source.reset();
         if (session) void refresh();
       }
+      if (e.affectsConfiguration('kvmMmuLab.flushMode')) walkFlushMode = undefined;
       if (['flushMode', 'checkStrength', 'entriesPerTable'].some((k) => e.affectsConfiguration(`kvmMmuLab.${k}`))) void guard(rebuild)();
     }),
   );

@@ -183,12 +183,13 @@ export interface OpenSourceMessage {
   line: number;
 }
 
-/** A button in the review view: walk a built-in scenario (or a scenario file, by URI) under a variant. */
+/** A button in the review view: walk a built-in scenario (or a scenario file, by URI) under a variant, in a flush mode ('' = the scenario's own). */
 export interface WalkMessage {
   type: 'walk';
   scenario: string;
   file: string;
   variant: string;
+  flushMode: '' | 'bare-metal' | 'range';
 }
 
 /** The review view's Open button: open the counterexample file the extension wrote (its URI). */
@@ -257,7 +258,7 @@ const fromWebviewFields: FieldSpecs<FromWebviewMessage> = {
   goto: { step: (v) => (Number.isSafeInteger(v) && (v as number) >= -1 ? undefined : `is ${JSON.stringify(v)}, expected a step index (an integer from -1)`) },
   reportShown: { kind: ['review', 'compare', 'explore'], text: 'string', badge: 'string' },
   openSource: { file: 'string', line: 'number' },
-  walk: { scenario: 'string', file: 'string', variant: 'string' },
+  walk: { scenario: 'string', file: 'string', variant: 'string', flushMode: ['', 'bare-metal', 'range'] },
   openCounterexample: { file: 'string' },
   inspected: { elements: (v) => checkShape({ numbersBy: 'string' }, v, 'elements'), scriptsSinceLoad: 'number', handlers: 'number', text: 'string' },
 };
@@ -377,22 +378,25 @@ const SNAPSHOT_SHAPE: Shape = {
   verdict: ['pass', 'violation'], now: ['violation', 'hazard', 'pass'], counters: { numbersBy: 'string' },
 };
 
-const REVIEW_STEP_SHAPE: Shape = { id: 'string', fn: 'string', file: 'string', 'line?': 'number' };
+const REVIEW_STEP_SHAPE: Shape = { id: 'string', fn: 'string', file: 'string', 'line?': 'number', 'how?': 'string', 'why?': 'string' };
 const REVIEW_VERDICT_SHAPE: Shape = { nullOr: { verdict: ['pass', 'violation'], remoteFlushes: 'number', splitFlushes: 'number', violation: 'string' } };
 const STRINGS: Shape = { arrayOf: 'string' };
 const REVIEW_SHAPE: Shape = {
   name: 'string', format: 'string', diagnostics: STRINGS,
   patches: {
     arrayOf: {
-      index: 'number', prefix: 'string', subject: 'string', author: 'string', date: 'string', cover: 'boolean', files: STRINGS,
+      index: 'number', prefix: 'string', subject: 'string', author: 'string', date: 'string', cover: 'boolean', kind: 'string', commit: 'string', listed: STRINGS, files: STRINGS,
       functions: STRINGS, otherFunctions: STRINGS, steps: { arrayOf: REVIEW_STEP_SHAPE }, changes: STRINGS, notUnderstood: STRINGS,
     },
   },
-  modelled: 'boolean', understood: 'boolean', steps: { arrayOf: REVIEW_STEP_SHAPE }, unexplained: STRINGS, before: 'string', after: 'string',
+  modelled: 'boolean', understood: 'boolean',
+  outcome: ['bad-input', 'no-diff', 'not-modelled', 'unchanged', 'not-understood', 'pass', 'violation'], verdict: 'string', reasons: STRINGS,
+  steps: { arrayOf: REVIEW_STEP_SHAPE }, unexplained: STRINGS, before: 'string', after: 'string',
   decisions: { arrayOf: { policy: 'string', before: 'string', after: 'string', changed: 'boolean', rule: 'string', evidence: STRINGS } },
-  notes: STRINGS,
-  checks: { arrayOf: { scenario: 'string', before: REVIEW_VERDICT_SHAPE, after: REVIEW_VERDICT_SHAPE } },
-  counterexample: { nullOr: { scenario: 'string', variant: 'string' } },
+  notes: STRINGS, modes: STRINGS,
+  checks: { arrayOf: { scenario: 'string', flushMode: ['bare-metal', 'range'], mode: 'string', before: REVIEW_VERDICT_SHAPE, after: REVIEW_VERDICT_SHAPE } },
+  findings: STRINGS,
+  counterexample: { nullOr: { scenario: 'string', variant: 'string', flushMode: ['bare-metal', 'range'] } },
   tree: 'boolean',
 };
 const COMPARE_ROW_SHAPE: Shape = {

@@ -37,8 +37,8 @@ function list(items: string[], className = ''): HTMLElement {
 
 function stepLink(s: ReviewStep): HTMLElement {
   const label = `${s.fn}() · ${s.id}`;
-  if (s.line === undefined) return el('span', { className: 'step', text: `${label} (${s.file})`, title: 'Set kvmMmuLab.kernelTree (Locate mmu.c) to link the steps into your tree' });
-  const a = el('a', { className: 'step-link', text: `${label} (${s.file}:${s.line})`, attrs: { href: '#', 'data-file': s.file, 'data-line': String(s.line) } });
+  if (s.line === undefined) return el('span', { className: 'step', text: `${label} (${s.file}: no line: ${s.why ?? 'not anchored'})`, title: 'Set kvmMmuLab.kernelTree (Locate mmu.c) to link the steps into your tree' });
+  const a = el('a', { className: 'step-link', text: `${label} (${s.file}:${s.line}, ${s.how ?? 'exact'})`, attrs: { href: '#', 'data-file': s.file, 'data-line': String(s.line) } });
   a.addEventListener('click', (e) => {
     e.preventDefault();
     post({ type: 'openSource', file: s.file, line: s.line! });
@@ -53,24 +53,33 @@ function verdictCell(v: ReviewVerdict | null): HTMLElement {
   return td;
 }
 
-function walkButton(label: string, scenario: string, file: string, variant: string): HTMLButtonElement {
+function walkButton(label: string, scenario: string, file: string, variant: string, flushMode: '' | 'bare-metal' | 'range' = ''): HTMLButtonElement {
   const b = el('button', { className: 'walk-counterexample', text: label, attrs: { type: 'button' } });
-  b.addEventListener('click', () => post({ type: 'walk', scenario, file, variant }));
+  b.addEventListener('click', () => post({ type: 'walk', scenario, file, variant, flushMode }));
   return b;
 }
+
+/** The review's outcome in the title bar. */
+const STATUS: Record<ReviewMessage['review']['outcome'], string> = {
+  'bad-input': 'BAD INPUT', 'no-diff': 'no diff', 'not-modelled': 'touches no modelled step', 'unchanged': 'model unchanged',
+  'not-understood': 'NOT UNDERSTOOD', 'pass': 'understood · passes', 'violation': 'understood · VIOLATION',
+};
 
 function renderReview(m: ReviewMessage): string {
   const r = m.review;
   const header = el('header', { className: 'bar' }, el('h1', { id: 'review-title', text: `Patch review: ${r.name}` }),
-    el('span', { className: `status ${r.understood && r.after ? 'ok' : ''}`, text: !r.modelled ? 'touches no modelled step' : r.understood ? 'understood' : 'NOT UNDERSTOOD' }));
-  const parts: HTMLElement[] = [header, el('p', { className: 'hint', text: `${r.format} · ${r.patches.length} message(s) · reviewed in ${m.ms.toFixed(0)} ms${r.tree ? ' · anchored in the kernel tree' : ''}` })];
+    el('span', { className: `status ${r.outcome === 'pass' ? 'ok' : ''}`, text: STATUS[r.outcome] }));
+  const parts: HTMLElement[] = [header,
+    el('p', { id: 'review-verdict', className: 'verdict-line', text: r.verdict }),
+    el('p', { className: 'hint', text: `${r.format} · ${r.patches.length} message(s) · reviewed in ${m.ms.toFixed(0)} ms${r.tree ? ' · anchored in the kernel tree' : ''}${r.modes.length ? ` · checked in: ${r.modes.join(' and ')}` : ''}` })];
   if (r.diagnostics.length) parts.push(section('diagnostics', 'Diagnostics', list(r.diagnostics, 'diagnostics')));
 
   const series = el('ol', { id: 'series', className: 'series' });
   for (const p of r.patches) {
     const li = el('li', { className: 'patch', attrs: { 'data-index': String(p.index) } },
-      el('div', { className: 'patch-subject' }, el('span', { className: 'prefix', text: p.prefix ? `${p.prefix} ` : '' }), el('span', { className: 'subject', text: p.subject }), p.cover ? ' (cover letter)' : ''),
-      el('div', { className: 'patch-meta', text: `${p.author || 'unknown author'} · ${p.date || 'no date'}` }));
+      el('div', { className: 'patch-subject' }, el('span', { className: 'prefix', text: p.prefix ? `${p.prefix} ` : '' }), el('span', { className: 'subject', text: p.subject }), p.cover ? ` (${p.kind})` : ''),
+      el('div', { className: 'patch-meta', text: `${p.author || 'unknown author'} · ${p.date || 'no date'}${p.commit ? ` · commit ${p.commit.slice(0, 12)}` : ''}` }));
+    if (p.listed.length) li.append(el('div', { className: 'label', text: `lists ${p.listed.length} commit(s):` }), list(p.listed, 'listed'));
     if (p.files.length) li.append(el('div', { className: 'patch-files', text: `files: ${p.files.join(', ')}` }));
     if (p.functions.length || p.otherFunctions.length) li.append(el('div', { className: 'patch-functions', text: `modelled functions: ${p.functions.join(', ') || 'none'}${p.otherFunctions.length ? ` · other functions: ${p.otherFunctions.join(', ')}` : ''}` }));
     if (p.steps.length) {
@@ -86,8 +95,8 @@ function renderReview(m: ReviewMessage): string {
 
   if (r.modelled) {
     const variants = el('div', { id: 'variants', className: 'variants' },
-      el('div', { id: 'variant-before' }, el('span', { className: 'label', text: 'before: ' }), el('code', { text: r.before || '(not determined)' })),
-      el('div', { id: 'variant-after' }, el('span', { className: 'label', text: 'after: ' }), el('code', { text: r.after || '(not determined: the patch changes modelled functions in ways the classifier does not understand)' })));
+      el('div', { id: 'variant-before' }, el('span', { className: 'label', text: 'before: ' }), el('code', { text: r.before || (r.outcome === 'not-understood' ? '(not determined: see the notes)' : '(not determined)') })),
+      el('div', { id: 'variant-after' }, el('span', { className: 'label', text: 'after: ' }), el('code', { text: r.after || (r.outcome === 'not-understood' ? '(not determined: the patch is not understood)' : '(none: nothing to check)') })));
     const decisions = el('ul', { className: 'decisions' });
     for (const d of r.decisions) {
       decisions.append(el('li', { className: d.changed ? 'changed' : '' },
@@ -97,21 +106,26 @@ function renderReview(m: ReviewMessage): string {
     }
     parts.push(section('variants-section', 'Variant before and after', variants, decisions, ...(r.notes.length ? [list(r.notes.map((n) => `note: ${n}`), 'notes')] : [])));
   }
-  if (!r.understood || !r.modelled) {
+  if (r.outcome === 'not-understood' || !r.modelled) {
     const touched = el('ul', { className: 'steps' });
     for (const s of r.steps) touched.append(el('li', {}, stepLink(s)));
-    parts.push(section('not-understood', r.modelled ? 'Not understood: changes no rule explains' : 'Touches no modelled step', list(r.unexplained, 'unexplained'),
+    parts.push(section('not-understood', r.modelled ? 'Not understood: changes no rule explains' : 'Touches no modelled step', list(r.reasons, 'reasons'), list(r.unexplained, 'unexplained'),
       el('div', { className: 'label', text: r.steps.length ? 'modelled steps it touches:' : 'it touches no modelled step' }), touched));
   }
   if (r.checks.some((c) => c.before || c.after)) {
     const table = el('table', { id: 'checks', className: 'checks' },
-      el('thead', {}, el('tr', {}, el('th', { text: 'scenario' }), el('th', { text: `before (${r.before || '—'})` }), el('th', { text: `after (${r.after || '—'})` }))));
+      el('thead', {}, el('tr', {}, el('th', { text: 'scenario' }), el('th', { text: 'flush mode' }), el('th', { text: `before (${r.before || '—'})` }), el('th', { text: `after (${r.after || '—'})` }))));
     const body = el('tbody');
-    for (const c of r.checks) body.append(el('tr', { attrs: { 'data-scenario': c.scenario } }, el('td', { text: c.scenario }), verdictCell(c.before), verdictCell(c.after)));
+    for (const c of r.checks) body.append(el('tr', { attrs: { 'data-scenario': c.scenario, 'data-flush-mode': c.flushMode } }, el('td', { text: c.scenario }), el('td', { className: 'mode', text: c.mode }), verdictCell(c.before), verdictCell(c.after)));
     table.append(body);
-    const actions: HTMLElement[] = [];
-    if (r.counterexample) actions.push(walkButton(`Walk the counterexample: ${r.counterexample.scenario} under ${r.counterexample.variant}`, r.counterexample.scenario, '', r.counterexample.variant));
-    parts.push(section('checks-section', 'Built-in scenarios', table, ...actions));
+    const extra: HTMLElement[] = [];
+    if (r.findings.length) extra.push(el('div', { className: 'label', text: 'findings:' }), list(r.findings, 'findings'));
+    if (r.counterexample) {
+      const ce = r.counterexample;
+      const mode = r.checks.find((c) => c.flushMode === ce.flushMode)?.mode ?? ce.flushMode;
+      extra.push(walkButton(`Walk the counterexample: ${ce.scenario} under ${ce.variant}, ${mode}`, ce.scenario, '', ce.variant, ce.flushMode === 'range' ? 'range' : 'bare-metal'));
+    }
+    parts.push(section('checks-section', 'Built-in scenarios', table, ...extra));
   }
   app.replaceChildren(...parts);
   return app.textContent ?? '';

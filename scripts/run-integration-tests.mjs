@@ -61,7 +61,7 @@ function prepareWorkspace() {
   cpSync(join(ROOT, 'test', 'fixtures', 'reused-partial-e4.scenario.json'), join(dir, 'scenarios', 'reused-partial-e4.scenario.json'));
   // Our own patch fixtures for Check Patch… (test/integration/review.suite.ts).
   mkdirSync(join(dir, 'patches'), { recursive: true });
-  for (const f of ['seed-like.format-patch.patch', 'reused-flush.not-understood.patch', 'series.mbox', 'never-flush.unified.diff']) cpSync(join(ROOT, 'test', 'fixtures', 'patch', f), join(dir, 'patches', f));
+  for (const f of ['seed-like.format-patch.patch', 'reused-flush.not-understood.patch', 'series.mbox', 'never-flush.unified.diff', 'pull-request.txt']) cpSync(join(ROOT, 'test', 'fixtures', 'patch', f), join(dir, 'patches', f));
   return dir;
 }
 

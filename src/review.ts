@@ -2,15 +2,19 @@
  * A patch review as plain data: what the extension's review view shows (and what a test can
  * compare with). Parses a patch mail or diff, classifies it into the variant before and after,
  * anchors the touched steps in a kernel tree when one is given, and runs the built-in scenarios
- * under both variants. Pure: no I/O, no vscode; the caller reads the files.
+ * under both, in both flush modes of the host (bare metal, and a range-capable flush as with
+ * Hyper-V). Pure: no I/O, no vscode; the caller reads the files. The outcome, its sentence and the
+ * findings come from src/patch/assess.ts, which the CLI uses too.
  */
-import { anchorSources, type SourceFile } from './anchor/anchor';
+import { anchorSources, confidenceText, type AnchorResult, type SourceFile } from './anchor/anchor';
 import { ANCHORS, type AnchorId } from './mmu/anchors';
+import type { FlushMode } from './mmu/context';
+import { assess, existingSteps, patchSteps, type Outcome } from './patch/assess';
+import { FLUSH_MODE_WORDS, FLUSH_MODES, type ScenarioVerdict, type VariantChecks } from './patch/checks';
 import { classify, type Evidence } from './patch/classify';
+import { MAIL_KIND_WORDS } from './patch/listing';
 import { formatDiagnostic, hasErrors, parsePatchInput } from './patch/parse';
-import { BUILTIN_SCENARIOS, builtinScenario } from './scenario/builtins';
-import { runScenario } from './trace/run';
-import type { Variant } from './variants';
+import { BUILTIN_SCENARIOS } from './scenario/builtins';
 
 /** The files under a kernel tree that hold modelled steps (paths relative to its top). */
 export { REVIEW_TREE_FILES, looksLikePatch } from './patch/detect';
@@ -21,6 +25,10 @@ export interface ReviewStep {
   fn: string;
   file: string;
   line?: number;
+  /** How it was found: "exact", "renamed, 0.9", "moved by <commit>, 0.75", "fuzzy, score 0.58". */
+  how?: string;
+  /** Why there is no line: no tree, or what the anchoring found (function missing, statement missing). */
+  why?: string;
 }
 
 export interface ReviewPatch {
@@ -31,6 +39,11 @@ export interface ReviewPatch {
   author: string;
   date: string;
   cover: boolean;
+  /** "patch", "cover letter", "pull request", "push notification", "mail without a diff". */
+  kind: string;
+  commit: string;
+  /** The commits a mail without a diff lists: "<id> <subject>" or "<subject> (<author>)". */
+  listed: string[];
   files: string[];
   functions: string[];
   otherFunctions: string[];
@@ -60,6 +73,10 @@ export interface ReviewVerdict {
 
 export interface ReviewCheck {
   scenario: string;
+  /** 'bare-metal' or 'range'. */
+  flushMode: string;
+  /** The flush mode in words: "bare metal", "range-capable flush (Hyper-V)". */
+  mode: string;
   before: ReviewVerdict | null;
   after: ReviewVerdict | null;
 }
@@ -73,16 +90,25 @@ export interface PatchReviewView {
   modelled: boolean;
   /** Every change in a modelled function is explained by a rule. */
   understood: boolean;
-  /** What touches the model when not understood (or always: the steps the series touches). */
+  /** One of src/patch/assess.ts's outcomes, and the sentence that says it. */
+  outcome: Outcome;
+  verdict: string;
+  /** Why it is not understood, one sentence each. */
+  reasons: string[];
+  /** The touched steps that the code before or after the patch has. */
   steps: ReviewStep[];
   unexplained: string[];
   before: string;
   after: string;
   decisions: ReviewDecision[];
   notes: string[];
+  /** The flush modes checked, in words. */
+  modes: string[];
   checks: ReviewCheck[];
-  /** A scenario that fails under "after" (or, failing that, under "before"), to walk. */
-  counterexample: { scenario: string; variant: string } | null;
+  /** What the checks show where a mode or a side differs. */
+  findings: string[];
+  /** A scenario that fails (the one the patch introduces first), the variant and the flush mode to walk it in. */
+  counterexample: { scenario: string; variant: string; flushMode: string } | null;
   /** Whether the anchors were looked up in a kernel tree. */
   tree: boolean;
 }
@@ -98,56 +124,59 @@ function prefixText(p: { tags: string[]; version?: number; number?: number; tota
   return parts.length ? `[${parts.join(' ')}]` : '';
 }
 
-function verdicts(v: Variant): ReviewVerdict[] {
-  return BUILTIN_SCENARIOS.map((name) => {
-    // Without the per-write records: the same verdicts and counters, four times faster on common-1g.
-    const t = runScenario(builtinScenario(name)!, { variant: v, checks: { keepSteps: false, recordWrites: false } });
-    const first = t.violations[0];
-    return { verdict: t.verdict, remoteFlushes: t.counters.remoteFlushes, splitFlushes: t.counters.splitFlushes, violation: first ? `${first.kind}: ${first.message}` : '' };
-  });
+function verdictOf(r: ScenarioVerdict | undefined): ReviewVerdict | null {
+  return r ? { verdict: r.verdict, remoteFlushes: r.remoteFlushes, splitFlushes: r.splitFlushes, violation: r.violations[0] ?? '' } : null;
+}
+
+/** Where a step is, or why it has no line. */
+function stepView(id: AnchorId, anchors: AnchorResult[] | undefined): ReviewStep {
+  const a = ANCHORS[id];
+  const found = anchors?.find((x) => x.id === id);
+  if (found?.found) return { id, fn: found.function, file: found.file, line: found.line, how: confidenceText(found) };
+  const why = a.file.startsWith('(') ? 'a hardware step: it has no kernel source'
+    : !anchors ? 'no kernel tree was given (kvmMmuLab.kernelTree, or --tree)'
+      : found && !found.found ? `not found: ${found.reason}` : 'not looked up';
+  return { id, fn: a.fn, file: a.file, why };
 }
 
 /** Reviews a patch: `text` is the mail or diff, `name` its file name; `tree` the kernel files read so far, if any. */
-export function reviewPatch(text: string, name: string, tree?: SourceFile[]): PatchReviewView {
+export function reviewPatch(text: string, name: string, tree?: SourceFile[], modes: readonly FlushMode[] = FLUSH_MODES): PatchReviewView {
   const input = parsePatchInput(text, name);
   const series = classify(input.patches);
-  const anchors = tree && tree.length ? anchorSources(tree) : [];
-  const stepOf = (id: AnchorId): ReviewStep => {
-    const a = ANCHORS[id];
-    const found = anchors.find((x) => x.id === id);
-    return found && found.found ? { id, fn: found.function, file: found.file, line: found.line } : { id, fn: a.fn, file: a.file };
-  };
+  const anchors = tree && tree.length ? anchorSources(tree) : undefined;
+  const judged = assess(input, series, modes, hasErrors(input));
+  const stepsOf = patchSteps(judged);
   const patches: ReviewPatch[] = input.patches.map((p) => {
     const c = p.cover ? undefined : classify([p]);
+    const steps = c ? stepsOf(c) : [];
     return {
       index: p.index, prefix: prefixText(p.prefix), subject: p.subject || p.rawSubject || '(no subject)',
       author: p.author ? `${p.author}${p.email ? ` <${p.email}>` : ''}` : (p.email ?? ''), date: p.date ?? '', cover: p.cover,
+      kind: MAIL_KIND_WORDS[p.kind], commit: p.commit ?? '',
+      listed: p.listed.map((l) => `${l.commit ? `${l.commit.slice(0, 12)} ` : ''}${l.subject}${l.author ? ` (${l.author})` : ''}`),
       files: p.files.map((f) => f.path),
       functions: c?.touchedFunctions ?? [], otherFunctions: c?.otherFunctions ?? [],
-      steps: (c?.touchedSteps ?? []).map(stepOf),
+      steps: steps.map((id) => stepView(id, anchors)),
       changes: (c?.decisions ?? []).filter((d) => d.changed).map((d) => `${d.policy}: ${d.before} -> ${d.after}`),
       notUnderstood: (c?.unexplained ?? []).map((u) => `${u.fn}: line ${u.inputLine}: ${u.kind}${u.text}`),
     };
   });
-  const before = !hasErrors(input) && series.modelledFile ? series.before : undefined;
-  const after = !hasErrors(input) && series.modelledFile ? series.after : undefined;
-  const b = before ? verdicts(before) : undefined;
-  const a = after ? verdicts(after) : undefined;
-  const checks: ReviewCheck[] = BUILTIN_SCENARIOS.map((scenario, i) => ({ scenario, before: b?.[i] ?? null, after: a?.[i] ?? null }));
-  const failing = (side: 'before' | 'after') => checks.find((c) => c[side]?.verdict === 'violation');
-  const ceAfter = after ? failing('after') : undefined;
-  const ceBefore = before ? failing('before') : undefined;
-  const counterexample = ceAfter ? { scenario: ceAfter.scenario, variant: after!.name } : ceBefore ? { scenario: ceBefore.scenario, variant: before!.name } : null;
+  const rowOf = (c: VariantChecks | undefined, scenario: string, mode: FlushMode) => c?.rows.find((r) => r.scenario === scenario && r.flushMode === mode);
+  const checks: ReviewCheck[] = BUILTIN_SCENARIOS.flatMap((scenario) => modes.map((m) => ({
+    scenario, flushMode: m, mode: FLUSH_MODE_WORDS[m], before: verdictOf(rowOf(judged.before, scenario, m)), after: verdictOf(rowOf(judged.after, scenario, m)),
+  })));
+  const steps = existingSteps(series.touchedSteps, [judged.before, judged.after]);
   return {
     name, format: input.format,
     diagnostics: input.diagnostics.map(formatDiagnostic),
     patches, modelled: series.modelledFile, understood: series.understood,
-    steps: series.touchedSteps.map(stepOf),
+    outcome: judged.outcome, verdict: judged.verdict, reasons: series.reasons,
+    steps: steps.map((id) => stepView(id, anchors)),
     unexplained: series.unexplained.map((u) => `${evidenceText(u)}  (in ${u.fn})`),
-    before: before?.name ?? '', after: after?.name ?? '',
+    before: judged.before?.variant.name ?? '', after: judged.after?.variant.name ?? '',
     decisions: series.decisions.map((d) => ({ policy: d.policy, before: d.before, after: d.after, changed: d.changed, rule: d.rule, evidence: d.evidence.map(evidenceText) })),
     notes: series.notes,
-    checks, counterexample, tree: anchors.length > 0,
+    modes: modes.map((m) => FLUSH_MODE_WORDS[m]),
+    checks, findings: judged.findings, counterexample: judged.counterexample, tree: anchors !== undefined,
   };
 }
-

@@ -3,14 +3,15 @@
  * files. Order of attempts, each with its confidence:
  *   exact   (1.0)  the anchor's function, the anchor's statement
  *   renamed (0.9)  a known other name of the function or statement (names.ts), in its function
- *   moved   (0.75) the statement (or a known alias) found in another function of the given files
+ *   moved   (0.75) the statement where the kernel's history moved it (names.ts KNOWN_MOVES, with
+ *                  the commit); never a look-alike found elsewhere in the file
  *   fuzzy   (<=0.7) a line in the function calling the same callee with most of the same tokens
  * Otherwise "not found", with the reason: the file was not given, the function is absent (and
  * what that means for the version), or the statement is absent.
  */
 import { ANCHORS, type AnchorId } from '../mmu/anchors';
 import { functionAt, indexFunctions, norm, type FunctionSpan } from './cfunc';
-import { FUNCTION_ABSENCE, FUNCTION_ALIASES, STATEMENT_ABSENCE, STATEMENT_ALIASES } from './names';
+import { FUNCTION_ABSENCE, FUNCTION_ALIASES, KNOWN_MOVES, STATEMENT_ABSENCE, STATEMENT_ALIASES } from './names';
 
 export interface SourceFile {
   /** Path as given (only the base name is used to match the anchor's file). */
@@ -33,8 +34,10 @@ export interface AnchorFound {
   endLine: number;
   /** The source line found. */
   text: string;
-  /** For renamed/moved: which known name or version form matched. */
+  /** For renamed/moved: which known name or version form matched (a move names its commit); for fuzzy: the score. */
   note?: string;
+  /** For moved: the commit that moved the statement. */
+  commit?: string;
 }
 
 export interface AnchorMissing {
@@ -125,10 +128,25 @@ function fuzzy(ix: Indexed, stmt: string, from: number, to: number): { line: num
   return best;
 }
 
-function found(id: AnchorId, ix: Indexed, at: Span, how: AnchorHow, confidence: number, note?: string): AnchorFound {
+function found(id: AnchorId, ix: Indexed, at: Span, how: AnchorHow, confidence: number, note?: string, commit?: string): AnchorFound {
   const { line, endLine } = at;
   const fn = functionAt(ix.spans, line)?.name ?? '(outside any function)';
-  return { id, found: true, file: ix.file.path, line, endLine, function: fn, how, confidence, text: ix.lines[line - 1].trim(), ...(note ? { note } : {}) };
+  return { id, found: true, file: ix.file.path, line, endLine, function: fn, how, confidence, text: ix.lines[line - 1].trim(), ...(note ? { note } : {}), ...(commit ? { commit } : {}) };
+}
+
+/** How sure an anchor is, in words: "exact", "renamed, 0.9", "moved by b64d740ea7dd, 0.75", "fuzzy, score 0.58". */
+export function confidenceText(a: Pick<AnchorFound, 'how' | 'confidence' | 'commit'>): string {
+  switch (a.how) {
+    case 'exact': return 'exact';
+    case 'renamed': return `renamed, ${a.confidence}`;
+    case 'moved': return `moved${a.commit ? ` by ${a.commit}` : ''}, ${a.confidence}`;
+    case 'fuzzy': return `fuzzy, score ${a.confidence}`;
+  }
+}
+
+/** A function by its model name or a known other name. */
+function spanOf(ix: Indexed, fn: string): FunctionSpan | undefined {
+  return ix.byName.get(fn) ?? (FUNCTION_ALIASES[fn] ?? []).map((x) => ix.byName.get(x.name)).find(Boolean);
 }
 
 /** Anchor every modelled step in the given files. */
@@ -162,26 +180,27 @@ function anchorOne(id: AnchorId, all: Indexed[], byBase: Map<string, Indexed>): 
       }
     }
   }
-  // 2. the statement or an alias elsewhere (code motion, or a move to another file)
-  for (const cand of [{ stmt: a.stmt, file: a.file, fn: a.fn, when: 'the statement, found outside ' + a.fn + '()' }, ...aliases.map((x) => ({ stmt: x.stmt, file: x.file ?? a.file, fn: x.fn ?? a.fn, when: x.when }))]) {
-    const target = byBase.get(baseName(cand.file));
-    if (!target) continue;
-    const span = target.byName.get(cand.fn);
-    if (span && target !== ix) {
-      const l = findStmt(target, cand.stmt, span.start, span.end);
-      if (l !== undefined) return found(id, target, l, 'renamed', 0.9, cand.when);
-    }
-    // Only a statement that occurs once in the file is taken as moved: a lock or a return
-    // found elsewhere says nothing.
-    const l = findStmt(target, cand.stmt, 1, target.lines.length);
-    if (l !== undefined && findStmt(target, cand.stmt, l.line + 1, target.lines.length) === undefined) return found(id, target, l, 'moved', 0.75, cand.when);
+  // 2. a statement form that names its own function or file (a rename that changed function)
+  for (const al of aliases) {
+    if (!al.fn && !al.file) continue;
+    const target = byBase.get(baseName(al.file ?? a.file));
+    const span = target && spanOf(target, al.fn ?? a.fn);
+    const l = span && findStmt(target, al.stmt, span.start, span.end);
+    if (l) return found(id, target, l, 'renamed', 0.9, al.when);
+  }
+  // 3. where the kernel's history moved it, and only there
+  for (const mv of KNOWN_MOVES[id] ?? []) {
+    const target = byBase.get(baseName(mv.file ?? a.file));
+    const span = target && spanOf(target, mv.fn);
+    const l = span && findStmt(target, mv.stmt ?? a.stmt, span.start, span.end);
+    if (l) return found(id, target, l, 'moved', 0.75, `moved by ${mv.commit}: ${mv.when}`, mv.commit);
   }
   if (!ix) {
     const given = all.map((x) => baseName(x.file.path)).join(', ') || 'none';
     return missing(`the step lives in ${a.file}, which was not given (given: ${given})`);
   }
-  // 3. fuzzy, in the function (or a renamed one)
-  const span = ix.byName.get(a.fn) ?? (FUNCTION_ALIASES[a.fn] ?? []).map((x) => ix.byName.get(x.name)).find(Boolean);
+  // 4. fuzzy, in the function (or a renamed one)
+  const span = spanOf(ix, a.fn);
   if (span) {
     for (const s of [a.stmt, ...aliases.map((x) => x.stmt)]) {
       const f = fuzzy(ix, s, span.start, span.end);

@@ -8,9 +8,9 @@
  * renames, statement aliases and fuzzy matches of the tree apply to patches too. A line of the
  * image maps back to the input line it came from.
  *
- * Only a statement found inside the step's own function (or a known other name of it) counts:
- * the "moved" fallback of the tree (a statement that occurs once anywhere) is not taken, since a
- * patch shows a few functions and a lone match elsewhere in it says little. Among the images, the
+ * Only a statement found inside the step's own function (or a known other name of it), or where
+ * the kernel's history moved it (names.ts KNOWN_MOVES, the same rule as in a tree), counts: a lone
+ * look-alike elsewhere in the patch says little. Among the images, the
  * highest confidence wins; on a tie the later patch of a series, then the new image (the line
  * the patch leaves in place).
  */
@@ -99,7 +99,7 @@ export function anchorInPatch(input: ParsedInput): Map<AnchorId, PatchAnchor> {
       const results: AnchorResult[] = anchorSources(images.map((i) => i.source), ids);
       for (const r of results) {
         const prev = best.get(r.id);
-        if (r.found && r.how !== 'moved') {
+        if (r.found) {
           const im = images.find((i) => i.source.path === r.file)!;
           if (prev?.found && prev.confidence > r.confidence) continue;
           best.set(r.id, {
@@ -108,10 +108,11 @@ export function anchorInPatch(input: ParsedInput): Map<AnchorId, PatchAnchor> {
           });
         } else if (!prev?.found) {
           // The function is in this image without the statement: remember where it starts.
-          const line = r.found ? undefined : r.functionLine;
+          const line = r.functionLine;
           const im = line !== undefined ? images.find((i) => baseName(i.source.path) === baseName(ANCHORS[r.id].file)) : undefined;
           const functionInputLine = im ? im.origin[line! - 1] : prev?.functionInputLine;
-          const reason = r.found ? `${ANCHORS[r.id].fn}() is not in the hunks (the statement is, once, in ${r.function}())` : r.reason;
+          const inFile = images.some((i) => baseName(i.source.path) === baseName(ANCHORS[r.id].file));
+          const reason = line === undefined && inFile ? `${ANCHORS[r.id].fn}() is not in the hunks` : r.reason;
           best.set(r.id, { id: r.id, found: false, reason, ...(functionInputLine !== undefined ? { functionInputLine } : {}) });
         }
       }

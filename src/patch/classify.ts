@@ -7,7 +7,7 @@
  * patch "not understood": it is reported with the steps it touches, never mapped to a preset.
  */
 import { definitionName, norm } from '../anchor/cfunc';
-import { FUNCTION_ALIASES } from '../anchor/names';
+import { FUNCTION_ABSENCE, FUNCTION_ALIASES, KNOWN_MOVES, STATEMENT_ALIASES } from '../anchor/names';
 import { ANCHORS, type AnchorId } from '../mmu/anchors';
 import { PRESETS, POLICY_VALUES, variantName, type PolicyName, type Variant } from '../variants';
 import type { FileDiff, Hunk, PatchInfo } from './types';
@@ -54,18 +54,31 @@ export interface Classification {
   /** Functions touched that hold no modelled step. */
   otherFunctions: string[];
   touchedSteps: AnchorId[];
+  /** Modelled functions the patch adds whole (by the name the patch uses, with the model's name). */
+  addedFunctions: Array<{ name: string; fn: string; evidence: Evidence }>;
+  /** Why the patch is not understood, one sentence each (empty when understood). */
+  reasons: string[];
   /** Sentences for the reader: assumptions, why not understood. */
   notes: string[];
 }
 
 const MODELLED_FILES = new Set(['mmu.c', 'paging_tmpl.h', 'spte.c', 'x86.c', 'kvm_main.c']);
 
-/** Modelled function names, with the other names they have had. */
+/**
+ * Modelled function names, with the other names they have had (names.ts): each maps to the model's
+ * name. A name that is itself a modelled function keeps it (link_shadow_page is both a modelled
+ * function and v5.19's name of __link_shadow_page).
+ */
 const FN_CANON = new Map<string, string>();
 for (const a of Object.values(ANCHORS)) {
   if (a.file.startsWith('(')) continue;
-  FN_CANON.set(a.fn, a.fn);
-  for (const al of FUNCTION_ALIASES[a.fn] ?? []) FN_CANON.set(al.name, a.fn);
+  for (const al of FUNCTION_ALIASES[a.fn] ?? []) if (!FN_CANON.has(al.name)) FN_CANON.set(al.name, a.fn);
+}
+for (const a of Object.values(ANCHORS)) if (!a.file.startsWith('(')) FN_CANON.set(a.fn, a.fn);
+
+/** A modelled function's own name and every known other name of it. */
+function namesOf(fn: string): string[] {
+  return [fn, ...(FUNCTION_ALIASES[fn] ?? []).map((a) => a.name)];
 }
 
 function baseName(p: string): string {
@@ -144,12 +157,16 @@ function prevInRun(ls: ImageLine[], i: number): ImageLine | undefined {
 function detect(img: Image): Partial<Record<PolicyName, Found>> {
   const out: Partial<Record<PolicyName, Found>> = {};
   const link = lines(img, '__link_shadow_page', 'link_shadow_page');
+  const split = lines(img, ...namesOf('shadow_mmu_split_huge_page'));
+  // The 2022 revisions (v1 .. v6) dropped the huge SPTE in the split itself, then linked.
+  const splitDrop = split.filter((l) => /^(__)?drop_large_spte\(kvm,huge_sptep,(flush|true|false)\);$/.test(l.t));
   const zap = link.filter((l) => l.t.includes('kvm_mmu_remote_flush_or_zap(') || l.t.includes('mmu_page_zap_pte('));
   const drop = link.filter((l) => l.t.includes('drop_large_spte('));
   if (zap.length) out.linkPresent = { values: ['zap-and-flush'], rule: '__link_shadow_page() zaps the present SPTE (mmu_page_zap_pte) and flushes (kvm_mmu_remote_flush_or_zap)', evidence: zap.map((l) => l.ev) };
   else if (drop.length) out.linkPresent = { values: ['drop-large'], rule: '__link_shadow_page() calls drop_large_spte()', evidence: drop.map((l) => l.ev) };
+  else if (splitDrop.length) out.linkPresent = { values: ['drop-large'], rule: 'the split drops the huge SPTE with (__)drop_large_spte() before linking the child (the 2022 revisions, before 0cd8dc739833 moved the call into __link_shadow_page())', evidence: splitDrop.map((l) => l.ev) };
 
-  const dls = lines(img, 'drop_large_spte', '__drop_large_spte');
+  const dls = lines(img, ...namesOf('drop_large_spte'));
   const sptep = dls.filter((l) => l.t.includes('kvm_flush_remote_tlbs_sptep('));
   const table = dls.filter((l) => /kvm_flush_remote_tlbs_(with_address|range)\((vcpu->)?kvm,sp->gfn/.test(l.t));
   if (sptep.length) out.dropFlushRange = { values: ['sptep-gfn'], rule: "drop_large_spte() flushes the dropped SPTE's own gfn (kvm_flush_remote_tlbs_sptep)", evidence: sptep.map((l) => l.ev) };
@@ -165,23 +182,22 @@ function detect(img: Image): Partial<Record<PolicyName, Found>> {
     if (prev.t === 'if(flush)') dropConditional = { values: ['present-nonleaf', 'reused', 'never'], rule: "drop_large_spte() flushes only if its caller passes flush", evidence: [prev.ev, l.ev] };
     else if (!prev.t.startsWith('if(') && !prev.t.startsWith('else')) dropAlways = { values: ['always'], rule: 'drop_large_spte() flushes unconditionally after drop_spte()', evidence: [prev.ev, l.ev] };
   });
-  const split = lines(img, 'shadow_mmu_split_huge_page');
   const nonleaf = split.filter((l) => l.t.includes('flush|=!is_last_spte('));
-  const passes = split.filter((l) => /^__link_shadow_page\(kvm,cache,huge_sptep,sp,(true|false)\);$/.test(l.t));
+  const passes = split.filter((l) => /^__link_shadow_page\(kvm,cache,huge_sptep,sp,(true|false)\);$/.test(l.t) || /^(__)?drop_large_spte\(kvm,huge_sptep,(true|false)\);$/.test(l.t));
   if (dropAlways) out.splitFlush = dropAlways;
   else if (nonleaf.length) out.splitFlush = { values: ['present-nonleaf'], rule: 'the split loop sets flush |= !is_last_spte(...) for present child entries and passes it to __link_shadow_page()', evidence: [...(dropConditional?.evidence ?? []), ...nonleaf.map((l) => l.ev)] };
   else if (passes.length) {
     const v = passes[0].t.includes(',true)') ? 'always' : 'never';
-    out.splitFlush = { values: [v], rule: `the split passes flush = ${v === 'always' ? 'true' : 'false'} to __link_shadow_page()`, evidence: passes.map((l) => l.ev) };
+    out.splitFlush = { values: [v], rule: `the split passes flush = ${v === 'always' ? 'true' : 'false'} to ${/drop_large_spte/.test(passes[0].t) ? 'the drop of the huge SPTE' : '__link_shadow_page()'}`, evidence: passes.map((l) => l.ev) };
   } else if (dropConditional) out.splitFlush = dropConditional;
 
-  const apply = lines(img, 'kvm_mmu_slot_apply_flags');
+  const apply = lines(img, ...namesOf('kvm_mmu_slot_apply_flags'));
   apply.forEach((l, i) => {
     if (!MEMSLOT_FLUSH.test(l.t)) return;
     const prev = prevInRun(apply, i);
     if (prev && !prev.t.startsWith('if(')) out.enableLogFlush = { values: ['always'], rule: 'kvm_mmu_slot_apply_flags() flushes the memslot unconditionally after write-protecting it', evidence: [l.ev] };
   });
-  const wp = lines(img, 'kvm_mmu_slot_remove_write_access', 'kvm_mmu_slot_leaf_clear_dirty');
+  const wp = lines(img, ...namesOf('kvm_mmu_slot_remove_write_access'), 'kvm_mmu_slot_leaf_clear_dirty');
   wp.forEach((l, i) => {
     if (!MEMSLOT_FLUSH.test(l.t)) return;
     const prev = prevInRun(wp, i);
@@ -190,12 +206,14 @@ function detect(img: Image): Partial<Record<PolicyName, Found>> {
   return out;
 }
 
-const KNOWN_RENAMES: Array<[string, string]> = Object.entries(FUNCTION_ALIASES).flatMap(([from, al]) => al.map((a) => [from, a.name] as [string, string]));
+/** Every known other name of a kernel function (names.ts, modelled or a callee), to the model's name. */
+const RENAMED_TO = new Map<string, string>(Object.entries(FUNCTION_ALIASES).flatMap(([fn, al]) => al.map((a) => [a.name, fn] as [string, string])));
+const OTHER_NAMES = [...RENAMED_TO.keys()].sort((a, b) => b.length - a.length);
+const OTHER_NAME_CALL = new RegExp(`(?<![\\w])(${OTHER_NAMES.join('|')})\\(`, 'g');
 
+/** A whitespace-free line with every known other function name replaced by the model's name. */
 function renamed(t: string): string {
-  let s = t;
-  for (const [from, to] of KNOWN_RENAMES) s = s.split(from + '(').join(to + '(');
-  return s;
+  return OTHER_NAMES.length ? t.replace(OTHER_NAME_CALL, (_m, name: string) => `${RENAMED_TO.get(name)}(`) : t;
 }
 
 function calleeOf(t: string): string | undefined {
@@ -210,7 +228,9 @@ function cosmetic(c: ChangedLine): boolean {
 
 const EXPLAINED: RegExp[] = [
   /flush\|=!is_last_spte\(/, /^if\(flush\)$/, /^boolflush(=false)?;$/, FLUSH_CALL, MEMSLOT_FLUSH, /^KVM_PAGES_PER_HPAGE\(sp->role\.level\)\);$/,
-  /(^|[^\w])drop_large_spte\(/, /mmu_page_zap_pte\(/, /kvm_mmu_remote_flush_or_zap\(/, /^__link_shadow_page\(kvm,cache,huge_sptep,sp(,flush|,true|,false)?\);$/, /^__link_shadow_page\(vcpu->kvm,&vcpu->arch\.mmu_pte_list_desc_cache,sptep,sp(,flush|,true|,false)?\);$/,
+  /(^|[^\w])(__)?drop_large_spte\(/, /mmu_page_zap_pte\(/, /kvm_mmu_remote_flush_or_zap\(/, /^__link_shadow_page\(kvm,cache,huge_sptep,sp(,flush|,true|,false)?\);$/, /^__link_shadow_page\(vcpu->kvm,&vcpu->arch\.mmu_pte_list_desc_cache,sptep,sp(,flush|,true|,false)?\);$/,
+  // The 2022 revisions: __link_shadow_page(cache, sptep, sp) without kvm or flush, after the split's own drop.
+  /^__link_shadow_page\((cache|NULL),huge_sptep,(split_)?sp\);$/,
   /invalid_list/, /parent_sp/, /^(WARN_ON|WARN_ON_ONCE|KVM_BUG_ON)\(/,
 ];
 
@@ -235,19 +255,33 @@ function semantic(changed: ChangedLine[]): ChangedLine[] {
   const paired = new Set<ChangedLine>();
   const kept = left.filter((c) => {
     if (c.kind !== '+') return true;
-    const k = calleeOf(c.norm);
+    const k = calleeOf(renamed(c.norm));
     const r = k && removedCallees.get(c.fn + '\0' + k);
-    if (r && renamed(r.norm) !== r.norm && !paired.has(r)) { paired.add(r); return false; }
+    // The same function under two of its names: a rename, whatever happened to the arguments.
+    if (r && calleeOf(r.norm) !== calleeOf(c.norm) && !paired.has(r)) { paired.add(r); return false; }
     return true;
   });
   return kept.filter((c) => !paired.has(c));
 }
 
+/** Functions other than its own where the kernel's history puts a step's statement (moves, and forms that name a function). */
+function elsewhere(id: AnchorId): Set<string> {
+  const fns = [...(KNOWN_MOVES[id] ?? []).map((m) => m.fn), ...(STATEMENT_ALIASES[id] ?? []).flatMap((a) => (a.fn ? [a.fn] : []))];
+  return new Set(fns.flatMap(namesOf));
+}
+
+/**
+ * The steps a patch touches: every step of a modelled function it changes, and a step whose
+ * statement a changed line holds where that statement has lived (its function's history, or a hunk
+ * that names no function); a lock or a return in some other function touches nothing.
+ */
 function stepsOf(fns: Set<string>, changed: ChangedLine[]): AnchorId[] {
   const out: AnchorId[] = [];
   for (const [id, a] of Object.entries(ANCHORS) as Array<[AnchorId, (typeof ANCHORS)[AnchorId]]>) {
-    const st = norm(a.stmt);
-    if (fns.has(a.fn) || changed.some((c) => c.norm.includes(st) || (c.norm.length > 8 && st.startsWith(c.norm)))) out.push(id);
+    const forms = [a.stmt, ...(STATEMENT_ALIASES[id] ?? []).map((x) => x.stmt), ...(KNOWN_MOVES[id] ?? []).map((m) => m.stmt ?? a.stmt)].map(norm);
+    const holds = (t: string) => forms.some((st) => t.includes(st) || (t.length > 8 && st.startsWith(t)));
+    const places = elsewhere(id);
+    if (fns.has(a.fn) || changed.some((c) => (c.fn === UNKNOWN_FN || places.has(c.fn)) && holds(c.norm))) out.push(id);
   }
   return out;
 }
@@ -280,16 +314,28 @@ export function classify(patches: PatchInfo[]): Classification {
 
   // Explain the changes, patch by patch.
   const unexplained: ChangedLine[] = [];
+  const addedFunctions: Classification['addedFunctions'] = [];
   for (const x of perPatch) {
     const inModel = x.a.changed.filter((c) => FN_CANON.has(c.fn) || (c.fn === UNKNOWN_FN && !cosmetic(c)));
     const removedFns = new Set(inModel.filter((c) => c.kind === '-' && c.signature && definitionName(c.text) === c.fn).map((c) => c.fn));
+    // A modelled function the patch adds whole (its definition is added and the old side shows none
+    // of it): the model has no variant without it, so no rule can say what the patch changes.
+    const addedFns = new Map<string, ChangedLine>();
+    for (const c of inModel) if (c.kind === '+' && c.signature && definitionName(c.text) === c.fn && !x.a.pre.has(c.fn) && !addedFns.has(c.fn)) addedFns.set(c.fn, c);
+    for (const [name, c] of addedFns) addedFunctions.push({ name, fn: FN_CANON.get(name)!, evidence: { patch: c.patch, file: c.file, hunk: c.hunk, inputLine: c.inputLine, kind: c.kind, text: c.text } });
     for (const c of semantic(inModel)) {
       if (c.fn === UNKNOWN_FN) { unexplained.push(c); continue; }
+      if (addedFns.has(c.fn)) continue; // said once, as the function added whole
       if (EXPLAINED.some((re) => re.test(c.norm))) continue;
       if (c.kind === '-' && removedFns.has(c.fn) && !inModel.some((d) => d.fn === c.fn && d.kind === '+')) continue; // the whole function is deleted
       unexplained.push(c);
     }
   }
+  const reasons: string[] = [];
+  for (const a of addedFunctions) {
+    reasons.push(`it adds ${a.name === a.fn ? `${a.fn}()` : `${a.name}() (the model's ${a.fn}())`} whole (patch ${a.evidence.patch}, line ${a.evidence.inputLine}): the model has no variant without it${FUNCTION_ABSENCE[a.fn] ? ` (${FUNCTION_ABSENCE[a.fn]})` : ''}`);
+  }
+  if (unexplained.length) reasons.push(`${unexplained.length} changed line(s) in modelled functions (${[...new Set(unexplained.map((c) => c.fn))].join(', ')}) match no classification rule`);
 
   // Policy by policy: before from the first patch that shows it, after from the last.
   const decisions: PolicyDecision[] = [];
@@ -335,18 +381,26 @@ export function classify(patches: PatchInfo[]): Classification {
     };
     decisions.push(d);
   }
-  const understood = unexplained.length === 0;
+  const understood = reasons.length === 0;
+  // The code before the patch is the model's only if every line the patch removes is explained and
+  // the patch adds no modelled function whole (code that did not exist has no "before" either).
+  const beforeKnown = !addedFunctions.length && !unexplained.some((c) => c.kind === '-');
+  if (modelledFile && touchedFunctions.length && !beforeKnown) {
+    notes.push(addedFunctions.length ? 'the before variant is not determined: the patch adds code that every variant of the model has' : 'the before variant is not determined: lines the patch removes match no rule, so the code before it does something the model does not capture');
+  }
   if (modelledFile && touchedFunctions.length) {
-    before = { name: '', ...(bv as Omit<Variant, 'name'>) };
-    before.name = variantName(before);
+    if (beforeKnown) {
+      before = { name: '', ...(bv as Omit<Variant, 'name'>) };
+      before.name = variantName(before);
+    }
     if (understood) {
       after = { name: '', ...(av as Omit<Variant, 'name'>) };
       after.name = variantName(after);
     } else {
-      notes.push(`not understood: ${unexplained.length} change(s) in modelled functions match no classification rule (${[...new Set(unexplained.map((c) => c.fn))].join(', ')}); the after variant is not determined`);
+      notes.push(`not understood: ${reasons.join('; ')}; the after variant is not determined`);
     }
   } else if (modelledFile) {
     notes.push('the patch touches a modelled file but none of the modelled functions: the model is unchanged by it');
   }
-  return { modelledFile, understood, ...(before ? { before } : {}), ...(after ? { after } : {}), decisions, unexplained, touchedFunctions, otherFunctions, touchedSteps, notes };
+  return { modelledFile, understood, ...(before ? { before } : {}), ...(after ? { after } : {}), decisions, unexplained, touchedFunctions, otherFunctions, touchedSteps, addedFunctions, reasons, notes };
 }

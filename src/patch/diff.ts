@@ -4,11 +4,14 @@
  * line for line: a line that starts with neither ' ', '+', '-' nor '\' is a context line.
  * One pass over the lines, a constant amount of work per line.
  */
-import type { Diagnostic, FileDiff, Hunk, HunkLine } from './types';
+import type { Diagnostics } from './diagnostics';
+import type { FileDiff, Hunk, HunkLine } from './types';
 
 export interface DiffResult {
   files: FileDiff[];
   whitespaceLost: boolean;
+  /** Line visits (the outer loop and the hunk bodies): at most twice the lines, whatever the input. */
+  visits: number;
 }
 
 const HUNK_RE = /^@@ -(\d{1,9})(?:,(\d{1,9}))? \+(\d{1,9})(?:,(\d{1,9}))? @@ ?(.*)$/;
@@ -52,21 +55,31 @@ function isSignature(lines: string[], i: number, end: number): boolean {
  * Parse lines[from, end) as a diff. `lineNo(i)` maps a line index to the input line number
  * (they differ after quoted-printable decoding).
  */
-export function parseDiff(lines: string[], from: number, end: number, name: string, diags: Diagnostic[], lineNo: (i: number) => number = (i) => i + 1): DiffResult {
+export function parseDiff(lines: string[], from: number, end: number, diags: Diagnostics, lineNo: (i: number) => number = (i) => i + 1): DiffResult {
   const files: FileDiff[] = [];
   let cur: FileDiff | undefined;
   let whitespaceLost = false;
   let afterHunk = false;
   let sawGitHeader = false;
-  const err = (i: number, message: string, expected?: string) => diags.push({ severity: 'error', file: name, line: lineNo(i), message, ...(expected ? { expected } : {}) });
+  let visits = 0;
+  const err = (i: number, message: string | (() => string), expected?: string) => diags.error(lineNo(i), message, expected);
+  // A file left without hunks is reported when the next one starts (or at the end), in line order.
+  const leave = (f: FileDiff | undefined) => {
+    if (f && f.hunks.length === 0 && f.status === 'modified') diags.error(f.inputLine, () => `${f.path}: file header without hunks`, "at least one '@@' hunk after '--- a/...' and '+++ b/...'");
+  };
+  // Once problems are only counted (past the cap) the input is bad anyway: new files and broken
+  // hunks are no longer kept, so that millions of them cost time in proportion, not memory.
+  const keep = () => diags.suppressed === 0;
   const newFile = (i: number, oldPath: string, newPath: string): FileDiff => {
+    leave(cur);
     const f: FileDiff = { oldPath, newPath, path: newPath === '/dev/null' ? oldPath : newPath, status: 'modified', hunks: [], inputLine: lineNo(i) };
-    files.push(f);
+    if (keep()) files.push(f);
     return f;
   };
 
   let i = from;
   while (i < end) {
+    visits++;
     const line = lines[i];
     if (line.startsWith('diff --git ')) {
       const [o, n] = gitPaths(line);
@@ -116,7 +129,7 @@ export function parseDiff(lines: string[], from: number, end: number, name: stri
     if (line.startsWith('@@')) {
       const m = HUNK_RE.exec(line);
       if (!m) {
-        err(i, `malformed hunk header '${line.slice(0, 80)}'`, "'@@ -<start>,<count> +<start>,<count> @@'");
+        err(i, () => `malformed hunk header '${line.slice(0, 80)}'`, "'@@ -<start>,<count> +<start>,<count> @@'");
         i++;
         continue;
       }
@@ -131,9 +144,14 @@ export function parseDiff(lines: string[], from: number, end: number, name: stri
         lines: [], inputLine: lineNo(i), whitespaceLost: false,
       };
       const r = readHunkBody(lines, i + 1, end, hunk, lineNo);
-      cur.hunks.push(hunk);
+      visits += r.next - i;
+      // A broken hunk past the cap is counted, not kept (a sound one is kept: it may be classified).
+      if (keep() || !r.problem || cur.hunks.length === 0) cur.hunks.push(hunk);
       if (hunk.whitespaceLost) whitespaceLost = true;
-      if (r.error) err(r.errorAt, `${cur.path}: hunk ${hunk.index} (${line.slice(0, 60)}, line ${hunk.inputLine}) ${r.error}`, `${hunk.oldLines} old and ${hunk.newLines} new lines as its header says`);
+      if (r.problem) {
+        if (diags.full) diags.error(lineNo(r.errorAt), '');
+        else err(r.errorAt, `${cur.path}: hunk ${hunk.index} (${line.slice(0, 60)}, line ${hunk.inputLine}) ${problemText(r.problem, hunk, lineNo)}`, `${hunk.oldLines} old and ${hunk.newLines} new lines as its header says`);
+      }
       i = r.next;
       afterHunk = true;
       continue;
@@ -143,26 +161,38 @@ export function parseDiff(lines: string[], from: number, end: number, name: stri
       // Text after a complete hunk that is neither a header nor a blank line: the counts are wrong,
       // or something was appended to the diff.
       const looksLikeHunkLine = line[0] === ' ' || line[0] === '+' || line[0] === '-';
-      err(i, looksLikeHunkLine
-        ? `${cur?.path}: line continues hunk ${cur?.hunks.length} after its @@ line counts were used up (the counts in the @@ header are wrong?)`
-        : `${cur?.path}: unexpected text after hunk ${cur?.hunks.length}: '${line.slice(0, 60)}'`,
+      const file = cur?.path;
+      const n = cur?.hunks.length;
+      err(i, () => looksLikeHunkLine
+        ? `${file}: line continues hunk ${n} after its @@ line counts were used up (the counts in the @@ header are wrong?)`
+        : `${file}: unexpected text after hunk ${n}: '${line.slice(0, 60)}'`,
       "a hunk header '@@ ... @@', a file header 'diff --git', or the end of the diff");
       afterHunk = false; // report once per gap
     }
     i++;
   }
-  for (const f of files) {
-    if (f.hunks.length === 0 && f.status === 'modified') {
-      diags.push({ severity: 'error', file: name, line: f.inputLine, message: `${f.path}: file header without hunks`, expected: "at least one '@@' hunk after '--- a/...' and '+++ b/...'" });
-    }
-  }
-  return { files, whitespaceLost };
+  leave(cur);
+  return { files, whitespaceLost, visits };
 }
+
+/** What is wrong with a hunk, as data: the message is built only if it is going to be shown. */
+type HunkProblem =
+  | { kind: 'cut'; at: number; oldLeft: number; newLeft: number }
+  | { kind: 'more'; at: number; side: 'old' | 'new' }
+  | { kind: 'truncated'; oldLeft: number; newLeft: number };
 
 interface HunkRead {
   next: number;
-  error?: string;
+  problem?: HunkProblem;
   errorAt: number;
+}
+
+function problemText(p: HunkProblem, h: Hunk, lineNo: (i: number) => number): string {
+  switch (p.kind) {
+    case 'cut': return `is cut short at line ${lineNo(p.at)}: ${h.oldLines - p.oldLeft} old and ${h.newLines - p.newLeft} new lines read, ${p.oldLeft} old and ${p.newLeft} new still expected`;
+    case 'more': return `has more ${p.side} lines than its header says (line ${lineNo(p.at)})`;
+    case 'truncated': return `is truncated at the end of the input: ${p.oldLeft} old and ${p.newLeft} new lines still expected`;
+  }
 }
 
 function readHunkBody(lines: string[], from: number, end: number, h: Hunk, lineNo: (i: number) => number): HunkRead {
@@ -173,7 +203,7 @@ function readHunkBody(lines: string[], from: number, end: number, h: Hunk, lineN
   while (i < end && (oldLeft > 0 || newLeft > 0)) {
     const line = lines[i];
     if (line.startsWith('@@ ') || line.startsWith('diff --git ') || isSignature(lines, i, end) || (line.startsWith('--- ') && i + 1 < end && lines[i + 1].startsWith('+++ ') && oldLeft === 0)) {
-      return { next: i, errorAt: i, error: `is cut short at line ${lineNo(i)}: ${h.oldLines - oldLeft} old and ${h.newLines - newLeft} new lines read, ${oldLeft} old and ${newLeft} new still expected` };
+      return { next: i, errorAt: i, problem: { kind: 'cut', at: i, oldLeft, newLeft } };
     }
     const c = line[0];
     let hl: HunkLine;
@@ -197,13 +227,13 @@ function readHunkBody(lines: string[], from: number, end: number, h: Hunk, lineN
       newLeft--;
     }
     if (oldLeft < 0 || newLeft < 0) {
-      return { next: i + 1, errorAt: i, error: `has more ${oldLeft < 0 ? 'old' : 'new'} lines than its header says (line ${lineNo(i)})` };
+      return { next: i + 1, errorAt: i, problem: { kind: 'more', at: i, side: oldLeft < 0 ? 'old' : 'new' } };
     }
     out.push(hl);
     i++;
   }
   if (oldLeft > 0 || newLeft > 0) {
-    return { next: i, errorAt: Math.max(from, i - 1), error: `is truncated at the end of the input: ${oldLeft} old and ${newLeft} new lines still expected` };
+    return { next: i, errorAt: Math.max(from, i - 1), problem: { kind: 'truncated', oldLeft, newLeft } };
   }
   if (i < end && lines[i][0] === '\\') { if (out.length) out[out.length - 1].noNewline = true; i++; }
   if (h.whitespaceLost) {

@@ -4,7 +4,9 @@
  * (leading whitespace lost). Never throws on bad input: problems become diagnostics that name the
  * input, the line, and what was expected there.
  */
-import { isDiffStart, parseDiff } from './diff';
+import { Diagnostics } from './diagnostics';
+import { isDiffStart, parseDiff, type DiffResult } from './diff';
+import { mailKind, readListing } from './listing';
 import { decodeBase64, decodeQuotedPrintable, decodeUtf8, header, type Header, parseSubject, readHeaders, splitAddress, splitTrailers } from './mail';
 import type { Diagnostic, InputFormat, ParsedInput, PatchInfo } from './types';
 
@@ -77,19 +79,41 @@ function firstDiffLine(b: string[], from: number): number {
 }
 
 function emptyPatch(index: number, format: InputFormat, inputLine: number): PatchInfo {
-  return { index, format, subject: '', rawSubject: '', prefix: { tags: [] }, message: '', trailers: [], files: [], inputLine, whitespaceLost: false, cover: false };
+  return { index, format, subject: '', rawSubject: '', prefix: { tags: [] }, message: '', trailers: [], files: [], inputLine, whitespaceLost: false, cover: false, kind: 'patch', listed: [] };
 }
 
-/** The message part (between headers and diff): subject (for git show), message, trailers. */
-/** The patch's diff, if it has one after its message, read into its files; no diff: a cover letter. */
-function withDiff(p: PatchInfo, lines: string[], diffAt: number, end: number, name: string, diags: Diagnostic[]): PatchInfo {
-  if (diffAt < end) {
-    const d = parseDiff(lines, diffAt, end, name, diags);
-    p.files = d.files;
-    p.whitespaceLost = d.whitespaceLost;
-  }
+/** Shared by the segment readers: the diagnostics and the line visits of every diff read. */
+interface Ctx {
+  diags: Diagnostics;
+  visits: number;
+}
+
+function readDiff(ctx: Ctx, p: PatchInfo, lines: string[], from: number, end: number, lineNo?: (i: number) => number): void {
+  const d: DiffResult = parseDiff(lines, from, end, ctx.diags, lineNo);
+  ctx.visits += d.visits;
+  p.files = d.files;
+  p.whitespaceLost = d.whitespaceLost;
+}
+
+/**
+ * After the diff (or its absence) is known: a message without one is a cover letter, a pull
+ * request, a push notification or just a mail; the commits it lists are read from lines [from, end).
+ */
+function settle(p: PatchInfo, lines: string[], from: number, end: number, lineNo: (i: number) => number): PatchInfo {
   p.cover = p.files.length === 0;
+  if (!p.cover) return p;
+  const l = readListing(lines, from, end, lineNo);
+  p.kind = mailKind(p, l);
+  p.listed = l.listed;
+  if (l.base) p.base = l.base;
+  if (l.tip) p.tip = l.tip;
   return p;
+}
+
+/** The patch's diff, if it has one after its message, read into its files. */
+function withDiff(ctx: Ctx, p: PatchInfo, lines: string[], msgFrom: number, diffAt: number, end: number): PatchInfo {
+  if (diffAt < end) readDiff(ctx, p, lines, diffAt, end);
+  return settle(p, lines, msgFrom, end, (i) => i + 1);
 }
 
 function fillMessage(p: PatchInfo, msg: string[], lineOf: (i: number) => number): void {
@@ -106,7 +130,7 @@ function messageEnd(b: string[], from: number, diffAt: number): number {
   return diffAt;
 }
 
-function parseMailSegment(lines: string[], seg: Segment, index: number, name: string, diags: Diagnostic[], format: InputFormat): PatchInfo {
+function parseMailSegment(ctx: Ctx, lines: string[], seg: Segment, index: number, format: InputFormat): PatchInfo {
   const { headers, bodyStart } = readHeaders(lines, seg.kind === 'mbox' ? seg.start + 1 : seg.start, seg.end);
   const p = emptyPatch(index, format, seg.start + 1);
   const subj = header(headers, 'Subject')?.value ?? '';
@@ -134,16 +158,11 @@ function parseMailSegment(lines: string[], seg: Segment, index: number, name: st
   p.prefix = s.prefix;
   const diffAt = firstDiffLine(b, msgFrom);
   fillMessage(p, b.slice(msgFrom, messageEnd(b, msgFrom, diffAt)), (i) => body.lineNo(msgFrom + i));
-  if (diffAt < b.length) {
-    const d = parseDiff(b, diffAt, b.length, name, diags, body.lineNo);
-    p.files = d.files;
-    p.whitespaceLost = d.whitespaceLost;
-  }
-  p.cover = p.files.length === 0;
-  return p;
+  if (diffAt < b.length) readDiff(ctx, p, b, diffAt, b.length, body.lineNo);
+  return settle(p, b, 0, b.length, body.lineNo);
 }
 
-function parseCommitSegment(lines: string[], seg: Segment, index: number, name: string, diags: Diagnostic[]): PatchInfo {
+function parseCommitSegment(ctx: Ctx, lines: string[], seg: Segment, index: number): PatchInfo {
   const p = emptyPatch(index, 'git-show', seg.start + 1);
   p.commit = COMMIT_LINE.exec(lines[seg.start])![1];
   let i = seg.start + 1;
@@ -174,22 +193,20 @@ function parseCommitSegment(lines: string[], seg: Segment, index: number, name: 
   p.subject = s.subject;
   p.prefix = s.prefix;
   fillMessage(p, msg.slice(first + 1), (k) => msgStart + first + 2 + k);
-  return withDiff(p, lines, diffAt, seg.end, name, diags);
+  return withDiff(ctx, p, lines, msgStart, diffAt, seg.end);
 }
 
 /** A single segment: a mail without the mbox From line, web-archive text, or a plain diff. */
-function parseSingle(lines: string[], seg: Segment, index: number, name: string, diags: Diagnostic[]): PatchInfo | undefined {
+function parseSingle(ctx: Ctx, lines: string[], seg: Segment, index: number): PatchInfo | undefined {
   const f = firstNonEmpty(lines, seg.start, seg.end);
   if (f >= seg.end) return undefined;
   if (isDiffStart(lines, f) || lines[f].startsWith('@@')) {
     const p = emptyPatch(index, 'plain-diff', f + 1);
-    const d = parseDiff(lines, f, seg.end, name, diags);
-    p.files = d.files;
-    p.whitespaceLost = d.whitespaceLost;
+    readDiff(ctx, p, lines, f, seg.end);
     return p;
   }
   if (/^[A-Za-z0-9-]+: /.test(lines[f]) && /^(From|Subject|Date|To|Cc|Message-I[Dd]|Return-Path|Received|X-[A-Za-z-]+|MIME-Version|Content-Type): /.test(lines[f])) {
-    return parseMailSegment(lines, { kind: 'single', start: f, end: seg.end }, index, name, diags, 'mail');
+    return parseMailSegment(ctx, lines, { kind: 'single', start: f, end: seg.end }, index, 'mail');
   }
   // Web-archive text: a subject line, then "From:" / "Date:" lines, blank lines between them.
   const p = emptyPatch(index, 'web-archive', f + 1);
@@ -210,15 +227,22 @@ function parseSingle(lines: string[], seg: Segment, index: number, name: string,
   const diffAt = firstDiffLine(lines, i);
   const end = Math.min(diffAt, seg.end);
   fillMessage(p, lines.slice(i, messageEnd(lines, i, end)), (k) => i + 1 + k);
-  return withDiff(p, lines, diffAt, seg.end, name, diags);
+  return withDiff(ctx, p, lines, i, diffAt, seg.end);
+}
+
+/** A message a reader can take as a mail about patches (not stray text): it has a subject and, when it is web-archive text, a From: or Date: line. */
+function isMail(p: PatchInfo): boolean {
+  return p.subject !== '' && p.format !== 'plain-diff' && (p.format !== 'web-archive' || p.author !== undefined || p.date !== undefined);
 }
 
 /** Parse patch input text. `name` is used in diagnostics (the file name, usually). */
 export function parsePatchInput(text: string, name: string): ParsedInput {
-  const diags: Diagnostic[] = [];
-  const result: ParsedInput = { name, format: 'plain-diff', patches: [], diagnostics: diags, crlf: false, bytes: text.length, lines: 0 };
+  const diags = new Diagnostics(name);
+  const ctx: Ctx = { diags, visits: 0 };
+  const result: ParsedInput = { name, format: 'plain-diff', patches: [], diagnostics: diags.list, visits: 0, crlf: false, bytes: text.length, lines: 0 };
   const fail = (line: number, message: string, expected: string): ParsedInput => {
-    diags.push({ severity: 'error', file: name, line, message, expected });
+    diags.error(line, message, expected);
+    result.diagnostics = diags.finish();
     return result;
   };
   if (text.length > MAX_PATCH_BYTES) return fail(1, `input is ${text.length} characters, larger than the ${MAX_PATCH_BYTES} this tool reads`, 'a patch or an mbox series under 64 MiB');
@@ -243,9 +267,9 @@ export function parsePatchInput(text: string, name: string): ParsedInput {
     if (seg.kind === 'mbox') {
       const b4 = seg.fromLine!.startsWith('From git@z ');
       const fp = /^From [0-9a-f]{40} Mon Sep 17 00:00:00 2001/.test(seg.fromLine!);
-      p = parseMailSegment(lines, seg, index + 1, name, diags, b4 ? 'b4' : fp && segs.length === 1 ? 'format-patch' : 'mbox');
-    } else if (seg.kind === 'commit') p = parseCommitSegment(lines, seg, index + 1, name, diags);
-    else p = parseSingle(lines, seg, index + 1, name, diags);
+      p = parseMailSegment(ctx, lines, seg, index + 1, b4 ? 'b4' : fp && segs.length === 1 ? 'format-patch' : 'mbox');
+    } else if (seg.kind === 'commit') p = parseCommitSegment(ctx, lines, seg, index + 1);
+    else p = parseSingle(ctx, lines, seg, index + 1);
     if (!p) continue;
     if (p.cover && p.subject === '' && p.message === '') continue;
     index++;
@@ -258,20 +282,24 @@ export function parsePatchInput(text: string, name: string): ParsedInput {
     if (t.every((x) => !Number.isNaN(x)) && t.every((x, k) => k === 0 || x <= t[k - 1]) && t[0] > t[t.length - 1]) {
       result.patches.reverse();
       result.patches.forEach((p, k) => { p.index = k + 1; });
-      diags.push({ severity: 'warning', file: name, line: 1, message: 'commits listed newest first (git log order): read in the order they apply, oldest first' });
+      diags.warning(1, 'commits listed newest first (git log order): read in the order they apply, oldest first');
     }
   }
   const real = result.patches.filter((p) => !p.cover);
   result.format = real[0]?.format ?? result.patches[0]?.format ?? 'plain-diff';
-  if (real.length === 0) {
+  result.visits = ctx.visits;
+  // No diff at all is an error only when nothing here is a mail: a cover letter, a pull request or
+  // a push notification is read and shown, with the commits it lists.
+  if (real.length === 0 && !result.patches.some(isMail)) {
     const firstLine = firstNonEmpty(lines, 0, lines.length) + 1;
-    fail(firstLine, 'no diff found in the input', "a line 'diff --git a/<file> b/<file>', or '--- <file>' followed by '+++ <file>', then '@@' hunks");
+    return fail(firstLine, 'no diff found in the input', "a line 'diff --git a/<file> b/<file>', or '--- <file>' followed by '+++ <file>', then '@@' hunks (or a mail: a cover letter, pull request or push notification with a Subject)");
   }
   if (real.some((p) => p.whitespaceLost)) {
     const p = real.find((q) => q.whitespaceLost)!;
     const h = p.files.flatMap((f) => f.hunks).find((x) => x.whitespaceLost)!;
-    diags.push({ severity: 'warning', file: name, line: h.inputLine, message: 'leading whitespace of the diff lines is lost (text copied from a web archive?): hunks were read by their @@ line counts, and context is matched whitespace-insensitively' });
+    diags.warning(h.inputLine, 'leading whitespace of the diff lines is lost (text copied from a web archive?): hunks were read by their @@ line counts, and context is matched whitespace-insensitively');
   }
+  result.diagnostics = diags.finish();
   return result;
 }
 

@@ -64,6 +64,19 @@ export interface Trailer {
   inputLine: number;
 }
 
+/** What a message is: a patch (it has a diff), or one of the mails that only talk about patches. */
+export type MailKind = 'patch' | 'cover-letter' | 'pull-request' | 'push-notification' | 'no-diff';
+
+/** A commit a mail without a diff lists (a cover letter's or pull request's shortlog, a push notification's revlist). */
+export interface ListedCommit {
+  /** Full or abbreviated id, when the mail gives one. */
+  commit?: string;
+  subject: string;
+  /** The shortlog's author heading, when there is one. */
+  author?: string;
+  inputLine: number;
+}
+
 export type InputFormat = 'format-patch' | 'mbox' | 'b4' | 'git-show' | 'mail' | 'web-archive' | 'plain-diff';
 
 export interface PatchInfo {
@@ -89,13 +102,23 @@ export interface PatchInfo {
   whitespaceLost: boolean;
   /** A cover letter ([PATCH 0/N], or a message without a diff). */
   cover: boolean;
+  /** What the message is; anything but 'patch' has no diff. */
+  kind: MailKind;
+  /** The commits a message without a diff lists, in its order. */
+  listed: ListedCommit[];
+  /** A pull request's base and tip commits. */
+  base?: string;
+  tip?: string;
 }
 
 export interface ParsedInput {
   name: string;
   format: InputFormat;
   patches: PatchInfo[];
+  /** The first diagnostics (errors past the first 20 are counted in a last one). */
   diagnostics: Diagnostic[];
+  /** Diff lines visited: at most about twice the input's lines (the reader is linear). */
+  visits: number;
   crlf: boolean;
   bytes: number;
   lines: number;

@@ -45,7 +45,7 @@ export function reviewSuite(host: HostKind): void {
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
       const r = await run<CheckPatchResult>('kvmMmuLab.checkPatch');
       ok(r, 'Check Patch returned nothing');
-      console.log(`kvm-mmu-lab-timing ${host} check patch seed-like.format-patch.patch: ${r.ms} ms (parse, classify, anchor, six scenario runs)`);
+      console.log(`kvm-mmu-lab-timing ${host} check patch seed-like.format-patch.patch: ${r.ms} ms (parse, classify, anchor, twelve scenario runs: two variants, three scenarios, two flush modes)`);
       equal(r.shown.kind, 'review', 'what the view rendered');
       const text = r.shown.text;
       match(text, /\[PATCH v2\] ?mini: skip the split flush when the child table maps the huge page/, 'series entry');
@@ -54,9 +54,19 @@ export function reviewSuite(host: HostKind): void {
       match(text, /before: pre-patch/, 'before');
       match(text, /after: v7/, 'after');
       match(text, /splitFlush: always → present-nonleaf/, 'the decision');
-      match(text, /drop_large_spte\(\) · dropLargeFlush \(arch\/x86\/kvm\/mmu\/mmu\.c:\d+\)/, 'a step linked into the kernel tree');
-      match(text, /common-1gPASS · 515 remote flushes \(513 from split\)PASS · 2 remote flushes \(0 from split\)/, 'common-1g verdicts before and after');
-      equal(r.review.counterexample, null, 'no counterexample to walk: v7 passes');
+      match(text, /drop_large_spte\(\) · dropLargeFlush \(arch\/x86\/kvm\/mmu\/mmu\.c:\d+, (exact|renamed, 0\.9)\)/, 'a step linked into the kernel tree, with its confidence');
+      match(text, /common-1gbare metalPASS · 515 remote flushes \(513 from split\)PASS · 2 remote flushes \(0 from split\)/, 'common-1g verdicts before and after, on bare metal');
+      // With a range-capable flush, pre-patch and v7 both flush sp->gfn of the table holding the
+      // huge SPTE, which misses reused-partial's huge page: it fails on both sides.
+      match(text, /reused-partialrange-capable flush \(Hyper-V\)VIOLATION · [^]*VIOLATION · /, 'reused-partial fails before and after with ranged flushes');
+      match(text, /fails before and after the patch: the weakness predates it/, 'said plainly');
+      equal(r.review.counterexample?.flushMode, 'range', 'the counterexample is walked with ranged flushes');
+      match(text, /Walk the counterexample: reused-partial under v7, range-capable flush \(Hyper-V\)/, 'the walk button names the mode');
+      // Walked in that mode (over the setting), v7 reaches the violation; on bare metal it has none.
+      await run<number>('kvmMmuLab.walkScenario', { scenario: 'reused-partial', variant: 'v7', flushMode: 'range' });
+      ok(api.walk()!.violations.length > 0, 'v7 with ranged flushes: no violation in the walk');
+      await run<number>('kvmMmuLab.walkScenario', { scenario: 'reused-partial', variant: 'v7' });
+      equal(api.walk()!.violations.length, 0, 'v7 on bare metal (the scenario\'s mode)');
     });
 
     it('a patch that makes the split skip its flush gets a counterexample to walk, and the walk stops at the violation', async () => {
@@ -64,7 +74,7 @@ export function reviewSuite(host: HostKind): void {
       ok(r?.review.counterexample, 'no counterexample');
       match(r.shown.text, /Walk the counterexample: reused-partial under /, 'the walk button');
       const ce = r.review.counterexample;
-      const idx = await run<number>('kvmMmuLab.walkScenario', { scenario: ce.scenario, variant: ce.variant });
+      const idx = await run<number>('kvmMmuLab.walkScenario', { scenario: ce.scenario, variant: ce.variant, flushMode: ce.flushMode });
       ok(idx, 'no walk');
       const at = await run<number>('kvmMmuLab.runToViolation');
       equal(at, api.walk()!.violations[0], 'the walk stops at the first violation');
@@ -78,6 +88,15 @@ export function reviewSuite(host: HostKind): void {
       match(r.shown.text, /Not understood: changes no rule explains/, 'section');
       match(r.shown.text, /\+if \(sp_was_reused\(sp\)\)/, 'the unexplained line');
       match(r.shown.text, /modelled steps it touches:.*shadow_mmu_split_huge_page\(\) · splitLink/, 'the steps it touches');
+    });
+
+    it('a pull request (no diff) is shown with its commits, not as an error', async () => {
+      const r = await run<CheckPatchResult>('kvmMmuLab.checkPatch', vscode.Uri.joinPath(workspace(), 'patches', 'pull-request.txt'));
+      ok(r, 'no review');
+      equal(r.review.outcome, 'no-diff', 'outcome');
+      match(r.shown.text, /\[GIT PULL\] ?mini: split flush changes for the next merge window \(pull request\)/, 'subject');
+      match(r.shown.text, /444444444444 mini: zap the present SPTE when linking a table/, 'a listed commit with its id');
+      match(r.shown.text, /no diff: pull request listing 3 commit\(s\)/, 'the verdict');
     });
 
     it('a series (mbox) lists every patch with its [PATCH vN M/N]', async () => {
@@ -101,7 +120,8 @@ export function reviewSuite(host: HostKind): void {
       match(r.shown.text, /\[PATCH v7 23\/23\] ?KVM: x86\/mmu: Avoid unnecessary flush on eager page split/, 'series');
       equal(r.review.before, 'pre-patch', 'before');
       equal(r.review.after, 'v7', 'after');
-      ok(r.review.checks.every((c) => c.after?.verdict === 'pass'), 'v7 passes every built-in scenario');
+      ok(r.review.checks.filter((c) => c.flushMode === 'bare-metal').every((c) => c.after?.verdict === 'pass'), 'v7 passes every built-in scenario on bare metal');
+      equal(r.review.checks.find((c) => c.scenario === 'reused-partial' && c.flushMode === 'range')?.after?.verdict, 'violation', 'v7 fails reused-partial with ranged flushes, as pre-patch did');
     });
 
     it('the walkthrough\'s steps link registered commands, and its example patch checks as pre-patch → v7', async () => {

@@ -98,7 +98,7 @@ test("the Node host's entry bundle holds the shell, not the lab or the simulatio
   // function finder, which names the variants). No scenario runner, operation or check.
   assert.deepEqual(inputs.filter((f) => f.startsWith('src/')), [
     'src/anchor/anchor.ts', 'src/anchor/cfunc.ts', 'src/anchor/hunks.ts', 'src/anchor/names.ts', 'src/mmu/anchors.ts',
-    'src/patch/classify.ts', 'src/patch/detect.ts', 'src/patch/diff.ts', 'src/patch/mail.ts', 'src/patch/parse.ts',
+    'src/patch/classify.ts', 'src/patch/detect.ts', 'src/patch/diagnostics.ts', 'src/patch/diff.ts', 'src/patch/listing.ts', 'src/patch/mail.ts', 'src/patch/parse.ts',
     'src/spte.ts', 'src/variants.ts', 'src/view/listing.ts',
   ]);
   assert.deepEqual(inputs.filter((f) => f.startsWith('extension/')), ['extension/commands.ts', 'extension/node.ts', 'extension/shell.ts', 'extension/source.ts', 'extension/strings.ts']);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { anchorSources, type AnchorResult } from '../../src/anchor/anchor';
+import { anchorSources, confidenceText, type AnchorResult } from '../../src/anchor/anchor';
 import { definitionName, indexFunctions } from '../../src/anchor/cfunc';
 
 const SRC = join(__dirname, '..', 'fixtures', 'patch', 'src');
@@ -79,4 +79,62 @@ test('other files: x86.c steps anchor there, missing files are named, hardware s
   assert.ok(!r.hwAccess.found && /hardware/.test(r.hwAccess.reason));
   // A lock statement found elsewhere is not taken as "moved": write_lock occurs twice in the file.
   assert.ok(!r.wpLock.found);
+});
+
+// A function of our own, in the shape of mainline's collapsible-SPTE zap, which flushes one SPTE's
+// range with the same call drop_large_spte() used: a look-alike, not a place the flush moved to.
+const COLLAPSIBLE = `
+static bool kvm_mmu_zap_collapsible_spte(struct kvm *kvm,
+					 struct kvm_rmap_head *rmap_head,
+					 const struct kvm_memory_slot *slot)
+{
+	struct rmap_iterator iter;
+	u64 *sptep;
+
+	for_each_rmap_spte(rmap_head, &iter, sptep) {
+		if (!can_be_huge(kvm, slot, sptep))
+			continue;
+		kvm_zap_one_rmap_spte(kvm, rmap_head, sptep);
+		kvm_flush_remote_tlbs_sptep(kvm, sptep);
+	}
+	return false;
+}
+`;
+
+test('a look-alike elsewhere is not a move: without drop_large_spte(), its flush is not found in the collapsible zap', () => {
+  const tree = mmu('2026');
+  tree.text += COLLAPSIBLE;
+  const r = byId(anchorSources([tree])).dropLargeFlushSptep;
+  // The statement occurs once in the file, in kvm_mmu_zap_collapsible_spte(); no commit moved it there.
+  assert.ok(!r.found, `anchored in ${r.found ? r.function : ''}()`);
+  assert.match(r.found ? '' : r.reason, /no function drop_large_spte\(\).*removed in 2026/);
+  for (const a of anchorSources([tree])) assert.ok(!a.found || a.function !== 'kvm_mmu_zap_collapsible_spte', `${a.id} anchored in the collapsible zap`);
+});
+
+test('the 2022 revisions: their names are renames, and a statement the history moved is found there with the commit', () => {
+  // The v6-style miniature: nested_mmu_split_huge_page() drops the huge SPTE itself, then links.
+  const v6 = byId(anchorSources([mmu('rev-v6-22')]));
+  const present = v6.splitPresentFlush;
+  assert.ok(present.found && present.how === 'renamed' && present.function === 'nested_mmu_split_huge_page', JSON.stringify(present));
+  const drop = v6.linkDropLarge;
+  assert.ok(drop.found && drop.how === 'moved' && drop.commit === '0cd8dc739833' && drop.function === 'nested_mmu_split_huge_page', JSON.stringify(drop));
+  assert.equal(confidenceText(drop), 'moved by 0cd8dc739833, 0.75');
+  // The flush in __drop_large_spte(kvm, sptep, flush): the function by its other name.
+  assert.ok(v6.dropLargeFlush.found && v6.dropLargeFlush.how === 'renamed' && v6.dropLargeFlush.function === '__drop_large_spte');
+  assert.ok(v6.splitLink.found && v6.splitLink.how === 'renamed', JSON.stringify(v6.splitLink));
+  // Before the split existed, the fault path dropped the huge SPTE: __direct_map(), the same commit.
+  const pre = byId(anchorSources([mmu('rev-v6-20')])).linkDropLarge;
+  assert.ok(pre.found && pre.how === 'moved' && pre.function === '__direct_map', JSON.stringify(pre));
+  // v1's kvm_mmu_split_huge_page() names its variables split_sptep and split_level.
+  const v1 = byId(anchorSources([mmu('rev-v1-22')]));
+  assert.ok(v1.splitPresentFlush.found && v1.splitPresentFlush.how === 'renamed' && v1.splitPresentFlush.function === 'kvm_mmu_split_huge_page', JSON.stringify(v1.splitPresentFlush));
+});
+
+test('confidence in words: exact, renamed, moved with its commit, fuzzy with its score', () => {
+  assert.equal(confidenceText({ how: 'exact', confidence: 1 }), 'exact');
+  assert.equal(confidenceText({ how: 'renamed', confidence: 0.9 }), 'renamed, 0.9');
+  assert.equal(confidenceText({ how: 'fuzzy', confidence: 0.58 }), 'fuzzy, score 0.58');
+  const r = byId(anchorSources([mmu('post-seed'), x86('x86-new')])).wpMemslotFlush;
+  assert.ok(r.found);
+  assert.equal(confidenceText(r), 'moved by b64d740ea7dd, 0.75');
 });

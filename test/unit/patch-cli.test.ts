@@ -1,4 +1,4 @@
-/** `kvm-mmu-lab patch` as a user meets it: exit 0 checks pass after, 1 a violation after, 2 bad input or not understood. */
+/** `kvm-mmu-lab patch` as a user meets it: exit 0 checks pass after (or nothing to check), 1 a violation after, 2 bad input, 3 not understood. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,29 +15,56 @@ function cli(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-test('the seed: series, touched steps, before/after, checks for both, exit 0', (t) => {
+test('the seed: series, touched steps, before/after, checks for both in both flush modes, exit 1 for the range weakness', (t) => {
   if (!existsSync(SEED)) { t.skip(`${SEED} is not present (the shared seed directory is outside the repository)`); return; }
   const r = cli(SEED);
-  assert.equal(r.code, 0, r.err);
+  // v7 fails reused-partial with a range-capable flush, as pre-patch did: a violation after the patch.
+  assert.equal(r.code, 1, r.err);
   assert.match(r.out, /\[1\] v7 23\/23 KVM: x86\/mmu: Avoid unnecessary flush on eager page split/);
   assert.match(r.out, /modelled functions: drop_large_spte, __link_shadow_page, link_shadow_page, shadow_mmu_split_huge_page/);
+  // Only the steps pre-patch or v7 has: not v6.3's _sptep flush nor the 2026 zap.
+  assert.match(r.out, /modelled steps: .*dropLargeFlush,/);
+  assert.doesNotMatch(r.out, /modelled steps: .*(dropLargeFlushSptep|linkZapFlush)/);
   assert.match(r.out, /^before: pre-patch$/m);
   assert.match(r.out, /^after: {2}v7$/m);
-  // common-1g: pre-patch flushes 513 times in the split, v7 none (spec section 6).
-  assert.match(r.out, /checks \(before: pre-patch\):\n {2}common-1g +PASS +\d+ remote flushes \(513 from eager split\)/);
-  assert.match(r.out, /checks \(after: v7\):\n {2}common-1g +PASS +\d+ remote flushes \(0 from eager split\)/);
+  // common-1g: pre-patch flushes 513 times in the split, v7 none (spec section 6), in either mode.
+  assert.match(r.out, /checks \(before: pre-patch\), bare metal:\n {2}common-1g +PASS +\d+ remote flushes \(513 from eager split\)/);
+  assert.match(r.out, /checks \(after: v7\), bare metal:\n {2}common-1g +PASS +\d+ remote flushes \(0 from eager split\)\n {2}reused-partial +PASS/);
+  assert.match(r.out, /checks \(after: v7\), range-capable flush \(Hyper-V\):\n {2}common-1g +PASS +\d+ remote flushes \(0 from eager split\)\n {2}reused-partial +VIOLATION/);
+  assert.match(r.out, /reused-partial, range-capable flush \(Hyper-V\): fails before and after the patch: the weakness predates it/);
+  assert.match(r.out, /^verdict: pre-patch -> v7; bare metal: every scenario passes after the patch; range-capable flush \(Hyper-V\): reused-partial fails after the patch, as it did before$/m);
+  // On bare metal alone every check passes.
+  const bare = cli(SEED, '--flush-mode', 'bare-metal');
+  assert.equal(bare.code, 0, bare.err);
+  assert.doesNotMatch(bare.out, /range-capable/);
+});
+
+test('--flush-mode: both by default, one on request, anything else refused; the JSON names each row\'s mode', () => {
+  const j = JSON.parse(cli(join(FX, 'seed-like.format-patch.patch'), '--json').out);
+  assert.deepEqual(j.flushModes, ['bare-metal', 'range']);
+  // Three scenarios in two modes.
+  assert.deepEqual(j.checks.after.map((r: { scenario: string; flushMode: string }) => `${r.scenario}/${r.flushMode}`),
+    ['common-1g/bare-metal', 'common-1g/range', 'reused-partial/bare-metal', 'reused-partial/range', 'reused-leaf/bare-metal', 'reused-leaf/range']);
+  assert.equal(j.outcome, 'violation');
+  assert.equal(j.exitCode, 1);
+  const range = JSON.parse(cli(join(FX, 'seed-like.format-patch.patch'), '--json', '--flush-mode', 'range').out);
+  assert.deepEqual(range.flushModes, ['range']);
+  assert.ok(range.checks.before.every((r: { flushMode: string }) => r.flushMode === 'range'));
+  const bad = cli(join(FX, 'seed-like.format-patch.patch'), '--flush-mode', 'hyperv');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /'hyperv' is invalid.*bare-metal, range, both/);
 });
 
 test('--tree: blob verdict, per-hunk offsets and anchors; --json carries the same', () => {
   const tree = mkdtempSync(join(tmpdir(), 'kml-tree-'));
   mkdirSync(join(tree, 'arch/x86/kvm/mmu'), { recursive: true });
   copyFileSync(join(FX, 'src/pre-seed/mmu.c'), join(tree, 'arch/x86/kvm/mmu/mmu.c'));
-  const r = cli(join(FX, 'seed-like.format-patch.patch'), '--tree', tree);
+  const r = cli(join(FX, 'seed-like.format-patch.patch'), '--tree', tree, '--flush-mode', 'bare-metal');
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /mmu\.c: pre-image \(blob cd8c0b3/);
   assert.match(r.out, /hunk 5 \(line 74\): applies at line 63, offset 0/);
   assert.match(r.out, /splitLink +arch\/x86\/kvm\/mmu\/mmu\.c:75 in shadow_mmu_split_huge_page\(\) \[renamed, 0\.9\]/);
-  const j = JSON.parse(cli(join(FX, 'seed-like.format-patch.patch'), '--tree', tree, '--json').out);
+  const j = JSON.parse(cli(join(FX, 'seed-like.format-patch.patch'), '--tree', tree, '--json', '--flush-mode', 'bare-metal').out);
   assert.equal(j.series.after.name, 'v7');
   assert.equal(j.blobChecks[0].check.verdict, 'pre-image');
   assert.equal(j.exitCode, 0);
@@ -49,12 +76,53 @@ test('a 2026-style patch: after is mainline-2026, checks pass', () => {
   assert.match(r.out, /^before: v6\.3\nafter: {2}mainline-2026$/m);
 });
 
-test('not understood: exit 2, the lines and the steps named, no after variant', () => {
+test('not understood: exit 3, the lines and the steps named, no after variant', () => {
   const r = cli(join(FX, 'reused-flush.not-understood.patch'));
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 3);
   assert.match(r.out, /after: {2}\(not determined/);
   assert.match(r.out, /patch 1, hunk 1, line 20: \+if \(sp_was_reused\(sp\)\) {2}\(in shadow_mmu_split_huge_page\)/);
   assert.match(r.out, /modelled steps touched: .*splitPresentFlush/);
+  assert.match(r.out, /^verdict: not understood: 2 changed line\(s\) in modelled functions \(shadow_mmu_split_huge_page\) match no classification rule; the after variant is not determined/m);
+});
+
+test('an earlier revision of the split series: one verdict in text and JSON, exit 3 (not "bad input")', () => {
+  const r = cli(join(FX, 'rev-v6-nested.patch'));
+  assert.equal(r.code, 3, r.err);
+  assert.equal(r.err, '');
+  assert.match(r.out, /modelled functions: nested_mmu_split_huge_page, nested_mmu_try_split_huge_page, kvm_mmu_slot_try_split_huge_pages/);
+  assert.match(r.out, /^verdict: not understood: it adds nested_mmu_split_huge_page\(\) \(the model's shadow_mmu_split_huge_page\(\)\) whole/m);
+  assert.doesNotMatch(r.out, /model is unchanged/);
+  const j = JSON.parse(cli(join(FX, 'rev-v6-nested.patch'), '--json').out);
+  assert.deepEqual([j.series.understood, j.outcome, j.exitCode], [false, 'not-understood', 3]);
+  assert.ok(j.series.touchedFunctions.length > 0 && j.series.reasons.length > 0);
+  assert.equal(j.series.before, undefined);
+});
+
+test('a cover letter, a pull request, a push notification: exit 0, every subject, the commit ids the mail has', () => {
+  const cover = cli(join(FX, 'cover-letter.txt'));
+  assert.equal(cover.code, 0, cover.err);
+  assert.match(cover.out, /\[1\] v3 0\/3 mini: eager split flushes, revisited \(cover letter\)\n.*\n {4}lists 3 commit\(s\):\n {6}mini: skip the split flush/);
+  assert.match(cover.out, /^verdict: no diff: cover letter listing 3 commit\(s\); nothing to classify or check$/m);
+  const pull = cli(join(FX, 'pull-request.txt'));
+  assert.equal(pull.code, 0, pull.err);
+  assert.match(pull.out, /\[1\] \[GIT PULL\] mini: split flush changes for the next merge window \(pull request\)/);
+  assert.match(pull.out, /base 111111111111, tip 444444444444/);
+  assert.match(pull.out, / {6}444444444444 mini: zap the present SPTE when linking a table {2}\(Ada Example\)/);
+  const push = cli(join(FX, 'push-notification.txt'));
+  assert.equal(push.code, 0, push.err);
+  assert.match(push.out, / {6}333333333333 mini: flush the dropped SPTE own range\n/);
+});
+
+test('a flood of malformed hunks: exit 2 with the first 20 problems and a count', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kml-flood-'));
+  const f = join(dir, 'at.patch');
+  // 5,000 '@@' lines: 5,001 problems (see patch.test.ts), 20 shown and one line for the rest.
+  writeFileSync(f, '@@ -1,1 +1,1 @@\n'.repeat(5000));
+  const r = cli(f);
+  assert.equal(r.code, 2);
+  const lines = r.err.trim().split('\n');
+  assert.equal(lines.length, 21);
+  assert.match(lines[20], /at\.patch:21: error: 4981 more problem\(s\) from this line on are not shown/);
 });
 
 test('bad input: exit 2 with file, line and expectation; never a stack trace', () => {

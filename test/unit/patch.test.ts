@@ -203,3 +203,69 @@ test('a 6 MB input is read in one linear pass (completes, no error)', () => {
   const evil = parsePatchInput('diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -' + '1'.repeat(3_000_000) + '@@' + '-'.repeat(3_000_000) + '\n', 'evil.diff');
   assert.ok(errors(evil).some((d) => /malformed hunk header/.test(d.message)));
 });
+
+test('mails without a diff are read, not refused: a cover letter, a pull request, a push notification', () => {
+  const subjects = ['mini: skip the split flush when the child table maps the huge page', 'mini: flush the dropped SPTE own range', 'mini: zap the present SPTE when linking a table'];
+  // A cover letter: its shortlog ("Ada Example (3):" and three indented subjects) is the series.
+  const cover = parse('cover-letter.txt');
+  assert.deepEqual(errors(cover), []);
+  assert.equal(cover.patches[0].kind, 'cover-letter');
+  assert.deepEqual(cover.patches[0].listed.map((l) => l.subject), subjects);
+  assert.ok(cover.patches[0].listed.every((l) => l.author === 'Ada Example' && l.commit === undefined));
+  // git request-pull: base and tip by id; the shortlog by author (Ada's two, then Dan's one); the
+  // tip's subject follows "fetch changes up to", so the zap gets the tip's id.
+  const pull = parse('pull-request.txt');
+  assert.deepEqual(errors(pull), []);
+  const pr = pull.patches[0];
+  assert.equal(pr.kind, 'pull-request');
+  assert.equal(pr.base, '1'.repeat(40));
+  assert.equal(pr.tip, '4'.repeat(40));
+  assert.deepEqual(pr.listed.map((l) => l.subject), [subjects[0], subjects[2], subjects[1]]);
+  assert.deepEqual(pr.listed.map((l) => l.commit), [undefined, '4'.repeat(40), undefined]);
+  // A post-receive mail: MIME parts; the revlist part lists "<id> <subject>"; the push
+  // certificate's "<old> <new> refs/heads/queue" line is not a commit.
+  const push = parse('push-notification.txt');
+  assert.deepEqual(errors(push), []);
+  assert.equal(push.patches[0].kind, 'push-notification');
+  assert.deepEqual(push.patches[0].listed.map((l) => `${l.commit} ${l.subject}`), subjects.map((s, k) => `${String(k + 2).repeat(40)} ${s}`));
+  // Prose with no mail headers is still not a patch.
+  assert.match(errors(parsePatchInput('Just some words.\nNo diff here.\n', 'prose.txt'))[0].message, /no diff found/);
+});
+
+test('the 2022 revisions of the split series: their function names are known, and the verdict is one', () => {
+  // v6 style: nested_mmu_split_huge_page() and nested_mmu_try_split_huge_page() arrive whole.
+  const v6 = classify(parse('rev-v6-nested.patch').patches);
+  assert.ok(v6.touchedFunctions.includes('nested_mmu_split_huge_page'), v6.touchedFunctions.join(', '));
+  assert.deepEqual(v6.addedFunctions.map((a) => `${a.name}=${a.fn}`), ['nested_mmu_split_huge_page=shadow_mmu_split_huge_page', 'nested_mmu_try_split_huge_page=shadow_mmu_try_split_huge_page']);
+  assert.equal(v6.understood, false);
+  assert.ok(v6.reasons.some((r) => /adds nested_mmu_split_huge_page\(\) \(the model's shadow_mmu_split_huge_page\(\)\) whole.*no variant without it/.test(r)), v6.reasons.join('\n'));
+  // No variant of the model lacks the split, so neither side is a variant.
+  assert.equal(v6.before, undefined);
+  assert.equal(v6.after, undefined);
+  assert.ok(v6.touchedSteps.includes('splitPresentFlush') && v6.touchedSteps.includes('linkDropLarge'), v6.touchedSteps.join(', '));
+  // v1 style: kvm_mmu_split_huge_page() stops refusing a table from the hash. The lines it removes
+  // (the early return, the BUG_ON) are code no rule models, so "before" is not a variant either.
+  const v1 = classify(parse('rev-v1-aliased.patch').patches);
+  assert.deepEqual(v1.touchedFunctions, ['kvm_mmu_split_huge_page']);
+  assert.deepEqual(v1.otherFunctions, ['kvm_mmu_get_sp_for_split']);
+  assert.equal(v1.understood, false);
+  assert.ok(v1.unexplained.some((u) => u.kind === '-' && u.text === 'BUG_ON(is_shadow_present_pte(*split_sptep));'));
+  assert.equal(v1.before, undefined);
+  // Its flush rule is read all the same: false passed to the drop before, flush |= !is_last_spte() after.
+  const split = v1.decisions.find((d) => d.policy === 'splitFlush')!;
+  assert.deepEqual([split.before, split.after], ['never', 'present-nonleaf']);
+});
+
+test('problems are capped (the first 20, then a count) and the reading is linear', () => {
+  // n lines of '@@ -1,1 +1,1 @@': the first is a hunk before any file header, and every hunk is
+  // cut short by the next header (the last by the end): n + 1 problems.
+  const read = (n: number) => parsePatchInput('@@ -1,1 +1,1 @@\n'.repeat(n), 'at.diff');
+  for (const n of [2_000, 20_000]) {
+    const r = read(n);
+    assert.equal(r.diagnostics.length, 21, `${n} lines`);
+    assert.match(r.diagnostics[20].message, new RegExp(`^${n + 1 - 20} more problem\\(s\\) from this line on are not shown`));
+    assert.equal(r.diagnostics[20].line, 21, 'the 21st problem is at line 21');
+    // Each line is visited twice: by the reader, and once as the line that ends the hunk before it.
+    assert.equal(r.visits, 2 * n);
+  }
+});
