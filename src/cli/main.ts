@@ -12,6 +12,7 @@ import type { Scenario } from '../scenario/types';
 import { runScenario, toReport } from '../trace/run';
 import { traceText } from '../trace/text';
 import { parseVariant, POLICY_VALUES, PRESETS } from '../variants';
+import { ERAS, ERA_IDS } from '../mmu/eras';
 import { registerPatchCommand } from './patch';
 import { registerExplore } from './explore';
 import { exitQuietlyOnClosedPipe } from './pipe';
@@ -129,7 +130,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program.command('variants').description('list the presets and the policies a variant is made of').option('--json', 'print JSON')
     .action((o: { json?: boolean }) => {
       if (o.json) { emit(JSON.stringify({ presets: PRESETS, policies: POLICY_VALUES }, null, 2) + '\n'); return; }
-      const lines = PRESETS.map((p) => `${p.name.padEnd(14)} ${p.summary}`);
+      const lines = PRESETS.flatMap((p) => [`${p.name.padEnd(14)} [${p.era}] ${p.summary}`, `${''.padEnd(14)} code: ${p.eraNote}`]);
+      lines.push('', 'eras (the kernel whose code and function names a preset follows; a composed variant keeps its base preset\'s):');
+      for (const e of ERA_IDS) lines.push(`  ${e.padEnd(14)} ${ERAS[e].label}`);
       lines.push('', 'policies (compose as preset+policy=value,... or policy=value,...):');
       for (const [k, vals] of Object.entries(POLICY_VALUES)) lines.push(`  ${k.padEnd(15)} ${vals.join(' | ')}`);
       emit(lines.join('\n') + '\n');

@@ -4,7 +4,8 @@
  */
 import { Geometry } from '../geometry';
 import { ANCHORS, type AnchorId } from '../mmu/anchors';
-import { emptyDraft, type FlushMode, type MmuContext } from '../mmu/context';
+import { eraAnchor, eraOf } from '../mmu/eras';
+import { ctxEra, emptyDraft, type FlushMode, type MmuContext } from '../mmu/context';
 import { describeTlbEntry } from '../mmu/hardware';
 import { SubtreeCache } from '../mmu/subtree';
 import { cloneState, type MmuState, type TlbEntry } from '../state';
@@ -29,6 +30,7 @@ export const DEFAULT_CHECKS: CheckOptions = { unmapped: true, permissions: true,
 
 export interface EmitInfo {
   kind: StepKind;
+  /** The step's statement in its v6.0 form; emit() takes the form of the run's era (mmu/eras.ts). */
   anchor: AnchorId;
   /** The sentence, or a function making it: only called when steps are kept. */
   text: string | (() => string);
@@ -60,7 +62,7 @@ export class Machine {
 
   constructor(state: MmuState, variant: Variant, flushMode: FlushMode, readonly checks: CheckOptions = DEFAULT_CHECKS) {
     this.ctx = {
-      state, variant, flushMode, recordWrites: checks.recordWrites,
+      state, variant, era: eraOf(variant), flushMode, recordWrites: checks.recordWrites,
       draft: emptyDraft(), stepIndex: 0, cache: new SubtreeCache(state),
     };
   }
@@ -98,7 +100,7 @@ export class Machine {
       opLabel: frame ? frame.label : '',
       actor: info.actor ?? 'kvm',
       kind: info.kind,
-      anchor: ANCHORS[info.anchor],
+      anchor: ANCHORS[eraAnchor(ctxEra(ctx), info.anchor, ctx.variant.enableLogFlush)],
       text: !this.checks.keepSteps ? '' : typeof info.text === 'function' ? info.text() : info.text,
       writes: draft.writes,
       writeCount: draft.writeCount,

@@ -2,7 +2,9 @@
  * Runs a scenario's operations in order, one step at a time. An operation may be paused at a
  * point the scenario names (after its lock release, say) so that others run in its window, as
  * they can in the kernel; `resume` continues it. A guest access that faults runs the fault, then
- * the access again.
+ * the access again. Whether a step may run while others are paused is the lock table's answer
+ * (engine/locks.ts): a step that would need a lock a paused operation holds is refused, with the
+ * operation, its line, the lock and the kernel's reason.
  */
 import { hex } from '../geometry';
 import type { FlushMode } from '../mmu/context';
@@ -17,6 +19,7 @@ import { initialState } from '../scenario/initial_state';
 import type { Scenario, ScenarioOp } from '../scenario/types';
 import { memoryCapMessage, ModelInputError, ResourceLimitError } from './errors';
 import type { OpFrame } from './frames';
+import { blockedBy, type Blocker } from './locks';
 import { DEFAULT_CHECKS, Machine, type CheckOptions, type SplitYield } from './machine';
 
 export class ScenarioRunError extends Error {
@@ -58,7 +61,6 @@ export interface RunSnapshot {
   paused: Array<[string, OpFrame]>;
   pending: PendingAccess | null;
   stepCount: number;
-  lockHolder?: string | null;
 }
 
 /** Frames are plain data (numbers, strings, arrays, objects): a structural copy is a full copy. */
@@ -82,8 +84,6 @@ export class ScenarioRun {
   private current: OpFrame | null = null;
   private paused = new Map<string, OpFrame>();
   private pending: PendingAccess | null = null;
-  /** Id of the paused operation that still holds mmu_lock (paused with { afterSteps } inside its critical section). */
-  private lockHolder: string | null = null;
   private readonly maxSteps: number;
   private stepsToMemoryCheck: number;
 
@@ -107,11 +107,10 @@ export class ScenarioRun {
       paused: [...this.paused].map(([k, f]) => [k, cloneFrame(f)]),
       pending: this.pending ? { ...this.pending } : null,
       stepCount: this.machine.stepCount,
-      lockHolder: this.lockHolder,
     };
   }
 
-  /** The operations started and not yet ended, running or paused (read them, do not change them). */
+  /** The operations started and not yet ended: the running one, then the paused ones in the order they paused (the live frames: read them, do not change them). */
   inFlight(): readonly OpFrame[] {
     return this.current ? [this.current, ...this.paused.values()] : [...this.paused.values()];
   }
@@ -122,7 +121,6 @@ export class ScenarioRun {
     this.current = s.current ? cloneFrame(s.current) : null;
     this.paused = new Map(s.paused.map(([k, f]) => [k, cloneFrame(f)]));
     this.pending = s.pending ? { ...s.pending } : null;
-    this.lockHolder = s.lockHolder ?? null;
   }
 
   /** Run exactly one step; null when the scenario is over. */
@@ -133,13 +131,27 @@ export class ScenarioRun {
     if (this.pending) return this.retryAccess();
     if (this.next < this.scenario.operations.length) return this.startNext();
     if (this.paused.size) {
-      // An operation left paused at the end of the scenario finishes, as the ioctl would.
-      const [id, frame] = this.paused.entries().next().value as [string, OpFrame];
+      // An operation left paused at the end of the scenario finishes, as the ioctl would: the
+      // first (in the order they paused) whose next step no other paused operation blocks.
+      const entries = [...this.paused.entries()];
+      const ready = entries.find(([, f]) => !this.blocker(f));
+      const [id, frame] = ready ?? entries[0];
       this.paused.delete(id);
       this.current = frame;
       return this.advanceCurrent();
     }
     return null;
+  }
+
+  /** What stops `f`'s next step, given the paused operations (`f` itself excluded). */
+  private blocker(f: OpFrame): Blocker | null {
+    return this.paused.size ? blockedBy(f, this.paused.values(), this.machine.state) : null;
+  }
+
+  /** Refuse `f`'s next step if a paused operation holds what it needs: the scenario asked for an interleaving the kernel cannot produce. */
+  private refuseIfBlocked(i: number, f: OpFrame, doing: string): void {
+    const b = this.blocker(f);
+    if (b) this.fail(i, `${doing} needs ${b.lock}, but ${b.reason}; ${b.lock === 'slots_lock' ? 'let the paused ioctl finish (resume it) first' : 'resume it first'}`);
   }
 
   private checkMemory(cap: number): void {
@@ -155,6 +167,7 @@ export class ScenarioRun {
 
   private advanceCurrent(): Step {
     const f = this.current!;
+    this.refuseIfBlocked(f.opIndex, f, `${f.label} at its step '${f.pc}'`);
     const before = this.machine.stepCount;
     try {
       advanceFrame(this.machine, f);
@@ -169,7 +182,6 @@ export class ScenarioRun {
     } else if (f.pause && this.pauseReached(f, step)) {
       const id = this.scenario.operations[f.opIndex].id ?? String(f.opIndex);
       delete f.pause;
-      if (this.machine.state.mmuLockHeld) this.lockHolder = id;
       this.paused.set(id, f);
       this.current = null;
     }
@@ -202,17 +214,17 @@ export class ScenarioRun {
     if (op.op === 'resume') {
       const frame = this.paused.get(op.target);
       if (!frame) this.fail(i, `nothing paused under the id ${JSON.stringify(op.target)}`);
-      if (state.mmuLockHeld && this.lockHolder !== op.target) this.fail(i, 'cannot resume while another operation holds mmu_lock');
-      this.lockHolder = null;
       this.paused.delete(op.target);
+      const b = this.blocker(frame);
+      if (b) {
+        this.paused.set(op.target, frame);
+        this.fail(i, `resuming ${frame.label} needs ${b.lock} for its next step, but ${b.reason}; resume that one first`);
+      }
       // A resume may pause the operation again further on ({ afterSteps } counts from its start).
       if (op.pause) frame.pause = op.pause;
       this.current = frame;
       return this.advanceCurrent();
     }
-    if (state.mmuLockHeld) this.fail(i, `${op.op} needs mmu_lock, which a paused operation holds; resume it first`);
-    const dirtyLogBusy = [...this.paused.values()].some((f) => f.kind !== 'invalidate' && f.kind !== 'fault');
-    if (dirtyLogBusy && op.op !== 'invalidate') this.fail(i, `${op.op} would run inside a paused memslot ioctl; both take slots_lock, so they cannot overlap`);
     const b = this.frameBase(i, op);
     switch (op.op) {
       case 'enable-dirty-logging':
@@ -233,6 +245,12 @@ export class ScenarioRun {
       case 'invalidate':
         this.current = { ...b, kind: op.op, pc: 'lock', gfn: op.gfn, npages: op.npages, zapped: 0 };
         break;
+    }
+    const started = this.current!;
+    const blocked = this.blocker(started);
+    if (blocked) {
+      this.current = null;
+      this.fail(i, `${op.op} needs ${blocked.lock} for its first step, but ${blocked.reason}; ${blocked.lock === 'slots_lock' ? 'let the paused ioctl finish (resume it) first' : 'resume it first'}`);
     }
     return this.advanceCurrent();
   }
@@ -262,10 +280,11 @@ export class ScenarioRun {
       return step;
     }
     if (++p.tries > 2) this.fail(p.opIndex, `the access to L2 ${hex(p.addr)} still faults after the fault was handled`);
-    if (m.state.mmuLockHeld) this.fail(p.opIndex, 'the access faults while a paused operation holds mmu_lock; the vCPU would wait: resume that operation first');
+    frame.label = `#${p.opIndex} fault`;
+    const blocked = this.blocker(frame);
+    if (blocked) this.fail(p.opIndex, `the access faults, and the fault needs ${blocked.lock}, but ${blocked.reason}; the vCPU would wait: resume that operation first`);
     const stale = faultWouldRetry(m.state, p.root, p.addr);
     if (stale !== null) this.fail(p.opIndex, `the fault on gfn 0x${stale.toString(16)} would retry until the mmu-notifier invalidation of it ends (mmu_invalidate_retry); resume the invalidation first`);
-    frame.label = `#${p.opIndex} fault`;
     this.current = frame;
     return step;
   }

@@ -23,6 +23,7 @@ import type { Variant } from '../variants';
 import type { FaultFrame, OpFrame } from '../engine/frames';
 import { Machine, type CheckOptions } from '../engine/machine';
 import { advanceFrame } from '../engine/advance';
+import { holdsLock } from '../engine/locks';
 import { auditStructure } from '../checks/structure';
 import type { MenuAction, Scope } from './scope';
 import { G_FAULT_IN_WINDOW, G_FLUSH_SKIPPED, G_REUSED, G_REUSED_NONLEAF, G_SPLIT, G_STALE_ACCESS, G_STALE_ENTRY } from './goals';
@@ -88,14 +89,14 @@ function invalidationInProgress(n: Node, current: OpFrame | null): boolean {
   return n.paused.some((f) => f.kind === 'invalidate') || (current !== null && current.kind === 'invalidate');
 }
 
-/** The current operation may be left for others: it does not hold mmu_lock and is not done. */
+/** The current operation may be left for others: it does not hold mmu_lock (the lock table, engine/locks.ts). */
 export function interruptible(n: Node): boolean {
-  return !n.current || !n.state.mmuLockHeld;
+  return !n.current || !holdsLock(n.current, n.state, 'mmu_lock');
 }
 
-/** Two memslot ioctls cannot overlap (slots_lock): the runner's rule, mirrored. */
+/** A memslot ioctl is in flight: it holds slots_lock (the lock table), so no other may start. */
 function memslotBusy(n: Node): boolean {
-  const busy = (f: OpFrame) => f.kind !== 'invalidate' && f.kind !== 'fault';
+  const busy = (f: OpFrame) => holdsLock(f, n.state, 'slots_lock');
   return n.paused.some(busy) || (n.current !== null && busy(n.current));
 }
 

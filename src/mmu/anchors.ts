@@ -1,8 +1,10 @@
 /**
  * Where each modelled step lives in the kernel. The statement text is what source anchoring
  * searches for (whitespace-insensitively) in the reviewer's own tree; `fn` is the function that
- * holds it. Names follow the kernel the seed patch applies to (v5.19/v6.0); the anchoring code
- * keeps the table of renames in later versions.
+ * holds it. The ids without a suffix are the v6.0 forms (the seed and the code it applies to); a
+ * statement that moved or was renamed later has an id of its own for its later form, and
+ * src/mmu/eras.ts says which form a step takes in which era. The anchoring code keeps the table of
+ * renames for reviewers' trees of other versions.
  */
 import type { Anchor } from '../trace/types';
 
@@ -21,14 +23,17 @@ export const ANCHORS = {
   splitPresent: a(MMU, 'shadow_mmu_split_huge_page', 'if (is_shadow_present_pte(*sptep)) {'),
   splitPresentFlush: a(MMU, 'shadow_mmu_split_huge_page', 'flush |= !is_last_spte(*sptep, sp->role.level);'),
   splitMakeSpte: a(MMU, 'shadow_mmu_split_huge_page', 'spte = make_huge_page_split_spte(kvm, huge_spte, sp->role, index);'),
+  splitMakeSmallSpte: a(MMU, 'shadow_mmu_split_huge_page', 'spte = make_small_spte(kvm, huge_spte, sp->role, index);'),
   splitLink: a(MMU, 'shadow_mmu_split_huge_page', '__link_shadow_page(kvm, cache, huge_sptep, sp, flush);'),
   linkDropLarge: a(MMU, '__link_shadow_page', 'drop_large_spte(kvm, sptep, flush);'),
   dropSpte: a(MMU, 'drop_large_spte', 'drop_spte(kvm, sptep);'),
   dropLargeFlush: a(MMU, 'drop_large_spte', 'kvm_flush_remote_tlbs_with_address(kvm, sp->gfn,'),
   dropLargeFlushSptep: a(MMU, 'drop_large_spte', 'kvm_flush_remote_tlbs_sptep(kvm, sptep);'),
+  linkZapPte: a(MMU, '__link_shadow_page', 'mmu_page_zap_pte(kvm, parent_sp, sptep, &invalid_list);'),
   linkZapFlush: a(MMU, '__link_shadow_page', 'kvm_mmu_remote_flush_or_zap('),
   linkSet: a(MMU, '__link_shadow_page', 'mmu_spte_set(sptep, spte);'),
   tryReschedUnlock: a(MMU, 'shadow_mmu_try_split_huge_page', 'write_unlock(&kvm->mmu_lock);'),
+  tryReschedLock: a(MMU, 'shadow_mmu_try_split_huge_page', 'write_lock(&kvm->mmu_lock);'),
   trySplitLock: a(MMU, 'kvm_mmu_slot_try_split_huge_pages', 'write_lock(&kvm->mmu_lock);'),
   trySplitUnlock: a(MMU, 'kvm_mmu_slot_try_split_huge_pages', 'write_unlock(&kvm->mmu_lock);'),
   wpLock: a(MMU, 'kvm_mmu_slot_remove_write_access', 'write_lock(&kvm->mmu_lock);'),
@@ -37,10 +42,14 @@ export const ANCHORS = {
   wpMemslotFlush: a(MMU, 'kvm_mmu_slot_remove_write_access', 'kvm_arch_flush_remote_tlbs_memslot(kvm, memslot);'),
   applyFlagsInitSet: a(X86, 'kvm_mmu_slot_apply_flags', 'if (kvm_dirty_log_manual_protect_and_init_set(kvm))'),
   applyFlagsLog: a(X86, 'kvm_mmu_slot_apply_flags', 'if (log_dirty_pages) {'),
+  applyFlagsFlush: a(X86, 'kvm_mmu_slot_apply_flags', 'kvm_arch_flush_remote_tlbs_memslot(kvm, new);'),
+  applyFlagsFlushCommon: a(X86, 'kvm_mmu_slot_apply_flags', 'kvm_flush_remote_tlbs_memslot(kvm, new);'),
   clearLock: a(KVM_MAIN, 'kvm_clear_dirty_log_protect', 'KVM_MMU_LOCK(kvm);'),
   clearMask: a(KVM_MAIN, 'kvm_clear_dirty_log_protect', 'mask &= atomic_long_fetch_andnot(mask, p);'),
   clearUnlock: a(KVM_MAIN, 'kvm_clear_dirty_log_protect', 'KVM_MMU_UNLOCK(kvm);'),
   clearFlush: a(KVM_MAIN, 'kvm_clear_dirty_log_protect', 'kvm_arch_flush_remote_tlbs_memslot(kvm, memslot);'),
+  clearFlushCommon: a(KVM_MAIN, 'kvm_clear_dirty_log_protect', 'kvm_flush_remote_tlbs_memslot(kvm, memslot);'),
+  clearIoctlUnlock: a(KVM_MAIN, 'kvm_vm_ioctl_clear_dirty_log', 'mutex_unlock(&kvm->slots_lock);'),
   maskedSplit: a(MMU, 'kvm_arch_mmu_enable_log_dirty_pt_masked', 'kvm_mmu_try_split_huge_pages(kvm, slot, start, end + 1, PG_LEVEL_4K);'),
   maskedWp2m: a(MMU, 'kvm_arch_mmu_enable_log_dirty_pt_masked', 'kvm_mmu_slot_gfn_write_protect(kvm, slot, start, PG_LEVEL_2M);'),
   maskedWp4k: a(MMU, 'kvm_mmu_write_protect_pt_masked', 'rmap_write_protect(rmap_head, false);'),
@@ -49,8 +58,11 @@ export const ANCHORS = {
   getLogLock: a(KVM_MAIN, 'kvm_get_dirty_log_protect', 'KVM_MMU_LOCK(kvm);'),
   getLogUnlock: a(KVM_MAIN, 'kvm_get_dirty_log_protect', 'KVM_MMU_UNLOCK(kvm);'),
   getLogFlush: a(KVM_MAIN, 'kvm_get_dirty_log_protect', 'kvm_arch_flush_remote_tlbs_memslot(kvm, memslot);'),
+  getLogFlushCommon: a(KVM_MAIN, 'kvm_get_dirty_log_protect', 'kvm_flush_remote_tlbs_memslot(kvm, memslot);'),
+  getLogIoctlUnlock: a(KVM_MAIN, 'kvm_vm_ioctl_get_dirty_log', 'mutex_unlock(&kvm->slots_lock);'),
   notifierLock: a(KVM_MAIN, '__kvm_handle_hva_range', 'KVM_MMU_LOCK(kvm);'),
-  notifierZap: a(MMU, 'kvm_zap_rmap', 'return kvm_zap_all_rmap_sptes(kvm, rmap_head);'),
+  notifierZap: a(MMU, '__kvm_zap_rmap', 'return kvm_zap_all_rmap_sptes(kvm, rmap_head);'),
+  notifierZapRmap: a(MMU, 'kvm_zap_rmap', 'return kvm_zap_all_rmap_sptes(kvm, rmap_head);'),
   notifierFlush: a(KVM_MAIN, '__kvm_handle_hva_range', 'kvm_flush_remote_tlbs(kvm);'),
   notifierUnlock: a(KVM_MAIN, '__kvm_handle_hva_range', 'KVM_MMU_UNLOCK(kvm);'),
   hostFree: a(KVM_MAIN, 'kvm_mmu_notifier_invalidate_range_end', 'kvm_mmu_notifier_invalidate_range_end('),
@@ -63,7 +75,8 @@ export const ANCHORS = {
   faultUnlock: a(TMPL, 'FNAME(page_fault)', 'write_unlock(&vcpu->kvm->mmu_lock);'),
   hwAccess: a('(hardware)', 'page walk', 'TLB lookup / page walk'),
   memslotFlags: a(KVM_MAIN, 'kvm_set_memslot', 'kvm_commit_memory_region(kvm, old, new, change);'),
-  ioctlReturn: a(KVM_MAIN, 'kvm_vm_ioctl', 'return r;'),
+  setMemoryRegionUnlock: a(KVM_MAIN, 'kvm_set_memory_region', 'mutex_unlock(&kvm->slots_lock);'),
+  setMemoryRegionGuard: a(KVM_MAIN, 'kvm_vm_ioctl_set_memory_region', 'guard(mutex)(&kvm->slots_lock);'),
 } as const satisfies Record<string, Anchor>;
 
 export type AnchorId = keyof typeof ANCHORS;

@@ -4,6 +4,7 @@
  */
 import type { MmuState } from '../state';
 import type { Variant } from '../variants';
+import { eraOf, type Era, type EraNames } from './eras';
 import type { FlushRecord, SpteWrite, Violation } from '../trace/types';
 import { SubtreeCache } from './subtree';
 
@@ -29,6 +30,8 @@ export function emptyDraft(): StepDraft {
 export interface MmuContext {
   state: MmuState;
   variant: Variant;
+  /** The kernel the steps follow (eraOf(variant), set by the Machine): its function names go into every step. */
+  era?: Era;
   flushMode: FlushMode;
   /** Record each SPTE write in the step (off for benchmarks at full scale). */
   recordWrites: boolean;
@@ -36,4 +39,14 @@ export interface MmuContext {
   /** Index the step being built will have. */
   stepIndex: number;
   cache: SubtreeCache;
+}
+
+/** The era a context's steps follow. */
+export function ctxEra(ctx: MmuContext): Era {
+  return ctx.era ?? eraOf(ctx.variant);
+}
+
+/** The function names of that era. */
+export function ctxNames(ctx: MmuContext): EraNames {
+  return ctxEra(ctx).names;
 }

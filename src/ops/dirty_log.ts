@@ -11,6 +11,7 @@
  * The callers' flushes are steps of their own after the release: an invalidation can run between.
  */
 import { hex } from '../geometry';
+import { ctxNames } from '../mmu/context';
 import { kvmFlushRemoteTlbsWithAddress, skipFlush } from '../mmu/flush';
 import { gfnToIndex } from '../mmu/rmap';
 import type { Memslot } from '../state';
@@ -23,14 +24,21 @@ import { gfnWriteProtect, rmapWriteProtect, slotWriteProtect } from './write_pro
 /** BITS_PER_LONG: the dirty bitmap is handled a word of 64 pages at a time. */
 export const BITS_PER_LONG = 64;
 
-function memslotFlush(m: Machine, op: OpFrame, slot: Memslot, flush: boolean, anchor: 'wpMemslotFlush' | 'clearFlush' | 'getLogFlush', skipReason: string): void {
-  const call = `kvm_arch_flush_remote_tlbs_memslot(kvm, memslot) -> kvm_flush_remote_tlbs_with_address(kvm, ${hex(slot.baseGfn)}, ${slot.npages})`;
+/**
+ * The memslot flush a dirty-log ioctl does after KVM_MMU_UNLOCK, still under slots_lock (the flush
+ * helper asserts it). `caller` is the statement's function and argument in the kernel: the
+ * enable path's is kvm_mmu_slot_remove_write_access() before b64d740ea7dd and
+ * kvm_mmu_slot_apply_flags() after it.
+ */
+function memslotFlush(m: Machine, op: OpFrame, slot: Memslot, flush: boolean, anchor: 'wpMemslotFlush' | 'clearFlush' | 'getLogFlush', caller: string, arg: string, skipReason: string): void {
+  const n = ctxNames(m.ctx);
+  const call = `${n.memslotFlush}(kvm, ${arg}) -> ${n.rangeFlush}(kvm, ${hex(slot.baseGfn)}, ${slot.npages})`;
   if (flush) {
     const rec = kvmFlushRemoteTlbsWithAddress(m.ctx, slot.baseGfn, slot.npages, call);
-    m.emit(op, { kind: 'flush', anchor, text: `after the lock is released: ${call}; ${rec.removed.length ? `removed ${rec.removed.join(', ')}` : 'no TLB entry to remove'}` });
+    m.emit(op, { kind: 'flush', anchor, text: `${caller}, after the mmu_lock release and under slots_lock: ${call}; ${rec.removed.length ? `removed ${rec.removed.join(', ')}` : 'no TLB entry to remove'}` });
   } else {
     skipFlush(m.ctx, call, skipReason, { gfn: slot.baseGfn, pages: slot.npages });
-    m.emit(op, { kind: 'flush-skipped', anchor, text: `no memslot flush: ${skipReason}` });
+    m.emit(op, { kind: 'flush-skipped', anchor, text: `${caller}: no memslot flush: ${skipReason}` });
   }
 }
 
@@ -44,9 +52,10 @@ function unlock(m: Machine, op: OpFrame, anchor: 'trySplitUnlock' | 'wpUnlock' |
   m.emit(op, { kind: 'unlock', anchor, text });
 }
 
-function opEnd(m: Machine, op: OpFrame, text: string): void {
+/** The ioctl returns: its caller releases slots_lock (the lock table's last step of every memslot ioctl). */
+function opEnd(m: Machine, op: OpFrame, anchor: 'setMemoryRegionUnlock' | 'clearIoctlUnlock' | 'getLogIoctlUnlock', text: string): void {
   m.checkPermissionsAtOpEnd(op);
-  m.emit(op, { kind: 'op-end', anchor: 'ioctlReturn', actor: 'userspace', text });
+  m.emit(op, { kind: 'op-end', anchor, actor: 'userspace', text });
   op.done = true;
 }
 
@@ -60,7 +69,12 @@ export function advanceEnableLog(m: Machine, f: EnableLogFrame): void {
       slot.initiallySet = f.initiallySet;
       slot.dirtyBitmap.fill(f.initiallySet ? 1 : 0);
       const mode = f.manualProtect ? `manual-protect${f.initiallySet ? ', initially-set' : ''}` : 'classic';
-      m.emit(f, { kind: 'memslot-flags', anchor: 'memslotFlags', actor: 'userspace', text: `KVM_SET_USER_MEMORY_REGION: KVM_MEM_LOG_DIRTY_PAGES on slot ${slot.id} (${mode}); dirty bitmap all ${f.initiallySet ? 'ones' : 'zeros'}` });
+      m.emit(f, {
+        kind: 'memslot-flags', anchor: 'memslotFlags', actor: 'userspace',
+        text: `KVM_SET_USER_MEMORY_REGION: KVM_MEM_LOG_DIRTY_PAGES on slot ${slot.id} (${mode}); ${ctxNames(m.ctx).setMemoryRegion}() takes slots_lock for the whole ioctl; ` +
+          `kvm_set_memslot() installs the new memslot (kvm_swap_active_memslots(): no mmu-notifier invalidation in progress, then synchronize_srcu_expedited()), ` +
+          `then kvm_commit_memory_region() -> kvm_mmu_slot_apply_flags(); dirty bitmap all ${f.initiallySet ? 'ones' : 'zeros'}`,
+      });
       f.pc = f.manualProtect && f.initiallySet ? 'init-set' : 'split-lock';
       return;
     }
@@ -70,39 +84,40 @@ export function advanceEnableLog(m: Machine, f: EnableLogFrame): void {
       return;
     case 'split-lock':
       f.split = newSplit(m, f.slot, slot.baseGfn, slot.baseGfn + slot.npages, 1);
-      lock(m, f, 'trySplitLock', 'kvm_mmu_slot_try_split_huge_pages(): eager_page_split, write_lock(&kvm->mmu_lock)');
+      lock(m, f, 'trySplitLock', 'kvm_mmu_slot_try_split_huge_pages(): eager_page_split and kvm_memslots_have_rmaps(), so write_lock(&kvm->mmu_lock) for kvm_shadow_mmu_try_split_huge_pages()');
       f.pc = 'split';
       return;
     case 'split':
       if (advanceSplit(m, f, f.split!)) return;
-      unlock(m, f, 'trySplitUnlock', 'write_unlock(&kvm->mmu_lock); no flush here: the write-protection that follows flushes');
+      unlock(m, f, 'trySplitUnlock', 'kvm_mmu_slot_try_split_huge_pages(): write_unlock(&kvm->mmu_lock) (the TDP MMU\'s split under read_lock() follows, not modelled); no flush here: the write-protection that follows flushes');
       f.pc = 'wp-lock';
       return;
     case 'wp-lock':
-      lock(m, f, 'wpLock', 'kvm_mmu_slot_remove_write_access(): write_lock(&kvm->mmu_lock)');
+      lock(m, f, 'wpLock', 'kvm_mmu_slot_remove_write_access(): kvm_memslots_have_rmaps(), so write_lock(&kvm->mmu_lock)');
       f.pc = 'wp';
       return;
     case 'wp': {
       const changed = slotWriteProtect(m, f, slot);
       f.writeProtected = changed > 0;
-      m.emit(f, { kind: 'write-protect', anchor: 'wpRmap', text: `slot_handle_level(slot_rmap_write_protect, 4K..1G): ${changed} SPTE${changed === 1 ? '' : 's'} write-protected` });
+      m.emit(f, { kind: 'write-protect', anchor: 'wpRmap', text: `${ctxNames(m.ctx).slotWalker}(slot_rmap_write_protect, 4K..1G): ${changed} SPTE${changed === 1 ? '' : 's'} write-protected` });
       f.pc = 'wp-unlock';
       return;
     }
     case 'wp-unlock':
-      unlock(m, f, 'wpUnlock', 'write_unlock(&kvm->mmu_lock)');
+      unlock(m, f, 'wpUnlock', 'kvm_mmu_slot_remove_write_access(): write_unlock(&kvm->mmu_lock)');
       f.pc = 'wp-flush';
       return;
     case 'wp-flush': {
       const always = m.ctx.variant.enableLogFlush === 'always';
-      memslotFlush(m, f, slot, always || f.writeProtected, 'wpMemslotFlush', 'no SPTE was write-protected');
+      const caller = always ? 'kvm_mmu_slot_apply_flags() flushes unconditionally' : 'kvm_mmu_slot_remove_write_access()';
+      memslotFlush(m, f, slot, always || f.writeProtected, 'wpMemslotFlush', caller, always ? 'new' : 'memslot', 'no SPTE was write-protected');
       f.pc = 'end';
       return;
     }
     case 'end':
       // Userspace copies all of memory once logging is on: every gfn counts as protected now.
       for (const g of [...state.writtenSinceProtect]) if (g >= slot.baseGfn && g < slot.baseGfn + slot.npages) state.writtenSinceProtect.delete(g);
-      opEnd(m, f, 'KVM_SET_USER_MEMORY_REGION returns: dirty logging is on');
+      opEnd(m, f, 'setMemoryRegionUnlock', `KVM_SET_USER_MEMORY_REGION returns: ${ctxNames(m.ctx).setMemoryRegion}() releases slots_lock; dirty logging is on`);
       return;
   }
 }
@@ -120,7 +135,7 @@ export function advanceClearLog(m: Machine, f: ClearLogFrame): void {
   for (;;) {
     switch (f.pc) {
       case 'lock':
-        lock(m, f, 'clearLock', `KVM_CLEAR_DIRTY_LOG of ${f.gfns.length} gfns from ${hex(f.first)}: KVM_MMU_LOCK(kvm)`);
+        lock(m, f, 'clearLock', `KVM_CLEAR_DIRTY_LOG of ${f.gfns.length} gfns from ${hex(f.first)}: kvm_vm_ioctl_clear_dirty_log() takes slots_lock for the whole ioctl; kvm_clear_dirty_log_protect(): KVM_MMU_LOCK(kvm), held across every word`);
         f.pc = 'word';
         return;
       case 'word': {
@@ -136,8 +151,13 @@ export function advanceClearLog(m: Machine, f: ClearLogFrame): void {
           return;
         }
         f.flush = true;
-        m.emit(f, { kind: 'dirty-bitmap', anchor: 'clearMask', text: `word ${hex(f.first + f.word * BITS_PER_LONG)}: atomic_long_fetch_andnot() clears ${cleared.length} dirty bit${cleared.length === 1 ? '' : 's'} (${hex(cleared[0])}..${hex(cleared[cleared.length - 1])}), flush = true; kvm_arch_mmu_enable_log_dirty_pt_masked()` });
-        f.pc = slot.manualProtect && slot.initiallySet ? 'split-start' : 'wp';
+        const split = slot.manualProtect && slot.initiallySet;
+        m.emit(f, {
+          kind: 'dirty-bitmap', anchor: 'clearMask',
+          text: `word ${hex(f.first + f.word * BITS_PER_LONG)}: atomic_long_fetch_andnot() clears ${cleared.length} dirty bit${cleared.length === 1 ? '' : 's'} (${hex(cleared[0])}..${hex(cleared[cleared.length - 1])}), flush = true; kvm_arch_mmu_enable_log_dirty_pt_masked()` +
+            (split ? ': initially-set, so kvm_mmu_try_split_huge_pages() first, under the mmu_lock already held (it takes none)' : ''),
+        });
+        f.pc = split ? 'split-start' : 'wp';
         return;
       }
       case 'split-start': {
@@ -166,16 +186,16 @@ export function advanceClearLog(m: Machine, f: ClearLogFrame): void {
         return;
       }
       case 'unlock':
-        unlock(m, f, 'clearUnlock', 'KVM_MMU_UNLOCK(kvm); the memslot flush is still to come');
+        unlock(m, f, 'clearUnlock', 'kvm_clear_dirty_log_protect(): KVM_MMU_UNLOCK(kvm); slots_lock stays held, the memslot flush is still to come');
         f.pc = 'flush';
         return;
       case 'flush':
-        memslotFlush(m, f, slot, f.flush, 'clearFlush', 'no dirty bit was actually cleared');
+        memslotFlush(m, f, slot, f.flush, 'clearFlush', 'kvm_clear_dirty_log_protect()', 'memslot', 'no dirty bit was actually cleared');
         f.pc = 'end';
         return;
       case 'end':
         for (const g of f.gfns) state.writtenSinceProtect.delete(g);
-        opEnd(m, f, 'KVM_CLEAR_DIRTY_LOG returns: userspace will copy the cleared pages on their next harvest');
+        opEnd(m, f, 'clearIoctlUnlock', 'KVM_CLEAR_DIRTY_LOG returns: kvm_vm_ioctl_clear_dirty_log() releases slots_lock; userspace will copy the cleared pages on their next harvest');
         return;
     }
   }
@@ -211,11 +231,11 @@ export function advanceGetLog(m: Machine, f: GetLogFrame): void {
           for (let i = 0; i < slot.npages; i++) n += slot.dirtyBitmap[i];
           f.harvestedCount = n;
           lostDirtyPages(m, f, (gfn) => slot.dirtyBitmap[gfn - slot.baseGfn] === 1);
-          m.emit(f, { kind: 'harvest', anchor: 'getLogCopy', actor: 'userspace', text: `KVM_GET_DIRTY_LOG (manual-protect): ${n} dirty gfns copied out, bitmap left as is` });
+          m.emit(f, { kind: 'harvest', anchor: 'getLogCopy', actor: 'userspace', text: `KVM_GET_DIRTY_LOG (manual-protect): kvm_vm_ioctl_get_dirty_log() takes slots_lock; kvm_get_dirty_log_protect() copies ${n} dirty gfns out without mmu_lock, bitmap left as is` });
           f.pc = 'end';
           return;
         }
-        lock(m, f, 'getLogLock', 'KVM_GET_DIRTY_LOG: KVM_MMU_LOCK(kvm)');
+        lock(m, f, 'getLogLock', 'KVM_GET_DIRTY_LOG: kvm_vm_ioctl_get_dirty_log() takes slots_lock for the whole ioctl; kvm_get_dirty_log_protect(): KVM_MMU_LOCK(kvm)');
         f.pc = 'word';
         return;
       case 'word': {
@@ -247,17 +267,17 @@ export function advanceGetLog(m: Machine, f: GetLogFrame): void {
         return;
       }
       case 'unlock':
-        unlock(m, f, 'getLogUnlock', 'KVM_MMU_UNLOCK(kvm)');
+        unlock(m, f, 'getLogUnlock', 'kvm_get_dirty_log_protect(): KVM_MMU_UNLOCK(kvm); slots_lock stays held through the memslot flush');
         f.pc = 'flush';
         return;
       case 'flush':
-        memslotFlush(m, f, slot, f.flush, 'getLogFlush', 'the bitmap was empty');
+        memslotFlush(m, f, slot, f.flush, 'getLogFlush', 'kvm_get_dirty_log_protect()', 'memslot', 'the bitmap was empty');
         f.pc = 'end';
         return;
       case 'end':
         // Classic mode re-protects what it harvested; manual-protect waits for KVM_CLEAR_DIRTY_LOG.
         if (!slot.manualProtect) for (const g of f.harvested) state.writtenSinceProtect.delete(g);
-        opEnd(m, f, `KVM_GET_DIRTY_LOG returns ${f.harvestedCount} dirty gfns`);
+        opEnd(m, f, 'getLogIoctlUnlock', `KVM_GET_DIRTY_LOG returns ${f.harvestedCount} dirty gfns: kvm_vm_ioctl_get_dirty_log() releases slots_lock`);
         return;
     }
   }

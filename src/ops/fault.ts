@@ -42,7 +42,7 @@ export function advanceFault(m: Machine, f: FaultFrame): void {
     case 'lock':
       state.mmuLockHeld = true;
       state.counters.faults++;
-      m.emit(f, { kind: 'lock', anchor: 'faultLock', vcpu: f.vcpu, text: `page fault of vCPU ${f.vcpu} on L2 ${hex(f.addr)} (${f.access}) via root ${f.root}: write_lock(&kvm->mmu_lock)` });
+      m.emit(f, { kind: 'lock', anchor: 'faultLock', vcpu: f.vcpu, text: `page fault of vCPU ${f.vcpu} on L2 ${hex(f.addr)} (${f.access}) via root ${f.root}, inside vcpu_run()'s kvm->srcu read side: FNAME(page_fault): write_lock(&vcpu->kvm->mmu_lock)` });
       f.pc = 'walk';
       return;
     case 'walk':
@@ -72,7 +72,7 @@ export function advanceFault(m: Machine, f: FaultFrame): void {
     }
     case 'unlock':
       state.mmuLockHeld = false;
-      m.emit(f, { kind: 'unlock', anchor: 'faultUnlock', vcpu: f.vcpu, text: 'write_unlock(&kvm->mmu_lock); the vCPU re-enters the guest and retries the access' });
+      m.emit(f, { kind: 'unlock', anchor: 'faultUnlock', vcpu: f.vcpu, text: 'FNAME(page_fault): write_unlock(&vcpu->kvm->mmu_lock); the vCPU re-enters the guest and retries the access' });
       f.done = true;
       return;
   }
@@ -114,7 +114,8 @@ function walk(m: Machine, f: FaultFrame): void {
       f.pendingSptep = sp.id * geo.entries + index;
       dropSpte(m.ctx, f.pendingSptep);
       noteUnmap(m.ctx, geo.round(gfn, level), geo.pages(level), `drop of huge SPTE sp#${sp.id}[${index}] by a fault`);
-      m.emit(f, { kind: 'drop-spte', anchor: 'faultLink', vcpu: f.vcpu, text: `${got}; link_shadow_page(): sp#${sp.id}[${index}] holds a huge SPTE, drop_large_spte() clears it` });
+      const how = m.ctx.variant.linkPresent === 'zap-and-flush' ? '__link_shadow_page() zaps it (mmu_page_zap_pte())' : 'drop_large_spte() clears it';
+      m.emit(f, { kind: 'drop-spte', anchor: 'faultLink', vcpu: f.vcpu, text: `${got}; link_shadow_page(): sp#${sp.id}[${index}] holds a huge SPTE, ${how}` });
       f.pc = 'flush';
       return;
     }

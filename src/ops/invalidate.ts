@@ -5,6 +5,7 @@
  * its SPTE across an earlier lock release is not found here, and so is not flushed.
  */
 import { hex } from '../geometry';
+import { ctxNames } from '../mmu/context';
 import { kvmFlushRemoteTlbs, noteUnmap, skipFlush } from '../mmu/flush';
 import { gfnToPfn } from '../mmu/host';
 import { gfnToIndex, rmapSptes } from '../mmu/rmap';
@@ -21,7 +22,11 @@ export function advanceInvalidate(m: Machine, f: InvalidateFrame): void {
     case 'lock':
       state.mmuLockHeld = true;
       state.invalidating.push([f.gfn, f.npages]);
-      m.emit(f, { kind: 'lock', anchor: 'notifierLock', actor: 'kvm', text: `mmu-notifier invalidate_range_start for ${range}: KVM_MMU_LOCK(kvm)` });
+      m.emit(f, {
+        kind: 'lock', anchor: 'notifierLock', actor: 'kvm',
+        text: `mmu-notifier invalidate_range_start for ${range}: kvm_mmu_notifier_invalidate_range_start() raises mn_active_invalidate_count (no slots_lock); ` +
+          '__kvm_handle_hva_range(): srcu_read_lock(&kvm->srcu), KVM_MMU_LOCK(kvm), and the invalidation begins (faults on the range retry until it ends)',
+      });
       f.pc = 'zap';
       return;
     case 'zap': {
@@ -43,23 +48,24 @@ export function advanceInvalidate(m: Machine, f: InvalidateFrame): void {
           }
         }
       }
-      m.emit(f, { kind: 'zap', anchor: 'notifierZap', text: f.zapped ? `kvm_unmap_gfn_range(): ${f.zapped} SPTE${f.zapped === 1 ? '' : 's'} zapped` : `kvm_unmap_gfn_range(): the rmaps hold no SPTE for ${range}, nothing zapped` });
+      const via = `kvm_unmap_gfn_range() -> ${ctxNames(m.ctx).unmapPath}`;
+      m.emit(f, { kind: 'zap', anchor: 'notifierZap', text: f.zapped ? `${via}: ${f.zapped} SPTE${f.zapped === 1 ? '' : 's'} zapped` : `${via}: the rmaps hold no SPTE for ${range}, nothing zapped` });
       f.pc = 'flush';
       return;
     }
     case 'flush':
       if (f.zapped) {
         const rec = kvmFlushRemoteTlbs(m.ctx);
-        m.emit(f, { kind: 'flush', anchor: 'notifierFlush', text: `something was zapped: kvm_flush_remote_tlbs() under the lock; ${rec.removed.length ? `removed ${rec.removed.join(', ')}` : 'no TLB entry to remove'}` });
+        m.emit(f, { kind: 'flush', anchor: 'notifierFlush', text: `__kvm_handle_hva_range(): something was zapped (flush_on_ret): kvm_flush_remote_tlbs() before KVM_MMU_UNLOCK; ${rec.removed.length ? `removed ${rec.removed.join(', ')}` : 'no TLB entry to remove'}` });
       } else {
         skipFlush(m.ctx, 'kvm_flush_remote_tlbs(kvm)', 'nothing was zapped');
-        m.emit(f, { kind: 'flush-skipped', anchor: 'notifierFlush', text: 'nothing was zapped, so no flush' });
+        m.emit(f, { kind: 'flush-skipped', anchor: 'notifierFlush', text: '__kvm_handle_hva_range(): nothing was zapped, so no flush' });
       }
       f.pc = 'unlock';
       return;
     case 'unlock':
       state.mmuLockHeld = false;
-      m.emit(f, { kind: 'unlock', anchor: 'notifierUnlock', text: 'KVM_MMU_UNLOCK(kvm)' });
+      m.emit(f, { kind: 'unlock', anchor: 'notifierUnlock', text: '__kvm_handle_hva_range(): KVM_MMU_UNLOCK(kvm), srcu_read_unlock(&kvm->srcu); the invalidation stays in progress until invalidate_range_end' });
       f.pc = 'free';
       return;
     case 'free': {
@@ -81,7 +87,10 @@ export function advanceInvalidate(m: Machine, f: InvalidateFrame): void {
       }
       const at = state.invalidating.findIndex(([g, n]) => g === f.gfn && n === f.npages);
       if (at >= 0) state.invalidating.splice(at, 1);
-      m.emit(f, { kind: 'host-free', anchor: 'hostFree', actor: 'host', text: `invalidate_range_end: the host frees the pages backing ${range}` });
+      m.emit(f, {
+        kind: 'host-free', anchor: 'hostFree', actor: 'host',
+        text: `invalidate_range_end: kvm_mmu_notifier_invalidate_range_end() ends the invalidation under KVM_MMU_LOCK(kvm) and drops mn_active_invalidate_count (a waiting memslot update may go on); the host frees the pages backing ${range}`,
+      });
       f.done = true;
       return;
     }

@@ -6,6 +6,7 @@
  * entries from the huge SPTE, and __link_shadow_page() replaces the huge SPTE by the child table.
  */
 import { KVM_MAX_HUGEPAGE_LEVEL, hex, type Level } from '../geometry';
+import { ctxNames } from '../mmu/context';
 import { kvmFlushRemoteTlbs, kvmFlushRemoteTlbsWithAddress, noteUnmap, skipFlush } from '../mmu/flush';
 import { gfnToIndex, rmapEmpty, rmapSptes } from '../mmu/rmap';
 import { getShadowPage, spGetAccess, spGetGfn } from '../mmu/shadow_page';
@@ -66,7 +67,7 @@ export function advanceSplit(m: Machine, op: OpFrame, sf: SplitFrame): boolean {
       }
       case 'resched-unlock': {
         state.mmuLockHeld = false;
-        m.emit(op, { kind: 'resched', anchor: 'tryReschedUnlock', text: `need_topup_split_caches_or_resched(): drop mmu_lock before splitting the next huge page (${m.splitYield === 'cache' ? 'split caches need a top-up' : 'reschedule'})` });
+        m.emit(op, { kind: 'resched', anchor: 'tryReschedUnlock', text: `shadow_mmu_try_split_huge_page(): need_topup_split_caches_or_resched() (${m.splitYield === 'cache' ? 'the split caches need a top-up' : 'need_resched()'}), so write_unlock(&kvm->mmu_lock) before splitting the next huge page; slots_lock stays held` });
         sf.pc = 'resched-lock';
         return true;
       }
@@ -75,7 +76,7 @@ export function advanceSplit(m: Machine, op: OpFrame, sf: SplitFrame): boolean {
         state.splitCacheObjects = SPLIT_CACHE_CAPACITY;
         state.splitDescsUsed = 0;
         sf.rescheduled = true;
-        m.emit(op, { kind: 'lock', anchor: 'tryReschedUnlock', text: 'topup_split_caches(), write_lock(&kvm->mmu_lock) again; -EAGAIN restarts the rmap walk' });
+        m.emit(op, { kind: 'lock', anchor: 'tryReschedLock', text: 'shadow_mmu_try_split_huge_page(): cond_resched(), topup_split_caches() (it asserts slots_lock, which the ioctl holds), then write_lock(&kvm->mmu_lock) again; -EAGAIN restarts the rmap walk' });
         sf.pc = 'find';
         return true;
       }
@@ -112,7 +113,7 @@ export function advanceSplit(m: Machine, op: OpFrame, sf: SplitFrame): boolean {
         noteUnmap(m.ctx, geo.round(gfn, level), geo.pages(level), `drop of huge SPTE sp#${hugeSp.id}[${sf.huge % e}] when installing sp#${sf.child}`);
         const zap = m.ctx.variant.linkPresent === 'zap-and-flush';
         m.emit(op, {
-          kind: 'drop-spte', anchor: zap ? 'linkZapFlush' : 'dropSpte',
+          kind: 'drop-spte', anchor: zap ? 'linkZapPte' : 'dropSpte',
           text: () => `__link_shadow_page(): the huge SPTE is present, ${zap ? 'mmu_page_zap_pte()' : 'drop_large_spte() -> drop_spte()'} clears sp#${hugeSp.id}[${sf.huge % e}] and removes it from the ${geo.sizeName(level)} rmap`,
         });
         sf.pc = 'flush';
@@ -170,7 +171,7 @@ function loopRun(m: Machine, op: OpFrame, sf: SplitFrame): void {
     state.splitDescsUsed += setLeafRun(m.ctx, child.id, from, to, childFlags, hugePfn + from * n, child.gfn + from * n, n, child.role.access);
     m.emit(op, {
       kind: 'split-loop', anchor: 'splitMakeSpte',
-      text: () => `${range} not present: make_huge_page_split_spte() + mmu_spte_set() + __rmap_add(): ${to - from + 1} x ${geo.sizeName(level)} leaf, pfn ${hex(hugePfn + from * n)} + i*${hex(n)}, ${childFlags & SPTE_WRITABLE ? 'writable' : 'read-only'} like the huge SPTE`,
+      text: () => `${range} not present: ${ctxNames(m.ctx).splitSpte}() + mmu_spte_set() + __rmap_add(): ${to - from + 1} x ${geo.sizeName(level)} leaf, pfn ${hex(hugePfn + from * n)} + i*${hex(n)}, ${childFlags & SPTE_WRITABLE ? 'writable' : 'read-only'} like the huge SPTE`,
     });
   } else {
     const policy = m.ctx.variant.splitFlush;
@@ -223,14 +224,16 @@ export function emitDropLargeFlush(m: Machine, op: OpFrame, spId: number, index:
   const { state, geo, ctx } = m;
   const sp = state.sps[spId];
   const level = sp.role.level;
+  const names = ctxNames(ctx);
   let gfn: number;
   let call: string;
   if (ctx.variant.dropFlushRange === 'table-gfn') {
     gfn = sp.gfn;
-    call = `kvm_flush_remote_tlbs_with_address(kvm, sp->gfn = ${hex(gfn)}, KVM_PAGES_PER_HPAGE(${level}) = ${geo.pages(level)})`;
+    call = `${names.rangeFlush}(kvm, sp->gfn = ${hex(gfn)}, KVM_PAGES_PER_HPAGE(${level}) = ${geo.pages(level)})`;
   } else {
+    // v6.3's helpers; a v6.0-era variant with this policy borrows them (they did not exist yet).
     gfn = geo.round(spGetGfn(state, sp, index), level);
-    call = `kvm_flush_remote_tlbs_sptep(kvm, sptep) -> kvm_flush_remote_tlbs_gfn(kvm, ${hex(gfn)}, ${level})`;
+    call = `${names.sptepFlush ?? 'kvm_flush_remote_tlbs_sptep'}(kvm, sptep) -> ${names.gfnFlush ?? 'kvm_flush_remote_tlbs_gfn'}(kvm, ${hex(gfn)}, ${level})`;
   }
   const anchor = ctx.variant.dropFlushRange === 'table-gfn' ? 'dropLargeFlush' : 'dropLargeFlushSptep';
   if (doFlush) {

@@ -5,6 +5,7 @@ import { ScenarioRun, type RunOptions } from '../engine/runner';
 import type { Scenario } from '../scenario/types';
 import type { Counters } from '../state';
 import type { Variant } from '../variants';
+import { eraOf } from '../mmu/eras';
 import type { Step, Violation } from './types';
 
 export interface Trace {
@@ -36,7 +37,9 @@ export function runScenario(scenario: Scenario, options: RunOptions): Trace {
 export interface Report {
   scenario: string;
   variant: string;
-  policies: Omit<Variant, 'name'>;
+  policies: Omit<Variant, 'name' | 'era'>;
+  /** The kernel era the steps follow (src/mmu/eras.ts). */
+  era: string;
   flushMode: string;
   entries: number;
   verdict: 'pass' | 'violation';
@@ -46,11 +49,13 @@ export interface Report {
 }
 
 export function toReport(t: Trace): Report {
-  const { name, ...policies } = t.variant;
+  const { name, splitFlush, linkPresent, dropFlushRange, enableLogFlush } = t.variant;
+  const policies = { splitFlush, linkPresent, dropFlushRange, enableLogFlush };
   return {
     scenario: t.scenario.name,
     variant: name,
     policies,
+    era: eraOf(t.variant).id,
     flushMode: t.flushMode,
     entries: t.scenario.entries,
     verdict: t.verdict,

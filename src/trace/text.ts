@@ -4,6 +4,7 @@
  */
 import { hex, levelSizeName } from '../geometry';
 import { describeSpte } from '../spte';
+import { eraOf } from '../mmu/eras';
 import type { Trace } from './run';
 import type { Step, SpteWrite } from './types';
 
@@ -75,6 +76,7 @@ export function traceText(t: Trace, collapse = true): string {
   const lines = [
     `kvm-mmu-lab trace: scenario ${t.scenario.name}, variant ${t.variant.name}, ${t.scenario.entries} entries a table, ${t.flushMode} flushes`,
     `policies: splitFlush=${t.variant.splitFlush} linkPresent=${t.variant.linkPresent} dropFlushRange=${t.variant.dropFlushRange} enableLogFlush=${t.variant.enableLogFlush}`,
+    `kernel: ${eraOf(t.variant).label}`,
     '',
     ...stepsText(t.steps, t.scenario.entries, collapse),
     '',
