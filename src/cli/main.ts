@@ -97,7 +97,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       else {
         emit(`${s.name} under ${r.variant} (${r.flushMode}): ${r.verdict.toUpperCase()}\n`);
         for (const v of t.violations) emit(`  step ${v.step}: ${v.kind}${v.strength ? ` (${v.strength})` : ''}: ${v.message}\n`);
-        emit(`  ${r.counters.remoteFlushes} remote flushes (${r.counters.splitFlushes} from eager split), ${r.counters.flushesSkipped} skipped, ${r.counters.spsReused} SPs reused\n`);
+        emit(`  ${r.counters.remoteFlushes} remote flush${r.counters.remoteFlushes === 1 ? '' : 'es'} (${r.counters.splitFlushes} from eager split), ${r.counters.flushesSkipped} skipped, ${r.counters.spsReused} SP${r.counters.spsReused === 1 ? '' : 's'} reused\n`);
       }
       setExit(t.verdict === 'pass' ? EXIT_PASS : EXIT_VIOLATION);
     });

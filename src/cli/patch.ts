@@ -130,7 +130,7 @@ function checkRows(out: string[], side: string, c: VariantChecks['variant']['nam
   for (const m of modes) {
     out.push('', `checks (${side}: ${c}), ${FLUSH_MODE_WORDS[m]}:`);
     for (const row of rows.filter((x) => x.flushMode === m)) {
-      out.push(`  ${row.scenario.padEnd(16)} ${row.verdict.toUpperCase().padEnd(9)} ${row.remoteFlushes} remote flushes (${row.splitFlushes} from eager split)`);
+      out.push(`  ${row.scenario.padEnd(16)} ${row.verdict.toUpperCase().padEnd(9)} ${row.remoteFlushes} remote flush${row.remoteFlushes === 1 ? '' : 'es'} (${row.splitFlushes} from eager split)`);
       for (const v of row.violations) out.push(`      ${v}`);
     }
   }
