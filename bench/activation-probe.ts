@@ -1,5 +1,5 @@
 /**
- * One activation of the built extension in a fresh Node process, with bench/vscode-stub.ts as
+ * One activation of the built extension in a fresh Node process, with test/support/vscode-stub.ts as
  * `vscode`; prints one JSON line. bench/activation.bench.ts runs it many times.
  *   node out/bench/activation-probe.js node|web <repository root>
  * node: require(dist/extension.node.js), as the Node extension host does.
@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KvmMmuLabApi } from '../extension/activate';
 import { LAB_EVALUATED_MARK } from '../extension/commands';
-import { requireVscodeAs, vscodeStub } from './vscode-stub';
+import { requireVscodeAs, vscodeStub } from '../test/support/vscode-stub';
 
 const [flavour, root] = process.argv.slice(2);
 const stub = vscodeStub();

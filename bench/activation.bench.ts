@@ -2,7 +2,7 @@
  * Activation of the built extension (dist/), each sample in a fresh Node process
  * (bench/activation-probe.ts) so that nothing is cached: loading the entry bundle (the Node host's
  * require; the web host's compile and call), activate() from entry to return, and the first use
- * that loads the lab and the simulation core. `vscode` is bench/vscode-stub.ts, whose calls do
+ * that loads the lab and the simulation core. `vscode` is test/support/vscode-stub.ts, whose calls do
  * nothing: these are the extension's own costs, not VS Code's. The integration tests log the same
  * figures inside real extension hosts (test-artifacts/logs/integration-<host>-timings.log).
  */

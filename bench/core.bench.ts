@@ -5,10 +5,10 @@
  *   operation alone, SPTE writes a second, peak memory.
  * - reused-partial-strict: the seed's scenario at E = 512 with both checks, per run.
  */
-import { ScenarioRun } from '../src/engine/runner';
+import { ScenarioRun } from '../src/run/runner';
 import { builtinScenario } from '../src/scenario/builtins';
-import { runScenario } from '../src/trace/run';
-import { findPreset } from '../src/variants';
+import { runScenario } from '../src/run/run';
+import { findPreset } from '../src/kernel/variants';
 import { bigGuest } from '../src/scenario/generated';
 
 function splitBig(gib: number, preset: string) {

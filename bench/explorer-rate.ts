@@ -12,7 +12,7 @@
 import { cpuUsage, version } from 'node:process';
 import { PackedSearch } from '../src/explore/packed/search';
 import { DEFAULT_BOUND } from '../src/explore/scope';
-import { parseVariant } from '../src/variants';
+import { parseVariant } from '../src/kernel/variants';
 
 const WARM = 500_000;
 const variant = process.argv[2] ?? 'v7';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { explore } from '../src/explore/search';
 import { DEFAULT_BOUND, type Bound } from '../src/explore/scope';
-import { parseVariant } from '../src/variants';
+import { parseVariant } from '../src/kernel/variants';
 
 export const SPIN_VARIANT: Record<string, number> = { 'pre-patch': 0, v7: 1, 'never-flush': 2, 'if-reused': 3 };
 

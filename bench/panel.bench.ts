@@ -6,8 +6,8 @@
  * in test-artifacts/logs/integration-<host>-timings.log.
  */
 import { builtinScenario } from '../src/scenario/builtins';
-import { Walkthrough } from '../src/trace/walkthrough';
-import { findPreset } from '../src/variants';
+import { Walkthrough } from '../src/run/walkthrough';
+import { findPreset } from '../src/kernel/variants';
 import { snapshotAt } from '../src/view/snapshot';
 
 function stats(xs: number[]) {

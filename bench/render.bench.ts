@@ -13,10 +13,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { chromium } from 'playwright-core';
-import { WalkSession } from '../extension/session';
-import { PROTOCOL_VERSION, type Envelope, type SnapshotMessage, type ToWebviewMessage } from '../media/protocol';
+import { WalkSession } from '../src/session/session';
+import { PROTOCOL_VERSION, type Envelope, type SnapshotMessage, type ToWebviewMessage } from '../src/view/protocol';
 import { builtinScenario } from '../src/scenario/builtins';
-import { findPreset } from '../src/variants';
+import { findPreset } from '../src/kernel/variants';
 
 const CHROMIUM = '/usr/bin/chromium';
 

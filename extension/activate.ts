@@ -6,25 +6,25 @@
 // module the first time one of them is used (lab.node.ts / lab.web.ts pick the host's jobs):
 // docs/activation.md says how in each host. Only types cross from here into the shell.
 import * as vscode from 'vscode';
-import type { FromWebviewMessage, HostKind, PanelAction, RenderedMessage, ShownMessage, SnapshotMessage } from '../media/protocol';
+import type { FromWebviewMessage, HostKind, PanelAction, RenderedMessage, ShownMessage, SnapshotMessage } from '../src/view/protocol';
 import type { PanelSnapshot } from '../src/view/snapshot';
-import { compareVariants } from '../src/compare';
-import type { FlushMode } from '../src/mmu/context';
+import { compareVariants } from '../src/review/compare';
+import type { FlushMode } from '../src/model/modes';
 import { BUILTIN_SCENARIOS, builtinScenario } from '../src/scenario/builtins';
 import { parseScenario } from '../src/scenario/parse';
 import type { Scenario } from '../src/scenario/types';
-import { traceText } from '../src/trace/text';
+import { traceText } from '../src/view/trace_text';
 import { traceMarkdown, walkthroughTrace } from '../src/view/export';
-import { findPreset, parseVariant, POLICY_VALUES, PRESETS, variantName, type PolicyName, type Variant } from '../src/variants';
-import type { JobLimits, Jobs } from './jobs';
+import { findPreset, parseVariant, POLICY_VALUES, PRESETS, variantName, type PolicyName, type Variant } from '../src/kernel/variants';
+import type { JobLimits, Jobs } from '../src/session/jobs';
 import examplePatch from '../media/walkthrough/example.patch';
 import { ReviewPanel, type ReportMessage } from './review';
-import { reviewPatch, looksLikePatch, REVIEW_TREE_FILES, type PatchReviewView } from '../src/review';
+import { reviewPatch, looksLikePatch, REVIEW_TREE_FILES, type PatchReviewView } from '../src/review/review';
 import type { SourceFile } from '../src/anchor/anchor';
 import { DEFAULT_BOUND, describeBound, type Bound } from '../src/explore/scope';
-import type { CompareRowView, ExploreStanding, InspectedMessage, ReportShownMessage } from '../media/protocol';
+import type { CompareRowView, ExploreStanding, InspectedMessage, ReportShownMessage } from '../src/view/protocol';
 import { LabPanel, LabSideViewProvider, type LabSurface, type SurfaceContext } from './panel';
-import { sameStep, WalkSession, withEntries, type ScenarioOrigin } from './session';
+import { sameStep, WalkSession, withEntries, type ScenarioOrigin } from '../src/session/session';
 import { MMU_C, kernelTreeUri, type DecorationReport, type SourceView } from './source';
 import { strings } from './strings';
 import { COMMAND_OPEN_PANEL, COMMANDS, CONTEXT_WALKING, type CommandId } from './commands';

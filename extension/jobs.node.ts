@@ -1,8 +1,8 @@
-// The jobs of extension/jobs.ts in a worker_threads Worker (dist/worker.js): the Node host's thread
+// The jobs of src/session/jobs.ts in a worker_threads Worker (dist/worker.js): the Node host's thread
 // stays free, and a cancellation terminates the worker at once.
 import { Worker } from 'node:worker_threads';
 import type * as vscode from 'vscode';
-import { jobsInWorkers, type Jobs, type JobWorker, type WorkerJob } from './jobs';
+import { jobsInWorkers, type Jobs, type JobWorker, type WorkerJob } from '../src/session/jobs';
 
 /** Room a worker's V8 heap gets above the job's own memory cap before V8 stops it: a backstop, should the cap's checks come too late. */
 const HEAP_BACKSTOP_MIB = 512;

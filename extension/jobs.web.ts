@@ -1,4 +1,4 @@
-// The jobs of extension/jobs.ts in a Web Worker (dist/worker.web.js), started from the web-worker
+// The jobs of src/session/jobs.ts in a Web Worker (dist/worker.web.js), started from the web-worker
 // extension host: its thread stays free, and a cancellation terminates the worker at once.
 //
 // VS Code's web-worker extension host lets an extension start a Worker: it wraps the constructor
@@ -9,7 +9,7 @@
 // started, the jobs run on the host's thread in slices (inThreadJobs), and the log says why.
 // docs/activation.md has the sources.
 import * as vscode from 'vscode';
-import { inThreadJobs, jobsInWorkers, WorkerStartError, type Jobs, type JobWorker, type WorkerJob } from './jobs';
+import { inThreadJobs, jobsInWorkers, WorkerStartError, type Jobs, type JobWorker, type WorkerJob } from '../src/session/jobs';
 
 export const WEB_WORKER = 'a Web Worker';
 

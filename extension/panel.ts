@@ -14,7 +14,7 @@ import {
   type ShownMessage,
   type SnapshotMessage,
   type ToWebviewMessage,
-} from '../media/protocol';
+} from '../src/view/protocol';
 import { strings } from './strings';
 
 export const PANEL_VIEW_TYPE = 'kvmMmuLab.panel';

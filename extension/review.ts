@@ -15,7 +15,7 @@ import {
   type ReviewMessage,
   type ToWebviewMessage,
   type WalkMessage,
-} from '../media/protocol';
+} from '../src/view/protocol';
 import { localRoots, preview, webviewHtml } from './panel';
 
 export const REVIEW_VIEW_TYPE = 'kvmMmuLab.review';

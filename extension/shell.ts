@@ -6,7 +6,7 @@
 // (dist/lab.node.js), in the web-worker host the same bundle, evaluated on first call
 // (docs/activation.md says why, and what each step costs).
 import * as vscode from 'vscode';
-import type { HostKind } from '../media/protocol';
+import type { HostKind } from '../src/view/protocol';
 import type { ActivationTiming, KvmMmuLabApi, Lab, LabModule } from './activate';
 import { COMMANDS, SIDE_VIEW_ID } from './commands';
 import { SourceView } from './source';

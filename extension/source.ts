@@ -6,17 +6,18 @@
 // is shown too, in an editor of its own beside the current step's, and stays marked after it.
 import * as vscode from 'vscode';
 import { anchorSources, type AnchorHow, type AnchorResult, type SourceFile } from '../src/anchor/anchor';
-import { indexFunctions } from '../src/anchor/cfunc';
+import { indexFunctions } from '../src/source/cfunc';
 import { anchorInPatch, type PatchAnchor } from '../src/anchor/hunks';
-import { FUNCTION_ALIASES } from '../src/anchor/names';
-import { ANCHORS, anchorIdOf, anchorKey, type AnchorId } from '../src/mmu/anchors';
+import { FUNCTION_ALIASES } from '../src/source/names';
+import { ANCHORS, anchorIdOf, anchorKey, type AnchorId } from '../src/kernel/anchors';
 import { parsePatchInput } from '../src/patch/parse';
 import { looksLikePatch, REVIEW_TREE_FILES } from '../src/patch/detect';
 import { modelListing, type Listing } from '../src/view/listing';
-import { describeSpte } from '../src/spte';
-import type { Anchor, Step } from '../src/trace/types';
-import type { SourceInfo } from '../media/protocol';
-import type { WalkSession } from './session';
+import { describeSpte } from '../src/kernel/spte';
+import type { Step } from '../src/model/step';
+import type { Anchor } from '../src/kernel/anchors';
+import type { SourceInfo } from '../src/view/protocol';
+import type { WalkSession } from '../src/session/session';
 import { strings } from './strings';
 
 export const LISTING_SCHEME = 'kvm-mmu-lab';
@@ -426,7 +427,7 @@ export class SourceView implements vscode.Disposable {
   }
 
   private lenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    // The modelled functions of mmu.c, by their own name or a known other name (src/anchor/names.ts).
+    // The modelled functions of mmu.c, by their own name or a known other name (src/source/names.ts).
     const model = new Map<string, string>();
     for (const a of Object.values(ANCHORS) as Anchor[]) {
       if (a.file !== MMU_C) continue;

@@ -42,7 +42,7 @@ export const strings = {
   listingHeader: [
     '/*',
     ' * KVM MMU Lab: the model\'s own listing of every statement it steps through, grouped by kernel',
-    ' * file and function (src/mmu/anchors.ts). It is shown when no kernel tree is set, or when a',
+    ' * file and function (src/kernel/anchors.ts). It is shown when no kernel tree is set, or when a',
     ' * step\'s file is not in the tree. To step next to your own mmu.c, run',
     ' * "KVM MMU Lab: Locate mmu.c" or set kvmMmuLab.kernelTree.',
     ' */',

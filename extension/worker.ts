@@ -1,7 +1,7 @@
 // The Node host's worker thread (dist/worker.js): runs the one job extension/jobs.node.ts gave it
-// (extension/jobs.ts, runJob) and posts progress and the outcome. Only the core and Node; no vscode.
+// (src/session/jobs.ts, runJob) and posts progress and the outcome. Only the core and Node; no vscode.
 import { parentPort, workerData } from 'node:worker_threads';
-import { runJob, type WorkerJob } from './jobs';
+import { runJob, type WorkerJob } from '../src/session/jobs';
 
 // This thread's own heap and the buffers it allocated (the model's typed arrays are "external").
 const memoryUsed = () => {

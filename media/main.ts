@@ -13,7 +13,7 @@ import {
   type PanelAction,
   type SnapshotMessage,
   type ToWebviewMessage,
-} from './protocol';
+} from '../src/view/protocol';
 import type { EntryRun, OpenHazard, PanelSnapshot, TableView } from '../src/view/snapshot';
 import { element, inspectDocument } from './dom';
 import { strings } from './strings';

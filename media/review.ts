@@ -10,8 +10,8 @@ import {
   type FromWebviewMessage,
   type ReviewMessage,
   type ToWebviewMessage,
-} from './protocol';
-import type { ReviewStep, ReviewVerdict } from '../src/review';
+} from '../src/view/protocol';
+import type { ReviewStep, ReviewVerdict } from '../src/review/review';
 import { element as el, inspectDocument } from './dom';
 
 interface VsCodeApi {

@@ -56,7 +56,7 @@ export function bundleTargets({ production = false, tests = false } = {}) {
     // The same extension in the web-worker extension host (vscode.dev, code-server's web host): one
     // bundle, the lab in it evaluated on first use.
     { entryPoints: ['extension/web.ts'], outfile: 'dist/extension.web.js', platform: 'browser', format: 'cjs', target: 'es2022', external: ['vscode'], mainFields: ['browser', 'module', 'main'], banner: bundleStart },
-    // Webview UI: runs in the webview iframe, talks to the extension through media/protocol.ts.
+    // Webview UI: runs in the webview iframe, talks to the extension through src/view/protocol.ts.
     { entryPoints: ['media/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
     // The review view's webview (Check Patch…, Compare Variants, Explore Variant…).
     { entryPoints: ['media/review.ts'], outfile: 'dist/review.js', platform: 'browser', format: 'iife', target: 'es2022' },
@@ -65,7 +65,7 @@ export function bundleTargets({ production = false, tests = false } = {}) {
     // ...and the web-worker host's Web Worker for the same jobs (a classic worker script).
     { entryPoints: ['extension/worker.web.ts'], outfile: 'dist/worker.web.js', platform: 'browser', format: 'iife', target: 'es2022' },
     // CLI over the same core.
-    { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
+    { entryPoints: ['cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
   ];
 
   // Integration tests, one self-contained file per extension host: the web worker's `require` knows

@@ -1,5 +1,5 @@
 /**
- * Source anchoring: find each modelled step (src/mmu/anchors.ts) in the reviewer's own kernel
+ * Source anchoring: find each modelled step (src/kernel/anchors.ts) in the reviewer's own kernel
  * files. Order of attempts, each with its confidence:
  *   exact   (1.0)  the anchor's function, the anchor's statement
  *   renamed (0.9)  a known other name of the function or statement (names.ts), in its function
@@ -9,9 +9,9 @@
  * Otherwise "not found", with the reason: the file was not given, the function is absent (and
  * what that means for the version), or the statement is absent.
  */
-import { ANCHORS, type AnchorId } from '../mmu/anchors';
-import { functionAt, indexFunctions, norm, type FunctionSpan } from './cfunc';
-import { FUNCTION_ABSENCE, FUNCTION_ALIASES, KNOWN_MOVES, STATEMENT_ABSENCE, STATEMENT_ALIASES } from './names';
+import { ANCHORS, type AnchorId } from '../kernel/anchors';
+import { functionAt, indexFunctions, norm, type FunctionSpan } from '../source/cfunc';
+import { FUNCTION_ABSENCE, FUNCTION_ALIASES, KNOWN_MOVES, STATEMENT_ABSENCE, STATEMENT_ALIASES } from '../source/names';
 
 export interface SourceFile {
   /** Path as given (only the base name is used to match the anchor's file). */

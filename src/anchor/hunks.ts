@@ -15,7 +15,7 @@
  * the patch leaves in place).
  */
 import { anchorSources, baseName, type AnchorHow, type AnchorResult, type SourceFile } from './anchor';
-import { ANCHORS, type AnchorId } from '../mmu/anchors';
+import { ANCHORS, type AnchorId } from '../kernel/anchors';
 import { hunkFunctions, UNKNOWN_FN } from '../patch/classify';
 import type { FileDiff, ParsedInput } from '../patch/types';
 

@@ -10,8 +10,8 @@
  */
 import type { MmuContext } from '../mmu/context';
 import { findRoot } from '../mmu/hardware';
-import type { MmuState, TlbEntry } from '../state';
-import { isLastSpte, SPTE_PRESENT, SPTE_WRITABLE } from '../spte';
+import type { MmuState, TlbEntry } from '../model/state';
+import { isLastSpte, SPTE_PRESENT, SPTE_WRITABLE } from '../kernel/spte';
 
 interface Slot {
   spId: number;

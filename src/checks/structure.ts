@@ -5,9 +5,9 @@
  */
 import { gfnToMemslot, gfnToIndex, rmapSptes } from '../mmu/rmap';
 import { spGetGfn, spHashKey } from '../mmu/shadow_page';
-import type { MmuState } from '../state';
-import { isLastSpte, SPTE_PRESENT } from '../spte';
-import type { SpteWrite } from '../trace/types';
+import type { MmuState } from '../model/state';
+import { isLastSpte, SPTE_PRESENT } from '../kernel/spte';
+import type { SpteWrite } from '../model/step';
 
 function rmapHas(state: MmuState, gfn: number, level: number, sptep: number): boolean {
   const slot = gfnToMemslot(state, gfn);

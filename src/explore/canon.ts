@@ -6,9 +6,9 @@
  * are the two aliased roots (same mappings, guest tables at 0x1000.. and 0x2000..): the encoding is
  * the least over the four permutations.
  */
-import type { OpFrame, SplitFrame } from '../engine/frames';
-import type { MmuState } from '../state';
-import { SPTE_PRESENT, isLastSpte } from '../spte';
+import type { OpFrame, SplitFrame } from '../model/frames';
+import type { MmuState } from '../model/state';
+import { SPTE_PRESENT, isLastSpte } from '../kernel/spte';
 import type { Node } from './model';
 
 /** gfn of a guest table under the root swap (A's tables 0x1000.., B's 0x2000..). */

@@ -3,12 +3,12 @@
  * points where the explorer left an operation for others become `pause` / `resume` pairs, so that
  * `kvm-mmu-lab run` (and the extension's walkthrough) replay it step by step to the same violation.
  */
-import type { OpFrame } from '../engine/frames';
-import type { Violation } from '../trace/types';
+import type { OpFrame } from '../model/frames';
+import type { Violation } from '../model/step';
 import { apply, RESUME_BASE, rootNode, STEP, type Node } from './model';
 import type { Bound, MenuAction } from './scope';
 import { makeScope } from './scope';
-import type { Variant } from '../variants';
+import type { Variant } from '../kernel/variants';
 
 type Json = Record<string, unknown>;
 

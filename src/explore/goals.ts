@@ -6,7 +6,7 @@
  * whatever the variant does. docs/explorer.md, "What a clean bound could not reach", has why each
  * one is on the list.
  */
-import type { Variant } from '../variants';
+import type { Variant } from '../kernel/variants';
 
 /** Bits of a reached-goals mask, in the order they are reported. */
 export const G_SPLIT = 1;

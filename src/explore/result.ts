@@ -1,7 +1,63 @@
-/** The result record both search engines end with (ExploreResult in search.ts). */
-import type { ExploreOptions, ExploreResult } from './search';
-import { describeBound } from './scope';
-import { goalReport } from './goals';
+/** What a search is asked (ExploreOptions) and the result record both engines end with. */
+import type { Variant } from '../kernel/variants';
+import type { Violation } from '../model/step';
+import { describeBound, type Bound } from './scope';
+import { goalReport, type GoalReach } from './goals';
+
+export interface ExploreOptions {
+  variant: Variant;
+  bound: Bound;
+  /** Stop (verdict "incomplete") after this many distinct states. */
+  maxStates?: number;
+  /** Run the whole-state structural audit after every transition (slower; the per-step checks always run). */
+  audit?: boolean;
+  /** Bytes in use now; the CLI passes the process's heap use. Without it, the cap counts the search's own estimate (estimatedBytes). */
+  memoryUsed?: () => number;
+  /** Stop (verdict "incomplete") when memoryUsed() goes above this. */
+  maxMemoryBytes?: number;
+  /** Milliseconds clock (Date.now by default). */
+  now?: () => number;
+  /**
+   * packed (the default): the packed model of the scope (packed/), whose counterexamples the core
+   * confirms; core: every transition run by the core itself (slower; --audit implies it).
+   */
+  engine?: 'packed' | 'core';
+}
+
+export type Verdict = 'violation' | 'no violation within the bound' | 'incomplete';
+
+export interface ExploreResult {
+  variant: string;
+  bound: Bound;
+  boundText: string;
+  verdict: Verdict;
+  /** Why an incomplete search stopped. */
+  stopped?: string;
+  violation?: Violation;
+  /** The counterexample as actions from the initial state (see model.ts). */
+  actions?: number[];
+  states: number;
+  transitions: number;
+  depth: number;
+  seconds: number;
+  statesPerSecond: number;
+  peakMemoryBytes: number;
+  /** Which engine searched (ExploreOptions.engine). */
+  engine?: 'packed' | 'core';
+  /**
+   * The hazard preconditions (goals.ts) that apply to the variant, each with whether some
+   * transition of the search reached it: what a clean bound could not reach.
+   */
+  reached?: GoalReach[];
+}
+
+export interface Progress {
+  states: number;
+  transitions: number;
+  depth: number;
+  frontier: number;
+  seconds: number;
+}
 
 /** What an engine knows when it ends: the result without what the options and the clock give. */
 export type Ending = Pick<ExploreResult, 'verdict' | 'stopped' | 'violation' | 'actions' | 'states' | 'transitions' | 'depth' | 'peakMemoryBytes'> & {

@@ -3,8 +3,8 @@
  * that two roots A and B map with the same access at the same L2 address (so they are aliases and
  * interchangeable), two vCPUs, and a menu of the KVM operations and guest accesses that may run.
  */
-import { ACC_ALL } from '../spte';
-import type { AccessKind } from '../mmu/hardware';
+import { ACC_ALL } from '../kernel/spte';
+import type { AccessKind } from '../model/modes';
 import type { Scenario } from '../scenario/types';
 
 export interface Bound {

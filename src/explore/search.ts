@@ -4,71 +4,14 @@
  * The search runs in slices (`run(ms)`) so that a caller can show progress and cancel it between
  * slices; it stops with a clear reason at a state or memory cap instead of running out of memory.
  */
-import { memoryCapMessage } from '../engine/errors';
-import { stateBytes } from '../state';
-import type { Violation } from '../trace/types';
-import type { Variant } from '../variants';
+import { memoryCapMessage } from '../model/errors';
+import { stateBytes } from '../model/state';
+import type { Violation } from '../model/step';
 import { canonicalKey } from './canon';
 import { apply, candidateActions, rootNode, type Node } from './model';
-import { makeScope, type Bound, type Scope } from './scope';
+import { makeScope, type Scope } from './scope';
 import { PackedSearch } from './packed/search';
-import { searchResult, withTime } from './result';
-import type { GoalReach } from './goals';
-
-export interface ExploreOptions {
-  variant: Variant;
-  bound: Bound;
-  /** Stop (verdict "incomplete") after this many distinct states. */
-  maxStates?: number;
-  /** Run the whole-state structural audit after every transition (slower; the per-step checks always run). */
-  audit?: boolean;
-  /** Bytes in use now; the CLI passes the process's heap use. Without it, the cap counts the search's own estimate (estimatedBytes). */
-  memoryUsed?: () => number;
-  /** Stop (verdict "incomplete") when memoryUsed() goes above this. */
-  maxMemoryBytes?: number;
-  /** Milliseconds clock (Date.now by default). */
-  now?: () => number;
-  /**
-   * packed (the default): the packed model of the scope (packed/), whose counterexamples the core
-   * confirms; core: every transition run by the core itself (slower; --audit implies it).
-   */
-  engine?: 'packed' | 'core';
-}
-
-export type Verdict = 'violation' | 'no violation within the bound' | 'incomplete';
-
-export interface ExploreResult {
-  variant: string;
-  bound: Bound;
-  boundText: string;
-  verdict: Verdict;
-  /** Why an incomplete search stopped. */
-  stopped?: string;
-  violation?: Violation;
-  /** The counterexample as actions from the initial state (see model.ts). */
-  actions?: number[];
-  states: number;
-  transitions: number;
-  depth: number;
-  seconds: number;
-  statesPerSecond: number;
-  peakMemoryBytes: number;
-  /** Which engine searched (ExploreOptions.engine). */
-  engine?: 'packed' | 'core';
-  /**
-   * The hazard preconditions (goals.ts) that apply to the variant, each with whether some
-   * transition of the search reached it: what a clean bound could not reach.
-   */
-  reached?: GoalReach[];
-}
-
-export interface Progress {
-  states: number;
-  transitions: number;
-  depth: number;
-  frontier: number;
-  seconds: number;
-}
+import { searchResult, withTime, type ExploreOptions, type ExploreResult, type Progress, type Verdict } from './result';
 
 interface Entry {
   id: number;

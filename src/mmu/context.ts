@@ -2,18 +2,19 @@
  * What every modelled kernel function is handed: the state, the variant being run, the flush mode
  * of the host, and the draft of the step being recorded.
  */
-import type { MmuState } from '../state';
-import type { Variant } from '../variants';
-import { eraOf, type Era, type EraNames } from './eras';
-import type { FlushRecord, SpteWrite, Violation } from '../trace/types';
+import type { MmuState } from '../model/state';
+import type { Variant } from '../kernel/variants';
+import { type Era, type EraNames } from '../kernel/eras';
+import { eraOf } from '../kernel/variants';
+import type { FlushRecord, SpteWrite, Violation } from '../model/step';
 import { SubtreeCache } from './subtree';
+import type { FlushMode } from '../model/modes';
 
 /**
  * bare-metal: kvm_flush_remote_tlbs_with_address() falls back to a full flush.
  * range: a range-capable remote flush (Hyper-V enlightenment) removes only the entries whose gfn
  * range meets [gfn, gfn + pages).
  */
-export type FlushMode = 'bare-metal' | 'range';
 
 export interface StepDraft {
   writes: SpteWrite[];

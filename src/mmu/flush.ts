@@ -4,7 +4,7 @@
  * range-capable remote flush, removes only entries whose gfn range meets [gfn, gfn + pages).
  * The gfn and pages passed in are whatever the calling code computed, right or wrong.
  */
-import type { FlushRecord } from '../trace/types';
+import type { FlushRecord } from '../model/step';
 import type { MmuContext } from './context';
 
 /**

@@ -2,12 +2,12 @@
  * What the CPU does without asking KVM: look up its TLB, walk the shadow page tables of the root it
  * runs on, and fill the TLB at the size of the leaf it found. None of it takes mmu_lock.
  */
-import type { Level } from '../geometry';
-import type { GuestMapping, MmuState, Root, TlbEntry } from '../state';
-import { isLastSpte, SPTE_EXEC, SPTE_PRESENT, SPTE_WRITABLE } from '../spte';
-import { ModelInputError } from '../engine/errors';
+import type { Level } from '../kernel/geometry';
+import type { GuestMapping, MmuState, Root, TlbEntry } from '../model/state';
+import { isLastSpte, SPTE_EXEC, SPTE_PRESENT, SPTE_WRITABLE } from '../kernel/spte';
+import { ModelInputError } from '../model/errors';
+import type { AccessKind } from '../model/modes';
 
-export type AccessKind = 'read' | 'write' | 'exec';
 
 export function findRoot(state: MmuState, name: string): Root {
   const root = state.roots.find((r) => r.name === name);

@@ -2,8 +2,8 @@
  * The host side of a memslot: which pfn backs a gfn, how large a mapping the host backing allows,
  * and which pages have been freed after an mmu-notifier invalidation.
  */
-import type { Level } from '../geometry';
-import type { Memslot, MmuState } from '../state';
+import type { Level } from '../kernel/geometry';
+import type { Memslot, MmuState } from '../model/state';
 
 /** pfn backing `gfn` now (after any re-fault of invalidated pages). */
 export function gfnToPfn(slot: Memslot, gfn: number): number {

@@ -3,7 +3,7 @@
  * that map that frame. The first SPTE sits in a typed array; aliases go in `more`, as the kernel
  * moves a second SPTE into a pte_list_desc.
  */
-import type { Memslot, MmuState, Rmap, Sptep } from '../state';
+import type { Memslot, MmuState, Rmap, Sptep } from '../model/state';
 
 export function gfnToIndex(state: MmuState, gfn: number, baseGfn: number, level: number): number {
   const n = state.geo.pages(level);

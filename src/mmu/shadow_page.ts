@@ -2,8 +2,8 @@
  * kvm_mmu_page allocation and the SP hash: __kvm_mmu_get_shadow_page() returns the SP with the
  * same gfn and role if there is one (reuse) and creates it otherwise.
  */
-import type { Level } from '../geometry';
-import type { KvmMmuPage, MmuState } from '../state';
+import type { Level } from '../kernel/geometry';
+import type { KvmMmuPage, MmuState } from '../model/state';
 import type { MmuContext } from './context';
 
 export interface Role {

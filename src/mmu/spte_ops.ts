@@ -3,12 +3,12 @@
  * each keeping the rmap, the parent pointers and the subtree cache in step, and recording the
  * write in the step being built.
  */
-import type { Sptep } from '../state';
-import { isLastSpte, isShadowPresent, SPTE_WRITABLE } from '../spte';
+import type { Sptep } from '../model/state';
+import { isLastSpte, isShadowPresent, SPTE_WRITABLE } from '../kernel/spte';
 import type { MmuContext } from './context';
 import { gfnToIndex, gfnToMemslot, rmapAdd, rmapRemove } from './rmap';
 import { spGetGfn } from './shadow_page';
-import { ModelInputError } from '../engine/errors';
+import { ModelInputError } from '../model/errors';
 
 function record(ctx: MmuContext, spId: number, index: number, level: number, oldFlags: number, oldTarget: number, newFlags: number, newTarget: number): void {
   ctx.state.counters.spteWrites++;

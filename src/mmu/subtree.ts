@@ -7,8 +7,8 @@
  * Invariant: if an SP is not valid, none of its ancestors is. An SPTE write invalidates the SP that
  * holds it and walks up its parent_ptes, stopping at an SP already invalid.
  */
-import type { MmuState } from '../state';
-import { isLastSpte, SPTE_PRESENT, SPTE_WRITABLE } from '../spte';
+import type { MmuState } from '../model/state';
+import { isLastSpte, SPTE_PRESENT, SPTE_WRITABLE } from '../kernel/spte';
 
 export class SubtreeCache {
   private valid = new Uint8Array(64);

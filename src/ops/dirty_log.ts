@@ -10,14 +10,14 @@
  *   was harvested and flush after the lock.
  * The callers' flushes are steps of their own after the release: an invalidation can run between.
  */
-import { hex } from '../geometry';
+import { hex } from '../kernel/geometry';
 import { ctxNames } from '../mmu/context';
 import { kvmFlushRemoteTlbsWithAddress, skipFlush } from '../mmu/flush';
 import { gfnToIndex } from '../mmu/rmap';
-import type { Memslot } from '../state';
-import type { Violation } from '../trace/types';
-import type { ClearLogFrame, EnableLogFrame, GetLogFrame, OpFrame } from '../engine/frames';
-import type { Machine } from '../engine/machine';
+import type { Memslot } from '../model/state';
+import type { Violation } from '../model/step';
+import type { ClearLogFrame, EnableLogFrame, GetLogFrame, OpFrame } from '../model/frames';
+import type { Machine } from '../machine/machine';
 import { advanceSplit, newSplit } from './split';
 import { gfnWriteProtect, rmapWriteProtect, slotWriteProtect } from './write_protect';
 

@@ -4,7 +4,7 @@
  * SP for a guest table, a direct SP where the guest maps a huge page that KVM maps smaller, or the
  * leaf itself. Replacing a huge SPTE by a table goes through link_shadow_page(), which always flushes.
  */
-import { hex, type Level } from '../geometry';
+import { hex, type Level } from '../kernel/geometry';
 import { findRoot, guestMapping } from '../mmu/hardware';
 import { gfnToPfn, hostMaxLevel } from '../mmu/host';
 import { gfnToMemslot } from '../mmu/rmap';
@@ -14,21 +14,18 @@ import { kvmFlushRemoteTlbs, noteUnmap } from '../mmu/flush';
 import {
   ACC_ALL, ACC_EXEC_MASK, ACC_WRITE_MASK, isLastSpte, SPTE_ACCESSED, SPTE_EXEC, SPTE_HOST_WRITABLE, SPTE_LARGE,
   SPTE_MMU_WRITABLE, SPTE_PRESENT, SPTE_WRITABLE,
-} from '../spte';
-import type { FaultFrame } from '../engine/frames';
-import type { Machine } from '../engine/machine';
+} from '../kernel/spte';
+import type { FaultFrame } from '../model/frames';
+import type { Machine } from '../machine/machine';
 import { emitDropLargeFlush } from './split';
-import { ModelInputError } from '../engine/errors';
-
-export function guestTableKey(level: number, l2Base: number): string {
-  return `${level}:${l2Base}`;
-}
+import { ModelInputError } from '../model/errors';
+import { guestTableKey } from '../model/state';
 
 /**
  * is_page_fault_stale() / mmu_invalidate_retry(): the gfn the fault would map is in an
  * mmu-notifier invalidation that has started and not ended; KVM retries the fault until it ends.
  */
-export function faultWouldRetry(state: import('../state').MmuState, rootName: string, addr: number): number | null {
+export function faultWouldRetry(state: import('../model/state').MmuState, rootName: string, addr: number): number | null {
   const root = findRoot(state, rootName);
   const mapping = guestMapping(state, root, addr);
   if (!mapping) return null;

@@ -3,13 +3,14 @@
  * completes at once; otherwise the CPU walks the shadow tables and fills its TLB at the size of the
  * leaf it finds; with no usable leaf the access exits to KVM as a page fault.
  */
-import { hex } from '../geometry';
-import { describeTlbEntry, findRoot, guestMapping, permits, shadowWalk, tlbFill, tlbLookup, type AccessKind } from '../mmu/hardware';
+import { hex } from '../kernel/geometry';
+import { describeTlbEntry, findRoot, guestMapping, permits, shadowWalk, tlbFill, tlbLookup } from '../mmu/hardware';
+import { type AccessKind } from '../model/modes';
 import { isPfnFreed } from '../mmu/host';
-import type { TlbEntry } from '../state';
-import type { Machine } from '../engine/machine';
-import type { OpFrame } from '../engine/frames';
-import { ModelInputError } from '../engine/errors';
+import type { TlbEntry } from '../model/state';
+import type { Machine } from '../machine/machine';
+import type { OpFrame } from '../model/frames';
+import { ModelInputError } from '../model/errors';
 
 export type AccessOutcome = 'done' | 'fault';
 

@@ -4,15 +4,15 @@
  * mmu_lock only if something was zapped, then the host frees the pages. A TLB entry that outlived
  * its SPTE across an earlier lock release is not found here, and so is not flushed.
  */
-import { hex } from '../geometry';
+import { hex } from '../kernel/geometry';
 import { ctxNames } from '../mmu/context';
 import { kvmFlushRemoteTlbs, noteUnmap, skipFlush } from '../mmu/flush';
 import { gfnToPfn } from '../mmu/host';
 import { gfnToIndex, rmapSptes } from '../mmu/rmap';
 import { spGetGfn } from '../mmu/shadow_page';
 import { dropSpte } from '../mmu/spte_ops';
-import type { InvalidateFrame } from '../engine/frames';
-import type { Machine } from '../engine/machine';
+import type { InvalidateFrame } from '../model/frames';
+import type { Machine } from '../machine/machine';
 
 export function advanceInvalidate(m: Machine, f: InvalidateFrame): void {
   const state = m.state;

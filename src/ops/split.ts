@@ -5,15 +5,15 @@
  * shadow_mmu_split_huge_page() gets the child SP (maybe reused from the hash), fills its absent
  * entries from the huge SPTE, and __link_shadow_page() replaces the huge SPTE by the child table.
  */
-import { KVM_MAX_HUGEPAGE_LEVEL, hex, type Level } from '../geometry';
+import { KVM_MAX_HUGEPAGE_LEVEL, hex, type Level } from '../kernel/geometry';
 import { ctxNames } from '../mmu/context';
 import { kvmFlushRemoteTlbs, kvmFlushRemoteTlbsWithAddress, noteUnmap, skipFlush } from '../mmu/flush';
 import { gfnToIndex, rmapEmpty, rmapSptes } from '../mmu/rmap';
 import { getShadowPage, spGetAccess, spGetGfn } from '../mmu/shadow_page';
 import { dropSpte, setLeafRun, setNonLeaf } from '../mmu/spte_ops';
-import { isLastSpte, SPTE_LARGE, SPTE_PRESENT, SPTE_WRITABLE, describeSpte } from '../spte';
-import type { OpFrame, SplitFrame } from '../engine/frames';
-import { Machine, SPLIT_CACHE_CAPACITY } from '../engine/machine';
+import { isLastSpte, SPTE_LARGE, SPTE_PRESENT, SPTE_WRITABLE, describeSpte } from '../kernel/spte';
+import type { OpFrame, SplitFrame } from '../model/frames';
+import { Machine, SPLIT_CACHE_CAPACITY } from '../machine/machine';
 
 export function newSplit(m: Machine, slot: number, start: number, end: number, target: number): SplitFrame {
   const s = m.state.memslots[slot];

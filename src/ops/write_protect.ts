@@ -6,10 +6,10 @@
 import { gfnToIndex, rmapSptes } from '../mmu/rmap';
 import { spGetGfn } from '../mmu/shadow_page';
 import { updateLeafFlags } from '../mmu/spte_ops';
-import type { Memslot } from '../state';
-import { SPTE_WRITABLE } from '../spte';
-import { addRange, type Machine } from '../engine/machine';
-import type { OpFrame } from '../engine/frames';
+import type { Memslot } from '../model/state';
+import { SPTE_WRITABLE } from '../kernel/spte';
+import { addRange, type Machine } from '../machine/machine';
+import type { OpFrame } from '../model/frames';
 
 /** Write-protect the SPTEs of rmap frame `index` at `level`; returns how many changed. */
 export function rmapWriteProtect(m: Machine, op: OpFrame, slot: Memslot, level: number, index: number): number {

@@ -4,7 +4,7 @@
  * whitespace-insensitively when asked (always for whitespace-lost hunks).
  */
 import { applyPatch, type StructuredPatch } from 'diff';
-import { norm } from '../anchor/cfunc';
+import { norm } from '../source/cfunc';
 import { blobIdMatches, gitBlobId } from './sha1';
 import type { FileDiff, Hunk } from './types';
 

@@ -1,15 +1,15 @@
 /**
- * Which policies of the model (src/variants.ts) a patch changes, decided from what its hunks do
+ * Which policies of the model (src/kernel/variants.ts) a patch changes, decided from what its hunks do
  * to the anchored statements. The hunks give two partial images of each touched function: the
  * old one (context and removed lines) and the new one (context and added lines). Each policy is
  * read off each image by the rules below; every decision carries its evidence (patch, file,
  * hunk, input line, text). Changed lines in modelled functions that no rule explains make the
  * patch "not understood": it is reported with the steps it touches, never mapped to a preset.
  */
-import { definitionName, norm } from '../anchor/cfunc';
-import { FUNCTION_ABSENCE, FUNCTION_ALIASES, KNOWN_MOVES, STATEMENT_ALIASES } from '../anchor/names';
-import { ANCHORS, type AnchorId } from '../mmu/anchors';
-import { PRESETS, POLICY_VALUES, variantName, type PolicyName, type Variant } from '../variants';
+import { definitionName, norm } from '../source/cfunc';
+import { FUNCTION_ABSENCE, FUNCTION_ALIASES, KNOWN_MOVES, STATEMENT_ALIASES } from '../source/names';
+import { ANCHORS, type AnchorId } from '../kernel/anchors';
+import { PRESETS, POLICY_VALUES, variantName, type PolicyName, type Variant } from '../kernel/variants';
 import type { FileDiff, Hunk, PatchInfo } from './types';
 
 export interface Evidence {

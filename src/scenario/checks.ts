@@ -6,9 +6,9 @@
  * no meaning for it (a run would go on and report verdicts about something else). docs/scenarios.md
  * lists them; the JSON Schema says the ones it can.
  */
-import { Geometry, hex, type Level } from '../geometry';
-import { ACC_EXEC_MASK, ACC_WRITE_MASK } from '../spte';
-import { guestTableKey } from '../ops/fault';
+import { Geometry, hex, type Level } from '../kernel/geometry';
+import { ACC_EXEC_MASK, ACC_WRITE_MASK } from '../kernel/spte';
+import { guestTableKey } from '../model/state';
 import { guestTableGfns, tablesOnPath } from './guest_tables';
 import type { Scenario, ScenarioMapping, ScenarioOp } from './types';
 

@@ -4,8 +4,8 @@
  * table, in order of L2 address and then level, so that the same scenario always gives the same
  * gfns. The initial state and the scenario checks read the same layout from here.
  */
-import type { Geometry, Level } from '../geometry';
-import { guestTableKey } from '../ops/fault';
+import type { Geometry, Level } from '../kernel/geometry';
+import { guestTableKey } from '../model/state';
 import type { ScenarioRoot } from './types';
 
 /** The guest tables below the top one that a mapping of `level` at `l2` goes through: levels 3..level. */

@@ -4,11 +4,11 @@
  * path and what was expected; all problems are reported at once.
  */
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
-import { parseSizeName, type Level } from '../geometry';
-import type { PausePoint } from '../engine/frames';
+import { parseSizeName, type Level } from '../kernel/geometry';
+import type { PausePoint } from '../model/frames';
 import type { Scenario, ScenarioMapping, ScenarioMemslot, ScenarioOp, ScenarioRoot } from './types';
-import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK } from '../spte';
-import { parseVariant, PRESET_NAMES } from '../variants';
+import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK } from '../kernel/spte';
+import { parseVariant, PRESET_NAMES } from '../kernel/variants';
 import { checkScenario, MAX_GFN, MAX_MEMSLOT_PAGES, type JsonPath } from './checks';
 
 export { MAX_MEMSLOT_PAGES } from './checks';

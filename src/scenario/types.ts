@@ -3,11 +3,11 @@
  * with its guest mappings), the vCPUs, and the list of operations to run, in order. See
  * docs/scenarios.md for the format and scenario.schema.json for the schema.
  */
-import type { Level } from '../geometry';
-import type { FlushMode } from '../mmu/context';
-import type { AccessKind } from '../mmu/hardware';
-import type { PausePoint } from '../engine/frames';
-import type { SplitYield } from '../engine/machine';
+import type { Level } from '../kernel/geometry';
+import type { FlushMode } from '../model/modes';
+import type { AccessKind } from '../model/modes';
+import type { PausePoint } from '../model/frames';
+import type { SplitYield } from '../model/modes';
 
 export interface ScenarioMemslot {
   id: number;

@@ -1,11 +1,11 @@
 /**
- * A walkthrough as a trace to export: the plain text of src/trace/text.ts (fit for a mail reply),
+ * A walkthrough as a trace to export: the plain text of src/view/trace_text.ts (fit for a mail reply),
  * or Markdown with the verdict, the violations and the same text in a fenced block.
  */
-import { hex } from '../geometry';
-import type { Trace } from '../trace/run';
-import { traceText } from '../trace/text';
-import type { Walkthrough } from '../trace/walkthrough';
+import { hex } from '../kernel/geometry';
+import type { Trace } from '../run/run';
+import { traceText } from './trace_text';
+import type { Walkthrough } from '../run/walkthrough';
 
 export function walkthroughTrace(w: Walkthrough): Trace {
   const last = w.steps[w.steps.length - 1];

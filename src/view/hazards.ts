@@ -6,14 +6,14 @@
  * the run passes; not flushed, the check fails there. The entries are found by the check's own
  * queries (src/checks/stale_tlb.ts), so a hazard is exactly what the check would see.
  */
-import { hex } from '../geometry';
+import { hex } from '../kernel/geometry';
 import { staleCauseOf, unmappedEntries, writeProtectedEntries } from '../checks/stale_tlb';
 import type { MmuContext } from '../mmu/context';
 import { describeTlbEntry, findRoot, shadowWalk } from '../mmu/hardware';
-import type { MmuState, TlbEntry } from '../state';
-import { SPTE_WRITABLE } from '../spte';
-import type { Step, Violation } from '../trace/types';
-import type { InFlightOp, Walkthrough } from '../trace/walkthrough';
+import type { MmuState, TlbEntry } from '../model/state';
+import { SPTE_WRITABLE } from '../kernel/spte';
+import type { Step, Violation } from '../model/step';
+import type { InFlightOp, Walkthrough } from '../run/walkthrough';
 
 export interface OpenHazard {
   strength: 'unmapped' | 'permissions';

@@ -1,11 +1,11 @@
 /**
- * The model's own annotated listing: every statement the model steps through (src/mmu/anchors.ts),
+ * The model's own annotated listing: every statement the model steps through (src/kernel/anchors.ts),
  * grouped by kernel file and function, as a read-only document the editor can highlight when no
  * kernel tree is set (or a step's file is not in it). Each statement sits on a line of its own, so
  * a step maps to exactly one line.
  */
-import { ANCHORS, anchorKey } from '../mmu/anchors';
-import type { Anchor } from '../trace/types';
+import { ANCHORS, anchorKey } from '../kernel/anchors';
+import type { Anchor } from '../kernel/anchors';
 
 export interface Listing {
   text: string;

@@ -4,16 +4,16 @@
  * checks and the hazards open at the step, the counters. The webview only renders this; it
  * computes no model facts.
  */
-import { hex, levelSizeName } from '../geometry';
-import type { KvmMmuPage, MmuState, TlbEntry } from '../state';
-import { isLastSpte, SPTE_PRESENT, SPTE_WRITABLE, spteHex } from '../spte';
+import { hex, levelSizeName } from '../kernel/geometry';
+import type { KvmMmuPage, MmuState, TlbEntry } from '../model/state';
+import { isLastSpte, SPTE_PRESENT, SPTE_WRITABLE, spteHex } from '../kernel/spte';
 import { firstUnmappedPage } from '../checks/stale_tlb';
 import { SubtreeCache } from '../mmu/subtree';
 import type { MmuContext } from '../mmu/context';
 import { emptyDraft } from '../mmu/context';
-import type { Counters } from '../state';
-import type { Step, Violation } from '../trace/types';
-import type { Walkthrough } from '../trace/walkthrough';
+import type { Counters } from '../model/state';
+import type { Step, Violation } from '../model/step';
+import type { Walkthrough } from '../run/walkthrough';
 import { openHazards, type OpenHazard } from './hazards';
 
 export type { OpenHazard } from './hazards';

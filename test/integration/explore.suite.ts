@@ -4,7 +4,7 @@
 // "within the bound"; a counterexample is written into the workspace, its path shown.
 import * as vscode from 'vscode';
 import type { KvmMmuLabApi } from '../../extension/activate';
-import type { HostKind, ReportShownMessage } from '../../media/protocol';
+import type { HostKind, ReportShownMessage } from '../../src/view/protocol';
 import { equal, match, ok } from './assert';
 
 const EXTENSION_ID = 'kvm-mmu-lab.kvm-mmu-lab';

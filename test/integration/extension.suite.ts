@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { KvmMmuLabApi } from '../../extension/activate';
 import { strings } from '../../extension/strings';
-import { checkFromWebviewMessage, checkToWebviewMessage, PROTOCOL_VERSION, type HostKind } from '../../media/protocol';
+import { checkFromWebviewMessage, checkToWebviewMessage, PROTOCOL_VERSION, type HostKind } from '../../src/view/protocol';
 import { LAB_EVALUATED_MARK } from '../../extension/commands';
 import { equal, match, ok } from './assert';
 

@@ -5,7 +5,7 @@
 // itself, not only the text the renderer meant to show.
 import * as vscode from 'vscode';
 import type { CheckPatchResult, KvmMmuLabApi } from '../../extension/activate';
-import type { HostKind, InspectedMessage } from '../../media/protocol';
+import type { HostKind, InspectedMessage } from '../../src/view/protocol';
 import { equal, ok } from './assert';
 
 const EXTENSION_ID = 'kvm-mmu-lab.kvm-mmu-lab';

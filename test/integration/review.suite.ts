@@ -4,7 +4,7 @@
 // full-scale column; Explore Variant… cancelled and finished. Prints `kvm-mmu-lab-timing` lines.
 import * as vscode from 'vscode';
 import type { CheckPatchResult, KvmMmuLabApi } from '../../extension/activate';
-import type { CompareRowView, HostKind, ReportShownMessage } from '../../media/protocol';
+import type { CompareRowView, HostKind, ReportShownMessage } from '../../src/view/protocol';
 import { equal, match, ok } from './assert';
 
 const EXTENSION_ID = 'kvm-mmu-lab.kvm-mmu-lab';

@@ -6,12 +6,12 @@
 import * as vscode from 'vscode';
 import type { KvmMmuLabApi, StepTiming } from '../../extension/activate';
 import { anchorSources, type AnchorResult } from '../../src/anchor/anchor';
-import { indexFunctions } from '../../src/anchor/cfunc';
-import { ANCHORS, type AnchorId } from '../../src/mmu/anchors';
+import { indexFunctions } from '../../src/source/cfunc';
+import { ANCHORS, type AnchorId } from '../../src/kernel/anchors';
 import { anchorKey, modelListing } from '../../src/view/listing';
 import { shiftedFixture } from '../unit/shifted';
 import { strings } from '../../extension/strings';
-import type { HostKind } from '../../media/protocol';
+import type { HostKind } from '../../src/view/protocol';
 import { equal, match, ok } from './assert';
 
 const EXTENSION_ID = 'kvm-mmu-lab.kvm-mmu-lab';

@@ -1,6 +1,6 @@
 // Activation stays cheap: what activate() registers, that it loads no lab until a command or the
 // view needs it, and that the Node host's entry bundle holds none of the simulation core. The
-// shell runs against bench/vscode-stub.ts; the bundle is built in memory with the shipped options
+// shell runs against test/support/vscode-stub.ts; the bundle is built in memory with the shipped options
 // (scripts/lib/bundles.mjs). Timing is the bench's business (bench/activation.bench.ts), not this.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
-import { requireVscodeAs, vscodeStub } from '../../bench/vscode-stub';
+import { requireVscodeAs, vscodeStub } from '../support/vscode-stub';
 import type { Lab, LabModule } from '../../extension/activate';
 import { COMMANDS, SIDE_VIEW_ID } from '../../extension/commands';
 
@@ -96,10 +96,13 @@ test("the Node host's entry bundle holds the shell, not the lab or the simulatio
   // the anchors table, the listing built from it, the SPTE describer, and the core's statement
   // anchoring in a tree or in a patch's hunks (src/anchor/, the patch reader and its classifier's
   // function finder, which names the variants). No scenario runner, operation or check.
+  // The era table comes with the variants: kernel/variants.ts's eraOf() reads it (an era's names
+  // are data, no behaviour).
   assert.deepEqual(inputs.filter((f) => f.startsWith('src/')), [
-    'src/anchor/anchor.ts', 'src/anchor/cfunc.ts', 'src/anchor/hunks.ts', 'src/anchor/names.ts', 'src/mmu/anchors.ts',
+    'src/anchor/anchor.ts', 'src/anchor/hunks.ts',
+    'src/kernel/anchors.ts', 'src/kernel/eras.ts', 'src/kernel/spte.ts', 'src/kernel/variants.ts',
     'src/patch/classify.ts', 'src/patch/detect.ts', 'src/patch/diagnostics.ts', 'src/patch/diff.ts', 'src/patch/listing.ts', 'src/patch/mail.ts', 'src/patch/parse.ts',
-    'src/spte.ts', 'src/variants.ts', 'src/view/listing.ts',
+    'src/source/cfunc.ts', 'src/source/names.ts', 'src/view/listing.ts',
   ]);
   assert.deepEqual(inputs.filter((f) => f.startsWith('extension/')), ['extension/commands.ts', 'extension/node.ts', 'extension/shell.ts', 'extension/source.ts', 'extension/strings.ts']);
   assert.ok(!inputs.some((f) => f.includes('node_modules')), `packages in the entry bundle: ${inputs.filter((f) => f.includes('node_modules')).join(', ')}`);

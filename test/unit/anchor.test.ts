@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { anchorSources, confidenceText, type AnchorResult } from '../../src/anchor/anchor';
-import { definitionName, indexFunctions } from '../../src/anchor/cfunc';
+import { definitionName, indexFunctions } from '../../src/source/cfunc';
 
 const SRC = join(__dirname, '..', 'fixtures', 'patch', 'src');
 const mmu = (v: string) => ({ path: 'arch/x86/kvm/mmu/mmu.c', text: readFileSync(join(SRC, v, 'mmu.c'), 'utf8') });

@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ScenarioRun, ScenarioRunError } from '../../src/engine/runner';
-import { runScenario } from '../../src/trace/run';
-import { findPreset } from '../../src/variants';
+import { ScenarioRun, ScenarioRunError } from '../../src/run/runner';
+import { runScenario } from '../../src/run/run';
+import { findPreset } from '../../src/kernel/variants';
 import { scenario } from './helpers';
 
 test('lost dirty page: a write whose bit is missing at the harvest is reported', () => {

@@ -4,11 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { traceText } from '../../src/trace/text';
-import { Walkthrough } from '../../src/trace/walkthrough';
-import { cloneState, type MmuState } from '../../src/state';
-import { ScenarioRun } from '../../src/engine/runner';
-import { findPreset } from '../../src/variants';
+import { traceText } from '../../src/view/trace_text';
+import { Walkthrough } from '../../src/run/walkthrough';
+import { cloneState, type MmuState } from '../../src/model/state';
+import { ScenarioRun } from '../../src/run/runner';
+import { findPreset } from '../../src/kernel/variants';
 import { auditStructure } from '../../src/checks/structure';
 import { run, scenario } from './helpers';
 

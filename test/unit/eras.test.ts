@@ -3,7 +3,7 @@
  * or its anchor's statement) exists under that name in the era the preset claims, and the
  * statements that moved between eras are anchored in the function that holds them there.
  *
- * Two checks, made independently: against the era table (src/mmu/eras.ts: a name another era's
+ * Two checks, made independently: against the era table (src/kernel/eras.ts: a name another era's
  * table gives and this one's does not is that other era's), and against the lists below, written
  * from the kernel reading in docs/kernel-notes.md section 4, not from the table.
  */
@@ -11,9 +11,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ERAS, ERA_IDS, type EraId } from '../../src/mmu/eras';
+import { ERAS, ERA_IDS, type EraId } from '../../src/kernel/eras';
 import { BUILTIN_SCENARIOS } from '../../src/scenario/builtins';
-import { parseVariant, PRESETS, variantName } from '../../src/variants';
+import { parseVariant, PRESETS, variantName } from '../../src/kernel/variants';
 import { run } from './helpers';
 
 /** Functions that do not exist under these names in the era (kernel-notes section 4). */
@@ -98,9 +98,9 @@ test('every preset names its era, and the era a composed variant keeps is the on
 });
 
 test('`kvm-mmu-lab variants` shows the era next to each preset', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts'), 'variants'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'cli', 'main.ts'), 'variants'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   for (const p of PRESETS) assert.match(r.stdout, new RegExp(`^${p.name.replace('.', '\\.')} +\\[${p.era.replace('.', '\\.')}\\] `, 'm'), r.stdout);
-  const j = JSON.parse(spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts'), 'variants', '--json'], { encoding: 'utf8' }).stdout);
+  const j = JSON.parse(spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'cli', 'main.ts'), 'variants', '--json'], { encoding: 'utf8' }).stdout);
   assert.deepEqual(j.presets.map((p: { era: string }) => p.era), PRESETS.map((p) => p.era));
 });

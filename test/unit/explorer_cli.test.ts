@@ -10,7 +10,7 @@ import { join } from 'node:path';
 const root = join(__dirname, '..', '..');
 
 function explore(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'explore', '--quiet', ...args], { encoding: 'utf8', cwd: root });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli', 'main.ts'), 'explore', '--quiet', ...args], { encoding: 'utf8', cwd: root });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -39,7 +39,7 @@ test('--json carries every goal and whether it was reached', () => {
 });
 
 test('the command\'s help promises no proof of safety', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'explore', '--help'], { encoding: 'utf8', cwd: root });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli', 'main.ts'), 'explore', '--help'], { encoding: 'utf8', cwd: root });
   assert.doesNotMatch(r.stdout, /prove|\bsafe\b/i);
   assert.match(r.stdout, /within a bound/);
 });

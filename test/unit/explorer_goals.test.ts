@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { explore } from '../../src/explore/search';
 import { DEFAULT_BOUND, type Bound } from '../../src/explore/scope';
 import { goalReport, GOALS, G_SPLIT, G_REUSED_NONLEAF, unreached } from '../../src/explore/goals';
-import { findPreset } from '../../src/variants';
+import { findPreset } from '../../src/kernel/variants';
 
 /** The Explore Variant… "Small" bound before #18: E = 4, 2 KVM operations, 1 guest access. */
 const SMALL: Bound = { ...DEFAULT_BOUND, ops: 2, accesses: 1 };

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { counterexampleScenario } from '../../src/explore/counterexample';
 import { explore } from '../../src/explore/search';
 import { parseScenario } from '../../src/scenario/parse';
-import { runScenario } from '../../src/trace/run';
-import { findPreset } from '../../src/variants';
+import { runScenario } from '../../src/run/run';
+import { findPreset } from '../../src/kernel/variants';
 import { TEST_BOUND } from './explorer.helpers';
 import { DEFAULT_BOUND } from '../../src/explore/scope';
 

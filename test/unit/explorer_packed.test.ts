@@ -17,7 +17,7 @@ import { explore } from '../../src/explore/search';
 import { PackedModel } from '../../src/explore/packed/model';
 import { abstractNode } from '../../src/explore/packed/abstraction';
 import { Canonicalizer } from '../../src/explore/packed/search';
-import { findPreset, PRESETS, type Variant } from '../../src/variants';
+import { findPreset, PRESETS, type Variant } from '../../src/kernel/variants';
 import { TEST_BOUND } from './explorer.helpers';
 import { G_STALE_ENTRY } from '../../src/explore/goals';
 

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { makeScope, DEFAULT_BOUND, type Bound } from '../../src/explore/scope';
 import { PackedModel } from '../../src/explore/packed/model';
 import { Canonicalizer, PackedSearch } from '../../src/explore/packed/search';
-import { findPreset } from '../../src/variants';
+import { findPreset } from '../../src/kernel/variants';
 import { TEST_BOUND } from './explorer.helpers';
 
 interface Outcome { verdict: string; states: number; transitions: number }

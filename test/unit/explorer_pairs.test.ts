@@ -31,8 +31,8 @@ import { makeScope, DEFAULT_BOUND, type Bound, type MenuAction, type Scope } fro
 import { PackedSearch } from '../../src/explore/packed/search';
 import { EN, CL, GL, IV } from '../../src/explore/packed/model';
 import * as layout from '../../src/explore/packed/layout';
-import { findPreset } from '../../src/variants';
-import type { OpFrame } from '../../src/engine/frames';
+import { findPreset } from '../../src/kernel/variants';
+import type { OpFrame } from '../../src/model/frames';
 
 /** An operation at a program counter (the step it makes next), as the kernel rules read it. */
 interface At {

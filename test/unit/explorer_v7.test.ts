@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { explore } from '../../src/explore/search';
-import { findPreset } from '../../src/variants';
+import { findPreset } from '../../src/kernel/variants';
 import { TEST_BOUND } from './explorer.helpers';
 import { DEFAULT_BOUND } from '../../src/explore/scope';
 

@@ -9,11 +9,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseScenario, ScenarioError } from '../../src/scenario/parse';
-import { ScenarioRunError } from '../../src/engine/runner';
+import { ScenarioRunError } from '../../src/run/runner';
 import { BUILTIN_SCENARIOS, builtinScenarioText } from '../../src/scenario/builtins';
-import { runScenario } from '../../src/trace/run';
-import { findPreset } from '../../src/variants';
-import { main } from '../../src/cli/main';
+import { runScenario } from '../../src/run/run';
+import { findPreset } from '../../src/kernel/variants';
+import { main } from '../../cli/main';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const SEED = Number(process.env.FUZZ_SEED ?? 5190);

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILTIN_SCENARIOS } from '../../src/scenario/builtins';
-import { traceText } from '../../src/trace/text';
-import { PRESETS } from '../../src/variants';
+import { traceText } from '../../src/view/trace_text';
+import { PRESETS } from '../../src/kernel/variants';
 import { run } from './helpers';
 
 const dir = join(__dirname, '..', 'golden');

@@ -1,9 +1,9 @@
 /** Shared by the unit tests: run a built-in scenario under a preset. */
 import { builtinScenario } from '../../src/scenario/builtins';
 import type { Scenario } from '../../src/scenario/types';
-import { runScenario, type Trace } from '../../src/trace/run';
-import type { RunOptions } from '../../src/engine/runner';
-import { findPreset } from '../../src/variants';
+import { runScenario, type Trace } from '../../src/run/run';
+import type { RunOptions } from '../../src/run/runner';
+import { findPreset } from '../../src/kernel/variants';
 
 export function scenario(name: string): Scenario {
   const s = builtinScenario(name);

@@ -1,11 +1,11 @@
 /**
- * Long jobs in workers (extension/jobs.ts): what a worker posts for a job past its memory cap
+ * Long jobs in workers (src/session/jobs.ts): what a worker posts for a job past its memory cap
  * (test/unit/memory_cap.test.ts has the cap itself), and the host's side of a worker, driven here
  * with a fake one: what runInWorker resolves, rejects and terminates for each thing a worker may do.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { runInWorker, runJob, WorkerStartError, type JobWorker, type WorkerMessage } from '../../extension/jobs';
+import { runInWorker, runJob, WorkerStartError, type JobWorker, type WorkerMessage } from '../../src/session/jobs';
 
 const MiB = 2 ** 20;
 

@@ -1,5 +1,5 @@
 /**
- * The lock table (src/engine/locks.ts) against the kernel's rules, as docs/locking.md reads them:
+ * The lock table (src/machine/locks.ts) against the kernel's rules, as docs/locking.md reads them:
  * the runner refuses each interleaving the kernel cannot produce, with the lock and the reason,
  * and allows the ones it can; the table agrees with the machine's own mmu_lock flag on every step;
  * docs/locking.md holds the table the code has.
@@ -9,13 +9,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { ScenarioRun, ScenarioRunError } from '../../src/engine/runner';
-import { holdsLock, lockTableMarkdown, LOCK_TABLE, lockPoint } from '../../src/engine/locks';
+import { ScenarioRun, ScenarioRunError } from '../../src/run/runner';
+import { holdsLock, lockTableMarkdown, LOCK_TABLE, lockPoint } from '../../src/machine/locks';
 import { parseScenario } from '../../src/scenario/parse';
 import { BUILTIN_SCENARIOS } from '../../src/scenario/builtins';
 import type { Scenario } from '../../src/scenario/types';
-import { findPreset, PRESETS } from '../../src/variants';
-import { SPTE_LARGE, SPTE_PRESENT, SPTE_WRITABLE } from '../../src/spte';
+import { findPreset, PRESETS } from '../../src/kernel/variants';
+import { SPTE_LARGE, SPTE_PRESENT, SPTE_WRITABLE } from '../../src/kernel/spte';
 import { scenario } from './helpers';
 import { scenarioArb } from './random_scenarios';
 
@@ -194,5 +194,5 @@ test('every row of the table is a point some operation stands at, and every poin
 
 test('docs/locking.md holds the table the code decides with', () => {
   const doc = readFileSync(join(ROOT, 'docs', 'locking.md'), 'utf8');
-  assert.ok(doc.includes(lockTableMarkdown()), `docs/locking.md does not hold the table of src/engine/locks.ts; it should read:\n${lockTableMarkdown()}`);
+  assert.ok(doc.includes(lockTableMarkdown()), `docs/locking.md does not hold the table of src/machine/locks.ts; it should read:\n${lockTableMarkdown()}`);
 });

@@ -5,16 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { splitFlushesPer64G } from '../../src/compare';
-import { memoryCapMessage, ResourceLimitError } from '../../src/engine/errors';
+import { splitFlushesPer64G } from '../../src/review/compare';
+import { memoryCapMessage, ResourceLimitError } from '../../src/model/errors';
 import { Search } from '../../src/explore/search';
 import { DEFAULT_BOUND } from '../../src/explore/scope';
 import { builtinScenario } from '../../src/scenario/builtins';
 import { bigGuest } from '../../src/scenario/generated';
-import { initialState } from '../../src/scenario/initial_state';
-import { stateBytes } from '../../src/state';
-import { runScenario } from '../../src/trace/run';
-import { findPreset } from '../../src/variants';
+import { initialState } from '../../src/run/initial_state';
+import { stateBytes } from '../../src/model/state';
+import { runScenario } from '../../src/run/run';
+import { findPreset } from '../../src/kernel/variants';
 
 const MiB = 2 ** 20;
 const v7 = findPreset('v7')!;

@@ -7,8 +7,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findPreset, PRESETS } from '../../src/variants';
-import { splitFlushesPer64G } from '../../src/compare';
+import { findPreset, PRESETS } from '../../src/kernel/variants';
+import { splitFlushesPer64G } from '../../src/review/compare';
 import { run, splitFlushSteps } from './helpers';
 
 describe('scenario 1, common-1g: one 1G page split eagerly to 4K when logging starts', () => {

@@ -11,7 +11,7 @@ const FX = join(root, 'test', 'fixtures', 'patch');
 const SEED = '/work/shared/seed/000_59f67f44841b1267.txt';
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'patch', ...args], { encoding: 'utf8', cwd: root });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli', 'main.ts'), 'patch', ...args], { encoding: 'utf8', cwd: root });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -6,12 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ScenarioRun, ScenarioRunError } from '../../src/engine/runner';
+import { ScenarioRun, ScenarioRunError } from '../../src/run/runner';
 import { auditStructure } from '../../src/checks/structure';
-import { runScenario } from '../../src/trace/run';
-import { traceText } from '../../src/trace/text';
-import { Walkthrough } from '../../src/trace/walkthrough';
-import { findPreset, PRESETS } from '../../src/variants';
+import { runScenario } from '../../src/run/run';
+import { traceText } from '../../src/view/trace_text';
+import { Walkthrough } from '../../src/run/walkthrough';
+import { findPreset, PRESETS } from '../../src/kernel/variants';
 import type { Scenario } from '../../src/scenario/types';
 import { scenarioArb } from './random_scenarios';
 

@@ -1,13 +1,13 @@
-/** The patch review's data (src/review.ts): what the extension's review view renders. */
+/** The patch review's data (src/review/review.ts): what the extension's review view renders. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkVariant, variantDependentSteps } from '../../src/patch/checks';
-import { looksLikePatch, reviewPatch, type PatchReviewView } from '../../src/review';
+import { checkVariant, variantDependentSteps } from '../../src/review/checks';
+import { looksLikePatch, reviewPatch, type PatchReviewView } from '../../src/review/review';
 import { builtinScenario } from '../../src/scenario/builtins';
-import { runScenario } from '../../src/trace/run';
-import { findPreset, PRESETS } from '../../src/variants';
+import { runScenario } from '../../src/run/run';
+import { findPreset, PRESETS } from '../../src/kernel/variants';
 
 const PATCH = join(__dirname, '..', 'fixtures', 'patch');
 const read = (f: string) => readFileSync(join(PATCH, f), 'utf8');

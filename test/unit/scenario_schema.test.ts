@@ -11,7 +11,7 @@ import Ajv from 'ajv';
 import schema from '../../src/scenario/scenario.schema.json';
 import { parseScenario } from '../../src/scenario/parse';
 import { SCENARIO_CHECKS } from '../../src/scenario/checks';
-import { POLICY_VALUES, PRESETS } from '../../src/variants';
+import { POLICY_VALUES, PRESETS } from '../../src/kernel/variants';
 import { BAD_CASES, BASE as CASE_BASE } from './scenario_cases';
 
 const ajv = new Ajv({ allErrors: true, strict: false });

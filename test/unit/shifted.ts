@@ -2,7 +2,7 @@
  * A copy of our fixture mmu.c (test/fixtures/kernel) changed the way later kernels change the real
  * one, for the tests that the core's anchoring still finds each step: 20 lines of padding at the
  * top (every line shifts), drop_large_spte() renamed __drop_large_spte() (its v5.19 name, a known
- * other name in src/anchor/names.ts) and moved with the blank line after it to the end of the file,
+ * other name in src/source/names.ts) and moved with the blank line after it to the end of the file,
  * and make_huge_page_split_spte() called by its mainline name make_small_spte(). Pure string work:
  * the unit tests and the integration tests (in a web worker too) share it.
  */

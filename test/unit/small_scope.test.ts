@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseScenario } from '../../src/scenario/parse';
-import { PRESETS } from '../../src/variants';
+import { PRESETS } from '../../src/kernel/variants';
 import { run } from './helpers';
 
 const file = join(__dirname, '..', 'fixtures', 'reused-partial-e4.scenario.json');

@@ -1,9 +1,9 @@
 /** The panel's view model: what a reviewer must see at the moment of the seed's hazard. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Walkthrough } from '../../src/trace/walkthrough';
+import { Walkthrough } from '../../src/run/walkthrough';
 import { snapshotAt, type TableView } from '../../src/view/snapshot';
-import { findPreset } from '../../src/variants';
+import { findPreset } from '../../src/kernel/variants';
 import { scenario } from './helpers';
 
 function find(t: TableView, sp: number): TableView | undefined {

@@ -6,9 +6,9 @@
  */
 import { gfnToPfn } from '../../mmu/host';
 import { spHashKey } from '../../mmu/shadow_page';
-import { ACC_ALL, SPTE_PRESENT, SPTE_WRITABLE, isLastSpte } from '../../spte';
-import type { MmuState } from '../../state';
-import type { OpFrame, SplitFrame } from '../../engine/frames';
+import { ACC_ALL, SPTE_PRESENT, SPTE_WRITABLE, isLastSpte } from '../../kernel/spte';
+import type { MmuState } from '../../model/state';
+import type { OpFrame, SplitFrame } from '../../model/frames';
 import type { Node } from '../model';
 import type { Scope } from '../scope';
 import {

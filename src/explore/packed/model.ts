@@ -10,7 +10,7 @@
  * transition is enabled exactly when the core's is, leads to the image of the core's successor,
  * and reports the same first violation.
  */
-import type { Variant } from '../../variants';
+import type { Variant } from '../../kernel/variants';
 import type { Scope } from '../scope';
 import { STEP, RESUME_BASE } from '../model';
 import {
@@ -23,7 +23,7 @@ import {
 } from './layout';
 import { G_SPLIT, G_REUSED, G_REUSED_NONLEAF, G_FLUSH_SKIPPED, G_FAULT_IN_WINDOW, G_STALE_ENTRY, G_STALE_ACCESS } from '../goals';
 
-/** Program counters of the operations (their frames' pc in src/engine/frames.ts). */
+/** Program counters of the operations (their frames' pc in src/model/frames.ts). */
 export const EN = { FLAGS: 0, INIT_SET: 1, SPLIT_LOCK: 2, SPLIT: 3, WP_LOCK: 4, WP: 5, WP_UNLOCK: 6, WP_FLUSH: 7, END: 8 } as const;
 export const CL = { LOCK: 0, WORD: 1, SPLIT_START: 2, SPLIT: 3, WP: 4, UNLOCK: 5, FLUSH: 6, END: 7 } as const;
 export const GL = { START: 0, WORD: 1, UNLOCK: 2, FLUSH: 3, END: 4 } as const;

@@ -13,12 +13,12 @@
  * checks must report the violation at the same transition: the core has the last word on every
  * counterexample the packed search finds.
  */
-import type { Violation } from '../../trace/types';
+import type { Violation } from '../../model/step';
 import { apply as coreApply, rootNode, type Node } from '../model';
 import { makeScope, type Scope } from '../scope';
 import { searchResult, withTime } from '../result';
-import { memoryCapMessage } from '../../engine/errors';
-import type { ExploreOptions, ExploreResult, Progress, Verdict } from '../search';
+import { memoryCapMessage } from '../../model/errors';
+import type { ExploreOptions, ExploreResult, Progress, Verdict } from '../result';
 import { F_HAS_SPLIT, S_HUGE, HUGE_L2, Layout, copyWords } from './layout';
 import { PackedModel, type PackedViolation } from './model';
 

@@ -1,0 +1,251 @@
+/**
+ * kvm-mmu-lab explore: the bounded model checker from a terminal.
+ *   explore --variant V --entries N [--ops K] [--accesses A] [--kinds LIST|all] [--json] [--out file]
+ *   default bound: E = 4, 4 operations, 2 accesses, every operation kind (docs/explorer.md has the time)
+ *   --engine packed (default) | core: the packed model of the scope, or every transition by the core
+ *   explore --variant all ...   every preset, two at a time on worker threads, as a table
+ * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (cap or cancel).
+ */
+import { writeFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
+import { totalmem } from 'node:os';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { Command } from 'commander';
+import { counterexampleScenario } from '../src/explore/counterexample';
+import { Search } from '../src/explore/search';
+import { type ExploreResult, type Progress } from '../src/explore/result';
+import { ALL_KINDS, DEFAULT_BOUND, describeBound, type Bound } from '../src/explore/scope';
+import { unreached } from '../src/explore/goals';
+import { parseVariant, PRESETS, type Variant } from '../src/kernel/variants';
+
+const EXIT_PASS = 0;
+const EXIT_VIOLATION = 1;
+const EXIT_USAGE = 2;
+const EXIT_INCOMPLETE = 3;
+
+export interface ExploreRequest {
+  variant: Variant;
+  bound: Bound;
+  maxStates?: number;
+  audit?: boolean;
+  engine?: 'packed' | 'core';
+}
+
+const heapLimit = () => getHeapStatistics().heap_size_limit;
+
+/** Run one search, in slices, yielding to the event loop between them so a cancel gets through. */
+export async function runSearch(req: ExploreRequest, signal?: AbortSignal, onProgress?: (p: Progress) => void): Promise<ExploreResult> {
+  // The core engine keeps its states on the JS heap; the packed one in typed arrays outside it,
+  // capped at half of the machine's memory (and 4 GiB).
+  const packed = req.engine !== 'core' && !req.audit;
+  const s = new Search({
+    variant: req.variant, bound: req.bound, audit: req.audit, maxStates: req.maxStates, engine: req.engine,
+    memoryUsed: () => process.memoryUsage().heapUsed,
+    maxMemoryBytes: packed ? Math.min(4 * 2 ** 30, Math.floor(totalmem() / 2)) : Math.floor(heapLimit() * 0.85),
+  });
+  let last = Date.now();
+  while (!s.run(50)) {
+    if (signal?.aborted) { s.cancel(); break; }
+    if (onProgress && Date.now() - last > 1000) { last = Date.now(); onProgress(s.progress()); }
+    await new Promise((r) => setImmediate(r));
+    if (signal?.aborted) { s.cancel(); break; }
+  }
+  return s.result();
+}
+
+export function exitCode(r: ExploreResult): number {
+  return r.verdict === 'violation' ? EXIT_VIOLATION : r.verdict === 'incomplete' ? EXIT_INCOMPLETE : EXIT_PASS;
+}
+
+function mib(b: number): string {
+  return `${Math.round(b / 2 ** 20)} MiB`;
+}
+
+/**
+ * What a clean (or stopped) search reached of the hazard preconditions (goals.ts): a bound that
+ * never reached one cannot have met the hazards behind it, so the result says which, and how to
+ * reach further. Never "safe".
+ */
+export function reachedLines(r: ExploreResult): string[] {
+  if (!r.reached || r.verdict === 'violation') return [];
+  const missing = unreached(r.reached);
+  const stopped = r.verdict === 'incomplete';
+  if (!missing.length) return [`  reached ${stopped ? 'before it stopped' : 'within this bound'}: every hazard precondition (${r.reached.map((g) => g.goal).join(', ')}); still only within the bound`];
+  return [
+    `  not reached ${stopped ? 'before it stopped' : 'within this bound'}:`,
+    ...missing.map((g) => `    - ${g.text}`),
+    `  so this bound cannot show the hazards that need them: a larger --ops or --accesses (now ${r.bound.ops} and ${r.bound.accesses}) may reach them`,
+  ];
+}
+
+export function resultText(r: ExploreResult, counterexampleFile?: string): string {
+  const lines = [`${r.variant}: ${r.verdict === 'violation' ? 'VIOLATION' : r.verdict === 'incomplete' ? `INCOMPLETE (${r.stopped})` : 'no violation within the bound'}`];
+  lines.push(`  bound: ${r.boundText}`);
+  lines.push(...reachedLines(r));
+  if (r.violation) {
+    lines.push(`  ${r.violation.kind}${r.violation.strength ? ` (${r.violation.strength})` : ''}: ${r.violation.message}`);
+    lines.push(`  shortest counterexample: ${r.depth} transitions${counterexampleFile ? `, written to ${counterexampleFile} (replay: kvm-mmu-lab run ${counterexampleFile})` : ' (--out FILE writes it as a scenario)'}`);
+  }
+  lines.push(`  ${r.states} states, ${r.transitions} transitions, depth ${r.depth}, ${r.seconds.toFixed(2)} s, ${r.statesPerSecond} states/s, peak ${r.engine === 'packed' ? 'state store' : 'heap'} ${mib(r.peakMemoryBytes)}${r.engine ? `, ${r.engine} engine` : ''}`);
+  if (r.engine === 'packed' && r.violation) lines.push('  the core replayed the counterexample and reported the same violation at the same transition');
+  return lines.join('\n') + '\n';
+}
+
+function tableText(rows: ExploreResult[]): string {
+  const head = ['variant', 'verdict', 'states', 'transitions', 'depth', 'seconds', 'states/s', 'peak heap', 'not reached'];
+  const notReached = (r: ExploreResult) => (r.verdict === 'violation' || !r.reached ? '' : unreached(r.reached).map((g) => g.goal).join(',') || '-');
+  const body = rows.map((r) => [r.variant, r.verdict === 'incomplete' ? `incomplete: ${r.stopped}` : r.verdict, String(r.states), String(r.transitions), String(r.depth), r.seconds.toFixed(2), String(r.statesPerSecond), mib(r.peakMemoryBytes), notReached(r)]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (c: string[]) => c.map((x, i) => x.padEnd(w[i])).join('  ').trimEnd();
+  const legend = rows.some((r) => notReached(r) && notReached(r) !== '-') ? '\nnot reached: hazard preconditions no transition of the search reached (docs/explorer.md); a clean row with some is clean only because the bound is too small to meet them\n' : '';
+  return [line(head), ...body.map(line)].join('\n') + '\n' + legend;
+}
+
+interface WorkerMessage { type: 'progress' | 'result'; variant: string; progress?: Progress; result?: ExploreResult }
+
+/** Every request on up to `threads` worker threads; cancelling terminates them. */
+export function runInWorkers(reqs: ExploreRequest[], threads: number, signal?: AbortSignal, onProgress?: (variant: string, p: Progress) => void): Promise<ExploreResult[]> {
+  return new Promise((resolve, reject) => {
+    const results: ExploreResult[] = new Array(reqs.length);
+    let next = 0;
+    let running = 0;
+    const workers = new Set<Worker>();
+    const start = () => {
+      while (running < threads && next < reqs.length) {
+        const index = next++;
+        running++;
+        const w = new Worker(`globalThis.__kvmMmuLabExploreWorker = true; require(${JSON.stringify(__filename)});`, { eval: true, workerData: { kvmMmuLabExplore: reqs[index] } });
+        workers.add(w);
+        w.on('message', (m: WorkerMessage) => {
+          if (m.type === 'progress' && m.progress) onProgress?.(m.variant, m.progress);
+          if (m.type === 'result' && m.result) results[index] = m.result;
+        });
+        w.on('error', (e) => { for (const x of workers) void x.terminate(); reject(e); });
+        w.on('exit', () => {
+          workers.delete(w);
+          running--;
+          if (signal?.aborted) return;
+          if (next < reqs.length) start();
+          else if (running === 0) resolve(results);
+        });
+      }
+    };
+    signal?.addEventListener('abort', () => {
+      for (const w of workers) void w.terminate();
+      resolve(results.map((r, i) => r ?? cancelled(reqs[i])));
+    }, { once: true });
+    start();
+  });
+}
+
+function cancelled(req: ExploreRequest): ExploreResult {
+  return { variant: req.variant.name, bound: req.bound, boundText: describeBound(req.bound), verdict: 'incomplete', stopped: 'cancelled', states: 0, transitions: 0, depth: 0, seconds: 0, statesPerSecond: 0, peakMemoryBytes: 0 };
+}
+
+// Inside a worker started by runInWorkers: run the one search it was given and post the result.
+if (!isMainThread && (workerData as { kvmMmuLabExplore?: ExploreRequest } | null)?.kvmMmuLabExplore) {
+  const req = (workerData as { kvmMmuLabExplore: ExploreRequest }).kvmMmuLabExplore;
+  void runSearch(req, undefined, (p) => parentPort!.postMessage({ type: 'progress', variant: req.variant.name, progress: p })).then((result) => {
+    parentPort!.postMessage({ type: 'result', variant: req.variant.name, result });
+  });
+}
+
+interface ExploreOpts {
+  variant?: string;
+  entries: string;
+  ops?: string;
+  accesses?: string;
+  pages?: 'few' | 'all';
+  kinds?: string;
+  json?: boolean;
+  out?: string;
+  maxStates?: string;
+  audit?: boolean;
+  quiet?: boolean;
+  engine?: string;
+}
+
+function intOption(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ExploreUsageError(`--${name} expects a whole number from ${min} to ${max}, got '${v}'`);
+  return n;
+}
+
+export class ExploreUsageError extends Error {}
+
+/** --kinds: undefined = the default bound's kinds; 'all' = every kind (no filter). */
+function parseKinds(v: string | undefined): Bound['kinds'] {
+  if (v === undefined) return DEFAULT_BOUND.kinds;
+  if (v === 'all') return undefined;
+  const list = v.split(',').map((x) => x.trim()).filter((x) => x);
+  for (const k of list) if (!(ALL_KINDS as string[]).includes(k)) throw new ExploreUsageError(`--kinds expects a comma-separated list of ${ALL_KINDS.join(', ')}, or all; got '${k}'`);
+  return list as Bound['kinds'];
+}
+
+export function registerExplore(program: Command, setExit: (code: number) => void): void {
+  program.command('explore')
+    .description(`bounded model checking: search every interleaving within a bound for a shortest counterexample; a clean result holds only within the bound and names what the bound could not reach (default bound: E = ${DEFAULT_BOUND.entries}, ${DEFAULT_BOUND.ops} operations, ${DEFAULT_BOUND.accesses} accesses, faults + ${(DEFAULT_BOUND.kinds ?? ALL_KINDS).join(' + ')})`)
+    .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), preset+policy=value,..., or "all"`, 'v7')
+    .option('-e, --entries <n>', 'entries per table: 2, 4 or 8', String(DEFAULT_BOUND.entries))
+    .option('--ops <k>', `bound on KVM operations (faults included), default ${DEFAULT_BOUND.ops}`)
+    .option('--accesses <a>', `bound on guest accesses, default ${DEFAULT_BOUND.accesses}`)
+    .option('--pages <which>', 'region pages the menu names: few (4) or all', DEFAULT_BOUND.pages)
+    .option('--kinds <list>', `KVM operations besides faults: comma-separated of ${ALL_KINDS.join(', ')}, or all (default ${DEFAULT_BOUND.kinds ? DEFAULT_BOUND.kinds.join(',') : 'all'})`)
+    .option('--engine <engine>', 'packed (the packed model of the scope, counterexamples confirmed by the core) or core (every transition run by the core; slow)', 'packed')
+    .option('--max-states <n>', 'stop (incomplete, exit 3) after this many distinct states')
+    .option('--audit', 'also audit the whole structure after every transition (slower)')
+    .option('-o, --out <file>', 'write the counterexample as a scenario file')
+    .option('-q, --quiet', 'no progress on stderr')
+    .option('--json', 'print JSON instead of text')
+    .action((o: ExploreOpts) => {
+      // main() parses synchronously; this command finishes later and sets the exit code itself.
+      const done = (code: number) => { setExit(code); process.exitCode = code; };
+      exploreCommand(o, done).catch((e: unknown) => {
+        const usage = e instanceof ExploreUsageError || (e instanceof Error && /^unknown (variant|policy)|^policy |^the explorer runs/.test(e.message));
+        process.stderr.write(usage ? `kvm-mmu-lab: ${(e as Error).message}\n` : `kvm-mmu-lab: internal error: ${(e as Error).message}\n`);
+        done(usage ? EXIT_USAGE : 4);
+      });
+    });
+}
+
+async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): Promise<void> {
+      const entries = intOption('entries', o.entries, DEFAULT_BOUND.entries, 2, 8);
+      if (![2, 4, 8].includes(entries)) throw new ExploreUsageError(`--entries expects 2, 4 or 8, got ${entries}`);
+      if (o.pages !== 'few' && o.pages !== 'all') throw new ExploreUsageError(`--pages expects few or all, got '${o.pages}'`);
+      const kinds = parseKinds(o.kinds);
+      const bound: Bound = { entries, ops: intOption('ops', o.ops, DEFAULT_BOUND.ops, 1, 12), accesses: intOption('accesses', o.accesses, DEFAULT_BOUND.accesses, 0, 12), pages: o.pages, ...(kinds ? { kinds } : {}) };
+      if (o.engine !== undefined && o.engine !== 'packed' && o.engine !== 'core') throw new ExploreUsageError(`--engine expects packed or core, got '${o.engine}'`);
+      const engine = o.engine as 'packed' | 'core' | undefined;
+      const maxStates = o.maxStates === undefined ? undefined : intOption('max-states', o.maxStates, 0, 1, 2 ** 31);
+      const controller = new AbortController();
+      const onSigint = () => controller.abort();
+      process.once('SIGINT', onSigint);
+      const progress = (label: string, p: Progress) => {
+        if (!o.quiet) process.stderr.write(`explore ${label}: depth ${p.depth}, ${p.states} states, ${p.transitions} transitions, ${p.frontier} to expand, ${p.seconds.toFixed(1)} s\n`);
+      };
+      try {
+        if (o.variant === 'all') {
+          const reqs = PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine }));
+          const rows = await runInWorkers(reqs, 2, controller.signal, progress);
+          process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : `bound: ${describeBound(bound)}\n\n${tableText(rows)}`);
+          setExit(rows.some((r) => r.verdict === 'violation') ? EXIT_VIOLATION : rows.some((r) => r.verdict === 'incomplete') ? EXIT_INCOMPLETE : EXIT_PASS);
+          return;
+        }
+        const variant = parseVariant(o.variant ?? 'v7');
+        const r = await runSearch({ variant, bound, maxStates, audit: o.audit, engine }, controller.signal, (p) => progress(variant.name, p));
+        let file: string | undefined;
+        let scenario: unknown;
+        if (r.verdict === 'violation' && r.actions) {
+          scenario = counterexampleScenario(variant, bound, r.actions, r.violation);
+          if (o.out) { writeFileSync(o.out, JSON.stringify(scenario, null, 2) + '\n'); file = o.out; }
+        }
+        process.stdout.write(o.json ? JSON.stringify({ ...r, ...(scenario ? { counterexample: scenario } : {}) }, null, 2) + '\n' : resultText(r, file));
+        setExit(exitCode(r));
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+      }
+}
+
+/** For tests: is this module running as an explorer worker? */
+export const inExploreWorker = !isMainThread && !!(workerData as { kvmMmuLabExplore?: unknown } | null)?.kvmMmuLabExplore;

@@ -1,0 +1,122 @@
+/**
+ * Kernel eras: the code a preset models, and the names that code gives the functions the steps
+ * go through. Every function name a step's text or anchor uses comes from here (or is the same in
+ * every era, like shadow_mmu_split_huge_page()), so a trace under a preset reads like the kernel
+ * it claims. Each name was checked in that era's source or in the commit that renamed it; the
+ * sources are in docs/kernel-notes.md section 4 (kernel-notes cells marked [I] are inferred from
+ * the merge window of the renaming commit, and say so there).
+ */
+import type { AnchorId } from './anchors';
+
+export type EraId = 'v6.0' | 'v6.3' | 'mainline-2026';
+
+/** Names that differ between eras; a `null` is a function that does not exist in that era. */
+export interface EraNames {
+  /** The gfn-range remote flush: kvm_flush_remote_tlbs_with_address() (<= v6.3), renamed in v6.4 (8c63e8c21765). */
+  rangeFlush: string;
+  /** The per-SPTE flush helper Hou Wenlong added in v6.3 (4ad980aea7f5). */
+  sptepFlush: string | null;
+  /** Its per-gfn inner helper, same commit. */
+  gfnFlush: string | null;
+  /** The memslot flush: x86's kvm_arch_flush_remote_tlbs_memslot() until it moved to common code (~v6.6). */
+  memslotFlush: string;
+  /** The whole-memslot rmap walker kvm_mmu_slot_remove_write_access() calls (renamed with __walk_slot_rmaps, v6.4). */
+  slotWalker: string;
+  /** The split's SPTE maker: make_huge_page_split_spte(), later make_small_spte(). */
+  splitSpte: string;
+  /** The function whose statement is `return kvm_zap_all_rmap_sptes(kvm, rmap_head);`. */
+  zapRmap: string;
+  /** How kvm_unmap_gfn_range() reaches it. */
+  unmapPath: string;
+  /** The function that takes slots_lock for KVM_SET_USER_MEMORY_REGION. */
+  setMemoryRegion: string;
+  /** drop_large_spte(): gone with the 2026 use-after-free fix (0cb2af2ea66a). */
+  dropLargeSpte: string | null;
+}
+
+export interface Era {
+  id: EraId;
+  /** One line: which kernel the code is. */
+  label: string;
+  names: EraNames;
+  /** Steps whose statement lives elsewhere in this era: the logical anchor -> this era's form. */
+  anchors: Partial<Record<AnchorId, AnchorId>>;
+}
+
+const V6_0_NAMES: EraNames = {
+  rangeFlush: 'kvm_flush_remote_tlbs_with_address',
+  sptepFlush: null,
+  gfnFlush: null,
+  memslotFlush: 'kvm_arch_flush_remote_tlbs_memslot',
+  slotWalker: 'slot_handle_level',
+  splitSpte: 'make_huge_page_split_spte',
+  zapRmap: '__kvm_zap_rmap',
+  unmapPath: 'kvm_handle_gfn_range(kvm, range, kvm_zap_rmap)',
+  setMemoryRegion: 'kvm_set_memory_region',
+  dropLargeSpte: 'drop_large_spte',
+};
+
+export const ERAS: Readonly<Record<EraId, Era>> = {
+  'v6.0': {
+    id: 'v6.0',
+    label: 'v6.0: the seed (v7 23/23) and the kvm/queue of June 2022 it applies to, released in v6.0',
+    names: V6_0_NAMES,
+    anchors: {},
+  },
+  'v6.3': {
+    id: 'v6.3',
+    label: 'v6.3: Hou Wenlong\'s range-flush fixes (kvm_flush_remote_tlbs_sptep, 1b2dc7360463), before the v6.4 renames',
+    // v6.0's names, plus the helpers of 4ad980aea7f5; the renames came in v6.4 and later.
+    names: { ...V6_0_NAMES, sptepFlush: 'kvm_flush_remote_tlbs_sptep', gfnFlush: 'kvm_flush_remote_tlbs_gfn' },
+    anchors: {},
+  },
+  'mainline-2026': {
+    id: 'mainline-2026',
+    label: 'mainline after 0cb2af2ea66a ("Fix shadow paging use-after-free due to unexpected GFN", May 2026); the second fix, 81ccda30b4e8, only changes kvm_mmu_get_child_sp() in the fault path, which static guest tables never exercise',
+    names: {
+      rangeFlush: 'kvm_flush_remote_tlbs_range',
+      sptepFlush: 'kvm_flush_remote_tlbs_sptep',
+      gfnFlush: 'kvm_flush_remote_tlbs_gfn',
+      memslotFlush: 'kvm_flush_remote_tlbs_memslot',
+      slotWalker: 'walk_slot_rmaps',
+      splitSpte: 'make_small_spte',
+      zapRmap: 'kvm_zap_rmap',
+      unmapPath: '__kvm_rmap_zap_gfn_range() -> __walk_slot_rmaps(kvm_zap_rmap)',
+      setMemoryRegion: 'kvm_vm_ioctl_set_memory_region',
+      dropLargeSpte: null,
+    },
+    anchors: {
+      clearFlush: 'clearFlushCommon',
+      getLogFlush: 'getLogFlushCommon',
+      splitMakeSpte: 'splitMakeSmallSpte',
+      notifierZap: 'notifierZapRmap',
+      setMemoryRegionUnlock: 'setMemoryRegionGuard',
+    },
+  },
+};
+
+export const ERA_IDS = Object.keys(ERAS) as EraId[];
+
+/**
+ * Anchors whose statement is not in the code the seed applies to (the v6.0-era forms): the later
+ * eras' forms, and the statements of the later policies (v6.3's sptep flush, the 2026 zap, the
+ * unconditional enable-logging flush of b64d740ea7dd in its two names).
+ */
+export const LATER_FORMS: readonly AnchorId[] = [
+  'splitMakeSmallSpte', 'notifierZapRmap', 'clearFlushCommon', 'getLogFlushCommon', 'setMemoryRegionGuard',
+  'dropLargeFlushSptep', 'linkZapPte', 'linkZapFlush', 'applyFlagsFlush', 'applyFlagsFlushCommon',
+];
+
+/**
+ * The anchor a step has in an era. `enableLogFlush` decides where the memslot flush after
+ * enabling logging is: if-write-protected is the seed's base, where kvm_mmu_slot_remove_write_access()
+ * flushed only when it changed an SPTE; always is b64d740ea7dd, the unconditional flush in
+ * kvm_mmu_slot_apply_flags() (x86.c), in whatever name the era gives it.
+ */
+export function eraAnchor(era: Era, id: AnchorId, enableLogFlush?: 'if-write-protected' | 'always'): AnchorId {
+  if (id === 'wpMemslotFlush') {
+    if (enableLogFlush === 'if-write-protected') return 'wpMemslotFlush';
+    return era.id === 'mainline-2026' ? 'applyFlagsFlushCommon' : 'applyFlagsFlush';
+  }
+  return era.anchors[id] ?? id;
+}

@@ -1,0 +1,159 @@
+/**
+ * A variant is a set of policy choices, each one a statement in some kernel's code, and the kernel
+ * era whose code (and function names) the rest of the model follows. Presets name the combinations
+ * that existed (or were proposed); a user may compose any other, which keeps the era of the preset
+ * it starts from.
+ */
+import { ERAS, type Era, type EraId } from './eras';
+
+export interface Variant {
+  name: string;
+  /**
+   * When the eager split's __link_shadow_page flushes after dropping the huge SPTE:
+   * - always: drop_large_spte() flushes unconditionally (before the seed).
+   * - present-nonleaf: flush |= !is_last_spte(*sptep, sp->role.level) for present reused entries (v7).
+   * - reused: flush whenever shadow_mmu_get_sp_for_split() returned an existing SP.
+   * - never: skip it (the optimisation the seed's comment warns against).
+   */
+  splitFlush: 'always' | 'present-nonleaf' | 'reused' | 'never';
+  /**
+   * What __link_shadow_page does with a present SPTE:
+   * - drop-large: drop_large_spte(kvm, sptep, flush) (2022 to early 2026).
+   * - zap-and-flush: mmu_page_zap_pte() and an unconditional full flush (the 2026 use-after-free
+   *   fix, 0cb2af2ea66a), whatever the split computed.
+   */
+  linkPresent: 'drop-large' | 'zap-and-flush';
+  /**
+   * gfn and page count of drop_large_spte's flush:
+   * - table-gfn: sp->gfn, KVM_PAGES_PER_HPAGE(sp->role.level), sp being the table that holds the
+   *   dropped SPTE (the seed; wrong unless the SPTE is entry 0 of a direct table).
+   * - sptep-gfn: kvm_flush_remote_tlbs_sptep(): the dropped SPTE's own gfn rounded to its level
+   *   (v6.3, 1b2dc7360463).
+   */
+  dropFlushRange: 'table-gfn' | 'sptep-gfn';
+  /**
+   * The memslot flush after enabling dirty logging (kvm_mmu_slot_remove_write_access):
+   * - if-write-protected: only if some SPTE was write-protected (before b64d740ea7dd).
+   * - always: unconditional (b64d740ea7dd, "Always flush TLBs when enabling dirty logging").
+   */
+  enableLogFlush: 'if-write-protected' | 'always';
+  /**
+   * The kernel whose code and names the steps follow (src/kernel/eras.ts). Absent (a variant built
+   * from policies alone, as the patch classifier does): the era of the preset with the same
+   * policies, else v6.0.
+   */
+  era?: EraId;
+}
+
+export type PolicyName = Exclude<keyof Variant, 'name' | 'era'>;
+
+export const POLICY_VALUES: { [K in PolicyName]: ReadonlyArray<Variant[K]> } = {
+  splitFlush: ['always', 'present-nonleaf', 'reused', 'never'],
+  linkPresent: ['drop-large', 'zap-and-flush'],
+  dropFlushRange: ['table-gfn', 'sptep-gfn'],
+  enableLogFlush: ['if-write-protected', 'always'],
+};
+
+export interface Preset extends Variant {
+  era: EraId;
+  summary: string;
+  /** How the preset relates to its era's code: the code itself, or a hypothetical change to it. */
+  eraNote: string;
+  safe: boolean;
+}
+
+export const PRESETS: readonly Preset[] = [
+  {
+    name: 'pre-patch', era: 'v6.0', splitFlush: 'always', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected',
+    summary: 'Before the seed: drop_large_spte() always flushes, so every split of a huge SPTE flushes.', safe: true,
+    eraNote: 'the code the seed (v7 23/23) applies to: kvm/queue of June 2022, with the shadow-MMU split series before its last patch',
+  },
+  {
+    name: 'v7', era: 'v6.0', splitFlush: 'present-nonleaf', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected',
+    summary: 'The seed (v7 23/23): flush only if a reused child entry is present and not a leaf.', safe: true,
+    eraNote: 'the seed applied: the split as released in v6.0; the enable-logging flush is still the conditional one of its base (v6.0 also has b64d740ea7dd, which makes it unconditional)',
+  },
+  {
+    name: 'never-flush', era: 'v6.0', splitFlush: 'never', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected',
+    summary: 'The naive optimisation: never flush when a split installs the child table. Unsafe.', safe: false,
+    eraNote: 'hypothetical: the v7 code with drop_large_spte(kvm, sptep, false) on the split path, the change the seed\'s comment warns against; no kernel had it',
+  },
+  {
+    name: 'if-reused', era: 'v6.0', splitFlush: 'reused', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected',
+    summary: 'Flush whenever the child SP was reused from the hash: safe, flushes more than v7.', safe: true,
+    eraNote: 'hypothetical: the v7 code with flush = true whenever shadow_mmu_get_sp_for_split() found the SP in the hash; no kernel had it',
+  },
+  {
+    name: 'v6.3', era: 'v6.3', splitFlush: 'present-nonleaf', linkPresent: 'drop-large', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always',
+    summary: 'v6.3 to early 2026: the seed\'s rule, with the flush range fixed to the dropped SPTE\'s own gfn (kvm_flush_remote_tlbs_sptep) and the enable-logging flush unconditional.', safe: true,
+    eraNote: 'v6.3 as released: Hou Wenlong\'s kvm_flush_remote_tlbs_sptep() (1b2dc7360463), b64d740ea7dd\'s unconditional flush in kvm_mmu_slot_apply_flags(); the v6.4 renames not yet',
+  },
+  {
+    name: 'mainline-2026', era: 'mainline-2026', splitFlush: 'present-nonleaf', linkPresent: 'zap-and-flush', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always',
+    summary: 'After the 2026 use-after-free fix: __link_shadow_page zaps the present SPTE and flushes every time; the seed\'s saving is gone.', safe: true,
+    eraNote: 'mainline with 0cb2af2ea66a (drop_large_spte() gone, __link_shadow_page() zaps and flushes); the second fix, 81ccda30b4e8, changes only kvm_mmu_get_child_sp() in the fault path, which the model\'s static guest tables never exercise, so the preset is the same with or without it',
+  },
+];
+
+export const PRESET_NAMES = PRESETS.map((p) => p.name);
+
+export function findPreset(name: string): Preset | undefined {
+  return PRESETS.find((p) => p.name === name);
+}
+
+/**
+ * Parse a variant: a preset name, or a preset with overrides, "v7+splitFlush=never", or a full
+ * composition "splitFlush=reused,linkPresent=drop-large,...". Throws with what was expected.
+ */
+export function parseVariant(spec: string): Variant {
+  const [head, ...rest] = spec.split('+');
+  let base: Variant;
+  let assignments: string[];
+  if (head.includes('=')) {
+    // A composition from policies alone starts from the first preset, and keeps its era.
+    const p = PRESETS[0];
+    base = { name: '', splitFlush: p.splitFlush, linkPresent: p.linkPresent, dropFlushRange: p.dropFlushRange, enableLogFlush: p.enableLogFlush, era: p.era };
+    assignments = [head, ...rest].join(',').split(',');
+  } else {
+    const preset = findPreset(head);
+    if (!preset) throw new Error(`unknown variant '${head}': expected one of ${PRESET_NAMES.join(', ')}, or policy=value pairs`);
+    base = { name: preset.name, splitFlush: preset.splitFlush, linkPresent: preset.linkPresent, dropFlushRange: preset.dropFlushRange, enableLogFlush: preset.enableLogFlush, era: preset.era };
+    assignments = rest.join(',').split(',').filter(Boolean);
+  }
+  const v: Variant = { ...base };
+  for (const asg of assignments) {
+    const [key, value] = asg.split('=');
+    if (!(key in POLICY_VALUES)) throw new Error(`unknown policy '${key}' in variant '${spec}': expected one of ${Object.keys(POLICY_VALUES).join(', ')}`);
+    const allowed = POLICY_VALUES[key as PolicyName] as ReadonlyArray<string>;
+    if (!allowed.includes(value)) throw new Error(`policy ${key} cannot be '${value}': expected one of ${allowed.join(', ')}`);
+    (v as unknown as Record<string, string>)[key] = value;
+  }
+  v.name = variantName(v);
+  return v;
+}
+
+/** The preset with the same policies (and the same era, when `v` has one). */
+function matchingPreset(v: Omit<Variant, 'name'>): Preset | undefined {
+  return PRESETS.find((p) => (Object.keys(POLICY_VALUES) as PolicyName[]).every((k) => p[k] === v[k]) && (v.era === undefined || v.era === p.era));
+}
+
+/**
+ * A preset's name when the policies (and era) match one; else the policy list (v6.0 code), or the
+ * era's first preset with the policies that differ from it, so that parseVariant() reads the name
+ * back to the same variant, era included.
+ */
+export function variantName(v: Omit<Variant, 'name'>): string {
+  const preset = matchingPreset(v);
+  if (preset) return preset.name;
+  const keys = Object.keys(POLICY_VALUES) as PolicyName[];
+  const base = v.era && v.era !== 'v6.0' ? PRESETS.find((p) => p.era === v.era) : undefined;
+  if (base) return `${base.name}+${keys.filter((k) => base[k] !== v[k]).map((k) => `${k}=${v[k]}`).join(',')}`;
+  return keys.map((k) => `${k}=${v[k]}`).join(',');
+}
+
+/** The era a variant's steps follow: its own, else that of the preset with the same policies, else v6.0. */
+export function eraOf(v: Omit<Variant, 'name'>): Era {
+  if (v.era) return ERAS[v.era];
+  const keys = Object.keys(POLICY_VALUES) as PolicyName[];
+  return ERAS[PRESETS.find((p) => keys.every((k) => p[k] === v[k]))?.era ?? 'v6.0'];
+}

@@ -1,0 +1,95 @@
+/**
+ * In-flight operations as plain data. An operation advances one step at a time; everything it
+ * needs to resume (its program counter and locals) lives in its frame, so a state with operations
+ * half done can be cloned, stepped back to, and explored.
+ */
+import type { AccessKind } from './modes';
+import type { Sptep } from './state';
+
+/** Where a scenario may stop an operation to let others run. */
+export type PausePoint = 'unlock' | 'resched' | { afterSteps: number };
+
+/** kvm_shadow_mmu_try_split_huge_pages() over [start, end) down to `target`, resumable. */
+export interface SplitFrame {
+  pc: 'find' | 'resched-unlock' | 'resched-lock' | 'get-sp' | 'loop' | 'drop' | 'flush' | 'link' | 'done';
+  slot: number;
+  start: number;
+  end: number;
+  target: number;
+  level: number;
+  /** rmap frame index at `level` the iterator is on. */
+  cursor: number;
+  huge: Sptep;
+  child: number;
+  reused: boolean;
+  index: number;
+  flush: boolean;
+  /** Why the flush flag got set, for the trace ("entry 3 is a present non-leaf"). */
+  flushWhy: string;
+  /** The lock was just dropped before this huge page (so 'every' yields once a page). */
+  rescheduled: boolean;
+}
+
+interface FrameBase {
+  opIndex: number;
+  label: string;
+  pc: string;
+  stepsRun: number;
+  pause?: PausePoint;
+  /** gfn ranges [gfn, gfn + n) this operation write-protected: the permissions check's input. */
+  reduced: Array<[number, number]>;
+  done: boolean;
+}
+
+export interface FaultFrame extends FrameBase {
+  kind: 'fault';
+  vcpu: number;
+  root: string;
+  addr: number;
+  access: AccessKind;
+  /** Child SP got for a huge SPTE being replaced, between its drop and its link. */
+  pendingChild: number;
+  pendingSptep: Sptep;
+}
+
+export interface EnableLogFrame extends FrameBase {
+  kind: 'enable-dirty-logging';
+  slot: number;
+  manualProtect: boolean;
+  initiallySet: boolean;
+  split: SplitFrame | null;
+  writeProtected: boolean;
+}
+
+export interface ClearLogFrame extends FrameBase {
+  kind: 'clear-dirty-log';
+  slot: number;
+  first: number;
+  /** gfns userspace asks to clear (its bitmap), sorted. */
+  gfns: number[];
+  word: number;
+  mask: number[];
+  flush: boolean;
+  split: SplitFrame | null;
+}
+
+export interface GetLogFrame extends FrameBase {
+  kind: 'get-dirty-log';
+  slot: number;
+  word: number;
+  flush: boolean;
+  /** gfns harvested in classic mode (manual-protect checks against the bitmap itself). */
+  harvested: number[];
+  harvestedCount: number;
+  /** Ground truth when the ioctl started: writes the harvest must contain. */
+  mustHarvest: number[];
+}
+
+export interface InvalidateFrame extends FrameBase {
+  kind: 'invalidate';
+  gfn: number;
+  npages: number;
+  zapped: number;
+}
+
+export type OpFrame = FaultFrame | EnableLogFrame | ClearLogFrame | GetLogFrame | InvalidateFrame;

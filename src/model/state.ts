@@ -1,0 +1,264 @@
+/**
+ * The machine state the model runs on: shadow pages, the SP hash, rmaps, memslots with their dirty
+ * bitmaps, vCPU TLBs, host pages, mmu_lock, and the ground truth the end-to-end checks need.
+ * Everything here is plain data (typed arrays, arrays, maps) so that a state can be cloned for
+ * stepping back and for the explorer.
+ */
+import { Geometry, Level } from '../kernel/geometry';
+
+/** A pointer to an SPTE: (sp id, index), packed as spId * E + index. */
+export type Sptep = number;
+
+export interface KvmMmuPage {
+  id: number;
+  /** Direct SP: base gfn of the range it maps. Indirect SP: gfn of the guest table it shadows. */
+  gfn: number;
+  role: { level: Level; direct: boolean; access: number };
+  /** SPTE flag bits per entry (see spte.ts). */
+  flags: Uint8Array;
+  /**
+   * Leaf: pfn. Non-leaf: child SP id. 32 bits: a pfn below 2^32 is 16 TiB of host memory, which
+   * the scenario parser enforces; half the memory of a float is what a full-scale split touches.
+   */
+  target: Uint32Array;
+  /** shadowed_translation for indirect SPs: gfn each entry maps (kvm_mmu_page_get_gfn). */
+  gfns: Float64Array | null;
+  /** ACC_* each entry was made with, for indirect SPs (kvm_mmu_page_get_access). */
+  accesses: Uint8Array | null;
+  /** parent_ptes: SPTEs that point at this SP. */
+  parentPtes: Sptep[];
+  /** Name of the root this SP was first reached from, for display ("A", "B"). */
+  rootName: string;
+  /** Root SPs are pinned by the vCPU (root_count) and never linked under another SP. */
+  isRoot: boolean;
+  /** Freed SPs stay in the array (ids are stable) but are no longer in the hash. */
+  freed: boolean;
+}
+
+export interface Rmap {
+  /** head[i] = sptep + 1 of the first SPTE mapping frame i at this level, 0 if none. */
+  head: Int32Array;
+  /** Further SPTEs of a frame (the kernel's pte_list_desc), keyed by frame index. */
+  more: Map<number, Sptep[]>;
+}
+
+export interface Memslot {
+  id: number;
+  baseGfn: number;
+  npages: number;
+  /** pfn of baseGfn in the host; the host maps the slot linearly until a page is invalidated. */
+  hostPfnBase: number;
+  /** Largest level the host backing allows (1 GiB pages -> 3). */
+  hostLevel: Level;
+  logDirty: boolean;
+  manualProtect: boolean;
+  initiallySet: boolean;
+  /** One byte a page for speed; a bit in the kernel. */
+  dirtyBitmap: Uint8Array;
+  /** rmap[level] for levels 1..3 (index 0 unused). */
+  rmap: Rmap[];
+  /** Host pages re-faulted after an invalidation: gfn ranges mapped to new pfns. */
+  remaps: Array<{ gfn: number; npages: number; pfn: number }>;
+}
+
+export interface GuestMapping {
+  /** L2 address (page number) where the guest's leaf starts. */
+  l2: number;
+  /** L1 gfn it maps to. */
+  gfn: number;
+  /** Guest page size, as a level. */
+  level: Level;
+  /** ACC_* bits of the guest leaf. */
+  access: number;
+}
+
+export interface Root {
+  name: string;
+  /** gfn of the guest's top-level table: the root SP's gfn (an indirect SP). */
+  guestTableGfn: number;
+  mappings: GuestMapping[];
+  /** gfn of the guest table at (level, L2 base) below the top one, fixed when the scenario loads. */
+  guestTables: Map<string, number>;
+  /** SP id of the root, or -1 until a vCPU loads it. */
+  spId: number;
+}
+
+export interface TlbEntry {
+  /** Stable id for display ("tlb#4"). */
+  id: number;
+  vcpu: number;
+  root: string;
+  l2Base: number;
+  level: Level;
+  gfnBase: number;
+  pfnBase: number;
+  writable: boolean;
+  exec: boolean;
+  /** Step that filled it. */
+  filledAt: number;
+}
+
+export interface Vcpu {
+  id: number;
+  tlb: TlbEntry[];
+}
+
+export interface Counters {
+  remoteFlushes: number;
+  fullFlushes: number;
+  rangedFlushes: number;
+  /** Sum of the `pages` argument of ranged flush calls (what the code asked for). */
+  pagesFlushed: number;
+  flushesSkipped: number;
+  /** Flushes issued by eager split's __link_shadow_page (the ones the seed is about). */
+  splitFlushes: number;
+  spteWrites: number;
+  spsCreated: number;
+  spsReused: number;
+  splits: number;
+  faults: number;
+  lockReleases: number;
+  tlbFills: number;
+  guestAccesses: number;
+}
+
+export function zeroCounters(): Counters {
+  return {
+    remoteFlushes: 0, fullFlushes: 0, rangedFlushes: 0, pagesFlushed: 0, flushesSkipped: 0, splitFlushes: 0,
+    spteWrites: 0, spsCreated: 0, spsReused: 0, splits: 0, faults: 0, lockReleases: 0, tlbFills: 0,
+    guestAccesses: 0,
+  };
+}
+
+/** A change to the page tables that may leave a TLB entry stale; kept to explain violations. */
+export interface UnmapEvent {
+  step: number;
+  gfn: number;
+  npages: number;
+  /** Step of the flush issued or skipped for it, once known. */
+  flushStep: number;
+  flushSkipped: boolean;
+  /** A ranged flush that was issued for it but did not cover it. */
+  missedBy?: number;
+  what: string;
+}
+
+export interface MmuState {
+  geo: Geometry;
+  sps: KvmMmuPage[];
+  /** role+gfn key -> SP id (mmu_page_hash). */
+  hash: Map<string, number>;
+  memslots: Memslot[];
+  roots: Root[];
+  vcpus: Vcpu[];
+  mmuLockHeld: boolean;
+  /** Host pfn ranges freed by an invalidation: [start, end). */
+  freedPfns: Array<[number, number]>;
+  nextHostPfn: number;
+  nextTlbId: number;
+  /** Ground truth: gfns written by the guest since each was last re-protected. */
+  writtenSinceProtect: Set<number>;
+  /** Last writing access per gfn, to name it in a lost-dirty-page report. */
+  lastWrite: Map<number, { step: number; vcpu: number; tlbEntry: number | null }>;
+  unmapEvents: UnmapEvent[];
+  /**
+   * gfn ranges of mmu-notifier invalidations between their start and their end
+   * (mmu_invalidate_in_progress): a fault on one of them retries instead of mapping the page.
+   */
+  invalidating: Array<[number, number]>;
+  /** Indices into unmapEvents still waiting for a flush (kept apart so a flush costs what is pending). */
+  unmapPending: number[];
+  /**
+   * kvm->arch.split_page_header_cache (and its twin split_shadow_page_cache): objects left. When
+   * empty, need_topup_split_caches_or_resched() drops mmu_lock to refill them.
+   */
+  splitCacheObjects: number;
+  /** pte_list_desc objects taken from split_desc_cache since its last top-up. */
+  splitDescsUsed: number;
+  counters: Counters;
+}
+
+export function sptepOf(state: MmuState, spId: number, index: number): Sptep {
+  return spId * state.geo.entries + index;
+}
+
+export function sptepSp(state: MmuState, sptep: Sptep): number {
+  return Math.floor(sptep / state.geo.entries);
+}
+
+export function sptepIndex(state: MmuState, sptep: Sptep): number {
+  return sptep % state.geo.entries;
+}
+
+function cloneRmap(r: Rmap): Rmap {
+  const more = new Map<number, Sptep[]>();
+  for (const [k, v] of r.more) more.set(k, v.slice());
+  return { head: r.head.slice(), more };
+}
+
+/** A deep copy: stepping back restores one of these and replays forward. */
+export function cloneState(s: MmuState): MmuState {
+  return {
+    geo: s.geo,
+    sps: s.sps.map((sp) => ({
+      ...sp,
+      role: { ...sp.role },
+      flags: sp.flags.slice(),
+      target: sp.target.slice(),
+      gfns: sp.gfns ? sp.gfns.slice() : null,
+      accesses: sp.accesses ? sp.accesses.slice() : null,
+      parentPtes: sp.parentPtes.slice(),
+    })),
+    hash: new Map(s.hash),
+    memslots: s.memslots.map((m) => ({
+      ...m,
+      dirtyBitmap: m.dirtyBitmap.slice(),
+      rmap: m.rmap.map((r) => (r ? cloneRmap(r) : r)),
+      remaps: m.remaps.map((x) => ({ ...x })),
+    })),
+    roots: s.roots.map((r) => ({ ...r, mappings: r.mappings.map((m) => ({ ...m })), guestTables: new Map(r.guestTables) })),
+    vcpus: s.vcpus.map((v) => ({ id: v.id, tlb: v.tlb.map((e) => ({ ...e })) })),
+    mmuLockHeld: s.mmuLockHeld,
+    freedPfns: s.freedPfns.map((x) => [x[0], x[1]] as [number, number]),
+    nextHostPfn: s.nextHostPfn,
+    nextTlbId: s.nextTlbId,
+    writtenSinceProtect: new Set(s.writtenSinceProtect),
+    lastWrite: new Map(s.lastWrite),
+    unmapEvents: s.unmapEvents.map((e) => ({ ...e })),
+    unmapPending: s.unmapPending.slice(),
+    invalidating: s.invalidating.map((x) => [x[0], x[1]] as [number, number]),
+    splitCacheObjects: s.splitCacheObjects,
+    splitDescsUsed: s.splitDescsUsed,
+    counters: { ...s.counters },
+  };
+}
+
+/**
+ * About how many bytes a state holds: exact for its typed arrays (SPTEs, shadowed gfns, dirty
+ * bitmaps, rmap heads), which are nearly all of a large run, and a fixed guess per object for the
+ * rest. The runner's memory cap counts this where the host has no measure of its own (a Web Worker).
+ */
+export function stateBytes(s: MmuState): number {
+  const OBJECT = 64;
+  let bytes = 0;
+  for (const sp of s.sps) {
+    bytes += OBJECT * 2 + sp.flags.byteLength + sp.target.byteLength + (sp.gfns?.byteLength ?? 0) + (sp.accesses?.byteLength ?? 0) + 8 * sp.parentPtes.length;
+  }
+  bytes += OBJECT * s.hash.size;
+  for (const m of s.memslots) {
+    bytes += m.dirtyBitmap.byteLength;
+    for (const r of m.rmap) {
+      if (!r) continue;
+      bytes += r.head.byteLength;
+      for (const more of r.more.values()) bytes += OBJECT + 8 * more.length;
+    }
+  }
+  for (const v of s.vcpus) bytes += OBJECT * v.tlb.length;
+  bytes += 16 * s.writtenSinceProtect.size + OBJECT * (s.lastWrite.size + s.unmapEvents.length);
+  return bytes;
+}
+
+/** The key of a root's guest table in Root.guestTables: the table's level and the L2 base it maps. */
+export function guestTableKey(level: number, l2Base: number): string {
+  return `${level}:${l2Base}`;
+}

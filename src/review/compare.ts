@@ -1,0 +1,54 @@
+/** Presets side by side on one scenario: the table `kvm-mmu-lab compare` prints. */
+import type { RunOptions } from '../run/runner';
+import type { FlushMode } from '../model/modes';
+import { bigGuest } from '../scenario/generated';
+import type { Scenario } from '../scenario/types';
+import { runScenario } from '../run/run';
+import { PRESETS, type Variant } from '../kernel/variants';
+
+export interface CompareRow {
+  variant: string;
+  verdict: 'pass' | 'violation';
+  violations: number;
+  remoteFlushes: number;
+  splitFlushes: number;
+  flushesSkipped: number;
+  pagesFlushed: number;
+  spsReused: number;
+  spteWrites: number;
+  /** Flushes from eager split when logging starts on a 64 GiB guest on 1 GiB pages (if asked for). */
+  splitFlushesPer64G?: number;
+}
+
+export function compareVariants(scenario: Scenario, flushMode?: FlushMode, variants: readonly Variant[] = PRESETS, fullScale = false): CompareRow[] {
+  return variants.map((v) => {
+    const t = runScenario(scenario, { variant: v, ...(flushMode ? { flushMode } : {}), checks: { keepSteps: false } });
+    const c = t.counters;
+    return {
+      variant: v.name, verdict: t.verdict, violations: t.violations.length, remoteFlushes: c.remoteFlushes,
+      splitFlushes: c.splitFlushes, flushesSkipped: c.flushesSkipped, pagesFlushed: c.pagesFlushed,
+      spsReused: c.spsReused, spteWrites: c.spteWrites,
+      ...(fullScale ? { splitFlushesPer64G: splitFlushesPer64G(v) } : {}),
+    };
+  });
+}
+
+/**
+ * What a variant's eager split costs at full scale: the flushes it issues when dirty logging
+ * starts on a 64 GiB guest backed by 1 GiB pages (32,832 splits). Run on the model with the
+ * checks off; takes about a second a variant and holds about 300 MiB. `limits` caps its memory
+ * (RunOptions.maxMemoryBytes: a ResourceLimitError past it).
+ */
+export function splitFlushesPer64G(variant: Variant, limits: Pick<RunOptions, 'maxMemoryBytes' | 'memoryUsed'> = {}): number {
+  const t = runScenario(bigGuest(64), { variant, checks: { keepSteps: false, recordWrites: false, unmapped: false, permissions: false }, ...limits });
+  return t.counters.splitFlushes;
+}
+
+export function compareTable(rows: CompareRow[]): string {
+  const full = rows.some((r) => r.splitFlushesPer64G !== undefined);
+  const head = ['variant', 'verdict', 'remote flushes', 'split flushes', 'skipped', 'pages flushed', 'SPs reused', ...(full ? ['split flushes / 64 GiB'] : [])];
+  const body = rows.map((r) => [r.variant, r.verdict, String(r.remoteFlushes), String(r.splitFlushes), String(r.flushesSkipped), String(r.pagesFlushed), String(r.spsReused), ...(full ? [String(r.splitFlushesPer64G)] : [])]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n') + '\n';
+}

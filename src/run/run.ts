@@ -1,0 +1,66 @@
+/**
+ * Running a scenario to a trace, and the report the CLI and the extension share.
+ */
+import { ScenarioRun, type RunOptions } from './runner';
+import type { Scenario } from '../scenario/types';
+import type { Counters } from '../model/state';
+import type { Variant } from '../kernel/variants';
+import { eraOf } from '../kernel/variants';
+import type { Step, Violation } from '../model/step';
+
+export interface Trace {
+  scenario: Scenario;
+  variant: Variant;
+  flushMode: string;
+  steps: Step[];
+  violations: Violation[];
+  counters: Counters;
+  verdict: 'pass' | 'violation';
+}
+
+export function runScenario(scenario: Scenario, options: RunOptions): Trace {
+  const run = new ScenarioRun(scenario, options);
+  run.runToEnd();
+  const m = run.machine;
+  return {
+    scenario,
+    variant: options.variant,
+    flushMode: m.ctx.flushMode,
+    steps: m.steps,
+    violations: m.violations,
+    counters: { ...m.state.counters },
+    verdict: m.violations.length ? 'violation' : 'pass',
+  };
+}
+
+/** The JSON report of `kvm-mmu-lab run|check --json`. */
+export interface Report {
+  scenario: string;
+  variant: string;
+  policies: Omit<Variant, 'name' | 'era'>;
+  /** The kernel era the steps follow (src/kernel/eras.ts). */
+  era: string;
+  flushMode: string;
+  entries: number;
+  verdict: 'pass' | 'violation';
+  violations: Array<Pick<Violation, 'kind' | 'vcpu' | 'gfn' | 'step' | 'message'> & Partial<Violation>>;
+  counters: Counters;
+  steps?: number;
+}
+
+export function toReport(t: Trace): Report {
+  const { name, splitFlush, linkPresent, dropFlushRange, enableLogFlush } = t.variant;
+  const policies = { splitFlush, linkPresent, dropFlushRange, enableLogFlush };
+  return {
+    scenario: t.scenario.name,
+    variant: name,
+    policies,
+    era: eraOf(t.variant).id,
+    flushMode: t.flushMode,
+    entries: t.scenario.entries,
+    verdict: t.verdict,
+    violations: t.violations.map((v) => ({ ...v })),
+    counters: t.counters,
+    steps: t.steps.length,
+  };
+}
