@@ -1,7 +1,7 @@
 // The words are localisable (package.nls.json, l10n/bundle.l10n.json), and nothing slips past them:
 // every title, setting description and view name package.json contributes is a %key% that
 // package.nls.json defines, and every message the code hands to a translate function (l10n.t in
-// extension/, `t` in the renderings of src/view/ the extension passes l10n.t to) is a key of the
+// extension/ and in the webviews' media/, `t` in the renderings of src/view/ both pass it to) is a key of the
 // bundle, which a translator copies. Both lists are read from the sources, so a string added
 // without its entry fails here. `UPDATE_L10N=1 npx tsx --test test/unit/l10n.test.ts` rewrites the
 // bundle from the sources (then read the diff).
@@ -17,6 +17,8 @@ const BUNDLE = 'l10n/bundle.l10n.json';
 /** The sources whose messages go through a translate function, and the call that marks one. */
 const SOURCES: { dir: string; call: RegExp }[] = [
   { dir: 'extension', call: /\bl10n\.t\(\s*'((?:[^'\\\n]|\\.)*)'/g },
+  // The webviews' (media/l10n.ts: @vscode/l10n with the bundle the extension writes into the page).
+  { dir: 'media', call: /\bl10n\.t\(\s*'((?:[^'\\\n]|\\.)*)'/g },
   // src/view's renderings take `t: Translate` (src/view/translate.ts); the extension passes l10n.t.
   { dir: 'src/view', call: /(?<![\w.])t\(\s*'((?:[^'\\\n]|\\.)*)'/g },
 ];
@@ -48,8 +50,9 @@ test('the key reader finds a key, unescapes it, and a missing one would be repor
   assert.ok(keys.has('Walk through which scenario?'));
   assert.ok(keys.has('This is the last step of the walk.'));
   assert.ok(keys.has('Scenario files in the workspace (*.scenario.json, the explorer\'s counterexamples too)'));
-  // And src/view's: the compare table's head.
+  // And src/view's: the compare table's head; and the review webview's (media/review.ts).
   assert.ok(keys.has('split flushes / 64 GiB'));
+  assert.ok(keys.has('Not understood: changes no rule explains'));
   // The check below compares against a bundle; one without a key fails it.
   const partial = { ...bundle() };
   delete partial['Walk through which scenario?'];
