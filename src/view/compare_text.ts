@@ -3,21 +3,15 @@
  * columns are defined here once, and the table comes out aligned for a terminal (`kvm-mmu-lab
  * compare`), as Markdown (Compare Variants' result), or as cells for the review view's DOM table.
  */
+import type { CompareRow } from '../review/compare';
 import { english, type Translate } from './translate';
 
-/** One preset's row: the CLI's CompareRow and the webview protocol's CompareRowView are both one. */
-export interface ComparedRow {
-  variant: string;
-  verdict: 'pass' | 'violation';
-  violations: number;
-  remoteFlushes: number;
-  splitFlushes: number;
-  flushesSkipped: number;
-  pagesFlushed: number;
-  spsReused: number;
-  /** Split flushes on a 64 GiB guest: a count, FULL_SCALE_RUNNING, or FULL_SCALE_OFF (or absent) when not computed. */
-  splitFlushesPer64G?: number;
-}
+/**
+ * One preset's row: the core's CompareRow (src/review/compare.ts) without the SPTE writes no table
+ * shows; the webview protocol's CompareRowView is one too. splitFlushesPer64G is a count,
+ * FULL_SCALE_RUNNING, or FULL_SCALE_OFF (or absent) when not computed.
+ */
+export type ComparedRow = Omit<CompareRow, 'spteWrites'>;
 
 /** The full-scale cost while its job runs, and when it was not computed (CompareRowView's -1 and -2). */
 export const FULL_SCALE_RUNNING = -1;
