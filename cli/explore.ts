@@ -15,7 +15,7 @@ import { counterexampleScenario } from '../src/explore/counterexample';
 import { Search } from '../src/explore/search';
 import { type ExploreResult, type Progress } from '../src/explore/result';
 import { ALL_KINDS, DEFAULT_BOUND, describeBound, type Bound } from '../src/explore/scope';
-import { unreached } from '../src/explore/goals';
+import { exploreResultText, exploreTableText } from '../src/view/explore_text';
 import { parseVariant, PRESETS, type Variant } from '../src/kernel/variants';
 
 const EXIT_PASS = 0;
@@ -55,50 +55,6 @@ export async function runSearch(req: ExploreRequest, signal?: AbortSignal, onPro
 
 export function exitCode(r: ExploreResult): number {
   return r.verdict === 'violation' ? EXIT_VIOLATION : r.verdict === 'incomplete' ? EXIT_INCOMPLETE : EXIT_PASS;
-}
-
-function mib(b: number): string {
-  return `${Math.round(b / 2 ** 20)} MiB`;
-}
-
-/**
- * What a clean (or stopped) search reached of the hazard preconditions (goals.ts): a bound that
- * never reached one cannot have met the hazards behind it, so the result says which, and how to
- * reach further. Never "safe".
- */
-export function reachedLines(r: ExploreResult): string[] {
-  if (!r.reached || r.verdict === 'violation') return [];
-  const missing = unreached(r.reached);
-  const stopped = r.verdict === 'incomplete';
-  if (!missing.length) return [`  reached ${stopped ? 'before it stopped' : 'within this bound'}: every hazard precondition (${r.reached.map((g) => g.goal).join(', ')}); still only within the bound`];
-  return [
-    `  not reached ${stopped ? 'before it stopped' : 'within this bound'}:`,
-    ...missing.map((g) => `    - ${g.text}`),
-    `  so this bound cannot show the hazards that need them: a larger --ops or --accesses (now ${r.bound.ops} and ${r.bound.accesses}) may reach them`,
-  ];
-}
-
-export function resultText(r: ExploreResult, counterexampleFile?: string): string {
-  const lines = [`${r.variant}: ${r.verdict === 'violation' ? 'VIOLATION' : r.verdict === 'incomplete' ? `INCOMPLETE (${r.stopped})` : 'no violation within the bound'}`];
-  lines.push(`  bound: ${r.boundText}`);
-  lines.push(...reachedLines(r));
-  if (r.violation) {
-    lines.push(`  ${r.violation.kind}${r.violation.strength ? ` (${r.violation.strength})` : ''}: ${r.violation.message}`);
-    lines.push(`  shortest counterexample: ${r.depth} transitions${counterexampleFile ? `, written to ${counterexampleFile} (replay: kvm-mmu-lab run ${counterexampleFile})` : ' (--out FILE writes it as a scenario)'}`);
-  }
-  lines.push(`  ${r.states} states, ${r.transitions} transitions, depth ${r.depth}, ${r.seconds.toFixed(2)} s, ${r.statesPerSecond} states/s, peak ${r.engine === 'packed' ? 'state store' : 'heap'} ${mib(r.peakMemoryBytes)}${r.engine ? `, ${r.engine} engine` : ''}`);
-  if (r.engine === 'packed' && r.violation) lines.push('  the core replayed the counterexample and reported the same violation at the same transition');
-  return lines.join('\n') + '\n';
-}
-
-function tableText(rows: ExploreResult[]): string {
-  const head = ['variant', 'verdict', 'states', 'transitions', 'depth', 'seconds', 'states/s', 'peak heap', 'not reached'];
-  const notReached = (r: ExploreResult) => (r.verdict === 'violation' || !r.reached ? '' : unreached(r.reached).map((g) => g.goal).join(',') || '-');
-  const body = rows.map((r) => [r.variant, r.verdict === 'incomplete' ? `incomplete: ${r.stopped}` : r.verdict, String(r.states), String(r.transitions), String(r.depth), r.seconds.toFixed(2), String(r.statesPerSecond), mib(r.peakMemoryBytes), notReached(r)]);
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (c: string[]) => c.map((x, i) => x.padEnd(w[i])).join('  ').trimEnd();
-  const legend = rows.some((r) => notReached(r) && notReached(r) !== '-') ? '\nnot reached: hazard preconditions no transition of the search reached (docs/explorer.md); a clean row with some is clean only because the bound is too small to meet them\n' : '';
-  return [line(head), ...body.map(line)].join('\n') + '\n' + legend;
 }
 
 interface WorkerMessage { type: 'progress' | 'result'; variant: string; progress?: Progress; result?: ExploreResult }
@@ -228,7 +184,7 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
         if (o.variant === 'all') {
           const reqs = PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine }));
           const rows = await runInWorkers(reqs, 2, controller.signal, progress);
-          process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : `bound: ${describeBound(bound)}\n\n${tableText(rows)}`);
+          process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : `bound: ${describeBound(bound)}\n\n${exploreTableText(rows)}`);
           setExit(rows.some((r) => r.verdict === 'violation') ? EXIT_VIOLATION : rows.some((r) => r.verdict === 'incomplete') ? EXIT_INCOMPLETE : EXIT_PASS);
           return;
         }
@@ -240,7 +196,7 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
           scenario = counterexampleScenario(variant, bound, r.actions, r.violation);
           if (o.out) { writeFileSync(o.out, JSON.stringify(scenario, null, 2) + '\n'); file = o.out; }
         }
-        process.stdout.write(o.json ? JSON.stringify({ ...r, ...(scenario ? { counterexample: scenario } : {}) }, null, 2) + '\n' : resultText(r, file));
+        process.stdout.write(o.json ? JSON.stringify({ ...r, ...(scenario ? { counterexample: scenario } : {}) }, null, 2) + '\n' : exploreResultText(r, file));
         setExit(exitCode(r));
       } finally {
         process.removeListener('SIGINT', onSigint);

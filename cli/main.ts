@@ -4,13 +4,14 @@
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { compareTable, compareVariants } from '../src/review/compare';
+import { compareVariants } from '../src/review/compare';
 import { ScenarioRunError } from '../src/run/runner';
 import { BUILTIN_SCENARIOS, builtinScenario, builtinScenarioText } from '../src/scenario/builtins';
 import { parseScenario, ScenarioError, MAX_SCENARIO_BYTES } from '../src/scenario/parse';
 import type { Scenario } from '../src/scenario/types';
 import { runScenario, toReport } from '../src/run/run';
 import { traceText } from '../src/view/trace_text';
+import { compareText } from '../src/view/compare_text';
 import { parseVariant, POLICY_VALUES, PRESETS } from '../src/kernel/variants';
 import { ERAS, ERA_IDS } from '../src/kernel/eras';
 import { registerPatchCommand } from './patch';
@@ -110,7 +111,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action((arg: string, o: RunOpts & { fullScale?: boolean }) => {
       const s = loadScenario(arg);
       const rows = compareVariants(s, o.flushMode, undefined, o.fullScale);
-      emit(o.json ? JSON.stringify({ scenario: s.name, rows }, null, 2) + '\n' : `${s.name}: ${s.title}\n\n${compareTable(rows)}`);
+      emit(o.json ? JSON.stringify({ scenario: s.name, rows }, null, 2) + '\n' : `${s.name}: ${s.title}\n\n${compareText(rows)}`);
       setExit(rows.some((r) => r.verdict === 'violation') ? EXIT_VIOLATION : EXIT_PASS);
     });
 

@@ -262,11 +262,21 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, s
 <link rel="stylesheet" href="${attr(css)}">
 <title>${attr(title)}</title>
 </head>
-<body data-surface="${attr(kind)}">
+<body data-surface="${attr(kind)}"${l10nAttribute()}>
 <main id="app"></main>
 <script nonce="${attr(nonce)}" src="${attr(script)}"></script>
 </body>
 </html>`;
+}
+
+/**
+ * VS Code's translations for this window (none in English) as the body's data-l10n attribute, which
+ * media/l10n.ts reads before drawing a label: the webviews' words come from the same bundle as the
+ * extension's. Data in an attribute, escaped; the webview parses and checks it, never runs it.
+ */
+function l10nAttribute(): string {
+  const bundle = vscode.l10n.bundle;
+  return bundle && Object.keys(bundle).length ? ` data-l10n="${attr(JSON.stringify(bundle))}"` : '';
 }
 
 function makeNonce(): string {

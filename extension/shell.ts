@@ -10,6 +10,7 @@ import type { HostKind } from '../src/view/protocol';
 import type { ActivationTiming, KvmMmuLabApi, Lab, LabModule } from './activate';
 import { COMMANDS, SIDE_VIEW_ID } from './commands';
 import { SourceView } from './source';
+import { useTranslation } from './l10n';
 import { strings } from './strings';
 
 export interface ShellOptions {
@@ -27,6 +28,8 @@ export function bundleEvalMs(): number | undefined {
 
 export function activateShell(context: vscode.ExtensionContext, options: ShellOptions): KvmMmuLabApi {
   const start = performance.now();
+  // Every word from here on in the user's language (extension/l10n.ts; English when there is no bundle).
+  useTranslation((message, ...args) => vscode.l10n.t(message, ...args));
   const parts: Record<string, number> = {};
   let lap = start;
   const done = (part: string) => {

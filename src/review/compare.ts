@@ -1,4 +1,4 @@
-/** Presets side by side on one scenario: the table `kvm-mmu-lab compare` prints. */
+/** Presets side by side on one scenario: the rows of the table every front end shows (src/view/compare_text.ts). */
 import type { RunOptions } from '../run/runner';
 import type { FlushMode } from '../model/modes';
 import { bigGuest } from '../scenario/generated';
@@ -42,13 +42,4 @@ export function compareVariants(scenario: Scenario, flushMode?: FlushMode, varia
 export function splitFlushesPer64G(variant: Variant, limits: Pick<RunOptions, 'maxMemoryBytes' | 'memoryUsed'> = {}): number {
   const t = runScenario(bigGuest(64), { variant, checks: { keepSteps: false, recordWrites: false, unmapped: false, permissions: false }, ...limits });
   return t.counters.splitFlushes;
-}
-
-export function compareTable(rows: CompareRow[]): string {
-  const full = rows.some((r) => r.splitFlushesPer64G !== undefined);
-  const head = ['variant', 'verdict', 'remote flushes', 'split flushes', 'skipped', 'pages flushed', 'SPs reused', ...(full ? ['split flushes / 64 GiB'] : [])];
-  const body = rows.map((r) => [r.variant, r.verdict, String(r.remoteFlushes), String(r.splitFlushes), String(r.flushesSkipped), String(r.pagesFlushed), String(r.spsReused), ...(full ? [String(r.splitFlushesPer64G)] : [])]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n') + '\n';
 }

@@ -124,6 +124,8 @@ export function vscodeStub(): VscodeStub {
     }),
     languages: namespace({}),
     env: namespace({ uiKind: 1 }),
+    // VS Code's l10n with no bundle: the English message, its {0} places filled.
+    l10n: namespace({ t: (message: string, ...args: (string | number)[]) => message.replace(/\{(\d+)\}/g, (place, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : place)) }),
   };
   return {
     module,

@@ -1,0 +1,87 @@
+// The types the shell, the lab and the tests share: what activate() returns (the tests' API), what
+// the shell hands the lab and what the lab gives back. Types only, so that importing them loads
+// nothing; extension/activate.ts re-exports them for the tests.
+import type * as vscode from 'vscode';
+import type { FromWebviewMessage, HostKind, InspectedMessage, ReportShownMessage, ShownMessage, SnapshotMessage } from '../src/view/protocol';
+import type { CommandHandlers } from './command_table';
+import type { DecorationReport, SourceView } from './source';
+
+/** One step rendered: how long the core took for the snapshot and the webview for the DOM. */
+export interface StepTiming {
+  surface: 'panel' | 'side';
+  index: number;
+  snapshotMs: number;
+  renderMs: number;
+}
+
+/** How activation went, as the shell (extension/shell.ts) measured it. */
+export interface ActivationTiming {
+  /** Milliseconds from the start of activate() to its return. */
+  activateMs: number;
+  /** Milliseconds the extension bundle's own code took to evaluate, from its first statement to its last (before activate() is called); undefined when the bundle was not built with the timing banner. */
+  bundleEvalMs: number | undefined;
+  /** Milliseconds the first use took to load the lab and the core and set them up; undefined until then. */
+  labLoadMs: number | undefined;
+  /** activate() part by part, in milliseconds: the output channel (log), the editor's CodeLens, hover and listing (source), the commands and the side view. */
+  parts: Record<string, number>;
+}
+
+/** What activate() returns; stable enough for tests, not a public API. */
+export interface KvmMmuLabApi {
+  /** The extension host this activation runs in. */
+  readonly host: HostKind;
+  /** Milliseconds from the start of activate() to its return. */
+  readonly activationMs: number;
+  readonly activation: ActivationTiming;
+  /** Whether the lab (and with it the simulation core) has been loaded: false until a command or view needs it. */
+  readonly labLoaded: boolean;
+  /** Loads the lab now, as the first command would (the bench measures it); returns the milliseconds it took, 0 when it was loaded already. */
+  loadLab(): number;
+  /** The decorations the editor beside the panel shows now. */
+  decorations(): DecorationReport | undefined;
+  /** Resolves when the open panel's webview has shown the init message (waits for a panel to open). */
+  panelReady(): Promise<ShownMessage>;
+  /** The last valid message from any webview of this extension. */
+  readonly lastMessageFromWebview: FromWebviewMessage | undefined;
+  /** Resolves with the next valid message of this type from the webview. */
+  nextMessageFromWebview<K extends FromWebviewMessage['type']>(type: K): Promise<Extract<FromWebviewMessage, { type: K }>>;
+  /** Posts any value to the open panel's webview, past the types (to test the webview's checks). */
+  postRawToWebview(value: unknown): Promise<boolean>;
+  /** The walk in progress: scenario, variant, step index (-1 before the first) and count. */
+  walk(): { scenario: string; variant: string; index: number; total: number; violations: number[]; flushSteps: number[] } | undefined;
+  /** Resolves when every open view has rendered the current step (with its timings). */
+  settled(): Promise<StepTiming[]>;
+  /** The status bar item's text and tooltip (as Markdown) now. */
+  status(): { text: string; tooltip: string };
+  /** Which source the editor beside the panel shows for the current step, as sent to the panel. */
+  source(): SnapshotMessage['source'];
+  /** Every step timing so far. */
+  readonly timings: readonly StepTiming[];
+  /** The review view's last reply (what its DOM shows), if it has shown anything. */
+  readonly lastReport: ReportShownMessage | undefined;
+  /** Cancels the running Explore Variant… as its notification's Cancel button does. */
+  cancelExplore(): void;
+  /** What a webview's document holds now: the walk's panel or the review view; undefined when that one is not open. */
+  inspectWebview(which: 'panel' | 'review'): Promise<InspectedMessage | undefined>;
+}
+
+/** The part of the API only the lab can answer; the shell forwards to it, loading the lab first. */
+export type LabApi = Omit<KvmMmuLabApi, 'host' | 'activationMs' | 'activation' | 'labLoaded' | 'loadLab' | 'decorations'>;
+
+/** What the shell made at activation and hands the lab: the log and the editor beside the panel (its CodeLens and hover are there from the start). */
+export interface LabShared {
+  log: vscode.LogOutputChannel;
+  source: SourceView;
+}
+
+/** What the lab gives the shell: a handler for every command, the side view's provider, the tests' API. */
+export interface Lab {
+  commands: CommandHandlers;
+  sideView: vscode.WebviewViewProvider;
+  api: LabApi;
+}
+
+/** The lab's module as each host loads it (extension/lab.node.ts, extension/lab.web.ts). */
+export interface LabModule {
+  createLab(context: vscode.ExtensionContext, shared: LabShared): Lab;
+}

@@ -1,0 +1,257 @@
+// The walk: one scenario run under one variant, stepped through in the panel and the side view with
+// the source beside them and the status bar. This controller owns the walk in progress (a
+// WalkSession of the core), takes the stepping commands, Choose Variant…, Locate mmu.c, Export Trace
+// and the CodeLens's "Walk the split here", and renders each step to whichever views are open.
+import * as vscode from 'vscode';
+import type { FlushMode } from '../src/model/modes';
+import type { Scenario } from '../src/scenario/types';
+import { builtinScenario } from '../src/scenario/builtins';
+import { parseVariant, type Variant } from '../src/kernel/variants';
+import { sameStep, WalkSession, type ScenarioOrigin } from '../src/session/session';
+import type { FromWebviewMessage, HostKind, SnapshotMessage } from '../src/view/protocol';
+import type { StepTiming } from './lab_api';
+import { COMMANDS, CONTEXT_WALKING } from './commands';
+import type { CommandTable, Guard } from './command_table';
+import { locateKernelTree } from './kernel_tree';
+import type { LabSurface } from './panel';
+import { RenderQueue } from './render_queue';
+import { builtinOrigin, fileOrigin, loadScenario, pickScenario } from './scenarios';
+import { walkRunOptions } from './settings';
+import type { SourceView } from './source';
+import { statusView, type WalkStatus } from './status';
+import { strings } from './strings';
+import { exportTrace } from './trace_export';
+import { defaultVariant, pickVariant } from './variants';
+import { WalkViews } from './walk_views';
+
+/** Walk Through Scenario…'s arguments (the walkthrough's links, the review's and the explorer's counterexamples, tests). */
+interface WalkArgs {
+  scenario?: string;
+  file?: string;
+  variant?: string;
+  /** The host's flush mode for this walk, over kvmMmuLab.flushMode (the review's counterexample may need 'range'). */
+  flushMode?: string;
+}
+
+/** The scenario "Walk the split here" starts when there is no walk. */
+const WALK_HERE_SCENARIO = 'reused-partial';
+
+/** What the walk needs from the lab. */
+export interface WalkParts {
+  context: vscode.ExtensionContext;
+  host: HostKind;
+  log: vscode.LogOutputChannel;
+  source: SourceView;
+  status: WalkStatus;
+  /** Every valid message from the walk's views. */
+  received(message: FromWebviewMessage): void;
+  guard: Guard;
+}
+
+export class WalkController {
+  private session: WalkSession | undefined;
+  /** The flush mode a walk was started in by name (the review's counterexample): over the setting until the next walk or a change of the setting. */
+  private flushMode: FlushMode | undefined;
+  private shownSource: SnapshotMessage['source'] = { kind: 'listing', label: strings.sourceListing, location: '', note: '' };
+  private readonly rendering: RenderQueue<StepTiming[]>;
+  /** Every step rendered so far, with its timings (the tests' API). */
+  readonly timings: StepTiming[] = [];
+  readonly views: WalkViews;
+
+  constructor(private readonly parts: WalkParts, commands: CommandTable) {
+    const { context, log, guard } = parts;
+    this.rendering = new RenderQueue<StepTiming[]>([], (error) => log.error(`rendering the step failed: ${error.stack ?? error.message}`));
+    this.views = new WalkViews(context, parts.host, log, {
+      received: parts.received,
+      ready: (surface) => {
+        if (this.session) void this.refresh(surface);
+      },
+      goto: (step) => void this.move(() => step, strings.noWalk),
+    });
+    commands.register(COMMANDS.openPanel, () => {
+      this.views.openPanel();
+    });
+    commands.register(COMMANDS.walk, guard((args?: WalkArgs) => this.walk(args)));
+    commands.register(COMMANDS.forward, () => this.move((s) => s.forward(), strings.atEnd));
+    commands.register(COMMANDS.back, () => this.move((s) => s.back(), strings.atStart));
+    commands.register(COMMANDS.restart, () => this.move(() => -1, strings.atStart));
+    commands.register(COMMANDS.nextFlush, () => this.move((s) => s.nextFlush(), strings.noMoreFlushes));
+    commands.register(COMMANDS.violation, () => this.move((s) => s.nextViolation(), this.session ? strings.noViolation(this.session.scenario.name, this.session.options.variant.name) : ''));
+    commands.register(COMMANDS.variant, guard((spec?: string) => this.chooseVariant(spec)));
+    commands.register(COMMANDS.locate, guard((uri?: vscode.Uri) => this.locate(uri instanceof vscode.Uri ? uri : undefined)));
+    commands.register(COMMANDS.export, guard((format?: string) => this.export(format)));
+    commands.register(COMMANDS.walkHere, guard((fn?: string) => this.walkHere(fn)));
+    context.subscriptions.push(
+      this.views,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('kvmMmuLab.kernelTree')) {
+          parts.source.reset();
+          if (this.session) void this.refresh();
+        }
+        if (e.affectsConfiguration('kvmMmuLab.flushMode')) this.flushMode = undefined;
+        if (['flushMode', 'checkStrength', 'entriesPerTable'].some((k) => e.affectsConfiguration(`kvmMmuLab.${k}`))) void guard(() => this.rebuild())();
+      }),
+    );
+    void vscode.commands.executeCommand('setContext', CONTEXT_WALKING, false);
+  }
+
+  /** The walk in progress, if any. */
+  get current(): WalkSession | undefined {
+    return this.session;
+  }
+
+  /** Which source the editor beside the panel shows for the current step, as sent to the views. */
+  get source(): SnapshotMessage['source'] {
+    return this.shownSource;
+  }
+
+  /** Resolves when every open view has rendered the current step. */
+  settled(): Promise<StepTiming[]> {
+    return this.rendering.settled;
+  }
+
+  private async walk(args?: WalkArgs): Promise<number | undefined> {
+    const origin = args?.scenario ? builtinOrigin(args.scenario) : args?.file ? fileOrigin(args.file) : await pickScenario();
+    if (!origin) return undefined;
+    let scenario: Scenario;
+    try {
+      scenario = await loadScenario(origin);
+    } catch (error) {
+      throw new Error(strings.scenarioError(origin.label, (error as Error).message));
+    }
+    // Named, the variant is that one; a command with arguments and no variant takes the default; else ask.
+    const variant = args?.variant ? parseVariant(args.variant) : args ? defaultVariant(scenario) : ((await pickVariant(defaultVariant(scenario))) ?? defaultVariant(scenario));
+    this.flushMode = args?.flushMode === 'bare-metal' || args?.flushMode === 'range' ? args.flushMode : undefined;
+    const s = await this.start(scenario, origin, variant);
+    return s.total;
+  }
+
+  private async start(scenario: Scenario, origin: ScenarioOrigin, variant: Variant, index = -1): Promise<WalkSession> {
+    const s = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: strings.building(scenario.name, variant.name) }, async () => {
+      const t0 = performance.now();
+      const created = new WalkSession(scenario, origin, walkRunOptions(scenario, variant, this.flushMode));
+      this.parts.log.info(`walk: ${origin.label} under ${variant.name}: ${created.total} steps, ${created.walkthrough.violations.length} violations, run in ${round(performance.now() - t0)} ms`);
+      return created;
+    });
+    s.goTo(index);
+    this.session = s;
+    await vscode.commands.executeCommand('setContext', CONTEXT_WALKING, true);
+    this.views.openPanel(true);
+    await this.refresh();
+    return s;
+  }
+
+  private async chooseVariant(spec?: string): Promise<string | undefined> {
+    const variant = spec ? parseVariant(spec) : await pickVariant(this.session?.options.variant ?? defaultVariant());
+    if (!variant) return undefined;
+    const old = this.session;
+    if (!old) {
+      // No walk: the variant the next one starts with.
+      await vscode.workspace.getConfiguration('kvmMmuLab').update('defaultVariant', variant.name, vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+      return variant.name;
+    }
+    const next = new WalkSession(old.scenario, old.origin, walkRunOptions(old.scenario, variant, this.flushMode));
+    next.goTo(sameStep(old.walkthrough, old.index, next.walkthrough));
+    this.parts.log.info(`variant ${old.options.variant.name} -> ${variant.name}: step ${old.index} -> ${next.index}`);
+    this.session = next;
+    await this.refresh();
+    return variant.name;
+  }
+
+  /** The walk again with the settings as they are now, at the same step. */
+  private async rebuild(): Promise<void> {
+    const old = this.session;
+    if (!old) return;
+    const scenario = old.origin.kind === 'file' ? await loadScenario(old.origin) : old.scenario;
+    const next = new WalkSession(scenario, old.origin, walkRunOptions(scenario, old.options.variant, this.flushMode));
+    next.goTo(sameStep(old.walkthrough, old.index, next.walkthrough));
+    this.session = next;
+    await this.refresh();
+  }
+
+  /** Moves the walk (`fn` gives the step, or says it moved, or that it cannot: then `none` shows a moment). */
+  private async move(fn: (s: WalkSession) => number | undefined | boolean, none: string): Promise<number | undefined> {
+    const s = this.session;
+    if (!s) {
+      void vscode.window.showInformationMessage(strings.noWalk);
+      return undefined;
+    }
+    const r = fn(s);
+    if (r === undefined || r === false) {
+      void vscode.window.setStatusBarMessage(none, 4000);
+      return s.index;
+    }
+    if (typeof r === 'number') s.goTo(r);
+    await this.refresh();
+    return s.index;
+  }
+
+  private async locate(picked?: vscode.Uri): Promise<string | undefined> {
+    const value = await locateKernelTree(this.parts.source, picked);
+    if (value !== undefined && this.session) await this.refresh();
+    return value;
+  }
+
+  private async export(format?: string): Promise<string | undefined> {
+    if (!this.session) {
+      void vscode.window.showInformationMessage(strings.noWalk);
+      return undefined;
+    }
+    return exportTrace(this.session.walkthrough, format === 'text' || format === 'markdown' ? format : undefined);
+  }
+
+  /** The CodeLens over a function of mmu.c: the walk (or reused-partial) at its next step in `fn`, else its first. */
+  private async walkHere(fn?: string): Promise<number> {
+    let s = this.session;
+    if (!s) {
+      const scenario = builtinScenario(WALK_HERE_SCENARIO)!;
+      s = await this.start(scenario, builtinOrigin(WALK_HERE_SCENARIO), defaultVariant(scenario));
+    }
+    if (fn) {
+      const at = s.index;
+      const steps = s.walkthrough.steps;
+      const after = steps.findIndex((st, i) => i > at && st.anchor.fn === fn);
+      const target = after >= 0 ? after : steps.findIndex((st) => st.anchor.fn === fn);
+      if (target >= 0) s.goTo(target);
+    }
+    this.views.openPanel(true);
+    await this.refresh();
+    return s.index;
+  }
+
+  // ---- rendering
+
+  /** Renders the current step to every open view (or to `only`), after the rendering in progress. */
+  private refresh(only?: LabSurface): Promise<StepTiming[]> {
+    return only ? this.rendering.one(() => this.render(only)) : this.rendering.all(() => this.render());
+  }
+
+  private async render(only?: LabSurface): Promise<StepTiming[]> {
+    const s = this.session;
+    const targets = only ? [only] : this.views.surfaces();
+    if (!s) {
+      for (const surface of targets) surface.showIdle();
+      return [];
+    }
+    const { snapshot, ms } = s.snapshot(() => performance.now());
+    // One view coming back shows the source the others show; a step moves the editor.
+    if (!only) this.shownSource = await this.parts.source.show(s, this.views.panelColumn);
+    this.parts.status.show(statusView(s, snapshot, this.shownSource));
+    const message: SnapshotMessage = { type: 'snapshot', scenarioLabel: s.origin.label, snapshot, source: this.shownSource, snapshotMs: round(ms) };
+    const replies = await Promise.all(targets.filter((x) => x.isShown).map(async (t) => ({ t, r: await t.showSnapshot(message) })));
+    const out: StepTiming[] = [];
+    for (const { t, r } of replies) {
+      if (!r) continue;
+      const timing: StepTiming = { surface: t.kind, index: r.index, snapshotMs: round(ms), renderMs: round(r.renderMs) };
+      this.timings.push(timing);
+      out.push(timing);
+      this.parts.log.info(`step ${r.index}/${s.total - 1} in the ${t.kind}: snapshot ${timing.snapshotMs} ms in the extension, render ${timing.renderMs} ms in the webview`);
+    }
+    return out;
+  }
+
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
