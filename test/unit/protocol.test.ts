@@ -67,3 +67,58 @@ test('the counters are the model\'s, each by name: one more or one less is refus
   delete s.counters.spteWrites;
   assert.equal(checkPanelSnapshot(s), 'snapshot.counters.spteWrites is missing');
 });
+
+/** Every path to a value inside `value` ("snapshot.roots[0].table.sp"), objects and arrays included. */
+function pathsOf(value: unknown, path: string): string[] {
+  if (Array.isArray(value)) return [path, ...value.flatMap((x, i) => pathsOf(x, `${path}[${i}]`))];
+  if (value !== null && typeof value === 'object') return [path, ...Object.entries(value).flatMap(([k, x]) => pathsOf(x, path ? `${path}.${k}` : k))];
+  return [path];
+}
+
+/** `value` with the value at `path` replaced by one of another JSON type. */
+function broken(value: unknown, path: string): unknown {
+  const copy = structuredClone(value) as Record<string, unknown>;
+  const keys = path.match(/[^.[\]]+/g)!;
+  let at: Record<string, unknown> = copy;
+  for (const k of keys.slice(0, -1)) at = at[k] as Record<string, unknown>;
+  const last = keys[keys.length - 1];
+  // A string becomes a number, anything else a string: each field's type is one JSON type (or null).
+  at[last] = typeof at[last] === 'string' ? 7 : 'x';
+  return copy;
+}
+
+test('each field of a snapshot message, at any depth, set to another type is refused with its path', () => {
+  const w = new Walkthrough(parseScenario(builtinScenarioText('reused-partial')!, 'reused-partial'), { variant: findPreset('never-flush')! });
+  // The step of the violation: a step with writes, a flush, violations, hazards and nested tables.
+  const body = { type: 'snapshot', scenarioLabel: 'x', snapshot: JSON.parse(JSON.stringify(snapshotAt(w, w.violations[0].step))), source: { kind: 'listing', label: 'l', location: '', note: '' }, snapshotMs: 1 };
+  assert.equal(checkToWebviewMessage({ messageId: 1, body }), undefined);
+  const paths = pathsOf(body, '').filter((p) => p && p !== 'type');
+  assert.ok(paths.length > 100, `only ${paths.length} paths: the snapshot is not the rich one expected`);
+  for (const p of paths) {
+    const problem = checkToWebviewMessage({ messageId: 1, body: broken(body, p) });
+    // The problem names the field itself ("is number, expected string"), or, for a string field
+    // whose value is one of fixed words, the same path with "is 7, expected one of ...".
+    assert.match(problem ?? 'accepted', new RegExp(`^snapshot: field "${p.replace(/[.[\]]/g, '\\$&')}" is `), p);
+  }
+});
+
+test('each field of every message from a webview set to another type is refused with its path', () => {
+  const valid = [
+    { type: 'shown', text: 't' },
+    { type: 'rejected', reason: 'r' },
+    { type: 'rendered', index: 0, renderMs: 1, text: 't' },
+    { type: 'action', action: 'forward' },
+    { type: 'goto', step: -1 },
+    { type: 'reportShown', kind: 'review', text: 't', badge: '' },
+    { type: 'openSource', file: 'f', line: 1 },
+    { type: 'walk', scenario: 's', file: '', variant: 'v7', flushMode: '' },
+    { type: 'openCounterexample', file: 'f' },
+    { type: 'inspected', elements: { div: 2 }, scriptsSinceLoad: 0, handlers: 0, text: 't' },
+  ];
+  for (const body of valid) {
+    assert.equal(checkFromWebviewMessage({ messageId: 1, body }), undefined, body.type);
+    for (const p of pathsOf(body, '').filter((x) => x && x !== 'type')) {
+      assert.match(checkFromWebviewMessage({ messageId: 1, body: broken(body, p) }) ?? 'accepted', new RegExp(`^${body.type}: field "${p}" is `), `${body.type}.${p}`);
+    }
+  }
+});
