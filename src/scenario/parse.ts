@@ -10,7 +10,7 @@ import type { Scenario, ScenarioMapping, ScenarioMemslot, ScenarioOp, ScenarioRo
 import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK } from '../kernel/spte';
 import { parseVariant, PRESET_NAMES } from '../kernel/variants';
 import { checkScenario, MAX_GFN, MAX_MEMSLOT_PAGES, type JsonPath } from './checks';
-import { ACCESS_KINDS, EXPECTATIONS, fieldsOf, FLUSH_MODES, GUEST_TABLE, MAPPING, MEMSLOT, OPERATION_NAMES, OPERATIONS, PAUSE_WORDS, ROOT, SCENARIO_FIELDS, SPLIT_YIELDS, type OperationName } from './shape';
+import { ACCESS_KINDS, EXPECTATIONS, fieldsOf, FLUSH_MODES, GUEST_TABLE, MAPPING, MEMSLOT, OPERATION_NAMES, OPERATIONS, PAUSE_WORDS, ROOT, SCENARIO_DEFAULTS, SCENARIO_FIELDS, DEFAULT_ACCESS, SPLIT_YIELDS, type OperationName } from './shape';
 
 export { MAX_MEMSLOT_PAGES } from './checks';
 
@@ -205,7 +205,7 @@ function level(r: Reader, o: Obj, key: string, optional?: Level): Level {
 
 /** Guest access as "uwx"-style letters: r (always), w, x, u. */
 function access(r: Reader, o: Obj, key: string): number {
-  const s = str<string>(r, o, key, undefined, 'uwx');
+  const s = str<string>(r, o, key, undefined, DEFAULT_ACCESS);
   if (!/^[rwxu-]*$/.test(s)) {
     r.fail(o.fields.get(key), `${o.path}.${key}`, `expected letters from "uwx" (user, write, exec), found ${JSON.stringify(s)}`);
     return 0;
@@ -393,13 +393,13 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
     name: str<string>(r, o, 'name'),
     title: str<string>(r, o, 'title', undefined, ''),
     description: str<string>(r, o, 'description', undefined, ''),
-    entries: num(r, o, 'entries', { optional: 512 }),
-    flushMode: str(r, o, 'flushMode', FLUSH_MODES, 'bare-metal'),
-    splitYield: str(r, o, 'splitYield', SPLIT_YIELDS, 'cache'),
-    variant: str<string>(r, o, 'variant', undefined, 'v7'),
+    entries: num(r, o, 'entries', { optional: SCENARIO_DEFAULTS.entries }),
+    flushMode: str(r, o, 'flushMode', FLUSH_MODES, SCENARIO_DEFAULTS.flushMode),
+    splitYield: str(r, o, 'splitYield', SPLIT_YIELDS, SCENARIO_DEFAULTS.splitYield),
+    variant: str<string>(r, o, 'variant', undefined, SCENARIO_DEFAULTS.variant),
     memslots,
     roots: arr(r, o, 'roots').map((n, i) => root(r, n, `$.roots[${i}]`)).filter((x): x is ScenarioRoot => !!x),
-    vcpus: num(r, o, 'vcpus', { min: 1, max: 64, optional: 1 }),
+    vcpus: num(r, o, 'vcpus', { min: 1, max: 64, optional: SCENARIO_DEFAULTS.vcpus }),
     operations: arr(r, o, 'operations').map((n, i) => operation(r, n, `$.operations[${i}]`, memslots)).filter((x): x is ScenarioOp => !!x),
   };
   if (![2, 4, 8, 16, 32, 64, 128, 256, 512].includes(s.entries)) r.fail(o.fields.get('entries'), '$.entries', `expected a power of two from 2 to 512, found ${s.entries}`);

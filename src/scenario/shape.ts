@@ -158,3 +158,9 @@ export const SCENARIO_FIELDS = fieldsOf(SCENARIO.pipe[0]);
 
 /** The definitions the generated schema names (#/definitions/<name>) instead of repeating them. */
 export const DEFINITIONS = { number: NUMBER, size: SIZE, pause: PAUSE, variant: VARIANT, pages: PAGES };
+
+/** What a top-level field left out means (the reader fills it in; the schema tells the editor). */
+export const SCENARIO_DEFAULTS = v.getDefaults(SCENARIO.pipe[0]);
+
+/** A guest mapping's permissions when the file leaves them out. */
+export const DEFAULT_ACCESS = v.getDefault(MAPPING.entries.access);
