@@ -15,7 +15,7 @@
 //   3. handle it in media/main.ts or extension/panel.ts (their switches are exhaustive).
 // This file must stay free of DOM, Node and vscode APIs: it runs in all three places.
 import * as v from 'valibot';
-import { COMPARE_ROW, fields, finite, FIRST_PROBLEM, firstProblem, isUnexpectedField, issuePath, kindOf, list, numbersByName, oneOf, PANEL_SNAPSHOT, REVIEW, text } from './shapes';
+import { COMPARE_ROW, fields, finite, firstProblem, isUnexpectedField, issuePath, kindOf, list, numbersByName, oneOf, PANEL_SNAPSHOT, REVIEW, safeCheck, text } from './shapes';
 
 export type { CompareRowView, EntryRun, FlushLogEntry, PanelSnapshot, ReviewView, TableView, TlbView } from './shapes';
 
@@ -211,7 +211,8 @@ const FROM_WEBVIEW_ENVELOPE = envelope(FROM_WEBVIEW);
 
 /** The first problem of an envelope, in the words the extension logs and the webview sends back in `rejected`. */
 function envelopeProblem(schema: v.GenericSchema, value: unknown): string | undefined {
-  const result = v.safeParse(schema, value, FIRST_PROBLEM);
+  const result = safeCheck(schema, value);
+  if (typeof result === 'string') return `message ${result}`;
   if (result.success) return undefined;
   const issue = result.issues[0];
   const [head, ...rest] = issue.path ?? [];

@@ -80,9 +80,23 @@ export function isUnexpectedField(issue: Issue): boolean {
 /** Checks stop at the first problem: a message is used whole or dropped whole. */
 export const FIRST_PROBLEM = { abortEarly: true, abortPipeEarly: true } as const;
 
+/**
+ * The result of checking `value`, or a problem when the check itself could not finish: a structured
+ * clone may hold a cycle (a table among its own children), which the recursive table schema would
+ * follow until the stack runs out. The receiver gets a reason, never the exception.
+ */
+export function safeCheck(schema: v.GenericSchema, value: unknown): v.SafeParseResult<v.GenericSchema> | string {
+  try {
+    return v.safeParse(schema, value, FIRST_PROBLEM);
+  } catch (e) {
+    return `could not be checked (${e instanceof Error ? e.name : 'error'}): expected a value without cycles, as deep as the panel's tables`;
+  }
+}
+
 /** The first problem of `value` against `schema`, said from `root` ("snapshot.now is ..."), or undefined. */
 export function firstProblem(schema: v.GenericSchema, value: unknown, root: string): string | undefined {
-  const result = v.safeParse(schema, value, FIRST_PROBLEM);
+  const result = safeCheck(schema, value);
+  if (typeof result === 'string') return `${root} ${result}`;
   if (result.success) return undefined;
   const issue = result.issues[0];
   const path = issuePath(issue);

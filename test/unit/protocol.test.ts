@@ -122,3 +122,14 @@ test('each field of every message from a webview set to another type is refused 
     }
   }
 });
+
+test('a snapshot whose table is among its own children is refused with a reason, not an exception', () => {
+  const w = new Walkthrough(parseScenario(builtinScenarioText('reused-partial')!, 'reused-partial'), { variant: findPreset('v7')! });
+  const s = JSON.parse(JSON.stringify(snapshotAt(w, 3)));
+  const table = s.roots[0].table;
+  // A structured clone keeps such a cycle: the recursive table schema would follow it without end.
+  table.runs[0].children = [table];
+  const body = { type: 'snapshot', scenarioLabel: 'x', snapshot: s, source: { kind: 'listing', label: 'l', location: '', note: '' }, snapshotMs: 1 };
+  assert.match(checkToWebviewMessage({ messageId: 1, body }) ?? 'accepted', /^message could not be checked \(RangeError\): expected a value without cycles/);
+  assert.match(checkPanelSnapshot(s) ?? 'accepted', /^snapshot could not be checked \(RangeError\)/);
+});
