@@ -73,8 +73,7 @@ export interface ReviewVerdict {
 
 export interface ReviewCheck {
   scenario: string;
-  /** 'bare-metal' or 'range'. */
-  flushMode: string;
+  flushMode: FlushMode;
   /** The flush mode in words: "bare metal", "range-capable flush (Hyper-V)". */
   mode: string;
   before: ReviewVerdict | null;
@@ -108,7 +107,7 @@ export interface PatchReviewView {
   /** What the checks show where a mode or a side differs. */
   findings: string[];
   /** A scenario that fails (the one the patch introduces first), the variant and the flush mode to walk it in. */
-  counterexample: { scenario: string; variant: string; flushMode: string } | null;
+  counterexample: { scenario: string; variant: string; flushMode: FlushMode } | null;
   /** Whether the anchors were looked up in a kernel tree. */
   tree: boolean;
 }

@@ -10,6 +10,7 @@ import type { Scenario, ScenarioMapping, ScenarioMemslot, ScenarioOp, ScenarioRo
 import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK } from '../kernel/spte';
 import { parseVariant, PRESET_NAMES } from '../kernel/variants';
 import { checkScenario, MAX_GFN, MAX_MEMSLOT_PAGES, type JsonPath } from './checks';
+import { ACCESS_KINDS, EXPECTATIONS, fieldsOf, FLUSH_MODES, GUEST_TABLE, MAPPING, MEMSLOT, OPERATION_NAMES, OPERATIONS, PAUSE_WORDS, ROOT, SCENARIO_DEFAULTS, SCENARIO_FIELDS, DEFAULT_ACCESS, SPLIT_YIELDS, type OperationName } from './shape';
 
 export { MAX_MEMSLOT_PAGES } from './checks';
 
@@ -204,7 +205,7 @@ function level(r: Reader, o: Obj, key: string, optional?: Level): Level {
 
 /** Guest access as "uwx"-style letters: r (always), w, x, u. */
 function access(r: Reader, o: Obj, key: string): number {
-  const s = str<string>(r, o, key, undefined, 'uwx');
+  const s = str<string>(r, o, key, undefined, DEFAULT_ACCESS);
   if (!/^[rwxu-]*$/.test(s)) {
     r.fail(o.fields.get(key), `${o.path}.${key}`, `expected letters from "uwx" (user, write, exec), found ${JSON.stringify(s)}`);
     return 0;
@@ -215,7 +216,7 @@ function access(r: Reader, o: Obj, key: string): number {
 function pause(r: Reader, o: Obj): PausePoint | undefined {
   const node = o.fields.get('pause');
   if (!node) return undefined;
-  if (node.type === 'string' && (node.value === 'unlock' || node.value === 'resched')) return node.value;
+  if (node.type === 'string' && (PAUSE_WORDS as readonly string[]).includes(node.value as string)) return node.value as PausePoint;
   if (node.type === 'object') {
     const p = objectOf(r, node, `${o.path}.pause`)!;
     return { afterSteps: num(r, p, 'afterSteps', { min: 1 }) };
@@ -224,7 +225,14 @@ function pause(r: Reader, o: Obj): PausePoint | undefined {
   return undefined;
 }
 
-const OPS = ['access', 'enable-dirty-logging', 'clear-dirty-log', 'get-dirty-log', 'invalidate', 'resume'] as const;
+/**
+ * The fields an operation may have: the shape's, and a pause on a guest access too, which the shape
+ * (and so an editor) refuses but the reader reads, so that checks.ts can say why it is never reached.
+ */
+function operationFields(op: OperationName): string[] {
+  const fields = fieldsOf(OPERATIONS[op]);
+  return fields.includes('pause') ? fields : [...fields.slice(0, fields.indexOf('id') + 1), 'pause', ...fields.slice(fields.indexOf('id') + 1)];
+}
 
 /**
  * Operations that earlier versions of the format had and the kernel has no entry point for. A
@@ -244,21 +252,18 @@ function operation(r: Reader, node: Node, path: string, memslots: ScenarioMemslo
     r.fail(opNode, `${path}.op`, WITHDRAWN[opNode.value as string]);
     return undefined;
   }
-  const kind = str(r, o, 'op', OPS);
-  const common = ['op', 'id', 'pause', 'comment'];
+  const kind = str(r, o, 'op', OPERATION_NAMES);
   const base: { id?: string; pause?: PausePoint; line: number } = { line: r.position(node.offset).line };
   if (o.fields.has('id')) base.id = str<string>(r, o, 'id');
   const p = pause(r, o);
   if (p) base.pause = p;
+  if (OPERATION_NAMES.includes(kind)) unknownKeys(r, o, operationFields(kind));
   switch (kind) {
     case 'access':
-      unknownKeys(r, o, [...common, 'vcpu', 'root', 'addr', 'kind']);
-      return { ...base, op: kind, vcpu: num(r, o, 'vcpu', { min: 0 }), root: str<string>(r, o, 'root'), addr: num(r, o, 'addr', { min: 0 }), kind: str(r, o, 'kind', ['read', 'write', 'exec'] as const) };
+      return { ...base, op: kind, vcpu: num(r, o, 'vcpu', { min: 0 }), root: str<string>(r, o, 'root'), addr: num(r, o, 'addr', { min: 0 }), kind: str(r, o, 'kind', ACCESS_KINDS) };
     case 'enable-dirty-logging':
-      unknownKeys(r, o, [...common, 'slot', 'manualProtect', 'initiallySet']);
       return { ...base, op: kind, slot: num(r, o, 'slot', { min: 0, optional: 0 }), manualProtect: bool(r, o, 'manualProtect', false), initiallySet: bool(r, o, 'initiallySet', false) };
     case 'clear-dirty-log': {
-      unknownKeys(r, o, [...common, 'slot', 'first', 'pages', 'except']);
       const first = num(r, o, 'first', { min: 0 });
       const pages = num(r, o, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES });
       const except = new Set(arr(r, o, 'except', true).map((n, i) => {
@@ -275,13 +280,10 @@ function operation(r: Reader, node: Node, path: string, memslots: ScenarioMemslo
       return { ...base, op: kind, slot, first, gfns, pages };
     }
     case 'get-dirty-log':
-      unknownKeys(r, o, [...common, 'slot']);
       return { ...base, op: kind, slot: num(r, o, 'slot', { min: 0, optional: 0 }) };
     case 'invalidate':
-      unknownKeys(r, o, [...common, 'gfn', 'pages']);
       return { ...base, op: kind, gfn: num(r, o, 'gfn', { min: 0 }), npages: num(r, o, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES, optional: 1 }) };
     case 'resume':
-      unknownKeys(r, o, ['op', 'target', 'pause', 'comment']);
       return p ? { op: kind, target: str<string>(r, o, 'target'), pause: p, line: base.line } : { op: kind, target: str<string>(r, o, 'target'), line: base.line };
     default:
       return undefined;
@@ -302,18 +304,18 @@ function firstPageAligned(r: Reader, o: Obj, slot: ScenarioMemslot | undefined, 
 function mapping(r: Reader, node: Node, path: string): ScenarioMapping {
   const o = objectOf(r, node, path);
   if (!o) return { l2: 0, gfn: 0, level: 1, access: 0 };
-  unknownKeys(r, o, ['l2', 'gfn', 'size', 'access', 'comment']);
+  unknownKeys(r, o, fieldsOf(MAPPING));
   return { l2: num(r, o, 'l2', { min: 0 }), gfn: num(r, o, 'gfn', { min: 0 }), level: level(r, o, 'size'), access: access(r, o, 'access') };
 }
 
 function root(r: Reader, node: Node, path: string): ScenarioRoot | undefined {
   const o = objectOf(r, node, path);
   if (!o) return undefined;
-  unknownKeys(r, o, ['name', 'guestTableGfn', 'mappings', 'guestTables', 'comment']);
+  unknownKeys(r, o, fieldsOf(ROOT));
   const guestTables = arr(r, o, 'guestTables', true).map((n, i) => {
     const t = objectOf(r, n, `${path}.guestTables[${i}]`);
     if (!t) return { level: 1 as Level, l2: 0, gfn: 0 };
-    unknownKeys(r, t, ['level', 'l2', 'gfn']);
+    unknownKeys(r, t, fieldsOf(GUEST_TABLE));
     return { level: num(r, t, 'level', { min: 1, max: 3 }) as Level, l2: num(r, t, 'l2', { min: 0 }), gfn: num(r, t, 'gfn', { min: 0 }) };
   });
   return {
@@ -378,12 +380,12 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
   duplicateKeys(r, tree, []);
   const o = objectOf(r, tree, '$');
   if (!o) throw new ScenarioError(r.problems);
-  unknownKeys(r, o, ['$schema', 'name', 'title', 'description', 'entries', 'flushMode', 'splitYield', 'variant', 'memslots', 'roots', 'vcpus', 'operations', 'expect', 'comment']);
+  unknownKeys(r, o, SCENARIO_FIELDS);
   // Read before the operations, which a clear's first_page is counted against.
   const memslots = arr(r, o, 'memslots').map((n, i) => {
     const m = objectOf(r, n, `$.memslots[${i}]`);
     if (!m) return { id: i, baseGfn: 0, npages: 1, hostPfn: 0, hostLevel: 1 as Level };
-    unknownKeys(r, m, ['id', 'baseGfn', 'pages', 'hostPfn', 'hostPageSize', 'comment']);
+    unknownKeys(r, m, fieldsOf(MEMSLOT));
     // Bounds on id and pages are the kernel's and the model's, said by checks.ts with their reasons.
     return { id: num(r, m, 'id', { min: 0, optional: i }), baseGfn: num(r, m, 'baseGfn', { min: 0, max: MAX_GFN - 1 }), npages: num(r, m, 'pages', { min: 0 }), hostPfn: num(r, m, 'hostPfn', { min: 0 }), hostLevel: level(r, m, 'hostPageSize', 1) };
   });
@@ -391,13 +393,13 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
     name: str<string>(r, o, 'name'),
     title: str<string>(r, o, 'title', undefined, ''),
     description: str<string>(r, o, 'description', undefined, ''),
-    entries: num(r, o, 'entries', { optional: 512 }),
-    flushMode: str(r, o, 'flushMode', ['bare-metal', 'range'] as const, 'bare-metal'),
-    splitYield: str(r, o, 'splitYield', ['cache', 'every', 'never'] as const, 'cache'),
-    variant: str<string>(r, o, 'variant', undefined, 'v7'),
+    entries: num(r, o, 'entries', { optional: SCENARIO_DEFAULTS.entries }),
+    flushMode: str(r, o, 'flushMode', FLUSH_MODES, SCENARIO_DEFAULTS.flushMode),
+    splitYield: str(r, o, 'splitYield', SPLIT_YIELDS, SCENARIO_DEFAULTS.splitYield),
+    variant: str<string>(r, o, 'variant', undefined, SCENARIO_DEFAULTS.variant),
     memslots,
     roots: arr(r, o, 'roots').map((n, i) => root(r, n, `$.roots[${i}]`)).filter((x): x is ScenarioRoot => !!x),
-    vcpus: num(r, o, 'vcpus', { min: 1, max: 64, optional: 1 }),
+    vcpus: num(r, o, 'vcpus', { min: 1, max: 64, optional: SCENARIO_DEFAULTS.vcpus }),
     operations: arr(r, o, 'operations').map((n, i) => operation(r, n, `$.operations[${i}]`, memslots)).filter((x): x is ScenarioOp => !!x),
   };
   if (![2, 4, 8, 16, 32, 64, 128, 256, 512].includes(s.entries)) r.fail(o.fields.get('entries'), '$.entries', `expected a power of two from 2 to 512, found ${s.entries}`);
@@ -408,7 +410,7 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
     const eo = objectOf(r, expect, '$.expect');
     if (eo) {
       for (const [k, v] of eo.fields) knownVariant(r, v.parent, `$.expect.${k}`, k);
-      s.expect = Object.fromEntries([...eo.fields.keys()].map((k) => [k, str(r, eo, k, ['pass', 'violation'] as const)]));
+      s.expect = Object.fromEntries([...eo.fields.keys()].map((k) => [k, str(r, eo, k, EXPECTATIONS)]));
     }
   }
   // The checks across fields need every field read: they run once the fields are right.

@@ -1,7 +1,7 @@
 /**
  * A scenario file: the geometry, the memslots, the roots (each an L1-managed address space for L2
  * with its guest mappings), the vCPUs, and the list of operations to run, in order. See
- * docs/scenarios.md for the format and scenario.schema.json for the schema.
+ * docs/scenarios.md for the format; the file's shape is ./shape.ts (scenario.schema.json is generated from it).
  */
 import type { Level } from '../kernel/geometry';
 import type { FlushMode } from '../model/modes';

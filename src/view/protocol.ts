@@ -1,89 +1,87 @@
-// The one definition of what the extension and the panel's webview say to each other. Both sides
-// import this file: the extension (extension/panel.ts) and the webview (media/main.ts).
+// The one definition of what the extension and the webviews say to each other. Both sides import
+// this file: the extension (extension/panel.ts, extension/review.ts) and the webviews
+// (media/main.ts, media/review.ts).
 //
 // Every message travels in an envelope { messageId, inReplyTo?, body }; `body.type` discriminates.
-// Nothing that arrives is trusted: each receipt goes through isToWebviewMessage/isFromWebviewMessage
-// (or the check* functions that also say what is wrong), and a message that fails is dropped and
-// logged, never half-used.
+// Each message is a valibot schema, and its TypeScript type is inferred from it, so the check and
+// the type cannot drift apart. Nothing that arrives is trusted: each receipt goes through
+// checkToWebviewMessage/checkFromWebviewMessage, which say what is wrong and where
+// ('goto: field "step" is 2.5, expected ...'), and a message that fails is dropped and logged,
+// never half-used. The payloads (the snapshot, a review, Compare Variants' rows) are in ./shapes.
 //
 // To add a message (say a trace snapshot for the webview to render):
-//   1. declare its interface in the right region below and add it to that region's union;
-//   2. describe its fields in toWebviewFields/fromWebviewFields (the compiler insists on every field);
+//   1. write its schema in the right region below and add it to that region's variant;
+//   2. export its inferred type and add it to the region's union type;
 //   3. handle it in media/main.ts or extension/panel.ts (their switches are exhaustive).
-// This file must stay free of DOM, Node and vscode APIs: it runs in all three places. It imports
-// only types from the core (src/view/snapshot.ts), and checks their shape at run time below.
-import type { PatchReviewView } from '../review/review';
-import type { PanelSnapshot } from './snapshot';
+// This file must stay free of DOM, Node and vscode APIs: it runs in all three places.
+import * as v from 'valibot';
+import { COMPARE_ROW, fields, finite, firstProblem, isUnexpectedField, issuePath, kindOf, list, numbersByName, oneOf, PANEL_SNAPSHOT, REVIEW, safeCheck, text } from './shapes';
+
+export type { CompareRowView, EntryRun, FlushLogEntry, PanelSnapshot, ReviewView, TableView, TlbView } from './shapes';
 
 /** Bumped when a message changes shape in a way the other side must know about. */
-import type { CompareRow } from '../review/compare';
-
 export const PROTOCOL_VERSION = 5;
 
 /** Which extension host runs the extension: Node (desktop, remote) or a browser web worker. */
-export type HostKind = 'node' | 'web';
+const HOST_KINDS = ['node', 'web'] as const;
+export type HostKind = (typeof HOST_KINDS)[number];
+
+/** A message with no fields but its type. */
+const bare = <T extends string>(type: T) => fields({ type: v.literal(type) });
 
 //#region to webview
 
 /** First message after the webview said `ready`: who is talking and what to show. Reply: `shown`. */
-export interface InitMessage {
-  type: 'init';
-  protocolVersion: number;
-  extensionVersion: string;
-  host: HostKind;
-  title: string;
-  text: string;
-}
+const INIT = fields({ type: v.literal('init'), protocolVersion: finite, extensionVersion: text, host: oneOf(HOST_KINDS), title: text, text });
+export type InitMessage = v.InferOutput<typeof INIT>;
 
 /** Where the editor shows the current step: the user's kernel file, a patch's hunks, or the model's own listing. */
-export interface SourceInfo {
-  kind: 'kernel' | 'patch' | 'listing';
+const SOURCE_INFO = fields({
+  kind: oneOf(['kernel', 'patch', 'listing']),
   /** Which source, in words: "kernel tree", "patch hunks: patches/seed.patch", "model listing". */
-  label: string;
+  label: text,
   /** "arch/x86/kvm/mmu/mmu.c:412", "patches/seed.patch:38" or "model listing:57". */
-  location: string;
+  location: text,
   /** Why this source, and how to point at a kernel tree when none is set; may be empty. */
-  note: string;
-}
+  note: text,
+});
+export type SourceInfo = v.InferOutput<typeof SOURCE_INFO>;
 
 /** The walkthrough at one step, to render. Reply: `rendered`. */
-export interface SnapshotMessage {
-  type: 'snapshot';
+const SNAPSHOT = fields({
+  type: v.literal('snapshot'),
   /** "reused-partial (built-in)" or the scenario file's name. */
-  scenarioLabel: string;
-  snapshot: PanelSnapshot;
-  source: SourceInfo;
+  scenarioLabel: text,
+  snapshot: PANEL_SNAPSHOT,
+  source: SOURCE_INFO,
   /** Milliseconds the extension took to compute the snapshot (shown in the panel's details). */
-  snapshotMs: number;
-}
+  snapshotMs: finite,
+});
+export type SnapshotMessage = v.InferOutput<typeof SNAPSHOT>;
 
 /** No walk (any more): show the intro again. */
-export interface IdleMessage {
-  type: 'idle';
-  text: string;
-}
+const IDLE = fields({ type: v.literal('idle'), text });
+export type IdleMessage = v.InferOutput<typeof IDLE>;
 
 /** The review view (dist/review.js): a patch reviewed by the core (src/review/review.ts). Reply: `reportShown`. */
-export interface ReviewMessage {
-  type: 'review';
-  review: PatchReviewView;
+const REVIEW_MESSAGE = fields({
+  type: v.literal('review'),
+  review: REVIEW,
   /** Milliseconds the extension took: reading, parsing, classifying and the checks. */
-  ms: number;
-}
-
-/** One variant on one scenario, as Compare Variants shows it; `splitFlushesPer64G` is -1 while it runs, -2 when not computed. */
-/** One variant on one scenario, as Compare Variants shows it; `splitFlushesPer64G` is -1 while it runs, -2 when not computed. */
-export type CompareRowView = Omit<CompareRow, 'spteWrites' | 'splitFlushesPer64G'> & { splitFlushesPer64G: number };
+  ms: finite,
+});
+export type ReviewMessage = v.InferOutput<typeof REVIEW_MESSAGE>;
 
 /** The review view showing Compare Variants. Sent again when the full-scale costs come in. Reply: `reportShown`. */
-export interface CompareMessage {
-  type: 'compare';
-  scenario: string;
-  flushMode: string;
-  rows: CompareRowView[];
+const COMPARE = fields({
+  type: v.literal('compare'),
+  scenario: text,
+  flushMode: text,
+  rows: list(COMPARE_ROW),
   /** Where the full-scale column stands ("computing…", "done in 3.1 s in a worker thread"). */
-  fullScale: string;
-}
+  fullScale: text,
+});
+export type CompareMessage = v.InferOutput<typeof COMPARE>;
 
 /**
  * How an explorer result reads. Only a violation, or a clean result whose search reached every
@@ -94,122 +92,106 @@ export const EXPLORE_STANDINGS = ['violation', 'clean-all-reached', 'clean-not-a
 export type ExploreStanding = (typeof EXPLORE_STANDINGS)[number];
 
 /** The review view showing an explorer result. Reply: `reportShown`. */
-export interface ExploreMessage {
-  type: 'explore';
-  variant: string;
-  bound: string;
-  verdict: string;
-  standing: ExploreStanding;
+const EXPLORE = fields({
+  type: v.literal('explore'),
+  variant: text,
+  bound: text,
+  verdict: text,
+  standing: oneOf(EXPLORE_STANDINGS),
   /** The badge's text ("no violation within the bound · 4 not reached"). */
-  status: string;
-  lines: string[];
+  status: text,
+  lines: list(text),
   /** The hazard preconditions the search did not reach, as sentences; empty when it reached all. */
-  unreached: string[];
+  unreached: list(text),
   /** What a larger bound is, when some were not reached; or "". */
-  unreachedHint: string;
+  unreachedHint: text,
   /** A counterexample scenario file to walk and open (its URI), or "". */
-  counterexample: string;
+  counterexample: text,
   /** Where that file is, as the user reads it (a workspace-relative path, or the file's path), or "". */
-  counterexamplePath: string;
-}
+  counterexamplePath: text,
+});
+export type ExploreMessage = v.InferOutput<typeof EXPLORE>;
 
 /**
  * Asks either webview what its document holds now. Reply: `inspected`. The tests send it to see
  * that text from an input (a patch's Subject, a scenario's name) became text and no element.
  */
-export interface InspectMessage {
-  type: 'inspect';
-}
+const INSPECT = bare('inspect');
+export type InspectMessage = v.InferOutput<typeof INSPECT>;
 
-export type ToWebviewMessage = InitMessage | SnapshotMessage | IdleMessage | ReviewMessage | CompareMessage | ExploreMessage | InspectMessage;
+const TO_WEBVIEW = [INIT, SNAPSHOT, IDLE, REVIEW_MESSAGE, COMPARE, EXPLORE, INSPECT] as const;
+export type ToWebviewMessage = v.InferOutput<(typeof TO_WEBVIEW)[number]>;
 
 //#endregion
 
 //#region from webview
 
 /** The webview's script runs and listens; the extension answers with `init`. Sent on every load. */
-export interface ReadyMessage {
-  type: 'ready';
-}
+const READY = bare('ready');
+export type ReadyMessage = v.InferOutput<typeof READY>;
 
 /** Reply to `init`: the text exactly as the webview's DOM now shows it. */
-export interface ShownMessage {
-  type: 'shown';
-  text: string;
-}
+const SHOWN = fields({ type: v.literal('shown'), text });
+export type ShownMessage = v.InferOutput<typeof SHOWN>;
 
 /** The webview dropped a message that failed validation, and says why. */
-export interface RejectedMessage {
-  type: 'rejected';
-  reason: string;
-}
+const REJECTED = fields({ type: v.literal('rejected'), reason: text });
+export type RejectedMessage = v.InferOutput<typeof REJECTED>;
 
 /** Reply to `snapshot`: the step now on screen, how long the render took, and its heading text. */
-export interface RenderedMessage {
-  type: 'rendered';
-  index: number;
-  renderMs: number;
-  text: string;
-}
+const RENDERED = fields({ type: v.literal('rendered'), index: finite, renderMs: finite, text });
+export type RenderedMessage = v.InferOutput<typeof RENDERED>;
 
 export const PANEL_ACTIONS = ['forward', 'back', 'restart', 'next-flush', 'violation', 'walk', 'variant', 'locate', 'export'] as const;
 export type PanelAction = (typeof PANEL_ACTIONS)[number];
 
 /** A button or key in the panel: the extension runs the matching command. */
-export interface ActionMessage {
-  type: 'action';
-  action: PanelAction;
-}
+const ACTION = fields({ type: v.literal('action'), action: oneOf(PANEL_ACTIONS) });
+export type ActionMessage = v.InferOutput<typeof ACTION>;
+
+/** A step index from the webview: an integer from -1 (before the first step). */
+const STEP_INDEX = v.pipe(
+  v.number(),
+  v.safeInteger(),
+  v.minValue(-1),
+);
 
 /** A step link in the panel (an open hazard's skipped flush, say): go to that step of the walk (-1: before the first). */
-export interface GotoMessage {
-  type: 'goto';
-  step: number;
-}
+const GOTO = fields({ type: v.literal('goto'), step: v.message(STEP_INDEX, (issue) => `is ${JSON.stringify(issue.input)}, expected a step index (an integer from -1)`) });
+export type GotoMessage = v.InferOutput<typeof GOTO>;
 
 /** Reply to `review`, `compare` or `explore`: the text of the review view's DOM as rendered. */
-export interface ReportShownMessage {
-  type: 'reportShown';
-  kind: 'review' | 'compare' | 'explore';
-  text: string;
+const REPORT_SHOWN = fields({
+  type: v.literal('reportShown'),
+  kind: oneOf(['review', 'compare', 'explore']),
+  text,
   /** The class list of the view's status badge, or "" (the tests read how a result is shown). */
-  badge: string;
-}
+  badge: text,
+});
+export type ReportShownMessage = v.InferOutput<typeof REPORT_SHOWN>;
 
 /** A link in the review view: open the kernel tree's file at a line (1-based). */
-export interface OpenSourceMessage {
-  type: 'openSource';
-  file: string;
-  line: number;
-}
+const OPEN_SOURCE = fields({ type: v.literal('openSource'), file: text, line: finite });
+export type OpenSourceMessage = v.InferOutput<typeof OPEN_SOURCE>;
 
 /** A button in the review view: walk a built-in scenario (or a scenario file, by URI) under a variant, in a flush mode ('' = the scenario's own). */
-export interface WalkMessage {
-  type: 'walk';
-  scenario: string;
-  file: string;
-  variant: string;
-  flushMode: '' | 'bare-metal' | 'range';
-}
+const WALK = fields({ type: v.literal('walk'), scenario: text, file: text, variant: text, flushMode: oneOf(['', 'bare-metal', 'range']) });
+export type WalkMessage = v.InferOutput<typeof WALK>;
 
 /** The review view's Open button: open the counterexample file the extension wrote (its URI). */
-export interface OpenCounterexampleMessage {
-  type: 'openCounterexample';
-  file: string;
-}
+const OPEN_COUNTEREXAMPLE = fields({ type: v.literal('openCounterexample'), file: text });
+export type OpenCounterexampleMessage = v.InferOutput<typeof OPEN_COUNTEREXAMPLE>;
 
 /** Reply to `inspect`: the document's elements counted by tag, the script elements made since the page loaded, its event-handler attributes (on…), and its text. */
-export interface InspectedMessage {
-  type: 'inspected';
-  elements: Record<string, number>;
-  scriptsSinceLoad: number;
-  handlers: number;
-  text: string;
-}
+const INSPECTED = fields({ type: v.literal('inspected'), elements: numbersByName, scriptsSinceLoad: finite, handlers: finite, text });
+export type InspectedMessage = v.InferOutput<typeof INSPECTED>;
 
-export type FromWebviewMessage = ReadyMessage | ShownMessage | RejectedMessage | RenderedMessage | ActionMessage | GotoMessage | ReportShownMessage | OpenSourceMessage | WalkMessage | OpenCounterexampleMessage | InspectedMessage;
+const FROM_WEBVIEW = [READY, SHOWN, REJECTED, RENDERED, ACTION, GOTO, REPORT_SHOWN, OPEN_SOURCE, WALK, OPEN_COUNTEREXAMPLE, INSPECTED] as const;
+export type FromWebviewMessage = v.InferOutput<(typeof FROM_WEBVIEW)[number]>;
 
 //#endregion
+
+//#region the envelope, and the checks of what arrives
 
 /** What goes over postMessage. `inReplyTo` is the messageId of the request this answers. */
 export interface Envelope<T> {
@@ -218,233 +200,48 @@ export interface Envelope<T> {
   body: T;
 }
 
-//#region runtime checks
+const MESSAGE_ID = v.pipe(v.number('is not an integer'), v.safeInteger('is not an integer'));
 
-/** A field's expected value: a primitive type, one of a fixed set of strings, or a custom check. */
-type FieldSpec = 'string' | 'number' | 'boolean' | readonly string[] | ((value: unknown) => string | undefined);
-
-/** For each message type, a spec for every field except `type`; missing or extra fields do not compile. */
-type FieldSpecs<M extends { type: string }> = {
-  [K in M['type']]: { [F in Exclude<keyof Extract<M, { type: K }>, 'type'>]-?: FieldSpec };
-};
-
-const hostKinds: readonly HostKind[] = ['node', 'web'];
-
-const toWebviewFields: FieldSpecs<ToWebviewMessage> = {
-  init: { protocolVersion: 'number', extensionVersion: 'string', host: hostKinds, title: 'string', text: 'string' },
-  snapshot: {
-    scenarioLabel: 'string',
-    snapshot: (v) => checkShape(SNAPSHOT_SHAPE, v, 'snapshot'),
-    source: (v) => checkShape({ kind: ['kernel', 'patch', 'listing'], label: 'string', location: 'string', note: 'string' }, v, 'source'),
-    snapshotMs: 'number',
-  },
-  idle: { text: 'string' },
-  review: { review: (v) => checkShape(REVIEW_SHAPE, v, 'review'), ms: 'number' },
-  compare: { scenario: 'string', flushMode: 'string', rows: (v) => checkShape({ arrayOf: COMPARE_ROW_SHAPE }, v, 'rows'), fullScale: 'string' },
-  explore: {
-    variant: 'string', bound: 'string', verdict: 'string', standing: EXPLORE_STANDINGS, status: 'string',
-    lines: (v) => checkShape({ arrayOf: 'string' }, v, 'lines'), unreached: (v) => checkShape({ arrayOf: 'string' }, v, 'unreached'), unreachedHint: 'string',
-    counterexample: 'string', counterexamplePath: 'string',
-  },
-  inspect: {},
-};
-
-const fromWebviewFields: FieldSpecs<FromWebviewMessage> = {
-  ready: {},
-  shown: { text: 'string' },
-  rejected: { reason: 'string' },
-  rendered: { index: 'number', renderMs: 'number', text: 'string' },
-  action: { action: PANEL_ACTIONS },
-  goto: { step: (v) => (Number.isSafeInteger(v) && (v as number) >= -1 ? undefined : `is ${JSON.stringify(v)}, expected a step index (an integer from -1)`) },
-  reportShown: { kind: ['review', 'compare', 'explore'], text: 'string', badge: 'string' },
-  openSource: { file: 'string', line: 'number' },
-  walk: { scenario: 'string', file: 'string', variant: 'string', flushMode: ['', 'bare-metal', 'range'] },
-  openCounterexample: { file: 'string' },
-  inspected: { elements: (v) => checkShape({ numbersBy: 'string' }, v, 'elements'), scriptsSinceLoad: 'number', handlers: 'number', text: 'string' },
-};
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+function envelope<const T extends readonly v.StrictObjectSchema<v.ObjectEntries & { type: v.LiteralSchema<string, undefined> }, v.ErrorMessage<v.StrictObjectIssue>>[]>(bodies: T) {
+  return v.strictObject({ messageId: MESSAGE_ID, inReplyTo: v.optional(MESSAGE_ID), body: v.variant('type', bodies) });
 }
 
-function checkField(spec: FieldSpec, value: unknown): string | undefined {
-  if (typeof spec === 'function') return spec(value);
-  if (Array.isArray(spec)) return spec.includes(value as string) ? undefined : `is ${JSON.stringify(value)}, expected one of ${spec.join(', ')}`;
-  if (typeof value !== spec) return `is ${value === null ? 'null' : typeof value}, expected ${spec}`;
-  if (spec === 'number' && !Number.isFinite(value)) return 'is not a finite number';
-  return undefined;
+const TO_WEBVIEW_ENVELOPE = envelope(TO_WEBVIEW);
+const FROM_WEBVIEW_ENVELOPE = envelope(FROM_WEBVIEW);
+
+/** The first problem of an envelope, in the words the extension logs and the webview sends back in `rejected`. */
+function envelopeProblem(schema: v.GenericSchema, value: unknown): string | undefined {
+  const result = safeCheck(schema, value);
+  if (typeof result === 'string') return `message ${result}`;
+  if (result.success) return undefined;
+  const issue = result.issues[0];
+  const [head, ...rest] = issue.path ?? [];
+  if (!head) return 'message is not an object';
+  const where = String((head as { key: unknown }).key);
+  if (where !== 'body') return isUnexpectedField(issue) ? `unexpected envelope field "${where}"` : `${where} ${issue.message}`;
+  if (issue.type === 'variant') {
+    // valibot's variant takes an array for an object without the key: say what the body is.
+    const body = (value as { body: unknown }).body;
+    return kindOf(body) !== 'object' ? `body is ${kindOf(body)}, expected an object` : `unknown message type ${JSON.stringify(issue.input)}`;
+  }
+  const type = String((value as { body: { type: unknown } }).body.type);
+  const field = issuePath({ ...issue, path: rest as typeof issue.path });
+  return isUnexpectedField(issue) ? `${type}: unexpected field "${field}"` : `${type}: field "${field}" ${issue.message}`;
 }
-
-//#region the snapshot's shape
-
-/**
- * A nested shape: a primitive, one of fixed strings, an array of a shape, an object with these
- * fields (a field named with a trailing "?" may be missing; no other field may be there), a record
- * of numbers, or a lazy reference (for the recursive table).
- */
-type Shape =
-  | 'string' | 'number' | 'boolean'
-  | readonly string[]
-  | { readonly [field: string]: Shape }
-  | { readonly arrayOf: Shape }
-  | { readonly numbersBy: 'string' }
-  | { readonly nullOr: Shape }
-  | (() => Shape);
-
-function isShapeWrapper<K extends string>(shape: Shape, key: K): shape is Extract<Shape, { readonly [k in K]: unknown }> {
-  return typeof shape === 'object' && !Array.isArray(shape) && Object.keys(shape).length === 1 && key in shape;
-}
-
-function checkShape(shape: Shape, value: unknown, path: string): string | undefined {
-  if (typeof shape === 'function') return checkShape(shape(), value, path);
-  if (typeof shape === 'string' || Array.isArray(shape)) {
-    const problem = checkField(shape as FieldSpec, value);
-    return problem ? `${path} ${problem}` : undefined;
-  }
-  if (isShapeWrapper(shape, 'arrayOf')) {
-    if (!Array.isArray(value)) return `${path} is not an array`;
-    for (let i = 0; i < value.length; i++) {
-      const problem = checkShape(shape.arrayOf, value[i], `${path}[${i}]`);
-      if (problem) return problem;
-    }
-    return undefined;
-  }
-  if (isShapeWrapper(shape, 'nullOr')) return value === null ? undefined : checkShape(shape.nullOr, value, path);
-  if (isShapeWrapper(shape, 'numbersBy')) {
-    if (!isRecord(value)) return `${path} is not an object`;
-    for (const [k, v] of Object.entries(value)) if (typeof v !== 'number' || !Number.isFinite(v)) return `${path}.${k} is not a finite number`;
-    return undefined;
-  }
-  if (!isRecord(value)) return `${path} is not an object`;
-  const fields = shape as { readonly [field: string]: Shape };
-  const known = new Set<string>();
-  for (const [key, fieldShape] of Object.entries(fields)) {
-    const optional = key.endsWith('?');
-    const name = optional ? key.slice(0, -1) : key;
-    known.add(name);
-    if (!(name in value) || value[name] === undefined) {
-      if (optional) continue;
-      return `${path}.${name} is missing`;
-    }
-    const problem = checkShape(fieldShape, value[name], `${path}.${name}`);
-    if (problem) return problem;
-  }
-  for (const name of Object.keys(value)) if (!known.has(name)) return `${path}: unexpected field "${name}"`;
-  return undefined;
-}
-
-const ANCHOR_SHAPE: Shape = { fn: 'string', stmt: 'string', file: 'string' };
-const VIOLATION_SHAPE: Shape = {
-  kind: ['stale-tlb', 'lost-dirty-page', 'use-after-free', 'structure'], 'strength?': ['unmapped', 'permissions'],
-  vcpu: 'number', gfn: 'number', step: 'number', 'tlbEntry?': 'string', 'staleSince?': 'number', 'skippedFlush?': 'number', message: 'string',
-};
-const STEP_SHAPE: Shape = {
-  index: 'number', op: 'number', opLabel: 'string', actor: ['kvm', 'guest', 'host', 'userspace'], 'vcpu?': 'number', kind: 'string',
-  anchor: ANCHOR_SHAPE, text: 'string',
-  writes: { arrayOf: { sp: 'number', index: 'number', level: 'number', oldFlags: 'number', oldTarget: 'number', newFlags: 'number', newTarget: 'number' } },
-  writeCount: 'number',
-  'flush?': { issued: 'boolean', call: 'string', full: 'boolean', gfn: 'number', pages: 'number', removed: { arrayOf: 'string' }, 'reason?': 'string' },
-  'tlbFilled?': 'string', 'childSp?': { id: 'number', reused: 'boolean' },
-  violations: { arrayOf: VIOLATION_SHAPE }, lockHeld: 'boolean', counters: { numbersBy: 'string' },
-};
-const TABLE_SHAPE: Shape = {
-  sp: 'number', title: 'string', level: 'number', direct: 'boolean', 'splitChild?': ['new', 'reused'],
-  presentNonLeaf: { arrayOf: 'number' }, changed: 'boolean',
-  runs: {
-    arrayOf: {
-      from: 'number', to: 'number', kind: ['absent', 'leaf', 'table'], text: 'string', value: 'string', changed: 'boolean',
-      children: { arrayOf: () => TABLE_SHAPE }, 'collapsedChildren?': 'number',
-    },
-  },
-};
-const SNAPSHOT_SHAPE: Shape = {
-  scenario: 'string', title: 'string', variant: 'string', flushMode: 'string', entries: 'number', index: 'number', total: 'number',
-  step: { nullOr: STEP_SHAPE }, lockHeld: 'boolean',
-  roots: { arrayOf: { name: 'string', table: TABLE_SHAPE } },
-  vcpus: {
-    arrayOf: {
-      id: 'number',
-      tlb: { arrayOf: { id: 'number', vcpu: 'number', root: 'string', size: 'string', l2: 'string', gfns: 'string', pfn: 'string', writable: 'boolean', stale: 'boolean', filledAt: 'number' } },
-    },
-  },
-  flushLog: { arrayOf: { step: 'number', issued: 'boolean', call: 'string', range: 'string', removed: { arrayOf: 'string' }, fn: 'string', 'reason?': 'string' } },
-  violations: { arrayOf: VIOLATION_SHAPE },
-  hazards: {
-    arrayOf: {
-      strength: ['unmapped', 'permissions'], vcpu: 'number', tlbId: 'number', tlbEntry: 'string', gfn: 'number',
-      'staleSince?': 'number', 'skippedFlush?': 'number', cause: 'string', 'deadline?': 'number', message: 'string',
-    },
-  },
-  verdict: ['pass', 'violation'], now: ['violation', 'hazard', 'pass'], counters: { numbersBy: 'string' },
-};
-
-const REVIEW_STEP_SHAPE: Shape = { id: 'string', fn: 'string', file: 'string', 'line?': 'number', 'how?': 'string', 'why?': 'string' };
-const REVIEW_VERDICT_SHAPE: Shape = { nullOr: { verdict: ['pass', 'violation'], remoteFlushes: 'number', splitFlushes: 'number', violation: 'string' } };
-const STRINGS: Shape = { arrayOf: 'string' };
-const REVIEW_SHAPE: Shape = {
-  name: 'string', format: 'string', diagnostics: STRINGS,
-  patches: {
-    arrayOf: {
-      index: 'number', prefix: 'string', subject: 'string', author: 'string', date: 'string', cover: 'boolean', kind: 'string', commit: 'string', listed: STRINGS, files: STRINGS,
-      functions: STRINGS, otherFunctions: STRINGS, steps: { arrayOf: REVIEW_STEP_SHAPE }, changes: STRINGS, notUnderstood: STRINGS,
-    },
-  },
-  modelled: 'boolean', understood: 'boolean',
-  outcome: ['bad-input', 'no-diff', 'not-modelled', 'unchanged', 'not-understood', 'pass', 'violation'], verdict: 'string', reasons: STRINGS,
-  steps: { arrayOf: REVIEW_STEP_SHAPE }, unexplained: STRINGS, before: 'string', after: 'string',
-  decisions: { arrayOf: { policy: 'string', before: 'string', after: 'string', changed: 'boolean', rule: 'string', evidence: STRINGS } },
-  notes: STRINGS, modes: STRINGS,
-  checks: { arrayOf: { scenario: 'string', flushMode: ['bare-metal', 'range'], mode: 'string', before: REVIEW_VERDICT_SHAPE, after: REVIEW_VERDICT_SHAPE } },
-  findings: STRINGS,
-  counterexample: { nullOr: { scenario: 'string', variant: 'string', flushMode: ['bare-metal', 'range'] } },
-  tree: 'boolean',
-};
-const COMPARE_ROW_SHAPE: Shape = {
-  variant: 'string', verdict: ['pass', 'violation'], violations: 'number', remoteFlushes: 'number', splitFlushes: 'number',
-  flushesSkipped: 'number', pagesFlushed: 'number', spsReused: 'number', splitFlushesPer64G: 'number',
-};
 
 /** Why `value` is not a PanelSnapshot, or undefined when it has the shape of one. */
 export function checkPanelSnapshot(value: unknown): string | undefined {
-  return checkShape(SNAPSHOT_SHAPE, value, 'snapshot');
-}
-
-//#endregion
-
-function checkBody(specs: Record<string, Record<string, FieldSpec>>, body: unknown): string | undefined {
-  if (!isRecord(body)) return 'body is not an object';
-  const type = body.type;
-  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(specs, type)) return `unknown message type ${JSON.stringify(type)}`;
-  const fields = specs[type];
-  for (const [name, spec] of Object.entries(fields)) {
-    if (!(name in body)) return `${type}: field "${name}" is missing`;
-    const problem = checkField(spec, body[name]);
-    if (problem) return `${type}: field "${name}" ${problem}`;
-  }
-  for (const name of Object.keys(body)) {
-    if (name !== 'type' && !Object.prototype.hasOwnProperty.call(fields, name)) return `${type}: unexpected field "${name}"`;
-  }
-  return undefined;
-}
-
-function checkEnvelope(specs: Record<string, Record<string, FieldSpec>>, value: unknown): string | undefined {
-  if (!isRecord(value)) return 'message is not an object';
-  if (!Number.isSafeInteger(value.messageId)) return 'messageId is not an integer';
-  if (value.inReplyTo !== undefined && !Number.isSafeInteger(value.inReplyTo)) return 'inReplyTo is not an integer';
-  for (const name of Object.keys(value)) {
-    if (name !== 'messageId' && name !== 'inReplyTo' && name !== 'body') return `unexpected envelope field "${name}"`;
-  }
-  return checkBody(specs, value.body);
+  return firstProblem(PANEL_SNAPSHOT, value, 'snapshot');
 }
 
 /** Why `value` is not a valid message to the webview, or undefined when it is one. */
 export function checkToWebviewMessage(value: unknown): string | undefined {
-  return checkEnvelope(toWebviewFields, value);
+  return envelopeProblem(TO_WEBVIEW_ENVELOPE, value);
 }
 
 /** Why `value` is not a valid message from the webview, or undefined when it is one. */
 export function checkFromWebviewMessage(value: unknown): string | undefined {
-  return checkEnvelope(fromWebviewFields, value);
+  return envelopeProblem(FROM_WEBVIEW_ENVELOPE, value);
 }
 
 export function isToWebviewMessage(value: unknown): value is Envelope<ToWebviewMessage> {

@@ -11,95 +11,14 @@ import { firstUnmappedPage } from '../checks/stale_tlb';
 import { SubtreeCache } from '../mmu/subtree';
 import type { MmuContext } from '../mmu/context';
 import { emptyDraft } from '../mmu/context';
-import type { Counters } from '../model/state';
-import type { Step, Violation } from '../model/step';
 import type { Walkthrough } from '../run/walkthrough';
-import { openHazards, type OpenHazard } from './hazards';
+import { openHazards } from './hazards';
+import type { EntryRun, FlushLogEntry, PanelSnapshot, TableView, TlbView } from './shapes';
 
 export type { OpenHazard } from './hazards';
 
-export interface EntryRun {
-  /** First and last index of the run in its table. */
-  from: number;
-  to: number;
-  kind: 'absent' | 'leaf' | 'table';
-  /** "509 x 2M leaf, pfn 0x440400.., W" */
-  text: string;
-  /** The 64-bit value of the first entry of the run (hex), for the tooltip. */
-  value: string;
-  /** A step wrote one of these entries. */
-  changed: boolean;
-  /** Child tables of a table run (one for a single entry). */
-  children: TableView[];
-  /** A run of tables whose children are alike, shown as one. */
-  collapsedChildren?: number;
-}
-
-export interface TableView {
-  sp: number;
-  /** "sp#4 direct L2 gfn 0x40000" */
-  title: string;
-  level: number;
-  direct: boolean;
-  /** Child SP of the split in progress (or just done): new or reused from the hash. */
-  splitChild?: 'new' | 'reused';
-  /** Indices of present non-leaf entries, called out while this table is a split child. */
-  presentNonLeaf: number[];
-  runs: EntryRun[];
-  changed: boolean;
-}
-
-export interface TlbView {
-  id: number;
-  vcpu: number;
-  root: string;
-  size: string;
-  l2: string;
-  gfns: string;
-  pfn: string;
-  writable: boolean;
-  /** No longer backed by the page tables (unmapped strength). */
-  stale: boolean;
-  filledAt: number;
-}
-
-export interface FlushLogEntry {
-  step: number;
-  issued: boolean;
-  call: string;
-  range: string;
-  removed: string[];
-  fn: string;
-  reason?: string;
-}
-
-export interface PanelSnapshot {
-  scenario: string;
-  title: string;
-  variant: string;
-  flushMode: string;
-  entries: number;
-  /** Current step index (-1: before the first). */
-  index: number;
-  total: number;
-  step: Step | null;
-  lockHeld: boolean;
-  roots: Array<{ name: string; table: TableView }>;
-  vcpus: Array<{ id: number; tlb: TlbView[] }>;
-  flushLog: FlushLogEntry[];
-  /** Violations found at or before this step. */
-  violations: Violation[];
-  /**
-   * TLB entries stale now that no check has reported yet: each must be flushed by its deadline
-   * (the next mmu_lock release, or its operation's end), or that check fails there.
-   */
-  hazards: OpenHazard[];
-  /** Verdict of the whole run. */
-  verdict: 'pass' | 'violation';
-  /** At this step: a violation so far, else a hazard open, else pass so far. */
-  now: 'violation' | 'hazard' | 'pass';
-  counters: Counters;
-}
+// The shapes of what the panel is sent are defined once, with their runtime checks, in ./shapes.
+export type { EntryRun, FlushLogEntry, PanelSnapshot, TableView, TlbView } from './shapes';
 
 function leafText(entries: number, level: number, flags: number, count: number, pfn: number): string {
   const perms = flags & SPTE_WRITABLE ? 'W' : 'R';
