@@ -58,9 +58,17 @@ export interface Scope {
 
 export const ROOT_GFN: Record<string, number> = { A: 0x1000, B: 0x2000 };
 
+/** A bound the explorer cannot search (a table size it has no scope for): the caller's mistake, not the core's. */
+export class BoundError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BoundError';
+  }
+}
+
 export function makeScope(bound: Bound): Scope {
   const e = bound.entries;
-  if (![2, 4, 8].includes(e)) throw new RangeError(`the explorer runs with 2, 4 or 8 entries a table, not ${e}`);
+  if (![2, 4, 8].includes(e)) throw new BoundError(`the explorer runs with 2, 4 or 8 entries a table, not ${e}`);
   const regionPages = e * e;
   const region = regionPages;
   const slotPages = 4 * regionPages;
