@@ -14,7 +14,7 @@ import { Option, type Command } from 'commander';
 import { counterexampleScenario } from '../src/explore/counterexample';
 import { Search } from '../src/explore/search';
 import { type ExploreResult, type Progress } from '../src/explore/result';
-import { ALL_KINDS, DEFAULT_BOUND, describeBound, type Bound } from '../src/explore/scope';
+import { ALL_KINDS, DEFAULT_BOUND, describeBound, ENTRY_CHOICES, PAGE_CHOICES, type Bound } from '../src/explore/scope';
 import { unreached } from '../src/explore/goals';
 import { parseVariant, PRESETS, type Variant } from '../src/kernel/variants';
 import { EXIT_INCOMPLETE, EXIT_PASS, EXIT_VIOLATION, UsageError } from './exit';
@@ -146,6 +146,9 @@ if (!isMainThread && (workerData as { kvmMmuLabExplore?: ExploreRequest } | null
   });
 }
 
+/** The explorer's engines (ExploreResult['engine']). */
+const ENGINES: ReadonlyArray<NonNullable<ExploreRequest['engine']>> = ['packed', 'core'];
+
 /** What commander hands the action: --entries, --pages and --engine are one of their choices. */
 interface ExploreOpts {
   variant?: string;
@@ -182,12 +185,12 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
   program.command('explore')
     .description(`bounded model checking: search every interleaving within a bound for a shortest counterexample; a clean result holds only within the bound and names what the bound could not reach (default bound: E = ${DEFAULT_BOUND.entries}, ${DEFAULT_BOUND.ops} operations, ${DEFAULT_BOUND.accesses} accesses, faults + ${(DEFAULT_BOUND.kinds ?? ALL_KINDS).join(' + ')})`)
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), preset+policy=value,..., or "all"`, 'v7')
-    .addOption(new Option('-e, --entries <n>', 'entries per table').choices(['2', '4', '8']).default(String(DEFAULT_BOUND.entries)))
+    .addOption(new Option('-e, --entries <n>', 'entries per table').choices(ENTRY_CHOICES.map(String)).default(String(DEFAULT_BOUND.entries)))
     .option('--ops <k>', `bound on KVM operations (faults included), default ${DEFAULT_BOUND.ops}`)
     .option('--accesses <a>', `bound on guest accesses, default ${DEFAULT_BOUND.accesses}`)
-    .addOption(new Option('--pages <which>', 'region pages the menu names: few (4) or all').choices(['few', 'all']).default(DEFAULT_BOUND.pages))
+    .addOption(new Option('--pages <which>', 'region pages the menu names: few (4) or all').choices(PAGE_CHOICES).default(DEFAULT_BOUND.pages))
     .option('--kinds <list>', `KVM operations besides faults: comma-separated of ${ALL_KINDS.join(', ')}, or all (default ${DEFAULT_BOUND.kinds ? DEFAULT_BOUND.kinds.join(',') : 'all'})`)
-    .addOption(new Option('--engine <engine>', 'packed (the packed model of the scope, counterexamples confirmed by the core) or core (every transition run by the core; slow)').choices(['packed', 'core']).default('packed'))
+    .addOption(new Option('--engine <engine>', 'packed (the packed model of the scope, counterexamples confirmed by the core) or core (every transition run by the core; slow)').choices(ENGINES).default('packed'))
     .option('--max-states <n>', 'stop (incomplete, exit 3) after this many distinct states')
     .option('--audit', 'also audit the whole structure after every transition (slower)')
     .option('-o, --out <file>', 'write the counterexample as a scenario file')

@@ -13,6 +13,8 @@ import { runScenario, toReport } from '../src/run/run';
 import { traceText } from '../src/view/trace_text';
 import { parseVariant, POLICY_VALUES, PRESETS } from '../src/kernel/variants';
 import { ERAS, ERA_IDS } from '../src/kernel/eras';
+import type { SplitYield } from '../src/model/modes';
+import { FLUSH_MODES } from '../src/review/checks';
 import { EXIT_PASS, EXIT_VIOLATION, failure, UsageError } from './exit';
 import { registerPatchCommand } from './patch';
 import { registerExplore } from './explore';
@@ -33,6 +35,9 @@ function loadScenario(arg: string): Scenario {
   if (size > MAX_SCENARIO_BYTES) throw new UsageError(`${arg}: ${size} bytes; a scenario file is expected to be under ${MAX_SCENARIO_BYTES}`);
   return parseScenario(readFileSync(arg, 'utf8'), arg);
 }
+
+/** --split-yield's choices: every SplitYield. */
+const SPLIT_YIELDS: readonly SplitYield[] = ['cache', 'every', 'never'];
 
 interface RunOpts {
   variant?: string;
@@ -58,8 +63,8 @@ function emit(text: string, out?: string): void {
 function commonOptions(cmd: Command): Command {
   return cmd
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), or preset+policy=value,...`)
-    .addOption(new Option('--flush-mode <mode>', 'remote flush of the host').choices(['bare-metal', 'range']))
-    .addOption(new Option('--split-yield <when>', 'when the split drops mmu_lock between huge pages').choices(['cache', 'every', 'never']))
+    .addOption(new Option('--flush-mode <mode>', 'remote flush of the host').choices(FLUSH_MODES))
+    .addOption(new Option('--split-yield <when>', 'when the split drops mmu_lock between huge pages').choices(SPLIT_YIELDS))
     .option('--json', 'print JSON instead of text');
 }
 
@@ -98,7 +103,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program.command('compare').argument('<scenario>', 'a built-in scenario name or a scenario file')
     .description('every preset on one scenario: verdicts and flushes side by side')
-    .addOption(new Option('--flush-mode <mode>', 'remote flush of the host').choices(['bare-metal', 'range']))
+    .addOption(new Option('--flush-mode <mode>', 'remote flush of the host').choices(FLUSH_MODES))
     .option('--json', 'print JSON instead of text')
     .option('--full-scale', 'also count the split flushes of each variant on a 64 GiB guest on 1 GiB pages (about a second a variant)')
     .action((arg: string, o: RunOpts & { fullScale?: boolean }) => {

@@ -211,7 +211,7 @@ export function registerPatchCommand(program: Command, setExit: (code: number) =
   program.command('patch').argument('<file>', 'a patch: mbox / format-patch / b4 am / git show / diff / web-archive text')
     .description('what a patch changes in the model: series, touched steps, the variant before and after, and the checks under both')
     .option('--tree <dir>', 'a kernel tree: anchor the modelled steps in it and check the patch applies to it')
-    .addOption(new Option('--flush-mode <mode>', 'remote flushes of the host: bare metal (every flush is full), range (a range-capable flush, as with Hyper-V), or both').choices(['bare-metal', 'range', 'both']).default('both'))
+    .addOption(new Option('--flush-mode <mode>', 'remote flushes of the host: bare metal (every flush is full), range (a range-capable flush, as with Hyper-V), or both').choices([...FLUSH_MODES, 'both']).default('both'))
     .option('--json', 'print JSON instead of text')
     .action(async (file: string, o: { tree?: string; json?: boolean; flushMode: FlushMode | 'both' }) => {
       const r = await patchReport(file, o.tree, flushModes(o.flushMode));
