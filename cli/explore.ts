@@ -10,18 +10,14 @@ import { writeFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { totalmem } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { counterexampleScenario } from '../src/explore/counterexample';
 import { Search } from '../src/explore/search';
 import { type ExploreResult, type Progress } from '../src/explore/result';
-import { ALL_KINDS, DEFAULT_BOUND, describeBound, type Bound } from '../src/explore/scope';
+import { ALL_KINDS, DEFAULT_BOUND, describeBound, ENTRY_CHOICES, PAGE_CHOICES, type Bound } from '../src/explore/scope';
 import { exploreResultText, exploreTableText } from '../src/view/explore_text';
 import { parseVariant, PRESETS, type Variant } from '../src/kernel/variants';
-
-const EXIT_PASS = 0;
-const EXIT_VIOLATION = 1;
-const EXIT_USAGE = 2;
-const EXIT_INCOMPLETE = 3;
+import { EXIT_INCOMPLETE, EXIT_PASS, EXIT_VIOLATION, UsageError } from './exit';
 
 export interface ExploreRequest {
   variant: Variant;
@@ -106,36 +102,38 @@ if (!isMainThread && (workerData as { kvmMmuLabExplore?: ExploreRequest } | null
   });
 }
 
+/** The explorer's engines (ExploreResult['engine']). */
+const ENGINES: ReadonlyArray<NonNullable<ExploreRequest['engine']>> = ['packed', 'core'];
+
+/** What commander hands the action: --entries, --pages and --engine are one of their choices. */
 interface ExploreOpts {
   variant?: string;
-  entries: string;
+  entries: '2' | '4' | '8';
   ops?: string;
   accesses?: string;
-  pages?: 'few' | 'all';
+  pages: 'few' | 'all';
   kinds?: string;
   json?: boolean;
   out?: string;
   maxStates?: string;
   audit?: boolean;
   quiet?: boolean;
-  engine?: string;
+  engine: 'packed' | 'core';
 }
 
 function intOption(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ExploreUsageError(`--${name} expects a whole number from ${min} to ${max}, got '${v}'`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} expects a whole number from ${min} to ${max}, got '${v}'`);
   return n;
 }
-
-export class ExploreUsageError extends Error {}
 
 /** --kinds: undefined = the default bound's kinds; 'all' = every kind (no filter). */
 function parseKinds(v: string | undefined): Bound['kinds'] {
   if (v === undefined) return DEFAULT_BOUND.kinds;
   if (v === 'all') return undefined;
   const list = v.split(',').map((x) => x.trim()).filter((x) => x);
-  for (const k of list) if (!(ALL_KINDS as string[]).includes(k)) throw new ExploreUsageError(`--kinds expects a comma-separated list of ${ALL_KINDS.join(', ')}, or all; got '${k}'`);
+  for (const k of list) if (!(ALL_KINDS as string[]).includes(k)) throw new UsageError(`--kinds expects a comma-separated list of ${ALL_KINDS.join(', ')}, or all; got '${k}'`);
   return list as Bound['kinds'];
 }
 
@@ -143,64 +141,52 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
   program.command('explore')
     .description(`bounded model checking: search every interleaving within a bound for a shortest counterexample; a clean result holds only within the bound and names what the bound could not reach (default bound: E = ${DEFAULT_BOUND.entries}, ${DEFAULT_BOUND.ops} operations, ${DEFAULT_BOUND.accesses} accesses, faults + ${(DEFAULT_BOUND.kinds ?? ALL_KINDS).join(' + ')})`)
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), preset+policy=value,..., or "all"`, 'v7')
-    .option('-e, --entries <n>', 'entries per table: 2, 4 or 8', String(DEFAULT_BOUND.entries))
+    .addOption(new Option('-e, --entries <n>', 'entries per table').choices(ENTRY_CHOICES.map(String)).default(String(DEFAULT_BOUND.entries)))
     .option('--ops <k>', `bound on KVM operations (faults included), default ${DEFAULT_BOUND.ops}`)
     .option('--accesses <a>', `bound on guest accesses, default ${DEFAULT_BOUND.accesses}`)
-    .option('--pages <which>', 'region pages the menu names: few (4) or all', DEFAULT_BOUND.pages)
+    .addOption(new Option('--pages <which>', 'region pages the menu names: few (4) or all').choices(PAGE_CHOICES).default(DEFAULT_BOUND.pages))
     .option('--kinds <list>', `KVM operations besides faults: comma-separated of ${ALL_KINDS.join(', ')}, or all (default ${DEFAULT_BOUND.kinds ? DEFAULT_BOUND.kinds.join(',') : 'all'})`)
-    .option('--engine <engine>', 'packed (the packed model of the scope, counterexamples confirmed by the core) or core (every transition run by the core; slow)', 'packed')
+    .addOption(new Option('--engine <engine>', 'packed (the packed model of the scope, counterexamples confirmed by the core) or core (every transition run by the core; slow)').choices(ENGINES).default('packed'))
     .option('--max-states <n>', 'stop (incomplete, exit 3) after this many distinct states')
     .option('--audit', 'also audit the whole structure after every transition (slower)')
     .option('-o, --out <file>', 'write the counterexample as a scenario file')
     .option('-q, --quiet', 'no progress on stderr')
     .option('--json', 'print JSON instead of text')
-    .action((o: ExploreOpts) => {
-      // main() parses synchronously; this command finishes later and sets the exit code itself.
-      const done = (code: number) => { setExit(code); process.exitCode = code; };
-      exploreCommand(o, done).catch((e: unknown) => {
-        const usage = e instanceof ExploreUsageError || (e instanceof Error && /^unknown (variant|policy)|^policy |^the explorer runs/.test(e.message));
-        process.stderr.write(usage ? `kvm-mmu-lab: ${(e as Error).message}\n` : `kvm-mmu-lab: internal error: ${(e as Error).message}\n`);
-        done(usage ? EXIT_USAGE : 4);
-      });
-    });
+    .action((o: ExploreOpts) => exploreCommand(o, setExit));
 }
 
 async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): Promise<void> {
-      const entries = intOption('entries', o.entries, DEFAULT_BOUND.entries, 2, 8);
-      if (![2, 4, 8].includes(entries)) throw new ExploreUsageError(`--entries expects 2, 4 or 8, got ${entries}`);
-      if (o.pages !== 'few' && o.pages !== 'all') throw new ExploreUsageError(`--pages expects few or all, got '${o.pages}'`);
-      const kinds = parseKinds(o.kinds);
-      const bound: Bound = { entries, ops: intOption('ops', o.ops, DEFAULT_BOUND.ops, 1, 12), accesses: intOption('accesses', o.accesses, DEFAULT_BOUND.accesses, 0, 12), pages: o.pages, ...(kinds ? { kinds } : {}) };
-      if (o.engine !== undefined && o.engine !== 'packed' && o.engine !== 'core') throw new ExploreUsageError(`--engine expects packed or core, got '${o.engine}'`);
-      const engine = o.engine as 'packed' | 'core' | undefined;
-      const maxStates = o.maxStates === undefined ? undefined : intOption('max-states', o.maxStates, 0, 1, 2 ** 31);
-      const controller = new AbortController();
-      const onSigint = () => controller.abort();
-      process.once('SIGINT', onSigint);
-      const progress = (label: string, p: Progress) => {
-        if (!o.quiet) process.stderr.write(`explore ${label}: depth ${p.depth}, ${p.states} states, ${p.transitions} transitions, ${p.frontier} to expand, ${p.seconds.toFixed(1)} s\n`);
-      };
-      try {
-        if (o.variant === 'all') {
-          const reqs = PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine }));
-          const rows = await runInWorkers(reqs, 2, controller.signal, progress);
-          process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : `bound: ${describeBound(bound)}\n\n${exploreTableText(rows)}`);
-          setExit(rows.some((r) => r.verdict === 'violation') ? EXIT_VIOLATION : rows.some((r) => r.verdict === 'incomplete') ? EXIT_INCOMPLETE : EXIT_PASS);
-          return;
-        }
-        const variant = parseVariant(o.variant ?? 'v7');
-        const r = await runSearch({ variant, bound, maxStates, audit: o.audit, engine }, controller.signal, (p) => progress(variant.name, p));
-        let file: string | undefined;
-        let scenario: unknown;
-        if (r.verdict === 'violation' && r.actions) {
-          scenario = counterexampleScenario(variant, bound, r.actions, r.violation);
-          if (o.out) { writeFileSync(o.out, JSON.stringify(scenario, null, 2) + '\n'); file = o.out; }
-        }
-        process.stdout.write(o.json ? JSON.stringify({ ...r, ...(scenario ? { counterexample: scenario } : {}) }, null, 2) + '\n' : exploreResultText(r, file));
-        setExit(exitCode(r));
-      } finally {
-        process.removeListener('SIGINT', onSigint);
-      }
+  const kinds = parseKinds(o.kinds);
+  const bound: Bound = { entries: Number(o.entries), ops: intOption('ops', o.ops, DEFAULT_BOUND.ops, 1, 12), accesses: intOption('accesses', o.accesses, DEFAULT_BOUND.accesses, 0, 12), pages: o.pages, ...(kinds ? { kinds } : {}) };
+  const engine = o.engine;
+  const maxStates = o.maxStates === undefined ? undefined : intOption('max-states', o.maxStates, 0, 1, 2 ** 31);
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  const progress = (label: string, p: Progress) => {
+    if (!o.quiet) process.stderr.write(`explore ${label}: depth ${p.depth}, ${p.states} states, ${p.transitions} transitions, ${p.frontier} to expand, ${p.seconds.toFixed(1)} s\n`);
+  };
+  try {
+    if (o.variant === 'all') {
+      const reqs = PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine }));
+      const rows = await runInWorkers(reqs, 2, controller.signal, progress);
+      process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : `bound: ${describeBound(bound)}\n\n${exploreTableText(rows)}`);
+      setExit(rows.some((r) => r.verdict === 'violation') ? EXIT_VIOLATION : rows.some((r) => r.verdict === 'incomplete') ? EXIT_INCOMPLETE : EXIT_PASS);
+      return;
+    }
+    const variant = parseVariant(o.variant ?? 'v7');
+    const r = await runSearch({ variant, bound, maxStates, audit: o.audit, engine }, controller.signal, (p) => progress(variant.name, p));
+    let file: string | undefined;
+    let scenario: unknown;
+    if (r.verdict === 'violation' && r.actions) {
+      scenario = counterexampleScenario(variant, bound, r.actions, r.violation);
+      if (o.out) { writeFileSync(o.out, JSON.stringify(scenario, null, 2) + '\n'); file = o.out; }
+    }
+    process.stdout.write(o.json ? JSON.stringify({ ...r, ...(scenario ? { counterexample: scenario } : {}) }, null, 2) + '\n' : exploreResultText(r, file));
+    setExit(exitCode(r));
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
 }
 
 /** For tests: is this module running as an explorer worker? */

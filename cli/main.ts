@@ -1,29 +1,25 @@
 /**
  * kvm-mmu-lab: the simulation core from a terminal, for scripts and mail replies.
- * Exit status: 0 the checks pass, 1 a violation was found, 2 bad usage or bad input.
+ * Exit status: 0 the checks pass, 1 a violation was found, 2 bad usage or bad input, 4 a bug
+ * (./exit.ts maps errors to statuses; `patch` and `explore` add 3).
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { compareVariants } from '../src/review/compare';
-import { ScenarioRunError } from '../src/run/runner';
 import { BUILTIN_SCENARIOS, builtinScenario, builtinScenarioText } from '../src/scenario/builtins';
-import { parseScenario, ScenarioError, MAX_SCENARIO_BYTES } from '../src/scenario/parse';
+import { parseScenario, MAX_SCENARIO_BYTES } from '../src/scenario/parse';
 import type { Scenario } from '../src/scenario/types';
 import { runScenario, toReport } from '../src/run/run';
 import { traceText } from '../src/view/trace_text';
 import { compareText } from '../src/view/compare_text';
 import { parseVariant, POLICY_VALUES, PRESETS } from '../src/kernel/variants';
 import { ERAS, ERA_IDS } from '../src/kernel/eras';
+import type { SplitYield } from '../src/model/modes';
+import { FLUSH_MODES } from '../src/review/checks';
+import { EXIT_PASS, EXIT_VIOLATION, failure, UsageError } from './exit';
 import { registerPatchCommand } from './patch';
 import { registerExplore } from './explore';
 import { exitQuietlyOnClosedPipe } from './pipe';
-
-/** A problem with what the user gave us: printed as one message, exit 2, never a stack trace. */
-export class UsageError extends Error {}
-
-const EXIT_PASS = 0;
-const EXIT_VIOLATION = 1;
-const EXIT_USAGE = 2;
 
 function loadScenario(arg: string): Scenario {
   const builtin = builtinScenario(arg);
@@ -40,6 +36,9 @@ function loadScenario(arg: string): Scenario {
   if (size > MAX_SCENARIO_BYTES) throw new UsageError(`${arg}: ${size} bytes; a scenario file is expected to be under ${MAX_SCENARIO_BYTES}`);
   return parseScenario(readFileSync(arg, 'utf8'), arg);
 }
+
+/** --split-yield's choices: every SplitYield. */
+const SPLIT_YIELDS: readonly SplitYield[] = ['cache', 'every', 'never'];
 
 interface RunOpts {
   variant?: string;
@@ -65,8 +64,8 @@ function emit(text: string, out?: string): void {
 function commonOptions(cmd: Command): Command {
   return cmd
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), or preset+policy=value,...`)
-    .addOption(new Option('--flush-mode <mode>', 'remote flush of the host').choices(['bare-metal', 'range']))
-    .addOption(new Option('--split-yield <when>', 'when the split drops mmu_lock between huge pages').choices(['cache', 'every', 'never']))
+    .addOption(new Option('--flush-mode <mode>', 'remote flush of the host').choices(FLUSH_MODES))
+    .addOption(new Option('--split-yield <when>', 'when the split drops mmu_lock between huge pages').choices(SPLIT_YIELDS))
     .option('--json', 'print JSON instead of text');
 }
 
@@ -105,7 +104,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program.command('compare').argument('<scenario>', 'a built-in scenario name or a scenario file')
     .description('every preset on one scenario: verdicts and flushes side by side')
-    .addOption(new Option('--flush-mode <mode>', 'remote flush of the host').choices(['bare-metal', 'range']))
+    .addOption(new Option('--flush-mode <mode>', 'remote flush of the host').choices(FLUSH_MODES))
     .option('--json', 'print JSON instead of text')
     .option('--full-scale', 'also count the split flushes of each variant on a 64 GiB guest on 1 GiB pages (about a second a variant)')
     .action((arg: string, o: RunOpts & { fullScale?: boolean }) => {
@@ -143,27 +142,26 @@ export function buildProgram(setExit: (code: number) => void): Command {
   return program;
 }
 
-export function main(argv: string[]): number {
+/**
+ * Run one command line; resolves to the exit status. `onExit` hears the status as soon as a
+ * command knows it (before its output has drained), so that the process can carry it even when a
+ * closed pipe ends it early (./pipe.ts); tests that call main() in-process leave it out.
+ */
+export async function main(argv: string[], onExit?: (code: number) => void): Promise<number> {
   let code = EXIT_PASS;
-  const program = buildProgram((c) => { code = c; });
+  const program = buildProgram((c) => { code = c; onExit?.(c); });
   try {
-    program.parse(argv, { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // Help and version exit 0; commander has already printed its message for the rest.
-      return e.exitCode === 0 ? EXIT_PASS : EXIT_USAGE;
-    }
-    if (e instanceof UsageError || e instanceof ScenarioError || e instanceof ScenarioRunError || (e instanceof Error && /^unknown (variant|policy)|^policy /.test(e.message))) {
-      process.stderr.write(`kvm-mmu-lab: ${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    process.stderr.write(`kvm-mmu-lab: internal error: ${(e as Error).message}\n(please report it with the command line and the scenario)\n`);
-    return 3;
+    const f = failure(e);
+    process.stderr.write(f.message);
+    onExit?.(f.code);
+    return f.code;
   }
 }
 
 if (require.main === module) {
   exitQuietlyOnClosedPipe();
-  process.exitCode = main(process.argv.slice(2));
+  void main(process.argv.slice(2), (code) => { process.exitCode = code; });
 }

@@ -22,41 +22,40 @@ import { classify, type Classification } from '../src/patch/classify';
 import { MAIL_KIND_WORDS } from '../src/patch/listing';
 import { formatDiagnostic, hasErrors, MAX_PATCH_BYTES, parsePatchInput } from '../src/patch/parse';
 import type { ParsedInput } from '../src/patch/types';
+import { UsageError } from './exit';
 
 /** The files under a kernel tree that hold modelled steps. */
 export const TREE_FILES = ['arch/x86/kvm/mmu/mmu.c', 'arch/x86/kvm/mmu/paging_tmpl.h', 'arch/x86/kvm/mmu/spte.c', 'arch/x86/kvm/x86.c', 'virt/kvm/kvm_main.c'];
-
-class PatchCliError extends Error {}
 
 function readInput(file: string): string {
   let size: number;
   try {
     const st = statSync(file);
-    if (!st.isFile()) throw new PatchCliError(`${file}: not a file; expected a patch file (mbox, format-patch, git show output, diff, or web-archive text)`);
+    if (!st.isFile()) throw new UsageError(`${file}: not a file; expected a patch file (mbox, format-patch, git show output, diff, or web-archive text)`);
     size = st.size;
   } catch (e) {
-    if (e instanceof PatchCliError) throw e;
-    throw new PatchCliError(`${file}: cannot read it (${(e as Error).message.split('\n')[0]})`);
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${file}: cannot read it (${(e as Error).message.split('\n')[0]})`);
   }
-  if (size > MAX_PATCH_BYTES) throw new PatchCliError(`${file}:1: ${size} bytes; expected a patch file under ${MAX_PATCH_BYTES} bytes`);
+  if (size > MAX_PATCH_BYTES) throw new UsageError(`${file}:1: ${size} bytes; expected a patch file under ${MAX_PATCH_BYTES} bytes`);
   const buf = readFileSync(file);
   const nul = buf.indexOf(0);
   if (nul >= 0) {
     let line = 1;
     for (let k = buf.indexOf(10); k >= 0 && k < nul; k = buf.indexOf(10, k + 1)) line++;
-    throw new PatchCliError(`${file}:${line}: binary data (a NUL byte); expected text: a patch mail or a unified diff`);
+    throw new UsageError(`${file}:${line}: binary data (a NUL byte); expected text: a patch mail or a unified diff`);
   }
   return buf.toString('utf8');
 }
 
 function readTree(dir: string): SourceFile[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new PatchCliError(`--tree ${dir}: not a directory; expected the top of a kernel tree (holding arch/x86/kvm/mmu/mmu.c)`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--tree ${dir}: not a directory; expected the top of a kernel tree (holding arch/x86/kvm/mmu/mmu.c)`);
   const files: SourceFile[] = [];
   for (const rel of TREE_FILES) {
     const p = join(dir, rel);
     if (existsSync(p) && statSync(p).isFile() && statSync(p).size <= MAX_PATCH_BYTES) files.push({ path: rel, text: readFileSync(p, 'utf8') });
   }
-  if (files.length === 0) throw new PatchCliError(`--tree ${dir}: none of ${TREE_FILES.join(', ')} is there; expected the top of a kernel tree`);
+  if (files.length === 0) throw new UsageError(`--tree ${dir}: none of ${TREE_FILES.join(', ')} is there; expected the top of a kernel tree`);
   return files;
 }
 
@@ -80,13 +79,13 @@ export interface PatchReport {
   exitCode: number;
 }
 
-/** --flush-mode: both (the default) or one. */
-export function flushModes(option: string | undefined): FlushMode[] {
-  return option === 'bare-metal' || option === 'range' ? [option] : [...FLUSH_MODES];
+/** --flush-mode (one of its choices): both, or one. */
+export function flushModes(option: FlushMode | 'both'): FlushMode[] {
+  return option === 'both' ? [...FLUSH_MODES] : [option];
 }
 
-/** Everything the command prints, as data (the JSON output). */
-export function patchReport(file: string, tree?: string, modes: FlushMode[] = [...FLUSH_MODES]): PatchReport {
+/** Everything the command prints, as data (the JSON output). Asynchronous: the blob check hashes with crypto.subtle. */
+export async function patchReport(file: string, tree?: string, modes: FlushMode[] = [...FLUSH_MODES]): Promise<PatchReport> {
   const text = readInput(file);
   const input = parsePatchInput(text, file);
   const real = input.patches.filter((p) => !p.cover);
@@ -114,7 +113,7 @@ export function patchReport(file: string, tree?: string, modes: FlushMode[] = [.
     for (const p of real) for (const f of p.files) {
       const src = sources.find((s) => s.path === f.path);
       if (!src) continue;
-      const check: Omit<FileCheck, 'result'> & { result?: string } = checkFile(f, src.text);
+      const check: Omit<FileCheck, 'result'> & { result?: string } = await checkFile(f, src.text);
       delete check.result;
       report.blobChecks.push({ patch: p.index, check });
     }
@@ -212,24 +211,18 @@ export function registerPatchCommand(program: Command, setExit: (code: number) =
   program.command('patch').argument('<file>', 'a patch: mbox / format-patch / b4 am / git show / diff / web-archive text')
     .description('what a patch changes in the model: series, touched steps, the variant before and after, and the checks under both')
     .option('--tree <dir>', 'a kernel tree: anchor the modelled steps in it and check the patch applies to it')
-    .addOption(new Option('--flush-mode <mode>', 'remote flushes of the host: bare metal (every flush is full), range (a range-capable flush, as with Hyper-V), or both').choices(['bare-metal', 'range', 'both']).default('both'))
+    .addOption(new Option('--flush-mode <mode>', 'remote flushes of the host: bare metal (every flush is full), range (a range-capable flush, as with Hyper-V), or both').choices([...FLUSH_MODES, 'both']).default('both'))
     .option('--json', 'print JSON instead of text')
-    .action((file: string, o: { tree?: string; json?: boolean; flushMode?: string }) => {
-      try {
-        const r = patchReport(file, o.tree, flushModes(o.flushMode));
-        if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-        else {
-          const text = patchText(r);
-          if (r.exitCode === 2 && r.input.diagnostics.some((d) => d.severity === 'error')) {
-            process.stderr.write(r.input.diagnostics.filter((d) => d.severity === 'error').map((d) => `kvm-mmu-lab: ${formatDiagnostic(d)}\n`).join(''));
-          }
-          process.stdout.write(text);
+    .action(async (file: string, o: { tree?: string; json?: boolean; flushMode: FlushMode | 'both' }) => {
+      const r = await patchReport(file, o.tree, flushModes(o.flushMode));
+      if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      else {
+        const text = patchText(r);
+        if (r.exitCode === 2 && r.input.diagnostics.some((d) => d.severity === 'error')) {
+          process.stderr.write(r.input.diagnostics.filter((d) => d.severity === 'error').map((d) => `kvm-mmu-lab: ${formatDiagnostic(d)}\n`).join(''));
         }
-        setExit(r.exitCode);
-      } catch (e) {
-        if (!(e instanceof PatchCliError)) throw e;
-        process.stderr.write(`kvm-mmu-lab: ${e.message}\n`);
-        setExit(2);
+        process.stdout.write(text);
       }
+      setExit(r.exitCode);
     });
 }

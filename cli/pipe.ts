@@ -2,9 +2,9 @@
  * A reader that stops early (`kvm-mmu-lab run reused-partial --json | head -1`) closes the pipe,
  * and the next write to it fails with EPIPE: Node ignores SIGPIPE and reports the failure as an
  * 'error' event on process.stdout, which, unhandled, prints a stack trace. Every command has done
- * its work when it writes (main() runs synchronously and sets process.exitCode before the event
- * arrives; explore writes once, after its search, and sets the code in the same tick), so the
- * command exits quietly with its usual status: 0 pass, 1 violation, and so on.
+ * its work when it writes, writes once and sets its status in the same tick (main()'s `onExit`
+ * puts it in process.exitCode at once), and the event comes later, so the command exits quietly
+ * with its usual status: 0 pass, 1 violation, and so on.
  */
 
 type WriteError = Error & { code?: string };

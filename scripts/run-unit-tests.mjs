@@ -1,6 +1,9 @@
-// Unit tests: test/unit/**/*.test.ts with Node's test runner (TypeScript through tsx).
-//   node scripts/run-unit-tests.mjs        writes test-artifacts/results/unit.json
+// Unit tests: test/unit/**/*.test.ts with Node's test runner (TypeScript through tsx), under c8
+// for the line coverage of src/ (./lib/coverage.mjs).
+//   node scripts/run-unit-tests.mjs                 writes test-artifacts/results/unit.json
+//   node scripts/run-unit-tests.mjs --no-coverage   the same without c8
 import { findTestFiles, runNodeTests } from './lib/node-tests.mjs';
 
-const record = runNodeTests({ suite: 'unit', files: findTestFiles('test/unit', '.test.ts') });
+const coverage = !process.argv.includes('--no-coverage');
+const record = runNodeTests({ suite: 'unit', files: findTestFiles('test/unit', '.test.ts'), coverage });
 process.exit(record.failed > 0 ? 1 : 0);

@@ -2,11 +2,13 @@
 //   lint (1 test) → typecheck (1) → build (1) → unit tests → integration tests in the Node and the
 //   web-worker extension host → Playwright UI tests.
 // A failing stage does not stop the run: all counts are reported, then the exit code is 1. The last
-// line printed is always "N passed, N failed" (", N skipped" when any were skipped).
+// line printed is always "N passed, N failed" (", N skipped" when any were skipped); the line
+// before it, the unit tests' line coverage of src/.
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, RESULTS, countsLine, readResults } from './lib/results.mjs';
+import { coverageLine } from './lib/coverage.mjs';
 
 const node = process.execPath;
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -62,5 +64,7 @@ console.log(`${'stage'.padEnd(12)} ${'pass'.padStart(5)} ${'fail'.padStart(5)} $
 for (const r of rows) {
   console.log(`${r.name.padEnd(12)} ${String(r.passed).padStart(5)} ${String(r.failed).padStart(5)} ${String(r.skipped).padStart(5)} ${`${r.seconds.toFixed(1)} s`.padStart(8)}${r.note ? `  ${r.note}` : ''}`);
 }
+// The line coverage of src/ (the unit stage's), then the counts: always the last line.
+console.log(coverageLine(readResults('unit')?.coverage ?? undefined));
 console.log(countsLine(total));
 process.exit(total.failed > 0 ? 1 : 0);

@@ -4,7 +4,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ROOT, RESULTS, countsLine, writeResults } from './results.mjs';
+import { createRequire } from 'node:module';
+import { ROOT, ARTIFACTS, RESULTS, countsLine, writeResults } from './results.mjs';
+import { c8Args, coverageLine, readCoverage } from './coverage.mjs';
 
 /** Files under `dir` (relative to the repository) whose names end with `suffix`, sorted. */
 export function findTestFiles(dir, suffix) {
@@ -26,10 +28,11 @@ function parseTap(text) {
 
 /**
  * Runs `files` (paths relative to the repository) with `node --test`; TypeScript through tsx.
- * `timeoutMs` bounds each test (so a hung one fails instead of hanging the run).
+ * `timeoutMs` bounds each test (so a hung one fails instead of hanging the run). `coverage`: run
+ * under c8 and put the line coverage of src/ in the record (./coverage.mjs).
  * Returns the results record it wrote.
  */
-export function runNodeTests({ suite, files, env = {}, timeoutMs }) {
+export function runNodeTests({ suite, files, env = {}, timeoutMs, coverage = false }) {
   const started = Date.now();
   mkdirSync(RESULTS, { recursive: true });
   if (files.length === 0) {
@@ -38,8 +41,10 @@ export function runNodeTests({ suite, files, env = {}, timeoutMs }) {
   }
   const tap = join(RESULTS, `${suite}.tap`);
   const args = ['--import', 'tsx', '--test', ...(timeoutMs ? [`--test-timeout=${timeoutMs}`] : []), '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files];
-  console.log(`[${suite}] node ${args.join(' ')}`);
-  const run = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...env } });
+  const coverageDir = join(ARTIFACTS, 'coverage', suite);
+  const command = coverage ? [createRequire(import.meta.url).resolve('c8/bin/c8.js'), ...c8Args(coverageDir), process.execPath, ...args] : args;
+  console.log(`[${suite}] ${coverage ? `c8 ${c8Args(relative(ROOT, coverageDir)).join(' ')} ` : ''}node ${args.join(' ')}`);
+  const run = spawnSync(process.execPath, command, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...env } });
   let summary = {};
   let failures = [];
   try {
@@ -54,7 +59,9 @@ export function runNodeTests({ suite, files, env = {}, timeoutMs }) {
     failed = 1; // the runner itself failed (a file that does not load, a signal)
     failures.push({ state: 'failed', title: `${suite}: node --test exited with ${run.status ?? run.signal}` });
   }
-  const record = writeResults(suite, { passed, failed, skipped, durationMs: Date.now() - started, tests: failures });
+  const lines = coverage ? readCoverage(coverageDir, ROOT) : undefined;
+  const record = writeResults(suite, { passed, failed, skipped, durationMs: Date.now() - started, tests: failures, ...(coverage ? { coverage: lines ?? null } : {}) });
+  if (coverage) console.log(`[${suite}] ${coverageLine(lines)}`);
   console.log(`[${suite}] ${countsLine(record)}`);
   return record;
 }

@@ -1,5 +1,6 @@
 // Every test stage writes test-artifacts/results/<suite>.json:
-//   { "suite": "...", "passed": N, "failed": N, "skipped": N, "durationMs": N, "tests": [{ "title", "state", "error"? }] }
+//   { "suite": "...", "passed": N, "failed": N, "skipped": N, "durationMs": N, "tests": [{ "title", "state", "error"? }],
+//     "coverage"?: { "covered", "total", "files", "notLoaded": [...] } | null }   (unit only; null: c8 wrote none)
 // scripts/test.mjs sums these files; a stage that wrote none counts as one failure.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,9 +14,9 @@ export function resultsFile(suite) {
   return join(RESULTS, `${suite}.json`);
 }
 
-export function writeResults(suite, { passed, failed, skipped = 0, durationMs, tests = [] }) {
+export function writeResults(suite, { passed, failed, skipped = 0, durationMs, tests = [], coverage }) {
   mkdirSync(RESULTS, { recursive: true });
-  const record = { suite, passed, failed, skipped, durationMs, tests };
+  const record = { suite, passed, failed, skipped, durationMs, tests, ...(coverage !== undefined ? { coverage } : {}) };
   writeFileSync(resultsFile(suite), `${JSON.stringify(record, null, 2)}\n`);
   return record;
 }

@@ -55,16 +55,6 @@ export function rootNode(scope: Scope): Node {
   return { state: initialState(scope.scenario), current: null, paused: [], ops: 0, accesses: 0, fresh: true };
 }
 
-function cloneFrame<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(cloneFrame) as T;
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k in v) out[k] = cloneFrame((v as Record<string, unknown>)[k]);
-    return out as T;
-  }
-  return v;
-}
-
 
 function base(label: string) {
   return { opIndex: 0, label, pc: '', stepsRun: 0, reduced: [] as Array<[number, number]>, done: false };
@@ -165,7 +155,7 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
   if (action === STEP) {
     if (!n.current) return null;
     const m = machineFor(n, variant);
-    const f = cloneFrame(n.current);
+    const f = structuredClone(n.current);
     const g = { mask: 0 };
     advance(m, f, g);
     return finish(m, f.done ? null : f, n.paused, n.ops, n.accesses, audit, stepWasVisible(m), g);
@@ -176,7 +166,7 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
     const m = machineFor(n, variant);
     const paused = n.paused.filter((_, j) => j !== i);
     if (n.current) paused.push(n.current);
-    const f = cloneFrame(n.paused[i]);
+    const f = structuredClone(n.paused[i]);
     const g = { mask: 0 };
     advance(m, f, g);
     return finish(m, f.done ? null : f, paused, n.ops, n.accesses, audit, stepWasVisible(m), g);

@@ -31,6 +31,9 @@ export interface Bound {
  */
 export const DEFAULT_BOUND: Bound = { entries: 4, ops: 4, accesses: 2, pages: 'few' };
 export const ALL_KINDS: NonNullable<Bound['kinds']> = ['enable', 'clear', 'get', 'invalidate'];
+/** The table sizes the explorer has a scope for, and the page menus it offers (the CLI's choices). */
+export const ENTRY_CHOICES: readonly number[] = [2, 4, 8];
+export const PAGE_CHOICES: ReadonlyArray<NonNullable<Bound['pages']>> = ['few', 'all'];
 
 /** Offsets in the region of the pages the menu names. */
 export function menuPages(b: Bound): number[] {
@@ -58,9 +61,17 @@ export interface Scope {
 
 export const ROOT_GFN: Record<string, number> = { A: 0x1000, B: 0x2000 };
 
+/** A bound the explorer cannot search (a table size it has no scope for): the caller's mistake, not the core's. */
+export class BoundError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BoundError';
+  }
+}
+
 export function makeScope(bound: Bound): Scope {
   const e = bound.entries;
-  if (![2, 4, 8].includes(e)) throw new RangeError(`the explorer runs with 2, 4 or 8 entries a table, not ${e}`);
+  if (!ENTRY_CHOICES.includes(e)) throw new BoundError(`the explorer runs with 2, 4 or 8 entries a table, not ${e}`);
   const regionPages = e * e;
   const region = regionPages;
   const slotPages = 4 * regionPages;

@@ -101,9 +101,17 @@ export function findPreset(name: string): Preset | undefined {
   return PRESETS.find((p) => p.name === name);
 }
 
+/** A variant spec that names no preset or policy, or gives a policy a value it cannot have: the user's mistake, not the core's. */
+export class VariantError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VariantError';
+  }
+}
+
 /**
  * Parse a variant: a preset name, or a preset with overrides, "v7+splitFlush=never", or a full
- * composition "splitFlush=reused,linkPresent=drop-large,...". Throws with what was expected.
+ * composition "splitFlush=reused,linkPresent=drop-large,...". Throws a VariantError saying what was expected.
  */
 export function parseVariant(spec: string): Variant {
   const [head, ...rest] = spec.split('+');
@@ -116,16 +124,16 @@ export function parseVariant(spec: string): Variant {
     assignments = [head, ...rest].join(',').split(',');
   } else {
     const preset = findPreset(head);
-    if (!preset) throw new Error(`unknown variant '${head}': expected one of ${PRESET_NAMES.join(', ')}, or policy=value pairs`);
+    if (!preset) throw new VariantError(`unknown variant '${head}': expected one of ${PRESET_NAMES.join(', ')}, or policy=value pairs`);
     base = { name: preset.name, splitFlush: preset.splitFlush, linkPresent: preset.linkPresent, dropFlushRange: preset.dropFlushRange, enableLogFlush: preset.enableLogFlush, era: preset.era };
     assignments = rest.join(',').split(',').filter(Boolean);
   }
   const v: Variant = { ...base };
   for (const asg of assignments) {
     const [key, value] = asg.split('=');
-    if (!(key in POLICY_VALUES)) throw new Error(`unknown policy '${key}' in variant '${spec}': expected one of ${Object.keys(POLICY_VALUES).join(', ')}`);
+    if (!(key in POLICY_VALUES)) throw new VariantError(`unknown policy '${key}' in variant '${spec}': expected one of ${Object.keys(POLICY_VALUES).join(', ')}`);
     const allowed = POLICY_VALUES[key as PolicyName] as ReadonlyArray<string>;
-    if (!allowed.includes(value)) throw new Error(`policy ${key} cannot be '${value}': expected one of ${allowed.join(', ')}`);
+    if (!allowed.includes(value)) throw new VariantError(`policy ${key} cannot be '${value}': expected one of ${allowed.join(', ')}`);
     (v as unknown as Record<string, string>)[key] = value;
   }
   v.name = variantName(v);

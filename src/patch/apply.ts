@@ -5,7 +5,7 @@
  */
 import { applyPatch, type StructuredPatch } from 'diff';
 import { norm } from '../source/cfunc';
-import { blobIdMatches, gitBlobId } from './sha1';
+import { blobIdMatches, gitBlobId } from './blob';
 import type { FileDiff, Hunk } from './types';
 
 export type BlobVerdict = 'pre-image' | 'post-image' | 'neither' | 'unknown';
@@ -92,9 +92,12 @@ export function applyFileDiff(f: FileDiff, text: string, opts: { whitespaceInsen
   return { hunks, ...(complete ? { result: cur } : {}) };
 }
 
-/** Is `text` the patch's pre-image, post-image, or neither; and how do the hunks apply. */
-export function checkFile(f: FileDiff, text: string): FileCheck {
-  const blob = gitBlobId(text);
+/**
+ * Is `text` the patch's pre-image, post-image, or neither; and how do the hunks apply.
+ * Asynchronous because the hosts' SHA-1 (crypto.subtle) is.
+ */
+export async function checkFile(f: FileDiff, text: string): Promise<FileCheck> {
+  const blob = await gitBlobId(text);
   const base = { path: f.path, blob };
   let verdict: BlobVerdict = 'unknown';
   let detail = 'the patch has no index line, so blob ids cannot be compared';
@@ -105,6 +108,6 @@ export function checkFile(f: FileDiff, text: string): FileCheck {
   }
   const r = applyFileDiff(f, text, { whitespaceInsensitive: verdict !== 'pre-image' });
   const out: FileCheck = { ...base, verdict, detail, hunks: r.hunks };
-  if (r.result !== undefined) { out.result = r.result; out.resultBlob = gitBlobId(r.result); }
+  if (r.result !== undefined) { out.result = r.result; out.resultBlob = await gitBlobId(r.result); }
   return out;
 }

@@ -7,40 +7,32 @@ export interface Header {
   inputLine: number;
 }
 
-/** UTF-8 bytes to a string; invalid sequences become U+FFFD. */
-export function decodeUtf8(b: ArrayLike<number>): string {
-  let out = '';
-  let chunk: number[] = [];
-  const flush = () => { out += String.fromCharCode(...chunk); chunk = []; };
-  for (let i = 0; i < b.length;) {
-    const c = b[i];
-    let cp = 0xfffd, n = 1;
-    if (c < 0x80) cp = c;
-    else if (c >= 0xc2 && c < 0xe0 && i + 1 < b.length && (b[i + 1] & 0xc0) === 0x80) { cp = ((c & 31) << 6) | (b[i + 1] & 63); n = 2; }
-    else if (c >= 0xe0 && c < 0xf0 && i + 2 < b.length && (b[i + 1] & 0xc0) === 0x80 && (b[i + 2] & 0xc0) === 0x80) { cp = ((c & 15) << 12) | ((b[i + 1] & 63) << 6) | (b[i + 2] & 63); n = 3; }
-    else if (c >= 0xf0 && c < 0xf5 && i + 3 < b.length && (b[i + 1] & 0xc0) === 0x80 && (b[i + 2] & 0xc0) === 0x80 && (b[i + 3] & 0xc0) === 0x80) {
-      cp = ((c & 7) << 18) | ((b[i + 1] & 63) << 12) | ((b[i + 2] & 63) << 6) | (b[i + 3] & 63); n = 4;
-    }
-    i += n;
-    if (cp > 0xffff) { cp -= 0x10000; chunk.push(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff)); } else chunk.push(cp);
-    if (chunk.length > 4096) flush();
-  }
-  flush();
-  return out;
+/**
+ * UTF-8 bytes to a string. Not `fatal`: a mail with bad bytes must still read, so each maximal
+ * invalid subsequence becomes one U+FFFD (the WHATWG decoder's rule, which also refuses overlong
+ * forms and encoded surrogates). `ignoreBOM`: the decoder runs per line and per encoded word, where
+ * EF BB BF is content, not a byte-order mark of the whole mail, so it stays as U+FEFF.
+ */
+const utf8Decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+const utf8Encoder = new TextEncoder();
+
+export function decodeUtf8(b: Uint8Array | readonly number[]): string {
+  return utf8Decoder.decode(b instanceof Uint8Array ? b : Uint8Array.from(b));
 }
 
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const NOT_BASE64 = /[^A-Za-z0-9+/]+/g;
 
-export function decodeBase64(s: string): number[] {
-  const out: number[] = [];
-  let acc = 0, bits = 0;
-  for (let i = 0; i < s.length; i++) {
-    const v = B64.indexOf(s[i]);
-    if (v < 0) continue; // padding, whitespace
-    acc = ((acc << 6) | v) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) { bits -= 8; out.push((acc >> bits) & 0xff); }
-  }
+/**
+ * Base64 (RFC 2045) to bytes, as leniently as a mail reader must be: every character outside the
+ * alphabet (line breaks, padding, stray punctuation) is skipped, and a last lone character, which
+ * holds fewer than 8 bits, is dropped. atob() would refuse both; what remains it decodes exactly.
+ */
+export function decodeBase64(s: string): Uint8Array {
+  let clean = s.replace(NOT_BASE64, '');
+  if (clean.length % 4 === 1) clean = clean.slice(0, -1);
+  const binary = atob(clean);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
 }
 
@@ -83,8 +75,12 @@ export function decodeQuotedPrintable(lines: string[]): { lines: string[]; origi
         if (i + 2 < line.length + 1 && hexVal(line[i + 1]) >= 0 && hexVal(line[i + 2]) >= 0) { pending.push(parseInt(line.slice(i + 1, i + 3), 16)); i += 2; continue; }
       }
       const code = c.charCodeAt(0);
-      if (code < 0x80) pending.push(code);
-      else for (const b of Array.from(encodeURIComponent(c).matchAll(/%([0-9A-F]{2})/g))) pending.push(parseInt(b[1], 16));
+      if (code < 0x80) { pending.push(code); continue; }
+      // A raw non-ASCII character (the mail was decoded as UTF-8 already): its UTF-8 bytes, taken
+      // a code point at a time so that a surrogate pair is one character (a lone one is U+FFFD).
+      const ch = String.fromCodePoint(line.codePointAt(i)!);
+      for (const b of utf8Encoder.encode(ch)) pending.push(b);
+      i += ch.length - 1;
     }
     if (!soft) { out.push(decodeUtf8(pending)); origin.push(start); pending = []; start = -1; }
   }

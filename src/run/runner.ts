@@ -64,17 +64,6 @@ export interface RunSnapshot {
   stepCount: number;
 }
 
-/** Frames are plain data (numbers, strings, arrays, objects): a structural copy is a full copy. */
-function cloneFrame<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(cloneFrame) as T;
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = cloneFrame(x);
-    return out as T;
-  }
-  return v;
-}
-
 function label(op: ScenarioOp, i: number): string {
   return `#${i} ${op.op}`;
 }
@@ -100,12 +89,13 @@ export class ScenarioRun {
     return !this.current && !this.pending && this.next >= this.scenario.operations.length && this.paused.size === 0;
   }
 
+  /** Frames are plain data (numbers, strings, arrays, objects), so structuredClone copies them whole. */
   snapshot(): RunSnapshot {
     return {
       state: cloneState(this.machine.state),
       next: this.next,
-      current: this.current ? cloneFrame(this.current) : null,
-      paused: [...this.paused].map(([k, f]) => [k, cloneFrame(f)]),
+      current: this.current ? structuredClone(this.current) : null,
+      paused: [...this.paused].map(([k, f]) => [k, structuredClone(f)]),
       pending: this.pending ? { ...this.pending } : null,
       stepCount: this.machine.stepCount,
     };
@@ -119,8 +109,8 @@ export class ScenarioRun {
   restore(s: RunSnapshot): void {
     this.machine.restore(s.state, s.stepCount);
     this.next = s.next;
-    this.current = s.current ? cloneFrame(s.current) : null;
-    this.paused = new Map(s.paused.map(([k, f]) => [k, cloneFrame(f)]));
+    this.current = s.current ? structuredClone(s.current) : null;
+    this.paused = new Map(s.paused.map(([k, f]) => [k, structuredClone(f)]));
     this.pending = s.pending ? { ...s.pending } : null;
   }
 

@@ -87,7 +87,7 @@ test('pathological scenario text: deep nesting, a huge string, many operations',
   assert.equal(feed(JSON.stringify(many)), 'ran');
 });
 
-test('random command lines exit 0, 1 or 2, never with an internal error', () => {
+test('random command lines exit 0, 1 or 2, never with an internal error', async () => {
   const words = ['run', 'check', 'compare', 'show', 'scenarios', 'variants', 'reused-partial', 'common-1g', 'nope', '--variant', 'v7', 'never-flush',
     'v7+splitFlush=never', 'splitFlush=x', '--json', '--flush-mode', 'range', 'sideways', '--split-yield', 'every', '-o', '--full', '--help', '-v', '', '--', '/nonexistent'];
   const out = process.stdout.write.bind(process.stdout);
@@ -97,10 +97,10 @@ test('random command lines exit 0, 1 or 2, never with an internal error', () => 
     // The CLI prints; keep it off the test report and look at it instead.
     process.stdout.write = ((s: string) => { printed += s; return true; }) as typeof process.stdout.write;
     process.stderr.write = ((s: string) => { printed += s; return true; }) as typeof process.stderr.write;
-    fc.assert(fc.property(fc.array(fc.constantFrom(...words), { maxLength: 5 }), (argv) => {
+    await fc.assert(fc.asyncProperty(fc.array(fc.constantFrom(...words), { maxLength: 5 }), async (argv) => {
       if (argv.includes('common-1g') && (argv.includes('run') || argv.includes('compare'))) return; // slow, and covered elsewhere
       printed = '';
-      const code = main(argv);
+      const code = await main(argv);
       if (![0, 1, 2].includes(code)) throw new Error(`exit ${code} for ${JSON.stringify(argv)}: ${printed.slice(0, 500)}`);
       if (/\n\s+at .*\(.*:\d+:\d+\)/.test(printed)) throw new Error(`stack trace for ${JSON.stringify(argv)}`);
     }), { numRuns: Math.ceil(RUNS / 3), seed: SEED });

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { checkFile } from '../../src/patch/apply';
 import { classify } from '../../src/patch/classify';
 import { hasErrors, parsePatchInput } from '../../src/patch/parse';
-import { gitBlobId, sha1Hex, utf8Bytes } from '../../src/patch/sha1';
+import { gitBlobId } from '../../src/patch/blob';
+import { decodeBase64, decodeEncodedWords, decodeQuotedPrintable } from '../../src/patch/mail';
 import type { ParsedInput } from '../../src/patch/types';
 
 const FX = join(__dirname, '..', 'fixtures', 'patch');
@@ -16,15 +17,57 @@ const parse = (f: string) => parsePatchInput(read(f), f);
 const src = (v: string, file = 'mmu.c') => read(join('src', v, file));
 const errors = (p: ParsedInput) => p.diagnostics.filter((d) => d.severity === 'error');
 
-test('sha1 and git blob ids match the reference values', () => {
-  // FIPS 180 test vector for "abc", and `printf 'hello\n' | git hash-object --stdin`.
-  assert.equal(sha1Hex(utf8Bytes('abc')), 'a9993e364706816aba3e25717850c26c9cd0d89d');
-  assert.equal(gitBlobId('hello\n'), 'ce013625030ba8dba906f756967f9e9ca394464a');
-  // The empty blob, and a multi-block input (1000 bytes: 16 blocks, the padding in a block of its own).
-  assert.equal(gitBlobId(''), 'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391');
-  assert.equal(sha1Hex(utf8Bytes('a'.repeat(1000))), '291e9a6c66994949b57ba5e650361e98fc36b1ba');
+test('git blob ids match the reference values', async () => {
+  // Each expected id is what git computes for the same bytes: `printf 'hello\n' | git hash-object --stdin`.
+  assert.equal(await gitBlobId('hello\n'), 'ce013625030ba8dba906f756967f9e9ca394464a');
+  // The empty blob, and a multi-block input (1000 bytes of 'a' and the header: 16 blocks of 64).
+  assert.equal(await gitBlobId(''), 'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391');
+  assert.equal(await gitBlobId('a'.repeat(1000)), 'a50be72b20f0e3f078d252e8e56b11b4bec67509');
+  // Text is hashed as UTF-8, and the header counts bytes, not UTF-16 units: 'Jörg 😀\n' is 7
+  // code units but 11 bytes (printf 'J\xc3\xb6rg \xf0\x9f\x98\x80\n' | git hash-object --stdin).
+  assert.equal(await gitBlobId('J\u00f6rg \u{1F600}\n'), 'a17c7e52f3b3363deae60982f0b2317cf40d1494');
+  // A lone surrogate is encoded as U+FFFD (EF BF BD), as TextEncoder does.
+  assert.equal(await gitBlobId('x\ud800y'), '6d0755453ec08bcad15fd55174244ecfa26a063d');
+  // Bytes are hashed as they are.
+  assert.equal(await gitBlobId(new Uint8Array([0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x0a])), 'ce013625030ba8dba906f756967f9e9ca394464a');
   // The fixture's index line was written by git from the same file: cd8c0b3 is pre-seed/mmu.c.
-  assert.ok(gitBlobId(src('pre-seed')).startsWith('cd8c0b3'));
+  assert.ok((await gitBlobId(src('pre-seed'))).startsWith('cd8c0b3'));
+});
+
+test('mail encodings: bad bytes still read, each maximal bad sequence as one U+FFFD', () => {
+  // The Unicode/WHATWG rule (a maximal subpart of a valid sequence is one U+FFFD): E2 82 starts a
+  // 3-byte sequence that 'A' cuts short, so one replacement and then 'A'.
+  assert.equal(decodeEncodedWords('=?utf-8?q?=E2=82A?='), '\ufffdA');
+  // Encoded surrogates (ED A0 80) and overlong forms (E0 80 80 would be NUL) are not characters:
+  // no byte of either starts a valid sequence with what follows, so one U+FFFD each.
+  assert.equal(decodeEncodedWords('=?utf-8?q?=ED=A0=80?='), '\ufffd\ufffd\ufffd');
+  assert.equal(decodeEncodedWords('=?utf-8?q?=E0=80=80x?='), '\ufffd\ufffd\ufffdx');
+  // Beyond U+10FFFF (F4 90 ...): the same.
+  assert.equal(decodeEncodedWords('=?utf-8?b?9JCAgA==?='), '\ufffd\ufffd\ufffd\ufffd');
+  // A byte-order mark inside a line is content: kept.
+  assert.equal(decodeQuotedPrintable(['=EF=BB=BFx']).lines[0], '\ufeffx');
+  // A raw character outside the BMP in a quoted-printable body (a surrogate pair in the string) is
+  // its own 4 UTF-8 bytes, not two halves; '=F0=9F=98=80' is the same character encoded.
+  assert.deepEqual(decodeQuotedPrintable(['a\u{1F600}b', '=F0=9F=98=80=', 'c']).lines, ['a\u{1F600}b', '\u{1F600}c']);
+});
+
+test('base64 bodies and words: characters outside the alphabet skipped, a last lone character dropped', () => {
+  // 'aGk=' is "hi"; line breaks, padding anywhere and stray characters are skipped.
+  assert.deepEqual([...decodeBase64('aG\r\nk=')], [0x68, 0x69]);
+  assert.deepEqual([...decodeBase64('a!G*k')], [0x68, 0x69]);
+  // 'aGkx' is "hi1"; one more character ('Q') holds only 6 bits, less than a byte: dropped.
+  assert.deepEqual([...decodeBase64('aGkxQ')], [0x68, 0x69, 0x31]);
+  // Unpadded 2- and 3-character tails hold 1 and 2 bytes.
+  assert.deepEqual([...decodeBase64('aGkx' + 'aA')], [0x68, 0x69, 0x31, 0x68]);
+  assert.deepEqual([...decodeBase64('')], []);
+});
+
+test('a quoted-printable mail with a raw emoji in its body is read, not thrown on', () => {
+  const mail = ['From: A <a@b>', 'Subject: [PATCH] KVM: x86/mmu: =?utf-8?q?caf=C3=A9?=', 'Content-Transfer-Encoding: quoted-printable', '',
+    'Thanks \u{1F600}, and a soft=', ' break.', '', 'Signed-off-by: A <a@b>', ''].join('\n');
+  const r = parsePatchInput(mail, 'qp.eml');
+  assert.equal(r.patches[0].subject, 'KVM: x86/mmu: café');
+  assert.match(r.patches[0].message, /^Thanks \u{1F600}, and a soft break\.$/mu);
 });
 
 test('git format-patch: subject prefix, author, trailers, file, blob ids, hunks', () => {
@@ -147,22 +190,22 @@ test('a patch the rules do not explain is reported, never mapped to a preset', (
   assert.ok(u.notes.some((n) => /name no function/.test(n)));
 });
 
-test('blob check: pre-image, post-image, neither with per-hunk offsets and failures', () => {
+test('blob check: pre-image, post-image, neither with per-hunk offsets and failures', async () => {
   const f = parse('seed-like.format-patch.patch').patches[0].files[0];
-  const pre = checkFile(f, src('pre-seed'));
+  const pre = await checkFile(f, src('pre-seed'));
   assert.equal(pre.verdict, 'pre-image');
   assert.ok(pre.hunks.every((h) => h.ok && h.offset === 0));
   assert.equal(pre.resultBlob?.slice(0, 7), 'dfaeaff', 'applying to the pre-image gives the post-image');
-  assert.equal(checkFile(f, src('post-seed')).verdict, 'post-image');
+  assert.equal((await checkFile(f, src('post-seed'))).verdict, 'post-image');
   // Three lines added at the top shift every hunk by 3 and change the blob.
-  const shifted = checkFile(f, '/* a */\n/* b */\n/* c */\n' + src('pre-seed'));
+  const shifted = await checkFile(f, '/* a */\n/* b */\n/* c */\n' + src('pre-seed'));
   assert.equal(shifted.verdict, 'neither');
   assert.deepEqual(shifted.hunks.map((h) => h.offset), [3, 3, 3, 3, 3]);
   // Re-indented with spaces: whitespace-insensitive matching still applies every hunk.
-  const spaces = checkFile(f, src('pre-seed').replace(/\t/g, '    '));
+  const spaces = await checkFile(f, src('pre-seed').replace(/\t/g, '    '));
   assert.ok(spaces.hunks.every((h) => h.ok));
   // The 2026-style file: the drop_large_spte hunks fail, naming the old lines they looked for.
-  const late = checkFile(f, src('2026'));
+  const late = await checkFile(f, src('2026'));
   assert.equal(late.verdict, 'neither');
   assert.ok(late.hunks.some((h) => !h.ok && /not in the file/.test(h.message ?? '')));
 });
