@@ -112,8 +112,8 @@ export function counterexampleScenario(variant: Variant, bound: Bound, actions: 
     description: `Found by kvm-mmu-lab explore: ${violation ? `${violation.kind}${violation.strength ? ` (${violation.strength})` : ''}: ${violation.message}` : 'a violation'}. ` +
       `The operations run in this order; "pause" and "resume" put guest accesses and other operations where the explorer interleaved them.`,
     entries: bound.entries,
-    flushMode: 'bare-metal',
-    splitYield: 'every',
+    flushMode: scope.scenario.flushMode,
+    splitYield: scope.scenario.splitYield,
     variant: variant.name,
     memslots: scope.scenario.memslots.map((s) => ({ id: s.id, baseGfn: hexs(s.baseGfn), pages: s.npages, hostPfn: hexs(s.hostPfn), hostPageSize: '1G' })),
     roots: scope.scenario.roots.map((r) => ({ name: r.name, guestTableGfn: hexs(r.guestTableGfn), mappings: r.mappings.map((m) => ({ l2: m.l2, gfn: m.gfn, size: '1G', access: 'uwx' })) })),

@@ -6,7 +6,7 @@
  * whatever the variant does. docs/explorer.md, "What a clean bound could not reach", has why each
  * one is on the list.
  */
-import type { Variant } from '../kernel/variants';
+import { linkZapsAndFlushes, unknownPolicy, type Variant } from '../kernel/variants';
 
 /** Bits of a reached-goals mask, in the order they are reported. */
 export const G_SPLIT = 1;
@@ -51,7 +51,12 @@ export interface GoalReach {
 
 /** The variant never skips the split's flush: that goal does not apply to it. */
 function alwaysFlushes(v: Variant): boolean {
-  return v.splitFlush === 'always' || v.linkPresent === 'zap-and-flush';
+  if (linkZapsAndFlushes(v)) return true;
+  switch (v.splitFlush) {
+    case 'always': return true;
+    case 'present-nonleaf': case 'reused': case 'never': return false;
+    default: return unknownPolicy('splitFlush', v.splitFlush);
+  }
 }
 
 /** The goals that apply to a variant, each with whether `mask` has it. */

@@ -25,7 +25,7 @@ import { Machine, type CheckOptions } from '../machine/machine';
 import { advanceFrame } from '../ops/advance';
 import { holdsLock } from '../machine/locks';
 import { auditStructure } from '../checks/structure';
-import type { MenuAction, Scope } from './scope';
+import { explorerScopeProblems, refuseScope, type MenuAction, type Scope } from './scope';
 import { G_FAULT_IN_WINDOW, G_FLUSH_SKIPPED, G_REUSED, G_REUSED_NONLEAF, G_SPLIT, G_STALE_ACCESS, G_STALE_ENTRY } from './goals';
 
 export interface Node {
@@ -52,6 +52,7 @@ export const RESUME_BASE = -2;
 const CHECKS: CheckOptions = { unmapped: true, permissions: true, recordWrites: true, keepSteps: false };
 
 export function rootNode(scope: Scope): Node {
+  refuseScope(explorerScopeProblems(scope));
   return { state: initialState(scope.scenario), current: null, paused: [], ops: 0, accesses: 0, fresh: true };
 }
 
@@ -125,9 +126,10 @@ function noteStaleAccess(m: Machine, a: Extract<MenuAction, { t: 'access' }>, g:
   if (!w.present || w.pfn !== hit.pfnBase + (a.addr - hit.l2Base)) g.mask |= G_STALE_ACCESS;
 }
 
-function machineFor(n: Node, variant: Variant): Machine {
-  const m = new Machine(cloneState(n.state), variant, 'bare-metal', CHECKS);
-  m.splitYield = 'every';
+/** A Machine on a copy of n's state, with the scope's flush mode and split yield. */
+function machineFor(scope: Scope, n: Node, variant: Variant): Machine {
+  const m = new Machine(cloneState(n.state), variant, scope.scenario.flushMode, CHECKS);
+  m.splitYield = scope.scenario.splitYield;
   return m;
 }
 
@@ -154,7 +156,7 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
   const { bound } = scope;
   if (action === STEP) {
     if (!n.current) return null;
-    const m = machineFor(n, variant);
+    const m = machineFor(scope, n, variant);
     const f = structuredClone(n.current);
     const g = { mask: 0 };
     advance(m, f, g);
@@ -163,7 +165,7 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
   if (action <= RESUME_BASE) {
     const i = RESUME_BASE - action;
     if (i >= n.paused.length || !interruptible(n) || n.state.mmuLockHeld) return null;
-    const m = machineFor(n, variant);
+    const m = machineFor(scope, n, variant);
     const paused = n.paused.filter((_, j) => j !== i);
     if (n.current) paused.push(n.current);
     const f = structuredClone(n.paused[i]);
@@ -183,7 +185,7 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
   if (a.t === 'enable' && slot.logDirty) return null;
   if (a.t === 'clear' && !(slot.logDirty && slot.manualProtect)) return null;
   if (a.t === 'get' && !slot.logDirty) return null;
-  const m = machineFor(n, variant);
+  const m = machineFor(scope, n, variant);
   const paused = n.current ? [...n.paused, n.current] : n.paused;
   const f = newFrame(a);
   const g = { mask: 0 };
@@ -199,7 +201,7 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
   const hit = tlbLookup(state, a.vcpu, a.root, a.addr);
   if (hit && permits(a.kind, hit.writable, hit.exec) && !isPfnFreed(state, hit.pfnBase + (a.addr - hit.l2Base)) &&
     (a.kind === 'read' || state.writtenSinceProtect.has(a.addr))) return null; // L2 address = gfn in the scope
-  const m = machineFor(n, variant);
+  const m = machineFor(scope, n, variant);
   const frame = (): FaultFrame => ({ ...base('fault'), kind: 'fault', pc: 'lock', vcpu: a.vcpu, root: a.root, addr: a.addr, access: a.kind, pendingChild: -1, pendingSptep: -1 });
   let ops = n.ops;
   let paused = n.paused;

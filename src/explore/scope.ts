@@ -111,6 +111,35 @@ export function makeScope(bound: Bound): Scope {
   return { bound, region, regionPages, scenario, menu: kinds ? menu.filter((a) => a.t === 'access' || (kinds as string[]).includes(a.t)) : menu };
 }
 
+/**
+ * What both engines take for granted instead of reading it from the scope: a menu that the vCPU
+ * swap and the root swap map onto itself. Both keep one state of each orbit of those swaps
+ * (canon.ts, packed/search.ts), which is sound only if a swapped state has the swapped futures. A
+ * scope saying otherwise would be searched as if its menu were symmetric; it is refused instead.
+ * The reason, or none. (The flush mode and the split yield are the scope's own: the core engine
+ * runs its Machine with them; the packed engine refuses all but bare metal and "every",
+ * packed/assumptions.ts.)
+ */
+export function explorerScopeProblems(scope: Scope): string[] {
+  const accesses = new Set<string>();
+  const key = (vcpu: number, root: string, addr: number, kind: string) => `${vcpu} ${root} ${addr} ${kind}`;
+  for (const a of scope.menu) if (a.t === 'access') accesses.add(key(a.vcpu, a.root, a.addr, a.kind));
+  const swapRoot = (r: string) => (r === 'A' ? 'B' : r === 'B' ? 'A' : r);
+  for (const a of scope.menu) {
+    if (a.t !== 'access') continue;
+    const missing = [key(1 - a.vcpu, a.root, a.addr, a.kind), key(a.vcpu, swapRoot(a.root), a.addr, a.kind)].find((k) => !accesses.has(k));
+    if (missing !== undefined) {
+      return [`the explorer's symmetry reduction needs a menu the vCPU and root swaps map onto itself, but it has the access "${key(a.vcpu, a.root, a.addr, a.kind)}" (vCPU, root, address, kind) without "${missing}"`];
+    }
+  }
+  return [];
+}
+
+/** Throw with every problem of `problems` when there is one (the scope is the caller's bug, not input). */
+export function refuseScope(problems: string[]): void {
+  if (problems.length) throw new Error(`internal: the explorer cannot search this scope: ${problems.join('; ')}`);
+}
+
 export function describeBound(b: Bound): string {
   return `E = ${b.entries} entries a table, 4 levels, 2 vCPUs, 2 aliased roots of one ${b.entries * b.entries}-page region, one memslot, ` +
     `at most ${b.ops} KVM operation${b.ops === 1 ? '' : 's'} and ${b.accesses} guest access${b.accesses === 1 ? '' : 'es'}, ` +

@@ -42,8 +42,9 @@ export class CoreSearch {
   private out: ExploreResult | null = null;
   private readonly now: () => number;
 
-  constructor(readonly options: ExploreOptions) {
-    this.scope = makeScope(options.bound);
+  /** `scope`: makeScope()'s for the bound unless given (a test's scope with another flush mode). */
+  constructor(readonly options: ExploreOptions, scope: Scope = makeScope(options.bound)) {
+    this.scope = scope;
     this.now = options.now ?? Date.now;
     const root = rootNode(this.scope);
     this.visited.add(canonicalKey(root));

@@ -115,8 +115,15 @@ export const LATER_FORMS: readonly AnchorId[] = [
  */
 export function eraAnchor(era: Era, id: AnchorId, enableLogFlush?: 'if-write-protected' | 'always'): AnchorId {
   if (id === 'wpMemslotFlush') {
-    if (enableLogFlush === 'if-write-protected') return 'wpMemslotFlush';
-    return era.id === 'mainline-2026' ? 'applyFlagsFlushCommon' : 'applyFlagsFlush';
+    // An exhaustive switch (variants.ts cannot be imported here: it imports this file).
+    switch (enableLogFlush) {
+      case 'if-write-protected': return 'wpMemslotFlush';
+      case 'always': case undefined: return era.id === 'mainline-2026' ? 'applyFlagsFlushCommon' : 'applyFlagsFlush';
+      default: {
+        const unknown: never = enableLogFlush;
+        throw new Error(`internal: unknown enableLogFlush policy ${JSON.stringify(unknown)}: expected one of if-write-protected, always`);
+      }
+    }
   }
   return era.anchors[id] ?? id;
 }

@@ -54,6 +54,43 @@ export const POLICY_VALUES: { [K in PolicyName]: ReadonlyArray<Variant[K]> } = {
   enableLogFlush: ['if-write-protected', 'always'],
 };
 
+/**
+ * The end of every switch over a policy: TypeScript proves the cases cover the policy's type (the
+ * value is `never` here), and at run time a value from outside it (a variant built by hand, or a
+ * value added to the type that some switch forgot) stops with its name. An if/else or an indexOf
+ * would quietly take one of the known branches instead (for splitFlush: "never flush").
+ */
+export function unknownPolicy(policy: PolicyName, value: never): never {
+  throw new Error(`internal: unknown ${policy} policy ${JSON.stringify(value)}: expected one of ${POLICY_VALUES[policy].join(', ')}`);
+}
+
+/** linkPresent: __link_shadow_page() zaps a present SPTE and flushes every time (0cb2af2ea66a). */
+export function linkZapsAndFlushes(v: Pick<Variant, 'linkPresent'>): boolean {
+  switch (v.linkPresent) {
+    case 'zap-and-flush': return true;
+    case 'drop-large': return false;
+    default: return unknownPolicy('linkPresent', v.linkPresent);
+  }
+}
+
+/** enableLogFlush: the memslot flush after enabling dirty logging runs whatever was write-protected (b64d740ea7dd). */
+export function enableLogAlwaysFlushes(v: Pick<Variant, 'enableLogFlush'>): boolean {
+  switch (v.enableLogFlush) {
+    case 'always': return true;
+    case 'if-write-protected': return false;
+    default: return unknownPolicy('enableLogFlush', v.enableLogFlush);
+  }
+}
+
+/** dropFlushRange: drop_large_spte() flushes sp->gfn of the table holding the SPTE (the seed's base), not the SPTE's own gfn. */
+export function dropFlushesTableGfn(v: Pick<Variant, 'dropFlushRange'>): boolean {
+  switch (v.dropFlushRange) {
+    case 'table-gfn': return true;
+    case 'sptep-gfn': return false;
+    default: return unknownPolicy('dropFlushRange', v.dropFlushRange);
+  }
+}
+
 export interface Preset extends Variant {
   era: EraId;
   summary: string;

@@ -6,6 +6,17 @@
  */
 import type { FlushRecord } from '../model/step';
 import type { MmuContext } from './context';
+import type { FlushMode } from '../model/modes';
+import { unknownMode } from '../model/errors';
+
+/** Bare metal: a ranged remote flush is a full one; a range-capable flush (Hyper-V) removes only the range. */
+function flushesEverything(mode: FlushMode): boolean {
+  switch (mode) {
+    case 'bare-metal': return true;
+    case 'range': return false;
+    default: return unknownMode('flushMode', mode);
+  }
+}
 
 /**
  * Tie the unmapping changes still waiting for a flush to this flush (or to its skipping). A ranged
@@ -58,7 +69,7 @@ export function kvmFlushRemoteTlbs(ctx: MmuContext, call = 'kvm_flush_remote_tlb
 }
 
 export function kvmFlushRemoteTlbsWithAddress(ctx: MmuContext, gfn: number, pages: number, call: string): FlushRecord {
-  if (ctx.flushMode === 'bare-metal') {
+  if (flushesEverything(ctx.flushMode)) {
     const rec = kvmFlushRemoteTlbs(ctx, call);
     rec.gfn = gfn;
     rec.pages = pages;

@@ -18,6 +18,15 @@ export class ResourceLimitError extends Error {
   }
 }
 
+/**
+ * The end of a switch over a run mode (FlushMode, SplitYield in modes.ts): the cases cover the
+ * type, and a value from outside it stops with its name instead of taking a known branch
+ * (kernel/variants.ts unknownPolicy() does the same for the variant's policies).
+ */
+export function unknownMode(mode: 'flushMode' | 'splitYield', value: never): never {
+  throw new Error(`internal: unknown ${mode} ${JSON.stringify(value)}`);
+}
+
 /** The one wording of a stop at the memory cap (the runner's and the explorer's). */
 export function memoryCapMessage(usedBytes: number, capBytes: number): string {
   const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;

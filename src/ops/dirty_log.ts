@@ -11,6 +11,7 @@
  * The callers' flushes are steps of their own after the release: an invalidation can run between.
  */
 import { hex } from '../kernel/geometry';
+import { enableLogAlwaysFlushes } from '../kernel/variants';
 import { ctxNames } from '../mmu/context';
 import { kvmFlushRemoteTlbsWithAddress, skipFlush } from '../mmu/flush';
 import { gfnToIndex } from '../mmu/rmap';
@@ -108,7 +109,7 @@ export function advanceEnableLog(m: Machine, f: EnableLogFrame): void {
       f.pc = 'wp-flush';
       return;
     case 'wp-flush': {
-      const always = m.ctx.variant.enableLogFlush === 'always';
+      const always = enableLogAlwaysFlushes(m.ctx.variant);
       const caller = always ? 'kvm_mmu_slot_apply_flags() flushes unconditionally' : 'kvm_mmu_slot_remove_write_access()';
       memslotFlush(m, f, slot, always || f.writeProtected, 'wpMemslotFlush', caller, always ? 'new' : 'memslot', 'no SPTE was write-protected');
       f.pc = 'end';

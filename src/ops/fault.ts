@@ -19,6 +19,7 @@ import type { FaultFrame } from '../model/frames';
 import type { Machine } from '../machine/machine';
 import { emitDropLargeFlush } from './split';
 import { ModelInputError } from '../model/errors';
+import { linkZapsAndFlushes } from '../kernel/variants';
 import { guestTableKey } from '../model/state';
 
 /**
@@ -48,7 +49,7 @@ export function advanceFault(m: Machine, f: FaultFrame): void {
     case 'flush': {
       const e = m.geo.entries;
       const spId = Math.floor(f.pendingSptep / e);
-      if (m.ctx.variant.linkPresent === 'zap-and-flush') {
+      if (linkZapsAndFlushes(m.ctx.variant)) {
         kvmFlushRemoteTlbs(m.ctx, 'kvm_mmu_remote_flush_or_zap(kvm, &invalid_list, true)');
         m.emit(f, { kind: 'flush', anchor: 'linkZapFlush', vcpu: f.vcpu, text: '__link_shadow_page() zapped a present SPTE: kvm_mmu_remote_flush_or_zap() flushes all TLBs' });
       } else {
@@ -111,7 +112,7 @@ function walk(m: Machine, f: FaultFrame): void {
       f.pendingSptep = sp.id * geo.entries + index;
       dropSpte(m.ctx, f.pendingSptep);
       noteUnmap(m.ctx, geo.round(gfn, level), geo.pages(level), `drop of huge SPTE sp#${sp.id}[${index}] by a fault`);
-      const how = m.ctx.variant.linkPresent === 'zap-and-flush' ? '__link_shadow_page() zaps it (mmu_page_zap_pte())' : 'drop_large_spte() clears it';
+      const how = linkZapsAndFlushes(m.ctx.variant) ? '__link_shadow_page() zaps it (mmu_page_zap_pte())' : 'drop_large_spte() clears it';
       m.emit(f, { kind: 'drop-spte', anchor: 'faultLink', vcpu: f.vcpu, text: `${got}; link_shadow_page(): sp#${sp.id}[${index}] holds a huge SPTE, ${how}` });
       f.pc = 'flush';
       return;

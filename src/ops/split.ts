@@ -13,6 +13,8 @@ import { getShadowPage, spGetAccess, spGetGfn } from '../mmu/shadow_page';
 import { dropSpte, setLeafRun, setNonLeaf } from '../mmu/spte_ops';
 import { isLastSpte, SPTE_LARGE, SPTE_PRESENT, SPTE_WRITABLE, describeSpte } from '../kernel/spte';
 import type { OpFrame, SplitFrame } from '../model/frames';
+import { unknownMode } from '../model/errors';
+import { dropFlushesTableGfn, linkZapsAndFlushes, unknownPolicy, type Variant } from '../kernel/variants';
 import { Machine, SPLIT_CACHE_CAPACITY } from '../machine/machine';
 
 export function newSplit(m: Machine, slot: number, start: number, end: number, target: number): SplitFrame {
@@ -30,6 +32,7 @@ function needYield(m: Machine, sf: SplitFrame): boolean {
     case 'never': return false;
     case 'every': return !sf.rescheduled;
     case 'cache': return m.state.splitCacheObjects === 0 || m.state.splitDescsUsed > 0;
+    default: return unknownMode('splitYield', m.splitYield);
   }
 }
 
@@ -111,7 +114,7 @@ export function advanceSplit(m: Machine, op: OpFrame, sf: SplitFrame): boolean {
         const level = hugeSp.role.level;
         const gfn = dropSpte(m.ctx, sf.huge);
         noteUnmap(m.ctx, geo.round(gfn, level), geo.pages(level), `drop of huge SPTE sp#${hugeSp.id}[${sf.huge % e}] when installing sp#${sf.child}`);
-        const zap = m.ctx.variant.linkPresent === 'zap-and-flush';
+        const zap = linkZapsAndFlushes(m.ctx.variant);
         m.emit(op, {
           kind: 'drop-spte', anchor: zap ? 'linkZapPte' : 'dropSpte',
           text: () => `__link_shadow_page(): the huge SPTE is present, ${zap ? 'mmu_page_zap_pte()' : 'drop_large_spte() -> drop_spte()'} clears sp#${hugeSp.id}[${sf.huge % e}] and removes it from the ${geo.sizeName(level)} rmap`,
@@ -174,9 +177,9 @@ function loopRun(m: Machine, op: OpFrame, sf: SplitFrame): void {
       text: () => `${range} not present: ${ctxNames(m.ctx).splitSpte}() + mmu_spte_set() + __rmap_add(): ${to - from + 1} x ${geo.sizeName(level)} leaf, pfn ${hex(hugePfn + from * n)} + i*${hex(n)}, ${childFlags & SPTE_WRITABLE ? 'writable' : 'read-only'} like the huge SPTE`,
     });
   } else {
-    const policy = m.ctx.variant.splitFlush;
+    const nonleafRule = accumulatesNonleafFlush(m.ctx.variant.splitFlush);
     let note: string;
-    if (policy === 'present-nonleaf') {
+    if (nonleafRule) {
       if (kind === 'nonleaf') {
         if (!sf.flush) sf.flushWhy = `sp#${child.id} ${range} is a present non-leaf (-> sp#${child.target[from]})`;
         sf.flush = true;
@@ -188,11 +191,23 @@ function loopRun(m: Machine, op: OpFrame, sf: SplitFrame): void {
       note = 'already present, kept as it is (continue)';
     }
     m.emit(op, {
-      kind: 'split-loop', anchor: policy === 'present-nonleaf' ? 'splitPresentFlush' : 'splitPresent',
+      kind: 'split-loop', anchor: nonleafRule ? 'splitPresentFlush' : 'splitPresent',
       text: `${range} present ${kind === 'nonleaf' ? 'non-leaf' : 'leaf'}: ${note}`,
     });
   }
   sf.index = to + 1;
+}
+
+/**
+ * Only v7's rule reads the child's present entries (flush |= !is_last_spte()); the others decide
+ * the flush from the SP alone, or not at all.
+ */
+function accumulatesNonleafFlush(policy: Variant['splitFlush']): boolean {
+  switch (policy) {
+    case 'present-nonleaf': return true;
+    case 'always': case 'reused': case 'never': return false;
+    default: return unknownPolicy('splitFlush', policy);
+  }
 }
 
 /** The flush (or not) between dropping the huge SPTE and installing the child table. */
@@ -201,7 +216,7 @@ function linkFlush(m: Machine, op: OpFrame, sf: SplitFrame): void {
   const e = geo.entries;
   const v = ctx.variant;
   const hugeSp = state.sps[Math.floor(sf.huge / e)];
-  if (v.linkPresent === 'zap-and-flush') {
+  if (linkZapsAndFlushes(v)) {
     state.counters.splitFlushes++;
     kvmFlushRemoteTlbs(ctx, 'kvm_mmu_remote_flush_or_zap(kvm, &invalid_list, true)');
     m.emit(op, { kind: 'flush', anchor: 'linkZapFlush', text: '__link_shadow_page() zapped a present SPTE: kvm_mmu_remote_flush_or_zap() flushes all TLBs, whatever the split computed' });
@@ -214,6 +229,7 @@ function linkFlush(m: Machine, op: OpFrame, sf: SplitFrame): void {
     case 'present-nonleaf': doFlush = sf.flush; why = sf.flush ? `flush = true: ${sf.flushWhy}` : 'flush = false: no present non-leaf entry in the child, it maps the huge page identically'; break;
     case 'reused': doFlush = sf.reused; why = sf.reused ? `the child sp#${sf.child} was reused` : `the child sp#${sf.child} is new`; break;
     case 'never': doFlush = false; why = 'this variant never flushes here'; break;
+    default: return unknownPolicy('splitFlush', v.splitFlush);
   }
   if (doFlush) state.counters.splitFlushes++;
   emitDropLargeFlush(m, op, hugeSp.id, sf.huge % e, doFlush, why);
@@ -227,7 +243,8 @@ export function emitDropLargeFlush(m: Machine, op: OpFrame, spId: number, index:
   const names = ctxNames(ctx);
   let gfn: number;
   let call: string;
-  if (ctx.variant.dropFlushRange === 'table-gfn') {
+  const tableGfn = dropFlushesTableGfn(ctx.variant);
+  if (tableGfn) {
     gfn = sp.gfn;
     call = `${names.rangeFlush}(kvm, sp->gfn = ${hex(gfn)}, KVM_PAGES_PER_HPAGE(${level}) = ${geo.pages(level)})`;
   } else {
@@ -235,7 +252,7 @@ export function emitDropLargeFlush(m: Machine, op: OpFrame, spId: number, index:
     gfn = geo.round(spGetGfn(state, sp, index), level);
     call = `${names.sptepFlush ?? 'kvm_flush_remote_tlbs_sptep'}(kvm, sptep) -> ${names.gfnFlush ?? 'kvm_flush_remote_tlbs_gfn'}(kvm, ${hex(gfn)}, ${level})`;
   }
-  const anchor = ctx.variant.dropFlushRange === 'table-gfn' ? 'dropLargeFlush' : 'dropLargeFlushSptep';
+  const anchor = tableGfn ? 'dropLargeFlush' : 'dropLargeFlushSptep';
   if (doFlush) {
     const rec = kvmFlushRemoteTlbsWithAddress(ctx, gfn, geo.pages(level), call);
     const removed = rec.removed.length ? `removed ${rec.removed.join(', ')}` : 'no TLB entry to remove';

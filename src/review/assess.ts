@@ -7,7 +7,7 @@
  */
 import type { AnchorId } from '../kernel/anchors';
 import type { FlushMode } from '../model/modes';
-import type { Variant } from '../kernel/variants';
+import { dropFlushesTableGfn, type Variant } from '../kernel/variants';
 import { checkVariant, FLUSH_MODE_WORDS, stepExists, type ScenarioVerdict, type VariantChecks } from './checks';
 import type { Classification } from '../patch/classify';
 import { MAIL_KIND_WORDS } from '../patch/listing';
@@ -50,7 +50,7 @@ function failing(c: VariantChecks | undefined, scenario: string, mode: FlushMode
 
 /** Why a range-capable flush can fail where bare metal passes, from the variant's range policy. */
 function rangeWhy(v: Variant): string {
-  return v.dropFlushRange === 'table-gfn'
+  return dropFlushesTableGfn(v)
     ? "under a range-capable flush only the range the code passes is flushed, and this drop_large_spte() passes sp->gfn of the table that holds the huge SPTE (KVM_PAGES_PER_HPAGE of its level), which misses the huge page unless the SPTE is entry 0 of a direct table; v6.3 (1b2dc7360463) flushes the SPTE's own gfn (kvm_flush_remote_tlbs_sptep); on bare metal every remote flush is full, which hides it"
     : 'under a range-capable flush only the range the code passes is flushed; on bare metal every remote flush is full';
 }

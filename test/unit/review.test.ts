@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkVariant, variantDependentSteps } from '../../src/review/checks';
 import { looksLikePatch, reviewPatch, type PatchReviewView } from '../../src/review/review';
-import { builtinScenario } from '../../src/scenario/builtins';
+import { builtinScenario, BUILTIN_SCENARIOS } from '../../src/scenario/builtins';
 import { runScenario } from '../../src/run/run';
 import { findPreset, PRESETS } from '../../src/kernel/variants';
 
@@ -31,7 +31,10 @@ test('both flush modes: the seed-like patch passes on bare metal, and fails reus
   const r = reviewPatch(read('seed-like.format-patch.patch'), 'seed-like.format-patch.patch');
   assert.deepEqual(r.modes, ['bare metal', 'range-capable flush (Hyper-V)']);
   // Bare metal: every remote flush is full, so every scenario passes on both sides (spec section 6).
-  for (const c of r.checks.filter((x) => x.flushMode === 'bare-metal')) assert.deepEqual([c.before?.verdict, c.after?.verdict], ['pass', 'pass'], c.scenario);
+  const bareRows = r.checks.filter((x) => x.flushMode === 'bare-metal');
+  // One row a built-in scenario: without them the loop below would check nothing.
+  assert.deepEqual(bareRows.map((c) => c.scenario).sort(), [...BUILTIN_SCENARIOS].sort());
+  for (const c of bareRows) assert.deepEqual([c.before?.verdict, c.after?.verdict], ['pass', 'pass'], c.scenario);
   // Range: pre-patch and v7 both flush sp->gfn of the table holding the huge SPTE, which for
   // reused-partial's shadowed guest table misses the huge page (README, kernel-notes 2.1).
   const rp = check(r, 'reused-partial', 'range');

@@ -218,7 +218,10 @@ class Abstraction {
     const e = this.e;
     const slot = state.memslots[0];
     out[at + F_HAS_SPLIT] = 1;
-    out[at + S_PC] = SPLIT_PCS.indexOf(sf.pc);
+    const pc = SPLIT_PCS.indexOf(sf.pc);
+    // -1 would be stored as 255, a program counter the packed model does not have.
+    if (pc < 0) throw new RangeError(`internal: the split's pc ${JSON.stringify(sf.pc)} has no packed code`);
+    out[at + S_PC] = pc;
     out[at + S_LEVEL] = sf.level;
     // Below level 2 the split is over and the cursor keeps its last level-2 value.
     const level = Math.max(sf.level, 2);

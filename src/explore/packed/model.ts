@@ -10,7 +10,8 @@
  * transition is enabled exactly when the core's is, leads to the image of the core's successor,
  * and reports the same first violation.
  */
-import type { Variant } from '../../kernel/variants';
+import { dropFlushesTableGfn, enableLogAlwaysFlushes, linkZapsAndFlushes, unknownPolicy, type Variant } from '../../kernel/variants';
+import { assertPackedScope } from './assumptions';
 import type { Scope } from '../scope';
 import { STEP, RESUME_BASE } from '../model';
 import {
@@ -41,6 +42,17 @@ const SPLIT_ALWAYS = 0;
 const SPLIT_NONLEAF = 1;
 const SPLIT_REUSED = 2;
 const SPLIT_NEVER = 3;
+
+/** The split's flush rule as the code SP_FLUSH and loopRun() test. */
+function splitFlushCode(policy: Variant['splitFlush']): number {
+  switch (policy) {
+    case 'always': return SPLIT_ALWAYS;
+    case 'present-nonleaf': return SPLIT_NONLEAF;
+    case 'reused': return SPLIT_REUSED;
+    case 'never': return SPLIT_NEVER;
+    default: return unknownPolicy('splitFlush', policy);
+  }
+}
 
 /** inFlight() bits. */
 const IN_IOCTL = 1;
@@ -88,6 +100,7 @@ export class PackedModel {
   private readonly tmp: Int32Array;
 
   constructor(readonly scope: Scope, variant: Variant) {
+    assertPackedScope(scope);
     const L = new Layout(scope.bound);
     this.L = L;
     this.s = new Uint8Array(L.size);
@@ -98,9 +111,13 @@ export class PackedModel {
     this.region = scope.region;
     this.opsBound = scope.bound.ops;
     this.accBound = scope.bound.accesses;
-    this.splitFlush = [SPLIT_ALWAYS, SPLIT_NONLEAF, SPLIT_REUSED, SPLIT_NEVER][['always', 'present-nonleaf', 'reused', 'never'].indexOf(variant.splitFlush)];
-    this.zapAndFlush = variant.linkPresent === 'zap-and-flush';
-    this.enableAlwaysFlush = variant.enableLogFlush === 'always';
+    this.splitFlush = splitFlushCode(variant.splitFlush);
+    this.zapAndFlush = linkZapsAndFlushes(variant);
+    this.enableAlwaysFlush = enableLogAlwaysFlushes(variant);
+    // The range of drop_large_spte()'s flush: on bare metal (assertPackedScope()) every flush is
+    // full, so both values flush the same here. Decided anyway, so that a value outside the
+    // policy stops the search instead of being ignored.
+    dropFlushesTableGfn(variant);
     const n = scope.menu.length;
     this.menuKind = new Int8Array(n);
     this.menuA = new Int16Array(n);
@@ -116,7 +133,6 @@ export class PackedModel {
           this.menuB[i] = a.root === 'A' ? 0 : 1;
           this.menuC[i] = a.addr - scope.region;
           this.menuD[i] = a.kind === 'write' ? 1 : 0;
-          if (a.kind === 'exec') throw new RangeError('internal: the explorer menu has no exec accesses');
           break;
         case 'enable':
           this.menuKind[i] = K_ENABLE;
@@ -767,7 +783,8 @@ export class PackedModel {
           else if (this.splitFlush === SPLIT_ALWAYS) flush = 1;
           else if (this.splitFlush === SPLIT_NONLEAF) flush = s[f + S_FLUSH];
           else if (this.splitFlush === SPLIT_REUSED) flush = s[f + S_REUSED];
-          else flush = 0;
+          else if (this.splitFlush === SPLIT_NEVER) flush = 0;
+          else throw new RangeError(`internal: split flush code ${this.splitFlush}`);
           if (flush) this.flushAll();
           else this.reached |= G_FLUSH_SKIPPED;
           s[f + S_PC] = SP_LINK;
