@@ -68,6 +68,18 @@ export function getShadowPage(ctx: MmuContext, gfn: number, role: Role, rootName
   return { sp: allocSp(state, gfn, role, rootName, false), reused: false };
 }
 
+/**
+ * kvm_mmu_get_child_sp()'s -EEXIST test, for a parent SPTE already known to be present and not
+ * large: may the fault keep `child`, the SP that SPTE points to, where it asks for (gfn, role)?
+ * present: always (before 0cb2af2ea66a); gfn: if `child->gfn == gfn` (0cb2af2ea66a); gfn-role:
+ * and `child->role.word == role.word` (81ccda30b4e8), the role being the parts the model varies.
+ */
+export function childReusable(policy: 'present' | 'gfn' | 'gfn-role', child: KvmMmuPage, gfn: number, role: Role): boolean {
+  if (policy === 'present') return true;
+  if (child.gfn !== gfn) return false;
+  return policy === 'gfn' || spHashKey(child.gfn, child.role) === spHashKey(gfn, role);
+}
+
 /** kvm_mmu_page_get_gfn(sp, index). */
 export function spGetGfn(state: MmuState, sp: KvmMmuPage, index: number): number {
   if (sp.gfns) return sp.gfns[index];
