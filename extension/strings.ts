@@ -15,7 +15,7 @@ export const strings = {
   builtin: 'built-in',
   pickVariant: 'Read the scenario under which variant?',
   composeVariant: '$(settings-gear) Compose from the policies…',
-  composeVariantDetail: 'Choose each of splitFlush, linkPresent, dropFlushRange, enableLogFlush in turn',
+  composeVariantDetail: 'Choose each of splitFlush, linkPresent, dropFlushRange, enableLogFlush, childReuse in turn',
   pickPolicy: (policy: string, step: number, of: number) => `${policy} (${step} of ${of})`,
   pickExport: 'Export the trace as',
   exportText: 'Plain text',
