@@ -20,7 +20,7 @@ export const strings = {
   get builtin() { return l10n.t('built-in'); },
   get pickVariant() { return l10n.t('Read the scenario under which variant?'); },
   get composeVariant() { return l10n.t('$(settings-gear) Compose from the policies…'); },
-  get composeVariantDetail() { return l10n.t('Choose each of splitFlush, linkPresent, dropFlushRange, enableLogFlush in turn'); },
+  get composeVariantDetail() { return l10n.t('Choose each of splitFlush, linkPresent, dropFlushRange, enableLogFlush, childReuse in turn'); },
   pickPolicy: (policy: string, step: number, of: number) => l10n.t('{0} ({1} of {2})', policy, step, of),
   get pickExport() { return l10n.t('Export the trace as'); },
   get exportText() { return l10n.t('Plain text'); },

@@ -30,7 +30,7 @@ export interface EraNames {
   unmapPath: string;
   /** The function that takes slots_lock for KVM_SET_USER_MEMORY_REGION. */
   setMemoryRegion: string;
-  /** drop_large_spte(): gone with the 2026 use-after-free fix (0cb2af2ea66a). */
+  /** drop_large_spte(): deleted by the 2026 use-after-free fix 0cb2af2ea66a (linkPresent=zap-and-flush). */
   dropLargeSpte: string | null;
 }
 
@@ -72,7 +72,7 @@ export const ERAS: Readonly<Record<EraId, Era>> = {
   },
   'mainline-2026': {
     id: 'mainline-2026',
-    label: 'mainline after 0cb2af2ea66a ("Fix shadow paging use-after-free due to unexpected GFN", May 2026); the second fix, 81ccda30b4e8, only changes kvm_mmu_get_child_sp() in the fault path, which static guest tables never exercise',
+    label: 'mainline of 2026 (linux-next just before 0cb2af2ea66a); its two use-after-free fixes, 0cb2af2ea66a ("unexpected GFN") and 81ccda30b4e8 ("unexpected role"), are the policies linkPresent and childReuse',
     names: {
       rangeFlush: 'kvm_flush_remote_tlbs_range',
       sptepFlush: 'kvm_flush_remote_tlbs_sptep',
@@ -83,7 +83,8 @@ export const ERAS: Readonly<Record<EraId, Era>> = {
       zapRmap: 'kvm_zap_rmap',
       unmapPath: '__kvm_rmap_zap_gfn_range() -> __walk_slot_rmaps(kvm_zap_rmap)',
       setMemoryRegion: 'kvm_vm_ioctl_set_memory_region',
-      dropLargeSpte: null,
+      // The era's code still has it (SNEXT); linkPresent=zap-and-flush is the fix that deletes it.
+      dropLargeSpte: 'drop_large_spte',
     },
     anchors: {
       clearFlush: 'clearFlushCommon',

@@ -38,6 +38,15 @@ export interface Variant {
    */
   enableLogFlush: 'if-write-protected' | 'always';
   /**
+   * When kvm_mmu_get_child_sp() returns -EEXIST, i.e. the fault keeps the child SP the parent SPTE
+   * already points to instead of looking one up for (gfn, role) (docs/kernel-guest-tables.md §2):
+   * - present: the SPTE is present and not large (0cd8dc739833, 2022, until 2026).
+   * - gfn: ... and the child's gfn is the gfn asked for (0cb2af2ea66a, May 2026).
+   * - gfn-role: ... and its role.word too (81ccda30b4e8, June 2026).
+   * With static guest tables the child always has that gfn and role, so no value changes a step.
+   */
+  childReuse: 'present' | 'gfn' | 'gfn-role';
+  /**
    * The kernel whose code and names the steps follow (src/kernel/eras.ts). Absent (a variant built
    * from policies alone, as the patch classifier does): the era of the preset with the same
    * policies, else v6.0.
@@ -52,6 +61,7 @@ export const POLICY_VALUES: { [K in PolicyName]: ReadonlyArray<Variant[K]> } = {
   linkPresent: ['drop-large', 'zap-and-flush'],
   dropFlushRange: ['table-gfn', 'sptep-gfn'],
   enableLogFlush: ['if-write-protected', 'always'],
+  childReuse: ['present', 'gfn', 'gfn-role'],
 };
 
 /**
@@ -91,6 +101,11 @@ export function dropFlushesTableGfn(v: Pick<Variant, 'dropFlushRange'>): boolean
   }
 }
 
+/** A variant's policies alone (no name, no era). */
+export function policiesOf(v: Omit<Variant, 'name'>): Omit<Variant, 'name' | 'era'> {
+  return Object.fromEntries((Object.keys(POLICY_VALUES) as PolicyName[]).map((k) => [k, v[k]])) as Omit<Variant, 'name' | 'era'>;
+}
+
 export interface Preset extends Variant {
   era: EraId;
   summary: string;
@@ -101,34 +116,44 @@ export interface Preset extends Variant {
 
 export const PRESETS: readonly Preset[] = [
   {
-    name: 'pre-patch', era: 'v6.0', splitFlush: 'always', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected',
+    name: 'pre-patch', era: 'v6.0', splitFlush: 'always', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected', childReuse: 'present',
     summary: 'Before the seed: drop_large_spte() always flushes, so every split of a huge SPTE flushes.', safe: true,
     eraNote: 'the code the seed (v7 23/23) applies to: kvm/queue of June 2022, with the shadow-MMU split series before its last patch',
   },
   {
-    name: 'v7', era: 'v6.0', splitFlush: 'present-nonleaf', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected',
+    name: 'v7', era: 'v6.0', splitFlush: 'present-nonleaf', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected', childReuse: 'present',
     summary: 'The seed (v7 23/23): flush only if a reused child entry is present and not a leaf.', safe: true,
     eraNote: 'the seed applied: the split as released in v6.0; the enable-logging flush is still the conditional one of its base (v6.0 also has b64d740ea7dd, which makes it unconditional)',
   },
   {
-    name: 'never-flush', era: 'v6.0', splitFlush: 'never', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected',
+    name: 'never-flush', era: 'v6.0', splitFlush: 'never', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected', childReuse: 'present',
     summary: 'The naive optimisation: never flush when a split installs the child table. Unsafe.', safe: false,
     eraNote: 'hypothetical: the v7 code with drop_large_spte(kvm, sptep, false) on the split path, the change the seed\'s comment warns against; no kernel had it',
   },
   {
-    name: 'if-reused', era: 'v6.0', splitFlush: 'reused', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected',
+    name: 'if-reused', era: 'v6.0', splitFlush: 'reused', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected', childReuse: 'present',
     summary: 'Flush whenever the child SP was reused from the hash: safe, flushes more than v7.', safe: true,
     eraNote: 'hypothetical: the v7 code with flush = true whenever shadow_mmu_get_sp_for_split() found the SP in the hash; no kernel had it',
   },
   {
-    name: 'v6.3', era: 'v6.3', splitFlush: 'present-nonleaf', linkPresent: 'drop-large', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always',
+    name: 'v6.3', era: 'v6.3', splitFlush: 'present-nonleaf', linkPresent: 'drop-large', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always', childReuse: 'present',
     summary: 'v6.3 to early 2026: the seed\'s rule, with the flush range fixed to the dropped SPTE\'s own gfn (kvm_flush_remote_tlbs_sptep) and the enable-logging flush unconditional.', safe: true,
     eraNote: 'v6.3 as released: Hou Wenlong\'s kvm_flush_remote_tlbs_sptep() (1b2dc7360463), b64d740ea7dd\'s unconditional flush in kvm_mmu_slot_apply_flags(); the v6.4 renames not yet',
   },
   {
-    name: 'mainline-2026', era: 'mainline-2026', splitFlush: 'present-nonleaf', linkPresent: 'zap-and-flush', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always',
-    summary: 'After the 2026 use-after-free fix: __link_shadow_page zaps the present SPTE and flushes every time; the seed\'s saving is gone.', safe: true,
-    eraNote: 'mainline with 0cb2af2ea66a (drop_large_spte() gone, __link_shadow_page() zaps and flushes); the second fix, 81ccda30b4e8, changes only kvm_mmu_get_child_sp() in the fault path, which the model\'s static guest tables never exercise, so the preset is the same with or without it',
+    name: 'mainline-2026-pre', era: 'mainline-2026', splitFlush: 'present-nonleaf', linkPresent: 'drop-large', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always', childReuse: 'present',
+    summary: 'Mainline in 2026 before both use-after-free fixes: the fault reuses any present non-large child SP, __link_shadow_page() drops a present (huge) SPTE with drop_large_spte().', safe: true,
+    eraNote: 'the era\'s own code (linux-next just before 0cb2af2ea66a; 7.0.y and 6.18.y until May 2026); with static guest tables its steps are those of v6.3 under 2026 names',
+  },
+  {
+    name: 'mainline-2026-gfn', era: 'mainline-2026', splitFlush: 'present-nonleaf', linkPresent: 'zap-and-flush', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always', childReuse: 'gfn',
+    summary: 'After the first 2026 fix (0cb2af2ea66a): the fault reuses a present child SP only if its gfn matches; __link_shadow_page() zaps any present SPTE and flushes.', safe: true,
+    eraNote: 'the era\'s code with 0cb2af2ea66a ("unexpected GFN", May 2026), as in the 7.0.y/6.18.y/6.6.y backports of May 2026; the role hole 81ccda30b4e8 closes is still open, but only changing guest tables reach it',
+  },
+  {
+    name: 'mainline-2026', era: 'mainline-2026', splitFlush: 'present-nonleaf', linkPresent: 'zap-and-flush', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always', childReuse: 'gfn-role',
+    summary: 'After both 2026 use-after-free fixes: a present child SP is reused only if its gfn and role match; __link_shadow_page() zaps the present SPTE and flushes every time, so the seed\'s saving is gone.', safe: true,
+    eraNote: 'the era\'s code with 0cb2af2ea66a (__link_shadow_page() zaps and flushes, drop_large_spte() gone, the gfn check) and 81ccda30b4e8 (the role check, June 2026); with static guest tables the three mainline-2026 presets differ only where a split or fault links over a present SPTE (pre against the other two), never by childReuse',
   },
 ];
 
@@ -157,12 +182,12 @@ export function parseVariant(spec: string): Variant {
   if (head.includes('=')) {
     // A composition from policies alone starts from the first preset, and keeps its era.
     const p = PRESETS[0];
-    base = { name: '', splitFlush: p.splitFlush, linkPresent: p.linkPresent, dropFlushRange: p.dropFlushRange, enableLogFlush: p.enableLogFlush, era: p.era };
+    base = { name: '', ...policiesOf(p), era: p.era };
     assignments = [head, ...rest].join(',').split(',');
   } else {
     const preset = findPreset(head);
     if (!preset) throw new VariantError(`unknown variant '${head}': expected one of ${PRESET_NAMES.join(', ')}, or policy=value pairs`);
-    base = { name: preset.name, splitFlush: preset.splitFlush, linkPresent: preset.linkPresent, dropFlushRange: preset.dropFlushRange, enableLogFlush: preset.enableLogFlush, era: preset.era };
+    base = { name: preset.name, ...policiesOf(preset), era: preset.era };
     assignments = rest.join(',').split(',').filter(Boolean);
   }
   const v: Variant = { ...base };
@@ -184,14 +209,18 @@ function matchingPreset(v: Omit<Variant, 'name'>): Preset | undefined {
 
 /**
  * A preset's name when the policies (and era) match one; else the policy list (v6.0 code), or the
- * era's first preset with the policies that differ from it, so that parseVariant() reads the name
+ * era's closest preset with the policies that differ from it, so that parseVariant() reads the name
  * back to the same variant, era included.
  */
 export function variantName(v: Omit<Variant, 'name'>): string {
   const preset = matchingPreset(v);
   if (preset) return preset.name;
   const keys = Object.keys(POLICY_VALUES) as PolicyName[];
-  const base = v.era && v.era !== 'v6.0' ? PRESETS.find((p) => p.era === v.era) : undefined;
+  // The era's preset that differs least (the era's namesake on a tie): mainline-2026 has three.
+  const differing = (p: Preset) => keys.filter((k) => p[k] !== v[k]).length;
+  const base = v.era && v.era !== 'v6.0'
+    ? PRESETS.filter((p) => p.era === v.era).sort((a, b) => differing(a) - differing(b) || Number(b.name === v.era) - Number(a.name === v.era))[0]
+    : undefined;
   if (base) return `${base.name}+${keys.filter((k) => base[k] !== v[k]).map((k) => `${k}=${v[k]}`).join(',')}`;
   return keys.map((k) => `${k}=${v[k]}`).join(',');
 }

@@ -5,6 +5,7 @@
 import type { Level } from '../kernel/geometry';
 import type { KvmMmuPage, MmuState } from '../model/state';
 import type { MmuContext } from './context';
+import { unknownPolicy, type Variant } from '../kernel/variants';
 
 export interface Role {
   level: Level;
@@ -66,6 +67,21 @@ export function getShadowPage(ctx: MmuContext, gfn: number, role: Role, rootName
     return { sp: state.sps[id], reused: true };
   }
   return { sp: allocSp(state, gfn, role, rootName, false), reused: false };
+}
+
+/**
+ * kvm_mmu_get_child_sp()'s -EEXIST test, for a parent SPTE already known to be present and not
+ * large: may the fault keep `child`, the SP that SPTE points to, where it asks for (gfn, role)?
+ * present: always (before 0cb2af2ea66a); gfn: if `child->gfn == gfn` (0cb2af2ea66a); gfn-role:
+ * and `child->role.word == role.word` (81ccda30b4e8), the role being the parts the model varies.
+ */
+export function childReusable(policy: Variant['childReuse'], child: KvmMmuPage, gfn: number, role: Role): boolean {
+  switch (policy) {
+    case 'present': return true;
+    case 'gfn': return child.gfn === gfn;
+    case 'gfn-role': return child.gfn === gfn && spHashKey(child.gfn, child.role) === spHashKey(gfn, role);
+    default: return unknownPolicy('childReuse', policy);
+  }
 }
 
 /** kvm_mmu_page_get_gfn(sp, index). */

@@ -8,7 +8,7 @@ import { hex, type Level } from '../kernel/geometry';
 import { findRoot, guestMapping } from '../mmu/hardware';
 import { gfnToPfn, hostMaxLevel } from '../mmu/host';
 import { gfnToMemslot } from '../mmu/rmap';
-import { getShadowPage } from '../mmu/shadow_page';
+import { childReusable, getShadowPage } from '../mmu/shadow_page';
 import { dropSpte, setLeaf, setNonLeaf, updateLeafFlags } from '../mmu/spte_ops';
 import { kvmFlushRemoteTlbs, noteUnmap } from '../mmu/flush';
 import {
@@ -97,15 +97,34 @@ function walk(m: Machine, f: FaultFrame): void {
       installLeaf(m, f, sp.id, index, level as Level, gfn, mapping.access, slot.id);
       return;
     }
-    if (present && !isLastSpte(flags, level)) {
-      spId = sp.target[index];
-      continue;
-    }
     const indirect = level > mapping.level;
     const childGfn = indirect ? root.guestTables.get(guestTableKey(level - 1, geo.round(f.addr, level)))! : geo.round(gfn, level);
     const role = { level: (level - 1) as Level, direct: !indirect, access: indirect ? ACC_ALL : mapping.access };
+    const linked = present && !isLastSpte(flags, level) ? state.sps[sp.target[index]] : undefined;
+    // kvm_mmu_get_child_sp() returns -EEXIST: the fault walks on into the child already linked here.
+    if (linked && childReusable(m.ctx.variant.childReuse, linked, childGfn, role)) {
+      spId = linked.id;
+      continue;
+    }
     const { sp: child, reused } = getShadowPage(m.ctx, childGfn, role, root.name);
     const got = `kvm_mmu_get_child_sp(): ${reused ? 'reuses' : 'allocates'} sp#${child.id} (${indirect ? 'indirect' : 'direct'} L${role.level}, gfn ${hex(childGfn)})`;
+    if (linked) {
+      // The child linked here is not the one asked for (another gfn, or role): link_shadow_page()
+      // meets a present non-leaf SPTE. zap-and-flush: mmu_page_zap_pte() -> drop_parent_pte(), then
+      // a full flush. drop-large (no kernel had it with a gfn check): drop_spte() would rmap_remove()
+      // a non-leaf and miss, a data-corruption report the model does not make yet.
+      if (m.ctx.variant.linkPresent !== 'zap-and-flush') {
+        throw new ModelInputError(`childReuse=${m.ctx.variant.childReuse} with linkPresent=drop-large: sp#${sp.id}[${index}] links sp#${linked.id} (gfn ${hex(linked.gfn)}), not the child asked for (gfn ${hex(childGfn)}); drop_large_spte() on a non-leaf SPTE would rmap_remove() it and miss, which the model does not report yet`);
+      }
+      f.pendingChild = child.id;
+      f.pendingSptep = sp.id * geo.entries + index;
+      dropSpte(m.ctx, f.pendingSptep);
+      // Only a direct child's gfn range is what its subtree mapped; the full flush follows anyway.
+      if (linked.role.direct) noteUnmap(m.ctx, linked.gfn, geo.pages(level), `unlink of sp#${linked.id} from sp#${sp.id}[${index}] by a fault`);
+      m.emit(f, { kind: 'drop-spte', anchor: 'faultLink', vcpu: f.vcpu, text: `${got}, not sp#${linked.id} (gfn ${hex(linked.gfn)}) linked at sp#${sp.id}[${index}]; link_shadow_page(): __link_shadow_page() zaps it (mmu_page_zap_pte() -> drop_parent_pte())` });
+      f.pc = 'flush';
+      return;
+    }
     if (present) {
       // A huge SPTE where a table must go: link_shadow_page() drops it and flushes.
       f.pendingChild = child.id;

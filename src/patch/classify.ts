@@ -75,6 +75,12 @@ for (const a of Object.values(ANCHORS)) {
   for (const al of FUNCTION_ALIASES[a.fn] ?? []) if (!FN_CANON.has(al.name)) FN_CANON.set(al.name, a.fn);
 }
 for (const a of Object.values(ANCHORS)) if (!a.file.startsWith('(')) FN_CANON.set(a.fn, a.fn);
+/**
+ * Functions that hold no step's statement but decide a policy: kvm_mmu_get_child_sp()'s -EEXIST
+ * test is childReuse (the fault's kvm_mmu_get_child_sp() steps are in FNAME(fetch)).
+ */
+const POLICY_FUNCTIONS = ['kvm_mmu_get_child_sp'];
+for (const f of POLICY_FUNCTIONS) FN_CANON.set(f, f);
 
 /** A modelled function's own name and every known other name of it. */
 function namesOf(fn: string): string[] {
@@ -153,9 +159,40 @@ function prevInRun(ls: ImageLine[], i: number): ImageLine | undefined {
   return undefined;
 }
 
-/** Read the four policies off one image. */
+/**
+ * kvm_mmu_get_child_sp()'s reuse test: the lines from `if (is_shadow_present_pte(*sptep)` to the
+ * `return ERR_PTR(-EEXIST);` it guards, in one hunk. present: present and not large (0cd8dc739833
+ * until 2026); gfn: and the child's gfn (0cb2af2ea66a); gfn-role: and its role.word (81ccda30b4e8).
+ */
+function childReuse(img: Image): Found | undefined {
+  const ls = lines(img, 'kvm_mmu_get_child_sp');
+  for (let i = 0; i < ls.length; i++) {
+    if (!ls[i].t.startsWith('if(is_shadow_present_pte(*sptep)')) continue;
+    let j = i;
+    while (j < ls.length && ls[j].run === ls[i].run && !ls[j].t.endsWith('returnERR_PTR(-EEXIST);')) j++;
+    if (j === ls.length || ls[j].run !== ls[i].run) continue;
+    const cond = ls.slice(i, j + 1).map((l) => l.t).join('').replace(/returnERR_PTR\(-EEXIST\);$/, '');
+    const evidence = ls.slice(i, j).map((l) => l.ev);
+    const gfn = /->gfn==gfn/.test(cond);
+    const role = /->role\.word==role\.word/.test(cond);
+    if (gfn && role) return { values: ['gfn-role'], rule: "kvm_mmu_get_child_sp() reuses the linked child only if its gfn and its role.word match (81ccda30b4e8's test)", evidence };
+    if (gfn && !role) return { values: ['gfn'], rule: "kvm_mmu_get_child_sp() reuses the linked child only if its gfn matches (0cb2af2ea66a's test)", evidence };
+    if (cond === 'if(is_shadow_present_pte(*sptep)&&!is_large_pte(*sptep))') return { values: ['present'], rule: 'kvm_mmu_get_child_sp() reuses whatever child a present, non-large SPTE links (-EEXIST)', evidence };
+  }
+  return undefined;
+}
+
+/** Lines of kvm_mmu_get_child_sp() the childReuse rule reads: its reuse test and the role it computes for it. */
+const CHILD_SP_EXPLAINED: RegExp[] = [
+  /^if\(is_shadow_present_pte\(\*sptep\)/, /^(&&)?!is_large_pte\(\*sptep\)(&&|\))?$/, /^(&&)?(spte_to_child_sp\(\*sptep\)(->(gfn==gfn|role\.word==role\.word))?(&&|\))?)+$/,
+  /^unionkvm_mmu_page_rolerole(=kvm_mmu_child_role\(sptep,direct,access\))?;$/, /^role=kvm_mmu_child_role\(sptep,direct,access\);$/,
+];
+
+/** Read the policies off one image. */
 function detect(img: Image): Partial<Record<PolicyName, Found>> {
   const out: Partial<Record<PolicyName, Found>> = {};
+  const reuse = childReuse(img);
+  if (reuse) out.childReuse = reuse;
   const link = lines(img, '__link_shadow_page', 'link_shadow_page');
   const split = lines(img, ...namesOf('shadow_mmu_split_huge_page'));
   // The 2022 revisions (v1 .. v6) dropped the huge SPTE in the split itself, then linked.
@@ -327,6 +364,8 @@ export function classify(patches: PatchInfo[]): Classification {
       if (c.fn === UNKNOWN_FN) { unexplained.push(c); continue; }
       if (addedFns.has(c.fn)) continue; // said once, as the function added whole
       if (EXPLAINED.some((re) => re.test(c.norm))) continue;
+      // Explained only where the image it belongs to reads as one of childReuse's values.
+      if (c.fn === 'kvm_mmu_get_child_sp' && (c.kind === '+' ? x.post : x.pre).childReuse && CHILD_SP_EXPLAINED.some((re) => re.test(c.norm))) continue;
       if (c.kind === '-' && removedFns.has(c.fn) && !inModel.some((d) => d.fn === c.fn && d.kind === '+')) continue; // the whole function is deleted
       unexplained.push(c);
     }

@@ -5,7 +5,7 @@ import { ScenarioRun, type RunOptions } from './runner';
 import type { Scenario } from '../scenario/types';
 import type { Counters } from '../model/state';
 import type { Variant } from '../kernel/variants';
-import { eraOf } from '../kernel/variants';
+import { eraOf, policiesOf } from '../kernel/variants';
 import type { Step, Violation } from '../model/step';
 
 export interface Trace {
@@ -49,11 +49,10 @@ export interface Report {
 }
 
 export function toReport(t: Trace): Report {
-  const { name, splitFlush, linkPresent, dropFlushRange, enableLogFlush } = t.variant;
-  const policies = { splitFlush, linkPresent, dropFlushRange, enableLogFlush };
+  const policies = policiesOf(t.variant);
   return {
     scenario: t.scenario.name,
-    variant: name,
+    variant: t.variant.name,
     policies,
     era: eraOf(t.variant).id,
     flushMode: t.flushMode,

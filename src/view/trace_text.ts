@@ -75,7 +75,7 @@ export function traceText(t: Trace, collapse = true): string {
   const c = t.counters;
   const lines = [
     `kvm-mmu-lab trace: scenario ${t.scenario.name}, variant ${t.variant.name}, ${t.scenario.entries} entries a table, ${t.flushMode} flushes`,
-    `policies: splitFlush=${t.variant.splitFlush} linkPresent=${t.variant.linkPresent} dropFlushRange=${t.variant.dropFlushRange} enableLogFlush=${t.variant.enableLogFlush}`,
+    `policies: splitFlush=${t.variant.splitFlush} linkPresent=${t.variant.linkPresent} dropFlushRange=${t.variant.dropFlushRange} enableLogFlush=${t.variant.enableLogFlush} childReuse=${t.variant.childReuse}`,
     `kernel: ${eraOf(t.variant).label}`,
     '',
     ...stepsText(t.steps, t.scenario.entries, collapse),

@@ -26,9 +26,10 @@ const ABSENT: Record<EraId, string[]> = {
     'walk_slot_rmaps', '__walk_slot_rmaps', 'make_small_spte', '__kvm_rmap_zap_gfn_range', 'kvm_mmu_recover_huge_pages'],
   'v6.3': ['kvm_flush_remote_tlbs_range', 'kvm_flush_remote_tlbs_memslot', 'walk_slot_rmaps', '__walk_slot_rmaps', 'make_small_spte',
     '__kvm_rmap_zap_gfn_range', 'kvm_mmu_recover_huge_pages'],
-  // Mainline after 0cb2af2ea66a (drop_large_spte() deleted); SNEXT has the renames, no
-  // __kvm_zap_rmap (kvm_zap_rmap() holds the zap), no slot_handle_level*.
-  'mainline-2026': ['drop_large_spte', 'kvm_flush_remote_tlbs_with_address', 'kvm_arch_flush_remote_tlbs_memslot', 'slot_handle_level_range',
+  // Mainline of 2026 as read on SNEXT (linux-next just before 0cb2af2ea66a): the renames, no
+  // __kvm_zap_rmap (kvm_zap_rmap() holds the zap), no slot_handle_level*. drop_large_spte() is
+  // still there (mainline-2026-pre calls it); 0cb2af2ea66a deletes it, which is linkPresent=zap-and-flush.
+  'mainline-2026': ['kvm_flush_remote_tlbs_with_address', 'kvm_arch_flush_remote_tlbs_memslot', 'slot_handle_level_range',
     'slot_handle_level', 'make_huge_page_split_spte', '__kvm_zap_rmap', 'is_tdp_mmu_enabled'],
 };
 
@@ -83,7 +84,8 @@ for (const preset of PRESETS) {
 
 test('every preset names its era, and the era a composed variant keeps is the one of the preset it starts from', () => {
   assert.deepEqual(Object.fromEntries(PRESETS.map((p) => [p.name, p.era])), {
-    'pre-patch': 'v6.0', v7: 'v6.0', 'never-flush': 'v6.0', 'if-reused': 'v6.0', 'v6.3': 'v6.3', 'mainline-2026': 'mainline-2026',
+    'pre-patch': 'v6.0', v7: 'v6.0', 'never-flush': 'v6.0', 'if-reused': 'v6.0', 'v6.3': 'v6.3',
+    'mainline-2026-pre': 'mainline-2026', 'mainline-2026-gfn': 'mainline-2026', 'mainline-2026': 'mainline-2026',
   });
   assert.equal(parseVariant('v6.3+splitFlush=never').era, 'v6.3');
   assert.equal(parseVariant('mainline-2026+linkPresent=drop-large').era, 'mainline-2026');
@@ -93,8 +95,13 @@ test('every preset names its era, and the era a composed variant keeps is the on
     const v = parseVariant(spec);
     assert.deepEqual(parseVariant(variantName(v)), v, spec);
   }
-  // The same policies under another era are not that era's preset.
-  assert.equal(variantName({ ...parseVariant('v6.3'), era: 'mainline-2026' }), 'mainline-2026+linkPresent=drop-large');
+  // The same policies under another era are not that era's preset: v7's are named from the
+  // mainline-2026 preset they differ least from (mainline-2026-pre: only the flush range and the
+  // enable-logging flush differ; from mainline-2026 four policies would).
+  assert.equal(variantName({ ...parseVariant('v7'), era: 'mainline-2026' }), 'mainline-2026-pre+dropFlushRange=table-gfn,enableLogFlush=if-write-protected');
+  // v6.3's policies are the 2026 code before both fixes (drop_large_spte(), present-not-large reuse).
+  assert.equal(variantName({ ...parseVariant('v6.3'), era: 'mainline-2026' }), 'mainline-2026-pre');
+  assert.deepEqual(parseVariant('mainline-2026+childReuse=gfn'), { ...parseVariant('mainline-2026-gfn'), name: 'mainline-2026-gfn' });
 });
 
 test('`kvm-mmu-lab variants` shows the era next to each preset', () => {
