@@ -45,6 +45,10 @@ function prepareWebExtensionFolder() {
   delete manifest.main;
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+  // The localised manifest and messages: VS Code replaces `%key%` from package.nls.json when it reads
+  // the extension, and vscode.l10n reads l10n/ (both ship in the .vsix).
+  cpSync(join(ROOT, 'package.nls.json'), join(dir, 'package.nls.json'));
+  cpSync(join(ROOT, 'l10n'), join(dir, 'l10n'), { recursive: true });
   cpSync(join(ROOT, 'media'), join(dir, 'media'), { recursive: true, filter: (src) => !src.endsWith('.ts') && !src.endsWith('tsconfig.json') });
   cpSync(join(ROOT, 'out', 'test', 'integration', 'web.js'), join(dir, 'test', 'web.js'));
   return dir;

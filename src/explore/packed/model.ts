@@ -54,6 +54,18 @@ function splitFlushCode(policy: Variant['splitFlush']): number {
   }
 }
 
+/**
+ * kvm_mmu_get_child_sp()'s reuse test. The packed scope's guest tables never change, so the child
+ * linked in an SPTE always has the gfn and role asked for and every value reuses it: the packed
+ * model has no code for it, but a value outside the policy's is refused, not searched as one.
+ */
+function checkChildReuse(policy: Variant['childReuse']): void {
+  switch (policy) {
+    case 'present': case 'gfn': case 'gfn-role': return;
+    default: unknownPolicy('childReuse', policy);
+  }
+}
+
 /** inFlight() bits. */
 const IN_IOCTL = 1;
 const IN_INVALIDATION = 2;
@@ -112,6 +124,7 @@ export class PackedModel {
     this.opsBound = scope.bound.ops;
     this.accBound = scope.bound.accesses;
     this.splitFlush = splitFlushCode(variant.splitFlush);
+    checkChildReuse(variant.childReuse);
     this.zapAndFlush = linkZapsAndFlushes(variant);
     this.enableAlwaysFlush = enableLogAlwaysFlushes(variant);
     // The range of drop_large_spte()'s flush: on bare metal (assertPackedScope()) every flush is
