@@ -7,6 +7,7 @@ import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type 
 import { parseSizeName, type Level } from '../kernel/geometry';
 import type { PausePoint } from '../model/frames';
 import type { Scenario, ScenarioMapping, ScenarioMemslot, ScenarioOp, ScenarioRoot } from './types';
+import type { GuestPte } from '../model/state';
 import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK } from '../kernel/spte';
 import { parseVariant, PRESET_NAMES } from '../kernel/variants';
 import { checkScenario, MAX_GFN, MAX_MEMSLOT_PAGES, type JsonPath } from './checks';
@@ -215,16 +216,48 @@ function access(r: Reader, o: Obj, key: string): number {
 function pause(r: Reader, o: Obj): PausePoint | undefined {
   const node = o.fields.get('pause');
   if (!node) return undefined;
-  if (node.type === 'string' && (node.value === 'unlock' || node.value === 'resched')) return node.value;
+  if (node.type === 'string' && (node.value === 'unlock' || node.value === 'resched' || node.value === 'walked')) return node.value;
   if (node.type === 'object') {
     const p = objectOf(r, node, `${o.path}.pause`)!;
     return { afterSteps: num(r, p, 'afterSteps', { min: 1 }) };
   }
-  r.fail(node, `${o.path}.pause`, 'expected "unlock", "resched" or { "afterSteps": N }');
+  r.fail(node, `${o.path}.pause`, 'expected "unlock", "resched", "walked" (a guest access) or { "afterSteps": N }');
   return undefined;
 }
 
-const OPS = ['access', 'enable-dirty-logging', 'clear-dirty-log', 'get-dirty-log', 'invalidate', 'resume'] as const;
+const OPS = ['access', 'enable-dirty-logging', 'clear-dirty-log', 'get-dirty-log', 'invalidate', 'guest-table-write', 'resume'] as const;
+
+const PTE_KINDS = ['none', 'table', 'huge', 'leaf'] as const;
+
+/** A guest page-table entry: { kind, gfn, access } (gfn left out only for "none"). */
+function guestPte(r: Reader, parent: Obj, key: string): GuestPte {
+  const node = parent.fields.get(key);
+  const path = `${parent.path}.${key}`;
+  if (!node) {
+    r.fail(parent.node, path, 'missing; expected an entry { "kind": "none" | "table" | "huge" | "leaf", "gfn": ..., "access": "uwx" }');
+    return { kind: 'none', gfn: 0, access: 0 };
+  }
+  const o = objectOf(r, node, path);
+  if (!o) return { kind: 'none', gfn: 0, access: 0 };
+  unknownKeys(r, o, ['kind', 'gfn', 'access', 'comment']);
+  const kind = str(r, o, 'kind', PTE_KINDS);
+  if (kind === 'none') {
+    if (o.fields.has('gfn')) r.fail(o.fields.get('gfn'), `${path}.gfn`, 'a not-present entry maps nothing; expected no gfn');
+    if (o.fields.has('access')) r.fail(o.fields.get('access'), `${path}.access`, 'a not-present entry has no access bits; expected no access');
+    return { kind, gfn: 0, access: 0 };
+  }
+  return { kind, gfn: num(r, o, 'gfn', { min: 0, max: MAX_GFN - 1 }), access: access(r, o, 'access') };
+}
+
+/** by: "vmm" is the untrapped write; "guest" (trapped, write-tracked tables) is not modelled yet. */
+function writer(r: Reader, o: Obj): 'vmm' {
+  const node = o.fields.get('by');
+  if (node?.type === 'string' && node.value === 'guest') {
+    r.fail(node, `${o.path}.by`, '"guest" (a write by the guest itself, trapped when KVM shadows the table: kvm_mmu_track_write()) is not modelled yet; expected "vmm" (a write from outside the guest, which KVM does not see)');
+    return 'vmm';
+  }
+  return str(r, o, 'by', ['vmm'] as const);
+}
 
 /**
  * Operations that earlier versions of the format had and the kernel has no entry point for. A
@@ -280,6 +313,9 @@ function operation(r: Reader, node: Node, path: string, memslots: ScenarioMemslo
     case 'invalidate':
       unknownKeys(r, o, [...common, 'gfn', 'pages']);
       return { ...base, op: kind, gfn: num(r, o, 'gfn', { min: 0 }), npages: num(r, o, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES, optional: 1 }) };
+    case 'guest-table-write':
+      unknownKeys(r, o, [...common, 'by', 'table', 'index', 'entry']);
+      return { ...base, op: kind, by: writer(r, o), table: num(r, o, 'table', { min: 0, max: MAX_GFN - 1 }), index: num(r, o, 'index', { min: 0, max: 511 }), entry: guestPte(r, o, 'entry') };
     case 'resume':
       unknownKeys(r, o, ['op', 'target', 'pause', 'comment']);
       return p ? { op: kind, target: str<string>(r, o, 'target'), pause: p, line: base.line } : { op: kind, target: str<string>(r, o, 'target'), line: base.line };
