@@ -11,17 +11,15 @@ import { describeGuestPte, NOT_PRESENT } from '../mmu/guest_walk';
 import { ModelInputError } from '../model/errors';
 import type { GuestTableWriteFrame } from '../model/frames';
 import type { Machine } from '../machine/machine';
+import { withGuestPte } from '../scenario/guest_tables';
 
 export function advanceGuestTableWrite(m: Machine, f: GuestTableWriteFrame): void {
   const state = m.state;
   const table = state.guestMemory.get(f.table);
   if (!table) throw new ModelInputError(`gfn ${hex(f.table)} holds no guest page table`);
   const old = table.entries.get(f.index) ?? NOT_PRESENT;
-  const entries = new Map(table.entries);
-  if (f.entry.kind === 'none') entries.delete(f.index);
-  else entries.set(f.index, { ...f.entry });
   // Tables are replaced, never changed in place: a cloned state shares them (state.ts).
-  state.guestMemory.set(f.table, { level: table.level, entries });
+  state.guestMemory = withGuestPte(state.guestMemory, f.table, f.index, { ...f.entry });
   m.emit(f, {
     kind: 'guest-table-write', anchor: 'guestTableWriteVmm', actor: 'userspace',
     text: `the VMM writes entry ${f.index} of the level-${table.level} guest table at gfn ${hex(f.table)} through its own mapping of guest memory: ${describeGuestPte(old)} -> ${describeGuestPte(f.entry)}; no trap, no lock, no SPTE changes (KVM sees it at the next guest walk)`,

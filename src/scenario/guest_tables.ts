@@ -62,3 +62,31 @@ export function compileGuestMemory(geo: Geometry, roots: readonly ScenarioRoot[]
   }
   return tables;
 }
+
+/**
+ * The 4 KiB gfn the guest maps `addr` to in `memory` from the top table at `top`, or undefined when
+ * the walk ends at an entry that is not present. The scenario checks use it to follow the guest
+ * tables a guest-table-write has changed; the fault's own walk, with all it records, is
+ * src/mmu/guest_walk.ts.
+ */
+export function guestGfnOf(geo: Geometry, memory: ReadonlyMap<number, GuestTable>, top: number, addr: number): number | undefined {
+  let table = memory.get(top);
+  for (let level = 4; level >= 1 && table; level--) {
+    const pte = table.entries.get(geo.index(addr, level));
+    if (!pte || pte.kind === 'none') return undefined;
+    if (pte.kind !== 'table') return pte.gfn + (addr - geo.round(addr, level));
+    table = memory.get(pte.gfn);
+  }
+  return undefined;
+}
+
+/** `memory` with one entry written (tables are replaced, as the operation does). */
+export function withGuestPte(memory: ReadonlyMap<number, GuestTable>, gfn: number, index: number, pte: GuestPte): Map<number, GuestTable> {
+  const out = new Map(memory);
+  const t = memory.get(gfn);
+  if (!t) return out;
+  const entries = new Map(t.entries);
+  if (pte.kind === 'none') entries.delete(index); else entries.set(index, pte);
+  out.set(gfn, { level: t.level, entries });
+  return out;
+}
