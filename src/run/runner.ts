@@ -143,7 +143,7 @@ export class ScenarioRun {
       const ready = entries.find(([, f]) => !this.blocker(f));
       const [id, frame] = ready ?? entries[0];
       this.paused.delete(id);
-      this.unpark(id);
+      this.unpark(id, frame.opIndex, frame);
       this.current = frame;
       return this.advanceCurrent();
     }
@@ -229,7 +229,7 @@ export class ScenarioRun {
       }
       // A resume may pause the operation again further on ({ afterSteps } counts from its start).
       if (op.pause) frame.pause = op.pause;
-      this.unpark(op.target);
+      this.unpark(op.target, i, frame);
       this.current = frame;
       return this.advanceCurrent();
     }
@@ -321,10 +321,16 @@ export class ScenarioRun {
     return step;
   }
 
-  /** A paused fault continues: the access it belongs to waits for it again. */
-  private unpark(id: string): void {
+  /**
+   * A paused fault continues: the access it belongs to waits for it again. Its lock step is where
+   * is_page_fault_stale() would send it back while an invalidation of its gfn is in progress, which
+   * the runner refuses as it does at a fault's start.
+   */
+  private unpark(id: string, i: number, frame: OpFrame): void {
     const p = this.parked.get(id);
     if (!p) return;
+    const stale = frame.kind === 'fault' ? faultWouldRetry(this.machine.state, frame) : null;
+    if (stale !== null) this.fail(i, `the fault on gfn 0x${stale.toString(16)} would retry until the mmu-notifier invalidation of it ends (mmu_invalidate_retry); resume the invalidation first`);
     this.parked.delete(id);
     this.pending = p;
   }

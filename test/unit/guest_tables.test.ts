@@ -212,3 +212,11 @@ test('the reader: "by": "guest" is not modelled yet; a write must name a table t
   assert.match(problems(['{ "op": "invalidate", "gfn": "0x200000", "pause": "walked" }'])[0].message, /only a guest access's fault walks/);
   assert.match(problems(['{ "op": "guest-table-write", "by": "vmm", "table": "0x12", "index": 0, "entry": { "kind": "none" }, "pause": "unlock" }'])[0].message, /one store/);
 });
+
+test('a fault paused after its walk is not resumed into an invalidation of its gfn in progress (is_page_fault_stale)', () => {
+  // The fault walked L2 0x200005 -> gfn 0x200005; an invalidation of that gfn stops after its unlock,
+  // before range_end (mmu_invalidate_in_progress): under mmu_lock the kernel's fault would retry
+  // until it ends, as the runner already says for a fault that starts there.
+  const s = scenario([ACCESS('0x200005', ', "id": "f", "pause": "walked"'), '{ "op": "invalidate", "id": "i", "gfn": "0x200005", "pause": "unlock" }', '{ "op": "resume", "target": "f" }']);
+  assert.throws(() => runAll(s), /operation 2 .*gfn 0x200005 would retry until the mmu-notifier invalidation of it ends/);
+});
