@@ -43,8 +43,8 @@ ${ops.join(',\n')}
 const ACCESS = (addr: string, extra = '', vcpu = 0) => `{ "op": "access", "vcpu": ${vcpu}, "root": "A", "addr": "${addr}", "kind": "write"${extra} }`;
 const PDE_TO = (entry: string) => `{ "op": "guest-table-write", "by": "vmm", "table": "0x12", "index": 0, "entry": ${entry} }`;
 
-function runAll(s: Scenario): { steps: Step[]; run: ScenarioRun } {
-  const run = new ScenarioRun(s, { variant: findPreset('v7')! });
+function runAll(s: Scenario, preset = 'v7'): { steps: Step[]; run: ScenarioRun } {
+  const run = new ScenarioRun(s, { variant: findPreset(preset)! });
   const steps: Step[] = [];
   let st;
   while ((st = run.step())) steps.push(st);
@@ -147,6 +147,40 @@ test('a VMM write moves the PDE from G1 to G2 with no SPTE change; the next faul
   assert.ok(byOp(2).some((s) => /leaf gfn 0x200207/.test(s.text)), 'the install names the walk\'s gfn');
   // The retried access fills the TLB for the gfn the leaf was installed for: 0x200207, not G1 + 7.
   assert.match(byOp(2).at(-1)!.tlbFilled ?? '', /gfn 0x200207 pfn 0x1000207/);
+});
+
+test('childReuse through a VMM write: after the PDE moves to G2, mainline-2026-pre reuses the child for G1, mainline-2026-gfn links a new one and zaps and flushes the old link', () => {
+  const ops = [ACCESS('0x200005'), PDE_TO('{ "kind": "huge", "gfn": "0x200200" }'), ACCESS('0x200007')];
+  // The first access writes what it writes under v7 (the test above): sp#0..sp#2 for the tables
+  // 0x10..0x12, sp#3 direct for G1, leaf sp#3[5]. childReuse plays no part: nothing is linked yet.
+  const first = ['sp#0[0] -> sp#1', 'sp#1[8] -> sp#2', 'sp#2[0] -> sp#3', `sp#3[5] = leaf pfn 0x${(HOST + 5).toString(16)}`];
+
+  // mainline-2026-pre (childReuse=present, before 0cb2af2ea66a): at sp#2[0] the present, not large
+  // SPTE is -EEXIST whatever its child's gfn; the walk's gfn 0x200207 lands in sp#3, built for G1:
+  // one write, sp#3[7] = pfn of 0x200207 = HOST + 0x207, in the SP whose computed gfn for index 7 is
+  // G1 + 7 = 0x200007 (the "unexpected GFN" report's mismatch).
+  const pre = runAll(scenario(ops), 'mainline-2026-pre');
+  assert.deepEqual(writes(pre.steps), [...first, `sp#3[7] = leaf pfn 0x${(HOST + 0x207).toString(16)}`]);
+  assert.equal(pre.run.machine.state.sps[3].gfn, 0x200000, 'the leaf for 0x200207 sits in the SP for G1');
+
+  // mainline-2026-gfn (childReuse=gfn, linkPresent=zap-and-flush, 0cb2af2ea66a): sp#1 (gfn 0x11) and
+  // sp#2 (gfn 0x12) match the walk's table gfns and are reused. At sp#2[0] the fault asks for a direct
+  // level-1 SP for round(0x200207, 2M) = G2 = 0x200200; the linked sp#3 has gfn G1: not reused.
+  // kvm_mmu_get_child_sp() allocates sp#4 for G2; link_shadow_page() meets the present SPTE:
+  // __link_shadow_page() zaps it (sp#2[0] cleared), flushes all TLBs, links sp#2[0] -> sp#4; the
+  // leaf goes to sp#4[7] = HOST + 0x207, in the SP whose computed gfn for index 7 is G2 + 7.
+  const gfn = runAll(scenario(ops), 'mainline-2026-gfn');
+  assert.deepEqual(writes(gfn.steps), [...first, 'sp#2[0] cleared', 'sp#2[0] -> sp#4', `sp#4[7] = leaf pfn 0x${(HOST + 0x207).toString(16)}`]);
+  const state = gfn.run.machine.state;
+  assert.equal(state.sps[4].gfn, 0x200200);
+  assert.deepEqual(state.sps[3].parentPtes, [], 'drop_parent_pte() took sp#2[0] off the old child');
+  const third = gfn.steps.filter((s) => s.op === 2);
+  const cleared = third.findIndex((s) => s.kind === 'drop-spte' && s.anchor.fn === 'link_shadow_page');
+  const flush = third.findIndex((s) => s.kind === 'flush' && s.anchor.stmt.startsWith('kvm_mmu_remote_flush_or_zap('));
+  assert.ok(cleared >= 0 && flush === cleared + 1, 'the zap, then the unconditional flush, before the link');
+  // The flush removed vCPU 0's TLB entry for L2 0x200005 (filled by the first access from sp#3[5]):
+  // the one left is the retried access's, for gfn 0x200207.
+  assert.deepEqual(state.vcpus[0].tlb.map((t) => t.gfnBase), [0x200207]);
 });
 
 test('a VMM write between a fault\'s walk and its mmu_lock: FNAME(gpte_changed) returns RET_PF_RETRY, and the retried fault maps G2', () => {
