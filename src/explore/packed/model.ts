@@ -54,6 +54,14 @@ function splitFlushCode(policy: Variant['splitFlush']): number {
   }
 }
 
+/** childReuse: one of the values the core's childReusable() knows. */
+function childReuseKnown(policy: Variant['childReuse']): void {
+  switch (policy) {
+    case 'present': case 'gfn': case 'gfn-role': return;
+    default: unknownPolicy('childReuse', policy);
+  }
+}
+
 /** inFlight() bits. */
 const IN_IOCTL = 1;
 const IN_INVALIDATION = 2;
@@ -118,6 +126,10 @@ export class PackedModel {
     // full, so both values flush the same here. Decided anyway, so that a value outside the
     // policy stops the search instead of being ignored.
     dropFlushesTableGfn(variant);
+    // kvm_mmu_get_child_sp()'s reuse test: the packed scope writes no guest table, so the child a
+    // present SPTE links is always the one the fault asks for and every value reuses it. Decided
+    // anyway, for the same reason.
+    childReuseKnown(variant.childReuse);
     const n = scope.menu.length;
     this.menuKind = new Int8Array(n);
     this.menuA = new Int16Array(n);
