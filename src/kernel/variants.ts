@@ -143,7 +143,7 @@ export const PRESETS: readonly Preset[] = [
   {
     name: 'mainline-2026-pre', era: 'mainline-2026', splitFlush: 'present-nonleaf', linkPresent: 'drop-large', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always', childReuse: 'present',
     summary: 'Mainline in 2026 before both use-after-free fixes: the fault reuses any present non-large child SP, __link_shadow_page() drops a present (huge) SPTE with drop_large_spte().', safe: true,
-    eraNote: 'the era\'s own code (linux-next just before 0cb2af2ea66a; 7.0.y and 6.18.y until May 2026); with static guest tables its steps are those of v6.3 under 2026 names',
+    eraNote: 'the era\'s own code (linux-next just before 0cb2af2ea66a; 7.0.y and 6.18.y until May 2026); without a guest-table write its steps are those of v6.3 under 2026 names',
   },
   {
     name: 'mainline-2026-gfn', era: 'mainline-2026', splitFlush: 'present-nonleaf', linkPresent: 'zap-and-flush', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always', childReuse: 'gfn',
@@ -153,7 +153,7 @@ export const PRESETS: readonly Preset[] = [
   {
     name: 'mainline-2026', era: 'mainline-2026', splitFlush: 'present-nonleaf', linkPresent: 'zap-and-flush', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always', childReuse: 'gfn-role',
     summary: 'After both 2026 use-after-free fixes: a present child SP is reused only if its gfn and role match; __link_shadow_page() zaps the present SPTE and flushes every time, so the seed\'s saving is gone.', safe: true,
-    eraNote: 'the era\'s code with 0cb2af2ea66a (__link_shadow_page() zaps and flushes, drop_large_spte() gone, the gfn check) and 81ccda30b4e8 (the role check, June 2026); with static guest tables the three mainline-2026 presets differ only where a split or fault links over a present SPTE (pre against the other two), never by childReuse',
+    eraNote: 'the era\'s code with 0cb2af2ea66a (__link_shadow_page() zaps and flushes, drop_large_spte() gone, the gfn check) and 81ccda30b4e8 (the role check, June 2026); without a guest-table write the three mainline-2026 presets differ only where a split or fault links over a present SPTE (pre against the other two); after a VMM write of the guest entry above a linked child, childReuse parts them too',
   },
 ];
 

@@ -62,6 +62,7 @@ function row(kind: OpKind, at: string, holds: LockName[], takes: LockName[], ker
  * row: no operation ever stands there.
  */
 export const LOCK_TABLE: readonly LockRow[] = [
+  row('fault', 'inject', [R], [], 'FNAME(page_fault): if (!r) { kvm_inject_emulated_page_fault(vcpu, &walker.fault); return RET_PF_RETRY; } (the guest walk failed; no mmu_lock)'),
   row('fault', 'lock', [R], [M], 'FNAME(page_fault): write_lock(&vcpu->kvm->mmu_lock); (vcpu_run() runs within kvm->srcu)'),
   row('fault', 'walk', [R, M], [], 'FNAME(fetch): kvm_mmu_get_child_sp(), link_shadow_page(), mmu_set_spte()'),
   row('fault', 'flush', [R, M], [], 'link_shadow_page() -> __link_shadow_page(..., true): the flush of the dropped huge SPTE'),
@@ -93,6 +94,8 @@ export const LOCK_TABLE: readonly LockRow[] = [
   row('get-dirty-log', 'word', [S, M], [], 'kvm_get_dirty_log_protect(): mask = xchg(&dirty_bitmap[i], 0); kvm_arch_mmu_enable_log_dirty_pt_masked(); after the last word KVM_MMU_UNLOCK(kvm);'),
   row('get-dirty-log', 'flush', [S], [], 'kvm_get_dirty_log_protect(): if (flush) kvm_arch_flush_remote_tlbs_memslot(kvm, memslot);'),
   row('get-dirty-log', 'end', [S], [], 'kvm_vm_ioctl_get_dirty_log(): mutex_unlock(&kvm->slots_lock);'),
+
+  row('guest-table-write', 'write', [], [], 'no KVM code: the VMM (or a device) stores to guest memory through its own mapping; no lock, no trap (KVM reads the entry at the next guest walk)'),
 
   row('invalidate', 'lock', [], [M], 'kvm_mmu_notifier_invalidate_range_start(): kvm->mn_active_invalidate_count++; __kvm_handle_hva_range(): srcu_read_lock(&kvm->srcu); KVM_MMU_LOCK(kvm); on_lock()'),
   row('invalidate', 'zap', [R, M, I], [], 'kvm_unmap_gfn_range() -> kvm_handle_gfn_range(kvm, range, kvm_zap_rmap) -> __kvm_zap_rmap()'),

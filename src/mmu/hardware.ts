@@ -3,7 +3,8 @@
  * runs on, and fill the TLB at the size of the leaf it found. None of it takes mmu_lock.
  */
 import type { Level } from '../kernel/geometry';
-import type { GuestMapping, MmuState, Root, TlbEntry } from '../model/state';
+import type { MmuState, Root, TlbEntry } from '../model/state';
+import { pfnToGfn } from './host';
 import { isLastSpte, SPTE_EXEC, SPTE_PRESENT, SPTE_WRITABLE } from '../kernel/spte';
 import { ModelInputError } from '../model/errors';
 import type { AccessKind } from '../model/modes';
@@ -13,14 +14,6 @@ export function findRoot(state: MmuState, name: string): Root {
   const root = state.roots.find((r) => r.name === name);
   if (!root) throw new ModelInputError(`no root named '${name}'`);
   return root;
-}
-
-/** The guest's leaf mapping of an L2 address in this root, if any. */
-export function guestMapping(state: MmuState, root: Root, l2: number): GuestMapping | undefined {
-  for (const m of root.mappings) {
-    if (l2 >= m.l2 && l2 < m.l2 + state.geo.pages(m.level)) return m;
-  }
-  return undefined;
 }
 
 export function tlbLookup(state: MmuState, vcpu: number, root: string, l2: number): TlbEntry | undefined {
@@ -62,18 +55,22 @@ export function shadowWalk(state: MmuState, root: Root, l2: number): WalkResult 
   throw new Error('page walk fell off level 1');
 }
 
-/** Fill the TLB with the translation the walk found, at the size of its leaf. */
+/**
+ * Fill the TLB with the translation the walk found, at the size of its leaf. The CPU walks the
+ * shadow tables only, never the guest's: the entry's gfn (kept for the checks; hardware caches
+ * L2 -> pfn) is the gfn the shadow leaf was installed for, the one whose host page it maps.
+ */
 export function tlbFill(state: MmuState, vcpu: number, root: Root, l2: number, w: WalkResult, step: number): TlbEntry {
   const l2Base = state.geo.round(l2, w.level);
-  const m = guestMapping(state, root, l2)!;
+  const pfnBase = w.pfn - (l2 - l2Base);
   const entry: TlbEntry = {
     id: state.nextTlbId++,
     vcpu,
     root: root.name,
     l2Base,
     level: w.level,
-    gfnBase: m.gfn + (l2Base - m.l2),
-    pfnBase: w.pfn - (l2 - l2Base),
+    gfnBase: pfnToGfn(state, pfnBase),
+    pfnBase,
     writable: (w.flags & SPTE_WRITABLE) !== 0,
     exec: (w.flags & SPTE_EXEC) !== 0,
     filledAt: step,

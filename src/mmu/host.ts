@@ -35,3 +35,21 @@ export function isPfnFreed(state: MmuState, pfn: number): boolean {
   for (const [s, e] of state.freedPfns) if (pfn >= s && pfn < e) return true;
   return false;
 }
+
+/**
+ * The gfn whose host page `pfn` is: the inverse of gfnToPfn(). Each host page backs one gfn in the
+ * model (memslots' host ranges are disjoint, checked at load, and a re-faulted page comes from above
+ * all of them), so the pfn a shadow leaf maps names the gfn the leaf was installed for; -1 if none.
+ */
+export function pfnToGfn(state: MmuState, pfn: number): number {
+  for (const slot of state.memslots) {
+    for (let i = slot.remaps.length - 1; i >= 0; i--) {
+      const r = slot.remaps[i];
+      if (pfn >= r.pfn && pfn < r.pfn + r.npages) return r.gfn + (pfn - r.pfn);
+    }
+  }
+  for (const slot of state.memslots) {
+    if (pfn >= slot.hostPfnBase && pfn < slot.hostPfnBase + slot.npages) return slot.baseGfn + (pfn - slot.hostPfnBase);
+  }
+  return -1;
+}

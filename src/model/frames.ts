@@ -4,10 +4,11 @@
  * half done can be cloned, stepped back to, and explored.
  */
 import type { AccessKind } from './modes';
-import type { Sptep } from './state';
+import type { GuestPte, Sptep } from './state';
+import type { GuestWalk, GuestWalkError } from './walker';
 
 /** Where a scenario may stop an operation to let others run. */
-export type PausePoint = 'unlock' | 'resched' | { afterSteps: number };
+export type PausePoint = 'unlock' | 'resched' | 'walked' | { afterSteps: number };
 
 /** kvm_shadow_mmu_try_split_huge_pages() over [start, end) down to `target`, resumable. */
 export interface SplitFrame {
@@ -50,6 +51,12 @@ export interface FaultFrame extends FrameBase {
   /** Child SP got for a huge SPTE being replaced, between its drop and its link. */
   pendingChild: number;
   pendingSptep: Sptep;
+  /** FNAME(walk_addr_generic)'s walker, read before mmu_lock; absent until the fault walks. */
+  gw?: GuestWalk;
+  /** Why the walk failed: the fault is injected into the guest and no SPTE changes. */
+  walkError?: GuestWalkError;
+  /** Lowest level whose guest entry FNAME(fetch) has re-read (FNAME(gpte_changed)); 5 before any. */
+  rechecked?: number;
 }
 
 export interface EnableLogFrame extends FrameBase {
@@ -92,4 +99,13 @@ export interface InvalidateFrame extends FrameBase {
   zapped: number;
 }
 
-export type OpFrame = FaultFrame | EnableLogFrame | ClearLogFrame | GetLogFrame | InvalidateFrame;
+/** A write of one guest page-table entry from outside the guest (the VMM, a device): one step. */
+export interface GuestTableWriteFrame extends FrameBase {
+  kind: 'guest-table-write';
+  by: 'vmm';
+  table: number;
+  index: number;
+  entry: GuestPte;
+}
+
+export type OpFrame = FaultFrame | EnableLogFrame | ClearLogFrame | GetLogFrame | InvalidateFrame | GuestTableWriteFrame;

@@ -61,24 +61,33 @@ export interface Memslot {
   remaps: Array<{ gfn: number; npages: number; pfn: number }>;
 }
 
-export interface GuestMapping {
-  /** L2 address (page number) where the guest's leaf starts. */
-  l2: number;
-  /** L1 gfn it maps to. */
+/**
+ * One entry of a guest page table as FNAME(walk_addr_generic) reads it: not present, a link to the
+ * next table, a huge leaf (the page-size bit, levels 2 and 3) or a 4 KiB leaf (level 1). The guest's
+ * accessed and dirty bits are taken as set (simplification 3 in docs/model.md).
+ */
+export interface GuestPte {
+  kind: 'none' | 'table' | 'huge' | 'leaf';
+  /** table: gfn of the next table; huge or leaf: the first gfn it maps. */
   gfn: number;
-  /** Guest page size, as a level. */
-  level: Level;
-  /** ACC_* bits of the guest leaf. */
+  /** ACC_* bits of the entry (a table link's bits limit everything below it). */
   access: number;
+}
+
+/**
+ * A guest page table in guest memory, at the gfn it is keyed by in MmuState.guestMemory. Entries
+ * absent from the map are not present (a zeroed page). Tables are never changed in place: a write
+ * replaces the table object, so a cloned state can share them.
+ */
+export interface GuestTable {
+  level: Level;
+  entries: ReadonlyMap<number, GuestPte>;
 }
 
 export interface Root {
   name: string;
-  /** gfn of the guest's top-level table: the root SP's gfn (an indirect SP). */
+  /** gfn of the guest's top-level table (L1's EPTP for L2): the root SP's gfn (an indirect SP). */
   guestTableGfn: number;
-  mappings: GuestMapping[];
-  /** gfn of the guest table at (level, L2 base) below the top one, fixed when the scenario loads. */
-  guestTables: Map<string, number>;
   /** SP id of the root, or -1 until a vCPU loads it. */
   spId: number;
 }
@@ -150,6 +159,11 @@ export interface MmuState {
   hash: Map<string, number>;
   memslots: Memslot[];
   roots: Root[];
+  /**
+   * The guest's page tables (for the nested setup, L1's EPT tables for L2), keyed by gfn. Guest
+   * memory that holds no table reads as not-present entries. Only tables are kept, not data.
+   */
+  guestMemory: Map<number, GuestTable>;
   vcpus: Vcpu[];
   mmuLockHeld: boolean;
   /** Host pfn ranges freed by an invalidation: [start, end). */
@@ -216,7 +230,8 @@ export function cloneState(s: MmuState): MmuState {
       rmap: m.rmap.map((r) => (r ? cloneRmap(r) : r)),
       remaps: m.remaps.map((x) => ({ ...x })),
     })),
-    roots: s.roots.map((r) => ({ ...r, mappings: r.mappings.map((m) => ({ ...m })), guestTables: new Map(r.guestTables) })),
+    roots: s.roots.map((r) => ({ ...r })),
+    guestMemory: new Map(s.guestMemory),
     vcpus: s.vcpus.map((v) => ({ id: v.id, tlb: v.tlb.map((e) => ({ ...e })) })),
     mmuLockHeld: s.mmuLockHeld,
     freedPfns: s.freedPfns.map((x) => [x[0], x[1]] as [number, number]),
@@ -245,6 +260,7 @@ export function stateBytes(s: MmuState): number {
     bytes += OBJECT * 2 + sp.flags.byteLength + sp.target.byteLength + (sp.gfns?.byteLength ?? 0) + (sp.accesses?.byteLength ?? 0) + 8 * sp.parentPtes.length;
   }
   bytes += OBJECT * s.hash.size;
+  for (const t of s.guestMemory.values()) bytes += OBJECT * (1 + t.entries.size);
   for (const m of s.memslots) {
     bytes += m.dirtyBitmap.byteLength;
     for (const r of m.rmap) {
@@ -258,7 +274,7 @@ export function stateBytes(s: MmuState): number {
   return bytes;
 }
 
-/** The key of a root's guest table in Root.guestTables: the table's level and the L2 base it maps. */
+/** The key of a root's guest table in the scenario's layout (guest_tables.ts): the table's level and the L2 base it maps. */
 export function guestTableKey(level: number, l2Base: number): string {
   return `${level}:${l2Base}`;
 }

@@ -12,7 +12,8 @@ export type StepKind =
   | 'get-sp' | 'split-loop' | 'drop-spte' | 'flush' | 'flush-skipped' | 'link'
   | 'fault' | 'install-leaf' | 'write-protect' | 'zap' | 'host-free'
   | 'dirty-bitmap' | 'harvest' | 'memslot-flags'
-  | 'tlb-hit' | 'tlb-fill' | 'access-fault' | 'access-blocked' | 'op-end' | 'note';
+  | 'tlb-hit' | 'tlb-fill' | 'access-fault' | 'access-blocked' | 'op-end' | 'note'
+  | 'guest-table-write';
 
 export interface SpteWrite {
   sp: number;

@@ -2,6 +2,7 @@
 import { advanceClearLog, advanceEnableLog, advanceGetLog } from './dirty_log';
 import { advanceFault } from './fault';
 import { advanceInvalidate } from './invalidate';
+import { advanceGuestTableWrite } from './guest_table_write';
 import type { OpFrame } from '../model/frames';
 import type { Machine } from '../machine/machine';
 
@@ -12,5 +13,6 @@ export function advanceFrame(m: Machine, f: OpFrame): void {
     case 'clear-dirty-log': advanceClearLog(m, f); break;
     case 'get-dirty-log': advanceGetLog(m, f); break;
     case 'invalidate': advanceInvalidate(m, f); break;
+    case 'guest-table-write': advanceGuestTableWrite(m, f); break;
   }
 }

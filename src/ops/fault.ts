@@ -1,18 +1,22 @@
 /**
  * The shadow page fault (FNAME(page_fault) -> FNAME(fetch)), one step per table it links.
- * Each step re-walks from the root and does the first thing missing on the way down: an indirect
- * SP for a guest table, a direct SP where the guest maps a huge page that KVM maps smaller, or the
- * leaf itself. Replacing a huge SPTE by a table goes through link_shadow_page(), which always flushes.
+ * The guest walk (FNAME(walk_addr_generic), mmu/guest_walk.ts) runs first, without mmu_lock, when
+ * the fault starts; its walker stays in the frame. Each step then re-walks the shadow tables from the
+ * root and does the first thing missing on the way down: an indirect SP for the guest table the walk
+ * found, a direct SP where the guest maps a huge page that KVM maps smaller, or the leaf itself,
+ * re-reading each guest entry the walk used once (FNAME(gpte_changed)). Replacing a huge SPTE by a
+ * table goes through link_shadow_page(), which always flushes.
  */
 import { hex, type Level } from '../kernel/geometry';
-import { findRoot, guestMapping } from '../mmu/hardware';
+import { findRoot } from '../mmu/hardware';
+import { describeGuestPte, describeWalkError, readGuestPte, sameGuestPte, walkGuest } from '../mmu/guest_walk';
 import { gfnToPfn, hostMaxLevel } from '../mmu/host';
 import { gfnToMemslot } from '../mmu/rmap';
 import { childReusable, getShadowPage } from '../mmu/shadow_page';
 import { dropSpte, setLeaf, setNonLeaf, updateLeafFlags } from '../mmu/spte_ops';
 import { kvmFlushRemoteTlbs, noteUnmap } from '../mmu/flush';
 import {
-  ACC_ALL, ACC_EXEC_MASK, ACC_WRITE_MASK, isLastSpte, SPTE_ACCESSED, SPTE_EXEC, SPTE_HOST_WRITABLE, SPTE_LARGE,
+  ACC_EXEC_MASK, ACC_WRITE_MASK, isLastSpte, SPTE_ACCESSED, SPTE_EXEC, SPTE_HOST_WRITABLE, SPTE_LARGE,
   SPTE_MMU_WRITABLE, SPTE_PRESENT, SPTE_WRITABLE,
 } from '../kernel/spte';
 import type { FaultFrame } from '../model/frames';
@@ -20,24 +24,50 @@ import type { Machine } from '../machine/machine';
 import { emitDropLargeFlush } from './split';
 import { ModelInputError } from '../model/errors';
 import { linkZapsAndFlushes } from '../kernel/variants';
-import { guestTableKey } from '../model/state';
+import type { MmuState } from '../model/state';
+
+/**
+ * FNAME(page_fault): FNAME(walk_addr)() runs first, before write_lock(&vcpu->kvm->mmu_lock); the
+ * walker is kept in the frame for FNAME(fetch). A walk that fails sends the fault to the guest: the
+ * frame's one step is then 'inject'.
+ */
+export function faultWalkGuest(state: MmuState, f: FaultFrame): void {
+  const root = findRoot(state, f.root);
+  const r = walkGuest(state, root.guestTableGfn, f.addr, f.access);
+  if (r.ok) {
+    f.gw = r.walk;
+  } else {
+    f.walkError = r.error;
+    f.pc = 'inject';
+  }
+}
 
 /**
  * is_page_fault_stale() / mmu_invalidate_retry(): the gfn the fault would map is in an
  * mmu-notifier invalidation that has started and not ended; KVM retries the fault until it ends.
  */
-export function faultWouldRetry(state: import('../model/state').MmuState, rootName: string, addr: number): number | null {
-  const root = findRoot(state, rootName);
-  const mapping = guestMapping(state, root, addr);
-  if (!mapping) return null;
-  const gfn = mapping.gfn + (addr - mapping.l2);
+export function faultWouldRetry(state: MmuState, f: FaultFrame): number | null {
+  if (!f.gw) return null;
+  const gfn = f.gw.gfn;
   return state.invalidating.some(([g, n]) => gfn >= g && gfn < g + n) ? gfn : null;
 }
 
 export function advanceFault(m: Machine, f: FaultFrame): void {
   const state = m.state;
   switch (f.pc) {
+    case 'inject':
+      m.emit(f, { kind: 'note', anchor: 'faultInject', vcpu: f.vcpu, text: `page fault of vCPU ${f.vcpu} on L2 ${hex(f.addr)} (${f.access}) via root ${f.root}: FNAME(walk_addr_generic) fails, ${describeWalkError(f.walkError!)}; FNAME(page_fault): kvm_inject_emulated_page_fault() hands the fault to the guest (L1) and returns RET_PF_RETRY without taking mmu_lock; no SPTE changes` });
+      f.done = true;
+      return;
     case 'lock':
+      // A frame made without its walk (the explorer's, whose faults nothing interrupts) walks now.
+      if (!f.gw) {
+        faultWalkGuest(state, f);
+        if (!f.gw) {
+          advanceFault(m, f);
+          return;
+        }
+      }
       state.mmuLockHeld = true;
       state.counters.faults++;
       m.emit(f, { kind: 'lock', anchor: 'faultLock', vcpu: f.vcpu, text: `page fault of vCPU ${f.vcpu} on L2 ${hex(f.addr)} (${f.access}) via root ${f.root}, inside vcpu_run()'s kvm->srcu read side: FNAME(page_fault): write_lock(&vcpu->kvm->mmu_lock)` });
@@ -80,12 +110,14 @@ function walk(m: Machine, f: FaultFrame): void {
   const state = m.state;
   const geo = m.geo;
   const root = findRoot(state, f.root);
-  const mapping = guestMapping(state, root, f.addr)!;
-  const gfn = mapping.gfn + (f.addr - mapping.l2);
+  const gw = f.gw!;
+  const gfn = gw.gfn;
   const slot = gfnToMemslot(state, gfn);
   if (!slot) throw new ModelInputError(`gfn ${hex(gfn)} is in no memslot (MMIO is not modelled)`);
   // kvm_mmu_hugepage_adjust(): the guest's page size, the host's, and no huge page while logging.
-  let goal = Math.min(mapping.level, hostMaxLevel(state, slot, gfn), slot.logDirty ? 1 : 3);
+  let goal = Math.min(gw.level, hostMaxLevel(state, slot, gfn), slot.logDirty ? 1 : 3);
+  // FNAME(fetch) first re-reads the top-level entry.
+  if (!gpteUnchanged(m, f, 4, '')) return;
   let spId = root.spId;
   for (let level = 4; level >= 1; level--) {
     const sp = state.sps[spId];
@@ -94,26 +126,32 @@ function walk(m: Machine, f: FaultFrame): void {
     const present = (flags & SPTE_PRESENT) !== 0;
     if (level === goal && present && !isLastSpte(flags, level)) goal--; // a table is already there: map below it
     if (level === goal) {
-      installLeaf(m, f, sp.id, index, level as Level, gfn, mapping.access, slot.id);
+      installLeaf(m, f, sp.id, index, level as Level, gfn, gw.pteAccess, slot.id);
       return;
     }
-    const indirect = level > mapping.level;
-    const childGfn = indirect ? root.guestTables.get(guestTableKey(level - 1, geo.round(f.addr, level)))! : geo.round(gfn, level);
-    const role = { level: (level - 1) as Level, direct: !indirect, access: indirect ? ACC_ALL : mapping.access };
+    // Above the guest's leaf level each shadow level stands for a guest table (indirect SPs).
+    const indirect = level > gw.level;
+    // The child's gfn and access come from the walk: walker->table_gfn[] and pt_access[] of the table one level down.
+    const childGfn = indirect ? gw.tableGfn[level - 2] : geo.round(gfn, level);
+    const role = { level: (level - 1) as Level, direct: !indirect, access: indirect ? gw.ptAccess[level - 2] : gw.pteAccess };
     const linked = present && !isLastSpte(flags, level) ? state.sps[sp.target[index]] : undefined;
-    // kvm_mmu_get_child_sp() returns -EEXIST: the fault walks on into the child already linked here.
     if (linked && childReusable(m.ctx.variant.childReuse, linked, childGfn, role)) {
+      // kvm_mmu_get_child_sp() returns -EEXIST: the fault walks on into the child already linked
+      // here; FNAME(fetch) re-reads the guest entry all the same.
+      if (indirect && !gpteUnchanged(m, f, level - 1, '')) return;
       spId = linked.id;
       continue;
     }
     const { sp: child, reused } = getShadowPage(m.ctx, childGfn, role, root.name);
     const got = `kvm_mmu_get_child_sp(): ${reused ? 'reuses' : 'allocates'} sp#${child.id} (${indirect ? 'indirect' : 'direct'} L${role.level}, gfn ${hex(childGfn)})`;
+    // FNAME(gpte_changed) comes before link_shadow_page(): a changed entry retries without linking or zapping.
+    if (indirect && !gpteUnchanged(m, f, level - 1, `${got}, not linked yet; `)) return;
     if (linked) {
       // The child linked here is not the one asked for (another gfn, or role): link_shadow_page()
       // meets a present non-leaf SPTE. zap-and-flush: mmu_page_zap_pte() -> drop_parent_pte(), then
       // a full flush. drop-large (no kernel had it with a gfn check): drop_spte() would rmap_remove()
       // a non-leaf and miss, a data-corruption report the model does not make yet.
-      if (m.ctx.variant.linkPresent !== 'zap-and-flush') {
+      if (!linkZapsAndFlushes(m.ctx.variant)) {
         throw new ModelInputError(`childReuse=${m.ctx.variant.childReuse} with linkPresent=drop-large: sp#${sp.id}[${index}] links sp#${linked.id} (gfn ${hex(linked.gfn)}), not the child asked for (gfn ${hex(childGfn)}); drop_large_spte() on a non-leaf SPTE would rmap_remove() it and miss, which the model does not report yet`);
       }
       f.pendingChild = child.id;
@@ -140,6 +178,31 @@ function walk(m: Machine, f: FaultFrame): void {
     m.emit(f, { kind: 'fault', anchor: indirect ? 'faultIndirect' : 'faultDirect', vcpu: f.vcpu, text: `${got}; link_shadow_page(): sp#${sp.id}[${index}] -> sp#${child.id}` });
     return;
   }
+}
+
+/**
+ * FNAME(gpte_changed)(vcpu, gw, level): under mmu_lock, re-read the guest entry the walk used at
+ * `level` and compare it with walker->ptes[level - 1]; a change (or a read that fails) since the
+ * walk returns RET_PF_RETRY: nothing more is linked, the lock is dropped, the access is retried.
+ * Each level is re-read once a fault, as the kernel's descent does (a level passed is not re-read
+ * when the model's next step descends from the root again).
+ */
+function gpteUnchanged(m: Machine, f: FaultFrame, level: number, before: string): boolean {
+  if ((f.rechecked ?? 5) <= level) return true;
+  const gw = f.gw!;
+  const at = level - 1;
+  const now = readGuestPte(m.state, gw.tableGfn[at], gw.index[at]);
+  if (now && sameGuestPte(now, gw.ptes[at])) {
+    f.rechecked = level;
+    return true;
+  }
+  const is = now ? describeGuestPte(now) : 'unreadable (no memslot holds the table)';
+  m.emit(f, {
+    kind: 'note', anchor: level === 4 ? 'faultGpteChangedTop' : 'faultGpteChanged', vcpu: f.vcpu,
+    text: `${before}FNAME(gpte_changed)(vcpu, gw, ${level}): entry ${gw.index[at]} of the level-${level} guest table at gfn ${hex(gw.tableGfn[at])} was ${describeGuestPte(gw.ptes[at])} when the fault walked it and is now ${is}: RET_PF_RETRY`,
+  });
+  f.pc = 'unlock';
+  return false;
 }
 
 function installLeaf(m: Machine, f: FaultFrame, spId: number, index: number, level: Level, gfn: number, access: number, slotId: number): void {

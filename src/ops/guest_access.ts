@@ -4,23 +4,20 @@
  * leaf it finds; with no usable leaf the access exits to KVM as a page fault.
  */
 import { hex } from '../kernel/geometry';
-import { describeTlbEntry, findRoot, guestMapping, permits, shadowWalk, tlbFill, tlbLookup } from '../mmu/hardware';
+import { describeTlbEntry, findRoot, permits, shadowWalk, tlbFill, tlbLookup } from '../mmu/hardware';
+import { walkGuest } from '../mmu/guest_walk';
 import { type AccessKind } from '../model/modes';
 import { isPfnFreed } from '../mmu/host';
 import type { TlbEntry } from '../model/state';
 import type { Machine } from '../machine/machine';
 import type { OpFrame } from '../model/frames';
-import { ModelInputError } from '../model/errors';
 
 export type AccessOutcome = 'done' | 'fault';
 
 export function guestAccess(m: Machine, op: OpFrame | null, vcpu: number, rootName: string, l2: number, kind: AccessKind): AccessOutcome {
   const state = m.state;
   const root = findRoot(state, rootName);
-  const mapping = guestMapping(state, root, l2);
-  if (!mapping) throw new ModelInputError(`root ${rootName} has no guest mapping for L2 address ${hex(l2)}`);
-  const gfn = mapping.gfn + (l2 - mapping.l2);
-  const who = `vCPU ${vcpu} ${kind}s L2 ${hex(l2)} (gfn ${hex(gfn)}) via root ${rootName}`;
+  const who = (gfn: number | null) => `vCPU ${vcpu} ${kind}s L2 ${hex(l2)} (${gfn === null ? 'no guest mapping' : `gfn ${hex(gfn)}`}) via root ${rootName}`;
   let entry = tlbLookup(state, vcpu, rootName, l2);
   if (entry && !permits(kind, entry.writable, entry.exec)) {
     // A permission fault drops the TLB entry; the CPU then walks the tables again.
@@ -28,19 +25,24 @@ export function guestAccess(m: Machine, op: OpFrame | null, vcpu: number, rootNa
     entry = undefined;
   }
   if (entry) {
+    // The gfn is the one the TLB entry was filled for (tlbFill): the hardware asks no guest table.
+    const gfn = entry.gfnBase + (l2 - entry.l2Base);
     complete(m, vcpu, gfn, entry.pfnBase + (l2 - entry.l2Base), kind, entry);
-    m.emit(op, { kind: 'tlb-hit', anchor: 'hwAccess', actor: 'guest', vcpu, text: `${who}: TLB hit on tlb#${entry.id} (${geoSize(m, entry)}), pfn ${hex(entry.pfnBase + (l2 - entry.l2Base))}` });
+    m.emit(op, { kind: 'tlb-hit', anchor: 'hwAccess', actor: 'guest', vcpu, text: `${who(gfn)}: TLB hit on tlb#${entry.id} (${geoSize(m, entry)}), pfn ${hex(entry.pfnBase + (l2 - entry.l2Base))}` });
     return 'done';
   }
   const w = shadowWalk(state, root, l2);
   if (w.present && permits(kind, (w.flags & 4) !== 0, (w.flags & 128) !== 0)) {
     const filled = tlbFill(state, vcpu, root, l2, w, m.ctx.stepIndex);
     m.ctx.draft.tlbFilled = describeTlbEntry(state, filled);
+    const gfn = filled.gfnBase + (l2 - filled.l2Base);
     complete(m, vcpu, gfn, w.pfn, kind, filled);
-    m.emit(op, { kind: 'tlb-fill', anchor: 'hwAccess', actor: 'guest', vcpu, text: `${who}: page walk finds a ${m.geo.sizeName(w.level)} leaf, fills tlb#${filled.id}, pfn ${hex(w.pfn)}` });
+    m.emit(op, { kind: 'tlb-fill', anchor: 'hwAccess', actor: 'guest', vcpu, text: `${who(gfn)}: page walk finds a ${m.geo.sizeName(w.level)} leaf, fills tlb#${filled.id}, pfn ${hex(w.pfn)}` });
     return 'done';
   }
-  m.emit(op, { kind: 'access-fault', anchor: 'hwAccess', actor: 'guest', vcpu, text: `${who}: ${w.present ? 'the SPTE does not allow it' : `no SPTE at level ${w.level}`}: VM exit, page fault` });
+  // The exit: KVM's fault walks the guest tables next (FNAME(walk_addr_generic)); name its gfn here.
+  const g = walkGuest(state, root.guestTableGfn, l2, kind);
+  m.emit(op, { kind: 'access-fault', anchor: 'hwAccess', actor: 'guest', vcpu, text: `${who(g.ok ? g.walk.gfn : null)}: ${w.present ? 'the SPTE does not allow it' : `no SPTE at level ${w.level}`}: VM exit, page fault` });
   return 'fault';
 }
 

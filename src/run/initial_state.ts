@@ -4,13 +4,13 @@ import { newRmap } from '../mmu/rmap';
 import { allocSp, spHashKey } from '../mmu/shadow_page';
 import { zeroCounters, type Memslot, type MmuState, type Root } from '../model/state';
 import { ACC_ALL } from '../kernel/spte';
-import { guestTableGfns } from '../scenario/guest_tables';
+import { compileGuestMemory } from '../scenario/guest_tables';
 import type { Scenario } from '../scenario/types';
 
 export function initialState(s: Scenario): MmuState {
   const geo = new Geometry(s.entries);
   const state: MmuState = {
-    geo, sps: [], hash: new Map(), memslots: [], roots: [], vcpus: [], mmuLockHeld: false,
+    geo, sps: [], hash: new Map(), memslots: [], roots: [], guestMemory: compileGuestMemory(geo, s.roots), vcpus: [], mmuLockHeld: false,
     freedPfns: [], nextHostPfn: 0, nextTlbId: 1, writtenSinceProtect: new Set(), lastWrite: new Map(),
     unmapEvents: [], unmapPending: [], invalidating: [], splitCacheObjects: 0, splitDescsUsed: 0, counters: zeroCounters(),
   };
@@ -31,7 +31,7 @@ export function initialState(s: Scenario): MmuState {
     const role = { level: 4 as Level, direct: false, access: ACC_ALL };
     const existing = state.hash.get(spHashKey(r.guestTableGfn, role));
     const spId = existing ?? allocSp(state, r.guestTableGfn, role, r.name, true).id;
-    const root: Root = { name: r.name, guestTableGfn: r.guestTableGfn, mappings: r.mappings.map((m) => ({ ...m })), guestTables: guestTableGfns(geo, r), spId };
+    const root: Root = { name: r.name, guestTableGfn: r.guestTableGfn, spId };
     state.roots.push(root);
   }
   for (let i = 0; i < s.vcpus; i++) state.vcpus.push({ id: i, tlb: [] });

@@ -12,13 +12,13 @@ import type { AccessKind } from '../model/modes';
 import { cloneState, stateBytes, type MmuState } from '../model/state';
 import type { Step } from '../model/step';
 import type { Variant } from '../kernel/variants';
-import { faultWouldRetry } from '../ops/fault';
+import { faultWalkGuest, faultWouldRetry } from '../ops/fault';
 import { advanceFrame } from '../ops/advance';
 import { guestAccess } from '../ops/guest_access';
 import { initialState } from './initial_state';
 import type { Scenario, ScenarioOp } from '../scenario/types';
 import { memoryCapMessage, ModelInputError, ResourceLimitError } from '../model/errors';
-import type { OpFrame } from '../model/frames';
+import type { FaultFrame, OpFrame } from '../model/frames';
 import { blockedBy, type Blocker } from '../machine/locks';
 import { DEFAULT_CHECKS, Machine, type CheckOptions } from '../machine/machine';
 import { type SplitYield } from '../model/modes';
@@ -61,6 +61,7 @@ export interface RunSnapshot {
   current: OpFrame | null;
   paused: Array<[string, OpFrame]>;
   pending: PendingAccess | null;
+  parked: Array<[string, PendingAccess]>;
   stepCount: number;
 }
 
@@ -74,6 +75,8 @@ export class ScenarioRun {
   private current: OpFrame | null = null;
   private paused = new Map<string, OpFrame>();
   private pending: PendingAccess | null = null;
+  /** Accesses whose fault is paused after its walk, by the id it is paused under. */
+  private parked = new Map<string, PendingAccess>();
   private readonly maxSteps: number;
   private stepsToMemoryCheck: number;
 
@@ -97,6 +100,7 @@ export class ScenarioRun {
       current: this.current ? structuredClone(this.current) : null,
       paused: [...this.paused].map(([k, f]) => [k, structuredClone(f)]),
       pending: this.pending ? { ...this.pending } : null,
+      parked: [...this.parked].map(([k, p]) => [k, { ...p }]),
       stepCount: this.machine.stepCount,
     };
   }
@@ -112,6 +116,7 @@ export class ScenarioRun {
     this.current = s.current ? structuredClone(s.current) : null;
     this.paused = new Map(s.paused.map(([k, f]) => [k, structuredClone(f)]));
     this.pending = s.pending ? { ...s.pending } : null;
+    this.parked = new Map(s.parked.map(([k, p]) => [k, { ...p }]));
   }
 
   /** Run exactly one step; null when the scenario is over. */
@@ -128,6 +133,7 @@ export class ScenarioRun {
       const ready = entries.find(([, f]) => !this.blocker(f));
       const [id, frame] = ready ?? entries[0];
       this.paused.delete(id);
+      this.unpark(id, frame.opIndex, frame);
       this.current = frame;
       return this.advanceCurrent();
     }
@@ -213,6 +219,7 @@ export class ScenarioRun {
       }
       // A resume may pause the operation again further on ({ afterSteps } counts from its start).
       if (op.pause) frame.pause = op.pause;
+      this.unpark(op.target, i, frame);
       this.current = frame;
       return this.advanceCurrent();
     }
@@ -236,6 +243,9 @@ export class ScenarioRun {
       case 'invalidate':
         this.current = { ...b, kind: op.op, pc: 'lock', gfn: op.gfn, npages: op.npages, zapped: 0 };
         break;
+      case 'guest-table-write':
+        this.current = { ...b, kind: op.op, pc: 'write', by: op.by, table: op.table, index: op.index, entry: { ...op.entry } };
+        break;
     }
     const started = this.current!;
     const blocked = this.blocker(started);
@@ -256,7 +266,7 @@ export class ScenarioRun {
     const p = this.pending!;
     const m = this.machine;
     const op = this.scenario.operations[p.opIndex];
-    const frame = { ...this.frameBase(p.opIndex, op), kind: 'fault' as const, pc: 'lock', vcpu: p.vcpu, root: p.root, addr: p.addr, access: p.kind, pendingChild: -1, pendingSptep: -1 };
+    const frame: FaultFrame = { ...this.frameBase(p.opIndex, op), kind: 'fault' as const, pc: 'lock', vcpu: p.vcpu, root: p.root, addr: p.addr, access: p.kind, pendingChild: -1, pendingSptep: -1 };
     delete (frame as { pause?: unknown }).pause;
     let outcome;
     try {
@@ -272,11 +282,46 @@ export class ScenarioRun {
     }
     if (++p.tries > 2) this.fail(p.opIndex, `the access to L2 ${hex(p.addr)} still faults after the fault was handled`);
     frame.label = `#${p.opIndex} fault`;
+    try {
+      faultWalkGuest(m.state, frame);
+    } catch (e) {
+      if (e instanceof ModelInputError) this.fail(p.opIndex, e.message);
+      throw e;
+    }
+    // A walk that fails hands the fault to the guest: the access ends with it, it is not retried.
+    if (frame.walkError) this.pending = null;
+    if (op.op === 'access' && op.pause === 'walked' && p.tries === 1) return this.park(op.id ?? String(p.opIndex), frame, step);
     const blocked = this.blocker(frame);
     if (blocked) this.fail(p.opIndex, `the access faults, and the fault needs ${blocked.lock}, but ${blocked.reason}; the vCPU would wait: resume that operation first`);
-    const stale = faultWouldRetry(m.state, p.root, p.addr);
+    const stale = faultWouldRetry(m.state, frame);
     if (stale !== null) this.fail(p.opIndex, `the fault on gfn 0x${stale.toString(16)} would retry until the mmu-notifier invalidation of it ends (mmu_invalidate_retry); resume the invalidation first`);
     this.current = frame;
     return step;
+  }
+
+  /**
+   * Pause a fault between its guest walk and its write_lock(&kvm->mmu_lock) (the access's pause
+   * "walked"): the window FNAME(fetch)'s FNAME(gpte_changed) re-check is there for. The access waits
+   * with it and is retried once the resumed fault ends.
+   */
+  private park(id: string, frame: FaultFrame, step: Step): Step {
+    if (this.pending) this.parked.set(id, this.pending);
+    this.pending = null;
+    this.paused.set(id, frame);
+    return step;
+  }
+
+  /**
+   * A paused fault continues: the access it belongs to waits for it again. Its lock step is where
+   * is_page_fault_stale() would send it back while an invalidation of its gfn is in progress, which
+   * the runner refuses as it does at a fault's start.
+   */
+  private unpark(id: string, i: number, frame: OpFrame): void {
+    const p = this.parked.get(id);
+    if (!p) return;
+    const stale = frame.kind === 'fault' ? faultWouldRetry(this.machine.state, frame) : null;
+    if (stale !== null) this.fail(i, `the fault on gfn 0x${stale.toString(16)} would retry until the mmu-notifier invalidation of it ends (mmu_invalidate_retry); resume the invalidation first`);
+    this.parked.delete(id);
+    this.pending = p;
   }
 }

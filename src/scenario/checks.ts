@@ -8,8 +8,8 @@
  */
 import { Geometry, hex, type Level } from '../kernel/geometry';
 import { ACC_EXEC_MASK, ACC_WRITE_MASK } from '../kernel/spte';
-import { guestTableKey } from '../model/state';
-import { guestTableGfns, tablesOnPath } from './guest_tables';
+import { guestTableKey, type GuestTable as GuestMemoryTable } from '../model/state';
+import { compileGuestMemory, guestGfnOf, guestTableGfns, tablesOnPath, withGuestPte } from './guest_tables';
 import type { Scenario, ScenarioMapping, ScenarioOp } from './types';
 
 /** A JSON path as the file spells it: keys and array indexes from the top object. */
@@ -368,11 +368,20 @@ export function accessesMeaningful(s: Scenario): Problem[] {
   const inSlot = spanFinder(slotSpans(s));
   const finders = new Map(s.roots.map((r) => [r.name, spanFinder(r.mappings.map((m, index) => ({ start: m.l2, size: geo.pages(m.level), index })))]));
   const out: Problem[] = [];
+  let memory: Map<number, GuestMemoryTable> | undefined; // the guest tables once a guest-table-write has changed them
   s.operations.forEach((op, i) => {
+    if (op.op === 'guest-table-write') memory = withGuestPte(memory ?? compileGuestMemory(geo, s.roots), op.table, op.index, op.entry);
     if (op.op !== 'access') return;
     const r = s.roots.findIndex((x) => x.name === op.root);
     if (r < 0) return;
     const root = s.roots[r];
+    if (memory) {
+      // After a write the mappings no longer say what the guest maps: walk the written tables. An
+      // entry not present or a kind the leaf refuses is the guest's own fault, injected at run time.
+      const gfn = guestGfnOf(geo, memory, root.guestTableGfn, op.addr);
+      if (gfn !== undefined && !inSlot(gfn)) out.push({ path: ['operations', i, 'addr'], message: `after the guest-table writes before it, L2 ${hex(op.addr)} maps gfn ${hex(gfn)}, which no memslot holds: KVM would treat the access as MMIO, which the model does not model; expected an address whose gfn a memslot holds` });
+      return;
+    }
     const hit = finders.get(root.name)!(op.addr);
     if (!hit) {
       out.push({ path: ['operations', i, 'addr'], message: `root ${root.name} has no guest mapping of L2 ${hex(op.addr)}: the guest's own tables would refuse the access and KVM would reflect the fault to L1, which the model does not run; expected an address one of its mappings covers` });
@@ -474,9 +483,13 @@ export function dirtyLogOrder(s: Scenario): Problem[] {
 function unreachablePause(s: Scenario, op: ScenarioOp, log: Logging | undefined): string | undefined {
   const p = op.pause;
   if (!p || typeof p === 'object') return undefined; // { afterSteps } depends on the run: the runner says so
+  if (p === 'walked' && op.op !== 'access') return 'only a guest access\'s fault walks the guest tables ("walked" stops it between that walk and its mmu_lock)';
   switch (op.op) {
     case 'access':
-      return 'a guest access cannot be paused: the fault it takes runs to its unlock and the access is retried';
+      if (p === 'walked') return undefined; // reached when the access faults: the runner says if it does not
+      return 'a guest access can only pause its fault at "walked" (after the guest walk, before mmu_lock): the fault then runs to its unlock and the access is retried';
+    case 'guest-table-write':
+      return 'a guest-table write by the VMM is one store: it has no point to stop at';
     case 'enable-dirty-logging':
       if (op.manualProtect && op.initiallySet) return 'with manualProtect and initiallySet, enabling dirty logging neither splits nor write-protects (kvm_mmu_slot_apply_flags() returns first): it never takes mmu_lock';
       break;
@@ -524,9 +537,50 @@ export function pausesReachable(s: Scenario): Problem[] {
     }
     paused.delete(op.target);
     const target = s.operations[at];
-    const why = op.pause ? unreachablePause(s, { ...target, pause: op.pause } as ScenarioOp, before[at]) : undefined;
+    const why = op.pause === 'walked' ? 'the resumed fault has walked the guest tables already' : op.pause ? unreachablePause(s, { ...target, pause: op.pause } as ScenarioOp, before[at]) : undefined;
     if (why) out.push({ path: ['operations', i, 'pause'], message: `this pause is never reached: ${why}` });
     else if (op.pause) paused.set(op.target, at);
+  });
+  return out;
+}
+
+/**
+ * A guest-table write names an entry of a table the guest has (the tables the roots' mappings
+ * compile to: writes change entries, never make tables) and writes an entry that can stand at that
+ * table's level: a link above level 1 to a gfn that holds no table of another level (the model keeps
+ * one level a table), a huge leaf at levels 2 and 3 or a 4 KiB leaf at level 1, on a frame of its
+ * size, over no guest table (KVM write-protects a shadowed table and maps no huge page over it,
+ * account_shadowed(), which the model does not model: guestTablesOutsideData says the same).
+ */
+export function guestTableWritesMeaningful(s: Scenario): Problem[] {
+  const geo = new Geometry(s.entries);
+  const memory = compileGuestMemory(geo, s.roots);
+  const tableGfns = [...memory.keys()].sort((a, b) => a - b);
+  const out: Problem[] = [];
+  s.operations.forEach((op, i) => {
+    if (op.op !== 'guest-table-write') return;
+    const path = ['operations', i];
+    const table = memory.get(op.table);
+    if (!table) {
+      out.push({ path: [...path, 'table'], message: `gfn ${hex(op.table)} holds no guest page table; the guest's tables are the ones its roots' mappings go through (${tableGfns.slice(0, 8).map(hex).join(', ')}${tableGfns.length > 8 ? ', ...' : ''}); expected one of them` });
+      return;
+    }
+    if (op.index >= s.entries) out.push({ path: [...path, 'index'], message: `a table has ${s.entries} entries; expected an index below ${s.entries}, found ${op.index}` });
+    const e = op.entry;
+    const fits = e.kind === 'none' || (e.kind === 'table' ? table.level > 1 : e.kind === 'huge' ? table.level === 2 || table.level === 3 : table.level === 1);
+    if (!fits) {
+      out.push({ path: [...path, 'entry', 'kind'], message: `a level-${table.level} table cannot hold a "${e.kind}" entry; expected ${table.level === 1 ? '"leaf" (4K) or "none"' : table.level === 4 ? '"table" or "none"' : '"table", "huge" or "none"'}` });
+      return;
+    }
+    if (e.kind === 'table') {
+      const target = memory.get(e.gfn);
+      if (target && target.level !== table.level - 1) out.push({ path: [...path, 'entry', 'gfn'], message: `gfn ${hex(e.gfn)} holds a level-${target.level} table and this link would read it as a level-${table.level - 1} one: the model keeps one level a table; expected a level-${table.level - 1} table or a page holding none` });
+    } else if (e.kind !== 'none') {
+      const n = geo.pages(table.level);
+      if (e.gfn % n !== 0) out.push({ path: [...path, 'entry', 'gfn'], message: `a ${geo.sizeName(table.level)} guest page starts on a multiple of ${n} pages; found gfn ${hex(e.gfn)}` });
+      const over = tableGfns.find((g) => g >= e.gfn && g < e.gfn + n);
+      if (over !== undefined) out.push({ path: [...path, 'entry', 'gfn'], message: `the leaf would map gfns ${range(e.gfn, n)}, which hold the guest table at gfn ${hex(over)}: KVM write-protects a gfn it shadows and maps no huge page over it (account_shadowed()), which the model does not model; expected a leaf over data only` });
+    }
   });
   return out;
 }
@@ -548,6 +602,7 @@ export const SCENARIO_CHECKS: ReadonlyArray<{ name: string; check: Check }> = [
   { name: 'operationIdsUnique', check: operationIdsUnique },
   { name: 'operationNamesExist', check: operationNamesExist },
   { name: 'accessesMeaningful', check: accessesMeaningful },
+  { name: 'guestTableWritesMeaningful', check: guestTableWritesMeaningful },
   { name: 'clearRangesInSlot', check: clearRangesInSlot },
   { name: 'invalidationsInSlots', check: invalidationsInSlots },
   { name: 'dirtyLogOrder', check: dirtyLogOrder },

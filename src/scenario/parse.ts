@@ -7,10 +7,11 @@ import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type 
 import { parseSizeName, type Level } from '../kernel/geometry';
 import type { PausePoint } from '../model/frames';
 import type { Scenario, ScenarioMapping, ScenarioMemslot, ScenarioOp, ScenarioRoot } from './types';
+import type { GuestPte } from '../model/state';
 import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK } from '../kernel/spte';
 import { parseVariant, PRESET_NAMES } from '../kernel/variants';
 import { checkScenario, MAX_GFN, MAX_MEMSLOT_PAGES, type JsonPath } from './checks';
-import { ACCESS_KINDS, EXPECTATIONS, fieldsOf, FLUSH_MODES, GUEST_TABLE, MAPPING, MEMSLOT, OPERATION_NAMES, OPERATIONS, PAUSE_WORDS, ROOT, SCENARIO_DEFAULTS, SCENARIO_FIELDS, DEFAULT_ACCESS, SPLIT_YIELDS, type OperationName } from './shape';
+import { ACCESS_KINDS, EXPECTATIONS, fieldsOf, FLUSH_MODES, GUEST_PTE, GUEST_TABLE, GUEST_TABLE_WRITERS, MAPPING, MEMSLOT, OPERATION_NAMES, OPERATIONS, PAUSE_WORDS, PTE_KINDS, ROOT, SCENARIO_DEFAULTS, SCENARIO_FIELDS, DEFAULT_ACCESS, SPLIT_YIELDS, type OperationName } from './shape';
 
 export { MAX_MEMSLOT_PAGES } from './checks';
 
@@ -221,17 +222,48 @@ function pause(r: Reader, o: Obj): PausePoint | undefined {
     const p = objectOf(r, node, `${o.path}.pause`)!;
     return { afterSteps: num(r, p, 'afterSteps', { min: 1 }) };
   }
-  r.fail(node, `${o.path}.pause`, 'expected "unlock", "resched" or { "afterSteps": N }');
+  r.fail(node, `${o.path}.pause`, 'expected "unlock", "resched", "walked" (a guest access) or { "afterSteps": N }');
   return undefined;
 }
 
 /**
- * The fields an operation may have: the shape's, and a pause on a guest access too, which the shape
- * (and so an editor) refuses but the reader reads, so that checks.ts can say why it is never reached.
+ * The fields an operation may have: the shape's, and a pause on an operation whose shape has none
+ * (a guest-table write), which the shape (and so an editor) refuses but the reader reads, so that
+ * checks.ts can say why it is never reached.
  */
 function operationFields(op: OperationName): string[] {
   const fields = fieldsOf(OPERATIONS[op]);
   return fields.includes('pause') ? fields : [...fields.slice(0, fields.indexOf('id') + 1), 'pause', ...fields.slice(fields.indexOf('id') + 1)];
+}
+
+/** A guest page-table entry: { kind, gfn, access } (gfn left out only for "none"). */
+function guestPte(r: Reader, parent: Obj, key: string): GuestPte {
+  const node = parent.fields.get(key);
+  const path = `${parent.path}.${key}`;
+  if (!node) {
+    r.fail(parent.node, path, `missing; expected an entry { "kind": ${PTE_KINDS.map((k) => JSON.stringify(k)).join(' | ')}, "gfn": ..., "access": "uwx" }`);
+    return { kind: 'none', gfn: 0, access: 0 };
+  }
+  const o = objectOf(r, node, path);
+  if (!o) return { kind: 'none', gfn: 0, access: 0 };
+  unknownKeys(r, o, fieldsOf(GUEST_PTE.pipe[0]));
+  const kind = str(r, o, 'kind', PTE_KINDS);
+  if (kind === 'none') {
+    if (o.fields.has('gfn')) r.fail(o.fields.get('gfn'), `${path}.gfn`, 'a not-present entry maps nothing; expected no gfn');
+    if (o.fields.has('access')) r.fail(o.fields.get('access'), `${path}.access`, 'a not-present entry has no access bits; expected no access');
+    return { kind, gfn: 0, access: 0 };
+  }
+  return { kind, gfn: num(r, o, 'gfn', { min: 0, max: MAX_GFN - 1 }), access: access(r, o, 'access') };
+}
+
+/** by: "vmm" is the untrapped write; "guest" (trapped, write-tracked tables) is not modelled yet. */
+function writer(r: Reader, o: Obj): 'vmm' {
+  const node = o.fields.get('by');
+  if (node?.type === 'string' && node.value === 'guest') {
+    r.fail(node, `${o.path}.by`, '"guest" (a write by the guest itself, trapped when KVM shadows the table: kvm_mmu_track_write()) is not modelled yet; expected "vmm" (a write from outside the guest, which KVM does not see)');
+    return 'vmm';
+  }
+  return str(r, o, 'by', GUEST_TABLE_WRITERS);
 }
 
 /**
@@ -283,6 +315,8 @@ function operation(r: Reader, node: Node, path: string, memslots: ScenarioMemslo
       return { ...base, op: kind, slot: num(r, o, 'slot', { min: 0, optional: 0 }) };
     case 'invalidate':
       return { ...base, op: kind, gfn: num(r, o, 'gfn', { min: 0 }), npages: num(r, o, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES, optional: 1 }) };
+    case 'guest-table-write':
+      return { ...base, op: kind, by: writer(r, o), table: num(r, o, 'table', { min: 0, max: MAX_GFN - 1 }), index: num(r, o, 'index', { min: 0, max: 511 }), entry: guestPte(r, o, 'entry') };
     case 'resume':
       return p ? { op: kind, target: str<string>(r, o, 'target'), pause: p, line: base.line } : { op: kind, target: str<string>(r, o, 'target'), line: base.line };
     default:

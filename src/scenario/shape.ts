@@ -39,11 +39,26 @@ export const SIZE = described(
   'A page size as a level: "1G" (level 3), "2M" (level 2), "4K" (level 1), at any number of entries a table; or the level number.',
 );
 
-export const PAUSE_WORDS = ['unlock', 'resched'] as const;
+/** The pause words of an operation that takes mmu_lock itself (a memslot ioctl, an invalidation). */
+const OPERATION_PAUSE_WORDS = ['unlock', 'resched'] as const;
+
+/** A guest access's one pause word: its fault, between the guest walk and mmu_lock. */
+const WALKED = 'walked';
+
+/**
+ * Every pause word the reader reads, on any operation: checks.ts says why one is never reached where
+ * the schema does not offer it ("walked" anywhere but a guest access, a pause on a guest-table write).
+ */
+export const PAUSE_WORDS = [...OPERATION_PAUSE_WORDS, WALKED] as const;
 
 export const PAUSE = described(
-  v.union([v.picklist(PAUSE_WORDS), v.strictObject({ afterSteps: integer(1) })]),
-  'Stop the operation at this point and run the next operations; a later {"op": "resume"} continues it. "unlock": right after it releases mmu_lock (before a caller\'s memslot flush). "resched": at the split\'s lock drop between huge pages.',
+  v.union([v.picklist(OPERATION_PAUSE_WORDS), v.strictObject({ afterSteps: integer(1) })]),
+  'Stop the operation at this point and run the next operations; a later {"op": "resume"} continues it. "unlock": right after it releases mmu_lock (before a caller\'s memslot flush). "resched": at the split\'s lock drop between huge pages. (A guest access takes "walked", its own.)',
+);
+
+const ACCESS_PAUSE = described(
+  v.literal(WALKED),
+  'Stop the access\'s fault after its guest walk, before it takes mmu_lock (the window FNAME(fetch)\'s FNAME(gpte_changed) re-check covers); a later resume continues it and the access is retried.',
 );
 
 /** The variants parseVariant() reads (src/kernel/variants.ts): a preset, a preset with +overrides, or policy=value pairs. */
@@ -97,15 +112,35 @@ export const ROOT = v.strictObject({
 
 export const ACCESS_KINDS = ['read', 'write', 'exec'] as const;
 
+/** What a guest page-table entry holds: nothing, a link to the next table, a huge leaf, a 4K leaf. */
+export const PTE_KINDS = ['none', 'table', 'huge', 'leaf'] as const;
+
+export const GUEST_PTE = described(
+  v.strictObject({
+    kind: v.picklist(PTE_KINDS),
+    gfn: v.optional(described(NUMBER, 'table: gfn of the next table; huge or leaf: the first gfn mapped. Not with "none".')),
+    access: v.optional(described(v.pipe(text, v.regex(/^[rwxu-]*$/)), 'u(ser), w(rite), x (exec); reads are always allowed.'), 'uwx'),
+    comment,
+  }),
+  'A guest page-table entry: not present, a link to the next table, a huge leaf (levels 2 and 3) or a 4K leaf (level 1).',
+);
+
+/**
+ * Who writes a guest table: "vmm", from outside the guest, untrapped. ("guest", the write KVM traps
+ * on a write-tracked table, is not modelled yet; the reader says so in its own words.)
+ */
+export const GUEST_TABLE_WRITERS = ['vmm'] as const;
+
 const slot = v.optional(v.pipe(v.number(), v.integer()));
 const pause = v.optional(PAUSE);
 
 /**
- * Each operation's fields. A guest access takes no pause here (an editor flags it at once); the
- * reader still reads one there, so that checks.ts can say why it is never reached.
+ * Each operation's fields. A guest access takes only "walked" here and a guest-table write no pause
+ * (an editor flags the others at once); the reader still reads any pause there, so that checks.ts
+ * can say why it is never reached.
  */
 export const OPERATIONS = {
-  access: v.strictObject({ op: v.literal('access'), id, comment, vcpu: integer(0, 63), root: text, addr: NUMBER, kind: v.picklist(ACCESS_KINDS) }),
+  access: v.strictObject({ op: v.literal('access'), id, pause: v.optional(ACCESS_PAUSE), comment, vcpu: integer(0, 63), root: text, addr: NUMBER, kind: v.picklist(ACCESS_KINDS) }),
   'enable-dirty-logging': v.strictObject({ op: v.literal('enable-dirty-logging'), id, pause, comment, slot, manualProtect: v.optional(v.boolean()), initiallySet: v.optional(v.boolean()) }),
   'clear-dirty-log': v.strictObject({
     op: v.literal('clear-dirty-log'), id, pause, comment, slot,
@@ -115,6 +150,13 @@ export const OPERATIONS = {
   }),
   'get-dirty-log': v.strictObject({ op: v.literal('get-dirty-log'), id, pause, comment, slot }),
   invalidate: v.strictObject({ op: v.literal('invalidate'), id, pause, comment, gfn: NUMBER, pages: v.optional(NUMBER) }),
+  'guest-table-write': v.strictObject({
+    op: v.literal('guest-table-write'), id, comment,
+    by: described(v.picklist(GUEST_TABLE_WRITERS), 'vmm: a write from outside the guest (the VMM through its own mapping, a device): guest memory only, no trap, no lock. ("guest", the trapped write, is not modelled yet.)'),
+    table: described(NUMBER, 'gfn of a guest page table the roots\' mappings go through.'),
+    index: integer(0, 511),
+    entry: GUEST_PTE,
+  }),
   resume: v.strictObject({ op: v.literal('resume'), target: text, pause, comment }),
 } as const;
 
@@ -157,7 +199,7 @@ export function fieldsOf(schema: v.StrictObjectSchema<v.ObjectEntries, undefined
 export const SCENARIO_FIELDS = fieldsOf(SCENARIO.pipe[0]);
 
 /** The definitions the generated schema names (#/definitions/<name>) instead of repeating them. */
-export const DEFINITIONS = { number: NUMBER, size: SIZE, pause: PAUSE, variant: VARIANT, pages: PAGES };
+export const DEFINITIONS = { number: NUMBER, size: SIZE, pause: PAUSE, variant: VARIANT, pages: PAGES, guestPte: GUEST_PTE };
 
 /** What a top-level field left out means (the reader fills it in; the schema tells the editor). */
 export const SCENARIO_DEFAULTS = v.getDefaults(SCENARIO.pipe[0]);

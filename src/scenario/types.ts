@@ -7,6 +7,7 @@ import type { Level } from '../kernel/geometry';
 import type { FlushMode } from '../model/modes';
 import type { AccessKind } from '../model/modes';
 import type { PausePoint } from '../model/frames';
+import type { GuestPte } from '../model/state';
 import type { SplitYield } from '../model/modes';
 
 export interface ScenarioMemslot {
@@ -47,6 +48,8 @@ export type ScenarioOp =
   | (OpBase & { op: 'clear-dirty-log'; slot: number; first: number; gfns: number[]; /** Bits in the bitmap userspace passes, from `first` (the file's `pages`). */ pages?: number })
   | (OpBase & { op: 'get-dirty-log'; slot: number })
   | (OpBase & { op: 'invalidate'; gfn: number; npages: number })
+  /** A write of one guest page-table entry; `by: "vmm"`: from outside the guest, untrapped (the only kind modelled yet). */
+  | (OpBase & { op: 'guest-table-write'; by: 'vmm'; table: number; index: number; entry: GuestPte })
   | (OpBase & { op: 'resume'; target: string });
 
 export interface Scenario {

@@ -1,8 +1,13 @@
 /**
  * childReuse: kvm_mmu_get_child_sp()'s -EEXIST test in the fault (docs/kernel-guest-tables.md §2).
- * The model's guest tables are static, so no scenario can change them between two faults; these
- * tests change the state's guest mapping by hand between two accesses, as a write from outside
- * the guest would (the two 2026 reports' flows, cut short before any shadow page is freed).
+ * These tests write the guest's tables (state.guestMemory) by hand between two accesses, as a write
+ * from outside the guest does (the two 2026 reports' flows, cut short before any shadow page is
+ * freed): the "unexpected role" flow needs a guest page table at a gfn that held data, which a
+ * scenario's guest-table-write cannot make (writes change entries of the tables the mappings
+ * compile to). test/unit/guest_tables.test.ts shows the "unexpected GFN" flow as a scenario.
+ *
+ * The guest tables compile from the one mapping: the top table at 0x1000, then the lower ones at
+ * the gfns after it (scenario/guest_tables.ts): PDPT 0x1001, PD 0x1002; PD[0] = huge G1.
  *
  * Geometry: 4 entries a table, so a level-2 ("2M") guest page is 4 gfns. One memslot, gfns 0..63,
  * host pages 4K: every fault maps 4K, so a guest 2M page gets a direct level-1 SP below it.
@@ -12,7 +17,9 @@ import assert from 'node:assert/strict';
 import { parseScenario } from '../../src/scenario/parse';
 import { ScenarioRun, ScenarioRunError } from '../../src/run/runner';
 import { findPreset, parseVariant, type Variant } from '../../src/kernel/variants';
-import { guestTableKey, type MmuState } from '../../src/model/state';
+import type { MmuState } from '../../src/model/state';
+import { withGuestPte } from '../../src/scenario/guest_tables';
+import { ACC_ALL } from '../../src/kernel/spte';
 import { spGetGfn } from '../../src/mmu/shadow_page';
 import { SPTE_PRESENT } from '../../src/kernel/spte';
 
@@ -46,17 +53,21 @@ function twoFaults(variant: Variant, change: (s: MmuState) => void) {
   return { run, state, steps, pd, child: state.sps[pd.target[0]] };
 }
 
+const PD = 0x1002;
+
 /** The guest PDE now maps another 2M page: a write from outside the guest, and a guest TLB flush after it. */
 function pdeToG2(s: MmuState): void {
-  s.roots[0].mappings = [{ l2: 0, gfn: G2, level: 2, access: s.roots[0].mappings[0].access }];
+  assert.equal(s.guestMemory.get(PD)?.level, 2, 'the PD is at 0x1002');
+  s.guestMemory = withGuestPte(s.guestMemory, PD, 0, { kind: 'huge', gfn: G2, access: ACC_ALL });
   for (const v of s.vcpus) v.tlb = [];
 }
 
 /** The guest PDE now points to a guest page table at gfn G1 (the old 2M page's first gfn), entry 0 -> G1, entry 1 -> Q. */
 function pdeToTableAtG1(s: MmuState): void {
-  const access = s.roots[0].mappings[0].access;
-  s.roots[0].mappings = [{ l2: 0, gfn: G1, level: 1, access }, { l2: 1, gfn: Q, level: 1, access }];
-  s.roots[0].guestTables.set(guestTableKey(1, 0), G1);
+  assert.equal(s.guestMemory.get(PD)?.level, 2, 'the PD is at 0x1002');
+  const memory = new Map(s.guestMemory);
+  memory.set(G1, { level: 1, entries: new Map([[0, { kind: 'leaf', gfn: G1, access: ACC_ALL }], [1, { kind: 'leaf', gfn: Q, access: ACC_ALL }]]) });
+  s.guestMemory = withGuestPte(memory, PD, 0, { kind: 'table', gfn: G1, access: ACC_ALL });
   for (const v of s.vcpus) v.tlb = [];
 }
 

@@ -155,7 +155,7 @@ test('every row of the table is a point some operation stands at, and every poin
   const first = (st: { opLabel: string; text: string }): string => {
     const kind = st.opLabel.replace(/^#\d+ /, '');
     if (kind === 'get-dirty-log') return `${kind}/${/\(manual-protect\)/.test(st.text) ? 'start:manual' : 'start:classic'}`;
-    return `${kind}/${kind === 'enable-dirty-logging' ? 'flags' : 'lock'}`;
+    return `${kind}/${kind === 'enable-dirty-logging' ? 'flags' : kind === 'guest-table-write' ? 'write' : 'lock'}`;
   };
   const visit = (s: Scenario, tamper?: (r: ScenarioRun) => void) => {
     for (const p of ['v7', 'mainline-2026']) {
@@ -184,6 +184,9 @@ test('every row of the table is a point some operation stands at, and every poin
     if (!st.memslots[0].logDirty || r.inFlight().length) return;
     for (const sp of st.sps) for (let i = 0; i < sp.flags.length; i++) if ((sp.flags[i] & SPTE_PRESENT) && (sp.flags[i] & SPTE_LARGE)) sp.flags[i] &= ~SPTE_WRITABLE;
   });
+  // A VMM write of A's level-3 table 0x1001, entry 0 (the 1G leaf of L2 0..15) to not present: the
+  // next access to L2 0 faults and its walk fails, so the fault stands at 'inject'.
+  visit(small(['{ "op": "guest-table-write", "by": "vmm", "table": "0x1001", "index": 0, "entry": { "kind": "none" } }', '{ "op": "access", "vcpu": 0, "root": "A", "addr": 0, "kind": "read" }']));
   const rows = LOCK_TABLE.map((r) => `${r.kind}/${r.at}`);
   assert.deepEqual(rows.filter((k) => !seen.has(k)), [], 'rows no operation reached');
   assert.deepEqual([...seen].filter((k) => !rows.includes(k)), [], 'points without a row');

@@ -234,7 +234,7 @@ export const BAD_CASES: BadCase[] = [
     what: 'a pause on a guest access',
     by: 'pausesReachable',
     breakIt: (s) => { s.operations[0].pause = 'unlock'; },
-    expect: /\$\.operations\[0\]\.pause: this pause is never reached: a guest access cannot be paused/,
+    expect: /\$\.operations\[0\]\.pause: this pause is never reached: a guest access can only pause its fault at "walked"/,
     at: ['"pause": "unlock"', 0],
     schema: true,
   },
