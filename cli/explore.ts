@@ -157,7 +157,7 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
   program.command('explore')
     .description(`bounded model checking: search every interleaving within a bound for a shortest counterexample; a clean result holds only within the bound and names what the bound could not reach (default bound: E = ${DEFAULT_BOUND.entries}, ${DEFAULT_BOUND.ops} operations, ${DEFAULT_BOUND.accesses} accesses, faults + ${(DEFAULT_BOUND.kinds ?? ALL_KINDS).join(' + ')})`)
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), preset+policy=value,..., or "all"`, 'v7')
-    .addOption(new Option('--scope <scope>', 'split (the eager split and dirty logging, two aliased roots) or guest-tables (guest tables that change: one untrapped guest-table write, faults, invalidations; core engine; E = 2, 5 operations, 2 accesses by default)').choices(SCOPE_CHOICES).default('split'))
+    .addOption(new Option('--scope <scope>', 'split (the eager split and dirty logging, two aliased roots) or guest-tables (guest tables that change: one untrapped guest-table write, faults, invalidations; core engine; E = 2, 4 operations, 2 accesses by default)').choices(SCOPE_CHOICES).default('split'))
     .addOption(new Option('-e, --entries <n>', `entries per table (default ${DEFAULT_BOUND.entries}; ${GUEST_TABLES_BOUND.entries} in the guest-tables scope)`).choices(ENTRY_CHOICES.map(String)))
     .option('--ops <k>', `bound on KVM operations (faults included), default ${DEFAULT_BOUND.ops}`)
     .option('--accesses <a>', `bound on guest accesses, default ${DEFAULT_BOUND.accesses}`)
