@@ -14,7 +14,7 @@ import { Option, type Command } from 'commander';
 import { counterexampleScenario } from '../src/explore/counterexample';
 import { Search } from '../src/explore/search';
 import { type ExploreResult, type Progress } from '../src/explore/result';
-import { ALL_KINDS, DEFAULT_BOUND, describeBound, ENTRY_CHOICES, PAGE_CHOICES, type Bound } from '../src/explore/scope';
+import { ALL_KINDS, DEFAULT_BOUND, describeBound, ENTRY_CHOICES, GUEST_TABLES_BOUND, PAGE_CHOICES, SCOPE_CHOICES, type Bound } from '../src/explore/scope';
 import { exploreResultText, exploreTableText } from '../src/view/explore_text';
 import { parseVariant, PRESETS, type Variant } from '../src/kernel/variants';
 import { EXIT_INCOMPLETE, EXIT_PASS, EXIT_VIOLATION, UsageError } from './exit';
@@ -108,17 +108,18 @@ const ENGINES: ReadonlyArray<NonNullable<ExploreRequest['engine']>> = ['packed',
 /** What commander hands the action: --entries, --pages and --engine are one of their choices. */
 interface ExploreOpts {
   variant?: string;
-  entries: '2' | '4' | '8';
+  entries?: '2' | '4' | '8';
   ops?: string;
   accesses?: string;
-  pages: 'few' | 'all';
+  pages?: 'few' | 'all';
+  scope?: 'split' | 'guest-tables';
   kinds?: string;
   json?: boolean;
   out?: string;
   maxStates?: string;
   audit?: boolean;
   quiet?: boolean;
-  engine: 'packed' | 'core';
+  engine?: 'packed' | 'core';
 }
 
 function intOption(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
@@ -137,16 +138,32 @@ function parseKinds(v: string | undefined): Bound['kinds'] {
   return list as Bound['kinds'];
 }
 
+/** The bound and engine the options ask for, each left out taken from the scope's default. */
+function boundOf(o: ExploreOpts): { bound: Bound; engine: 'packed' | 'core' } {
+  const guest = o.scope === 'guest-tables';
+  const base = guest ? GUEST_TABLES_BOUND : DEFAULT_BOUND;
+  const numbers = { entries: Number(o.entries ?? base.entries), ops: intOption('ops', o.ops, base.ops, 1, 12), accesses: intOption('accesses', o.accesses, base.accesses, 0, 12) };
+  if (!guest) {
+    const kinds = parseKinds(o.kinds);
+    return { bound: { ...numbers, pages: o.pages ?? DEFAULT_BOUND.pages, ...(kinds ? { kinds } : {}) }, engine: o.engine ?? 'packed' };
+  }
+  // The guest-tables scope has its own menu, and the packed layout has no guest memory.
+  if (o.kinds !== undefined || o.pages !== undefined) throw new UsageError('--kinds and --pages choose the split scope\'s menu; the guest-tables scope has its own (docs/explorer.md)');
+  if (o.engine === 'packed') throw new UsageError('the guest-tables scope runs on the core engine only: the packed layout has no guest memory (docs/explorer.md); leave out --engine or use --engine core');
+  return { bound: { ...numbers, scope: 'guest-tables' }, engine: 'core' };
+}
+
 export function registerExplore(program: Command, setExit: (code: number) => void): void {
   program.command('explore')
     .description(`bounded model checking: search every interleaving within a bound for a shortest counterexample; a clean result holds only within the bound and names what the bound could not reach (default bound: E = ${DEFAULT_BOUND.entries}, ${DEFAULT_BOUND.ops} operations, ${DEFAULT_BOUND.accesses} accesses, faults + ${(DEFAULT_BOUND.kinds ?? ALL_KINDS).join(' + ')})`)
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), preset+policy=value,..., or "all"`, 'v7')
-    .addOption(new Option('-e, --entries <n>', 'entries per table').choices(ENTRY_CHOICES.map(String)).default(String(DEFAULT_BOUND.entries)))
+    .addOption(new Option('--scope <scope>', 'split (the eager split and dirty logging, two aliased roots) or guest-tables (guest tables that change: one untrapped guest-table write, faults, invalidations; core engine; E = 2, 4 operations, 2 accesses by default)').choices(SCOPE_CHOICES).default('split'))
+    .addOption(new Option('-e, --entries <n>', `entries per table (default ${DEFAULT_BOUND.entries}; ${GUEST_TABLES_BOUND.entries} in the guest-tables scope)`).choices(ENTRY_CHOICES.map(String)))
     .option('--ops <k>', `bound on KVM operations (faults included), default ${DEFAULT_BOUND.ops}`)
     .option('--accesses <a>', `bound on guest accesses, default ${DEFAULT_BOUND.accesses}`)
-    .addOption(new Option('--pages <which>', 'region pages the menu names: few (4) or all').choices(PAGE_CHOICES).default(DEFAULT_BOUND.pages))
+    .addOption(new Option('--pages <which>', `region pages the menu names: few (4) or all (default ${DEFAULT_BOUND.pages})`).choices(PAGE_CHOICES))
     .option('--kinds <list>', `KVM operations besides faults: comma-separated of ${ALL_KINDS.join(', ')}, or all (default ${DEFAULT_BOUND.kinds ? DEFAULT_BOUND.kinds.join(',') : 'all'})`)
-    .addOption(new Option('--engine <engine>', 'packed (the packed model of the scope, counterexamples confirmed by the core) or core (every transition run by the core; slow)').choices(ENGINES).default('packed'))
+    .addOption(new Option('--engine <engine>', 'packed (the packed model of the scope, counterexamples confirmed by the core) or core (every transition run by the core; slow)').choices(ENGINES))
     .option('--max-states <n>', 'stop (incomplete, exit 3) after this many distinct states')
     .option('--audit', 'also audit the whole structure after every transition (slower)')
     .option('-o, --out <file>', 'write the counterexample as a scenario file')
@@ -156,9 +173,7 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
 }
 
 async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): Promise<void> {
-  const kinds = parseKinds(o.kinds);
-  const bound: Bound = { entries: Number(o.entries), ops: intOption('ops', o.ops, DEFAULT_BOUND.ops, 1, 12), accesses: intOption('accesses', o.accesses, DEFAULT_BOUND.accesses, 0, 12), pages: o.pages, ...(kinds ? { kinds } : {}) };
-  const engine = o.engine;
+  const { bound, engine } = boundOf(o);
   const maxStates = o.maxStates === undefined ? undefined : intOption('max-states', o.maxStates, 0, 1, 2 ** 31);
   const controller = new AbortController();
   const onSigint = () => controller.abort();

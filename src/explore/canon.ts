@@ -100,6 +100,21 @@ function tlbSection(state: MmuState, vcpu: number, swap: boolean): string {
   return s;
 }
 
+/** Guest memory: every table by gfn, its present entries (the guest-tables scope writes it). */
+function guestMemorySection(state: MmuState): string {
+  let s = '';
+  for (const gfn of [...state.guestMemory.keys()].sort((a, b) => a - b)) {
+    s += `${gfn}:`;
+    const t = state.guestMemory.get(gfn)!;
+    for (const i of [...t.entries.keys()].sort((a, b) => a - b)) {
+      const e = t.entries.get(i)!;
+      s += `${i}${e.kind[0]}${e.gfn}.${e.access},`;
+    }
+    s += ';';
+  }
+  return s;
+}
+
 const SKIP = new Set(['opIndex', 'label', 'stepsRun', 'pause', 'flushWhy', 'done']);
 
 function frameCode(state: MmuState, rank: Int32Array, f: OpFrame | SplitFrame | null): string {
@@ -123,10 +138,13 @@ function frameCode(state: MmuState, rank: Int32Array, f: OpFrame | SplitFrame | 
 export function canonicalKey(n: Node): string {
   const state = n.state;
   let best = '';
-  for (const swap of [false, true]) {
+  // One root (the guest-tables scope): no root swap; its guest memory and write count are state.
+  const single = state.roots.length === 1;
+  const guest = single ? `|g${n.writes}:${guestMemorySection(state)}` : '';
+  for (const swap of single ? [false] : [false, true]) {
     const rank = ranks(state, swap);
     const paused = n.paused.map((f) => frameCode(state, rank, f)).sort().join('');
-    const body = `${n.ops}/${n.accesses}${n.fresh && state.mmuLockHeld ? '!' : ''}|${spSection(state, rank, swap)}|${rmapSection(state, rank)}|${slotSection(state)}|${frameCode(state, rank, n.current)}|${paused}|`;
+    const body = `${n.ops}/${n.accesses}${guest}${n.fresh && state.mmuLockHeld ? '!' : ''}|${spSection(state, rank, swap)}|${rmapSection(state, rank)}|${slotSection(state)}|${frameCode(state, rank, n.current)}|${paused}|`;
     const t0 = tlbSection(state, 0, swap);
     const t1 = tlbSection(state, 1, swap);
     const a = body + t0 + '/' + t1;

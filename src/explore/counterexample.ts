@@ -9,6 +9,9 @@ import { apply, RESUME_BASE, rootNode, STEP, type Node } from './model';
 import type { Bound, MenuAction } from './scope';
 import { makeScope } from './scope';
 import type { Variant } from '../kernel/variants';
+import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK } from '../kernel/spte';
+import type { GuestPte } from '../model/state';
+import type { Scenario } from '../scenario/types';
 
 type Json = Record<string, unknown>;
 
@@ -31,8 +34,33 @@ function menuOp(a: MenuAction): Json {
     case 'enable': return { op: 'enable-dirty-logging', slot: 0, manualProtect: a.manualProtect, initiallySet: a.initiallySet };
     case 'clear': return clearOp(a);
     case 'get': return { op: 'get-dirty-log', slot: 0 };
-    case 'invalidate': return { op: 'invalidate', gfn: a.gfn, pages: 1 };
+    case 'invalidate': return { op: 'invalidate', gfn: hexs(a.gfn), pages: 1 };
+    case 'guest-table-write': return { op: 'guest-table-write', by: 'vmm', table: hexs(a.table), index: a.index, entry: pteJson(a.entry), comment: `PD[0] := ${a.name}` };
   }
+}
+
+/** Access bits as the file writes them: u, w, x (reads always allowed). */
+function accessText(acc: number): string {
+  return `${acc & ACC_USER_MASK ? 'u' : ''}${acc & ACC_WRITE_MASK ? 'w' : ''}${acc & ACC_EXEC_MASK ? 'x' : ''}`;
+}
+
+function pteJson(p: GuestPte): Json {
+  return p.kind === 'none' ? { kind: 'none' } : { kind: p.kind, gfn: hexs(p.gfn), access: accessText(p.access) };
+}
+
+const SIZE = ['', '4K', '2M', '1G'];
+
+/** The scope's machine as the file's fields: memslots, roots, and the guest tables written out. */
+function machineJson(s: Scenario): Json {
+  return {
+    memslots: s.memslots.map((m) => ({ id: m.id, baseGfn: hexs(m.baseGfn), pages: m.npages, hostPfn: hexs(m.hostPfn), hostPageSize: SIZE[m.hostLevel] })),
+    roots: s.roots.map((r) => ({
+      name: r.name, guestTableGfn: hexs(r.guestTableGfn),
+      mappings: r.mappings.map((m) => ({ l2: hexs(m.l2), gfn: hexs(m.gfn), size: SIZE[m.level], access: accessText(m.access) })),
+      ...(r.guestTables.length ? { guestTables: r.guestTables.map((t) => ({ level: t.level, l2: hexs(t.l2), gfn: hexs(t.gfn) })) } : {}),
+    })),
+    ...(s.guestMemory ? { guestMemory: s.guestMemory.map((t) => ({ gfn: hexs(t.gfn), level: t.level, entries: Object.fromEntries(t.entries.map((e) => [String(e.index), pteJson(e.pte)])) })) } : {}),
+  };
 }
 
 interface Running {
@@ -115,8 +143,7 @@ export function counterexampleScenario(variant: Variant, bound: Bound, actions: 
     flushMode: scope.scenario.flushMode,
     splitYield: scope.scenario.splitYield,
     variant: variant.name,
-    memslots: scope.scenario.memslots.map((s) => ({ id: s.id, baseGfn: hexs(s.baseGfn), pages: s.npages, hostPfn: hexs(s.hostPfn), hostPageSize: '1G' })),
-    roots: scope.scenario.roots.map((r) => ({ name: r.name, guestTableGfn: hexs(r.guestTableGfn), mappings: r.mappings.map((m) => ({ l2: m.l2, gfn: m.gfn, size: '1G', access: 'uwx' })) })),
+    ...machineJson(scope.scenario),
     vcpus: 2,
     operations: ops,
     expect: { [variant.name]: 'violation' },

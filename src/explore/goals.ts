@@ -16,6 +16,9 @@ export const G_REUSED_NONLEAF = 8;
 export const G_FLUSH_SKIPPED = 16;
 export const G_STALE_ENTRY = 32;
 export const G_STALE_ACCESS = 64;
+/** The guest-tables scope's goals (scope_guest_tables.ts). */
+export const G_GUEST_TABLE_CHANGED = 128;
+export const G_CHILD_MISMATCH = 256;
 
 export type GoalId =
   | 'eager-split'
@@ -24,12 +27,16 @@ export type GoalId =
   | 'reused-child-present-nonleaf'
   | 'split-flush-skipped'
   | 'stale-tlb-entry'
-  | 'access-through-stale-entry';
+  | 'access-through-stale-entry'
+  | 'guest-table-changed'
+  | 'linked-child-mismatch';
 
 interface Goal {
   id: GoalId;
   bit: number;
   text: string;
+  /** The scope whose searches can reach it (the split scope's unless said). */
+  scope?: 'guest-tables';
 }
 
 export const GOALS: readonly Goal[] = [
@@ -40,6 +47,8 @@ export const GOALS: readonly Goal[] = [
   { id: 'split-flush-skipped', bit: G_FLUSH_SKIPPED, text: 'a split skipped the flush in drop_large_spte()' },
   { id: 'stale-tlb-entry', bit: G_STALE_ENTRY, text: 'a vCPU\'s TLB held a translation its root no longer mapped' },
   { id: 'access-through-stale-entry', bit: G_STALE_ACCESS, text: 'a guest access went through a TLB entry its root no longer mapped' },
+  { id: 'guest-table-changed', bit: G_GUEST_TABLE_CHANGED, scope: 'guest-tables', text: 'the VMM changed a guest page-table entry behind KVM\'s back (an untrapped write)' },
+  { id: 'linked-child-mismatch', bit: G_CHILD_MISMATCH, scope: 'guest-tables', text: 'a fault met a present link to a child of another gfn or role than its walk asked for (kvm_mmu_get_child_sp()\'s -EEXIST test decides)' },
 ];
 
 /** One goal in a result: whether some transition of the search reached it. */
@@ -59,9 +68,10 @@ function alwaysFlushes(v: Variant): boolean {
   }
 }
 
-/** The goals that apply to a variant, each with whether `mask` has it. */
-export function goalReport(variant: Variant, mask: number): GoalReach[] {
-  return GOALS.filter((g) => g.id !== 'split-flush-skipped' || !alwaysFlushes(variant))
+/** The goals that apply to a variant in a scope, each with whether `mask` has it. */
+export function goalReport(variant: Variant, mask: number, scope: 'split' | 'guest-tables' = 'split'): GoalReach[] {
+  return GOALS.filter((g) => (g.scope ?? 'split') === scope)
+    .filter((g) => g.id !== 'split-flush-skipped' || !alwaysFlushes(variant))
     .map((g) => ({ goal: g.id, reached: (mask & g.bit) !== 0, text: g.text }));
 }
 

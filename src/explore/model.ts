@@ -26,7 +26,7 @@ import { advanceFrame } from '../ops/advance';
 import { holdsLock } from '../machine/locks';
 import { auditStructure } from '../checks/structure';
 import { explorerScopeProblems, refuseScope, type MenuAction, type Scope } from './scope';
-import { G_FAULT_IN_WINDOW, G_FLUSH_SKIPPED, G_REUSED, G_REUSED_NONLEAF, G_SPLIT, G_STALE_ACCESS, G_STALE_ENTRY } from './goals';
+import { G_CHILD_MISMATCH, G_FAULT_IN_WINDOW, G_FLUSH_SKIPPED, G_GUEST_TABLE_CHANGED, G_REUSED, G_REUSED_NONLEAF, G_SPLIT, G_STALE_ACCESS, G_STALE_ENTRY } from './goals';
 
 export interface Node {
   state: MmuState;
@@ -36,6 +36,8 @@ export interface Node {
   paused: OpFrame[];
   ops: number;
   accesses: number;
+  /** Guest-table writes made (the guest-tables scope allows one a path). */
+  writes: number;
   /**
    * The last KVM step changed what a guest access sees (an SPTE, a TLB, a host page). With
    * mmu_lock held, accesses are offered only then: after any other step, an access sees what it
@@ -53,7 +55,7 @@ const CHECKS: CheckOptions = { unmapped: true, permissions: true, recordWrites: 
 
 export function rootNode(scope: Scope): Node {
   refuseScope(explorerScopeProblems(scope));
-  return { state: initialState(scope.scenario), current: null, paused: [], ops: 0, accesses: 0, fresh: true };
+  return { state: initialState(scope.scenario), current: null, paused: [], ops: 0, accesses: 0, writes: 0, fresh: true };
 }
 
 
@@ -67,6 +69,7 @@ export function newFrame(a: MenuAction): OpFrame {
     case 'clear': return { ...base('clear-dirty-log'), kind: 'clear-dirty-log', pc: 'lock', slot: 0, first: Math.floor(a.gfns[0] / 64) * 64, gfns: a.gfns.slice(), word: 0, mask: [], flush: false, split: null };
     case 'get': return { ...base('get-dirty-log'), kind: 'get-dirty-log', pc: 'start', slot: 0, word: 0, flush: false, harvested: [], harvestedCount: 0, mustHarvest: [] };
     case 'invalidate': return { ...base('invalidate'), kind: 'invalidate', pc: 'lock', gfn: a.gfn, npages: 1, zapped: 0 };
+    case 'guest-table-write': return { ...base('guest-table-write'), kind: 'guest-table-write', pc: 'write', by: 'vmm', table: a.table, index: a.index, entry: { ...a.entry } };
     case 'access': throw new Error('internal: an access is not an operation frame');
   }
 }
@@ -138,7 +141,7 @@ function stepWasVisible(m: Machine): boolean {
   return !!s && (s.writeCount > 0 || (s.flush !== undefined && s.flush.issued) || s.kind === 'host-free');
 }
 
-function finish(m: Machine, current: OpFrame | null, paused: OpFrame[], ops: number, accesses: number, audit: boolean, fresh: boolean, g: { mask: number }): Outcome {
+function finish(m: Machine, current: OpFrame | null, paused: OpFrame[], ops: number, accesses: number, audit: boolean, fresh: boolean, g: { mask: number }, writes: number): Outcome {
   const state = m.state;
   let reached = g.mask;
   if (state.vcpus.some((v) => v.tlb.some((e) => firstUnmappedPage(m.ctx, e) >= 0))) reached |= G_STALE_ENTRY;
@@ -148,7 +151,7 @@ function finish(m: Machine, current: OpFrame | null, paused: OpFrame[], ops: num
   state.lastWrite.clear();
   const violations = m.violations.slice();
   if (audit) for (const problem of auditStructure(state)) violations.push({ kind: 'structure', vcpu: -1, gfn: -1, step: m.stepCount, message: problem });
-  return { node: { state, current, paused, ops, accesses, fresh }, violations, reached };
+  return { node: { state, current, paused, ops, accesses, writes, fresh }, violations, reached };
 }
 
 /** Apply an action; null when it is not enabled here (or, for an access, changes nothing). */
@@ -160,7 +163,7 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
     const f = structuredClone(n.current);
     const g = { mask: 0 };
     advance(m, f, g);
-    return finish(m, f.done ? null : f, n.paused, n.ops, n.accesses, audit, stepWasVisible(m), g);
+    return finish(m, f.done ? null : f, n.paused, n.ops, n.accesses, audit, stepWasVisible(m), g, n.writes);
   }
   if (action <= RESUME_BASE) {
     const i = RESUME_BASE - action;
@@ -171,10 +174,11 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
     const f = structuredClone(n.paused[i]);
     const g = { mask: 0 };
     advance(m, f, g);
-    return finish(m, f.done ? null : f, paused, n.ops, n.accesses, audit, stepWasVisible(m), g);
+    return finish(m, f.done ? null : f, paused, n.ops, n.accesses, audit, stepWasVisible(m), g, n.writes);
   }
   const a = scope.menu[action];
   if (a.t === 'access') return access(scope, variant, n, a, audit);
+  if (a.t === 'guest-table-write') return guestTableWrite(scope, variant, n, a, audit);
   // Start a KVM operation.
   const slot = n.state.memslots[0];
   if (n.ops >= bound.ops || !interruptible(n) || n.state.mmuLockHeld) return null;
@@ -190,7 +194,25 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
   const f = newFrame(a);
   const g = { mask: 0 };
   advance(m, f, g);
-  return finish(m, f.done ? null : f, paused, n.ops + 1, n.accesses, audit, stepWasVisible(m), g);
+  return finish(m, f.done ? null : f, paused, n.ops + 1, n.accesses, audit, stepWasVisible(m), g, n.writes);
+}
+
+/**
+ * The VMM writes a guest page-table entry: one step, no lock, guest memory only. It is offered where
+ * a KVM operation could start. Inside a section under mmu_lock it would commute with every step
+ * there (none of them reads guest memory: the fault's walk and FNAME(gpte_changed) re-read are the
+ * only readers, and the explorer runs a fault whole), so those placements add no state.
+ */
+function guestTableWrite(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, { t: 'guest-table-write' }>, audit: boolean): Outcome | null {
+  if (n.writes >= 1 || !interruptible(n) || n.state.mmuLockHeld) return null;
+  const old = n.state.guestMemory.get(a.table)?.entries.get(a.index);
+  if (old ? old.kind === a.entry.kind && old.gfn === a.entry.gfn && old.access === a.entry.access : a.entry.kind === 'none') return null;
+  const m = machineFor(scope, n, variant);
+  const paused = n.current ? [...n.paused, n.current] : n.paused;
+  const f = newFrame(a);
+  const g = { mask: G_GUEST_TABLE_CHANGED };
+  advance(m, f, g);
+  return finish(m, null, paused, n.ops, n.accesses, audit, true, g, n.writes + 1);
 }
 
 function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, { t: 'access' }>, audit: boolean): Outcome | null {
@@ -200,7 +222,7 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
   // page changes nothing: skip it (the same state without spending the bound).
   const hit = tlbLookup(state, a.vcpu, a.root, a.addr);
   if (hit && permits(a.kind, hit.writable, hit.exec) && !isPfnFreed(state, hit.pfnBase + (a.addr - hit.l2Base)) &&
-    (a.kind === 'read' || state.writtenSinceProtect.has(a.addr))) return null; // L2 address = gfn in the scope
+    (a.kind === 'read' || state.writtenSinceProtect.has(hit.gfnBase + (a.addr - hit.l2Base)))) return null;
   const m = machineFor(scope, n, variant);
   const frame = (): FaultFrame => ({ ...base('fault'), kind: 'fault', pc: 'lock', vcpu: a.vcpu, root: a.root, addr: a.addr, access: a.kind, pendingChild: -1, pendingSptep: -1 });
   let ops = n.ops;
@@ -218,10 +240,11 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
     ops++;
     const f = frame();
     while (!f.done) advanceFrame(m, f);
+    if (f.mismatch) g.mask |= G_CHILD_MISMATCH;
     noteStaleAccess(m, a, g);
     outcome = guestAccess(m, frame(), a.vcpu, a.root, a.addr, a.kind);
   }
-  return finish(m, current, paused, ops, n.accesses + 1, audit, n.fresh || ops > n.ops, g);
+  return finish(m, current, paused, ops, n.accesses + 1, audit, n.fresh || ops > n.ops, g, n.writes);
 }
 
 function accessUseful(n: Node): boolean {
@@ -237,6 +260,7 @@ export function candidateActions(scope: Scope, n: Node): number[] {
   for (let i = 0; i < scope.menu.length; i++) {
     const a = scope.menu[i];
     if (a.t === 'access') { if (accesses) out.push(i); continue; }
+    if (a.t === 'guest-table-write') { if (free && n.writes < 1) out.push(i); continue; }
     if (free && n.ops < scope.bound.ops) out.push(i);
   }
   if (free) for (let i = 0; i < n.paused.length; i++) out.push(RESUME_BASE - i);

@@ -83,7 +83,7 @@ export function searchResult(options: ExploreOptions, e: Ending): ExploreResult 
     statesPerSecond: 0,
     peakMemoryBytes: e.peakMemoryBytes,
     engine: e.engine,
-    reached: goalReport(options.variant, e.reachedMask),
+    reached: goalReport(options.variant, e.reachedMask, options.bound.scope),
   };
 }
 

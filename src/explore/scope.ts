@@ -4,25 +4,17 @@
  * interchangeable), two vCPUs, and a menu of the KVM operations and guest accesses that may run.
  */
 import { ACC_ALL } from '../kernel/spte';
-import type { AccessKind } from '../model/modes';
 import type { Scenario } from '../scenario/types';
+import type { Bound, MenuAction, Scope } from './bound';
+import { describeGuestTableBound, makeGuestTableScope } from './scope_guest_tables';
 
-export interface Bound {
-  /** Entries per table: 2, 4 or 8. */
-  entries: number;
-  /** KVM operations started (faults, enable/clear/get dirty log, invalidations). */
-  ops: number;
-  /** Guest accesses (each a TLB hit, a walk and fill, or a fault and a retry). */
-  accesses: number;
-  /**
-   * Pages of the region that accesses, clears and invalidations name: 'few' = the first two 4K
-   * pages of each of the first two level-2 frames (4 pages, enough for every relation between two
-   * pages: same 4K page, same level-2 frame, different level-2 frames); 'all' = every page.
-   */
-  pages?: 'few' | 'all';
-  /** KVM operations the menu offers besides faults (default: all of them). */
-  kinds?: Array<'enable' | 'clear' | 'get' | 'invalidate'>;
-}
+export type { Bound, MenuAction, Scope } from './bound';
+
+/** The scopes the CLI offers. */
+export const SCOPE_CHOICES: ReadonlyArray<NonNullable<Bound['scope']>> = ['split', 'guest-tables'];
+
+/** The default bound of the guest-tables scope: E = 2, 4 operations (faults count: the reports' flows need two faults and two more operations), 2 accesses. */
+export const GUEST_TABLES_BOUND: Bound = { entries: 2, ops: 4, accesses: 2, scope: 'guest-tables' };
 
 /**
  * The CLI's default bound: E = 4, 4 operations (faults included), 2 accesses, every operation kind
@@ -42,23 +34,6 @@ export function menuPages(b: Bound): number[] {
   return [0, 1, e, e + 1];
 }
 
-export type MenuAction =
-  | { t: 'access'; vcpu: number; root: string; addr: number; kind: AccessKind }
-  | { t: 'enable'; manualProtect: boolean; initiallySet: boolean }
-  | { t: 'clear'; gfns: number[] }
-  | { t: 'get' }
-  | { t: 'invalidate'; gfn: number };
-
-export interface Scope {
-  bound: Bound;
-  /** First gfn (and L2 address) of the region both roots map. */
-  region: number;
-  /** Pages in the region: E^2, one level-3 page. */
-  regionPages: number;
-  scenario: Scenario;
-  menu: MenuAction[];
-}
-
 export const ROOT_GFN: Record<string, number> = { A: 0x1000, B: 0x2000 };
 
 /** A bound the explorer cannot search (a table size it has no scope for): the caller's mistake, not the core's. */
@@ -72,6 +47,7 @@ export class BoundError extends RangeError {
 export function makeScope(bound: Bound): Scope {
   const e = bound.entries;
   if (!ENTRY_CHOICES.includes(e)) throw new BoundError(`the explorer runs with 2, 4 or 8 entries a table, not ${e}`);
+  if (bound.scope === 'guest-tables') return makeGuestTableScope(bound);
   const regionPages = e * e;
   const region = regionPages;
   const slotPages = 4 * regionPages;
@@ -108,7 +84,7 @@ export function makeScope(bound: Bound): Scope {
   menu.push({ t: 'get' });
   for (const a of pages) menu.push({ t: 'invalidate', gfn: region + a });
   const kinds = bound.kinds;
-  return { bound, region, regionPages, scenario, menu: kinds ? menu.filter((a) => a.t === 'access' || (kinds as string[]).includes(a.t)) : menu };
+  return { bound, region, regionPages, scenario, roots: 2, menu: kinds ? menu.filter((a) => a.t === 'access' || (kinds as string[]).includes(a.t)) : menu };
 }
 
 /**
@@ -124,7 +100,8 @@ export function explorerScopeProblems(scope: Scope): string[] {
   const accesses = new Set<string>();
   const key = (vcpu: number, root: string, addr: number, kind: string) => `${vcpu} ${root} ${addr} ${kind}`;
   for (const a of scope.menu) if (a.t === 'access') accesses.add(key(a.vcpu, a.root, a.addr, a.kind));
-  const swapRoot = (r: string) => (r === 'A' ? 'B' : r === 'B' ? 'A' : r);
+  // One root: nothing to swap it with (canon.ts swaps roots only when the scope has two).
+  const swapRoot = (r: string) => (scope.roots === 1 ? r : r === 'A' ? 'B' : r === 'B' ? 'A' : r);
   for (const a of scope.menu) {
     if (a.t !== 'access') continue;
     const missing = [key(1 - a.vcpu, a.root, a.addr, a.kind), key(a.vcpu, swapRoot(a.root), a.addr, a.kind)].find((k) => !accesses.has(k));
@@ -141,6 +118,7 @@ export function refuseScope(problems: string[]): void {
 }
 
 export function describeBound(b: Bound): string {
+  if (b.scope === 'guest-tables') return describeGuestTableBound(b);
   return `E = ${b.entries} entries a table, 4 levels, 2 vCPUs, 2 aliased roots of one ${b.entries * b.entries}-page region, one memslot, ` +
     `at most ${b.ops} KVM operation${b.ops === 1 ? '' : 's'} and ${b.accesses} guest access${b.accesses === 1 ? '' : 'es'}, ` +
     `accesses, clears and invalidations of region pages ${menuPages(b).join(', ')}` +

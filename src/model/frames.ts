@@ -57,6 +57,10 @@ export interface FaultFrame extends FrameBase {
   walkError?: GuestWalkError;
   /** Lowest level whose guest entry FNAME(fetch) has re-read (FNAME(gpte_changed)); 5 before any. */
   rechecked?: number;
+  /** The parent SPTE whose -EEXIST over a child of another gfn or role the fault has said (one note each). */
+  eexistNoted?: number;
+  /** The fault met a present link to a child other than the one its walk asked for (reused or zapped). */
+  mismatch?: boolean;
 }
 
 export interface EnableLogFrame extends FrameBase {

@@ -24,7 +24,7 @@ import type { Machine } from '../machine/machine';
 import { emitDropLargeFlush } from './split';
 import { ModelInputError } from '../model/errors';
 import { linkZapsAndFlushes } from '../kernel/variants';
-import type { MmuState } from '../model/state';
+import type { KvmMmuPage, MmuState } from '../model/state';
 
 /**
  * FNAME(page_fault): FNAME(walk_addr)() runs first, before write_lock(&vcpu->kvm->mmu_lock); the
@@ -139,6 +139,15 @@ function walk(m: Machine, f: FaultFrame): void {
       // kvm_mmu_get_child_sp() returns -EEXIST: the fault walks on into the child already linked
       // here; FNAME(fetch) re-reads the guest entry all the same.
       if (indirect && !gpteUnchanged(m, f, level - 1, '')) return;
+      const sptep = sp.id * geo.entries + index;
+      if (!sameChild(linked, childGfn, role) && f.eexistNoted !== sptep) {
+        // The policy let a child of another gfn or role pass: say so once, where it happens (the
+        // leaf below it will be filed under the walk's gfn, not the one this SP computes).
+        f.eexistNoted = sptep;
+        f.mismatch = true;
+        m.emit(f, { kind: 'note', anchor: indirect ? 'faultIndirect' : 'faultDirect', vcpu: f.vcpu, text: `kvm_mmu_get_child_sp() for ${indirect ? 'indirect' : 'direct'} L${role.level}, gfn ${hex(childGfn)}: sp#${sp.id}[${index}] is present and not large, so it returns -EEXIST (childReuse=${m.ctx.variant.childReuse}) and the fault walks on into sp#${linked.id} (${linked.role.direct ? 'direct' : 'indirect'} L${linked.role.level}, gfn ${hex(linked.gfn)}), a child built for ${describeDifference(linked, childGfn, role)}` });
+        return;
+      }
       spId = linked.id;
       continue;
     }
@@ -147,6 +156,7 @@ function walk(m: Machine, f: FaultFrame): void {
     // FNAME(gpte_changed) comes before link_shadow_page(): a changed entry retries without linking or zapping.
     if (indirect && !gpteUnchanged(m, f, level - 1, `${got}, not linked yet; `)) return;
     if (linked) {
+      f.mismatch = true;
       // The child linked here is not the one asked for (another gfn, or role): link_shadow_page()
       // meets a present non-leaf SPTE. zap-and-flush: mmu_page_zap_pte() -> drop_parent_pte(), then
       // a full flush. drop-large (no kernel had it with a gfn check): drop_spte() would rmap_remove()
@@ -232,4 +242,17 @@ function installLeaf(m: Machine, f: FaultFrame, spId: number, index: number, lev
   }
   m.emit(f, { kind: 'install-leaf', anchor: dirty ? 'faultMarkDirty' : 'faultSetSpte', vcpu: f.vcpu, text: what + dirty });
   f.pc = 'unlock';
+}
+
+/** The linked child is the one the walk asks for: same gfn and role (what 81ccda30b4e8 compares). */
+function sameChild(child: KvmMmuPage, gfn: number, role: { level: Level; direct: boolean; access: number }): boolean {
+  return child.gfn === gfn && child.role.level === role.level && child.role.direct === role.direct && child.role.access === role.access;
+}
+
+function describeDifference(child: KvmMmuPage, gfn: number, role: { direct: boolean; access: number }): string {
+  const parts: string[] = [];
+  if (child.gfn !== gfn) parts.push(`another gfn (${hex(child.gfn)}, not ${hex(gfn)})`);
+  if (child.role.direct !== role.direct) parts.push(`another role (${child.role.direct ? 'direct' : 'indirect'}, not ${role.direct ? 'direct' : 'indirect'})`);
+  else if (child.role.access !== role.access) parts.push(`another role (access ${child.role.access}, not ${role.access})`);
+  return parts.join(' and ');
 }

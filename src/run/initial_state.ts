@@ -4,13 +4,13 @@ import { newRmap } from '../mmu/rmap';
 import { allocSp, spHashKey } from '../mmu/shadow_page';
 import { zeroCounters, type Memslot, type MmuState, type Root } from '../model/state';
 import { ACC_ALL } from '../kernel/spte';
-import { compileGuestMemory } from '../scenario/guest_tables';
+import { scenarioGuestMemory } from '../scenario/guest_tables';
 import type { Scenario } from '../scenario/types';
 
 export function initialState(s: Scenario): MmuState {
   const geo = new Geometry(s.entries);
   const state: MmuState = {
-    geo, sps: [], hash: new Map(), memslots: [], roots: [], guestMemory: compileGuestMemory(geo, s.roots), vcpus: [], mmuLockHeld: false,
+    geo, sps: [], hash: new Map(), memslots: [], roots: [], guestMemory: scenarioGuestMemory(geo, s), vcpus: [], mmuLockHeld: false,
     freedPfns: [], nextHostPfn: 0, nextTlbId: 1, writtenSinceProtect: new Set(), lastWrite: new Map(),
     unmapEvents: [], unmapPending: [], invalidating: [], splitCacheObjects: 0, splitDescsUsed: 0, counters: zeroCounters(),
   };

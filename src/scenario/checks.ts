@@ -8,8 +8,8 @@
  */
 import { Geometry, hex, type Level } from '../kernel/geometry';
 import { ACC_EXEC_MASK, ACC_WRITE_MASK } from '../kernel/spte';
-import { guestTableKey, type GuestTable as GuestMemoryTable } from '../model/state';
-import { compileGuestMemory, guestGfnOf, guestTableGfns, tablesOnPath, withGuestPte } from './guest_tables';
+import { guestTableKey, type GuestPte, type GuestTable as GuestMemoryTable } from '../model/state';
+import { compileGuestMemory, guestGfnOf, scenarioGuestMemory, guestTableGfns, tablesOnPath, withGuestPte } from './guest_tables';
 import type { Scenario, ScenarioMapping, ScenarioOp } from './types';
 
 /** A JSON path as the file spells it: keys and array indexes from the top object. */
@@ -330,6 +330,48 @@ export function guestTablesOutsideData(s: Scenario): Problem[] {
   return out;
 }
 
+/** What an entry of a level-`level` table can hold, or why not (a guest-table write says the same). */
+function entryFits(level: number, kind: GuestPte['kind']): string | undefined {
+  const fits = kind === 'none' || (kind === 'table' ? level > 1 : kind === 'huge' ? level === 2 || level === 3 : level === 1);
+  if (fits) return undefined;
+  return `a level-${level} table cannot hold a "${kind}" entry; expected ${level === 1 ? '"leaf" (4K) or "none"' : level === 4 ? '"table" or "none"' : '"table", "huge" or "none"'}`;
+}
+
+/**
+ * Tables written out in `guestMemory`: one a gfn, none at a gfn the mappings' tables already use
+ * (those are written with guest-table-write), each entry an index of the table that can stand at
+ * its level, a link to a gfn holding no table of another level, a leaf on a frame of its size.
+ */
+export function guestMemoryWellFormed(s: Scenario): Problem[] {
+  const written = s.guestMemory ?? [];
+  if (!written.length) return [];
+  const geo = new Geometry(s.entries);
+  const compiled = compileGuestMemory(geo, s.roots);
+  const memory = scenarioGuestMemory(geo, s);
+  const out: Problem[] = [];
+  const seen = new Map<number, number>();
+  written.forEach((t, i) => {
+    const path = ['guestMemory', i];
+    if (compiled.has(t.gfn)) out.push({ path: [...path, 'gfn'], message: `gfn ${hex(t.gfn)} already holds the level-${compiled.get(t.gfn)!.level} table a root's mappings go through; expected another gfn (change that table with a guest-table-write)` });
+    const k = seen.get(t.gfn);
+    if (k !== undefined) out.push({ path: [...path, 'gfn'], message: `gfn ${hex(t.gfn)} is already written out by $.guestMemory[${k}]; one page holds one table` });
+    seen.set(t.gfn, i);
+    for (const { index, pte } of t.entries) {
+      const epath = [...path, 'entries', String(index)];
+      if (index >= s.entries) { out.push({ path: epath, message: `a table has ${s.entries} entries; expected an index below ${s.entries}, found ${index}` }); continue; }
+      const why = entryFits(t.level, pte.kind);
+      if (why) { out.push({ path: [...epath, 'kind'], message: why }); continue; }
+      if (pte.kind === 'table') {
+        const target = memory.get(pte.gfn);
+        if (target && target.level !== t.level - 1) out.push({ path: [...epath, 'gfn'], message: `gfn ${hex(pte.gfn)} holds a level-${target.level} table and this link would read it as a level-${t.level - 1} one: the model keeps one level a table` });
+      } else if (pte.kind !== 'none' && pte.gfn % geo.pages(t.level) !== 0) {
+        out.push({ path: [...epath, 'gfn'], message: `a ${geo.sizeName(t.level)} guest page starts on a multiple of ${geo.pages(t.level)} pages; found gfn ${hex(pte.gfn)}` });
+      }
+    }
+  });
+  return out;
+}
+
 // ---- operations ----
 
 export function operationIdsUnique(s: Scenario): Problem[] {
@@ -370,7 +412,7 @@ export function accessesMeaningful(s: Scenario): Problem[] {
   const out: Problem[] = [];
   let memory: Map<number, GuestMemoryTable> | undefined; // the guest tables once a guest-table-write has changed them
   s.operations.forEach((op, i) => {
-    if (op.op === 'guest-table-write') memory = withGuestPte(memory ?? compileGuestMemory(geo, s.roots), op.table, op.index, op.entry);
+    if (op.op === 'guest-table-write') memory = withGuestPte(memory ?? scenarioGuestMemory(geo, s), op.table, op.index, op.entry);
     if (op.op !== 'access') return;
     const r = s.roots.findIndex((x) => x.name === op.root);
     if (r < 0) return;
@@ -554,8 +596,9 @@ export function pausesReachable(s: Scenario): Problem[] {
  */
 export function guestTableWritesMeaningful(s: Scenario): Problem[] {
   const geo = new Geometry(s.entries);
-  const memory = compileGuestMemory(geo, s.roots);
+  const memory = scenarioGuestMemory(geo, s);
   const tableGfns = [...memory.keys()].sort((a, b) => a - b);
+  const written = new Set((s.guestMemory ?? []).map((t) => t.gfn));
   const out: Problem[] = [];
   s.operations.forEach((op, i) => {
     if (op.op !== 'guest-table-write') return;
@@ -567,9 +610,9 @@ export function guestTableWritesMeaningful(s: Scenario): Problem[] {
     }
     if (op.index >= s.entries) out.push({ path: [...path, 'index'], message: `a table has ${s.entries} entries; expected an index below ${s.entries}, found ${op.index}` });
     const e = op.entry;
-    const fits = e.kind === 'none' || (e.kind === 'table' ? table.level > 1 : e.kind === 'huge' ? table.level === 2 || table.level === 3 : table.level === 1);
-    if (!fits) {
-      out.push({ path: [...path, 'entry', 'kind'], message: `a level-${table.level} table cannot hold a "${e.kind}" entry; expected ${table.level === 1 ? '"leaf" (4K) or "none"' : table.level === 4 ? '"table" or "none"' : '"table", "huge" or "none"'}` });
+    const misfit = entryFits(table.level, e.kind);
+    if (misfit) {
+      out.push({ path: [...path, 'entry', 'kind'], message: misfit });
       return;
     }
     if (e.kind === 'table') {
@@ -578,7 +621,8 @@ export function guestTableWritesMeaningful(s: Scenario): Problem[] {
     } else if (e.kind !== 'none') {
       const n = geo.pages(table.level);
       if (e.gfn % n !== 0) out.push({ path: [...path, 'entry', 'gfn'], message: `a ${geo.sizeName(table.level)} guest page starts on a multiple of ${n} pages; found gfn ${hex(e.gfn)}` });
-      const over = tableGfns.find((g) => g >= e.gfn && g < e.gfn + n);
+      // A table the file wrote out in data (guestMemory) is data read as a table: allowed there.
+      const over = tableGfns.find((g) => g >= e.gfn && g < e.gfn + n && !written.has(g));
       if (over !== undefined) out.push({ path: [...path, 'entry', 'gfn'], message: `the leaf would map gfns ${range(e.gfn, n)}, which hold the guest table at gfn ${hex(over)}: KVM write-protects a gfn it shadows and maps no huge page over it (account_shadowed()), which the model does not model; expected a leaf over data only` });
     }
   });
@@ -599,6 +643,7 @@ export const SCENARIO_CHECKS: ReadonlyArray<{ name: string; check: Check }> = [
   { name: 'guestTablesNamedWell', check: guestTablesNamedWell },
   { name: 'guestTablesConsistent', check: guestTablesConsistent },
   { name: 'guestTablesOutsideData', check: guestTablesOutsideData },
+  { name: 'guestMemoryWellFormed', check: guestMemoryWellFormed },
   { name: 'operationIdsUnique', check: operationIdsUnique },
   { name: 'operationNamesExist', check: operationNamesExist },
   { name: 'accessesMeaningful', check: accessesMeaningful },

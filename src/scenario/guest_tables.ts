@@ -8,7 +8,7 @@
 import type { Geometry, Level } from '../kernel/geometry';
 import { ACC_ALL } from '../kernel/spte';
 import { guestTableKey, type GuestPte, type GuestTable } from '../model/state';
-import type { ScenarioRoot } from './types';
+import type { Scenario, ScenarioRoot } from './types';
 
 /** The guest tables below the top one that a mapping of `level` at `l2` goes through: levels 3..level. */
 export function tablesOnPath(geo: Geometry, l2: number, level: Level): Array<{ level: Level; l2Base: number }> {
@@ -89,4 +89,15 @@ export function withGuestPte(memory: ReadonlyMap<number, GuestTable>, gfn: numbe
   if (pte.kind === 'none') entries.delete(index); else entries.set(index, pte);
   out.set(gfn, { level: t.level, entries });
   return out;
+}
+
+/**
+ * The guest memory a scenario starts with: the tables its roots' mappings compile to, and the ones
+ * its `guestMemory` writes out (checks.ts keeps the two apart: a written table at a compiled
+ * table's gfn is refused).
+ */
+export function scenarioGuestMemory(geo: Geometry, s: Pick<Scenario, 'roots' | 'guestMemory'>): Map<number, GuestTable> {
+  const memory = compileGuestMemory(geo, s.roots);
+  for (const t of s.guestMemory ?? []) memory.set(t.gfn, { level: t.level as Level, entries: new Map(t.entries.map((e) => [e.index, { ...e.pte }])) });
+  return memory;
 }

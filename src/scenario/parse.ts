@@ -6,12 +6,12 @@
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { parseSizeName, type Level } from '../kernel/geometry';
 import type { PausePoint } from '../model/frames';
-import type { Scenario, ScenarioMapping, ScenarioMemslot, ScenarioOp, ScenarioRoot } from './types';
+import type { Scenario, ScenarioGuestTable, ScenarioMapping, ScenarioMemslot, ScenarioOp, ScenarioRoot } from './types';
 import type { GuestPte } from '../model/state';
 import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK } from '../kernel/spte';
 import { parseVariant, PRESET_NAMES } from '../kernel/variants';
 import { checkScenario, MAX_GFN, MAX_MEMSLOT_PAGES, type JsonPath } from './checks';
-import { ACCESS_KINDS, EXPECTATIONS, fieldsOf, FLUSH_MODES, GUEST_PTE, GUEST_TABLE, GUEST_TABLE_WRITERS, MAPPING, MEMSLOT, OPERATION_NAMES, OPERATIONS, PAUSE_WORDS, PTE_KINDS, ROOT, SCENARIO_DEFAULTS, SCENARIO_FIELDS, DEFAULT_ACCESS, SPLIT_YIELDS, type OperationName } from './shape';
+import { ACCESS_KINDS, EXPECTATIONS, fieldsOf, FLUSH_MODES, GUEST_MEMORY_TABLE, GUEST_PTE, GUEST_TABLE, GUEST_TABLE_WRITERS, MAPPING, MEMSLOT, OPERATION_NAMES, OPERATIONS, PAUSE_WORDS, PTE_KINDS, ROOT, SCENARIO_DEFAULTS, SCENARIO_FIELDS, DEFAULT_ACCESS, SPLIT_YIELDS, type OperationName } from './shape';
 
 export { MAX_MEMSLOT_PAGES } from './checks';
 
@@ -360,6 +360,27 @@ function root(r: Reader, node: Node, path: string): ScenarioRoot | undefined {
   };
 }
 
+/** One table of `guestMemory`: { gfn, level, entries: { "<index>": entry } }. */
+function guestMemoryTable(r: Reader, node: Node, path: string): ScenarioGuestTable | undefined {
+  const o = objectOf(r, node, path);
+  if (!o) return undefined;
+  unknownKeys(r, o, fieldsOf(GUEST_MEMORY_TABLE));
+  const gfn = num(r, o, 'gfn', { min: 0, max: MAX_GFN - 1 });
+  const lvl = num(r, o, 'level', { min: 1, max: 4 }) as Level | 4;
+  const entriesNode = o.fields.get('entries');
+  const eo = entriesNode ? objectOf(r, entriesNode, `${path}.entries`) : undefined;
+  if (!entriesNode) r.fail(o.node, `${path}.entries`, 'missing; expected an object of entries by index, { "0": { "kind": ... } }');
+  const entries: ScenarioGuestTable['entries'] = [];
+  for (const key of eo ? eo.fields.keys() : []) {
+    if (!/^[0-9]{1,3}$/.test(key)) {
+      r.fail(eo!.fields.get(key)!.parent, `${path}.entries.${key}`, `expected an entry index ("0" to "511"), found ${JSON.stringify(key)}`);
+      continue;
+    }
+    entries.push({ index: Number(key), pte: guestPte(r, eo!, key) });
+  }
+  return { gfn, level: lvl, entries: entries.sort((a, b) => a.index - b.index) };
+}
+
 /** Deeper than any scenario needs; the JSON parser recurses, so deeper input must stop here. */
 export const MAX_NESTING = 64;
 
@@ -433,6 +454,7 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
     variant: str<string>(r, o, 'variant', undefined, SCENARIO_DEFAULTS.variant),
     memslots,
     roots: arr(r, o, 'roots').map((n, i) => root(r, n, `$.roots[${i}]`)).filter((x): x is ScenarioRoot => !!x),
+    ...(o.fields.has('guestMemory') ? { guestMemory: arr(r, o, 'guestMemory').map((n, i) => guestMemoryTable(r, n, `$.guestMemory[${i}]`)).filter((x): x is ScenarioGuestTable => !!x) } : {}),
     vcpus: num(r, o, 'vcpus', { min: 1, max: 64, optional: SCENARIO_DEFAULTS.vcpus }),
     operations: arr(r, o, 'operations').map((n, i) => operation(r, n, `$.operations[${i}]`, memslots)).filter((x): x is ScenarioOp => !!x),
   };

@@ -131,6 +131,14 @@ export const GUEST_PTE = described(
  */
 export const GUEST_TABLE_WRITERS = ['vmm'] as const;
 
+/** A guest page table written out entry by entry (the file's `guestMemory`). */
+export const GUEST_MEMORY_TABLE = v.strictObject({
+  gfn: described(NUMBER, 'gfn of the guest page that holds the table (it may also be data the guest maps: the "unexpected role" setup).'),
+  level: integer(1, 4),
+  entries: described(v.record(v.pipe(v.string(), v.regex(/^[0-9]+$/)), GUEST_PTE), 'Entries by index ("0", "1", ...); the others are not present.'),
+  comment,
+});
+
 const slot = v.optional(v.pipe(v.number(), v.integer()));
 const pause = v.optional(PAUSE);
 
@@ -181,6 +189,7 @@ export const SCENARIO = v.pipe(
     variant: v.optional(described(VARIANT, 'The variant the scenario is meant to be read with (kvm-mmu-lab variants lists them); --variant overrides it.'), 'v7'),
     memslots: v.pipe(v.array(MEMSLOT), v.minLength(1)),
     roots: v.pipe(v.array(ROOT), v.minLength(1)),
+    guestMemory: v.optional(described(v.array(GUEST_MEMORY_TABLE), 'Guest page tables written out entry by entry, beside the ones the roots\' mappings go through: a table a guest-table-write can link to.')),
     vcpus: v.optional(integer(1, 64), 1),
     operations: v.array(v.variant('op', Object.values(OPERATIONS))),
     expect: v.optional(described(v.record(VARIANT, v.picklist(EXPECTATIONS)), 'What the author expects per variant; the tests check it.')),

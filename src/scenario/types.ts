@@ -33,6 +33,17 @@ export interface ScenarioRoot {
   guestTables: Array<{ level: Level; l2: number; gfn: number }>;
 }
 
+/**
+ * A guest page table the file writes out entry by entry (`guestMemory`), beside the ones the roots'
+ * mappings compile to: a table at a gfn no mapping's path uses, or a page that is the guest's data
+ * and is also read as a table (the "unexpected role" report's setup). Entries not listed are not present.
+ */
+export interface ScenarioGuestTable {
+  gfn: number;
+  level: Level | 4;
+  entries: Array<{ index: number; pte: GuestPte }>;
+}
+
 interface OpBase {
   /** Name by which a later `resume` finds this operation; defaults to its index. */
   id?: string;
@@ -63,6 +74,8 @@ export interface Scenario {
   variant: string;
   memslots: ScenarioMemslot[];
   roots: ScenarioRoot[];
+  /** Guest tables written out entry by entry, beside the compiled ones (optional). */
+  guestMemory?: ScenarioGuestTable[];
   vcpus: number;
   operations: ScenarioOp[];
   /** What the author expects, per variant name: "pass" or "violation" (checked by tests). */

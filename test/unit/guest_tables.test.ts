@@ -254,3 +254,46 @@ test('a fault paused after its walk is not resumed into an invalidation of its g
   const s = scenario([ACCESS('0x200005', ', "id": "f", "pause": "walked"'), '{ "op": "invalidate", "id": "i", "gfn": "0x200005", "pause": "unlock" }', '{ "op": "resume", "target": "f" }']);
   assert.throws(() => runAll(s), /operation 2 .*gfn 0x200005 would retry until the mmu-notifier invalidation of it ends/);
 });
+
+/**
+ * The "unexpected role" setup as a file: `guestMemory` writes out a level-1 guest table at G1 =
+ * 0x200000, the first page of the guest's 2 MiB data page, whose entry 7 maps Q = 0x200300. The VMM
+ * then points PD[0] at it: the guest's 4K pages of L2 0x200000.. are now G1's entries.
+ */
+const ROLE_MEMORY = '"guestMemory": [ { "gfn": "0x200000", "level": 1, "entries": { "7": { "kind": "leaf", "gfn": "0x200300" } } } ],';
+
+test('guestMemory: data read as a guest table; childReuse=gfn reuses the direct SP for G1 where the fault needs an indirect one, gfn-role does not', () => {
+  const ops = [ACCESS('0x200005'), PDE_TO('{ "kind": "table", "gfn": "0x200000" }'), ACCESS('0x200007')];
+  // The first access is as above: sp#0..sp#2 for the tables 0x10..0x12, sp#3 direct for G1, leaf
+  // sp#3[5] = HOST + 5. The second walks PD[0] = table G1, then G1's entry 7 = leaf Q = 0x200300,
+  // whose host page is HOST + 0x300 (the memslot starts at G1).
+  const first = ['sp#0[0] -> sp#1', 'sp#1[8] -> sp#2', 'sp#2[0] -> sp#3', `sp#3[5] = leaf pfn 0x${(HOST + 5).toString(16)}`];
+  const q = `leaf pfn 0x${(HOST + 0x300).toString(16)}`;
+  // mainline-2026-gfn: at sp#2[0] the fault asks for an indirect level-1 SP for table gfn G1; the
+  // linked sp#3 has gfn G1 (direct): the gfn test passes, -EEXIST, the leaf goes into sp#3[7], whose
+  // computed gfn is G1 + 7 = 0x200007, not Q (the "unexpected role" report's mismatch).
+  const gfn = runAll(scenario(ops, ROLE_MEMORY), 'mainline-2026-gfn');
+  assert.deepEqual(writes(gfn.steps), [...first, `sp#3[7] = ${q}`]);
+  // mainline-2026: role.word differs (direct 1 against 0): sp#4, indirect, is allocated for G1;
+  // __link_shadow_page() zaps sp#2[0], flushes, links sp#2[0] -> sp#4; the leaf is sp#4[7].
+  const both = runAll(scenario(ops, ROLE_MEMORY), 'mainline-2026');
+  assert.deepEqual(writes(both.steps), [...first, 'sp#2[0] cleared', 'sp#2[0] -> sp#4', `sp#4[7] = ${q}`]);
+  const sp4 = both.run.machine.state.sps[4];
+  assert.deepEqual({ gfn: sp4.gfn, level: sp4.role.level, direct: sp4.role.direct }, { gfn: 0x200000, level: 1, direct: false });
+});
+
+test('the reader: a guestMemory table at a gfn of its own, with entries its level can hold, at indexes below E', () => {
+  const problems = (extra: string) => {
+    try { scenario([], extra); } catch (e) { if (e instanceof ScenarioError) return e.problems; throw e; }
+    return [];
+  };
+  const one = (t: string) => `"guestMemory": [ ${t} ],`;
+  assert.deepEqual(problems(ROLE_MEMORY), []);
+  // 0x12 is the PD the mapping compiles to: it is changed with guest-table-write, not written out.
+  assert.match(problems(one('{ "gfn": "0x12", "level": 2, "entries": {} }'))[0].message, /gfn 0x12 already holds the level-2 table/);
+  assert.match(problems(one('{ "gfn": "0x300", "level": 1, "entries": { "0": { "kind": "huge", "gfn": "0" } } }'))[0].message, /level-1 table cannot hold a "huge" entry/);
+  assert.match(problems(one('{ "gfn": "0x300", "level": 1, "entries": { "512": { "kind": "none" } } }'))[0].message, /index below 512, found 512/);
+  assert.equal(problems(one('{ "gfn": "0x300", "level": 1, "entries": { "x": { "kind": "none" } } }'))[0].path, '$.guestMemory[0].entries.x');
+  assert.match(problems('"guestMemory": [ { "gfn": "0x300", "level": 1, "entries": {} }, { "gfn": "0x300", "level": 1, "entries": {} } ],')[0].message, /already written out by \$\.guestMemory\[0\]/);
+  assert.match(problems(one('{ "gfn": "0x300", "level": 5, "entries": {} }'))[0].message, /from 1 to 4, found 5/);
+});

@@ -63,6 +63,9 @@ export function packedScopeProblems(scope: Scope): string[] {
       case 'enable':
       case 'get':
         break;
+      case 'guest-table-write':
+        why = 'a guest-table write (the packed layout has no guest memory: the guest-tables scope runs on the core engine)';
+        break;
       default: {
         const unknown: never = a;
         why = `an action the packed model does not know: ${JSON.stringify(unknown)}`;

@@ -1,0 +1,51 @@
+/**
+ * What an explorer scope is made of: the bound a search is asked for, the menu of actions it may
+ * take, and the scope itself (its scenario and menu). Kept apart from the scopes that build them
+ * (scope.ts, scope_guest_tables.ts) so that each scope imports only this.
+ */
+import type { AccessKind } from '../model/modes';
+import type { GuestPte } from '../model/state';
+import type { Scenario } from '../scenario/types';
+
+export interface Bound {
+  /** Entries per table: 2, 4 or 8. */
+  entries: number;
+  /** KVM operations started (faults, enable/clear/get dirty log, invalidations). */
+  ops: number;
+  /** Guest accesses (each a TLB hit, a walk and fill, or a fault and a retry). */
+  accesses: number;
+  /**
+   * Pages of the region that accesses, clears and invalidations name: 'few' = the first two 4K
+   * pages of each of the first two level-2 frames (4 pages, enough for every relation between two
+   * pages: same 4K page, same level-2 frame, different level-2 frames); 'all' = every page.
+   */
+  pages?: 'few' | 'all';
+  /** KVM operations the menu offers besides faults (default: all of them). */
+  kinds?: Array<'enable' | 'clear' | 'get' | 'invalidate'>;
+  /**
+   * Which world: 'split' (the default), the eager split's scope below; 'guest-tables', guest tables
+   * that change (scope_guest_tables.ts; the core engine only).
+   */
+  scope?: 'split' | 'guest-tables';
+}
+
+export type MenuAction =
+  | { t: 'access'; vcpu: number; root: string; addr: number; kind: AccessKind }
+  | { t: 'enable'; manualProtect: boolean; initiallySet: boolean }
+  | { t: 'clear'; gfns: number[] }
+  | { t: 'get' }
+  | { t: 'invalidate'; gfn: number }
+  /** An untrapped write of one guest page-table entry (the guest-tables scope; at most one a path). */
+  | { t: 'guest-table-write'; table: number; index: number; entry: GuestPte; name: string };
+
+export interface Scope {
+  bound: Bound;
+  /** First gfn (and L2 address) of the region both roots map. */
+  region: number;
+  /** Pages in the region: E^2, one level-3 page. */
+  regionPages: number;
+  scenario: Scenario;
+  menu: MenuAction[];
+  /** Roots: 2 aliased ones (the split scope, symmetric under their swap) or 1. */
+  roots: 1 | 2;
+}
