@@ -250,3 +250,18 @@ test('a fault that meets a changed guest entry, and its retry, step through the 
   // 2 MiB page mapped small: a direct SP for G2 (111); the leaf is mmu.c's (mmu_set_spte); write_unlock (150).
   assert.deepEqual(lines, [144, 93, 97, 150, 144, 93, 111, 150]);
 });
+
+test('a v5.19-style paging_tmpl.h: the fault\'s children asked of kvm_mmu_get_page() are found as renamed, in FNAME(fetch), at the same lines', () => {
+  // Our fixture with FNAME(fetch)'s two kvm_mmu_get_child_sp() calls written as kernels before the
+  // split series (v6.0) wrote them: kvm_mmu_get_page(vcpu, gfn, fault->addr, level - 1, direct, access).
+  // One line each, so the lines stay 93 and 111.
+  const old = TMPL_FIXTURE
+    .replace('sp = kvm_mmu_get_child_sp(vcpu, it.sptep, table_gfn,', 'sp = kvm_mmu_get_page(vcpu, table_gfn, fault->addr, it.level - 1,')
+    .replace('sp = kvm_mmu_get_child_sp(vcpu, it.sptep, base_gfn,', 'sp = kvm_mmu_get_page(vcpu, base_gfn, fault->addr, it.level - 1,');
+  assert.notEqual(old, TMPL_FIXTURE);
+  const found = new Map(anchorSources([{ path: TMPL, text: old }]).map((r) => [r.id, r] as [AnchorId, AnchorResult]));
+  for (const [id, line] of [['faultIndirect', 93], ['faultDirect', 111]] as [AnchorId, number][]) {
+    const r = found.get(id)!;
+    assert.ok(r.found && r.how === 'renamed' && r.line === line && r.function === 'FNAME(fetch)' && /v5\.16 \.\. v5\.19/.test(r.note ?? ''), `${id}: ${JSON.stringify(r)}`);
+  }
+});
