@@ -2,8 +2,11 @@
 // tree (<kernel tree>/<file>, found by the core's anchoring, src/anchor/), else in the hunks of a
 // patch open in the editor (src/anchor/hunks.ts), else in the model's own listing; gutter marks
 // for the steps already taken and for skipped flushes; a hover on those lines; CodeLens over the
-// modelled functions of mmu.c. At a violation caused by a skipped flush, that flush (the culprit)
-// is shown too, in an editor of its own beside the current step's, and stays marked after it.
+// modelled functions of mmu.c and paging_tmpl.h. A step anchored in paging_tmpl.h (the fault's
+// descent, FNAME(fetch) and FNAME(page_fault)) opens that file beside the panel, as an mmu.c step
+// opens mmu.c: placement goes by the file the core found the statement in. At a violation caused
+// by a skipped flush, that flush (the culprit) is shown too, in an editor of its own beside the
+// current step's, and stays marked after it.
 import * as vscode from 'vscode';
 import { anchorSources, type AnchorHow, type AnchorResult, type SourceFile } from '../src/anchor/anchor';
 import { indexFunctions } from '../src/source/cfunc';
@@ -23,6 +26,10 @@ import { strings } from './strings';
 export const LISTING_SCHEME = 'kvm-mmu-lab';
 export const LISTING_URI = vscode.Uri.from({ scheme: LISTING_SCHEME, path: '/model-listing.c' });
 export const MMU_C = 'arch/x86/kvm/mmu/mmu.c';
+/** The guest walk and the fault's descent (FNAME(walk_addr_generic), FNAME(fetch), FNAME(page_fault)). */
+export const PAGING_TMPL_H = 'arch/x86/kvm/mmu/paging_tmpl.h';
+/** The files that get CodeLens over their modelled functions: the shadow MMU's own two. */
+const LENS_FILES = [MMU_C, PAGING_TMPL_H];
 /** Files read as patches by their name; any other text editor counts when its text parses as one. */
 const PATCH_NAME = /\.(patch|diff|mbox|mbx|eml)$/i;
 
@@ -149,7 +156,7 @@ export class SourceView implements vscode.Disposable {
       this.current, this.taken, this.skipped, this.culpritMark, this.changeLenses,
       vscode.workspace.registerTextDocumentContentProvider(LISTING_SCHEME, { provideTextDocumentContent: () => listing.text }),
       vscode.languages.registerHoverProvider([{ scheme: LISTING_SCHEME }, { pattern: '**/*.{c,h,patch,diff,mbox,mbx,eml,txt}' }, { scheme: 'untitled' }], { provideHover: (doc, pos) => this.hover(doc, pos) }),
-      vscode.languages.registerCodeLensProvider({ pattern: `**/${MMU_C}` }, { provideCodeLenses: (doc) => this.lenses(doc), onDidChangeCodeLenses: this.changeLenses.event }),
+      vscode.languages.registerCodeLensProvider(LENS_FILES.map((f) => ({ pattern: `**/${f}` })), { provideCodeLenses: (doc) => this.lenses(doc), onDidChangeCodeLenses: this.changeLenses.event }),
       vscode.window.onDidChangeVisibleTextEditors(() => this.redecorate()),
       vscode.workspace.onDidChangeTextDocument((e) => this.forget(e.document.uri)),
     );
@@ -427,10 +434,13 @@ export class SourceView implements vscode.Disposable {
   }
 
   private lenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    // The modelled functions of mmu.c, by their own name or a known other name (src/source/names.ts).
+    // The modelled functions of this file (mmu.c or paging_tmpl.h), by their own name or a known
+    // other name (src/source/names.ts).
+    const file = LENS_FILES.find((f) => document.uri.path.endsWith(`/${f}`));
+    if (!file) return [];
     const model = new Map<string, string>();
     for (const a of Object.values(ANCHORS) as Anchor[]) {
-      if (a.file !== MMU_C) continue;
+      if (a.file !== file) continue;
       model.set(a.fn, a.fn);
       for (const alias of FUNCTION_ALIASES[a.fn] ?? []) if (!model.has(alias.name)) model.set(alias.name, a.fn);
     }
@@ -442,7 +452,7 @@ export class SourceView implements vscode.Disposable {
       seen.add(fn);
       const range = new vscode.Range(span.start - 1, 0, span.start - 1, 0);
       out.push(
-        new vscode.CodeLens(range, { title: strings.lensWalk, command: 'kvmMmuLab.walkHere', arguments: [fn], tooltip: strings.lensWalkTooltip(fn) }),
+        new vscode.CodeLens(range, { title: file === PAGING_TMPL_H ? strings.lensWalkFault : strings.lensWalk, command: 'kvmMmuLab.walkHere', arguments: [fn], tooltip: strings.lensWalkTooltip(fn) }),
         new vscode.CodeLens(range, { title: strings.lensCompare, command: 'kvmMmuLab.compareVariants', tooltip: strings.lensCompareTooltip }),
       );
     }

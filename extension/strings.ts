@@ -84,6 +84,7 @@ export const strings = {
     return steps.length === 1 ? l10n.t('Also taken at step {0}.', list) : l10n.t('Also taken at steps {0}.', list);
   },
   get lensWalk() { return l10n.t('$(debug-step-over) Walk the split here'); },
+  get lensWalkFault() { return l10n.t('$(debug-step-over) Walk the fault here'); },
   lensWalkTooltip: (fn: string) => l10n.t('Walk the current scenario (or reused-partial) to the first step in {0}', fn),
   get lensCompare() { return l10n.t('$(table) Compare variants'); },
   get lensCompareTooltip() { return l10n.t('Run every preset on the current scenario and show the table'); },

@@ -200,7 +200,7 @@ export class WalkController {
     return exportTrace(this.session.walkthrough, format === 'text' || format === 'markdown' ? format : undefined);
   }
 
-  /** The CodeLens over a function of mmu.c: the walk (or reused-partial) at its next step in `fn`, else its first. */
+  /** The CodeLens over a function of mmu.c or paging_tmpl.h: the walk (or reused-partial) at its next step in `fn`, else its first. */
   private async walkHere(fn?: string): Promise<number> {
     let s = this.session;
     if (!s) {

@@ -14,7 +14,7 @@ import {
   type SnapshotMessage,
   type ToWebviewMessage,
 } from '../src/view/protocol';
-import type { EntryRun, OpenHazard, PanelSnapshot, TableView } from '../src/view/snapshot';
+import type { EntryRun, FreedSpView, GuestTableView, OpenHazard, PanelSnapshot, TableView } from '../src/view/snapshot';
 import { element, inspectDocument } from './dom';
 import { strings } from './strings';
 
@@ -120,6 +120,52 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
     return element('span', { className: 'mark changed-mark', text: `◆ ${strings.changed}` });
   }
 
+  /** A shadow page that died: zapped (on the invalid list) or freed. */
+  function lifeBadge(life: 'invalid' | 'freed'): HTMLElement {
+    return element('span', { className: `badge bad life-${life}`, text: `✖ ${life === 'freed' ? strings.lifeFreed : strings.lifeInvalid}` });
+  }
+
+  /** A guest page table: its present entries in runs, and the shadow pages made for it. */
+  function guestTableNode(t: GuestTableView): HTMLElement {
+    const key = `guest/${t.gfn}`;
+    const summary = element('summary', { className: 'table-title' }, element('span', { text: t.title }), ' ', element('span', { className: 'mark', text: strings.guestPresent(t.present) }));
+    if (t.changed) summary.append(' ', changedMark());
+    const list = element('ul', { className: 'runs' });
+    for (const r of t.runs) {
+      const li = element('li', { className: `run guest-run run-${r.kind}${r.changed ? ' changed' : ''}`, attrs: { 'data-from': String(r.from), 'data-to': String(r.to), 'data-kind': r.kind } },
+        element('span', { className: 'idx', text: strings.entries(r.from, r.to) }), ' ', element('span', { className: 'what', text: r.text }));
+      if (r.changed) li.append(' ', changedMark());
+      list.append(li);
+    }
+    const shadows = element('p', { className: 'shadowed-by' }, element('span', { className: 'mark', text: `${strings.shadowedBy} ` }));
+    if (!t.shadowedBy.length) shadows.append(element('span', { className: 'mark', text: strings.notShadowed }));
+    for (const sp of t.shadowedBy) {
+      shadows.append(element('span', { className: `shadow-sp code${sp.life !== 'live' ? ' dead' : ''}`, attrs: { 'data-sp': String(sp.sp), 'data-life': sp.life }, text: sp.title }), ' ');
+      if (sp.life !== 'live') shadows.append(lifeBadge(sp.life), ' ');
+    }
+    const d = element('details', { className: `table guest-table${t.changed ? ' changed' : ''}`, attrs: { 'data-gfn': String(t.gfn), 'data-level': String(t.level), 'data-roots': t.roots.join(',') } }, summary, list, shadows);
+    d.open = !ui.foldedTables.includes(key);
+    d.addEventListener('toggle', () => {
+      ui.foldedTables = d.open ? ui.foldedTables.filter((x) => x !== key) : [...ui.foldedTables, key];
+      saveUi();
+    });
+    return d;
+  }
+
+  /** A shadow page that died, and the rmap entries still pointing into it. */
+  function freedSpNode(f: FreedSpView): HTMLElement {
+    const head = element('p', {}, element('strong', { className: 'code', text: f.title }), ' ', lifeBadge(f.life));
+    if (f.at !== undefined) head.append(' ', element('span', { className: 'mark', text: strings.freedAtStep(f.at) }));
+    const body: HTMLElement[] = [head];
+    if (f.rmap.length) {
+      body.push(element('p', { className: 'callout', text: `⚠ ${strings.danglingRmap(f.rmap.length)}` }),
+        element('ul', { className: 'runs dangling' }, ...f.rmap.map((r) => element('li', { className: 'run dangling-rmap', attrs: { 'data-gfn': String(r.gfn), 'data-level': String(r.level), 'data-slot': String(r.slot) }, text: r.text }))));
+    } else {
+      body.push(element('p', { className: 'mark', text: strings.noDanglingRmap }));
+    }
+    return element('div', { className: `freed-sp sp-${f.life}`, attrs: { 'data-sp': String(f.sp), 'data-life': f.life, 'data-dangling': String(f.rmap.length) } }, ...body);
+  }
+
   // ---- keyed reuse: a step rebuilds only what it changed. Each part of the view keeps the nodes
   // it built, keyed by the data they show; a node whose data is the same is moved, not rebuilt.
 
@@ -140,8 +186,9 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
   function buildTable(t: TableView, key: string, sig: string): TableEntry {
     const summary = element('summary', { className: 'table-title' }, element('span', { text: t.title }));
     if (t.splitChild) summary.append(' ', element('span', { className: `badge split-${t.splitChild}`, text: t.splitChild === 'new' ? `✚ ${strings.newChild}` : `♻ ${strings.reusedChild}` }));
+    if (t.life) summary.append(' ', lifeBadge(t.life));
     if (t.changed) summary.append(' ', changedMark());
-    const d = element('details', { className: `table${t.changed ? ' changed' : ''}${t.splitChild ? ' split-child' : ''}`, attrs: { 'data-sp': String(t.sp), ...(t.splitChild ? { 'data-split': t.splitChild } : {}) } }, summary);
+    const d = element('details', { className: `table${t.changed ? ' changed' : ''}${t.splitChild ? ' split-child' : ''}${t.life ? ` sp-${t.life}` : ''}`, attrs: { 'data-sp': String(t.sp), ...(t.splitChild ? { 'data-split': t.splitChild } : {}), ...(t.life ? { 'data-life': t.life } : {}) } }, summary);
     if (t.splitChild && t.presentNonLeaf.length) d.append(element('p', { className: 'callout present-nonleaf', text: `⚑ ${strings.presentNonLeaf(t.presentNonLeaf)}` }));
     const slots: TableEntry['slots'] = [];
     const list = element('ul', { className: 'runs' });
@@ -220,6 +267,10 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
   const flushEmpty = element('p', { className: 'empty', text: strings.flushEmpty });
   const flushes = element('div', { className: 'flush-log' });
   const tables = element('div', { className: 'roots' });
+  const guestTables = element('div', { className: 'guest-tables' });
+  const freedSps = element('div', { className: 'freed-sps' });
+  const guestRows = new Map<string, HTMLElement>();
+  const freedRows = new Map<string, HTMLElement>();
   const counters = element('dl', { className: 'facts counters' });
   const flushRows = new Map<string, HTMLElement>();
   const tlbRows = new Map<number, Map<string, HTMLElement>>();
@@ -274,7 +325,9 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
         section('sec-checks', strings.checks, checks),
         section('sec-tlbs', strings.tlbs, tlbs),
         section('sec-flushes', strings.flushLog, flushes),
-        section('sec-tables', strings.tables, tables),
+        // The shadow tables and the guest's own, side by side when the panel is wide enough.
+        element('div', { className: 'tables-beside' }, section('sec-tables', strings.tables, tables), section('sec-guest', strings.guestTables, guestTables)),
+        section('sec-freed', strings.freedSps, freedSps),
         section('sec-counters', strings.counters, counters),
         keysHint,
       );
@@ -339,6 +392,16 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
       return wrapper;
     }));
     for (const [key, entry] of tableCache) if (entry.used !== generation) tableCache.delete(key);
+
+    // Guest tables: one node a table, reused while it shows the same; the count of those left out.
+    const guestNodes = keyed(guestRows, s.guestTables, (t) => JSON.stringify(t), guestTableNode);
+    if (!guestNodes.length) guestNodes.push(element('p', { className: 'empty', text: strings.guestTablesEmpty }));
+    if (s.guestTablesOmitted) guestNodes.push(element('p', { className: 'hint guest-omitted', text: strings.guestTablesOmitted(s.guestTablesOmitted) }));
+    setChildren(guestTables, guestNodes);
+
+    // Shadow pages that died, each with the rmap entries that still point into it.
+    const freedNodes = keyed(freedRows, s.freedSps, (f) => JSON.stringify(f), freedSpNode);
+    setChildren(freedSps, freedNodes.length ? freedNodes : [element('p', { className: 'empty', text: strings.freedEmpty })]);
 
     // TLBs: one block a vCPU, its rows reused by their content.
     const hazardOf = (e: { vcpu: number; id: number }) => s.hazards.find((h) => h.vcpu === e.vcpu && h.tlbId === e.id);

@@ -50,6 +50,21 @@ export const strings = {
   entries: (from: number, to: number) => (from === to ? `[${from}]` : `[${from}..${to}]`),
   collapsedTables: (n: number) => l10n.t('{0} tables shown as one row', n),
 
+  // The guest's page tables beside the shadow tables, and the shadow pages that died (src/view/guest_view.ts).
+  guestTables: l10n.t('Guest page tables'),
+  guestTablesEmpty: l10n.t('No guest page table in guest memory.'),
+  guestTablesOmitted: (n: number) => (n === 1 ? l10n.t('1 more guest table not shown.') : l10n.t('{0} more guest tables not shown.', n)),
+  guestPresent: (n: number) => (n === 1 ? l10n.t('1 entry present') : l10n.t('{0} entries present', n)),
+  shadowedBy: l10n.t('shadowed by'),
+  notShadowed: l10n.t('no shadow page'),
+  lifeFreed: l10n.t('FREED'),
+  lifeInvalid: l10n.t('ZAPPED'),
+  freedSps: l10n.t('Shadow pages zapped or freed'),
+  freedEmpty: l10n.t('No shadow page has been zapped or freed.'),
+  freedAtStep: (n: number) => l10n.t('freed at step {0}', n),
+  danglingRmap: (n: number) => (n === 1 ? l10n.t('1 rmap entry still points into it: an rmap walk would dereference it') : l10n.t('{0} rmap entries still point into it: an rmap walk would dereference them', n)),
+  noDanglingRmap: l10n.t('No rmap entry points into it.'),
+
   tlbs: l10n.t('vCPU TLBs'),
   vcpu: (id: number) => l10n.t('vCPU {0}', id),
   tlbEmpty: l10n.t('empty'),

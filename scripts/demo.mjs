@@ -13,7 +13,8 @@ if (build.status !== 0) process.exit(1);
 
 const host = await ensureHost();
 
-// The demo workspace: our own mmu.c-like fixture as the kernel tree (kernel/; not kernel source), a
+// The demo workspace: our own mmu.c-like and paging_tmpl.h-like fixtures as the kernel tree (kernel/;
+// the whole of test/fixtures/kernel is copied; not kernel source), a
 // scenario file, a note on what to look at, and the settings that start a walk of reused-partial
 // at the split, with the panel open and mmu.c beside it.
 const workspace = join(ROOT, 'out', 'demo-workspace');
@@ -31,7 +32,9 @@ writeFileSync(
 A walk of the built-in scenario \`reused-partial\` (the seed's hazard) starts by itself in this
 workspace, at the eager split, with the KVM MMU Lab panel open and \`kernel/arch/x86/kvm/mmu/mmu.c\`
 beside it (\`.vscode/settings.json\` sets \`kvmMmuLab.walkOnStartup\` and \`kvmMmuLab.kernelTree\`).
-That mmu.c is a small file written for KVM MMU Lab in kernel style, not kernel source.
+That mmu.c, and the paging_tmpl.h beside it, are small files written for KVM MMU Lab in kernel
+style, not kernel source. A fault's steps (\`FNAME(fetch)\`, \`FNAME(page_fault)\`) open
+\`kernel/arch/x86/kvm/mmu/paging_tmpl.h\` beside the panel, as the split's open mmu.c.
 
 Step with the panel's buttons, the arrow keys inside the panel, or Alt+F10 / Alt+Shift+F10. Press F1
 and run **KVM MMU Lab: Choose Variant…**, pick \`never-flush\`, then **KVM MMU Lab: Run to

@@ -89,6 +89,16 @@ export const STATEMENT_ALIASES: Partial<Record<AnchorId, StatementAlias[]>> = {
     { stmt: 'kvm_flush_remote_tlbs_range(kvm, sp->gfn,', when: 'v6.4 rename, if the sp->gfn range had survived (it did not: v6.3 moved to _sptep)' },
   ],
   faultLink: [{ stmt: '__link_shadow_page(vcpu->kvm, &vcpu->arch.mmu_pte_list_desc_cache, sptep, sp);', when: 'before the seed' }],
+  // FNAME(fetch) before kvm_mmu_get_child_sp() (the split series, v6.0) asked kvm_mmu_get_page()
+  // for the child; read in the series' own diffs of paging_tmpl.h (stored mails 49789051885,
+  // 35473759950) and, with addr, in the kvm_page_fault conversion's (22905761386): docs/kernel-notes.md section 4.
+  faultIndirect: [
+    { stmt: 'sp = kvm_mmu_get_page(vcpu, table_gfn, fault->addr,', when: 'v5.16 .. v5.19: kvm_mmu_get_page(), with struct kvm_page_fault' },
+    { stmt: 'sp = kvm_mmu_get_page(vcpu, table_gfn, addr,', when: 'v5.15 and before: kvm_mmu_get_page() with the fault address as a parameter' },
+  ],
+  faultDirect: [
+    { stmt: 'sp = kvm_mmu_get_page(vcpu, base_gfn, fault->addr,', when: 'v5.16 .. v5.19: kvm_mmu_get_page(), with struct kvm_page_fault' },
+  ],
   clearFlush: [{ stmt: 'kvm_flush_remote_tlbs_memslot(kvm, memslot);', when: 'v6.6 and later [I]' }],
   getLogFlush: [{ stmt: 'kvm_flush_remote_tlbs_memslot(kvm, memslot);', when: 'v6.6 and later [I]' }],
   maskedSplit: [{ stmt: 'kvm_mmu_try_split_huge_pages(kvm, slot, start, end, PG_LEVEL_4K);', when: 'v6.0 .. 2023: the end+1 off-by-one not yet fixed' }],

@@ -20,7 +20,7 @@ import { COMPARE_ROW, fields, finite, firstProblem, isUnexpectedField, issuePath
 export type { CompareRowView, EntryRun, FlushLogEntry, PanelSnapshot, ReviewView, TableView, TlbView } from './shapes';
 
 /** Bumped when a message changes shape in a way the other side must know about. */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6; // 6: the snapshot carries guestTables, guestTablesOmitted, freedSps and a table's life
 
 /** Which extension host runs the extension: Node (desktop, remote) or a browser web worker. */
 const HOST_KINDS = ['node', 'web'] as const;

@@ -177,6 +177,8 @@ export interface TableView {
   presentNonLeaf: number[];
   runs: EntryRun[];
   changed: boolean;
+  /** The SP is zapped (role.invalid) or freed, and an SPTE still links it. */
+  life?: 'invalid' | 'freed';
 }
 
 /** A table and, through its runs, its children: the one shape typed by hand, as it is recursive. */
@@ -198,6 +200,7 @@ const TABLE: v.GenericSchema<TableView> = fields({
     collapsedChildren: v.optional(finite),
   })),
   changed: flag,
+  life: v.optional(oneOf(['invalid', 'freed'])),
 });
 
 const TLB_ENTRY = fields({
@@ -232,6 +235,54 @@ const HAZARD = fields({
   message: text,
 });
 
+/** A run of present entries of a guest table (src/view/guest_view.ts folds them). */
+const GUEST_RUN = fields({
+  from: finite,
+  to: finite,
+  kind: oneOf(['table', 'huge', 'leaf']),
+  /** The first entry's target: the next table's gfn, or the first gfn a leaf maps. */
+  gfn: finite,
+  /** ACC_* as the scenario format writes them: "uwx", "-w-" (reads are always allowed). */
+  access: text,
+  /** "512 x 2M huge, gfn 0x40000.. uwx" */
+  text,
+  /** A step just wrote one of these entries. */
+  changed: flag,
+});
+export type GuestRunView = v.InferOutput<typeof GUEST_RUN>;
+
+const SP_LIFE = oneOf(['live', 'invalid', 'freed']);
+
+/** A guest page table in guest memory, and the shadow pages that shadow it. */
+const GUEST_TABLE = fields({
+  gfn: finite,
+  level: finite,
+  /** "guest L4 table gfn 0x10 (top of root A)" */
+  title: text,
+  /** The roots whose tables lead here (empty: no root reaches it any more). */
+  roots: list(text),
+  /** How many entries are present. */
+  present: finite,
+  runs: list(GUEST_RUN),
+  /** The indirect SPs with this gfn (role.direct = 0), in id order, each alive, zapped or freed. */
+  shadowedBy: list(fields({ sp: finite, title: text, life: SP_LIFE })),
+  /** A step just wrote one of its entries. */
+  changed: flag,
+});
+export type GuestTableView = v.InferOutput<typeof GUEST_TABLE>;
+
+/** A shadow page zapped (role.invalid) or freed, and the rmap entries still pointing into it. */
+const FREED_SP = fields({
+  sp: finite,
+  title: text,
+  life: oneOf(['invalid', 'freed']),
+  /** The step that freed it, when the model records it. */
+  at: v.optional(finite),
+  /** Rmap entries whose SPTE is in this SP: what an rmap walk would dereference. */
+  rmap: list(fields({ gfn: finite, level: finite, slot: finite, text })),
+});
+export type FreedSpView = v.InferOutput<typeof FREED_SP>;
+
 export const PANEL_SNAPSHOT = fields({
   scenario: text,
   title: text,
@@ -245,6 +296,12 @@ export const PANEL_SNAPSHOT = fields({
   lockHeld: flag,
   roots: list(fields({ name: text, table: TABLE })),
   vcpus: list(fields({ id: finite, tlb: list(TLB_ENTRY) })),
+  /** The guest's page tables (guest memory), as many as the view lists, beside the shadow tables. */
+  guestTables: list(GUEST_TABLE),
+  /** Guest tables in guest memory the view does not list. */
+  guestTablesOmitted: finite,
+  /** Shadow pages zapped or freed, each with the rmap entries that still point into it. */
+  freedSps: list(FREED_SP),
   flushLog: list(FLUSH_LOG_ENTRY),
   /** Violations found at or before this step. */
   violations: list(VIOLATION),

@@ -1,6 +1,7 @@
 /**
  * What the panel shows at one step, computed from the model and nothing else: the page tables
- * from each root down with runs of like entries collapsed, each vCPU's TLB, the flush log, the
+ * from each root down with runs of like entries collapsed, the guest's page tables beside them
+ * and the shadow pages that died (./guest_view.ts), each vCPU's TLB, the flush log, the
  * checks and the hazards open at the step, the counters. The webview only renders this; it
  * computes no model facts.
  */
@@ -13,12 +14,13 @@ import type { MmuContext } from '../mmu/context';
 import { emptyDraft } from '../mmu/context';
 import type { Walkthrough } from '../run/walkthrough';
 import { openHazards } from './hazards';
+import { freedSpsView, guestTablesView, spLifetime } from './guest_view';
 import type { EntryRun, FlushLogEntry, PanelSnapshot, TableView, TlbView } from './shapes';
 
 export type { OpenHazard } from './hazards';
 
 // The shapes of what the panel is sent are defined once, with their runtime checks, in ./shapes.
-export type { EntryRun, FlushLogEntry, PanelSnapshot, TableView, TlbView } from './shapes';
+export type { EntryRun, FlushLogEntry, FreedSpView, GuestRunView, GuestTableView, PanelSnapshot, TableView, TlbView } from './shapes';
 
 function leafText(entries: number, level: number, flags: number, count: number, pfn: number): string {
   const perms = flags & SPTE_WRITABLE ? 'W' : 'R';
@@ -96,6 +98,8 @@ function tableView(c: Ctx, spId: number): TableView {
   };
   const sc = c.splitChild.get(spId);
   if (sc) view.splitChild = sc;
+  const life = spLifetime(sp);
+  if (life.state !== 'live') view.life = life.state;
   return view;
 }
 
@@ -144,6 +148,11 @@ export function snapshotAt(w: Walkthrough, index: number, maxTables = 64): Panel
     if (f.reason) entry.reason = f.reason;
     flushLog.push(entry);
   }
+  // A VMM's write to a guest table: the entry it wrote, from the scenario's operation.
+  const guestWrites = new Set<string>();
+  const op = step?.kind === 'guest-table-write' ? w.scenario.operations[step.op] : undefined;
+  if (op?.op === 'guest-table-write') guestWrites.add(`${op.table}:${op.index}`);
+  const guest = guestTablesView(state, guestWrites, maxTables);
   const violations = w.violations.filter((v) => v.step <= index);
   const hazards = openHazards(w, index, ctx, point.inFlight, violations);
   return {
@@ -152,6 +161,9 @@ export function snapshotAt(w: Walkthrough, index: number, maxTables = 64): Panel
     index, total: w.length, step, lockHeld: state.mmuLockHeld,
     roots: state.roots.map((r) => ({ name: r.name, table: tableView(c, r.spId) })),
     vcpus: state.vcpus.map((v) => ({ id: v.id, tlb: v.tlb.map((e) => tlbView(ctx, e)) })),
+    guestTables: guest.tables,
+    guestTablesOmitted: guest.omitted,
+    freedSps: freedSpsView(state),
     flushLog,
     violations,
     hazards,

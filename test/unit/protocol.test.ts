@@ -102,6 +102,31 @@ test('each field of a snapshot message, at any depth, set to another type is ref
   }
 });
 
+test('the guest tables and the shadow pages that died: each of their fields, at any depth, set to another type is refused with its path', () => {
+  const w = new Walkthrough(parseScenario(builtinScenarioText('reused-partial')!, 'reused-partial'), { variant: findPreset('v7')! });
+  const snapshot = JSON.parse(JSON.stringify(snapshotAt(w, w.length - 1)));
+  // reused-partial's two roots have guest tables; no SP dies in today's model, so a freed SP with a
+  // dangling rmap entry, and a shadow table linked while freed, are written here as the view makes them.
+  assert.ok(snapshot.guestTables.length >= 2 && snapshot.guestTables[0].shadowedBy.length >= 1, 'guest tables with their shadows');
+  snapshot.freedSps = [{ sp: 3, title: 'sp#3 direct L1 gfn 0x200000', life: 'freed', at: 7, rmap: [{ gfn: 0x200005, level: 1, slot: 0, text: 'rmap of gfn 0x200005 (slot 0, 4K) -> sp#3[5]' }] }];
+  snapshot.roots[0].table.life = 'freed';
+  const body = { type: 'snapshot', scenarioLabel: 'x', snapshot, source: { kind: 'listing', label: 'l', location: '', note: '' }, snapshotMs: 1 };
+  assert.equal(checkToWebviewMessage({ messageId: 1, body }), undefined);
+  const paths = pathsOf(body, '').filter((p) => /^snapshot\.(guestTables|guestTablesOmitted|freedSps|roots\[0\]\.table\.life)/.test(p));
+  // guestTables (array, each table's 8 fields and their runs and shadows), the count, freedSps' fields and the table's life.
+  assert.ok(paths.length > 40, `only ${paths.length} paths`);
+  for (const p of paths) {
+    assert.match(checkToWebviewMessage({ messageId: 1, body: broken(body, p) }) ?? 'accepted', new RegExp(`^snapshot: field "${p.replace(/[.[\]]/g, '\\$&')}" is `), p);
+  }
+  // A life the view never says is named with the words it may say.
+  const zombie = structuredClone(snapshot);
+  zombie.freedSps[0].life = 'zombie';
+  assert.equal(checkPanelSnapshot(zombie), 'snapshot.freedSps[0].life is "zombie", expected one of invalid, freed');
+  const missing = structuredClone(snapshot);
+  delete missing.guestTables[0].shadowedBy;
+  assert.equal(checkPanelSnapshot(missing), 'snapshot.guestTables[0].shadowedBy is missing');
+});
+
 test('each field of every message from a webview set to another type is refused with its path', () => {
   const valid = [
     { type: 'shown', text: 't' },

@@ -5,6 +5,10 @@ import { Walkthrough } from '../../src/run/walkthrough';
 import { snapshotAt, type TableView } from '../../src/view/snapshot';
 import { findPreset } from '../../src/kernel/variants';
 import { scenario } from './helpers';
+import { parseScenario } from '../../src/scenario/parse';
+import { freedSpsView, guestTablesView, spLifetime } from '../../src/view/guest_view';
+import { cloneState, type GuestPte, type GuestTable } from '../../src/model/state';
+import { ACC_ALL, ACC_WRITE_MASK } from '../../src/kernel/spte';
 
 function find(t: TableView, sp: number): TableView | undefined {
   if (t.sp === sp) return t;
@@ -143,4 +147,98 @@ test('the hazards at a step are the same reached forwards, backwards or by a jum
   assert.ok(seen.some((h) => h.includes('"permissions"')) && seen.some((h) => h.includes('"unmapped"')), 'both strengths occur');
   for (let k = back.length - 1; k >= -1; k--) assert.equal(JSON.stringify(snapshotAt(back, k).hazards), seen[k + 1], `back to ${k}`);
   for (const k of [35, 3, 34, 40, 22, 34]) assert.equal(JSON.stringify(snapshotAt(jump, k).hazards), seen[k + 1], `jump to ${k}`);
+});
+
+// ---- the guest's page tables beside the shadow tables, and shadow pages that died (src/view/guest_view.ts)
+
+/**
+ * One root A, top table at gfn 0x10; L2 0x200000 -> a 2 MiB guest page at G1 = 0x200000, through
+ * PML4 0x10 [0] -> PDPT 0x11 [8] -> PD 0x12 [0] (0x200000 >> 18 = 8 at level 3; (0x200000 >> 9)
+ * mod 512 = 0 at level 2; the lower tables take the gfns after the top one). The host backs the slot
+ * with 4 KiB pages. Op 0 faults in L2 0x200005; op 1, the VMM, points PD[0] at G2 = 0x200200.
+ */
+const GUEST = parseScenario(`{
+  "name": "guest-view", "entries": 512, "variant": "v7", "vcpus": 1,
+  "memslots": [ { "id": 0, "baseGfn": "0x200000", "pages": "0x400", "hostPfn": "0x1000000", "hostPageSize": "4K" } ],
+  "roots": [ { "name": "A", "guestTableGfn": "0x10", "mappings": [ { "l2": "0x200000", "gfn": "0x200000", "size": "2M" } ] } ],
+  "operations": [
+    { "op": "access", "vcpu": 0, "root": "A", "addr": "0x200005", "kind": "write" },
+    { "op": "guest-table-write", "by": "vmm", "table": "0x12", "index": 0, "entry": { "kind": "huge", "gfn": "0x200200" } }
+  ]
+}`, 'guest-view.json');
+
+test('the guest tables beside the shadow tables: each table\'s entries, the indirect SP shadowing it, the VMM\'s write marked', () => {
+  const w = new Walkthrough(GUEST, { variant: findPreset('v7')! });
+  const write = w.steps.findIndex((s) => s.kind === 'guest-table-write');
+  const before = snapshotAt(w, write - 1);
+  // The fault of op 0 linked, from the root sp#0 (gfn 0x10): sp#1 for table 0x11, sp#2 for table
+  // 0x12 (indirect: one per guest table), then sp#3, a direct L1 SP for G1 (the host's 4 KiB pages
+  // split the guest's 2 MiB page), which shadows no guest table. The links carry every access bit
+  // (the mappings' compile), the leaf the mapping's default "uwx".
+  assert.deepEqual(before.guestTables.map((t) => [t.title, t.roots, t.present, t.runs.map((r) => r.text), t.shadowedBy.map((s) => `${s.title} ${s.life}`), t.changed]), [
+    ['guest L4 table gfn 0x10 (top of root A)', ['A'], 1, ['table -> gfn 0x11'], ['sp#0 indirect L4 gfn 0x10 live'], false],
+    ['guest L3 table gfn 0x11', ['A'], 1, ['table -> gfn 0x12'], ['sp#1 indirect L3 gfn 0x11 live'], false],
+    ['guest L2 table gfn 0x12', ['A'], 1, ['2M huge -> gfn 0x200000 uwx'], ['sp#2 indirect L2 gfn 0x12 live'], false],
+  ]);
+  assert.deepEqual(before.guestTables.map((t) => t.runs.map((r) => [r.from, r.to, r.kind, r.gfn, r.access])), [[[0, 0, 'table', 0x11, 'uwx']], [[8, 8, 'table', 0x12, 'uwx']], [[0, 0, 'huge', 0x200000, 'uwx']]]);
+  assert.equal(before.guestTablesOmitted, 0);
+  assert.deepEqual(before.freedSps, [], 'no SP has died');
+  // At the VMM's write: PD[0] now maps G2, marked changed; the shadow tables are as they were (no trap).
+  const at = snapshotAt(w, write);
+  const pd = at.guestTables[2];
+  assert.deepEqual([pd.changed, pd.runs[0].text, pd.runs[0].changed], [true, '2M huge -> gfn 0x200200 uwx', true]);
+  assert.deepEqual(at.guestTables.slice(0, 2).map((t) => t.changed), [false, false]);
+  assert.equal(JSON.stringify(at.roots), JSON.stringify(before.roots), 'no SPTE changed');
+});
+
+test('a guest table of 512 entries folds into runs of like entries; the list stops at the budget and says how many it left out', () => {
+  const state = cloneState(new Walkthrough(GUEST, { variant: findPreset('v7')! }).stateAfter(-1));
+  // A level-3 table at 0x101 of 512 1G huge leaves, entry i at gfn i * 2^18 (one 1 GiB page each),
+  // every access bit, except entry 300 write-only: runs [0..299], [300], [301..511].
+  // 300 * 2^18 = 0x4b00000, 301 * 2^18 = 0x4b40000.
+  const entries = new Map<number, GuestPte>();
+  for (let i = 0; i < 512; i++) entries.set(i, { kind: 'huge', gfn: i * 2 ** 18, access: i === 300 ? ACC_WRITE_MASK : ACC_ALL });
+  const l3: GuestTable = { level: 3, entries };
+  const top: GuestTable = { level: 4, entries: new Map([[0, { kind: 'table', gfn: 0x101, access: ACC_ALL }]]) };
+  state.guestMemory = new Map([[0x10, top], [0x101, l3], [0x500, { level: 1, entries: new Map() }]]);
+  const v = guestTablesView(state, new Set(), 64);
+  assert.deepEqual(v.tables.map((t) => t.gfn), [0x10, 0x101, 0x500], 'root A\'s tables first, then the one no root reaches');
+  assert.deepEqual(v.tables[1].runs.map((r) => [r.from, r.to, r.text]), [
+    [0, 299, '300 x 1G huge, gfn 0x0.. uwx'],
+    [300, 300, '1G huge -> gfn 0x4b00000 -w-'],
+    [301, 511, '211 x 1G huge, gfn 0x4b40000.. uwx'],
+  ]);
+  assert.equal(v.tables[1].present, 512);
+  assert.deepEqual([v.tables[2].title, v.tables[2].roots, v.tables[2].present], ['guest L1 table gfn 0x500 (no root reaches it)', [], 0]);
+  // Budget 1: only the top table, and the two others counted as left out.
+  const one = guestTablesView(state, new Set(), 1);
+  assert.deepEqual([one.tables.map((t) => t.gfn), one.omitted], [[0x10], 2]);
+});
+
+test('shadow pages that died: a freed SP with the rmap entry still pointing into it, a zapped one, and the shadowing SP marked', () => {
+  const w = new Walkthrough(GUEST, { variant: findPreset('v7')! });
+  const fault = w.steps.findIndex((s) => s.kind === 'guest-table-write') - 1;
+  const live = cloneState(w.stateAfter(fault));
+  assert.deepEqual(freedSpsView(live), [], 'every SP alive: nothing listed, the rmaps are not read');
+  // What the lifetime work will leave (state.ts keeps freed SPs in the array): sp#3, the direct L1 SP
+  // for G1, freed at step 7 while its leaf sp#3[5] (L2 0x200005 -> gfn 0x200005) stays in the level-1
+  // rmap of gfn 0x200005 in slot 0; sp#2 (table 0x12) zapped, not yet freed (role.invalid).
+  const dead = cloneState(live);
+  Object.assign(dead.sps[3], { freed: true, freedAt: 7 });
+  Object.assign(dead.sps[2].role, { invalid: true });
+  assert.deepEqual(spLifetime(dead.sps[3]), { state: 'freed', at: 7 });
+  assert.deepEqual(spLifetime(dead.sps[2]), { state: 'invalid' });
+  // A field of the wrong type is not read: a string freedAt gives no step.
+  assert.deepEqual(spLifetime({ ...dead.sps[3], freedAt: 'soon' } as never), { state: 'freed' });
+  assert.deepEqual(freedSpsView(dead), [
+    { sp: 2, title: 'sp#2 indirect L2 gfn 0x12', life: 'invalid', rmap: [] },
+    { sp: 3, title: 'sp#3 direct L1 gfn 0x200000', life: 'freed', at: 7, rmap: [{ gfn: 0x200005, level: 1, slot: 0, text: 'rmap of gfn 0x200005 (slot 0, 4K) -> sp#3[5]' }] },
+  ]);
+  // Beside the guest tables: table 0x12's shadow is shown zapped.
+  assert.deepEqual(guestTablesView(dead, new Set(), 64).tables[2].shadowedBy, [{ sp: 2, title: 'sp#2 indirect L2 gfn 0x12', life: 'invalid' }]);
+  // A direct SP whose gfn is a guest table's (81ccda30b4e8's unexpected role: the guest now points a
+  // table where a huge page was) maps memory, it does not shadow the table: it is not listed there.
+  const sameGfn = cloneState(live);
+  sameGfn.sps[3].gfn = 0x12;
+  assert.deepEqual(guestTablesView(sameGfn, new Set(), 64).tables[2].shadowedBy.map((s) => s.sp), [2]);
 });

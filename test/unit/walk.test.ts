@@ -10,6 +10,7 @@ import { sameStep, WalkSession, withEntries } from '../../src/session/session';
 import { parseScenario } from '../../src/scenario/parse';
 import { checkFromWebviewMessage, checkPanelSnapshot, checkToWebviewMessage } from '../../src/view/protocol';
 import { ANCHORS } from '../../src/kernel/anchors';
+import { indexFunctions } from '../../src/source/cfunc';
 import { LATER_FORMS } from '../../src/kernel/eras';
 import type { Anchor } from '../../src/kernel/anchors';
 import { anchorKey, modelListing } from '../../src/view/listing';
@@ -183,4 +184,84 @@ test('entriesPerTable fills in `entries` only for a scenario file that does not 
   assert.equal(parseScenario(withEntries(without, 4), 'x.json').entries, 4);
   // Without the setting the parser's default, 512, applies: this small-scope file no longer fits.
   assert.throws(() => parseScenario(withEntries(without, null), 'x.json'), /a 1G guest page must start on a multiple of 262144 pages/);
+});
+
+// ---- the walk next to paging_tmpl.h: the guest walk's steps in our own fixture (test/fixtures/kernel)
+
+const TMPL = 'arch/x86/kvm/mmu/paging_tmpl.h';
+const TMPL_FIXTURE = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'kernel', 'arch', 'x86', 'kvm', 'mmu', 'paging_tmpl.h'), 'utf8');
+
+test('every paging_tmpl.h statement the model steps through is found in the fixture by the core, at its line, inside its function', () => {
+  const found = new Map(anchorSources([{ path: TMPL, text: TMPL_FIXTURE }]).map((r) => [r.id, r] as [AnchorId, AnchorResult]));
+  // The lines, counted in the fixture: FNAME(fetch) re-reads the top entry at 83, asks for the
+  // indirect child at 93 and re-reads the entry above it at 97, asks for a direct child at 111;
+  // FNAME(page_fault) injects a failed walk's fault at 138, takes mmu_lock at 144, drops it at 150.
+  const want: Partial<Record<AnchorId, [string, number]>> = {
+    faultGpteChangedTop: ['FNAME(fetch)', 83],
+    faultIndirect: ['FNAME(fetch)', 93],
+    faultGpteChanged: ['FNAME(fetch)', 97],
+    faultDirect: ['FNAME(fetch)', 111],
+    faultInject: ['FNAME(page_fault)', 138],
+    faultLock: ['FNAME(page_fault)', 144],
+    faultUnlock: ['FNAME(page_fault)', 150],
+  };
+  // Every anchor of the table that lives in paging_tmpl.h is one of these: a new one needs its line here.
+  const inTmpl = (Object.keys(ANCHORS) as AnchorId[]).filter((id) => ANCHORS[id].file === TMPL).sort();
+  assert.deepEqual(inTmpl, Object.keys(want).sort());
+  for (const [id, [fn, line]] of Object.entries(want) as [AnchorId, [string, number]][]) {
+    const r = found.get(id)!;
+    assert.deepEqual(pick(r), { found: true, line, endLine: line, function: fn, how: 'exact' }, id);
+  }
+  // The guest walk and the re-read it is compared with are functions of their own there.
+  const fns = indexFunctions(TMPL_FIXTURE.split('\n')).map((s) => s.name);
+  assert.deepEqual(fns, ['FNAME(gpte_changed)', 'FNAME(walk_addr_generic)', 'FNAME(fetch)', 'FNAME(page_fault)']);
+});
+
+/**
+ * One root A, top table at gfn 0x10; L2 0x200000 -> a 2 MiB guest page at gfn 0x200000 (G1), through
+ * PML4 0x10 [0] -> PDPT 0x11 [8] -> PD 0x12 [0] (the indices: 0x200000 >> 18 = 8 at level 3,
+ * (0x200000 >> 9) mod 512 = 0 at level 2). The host backs the slot with 4 KiB pages, so KVM maps
+ * G1 with a direct level-1 SP. The access pauses after its fault's walk; the VMM then points PD[0]
+ * at G2 = 0x200200; the fault resumes.
+ */
+const GPTE_CHANGED = `{
+  "name": "gpte-changed", "entries": 512, "variant": "v7", "vcpus": 1,
+  "memslots": [ { "id": 0, "baseGfn": "0x200000", "pages": "0x400", "hostPfn": "0x1000000", "hostPageSize": "4K" } ],
+  "roots": [ { "name": "A", "guestTableGfn": "0x10", "mappings": [ { "l2": "0x200000", "gfn": "0x200000", "size": "2M" } ] } ],
+  "operations": [
+    { "op": "access", "vcpu": 0, "root": "A", "addr": "0x200005", "kind": "write", "id": "f", "pause": "walked" },
+    { "op": "guest-table-write", "by": "vmm", "table": "0x12", "index": 0, "entry": { "kind": "huge", "gfn": "0x200200" } },
+    { "op": "resume", "target": "f" }
+  ]
+}`;
+
+test('a fault that meets a changed guest entry, and its retry, step through the fixture\'s paging_tmpl.h line by line', () => {
+  const w = new Walkthrough(parseScenario(GPTE_CHANGED, 'gpte-changed.json'), { variant: findPreset('v7')! });
+  const found = new Map(anchorSources([{ path: TMPL, text: TMPL_FIXTURE }, { path: MMU, text: FIXTURE }]).map((r) => [r.id, r] as [AnchorId, AnchorResult]));
+  const lines = w.steps.filter((s) => s.anchor.file === TMPL).map((s) => {
+    const r = found.get(anchorIdOf(s.anchor)!)!;
+    assert.ok(r.found && r.file === TMPL, `${s.anchor.fn}: ${s.anchor.stmt} not anchored in paging_tmpl.h: ${JSON.stringify(r)}`);
+    return r.line;
+  });
+  // The first fault: write_lock (144); the top entry and PDPT[8] re-read unchanged (no step of their
+  // own), sp#0[0] -> sp#1 for table 0x11 (93); one level down sp#2 for table 0x12 is asked for (no
+  // step yet: it is not linked) and PD[0] re-read has changed: RET_PF_RETRY (97); write_unlock (150).
+  // The retried fault walks G2: write_lock (144), sp#1[8] -> sp#2 from the hash (93), the guest's
+  // 2 MiB page mapped small: a direct SP for G2 (111); the leaf is mmu.c's (mmu_set_spte); write_unlock (150).
+  assert.deepEqual(lines, [144, 93, 97, 150, 144, 93, 111, 150]);
+});
+
+test('a v5.19-style paging_tmpl.h: the fault\'s children asked of kvm_mmu_get_page() are found as renamed, in FNAME(fetch), at the same lines', () => {
+  // Our fixture with FNAME(fetch)'s two kvm_mmu_get_child_sp() calls written as kernels before the
+  // split series (v6.0) wrote them: kvm_mmu_get_page(vcpu, gfn, fault->addr, level - 1, direct, access).
+  // One line each, so the lines stay 93 and 111.
+  const old = TMPL_FIXTURE
+    .replace('sp = kvm_mmu_get_child_sp(vcpu, it.sptep, table_gfn,', 'sp = kvm_mmu_get_page(vcpu, table_gfn, fault->addr, it.level - 1,')
+    .replace('sp = kvm_mmu_get_child_sp(vcpu, it.sptep, base_gfn,', 'sp = kvm_mmu_get_page(vcpu, base_gfn, fault->addr, it.level - 1,');
+  assert.notEqual(old, TMPL_FIXTURE);
+  const found = new Map(anchorSources([{ path: TMPL, text: old }]).map((r) => [r.id, r] as [AnchorId, AnchorResult]));
+  for (const [id, line] of [['faultIndirect', 93], ['faultDirect', 111]] as [AnchorId, number][]) {
+    const r = found.get(id)!;
+    assert.ok(r.found && r.how === 'renamed' && r.line === line && r.function === 'FNAME(fetch)' && /v5\.16 \.\. v5\.19/.test(r.note ?? ''), `${id}: ${JSON.stringify(r)}`);
+  }
 });
