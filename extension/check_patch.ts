@@ -2,12 +2,14 @@
 // or text the caller gives) reviewed by the core against the model (src/review/review.ts), with the
 // reviewer's kernel tree when one is set, and shown in the review view.
 import * as vscode from 'vscode';
+import { MAX_PATCH_BYTES } from '../src/patch/parse';
 import { reviewPatch, looksLikePatch, type PatchReviewView } from '../src/review/review';
 import type { ReportShownMessage } from '../src/view/protocol';
 import examplePatch from '../media/walkthrough/example.patch';
 import { COMMANDS } from './commands';
 import type { CommandTable, Guard } from './command_table';
 import { readTreeFiles } from './kernel_tree';
+import { readBounded } from './read_bounded';
 import type { Reports } from './reports';
 import { strings } from './strings';
 
@@ -67,7 +69,7 @@ async function patchText(arg?: vscode.Uri | CheckPatchArgs): Promise<PatchText |
 }
 
 async function readPatch(uri: vscode.Uri): Promise<PatchText> {
-  return { text: new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)), name: vscode.workspace.asRelativePath(uri) };
+  return { text: await readBounded(uri, MAX_PATCH_BYTES), name: vscode.workspace.asRelativePath(uri) };
 }
 
 function round(ms: number): number {

@@ -2,9 +2,10 @@
 // the workspace (the explorer's counterexamples among them), picked or named by a command's argument.
 import * as vscode from 'vscode';
 import { BUILTIN_SCENARIOS, builtinScenario } from '../src/scenario/builtins';
-import { parseScenario } from '../src/scenario/parse';
+import { MAX_SCENARIO_BYTES, parseScenario } from '../src/scenario/parse';
 import type { Scenario } from '../src/scenario/types';
 import { withEntries, type ScenarioOrigin } from '../src/session/session';
+import { readBounded } from './read_bounded';
 import { settings } from './settings';
 import { strings } from './strings';
 
@@ -24,11 +25,11 @@ export function builtinOrThrow(id: string): Scenario {
   return s;
 }
 
-/** Reads the scenario; a file is parsed with kvmMmuLab.entriesPerTable for files that set no `entries`. */
+/** Reads the scenario (a file only if it is a regular one under the scenario limit); a file is parsed with kvmMmuLab.entriesPerTable for files that set no `entries`. */
 export async function loadScenario(origin: ScenarioOrigin): Promise<Scenario> {
   if (origin.kind === 'builtin') return builtinOrThrow(origin.id);
   const uri = vscode.Uri.parse(origin.id);
-  const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+  const text = await readBounded(uri, MAX_SCENARIO_BYTES);
   return parseScenario(withEntries(text, settings().get<number | null>('entriesPerTable', null)), vscode.workspace.asRelativePath(uri));
 }
 

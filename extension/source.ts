@@ -18,6 +18,7 @@ import type { Step } from '../src/model/step';
 import type { Anchor } from '../src/kernel/anchors';
 import type { SourceInfo } from '../src/view/protocol';
 import type { WalkSession } from '../src/session/session';
+import { FileRefusedError, READ_LIMITS, readBounded } from './read_bounded';
 import { strings } from './strings';
 
 export const LISTING_SCHEME = 'kvm-mmu-lab';
@@ -170,21 +171,35 @@ export class SourceView implements vscode.Disposable {
     if (this.treeKey && key.startsWith(this.treeKey)) this.tree = undefined;
   }
 
-  private async text(uri: vscode.Uri): Promise<string | null> {
+  /**
+   * The text of a document open in the editor, else of the file if it is a regular one under
+   * `limit` bytes (read_bounded.ts); null when it cannot be read or is refused (the log says why,
+   * and `warn` shows a refusal to the user too). The core parses and anchors it on this thread.
+   */
+  private async text(uri: vscode.Uri, limit: number, warn = false): Promise<string | null> {
     const key = uri.toString();
     if (this.texts.has(key)) return this.texts.get(key)!;
     let text: string | null = null;
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
-    if (open) text = open.getText();
-    else {
+    if (open) {
+      text = open.getText();
+      // Characters, not bytes: at least as many bytes, so the refusal is never wrong.
+      if (text.length > limit) text = this.refuse(strings.fileTooLarge(vscode.workspace.asRelativePath(uri), text.length, limit), warn);
+    } else {
       try {
-        text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-      } catch {
-        text = null;
+        text = await readBounded(uri, limit);
+      } catch (error) {
+        text = error instanceof FileRefusedError ? this.refuse(error.message, warn) : null;
       }
     }
     this.texts.set(key, text);
     return text;
+  }
+
+  private refuse(message: string, warn: boolean): null {
+    this.log.warn(message);
+    if (warn) void vscode.window.showWarningMessage(message);
+    return null;
   }
 
   /** Every modelled file of the tree that can be read, anchored by the core in one pass. */
@@ -195,7 +210,7 @@ export class SourceView implements vscode.Disposable {
     this.tree = (async () => {
       const files: SourceFile[] = [];
       for (const rel of REVIEW_TREE_FILES) {
-        const text = await this.text(vscode.Uri.joinPath(tree, rel));
+        const text = await this.text(vscode.Uri.joinPath(tree, rel), READ_LIMITS.treeFile, true);
         if (text !== null) files.push({ path: rel, text });
       }
       const results = new Map(anchorSources(files).map((r) => [r.id, r] as const));
@@ -221,17 +236,31 @@ export class SourceView implements vscode.Disposable {
     add(last);
     for (const u of tabs) add(u);
     for (const [key, uri] of uris) {
-      if (!this.patches.has(key)) this.patches.set(key, await this.readPatch(uri));
+      if (!this.patches.has(key)) this.patches.set(key, await this.readPatchOrNull(uri));
       const p = this.patches.get(key);
       if (p) return p;
     }
     return undefined;
   }
 
+  /**
+   * The tab's patch, or null when it is none; a tab whose reading or parsing throws (a body that
+   * does not decode, say) counts as none, is remembered as such until its text changes, and says so
+   * in the log: one bad tab must not stop every later step from rendering.
+   */
+  private async readPatchOrNull(uri: vscode.Uri): Promise<PatchIndex | null> {
+    try {
+      return await this.readPatch(uri);
+    } catch (error) {
+      this.log.warn(`patch ${uri.toString()} is not used to show the steps: ${(error as Error).message ?? String(error)}`);
+      return null;
+    }
+  }
+
   private async readPatch(uri: vscode.Uri): Promise<PatchIndex | null> {
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (!PATCH_NAME.test(uri.path) && !(open && looksLikePatch(open.getText()))) return null;
-    const text = await this.text(uri);
+    const text = await this.text(uri, READ_LIMITS.patchTab);
     if (text === null) return null;
     const name = uri.scheme === 'untitled' ? uri.path : vscode.workspace.asRelativePath(uri);
     const input = parsePatchInput(text, name);

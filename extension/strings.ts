@@ -145,4 +145,8 @@ export const strings = {
   variantDescription: (splitFlush: string, safe: boolean, current: boolean) => [safe ? '' : l10n.t('unsafe'), `splitFlush=${splitFlush}`, current ? l10n.t('current') : ''].filter((x) => x).join(' · '),
   get reviewViewTitle() { return l10n.t('KVM MMU Lab review'); },
   reviewNotRendered: (what: string) => l10n.t('the review view did not render the {0} (see the KVM MMU Lab log)', what),
+
+  // Files refused before they are read (extension/read_bounded.ts).
+  notARegularFile: (file: string) => l10n.t('{0} is not a regular file (a folder, a FIFO or a device): KVM MMU Lab reads only regular files.', file),
+  fileTooLarge: (file: string, size: number, limit: number) => l10n.t('{0} is {1} bytes; KVM MMU Lab reads such a file only up to {2} bytes ({3} MiB).', file, size, limit, limit / 2 ** 20),
 };

@@ -74,6 +74,16 @@ class EventEmitter<T> {
   }
 }
 
+/** A file of the stub's workspace file system: its type (vscode.FileType) and its text, or only a size it claims. */
+export interface StubFile {
+  type: number;
+  text?: string;
+  /** The size stat() reports when there is no text (a huge file that is never made). */
+  size?: number;
+}
+
+const FileType = { Unknown: 0, File: 1, Directory: 2, SymbolicLink: 64 } as const;
+
 export interface VscodeStub {
   /** The module to hand to require('vscode'). */
   module: Record<string, unknown>;
@@ -83,19 +93,63 @@ export interface VscodeStub {
   views: Map<string, { resolveWebviewView(...args: unknown[]): unknown }>;
   /** A context for activate(), for an extension in `extensionPath` with this package.json. */
   context(extensionPath: string, packageJSON: unknown): { subscriptions: { dispose(): unknown }[] } & Record<string, unknown>;
+  /** The workspace file system (vscode.workspace.fs), by URI string; empty at first. */
+  files: Map<string, StubFile>;
+  /** Every URI workspace.fs.readFile was called with, in order (a test sees what was read whole). */
+  reads: string[];
+  /** Messages shown (showErrorMessage, showWarningMessage, showInformationMessage), as [kind, text]. */
+  shown: [string, string][];
+  /** Settings read by key ("kvmMmuLab.kernelTree"); a key not here gives the default. */
+  settings: Map<string, unknown>;
 }
 
 export function vscodeStub(): VscodeStub {
   const commands = new Map<string, (...args: unknown[]) => unknown>();
   const views = new Map<string, { resolveWebviewView(...args: unknown[]): unknown }>();
   const disposable = (fn: () => void = () => {}) => ({ dispose: fn });
+  const files = new Map<string, StubFile>();
+  const reads: string[] = [];
+  const shown: [string, string][] = [];
+  const settings = new Map<string, unknown>();
+  const notFound = (uri: Uri) => Object.assign(new Error(`${uri.toString()}: no such file (stub)`), { code: 'FileNotFound' });
+  const fs = {
+    stat(uri: Uri) {
+      const f = files.get(uri.toString());
+      if (!f) return Promise.reject(notFound(uri));
+      return Promise.resolve({ type: f.type, size: f.text !== undefined ? new TextEncoder().encode(f.text).byteLength : (f.size ?? 0), ctime: 0, mtime: 0 });
+    },
+    readFile(uri: Uri) {
+      reads.push(uri.toString());
+      const f = files.get(uri.toString());
+      if (!f) return Promise.reject(notFound(uri));
+      if (f.type === FileType.Directory) return Promise.reject(new Error(`${uri.toString()}: is a directory (stub)`));
+      return Promise.resolve(new TextEncoder().encode(f.text ?? ''));
+    },
+  };
+  const show = (kind: string) => (text: string) => {
+    shown.push([kind, text]);
+    return Promise.resolve(undefined);
+  };
   const module = {
+    FileType,
     Uri,
     EventEmitter,
     ThemeColor: class { constructor(readonly id: string) {} },
     Range: class { constructor(...args: unknown[]) { void args; } },
     Position: class { constructor(readonly line: number, readonly character: number) {} },
     Disposable: class { constructor(readonly dispose: () => void) {} },
+    TabInputText: class { constructor(readonly uri: Uri) {} },
+    MarkdownString: class {
+      value = '';
+      isTrusted: unknown;
+      supportHtml = false;
+      constructor(value = '') { this.value = value; }
+      appendMarkdown(text: string) { this.value += text; return this; }
+      // As VS Code's MarkdownString.appendText (escapeMarkdownSyntaxTokens, then '>'): Markdown's punctuation gets a backslash.
+      appendText(text: string) { this.value += text.replace(/[\\`*_{}[\]()#+\-!~>]/g, '\\$&'); return this; }
+      appendCodeblock(code: string, language = '') { this.value += `\n\`\`\`${language}\n${code}\n\`\`\`\n`; return this; }
+    },
+    Hover: class { constructor(readonly contents: unknown, readonly range?: unknown) {} },
     StatusBarAlignment: { Left: 1, Right: 2 },
     OverviewRulerLane: { Left: 1, Center: 2, Right: 4, Full: 7 },
     ViewColumn: { Active: -1, Beside: -2, One: 1, Two: 2 },
@@ -116,11 +170,23 @@ export function vscodeStub(): VscodeStub {
       },
       visibleTextEditors: [],
       activeTextEditor: undefined,
+      tabGroups: namespace({ all: [] as unknown[] }),
+      showErrorMessage: show('error'),
+      showWarningMessage: show('warning'),
+      showInformationMessage: show('info'),
     }),
     workspace: namespace({
-      getConfiguration: () => ({ get: <T>(_key: string, fallback?: T) => fallback, update: () => Promise.resolve() }),
+      getConfiguration: (section?: string) => ({
+        get: <T>(key: string, fallback?: T) => {
+          const full = section ? `${section}.${key}` : key;
+          return settings.has(full) ? (settings.get(full) as T) : fallback;
+        },
+        update: () => Promise.resolve(),
+      }),
       workspaceFolders: undefined,
       textDocuments: [],
+      fs,
+      asRelativePath: (u: Uri | string) => (typeof u === 'string' ? u : u.path.replace(/^\//, '')),
     }),
     languages: namespace({}),
     env: namespace({ uiKind: 1 }),
@@ -131,6 +197,10 @@ export function vscodeStub(): VscodeStub {
     module,
     commands,
     views,
+    files,
+    reads,
+    shown,
+    settings,
     context(extensionPath, packageJSON) {
       const extensionUri = Uri.file(extensionPath);
       return {

@@ -1,0 +1,130 @@
+// The extension host's thread against hostile workspace files (docs/reliability.md, "The extension
+// host"): a file is stat'ed before it is read, and a folder, a FIFO or a file over the limit for its
+// kind is refused with a message naming it and the limit, without being read. The lab's modules run
+// against test/support/vscode-stub.ts and its in-memory file system, which records every read.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { requireVscodeAs, vscodeStub } from '../support/vscode-stub';
+
+// One stub for the file: the extension's modules (and their `vscode`) are loaded once and cached.
+const stub = vscodeStub();
+const restore = requireVscodeAs(stub);
+/* eslint-disable @typescript-eslint/no-require-imports -- after the stub is in place */
+const bounded = require('../../extension/read_bounded') as typeof import('../../extension/read_bounded');
+const scenarios = require('../../extension/scenarios') as typeof import('../../extension/scenarios');
+const kernelTree = require('../../extension/kernel_tree') as typeof import('../../extension/kernel_tree');
+const source = require('../../extension/source') as typeof import('../../extension/source');
+/* eslint-enable @typescript-eslint/no-require-imports */
+restore();
+
+const { Uri } = stub.module as unknown as { Uri: { file(p: string): { toString(): string } } };
+const FIFO = 0; // vscode.FileType.Unknown: what VS Code's disk provider says of a FIFO or a device
+const DIR = 2;
+const FILE = 1;
+
+const window = stub.module.window as Record<string, unknown>;
+const workspace = stub.module.workspace as Record<string, unknown>;
+const TabInputText = stub.module.TabInputText as new (uri: unknown) => unknown;
+
+function reset(): void {
+  stub.files.clear();
+  stub.reads.length = 0;
+  stub.shown.length = 0;
+  stub.settings.clear();
+  window.tabGroups = { all: [] };
+  workspace.textDocuments = [];
+}
+
+/** A log that keeps its warnings. */
+function log(): { warnings: string[] } & Record<string, unknown> {
+  const warnings: string[] = [];
+  return { warnings, warn: (m: string) => void warnings.push(m), info: () => {}, debug: () => {}, error: () => {} };
+}
+
+/** Tabs open on these files, in this order (no editor visible or active). */
+function openTabs(...uris: unknown[]): void {
+  window.tabGroups = { all: [{ tabs: uris.map((uri) => ({ input: new TabInputText(uri) })) }] };
+}
+
+/** A diff of one hunk in mmu.c: enough for the editor to use it as the walk's patch. */
+const GOOD_PATCH = ['diff --git a/arch/x86/kvm/mmu/mmu.c b/arch/x86/kvm/mmu/mmu.c', '--- a/arch/x86/kvm/mmu/mmu.c', '+++ b/arch/x86/kvm/mmu/mmu.c', '@@ -1,3 +1,3 @@', ' a', '-b', '+c', ' d', ''].join('\n');
+
+test('a scenario that is a FIFO is refused by name before it is read (reading one blocks the host)', async () => {
+  reset();
+  const uri = Uri.file('/ws/pipe.scenario.json').toString();
+  stub.files.set(uri, { type: FIFO });
+  await assert.rejects(scenarios.loadScenario(scenarios.fileOrigin(uri)), /ws\/pipe\.scenario\.json is not a regular file \(a folder, a FIFO or a device\)/);
+  assert.deepEqual(stub.reads, [], 'the FIFO was read');
+});
+
+test('a scenario over 4 MiB is refused with its size and the limit, before it is read', async () => {
+  reset();
+  const uri = Uri.file('/ws/huge.scenario.json').toString();
+  // The limit is the parser's own (MAX_SCENARIO_BYTES = 4 MiB = 4,194,304 bytes); one byte more is refused.
+  stub.files.set(uri, { type: FILE, size: 4 * 2 ** 20 + 1 });
+  await assert.rejects(scenarios.loadScenario(scenarios.fileOrigin(uri)), /ws\/huge\.scenario\.json is 4194305 bytes; KVM MMU Lab reads such a file only up to 4194304 bytes \(4 MiB\)/);
+  assert.deepEqual(stub.reads, []);
+});
+
+test('a scenario folder is refused as not a regular file', async () => {
+  reset();
+  const uri = Uri.file('/ws/dir.scenario.json').toString();
+  stub.files.set(uri, { type: DIR });
+  await assert.rejects(scenarios.loadScenario(scenarios.fileOrigin(uri)), /is not a regular file/);
+  assert.deepEqual(stub.reads, []);
+});
+
+test('a symbolic link to a small regular file is read (FileType.File | SymbolicLink)', async () => {
+  reset();
+  const uri = Uri.file('/ws/link.txt');
+  stub.files.set(uri.toString(), { type: FILE | 64, text: 'hello' });
+  assert.equal(await bounded.readBounded(uri as never, 10), 'hello');
+  assert.equal(bounded.refusal(uri as never, { type: FILE, size: 11, ctime: 0, mtime: 0 }, 10)?.includes('is 11 bytes'), true);
+});
+
+test('kvmMmuLab.kernelTree pointing at a tree whose mmu.c is a FIFO and whose x86.c is huge: neither is read, the warning names both and the limit', async () => {
+  reset();
+  stub.settings.set('kvmMmuLab.kernelTree', '/tree');
+  stub.files.set(Uri.file('/tree/arch/x86/kvm/mmu/mmu.c').toString(), { type: FIFO });
+  stub.files.set(Uri.file('/tree/arch/x86/kvm/x86.c').toString(), { type: FILE, size: 5 * 2 ** 20 });
+  const files = await kernelTree.readTreeFiles();
+  assert.deepEqual(files, []);
+  assert.deepEqual(stub.reads.filter((r) => r.endsWith('mmu/mmu.c') || r.endsWith('x86.c')), []);
+  const warnings = stub.shown.filter(([kind]) => kind === 'warning').map(([, text]) => text).join('\n');
+  assert.match(warnings, /tree\/arch\/x86\/kvm\/mmu\/mmu\.c is not a regular file/);
+  assert.match(warnings, /x86\.c is 5242880 bytes; KVM MMU Lab reads such a file only up to 4194304 bytes/);
+});
+
+test('a patch tab whose text cannot be had does not stop the walk from using the next tab, and is not tried again', async () => {
+  reset();
+  const bad = Uri.file('/ws/bad.patch');
+  const good = Uri.file('/ws/good.patch');
+  // The bad tab's document throws when its text is asked for (a body that does not decode).
+  let asked = 0;
+  workspace.textDocuments = [{ uri: bad, getText: () => { asked++; throw new Error('the body does not decode'); } }];
+  stub.files.set(good.toString(), { type: FILE, text: GOOD_PATCH });
+  openTabs(bad, good);
+  const l = log();
+  const view = new source.SourceView(Uri.file('/ext') as never, l as never);
+  const first = await view.currentPatch();
+  assert.equal(first?.name, 'ws/good.patch');
+  const second = await view.currentPatch();
+  assert.equal(second?.name, 'ws/good.patch');
+  assert.equal(asked, 1, 'the bad tab was read again at the next render');
+  assert.match(l.warnings.join('\n'), /bad\.patch is not used to show the steps: the body does not decode/);
+  view.dispose();
+});
+
+test('a patch tab over the 4 MiB tab limit is not parsed on the host thread; the log says which and why', async () => {
+  reset();
+  const big = Uri.file('/ws/big.patch');
+  // Open in the editor, so its text is at hand: 4 MiB and one character of a valid diff.
+  const text = GOOD_PATCH + ' '.repeat(4 * 2 ** 20 + 1 - GOOD_PATCH.length);
+  workspace.textDocuments = [{ uri: big, getText: () => text }];
+  openTabs(big);
+  const l = log();
+  const view = new source.SourceView(Uri.file('/ext') as never, l as never);
+  assert.equal(await view.currentPatch(), undefined);
+  assert.match(l.warnings.join('\n'), /ws\/big\.patch is 4194305 bytes; KVM MMU Lab reads such a file only up to 4194304 bytes/);
+  view.dispose();
+});
