@@ -443,15 +443,7 @@ export class SourceView implements vscode.Disposable {
       md.appendText(this.culpritMessage);
       md.appendMarkdown('\n\n');
     }
-    if (!steps?.length) return new vscode.Hover(md);
-    const last = steps[steps.length - 1];
-    md.appendMarkdown(`**KVM MMU Lab — step ${last.index} (0–${this.session.total - 1})** · \`${last.anchor.fn}\` · ${last.opLabel}\n\n`);
-    md.appendText(last.text);
-    md.appendMarkdown('\n\n');
-    const changed = changes(last, this.session.scenario.entries);
-    if (changed.length) md.appendMarkdown(`${strings.hoverChanged}\n\n${changed.map((c) => `- ${c}`).join('\n')}\n\n`);
-    else md.appendMarkdown(`${strings.hoverNoChange}\n\n`);
-    if (steps.length > 1) md.appendMarkdown(strings.hoverEarlier(steps.slice(0, -1).map((s) => s.index)));
+    if (steps?.length) appendStepsHover(md, steps, this.session.total, this.session.scenario.entries);
     return new vscode.Hover(md);
   }
 
@@ -514,6 +506,33 @@ function freeColumn(taken: readonly (vscode.ViewColumn | undefined)[]): vscode.V
   let column = vscode.ViewColumn.One;
   while (taken.includes(column)) column++;
   return column;
+}
+
+/**
+ * The hover of a line where these steps were taken (the last is the one described). Our own words
+ * go in as Markdown; everything from the model goes in through appendText, which escapes it: a
+ * step's text, its changes and its operation's label carry names from the scenario file (a root's
+ * name is any string, and "[x](https://…)" or "![](https://…)" in one would otherwise be a link or
+ * an image fetched on hover).
+ */
+export function appendStepsHover(md: vscode.MarkdownString, steps: readonly Step[], total: number, entries: number): void {
+  const last = steps[steps.length - 1];
+  md.appendMarkdown(`**KVM MMU Lab — step ${last.index} (0–${total - 1})** · \`${last.anchor.fn}\` · `);
+  md.appendText(last.opLabel);
+  md.appendMarkdown('\n\n');
+  md.appendText(last.text);
+  md.appendMarkdown('\n\n');
+  const changed = changes(last, entries);
+  if (changed.length) {
+    md.appendMarkdown(`${strings.hoverChanged}\n\n`);
+    for (const c of changed) {
+      md.appendMarkdown('- ');
+      md.appendText(c.replace(/\s+/g, ' '));
+      md.appendMarkdown('\n');
+    }
+    md.appendMarkdown('\n');
+  } else md.appendMarkdown(`${strings.hoverNoChange}\n\n`);
+  if (steps.length > 1) md.appendMarkdown(strings.hoverEarlier(steps.slice(0, -1).map((s) => s.index)));
 }
 
 /** What a step changed, in kernel terms, for the hover. */

@@ -14,6 +14,7 @@ const bounded = require('../../extension/read_bounded') as typeof import('../../
 const scenarios = require('../../extension/scenarios') as typeof import('../../extension/scenarios');
 const kernelTree = require('../../extension/kernel_tree') as typeof import('../../extension/kernel_tree');
 const source = require('../../extension/source') as typeof import('../../extension/source');
+const status = require('../../extension/status') as typeof import('../../extension/status');
 /* eslint-enable @typescript-eslint/no-require-imports */
 restore();
 
@@ -127,4 +128,36 @@ test('a patch tab over the 4 MiB tab limit is not parsed on the host thread; the
   assert.equal(await view.currentPatch(), undefined);
   assert.match(l.warnings.join('\n'), /ws\/big\.patch is 4194305 bytes; KVM MMU Lab reads such a file only up to 4194304 bytes/);
   view.dispose();
+});
+
+test("the hover of a step shows a root's name as text: a link or an image in it is escaped, not made", async () => {
+  const { builtinScenario } = await import('../../src/scenario/builtins');
+  const { Walkthrough } = await import('../../src/run/walkthrough');
+  const { parseVariant } = await import('../../src/kernel/variants');
+  // never-flush on reused-partial: a stale TLB entry, whose violation names the root it is cached under.
+  const w = new Walkthrough(builtinScenario('reused-partial')!, { variant: parseVariant('never-flush') });
+  const step = w.steps.find((s) => s.violations.length);
+  assert.ok(step, 'reused-partial under never-flush has no violation step');
+  // The root's name as a scenario file could give it, put where the model writes root names.
+  const evil = '[click](https://evil.example/x) ![img](https://evil.example/i.png)';
+  const hostile = { ...step, tlbFilled: `vcpu0 tlb#1: 4K via root ${evil}`, violations: step.violations.map((v) => ({ ...v, message: `${v.message} root ${evil}` })) };
+  const MarkdownString = stub.module.MarkdownString as new () => { value: string };
+  const md = new MarkdownString();
+  source.appendStepsHover(md as never, [hostile], w.length, 4);
+  // Unescaped, "](" starts a link target and "![" an image; escaped they are "\]\(" and "!\[".
+  assert.doesNotMatch(md.value, /\]\(https:\/\/evil/, `a link or an image reached the hover:\n${md.value}`);
+  assert.match(md.value, /\\\[click\\\]\\\(https:\/\/evil\.example\/x\\\)/);
+});
+
+test("the status bar's tooltip names the patch beside the panel as text: a link or an image in its file name is escaped", async () => {
+  const { builtinScenario } = await import('../../src/scenario/builtins');
+  const { parseVariant } = await import('../../src/kernel/variants');
+  const { WalkSession } = await import('../../src/session/session');
+  const s = new WalkSession(builtinScenario('reused-partial')!, { kind: 'builtin', id: 'reused-partial', label: 'reused-partial' }, { variant: parseVariant('v7') });
+  s.goTo(3);
+  const name = '![img](https://evil.example/i.png).patch';
+  const view = status.statusView(s, s.snapshot(() => 0).snapshot, { kind: 'patch', label: `the patch ${name}`, location: `${name}:12`, note: '' });
+  const markdown = view.tooltip.map((p) => ('markdown' in p ? p.markdown : '')).join('');
+  assert.doesNotMatch(markdown, /!\[img\]\(/, `an image reached the tooltip's Markdown:\n${markdown}`);
+  assert.match(markdown, /!\\\[img\\\]\\\(https:/);
 });
