@@ -20,7 +20,8 @@ export function fileOrigin(uri: string): ScenarioOrigin {
 
 /** The built-in scenario of that name, or an error that names it. */
 export function builtinOrThrow(id: string): Scenario {
-  const s = builtinScenario(id);
+  // By the list, not by lookup: "constructor" or "toString" must not find an inherited key.
+  const s = BUILTIN_SCENARIOS.includes(id) ? builtinScenario(id) : undefined;
   if (!s) throw new Error(strings.noBuiltinScenario(id));
   return s;
 }

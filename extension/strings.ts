@@ -136,6 +136,7 @@ export const strings = {
   get saveCounterexampleLabel() { return l10n.t('Save Counterexample'); },
   get scenarioFiles() { return l10n.t('Scenario files'); },
   get counterexampleNotSaved() { return l10n.t('The counterexample was not saved; the result view shows it, and kvm-mmu-lab explore --out writes it.'); },
+  notAnOfferedScenario: (file: string) => l10n.t('KVM MMU Lab walks only the scenario files its views offered, not {0}.', JSON.stringify(file)),
   notACounterexample: (file: string) => l10n.t('KVM MMU Lab opens only counterexamples it wrote, not {0}.', JSON.stringify(file)),
 
   // Added with the controllers: words that were inline in the lab's code.

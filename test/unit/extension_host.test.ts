@@ -15,6 +15,8 @@ const scenarios = require('../../extension/scenarios') as typeof import('../../e
 const kernelTree = require('../../extension/kernel_tree') as typeof import('../../extension/kernel_tree');
 const source = require('../../extension/source') as typeof import('../../extension/source');
 const status = require('../../extension/status') as typeof import('../../extension/status');
+const reports = require('../../extension/reports') as typeof import('../../extension/reports');
+const { COMMANDS } = require('../../extension/commands') as typeof import('../../extension/commands');
 /* eslint-enable @typescript-eslint/no-require-imports */
 restore();
 
@@ -160,4 +162,30 @@ test("the status bar's tooltip names the patch beside the panel as text: a link 
   const markdown = view.tooltip.map((p) => ('markdown' in p ? p.markdown : '')).join('');
   assert.doesNotMatch(markdown, /!\[img\]\(/, `an image reached the tooltip's Markdown:\n${markdown}`);
   assert.match(markdown, /!\\\[img\\\]\\\(https:/);
+});
+
+test("the review view's Walk button may name only a scenario file a report offered, or a built-in scenario", async () => {
+  reset();
+  const walks: unknown[] = [];
+  stub.commands.set(COMMANDS.walk, (args) => void walks.push(args));
+  const l = log();
+  const r = new reports.Reports({ extensionUri: Uri.file('/ext') as never, log: l as never, guard: (fn) => async (...args) => fn(...args), received: () => {}, openCounterexample: () => Promise.resolve() });
+  const offered = Uri.file('/ws/.kvm-mmu-lab/counterexamples/never-flush-1.scenario.json').toString();
+  // What the explorer's result offers (src/view/protocol.ts, ExploreMessage), as show() records it.
+  r.offer({ type: 'explore', variant: 'never-flush', bound: '', verdict: 'violation', standing: 'violation', status: '', lines: [], unreached: [], unreachedHint: '', counterexample: offered, counterexamplePath: '' });
+  const walk = (file: string, scenario = '') => r.walkFromView({ type: 'walk', scenario, file, variant: 'never-flush', flushMode: '' });
+  // A webview message naming any other file, a FIFO or a huge file included, is refused before anything is read.
+  await assert.rejects(walk(Uri.file('/dev/stdin').toString()), /walks only the scenario files its views offered, not "file:\/\/\/dev\/stdin"/);
+  await assert.rejects(walk('', 'constructor'), /no built-in scenario "constructor"/);
+  assert.deepEqual(walks, []);
+  assert.deepEqual(stub.reads, []);
+  await walk(offered);
+  await walk('', 'reused-partial');
+  assert.deepEqual(walks, [{ file: offered, variant: 'never-flush' }, { scenario: 'reused-partial', variant: 'never-flush' }]);
+  stub.commands.delete(COMMANDS.walk);
+});
+
+test('a built-in scenario is looked up by the list: "constructor" and "toString" are no scenario', () => {
+  for (const name of ['constructor', 'toString', '__proto__']) assert.throws(() => scenarios.builtinOrThrow(name), new RegExp(`no built-in scenario "${name}"`));
+  assert.equal(scenarios.builtinOrThrow('reused-partial').name.length > 0, true);
 });
