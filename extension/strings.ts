@@ -136,6 +136,12 @@ export const strings = {
   get saveCounterexampleLabel() { return l10n.t('Save Counterexample'); },
   get scenarioFiles() { return l10n.t('Scenario files'); },
   get counterexampleNotSaved() { return l10n.t('The counterexample was not saved; the result view shows it, and kvm-mmu-lab explore --out writes it.'); },
+  // The work on an input, off the host's thread (extension/off_thread.ts).
+  inputJobStopped: (reason: string) => l10n.t('{0} (the setting kvmMmuLab.jobMemoryCapMiB).', reason),
+  readingScenario: (file: string) => l10n.t('KVM MMU Lab: reading {0}', file),
+  comparing: (scenario: string) => l10n.t('KVM MMU Lab: running every preset on {0}', scenario),
+  reviewing: (name: string) => l10n.t('KVM MMU Lab: reviewing {0}', name),
+  walkTooSlow: (scenario: string, secs: string, budget: number) => l10n.t('{0} took {1} s to run in the worker; the walk is built again on the extension host, which KVM MMU Lab keeps under {2} s. Walk a shorter scenario, or run it with kvm-mmu-lab run.', scenario, secs, budget),
   notAnOfferedScenario: (file: string) => l10n.t('KVM MMU Lab walks only the scenario files its views offered, not {0}.', JSON.stringify(file)),
   notACounterexample: (file: string) => l10n.t('KVM MMU Lab opens only counterexamples it wrote, not {0}.', JSON.stringify(file)),
 

@@ -2,9 +2,13 @@
  * A stand-in for the `vscode` module, enough for activate() and for setting up the lab outside VS
  * Code: the activation bench (bench/activation-probe.ts) and test/unit/activation.test.ts load the
  * extension with it. It records the commands and views registered; every other call is a no-op
- * (it returns an object whose methods do nothing), configuration reads give the default.
+ * (it returns an object whose methods do nothing), configuration reads give the default. Tests can
+ * give it files (an in-memory workspace.fs that records reads), settings and tabs, and read the
+ * messages shown.
  */
+import { readFileSync } from 'node:fs';
 import Module from 'node:module';
+import { dirname, resolve } from 'node:path';
 
 /** Anything: each property is a no-op function returning another such object; assignments stick. */
 function anything(): Record<string, unknown> {
@@ -174,6 +178,9 @@ export function vscodeStub(): VscodeStub {
       showErrorMessage: show('error'),
       showWarningMessage: show('warning'),
       showInformationMessage: show('info'),
+      // Runs the task at once, with a token that is never cancelled.
+      withProgress: (_options: unknown, task: (progress: unknown, token: unknown) => unknown) =>
+        Promise.resolve(task({ report() {} }, { isCancellationRequested: false, onCancellationRequested: () => disposable() })),
     }),
     workspace: namespace({
       getConfiguration: (section?: string) => ({
@@ -219,7 +226,13 @@ export function requireVscodeAs(stub: VscodeStub): () => void {
   const loader = Module as unknown as { _load(request: string, ...rest: unknown[]): unknown };
   const load = loader._load;
   loader._load = function (request: string, ...rest: unknown[]) {
-    return request === 'vscode' ? stub.module : load.call(this, request, ...rest);
+    if (request === 'vscode') return stub.module;
+    // A bundled text file (scripts/build.mjs loads *.patch as text): its text as the default export.
+    if (request.endsWith('.patch')) {
+      const parent = rest[0] as { filename?: string } | undefined;
+      return { __esModule: true, default: readFileSync(resolve(dirname(parent?.filename ?? '.'), request), 'utf8') };
+    }
+    return load.call(this, request, ...rest);
   };
   return () => {
     loader._load = load;

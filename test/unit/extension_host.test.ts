@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { requireVscodeAs, vscodeStub } from '../support/vscode-stub';
+import { inThreadJobs, type Jobs } from '../../src/session/jobs';
+import type { InputJob } from '../../src/session/input_jobs';
 
 // One stub for the file: the extension's modules (and their `vscode`) are loaded once and cached.
 const stub = vscodeStub();
@@ -17,6 +19,8 @@ const source = require('../../extension/source') as typeof import('../../extensi
 const status = require('../../extension/status') as typeof import('../../extension/status');
 const reports = require('../../extension/reports') as typeof import('../../extension/reports');
 const { COMMANDS } = require('../../extension/commands') as typeof import('../../extension/commands');
+const checkPatch = require('../../extension/check_patch') as typeof import('../../extension/check_patch');
+const compare = require('../../extension/compare') as typeof import('../../extension/compare');
 /* eslint-enable @typescript-eslint/no-require-imports */
 restore();
 
@@ -56,7 +60,7 @@ test('a scenario that is a FIFO is refused by name before it is read (reading on
   reset();
   const uri = Uri.file('/ws/pipe.scenario.json').toString();
   stub.files.set(uri, { type: FIFO });
-  await assert.rejects(scenarios.loadScenario(scenarios.fileOrigin(uri)), /ws\/pipe\.scenario\.json is not a regular file \(a folder, a FIFO or a device\)/);
+  await assert.rejects(scenarios.loadScenario(scenarios.fileOrigin(uri), inThreadJobs), /ws\/pipe\.scenario\.json is not a regular file \(a folder, a FIFO or a device\)/);
   assert.deepEqual(stub.reads, [], 'the FIFO was read');
 });
 
@@ -65,7 +69,7 @@ test('a scenario over 4 MiB is refused with its size and the limit, before it is
   const uri = Uri.file('/ws/huge.scenario.json').toString();
   // The limit is the parser's own (MAX_SCENARIO_BYTES = 4 MiB = 4,194,304 bytes); one byte more is refused.
   stub.files.set(uri, { type: FILE, size: 4 * 2 ** 20 + 1 });
-  await assert.rejects(scenarios.loadScenario(scenarios.fileOrigin(uri)), /ws\/huge\.scenario\.json is 4194305 bytes; KVM MMU Lab reads such a file only up to 4194304 bytes \(4 MiB\)/);
+  await assert.rejects(scenarios.loadScenario(scenarios.fileOrigin(uri), inThreadJobs), /ws\/huge\.scenario\.json is 4194305 bytes; KVM MMU Lab reads such a file only up to 4194304 bytes \(4 MiB\)/);
   assert.deepEqual(stub.reads, []);
 });
 
@@ -73,7 +77,7 @@ test('a scenario folder is refused as not a regular file', async () => {
   reset();
   const uri = Uri.file('/ws/dir.scenario.json').toString();
   stub.files.set(uri, { type: DIR });
-  await assert.rejects(scenarios.loadScenario(scenarios.fileOrigin(uri)), /is not a regular file/);
+  await assert.rejects(scenarios.loadScenario(scenarios.fileOrigin(uri), inThreadJobs), /is not a regular file/);
   assert.deepEqual(stub.reads, []);
 });
 
@@ -188,4 +192,50 @@ test("the review view's Walk button may name only a scenario file a report offer
 test('a built-in scenario is looked up by the list: "constructor" and "toString" are no scenario', () => {
   for (const name of ['constructor', 'toString', '__proto__']) assert.throws(() => scenarios.builtinOrThrow(name), new RegExp(`no built-in scenario "${name}"`));
   assert.equal(scenarios.builtinOrThrow('reused-partial').name.length > 0, true);
+});
+
+/** Jobs that run nothing: each input job is recorded and refused with a reason naming its kind. */
+function refusingJobs(): { jobs: Jobs; seen: InputJob[] } {
+  const seen: InputJob[] = [];
+  const jobs: Jobs = {
+    where: 'a fake worker',
+    fullScale: () => Promise.reject(new Error('not in this test')),
+    explore: () => Promise.reject(new Error('not in this test')),
+    input: (job) => {
+      seen.push(job);
+      return Promise.resolve({ kind: 'refused', reason: `refused by the worker: ${job.kind}` });
+    },
+  };
+  return { jobs, seen };
+}
+
+/** A command table that keeps what one controller registers (CommandTable.all() wants every command). */
+function commandTable() {
+  const handlers = new Map<string, (...args: unknown[]) => unknown>();
+  return { table: { register: (id: string, h: (...args: unknown[]) => unknown) => void handlers.set(id, h) } as never, run: (id: string, ...args: unknown[]) => Promise.resolve(handlers.get(id)!(...args)) };
+}
+
+const rethrow = <A extends unknown[], R>(fn: (...args: A) => R | Promise<R>) => async (...args: A) => fn(...args);
+
+test('Check Patch… reviews the patch in a job, not on the host thread; a refusal is the error shown', async () => {
+  reset();
+  const { jobs, seen } = refusingJobs();
+  const commands = commandTable();
+  new checkPatch.CheckPatchController(log() as never, {} as never, jobs, commands.table, rethrow);
+  const text = GOOD_PATCH;
+  await assert.rejects(commands.run(COMMANDS.checkPatch, { text, name: 'x.patch' }), /refused by the worker: review/);
+  assert.deepEqual(seen.map((j) => j.kind), ['review']);
+  assert.equal((seen[0] as { text: string }).text, text);
+});
+
+test('Compare Variants runs the presets in a job; a scenario file is parsed in one too', async () => {
+  reset();
+  const { jobs, seen } = refusingJobs();
+  const commands = commandTable();
+  new compare.CompareController(log() as never, {} as never, jobs, commands.table, rethrow);
+  await assert.rejects(commands.run(COMMANDS.compare, { scenario: 'reused-partial', fullScale: false }), /refused by the worker: compare/);
+  const uri = Uri.file('/ws/a.scenario.json').toString();
+  stub.files.set(uri, { type: FILE, text: '{ "not": "read here" }' });
+  await assert.rejects(commands.run(COMMANDS.compare, { file: uri, fullScale: false }), /refused by the worker: scenario/);
+  assert.deepEqual(seen.map((j) => j.kind), ['compare', 'scenario']);
 });
