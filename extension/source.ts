@@ -457,7 +457,13 @@ export class SourceView implements vscode.Disposable {
     }
     const out: vscode.CodeLens[] = [];
     const seen = new Set<string>();
-    for (const span of indexFunctions(document.getText().split('\n'))) {
+    const text = document.getText();
+    // Indexed on the host's thread at every change: not a file over the tree files' limit.
+    if (text.length > READ_LIMITS.treeFile) {
+      this.log.warn(`CodeLens: ${strings.fileTooLarge(vscode.workspace.asRelativePath(document.uri), text.length, READ_LIMITS.treeFile)}`);
+      return out;
+    }
+    for (const span of indexFunctions(text.split('\n'))) {
       const fn = model.get(span.name);
       if (!fn || seen.has(fn)) continue;
       seen.add(fn);

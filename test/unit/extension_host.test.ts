@@ -239,3 +239,18 @@ test('Compare Variants runs the presets in a job; a scenario file is parsed in o
   await assert.rejects(commands.run(COMMANDS.compare, { file: uri, fullScale: false }), /refused by the worker: scenario/);
   assert.deepEqual(seen.map((j) => j.kind), ['compare', 'scenario']);
 });
+
+test("an mmu.c over the tree files' limit gets no CodeLens: its functions are not indexed on the host thread", () => {
+  reset();
+  const l = log();
+  const view = new source.SourceView(Uri.file('/ext') as never, l as never);
+  let split = 0;
+  // A document that says how often its text was split into lines (indexFunctions's input).
+  const big = Object.assign('static void kvm_mmu_split_huge_pages(void)\n{\n}\n'.padEnd(4 * 2 ** 20 + 1, ' '), {});
+  const text = { length: big.length, split: (sep: string) => (split++, big.split(sep)) };
+  const lenses = (view as unknown as { lenses(d: unknown): unknown[] }).lenses({ uri: Uri.file('/tree/arch/x86/kvm/mmu/mmu.c'), getText: () => text });
+  assert.deepEqual(lenses, []);
+  assert.equal(split, 0, 'the 4 MiB + 1 mmu.c was indexed');
+  assert.match(l.warnings.join('\n'), /mmu\.c is 4194305 bytes/);
+  view.dispose();
+});
