@@ -143,6 +143,16 @@ export function vscodeStub(): VscodeStub {
     Position: class { constructor(readonly line: number, readonly character: number) {} },
     Disposable: class { constructor(readonly dispose: () => void) {} },
     TabInputText: class { constructor(readonly uri: Uri) {} },
+    CancellationTokenSource: class {
+      private readonly emitter = new EventEmitter<void>();
+      readonly token = { isCancellationRequested: false, onCancellationRequested: this.emitter.event };
+      cancel() {
+        if (this.token.isCancellationRequested) return;
+        this.token.isCancellationRequested = true;
+        this.emitter.fire();
+      }
+      dispose() { this.emitter.dispose(); }
+    },
     MarkdownString: class {
       value = '';
       isTrusted: unknown;
