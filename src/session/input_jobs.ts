@@ -22,6 +22,9 @@ import { withEntries } from './session';
  */
 export const WALK_MAX_STEPS = 1_000_000;
 
+/** Steps between two copies of the state in a walk (Walkthrough's interval), and between two memory checks in a walk's job. */
+export const WALK_CHECKPOINT_INTERVAL = 16;
+
 /** What a walk's check returns: the run fits, with this many steps and violations. */
 export interface WalkCheck {
   steps: number;
@@ -61,8 +64,11 @@ function run(job: InputJob, limits: InputLimits): InputJobValue[InputJob['kind']
     case 'scenario':
       return parseScenario(withEntries(job.text, job.entries), job.file);
     case 'walk': {
-      // The walk as the host builds it (every step, a checkpoint every 16), under the job's cap.
-      const w = new Walkthrough(job.scenario, { ...job.options, maxSteps: job.maxSteps ?? WALK_MAX_STEPS, ...limits });
+      // The walk as the host builds it (every step, a copy of the state every 16), under the job's
+      // cap, checked as often as it takes a copy: the copies are typed arrays as large as the
+      // memslots, outside the V8 heap the worker's heap limit counts, so a check every 4096 steps
+      // (the runner's default) let a 16 GiB memslot's 2,605 steps hold 3.6 GB unchecked.
+      const w = new Walkthrough(job.scenario, { ...job.options, maxSteps: job.maxSteps ?? WALK_MAX_STEPS, memoryCheckSteps: WALK_CHECKPOINT_INTERVAL, ...limits }, WALK_CHECKPOINT_INTERVAL);
       return { steps: w.length, violations: w.violations.length };
     }
     case 'compare':

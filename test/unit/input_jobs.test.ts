@@ -74,3 +74,24 @@ test("the host's side of a worker turns a worker's refusal into a refused outcom
   assert.equal(inThread.kind, 'refused');
   assert.match((inThread as { reason: string }).reason, /^f:1:1: /);
 });
+
+test('a walk job checks its memory as often as the walk copies its state: a 16 GiB memslot stops at the cap at once', () => {
+  // 2^22 pages of 4 KiB = 16 GiB in one memslot backed by 1 GiB pages: a scenario of a few hundred
+  // bytes. Its state's per-page arrays alone are tens of MiB (stateBytes), so a 16 MiB cap is past
+  // at the first check, at step 16; with the runner's default (every 4096 steps) the 2,605-step walk
+  // was never checked, and its copies held 3.6 GB (measured: docs/reliability.md).
+  const pages = 2 ** 22;
+  const text = JSON.stringify({
+    name: 'big', memslots: [{ id: 0, baseGfn: 0, pages, hostPfn: 0, hostPageSize: '1G' }],
+    roots: [{ name: 'A', guestTableGfn: '0x40000000', mappings: [{ l2: 0, gfn: 0, size: '1G' }] }], vcpus: 1,
+    operations: [{ op: 'access', vcpu: 0, root: 'A', addr: 5, kind: 'write' }, { op: 'enable-dirty-logging', manualProtect: false, initiallySet: true }],
+  });
+  const parsed: WorkerMessage[] = [];
+  runJob({ kind: 'scenario', text, file: 'big.scenario.json', entries: null, maxMemoryBytes: 256 * MiB }, (m) => parsed.push(m));
+  const scenario = (parsed[parsed.length - 1] as { value: import('../../src/scenario/types').Scenario }).value;
+  const out: WorkerMessage[] = [];
+  runJob({ kind: 'walk', scenario, options: { variant: parseVariant('v7') }, maxMemoryBytes: 16 * MiB }, (m) => out.push(m));
+  const last = out[out.length - 1];
+  assert.equal(last.type, 'stopped', JSON.stringify(last).slice(0, 200));
+  assert.match((last as { reason: string }).reason, /^stopped at the memory cap: .* the cap is 16 MiB$/);
+});
