@@ -9,7 +9,8 @@ import { ModelInputError } from '../model/errors';
 import type { FlushMode } from '../model/modes';
 import { compareVariants, type CompareRow } from '../review/compare';
 import { reviewPatch, type PatchReviewView } from '../review/review';
-import { ScenarioRunError, type RunOptions } from '../run/runner';
+import { ScenarioRun, ScenarioRunError, type RunOptions } from '../run/runner';
+import { PRESETS } from '../kernel/variants';
 import { Walkthrough } from '../run/walkthrough';
 import { parseScenario, ScenarioError } from '../scenario/parse';
 import type { Scenario } from '../scenario/types';
@@ -72,10 +73,17 @@ function run(job: InputJob, limits: InputLimits): InputJobValue[InputJob['kind']
       return { steps: w.length, violations: w.violations.length };
     }
     case 'compare':
+      // Each preset's run keeps no steps, so it holds about one state: refuse one over the cap first.
+      firstStepWithin(job.scenario, limits);
       return compareVariants(job.scenario, job.flushMode);
     case 'review':
       return reviewPatch(job.text, job.name, job.tree);
   }
+}
+
+/** Builds the scenario's initial state and takes one step, its memory checked: a ResourceLimitError when that is over the cap. */
+function firstStepWithin(scenario: Scenario, limits: InputLimits): void {
+  new ScenarioRun(scenario, { variant: PRESETS[0], checks: { keepSteps: false }, memoryCheckSteps: 1, ...limits }).step();
 }
 
 /** The message of an error that the input caused (it says what is wrong and where), or undefined for any other. */

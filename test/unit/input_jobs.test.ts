@@ -95,3 +95,24 @@ test('a walk job checks its memory as often as the walk copies its state: a 16 G
   assert.equal(last.type, 'stopped', JSON.stringify(last).slice(0, 200));
   assert.match((last as { reason: string }).reason, /^stopped at the memory cap: .* the cap is 16 MiB$/);
 });
+
+test('a compare job refuses a scenario whose state alone is over the cap, before the presets run', () => {
+  const pages = 2 ** 22;
+  const text = JSON.stringify({
+    name: 'big', memslots: [{ id: 0, baseGfn: 0, pages, hostPfn: 0, hostPageSize: '1G' }],
+    roots: [{ name: 'A', guestTableGfn: '0x40000000', mappings: [{ l2: 0, gfn: 0, size: '1G' }] }], vcpus: 1,
+    operations: [{ op: 'access', vcpu: 0, root: 'A', addr: 5, kind: 'write' }],
+  });
+  const parsed: WorkerMessage[] = [];
+  runJob({ kind: 'scenario', text, file: 'big.scenario.json', entries: null, maxMemoryBytes: 256 * MiB }, (m) => parsed.push(m));
+  const scenario = (parsed[parsed.length - 1] as { value: import('../../src/scenario/types').Scenario }).value;
+  const out: WorkerMessage[] = [];
+  runJob({ kind: 'compare', scenario, flushMode: undefined, maxMemoryBytes: 16 * MiB }, (m) => out.push(m));
+  assert.equal(out[out.length - 1].type, 'stopped', JSON.stringify(out[out.length - 1]).slice(0, 200));
+  // The same scenario within a cap it fits: the table's eight rows.
+  const fits: WorkerMessage[] = [];
+  runJob({ kind: 'compare', scenario, flushMode: undefined, maxMemoryBytes: 1024 * MiB }, (m) => fits.push(m));
+  const last = fits[fits.length - 1] as { type: string; value: unknown[] };
+  assert.equal(last.type, 'result');
+  assert.equal(last.value.length, 8);
+});
