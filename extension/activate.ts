@@ -45,8 +45,8 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
   const counterexamples = new Counterexamples(log);
   const reports = new Reports({ extensionUri: context.extensionUri, log, guard, received: messages.received, openCounterexample: (file) => counterexamples.open(file) });
 
-  const walk = new WalkController({ context, host, log, source, status, received: messages.received, guard }, commands);
-  new CheckPatchController(log, reports, commands, guard);
+  const walk = new WalkController({ context, host, log, source, status, jobs, received: messages.received, guard }, commands);
+  new CheckPatchController(log, reports, jobs, commands, guard);
   new CompareController(log, reports, jobs, commands, guard);
   const explore = new ExploreController({ log, reports, jobs, counterexamples, walkVariant: () => walk.current?.options.variant }, commands, guard);
   context.subscriptions.push(status, explore, reports);

@@ -2,12 +2,16 @@
 // or text the caller gives) reviewed by the core against the model (src/review/review.ts), with the
 // reviewer's kernel tree when one is set, and shown in the review view.
 import * as vscode from 'vscode';
-import { reviewPatch, looksLikePatch, type PatchReviewView } from '../src/review/review';
+import { MAX_PATCH_BYTES } from '../src/patch/parse';
+import { looksLikePatch, type PatchReviewView } from '../src/review/review';
+import type { Jobs } from '../src/session/jobs';
 import type { ReportShownMessage } from '../src/view/protocol';
 import examplePatch from '../media/walkthrough/example.patch';
 import { COMMANDS } from './commands';
 import type { CommandTable, Guard } from './command_table';
 import { readTreeFiles } from './kernel_tree';
+import { offThread } from './off_thread';
+import { readBounded } from './read_bounded';
 import type { Reports } from './reports';
 import { strings } from './strings';
 
@@ -34,7 +38,7 @@ interface PatchText {
 }
 
 export class CheckPatchController {
-  constructor(private readonly log: vscode.LogOutputChannel, private readonly reports: Reports, commands: CommandTable, guard: Guard) {
+  constructor(private readonly log: vscode.LogOutputChannel, private readonly reports: Reports, private readonly jobs: Jobs, commands: CommandTable, guard: Guard) {
     commands.register(COMMANDS.checkPatch, guard((arg?: vscode.Uri | CheckPatchArgs) => this.check(arg)));
   }
 
@@ -44,7 +48,9 @@ export class CheckPatchController {
     const { text, name } = patch;
     const t0 = performance.now();
     const tree = await readTreeFiles();
-    const view = reviewPatch(text, name, tree);
+    // Parsed, classified and run as a job: a patch that takes long or much memory does it in the worker.
+    const view = await offThread(this.jobs, { kind: 'review', text, name, tree }, strings.reviewing(name));
+    if (!view) return undefined;
     const ms = round(performance.now() - t0);
     this.log.info(`check patch ${name}: ${view.patches.length} message(s), before ${view.before || '?'}, after ${view.after || '?'}, ${view.understood ? 'understood' : 'not understood'}; reviewed in ${ms} ms (${tree.length} tree files)`);
     const shown = await this.reports.show({ type: 'review', review: view, ms }, strings.reviewTitle(name));
@@ -67,7 +73,7 @@ async function patchText(arg?: vscode.Uri | CheckPatchArgs): Promise<PatchText |
 }
 
 async function readPatch(uri: vscode.Uri): Promise<PatchText> {
-  return { text: new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)), name: vscode.workspace.asRelativePath(uri) };
+  return { text: await readBounded(uri, MAX_PATCH_BYTES), name: vscode.workspace.asRelativePath(uri) };
 }
 
 function round(ms: number): number {

@@ -2,7 +2,6 @@
 // view at once, then with each preset's full-scale cost (split flushes on a 64 GiB guest) when the
 // long job (extension/jobs.*.ts) has computed it. The table's words are src/view/compare_text.ts's.
 import * as vscode from 'vscode';
-import { compareVariants } from '../src/review/compare';
 import type { Scenario } from '../src/scenario/types';
 import type { Jobs } from '../src/session/jobs';
 import { compareMarkdown, FULL_SCALE_OFF, FULL_SCALE_RUNNING } from '../src/view/compare_text';
@@ -10,6 +9,7 @@ import type { CompareRowView, ReportShownMessage } from '../src/view/protocol';
 import { COMMANDS } from './commands';
 import type { CommandTable, Guard } from './command_table';
 import * as l10n from './l10n';
+import { offThread } from './off_thread';
 import type { Reports } from './reports';
 import { builtinOrThrow, fileOrigin, loadScenario, pickScenario } from './scenarios';
 import { jobLimits } from './settings';
@@ -38,11 +38,14 @@ export class CompareController {
   }
 
   private async compare(args?: CompareArgs): Promise<CompareResult | undefined> {
-    const scenario = await compareScenario(args);
+    const scenario = await compareScenario(this.jobs, args);
     if (!scenario) return undefined;
     const mode = String(scenario.flushMode ?? 'bare-metal');
     const fullScale = args?.fullScale ?? true;
-    const rows: CompareRowView[] = compareVariants(scenario, scenario.flushMode).map((r) => ({
+    // Every preset's run, as a job: a scenario that runs long or large does it in the worker.
+    const compared = await offThread(this.jobs, { kind: 'compare', scenario, flushMode: scenario.flushMode }, strings.comparing(scenario.name));
+    if (!compared) return undefined;
+    const rows: CompareRowView[] = compared.map((r) => ({
       variant: r.variant, verdict: r.verdict, violations: r.violations, remoteFlushes: r.remoteFlushes, splitFlushes: r.splitFlushes,
       flushesSkipped: r.flushesSkipped, pagesFlushed: r.pagesFlushed, spsReused: r.spsReused, splitFlushesPer64G: fullScale ? FULL_SCALE_RUNNING : FULL_SCALE_OFF,
     }));
@@ -78,9 +81,9 @@ export class CompareController {
 }
 
 /** The scenario named (a built-in one, or a file), else picked; undefined when none was picked. */
-async function compareScenario(args?: CompareArgs): Promise<Scenario | undefined> {
+async function compareScenario(jobs: Jobs, args?: CompareArgs): Promise<Scenario | undefined> {
   if (args?.scenario) return builtinOrThrow(args.scenario);
-  if (args?.file) return loadScenario(fileOrigin(args.file));
+  if (args?.file) return loadScenario(fileOrigin(args.file), jobs);
   const origin = await pickScenario(strings.pickScenarioToCompare);
-  return origin ? loadScenario(origin) : undefined;
+  return origin ? loadScenario(origin, jobs) : undefined;
 }

@@ -60,5 +60,6 @@ export function webWorkerJobs(extensionUri: vscode.Uri, log: vscode.LogOutputCha
     },
     fullScale: (...args) => orInThread(() => inWorker.fullScale(...args), () => inThreadJobs.fullScale(...args)),
     explore: (...args) => orInThread(() => inWorker.explore(...args), () => inThreadJobs.explore(...args)),
+    input: (job, limits, cancel) => orInThread(() => inWorker.input(job, limits, cancel), () => inThreadJobs.input(job, limits, cancel)),
   };
 }

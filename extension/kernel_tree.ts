@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { REVIEW_TREE_FILES } from '../src/review/review';
 import type { SourceFile } from '../src/anchor/anchor';
 import { MMU_C, kernelTreeUri, type SourceView } from './source';
+import { FileRefusedError, READ_LIMITS, readBounded } from './read_bounded';
 import { settings } from './settings';
 import { strings } from './strings';
 
@@ -39,19 +40,27 @@ export async function locateKernelTree(source: SourceView, picked?: vscode.Uri):
   return value;
 }
 
-/** The files of the tree that hold modelled steps, those that can be read (none in a web host without the tree). */
+/**
+ * The files of the tree that hold modelled steps, those that can be read (none in a web host without
+ * the tree). A file that is not a regular one (the setting may point at a FIFO) or is over the tree
+ * files' limit is not read: a warning names it and the limit, and its steps stay unanchored.
+ */
 export async function readTreeFiles(): Promise<SourceFile[]> {
   const tree = treeUri();
   if (!tree) return [];
   const out: SourceFile[] = [];
+  const refused: string[] = [];
   await Promise.all(REVIEW_TREE_FILES.map(async (rel) => {
     try {
-      out.push({ path: rel, text: new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(tree, rel))) });
-    } catch {
-      // Not in this tree (or not readable from this host): its steps stay unanchored.
+      out.push({ path: rel, text: await readBounded(vscode.Uri.joinPath(tree, rel), READ_LIMITS.treeFile) });
+    } catch (error) {
+      if (error instanceof FileRefusedError) refused.push(error.message);
+      // Else not in this tree (or not readable from this host): its steps stay unanchored.
     }
   }));
-  return out;
+  if (refused.length) void vscode.window.showWarningMessage(refused.sort().join(' '));
+  // In the order of REVIEW_TREE_FILES, whichever read finished first.
+  return out.sort((a, b) => REVIEW_TREE_FILES.indexOf(a.path) - REVIEW_TREE_FILES.indexOf(b.path));
 }
 
 /** Opens a file of the tree at a line, beside; only the files the review anchors into (a message naming any other is refused). */

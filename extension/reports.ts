@@ -4,11 +4,13 @@
 // (a step's source, walking a counterexample, opening its file) goes back to the lab.
 import * as vscode from 'vscode';
 import type { FlushMode } from '../src/model/modes';
-import type { FromWebviewMessage, ReportShownMessage, InspectedMessage } from '../src/view/protocol';
+import { BUILTIN_SCENARIOS } from '../src/scenario/builtins';
+import type { FromWebviewMessage, ReportShownMessage, InspectedMessage, WalkMessage } from '../src/view/protocol';
 import { COMMANDS } from './commands';
 import type { Guard } from './command_table';
 import { openTreeFile } from './kernel_tree';
 import { ReviewPanel, type ReportMessage } from './review';
+import { strings } from './strings';
 
 export interface ReportsParts {
   extensionUri: vscode.Uri;
@@ -30,6 +32,8 @@ export async function walkCounterexample(scenario: string, file: string, variant
 export class Reports implements vscode.Disposable {
   private view: ReviewPanel | undefined;
   private shown: ReportShownMessage | undefined;
+  /** The scenario files the view was offered to walk (URIs), this window's. */
+  private readonly offered = new Set<string>();
 
   constructor(private readonly parts: ReportsParts) {}
 
@@ -40,13 +44,29 @@ export class Reports implements vscode.Disposable {
       this.view = ReviewPanel.create(this.parts.extensionUri, {
         log: this.parts.log,
         openSource: (m) => void guard(openTreeFile)(m.file, m.line),
-        walk: (m) => void guard(walkCounterexample)(m.scenario, m.file, m.variant, m.flushMode),
+        walk: (m) => void guard((w: WalkMessage) => this.walkFromView(w))(m),
         openCounterexample: (m) => void guard((file: string) => this.parts.openCounterexample(file))(m.file),
         received: this.parts.received,
       }, title);
     } else this.view.reveal(title);
+    this.offer(message);
     this.shown = await this.view.show(message);
     return this.shown;
+  }
+
+  /** Remembers the scenario file a report offers to walk (an explorer's counterexample): the only files a `walk` from the view may name. */
+  offer(message: ReportMessage): void {
+    if (message.type === 'explore' && message.counterexample) this.offered.add(message.counterexample);
+  }
+
+  /**
+   * The view's Walk button: the webview is not trusted to name files, so a file must be one a
+   * report offered, and a scenario one of the built-ins; anything else is refused before any read.
+   */
+  async walkFromView(m: WalkMessage): Promise<number | undefined> {
+    if (m.file && !this.offered.has(m.file)) throw new Error(strings.notAnOfferedScenario(m.file));
+    if (!m.file && !BUILTIN_SCENARIOS.includes(m.scenario)) throw new Error(strings.noBuiltinScenario(m.scenario));
+    return walkCounterexample(m.scenario, m.file, m.variant, m.flushMode);
   }
 
   /** The view's last reply, if it has shown anything. */

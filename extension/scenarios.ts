@@ -2,9 +2,12 @@
 // the workspace (the explorer's counterexamples among them), picked or named by a command's argument.
 import * as vscode from 'vscode';
 import { BUILTIN_SCENARIOS, builtinScenario } from '../src/scenario/builtins';
-import { parseScenario } from '../src/scenario/parse';
+import { MAX_SCENARIO_BYTES } from '../src/scenario/parse';
 import type { Scenario } from '../src/scenario/types';
-import { withEntries, type ScenarioOrigin } from '../src/session/session';
+import type { Jobs } from '../src/session/jobs';
+import type { ScenarioOrigin } from '../src/session/session';
+import { offThread } from './off_thread';
+import { readBounded } from './read_bounded';
 import { settings } from './settings';
 import { strings } from './strings';
 
@@ -19,17 +22,23 @@ export function fileOrigin(uri: string): ScenarioOrigin {
 
 /** The built-in scenario of that name, or an error that names it. */
 export function builtinOrThrow(id: string): Scenario {
-  const s = builtinScenario(id);
+  // By the list, not by lookup: "constructor" or "toString" must not find an inherited key.
+  const s = BUILTIN_SCENARIOS.includes(id) ? builtinScenario(id) : undefined;
   if (!s) throw new Error(strings.noBuiltinScenario(id));
   return s;
 }
 
-/** Reads the scenario; a file is parsed with kvmMmuLab.entriesPerTable for files that set no `entries`. */
-export async function loadScenario(origin: ScenarioOrigin): Promise<Scenario> {
+/**
+ * Reads the scenario: a file only if it is a regular one under the scenario limit, parsed (with
+ * kvmMmuLab.entriesPerTable for files that set no `entries`) as a job off the host's thread.
+ * Undefined when the user cancelled the parse.
+ */
+export async function loadScenario(origin: ScenarioOrigin, jobs: Jobs): Promise<Scenario | undefined> {
   if (origin.kind === 'builtin') return builtinOrThrow(origin.id);
   const uri = vscode.Uri.parse(origin.id);
-  const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-  return parseScenario(withEntries(text, settings().get<number | null>('entriesPerTable', null)), vscode.workspace.asRelativePath(uri));
+  const text = await readBounded(uri, MAX_SCENARIO_BYTES);
+  const file = vscode.workspace.asRelativePath(uri);
+  return offThread(jobs, { kind: 'scenario', text, file, entries: settings().get<number | null>('entriesPerTable', null) }, strings.readingScenario(file));
 }
 
 /** The built-in scenarios, then the scenario files in the workspace (200 at most), by path. */

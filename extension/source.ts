@@ -21,6 +21,7 @@ import type { Step } from '../src/model/step';
 import type { Anchor } from '../src/kernel/anchors';
 import type { SourceInfo } from '../src/view/protocol';
 import type { WalkSession } from '../src/session/session';
+import { FileRefusedError, READ_LIMITS, readBounded } from './read_bounded';
 import { strings } from './strings';
 
 export const LISTING_SCHEME = 'kvm-mmu-lab';
@@ -177,21 +178,35 @@ export class SourceView implements vscode.Disposable {
     if (this.treeKey && key.startsWith(this.treeKey)) this.tree = undefined;
   }
 
-  private async text(uri: vscode.Uri): Promise<string | null> {
+  /**
+   * The text of a document open in the editor, else of the file if it is a regular one under
+   * `limit` bytes (read_bounded.ts); null when it cannot be read or is refused (the log says why,
+   * and `warn` shows a refusal to the user too). The core parses and anchors it on this thread.
+   */
+  private async text(uri: vscode.Uri, limit: number, warn = false): Promise<string | null> {
     const key = uri.toString();
     if (this.texts.has(key)) return this.texts.get(key)!;
     let text: string | null = null;
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
-    if (open) text = open.getText();
-    else {
+    if (open) {
+      text = open.getText();
+      // Characters, not bytes: at least as many bytes, so the refusal is never wrong.
+      if (text.length > limit) text = this.refuse(strings.fileTooLarge(vscode.workspace.asRelativePath(uri), text.length, limit), warn);
+    } else {
       try {
-        text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-      } catch {
-        text = null;
+        text = await readBounded(uri, limit);
+      } catch (error) {
+        text = error instanceof FileRefusedError ? this.refuse(error.message, warn) : null;
       }
     }
     this.texts.set(key, text);
     return text;
+  }
+
+  private refuse(message: string, warn: boolean): null {
+    this.log.warn(message);
+    if (warn) void vscode.window.showWarningMessage(message);
+    return null;
   }
 
   /** Every modelled file of the tree that can be read, anchored by the core in one pass. */
@@ -202,7 +217,7 @@ export class SourceView implements vscode.Disposable {
     this.tree = (async () => {
       const files: SourceFile[] = [];
       for (const rel of REVIEW_TREE_FILES) {
-        const text = await this.text(vscode.Uri.joinPath(tree, rel));
+        const text = await this.text(vscode.Uri.joinPath(tree, rel), READ_LIMITS.treeFile, true);
         if (text !== null) files.push({ path: rel, text });
       }
       const results = new Map(anchorSources(files).map((r) => [r.id, r] as const));
@@ -228,17 +243,31 @@ export class SourceView implements vscode.Disposable {
     add(last);
     for (const u of tabs) add(u);
     for (const [key, uri] of uris) {
-      if (!this.patches.has(key)) this.patches.set(key, await this.readPatch(uri));
+      if (!this.patches.has(key)) this.patches.set(key, await this.readPatchOrNull(uri));
       const p = this.patches.get(key);
       if (p) return p;
     }
     return undefined;
   }
 
+  /**
+   * The tab's patch, or null when it is none; a tab whose reading or parsing throws (a body that
+   * does not decode, say) counts as none, is remembered as such until its text changes, and says so
+   * in the log: one bad tab must not stop every later step from rendering.
+   */
+  private async readPatchOrNull(uri: vscode.Uri): Promise<PatchIndex | null> {
+    try {
+      return await this.readPatch(uri);
+    } catch (error) {
+      this.log.warn(`patch ${uri.toString()} is not used to show the steps: ${(error as Error).message ?? String(error)}`);
+      return null;
+    }
+  }
+
   private async readPatch(uri: vscode.Uri): Promise<PatchIndex | null> {
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (!PATCH_NAME.test(uri.path) && !(open && looksLikePatch(open.getText()))) return null;
-    const text = await this.text(uri);
+    const text = await this.text(uri, READ_LIMITS.patchTab);
     if (text === null) return null;
     const name = uri.scheme === 'untitled' ? uri.path : vscode.workspace.asRelativePath(uri);
     const input = parsePatchInput(text, name);
@@ -421,15 +450,7 @@ export class SourceView implements vscode.Disposable {
       md.appendText(this.culpritMessage);
       md.appendMarkdown('\n\n');
     }
-    if (!steps?.length) return new vscode.Hover(md);
-    const last = steps[steps.length - 1];
-    md.appendMarkdown(`**KVM MMU Lab — step ${last.index} (0–${this.session.total - 1})** · \`${last.anchor.fn}\` · ${last.opLabel}\n\n`);
-    md.appendText(last.text);
-    md.appendMarkdown('\n\n');
-    const changed = changes(last, this.session.scenario.entries);
-    if (changed.length) md.appendMarkdown(`${strings.hoverChanged}\n\n${changed.map((c) => `- ${c}`).join('\n')}\n\n`);
-    else md.appendMarkdown(`${strings.hoverNoChange}\n\n`);
-    if (steps.length > 1) md.appendMarkdown(strings.hoverEarlier(steps.slice(0, -1).map((s) => s.index)));
+    if (steps?.length) appendStepsHover(md, steps, this.session.total, this.session.scenario.entries);
     return new vscode.Hover(md);
   }
 
@@ -446,7 +467,13 @@ export class SourceView implements vscode.Disposable {
     }
     const out: vscode.CodeLens[] = [];
     const seen = new Set<string>();
-    for (const span of indexFunctions(document.getText().split('\n'))) {
+    const text = document.getText();
+    // Indexed on the host's thread at every change: not a file over the tree files' limit.
+    if (text.length > READ_LIMITS.treeFile) {
+      this.log.warn(`CodeLens: ${strings.fileTooLarge(vscode.workspace.asRelativePath(document.uri), text.length, READ_LIMITS.treeFile)}`);
+      return out;
+    }
+    for (const span of indexFunctions(text.split('\n'))) {
       const fn = model.get(span.name);
       if (!fn || seen.has(fn)) continue;
       seen.add(fn);
@@ -495,6 +522,33 @@ function freeColumn(taken: readonly (vscode.ViewColumn | undefined)[]): vscode.V
   let column = vscode.ViewColumn.One;
   while (taken.includes(column)) column++;
   return column;
+}
+
+/**
+ * The hover of a line where these steps were taken (the last is the one described). Our own words
+ * go in as Markdown; everything from the model goes in through appendText, which escapes it: a
+ * step's text, its changes and its operation's label carry names from the scenario file (a root's
+ * name is any string, and "[x](https://…)" or "![](https://…)" in one would otherwise be a link or
+ * an image fetched on hover).
+ */
+export function appendStepsHover(md: vscode.MarkdownString, steps: readonly Step[], total: number, entries: number): void {
+  const last = steps[steps.length - 1];
+  md.appendMarkdown(`**KVM MMU Lab — step ${last.index} (0–${total - 1})** · \`${last.anchor.fn}\` · `);
+  md.appendText(last.opLabel);
+  md.appendMarkdown('\n\n');
+  md.appendText(last.text);
+  md.appendMarkdown('\n\n');
+  const changed = changes(last, entries);
+  if (changed.length) {
+    md.appendMarkdown(`${strings.hoverChanged}\n\n`);
+    for (const c of changed) {
+      md.appendMarkdown('- ');
+      md.appendText(c.replace(/\s+/g, ' '));
+      md.appendMarkdown('\n');
+    }
+    md.appendMarkdown('\n');
+  } else md.appendMarkdown(`${strings.hoverNoChange}\n\n`);
+  if (steps.length > 1) md.appendMarkdown(strings.hoverEarlier(steps.slice(0, -1).map((s) => s.index)));
 }
 
 /** What a step changed, in kernel terms, for the hover. */

@@ -32,7 +32,8 @@ export function statusView(s: WalkSession, snapshot: PanelSnapshot, source: Sour
   const verdict = now === 'violation' ? strings.verdictViolation : now === 'hazard' ? strings.verdictHazard : strings.verdictPassSoFar;
   const tooltip: TooltipPart[] = snapshot.hazards.map((h) => ({ text: `\n\n${h.message}` }));
   tooltip.push({ markdown: `\n\n${strings.statusRun(s.walkthrough.violations.length)}` });
-  tooltip.push({ markdown: `\n\n${strings.statusSource(source.label, source.location)}` });
+  // The label and location name the patch file beside the panel: a file's name is anyone's text.
+  tooltip.push({ markdown: `\n\n${strings.statusSource(escapeMarkdown(source.label), escapeMarkdown(source.location))}` });
   if (source.note) tooltip.push({ text: `\n\n${source.note}` });
   if (source.kind !== 'kernel') tooltip.push({ markdown: `\n\n[${strings.locateLink}](command:${COMMANDS.locate})` });
   return {
@@ -40,6 +41,11 @@ export function statusView(s: WalkSession, snapshot: PanelSnapshot, source: Sour
     background: now === 'pass' ? undefined : now === 'violation' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground',
     tooltip,
   };
+}
+
+/** Text set inside our Markdown: Markdown's punctuation escaped, as MarkdownString.appendText does. */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-!~<>|]/g, '\\$&').replace(/\s+/g, ' ');
 }
 
 export class WalkStatus implements vscode.Disposable {

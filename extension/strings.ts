@@ -137,6 +137,13 @@ export const strings = {
   get saveCounterexampleLabel() { return l10n.t('Save Counterexample'); },
   get scenarioFiles() { return l10n.t('Scenario files'); },
   get counterexampleNotSaved() { return l10n.t('The counterexample was not saved; the result view shows it, and kvm-mmu-lab explore --out writes it.'); },
+  // The work on an input, off the host's thread (extension/off_thread.ts).
+  inputJobStopped: (reason: string) => l10n.t('{0} (the setting kvmMmuLab.jobMemoryCapMiB).', reason),
+  readingScenario: (file: string) => l10n.t('KVM MMU Lab: reading {0}', file),
+  comparing: (scenario: string) => l10n.t('KVM MMU Lab: running every preset on {0}', scenario),
+  reviewing: (name: string) => l10n.t('KVM MMU Lab: reviewing {0}', name),
+  walkTooSlow: (scenario: string, secs: string, budget: number) => l10n.t('{0} took {1} s to run in the worker; the walk is built again on the extension host, which KVM MMU Lab keeps under {2} s. Walk a shorter scenario, or run it with kvm-mmu-lab run.', scenario, secs, budget),
+  notAnOfferedScenario: (file: string) => l10n.t('KVM MMU Lab walks only the scenario files its views offered, not {0}.', JSON.stringify(file)),
   notACounterexample: (file: string) => l10n.t('KVM MMU Lab opens only counterexamples it wrote, not {0}.', JSON.stringify(file)),
 
   // Added with the controllers: words that were inline in the lab's code.
@@ -146,4 +153,8 @@ export const strings = {
   variantDescription: (splitFlush: string, safe: boolean, current: boolean) => [safe ? '' : l10n.t('unsafe'), `splitFlush=${splitFlush}`, current ? l10n.t('current') : ''].filter((x) => x).join(' · '),
   get reviewViewTitle() { return l10n.t('KVM MMU Lab review'); },
   reviewNotRendered: (what: string) => l10n.t('the review view did not render the {0} (see the KVM MMU Lab log)', what),
+
+  // Files refused before they are read (extension/read_bounded.ts).
+  notARegularFile: (file: string) => l10n.t('{0} is not a regular file (a folder, a FIFO or a device): KVM MMU Lab reads only regular files.', file),
+  fileTooLarge: (file: string, size: number, limit: number) => l10n.t('{0} is {1} bytes; KVM MMU Lab reads such a file only up to {2} bytes ({3} MiB).', file, size, limit, limit / 2 ** 20),
 };

@@ -8,11 +8,15 @@ import type { Scenario } from '../src/scenario/types';
 import { builtinScenario } from '../src/scenario/builtins';
 import { parseVariant, type Variant } from '../src/kernel/variants';
 import { sameStep, WalkSession, type ScenarioOrigin } from '../src/session/session';
+import { WALK_MAX_STEPS, type WalkCheck } from '../src/session/input_jobs';
+import type { Jobs } from '../src/session/jobs';
+import type { RunOptions } from '../src/run/runner';
 import type { FromWebviewMessage, HostKind, SnapshotMessage } from '../src/view/protocol';
 import type { StepTiming } from './lab_api';
 import { COMMANDS, CONTEXT_WALKING } from './commands';
 import type { CommandTable, Guard } from './command_table';
 import { locateKernelTree } from './kernel_tree';
+import { offThread } from './off_thread';
 import type { LabSurface } from './panel';
 import { RenderQueue } from './render_queue';
 import { builtinOrigin, fileOrigin, loadScenario, pickScenario } from './scenarios';
@@ -36,6 +40,14 @@ interface WalkArgs {
 /** The scenario "Walk the split here" starts when there is no walk. */
 const WALK_HERE_SCENARIO = 'reused-partial';
 
+/**
+ * The longest a walk's run may take in the job for the host to build it again, in seconds: the host
+ * runs it once more, on its own thread, to keep the states for stepping (the built-in scenarios take
+ * under 2 s). Measured by the clock, so it is the one cap here that is not deterministic; the step
+ * cap (WALK_MAX_STEPS) and the memory cap are, and come first.
+ */
+export const WALK_HOST_BUDGET_SECONDS = 10;
+
 /** What the walk needs from the lab. */
 export interface WalkParts {
   context: vscode.ExtensionContext;
@@ -43,6 +55,8 @@ export interface WalkParts {
   log: vscode.LogOutputChannel;
   source: SourceView;
   status: WalkStatus;
+  /** The long jobs: a walk's scenario file is parsed, and its run checked, there first. */
+  jobs: Jobs;
   /** Every valid message from the walk's views. */
   received(message: FromWebviewMessage): void;
   guard: Guard;
@@ -113,26 +127,54 @@ export class WalkController {
   private async walk(args?: WalkArgs): Promise<number | undefined> {
     const origin = args?.scenario ? builtinOrigin(args.scenario) : args?.file ? fileOrigin(args.file) : await pickScenario();
     if (!origin) return undefined;
-    let scenario: Scenario;
+    let scenario: Scenario | undefined;
     try {
-      scenario = await loadScenario(origin);
+      scenario = await loadScenario(origin, this.parts.jobs);
     } catch (error) {
       throw new Error(strings.scenarioError(origin.label, (error as Error).message));
     }
+    if (!scenario) return undefined;
     // Named, the variant is that one; a command with arguments and no variant takes the default; else ask.
     const variant = args?.variant ? parseVariant(args.variant) : args ? defaultVariant(scenario) : ((await pickVariant(defaultVariant(scenario))) ?? defaultVariant(scenario));
     this.flushMode = args?.flushMode === 'bare-metal' || args?.flushMode === 'range' ? args.flushMode : undefined;
     const s = await this.start(scenario, origin, variant);
-    return s.total;
+    return s?.total;
   }
 
-  private async start(scenario: Scenario, origin: ScenarioOrigin, variant: Variant, index = -1): Promise<WalkSession> {
-    const s = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: strings.building(scenario.name, variant.name) }, async () => {
-      const t0 = performance.now();
-      const created = new WalkSession(scenario, origin, walkRunOptions(scenario, variant, this.flushMode));
-      this.parts.log.info(`walk: ${origin.label} under ${variant.name}: ${created.total} steps, ${created.walkthrough.violations.length} violations, run in ${round(performance.now() - t0)} ms`);
-      return created;
-    });
+  /**
+   * The walk of this scenario under these options, or undefined when the user cancelled. Its run is
+   * checked as a job first (src/session/input_jobs.ts: within WALK_MAX_STEPS and the memory cap, in
+   * the worker); only a run that passed, in under WALK_HOST_BUDGET_SECONDS, is built again here.
+   */
+  private async build(scenario: Scenario, origin: ScenarioOrigin, options: RunOptions): Promise<WalkSession | undefined> {
+    // A built-in scenario is ours and short under any variant (2,615 steps at most): no job, whose
+    // worker alone takes most of a second to start.
+    if (origin.kind === 'builtin') return this.buildHere(scenario, origin, options);
+    const t0 = performance.now();
+    let check: WalkCheck | undefined;
+    try {
+      check = await offThread(this.parts.jobs, { kind: 'walk', scenario, options }, strings.building(scenario.name, options.variant.name));
+    } catch (error) {
+      throw new Error(strings.scenarioError(origin.label, (error as Error).message));
+    }
+    if (!check) return undefined;
+    const secs = (performance.now() - t0) / 1000;
+    this.parts.log.info(`walk: ${origin.label} under ${options.variant.name}: ${check.steps} steps, ${check.violations} violations, checked in ${secs.toFixed(2)} s in ${this.parts.jobs.where}`);
+    if (secs > WALK_HOST_BUDGET_SECONDS) throw new Error(strings.walkTooSlow(origin.label, secs.toFixed(1), WALK_HOST_BUDGET_SECONDS));
+    return this.buildHere(scenario, origin, options);
+  }
+
+  /** The walk built on the host's thread, its run stopped at WALK_MAX_STEPS all the same. */
+  private async buildHere(scenario: Scenario, origin: ScenarioOrigin, options: RunOptions): Promise<WalkSession> {
+    const t0 = performance.now();
+    const created = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: strings.building(scenario.name, options.variant.name) }, async () => new WalkSession(scenario, origin, { ...options, maxSteps: WALK_MAX_STEPS }));
+    this.parts.log.info(`walk: ${origin.label} under ${options.variant.name}: ${created.total} steps, ${created.walkthrough.violations.length} violations, built in ${round(performance.now() - t0)} ms on the host`);
+    return created;
+  }
+
+  private async start(scenario: Scenario, origin: ScenarioOrigin, variant: Variant, index = -1): Promise<WalkSession | undefined> {
+    const s = await this.build(scenario, origin, walkRunOptions(scenario, variant, this.flushMode));
+    if (!s) return undefined;
     s.goTo(index);
     this.session = s;
     await vscode.commands.executeCommand('setContext', CONTEXT_WALKING, true);
@@ -150,7 +192,8 @@ export class WalkController {
       await vscode.workspace.getConfiguration('kvmMmuLab').update('defaultVariant', variant.name, vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
       return variant.name;
     }
-    const next = new WalkSession(old.scenario, old.origin, walkRunOptions(old.scenario, variant, this.flushMode));
+    const next = await this.build(old.scenario, old.origin, walkRunOptions(old.scenario, variant, this.flushMode));
+    if (!next || this.session !== old) return undefined; // cancelled, or another walk started meanwhile
     next.goTo(sameStep(old.walkthrough, old.index, next.walkthrough));
     this.parts.log.info(`variant ${old.options.variant.name} -> ${variant.name}: step ${old.index} -> ${next.index}`);
     this.session = next;
@@ -162,8 +205,9 @@ export class WalkController {
   private async rebuild(): Promise<void> {
     const old = this.session;
     if (!old) return;
-    const scenario = old.origin.kind === 'file' ? await loadScenario(old.origin) : old.scenario;
-    const next = new WalkSession(scenario, old.origin, walkRunOptions(scenario, old.options.variant, this.flushMode));
+    const scenario = old.origin.kind === 'file' ? await loadScenario(old.origin, this.parts.jobs) : old.scenario;
+    const next = scenario && (await this.build(scenario, old.origin, walkRunOptions(scenario, old.options.variant, this.flushMode)));
+    if (!next) return;
     next.goTo(sameStep(old.walkthrough, old.index, next.walkthrough));
     this.session = next;
     await this.refresh();
@@ -206,6 +250,7 @@ export class WalkController {
     if (!s) {
       const scenario = builtinScenario(WALK_HERE_SCENARIO)!;
       s = await this.start(scenario, builtinOrigin(WALK_HERE_SCENARIO), defaultVariant(scenario));
+      if (!s) return -1;
     }
     if (fn) {
       const at = s.index;

@@ -1,4 +1,5 @@
-// Long computations (full-scale costs, the explorer) off the extension host's thread: in a worker
+// Long computations (full-scale costs, the explorer, and the work on a workspace's input:
+// ./input_jobs.ts) off the extension host's thread: in a worker
 // thread in the Node host (jobs.node.ts, worker.ts), in a Web Worker in the web-worker host
 // (jobs.web.ts, worker.web.ts). This file is what both sides share and needs neither vscode nor
 // Node: the job and message shapes, what a worker does with a job (runJob), the host's side of a
@@ -10,6 +11,7 @@ import { Search } from '../explore/search';
 import { type ExploreResult, type Progress } from '../explore/result';
 import { describeBound, type Bound } from '../explore/scope';
 import { parseVariant } from '../kernel/variants';
+import { inputRefusal, runInputJob, type InputJob, type InputJobValue } from './input_jobs';
 
 export interface Cancel {
   readonly isCancellationRequested: boolean;
@@ -22,8 +24,8 @@ export interface ExploreJobResult {
   scenario?: Record<string, unknown>;
 }
 
-/** How a job ended: its value, cancelled, or stopped at a cap (the reason says which and where). */
-export type JobOutcome<T> = { kind: 'done'; value: T } | { kind: 'cancelled' } | { kind: 'stopped'; reason: string };
+/** How a job ended: its value, cancelled, stopped at a cap (the reason says which and where), or its input refused (the reason says what is wrong and where). */
+export type JobOutcome<T> = { kind: 'done'; value: T } | { kind: 'cancelled' } | { kind: 'stopped'; reason: string } | { kind: 'refused'; reason: string };
 
 /** Limits a job runs under (the setting kvmMmuLab.jobMemoryCapMiB). */
 export interface JobLimits {
@@ -37,9 +39,11 @@ export interface Jobs {
   fullScale(variants: string[], limits: JobLimits, onEach: (done: number) => void, cancel: Cancel): Promise<JobOutcome<number[]>>;
   /** One bounded search; an incomplete result with stopped "cancelled" when cancelled, or the cap it stopped at. */
   explore(variant: string, bound: Bound, limits: JobLimits, onProgress: (p: Progress) => void, cancel: Cancel): Promise<ExploreJobResult>;
+  /** Work on an input (a scenario parsed, a walk checked, presets compared, a patch reviewed): its value, or why not. */
+  input<J extends InputJob>(job: J, limits: JobLimits, cancel: Cancel): Promise<JobOutcome<InputJobValue[J['kind']]>>;
 }
 
-export type WorkerJob = ({ kind: 'fullScale'; variants: string[] } | { kind: 'explore'; variant: string; bound: Bound }) & JobLimits;
+export type WorkerJob = ({ kind: 'fullScale'; variants: string[] } | { kind: 'explore'; variant: string; bound: Bound } | InputJob) & JobLimits;
 
 /** What a worker posts back: progress, then one of result, stopped (a cap) or failed. */
 export type WorkerMessage =
@@ -47,6 +51,7 @@ export type WorkerMessage =
   | { type: 'progress'; progress: Progress }
   | { type: 'result'; value: unknown }
   | { type: 'stopped'; reason: string }
+  | { type: 'refused'; reason: string }
   | { type: 'failed'; message: string };
 
 /** What a worker does with one job (worker.ts, worker.web.ts): runs it to the end, posting as it goes. `memoryUsed` is the host's measure, if it has one. */
@@ -59,13 +64,19 @@ export function runJob(job: WorkerJob, post: (message: WorkerMessage) => void, m
         post({ type: 'progress', done: out.length });
       }
       post({ type: 'result', value: out });
+    } else if (job.kind !== 'explore') {
+      // Said first, so that a worker that dies now (out of memory) is not taken for one that never started.
+      post({ type: 'progress', done: 0 });
+      post({ type: 'result', value: runInputJob(job, { maxMemoryBytes: job.maxMemoryBytes, ...(memoryUsed ? { memoryUsed } : {}) }) });
     } else {
       const search = new Search({ variant: parseVariant(job.variant), bound: job.bound, maxMemoryBytes: job.maxMemoryBytes, ...(memoryUsed ? { memoryUsed } : {}) });
       while (!search.run(200)) post({ type: 'progress', progress: search.progress() });
       post({ type: 'result', value: exploreResultWithScenario(job.variant, job.bound, search.result()) });
     }
   } catch (error) {
+    const refused = inputRefusal(error);
     if (error instanceof ResourceLimitError) post({ type: 'stopped', reason: error.message });
+    else if (refused !== undefined) post({ type: 'refused', reason: refused });
     else post({ type: 'failed', message: (error as Error).stack ?? String(error) });
   }
 }
@@ -88,6 +99,7 @@ export function checkWorkerMessage(value: unknown): string | undefined {
     case 'result':
       return 'value' in m ? undefined : 'result without a value';
     case 'stopped':
+    case 'refused':
     case 'failed':
       return typeof (m.reason ?? m.message) === 'string' ? undefined : `${m.type} without its text`;
     default:
@@ -133,6 +145,7 @@ export async function runInWorker<T>(start: StartWorker, job: WorkerJob, onProgr
       if (m.type === 'progress') onProgress(m);
       else if (m.type === 'result') settle({ kind: 'done', value: m.value as T });
       else if (m.type === 'stopped') settle({ kind: 'stopped', reason: m.reason });
+      else if (m.type === 'refused') settle({ kind: 'refused', reason: m.reason });
       else settle(new Error(`the job failed in its worker: ${m.message}`));
     });
     worker.onFailure((error) => settle(heard ? error : new WorkerStartError(error.message)));
@@ -154,6 +167,7 @@ export function jobsInWorkers(where: string, start: StartWorker): Jobs {
       // The search reports its own caps as an incomplete result; a worker's "stopped" is a cap the run hit outside it.
       return r.kind === 'cancelled' ? cancelledExplore(variant, bound) : { result: { ...cancelledExplore(variant, bound).result, stopped: r.reason } };
     },
+    input: (job, limits, cancel) => runInWorker(start, { ...job, ...limits }, () => {}, cancel),
   };
 }
 
@@ -195,5 +209,18 @@ export const inThreadJobs: Jobs = {
       if (cancel.isCancellationRequested) return cancelledExplore(variant, bound, search.progress());
     }
     return exploreResultWithScenario(variant, bound, search.result());
+  },
+  // One slice: the host is not free while it runs. The walk's memory cap counts the state.
+  async input<J extends InputJob>(job: J, limits: JobLimits, cancel: Cancel): Promise<JobOutcome<InputJobValue[J['kind']]>> {
+    await yieldToHost();
+    if (cancel.isCancellationRequested) return { kind: 'cancelled' };
+    try {
+      return { kind: 'done', value: runInputJob(job, limits) };
+    } catch (error) {
+      const refused = inputRefusal(error);
+      if (error instanceof ResourceLimitError) return { kind: 'stopped', reason: error.message };
+      if (refused !== undefined) return { kind: 'refused', reason: refused };
+      throw error;
+    }
   },
 };

@@ -216,7 +216,7 @@ export function walkSuite(host: HostKind): void {
       const hovers = await run<vscode.Hover[]>('vscode.executeHoverProvider', mmuUri(), new vscode.Position(line, 4));
       const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
       match(text, /KVM MMU Lab — step \d+ \(0–\d+\)/, 'hover heading');
-      match(text, /flush SKIPPED: kvm_flush_remote_tlbs_with_address/, 'hover says the flush was skipped');
+      match(plain(text), /flush SKIPPED: kvm_flush_remote_tlbs_with_address/, 'hover says the flush was skipped (its changes go in as text, escaped)');
     });
 
     it('Step Forward then Step Back returns to the same step and the same highlight', async () => {
@@ -325,6 +325,20 @@ export function walkSuite(host: HostKind): void {
       equal(walk.total, total, 'steps');
       ok(walk.violations.length > 0, 'the small-scope hazard has no violation under never-flush');
       equal(await run<number>('kvmMmuLab.runToViolation'), walk.violations[0], 'Run to Violation in the file scenario');
+    });
+
+    it('a scenario "file" that is a folder is refused before it is read, and the walk in progress stays', async () => {
+      const before = api.walk()!;
+      const dir = vscode.Uri.joinPath(workspace(), 'scenarios', 'folder.scenario.json');
+      await vscode.workspace.fs.createDirectory(dir);
+      try {
+        // The command's guard shows the error (extension/read_bounded.ts) and resolves undefined.
+        equal(await run<number | undefined>('kvmMmuLab.walkScenario', { file: dir.toString(), variant: 'v7' }), undefined, 'a walk of a folder');
+        const after = api.walk()!;
+        equal(`${after.scenario} ${after.variant} ${after.index}`, `${before.scenario} ${before.variant} ${before.index}`, 'the walk in progress');
+      } finally {
+        await vscode.workspace.fs.delete(dir, { recursive: true });
+      }
     });
 
     it('a reloaded panel comes back at the same step (the extension keeps the index)', async () => {

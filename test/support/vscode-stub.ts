@@ -2,9 +2,13 @@
  * A stand-in for the `vscode` module, enough for activate() and for setting up the lab outside VS
  * Code: the activation bench (bench/activation-probe.ts) and test/unit/activation.test.ts load the
  * extension with it. It records the commands and views registered; every other call is a no-op
- * (it returns an object whose methods do nothing), configuration reads give the default.
+ * (it returns an object whose methods do nothing), configuration reads give the default. Tests can
+ * give it files (an in-memory workspace.fs that records reads), settings and tabs, and read the
+ * messages shown.
  */
+import { readFileSync } from 'node:fs';
 import Module from 'node:module';
+import { dirname, resolve } from 'node:path';
 
 /** Anything: each property is a no-op function returning another such object; assignments stick. */
 function anything(): Record<string, unknown> {
@@ -74,6 +78,16 @@ class EventEmitter<T> {
   }
 }
 
+/** A file of the stub's workspace file system: its type (vscode.FileType) and its text, or only a size it claims. */
+export interface StubFile {
+  type: number;
+  text?: string;
+  /** The size stat() reports when there is no text (a huge file that is never made). */
+  size?: number;
+}
+
+const FileType = { Unknown: 0, File: 1, Directory: 2, SymbolicLink: 64 } as const;
+
 export interface VscodeStub {
   /** The module to hand to require('vscode'). */
   module: Record<string, unknown>;
@@ -83,19 +97,73 @@ export interface VscodeStub {
   views: Map<string, { resolveWebviewView(...args: unknown[]): unknown }>;
   /** A context for activate(), for an extension in `extensionPath` with this package.json. */
   context(extensionPath: string, packageJSON: unknown): { subscriptions: { dispose(): unknown }[] } & Record<string, unknown>;
+  /** The workspace file system (vscode.workspace.fs), by URI string; empty at first. */
+  files: Map<string, StubFile>;
+  /** Every URI workspace.fs.readFile was called with, in order (a test sees what was read whole). */
+  reads: string[];
+  /** Messages shown (showErrorMessage, showWarningMessage, showInformationMessage), as [kind, text]. */
+  shown: [string, string][];
+  /** Settings read by key ("kvmMmuLab.kernelTree"); a key not here gives the default. */
+  settings: Map<string, unknown>;
 }
 
 export function vscodeStub(): VscodeStub {
   const commands = new Map<string, (...args: unknown[]) => unknown>();
   const views = new Map<string, { resolveWebviewView(...args: unknown[]): unknown }>();
   const disposable = (fn: () => void = () => {}) => ({ dispose: fn });
+  const files = new Map<string, StubFile>();
+  const reads: string[] = [];
+  const shown: [string, string][] = [];
+  const settings = new Map<string, unknown>();
+  const notFound = (uri: Uri) => Object.assign(new Error(`${uri.toString()}: no such file (stub)`), { code: 'FileNotFound' });
+  const fs = {
+    stat(uri: Uri) {
+      const f = files.get(uri.toString());
+      if (!f) return Promise.reject(notFound(uri));
+      return Promise.resolve({ type: f.type, size: f.text !== undefined ? new TextEncoder().encode(f.text).byteLength : (f.size ?? 0), ctime: 0, mtime: 0 });
+    },
+    readFile(uri: Uri) {
+      reads.push(uri.toString());
+      const f = files.get(uri.toString());
+      if (!f) return Promise.reject(notFound(uri));
+      if (f.type === FileType.Directory) return Promise.reject(new Error(`${uri.toString()}: is a directory (stub)`));
+      return Promise.resolve(new TextEncoder().encode(f.text ?? ''));
+    },
+  };
+  const show = (kind: string) => (text: string) => {
+    shown.push([kind, text]);
+    return Promise.resolve(undefined);
+  };
   const module = {
+    FileType,
     Uri,
     EventEmitter,
     ThemeColor: class { constructor(readonly id: string) {} },
     Range: class { constructor(...args: unknown[]) { void args; } },
     Position: class { constructor(readonly line: number, readonly character: number) {} },
     Disposable: class { constructor(readonly dispose: () => void) {} },
+    TabInputText: class { constructor(readonly uri: Uri) {} },
+    CancellationTokenSource: class {
+      private readonly emitter = new EventEmitter<void>();
+      readonly token = { isCancellationRequested: false, onCancellationRequested: this.emitter.event };
+      cancel() {
+        if (this.token.isCancellationRequested) return;
+        this.token.isCancellationRequested = true;
+        this.emitter.fire();
+      }
+      dispose() { this.emitter.dispose(); }
+    },
+    MarkdownString: class {
+      value = '';
+      isTrusted: unknown;
+      supportHtml = false;
+      constructor(value = '') { this.value = value; }
+      appendMarkdown(text: string) { this.value += text; return this; }
+      // As VS Code's MarkdownString.appendText (escapeMarkdownSyntaxTokens, then '>'): Markdown's punctuation gets a backslash.
+      appendText(text: string) { this.value += text.replace(/[\\`*_{}[\]()#+\-!~>]/g, '\\$&'); return this; }
+      appendCodeblock(code: string, language = '') { this.value += `\n\`\`\`${language}\n${code}\n\`\`\`\n`; return this; }
+    },
+    Hover: class { constructor(readonly contents: unknown, readonly range?: unknown) {} },
     StatusBarAlignment: { Left: 1, Right: 2 },
     OverviewRulerLane: { Left: 1, Center: 2, Right: 4, Full: 7 },
     ViewColumn: { Active: -1, Beside: -2, One: 1, Two: 2 },
@@ -116,11 +184,26 @@ export function vscodeStub(): VscodeStub {
       },
       visibleTextEditors: [],
       activeTextEditor: undefined,
+      tabGroups: namespace({ all: [] as unknown[] }),
+      showErrorMessage: show('error'),
+      showWarningMessage: show('warning'),
+      showInformationMessage: show('info'),
+      // Runs the task at once, with a token that is never cancelled.
+      withProgress: (_options: unknown, task: (progress: unknown, token: unknown) => unknown) =>
+        Promise.resolve(task({ report() {} }, { isCancellationRequested: false, onCancellationRequested: () => disposable() })),
     }),
     workspace: namespace({
-      getConfiguration: () => ({ get: <T>(_key: string, fallback?: T) => fallback, update: () => Promise.resolve() }),
+      getConfiguration: (section?: string) => ({
+        get: <T>(key: string, fallback?: T) => {
+          const full = section ? `${section}.${key}` : key;
+          return settings.has(full) ? (settings.get(full) as T) : fallback;
+        },
+        update: () => Promise.resolve(),
+      }),
       workspaceFolders: undefined,
       textDocuments: [],
+      fs,
+      asRelativePath: (u: Uri | string) => (typeof u === 'string' ? u : u.path.replace(/^\//, '')),
     }),
     languages: namespace({}),
     env: namespace({ uiKind: 1 }),
@@ -131,6 +214,10 @@ export function vscodeStub(): VscodeStub {
     module,
     commands,
     views,
+    files,
+    reads,
+    shown,
+    settings,
     context(extensionPath, packageJSON) {
       const extensionUri = Uri.file(extensionPath);
       return {
@@ -149,7 +236,13 @@ export function requireVscodeAs(stub: VscodeStub): () => void {
   const loader = Module as unknown as { _load(request: string, ...rest: unknown[]): unknown };
   const load = loader._load;
   loader._load = function (request: string, ...rest: unknown[]) {
-    return request === 'vscode' ? stub.module : load.call(this, request, ...rest);
+    if (request === 'vscode') return stub.module;
+    // A bundled text file (scripts/build.mjs loads *.patch as text): its text as the default export.
+    if (request.endsWith('.patch')) {
+      const parent = rest[0] as { filename?: string } | undefined;
+      return { __esModule: true, default: readFileSync(resolve(dirname(parent?.filename ?? '.'), request), 'utf8') };
+    }
+    return load.call(this, request, ...rest);
   };
   return () => {
     loader._load = load;
