@@ -20,9 +20,14 @@ export const EXIT_INTERNAL = 4;
 
 /** A problem with what the user gave the CLI itself (a file it cannot read, a bad --kinds list). */
 export class UsageError extends Error {
-  constructor(message: string) {
+  /** The file the problem is in (and its line), when there is one: the JSON error names them. */
+  readonly file?: string;
+  readonly line?: number;
+  constructor(message: string, where: { file?: string; line?: number } = {}) {
     super(message);
     this.name = 'UsageError';
+    if (where.file !== undefined) this.file = where.file;
+    if (where.line !== undefined) this.line = where.line;
   }
 }
 

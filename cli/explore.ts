@@ -6,7 +6,6 @@
  *   explore --variant all ...   every preset, two at a time on worker threads, as a table
  * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (cap or cancel).
  */
-import { writeFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { totalmem } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -18,6 +17,7 @@ import { ALL_KINDS, DEFAULT_BOUND, describeBound, ENTRY_CHOICES, PAGE_CHOICES, t
 import { exploreResultText, exploreTableText } from '../src/view/explore_text';
 import { parseVariant, PRESETS, type Variant } from '../src/kernel/variants';
 import { EXIT_INCOMPLETE, EXIT_PASS, EXIT_VIOLATION, UsageError } from './exit';
+import { writeOutputFile } from './files';
 
 export interface ExploreRequest {
   variant: Variant;
@@ -180,7 +180,7 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
     let scenario: unknown;
     if (r.verdict === 'violation' && r.actions) {
       scenario = counterexampleScenario(variant, bound, r.actions, r.violation);
-      if (o.out) { writeFileSync(o.out, JSON.stringify(scenario, null, 2) + '\n'); file = o.out; }
+      if (o.out) { writeOutputFile(o.out, JSON.stringify(scenario, null, 2) + '\n'); file = o.out; }
     }
     process.stdout.write(o.json ? JSON.stringify({ ...r, ...(scenario ? { counterexample: scenario } : {}) }, null, 2) + '\n' : exploreResultText(r, file));
     setExit(exitCode(r));

@@ -3,7 +3,6 @@
  * Exit status: 0 the checks pass, 1 a violation was found, 2 bad usage or bad input, 4 a bug
  * (./exit.ts maps errors to statuses; `patch` and `explore` add 3).
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { compareVariants } from '../src/review/compare';
 import { BUILTIN_SCENARIOS, builtinScenario, builtinScenarioText } from '../src/scenario/builtins';
@@ -20,21 +19,17 @@ import { EXIT_PASS, EXIT_VIOLATION, failure, UsageError } from './exit';
 import { registerPatchCommand } from './patch';
 import { registerExplore } from './explore';
 import { exitQuietlyOnClosedPipe } from './pipe';
+import { readInputFile, statInput, writeOutputFile } from './files';
+
+const SCENARIO_FILE = 'a scenario file (JSON)';
 
 function loadScenario(arg: string): Scenario {
   const builtin = builtinScenario(arg);
   if (builtin) return builtin;
-  let size: number;
-  try {
-    const st = statSync(arg);
-    if (!st.isFile()) throw new UsageError(`'${arg}' is not a file; expected a scenario file or one of: ${BUILTIN_SCENARIOS.join(', ')}`);
-    size = st.size;
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`no built-in scenario or file named '${arg}'; built-in scenarios: ${BUILTIN_SCENARIOS.join(', ')}`);
+  if (!statInput(arg, `${SCENARIO_FILE} or one of the built-in scenarios: ${BUILTIN_SCENARIOS.join(', ')}`)) {
+    throw new UsageError(`no built-in scenario or file named '${arg}'; built-in scenarios: ${BUILTIN_SCENARIOS.join(', ')}`, { file: arg });
   }
-  if (size > MAX_SCENARIO_BYTES) throw new UsageError(`${arg}: ${size} bytes; a scenario file is expected to be under ${MAX_SCENARIO_BYTES}`);
-  return parseScenario(readFileSync(arg, 'utf8'), arg);
+  return parseScenario(readInputFile(arg, SCENARIO_FILE, MAX_SCENARIO_BYTES).toString('utf8'), arg);
 }
 
 /** --split-yield's choices: every SplitYield. */
@@ -56,8 +51,9 @@ function runOptions(s: Scenario, o: RunOpts) {
   };
 }
 
-function emit(text: string, out?: string): void {
-  if (out) writeFileSync(out, text);
+/** Print, or write to -o's file (never over one of `inputs`, the command's own input files). */
+function emit(text: string, out?: string, inputs: readonly string[] = []): void {
+  if (out) writeOutputFile(out, text, inputs);
   else process.stdout.write(text);
 }
 
@@ -83,7 +79,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action((arg: string, o: RunOpts & { full?: boolean }) => {
       const s = loadScenario(arg);
       const t = runScenario(s, runOptions(s, o));
-      emit(o.json ? JSON.stringify({ ...toReport(t), trace: t.steps }, null, 2) + '\n' : traceText(t, !o.full), o.out);
+      emit(o.json ? JSON.stringify({ ...toReport(t), trace: t.steps }, null, 2) + '\n' : traceText(t, !o.full), o.out, BUILTIN_SCENARIOS.includes(arg) ? [] : [arg]);
       setExit(t.verdict === 'pass' ? EXIT_PASS : EXIT_VIOLATION);
     });
 

@@ -9,9 +9,28 @@ import assert from 'node:assert/strict';
 import { main } from '../../cli/main';
 import { EXIT_USAGE } from '../../cli/exit';
 import { functionAbsence, functionAliases } from '../../src/source/names';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+
+const root = join(import.meta.dirname, '..', '..');
+/** The CLI as a process (from source, through tsx, as test/unit/cli.test.ts runs it). */
+const CLI = ['--import', 'tsx', join(root, 'cli', 'main.ts')];
+
+/** Spawn the CLI; `stdout` may be a file descriptor. Resolves with the exit status (or signal) and stderr. */
+function spawnCli(args: string[], opts: { stdout?: number | 'pipe'; onSpawn?: (c: ReturnType<typeof spawn>) => void } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...CLI, ...args], { cwd: root, stdio: ['ignore', opts.stdout ?? 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, out, err }));
+    opts.onSpawn?.(child);
+  });
+}
 
 /** main() in-process with stdout and stderr captured apart. */
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -19,8 +38,9 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
   let err = '';
   const o = process.stdout.write.bind(process.stdout);
   const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
+  // Strings are the CLI's; the test runner's own reports (binary, under --test) pass through.
+  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => { if (typeof s !== 'string') return o(s, ...rest); out += s; return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array, ...rest: never[]) => { if (typeof s !== 'string') return e(s, ...rest); err += s; return true; }) as typeof process.stderr.write;
   try {
     return { code: await main(argv), out, err };
   } finally {
@@ -95,5 +115,82 @@ test('a variant spec: each override is one policy=value pair', async () => {
     const r = await run(['check', 'reused-leaf', '--variant', spec]);
     assert.equal(r.code, EXIT_USAGE, spec);
     assert.match(r.err, /is not one policy=value pair/, spec);
+  }
+});
+
+/** No Node stack trace and no "internal error": the failure is the user's, in one line. */
+function plainRefusal(r: { code: number | null; err: string }, what: string): void {
+  assert.equal(r.code, EXIT_USAGE, `${what}: ${r.err}`);
+  assert.doesNotMatch(r.err, /internal error|\n\s+at /, what);
+  assert.equal(r.err.trim().split('\n').length, 1, `${what}: one line`);
+}
+
+test('ordinary failures: -o into a missing folder, onto a folder, onto a full disk: exit 2 naming the file and the reason', async (t) => {
+  const missing = await run(['run', 'reused-leaf', '-o', join(scratch, 'no-such-folder', 'trace.txt')]);
+  plainRefusal(missing, 'missing folder');
+  assert.match(missing.err, /-o .*trace\.txt: cannot write it: the folder .*no-such-folder does not exist \(ENOENT\); expected a file name in an existing folder/);
+  const folder = await run(['run', 'reused-leaf', '-o', scratch]);
+  plainRefusal(folder, 'folder');
+  assert.match(folder.err, /cannot write it: it is a folder \(EISDIR\)/);
+  // The explorer's counterexample file goes the same way (never-flush has one at the default bound).
+  const explore = await run(['explore', '--quiet', '--variant', 'never-flush', '--ops', '3', '-o', join(scratch, 'no-such-folder', 'c.json')]);
+  plainRefusal(explore, 'explore -o');
+  if (!existsSync('/dev/full')) { t.diagnostic('no /dev/full on this system: the full-disk case is not tried'); return; }
+  const full = await run(['run', 'reused-leaf', '-o', '/dev/full']);
+  plainRefusal(full, '/dev/full');
+  assert.match(full.err, /-o \/dev\/full: cannot write it: no space left on the device \(ENOSPC\); expected room on the device/);
+});
+
+test('ordinary failures: run X.json -o X.json refuses and leaves the scenario as it was', async () => {
+  const file = join(scratch, 'self.json');
+  const text = (await run(['show', 'reused-leaf'])).out;
+  writeFileSync(file, text);
+  const r = await run(['run', file, '-o', file]);
+  plainRefusal(r, 'self');
+  assert.match(r.err, /that is the input file .*self\.json; expected another file for the output/);
+  assert.equal(readFileSync(file, 'utf8'), text, 'the scenario is unchanged');
+});
+
+test('ordinary failures: a file that cannot be read, or a folder, given as the input: exit 2 naming it', async (t) => {
+  for (const cmd of [['check'], ['run'], ['patch']]) {
+    const r = await run([...cmd, scratch]);
+    plainRefusal(r, `${cmd[0]} folder`);
+    assert.match(r.err, /a folder; expected a (scenario|patch) file/);
+  }
+  // A read that fails after stat said "a regular file": /proc/self/mem reads as EIO, root or not.
+  if (existsSync('/proc/self/mem')) {
+    for (const cmd of ['check', 'patch']) {
+      const r = await run([cmd, '/proc/self/mem']);
+      plainRefusal(r, `${cmd} /proc/self/mem`);
+      assert.match(r.err, /\/proc\/self\/mem: cannot read it: an input\/output error \(EIO\)/);
+    }
+  } else t.diagnostic('no /proc/self/mem: the read-error case is not tried');
+  // Permission denied: root reads a mode-000 file anyway, so only a non-root user can see EACCES.
+  if (process.getuid?.() === 0) { t.diagnostic('running as root, which may read a mode-000 file: the EACCES case is skipped'); return; }
+  const locked = join(scratch, 'locked.json');
+  writeFileSync(locked, '{}');
+  chmodSync(locked, 0);
+  const r = await run(['check', locked]);
+  plainRefusal(r, 'EACCES');
+  assert.match(r.err, /locked\.json: cannot read it: permission denied \(EACCES\)/);
+});
+
+test('ordinary failures: stdout on a full disk is exit 2 with the reason; a closed pipe exits quietly with the verdict', async (t) => {
+  if (existsSync('/dev/full')) {
+    const fd = openSync('/dev/full', 'w');
+    try {
+      const r = await spawnCli(['run', 'reused-leaf'], { stdout: fd });
+      plainRefusal(r, 'stdout /dev/full');
+      assert.match(r.err, /cannot write the output to stdout: no space left on the device \(ENOSPC\)/);
+    } finally {
+      closeSync(fd);
+    }
+  } else t.diagnostic('no /dev/full: the full-stdout case is not tried');
+  // The reader has gone before the CLI writes (`| head -1` that already exited): the trace of a
+  // passing run is exit 0, a violating one 1, and nothing on stderr.
+  for (const [variant, status] of [['v7', 0], ['never-flush', 1]] as const) {
+    const r = await spawnCli(['run', 'reused-partial', '--full', '--variant', variant], { onSpawn: (c) => c.stdout!.destroy() });
+    assert.equal(r.code, status, `${variant}: ${r.err}`);
+    assert.equal(r.err, '', 'quiet');
   }
 });
