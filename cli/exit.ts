@@ -13,8 +13,10 @@ import { ScenarioError } from '../src/scenario/parse';
 export const EXIT_PASS = 0;
 export const EXIT_VIOLATION = 1;
 export const EXIT_USAGE = 2;
-/** `patch`: the patch is not understood; `explore`: the search stopped (a cap or a cancel). */
+/** `patch`: the patch is not understood; `explore`: the search stopped at a cap. */
 export const EXIT_INCOMPLETE = 3;
+/** Cancelled by the user (Ctrl-C, SIGINT): 128 + the signal's number, as a shell reports it. */
+export const EXIT_CANCELLED = 130;
 /** A bug in the CLI or the core: distinct from every command's outcomes. */
 export const EXIT_INTERNAL = 4;
 

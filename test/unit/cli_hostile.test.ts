@@ -13,15 +13,26 @@ import { chmodSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { build } from 'esbuild';
 
 const root = join(import.meta.dirname, '..', '..');
 /** The CLI as a process (from source, through tsx, as test/unit/cli.test.ts runs it). */
 const CLI = ['--import', 'tsx', join(root, 'cli', 'main.ts')];
 
+/**
+ * The CLI bundled as scripts/lib/bundles.mjs bundles it, into a scratch folder (dist/ is left
+ * alone): `explore --variant all` starts worker threads on its own file, which must be JavaScript.
+ */
+async function bundledCli(): Promise<string> {
+  const outfile = join(scratch, 'cli.js');
+  if (!existsSync(outfile)) await build({ entryPoints: [join(root, 'cli', 'main.ts')], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], logLevel: 'silent' });
+  return outfile;
+}
+
 /** Spawn the CLI; `stdout` may be a file descriptor. Resolves with the exit status (or signal) and stderr. */
-function spawnCli(args: string[], opts: { stdout?: number | 'pipe'; onSpawn?: (c: ReturnType<typeof spawn>) => void } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
+function spawnCli(args: string[], opts: { stdout?: number | 'pipe'; onSpawn?: (c: ReturnType<typeof spawn>) => void; bundle?: string } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd: root, stdio: ['ignore', opts.stdout ?? 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(opts.bundle ? [opts.bundle] : CLI), ...args], { cwd: root, stdio: ['ignore', opts.stdout ?? 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
@@ -193,4 +204,38 @@ test('ordinary failures: stdout on a full disk is exit 2 with the reason; a clos
     assert.equal(r.code, status, `${variant}: ${r.err}`);
     assert.equal(r.err, '', 'quiet');
   }
+});
+
+test('cancel means cancelled: SIGINT on explore --variant all stops the workers, exits 130 and says so', async () => {
+  // A bound large enough that no preset finishes before the first progress line (a second in).
+  const r = await spawnCli(['explore', '--variant', 'all', '--ops', '8', '--accesses', '3', '--json'], {
+    bundle: await bundledCli(),
+    onSpawn: (c) => {
+      let sent = false;
+      c.stderr!.on('data', (d: Buffer) => {
+        if (!sent && /^explore /m.test(d.toString())) { sent = true; c.kill('SIGINT'); }
+      });
+    },
+  });
+  assert.equal(r.code, 130, r.err);
+  assert.match(r.err, /kvm-mmu-lab: explore cancelled \(SIGINT\)/);
+  // Every preset has its row, none null; those the cancel cut short say so.
+  const rows = JSON.parse(r.out) as Array<{ variant: string; verdict: string; stopped?: string } | null>;
+  assert.equal(rows.length, 8);
+  for (const row of rows) {
+    assert.ok(row, 'no null row');
+    assert.notEqual(row.verdict, 'pass', `${row.variant}: a cancelled search is no pass`);
+  }
+  assert.ok(rows.some((row) => row!.stopped === 'cancelled'));
+});
+
+test('cancel means cancelled: SIGINT on one explore exits 130, not 3 (a cap) or 0', async () => {
+  const r = await spawnCli(['explore', '--variant', 'v7', '--ops', '8', '--accesses', '3'], {
+    onSpawn: (c) => {
+      let sent = false;
+      c.stderr!.on('data', (d: Buffer) => { if (!sent && /^explore /m.test(d.toString())) { sent = true; c.kill('SIGINT'); } });
+    },
+  });
+  assert.equal(r.code, 130, r.err);
+  assert.match(r.err, /explore cancelled \(SIGINT\)/);
 });
