@@ -18,6 +18,7 @@ import { exploreResultText, exploreTableText } from '../src/view/explore_text';
 import { parseVariant, PRESETS, type Variant } from '../src/kernel/variants';
 import { EXIT_CANCELLED, EXIT_INCOMPLETE, EXIT_PASS, EXIT_VIOLATION, UsageError } from './exit';
 import { writeOutputFile } from './files';
+import { terminalSafe } from '../src/view/terminal_text';
 
 export interface ExploreRequest {
   variant: Variant;
@@ -172,7 +173,7 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
     if (o.variant === 'all') {
       const reqs = PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine }));
       const rows = await runInWorkers(reqs, 2, controller.signal, progress);
-      process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : `bound: ${describeBound(bound)}\n\n${exploreTableText(rows)}`);
+      process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : terminalSafe(`bound: ${describeBound(bound)}\n\n${exploreTableText(rows)}`));
       if (cancelledBy(controller.signal, setExit)) return;
       setExit(rows.some((r) => r.verdict === 'violation') ? EXIT_VIOLATION : rows.some((r) => r.verdict === 'incomplete') ? EXIT_INCOMPLETE : EXIT_PASS);
       return;
@@ -185,7 +186,7 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
       scenario = counterexampleScenario(variant, bound, r.actions, r.violation);
       if (o.out) { writeOutputFile(o.out, JSON.stringify(scenario, null, 2) + '\n'); file = o.out; }
     }
-    process.stdout.write(o.json ? JSON.stringify({ ...r, ...(scenario ? { counterexample: scenario } : {}) }, null, 2) + '\n' : exploreResultText(r, file));
+    process.stdout.write(o.json ? JSON.stringify({ ...r, ...(scenario ? { counterexample: scenario } : {}) }, null, 2) + '\n' : terminalSafe(exploreResultText(r, file)));
     if (cancelledBy(controller.signal, setExit)) return;
     setExit(exitCode(r));
   } finally {

@@ -10,6 +10,7 @@ import { parseScenario, MAX_SCENARIO_BYTES } from '../src/scenario/parse';
 import type { Scenario } from '../src/scenario/types';
 import { runScenario, toReport } from '../src/run/run';
 import { traceText } from '../src/view/trace_text';
+import { terminalSafe } from '../src/view/terminal_text';
 import { compareText } from '../src/view/compare_text';
 import { parseVariant, POLICY_VALUES, PRESETS } from '../src/kernel/variants';
 import { ERAS, ERA_IDS } from '../src/kernel/eras';
@@ -51,11 +52,18 @@ function runOptions(s: Scenario, o: RunOpts) {
   };
 }
 
-/** Print, or write to -o's file (never over one of `inputs`, the command's own input files). */
-function emit(text: string, out?: string, inputs: readonly string[] = []): void {
-  if (out) writeOutputFile(out, text, inputs);
-  else process.stdout.write(text);
+/**
+ * Print, or write to -o's file (never over one of `inputs`, the command's own input files). Text
+ * goes through terminalSafe(): names and titles from inputs may hold terminal escapes. JSON is
+ * left as JSON.stringify() wrote it (it escapes every C0 control itself).
+ */
+function emit(text: string, out?: string, inputs: readonly string[] = [], json = false): void {
+  const safe = json ? text : terminalSafe(text);
+  if (out) writeOutputFile(out, safe, inputs);
+  else process.stdout.write(safe);
 }
+
+const emitJson = (value: unknown, out?: string, inputs: readonly string[] = []) => emit(JSON.stringify(value, null, 2) + '\n', out, inputs, true);
 
 function commonOptions(cmd: Command): Command {
   return cmd
@@ -70,6 +78,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('Run KVM x86 shadow-MMU eager-split scenarios under variants of the code, and check them.')
     .version('0.1.0')
     .showHelpAfterError('(run kvm-mmu-lab --help for usage)')
+    // commander's own messages quote what was typed (`unknown option '...'`): escaped like the rest.
+    .configureOutput({ writeOut: (t) => process.stdout.write(terminalSafe(t)), writeErr: (t) => process.stderr.write(terminalSafe(t)) })
     .exitOverride();
 
   commonOptions(program.command('run').argument('<scenario>', 'a built-in scenario name or a scenario file'))
@@ -79,7 +89,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action((arg: string, o: RunOpts & { full?: boolean }) => {
       const s = loadScenario(arg);
       const t = runScenario(s, runOptions(s, o));
-      emit(o.json ? JSON.stringify({ ...toReport(t), trace: t.steps }, null, 2) + '\n' : traceText(t, !o.full), o.out, BUILTIN_SCENARIOS.includes(arg) ? [] : [arg]);
+      const inputs = BUILTIN_SCENARIOS.includes(arg) ? [] : [arg];
+      if (o.json) emitJson({ ...toReport(t), trace: t.steps }, o.out, inputs);
+      else emit(traceText(t, !o.full), o.out, inputs);
       setExit(t.verdict === 'pass' ? EXIT_PASS : EXIT_VIOLATION);
     });
 
@@ -89,7 +101,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const s = loadScenario(arg);
       const t = runScenario(s, { ...runOptions(s, o), checks: { keepSteps: false } });
       const r = toReport(t);
-      if (o.json) emit(JSON.stringify(r, null, 2) + '\n');
+      if (o.json) emitJson(r);
       else {
         emit(`${s.name} under ${r.variant} (${r.flushMode}): ${r.verdict.toUpperCase()}\n`);
         for (const v of t.violations) emit(`  step ${v.step}: ${v.kind}${v.strength ? ` (${v.strength})` : ''}: ${v.message}\n`);
@@ -106,26 +118,28 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action((arg: string, o: RunOpts & { fullScale?: boolean }) => {
       const s = loadScenario(arg);
       const rows = compareVariants(s, o.flushMode, undefined, o.fullScale);
-      emit(o.json ? JSON.stringify({ scenario: s.name, rows }, null, 2) + '\n' : `${s.name}: ${s.title}\n\n${compareText(rows)}`);
+      if (o.json) emitJson({ scenario: s.name, rows });
+      else emit(`${s.name}: ${s.title}\n\n${compareText(rows)}`);
       setExit(rows.some((r) => r.verdict === 'violation') ? EXIT_VIOLATION : EXIT_PASS);
     });
 
   program.command('scenarios').description('list the built-in scenarios').option('--json', 'print JSON')
     .action((o: { json?: boolean }) => {
       const list = BUILTIN_SCENARIOS.map((n) => ({ name: n, title: builtinScenario(n)!.title }));
-      emit(o.json ? JSON.stringify(list, null, 2) + '\n' : list.map((x) => `${x.name.padEnd(16)} ${x.title}`).join('\n') + '\n');
+      if (o.json) emitJson(list);
+      else emit(list.map((x) => `${x.name.padEnd(16)} ${x.title}`).join('\n') + '\n');
     });
 
   program.command('show').argument('<scenario>', 'a built-in scenario name').description('print a built-in scenario as a file to copy and edit')
     .action((name: string) => {
       const text = builtinScenarioText(name);
       if (!text) throw new UsageError(`no built-in scenario '${name}'; expected one of ${BUILTIN_SCENARIOS.join(', ')}`);
-      emit(text);
+      emit(text, undefined, [], true);
     });
 
   program.command('variants').description('list the presets and the policies a variant is made of').option('--json', 'print JSON')
     .action((o: { json?: boolean }) => {
-      if (o.json) { emit(JSON.stringify({ presets: PRESETS, policies: POLICY_VALUES }, null, 2) + '\n'); return; }
+      if (o.json) { emitJson({ presets: PRESETS, policies: POLICY_VALUES }); return; }
       const lines = PRESETS.flatMap((p) => [`${p.name.padEnd(14)} [${p.era}] ${p.summary}`, `${''.padEnd(14)} code: ${p.eraNote}`]);
       lines.push('', 'eras (the kernel whose code and function names a preset follows; a composed variant keeps its base preset\'s):');
       for (const e of ERA_IDS) lines.push(`  ${e.padEnd(14)} ${ERAS[e].label}`);
@@ -151,7 +165,7 @@ export async function main(argv: string[], onExit?: (code: number) => void): Pro
     return code;
   } catch (e) {
     const f = failure(e);
-    process.stderr.write(f.message);
+    process.stderr.write(terminalSafe(f.message));
     onExit?.(f.code);
     return f.code;
   }

@@ -23,6 +23,7 @@ import { MAIL_KIND_WORDS } from '../src/patch/listing';
 import { formatDiagnostic, hasErrors, MAX_PATCH_BYTES, parsePatchInput } from '../src/patch/parse';
 import type { ParsedInput } from '../src/patch/types';
 import { UsageError } from './exit';
+import { terminalSafe } from '../src/view/terminal_text';
 import { isFsError, readInputFile, statInput } from './files';
 
 /** The files under a kernel tree that hold modelled steps. */
@@ -219,9 +220,10 @@ export function registerPatchCommand(program: Command, setExit: (code: number) =
       else {
         const text = patchText(r);
         if (r.exitCode === 2 && r.input.diagnostics.some((d) => d.severity === 'error')) {
-          process.stderr.write(r.input.diagnostics.filter((d) => d.severity === 'error').map((d) => `kvm-mmu-lab: ${formatDiagnostic(d)}\n`).join(''));
+          process.stderr.write(terminalSafe(r.input.diagnostics.filter((d) => d.severity === 'error').map((d) => `kvm-mmu-lab: ${formatDiagnostic(d)}\n`).join('')));
         }
-        process.stdout.write(text);
+        // Subjects, authors, trailers and file names come from the mail: escaped (src/view/terminal_text.ts).
+        process.stdout.write(terminalSafe(text));
       }
       setExit(r.exitCode);
     });

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { main } from '../../cli/main';
 import { EXIT_USAGE } from '../../cli/exit';
 import { functionAbsence, functionAliases } from '../../src/source/names';
+import { terminalSafe } from '../../src/view/terminal_text';
 import { chmodSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -238,4 +239,64 @@ test('cancel means cancelled: SIGINT on one explore exits 130, not 3 (a cap) or 
   });
   assert.equal(r.code, 130, r.err);
   assert.match(r.err, /explore cancelled \(SIGINT\)/);
+});
+
+/** ANSI (CSI), OSC (a hyperlink, a window title), a CR, a C1 CSI and a right-to-left override. */
+const HOSTILE = '\x1b[2J\x1b]8;;https://example.invalid/\x07link\x1b]8;;\x07\x1b]0;title\x07\rover\x9b31m\u202eevil';
+/** No character a terminal acts on, but newlines and tabs. */
+const RAW = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]/;
+
+test('terminal escapes: a scenario name and title with ANSI/OSC sequences are printed escaped by run, check and compare', async () => {
+  assert.equal(terminalSafe(HOSTILE), '\\x1b[2J\\x1b]8;;https://example.invalid/\\x07link\\x1b]8;;\\x07\\x1b]0;title\\x07\\rover\\x9b31m\\u{202e}evil');
+  assert.equal(terminalSafe('a\tb\nc\\x1b'), 'a\tb\nc\\x1b', 'layout and backslashes stay');
+  const file = join(scratch, 'escapes.json');
+  const scenario = JSON.parse((await run(['show', 'reused-leaf'])).out);
+  writeFileSync(file, JSON.stringify({ ...scenario, name: HOSTILE, title: HOSTILE }, null, 2));
+  for (const cmd of ['run', 'check', 'compare']) {
+    const r = await run([cmd, file]);
+    assert.ok(r.code === 0 || r.code === 1, `${cmd}: ${r.err}`);
+    assert.doesNotMatch(r.out, RAW, cmd);
+    assert.match(r.out, /\\x1b\[2J\\x1b\]8;;/, `${cmd}: the escapes are shown`);
+  }
+  // -o writes the same text.
+  const out = join(scratch, 'escapes.txt');
+  assert.equal((await run(['run', file, '-o', out])).code, 0);
+  assert.doesNotMatch(readFileSync(out, 'utf8'), RAW);
+  // JSON stays JSON: the name reads back as it was.
+  const j = await run(['check', file, '--json']);
+  assert.doesNotMatch(j.out, /\x1b/);
+  assert.equal(JSON.parse(j.out).scenario, HOSTILE);
+});
+
+test('terminal escapes: a patch Subject, a file name in an error and a typed option are printed escaped', async () => {
+  const mail = join(scratch, 'escapes.patch');
+  writeFileSync(mail, [
+    'From 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001',
+    'From: A \x1b[31mRed\x1b[0m <a@example.invalid>',
+    'Date: Mon, 1 Jun 2026 00:00:00 +0000',
+    `Subject: [PATCH] KVM: x86/mmu: ${HOSTILE}`,
+    '',
+    'Body.',
+    '',
+    'diff --git a/README b/README',
+    '--- a/README',
+    '+++ b/README',
+    '@@ -1 +1 @@',
+    '-a',
+    '+b',
+    '',
+  ].join('\n'));
+  const p = await run(['patch', mail]);
+  assert.doesNotMatch(p.out + p.err, RAW);
+  assert.match(p.out, /KVM: x86\/mmu: \\x1b\[2J/);
+  const name = join(scratch, 'no\x1b]0;pwned\x07such.json');
+  const e = await run(['check', name]);
+  assert.equal(e.code, EXIT_USAGE);
+  assert.doesNotMatch(e.err, RAW);
+  assert.match(e.err, /no\\x1b\]0;pwned\\x07such\.json/);
+  // commander's own message quotes the option as typed.
+  const opt = await run(['run', 'reused-leaf', '--\x1b]0;pwned\x07']);
+  assert.equal(opt.code, EXIT_USAGE);
+  assert.doesNotMatch(opt.err, RAW);
+  assert.match(opt.err, /unknown option '--\\x1b\]0;pwned\\x07'/);
 });
