@@ -11,6 +11,7 @@
  * U+200E, U+200F, U+202A..U+202E, U+2066..U+2069 (as `\u{202e}`). A backslash stays as it is: the
  * escapes are for a reader, not to be read back.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 const NAMED = new Map<string, string>([['\r', '\\r'], ['\x1b', '\\x1b']]);
