@@ -16,7 +16,7 @@ import { parseVariant, POLICY_VALUES, PRESETS } from '../src/kernel/variants';
 import { ERAS, ERA_IDS } from '../src/kernel/eras';
 import type { SplitYield } from '../src/model/modes';
 import { FLUSH_MODES } from '../src/review/checks';
-import { EXIT_PASS, EXIT_VIOLATION, failure, UsageError } from './exit';
+import { EXIT_PASS, EXIT_VIOLATION, failure, jsonError, UsageError, wantsJson } from './exit';
 import { registerPatchCommand } from './patch';
 import { registerExplore } from './explore';
 import { exitQuietlyOnClosedPipe } from './pipe';
@@ -73,14 +73,23 @@ function commonOptions(cmd: Command): Command {
     .option('--json', 'print JSON instead of text');
 }
 
-export function buildProgram(setExit: (code: number) => void): Command {
+export function buildProgram(setExit: (code: number) => void, mode: { json?: boolean } = {}): Command {
   const program = new Command('kvm-mmu-lab')
     .description('Run KVM x86 shadow-MMU eager-split scenarios under variants of the code, and check them.')
     .version('0.1.0')
     .showHelpAfterError('(run kvm-mmu-lab --help for usage)')
     // commander's own messages quote what was typed (`unknown option '...'`): escaped like the rest.
-    .configureOutput({ writeOut: (t) => process.stdout.write(terminalSafe(t)), writeErr: (t) => process.stderr.write(terminalSafe(t)) })
-    .exitOverride();
+    // Under --json, main() prints commander's errors as the JSON error object (./exit.ts), alone.
+    .configureOutput({ writeOut: (t) => process.stdout.write(terminalSafe(t)), writeErr: (t) => { if (!mode.json) process.stderr.write(terminalSafe(t)); } })
+    .exitOverride()
+    .addHelpText('after', [
+      '',
+      'Exit status: 0 pass, 1 a violation, 2 bad usage or bad input, 3 patch not understood or explore',
+      'stopped at a cap, 4 internal error, 130 cancelled (Ctrl-C).',
+      'With --json, an error is one JSON object on stdout, the same for every command:',
+      '  {"error": {"code": "usage|scenario|scenario-run|variant|bound|patch|internal",',
+      '             "message": "...", "file"?: "...", "line"?: N, "column"?: N}}',
+    ].join('\n'));
 
   commonOptions(program.command('run').argument('<scenario>', 'a built-in scenario name or a scenario file'))
     .description('print the step-by-step trace (plain text fit for a mail reply)')
@@ -159,13 +168,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
  */
 export async function main(argv: string[], onExit?: (code: number) => void): Promise<number> {
   let code = EXIT_PASS;
-  const program = buildProgram((c) => { code = c; onExit?.(c); });
+  const json = wantsJson(argv);
+  const program = buildProgram((c) => { code = c; onExit?.(c); }, { json });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
     const f = failure(e);
-    process.stderr.write(terminalSafe(f.message));
+    const asJson = json ? jsonError(e) : undefined;
+    if (asJson) process.stdout.write(JSON.stringify(asJson, null, 2) + '\n');
+    else process.stderr.write(terminalSafe(f.message));
     onExit?.(f.code);
     return f.code;
   }

@@ -22,7 +22,7 @@ import { classify, type Classification } from '../src/patch/classify';
 import { MAIL_KIND_WORDS } from '../src/patch/listing';
 import { formatDiagnostic, hasErrors, MAX_PATCH_BYTES, parsePatchInput } from '../src/patch/parse';
 import type { ParsedInput } from '../src/patch/types';
-import { UsageError } from './exit';
+import { EXIT_USAGE, UsageError, type JsonError } from './exit';
 import { terminalSafe } from '../src/view/terminal_text';
 import { isFsError, readInputFile, statInput } from './files';
 
@@ -207,6 +207,15 @@ export function patchText(r: PatchReport): string {
   return out.join('\n') + '\n';
 }
 
+/**
+ * A patch that is bad input (exit 2) says so under --json in the one error shape of every command
+ * (./exit.ts JsonError), beside the report and its diagnostics: the first error diagnostic.
+ */
+function patchError(r: PatchReport): { error: JsonError } | Record<string, never> {
+  const d = r.exitCode === EXIT_USAGE ? r.input.diagnostics.find((x) => x.severity === 'error') : undefined;
+  return d ? { error: { code: 'patch', message: formatDiagnostic(d), file: d.file, line: d.line } } : {};
+}
+
 /** Register the command on the program (cli/main.ts). */
 export function registerPatchCommand(program: Command, setExit: (code: number) => void): void {
   program.command('patch').argument('<file>', 'a patch: mbox / format-patch / b4 am / git show / diff / web-archive text')
@@ -216,7 +225,7 @@ export function registerPatchCommand(program: Command, setExit: (code: number) =
     .option('--json', 'print JSON instead of text')
     .action(async (file: string, o: { tree?: string; json?: boolean; flushMode: FlushMode | 'both' }) => {
       const r = await patchReport(file, o.tree, flushModes(o.flushMode));
-      if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      if (o.json) process.stdout.write(JSON.stringify({ ...r, ...patchError(r) }, null, 2) + '\n');
       else {
         const text = patchText(r);
         if (r.exitCode === 2 && r.input.diagnostics.some((d) => d.severity === 'error')) {

@@ -301,3 +301,53 @@ test('terminal escapes: a patch Subject, a file name in an error and a typed opt
   assert.doesNotMatch(opt.err, RAW);
   assert.match(opt.err, /unknown option '--\\x1b\]0;pwned\\x07'/);
 });
+
+/** The one JSON error shape (cli/exit.ts JsonError): nothing but `error`, its code from the list, a message. */
+function jsonErrorOf(r: { code: number; out: string; err: string }, what: string): { code: string; message: string; file?: string; line?: number; column?: number } {
+  assert.equal(r.err, '', `${what}: nothing on stderr`);
+  const j = JSON.parse(r.out) as { error?: { code: string; message: string } };
+  assert.ok(j.error, `${what}: an error object`);
+  assert.ok(['usage', 'scenario', 'scenario-run', 'variant', 'bound', 'patch', 'internal'].includes(j.error.code), what);
+  assert.equal(typeof j.error.message, 'string');
+  return j.error;
+}
+
+test('--json errors: every command prints one JSON error object on stdout, with the exit status it has without --json', async () => {
+  const bad = join(scratch, 'bad.json');
+  writeFileSync(bad, '{\n  "name": "x",\n  "entries": 3,\n');
+  const cases: Array<{ argv: string[]; code: string; file?: string; line?: number }> = [
+    { argv: ['check', 'nope', '--json'], code: 'usage', file: 'nope' },
+    { argv: ['run', 'reused-leaf', '--variant', 'v8', '--json'], code: 'variant' },
+    { argv: ['compare', bad, '--json'], code: 'scenario', file: bad, line: 4 },
+    { argv: ['run', 'reused-leaf', '--json', '-o', join(scratch, 'missing', 'x.json')], code: 'usage', file: join(scratch, 'missing', 'x.json') },
+    { argv: ['explore', '--ops', '99', '--json'], code: 'usage' },
+    { argv: ['explore', '--entries', '3', '--json'], code: 'usage' },
+    { argv: ['scenarios', '--json', '--bogus'], code: 'usage' },
+    { argv: ['variants', '--json', 'extra'], code: 'usage' },
+    { argv: ['patch', join(scratch, 'none.patch'), '--json'], code: 'usage', file: join(scratch, 'none.patch') },
+  ];
+  for (const c of cases) {
+    const r = await run(c.argv);
+    const what = c.argv.join(' ');
+    assert.equal(r.code, EXIT_USAGE, what);
+    const e = jsonErrorOf(r, what);
+    assert.equal(e.code, c.code, what);
+    if (c.file) assert.equal(e.file, c.file, what);
+    if (c.line) assert.equal(e.line, c.line, what);
+    // The same words as without --json.
+    const text = await run(c.argv.filter((a) => a !== '--json'));
+    assert.equal(text.code, EXIT_USAGE);
+    if (!what.startsWith('explore --entries') && !what.includes('--bogus') && !what.includes('extra')) assert.ok(text.err.includes(e.message.split('\n')[0]), `${what}: ${text.err}`);
+  }
+  // patch: its report, and the error beside it when the patch is bad input.
+  const mail = join(scratch, 'truncated.diff');
+  writeFileSync(mail, 'diff --git a/arch/x86/kvm/mmu/mmu.c b/arch/x86/kvm/mmu/mmu.c\n--- a/arch/x86/kvm/mmu/mmu.c\n+++ b/arch/x86/kvm/mmu/mmu.c\n@@ -10,3 +10,5 @@\n \tint a;\n');
+  const p = await run(['patch', mail, '--json']);
+  assert.equal(p.code, EXIT_USAGE);
+  const pj = JSON.parse(p.out) as { error: { code: string; file: string; line: number }; exitCode: number };
+  assert.equal(pj.error.code, 'patch');
+  assert.equal(pj.error.file, mail);
+  assert.equal(pj.exitCode, 2);
+  // --help and --version are not errors.
+  assert.doesNotMatch((await run(['--version', '--json'])).out, /"error"/);
+});
