@@ -4,9 +4,8 @@
  *   default bound: E = 4, 4 operations, 2 accesses, every operation kind (docs/explorer.md has the time)
  *   --engine packed (default) | core: the packed model of the scope, or every transition by the core
  *   explore --variant all ...   every preset, two at a time on worker threads, as a table
- * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (cap or cancel).
+ * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (a cap), 130 cancelled (Ctrl-C).
  */
-import { writeFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { totalmem } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -17,7 +16,9 @@ import { type ExploreResult, type Progress } from '../src/explore/result';
 import { ALL_KINDS, DEFAULT_BOUND, describeBound, ENTRY_CHOICES, GUEST_TABLES_BOUND, PAGE_CHOICES, SCOPE_CHOICES, type Bound } from '../src/explore/scope';
 import { exploreResultText, exploreTableText } from '../src/view/explore_text';
 import { parseVariant, PRESETS, type Variant } from '../src/kernel/variants';
-import { EXIT_INCOMPLETE, EXIT_PASS, EXIT_VIOLATION, UsageError } from './exit';
+import { EXIT_CANCELLED, EXIT_INCOMPLETE, EXIT_PASS, EXIT_VIOLATION, UsageError } from './exit';
+import { writeOutputFile } from './files';
+import { terminalSafe } from '../src/view/terminal_text';
 
 export interface ExploreRequest {
   variant: Variant;
@@ -58,7 +59,9 @@ interface WorkerMessage { type: 'progress' | 'result'; variant: string; progress
 /** Every request on up to `threads` worker threads; cancelling terminates them. */
 export function runInWorkers(reqs: ExploreRequest[], threads: number, signal?: AbortSignal, onProgress?: (variant: string, p: Progress) => void): Promise<ExploreResult[]> {
   return new Promise((resolve, reject) => {
-    const results: ExploreResult[] = new Array(reqs.length);
+    // Filled, not `new Array(n)`: map() skips the holes of a sparse array, so a cancel left them
+    // there and JSON printed them as null.
+    const results: Array<ExploreResult | undefined> = Array.from({ length: reqs.length }, () => undefined);
     let next = 0;
     let running = 0;
     const workers = new Set<Worker>();
@@ -78,7 +81,7 @@ export function runInWorkers(reqs: ExploreRequest[], threads: number, signal?: A
           running--;
           if (signal?.aborted) return;
           if (next < reqs.length) start();
-          else if (running === 0) resolve(results);
+          else if (running === 0) resolve(results.map((r, i) => r ?? cancelled(reqs[i])));
         });
       }
     };
@@ -185,7 +188,8 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
     if (o.variant === 'all') {
       const reqs = PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine }));
       const rows = await runInWorkers(reqs, 2, controller.signal, progress);
-      process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : `bound: ${describeBound(bound)}\n\n${exploreTableText(rows)}`);
+      process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : terminalSafe(`bound: ${describeBound(bound)}\n\n${exploreTableText(rows)}`));
+      if (cancelledBy(controller.signal, setExit)) return;
       setExit(rows.some((r) => r.verdict === 'violation') ? EXIT_VIOLATION : rows.some((r) => r.verdict === 'incomplete') ? EXIT_INCOMPLETE : EXIT_PASS);
       return;
     }
@@ -195,13 +199,26 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
     let scenario: unknown;
     if (r.verdict === 'violation' && r.actions) {
       scenario = counterexampleScenario(variant, bound, r.actions, r.violation);
-      if (o.out) { writeFileSync(o.out, JSON.stringify(scenario, null, 2) + '\n'); file = o.out; }
+      if (o.out) { writeOutputFile(o.out, JSON.stringify(scenario, null, 2) + '\n'); file = o.out; }
     }
-    process.stdout.write(o.json ? JSON.stringify({ ...r, ...(scenario ? { counterexample: scenario } : {}) }, null, 2) + '\n' : exploreResultText(r, file));
+    process.stdout.write(o.json ? JSON.stringify({ ...r, ...(scenario ? { counterexample: scenario } : {}) }, null, 2) + '\n' : terminalSafe(exploreResultText(r, file)));
+    if (cancelledBy(controller.signal, setExit)) return;
     setExit(exitCode(r));
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
+}
+
+/**
+ * After Ctrl-C: what was found so far has been printed (rows the cancel cut short say
+ * "cancelled"); the status is 130, never a verdict, and stderr says the search was cancelled,
+ * so that neither a script nor a reader takes the partial result for a clean one.
+ */
+function cancelledBy(signal: AbortSignal, setExit: (code: number) => void): boolean {
+  if (!signal.aborted) return false;
+  process.stderr.write('kvm-mmu-lab: explore cancelled (SIGINT): the search stopped before it covered the bound; nothing is claimed for what it did not reach\n');
+  setExit(EXIT_CANCELLED);
+  return true;
 }
 
 /** For tests: is this module running as an explorer worker? */

@@ -3,7 +3,6 @@
  * Exit status: 0 the checks pass, 1 a violation was found, 2 bad usage or bad input, 4 a bug
  * (./exit.ts maps errors to statuses; `patch` and `explore` add 3).
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { compareVariants } from '../src/review/compare';
 import { BUILTIN_SCENARIOS, builtinScenario, builtinScenarioText } from '../src/scenario/builtins';
@@ -11,30 +10,27 @@ import { parseScenario, MAX_SCENARIO_BYTES } from '../src/scenario/parse';
 import type { Scenario } from '../src/scenario/types';
 import { runScenario, toReport } from '../src/run/run';
 import { traceText } from '../src/view/trace_text';
+import { terminalSafe } from '../src/view/terminal_text';
 import { compareText } from '../src/view/compare_text';
 import { parseVariant, POLICY_VALUES, PRESETS } from '../src/kernel/variants';
 import { ERAS, ERA_IDS } from '../src/kernel/eras';
 import type { SplitYield } from '../src/model/modes';
 import { FLUSH_MODES } from '../src/review/checks';
-import { EXIT_PASS, EXIT_VIOLATION, failure, UsageError } from './exit';
+import { EXIT_PASS, EXIT_VIOLATION, failure, jsonError, UsageError, wantsJson } from './exit';
 import { registerPatchCommand } from './patch';
 import { registerExplore } from './explore';
 import { exitQuietlyOnClosedPipe } from './pipe';
+import { readInputFile, statInput, writeOutputFile } from './files';
+
+const SCENARIO_FILE = 'a scenario file (JSON)';
 
 function loadScenario(arg: string): Scenario {
   const builtin = builtinScenario(arg);
   if (builtin) return builtin;
-  let size: number;
-  try {
-    const st = statSync(arg);
-    if (!st.isFile()) throw new UsageError(`'${arg}' is not a file; expected a scenario file or one of: ${BUILTIN_SCENARIOS.join(', ')}`);
-    size = st.size;
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`no built-in scenario or file named '${arg}'; built-in scenarios: ${BUILTIN_SCENARIOS.join(', ')}`);
+  if (!statInput(arg, `${SCENARIO_FILE} or one of the built-in scenarios: ${BUILTIN_SCENARIOS.join(', ')}`)) {
+    throw new UsageError(`no built-in scenario or file named '${arg}'; built-in scenarios: ${BUILTIN_SCENARIOS.join(', ')}`, { file: arg });
   }
-  if (size > MAX_SCENARIO_BYTES) throw new UsageError(`${arg}: ${size} bytes; a scenario file is expected to be under ${MAX_SCENARIO_BYTES}`);
-  return parseScenario(readFileSync(arg, 'utf8'), arg);
+  return parseScenario(readInputFile(arg, SCENARIO_FILE, MAX_SCENARIO_BYTES).toString('utf8'), arg);
 }
 
 /** --split-yield's choices: every SplitYield. */
@@ -56,10 +52,18 @@ function runOptions(s: Scenario, o: RunOpts) {
   };
 }
 
-function emit(text: string, out?: string): void {
-  if (out) writeFileSync(out, text);
-  else process.stdout.write(text);
+/**
+ * Print, or write to -o's file (never over one of `inputs`, the command's own input files). Text
+ * goes through terminalSafe(): names and titles from inputs may hold terminal escapes. JSON is
+ * left as JSON.stringify() wrote it (it escapes every C0 control itself).
+ */
+function emit(text: string, out?: string, inputs: readonly string[] = [], json = false): void {
+  const safe = json ? text : terminalSafe(text);
+  if (out) writeOutputFile(out, safe, inputs);
+  else process.stdout.write(safe);
 }
+
+const emitJson = (value: unknown, out?: string, inputs: readonly string[] = []) => emit(JSON.stringify(value, null, 2) + '\n', out, inputs, true);
 
 function commonOptions(cmd: Command): Command {
   return cmd
@@ -69,12 +73,23 @@ function commonOptions(cmd: Command): Command {
     .option('--json', 'print JSON instead of text');
 }
 
-export function buildProgram(setExit: (code: number) => void): Command {
+export function buildProgram(setExit: (code: number) => void, mode: { json?: boolean } = {}): Command {
   const program = new Command('kvm-mmu-lab')
     .description('Run KVM x86 shadow-MMU eager-split scenarios under variants of the code, and check them.')
     .version('0.1.0')
     .showHelpAfterError('(run kvm-mmu-lab --help for usage)')
-    .exitOverride();
+    // commander's own messages quote what was typed (`unknown option '...'`): escaped like the rest.
+    // Under --json, main() prints commander's errors as the JSON error object (./exit.ts), alone.
+    .configureOutput({ writeOut: (t) => process.stdout.write(terminalSafe(t)), writeErr: (t) => { if (!mode.json) process.stderr.write(terminalSafe(t)); } })
+    .exitOverride()
+    .addHelpText('after', [
+      '',
+      'Exit status: 0 pass, 1 a violation, 2 bad usage or bad input, 3 patch not understood or explore',
+      'stopped at a cap, 4 internal error, 130 cancelled (Ctrl-C).',
+      'With --json, an error is one JSON object on stdout, the same for every command:',
+      '  {"error": {"code": "usage|scenario|scenario-run|variant|bound|patch|internal",',
+      '             "message": "...", "file"?: "...", "line"?: N, "column"?: N}}',
+    ].join('\n'));
 
   commonOptions(program.command('run').argument('<scenario>', 'a built-in scenario name or a scenario file'))
     .description('print the step-by-step trace (plain text fit for a mail reply)')
@@ -83,7 +98,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action((arg: string, o: RunOpts & { full?: boolean }) => {
       const s = loadScenario(arg);
       const t = runScenario(s, runOptions(s, o));
-      emit(o.json ? JSON.stringify({ ...toReport(t), trace: t.steps }, null, 2) + '\n' : traceText(t, !o.full), o.out);
+      const inputs = BUILTIN_SCENARIOS.includes(arg) ? [] : [arg];
+      if (o.json) emitJson({ ...toReport(t), trace: t.steps }, o.out, inputs);
+      else emit(traceText(t, !o.full), o.out, inputs);
       setExit(t.verdict === 'pass' ? EXIT_PASS : EXIT_VIOLATION);
     });
 
@@ -93,7 +110,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const s = loadScenario(arg);
       const t = runScenario(s, { ...runOptions(s, o), checks: { keepSteps: false } });
       const r = toReport(t);
-      if (o.json) emit(JSON.stringify(r, null, 2) + '\n');
+      if (o.json) emitJson(r);
       else {
         emit(`${s.name} under ${r.variant} (${r.flushMode}): ${r.verdict.toUpperCase()}\n`);
         for (const v of t.violations) emit(`  step ${v.step}: ${v.kind}${v.strength ? ` (${v.strength})` : ''}: ${v.message}\n`);
@@ -110,26 +127,28 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action((arg: string, o: RunOpts & { fullScale?: boolean }) => {
       const s = loadScenario(arg);
       const rows = compareVariants(s, o.flushMode, undefined, o.fullScale);
-      emit(o.json ? JSON.stringify({ scenario: s.name, rows }, null, 2) + '\n' : `${s.name}: ${s.title}\n\n${compareText(rows)}`);
+      if (o.json) emitJson({ scenario: s.name, rows });
+      else emit(`${s.name}: ${s.title}\n\n${compareText(rows)}`);
       setExit(rows.some((r) => r.verdict === 'violation') ? EXIT_VIOLATION : EXIT_PASS);
     });
 
   program.command('scenarios').description('list the built-in scenarios').option('--json', 'print JSON')
     .action((o: { json?: boolean }) => {
       const list = BUILTIN_SCENARIOS.map((n) => ({ name: n, title: builtinScenario(n)!.title }));
-      emit(o.json ? JSON.stringify(list, null, 2) + '\n' : list.map((x) => `${x.name.padEnd(16)} ${x.title}`).join('\n') + '\n');
+      if (o.json) emitJson(list);
+      else emit(list.map((x) => `${x.name.padEnd(16)} ${x.title}`).join('\n') + '\n');
     });
 
   program.command('show').argument('<scenario>', 'a built-in scenario name').description('print a built-in scenario as a file to copy and edit')
     .action((name: string) => {
       const text = builtinScenarioText(name);
       if (!text) throw new UsageError(`no built-in scenario '${name}'; expected one of ${BUILTIN_SCENARIOS.join(', ')}`);
-      emit(text);
+      emit(text, undefined, [], true);
     });
 
   program.command('variants').description('list the presets and the policies a variant is made of').option('--json', 'print JSON')
     .action((o: { json?: boolean }) => {
-      if (o.json) { emit(JSON.stringify({ presets: PRESETS, policies: POLICY_VALUES }, null, 2) + '\n'); return; }
+      if (o.json) { emitJson({ presets: PRESETS, policies: POLICY_VALUES }); return; }
       const lines = PRESETS.flatMap((p) => [`${p.name.padEnd(14)} [${p.era}] ${p.summary}`, `${''.padEnd(14)} code: ${p.eraNote}`]);
       lines.push('', 'eras (the kernel whose code and function names a preset follows; a composed variant keeps its base preset\'s):');
       for (const e of ERA_IDS) lines.push(`  ${e.padEnd(14)} ${ERAS[e].label}`);
@@ -149,13 +168,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
  */
 export async function main(argv: string[], onExit?: (code: number) => void): Promise<number> {
   let code = EXIT_PASS;
-  const program = buildProgram((c) => { code = c; onExit?.(c); });
+  const json = wantsJson(argv);
+  const program = buildProgram((c) => { code = c; onExit?.(c); }, { json });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
     const f = failure(e);
-    process.stderr.write(f.message);
+    const asJson = json ? jsonError(e) : undefined;
+    if (asJson) process.stdout.write(JSON.stringify(asJson, null, 2) + '\n');
+    else process.stderr.write(terminalSafe(f.message));
     onExit?.(f.code);
     return f.code;
   }

@@ -9,7 +9,7 @@
  * of files that hold no modelled step); 3 the patch changes modelled code in ways the classifier
  * does not understand.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { anchorSources, confidenceText, type AnchorResult, type SourceFile } from '../src/anchor/anchor';
@@ -22,40 +22,41 @@ import { classify, type Classification } from '../src/patch/classify';
 import { MAIL_KIND_WORDS } from '../src/patch/listing';
 import { formatDiagnostic, hasErrors, MAX_PATCH_BYTES, parsePatchInput } from '../src/patch/parse';
 import type { ParsedInput } from '../src/patch/types';
-import { UsageError } from './exit';
+import { EXIT_USAGE, UsageError, type JsonError } from './exit';
+import { terminalSafe } from '../src/view/terminal_text';
+import { isFsError, readInputFile, statInput } from './files';
 
 /** The files under a kernel tree that hold modelled steps. */
 export const TREE_FILES = ['arch/x86/kvm/mmu/mmu.c', 'arch/x86/kvm/mmu/paging_tmpl.h', 'arch/x86/kvm/mmu/spte.c', 'arch/x86/kvm/x86.c', 'virt/kvm/kvm_main.c'];
 
+const PATCH_FILE = 'a patch file (mbox, format-patch, git show output, diff, or web-archive text)';
+
 function readInput(file: string): string {
-  let size: number;
-  try {
-    const st = statSync(file);
-    if (!st.isFile()) throw new UsageError(`${file}: not a file; expected a patch file (mbox, format-patch, git show output, diff, or web-archive text)`);
-    size = st.size;
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`${file}: cannot read it (${(e as Error).message.split('\n')[0]})`);
-  }
-  if (size > MAX_PATCH_BYTES) throw new UsageError(`${file}:1: ${size} bytes; expected a patch file under ${MAX_PATCH_BYTES} bytes`);
-  const buf = readFileSync(file);
+  const buf = readInputFile(file, PATCH_FILE, MAX_PATCH_BYTES);
   const nul = buf.indexOf(0);
   if (nul >= 0) {
     let line = 1;
     for (let k = buf.indexOf(10); k >= 0 && k < nul; k = buf.indexOf(10, k + 1)) line++;
-    throw new UsageError(`${file}:${line}: binary data (a NUL byte); expected text: a patch mail or a unified diff`);
+    throw new UsageError(`${file}:${line}: binary data (a NUL byte); expected text: a patch mail or a unified diff`, { file, line });
   }
   return buf.toString('utf8');
 }
 
 function readTree(dir: string): SourceFile[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--tree ${dir}: not a directory; expected the top of a kernel tree (holding arch/x86/kvm/mmu/mmu.c)`);
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (e) {
+    if (!isFsError(e)) throw e;
+  }
+  if (!isDir) throw new UsageError(`--tree ${dir}: not a directory; expected the top of a kernel tree (holding arch/x86/kvm/mmu/mmu.c)`, { file: dir });
   const files: SourceFile[] = [];
   for (const rel of TREE_FILES) {
     const p = join(dir, rel);
-    if (existsSync(p) && statSync(p).isFile() && statSync(p).size <= MAX_PATCH_BYTES) files.push({ path: rel, text: readFileSync(p, 'utf8') });
+    // A file the tree lacks is left out (anchors say "not found"); one it has must be readable.
+    if (statInput(p, 'a kernel source file') && statSync(p).size <= MAX_PATCH_BYTES) files.push({ path: rel, text: readInputFile(p, 'a kernel source file', MAX_PATCH_BYTES).toString('utf8') });
   }
-  if (files.length === 0) throw new UsageError(`--tree ${dir}: none of ${TREE_FILES.join(', ')} is there; expected the top of a kernel tree`);
+  if (files.length === 0) throw new UsageError(`--tree ${dir}: none of ${TREE_FILES.join(', ')} is there; expected the top of a kernel tree`, { file: dir });
   return files;
 }
 
@@ -206,6 +207,15 @@ export function patchText(r: PatchReport): string {
   return out.join('\n') + '\n';
 }
 
+/**
+ * A patch that is bad input (exit 2) says so under --json in the one error shape of every command
+ * (./exit.ts JsonError), beside the report and its diagnostics: the first error diagnostic.
+ */
+function patchError(r: PatchReport): { error: JsonError } | Record<string, never> {
+  const d = r.exitCode === EXIT_USAGE ? r.input.diagnostics.find((x) => x.severity === 'error') : undefined;
+  return d ? { error: { code: 'patch', message: formatDiagnostic(d), file: d.file, line: d.line } } : {};
+}
+
 /** Register the command on the program (cli/main.ts). */
 export function registerPatchCommand(program: Command, setExit: (code: number) => void): void {
   program.command('patch').argument('<file>', 'a patch: mbox / format-patch / b4 am / git show / diff / web-archive text')
@@ -215,13 +225,14 @@ export function registerPatchCommand(program: Command, setExit: (code: number) =
     .option('--json', 'print JSON instead of text')
     .action(async (file: string, o: { tree?: string; json?: boolean; flushMode: FlushMode | 'both' }) => {
       const r = await patchReport(file, o.tree, flushModes(o.flushMode));
-      if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      if (o.json) process.stdout.write(JSON.stringify({ ...r, ...patchError(r) }, null, 2) + '\n');
       else {
         const text = patchText(r);
         if (r.exitCode === 2 && r.input.diagnostics.some((d) => d.severity === 'error')) {
-          process.stderr.write(r.input.diagnostics.filter((d) => d.severity === 'error').map((d) => `kvm-mmu-lab: ${formatDiagnostic(d)}\n`).join(''));
+          process.stderr.write(terminalSafe(r.input.diagnostics.filter((d) => d.severity === 'error').map((d) => `kvm-mmu-lab: ${formatDiagnostic(d)}\n`).join('')));
         }
-        process.stdout.write(text);
+        // Subjects, authors, trailers and file names come from the mail: escaped (src/view/terminal_text.ts).
+        process.stdout.write(terminalSafe(text));
       }
       setExit(r.exitCode);
     });

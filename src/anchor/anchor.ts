@@ -11,7 +11,7 @@
  */
 import { ANCHORS, type AnchorId } from '../kernel/anchors';
 import { functionAt, indexFunctions, norm, type FunctionSpan } from '../source/cfunc';
-import { FUNCTION_ABSENCE, FUNCTION_ALIASES, KNOWN_MOVES, STATEMENT_ABSENCE, STATEMENT_ALIASES } from '../source/names';
+import { functionAbsence, functionAliases, KNOWN_MOVES, STATEMENT_ABSENCE, STATEMENT_ALIASES } from '../source/names';
 
 export interface SourceFile {
   /** Path as given (only the base name is used to match the anchor's file). */
@@ -113,7 +113,7 @@ function callee(stmt: string): string | undefined {
 function fuzzy(ix: Indexed, stmt: string, from: number, to: number): { line: number; score: number } | undefined {
   const c = callee(stmt);
   if (!c) return undefined;
-  const names = [c, ...(FUNCTION_ALIASES[c] ?? []).map((a) => a.name)];
+  const names = [c, ...functionAliases(c).map((a) => a.name)];
   const want = new Set(tokens(stmt));
   let best: { line: number; score: number } | undefined;
   for (let l = from; l <= to; l++) {
@@ -146,7 +146,7 @@ export function confidenceText(a: Pick<AnchorFound, 'how' | 'confidence' | 'comm
 
 /** A function by its model name or a known other name. */
 function spanOf(ix: Indexed, fn: string): FunctionSpan | undefined {
-  return ix.byName.get(fn) ?? (FUNCTION_ALIASES[fn] ?? []).map((x) => ix.byName.get(x.name)).find(Boolean);
+  return ix.byName.get(fn) ?? functionAliases(fn).map((x) => ix.byName.get(x.name)).find(Boolean);
 }
 
 /** Anchor every modelled step in the given files. */
@@ -166,7 +166,7 @@ function anchorOne(id: AnchorId, all: Indexed[], byBase: Map<string, Indexed>): 
 
   if (ix) {
     // 1. the function by its own name or a known other name
-    const fnNames: Array<{ name: string; note?: string }> = [{ name: a.fn }, ...(FUNCTION_ALIASES[a.fn] ?? []).map((x) => ({ name: x.name, note: x.when }))];
+    const fnNames: Array<{ name: string; note?: string }> = [{ name: a.fn }, ...functionAliases(a.fn).map((x) => ({ name: x.name, note: x.when }))];
     for (const fnName of fnNames) {
       const span = ix.byName.get(fnName.name);
       if (!span) continue;
@@ -208,5 +208,5 @@ function anchorOne(id: AnchorId, all: Indexed[], byBase: Map<string, Indexed>): 
     }
     return { ...missing(`${span.name}() is at ${ix.file.path}:${span.start}, but the statement '${a.stmt}' is not in it${STATEMENT_ABSENCE[id] ? `: ${STATEMENT_ABSENCE[id]}` : ''}`), functionLine: span.start };
   }
-  return missing(`no function ${a.fn}() in ${ix.file.path}${FUNCTION_ABSENCE[a.fn] ? `: ${FUNCTION_ABSENCE[a.fn]}` : ''}`);
+  return missing(`no function ${a.fn}() in ${ix.file.path}${functionAbsence(a.fn) ? `: ${functionAbsence(a.fn)}` : ''}`);
 }

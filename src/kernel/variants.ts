@@ -192,8 +192,11 @@ export function parseVariant(spec: string): Variant {
   }
   const v: Variant = { ...base };
   for (const asg of assignments) {
-    const [key, value] = asg.split('=');
-    if (!(key in POLICY_VALUES)) throw new VariantError(`unknown policy '${key}' in variant '${spec}': expected one of ${Object.keys(POLICY_VALUES).join(', ')}`);
+    const parts = asg.split('=');
+    if (parts.length !== 2) throw new VariantError(`'${asg}' in variant '${spec}' is not one policy=value pair: expected policy=value, e.g. splitFlush=never`);
+    const [key, value] = parts;
+    // Own keys only: `in` would take toString or __proto__ from Object.prototype for a policy.
+    if (!Object.hasOwn(POLICY_VALUES, key)) throw new VariantError(`unknown policy '${key}' in variant '${spec}': expected one of ${Object.keys(POLICY_VALUES).join(', ')}`);
     const allowed = POLICY_VALUES[key as PolicyName] as ReadonlyArray<string>;
     if (!allowed.includes(value)) throw new VariantError(`policy ${key} cannot be '${value}': expected one of ${allowed.join(', ')}`);
     (v as unknown as Record<string, string>)[key] = value;

@@ -7,7 +7,7 @@
  * patch "not understood": it is reported with the steps it touches, never mapped to a preset.
  */
 import { definitionName, norm } from '../source/cfunc';
-import { FUNCTION_ABSENCE, FUNCTION_ALIASES, KNOWN_MOVES, STATEMENT_ALIASES } from '../source/names';
+import { functionAbsence, functionAliases, FUNCTION_ALIASES, KNOWN_MOVES, STATEMENT_ALIASES } from '../source/names';
 import { ANCHORS, type AnchorId } from '../kernel/anchors';
 import { PRESETS, POLICY_VALUES, variantName, type PolicyName, type Variant } from '../kernel/variants';
 import type { FileDiff, Hunk, PatchInfo } from './types';
@@ -72,7 +72,7 @@ const MODELLED_FILES = new Set(['mmu.c', 'paging_tmpl.h', 'spte.c', 'x86.c', 'kv
 const FN_CANON = new Map<string, string>();
 for (const a of Object.values(ANCHORS)) {
   if (a.file.startsWith('(')) continue;
-  for (const al of FUNCTION_ALIASES[a.fn] ?? []) if (!FN_CANON.has(al.name)) FN_CANON.set(al.name, a.fn);
+  for (const al of functionAliases(a.fn)) if (!FN_CANON.has(al.name)) FN_CANON.set(al.name, a.fn);
 }
 for (const a of Object.values(ANCHORS)) if (!a.file.startsWith('(')) FN_CANON.set(a.fn, a.fn);
 /**
@@ -84,7 +84,7 @@ for (const f of POLICY_FUNCTIONS) FN_CANON.set(f, f);
 
 /** A modelled function's own name and every known other name of it. */
 function namesOf(fn: string): string[] {
-  return [fn, ...(FUNCTION_ALIASES[fn] ?? []).map((a) => a.name)];
+  return [fn, ...functionAliases(fn).map((a) => a.name)];
 }
 
 function baseName(p: string): string {
@@ -372,7 +372,7 @@ export function classify(patches: PatchInfo[]): Classification {
   }
   const reasons: string[] = [];
   for (const a of addedFunctions) {
-    reasons.push(`it adds ${a.name === a.fn ? `${a.fn}()` : `${a.name}() (the model's ${a.fn}())`} whole (patch ${a.evidence.patch}, line ${a.evidence.inputLine}): the model has no variant without it${FUNCTION_ABSENCE[a.fn] ? ` (${FUNCTION_ABSENCE[a.fn]})` : ''}`);
+    reasons.push(`it adds ${a.name === a.fn ? `${a.fn}()` : `${a.name}() (the model's ${a.fn}())`} whole (patch ${a.evidence.patch}, line ${a.evidence.inputLine}): the model has no variant without it${functionAbsence(a.fn) ? ` (${functionAbsence(a.fn)})` : ''}`);
   }
   if (unexplained.length) reasons.push(`${unexplained.length} changed line(s) in modelled functions (${[...new Set(unexplained.map((c) => c.fn))].join(', ')}) match no classification rule`);
 

@@ -5,17 +5,18 @@ import reusedPartial from './builtin/reused-partial.scenario.json';
 import { parseScenario } from './parse';
 import type { Scenario } from './types';
 
-const SOURCES: Record<string, unknown> = {
-  'common-1g': common1g,
-  'reused-partial': reusedPartial,
-  'reused-leaf': reusedLeaf,
-};
+/** A Map, not an object: a name from the command line must not find `constructor` or `__proto__`. */
+const SOURCES = new Map<string, unknown>([
+  ['common-1g', common1g],
+  ['reused-partial', reusedPartial],
+  ['reused-leaf', reusedLeaf],
+]);
 
-export const BUILTIN_SCENARIOS = Object.keys(SOURCES);
+export const BUILTIN_SCENARIOS = [...SOURCES.keys()];
 
 /** The JSON text of a built-in scenario, as a user would save it. */
 export function builtinScenarioText(name: string): string | undefined {
-  const src = SOURCES[name];
+  const src = SOURCES.get(name);
   return src === undefined ? undefined : JSON.stringify(src, null, 2) + '\n';
 }
 

@@ -49,6 +49,19 @@ export const FUNCTION_ABSENCE: Record<string, string> = {
   __link_shadow_page: '__link_shadow_page() arrived with the shadow-MMU split series (v6.0); v5.19 has only link_shadow_page()',
 };
 
+/**
+ * A function's other names, looked up as an own key: names come from patches and trees, and one
+ * called `constructor` or `toString` must not find Object.prototype's (a function, not a list).
+ */
+export function functionAliases(fn: string): NameAlias[] {
+  return Object.hasOwn(FUNCTION_ALIASES, fn) ? FUNCTION_ALIASES[fn] : [];
+}
+
+/** Why a function may be missing from a tree, if it is one that some versions lack (own keys only). */
+export function functionAbsence(fn: string): string | undefined {
+  return Object.hasOwn(FUNCTION_ABSENCE, fn) ? FUNCTION_ABSENCE[fn] : undefined;
+}
+
 export interface StatementAlias {
   stmt: string;
   /** Function that holds it in that version, when it moved. */
