@@ -7,8 +7,6 @@
  * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (cap or cancel).
  */
 import { writeFileSync } from 'node:fs';
-import { getHeapStatistics } from 'node:v8';
-import { totalmem } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Option, type Command } from 'commander';
 import { counterexampleScenario } from '../src/explore/counterexample';
@@ -18,6 +16,7 @@ import { ALL_KINDS, DEFAULT_BOUND, describeBound, ENTRY_CHOICES, PAGE_CHOICES, t
 import { exploreResultText, exploreTableText } from '../src/view/explore_text';
 import { parseVariant, PRESETS, type Variant } from '../src/kernel/variants';
 import { EXIT_INCOMPLETE, EXIT_PASS, EXIT_VIOLATION, UsageError } from './exit';
+import { addMaxMemoryOption, defaultBudgetBytes, memoryBudget, workerShare, type MemoryBudget } from './budget';
 
 export interface ExploreRequest {
   variant: Variant;
@@ -25,19 +24,19 @@ export interface ExploreRequest {
   maxStates?: number;
   audit?: boolean;
   engine?: 'packed' | 'core';
+  /** The search's memory cap: the command's budget, or a worker's share of it (cli/budget.ts). */
+  maxMemoryBytes?: number;
 }
-
-const heapLimit = () => getHeapStatistics().heap_size_limit;
 
 /** Run one search, in slices, yielding to the event loop between them so a cancel gets through. */
 export async function runSearch(req: ExploreRequest, signal?: AbortSignal, onProgress?: (p: Progress) => void): Promise<ExploreResult> {
-  // The core engine keeps its states on the JS heap; the packed one in typed arrays outside it,
-  // capped at half of the machine's memory (and 4 GiB).
-  const packed = req.engine !== 'core' && !req.audit;
+  // The cap is the one the request carries (the command's budget, or this worker's share of it):
+  // the packed engine compares its store's size (typed arrays, outside the heap) or the heap's,
+  // whichever is larger; the core engine the heap's.
   const s = new Search({
     variant: req.variant, bound: req.bound, audit: req.audit, maxStates: req.maxStates, engine: req.engine,
     memoryUsed: () => process.memoryUsage().heapUsed,
-    maxMemoryBytes: packed ? Math.min(4 * 2 ** 30, Math.floor(totalmem() / 2)) : Math.floor(heapLimit() * 0.85),
+    maxMemoryBytes: req.maxMemoryBytes ?? defaultBudgetBytes(),
   });
   let last = Date.now();
   while (!s.run(50)) {
@@ -54,6 +53,15 @@ export function exitCode(r: ExploreResult): number {
 }
 
 interface WorkerMessage { type: 'progress' | 'result'; variant: string; progress?: Progress; result?: ExploreResult }
+
+/**
+ * The requests of one command that runs them on `threads` workers at once, each capped at its
+ * share of the budget: the workers running together hold at most the budget, not a budget each.
+ */
+export function shareBudget(reqs: ExploreRequest[], budget: MemoryBudget, threads: number): ExploreRequest[] {
+  const cap = workerShare(budget, Math.min(threads, reqs.length));
+  return reqs.map((r) => ({ ...r, maxMemoryBytes: cap }));
+}
 
 /** Every request on up to `threads` worker threads; cancelling terminates them. */
 export function runInWorkers(reqs: ExploreRequest[], threads: number, signal?: AbortSignal, onProgress?: (variant: string, p: Progress) => void): Promise<ExploreResult[]> {
@@ -119,6 +127,7 @@ interface ExploreOpts {
   audit?: boolean;
   quiet?: boolean;
   engine: 'packed' | 'core';
+  maxMemory?: string;
 }
 
 function intOption(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
@@ -138,7 +147,7 @@ function parseKinds(v: string | undefined): Bound['kinds'] {
 }
 
 export function registerExplore(program: Command, setExit: (code: number) => void): void {
-  program.command('explore')
+  addMaxMemoryOption(program.command('explore'))
     .description(`bounded model checking: search every interleaving within a bound for a shortest counterexample; a clean result holds only within the bound and names what the bound could not reach (default bound: E = ${DEFAULT_BOUND.entries}, ${DEFAULT_BOUND.ops} operations, ${DEFAULT_BOUND.accesses} accesses, faults + ${(DEFAULT_BOUND.kinds ?? ALL_KINDS).join(' + ')})`)
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), preset+policy=value,..., or "all"`, 'v7')
     .addOption(new Option('-e, --entries <n>', 'entries per table').choices(ENTRY_CHOICES.map(String)).default(String(DEFAULT_BOUND.entries)))
@@ -160,6 +169,8 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
   const bound: Bound = { entries: Number(o.entries), ops: intOption('ops', o.ops, DEFAULT_BOUND.ops, 1, 12), accesses: intOption('accesses', o.accesses, DEFAULT_BOUND.accesses, 0, 12), pages: o.pages, ...(kinds ? { kinds } : {}) };
   const engine = o.engine;
   const maxStates = o.maxStates === undefined ? undefined : intOption('max-states', o.maxStates, 0, 1, 2 ** 31);
+  // The packed engine's store is outside the JS heap; the core engine's states (and --audit's) are on it.
+  const budget = memoryBudget(o.maxMemory, engine === 'core' || !!o.audit);
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
@@ -168,14 +179,15 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
   };
   try {
     if (o.variant === 'all') {
-      const reqs = PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine }));
-      const rows = await runInWorkers(reqs, 2, controller.signal, progress);
+      const threads = 2;
+      const reqs = shareBudget(PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine })), budget, threads);
+      const rows = await runInWorkers(reqs, threads, controller.signal, progress);
       process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : `bound: ${describeBound(bound)}\n\n${exploreTableText(rows)}`);
       setExit(rows.some((r) => r.verdict === 'violation') ? EXIT_VIOLATION : rows.some((r) => r.verdict === 'incomplete') ? EXIT_INCOMPLETE : EXIT_PASS);
       return;
     }
     const variant = parseVariant(o.variant ?? 'v7');
-    const r = await runSearch({ variant, bound, maxStates, audit: o.audit, engine }, controller.signal, (p) => progress(variant.name, p));
+    const r = await runSearch({ variant, bound, maxStates, audit: o.audit, engine, maxMemoryBytes: budget.bytes }, controller.signal, (p) => progress(variant.name, p));
     let file: string | undefined;
     let scenario: unknown;
     if (r.verdict === 'violation' && r.actions) {

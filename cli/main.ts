@@ -20,6 +20,7 @@ import { EXIT_PASS, EXIT_VIOLATION, failure, UsageError } from './exit';
 import { registerPatchCommand } from './patch';
 import { registerExplore } from './explore';
 import { exitQuietlyOnClosedPipe } from './pipe';
+import { addMaxMemoryOption, memoryBudget, refuseScenarioOverBudget, runLimits, withinBudget } from './budget';
 
 function loadScenario(arg: string): Scenario {
   const builtin = builtinScenario(arg);
@@ -46,6 +47,7 @@ interface RunOpts {
   splitYield?: 'cache' | 'every' | 'never';
   json?: boolean;
   out?: string;
+  maxMemory?: string;
 }
 
 function runOptions(s: Scenario, o: RunOpts) {
@@ -62,7 +64,7 @@ function emit(text: string, out?: string): void {
 }
 
 function commonOptions(cmd: Command): Command {
-  return cmd
+  return addMaxMemoryOption(cmd)
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), or preset+policy=value,...`)
     .addOption(new Option('--flush-mode <mode>', 'remote flush of the host').choices(FLUSH_MODES))
     .addOption(new Option('--split-yield <when>', 'when the split drops mmu_lock between huge pages').choices(SPLIT_YIELDS))
@@ -81,8 +83,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-o, --out <file>', 'write the trace to a file')
     .option('--full', 'print every step; by default runs of identical splits are folded')
     .action((arg: string, o: RunOpts & { full?: boolean }) => {
+      const budget = memoryBudget(o.maxMemory, true);
       const s = loadScenario(arg);
-      const t = runScenario(s, runOptions(s, o));
+      refuseScenarioOverBudget(arg, s, o.json ? 'json' : 'trace', budget);
+      const t = withinBudget(arg, budget, () => runScenario(s, { ...runOptions(s, o), ...runLimits(budget) }));
       emit(o.json ? JSON.stringify({ ...toReport(t), trace: t.steps }, null, 2) + '\n' : traceText(t, !o.full), o.out);
       setExit(t.verdict === 'pass' ? EXIT_PASS : EXIT_VIOLATION);
     });
@@ -90,8 +94,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
   commonOptions(program.command('check').argument('<scenario>', 'a built-in scenario name or a scenario file'))
     .description('run the checks and print the verdict')
     .action((arg: string, o: RunOpts) => {
+      const budget = memoryBudget(o.maxMemory, true);
       const s = loadScenario(arg);
-      const t = runScenario(s, { ...runOptions(s, o), checks: { keepSteps: false } });
+      refuseScenarioOverBudget(arg, s, 'check', budget);
+      const t = withinBudget(arg, budget, () => runScenario(s, { ...runOptions(s, o), checks: { keepSteps: false }, ...runLimits(budget) }));
       const r = toReport(t);
       if (o.json) emit(JSON.stringify(r, null, 2) + '\n');
       else {
@@ -102,14 +108,17 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(t.verdict === 'pass' ? EXIT_PASS : EXIT_VIOLATION);
     });
 
-  program.command('compare').argument('<scenario>', 'a built-in scenario name or a scenario file')
+  addMaxMemoryOption(program.command('compare').argument('<scenario>', 'a built-in scenario name or a scenario file'))
     .description('every preset on one scenario: verdicts and flushes side by side')
     .addOption(new Option('--flush-mode <mode>', 'remote flush of the host').choices(FLUSH_MODES))
     .option('--json', 'print JSON instead of text')
     .option('--full-scale', 'also count the split flushes of each variant on a 64 GiB guest on 1 GiB pages (about a second a variant)')
     .action((arg: string, o: RunOpts & { fullScale?: boolean }) => {
+      const budget = memoryBudget(o.maxMemory, true);
       const s = loadScenario(arg);
-      const rows = compareVariants(s, o.flushMode, undefined, o.fullScale);
+      // The presets run one after another, each dropping its state: one run's estimate is the peak.
+      refuseScenarioOverBudget(arg, s, 'check', budget);
+      const rows = withinBudget(arg, budget, () => compareVariants(s, o.flushMode, undefined, o.fullScale, runLimits(budget)));
       emit(o.json ? JSON.stringify({ scenario: s.name, rows }, null, 2) + '\n' : `${s.name}: ${s.title}\n\n${compareText(rows)}`);
       setExit(rows.some((r) => r.verdict === 'violation') ? EXIT_VIOLATION : EXIT_PASS);
     });

@@ -23,11 +23,12 @@ import { MAIL_KIND_WORDS } from '../src/patch/listing';
 import { formatDiagnostic, hasErrors, MAX_PATCH_BYTES, parsePatchInput } from '../src/patch/parse';
 import type { ParsedInput } from '../src/patch/types';
 import { UsageError } from './exit';
+import { addMaxMemoryOption, defaultBudgetBytes, memoryBudget, refusePatchOverBudget, type MemoryBudget } from './budget';
 
 /** The files under a kernel tree that hold modelled steps. */
 export const TREE_FILES = ['arch/x86/kvm/mmu/mmu.c', 'arch/x86/kvm/mmu/paging_tmpl.h', 'arch/x86/kvm/mmu/spte.c', 'arch/x86/kvm/x86.c', 'virt/kvm/kvm_main.c'];
 
-function readInput(file: string): string {
+function readInput(file: string, budget: MemoryBudget): string {
   let size: number;
   try {
     const st = statSync(file);
@@ -39,6 +40,7 @@ function readInput(file: string): string {
   }
   if (size > MAX_PATCH_BYTES) throw new UsageError(`${file}:1: ${size} bytes; expected a patch file under ${MAX_PATCH_BYTES} bytes`);
   const buf = readFileSync(file);
+  refusePatchOverBudget(file, buf, budget);
   const nul = buf.indexOf(0);
   if (nul >= 0) {
     let line = 1;
@@ -85,8 +87,8 @@ export function flushModes(option: FlushMode | 'both'): FlushMode[] {
 }
 
 /** Everything the command prints, as data (the JSON output). Asynchronous: the blob check hashes with crypto.subtle. */
-export async function patchReport(file: string, tree?: string, modes: FlushMode[] = [...FLUSH_MODES]): Promise<PatchReport> {
-  const text = readInput(file);
+export async function patchReport(file: string, tree?: string, modes: FlushMode[] = [...FLUSH_MODES], budget: MemoryBudget = { bytes: defaultBudgetBytes(), given: false }): Promise<PatchReport> {
+  const text = readInput(file, budget);
   const input = parsePatchInput(text, file);
   const real = input.patches.filter((p) => !p.cover);
   const series = classify(input.patches);
@@ -208,13 +210,13 @@ export function patchText(r: PatchReport): string {
 
 /** Register the command on the program (cli/main.ts). */
 export function registerPatchCommand(program: Command, setExit: (code: number) => void): void {
-  program.command('patch').argument('<file>', 'a patch: mbox / format-patch / b4 am / git show / diff / web-archive text')
+  addMaxMemoryOption(program.command('patch')).argument('<file>', 'a patch: mbox / format-patch / b4 am / git show / diff / web-archive text')
     .description('what a patch changes in the model: series, touched steps, the variant before and after, and the checks under both')
     .option('--tree <dir>', 'a kernel tree: anchor the modelled steps in it and check the patch applies to it')
     .addOption(new Option('--flush-mode <mode>', 'remote flushes of the host: bare metal (every flush is full), range (a range-capable flush, as with Hyper-V), or both').choices([...FLUSH_MODES, 'both']).default('both'))
     .option('--json', 'print JSON instead of text')
-    .action(async (file: string, o: { tree?: string; json?: boolean; flushMode: FlushMode | 'both' }) => {
-      const r = await patchReport(file, o.tree, flushModes(o.flushMode));
+    .action(async (file: string, o: { tree?: string; json?: boolean; flushMode: FlushMode | 'both'; maxMemory?: string }) => {
+      const r = await patchReport(file, o.tree, flushModes(o.flushMode), memoryBudget(o.maxMemory, true));
       if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
       else {
         const text = patchText(r);
