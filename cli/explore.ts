@@ -63,6 +63,12 @@ export function shareBudget(reqs: ExploreRequest[], budget: MemoryBudget, thread
   return reqs.map((r) => ({ ...r, maxMemoryBytes: cap }));
 }
 
+/**
+ * Run from the TypeScript source (`node --import tsx cli/main.ts`, as the tests do), an eval'd
+ * worker has no TypeScript loader of its own: it registers tsx's before requiring this file.
+ */
+const FROM_SOURCE = __filename.endsWith('.ts') ? "require('tsx/cjs'); " : '';
+
 /** Every request on up to `threads` worker threads; cancelling terminates them. */
 export function runInWorkers(reqs: ExploreRequest[], threads: number, signal?: AbortSignal, onProgress?: (variant: string, p: Progress) => void): Promise<ExploreResult[]> {
   return new Promise((resolve, reject) => {
@@ -74,7 +80,7 @@ export function runInWorkers(reqs: ExploreRequest[], threads: number, signal?: A
       while (running < threads && next < reqs.length) {
         const index = next++;
         running++;
-        const w = new Worker(`globalThis.__kvmMmuLabExploreWorker = true; require(${JSON.stringify(__filename)});`, { eval: true, workerData: { kvmMmuLabExplore: reqs[index] } });
+        const w = new Worker(`globalThis.__kvmMmuLabExploreWorker = true; ${FROM_SOURCE}require(${JSON.stringify(__filename)});`, { eval: true, workerData: { kvmMmuLabExplore: reqs[index] } });
         workers.add(w);
         w.on('message', (m: WorkerMessage) => {
           if (m.type === 'progress' && m.progress) onProgress?.(m.variant, m.progress);

@@ -42,7 +42,7 @@ export interface RunEstimate {
   bytes: number;
   /** Pages of all memslots (dirty bitmaps and rmaps). */
   slotPages: number;
-  /** 4K pages the run may map with its own SPTE (every mapping, split down to 4K). */
+  /** 4K pages the run may map with its own SPTE (what the accesses fault in, split down to 4K). */
   leafPages: number;
   /** SPTE writes a kept trace holds (0 for `check`). */
   writes: number;
@@ -64,13 +64,37 @@ function mappedPages(s: Scenario, geo: Geometry): number {
   return pages;
 }
 
+/**
+ * 4K pages the accesses fault in: each maps at most the page its mapping is (a 1G mapping, one 1G
+ * SPTE, which a split later turns into that many 4K ones); an access no declared mapping covers
+ * (one a guest-table write made) counts as a 1G page. A mapping is found by its aligned frame at
+ * each level, so the sum is linear in the scenario.
+ */
+function faultedPages(s: Scenario, geo: Geometry): number {
+  const frames = new Map<string, Array<Set<number>>>();
+  for (const r of s.roots) {
+    const byLevel = [new Set<number>(), new Set<number>(), new Set<number>(), new Set<number>()];
+    for (const m of r.mappings) byLevel[m.level].add(Math.floor(m.l2 / geo.pages(m.level)));
+    frames.set(r.name, byLevel);
+  }
+  let pages = 0;
+  for (const o of s.operations) {
+    if (o.op !== 'access') continue;
+    const byLevel = frames.get(o.root);
+    const level = byLevel ? [3, 2, 1].find((l) => byLevel[l].has(Math.floor(o.addr / geo.pages(l)))) : undefined;
+    pages += geo.pages(level ?? 3);
+  }
+  return pages;
+}
+
 export function estimateRun(s: Scenario, shape: RunShape): RunEstimate {
   const geo = new Geometry(s.entries);
   const slotPages = s.memslots.reduce((n, m) => n + m.npages, 0);
   const dirtyOps = splitsAndProtects(s);
   // Without dirty logging no split happens: a huge mapping stays one SPTE, and each access maps
-  // at most one page (its fault walk).
-  const leafPages = dirtyOps ? mappedPages(s, geo) : 0;
+  // at most one page (its fault walk). With it, what the accesses faulted in may all be split to
+  // 4K, and no more than the mappings cover.
+  const leafPages = dirtyOps ? Math.min(mappedPages(s, geo), faultedPages(s, geo)) : 0;
   // Every operation: its steps, and up to three new SPs of a fault walk (E entries, 14 bytes each).
   const perOp = 3 * 14 * geo.entries + 2048;
   let bytes = slotPages * SLOT_BYTES_PER_PAGE + leafPages * CHECK_BYTES_PER_LEAF + s.operations.length * perOp;
