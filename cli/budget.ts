@@ -7,7 +7,7 @@
  */
 import { totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
-import { Option, type Command } from 'commander';
+import { Option } from 'commander';
 import { ResourceLimitError } from '../src/model/errors';
 import type { RunOptions } from '../src/run/runner';
 import { estimateRun, MAX_STRING_CHARS, type RunShape } from '../src/run/estimate';
@@ -62,9 +62,16 @@ export function budgetText(b: MemoryBudget): string {
     : `the memory budget of ${mib(b.bytes)} (the default: half this machine's memory, at most 4 GiB and what Node's heap holds; --max-memory changes it)`;
 }
 
-/** The option every budgeted command takes. */
-export function addMaxMemoryOption(cmd: Command): Command {
-  return cmd.addOption(new Option('--max-memory <MiB>', 'the memory budget of the command, in MiB (default: half the machine\'s memory, at most 4 GiB and what Node\'s heap holds); work estimated or measured above it is refused (exit 2)'));
+/** What the budget refuses, per command, for its help. */
+export const BUDGET_HELP = {
+  scenario: 'a scenario whose run would hold more (about 6 bytes a memslot page, and 150 a page split to 4K; a kept trace more) is refused before it starts',
+  patch: 'a patch needing more (about 1,500 bytes a line) is refused before it is read',
+  explore: 'the search stops there (incomplete); --variant all gives each of its two workers half',
+} as const;
+
+/** The option every budgeted command takes, with the default as it is on this machine. */
+export function maxMemoryOption(what: keyof typeof BUDGET_HELP): Option {
+  return new Option('--max-memory <MiB>', `the memory budget of the command, in MiB (default here ${Math.floor(defaultBudgetBytes() / MiB)}: half the machine's memory, at most 4 GiB and what Node's heap holds); ${BUDGET_HELP[what]}${what === 'explore' ? '' : ' (exit 2)'}`);
 }
 
 /** The command's own measure of what it holds: its JS heap and its buffers (typed arrays live outside the heap). */

@@ -16,7 +16,7 @@ import { ALL_KINDS, DEFAULT_BOUND, describeBound, ENTRY_CHOICES, PAGE_CHOICES, t
 import { exploreResultText, exploreTableText } from '../src/view/explore_text';
 import { parseVariant, PRESETS, type Variant } from '../src/kernel/variants';
 import { EXIT_INCOMPLETE, EXIT_PASS, EXIT_VIOLATION, UsageError } from './exit';
-import { addMaxMemoryOption, defaultBudgetBytes, memoryBudget, workerShare, type MemoryBudget } from './budget';
+import { maxMemoryOption, defaultBudgetBytes, memoryBudget, workerShare, type MemoryBudget } from './budget';
 
 export interface ExploreRequest {
   variant: Variant;
@@ -153,7 +153,7 @@ function parseKinds(v: string | undefined): Bound['kinds'] {
 }
 
 export function registerExplore(program: Command, setExit: (code: number) => void): void {
-  addMaxMemoryOption(program.command('explore'))
+  program.command('explore')
     .description(`bounded model checking: search every interleaving within a bound for a shortest counterexample; a clean result holds only within the bound and names what the bound could not reach (default bound: E = ${DEFAULT_BOUND.entries}, ${DEFAULT_BOUND.ops} operations, ${DEFAULT_BOUND.accesses} accesses, faults + ${(DEFAULT_BOUND.kinds ?? ALL_KINDS).join(' + ')})`)
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), preset+policy=value,..., or "all"`, 'v7')
     .addOption(new Option('-e, --entries <n>', 'entries per table').choices(ENTRY_CHOICES.map(String)).default(String(DEFAULT_BOUND.entries)))
@@ -167,6 +167,7 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
     .option('-o, --out <file>', 'write the counterexample as a scenario file')
     .option('-q, --quiet', 'no progress on stderr')
     .option('--json', 'print JSON instead of text')
+    .addOption(maxMemoryOption('explore'))
     .action((o: ExploreOpts) => exploreCommand(o, setExit));
 }
 

@@ -20,7 +20,7 @@ import { EXIT_PASS, EXIT_VIOLATION, failure, UsageError } from './exit';
 import { registerPatchCommand } from './patch';
 import { registerExplore } from './explore';
 import { exitQuietlyOnClosedPipe } from './pipe';
-import { addMaxMemoryOption, memoryBudget, refuseScenarioOverBudget, runLimits, withinBudget } from './budget';
+import { maxMemoryOption, memoryBudget, refuseScenarioOverBudget, runLimits, withinBudget } from './budget';
 
 function loadScenario(arg: string): Scenario {
   const builtin = builtinScenario(arg);
@@ -64,12 +64,15 @@ function emit(text: string, out?: string): void {
 }
 
 function commonOptions(cmd: Command): Command {
-  return addMaxMemoryOption(cmd)
+  return cmd
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), or preset+policy=value,...`)
     .addOption(new Option('--flush-mode <mode>', 'remote flush of the host').choices(FLUSH_MODES))
     .addOption(new Option('--split-yield <when>', 'when the split drops mmu_lock between huge pages').choices(SPLIT_YIELDS))
-    .option('--json', 'print JSON instead of text');
+    .option('--json', 'print JSON instead of text')
+    .addOption(maxMemoryOption('scenario'));
 }
+
+
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('kvm-mmu-lab')
@@ -108,11 +111,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(t.verdict === 'pass' ? EXIT_PASS : EXIT_VIOLATION);
     });
 
-  addMaxMemoryOption(program.command('compare').argument('<scenario>', 'a built-in scenario name or a scenario file'))
+  program.command('compare').argument('<scenario>', 'a built-in scenario name or a scenario file')
     .description('every preset on one scenario: verdicts and flushes side by side')
     .addOption(new Option('--flush-mode <mode>', 'remote flush of the host').choices(FLUSH_MODES))
     .option('--json', 'print JSON instead of text')
     .option('--full-scale', 'also count the split flushes of each variant on a 64 GiB guest on 1 GiB pages (about a second a variant)')
+    .addOption(maxMemoryOption('scenario'))
     .action((arg: string, o: RunOpts & { fullScale?: boolean }) => {
       const budget = memoryBudget(o.maxMemory, true);
       const s = loadScenario(arg);

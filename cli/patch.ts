@@ -23,7 +23,7 @@ import { MAIL_KIND_WORDS } from '../src/patch/listing';
 import { formatDiagnostic, hasErrors, MAX_PATCH_BYTES, parsePatchInput } from '../src/patch/parse';
 import type { ParsedInput } from '../src/patch/types';
 import { UsageError } from './exit';
-import { addMaxMemoryOption, defaultBudgetBytes, memoryBudget, refusePatchOverBudget, type MemoryBudget } from './budget';
+import { maxMemoryOption, defaultBudgetBytes, memoryBudget, refusePatchOverBudget, type MemoryBudget } from './budget';
 
 /** The files under a kernel tree that hold modelled steps. */
 export const TREE_FILES = ['arch/x86/kvm/mmu/mmu.c', 'arch/x86/kvm/mmu/paging_tmpl.h', 'arch/x86/kvm/mmu/spte.c', 'arch/x86/kvm/x86.c', 'virt/kvm/kvm_main.c'];
@@ -210,11 +210,12 @@ export function patchText(r: PatchReport): string {
 
 /** Register the command on the program (cli/main.ts). */
 export function registerPatchCommand(program: Command, setExit: (code: number) => void): void {
-  addMaxMemoryOption(program.command('patch')).argument('<file>', 'a patch: mbox / format-patch / b4 am / git show / diff / web-archive text')
+  program.command('patch').argument('<file>', 'a patch: mbox / format-patch / b4 am / git show / diff / web-archive text')
     .description('what a patch changes in the model: series, touched steps, the variant before and after, and the checks under both')
     .option('--tree <dir>', 'a kernel tree: anchor the modelled steps in it and check the patch applies to it')
     .addOption(new Option('--flush-mode <mode>', 'remote flushes of the host: bare metal (every flush is full), range (a range-capable flush, as with Hyper-V), or both').choices([...FLUSH_MODES, 'both']).default('both'))
     .option('--json', 'print JSON instead of text')
+    .addOption(maxMemoryOption('patch'))
     .action(async (file: string, o: { tree?: string; json?: boolean; flushMode: FlushMode | 'both'; maxMemory?: string }) => {
       const r = await patchReport(file, o.tree, flushModes(o.flushMode), memoryBudget(o.maxMemory, true));
       if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
