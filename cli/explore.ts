@@ -6,8 +6,6 @@
  *   explore --variant all ...   every preset, two at a time on worker threads, as a table
  * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (a cap), 130 cancelled (Ctrl-C).
  */
-import { getHeapStatistics } from 'node:v8';
-import { totalmem } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Option, type Command } from 'commander';
 import { counterexampleScenario } from '../src/explore/counterexample';
@@ -19,6 +17,7 @@ import { parseVariant, PRESETS, type Variant } from '../src/kernel/variants';
 import { EXIT_CANCELLED, EXIT_INCOMPLETE, EXIT_PASS, EXIT_VIOLATION, UsageError } from './exit';
 import { writeOutputFile } from './files';
 import { terminalSafe } from '../src/view/terminal_text';
+import { maxMemoryOption, defaultBudgetBytes, memoryBudget, workerShare, type MemoryBudget } from './budget';
 
 export interface ExploreRequest {
   variant: Variant;
@@ -26,19 +25,19 @@ export interface ExploreRequest {
   maxStates?: number;
   audit?: boolean;
   engine?: 'packed' | 'core';
+  /** The search's memory cap: the command's budget, or a worker's share of it (cli/budget.ts). */
+  maxMemoryBytes?: number;
 }
-
-const heapLimit = () => getHeapStatistics().heap_size_limit;
 
 /** Run one search, in slices, yielding to the event loop between them so a cancel gets through. */
 export async function runSearch(req: ExploreRequest, signal?: AbortSignal, onProgress?: (p: Progress) => void): Promise<ExploreResult> {
-  // The core engine keeps its states on the JS heap; the packed one in typed arrays outside it,
-  // capped at half of the machine's memory (and 4 GiB).
-  const packed = req.engine !== 'core' && !req.audit;
+  // The cap is the one the request carries (the command's budget, or this worker's share of it):
+  // the packed engine compares its store's size (typed arrays, outside the heap) or the heap's,
+  // whichever is larger; the core engine the heap's.
   const s = new Search({
     variant: req.variant, bound: req.bound, audit: req.audit, maxStates: req.maxStates, engine: req.engine,
     memoryUsed: () => process.memoryUsage().heapUsed,
-    maxMemoryBytes: packed ? Math.min(4 * 2 ** 30, Math.floor(totalmem() / 2)) : Math.floor(heapLimit() * 0.85),
+    maxMemoryBytes: req.maxMemoryBytes ?? defaultBudgetBytes(),
   });
   let last = Date.now();
   while (!s.run(50)) {
@@ -56,6 +55,21 @@ export function exitCode(r: ExploreResult): number {
 
 interface WorkerMessage { type: 'progress' | 'result'; variant: string; progress?: Progress; result?: ExploreResult }
 
+/**
+ * The requests of one command that runs them on `threads` workers at once, each capped at its
+ * share of the budget: the workers running together hold at most the budget, not a budget each.
+ */
+export function shareBudget(reqs: ExploreRequest[], budget: MemoryBudget, threads: number): ExploreRequest[] {
+  const cap = workerShare(budget, Math.min(threads, reqs.length));
+  return reqs.map((r) => ({ ...r, maxMemoryBytes: cap }));
+}
+
+/**
+ * Run from the TypeScript source (`node --import tsx cli/main.ts`, as the tests do), an eval'd
+ * worker has no TypeScript loader of its own: it registers tsx's before requiring this file.
+ */
+const FROM_SOURCE = __filename.endsWith('.ts') ? "require('tsx/cjs'); " : '';
+
 /** Every request on up to `threads` worker threads; cancelling terminates them. */
 export function runInWorkers(reqs: ExploreRequest[], threads: number, signal?: AbortSignal, onProgress?: (variant: string, p: Progress) => void): Promise<ExploreResult[]> {
   return new Promise((resolve, reject) => {
@@ -69,7 +83,7 @@ export function runInWorkers(reqs: ExploreRequest[], threads: number, signal?: A
       while (running < threads && next < reqs.length) {
         const index = next++;
         running++;
-        const w = new Worker(`globalThis.__kvmMmuLabExploreWorker = true; require(${JSON.stringify(__filename)});`, { eval: true, workerData: { kvmMmuLabExplore: reqs[index] } });
+        const w = new Worker(`globalThis.__kvmMmuLabExploreWorker = true; ${FROM_SOURCE}require(${JSON.stringify(__filename)});`, { eval: true, workerData: { kvmMmuLabExplore: reqs[index] } });
         workers.add(w);
         w.on('message', (m: WorkerMessage) => {
           if (m.type === 'progress' && m.progress) onProgress?.(m.variant, m.progress);
@@ -123,6 +137,7 @@ interface ExploreOpts {
   audit?: boolean;
   quiet?: boolean;
   engine?: 'packed' | 'core';
+  maxMemory?: string;
 }
 
 function intOption(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
@@ -172,12 +187,15 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
     .option('-o, --out <file>', 'write the counterexample as a scenario file')
     .option('-q, --quiet', 'no progress on stderr')
     .option('--json', 'print JSON instead of text')
+    .addOption(maxMemoryOption('explore'))
     .action((o: ExploreOpts) => exploreCommand(o, setExit));
 }
 
 async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): Promise<void> {
   const { bound, engine } = boundOf(o);
   const maxStates = o.maxStates === undefined ? undefined : intOption('max-states', o.maxStates, 0, 1, 2 ** 31);
+  // The packed engine's store is outside the JS heap; the core engine's states (and --audit's) are on it.
+  const budget = memoryBudget(o.maxMemory, engine === 'core' || !!o.audit);
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
@@ -186,15 +204,16 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
   };
   try {
     if (o.variant === 'all') {
-      const reqs = PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine }));
-      const rows = await runInWorkers(reqs, 2, controller.signal, progress);
+      const threads = 2;
+      const reqs = shareBudget(PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine })), budget, threads);
+      const rows = await runInWorkers(reqs, threads, controller.signal, progress);
       process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : terminalSafe(`bound: ${describeBound(bound)}\n\n${exploreTableText(rows)}`));
       if (cancelledBy(controller.signal, setExit)) return;
       setExit(rows.some((r) => r.verdict === 'violation') ? EXIT_VIOLATION : rows.some((r) => r.verdict === 'incomplete') ? EXIT_INCOMPLETE : EXIT_PASS);
       return;
     }
     const variant = parseVariant(o.variant ?? 'v7');
-    const r = await runSearch({ variant, bound, maxStates, audit: o.audit, engine }, controller.signal, (p) => progress(variant.name, p));
+    const r = await runSearch({ variant, bound, maxStates, audit: o.audit, engine, maxMemoryBytes: budget.bytes }, controller.signal, (p) => progress(variant.name, p));
     let file: string | undefined;
     let scenario: unknown;
     if (r.verdict === 'violation' && r.actions) {

@@ -23,6 +23,7 @@ import { exitQuietlyOnClosedPipe } from './pipe';
 import { readInputFile, statInput, writeOutputFile } from './files';
 
 const SCENARIO_FILE = 'a scenario file (JSON)';
+import { maxMemoryOption, memoryBudget, refuseScenarioOverBudget, runLimits, withinBudget } from './budget';
 
 function loadScenario(arg: string): Scenario {
   const builtin = builtinScenario(arg);
@@ -42,6 +43,7 @@ interface RunOpts {
   splitYield?: 'cache' | 'every' | 'never';
   json?: boolean;
   out?: string;
+  maxMemory?: string;
 }
 
 function runOptions(s: Scenario, o: RunOpts) {
@@ -70,7 +72,8 @@ function commonOptions(cmd: Command): Command {
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), or preset+policy=value,...`)
     .addOption(new Option('--flush-mode <mode>', 'remote flush of the host').choices(FLUSH_MODES))
     .addOption(new Option('--split-yield <when>', 'when the split drops mmu_lock between huge pages').choices(SPLIT_YIELDS))
-    .option('--json', 'print JSON instead of text');
+    .option('--json', 'print JSON instead of text')
+    .addOption(maxMemoryOption('scenario'));
 }
 
 export function buildProgram(setExit: (code: number) => void, mode: { json?: boolean } = {}): Command {
@@ -96,8 +99,10 @@ export function buildProgram(setExit: (code: number) => void, mode: { json?: boo
     .option('-o, --out <file>', 'write the trace to a file')
     .option('--full', 'print every step; by default runs of identical splits are folded')
     .action((arg: string, o: RunOpts & { full?: boolean }) => {
+      const budget = memoryBudget(o.maxMemory, true);
       const s = loadScenario(arg);
-      const t = runScenario(s, runOptions(s, o));
+      refuseScenarioOverBudget(arg, s, o.json ? 'json' : 'trace', budget);
+      const t = withinBudget(arg, budget, () => runScenario(s, { ...runOptions(s, o), ...runLimits(budget) }));
       const inputs = BUILTIN_SCENARIOS.includes(arg) ? [] : [arg];
       if (o.json) emitJson({ ...toReport(t), trace: t.steps }, o.out, inputs);
       else emit(traceText(t, !o.full), o.out, inputs);
@@ -107,8 +112,10 @@ export function buildProgram(setExit: (code: number) => void, mode: { json?: boo
   commonOptions(program.command('check').argument('<scenario>', 'a built-in scenario name or a scenario file'))
     .description('run the checks and print the verdict')
     .action((arg: string, o: RunOpts) => {
+      const budget = memoryBudget(o.maxMemory, true);
       const s = loadScenario(arg);
-      const t = runScenario(s, { ...runOptions(s, o), checks: { keepSteps: false } });
+      refuseScenarioOverBudget(arg, s, 'check', budget);
+      const t = withinBudget(arg, budget, () => runScenario(s, { ...runOptions(s, o), checks: { keepSteps: false }, ...runLimits(budget) }));
       const r = toReport(t);
       if (o.json) emitJson(r);
       else {
@@ -124,9 +131,13 @@ export function buildProgram(setExit: (code: number) => void, mode: { json?: boo
     .addOption(new Option('--flush-mode <mode>', 'remote flush of the host').choices(FLUSH_MODES))
     .option('--json', 'print JSON instead of text')
     .option('--full-scale', 'also count the split flushes of each variant on a 64 GiB guest on 1 GiB pages (about a second a variant)')
+    .addOption(maxMemoryOption('scenario'))
     .action((arg: string, o: RunOpts & { fullScale?: boolean }) => {
+      const budget = memoryBudget(o.maxMemory, true);
       const s = loadScenario(arg);
-      const rows = compareVariants(s, o.flushMode, undefined, o.fullScale);
+      // The presets run one after another, each dropping its state: one run's estimate is the peak.
+      refuseScenarioOverBudget(arg, s, 'check', budget);
+      const rows = withinBudget(arg, budget, () => compareVariants(s, o.flushMode, undefined, o.fullScale, runLimits(budget)));
       if (o.json) emitJson({ scenario: s.name, rows });
       else emit(`${s.name}: ${s.title}\n\n${compareText(rows)}`);
       setExit(rows.some((r) => r.verdict === 'violation') ? EXIT_VIOLATION : EXIT_PASS);

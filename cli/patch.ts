@@ -25,14 +25,16 @@ import type { ParsedInput } from '../src/patch/types';
 import { EXIT_USAGE, UsageError, type JsonError } from './exit';
 import { terminalSafe } from '../src/view/terminal_text';
 import { isFsError, readInputFile, statInput } from './files';
+import { maxMemoryOption, defaultBudgetBytes, memoryBudget, refusePatchOverBudget, type MemoryBudget } from './budget';
 
 /** The files under a kernel tree that hold modelled steps. */
 export const TREE_FILES = ['arch/x86/kvm/mmu/mmu.c', 'arch/x86/kvm/mmu/paging_tmpl.h', 'arch/x86/kvm/mmu/spte.c', 'arch/x86/kvm/x86.c', 'virt/kvm/kvm_main.c'];
 
 const PATCH_FILE = 'a patch file (mbox, format-patch, git show output, diff, or web-archive text)';
 
-function readInput(file: string): string {
+function readInput(file: string, budget: MemoryBudget): string {
   const buf = readInputFile(file, PATCH_FILE, MAX_PATCH_BYTES);
+  refusePatchOverBudget(file, buf, budget);
   const nul = buf.indexOf(0);
   if (nul >= 0) {
     let line = 1;
@@ -86,8 +88,8 @@ export function flushModes(option: FlushMode | 'both'): FlushMode[] {
 }
 
 /** Everything the command prints, as data (the JSON output). Asynchronous: the blob check hashes with crypto.subtle. */
-export async function patchReport(file: string, tree?: string, modes: FlushMode[] = [...FLUSH_MODES]): Promise<PatchReport> {
-  const text = readInput(file);
+export async function patchReport(file: string, tree?: string, modes: FlushMode[] = [...FLUSH_MODES], budget: MemoryBudget = { bytes: defaultBudgetBytes(), given: false }): Promise<PatchReport> {
+  const text = readInput(file, budget);
   const input = parsePatchInput(text, file);
   const real = input.patches.filter((p) => !p.cover);
   const series = classify(input.patches);
@@ -223,8 +225,9 @@ export function registerPatchCommand(program: Command, setExit: (code: number) =
     .option('--tree <dir>', 'a kernel tree: anchor the modelled steps in it and check the patch applies to it')
     .addOption(new Option('--flush-mode <mode>', 'remote flushes of the host: bare metal (every flush is full), range (a range-capable flush, as with Hyper-V), or both').choices([...FLUSH_MODES, 'both']).default('both'))
     .option('--json', 'print JSON instead of text')
-    .action(async (file: string, o: { tree?: string; json?: boolean; flushMode: FlushMode | 'both' }) => {
-      const r = await patchReport(file, o.tree, flushModes(o.flushMode));
+    .addOption(maxMemoryOption('patch'))
+    .action(async (file: string, o: { tree?: string; json?: boolean; flushMode: FlushMode | 'both'; maxMemory?: string }) => {
+      const r = await patchReport(file, o.tree, flushModes(o.flushMode), memoryBudget(o.maxMemory, true));
       if (o.json) process.stdout.write(JSON.stringify({ ...r, ...patchError(r) }, null, 2) + '\n');
       else {
         const text = patchText(r);

@@ -20,15 +20,16 @@ export interface CompareRow {
   splitFlushesPer64G?: number;
 }
 
-export function compareVariants(scenario: Scenario, flushMode?: FlushMode, variants: readonly Variant[] = PRESETS, fullScale = false): CompareRow[] {
+/** `limits` caps each run's memory (one run at a time: RunOptions.maxMemoryBytes, a ResourceLimitError past it). */
+export function compareVariants(scenario: Scenario, flushMode?: FlushMode, variants: readonly Variant[] = PRESETS, fullScale = false, limits: Pick<RunOptions, 'maxMemoryBytes' | 'memoryUsed'> = {}): CompareRow[] {
   return variants.map((v) => {
-    const t = runScenario(scenario, { variant: v, ...(flushMode ? { flushMode } : {}), checks: { keepSteps: false } });
+    const t = runScenario(scenario, { variant: v, ...(flushMode ? { flushMode } : {}), checks: { keepSteps: false }, ...limits });
     const c = t.counters;
     return {
       variant: v.name, verdict: t.verdict, violations: t.violations.length, remoteFlushes: c.remoteFlushes,
       splitFlushes: c.splitFlushes, flushesSkipped: c.flushesSkipped, pagesFlushed: c.pagesFlushed,
       spsReused: c.spsReused, spteWrites: c.spteWrites,
-      ...(fullScale ? { splitFlushesPer64G: splitFlushesPer64G(v) } : {}),
+      ...(fullScale ? { splitFlushesPer64G: splitFlushesPer64G(v, limits) } : {}),
     };
   });
 }
