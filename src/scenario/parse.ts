@@ -3,7 +3,7 @@
  * checked field by field. Every problem is reported with the file, the line and column, the JSON
  * path and what was expected; all problems are reported at once.
  */
-import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { JsoncError, lineStarts, MAX_NESTING, nodeAt, parseJsonc, positionOf, valueOf as getNodeValue, type JsonNode as Node } from './jsonc';
 import { parseSizeName, type Level } from '../kernel/geometry';
 import type { PausePoint } from '../model/frames';
 import type { Scenario, ScenarioMapping, ScenarioMemslot, ScenarioOp, ScenarioRoot } from './types';
@@ -35,20 +35,14 @@ export const MAX_SCENARIO_BYTES = 4 * 1024 * 1024;
 
 class Reader {
   readonly problems: ScenarioProblem[] = [];
-  private lineStarts: number[] = [0];
+  private readonly starts: number[];
 
   constructor(readonly file: string, text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+    this.starts = lineStarts(text);
   }
 
   position(offset: number): { line: number; column: number } {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid] <= offset) lo = mid; else hi = mid - 1;
-    }
-    return { line: lo + 1, column: offset - this.lineStarts[lo] + 1 };
+    return positionOf(this.starts, offset);
   }
 
   fail(node: Node | undefined, path: string, message: string, fallbackOffset = 0): void {
@@ -59,7 +53,7 @@ class Reader {
   /** A problem at a JSON path: at its value, or at the nearest enclosing value the file has (a field left out). */
   failAt(tree: Node, path: JsonPath, message: string): void {
     let node: Node | undefined;
-    for (let n = path.length; !node && n >= 0; n--) node = findNodeAtLocation(tree, path.slice(0, n));
+    for (let n = path.length; !node && n >= 0; n--) node = nodeAt(tree, path.slice(0, n));
     this.fail(node, pathText(path), message);
   }
 }
@@ -382,56 +376,20 @@ function root(r: Reader, node: Node, path: string): ScenarioRoot | undefined {
   };
 }
 
-/** Deeper than any scenario needs; the JSON parser recurses, so deeper input must stop here. */
-export const MAX_NESTING = 64;
-
-/** Offset where brackets first nest deeper than MAX_NESTING (strings and comments skipped), or -1. */
-function tooDeep(text: string): number {
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 34 /* " */) {
-      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92 /* \ */) i++;
-    } else if (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) {
-      while (i < text.length && text.charCodeAt(i) !== 10) i++;
-    } else if (c === 47 && text.charCodeAt(i + 1) === 42 /* * */) {
-      const end = text.indexOf('*/', i + 2);
-      i = end < 0 ? text.length : end + 1;
-    } else if (c === 91 || c === 123) {
-      if (++depth > MAX_NESTING) return i;
-    } else if (c === 93 || c === 125) {
-      depth--;
-    }
-  }
-  return -1;
-}
-
-/** printParseErrorCode() names, as what the reader expected there. */
-function jsonExpectation(code: string): string {
-  const words: Record<string, string> = {
-    PropertyNameExpected: 'a property name in double quotes', ValueExpected: 'a value', ColonExpected: 'a colon',
-    CommaExpected: 'a comma', CloseBraceExpected: 'a closing brace', CloseBracketExpected: 'a closing bracket',
-    EndOfFileExpected: 'the end of the file', InvalidSymbol: 'a JSON value, not this symbol', UnexpectedEndOfString: 'the closing quote of the string',
-  };
-  return words[code] ?? code;
-}
+export { MAX_NESTING } from './jsonc';
 
 export function parseScenario(text: string, file = '<scenario>'): Scenario {
   const r = new Reader(file, text);
   if (text.length > MAX_SCENARIO_BYTES) throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: `the file is ${text.length} bytes; a scenario is expected to be under ${MAX_SCENARIO_BYTES}` }]);
   if (text.includes('\u0000')) throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: 'this is a binary file; expected a JSON scenario' }]);
   if (text.trim() === '') throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: 'empty file; expected a JSON scenario object' }]);
-  const deep = tooDeep(text);
-  if (deep >= 0) {
-    const { line, column } = r.position(deep);
-    throw new ScenarioError([{ file, line, column, path: '', message: `brackets nest deeper than ${MAX_NESTING} levels here; a scenario is expected to be a few levels deep` }]);
-  }
-  const errors: ParseError[] = [];
-  const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
-  if (errors.length || !tree) {
-    const e = errors[0];
-    const { line, column } = r.position(e ? e.offset : 0);
-    throw new ScenarioError([{ file, line, column, path: '', message: e ? `invalid JSON: expected ${jsonExpectation(printParseErrorCode(e.error))}` : 'empty file; expected a JSON scenario object' }]);
+  let tree: Node;
+  try {
+    tree = parseJsonc(text);
+  } catch (e) {
+    if (!(e instanceof JsoncError)) throw e;
+    const { line, column } = r.position(e.offset);
+    throw new ScenarioError([{ file, line, column, path: '', message: e.tooDeep ? `brackets nest deeper than ${MAX_NESTING} levels here; a scenario is expected to be a few levels deep` : `invalid JSON: expected ${e.expected}` }]);
   }
   duplicateKeys(r, tree, []);
   const o = objectOf(r, tree, '$');
