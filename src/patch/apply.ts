@@ -57,7 +57,11 @@ function locate(fileNorm: string[], want: string[], near: number): number | unde
   return undefined;
 }
 
-const wsInsensitive = (_n: number, line: string, _op: string, content: string) => norm(line) === norm(content);
+/**
+ * jsdiff compares past the file's end when the file is shorter than the hunk's range (a --tree with
+ * a shorter mmu.c): `line` is undefined there, which is no match, not an error.
+ */
+const wsInsensitive = (_n: number, line: string | undefined, _op: string, content: string) => line !== undefined && norm(line) === norm(content);
 
 /** Apply one file diff to `text`, hunk by hunk. */
 export function applyFileDiff(f: FileDiff, text: string, opts: { whitespaceInsensitive?: boolean } = {}): { hunks: HunkApply[]; result?: string } {
