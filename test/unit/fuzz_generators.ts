@@ -55,7 +55,7 @@ export function reformat(json: string, eol: string, comments: boolean): string {
 }
 
 /** A @@ header whose counts may claim more lines than follow, at the numeric edges. */
-export const hunkHeader = fc.tuple(fc.constantFrom(1, 5, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53, 0), fc.constantFrom(0, 1, 3, 4, 2 ** 31, 2 ** 32, 2 ** 53 + 2, 99999999999999999999), fc.constantFrom(1, 2 ** 32, 2 ** 53), fc.constantFrom(0, 3, 4, 2 ** 31))
+export const hunkHeader = fc.tuple(fc.constantFrom(1, 5, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53, 0), fc.constantFrom(0, 1, 3, 4, 2 ** 31, 2 ** 32, 2 ** 53 + 2, '99999999999999999999'), fc.constantFrom(1, 2 ** 32, 2 ** 53), fc.constantFrom(0, 3, 4, 2 ** 31))
   .map(([a, b, c, d]) => `@@ -${a},${b} +${c},${d} @@ static void drop_large_spte(struct kvm *kvm, u64 *sptep, bool flush)`);
 
 /** The lines of a hunk, some with escapes or odd line ends inside. */
