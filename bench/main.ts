@@ -8,6 +8,7 @@ import { isMainThread } from 'node:worker_threads';
 import { benchActivation } from './activation.bench';
 import { benchCore } from './core.bench';
 import { benchExplorer } from './explorer.bench';
+import { benchHostile } from './hostile.bench';
 import { benchPanel } from './panel.bench';
 
 // The bundle may be loaded by a worker thread (the explorer's workers); only the main thread benches.
@@ -20,6 +21,6 @@ const machine = {
   freeMemoryGiB: Math.round(freemem() / 2 ** 30), loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
   node: process.version, platform: `${process.platform}-${process.arch}`,
 };
-const results = { date: new Date().toISOString(), machine, quick, activation: benchActivation(quick), core: benchCore(quick), panel: benchPanel(quick), explorer: benchExplorer(quick), loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) };
+const results = { date: new Date().toISOString(), machine, quick, activation: benchActivation(quick), core: benchCore(quick), panel: benchPanel(quick), explorer: benchExplorer(quick), hostile: benchHostile(quick), loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) };
 process.stdout.write(JSON.stringify(results, null, 2) + '\n');
 }

@@ -166,11 +166,16 @@ function prevInRun(ls: ImageLine[], i: number): ImageLine | undefined {
  */
 function childReuse(img: Image): Found | undefined {
   const ls = lines(img, 'kvm_mmu_get_child_sp');
+  // The first EEXIST return at or after each line within its run, from one backward pass: a scan
+  // forward from every `if` was quadratic in a hunk of many such lines.
+  const eexist = new Array<number>(ls.length);
+  for (let k = ls.length - 1; k >= 0; k--) {
+    eexist[k] = ls[k].t.endsWith('returnERR_PTR(-EEXIST);') ? k : k + 1 < ls.length && ls[k + 1].run === ls[k].run ? eexist[k + 1] : -1;
+  }
   for (let i = 0; i < ls.length; i++) {
     if (!ls[i].t.startsWith('if(is_shadow_present_pte(*sptep)')) continue;
-    let j = i;
-    while (j < ls.length && ls[j].run === ls[i].run && !ls[j].t.endsWith('returnERR_PTR(-EEXIST);')) j++;
-    if (j === ls.length || ls[j].run !== ls[i].run) continue;
+    const j = eexist[i];
+    if (j < 0) continue;
     const cond = ls.slice(i, j + 1).map((l) => l.t).join('').replace(/returnERR_PTR\(-EEXIST\);$/, '');
     const evidence = ls.slice(i, j).map((l) => l.ev);
     const gfn = /->gfn==gfn/.test(cond);
@@ -313,12 +318,17 @@ function elsewhere(id: AnchorId): Set<string> {
  * that names no function); a lock or a return in some other function touches nothing.
  */
 function stepsOf(fns: Set<string>, changed: ChangedLine[]): AnchorId[] {
+  // The changed lines by function, so that each step reads only the lines of the functions where
+  // its statement has lived, not every changed line of the patch.
+  const byFn = new Map<string, ChangedLine[]>();
+  for (const c of changed) { const a = byFn.get(c.fn); if (a) a.push(c); else byFn.set(c.fn, [c]); }
   const out: AnchorId[] = [];
   for (const [id, a] of Object.entries(ANCHORS) as Array<[AnchorId, (typeof ANCHORS)[AnchorId]]>) {
+    if (fns.has(a.fn)) { out.push(id); continue; }
     const forms = [a.stmt, ...(STATEMENT_ALIASES[id] ?? []).map((x) => x.stmt), ...(KNOWN_MOVES[id] ?? []).map((m) => m.stmt ?? a.stmt)].map(norm);
     const holds = (t: string) => forms.some((st) => t.includes(st) || (t.length > 8 && st.startsWith(t)));
-    const places = elsewhere(id);
-    if (fns.has(a.fn) || changed.some((c) => (c.fn === UNKNOWN_FN || places.has(c.fn)) && holds(c.norm))) out.push(id);
+    const where = [UNKNOWN_FN, ...elsewhere(id)];
+    if (where.some((fn) => (byFn.get(fn) ?? []).some((c) => holds(c.norm)))) out.push(id);
   }
   return out;
 }
@@ -360,13 +370,16 @@ export function classify(patches: PatchInfo[]): Classification {
     const addedFns = new Map<string, ChangedLine>();
     for (const c of inModel) if (c.kind === '+' && c.signature && definitionName(c.text) === c.fn && !x.a.pre.has(c.fn) && !addedFns.has(c.fn)) addedFns.set(c.fn, c);
     for (const [name, c] of addedFns) addedFunctions.push({ name, fn: FN_CANON.get(name)!, evidence: { patch: c.patch, file: c.file, hunk: c.hunk, inputLine: c.inputLine, kind: c.kind, text: c.text } });
+    // Functions the patch adds lines to, as a set: a search of every change for each removed line
+    // was quadratic in a patch that deletes one long function.
+    const addsTo = new Set(inModel.filter((c) => c.kind === '+').map((c) => c.fn));
     for (const c of semantic(inModel)) {
       if (c.fn === UNKNOWN_FN) { unexplained.push(c); continue; }
       if (addedFns.has(c.fn)) continue; // said once, as the function added whole
       if (EXPLAINED.some((re) => re.test(c.norm))) continue;
       // Explained only where the image it belongs to reads as one of childReuse's values.
       if (c.fn === 'kvm_mmu_get_child_sp' && (c.kind === '+' ? x.post : x.pre).childReuse && CHILD_SP_EXPLAINED.some((re) => re.test(c.norm))) continue;
-      if (c.kind === '-' && removedFns.has(c.fn) && !inModel.some((d) => d.fn === c.fn && d.kind === '+')) continue; // the whole function is deleted
+      if (c.kind === '-' && removedFns.has(c.fn) && !addsTo.has(c.fn)) continue; // the whole function is deleted
       unexplained.push(c);
     }
   }

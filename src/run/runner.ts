@@ -15,6 +15,7 @@ import type { Variant } from '../kernel/variants';
 import { faultWalkGuest, faultWouldRetry } from '../ops/fault';
 import { advanceFrame } from '../ops/advance';
 import { guestAccess } from '../ops/guest_access';
+import { clearGfns } from '../ops/dirty_log';
 import { initialState } from './initial_state';
 import type { Scenario, ScenarioOp } from '../scenario/types';
 import { memoryCapMessage, ModelInputError, ResourceLimitError } from '../model/errors';
@@ -231,7 +232,7 @@ export class ScenarioRun {
       case 'clear-dirty-log': {
         const slot = this.slotIndex(i, op.slot);
         if (!state.memslots[slot].logDirty || !state.memslots[slot].manualProtect) this.fail(i, 'KVM_CLEAR_DIRTY_LOG needs dirty logging with manual-protect on this memslot');
-        this.current = { ...b, kind: op.op, pc: 'lock', slot, first: op.first, gfns: op.gfns, word: 0, mask: [], flush: false, split: null };
+        this.current = { ...b, kind: op.op, pc: 'lock', slot, first: op.first, gfns: clearGfns(op.gfns), word: 0, mask: [], flush: false, split: null };
         break;
       }
       case 'get-dirty-log': {

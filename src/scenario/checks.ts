@@ -459,8 +459,7 @@ export function clearRangesInSlot(s: Scenario): Problem[] {
       out.push({ path: ['operations', i, 'first'], message: `KVM_CLEAR_DIRTY_LOG would fail with -EINVAL: first ${hex(op.first)} is outside memslot ${slot.id} ${range(slot.baseGfn, slot.npages)}; expected a gfn of the memslot` });
     } else if (offset % 64 === 0 && offset + pages > slot.npages) {
       out.push({ path: ['operations', i, 'pages'], message: `KVM_CLEAR_DIRTY_LOG would fail with -EINVAL: the bitmap ${range(op.first, pages)} runs past the end of memslot ${slot.id} ${range(slot.baseGfn, slot.npages)}; the range to clear must lie inside the memslot` });
-    }
-    if (op.gfns.length === 0) out.push({ path: ['operations', i, 'except'], message: 'nothing to clear: every gfn of the range is excepted' });
+    } else if (op.gfns.length === 0) out.push({ path: ['operations', i, 'except'], message: 'nothing to clear: every gfn of the range is excepted' });
   });
   return out;
 }

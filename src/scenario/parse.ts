@@ -3,14 +3,14 @@
  * checked field by field. Every problem is reported with the file, the line and column, the JSON
  * path and what was expected; all problems are reported at once.
  */
-import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { JsoncError, lineStarts, MAX_NESTING, nodeAt, parseJsonc, positionOf, valueOf as getNodeValue, type JsonNode as Node } from './jsonc';
 import { parseSizeName, type Level } from '../kernel/geometry';
 import type { PausePoint } from '../model/frames';
 import type { Scenario, ScenarioGuestTable, ScenarioMapping, ScenarioMemslot, ScenarioOp, ScenarioRoot } from './types';
 import type { GuestPte } from '../model/state';
 import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK } from '../kernel/spte';
 import { parseVariant, PRESET_NAMES } from '../kernel/variants';
-import { checkScenario, MAX_GFN, MAX_MEMSLOT_PAGES, type JsonPath } from './checks';
+import { checkScenario, MAX_GFN, MAX_HOST_PFN, MAX_MEMSLOT_PAGES, type JsonPath } from './checks';
 import { ACCESS_KINDS, EXPECTATIONS, fieldsOf, FLUSH_MODES, GUEST_MEMORY_TABLE, GUEST_PTE, GUEST_TABLE, GUEST_TABLE_WRITERS, MAPPING, MEMSLOT, OPERATION_NAMES, OPERATIONS, PAUSE_WORDS, PTE_KINDS, ROOT, SCENARIO_DEFAULTS, SCENARIO_FIELDS, DEFAULT_ACCESS, SPLIT_YIELDS, type OperationName } from './shape';
 
 export { MAX_MEMSLOT_PAGES } from './checks';
@@ -35,20 +35,14 @@ export const MAX_SCENARIO_BYTES = 4 * 1024 * 1024;
 
 class Reader {
   readonly problems: ScenarioProblem[] = [];
-  private lineStarts: number[] = [0];
+  private readonly starts: number[];
 
   constructor(readonly file: string, text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+    this.starts = lineStarts(text);
   }
 
   position(offset: number): { line: number; column: number } {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid] <= offset) lo = mid; else hi = mid - 1;
-    }
-    return { line: lo + 1, column: offset - this.lineStarts[lo] + 1 };
+    return positionOf(this.starts, offset);
   }
 
   fail(node: Node | undefined, path: string, message: string, fallbackOffset = 0): void {
@@ -59,7 +53,7 @@ class Reader {
   /** A problem at a JSON path: at its value, or at the nearest enclosing value the file has (a field left out). */
   failAt(tree: Node, path: JsonPath, message: string): void {
     let node: Node | undefined;
-    for (let n = path.length; !node && n >= 0; n--) node = findNodeAtLocation(tree, path.slice(0, n));
+    for (let n = path.length; !node && n >= 0; n--) node = nodeAt(tree, path.slice(0, n));
     this.fail(node, pathText(path), message);
   }
 }
@@ -126,7 +120,7 @@ function unknownKeys(r: Reader, o: Obj, allowed: string[]): void {
 }
 
 /** A number, or a string holding a decimal or 0x-hex number: page numbers read best in hex. */
-function num(r: Reader, o: Obj, key: string, opts: { min?: number; max?: number; optional?: number } = {}): number {
+function num(r: Reader, o: Obj, key: string, opts: { min?: number; max?: number; optional?: number; why?: string } = {}): number {
   const node = o.fields.get(key);
   const path = `${o.path}.${key}`;
   if (!node) {
@@ -142,7 +136,7 @@ function num(r: Reader, o: Obj, key: string, opts: { min?: number; max?: number;
     return NaN;
   }
   if ((opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max)) {
-    r.fail(node, path, `expected a number from ${opts.min ?? '-inf'} to ${opts.max ?? 'inf'}, found ${v}`);
+    r.fail(node, path, `expected a number from ${opts.min ?? '-inf'} to ${opts.max ?? 'inf'}${opts.why ? ` (${opts.why})` : ''}, found ${v}`);
     return NaN;
   }
   return v;
@@ -253,7 +247,7 @@ function guestPte(r: Reader, parent: Obj, key: string): GuestPte {
     if (o.fields.has('access')) r.fail(o.fields.get('access'), `${path}.access`, 'a not-present entry has no access bits; expected no access');
     return { kind, gfn: 0, access: 0 };
   }
-  return { kind, gfn: num(r, o, 'gfn', { min: 0, max: MAX_GFN - 1 }), access: access(r, o, 'access') };
+  return { kind, gfn: num(r, o, 'gfn', GFN), access: access(r, o, 'access') };
 }
 
 /** by: "vmm" is the untrapped write; "guest" (trapped, write-tracked tables) is not modelled yet. */
@@ -276,6 +270,25 @@ const WITHDRAWN: Record<string, string> = {
     'use "enable-dirty-logging" (the split when logging starts) or "clear-dirty-log" on a memslot with manualProtect and initiallySet (the split of the cleared range)',
 };
 
+/**
+ * Every number is bounded by what it indexes, where it is read: no later loop or sum meets a value
+ * past what the model holds (a first gfn near 2^53, where g++ stops advancing, once aborted V8).
+ * checks.ts then says the finer bounds across fields with the kernel's reasons.
+ */
+const MAX_VCPUS = 64;
+const GFN = { min: 0, max: MAX_GFN - 1, why: 'gfns are below 2^40, 52-bit guest physical addresses' };
+/** L2 page numbers: 4 levels of at most 512 entries, 2^36 pages. */
+const L2 = { min: 0, max: 2 ** 36 - 1, why: 'an L2 page number is below 2^36, 4 levels of 512 entries' };
+/** The ioctls' slot is a __u32 (struct kvm_dirty_log, struct kvm_clear_dirty_log); checks.ts says which memslots exist. */
+const SLOT = { min: 0, max: 2 ** 32 - 1, optional: 0, why: 'the ioctls\' slot is a __u32' };
+
+/** [first, first + pages) lies inside the memslot (all three numbers read well). */
+function clearFitsSlot(slot: ScenarioMemslot | undefined, first: number, pages: number): boolean {
+  if (!slot || !Number.isFinite(first) || !Number.isFinite(pages) || !Number.isFinite(slot.npages) || !Number.isFinite(slot.baseGfn)) return false;
+  const offset = first - slot.baseGfn;
+  return offset >= 0 && pages <= MAX_MEMSLOT_PAGES && offset + pages <= Math.min(slot.npages, MAX_MEMSLOT_PAGES);
+}
+
 function operation(r: Reader, node: Node, path: string, memslots: ScenarioMemslot[]): ScenarioOp | undefined {
   const o = objectOf(r, node, path);
   if (!o) return undefined;
@@ -292,12 +305,13 @@ function operation(r: Reader, node: Node, path: string, memslots: ScenarioMemslo
   if (OPERATION_NAMES.includes(kind)) unknownKeys(r, o, operationFields(kind));
   switch (kind) {
     case 'access':
-      return { ...base, op: kind, vcpu: num(r, o, 'vcpu', { min: 0 }), root: str<string>(r, o, 'root'), addr: num(r, o, 'addr', { min: 0 }), kind: str(r, o, 'kind', ACCESS_KINDS) };
+      return { ...base, op: kind, vcpu: num(r, o, 'vcpu', { min: 0, max: MAX_VCPUS - 1, why: `a scenario has at most ${MAX_VCPUS} vCPUs` }), root: str<string>(r, o, 'root'), addr: num(r, o, 'addr', L2), kind: str(r, o, 'kind', ACCESS_KINDS) };
     case 'enable-dirty-logging':
-      return { ...base, op: kind, slot: num(r, o, 'slot', { min: 0, optional: 0 }), manualProtect: bool(r, o, 'manualProtect', false), initiallySet: bool(r, o, 'initiallySet', false) };
+      return { ...base, op: kind, slot: num(r, o, 'slot', SLOT), manualProtect: bool(r, o, 'manualProtect', false), initiallySet: bool(r, o, 'initiallySet', false) };
     case 'clear-dirty-log': {
-      const first = num(r, o, 'first', { min: 0 });
-      const pages = num(r, o, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES });
+      const slot = num(r, o, 'slot', SLOT);
+      const first = num(r, o, 'first', GFN);
+      const pages = num(r, o, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES, why: 'a range is at most a memslot, 2^26 pages' });
       const except = new Set(arr(r, o, 'except', true).map((n, i) => {
         const v = n.type === 'number' ? (n.value as number) : typeof n.value === 'string' && /^0x[0-9a-f]+$/i.test(n.value) ? Number(n.value) : NaN;
         if (!Number.isSafeInteger(v)) r.fail(n, `${path}.except[${i}]`, 'expected a gfn (number or "0x..." string)');
@@ -305,18 +319,20 @@ function operation(r: Reader, node: Node, path: string, memslots: ScenarioMemslo
         else if (Number.isFinite(first) && Number.isFinite(pages) && (v < first || v >= first + pages)) r.fail(n, `${path}.except[${i}]`, `expected a gfn of the range to clear [0x${first.toString(16)}, 0x${(first + pages).toString(16)}), found 0x${v.toString(16)}`);
         return v;
       }));
+      const memslot = memslots.find((m) => m.id === slot);
+      firstPageAligned(r, o, memslot, first);
+      // The gfns are listed only for a range the memslot holds: a range past it is refused with the
+      // kernel's reason (checks.ts, clearRangesInSlot) and must cost nothing before it is.
       const gfns: number[] = [];
-      for (let g = first; g < first + pages && Number.isFinite(pages); g++) if (!except.has(g)) gfns.push(g);
-      const slot = num(r, o, 'slot', { min: 0, optional: 0 });
-      firstPageAligned(r, o, memslots.find((m) => m.id === slot), first);
+      if (clearFitsSlot(memslot, first, pages)) for (let g = first; g < first + pages; g++) if (!except.has(g)) gfns.push(g);
       return { ...base, op: kind, slot, first, gfns, pages };
     }
     case 'get-dirty-log':
-      return { ...base, op: kind, slot: num(r, o, 'slot', { min: 0, optional: 0 }) };
+      return { ...base, op: kind, slot: num(r, o, 'slot', SLOT) };
     case 'invalidate':
-      return { ...base, op: kind, gfn: num(r, o, 'gfn', { min: 0 }), npages: num(r, o, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES, optional: 1 }) };
+      return { ...base, op: kind, gfn: num(r, o, 'gfn', GFN), npages: num(r, o, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES, optional: 1, why: 'a range is at most a memslot, 2^26 pages' }) };
     case 'guest-table-write':
-      return { ...base, op: kind, by: writer(r, o), table: num(r, o, 'table', { min: 0, max: MAX_GFN - 1 }), index: num(r, o, 'index', { min: 0, max: 511 }), entry: guestPte(r, o, 'entry') };
+      return { ...base, op: kind, by: writer(r, o), table: num(r, o, 'table', GFN), index: num(r, o, 'index', { min: 0, max: 511 }), entry: guestPte(r, o, 'entry') };
     case 'resume':
       return p ? { op: kind, target: str<string>(r, o, 'target'), pause: p, line: base.line } : { op: kind, target: str<string>(r, o, 'target'), line: base.line };
     default:
@@ -339,7 +355,7 @@ function mapping(r: Reader, node: Node, path: string): ScenarioMapping {
   const o = objectOf(r, node, path);
   if (!o) return { l2: 0, gfn: 0, level: 1, access: 0 };
   unknownKeys(r, o, fieldsOf(MAPPING));
-  return { l2: num(r, o, 'l2', { min: 0 }), gfn: num(r, o, 'gfn', { min: 0 }), level: level(r, o, 'size'), access: access(r, o, 'access') };
+  return { l2: num(r, o, 'l2', L2), gfn: num(r, o, 'gfn', GFN), level: level(r, o, 'size'), access: access(r, o, 'access') };
 }
 
 function root(r: Reader, node: Node, path: string): ScenarioRoot | undefined {
@@ -350,11 +366,11 @@ function root(r: Reader, node: Node, path: string): ScenarioRoot | undefined {
     const t = objectOf(r, n, `${path}.guestTables[${i}]`);
     if (!t) return { level: 1 as Level, l2: 0, gfn: 0 };
     unknownKeys(r, t, fieldsOf(GUEST_TABLE));
-    return { level: num(r, t, 'level', { min: 1, max: 3 }) as Level, l2: num(r, t, 'l2', { min: 0 }), gfn: num(r, t, 'gfn', { min: 0 }) };
+    return { level: num(r, t, 'level', { min: 1, max: 3 }) as Level, l2: num(r, t, 'l2', L2), gfn: num(r, t, 'gfn', GFN) };
   });
   return {
     name: str<string>(r, o, 'name'),
-    guestTableGfn: num(r, o, 'guestTableGfn', { min: 0 }),
+    guestTableGfn: num(r, o, 'guestTableGfn', GFN),
     mappings: arr(r, o, 'mappings').map((n, i) => mapping(r, n, `${path}.mappings[${i}]`)),
     guestTables,
   };
@@ -381,56 +397,20 @@ function guestMemoryTable(r: Reader, node: Node, path: string): ScenarioGuestTab
   return { gfn, level: lvl, entries: entries.sort((a, b) => a.index - b.index) };
 }
 
-/** Deeper than any scenario needs; the JSON parser recurses, so deeper input must stop here. */
-export const MAX_NESTING = 64;
-
-/** Offset where brackets first nest deeper than MAX_NESTING (strings and comments skipped), or -1. */
-function tooDeep(text: string): number {
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 34 /* " */) {
-      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92 /* \ */) i++;
-    } else if (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) {
-      while (i < text.length && text.charCodeAt(i) !== 10) i++;
-    } else if (c === 47 && text.charCodeAt(i + 1) === 42 /* * */) {
-      const end = text.indexOf('*/', i + 2);
-      i = end < 0 ? text.length : end + 1;
-    } else if (c === 91 || c === 123) {
-      if (++depth > MAX_NESTING) return i;
-    } else if (c === 93 || c === 125) {
-      depth--;
-    }
-  }
-  return -1;
-}
-
-/** printParseErrorCode() names, as what the reader expected there. */
-function jsonExpectation(code: string): string {
-  const words: Record<string, string> = {
-    PropertyNameExpected: 'a property name in double quotes', ValueExpected: 'a value', ColonExpected: 'a colon',
-    CommaExpected: 'a comma', CloseBraceExpected: 'a closing brace', CloseBracketExpected: 'a closing bracket',
-    EndOfFileExpected: 'the end of the file', InvalidSymbol: 'a JSON value, not this symbol', UnexpectedEndOfString: 'the closing quote of the string',
-  };
-  return words[code] ?? code;
-}
+export { MAX_NESTING } from './jsonc';
 
 export function parseScenario(text: string, file = '<scenario>'): Scenario {
   const r = new Reader(file, text);
   if (text.length > MAX_SCENARIO_BYTES) throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: `the file is ${text.length} bytes; a scenario is expected to be under ${MAX_SCENARIO_BYTES}` }]);
   if (text.includes('\u0000')) throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: 'this is a binary file; expected a JSON scenario' }]);
   if (text.trim() === '') throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: 'empty file; expected a JSON scenario object' }]);
-  const deep = tooDeep(text);
-  if (deep >= 0) {
-    const { line, column } = r.position(deep);
-    throw new ScenarioError([{ file, line, column, path: '', message: `brackets nest deeper than ${MAX_NESTING} levels here; a scenario is expected to be a few levels deep` }]);
-  }
-  const errors: ParseError[] = [];
-  const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
-  if (errors.length || !tree) {
-    const e = errors[0];
-    const { line, column } = r.position(e ? e.offset : 0);
-    throw new ScenarioError([{ file, line, column, path: '', message: e ? `invalid JSON: expected ${jsonExpectation(printParseErrorCode(e.error))}` : 'empty file; expected a JSON scenario object' }]);
+  let tree: Node;
+  try {
+    tree = parseJsonc(text);
+  } catch (e) {
+    if (!(e instanceof JsoncError)) throw e;
+    const { line, column } = r.position(e.offset);
+    throw new ScenarioError([{ file, line, column, path: '', message: e.tooDeep ? `brackets nest deeper than ${MAX_NESTING} levels here; a scenario is expected to be a few levels deep` : `invalid JSON: expected ${e.expected}` }]);
   }
   duplicateKeys(r, tree, []);
   const o = objectOf(r, tree, '$');
@@ -442,7 +422,7 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
     if (!m) return { id: i, baseGfn: 0, npages: 1, hostPfn: 0, hostLevel: 1 as Level };
     unknownKeys(r, m, fieldsOf(MEMSLOT));
     // Bounds on id and pages are the kernel's and the model's, said by checks.ts with their reasons.
-    return { id: num(r, m, 'id', { min: 0, optional: i }), baseGfn: num(r, m, 'baseGfn', { min: 0, max: MAX_GFN - 1 }), npages: num(r, m, 'pages', { min: 0 }), hostPfn: num(r, m, 'hostPfn', { min: 0 }), hostLevel: level(r, m, 'hostPageSize', 1) };
+    return { id: num(r, m, 'id', { min: 0, optional: i }), baseGfn: num(r, m, 'baseGfn', GFN), npages: num(r, m, 'pages', { min: 0 }), hostPfn: num(r, m, 'hostPfn', { min: 0, max: MAX_HOST_PFN - 1, why: 'host pfns are kept in 31 bits' }), hostLevel: level(r, m, 'hostPageSize', 1) };
   });
   const s: Scenario = {
     name: str<string>(r, o, 'name'),
@@ -455,7 +435,7 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
     memslots,
     roots: arr(r, o, 'roots').map((n, i) => root(r, n, `$.roots[${i}]`)).filter((x): x is ScenarioRoot => !!x),
     ...(o.fields.has('guestMemory') ? { guestMemory: arr(r, o, 'guestMemory').map((n, i) => guestMemoryTable(r, n, `$.guestMemory[${i}]`)).filter((x): x is ScenarioGuestTable => !!x) } : {}),
-    vcpus: num(r, o, 'vcpus', { min: 1, max: 64, optional: SCENARIO_DEFAULTS.vcpus }),
+    vcpus: num(r, o, 'vcpus', { min: 1, max: MAX_VCPUS, optional: SCENARIO_DEFAULTS.vcpus }),
     operations: arr(r, o, 'operations').map((n, i) => operation(r, n, `$.operations[${i}]`, memslots)).filter((x): x is ScenarioOp => !!x),
   };
   if (![2, 4, 8, 16, 32, 64, 128, 256, 512].includes(s.entries)) r.fail(o.fields.get('entries'), '$.entries', `expected a power of two from 2 to 512, found ${s.entries}`);

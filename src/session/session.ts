@@ -1,7 +1,7 @@
 // One walk: a scenario read under a variant, stepped forwards and backwards. The stepping rules
 // (next flush, next violation, the same step under another variant) are here; no vscode import, so
 // the unit tests load it. Model facts come from the core; this only moves an index.
-import { applyEdits, findNodeAtLocation, modify, parseTree } from 'jsonc-parser';
+import { nodeAt, parseJsonc, type JsonNode } from '../scenario/jsonc';
 import { snapshotAt, type PanelSnapshot } from '../view/snapshot';
 import { Walkthrough } from '../run/walkthrough';
 import type { RunOptions } from '../run/runner';
@@ -121,10 +121,21 @@ export function sameStep(from: Walkthrough, index: number, to: Walkthrough): num
   return lastOfOp >= 0 ? lastOfOp : Math.min(index, to.steps.length - 1);
 }
 
-/** The entriesPerTable setting applies to scenario files that do not say `entries`: it is written into the text before parsing. */
+/**
+ * The entriesPerTable setting applies to scenario files that do not say `entries`: it is written
+ * into the text before parsing, with the scenario reader's own parser (src/scenario/jsonc.ts), so
+ * text it refuses (nesting past its guard, a broken file) is left for parseScenario to refuse with
+ * a line. It goes right after the top object's brace, on that line, so no later line moves.
+ */
 export function withEntries(text: string, entries: number | null | undefined): string {
   if (!entries) return text;
-  const tree = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
-  if (!tree || tree.type !== 'object' || findNodeAtLocation(tree, ['entries'])) return text;
-  return applyEdits(text, modify(text, ['entries'], entries, { formattingOptions: { insertSpaces: true, tabSize: 2 } }));
+  let tree: JsonNode;
+  try {
+    tree = parseJsonc(text);
+  } catch {
+    return text;
+  }
+  if (tree.type !== 'object' || nodeAt(tree, ['entries'])) return text;
+  const at = tree.offset + 1;
+  return `${text.slice(0, at)}"entries": ${entries}${tree.children!.length ? ', ' : ''}${text.slice(at)}`;
 }

@@ -14,6 +14,7 @@ import { BUILTIN_SCENARIOS, builtinScenarioText } from '../../src/scenario/built
 import { runScenario } from '../../src/run/run';
 import { findPreset } from '../../src/kernel/variants';
 import { main } from '../../cli/main';
+import { edgeNumber, fuzzFor, LINE_ENDS, nesting, reformat, withValueAt } from './fuzz_generators';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const SEED = Number(process.env.FUZZ_SEED ?? 5190);
@@ -108,4 +109,36 @@ test('random command lines exit 0, 1 or 2, never with an internal error', async 
     process.stdout.write = out;
     process.stderr.write = err;
   }
+});
+
+// ---- structure-aware: the places issue 19's hostile inputs hit (test/unit/fuzz_generators.ts) ----
+
+const BUDGET_MS = Number(process.env.FUZZ_BUDGET_MS ?? 8000);
+
+test('numbers at 2^31, 2^32, 2^40, 2^53 and around them, in every field of every built-in scenario', () => {
+  const docs = BUILTIN_SCENARIOS.map((n) => JSON.parse(builtinScenarioText(n)!));
+  const arb = fc.record({ doc: fc.nat(docs.length - 1), pick: fc.nat(), value: edgeNumber, eol: fc.constantFrom(...LINE_ENDS), comments: fc.boolean() });
+  const seen = { parsed: 0, refused: 0, ran: 0, 'run-refused': 0 };
+  const tried = fuzzFor(arb, ({ doc, pick, value, eol, comments }) => { seen[feed(reformat(withValueAt(docs[doc], pick, value), eol, comments))]++; },
+    { seed: SEED, runs: RUNS * 3, budgetMs: BUDGET_MS, label: () => `edge numbers ${JSON.stringify(seen)}` });
+  assert.ok(tried > 0 && seen.refused > 0);
+});
+
+test('counts that claim more than is there: a clear or an invalidation past its memslot, except lists past the range', () => {
+  const base = JSON.parse(builtinScenarioText('reused-leaf')!);
+  const arb = fc.record({ first: edgeNumber, pages: edgeNumber, except: fc.array(edgeNumber, { maxLength: 4 }), which: fc.boolean() });
+  const tried = fuzzFor(arb, ({ first, pages, except, which }) => {
+    const doc = structuredClone(base);
+    doc.operations.splice(4, 0, which ? { op: 'clear-dirty-log', slot: 0, first, pages, except } : { op: 'invalidate', gfn: first, pages });
+    feed(JSON.stringify(doc));
+  }, { seed: SEED, runs: RUNS * 3, budgetMs: BUDGET_MS, label: 'claimed counts' });
+  assert.ok(tried > 0);
+});
+
+test('nesting one level either side of the guard, behind every comment, string and line end', () => {
+  const tried = fuzzFor(nesting, (t) => {
+    const r = feed(t);
+    assert.ok(r === 'refused', `nesting was not refused: ${JSON.stringify(t.slice(0, 40))}`);
+  }, { seed: SEED, runs: RUNS, budgetMs: BUDGET_MS, label: 'nesting past the guard' });
+  assert.ok(tried > 0);
 });

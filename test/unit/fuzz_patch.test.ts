@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { parsePatchInput } from '../../src/patch/parse';
 import { classify } from '../../src/patch/classify';
+import { applyFileDiff } from '../../src/patch/apply';
+import { fuzzFor, hunkBody, hunkHeader, LINE_ENDS, quotedPrintable } from './fuzz_generators';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const SEED = Number(process.env.FUZZ_SEED ?? 6172);
@@ -71,4 +73,45 @@ test('pathological patches: a million @@ lines, a 5 MB line, deep nesting of mai
   feed('@@ -1,1 +1,1 @@\n'.repeat(200_000));
   feed('+' + 'x'.repeat(5_000_000) + '\n');
   feed('From a@b Mon Sep 17 00:00:00 2001\n'.repeat(50_000));
+});
+
+// ---- structure-aware: the places issue 19's hostile inputs hit (test/unit/fuzz_generators.ts) ----
+
+const BUDGET_MS = Number(process.env.FUZZ_BUDGET_MS ?? 8000);
+const MMU_C = 'static void drop_large_spte(struct kvm *kvm, u64 *sptep, bool flush)\n{\n\tdrop_spte(kvm, sptep);\n\tif (flush)\n\t\tkvm_flush_remote_tlbs(kvm);\n}\n';
+
+/** Parses, classifies, and applies every file diff to a tree file of the given text (as patch --tree does). */
+function feedWithTree(text: string, tree: string): void {
+  feed(text);
+  for (const p of parsePatchInput(text, 'fuzz.patch').patches) {
+    for (const f of p.files) {
+      try {
+        applyFileDiff(f, tree, { whitespaceInsensitive: true });
+        applyFileDiff(f, tree);
+      } catch (e) {
+        throw new Error(`applyFileDiff threw ${(e as Error).name}: ${(e as Error).message}\ninput: ${text.slice(0, 800)}`);
+      }
+    }
+  }
+}
+
+test('hunk headers whose counts claim more lines than follow, at 2^31, 2^32, 2^53, against trees shorter than the hunks', () => {
+  const arb = fc.record({ hunks: fc.array(fc.tuple(hunkHeader, hunkBody), { minLength: 1, maxLength: 4 }), eol: fc.constantFrom(...LINE_ENDS), tree: fc.constantFrom('', '\n', 'x\n', MMU_C, MMU_C.slice(0, 40)) });
+  const tried = fuzzFor(arb, ({ hunks, eol, tree }) => {
+    const lines = ['diff --git a/arch/x86/kvm/mmu/mmu.c b/arch/x86/kvm/mmu/mmu.c', '--- a/arch/x86/kvm/mmu/mmu.c', '+++ b/arch/x86/kvm/mmu/mmu.c', ...hunks.flatMap(([h, b]) => [h, ...b])];
+    feedWithTree(lines.join(eol) + eol, tree);
+  }, { seed: SEED, runs: RUNS * 3, budgetMs: BUDGET_MS, label: 'hunk counts' });
+  assert.ok(tried > 0);
+});
+
+test('quoted-printable mails with soft line breaks anywhere, emoji and every line end, applied to short trees', () => {
+  const mail = fixtures.find((t) => t.startsWith('From ') && t.includes('\n+++ b/arch/x86/kvm/mmu/mmu.c')) ?? fixtures[0];
+  const cut = mail.indexOf('\n\n');
+  const arb = fc.record({ cuts: fc.array(fc.nat(), { maxLength: 6 }), extra: fc.constantFrom('\u{1F600}', '\u00e9\u4e2d', '\u2028', 'a\rb', '=3D', ''), eol: fc.constantFrom('\n', '\r\n'), tree: fc.constantFrom('', MMU_C) });
+  const tried = fuzzFor(arb, ({ cuts, extra, eol, tree }) => {
+    const headers = mail.slice(0, cut) + '\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable';
+    const body = quotedPrintable(`${extra} in the log ${extra}\n${mail.slice(cut + 2)}`, cuts);
+    feedWithTree(`${headers}\n\n${body}`.split('\n').join(eol), tree);
+  }, { seed: SEED, runs: RUNS * 3, budgetMs: BUDGET_MS, label: 'quoted-printable' });
+  assert.ok(tried > 0);
 });
