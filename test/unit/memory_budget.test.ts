@@ -123,7 +123,9 @@ describe('refused before anything is built', () => {
     // characters, over V8's 2^29 - 24.
     const r = cli('run', '--json', guestFile(dir, 8));
     assert.equal(r.code, 2, r.err);
-    assert.match(r.err, /its --json trace would be about 88\d million characters .* more than one string can hold/);
+    // Under --json the refusal is the one JSON error object, on stdout (cli/exit.ts).
+    const error = (JSON.parse(r.out) as { error: { code: string; message: string } }).error;
+    assert.match(error.message, /its --json trace would be about 88\d million characters .* more than one string can hold/);
   });
 
   test('patch: a diff of 20,000 lines over a 16 MiB budget: exit 2, its lines and the budget', () => {
