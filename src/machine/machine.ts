@@ -56,10 +56,11 @@ export class Machine {
   lastStep: Step | null = null;
   private reported = new Set<string>();
 
-  constructor(state: MmuState, variant: Variant, flushMode: FlushMode, readonly checks: CheckOptions = DEFAULT_CHECKS) {
+  constructor(state: MmuState, variant: Variant, flushMode: FlushMode, readonly checks: CheckOptions = DEFAULT_CHECKS, bugOnDataCorruption = false) {
     this.ctx = {
       state, variant, era: eraOf(variant), flushMode, recordWrites: checks.recordWrites,
       draft: emptyDraft(), stepIndex: 0, cache: new SubtreeCache(state),
+      violate: (v, key) => this.violate(v, key), bugOnDataCorruption,
     };
   }
 

@@ -43,6 +43,11 @@ export interface RunOptions {
   memoryUsed?: () => number;
   /** Steps between two memory checks (4096 by default). */
   memoryCheckSteps?: number;
+  /**
+   * CONFIG_BUG_ON_DATA_CORRUPTION=y: a KVM_BUG_ON_DATA_CORRUPTION() (the mainline-2026 era's
+   * rmap_remove() miss) is a BUG_ON() and the host oopses, as in the eras before it.
+   */
+  bugOnDataCorruption?: boolean;
 }
 
 interface PendingAccess {
@@ -82,13 +87,15 @@ export class ScenarioRun {
 
   constructor(readonly scenario: Scenario, readonly options: RunOptions) {
     const checks = { ...DEFAULT_CHECKS, ...options.checks };
-    this.machine = new Machine(initialState(scenario), options.variant, options.flushMode ?? scenario.flushMode, checks);
+    this.machine = new Machine(initialState(scenario), options.variant, options.flushMode ?? scenario.flushMode, checks, options.bugOnDataCorruption ?? false);
     this.machine.splitYield = options.splitYield ?? scenario.splitYield;
     this.maxSteps = options.maxSteps ?? 50_000_000;
     this.stepsToMemoryCheck = options.memoryCheckSteps ?? 4096;
   }
 
   get finished(): boolean {
+    // A BUG() oopsed the host: nothing runs after it (state.hostOops says where and why).
+    if (this.machine.state.hostOops) return true;
     return !this.current && !this.pending && this.next >= this.scenario.operations.length && this.paused.size === 0;
   }
 
@@ -121,6 +128,7 @@ export class ScenarioRun {
 
   /** Run exactly one step; null when the scenario is over. */
   step(): Step | null {
+    if (this.machine.state.hostOops) return null;
     if (this.machine.stepCount >= this.maxSteps) throw new ScenarioRunError(this.next, undefined, `more than ${this.maxSteps} steps; stopping`);
     if (this.options.maxMemoryBytes !== undefined && --this.stepsToMemoryCheck <= 0) this.checkMemory(this.options.maxMemoryBytes);
     if (this.current) return this.advanceCurrent();
