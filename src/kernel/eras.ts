@@ -101,6 +101,7 @@ export const ERAS: Readonly<Record<EraId, Era>> = {
       splitMakeSpte: 'splitMakeSmallSpte',
       notifierZap: 'notifierZapRmap',
       setMemoryRegionUnlock: 'setMemoryRegionGuard',
+      setMemoryRegionLock: 'setMemoryRegionGuard',
     },
     rmapMiss: 'warn',
   },

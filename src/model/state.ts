@@ -77,6 +77,8 @@ export interface Memslot {
   rmap: Rmap[];
   /** Host pages re-faulted after an invalidation: gfn ranges mapped to new pfns. */
   remaps: Array<{ gfn: number; npages: number; pfn: number }>;
+  /** KVM_MEMSLOT_INVALID: a deletion has swapped in the invalid copy (kvm_invalidate_memslot()); faults on it retry. */
+  invalid?: boolean;
 }
 
 /**

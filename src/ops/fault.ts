@@ -114,6 +114,7 @@ function walk(m: Machine, f: FaultFrame): void {
   const gfn = gw.gfn;
   const slot = gfnToMemslot(state, gfn);
   if (!slot) throw new ModelInputError(`gfn ${hex(gfn)} is in no memslot (MMIO is not modelled)`);
+  if (slot.invalid) throw new ModelInputError(`gfn ${hex(gfn)} is in memslot ${slot.id}, which a deletion has marked KVM_MEMSLOT_INVALID: the fault would retry until the deletion ends; resume it first`);
   // kvm_mmu_hugepage_adjust(): the guest's page size, the host's, and no huge page while logging.
   let goal = Math.min(gw.level, hostMaxLevel(state, slot, gfn), slot.logDirty ? 1 : 3);
   // FNAME(fetch) first re-reads the top-level entry.

@@ -10,7 +10,7 @@ import { hex } from '../kernel/geometry';
 import type { FlushMode } from '../model/modes';
 import type { AccessKind } from '../model/modes';
 import { cloneState, stateBytes, type MmuState } from '../model/state';
-import type { Step } from '../model/step';
+import type { Step, ViolationKind } from '../model/step';
 import type { Variant } from '../kernel/variants';
 import { faultWalkGuest, faultWouldRetry } from '../ops/fault';
 import { advanceFrame } from '../ops/advance';
@@ -48,6 +48,12 @@ export interface RunOptions {
    * rmap_remove() miss) is a BUG_ON() and the host oopses, as in the eras before it.
    */
   bugOnDataCorruption?: boolean;
+  /**
+   * Stop at the end of the first step that reports a violation of this kind; violations of other
+   * kinds before it are reported and the run goes on past them (the kernel does: a WARN, a bugged
+   * VM still zaps). Without it the run goes to the end of the scenario.
+   */
+  until?: ViolationKind;
 }
 
 interface PendingAccess {
@@ -166,7 +172,10 @@ export class ScenarioRun {
   }
 
   runToEnd(): void {
-    while (this.step()) { /* one step at a time */ }
+    const until = this.options.until;
+    for (let s = this.step(); s; s = this.step()) {
+      if (until && s.violations.some((v) => v.kind === until)) return;
+    }
   }
 
 
@@ -254,6 +263,10 @@ export class ScenarioRun {
       case 'guest-table-write':
         this.current = { ...b, kind: op.op, pc: 'write', by: op.by, table: op.table, index: op.index, entry: { ...op.entry } };
         break;
+      case 'delete-memslot':
+        this.slotIndex(i, op.slot);
+        this.current = { ...b, kind: op.op, pc: 'slots-lock', slotId: op.slot, invalidList: [], zapped: 0 };
+        break;
     }
     const started = this.current!;
     const blocked = this.blocker(started);
@@ -284,6 +297,8 @@ export class ScenarioRun {
       throw e;
     }
     const step = m.lastStep!;
+    // The vCPU dropped its obsolete root and loaded a new one: the access itself comes next.
+    if (outcome === 'reloaded') return step;
     if (outcome === 'done') {
       this.pending = null;
       return step;

@@ -317,6 +317,8 @@ function operation(r: Reader, node: Node, path: string, memslots: ScenarioMemslo
       return { ...base, op: kind, gfn: num(r, o, 'gfn', { min: 0 }), npages: num(r, o, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES, optional: 1 }) };
     case 'guest-table-write':
       return { ...base, op: kind, by: writer(r, o), table: num(r, o, 'table', { min: 0, max: MAX_GFN - 1 }), index: num(r, o, 'index', { min: 0, max: 511 }), entry: guestPte(r, o, 'entry') };
+    case 'delete-memslot':
+      return { ...base, op: kind, slot: num(r, o, 'slot', { min: 0 }) };
     case 'resume':
       return p ? { op: kind, target: str<string>(r, o, 'target'), pause: p, line: base.line } : { op: kind, target: str<string>(r, o, 'target'), line: base.line };
     default:

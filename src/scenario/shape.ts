@@ -157,6 +157,7 @@ export const OPERATIONS = {
     index: integer(0, 511),
     entry: GUEST_PTE,
   }),
+  'delete-memslot': v.strictObject({ op: v.literal('delete-memslot'), id, pause, comment, slot: described(v.pipe(v.number(), v.integer()), 'The id of the memslot to delete (KVM_SET_USER_MEMORY_REGION with memory_size 0): its shadow pages are zapped and freed, then it goes.') }),
   resume: v.strictObject({ op: v.literal('resume'), target: text, pause, comment }),
 } as const;
 

@@ -50,6 +50,8 @@ export type ScenarioOp =
   | (OpBase & { op: 'invalidate'; gfn: number; npages: number })
   /** A write of one guest page-table entry; `by: "vmm"`: from outside the guest, untrapped (the only kind modelled yet). */
   | (OpBase & { op: 'guest-table-write'; by: 'vmm'; table: number; index: number; entry: GuestPte })
+  /** KVM_SET_USER_MEMORY_REGION with size 0: delete memslot `slot` (its id). */
+  | (OpBase & { op: 'delete-memslot'; slot: number })
   | (OpBase & { op: 'resume'; target: string });
 
 export interface Scenario {
