@@ -166,7 +166,8 @@ export const OPERATION_NAMES = Object.keys(OPERATIONS) as OperationName[];
 
 export const FLUSH_MODES = ['bare-metal', 'range'] as const;
 export const SPLIT_YIELDS = ['cache', 'every', 'never'] as const;
-export const EXPECTATIONS = ['pass', 'violation'] as const;
+/** "violation:<kind>": a violation of that kind (src/model/step.ts ViolationKind) must be among the run's. */
+export const EXPECTATIONS = ['pass', 'violation', 'violation:stale-tlb', 'violation:lost-dirty-page', 'violation:use-after-free', 'violation:structure', 'violation:data-corruption', 'violation:sp-use-after-free', 'violation:rmap-disagreement'] as const;
 export const ENTRIES = [2, 4, 8, 16, 32, 64, 128, 256, 512] as const;
 
 /** A whole scenario file. */
@@ -184,7 +185,7 @@ export const SCENARIO = v.pipe(
     roots: v.pipe(v.array(ROOT), v.minLength(1)),
     vcpus: v.optional(integer(1, 64), 1),
     operations: v.array(v.variant('op', Object.values(OPERATIONS))),
-    expect: v.optional(described(v.record(VARIANT, v.picklist(EXPECTATIONS)), 'What the author expects per variant; the tests check it.')),
+    expect: v.optional(described(v.record(VARIANT, v.picklist(EXPECTATIONS)), 'What the author expects per variant ("violation:<kind>" names the kind that must be among the violations); the tests check it.')),
     comment,
   }),
   v.title('KVM MMU Lab scenario'),

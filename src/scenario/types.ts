@@ -9,6 +9,9 @@ import type { AccessKind } from '../model/modes';
 import type { PausePoint } from '../model/frames';
 import type { GuestPte } from '../model/state';
 import type { SplitYield } from '../model/modes';
+import type { ViolationKind } from '../model/step';
+
+export type Expectation = 'pass' | 'violation' | `violation:${ViolationKind}`;
 
 export interface ScenarioMemslot {
   id: number;
@@ -67,6 +70,6 @@ export interface Scenario {
   roots: ScenarioRoot[];
   vcpus: number;
   operations: ScenarioOp[];
-  /** What the author expects, per variant name: "pass" or "violation" (checked by tests). */
-  expect?: Record<string, 'pass' | 'violation'>;
+  /** What the author expects, per variant name: "pass", "violation" or "violation:<kind>" (checked by tests). */
+  expect?: Record<string, Expectation>;
 }
