@@ -57,6 +57,8 @@ export interface FaultFrame extends FrameBase {
   walkError?: GuestWalkError;
   /** Lowest level whose guest entry FNAME(fetch) has re-read (FNAME(gpte_changed)); 5 before any. */
   rechecked?: number;
+  /** __link_shadow_page()'s invalid_list: the child its mmu_page_zap_pte() left parentless and zapped. */
+  invalidList?: number[];
 }
 
 export interface EnableLogFrame extends FrameBase {

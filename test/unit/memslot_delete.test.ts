@@ -51,11 +51,10 @@ test('the deletion\'s steps, in the kernel\'s order, under the mainline-2026 fix
   const del = steps.filter((s) => s.op === 3);
   assert.deepEqual(del.map((s) => s.anchor.fn), [
     'kvm_vm_ioctl_set_memory_region', 'kvm_invalidate_memslot', 'kvm_mmu_zap_all_fast', 'kvm_mmu_zap_all_fast',
-    // Two prepares: the root, the oldest SP, whose nested children are zapped recursively; then D,
-    // left parentless by op 2's link zap (mainline-2026 reuses no SP of another gfn, so op 2
-    // allocated D' for 32 and __link_shadow_page() unlinked D: the fault's link does not yet zap
-    // the unlinked child recursively as mmu_page_zap_pte() would, so D waits for this deletion).
-    'kvm_zap_obsolete_pages', 'kvm_zap_obsolete_pages',
+    // One prepare: the root, the oldest SP, whose nested children are zapped recursively. (D is
+    // gone already: under mainline-2026 op 2 allocated D' for 32 and __link_shadow_page()'s
+    // mmu_page_zap_pte() zapped the parentless D, committed with the link's flush.)
+    'kvm_zap_obsolete_pages',
     'kvm_mmu_commit_zap_page', 'kvm_mmu_commit_zap_page', 'kvm_mmu_zap_all_fast', 'kvm_delete_memslot', 'kvm_vm_ioctl_set_memory_region',
   ]);
   const state = run.machine.state;
