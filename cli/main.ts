@@ -15,6 +15,7 @@ import { compareText } from '../src/view/compare_text';
 import { parseVariant, POLICY_VALUES, PRESETS } from '../src/kernel/variants';
 import { ERAS, ERA_IDS } from '../src/kernel/eras';
 import type { SplitYield } from '../src/model/modes';
+import { VIOLATION_KINDS, type ViolationKind } from '../src/model/step';
 import { FLUSH_MODES } from '../src/review/checks';
 import { EXIT_PASS, EXIT_VIOLATION, failure, jsonError, UsageError, wantsJson } from './exit';
 import { registerPatchCommand } from './patch';
@@ -44,6 +45,8 @@ interface RunOpts {
   json?: boolean;
   out?: string;
   maxMemory?: string;
+  configBugOnDataCorruption?: boolean;
+  until?: ViolationKind;
 }
 
 function runOptions(s: Scenario, o: RunOpts) {
@@ -51,6 +54,8 @@ function runOptions(s: Scenario, o: RunOpts) {
     variant: parseVariant(o.variant ?? s.variant),
     ...(o.flushMode ? { flushMode: o.flushMode } : {}),
     ...(o.splitYield ? { splitYield: o.splitYield } : {}),
+    ...(o.configBugOnDataCorruption ? { bugOnDataCorruption: true } : {}),
+    ...(o.until ? { until: o.until } : {}),
   };
 }
 
@@ -72,6 +77,8 @@ function commonOptions(cmd: Command): Command {
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), or preset+policy=value,...`)
     .addOption(new Option('--flush-mode <mode>', 'remote flush of the host').choices(FLUSH_MODES))
     .addOption(new Option('--split-yield <when>', 'when the split drops mmu_lock between huge pages').choices(SPLIT_YIELDS))
+    .option('--config-bug-on-data-corruption', 'the host kernel has CONFIG_BUG_ON_DATA_CORRUPTION=y: KVM_BUG_ON_DATA_CORRUPTION() (the mainline-2026 rmap_remove() miss) is a BUG() that ends the run')
+    .addOption(new Option('--until <kind>', 'stop the run at the first violation of this kind (the earlier ones are reported and the run goes on past them)').choices(VIOLATION_KINDS))
     .option('--json', 'print JSON instead of text')
     .addOption(maxMemoryOption('scenario'));
 }

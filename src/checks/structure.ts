@@ -1,5 +1,5 @@
 /**
- * Structural sanity: rmap <=> leaf SPTEs, parent_ptes <=> non-leaf SPTEs, the hash <=> live SPs,
+ * Structural sanity (leaf <=> rmap is checks/rmap_agreement.ts's): parent_ptes <=> non-leaf SPTEs, the hash <=> live SPs,
  * no SP reachable at two levels. `auditStructure` checks the whole state; `checkWrites` checks only
  * the entries a step wrote, which is what runs after every step at full scale.
  */
@@ -8,6 +8,7 @@ import { spGetGfn, spHashKey } from '../mmu/shadow_page';
 import type { MmuState } from '../model/state';
 import { isLastSpte, SPTE_PRESENT } from '../kernel/spte';
 import type { SpteWrite } from '../model/step';
+import { checkRmapAgreement } from './rmap_agreement';
 
 function rmapHas(state: MmuState, gfn: number, level: number, sptep: number): boolean {
   const slot = gfnToMemslot(state, gfn);
@@ -23,10 +24,8 @@ function checkEntry(state: MmuState, spId: number, index: number): string[] {
   const sptep = spId * state.geo.entries + index;
   const where = `sp#${spId}[${index}] (L${level})`;
   if (!(f & SPTE_PRESENT)) return [];
-  if (isLastSpte(f, level)) {
-    const gfn = spGetGfn(state, sp, index);
-    return rmapHas(state, gfn, level, sptep) ? [] : [`${where} is a leaf for gfn 0x${gfn.toString(16)} but not in its rmap`];
-  }
+  // A leaf's rmap entry is rmap_agreement.ts's to check, with the step that filed it.
+  if (isLastSpte(f, level)) return [];
   const child = state.sps[sp.target[index]];
   const out: string[] = [];
   if (!child || child.freed) out.push(`${where} points at a freed or missing SP`);
@@ -58,10 +57,15 @@ export function auditStructure(state: MmuState): string[] {
   let leaves = 0;
   for (const sp of state.sps) {
     if (sp.freed) continue;
-    if (state.hash.get(spHashKey(sp.gfn, sp.role)) !== sp.id) out.push(`sp#${sp.id} is live but not in the hash`);
+    // An invalid SP (zapped, a root still in use) has left the hash's lookups: role.invalid never matches.
+    if (!sp.invalid && state.hash.get(spHashKey(sp.gfn, sp.role)) !== sp.id) out.push(`sp#${sp.id} is live but not in the hash`);
     for (let i = 0; i < e; i++) {
       out.push(...checkEntry(state, sp.id, i));
-      if ((sp.flags[i] & SPTE_PRESENT) && isLastSpte(sp.flags[i], sp.role.level)) leaves++;
+      if ((sp.flags[i] & SPTE_PRESENT) && isLastSpte(sp.flags[i], sp.role.level)) {
+        leaves++;
+        const f = sp.flags[i];
+        for (const d of checkRmapAgreement(state, [{ sp: sp.id, index: i, level: sp.role.level, oldFlags: f, oldTarget: 0, newFlags: f, newTarget: sp.target[i] }])) out.push(d.message);
+      }
     }
     for (const p of sp.parentPtes) {
       const parent = state.sps[Math.floor(p / e)];

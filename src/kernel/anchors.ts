@@ -89,6 +89,17 @@ export const ANCHORS = {
   hwAccess: a('(hardware)', 'page walk', 'TLB lookup / page walk'),
   memslotFlags: a(KVM_MAIN, 'kvm_set_memslot', 'kvm_commit_memory_region(kvm, old, new, change);'),
   setMemoryRegionUnlock: a(KVM_MAIN, 'kvm_set_memory_region', 'mutex_unlock(&kvm->slots_lock);'),
+  setMemoryRegionLock: a(KVM_MAIN, 'kvm_set_memory_region', 'mutex_lock(&kvm->slots_lock);'),
+  memslotInvalidate: a(KVM_MAIN, 'kvm_invalidate_memslot', 'kvm_swap_active_memslots(kvm, old->as_id);'),
+  memslotFlushShadow: a(KVM_MAIN, 'kvm_invalidate_memslot', 'kvm_arch_flush_shadow_memslot(kvm, old);'),
+  memslotDelete: a(KVM_MAIN, 'kvm_delete_memslot', 'kvm_activate_memslot(kvm, invalid_slot, NULL);'),
+  zapAllFastLock: a(MMU, 'kvm_mmu_zap_all_fast', 'write_lock(&kvm->mmu_lock);'),
+  zapAllFastGen: a(MMU, 'kvm_mmu_zap_all_fast', 'kvm->arch.mmu_valid_gen = kvm->arch.mmu_valid_gen ? 0 : 1;'),
+  zapObsoletePrepare: a(MMU, 'kvm_zap_obsolete_pages', 'unstable = __kvm_mmu_prepare_zap_page(kvm, sp,'),
+  commitZapFlush: a(MMU, 'kvm_mmu_commit_zap_page', 'kvm_flush_remote_tlbs(kvm);'),
+  commitZapFree: a(MMU, 'kvm_mmu_commit_zap_page', 'kvm_mmu_free_shadow_page(sp);'),
+  zapAllFastUnlock: a(MMU, 'kvm_mmu_zap_all_fast', 'write_unlock(&kvm->mmu_lock);'),
+  freeObsoleteRoots: a(X86, 'vcpu_enter_guest', 'kvm_mmu_free_obsolete_roots(vcpu);'),
   setMemoryRegionGuard: a(KVM_MAIN, 'kvm_vm_ioctl_set_memory_region', 'guard(mutex)(&kvm->slots_lock);'),
 } as const satisfies Record<string, Anchor>;
 

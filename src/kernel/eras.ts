@@ -41,6 +41,13 @@ export interface Era {
   names: EraNames;
   /** Steps whose statement lives elsewhere in this era: the logical anchor -> this era's form. */
   anchors: Partial<Record<AnchorId, AnchorId>>;
+  /**
+   * What pte_list_remove() does when rmap_remove() does not find the SPTE (docs/kernel-guest-tables.md
+   * section 5): bug: pr_err() and BUG() (before 2023's KVM_BUG_ON_DATA_CORRUPTION()); warn:
+   * KVM_BUG_ON_DATA_CORRUPTION() with CONFIG_BUG_ON_DATA_CORRUPTION=n: WARN_ON_ONCE(), the VM is
+   * bugged (dead), the rmap is left as it is and the caller goes on.
+   */
+  rmapMiss: 'bug' | 'warn';
 }
 
 const V6_0_NAMES: EraNames = {
@@ -62,6 +69,7 @@ export const ERAS: Readonly<Record<EraId, Era>> = {
     label: 'v6.0: the seed (v7 23/23) and the kvm/queue of June 2022 it applies to, released in v6.0',
     names: V6_0_NAMES,
     anchors: {},
+    rmapMiss: 'bug',
   },
   'v6.3': {
     id: 'v6.3',
@@ -69,6 +77,7 @@ export const ERAS: Readonly<Record<EraId, Era>> = {
     // v6.0's names, plus the helpers of 4ad980aea7f5; the renames came in v6.4 and later.
     names: { ...V6_0_NAMES, sptepFlush: 'kvm_flush_remote_tlbs_sptep', gfnFlush: 'kvm_flush_remote_tlbs_gfn' },
     anchors: {},
+    rmapMiss: 'bug',
   },
   'mainline-2026': {
     id: 'mainline-2026',
@@ -92,7 +101,9 @@ export const ERAS: Readonly<Record<EraId, Era>> = {
       splitMakeSpte: 'splitMakeSmallSpte',
       notifierZap: 'notifierZapRmap',
       setMemoryRegionUnlock: 'setMemoryRegionGuard',
+      setMemoryRegionLock: 'setMemoryRegionGuard',
     },
+    rmapMiss: 'warn',
   },
 };
 

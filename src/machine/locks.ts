@@ -95,6 +95,17 @@ export const LOCK_TABLE: readonly LockRow[] = [
   row('get-dirty-log', 'flush', [S], [], 'kvm_get_dirty_log_protect(): if (flush) kvm_arch_flush_remote_tlbs_memslot(kvm, memslot);'),
   row('get-dirty-log', 'end', [S], [], 'kvm_vm_ioctl_get_dirty_log(): mutex_unlock(&kvm->slots_lock);'),
 
+  row('delete-memslot', 'slots-lock', [], [S], 'kvm_set_memory_region(): mutex_lock(&kvm->slots_lock);'),
+  row('delete-memslot', 'invalidate', [S], [], 'kvm_invalidate_memslot(): kvm_swap_active_memslots(): waits while kvm->mn_active_invalidate_count, then synchronize_srcu_expedited(&kvm->srcu)', [I, R]),
+  row('delete-memslot', 'zap-lock', [S], [M], 'kvm_arch_flush_shadow_memslot() -> kvm_mmu_zap_all_fast(): write_lock(&kvm->mmu_lock);'),
+  row('delete-memslot', 'gen', [S, M], [], 'kvm_mmu_zap_all_fast(): kvm->arch.mmu_valid_gen toggled; kvm_make_all_cpus_request(kvm, KVM_REQ_MMU_FREE_OBSOLETE_ROOTS);'),
+  row('delete-memslot', 'zap', [S, M], [], 'kvm_zap_obsolete_pages(): __kvm_mmu_prepare_zap_page()'),
+  row('delete-memslot', 'commit-flush', [S, M], [], 'kvm_mmu_commit_zap_page(): kvm_flush_remote_tlbs(kvm);'),
+  row('delete-memslot', 'commit-free', [S, M], [], 'kvm_mmu_commit_zap_page(): kvm_mmu_free_shadow_page(sp);'),
+  row('delete-memslot', 'zap-unlock', [S, M], [], 'kvm_mmu_zap_all_fast(): write_unlock(&kvm->mmu_lock);'),
+  row('delete-memslot', 'delete', [S], [], 'kvm_delete_memslot(): kvm_activate_memslot(kvm, invalid_slot, NULL) (kvm_swap_active_memslots() waits as above); kvm_free_memslot()', [I, R]),
+  row('delete-memslot', 'slots-unlock', [S], [], 'kvm_set_memory_region(): mutex_unlock(&kvm->slots_lock);'),
+
   row('guest-table-write', 'write', [], [], 'no KVM code: the VMM (or a device) stores to guest memory through its own mapping; no lock, no trap (KVM reads the entry at the next guest walk)'),
 
   row('invalidate', 'lock', [], [M], 'kvm_mmu_notifier_invalidate_range_start(): kvm->mn_active_invalidate_count++; __kvm_handle_hva_range(): srcu_read_lock(&kvm->srcu); KVM_MMU_LOCK(kvm); on_lock()'),
@@ -142,6 +153,7 @@ const IOCTL: Partial<Record<OpKind, string>> = {
   'enable-dirty-logging': 'KVM_SET_USER_MEMORY_REGION',
   'clear-dirty-log': 'KVM_CLEAR_DIRTY_LOG',
   'get-dirty-log': 'KVM_GET_DIRTY_LOG',
+  'delete-memslot': 'KVM_SET_USER_MEMORY_REGION',
 };
 
 function who(f: OpFrame): string {

@@ -13,6 +13,7 @@ import { SubtreeCache } from '../mmu/subtree';
 import { cloneState, type MmuState, type TlbEntry } from '../model/state';
 import { staleCauseOf, unmappedEntries, writeProtectedEntries, type StaleCause } from '../checks/stale_tlb';
 import { checkWrites } from '../checks/structure';
+import { checkRmapAgreement } from '../checks/rmap_agreement';
 import type { Actor, Step, StepKind, Violation } from '../model/step';
 import type { Variant } from '../kernel/variants';
 import type { OpFrame } from '../model/frames';
@@ -56,10 +57,11 @@ export class Machine {
   lastStep: Step | null = null;
   private reported = new Set<string>();
 
-  constructor(state: MmuState, variant: Variant, flushMode: FlushMode, readonly checks: CheckOptions = DEFAULT_CHECKS) {
+  constructor(state: MmuState, variant: Variant, flushMode: FlushMode, readonly checks: CheckOptions = DEFAULT_CHECKS, bugOnDataCorruption = false) {
     this.ctx = {
       state, variant, era: eraOf(variant), flushMode, recordWrites: checks.recordWrites,
       draft: emptyDraft(), stepIndex: 0, cache: new SubtreeCache(state),
+      violate: (v, key) => this.violate(v, key), bugOnDataCorruption,
     };
   }
 
@@ -86,6 +88,11 @@ export class Machine {
     if (draft.writes.length) {
       for (const problem of checkWrites(ctx.state, draft.writes)) {
         this.violate({ kind: 'structure', vcpu: -1, gfn: -1, step: ctx.stepIndex, message: problem }, `structure:${problem}`);
+      }
+      for (const d of checkRmapAgreement(ctx.state, draft.writes)) {
+        const v: Violation = { kind: 'rmap-disagreement', vcpu: -1, gfn: d.gfn, step: ctx.stepIndex, message: d.message };
+        if (d.causeStep !== undefined) v.causeStep = d.causeStep;
+        this.violate(v, `rmap:${d.sptep}:${d.causeStep ?? ctx.stepIndex}`);
       }
     }
     if ((info.kind === 'unlock' || info.kind === 'resched') && this.checks.unmapped) this.checkUnmappedAtRelease();

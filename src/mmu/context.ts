@@ -40,6 +40,13 @@ export interface MmuContext {
   /** Index the step being built will have. */
   stepIndex: number;
   cache: SubtreeCache;
+  /** Report a violation found inside a kernel function (rmap_remove()'s miss, an rmap walk into a freed SP); the Machine sets it. */
+  violate?: (v: Violation, key: string) => void;
+  /**
+   * CONFIG_BUG_ON_DATA_CORRUPTION=y: KVM_BUG_ON_DATA_CORRUPTION() is a BUG_ON(), so an rmapMiss=warn
+   * era oopses as the bug eras do (the run option --config-bug-on-data-corruption).
+   */
+  bugOnDataCorruption?: boolean;
 }
 
 /** The era a context's steps follow. */

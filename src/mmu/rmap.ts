@@ -34,9 +34,14 @@ export function rmapAdd(state: MmuState, slot: Memslot, level: number, gfn: numb
   else r.more.set(i, [sptep]);
 }
 
-export function rmapRemove(state: MmuState, slot: Memslot, level: number, gfn: number, sptep: Sptep): void {
+/**
+ * pte_list_remove() on the rmap of `gfn`: take `sptep` off it. Returns false, changing nothing, when
+ * the SPTE is not there (the miss the caller reports: spte_ops.ts rmapRemoveOrReport()).
+ */
+export function rmapRemove(state: MmuState, slot: Memslot, level: number, gfn: number, sptep: Sptep): boolean {
   const r = slot.rmap[level];
   const i = gfnToIndex(state, gfn, slot.baseGfn, level);
+  if (i < 0 || i >= r.head.length) return false;
   const list = r.more.get(i);
   if (r.head[i] === sptep + 1) {
     if (list) {
@@ -45,12 +50,13 @@ export function rmapRemove(state: MmuState, slot: Memslot, level: number, gfn: n
     } else {
       r.head[i] = 0;
     }
-    return;
+    return true;
   }
   const at = list ? list.indexOf(sptep) : -1;
-  if (!list || at < 0) throw new Error(`rmap_remove: sptep ${sptep} not in rmap of gfn 0x${gfn.toString(16)} level ${level}`);
+  if (!list || at < 0) return false;
   list.splice(at, 1);
   if (list.length === 0) r.more.delete(i);
+  return true;
 }
 
 /** The SPTEs in the rmap of frame `index` at `level` (for_each_rmap_spte), in insertion order. */

@@ -51,8 +51,16 @@ export function allocSp(state: MmuState, gfn: number, role: Role, rootName: stri
     rootName,
     isRoot,
     freed: false,
+    freedAt: -1,
+    invalid: false,
+    mmuValidGen: state.mmuValidGen,
+    // A root is loaded by the vCPUs when the state is made (kvm_mmu_load()): one reference for them all.
+    rootCount: isRoot ? 1 : 0,
+    misfiled: null,
   };
   state.sps.push(sp);
+  // list_add() at the head of active_mmu_pages; the array keeps it oldest first (see MmuState).
+  state.activeMmuPages.push(id);
   state.hash.set(spHashKey(gfn, role), id);
   state.counters.spsCreated++;
   return sp;
@@ -62,11 +70,17 @@ export function allocSp(state: MmuState, gfn: number, role: Role, rootName: stri
 export function getShadowPage(ctx: MmuContext, gfn: number, role: Role, rootName: string): { sp: KvmMmuPage; reused: boolean } {
   const state = ctx.state;
   const id = state.hash.get(spHashKey(gfn, role));
-  if (id !== undefined && !state.sps[id].freed) {
+  // An invalid SP's role.word never matches, and an obsolete one is skipped (for_each_valid_sp()).
+  if (id !== undefined && spUsable(state, state.sps[id])) {
     state.counters.spsReused++;
     return { sp: state.sps[id], reused: true };
   }
   return { sp: allocSp(state, gfn, role, rootName, false), reused: false };
+}
+
+/** Neither freed, nor invalid (role.invalid), nor obsolete (is_obsolete_sp()): a hash lookup may return it. */
+export function spUsable(state: MmuState, sp: KvmMmuPage): boolean {
+  return !sp.freed && !sp.invalid && sp.mmuValidGen === state.mmuValidGen;
 }
 
 /**

@@ -9,6 +9,43 @@ import type { MmuContext } from './context';
 import { gfnToIndex, gfnToMemslot, rmapAdd, rmapRemove } from './rmap';
 import { spGetGfn } from './shadow_page';
 import { ModelInputError } from '../model/errors';
+import { reportRmapMiss } from './rmap_miss';
+
+/**
+ * Ghost bookkeeping of where __rmap_add() filed a leaf: only a leaf filed under a gfn other than the
+ * one kvm_mmu_page_get_gfn() computes is recorded (KvmMmuPage.misfiled), with the step that did it.
+ */
+function noteFiled(ctx: MmuContext, spId: number, index: number, gfn: number): void {
+  const sp = ctx.state.sps[spId];
+  if (spGetGfn(ctx.state, sp, index) === gfn) {
+    sp.misfiled?.delete(index);
+    return;
+  }
+  if (!sp.misfiled) sp.misfiled = new Map();
+  sp.misfiled.set(index, { gfn, step: ctx.stepIndex });
+}
+
+/**
+ * rmap_remove(): the gfn is recomputed with kvm_mmu_page_get_gfn(), its memslot found, and
+ * pte_list_remove() takes the SPTE off that gfn's rmap; a miss is pte_list_remove()'s report
+ * (rmap_miss.ts). The ghost record of a misfiled leaf stays after a miss: the entry still dangles
+ * in the rmap it was filed in, and a later walk that reaches it names the step that filed it.
+ */
+export function rmapRemoveOrReport(ctx: MmuContext, sptep: Sptep): void {
+  const state = ctx.state;
+  const e = state.geo.entries;
+  const spId = Math.floor(sptep / e);
+  const index = sptep % e;
+  const sp = state.sps[spId];
+  const gfn = spGetGfn(state, sp, index);
+  const slot = gfnToMemslot(state, gfn);
+  const filed = sp.misfiled?.get(index);
+  if (slot && rmapRemove(state, slot, sp.role.level, gfn, sptep)) {
+    sp.misfiled?.delete(index);
+    return;
+  }
+  reportRmapMiss(ctx, sptep, spId, index, gfn, !!slot, filed);
+}
 
 function record(ctx: MmuContext, spId: number, index: number, level: number, oldFlags: number, oldTarget: number, newFlags: number, newTarget: number): void {
   ctx.state.counters.spteWrites++;
@@ -35,6 +72,7 @@ export function setLeaf(ctx: MmuContext, spId: number, index: number, flags: num
   const slot = gfnToMemslot(state, gfn);
   if (!slot) throw new ModelInputError(`no memslot maps gfn 0x${gfn.toString(16)}`);
   rmapAdd(state, slot, level, gfn, spId * state.geo.entries + index);
+  noteFiled(ctx, spId, index, gfn);
 }
 
 /** mmu_spte_update() of a present leaf's permission bits; the rmap does not change. */
@@ -82,8 +120,7 @@ export function dropSpte(ctx: MmuContext, sptep: Sptep): number {
   sp.target[index] = 0;
   record(ctx, spId, index, level, flags, target, 0, 0);
   if (isLastSpte(flags, level)) {
-    const slot = gfnToMemslot(state, gfn);
-    if (slot) rmapRemove(state, slot, level, gfn, sptep);
+    rmapRemoveOrReport(ctx, sptep);
   } else {
     const child = state.sps[target];
     const at = child.parentPtes.indexOf(sptep);
@@ -104,7 +141,9 @@ export function setLeafRun(ctx: MmuContext, spId: number, from: number, to: numb
   const level = sp.role.level;
   const slot = gfnToMemslot(state, gfn0);
   const slotEnd = gfnToMemslot(state, gfn0 + (to - from) * stride);
-  if (!slot || slot !== slotEnd) {
+  // One entry at a time (with the ghost record) unless every entry maps what get_gfn says it does.
+  const asComputed = spGetGfn(state, sp, from) === gfn0 && (sp.gfns !== null || stride === state.geo.pages(level));
+  if (!slot || slot !== slotEnd || !asComputed) {
     for (let i = from; i <= to; i++) setLeaf(ctx, spId, i, flags, pfn0 + (i - from) * stride, gfn0 + (i - from) * stride, access);
     return 0;
   }

@@ -61,6 +61,8 @@ export interface FaultFrame extends FrameBase {
   eexistNoted?: number;
   /** The fault met a present link to a child other than the one its walk asked for (reused or zapped). */
   mismatch?: boolean;
+  /** __link_shadow_page()'s invalid_list: the child its mmu_page_zap_pte() left parentless and zapped. */
+  invalidList?: number[];
 }
 
 export interface EnableLogFrame extends FrameBase {
@@ -112,4 +114,19 @@ export interface GuestTableWriteFrame extends FrameBase {
   entry: GuestPte;
 }
 
-export type OpFrame = FaultFrame | EnableLogFrame | ClearLogFrame | GetLogFrame | InvalidateFrame | GuestTableWriteFrame;
+/**
+ * KVM_SET_USER_MEMORY_REGION with size 0 (memslot deletion) in the modelled era:
+ * kvm_invalidate_memslot() -> kvm_arch_flush_shadow_memslot() -> kvm_mmu_zap_all_fast(), then
+ * kvm_delete_memslot(). One step per statement, one per shadow page zapped.
+ */
+export interface MemslotDeleteFrame extends FrameBase {
+  kind: 'delete-memslot';
+  /** The memslot's id (not its index: the index changes when it goes). */
+  slotId: number;
+  /** kvm->arch.zapped_obsolete_pages: SP ids prepared for freeing. */
+  invalidList: number[];
+  /** SPs prepared so far (each one step). */
+  zapped: number;
+}
+
+export type OpFrame = FaultFrame | EnableLogFrame | ClearLogFrame | GetLogFrame | InvalidateFrame | GuestTableWriteFrame | MemslotDeleteFrame;

@@ -31,8 +31,26 @@ export interface KvmMmuPage {
   rootName: string;
   /** Root SPs are pinned by the vCPU (root_count) and never linked under another SP. */
   isRoot: boolean;
-  /** Freed SPs stay in the array (ids are stable) but are no longer in the hash. */
+  /**
+   * Freed SPs stay in the array (ids are stable, never reused, so a Sptep names one allocation)
+   * but are no longer in the hash nor on the active list. kvm_mmu_free_shadow_page() has run.
+   */
   freed: boolean;
+  /** Step of the kvm_mmu_commit_zap_page() that freed it; -1 while it lives. */
+  freedAt: number;
+  /** role.invalid: set by __kvm_mmu_prepare_zap_page(); an invalid SP never matches a hash lookup. */
+  invalid: boolean;
+  /** sp->mmu_valid_gen: obsolete (is_obsolete_sp()) once it differs from MmuState.mmuValidGen. */
+  mmuValidGen: number;
+  /** sp->root_count: vCPUs that have it loaded as their root (a root in use is zapped but not freed). */
+  rootCount: number;
+  /**
+   * Ghost state, for the checks only (the kernel keeps nothing like it): the leaves __rmap_add()
+   * filed under a gfn other than the one kvm_mmu_page_get_gfn() gives for them, index -> that gfn
+   * and the step that filed it. An index absent here was filed where get_gfn says. Sparse, because
+   * a correct run never fills it and a full-scale split allocates tens of thousands of SPs.
+   */
+  misfiled: Map<number, { gfn: number; step: number }> | null;
 }
 
 export interface Rmap {
@@ -59,6 +77,8 @@ export interface Memslot {
   rmap: Rmap[];
   /** Host pages re-faulted after an invalidation: gfn ranges mapped to new pfns. */
   remaps: Array<{ gfn: number; npages: number; pfn: number }>;
+  /** KVM_MEMSLOT_INVALID: a deletion has swapped in the invalid copy (kvm_invalidate_memslot()); faults on it retry. */
+  invalid?: boolean;
 }
 
 /**
@@ -110,6 +130,11 @@ export interface TlbEntry {
 export interface Vcpu {
   id: number;
   tlb: TlbEntry[];
+  /**
+   * KVM_REQ_MMU_FREE_OBSOLETE_ROOTS is pending: the vCPU's next entry runs
+   * kvm_mmu_free_obsolete_roots() and kvm_mmu_load() before the guest touches memory.
+   */
+  reloadPending?: boolean;
 }
 
 export interface Counters {
@@ -189,6 +214,18 @@ export interface MmuState {
   splitCacheObjects: number;
   /** pte_list_desc objects taken from split_desc_cache since its last top-up. */
   splitDescsUsed: number;
+  /** kvm->arch.mmu_valid_gen: kvm_mmu_zap_all_fast() toggles it, making every SP obsolete. */
+  mmuValidGen: number;
+  /**
+   * kvm->arch.active_mmu_pages as SP ids, oldest first: the kernel adds at the head and
+   * kvm_zap_obsolete_pages() walks from the tail, i.e. from the front of this array (an array
+   * appended to, because a full-scale split allocates tens of thousands of SPs).
+   */
+  activeMmuPages: number[];
+  /** kvm->vm_bugged / vm_dead: a KVM_BUG_ON_DATA_CORRUPTION() fired (rmapMiss=warn); the step that did it. */
+  vmBuggedAt: number;
+  /** A BUG() fired (rmapMiss=bug): the host oopsed at this step, with this message; the run ends. */
+  hostOops: { step: number; message: string } | null;
   counters: Counters;
 }
 
@@ -222,6 +259,7 @@ export function cloneState(s: MmuState): MmuState {
       gfns: sp.gfns ? sp.gfns.slice() : null,
       accesses: sp.accesses ? sp.accesses.slice() : null,
       parentPtes: sp.parentPtes.slice(),
+      misfiled: sp.misfiled ? new Map(sp.misfiled) : null,
     })),
     hash: new Map(s.hash),
     memslots: s.memslots.map((m) => ({
@@ -232,7 +270,7 @@ export function cloneState(s: MmuState): MmuState {
     })),
     roots: s.roots.map((r) => ({ ...r })),
     guestMemory: new Map(s.guestMemory),
-    vcpus: s.vcpus.map((v) => ({ id: v.id, tlb: v.tlb.map((e) => ({ ...e })) })),
+    vcpus: s.vcpus.map((v) => (v.reloadPending ? { id: v.id, tlb: v.tlb.map((e) => ({ ...e })), reloadPending: true } : { id: v.id, tlb: v.tlb.map((e) => ({ ...e })) })),
     mmuLockHeld: s.mmuLockHeld,
     freedPfns: s.freedPfns.map((x) => [x[0], x[1]] as [number, number]),
     nextHostPfn: s.nextHostPfn,
@@ -244,6 +282,10 @@ export function cloneState(s: MmuState): MmuState {
     invalidating: s.invalidating.map((x) => [x[0], x[1]] as [number, number]),
     splitCacheObjects: s.splitCacheObjects,
     splitDescsUsed: s.splitDescsUsed,
+    mmuValidGen: s.mmuValidGen,
+    activeMmuPages: s.activeMmuPages.slice(),
+    vmBuggedAt: s.vmBuggedAt,
+    hostOops: s.hostOops ? { ...s.hostOops } : null,
     counters: { ...s.counters },
   };
 }

@@ -13,7 +13,7 @@ export type StepKind =
   | 'fault' | 'install-leaf' | 'write-protect' | 'zap' | 'host-free'
   | 'dirty-bitmap' | 'harvest' | 'memslot-flags'
   | 'tlb-hit' | 'tlb-fill' | 'access-fault' | 'access-blocked' | 'op-end' | 'note'
-  | 'guest-table-write';
+  | 'guest-table-write' | 'zap-sp' | 'free-sp' | 'memslot-delete' | 'root-reload';
 
 export interface SpteWrite {
   sp: number;
@@ -38,7 +38,15 @@ export interface FlushRecord {
   reason?: string;
 }
 
-export type ViolationKind = 'stale-tlb' | 'lost-dirty-page' | 'use-after-free' | 'structure';
+/**
+ * use-after-free: a vCPU reached a host page the host freed. data-corruption: rmap_remove() did not
+ * find the SPTE where kvm_mmu_page_get_gfn() says it is (pte_list_remove()'s report).
+ * sp-use-after-free: an rmap walk reached an SPTE of a shadow page that was freed.
+ * rmap-disagreement: a leaf was filed in the rmap of a gfn other than kvm_mmu_page_get_gfn()'s.
+ */
+export type ViolationKind = 'stale-tlb' | 'lost-dirty-page' | 'use-after-free' | 'structure' | 'data-corruption' | 'sp-use-after-free' | 'rmap-disagreement';
+
+export const VIOLATION_KINDS: readonly ViolationKind[] = ['stale-tlb', 'lost-dirty-page', 'use-after-free', 'structure', 'data-corruption', 'sp-use-after-free', 'rmap-disagreement'];
 
 export interface Violation {
   kind: ViolationKind;
@@ -54,6 +62,10 @@ export interface Violation {
   staleSince?: number;
   /** Step of the flush that was skipped there, when there was one. */
   skippedFlush?: number;
+  /** data-corruption, sp-use-after-free, rmap-disagreement: the step that filed the rmap entry where it was not looked for. */
+  causeStep?: number;
+  /** sp-use-after-free: the step whose kvm_mmu_commit_zap_page() freed the SP. */
+  freedStep?: number;
   message: string;
 }
 

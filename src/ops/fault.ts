@@ -15,6 +15,7 @@ import { gfnToMemslot } from '../mmu/rmap';
 import { childReusable, getShadowPage } from '../mmu/shadow_page';
 import { dropSpte, setLeaf, setNonLeaf, updateLeafFlags } from '../mmu/spte_ops';
 import { kvmFlushRemoteTlbs, noteUnmap } from '../mmu/flush';
+import { commitZapFlush, commitZapFree, prepareZapPage } from '../mmu/zap';
 import {
   ACC_EXEC_MASK, ACC_WRITE_MASK, isLastSpte, SPTE_ACCESSED, SPTE_EXEC, SPTE_HOST_WRITABLE, SPTE_LARGE,
   SPTE_MMU_WRITABLE, SPTE_PRESENT, SPTE_WRITABLE,
@@ -80,8 +81,15 @@ export function advanceFault(m: Machine, f: FaultFrame): void {
       const e = m.geo.entries;
       const spId = Math.floor(f.pendingSptep / e);
       if (linkZapsAndFlushes(m.ctx.variant)) {
-        kvmFlushRemoteTlbs(m.ctx, 'kvm_mmu_remote_flush_or_zap(kvm, &invalid_list, true)');
-        m.emit(f, { kind: 'flush', anchor: 'linkZapFlush', vcpu: f.vcpu, text: '__link_shadow_page() zapped a present SPTE: kvm_mmu_remote_flush_or_zap() flushes all TLBs' });
+        if (f.invalidList?.length) {
+          // kvm_mmu_remote_flush_or_zap() with a non-empty list: kvm_mmu_commit_zap_page(), flush then free.
+          commitZapFlush(m.ctx, f.invalidList);
+          const freed = commitZapFree(m.ctx, f.invalidList);
+          m.emit(f, { kind: 'flush', anchor: 'linkZapFlush', vcpu: f.vcpu, text: `__link_shadow_page() zapped a present SPTE: kvm_mmu_remote_flush_or_zap() -> kvm_mmu_commit_zap_page(): kvm_flush_remote_tlbs(), then kvm_mmu_free_shadow_page() of ${freed.map((id) => `sp#${id}`).join(', ')}` });
+        } else {
+          kvmFlushRemoteTlbs(m.ctx, 'kvm_mmu_remote_flush_or_zap(kvm, &invalid_list, true)');
+          m.emit(f, { kind: 'flush', anchor: 'linkZapFlush', vcpu: f.vcpu, text: '__link_shadow_page() zapped a present SPTE: kvm_mmu_remote_flush_or_zap() flushes all TLBs' });
+        }
       } else {
         emitDropLargeFlush(m, f, spId, f.pendingSptep % e, true, 'link_shadow_page() passes flush = true');
       }
@@ -114,6 +122,7 @@ function walk(m: Machine, f: FaultFrame): void {
   const gfn = gw.gfn;
   const slot = gfnToMemslot(state, gfn);
   if (!slot) throw new ModelInputError(`gfn ${hex(gfn)} is in no memslot (MMIO is not modelled)`);
+  if (slot.invalid) throw new ModelInputError(`gfn ${hex(gfn)} is in memslot ${slot.id}, which a deletion has marked KVM_MEMSLOT_INVALID: the fault would retry until the deletion ends; resume it first`);
   // kvm_mmu_hugepage_adjust(): the guest's page size, the host's, and no huge page while logging.
   let goal = Math.min(gw.level, hostMaxLevel(state, slot, gfn), slot.logDirty ? 1 : 3);
   // FNAME(fetch) first re-reads the top-level entry.
@@ -169,7 +178,14 @@ function walk(m: Machine, f: FaultFrame): void {
       dropSpte(m.ctx, f.pendingSptep);
       // Only a direct child's gfn range is what its subtree mapped; the full flush follows anyway.
       if (linked.role.direct) noteUnmap(m.ctx, linked.gfn, geo.pages(level), `unlink of sp#${linked.id} from sp#${sp.id}[${index}] by a fault`);
-      m.emit(f, { kind: 'drop-spte', anchor: 'faultLink', vcpu: f.vcpu, text: `${got}, not sp#${linked.id} (gfn ${hex(linked.gfn)}) linked at sp#${sp.id}[${index}]; link_shadow_page(): __link_shadow_page() zaps it (mmu_page_zap_pte() -> drop_parent_pte())` });
+      // mmu_page_zap_pte() with an invalid_list: a nested child left without a parent is zapped too.
+      let zapped = '';
+      if (linked.parentPtes.length === 0 && !linked.invalid) {
+        f.invalidList = [];
+        const r = prepareZapPage(m.ctx, linked, f.invalidList);
+        zapped = `; sp#${linked.id} has no parent left: kvm_mmu_prepare_zap_page() drops its ${r.leaves} leaf SPTE${r.leaves === 1 ? '' : 's'} and lists ${r.listed.map((id) => `sp#${id}`).join(', ')} for freeing`;
+      }
+      m.emit(f, { kind: 'drop-spte', anchor: 'faultLink', vcpu: f.vcpu, text: `${got}, not sp#${linked.id} (gfn ${hex(linked.gfn)}) linked at sp#${sp.id}[${index}]; link_shadow_page(): __link_shadow_page() zaps it (mmu_page_zap_pte() -> drop_parent_pte())${zapped}` });
       f.pc = 'flush';
       return;
     }

@@ -8,14 +8,20 @@ import { describeTlbEntry, findRoot, permits, shadowWalk, tlbFill, tlbLookup } f
 import { walkGuest } from '../mmu/guest_walk';
 import { type AccessKind } from '../model/modes';
 import { isPfnFreed } from '../mmu/host';
+import { reloadRoots } from './root_reload';
 import type { TlbEntry } from '../model/state';
 import type { Machine } from '../machine/machine';
 import type { OpFrame } from '../model/frames';
 
-export type AccessOutcome = 'done' | 'fault';
+/** reloaded: the vCPU served its root reload request first (root_reload.ts); the access comes next. */
+export type AccessOutcome = 'done' | 'fault' | 'reloaded';
 
 export function guestAccess(m: Machine, op: OpFrame | null, vcpu: number, rootName: string, l2: number, kind: AccessKind): AccessOutcome {
   const state = m.state;
+  if (state.vcpus[vcpu].reloadPending) {
+    reloadRoots(m, op, vcpu);
+    return 'reloaded';
+  }
   const root = findRoot(state, rootName);
   const who = (gfn: number | null) => `vCPU ${vcpu} ${kind}s L2 ${hex(l2)} (${gfn === null ? 'no guest mapping' : `gfn ${hex(gfn)}`}) via root ${rootName}`;
   let entry = tlbLookup(state, vcpu, rootName, l2);

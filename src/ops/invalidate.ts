@@ -8,7 +8,8 @@ import { hex } from '../kernel/geometry';
 import { ctxNames } from '../mmu/context';
 import { kvmFlushRemoteTlbs, noteUnmap, skipFlush } from '../mmu/flush';
 import { gfnToPfn } from '../mmu/host';
-import { gfnToIndex, rmapSptes } from '../mmu/rmap';
+import { gfnToIndex, rmapRemove, rmapSptes } from '../mmu/rmap';
+import { derefRmapSpte } from '../mmu/deref';
 import { spGetGfn } from '../mmu/shadow_page';
 import { dropSpte } from '../mmu/spte_ops';
 import type { InvalidateFrame } from '../model/frames';
@@ -39,7 +40,13 @@ export function advanceInvalidate(m: Machine, f: InvalidateFrame): void {
           const last = gfnToIndex(state, hi, slot.baseGfn, level);
           for (let i = gfnToIndex(state, lo, slot.baseGfn, level); i <= last; i++) {
             for (const sptep of rmapSptes(slot, level, i)) {
-              const sp = state.sps[Math.floor(sptep / e)];
+              const sp = derefRmapSpte(m.ctx, sptep, `${ctxNames(m.ctx).zapRmap}()`);
+              if (!sp) {
+                // kvm_zap_all_rmap_sptes() clears the SPTE in the freed page and empties the rmap.
+                rmapRemove(state, slot, level, (Math.floor(slot.baseGfn / geo.pages(level)) + i) * geo.pages(level), sptep);
+                f.zapped++;
+                continue;
+              }
               const gfn = spGetGfn(state, sp, sptep % e);
               dropSpte(m.ctx, sptep);
               noteUnmap(m.ctx, gfn, geo.pages(level), `zap of sp#${sp.id}[${sptep % e}] by the invalidation`);

@@ -9,6 +9,7 @@ import { KVM_MAX_HUGEPAGE_LEVEL, hex, type Level } from '../kernel/geometry';
 import { ctxNames } from '../mmu/context';
 import { kvmFlushRemoteTlbs, kvmFlushRemoteTlbsWithAddress, noteUnmap, skipFlush } from '../mmu/flush';
 import { gfnToIndex, rmapEmpty, rmapSptes } from '../mmu/rmap';
+import { derefRmapSpte } from '../mmu/deref';
 import { getShadowPage, spGetAccess, spGetGfn } from '../mmu/shadow_page';
 import { dropSpte, setLeafRun, setNonLeaf } from '../mmu/spte_ops';
 import { isLastSpte, SPTE_LARGE, SPTE_PRESENT, SPTE_WRITABLE, describeSpte } from '../kernel/spte';
@@ -47,7 +48,9 @@ function findNext(m: Machine, sf: SplitFrame): boolean {
     while (sf.cursor <= lastIndex && rmapEmpty(slot, sf.level, sf.cursor)) sf.cursor++;
     if (sf.cursor <= lastIndex) {
       sf.huge = rmapSptes(slot, sf.level, sf.cursor)[0];
-      return true;
+      if (derefRmapSpte(m.ctx, sf.huge, 'the eager split\'s rmap walk')) return true;
+      sf.cursor++; // reported; the walk goes on past the freed entry
+      continue;
     }
     sf.level--;
     if (sf.level > sf.target) sf.cursor = gfnToIndex(state, first, slot.baseGfn, sf.level);

@@ -4,6 +4,7 @@
  * path and marks the page dirty). Records what it reduced for the permissions check.
  */
 import { gfnToIndex, rmapSptes } from '../mmu/rmap';
+import { derefRmapSpte } from '../mmu/deref';
 import { spGetGfn } from '../mmu/shadow_page';
 import { updateLeafFlags } from '../mmu/spte_ops';
 import type { Memslot } from '../model/state';
@@ -17,7 +18,8 @@ export function rmapWriteProtect(m: Machine, op: OpFrame, slot: Memslot, level: 
   const e = m.geo.entries;
   let changed = 0;
   for (const sptep of rmapSptes(slot, level, index)) {
-    const sp = state.sps[Math.floor(sptep / e)];
+    const sp = derefRmapSpte(m.ctx, sptep, 'rmap_write_protect()');
+    if (!sp) continue;
     const flags = sp.flags[sptep % e];
     if (!(flags & SPTE_WRITABLE)) continue;
     updateLeafFlags(m.ctx, sptep, flags & ~SPTE_WRITABLE);
@@ -53,7 +55,8 @@ export function slotWriteProtect(m: Machine, op: OpFrame, slot: Memslot): number
     let lastSp = -1;
     const protect = (sptep: number, gfn: number): void => {
       const spId = (sptep / e) | 0;
-      const sp = state.sps[spId];
+      const sp = derefRmapSpte(ctx, sptep, 'slot_rmap_write_protect()');
+      if (!sp) return;
       const idx = sptep - spId * e;
       const flags = sp.flags[idx];
       if (!(flags & SPTE_WRITABLE)) return;

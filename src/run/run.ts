@@ -2,7 +2,7 @@
  * Running a scenario to a trace, and the report the CLI and the extension share.
  */
 import { ScenarioRun, type RunOptions } from './runner';
-import type { Scenario } from '../scenario/types';
+import type { Expectation, Scenario } from '../scenario/types';
 import type { Counters } from '../model/state';
 import type { Variant } from '../kernel/variants';
 import { eraOf, policiesOf } from '../kernel/variants';
@@ -62,4 +62,15 @@ export function toReport(t: Trace): Report {
     counters: t.counters,
     steps: t.steps.length,
   };
+}
+
+/**
+ * Whether a trace meets a scenario's expectation: "pass" (no violation), "violation" (some), or
+ * "violation:<kind>" (a violation of that kind among them).
+ */
+export function meetsExpectation(t: Pick<Trace, 'violations'>, expected: Expectation): boolean {
+  if (expected === 'pass') return t.violations.length === 0;
+  if (expected === 'violation') return t.violations.length > 0;
+  const kind = expected.slice('violation:'.length);
+  return t.violations.some((v) => v.kind === kind);
 }

@@ -10,7 +10,7 @@ import { hex } from '../kernel/geometry';
 import type { FlushMode } from '../model/modes';
 import type { AccessKind } from '../model/modes';
 import { cloneState, stateBytes, type MmuState } from '../model/state';
-import type { Step } from '../model/step';
+import type { Step, ViolationKind } from '../model/step';
 import type { Variant } from '../kernel/variants';
 import { faultWalkGuest, faultWouldRetry } from '../ops/fault';
 import { advanceFrame } from '../ops/advance';
@@ -44,6 +44,17 @@ export interface RunOptions {
   memoryUsed?: () => number;
   /** Steps between two memory checks (4096 by default). */
   memoryCheckSteps?: number;
+  /**
+   * CONFIG_BUG_ON_DATA_CORRUPTION=y: a KVM_BUG_ON_DATA_CORRUPTION() (the mainline-2026 era's
+   * rmap_remove() miss) is a BUG_ON() and the host oopses, as in the eras before it.
+   */
+  bugOnDataCorruption?: boolean;
+  /**
+   * Stop at the end of the first step that reports a violation of this kind; violations of other
+   * kinds before it are reported and the run goes on past them (the kernel does: a WARN, a bugged
+   * VM still zaps). Without it the run goes to the end of the scenario.
+   */
+  until?: ViolationKind;
 }
 
 interface PendingAccess {
@@ -83,13 +94,15 @@ export class ScenarioRun {
 
   constructor(readonly scenario: Scenario, readonly options: RunOptions) {
     const checks = { ...DEFAULT_CHECKS, ...options.checks };
-    this.machine = new Machine(initialState(scenario), options.variant, options.flushMode ?? scenario.flushMode, checks);
+    this.machine = new Machine(initialState(scenario), options.variant, options.flushMode ?? scenario.flushMode, checks, options.bugOnDataCorruption ?? false);
     this.machine.splitYield = options.splitYield ?? scenario.splitYield;
     this.maxSteps = options.maxSteps ?? 50_000_000;
     this.stepsToMemoryCheck = options.memoryCheckSteps ?? 4096;
   }
 
   get finished(): boolean {
+    // A BUG() oopsed the host: nothing runs after it (state.hostOops says where and why).
+    if (this.machine.state.hostOops) return true;
     return !this.current && !this.pending && this.next >= this.scenario.operations.length && this.paused.size === 0;
   }
 
@@ -122,6 +135,7 @@ export class ScenarioRun {
 
   /** Run exactly one step; null when the scenario is over. */
   step(): Step | null {
+    if (this.machine.state.hostOops) return null;
     if (this.machine.stepCount >= this.maxSteps) throw new ScenarioRunError(this.next, undefined, `more than ${this.maxSteps} steps; stopping`);
     if (this.options.maxMemoryBytes !== undefined && --this.stepsToMemoryCheck <= 0) this.checkMemory(this.options.maxMemoryBytes);
     if (this.current) return this.advanceCurrent();
@@ -159,7 +173,10 @@ export class ScenarioRun {
   }
 
   runToEnd(): void {
-    while (this.step()) { /* one step at a time */ }
+    const until = this.options.until;
+    for (let s = this.step(); s; s = this.step()) {
+      if (until && s.violations.some((v) => v.kind === until)) return;
+    }
   }
 
 
@@ -247,6 +264,10 @@ export class ScenarioRun {
       case 'guest-table-write':
         this.current = { ...b, kind: op.op, pc: 'write', by: op.by, table: op.table, index: op.index, entry: { ...op.entry } };
         break;
+      case 'delete-memslot':
+        this.slotIndex(i, op.slot);
+        this.current = { ...b, kind: op.op, pc: 'slots-lock', slotId: op.slot, invalidList: [], zapped: 0 };
+        break;
     }
     const started = this.current!;
     const blocked = this.blocker(started);
@@ -277,6 +298,8 @@ export class ScenarioRun {
       throw e;
     }
     const step = m.lastStep!;
+    // The vCPU dropped its obsolete root and loaded a new one: the access itself comes next.
+    if (outcome === 'reloaded') return step;
     if (outcome === 'done') {
       this.pending = null;
       return step;

@@ -328,11 +328,13 @@ function operation(r: Reader, node: Node, path: string, memslots: ScenarioMemslo
       return { ...base, op: kind, slot, first, gfns, pages };
     }
     case 'get-dirty-log':
-      return { ...base, op: kind, slot: num(r, o, 'slot', SLOT) };
+      return { ...base, op: kind, slot: num(r, o, 'slot', { ...SLOT, optional: undefined }) };
     case 'invalidate':
       return { ...base, op: kind, gfn: num(r, o, 'gfn', GFN), npages: num(r, o, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES, optional: 1, why: 'a range is at most a memslot, 2^26 pages' }) };
     case 'guest-table-write':
       return { ...base, op: kind, by: writer(r, o), table: num(r, o, 'table', GFN), index: num(r, o, 'index', { min: 0, max: 511 }), entry: guestPte(r, o, 'entry') };
+    case 'delete-memslot':
+      return { ...base, op: kind, slot: num(r, o, 'slot', { ...SLOT, optional: undefined }) };
     case 'resume':
       return p ? { op: kind, target: str<string>(r, o, 'target'), pause: p, line: base.line } : { op: kind, target: str<string>(r, o, 'target'), line: base.line };
     default:

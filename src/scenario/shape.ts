@@ -165,6 +165,7 @@ export const OPERATIONS = {
     index: integer(0, 511),
     entry: GUEST_PTE,
   }),
+  'delete-memslot': v.strictObject({ op: v.literal('delete-memslot'), id, pause, comment, slot: described(v.pipe(v.number(), v.integer()), 'The id of the memslot to delete (KVM_SET_USER_MEMORY_REGION with memory_size 0): its shadow pages are zapped and freed, then it goes.') }),
   resume: v.strictObject({ op: v.literal('resume'), target: text, pause, comment }),
 } as const;
 
@@ -173,7 +174,8 @@ export const OPERATION_NAMES = Object.keys(OPERATIONS) as OperationName[];
 
 export const FLUSH_MODES = ['bare-metal', 'range'] as const;
 export const SPLIT_YIELDS = ['cache', 'every', 'never'] as const;
-export const EXPECTATIONS = ['pass', 'violation'] as const;
+/** "violation:<kind>": a violation of that kind (src/model/step.ts ViolationKind) must be among the run's. */
+export const EXPECTATIONS = ['pass', 'violation', 'violation:stale-tlb', 'violation:lost-dirty-page', 'violation:use-after-free', 'violation:structure', 'violation:data-corruption', 'violation:sp-use-after-free', 'violation:rmap-disagreement'] as const;
 export const ENTRIES = [2, 4, 8, 16, 32, 64, 128, 256, 512] as const;
 
 /** A whole scenario file. */
@@ -192,7 +194,7 @@ export const SCENARIO = v.pipe(
     guestMemory: v.optional(described(v.array(GUEST_MEMORY_TABLE), 'Guest page tables written out entry by entry, beside the ones the roots\' mappings go through: a table a guest-table-write can link to.')),
     vcpus: v.optional(integer(1, 64), 1),
     operations: v.array(v.variant('op', Object.values(OPERATIONS))),
-    expect: v.optional(described(v.record(VARIANT, v.picklist(EXPECTATIONS)), 'What the author expects per variant; the tests check it.')),
+    expect: v.optional(described(v.record(VARIANT, v.picklist(EXPECTATIONS)), 'What the author expects per variant ("violation:<kind>" names the kind that must be among the violations); the tests check it.')),
     comment,
   }),
   v.title('KVM MMU Lab scenario'),

@@ -9,6 +9,9 @@ import type { AccessKind } from '../model/modes';
 import type { PausePoint } from '../model/frames';
 import type { GuestPte } from '../model/state';
 import type { SplitYield } from '../model/modes';
+import type { ViolationKind } from '../model/step';
+
+export type Expectation = 'pass' | 'violation' | `violation:${ViolationKind}`;
 
 export interface ScenarioMemslot {
   id: number;
@@ -61,6 +64,8 @@ export type ScenarioOp =
   | (OpBase & { op: 'invalidate'; gfn: number; npages: number })
   /** A write of one guest page-table entry; `by: "vmm"`: from outside the guest, untrapped (the only kind modelled yet). */
   | (OpBase & { op: 'guest-table-write'; by: 'vmm'; table: number; index: number; entry: GuestPte })
+  /** KVM_SET_USER_MEMORY_REGION with size 0: delete memslot `slot` (its id). */
+  | (OpBase & { op: 'delete-memslot'; slot: number })
   | (OpBase & { op: 'resume'; target: string });
 
 export interface Scenario {
@@ -78,6 +83,6 @@ export interface Scenario {
   guestMemory?: ScenarioGuestTable[];
   vcpus: number;
   operations: ScenarioOp[];
-  /** What the author expects, per variant name: "pass" or "violation" (checked by tests). */
-  expect?: Record<string, 'pass' | 'violation'>;
+  /** What the author expects, per variant name: "pass", "violation" or "violation:<kind>" (checked by tests). */
+  expect?: Record<string, Expectation>;
 }

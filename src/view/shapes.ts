@@ -117,7 +117,7 @@ const COUNTERS = numbersNamed(zeroCounters());
 const ANCHOR = fields({ fn: text, stmt: text, file: text });
 
 const VIOLATION = fields({
-  kind: oneOf(['stale-tlb', 'lost-dirty-page', 'use-after-free', 'structure']),
+  kind: oneOf(['stale-tlb', 'lost-dirty-page', 'use-after-free', 'structure', 'data-corruption', 'sp-use-after-free', 'rmap-disagreement']),
   strength: v.optional(oneOf(['unmapped', 'permissions'])),
   vcpu: finite,
   gfn: finite,
@@ -125,6 +125,8 @@ const VIOLATION = fields({
   tlbEntry: v.optional(text),
   staleSince: v.optional(finite),
   skippedFlush: v.optional(finite),
+  causeStep: v.optional(finite),
+  freedStep: v.optional(finite),
   message: text,
 });
 

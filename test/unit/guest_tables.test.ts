@@ -167,17 +167,22 @@ test('childReuse through a VMM write: after the PDE moves to G2, mainline-2026-p
   // sp#2 (gfn 0x12) match the walk's table gfns and are reused. At sp#2[0] the fault asks for a direct
   // level-1 SP for round(0x200207, 2M) = G2 = 0x200200; the linked sp#3 has gfn G1: not reused.
   // kvm_mmu_get_child_sp() allocates sp#4 for G2; link_shadow_page() meets the present SPTE:
-  // __link_shadow_page() zaps it (sp#2[0] cleared), flushes all TLBs, links sp#2[0] -> sp#4; the
-  // leaf goes to sp#4[7] = HOST + 0x207, in the SP whose computed gfn for index 7 is G2 + 7.
+  // __link_shadow_page() zaps it: mmu_page_zap_pte() clears sp#2[0] (drop_parent_pte()), which
+  // leaves sp#3 without a parent, so (nested SPs) kvm_mmu_prepare_zap_page(sp#3) clears its leaf
+  // sp#3[5]; kvm_mmu_remote_flush_or_zap() commits: flushes all TLBs, frees sp#3; then the link
+  // sp#2[0] -> sp#4; the leaf goes to sp#4[7] = HOST + 0x207, in the SP whose computed gfn for
+  // index 7 is G2 + 7.
   const gfn = runAll(scenario(ops), 'mainline-2026-gfn');
-  assert.deepEqual(writes(gfn.steps), [...first, 'sp#2[0] cleared', 'sp#2[0] -> sp#4', `sp#4[7] = leaf pfn 0x${(HOST + 0x207).toString(16)}`]);
+  assert.deepEqual(writes(gfn.steps), [...first, 'sp#2[0] cleared', 'sp#3[5] cleared', 'sp#2[0] -> sp#4', `sp#4[7] = leaf pfn 0x${(HOST + 0x207).toString(16)}`]);
   const state = gfn.run.machine.state;
   assert.equal(state.sps[4].gfn, 0x200200);
   assert.deepEqual(state.sps[3].parentPtes, [], 'drop_parent_pte() took sp#2[0] off the old child');
+  assert.equal(state.sps[3].freed, true, 'the parentless child is zapped and freed at the commit');
   const third = gfn.steps.filter((s) => s.op === 2);
   const cleared = third.findIndex((s) => s.kind === 'drop-spte' && s.anchor.fn === 'link_shadow_page');
   const flush = third.findIndex((s) => s.kind === 'flush' && s.anchor.stmt.startsWith('kvm_mmu_remote_flush_or_zap('));
   assert.ok(cleared >= 0 && flush === cleared + 1, 'the zap, then the unconditional flush, before the link');
+  assert.equal(state.sps[3].freedAt, third[flush].index, 'freed by the commit, after its flush');
   // The flush removed vCPU 0's TLB entry for L2 0x200005 (filled by the first access from sp#3[5]):
   // the one left is the retried access's, for gfn 0x200207.
   assert.deepEqual(state.vcpus[0].tlb.map((t) => t.gfnBase), [0x200207]);
