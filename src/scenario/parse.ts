@@ -328,7 +328,7 @@ function operation(r: Reader, node: Node, path: string, memslots: ScenarioMemslo
       return { ...base, op: kind, slot, first, gfns, pages };
     }
     case 'get-dirty-log':
-      return { ...base, op: kind, slot: num(r, o, 'slot', { ...SLOT, optional: undefined }) };
+      return { ...base, op: kind, slot: num(r, o, 'slot', SLOT) };
     case 'invalidate':
       return { ...base, op: kind, gfn: num(r, o, 'gfn', GFN), npages: num(r, o, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES, optional: 1, why: 'a range is at most a memslot, 2^26 pages' }) };
     case 'guest-table-write':

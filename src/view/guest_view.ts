@@ -4,11 +4,9 @@
  * folded into runs, and the indirect SPs that shadow it; each SP zapped or freed, with the rmap
  * entries that still point into it (what a later rmap walk would dereference).
  *
- * The model frees no SP yet: `KvmMmuPage.freed` exists (state.ts) and stays false. The lifetime
- * work may add more; this file reads it defensively (spLifetime()), so the view works before and
- * after: `freed` (the model's field), `freedAt` (the step that freed it, a number) and
- * `role.invalid` (zapped by kvm_mmu_prepare_zap_page(), on the invalid list, not freed until
- * kvm_mmu_commit_zap_page()). docs/panel-guest-tables.md says why these.
+ * An SP's lifetime is the model's (state.ts): `invalid` (role.invalid, set by
+ * __kvm_mmu_prepare_zap_page(): on the invalid list, its memory still the SP's), `freed` with
+ * `freedAt` (the step of the kvm_mmu_commit_zap_page() that freed it).
  */
 import { hex, levelSizeName } from '../kernel/geometry';
 import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK } from '../kernel/spte';
@@ -22,16 +20,10 @@ export function accessLetters(access: number): string {
 
 export type SpLife = { state: 'live' } | { state: 'invalid' | 'freed'; at?: number };
 
-/**
- * Whether an SP is alive, zapped (role.invalid: on the invalid list, its memory still the SP's) or
- * freed, from the fields the state may carry. Only `freed` is the model's today; the others are
- * read when they are there and have the expected type, and ignored otherwise.
- */
+/** Whether an SP is alive, zapped (on the invalid list, its memory still the SP's) or freed, and when. */
 export function spLifetime(sp: KvmMmuPage): SpLife {
-  const extra = sp as KvmMmuPage & { freedAt?: unknown; role: { invalid?: unknown } };
-  const at = typeof extra.freedAt === 'number' && Number.isFinite(extra.freedAt) ? extra.freedAt : undefined;
-  if (extra.freed === true) return at === undefined ? { state: 'freed' } : { state: 'freed', at };
-  if (extra.role.invalid === true) return { state: 'invalid' };
+  if (sp.freed) return sp.freedAt >= 0 ? { state: 'freed', at: sp.freedAt } : { state: 'freed' };
+  if (sp.invalid) return { state: 'invalid' };
   return { state: 'live' };
 }
 

@@ -22,7 +22,7 @@ import { parseScenario } from '../../src/scenario/parse';
 import { runScenario } from '../../src/run/run';
 
 /** The violation kind that reports a leaf filed in the rmap of a gfn its SP does not compute. */
-const MISMATCH = 'structure';
+const MISMATCH = 'rmap-disagreement';
 
 function search(preset: string, bound: Bound = GUEST_TABLES_BOUND) {
   const variant = findPreset(preset)!;
@@ -46,7 +46,9 @@ test('mainline-2026-pre (childReuse=present): a shortest counterexample of 3 tra
   const t = runScenario(parseScenario(JSON.stringify(json, null, 2), 'counterexample.json'), { variant });
   assert.equal(t.verdict, 'violation');
   assert.equal(t.violations[0].kind, r.violation!.kind);
-  assert.equal(t.violations[0].message, r.violation!.message);
+  // The same words, but for the step number: the run counts the scenario's steps, the explorer its own.
+  const unnumbered = (m: string) => m.replace(/\(step \d+\)/g, '(step N)');
+  assert.equal(unnumbered(t.violations[0].message), unnumbered(r.violation!.message));
   // Under mainline-2026 the same operations pass: the mismatched child is zapped at the link.
   assert.equal(runScenario(parseScenario(JSON.stringify(json), 'counterexample.json'), { variant: findPreset('mainline-2026')! }).verdict, 'pass');
 });

@@ -280,9 +280,12 @@ test('guestMemory: data read as a guest table; childReuse=gfn reuses the direct 
   const gfn = runAll(scenario(ops, ROLE_MEMORY), 'mainline-2026-gfn');
   assert.deepEqual(writes(gfn.steps), [...first, `sp#3[7] = ${q}`]);
   // mainline-2026: role.word differs (direct 1 against 0): sp#4, indirect, is allocated for G1;
-  // __link_shadow_page() zaps sp#2[0], flushes, links sp#2[0] -> sp#4; the leaf is sp#4[7].
+  // __link_shadow_page() zaps sp#2[0] (mmu_page_zap_pte() -> drop_parent_pte()); sp#3, a nested
+  // (guest_mode) child left with no parent, is zapped too (its leaf sp#3[5] cleared); the flush
+  // commits it, then sp#2[0] -> sp#4 is linked; the leaf is sp#4[7].
   const both = runAll(scenario(ops, ROLE_MEMORY), 'mainline-2026');
-  assert.deepEqual(writes(both.steps), [...first, 'sp#2[0] cleared', 'sp#2[0] -> sp#4', `sp#4[7] = ${q}`]);
+  assert.deepEqual(writes(both.steps), [...first, 'sp#2[0] cleared', 'sp#3[5] cleared', 'sp#2[0] -> sp#4', `sp#4[7] = ${q}`]);
+  assert.ok(both.run.machine.state.sps[3].freed, 'the zapped child is freed by the flush\'s commit');
   const sp4 = both.run.machine.state.sps[4];
   assert.deepEqual({ gfn: sp4.gfn, level: sp4.role.level, direct: sp4.role.direct }, { gfn: 0x200000, level: 1, direct: false });
 });

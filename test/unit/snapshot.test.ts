@@ -225,11 +225,11 @@ test('shadow pages that died: a freed SP with the rmap entry still pointing into
   // rmap of gfn 0x200005 in slot 0; sp#2 (table 0x12) zapped, not yet freed (role.invalid).
   const dead = cloneState(live);
   Object.assign(dead.sps[3], { freed: true, freedAt: 7 });
-  Object.assign(dead.sps[2].role, { invalid: true });
+  Object.assign(dead.sps[2], { invalid: true });
   assert.deepEqual(spLifetime(dead.sps[3]), { state: 'freed', at: 7 });
   assert.deepEqual(spLifetime(dead.sps[2]), { state: 'invalid' });
-  // A field of the wrong type is not read: a string freedAt gives no step.
-  assert.deepEqual(spLifetime({ ...dead.sps[3], freedAt: 'soon' } as never), { state: 'freed' });
+  // Freed with no commit step recorded (freedAt -1): freed, with no step to name.
+  assert.deepEqual(spLifetime({ ...dead.sps[3], freedAt: -1 }), { state: 'freed' });
   assert.deepEqual(freedSpsView(dead), [
     { sp: 2, title: 'sp#2 indirect L2 gfn 0x12', life: 'invalid', rmap: [] },
     { sp: 3, title: 'sp#3 direct L1 gfn 0x200000', life: 'freed', at: 7, rmap: [{ gfn: 0x200005, level: 1, slot: 0, text: 'rmap of gfn 0x200005 (slot 0, 4K) -> sp#3[5]' }] },
