@@ -14,6 +14,7 @@ import { type ExploreResult, type Progress } from '../src/explore/result';
 import { ALL_KINDS, DEFAULT_BOUND, describeBound, ENTRY_CHOICES, GUEST_TABLES_BOUND, PAGE_CHOICES, SCOPE_CHOICES, type Bound } from '../src/explore/scope';
 import { exploreResultText, exploreTableText } from '../src/view/explore_text';
 import { parseVariant, PRESETS, type Variant } from '../src/kernel/variants';
+import { VIOLATION_KINDS, type ViolationKind } from '../src/model/step';
 import { EXIT_CANCELLED, EXIT_INCOMPLETE, EXIT_PASS, EXIT_VIOLATION, UsageError } from './exit';
 import { writeOutputFile } from './files';
 import { terminalSafe } from '../src/view/terminal_text';
@@ -27,6 +28,8 @@ export interface ExploreRequest {
   engine?: 'packed' | 'core';
   /** The search's memory cap: the command's budget, or a worker's share of it (cli/budget.ts). */
   maxMemoryBytes?: number;
+  /** Search past violations of other kinds until one of this kind (core engine). */
+  until?: ViolationKind;
 }
 
 /** Run one search, in slices, yielding to the event loop between them so a cancel gets through. */
@@ -35,7 +38,7 @@ export async function runSearch(req: ExploreRequest, signal?: AbortSignal, onPro
   // the packed engine compares its store's size (typed arrays, outside the heap) or the heap's,
   // whichever is larger; the core engine the heap's.
   const s = new Search({
-    variant: req.variant, bound: req.bound, audit: req.audit, maxStates: req.maxStates, engine: req.engine,
+    variant: req.variant, bound: req.bound, audit: req.audit, maxStates: req.maxStates, engine: req.engine, until: req.until,
     memoryUsed: () => process.memoryUsage().heapUsed,
     maxMemoryBytes: req.maxMemoryBytes ?? defaultBudgetBytes(),
   });
@@ -138,6 +141,7 @@ interface ExploreOpts {
   quiet?: boolean;
   engine?: 'packed' | 'core';
   maxMemory?: string;
+  until?: ViolationKind;
 }
 
 function intOption(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
@@ -163,7 +167,8 @@ function boundOf(o: ExploreOpts): { bound: Bound; engine: 'packed' | 'core' } {
   const numbers = { entries: Number(o.entries ?? base.entries), ops: intOption('ops', o.ops, base.ops, 1, 12), accesses: intOption('accesses', o.accesses, base.accesses, 0, 12) };
   if (!guest) {
     const kinds = parseKinds(o.kinds);
-    return { bound: { ...numbers, pages: o.pages ?? DEFAULT_BOUND.pages, ...(kinds ? { kinds } : {}) }, engine: o.engine ?? 'packed' };
+    if (o.until && o.engine === 'packed') throw new UsageError('--until runs on the core engine only; leave out --engine or use --engine core');
+    return { bound: { ...numbers, pages: o.pages ?? DEFAULT_BOUND.pages, ...(kinds ? { kinds } : {}) }, engine: o.until ? 'core' : o.engine ?? 'packed' };
   }
   // The guest-tables scope has its own menu, and the packed layout has no guest memory.
   if (o.kinds !== undefined || o.pages !== undefined) throw new UsageError('--kinds and --pages choose the split scope\'s menu; the guest-tables scope has its own (docs/explorer.md)');
@@ -182,6 +187,7 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
     .addOption(new Option('--pages <which>', `region pages the menu names: few (4) or all (default ${DEFAULT_BOUND.pages})`).choices(PAGE_CHOICES))
     .option('--kinds <list>', `KVM operations besides faults: comma-separated of ${ALL_KINDS.join(', ')}, or all (default ${DEFAULT_BOUND.kinds ? DEFAULT_BOUND.kinds.join(',') : 'all'})`)
     .addOption(new Option('--engine <engine>', 'packed (the packed model of the scope, counterexamples confirmed by the core) or core (every transition run by the core; slow)').choices(ENGINES))
+    .addOption(new Option('--until <kind>', 'search past violations of other kinds until one of this kind (the core engine; e.g. sp-use-after-free: the kernel goes on after the earlier WARNs)').choices(VIOLATION_KINDS))
     .option('--max-states <n>', 'stop (incomplete, exit 3) after this many distinct states')
     .option('--audit', 'also audit the whole structure after every transition (slower)')
     .option('-o, --out <file>', 'write the counterexample as a scenario file')
@@ -205,7 +211,7 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
   try {
     if (o.variant === 'all') {
       const threads = 2;
-      const reqs = shareBudget(PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine })), budget, threads);
+      const reqs = shareBudget(PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine, until: o.until })), budget, threads);
       const rows = await runInWorkers(reqs, threads, controller.signal, progress);
       process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : terminalSafe(`bound: ${describeBound(bound)}\n\n${exploreTableText(rows)}`));
       if (cancelledBy(controller.signal, setExit)) return;
@@ -213,11 +219,11 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
       return;
     }
     const variant = parseVariant(o.variant ?? 'v7');
-    const r = await runSearch({ variant, bound, maxStates, audit: o.audit, engine, maxMemoryBytes: budget.bytes }, controller.signal, (p) => progress(variant.name, p));
+    const r = await runSearch({ variant, bound, maxStates, audit: o.audit, engine, maxMemoryBytes: budget.bytes, until: o.until }, controller.signal, (p) => progress(variant.name, p));
     let file: string | undefined;
     let scenario: unknown;
     if (r.verdict === 'violation' && r.actions) {
-      scenario = counterexampleScenario(variant, bound, r.actions, r.violation);
+      scenario = counterexampleScenario(variant, bound, r.actions, r.violation, o.until);
       if (o.out) { writeOutputFile(o.out, JSON.stringify(scenario, null, 2) + '\n'); file = o.out; }
     }
     process.stdout.write(o.json ? JSON.stringify({ ...r, ...(scenario ? { counterexample: scenario } : {}) }, null, 2) + '\n' : terminalSafe(exploreResultText(r, file)));

@@ -36,7 +36,9 @@ export type MenuAction =
   | { t: 'get' }
   | { t: 'invalidate'; gfn: number }
   /** An untrapped write of one guest page-table entry (the guest-tables scope; at most one a path). */
-  | { t: 'guest-table-write'; table: number; index: number; entry: GuestPte; name: string };
+  | { t: 'guest-table-write'; table: number; index: number; entry: GuestPte; name: string }
+  /** KVM_SET_USER_MEMORY_REGION deleting a memslot (the guest-tables scope). */
+  | { t: 'delete-memslot'; slot: number };
 
 export interface Scope {
   bound: Bound;

@@ -41,7 +41,7 @@ function spSection(state: MmuState, rank: Int32Array, swap: boolean): string {
   const e = state.geo.entries;
   const byRank: string[] = new Array(state.sps.length);
   for (const sp of state.sps) {
-    let s = `${sp.role.direct ? sp.gfn : swapGfn(sp.gfn, swap)}.${sp.role.level}.${sp.role.direct ? 1 : 0}.${sp.role.access}:`;
+    let s = `${sp.role.direct ? sp.gfn : swapGfn(sp.gfn, swap)}.${sp.role.level}.${sp.role.direct ? 1 : 0}.${sp.role.access}${lifeCode(state, sp)}:`;
     for (let i = 0; i < e; i++) {
       const f = sp.flags[i];
       if (!(f & SPTE_PRESENT)) { s += '_'; continue; }
@@ -53,6 +53,22 @@ function spSection(state: MmuState, rank: Int32Array, swap: boolean): string {
     byRank[rank[sp.id]] = s;
   }
   return byRank.join(';');
+}
+
+/**
+ * What a shadow page's lifetime adds to its encoding (empty for a live, current, unpinned SP with
+ * nothing misfiled, so the split scope's keys are as before): freed, invalid, obsolete (its
+ * generation is not the VM's), root count, and the leaves filed under another gfn (the ghost record
+ * the data-corruption and disagreement reports read; its step is left out, no transition reads it).
+ */
+function lifeCode(state: MmuState, sp: MmuState['sps'][number]): string {
+  let s = '';
+  if (sp.freed) s += 'F';
+  if (sp.invalid) s += 'I';
+  if (sp.mmuValidGen !== state.mmuValidGen) s += 'O';
+  if (sp.rootCount) s += `r${sp.rootCount}`;
+  if (sp.misfiled && sp.misfiled.size) s += `m${[...sp.misfiled].sort((a, b) => a[0] - b[0]).map(([i, x]) => `${i}>${x.gfn}`).join('.')}`;
+  return s;
 }
 
 function sptep(state: MmuState, rank: Int32Array, p: number): string {
@@ -88,11 +104,14 @@ function slotSection(state: MmuState): string {
   for (const [a, b] of state.freedPfns) s += `${a}-${b},`;
   s += `|n${state.nextHostPfn}|w${[...state.writtenSinceProtect].sort((a, b) => a - b).join(',')}`;
   s += `|l${state.mmuLockHeld ? 1 : 0}c${state.splitCacheObjects}d${state.splitDescsUsed}`;
+  // Memslots that are being deleted or gone, the VM bugged, the host oopsed.
+  s += `|m${state.memslots.map((m) => `${m.id}${m.invalid ? 'i' : ''}`).join(',')}${state.vmBuggedAt >= 0 ? 'B' : ''}${state.hostOops ? 'X' : ''}`;
   return s;
 }
 
 function tlbSection(state: MmuState, vcpu: number, swap: boolean): string {
-  let s = '';
+  // A vCPU owing a root reload (KVM_REQ_MMU_FREE_OBSOLETE_ROOTS) goes with its TLB under the vCPU swap.
+  let s = state.vcpus[vcpu].reloadPending ? 'R' : '';
   for (const e of state.vcpus[vcpu].tlb) {
     const root = swap ? (e.root === 'A' ? 'B' : 'A') : e.root;
     s += `${root}${e.l2Base}.${e.level}.${e.gfnBase}.${e.pfnBase}${e.writable ? 'w' : 'r'}${e.exec ? 'x' : ''},`;
@@ -144,7 +163,10 @@ export function canonicalKey(n: Node): string {
   for (const swap of single ? [false] : [false, true]) {
     const rank = ranks(state, swap);
     const paused = n.paused.map((f) => frameCode(state, rank, f)).sort().join('');
-    const body = `${n.ops}/${n.accesses}${guest}${n.fresh && state.mmuLockHeld ? '!' : ''}|${spSection(state, rank, swap)}|${rmapSection(state, rank)}|${slotSection(state)}|${frameCode(state, rank, n.current)}|${paused}|`;
+    // The active list's order decides which SP a deletion zaps first (guest-tables scope only: the
+    // split scope never zaps by it, and its keys stay as they were).
+    const active = single ? `|a${state.activeMmuPages.map((id) => rank[id]).join(',')}` : '';
+    const body = `${n.ops}/${n.accesses}${guest}${active}${n.fresh && state.mmuLockHeld ? '!' : ''}|${spSection(state, rank, swap)}|${rmapSection(state, rank)}|${slotSection(state)}|${frameCode(state, rank, n.current)}|${paused}|`;
     const t0 = tlbSection(state, 0, swap);
     const t1 = tlbSection(state, 1, swap);
     const a = body + t0 + '/' + t1;

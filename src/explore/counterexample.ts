@@ -4,7 +4,7 @@
  * `kvm-mmu-lab run` (and the extension's walkthrough) replay it step by step to the same violation.
  */
 import type { OpFrame } from '../model/frames';
-import type { Violation } from '../model/step';
+import type { Violation, ViolationKind } from '../model/step';
 import { apply, RESUME_BASE, rootNode, STEP, type Node } from './model';
 import type { Bound, MenuAction } from './scope';
 import { makeScope } from './scope';
@@ -35,6 +35,7 @@ function menuOp(a: MenuAction): Json {
     case 'clear': return clearOp(a);
     case 'get': return { op: 'get-dirty-log', slot: 0 };
     case 'invalidate': return { op: 'invalidate', gfn: hexs(a.gfn), pages: 1 };
+    case 'delete-memslot': return { op: 'delete-memslot', slot: a.slot };
     case 'guest-table-write': return { op: 'guest-table-write', by: 'vmm', table: hexs(a.table), index: a.index, entry: pteJson(a.entry), comment: `PD[0] := ${a.name}` };
   }
 }
@@ -72,7 +73,7 @@ interface Running {
 }
 
 /** Replay the actions on the explorer model and write the scenario that does the same. */
-export function counterexampleScenario(variant: Variant, bound: Bound, actions: number[], violation?: Violation): Json {
+export function counterexampleScenario(variant: Variant, bound: Bound, actions: number[], violation?: Violation, until?: ViolationKind): Json {
   const scope = makeScope(bound);
   const ops: Json[] = [];
   let node: Node = rootNode(scope);
@@ -146,6 +147,7 @@ export function counterexampleScenario(variant: Variant, bound: Bound, actions: 
     ...machineJson(scope.scenario),
     vcpus: 2,
     operations: ops,
-    expect: { [variant.name]: 'violation' },
+    // A search --until a kind passed earlier violations of other kinds: the expectation names the kind.
+    expect: { [variant.name]: until ? `violation:${until}` : 'violation' },
   };
 }

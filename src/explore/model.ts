@@ -12,6 +12,8 @@
  * - resume: a paused operation continues, under the same condition.
  */
 import { guestAccess } from '../ops/guest_access';
+import { walkGuest } from '../mmu/guest_walk';
+import { gfnToMemslot } from '../mmu/rmap';
 import { isPfnFreed } from '../mmu/host';
 import { findRoot, permits, shadowWalk, tlbLookup } from '../mmu/hardware';
 import { firstUnmappedPage } from '../checks/stale_tlb';
@@ -69,6 +71,7 @@ export function newFrame(a: MenuAction): OpFrame {
     case 'clear': return { ...base('clear-dirty-log'), kind: 'clear-dirty-log', pc: 'lock', slot: 0, first: Math.floor(a.gfns[0] / 64) * 64, gfns: a.gfns.slice(), word: 0, mask: [], flush: false, split: null };
     case 'get': return { ...base('get-dirty-log'), kind: 'get-dirty-log', pc: 'start', slot: 0, word: 0, flush: false, harvested: [], harvestedCount: 0, mustHarvest: [] };
     case 'invalidate': return { ...base('invalidate'), kind: 'invalidate', pc: 'lock', gfn: a.gfn, npages: 1, zapped: 0 };
+    case 'delete-memslot': return { ...base('delete-memslot'), kind: 'delete-memslot', pc: 'slots-lock', slotId: a.slot, invalidList: [], zapped: 0 };
     case 'guest-table-write': return { ...base('guest-table-write'), kind: 'guest-table-write', pc: 'write', by: 'vmm', table: a.table, index: a.index, entry: { ...a.entry } };
     case 'access': throw new Error('internal: an access is not an operation frame');
   }
@@ -182,10 +185,13 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
   // Start a KVM operation.
   const slot = n.state.memslots[0];
   if (n.ops >= bound.ops || !interruptible(n) || n.state.mmuLockHeld) return null;
-  if ((a.t === 'enable' || a.t === 'clear' || a.t === 'get') && memslotBusy(n)) return null;
+  if ((a.t === 'enable' || a.t === 'clear' || a.t === 'get' || a.t === 'delete-memslot') && memslotBusy(n)) return null;
   // The memslot update of KVM_SET_USER_MEMORY_REGION (kvm_swap_active_memslots()) waits while an
   // mmu-notifier invalidation is between its start and its end (mn_active_invalidate_count).
-  if (a.t === 'enable' && invalidationInProgress(n, n.current)) return null;
+  if ((a.t === 'enable' || a.t === 'delete-memslot') && invalidationInProgress(n, n.current)) return null;
+  // A deleted memslot is gone (offered once); the notifier reaches KVM only through live memslots.
+  if (a.t === 'delete-memslot' && !n.state.memslots.some((s) => s.id === a.slot && !s.invalid)) return null;
+  if (a.t === 'invalidate' && !liveSlotHolds(n.state, a.gfn)) return null;
   if (a.t === 'enable' && slot.logDirty) return null;
   if (a.t === 'clear' && !(slot.logDirty && slot.manualProtect)) return null;
   if (a.t === 'get' && !slot.logDirty) return null;
@@ -221,7 +227,7 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
   // A TLB hit that adds nothing (a read, or a write to a gfn already written) and reaches a live
   // page changes nothing: skip it (the same state without spending the bound).
   const hit = tlbLookup(state, a.vcpu, a.root, a.addr);
-  if (hit && permits(a.kind, hit.writable, hit.exec) && !isPfnFreed(state, hit.pfnBase + (a.addr - hit.l2Base)) &&
+  if (hit && !state.vcpus[a.vcpu].reloadPending && permits(a.kind, hit.writable, hit.exec) && !isPfnFreed(state, hit.pfnBase + (a.addr - hit.l2Base)) &&
     (a.kind === 'read' || state.writtenSinceProtect.has(hit.gfnBase + (a.addr - hit.l2Base)))) return null;
   const m = machineFor(scope, n, variant);
   const frame = (): FaultFrame => ({ ...base('fault'), kind: 'fault', pc: 'lock', vcpu: a.vcpu, root: a.root, addr: a.addr, access: a.kind, pendingChild: -1, pendingSptep: -1 });
@@ -230,7 +236,13 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
   let current = n.current;
   const g = { mask: 0 };
   noteStaleAccess(m, a, g);
+  // A vCPU whose root went obsolete reloads it first (kvm_mmu_free_obsolete_roots(), under mmu_lock).
+  if (state.vcpus[a.vcpu].reloadPending && state.mmuLockHeld) return null;
+  // An access whose gfn no live memslot holds would be MMIO, which the model does not run.
+  const walk = walkGuest(state, findRoot(state, a.root).guestTableGfn, a.addr, a.kind);
+  if (walk.ok && !liveSlotHolds(state, walk.walk.gfn)) return null;
   let outcome = guestAccess(m, frame(), a.vcpu, a.root, a.addr, a.kind);
+  if (outcome === 'reloaded') outcome = guestAccess(m, frame(), a.vcpu, a.root, a.addr, a.kind);
   for (let tries = 1; outcome === 'fault'; tries++) {
     // The fault takes mmu_lock: it runs only where a KVM operation could start, to its end
     // (nothing else needs to run inside it: see docs/explorer.md), then the access is retried.
@@ -247,6 +259,12 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
   return finish(m, current, paused, ops, n.accesses + 1, audit, n.fresh || ops > n.ops, g, n.writes);
 }
 
+/** A memslot that is there and not being deleted holds `gfn`. */
+function liveSlotHolds(state: Node['state'], gfn: number): boolean {
+  const slot = gfnToMemslot(state, gfn);
+  return !!slot && !slot.invalid;
+}
+
 function accessUseful(n: Node): boolean {
   return !n.state.mmuLockHeld || n.fresh;
 }
@@ -254,11 +272,17 @@ function accessUseful(n: Node): boolean {
 /** Every action that may be enabled at a node (apply() decides). */
 export function candidateActions(scope: Scope, n: Node): number[] {
   const out: number[] = [];
+  // A BUG() ended the host: nothing runs after it.
+  if (n.state.hostOops) return out;
   if (n.current) out.push(STEP);
   const free = interruptible(n) && !n.state.mmuLockHeld;
+  const dead = n.state.vmBuggedAt >= 0;
   const accesses = n.accesses < scope.bound.accesses && accessUseful(n);
   for (let i = 0; i < scope.menu.length; i++) {
     const a = scope.menu[i];
+    // A bugged VM (KVM_BUG_ON_DATA_CORRUPTION(): kvm_vm_dead()) runs no vCPU and no VM ioctl; the
+    // host's mmu notifier still calls in, and the VMM can still write guest memory.
+    if (dead && a.t !== 'invalidate' && a.t !== 'guest-table-write') continue;
     if (a.t === 'access') { if (accesses) out.push(i); continue; }
     if (a.t === 'guest-table-write') { if (free && n.writes < 1) out.push(i); continue; }
     if (free && n.ops < scope.bound.ops) out.push(i);

@@ -1,6 +1,6 @@
 /** What a search is asked (ExploreOptions) and the result record both engines end with. */
 import type { Variant } from '../kernel/variants';
-import type { Violation } from '../model/step';
+import type { Violation, ViolationKind } from '../model/step';
 import { describeBound, type Bound } from './scope';
 import { goalReport, type GoalReach } from './goals';
 
@@ -22,6 +22,12 @@ export interface ExploreOptions {
    * confirms; core: every transition run by the core itself (slower; --audit implies it).
    */
   engine?: 'packed' | 'core';
+  /**
+   * Search on past violations of other kinds until one of this kind (the core engine): the kernel
+   * goes on after a WARN (an rmap disagreement, a data-corruption report that only bugs the VM),
+   * and what it then reaches, a use-after-free, is the report that matters.
+   */
+  until?: ViolationKind;
 }
 
 export type Verdict = 'violation' | 'no violation within the bound' | 'incomplete';

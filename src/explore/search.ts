@@ -100,10 +100,11 @@ export class CoreSearch {
           if (!o) continue;
           this.transitions++;
           this.reachedMask |= o.reached;
-          if (o.violations.length) {
+          const found = options.until ? o.violations.filter((v) => v.kind === options.until) : o.violations;
+          if (found.length) {
             const path = this.pathTo(entry.id);
             path.push(a);
-            this.finish('violation', undefined, o.violations[0], path, this.level + 1);
+            this.finish('violation', undefined, found[0], path, this.level + 1);
             return true;
           }
           const key = canonicalKey(o.node);
@@ -173,7 +174,8 @@ export class Search {
   private readonly engine: CoreSearch | PackedSearch;
 
   constructor(options: ExploreOptions) {
-    this.engine = options.engine === 'core' || options.audit ? new CoreSearch(options) : new PackedSearch(options);
+    if (options.until && options.engine === 'packed') throw new Error('internal: --until runs on the core engine only');
+    this.engine = options.engine === 'core' || options.audit || options.until ? new CoreSearch(options) : new PackedSearch(options);
   }
 
   get finished(): boolean {

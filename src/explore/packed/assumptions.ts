@@ -63,6 +63,9 @@ export function packedScopeProblems(scope: Scope): string[] {
       case 'enable':
       case 'get':
         break;
+      case 'delete-memslot':
+        why = 'a memslot deletion (the packed layout has no shadow-page lifetime: the guest-tables scope runs on the core engine)';
+        break;
       case 'guest-table-write':
         why = 'a guest-table write (the packed layout has no guest memory: the guest-tables scope runs on the core engine)';
         break;
