@@ -9,7 +9,7 @@
  * SPTE in the era of SNEXT).
  */
 import { hex } from '../kernel/geometry';
-import type { KvmMmuPage, Sptep } from '../model/state';
+import { sptepIndex, sptepSp, type KvmMmuPage, type Sptep } from '../model/state';
 import type { Violation } from '../model/step';
 import type { MmuContext } from './context';
 
@@ -19,10 +19,9 @@ import type { MmuContext } from './context';
  */
 export function derefRmapSpte(ctx: MmuContext, sptep: Sptep, who: string): KvmMmuPage | null {
   const state = ctx.state;
-  const e = state.geo.entries;
-  const sp = state.sps[Math.floor(sptep / e)];
+  const sp = state.sps[sptepSp(state, sptep)];
   if (!sp.freed) return sp;
-  const index = sptep % e;
+  const index = sptepIndex(state, sptep);
   const filed = sp.misfiled?.get(index);
   const filedText = filed ? `the entry was filed under gfn ${hex(filed.gfn)} at step ${filed.step}` : 'the entry was left in the rmap';
   const v: Violation = {

@@ -3,7 +3,7 @@
  * each keeping the rmap, the parent pointers and the subtree cache in step, and recording the
  * write in the step being built.
  */
-import type { Sptep } from '../model/state';
+import { sptepIndex, sptepSp, type Sptep } from '../model/state';
 import { isLastSpte, isShadowPresent, SPTE_WRITABLE } from '../kernel/spte';
 import type { MmuContext } from './context';
 import { gfnToIndex, gfnToMemslot, rmapAdd, rmapRemove } from './rmap';
@@ -33,9 +33,8 @@ function noteFiled(ctx: MmuContext, spId: number, index: number, gfn: number): v
  */
 export function rmapRemoveOrReport(ctx: MmuContext, sptep: Sptep): void {
   const state = ctx.state;
-  const e = state.geo.entries;
-  const spId = Math.floor(sptep / e);
-  const index = sptep % e;
+  const spId = sptepSp(state, sptep);
+  const index = sptepIndex(state, sptep);
   const sp = state.sps[spId];
   const gfn = spGetGfn(state, sp, index);
   const slot = gfnToMemslot(state, gfn);
