@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { InputJob, InputJobValue } from '../src/session/input_jobs';
 import type { Jobs } from '../src/session/jobs';
-import { jobLimits } from './settings';
+import { inputJobLimits } from './settings';
 import { strings } from './strings';
 
 /**
@@ -18,7 +18,7 @@ export const NOTIFY_AFTER_MS = 1000;
 /** The job's value; undefined when cancelled; an Error saying why when its input was refused or it stopped at the memory cap. */
 export async function offThread<J extends InputJob>(jobs: Jobs, job: J, title: string): Promise<InputJobValue[J['kind']] | undefined> {
   const cancel = new vscode.CancellationTokenSource();
-  const running = jobs.input(job, jobLimits(), cancel.token);
+  const running = jobs.input(job, inputJobLimits(), cancel.token);
   let finished = false;
   const timer = setTimeout(() => {
     if (finished) return;

@@ -24,9 +24,22 @@ export function walkRunOptions(scenario: Scenario, variant: Variant, flushMode: 
 }
 
 /** The long jobs' limits, from kvmMmuLab.jobMemoryCapMiB as it is now (1024 MiB when it is not a positive number). */
+/** The setting's default, MiB. */
+const JOB_MEMORY_CAP_MIB = 1024;
+
 export function jobLimits(): JobLimits {
-  const mib = settings().get<number>('jobMemoryCapMiB', 1024);
-  return { maxMemoryBytes: (Number.isFinite(mib) && mib > 0 ? mib : 1024) * 2 ** 20 };
+  const mib = settings().get<number>('jobMemoryCapMiB', JOB_MEMORY_CAP_MIB);
+  return { maxMemoryBytes: (Number.isFinite(mib) && mib > 0 ? mib : JOB_MEMORY_CAP_MIB) * 2 ** 20 };
+}
+
+/**
+ * The cap of the jobs on a workspace's input (off_thread.ts: a scenario parsed, a walk checked, the
+ * small-scale comparison, a patch reviewed): the setting when it is larger than its default, else
+ * the default. The setting is the long jobs' (the full-scale costs, the explorer): lowering it for
+ * them must not refuse an ordinary scenario, whose state alone can be over a MiB.
+ */
+export function inputJobLimits(): JobLimits {
+  return { maxMemoryBytes: Math.max(jobLimits().maxMemoryBytes, JOB_MEMORY_CAP_MIB * 2 ** 20) };
 }
 
 /** Where a setting the lab writes goes: the workspace when there is one, else the user's settings. */
