@@ -72,6 +72,12 @@ export function setLeaf(ctx: MmuContext, spId: number, index: number, flags: num
   if (!slot) throw new ModelInputError(`no memslot maps gfn 0x${gfn.toString(16)}`);
   rmapAdd(state, slot, level, gfn, spId * state.geo.entries + index);
   noteFiled(ctx, spId, index, gfn);
+  // A leaf filed off kvm_mmu_page_get_gfn() is recorded even when per-write records are off (the
+  // patch review, the walkthrough's snapshots): the rmap-agreement check reads the step's writes,
+  // and a verdict must not depend on whether they are kept. Such leaves are rare; the cost is nil.
+  if (!ctx.recordWrites && sp.misfiled?.get(index)?.step === ctx.stepIndex) {
+    ctx.draft.writes.push({ sp: spId, index, level, oldFlags, oldTarget, newFlags: flags, newTarget: pfn });
+  }
 }
 
 /** mmu_spte_update() of a present leaf's permission bits; the rmap does not change. */
