@@ -67,6 +67,8 @@ for (const name of ['uaf-unexpected-gfn', 'uaf-unexpected-role']) {
   test(`${name}: op 0 builds D, the direct L1 SP for G1 = 0x200, whose entry 0 maps 0x200; op 1 changes guest memory only`, () => {
     const { state, steps } = runAll(name, 'mainline-2026');
     const d = state.sps[D];
+    assert.equal(state.geo.entries, E);
+    assert.ok(K < E, 'L2 0x10 is inside the 2 MiB the PDE maps: entry 0x10 of the same L1 table');
     assert.deepEqual({ gfn: d.gfn, level: d.role.level, direct: d.role.direct }, { gfn: G1, level: 1, direct: true });
     // The first install: D[0] = pfn 0x80000 + 0x200, and 0x200 + 0 = 0x200 is where get_gfn looks.
     const first = steps.find((s) => s.op === 0 && s.kind === 'install-leaf')!;
