@@ -24,7 +24,7 @@ import type { FaultFrame } from '../model/frames';
 import type { Machine } from '../machine/machine';
 import { emitDropLargeFlush } from './split';
 import { ModelInputError } from '../model/errors';
-import { linkZapsAndFlushes } from '../kernel/variants';
+import { linkZapsAndFlushes, type Variant } from '../kernel/variants';
 import type { KvmMmuPage, MmuState } from '../model/state';
 
 /**
@@ -154,7 +154,7 @@ function walk(m: Machine, f: FaultFrame): void {
         // leaf below it will be filed under the walk's gfn, not the one this SP computes).
         f.eexistNoted = sptep;
         f.mismatch = true;
-        m.emit(f, { kind: 'note', anchor: indirect ? 'faultIndirect' : 'faultDirect', vcpu: f.vcpu, text: `kvm_mmu_get_child_sp() for ${indirect ? 'indirect' : 'direct'} L${role.level}, gfn ${hex(childGfn)}: sp#${sp.id}[${index}] is present and not large, so it returns -EEXIST (childReuse=${m.ctx.variant.childReuse}) and the fault walks on into sp#${linked.id} (${linked.role.direct ? 'direct' : 'indirect'} L${linked.role.level}, gfn ${hex(linked.gfn)}), a child built for ${describeDifference(linked, childGfn, role)}` });
+        m.emit(f, { kind: 'note', anchor: indirect ? 'faultIndirect' : 'faultDirect', vcpu: f.vcpu, text: `kvm_mmu_get_child_sp() for ${indirect ? 'indirect' : 'direct'} L${role.level}, gfn ${hex(childGfn)}: sp#${sp.id}[${index}] is present and not large${reuseTest(m.ctx.variant.childReuse, linked)}, so it returns -EEXIST (childReuse=${m.ctx.variant.childReuse}) and the fault walks on into sp#${linked.id} (${linked.role.direct ? 'direct' : 'indirect'} L${linked.role.level}, gfn ${hex(linked.gfn)}), a child built for ${describeDifference(linked, childGfn, role)}` });
         return;
       }
       spId = linked.id;
@@ -270,6 +270,11 @@ function setTranslationWarning(m: Machine, sp: KvmMmuPage, index: number, gfn: n
   const filed = sp.misfiled?.get(index);
   if (!filed || filed.step !== m.ctx.stepIndex) return '';
   return `; kvm_mmu_page_set_translation() WARN_ONCE()s (gfn mismatch under a direct SP: sp->gfn ${hex(sp.gfn)} + index ${hex(index)} = ${hex(spGetGfn(m.state, sp, index))}, the walk's gfn ${hex(gfn)}) and files it under ${hex(gfn)} all the same`;
+}
+
+/** What else the policy's -EEXIST test looked at and found equal (0cb2af2ea66a's gfn test; the role test never lets a mismatch pass). */
+function reuseTest(policy: Variant['childReuse'], child: KvmMmuPage): string {
+  return policy === 'present' ? '' : `, and its child's gfn is ${hex(child.gfn)}, the one asked for${policy === 'gfn' ? ' (the role is not compared)' : ''}`;
 }
 
 /** The linked child is the one the walk asks for: same gfn and role (what 81ccda30b4e8 compares). */

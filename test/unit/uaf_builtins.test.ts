@@ -150,7 +150,7 @@ test('uaf-unexpected-role under mainline-2026-gfn: the gfn test passes (0x200 = 
   // The walk now reads PD[0] = table at 0x200 and its entry 0x10 = Q: FNAME(fetch)'s indirect loop
   // asks kvm_mmu_get_child_sp(table_gfn = 0x200, direct = false) at sp#2[0]; D's gfn is 0x200.
   const eexist = steps.find((s) => s.op === 2 && s.kind === 'note')!;
-  assert.match(eexist.text, /kvm_mmu_get_child_sp\(\) for indirect L1, gfn 0x200: .*-EEXIST \(childReuse=gfn\) .*into sp#3 \(direct L1, gfn 0x200\), a child built for another role \(direct, not indirect\)/);
+  assert.match(eexist.text, /kvm_mmu_get_child_sp\(\) for indirect L1, gfn 0x200: sp#2\[0\] is present and not large, and its child's gfn is 0x200, the one asked for \(the role is not compared\), so it returns -EEXIST \(childReuse=gfn\) .*into sp#3 \(direct L1, gfn 0x200\), a child built for another role \(direct, not indirect\)/);
   const install = at(2, 'install-leaf')!;
   assert.deepEqual(install.writes.map((w) => [w.sp, w.index, w.newTarget]), [[D, K, PFN(Q)]], 'D[0x10] maps Q = 0x480 (pfn 0x80480)');
   // A direct SP has no shadowed_translation[]: get_gfn computes 0x200 + 0x10 = 0x210, not Q.
