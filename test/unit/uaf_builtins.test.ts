@@ -110,6 +110,12 @@ test('uaf-unexpected-gfn under mainline-2026-pre: the stale link, the -EEXIST re
   const walk = at(4, 'zap')!;
   assert.deepEqual({ step: uaf.step, cause: uaf.causeStep, freed: uaf.freedStep, gfn: uaf.gfn }, { step: walk.index, cause: install.index, freed: free.index, gfn: G2 + K });
   assert.deepEqual(rmapOf(state, G2 + K), [], 'kvm_zap_all_rmap_sptes() resets the rmap head');
+  // The step numbers, counted: op 0 takes 8 steps (0-7: the exit, the lock, three links, the leaf,
+  // the unlock, the retried access); op 1 one (8); op 2 six (9-14: exit, lock, the -EEXIST note,
+  // the leaf, unlock, retry); op 3 from 15: slots_lock, invalidate, mmu_lock, the generation, one
+  // prepare (19: the root, the rest by recursion), the commit's flush (20) and free (21); then
+  // unlock, delete, slots_lock released (22-24); op 4: its lock (25) and its rmap walk (26).
+  assert.deepEqual([install.index, zap.index, free.index, walk.index], [12, 19, 21, 26]);
 });
 
 test('uaf-unexpected-gfn after 0cb2af2ea66a (mainline-2026-gfn, mainline-2026): D is zapped at the link, the leaf goes into a new SP for 0x400', () => {
