@@ -99,6 +99,9 @@ test('uaf-unexpected-gfn under mainline-2026-pre: the stale link, the -EEXIST re
   // looks under 0x210 (memslot 1, empty there) and misses: KVM_BUG_ON_DATA_CORRUPTION, the VM is bugged, the zap goes on.
   const zap = at(3, 'zap-sp')!;
   assert.deepEqual({ step: dc.step, cause: dc.causeStep, gfn: dc.gfn }, { step: zap.index, cause: install.index, gfn: G1 + K });
+  // Nothing was ever filed under 0x210 (L2 0x10 was first touched after the PDE changed, and the
+  // model does not prefetch): the rmap is empty, the first of pte_list_remove()'s three tests.
+  assert.match(dc.message, /gives gfn 0x210, whose rmap does not hold the SPTE \(it is empty: the first of pte_list_remove\(\)'s three tests\)/);
   assert.equal(state.vmBuggedAt, zap.index);
   // The commit: flush, then D (with sp#2, sp#1) freed; the root is kept for vCPU 0 (root_count 1).
   const free = at(3, 'free-sp')!;
