@@ -153,8 +153,13 @@ export function buildProgram(setExit: (code: number) => void, mode: { json?: boo
   program.command('scenarios').description('list the built-in scenarios').option('--json', 'print JSON')
     .action((o: { json?: boolean }) => {
       const list = BUILTIN_SCENARIOS.map((n) => ({ name: n, title: builtinScenario(n)!.title }));
-      if (o.json) emitJson(list);
-      else emit(list.map((x) => `${x.name.padEnd(16)} ${x.title}`).join('\n') + '\n');
+      if (o.json) {
+        emitJson(list);
+        return;
+      }
+      // One column for the names, as wide as the longest (uaf-unexpected-role is 19).
+      const width = Math.max(...list.map((x) => x.name.length));
+      emit(list.map((x) => `${x.name.padEnd(width)}  ${x.title}`).join('\n') + '\n');
     });
 
   program.command('show').argument('<scenario>', 'a built-in scenario name').description('print a built-in scenario as a file to copy and edit')

@@ -32,6 +32,12 @@ export interface EraNames {
   setMemoryRegion: string;
   /** drop_large_spte(): deleted by the 2026 use-after-free fix 0cb2af2ea66a (linkPresent=zap-and-flush). */
   dropLargeSpte: string | null;
+  /**
+   * How a memslot deletion reaches kvm_mmu_zap_all_fast() from kvm_invalidate_memslot(): through the
+   * page-track notifier until Sean Christopherson's 2023 page-track cleanup (~v6.6) called it from
+   * kvm_arch_flush_shadow_memslot() directly; KVM_X86_QUIRK_SLOT_ZAP_ALL (~v6.12) keeps that the default.
+   */
+  flushShadowMemslot: string;
 }
 
 export interface Era {
@@ -61,6 +67,9 @@ const V6_0_NAMES: EraNames = {
   unmapPath: 'kvm_handle_gfn_range(kvm, range, kvm_zap_rmap)',
   setMemoryRegion: 'kvm_set_memory_region',
   dropLargeSpte: 'drop_large_spte',
+  // x86.c's kvm_arch_flush_shadow_memslot() only calls kvm_page_track_flush_slot(); mmu.c registers
+  // kvm_mmu_invalidate_zap_pages_in_memslot() as the track_flush_slot hook, and it calls kvm_mmu_zap_all_fast().
+  flushShadowMemslot: 'kvm_arch_flush_shadow_memslot() -> kvm_page_track_flush_slot() -> kvm_mmu_invalidate_zap_pages_in_memslot() -> kvm_mmu_zap_all_fast()',
 };
 
 export const ERAS: Readonly<Record<EraId, Era>> = {
@@ -94,6 +103,7 @@ export const ERAS: Readonly<Record<EraId, Era>> = {
       setMemoryRegion: 'kvm_vm_ioctl_set_memory_region',
       // The era's code still has it (SNEXT); linkPresent=zap-and-flush is the fix that deletes it.
       dropLargeSpte: 'drop_large_spte',
+      flushShadowMemslot: 'kvm_arch_flush_shadow_memslot() -> kvm_mmu_zap_all_fast() (the default KVM_X86_QUIRK_SLOT_ZAP_ALL)',
     },
     anchors: {
       clearFlush: 'clearFlushCommon',

@@ -6,7 +6,7 @@
 import { sptepIndex, sptepSp, type Sptep } from '../model/state';
 import { isLastSpte, isShadowPresent, SPTE_WRITABLE } from '../kernel/spte';
 import type { MmuContext } from './context';
-import { gfnToIndex, gfnToMemslot, rmapAdd, rmapRemove } from './rmap';
+import { gfnToIndex, gfnToMemslot, rmapAdd, rmapRemove, rmapSptes } from './rmap';
 import { spGetGfn } from './shadow_page';
 import { ModelInputError } from '../model/errors';
 import { reportRmapMiss } from './rmap_miss';
@@ -43,7 +43,9 @@ export function rmapRemoveOrReport(ctx: MmuContext, sptep: Sptep): void {
     sp.misfiled?.delete(index);
     return;
   }
-  reportRmapMiss(ctx, sptep, spId, index, gfn, !!slot, filed);
+  // How many entries the rmap it looked in holds: pte_list_remove()'s three miss cases differ by it.
+  const held = slot ? rmapSptes(slot, sp.role.level, gfnToIndex(state, gfn, slot.baseGfn, sp.role.level)).length : 0;
+  reportRmapMiss(ctx, sptep, spId, index, gfn, !!slot, filed, held);
 }
 
 function record(ctx: MmuContext, spId: number, index: number, level: number, oldFlags: number, oldTarget: number, newFlags: number, newTarget: number): void {
@@ -72,6 +74,12 @@ export function setLeaf(ctx: MmuContext, spId: number, index: number, flags: num
   if (!slot) throw new ModelInputError(`no memslot maps gfn 0x${gfn.toString(16)}`);
   rmapAdd(state, slot, level, gfn, spId * state.geo.entries + index);
   noteFiled(ctx, spId, index, gfn);
+  // A leaf filed off kvm_mmu_page_get_gfn() is recorded even when per-write records are off (the
+  // patch review, the walkthrough's snapshots): the rmap-agreement check reads the step's writes,
+  // and a verdict must not depend on whether they are kept. Such leaves are rare; the cost is nil.
+  if (!ctx.recordWrites && sp.misfiled?.get(index)?.step === ctx.stepIndex) {
+    ctx.draft.writes.push({ sp: spId, index, level, oldFlags, oldTarget, newFlags: flags, newTarget: pfn });
+  }
 }
 
 /** mmu_spte_update() of a present leaf's permission bits; the rmap does not change. */

@@ -12,7 +12,7 @@ import { findRoot } from '../mmu/hardware';
 import { describeGuestPte, describeWalkError, readGuestPte, sameGuestPte, walkGuest } from '../mmu/guest_walk';
 import { gfnToPfn, hostMaxLevel } from '../mmu/host';
 import { gfnToMemslot } from '../mmu/rmap';
-import { childReusable, getShadowPage } from '../mmu/shadow_page';
+import { childReusable, getShadowPage, spGetGfn } from '../mmu/shadow_page';
 import { dropSpte, setLeaf, setNonLeaf, updateLeafFlags } from '../mmu/spte_ops';
 import { kvmFlushRemoteTlbs, noteUnmap } from '../mmu/flush';
 import { commitZapFlush, commitZapFree, prepareZapPage } from '../mmu/zap';
@@ -24,7 +24,7 @@ import type { FaultFrame } from '../model/frames';
 import type { Machine } from '../machine/machine';
 import { emitDropLargeFlush } from './split';
 import { ModelInputError } from '../model/errors';
-import { linkZapsAndFlushes } from '../kernel/variants';
+import { linkZapsAndFlushes, type Variant } from '../kernel/variants';
 import type { KvmMmuPage, MmuState } from '../model/state';
 
 /**
@@ -154,7 +154,7 @@ function walk(m: Machine, f: FaultFrame): void {
         // leaf below it will be filed under the walk's gfn, not the one this SP computes).
         f.eexistNoted = sptep;
         f.mismatch = true;
-        m.emit(f, { kind: 'note', anchor: indirect ? 'faultIndirect' : 'faultDirect', vcpu: f.vcpu, text: `kvm_mmu_get_child_sp() for ${indirect ? 'indirect' : 'direct'} L${role.level}, gfn ${hex(childGfn)}: sp#${sp.id}[${index}] is present and not large, so it returns -EEXIST (childReuse=${m.ctx.variant.childReuse}) and the fault walks on into sp#${linked.id} (${linked.role.direct ? 'direct' : 'indirect'} L${linked.role.level}, gfn ${hex(linked.gfn)}), a child built for ${describeDifference(linked, childGfn, role)}` });
+        m.emit(f, { kind: 'note', anchor: indirect ? 'faultIndirect' : 'faultDirect', vcpu: f.vcpu, text: `kvm_mmu_get_child_sp() for ${indirect ? 'indirect' : 'direct'} L${role.level}, gfn ${hex(childGfn)}: sp#${sp.id}[${index}] is present and not large${reuseTest(m.ctx.variant.childReuse, linked)}, so it returns -EEXIST (childReuse=${m.ctx.variant.childReuse}) and the fault walks on into sp#${linked.id} (${linked.role.direct ? 'direct' : 'indirect'} L${linked.role.level}, gfn ${hex(linked.gfn)}), a child built for ${describeDifference(linked, childGfn, role)}` });
         return;
       }
       spId = linked.id;
@@ -185,7 +185,7 @@ function walk(m: Machine, f: FaultFrame): void {
         const r = prepareZapPage(m.ctx, linked, f.invalidList);
         zapped = `; sp#${linked.id} has no parent left: kvm_mmu_prepare_zap_page() drops its ${r.leaves} leaf SPTE${r.leaves === 1 ? '' : 's'} and lists ${r.listed.map((id) => `sp#${id}`).join(', ')} for freeing`;
       }
-      m.emit(f, { kind: 'drop-spte', anchor: 'faultLink', vcpu: f.vcpu, text: `${got}, not sp#${linked.id} (gfn ${hex(linked.gfn)}) linked at sp#${sp.id}[${index}]; link_shadow_page(): __link_shadow_page() zaps it (mmu_page_zap_pte() -> drop_parent_pte())${zapped}` });
+      m.emit(f, { kind: 'drop-spte', anchor: 'faultLink', vcpu: f.vcpu, text: `${got}, not sp#${linked.id} (${linked.role.direct ? 'direct' : 'indirect'} L${linked.role.level}, gfn ${hex(linked.gfn)}) linked at sp#${sp.id}[${index}]; link_shadow_page(): __link_shadow_page() zaps it (mmu_page_zap_pte() -> drop_parent_pte())${zapped}` });
       f.pc = 'flush';
       return;
     }
@@ -249,7 +249,7 @@ function installLeaf(m: Machine, f: FaultFrame, spId: number, index: number, lev
   } else {
     if (old & SPTE_PRESENT) dropSpte(m.ctx, spId * geo.entries + index);
     setLeaf(m.ctx, spId, index, flags, pfn, base, access);
-    what = `make_spte() + mmu_spte_set(): sp#${spId}[${index}] = ${geo.sizeName(level)} leaf gfn ${hex(base)} -> pfn ${hex(pfn)} ${writable ? 'W' : 'R'}; __rmap_add()`;
+    what = `make_spte() + mmu_spte_set(): sp#${spId}[${index}] = ${geo.sizeName(level)} leaf gfn ${hex(base)} -> pfn ${hex(pfn)} ${writable ? 'W' : 'R'}; __rmap_add()${setTranslationWarning(m, sp, index, base)}`;
   }
   let dirty = '';
   if (writable && slot.logDirty) {
@@ -258,6 +258,23 @@ function installLeaf(m: Machine, f: FaultFrame, spId: number, index: number, lev
   }
   m.emit(f, { kind: 'install-leaf', anchor: dirty ? 'faultMarkDirty' : 'faultSetSpte', vcpu: f.vcpu, text: what + dirty });
   f.pc = 'unlock';
+}
+
+/**
+ * __rmap_add() first calls kvm_mmu_page_set_translation(): an SP with guest PTEs stores the gfn in
+ * shadowed_translation[]; a direct SP has nowhere to store it and only WARN_ONCE()s when the gfn
+ * differs from kvm_mmu_page_get_gfn()'s sp->gfn + index (in every modelled era). The kernel's one
+ * visible sign, at the step that files the leaf where rmap_remove() will not look.
+ */
+function setTranslationWarning(m: Machine, sp: KvmMmuPage, index: number, gfn: number): string {
+  const filed = sp.misfiled?.get(index);
+  if (!filed || filed.step !== m.ctx.stepIndex) return '';
+  return `; kvm_mmu_page_set_translation() WARN_ONCE()s (gfn mismatch under a direct SP: sp->gfn ${hex(sp.gfn)} + index ${hex(index)} = ${hex(spGetGfn(m.state, sp, index))}, the walk's gfn ${hex(gfn)}) and files it under ${hex(gfn)} all the same`;
+}
+
+/** What else the policy's -EEXIST test looked at and found equal (0cb2af2ea66a's gfn test; the role test never lets a mismatch pass). */
+function reuseTest(policy: Variant['childReuse'], child: KvmMmuPage): string {
+  return policy === 'present' ? '' : `, and its child's gfn is ${hex(child.gfn)}, the one asked for${policy === 'gfn' ? ' (the role is not compared)' : ''}`;
 }
 
 /** The linked child is the one the walk asks for: same gfn and role (what 81ccda30b4e8 compares). */

@@ -1,6 +1,7 @@
 /**
  * Deleting a memslot (KVM_SET_USER_MEMORY_REGION with memory_size 0), in the mainline-2026 era with
- * the default KVM_X86_QUIRK_SLOT_ZAP_ALL (and in v6.0/v6.3, which have only that path):
+ * the default KVM_X86_QUIRK_SLOT_ZAP_ALL (and in v6.0/v6.3, which reach the same zap through the
+ * page-track notifier, the era's flushShadowMemslot path):
  * kvm_set_memory_region() takes slots_lock; kvm_invalidate_memslot() swaps in a copy of the slot
  * marked KVM_MEMSLOT_INVALID (waiting for mmu-notifier invalidations in progress and for kvm->srcu
  * readers) and calls kvm_arch_flush_shadow_memslot(), i.e. kvm_mmu_zap_all_fast(): under mmu_lock
@@ -51,7 +52,7 @@ export function advanceMemslotDelete(m: Machine, f: MemslotDeleteFrame): void {
     }
     case 'zap-lock':
       state.mmuLockHeld = true;
-      m.emit(f, { kind: 'lock', anchor: 'zapAllFastLock', text: 'kvm_invalidate_memslot() -> kvm_arch_flush_shadow_memslot() -> kvm_mmu_zap_all_fast() (the default KVM_X86_QUIRK_SLOT_ZAP_ALL): write_lock(&kvm->mmu_lock)' });
+      m.emit(f, { kind: 'lock', anchor: 'zapAllFastLock', text: `kvm_invalidate_memslot() -> ${ctxNames(m.ctx).flushShadowMemslot}: write_lock(&kvm->mmu_lock)` });
       f.pc = 'gen';
       return;
     case 'gen': {
@@ -66,7 +67,10 @@ export function advanceMemslotDelete(m: Machine, f: MemslotDeleteFrame): void {
       const sp = nextObsoleteSp(m.ctx)!;
       const r = prepareZapPage(m.ctx, sp, f.invalidList);
       f.zapped++;
-      const more = r.listed.length > 1 ? `, and the children left without a parent: ${r.listed.slice(1).map((id) => `sp#${id}`).join(', ')}` : '';
+      // r.listed is every SP the recursion put on the invalid list, the SP itself last (when it is
+      // not a root kept for its vCPUs): the children are the others.
+      const children = r.listed.filter((id) => id !== sp.id);
+      const more = children.length ? `, and the children left without a parent, zapped recursively: ${children.map((id) => `sp#${id}`).join(', ')}` : '';
       const kept = r.rootKept ? '; a root still loaded (root_count > 0): marked invalid and kept until its vCPUs drop it' : '; onto zapped_obsolete_pages';
       m.emit(f, {
         kind: 'zap-sp', anchor: 'zapObsoletePrepare',

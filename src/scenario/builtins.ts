@@ -2,6 +2,8 @@
 import common1g from './builtin/common-1g.scenario.json';
 import reusedLeaf from './builtin/reused-leaf.scenario.json';
 import reusedPartial from './builtin/reused-partial.scenario.json';
+import uafUnexpectedGfn from './builtin/uaf-unexpected-gfn.scenario.json';
+import uafUnexpectedRole from './builtin/uaf-unexpected-role.scenario.json';
 import { parseScenario } from './parse';
 import type { Scenario } from './types';
 
@@ -10,6 +12,9 @@ const SOURCES = new Map<string, unknown>([
   ['common-1g', common1g],
   ['reused-partial', reusedPartial],
   ['reused-leaf', reusedLeaf],
+  // The two 2026 use-after-free reports, as their commit messages give the flows (docs/scenarios-2026.md).
+  ['uaf-unexpected-gfn', uafUnexpectedGfn],
+  ['uaf-unexpected-role', uafUnexpectedRole],
 ]);
 
 export const BUILTIN_SCENARIOS = [...SOURCES.keys()];

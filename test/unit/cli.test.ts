@@ -114,3 +114,18 @@ test('a reader that closes the pipe early: no stack trace, the usual exit status
     assert.equal(r.code, code, `${args.join(' ')}: ${r.err}`);
   }
 });
+
+test('scenarios: one line a built-in, the titles in one column however long the names (uaf-unexpected-role is 19)', () => {
+  const r = cli('scenarios');
+  assert.equal(r.code, 0);
+  const lines = r.out.trimEnd().split('\n');
+  assert.deepEqual(lines.map((l) => l.split(/\s+/)[0]), ['common-1g', 'reused-partial', 'reused-leaf', 'uaf-unexpected-gfn', 'uaf-unexpected-role']);
+  // Each title starts two spaces after the longest name: column 19 + 2 = 21.
+  assert.deepEqual(lines.map((l) => l.search(/\S/u) === 0 && l.slice(19, 21) === '  ' && l[21] !== ' '), lines.map(() => true), r.out);
+  // run with a built-in's own variant: the gfn flow under mainline-2026-pre, the role flow under mainline-2026-gfn; both fail.
+  for (const name of ['uaf-unexpected-gfn', 'uaf-unexpected-role']) {
+    const c = cli('check', name);
+    assert.equal(c.code, 1, name);
+    assert.match(c.out, /sp-use-after-free/, name);
+  }
+});

@@ -30,7 +30,10 @@ const ABSENT: Record<EraId, string[]> = {
   // __kvm_zap_rmap (kvm_zap_rmap() holds the zap), no slot_handle_level*. drop_large_spte() is
   // still there (mainline-2026-pre calls it); 0cb2af2ea66a deletes it, which is linkPresent=zap-and-flush.
   'mainline-2026': ['kvm_flush_remote_tlbs_with_address', 'kvm_arch_flush_remote_tlbs_memslot', 'slot_handle_level_range',
-    'slot_handle_level', 'make_huge_page_split_spte', '__kvm_zap_rmap', 'is_tdp_mmu_enabled'],
+    'slot_handle_level', 'make_huge_page_split_spte', '__kvm_zap_rmap', 'is_tdp_mmu_enabled',
+    // the page-track cleanup of ~v6.6 removed mmu.c's track_flush_slot hook (mail id 869302566);
+    // kvm_page_track_flush_slot() stays, for external page-track users, after the zap.
+    'kvm_mmu_invalidate_zap_pages_in_memslot'],
 };
 
 /** Statements whose function changed: where each era has them (S61a, SNEXT, the x86.c and kvm_main.c texts in docs/locking.md). */

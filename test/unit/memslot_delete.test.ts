@@ -113,3 +113,38 @@ test('a fault on a gfn of the deleted memslot is refused with the operation\'s l
     { op: 'access', vcpu: 0, root: 'A', addr: 0, kind: 'read' },
   ]), (e: unknown) => e instanceof ScenarioRunError && /operation 1 .*no memslot/.test(e.message));
 });
+
+test('the zap step names every child its recursive nested zap lists, the direct SP D included, and not the kept root', () => {
+  // kvm_zap_obsolete_pages() starts at the oldest SP, the root sp#0 (still loaded by vCPU 0, so it
+  // is kept, not listed). mmu_page_zap_pte() of sp#0[0] leaves sp#1 parentless, and so on down:
+  // sp#1 (L3), sp#2 (L2), sp#3 (D, direct L1 for 16) are zapped recursively; each goes on the
+  // invalid list after its own children, so the list reads sp#3, sp#2, sp#1, the order they are freed in.
+  const { steps } = runAll('mainline-2026-pre');
+  const zap = steps.find((s) => s.op === 3 && s.kind === 'zap-sp')!;
+  assert.match(zap.text, /__kvm_mmu_prepare_zap_page\(sp#0 .*children left without a parent, zapped recursively: sp#3, sp#2, sp#1;/);
+  const free = steps.find((s) => s.op === 3 && s.kind === 'free-sp')!;
+  assert.match(free.text, /kvm_mmu_free_shadow_page\(\) of sp#3, sp#2, sp#1:/);
+});
+
+test('the path from kvm_invalidate_memslot() to kvm_mmu_zap_all_fast() is the era\'s', () => {
+  // v6.0/v6.3: x86.c's kvm_arch_flush_shadow_memslot() only calls kvm_page_track_flush_slot(), whose
+  // track_flush_slot hook in mmu.c is kvm_mmu_invalidate_zap_pages_in_memslot(); there is no
+  // KVM_X86_QUIRK_SLOT_ZAP_ALL yet. Mainline of 2026 calls the zap directly, under the quirk.
+  const lockText = (preset: string) => runAll(preset).steps.find((s) => s.op === 3 && s.anchor.fn === 'kvm_mmu_zap_all_fast' && s.kind === 'lock')!.text;
+  for (const p of ['v7', 'v6.3']) {
+    assert.match(lockText(p), /kvm_arch_flush_shadow_memslot\(\) -> kvm_page_track_flush_slot\(\) -> kvm_mmu_invalidate_zap_pages_in_memslot\(\) -> kvm_mmu_zap_all_fast\(\)/, p);
+    assert.doesNotMatch(lockText(p), /QUIRK/, p);
+  }
+  assert.match(lockText('mainline-2026'), /kvm_arch_flush_shadow_memslot\(\) -> kvm_mmu_zap_all_fast\(\) \(the default KVM_X86_QUIRK_SLOT_ZAP_ALL\)/);
+});
+
+test('the install that files D[1] under 33 says the kernel WARN_ONCE()s there (kvm_mmu_page_set_translation() of a direct SP)', () => {
+  // D is direct (sp->gfn 16): no shadowed_translation[], so __rmap_add()'s
+  // kvm_mmu_page_set_translation(D, 1, 33, access) can only compare 33 with 16 + 1 = 17 and warn.
+  const pre = runAll('mainline-2026-pre').steps.filter((s) => s.kind === 'install-leaf');
+  assert.equal(pre.length, 2);
+  assert.doesNotMatch(pre[0].text, /WARN_ONCE/, 'D[0] maps 16 = 16 + 0: no warning');
+  assert.match(pre[1].text, /kvm_mmu_page_set_translation\(\) WARN_ONCE\(\)s \(gfn mismatch under a direct SP: sp->gfn 0x10 \+ index 0x1 = 0x11, the walk's gfn 0x21\)/);
+  // After 0cb2af2ea66a the leaf goes into D' (sp->gfn 32): 32 + 1 = 33, no warning.
+  for (const s of runAll('mainline-2026').steps.filter((x) => x.kind === 'install-leaf')) assert.doesNotMatch(s.text, /WARN_ONCE/);
+});

@@ -27,20 +27,26 @@ test('seed-like patch: pre-patch before, v7 after, verdicts under both, steps an
   assert.equal(r.tree, true);
 });
 
-test('both flush modes: the seed-like patch passes on bare metal, and fails reused-partial before and after with a range-capable flush', () => {
+test('both flush modes: the seed-like patch passes the split scenarios on bare metal, and fails reused-partial before and after with a range-capable flush', () => {
   const r = reviewPatch(read('seed-like.format-patch.patch'), 'seed-like.format-patch.patch');
   assert.deepEqual(r.modes, ['bare metal', 'range-capable flush (Hyper-V)']);
   // Bare metal: every remote flush is full, so every scenario passes on both sides (spec section 6).
   const bareRows = r.checks.filter((x) => x.flushMode === 'bare-metal');
   // One row a built-in scenario: without them the loop below would check nothing.
   assert.deepEqual(bareRows.map((c) => c.scenario).sort(), [...BUILTIN_SCENARIOS].sort());
-  for (const c of bareRows) assert.deepEqual([c.before?.verdict, c.after?.verdict], ['pass', 'pass'], c.scenario);
+  // The split scenarios pass on both sides. The two 2026 use-after-free flows fail on both: pre-patch
+  // and v7 are v6.0-era code, whose kvm_mmu_get_child_sp() reuses any present non-large child
+  // (childReuse=present), so the second fault files its leaf off sp->gfn + index, and the deletion's
+  // rmap_remove() misses it, a BUG() in that era. The holes date from 2032a93d66fa (2010).
+  const UAF = ['uaf-unexpected-gfn', 'uaf-unexpected-role'];
+  for (const c of bareRows) assert.deepEqual([c.before?.verdict, c.after?.verdict], UAF.includes(c.scenario) ? ['violation', 'violation'] : ['pass', 'pass'], c.scenario);
+  for (const s of UAF) assert.ok(r.findings.includes(`${s}, bare metal: fails before and after the patch: the weakness predates it`), r.findings.join('\n'));
   // Range: pre-patch and v7 both flush sp->gfn of the table holding the huge SPTE, which for
   // reused-partial's shadowed guest table misses the huge page (README, kernel-notes 2.1).
   const rp = check(r, 'reused-partial', 'range');
   assert.deepEqual([rp.before?.verdict, rp.after?.verdict, rp.mode], ['violation', 'violation', 'range-capable flush (Hyper-V)']);
   assert.equal(r.outcome, 'violation');
-  assert.match(r.verdict, /bare metal: every scenario passes after the patch; range-capable flush \(Hyper-V\): reused-partial fails after the patch, as it did before/);
+  assert.match(r.verdict, /bare metal: uaf-unexpected-gfn fails after the patch, as it did before, uaf-unexpected-role fails after the patch, as it did before; range-capable flush \(Hyper-V\): reused-partial fails after the patch, as it did before/);
   assert.ok(r.findings.some((f) => /^reused-partial, range-capable flush \(Hyper-V\): fails before and after the patch: the weakness predates it$/.test(f)), r.findings.join('\n'));
   assert.ok(r.findings.some((f) => /under pre-patch and v7: passes on bare metal and fails with a range-capable flush: .*sp->gfn.*v6\.3 \(1b2dc7360463\)/.test(f)), r.findings.join('\n'));
   // The walk goes to what fails, in the mode it fails in.
@@ -48,7 +54,8 @@ test('both flush modes: the seed-like patch passes on bare metal, and fails reus
   // Checked in one mode only, the review says so and shows only that mode.
   const bare = reviewPatch(read('seed-like.format-patch.patch'), 'x.patch', undefined, ['bare-metal']);
   assert.deepEqual(bare.modes, ['bare metal']);
-  assert.equal(bare.outcome, 'pass');
+  // Bare metal alone: the split scenarios pass, the 2026 flows fail on both sides (above).
+  assert.equal(bare.outcome, 'violation');
   assert.ok(bare.checks.every((c) => c.flushMode === 'bare-metal'));
 });
 

@@ -20,7 +20,7 @@ import type { Step } from '../../src/model/step';
 import { withGuestPte } from '../../src/scenario/guest_tables';
 import { ACC_ALL, SPTE_PRESENT } from '../../src/kernel/spte';
 import { commitZapFlush, commitZapFree, prepareZapPage } from '../../src/mmu/zap';
-import { gfnToIndex, rmapSptes } from '../../src/mmu/rmap';
+import { gfnToIndex, rmapAdd, rmapSptes } from '../../src/mmu/rmap';
 import { getShadowPage, spHashKey } from '../../src/mmu/shadow_page';
 
 const G1 = 16;
@@ -161,4 +161,24 @@ test('the notifier\'s rmap walk of gfn 33 after D was freed: sp-use-after-free n
   assert.equal(uaf[0].causeStep, installD1.index);
   assert.equal(uaf[0].freedStep, freedAt);
   assert.deepEqual(rmapOf(state, G2 + 1), [], 'kvm_zap_all_rmap_sptes() empties the rmap all the same');
+});
+
+test('the miss names pte_list_remove()\'s test that fires, by what the rmap of get_gfn(D, 1) = 17 holds', () => {
+  // Empty (nothing was filed under 17): the first test. One other SPTE there: the second. Two: the
+  // third, the descriptor list walked to its end. The "other SPTEs" are stand-ins put into the rmap
+  // of 17 by hand (entries 2 and 3 of the PD's SP, which no walk dereferences here).
+  const cases: Array<[number, RegExp]> = [
+    [0, /whose rmap does not hold the SPTE \(it is empty: the first of pte_list_remove\(\)'s three tests\)/],
+    [1, /\(its single entry is another SPTE: the second test\)/],
+    [2, /\(its list of 2 entries ends without it: the third test\)/],
+  ];
+  for (const [others, message] of cases) {
+    const { run, state, pd, d } = setup('mainline-2026-pre');
+    const e = state.geo.entries;
+    for (let k = 0; k < others; k++) rmapAdd(state, state.memslots[0], 1, G1 + 1, pd.id * e + 2 + k);
+    prepareZapPage(run.machine.ctx, d, []);
+    const dc = run.machine.violations.filter((x) => x.kind === 'data-corruption');
+    assert.equal(dc.length, 1, `${others} other entries`);
+    assert.match(dc[0].message, message);
+  }
 });
