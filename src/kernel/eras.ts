@@ -32,6 +32,12 @@ export interface EraNames {
   setMemoryRegion: string;
   /** drop_large_spte(): deleted by the 2026 use-after-free fix 0cb2af2ea66a (linkPresent=zap-and-flush). */
   dropLargeSpte: string | null;
+  /**
+   * The MMU's hook for an emulated guest write: kvm_mmu_pte_write(), the page-track notifier's
+   * track_write (v6.0..v6.5, read in 6.1.y), became kvm_mmu_track_write(), which
+   * kvm_page_track_write() calls directly (read in SNEXT).
+   */
+  trackWrite: string;
 }
 
 export interface Era {
@@ -61,6 +67,7 @@ const V6_0_NAMES: EraNames = {
   unmapPath: 'kvm_handle_gfn_range(kvm, range, kvm_zap_rmap)',
   setMemoryRegion: 'kvm_set_memory_region',
   dropLargeSpte: 'drop_large_spte',
+  trackWrite: 'kvm_mmu_pte_write',
 };
 
 export const ERAS: Readonly<Record<EraId, Era>> = {
@@ -94,6 +101,7 @@ export const ERAS: Readonly<Record<EraId, Era>> = {
       setMemoryRegion: 'kvm_vm_ioctl_set_memory_region',
       // The era's code still has it (SNEXT); linkPresent=zap-and-flush is the fix that deletes it.
       dropLargeSpte: 'drop_large_spte',
+      trackWrite: 'kvm_mmu_track_write',
     },
     anchors: {
       clearFlush: 'clearFlushCommon',
@@ -102,6 +110,10 @@ export const ERAS: Readonly<Record<EraId, Era>> = {
       notifierZap: 'notifierZapRmap',
       setMemoryRegionUnlock: 'setMemoryRegionGuard',
       setMemoryRegionLock: 'setMemoryRegionGuard',
+      trackWriteLock: 'trackWriteLockMainline',
+      trackWriteZap: 'trackWriteZapMainline',
+      trackWriteFlush: 'trackWriteFlushMainline',
+      trackWriteUnlock: 'trackWriteUnlockMainline',
     },
     rmapMiss: 'warn',
   },
@@ -117,6 +129,7 @@ export const ERA_IDS = Object.keys(ERAS) as EraId[];
 export const LATER_FORMS: readonly AnchorId[] = [
   'splitMakeSmallSpte', 'notifierZapRmap', 'clearFlushCommon', 'getLogFlushCommon', 'setMemoryRegionGuard',
   'dropLargeFlushSptep', 'linkZapPte', 'linkZapFlush', 'applyFlagsFlush', 'applyFlagsFlushCommon',
+  'trackWriteLockMainline', 'trackWriteZapMainline', 'trackWriteFlushMainline', 'trackWriteUnlockMainline',
 ];
 
 /**

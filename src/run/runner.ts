@@ -262,7 +262,9 @@ export class ScenarioRun {
         this.current = { ...b, kind: op.op, pc: 'lock', gfn: op.gfn, npages: op.npages, zapped: 0 };
         break;
       case 'guest-table-write':
-        this.current = { ...b, kind: op.op, pc: 'write', by: op.by, table: op.table, index: op.index, entry: { ...op.entry } };
+        this.current = op.by === 'guest'
+          ? { ...b, kind: op.op, pc: 'trap', by: op.by, vcpu: op.vcpu, table: op.table, index: op.index, entry: { ...op.entry } }
+          : { ...b, kind: op.op, pc: 'write', by: op.by, table: op.table, index: op.index, entry: { ...op.entry } };
         break;
       case 'delete-memslot':
         this.slotIndex(i, op.slot);

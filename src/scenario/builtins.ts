@@ -2,6 +2,8 @@
 import common1g from './builtin/common-1g.scenario.json';
 import reusedLeaf from './builtin/reused-leaf.scenario.json';
 import reusedPartial from './builtin/reused-partial.scenario.json';
+// The trapped guest-table write (trap15): kept on lines of its own.
+import trappedWriteSafe from './builtin/trapped-write-safe.scenario.json';
 import { parseScenario } from './parse';
 import type { Scenario } from './types';
 
@@ -10,6 +12,8 @@ const SOURCES = new Map<string, unknown>([
   ['common-1g', common1g],
   ['reused-partial', reusedPartial],
   ['reused-leaf', reusedLeaf],
+  // The trapped guest-table write (trap15).
+  ['trapped-write-safe', trappedWriteSafe],
 ]);
 
 export const BUILTIN_SCENARIOS = [...SOURCES.keys()];
