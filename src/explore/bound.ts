@@ -27,6 +27,12 @@ export interface Bound {
    * that change (scope_guest_tables.ts; the core engine only).
    */
   scope?: 'split' | 'guest-tables';
+  /**
+   * The guest-tables scope's guest-table writes: 'untrapped' (the default), the VMM's; 'trapped',
+   * the guest's own store by either vCPU, trapped while the table is write-tracked; 'both', each
+   * target offered both ways. One write a path in every case (docs/explorer.md).
+   */
+  writes?: 'untrapped' | 'trapped' | 'both';
 }
 
 export type MenuAction =
@@ -35,8 +41,11 @@ export type MenuAction =
   | { t: 'clear'; gfns: number[] }
   | { t: 'get' }
   | { t: 'invalidate'; gfn: number }
-  /** An untrapped write of one guest page-table entry (the guest-tables scope; at most one a path). */
-  | { t: 'guest-table-write'; table: number; index: number; entry: GuestPte; name: string }
+  /**
+   * A write of one guest page-table entry (the guest-tables scope; at most one a path): by the VMM
+   * (untrapped, when `by` is absent) or by the guest's vCPU `vcpu` (trapped while write-tracked).
+   */
+  | { t: 'guest-table-write'; table: number; index: number; entry: GuestPte; name: string; by?: 'guest'; vcpu?: number }
   /** KVM_SET_USER_MEMORY_REGION deleting a memslot (the guest-tables scope). */
   | { t: 'delete-memslot'; slot: number };
 

@@ -140,17 +140,27 @@ function frameCode(state: MmuState, rank: Int32Array, f: OpFrame | SplitFrame | 
   if (!f) return '~';
   let s = '{';
   const o = f as unknown as Record<string, unknown>;
+  // A guest's write names its vCPU: the key says which vCPU is emulating beside its TLB instead
+  // (canonicalKey), so that the vCPU swap carries it along.
+  const guestWrite = (f as OpFrame).kind === 'guest-table-write';
   for (const k in o) {
-    if (SKIP.has(k)) continue;
+    if (SKIP.has(k) || (guestWrite && k === 'vcpu')) continue;
     const v = o[k];
     if (k === 'huge' || k === 'pendingSptep') s += sptep(state, rank, v as number);
     else if (k === 'child' || k === 'pendingChild') s += (v as number) < 0 ? '-' : rank[v as number];
     else if (k === 'split') s += frameCode(state, rank, v as SplitFrame | null);
-    else if (Array.isArray(v)) s += JSON.stringify(v);
+    // Arrays and plain objects (a guest write's entry) by value: String() would make every object alike.
+    else if (Array.isArray(v) || (typeof v === 'object' && v !== null)) s += JSON.stringify(v);
     else s += String(v);
     s += ',';
   }
   return s + '}';
+}
+
+/** 'E' when the vCPU is emulating its own trapped guest-table write (an operation in flight names it). */
+function emulatingMark(n: Node, vcpu: number): string {
+  const busy = (f: OpFrame | null) => f !== null && f.kind === 'guest-table-write' && f.by === 'guest' && f.vcpu === vcpu;
+  return busy(n.current) || n.paused.some(busy) ? 'E' : '';
 }
 
 /** The canonical key of a node (the least encoding over the vCPU and root permutations). */
@@ -167,8 +177,8 @@ export function canonicalKey(n: Node): string {
     // split scope never zaps by it, and its keys stay as they were).
     const active = single ? `|a${state.activeMmuPages.map((id) => rank[id]).join(',')}` : '';
     const body = `${n.ops}/${n.accesses}${guest}${active}${n.fresh && state.mmuLockHeld ? '!' : ''}|${spSection(state, rank, swap)}|${rmapSection(state, rank)}|${slotSection(state)}|${frameCode(state, rank, n.current)}|${paused}|`;
-    const t0 = tlbSection(state, 0, swap);
-    const t1 = tlbSection(state, 1, swap);
+    const t0 = emulatingMark(n, 0) + tlbSection(state, 0, swap);
+    const t1 = emulatingMark(n, 1) + tlbSection(state, 1, swap);
     const a = body + t0 + '/' + t1;
     const b = body + t1 + '/' + t0;
     const m = a < b ? a : b;

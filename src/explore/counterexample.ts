@@ -36,7 +36,9 @@ function menuOp(a: MenuAction): Json {
     case 'get': return { op: 'get-dirty-log', slot: 0 };
     case 'invalidate': return { op: 'invalidate', gfn: hexs(a.gfn), pages: 1 };
     case 'delete-memslot': return { op: 'delete-memslot', slot: a.slot };
-    case 'guest-table-write': return { op: 'guest-table-write', by: 'vmm', table: hexs(a.table), index: a.index, entry: pteJson(a.entry), comment: `PD[0] := ${a.name}` };
+    case 'guest-table-write':
+      if (a.by === 'guest') return { op: 'guest-table-write', by: 'guest', vcpu: a.vcpu ?? 0, table: hexs(a.table), index: a.index, entry: pteJson(a.entry), comment: `PD[0] := ${a.name}, by the guest's vCPU ${a.vcpu ?? 0} (trapped while write-tracked)` };
+      return { op: 'guest-table-write', by: 'vmm', table: hexs(a.table), index: a.index, entry: pteJson(a.entry), comment: `PD[0] := ${a.name}` };
   }
 }
 

@@ -72,7 +72,9 @@ export function newFrame(a: MenuAction): OpFrame {
     case 'get': return { ...base('get-dirty-log'), kind: 'get-dirty-log', pc: 'start', slot: 0, word: 0, flush: false, harvested: [], harvestedCount: 0, mustHarvest: [] };
     case 'invalidate': return { ...base('invalidate'), kind: 'invalidate', pc: 'lock', gfn: a.gfn, npages: 1, zapped: 0 };
     case 'delete-memslot': return { ...base('delete-memslot'), kind: 'delete-memslot', pc: 'slots-lock', slotId: a.slot, invalidList: [], zapped: 0 };
-    case 'guest-table-write': return { ...base('guest-table-write'), kind: 'guest-table-write', pc: 'write', by: 'vmm', table: a.table, index: a.index, entry: { ...a.entry } };
+    case 'guest-table-write':
+      if (a.by === 'guest') return { ...base('guest-table-write'), kind: 'guest-table-write', pc: 'trap', by: 'guest', vcpu: a.vcpu ?? 0, table: a.table, index: a.index, entry: { ...a.entry } };
+      return { ...base('guest-table-write'), kind: 'guest-table-write', pc: 'write', by: 'vmm', table: a.table, index: a.index, entry: { ...a.entry } };
     case 'access': throw new Error('internal: an access is not an operation frame');
   }
 }
@@ -208,21 +210,35 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
  * a KVM operation could start. Inside a section under mmu_lock it would commute with every step
  * there (none of them reads guest memory: the fault's walk and FNAME(gpte_changed) re-read are the
  * only readers, and the explorer runs a fault whole), so those placements add no state.
+ *
+ * The guest's own write (a.by 'guest') starts the same way, with its first step (the trap decision;
+ * a plain store when the table is not write-tracked, which ends it). A trapped one then stays the
+ * current operation, stepped like any other: between the emulator's memory write and the
+ * write_lock() of kvm_mmu_track_write() it holds no lock, so accesses (and the faults they run) and
+ * other operations may run there, as in the kernel. It counts against the one write a path, not
+ * against the operations.
  */
 function guestTableWrite(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, { t: 'guest-table-write' }>, audit: boolean): Outcome | null {
   if (n.writes >= 1 || !interruptible(n) || n.state.mmuLockHeld) return null;
   const old = n.state.guestMemory.get(a.table)?.entries.get(a.index);
   if (old ? old.kind === a.entry.kind && old.gfn === a.entry.gfn && old.access === a.entry.access : a.entry.kind === 'none') return null;
+  // A vCPU inside KVM (emulating its own earlier store) cannot store again; with one write a path it never is.
   const m = machineFor(scope, n, variant);
   const paused = n.current ? [...n.paused, n.current] : n.paused;
   const f = newFrame(a);
   const g = { mask: G_GUEST_TABLE_CHANGED };
   advance(m, f, g);
-  return finish(m, null, paused, n.ops, n.accesses, audit, true, g, n.writes + 1);
+  return finish(m, f.done ? null : f, paused, n.ops, n.accesses, audit, true, g, n.writes + 1);
+}
+
+/** A vCPU emulating its own trapped guest-table write is inside KVM: it makes no guest access until the write retires. */
+function emulating(n: Node, vcpu: number): boolean {
+  const busy = (f: OpFrame | null) => f !== null && !f.done && f.kind === 'guest-table-write' && f.by === 'guest' && f.vcpu === vcpu;
+  return busy(n.current) || n.paused.some(busy);
 }
 
 function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, { t: 'access' }>, audit: boolean): Outcome | null {
-  if (n.accesses >= scope.bound.accesses || !accessUseful(n)) return null;
+  if (n.accesses >= scope.bound.accesses || !accessUseful(n) || emulating(n, a.vcpu)) return null;
   const state = n.state;
   // A TLB hit that adds nothing (a read, or a write to a gfn already written) and reaches a live
   // page changes nothing: skip it (the same state without spending the bound).

@@ -124,7 +124,7 @@ export interface GuestTableWriteFrame extends FrameBase {
   /** kvm_mmu_track_write()'s `flush`: a zapped SPTE was present. */
   flush?: boolean;
   /** SPs whose written SPTE was zapped (present or not), for the flush step's text. */
-  zappedIn?: number[];
+  zapped?: number;
 }
 
 /**

@@ -99,7 +99,7 @@ export function advanceGuestTableWriteTrapped(m: Machine, f: GuestTableWriteFram
       state.mmuLockHeld = true;
       f.spCursor = -1;
       f.flush = false;
-      f.zappedIn = [];
+      f.zapped = 0;
       m.emit(f, { kind: 'lock', anchor: 'trackWriteLock', vcpu, text: `kvm_page_track_write() -> ${hook}(): write_lock(&vcpu->kvm->mmu_lock)` });
       f.pc = nextShadowingSp(state, f.table, -1) ? 'zap' : 'flush';
       return;
@@ -115,7 +115,7 @@ export function advanceGuestTableWriteTrapped(m: Machine, f: GuestTableWriteFram
       if (child?.role.direct) noteUnmap(m.ctx, child.gfn, state.geo.pages(sp.role.level), `unlink of sp#${child.id} from sp#${sp.id}[${f.index}] by a trapped guest write`);
       mmuPageZapPte(m.ctx, sp, f.index, null, out);
       if (present) f.flush = true;
-      f.zappedIn!.push(sp.id);
+      f.zapped = (f.zapped ?? 0) + 1;
       const did = !present ? 'not present: nothing to zap'
         : child ? `a link to sp#${child.id}: drop_parent_pte() clears it (no invalid_list: sp#${child.id} stays, ${child.parentPtes.length ? 'still linked elsewhere' : 'now without a parent'})`
           : 'a leaf: drop_spte() -> rmap_remove() takes it off its rmap';
@@ -128,7 +128,7 @@ export function advanceGuestTableWriteTrapped(m: Machine, f: GuestTableWriteFram
         const rec = kvmFlushRemoteTlbs(m.ctx, 'kvm_mmu_remote_flush_or_zap(kvm, &invalid_list, true)');
         m.emit(f, { kind: 'flush', anchor: 'trackWriteFlush', vcpu, text: `${hook}(): a zapped SPTE was present: kvm_mmu_remote_flush_or_zap() with an empty invalid_list -> kvm_flush_remote_tlbs(); ${rec.removed.length ? `removed ${rec.removed.join(', ')}` : 'no TLB entry to remove'}` });
       } else {
-        m.emit(f, { kind: 'note', anchor: 'trackWriteFlush', vcpu, text: `${hook}(): ${f.zappedIn?.length ? 'no zapped SPTE was present' : `no valid SP with gptes at gfn ${hex(f.table)}`} and invalid_list is empty: kvm_mmu_remote_flush_or_zap() does nothing` });
+        m.emit(f, { kind: 'note', anchor: 'trackWriteFlush', vcpu, text: `${hook}(): ${f.zapped ? 'no zapped SPTE was present' : `no valid SP with gptes at gfn ${hex(f.table)}`} and invalid_list is empty: kvm_mmu_remote_flush_or_zap() does nothing` });
       }
       f.pc = 'unlock';
       return;
