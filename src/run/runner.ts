@@ -223,6 +223,10 @@ export class ScenarioRun {
     const op = this.scenario.operations[i];
     const state = this.machine.state;
     if (op.op === 'access') {
+      // A vCPU emulating its own trapped guest-table write is inside KVM until the write retires.
+      for (const [id, f] of this.paused) {
+        if (f.kind === 'guest-table-write' && f.by === 'guest' && f.vcpu === op.vcpu) this.fail(i, `vCPU ${op.vcpu} is inside KVM emulating its guest-table write ${JSON.stringify(id)}, paused: it makes no access until that write retires; resume it first, or access from another vCPU`);
+      }
       this.pending = { opIndex: i, vcpu: op.vcpu, root: op.root, addr: op.addr, kind: op.kind, tries: 0 };
       return this.retryAccess();
     }

@@ -149,6 +149,11 @@ test('the window between the emulator\'s memory write and kvm_mmu_track_write()\
   for (const p of ['mainline-2026-pre', 'mainline-2026-gfn', 'mainline-2026', 'v7']) assert.deepEqual(runAll(whole, p).v, [], p);
 });
 
+test('the runner refuses an access by the vCPU whose trapped write is paused: that vCPU is inside KVM, emulating', () => {
+  const s = flow([ACCESS(0), GUEST_WRITE(PD, 0, { kind: 'huge', gfn: G2 }, { id: 'w', pause: { afterSteps: 2 } }), ACCESS(1, 0), { op: 'resume', target: 'w' }]);
+  assert.throws(() => runAll(s), /vCPU 0 is inside KVM emulating its guest-table write "w", paused: it makes no access until that write retires/);
+});
+
 test('the reader refuses a guest write to a level-1 table: not write-tracked, KVM would unsync its SP', () => {
   // A 4K mapping gives root A a page table: PML4 0x1000, PDPT 0x1001, PD 0x1002, PT 0x1003.
   let problems: string[] = [];
