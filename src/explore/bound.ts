@@ -33,10 +33,16 @@ export interface Bound {
    * target offered both ways. One write a path in every case (docs/explorer.md).
    */
   writes?: 'untrapped' | 'trapped' | 'both';
+  /**
+   * The guest-tables scope only: also offer each access as one whose fault stops after its guest
+   * walk, before its mmu_lock (the window FNAME(fetch)'s FNAME(gpte_changed) re-check is for); the
+   * fault is resumed later and the access retried when it ends.
+   */
+  faultWindow?: boolean;
 }
 
 export type MenuAction =
-  | { t: 'access'; vcpu: number; root: string; addr: number; kind: AccessKind }
+  | { t: 'access'; vcpu: number; root: string; addr: number; kind: AccessKind; /** Its fault stops after its guest walk (Bound.faultWindow). */ walked?: boolean }
   | { t: 'enable'; manualProtect: boolean; initiallySet: boolean }
   | { t: 'clear'; gfns: number[] }
   | { t: 'get' }

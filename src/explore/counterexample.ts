@@ -130,6 +130,13 @@ export function counterexampleScenario(variant: Variant, bound: Bound, actions: 
     if (m.t === 'access') {
       ops.push(entry);
       // A fault the access ran leaves nothing running; an operation it was inside of stays paused.
+      // A "walked" access leaves its fault stopped after its walk: the file pauses it there.
+      if (m.walked) {
+        const id = `op${++counter}`;
+        entry.id = id;
+        entry.pause = 'walked';
+        paused.push({ id, frame: node.paused[node.paused.length - 1], steps: 0, entry });
+      }
       continue;
     }
     const id = `op${++counter}`;

@@ -25,7 +25,8 @@ import type { Variant } from '../kernel/variants';
 import type { FaultFrame, OpFrame } from '../model/frames';
 import { Machine, type CheckOptions } from '../machine/machine';
 import { advanceFrame } from '../ops/advance';
-import { holdsLock } from '../machine/locks';
+import { faultWalkGuest } from '../ops/fault';
+import { blockedBy, holdsLock } from '../machine/locks';
 import { auditStructure } from '../checks/structure';
 import { explorerScopeProblems, refuseScope, type MenuAction, type Scope } from './scope';
 import { G_CHILD_MISMATCH, G_FAULT_IN_WINDOW, G_FLUSH_SKIPPED, G_GUEST_TABLE_CHANGED, G_REUSED, G_REUSED_NONLEAF, G_SPLIT, G_STALE_ACCESS, G_STALE_ENTRY } from './goals';
@@ -163,19 +164,25 @@ function finish(m: Machine, current: OpFrame | null, paused: OpFrame[], ops: num
 export function apply(scope: Scope, variant: Variant, n: Node, action: number, audit = false): Outcome | null {
   const { bound } = scope;
   if (action === STEP) {
-    if (!n.current) return null;
+    if (!n.current || blockedByParkedFault(n, n.current, n.paused)) return null;
     const m = machineFor(scope, n, variant);
     const f = structuredClone(n.current);
     const g = { mask: 0 };
     advance(m, f, g);
-    return finish(m, f.done ? null : f, n.paused, n.ops, n.accesses, audit, stepWasVisible(m), g, n.writes);
+    const ops = { n: n.ops };
+    if (f.done && f.kind === 'fault' && f.walkedAccess && !retryWalkedAccess(scope, m, f, ops)) return null;
+    return finish(m, f.done ? null : f, n.paused, ops.n, n.accesses, audit, stepWasVisible(m) || ops.n > n.ops, g, n.writes);
   }
   if (action <= RESUME_BASE) {
     const i = RESUME_BASE - action;
     if (i >= n.paused.length || !interruptible(n) || n.state.mmuLockHeld) return null;
+    const others = n.paused.filter((_, j) => j !== i);
+    if (n.current) others.push(n.current);
+    // A stopped fault's lock step: is_page_fault_stale() sends it back while an invalidation is in progress.
+    if (n.paused[i].kind === 'fault' && invalidationInProgress(n, n.current)) return null;
+    if (blockedByParkedFault(n, n.paused[i], others)) return null;
     const m = machineFor(scope, n, variant);
-    const paused = n.paused.filter((_, j) => j !== i);
-    if (n.current) paused.push(n.current);
+    const paused = others;
     const f = structuredClone(n.paused[i]);
     const g = { mask: 0 };
     advance(m, f, g);
@@ -197,9 +204,10 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
   if (a.t === 'enable' && slot.logDirty) return null;
   if (a.t === 'clear' && !(slot.logDirty && slot.manualProtect)) return null;
   if (a.t === 'get' && !slot.logDirty) return null;
-  const m = machineFor(scope, n, variant);
   const paused = n.current ? [...n.paused, n.current] : n.paused;
   const f = newFrame(a);
+  if (blockedByParkedFault(n, f, paused)) return null;
+  const m = machineFor(scope, n, variant);
   const g = { mask: 0 };
   advance(m, f, g);
   return finish(m, f.done ? null : f, paused, n.ops + 1, n.accesses, audit, stepWasVisible(m), g, n.writes);
@@ -231,10 +239,40 @@ function guestTableWrite(scope: Scope, variant: Variant, n: Node, a: Extract<Men
   return finish(m, f.done ? null : f, paused, n.ops, n.accesses, audit, true, g, n.writes + 1);
 }
 
-/** A vCPU emulating its own trapped guest-table write is inside KVM: it makes no guest access until the write retires. */
+/**
+ * A vCPU inside KVM: emulating its own trapped guest-table write, or in a fault stopped after its
+ * guest walk. It makes no guest access until that operation ends.
+ */
+export function inKvm(f: OpFrame | null, vcpu: number): boolean {
+  if (f === null || f.done) return false;
+  return (f.kind === 'guest-table-write' && f.by === 'guest' && f.vcpu === vcpu) || (f.kind === 'fault' && f.vcpu === vcpu);
+}
+
 function emulating(n: Node, vcpu: number): boolean {
-  const busy = (f: OpFrame | null) => f !== null && !f.done && f.kind === 'guest-table-write' && f.by === 'guest' && f.vcpu === vcpu;
-  return busy(n.current) || n.paused.some(busy);
+  return inKvm(n.current, vcpu) || n.paused.some((f) => inKvm(f, vcpu));
+}
+
+/** A fault stopped after its walk holds kvm->srcu: an operation whose next step waits for it may not take it (the lock table). */
+function blockedByParkedFault(n: Node, f: OpFrame, others: OpFrame[]): boolean {
+  if (!others.some((o) => o.kind === 'fault')) return false;
+  return blockedBy(f, others, n.state) !== null;
+}
+
+/**
+ * A fault stopped after its walk (a "walked" access) that has just ended: the access is retried,
+ * as the scenario runner retries it; a second fault runs whole. False when the access still faults
+ * after that (the runner refuses it) or the bound has no operation left for the second fault.
+ */
+function retryWalkedAccess(scope: Scope, m: Machine, f: FaultFrame, ops: { n: number }): boolean {
+  const frame = (): FaultFrame => ({ ...base('fault'), kind: 'fault', pc: 'lock', vcpu: f.vcpu, root: f.root, addr: f.addr, access: f.access, pendingChild: -1, pendingSptep: -1 });
+  let outcome = guestAccess(m, frame(), f.vcpu, f.root, f.addr, f.access);
+  if (outcome === 'reloaded') outcome = guestAccess(m, frame(), f.vcpu, f.root, f.addr, f.access);
+  if (outcome !== 'fault') return true;
+  if (ops.n >= scope.bound.ops || m.state.mmuLockHeld) return false;
+  ops.n++;
+  const g = frame();
+  while (!g.done) advanceFrame(m, g);
+  return guestAccess(m, frame(), f.vcpu, f.root, f.addr, f.access) !== 'fault';
 }
 
 function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, { t: 'access' }>, audit: boolean): Outcome | null {
@@ -259,6 +297,15 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
   if (walk.ok && !liveSlotHolds(state, walk.walk.gfn)) return null;
   let outcome = guestAccess(m, frame(), a.vcpu, a.root, a.addr, a.kind);
   if (outcome === 'reloaded') outcome = guestAccess(m, frame(), a.vcpu, a.root, a.addr, a.kind);
+  if (a.walked) {
+    // The fault stops after its guest walk, holding only kvm->srcu; a walk that fails (the fault
+    // goes to the guest) or an access that does not fault is the plain access's transition.
+    if (outcome !== 'fault' || ops >= scope.bound.ops || m.state.mmuLockHeld || invalidationInProgress(n, current)) return null;
+    const f: FaultFrame = { ...frame(), walkedAccess: true };
+    faultWalkGuest(m.state, f);
+    if (!f.gw) return null;
+    return finish(m, null, current ? [...paused, current, f] : [...paused, f], ops + 1, n.accesses + 1, audit, true, g, n.writes);
+  }
   for (let tries = 1; outcome === 'fault'; tries++) {
     // The fault takes mmu_lock: it runs only where a KVM operation could start, to its end
     // (nothing else needs to run inside it: see docs/explorer.md), then the access is retried.

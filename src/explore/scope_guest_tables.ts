@@ -85,6 +85,12 @@ export function makeGuestTableScope(bound: Bound): Scope {
   for (const kind of ['write', 'read'] as const) {
     for (let vcpu = 0; vcpu < 2; vcpu++) for (let a = 0; a < e; a++) menu.push({ t: 'access', vcpu, root: 'A', addr: a, kind });
   }
+  // Bound.faultWindow: each access again, its fault stopped between its guest walk and its mmu_lock.
+  if (bound.faultWindow) {
+    for (const kind of ['write', 'read'] as const) {
+      for (let vcpu = 0; vcpu < 2; vcpu++) for (let a = 0; a < e; a++) menu.push({ t: 'access', vcpu, root: 'A', addr: a, kind, walked: true });
+    }
+  }
   const writes = bound.writes ?? 'untrapped';
   if (writes !== 'trapped') for (const target of pdeTargets()) menu.push({ t: 'guest-table-write', table: GT.pd, index: 0, entry: target.entry, name: target.name });
   // The guest's own store, by either vCPU: the vCPU swap the engines reduce by must map the menu onto itself.
@@ -106,5 +112,6 @@ const WRITE_WORDS: Record<NonNullable<Bound['writes']>, string> = {
 export function describeGuestTableBound(b: Bound): string {
   return `guest tables that change: E = ${b.entries} entries a table, 4 levels, 2 vCPUs, one root whose PD[0] maps a 2M page of memslot 1 (host 4K), ` +
     `at most ${b.ops} KVM operation${b.ops === 1 ? '' : 's'} (faults included), ${b.accesses} guest access${b.accesses === 1 ? '' : 'es'} and one ${WRITE_WORDS[b.writes ?? 'untrapped']} of PD[0] ` +
-    `(${pdeTargets().map((t) => t.name).join(', ')}); the deletion of memslot 1 (R1); invalidations of R1's pages and of Q (${hexs(gtQ())})`;
+    `(${pdeTargets().map((t) => t.name).join(', ')}); the deletion of memslot 1 (R1); invalidations of R1's pages and of Q (${hexs(gtQ())})` +
+    (b.faultWindow ? '; faults may stop between their guest walk and their mmu_lock' : '');
 }

@@ -63,6 +63,11 @@ export interface FaultFrame extends FrameBase {
   mismatch?: boolean;
   /** __link_shadow_page()'s invalid_list: the child its mmu_page_zap_pte() left parentless and zapped. */
   invalidList?: number[];
+  /**
+   * The explorer stopped this fault between its guest walk and its mmu_lock (a "walked" access,
+   * Bound.faultWindow): when it ends, the access is retried, as the scenario runner does.
+   */
+  walkedAccess?: boolean;
 }
 
 export interface EnableLogFrame extends FrameBase {
