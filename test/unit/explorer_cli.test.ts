@@ -54,4 +54,7 @@ test('--writes: the guest-tables scope\'s trapped writes find the unfixed kernel
   const bad = explore('--writes', 'trapped');
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--writes chooses the guest-tables scope's guest-table writes; use it with --scope guest-tables/);
+  const window = explore('--fault-window');
+  assert.equal(window.code, 2);
+  assert.match(window.err, /--fault-window is the guest-tables scope's; use it with --scope guest-tables/);
 });
