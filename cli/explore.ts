@@ -122,6 +122,9 @@ if (!isMainThread && (workerData as { kvmMmuLabExplore?: ExploreRequest } | null
   });
 }
 
+/** The guest-tables scope's guest-table writes (Bound['writes']). */
+const WRITE_CHOICES: ReadonlyArray<NonNullable<Bound['writes']>> = ['untrapped', 'trapped', 'both'];
+
 /** The explorer's engines (ExploreResult['engine']). */
 const ENGINES: ReadonlyArray<NonNullable<ExploreRequest['engine']>> = ['packed', 'core'];
 
@@ -133,6 +136,8 @@ interface ExploreOpts {
   accesses?: string;
   pages?: 'few' | 'all';
   scope?: 'split' | 'guest-tables';
+  writes?: NonNullable<Bound['writes']>;
+  faultWindow?: boolean;
   kinds?: string;
   json?: boolean;
   out?: string;
@@ -166,6 +171,8 @@ function boundOf(o: ExploreOpts): { bound: Bound; engine: 'packed' | 'core' } {
   const base = guest ? GUEST_TABLES_BOUND : DEFAULT_BOUND;
   const numbers = { entries: Number(o.entries ?? base.entries), ops: intOption('ops', o.ops, base.ops, 1, 12), accesses: intOption('accesses', o.accesses, base.accesses, 0, 12) };
   if (!guest) {
+    if (o.writes !== undefined) throw new UsageError('--writes chooses the guest-tables scope\'s guest-table writes; use it with --scope guest-tables');
+    if (o.faultWindow) throw new UsageError('--fault-window is the guest-tables scope\'s; use it with --scope guest-tables');
     const kinds = parseKinds(o.kinds);
     if (o.until && o.engine === 'packed') throw new UsageError('--until runs on the core engine only; leave out --engine or use --engine core');
     return { bound: { ...numbers, pages: o.pages ?? DEFAULT_BOUND.pages, ...(kinds ? { kinds } : {}) }, engine: o.until ? 'core' : o.engine ?? 'packed' };
@@ -173,14 +180,16 @@ function boundOf(o: ExploreOpts): { bound: Bound; engine: 'packed' | 'core' } {
   // The guest-tables scope has its own menu, and the packed layout has no guest memory.
   if (o.kinds !== undefined || o.pages !== undefined) throw new UsageError('--kinds and --pages choose the split scope\'s menu; the guest-tables scope has its own (docs/explorer.md)');
   if (o.engine === 'packed') throw new UsageError('the guest-tables scope runs on the core engine only: the packed layout has no guest memory (docs/explorer.md); leave out --engine or use --engine core');
-  return { bound: { ...numbers, scope: 'guest-tables' }, engine: 'core' };
+  return { bound: { ...numbers, scope: 'guest-tables', ...(o.writes && o.writes !== 'untrapped' ? { writes: o.writes } : {}), ...(o.faultWindow ? { faultWindow: true } : {}) }, engine: 'core' };
 }
 
 export function registerExplore(program: Command, setExit: (code: number) => void): void {
   program.command('explore')
     .description(`bounded model checking: search every interleaving within a bound for a shortest counterexample; a clean result holds only within the bound and names what the bound could not reach (default bound: E = ${DEFAULT_BOUND.entries}, ${DEFAULT_BOUND.ops} operations, ${DEFAULT_BOUND.accesses} accesses, faults + ${(DEFAULT_BOUND.kinds ?? ALL_KINDS).join(' + ')})`)
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), preset+policy=value,..., or "all"`, 'v7')
-    .addOption(new Option('--scope <scope>', 'split (the eager split and dirty logging, two aliased roots) or guest-tables (guest tables that change: one untrapped guest-table write, faults, invalidations; core engine; E = 2, 4 operations, 2 accesses by default)').choices(SCOPE_CHOICES).default('split'))
+    .addOption(new Option('--scope <scope>', 'split (the eager split and dirty logging, two aliased roots) or guest-tables (guest tables that change: one guest-table write, untrapped unless --writes says otherwise, faults, a memslot deletion, invalidations; core engine; E = 2, 4 operations, 2 accesses by default)').choices(SCOPE_CHOICES).default('split'))
+    .addOption(new Option('--writes <which>', 'the guest-tables scope\'s one guest-table write: untrapped (by the VMM, the default), trapped (the guest\'s own store, emulated while write-tracked) or both').choices(WRITE_CHOICES))
+    .option('--fault-window', 'the guest-tables scope: also let each access\'s fault stop between its guest walk and its mmu_lock, so that writes and other operations run there (the window FNAME(gpte_changed) re-checks)')
     .addOption(new Option('-e, --entries <n>', `entries per table (default ${DEFAULT_BOUND.entries}; ${GUEST_TABLES_BOUND.entries} in the guest-tables scope)`).choices(ENTRY_CHOICES.map(String)))
     .option('--ops <k>', `bound on KVM operations (faults included), default ${DEFAULT_BOUND.ops}`)
     .option('--accesses <a>', `bound on guest accesses, default ${DEFAULT_BOUND.accesses}`)

@@ -27,16 +27,31 @@ export interface Bound {
    * that change (scope_guest_tables.ts; the core engine only).
    */
   scope?: 'split' | 'guest-tables';
+  /**
+   * The guest-tables scope's guest-table writes: 'untrapped' (the default), the VMM's; 'trapped',
+   * the guest's own store by either vCPU, trapped while the table is write-tracked; 'both', each
+   * target offered both ways. One write a path in every case (docs/explorer.md).
+   */
+  writes?: 'untrapped' | 'trapped' | 'both';
+  /**
+   * The guest-tables scope only: also offer each access as one whose fault stops after its guest
+   * walk, before its mmu_lock (the window FNAME(fetch)'s FNAME(gpte_changed) re-check is for); the
+   * fault is resumed later and the access retried when it ends.
+   */
+  faultWindow?: boolean;
 }
 
 export type MenuAction =
-  | { t: 'access'; vcpu: number; root: string; addr: number; kind: AccessKind }
+  | { t: 'access'; vcpu: number; root: string; addr: number; kind: AccessKind; /** Its fault stops after its guest walk (Bound.faultWindow). */ walked?: boolean }
   | { t: 'enable'; manualProtect: boolean; initiallySet: boolean }
   | { t: 'clear'; gfns: number[] }
   | { t: 'get' }
   | { t: 'invalidate'; gfn: number }
-  /** An untrapped write of one guest page-table entry (the guest-tables scope; at most one a path). */
-  | { t: 'guest-table-write'; table: number; index: number; entry: GuestPte; name: string }
+  /**
+   * A write of one guest page-table entry (the guest-tables scope; at most one a path): by the VMM
+   * (untrapped, when `by` is absent) or by the guest's vCPU `vcpu` (trapped while write-tracked).
+   */
+  | { t: 'guest-table-write'; table: number; index: number; entry: GuestPte; name: string; by?: 'guest'; vcpu?: number }
   /** KVM_SET_USER_MEMORY_REGION deleting a memslot (the guest-tables scope). */
   | { t: 'delete-memslot'; slot: number };
 

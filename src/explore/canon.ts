@@ -9,7 +9,7 @@
 import type { OpFrame, SplitFrame } from '../model/frames';
 import type { MmuState } from '../model/state';
 import { SPTE_PRESENT, isLastSpte } from '../kernel/spte';
-import type { Node } from './model';
+import { inKvm, type Node } from './model';
 
 /** gfn of a guest table under the root swap (A's tables 0x1000.., B's 0x2000..). */
 function swapGfn(g: number, swap: boolean): number {
@@ -140,17 +140,31 @@ function frameCode(state: MmuState, rank: Int32Array, f: OpFrame | SplitFrame | 
   if (!f) return '~';
   let s = '{';
   const o = f as unknown as Record<string, unknown>;
+  // A guest's write names its vCPU: the key says which vCPU is emulating beside its TLB instead
+  // (canonicalKey), so that the vCPU swap carries it along.
+  const named = (f as OpFrame).kind === 'guest-table-write' || (f as OpFrame).kind === 'fault';
   for (const k in o) {
-    if (SKIP.has(k)) continue;
+    if (SKIP.has(k) || (named && k === 'vcpu')) continue;
     const v = o[k];
     if (k === 'huge' || k === 'pendingSptep') s += sptep(state, rank, v as number);
     else if (k === 'child' || k === 'pendingChild') s += (v as number) < 0 ? '-' : rank[v as number];
     else if (k === 'split') s += frameCode(state, rank, v as SplitFrame | null);
-    else if (Array.isArray(v)) s += JSON.stringify(v);
+    // Arrays and plain objects (a guest write's entry) by value: String() would make every object alike.
+    else if (Array.isArray(v) || (typeof v === 'object' && v !== null)) s += JSON.stringify(v);
     else s += String(v);
     s += ',';
   }
   return s + '}';
+}
+
+/**
+ * Which operation in flight the vCPU is inside of (its trapped guest-table write, or its fault
+ * stopped after the walk), by its place: the frames' keys leave their vCPU out, so that the vCPU
+ * swap carries it along with the TLBs.
+ */
+function emulatingMark(n: Node, vcpu: number, code: (f: OpFrame) => string): string {
+  const f = [n.current, ...n.paused].find((x) => inKvm(x, vcpu));
+  return f ? `E${code(f)}` : '';
 }
 
 /** The canonical key of a node (the least encoding over the vCPU and root permutations). */
@@ -167,8 +181,9 @@ export function canonicalKey(n: Node): string {
     // split scope never zaps by it, and its keys stay as they were).
     const active = single ? `|a${state.activeMmuPages.map((id) => rank[id]).join(',')}` : '';
     const body = `${n.ops}/${n.accesses}${guest}${active}${n.fresh && state.mmuLockHeld ? '!' : ''}|${spSection(state, rank, swap)}|${rmapSection(state, rank)}|${slotSection(state)}|${frameCode(state, rank, n.current)}|${paused}|`;
-    const t0 = tlbSection(state, 0, swap);
-    const t1 = tlbSection(state, 1, swap);
+    const code = (f: OpFrame) => frameCode(state, rank, f);
+    const t0 = emulatingMark(n, 0, code) + tlbSection(state, 0, swap);
+    const t1 = emulatingMark(n, 1, code) + tlbSection(state, 1, swap);
     const a = body + t0 + '/' + t1;
     const b = body + t1 + '/' + t0;
     const m = a < b ? a : b;

@@ -36,7 +36,9 @@ function menuOp(a: MenuAction): Json {
     case 'get': return { op: 'get-dirty-log', slot: 0 };
     case 'invalidate': return { op: 'invalidate', gfn: hexs(a.gfn), pages: 1 };
     case 'delete-memslot': return { op: 'delete-memslot', slot: a.slot };
-    case 'guest-table-write': return { op: 'guest-table-write', by: 'vmm', table: hexs(a.table), index: a.index, entry: pteJson(a.entry), comment: `PD[0] := ${a.name}` };
+    case 'guest-table-write':
+      if (a.by === 'guest') return { op: 'guest-table-write', by: 'guest', vcpu: a.vcpu ?? 0, table: hexs(a.table), index: a.index, entry: pteJson(a.entry), comment: `PD[0] := ${a.name}, by the guest's vCPU ${a.vcpu ?? 0} (trapped while write-tracked)` };
+      return { op: 'guest-table-write', by: 'vmm', table: hexs(a.table), index: a.index, entry: pteJson(a.entry), comment: `PD[0] := ${a.name}` };
   }
 }
 
@@ -128,6 +130,13 @@ export function counterexampleScenario(variant: Variant, bound: Bound, actions: 
     if (m.t === 'access') {
       ops.push(entry);
       // A fault the access ran leaves nothing running; an operation it was inside of stays paused.
+      // A "walked" access leaves its fault stopped after its walk: the file pauses it there.
+      if (m.walked) {
+        const id = `op${++counter}`;
+        entry.id = id;
+        entry.pause = 'walked';
+        paused.push({ id, frame: node.paused[node.paused.length - 1], steps: 0, entry });
+      }
       continue;
     }
     const id = `op${++counter}`;

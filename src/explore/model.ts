@@ -25,7 +25,8 @@ import type { Variant } from '../kernel/variants';
 import type { FaultFrame, OpFrame } from '../model/frames';
 import { Machine, type CheckOptions } from '../machine/machine';
 import { advanceFrame } from '../ops/advance';
-import { holdsLock } from '../machine/locks';
+import { faultWalkGuest } from '../ops/fault';
+import { blockedBy, holdsLock } from '../machine/locks';
 import { auditStructure } from '../checks/structure';
 import { explorerScopeProblems, refuseScope, type MenuAction, type Scope } from './scope';
 import { G_CHILD_MISMATCH, G_FAULT_IN_WINDOW, G_FLUSH_SKIPPED, G_GUEST_TABLE_CHANGED, G_REUSED, G_REUSED_NONLEAF, G_SPLIT, G_STALE_ACCESS, G_STALE_ENTRY } from './goals';
@@ -72,7 +73,9 @@ export function newFrame(a: MenuAction): OpFrame {
     case 'get': return { ...base('get-dirty-log'), kind: 'get-dirty-log', pc: 'start', slot: 0, word: 0, flush: false, harvested: [], harvestedCount: 0, mustHarvest: [] };
     case 'invalidate': return { ...base('invalidate'), kind: 'invalidate', pc: 'lock', gfn: a.gfn, npages: 1, zapped: 0 };
     case 'delete-memslot': return { ...base('delete-memslot'), kind: 'delete-memslot', pc: 'slots-lock', slotId: a.slot, invalidList: [], zapped: 0 };
-    case 'guest-table-write': return { ...base('guest-table-write'), kind: 'guest-table-write', pc: 'write', by: 'vmm', table: a.table, index: a.index, entry: { ...a.entry } };
+    case 'guest-table-write':
+      if (a.by === 'guest') return { ...base('guest-table-write'), kind: 'guest-table-write', pc: 'trap', by: 'guest', vcpu: a.vcpu ?? 0, table: a.table, index: a.index, entry: { ...a.entry } };
+      return { ...base('guest-table-write'), kind: 'guest-table-write', pc: 'write', by: 'vmm', table: a.table, index: a.index, entry: { ...a.entry } };
     case 'access': throw new Error('internal: an access is not an operation frame');
   }
 }
@@ -161,19 +164,25 @@ function finish(m: Machine, current: OpFrame | null, paused: OpFrame[], ops: num
 export function apply(scope: Scope, variant: Variant, n: Node, action: number, audit = false): Outcome | null {
   const { bound } = scope;
   if (action === STEP) {
-    if (!n.current) return null;
+    if (!n.current || blockedByParkedFault(n, n.current, n.paused)) return null;
     const m = machineFor(scope, n, variant);
     const f = structuredClone(n.current);
     const g = { mask: 0 };
     advance(m, f, g);
-    return finish(m, f.done ? null : f, n.paused, n.ops, n.accesses, audit, stepWasVisible(m), g, n.writes);
+    const ops = { n: n.ops };
+    if (f.done && f.kind === 'fault' && f.walkedAccess && !retryWalkedAccess(scope, m, f, ops)) return null;
+    return finish(m, f.done ? null : f, n.paused, ops.n, n.accesses, audit, stepWasVisible(m) || ops.n > n.ops, g, n.writes);
   }
   if (action <= RESUME_BASE) {
     const i = RESUME_BASE - action;
     if (i >= n.paused.length || !interruptible(n) || n.state.mmuLockHeld) return null;
+    const others = n.paused.filter((_, j) => j !== i);
+    if (n.current) others.push(n.current);
+    // A stopped fault's lock step: is_page_fault_stale() sends it back while an invalidation is in progress.
+    if (n.paused[i].kind === 'fault' && invalidationInProgress(n, n.current)) return null;
+    if (blockedByParkedFault(n, n.paused[i], others)) return null;
     const m = machineFor(scope, n, variant);
-    const paused = n.paused.filter((_, j) => j !== i);
-    if (n.current) paused.push(n.current);
+    const paused = others;
     const f = structuredClone(n.paused[i]);
     const g = { mask: 0 };
     advance(m, f, g);
@@ -195,9 +204,10 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
   if (a.t === 'enable' && slot.logDirty) return null;
   if (a.t === 'clear' && !(slot.logDirty && slot.manualProtect)) return null;
   if (a.t === 'get' && !slot.logDirty) return null;
-  const m = machineFor(scope, n, variant);
   const paused = n.current ? [...n.paused, n.current] : n.paused;
   const f = newFrame(a);
+  if (blockedByParkedFault(n, f, paused)) return null;
+  const m = machineFor(scope, n, variant);
   const g = { mask: 0 };
   advance(m, f, g);
   return finish(m, f.done ? null : f, paused, n.ops + 1, n.accesses, audit, stepWasVisible(m), g, n.writes);
@@ -208,21 +218,65 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
  * a KVM operation could start. Inside a section under mmu_lock it would commute with every step
  * there (none of them reads guest memory: the fault's walk and FNAME(gpte_changed) re-read are the
  * only readers, and the explorer runs a fault whole), so those placements add no state.
+ *
+ * The guest's own write (a.by 'guest') starts the same way, with its first step (the trap decision;
+ * a plain store when the table is not write-tracked, which ends it). A trapped one then stays the
+ * current operation, stepped like any other: between the emulator's memory write and the
+ * write_lock() of kvm_mmu_track_write() it holds no lock, so accesses (and the faults they run) and
+ * other operations may run there, as in the kernel. It counts against the one write a path, not
+ * against the operations.
  */
 function guestTableWrite(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, { t: 'guest-table-write' }>, audit: boolean): Outcome | null {
   if (n.writes >= 1 || !interruptible(n) || n.state.mmuLockHeld) return null;
   const old = n.state.guestMemory.get(a.table)?.entries.get(a.index);
   if (old ? old.kind === a.entry.kind && old.gfn === a.entry.gfn && old.access === a.entry.access : a.entry.kind === 'none') return null;
+  // A vCPU inside KVM (emulating its own earlier store) cannot store again; with one write a path it never is.
   const m = machineFor(scope, n, variant);
   const paused = n.current ? [...n.paused, n.current] : n.paused;
   const f = newFrame(a);
   const g = { mask: G_GUEST_TABLE_CHANGED };
   advance(m, f, g);
-  return finish(m, null, paused, n.ops, n.accesses, audit, true, g, n.writes + 1);
+  return finish(m, f.done ? null : f, paused, n.ops, n.accesses, audit, true, g, n.writes + 1);
+}
+
+/**
+ * A vCPU inside KVM: emulating its own trapped guest-table write, or in a fault stopped after its
+ * guest walk. It makes no guest access until that operation ends.
+ */
+export function inKvm(f: OpFrame | null, vcpu: number): boolean {
+  if (f === null || f.done) return false;
+  return (f.kind === 'guest-table-write' && f.by === 'guest' && f.vcpu === vcpu) || (f.kind === 'fault' && f.vcpu === vcpu);
+}
+
+function emulating(n: Node, vcpu: number): boolean {
+  return inKvm(n.current, vcpu) || n.paused.some((f) => inKvm(f, vcpu));
+}
+
+/** A fault stopped after its walk holds kvm->srcu: an operation whose next step waits for it may not take it (the lock table). */
+function blockedByParkedFault(n: Node, f: OpFrame, others: OpFrame[]): boolean {
+  if (!others.some((o) => o.kind === 'fault')) return false;
+  return blockedBy(f, others, n.state) !== null;
+}
+
+/**
+ * A fault stopped after its walk (a "walked" access) that has just ended: the access is retried,
+ * as the scenario runner retries it; a second fault runs whole. False when the access still faults
+ * after that (the runner refuses it) or the bound has no operation left for the second fault.
+ */
+function retryWalkedAccess(scope: Scope, m: Machine, f: FaultFrame, ops: { n: number }): boolean {
+  const frame = (): FaultFrame => ({ ...base('fault'), kind: 'fault', pc: 'lock', vcpu: f.vcpu, root: f.root, addr: f.addr, access: f.access, pendingChild: -1, pendingSptep: -1 });
+  let outcome = guestAccess(m, frame(), f.vcpu, f.root, f.addr, f.access);
+  if (outcome === 'reloaded') outcome = guestAccess(m, frame(), f.vcpu, f.root, f.addr, f.access);
+  if (outcome !== 'fault') return true;
+  if (ops.n >= scope.bound.ops || m.state.mmuLockHeld) return false;
+  ops.n++;
+  const g = frame();
+  while (!g.done) advanceFrame(m, g);
+  return guestAccess(m, frame(), f.vcpu, f.root, f.addr, f.access) !== 'fault';
 }
 
 function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, { t: 'access' }>, audit: boolean): Outcome | null {
-  if (n.accesses >= scope.bound.accesses || !accessUseful(n)) return null;
+  if (n.accesses >= scope.bound.accesses || !accessUseful(n) || emulating(n, a.vcpu)) return null;
   const state = n.state;
   // A TLB hit that adds nothing (a read, or a write to a gfn already written) and reaches a live
   // page changes nothing: skip it (the same state without spending the bound).
@@ -243,6 +297,15 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
   if (walk.ok && !liveSlotHolds(state, walk.walk.gfn)) return null;
   let outcome = guestAccess(m, frame(), a.vcpu, a.root, a.addr, a.kind);
   if (outcome === 'reloaded') outcome = guestAccess(m, frame(), a.vcpu, a.root, a.addr, a.kind);
+  if (a.walked) {
+    // The fault stops after its guest walk, holding only kvm->srcu; a walk that fails (the fault
+    // goes to the guest) or an access that does not fault is the plain access's transition.
+    if (outcome !== 'fault' || ops >= scope.bound.ops || m.state.mmuLockHeld || invalidationInProgress(n, current)) return null;
+    const f: FaultFrame = { ...frame(), walkedAccess: true };
+    faultWalkGuest(m.state, f);
+    if (!f.gw) return null;
+    return finish(m, null, current ? [...paused, current, f] : [...paused, f], ops + 1, n.accesses + 1, audit, true, g, n.writes);
+  }
   for (let tries = 1; outcome === 'fault'; tries++) {
     // The fault takes mmu_lock: it runs only where a KVM operation could start, to its end
     // (nothing else needs to run inside it: see docs/explorer.md), then the access is retried.

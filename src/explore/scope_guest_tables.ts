@@ -10,10 +10,10 @@
  * page of R1 also holds page-table contents (entry 0 -> G1, entry 1 -> Q = G2 + 1): data that a
  * guest-table write may link as a table, the "unexpected role" report's setup.
  *
- * The menu: guest accesses (read or write, either vCPU, every page of L2 0..E-1); one untrapped
- * write of PD[0] (by the VMM) to each target the reports need and one they do not (huge G2, table
- * at G1, table T, not present); the deletion of memslot 1 (R1); mmu-notifier invalidations of R1's
- * pages and of Q.
+ * The menu: guest accesses (read or write, either vCPU, every page of L2 0..E-1); one write of
+ * PD[0] to each target the reports need and one they do not (huge G2, table at G1, table T, not
+ * present), by the VMM (untrapped, the default), by the guest (trapped, either vCPU) or either
+ * (Bound.writes); the deletion of memslot 1 (R1); mmu-notifier invalidations of R1's pages and of Q.
  */
 import { ACC_ALL } from '../kernel/spte';
 import type { GuestPte } from '../model/state';
@@ -85,15 +85,33 @@ export function makeGuestTableScope(bound: Bound): Scope {
   for (const kind of ['write', 'read'] as const) {
     for (let vcpu = 0; vcpu < 2; vcpu++) for (let a = 0; a < e; a++) menu.push({ t: 'access', vcpu, root: 'A', addr: a, kind });
   }
-  for (const target of pdeTargets()) menu.push({ t: 'guest-table-write', table: GT.pd, index: 0, entry: target.entry, name: target.name });
+  // Bound.faultWindow: each access again, its fault stopped between its guest walk and its mmu_lock.
+  if (bound.faultWindow) {
+    for (const kind of ['write', 'read'] as const) {
+      for (let vcpu = 0; vcpu < 2; vcpu++) for (let a = 0; a < e; a++) menu.push({ t: 'access', vcpu, root: 'A', addr: a, kind, walked: true });
+    }
+  }
+  const writes = bound.writes ?? 'untrapped';
+  if (writes !== 'trapped') for (const target of pdeTargets()) menu.push({ t: 'guest-table-write', table: GT.pd, index: 0, entry: target.entry, name: target.name });
+  // The guest's own store, by either vCPU: the vCPU swap the engines reduce by must map the menu onto itself.
+  if (writes !== 'untrapped') {
+    for (let vcpu = 0; vcpu < 2; vcpu++) for (const target of pdeTargets()) menu.push({ t: 'guest-table-write', table: GT.pd, index: 0, entry: target.entry, name: target.name, by: 'guest', vcpu });
+  }
   menu.push({ t: 'delete-memslot', slot: 1 });
   for (let a = 0; a < e; a++) menu.push({ t: 'invalidate', gfn: GT.g1 + a });
   menu.push({ t: 'invalidate', gfn: gtQ() });
   return { bound, region: GT.g1, regionPages: e, scenario: scenario(e), menu, roots: 1 };
 }
 
+const WRITE_WORDS: Record<NonNullable<Bound['writes']>, string> = {
+  untrapped: 'untrapped write (by the VMM)',
+  trapped: 'trapped write (the guest\'s store by either vCPU)',
+  both: 'write, untrapped (by the VMM) or trapped (the guest\'s store by either vCPU),',
+};
+
 export function describeGuestTableBound(b: Bound): string {
   return `guest tables that change: E = ${b.entries} entries a table, 4 levels, 2 vCPUs, one root whose PD[0] maps a 2M page of memslot 1 (host 4K), ` +
-    `at most ${b.ops} KVM operation${b.ops === 1 ? '' : 's'} (faults included), ${b.accesses} guest access${b.accesses === 1 ? '' : 'es'} and one untrapped write of PD[0] ` +
-    `(${pdeTargets().map((t) => t.name).join(', ')}); the deletion of memslot 1 (R1); invalidations of R1's pages and of Q (${hexs(gtQ())})`;
+    `at most ${b.ops} KVM operation${b.ops === 1 ? '' : 's'} (faults included), ${b.accesses} guest access${b.accesses === 1 ? '' : 'es'} and one ${WRITE_WORDS[b.writes ?? 'untrapped']} of PD[0] ` +
+    `(${pdeTargets().map((t) => t.name).join(', ')}); the deletion of memslot 1 (R1); invalidations of R1's pages and of Q (${hexs(gtQ())})` +
+    (b.faultWindow ? '; faults may stop between their guest walk and their mmu_lock' : '');
 }

@@ -86,6 +86,22 @@ export const ANCHORS = {
   faultGpteChangedTop: a(TMPL, 'FNAME(fetch)', 'if (FNAME(gpte_changed)(vcpu, gw, top_level))'),
   faultGpteChanged: a(TMPL, 'FNAME(fetch)', 'if (FNAME(gpte_changed)(vcpu, gw, it.level - 1))'),
   guestTableWriteVmm: a('(userspace)', 'VMM or device write to guest memory', 'a store through the VMM\'s own mapping of guest memory'),
+  // The guest's own write of a guest page-table entry (src/ops/guest_table_write_trapped.ts). Not
+  // write-tracked: a plain store, no KVM code. Write-tracked: the fault is emulated (both eras end
+  // kvm_mmu_page_fault() with this call), the emulator writes guest memory, then the MMU's
+  // track-write hook zaps under mmu_lock: kvm_mmu_pte_write() (a page-track notifier, v6.0/v6.3),
+  // kvm_mmu_track_write() (called directly by kvm_page_track_write(), mainline-2026).
+  guestStore: a('(hardware)', 'guest store', 'a store through the guest\'s own mapping (the gfn is not write-tracked)'),
+  trackTrap: a(MMU, 'kvm_mmu_page_fault', 'return x86_emulate_instruction(vcpu, cr2_or_gpa, emulation_type, insn,'),
+  trackWriteGuest: a(X86, 'emulator_write_phys', 'ret = kvm_vcpu_write_guest(vcpu, gpa, val, bytes);'),
+  trackWriteLock: a(MMU, 'kvm_mmu_pte_write', 'write_lock(&vcpu->kvm->mmu_lock);'),
+  trackWriteZap: a(MMU, 'kvm_mmu_pte_write', 'mmu_page_zap_pte(vcpu->kvm, sp, spte, NULL);'),
+  trackWriteFlush: a(MMU, 'kvm_mmu_pte_write', 'kvm_mmu_remote_flush_or_zap(vcpu->kvm, &invalid_list, flush);'),
+  trackWriteUnlock: a(MMU, 'kvm_mmu_pte_write', 'write_unlock(&vcpu->kvm->mmu_lock);'),
+  trackWriteLockMainline: a(MMU, 'kvm_mmu_track_write', 'write_lock(&vcpu->kvm->mmu_lock);'),
+  trackWriteZapMainline: a(MMU, 'kvm_mmu_track_write', 'mmu_page_zap_pte(vcpu->kvm, sp, spte, NULL);'),
+  trackWriteFlushMainline: a(MMU, 'kvm_mmu_track_write', 'kvm_mmu_remote_flush_or_zap(vcpu->kvm, &invalid_list, flush);'),
+  trackWriteUnlockMainline: a(MMU, 'kvm_mmu_track_write', 'write_unlock(&vcpu->kvm->mmu_lock);'),
   hwAccess: a('(hardware)', 'page walk', 'TLB lookup / page walk'),
   memslotFlags: a(KVM_MAIN, 'kvm_set_memslot', 'kvm_commit_memory_region(kvm, old, new, change);'),
   setMemoryRegionUnlock: a(KVM_MAIN, 'kvm_set_memory_region', 'mutex_unlock(&kvm->slots_lock);'),

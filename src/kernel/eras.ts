@@ -38,6 +38,11 @@ export interface EraNames {
    * kvm_arch_flush_shadow_memslot() directly; KVM_X86_QUIRK_SLOT_ZAP_ALL (~v6.12) keeps that the default.
    */
   flushShadowMemslot: string;
+   * The MMU's hook for an emulated guest write: kvm_mmu_pte_write(), the page-track notifier's
+   * track_write (v6.0..v6.5, read in 6.1.y), became kvm_mmu_track_write(), which
+   * kvm_page_track_write() calls directly (read in SNEXT).
+   */
+  trackWrite: string;
 }
 
 export interface Era {
@@ -70,6 +75,7 @@ const V6_0_NAMES: EraNames = {
   // x86.c's kvm_arch_flush_shadow_memslot() only calls kvm_page_track_flush_slot(); mmu.c registers
   // kvm_mmu_invalidate_zap_pages_in_memslot() as the track_flush_slot hook, and it calls kvm_mmu_zap_all_fast().
   flushShadowMemslot: 'kvm_arch_flush_shadow_memslot() -> kvm_page_track_flush_slot() -> kvm_mmu_invalidate_zap_pages_in_memslot() -> kvm_mmu_zap_all_fast()',
+  trackWrite: 'kvm_mmu_pte_write',
 };
 
 export const ERAS: Readonly<Record<EraId, Era>> = {
@@ -104,6 +110,7 @@ export const ERAS: Readonly<Record<EraId, Era>> = {
       // The era's code still has it (SNEXT); linkPresent=zap-and-flush is the fix that deletes it.
       dropLargeSpte: 'drop_large_spte',
       flushShadowMemslot: 'kvm_arch_flush_shadow_memslot() -> kvm_mmu_zap_all_fast() (the default KVM_X86_QUIRK_SLOT_ZAP_ALL)',
+      trackWrite: 'kvm_mmu_track_write',
     },
     anchors: {
       clearFlush: 'clearFlushCommon',
@@ -112,6 +119,10 @@ export const ERAS: Readonly<Record<EraId, Era>> = {
       notifierZap: 'notifierZapRmap',
       setMemoryRegionUnlock: 'setMemoryRegionGuard',
       setMemoryRegionLock: 'setMemoryRegionGuard',
+      trackWriteLock: 'trackWriteLockMainline',
+      trackWriteZap: 'trackWriteZapMainline',
+      trackWriteFlush: 'trackWriteFlushMainline',
+      trackWriteUnlock: 'trackWriteUnlockMainline',
     },
     rmapMiss: 'warn',
   },
@@ -127,6 +138,7 @@ export const ERA_IDS = Object.keys(ERAS) as EraId[];
 export const LATER_FORMS: readonly AnchorId[] = [
   'splitMakeSmallSpte', 'notifierZapRmap', 'clearFlushCommon', 'getLogFlushCommon', 'setMemoryRegionGuard',
   'dropLargeFlushSptep', 'linkZapPte', 'linkZapFlush', 'applyFlagsFlush', 'applyFlagsFlushCommon',
+  'trackWriteLockMainline', 'trackWriteZapMainline', 'trackWriteFlushMainline', 'trackWriteUnlockMainline',
 ];
 
 /**

@@ -107,6 +107,12 @@ export const LOCK_TABLE: readonly LockRow[] = [
   row('delete-memslot', 'slots-unlock', [S], [], 'kvm_set_memory_region(): mutex_unlock(&kvm->slots_lock);'),
 
   row('guest-table-write', 'write', [], [], 'no KVM code: the VMM (or a device) stores to guest memory through its own mapping; no lock, no trap (KVM reads the entry at the next guest walk)'),
+  row('guest-table-write', 'guest:trap', [], [], 'the guest\'s store: to a gfn that is not write-tracked, a plain store; to a write-tracked one, kvm_mmu_page_fault(): x86_emulate_instruction()'),
+  row('guest-table-write', 'guest:write', [], [], 'emulator_write_phys(): kvm_vcpu_write_guest(vcpu, gpa, val, bytes); (no lock)'),
+  row('guest-table-write', 'guest:lock', [], [M], 'kvm_page_track_write() -> kvm_mmu_pte_write() (kvm_mmu_track_write() in mainline): write_lock(&vcpu->kvm->mmu_lock);'),
+  row('guest-table-write', 'guest:zap', [M], [], 'for_each_gfn_valid_sp_with_gptes(): mmu_page_zap_pte(vcpu->kvm, sp, spte, NULL);'),
+  row('guest-table-write', 'guest:flush', [M], [], 'kvm_mmu_remote_flush_or_zap(vcpu->kvm, &invalid_list, flush);'),
+  row('guest-table-write', 'guest:unlock', [M], [], 'write_unlock(&vcpu->kvm->mmu_lock);'),
 
   row('invalidate', 'lock', [], [M], 'kvm_mmu_notifier_invalidate_range_start(): kvm->mn_active_invalidate_count++; __kvm_handle_hva_range(): srcu_read_lock(&kvm->srcu); KVM_MMU_LOCK(kvm); on_lock()'),
   row('invalidate', 'zap', [R, M, I], [], 'kvm_unmap_gfn_range() -> kvm_handle_gfn_range(kvm, range, kvm_zap_rmap) -> __kvm_zap_rmap()'),
@@ -121,6 +127,7 @@ const BY_KEY = new Map(LOCK_TABLE.map((r) => [`${r.kind}/${r.at}`, r]));
 export function lockPoint(f: OpFrame, state: MmuState): string {
   if ((f.kind === 'enable-dirty-logging' || f.kind === 'clear-dirty-log') && f.pc === 'split' && f.split?.pc === 'resched-lock') return 'split:resched-lock';
   if (f.kind === 'get-dirty-log' && f.pc === 'start') return state.memslots[f.slot].manualProtect ? 'start:manual' : 'start:classic';
+  if (f.kind === 'guest-table-write' && f.by === 'guest') return `guest:${f.pc}`;
   return f.pc;
 }
 

@@ -63,6 +63,11 @@ export interface FaultFrame extends FrameBase {
   mismatch?: boolean;
   /** __link_shadow_page()'s invalid_list: the child its mmu_page_zap_pte() left parentless and zapped. */
   invalidList?: number[];
+  /**
+   * The explorer stopped this fault between its guest walk and its mmu_lock (a "walked" access,
+   * Bound.faultWindow): when it ends, the access is retried, as the scenario runner does.
+   */
+  walkedAccess?: boolean;
 }
 
 export interface EnableLogFrame extends FrameBase {
@@ -105,13 +110,26 @@ export interface InvalidateFrame extends FrameBase {
   zapped: number;
 }
 
-/** A write of one guest page-table entry from outside the guest (the VMM, a device): one step. */
+/**
+ * A write of one guest page-table entry. by 'vmm': from outside the guest (the VMM, a device), one
+ * step. by 'guest': the guest's own store by vCPU `vcpu` (src/ops/guest_table_write_trapped.ts):
+ * a plain store when the gfn is not write-tracked, else emulated and followed by the MMU's
+ * track-write zap under mmu_lock.
+ */
 export interface GuestTableWriteFrame extends FrameBase {
   kind: 'guest-table-write';
-  by: 'vmm';
+  by: 'vmm' | 'guest';
   table: number;
   index: number;
   entry: GuestPte;
+  /** The vCPU whose store it is (by 'guest'). */
+  vcpu?: number;
+  /** for_each_gfn_valid_sp_with_gptes(): the last SP id zapped so far (-1 before the first). */
+  spCursor?: number;
+  /** kvm_mmu_track_write()'s `flush`: a zapped SPTE was present. */
+  flush?: boolean;
+  /** SPs whose written SPTE was zapped (present or not), for the flush step's text. */
+  zapped?: number;
 }
 
 /**

@@ -3,8 +3,8 @@
  * guest memory, or a device. No KVM code runs and no lock is taken: guest memory changes, every
  * SPTE stays as it is, and KVM learns of it only when a fault next walks the entry (and, between a
  * fault's walk and its mmu_lock, when FNAME(fetch)'s FNAME(gpte_changed) re-reads it).
- * A write by the guest itself, trapped while KVM shadows the table (kvm_mmu_track_write()), is not
- * modelled yet; the scenario reader refuses it.
+ * A write by the guest itself, trapped while KVM shadows the table (kvm_mmu_track_write()), is
+ * guest_table_write_trapped.ts.
  */
 import { hex } from '../kernel/geometry';
 import { describeGuestPte, NOT_PRESENT } from '../mmu/guest_walk';

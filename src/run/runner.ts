@@ -223,6 +223,10 @@ export class ScenarioRun {
     const op = this.scenario.operations[i];
     const state = this.machine.state;
     if (op.op === 'access') {
+      // A vCPU emulating its own trapped guest-table write is inside KVM until the write retires.
+      for (const [id, f] of this.paused) {
+        if (f.kind === 'guest-table-write' && f.by === 'guest' && f.vcpu === op.vcpu) this.fail(i, `vCPU ${op.vcpu} is inside KVM emulating its guest-table write ${JSON.stringify(id)}, paused: it makes no access until that write retires; resume it first, or access from another vCPU`);
+      }
       this.pending = { opIndex: i, vcpu: op.vcpu, root: op.root, addr: op.addr, kind: op.kind, tries: 0 };
       return this.retryAccess();
     }
@@ -262,7 +266,9 @@ export class ScenarioRun {
         this.current = { ...b, kind: op.op, pc: 'lock', gfn: op.gfn, npages: op.npages, zapped: 0 };
         break;
       case 'guest-table-write':
-        this.current = { ...b, kind: op.op, pc: 'write', by: op.by, table: op.table, index: op.index, entry: { ...op.entry } };
+        this.current = op.by === 'guest'
+          ? { ...b, kind: op.op, pc: 'trap', by: op.by, vcpu: op.vcpu, table: op.table, index: op.index, entry: { ...op.entry } }
+          : { ...b, kind: op.op, pc: 'write', by: op.by, table: op.table, index: op.index, entry: { ...op.entry } };
         break;
       case 'delete-memslot':
         this.slotIndex(i, op.slot);

@@ -4,6 +4,7 @@ import reusedLeaf from './builtin/reused-leaf.scenario.json';
 import reusedPartial from './builtin/reused-partial.scenario.json';
 import uafUnexpectedGfn from './builtin/uaf-unexpected-gfn.scenario.json';
 import uafUnexpectedRole from './builtin/uaf-unexpected-role.scenario.json';
+import trappedWriteSafe from './builtin/trapped-write-safe.scenario.json';
 import { parseScenario } from './parse';
 import type { Scenario } from './types';
 
@@ -15,6 +16,8 @@ const SOURCES = new Map<string, unknown>([
   // The two 2026 use-after-free reports, as their commit messages give the flows (docs/scenarios-2026.md).
   ['uaf-unexpected-gfn', uafUnexpectedGfn],
   ['uaf-unexpected-role', uafUnexpectedRole],
+  // A guest's own store to a shadowed table, trapped and emulated (docs/kernel-guest-tables.md).
+  ['trapped-write-safe', trappedWriteSafe],
 ]);
 
 export const BUILTIN_SCENARIOS = [...SOURCES.keys()];

@@ -530,6 +530,7 @@ function unreachablePause(s: Scenario, op: ScenarioOp, log: Logging | undefined)
       if (p === 'walked') return undefined; // reached when the access faults: the runner says if it does not
       return 'a guest access can only pause its fault at "walked" (after the guest walk, before mmu_lock): the fault then runs to its unlock and the access is retried';
     case 'guest-table-write':
+      if (op.by === 'guest') return 'a guest\'s write stops only with { "afterSteps": n } ({ "afterSteps": 2 }: after the emulator wrote guest memory, before kvm_mmu_track_write() takes mmu_lock)';
       return 'a guest-table write by the VMM is one store: it has no point to stop at';
     case 'enable-dirty-logging':
       if (op.manualProtect && op.initiallySet) return 'with manualProtect and initiallySet, enabling dirty logging neither splits nor write-protects (kvm_mmu_slot_apply_flags() returns first): it never takes mmu_lock';
@@ -611,6 +612,9 @@ export function guestTableWritesMeaningful(s: Scenario): Problem[] {
       return;
     }
     if (op.index >= s.entries) out.push({ path: [...path, 'index'], message: `a table has ${s.entries} entries; expected an index below ${s.entries}, found ${op.index}` });
+    // account_shadowed() write-tracks only the gfns of SPs above level 1: a level-1 table's SP is
+    // write-protected and unsynced on a guest write (mmu_try_to_unsync_pages()), not modelled.
+    if (op.by === 'guest' && table.level === 1) out.push({ path: [...path, 'by'], message: `gfn ${hex(op.table)} is a level-1 guest table: KVM does not write-track it (account_shadowed() tracks only tables shadowed above level 1) but unsyncs its shadow page on a guest write (mmu_try_to_unsync_pages()), which the model does not model; expected "by": "vmm" or a table of level 2 or more` });
     const e = op.entry;
     const misfit = entryFits(table.level, e.kind);
     if (misfit) {

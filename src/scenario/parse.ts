@@ -251,13 +251,20 @@ function guestPte(r: Reader, parent: Obj, key: string): GuestPte {
 }
 
 /** by: "vmm" is the untrapped write; "guest" (trapped, write-tracked tables) is not modelled yet. */
-function writer(r: Reader, o: Obj): 'vmm' {
-  const node = o.fields.get('by');
-  if (node?.type === 'string' && node.value === 'guest') {
-    r.fail(node, `${o.path}.by`, '"guest" (a write by the guest itself, trapped when KVM shadows the table: kvm_mmu_track_write()) is not modelled yet; expected "vmm" (a write from outside the guest, which KVM does not see)');
-    return 'vmm';
-  }
+function writer(r: Reader, o: Obj): 'vmm' | 'guest' {
   return str(r, o, 'by', GUEST_TABLE_WRITERS);
+}
+
+/** A guest-table write: by "guest" names the vCPU whose store it is; the VMM is no vCPU. */
+function guestTableWrite(r: Reader, o: Obj, base: { id?: string; pause?: PausePoint; line: number }): ScenarioOp {
+  const by = writer(r, o);
+  const rest = { table: num(r, o, 'table', GFN), index: num(r, o, 'index', { min: 0, max: 511 }), entry: guestPte(r, o, 'entry') };
+  if (by === 'guest') {
+    if (!o.fields.has('vcpu')) r.fail(o.fields.get('by'), `${o.path}.vcpu`, 'a write by "guest" is a store by one vCPU: expected a "vcpu" field naming it (an index below the scenario\'s "vcpus")');
+    return { ...base, op: 'guest-table-write', by, vcpu: o.fields.has('vcpu') ? num(r, o, 'vcpu', { min: 0, max: MAX_VCPUS - 1, why: `a scenario has at most ${MAX_VCPUS} vCPUs` }) : 0, ...rest };
+  }
+  if (o.fields.has('vcpu')) r.fail(o.fields.get('vcpu'), `${o.path}.vcpu`, 'a write by "vmm" comes from outside the guest and runs on no vCPU; expected no "vcpu" field (or "by": "guest")');
+  return { ...base, op: 'guest-table-write', by, ...rest };
 }
 
 /**
@@ -332,7 +339,7 @@ function operation(r: Reader, node: Node, path: string, memslots: ScenarioMemslo
     case 'invalidate':
       return { ...base, op: kind, gfn: num(r, o, 'gfn', GFN), npages: num(r, o, 'pages', { min: 1, max: MAX_MEMSLOT_PAGES, optional: 1, why: 'a range is at most a memslot, 2^26 pages' }) };
     case 'guest-table-write':
-      return { ...base, op: kind, by: writer(r, o), table: num(r, o, 'table', GFN), index: num(r, o, 'index', { min: 0, max: 511 }), entry: guestPte(r, o, 'entry') };
+      return guestTableWrite(r, o, base);
     case 'delete-memslot':
       return { ...base, op: kind, slot: num(r, o, 'slot', { ...SLOT, optional: undefined }) };
     case 'resume':

@@ -126,10 +126,10 @@ export const GUEST_PTE = described(
 );
 
 /**
- * Who writes a guest table: "vmm", from outside the guest, untrapped. ("guest", the write KVM traps
- * on a write-tracked table, is not modelled yet; the reader says so in its own words.)
+ * Who writes a guest table: "vmm", from outside the guest, untrapped; "guest", the guest's own store
+ * (by the vCPU in `vcpu`), which KVM traps and emulates while the table's gfn is write-tracked.
  */
-export const GUEST_TABLE_WRITERS = ['vmm'] as const;
+export const GUEST_TABLE_WRITERS = ['vmm', 'guest'] as const;
 
 /** A guest page table written out entry by entry (the file's `guestMemory`). */
 export const GUEST_MEMORY_TABLE = v.strictObject({
@@ -160,7 +160,8 @@ export const OPERATIONS = {
   invalidate: v.strictObject({ op: v.literal('invalidate'), id, pause, comment, gfn: NUMBER, pages: v.optional(NUMBER) }),
   'guest-table-write': v.strictObject({
     op: v.literal('guest-table-write'), id, comment,
-    by: described(v.picklist(GUEST_TABLE_WRITERS), 'vmm: a write from outside the guest (the VMM through its own mapping, a device): guest memory only, no trap, no lock. ("guest", the trapped write, is not modelled yet.)'),
+    by: described(v.picklist(GUEST_TABLE_WRITERS), 'vmm: a write from outside the guest (the VMM through its own mapping, a device): guest memory only, no trap, no lock. guest: the store of the vCPU in "vcpu": while an indirect shadow page shadows the table it is write-tracked, so the store is emulated and kvm_mmu_track_write() zaps the written SPTEs under mmu_lock; otherwise a plain store.'),
+    vcpu: v.optional(described(integer(0, 63), 'The vCPU whose store it is: required with by "guest", refused with by "vmm".')),
     table: described(NUMBER, 'gfn of a guest page table the roots\' mappings go through.'),
     index: integer(0, 511),
     entry: GUEST_PTE,

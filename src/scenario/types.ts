@@ -62,8 +62,13 @@ export type ScenarioOp =
   | (OpBase & { op: 'clear-dirty-log'; slot: number; first: number; gfns: number[]; /** Bits in the bitmap userspace passes, from `first` (the file's `pages`). */ pages?: number })
   | (OpBase & { op: 'get-dirty-log'; slot: number })
   | (OpBase & { op: 'invalidate'; gfn: number; npages: number })
-  /** A write of one guest page-table entry; `by: "vmm"`: from outside the guest, untrapped (the only kind modelled yet). */
+  /**
+   * A write of one guest page-table entry. `by: "vmm"`: from outside the guest, untrapped. `by:
+   * "guest"`: the guest's own store by vCPU `vcpu`, trapped and emulated while the table's gfn is
+   * write-tracked (src/ops/guest_table_write_trapped.ts).
+   */
   | (OpBase & { op: 'guest-table-write'; by: 'vmm'; table: number; index: number; entry: GuestPte })
+  | (OpBase & { op: 'guest-table-write'; by: 'guest'; vcpu: number; table: number; index: number; entry: GuestPte })
   /** KVM_SET_USER_MEMORY_REGION with size 0: delete memslot `slot` (its id). */
   | (OpBase & { op: 'delete-memslot'; slot: number })
   | (OpBase & { op: 'resume'; target: string });

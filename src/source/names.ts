@@ -38,6 +38,7 @@ export const FUNCTION_ALIASES: Record<string, NameAlias[]> = {
   kvm_arch_flush_remote_tlbs_memslot: [{ name: 'kvm_flush_remote_tlbs_memslot', when: 'v6.6 and later, common code [I]' }],
   make_huge_page_split_spte: [{ name: 'make_small_spte', when: 'mainline (2024-2026)' }],
   slot_handle_level_range: [{ name: '__walk_slot_rmaps', when: 'v6.4 and later [I]' }, { name: 'walk_slot_rmaps', when: 'v6.4 and later [I]' }],
+  kvm_mmu_track_write: [{ name: 'kvm_mmu_pte_write', when: 'until the 2023 page-track cleanup (v6.6 [I]): the page-track notifier\'s track_write (checked on a 6.1.y mmu.c)' }],
   kvm_mmu_zap_collapsible_sptes: [{ name: 'kvm_mmu_recover_huge_pages', when: 'mainline' }],
 };
 

@@ -43,3 +43,18 @@ test('the command\'s help promises no proof of safety', () => {
   assert.doesNotMatch(r.stdout, /prove|\bsafe\b/i);
   assert.match(r.stdout, /within a bound/);
 });
+
+test('--writes: the guest-tables scope\'s trapped writes find the unfixed kernel\'s hole in 4 transitions; the split scope refuses the option', () => {
+  // 4 = access, the guest's write (its trap), its memory write, the other vCPU's access
+  // (test/unit/explorer_trapped_writes.test.ts has the reasoning).
+  const r = explore('--scope', 'guest-tables', '--writes', 'trapped', '--variant', 'mainline-2026-pre');
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.out, /one trapped write \(the guest's store by either vCPU\) of PD\[0\]/);
+  assert.match(r.out, /shortest counterexample: 4 transitions/);
+  const bad = explore('--writes', 'trapped');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--writes chooses the guest-tables scope's guest-table writes; use it with --scope guest-tables/);
+  const window = explore('--fault-window');
+  assert.equal(window.code, 2);
+  assert.match(window.err, /--fault-window is the guest-tables scope's; use it with --scope guest-tables/);
+});

@@ -226,17 +226,26 @@ test('a walk that finds no present entry injects the fault into the guest: one s
   assert.ok(run.finished);
 });
 
-test('the reader: "by": "guest" is not modelled yet; a write must name a table the guest has and an entry its level can hold', () => {
+test('the reader: "by": "guest" names its vCPU and a table above level 1; a write must name a table the guest has and an entry its level can hold', () => {
   const problems = (ops: string[]) => {
     try { scenario(ops); } catch (e) { if (e instanceof ScenarioError) return e.problems; throw e; }
     return [];
   };
   // Operation lines start at line 6 of the file scenario() writes (five header lines: {, name, memslots, roots, operations).
+  // A guest's store is some vCPU's: without "vcpu" the reader says so at the "by" field's line.
   const guest = problems(['{ "op": "guest-table-write", "by": "guest", "table": "0x12", "index": 0, "entry": { "kind": "none" } }']);
   assert.equal(guest.length, 1);
   assert.equal(guest[0].line, 6);
-  assert.equal(guest[0].path, '$.operations[0].by');
-  assert.match(guest[0].message, /not modelled yet/);
+  assert.equal(guest[0].path, '$.operations[0].vcpu');
+  assert.match(guest[0].message, /store by one vCPU: expected a "vcpu" field/);
+  // The VMM is no vCPU.
+  assert.match(problems(['{ "op": "guest-table-write", "by": "vmm", "vcpu": 0, "table": "0x12", "index": 0, "entry": { "kind": "none" } }'])[0].message, /runs on no vCPU/);
+  // With its vCPU it is accepted (the PD 0x12 is a level-2 table)...
+  assert.deepEqual(problems(['{ "op": "guest-table-write", "by": "guest", "vcpu": 0, "table": "0x12", "index": 0, "entry": { "kind": "none" } }']), []);
+  // ...but a vCPU the scenario does not have is refused (it has 2),
+  assert.match(problems(['{ "op": "guest-table-write", "by": "guest", "vcpu": 2, "table": "0x12", "index": 0, "entry": { "kind": "none" } }'])[0].message, /vCPU index below 2/);
+  // and so is a pause other than { afterSteps }: the window is reached by step count.
+  assert.match(problems(['{ "op": "guest-table-write", "by": "guest", "vcpu": 0, "table": "0x12", "index": 0, "entry": { "kind": "none" }, "pause": "unlock" }'])[0].message, /afterSteps/);
   assert.match(problems([PDE_TO('{ "kind": "leaf", "gfn": "0x200200" }')])[0].message, /level-2 table cannot hold a "leaf" entry/);
   assert.match(problems(['{ "op": "guest-table-write", "by": "vmm", "table": "0x13", "index": 0, "entry": { "kind": "none" } }'])[0].message, /gfn 0x13 holds no guest page table.*0x10, 0x11, 0x12/);
   // 0x200100 is not on a 2 MiB boundary (0x200100 mod 512 = 256).

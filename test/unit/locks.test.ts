@@ -155,7 +155,9 @@ test('every row of the table is a point some operation stands at, and every poin
   const first = (st: { opLabel: string; text: string }): string => {
     const kind = st.opLabel.replace(/^#\d+ /, '');
     if (kind === 'get-dirty-log') return `${kind}/${/\(manual-protect\)/.test(st.text) ? 'start:manual' : 'start:classic'}`;
-    return `${kind}/${kind === 'enable-dirty-logging' ? 'flags' : kind === 'guest-table-write' ? 'write' : kind === 'delete-memslot' ? 'slots-lock' : 'lock'}`;
+    // A guest-table write by the guest (its first step's text names "the guest") starts at its trap decision.
+    if (kind === 'guest-table-write') return `${kind}/${/\(the guest\)/.test(st.text) ? 'guest:trap' : 'write'}`;
+    return `${kind}/${kind === 'enable-dirty-logging' ? 'flags' : kind === 'delete-memslot' ? 'slots-lock' : 'lock'}`;
   };
   const visit = (s: Scenario, tamper?: (r: ScenarioRun) => void) => {
     for (const p of ['v7', 'mainline-2026']) {

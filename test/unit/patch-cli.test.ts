@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BUILTIN_SCENARIOS } from '../../src/scenario/builtins';
 
 const root = join(__dirname, '..', '..');
 const FX = join(root, 'test', 'fixtures', 'patch');
@@ -47,10 +48,10 @@ test('the seed: series, touched steps, before/after, checks for both in both flu
 test('--flush-mode: both by default, one on request, anything else refused; the JSON names each row\'s mode', () => {
   const j = JSON.parse(cli(join(FX, 'seed-like.format-patch.patch'), '--json').out);
   assert.deepEqual(j.flushModes, ['bare-metal', 'range']);
-  // Five scenarios in two modes.
+  // Every built-in scenario (the review checks them all), each in the two modes.
   assert.deepEqual(j.checks.after.map((r: { scenario: string; flushMode: string }) => `${r.scenario}/${r.flushMode}`),
-    ['common-1g/bare-metal', 'common-1g/range', 'reused-partial/bare-metal', 'reused-partial/range', 'reused-leaf/bare-metal', 'reused-leaf/range',
-      'uaf-unexpected-gfn/bare-metal', 'uaf-unexpected-gfn/range', 'uaf-unexpected-role/bare-metal', 'uaf-unexpected-role/range']);
+    BUILTIN_SCENARIOS.flatMap((n) => [`${n}/bare-metal`, `${n}/range`]));
+  assert.deepEqual(BUILTIN_SCENARIOS.slice(0, 3), ['common-1g', 'reused-partial', 'reused-leaf']);
   assert.equal(j.outcome, 'violation');
   assert.equal(j.exitCode, 1);
   const range = JSON.parse(cli(join(FX, 'seed-like.format-patch.patch'), '--json', '--flush-mode', 'range').out);
