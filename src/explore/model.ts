@@ -229,18 +229,20 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
   const hit = tlbLookup(state, a.vcpu, a.root, a.addr);
   if (hit && !state.vcpus[a.vcpu].reloadPending && permits(a.kind, hit.writable, hit.exec) && !isPfnFreed(state, hit.pfnBase + (a.addr - hit.l2Base)) &&
     (a.kind === 'read' || state.writtenSinceProtect.has(hit.gfnBase + (a.addr - hit.l2Base)))) return null;
-  const m = machineFor(scope, n, variant);
-  const frame = (): FaultFrame => ({ ...base('fault'), kind: 'fault', pc: 'lock', vcpu: a.vcpu, root: a.root, addr: a.addr, access: a.kind, pendingChild: -1, pendingSptep: -1 });
-  let ops = n.ops;
-  let paused = n.paused;
-  let current = n.current;
-  const g = { mask: 0 };
-  noteStaleAccess(m, a, g);
   // A vCPU whose root went obsolete reloads it first (kvm_mmu_free_obsolete_roots(), under mmu_lock).
   if (state.vcpus[a.vcpu].reloadPending && state.mmuLockHeld) return null;
   // An access whose gfn no live memslot holds would be MMIO, which the model does not run.
   const walk = walkGuest(state, findRoot(state, a.root).guestTableGfn, a.addr, a.kind);
   if (walk.ok && !liveSlotHolds(state, walk.walk.gfn)) return null;
+  // Both refusals above read only n's state: the copy is made once the access will run.
+  const m = machineFor(scope, n, variant);
+  // base('fault')'s fields written out, in its order: a literal of one shape, cheaper than a spread.
+  const frame = (): FaultFrame => ({ opIndex: 0, label: 'fault', pc: 'lock', stepsRun: 0, reduced: [], done: false, kind: 'fault', vcpu: a.vcpu, root: a.root, addr: a.addr, access: a.kind, pendingChild: -1, pendingSptep: -1 });
+  let ops = n.ops;
+  let paused = n.paused;
+  let current = n.current;
+  const g = { mask: 0 };
+  noteStaleAccess(m, a, g);
   let outcome = guestAccess(m, frame(), a.vcpu, a.root, a.addr, a.kind);
   if (outcome === 'reloaded') outcome = guestAccess(m, frame(), a.vcpu, a.root, a.addr, a.kind);
   for (let tries = 1; outcome === 'fault'; tries++) {
