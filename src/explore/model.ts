@@ -28,6 +28,7 @@ import { advanceFrame } from '../ops/advance';
 import { holdsLock } from '../machine/locks';
 import { auditStructure } from '../checks/structure';
 import { explorerScopeProblems, refuseScope, type MenuAction, type Scope } from './scope';
+import { shareUnchanged } from './share';
 import { G_CHILD_MISMATCH, G_FAULT_IN_WINDOW, G_FLUSH_SKIPPED, G_GUEST_TABLE_CHANGED, G_REUSED, G_REUSED_NONLEAF, G_SPLIT, G_STALE_ACCESS, G_STALE_ENTRY } from './goals';
 
 export interface Node {
@@ -157,8 +158,18 @@ function finish(m: Machine, current: OpFrame | null, paused: OpFrame[], ops: num
   return { node: { state, current, paused, ops, accesses, writes, fresh }, violations, reached };
 }
 
-/** Apply an action; null when it is not enabled here (or, for an access, changes nothing). */
+/**
+ * Apply an action; null when it is not enabled here (or, for an access, changes nothing). The
+ * successor's state shares with n's every part the transition left as it was (share.ts).
+ */
 export function apply(scope: Scope, variant: Variant, n: Node, action: number, audit = false): Outcome | null {
+  const o = applyCopying(scope, variant, n, action, audit);
+  if (o) shareUnchanged(n.state, o.node.state);
+  return o;
+}
+
+/** apply() on a deep copy of n's state, before the sharing. */
+function applyCopying(scope: Scope, variant: Variant, n: Node, action: number, audit: boolean): Outcome | null {
   const { bound } = scope;
   if (action === STEP) {
     if (!n.current) return null;

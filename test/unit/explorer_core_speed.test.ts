@@ -108,3 +108,19 @@ test('cloneState is a deep copy: equal to its source, sharing no array, map or s
   // The states above reach what the copy must carry (else the comparison proves less than it says).
   assert.ok(reloads > 0 && freed > 0, `states with a pending root reload: ${reloads}, with a freed SP: ${freed}`);
 });
+
+test('a successor shares the parts its transition left alone (share.ts), and no transition writes the state it starts from', () => {
+  const scope = makeScope(BOUND);
+  const variant = findPreset('mainline-2026')!;
+  let shared = 0;
+  for (const n of states('mainline-2026', BOUND, 2000)) {
+    const before = cloneState(n.state);
+    for (const a of candidateActions(scope, n)) {
+      const o = apply(scope, variant, n, a);
+      if (o && o.node.state.sps.some((sp, i) => sp === n.state.sps[i])) shared++;
+    }
+    // Every successor above shares parts of n's state: had a transition written one, n would differ now.
+    assert.deepStrictEqual(n.state, before);
+  }
+  assert.ok(shared > 1000, `successors sharing an SP with their parent: ${shared}`);
+});
