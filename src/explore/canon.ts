@@ -7,7 +7,7 @@
  * the least over the four permutations.
  */
 import type { OpFrame, SplitFrame } from '../model/frames';
-import type { MmuState } from '../model/state';
+import type { GuestTable, MmuState } from '../model/state';
 import { SPTE_PRESENT, isLastSpte } from '../kernel/spte';
 import { inKvm, type Node } from './model';
 
@@ -94,15 +94,22 @@ function rmapSection(state: MmuState, rank: Int32Array): string {
   return s;
 }
 
+/** The dirty bitmap as its bytes' digits (what join('') gives, without the builtin's cost). */
+function bitmapCode(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += b[i];
+  return s;
+}
+
 function slotSection(state: MmuState): string {
   let s = '';
   for (const slot of state.memslots) {
-    s += `${slot.logDirty ? 1 : 0}${slot.manualProtect ? 1 : 0}${slot.initiallySet ? 1 : 0}:${slot.dirtyBitmap.join('')}:`;
+    s += `${slot.logDirty ? 1 : 0}${slot.manualProtect ? 1 : 0}${slot.initiallySet ? 1 : 0}:${bitmapCode(slot.dirtyBitmap)}:`;
     for (const r of slot.remaps) s += `${r.gfn}+${r.npages}>${r.pfn},`;
   }
   s += '|f';
   for (const [a, b] of state.freedPfns) s += `${a}-${b},`;
-  s += `|n${state.nextHostPfn}|w${[...state.writtenSinceProtect].sort((a, b) => a - b).join(',')}`;
+  s += `|n${state.nextHostPfn}|w${state.writtenSinceProtect.size ? [...state.writtenSinceProtect].sort((a, b) => a - b).join(',') : ''}`;
   s += `|l${state.mmuLockHeld ? 1 : 0}c${state.splitCacheObjects}d${state.splitDescsUsed}`;
   // Memslots that are being deleted or gone, the VM bugged, the host oopsed.
   s += `|m${state.memslots.map((m) => `${m.id}${m.invalid ? 'i' : ''}`).join(',')}${state.vmBuggedAt >= 0 ? 'B' : ''}${state.hostOops ? 'X' : ''}`;
@@ -119,18 +126,29 @@ function tlbSection(state: MmuState, vcpu: number, swap: boolean): string {
   return s;
 }
 
+/**
+ * One guest table's present entries. Cached by table: a table is a value, replaced whole by a
+ * guest-table write (scenario/guest_tables.ts) and never written once a state holds it, and the
+ * states of a search share their tables (share.ts).
+ */
+const tableCodes = new WeakMap<GuestTable, string>();
+
+function tableCode(t: GuestTable): string {
+  let s = tableCodes.get(t);
+  if (s !== undefined) return s;
+  s = '';
+  for (const i of [...t.entries.keys()].sort((a, b) => a - b)) {
+    const e = t.entries.get(i)!;
+    s += `${i}${e.kind[0]}${e.gfn}.${e.access},`;
+  }
+  tableCodes.set(t, s);
+  return s;
+}
+
 /** Guest memory: every table by gfn, its present entries (the guest-tables scope writes it). */
 function guestMemorySection(state: MmuState): string {
   let s = '';
-  for (const gfn of [...state.guestMemory.keys()].sort((a, b) => a - b)) {
-    s += `${gfn}:`;
-    const t = state.guestMemory.get(gfn)!;
-    for (const i of [...t.entries.keys()].sort((a, b) => a - b)) {
-      const e = t.entries.get(i)!;
-      s += `${i}${e.kind[0]}${e.gfn}.${e.access},`;
-    }
-    s += ';';
-  }
+  for (const gfn of [...state.guestMemory.keys()].sort((a, b) => a - b)) s += `${gfn}:${tableCode(state.guestMemory.get(gfn)!)};`;
   return s;
 }
 

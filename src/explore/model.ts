@@ -29,6 +29,7 @@ import { faultWalkGuest } from '../ops/fault';
 import { blockedBy, holdsLock } from '../machine/locks';
 import { auditStructure } from '../checks/structure';
 import { explorerScopeProblems, refuseScope, type MenuAction, type Scope } from './scope';
+import { shareUnchanged } from './share';
 import { G_CHILD_MISMATCH, G_FAULT_IN_WINDOW, G_FLUSH_SKIPPED, G_GUEST_TABLE_CHANGED, G_REUSED, G_REUSED_NONLEAF, G_SPLIT, G_STALE_ACCESS, G_STALE_ENTRY } from './goals';
 
 export interface Node {
@@ -160,8 +161,18 @@ function finish(m: Machine, current: OpFrame | null, paused: OpFrame[], ops: num
   return { node: { state, current, paused, ops, accesses, writes, fresh }, violations, reached };
 }
 
-/** Apply an action; null when it is not enabled here (or, for an access, changes nothing). */
+/**
+ * Apply an action; null when it is not enabled here (or, for an access, changes nothing). The
+ * successor's state shares with n's every part the transition left as it was (share.ts).
+ */
 export function apply(scope: Scope, variant: Variant, n: Node, action: number, audit = false): Outcome | null {
+  const o = applyCopying(scope, variant, n, action, audit);
+  if (o) shareUnchanged(n.state, o.node.state);
+  return o;
+}
+
+/** apply() on a deep copy of n's state, before the sharing. */
+function applyCopying(scope: Scope, variant: Variant, n: Node, action: number, audit: boolean): Outcome | null {
   const { bound } = scope;
   if (action === STEP) {
     if (!n.current || blockedByParkedFault(n, n.current, n.paused)) return null;
@@ -283,18 +294,20 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
   const hit = tlbLookup(state, a.vcpu, a.root, a.addr);
   if (hit && !state.vcpus[a.vcpu].reloadPending && permits(a.kind, hit.writable, hit.exec) && !isPfnFreed(state, hit.pfnBase + (a.addr - hit.l2Base)) &&
     (a.kind === 'read' || state.writtenSinceProtect.has(hit.gfnBase + (a.addr - hit.l2Base)))) return null;
-  const m = machineFor(scope, n, variant);
-  const frame = (): FaultFrame => ({ ...base('fault'), kind: 'fault', pc: 'lock', vcpu: a.vcpu, root: a.root, addr: a.addr, access: a.kind, pendingChild: -1, pendingSptep: -1 });
-  let ops = n.ops;
-  let paused = n.paused;
-  let current = n.current;
-  const g = { mask: 0 };
-  noteStaleAccess(m, a, g);
   // A vCPU whose root went obsolete reloads it first (kvm_mmu_free_obsolete_roots(), under mmu_lock).
   if (state.vcpus[a.vcpu].reloadPending && state.mmuLockHeld) return null;
   // An access whose gfn no live memslot holds would be MMIO, which the model does not run.
   const walk = walkGuest(state, findRoot(state, a.root).guestTableGfn, a.addr, a.kind);
   if (walk.ok && !liveSlotHolds(state, walk.walk.gfn)) return null;
+  // Both refusals above read only n's state: the copy is made once the access will run.
+  const m = machineFor(scope, n, variant);
+  // base('fault')'s fields written out, in its order: a literal of one shape, cheaper than a spread.
+  const frame = (): FaultFrame => ({ opIndex: 0, label: 'fault', pc: 'lock', stepsRun: 0, reduced: [], done: false, kind: 'fault', vcpu: a.vcpu, root: a.root, addr: a.addr, access: a.kind, pendingChild: -1, pendingSptep: -1 });
+  let ops = n.ops;
+  let paused = n.paused;
+  let current = n.current;
+  const g = { mask: 0 };
+  noteStaleAccess(m, a, g);
   let outcome = guestAccess(m, frame(), a.vcpu, a.root, a.addr, a.kind);
   if (outcome === 'reloaded') outcome = guestAccess(m, frame(), a.vcpu, a.root, a.addr, a.kind);
   if (a.walked) {

@@ -19,17 +19,21 @@ export function spHashKey(gfn: number, role: Role): string {
 }
 
 /**
- * SP tables come out of shared buffers, CHUNK tables at a time: a full-scale split allocates
- * tens of thousands of them, and one ArrayBuffer each costs more than the split itself.
+ * SP tables come out of shared buffers, up to CHUNK tables at a time: a full-scale split allocates
+ * tens of thousands of them, and one ArrayBuffer each costs more than the split itself. A state's
+ * first buffer holds FIRST tables, each next one twice as many up to CHUNK: the explorer makes one
+ * or two SPs on each copy of a small state, where a buffer of CHUNK would be mostly garbage.
  */
 const CHUNK = 256;
-const pools = new WeakMap<MmuState, { flags: Uint8Array; target: Uint32Array; used: number }>();
+const FIRST = 4;
+const pools = new WeakMap<MmuState, { flags: Uint8Array; target: Uint32Array; used: number; cap: number }>();
 
 function tables(state: MmuState): { flags: Uint8Array; target: Uint32Array } {
   const e = state.geo.entries;
   let pool = pools.get(state);
-  if (!pool || pool.used === CHUNK) {
-    pool = { flags: new Uint8Array(CHUNK * e), target: new Uint32Array(CHUNK * e), used: 0 };
+  if (!pool || pool.used === pool.cap) {
+    const cap = pool ? Math.min(CHUNK, pool.cap * 2) : FIRST;
+    pool = { flags: new Uint8Array(cap * e), target: new Uint32Array(cap * e), used: 0, cap };
     pools.set(state, pool);
   }
   const at = pool.used++ * e;

@@ -10,16 +10,22 @@
 import type { MmuState } from '../model/state';
 import { isLastSpte, SPTE_PRESENT, SPTE_WRITABLE } from '../kernel/spte';
 
+/** Zero-length arrays shared by every new cache: grow() replaces them before anything is written. */
+const NONE_U8 = new Uint8Array(0);
+const NONE_F64 = new Float64Array(0);
+
 export class SubtreeCache {
-  private valid = new Uint8Array(64);
-  private linear = new Float64Array(64);
-  private writable = new Uint8Array(64);
+  // Allocated on first use: the explorer makes a Machine, so a cache, per transition, and most
+  // transitions run no stale-TLB check, the only reader.
+  private valid = NONE_U8;
+  private linear = NONE_F64;
+  private writable = NONE_U8;
 
   constructor(private readonly state: MmuState) {}
 
   private grow(id: number): void {
     if (id < this.valid.length) return;
-    let n = this.valid.length;
+    let n = Math.max(this.valid.length, 64);
     while (n <= id) n *= 2;
     const v = new Uint8Array(n); v.set(this.valid); this.valid = v;
     const l = new Float64Array(n); l.set(this.linear); this.linear = l;

@@ -243,41 +243,118 @@ export function sptepIndex(state: MmuState, sptep: Sptep): number {
 
 function cloneRmap(r: Rmap): Rmap {
   const more = new Map<number, Sptep[]>();
-  for (const [k, v] of r.more) more.set(k, v.slice());
-  return { head: r.head.slice(), more };
+  if (r.more.size) for (const [k, v] of r.more) more.set(k, v.slice());
+  return { head: copyInt32(r.head), more };
+}
+
+/*
+ * The copies below are what the explorer's core engine spends most of a transition on (it clones
+ * the state once a transition: docs/explorer.md, "What a core transition costs"). Typed arrays
+ * are copied into a new array of the same length by a loop (the states' arrays are a few entries
+ * long, where `slice()`'s builtin call costs more than the copy), objects are written as literals
+ * of their type (one shape, no spread), and empty Maps and Sets are made empty rather than copied.
+ * Still a deep copy: nothing of the result is shared with `s` but the geometry and what is
+ * immutable (guest tables are replaced whole, never written in place).
+ */
+function copyUint8(a: Uint8Array): Uint8Array {
+  const n = a.length;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = a[i];
+  return out;
+}
+
+function copyUint32(a: Uint32Array): Uint32Array {
+  const n = a.length;
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = a[i];
+  return out;
+}
+
+function copyInt32(a: Int32Array): Int32Array {
+  const n = a.length;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = a[i];
+  return out;
+}
+
+function copyFloat64(a: Float64Array): Float64Array {
+  const n = a.length;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = a[i];
+  return out;
+}
+
+function cloneSp(sp: KvmMmuPage): KvmMmuPage {
+  return {
+    id: sp.id,
+    gfn: sp.gfn,
+    role: { level: sp.role.level, direct: sp.role.direct, access: sp.role.access },
+    flags: copyUint8(sp.flags),
+    target: copyUint32(sp.target),
+    gfns: sp.gfns ? copyFloat64(sp.gfns) : null,
+    accesses: sp.accesses ? copyUint8(sp.accesses) : null,
+    parentPtes: sp.parentPtes.slice(),
+    rootName: sp.rootName,
+    isRoot: sp.isRoot,
+    freed: sp.freed,
+    freedAt: sp.freedAt,
+    invalid: sp.invalid,
+    mmuValidGen: sp.mmuValidGen,
+    rootCount: sp.rootCount,
+    misfiled: sp.misfiled ? new Map(sp.misfiled) : null,
+  };
+}
+
+function cloneMemslot(m: Memslot): Memslot {
+  const out: Memslot = {
+    id: m.id,
+    baseGfn: m.baseGfn,
+    npages: m.npages,
+    hostPfnBase: m.hostPfnBase,
+    hostLevel: m.hostLevel,
+    logDirty: m.logDirty,
+    manualProtect: m.manualProtect,
+    initiallySet: m.initiallySet,
+    dirtyBitmap: copyUint8(m.dirtyBitmap),
+    rmap: m.rmap.map((r) => (r ? cloneRmap(r) : r)),
+    remaps: m.remaps.map((x) => ({ gfn: x.gfn, npages: x.npages, pfn: x.pfn })),
+  };
+  if (m.invalid !== undefined) out.invalid = m.invalid;
+  return out;
+}
+
+function cloneTlbEntry(e: TlbEntry): TlbEntry {
+  return { id: e.id, vcpu: e.vcpu, root: e.root, l2Base: e.l2Base, level: e.level, gfnBase: e.gfnBase, pfnBase: e.pfnBase, writable: e.writable, exec: e.exec, filledAt: e.filledAt };
+}
+
+function cloneVcpu(v: Vcpu): Vcpu {
+  const tlb = v.tlb.map(cloneTlbEntry);
+  return v.reloadPending ? { id: v.id, tlb, reloadPending: true } : { id: v.id, tlb };
+}
+
+function cloneUnmapEvent(e: UnmapEvent): UnmapEvent {
+  const out: UnmapEvent = { step: e.step, gfn: e.gfn, npages: e.npages, flushStep: e.flushStep, flushSkipped: e.flushSkipped, what: e.what };
+  if (e.missedBy !== undefined) out.missedBy = e.missedBy;
+  return out;
 }
 
 /** A deep copy: stepping back restores one of these and replays forward. */
 export function cloneState(s: MmuState): MmuState {
   return {
     geo: s.geo,
-    sps: s.sps.map((sp) => ({
-      ...sp,
-      role: { ...sp.role },
-      flags: sp.flags.slice(),
-      target: sp.target.slice(),
-      gfns: sp.gfns ? sp.gfns.slice() : null,
-      accesses: sp.accesses ? sp.accesses.slice() : null,
-      parentPtes: sp.parentPtes.slice(),
-      misfiled: sp.misfiled ? new Map(sp.misfiled) : null,
-    })),
+    sps: s.sps.map(cloneSp),
     hash: new Map(s.hash),
-    memslots: s.memslots.map((m) => ({
-      ...m,
-      dirtyBitmap: m.dirtyBitmap.slice(),
-      rmap: m.rmap.map((r) => (r ? cloneRmap(r) : r)),
-      remaps: m.remaps.map((x) => ({ ...x })),
-    })),
-    roots: s.roots.map((r) => ({ ...r })),
+    memslots: s.memslots.map(cloneMemslot),
+    roots: s.roots.map((r) => ({ name: r.name, guestTableGfn: r.guestTableGfn, spId: r.spId })),
     guestMemory: new Map(s.guestMemory),
-    vcpus: s.vcpus.map((v) => (v.reloadPending ? { id: v.id, tlb: v.tlb.map((e) => ({ ...e })), reloadPending: true } : { id: v.id, tlb: v.tlb.map((e) => ({ ...e })) })),
+    vcpus: s.vcpus.map(cloneVcpu),
     mmuLockHeld: s.mmuLockHeld,
     freedPfns: s.freedPfns.map((x) => [x[0], x[1]] as [number, number]),
     nextHostPfn: s.nextHostPfn,
     nextTlbId: s.nextTlbId,
-    writtenSinceProtect: new Set(s.writtenSinceProtect),
-    lastWrite: new Map(s.lastWrite),
-    unmapEvents: s.unmapEvents.map((e) => ({ ...e })),
+    writtenSinceProtect: s.writtenSinceProtect.size ? new Set(s.writtenSinceProtect) : new Set(),
+    lastWrite: s.lastWrite.size ? new Map(s.lastWrite) : new Map(),
+    unmapEvents: s.unmapEvents.map(cloneUnmapEvent),
     unmapPending: s.unmapPending.slice(),
     invalidating: s.invalidating.map((x) => [x[0], x[1]] as [number, number]),
     splitCacheObjects: s.splitCacheObjects,
@@ -285,7 +362,7 @@ export function cloneState(s: MmuState): MmuState {
     mmuValidGen: s.mmuValidGen,
     activeMmuPages: s.activeMmuPages.slice(),
     vmBuggedAt: s.vmBuggedAt,
-    hostOops: s.hostOops ? { ...s.hostOops } : null,
+    hostOops: s.hostOops ? { step: s.hostOops.step, message: s.hostOops.message } : null,
     counters: { ...s.counters },
   };
 }

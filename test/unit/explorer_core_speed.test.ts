@@ -1,0 +1,126 @@
+/**
+ * The core engine's per-state speed-ups (docs/explorer.md, "What a core transition costs") change
+ * how a transition is computed, never which: the search must visit the same states in the same
+ * order, so every count, verdict, depth and counterexample stays what it was before them.
+ *
+ * The expected values are the core engine's at commit 2b3a84c (before the speed-ups), for the
+ * guest-tables scope at E = 2, 3 operations, 2 accesses (a bound every preset searches in seconds).
+ * Why those counterexamples: the menu (scope_guest_tables.ts) is 8 accesses first (write then read,
+ * vCPU 0 then 1, address 0 then 1: indices 0..7), then the 4 targets of the write of PD[0] (8 huge
+ * G2, 9 table at G1, 10 table T, 11 not present), the deletion of memslot 1 (12), and the
+ * invalidations (13, 14 of R1's pages; 15 of Q). The shortest flow is access, write, access
+ * (explorer_guest_tables.test.ts says why 3): a write fault on page 0 (0), the write, a write fault
+ * on page 1 (1). childReuse=present takes the first target, huge G2 (8); childReuse=gfn only the
+ * data page linked as a table (9), where the role differs and the gfn does not. The preset with
+ * both fixes has no violation, and its state count is the number this file guards most.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { explore } from '../../src/explore/search';
+import { apply, candidateActions, rootNode, type Node } from '../../src/explore/model';
+import { canonicalKey } from '../../src/explore/canon';
+import { makeScope, type Bound } from '../../src/explore/scope';
+import { PRESETS, findPreset } from '../../src/kernel/variants';
+import { cloneState } from '../../src/model/state';
+
+const BOUND: Bound = { entries: 2, ops: 3, accesses: 2, scope: 'guest-tables' };
+
+interface Expected { verdict: string; kind?: string; depth: number; states: number; transitions: number; actions?: number[] }
+
+const HOLE_PRESENT: Expected = { verdict: 'violation', kind: 'rmap-disagreement', depth: 3, states: 146, transitions: 174, actions: [0, 8, 1] };
+
+const EXPECTED: Record<string, Expected> = {
+  'pre-patch': HOLE_PRESENT,
+  v7: HOLE_PRESENT,
+  'never-flush': HOLE_PRESENT,
+  'if-reused': HOLE_PRESENT,
+  'v6.3': HOLE_PRESENT,
+  'mainline-2026-pre': HOLE_PRESENT,
+  'mainline-2026-gfn': { verdict: 'violation', kind: 'rmap-disagreement', depth: 3, states: 152, transitions: 184, actions: [0, 9, 1] },
+  'mainline-2026': { verdict: 'no violation within the bound', depth: 20, states: 27017, transitions: 47309 },
+};
+
+test('every preset is in the table (a new preset needs its expected values)', () => {
+  assert.deepEqual(PRESETS.map((p) => p.name).sort(), Object.keys(EXPECTED).sort());
+});
+
+for (const [name, want] of Object.entries(EXPECTED)) {
+  test(`guest-tables scope, ${name}: the same verdict, depth, states, transitions and counterexample as before the speed-ups`, () => {
+    const r = explore({ variant: findPreset(name)!, bound: BOUND, engine: 'core' });
+    const got: Expected = { verdict: r.verdict, depth: r.depth, states: r.states, transitions: r.transitions };
+    if (r.violation) got.kind = r.violation.kind;
+    if (r.actions) got.actions = r.actions;
+    assert.deepEqual(got, want);
+  });
+}
+
+/** The first `limit` states of a breadth-first search (distinct canonical keys), in order. */
+function states(preset: string, bound: Bound, limit: number): Node[] {
+  const scope = makeScope(bound);
+  const variant = findPreset(preset)!;
+  const out = [rootNode(scope)];
+  const seen = new Set([canonicalKey(out[0])]);
+  for (let i = 0; i < out.length && out.length < limit; i++) {
+    for (const a of candidateActions(scope, out[i])) {
+      const o = apply(scope, variant, out[i], a);
+      if (!o) continue;
+      const key = canonicalKey(o.node);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(o.node);
+    }
+  }
+  return out;
+}
+
+test('cloneState is a deep copy: equal to its source, sharing no array, map or set a transition writes', () => {
+  // Both scopes: the guest-tables one has freed SPs, misfiled leaves, invalid memslots and root
+  // reloads; the split one dirty bitmaps, remaps and split frames.
+  const nodes = [...states('mainline-2026', BOUND, 3000), ...states('mainline-2026', { entries: 2, ops: 2, accesses: 2 }, 1500)];
+  let reloads = 0;
+  let freed = 0;
+  for (const n of nodes) {
+    const s = n.state;
+    const c = cloneState(s);
+    assert.deepStrictEqual(c, s);
+    if (s.vcpus.some((v) => v.reloadPending)) reloads++;
+    if (s.sps.some((sp) => sp.freed)) freed++;
+    for (let i = 0; i < s.sps.length; i++) {
+      const a = s.sps[i];
+      const b = c.sps[i];
+      assert.ok(a !== b && a.role !== b.role && a.flags !== b.flags && a.target !== b.target && a.parentPtes !== b.parentPtes);
+      if (a.gfns) assert.ok(a.gfns !== b.gfns && a.accesses !== b.accesses);
+      if (a.misfiled) assert.ok(a.misfiled !== b.misfiled);
+    }
+    for (let i = 0; i < s.memslots.length; i++) {
+      const a = s.memslots[i];
+      const b = c.memslots[i];
+      assert.ok(a !== b && a.dirtyBitmap !== b.dirtyBitmap && a.rmap !== b.rmap && a.remaps !== b.remaps);
+      for (let l = 1; l < a.rmap.length; l++) assert.ok(a.rmap[l].head !== b.rmap[l].head && a.rmap[l].more !== b.rmap[l].more);
+    }
+    for (let i = 0; i < s.vcpus.length; i++) {
+      assert.ok(s.vcpus[i] !== c.vcpus[i] && s.vcpus[i].tlb !== c.vcpus[i].tlb);
+      s.vcpus[i].tlb.forEach((e, j) => assert.ok(e !== c.vcpus[i].tlb[j]));
+    }
+    assert.ok(s.hash !== c.hash && s.guestMemory !== c.guestMemory && s.writtenSinceProtect !== c.writtenSinceProtect && s.lastWrite !== c.lastWrite);
+    assert.ok(s.activeMmuPages !== c.activeMmuPages && s.roots[0] !== c.roots[0] && s.counters !== c.counters && s.freedPfns !== c.freedPfns);
+  }
+  // The states above reach what the copy must carry (else the comparison proves less than it says).
+  assert.ok(reloads > 0 && freed > 0, `states with a pending root reload: ${reloads}, with a freed SP: ${freed}`);
+});
+
+test('a successor shares the parts its transition left alone (share.ts), and no transition writes the state it starts from', () => {
+  const scope = makeScope(BOUND);
+  const variant = findPreset('mainline-2026')!;
+  let shared = 0;
+  for (const n of states('mainline-2026', BOUND, 2000)) {
+    const before = cloneState(n.state);
+    for (const a of candidateActions(scope, n)) {
+      const o = apply(scope, variant, n, a);
+      if (o && o.node.state.sps.some((sp, i) => sp === n.state.sps[i])) shared++;
+    }
+    // Every successor above shares parts of n's state: had a transition written one, n would differ now.
+    assert.deepStrictEqual(n.state, before);
+  }
+  assert.ok(shared > 1000, `successors sharing an SP with their parent: ${shared}`);
+});
