@@ -38,6 +38,7 @@ export interface EraNames {
    * kvm_arch_flush_shadow_memslot() directly; KVM_X86_QUIRK_SLOT_ZAP_ALL (~v6.12) keeps that the default.
    */
   flushShadowMemslot: string;
+  /**
    * The MMU's hook for an emulated guest write: kvm_mmu_pte_write(), the page-track notifier's
    * track_write (v6.0..v6.5, read in 6.1.y), became kvm_mmu_track_write(), which
    * kvm_page_track_write() calls directly (read in SNEXT).
