@@ -98,7 +98,7 @@ function verdictLines(t: Trace): string[] {
       `checked: no TLB entry maps what the tables no longer map at any of the ${keep(plural(c.lockReleases, 'mmu_lock release'))}, ` +
       'nor stays writable over a page an operation write-protected at its end; ' +
       `${c.spteWrites === 1 ? 'the 1 SPTE write keeps' : `the ${keep(plural(c.spteWrites, 'SPTE write'))} keep`} the tables well formed and each leaf in the rmap of kvm_mmu_page_get_gfn()'s gfn; ` +
-      'no guest access reached a freed host page, no dirty page was lost, no rmap walk reached a freed SP or missed its SPTE',
+      'no guest access reached a freed host page, no dirty page was lost, no rmap_remove() missed its SPTE, no rmap walk reached a freed SP',
       BRIEF_WIDTH, BODY, HANG)];
   }
   const out = [`verdict: VIOLATION (${plural(t.violations.length, 'violation')})`];
