@@ -10,6 +10,7 @@ import { parseScenario, MAX_SCENARIO_BYTES } from '../src/scenario/parse';
 import type { Scenario } from '../src/scenario/types';
 import { runScenario, toReport } from '../src/run/run';
 import { traceText } from '../src/view/trace_text';
+import { traceBrief } from '../src/view/trace_brief';
 import { terminalSafe } from '../src/view/terminal_text';
 import { compareText } from '../src/view/compare_text';
 import { parseVariant, POLICY_VALUES, PRESETS } from '../src/kernel/variants';
@@ -105,14 +106,16 @@ export function buildProgram(setExit: (code: number) => void, mode: { json?: boo
     .description('print the step-by-step trace (plain text fit for a mail reply)')
     .option('-o, --out <file>', 'write the trace to a file')
     .option('--full', 'print every step; by default runs of identical splits are folded')
-    .action((arg: string, o: RunOpts & { full?: boolean }) => {
+    // --brief is text for a person: --json already carries every step, and --full is its opposite.
+    .addOption(new Option('--brief', 'the trace for a mail reply: the verdict first, then only the steps that write an SPTE, change a TLB, flush or skip a flush, release mmu_lock or fail a check, like steps folded, at most 72 columns (docs/trace-brief.md)').conflicts(['json', 'full']))
+    .action((arg: string, o: RunOpts & { full?: boolean; brief?: boolean }) => {
       const budget = memoryBudget(o.maxMemory, true);
       const s = loadScenario(arg);
       refuseScenarioOverBudget(arg, s, o.json ? 'json' : 'trace', budget);
       const t = withinBudget(arg, budget, () => runScenario(s, { ...runOptions(s, o), ...runLimits(budget) }));
       const inputs = BUILTIN_SCENARIOS.includes(arg) ? [] : [arg];
       if (o.json) emitJson({ ...toReport(t), trace: t.steps }, o.out, inputs);
-      else emit(traceText(t, !o.full), o.out, inputs);
+      else emit(o.brief ? traceBrief(t) : traceText(t, !o.full), o.out, inputs);
       setExit(t.verdict === 'pass' ? EXIT_PASS : EXIT_VIOLATION);
     });
 

@@ -24,7 +24,7 @@ import { walkRunOptions } from './settings';
 import type { SourceView } from './source';
 import { statusView, type WalkStatus } from './status';
 import { strings } from './strings';
-import { exportTrace } from './trace_export';
+import { exportTrace, TRACE_FORMATS } from './trace_export';
 import { defaultVariant, pickVariant } from './variants';
 import { WalkViews } from './walk_views';
 
@@ -241,7 +241,7 @@ export class WalkController {
       void vscode.window.showInformationMessage(strings.noWalk);
       return undefined;
     }
-    return exportTrace(this.session.walkthrough, format === 'text' || format === 'markdown' ? format : undefined);
+    return exportTrace(this.session.walkthrough, TRACE_FORMATS.find((f) => f === format));
   }
 
   /** The CodeLens over a function of mmu.c or paging_tmpl.h: the walk (or reused-partial) at its next step in `fn`, else its first. */

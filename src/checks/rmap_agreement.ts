@@ -40,7 +40,7 @@ export function checkRmapAgreement(state: MmuState, writes: readonly SpteWrite[]
     const sptep = w.sp * e + w.index;
     const gfn = spGetGfn(state, sp, w.index);
     const filed = sp.misfiled?.get(w.index);
-    const where = `sp#${sp.id}[${w.index}] (${sp.role.direct ? 'direct' : 'indirect'} L${sp.role.level}, sp->gfn ${hex(sp.gfn)})`;
+    const where = `sp#${sp.id}[${w.index}] (${sp.role.direct ? 'direct' : 'indirect'}, level ${sp.role.level}, sp->gfn ${hex(sp.gfn)})`;
     if (filed && filed.gfn !== gfn) {
       out.push({
         sptep, gfn, filedGfn: filed.gfn, causeStep: filed.step,

@@ -22,7 +22,7 @@ function checkEntry(state: MmuState, spId: number, index: number): string[] {
   const level = sp.role.level;
   const f = sp.flags[index];
   const sptep = spId * state.geo.entries + index;
-  const where = `sp#${spId}[${index}] (L${level})`;
+  const where = `sp#${spId}[${index}] (level ${level})`;
   if (!(f & SPTE_PRESENT)) return [];
   // A leaf's rmap entry is rmap_agreement.ts's to check, with the step that filed it.
   if (isLastSpte(f, level)) return [];

@@ -59,9 +59,9 @@ export class Geometry {
   }
 }
 
-/** "1G", "2M", "4K" at full scale; "L3" and so on at a small geometry, where those sizes would lie. */
+/** "1G", "2M", "4K" at full scale; "level-3" and so on at a small geometry (not "L3": L1 and L2 name the nested hypervisor and guest), where those sizes would lie. */
 export function levelSizeName(entries: number, level: number): string {
-  return entries === 512 ? ['', '4K', '2M', '1G', '512G'][level] : `L${level}`;
+  return entries === 512 ? ['', '4K', '2M', '1G', '512G'][level] : `level-${level}`;
 }
 
 /** Parse a size written in a scenario: "1G", "2M", "4K", or a page count. Returns pages at E=512. */

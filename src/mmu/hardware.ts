@@ -81,5 +81,5 @@ export function tlbFill(state: MmuState, vcpu: number, root: Root, l2: number, w
 }
 
 export function describeTlbEntry(state: MmuState, e: TlbEntry): string {
-  return `vcpu${e.vcpu} tlb#${e.id}: ${state.geo.sizeName(e.level)} via root ${e.root}, L2 0x${e.l2Base.toString(16)} -> gfn 0x${e.gfnBase.toString(16)} pfn 0x${e.pfnBase.toString(16)} ${e.writable ? 'W' : 'R'}`;
+  return `vcpu${e.vcpu} tlb#${e.id}: ${state.geo.sizeName(e.level)} via root ${e.root}, L2 gfn 0x${e.l2Base.toString(16)} -> gfn 0x${e.gfnBase.toString(16)} pfn 0x${e.pfnBase.toString(16)} ${e.writable ? 'W' : 'R'}`;
 }

@@ -124,5 +124,5 @@ export function nextObsoleteSp(ctx: MmuContext): KvmMmuPage | undefined {
 
 /** "sp#3 (direct L1, gfn 0x200)" */
 export function describeSp(sp: KvmMmuPage): string {
-  return `sp#${sp.id} (${sp.role.direct ? 'direct' : 'indirect'} L${sp.role.level}, gfn ${hex(sp.gfn)})`;
+  return `sp#${sp.id} (${sp.role.direct ? 'direct' : 'indirect'}, level ${sp.role.level}, gfn ${hex(sp.gfn)})`;
 }

@@ -56,7 +56,7 @@ export interface Violation {
   gfn: number;
   /** Step at which the check failed. */
   step: number;
-  /** TLB entry involved, described ("vcpu0 tlb#1: 1G L2 0x40000 -> gfn 0x40000 pfn 0x140000 W"). */
+  /** TLB entry involved, described ("vcpu0 tlb#1: 1G via root B, L2 gfn 0x40000 -> gfn 0x40000 pfn 0x140000 W"). */
   tlbEntry?: string;
   /** Step that made the entry stale (the SPTE change), when known. */
   staleSince?: number;

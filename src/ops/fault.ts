@@ -57,7 +57,7 @@ export function advanceFault(m: Machine, f: FaultFrame): void {
   const state = m.state;
   switch (f.pc) {
     case 'inject':
-      m.emit(f, { kind: 'note', anchor: 'faultInject', vcpu: f.vcpu, text: `page fault of vCPU ${f.vcpu} on L2 ${hex(f.addr)} (${f.access}) via root ${f.root}: FNAME(walk_addr_generic) fails, ${describeWalkError(f.walkError!)}; FNAME(page_fault): kvm_inject_emulated_page_fault() hands the fault to the guest (L1) and returns RET_PF_RETRY without taking mmu_lock; no SPTE changes` });
+      m.emit(f, { kind: 'note', anchor: 'faultInject', vcpu: f.vcpu, text: `page fault of vCPU ${f.vcpu} on L2 gfn ${hex(f.addr)} (${f.access}) via root ${f.root}: FNAME(walk_addr_generic) fails, ${describeWalkError(f.walkError!)}; FNAME(page_fault): kvm_inject_emulated_page_fault() hands the fault to the guest (L1) and returns RET_PF_RETRY without taking mmu_lock; no SPTE changes` });
       f.done = true;
       return;
     case 'lock':
@@ -71,7 +71,7 @@ export function advanceFault(m: Machine, f: FaultFrame): void {
       }
       state.mmuLockHeld = true;
       state.counters.faults++;
-      m.emit(f, { kind: 'lock', anchor: 'faultLock', vcpu: f.vcpu, text: `page fault of vCPU ${f.vcpu} on L2 ${hex(f.addr)} (${f.access}) via root ${f.root}, inside vcpu_run()'s kvm->srcu read side: FNAME(page_fault): write_lock(&vcpu->kvm->mmu_lock)` });
+      m.emit(f, { kind: 'lock', anchor: 'faultLock', vcpu: f.vcpu, text: `page fault of vCPU ${f.vcpu} on L2 gfn ${hex(f.addr)} (${f.access}) via root ${f.root}, inside vcpu_run()'s kvm->srcu read side: FNAME(page_fault): write_lock(&vcpu->kvm->mmu_lock)` });
       f.pc = 'walk';
       return;
     case 'walk':
@@ -154,14 +154,14 @@ function walk(m: Machine, f: FaultFrame): void {
         // leaf below it will be filed under the walk's gfn, not the one this SP computes).
         f.eexistNoted = sptep;
         f.mismatch = true;
-        m.emit(f, { kind: 'note', anchor: indirect ? 'faultIndirect' : 'faultDirect', vcpu: f.vcpu, text: `kvm_mmu_get_child_sp() for ${indirect ? 'indirect' : 'direct'} L${role.level}, gfn ${hex(childGfn)}: sp#${sp.id}[${index}] is present and not large${reuseTest(m.ctx.variant.childReuse, linked)}, so it returns -EEXIST (childReuse=${m.ctx.variant.childReuse}) and the fault walks on into sp#${linked.id} (${linked.role.direct ? 'direct' : 'indirect'} L${linked.role.level}, gfn ${hex(linked.gfn)}), a child built for ${describeDifference(linked, childGfn, role)}` });
+        m.emit(f, { kind: 'note', anchor: indirect ? 'faultIndirect' : 'faultDirect', vcpu: f.vcpu, text: `kvm_mmu_get_child_sp() for ${indirect ? 'indirect' : 'direct'}, level ${role.level}, gfn ${hex(childGfn)}: sp#${sp.id}[${index}] is present and not large${reuseTest(m.ctx.variant.childReuse, linked)}, so it returns -EEXIST (childReuse=${m.ctx.variant.childReuse}) and the fault walks on into sp#${linked.id} (${linked.role.direct ? 'direct' : 'indirect'}, level ${linked.role.level}, gfn ${hex(linked.gfn)}), a child built for ${describeDifference(linked, childGfn, role)}` });
         return;
       }
       spId = linked.id;
       continue;
     }
     const { sp: child, reused } = getShadowPage(m.ctx, childGfn, role, root.name);
-    const got = `kvm_mmu_get_child_sp(): ${reused ? 'reuses' : 'allocates'} sp#${child.id} (${indirect ? 'indirect' : 'direct'} L${role.level}, gfn ${hex(childGfn)})`;
+    const got = `kvm_mmu_get_child_sp(): ${reused ? 'reuses' : 'allocates'} sp#${child.id} (${indirect ? 'indirect' : 'direct'}, level ${role.level}, gfn ${hex(childGfn)})`;
     // FNAME(gpte_changed) comes before link_shadow_page(): a changed entry retries without linking or zapping.
     if (indirect && !gpteUnchanged(m, f, level - 1, `${got}, not linked yet; `)) return;
     if (linked) {
@@ -185,7 +185,7 @@ function walk(m: Machine, f: FaultFrame): void {
         const r = prepareZapPage(m.ctx, linked, f.invalidList);
         zapped = `; sp#${linked.id} has no parent left: kvm_mmu_prepare_zap_page() drops its ${r.leaves} leaf SPTE${r.leaves === 1 ? '' : 's'} and lists ${r.listed.map((id) => `sp#${id}`).join(', ')} for freeing`;
       }
-      m.emit(f, { kind: 'drop-spte', anchor: 'faultLink', vcpu: f.vcpu, text: `${got}, not sp#${linked.id} (${linked.role.direct ? 'direct' : 'indirect'} L${linked.role.level}, gfn ${hex(linked.gfn)}) linked at sp#${sp.id}[${index}]; link_shadow_page(): __link_shadow_page() zaps it (mmu_page_zap_pte() -> drop_parent_pte())${zapped}` });
+      m.emit(f, { kind: 'drop-spte', anchor: 'faultLink', vcpu: f.vcpu, text: `${got}, not sp#${linked.id} (${linked.role.direct ? 'direct' : 'indirect'}, level ${linked.role.level}, gfn ${hex(linked.gfn)}) linked at sp#${sp.id}[${index}]; link_shadow_page(): __link_shadow_page() zaps it (mmu_page_zap_pte() -> drop_parent_pte())${zapped}` });
       f.pc = 'flush';
       return;
     }

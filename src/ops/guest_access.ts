@@ -23,7 +23,7 @@ export function guestAccess(m: Machine, op: OpFrame | null, vcpu: number, rootNa
     return 'reloaded';
   }
   const root = findRoot(state, rootName);
-  const who = (gfn: number | null) => `vCPU ${vcpu} ${kind}s L2 ${hex(l2)} (${gfn === null ? 'no guest mapping' : `gfn ${hex(gfn)}`}) via root ${rootName}`;
+  const who = (gfn: number | null) => `vCPU ${vcpu} ${kind}s L2 gfn ${hex(l2)} ${gfn === null ? '(no guest mapping)' : `-> gfn ${hex(gfn)}`} via root ${rootName}`;
   let entry = tlbLookup(state, vcpu, rootName, l2);
   if (entry && !permits(kind, entry.writable, entry.exec)) {
     // A permission fault drops the TLB entry; the CPU then walks the tables again.

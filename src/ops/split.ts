@@ -102,7 +102,7 @@ export function advanceSplit(m: Machine, op: OpFrame, sf: SplitFrame): boolean {
         m.emit(op, {
           kind: 'get-sp', anchor: 'splitGetSp', childSp: { id: sp.id, reused },
           text: () => `split huge SPTE sp#${hugeSp.id}[${hugeIndex}] (${describeSpte(hugeSp.flags[hugeIndex], hugeSp.target[hugeIndex], hugeSp.role.level, (l) => geo.sizeName(l))}, gfn ${hex(gfn)}): shadow_mmu_get_sp_for_split() ` +
-            (reused ? `found sp#${sp.id} (direct L${role.level}, gfn ${hex(gfn)}) in the hash and reuses it` : `allocates sp#${sp.id} (direct L${role.level}, gfn ${hex(gfn)})`),
+            (reused ? `found sp#${sp.id} (direct, level ${role.level}, gfn ${hex(gfn)}) in the hash and reuses it` : `allocates sp#${sp.id} (direct, level ${role.level}, gfn ${hex(gfn)})`),
         });
         sf.pc = 'loop';
         return true;

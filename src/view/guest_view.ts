@@ -68,7 +68,7 @@ function guestRuns(state: MmuState, level: number, entries: ReadonlyMap<number, 
 }
 
 function spTitle(sp: KvmMmuPage): string {
-  return `sp#${sp.id} ${sp.role.direct ? 'direct' : 'indirect'} L${sp.role.level} gfn ${hex(sp.gfn)}`;
+  return `sp#${sp.id} ${sp.role.direct ? 'direct' : 'indirect'}, level ${sp.role.level}, gfn ${hex(sp.gfn)}`;
 }
 
 /**
@@ -129,7 +129,7 @@ export function guestTablesView(state: MmuState, changed: ReadonlySet<string>, m
     const runs = guestRuns(state, t.level, t.entries, wrote);
     const reachedBy = roots.get(gfn)!;
     const top = state.roots.filter((r) => r.guestTableGfn === gfn).map((r) => r.name);
-    const title = `guest L${t.level} table gfn ${hex(gfn)}${top.length ? ` (top of root ${top.join(', ')})` : reachedBy.length ? '' : ' (no root reaches it)'}`;
+    const title = `level-${t.level} guest table at gfn ${hex(gfn)}${top.length ? ` (top of root ${top.join(', ')})` : reachedBy.length ? '' : ' (no root reaches it)'}`;
     return {
       gfn, level: t.level, title, roots: reachedBy, present: runs.reduce((n, r) => n + r.to - r.from + 1, 0), runs,
       shadowedBy: (shadows.get(gfn) ?? []).map((sp) => ({ sp: sp.id, title: spTitle(sp), life: spLifetime(sp).state })),

@@ -20,7 +20,7 @@ export interface OpenHazard {
   vcpu: number;
   /** The entry's id (tlb#N). */
   tlbId: number;
-  /** The entry as the check names it ("vcpu0 tlb#1: 1G via root B, L2 0x40000 -> gfn 0x40000 pfn 0x440000 W"). */
+  /** The entry as the check names it ("vcpu0 tlb#1: 1G via root B, L2 gfn 0x40000 -> gfn 0x40000 pfn 0x440000 W"). */
   tlbEntry: string;
   /** First gfn of the entry the check finds stale. */
   gfn: number;

@@ -93,7 +93,7 @@ function tableView(c: Ctx, spId: number): TableView {
   }
   const kind = sp.isRoot ? `root ${sp.rootName}` : sp.role.direct ? 'direct' : 'indirect';
   const view: TableView = {
-    sp: spId, title: `sp#${spId} ${kind} L${level} gfn ${hex(sp.gfn)}`, level, direct: sp.role.direct,
+    sp: spId, title: `sp#${spId} ${kind}, level ${level}, gfn ${hex(sp.gfn)}`, level, direct: sp.role.direct,
     presentNonLeaf: c.splitChild.has(spId) ? presentNonLeaf : [], runs, changed: runs.some((r) => r.changed),
   };
   const sc = c.splitChild.get(spId);

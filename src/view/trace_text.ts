@@ -7,6 +7,7 @@ import { describeSpte } from '../kernel/spte';
 import { eraOf } from '../kernel/variants';
 import type { Trace } from '../run/run';
 import type { Step, SpteWrite } from '../model/step';
+import { plural } from './plural';
 
 /** SPTE writes of a step: all of them when few, else the first and last and a count. */
 function writes(ws: readonly SpteWrite[], entries: number): string[] {
@@ -21,16 +22,17 @@ export function stepText(s: Step, entries: number): string {
   const head = `[${String(s.index).padStart(3)}] ${s.opLabel.padEnd(26)} ${who.padEnd(9)} ${s.anchor.fn}`;
   const out = [head, `      ${s.text}`];
   if (s.writes.length) out.push(...writes(s.writes, entries));
-  else if (s.writeCount) out.push(`      (${s.writeCount} SPTE writes)`);
+  else if (s.writeCount) out.push(`      (${plural(s.writeCount, 'SPTE write')})`);
   for (const v of s.violations) out.push(`      !! ${v.kind}${v.strength ? ` (${v.strength})` : ''}: ${v.message}`);
   return out.join('\n');
 }
 
 /**
  * Split the steps into blocks: one per huge page split (get-sp .. link) and one per other step.
- * Runs of blocks with the same shape (same kinds and statements) are what `collapse` folds.
+ * Runs of blocks with the same shape (same kinds and statements) are what `collapse` folds, here
+ * and in the brief trace (./trace_brief.ts).
  */
-function blocks(steps: readonly Step[]): Step[][] {
+export function blocks(steps: readonly Step[]): Step[][] {
   const out: Step[][] = [];
   let cur: Step[] | null = null;
   for (const s of steps) {
@@ -63,7 +65,7 @@ export function stepsText(steps: readonly Step[], entries: number, collapse: boo
     const run = bs.slice(i, j);
     const shown = run.length > 3 ? [run[0], run[1], run[run.length - 1]] : run;
     shown.forEach((b, k) => {
-      if (run.length > 3 && k === 2) out.push(`      ... ${run.length - 3} more splits like these (steps ${run[2][0].index}-${run[run.length - 2][run[run.length - 2].length - 1].index}) ...`);
+      if (run.length > 3 && k === 2) out.push(`      ... ${plural(run.length - 3, 'more split', 'more splits')} like these (steps ${run[2][0].index}-${run[run.length - 2][run[run.length - 2].length - 1].index}) ...`);
       for (const s of b) out.push(stepText(s, entries));
     });
     i = j;
@@ -82,8 +84,8 @@ export function traceText(t: Trace, collapse = true): string {
     '',
     `verdict: ${t.verdict.toUpperCase()}${t.violations.length ? ` (${t.violations.length} violation${t.violations.length === 1 ? '' : 's'})` : ''}`,
     ...t.violations.map((v) => `  - step ${v.step}: ${v.kind}${v.strength ? ` (${v.strength})` : ''}, vcpu ${v.vcpu}, gfn ${v.gfn >= 0 ? hex(v.gfn) : '-'}: ${v.message}`),
-    `counters: ${c.remoteFlushes} remote flushes (${c.fullFlushes} full, ${c.rangedFlushes} ranged, ${c.pagesFlushed} pages), ${c.flushesSkipped} skipped, ` +
-      `${c.spteWrites} SPTE writes, ${c.splits} splits, ${c.spsCreated} SPs created, ${c.spsReused} reused, ${c.faults} faults, ${c.lockReleases} lock releases`,
+    `counters: ${plural(c.remoteFlushes, 'remote flush', 'remote flushes')} (${c.fullFlushes} full, ${c.rangedFlushes} ranged, ${plural(c.pagesFlushed, 'page')}), ${c.flushesSkipped} skipped, ` +
+      `${plural(c.spteWrites, 'SPTE write')}, ${plural(c.splits, 'split')}, ${plural(c.spsCreated, 'SP')} created, ${c.spsReused} reused, ${plural(c.faults, 'fault')}, ${plural(c.lockReleases, 'lock release')}`,
   ];
   return lines.join('\n') + '\n';
 }

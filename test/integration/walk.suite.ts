@@ -304,7 +304,12 @@ export function walkSuite(host: HostKind): void {
       match(md, /\| `v7` \| pass \|/, 'v7 row');
     });
 
-    it('Export Trace opens the plain text and the Markdown trace as untitled documents', async () => {
+    it('Export Trace opens the brief, the full plain text and the Markdown trace as untitled documents', async () => {
+      const brief = await run<string>('kvmMmuLab.exportTrace', 'brief');
+      const briefDoc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === brief);
+      ok(briefDoc, 'no document for the brief export');
+      match(briefDoc.getText(), /^verdict: (VIOLATION \(\d+ violations?\)|no violation)\n/, 'the brief starts with the verdict');
+      ok(briefDoc.getText().split('\n').every((l) => l.length <= 72), 'a line of the brief over 72 columns');
       const text = await run<string>('kvmMmuLab.exportTrace', 'text');
       const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === text);
       ok(doc, 'no document for the plain-text export');

@@ -43,6 +43,27 @@ test('run prints a trace fit for a mail: plain ASCII, the anchors, the verdict',
   assert.ok(/^[\x20-\x7e\n]*$/.test(r.out), 'ASCII only');
 });
 
+test('run --brief: the verdict first, at most 72 columns, the run\'s exit status; --brief refuses --json and --full', () => {
+  const bad = cli('run', 'reused-partial', '--variant', 'never-flush', '--brief');
+  assert.equal(bad.code, 1, 'a violation exits 1 as the full trace does');
+  const lines = bad.out.trimEnd().split('\n');
+  assert.equal(lines[0], 'verdict: VIOLATION (2 violations)');
+  assert.match(lines[1], /^- stale-tlb \(unmapped\): caused at step \d+, found at step \d+/);
+  assert.ok(lines.every((l) => l.length <= 72), 'a line over 72 columns');
+  assert.ok(!/write_lock\(&vcpu->kvm->mmu_lock\)/.test(bad.out), 'taking mmu_lock is no step of the brief');
+  assert.match(bad.out, /write_unlock\(&vcpu->kvm->mmu_lock\)/, 'releasing it is');
+  const good = cli('run', 'reused-partial', '--variant', 'v7', '--brief');
+  assert.equal(good.code, 0);
+  assert.match(good.out, /^verdict: no violation\n {2}checked: /);
+  // --json has every step already and the brief is words for a person: refused, as a JSON error.
+  const json = cli('run', 'reused-partial', '--brief', '--json');
+  assert.equal(json.code, 2);
+  assert.deepEqual(JSON.parse(json.out), { error: { code: 'usage', message: "option '--brief' cannot be used with option '--json'" } });
+  const full = cli('run', 'reused-partial', '--brief', '--full');
+  assert.equal(full.code, 2);
+  assert.match(full.err, /option '--brief' cannot be used with option '--full'/);
+});
+
 test('compare prints one row per preset', () => {
   const r = cli('compare', 'reused-partial');
   assert.equal(r.code, 1, 'never-flush has a violation');

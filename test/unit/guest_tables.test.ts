@@ -205,7 +205,7 @@ test('a VMM write between a fault\'s walk and its mmu_lock: FNAME(gpte_changed) 
   // sp#2 comes back from the hash, PD[0] matches the new walk, sp#1[8] -> sp#2 is linked, then a direct
   // SP for G2 (sp#3, gfn 0x200200) and the leaf sp#3[5] = pfn HOST + 0x205. G1's page is never mapped.
   assert.deepEqual(writes(steps), ['sp#0[0] -> sp#1', 'sp#1[8] -> sp#2', 'sp#2[0] -> sp#3', `sp#3[5] = leaf pfn 0x${(HOST + 0x205).toString(16)}`]);
-  assert.ok(steps.some((s) => /reuses sp#2 \(indirect L2, gfn 0x12\)/.test(s.text)), 'the unlinked SP is found in the hash');
+  assert.ok(steps.some((s) => /reuses sp#2 \(indirect, level 2, gfn 0x12\)/.test(s.text)), 'the unlinked SP is found in the hash');
   assert.match(steps.at(-1)!.tlbFilled ?? '', /gfn 0x200205 pfn 0x1000205/);
 });
 

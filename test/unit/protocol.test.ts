@@ -108,7 +108,7 @@ test('the guest tables and the shadow pages that died: each of their fields, at 
   // reused-partial's two roots have guest tables; no SP dies in today's model, so a freed SP with a
   // dangling rmap entry, and a shadow table linked while freed, are written here as the view makes them.
   assert.ok(snapshot.guestTables.length >= 2 && snapshot.guestTables[0].shadowedBy.length >= 1, 'guest tables with their shadows');
-  snapshot.freedSps = [{ sp: 3, title: 'sp#3 direct L1 gfn 0x200000', life: 'freed', at: 7, rmap: [{ gfn: 0x200005, level: 1, slot: 0, text: 'rmap of gfn 0x200005 (slot 0, 4K) -> sp#3[5]' }] }];
+  snapshot.freedSps = [{ sp: 3, title: 'sp#3 direct, level 1, gfn 0x200000', life: 'freed', at: 7, rmap: [{ gfn: 0x200005, level: 1, slot: 0, text: 'rmap of gfn 0x200005 (slot 0, 4K) -> sp#3[5]' }] }];
   snapshot.roots[0].table.life = 'freed';
   const body = { type: 'snapshot', scenarioLabel: 'x', snapshot, source: { kind: 'listing', label: 'l', location: '', note: '' }, snapshotMs: 1 };
   assert.equal(checkToWebviewMessage({ messageId: 1, body }), undefined);

@@ -176,9 +176,9 @@ test('the guest tables beside the shadow tables: each table\'s entries, the indi
   // split the guest's 2 MiB page), which shadows no guest table. The links carry every access bit
   // (the mappings' compile), the leaf the mapping's default "uwx".
   assert.deepEqual(before.guestTables.map((t) => [t.title, t.roots, t.present, t.runs.map((r) => r.text), t.shadowedBy.map((s) => `${s.title} ${s.life}`), t.changed]), [
-    ['guest L4 table gfn 0x10 (top of root A)', ['A'], 1, ['table -> gfn 0x11'], ['sp#0 indirect L4 gfn 0x10 live'], false],
-    ['guest L3 table gfn 0x11', ['A'], 1, ['table -> gfn 0x12'], ['sp#1 indirect L3 gfn 0x11 live'], false],
-    ['guest L2 table gfn 0x12', ['A'], 1, ['2M huge -> gfn 0x200000 uwx'], ['sp#2 indirect L2 gfn 0x12 live'], false],
+    ['level-4 guest table at gfn 0x10 (top of root A)', ['A'], 1, ['table -> gfn 0x11'], ['sp#0 indirect, level 4, gfn 0x10 live'], false],
+    ['level-3 guest table at gfn 0x11', ['A'], 1, ['table -> gfn 0x12'], ['sp#1 indirect, level 3, gfn 0x11 live'], false],
+    ['level-2 guest table at gfn 0x12', ['A'], 1, ['2M huge -> gfn 0x200000 uwx'], ['sp#2 indirect, level 2, gfn 0x12 live'], false],
   ]);
   assert.deepEqual(before.guestTables.map((t) => t.runs.map((r) => [r.from, r.to, r.kind, r.gfn, r.access])), [[[0, 0, 'table', 0x11, 'uwx']], [[8, 8, 'table', 0x12, 'uwx']], [[0, 0, 'huge', 0x200000, 'uwx']]]);
   assert.equal(before.guestTablesOmitted, 0);
@@ -209,7 +209,7 @@ test('a guest table of 512 entries folds into runs of like entries; the list sto
     [301, 511, '211 x 1G huge, gfn 0x4b40000.. uwx'],
   ]);
   assert.equal(v.tables[1].present, 512);
-  assert.deepEqual([v.tables[2].title, v.tables[2].roots, v.tables[2].present], ['guest L1 table gfn 0x500 (no root reaches it)', [], 0]);
+  assert.deepEqual([v.tables[2].title, v.tables[2].roots, v.tables[2].present], ['level-1 guest table at gfn 0x500 (no root reaches it)', [], 0]);
   // Budget 1: only the top table, and the two others counted as left out.
   const one = guestTablesView(state, new Set(), 1);
   assert.deepEqual([one.tables.map((t) => t.gfn), one.omitted], [[0x10], 2]);
@@ -231,11 +231,11 @@ test('shadow pages that died: a freed SP with the rmap entry still pointing into
   // Freed with no commit step recorded (freedAt -1): freed, with no step to name.
   assert.deepEqual(spLifetime({ ...dead.sps[3], freedAt: -1 }), { state: 'freed' });
   assert.deepEqual(freedSpsView(dead), [
-    { sp: 2, title: 'sp#2 indirect L2 gfn 0x12', life: 'invalid', rmap: [] },
-    { sp: 3, title: 'sp#3 direct L1 gfn 0x200000', life: 'freed', at: 7, rmap: [{ gfn: 0x200005, level: 1, slot: 0, text: 'rmap of gfn 0x200005 (slot 0, 4K) -> sp#3[5]' }] },
+    { sp: 2, title: 'sp#2 indirect, level 2, gfn 0x12', life: 'invalid', rmap: [] },
+    { sp: 3, title: 'sp#3 direct, level 1, gfn 0x200000', life: 'freed', at: 7, rmap: [{ gfn: 0x200005, level: 1, slot: 0, text: 'rmap of gfn 0x200005 (slot 0, 4K) -> sp#3[5]' }] },
   ]);
   // Beside the guest tables: table 0x12's shadow is shown zapped.
-  assert.deepEqual(guestTablesView(dead, new Set(), 64).tables[2].shadowedBy, [{ sp: 2, title: 'sp#2 indirect L2 gfn 0x12', life: 'invalid' }]);
+  assert.deepEqual(guestTablesView(dead, new Set(), 64).tables[2].shadowedBy, [{ sp: 2, title: 'sp#2 indirect, level 2, gfn 0x12', life: 'invalid' }]);
   // A direct SP whose gfn is a guest table's (81ccda30b4e8's unexpected role: the guest now points a
   // table where a huge page was) maps memory, it does not shadow the table: it is not listed there.
   const sameGfn = cloneState(live);

@@ -85,7 +85,7 @@ test('uaf-unexpected-gfn under mainline-2026-pre: the stale link, the -EEXIST re
   // Op 1 left sp#2[0] -> D while PD[0] now maps 0x400: op 2's kvm_mmu_get_child_sp(direct, base
   // gfn = 0x410 rounded to 2 MiB = 0x400) finds sp#2[0] present and not large: -EEXIST.
   const eexist = steps.find((s) => s.op === 2 && s.kind === 'note')!;
-  assert.match(eexist.text, /kvm_mmu_get_child_sp\(\) for direct L1, gfn 0x400: sp#2\[0\] is present and not large, so it returns -EEXIST \(childReuse=present\) and the fault walks on into sp#3 \(direct L1, gfn 0x200\), a child built for another gfn \(0x200, not 0x400\)/);
+  assert.match(eexist.text, /kvm_mmu_get_child_sp\(\) for direct, level 1, gfn 0x400: sp#2\[0\] is present and not large, so it returns -EEXIST \(childReuse=present\) and the fault walks on into sp#3 \(direct, level 1, gfn 0x200\), a child built for another gfn \(0x200, not 0x400\)/);
   // The leaf goes into D[0x10], mapping the walk's gfn 0x410 (pfn 0x80410), filed in the rmap of 0x410.
   const install = at(2, 'install-leaf')!;
   assert.deepEqual(install.writes.map((w) => [w.sp, w.index, w.newTarget]), [[D, K, PFN(G2 + K)]], 'one write: D[0x10] = pfn 0x80410');
@@ -128,7 +128,7 @@ test('uaf-unexpected-gfn after 0cb2af2ea66a (mainline-2026-gfn, mainline-2026): 
     // gfn 0x200 != 0x400: kvm_mmu_get_child_sp() asks the hash for (0x400, direct L1) and gets a new sp#4;
     // __link_shadow_page() meets sp#2[0] -> D: mmu_page_zap_pte() unlinks D, parentless and nested, so it is zapped.
     const zapAtLink = at(2, 'drop-spte')!;
-    assert.match(zapAtLink.text, /allocates sp#4 \(direct L1, gfn 0x400\), not sp#3 \(direct L1, gfn 0x200\) linked at sp#2\[0\]/);
+    assert.match(zapAtLink.text, /allocates sp#4 \(direct, level 1, gfn 0x400\), not sp#3 \(direct, level 1, gfn 0x200\) linked at sp#2\[0\]/);
     // kvm_mmu_remote_flush_or_zap(): flush, then D freed, inside op 2's fault.
     const flush = at(2, 'flush')!;
     assert.match(flush.text, /kvm_mmu_free_shadow_page\(\) of sp#3$/);
@@ -159,7 +159,7 @@ test('uaf-unexpected-role under mainline-2026-gfn: the gfn test passes (0x200 = 
   // The walk now reads PD[0] = table at 0x200 and its entry 0x10 = Q: FNAME(fetch)'s indirect loop
   // asks kvm_mmu_get_child_sp(table_gfn = 0x200, direct = false) at sp#2[0]; D's gfn is 0x200.
   const eexist = steps.find((s) => s.op === 2 && s.kind === 'note')!;
-  assert.match(eexist.text, /kvm_mmu_get_child_sp\(\) for indirect L1, gfn 0x200: sp#2\[0\] is present and not large, and its child's gfn is 0x200, the one asked for \(the role is not compared\), so it returns -EEXIST \(childReuse=gfn\) .*into sp#3 \(direct L1, gfn 0x200\), a child built for another role \(direct, not indirect\)/);
+  assert.match(eexist.text, /kvm_mmu_get_child_sp\(\) for indirect, level 1, gfn 0x200: sp#2\[0\] is present and not large, and its child's gfn is 0x200, the one asked for \(the role is not compared\), so it returns -EEXIST \(childReuse=gfn\) .*into sp#3 \(direct, level 1, gfn 0x200\), a child built for another role \(direct, not indirect\)/);
   const install = at(2, 'install-leaf')!;
   assert.deepEqual(install.writes.map((w) => [w.sp, w.index, w.newTarget]), [[D, K, PFN(Q)]], 'D[0x10] maps Q = 0x480 (pfn 0x80480)');
   // A direct SP has no shadowed_translation[]: get_gfn computes 0x200 + 0x10 = 0x210, not Q.
@@ -177,7 +177,7 @@ test('uaf-unexpected-role after 81ccda30b4e8 (mainline-2026): the role mismatch 
   const { state, v, at } = runAll('uaf-unexpected-role', 'mainline-2026');
   assert.deepEqual(v, []);
   // role.word differs (direct 1 vs 0): a new SP from the hash for (0x200, indirect L1): sp#4.
-  assert.match(at(2, 'drop-spte')!.text, /allocates sp#4 \(indirect L1, gfn 0x200\), not sp#3 \(direct L1, gfn 0x200\) linked at sp#2\[0\]/);
+  assert.match(at(2, 'drop-spte')!.text, /allocates sp#4 \(indirect, level 1, gfn 0x200\), not sp#3 \(direct, level 1, gfn 0x200\) linked at sp#2\[0\]/);
   const n = state.sps[4];
   assert.deepEqual({ gfn: n.gfn, direct: n.role.direct, level: n.role.level }, { gfn: G1, direct: false, level: 1 });
   assert.equal(spGetGfn(state, n, K), Q, 'shadowed_translation[0x10] holds Q');
