@@ -238,7 +238,8 @@ function shardThread(data: ShardData): void {
       switch (c.cmd) {
         case 'level': {
           const r = level();
-          parentPort!.postMessage({ id: c.id, result: r }, [r.keys.buffer as ArrayBuffer]);
+          // Copied, not transferred: the shard numbers its level from the same keys.
+          parentPort!.postMessage({ id: c.id, result: r });
           parentPort!.postMessage({ progress: { states: shard.states, transitions: shard.transitions, bytes: shard.bytes() } });
           return;
         }

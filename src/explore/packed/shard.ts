@@ -151,6 +151,8 @@ export class PackedShard {
       for (let k = 0; k < used; k++) rec[RECORD_HEADER + k] = init[k];
       this.lookUp(rec, new Int32Array(1), 1, index);
     }
+    // Level 0: the initial state (number 0) where it is owned, nothing elsewhere.
+    this.sortedKeys = new Float64Array(this.count);
     this.numberLevel(0, []);
   }
 
@@ -411,11 +413,7 @@ export class PackedShard {
   private numberLevel(start: number, others: Float64Array[]): void {
     const n = this.count - this.nextStart;
     const ranks = new Int32Array(n);
-    if (n > 0 && this.sortedKeys.length !== n) {
-      // The constructor's level 0: one state, key 0.
-      this.order[0] = 0;
-      this.sortedKeys = new Float64Array([this.nextKey[0]]);
-    }
+    if (this.sortedKeys.length !== n) throw new Error(`internal: shard ${this.index} numbers ${n} states from ${this.sortedKeys.length} keys`);
     globalRanks(start, this.sortedKeys, others, ranks);
     for (let i = 0; i < n; i++) this.numberOf[this.nextStart + this.order[i]] = ranks[i];
     this.levelStart = this.nextStart;
