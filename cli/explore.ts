@@ -4,6 +4,7 @@
  *   default bound: E = 4, 4 operations, 2 accesses, every operation kind (docs/explorer.md has the time)
  *   --engine packed (default) | core: the packed model of the scope, or every transition by the core
  *   explore --variant all ...   every preset, two at a time on worker threads, as a table
+ *   explore --workers N|auto ...   one variant's packed search on N threads (cli/parallel_explore.ts), the single search's result
  * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (a cap), 130 cancelled (Ctrl-C).
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
