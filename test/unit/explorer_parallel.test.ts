@@ -95,3 +95,12 @@ test('the cap on states stops the partitioned search as incomplete', async () =>
   assert.match(r.stopped ?? '', /state cap of 1000/);
   assert.ok(r.states >= 1000);
 });
+
+test('a shard over its share of the memory budget stops the search, naming the whole budget', async () => {
+  // Each of 2 shards may hold 8 MiB (the CLI gives each thread budget / N): a shard's store grows
+  // by 4 MiB chunks, so --pages all at E = 4 (millions of states) crosses it within a few levels.
+  const options: ExploreOptions = { variant: findPreset('v7')!, bound: { entries: 4, ops: 4, accesses: 2, pages: 'all' }, maxMemoryBytes: 8 * 2 ** 20 };
+  const r = await parallelExplore(options, new InThreadShards(options, 2));
+  assert.equal(r.verdict, 'incomplete');
+  assert.match(r.stopped ?? '', /the cap is 16 MiB \(2 threads, each at most an equal share\)/);
+});

@@ -11,6 +11,7 @@
  * same chain of stored states, with the same states and transitions counted before it.
  */
 import type { Violation } from '../../model/step';
+import { memoryCapMessage } from '../../model/errors';
 import { searchResult, withTime, type ExploreOptions, type ExploreResult, type Progress, type Verdict } from '../result';
 import { makeScope } from '../scope';
 import { PackedModel } from './model';
@@ -57,7 +58,11 @@ export async function parallelExplore(options: ExploreOptions, group: ShardGroup
     const reached = reports.reduce((m, r) => m | r.reached, 0);
     const newStates = sum(reports.map((r) => r.newStates));
     onLevel?.({ states: states + newStates, transitions: soFar, depth, frontier: newStates, seconds: (now() - t0) / 1000, memoryBytes: bytes });
-    const stopped = reports.find((r) => r.stopped)?.stopped;
+    // A shard over its share of the budget: the message names the whole budget and the shares.
+    const over = reports.some((r) => r.overMemory) && options.maxMemoryBytes !== undefined;
+    const stopped = over
+      ? `${memoryCapMessage(bytes, options.maxMemoryBytes! * group.shards)} (${group.shards} threads, each at most an equal share)`
+      : reports.find((r) => r.stopped)?.stopped;
     if (stopped) return finish('incomplete', { states: states + newStates, transitions: soFar, reached, depth }, stopped);
     const v = leastViolation(reports.map((r) => r.violation));
     if (v) {

@@ -51,6 +51,8 @@ export interface ShardLevel {
   bytes: number;
   /** Why the shard stopped (its memory cap), if it did. */
   stopped?: string;
+  /** It stopped at its memory cap (the coordinator names the whole budget). */
+  overMemory?: boolean;
 }
 
 /** What a shard had found before a violating transition (parallel.ts settles the counts). */
@@ -102,6 +104,7 @@ export class PackedShard {
   private violation: ViolationAt | null = null;
   private violationLocal = -1;
   private stopped: string | undefined;
+  private overMemory = false;
   private sortedKeys = new Float64Array(0);
   private order = new Int32Array(4096);
   private scratch = new Int32Array(4096);
@@ -230,7 +233,7 @@ export class PackedShard {
       if (this.npending >= BATCH) this.flushPending();
       if ((this.cursor & 1023) === 0 && maxBytes !== undefined) {
         const b = this.bytes();
-        if (b > maxBytes) this.stopped = memoryCapMessage(b, maxBytes);
+        if (b > maxBytes) { this.stopped = memoryCapMessage(b, maxBytes); this.overMemory = true; }
       }
       if (this.chunks.length >= MAX_CHUNKS - 1) this.stopped = `stopped at a shard's state store limit of ${Math.round(MAX_CHUNKS * CHUNK_WORDS * 4 / 2 ** 30)} GiB (lower the bound)`;
     }
@@ -397,6 +400,7 @@ export class PackedShard {
       expanded: this.nextStart - this.levelStart, transitions: this.levelTransitions, newStates: n, keys,
       violation: this.violation, violationLocal: this.violationLocal, reached: this.model.reached, bytes: this.bytes(),
       ...(this.stopped ? { stopped: this.stopped } : {}),
+      ...(this.overMemory ? { overMemory: true } : {}),
     };
   }
 
