@@ -4,6 +4,7 @@
  *   default bound: E = 4, 4 operations, 2 accesses, every operation kind (docs/explorer.md has the time)
  *   --engine packed (default) | core: the packed model of the scope, or every transition by the core
  *   explore --variant all ...   every preset, two at a time on worker threads, as a table
+ *   explore --workers N|auto ...   one variant's packed search on N threads (cli/parallel_explore.ts), the single search's result
  * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (a cap), 130 cancelled (Ctrl-C).
  */
 import { getHeapStatistics } from 'node:v8';
@@ -19,7 +20,9 @@ import { VIOLATION_KINDS, type ViolationKind } from '../src/model/step';
 import { EXIT_CANCELLED, EXIT_INCOMPLETE, EXIT_PASS, EXIT_VIOLATION, UsageError } from './exit';
 import { writeOutputFile } from './files';
 import { terminalSafe } from '../src/view/terminal_text';
-import { maxMemoryOption, defaultBudgetBytes, memoryBudget, workerShare, type MemoryBudget } from './budget';
+import { availableParallelism } from 'node:os';
+import { maxMemoryOption, defaultBudgetBytes, memoryBudget, workerShare, bytesInUse, mib, type MemoryBudget } from './budget';
+import { runParallelSearch } from './parallel_explore';
 
 export interface ExploreRequest {
   variant: Variant;
@@ -150,6 +153,7 @@ interface ExploreOpts {
   engine?: 'packed' | 'core';
   maxMemory?: string;
   until?: ViolationKind;
+  workers?: string;
 }
 
 function intOption(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
@@ -166,6 +170,19 @@ function parseKinds(v: string | undefined): Bound['kinds'] {
   const list = v.split(',').map((x) => x.trim()).filter((x) => x);
   for (const k of list) if (!(ALL_KINDS as string[]).includes(k)) throw new UsageError(`--kinds expects a comma-separated list of ${ALL_KINDS.join(', ')}, or all; got '${k}'`);
   return list as Bound['kinds'];
+}
+
+/**
+ * --workers: 1 (the default: the single search), a number of threads, or auto (this machine's
+ * cores). More than one runs the partitioned search (cli/parallel_explore.ts), which the packed
+ * engine of one variant has; the other searches say so instead of ignoring the option.
+ */
+function workersOf(o: ExploreOpts, engine: 'packed' | 'core'): number {
+  if (o.workers === undefined) return 1;
+  const n = o.workers === 'auto' ? availableParallelism() : intOption('workers', o.workers, 1, 1, 64);
+  if (n > 1 && o.variant === 'all') throw new UsageError('--workers searches one variant on several threads; --variant all already runs two presets at a time (leave out one of them)');
+  if (n > 1 && (engine === 'core' || o.audit)) throw new UsageError('--workers runs the packed engine only (the core engine and --audit search on one thread); leave out --workers, or --engine core / --audit / --until');
+  return n;
 }
 
 /** The bound and engine the options ask for, each left out taken from the scope's default. */
@@ -205,20 +222,26 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
     .option('-o, --out <file>', 'write the counterexample as a scenario file')
     .option('-q, --quiet', 'no progress on stderr')
     .option('--json', 'print JSON instead of text')
+    .option('--workers <n>', 'threads for one variant\'s search: a number, or auto (this machine\'s cores); the result is the single search\'s (packed engine; default 1)')
     .addOption(maxMemoryOption('explore'))
     .action((o: ExploreOpts) => exploreCommand(o, setExit));
 }
 
 async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): Promise<void> {
   const { bound, engine } = boundOf(o);
+  const workers = workersOf(o, engine);
   const maxStates = o.maxStates === undefined ? undefined : intOption('max-states', o.maxStates, 0, 1, 2 ** 31);
   // The packed engine's store is outside the JS heap; the core engine's states (and --audit's) are on it.
   const budget = memoryBudget(o.maxMemory, engine === 'core' || !!o.audit);
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
-  const progress = (label: string, p: Progress) => {
-    if (!o.quiet) process.stderr.write(`explore ${label}: depth ${p.depth}, ${p.states} states, ${p.transitions} transitions, ${p.frontier} to expand, ${p.seconds.toFixed(1)} s\n`);
+  const progress = (label: string, p: Progress & { memoryBytes?: number }) => {
+    if (o.quiet) return;
+    const rate = Math.round(p.states / Math.max(p.seconds, 1e-3));
+    const memory = p.memoryBytes ?? bytesInUse();
+    const frontier = p.frontier >= 0 ? `, ${p.frontier} to expand` : '';
+    process.stderr.write(`explore ${label}: depth ${p.depth}, ${p.states} states, ${p.transitions} transitions${frontier}, ${p.seconds.toFixed(1)} s, ${rate} states/s, ${mib(memory)}\n`);
   };
   try {
     if (o.variant === 'all') {
@@ -231,7 +254,9 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
       return;
     }
     const variant = parseVariant(o.variant ?? 'v7');
-    const r = await runSearch({ variant, bound, maxStates, audit: o.audit, engine, maxMemoryBytes: budget.bytes, until: o.until }, controller.signal, (p) => progress(variant.name, p));
+    const r = workers > 1
+      ? await runParallelSearch({ variant, bound, maxStates, maxMemoryBytes: budget.bytes, workers }, controller.signal, (p) => progress(variant.name, p))
+      : await runSearch({ variant, bound, maxStates, audit: o.audit, engine, maxMemoryBytes: budget.bytes, until: o.until }, controller.signal, (p) => progress(variant.name, p));
     let file: string | undefined;
     let scenario: unknown;
     if (r.verdict === 'violation' && r.actions) {

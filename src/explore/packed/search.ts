@@ -14,6 +14,7 @@
  * counterexample the packed search finds.
  */
 import type { Violation } from '../../model/step';
+import type { Variant } from '../../kernel/variants';
 import { apply as coreApply, rootNode, type Node } from '../model';
 import { makeScope, type Scope } from '../scope';
 import { searchResult, withTime } from '../result';
@@ -478,63 +479,17 @@ export class PackedSearch {
 
   /** The core explorer's actions from the initial state to the violating transition. */
   private rebuildPath(last: number): number[] {
-    const chain: number[] = [];
-    for (let i = last; i > 0; i = this.parent[i]) chain.push(i);
-    chain.reverse();
-    const model = this.model;
-    const actual = model.initial(new Uint8Array(this.size));
-    const actualWords = new Int32Array(actual.buffer);
-    const actions: number[] = [];
-    const cands = this.cands;
-    const matches = (target: number) => {
-      const c = this.canonicalizer.canon(model.s);
-      const ref = this.place[target];
-      const words = this.chunks[ref >>> CHUNK_BITS];
-      const at = ref & CHUNK_MASK;
-      const used = this.L.usedWords(c, 0);
-      for (let k = 0; k < used; k++) if (c[k] !== words[at + k]) return false;
-      return true;
-    };
-    for (const target of chain) {
-      const n = model.candidates(actual, 0, cands);
-      // Actions are menu indices, STEP (-1) or RESUME_BASE - i: "not found" needs its own flag.
-      let found = false;
-      for (let k = 0; k < n && !found; k++) {
-        if (model.apply(actualWords, 0, cands[k]) && !model.violation && matches(target)) { found = true; actions.push(cands[k]); }
-      }
-      if (!found) throw new Error('internal: the packed search cannot rebuild its path');
-      actual.set(model.s);
-      model.forget();
+    const targets: Array<{ words: Int32Array; at: number }> = [];
+    for (let i = last; i > 0; i = this.parent[i]) {
+      const ref = this.place[i];
+      targets.push({ words: this.chunks[ref >>> CHUNK_BITS], at: ref & CHUNK_MASK });
     }
-    const n = model.candidates(actual, 0, cands);
-    for (let k = 0; k < n; k++) {
-      if (model.apply(actualWords, 0, cands[k]) && model.violation) { actions.push(cands[k]); return actions; }
-    }
-    throw new Error('internal: the packed search cannot rebuild its violating transition');
-  }
-
-  /** Replay the actions through the core: its checks must report the violation at the last one. */
-  private confirmWithCore(actions: number[], expected: PackedViolation): Violation {
-    let node: Node = rootNode(this.scope);
-    for (let i = 0; i < actions.length; i++) {
-      const o = coreApply(this.scope, this.options.variant, node, actions[i]);
-      if (!o) throw new Error(`internal: the core does not allow action ${actions[i]} of the packed counterexample at transition ${i + 1}`);
-      if (o.violations.length && i < actions.length - 1) throw new Error(`internal: the core reports ${o.violations[0].kind} at transition ${i + 1}, before the packed model does`);
-      if (i === actions.length - 1) {
-        const v = o.violations[0];
-        if (!v || v.kind !== expected.kind || v.strength !== expected.strength) {
-          throw new Error(`internal: the packed model reports ${expected.kind} at transition ${i + 1}, the core ${v ? v.kind : 'nothing'}`);
-        }
-        return v;
-      }
-      node = o.node;
-    }
-    throw new Error('internal: empty counterexample');
+    return rebuildPackedPath(this.model, this.canonicalizer, targets.reverse());
   }
 
   private violationFound(at: number, v: PackedViolation): void {
     const actions = this.rebuildPath(at);
-    const violation = this.confirmWithCore(actions, v);
+    const violation = confirmWithCore(this.scope, this.options.variant, actions, v);
     this.finish('violation', undefined, violation, actions, actions.length);
   }
 
@@ -550,6 +505,62 @@ export class PackedSearch {
   result(): ExploreResult {
     return withTime(this.out, this.seconds);
   }
+}
+
+/**
+ * The core explorer's actions along a chain of stored canonical states (`targets`: each state
+ * after the initial one, in order) and then the first violating candidate of the last: from the
+ * initial state, the first candidate whose successor has the next target's canonical form. Shared
+ * by the single search and the partitioned one (parallel.ts), so that the same chain gives the
+ * same actions.
+ */
+export function rebuildPackedPath(model: PackedModel, canonicalizer: Canonicalizer, targets: ReadonlyArray<{ words: Int32Array; at: number }>): number[] {
+  const size = model.L.size;
+  const actual = model.initial(new Uint8Array(size));
+  const actualWords = new Int32Array(actual.buffer);
+  const actions: number[] = [];
+  const cands = new Int32Array(model.scope.menu.length + 2 + model.L.nf);
+  const matches = (target: { words: Int32Array; at: number }) => {
+    const c = canonicalizer.canon(model.s);
+    const used = model.L.usedWords(c, 0);
+    for (let k = 0; k < used; k++) if (c[k] !== target.words[target.at + k]) return false;
+    return true;
+  };
+  for (const target of targets) {
+    const n = model.candidates(actual, 0, cands);
+    // Actions are menu indices, STEP (-1) or RESUME_BASE - i: "not found" needs its own flag.
+    let found = false;
+    for (let k = 0; k < n && !found; k++) {
+      if (model.apply(actualWords, 0, cands[k]) && !model.violation && matches(target)) { found = true; actions.push(cands[k]); }
+    }
+    if (!found) throw new Error('internal: the packed search cannot rebuild its path');
+    actual.set(model.s);
+    model.forget();
+  }
+  const n = model.candidates(actual, 0, cands);
+  for (let k = 0; k < n; k++) {
+    if (model.apply(actualWords, 0, cands[k]) && model.violation) { actions.push(cands[k]); return actions; }
+  }
+  throw new Error('internal: the packed search cannot rebuild its violating transition');
+}
+
+/** Replay the actions through the core: its checks must report the violation at the last one. */
+export function confirmWithCore(scope: Scope, variant: Variant, actions: number[], expected: PackedViolation): Violation {
+  let node: Node = rootNode(scope);
+  for (let i = 0; i < actions.length; i++) {
+    const o = coreApply(scope, variant, node, actions[i]);
+    if (!o) throw new Error(`internal: the core does not allow action ${actions[i]} of the packed counterexample at transition ${i + 1}`);
+    if (o.violations.length && i < actions.length - 1) throw new Error(`internal: the core reports ${o.violations[0].kind} at transition ${i + 1}, before the packed model does`);
+    if (i === actions.length - 1) {
+      const v = o.violations[0];
+      if (!v || v.kind !== expected.kind || v.strength !== expected.strength) {
+        throw new Error(`internal: the packed model reports ${expected.kind} at transition ${i + 1}, the core ${v ? v.kind : 'nothing'}`);
+      }
+      return v;
+    }
+    node = o.node;
+  }
+  throw new Error('internal: empty counterexample');
 }
 
 /** A copy of a twice as long. */

@@ -1,0 +1,62 @@
+/**
+ * One worker against two on one variant (explore --workers, cli/parallel_explore.ts):
+ *   node scripts/build.mjs && npx tsx bench/parallel-explore.ts [--reps N]
+ * runs the built CLI (dist/cli.js, as a user runs it) in a fresh process per run, --workers 1 and
+ * --workers 2 alternately so both see the same load, on v7 at the CLI's default bound (complete)
+ * and with --pages all at E = 4 capped at 4 million states (that search does not complete in the
+ * default budget; the two-worker search stops at the end of the level that crosses the cap, so
+ * the rates, not the times, are compared). Each run's wall time and CPU time (user + system, all
+ * threads: /usr/bin/time) and the search's own states per second; the ratio of the two rates
+ * per pair, measured in the same run. The machine and its load (load average before and after)
+ * are part of the JSON, written to bench/results/parallel-explore.json: on a shared machine
+ * the ratio is only as good as the cores the two workers actually got.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+
+const repsAt = process.argv.indexOf('--reps');
+const reps = repsAt > 0 ? Number(process.argv[repsAt + 1]) : 3;
+if (!existsSync('dist/cli.js')) throw new Error('dist/cli.js is missing: run node scripts/build.mjs first');
+
+interface Run { workers: number; states: number; verdict: string; searchSeconds: number; statesPerSecond: number; wall: number; cpu: number; maxRssMiB: number; load: number }
+
+function run(args: string[], workers: number): Run {
+  const load = loadavg()[0];
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', '/tmp/kvm-mmu-lab-bench-time', process.execPath, 'dist/cli.js', 'explore', '--json', '--quiet', '--workers', String(workers), ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0 && r.status !== 3) throw new Error(`explore ${args.join(' ')} --workers ${workers}: status ${r.status}\n${r.stderr}`);
+  const j = JSON.parse(r.stdout) as { states: number; verdict: string; seconds: number; statesPerSecond: number };
+  // The last line: time writes "Command exited with non-zero status 3" before it for a capped search.
+  const [wall, user, sys, rss] = readFileSync('/tmp/kvm-mmu-lab-bench-time', 'utf8').trim().split('\n').pop()!.split(/\s+/).map(Number);
+  return { workers, states: j.states, verdict: j.verdict, searchSeconds: j.seconds, statesPerSecond: j.statesPerSecond, wall, cpu: Math.round((user + sys) * 100) / 100, maxRssMiB: Math.round(rss / 1024), load };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+const cases: Array<{ name: string; args: string[] }> = [
+  { name: 'v7, default bound (complete)', args: ['--variant', 'v7'] },
+  { name: 'v7, --pages all, E = 4, capped at 4,000,000 states', args: ['--variant', 'v7', '--pages', 'all', '--max-states', '4000000'] },
+];
+const out = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, uptimeBefore: execFileSync('uptime', { encoding: 'utf8' }).trim() },
+  cases: [] as unknown[],
+  uptimeAfter: '',
+};
+for (const c of cases) {
+  const pairs: Array<{ one: Run; two: Run; rateRatio: number; wallRatio: number }> = [];
+  for (let i = 0; i < reps; i++) {
+    const one = run(c.args, 1);
+    const two = run(c.args, 2);
+    pairs.push({ one, two, rateRatio: Math.round((two.statesPerSecond / one.statesPerSecond) * 100) / 100, wallRatio: Math.round(((one.wall / one.states) / (two.wall / two.states)) * 100) / 100 });
+    process.stderr.write(`${c.name}: rate ${one.statesPerSecond} -> ${two.statesPerSecond} (x${pairs[i].rateRatio}), load ${one.load.toFixed(1)}/${two.load.toFixed(1)}\n`);
+  }
+  out.cases.push({ name: c.name, medianRateRatio: median(pairs.map((p) => p.rateRatio)), bestRateRatio: Math.max(...pairs.map((p) => p.rateRatio)), pairs });
+}
+out.uptimeAfter = execFileSync('uptime', { encoding: 'utf8' }).trim();
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/parallel-explore.json', JSON.stringify(out, null, 2) + '\n');
+process.stdout.write(JSON.stringify(out, null, 2) + '\n');

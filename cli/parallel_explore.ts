@@ -1,0 +1,258 @@
+/**
+ * explore --workers N: one variant's packed search on N worker threads, each a shard of the
+ * partitioned search (src/explore/packed/parallel.ts, shard.ts). This file is the plumbing only:
+ * the main thread runs the coordinator (parallelExplore()) against a ShardGroup whose shards are
+ * threads; the threads send each other their successors directly, on a MessagePort for each pair,
+ * and sleep on a shared doorbell word while they wait for a peer.
+ *
+ * A level on a thread: expand a few hundred states, send the full outboxes, take what the peers
+ * sent (receiveMessageOnPort(), without returning to the event loop); when its states are all
+ * expanded, send the rest and an end mark to each peer, and take batches until every peer's end
+ * mark came (a port delivers in order, so nothing of the level follows it). The result is the
+ * single search's whatever the order batches arrive in (partition.ts), so the threads need no
+ * other synchronisation than the coordinator's per-level calls.
+ */
+import { MessageChannel, Worker, isMainThread, parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { InThreadShards, parallelExplore, type ParallelProgress, type ShardGroup } from '../src/explore/packed/parallel';
+import { PackedShard, type Settled, type ShardLevel, type StoredState } from '../src/explore/packed/shard';
+import type { ViolationAt } from '../src/explore/packed/partition';
+import type { ExploreOptions, ExploreResult } from '../src/explore/result';
+import { describeBound, type Bound } from '../src/explore/scope';
+import type { Variant } from '../src/kernel/variants';
+
+/** What a shard thread is given: the search's options (its share of the memory budget) and its place. */
+interface ShardData {
+  variant: Variant;
+  bound: Bound;
+  maxStates?: number;
+  maxMemoryBytes?: number;
+  index: number;
+  shards: number;
+  bell: SharedArrayBuffer;
+  /** ports[p]: the port to shard p (none to itself). */
+  ports: Array<MessagePort | null>;
+}
+
+type CommandBody =
+  | { cmd: 'level' }
+  | { cmd: 'number'; start: number; total: number; keys: Float64Array[] }
+  | { cmd: 'settle'; at: ViolationAt }
+  | { cmd: 'state'; local: number };
+type Command = CommandBody & { id: number };
+
+type Reply = { id: number; result: unknown } | { id: number; error: string } | { progress: { states: number; transitions: number; bytes: number } };
+
+/** Run from the TypeScript source, an eval'd worker registers tsx's loader first (as cli/explore.ts does). */
+const FROM_SOURCE = __filename.endsWith('.ts') ? "require('tsx/cjs'); " : '';
+
+/** Stopped by the user (or a failed thread): the search's promise rejects with this. */
+export class ShardsStopped extends Error {}
+
+/** N shard threads as a ShardGroup: each call posts a command to every thread (or one) and waits for the replies. */
+class ThreadShards implements ShardGroup {
+  private readonly workers: Worker[] = [];
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private failed: Error | null = null;
+  /** The latest counts each thread reported. */
+  readonly last: Array<{ states: number; transitions: number; bytes: number }> = [];
+
+  constructor(options: ExploreOptions, readonly shards: number, onProgress: () => void) {
+    const bell = new SharedArrayBuffer(4 * shards);
+    const ports: Array<Array<MessagePort | null>> = Array.from({ length: shards }, () => Array.from({ length: shards }, () => null));
+    for (let i = 0; i < shards; i++) {
+      for (let j = i + 1; j < shards; j++) {
+        const c = new MessageChannel();
+        ports[i][j] = c.port1;
+        ports[j][i] = c.port2;
+      }
+    }
+    for (let i = 0; i < shards; i++) {
+      const data: ShardData = { variant: options.variant, bound: options.bound, maxStates: options.maxStates, maxMemoryBytes: options.maxMemoryBytes, index: i, shards, bell, ports: ports[i] };
+      const w = new Worker(`${FROM_SOURCE}require(${JSON.stringify(__filename)});`, {
+        eval: true, workerData: { kvmMmuLabShard: data }, transferList: ports[i].filter((p): p is MessagePort => p !== null),
+      });
+      this.last.push({ states: 0, transitions: 0, bytes: 0 });
+      w.on('message', (m: Reply) => {
+        if ('progress' in m) { this.last[i] = m.progress; onProgress(); return; }
+        const waiter = this.waiting.get(m.id);
+        if (!waiter) return;
+        this.waiting.delete(m.id);
+        if ('error' in m) waiter.reject(new Error(m.error)); else waiter.resolve(m.result);
+      });
+      w.on('error', (e) => this.fail(e));
+      w.on('exit', (code) => { if (code !== 0) this.fail(new Error(`internal: explorer shard ${i} exited with status ${code}`)); });
+      this.workers.push(w);
+    }
+  }
+
+  /** Stop every thread; every waiting call rejects with `e`. */
+  fail(e: Error): void {
+    if (this.failed) return;
+    this.failed = e;
+    for (const w of this.workers) void w.terminate();
+    for (const waiter of this.waiting.values()) waiter.reject(e);
+    this.waiting.clear();
+  }
+
+  close(): Promise<unknown> {
+    this.failed ??= new ShardsStopped('closed');
+    return Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private call<T>(shard: number, command: CommandBody): Promise<T> {
+    if (this.failed) return Promise.reject(this.failed);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.workers[shard].postMessage({ ...command, id });
+    });
+  }
+
+  private all<T>(command: (shard: number) => CommandBody): Promise<T[]> {
+    return Promise.all(this.workers.map((_, i) => this.call<T>(i, command(i))));
+  }
+
+  level(): Promise<ShardLevel[]> {
+    return this.all<ShardLevel>(() => ({ cmd: 'level' }));
+  }
+
+  async number(start: number, total: number, keys: Float64Array[]): Promise<void> {
+    await this.all((i) => ({ cmd: 'number', start, total, keys: keys.filter((_, j) => j !== i) }));
+  }
+
+  settle(at: ViolationAt): Promise<Settled[]> {
+    return this.all<Settled>(() => ({ cmd: 'settle', at }));
+  }
+
+  state(shard: number, local: number): Promise<StoredState> {
+    return this.call<StoredState>(shard, { cmd: 'state', local });
+  }
+}
+
+/** What runParallelSearch() is asked: the single search's request, and the threads. */
+export interface ParallelRequest {
+  variant: Variant;
+  bound: Bound;
+  maxStates?: number;
+  /** The command's whole budget: each thread gets an equal share. */
+  maxMemoryBytes: number;
+  workers: number;
+}
+
+/**
+ * One variant's packed search on `workers` threads. Ctrl-C (signal) terminates the threads; the
+ * result is then "incomplete, cancelled" with the counts the threads last reported. Progress once
+ * a second at most: states, transitions and memory summed over the threads, the depth being searched.
+ */
+export async function runParallelSearch(req: ParallelRequest, signal?: AbortSignal, onProgress?: (p: ParallelProgress) => void): Promise<ExploreResult> {
+  const options: ExploreOptions = { variant: req.variant, bound: req.bound, maxStates: req.maxStates, maxMemoryBytes: Math.floor(req.maxMemoryBytes / req.workers), engine: 'packed' };
+  const t0 = Date.now();
+  let depth = 0;
+  let lastShown = 0;
+  const show = () => {
+    if (!onProgress || Date.now() - lastShown < 1000) return;
+    lastShown = Date.now();
+    const sum = group.last.reduce((a, x) => ({ states: a.states + x.states, transitions: a.transitions + x.transitions, bytes: a.bytes + x.bytes }), { states: 0, transitions: 0, bytes: 0 });
+    onProgress({ states: sum.states, transitions: sum.transitions, depth, frontier: -1, seconds: (Date.now() - t0) / 1000, memoryBytes: sum.bytes });
+  };
+  const group = new ThreadShards(options, req.workers, show);
+  const onAbort = () => group.fail(new ShardsStopped('cancelled'));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    // A level's report: the next one is being searched.
+    return await parallelExplore(options, group, (p) => { depth = p.depth + 1; show(); });
+  } catch (e) {
+    if (!(e instanceof ShardsStopped)) throw e;
+    const states = group.last.reduce((a, x) => a + x.states, 0);
+    const transitions = group.last.reduce((a, x) => a + x.transitions, 0);
+    const seconds = (Date.now() - t0) / 1000;
+    return {
+      variant: req.variant.name, bound: req.bound, boundText: describeBound(req.bound), verdict: 'incomplete', stopped: 'cancelled', states, transitions, depth,
+      seconds, statesPerSecond: Math.round(states / Math.max(seconds, 1e-6)), peakMemoryBytes: group.last.reduce((a, x) => a + x.bytes, 0), engine: 'packed',
+    };
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await group.close();
+  }
+}
+
+/** The same search with every shard in this thread (for tests of this file's results against them). */
+export function runInThread(req: ParallelRequest): Promise<ExploreResult> {
+  const options: ExploreOptions = { variant: req.variant, bound: req.bound, maxStates: req.maxStates, engine: 'packed' };
+  return parallelExplore(options, new InThreadShards(options, req.workers));
+}
+
+// ---- inside a shard thread ---------------------------------------------------------------------
+
+function shardThread(data: ShardData): void {
+  const shard = new PackedShard({ variant: data.variant, bound: data.bound, maxStates: data.maxStates, maxMemoryBytes: data.maxMemoryBytes }, data.index, data.shards);
+  const bells = new Int32Array(data.bell);
+  const me = data.index;
+  const ring = (p: number) => { Atomics.add(bells, p, 1); Atomics.notify(bells, p); };
+  let ends = 0;
+  /** Take every message the peers sent so far; true when there was one. */
+  const receive = (): boolean => {
+    let got = false;
+    for (let p = 0; p < data.shards; p++) {
+      const port = data.ports[p];
+      if (!port) continue;
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+        got = true;
+        const msg = m.message as { batch?: Int32Array; end?: true };
+        if (msg.end) ends++; else if (msg.batch) shard.absorb(msg.batch, p);
+      }
+    }
+    return got;
+  };
+  const send = (all: boolean) => {
+    for (let p = 0; p < data.shards; p++) {
+      const port = data.ports[p];
+      if (!port) continue;
+      const batches = shard.takeOutgoing(p, all);
+      for (const batch of batches) port.postMessage({ batch }, [batch.buffer as ArrayBuffer]);
+      if (batches.length) ring(p);
+    }
+  };
+  let lastProgress = Date.now();
+  const level = (): ShardLevel => {
+    ends = 0;
+    for (let done = false; !done;) {
+      done = shard.expand(256);
+      send(done);
+      receive();
+      if (Date.now() - lastProgress >= 500) {
+        lastProgress = Date.now();
+        parentPort!.postMessage({ progress: { states: shard.states, transitions: shard.transitions, bytes: shard.bytes() } });
+      }
+    }
+    for (let p = 0; p < data.shards; p++) if (data.ports[p]) { data.ports[p]!.postMessage({ end: true }); ring(p); }
+    while (ends < data.shards - 1) {
+      const seen = Atomics.load(bells, me);
+      if (!receive()) Atomics.wait(bells, me, seen, 100);
+    }
+    return shard.endLevel();
+  };
+  parentPort!.on('message', (c: Command) => {
+    try {
+      switch (c.cmd) {
+        case 'level': {
+          const r = level();
+          // Copied, not transferred: the shard numbers its level from the same keys.
+          parentPort!.postMessage({ id: c.id, result: r });
+          parentPort!.postMessage({ progress: { states: shard.states, transitions: shard.transitions, bytes: shard.bytes() } });
+          return;
+        }
+        case 'number': shard.number(c.start, c.total, c.keys); parentPort!.postMessage({ id: c.id, result: null }); return;
+        case 'settle': parentPort!.postMessage({ id: c.id, result: shard.settle(c.at) }); return;
+        case 'state': parentPort!.postMessage({ id: c.id, result: shard.state(c.local) }); return;
+      }
+    } catch (e) {
+      parentPort!.postMessage({ id: c.id, error: e instanceof Error ? e.stack ?? e.message : String(e) });
+    }
+  });
+}
+
+if (!isMainThread && (workerData as { kvmMmuLabShard?: ShardData } | null)?.kvmMmuLabShard) {
+  shardThread((workerData as { kvmMmuLabShard: ShardData }).kvmMmuLabShard);
+}

@@ -1,0 +1,106 @@
+/**
+ * The partitioned search (src/explore/packed/parallel.ts, shard.ts, partition.ts) without threads:
+ * N shards in one thread (InThreadShards), exchanging their successors as the worker threads do.
+ *
+ * Why the expected values are the single search's own (src/explore/packed/search.ts): the single
+ * search numbers a level's states by (parent's number, candidate position) of the first
+ * transition that reaches them, and stops at the first violating transition in that order; the
+ * shards number every level by the least such key over all copies, whichever shard and whichever
+ * order they arrive in (partition.ts). So for any N the counts, the depth, the goals, the chain of
+ * parents and so the counterexample must be the single search's, exactly, and at a violation the
+ * states and transitions counted before it too.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { globalRanks, keySpan, leastViolation, orderKey, ownerOf, sortByKey } from '../../src/explore/packed/partition';
+import { InThreadShards, parallelExplore } from '../../src/explore/packed/parallel';
+import { PackedSearch } from '../../src/explore/packed/search';
+import type { ExploreOptions, ExploreResult } from '../../src/explore/result';
+import { findPreset } from '../../src/kernel/variants';
+import { TEST_BOUND } from './explorer.helpers';
+
+test('ownerOf splits hashes by their top bits, each shard an equal range', () => {
+  // 0x00000000..0x7fffffff go to shard 0 of 2, 0x80000000.. to shard 1 (as int32: negative).
+  assert.equal(ownerOf(0x7fffffff, 2), 0);
+  assert.equal(ownerOf(0x80000000 | 0, 2), 1);
+  assert.equal(ownerOf(-1, 3), 2);
+  assert.equal(ownerOf(0, 3), 0);
+  // Low bits do not choose the shard (the shard's own table uses them for its slots).
+  assert.equal(ownerOf(1, 2), ownerOf(0, 2));
+});
+
+test('keys order transitions by parent number, then candidate position', () => {
+  const span = keySpan(100);
+  assert.equal(span, 128);
+  assert.ok(orderKey(5, 127, span) < orderKey(6, 0, span));
+  assert.equal(keySpan(128), 256, 'position 128 must fit below the span');
+  // Three children of parent 10, two of parent 11, one of 12 (parents 10..12), shuffled.
+  const keys = new Float64Array([orderKey(11, 4, span), orderKey(10, 7, span), orderKey(12, 0, span), orderKey(10, 2, span), orderKey(11, 1, span), orderKey(10, 3, span)]);
+  const out = new Int32Array(6);
+  sortByKey(keys, 6, span, 10, 3, new Int32Array(4), out);
+  assert.deepEqual([...out], [3, 5, 1, 4, 0, 2]);
+});
+
+test('globalRanks counts the keys below each key in every shard', () => {
+  // Shard A holds keys 1, 4, 9; shard B 2, 3; shard C 7. Level starts at number 100.
+  const ranks = new Int32Array(3);
+  globalRanks(100, new Float64Array([1, 4, 9]), [new Float64Array([2, 3]), new Float64Array([7])], ranks);
+  assert.deepEqual([...ranks], [100, 103, 105]);
+});
+
+test('leastViolation takes the least (parent number, position)', () => {
+  assert.deepEqual(leastViolation([null, { parent: 9, position: 0 }, { parent: 7, position: 5 }, { parent: 7, position: 2 }]), { parent: 7, position: 2 });
+  assert.equal(leastViolation([null, null]), null);
+});
+
+function single(options: ExploreOptions): ExploreResult {
+  const s = new PackedSearch(options);
+  while (!s.run(1000));
+  return s.result();
+}
+
+/** What must not depend on N: everything but the clock and the memory held. */
+function comparable(r: ExploreResult): unknown {
+  return { ...r, seconds: 0, statesPerSecond: 0, peakMemoryBytes: 0 };
+}
+
+/** A seeded generator (a linear congruential one): the same shuffles every run. */
+function seeded(seed: number): (n: number) => number {
+  let x = seed;
+  return (n) => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x % n; };
+}
+
+for (const [name, verdict, depth] of [['never-flush', 'violation', 13], ['v7', 'no violation within the bound', 0], ['pre-patch', 'no violation within the bound', 0]] as const) {
+  test(`${name}: 1, 2 and 3 shards give the single search's result exactly`, async () => {
+    const options: ExploreOptions = { variant: findPreset(name)!, bound: TEST_BOUND };
+    const want = single(options);
+    // The single search's own verdict at the tests' bound (docs/explorer.md: never-flush's
+    // shortest counterexample is 13 transitions; v7 and pre-patch are clean).
+    assert.equal(want.verdict, verdict);
+    if (depth) assert.equal(want.depth, depth);
+    for (const n of [1, 2, 3]) {
+      const got = await parallelExplore(options, new InThreadShards(options, n));
+      assert.deepEqual(comparable(got), comparable(want), `${n} shards`);
+    }
+    // Batches absorbed in another order: the least key still wins.
+    const shuffled = await parallelExplore(options, new InThreadShards(options, 3, seeded(7)));
+    assert.deepEqual(comparable(shuffled), comparable(want), '3 shards, shuffled batches');
+  });
+}
+
+test('the cap on states stops the partitioned search as incomplete', async () => {
+  const options: ExploreOptions = { variant: findPreset('v7')!, bound: TEST_BOUND, maxStates: 1000 };
+  const r = await parallelExplore(options, new InThreadShards(options, 2));
+  assert.equal(r.verdict, 'incomplete');
+  assert.match(r.stopped ?? '', /state cap of 1000/);
+  assert.ok(r.states >= 1000);
+});
+
+test('a shard over its share of the memory budget stops the search, naming the whole budget', async () => {
+  // Each of 2 shards may hold 8 MiB (the CLI gives each thread budget / N): a shard's store grows
+  // by 4 MiB chunks, so --pages all at E = 4 (millions of states) crosses it within a few levels.
+  const options: ExploreOptions = { variant: findPreset('v7')!, bound: { entries: 4, ops: 4, accesses: 2, pages: 'all' }, maxMemoryBytes: 8 * 2 ** 20 };
+  const r = await parallelExplore(options, new InThreadShards(options, 2));
+  assert.equal(r.verdict, 'incomplete');
+  assert.match(r.stopped ?? '', /the cap is 16 MiB \(2 threads, each at most an equal share\)/);
+});
