@@ -36,6 +36,8 @@ export interface LaunchArguments {
   sources?: SourceFile[];
   /** Stop before the first step (default true); else run to the first breakpoint. */
   stopOnEntry?: boolean;
+  /** Stop first before the first step in this kernel function (Debug the Split Here), instead of the entry. */
+  stopAt?: string;
   /** 'unmapped': only the stale-TLB check's unmapped strength (the setting kvmMmuLab.checkStrength). */
   checkStrength?: 'both' | 'unmapped';
 }
@@ -88,6 +90,11 @@ export class MmuDebugSession {
     }
     this.afterResponse?.();
     this.afterResponse = undefined;
+  }
+
+  /** Answers a request the front end could not prepare (a launch whose files could not be read) with its error. */
+  refuse(req: DapRequest, message: string): void {
+    this.respond(req, false, undefined, message);
   }
 
   /** Events that must follow the response (a stop after `continue`, the first stop after configurationDone). */
@@ -286,6 +293,13 @@ export class MmuDebugSession {
 
   private start(): void {
     const t = this.run();
+    const fn = this.launchArgs?.stopAt;
+    if (fn) {
+      const at = this.stacks.findIndex((s) => s.includes(fn));
+      if (at >= 0) return this.stopAt(at, { reason: 'entry', description: `Before the first step in ${fn}` });
+      this.event('output', { category: 'console', output: `The run never enters ${fn}(); stopped before its first step.\n` });
+      return this.stopAt(0, { reason: 'entry' });
+    }
     if (this.launchArgs?.stopOnEntry === false) {
       const { pos, stop } = this.findStop(0, 1) ?? this.end();
       this.stopAt(pos, stop);

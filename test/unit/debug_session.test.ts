@@ -300,3 +300,11 @@ test('launch refuses an unknown built-in, naming the built-ins', () => {
   assert.equal(response.success, false);
   assert.match(response.message!, /'no-such' is not a built-in scenario \(the built-ins: common-1g, reused-partial, reused-leaf\)/);
 });
+
+test('stopAt (Debug the Split Here) stops first before the first step in that function', () => {
+  const c = launched({ stopAt: 'shadow_mmu_split_huge_page' });
+  const first = c.stop('configurationDone');
+  // The first step in shadow_mmu_split_huge_page() is its get-sp, step 21.
+  assert.equal(first.reason, 'entry');
+  assert.equal(c.session.position.pos, 21);
+});
