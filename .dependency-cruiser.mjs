@@ -4,7 +4,7 @@
 /** The core's folders, bottom first: a folder imports only itself and the folders before it. */
 export const LAYERS = [
   'kernel', 'model', 'source', 'scenario', 'mmu', 'checks', 'machine', 'ops', 'run', 'explore',
-  'patch', 'anchor', 'review', 'view', 'session',
+  'patch', 'anchor', 'review', 'view', 'session', 'debug',
 ];
 
 /** The front ends: each imports the core (src/), none imports another. */

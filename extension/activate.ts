@@ -13,6 +13,7 @@ import type { Jobs } from '../src/session/jobs';
 import { CheckPatchController } from './check_patch';
 import { CommandTable, guarded } from './command_table';
 import { CompareController } from './compare';
+import { DebugController } from './debug';
 import { Counterexamples } from './counterexamples';
 import { ExploreController } from './explore';
 import { Reports } from './reports';
@@ -48,9 +49,10 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
   const walk = new WalkController({ context, host, log, source, status, jobs, received: messages.received, guard }, commands);
   new CheckPatchController(log, reports, jobs, commands, guard);
   new CompareController(log, reports, jobs, commands, guard);
+  const debug = new DebugController({ log, guard, walk: () => walk.current }, commands);
   const explore = new ExploreController({ log, reports, jobs, counterexamples, walkVariant: () => walk.current?.options.variant }, commands, guard);
   context.subscriptions.push(status, explore, reports);
 
   log.info(`the lab is loaded; kernel tree: ${kernelTreeUri(settings().get<string>('kernelTree'))?.toString() ?? '(not set)'}; long jobs run in ${jobs.where}`);
-  return { commands: commands.all(), sideView: walk.views.sideView, api: testHooks({ walk, status, reports, explore, messages }) };
+  return { commands: commands.all(), debug, sideView: walk.views.sideView, api: testHooks({ walk, status, reports, explore, messages }) };
 }

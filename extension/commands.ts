@@ -14,6 +14,7 @@ export const COMMANDS = {
   locate: 'kvmMmuLab.locateKernelTree',
   export: 'kvmMmuLab.exportTrace',
   walkHere: 'kvmMmuLab.walkHere',
+  debugHere: 'kvmMmuLab.debugHere',
   compare: 'kvmMmuLab.compareVariants',
   checkPatch: 'kvmMmuLab.checkPatch',
   explore: 'kvmMmuLab.exploreVariant',
@@ -21,6 +22,8 @@ export const COMMANDS = {
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
 export const CONTEXT_WALKING = 'kvmMmuLab.walking';
 export const SIDE_VIEW_ID = 'kvmMmuLab.sideView';
+/** The debug type of package.json's contributes.debuggers (extension/debug.ts serves it). */
+export const DEBUG_TYPE = 'kvm-mmu-lab';
 
 /** A performance mark the lab's module sets when it is evaluated: the tests see from it that activation did not load the lab. */
 export const LAB_EVALUATED_MARK = 'kvm-mmu-lab/lab-evaluated';

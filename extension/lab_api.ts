@@ -5,6 +5,7 @@ import type * as vscode from 'vscode';
 import type { FromWebviewMessage, HostKind, InspectedMessage, ReportShownMessage, ShownMessage, SnapshotMessage } from '../src/view/protocol';
 import type { CommandHandlers } from './command_table';
 import type { DecorationReport, SourceView } from './source';
+import type { DebugController } from './debug';
 
 /** One step rendered: how long the core took for the snapshot and the webview for the DOM. */
 export interface StepTiming {
@@ -77,6 +78,8 @@ export interface LabShared {
 /** What the lab gives the shell: a handler for every command, the side view's provider, the tests' API. */
 export interface Lab {
   commands: CommandHandlers;
+  /** The debug type's adapter and configuration resolver (extension/debug.ts). */
+  debug: DebugController;
   sideView: vscode.WebviewViewProvider;
   api: LabApi;
 }

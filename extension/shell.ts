@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import type { HostKind } from '../src/view/protocol';
 import type { ActivationTiming, KvmMmuLabApi, Lab, LabModule } from './activate';
-import { COMMANDS, SIDE_VIEW_ID } from './commands';
+import { COMMANDS, DEBUG_TYPE, SIDE_VIEW_ID } from './commands';
 import { SourceView } from './source';
 import { useTranslation } from './l10n';
 import { strings } from './strings';
@@ -68,6 +68,9 @@ export function activateShell(context: vscode.ExtensionContext, options: ShellOp
     vscode.window.registerWebviewViewProvider(SIDE_VIEW_ID, {
       resolveWebviewView: (view, resolveContext, token) => load('the side view').sideView.resolveWebviewView(view, resolveContext, token),
     }),
+    // The debugger (extension/debug.ts) is the lab's too: registered here, loaded when a session starts.
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, { createDebugAdapterDescriptor: (session) => load('the debugger').debug.adapter(session) }),
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, { resolveDebugConfiguration: (_folder, config) => load('the debugger').debug.resolve(config) }),
   );
   done('commands');
 

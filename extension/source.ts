@@ -480,10 +480,11 @@ export class SourceView implements vscode.Disposable {
       const range = new vscode.Range(span.start - 1, 0, span.start - 1, 0);
       out.push(
         new vscode.CodeLens(range, { title: file === PAGING_TMPL_H ? strings.lensWalkFault : strings.lensWalk, command: 'kvmMmuLab.walkHere', arguments: [fn], tooltip: strings.lensWalkTooltip(fn) }),
+        new vscode.CodeLens(range, { title: strings.lensDebug, command: 'kvmMmuLab.debugHere', arguments: [fn], tooltip: strings.lensDebugTooltip(fn) }),
         new vscode.CodeLens(range, { title: strings.lensCompare, command: 'kvmMmuLab.compareVariants', tooltip: strings.lensCompareTooltip }),
       );
     }
-    this.log.debug(`CodeLens: ${out.length / 2} modelled functions in ${document.uri.toString()}`);
+    this.log.debug(`CodeLens: ${out.length / 3} modelled functions in ${document.uri.toString()}`);
     return out;
   }
 

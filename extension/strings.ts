@@ -88,6 +88,10 @@ export const strings = {
   get lensWalk() { return l10n.t('$(debug-step-over) Walk the split here'); },
   get lensWalkFault() { return l10n.t('$(debug-step-over) Walk the fault here'); },
   lensWalkTooltip: (fn: string) => l10n.t('Walk the current scenario (or reused-partial) to the first step in {0}', fn),
+  get lensDebug() { return l10n.t('$(debug-alt) Debug the split here'); },
+  lensDebugTooltip: (fn: string) => l10n.t('Start a debug session stopped before the first step in {0}()', fn),
+  get debugDefaultName() { return l10n.t('Debug the split (reused-partial)'); },
+  debugHereName: (fn: string) => l10n.t('Debug {0}()', fn),
   get lensCompare() { return l10n.t('$(table) Compare variants'); },
   get lensCompareTooltip() { return l10n.t('Run every preset on the current scenario and show the table'); },
 

@@ -6,7 +6,8 @@ import { walkSuite } from './walk.suite';
 import { reviewSuite } from './review.suite';
 import { exploreSuite } from './explore.suite';
 import { injectionSuite } from './injection.suite';
+import { debugSuite } from './debug.suite';
 
 export function run(): Promise<void> {
-  return runSuites([() => extensionSuite('web'), () => walkSuite('web'), () => reviewSuite('web'), () => exploreSuite('web'), () => injectionSuite('web')]);
+  return runSuites([() => extensionSuite('web'), () => walkSuite('web'), () => reviewSuite('web'), () => exploreSuite('web'), () => injectionSuite('web'), () => debugSuite('web')]);
 }

@@ -95,6 +95,8 @@ export interface VscodeStub {
   commands: Map<string, (...args: unknown[]) => unknown>;
   /** View id → provider, as registered. */
   views: Map<string, { resolveWebviewView(...args: unknown[]): unknown }>;
+  /** Debug type → its adapter descriptor factory, as registered. */
+  debugFactories: Map<string, { createDebugAdapterDescriptor(...args: unknown[]): unknown }>;
   /** A context for activate(), for an extension in `extensionPath` with this package.json. */
   context(extensionPath: string, packageJSON: unknown): { subscriptions: { dispose(): unknown }[] } & Record<string, unknown>;
   /** The workspace file system (vscode.workspace.fs), by URI string; empty at first. */
@@ -110,6 +112,7 @@ export interface VscodeStub {
 export function vscodeStub(): VscodeStub {
   const commands = new Map<string, (...args: unknown[]) => unknown>();
   const views = new Map<string, { resolveWebviewView(...args: unknown[]): unknown }>();
+  const debugFactories = new Map<string, { createDebugAdapterDescriptor(...args: unknown[]): unknown }>();
   const disposable = (fn: () => void = () => {}) => ({ dispose: fn });
   const files = new Map<string, StubFile>();
   const reads: string[] = [];
@@ -206,6 +209,13 @@ export function vscodeStub(): VscodeStub {
       asRelativePath: (u: Uri | string) => (typeof u === 'string' ? u : u.path.replace(/^\//, '')),
     }),
     languages: namespace({}),
+    debug: namespace({
+      registerDebugAdapterDescriptorFactory(type: string, factory: { createDebugAdapterDescriptor(...args: unknown[]): unknown }) {
+        debugFactories.set(type, factory);
+        return disposable(() => debugFactories.delete(type));
+      },
+      registerDebugConfigurationProvider: () => disposable(),
+    }),
     env: namespace({ uiKind: 1 }),
     // VS Code's l10n with no bundle: the English message, its {0} places filled.
     l10n: namespace({ t: (message: string, ...args: (string | number)[]) => message.replace(/\{(\d+)\}/g, (place, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : place)) }),
@@ -214,6 +224,7 @@ export function vscodeStub(): VscodeStub {
     module,
     commands,
     views,
+    debugFactories,
     files,
     reads,
     shown,

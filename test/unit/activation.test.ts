@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { requireVscodeAs, vscodeStub } from '../support/vscode-stub';
 import type { Lab, LabModule } from '../../extension/activate';
-import { COMMANDS, SIDE_VIEW_ID } from '../../extension/commands';
+import { COMMANDS, DEBUG_TYPE, SIDE_VIEW_ID } from '../../extension/commands';
 
 const ROOT = join(__dirname, '..', '..');
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -36,7 +36,7 @@ function activateWithStub() {
     const labModule: LabModule = {
       createLab: () => {
         loads++;
-        return { commands, sideView: { resolveWebviewView: (view) => void resolved.push(view) }, api: {} as Lab['api'] };
+        return { commands, debug: {} as Lab['debug'], sideView: { resolveWebviewView: (view) => void resolved.push(view) }, api: {} as Lab['api'] };
       },
     };
     const api = activateShell(stub.context(ROOT, manifest) as never, { host: 'node', bundleEvalMs: undefined, loadLab: () => labModule });
@@ -57,13 +57,15 @@ test('activation events are precise: no "*", no onStartupFinished', () => {
   // and onWalkthrough: from contributes); docs/activation.md lists why each explicit event is there.
   assert.ok(!manifest.activationEvents.includes('*'));
   assert.ok(!manifest.activationEvents.includes('onStartupFinished'));
-  assert.deepEqual(manifest.activationEvents, ['workspaceContains:arch/x86/kvm/mmu/mmu.c', 'workspaceContains:**/arch/x86/kvm/mmu/mmu.c', 'onFileSystem:kvm-mmu-lab']);
+  assert.deepEqual(manifest.activationEvents, ['workspaceContains:arch/x86/kvm/mmu/mmu.c', 'workspaceContains:**/arch/x86/kvm/mmu/mmu.c', 'onFileSystem:kvm-mmu-lab', 'onDebugResolve:kvm-mmu-lab']);
 });
 
 test('activate() registers every command and the side view without loading the lab', () => {
   const { stub, api, loads } = activateWithStub();
   assert.deepEqual([...stub.commands.keys()].sort(), Object.values(COMMANDS).sort());
   assert.deepEqual([...stub.views.keys()], [SIDE_VIEW_ID]);
+  // The debug type's adapter factory is there from the start; it loads the lab only when a session starts.
+  assert.deepEqual([...stub.debugFactories.keys()], [DEBUG_TYPE]);
   assert.equal(loads(), 0);
   assert.equal(api.labLoaded, false);
 });

@@ -75,6 +75,7 @@ interface Manifest {
     commands: { command: string; title: string; category: string }[];
     configuration: { title: string; properties: Record<string, { markdownDescription?: string; description?: string; enumDescriptions?: string[] }> };
     views: Record<string, { id: string; name: string }[]>;
+    debuggers?: { type: string; label: string; configurationAttributes: Record<string, { properties: Record<string, { markdownDescription?: string }> }>; configurationSnippets?: { label: string; description: string }[] }[];
   };
 }
 
@@ -90,6 +91,12 @@ function contributedWords(m: Manifest): [string, string][] {
       ...(p.enumDescriptions ?? []).map((d, i): [string, string] => [`${name} enumDescriptions[${i}]`, d]),
     ]),
     ...Object.values(c.views).flat().map((v): [string, string] => [`view ${v.id} name`, v.name]),
+    // The debugger's label, its launch attributes' descriptions and its snippets (docs/debugging.md).
+    ...(c.debuggers ?? []).flatMap((d): [string, string][] => [
+      [`debugger ${d.type} label`, d.label],
+      ...Object.entries(d.configurationAttributes).flatMap(([request, a]) => Object.entries(a.properties).map(([name, p]): [string, string] => [`debugger ${d.type} ${request}.${name}`, p.markdownDescription ?? ''])),
+      ...(d.configurationSnippets ?? []).flatMap((s, i): [string, string][] => [[`debugger ${d.type} snippet[${i}] label`, s.label], [`debugger ${d.type} snippet[${i}] description`, s.description]]),
+    ]),
   ];
 }
 

@@ -1,0 +1,131 @@
+// The walk as a debug session in VS Code: the debug type `kvm-mmu-lab`, served by an inline adapter
+// (DebugAdapterInlineImplementation, so the web-worker host has it too) around the core's session
+// (src/debug/session.ts), a configuration provider that fills in a launch with no launch.json, and
+// the command Debug the Split Here. The glue reads what the core cannot (a scenario file, the
+// reviewer's kernel files) and adds it to the launch request; everything else is the core's.
+import * as vscode from 'vscode';
+import { MmuDebugSession, type LaunchArguments } from '../src/debug/session';
+import type { DapMessage, DapRequest } from '../src/debug/protocol';
+import { BUILTIN_SCENARIOS } from '../src/scenario/builtins';
+import { MAX_SCENARIO_BYTES } from '../src/scenario/parse';
+import { REVIEW_TREE_FILES } from '../src/patch/detect';
+import type { SourceFile } from '../src/anchor/anchor';
+import type { WalkSession } from '../src/session/session';
+import { COMMANDS, DEBUG_TYPE } from './commands';
+import type { CommandTable, Guard } from './command_table';
+import { kernelTreeUri } from './source';
+import { READ_LIMITS, readBounded } from './read_bounded';
+import { settings } from './settings';
+import { strings } from './strings';
+
+/** Where Debug the Split Here stops when no function is named: the split itself. */
+const SPLIT_FUNCTION = 'shadow_mmu_split_huge_page';
+
+/** A launch configuration of type kvm-mmu-lab, as launch.json or a command writes it. */
+type MmuDebugConfiguration = vscode.DebugConfiguration & Omit<LaunchArguments, 'scenarioText' | 'sources' | 'scenarioPath'>;
+
+/** The core's session as VS Code's DebugAdapter: messages in one at a time, in order (a launch waits for its files). */
+class InlineAdapter implements vscode.DebugAdapter {
+  private readonly sent = new vscode.EventEmitter<vscode.DebugProtocolMessage>();
+  readonly onDidSendMessage = this.sent.event;
+  private readonly session = new MmuDebugSession((m: DapMessage) => this.sent.fire(m as vscode.DebugProtocolMessage));
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly folder: vscode.WorkspaceFolder | undefined,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  handleMessage(message: vscode.DebugProtocolMessage): void {
+    const m = message as DapMessage;
+    if (m.type !== 'request') return;
+    this.queue = this.queue.then(async () => {
+      const req: DapRequest = m.command === 'launch' ? { ...m, arguments: await launchArguments(this.folder, m.arguments as MmuDebugConfiguration, this.log) } : m;
+      this.session.handle(req);
+    }).catch((e: unknown) => {
+      // A launch whose scenario file could not be read (refused, missing): the launch fails, saying why.
+      this.session.refuse(m, (e as Error).message ?? String(e));
+    });
+  }
+
+  dispose(): void {
+    this.sent.dispose();
+  }
+}
+
+/** The launch request's arguments: a scenario file read (a name that is not a built-in is a path), and the kernel files that hold modelled steps. */
+async function launchArguments(folder: vscode.WorkspaceFolder | undefined, config: MmuDebugConfiguration, log: vscode.LogOutputChannel): Promise<LaunchArguments> {
+  const args: LaunchArguments = { ...config };
+  const name = config.scenario ?? '';
+  if (name && !BUILTIN_SCENARIOS.includes(name)) {
+    const base = folder?.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+    const uri = /^[a-z][a-z0-9+.-]+:\/\//i.test(name) ? vscode.Uri.parse(name) : name.startsWith('/') || !base ? vscode.Uri.file(name) : vscode.Uri.joinPath(base, name);
+    args.scenarioText = await readBounded(uri, MAX_SCENARIO_BYTES);
+    args.scenarioPath = vscode.workspace.asRelativePath(uri);
+  }
+  args.sources = await kernelSources(folder);
+  log.info(`debug: ${name || 'reused-partial'} under ${config.variant || "the scenario's variant"}; kernel files: ${args.sources.map((s) => s.path).join(', ') || 'none (frames without source)'}`);
+  return args;
+}
+
+/** The reviewer's files that hold modelled steps: from kvmMmuLab.kernelTree, else the workspace folder, those that exist and can be read. */
+async function kernelSources(folder: vscode.WorkspaceFolder | undefined): Promise<SourceFile[]> {
+  const tree = kernelTreeUri(settings().get<string>('kernelTree')) ?? folder?.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+  if (!tree) return [];
+  const out: SourceFile[] = [];
+  for (const rel of REVIEW_TREE_FILES) {
+    const uri = vscode.Uri.joinPath(tree, rel);
+    try {
+      out.push({ path: uri.scheme === 'file' ? uri.fsPath : uri.toString(), text: await readBounded(uri, READ_LIMITS.treeFile) });
+    } catch {
+      // Not in this tree (or refused, which the walk's editor reports): its frames go without source.
+    }
+  }
+  return out;
+}
+
+export class DebugController {
+  constructor(
+    private readonly parts: { log: vscode.LogOutputChannel; guard: Guard; walk: () => WalkSession | undefined },
+    commands: CommandTable,
+  ) {
+    commands.register(COMMANDS.debugHere, parts.guard((fn?: string) => this.debugHere(fn)));
+  }
+
+  /** The inline adapter for a session VS Code starts. */
+  adapter(session: vscode.DebugSession): vscode.DebugAdapterDescriptor {
+    return new vscode.DebugAdapterInlineImplementation(new InlineAdapter(session.workspaceFolder, this.parts.log));
+  }
+
+  /** F5 with no launch.json: the split of reused-partial; the settings fill what a configuration leaves out. */
+  resolve(config: vscode.DebugConfiguration): vscode.DebugConfiguration {
+    const c = config as MmuDebugConfiguration;
+    if (!c.type && !c.request && !c.name) {
+      return { type: DEBUG_TYPE, request: 'launch', name: strings.debugDefaultName, scenario: 'reused-partial', stopAt: SPLIT_FUNCTION };
+    }
+    const flushMode = settings().get<string>('flushMode', 'scenario');
+    const entries = settings().get<number | null>('entriesPerTable', null);
+    return {
+      ...c,
+      ...(c.flushMode === undefined && (flushMode === 'bare-metal' || flushMode === 'range') ? { flushMode } : {}),
+      ...(c.entries === undefined && entries ? { entries } : {}),
+      ...(c.checkStrength === undefined ? { checkStrength: settings().get<string>('checkStrength', 'both') === 'unmapped' ? 'unmapped' : 'both' } : {}),
+    };
+  }
+
+  /** Debug the Split Here: the walk's scenario and variant (else reused-partial under its own), stopped at the first step in `fn`. */
+  private async debugHere(fn?: string): Promise<boolean> {
+    const walk = this.parts.walk();
+    // A built-in's id is its name, a file's its URI: both are what the launch's `scenario` takes.
+    const scenario = walk ? walk.origin.id : 'reused-partial';
+    const config: MmuDebugConfiguration = {
+      type: DEBUG_TYPE,
+      request: 'launch',
+      name: strings.debugHereName(fn ?? SPLIT_FUNCTION),
+      scenario,
+      ...(walk ? { variant: walk.options.variant.name } : {}),
+      stopAt: fn ?? SPLIT_FUNCTION,
+    };
+    return vscode.debug.startDebugging(vscode.workspace.workspaceFolders?.[0], config);
+  }
+}

@@ -1,0 +1,103 @@
+// The walk as a debug session in a real VS Code: a launch of type kvm-mmu-lab, a breakpoint on the
+// fixture mmu.c's get-sp line hit, the call stack's top frame there, a variable and a watch read
+// through the session, and a step back (docs/debugging.md). The workspace's kernel tree is kernel/.
+import * as vscode from 'vscode';
+import { anchorSources } from '../../src/anchor/anchor';
+import { equal, ok } from './assert';
+import type { HostKind } from '../../src/view/protocol';
+
+const EXTENSION_ID = 'kvm-mmu-lab.kvm-mmu-lab';
+const MMU = 'arch/x86/kvm/mmu/mmu.c';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- DAP bodies, read loosely as a client would
+type Body = any;
+
+/**
+ * The stops of kvm-mmu-lab sessions, in order. A tracker factory applies to the sessions started
+ * after it is registered, so one is registered before the session and queues every stop.
+ */
+class Stops implements vscode.Disposable {
+  private readonly seen: Array<{ session: vscode.DebugSession; body: Body }> = [];
+  private waiting: ((s: { session: vscode.DebugSession; body: Body }) => void) | undefined;
+  private readonly sub = vscode.debug.registerDebugAdapterTrackerFactory('kvm-mmu-lab', {
+    createDebugAdapterTracker: (session) => ({
+      onDidSendMessage: (m: Body) => {
+        if (m.type !== 'event' || m.event !== 'stopped') return;
+        const stop = { session, body: m.body };
+        if (this.waiting) { const w = this.waiting; this.waiting = undefined; w(stop); } else this.seen.push(stop);
+      },
+    }),
+  });
+
+  next(): Promise<{ session: vscode.DebugSession; body: Body }> {
+    const s = this.seen.shift();
+    return s ? Promise.resolve(s) : new Promise((resolve) => { this.waiting = resolve; });
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+  }
+}
+
+export function debugSuite(host: HostKind): void {
+  describe(`The walk as a debug session (${host} extension host)`, () => {
+    let breakpoint: vscode.SourceBreakpoint | undefined;
+    let stops: Stops;
+
+    before(async () => {
+      await vscode.extensions.getExtension(EXTENSION_ID)!.activate();
+      await vscode.workspace.getConfiguration('kvmMmuLab').update('kernelTree', 'kernel', vscode.ConfigurationTarget.Workspace);
+      stops = new Stops();
+    });
+
+    after(async () => {
+      if (breakpoint) vscode.debug.removeBreakpoints([breakpoint]);
+      stops.dispose();
+      await vscode.debug.stopDebugging();
+      await vscode.workspace.getConfiguration('kvmMmuLab').update('kernelTree', undefined, vscode.ConfigurationTarget.Workspace);
+    });
+
+    it('stops at a breakpoint on the split\'s get-sp in mmu.c, shows its stack and variables, evaluates a watch, steps back', async function () {
+      this.timeout(60_000);
+      const folder = vscode.workspace.workspaceFolders![0];
+      const mmuUri = vscode.Uri.joinPath(folder.uri, 'kernel', MMU);
+      const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(mmuUri));
+      const [getSp] = anchorSources([{ path: MMU, text }], ['splitGetSp']);
+      ok(getSp.found, 'the fixture holds no get-sp statement');
+      breakpoint = new vscode.SourceBreakpoint(new vscode.Location(mmuUri, new vscode.Position(getSp.line - 1, 0)));
+      vscode.debug.addBreakpoints([breakpoint]);
+
+      // Stopped on entry first (stopOnEntry), then the breakpoint.
+      ok(await vscode.debug.startDebugging(folder, { type: 'kvm-mmu-lab', request: 'launch', name: 'integration', scenario: 'reused-partial', variant: 'never-flush', stopOnEntry: true }), 'the session did not start');
+      let { session, body } = await stops.next();
+      equal(body.reason, 'entry', 'the first stop is the entry');
+      await session.customRequest('continue', { threadId: body.threadId });
+      ({ session, body } = await stops.next());
+      equal(body.reason, 'breakpoint', 'continue did not stop at the get-sp breakpoint');
+
+      const trace = await session.customRequest('stackTrace', { threadId: body.threadId });
+      const top = trace.stackFrames[0];
+      equal(top.name, 'shadow_mmu_split_huge_page', 'the top frame is not the split');
+      equal(top.line, getSp.line, 'the top frame is not at the get-sp line');
+      ok(String(top.source?.path ?? '').endsWith('mmu.c'), `the top frame's source is ${JSON.stringify(top.source)}`);
+
+      // Locals before get-sp: the huge SPTE found is B's, sp#2[1]; the child is not got yet.
+      const { scopes } = await session.customRequest('scopes', { frameId: top.id });
+      const locals = scopes.find((s: Body) => s.name === 'Locals');
+      const { variables } = await session.customRequest('variables', { variablesReference: locals.variablesReference });
+      const byName = new Map(variables.map((v: Body) => [v.name, v.value]));
+      equal(byName.get('huge_sptep'), 'sp#2[1]', `locals: ${JSON.stringify(variables)}`);
+      equal(byName.get('sp'), 'NULL', 'the child SP is got only at get-sp');
+      const watch = await session.customRequest('evaluate', { expression: 'sp#4.spt[1]', frameId: top.id, context: 'watch' });
+      equal(watch.result, '-> sp#5', 'sp#4.spt[1] should link to the level-1 SP of p');
+
+      // Step in (get-sp reuses sp#4), then back: `sp` is NULL again.
+      await session.customRequest('stepIn', { threadId: body.threadId });
+      await stops.next();
+      equal((await session.customRequest('evaluate', { expression: 'sp', context: 'watch' })).result, 'sp#4', 'get-sp reuses sp#4');
+      await session.customRequest('stepBack', { threadId: body.threadId });
+      await stops.next();
+      equal((await session.customRequest('evaluate', { expression: 'sp', context: 'watch' })).result, 'NULL', 'stepping back should undo get-sp');
+    });
+  });
+}
