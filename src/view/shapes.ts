@@ -400,7 +400,7 @@ export type PanelSnapshot = v.InferOutput<typeof PANEL_SNAPSHOT>;
 
 //#region a patch review and Compare Variants (the review view, media/review.ts)
 
-const REVIEW_STEP = fields({ id: text, fn: text, file: text, line: v.optional(finite), how: v.optional(text), why: v.optional(text) });
+const REVIEW_STEP = fields({ id: text, fn: text, stmt: text, file: text, line: v.optional(finite), how: v.optional(text), why: v.optional(text) });
 const REVIEW_VERDICT = v.nullable(fields({ verdict: oneOf(['pass', 'violation']), remoteFlushes: finite, splitFlushes: finite, violation: text }));
 const FLUSH_MODE = oneOf(['bare-metal', 'range']);
 
