@@ -20,7 +20,7 @@ import { COMPARE_ROW, fields, finite, firstProblem, isUnexpectedField, issuePath
 export type { CompareRowView, EntryRun, FlushLogEntry, HazardPictureView, PanelSnapshot, ReviewView, TableView, TlbView } from './shapes';
 
 /** Bumped when a message changes shape in a way the other side must know about. */
-export const PROTOCOL_VERSION = 7; // 7: the snapshot carries the picture of the hazard, and the picture's links send pictureGoto (6: guestTables, guestTablesOmitted, freedSps, a table's life)
+export const PROTOCOL_VERSION = 7; // 7: the snapshot carries the picture of the hazard, the picture's links send pictureGoto, a review step its stmt (6: guestTables, guestTablesOmitted, freedSps, a table's life)
 
 /** Which extension host runs the extension: Node (desktop, remote) or a browser web worker. */
 const HOST_KINDS = ['node', 'web'] as const;
