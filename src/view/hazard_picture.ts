@@ -239,7 +239,16 @@ function laneOrder(key: string): number {
   return key === 'ioctl' ? -1 : key === 'notifier' ? 1e9 : Number(key.slice(5));
 }
 
+// The timeline is the whole run's: built once a walk, and only the walk's step set at each picture.
+const timelines = new WeakMap<Walkthrough, Omit<HazardPictureView['timeline'], 'index'>>();
+
 function timeline(w: Walkthrough, index: number): HazardPictureView['timeline'] {
+  let t = timelines.get(w);
+  if (!t) timelines.set(w, (t = runTimeline(w)));
+  return { ...t, index };
+}
+
+function runTimeline(w: Walkthrough): Omit<HazardPictureView['timeline'], 'index'> {
   const keys = [...new Set(w.steps.map((s) => laneKey(w, s)))].sort((a, b) => laneOrder(a) - laneOrder(b));
   const lane = new Map(keys.map((k, i) => [k, i]));
   const locks: HazardPictureView['timeline']['locks'] = [];
@@ -262,7 +271,7 @@ function timeline(w: Walkthrough, index: number): HazardPictureView['timeline'] 
   for (const [l, from] of open) locks.push({ lane: l, from, to: w.length - 1, text: `mmu_lock held from step ${from} to the end of the run` });
   locks.sort((a, b) => a.from - b.from);
   const violations = w.violations.map((v) => ({ lane: lane.get(laneKey(w, w.steps[v.step]))!, step: v.step, text: `step ${v.step}: ${v.kind}${v.strength ? ` (${v.strength})` : ''}: ${v.message}` }));
-  return { total: w.length, index, lanes: keys.map(laneOf), locks, flushes, violations };
+  return { total: w.length, lanes: keys.map(laneOf), locks, flushes, violations };
 }
 
 //#endregion
