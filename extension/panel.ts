@@ -122,6 +122,10 @@ export class LabSurface implements vscode.Disposable {
       case 'goto':
         this.context.onGoto(message.step);
         return undefined;
+      case 'pictureGoto':
+        this.context.log.info(`the ${this.kind} webview's picture of the hazard: go to step ${message.step} (${message.mark})`);
+        this.context.onGoto(message.step);
+        return undefined;
       case 'shown':
       case 'rendered':
       case 'reportShown':

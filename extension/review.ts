@@ -118,6 +118,7 @@ export class ReviewPanel implements vscode.Disposable {
       case 'rendered':
       case 'action':
       case 'goto':
+      case 'pictureGoto':
       case 'reportShown':
       case 'inspected':
         this.handlers.log.warn(`the review webview sent "${message.type}" unasked`);

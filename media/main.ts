@@ -10,12 +10,15 @@ import {
   PROTOCOL_VERSION,
   type FromWebviewMessage,
   type InitMessage,
+  type HazardPictureView,
   type PanelAction,
+  type PictureMark,
   type SnapshotMessage,
   type ToWebviewMessage,
 } from '../src/view/protocol';
 import type { EntryRun, FreedSpView, GuestTableView, OpenHazard, PanelSnapshot, TableView } from '../src/view/snapshot';
 import { element, inspectDocument } from './dom';
+import { renderPicture, type PictureWords } from './picture';
 import { strings } from './strings';
 
 interface VsCodeApi {
@@ -57,7 +60,26 @@ const BUTTONS: { action: PanelAction; label: string; icon: string; key: string; 
 ];
 const KEYS: Record<string, PanelAction> = { ArrowRight: 'forward', n: 'forward', ArrowLeft: 'back', p: 'back', Home: 'restart', f: 'next-flush', v: 'violation' };
 
-function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: PanelAction) => void, goto: (step: number) => void) {
+const PICTURE_WORDS: PictureWords = {
+  root: strings.pictureRoot,
+  vcpuTlb: strings.pictureTlb,
+  lane: (lane) => (lane.kind === 'vcpu' ? strings.laneVcpu(lane.vcpu ?? 0) : lane.kind === 'notifier' ? strings.laneNotifier : strings.laneIoctl),
+  mappings: strings.pictureMappings,
+  timeline: strings.pictureTimeline,
+  step: strings.pictureNow,
+  clickTo: (step, what) => strings.pictureClick(step, strings.pictureMarks[what]),
+};
+
+/** The picture's key: what each swatch means, as text that wraps between words. */
+function pictureLegend(): HTMLElement {
+  const items: [string, string][] = [
+    ['huge', strings.legend.huge], ['split', strings.legend.split], ['absent', strings.legend.absent], ['tlb', strings.legend.tlb],
+    ['band', strings.legend.band], ['lock', strings.legend.lock], ['issued', strings.legend.issued], ['skipped', strings.legend.skipped], ['violation', strings.legend.violation],
+  ];
+  return element('ul', { className: 'picture-legend' }, ...items.map(([k, text]) => element('li', {}, element('span', { className: `swatch swatch-${k}`, attrs: { 'aria-hidden': 'true' } }), ` ${text}`)));
+}
+
+function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: PanelAction) => void, goto: (step: number) => void, pick: (step: number, mark: PictureMark) => void) {
   const title = element('h1', { id: 'title' });
   const status = element('span', { id: 'status', className: 'status', text: strings.connecting, attrs: { role: 'status' } });
   const text = element('p', { id: 'message', className: 'message' });
@@ -276,6 +298,31 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
   const tlbRows = new Map<number, Map<string, HTMLElement>>();
   const rootWrappers = new Map<string, HTMLElement>();
   let walkBuilt = false;
+  // The picture of the hazard: drawn at the width of its box, again when that width changes.
+  const pictureRange = element('p', { id: 'picture-range', className: 'picture-range' });
+  const pictureBox = element('div', { id: 'picture', className: 'picture-box' });
+  const pictureSection = element('div', {}, pictureRange, pictureBox, pictureLegend());
+  let pictureNow: HazardPictureView | null = null;
+  let pictureKey = '';
+  function drawPicture(): void {
+    const p = pictureNow;
+    // The width the observer last measured (no layout forced inside a step's render); the first
+    // time, the box's own. A folded section has none: keep the last drawing until it opens.
+    const width = Math.floor(boxWidth || pictureBox.clientWidth);
+    if (!width) return;
+    const key = `${width}|${JSON.stringify(p)}`;
+    if (key === pictureKey) return;
+    pictureKey = key;
+    pictureRange.textContent = p ? p.range.text : strings.pictureNone;
+    pictureBox.replaceChildren(...(p ? [renderPicture(document, p, width, PICTURE_WORDS, pick)] : []));
+  }
+  let resizeFrame = 0;
+  let boxWidth = 0;
+  new ResizeObserver((entries) => {
+    boxWidth = entries[entries.length - 1].contentRect.width;
+    cancelAnimationFrame(resizeFrame);
+    resizeFrame = requestAnimationFrame(drawPicture);
+  }).observe(pictureBox);
 
   function flushRow(f: PanelSnapshot['flushLog'][number], current: boolean): HTMLElement {
     return element('tr', { className: `flush-row ${f.issued ? 'issued' : 'skipped'}${current ? ' changed' : ''}`, attrs: { 'data-issued': String(f.issued), 'data-step': String(f.step) } },
@@ -322,6 +369,7 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
         toolbar,
         stepBox,
         verdict,
+        section('sec-picture', strings.picture, pictureSection),
         section('sec-checks', strings.checks, checks),
         section('sec-tlbs', strings.tlbs, tlbs),
         section('sec-flushes', strings.flushLog, flushes),
@@ -443,7 +491,10 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
       return [...violations, ...hazards];
     });
 
-    rebuildIf(counters, JSON.stringify(s.counters), () => Object.entries(s.counters).flatMap(([k, v]) => [element('dt', { text: k }), element('dd', { text: String(v) })]));
+    pictureNow = s.picture;
+    drawPicture();
+
+    rebuildIf(counters, JSON.stringify(s.counters), () => (Object.keys(strings.counterNames) as (keyof typeof s.counters)[]).flatMap((k) => [element('dt', { text: strings.counterNames[k], attrs: { 'data-counter': k } }), element('dd', { text: String(s.counters[k]) })]));
     return heading.textContent ?? '';
   }
 
@@ -515,7 +566,7 @@ const endpoint: MessageEndpoint<FromWebviewMessage, ToWebviewMessage> = new Mess
     endpoint.send({ type: 'rejected', reason });
   },
 });
-const view = buildView(document.getElementById('app') ?? document.body, ui, () => vscode.setState(ui), (action) => endpoint.send({ type: 'action', action }), (step) => endpoint.send({ type: 'goto', step }));
+const view = buildView(document.getElementById('app') ?? document.body, ui, () => vscode.setState(ui), (action) => endpoint.send({ type: 'action', action }), (step) => endpoint.send({ type: 'goto', step }), (step, mark) => endpoint.send({ type: 'pictureGoto', step, mark }));
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => endpoint.receive(event.data));
 endpoint.send({ type: 'ready' });

@@ -38,7 +38,8 @@ function list(items: string[], className = ''): HTMLElement {
 }
 
 function stepLink(s: ReviewStep): HTMLElement {
-  const label = `${s.fn}() · ${s.id}`;
+  // The function and its statement, as in mmu.c: the model's own name for the step (s.id) is not shown.
+  const label = `${s.fn}(): ${s.stmt}`;
   if (s.line === undefined) return el('span', { className: 'step', text: l10n.t('{0} ({1}: no line: {2})', label, s.file, s.why ?? l10n.t('not anchored')), title: l10n.t('Set kvmMmuLab.kernelTree (Locate mmu.c) to link the steps into your tree') });
   const a = el('a', { className: 'step-link', text: `${label} (${s.file}:${s.line}, ${s.how ?? 'exact'})`, attrs: { href: '#', 'data-file': s.file, 'data-line': String(s.line) } });
   a.addEventListener('click', (e) => {

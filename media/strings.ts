@@ -1,5 +1,7 @@
 // Every label the webview draws itself; what it shows as content comes from the extension. Each goes
 // through l10n.t (media/l10n.ts), configured with the extension's bundle before this module is read.
+import type { PictureMark } from '../src/view/protocol';
+import type { PanelSnapshot } from '../src/view/snapshot';
 import * as l10n from './l10n';
 
 export const strings = {
@@ -104,4 +106,53 @@ export const strings = {
   linkDeadline: l10n.t('the deadline'),
 
   counters: l10n.t('Counters'),
+  // The model's counters (src/model/state.ts) in kernel words: the panel never shows a field name.
+  counterNames: {
+    remoteFlushes: l10n.t('remote TLB flushes'),
+    fullFlushes: l10n.t('full flushes (kvm_flush_remote_tlbs)'),
+    rangedFlushes: l10n.t('ranged flushes'),
+    pagesFlushed: l10n.t('pages flushed'),
+    flushesSkipped: l10n.t('flushes skipped'),
+    splitFlushes: l10n.t('flushes from eager page splitting'),
+    spteWrites: l10n.t('SPTE writes'),
+    spsCreated: l10n.t('shadow pages allocated'),
+    spsReused: l10n.t('shadow pages reused from the hash'),
+    splits: l10n.t('huge pages split'),
+    faults: l10n.t('page faults'),
+    lockReleases: l10n.t('mmu_lock releases'),
+    tlbFills: l10n.t('TLB fills'),
+    guestAccesses: l10n.t('guest accesses'),
+  } satisfies Record<keyof PanelSnapshot['counters'], string>,
+
+  // The picture of the hazard (media/picture.ts draws it; src/view/hazard_picture.ts computes it).
+  picture: l10n.t('Picture of the hazard'),
+  pictureNone: l10n.t('This walk splits no huge page: there is no range to draw.'),
+  pictureMappings: l10n.t('What maps the huge page'),
+  pictureTimeline: l10n.t('Who holds mmu_lock, and the flushes'),
+  pictureRoot: (name: string) => l10n.t('root {0}', name),
+  pictureTlb: (id: number) => l10n.t('vCPU {0} TLB', id),
+  laneIoctl: l10n.t('ioctl caller'),
+  laneVcpu: (id: number) => l10n.t('vCPU {0}', id),
+  laneNotifier: l10n.t('mmu notifier'),
+  pictureNow: (n: number) => l10n.t('the walk is after step {0}', n),
+  pictureClick: (n: number, what: string) => l10n.t('Click: go to step {0}, {1}', n, what),
+  pictureMarks: {
+    'stale-since': l10n.t('where it went stale'),
+    'skipped-flush': l10n.t('the skipped flush'),
+    'deadline': l10n.t('the deadline'),
+    'violation': l10n.t('the violation'),
+    'flush': l10n.t('the flush'),
+    'lock-release': l10n.t('where mmu_lock is released'),
+  } satisfies Record<PictureMark, string>,
+  legend: {
+    huge: l10n.t('huge leaf'),
+    split: l10n.t('smaller leaves (split)'),
+    absent: l10n.t('not present'),
+    tlb: l10n.t('TLB entry'),
+    band: l10n.t('stale: a TLB entry covers what the tables no longer map'),
+    lock: l10n.t('mmu_lock held'),
+    issued: l10n.t('flush issued'),
+    skipped: l10n.t('flush skipped'),
+    violation: l10n.t('violation'),
+  },
 } as const;

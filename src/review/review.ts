@@ -21,8 +21,11 @@ export { REVIEW_TREE_FILES, looksLikePatch } from '../patch/detect';
 
 /** A modelled step: its function and, when a tree was given and it was found there, its file and line (1-based). */
 export interface ReviewStep {
+  /** The model's name of the step (for tests and the JSON); the view shows fn and stmt instead. */
   id: string;
   fn: string;
+  /** The statement the step stands for, as the kernel writes it: what a reviewer recognises. */
+  stmt: string;
   file: string;
   line?: number;
   /** How it was found: "exact", "renamed, 0.9", "moved by <commit>, 0.75", "fuzzy, score 0.58". */
@@ -131,11 +134,11 @@ function verdictOf(r: ScenarioVerdict | undefined): ReviewVerdict | null {
 function stepView(id: AnchorId, anchors: AnchorResult[] | undefined): ReviewStep {
   const a = ANCHORS[id];
   const found = anchors?.find((x) => x.id === id);
-  if (found?.found) return { id, fn: found.function, file: found.file, line: found.line, how: confidenceText(found) };
+  if (found?.found) return { id, fn: found.function, stmt: a.stmt, file: found.file, line: found.line, how: confidenceText(found) };
   const why = a.file.startsWith('(') ? 'a hardware step: it has no kernel source'
     : !anchors ? 'no kernel tree was given (kvmMmuLab.kernelTree, or --tree)'
       : found && !found.found ? `not found: ${found.reason}` : 'not looked up';
-  return { id, fn: a.fn, file: a.file, why };
+  return { id, fn: a.fn, stmt: a.stmt, file: a.file, why };
 }
 
 /** Reviews a patch: `text` is the mail or diff, `name` its file name; `tree` the kernel files read so far, if any. */

@@ -17,10 +17,10 @@
 import * as v from 'valibot';
 import { COMPARE_ROW, fields, finite, firstProblem, isUnexpectedField, issuePath, kindOf, list, numbersByName, oneOf, PANEL_SNAPSHOT, REVIEW, safeCheck, text } from './shapes';
 
-export type { CompareRowView, EntryRun, FlushLogEntry, PanelSnapshot, ReviewView, TableView, TlbView } from './shapes';
+export type { CompareRowView, EntryRun, FlushLogEntry, HazardPictureView, PanelSnapshot, ReviewView, TableView, TlbView } from './shapes';
 
 /** Bumped when a message changes shape in a way the other side must know about. */
-export const PROTOCOL_VERSION = 6; // 6: the snapshot carries guestTables, guestTablesOmitted, freedSps and a table's life
+export const PROTOCOL_VERSION = 7; // 7: the snapshot carries the picture of the hazard, the picture's links send pictureGoto, a review step its stmt (6: guestTables, guestTablesOmitted, freedSps, a table's life)
 
 /** Which extension host runs the extension: Node (desktop, remote) or a browser web worker. */
 const HOST_KINDS = ['node', 'web'] as const;
@@ -160,6 +160,21 @@ const STEP_INDEX = v.pipe(
 const GOTO = fields({ type: v.literal('goto'), step: v.message(STEP_INDEX, (issue) => `is ${JSON.stringify(issue.input)}, expected a step index (an integer from -1)`) });
 export type GotoMessage = v.InferOutput<typeof GOTO>;
 
+/** What a person clicked in the picture of the hazard (media/picture.ts), each a step of the walk. */
+export const PICTURE_MARKS = ['stale-since', 'skipped-flush', 'deadline', 'violation', 'flush', 'lock-release'] as const;
+export type PictureMark = (typeof PICTURE_MARKS)[number];
+
+/**
+ * A band or a mark in the picture of the hazard: go to the step it names. Apart from `goto` so the
+ * extension can log which mark moved the walk (a band's cause, the skipped flush, a lock release).
+ */
+const PICTURE_GOTO = fields({
+  type: v.literal('pictureGoto'),
+  step: v.message(STEP_INDEX, (issue) => `is ${JSON.stringify(issue.input)}, expected a step index (an integer from -1)`),
+  mark: oneOf(PICTURE_MARKS),
+});
+export type PictureGotoMessage = v.InferOutput<typeof PICTURE_GOTO>;
+
 /** Reply to `review`, `compare` or `explore`: the text of the review view's DOM as rendered. */
 const REPORT_SHOWN = fields({
   type: v.literal('reportShown'),
@@ -186,7 +201,7 @@ export type OpenCounterexampleMessage = v.InferOutput<typeof OPEN_COUNTEREXAMPLE
 const INSPECTED = fields({ type: v.literal('inspected'), elements: numbersByName, scriptsSinceLoad: finite, handlers: finite, text });
 export type InspectedMessage = v.InferOutput<typeof INSPECTED>;
 
-const FROM_WEBVIEW = [READY, SHOWN, REJECTED, RENDERED, ACTION, GOTO, REPORT_SHOWN, OPEN_SOURCE, WALK, OPEN_COUNTEREXAMPLE, INSPECTED] as const;
+const FROM_WEBVIEW = [READY, SHOWN, REJECTED, RENDERED, ACTION, GOTO, PICTURE_GOTO, REPORT_SHOWN, OPEN_SOURCE, WALK, OPEN_COUNTEREXAMPLE, INSPECTED] as const;
 export type FromWebviewMessage = v.InferOutput<(typeof FROM_WEBVIEW)[number]>;
 
 //#endregion

@@ -285,6 +285,78 @@ const FREED_SP = fields({
 });
 export type FreedSpView = v.InferOutput<typeof FREED_SP>;
 
+/**
+ * The picture of the hazard (src/view/hazard_picture.ts computes it): the range being split, what
+ * each root's shadow tables and each vCPU's TLB map across it, the stale bands, and a timeline of
+ * the actors. Every x is a fraction (0..1) of the range's width on its axis, or a step index.
+ */
+const PICTURE_SEGMENT = fields({
+  /** First gfn and the gfn after the last. */
+  from: finite,
+  to: finite,
+  kind: oneOf(['huge', 'split', 'absent']),
+  /** Where it starts and how wide it is, as fractions of the picture's width. */
+  x: finite,
+  w: finite,
+  /** "510 x 2M leaf, gfns 0x40400..0x7ffff" */
+  text,
+});
+export type PictureSegment = v.InferOutput<typeof PICTURE_SEGMENT>;
+
+const PICTURE_TLB = fields({ tlbId: finite, root: text, from: finite, to: finite, x: finite, w: finite, writable: flag, stale: flag, text });
+export type PictureTlbEntry = v.InferOutput<typeof PICTURE_TLB>;
+
+const PICTURE_BAND = fields({
+  vcpu: finite,
+  tlbId: finite,
+  root: text,
+  from: finite,
+  to: finite,
+  x: finite,
+  w: finite,
+  /** The step whose SPTE change made these pages stale, when the model recorded it. */
+  staleSince: v.optional(finite),
+  /** The flush skipped for that change, when one was. */
+  skippedFlush: v.optional(finite),
+  /** The next mmu_lock release, where the check looks. */
+  deadline: v.optional(finite),
+  /** The step where the check reported this entry, when it has. */
+  violation: v.optional(finite),
+  text,
+});
+export type PictureBand = v.InferOutput<typeof PICTURE_BAND>;
+
+const PICTURE_LANE = fields({ kind: oneOf(['ioctl', 'vcpu', 'notifier']), vcpu: v.optional(finite) });
+export type PictureLane = v.InferOutput<typeof PICTURE_LANE>;
+
+export const HAZARD_PICTURE = fields({
+  range: fields({
+    gfn: finite,
+    pages: finite,
+    /** "1G" */
+    size: text,
+    /** The step that found the child SP for the split (shadow_mmu_get_sp_for_split). */
+    splitStep: finite,
+    /** "1G huge SPTE sp#2[1], gfns 0x40000..0x7ffff, split at step 21 into sp#4 (reused)" */
+    text,
+  }),
+  /** Gfns where the axis bends, with their x: the picture stretches small runs so each stays visible. */
+  ticks: list(fields({ gfn: finite, x: finite })),
+  roots: list(fields({ name: text, segments: list(PICTURE_SEGMENT), truncated: flag })),
+  vcpus: list(fields({ id: finite, entries: list(PICTURE_TLB) })),
+  bands: list(PICTURE_BAND),
+  timeline: fields({
+    total: finite,
+    index: finite,
+    lanes: list(PICTURE_LANE),
+    /** mmu_lock held from step `from` until the release at step `to`. */
+    locks: list(fields({ lane: finite, from: finite, to: finite, text })),
+    flushes: list(fields({ lane: finite, step: finite, issued: flag, text })),
+    violations: list(fields({ lane: finite, step: finite, text })),
+  }),
+});
+export type HazardPictureView = v.InferOutput<typeof HAZARD_PICTURE>;
+
 export const PANEL_SNAPSHOT = fields({
   scenario: text,
   title: text,
@@ -317,6 +389,8 @@ export const PANEL_SNAPSHOT = fields({
   /** At this step: a violation so far, else a hazard open, else pass so far. */
   now: oneOf(['violation', 'hazard', 'pass']),
   counters: COUNTERS,
+  /** The picture of the hazard over the range being split; null when the walk splits no huge page. */
+  picture: v.nullable(HAZARD_PICTURE),
 });
 
 /** What the panel shows at one step (src/view/snapshot.ts computes it). */
@@ -326,7 +400,7 @@ export type PanelSnapshot = v.InferOutput<typeof PANEL_SNAPSHOT>;
 
 //#region a patch review and Compare Variants (the review view, media/review.ts)
 
-const REVIEW_STEP = fields({ id: text, fn: text, file: text, line: v.optional(finite), how: v.optional(text), why: v.optional(text) });
+const REVIEW_STEP = fields({ id: text, fn: text, stmt: text, file: text, line: v.optional(finite), how: v.optional(text), why: v.optional(text) });
 const REVIEW_VERDICT = v.nullable(fields({ verdict: oneOf(['pass', 'violation']), remoteFlushes: finite, splitFlushes: finite, violation: text }));
 const FLUSH_MODE = oneOf(['bare-metal', 'range']);
 

@@ -14,6 +14,7 @@ import type { MmuContext } from '../mmu/context';
 import { emptyDraft } from '../mmu/context';
 import type { Walkthrough } from '../run/walkthrough';
 import { openHazards } from './hazards';
+import { hazardPicture, splitAt, splitRanges } from './hazard_picture';
 import { freedSpsView, guestTablesView, spLifetime } from './guest_view';
 import type { EntryRun, FlushLogEntry, PanelSnapshot, TableView, TlbView } from './shapes';
 
@@ -121,6 +122,8 @@ function tlbView(ctx: MmuContext, e: TlbEntry): TlbView {
 
 /** The panel's view of a walkthrough after step `index` (-1: before the first step). */
 export function snapshotAt(w: Walkthrough, index: number, maxTables = 64): PanelSnapshot {
+  // The split's range is read from the walk before the point is taken: it moves the walk's replay.
+  const split = splitAt(splitRanges(w), index);
   const point = w.pointAfter(index);
   const state = point.state;
   const cache = new SubtreeCache(state);
@@ -170,5 +173,6 @@ export function snapshotAt(w: Walkthrough, index: number, maxTables = 64): Panel
     verdict: w.violations.length ? 'violation' : 'pass',
     now: violations.length ? 'violation' : hazards.length ? 'hazard' : 'pass',
     counters: { ...state.counters },
+    picture: hazardPicture(w, index, split, ctx, violations),
   };
 }

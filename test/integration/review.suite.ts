@@ -87,7 +87,8 @@ export function reviewSuite(host: HostKind): void {
       match(r.shown.text, /NOT UNDERSTOOD/, 'status');
       match(r.shown.text, /Not understood: changes no rule explains/, 'section');
       match(r.shown.text, /\+if \(sp_was_reused\(sp\)\)/, 'the unexplained line');
-      match(r.shown.text, /modelled steps it touches:.*shadow_mmu_split_huge_page\(\) · splitLink/, 'the steps it touches');
+      match(r.shown.text, /modelled steps it touches:.*shadow_mmu_split_huge_page\(\): __link_shadow_page\(kvm, cache, huge_sptep, sp, flush\);/, 'the steps it touches, by function and statement');
+      ok(!/splitLink|splitGetSp/.test(r.shown.text), 'the model\'s names of steps are not shown');
     });
 
     it('a pull request (no diff) is shown with its commits, not as an error', async () => {

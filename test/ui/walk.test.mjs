@@ -124,4 +124,31 @@ describe('Walking reused-partial in the workbench', () => {
     assert.match(await w.locator('#status').textContent(), /VIOLATION/);
     assert.equal(await w.locator('.check-hazard').count(), 0, 'at the unlock the hazard is the violation');
   });
+  test('the picture of the hazard at 250, 600 and 1600 px: no label past its edge, and its band and skipped flush move the walk', async () => {
+    const w = webview();
+    await w.locator('.check-violation').first().waitFor(WAIT);
+    const box = w.locator('#picture');
+    for (const width of [250, 600, 1600]) {
+      // The box at that width (CSSOM, which the CSP allows); the panel draws again when it changes.
+      await box.evaluate((el, px) => { el.style.width = `${px}px`; }, width);
+      const svg = w.locator(`svg.picture[data-width="${width}"]`);
+      await svg.waitFor(WAIT);
+      const out = await svg.evaluate((el) => {
+        const r = el.getBoundingClientRect();
+        return [...el.querySelectorAll('text')].filter((t) => {
+          const b = t.getBoundingClientRect();
+          return b.left < r.left - 0.5 || b.right > r.right + 0.5;
+        }).map((t) => t.textContent);
+      });
+      assert.deepEqual(out, [], `labels past the picture's edge at ${width} px`);
+      assert.equal(await svg.locator('.pic-band').count(), 2, `the two stale bands at ${width} px`);
+      await w.locator('#sec-picture').screenshot({ path: join(ARTIFACTS, `ui-walk-picture-${width}.png`) });
+    }
+    await box.evaluate((el) => { el.style.width = ''; });
+    // The stale band goes to the drop of the huge SPTE (25); the timeline's skipped flush to step 26.
+    await w.locator('svg.picture .pic-band').first().click();
+    await heading().filter({ hasText: /^Step 25 \(0–53\) · drop_large_spte/ }).waitFor(WAIT);
+    await w.locator('svg.picture .pic-flush-skipped').first().click();
+    await heading().filter({ hasText: /^Step 26 \(0–53\) · drop_large_spte/ }).waitFor(WAIT);
+  });
 });

@@ -134,6 +134,7 @@ test('each field of every message from a webview set to another type is refused 
     { type: 'rendered', index: 0, renderMs: 1, text: 't' },
     { type: 'action', action: 'forward' },
     { type: 'goto', step: -1 },
+    { type: 'pictureGoto', step: 26, mark: 'skipped-flush' },
     { type: 'reportShown', kind: 'review', text: 't', badge: '' },
     { type: 'openSource', file: 'f', line: 1 },
     { type: 'walk', scenario: 's', file: '', variant: 'v7', flushMode: '' },
@@ -157,4 +158,31 @@ test('a snapshot whose table is among its own children is refused with a reason,
   const body = { type: 'snapshot', scenarioLabel: 'x', snapshot: s, source: { kind: 'listing', label: 'l', location: '', note: '' }, snapshotMs: 1 };
   assert.match(checkToWebviewMessage({ messageId: 1, body }) ?? 'accepted', /^message could not be checked \(RangeError\): expected a value without cycles/);
   assert.match(checkPanelSnapshot(s) ?? 'accepted', /^snapshot could not be checked \(RangeError\)/);
+});
+
+test('pictureGoto: a step index and one of the picture\'s marks, or it is refused saying which', () => {
+  const ok = (body: unknown) => checkFromWebviewMessage({ messageId: 1, body });
+  assert.equal(ok({ type: 'pictureGoto', step: 25, mark: 'stale-since' }), undefined);
+  assert.equal(ok({ type: 'pictureGoto', step: 26.5, mark: 'skipped-flush' }), 'pictureGoto: field "step" is 26.5, expected a step index (an integer from -1)');
+  assert.equal(ok({ type: 'pictureGoto', step: -2, mark: 'flush' }), 'pictureGoto: field "step" is -2, expected a step index (an integer from -1)');
+  assert.equal(ok({ type: 'pictureGoto', step: 3, mark: 'splitGetSp' }), 'pictureGoto: field "mark" is "splitGetSp", expected one of stale-since, skipped-flush, deadline, violation, flush, lock-release');
+  assert.equal(ok({ type: 'pictureGoto', step: 3 }), 'pictureGoto: field "mark" is missing');
+  assert.equal(ok({ type: 'pictureGoto', step: 3, mark: 'flush', html: '<b>' }), 'pictureGoto: unexpected field "html"');
+});
+
+test('the picture in a snapshot is checked field by field', () => {
+  const w = new Walkthrough(parseScenario(builtinScenarioText('reused-partial')!, 'reused-partial'), { variant: findPreset('never-flush')! });
+  const s = JSON.parse(JSON.stringify(snapshotAt(w, 43)));
+  assert.equal(checkPanelSnapshot(s), undefined);
+  const wrongKind = structuredClone(s);
+  wrongKind.picture.roots[0].segments[0].kind = 'splitGetSp';
+  assert.equal(checkPanelSnapshot(wrongKind), 'snapshot.picture.roots[0].segments[0].kind is "splitGetSp", expected one of huge, split, absent');
+  const wrongBand = structuredClone(s);
+  wrongBand.picture.bands[0].skippedFlush = '26';
+  assert.equal(checkPanelSnapshot(wrongBand), 'snapshot.picture.bands[0].skippedFlush is string, expected number');
+  const none = structuredClone(s);
+  none.picture = null;
+  assert.equal(checkPanelSnapshot(none), undefined, 'a walk without a split has no picture');
+  delete none.picture;
+  assert.equal(checkPanelSnapshot(none), 'snapshot.picture is missing');
 });
