@@ -140,7 +140,7 @@ test('scenarios: one line a built-in, the titles in one column however long the 
   const r = cli('scenarios');
   assert.equal(r.code, 0);
   const lines = r.out.trimEnd().split('\n');
-  assert.deepEqual(lines.map((l) => l.split(/\s+/)[0]), ['common-1g', 'reused-partial', 'reused-leaf', 'uaf-unexpected-gfn', 'uaf-unexpected-role']);
+  assert.deepEqual(lines.map((l) => l.split(/\s+/)[0]), ['common-1g', 'reused-partial', 'reused-leaf', 'uaf-unexpected-gfn', 'uaf-unexpected-role', 'trapped-write-safe']);
   // Each title starts two spaces after the longest name: column 19 + 2 = 21.
   assert.deepEqual(lines.map((l) => l.search(/\S/u) === 0 && l.slice(19, 21) === '  ' && l[21] !== ' '), lines.map(() => true), r.out);
   // run with a built-in's own variant: the gfn flow under mainline-2026-pre, the role flow under mainline-2026-gfn; both fail.

@@ -298,7 +298,7 @@ test('launch refuses an unknown built-in, naming the built-ins', () => {
   c.ok('initialize');
   const { response } = c.send('launch', { scenario: 'no-such' });
   assert.equal(response.success, false);
-  assert.match(response.message!, /'no-such' is not a built-in scenario \(the built-ins: common-1g, reused-partial, reused-leaf\)/);
+  assert.match(response.message!, /'no-such' is not a built-in scenario \(the built-ins: common-1g, reused-partial, reused-leaf, uaf-unexpected-gfn, uaf-unexpected-role, trapped-write-safe\)/);
 });
 
 test('stopAt (Debug the Split Here) stops first before the first step in that function', () => {

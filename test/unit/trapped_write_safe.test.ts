@@ -44,7 +44,7 @@ test('trapped-write-safe: the write zaps the link to D and flushes; the next fau
   const fault = t.steps.filter((s) => s.op === 2);
   // No "-EEXIST ... walks on into" note: nothing is reused, under the policy that reuses anything present.
   assert.ok(!fault.some((s) => /-EEXIST/.test(s.text)));
-  assert.ok(fault.some((s) => /allocates sp#4 \(direct L1, gfn 0x400\)/.test(s.text)));
+  assert.ok(fault.some((s) => /allocates sp#4 \(direct, level 1, gfn 0x400\)/.test(s.text)));
   assert.ok(fault.some((s) => /sp#4\[1\] = 4K leaf gfn 0x401 -> pfn 0x1401/.test(s.text)));
   // The deletion zaps the root's subtree and then D, whose leaf is found in the rmap of 0x200.
   const zaps = t.steps.filter((s) => s.op === 3 && s.kind === 'zap-sp');
