@@ -131,8 +131,10 @@ function ev(e: { patch: number; hunk: number; inputLine: number; kind: string; t
 function checkRows(out: string[], side: string, c: VariantChecks['variant']['name'], rows: ScenarioVerdict[], modes: FlushMode[]): void {
   for (const m of modes) {
     out.push('', `checks (${side}: ${c}), ${FLUSH_MODE_WORDS[m]}:`);
+    // The names' column as wide as the longest (uaf-unexpected-role is 19), so the verdicts line up.
+    const width = Math.max(...rows.map((x) => x.scenario.length));
     for (const row of rows.filter((x) => x.flushMode === m)) {
-      out.push(`  ${row.scenario.padEnd(16)} ${row.verdict.toUpperCase().padEnd(9)} ${row.remoteFlushes} remote flush${row.remoteFlushes === 1 ? '' : 'es'} (${row.splitFlushes} from eager split)`);
+      out.push(`  ${row.scenario.padEnd(width)} ${row.verdict.toUpperCase().padEnd(9)} ${row.remoteFlushes} remote flush${row.remoteFlushes === 1 ? '' : 'es'} (${row.splitFlushes} from eager split)`);
       for (const v of row.violations) out.push(`      ${v}`);
     }
   }

@@ -43,6 +43,11 @@ test('the seed: series, touched steps, before/after, checks for both in both flu
   assert.match(bare.out, /checks \(after: v7\), bare metal:\n {2}common-1g +PASS[^\n]*\n {2}reused-partial +PASS[^\n]*\n {2}reused-leaf +PASS/);
   assert.match(bare.out, /uaf-unexpected-role, bare metal: fails before and after the patch: the weakness predates it/);
   assert.doesNotMatch(bare.out, /range-capable/);
+  // One column for the verdicts: the names are padded to the longest (uaf-unexpected-role, 19), so
+  // every PASS or VIOLATION starts at column 2 + 19 + 1 = 22.
+  const rows = bare.out.split('\n').filter((l) => /^ {2}\S+ +(PASS|VIOLATION) /.test(l));
+  assert.ok(rows.length >= 12, bare.out);
+  assert.deepEqual(rows.map((l) => l.search(/(PASS|VIOLATION) /)), rows.map(() => 22), rows.join('\n'));
 });
 
 test('--flush-mode: both by default, one on request, anything else refused; the JSON names each row\'s mode', () => {
