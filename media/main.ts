@@ -17,7 +17,7 @@ import {
   type ToWebviewMessage,
 } from '../src/view/protocol';
 import type { EntryRun, FreedSpView, GuestTableView, OpenHazard, PanelSnapshot, TableView } from '../src/view/snapshot';
-import { element, inspectDocument } from './dom';
+import { element, inspectDocument, markOwnDrawing } from './dom';
 import { renderPicture, type PictureWords } from './picture';
 import { strings } from './strings';
 
@@ -314,7 +314,9 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
     if (key === pictureKey) return;
     pictureKey = key;
     pictureRange.textContent = p ? p.range.text : strings.pictureNone;
-    pictureBox.replaceChildren(...(p ? [renderPicture(document, p, width, PICTURE_WORDS, pick)] : []));
+    const drawing = p ? renderPicture(document, p, width, PICTURE_WORDS, pick) : undefined;
+    if (drawing) markOwnDrawing(drawing);
+    pictureBox.replaceChildren(...(drawing ? [drawing] : []));
   }
   let resizeFrame = 0;
   let boxWidth = 0;

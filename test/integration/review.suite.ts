@@ -54,7 +54,7 @@ export function reviewSuite(host: HostKind): void {
       match(text, /before: pre-patch/, 'before');
       match(text, /after: v7/, 'after');
       match(text, /splitFlush: always → present-nonleaf/, 'the decision');
-      match(text, /drop_large_spte\(\) · dropLargeFlush \(arch\/x86\/kvm\/mmu\/mmu\.c:\d+, (exact|renamed, 0\.9)\)/, 'a step linked into the kernel tree, with its confidence');
+      match(text, /drop_large_spte\(\): kvm_flush_remote_tlbs_with_address\(kvm, sp->gfn, \(arch\/x86\/kvm\/mmu\/mmu\.c:\d+, (exact|renamed, 0\.9)\)/, 'a step linked into the kernel tree, by function and statement, with its confidence');
       match(text, /common-1gbare metalPASS · 515 remote flushes \(513 from split\)PASS · 2 remote flushes \(0 from split\)/, 'common-1g verdicts before and after, on bare metal');
       // With a range-capable flush, pre-patch and v7 both flush sp->gfn of the table holding the
       // huge SPTE, which misses reused-partial's huge page: it fails on both sides.
@@ -110,75 +110,89 @@ export function reviewSuite(host: HostKind): void {
     it('the real seed mail, when this machine has it: pre-patch before, v7 after', async function () {
       const seed = workspace().with({ path: SEED });
       try {
-        await vscode.workspace.fs.stat(seed);
-      } catch {
-        console.log(`skipped: the seed mail ${SEED} is not on this machine (or not readable from the ${host} host)`);
-        this.skip();
+          await vscode.workspace.fs.stat(seed);
+        } catch {
+          console.log(`skipped: the seed mail ${SEED} is not on this machine (or not readable from the ${host} host)`);
+          this.skip();
+        }
+        const r = await run<CheckPatchResult>('kvmMmuLab.checkPatch', seed);
+        ok(r, 'no review');
+        console.log(`kvm-mmu-lab-timing ${host} check patch of the seed mail: ${r.ms} ms`);
+        match(r.shown.text, /\[PATCH v7 23\/23\] ?KVM: x86\/mmu: Avoid unnecessary flush on eager page split/, 'series');
+        equal(r.review.before, 'pre-patch', 'before');
+        equal(r.review.after, 'v7', 'after');
+        // On bare metal v7 passes the split's scenarios; the 2026 use-after-free flows fail after the
+        // patch as they did before it (their holes date from 2010, not from this patch): no failure is new.
+        const bare = r.review.checks.filter((c) => c.flushMode === 'bare-metal');
+        ok(bare.filter((c) => !c.scenario.startsWith('uaf-')).every((c) => c.after?.verdict === 'pass'), 'v7 passes every other built-in scenario on bare metal');
+        ok(bare.filter((c) => c.after?.verdict !== 'pass').every((c) => c.before?.verdict === c.after?.verdict), 'every failure on bare metal after the patch was there before it');
+        equal(bare.filter((c) => c.after?.verdict !== 'pass').map((c) => c.scenario).join(','), 'uaf-unexpected-gfn,uaf-unexpected-role', 'the failures after the patch on bare metal');
+        equal(r.review.checks.find((c) => c.scenario === 'reused-partial' && c.flushMode === 'range')?.after?.verdict, 'violation', 'v7 fails reused-partial with ranged flushes, as pre-patch did');
+      });
+
+      it('the walkthrough\'s steps link registered commands, and its example patch checks as pre-patch → v7', async () => {
+        const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { walkthroughs: { id: string; steps: { id: string; description: string; media: { markdown: string } }[] }[] } };
+        const [walkthrough] = manifest.contributes.walkthroughs;
+        ok(walkthrough && walkthrough.steps.length >= 4, 'no walkthrough with its steps');
+        const registered = new Set(await vscode.commands.getCommands(true));
+        for (const step of walkthrough.steps) {
+          const links = [...step.description.matchAll(/\(command:([\w.]+)/g)].map((m) => m[1]);
+          ok(links.length > 0, `step ${step.id} links no command`);
+          for (const c of links) ok(registered.has(c), `step ${step.id} links ${c}, which is not registered`);
+          match(step.media.markdown, /^media\/walkthrough\/\w+\.md$/, `step ${step.id} media`);
+        }
+        const r = await Promise.race([
+          run<CheckPatchResult>('kvmMmuLab.checkPatch', { example: true }),
+          new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20_000)),
+        ]);
+        ok(r, 'no review of the example patch within 20 s');
+        equal(r.review.before, 'pre-patch', 'example before');
+        equal(r.review.after, 'v7', 'example after');
+      });
+
+      it(`Compare Variants: presets side by side with the full-scale cost, computed in ${jobsWhere}`, async function () {
+        this.timeout(120_000);
+        const r = await run<{ rows: CompareRowView[]; markdown: string; shown: ReportShownMessage; fullScale: string }>('kvmMmuLab.compareVariants', { scenario: 'reused-partial' });
+        ok(r, 'no comparison');
+        equal(r.shown.kind, 'compare', 'view');
+        const row = (v: string) => r.rows.find((x) => x.variant === v)!;
+        equal(row('never-flush').verdict, 'violation', 'never-flush');
+        equal(row('v7').verdict, 'pass', 'v7');
+        ok(row('pre-patch').splitFlushesPer64G > row('v7').splitFlushesPer64G, `full scale: pre-patch ${row('pre-patch').splitFlushesPer64G}, v7 ${row('v7').splitFlushesPer64G}`);
+        match(r.shown.text, /Compare variants: reused-partial/, 'title');
+        match(r.shown.text, /never-flushVIOLATION/, 'never-flush row');
+        match(r.shown.text, /Full scale: split flushes when dirty logging starts on a 64 GiB guest/, 'full-scale note');
+        match(r.markdown, /\| `v7` \| pass \|/, 'Markdown table');
+        match(r.fullScale, new RegExp(`computed in [\\d.]+ s in ${jobsWhere}\\.$`), 'where the full-scale run ran');
+        console.log(`kvm-mmu-lab-timing ${host} ${r.shown.text.match(/computed in [\d.]+ s in [^.]+/)?.[0] ?? ''}`);
+      });
+
+      it(`Explore Variant… runs in ${jobsWhere}: the host answers a command meanwhile, and a cancel stops it`, async () => {
+        // v7 at this bound has tens of millions of states (minutes, or the memory cap after many
+        // seconds); the walk below answers in well under that. The walk's
+        // command runs on the extension host's thread: it can answer only while that thread is free.
+        // The packed search holds about 1 GiB within seconds on a fast machine, and the default cap
+        // (1024 MiB) could stop it between the walk's answer and the cancel: this test is about the
+        // cancel, so the cap is raised for it (a machine setting, in the test profile's user settings).
+        const settings = vscode.workspace.getConfiguration('kvmMmuLab');
+        await settings.update('jobMemoryCapMiB', 4096, vscode.ConfigurationTarget.Global);
+        try {
+        let ended = false;
+        const pending = run<{ verdict: string; stopped: string; shown: ReportShownMessage }>('kvmMmuLab.exploreVariant', { variant: 'v7', bound: { ops: 6, accesses: 4 } });
+        void pending.then(() => (ended = true));
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const steps = await run<number>('kvmMmuLab.walkScenario', { scenario: 'common-1g', variant: 'v7' });
+        ok(steps && steps > 0, 'the walk command did not answer with its step count');
+        equal(ended, false, 'the explore job had ended before the walk command answered');
+        api.cancelExplore();
+        const r = await pending;
+        ok(r, 'no result');
+        equal(r.verdict, 'incomplete', 'verdict');
+        equal(r.stopped, 'cancelled', 'why it stopped');
+        match(r.shown.text, new RegExp(`s in ${jobsWhere}\\.`), 'where the search ran, as the view says');
+      } finally {
+        await settings.update('jobMemoryCapMiB', undefined, vscode.ConfigurationTarget.Global);
       }
-      const r = await run<CheckPatchResult>('kvmMmuLab.checkPatch', seed);
-      ok(r, 'no review');
-      console.log(`kvm-mmu-lab-timing ${host} check patch of the seed mail: ${r.ms} ms`);
-      match(r.shown.text, /\[PATCH v7 23\/23\] ?KVM: x86\/mmu: Avoid unnecessary flush on eager page split/, 'series');
-      equal(r.review.before, 'pre-patch', 'before');
-      equal(r.review.after, 'v7', 'after');
-      ok(r.review.checks.filter((c) => c.flushMode === 'bare-metal').every((c) => c.after?.verdict === 'pass'), 'v7 passes every built-in scenario on bare metal');
-      equal(r.review.checks.find((c) => c.scenario === 'reused-partial' && c.flushMode === 'range')?.after?.verdict, 'violation', 'v7 fails reused-partial with ranged flushes, as pre-patch did');
-    });
-
-    it('the walkthrough\'s steps link registered commands, and its example patch checks as pre-patch → v7', async () => {
-      const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { walkthroughs: { id: string; steps: { id: string; description: string; media: { markdown: string } }[] }[] } };
-      const [walkthrough] = manifest.contributes.walkthroughs;
-      ok(walkthrough && walkthrough.steps.length >= 4, 'no walkthrough with its steps');
-      const registered = new Set(await vscode.commands.getCommands(true));
-      for (const step of walkthrough.steps) {
-        const links = [...step.description.matchAll(/\(command:([\w.]+)/g)].map((m) => m[1]);
-        ok(links.length > 0, `step ${step.id} links no command`);
-        for (const c of links) ok(registered.has(c), `step ${step.id} links ${c}, which is not registered`);
-        match(step.media.markdown, /^media\/walkthrough\/\w+\.md$/, `step ${step.id} media`);
-      }
-      const r = await Promise.race([
-        run<CheckPatchResult>('kvmMmuLab.checkPatch', { example: true }),
-        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20_000)),
-      ]);
-      ok(r, 'no review of the example patch within 20 s');
-      equal(r.review.before, 'pre-patch', 'example before');
-      equal(r.review.after, 'v7', 'example after');
-    });
-
-    it(`Compare Variants: presets side by side with the full-scale cost, computed in ${jobsWhere}`, async function () {
-      this.timeout(120_000);
-      const r = await run<{ rows: CompareRowView[]; markdown: string; shown: ReportShownMessage; fullScale: string }>('kvmMmuLab.compareVariants', { scenario: 'reused-partial' });
-      ok(r, 'no comparison');
-      equal(r.shown.kind, 'compare', 'view');
-      const row = (v: string) => r.rows.find((x) => x.variant === v)!;
-      equal(row('never-flush').verdict, 'violation', 'never-flush');
-      equal(row('v7').verdict, 'pass', 'v7');
-      ok(row('pre-patch').splitFlushesPer64G > row('v7').splitFlushesPer64G, `full scale: pre-patch ${row('pre-patch').splitFlushesPer64G}, v7 ${row('v7').splitFlushesPer64G}`);
-      match(r.shown.text, /Compare variants: reused-partial/, 'title');
-      match(r.shown.text, /never-flushVIOLATION/, 'never-flush row');
-      match(r.shown.text, /Full scale: split flushes when dirty logging starts on a 64 GiB guest/, 'full-scale note');
-      match(r.markdown, /\| `v7` \| pass \|/, 'Markdown table');
-      match(r.fullScale, new RegExp(`computed in [\\d.]+ s in ${jobsWhere}\\.$`), 'where the full-scale run ran');
-      console.log(`kvm-mmu-lab-timing ${host} ${r.shown.text.match(/computed in [\d.]+ s in [^.]+/)?.[0] ?? ''}`);
-    });
-
-    it(`Explore Variant… runs in ${jobsWhere}: the host answers a command meanwhile, and a cancel stops it`, async () => {
-      // v7 at this bound has tens of millions of states (minutes, or the memory cap after many
-      // seconds); the walk below answers in well under that. The walk's
-      // command runs on the extension host's thread: it can answer only while that thread is free.
-      let ended = false;
-      const pending = run<{ verdict: string; stopped: string; shown: ReportShownMessage }>('kvmMmuLab.exploreVariant', { variant: 'v7', bound: { ops: 6, accesses: 4 } });
-      void pending.then(() => (ended = true));
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      const steps = await run<number>('kvmMmuLab.walkScenario', { scenario: 'common-1g', variant: 'v7' });
-      ok(steps && steps > 0, 'the walk command did not answer with its step count');
-      equal(ended, false, 'the explore job had ended before the walk command answered');
-      api.cancelExplore();
-      const r = await pending;
-      ok(r, 'no result');
-      equal(r.verdict, 'incomplete', 'verdict');
-      equal(r.stopped, 'cancelled', 'why it stopped');
-      match(r.shown.text, new RegExp(`s in ${jobsWhere}\\.`), 'where the search ran, as the view says');
     });
 
     describe('the memory cap of long jobs (kvmMmuLab.jobMemoryCapMiB)', () => {
