@@ -17,10 +17,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { explore } from '../../src/explore/search';
-import { apply, candidateActions, rootNode, type Node } from '../../src/explore/model';
-import { canonicalKey } from '../../src/explore/canon';
+import { apply, candidateActions } from '../../src/explore/model';
 import { makeScope, type Bound } from '../../src/explore/scope';
 import { PRESETS, findPreset } from '../../src/kernel/variants';
+import { exploredStates } from '../support/explored_states';
 import { cloneState } from '../../src/model/state';
 
 const BOUND: Bound = { entries: 2, ops: 3, accesses: 2, scope: 'guest-tables' };
@@ -55,23 +55,7 @@ for (const [name, want] of Object.entries(EXPECTED)) {
 }
 
 /** The first `limit` states of a breadth-first search (distinct canonical keys), in order. */
-function states(preset: string, bound: Bound, limit: number): Node[] {
-  const scope = makeScope(bound);
-  const variant = findPreset(preset)!;
-  const out = [rootNode(scope)];
-  const seen = new Set([canonicalKey(out[0])]);
-  for (let i = 0; i < out.length && out.length < limit; i++) {
-    for (const a of candidateActions(scope, out[i])) {
-      const o = apply(scope, variant, out[i], a);
-      if (!o) continue;
-      const key = canonicalKey(o.node);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out.push(o.node);
-    }
-  }
-  return out;
-}
+const states = exploredStates;
 
 test('cloneState is a deep copy: equal to its source, sharing no array, map or set a transition writes', () => {
   // Both scopes: the guest-tables one has freed SPs, misfiled leaves, invalid memslots and root

@@ -13,30 +13,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apply, candidateActions, rootNode, type Node } from '../../src/explore/model';
-import { canonicalKey } from '../../src/explore/canon';
+import { apply, candidateActions } from '../../src/explore/model';
 import { makeScope, type Bound } from '../../src/explore/scope';
 import { findPreset } from '../../src/kernel/variants';
+import { exploredStates } from '../support/explored_states';
 import { cloneState, type MmuState } from '../../src/model/state';
 import { shareUnchanged } from '../../src/explore/share';
 
-function states(preset: string, bound: Bound, limit: number): Node[] {
-  const scope = makeScope(bound);
-  const variant = findPreset(preset)!;
-  const out = [rootNode(scope)];
-  const seen = new Set([canonicalKey(out[0])]);
-  for (let i = 0; i < out.length && out.length < limit; i++) {
-    for (const a of candidateActions(scope, out[i])) {
-      const o = apply(scope, variant, out[i], a);
-      if (!o) continue;
-      const key = canonicalKey(o.node);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out.push(o.node);
-    }
-  }
-  return out;
-}
+const states = exploredStates;
 
 /** A value of the same shape that differs from `v` (a present value for an absent one). */
 function changed(v: unknown, example: unknown): unknown {
