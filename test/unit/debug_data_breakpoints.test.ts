@@ -261,3 +261,15 @@ test('setDataBreakpoints: an unknown dataId, a read access and an SP the run nev
   c.ok('setDataBreakpoints', { breakpoints: [] });
   assert.equal(c.stop('reverseContinue').reason, 'entry');
 });
+
+test('step over stops at a data breakpoint on the way: next from the loop over the link stops after the drop', () => {
+  const c = atGetSp();
+  c.ok('setDataBreakpoints', { breakpoints: [{ dataId: HUGE_SPTE }] });
+  // 21 -> 22 -> 23 -> 24 (the loop, depth 10); without data breakpoints the next `next` goes over
+  // the link (25-27, deeper) to 28 (debug_session.test.ts). The drop at 25 is on the way.
+  for (let i = 0; i < 3; i++) c.stop('next');
+  assert.equal(c.session.position.pos, 24);
+  const hit = c.stop('next');
+  assert.equal(hit.reason, 'data breakpoint');
+  assert.equal(c.session.position.pos, 26);
+});
