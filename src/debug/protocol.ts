@@ -82,7 +82,6 @@ export const CAPABILITIES = {
   supportsConfigurationDoneRequest: true,
   supportsFunctionBreakpoints: true,
   supportsStepBack: true,
-  supportsDataBreakpoints: true,
   supportsEvaluateForHovers: true,
   supportsRestartRequest: true,
   supportsTerminateRequest: true,
