@@ -88,14 +88,16 @@ function idOf(s: Scenario, opIndex: number): string {
  * the explorer offers only its next step there. A fault of an access runs whole in a scenario
  * (an access pauses only at "walked"), and so does the retry of an access whose fault just ended.
  */
-function onlyContinue(run: ScenarioRun): string | null {
+function onlyContinue(run: ScenarioRun): { reason: string; accesses: boolean } | null {
   const snap = run.snapshot();
   const state = run.machine.state;
   const cur = snap.current;
-  if (cur && holdsLock(cur, state, 'mmu_lock')) return `${cur.label} holds mmu_lock here (docs/locking.md): every other KVM path waits in write_lock(), so only it can continue, as in the kernel`;
-  if (state.mmuLockHeld) return 'mmu_lock is held here: only the holder can continue, as in the kernel';
-  if (cur && cur.kind === 'fault') return `${cur.label} runs to its end in a scenario (an access pauses only at "walked", after its guest walk): only it can continue`;
-  if (snap.pending) return `the access of operation #${snap.pending.opIndex} is retried next (the vCPU re-enters the guest); a scenario has no point between a fault's end and the retry`;
+  if (cur && cur.kind === 'fault') return { reason: `${cur.label} runs to its end in a scenario (an access pauses only at "walked", after its guest walk): only it can continue`, accesses: false };
+  if (snap.pending) return { reason: `the access of operation #${snap.pending.opIndex} is retried next (the vCPU re-enters the guest); a scenario has no point between a fault's end and the retry`, accesses: false };
+  // A guest access that the TLB or the shadow tables serve takes no lock, so it may still come (the
+  // explorer offers accesses there too); one that faults would wait for mmu_lock, and the runner refuses it.
+  if (cur && holdsLock(cur, state, 'mmu_lock')) return { reason: `${cur.label} holds mmu_lock here (docs/locking.md): every other KVM path waits in write_lock(), so of KVM only it can continue, as in the kernel; a guest access that does not fault needs no lock`, accesses: true };
+  if (state.mmuLockHeld) return { reason: 'mmu_lock is held here: of KVM only the holder can continue, as in the kernel; a guest access that does not fault needs no lock', accesses: true };
   return null;
 }
 
@@ -250,8 +252,8 @@ export function whatIfChoices(src: WhatIfSource, options: RunOptions, at: number
   const { run, steps } = runTo(src.scenario, options, at);
   const step = steps[at];
   const only = onlyContinue(run);
-  if (only !== null) {
-    return { at, step, onlyContinue: only, choices: [{ number: 1, kind: 'continue', label: `continue as written: ${run.snapshot().current?.label ?? 'the access'}'s next step`, op: null }] };
+  if (only !== null && !only.accesses) {
+    return { at, step, onlyContinue: only.reason, choices: [{ number: 1, kind: 'continue', label: `continue as written: ${run.snapshot().current?.label ?? 'the access'}'s next step`, op: null }] };
   }
   const ops = prefixOps(src, run);
   const cut = prefixScenario(src, ops);
@@ -259,7 +261,8 @@ export function whatIfChoices(src: WhatIfSource, options: RunOptions, at: number
   if (!sameSteps(prefix.steps, steps, at)) throw new Error(`internal: cutting ${src.scenario.name} after step ${at} does not replay its walk`);
   const snap = prefix.run.snapshot();
   const dead = run.machine.state.vmBuggedAt >= 0;
-  const choices = candidates(src, run).map((c, i): WhatIfChoice => {
+  const offered = candidates(src, run).filter((c) => only === null || c.kind === 'continue' || c.kind === 'access');
+  const choices = offered.map((c, i): WhatIfChoice => {
     const choice: WhatIfChoice = { number: i + 1, ...c };
     if (c.kind === 'continue') return choice;
     // A bugged VM (kvm_vm_dead()) runs no vCPU and no VM ioctl; the notifier and the VMM's writes still come.
@@ -267,7 +270,7 @@ export function whatIfChoices(src: WhatIfSource, options: RunOptions, at: number
     const reason = refusal(src, ops, c.op!, options, snap);
     return reason === null ? choice : { ...choice, disabled: reason };
   });
-  return { at, step, choices };
+  return only ? { at, step, onlyContinue: only.reason, choices } : { at, step, choices };
 }
 
 /** Run the event's first step on the cut's state; the runner's reason when it refuses it. */

@@ -21,7 +21,7 @@ import { builtinScenarioText } from '../../src/scenario/builtins';
 import { parseScenario } from '../../src/scenario/parse';
 import { parseVariant } from '../../src/kernel/variants';
 import { runScenario } from '../../src/run/run';
-import { whatIfBranch, whatIfChoices, WhatIfError, whatIfSource, type WhatIfChoice, type WhatIfPoint } from '../../src/run/whatif';
+import { whatIfBranch, whatIfChoices, whatIfSource, type WhatIfChoice, type WhatIfPoint } from '../../src/run/whatif';
 
 const src = whatIfSource(builtinScenarioText('reused-partial')!, 'builtin:reused-partial');
 const neverFlush = { variant: parseVariant('never-flush') };
@@ -59,11 +59,43 @@ test('after the split drops mmu_lock (step 19): accesses by both vCPUs through b
   assert.equal(p.choices[0].kind, 'continue');
 });
 
-test('inside a section under mmu_lock (step 20, the split re-took it) only the same operation continues', () => {
+test('inside a section under mmu_lock (step 20, the split re-took it): of KVM only the clear continues; guest accesses that do not fault may still come', () => {
   const p = whatIfChoices(src, neverFlush, 20);
   assert.match(p.onlyContinue ?? '', /#3 clear-dirty-log holds mmu_lock/);
+  assert.deepEqual([...new Set(p.choices.map((c) => c.kind))], ['continue', 'access'], 'no operation, invalidation or resume');
+  const accesses = p.choices.filter((c) => c.kind === 'access');
+  assert.equal(accesses.length, 48);
+  // At step 20 the split has not run: root B still maps all of the region with its 1G leaf
+  // sp#2[1] (and vCPU 0 holds tlb#1), so its 6 pages are served without a fault; root A maps only
+  // gfn 0x40205 (sp#4[1] -> sp#5[5]), so its 5 other pages fault, and the fault waits for mmu_lock:
+  // 5 pages x 2 vCPUs x read/write = 20 refused, the other 28 not.
+  const refused = accesses.filter((c) => c.disabled);
+  assert.equal(refused.length, 20);
+  assert.ok(refused.every((c) => c.op!.root === 'A' && c.op!.addr !== '0x205'));
+  assert.match(refused[0].disabled!, /the access faults, and the fault needs mmu_lock, but #3 clear-dirty-log \(KVM_CLEAR_DIRTY_LOG\) holds mmu_lock/);
+  assert.throws(() => whatIfBranch(src, neverFlush, 20, refused[0].number), /cannot come after step 20/);
+});
+
+test('inside a fault (step 2) only the fault continues: a scenario runs an access\'s fault whole', () => {
+  const p = whatIfChoices(src, neverFlush, 2);
+  assert.match(p.onlyContinue ?? '', /#0 fault runs to its end/);
   assert.deepEqual(p.choices.map((c) => c.kind), ['continue']);
-  assert.throws(() => whatIfBranch(src, neverFlush, 20, 2), WhatIfError);
+  assert.throws(() => whatIfBranch(src, neverFlush, 2, 2), /choice 2 is not offered after step 2: choose 1 to 1/);
+});
+
+test('an access in the mmu_lock section, between the huge SPTE\'s drop (step 25) and the skipped flush: vCPU 0 writes through its stale 1G entry', () => {
+  const p = whatIfChoices(src, neverFlush, 25);
+  const c = pick(p, { op: 'access', vcpu: 0, root: 'B', addr: '0x40200', kind: 'write' });
+  assert.equal(c.disabled, undefined, 'a TLB hit takes no lock');
+  const t = runScenario(whatIfBranch(src, neverFlush, 25, c.number).scenario, neverFlush);
+  // Step 26 is the write, a hit on tlb#1 although sp#2[1] is gone since step 25; the clear then
+  // goes on one step later than in the walk: its skipped flush at 27 (26 in the walk), its
+  // mmu_lock release and the stale-tlb check at 44 (43), the memslot flush and return at 45 and 46:
+  // 47 steps.
+  assert.match(t.steps[26].text, /TLB hit on tlb#1/);
+  assert.equal(t.steps[27].kind, 'flush-skipped');
+  assert.deepEqual(t.violations.map((v) => [v.step, v.kind, v.staleSince, v.skippedFlush]), [[44, 'stale-tlb', 25, 27]]);
+  assert.equal(t.steps.length, 47);
 });
 
 test('after the invalidation ends (step 48) the paused clear may be resumed instead of the access', () => {
@@ -138,7 +170,7 @@ test('CLI: whatif lists the choices, --choose runs and saves the branch, mistake
   assert.equal(list.code, 0);
   assert.match(list.out, /^after step 19 of reused-partial \(#3 clear-dirty-log: resched\):\n {3}1\. continue as written/);
   assert.match(list.out, /KVM_GET_DIRTY_LOG on slot 0 {2}\[not possible\]\n\s+get-dirty-log needs slots_lock/);
-  const under = cli('whatif', 'reused-partial', '-v', 'never-flush', '--at', '20');
+  const under = cli('whatif', 'reused-partial', '-v', 'never-flush', '--at', '2');
   assert.match(under.out, /only the same operation can continue here/);
   const file = join(mkdtempSync(join(tmpdir(), 'whatif-')), 'b.scenario.json');
   const n = /(\d+)\. mmu-notifier invalidation of gfn 0x40000/.exec(list.out)![1];
@@ -157,6 +189,7 @@ test('CLI: whatif lists the choices, --choose runs and saves the branch, mistake
   bad(['--at', '-1'], /--at|unknown option/);
   bad(['--at', 'x'], /expected a step number/);
   bad(['--at', '19', '--save', file], /--save and --trace need --choose/);
-  bad(['--at', '20', '--choose', '2'], /not offered after step 20: choose 1 to 1/);
+  bad(['--at', '2', '--choose', '2'], /not offered after step 2: choose 1 to 1/);
+  bad(['--at', '20', '--choose', '2'], /choice 2 \(vCPU 0 writes L2 gfn 0x0 \(gfn 0x40000\) via root A\) cannot come after step 20: the access faults, and the fault needs mmu_lock/);
   bad([], /required option '--at <step>'/);
 });
