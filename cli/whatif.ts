@@ -14,6 +14,7 @@ import { terminalSafe } from '../src/view/terminal_text';
 import { whatIfBranch, whatIfChoices, WhatIfError, whatIfSource, type WhatIfPoint, type WhatIfSource } from '../src/run/whatif';
 import type { RunOptions } from '../src/run/runner';
 import { EXIT_PASS, EXIT_VIOLATION, UsageError } from './exit';
+import { maxMemoryOption, memoryBudget, refuseScenarioOverBudget, runLimits, withinBudget } from './budget';
 import { readInputFile, statInput, writeOutputFile } from './files';
 
 interface WhatIfOpts {
@@ -23,6 +24,7 @@ interface WhatIfOpts {
   trace?: boolean;
   variant?: string;
   flushMode?: 'bare-metal' | 'range';
+  maxMemory?: string;
 }
 
 /** A whole number, 0 or more (commander's parser: the message is the user's). */
@@ -72,20 +74,24 @@ export function registerWhatIf(program: Command, setExit: (code: number) => void
     .option('--trace', 'with --choose: print the branch\'s trace, not only its verdict')
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), or preset+policy=value,...`)
     .addOption(new Option('--flush-mode <mode>', 'remote flush of the host').choices(FLUSH_MODES))
+    .addOption(maxMemoryOption('scenario'))
     .action((arg: string, o: WhatIfOpts) => {
       if ((o.save || o.trace) && o.choose === undefined) throw new UsageError('--save and --trace need --choose: which choice to branch on');
+      const budget = memoryBudget(o.maxMemory, true);
       const src = sourceOf(arg);
-      const options: RunOptions = { variant: parseVariant(o.variant ?? src.scenario.variant), ...(o.flushMode ? { flushMode: o.flushMode } : {}) };
+      // Refused before any state is built when one run would not fit; what-if holds the walk's run, the cut's and one candidate's at once, and the runner's checks (runLimits) stop it at the budget.
+      refuseScenarioOverBudget(arg, src.scenario, 'trace', budget);
+      const options: RunOptions = { variant: parseVariant(o.variant ?? src.scenario.variant), ...(o.flushMode ? { flushMode: o.flushMode } : {}), ...runLimits(budget) };
       if (o.choose === undefined) {
-        const p = asUsage(() => whatIfChoices(src, options, o.at));
+        const p = withinBudget(arg, budget, () => asUsage(() => whatIfChoices(src, options, o.at)));
         process.stdout.write(terminalSafe(choicesText(src.scenario.name, p)));
         setExit(EXIT_PASS);
         return;
       }
       const choose = o.choose;
-      const b = asUsage(() => whatIfBranch(src, options, o.at, choose));
+      const b = withinBudget(arg, budget, () => asUsage(() => whatIfBranch(src, options, o.at, choose)));
       if (o.save) writeOutputFile(o.save, b.text, BUILTIN_SCENARIOS.includes(arg) ? [] : [arg]);
-      const t = runScenario(b.scenario, options);
+      const t = withinBudget(arg, budget, () => runScenario(b.scenario, options));
       const head = `${b.scenario.name}: ${t.verdict.toUpperCase()} in ${t.steps.length} steps${o.save ? ` (saved to ${o.save})` : ''}\n`;
       const vs = t.violations.map((v) => `  step ${v.step}: ${v.kind}${v.strength ? ` (${v.strength})` : ''}: ${v.message}\n`).join('');
       process.stdout.write(terminalSafe(o.trace ? `${head}\n${traceText(t, true)}` : head + vs));
