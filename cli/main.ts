@@ -21,6 +21,7 @@ import { FLUSH_MODES } from '../src/review/checks';
 import { EXIT_PASS, EXIT_VIOLATION, failure, jsonError, UsageError, wantsJson } from './exit';
 import { registerPatchCommand } from './patch';
 import { registerExplore } from './explore';
+import { registerWhatIf } from './whatif';
 import { exitQuietlyOnClosedPipe } from './pipe';
 import { readInputFile, statInput, writeOutputFile } from './files';
 
@@ -184,6 +185,7 @@ export function buildProgram(setExit: (code: number) => void, mode: { json?: boo
     });
   registerPatchCommand(program, setExit);
   registerExplore(program, setExit);
+  registerWhatIf(program, setExit);
   return program;
 }
 

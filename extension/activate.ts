@@ -23,6 +23,7 @@ import { settings } from './settings';
 import { WalkStatus } from './status';
 import { testHooks } from './test_hooks';
 import { WalkController } from './walk';
+import { WhatIfController } from './whatif';
 import { WebviewMessages } from './webview_messages';
 
 export type { CheckPatchResult } from './check_patch';
@@ -47,6 +48,7 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
   const reports = new Reports({ extensionUri: context.extensionUri, log, guard, received: messages.received, openCounterexample: (file) => counterexamples.open(file) });
 
   const walk = new WalkController({ context, host, log, source, status, jobs, received: messages.received, guard }, commands);
+  new WhatIfController(walk, commands, guard);
   new CheckPatchController(log, reports, jobs, commands, guard);
   new CompareController(log, reports, jobs, commands, guard);
   const debug = new DebugController({ log, guard, walk: () => walk.current }, commands);

@@ -18,6 +18,8 @@ export const COMMANDS = {
   compare: 'kvmMmuLab.compareVariants',
   checkPatch: 'kvmMmuLab.checkPatch',
   explore: 'kvmMmuLab.exploreVariant',
+  chooseNextEvent: 'kvmMmuLab.chooseNextEvent',
+  saveBranch: 'kvmMmuLab.saveBranch',
 } as const;
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
 export const CONTEXT_WALKING = 'kvmMmuLab.walking';

@@ -116,6 +116,8 @@ export class DebugController {
   /** Debug the Split Here: the walk's scenario and variant (else reused-partial under its own), stopped at the first step in `fn`. */
   private async debugHere(fn?: string): Promise<boolean> {
     const walk = this.parts.walk();
+    // A what-if branch has no file for the launch to read until it is saved.
+    if (walk?.origin.kind === 'branch') throw new Error(strings.debugSaveBranchFirst);
     // A built-in's id is its name, a file's its URI: both are what the launch's `scenario` takes.
     const scenario = walk ? walk.origin.id : 'reused-partial';
     const config: MmuDebugConfiguration = {

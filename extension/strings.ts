@@ -155,6 +155,18 @@ export const strings = {
   // Added with the controllers: words that were inline in the lab's code.
   noBuiltinScenario: (id: string) => l10n.t('no built-in scenario "{0}"', id),
   builtinLabel: (id: string) => l10n.t('{0} (built-in)', id),
+
+  // What-if (extension/whatif.ts)
+  whatIfPick: (step: number) => l10n.t('What comes after step {0}? The walk continues on the branch.', step),
+  whatIfOnlyContinue: (step: number, reason: string) => l10n.t('After step {0} only the same operation can continue: {1}', step, reason),
+  get whatIfNotPossible() { return l10n.t('not possible here'); },
+  whatIfRefused: (event: string, reason: string) => l10n.t('{0} cannot come here: {1}', event, reason),
+  get whatIfBeforeFirst() { return l10n.t('Step forward first: the events to choose from come after a step of the walk.'); },
+  branchLabel: (name: string) => l10n.t('{0} (what-if branch)', name),
+  get noBranch() { return l10n.t('The walk is not on a what-if branch: run "KVM MMU Lab: Choose the Next Event…" first.'); },
+  get saveBranchTitle() { return l10n.t('Save the branch as a scenario file'); },
+  get debugSaveBranchFirst() { return l10n.t('The walk is on a what-if branch: save it ("KVM MMU Lab: Save Branch as Scenario…"), walk the file, then debug it.'); },
+  branchSaved: (path: string) => l10n.t('Branch saved as {0}.', path),
   get current() { return l10n.t('current'); },
   variantDescription: (splitFlush: string, safe: boolean, current: boolean) => [safe ? '' : l10n.t('unsafe'), `splitFlush=${splitFlush}`, current ? l10n.t('current') : ''].filter((x) => x).join(' · '),
   get reviewViewTitle() { return l10n.t('KVM MMU Lab review'); },

@@ -148,8 +148,9 @@ export class WalkController {
    */
   private async build(scenario: Scenario, origin: ScenarioOrigin, options: RunOptions): Promise<WalkSession | undefined> {
     // A built-in scenario is ours and short under any variant (2,615 steps at most): no job, whose
-    // worker alone takes most of a second to start.
-    if (origin.kind === 'builtin') return this.buildHere(scenario, origin, options);
+    // worker alone takes most of a second to start. A what-if branch is a walk already checked, cut
+    // short, and one event more.
+    if (origin.kind !== 'file') return this.buildHere(scenario, origin, options);
     const t0 = performance.now();
     let check: WalkCheck | undefined;
     try {
@@ -181,6 +182,11 @@ export class WalkController {
     this.views.openPanel(true);
     await this.refresh();
     return s;
+  }
+
+  /** The walk continues on a what-if branch (extension/whatif.ts): its scenario, at step `index`, under the walk's variant. */
+  async branch(scenario: Scenario, origin: ScenarioOrigin, index: number): Promise<WalkSession | undefined> {
+    return this.start(scenario, origin, this.session?.options.variant ?? defaultVariant(scenario), index);
   }
 
   private async chooseVariant(spec?: string): Promise<string | undefined> {

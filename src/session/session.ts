@@ -9,9 +9,9 @@ import type { Scenario } from '../scenario/types';
 import type { Step, Violation } from '../model/step';
 
 export interface ScenarioOrigin {
-  /** 'builtin' for the shipped scenarios, else a file (its URI as a string). */
-  kind: 'builtin' | 'file';
-  /** Built-in name, or the file's URI. */
+  /** 'builtin' for the shipped scenarios, 'branch' for a what-if branch not saved yet (src/run/whatif.ts), else a file (its URI as a string). */
+  kind: 'builtin' | 'file' | 'branch';
+  /** Built-in name, the branch's scenario name, or the file's URI. */
   id: string;
   /** Shown in the panel and the status bar: "reused-partial (built-in)" or "my.scenario.json". */
   label: string;
