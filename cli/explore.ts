@@ -5,6 +5,7 @@
  *   --engine packed (default) | core: the packed model of the scope, or every transition by the core
  *   explore --variant all ...   every preset, two at a time on worker threads, as a table
  *   explore --workers N|auto ...   one variant's packed search on N threads (cli/parallel_explore.ts), the single search's result
+ *   explore --hash-compact ...   the single packed search keeping a 64-bit hash a state (a "no violation" is then probabilistic)
  * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (a cap), 130 cancelled (Ctrl-C).
  */
 import { getHeapStatistics } from 'node:v8';
@@ -34,6 +35,8 @@ export interface ExploreRequest {
   maxMemoryBytes?: number;
   /** Search past violations of other kinds until one of this kind (core engine). */
   until?: ViolationKind;
+  /** Hash compaction (ExploreOptions.hashCompact): the packed engine's single search. */
+  hashCompact?: boolean;
 }
 
 /** Run one search, in slices, yielding to the event loop between them so a cancel gets through. */
@@ -45,6 +48,7 @@ export async function runSearch(req: ExploreRequest, signal?: AbortSignal, onPro
   // core engine 4 % of a search (it is asked every 16 states).
   const s = new Search({
     variant: req.variant, bound: req.bound, audit: req.audit, maxStates: req.maxStates, engine: req.engine, until: req.until,
+    ...(req.hashCompact ? { hashCompact: true } : {}),
     memoryUsed: () => getHeapStatistics().used_heap_size,
     maxMemoryBytes: req.maxMemoryBytes ?? defaultBudgetBytes(),
   });
@@ -154,6 +158,7 @@ interface ExploreOpts {
   maxMemory?: string;
   until?: ViolationKind;
   workers?: string;
+  hashCompact?: boolean;
 }
 
 function intOption(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
@@ -182,7 +187,19 @@ function workersOf(o: ExploreOpts, engine: 'packed' | 'core'): number {
   const n = o.workers === 'auto' ? availableParallelism() : intOption('workers', o.workers, 1, 1, 64);
   if (n > 1 && o.variant === 'all') throw new UsageError('--workers searches one variant on several threads; --variant all already runs two presets at a time (leave out one of them)');
   if (n > 1 && (engine === 'core' || o.audit)) throw new UsageError('--workers runs the packed engine only (the core engine and --audit search on one thread); leave out --workers, or --engine core / --audit / --until');
+  if (n > 1 && o.hashCompact) throw new UsageError('--hash-compact runs on the single search only (the workers\' shards keep their states); leave out --workers or --hash-compact');
   return n;
+}
+
+/**
+ * --hash-compact: the packed engine's single search (src/explore/packed/search.ts); the core
+ * engine, --audit and --until (which run the core engine) keep every state's key, and say so
+ * instead of ignoring the option.
+ */
+function hashCompactOf(o: ExploreOpts, engine: 'packed' | 'core'): boolean {
+  if (!o.hashCompact) return false;
+  if (engine === 'core' || o.audit) throw new UsageError(`--hash-compact runs on the packed engine only${o.scope === 'guest-tables' ? ' (the guest-tables scope runs on the core engine)' : ''}; leave out --hash-compact, or --engine core / --audit / --until`);
+  return true;
 }
 
 /** The bound and engine the options ask for, each left out taken from the scope's default. */
@@ -223,12 +240,14 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
     .option('-q, --quiet', 'no progress on stderr')
     .option('--json', 'print JSON instead of text')
     .option('--workers <n>', 'threads for one variant\'s search: a number, or auto (this machine\'s cores); the result is the single search\'s (packed engine; default 1)')
+    .option('--hash-compact', 'keep a 64-bit hash of each state instead of the state (hash compaction; packed engine, one worker): larger bounds fit, but a "no violation" is then probabilistic, with the omission bound printed; a violation is still replayed by the core and certain')
     .addOption(maxMemoryOption('explore'))
     .action((o: ExploreOpts) => exploreCommand(o, setExit));
 }
 
 async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): Promise<void> {
   const { bound, engine } = boundOf(o);
+  const hashCompact = hashCompactOf(o, engine);
   const workers = workersOf(o, engine);
   const maxStates = o.maxStates === undefined ? undefined : intOption('max-states', o.maxStates, 0, 1, 2 ** 31);
   // The packed engine's store is outside the JS heap; the core engine's states (and --audit's) are on it.
@@ -246,7 +265,7 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
   try {
     if (o.variant === 'all') {
       const threads = 2;
-      const reqs = shareBudget(PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine, until: o.until })), budget, threads);
+      const reqs = shareBudget(PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine, until: o.until, hashCompact })), budget, threads);
       const rows = await runInWorkers(reqs, threads, controller.signal, progress);
       process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : terminalSafe(`bound: ${describeBound(bound)}\n\n${exploreTableText(rows)}`));
       if (cancelledBy(controller.signal, setExit)) return;
@@ -256,7 +275,7 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
     const variant = parseVariant(o.variant ?? 'v7');
     const r = workers > 1
       ? await runParallelSearch({ variant, bound, maxStates, maxMemoryBytes: budget.bytes, workers }, controller.signal, (p) => progress(variant.name, p))
-      : await runSearch({ variant, bound, maxStates, audit: o.audit, engine, maxMemoryBytes: budget.bytes, until: o.until }, controller.signal, (p) => progress(variant.name, p));
+      : await runSearch({ variant, bound, maxStates, audit: o.audit, engine, maxMemoryBytes: budget.bytes, until: o.until, hashCompact }, controller.signal, (p) => progress(variant.name, p));
     let file: string | undefined;
     let scenario: unknown;
     if (r.verdict === 'violation' && r.actions) {

@@ -28,6 +28,11 @@ export interface ExploreOptions {
    * and what it then reaches, a use-after-free, is the report that matters.
    */
   until?: ViolationKind;
+  /**
+   * Hash compaction (the packed engine's single search): the visited set keeps a 64-bit hash of
+   * each state, so a "no violation" is probabilistic (ExploreResult.hashCompaction; docs/explorer.md).
+   */
+  hashCompact?: boolean;
 }
 
 export type Verdict = 'violation' | 'no violation within the bound' | 'incomplete';
@@ -55,6 +60,13 @@ export interface ExploreResult {
    * transition of the search reached it: what a clean bound could not reach.
    */
   reached?: GoalReach[];
+  /**
+   * Present when the search ran with hash compaction: the hash's bits and the bound on the
+   * probability that some state was taken as visited because its hash was another's (about
+   * states^2 / 2^(bits + 1)). A violation is still certain (the core replayed it); a "no violation",
+   * and that a counterexample is a shortest one, hold with that probability of error.
+   */
+  hashCompaction?: { hashBits: number; omissionBound: number };
 }
 
 export interface Progress {
@@ -66,7 +78,7 @@ export interface Progress {
 }
 
 /** What an engine knows when it ends: the result without what the options and the clock give. */
-export type Ending = Pick<ExploreResult, 'verdict' | 'stopped' | 'violation' | 'actions' | 'states' | 'transitions' | 'depth' | 'peakMemoryBytes'> & {
+export type Ending = Pick<ExploreResult, 'verdict' | 'stopped' | 'violation' | 'actions' | 'states' | 'transitions' | 'depth' | 'peakMemoryBytes' | 'hashCompaction'> & {
   engine: 'packed' | 'core';
   /** Goals reached (goals.ts bits). */
   reachedMask: number;
@@ -90,6 +102,7 @@ export function searchResult(options: ExploreOptions, e: Ending): ExploreResult 
     peakMemoryBytes: e.peakMemoryBytes,
     engine: e.engine,
     reached: goalReport(options.variant, e.reachedMask, options.bound.scope),
+    ...(e.hashCompaction ? { hashCompaction: e.hashCompaction } : {}),
   };
 }
 

@@ -175,7 +175,10 @@ export class Search {
 
   constructor(options: ExploreOptions) {
     if (options.until && options.engine === 'packed') throw new Error('internal: --until runs on the core engine only');
-    this.engine = options.engine === 'core' || options.audit || options.until ? new CoreSearch(options) : new PackedSearch(options);
+    const core = options.engine === 'core' || options.audit || options.until;
+    // The core engine's visited set is of keys; hash compaction is the packed search's.
+    if (core && options.hashCompact) throw new Error('internal: hash compaction runs on the packed engine only (not with the core engine, an audit or --until)');
+    this.engine = core ? new CoreSearch(options) : new PackedSearch(options);
   }
 
   get finished(): boolean {

@@ -50,9 +50,31 @@ export function reachedLines(r: ExploreResult): string[] {
   ];
 }
 
+/** The omission bound of a hash-compaction search (ExploreResult.hashCompaction) as a figure. */
+export function omissionText(bound: number): string {
+  return bound >= 1 ? '1 (no guarantee: too many states for the hash)' : bound.toExponential(2);
+}
+
+/**
+ * What hash compaction means for this result (docs/explorer.md): a "no violation" is
+ * probabilistic, with the bound on the chance that a state was omitted; a violation is certain,
+ * and only its being a shortest one carries that chance.
+ */
+export function hashCompactionLines(r: ExploreResult): string[] {
+  const h = r.hashCompaction;
+  if (!h) return [];
+  const figure = `at most about n^2/2^${h.hashBits + 1} = ${omissionText(h.omissionBound)} for n = ${r.states} states`;
+  if (r.verdict === 'violation') {
+    return [`  hash compaction (${h.hashBits}-bit): the violation is certain (the core replayed it); that no shorter counterexample exists is probabilistic: the chance that a state was wrongly taken as visited is ${figure}`];
+  }
+  const what = r.verdict === 'incomplete' ? 'what it searched before it stopped is probabilistic' : 'this "no violation" is probabilistic, not a proof';
+  return [`  hash compaction (${h.hashBits}-bit): ${what}: a state whose hash matched another state's was taken as visited and not searched; the chance that this happened to some state is ${figure} (docs/explorer.md)`];
+}
+
 /** One variant's result, as `kvm-mmu-lab explore` prints it; `counterexampleFile` is where --out wrote it. */
 export function exploreResultText(r: ExploreResult, counterexampleFile?: string): string {
-  const lines = [`${r.variant}: ${r.verdict === 'violation' ? 'VIOLATION' : r.verdict === 'incomplete' ? `INCOMPLETE (${r.stopped})` : 'no violation within the bound'}`];
+  const clean = r.hashCompaction ? 'no violation within the bound (probabilistic: hash compaction)' : 'no violation within the bound';
+  const lines = [`${r.variant}: ${r.verdict === 'violation' ? 'VIOLATION' : r.verdict === 'incomplete' ? `INCOMPLETE (${r.stopped})` : clean}`];
   lines.push(`  bound: ${r.boundText}`);
   lines.push(...reachedLines(r));
   if (r.violation) {
@@ -61,18 +83,24 @@ export function exploreResultText(r: ExploreResult, counterexampleFile?: string)
   }
   lines.push(`  ${r.states} states, ${r.transitions} transitions, depth ${r.depth}, ${r.seconds.toFixed(2)} s, ${r.statesPerSecond} states/s, peak ${r.engine === 'packed' ? 'state store' : 'heap'} ${mib(r.peakMemoryBytes)}${r.engine ? `, ${r.engine} engine` : ''}`);
   if (r.engine === 'packed' && r.violation) lines.push('  the core replayed the counterexample and reported the same violation at the same transition');
+  lines.push(...hashCompactionLines(r));
   return lines.join('\n') + '\n';
 }
 
 /** Every variant's result in a table, as `kvm-mmu-lab explore --variant all` prints it. */
 export function exploreTableText(rows: readonly ExploreResult[]): string {
-  const head = ['variant', 'verdict', 'states', 'transitions', 'depth', 'seconds', 'states/s', 'peak heap', 'not reached'];
+  // Hash compaction adds a column: each row's bound on the chance a state was omitted.
+  const compact = rows.some((r) => r.hashCompaction);
+  const head = ['variant', 'verdict', 'states', 'transitions', 'depth', 'seconds', 'states/s', 'peak heap', ...(compact ? ['omission <='] : []), 'not reached'];
   const notReached = (r: ExploreResult) => (r.verdict === 'violation' || !r.reached ? '' : missedGoals(r).map((g) => g.goal).join(',') || '-');
-  const body = rows.map((r) => [r.variant, r.verdict === 'incomplete' ? `incomplete: ${r.stopped}` : r.verdict, String(r.states), String(r.transitions), String(r.depth), r.seconds.toFixed(2), String(r.statesPerSecond), mib(r.peakMemoryBytes), notReached(r)]);
+  const verdictText = (r: ExploreResult) => (r.verdict === 'incomplete' ? `incomplete: ${r.stopped}` : r.verdict === 'violation' || !r.hashCompaction ? r.verdict : `${r.verdict} (probabilistic)`);
+  const omission = (r: ExploreResult) => (compact ? [r.hashCompaction ? omissionText(r.hashCompaction.omissionBound) : '-'] : []);
+  const body = rows.map((r) => [r.variant, verdictText(r), String(r.states), String(r.transitions), String(r.depth), r.seconds.toFixed(2), String(r.statesPerSecond), mib(r.peakMemoryBytes), ...omission(r), notReached(r)]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (c: string[]) => c.map((x, i) => x.padEnd(w[i])).join('  ').trimEnd();
   const legend = rows.some((r) => notReached(r) && notReached(r) !== '-') ? '\nnot reached: hazard preconditions no transition of the search reached (docs/explorer.md); a clean row with some is clean only because the bound is too small to meet them\n' : '';
-  return [line(head), ...body.map(line)].join('\n') + '\n' + legend;
+  const hashLegend = compact ? '\nhash compaction: each state was kept as a 64-bit hash, so a "no violation" is probabilistic; omission <= is the bound, about states^2/2^65, on the chance that some state was wrongly taken as visited (docs/explorer.md); a violation is certain (the core replayed it)\n' : '';
+  return [line(head), ...body.map(line)].join('\n') + '\n' + legend + hashLegend;
 }
 
 // ---- the review view

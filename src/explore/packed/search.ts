@@ -12,6 +12,13 @@
  * list of the core explorer's own actions, and it is replayed through the core (../model.ts), whose
  * checks must report the violation at the same transition: the core has the last word on every
  * counterexample the packed search finds.
+ *
+ * Hash compaction (ExploreOptions.hashCompact, `explore --hash-compact`; docs/explorer.md): the
+ * visited set keeps a 64-bit hash of each canonical form instead of its place, the store keeps only
+ * the states not yet expanded (a chunk is reused once every state in it was expanded), and each
+ * state keeps its parent and the action that made it, from which a violation's chain of canonical
+ * forms is made again. Two states with the same hash are taken as one: a "no violation" is then
+ * probabilistic (omissionBound()); a violation is replayed through the core as always.
  */
 import type { Violation } from '../../model/step';
 import type { Variant } from '../../kernel/variants';
@@ -34,6 +41,17 @@ const MAX_CHUNKS = 2047;
 export const DEFAULT_MAX_BYTES = 2 * 2 ** 30;
 /** Successors looked up together (run()). */
 const BATCH = 64;
+/** Bits of a hash-compaction hash (hashWords() and hashWordsHigh()). */
+export const COMPACT_HASH_BITS = 64;
+
+/**
+ * The probability, at most, that a hash-compaction search of `states` stored states took some
+ * state as visited because its hash matched another's (docs/explorer.md has the argument): about
+ * n^2 / 2^(b+1) for n states and b-bit hashes, capped at 1.
+ */
+export function omissionBound(states: number, bits = COMPACT_HASH_BITS): number {
+  return Math.min(1, (states * states) / 2 ** (bits + 1));
+}
 
 /**
  * A hash of words w[at..at+used): two lanes over alternate words, so that the multiplications of
@@ -51,6 +69,26 @@ export function hashWords(w: Int32Array, at: number, used: number): number {
   }
   if (i < used) h1 = Math.imul(h1 ^ w[at + i], 0x01000193);
   let h = h1 ^ Math.imul(h2, 0x85ebca6b) ^ used;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/**
+ * A second 32-bit hash of the same words, for hash compaction's upper half: MurmurHash3's x86
+ * 32-bit block loop over whole words with its own seed, one lane over every word, so that it shares
+ * neither the structure nor the constants of hashWords()'s two lanes.
+ */
+export function hashWordsHigh(w: Int32Array, at: number, used: number): number {
+  let h = 0x3c6ef372 | 0;
+  for (let i = 0; i < used; i++) {
+    let k = Math.imul(w[at + i], 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  h ^= used;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return h ^ (h >>> 16);
@@ -206,12 +244,32 @@ export class PackedSearch {
    */
   private readonly chunks: Int32Array[] = [];
   private readonly chunkBytes: Uint8Array[] = [];
-  /** Words used in the last chunk. */
+  /** Words used in the chunk being filled. */
   private chunkFill = CHUNK_WORDS;
-  /** The place of each state (chunk << CHUNK_BITS | word), by its number. */
+  /** The chunk being filled. */
+  private current = -1;
+  /**
+   * The place of each state (chunk << CHUNK_BITS | word), by its number less placeBase: 0 in an
+   * exact search, which keeps every place; a hash-compaction search keeps those from the cursor on.
+   */
   private place: Int32Array;
+  private placeBase = 0;
+  /**
+   * Pairs by slot: in an exact search (place + 1, hash), in a hash-compaction one (the hash's upper
+   * half, 1 for 0, which marks an empty slot; its lower half).
+   */
   private table: Int32Array;
   private parent: Int32Array;
+  /** Hash compaction (ExploreOptions.hashCompact): see the file comment. */
+  private readonly compact: boolean;
+  /** A hash-compaction search's action (a candidate of its parent's canonical form) by state number. */
+  private action: Int16Array;
+  /** A hash-compaction search's chunks in the order they were filled, holding unexpanded states; the last is `current`. */
+  private readonly liveChunks: number[] = [];
+  /** Chunks whose states were all expanded, to fill again. */
+  private readonly freeChunks: number[] = [];
+  /** The number of the last state put in each chunk (hash compaction). */
+  private readonly chunkLast = new Int32Array(MAX_CHUNKS);
   private count = 0;
   private cursor = 0;
   private levelEnd = 1;
@@ -234,6 +292,9 @@ export class PackedSearch {
   private readonly pendingHash: Int32Array;
   private readonly pendingUsed: Int32Array;
   private readonly pendingParent: Int32Array;
+  /** Hash compaction: the hash's upper half and the action, for each pending successor. */
+  private readonly pendingHigh: Int32Array;
+  private readonly pendingAction: Int16Array;
   private npending = 0;
   /**
    * Where loads whose only purpose is to bring a line into the cache leave their value (public, so
@@ -250,6 +311,10 @@ export class PackedSearch {
     this.words = this.size >> 2;
     this.L = this.model.L;
     this.now = options.now ?? Date.now;
+    this.compact = !!options.hashCompact;
+    // Actions are menu indices, STEP (-1) or RESUME_BASE - i (i < nf): an Int16Array holds them.
+    if (this.scope.menu.length > 0x7fff) throw new RangeError('internal: the menu is too long for hash compaction\'s actions');
+    this.action = new Int16Array(this.compact ? 4096 : 0);
     this.table = new Int32Array(1 << 15);
     this.parent = new Int32Array(4096);
     this.place = new Int32Array(4096);
@@ -264,9 +329,11 @@ export class PackedSearch {
     this.pendingHash = new Int32Array(room);
     this.pendingUsed = new Int32Array(room);
     this.pendingParent = new Int32Array(room);
+    this.pendingHigh = new Int32Array(this.compact ? room : 0);
+    this.pendingAction = new Int16Array(this.compact ? room : 0);
     const init = this.canonicalizer.canon(this.model.initial(new Uint8Array(this.size)));
     const used = this.L.usedWords(init, 0);
-    this.insert(init, 0, hashWords(init, 0, used), used, -1);
+    this.insert(init, 0, hashWords(init, 0, used), this.compact ? hashWordsHigh(init, 0, used) : 0, used, -1, 0);
   }
 
   get finished(): boolean {
@@ -274,15 +341,16 @@ export class PackedSearch {
   }
 
   private bytes(): number {
-    return this.chunks.length * CHUNK_WORDS * 4 + this.table.byteLength + this.parent.byteLength + this.place.byteLength;
+    return this.chunks.length * CHUNK_WORDS * 4 + this.table.byteLength + this.parent.byteLength + this.place.byteLength + this.action.byteLength;
   }
 
   /**
    * Add a canonical state (words cw[at..], its hash and used words) unless it is known; true when
    * it was new. The table holds pairs (place + 1, hash) side by side, so a probe reads one cache
-   * line before it compares states.
+   * line before it compares states. `high` and `action`: hash compaction's (insertCompact()).
    */
-  private insert(cw: Int32Array, at: number, h: number, used: number, parent: number): boolean {
+  private insert(cw: Int32Array, at: number, h: number, high: number, used: number, parent: number, action: number): boolean {
+    if (this.compact) return this.insertCompact(cw, at, h, high, used, parent, action);
     const table = this.table;
     const mask = (table.length >> 1) - 1;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
@@ -308,23 +376,86 @@ export class PackedSearch {
     }
   }
 
+  /**
+   * insert() for hash compaction: the state is known when its 64-bit hash (high, low) is; else it
+   * is stored (to be expanded) with its parent and action. A state whose hash is another's is
+   * taken as known: the omission docs/explorer.md bounds.
+   */
+  private insertCompact(cw: Int32Array, at: number, low: number, high: number, used: number, parent: number, action: number): boolean {
+    const table = this.table;
+    const mask = (table.length >> 1) - 1;
+    // 0 marks an empty slot: an upper half of 0 is stored as 1 (two of 2^32 values merged).
+    const key = high === 0 ? 1 : high;
+    for (let slot = low & mask; ; slot = (slot + 1) & mask) {
+      const k = table[slot << 1];
+      if (k === 0) {
+        const index = this.count++;
+        const ref = this.allocate(index, used);
+        const words = this.chunks[ref >>> CHUNK_BITS];
+        const base = ref & CHUNK_MASK;
+        for (let i = 0; i < used; i++) words[base + i] = cw[at + i];
+        this.parent[index] = parent;
+        this.action[index] = action;
+        table[slot << 1] = key;
+        table[(slot << 1) + 1] = low;
+        // Fuller than the exact table (3/4 against 1/2): the slot is all a probe reads, and the
+        // table is most of what hash compaction holds (docs/explorer.md).
+        if (this.count * 8 > table.length * 3) this.rehash();
+        return true;
+      }
+      if (k === key && table[(slot << 1) + 1] === low) return false;
+    }
+  }
+
   /** A place for state `index` of `used` words (see `place`). */
   private allocate(index: number, used: number): number {
-    if (this.chunkFill + used > CHUNK_WORDS) {
+    if (this.chunkFill + used > CHUNK_WORDS) this.nextChunk();
+    if (index >= this.parent.length) {
+      this.parent = grown(this.parent);
+      if (this.compact) this.action = grown16(this.action);
+    }
+    let k = index - this.placeBase;
+    if (k >= this.place.length) {
+      // Hash compaction reads no place below the cursor again: when they are half the array,
+      // the rest is moved down instead of the array grown.
+      const expanded = this.cursor - this.placeBase;
+      if (this.compact && expanded >= this.place.length >> 1) {
+        this.place.copyWithin(0, expanded, k);
+        this.placeBase = this.cursor;
+        k = index - this.placeBase;
+      } else {
+        this.place = grown(this.place);
+      }
+    }
+    const ref = (this.current << CHUNK_BITS) | this.chunkFill;
+    this.chunkFill += used;
+    this.place[k] = ref;
+    if (this.compact) this.chunkLast[this.current] = index;
+    return ref;
+  }
+
+  /** Start filling another chunk: a new one, or under hash compaction one whose states were all expanded. */
+  private nextChunk(): void {
+    const reused = this.freeChunks.pop();
+    if (reused !== undefined) {
+      this.current = reused;
+      // The model skips loading a source at the place it loaded last: that place now holds another state.
+      this.model.forget();
+    } else {
       if (this.chunks.length >= MAX_CHUNKS) throw new RangeError('internal: the state store is full (run() stops a chunk before)');
       const words = new Int32Array(CHUNK_WORDS);
       this.chunks.push(words);
       this.chunkBytes.push(new Uint8Array(words.buffer));
-      this.chunkFill = 0;
+      this.current = this.chunks.length - 1;
     }
-    if (index >= this.parent.length) {
-      this.parent = grown(this.parent);
-      this.place = grown(this.place);
-    }
-    const ref = ((this.chunks.length - 1) << CHUNK_BITS) | this.chunkFill;
-    this.chunkFill += used;
-    this.place[index] = ref;
-    return ref;
+    if (this.compact) this.liveChunks.push(this.current);
+    this.chunkFill = 0;
+  }
+
+  /** Hash compaction: free the chunks before the cursor (never the one being filled). */
+  private releaseExpanded(): void {
+    const live = this.liveChunks;
+    while (live.length > 1 && this.chunkLast[live[0]] < this.cursor) this.freeChunks.push(live.shift()!);
   }
 
   /** A table twice the size, from the stored hashes. */
@@ -347,6 +478,7 @@ export class PackedSearch {
    * that walk the transitions the search took (test/unit/explorer_pairs.test.ts).
    */
   forEachState(fn: (words: Int32Array, at: number) => void): void {
+    if (this.compact) throw new Error('internal: a hash-compaction search does not keep the states it expanded');
     for (let i = 0; i < this.count; i++) {
       const ref = this.place[i];
       fn(this.chunks[ref >>> CHUNK_BITS], ref & CHUNK_MASK);
@@ -388,7 +520,7 @@ export class PackedSearch {
           return true;
         }
         if (this.cursor === this.levelEnd) { this.level++; this.levelEnd = this.count; }
-        const ref = this.place[this.cursor];
+        const ref = this.place[this.cursor - this.placeBase];
         const chunk = ref >>> CHUNK_BITS;
         const at = ref & CHUNK_MASK;
         const words = this.chunks[chunk];
@@ -409,11 +541,16 @@ export class PackedSearch {
           const used = L.usedWords(c, 0);
           if (c !== sw) for (let i = 0; i < used; i++) sw[i] = c[i];
           this.pendingHash[j] = hashWords(sw, 0, used);
+          if (this.compact) {
+            this.pendingHigh[j] = hashWordsHigh(sw, 0, used);
+            this.pendingAction[j] = cands[k];
+          }
           this.pendingUsed[j] = used;
           this.pendingParent[j] = this.cursor;
           model.useBuffer(this.pendingBytes[j + 1], this.pendingWords[j + 1]);
         }
         this.cursor++;
+        if (this.compact) this.releaseExpanded();
         // The cap is checked in lookUpPending(), and here when nothing waits (the count is then up
         // to date): a cap of one state stops before any lookup.
         if (this.npending === 0 && this.count >= maxStates) return this.stopAtStateCap(maxStates, this.cursor);
@@ -446,7 +583,8 @@ export class PackedSearch {
     // Bring the table slots, then the stored states they name, into the cache.
     let sink = 0;
     for (let j = 0; j < n; j++) sink ^= table[(pendingHash[j] & mask) << 1];
-    for (let j = 0; j < n; j++) {
+    // (Under hash compaction the table holds no places: the slot is all there is to read.)
+    for (let j = 0; j < n && !this.compact; j++) {
       const slot = (pendingHash[j] & mask) << 1;
       const id = table[slot];
       if (id !== 0 && table[slot + 1] === pendingHash[j]) sink ^= chunks[(id - 1) >>> CHUNK_BITS][(id - 1) & CHUNK_MASK];
@@ -461,7 +599,7 @@ export class PackedSearch {
         this.transitions -= n - j;
         break;
       }
-      this.insert(pending, j * w, pendingHash[j], pendingUsed[j], pendingParent[j]);
+      this.insert(pending, j * w, pendingHash[j], this.compact ? this.pendingHigh[j] : 0, pendingUsed[j], pendingParent[j], this.compact ? this.pendingAction[j] : 0);
       if (capParent < 0 && this.count >= maxStates) capParent = pendingParent[j];
     }
     return capParent >= 0 && this.stopAtStateCap(maxStates, capParent + 1);
@@ -479,12 +617,38 @@ export class PackedSearch {
 
   /** The core explorer's actions from the initial state to the violating transition. */
   private rebuildPath(last: number): number[] {
+    if (this.compact) return this.rebuildCompactPath(last);
     const targets: Array<{ words: Int32Array; at: number }> = [];
     for (let i = last; i > 0; i = this.parent[i]) {
       const ref = this.place[i];
       targets.push({ words: this.chunks[ref >>> CHUNK_BITS], at: ref & CHUNK_MASK });
     }
     return rebuildPackedPath(this.model, this.canonicalizer, targets.reverse());
+  }
+
+  /**
+   * rebuildPath() under hash compaction, whose expanded states are gone: the chain of canonical
+   * forms is made again from the canonical initial state by each state's action (applied, as in
+   * the search, to its parent's canonical form), then matched as the exact search's stored forms
+   * are, so the counterexample is the one the exact search would give for the same chain.
+   */
+  private rebuildCompactPath(last: number): number[] {
+    const chain: number[] = [];
+    for (let i = last; i > 0; i = this.parent[i]) chain.push(this.action[i]);
+    chain.reverse();
+    const { model, canonicalizer } = this;
+    const buffer = new Uint8Array(this.size);
+    model.useBuffer(buffer, new Int32Array(buffer.buffer));
+    let from = canonicalizer.canon(model.initial(new Uint8Array(this.size))).slice();
+    const targets: Array<{ words: Int32Array; at: number }> = [];
+    for (const a of chain) {
+      model.forget();
+      if (!model.apply(from, 0, a) || model.violation) throw new Error('internal: the hash-compaction search cannot make its path again');
+      from = canonicalizer.canonInPlace(model.s, model.sw).slice();
+      targets.push({ words: from, at: 0 });
+    }
+    model.forget();
+    return rebuildPackedPath(model, canonicalizer, targets);
   }
 
   private violationFound(at: number, v: PackedViolation): void {
@@ -499,6 +663,7 @@ export class PackedSearch {
     this.out = searchResult(this.options, {
       verdict, stopped, violation, actions, states: this.count, transitions: this.transitions,
       depth: depth ?? this.level, peakMemoryBytes: this.peak, engine: 'packed', reachedMask: this.model.reached,
+      ...(this.compact ? { hashCompaction: { hashBits: COMPACT_HASH_BITS, omissionBound: omissionBound(this.count) } } : {}),
     });
   }
 
@@ -566,6 +731,12 @@ export function confirmWithCore(scope: Scope, variant: Variant, actions: number[
 /** A copy of a twice as long. */
 function grown(a: Int32Array): Int32Array {
   const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+function grown16(a: Int16Array): Int16Array {
+  const b = new Int16Array(a.length * 2);
   b.set(a);
   return b;
 }
