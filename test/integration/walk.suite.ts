@@ -395,7 +395,8 @@ export function walkSuite(host: HostKind): void {
     // test, nothing asserts on time. Each step of reused-partial under never-flush (512 entries a
     // table), forward then back, timed from the command to its promise settling, which is after
     // the snapshot, the editor beside moved and decorated, the status bar, and the panel's
-    // `rendered` reply (its DOM updated); and the webview's own render time from that reply.
+    // `rendered` reply (its DOM updated); the webview's own render time from that reply; and, of the
+    // end to end, the snapshot and the editor beside following the step (extension/walk.ts, render).
     it('benchmark: every step of reused-partial (512 entries), command to rendered, forward then back', async () => {
       await run('kvmMmuLab.walkScenario', { scenario: 'reused-partial', variant: 'never-flush' });
       await api.settled();
@@ -405,6 +406,7 @@ export function walkSuite(host: HostKind): void {
       const endToEnd: number[] = [];
       const render: number[] = [];
       const snapshot: number[] = [];
+      const source: number[] = [];
       const step = async (command: string, expected: number) => {
         const before = api.timings.length;
         const t0 = performance.now();
@@ -415,12 +417,13 @@ export function walkSuite(host: HostKind): void {
         ok(panel, `the panel did not answer step ${expected} within ${command}`);
         render.push(panel.renderMs);
         snapshot.push(panel.snapshotMs);
+        source.push(panel.sourceMs);
       };
       for (let i = 0; i < total; i++) await step('kvmMmuLab.stepForward', i);
       for (let i = total - 2; i >= -1; i--) await step('kvmMmuLab.stepBack', i);
       const result = {
         scenario: 'reused-partial', variant: 'never-flush', entries: 512, steps: endToEnd.length,
-        endToEnd: percentiles(endToEnd), webviewRender: percentiles(render), snapshot: percentiles(snapshot),
+        endToEnd: percentiles(endToEnd), webviewRender: percentiles(render), snapshot: percentiles(snapshot), editorBeside: percentiles(source),
       };
       console.log(`kvm-mmu-lab-timing ${host} ${WORKBENCH_BENCH_TAG} ${JSON.stringify(result)}`);
     });
