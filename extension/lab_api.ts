@@ -7,12 +7,14 @@ import type { CommandHandlers } from './command_table';
 import type { DecorationReport, SourceView } from './source';
 import type { DebugController } from './debug';
 
-/** One step rendered: how long the core took for the snapshot and the webview for the DOM. */
+/** One step rendered: how long the core took for the snapshot, the editor beside to follow, and the webview for the DOM. */
 export interface StepTiming {
   surface: 'panel' | 'side';
   index: number;
   snapshotMs: number;
   renderMs: number;
+  /** How long moving and decorating the editor beside took for this step, before the views were sent it (0 when only a view was refreshed). */
+  sourceMs: number;
 }
 
 /** How activation went, as the shell (extension/shell.ts) measured it. */

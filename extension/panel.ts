@@ -248,22 +248,37 @@ export function localRoots(extensionUri: vscode.Uri): vscode.Uri[] {
 }
 
 function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, kind: SurfaceKind): string {
-  return webviewHtml(webview, extensionUri, 'webview.js', kind, strings.panelTitle);
+  return webviewHtml(webview, extensionUri, 'webview.js', kind, strings.panelTitle, { codicons: true });
 }
 
-/** A webview page under the strict CSP: dist/<script> with a fresh nonce, media/panel.css, an empty #app. */
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, scriptFile: string, kind: string, title: string): string {
+/** Where scripts/build.mjs puts VS Code's icon font and its stylesheet (from @vscode/codicons). */
+export const CODICONS_CSS = ['dist', 'codicons', 'codicon.css'] as const;
+
+/** The page's Content-Security-Policy: nothing by default; our script by nonce; styles, images (and, with the icons, fonts) only from the extension's own files. */
+export function webviewCsp(cspSource: string, nonce: string, options: { codicons?: boolean } = {}): string {
+  // font-src only where the page loads the icon font: a page without icons may load no font at all.
+  const fonts = options.codicons ? [`font-src ${cspSource}`] : [];
+  return [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${cspSource}`, `img-src ${cspSource}`, ...fonts].join('; ');
+}
+
+/**
+ * A webview page under the strict CSP: dist/<script> with a fresh nonce, media/panel.css, an empty
+ * #app; with `codicons`, VS Code's icon stylesheet first (it is a stylesheet from the extension, which
+ * style-src already allows; the font it names is the one thing font-src is opened for).
+ */
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, scriptFile: string, kind: string, title: string, options: { codicons?: boolean } = {}): string {
   const nonce = makeNonce();
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', scriptFile)).toString();
   const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'panel.css')).toString();
-  const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource}`, `img-src ${webview.cspSource}`].join('; ');
+  const icons = options.codicons ? `<link rel="stylesheet" href="${attr(webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...CODICONS_CSS)).toString())}">\n` : '';
+  const csp = webviewCsp(webview.cspSource, nonce, options);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${attr(css)}">
+${icons}<link rel="stylesheet" href="${attr(css)}">
 <title>${attr(title)}</title>
 </head>
 <body data-surface="${attr(kind)}"${l10nAttribute()}>

@@ -286,14 +286,16 @@ export class WalkController {
     }
     const { snapshot, ms } = s.snapshot(() => performance.now());
     // One view coming back shows the source the others show; a step moves the editor.
+    const sourceStart = performance.now();
     if (!only) this.shownSource = await this.parts.source.show(s, this.views.panelColumn);
+    const sourceMs = only ? 0 : performance.now() - sourceStart;
     this.parts.status.show(statusView(s, snapshot, this.shownSource));
     const message: SnapshotMessage = { type: 'snapshot', scenarioLabel: s.origin.label, snapshot, source: this.shownSource, snapshotMs: round(ms) };
     const replies = await Promise.all(targets.filter((x) => x.isShown).map(async (t) => ({ t, r: await t.showSnapshot(message) })));
     const out: StepTiming[] = [];
     for (const { t, r } of replies) {
       if (!r) continue;
-      const timing: StepTiming = { surface: t.kind, index: r.index, snapshotMs: round(ms), renderMs: round(r.renderMs) };
+      const timing: StepTiming = { surface: t.kind, index: r.index, snapshotMs: round(ms), renderMs: round(r.renderMs), sourceMs: round(sourceMs) };
       this.timings.push(timing);
       out.push(timing);
       this.parts.log.info(`step ${r.index}/${s.total - 1} in the ${t.kind}: snapshot ${timing.snapshotMs} ms in the extension, render ${timing.renderMs} ms in the webview`);

@@ -20,6 +20,7 @@ import type { EntryRun, FreedSpView, GuestTableView, OpenHazard, PanelSnapshot, 
 import { element, inspectDocument, markOwnDrawing } from './dom';
 import { renderPicture, type PictureWords } from './picture';
 import { strings } from './strings';
+import { STEP_BUTTONS, stepButton, type StepAction } from './toolbar';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -51,13 +52,10 @@ function restoreUiState(saved: unknown): UiState {
 }
 
 
-const BUTTONS: { action: PanelAction; label: string; icon: string; key: string; keys: string }[] = [
-  { action: 'restart', label: strings.restart, icon: '↺', key: 'r', keys: 'Home' },
-  { action: 'back', label: strings.back, icon: '◀', key: 'b', keys: 'ArrowLeft p' },
-  { action: 'forward', label: strings.forward, icon: '▶', key: 'n', keys: 'ArrowRight n' },
-  { action: 'next-flush', label: strings.nextFlush, icon: '⤓', key: 'f', keys: 'f' },
-  { action: 'violation', label: strings.violation, icon: '⚠', key: 'v', keys: 'v' },
-];
+/** The stepping buttons' names, by action (their icons and keys are media/toolbar.ts's). */
+const BUTTON_LABELS: Record<StepAction, string> = {
+  restart: strings.restart, back: strings.back, forward: strings.forward, 'next-flush': strings.nextFlush, violation: strings.violation,
+};
 const KEYS: Record<string, PanelAction> = { ArrowRight: 'forward', n: 'forward', ArrowLeft: 'back', p: 'back', Home: 'restart', f: 'next-flush', v: 'violation' };
 
 const PICTURE_WORDS: PictureWords = {
@@ -93,9 +91,8 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
 
   const toolbar = element('div', { id: 'toolbar', className: 'toolbar', attrs: { role: 'toolbar', 'aria-label': strings.toolbar } });
   const buttons = new Map<PanelAction, HTMLButtonElement>();
-  for (const b of BUTTONS) {
-    const button = element('button', { className: `step-${b.action}`, attrs: { type: 'button', accesskey: b.key, 'aria-keyshortcuts': b.keys, 'data-action': b.action }, title: `${b.label} (${b.keys.split(' ').join(' or ')})` },
-      element('span', { className: 'icon', text: b.icon, attrs: { 'aria-hidden': 'true' } }), ` ${b.label}`);
+  for (const b of STEP_BUTTONS) {
+    const button = stepButton(document, b, BUTTON_LABELS[b.action]);
     button.addEventListener('click', () => act(b.action));
     buttons.set(b.action, button);
     toolbar.append(button);

@@ -5,10 +5,17 @@
 // The activation bench loads dist/ as it ships, so dist/ is built first as `npm run package`
 // builds it (--production: minified, no source maps).
 //   --render-only  only the render benchmark (bench/results/render.tmp.json, not kept in git)
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+//   --workbench    first run the integration tests in both extension hosts (they start VS Code),
+//                  whose walk suite times every step in the real workbench; without it the bench
+//                  reads the timings the last integration run left (panel.workbench, docs/testing.md)
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { ensureNode24 } from './lib/vscode-host.mjs';
+import { ARTIFACTS } from './lib/results.mjs';
+import { readWorkbenchTimings } from './lib/workbench-timings.mjs';
 
 const args = process.argv.slice(2);
 const node = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], logLevel: 'warning' };
@@ -26,14 +33,16 @@ await esbuild.build({ ...node, entryPoints: ['bench/render-main.ts'], outfile: '
 await esbuild.build({ entryPoints: ['media/main.ts'], outfile: 'out/bench/webview.js', bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'warning' });
 const run = (file, ...more) => execFileSync(process.execPath, ['--max-old-space-size=4096', file, ...more, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 const render = JSON.parse(run('out/bench/render.js', 'out/bench/webview.js'));
+const workbench = workbenchTimings(args.includes('--workbench'));
 mkdirSync('bench/results', { recursive: true });
 if (args.includes('--render-only')) {
-  const out = JSON.stringify({ date: new Date().toISOString(), render }, null, 2) + '\n';
+  const out = JSON.stringify({ date: new Date().toISOString(), render, workbench }, null, 2) + '\n';
   process.stdout.write(out);
   writeFileSync('bench/results/render.tmp.json', out);
 } else {
   const results = JSON.parse(run('out/bench/main.js'));
   results.panel.render = render;
+  results.panel.workbench = workbench;
   results.explorer.rate = await explorerRate(args.includes('--quick') ? 1 : 3);
   results.explorer.guestTables = explorerGuestTables(args.includes('--quick') ? 1 : 3);
   const out = JSON.stringify(results, null, 2) + '\n';
@@ -95,4 +104,32 @@ function explorerGuestTables(reps) {
     firstCounterexample: summary(runs['mainline-2026-pre']),
     fullSearch: summary(runs['mainline-2026']),
   };
+}
+
+/**
+ * A step in the real workbench (issue 16's Numbers): command to rendered, and the webview's render,
+ * at 512 entries, as test/integration/walk.suite.ts's benchmark printed them into each host's
+ * timings log. With `fresh`, the integration tests run first (both hosts, a few minutes; the load
+ * is taken before and after); else the logs the last run left, with their age.
+ */
+function workbenchTimings(fresh) {
+  const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
+  if (fresh) {
+    // Its progress on stderr: stdout is the bench's JSON.
+    const r = spawnSync(process.execPath, ['scripts/run-integration-tests.mjs'], { stdio: ['ignore', process.stderr, process.stderr] });
+    if (r.status !== 0) console.error(`[bench] the integration tests failed (exit ${r.status}); their timings are read all the same`);
+  }
+  const out = { note: 'test/integration/walk.suite.ts: every step of reused-partial under never-flush (512 entries), forward then back, in the real workbench (code-server and chromium); endToEnd: from executeCommand to its promise (snapshot, editor beside, status bar, the panel\'s rendered reply); webviewRender: the webview\'s own DOM update (media/main.ts); p95 is the sample at floor(0.95 n)' };
+  for (const host of ['node', 'web']) {
+    const file = join(ARTIFACTS, 'logs', `integration-${host}-timings.log`);
+    if (!existsSync(file)) {
+      out[host] = { missing: `${file}: run npm run test:integration (or npm run bench -- --workbench)` };
+      continue;
+    }
+    const result = readWorkbenchTimings(readFileSync(file, 'utf8'));
+    const measured = statSync(file).mtime.toISOString();
+    out[host] = result ? { measured, ...result } : { missing: `${file} (${measured}) has no benchmark line: an integration run from before the benchmark, or one that failed before it` };
+  }
+  if (fresh) out.loadAverage = { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) };
+  return out;
 }

@@ -16,6 +16,14 @@ const targets = bundleTargets({ production, tests });
 mkdirSync('dist', { recursive: true });
 copyFileSync('src/scenario/scenario.schema.json', 'dist/scenario.schema.json');
 
+// VS Code's icon font for the panel's controls (media/toolbar.ts), from the pinned @vscode/codicons:
+// the stylesheet and the font it names (`./codicon.ttf`, so they stay side by side), and the font's
+// licence (CC BY 4.0, which asks that the licence travel with the font). extension/panel.ts loads
+// them through asWebviewUri; .vscodeignore lets exactly these three into the package.
+const codicons = 'node_modules/@vscode/codicons';
+mkdirSync('dist/codicons', { recursive: true });
+for (const [from, to] of [['dist/codicon.css', 'codicon.css'], ['dist/codicon.ttf', 'codicon.ttf'], ['LICENSE', 'LICENSE.txt']]) copyFileSync(`${codicons}/${from}`, `dist/codicons/${to}`);
+
 if (watch) {
   const contexts = await Promise.all(targets.map((t) => esbuild.context(t)));
   await Promise.all(contexts.map((c) => c.watch()));

@@ -49,7 +49,7 @@ const kb = (statSync(join(ROOT, vsix)).size / 1024).toFixed(1);
 console.log(`${entries.length} files, ${kb} KiB`);
 
 const names = new Set(entries.map((e) => e.name));
-const required = ['extension/package.json', 'extension/package.nls.json', 'extension/l10n/bundle.l10n.json', 'extension/dist/extension.node.js', 'extension/dist/lab.node.js', 'extension/dist/extension.web.js', 'extension/dist/webview.js', 'extension/dist/review.js', 'extension/dist/worker.js', 'extension/dist/worker.web.js', 'extension/media/walkthrough/example.patch', 'extension/media/panel.css', 'extension/media/icon.png', 'extension/readme.md', 'extension/changelog.md', 'extension/LICENSE.txt'];
+const required = ['extension/package.json', 'extension/package.nls.json', 'extension/l10n/bundle.l10n.json', 'extension/dist/extension.node.js', 'extension/dist/lab.node.js', 'extension/dist/extension.web.js', 'extension/dist/webview.js', 'extension/dist/review.js', 'extension/dist/worker.js', 'extension/dist/worker.web.js', 'extension/dist/codicons/codicon.css', 'extension/dist/codicons/codicon.ttf', 'extension/dist/codicons/LICENSE.txt', 'extension/media/walkthrough/example.patch', 'extension/media/panel.css', 'extension/media/icon.png', 'extension/readme.md', 'extension/changelog.md', 'extension/LICENSE.txt'];
 const missing = required.filter((name) => !names.has(name));
 const unwanted = [...names].filter((name) => /\.(map|ts)$/.test(name) || /(^|\/)(src|test|out|scripts|node_modules)\//.test(name));
 if (missing.length || unwanted.length) {

@@ -13,6 +13,8 @@ import { shiftedFixture } from '../unit/shifted';
 import { strings } from '../../extension/strings';
 import type { HostKind } from '../../src/view/protocol';
 import { equal, match, ok } from './assert';
+import { percentiles } from '../support/percentiles';
+import { WORKBENCH_BENCH_TAG } from '../../scripts/lib/workbench-timings.mjs';
 
 const EXTENSION_ID = 'kvm-mmu-lab.kvm-mmu-lab';
 const MMU = 'arch/x86/kvm/mmu/mmu.c';
@@ -387,6 +389,43 @@ export function walkSuite(host: HostKind): void {
       // drop_large_spte(): 20 lines of padding down, the 21 lines moved away from above it up.
       ok(d.taken.includes(shifted.lineOf(lineOf(ANCHORS.splitMakeSpte))), `make_small_spte() is not marked taken: ${JSON.stringify(d.taken)}`);
       equal(shifted.lineOf(lineOf(ANCHORS.splitMakeSpte)), lineOf(ANCHORS.splitMakeSpte) + 20 - 21, 'where the split went');
+    });
+
+    // The benchmark of issue 16's Numbers (docs/testing.md, "The workbench benchmark"): not a timed
+    // test, nothing asserts on time. Each step of reused-partial under never-flush (512 entries a
+    // table), forward then back, timed from the command to its promise settling, which is after
+    // the snapshot, the editor beside moved and decorated, the status bar, and the panel's
+    // `rendered` reply (its DOM updated); the webview's own render time from that reply; and, of the
+    // end to end, the snapshot and the editor beside following the step (extension/walk.ts, render).
+    it('benchmark: every step of reused-partial (512 entries), command to rendered, forward then back', async () => {
+      await run('kvmMmuLab.walkScenario', { scenario: 'reused-partial', variant: 'never-flush' });
+      await api.settled();
+      await run('kvmMmuLab.restart');
+      await api.settled();
+      const total = api.walk()!.total;
+      const endToEnd: number[] = [];
+      const render: number[] = [];
+      const snapshot: number[] = [];
+      const source: number[] = [];
+      const step = async (command: string, expected: number) => {
+        const before = api.timings.length;
+        const t0 = performance.now();
+        const at = await run<number>(command);
+        endToEnd.push(performance.now() - t0);
+        equal(at, expected, `${command} went to step ${at}`);
+        const panel = api.timings.slice(before).find((t) => t.surface === 'panel' && t.index === expected);
+        ok(panel, `the panel did not answer step ${expected} within ${command}`);
+        render.push(panel.renderMs);
+        snapshot.push(panel.snapshotMs);
+        source.push(panel.sourceMs);
+      };
+      for (let i = 0; i < total; i++) await step('kvmMmuLab.stepForward', i);
+      for (let i = total - 2; i >= -1; i--) await step('kvmMmuLab.stepBack', i);
+      const result = {
+        scenario: 'reused-partial', variant: 'never-flush', entries: 512, steps: endToEnd.length,
+        endToEnd: percentiles(endToEnd), webviewRender: percentiles(render), snapshot: percentiles(snapshot), editorBeside: percentiles(source),
+      };
+      console.log(`kvm-mmu-lab-timing ${host} ${WORKBENCH_BENCH_TAG} ${JSON.stringify(result)}`);
     });
   });
 }

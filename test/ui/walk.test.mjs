@@ -2,7 +2,9 @@
 // never-flush, "Run to Violation"; the panel's DOM at that moment, and mmu.c's skipped flush
 // beside the listing's KVM_MMU_UNLOCK; then "Choose Variant…" v7 at the same step, with the split's
 // flush issued. Then the keyboard alone inside the panel (F, ←) to the skipped flush in the fixture
-// mmu.c, one step on to the OPEN HAZARD the panel shows until the unlock, and its buttons.
+// mmu.c, one step on to the OPEN HAZARD the panel shows until the unlock, and its buttons; the
+// stepping controls (codicons, the font loaded under the CSP, each named) and the picture at 250,
+// 600 and 1600 px.
 // Screenshots: test-artifacts/ui-walk-*.png.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -123,6 +125,61 @@ describe('Walking reused-partial in the workbench', () => {
     await heading().filter({ hasText: /^Step 43 \(0–53\) · kvm_clear_dirty_log_protect/ }).waitFor(WAIT);
     assert.match(await w.locator('#status').textContent(), /VIOLATION/);
     assert.equal(await w.locator('.check-hazard').count(), 0, 'at the unlock the hazard is the violation');
+  });
+  test('the stepping controls at 250, 600 and 1600 px: each visible and whole, showing a codicon in the loaded icon font, with an accessible name', async () => {
+    const w = webview();
+    const app = w.locator('#app');
+    const controls = w.locator('#toolbar button');
+    await controls.first().waitFor(WAIT);
+    assert.equal(await controls.count(), 8, 'five stepping buttons and three text buttons');
+    // The font is loaded (its FontFace, not only a family name that falls back to another font).
+    const font = await w.locator('body').evaluate(async () => {
+      await document.fonts.ready;
+      const face = [...document.fonts].find((f) => f.family.replace(/["']/g, '') === 'codicon');
+      return { status: face?.status ?? 'absent', check: document.fonts.check('16px codicon') };
+    });
+    assert.deepEqual(font, { status: 'loaded', check: true }, 'the codicon font under the CSP');
+    for (const width of [250, 600, 1600]) {
+      // The panel's content at that width (CSSOM, which the CSP allows); the toolbar wraps in it.
+      await app.evaluate((el, px) => { el.style.width = `${px}px`; }, width);
+      const found = await w.locator('#toolbar').evaluate((bar) => {
+        const area = document.getElementById('app').getBoundingClientRect();
+        return [...bar.querySelectorAll('button')].map((b) => {
+          const r = b.getBoundingClientRect();
+          const icon = b.querySelector('.codicon');
+          const glyph = icon ? getComputedStyle(icon, '::before') : undefined;
+          return {
+            action: b.dataset.action,
+            name: b.getAttribute('aria-label') ?? b.textContent.trim(),
+            visible: r.width > 0 && r.height > 0 && getComputedStyle(b).visibility === 'visible',
+            // Whole: inside the panel's content, and its content not cut by its own box.
+            whole: r.left >= area.left - 0.5 && r.right <= area.right + 0.5 && b.scrollWidth <= b.clientWidth + 1 && b.scrollHeight <= b.clientHeight + 1,
+            icon: icon?.className ?? null,
+            iconFont: glyph?.fontFamily ?? null,
+            iconContent: glyph?.content ?? null,
+            iconWidth: icon?.getBoundingClientRect().width ?? 0,
+          };
+        });
+      });
+      for (const c of found) {
+        assert.ok(c.visible, `${c.action} not visible at ${width} px`);
+        assert.ok(c.whole, `${c.action} clipped at ${width} px`);
+        assert.ok(c.name, `${c.action} without an accessible name at ${width} px`);
+      }
+      const stepping = found.filter((c) => c.icon);
+      assert.deepEqual(stepping.map((c) => [c.action, c.icon]), [
+        ['restart', 'codicon codicon-debug-restart'], ['back', 'codicon codicon-debug-step-back'], ['forward', 'codicon codicon-debug-step-over'],
+        ['next-flush', 'codicon codicon-debug-continue'], ['violation', 'codicon codicon-warning'],
+      ]);
+      assert.deepEqual(stepping.map((c) => c.name), ['Restart', 'Back', 'Forward', 'Next flush', 'Violation']);
+      for (const c of stepping) {
+        assert.match(c.iconFont, /codicon/, `${c.action}'s icon not in the codicon font at ${width} px`);
+        assert.notEqual(c.iconContent, 'none', `${c.action}'s icon has no glyph`);
+        assert.ok(c.iconWidth >= 14, `${c.action}'s icon ${c.iconWidth} px wide at ${width} px`);
+      }
+      await w.locator('#toolbar').screenshot({ path: join(ARTIFACTS, `ui-walk-toolbar-${width}.png`) });
+    }
+    await app.evaluate((el) => { el.style.width = ''; });
   });
   test('the picture of the hazard at 250, 600 and 1600 px: no label past its edge, and its band and skipped flush move the walk', async () => {
     const w = webview();

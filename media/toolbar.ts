@@ -1,0 +1,53 @@
+// The walk's stepping controls: VS Code's own icons (codicons, the font dist/codicons/ ships and
+// extension/panel.ts loads under the CSP) on icon-only buttons, like the workbench's debug toolbar.
+// An icon carries no text, so each button's name is its aria-label and its tooltip adds the keys.
+import type { PanelAction } from '../src/view/protocol';
+
+/** The actions the stepping buttons stand for (the other buttons are text buttons). */
+export type StepAction = Extract<PanelAction, 'restart' | 'back' | 'forward' | 'next-flush' | 'violation'>;
+
+export interface StepButton {
+  action: StepAction;
+  /** The codicon's name: the button shows `codicon codicon-<icon>`. */
+  icon: string;
+  /** The accesskey (Alt+key in the webview). */
+  key: string;
+  /** The keys that do the same in the panel, as aria-keyshortcuts spells them. */
+  keys: string;
+}
+
+// The debug toolbar's icons where the action is the debugger's (restart, step back, step over); for
+// "next flush" the debugger's continue (run on to the next stop, which is a flush here); a warning
+// for the violation, the sign VS Code's problems use.
+export const STEP_BUTTONS: readonly StepButton[] = [
+  { action: 'restart', icon: 'debug-restart', key: 'r', keys: 'Home' },
+  { action: 'back', icon: 'debug-step-back', key: 'b', keys: 'ArrowLeft p' },
+  { action: 'forward', icon: 'debug-step-over', key: 'n', keys: 'ArrowRight n' },
+  { action: 'next-flush', icon: 'debug-continue', key: 'f', keys: 'f' },
+  { action: 'violation', icon: 'warning', key: 'v', keys: 'v' },
+];
+
+/** The tooltip: the name and the keys ("Back (ArrowLeft or p)"). */
+export function stepButtonTitle(label: string, keys: string): string {
+  return `${label} (${keys.split(' ').join(' or ')})`;
+}
+
+/**
+ * One stepping button: `<button aria-label title …><span class="codicon codicon-…" aria-hidden></span></button>`.
+ * Built with `doc` (not the global document) so that a unit test can draw it on a stand-in DOM.
+ */
+export function stepButton(doc: Document, b: StepButton, label: string): HTMLButtonElement {
+  const button = doc.createElement('button');
+  button.className = `icon-button step-${b.action}`;
+  button.setAttribute('type', 'button');
+  button.setAttribute('aria-label', label);
+  button.setAttribute('title', stepButtonTitle(label, b.keys));
+  button.setAttribute('accesskey', b.key);
+  button.setAttribute('aria-keyshortcuts', b.keys);
+  button.setAttribute('data-action', b.action);
+  const icon = doc.createElement('span');
+  icon.className = `codicon codicon-${b.icon}`;
+  icon.setAttribute('aria-hidden', 'true');
+  button.appendChild(icon);
+  return button;
+}
