@@ -147,7 +147,7 @@ function call(fn: string, args: number[], col: number, p: Point): Node {
   switch (fn) {
     case 'tlb':
       arity(1, 2, '(vcpu) or (vcpu, addr)');
-      return args.length === 1 ? tlbNode(s, vcpu()) : { name: `tlb(${args[0]}, ${hex(args[1])})`, value: tlbLookup(s, vcpu(), args[1]) };
+      return args.length === 1 ? tlbNode(s, vcpu()) : { name: `tlb(${args[0]}, ${hex(args[1])})`, value: tlbLookup(s, vcpu(), args[1]), watch: { kind: 'tlb', vcpu: args[0], addr: args[1] } };
     case 'rmap':
       arity(1, 1, '(gfn)');
       return { name: `rmap(${hex(args[0])})`, value: rmapOf(s, args[0]) };

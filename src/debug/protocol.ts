@@ -82,6 +82,7 @@ export const CAPABILITIES = {
   supportsConfigurationDoneRequest: true,
   supportsFunctionBreakpoints: true,
   supportsStepBack: true,
+  supportsDataBreakpoints: true,
   supportsEvaluateForHovers: true,
   supportsRestartRequest: true,
   supportsTerminateRequest: true,

@@ -17,8 +17,9 @@ import type { Step } from '../model/step';
 import { Timeline } from './timeline';
 import { actorThreads, callStack, knownFunctions, threadOf } from './call_paths';
 import { SourceMap } from './sources';
-import { scopeNodes, type Kids, type Node, type Point } from './variables';
+import { childNamed, scopeNodes, type Kids, type Node, type Point } from './variables';
 import { evaluate, ExprError } from './expr';
+import { dataIdOf, findChanges, parseDataId, unwatchable, watchName, type WatchChange, type WatchTarget } from './watch';
 import { CAPABILITIES, type DapBreakpoint, type DapMessage, type DapRequest, type DapStackFrame, type DapVariable, type ExceptionFilter } from './protocol';
 
 export interface LaunchArguments {
@@ -47,6 +48,15 @@ interface Stop {
   description?: string;
   text?: string;
   hitBreakpointIds?: number[];
+  /** The step the stop is about when it is not the one about to run (a violation's, a data breakpoint's write): its thread is the one stopped. */
+  step?: number;
+}
+
+/** A data breakpoint as set: its target, and the steps of the run that change the target's value (by step). */
+interface DataBreakpoint {
+  id: number;
+  target: WatchTarget;
+  changes: Map<number, WatchChange>;
 }
 
 /** What a frame id stands for, until the next stop. */
@@ -57,6 +67,11 @@ interface FrameRef {
 }
 
 class SessionError extends Error {}
+
+/** A kernel function as a call is written (`drop_large_spte()`, `FNAME(fetch)`); a hardware step's name ('page walk') as it is. */
+function callName(fn: string): string {
+  return fn.includes(' ') || fn.endsWith(')') ? fn : `${fn}()`;
+}
 
 const FRAME_STRIDE = 1000;
 
@@ -73,6 +88,7 @@ export class MmuDebugSession {
   private lineBreakpoints = new Map<string, Array<{ id: number; anchors: Set<AnchorId>; line: number }>>();
   private functionBreakpoints: Array<{ id: number; name: string }> = [];
   private filters = new Set<ExceptionFilter>();
+  private dataBreakpoints: DataBreakpoint[] = [];
   private nextBreakpointId = 1;
   private refs = new Map<number, { kids: Kids; step: number }>();
   private frames = new Map<number, FrameRef>();
@@ -115,6 +131,8 @@ export class MmuDebugSession {
       case 'launch': this.launch(args as LaunchArguments); this.afterResponse = () => this.event('initialized'); return undefined;
       case 'setBreakpoints': return { breakpoints: this.setBreakpoints(args) };
       case 'setFunctionBreakpoints': return { breakpoints: this.setFunctionBreakpoints(args) };
+      case 'dataBreakpointInfo': return this.dataBreakpointInfo(args);
+      case 'setDataBreakpoints': return { breakpoints: this.setDataBreakpoints(args) };
       case 'setExceptionBreakpoints': this.filters = new Set(((args.filters as string[] | undefined) ?? []) as ExceptionFilter[]); return undefined;
       case 'configurationDone': this.afterResponse = () => this.start(); return undefined;
       case 'threads': return { threads: this.timeline ? actorThreads(this.timeline.scenario) : [] };
@@ -157,6 +175,7 @@ export class MmuDebugSession {
     this.pos = 0;
     // Breakpoints set before a relaunch are resolved against the new sources.
     for (const [path, bps] of this.lineBreakpoints) for (const bp of bps) bp.anchors = new Set(this.sources.resolveLine(path, bp.line).ids);
+    this.findDataChanges();
   }
 
   private readScenario(args: LaunchArguments): Scenario {
@@ -198,9 +217,16 @@ export class MmuDebugSession {
     });
   }
 
-  /** Why the debugger stops at position p, if it does: breakpoints before their step, a violation after its step. */
-  private stopsAt(p: number): Stop | undefined {
+  /**
+   * Why the debugger stops at position p, if it does: breakpoints before their step, a violation
+   * after its step. A data breakpoint stops after the step that changes its value going forward
+   * (dir 1), and before it going back (dir -1): where the change is about to be made, as a reverse
+   * debugger stops at the write.
+   */
+  private stopsAt(p: number, dir: 1 | -1 = 1): Stop | undefined {
     const steps = this.run().steps;
+    const data = this.dataStop(dir > 0 ? p - 1 : p);
+    if (data) return data;
     if (p < steps.length) {
       const step = steps[p];
       const id = anchorIdOf(step.anchor);
@@ -225,11 +251,83 @@ export class MmuDebugSession {
     return undefined;
   }
 
+  // ---- data breakpoints
+
+  /** What a data breakpoint on a variable (`name` in the container `variablesReference`) or an expression (`name`) would watch. */
+  private dataBreakpointInfo(args: Record<string, unknown>): { dataId: string | null; description: string; accessTypes?: string[]; canPersist?: boolean } {
+    const name = String(args.name ?? '');
+    if (args.asAddress) return { dataId: null, description: `the model has no memory addresses to watch; watch an SPTE (sp#N.spt[i]) or a TLB entry (tlb(vcpu, addr)) by name` };
+    let node: Node | undefined;
+    const container = Number(args.variablesReference ?? 0);
+    if (container > 0) {
+      const ref = this.refs.get(container);
+      if (!ref) return { dataId: null, description: `no variables under reference ${container} at this stop` };
+      node = childNamed(ref.kids, this.pointAt(this.pos, ref.step), name);
+      if (!node) return { dataId: null, description: `no variable named ${name} there at this stop` };
+    } else {
+      try {
+        node = evaluate(name, this.pointAt(this.pos, this.frameStep(args.frameId)));
+      } catch (e) {
+        return { dataId: null, description: `${name} cannot be watched: ${(e as Error).message}` };
+      }
+    }
+    if (!node.watch) return { dataId: null, description: `${name} cannot be watched: only an SPTE (sp#N.spt[i], *huge_sptep) or what a vCPU's TLB holds for an address (tlb(vcpu, addr), a TLB's tlb#N) can` };
+    const what = watchName(node.watch);
+    return { dataId: dataIdOf(node.watch), description: what === name ? what : `${name} (${what})`, accessTypes: ['write'], canPersist: false };
+  }
+
+  /** Replaces the whole set; each is verified when its dataId names something this run can watch, by writes. */
+  private setDataBreakpoints(args: Record<string, unknown>): DapBreakpoint[] {
+    const asked = (args.breakpoints as Array<{ dataId?: unknown; accessType?: unknown }> | undefined) ?? [];
+    const out: DapBreakpoint[] = [];
+    this.dataBreakpoints = [];
+    for (const b of asked) {
+      const id = this.nextBreakpointId++;
+      const target = parseDataId(String(b.dataId ?? ''));
+      const access = b.accessType ?? 'write';
+      if (!target) out.push({ id, verified: false, message: `${String(b.dataId)} is not a data breakpoint id this session gave; ask dataBreakpointInfo for an SPTE or a TLB entry` });
+      else if (access !== 'write') out.push({ id, verified: false, message: `only writes are watched (accessType 'write'): the model records what each step changes, not what it reads` });
+      else {
+        this.dataBreakpoints.push({ id, target, changes: new Map() });
+        out.push({ id, verified: true });
+      }
+    }
+    const refused = this.findDataChanges();
+    for (const [id, message] of refused) Object.assign(out.find((b) => b.id === id)!, { verified: false, message });
+    return out;
+  }
+
+  /** Finds each data breakpoint's changes in one replay; drops (and returns, by id) those the run cannot watch. */
+  private findDataChanges(): Map<number, string> {
+    const refused = new Map<number, string>();
+    if (!this.timeline || !this.dataBreakpoints.length) return refused;
+    const { changes, spCount } = findChanges(this.timeline, this.dataBreakpoints.map((b) => b.target));
+    const s = this.timeline.at(0).state;
+    this.dataBreakpoints.forEach((b, i) => {
+      const why = unwatchable(b.target, s, spCount);
+      if (why) refused.set(b.id, why);
+      b.changes = new Map(changes[i].map((c) => [c.step, c]));
+    });
+    this.dataBreakpoints = this.dataBreakpoints.filter((b) => !refused.has(b.id));
+    return refused;
+  }
+
+  /** The stop for the data breakpoints whose value step k changes, if any: what changed, from what to what, and which step did it. */
+  private dataStop(k: number): Stop | undefined {
+    if (k < 0 || k >= this.run().length || !this.dataBreakpoints.length) return undefined;
+    const hit = this.dataBreakpoints.filter((b) => b.changes.has(k));
+    if (!hit.length) return undefined;
+    const step = this.run().steps[k];
+    const what = hit.map((b) => { const c = b.changes.get(k)!; return `${watchName(b.target)}: '${c.old}' -> '${c.now}'`; }).join('; ');
+    const fn = callName(step.anchor.fn);
+    return { reason: 'data breakpoint', description: `${what}, by step ${k} in ${fn}`, text: `step ${k}, ${fn}: ${step.text}`, hitBreakpointIds: hit.map((b) => b.id), step: k };
+  }
+
   // ---- moving
 
   private findStop(from: number, dir: 1 | -1): { pos: number; stop: Stop } | undefined {
     for (let p = from; p >= 0 && p <= this.run().length; p += dir) {
-      const stop = this.stopsAt(p);
+      const stop = this.stopsAt(p, dir);
       if (stop) return { pos: p, stop };
     }
     return undefined;
@@ -275,8 +373,18 @@ export class MmuDebugSession {
     return this.walkTo(this.pos + 1, (p) => p > last || (steps[p].op === op && this.stacks[p].length < depth));
   }
 
-  /** The reverse of step over: the same operation's previous step at this depth or shallower, else the step before. */
+  /** Step back; a data breakpoint whose value one of the steps undone changed stops at the last such step, before it. */
   private stepBack(): { pos: number; stop: Stop } {
+    const to = this.stepBackTarget();
+    for (let k = this.pos - 1; k >= to.pos; k--) {
+      const data = this.dataStop(k);
+      if (data) return { pos: k, stop: data };
+    }
+    return to;
+  }
+
+  /** The reverse of step over: the same operation's previous step at this depth or shallower, else the step before. */
+  private stepBackTarget(): { pos: number; stop: Stop } {
     if (this.pos === 0) return { pos: 0, stop: { reason: 'entry' } };
     const steps = this.run().steps;
     const k = this.current();
@@ -308,12 +416,12 @@ export class MmuDebugSession {
     }
   }
 
-  private stopAt(pos: number, stop: Stop): void {
+  private stopAt(pos: number, { step, ...stop }: Stop): void {
     const t = this.run();
     this.pos = pos;
     this.refs.clear();
     this.frames.clear();
-    const k = stop.reason === 'exception' && stop.description?.startsWith('Violation') ? pos - 1 : this.current();
+    const k = step ?? (stop.reason === 'exception' && stop.description?.startsWith('Violation') ? pos - 1 : this.current());
     this.stopThread = k >= 0 ? threadOf(t.scenario, t.steps[k]) : actorThreads(t.scenario)[0].id;
     this.event('stopped', { ...stop, threadId: this.stopThread, allThreadsStopped: true });
   }

@@ -10,6 +10,7 @@ import { ScenarioRun, type RunOptions, type RunSnapshot } from '../run/runner';
 import type { Scenario } from '../scenario/types';
 import type { Step, Violation } from '../model/step';
 import type { OpFrame } from '../model/frames';
+import type { MmuState } from '../model/state';
 
 export class Timeline {
   readonly steps: readonly Step[];
@@ -48,6 +49,17 @@ export class Timeline {
     const point = r.snapshot();
     this.cache = [{ pos, point }, ...this.cache].slice(0, 3);
     return point;
+  }
+
+  /**
+   * Replays the whole run once from its start, calling `visit` with the state after 0, 1, ...
+   * steps (data breakpoints read their values here). The state is the replay's own: read it
+   * during the call, do not keep it. A run separate from `at()`'s, so the cached points stay.
+   */
+  scan(visit: (done: number, state: MmuState) => void): void {
+    const r = new ScenarioRun(this.scenario, { ...this.options, checks: { keepSteps: false, recordWrites: false, unmapped: false, permissions: false } });
+    visit(0, r.machine.state);
+    while (r.machine.stepCount < this.length && r.step()) visit(r.machine.stepCount, r.machine.state);
   }
 
   /** The frame of operation `opIndex` at `pos`, when it is in flight (running or paused). */

@@ -10,6 +10,7 @@ import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK, describeSpte } from '../k
 import { sptepIndex, sptepSp, type KvmMmuPage, type MmuState, type Sptep, type TlbEntry } from '../model/state';
 import type { OpFrame, SplitFrame } from '../model/frames';
 import type { RunSnapshot } from '../run/runner';
+import type { WatchTarget } from './watch';
 
 /** What a node is computed from: the machine after some steps, and the operation whose locals are shown. */
 export interface Point {
@@ -31,6 +32,16 @@ export interface Node {
   value: string;
   evaluateName?: string;
   kids?: Kids;
+  /** What a data breakpoint on this node watches (an SPTE, a TLB's translation of an address); absent: it cannot be watched. */
+  watch?: WatchTarget;
+}
+
+/** The child called `name` ('[i]' for a table's entry) of a container at a point. */
+export function childNamed(kids: Kids, p: Point, name: string): Node | undefined {
+  if (kids.kind === 'named') return kids.of(p).find((n) => n.name === name);
+  const m = /^\[(\d+)\]$/.exec(name);
+  const i = m ? Number(m[1]) : -1;
+  return i >= 0 && i < kids.count(p) ? kids.item(p, i) : undefined;
 }
 
 const named = (of: (p: Point) => Node[]): Kids => ({ kind: 'named', of });
@@ -87,7 +98,7 @@ export function spNode(s: MmuState, id: number): Node | undefined {
           kids: {
             kind: 'indexed',
             count: (q) => (sp(q) ? q.snap.state.geo.entries : 0),
-            item: (q, i) => leaf(`[${i}]`, spteText(q.snap.state.geo, sp(q)!, i), `${name}.spt[${i}]`),
+            item: (q, i) => ({ ...leaf(`[${i}]`, spteText(q.snap.state.geo, sp(q)!, i), `${name}.spt[${i}]`), watch: { kind: 'spte', sp: id, index: i } }),
           },
         },
       ];
@@ -103,7 +114,8 @@ function tlbText(s: MmuState, e: TlbEntry): string {
 export function tlbNode(s: MmuState, v: number): Node {
   return {
     name: `vCPU ${v}`, value: tlbValue(s, v), evaluateName: `tlb(${v})`,
-    kids: named((p) => (p.snap.state.vcpus[v]?.tlb ?? []).map((e) => leaf(`tlb#${e.id}`, tlbText(p.snap.state, e)))),
+    // An entry is watched as the vCPU's translation of its first address: a flush that removes it, or a refill, changes that.
+    kids: named((p) => (p.snap.state.vcpus[v]?.tlb ?? []).map((e) => ({ ...leaf(`tlb#${e.id}`, tlbText(p.snap.state, e), `tlb(${v}, ${hex(e.l2Base)})`), watch: { kind: 'tlb', vcpu: v, addr: e.l2Base } }))),
   };
 }
 
@@ -191,7 +203,7 @@ function splitLocals(s: MmuState, f: SplitFrame): Node[] {
   if (f.huge >= 0) {
     const hsp = s.sps[sptepSp(s, f.huge)];
     out.push(leaf('huge_sptep', sptepName(s, f.huge), 'huge_sptep'));
-    if (hsp) out.push(leaf('*huge_sptep', spteText(s.geo, hsp, sptepIndex(s, f.huge)), '*huge_sptep'));
+    if (hsp) out.push({ ...leaf('*huge_sptep', spteText(s.geo, hsp, sptepIndex(s, f.huge)), '*huge_sptep'), watch: { kind: 'spte', sp: hsp.id, index: sptepIndex(s, f.huge) } });
   }
   const sp = f.child >= 0 ? s.sps[f.child] : undefined;
   out.push(leaf('sp', sp ? `sp#${f.child}` : 'NULL', 'sp'));

@@ -98,6 +98,24 @@ export function debugSuite(host: HostKind): void {
       await session.customRequest('stepBack', { threadId: body.threadId });
       await stops.next();
       equal((await session.customRequest('evaluate', { expression: 'sp', context: 'watch' })).result, 'NULL', 'stepping back should undo get-sp');
+
+      // A data breakpoint on the huge SPTE, as "Break on Value Change" on the local *huge_sptep sets
+      // it (through customRequest: vscode.DataBreakpoint is proposed API in the engine's 1.100, not
+      // used). The line breakpoint is removed first; the next stop is after the split's drop of
+      // sp#2[1], step 25, by drop_large_spte().
+      vscode.debug.removeBreakpoints([breakpoint]);
+      breakpoint = undefined;
+      const again = (await session.customRequest('stackTrace', { threadId: body.threadId })).stackFrames[0];
+      const scopes2 = (await session.customRequest('scopes', { frameId: again.id })).scopes;
+      const locals2 = scopes2.find((s: Body) => s.name === 'Locals');
+      const info = await session.customRequest('dataBreakpointInfo', { variablesReference: locals2.variablesReference, name: '*huge_sptep' });
+      equal(info.dataId, 'spte:2:1', `dataBreakpointInfo: ${JSON.stringify(info)}`);
+      const set = await session.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: info.dataId, accessType: 'write' }] });
+      equal(set.breakpoints[0].verified, true, `setDataBreakpoints: ${JSON.stringify(set)}`);
+      await session.customRequest('continue', { threadId: body.threadId });
+      ({ body } = await stops.next());
+      equal(body.reason, 'data breakpoint', `continue stopped for ${JSON.stringify(body)}`);
+      equal(body.description, "sp#2.spt[1]: '1G leaf pfn 0x440000 W' -> 'not present', by step 25 in drop_large_spte()", 'the stop says what changed and which step');
     });
   });
 }
