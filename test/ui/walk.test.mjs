@@ -1,3 +1,4 @@
+/* global document, getComputedStyle -- browser code run by page.evaluate() inside the webview */
 // Walking the seed's hazard as a reviewer does: F1, "Walk Through Scenario…", reused-partial,
 // never-flush, "Run to Violation"; the panel's DOM at that moment, and mmu.c's skipped flush
 // beside the listing's KVM_MMU_UNLOCK; then "Choose Variant…" v7 at the same step, with the split's
