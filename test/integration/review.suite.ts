@@ -167,7 +167,10 @@ export function reviewSuite(host: HostKind): void {
         console.log(`kvm-mmu-lab-timing ${host} ${r.shown.text.match(/computed in [\d.]+ s in [^.]+/)?.[0] ?? ''}`);
       });
 
-      it(`Explore Variant… runs in ${jobsWhere}: the host answers a command meanwhile, and a cancel stops it`, async () => {
+      it(`Explore Variant… runs in ${jobsWhere}: the host answers a command meanwhile, and a cancel stops it`, async function () {
+        // Mocha's default 60 s was too short on a loaded machine (load 15: the walk's answer came late);
+        // a timeout here also let its late cancelExplore() cancel the next test's search.
+        this.timeout(180_000);
         // v7 at this bound has tens of millions of states (minutes, or the memory cap after many
         // seconds); the walk below answers in well under that. The walk's
         // command runs on the extension host's thread: it can answer only while that thread is free.
