@@ -167,7 +167,8 @@ export async function runParallelSearch(req: ParallelRequest, signal?: AbortSign
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     // A level's report: the next one is being searched.
-    return await parallelExplore(options, group, (p) => { depth = p.depth + 1; show(); });
+    // The next level is searched only when this one found new states (p.frontier).
+    return await parallelExplore(options, group, (p) => { depth = p.frontier > 0 ? p.depth + 1 : p.depth; show(); });
   } catch (e) {
     if (!(e instanceof ShardsStopped)) throw e;
     const states = group.last.reduce((a, x) => a + x.states, 0);
