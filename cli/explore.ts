@@ -6,6 +6,7 @@
  *   explore --variant all ...   every preset, two at a time on worker threads, as a table
  *   explore --workers N|auto ...   one variant's packed search on N threads (cli/parallel_explore.ts), the single search's result
  *   explore --hash-compact ...   the single packed search keeping a 64-bit hash a state (a "no violation" is then probabilistic)
+ * Progress on stderr once a second (--progress-interval ms; --quiet none): depth, states, rates, memory against the cap (docs/explorer.md, Progress).
  * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (a cap), 130 cancelled (Ctrl-C).
  */
 import { getHeapStatistics } from 'node:v8';
