@@ -37,8 +37,13 @@ export interface Progress extends SearchCounts {
   recentStatesPerSecond: number;
 }
 
-/** The shortest interval a recent rate is measured over: shorter ones are noise (a slice is 50 to 200 ms). */
-export const RATE_INTERVAL_SECONDS = 1;
+/**
+ * The shortest interval a recent rate is measured over: shorter ones are noise (a slice is 50 to
+ * 200 ms). Half a second, not one: the CLI's lines come a second apart by the wall clock, which is
+ * a little more than a second of the search's own time (the time between slices is not counted),
+ * so with one second an interval would end only every other line.
+ */
+export const RATE_INTERVAL_SECONDS = 0.5;
 
 /** states / seconds, rounded; 0 before any time has passed (nothing to divide by). */
 function rate(states: number, seconds: number): number {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ProgressMeter, type Progress, type SearchCounts } from '../../src/explore/progress';
+import { ProgressMeter, RATE_INTERVAL_SECONDS, type Progress, type SearchCounts } from '../../src/explore/progress';
 import { Search } from '../../src/explore/search';
 import { GUEST_TABLES_BOUND } from '../../src/explore/scope';
 import { parseVariant } from '../../src/kernel/variants';
@@ -18,8 +18,8 @@ const MiB = 2 ** 20;
 /** Counts at a fake clock's second: only states and seconds matter to the rate. */
 const at = (seconds: number, states: number): SearchCounts => ({ states, transitions: 0, depth: 0, frontier: 0, seconds, memoryBytes: 0 });
 
-test('the rate: the whole search\'s states / seconds, and the last whole interval\'s (1 s) from the report that ended the one before', () => {
-  const meter = new ProgressMeter();
+test('the rate: the whole search\'s states / seconds, and the last whole interval\'s (here 1 s) from the report that ended the one before', () => {
+  const meter = new ProgressMeter(1);
   const rates = (p: Progress) => [p.statesPerSecond, p.recentStatesPerSecond];
   // Nothing has run: no time to divide by, so 0, not Infinity.
   assert.deepEqual(rates(meter.report(at(0, 1))), [0, 0]);
@@ -36,6 +36,16 @@ test('the rate: the whole search\'s states / seconds, and the last whole interva
   // The counts pass through unchanged.
   const c = { states: 7, transitions: 9, depth: 2, frontier: 3, seconds: 3.5, memoryBytes: 12, maxMemoryBytes: 34 };
   assert.deepEqual({ ...meter.report(c), statesPerSecond: 0, recentStatesPerSecond: 0 }, { ...c, statesPerSecond: 0, recentStatesPerSecond: 0 });
+});
+
+test('the default interval (half a second): CLI lines a second of wall clock apart, a little less of search time, each end one', () => {
+  const meter = new ProgressMeter();
+  assert.equal(RATE_INTERVAL_SECONDS, 0.5);
+  // Lines after 0.95, 1.9 and 2.85 s of search time (each second of wall clock less the yields):
+  // each span (0.95 s) is at least 0.5 s, so each line's recent rate is its own span's.
+  assert.equal(meter.report(at(0.95, 95_000)).recentStatesPerSecond, 100_000); // 95,000 / 0.95
+  assert.equal(meter.report(at(1.9, 152_000)).recentStatesPerSecond, 60_000); // 57,000 / 0.95
+  assert.equal(meter.report(at(2.85, 247_000)).recentStatesPerSecond, 100_000); // 95,000 / 0.95
 });
 
 /** Every engine, and the guest-tables scope (the core engine's other model). */
