@@ -6,6 +6,7 @@
  *   explore --variant all ...   every preset, two at a time on worker threads, as a table
  *   explore --workers N|auto ...   one variant's packed search on N threads (cli/parallel_explore.ts), the single search's result
  *   explore --hash-compact ...   the single packed search keeping a 64-bit hash a state (a "no violation" is then probabilistic)
+ * Progress on stderr once a second (--progress-interval ms; --quiet none): depth, states, rates, memory against the cap (docs/explorer.md, Progress).
  * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (a cap), 130 cancelled (Ctrl-C).
  */
 import { getHeapStatistics } from 'node:v8';
@@ -13,7 +14,9 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { Option, type Command } from 'commander';
 import { counterexampleScenario } from '../src/explore/counterexample';
 import { Search } from '../src/explore/search';
-import { type ExploreResult, type Progress } from '../src/explore/result';
+import type { ExploreResult } from '../src/explore/result';
+import { ProgressMeter, type Progress } from '../src/explore/progress';
+import { exploreProgressText } from '../src/view/explore_progress';
 import { ALL_KINDS, DEFAULT_BOUND, describeBound, ENTRY_CHOICES, GUEST_TABLES_BOUND, PAGE_CHOICES, SCOPE_CHOICES, type Bound } from '../src/explore/scope';
 import { exploreResultText, exploreTableText } from '../src/view/explore_text';
 import { parseVariant, PRESETS, type Variant } from '../src/kernel/variants';
@@ -22,7 +25,7 @@ import { EXIT_CANCELLED, EXIT_INCOMPLETE, EXIT_PASS, EXIT_VIOLATION, UsageError 
 import { writeOutputFile } from './files';
 import { terminalSafe } from '../src/view/terminal_text';
 import { availableParallelism } from 'node:os';
-import { maxMemoryOption, defaultBudgetBytes, memoryBudget, workerShare, bytesInUse, mib, type MemoryBudget } from './budget';
+import { maxMemoryOption, defaultBudgetBytes, memoryBudget, workerShare, type MemoryBudget } from './budget';
 import { runParallelSearch } from './parallel_explore';
 
 export interface ExploreRequest {
@@ -37,9 +40,22 @@ export interface ExploreRequest {
   until?: ViolationKind;
   /** Hash compaction (ExploreOptions.hashCompact): the packed engine's single search. */
   hashCompact?: boolean;
+  /** Milliseconds between two progress reports (--progress-interval; default PROGRESS_INTERVAL_MS). */
+  progressIntervalMs?: number;
 }
 
-/** Run one search, in slices, yielding to the event loop between them so a cancel gets through. */
+/** The progress line's default interval: once a second. */
+export const PROGRESS_INTERVAL_MS = 1000;
+
+/** A slice of work: 50 ms, shorter when progress is asked more often (0: one check's worth, a state or a few). */
+export function sliceMs(progressIntervalMs: number): number {
+  return Math.min(50, progressIntervalMs);
+}
+
+/**
+ * Run one search, in slices, yielding to the event loop between them so a cancel gets through;
+ * progress (src/explore/progress.ts) after a slice once the interval has passed since the last.
+ */
 export async function runSearch(req: ExploreRequest, signal?: AbortSignal, onProgress?: (p: Progress) => void): Promise<ExploreResult> {
   // The cap is the one the request carries (the command's budget, or this worker's share of it):
   // the packed engine compares its store's size (typed arrays, outside the heap) or the heap's,
@@ -52,10 +68,12 @@ export async function runSearch(req: ExploreRequest, signal?: AbortSignal, onPro
     memoryUsed: () => getHeapStatistics().used_heap_size,
     maxMemoryBytes: req.maxMemoryBytes ?? defaultBudgetBytes(),
   });
+  const interval = req.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
+  const meter = new ProgressMeter();
   let last = Date.now();
-  while (!s.run(50)) {
+  while (!s.run(sliceMs(interval))) {
     if (signal?.aborted) { s.cancel(); break; }
-    if (onProgress && Date.now() - last > 1000) { last = Date.now(); onProgress(s.progress()); }
+    if (onProgress && Date.now() - last >= interval) { last = Date.now(); onProgress(meter.report(s.progress())); }
     await new Promise((r) => setImmediate(r));
     if (signal?.aborted) { s.cancel(); break; }
   }
@@ -159,6 +177,7 @@ interface ExploreOpts {
   until?: ViolationKind;
   workers?: string;
   hashCompact?: boolean;
+  progressInterval?: string;
 }
 
 function intOption(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
@@ -238,6 +257,7 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
     .option('--audit', 'also audit the whole structure after every transition (slower)')
     .option('-o, --out <file>', 'write the counterexample as a scenario file')
     .option('-q, --quiet', 'no progress on stderr')
+    .option('--progress-interval <ms>', `milliseconds between two progress lines on stderr (default ${PROGRESS_INTERVAL_MS}; 0: after every slice of work, a few states)`)
     .option('--json', 'print JSON instead of text')
     .option('--workers <n>', 'threads for one variant\'s search: a number, or auto (this machine\'s cores); the result is the single search\'s (packed engine; default 1)')
     .option('--hash-compact', 'keep a 64-bit hash of each state instead of the state (hash compaction; packed engine, one worker): larger bounds fit, but a "no violation" is then probabilistic, with the omission bound printed; a violation is still replayed by the core and certain')
@@ -255,17 +275,15 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
-  const progress = (label: string, p: Progress & { memoryBytes?: number }) => {
+  const progressIntervalMs = intOption('progress-interval', o.progressInterval, PROGRESS_INTERVAL_MS, 0, 3_600_000);
+  const progress = (label: string, p: Progress) => {
     if (o.quiet) return;
-    const rate = Math.round(p.states / Math.max(p.seconds, 1e-3));
-    const memory = p.memoryBytes ?? bytesInUse();
-    const frontier = p.frontier >= 0 ? `, ${p.frontier} to expand` : '';
-    process.stderr.write(`explore ${label}: depth ${p.depth}, ${p.states} states, ${p.transitions} transitions${frontier}, ${p.seconds.toFixed(1)} s, ${rate} states/s, ${mib(memory)}\n`);
+    process.stderr.write(terminalSafe(`explore ${label}: ${exploreProgressText(p)}\n`));
   };
   try {
     if (o.variant === 'all') {
       const threads = 2;
-      const reqs = shareBudget(PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine, until: o.until, hashCompact })), budget, threads);
+      const reqs = shareBudget(PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine, until: o.until, hashCompact, progressIntervalMs })), budget, threads);
       const rows = await runInWorkers(reqs, threads, controller.signal, progress);
       process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : terminalSafe(`bound: ${describeBound(bound)}\n\n${exploreTableText(rows)}`));
       if (cancelledBy(controller.signal, setExit)) return;
@@ -274,8 +292,8 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
     }
     const variant = parseVariant(o.variant ?? 'v7');
     const r = workers > 1
-      ? await runParallelSearch({ variant, bound, maxStates, maxMemoryBytes: budget.bytes, workers }, controller.signal, (p) => progress(variant.name, p))
-      : await runSearch({ variant, bound, maxStates, audit: o.audit, engine, maxMemoryBytes: budget.bytes, until: o.until, hashCompact }, controller.signal, (p) => progress(variant.name, p));
+      ? await runParallelSearch({ variant, bound, maxStates, maxMemoryBytes: budget.bytes, workers, progressIntervalMs }, controller.signal, (p) => progress(variant.name, p))
+      : await runSearch({ variant, bound, maxStates, audit: o.audit, engine, maxMemoryBytes: budget.bytes, until: o.until, hashCompact, progressIntervalMs }, controller.signal, (p) => progress(variant.name, p));
     let file: string | undefined;
     let scenario: unknown;
     if (r.verdict === 'violation' && r.actions) {

@@ -13,7 +13,8 @@
  * other synchronisation than the coordinator's per-level calls.
  */
 import { MessageChannel, Worker, isMainThread, parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { InThreadShards, parallelExplore, type ParallelProgress, type ShardGroup } from '../src/explore/packed/parallel';
+import { InThreadShards, parallelExplore, type ShardGroup } from '../src/explore/packed/parallel';
+import { ProgressMeter, type Progress } from '../src/explore/progress';
 import { PackedShard, type Settled, type ShardLevel, type StoredState } from '../src/explore/packed/shard';
 import type { ViolationAt } from '../src/explore/packed/partition';
 import type { ExploreOptions, ExploreResult } from '../src/explore/result';
@@ -138,30 +139,36 @@ export interface ParallelRequest {
   /** The command's whole budget: each thread gets an equal share. */
   maxMemoryBytes: number;
   workers: number;
+  /** Milliseconds between two progress reports (default 1000). */
+  progressIntervalMs?: number;
 }
 
 /**
  * One variant's packed search on `workers` threads. Ctrl-C (signal) terminates the threads; the
  * result is then "incomplete, cancelled" with the counts the threads last reported. Progress once
- * a second at most: states, transitions and memory summed over the threads, the depth being searched.
+ * an interval at most (a thread's report or a level's end): states, transitions and memory summed
+ * over the threads, the depth being searched, the wall clock's seconds, the whole budget as the cap.
  */
-export async function runParallelSearch(req: ParallelRequest, signal?: AbortSignal, onProgress?: (p: ParallelProgress) => void): Promise<ExploreResult> {
+export async function runParallelSearch(req: ParallelRequest, signal?: AbortSignal, onProgress?: (p: Progress) => void): Promise<ExploreResult> {
   const options: ExploreOptions = { variant: req.variant, bound: req.bound, maxStates: req.maxStates, maxMemoryBytes: Math.floor(req.maxMemoryBytes / req.workers), engine: 'packed' };
   const t0 = Date.now();
   let depth = 0;
-  let lastShown = 0;
+  const interval = req.progressIntervalMs ?? 1000;
+  const meter = new ProgressMeter();
+  let lastShown = t0;
   const show = () => {
-    if (!onProgress || Date.now() - lastShown < 1000) return;
+    if (!onProgress || Date.now() - lastShown < interval) return;
     lastShown = Date.now();
     const sum = group.last.reduce((a, x) => ({ states: a.states + x.states, transitions: a.transitions + x.transitions, bytes: a.bytes + x.bytes }), { states: 0, transitions: 0, bytes: 0 });
-    onProgress({ states: sum.states, transitions: sum.transitions, depth, frontier: -1, seconds: (Date.now() - t0) / 1000, memoryBytes: sum.bytes });
+    onProgress(meter.report({ states: sum.states, transitions: sum.transitions, depth, frontier: -1, seconds: (Date.now() - t0) / 1000, memoryBytes: sum.bytes, maxMemoryBytes: req.maxMemoryBytes }));
   };
   const group = new ThreadShards(options, req.workers, show);
   const onAbort = () => group.fail(new ShardsStopped('cancelled'));
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     // A level's report: the next one is being searched.
-    return await parallelExplore(options, group, (p) => { depth = p.depth + 1; show(); });
+    // The next level is searched only when this one found new states (p.frontier).
+    return await parallelExplore(options, group, (p) => { depth = p.frontier > 0 ? p.depth + 1 : p.depth; show(); });
   } catch (e) {
     if (!(e instanceof ShardsStopped)) throw e;
     const states = group.last.reduce((a, x) => a + x.states, 0);

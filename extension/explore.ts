@@ -7,6 +7,7 @@ import { DEFAULT_BOUND, describeBound, type Bound } from '../src/explore/scope';
 import { parseVariant } from '../src/kernel/variants';
 import type { Jobs } from '../src/session/jobs';
 import { exploreView } from '../src/view/explore_text';
+import { exploreProgressText } from '../src/view/explore_progress';
 import { COMMANDS } from './commands';
 import type { CommandTable, Guard } from './command_table';
 import type { Counterexamples, WrittenFile } from './counterexamples';
@@ -77,7 +78,7 @@ export class ExploreController implements vscode.Disposable {
     const t0 = performance.now();
     const job = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: strings.exploreProgress(variant.name), cancellable: true }, (progress, token) => {
       const sub = token.onCancellationRequested(() => own.cancel());
-      return jobs.explore(variant.name, bound, jobLimits(), (p) => progress.report({ message: strings.exploreProgressMessage(p.states, p.depth, p.seconds) }), own.token).finally(() => sub.dispose());
+      return jobs.explore(variant.name, bound, jobLimits(), (p) => progress.report({ message: exploreProgressText(p, l10n.t) }), own.token).finally(() => sub.dispose());
     });
     if (this.running === own) this.running = undefined;
     own.dispose();

@@ -132,7 +132,6 @@ export const strings = {
   get boundDefault() { return l10n.t('Default: 4 KVM operations, 2 guest accesses, every operation kind'); },
   get boundDefaultDetail() { return l10n.t('what kvm-mmu-lab explore searches: about a million states for v7 (a few seconds, about 140 MiB of states); never-flush\'s counterexample in about a second (docs/explorer.md)'); },
   exploreProgress: (variant: string) => l10n.t('KVM MMU Lab: exploring {0}', variant),
-  exploreProgressMessage: (states: number, depth: number, secs: number) => l10n.t('{0} states, depth {1}, {2} s', states.toLocaleString('en-US'), depth, secs.toFixed(0)),
   exploreViewTitle: (variant: string) => l10n.t('Explore: {0}', variant),
   get walkIt() { return l10n.t('Walk It'); },
   get pickScenarioToCompare() { return l10n.t('Compare every preset on which scenario?'); },

@@ -69,14 +69,6 @@ export interface ExploreResult {
   hashCompaction?: { hashBits: number; omissionBound: number };
 }
 
-export interface Progress {
-  states: number;
-  transitions: number;
-  depth: number;
-  frontier: number;
-  seconds: number;
-}
-
 /** What an engine knows when it ends: the result without what the options and the clock give. */
 export type Ending = Pick<ExploreResult, 'verdict' | 'stopped' | 'violation' | 'actions' | 'states' | 'transitions' | 'depth' | 'peakMemoryBytes' | 'hashCompaction'> & {
   engine: 'packed' | 'core';

@@ -11,7 +11,8 @@ import { canonicalKey } from './canon';
 import { apply, candidateActions, rootNode, type Node } from './model';
 import { makeScope, type Scope } from './scope';
 import { PackedSearch } from './packed/search';
-import { searchResult, withTime, type ExploreOptions, type ExploreResult, type Progress, type Verdict } from './result';
+import { searchResult, withTime, type ExploreOptions, type ExploreResult, type Verdict } from './result';
+import type { SearchCounts } from './progress';
 
 interface Entry {
   id: number;
@@ -73,8 +74,16 @@ export class CoreSearch {
     return this.done;
   }
 
-  progress(): Progress {
-    return { states: this.states, transitions: this.transitions, depth: this.level, frontier: this.frontier.length - this.cursor + this.next.length, seconds: this.seconds };
+  progress(): SearchCounts {
+    return {
+      states: this.states, transitions: this.transitions, depth: this.level, frontier: this.frontier.length - this.cursor + this.next.length, seconds: this.seconds,
+      memoryBytes: this.memoryUsed(), ...(this.options.maxMemoryBytes ? { maxMemoryBytes: this.options.maxMemoryBytes } : {}),
+    };
+  }
+
+  /** What the memory cap is compared with: the host's measure when it gives one, else the search's estimate. */
+  private memoryUsed(): number {
+    return this.options.memoryUsed ? this.options.memoryUsed() : this.estimatedBytes();
   }
 
   /** Work for about `ms` milliseconds; true when the search is over. */
@@ -120,7 +129,7 @@ export class CoreSearch {
         if ((++checks & 15) === 0) {
           const t = this.now();
           if (options.memoryUsed || options.maxMemoryBytes) {
-            const used = options.memoryUsed ? options.memoryUsed() : this.estimatedBytes();
+            const used = this.memoryUsed();
             if (used > this.peak) this.peak = used;
             if (options.maxMemoryBytes && used > options.maxMemoryBytes) {
               this.finish('incomplete', memoryCapMessage(used, options.maxMemoryBytes));
@@ -185,7 +194,7 @@ export class Search {
     return this.engine.finished;
   }
 
-  progress(): Progress {
+  progress(): SearchCounts {
     return this.engine.progress();
   }
 
@@ -203,7 +212,7 @@ export class Search {
 }
 
 /** Run a search to its end in one go (tests, workers); `slice` lets a caller see progress. */
-export function explore(options: ExploreOptions, onSlice?: (p: Progress) => void): ExploreResult {
+export function explore(options: ExploreOptions, onSlice?: (p: SearchCounts) => void): ExploreResult {
   const s = new Search(options);
   while (!s.run(200)) onSlice?.(s.progress());
   return s.result();

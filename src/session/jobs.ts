@@ -8,7 +8,8 @@ import { splitFlushesPer64G } from '../review/compare';
 import { ResourceLimitError } from '../model/errors';
 import { counterexampleScenario } from '../explore/counterexample';
 import { Search } from '../explore/search';
-import { type ExploreResult, type Progress } from '../explore/result';
+import type { ExploreResult } from '../explore/result';
+import { ProgressMeter, type Progress, type SearchCounts } from '../explore/progress';
 import { describeBound, type Bound } from '../explore/scope';
 import { parseVariant } from '../kernel/variants';
 import { inputRefusal, runInputJob, type InputJob, type InputJobValue } from './input_jobs';
@@ -37,7 +38,7 @@ export interface Jobs {
   readonly where: string;
   /** Split flushes per 64 GiB guest for each variant (by name). */
   fullScale(variants: string[], limits: JobLimits, onEach: (done: number) => void, cancel: Cancel): Promise<JobOutcome<number[]>>;
-  /** One bounded search; an incomplete result with stopped "cancelled" when cancelled, or the cap it stopped at. */
+  /** One bounded search; an incomplete result with stopped "cancelled" when cancelled, or the cap it stopped at. Progress after each slice (src/explore/progress.ts). */
   explore(variant: string, bound: Bound, limits: JobLimits, onProgress: (p: Progress) => void, cancel: Cancel): Promise<ExploreJobResult>;
   /** Work on an input (a scenario parsed, a walk checked, presets compared, a patch reviewed): its value, or why not. */
   input<J extends InputJob>(job: J, limits: JobLimits, cancel: Cancel): Promise<JobOutcome<InputJobValue[J['kind']]>>;
@@ -70,7 +71,8 @@ export function runJob(job: WorkerJob, post: (message: WorkerMessage) => void, m
       post({ type: 'result', value: runInputJob(job, { maxMemoryBytes: job.maxMemoryBytes, ...(memoryUsed ? { memoryUsed } : {}) }) });
     } else {
       const search = new Search({ variant: parseVariant(job.variant), bound: job.bound, maxMemoryBytes: job.maxMemoryBytes, ...(memoryUsed ? { memoryUsed } : {}) });
-      while (!search.run(200)) post({ type: 'progress', progress: search.progress() });
+      const meter = new ProgressMeter();
+      while (!search.run(200)) post({ type: 'progress', progress: meter.report(search.progress()) });
       post({ type: 'result', value: exploreResultWithScenario(job.variant, job.bound, search.result()) });
     }
   } catch (error) {
@@ -152,7 +154,7 @@ export async function runInWorker<T>(start: StartWorker, job: WorkerJob, onProgr
   });
 }
 
-function cancelledExplore(variant: string, bound: Bound, p?: Progress): ExploreJobResult {
+function cancelledExplore(variant: string, bound: Bound, p?: SearchCounts): ExploreJobResult {
   return { result: { variant, bound, boundText: describeBound(bound), verdict: 'incomplete', stopped: 'cancelled', states: p?.states ?? 0, transitions: p?.transitions ?? 0, depth: p?.depth ?? 0, seconds: p?.seconds ?? 0, statesPerSecond: 0, peakMemoryBytes: 0 } };
 }
 
@@ -203,8 +205,9 @@ export const inThreadJobs: Jobs = {
   // No measure of the heap on this thread, so no memory cap here: the search's state cap applies.
   async explore(variant, bound, _limits, onProgress, cancel) {
     const search = new Search({ variant: parseVariant(variant), bound });
+    const meter = new ProgressMeter();
     while (!search.run(50)) {
-      onProgress(search.progress());
+      onProgress(meter.report(search.progress()));
       await yieldToHost();
       if (cancel.isCancellationRequested) return cancelledExplore(variant, bound, search.progress());
     }

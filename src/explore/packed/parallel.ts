@@ -12,7 +12,8 @@
  */
 import type { Violation } from '../../model/step';
 import { memoryCapMessage } from '../../model/errors';
-import { searchResult, withTime, type ExploreOptions, type ExploreResult, type Progress, type Verdict } from '../result';
+import { searchResult, withTime, type ExploreOptions, type ExploreResult, type Verdict } from '../result';
+import type { SearchCounts } from '../progress';
 import { makeScope } from '../scope';
 import { PackedModel } from './model';
 import { Canonicalizer, confirmWithCore, DEFAULT_MAX_STATES, rebuildPackedPath } from './search';
@@ -30,8 +31,8 @@ export interface ShardGroup {
   state(shard: number, local: number): Promise<StoredState>;
 }
 
-/** What the coordinator tells whoever watches: the progress record and the memory held. */
-export type ParallelProgress = Progress & { memoryBytes: number };
+/** What the coordinator tells whoever watches at the end of each level: the counts, the shards' memory summed against the whole budget. */
+export type ParallelProgress = SearchCounts;
 
 /** Run the partitioned search to its end (or its cap, or its group's failure). */
 export async function parallelExplore(options: ExploreOptions, group: ShardGroup, onLevel?: (p: ParallelProgress) => void): Promise<ExploreResult> {
@@ -59,7 +60,10 @@ export async function parallelExplore(options: ExploreOptions, group: ShardGroup
     if (bytes > peak) peak = bytes;
     const reached = reports.reduce((m, r) => m | r.reached, 0);
     const newStates = sum(reports.map((r) => r.newStates));
-    onLevel?.({ states: states + newStates, transitions: soFar, depth, frontier: newStates, seconds: (now() - t0) / 1000, memoryBytes: bytes });
+    onLevel?.({
+      states: states + newStates, transitions: soFar, depth, frontier: newStates, seconds: (now() - t0) / 1000, memoryBytes: bytes,
+      ...(options.maxMemoryBytes !== undefined ? { maxMemoryBytes: options.maxMemoryBytes * group.shards } : {}),
+    });
     // A shard over its share of the budget: the message names the whole budget and the shares.
     const over = reports.some((r) => r.overMemory) && options.maxMemoryBytes !== undefined;
     const stopped = over

@@ -26,7 +26,8 @@ import { apply as coreApply, rootNode, type Node } from '../model';
 import { makeScope, type Scope } from '../scope';
 import { searchResult, withTime } from '../result';
 import { memoryCapMessage } from '../../model/errors';
-import type { ExploreOptions, ExploreResult, Progress, Verdict } from '../result';
+import type { ExploreOptions, ExploreResult, Verdict } from '../result';
+import type { SearchCounts } from '../progress';
 import { F_HAS_SPLIT, S_HUGE, HUGE_L2, Layout, copyWords } from './layout';
 import { PackedModel, type PackedViolation } from './model';
 
@@ -485,8 +486,19 @@ export class PackedSearch {
     }
   }
 
-  progress(): Progress {
-    return { states: this.count, transitions: this.transitions, depth: this.level, frontier: this.count - this.cursor, seconds: this.seconds };
+  progress(): SearchCounts {
+    return {
+      states: this.count, transitions: this.transitions, depth: this.level, frontier: this.count - this.cursor, seconds: this.seconds,
+      memoryBytes: this.memoryUsed(), maxMemoryBytes: this.options.maxMemoryBytes ?? DEFAULT_MAX_BYTES,
+    };
+  }
+
+  /**
+   * What the memory cap is compared with: the state store's own size, or the host's measure when
+   * it gives one and it is larger (a worker's heap plus its buffers).
+   */
+  private memoryUsed(): number {
+    return Math.max(this.bytes(), this.options.memoryUsed ? this.options.memoryUsed() : 0);
   }
 
   /**
@@ -555,9 +567,7 @@ export class PackedSearch {
         // to date): a cap of one state stops before any lookup.
         if (this.npending === 0 && this.count >= maxStates) return this.stopAtStateCap(maxStates, this.cursor);
         if ((batch & 1023) === 0) {
-          // The state store's own size, or the host's measure when it gives one and it is larger
-          // (a worker's heap plus its buffers).
-          const bytes = Math.max(this.bytes(), options.memoryUsed ? options.memoryUsed() : 0);
+          const bytes = this.memoryUsed();
           if (bytes > this.peak) this.peak = bytes;
           if (bytes > maxBytes) {
             this.finish('incomplete', memoryCapMessage(bytes, maxBytes));
