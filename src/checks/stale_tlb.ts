@@ -39,38 +39,86 @@ function slotOf(ctx: MmuContext, e: TlbEntry): Slot {
   return { spId, index: state.geo.index(e.l2Base, e.level) };
 }
 
-/** First page offset in the child subtree that does not map expected + offset, or -1. */
-function firstBadPage(ctx: MmuContext, spId: number, expected: number): number {
+/** A run of pages of a TLB entry, as offsets in it: [from, to). */
+export interface PageRun {
+  from: number;
+  to: number;
+}
+
+/**
+ * Append to `out` the runs of pages under SP `spId` (offsets from `base`) that do not map
+ * expected + offset, a run adjacent to the last one extending it. With `firstOnly` it stops at
+ * the first such page (its run is then the leaf or hole it is in). False when it stopped.
+ */
+function unmappedUnder(ctx: MmuContext, spId: number, expected: number, base: number, out: PageRun[], firstOnly: boolean): boolean {
   const { state, cache } = ctx;
   const sp = state.sps[spId];
   const n = state.geo.pages(sp.role.level);
   for (let i = 0; i < sp.flags.length; i++) {
     const f = sp.flags[i];
     const want = expected + i * n;
-    if (!(f & SPTE_PRESENT)) return i * n;
-    if (isLastSpte(f, sp.role.level)) {
-      if (sp.target[i] !== want) return i * n;
-      continue;
+    const off = base + i * n;
+    if (f & SPTE_PRESENT) {
+      if (isLastSpte(f, sp.role.level)) {
+        if (sp.target[i] === want) continue;
+      } else {
+        // A subtree that maps its whole range linearly from `want` is right without visiting it.
+        if (cache.linearPfn(sp.target[i]) === want) continue;
+        if (!unmappedUnder(ctx, sp.target[i], want, off, out, firstOnly)) return false;
+        continue;
+      }
     }
-    const child = sp.target[i];
-    if (cache.linearPfn(child) === want) continue;
-    return i * n + firstBadPage(ctx, child, want);
+    const last = out[out.length - 1];
+    if (last && last.to === off) last.to = off + n;
+    else out.push({ from: off, to: off + n });
+    if (firstOnly) return false;
   }
-  return -1;
+  return true;
+}
+
+/** entrySubtree(): every page of the entry is mapped to its pfns. */
+const ALL_MAPPED = -1;
+/** entrySubtree(): no page is (no SPTE, or a leaf to other pfns, at or above the entry's level). */
+const NONE_MAPPED = -2;
+
+/**
+ * What the entry's root maps at the entry's level: ALL_MAPPED, NONE_MAPPED, or the child SP
+ * whose pages must be looked at one by one (not all mapped linearly to the entry's pfns).
+ */
+function entrySubtree(ctx: MmuContext, e: TlbEntry): number {
+  const s = slotOf(ctx, e);
+  if (s.missing) return NONE_MAPPED;
+  if (s.abovePfn !== undefined) return s.abovePfn === e.pfnBase ? ALL_MAPPED : NONE_MAPPED;
+  const sp = ctx.state.sps[s.spId];
+  const f = sp.flags[s.index];
+  if (!(f & SPTE_PRESENT)) return NONE_MAPPED;
+  if (isLastSpte(f, e.level)) return sp.target[s.index] === e.pfnBase ? ALL_MAPPED : NONE_MAPPED;
+  const child = sp.target[s.index];
+  return ctx.cache.linearPfn(child) === e.pfnBase ? ALL_MAPPED : child;
 }
 
 /** Offset (in pages) of the first page of the entry no longer mapped to its pfn, or -1. */
 export function firstUnmappedPage(ctx: MmuContext, e: TlbEntry): number {
-  const s = slotOf(ctx, e);
-  if (s.missing) return 0;
-  if (s.abovePfn !== undefined) return s.abovePfn === e.pfnBase ? -1 : 0;
-  const sp = ctx.state.sps[s.spId];
-  const f = sp.flags[s.index];
-  if (!(f & SPTE_PRESENT)) return 0;
-  if (isLastSpte(f, e.level)) return sp.target[s.index] === e.pfnBase ? -1 : 0;
-  const child = sp.target[s.index];
-  if (ctx.cache.linearPfn(child) === e.pfnBase) return -1;
-  return firstBadPage(ctx, child, e.pfnBase);
+  const child = entrySubtree(ctx, e);
+  if (child === ALL_MAPPED) return -1;
+  if (child === NONE_MAPPED) return 0;
+  const out: PageRun[] = [];
+  unmappedUnder(ctx, child, e.pfnBase, 0, out, true);
+  return out.length > 0 ? out[0].from : -1;
+}
+
+/**
+ * The runs of pages (offsets in the entry) that the entry's root no longer maps to the entry's
+ * pfns: what the unmapped strength finds, every page instead of the first only (the hazard
+ * picture's bands, view/hazard_picture.ts).
+ */
+export function unmappedRuns(ctx: MmuContext, e: TlbEntry): PageRun[] {
+  const child = entrySubtree(ctx, e);
+  if (child === ALL_MAPPED) return [];
+  if (child === NONE_MAPPED) return [{ from: 0, to: ctx.state.geo.pages(e.level) }];
+  const out: PageRun[] = [];
+  unmappedUnder(ctx, child, e.pfnBase, 0, out, false);
+  return out;
 }
 
 /** Offsets of pages under a subtree whose leaf is present but read-only, up to `limit`. */

@@ -353,24 +353,26 @@ export class MmuDebugSession {
   }
 
   private stepOver(): { pos: number; stop: Stop } {
-    const steps = this.run().steps;
-    const k = this.current();
-    if (k < 0) return this.end();
-    const op = steps[k].op;
-    const depth = this.stacks[k].length;
-    const last = this.lastOfOp.get(op)!;
-    // The operation's last step steps over into whatever runs next.
-    return this.walkTo(this.pos + 1, (p) => p > last || (steps[p].op === op && this.stacks[p].length <= depth));
+    return this.stepToDepth(0);
   }
 
   private stepOut(): { pos: number; stop: Stop } {
+    return this.stepToDepth(-1);
+  }
+
+  /**
+   * Forward to the current operation's next step whose stack is at most `delta` frames deeper
+   * than now (0: step over, in this function or its callers; -1: step out, in a caller only).
+   * The operation's last step steps into whatever runs next.
+   */
+  private stepToDepth(delta: number): { pos: number; stop: Stop } {
     const steps = this.run().steps;
     const k = this.current();
     if (k < 0) return this.end();
     const op = steps[k].op;
-    const depth = this.stacks[k].length;
+    const depth = this.stacks[k].length + delta;
     const last = this.lastOfOp.get(op)!;
-    return this.walkTo(this.pos + 1, (p) => p > last || (steps[p].op === op && this.stacks[p].length < depth));
+    return this.walkTo(this.pos + 1, (p) => p > last || (steps[p].op === op && this.stacks[p].length <= depth));
   }
 
   /** Step back; a data breakpoint whose value one of the steps undone changed stops at the last such step, before it. */

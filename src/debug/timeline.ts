@@ -1,12 +1,13 @@
 /**
  * A run as a debugger sees it: positions 0..length, position p being "stopped before step p"
- * (after p steps). The run is done once, keeping its steps and a checkpoint every `interval` steps;
- * the point at any position is its checkpoint replayed forward (the core is deterministic, so the
- * replay is the run). Stepping back is going to p - 1 the same way. Unlike the walk's
+ * (after p steps). The run is done once, keeping its steps and a checkpoint every `interval` steps
+ * (run/checkpoints.ts, as the walk does); the point at any position is its checkpoint replayed
+ * forward (the core is deterministic, so the replay is the run). Stepping back is going to p - 1 the same way. Unlike the walk's
  * Walkthrough, a point here carries the operations' frames (RunSnapshot), whose locals the
  * Variables view shows.
  */
-import { ScenarioRun, type RunOptions, type RunSnapshot } from '../run/runner';
+import type { ScenarioRun, RunOptions, RunSnapshot } from '../run/runner';
+import { recordRun, replayRun } from '../run/checkpoints';
 import type { Scenario } from '../scenario/types';
 import type { Step, Violation } from '../model/step';
 import type { OpFrame } from '../model/frames';
@@ -15,21 +16,14 @@ import type { MmuState } from '../model/state';
 export class Timeline {
   readonly steps: readonly Step[];
   readonly violations: readonly Violation[];
-  private readonly checkpoints: RunSnapshot[] = [];
+  private readonly checkpoints: RunSnapshot[];
   private readonly replay: ScenarioRun;
   /** The last two points asked for: the current one and the one before it (for "changed" marks). */
   private cache: Array<{ pos: number; point: RunSnapshot }> = [];
 
   constructor(readonly scenario: Scenario, readonly options: RunOptions, readonly interval = 16) {
-    const run = new ScenarioRun(scenario, options);
-    this.checkpoints.push(run.snapshot());
-    while (run.step()) {
-      if (run.machine.stepCount % interval === 0) this.checkpoints.push(run.snapshot());
-    }
-    this.steps = run.machine.steps;
-    this.violations = run.machine.violations;
-    // Replays only rebuild states: the steps and their checks were had in the run above.
-    this.replay = new ScenarioRun(scenario, { ...options, checks: { keepSteps: false, recordWrites: false, unmapped: false, permissions: false } });
+    ({ steps: this.steps, violations: this.violations, checkpoints: this.checkpoints } = recordRun(scenario, options, interval));
+    this.replay = replayRun(scenario, options);
   }
 
   get length(): number {
@@ -57,7 +51,7 @@ export class Timeline {
    * during the call, do not keep it. A run separate from `at()`'s, so the cached points stay.
    */
   scan(visit: (done: number, state: MmuState) => void): void {
-    const r = new ScenarioRun(this.scenario, { ...this.options, checks: { keepSteps: false, recordWrites: false, unmapped: false, permissions: false } });
+    const r = replayRun(this.scenario, this.options);
     visit(0, r.machine.state);
     while (r.machine.stepCount < this.length && r.step()) visit(r.machine.stepCount, r.machine.state);
   }

@@ -1,8 +1,8 @@
 /**
  * Stepping through a run forwards and backwards. The run is done once, keeping its steps and a
- * checkpoint of the whole machine every `interval` steps; the state after any step is the nearest
- * checkpoint replayed forward, at most `interval` steps. The core is deterministic, so the replay
- * is the run.
+ * checkpoint of the whole machine every `interval` steps (checkpoints.ts); the state after any
+ * step is the nearest checkpoint replayed forward, at most `interval` steps. The core is
+ * deterministic, so the replay is the run.
  *
  * So that stepping back costs what stepping forward does (one step and one copy of the state),
  * not a whole window's replay at once every `interval` steps:
@@ -16,7 +16,8 @@
  * With each state it keeps the operations then in flight and what each has write-protected: the
  * permissions strength's open hazards are judged against them (src/view/snapshot.ts).
  */
-import { ScenarioRun, type RunOptions, type RunSnapshot } from './runner';
+import type { ScenarioRun, RunOptions, RunSnapshot } from './runner';
+import { recordRun, replayRun } from './checkpoints';
 import type { Scenario } from '../scenario/types';
 import { cloneState, type MmuState } from '../model/state';
 import type { Step, Violation } from '../model/step';
@@ -49,7 +50,7 @@ function pointOf(run: ScenarioRun, copy: boolean): WalkPoint {
 export class Walkthrough {
   readonly steps: Step[];
   readonly violations: Violation[];
-  private readonly checkpoints: RunSnapshot[] = [];
+  private readonly checkpoints: RunSnapshot[];
   private replay: ScenarioRun;
   /** The window the walk is in: the states it has been through (forward) or built (back). */
   private window: Window = { index: -1, states: new Map() };
@@ -58,19 +59,8 @@ export class Walkthrough {
   private lastWant = 0;
 
   constructor(readonly scenario: Scenario, readonly options: RunOptions, readonly interval = 16) {
-    const run = new ScenarioRun(scenario, options);
-    this.checkpoints.push(run.snapshot());
-    while (run.step()) {
-      if (run.machine.stepCount % interval === 0) this.checkpoints.push(run.snapshot());
-    }
-    this.steps = run.machine.steps;
-    this.violations = run.machine.violations;
-    // The replays only rebuild states: the steps, their writes and the checks were had in the run.
-    this.replay = this.replayRun();
-  }
-
-  private replayRun(): ScenarioRun {
-    return new ScenarioRun(this.scenario, { ...this.options, checks: { keepSteps: false, recordWrites: false, unmapped: false, permissions: false } });
+    ({ steps: this.steps, violations: this.violations, checkpoints: this.checkpoints } = recordRun(scenario, options, interval));
+    this.replay = replayRun(scenario, options);
   }
 
   get length(): number {
@@ -136,7 +126,7 @@ export class Walkthrough {
     if (win === 0) return;
     const target = win - 1;
     if (this.ahead?.window.index !== target) {
-      const run = this.ahead?.run ?? this.replayRun();
+      const run = this.ahead?.run ?? replayRun(this.scenario, this.options);
       run.restore(this.checkpoints[target]);
       this.ahead = { run, window: { index: target, states: new Map([[run.machine.stepCount, pointOf(run, true)]]) } };
     }

@@ -14,7 +14,7 @@
  */
 import { hex } from '../kernel/geometry';
 import { isLastSpte, SPTE_PRESENT } from '../kernel/spte';
-import { firstUnmappedPage, staleCauseOf } from '../checks/stale_tlb';
+import { staleCauseOf, unmappedRuns } from '../checks/stale_tlb';
 import type { MmuContext } from '../mmu/context';
 import { describeTlbEntry } from '../mmu/hardware';
 import type { KvmMmuPage, MmuState, TlbEntry } from '../model/state';
@@ -131,67 +131,6 @@ function partition(leaves: Piece[], lo: number, hi: number): Piece[] {
 
 function gfnsWords(from: number, to: number): string {
   return to - from === 1 ? `gfn ${hex(from)}` : `gfns ${hex(from)}..${hex(to - 1)}`;
-}
-
-//#endregion
-
-//#region the pages a TLB entry covers that its root no longer maps to its pfn
-
-interface Bad {
-  from: number;
-  to: number;
-}
-
-/** Page offsets (in the entry) under SP `spId` not mapping expected + offset; merged with the previous run when adjacent. */
-function badUnder(ctx: MmuContext, spId: number, expected: number, base: number, out: Bad[]): void {
-  const { state, cache } = ctx;
-  const sp = state.sps[spId];
-  const n = state.geo.pages(sp.role.level);
-  for (let i = 0; i < sp.flags.length; i++) {
-    const f = sp.flags[i];
-    const want = expected + i * n;
-    const off = base + i * n;
-    if (f & SPTE_PRESENT) {
-      if (isLastSpte(f, sp.role.level)) {
-        if (sp.target[i] === want) continue;
-      } else {
-        // A subtree that maps its whole range linearly from `want` is right without visiting it.
-        if (cache.linearPfn(sp.target[i]) === want) continue;
-        badUnder(ctx, sp.target[i], want, off, out);
-        continue;
-      }
-    }
-    const last = out[out.length - 1];
-    if (last && last.to === off) last.to = off + n;
-    else out.push({ from: off, to: off + n });
-  }
-}
-
-/**
- * The runs of pages (offsets in the entry) that the entry's root no longer maps to the entry's pfns:
- * what the unmapped strength of the check would find, page by page instead of the first only.
- */
-export function unmappedRuns(ctx: MmuContext, e: TlbEntry): Bad[] {
-  const { state } = ctx;
-  const whole = [{ from: 0, to: state.geo.pages(e.level) }];
-  if (firstUnmappedPage(ctx, e) < 0) return [];
-  const root = state.roots.find((r) => r.name === e.root);
-  if (!root || root.spId < 0) return whole;
-  let spId = root.spId;
-  for (let level = 4; level > e.level; level--) {
-    const sp = state.sps[spId];
-    const f = sp.flags[state.geo.index(e.l2Base, level)];
-    // Not present, or a leaf above the entry's level: the check's first page tells (the whole entry).
-    if (!(f & SPTE_PRESENT) || isLastSpte(f, level)) return whole;
-    spId = sp.target[state.geo.index(e.l2Base, level)];
-  }
-  const sp = state.sps[spId];
-  const index = state.geo.index(e.l2Base, e.level);
-  const f = sp.flags[index];
-  if (!(f & SPTE_PRESENT) || isLastSpte(f, e.level)) return whole;
-  const out: Bad[] = [];
-  badUnder(ctx, sp.target[index], e.pfnBase, 0, out);
-  return out;
 }
 
 //#endregion

@@ -30,18 +30,11 @@ import type { ExploreOptions, ExploreResult, Verdict } from '../result';
 import type { SearchCounts } from '../progress';
 import { F_HAS_SPLIT, S_HUGE, HUGE_L2, Layout, copyWords } from './layout';
 import { PackedModel, type PackedViolation } from './model';
+import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, grown, probe, rehashed, warm } from './visited';
 
 export const DEFAULT_MAX_STATES = 100_000_000;
-/** Words of a chunk of the state store, as a power of two: a state's place is chunk << bits | word. */
-const CHUNK_BITS = 20;
-const CHUNK_WORDS = 1 << CHUNK_BITS;
-const CHUNK_MASK = CHUNK_WORDS - 1;
-/** Places must stay below 2^31 (the table holds place + 1 as an int32). */
-const MAX_CHUNKS = 2047;
 /** Bytes of typed arrays the search may hold when the caller sets no cap. */
 export const DEFAULT_MAX_BYTES = 2 * 2 ** 30;
-/** Successors looked up together (run()). */
-const BATCH = 64;
 /** Bits of a hash-compaction hash (hashWords() and hashWordsHigh()). */
 export const COMPACT_HASH_BITS = 64;
 
@@ -143,6 +136,18 @@ export class Canonicalizer {
     if (order > 0) this.swapRoots(s);
     this.normalize(s, sw);
     return sw;
+  }
+
+  /**
+   * canonInPlace() of the successor the model made in s (words sw), left in sw itself (copied
+   * there when the lesser form was the root-swapped image); returns the words it uses. Both packed
+   * searches make their successors' canonical forms so (search.ts run(), shard.ts expand()).
+   */
+  canonInto(s: Uint8Array, sw: Int32Array): number {
+    const c = this.canonInPlace(s, sw);
+    const used = this.L.usedWords(c, 0);
+    if (c !== sw) for (let i = 0; i < used; i++) sw[i] = c[i];
+    return used;
   }
 
   /**
@@ -353,28 +358,18 @@ export class PackedSearch {
   private insert(cw: Int32Array, at: number, h: number, high: number, used: number, parent: number, action: number): boolean {
     if (this.compact) return this.insertCompact(cw, at, h, high, used, parent, action);
     const table = this.table;
-    const mask = (table.length >> 1) - 1;
-    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const id = table[slot << 1];
-      if (id === 0) {
-        const index = this.count++;
-        const ref = this.allocate(index, used);
-        const words = this.chunks[ref >>> CHUNK_BITS];
-        const base = ref & CHUNK_MASK;
-        for (let k = 0; k < used; k++) words[base + k] = cw[at + k];
-        this.parent[index] = parent;
-        table[slot << 1] = ref + 1;
-        table[(slot << 1) + 1] = h;
-        if (this.count * 4 > table.length) this.rehash();
-        return true;
-      }
-      if (table[(slot << 1) + 1] !== h) continue;
-      const words = this.chunks[(id - 1) >>> CHUNK_BITS];
-      const base = (id - 1) & CHUNK_MASK;
-      let same = true;
-      for (let k = 0; k < used; k++) if (words[base + k] !== cw[at + k]) { same = false; break; }
-      if (same) return false;
-    }
+    const slot = probe(table, this.chunks, cw, at, h, used);
+    if (table[slot << 1] !== 0) return false;
+    const index = this.count++;
+    const ref = this.allocate(index, used);
+    const words = this.chunks[ref >>> CHUNK_BITS];
+    const base = ref & CHUNK_MASK;
+    for (let k = 0; k < used; k++) words[base + k] = cw[at + k];
+    this.parent[index] = parent;
+    table[slot << 1] = ref + 1;
+    table[(slot << 1) + 1] = h;
+    if (this.count * 4 > table.length) this.table = rehashed(table);
+    return true;
   }
 
   /**
@@ -401,7 +396,7 @@ export class PackedSearch {
         table[(slot << 1) + 1] = low;
         // Fuller than the exact table (3/4 against 1/2): the slot is all a probe reads, and the
         // table is most of what hash compaction holds (docs/explorer.md).
-        if (this.count * 8 > table.length * 3) this.rehash();
+        if (this.count * 8 > table.length * 3) this.table = rehashed(table);
         return true;
       }
       if (k === key && table[(slot << 1) + 1] === low) return false;
@@ -459,21 +454,6 @@ export class PackedSearch {
     while (live.length > 1 && this.chunkLast[live[0]] < this.cursor) this.freeChunks.push(live.shift()!);
   }
 
-  /** A table twice the size, from the stored hashes. */
-  private rehash(): void {
-    const old = this.table;
-    const table = new Int32Array(old.length * 2);
-    const mask = (table.length >> 1) - 1;
-    for (let i = 0; i < old.length; i += 2) {
-      if (old[i] === 0) continue;
-      let slot = old[i + 1] & mask;
-      while (table[slot << 1] !== 0) slot = (slot + 1) & mask;
-      table[slot << 1] = old[i];
-      table[(slot << 1) + 1] = old[i + 1];
-    }
-    this.table = table;
-  }
-
   /**
    * Every stored state, in the order found (canonical forms, as words at words[at..]): for tests
    * that walk the transitions the search took (test/unit/explorer_pairs.test.ts).
@@ -514,7 +494,7 @@ export class PackedSearch {
   run(ms: number): boolean {
     if (this.done) return true;
     const t0 = this.now();
-    const { model, options, canonicalizer, cands, L } = this;
+    const { model, options, canonicalizer, cands } = this;
     const maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
     const maxBytes = options.maxMemoryBytes ?? DEFAULT_MAX_BYTES;
     model.useBuffer(this.pendingBytes[this.npending], this.pendingWords[this.npending]);
@@ -549,9 +529,7 @@ export class PackedSearch {
           // The successor was made in pending place j; it waits there in canonical form.
           const j = this.npending++;
           const sw = model.sw;
-          const c = canonicalizer.canonInPlace(model.s, sw);
-          const used = L.usedWords(c, 0);
-          if (c !== sw) for (let i = 0; i < used; i++) sw[i] = c[i];
+          const used = canonicalizer.canonInto(model.s, sw);
           this.pendingHash[j] = hashWords(sw, 0, used);
           if (this.compact) {
             this.pendingHigh[j] = hashWordsHigh(sw, 0, used);
@@ -588,18 +566,10 @@ export class PackedSearch {
   private lookUpPending(): boolean {
     const n = this.npending;
     const w = this.words;
-    const { pending, pendingHash, pendingUsed, pendingParent, table, chunks } = this;
-    const mask = (table.length >> 1) - 1;
-    // Bring the table slots, then the stored states they name, into the cache.
-    let sink = 0;
-    for (let j = 0; j < n; j++) sink ^= table[(pendingHash[j] & mask) << 1];
-    // (Under hash compaction the table holds no places: the slot is all there is to read.)
-    for (let j = 0; j < n && !this.compact; j++) {
-      const slot = (pendingHash[j] & mask) << 1;
-      const id = table[slot];
-      if (id !== 0 && table[slot + 1] === pendingHash[j]) sink ^= chunks[(id - 1) >>> CHUNK_BITS][(id - 1) & CHUNK_MASK];
-    }
-    this.sink = sink;
+    const { pending, pendingHash, pendingUsed, pendingParent } = this;
+    // Bring the table slots, then the stored states they name, into the cache (under hash
+    // compaction the table holds no places: the slot is all there is to read).
+    this.sink = warm(this.table, this.chunks, pendingHash, n, !this.compact);
     const maxStates = this.options.maxStates ?? DEFAULT_MAX_STATES;
     this.npending = 0;
     let capParent = -1;
@@ -736,13 +706,6 @@ export function confirmWithCore(scope: Scope, variant: Variant, actions: number[
     node = o.node;
   }
   throw new Error('internal: empty counterexample');
-}
-
-/** A copy of a twice as long. */
-function grown(a: Int32Array): Int32Array {
-  const b = new Int32Array(a.length * 2);
-  b.set(a);
-  return b;
 }
 
 function grown16(a: Int16Array): Int16Array {

@@ -1,6 +1,6 @@
 /**
  * One shard of the partitioned breadth-first search (parallel.ts): the states whose hash it owns
- * (partition.ts ownerOf()), stored as the single search stores them (search.ts: canonical forms
+ * (partition.ts ownerOf()), stored as the single search stores them (visited.ts: canonical forms
  * back to back in chunks, an open-addressing table of their places), and one level at a time:
  *
  * 1. expand(): expand its states of the level. A successor it owns is looked up here (BATCH at a
@@ -23,12 +23,7 @@ import { type Layout } from './layout';
 import { PackedModel } from './model';
 import { Canonicalizer, hashWords } from './search';
 import { globalRanks, keySpan, orderKey, ownerOf, sortByKey, type ViolationAt } from './partition';
-
-const CHUNK_BITS = 20;
-const CHUNK_WORDS = 1 << CHUNK_BITS;
-const CHUNK_MASK = CHUNK_WORDS - 1;
-const MAX_CHUNKS = 2047;
-const BATCH = 64;
+import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, grown, probe, rehashed, warm } from './visited';
 /** Words of a record's header: hash, used, parent's number, position, parent's local index. */
 export const RECORD_HEADER = 5;
 /** Words of one outbox batch (256 KiB): large enough that a message costs little per record. */
@@ -115,9 +110,11 @@ export class PackedShard {
   private readonly pendingBytes: Uint8Array[] = [];
   private readonly pendingWords: Int32Array[] = [];
   private npending = 0;
-  /** Where each pending record starts; where each record of a batch being absorbed starts. */
+  /** Where each pending record starts and its hash; the same for a batch being absorbed. */
   private readonly pendingOffsets: Int32Array;
+  private readonly pendingHash: Int32Array;
   private readonly absorbOffsets = new Int32Array(BATCH);
+  private readonly absorbHash = new Int32Array(BATCH);
   /** Per other shard: the batch being filled, its fill, and full batches not yet taken. */
   private readonly outbox: Int32Array[] = [];
   private readonly outFill: number[] = [];
@@ -138,6 +135,7 @@ export class PackedShard {
     const room = BATCH + this.cands.length;
     this.pending = new Int32Array(room * this.stride);
     this.pendingOffsets = new Int32Array(room);
+    this.pendingHash = new Int32Array(room);
     for (let j = 0; j < room; j++) {
       const at = 4 * (j * this.stride + RECORD_HEADER);
       this.pendingBytes.push(new Uint8Array(this.pending.buffer, at, this.size));
@@ -152,7 +150,7 @@ export class PackedShard {
       const rec = new Int32Array(RECORD_HEADER + used);
       rec[0] = h; rec[1] = used; rec[2] = 0; rec[3] = 0; rec[4] = -1;
       for (let k = 0; k < used; k++) rec[RECORD_HEADER + k] = init[k];
-      this.lookUp(rec, new Int32Array(1), 1, index);
+      this.lookUp(rec, new Int32Array(1), Int32Array.of(h), 1, index);
     }
     // Level 0: the initial state (number 0) where it is owned, nothing elsewhere.
     this.sortedKeys = new Float64Array(this.count);
@@ -181,7 +179,7 @@ export class PackedShard {
    * shard stopped at its memory cap). Own successors are looked up here, others' wait in outboxes.
    */
   expand(max: number): boolean {
-    const { model, canonicalizer, cands, L } = this;
+    const { model, canonicalizer, cands } = this;
     const maxBytes = this.options.maxMemoryBytes;
     let done = 0;
     model.useBuffer(this.pendingBytes[this.npending], this.pendingWords[this.npending]);
@@ -209,9 +207,7 @@ export class PackedShard {
         }
         const j = this.npending;
         const sw = model.sw;
-        const c = canonicalizer.canonInPlace(model.s, sw);
-        const used = L.usedWords(c, 0);
-        if (c !== sw) for (let x = 0; x < used; x++) sw[x] = c[x];
+        const used = canonicalizer.canonInto(model.s, sw);
         const h = hashWords(sw, 0, used);
         const owner = ownerOf(h, this.shards);
         if (owner === this.index) {
@@ -219,6 +215,7 @@ export class PackedShard {
           const p = this.pending;
           p[rec] = h; p[rec + 1] = used; p[rec + 2] = g; p[rec + 3] = k; p[rec + 4] = i;
           this.pendingOffsets[j] = rec;
+          this.pendingHash[j] = h;
           this.npending++;
           model.useBuffer(this.pendingBytes[j + 1], this.pendingWords[j + 1]);
         } else {
@@ -246,7 +243,7 @@ export class PackedShard {
     if (this.npending === 0) return;
     const n = this.npending;
     this.npending = 0;
-    this.lookUp(this.pending, this.pendingOffsets, n, this.index);
+    this.lookUp(this.pending, this.pendingOffsets, this.pendingHash, n, this.index);
     this.model.useBuffer(this.pendingBytes[0], this.pendingWords[0]);
   }
 
@@ -284,28 +281,18 @@ export class PackedShard {
     let at = 0;
     while (at < batch.length) {
       let n = 0;
-      while (n < BATCH && at < batch.length) { this.absorbOffsets[n++] = at; at += RECORD_HEADER + batch[at + 1]; }
-      this.lookUp(batch, this.absorbOffsets, n, from);
+      while (n < BATCH && at < batch.length) { this.absorbOffsets[n] = at; this.absorbHash[n++] = batch[at]; at += RECORD_HEADER + batch[at + 1]; }
+      this.lookUp(batch, this.absorbOffsets, this.absorbHash, n, from);
     }
   }
 
   /**
-   * Insert n records of buf (at offsets[0..n)) sent by shard `from`: first the passes that
-   * bring their table slots and the stored states those name into the cache (their loads do not
-   * depend on each other, so the processor overlaps the misses), then each for real.
+   * Insert n records of buf (at offsets[0..n), their hashes in hashes[0..n)) sent by shard
+   * `from`: first warm() brings their table slots and the stored states those name into the
+   * cache, then each is looked up for real.
    */
-  private lookUp(buf: Int32Array, offsets: Int32Array, n: number, from: number): void {
-    const { table, chunks } = this;
-    const mask = (table.length >> 1) - 1;
-    let sink = 0;
-    for (let j = 0; j < n; j++) sink ^= table[(buf[offsets[j]] & mask) << 1];
-    for (let j = 0; j < n; j++) {
-      const h = buf[offsets[j]];
-      const slot = (h & mask) << 1;
-      const id = table[slot];
-      if (id !== 0 && table[slot + 1] === h) sink ^= chunks[(id - 1) >>> CHUNK_BITS][(id - 1) & CHUNK_MASK];
-    }
-    this.sink = sink;
+  private lookUp(buf: Int32Array, offsets: Int32Array, hashes: Int32Array, n: number, from: number): void {
+    this.sink = warm(this.table, this.chunks, hashes, n, true);
     for (let j = 0; j < n; j++) {
       const r = offsets[j];
       this.insert(buf, r + RECORD_HEADER, buf[r], buf[r + 1], orderKey(buf[r + 2], buf[r + 3], this.span), from, buf[r + 4]);
@@ -314,38 +301,30 @@ export class PackedShard {
 
   /** Add a state unless known; a copy of a state new in this level lowers its key and parent. */
   private insert(cw: Int32Array, at: number, h: number, used: number, key: number, fromShard: number, fromLocal: number): void {
-    let table = this.table;
-    let mask = (table.length >> 1) - 1;
-    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const id = table[slot << 1];
-      if (id === 0) {
-        const index = this.count++;
-        const ref = this.allocate(index, used);
-        const words = this.chunks[ref >>> CHUNK_BITS];
-        const base = ref & CHUNK_MASK;
-        words[base - 1] = index;
-        for (let k = 0; k < used; k++) words[base + k] = cw[at + k];
-        this.parentLocal[index] = fromLocal;
-        this.parentShard[index] = fromShard;
-        this.nextKey[index - this.nextStart] = key;
-        table[slot << 1] = ref + 1;
-        table[(slot << 1) + 1] = h;
-        if (this.count * 4 > table.length) { this.rehash(); table = this.table; mask = (table.length >> 1) - 1; }
-        return;
-      }
-      if (table[(slot << 1) + 1] !== h) continue;
-      const words = this.chunks[(id - 1) >>> CHUNK_BITS];
-      const base = (id - 1) & CHUNK_MASK;
-      let same = true;
-      for (let k = 0; k < used; k++) if (words[base + k] !== cw[at + k]) { same = false; break; }
-      if (!same) continue;
-      const index = words[base - 1];
-      if (index >= this.nextStart && key < this.nextKey[index - this.nextStart]) {
-        this.nextKey[index - this.nextStart] = key;
-        this.parentLocal[index] = fromLocal;
-        this.parentShard[index] = fromShard;
-      }
+    const table = this.table;
+    const slot = probe(table, this.chunks, cw, at, h, used);
+    const id = table[slot << 1];
+    if (id === 0) {
+      const index = this.count++;
+      const ref = this.allocate(index, used);
+      const words = this.chunks[ref >>> CHUNK_BITS];
+      const base = ref & CHUNK_MASK;
+      words[base - 1] = index;
+      for (let k = 0; k < used; k++) words[base + k] = cw[at + k];
+      this.parentLocal[index] = fromLocal;
+      this.parentShard[index] = fromShard;
+      this.nextKey[index - this.nextStart] = key;
+      table[slot << 1] = ref + 1;
+      table[(slot << 1) + 1] = h;
+      if (this.count * 4 > table.length) this.table = rehashed(table);
       return;
+    }
+    // Known: its local index is in the word before it.
+    const index = this.chunks[(id - 1) >>> CHUNK_BITS][((id - 1) & CHUNK_MASK) - 1];
+    if (index >= this.nextStart && key < this.nextKey[index - this.nextStart]) {
+      this.nextKey[index - this.nextStart] = key;
+      this.parentLocal[index] = fromLocal;
+      this.parentShard[index] = fromShard;
     }
   }
 
@@ -371,20 +350,6 @@ export class PackedShard {
     this.chunkFill += used + 1;
     this.place[index] = ref;
     return ref;
-  }
-
-  private rehash(): void {
-    const old = this.table;
-    const table = new Int32Array(old.length * 2);
-    const mask = (table.length >> 1) - 1;
-    for (let i = 0; i < old.length; i += 2) {
-      if (old[i] === 0) continue;
-      let slot = old[i + 1] & mask;
-      while (table[slot << 1] !== 0) slot = (slot + 1) & mask;
-      table[slot << 1] = old[i];
-      table[(slot << 1) + 1] = old[i + 1];
-    }
-    this.table = table;
   }
 
   /** The level's report, once every shard's records for it were absorbed: the new keys in order. */
@@ -458,10 +423,4 @@ export class PackedShard {
     const used = this.L.usedWords(chunk, at);
     return { words: chunk.slice(at, at + used), parentShard: this.parentShard[i], parentLocal: this.parentLocal[i] };
   }
-}
-
-function grown(a: Int32Array): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(a.length * 2);
-  b.set(a);
-  return b;
 }
