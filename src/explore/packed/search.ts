@@ -29,6 +29,7 @@ import { memoryCapMessage } from '../../model/errors';
 import type { ExploreOptions, ExploreResult, Progress, Verdict } from '../result';
 import { F_HAS_SPLIT, S_HUGE, HUGE_L2, Layout, copyWords } from './layout';
 import { PackedModel, type PackedViolation } from './model';
+import { PageSymmetry } from './page_symmetry';
 
 export const DEFAULT_MAX_STATES = 100_000_000;
 /** Words of a chunk of the state store, as a power of two: a state's place is chunk << bits | word. */
@@ -101,13 +102,36 @@ export class Canonicalizer {
   private readonly aw: Int32Array;
   private readonly bw: Int32Array;
   private readonly frame: Int32Array;
+  /** Buffers of the page symmetry's canonical form (canonWithPages()). */
+  private readonly c: Uint8Array;
+  private readonly d: Uint8Array;
+  private readonly e: Uint8Array;
+  private readonly best: Uint8Array;
+  private readonly cw: Int32Array;
+  private readonly dw: Int32Array;
+  private readonly ew: Int32Array;
+  private readonly bestw: Int32Array;
 
-  constructor(private readonly L: Layout) {
-    this.a = new Uint8Array(L.size);
-    this.b = new Uint8Array(L.size);
+  /**
+   * `pages`: the symmetry over the region's pages (`--reduce symmetry`, page_symmetry.ts), taken
+   * with the vCPU and root swaps in the states it acts on; without it the form is as it always was.
+   */
+  constructor(private readonly L: Layout, private readonly pages?: PageSymmetry) {
+    const buffer = () => new Uint8Array(L.size);
+    this.a = buffer();
+    this.b = buffer();
     this.aw = new Int32Array(this.a.buffer);
     this.bw = new Int32Array(this.b.buffer);
     this.frame = new Int32Array(L.fw);
+    const n = pages ? L.size : 0;
+    this.c = new Uint8Array(n);
+    this.d = new Uint8Array(n);
+    this.e = new Uint8Array(n);
+    this.best = new Uint8Array(n);
+    this.cw = new Int32Array(this.c.buffer);
+    this.dw = new Int32Array(this.d.buffer);
+    this.ew = new Int32Array(this.e.buffer);
+    this.bestw = new Int32Array(this.best.buffer);
   }
 
   /**
@@ -127,6 +151,7 @@ export class Canonicalizer {
    * successors are made in the model's buffer and read once, so they need no copy.
    */
   canonInPlace(s: Uint8Array, sw: Int32Array): Int32Array {
+    if (this.pages && this.pages.inQuotient(s)) return this.canonWithPages(sw);
     const order = this.rootOrder(s);
     if (order === 0) {
       const { b, bw } = this;
@@ -142,6 +167,48 @@ export class Canonicalizer {
     if (order > 0) this.swapRoots(s);
     this.normalize(s, sw);
     return sw;
+  }
+
+  /**
+   * The canonical form under the page permutations, the vCPU swap and the root swap together, of
+   * a state the page symmetry acts on: for each of the four images under the two swaps (applied
+   * as they are, not put in order), and each order of its paused frames that the page-free sort
+   * leaves open, the page-sorted image (PageSymmetry.sortPages(), permute()) with its TLB blocks
+   * and paused frames put in order; the least of them in word order. Each is a function of the
+   * swap image's page orbit, and the four swap images of any state of the orbit are the same four
+   * page orbits, so the least is the same for every image of the state (docs/explorer.md).
+   */
+  private canonWithPages(sw: Int32Array): Int32Array {
+    const L = this.L;
+    const pages = this.pages!;
+    const { c, cw, d, dw, e, ew, bestw } = this;
+    const used = L.usedWords(sw, 0);
+    let have = false;
+    for (let h = 0; h < 4; h++) {
+      L.load(cw, sw, 0);
+      if (h & 1) this.swapVcpus(c);
+      if (h & 2) this.swapRoots(c);
+      for (const order of pages.pausedOrders(c, cw)) {
+        L.load(dw, cw, 0);
+        pages.reorderPaused(dw, order);
+        pages.sortPages(d);
+        pages.permute(d, e);
+        this.normalize(e, ew);
+        let less = !have;
+        for (let i = 0; i < used && !less; i++) {
+          if (ew[i] !== bestw[i]) { less = ew[i] < bestw[i]; break; }
+        }
+        if (less) { L.load(bestw, ew, 0); have = true; }
+      }
+    }
+    return bestw;
+  }
+
+  /** The two vCPUs' TLB blocks exchanged. */
+  private swapVcpus(s: Uint8Array): void {
+    const L = this.L;
+    const block = 2 * L.nt;
+    for (let i = 0; i < block; i++) { const t = s[L.tlb + i]; s[L.tlb + i] = s[L.tlb + block + i]; s[L.tlb + block + i] = t; }
   }
 
   /**
@@ -306,7 +373,7 @@ export class PackedSearch {
   constructor(readonly options: ExploreOptions) {
     this.scope = makeScope(options.bound);
     this.model = new PackedModel(this.scope, options.variant);
-    this.canonicalizer = new Canonicalizer(this.model.L);
+    this.canonicalizer = new Canonicalizer(this.model.L, reductionOf(options, this.scope, this.model.L));
     this.size = this.model.L.size;
     this.words = this.size >> 2;
     this.L = this.model.L;
@@ -726,6 +793,14 @@ export function confirmWithCore(scope: Scope, variant: Variant, actions: number[
     node = o.node;
   }
   throw new Error('internal: empty counterexample');
+}
+
+/** The page symmetry when the options ask for it (ExploreOptions.reduce), else none. */
+function reductionOf(options: ExploreOptions, scope: Scope, L: Layout): PageSymmetry | undefined {
+  const reduce = options.reduce;
+  if (reduce === undefined) return undefined;
+  if (reduce === 'symmetry') return new PageSymmetry(scope, L);
+  throw new RangeError(`internal: unknown reduction '${String(reduce)}' (known: symmetry)`);
 }
 
 /** A copy of a twice as long. */
