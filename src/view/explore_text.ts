@@ -84,6 +84,7 @@ export function exploreResultText(r: ExploreResult, counterexampleFile?: string)
   lines.push(`  ${r.states} states, ${r.transitions} transitions, depth ${r.depth}, ${r.seconds.toFixed(2)} s, ${r.statesPerSecond} states/s, peak ${r.engine === 'packed' ? 'state store' : 'heap'} ${mib(r.peakMemoryBytes)}${r.engine ? `, ${r.engine} engine` : ''}`);
   if (r.engine === 'packed' && r.violation) lines.push('  the core replayed the counterexample and reported the same violation at the same transition');
   lines.push(...hashCompactionLines(r));
+  if (r.reduce === 'symmetry') lines.push('  reduced by the symmetry over the region\'s pages (--reduce symmetry): one state of each orbit once logging is on without initially-set and no split is left; the verdict, the shortest counterexample\'s length and the goals are the unreduced search\'s, the states fewer (docs/explorer.md)');
   return lines.join('\n') + '\n';
 }
 
