@@ -552,6 +552,22 @@ export class PackedSearch {
     }
   }
 
+  /**
+   * The core explorer's actions from the initial state to stored state `i` (an exact search):
+   * for tests that check a reduced search's states map back to real traces.
+   */
+  actionsTo(i: number): number[] {
+    if (this.compact) throw new Error('internal: a hash-compaction search does not keep the states it expanded');
+    const targets: Array<{ words: Int32Array; at: number }> = [];
+    for (let j = i; j > 0; j = this.parent[j]) {
+      const ref = this.place[j];
+      targets.push({ words: this.chunks[ref >>> CHUNK_BITS], at: ref & CHUNK_MASK });
+    }
+    const actions = rebuildPackedChain(this.model, this.canonicalizer, targets.reverse()).actions;
+    this.model.forget();
+    return actions;
+  }
+
   progress(): Progress {
     return { states: this.count, transitions: this.transitions, depth: this.level, frontier: this.count - this.cursor, seconds: this.seconds };
   }
@@ -747,6 +763,25 @@ export class PackedSearch {
  * same actions.
  */
 export function rebuildPackedPath(model: PackedModel, canonicalizer: Canonicalizer, targets: ReadonlyArray<{ words: Int32Array; at: number }>): number[] {
+  const { actions, actual } = rebuildPackedChain(model, canonicalizer, targets);
+  const actualWords = new Int32Array(actual.buffer);
+  const cands = new Int32Array(model.scope.menu.length + 2 + model.L.nf);
+  const n = model.candidates(actual, 0, cands);
+  for (let k = 0; k < n; k++) {
+    if (model.apply(actualWords, 0, cands[k]) && model.violation) { actions.push(cands[k]); return actions; }
+  }
+  throw new Error('internal: the packed search cannot rebuild its violating transition');
+}
+
+/**
+ * The core explorer's actions along a chain of stored canonical states, and the real state they
+ * lead to (not canonicalised): from the initial state, each time the first candidate whose
+ * successor has the next target's canonical form. This is how a reduced search's counterexample
+ * becomes a real trace: the concrete successor matching each canonical one is searched for again
+ * (under the page symmetry, some concrete successor has the target's form, because the canonical
+ * form is the same for every image of a state: docs/explorer.md).
+ */
+export function rebuildPackedChain(model: PackedModel, canonicalizer: Canonicalizer, targets: ReadonlyArray<{ words: Int32Array; at: number }>): { actions: number[]; actual: Uint8Array } {
   const size = model.L.size;
   const actual = model.initial(new Uint8Array(size));
   const actualWords = new Int32Array(actual.buffer);
@@ -769,11 +804,7 @@ export function rebuildPackedPath(model: PackedModel, canonicalizer: Canonicaliz
     actual.set(model.s);
     model.forget();
   }
-  const n = model.candidates(actual, 0, cands);
-  for (let k = 0; k < n; k++) {
-    if (model.apply(actualWords, 0, cands[k]) && model.violation) { actions.push(cands[k]); return actions; }
-  }
-  throw new Error('internal: the packed search cannot rebuild its violating transition');
+  return { actions, actual };
 }
 
 /** Replay the actions through the core: its checks must report the violation at the last one. */
