@@ -28,7 +28,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PackedSearch, Canonicalizer } from '../../src/explore/packed/search';
 import { PageSymmetry, pageSymmetryProblems } from '../../src/explore/packed/page_symmetry';
-import { HUGE_L2, F_KIND, F_ARG, F_HAS_SPLIT, S_HUGE, K_INVALIDATE, K_CLEAR, type Layout, getL1, setL1, getBit, setBit } from '../../src/explore/packed/layout';
+import { HUGE_L2, F_KIND, F_ARG, F_HAS_SPLIT, S_HUGE, S_START, S_END, S_CURSOR, K_INVALIDATE, K_CLEAR, type Layout, getL1, setL1, getBit, setBit } from '../../src/explore/packed/layout';
 import { apply as coreApply, rootNode } from '../../src/explore/model';
 import { counterexampleScenario } from '../../src/explore/counterexample';
 import { parseScenario } from '../../src/scenario/parse';
@@ -206,6 +206,14 @@ function randomImage(L: Layout, menu: Set<number>, clears: number[][], st: Uint8
     const asked = clears[st[f + F_ARG]];
     if (st[f + F_KIND] === K_CLEAR && asked.length === 1) out[f + F_ARG] = clears.findIndex((c) => c.length === 1 && c[0] === pi[asked[0]]);
     if (st[f + F_HAS_SPLIT] && st[f + S_HUGE] >= HUGE_L2) out[f + S_HUGE] = HUGE_L2 + sigma[st[f + S_HUGE] - HUGE_L2];
+    if (st[f + F_HAS_SPLIT] && st[f + F_KIND] === K_CLEAR) {
+      // A clear's finished split: its range is the first and last page of the (permuted) mask,
+      // and its cursor the frame after the last.
+      const marked = Array.from({ length: L.p }, (_, p) => p).filter((p) => getBit(out, L.maskOf(f), p));
+      out[f + S_START] = marked[0];
+      out[f + S_END] = marked[marked.length - 1] + 1;
+      out[f + S_CURSOR] = Math.floor(marked[marked.length - 1] / e) + 1;
+    }
   }
   if (rnd() < 0.5) {
     // The vCPU swap: the two TLB blocks exchanged.

@@ -25,7 +25,7 @@
 import type { Scope } from '../scope';
 import {
   LEAF_RO, LEAF_W, HUGE_L2, Layout, K_ENABLE, K_CLEAR, K_INVALIDATE,
-  F_KIND, F_PC, F_ARG, F_HAS_SPLIT, S_PC, S_HUGE, SP_DONE, getL1, setL1, getBit, setBit, copyWords,
+  F_KIND, F_PC, F_ARG, F_HAS_SPLIT, S_PC, S_HUGE, S_CURSOR, S_START, S_END, SP_DONE, getL1, setL1, getBit, setBit, copyWords,
 } from './layout';
 import { EN } from './model';
 
@@ -135,14 +135,14 @@ export class PageSymmetry {
   }
 
   /**
-   * Whether the state at s[0..] is one the page permutations may act on: logging on without
-   * initially-set, no eager split still to run (an enable past its split, no split frame that is
-   * not done), no huge leaf. No transition leaves this set (docs/explorer.md).
+   * Whether the state at s[0..] is one the page permutations may act on: logging on, no eager
+   * split still to run (an enable past its split, no split frame that is not done), no huge leaf
+   * (so a later clear's split, with initially-set, finds nothing to split). No transition leaves
+   * this set (docs/explorer.md).
    */
   inQuotient(s: Uint8Array): boolean {
     const L = this.L;
-    const mode = s[L.mode];
-    if (mode !== 1 && mode !== 2) return false;
+    if (s[L.mode] === 0) return false;
     for (let r = 0; r < 2; r++) if (s[L.l3 + r] === LEAF_RO || s[L.l3 + r] === LEAF_W) return false;
     for (let i = 0; i < this.e; i++) if (s[L.l2e + i] === LEAF_RO || s[L.l2e + i] === LEAF_W) return false;
     for (let i = -1; i < s[L.npaused]; i++) {
@@ -194,6 +194,7 @@ export class PageSymmetry {
     const kind = b[F_KIND];
     if (kind === K_INVALIDATE || (kind === K_CLEAR && this.clearPage[b[F_ARG]] >= 0)) b[F_ARG] = 0;
     if (b[F_HAS_SPLIT] && b[S_HUGE] >= HUGE_L2) b[S_HUGE] = 0;
+    if (b[F_HAS_SPLIT] && kind === K_CLEAR) { b[S_START] = 0; b[S_END] = 0; b[S_CURSOR] = 0; }
     for (let k = 0; k < 3 * L.mb; k++) b[L.reducedOf(0) + k] = 0;
   }
 
@@ -307,7 +308,28 @@ export class PageSymmetry {
       if (kind === K_INVALIDATE) out[f + F_ARG] = perm[s[f + F_ARG]];
       if (kind === K_CLEAR && this.clearPage[s[f + F_ARG]] >= 0) out[f + F_ARG] = this.clearOf[perm[this.clearPage[s[f + F_ARG]]]];
       if (s[f + F_HAS_SPLIT] && s[f + S_HUGE] >= HUGE_L2) out[f + S_HUGE] = HUGE_L2 + fperm[s[f + S_HUGE] - HUGE_L2];
+      if (s[f + F_HAS_SPLIT] && kind === K_CLEAR) this.splitRangeOf(out, f);
     }
+  }
+
+  /**
+   * A clear's finished split (initially-set) keeps its range, the first and last page of the
+   * clear's mask (maskRange()), and where findNext() stopped, the frame after the last: values
+   * no step reads again, made again from the permuted mask, as the permuted clear would have made
+   * them.
+   */
+  private splitRangeOf(out: Uint8Array, f: number): void {
+    const L = this.L;
+    let first = -1;
+    let last = -1;
+    for (let p = 0; p < this.p; p++) {
+      if (!getBit(out, L.maskOf(f), p)) continue;
+      if (first < 0) first = p;
+      last = p;
+    }
+    out[f + S_START] = first;
+    out[f + S_END] = last + 1;
+    out[f + S_CURSOR] = ((last / this.e) | 0) + 1;
   }
 }
 
