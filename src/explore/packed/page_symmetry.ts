@@ -103,6 +103,9 @@ export class PageSymmetry {
   private readonly orders: number[][][];
   private readonly frame: Int32Array;
   private readonly desc: Int32Array;
+  /** The two descriptors of compareDescriptors(), as bytes. */
+  private readonly descBytes0: Uint8Array;
+  private readonly descBytes1: Uint8Array;
 
   constructor(scope: Scope, private readonly L: Layout) {
     const problems = pageSymmetryProblems(scope, L);
@@ -132,6 +135,8 @@ export class PageSymmetry {
     for (let n = 0; n <= L.nf; n++) this.orders.push(permutations(n));
     this.frame = new Int32Array(L.fw * (L.nf + 1));
     this.desc = new Int32Array(L.fw * 2);
+    this.descBytes0 = new Uint8Array(this.desc.buffer, 0, L.fs);
+    this.descBytes1 = new Uint8Array(this.desc.buffer, L.fs, L.fs);
   }
 
   /**
@@ -190,7 +195,7 @@ export class PageSymmetry {
   private descriptor(sw: Int32Array, f: number, to: number): void {
     const L = this.L;
     copyWords(this.desc, to, sw, f >> 2, L.fw);
-    const b = new Uint8Array(this.desc.buffer, to * 4, L.fs);
+    const b = to === 0 ? this.descBytes0 : this.descBytes1;
     const kind = b[F_KIND];
     if (kind === K_INVALIDATE || (kind === K_CLEAR && this.clearPage[b[F_ARG]] >= 0)) b[F_ARG] = 0;
     if (b[F_HAS_SPLIT] && b[S_HUGE] >= HUGE_L2) b[S_HUGE] = 0;

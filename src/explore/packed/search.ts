@@ -184,7 +184,10 @@ export class Canonicalizer {
     const { c, cw, d, dw, e, ew, bestw } = this;
     const used = L.usedWords(sw, 0);
     let have = false;
-    for (let h = 0; h < 4; h++) {
+    // With equal TLB blocks the vCPU swap changes nothing (before or after the root swap): its
+    // two images are the state's own and its root swap's, already among the four.
+    const step = this.symmetries(new Uint8Array(sw.buffer, sw.byteOffset, L.size), 0) ? 2 : 1;
+    for (let h = 0; h < 4; h += step) {
       L.load(cw, sw, 0);
       if (h & 1) this.swapVcpus(c);
       if (h & 2) this.swapRoots(c);
