@@ -5,8 +5,8 @@
  * pages (a permutation of the E frames and, inside each frame, of its E pages).
  *
  * The group acts only on the states where every transition treats pages alike (inQuotient()):
- * logging is on without initially-set (mode 1 or 2: no later enable, no clear that splits), no
- * eager split is left to run, and no huge leaf is left (faults then map 4K only). Before that, the
+ * logging is on (no later enable), no eager split is left to run, and no huge leaf is left (faults
+ * then map 4K only, and a clear's split with initially-set finds nothing to split). Elsewhere the
  * eager split walks the region in gfn order, one frame after the other with mmu_lock dropped in
  * between, and loopRun() makes one step of each run of equal entries: which page comes first is
  * then seen, so no page is interchangeable with another, and the state is left as it is.
