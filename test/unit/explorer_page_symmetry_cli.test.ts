@@ -36,10 +36,15 @@ for (const [variant, code] of [['never-flush', 1], ['v7', 0]] as const) {
   });
 }
 
-test('the text result says the search was reduced', () => {
+test('the text result, and the --variant all table, say the search was reduced', () => {
   const r = explore('--variant', 'v7', ...SMALL, '--reduce', 'symmetry');
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /reduced by the symmetry over the region's pages/);
+  // Every preset at E = 2, 2 operations: small; never-flush is clean there (exit 0).
+  const all = explore('--variant', 'all', '--entries', '2', '--ops', '2', '--accesses', '1', '--reduce', 'symmetry');
+  assert.equal(all.code, 0, all.err);
+  assert.match(all.out, /reduced by the symmetry over the region's pages/);
+  assert.doesNotMatch(explore('--variant', 'all', '--entries', '2', '--ops', '2', '--accesses', '1').out, /reduced by the symmetry/);
 });
 
 test('--reduce is refused where it does not run (exit 2)', () => {
