@@ -6,6 +6,7 @@
  *   explore --variant all ...   every preset, two at a time on worker threads, as a table
  *   explore --workers N|auto ...   one variant's packed search on N threads (cli/parallel_explore.ts), the single search's result
  *   explore --hash-compact ...   the single packed search keeping a 64-bit hash a state (a "no violation" is then probabilistic)
+ *   explore --reduce symmetry ...   the single packed search over one state of each orbit of the region's page symmetry (same verdict and depth)
  * Progress on stderr once a second (--progress-interval ms; --quiet none): depth, states, rates, memory against the cap (docs/explorer.md, Progress).
  * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (a cap), 130 cancelled (Ctrl-C).
  */
@@ -42,6 +43,8 @@ export interface ExploreRequest {
   hashCompact?: boolean;
   /** Milliseconds between two progress reports (--progress-interval; default PROGRESS_INTERVAL_MS). */
   progressIntervalMs?: number;
+  /** A reduction (ExploreOptions.reduce): the packed engine's single search. */
+  reduce?: 'symmetry';
 }
 
 /** The progress line's default interval: once a second. */
@@ -65,6 +68,7 @@ export async function runSearch(req: ExploreRequest, signal?: AbortSignal, onPro
   const s = new Search({
     variant: req.variant, bound: req.bound, audit: req.audit, maxStates: req.maxStates, engine: req.engine, until: req.until,
     ...(req.hashCompact ? { hashCompact: true } : {}),
+    ...(req.reduce ? { reduce: req.reduce } : {}),
     memoryUsed: () => getHeapStatistics().used_heap_size,
     maxMemoryBytes: req.maxMemoryBytes ?? defaultBudgetBytes(),
   });
@@ -178,7 +182,11 @@ interface ExploreOpts {
   workers?: string;
   hashCompact?: boolean;
   progressInterval?: string;
+  reduce?: 'symmetry';
 }
+
+/** The reductions --reduce offers (ExploreOptions.reduce). */
+const REDUCE_CHOICES = ['symmetry'] as const;
 
 function intOption(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
   if (v === undefined) return fallback;
@@ -207,6 +215,7 @@ function workersOf(o: ExploreOpts, engine: 'packed' | 'core'): number {
   if (n > 1 && o.variant === 'all') throw new UsageError('--workers searches one variant on several threads; --variant all already runs two presets at a time (leave out one of them)');
   if (n > 1 && (engine === 'core' || o.audit)) throw new UsageError('--workers runs the packed engine only (the core engine and --audit search on one thread); leave out --workers, or --engine core / --audit / --until');
   if (n > 1 && o.hashCompact) throw new UsageError('--hash-compact runs on the single search only (the workers\' shards keep their states); leave out --workers or --hash-compact');
+  if (n > 1 && o.reduce) throw new UsageError('--reduce runs on the single search only (the workers\' shards are not canonicalised under it); leave out --workers or --reduce');
   return n;
 }
 
@@ -219,6 +228,16 @@ function hashCompactOf(o: ExploreOpts, engine: 'packed' | 'core'): boolean {
   if (!o.hashCompact) return false;
   if (engine === 'core' || o.audit) throw new UsageError(`--hash-compact runs on the packed engine only${o.scope === 'guest-tables' ? ' (the guest-tables scope runs on the core engine)' : ''}; leave out --hash-compact, or --engine core / --audit / --until`);
   return true;
+}
+
+/**
+ * --reduce symmetry: the packed engine's single search (src/explore/packed/page_symmetry.ts); the
+ * core engine keeps string keys that the page symmetry does not act on, and says so.
+ */
+function reduceOf(o: ExploreOpts, engine: 'packed' | 'core'): 'symmetry' | undefined {
+  if (o.reduce === undefined) return undefined;
+  if (engine === 'core' || o.audit) throw new UsageError(`--reduce runs on the packed engine only${o.scope === 'guest-tables' ? ' (the guest-tables scope runs on the core engine)' : ''}; leave out --reduce, or --engine core / --audit / --until`);
+  return o.reduce;
 }
 
 /** The bound and engine the options ask for, each left out taken from the scope's default. */
@@ -261,6 +280,7 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
     .option('--json', 'print JSON instead of text')
     .option('--workers <n>', 'threads for one variant\'s search: a number, or auto (this machine\'s cores); the result is the single search\'s (packed engine; default 1)')
     .option('--hash-compact', 'keep a 64-bit hash of each state instead of the state (hash compaction; packed engine, one worker): larger bounds fit, but a "no violation" is then probabilistic, with the omission bound printed; a violation is still replayed by the core and certain')
+    .addOption(new Option('--reduce <reduction>', 'symmetry: search one state of each orbit of the region\'s interchangeable pages once logging is on without initially-set and no split is left (packed engine, one worker): the same verdict, shortest counterexample length and goals, fewer states (docs/explorer.md)').choices(REDUCE_CHOICES))
     .addOption(maxMemoryOption('explore'))
     .action((o: ExploreOpts) => exploreCommand(o, setExit));
 }
@@ -268,6 +288,7 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
 async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): Promise<void> {
   const { bound, engine } = boundOf(o);
   const hashCompact = hashCompactOf(o, engine);
+  const reduce = reduceOf(o, engine);
   const workers = workersOf(o, engine);
   const maxStates = o.maxStates === undefined ? undefined : intOption('max-states', o.maxStates, 0, 1, 2 ** 31);
   // The packed engine's store is outside the JS heap; the core engine's states (and --audit's) are on it.
@@ -283,7 +304,7 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
   try {
     if (o.variant === 'all') {
       const threads = 2;
-      const reqs = shareBudget(PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine, until: o.until, hashCompact, progressIntervalMs })), budget, threads);
+      const reqs = shareBudget(PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine, until: o.until, hashCompact, reduce, progressIntervalMs })), budget, threads);
       const rows = await runInWorkers(reqs, threads, controller.signal, progress);
       process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : terminalSafe(`bound: ${describeBound(bound)}\n\n${exploreTableText(rows)}`));
       if (cancelledBy(controller.signal, setExit)) return;
@@ -293,7 +314,7 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
     const variant = parseVariant(o.variant ?? 'v7');
     const r = workers > 1
       ? await runParallelSearch({ variant, bound, maxStates, maxMemoryBytes: budget.bytes, workers, progressIntervalMs }, controller.signal, (p) => progress(variant.name, p))
-      : await runSearch({ variant, bound, maxStates, audit: o.audit, engine, maxMemoryBytes: budget.bytes, until: o.until, hashCompact, progressIntervalMs }, controller.signal, (p) => progress(variant.name, p));
+      : await runSearch({ variant, bound, maxStates, audit: o.audit, engine, maxMemoryBytes: budget.bytes, until: o.until, hashCompact, reduce, progressIntervalMs }, controller.signal, (p) => progress(variant.name, p));
     let file: string | undefined;
     let scenario: unknown;
     if (r.verdict === 'violation' && r.actions) {

@@ -33,6 +33,13 @@ export interface ExploreOptions {
    * each state, so a "no violation" is probabilistic (ExploreResult.hashCompaction; docs/explorer.md).
    */
   hashCompact?: boolean;
+  /**
+   * A reduction of the packed engine's single search: 'symmetry', the symmetry over the region's
+   * pages (packed/page_symmetry.ts; docs/explorer.md, "Symmetry over pages"). The verdict, the
+   * shortest counterexample's length and the goals reached are the unreduced search's; the
+   * states are fewer.
+   */
+  reduce?: 'symmetry';
 }
 
 export type Verdict = 'violation' | 'no violation within the bound' | 'incomplete';
@@ -67,6 +74,8 @@ export interface ExploreResult {
    * and that a counterexample is a shortest one, hold with that probability of error.
    */
   hashCompaction?: { hashBits: number; omissionBound: number };
+  /** The reduction the search ran with (ExploreOptions.reduce), when one did. */
+  reduce?: 'symmetry';
 }
 
 /** What an engine knows when it ends: the result without what the options and the clock give. */
@@ -95,6 +104,7 @@ export function searchResult(options: ExploreOptions, e: Ending): ExploreResult 
     engine: e.engine,
     reached: goalReport(options.variant, e.reachedMask, options.bound.scope),
     ...(e.hashCompaction ? { hashCompaction: e.hashCompaction } : {}),
+    ...(options.reduce ? { reduce: options.reduce } : {}),
   };
 }
 

@@ -187,6 +187,8 @@ export class Search {
     const core = options.engine === 'core' || options.audit || options.until;
     // The core engine's visited set is of keys; hash compaction is the packed search's.
     if (core && options.hashCompact) throw new Error('internal: hash compaction runs on the packed engine only (not with the core engine, an audit or --until)');
+    // The reductions act on the packed state (packed/page_symmetry.ts).
+    if (core && options.reduce) throw new Error('internal: the reductions run on the packed engine only (not with the core engine, an audit or --until)');
     this.engine = core ? new CoreSearch(options) : new PackedSearch(options);
   }
 

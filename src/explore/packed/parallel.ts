@@ -37,6 +37,7 @@ export type ParallelProgress = SearchCounts;
 /** Run the partitioned search to its end (or its cap, or its group's failure). */
 export async function parallelExplore(options: ExploreOptions, group: ShardGroup, onLevel?: (p: ParallelProgress) => void): Promise<ExploreResult> {
   // The shards' tables hold places; hash compaction is the single search's (search.ts).
+  if (options.reduce) throw new Error('internal: the reductions run on the single search only, not on several workers');
   if (options.hashCompact) throw new Error('internal: hash compaction runs on the single search only, not on several workers');
   const now = options.now ?? Date.now;
   const t0 = now();

@@ -31,6 +31,7 @@ import type { SearchCounts } from '../progress';
 import { F_HAS_SPLIT, S_HUGE, HUGE_L2, Layout, copyWords } from './layout';
 import { PackedModel, type PackedViolation } from './model';
 import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, grown, probe, rehashed, warm } from './visited';
+import { PageSymmetry } from './page_symmetry';
 
 export const DEFAULT_MAX_STATES = 100_000_000;
 /** Bytes of typed arrays the search may hold when the caller sets no cap. */
@@ -95,13 +96,36 @@ export class Canonicalizer {
   private readonly aw: Int32Array;
   private readonly bw: Int32Array;
   private readonly frame: Int32Array;
+  /** Buffers of the page symmetry's canonical form (canonWithPages()). */
+  private readonly c: Uint8Array;
+  private readonly d: Uint8Array;
+  private readonly e: Uint8Array;
+  private readonly best: Uint8Array;
+  private readonly cw: Int32Array;
+  private readonly dw: Int32Array;
+  private readonly ew: Int32Array;
+  private readonly bestw: Int32Array;
 
-  constructor(private readonly L: Layout) {
-    this.a = new Uint8Array(L.size);
-    this.b = new Uint8Array(L.size);
+  /**
+   * `pages`: the symmetry over the region's pages (`--reduce symmetry`, page_symmetry.ts), taken
+   * with the vCPU and root swaps in the states it acts on; without it the form is as it always was.
+   */
+  constructor(private readonly L: Layout, private readonly pages?: PageSymmetry) {
+    const buffer = () => new Uint8Array(L.size);
+    this.a = buffer();
+    this.b = buffer();
     this.aw = new Int32Array(this.a.buffer);
     this.bw = new Int32Array(this.b.buffer);
     this.frame = new Int32Array(L.fw);
+    const n = pages ? L.size : 0;
+    this.c = new Uint8Array(n);
+    this.d = new Uint8Array(n);
+    this.e = new Uint8Array(n);
+    this.best = new Uint8Array(n);
+    this.cw = new Int32Array(this.c.buffer);
+    this.dw = new Int32Array(this.d.buffer);
+    this.ew = new Int32Array(this.e.buffer);
+    this.bestw = new Int32Array(this.best.buffer);
   }
 
   /**
@@ -121,6 +145,7 @@ export class Canonicalizer {
    * successors are made in the model's buffer and read once, so they need no copy.
    */
   canonInPlace(s: Uint8Array, sw: Int32Array): Int32Array {
+    if (this.pages && this.pages.inQuotient(s)) return this.canonWithPages(sw);
     const order = this.rootOrder(s);
     if (order === 0) {
       const { b, bw } = this;
@@ -148,6 +173,51 @@ export class Canonicalizer {
     const used = this.L.usedWords(c, 0);
     if (c !== sw) for (let i = 0; i < used; i++) sw[i] = c[i];
     return used;
+  }
+
+  /**
+   * The canonical form under the page permutations, the vCPU swap and the root swap together, of
+   * a state the page symmetry acts on: for each of the four images under the two swaps (applied
+   * as they are, not put in order), and each order of its paused frames that the page-free sort
+   * leaves open, the page-sorted image (PageSymmetry.sortPages(), permute()) with its TLB blocks
+   * and paused frames put in order; the least of them in word order. Each is a function of the
+   * swap image's page orbit, and the four swap images of any state of the orbit are the same four
+   * page orbits, so the least is the same for every image of the state (docs/explorer.md).
+   */
+  private canonWithPages(sw: Int32Array): Int32Array {
+    const L = this.L;
+    const pages = this.pages!;
+    const { c, cw, d, dw, e, ew, bestw } = this;
+    const used = L.usedWords(sw, 0);
+    let have = false;
+    // With equal TLB blocks the vCPU swap changes nothing (before or after the root swap): its
+    // two images are the state's own and its root swap's, already among the four.
+    const step = this.symmetries(new Uint8Array(sw.buffer, sw.byteOffset, L.size), 0) ? 2 : 1;
+    for (let h = 0; h < 4; h += step) {
+      L.load(cw, sw, 0);
+      if (h & 1) this.swapVcpus(c);
+      if (h & 2) this.swapRoots(c);
+      for (const order of pages.pausedOrders(c, cw)) {
+        L.load(dw, cw, 0);
+        pages.reorderPaused(dw, order);
+        pages.sortPages(d);
+        pages.permute(d, e);
+        this.normalize(e, ew);
+        let less = !have;
+        for (let i = 0; i < used && !less; i++) {
+          if (ew[i] !== bestw[i]) { less = ew[i] < bestw[i]; break; }
+        }
+        if (less) { L.load(bestw, ew, 0); have = true; }
+      }
+    }
+    return bestw;
+  }
+
+  /** The two vCPUs' TLB blocks exchanged. */
+  private swapVcpus(s: Uint8Array): void {
+    const L = this.L;
+    const block = 2 * L.nt;
+    for (let i = 0; i < block; i++) { const t = s[L.tlb + i]; s[L.tlb + i] = s[L.tlb + block + i]; s[L.tlb + block + i] = t; }
   }
 
   /**
@@ -312,7 +382,7 @@ export class PackedSearch {
   constructor(readonly options: ExploreOptions) {
     this.scope = makeScope(options.bound);
     this.model = new PackedModel(this.scope, options.variant);
-    this.canonicalizer = new Canonicalizer(this.model.L);
+    this.canonicalizer = new Canonicalizer(this.model.L, reductionOf(options, this.scope, this.model.L));
     this.size = this.model.L.size;
     this.words = this.size >> 2;
     this.L = this.model.L;
@@ -464,6 +534,22 @@ export class PackedSearch {
       const ref = this.place[i];
       fn(this.chunks[ref >>> CHUNK_BITS], ref & CHUNK_MASK);
     }
+  }
+
+  /**
+   * The core explorer's actions from the initial state to stored state `i` (an exact search):
+   * for tests that check a reduced search's states map back to real traces.
+   */
+  actionsTo(i: number): number[] {
+    if (this.compact) throw new Error('internal: a hash-compaction search does not keep the states it expanded');
+    const targets: Array<{ words: Int32Array; at: number }> = [];
+    for (let j = i; j > 0; j = this.parent[j]) {
+      const ref = this.place[j];
+      targets.push({ words: this.chunks[ref >>> CHUNK_BITS], at: ref & CHUNK_MASK });
+    }
+    const actions = rebuildPackedChain(this.model, this.canonicalizer, targets.reverse()).actions;
+    this.model.forget();
+    return actions;
   }
 
   progress(): SearchCounts {
@@ -660,6 +746,25 @@ export class PackedSearch {
  * same actions.
  */
 export function rebuildPackedPath(model: PackedModel, canonicalizer: Canonicalizer, targets: ReadonlyArray<{ words: Int32Array; at: number }>): number[] {
+  const { actions, actual } = rebuildPackedChain(model, canonicalizer, targets);
+  const actualWords = new Int32Array(actual.buffer);
+  const cands = new Int32Array(model.scope.menu.length + 2 + model.L.nf);
+  const n = model.candidates(actual, 0, cands);
+  for (let k = 0; k < n; k++) {
+    if (model.apply(actualWords, 0, cands[k]) && model.violation) { actions.push(cands[k]); return actions; }
+  }
+  throw new Error('internal: the packed search cannot rebuild its violating transition');
+}
+
+/**
+ * The core explorer's actions along a chain of stored canonical states, and the real state they
+ * lead to (not canonicalised): from the initial state, each time the first candidate whose
+ * successor has the next target's canonical form. This is how a reduced search's counterexample
+ * becomes a real trace: the concrete successor matching each canonical one is searched for again
+ * (under the page symmetry, some concrete successor has the target's form, because the canonical
+ * form is the same for every image of a state: docs/explorer.md).
+ */
+export function rebuildPackedChain(model: PackedModel, canonicalizer: Canonicalizer, targets: ReadonlyArray<{ words: Int32Array; at: number }>): { actions: number[]; actual: Uint8Array } {
   const size = model.L.size;
   const actual = model.initial(new Uint8Array(size));
   const actualWords = new Int32Array(actual.buffer);
@@ -682,11 +787,7 @@ export function rebuildPackedPath(model: PackedModel, canonicalizer: Canonicaliz
     actual.set(model.s);
     model.forget();
   }
-  const n = model.candidates(actual, 0, cands);
-  for (let k = 0; k < n; k++) {
-    if (model.apply(actualWords, 0, cands[k]) && model.violation) { actions.push(cands[k]); return actions; }
-  }
-  throw new Error('internal: the packed search cannot rebuild its violating transition');
+  return { actions, actual };
 }
 
 /** Replay the actions through the core: its checks must report the violation at the last one. */
@@ -706,6 +807,14 @@ export function confirmWithCore(scope: Scope, variant: Variant, actions: number[
     node = o.node;
   }
   throw new Error('internal: empty counterexample');
+}
+
+/** The page symmetry when the options ask for it (ExploreOptions.reduce), else none. */
+function reductionOf(options: ExploreOptions, scope: Scope, L: Layout): PageSymmetry | undefined {
+  const reduce = options.reduce;
+  if (reduce === undefined) return undefined;
+  if (reduce === 'symmetry') return new PageSymmetry(scope, L);
+  throw new RangeError(`internal: unknown reduction '${String(reduce)}' (known: symmetry)`);
 }
 
 function grown16(a: Int16Array): Int16Array {
