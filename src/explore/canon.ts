@@ -7,7 +7,7 @@
  * the least over the four permutations.
  */
 import type { OpFrame, SplitFrame } from '../model/frames';
-import type { GuestTable, MmuState } from '../model/state';
+import type { GuestTable, KvmMmuPage, Memslot, MmuState } from '../model/state';
 import { SPTE_PRESENT, isLastSpte } from '../kernel/spte';
 import { inKvm, type Node } from './model';
 
@@ -37,20 +37,64 @@ function ranks(state: MmuState, swap: boolean): Int32Array {
   return rank;
 }
 
-function spSection(state: MmuState, rank: Int32Array, swap: boolean): string {
+/**
+ * One SP's code, cached by SP object. A stored state is never written (share.ts), and the states of
+ * a search share their unchanged SPs, so most SPs of a successor were coded already; what the code
+ * reads from outside the SP (its children's ranks, whether it is obsolete, the root swap) is kept
+ * beside it and compared before the cached text is used. The text is the one spCodeText() builds.
+ */
+interface SpCode { swap: boolean; obsolete: boolean; childRanks: number[]; text: string }
+const spCodes = new WeakMap<KvmMmuPage, SpCode[]>();
+
+function spCode(state: MmuState, sp: KvmMmuPage, rank: Int32Array, swap: boolean): string {
+  const obsolete = sp.mmuValidGen !== state.mmuValidGen;
   const e = state.geo.entries;
+  let cached = spCodes.get(sp);
+  if (cached) {
+    for (const c of cached) {
+      if (c.swap !== swap || c.obsolete !== obsolete) continue;
+      let same = true;
+      for (let i = 0, k = 0; i < e && same; i++) {
+        const f = sp.flags[i];
+        if ((f & SPTE_PRESENT) && !isLastSpte(f, sp.role.level)) same = c.childRanks[k++] === rank[sp.target[i]];
+      }
+      if (same) return c.text;
+    }
+  } else {
+    cached = [];
+    spCodes.set(sp, cached);
+  }
+  const childRanks: number[] = [];
+  for (let i = 0; i < e; i++) {
+    const f = sp.flags[i];
+    if ((f & SPTE_PRESENT) && !isLastSpte(f, sp.role.level)) childRanks.push(rank[sp.target[i]]);
+  }
+  const text = spCodeText(state, sp, rank, swap);
+  // One entry per (swap, obsolete) in practice; a few more when children are renamed by new SPs.
+  if (cached.length >= 4) cached.shift();
+  cached.push({ swap, obsolete, childRanks, text });
+  return text;
+}
+
+function spCodeText(state: MmuState, sp: KvmMmuPage, rank: Int32Array, swap: boolean): string {
+  const e = state.geo.entries;
+  let s = `${sp.role.direct ? sp.gfn : swapGfn(sp.gfn, swap)}.${sp.role.level}.${sp.role.direct ? 1 : 0}.${sp.role.access}${lifeCode(state, sp)}:`;
+  for (let i = 0; i < e; i++) {
+    const f = sp.flags[i];
+    if (!(f & SPTE_PRESENT)) { s += '_'; continue; }
+    const t = isLastSpte(f, sp.role.level) ? sp.target[i] : 's' + rank[sp.target[i]];
+    s += `${f}>${t}`;
+    if (sp.gfns) s += `@${swapGfn(sp.gfns[i], swap)}/${sp.accesses![i]}`;
+    s += ',';
+  }
+  return s;
+}
+
+function spSection(state: MmuState, rank: Int32Array, swap: boolean, codes: KeyCodes | null): string {
   const byRank: string[] = new Array(state.sps.length);
   for (const sp of state.sps) {
-    let s = `${sp.role.direct ? sp.gfn : swapGfn(sp.gfn, swap)}.${sp.role.level}.${sp.role.direct ? 1 : 0}.${sp.role.access}${lifeCode(state, sp)}:`;
-    for (let i = 0; i < e; i++) {
-      const f = sp.flags[i];
-      if (!(f & SPTE_PRESENT)) { s += '_'; continue; }
-      const t = isLastSpte(f, sp.role.level) ? sp.target[i] : 's' + rank[sp.target[i]];
-      s += `${f}>${t}`;
-      if (sp.gfns) s += `@${swapGfn(sp.gfns[i], swap)}/${sp.accesses![i]}`;
-      s += ',';
-    }
-    byRank[rank[sp.id]] = s;
+    const text = spCode(state, sp, rank, swap);
+    byRank[rank[sp.id]] = codes ? codes.code(text) : text;
   }
   return byRank.join(';');
 }
@@ -101,12 +145,22 @@ function bitmapCode(b: Uint8Array): string {
   return s;
 }
 
-function slotSection(state: MmuState): string {
+/** A memslot's flags, dirty bitmap and remaps, cached by memslot object (stored states are never written). */
+const memslotCodes = new WeakMap<Memslot, string>();
+
+function memslotCode(slot: Memslot): string {
+  let s = memslotCodes.get(slot);
+  if (s !== undefined) return s;
+  s = `${slot.logDirty ? 1 : 0}${slot.manualProtect ? 1 : 0}${slot.initiallySet ? 1 : 0}:${bitmapCode(slot.dirtyBitmap)}:`;
+  for (const r of slot.remaps) s += `${r.gfn}+${r.npages}>${r.pfn},`;
+  memslotCodes.set(slot, s);
+  return s;
+}
+
+function slotSection(state: MmuState, codes: KeyCodes | null): string {
   let s = '';
-  for (const slot of state.memslots) {
-    s += `${slot.logDirty ? 1 : 0}${slot.manualProtect ? 1 : 0}${slot.initiallySet ? 1 : 0}:${bitmapCode(slot.dirtyBitmap)}:`;
-    for (const r of slot.remaps) s += `${r.gfn}+${r.npages}>${r.pfn},`;
-  }
+  for (const slot of state.memslots) s += memslotCode(slot);
+  if (codes) s = codes.code(s);
   s += '|f';
   for (const [a, b] of state.freedPfns) s += `${a}-${b},`;
   s += `|n${state.nextHostPfn}|w${state.writtenSinceProtect.size ? [...state.writtenSinceProtect].sort((a, b) => a - b).join(',') : ''}`;
@@ -145,10 +199,18 @@ function tableCode(t: GuestTable): string {
   return s;
 }
 
-/** Guest memory: every table by gfn, its present entries (the guest-tables scope writes it). */
+/**
+ * Guest memory: every table by gfn, its present entries (the guest-tables scope writes it). Cached
+ * by map: a guest-table write replaces the map (withGuestPte()), and the states of a search share it.
+ */
+const guestMemoryCodes = new WeakMap<MmuState['guestMemory'], string>();
+
 function guestMemorySection(state: MmuState): string {
-  let s = '';
+  let s = guestMemoryCodes.get(state.guestMemory);
+  if (s !== undefined) return s;
+  s = '';
   for (const gfn of [...state.guestMemory.keys()].sort((a, b) => a - b)) s += `${gfn}:${tableCode(state.guestMemory.get(gfn)!)};`;
+  guestMemoryCodes.set(state.guestMemory, s);
   return s;
 }
 
@@ -185,20 +247,45 @@ function emulatingMark(n: Node, vcpu: number, code: (f: OpFrame) => string): str
   return f ? `E${code(f)}` : '';
 }
 
-/** The canonical key of a node (the least encoding over the vCPU and root permutations). */
-export function canonicalKey(n: Node): string {
+/**
+ * Short names for the texts of a key's long, recurring sections (an SP's code, the memslots', guest
+ * memory): one search's keys then hold a number where the text was, which makes them a third as
+ * long (cheaper to hash in the visited set, and to keep). A name stands for one text only, so two
+ * keys are equal exactly when their texts are; the names are a search's own (CoreSearch makes one),
+ * and are handed out in the order the search meets the texts, which is deterministic.
+ */
+export class KeyCodes {
+  private readonly names = new Map<string, string>();
+
+  code(text: string): string {
+    let name = this.names.get(text);
+    if (name === undefined) {
+      name = '#' + this.names.size.toString(36);
+      this.names.set(text, name);
+    }
+    return name;
+  }
+}
+
+/**
+ * The canonical key of a node (the least encoding over the vCPU and root permutations). With
+ * `codes`, the long sections are written by their short names (KeyCodes); without, in full.
+ */
+export function canonicalKey(n: Node, codes: KeyCodes | null = null): string {
   const state = n.state;
   let best = '';
   // One root (the guest-tables scope): no root swap; its guest memory and write count are state.
   const single = state.roots.length === 1;
-  const guest = single ? `|g${n.writes}:${guestMemorySection(state)}` : '';
+  const memory = single ? guestMemorySection(state) : '';
+  const guest = single ? `|g${n.writes}:${codes ? codes.code(memory) : memory}` : '';
+  const slots = slotSection(state, codes);
   for (const swap of single ? [false] : [false, true]) {
     const rank = ranks(state, swap);
     const paused = n.paused.map((f) => frameCode(state, rank, f)).sort().join('');
     // The active list's order decides which SP a deletion zaps first (guest-tables scope only: the
     // split scope never zaps by it, and its keys stay as they were).
     const active = single ? `|a${state.activeMmuPages.map((id) => rank[id]).join(',')}` : '';
-    const body = `${n.ops}/${n.accesses}${guest}${active}${n.fresh && state.mmuLockHeld ? '!' : ''}|${spSection(state, rank, swap)}|${rmapSection(state, rank)}|${slotSection(state)}|${frameCode(state, rank, n.current)}|${paused}|`;
+    const body = `${n.ops}/${n.accesses}${guest}${active}${n.fresh && state.mmuLockHeld ? '!' : ''}|${spSection(state, rank, swap, codes)}|${rmapSection(state, rank)}|${slots}|${frameCode(state, rank, n.current)}|${paused}|`;
     const code = (f: OpFrame) => frameCode(state, rank, f);
     const t0 = emulatingMark(n, 0, code) + tlbSection(state, 0, swap);
     const t1 = emulatingMark(n, 1, code) + tlbSection(state, 1, swap);

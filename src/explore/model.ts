@@ -19,7 +19,8 @@ import { findRoot, permits, shadowWalk, tlbLookup } from '../mmu/hardware';
 import { firstUnmappedPage } from '../checks/stale_tlb';
 import { isLastSpte, SPTE_PRESENT } from '../kernel/spte';
 import { initialState } from '../run/initial_state';
-import { cloneState, type MmuState } from '../model/state';
+import type { MmuState } from '../model/state';
+import { endFork, forkState } from '../model/fork';
 import type { Violation } from '../model/step';
 import type { Variant } from '../kernel/variants';
 import type { FaultFrame, OpFrame } from '../model/frames';
@@ -136,9 +137,13 @@ function noteStaleAccess(m: Machine, a: Extract<MenuAction, { t: 'access' }>, g:
   if (!w.present || w.pfn !== hit.pfnBase + (a.addr - hit.l2Base)) g.mask |= G_STALE_ACCESS;
 }
 
-/** A Machine on a copy of n's state, with the scope's flush mode and split yield. */
+/**
+ * A Machine on a copy of n's state, with the scope's flush mode and split yield. The copy is a
+ * fork (model/fork.ts): it shares n's SPTE tables, rmaps and TLB lists until it writes them, and n's
+ * state is never written.
+ */
 function machineFor(scope: Scope, n: Node, variant: Variant): Machine {
-  const m = new Machine(cloneState(n.state), variant, scope.scenario.flushMode, CHECKS);
+  const m = new Machine(forkState(n.state), variant, scope.scenario.flushMode, CHECKS);
   m.splitYield = scope.scenario.splitYield;
   return m;
 }
@@ -166,7 +171,12 @@ function finish(m: Machine, current: OpFrame | null, paused: OpFrame[], ops: num
  * successor's state shares with n's every part the transition left as it was (share.ts).
  */
 export function apply(scope: Scope, variant: Variant, n: Node, action: number, audit = false): Outcome | null {
-  const o = applyCopying(scope, variant, n, action, audit);
+  let o: Outcome | null;
+  try {
+    o = applyCopying(scope, variant, n, action, audit);
+  } finally {
+    endFork();
+  }
   if (o) shareUnchanged(n.state, o.node.state);
   return o;
 }

@@ -7,7 +7,7 @@
 import { memoryCapMessage } from '../model/errors';
 import { stateBytes } from '../model/state';
 import type { Violation } from '../model/step';
-import { canonicalKey } from './canon';
+import { canonicalKey, KeyCodes } from './canon';
 import { apply, candidateActions, rootNode, type Node } from './model';
 import { makeScope, type Scope } from './scope';
 import { PackedSearch } from './packed/search';
@@ -25,6 +25,8 @@ export const DEFAULT_MAX_STATES = 20_000_000;
 export class CoreSearch {
   readonly scope: Scope;
   private readonly visited = new Set<string>();
+  /** Short names for the keys' long sections (canon.ts): this search's own. */
+  private readonly codes = new KeyCodes();
   private parent = new Int32Array(1 << 16);
   private action = new Int32Array(1 << 16);
   private frontier: Entry[] = [];
@@ -48,7 +50,7 @@ export class CoreSearch {
     this.scope = scope;
     this.now = options.now ?? Date.now;
     const root = rootNode(this.scope);
-    this.visited.add(canonicalKey(root));
+    this.visited.add(canonicalKey(root, this.codes));
     this.record(-1, 0);
     this.frontier.push({ id: 0, node: root });
   }
@@ -116,7 +118,7 @@ export class CoreSearch {
             this.finish('violation', undefined, found[0], path, this.level + 1);
             return true;
           }
-          const key = canonicalKey(o.node);
+          const key = canonicalKey(o.node, this.codes);
           if (this.visited.has(key)) continue;
           this.visited.add(key);
           this.keyChars += key.length;

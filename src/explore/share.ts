@@ -32,7 +32,7 @@ function sameMisfiled(a: KvmMmuPage['misfiled'], b: KvmMmuPage['misfiled']): boo
 }
 
 function sameSp(a: KvmMmuPage, b: KvmMmuPage): boolean {
-  return a.id === b.id && a.gfn === b.gfn && a.role.level === b.role.level && a.role.direct === b.role.direct && a.role.access === b.role.access &&
+  return a === b || a.id === b.id && a.gfn === b.gfn && a.role.level === b.role.level && a.role.direct === b.role.direct && a.role.access === b.role.access &&
     a.rootName === b.rootName && a.isRoot === b.isRoot && a.freed === b.freed && a.freedAt === b.freedAt && a.invalid === b.invalid &&
     a.mmuValidGen === b.mmuValidGen && a.rootCount === b.rootCount &&
     sameNumbers(a.flags, b.flags) && sameNumbers(a.target, b.target) && sameNumbers(a.gfns, b.gfns) && sameNumbers(a.accesses, b.accesses) &&

@@ -8,6 +8,7 @@ import { pfnToGfn } from './host';
 import { isLastSpte, SPTE_EXEC, SPTE_PRESENT, SPTE_WRITABLE } from '../kernel/spte';
 import { ModelInputError } from '../model/errors';
 import type { AccessKind } from '../model/modes';
+import { ownVcpu } from '../model/fork';
 
 
 export function findRoot(state: MmuState, name: string): Root {
@@ -75,6 +76,7 @@ export function tlbFill(state: MmuState, vcpu: number, root: Root, l2: number, w
     exec: (w.flags & SPTE_EXEC) !== 0,
     filledAt: step,
   };
+  ownVcpu(state, state.vcpus[vcpu]);
   state.vcpus[vcpu].tlb.push(entry);
   state.counters.tlbFills++;
   return entry;

@@ -4,6 +4,7 @@
  * moves a second SPTE into a pte_list_desc.
  */
 import type { Memslot, MmuState, Rmap, Sptep } from '../model/state';
+import { ownMemslot } from '../model/fork';
 
 export function gfnToIndex(state: MmuState, gfn: number, baseGfn: number, level: number): number {
   const n = state.geo.pages(level);
@@ -23,6 +24,7 @@ export function gfnToMemslot(state: MmuState, gfn: number): Memslot | undefined 
 }
 
 export function rmapAdd(state: MmuState, slot: Memslot, level: number, gfn: number, sptep: Sptep): void {
+  ownMemslot(state, slot);
   const r = slot.rmap[level];
   const i = gfnToIndex(state, gfn, slot.baseGfn, level);
   if (r.head[i] === 0) {
@@ -39,11 +41,16 @@ export function rmapAdd(state: MmuState, slot: Memslot, level: number, gfn: numb
  * the SPTE is not there (the miss the caller reports: spte_ops.ts rmapRemoveOrReport()).
  */
 export function rmapRemove(state: MmuState, slot: Memslot, level: number, gfn: number, sptep: Sptep): boolean {
-  const r = slot.rmap[level];
   const i = gfnToIndex(state, gfn, slot.baseGfn, level);
-  if (i < 0 || i >= r.head.length) return false;
+  const seen = slot.rmap[level];
+  if (i < 0 || i >= seen.head.length) return false;
+  const inMore = seen.head[i] !== sptep + 1;
+  if (inMore && !seen.more.get(i)?.includes(sptep)) return false;
+  // Found: the slot's rmaps become its own before they are written (fork.ts).
+  ownMemslot(state, slot);
+  const r = slot.rmap[level];
   const list = r.more.get(i);
-  if (r.head[i] === sptep + 1) {
+  if (!inMore) {
     if (list) {
       r.head[i] = list.shift()! + 1;
       if (list.length === 0) r.more.delete(i);
@@ -52,10 +59,8 @@ export function rmapRemove(state: MmuState, slot: Memslot, level: number, gfn: n
     }
     return true;
   }
-  const at = list ? list.indexOf(sptep) : -1;
-  if (!list || at < 0) return false;
-  list.splice(at, 1);
-  if (list.length === 0) r.more.delete(i);
+  list!.splice(list!.indexOf(sptep), 1);
+  if (list!.length === 0) r.more.delete(i);
   return true;
 }
 

@@ -6,6 +6,7 @@ import type { Level } from '../kernel/geometry';
 import type { KvmMmuPage, MmuState } from '../model/state';
 import type { MmuContext } from './context';
 import { unknownPolicy, type Variant } from '../kernel/variants';
+import { ownHash } from '../model/fork';
 
 export interface Role {
   level: Level;
@@ -65,6 +66,7 @@ export function allocSp(state: MmuState, gfn: number, role: Role, rootName: stri
   state.sps.push(sp);
   // list_add() at the head of active_mmu_pages; the array keeps it oldest first (see MmuState).
   state.activeMmuPages.push(id);
+  ownHash(state);
   state.hash.set(spHashKey(gfn, role), id);
   state.counters.spsCreated++;
   return sp;

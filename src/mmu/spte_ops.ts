@@ -10,6 +10,7 @@ import { gfnToIndex, gfnToMemslot, rmapAdd, rmapRemove, rmapSptes } from './rmap
 import { spGetGfn } from './shadow_page';
 import { ModelInputError } from '../model/errors';
 import { reportRmapMiss } from './rmap_miss';
+import { ownMemslot, ownSp } from '../model/fork';
 
 /**
  * Ghost bookkeeping of where __rmap_add() filed a leaf: only a leaf filed under a gfn other than the
@@ -18,9 +19,10 @@ import { reportRmapMiss } from './rmap_miss';
 function noteFiled(ctx: MmuContext, spId: number, index: number, gfn: number): void {
   const sp = ctx.state.sps[spId];
   if (spGetGfn(ctx.state, sp, index) === gfn) {
-    sp.misfiled?.delete(index);
+    if (sp.misfiled?.has(index)) { ownSp(ctx.state, sp); sp.misfiled!.delete(index); }
     return;
   }
+  ownSp(ctx.state, sp);
   if (!sp.misfiled) sp.misfiled = new Map();
   sp.misfiled.set(index, { gfn, step: ctx.stepIndex });
 }
@@ -40,7 +42,7 @@ export function rmapRemoveOrReport(ctx: MmuContext, sptep: Sptep): void {
   const slot = gfnToMemslot(state, gfn);
   const filed = sp.misfiled?.get(index);
   if (slot && rmapRemove(state, slot, sp.role.level, gfn, sptep)) {
-    sp.misfiled?.delete(index);
+    if (filed) { ownSp(state, sp); sp.misfiled!.delete(index); }
     return;
   }
   // How many entries the rmap it looked in holds: pte_list_remove()'s three miss cases differ by it.
@@ -65,6 +67,7 @@ export function setLeaf(ctx: MmuContext, spId: number, index: number, flags: num
   const level = sp.role.level;
   const oldFlags = sp.flags[index];
   const oldTarget = sp.target[index];
+  ownSp(state, sp);
   sp.flags[index] = flags;
   sp.target[index] = pfn;
   if (sp.gfns) sp.gfns[index] = gfn;
@@ -90,6 +93,7 @@ export function updateLeafFlags(ctx: MmuContext, sptep: Sptep, flags: number): v
   const sp = ctx.state.sps[spId];
   const old = sp.flags[index];
   if (old === flags) return;
+  ownSp(ctx.state, sp);
   sp.flags[index] = flags;
   record(ctx, spId, index, sp.role.level, old, sp.target[index], flags, sp.target[index]);
 }
@@ -100,6 +104,8 @@ export function setNonLeaf(ctx: MmuContext, spId: number, index: number, flags: 
   const sp = state.sps[spId];
   const oldFlags = sp.flags[index];
   const oldTarget = sp.target[index];
+  ownSp(state, sp);
+  ownSp(state, state.sps[childId]);
   sp.flags[index] = flags;
   sp.target[index] = childId;
   if (sp.gfns) sp.gfns[index] = gfn;
@@ -123,6 +129,7 @@ export function dropSpte(ctx: MmuContext, sptep: Sptep): number {
   const target = sp.target[index];
   const gfn = spGetGfn(state, sp, index);
   if (!isShadowPresent(flags)) return gfn;
+  ownSp(state, sp);
   sp.flags[index] = 0;
   sp.target[index] = 0;
   record(ctx, spId, index, level, flags, target, 0, 0);
@@ -131,7 +138,7 @@ export function dropSpte(ctx: MmuContext, sptep: Sptep): number {
   } else {
     const child = state.sps[target];
     const at = child.parentPtes.indexOf(sptep);
-    if (at >= 0) child.parentPtes.splice(at, 1);
+    if (at >= 0) { ownSp(state, child); child.parentPtes.splice(at, 1); }
   }
   return gfn;
 }
@@ -154,6 +161,8 @@ export function setLeafRun(ctx: MmuContext, spId: number, from: number, to: numb
     for (let i = from; i <= to; i++) setLeaf(ctx, spId, i, flags, pfn0 + (i - from) * stride, gfn0 + (i - from) * stride, access);
     return 0;
   }
+  ownSp(state, sp);
+  ownMemslot(state, slot);
   const r = slot.rmap[level];
   const head = r.head;
   const base = spId * state.geo.entries;

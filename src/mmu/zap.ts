@@ -14,6 +14,7 @@ import type { MmuContext } from './context';
 import { kvmFlushRemoteTlbs, noteUnmap } from './flush';
 import { spGetGfn, spHashKey } from './shadow_page';
 import { dropSpte } from './spte_ops';
+import { ownHash } from '../model/fork';
 
 /** What one kvm_mmu_prepare_zap_page() did, for the step's text. */
 export interface PrepareZapResult {
@@ -83,7 +84,10 @@ export function prepareZapPage(ctx: MmuContext, sp: KvmMmuPage, invalidList: num
 export function freeShadowPage(ctx: MmuContext, sp: KvmMmuPage): void {
   const state = ctx.state;
   const key = spHashKey(sp.gfn, sp.role);
-  if (state.hash.get(key) === sp.id) state.hash.delete(key);
+  if (state.hash.get(key) === sp.id) {
+    ownHash(state);
+    state.hash.delete(key);
+  }
   const at = state.activeMmuPages.indexOf(sp.id);
   if (at >= 0) state.activeMmuPages.splice(at, 1);
   sp.freed = true;

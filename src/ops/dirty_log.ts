@@ -21,6 +21,7 @@ import type { ClearLogFrame, EnableLogFrame, GetLogFrame, OpFrame } from '../mod
 import type { Machine } from '../machine/machine';
 import { advanceSplit, newSplit } from './split';
 import { gfnWriteProtect, rmapWriteProtect, slotWriteProtect } from './write_protect';
+import { ownMemslot } from '../model/fork';
 
 /** BITS_PER_LONG: the dirty bitmap is handled a word of 64 pages at a time. */
 export const BITS_PER_LONG = 64;
@@ -68,6 +69,7 @@ export function advanceEnableLog(m: Machine, f: EnableLogFrame): void {
       slot.logDirty = true;
       slot.manualProtect = f.manualProtect;
       slot.initiallySet = f.initiallySet;
+      ownMemslot(state, slot);
       slot.dirtyBitmap.fill(f.initiallySet ? 1 : 0);
       const mode = f.manualProtect ? `manual-protect${f.initiallySet ? ', initially-set' : ''}` : 'classic';
       m.emit(f, {
@@ -165,6 +167,7 @@ export function advanceClearLog(m: Machine, f: ClearLogFrame): void {
         const asked = wordGfns(f, f.word);
         if (asked.length === 0) { f.word++; continue; }
         const cleared = asked.filter((g) => slot.dirtyBitmap[g - slot.baseGfn] === 1);
+        ownMemslot(m.state, slot);
         for (const g of asked) slot.dirtyBitmap[g - slot.baseGfn] = 0;
         f.mask = cleared;
         if (cleared.length === 0) {
@@ -277,7 +280,7 @@ export function advanceGetLog(m: Machine, f: GetLogFrame): void {
         const lo = f.word * BITS_PER_LONG;
         const mask: number[] = [];
         for (let i = lo; i < Math.min(lo + BITS_PER_LONG, slot.npages); i++) {
-          if (slot.dirtyBitmap[i]) { mask.push(slot.baseGfn + i); slot.dirtyBitmap[i] = 0; }
+          if (slot.dirtyBitmap[i]) { ownMemslot(m.state, slot); mask.push(slot.baseGfn + i); slot.dirtyBitmap[i] = 0; }
         }
         for (const g of mask) f.harvested.push(g);
         f.harvestedCount += mask.length;

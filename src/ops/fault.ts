@@ -26,6 +26,7 @@ import { emitDropLargeFlush } from './split';
 import { ModelInputError } from '../model/errors';
 import { linkZapsAndFlushes, type Variant } from '../kernel/variants';
 import type { KvmMmuPage, MmuState } from '../model/state';
+import { ownMemslot } from '../model/fork';
 
 /**
  * FNAME(page_fault): FNAME(walk_addr)() runs first, before write_lock(&vcpu->kvm->mmu_lock); the
@@ -253,6 +254,7 @@ function installLeaf(m: Machine, f: FaultFrame, spId: number, index: number, lev
   }
   let dirty = '';
   if (writable && slot.logDirty) {
+    ownMemslot(m.state, slot);
     slot.dirtyBitmap[gfn - slot.baseGfn] = 1;
     dirty = `; mark_page_dirty_in_slot(gfn ${hex(gfn)})`;
   }

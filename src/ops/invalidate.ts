@@ -14,6 +14,7 @@ import { spGetGfn } from '../mmu/shadow_page';
 import { dropSpte } from '../mmu/spte_ops';
 import type { InvalidateFrame } from '../model/frames';
 import type { Machine } from '../machine/machine';
+import { ownMemslot } from '../model/fork';
 
 export function advanceInvalidate(m: Machine, f: InvalidateFrame): void {
   const state = m.state;
@@ -88,6 +89,7 @@ export function advanceInvalidate(m: Machine, f: InvalidateFrame): void {
           g += run;
         }
         if (lo < hi) {
+          ownMemslot(state, slot);
           slot.remaps.push({ gfn: lo, npages: hi - lo, pfn: state.nextHostPfn });
           state.nextHostPfn += hi - lo;
         }

@@ -11,6 +11,7 @@ import type { Memslot } from '../model/state';
 import { SPTE_WRITABLE } from '../kernel/spte';
 import { addRange, type Machine } from '../machine/machine';
 import type { OpFrame } from '../model/frames';
+import { ownSp } from '../model/fork';
 
 /** Write-protect the SPTEs of rmap frame `index` at `level`; returns how many changed. */
 export function rmapWriteProtect(m: Machine, op: OpFrame, slot: Memslot, level: number, index: number): number {
@@ -66,6 +67,7 @@ export function slotWriteProtect(m: Machine, op: OpFrame, slot: Memslot): number
         // The same write as updateLeafFlags(), its bookkeeping batched: only the permission
         // changed, so the subtree cache keeps the mapping and learns "not all writable" once
         // per SP; the counters are added once at the end.
+        ownSp(state, sp);
         sp.flags[idx] = flags & ~SPTE_WRITABLE;
         if (spId !== lastSp) { ctx.cache.permissionsReduced(spId); lastSp = spId; }
       }

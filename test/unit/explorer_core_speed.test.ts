@@ -22,6 +22,7 @@ import { makeScope, type Bound } from '../../src/explore/scope';
 import { PRESETS, findPreset } from '../../src/kernel/variants';
 import { exploredStates } from '../support/explored_states';
 import { cloneState } from '../../src/model/state';
+import { canonicalKey, KeyCodes } from '../../src/explore/canon';
 
 const BOUND: Bound = { entries: 2, ops: 3, accesses: 2, scope: 'guest-tables' };
 
@@ -107,4 +108,39 @@ test('a successor shares the parts its transition left alone (share.ts), and no 
     assert.deepStrictEqual(n.state, before);
   }
   assert.ok(shared > 1000, `successors sharing an SP with their parent: ${shared}`);
+});
+
+/**
+ * canon.ts caches an SP's, a memslot's and guest memory's text by object, and a search writes the
+ * long texts by short names (KeyCodes). Neither may change which states are one: a cached text must
+ * be the text a fresh computation gives (the copy below has fresh objects, so nothing of it is
+ * cached), and two named keys must be equal exactly when their texts are. The states are from both
+ * scopes, with the guest-tables scope's stopped faults (frames that name SPs) and the split scope's
+ * root swap, whose codes are cached apart.
+ */
+test('cached and named key sections: the same key as computed afresh, and equal exactly when the texts are', () => {
+  const nodes = [
+    ...states('mainline-2026', { ...BOUND, ops: 4, faultWindow: true }, 2000),
+    ...states('mainline-2026-pre', { ...BOUND, ops: 4 }, 1000),
+    // Far enough for memslot deletions that made SPs obsolete (the cached text says so).
+    ...states('mainline-2026', { ...BOUND, ops: 4 }, 3000),
+    ...states('v7', { entries: 2, ops: 3, accesses: 2 }, 1000),
+  ];
+  const codes = new KeyCodes();
+  const byText = new Map<string, string>();
+  const byName = new Map<string, string>();
+  for (const n of nodes) {
+    const text = canonicalKey(n);
+    assert.equal(text, canonicalKey({ ...n, state: cloneState(n.state) }));
+    const named = canonicalKey(n, codes);
+    assert.equal(byText.get(text) ?? named, named);
+    assert.equal(byName.get(named) ?? text, text);
+    byText.set(text, named);
+    byName.set(named, text);
+    assert.ok(named.length < text.length);
+  }
+  // The guest-tables searches share their first states; the rest are distinct.
+  assert.ok(byText.size > 3000, `distinct keys: ${byText.size}`);
+  const obsolete = nodes.filter((n) => n.state.sps.some((sp) => sp.mmuValidGen !== n.state.mmuValidGen)).length;
+  assert.ok(obsolete > 0, 'no state with an obsolete SP among the samples');
 });

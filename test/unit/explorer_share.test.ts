@@ -14,11 +14,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { apply, candidateActions } from '../../src/explore/model';
-import { makeScope, type Bound } from '../../src/explore/scope';
-import { findPreset } from '../../src/kernel/variants';
+import { ALL_KINDS, makeScope, type Bound } from '../../src/explore/scope';
+import { findPreset, PRESETS } from '../../src/kernel/variants';
 import { exploredStates } from '../support/explored_states';
 import { cloneState, type MmuState } from '../../src/model/state';
 import { shareUnchanged } from '../../src/explore/share';
+import { endFork, forkState } from '../../src/model/fork';
 
 const states = exploredStates;
 
@@ -140,6 +141,56 @@ test('no transition writes the state it starts from, trapped writes and stopped 
       const before = cloneState(n.state);
       for (const a of candidateActions(scope, n)) apply(scope, variant, n, a);
       assert.deepStrictEqual(n.state, before, `${preset}: a transition wrote its parent's state`);
+    }
+  }
+});
+
+/**
+ * The explorer runs a transition on a fork (model/fork.ts): SPs', memslots' and vCPUs' arrays, the
+ * SP hash and guest memory stay the parent's until written, and every writer copies first. A writer
+ * that forgot would write the parent, which this catches for the writers each scope reaches: the
+ * split scope's dirty logging (bitmap fill, clear, harvest), write-protection, split and
+ * invalidation (remaps), and the guest-tables scope's faults, zaps, frees and deletions under every
+ * preset (misfiled leaves and rmap misses come from the presets without both fixes).
+ */
+test('forks: no transition writes the state it starts from, in the split scope and under every guest-tables preset', () => {
+  const cases: Array<[string, Bound, number]> = [
+    ['v7', { entries: 2, ops: 3, accesses: 2 }, 1500],
+    ['never-flush', { entries: 2, ops: 3, accesses: 2, kinds: ALL_KINDS }, 1500],
+    // Invalidations alone, so that some end and their pages are re-faulted (remaps).
+    ['v7', { entries: 2, ops: 3, accesses: 2, kinds: ['invalidate'] }, 1500],
+    ...PRESETS.map((p) => [p.name, { entries: 2, ops: 4, accesses: 2, scope: 'guest-tables', writes: 'both' }, 300] as [string, Bound, number]),
+  ];
+  const reached = { bitmap: 0, remaps: 0, misfiled: 0, freed: 0 };
+  for (const [preset, bound, limit] of cases) {
+    const scope = makeScope(bound);
+    const variant = findPreset(preset)!;
+    for (const n of states(preset, bound, limit)) {
+      const before = cloneState(n.state);
+      for (const a of candidateActions(scope, n)) {
+        const o = apply(scope, variant, n, a);
+        if (!o) continue;
+        const s = o.node.state;
+        if (s.memslots.some((m, i) => m.dirtyBitmap !== n.state.memslots[i]?.dirtyBitmap)) reached.bitmap++;
+        if (s.memslots.some((m) => m.remaps.length)) reached.remaps++;
+        if (s.sps.some((sp) => sp.misfiled?.size)) reached.misfiled++;
+        if (s.sps.some((sp) => sp.freed)) reached.freed++;
+      }
+      assert.deepStrictEqual(n.state, before, `${preset}: a transition wrote its parent's state`);
+    }
+  }
+  // The writers above were reached (else the comparison proves less than it says).
+  assert.ok(Object.values(reached).every((x) => x > 0), JSON.stringify(reached));
+});
+
+test('a fork reads the same as a deep copy, field for field', () => {
+  for (const [preset, bound] of [
+    ['v7', { entries: 2, ops: 3, accesses: 2 }],
+    ['mainline-2026', { entries: 2, ops: 4, accesses: 2, scope: 'guest-tables', faultWindow: true }],
+  ] as Array<[string, Bound]>) {
+    for (const n of states(preset, bound, 500)) {
+      assert.deepStrictEqual(forkState(n.state), cloneState(n.state));
+      endFork();
     }
   }
 });
