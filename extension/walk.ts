@@ -285,17 +285,22 @@ export class WalkController {
       return [];
     }
     const { snapshot, ms } = s.snapshot(() => performance.now());
-    // One view coming back shows the source the others show; a step moves the editor.
+    // One view coming back shows the source the others show; a step moves the editor. Where the
+    // step is shown is known before the editor moves, so the views are sent the step first and the
+    // editor follows while they render: the step costs the longer of the two, not their sum.
     const sourceStart = performance.now();
-    if (!only) this.shownSource = await this.parts.source.show(s, this.views.panelColumn);
-    const sourceMs = only ? 0 : performance.now() - sourceStart;
+    const placed = only ? undefined : await this.parts.source.prepare(s, this.views.panelColumn);
+    if (placed) this.shownSource = placed.info;
     this.parts.status.show(statusView(s, snapshot, this.shownSource));
     const message: SnapshotMessage = { type: 'snapshot', scenarioLabel: s.origin.label, snapshot, source: this.shownSource, snapshotMs: round(ms) };
-    const replies = await Promise.all(targets.filter((x) => x.isShown).map(async (t) => ({ t, r: await t.showSnapshot(message) })));
+    const posted = performance.now();
+    const rendered = Promise.all(targets.filter((x) => x.isShown).map(async (t) => ({ t, r: await t.showSnapshot(message), replyMs: performance.now() - posted })));
+    const editor = placed ? placed.follow().then(() => performance.now() - sourceStart) : Promise.resolve(0);
+    const [replies, sourceMs] = await Promise.all([rendered, editor]);
     const out: StepTiming[] = [];
-    for (const { t, r } of replies) {
+    for (const { t, r, replyMs } of replies) {
       if (!r) continue;
-      const timing: StepTiming = { surface: t.kind, index: r.index, snapshotMs: round(ms), renderMs: round(r.renderMs), sourceMs: round(sourceMs) };
+      const timing: StepTiming = { surface: t.kind, index: r.index, snapshotMs: round(ms), renderMs: round(r.renderMs), sourceMs: round(sourceMs), replyMs: round(replyMs) };
       this.timings.push(timing);
       out.push(timing);
       this.parts.log.info(`step ${r.index}/${s.total - 1} in the ${t.kind}: snapshot ${timing.snapshotMs} ms in the extension, render ${timing.renderMs} ms in the webview`);
