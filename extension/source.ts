@@ -46,7 +46,7 @@ export interface DecorationReport {
 
 interface Placed {
   uri: vscode.Uri;
-  kind: SourceInfo['kind'];
+  kind: Exclude<SourceInfo['kind'], 'debugger'>;
   range: vscode.Range;
   /** How the core found it; 'function': the function is there, not the statement; 'listing': the model's listing. */
   how: AnchorHow | 'function' | 'listing';
