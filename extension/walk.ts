@@ -94,6 +94,7 @@ export class WalkController implements SessionFollower {
       },
       goto: (step) => void this.move(() => step, strings.noWalk),
     });
+    this.views.keepBesideEditor = () => this.driver !== undefined;
     commands.register(COMMANDS.openPanel, () => {
       this.views.openPanel();
     });
@@ -177,7 +178,7 @@ export class WalkController implements SessionFollower {
       this.session = s;
       await vscode.commands.executeCommand('setContext', CONTEXT_WALKING, true);
     }
-    this.views.openPanel(true);
+    this.views.openPanel(true, true);
     await this.refresh();
   }
 
