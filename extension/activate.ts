@@ -51,7 +51,7 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
   new WhatIfController(walk, commands, guard);
   new CheckPatchController(log, reports, jobs, commands, guard);
   new CompareController(log, reports, jobs, commands, guard);
-  const debug = new DebugController({ log, guard, walk: () => walk.current }, commands);
+  const debug = new DebugController({ log, guard, walk: () => walk.current, follower: walk }, commands);
   const explore = new ExploreController({ log, reports, jobs, counterexamples, walkVariant: () => walk.current?.options.variant }, commands, guard);
   context.subscriptions.push(status, explore, reports);
 

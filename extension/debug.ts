@@ -6,6 +6,8 @@
 import * as vscode from 'vscode';
 import { MmuDebugSession, type LaunchArguments } from '../src/debug/session';
 import type { DapMessage, DapRequest } from '../src/debug/protocol';
+import type { FollowPoint } from '../src/debug/follow';
+import type { ScenarioOrigin } from '../src/session/session';
 import { BUILTIN_SCENARIOS } from '../src/scenario/builtins';
 import { MAX_SCENARIO_BYTES } from '../src/scenario/parse';
 import { REVIEW_TREE_FILES } from '../src/patch/detect';
@@ -13,6 +15,7 @@ import type { SourceFile } from '../src/anchor/anchor';
 import type { WalkSession } from '../src/session/session';
 import { COMMANDS, DEBUG_TYPE } from './commands';
 import type { CommandTable, Guard } from './command_table';
+import { builtinOrigin, fileOrigin } from './scenarios';
 import { kernelTreeUri } from './source';
 import { READ_LIMITS, readBounded } from './read_bounded';
 import { settings } from './settings';
@@ -24,23 +27,49 @@ const SPLIT_FUNCTION = 'shadow_mmu_split_huge_page';
 /** A launch configuration of type kvm-mmu-lab, as launch.json or a command writes it. */
 type MmuDebugConfiguration = vscode.DebugConfiguration & Omit<LaunchArguments, 'scenarioText' | 'sources' | 'scenarioPath'>;
 
+/** Where the walk panel hears of a session's stops (extension/walk.ts follows them): the adapter is the session's token. */
+export interface SessionFollower {
+  /** The session stopped: the walk shows this point of this run. */
+  stopped(driver: object, point: FollowPoint, origin: ScenarioOrigin): void;
+  /** The session ended: the walk is its own again. */
+  ended(driver: object): void;
+}
+
 /** The core's session as VS Code's DebugAdapter: messages in one at a time, in order (a launch waits for its files). */
 class InlineAdapter implements vscode.DebugAdapter {
   private readonly sent = new vscode.EventEmitter<vscode.DebugProtocolMessage>();
   readonly onDidSendMessage = this.sent.event;
-  private readonly session = new MmuDebugSession((m: DapMessage) => this.sent.fire(m as vscode.DebugProtocolMessage));
+  private readonly session = new MmuDebugSession((m: DapMessage) => this.post(m));
   private queue: Promise<void> = Promise.resolve();
+  /** The launched scenario, as the walk names it. */
+  private origin: ScenarioOrigin = builtinOrigin('reused-partial');
 
   constructor(
     private readonly folder: vscode.WorkspaceFolder | undefined,
     private readonly log: vscode.LogOutputChannel,
+    private readonly follower: SessionFollower,
   ) {}
+
+  /** Every message out to VS Code; a stop is also the walk panel's (after VS Code has it: the debug views first). */
+  private post(m: DapMessage): void {
+    this.sent.fire(m as vscode.DebugProtocolMessage);
+    if (m.type !== 'event') return;
+    if (m.event === 'stopped') {
+      const point = this.session.follow();
+      if (point) this.follower.stopped(this, point, this.origin);
+    } else if (m.event === 'terminated') this.follower.ended(this);
+  }
 
   handleMessage(message: vscode.DebugProtocolMessage): void {
     const m = message as DapMessage;
     if (m.type !== 'request') return;
     this.queue = this.queue.then(async () => {
-      const req: DapRequest = m.command === 'launch' ? { ...m, arguments: await launchArguments(this.folder, m.arguments as MmuDebugConfiguration, this.log) } : m;
+      let req: DapRequest = m;
+      if (m.command === 'launch') {
+        const launch = await launchArguments(this.folder, m.arguments as MmuDebugConfiguration, this.log);
+        this.origin = launch.origin;
+        req = { ...m, arguments: launch.args };
+      }
       this.session.handle(req);
     }).catch((e: unknown) => {
       // A launch whose scenario file could not be read (refused, missing): the launch fails, saying why.
@@ -49,23 +78,26 @@ class InlineAdapter implements vscode.DebugAdapter {
   }
 
   dispose(): void {
+    this.follower.ended(this);
     this.sent.dispose();
   }
 }
 
-/** The launch request's arguments: a scenario file read (a name that is not a built-in is a path), and the kernel files that hold modelled steps. */
-async function launchArguments(folder: vscode.WorkspaceFolder | undefined, config: MmuDebugConfiguration, log: vscode.LogOutputChannel): Promise<LaunchArguments> {
+/** The launch request's arguments: a scenario file read (a name that is not a built-in is a path), and the kernel files that hold modelled steps; and the scenario's origin as the walk names it. */
+async function launchArguments(folder: vscode.WorkspaceFolder | undefined, config: MmuDebugConfiguration, log: vscode.LogOutputChannel): Promise<{ args: LaunchArguments; origin: ScenarioOrigin }> {
   const args: LaunchArguments = { ...config };
   const name = config.scenario ?? '';
+  let origin = builtinOrigin(name || 'reused-partial');
   if (name && !BUILTIN_SCENARIOS.includes(name)) {
     const base = folder?.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
     const uri = /^[a-z][a-z0-9+.-]+:\/\//i.test(name) ? vscode.Uri.parse(name) : name.startsWith('/') || !base ? vscode.Uri.file(name) : vscode.Uri.joinPath(base, name);
     args.scenarioText = await readBounded(uri, MAX_SCENARIO_BYTES);
     args.scenarioPath = vscode.workspace.asRelativePath(uri);
+    origin = fileOrigin(uri.toString());
   }
   args.sources = await kernelSources(folder);
   log.info(`debug: ${name || 'reused-partial'} under ${config.variant || "the scenario's variant"}; kernel files: ${args.sources.map((s) => s.path).join(', ') || 'none (frames without source)'}`);
-  return args;
+  return { args, origin };
 }
 
 /** The reviewer's files that hold modelled steps: from kvmMmuLab.kernelTree, else the workspace folder, those that exist and can be read. */
@@ -86,7 +118,7 @@ async function kernelSources(folder: vscode.WorkspaceFolder | undefined): Promis
 
 export class DebugController {
   constructor(
-    private readonly parts: { log: vscode.LogOutputChannel; guard: Guard; walk: () => WalkSession | undefined },
+    private readonly parts: { log: vscode.LogOutputChannel; guard: Guard; walk: () => WalkSession | undefined; follower: SessionFollower },
     commands: CommandTable,
   ) {
     commands.register(COMMANDS.debugHere, parts.guard((fn?: string) => this.debugHere(fn)));
@@ -94,7 +126,7 @@ export class DebugController {
 
   /** The inline adapter for a session VS Code starts. */
   adapter(session: vscode.DebugSession): vscode.DebugAdapterDescriptor {
-    return new vscode.DebugAdapterInlineImplementation(new InlineAdapter(session.workspaceFolder, this.parts.log));
+    return new vscode.DebugAdapterInlineImplementation(new InlineAdapter(session.workspaceFolder, this.parts.log, this.parts.follower));
   }
 
   /** F5 with no launch.json: the split of reused-partial; the settings fill what a configuration leaves out. */

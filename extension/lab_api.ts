@@ -13,8 +13,10 @@ export interface StepTiming {
   index: number;
   snapshotMs: number;
   renderMs: number;
-  /** How long moving and decorating the editor beside took for this step, before the views were sent it (0 when only a view was refreshed). */
+  /** How long placing the step and moving and decorating the editor beside took (0 when only a view was refreshed); it runs while the views render. */
   sourceMs: number;
+  /** From posting the step to this view to its `rendered` reply, as the extension sees it: the workbench's round trip and the webview's render. */
+  replyMs: number;
 }
 
 /** How activation went, as the shell (extension/shell.ts) measured it. */

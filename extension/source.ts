@@ -46,7 +46,7 @@ export interface DecorationReport {
 
 interface Placed {
   uri: vscode.Uri;
-  kind: SourceInfo['kind'];
+  kind: Exclude<SourceInfo['kind'], 'debugger'>;
   range: vscode.Range;
   /** How the core found it; 'function': the function is there, not the statement; 'listing': the model's listing. */
   how: AnchorHow | 'function' | 'listing';
@@ -297,34 +297,43 @@ export class SourceView implements vscode.Disposable {
 
   /** Reveals and highlights the current step; says where, and why there. */
   async show(session: WalkSession, beside: vscode.ViewColumn | undefined): Promise<SourceInfo> {
+    const shown = await this.prepare(session, beside);
+    await shown.follow();
+    return shown.info;
+  }
+
+  /**
+   * The current step placed (which document, which line, and what the panel says about it), and
+   * the editor work that follows it, apart: the walk sends the panel its snapshot with `info` and
+   * runs `follow` meanwhile, so a step costs the longer of the two round trips, not their sum.
+   * Placing needs no editor (the tree, the patch and the listing are read and anchored once).
+   */
+  async prepare(session: WalkSession, beside: vscode.ViewColumn | undefined): Promise<{ info: SourceInfo; follow: () => Promise<void> }> {
     this.session = session;
     const step = session.step;
     const treeSetting = vscode.workspace.getConfiguration('kvmMmuLab').get<string>('kernelTree') ?? '';
     const tree = kernelTreeUri(treeSetting);
     const patch = await this.currentPatch();
+    const nothing = () => Promise.resolve();
     // How to point at a kernel tree, said whenever a step is not shown in one.
     const hint = tree ? strings.notInTreeHint(treeSetting) : strings.noKernelTreeHint;
     if (!step) {
       this.clear();
-      if (tree) return { kind: 'kernel', label: strings.sourceKernel, location: '', note: strings.sourceBeforeFirst };
-      if (patch) return { kind: 'patch', label: strings.sourcePatch(patch.name), location: '', note: `${strings.patchBeforeFirst(patch.name)} ${hint}` };
-      return { kind: 'listing', label: strings.sourceListing, location: '', note: strings.noKernelTree };
+      if (tree) return { info: { kind: 'kernel', label: strings.sourceKernel, location: '', note: strings.sourceBeforeFirst }, follow: nothing };
+      if (patch) return { info: { kind: 'patch', label: strings.sourcePatch(patch.name), location: '', note: `${strings.patchBeforeFirst(patch.name)} ${hint}` }, follow: nothing };
+      return { info: { kind: 'listing', label: strings.sourceListing, location: '', note: strings.noKernelTree }, follow: nothing };
     }
     const at = await this.place(step.anchor, patch);
     if (!at) {
       this.clear();
-      return { kind: 'listing', label: strings.sourceListing, location: '', note: strings.notInListing(step.anchor.fn) };
+      return { info: { kind: 'listing', label: strings.sourceListing, location: '', note: strings.notInListing(step.anchor.fn) }, follow: nothing };
     }
     if (patch && at.kind !== 'kernel') this.lastPatch = patch.uri.toString();
-    const document = await vscode.workspace.openTextDocument(at.uri);
-    const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === at.uri.toString());
-    const column = visible?.viewColumn ?? (beside === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One);
-    // Not as a preview while a patch is in use: a preview would replace the patch's own preview tab.
-    const editor = await vscode.window.showTextDocument(document, { viewColumn: column, preserveFocus: true, preview: !patch });
-    // Reveal the line from its first column: revealing the whole statement scrolls a narrow editor sideways.
-    editor.revealRange(new vscode.Range(at.range.start.line, 0, at.range.start.line, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-    await this.decorate(editor, session, at, patch);
-    await this.showCulprit(session, patch, editor, at, beside, !patch);
+    return { info: this.sourceInfo(step, at, patch, tree, treeSetting, hint), follow: () => this.follow(session, at, patch, beside) };
+  }
+
+  /** What the panel and the status bar say about where the step is shown, and why there. */
+  private sourceInfo(step: Step, at: Placed, patch: PatchIndex | undefined, tree: vscode.Uri | undefined, treeSetting: string, hint: string): SourceInfo {
     const line = at.range.start.line + 1;
     const fn = step.anchor.fn;
     switch (at.kind) {
@@ -343,6 +352,26 @@ export class SourceView implements vscode.Disposable {
         return { kind: 'listing', label: strings.sourceListing, location: `${strings.listingName}:${line}`, note: why };
       }
     }
+  }
+
+  /**
+   * The editor beside follows the step: the document shown (only when no visible editor shows it
+   * already: re-showing a visible document is a round trip to the workbench that changes nothing),
+   * the line revealed, the decorations set, the culprit shown at its violation.
+   */
+  private async follow(session: WalkSession, at: Placed, patch: PatchIndex | undefined, beside: vscode.ViewColumn | undefined): Promise<void> {
+    const key = at.uri.toString();
+    let editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === key);
+    if (!editor) {
+      const document = await vscode.workspace.openTextDocument(at.uri);
+      const column = beside === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
+      // Not as a preview while a patch is in use: a preview would replace the patch's own preview tab.
+      editor = await vscode.window.showTextDocument(document, { viewColumn: column, preserveFocus: true, preview: !patch });
+    }
+    // Reveal the line from its first column: revealing the whole statement scrolls a narrow editor sideways.
+    editor.revealRange(new vscode.Range(at.range.start.line, 0, at.range.start.line, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    await this.decorate(editor, session, at, patch);
+    await this.showCulprit(session, patch, editor, at, beside, !patch);
   }
 
   private async decorate(editor: vscode.TextEditor, session: WalkSession, current: Placed, patch: PatchIndex | undefined): Promise<void> {

@@ -35,7 +35,7 @@ export function statusView(s: WalkSession, snapshot: PanelSnapshot, source: Sour
   // The label and location name the patch file beside the panel: a file's name is anyone's text.
   tooltip.push({ markdown: `\n\n${strings.statusSource(escapeMarkdown(source.label), escapeMarkdown(source.location))}` });
   if (source.note) tooltip.push({ text: `\n\n${source.note}` });
-  if (source.kind !== 'kernel') tooltip.push({ markdown: `\n\n[${strings.locateLink}](command:${COMMANDS.locate})` });
+  if (source.kind === 'patch' || source.kind === 'listing') tooltip.push({ markdown: `\n\n[${strings.locateLink}](command:${COMMANDS.locate})` });
   return {
     text: strings.status(s.scenario.name, s.options.variant.name, s.index, s.total, verdict, source.label),
     background: now === 'pass' ? undefined : now === 'violation' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground',

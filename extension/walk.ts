@@ -8,6 +8,7 @@ import type { Scenario } from '../src/scenario/types';
 import { builtinScenario } from '../src/scenario/builtins';
 import { parseVariant, type Variant } from '../src/kernel/variants';
 import { sameStep, WalkSession, type ScenarioOrigin } from '../src/session/session';
+import { sameRun, type FollowPoint } from '../src/debug/follow';
 import { WALK_MAX_STEPS, type WalkCheck } from '../src/session/input_jobs';
 import type { Jobs } from '../src/session/jobs';
 import type { RunOptions } from '../src/run/runner';
@@ -18,6 +19,7 @@ import type { CommandTable, Guard } from './command_table';
 import { locateKernelTree } from './kernel_tree';
 import { offThread } from './off_thread';
 import type { LabSurface } from './panel';
+import type { SessionFollower } from './debug';
 import { RenderQueue } from './render_queue';
 import { builtinOrigin, fileOrigin, loadScenario, pickScenario } from './scenarios';
 import { walkRunOptions } from './settings';
@@ -62,8 +64,18 @@ export interface WalkParts {
   guard: Guard;
 }
 
-export class WalkController {
+export class WalkController implements SessionFollower {
   private session: WalkSession | undefined;
+  /**
+   * The debug session that drives the walk (its adapter, extension/debug.ts), from its first stop
+   * to its end: the walk shows its stops and refuses its own stepping (one source of truth, the
+   * debugger; docs/debugging.md, "The panel follows the session").
+   */
+  private driver: object | undefined;
+  /** The step the driving session is stopped before (its top frame), or undefined at the end. */
+  private driverNext: number | undefined;
+  /** The stops followed so far, one after the other (a stop may build the walk first). */
+  private following: Promise<unknown> = Promise.resolve();
   /** The flush mode a walk was started in by name (the review's counterexample): over the setting until the next walk or a change of the setting. */
   private flushMode: FlushMode | undefined;
   private shownSource: SnapshotMessage['source'] = { kind: 'listing', label: strings.sourceListing, location: '', note: '' };
@@ -82,6 +94,7 @@ export class WalkController {
       },
       goto: (step) => void this.move(() => step, strings.noWalk),
     });
+    this.views.keepBesideEditor = () => this.driver !== undefined;
     commands.register(COMMANDS.openPanel, () => {
       this.views.openPanel();
     });
@@ -119,12 +132,58 @@ export class WalkController {
     return this.shownSource;
   }
 
-  /** Resolves when every open view has rendered the current step. */
+  /** Resolves when every open view has rendered the current step (and the debug stops heard so far are shown). */
   settled(): Promise<StepTiming[]> {
-    return this.rendering.settled;
+    return this.following.then(() => this.rendering.settled);
+  }
+
+  /**
+   * While a debug session drives the walk, the walk's own stepping (the panel's buttons and keys,
+   * the palette's commands, a link in the panel, a variant, a new walk, a what-if branch) is
+   * refused, saying how to step: true then.
+   */
+  refuseWhileDebugging(): boolean {
+    if (!this.driver) return false;
+    void vscode.window.showInformationMessage(strings.debuggerDrives);
+    return true;
+  }
+
+  // ---- following a debug session (extension/debug.ts tells; src/debug/follow.ts maps)
+
+  /** A stop of a debug session: the walk shows that step of that run, the panel opened if need be. */
+  stopped(driver: object, point: FollowPoint, origin: ScenarioOrigin): void {
+    this.following = this.following.then(() => this.follow(driver, point, origin)).catch((error: Error) => this.parts.log.error(`following the debug session failed: ${error.stack ?? error.message}`));
+  }
+
+  /** The session ended: the walk stays where it stopped, and its controls step it again. */
+  ended(driver: object): void {
+    this.following = this.following.then(async () => {
+      if (this.driver !== driver) return;
+      this.driver = undefined;
+      this.driverNext = undefined;
+      if (this.session) await this.refresh();
+    });
+  }
+
+  private async follow(driver: object, point: FollowPoint, origin: ScenarioOrigin): Promise<void> {
+    // The walk's marks in the editor go: the debugger marks its own line there.
+    if (!this.driver) this.parts.source.stop();
+    this.driver = driver;
+    this.driverNext = point.next;
+    // The walk in progress when it is the session's run (the debugger launched from it), else a walk of the session's run.
+    const s = this.session && sameRun(this.session, point) ? this.session : await this.buildHere(point.scenario, origin, point.options);
+    if (this.driver !== driver) return; // the session ended while the walk was built
+    s.goTo(point.index);
+    if (this.session !== s) {
+      this.session = s;
+      await vscode.commands.executeCommand('setContext', CONTEXT_WALKING, true);
+    }
+    this.views.openPanel(true, true);
+    await this.refresh();
   }
 
   private async walk(args?: WalkArgs): Promise<number | undefined> {
+    if (this.refuseWhileDebugging()) return this.session?.index;
     const origin = args?.scenario ? builtinOrigin(args.scenario) : args?.file ? fileOrigin(args.file) : await pickScenario();
     if (!origin) return undefined;
     let scenario: Scenario | undefined;
@@ -186,10 +245,12 @@ export class WalkController {
 
   /** The walk continues on a what-if branch (extension/whatif.ts): its scenario, at step `index`, under the walk's variant. */
   async branch(scenario: Scenario, origin: ScenarioOrigin, index: number): Promise<WalkSession | undefined> {
+    if (this.refuseWhileDebugging()) return undefined;
     return this.start(scenario, origin, this.session?.options.variant ?? defaultVariant(scenario), index);
   }
 
   private async chooseVariant(spec?: string): Promise<string | undefined> {
+    if (this.refuseWhileDebugging()) return this.session?.options.variant.name;
     const variant = spec ? parseVariant(spec) : await pickVariant(this.session?.options.variant ?? defaultVariant());
     if (!variant) return undefined;
     const old = this.session;
@@ -210,7 +271,8 @@ export class WalkController {
   /** The walk again with the settings as they are now, at the same step. */
   private async rebuild(): Promise<void> {
     const old = this.session;
-    if (!old) return;
+    // A debug session keeps the options it was launched with; the walk shows its run.
+    if (!old || this.driver) return;
     const scenario = old.origin.kind === 'file' ? await loadScenario(old.origin, this.parts.jobs) : old.scenario;
     const next = scenario && (await this.build(scenario, old.origin, walkRunOptions(scenario, old.options.variant, this.flushMode)));
     if (!next) return;
@@ -221,6 +283,7 @@ export class WalkController {
 
   /** Moves the walk (`fn` gives the step, or says it moved, or that it cannot: then `none` shows a moment). */
   private async move(fn: (s: WalkSession) => number | undefined | boolean, none: string): Promise<number | undefined> {
+    if (this.refuseWhileDebugging()) return this.session?.index;
     const s = this.session;
     if (!s) {
       void vscode.window.showInformationMessage(strings.noWalk);
@@ -252,6 +315,7 @@ export class WalkController {
 
   /** The CodeLens over a function of mmu.c or paging_tmpl.h: the walk (or reused-partial) at its next step in `fn`, else its first. */
   private async walkHere(fn?: string): Promise<number> {
+    if (this.refuseWhileDebugging()) return this.session?.index ?? -1;
     let s = this.session;
     if (!s) {
       const scenario = builtinScenario(WALK_HERE_SCENARIO)!;
@@ -285,17 +349,26 @@ export class WalkController {
       return [];
     }
     const { snapshot, ms } = s.snapshot(() => performance.now());
-    // One view coming back shows the source the others show; a step moves the editor.
+    // One view coming back shows the source the others show; a step moves the editor. Where the
+    // step is shown is known before the editor moves, so the views are sent the step first and the
+    // editor follows while they render: the step costs the longer of the two, not their sum.
     const sourceStart = performance.now();
-    if (!only) this.shownSource = await this.parts.source.show(s, this.views.panelColumn);
-    const sourceMs = only ? 0 : performance.now() - sourceStart;
+    // Driven by a debug session, the editor is the debugger's (its top frame, the step about to run): the walk leaves it alone.
+    const placed = only || this.driver ? undefined : await this.parts.source.prepare(s, this.views.panelColumn);
+    if (placed) this.shownSource = placed.info;
+    else if (this.driver && !only) {
+      this.shownSource = { kind: 'debugger', label: strings.sourceDebugger, location: '', note: this.driverNext === undefined ? strings.debuggerAtEnd : strings.debuggerBefore(this.driverNext, s.index) };
+    }
     this.parts.status.show(statusView(s, snapshot, this.shownSource));
-    const message: SnapshotMessage = { type: 'snapshot', scenarioLabel: s.origin.label, snapshot, source: this.shownSource, snapshotMs: round(ms) };
-    const replies = await Promise.all(targets.filter((x) => x.isShown).map(async (t) => ({ t, r: await t.showSnapshot(message) })));
+    const message: SnapshotMessage = { type: 'snapshot', scenarioLabel: s.origin.label, snapshot, source: this.shownSource, snapshotMs: round(ms), ...(this.driver ? { driver: strings.debuggerDrives } : {}) };
+    const posted = performance.now();
+    const rendered = Promise.all(targets.filter((x) => x.isShown).map(async (t) => ({ t, r: await t.showSnapshot(message), replyMs: performance.now() - posted })));
+    const editor = placed ? placed.follow().then(() => performance.now() - sourceStart) : Promise.resolve(0);
+    const [replies, sourceMs] = await Promise.all([rendered, editor]);
     const out: StepTiming[] = [];
-    for (const { t, r } of replies) {
+    for (const { t, r, replyMs } of replies) {
       if (!r) continue;
-      const timing: StepTiming = { surface: t.kind, index: r.index, snapshotMs: round(ms), renderMs: round(r.renderMs), sourceMs: round(sourceMs) };
+      const timing: StepTiming = { surface: t.kind, index: r.index, snapshotMs: round(ms), renderMs: round(r.renderMs), sourceMs: round(sourceMs), replyMs: round(replyMs) };
       this.timings.push(timing);
       out.push(timing);
       this.parts.log.info(`step ${r.index}/${s.total - 1} in the ${t.kind}: snapshot ${timing.snapshotMs} ms in the extension, render ${timing.renderMs} ms in the webview`);

@@ -26,6 +26,8 @@ export class WalkViews implements vscode.Disposable {
   private side: LabSurface | undefined;
   private readonly opened: ((panel: LabPanel) => void)[] = [];
   private readonly surfaceContext: SurfaceContext;
+  /** Whether the panel moves beside an editor that hides it (a debug session drives the walk: extension/walk.ts sets it). */
+  keepBesideEditor: () => boolean = () => false;
   /** The side view's provider, which the shell registered at activation and forwards to. */
   readonly sideView: LabSideViewProvider;
 
@@ -43,14 +45,24 @@ export class WalkViews implements vscode.Disposable {
     this.sideView = new LabSideViewProvider(this.surfaceContext, (surface) => (this.side = surface));
   }
 
-  /** The panel, made beside the active editor (or revealed when it is open). */
-  openPanel(preserveFocus = false): LabPanel {
+  /**
+   * The panel, made beside the active editor (or revealed when it is open). `beside`: in a group
+   * of its own even when no text editor is open (a debug session's stop: the debugger opens the
+   * top frame's file in the active group, which would hide a panel made there before it loaded).
+   */
+  openPanel(preserveFocus = false, beside = false): LabPanel {
     if (this.panel) {
       this.panel.reveal(preserveFocus);
       return this.panel;
     }
-    const created = LabPanel.create(this.surfaceContext, vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active);
+    const created = LabPanel.create(this.surfaceContext, beside || vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active);
     this.panel = created;
+    // While a debug session drives the walk, the debugger opens its top frame's file in the active
+    // group: when that hides the panel (the panel was alone in that group), the panel moves beside it.
+    created.webviewPanel.onDidChangeViewState((e) => {
+      const editor = vscode.window.activeTextEditor;
+      if (!e.webviewPanel.visible && this.keepBesideEditor() && editor && editor.viewColumn === e.webviewPanel.viewColumn) e.webviewPanel.reveal(vscode.ViewColumn.Beside, true);
+    });
     created.onDidDispose(() => {
       created.dispose();
       if (this.panel === created) this.panel = undefined;

@@ -35,6 +35,8 @@ export class WhatIfController {
 
   /** Resolves with the step the walk is at afterwards, or undefined when nothing was chosen. */
   private async choose(number?: number): Promise<number | undefined> {
+    // A debug session drives the walk: a branch would leave its run (the walk says how to step).
+    if (this.walk.refuseWhileDebugging()) return undefined;
     const s = this.walk.current;
     if (!s) {
       void vscode.window.showInformationMessage(strings.noWalk);

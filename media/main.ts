@@ -20,7 +20,7 @@ import type { EntryRun, FreedSpView, GuestTableView, OpenHazard, PanelSnapshot, 
 import { element, inspectDocument, markOwnDrawing } from './dom';
 import { renderPicture, type PictureWords } from './picture';
 import { strings } from './strings';
-import { STEP_BUTTONS, stepButton, type StepAction } from './toolbar';
+import { DRIVEN_ACTIONS, showDriver, STEP_BUTTONS, stepButton, type StepAction } from './toolbar';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -100,8 +100,12 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
   for (const [action, label] of [['walk', strings.walk], ['variant', strings.variant], ['export', strings.export]] as const) {
     const button = element('button', { className: `secondary step-${action}`, text: label, attrs: { type: 'button', 'data-action': action } });
     button.addEventListener('click', () => act(action));
+    buttons.set(action, button);
     toolbar.append(button);
   }
+  // A debug session drives the walk: how to step, said under the toolbar (the buttons' tooltip too).
+  const driverNote = element('p', { id: 'driver', className: 'note driver', attrs: { role: 'status', hidden: '' } });
+  let driven = false;
   const walkArea = element('div', { id: 'walk', attrs: { hidden: '' } });
   const keysHint = element('p', { className: 'hint', text: strings.keys });
   root.replaceChildren(element('header', { className: 'bar' }, title, status), text, walkArea, details);
@@ -112,7 +116,8 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
     const target = e.target as HTMLElement | null;
     if (target && (target.tagName === 'SUMMARY' || target.tagName === 'INPUT') && (e.key === 'Enter' || e.key === ' ')) return;
     const action = KEYS[e.key];
-    if (!action) return;
+    // Driven by a debug session, the keys do not step (the extension would refuse it anyway).
+    if (!action || (driven && DRIVEN_ACTIONS.includes(action))) return;
     e.preventDefault();
     act(action);
   });
@@ -366,6 +371,7 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
       walkBuilt = true;
       walkArea.replaceChildren(
         toolbar,
+        driverNote,
         stepBox,
         verdict,
         section('sec-picture', strings.picture, pictureSection),
@@ -391,6 +397,12 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
     buttons.get('restart')!.disabled = s.index < 0;
     buttons.get('forward')!.disabled = s.index >= s.total - 1;
     buttons.get('violation')!.disabled = s.verdict === 'pass';
+    buttons.get('next-flush')!.disabled = false;
+    buttons.get('walk')!.disabled = false;
+    buttons.get('variant')!.disabled = false;
+    driven = showDriver(buttons, message.driver);
+    driverNote.textContent = message.driver ?? '';
+    driverNote.hidden = !driven;
 
     // The step itself: small, and different at every step.
     const heading = element('h2', { id: 'step-heading', text: `${strings.stepOf(s.index, s.total)}${step ? ` · ${step.anchor.fn} · ${step.opLabel}` : ''}` });
@@ -416,7 +428,7 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
     src.append(element('span', { id: 'source-location', text: strings.sourceShown(message.source.label, message.source.location) }));
     if (message.source.note) {
       src.append(element('span', { id: 'source-note', className: 'note', text: ` ${message.source.note}` }));
-      if (message.source.kind !== 'kernel') {
+      if (message.source.kind === 'patch' || message.source.kind === 'listing') {
         const locate = element('button', { className: 'secondary link step-locate', text: strings.locate, attrs: { type: 'button', 'data-action': 'locate' } });
         locate.addEventListener('click', () => act('locate'));
         src.append(' ', locate);

@@ -51,3 +51,40 @@ export function stepButton(doc: Document, b: StepButton, label: string): HTMLBut
   button.appendChild(icon);
   return button;
 }
+
+/** What a debug session's driving takes from the panel: the stepping buttons, a new walk, another variant (docs/debugging.md). */
+export const DRIVEN_ACTIONS: readonly PanelAction[] = ['restart', 'back', 'forward', 'next-flush', 'violation', 'walk', 'variant'];
+
+/** A button as showDriver sets it: disabled, its tooltip, a mark for the CSS and the tests. */
+export interface DrivenButton {
+  disabled: boolean;
+  setAttribute(name: string, value: string): void;
+  getAttribute(name: string): string | null;
+  removeAttribute(name: string): void;
+}
+
+/**
+ * While a debug session drives the walk (`driver` says how to step), each of DRIVEN_ACTIONS's
+ * buttons is disabled with that as its tooltip, its own tooltip kept aside; when the session ends
+ * (`driver` undefined) the tooltips come back. Returns whether the walk is driven. The buttons'
+ * enabling at a step (back at the first, forward at the last) is the caller's, before this.
+ */
+export function showDriver(buttons: ReadonlyMap<PanelAction, DrivenButton>, driver: string | undefined): boolean {
+  for (const action of DRIVEN_ACTIONS) {
+    const b = buttons.get(action);
+    if (!b) continue;
+    const own = b.getAttribute('data-title') ?? b.getAttribute('title');
+    if (driver) {
+      if (own !== null) b.setAttribute('data-title', own);
+      b.setAttribute('title', driver);
+      b.setAttribute('data-driven', 'debugger');
+      b.disabled = true;
+    } else if (b.getAttribute('data-driven') !== null) {
+      if (own !== null) b.setAttribute('title', own);
+      else b.removeAttribute('title');
+      b.removeAttribute('data-title');
+      b.removeAttribute('data-driven');
+    }
+  }
+  return driver !== undefined;
+}

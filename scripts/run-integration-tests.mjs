@@ -3,7 +3,10 @@
 // bundled to out/test/integration/<host>.js) run as the workbench's extensionTestsPath; every result
 // comes back through the smoke-test driver's codeAutomationLog and is counted here.
 //
-//   node scripts/run-integration-tests.mjs [--host node|web] [--no-build]
+//   node scripts/run-integration-tests.mjs [--host node|web] [--no-build] [--grep TEXT]
+//
+// --grep runs only the tests whose full title contains TEXT (mocha's grep, as a plain string): the
+// harness writes it into the workspace (GREP_FILE), where test/integration/reporter.ts reads it.
 //
 // Writes test-artifacts/results/integration-<host>.json, a screenshot of each workbench at the end
 // (test-artifacts/integration-<host>.png) and the code-server log (test-artifacts/logs/).
@@ -23,6 +26,9 @@ const VERDICT_TIMEOUT_MS = 600_000;
 const argv = process.argv.slice(2);
 const hostArg = argv.includes('--host') ? argv[argv.indexOf('--host') + 1] : 'all';
 const hosts = hostArg === 'all' ? ['node', 'web'] : [hostArg];
+const grep = argv.includes('--grep') ? argv[argv.indexOf('--grep') + 1] ?? '' : '';
+// The file the test entry reads the grep from (test/integration/reporter.ts reads the same name).
+const GREP_FILE = 'kvm-mmu-lab-test-grep.txt';
 if (!hosts.every((h) => h === 'node' || h === 'web')) {
   console.error(`--host must be node, web or all, not "${hostArg}"`);
   process.exit(2);
@@ -61,6 +67,7 @@ function prepareWorkspace() {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'scenarios'), { recursive: true });
   writeFileSync(join(dir, 'README.md'), 'Workspace opened by the KVM MMU Lab integration tests.\n');
+  if (grep) writeFileSync(join(dir, GREP_FILE), grep);
   cpSync(join(ROOT, 'test', 'fixtures', 'kernel'), join(dir, 'kernel'), { recursive: true });
   cpSync(join(ROOT, 'test', 'fixtures', 'reused-partial-e4.scenario.json'), join(dir, 'scenarios', 'reused-partial-e4.scenario.json'));
   // Our own patch fixtures for Check Patch… (test/integration/review.suite.ts).

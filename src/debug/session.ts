@@ -17,6 +17,7 @@ import type { Step } from '../model/step';
 import { Timeline } from './timeline';
 import { actorThreads, callStack, knownFunctions, threadOf } from './call_paths';
 import { SourceMap } from './sources';
+import { followPoint, type FollowPoint } from './follow';
 import { childNamed, scopeNodes, type Kids, type Node, type Point } from './variables';
 import { evaluate, ExprError } from './expr';
 import { dataIdOf, findChanges, parseDataId, unwatchable, watchName, type WatchChange, type WatchTarget } from './watch';
@@ -526,6 +527,12 @@ export class MmuDebugSession {
     const p = this.pointAt(this.pos, k);
     const n = evaluate(String(args.expression ?? ''), p);
     return { result: n.value, variablesReference: n.kids ? this.register(n.kids, k) : 0, ...(n.kids?.kind === 'indexed' ? { indexedVariables: n.kids.count(p) } : {}) };
+  }
+
+  /** What the walk panel shows for where the session stands (src/debug/follow.ts); undefined before a launch. */
+  follow(): FollowPoint | undefined {
+    const t = this.timeline;
+    return t ? followPoint({ scenario: t.scenario, options: t.options }, this.pos, t.length) : undefined;
   }
 
   /** For tests and the glue: where the session stands. */

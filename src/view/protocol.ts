@@ -20,7 +20,7 @@ import { COMPARE_ROW, fields, finite, firstProblem, isUnexpectedField, issuePath
 export type { CompareRowView, EntryRun, FlushLogEntry, HazardPictureView, PanelSnapshot, ReviewView, TableView, TlbView } from './shapes';
 
 /** Bumped when a message changes shape in a way the other side must know about. */
-export const PROTOCOL_VERSION = 7; // 7: the snapshot carries the picture of the hazard, the picture's links send pictureGoto, a review step its stmt (6: guestTables, guestTablesOmitted, freedSps, a table's life)
+export const PROTOCOL_VERSION = 8; // 8: the snapshot says whether a debug session drives the walk (driver), the source kind 'debugger' (7: the snapshot carries the picture of the hazard, the picture's links send pictureGoto, a review step its stmt; 6: guestTables, guestTablesOmitted, freedSps, a table's life)
 
 /** Which extension host runs the extension: Node (desktop, remote) or a browser web worker. */
 const HOST_KINDS = ['node', 'web'] as const;
@@ -37,7 +37,8 @@ export type InitMessage = v.InferOutput<typeof INIT>;
 
 /** Where the editor shows the current step: the user's kernel file, a patch's hunks, or the model's own listing. */
 const SOURCE_INFO = fields({
-  kind: oneOf(['kernel', 'patch', 'listing']),
+  /** 'debugger': a debug session drives the walk, and its top frame shows the source (docs/debugging.md). */
+  kind: oneOf(['kernel', 'patch', 'listing', 'debugger']),
   /** Which source, in words: "kernel tree", "patch hunks: patches/seed.patch", "model listing". */
   label: text,
   /** "arch/x86/kvm/mmu/mmu.c:412", "patches/seed.patch:38" or "model listing:57". */
@@ -56,6 +57,8 @@ const SNAPSHOT = fields({
   source: SOURCE_INFO,
   /** Milliseconds the extension took to compute the snapshot (shown in the panel's details). */
   snapshotMs: finite,
+  /** Absent when the panel's controls step the walk; else a debug session drives it, and this says how to step (the controls' tooltip). */
+  driver: v.optional(text),
 });
 export type SnapshotMessage = v.InferOutput<typeof SNAPSHOT>;
 

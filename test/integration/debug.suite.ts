@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { anchorSources } from '../../src/anchor/anchor';
 import { equal, ok } from './assert';
 import type { HostKind } from '../../src/view/protocol';
+import type { KvmMmuLabApi } from '../../extension/activate';
 
 const EXTENSION_ID = 'kvm-mmu-lab.kvm-mmu-lab';
 const MMU = 'arch/x86/kvm/mmu/mmu.c';
@@ -43,9 +44,10 @@ export function debugSuite(host: HostKind): void {
   describe(`The walk as a debug session (${host} extension host)`, () => {
     let breakpoint: vscode.SourceBreakpoint | undefined;
     let stops: Stops;
+    let api: KvmMmuLabApi;
 
     before(async () => {
-      await vscode.extensions.getExtension(EXTENSION_ID)!.activate();
+      api = await vscode.extensions.getExtension<KvmMmuLabApi>(EXTENSION_ID)!.activate();
       await vscode.workspace.getConfiguration('kvmMmuLab').update('kernelTree', 'kernel', vscode.ConfigurationTarget.Workspace);
       stops = new Stops();
     });
@@ -75,6 +77,22 @@ export function debugSuite(host: HostKind): void {
       ({ session, body } = await stops.next());
       equal(body.reason, 'breakpoint', 'continue did not stop at the get-sp breakpoint');
 
+      // The walk panel follows (docs/debugging.md, "The panel follows the session"): stopped before
+      // get-sp, step 21, it shows the machine after step 20, the Variables view's, opened if it was not.
+      await api.panelReady();
+      await api.settled();
+      const followed = api.walk();
+      ok(followed, 'no walk follows the session');
+      equal(`${followed.scenario} ${followed.variant}`, 'reused-partial never-flush', 'the walk is not the session\'s run');
+      equal(followed.index, 20, 'the walk is not at the step before get-sp');
+      const rendered = api.lastMessageFromWebview;
+      ok(rendered?.type === 'rendered' && rendered.index === 20, `the panel did not render step 20: ${JSON.stringify(rendered).slice(0, 200)}`);
+      equal(api.source().kind, 'debugger', 'the panel does not say the debugger shows the source');
+      const page = await api.inspectWebview('panel');
+      ok(page?.text.includes('A debug session drives this walk'), 'the panel does not say the debugger drives it');
+      // Its own stepping is refused while the session drives it.
+      equal(await vscode.commands.executeCommand<number>('kvmMmuLab.stepForward'), 20, 'Step Forward moved a walk the debugger drives');
+
       const trace = await session.customRequest('stackTrace', { threadId: body.threadId });
       const top = trace.stackFrames[0];
       equal(top.name, 'shadow_mmu_split_huge_page', 'the top frame is not the split');
@@ -95,9 +113,13 @@ export function debugSuite(host: HostKind): void {
       await session.customRequest('stepIn', { threadId: body.threadId });
       await stops.next();
       equal((await session.customRequest('evaluate', { expression: 'sp', context: 'watch' })).result, 'sp#4', 'get-sp reuses sp#4');
+      await api.settled();
+      equal(api.walk()?.index, 21, 'the panel did not follow the step in to get-sp itself');
       await session.customRequest('stepBack', { threadId: body.threadId });
       await stops.next();
       equal((await session.customRequest('evaluate', { expression: 'sp', context: 'watch' })).result, 'NULL', 'stepping back should undo get-sp');
+      await api.settled();
+      equal(api.walk()?.index, 20, 'the panel did not follow the step back to before get-sp');
 
       // A data breakpoint on the huge SPTE, as "Break on Value Change" on the local *huge_sptep sets
       // it (through customRequest: vscode.DataBreakpoint is proposed API in the engine's 1.100, not

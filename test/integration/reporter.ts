@@ -2,6 +2,7 @@
 // which the workbench hands to the harness's codeAutomationLog (scripts/run-integration-tests.mjs).
 // Lines starting with RESULT_PREFIX carry one JSON record each; the harness counts them.
 import 'mocha/mocha.js'; // mocha's browser build: one self-contained file, fine in Node and in a worker
+import * as vscode from 'vscode';
 
 export const RESULT_PREFIX = 'kvm-mmu-lab-test ';
 
@@ -42,9 +43,26 @@ class ResultReporter {
   }
 }
 
+/** The file in the workspace that holds `--grep`'s text (scripts/run-integration-tests.mjs writes it). */
+const GREP_FILE = 'kvm-mmu-lab-test-grep.txt';
+
+/** The runner's --grep: only the tests whose full title contains it; '' (all) when there is no such file. */
+async function grep(): Promise<string> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) return '';
+  try {
+    return new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder.uri, GREP_FILE))).trim();
+  } catch {
+    return '';
+  }
+}
+
 /** Defines the suites (each a function that calls describe/it) and runs them; rejects on any failure. */
-export function runSuites(suites: readonly (() => void)[]): Promise<void> {
+export async function runSuites(suites: readonly (() => void)[]): Promise<void> {
   mocha.setup({ ui: 'bdd', reporter: ResultReporter as unknown as Mocha.ReporterConstructor, timeout: 60_000 });
+  const only = await grep();
+  // A string: mocha escapes it and matches it anywhere in the full title.
+  if (only) mocha.grep(only);
   for (const define of suites) define();
   return new Promise((resolve, reject) => {
     // mocha.run() of the browser build reads `location`, which the Node extension host lacks;

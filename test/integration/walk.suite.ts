@@ -399,6 +399,8 @@ export function walkSuite(host: HostKind): void {
     // end to end, the snapshot and the editor beside following the step (extension/walk.ts, render).
     it('benchmark: every step of reused-partial (512 entries), command to rendered, forward then back', async () => {
       await run('kvmMmuLab.walkScenario', { scenario: 'reused-partial', variant: 'never-flush' });
+      // Run alone (--grep benchmark) the panel is new here: wait for its webview before timing.
+      await api.panelReady();
       await api.settled();
       await run('kvmMmuLab.restart');
       await api.settled();
@@ -407,6 +409,7 @@ export function walkSuite(host: HostKind): void {
       const render: number[] = [];
       const snapshot: number[] = [];
       const source: number[] = [];
+      const reply: number[] = [];
       const step = async (command: string, expected: number) => {
         const before = api.timings.length;
         const t0 = performance.now();
@@ -418,12 +421,13 @@ export function walkSuite(host: HostKind): void {
         render.push(panel.renderMs);
         snapshot.push(panel.snapshotMs);
         source.push(panel.sourceMs);
+        reply.push(panel.replyMs);
       };
       for (let i = 0; i < total; i++) await step('kvmMmuLab.stepForward', i);
       for (let i = total - 2; i >= -1; i--) await step('kvmMmuLab.stepBack', i);
       const result = {
         scenario: 'reused-partial', variant: 'never-flush', entries: 512, steps: endToEnd.length,
-        endToEnd: percentiles(endToEnd), webviewRender: percentiles(render), snapshot: percentiles(snapshot), editorBeside: percentiles(source),
+        endToEnd: percentiles(endToEnd), webviewRender: percentiles(render), snapshot: percentiles(snapshot), editorBeside: percentiles(source), panelReply: percentiles(reply),
       };
       console.log(`kvm-mmu-lab-timing ${host} ${WORKBENCH_BENCH_TAG} ${JSON.stringify(result)}`);
     });

@@ -146,6 +146,7 @@ export function vscodeStub(): VscodeStub {
     Position: class { constructor(readonly line: number, readonly character: number) {} },
     Disposable: class { constructor(readonly dispose: () => void) {} },
     TabInputText: class { constructor(readonly uri: Uri) {} },
+    DebugAdapterInlineImplementation: class { constructor(readonly implementation: unknown) {} },
     CancellationTokenSource: class {
       private readonly emitter = new EventEmitter<void>();
       readonly token = { isCancellationRequested: false, onCancellationRequested: this.emitter.event };

@@ -111,3 +111,31 @@ test('the build puts codicon.css beside the font it names, and .vscodeignore let
     for (const f of ['codicon.css', 'codicon.ttf', 'LICENSE.txt']) assert.ok(existsSync(join(ROOT, 'dist/codicons', f)), `dist/codicons/${f} not built`);
   }
 });
+
+test('while a debug session drives the walk, the stepping, walk and variant buttons are disabled with how to step as their tooltip; its end gives their own back', async () => {
+  const { showDriver, DRIVEN_ACTIONS } = await import('../../media/toolbar');
+  /** A button: attributes and disabled, as showDriver reads and sets them. */
+  const button = (title: string) => {
+    const attrs = new Map<string, string>([['title', title]]);
+    return { disabled: false, setAttribute: (k: string, v: string) => void attrs.set(k, v), getAttribute: (k: string) => attrs.get(k) ?? null, removeAttribute: (k: string) => void attrs.delete(k) };
+  };
+  const buttons = new Map(['restart', 'back', 'forward', 'next-flush', 'violation', 'walk', 'variant', 'export', 'locate'].map((a) => [a as never, button(`own ${a}`)]));
+  const how = 'A debug session drives this walk: step it with the Debug toolbar';
+  assert.equal(showDriver(buttons, how), true);
+  for (const [action, b] of buttons) {
+    const driven = DRIVEN_ACTIONS.includes(action);
+    assert.equal(b.disabled, driven, `${action} disabled`);
+    assert.equal(b.getAttribute('title'), driven ? how : `own ${action}`, `${action}'s tooltip`);
+  }
+  // Export and Locate stay: they do not move the walk.
+  assert.equal(DRIVEN_ACTIONS.includes('export'), false);
+  // A second stop keeps the buttons' own tooltips aside, not the driver's.
+  showDriver(buttons, how);
+  // The session ends: the caller enables by the step; the tooltips are the buttons' own again.
+  for (const b of buttons.values()) b.disabled = false;
+  assert.equal(showDriver(buttons, undefined), false);
+  for (const [action, b] of buttons) {
+    assert.equal(b.getAttribute('title'), `own ${action}`);
+    assert.equal(b.getAttribute('data-driven'), null);
+  }
+});

@@ -32,6 +32,7 @@ function fakeWalk(session: WalkSession) {
   const walked: Array<{ scenario: Scenario; origin: ScenarioOrigin; index: number }> = [];
   const walk = {
     current: session as WalkSession | undefined,
+    refuseWhileDebugging: () => false,
     branch(scenario: Scenario, origin: ScenarioOrigin, index: number) {
       walked.push({ scenario, origin, index });
       const s = new WalkSession(scenario, origin, session.options);
