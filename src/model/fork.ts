@@ -12,7 +12,7 @@
  * taken during a transition stays the one the state holds: a write copies the arrays into the same
  * object. A reference to one of the arrays themselves must not be kept across a write.
  */
-import type { Counters, KvmMmuPage, Memslot, MmuState, Rmap, Sptep, Vcpu } from './state';
+import { copyStateFields, type KvmMmuPage, type Memslot, type MmuState, type Rmap, type Sptep, type Vcpu } from './state';
 
 /**
  * The fork being written (one at a time: the explorer forks, runs one transition on the fork and
@@ -82,35 +82,10 @@ export function forkState(s: MmuState): MmuState {
     // Never written in place: a guest-table write replaces the map (withGuestPte()).
     guestMemory: s.guestMemory,
     vcpus,
-    mmuLockHeld: s.mmuLockHeld,
-    freedPfns: s.freedPfns.map((x) => [x[0], x[1]] as [number, number]),
-    nextHostPfn: s.nextHostPfn,
-    nextTlbId: s.nextTlbId,
-    writtenSinceProtect: s.writtenSinceProtect.size ? new Set(s.writtenSinceProtect) : new Set(),
-    lastWrite: s.lastWrite.size ? new Map(s.lastWrite) : new Map(),
-    unmapEvents: s.unmapEvents.map((e) => ({ ...e })),
-    unmapPending: s.unmapPending.slice(),
-    invalidating: s.invalidating.map((x) => [x[0], x[1]] as [number, number]),
-    splitCacheObjects: s.splitCacheObjects,
-    splitDescsUsed: s.splitDescsUsed,
-    mmuValidGen: s.mmuValidGen,
-    activeMmuPages: s.activeMmuPages.slice(),
-    vmBuggedAt: s.vmBuggedAt,
-    hostOops: s.hostOops ? { step: s.hostOops.step, message: s.hostOops.message } : null,
-    counters: copyCounters(s.counters),
+    ...copyStateFields(s),
   };
   forked = out;
   return out;
-}
-
-/** The counters as a literal of their type (cheaper than a spread, which the copy does once a transition). */
-function copyCounters(c: Counters): Counters {
-  return {
-    remoteFlushes: c.remoteFlushes, fullFlushes: c.fullFlushes, rangedFlushes: c.rangedFlushes, pagesFlushed: c.pagesFlushed,
-    flushesSkipped: c.flushesSkipped, splitFlushes: c.splitFlushes, spteWrites: c.spteWrites, spsCreated: c.spsCreated,
-    spsReused: c.spsReused, splits: c.splits, faults: c.faults, lockReleases: c.lockReleases, tlbFills: c.tlbFills,
-    guestAccesses: c.guestAccesses,
-  };
 }
 
 /**

@@ -348,6 +348,19 @@ export function cloneState(s: MmuState): MmuState {
     roots: s.roots.map((r) => ({ name: r.name, guestTableGfn: r.guestTableGfn, spId: r.spId })),
     guestMemory: new Map(s.guestMemory),
     vcpus: s.vcpus.map(cloneVcpu),
+    ...copyStateFields(s),
+  };
+}
+
+/** The fields of a state that hold no SP, memslot, vCPU or table: what a fork copies as cloneState() does. */
+export type StateFields = Omit<MmuState, 'geo' | 'sps' | 'hash' | 'memslots' | 'roots' | 'guestMemory' | 'vcpus'>;
+
+/**
+ * Those fields copied, for both cloneState() and the explorer's forkState() (fork.ts): one list,
+ * so a field added to MmuState is copied by both or by neither (and then the share test fails).
+ */
+export function copyStateFields(s: MmuState): StateFields {
+  return {
     mmuLockHeld: s.mmuLockHeld,
     freedPfns: s.freedPfns.map((x) => [x[0], x[1]] as [number, number]),
     nextHostPfn: s.nextHostPfn,
@@ -363,7 +376,17 @@ export function cloneState(s: MmuState): MmuState {
     activeMmuPages: s.activeMmuPages.slice(),
     vmBuggedAt: s.vmBuggedAt,
     hostOops: s.hostOops ? { step: s.hostOops.step, message: s.hostOops.message } : null,
-    counters: { ...s.counters },
+    counters: copyCounters(s.counters),
+  };
+}
+
+/** The counters as a literal of their type (cheaper than a spread, which the explorer does once a transition). */
+function copyCounters(c: Counters): Counters {
+  return {
+    remoteFlushes: c.remoteFlushes, fullFlushes: c.fullFlushes, rangedFlushes: c.rangedFlushes, pagesFlushed: c.pagesFlushed,
+    flushesSkipped: c.flushesSkipped, splitFlushes: c.splitFlushes, spteWrites: c.spteWrites, spsCreated: c.spsCreated,
+    spsReused: c.spsReused, splits: c.splits, faults: c.faults, lockReleases: c.lockReleases, tlbFills: c.tlbFills,
+    guestAccesses: c.guestAccesses,
   };
 }
 
