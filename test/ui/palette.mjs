@@ -25,10 +25,10 @@ export async function paletteRow(page, title) {
 }
 
 /** Click the quick-pick row whose label is exactly `label`. */
-export async function pick(page, label) {
+export async function pick(page, label, wait = WAIT) {
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', ...WAIT });
-  await input.fill(label);
+  await input.waitFor({ state: 'visible', ...wait });
+  await input.fill(label, wait);
   const exact = new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
   const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: exact }) }).first();
   await row.waitFor({ state: 'visible', ...WAIT });

@@ -76,7 +76,17 @@ describe('Walking reused-partial in the workbench', () => {
 
   test('Choose Variant… v7 at the same step: the split\'s flush was ISSUED, no entry is stale, the checks pass', async () => {
     await runCommand('KVM MMU Lab: Choose Variant…');
-    await pick(page, 'v7');
+    try {
+      await pick(page, 'v7', { timeout: 10_000 });
+    } catch (error) {
+      // Once in four CI runs the quick pick closed before it could be typed in (the input went
+      // inert, then hidden: something took the focus right after "Run to Violation"; not yet
+      // found, see the issue note). Said in the log, then the command once more.
+      console.log(`[ui] the variant pick closed before it was filled (${String(error).split('\n')[0]}); running the command again`);
+      await page.keyboard.press('Escape');
+      await runCommand('KVM MMU Lab: Choose Variant…');
+      await pick(page, 'v7');
+    }
     await webview().locator('#title', { hasText: 'reused-partial · v7' }).waitFor(WAIT);
     const w = webview();
     assert.match(await heading().textContent(), /^Step 43 \(0–57\) · kvm_clear_dirty_log_protect/);
