@@ -11,43 +11,20 @@
  * The machine and its load average before each run go in the JSON, written to
  * bench/results/hash-compact.json: the machine is shared, and a loaded one stretches wall times.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { budgetedRun, type BudgetedRun } from './timed_explore';
 
 const repsAt = process.argv.indexOf('--reps');
 const reps = repsAt > 0 ? Number(process.argv[repsAt + 1]) : 1;
 const quick = process.argv.includes('--quick');
 if (!existsSync('dist/cli.js')) throw new Error('dist/cli.js is missing: run node scripts/build.mjs first');
 
-interface Run {
-  mode: 'exact' | 'hash-compact';
-  verdict: string;
-  stopped?: string;
-  states: number;
-  depth: number;
-  searchSeconds: number;
-  wall: number;
-  cpu: number;
-  maxRssMiB: number;
-  peakStoreMiB: number;
-  omissionBound?: number;
-  load: number;
-}
+type Run = BudgetedRun<'exact' | 'hash-compact'>;
 
 function run(args: string[], mode: Run['mode']): Run {
-  const load = loadavg()[0];
-  const more = mode === 'hash-compact' ? ['--hash-compact'] : [];
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', '/tmp/kvm-mmu-lab-bench-hc-time', process.execPath, 'dist/cli.js', 'explore', '--json', '--quiet', '--max-memory', '2048', ...args, ...more], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0 && r.status !== 3) throw new Error(`explore ${args.join(' ')} ${more.join(' ')}: status ${r.status}\n${r.stderr}`);
-  const j = JSON.parse(r.stdout) as { verdict: string; stopped?: string; states: number; depth: number; seconds: number; peakMemoryBytes: number; hashCompaction?: { omissionBound: number } };
-  // The last line: time writes "Command exited with non-zero status 3" before it for a capped search.
-  const [wall, user, sys, rss] = readFileSync('/tmp/kvm-mmu-lab-bench-hc-time', 'utf8').trim().split('\n').pop()!.split(/\s+/).map(Number);
-  return {
-    mode, verdict: j.verdict, ...(j.stopped ? { stopped: j.stopped } : {}), states: j.states, depth: j.depth,
-    searchSeconds: Math.round(j.seconds * 100) / 100, wall, cpu: Math.round((user + sys) * 100) / 100, maxRssMiB: Math.round(rss / 1024),
-    peakStoreMiB: Math.round(j.peakMemoryBytes / 2 ** 20), ...(j.hashCompaction ? { omissionBound: j.hashCompaction.omissionBound } : {}), load,
-  };
+  return budgetedRun(args, mode === 'hash-compact' ? ['--hash-compact'] : [], mode);
 }
 
 const pagesAll = ['--variant', 'v7', '--pages', 'all', '--entries', '4'];

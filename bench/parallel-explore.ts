@@ -11,9 +11,10 @@
  * are part of the JSON, written to bench/results/parallel-explore.json: on a shared machine
  * the ratio is only as good as the cores the two workers actually got.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { timedExplore } from './timed_explore';
 
 const repsAt = process.argv.indexOf('--reps');
 const reps = repsAt > 0 ? Number(process.argv[repsAt + 1]) : 3;
@@ -22,13 +23,9 @@ if (!existsSync('dist/cli.js')) throw new Error('dist/cli.js is missing: run nod
 interface Run { workers: number; states: number; verdict: string; searchSeconds: number; statesPerSecond: number; wall: number; cpu: number; maxRssMiB: number; load: number }
 
 function run(args: string[], workers: number): Run {
-  const load = loadavg()[0];
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', '/tmp/kvm-mmu-lab-bench-time', process.execPath, 'dist/cli.js', 'explore', '--json', '--quiet', '--workers', String(workers), ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0 && r.status !== 3) throw new Error(`explore ${args.join(' ')} --workers ${workers}: status ${r.status}\n${r.stderr}`);
-  const j = JSON.parse(r.stdout) as { states: number; verdict: string; seconds: number; statesPerSecond: number };
-  // The last line: time writes "Command exited with non-zero status 3" before it for a capped search.
-  const [wall, user, sys, rss] = readFileSync('/tmp/kvm-mmu-lab-bench-time', 'utf8').trim().split('\n').pop()!.split(/\s+/).map(Number);
-  return { workers, states: j.states, verdict: j.verdict, searchSeconds: j.seconds, statesPerSecond: j.statesPerSecond, wall, cpu: Math.round((user + sys) * 100) / 100, maxRssMiB: Math.round(rss / 1024), load };
+  const t = timedExplore<{ states: number; verdict: string; seconds: number; statesPerSecond: number }>(['--workers', String(workers), ...args]);
+  const j = t.json;
+  return { workers, states: j.states, verdict: j.verdict, searchSeconds: j.seconds, statesPerSecond: j.statesPerSecond, wall: t.wall, cpu: t.cpu, maxRssMiB: t.maxRssMiB, load: t.load };
 }
 
 function median(xs: number[]): number {

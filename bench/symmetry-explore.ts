@@ -12,9 +12,10 @@
  * each run go in the JSON, written to bench/results/symmetry-explore.json: the machine is shared,
  * and a loaded one stretches wall times.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { budgetedRun, type BudgetedRun } from './timed_explore';
 
 const repsAt = process.argv.indexOf('--reps');
 const reps = repsAt > 0 ? Number(process.argv[repsAt + 1]) : 1;
@@ -24,34 +25,10 @@ if (!existsSync('dist/cli.js')) throw new Error('dist/cli.js is missing: run nod
 /** unreduced; --reduce symmetry; and both with --hash-compact at issue 17's bound, where neither exact search fits. */
 type Mode = 'unreduced' | 'symmetry' | 'hash-compact' | 'symmetry + hash-compact';
 
-interface Run {
-  mode: Mode;
-  verdict: string;
-  stopped?: string;
-  states: number;
-  depth: number;
-  searchSeconds: number;
-  wall: number;
-  cpu: number;
-  maxRssMiB: number;
-  peakStoreMiB: number;
-  omissionBound?: number;
-  load: number;
-}
+type Run = BudgetedRun<Mode>;
 
-function run(args: string[], mode: Run['mode']): Run {
-  const load = loadavg()[0];
-  const more = [...(mode.includes('symmetry') ? ['--reduce', 'symmetry'] : []), ...(mode.includes('hash-compact') ? ['--hash-compact'] : [])];
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', '/tmp/kvm-mmu-lab-bench-symm-time', process.execPath, 'dist/cli.js', 'explore', '--json', '--quiet', '--max-memory', '2048', ...args, ...more], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0 && r.status !== 3) throw new Error(`explore ${args.join(' ')} ${more.join(' ')}: status ${r.status}\n${r.stderr}`);
-  const j = JSON.parse(r.stdout) as { verdict: string; stopped?: string; states: number; depth: number; seconds: number; peakMemoryBytes: number; reduce?: string; hashCompaction?: { omissionBound: number } };
-  // The last line: time writes "Command exited with non-zero status 3" before it for a capped search.
-  const [wall, user, sys, rss] = readFileSync('/tmp/kvm-mmu-lab-bench-symm-time', 'utf8').trim().split('\n').pop()!.split(/\s+/).map(Number);
-  return {
-    mode, verdict: j.verdict, ...(j.stopped ? { stopped: j.stopped } : {}), states: j.states, depth: j.depth,
-    searchSeconds: Math.round(j.seconds * 100) / 100, wall, cpu: Math.round((user + sys) * 100) / 100, maxRssMiB: Math.round(rss / 1024),
-    peakStoreMiB: Math.round(j.peakMemoryBytes / 2 ** 20), ...(j.hashCompaction ? { omissionBound: j.hashCompaction.omissionBound } : {}), load,
-  };
+function run(args: string[], mode: Mode): Run {
+  return budgetedRun(args, [...(mode.includes('symmetry') ? ['--reduce', 'symmetry'] : []), ...(mode.includes('hash-compact') ? ['--hash-compact'] : [])], mode);
 }
 
 const pagesAll = ['--variant', 'v7', '--pages', 'all', '--entries', '4'];
