@@ -24,15 +24,14 @@
  * A forward stop is after the writing step (position step + 1: the Variables view shows the new
  * value); a reverse stop is before it (position step: the old value), as docs/debugging.md says.
  *
- * The small DAP client is the one of debug_session.test.ts, kept here rather than shared so that
- * this file stands alone.
+ * The DAP client is test/support/dap_client.ts, shared with debug_session.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MmuDebugSession, type LaunchArguments } from '../../src/debug/session';
-import type { DapEvent, DapMessage, DapResponse } from '../../src/debug/protocol';
+import type { LaunchArguments } from '../../src/debug/session';
+import { DapClient, type Body } from '../support/dap_client';
 
 const MMU_C = join(__dirname, '..', 'fixtures', 'kernel', 'arch/x86/kvm/mmu/mmu.c');
 const SOURCES = [{ path: MMU_C, text: readFileSync(MMU_C, 'utf8') }];
@@ -43,56 +42,15 @@ const VCPU0 = 3;
 const HUGE_SPTE = 'spte:2:1';
 const VCPU0_TLB = 'tlb:0:0x40000';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- DAP bodies are read loosely, as a client would
-type Body = Record<string, any>;
-
-class Client {
-  readonly session: MmuDebugSession;
-  private seq = 1;
-  private out: DapMessage[] = [];
-  constructor() {
-    this.session = new MmuDebugSession((m) => this.out.push(m));
-  }
-
-  send(command: string, args?: unknown): { response: DapResponse; events: DapEvent[] } {
-    this.out = [];
-    this.session.handle({ seq: this.seq++, type: 'request', command, arguments: args });
-    const response = this.out.find((m): m is DapResponse => m.type === 'response');
-    assert.ok(response, `no response to ${command}`);
-    return { response, events: this.out.filter((m): m is DapEvent => m.type === 'event') };
-  }
-
-  ok(command: string, args?: unknown): Body {
-    const { response } = this.send(command, args);
-    assert.equal(response.success, true, `${command} failed: ${response.message}`);
-    return (response.body ?? {}) as Body;
-  }
-
-  stop(command: string, args?: unknown): Body {
-    const { events } = this.send(command, args);
-    const stopped = events.find((e) => e.event === 'stopped');
-    assert.ok(stopped, `${command} did not stop`);
-    return stopped.body as Body;
-  }
-
+class Client extends DapClient {
   /** A scope of the top frame of `thread`: its variablesReference and its variables by name. */
   scope(thread: number, name: string): { ref: number; vars: Map<string, Body> } {
-    const frames = this.ok('stackTrace', { threadId: thread }).stackFrames as Body[];
-    const scopes = this.ok('scopes', { frameId: frames[0].id }).scopes as Body[];
-    const ref = scopes.find((s) => s.name === name)!.variablesReference as number;
+    const ref = this.scopeRef(thread, name);
     return { ref, vars: this.children(ref) };
-  }
-
-  children(ref: number): Map<string, Body> {
-    return new Map((this.ok('variables', { variablesReference: ref }).variables as Body[]).map((v) => [v.name, v]));
   }
 
   info(args: Body): Body {
     return this.ok('dataBreakpointInfo', args);
-  }
-
-  eval(expression: string): string {
-    return this.ok('evaluate', { expression, context: 'watch' }).result as string;
   }
 }
 

@@ -13,8 +13,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MmuDebugSession, type LaunchArguments } from '../../src/debug/session';
-import type { DapEvent, DapMessage, DapResponse } from '../../src/debug/protocol';
+import type { LaunchArguments } from '../../src/debug/session';
+import { DapClient, type Body } from '../support/dap_client';
 
 const KERNEL = join(__dirname, '..', 'fixtures', 'kernel');
 const MMU_C = join(KERNEL, 'arch/x86/kvm/mmu/mmu.c');
@@ -25,51 +25,10 @@ const GET_SP_LINE = 193;
 /** paging_tmpl.h: FNAME(fetch)'s `sp = kvm_mmu_get_child_sp(vcpu, it.sptep, table_gfn,`. */
 const FETCH_INDIRECT_LINE = 93;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- DAP bodies are read loosely, as a client would
-type Body = Record<string, any>;
-
-class Client {
-  readonly session: MmuDebugSession;
-  private seq = 1;
-  private out: DapMessage[] = [];
-  constructor() {
-    this.session = new MmuDebugSession((m) => this.out.push(m));
-  }
-
-  /** Sends a request; returns its response and the events posted with it. */
-  send(command: string, args?: unknown): { response: DapResponse; events: DapEvent[] } {
-    this.out = [];
-    this.session.handle({ seq: this.seq++, type: 'request', command, arguments: args });
-    const response = this.out.find((m): m is DapResponse => m.type === 'response');
-    assert.ok(response, `no response to ${command}`);
-    return { response, events: this.out.filter((m): m is DapEvent => m.type === 'event') };
-  }
-
-  ok(command: string, args?: unknown): Body {
-    const { response } = this.send(command, args);
-    assert.equal(response.success, true, `${command} failed: ${response.message}`);
-    return (response.body ?? {}) as Body;
-  }
-
-  /** Sends a request that moves; returns the stopped event's body. */
-  stop(command: string, args?: unknown): Body {
-    const { response, events } = this.send(command, args);
-    assert.equal(response.success, true, `${command} failed: ${response.message}`);
-    const stopped = events.find((e) => e.event === 'stopped');
-    assert.ok(stopped, `${command} did not stop`);
-    return stopped.body as Body;
-  }
-
+class Client extends DapClient {
   /** The variables of a scope of the top frame of `thread`, by name. */
   scope(thread: number, name: string): Map<string, Body> {
-    const frames = this.ok('stackTrace', { threadId: thread }).stackFrames as Body[];
-    const scopes = this.ok('scopes', { frameId: frames[0].id }).scopes as Body[];
-    const ref = scopes.find((s) => s.name === name)!.variablesReference;
-    return new Map((this.ok('variables', { variablesReference: ref }).variables as Body[]).map((v) => [v.name, v]));
-  }
-
-  eval(expression: string): string {
-    return this.ok('evaluate', { expression, context: 'watch' }).result as string;
+    return this.children(this.scopeRef(thread, name));
   }
 }
 
