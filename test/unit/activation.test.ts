@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { requireVscodeAs, vscodeStub } from '../support/vscode-stub';
 import type { Lab, LabModule } from '../../extension/activate';
-import { COMMANDS, DEBUG_TYPE, EXPLORE_VIEW_ID, SIDE_VIEW_ID } from '../../extension/commands';
+import { searchRow } from '../../src/view/explore_searches';
+import { COMMANDS, CONTEXT_SEARCHES_FINISHED, DEBUG_TYPE, EXPLORE_VIEW_ID, SIDE_VIEW_ID } from '../../extension/commands';
 
 const ROOT = join(__dirname, '..', '..');
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -51,6 +52,24 @@ test('package.json contributes exactly the commands the shell registers, the sid
   const contributed = manifest.contributes.commands.map((c) => c.command).sort();
   assert.deepEqual(contributed, Object.values(COMMANDS).sort());
   for (const id of [SIDE_VIEW_ID, EXPLORE_VIEW_ID]) assert.ok(Object.values(manifest.contributes.views).flat().some((v) => v.id === id), `no view ${id}`);
+});
+
+test('the Explore view\'s menus: Cancel inline on a running row only, Clear Finished once a search has finished, and a welcome that runs Explore Variant…', () => {
+  const m = manifest as unknown as { contributes: { menus: Record<string, { command: string; when: string; group?: string }[]>; viewsWelcome: { view: string; contents: string }[] } };
+  // The row's contextValue is its state (extension/explore_view.ts): a running row's is "running".
+  const running = searchRow({ id: 1, variant: 'v7', engine: 'packed', bound: '' }).state;
+  const cancel = m.contributes.menus['view/item/context'].find((x) => x.command === COMMANDS.cancelSearch);
+  assert.deepEqual(cancel, { command: COMMANDS.cancelSearch, when: `view == ${EXPLORE_VIEW_ID} && viewItem == ${running}`, group: 'inline' });
+  const clear = m.contributes.menus['view/title'].find((x) => x.command === COMMANDS.clearFinishedSearches);
+  assert.equal(clear?.when, `view == ${EXPLORE_VIEW_ID} && ${CONTEXT_SEARCHES_FINISHED}`);
+  // Neither is offered in the palette without a row to act on: Cancel needs the row's search.
+  const palette = new Map(m.contributes.menus.commandPalette.map((x) => [x.command, x.when]));
+  assert.equal(palette.get(COMMANDS.cancelSearch), 'false');
+  assert.equal(palette.get(COMMANDS.clearFinishedSearches), CONTEXT_SEARCHES_FINISHED);
+  const welcome = m.contributes.viewsWelcome.find((w) => w.view === EXPLORE_VIEW_ID);
+  assert.ok(welcome, 'no welcome for the Explore view');
+  const nls = JSON.parse(readFileSync(join(ROOT, 'package.nls.json'), 'utf8')) as Record<string, string>;
+  assert.match(nls[welcome.contents.slice(1, -1)], new RegExp(`\\]\\(command:${COMMANDS.explore.replace('.', '\\.')}\\)`));
 });
 
 test('activation events are precise: no "*", no onStartupFinished', () => {
