@@ -36,7 +36,7 @@ export type { ActivationTiming, KvmMmuLabApi, Lab, LabApi, LabModule, LabShared,
  * activation and forwards to the table built here.
  */
 export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs: Jobs, shared: LabShared): Lab {
-  const { log, source } = shared;
+  const { log, source, searches } = shared;
   const guard = guarded((message) => {
     log.error(message);
     void vscode.window.showErrorMessage(message);
@@ -52,7 +52,7 @@ export function buildLab(context: vscode.ExtensionContext, host: HostKind, jobs:
   new CheckPatchController(log, reports, jobs, commands, guard);
   new CompareController(log, reports, jobs, commands, guard);
   const debug = new DebugController({ log, guard, walk: () => walk.current, follower: walk }, commands);
-  const explore = new ExploreController({ log, reports, jobs, counterexamples, walkVariant: () => walk.current?.options.variant }, commands, guard);
+  const explore = new ExploreController({ log, reports, jobs, counterexamples, searches, walkVariant: () => walk.current?.options.variant }, commands, guard);
   context.subscriptions.push(status, explore, reports);
 
   log.info(`the lab is loaded; kernel tree: ${kernelTreeUri(settings().get<string>('kernelTree'))?.toString() ?? '(not set)'}; long jobs run in ${jobs.where}`);

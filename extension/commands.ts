@@ -1,5 +1,5 @@
 // The ids the shell (extension/shell.ts) registers at activation and the lab (extension/activate.ts)
-// implements: commands and the side view. A module of its own so that the shell can name them
+// implements: commands, the side view and the Explore view. A module of its own so that the shell can name them
 // without loading the lab; test/unit/activation.test.ts checks them against package.json.
 export const COMMAND_OPEN_PANEL = 'kvmMmuLab.openPanel';
 export const COMMANDS = {
@@ -20,10 +20,16 @@ export const COMMANDS = {
   explore: 'kvmMmuLab.exploreVariant',
   chooseNextEvent: 'kvmMmuLab.chooseNextEvent',
   saveBranch: 'kvmMmuLab.saveBranch',
+  cancelSearch: 'kvmMmuLab.cancelSearch',
+  clearFinishedSearches: 'kvmMmuLab.clearFinishedSearches',
 } as const;
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
 export const CONTEXT_WALKING = 'kvmMmuLab.walking';
 export const SIDE_VIEW_ID = 'kvmMmuLab.sideView';
+/** The Explore view: the window's searches (extension/explore_view.ts). */
+export const EXPLORE_VIEW_ID = 'kvmMmuLab.exploreView';
+/** Set while the Explore view lists a finished search: its Clear Finished button shows then. */
+export const CONTEXT_SEARCHES_FINISHED = 'kvmMmuLab.searchesFinished';
 /** The debug type of package.json's contributes.debuggers (extension/debug.ts serves it). */
 export const DEBUG_TYPE = 'kvm-mmu-lab';
 

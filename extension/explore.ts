@@ -1,22 +1,26 @@
 // Explore Variant…: one variant searched within a bound (src/explore/, run as a long job in a worker,
-// extension/jobs.*.ts), one search at a time, cancellable from its notification. A counterexample is
-// written as a scenario file (extension/counterexamples.ts) that the walk can replay; the result is
-// shown in the review view in src/view/explore_text.ts's words.
+// extension/jobs.*.ts), one search at a time, cancellable from its notification or from its row in
+// the Explore view (extension/explore_view.ts), which shows its progress live and its verdict after.
+// A counterexample is written as a scenario file (extension/counterexamples.ts) that the walk can
+// replay; the result is shown in the review view in src/view/explore_text.ts's words.
 import * as vscode from 'vscode';
 import { DEFAULT_BOUND, describeBound, type Bound } from '../src/explore/scope';
+import { engineOf } from '../src/explore/search';
 import { parseVariant } from '../src/kernel/variants';
-import type { Jobs } from '../src/session/jobs';
-import { exploreView } from '../src/view/explore_text';
+import type { ExploreJobResult, Jobs } from '../src/session/jobs';
+import { exploreView, searchEnd } from '../src/view/explore_text';
 import { exploreProgressText } from '../src/view/explore_progress';
 import { COMMANDS } from './commands';
 import type { CommandTable, Guard } from './command_table';
 import type { Counterexamples, WrittenFile } from './counterexamples';
+import type { ExploreView } from './explore_view';
 import * as l10n from './l10n';
 import { walkCounterexample, type Reports } from './reports';
 import { jobLimits } from './settings';
 import { strings } from './strings';
 import { defaultVariant, pickVariant } from './variants';
 import type { Variant } from '../src/kernel/variants';
+import type { Progress } from '../src/explore/progress';
 
 /** Explore Variant…'s arguments (tests name both; the palette asks). */
 interface ExploreArgs {
@@ -29,6 +33,8 @@ export interface ExploreParts {
   reports: Reports;
   jobs: Jobs;
   counterexamples: Counterexamples;
+  /** The Explore view's list of this window's searches. */
+  searches: ExploreView;
   /** The variant of the walk in progress, which the picker starts from. */
   walkVariant(): Variant | undefined;
 }
@@ -45,14 +51,27 @@ function bounds(): { label: string; detail: string; bound: Bound }[] {
 
 export class ExploreController implements vscode.Disposable {
   private running: vscode.CancellationTokenSource | undefined;
+  /** The running search's row in the Explore view. */
+  private runningId: number | undefined;
 
   constructor(private readonly parts: ExploreParts, commands: CommandTable, private readonly guard: Guard) {
     commands.register(COMMANDS.explore, guard((args?: ExploreArgs) => this.explore(args)));
+    commands.register(COMMANDS.cancelSearch, guard((id?: unknown) => this.cancelSearch(id)));
+    commands.register(COMMANDS.clearFinishedSearches, guard(() => parts.searches.clearFinished()));
   }
 
   /** Cancels the running search, as its notification's Cancel button does. */
   cancel(): void {
     this.running?.cancel();
+  }
+
+  /**
+   * The Explore view's Cancel on a row (its argument is the row's search): the running search's
+   * own cancel, the one the notification's Cancel calls. A row that is no longer running (it ended
+   * while the click was on its way) is left alone.
+   */
+  private cancelSearch(id?: unknown): void {
+    if (id === undefined || id === this.runningId) this.cancel();
   }
 
   dispose(): void {
@@ -75,14 +94,33 @@ export class ExploreController implements vscode.Disposable {
     this.running?.cancel();
     const own = new vscode.CancellationTokenSource();
     this.running = own;
+    const { searches } = this.parts;
+    // The job passes no engine, audit or --until: the engine the search picks for that.
+    const id = searches.start(variant.name, engineOf({}), describeBound(bound));
+    this.runningId = id;
     const t0 = performance.now();
-    const job = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: strings.exploreProgress(variant.name), cancellable: true }, (progress, token) => {
-      const sub = token.onCancellationRequested(() => own.cancel());
-      return jobs.explore(variant.name, bound, jobLimits(), (p) => progress.report({ message: exploreProgressText(p, l10n.t) }), own.token).finally(() => sub.dispose());
-    });
-    if (this.running === own) this.running = undefined;
-    own.dispose();
+    let job: ExploreJobResult;
+    try {
+      job = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: strings.exploreProgress(variant.name), cancellable: true }, (progress, token) => {
+        const sub = token.onCancellationRequested(() => own.cancel());
+        const report = (p: Progress) => {
+          progress.report({ message: exploreProgressText(p, l10n.t) });
+          searches.report(id, p);
+        };
+        return jobs.explore(variant.name, bound, jobLimits(), report, own.token).finally(() => sub.dispose());
+      });
+    } catch (error) {
+      // The job failed (its worker died, say): the row says so, in the error's first line, and stops spinning.
+      searches.finish(id, { kind: 'incomplete', reason: String((error as Error).message ?? error).split('\n')[0] });
+      throw error;
+    } finally {
+      if (this.running === own) this.running = undefined;
+      if (this.runningId === id) this.runningId = undefined;
+      own.dispose();
+    }
     const r = job.result;
+    // The verdict at once; the counterexample's file, which may wait on a save dialog, when it is written.
+    searches.finish(id, searchEnd(r));
     log.info(`explore ${variant.name}: ${r.verdict}${r.stopped ? ` (${r.stopped})` : ''}, ${r.states} states, ${round(performance.now() - t0)} ms in ${jobs.where}`);
     let written: WrittenFile | undefined;
     if (job.scenario) {
@@ -91,6 +129,7 @@ export class ExploreController implements vscode.Disposable {
       else void vscode.window.showWarningMessage(strings.counterexampleNotSaved);
     }
     const counterexample = written?.uri.toString() ?? '';
+    if (written) searches.counterexampleWritten(id, { uri: counterexample, path: written.path });
     const view = exploreView(r, { seconds: (performance.now() - t0) / 1000, where: jobs.where }, l10n.t);
     const shown = await this.parts.reports.show({
       type: 'explore', variant: variant.name, bound: r.boundText || describeBound(bound), verdict: r.verdict, ...view,

@@ -6,6 +6,7 @@ import type { FromWebviewMessage, HostKind, InspectedMessage, ReportShownMessage
 import type { CommandHandlers } from './command_table';
 import type { DecorationReport, SourceView } from './source';
 import type { DebugController } from './debug';
+import type { ExploreView, ShownSearch } from './explore_view';
 
 /** One step rendered: how long the core took for the snapshot, the editor beside to follow, and the webview for the DOM. */
 export interface StepTiming {
@@ -66,17 +67,20 @@ export interface KvmMmuLabApi {
   readonly lastReport: ReportShownMessage | undefined;
   /** Cancels the running Explore Variant… as its notification's Cancel button does. */
   cancelExplore(): void;
+  /** The Explore view's rows, top first, as they read now, and whether the view is on screen. */
+  exploreView(): { visible: boolean; rows: ShownSearch[] };
   /** What a webview's document holds now: the walk's panel or the review view; undefined when that one is not open. */
   inspectWebview(which: 'panel' | 'review'): Promise<InspectedMessage | undefined>;
 }
 
 /** The part of the API only the lab can answer; the shell forwards to it, loading the lab first. */
-export type LabApi = Omit<KvmMmuLabApi, 'host' | 'activationMs' | 'activation' | 'labLoaded' | 'loadLab' | 'decorations'>;
+export type LabApi = Omit<KvmMmuLabApi, 'host' | 'activationMs' | 'activation' | 'labLoaded' | 'loadLab' | 'decorations' | 'exploreView'>;
 
-/** What the shell made at activation and hands the lab: the log and the editor beside the panel (its CodeLens and hover are there from the start). */
+/** What the shell made at activation and hands the lab: the log, the editor beside the panel (its CodeLens and hover are there from the start) and the Explore view (drawn, empty, before the lab loads). */
 export interface LabShared {
   log: vscode.LogOutputChannel;
   source: SourceView;
+  searches: ExploreView;
 }
 
 /** What the lab gives the shell: a handler for every command, the side view's provider, the tests' API. */

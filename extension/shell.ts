@@ -1,4 +1,5 @@
-// What activate() does, in both hosts, and all it does: register the commands and the side view,
+// What activate() does, in both hosts, and all it does: register the commands, the side view and
+// the Explore view (extension/explore_view.ts: its list needs no lab, so an empty one loads none),
 // set up the editor's CodeLens, hover and model listing (extension/source.ts: they must be there
 // before any command runs, and need only the anchors table), and return the tests' API. The lab —
 // extension/activate.ts, and with it the simulation core — is loaded the first time a command or
@@ -9,6 +10,7 @@ import * as vscode from 'vscode';
 import type { HostKind } from '../src/view/protocol';
 import type { ActivationTiming, KvmMmuLabApi, Lab, LabModule } from './activate';
 import { COMMANDS, DEBUG_TYPE, SIDE_VIEW_ID } from './commands';
+import { ExploreView } from './explore_view';
 import { SourceView } from './source';
 import { useTranslation } from './l10n';
 import { strings } from './strings';
@@ -42,6 +44,9 @@ export function activateShell(context: vscode.ExtensionContext, options: ShellOp
   const source = new SourceView(context.extensionUri, log);
   context.subscriptions.push(log, source);
   done('source');
+  const searches = new ExploreView();
+  context.subscriptions.push(searches);
+  done('exploreView');
   const timing: ActivationTiming = { activateMs: 0, bundleEvalMs: options.bundleEvalMs, labLoadMs: undefined, parts };
 
   let lab: Lab | undefined;
@@ -49,7 +54,7 @@ export function activateShell(context: vscode.ExtensionContext, options: ShellOp
     if (lab) return lab;
     const t0 = performance.now();
     try {
-      lab = options.loadLab().createLab(context, { log, source });
+      lab = options.loadLab().createLab(context, { log, source, searches });
     } catch (error) {
       const message = strings.labLoadFailed((error as Error).message ?? String(error));
       log.error(`${message}\n${(error as Error).stack ?? ''}`);
@@ -119,6 +124,7 @@ export function activateShell(context: vscode.ExtensionContext, options: ShellOp
       return lab?.api.lastReport;
     },
     cancelExplore: () => lab?.api.cancelExplore(),
+    exploreView: () => ({ visible: searches.visible, rows: searches.rows() }),
     inspectWebview: (which) => (lab ? lab.api.inspectWebview(which) : Promise.resolve(undefined)),
   };
 }

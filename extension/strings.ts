@@ -138,6 +138,8 @@ export const strings = {
   get pickVariantToExplore() { return l10n.t('Explore which variant? (every interleaving within a bound, searched for a violation)'); },
   exploreWritten: (variant: string, path: string) => l10n.t('The explorer found a counterexample under {0}, written to {1}.', variant, path),
   get openIt() { return l10n.t('Open'); },
+  // The Explore view (extension/explore_view.ts): a row with a counterexample opens it when clicked.
+  get openCounterexample() { return l10n.t('Open the counterexample'); },
   get saveCounterexampleTitle() { return l10n.t('Save the counterexample scenario'); },
   get saveCounterexampleLabel() { return l10n.t('Save Counterexample'); },
   get scenarioFiles() { return l10n.t('Scenario files'); },

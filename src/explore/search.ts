@@ -180,13 +180,22 @@ export class CoreSearch {
   }
 }
 
-/** A search with the engine the options ask for (packed unless core or an audit is asked). */
+/**
+ * The engine a search with these options runs on: packed unless the core is asked for, or an audit
+ * or --until (which need every transition run by the core). The workbench's Explore view names it
+ * before the search has said anything.
+ */
+export function engineOf(options: Pick<ExploreOptions, 'engine' | 'audit' | 'until'>): 'packed' | 'core' {
+  return options.engine === 'core' || options.audit || options.until ? 'core' : 'packed';
+}
+
+/** A search with the engine the options ask for (engineOf). */
 export class Search {
   private readonly engine: CoreSearch | PackedSearch;
 
   constructor(options: ExploreOptions) {
     if (options.until && options.engine === 'packed') throw new Error('internal: --until runs on the core engine only');
-    const core = options.engine === 'core' || options.audit || options.until;
+    const core = engineOf(options) === 'core';
     // The core engine's visited set is of keys; hash compaction is the packed search's.
     if (core && options.hashCompact) throw new Error('internal: hash compaction runs on the packed engine only (not with the core engine, an audit or --until)');
     // The reductions act on the packed state (packed/page_symmetry.ts).

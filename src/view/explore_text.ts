@@ -8,6 +8,7 @@
 import { unreached, type GoalReach } from '../explore/goals';
 import type { ExploreResult } from '../explore/result';
 import type { Violation } from '../model/step';
+import type { SearchEnd } from './explore_searches';
 import type { ExploreStanding } from './protocol';
 import { english, type Translate } from './translate';
 
@@ -20,6 +21,17 @@ export function exploreStanding(r: ExploreResult): ExploreStanding {
   if (r.verdict === 'violation') return 'violation';
   if (r.verdict === 'incomplete') return 'incomplete';
   return missedGoals(r).length ? 'clean-not-all-reached' : 'clean-all-reached';
+}
+
+/**
+ * How a search ended, for the Explore view's row (explore_searches.ts): a violation's kind and
+ * length (the counterexample's file is added when it is written); a cancel (the search's own
+ * "cancelled" stop, or the worker's) apart from the other reasons an incomplete search stops.
+ */
+export function searchEnd(r: ExploreResult): SearchEnd {
+  if (r.verdict === 'violation' && r.violation) return { kind: 'violation', violation: r.violation.kind, depth: r.depth };
+  if (r.verdict !== 'no violation within the bound') return r.stopped === 'cancelled' ? { kind: 'cancelled' } : { kind: 'incomplete', reason: r.stopped ?? '' };
+  return { kind: 'clean', notReached: missedGoals(r).length };
 }
 
 /** A violation as the checks state it: its kind, the check's strength when it has one, its message. */

@@ -100,5 +100,41 @@ export function exploreSuite(host: HostKind): void {
       const walk = api.walk();
       ok(walk && walk.violations.includes(at as number), `Run to Violation stopped at ${at}, the walk's violations are at ${JSON.stringify(walk?.violations)}`);
     });
+
+    it('the Explore view lists the running search with its states, and its Cancel cancels it: the row then says cancelled', async function () {
+      this.timeout(120_000);
+      // The view on screen, as a person opens it (the workbench makes a focus command for every view).
+      await run('kvmMmuLab.exploreView.focus');
+      // v7 on every page of the region at E = 4: tens of millions of states (docs/explorer.md), so
+      // it is still running when the test cancels it, whatever the machine's load.
+      const pending = run<Explored & { stopped: string }>('kvmMmuLab.exploreVariant', { variant: 'v7', bound: { pages: 'all' } });
+      let ended = false;
+      void pending.then(() => (ended = true), () => (ended = true));
+      const states = (description: string) => Number(/, ([\d,]+) states,/.exec(description)?.[1].replace(/,/g, '') ?? 0);
+      let row = api.exploreView().rows[0];
+      // Wait for a report that counted states (the first comes after the worker's first slice).
+      for (let i = 0; i < 600 && !ended && !(row?.state === 'running' && states(row.description) > 0); i++) {
+        await sleep(100);
+        row = api.exploreView().rows[0];
+      }
+      ok(!ended, 'the search ended before the view showed it running');
+      ok(row && row.state === 'running', `the top row is not a running search: ${JSON.stringify(row)}`);
+      equal(row.label, 'v7, packed engine', 'the row\'s label');
+      match(row.description, /^depth \d+, [\d,]+ states, [\d,]+ states\/s \(average [\d,]+\), [\d,]+ MiB (of the [\d,]+ MiB memory cap \(\d+%\)|\(no memory cap\)), [\d.]+ s$/, 'the running row\'s progress line');
+      ok(states(row.description) > 0, `no states in ${row.description}`);
+      ok(api.exploreView().visible, 'the Explore view is not on screen');
+      // The row's inline Cancel runs this command with the row's search.
+      await run('kvmMmuLab.cancelSearch', row.id);
+      const r = await pending;
+      ok(r, 'no result');
+      equal(r.stopped, 'cancelled', 'the search stopped because');
+      const after = api.exploreView().rows.find((x) => x.id === row.id);
+      ok(after, 'the cancelled search\'s row is gone');
+      equal(after.state, 'cancelled', 'the row\'s state');
+      match(after.description, /^cancelled at depth \d+, after [\d,]+ states; [\d.]+ s$/, 'the cancelled row');
+      // Clear Finished takes the finished rows away.
+      await run('kvmMmuLab.clearFinishedSearches');
+      ok(!api.exploreView().rows.some((x) => x.id === row.id), 'Clear Finished left the cancelled row');
+    });
   });
 }

@@ -95,6 +95,8 @@ export interface VscodeStub {
   commands: Map<string, (...args: unknown[]) => unknown>;
   /** View id → provider, as registered. */
   views: Map<string, { resolveWebviewView(...args: unknown[]): unknown }>;
+  /** Tree view id → its data provider (window.createTreeView), as created. */
+  treeViews: Map<string, { getChildren(element?: unknown): unknown }>;
   /** Debug type → its adapter descriptor factory, as registered. */
   debugFactories: Map<string, { createDebugAdapterDescriptor(...args: unknown[]): unknown }>;
   /** A context for activate(), for an extension in `extensionPath` with this package.json. */
@@ -113,6 +115,7 @@ export function vscodeStub(): VscodeStub {
   const commands = new Map<string, (...args: unknown[]) => unknown>();
   const views = new Map<string, { resolveWebviewView(...args: unknown[]): unknown }>();
   const debugFactories = new Map<string, { createDebugAdapterDescriptor(...args: unknown[]): unknown }>();
+  const treeViews = new Map<string, { getChildren(element?: unknown): unknown }>();
   const disposable = (fn: () => void = () => {}) => ({ dispose: fn });
   const files = new Map<string, StubFile>();
   const reads: string[] = [];
@@ -186,6 +189,10 @@ export function vscodeStub(): VscodeStub {
         views.set(id, provider);
         return disposable(() => views.delete(id));
       },
+      createTreeView(id: string, options: { treeDataProvider: { getChildren(element?: unknown): unknown } }) {
+        treeViews.set(id, options.treeDataProvider);
+        return { visible: false, dispose: () => treeViews.delete(id) };
+      },
       visibleTextEditors: [],
       activeTextEditor: undefined,
       tabGroups: namespace({ all: [] as unknown[] }),
@@ -225,6 +232,7 @@ export function vscodeStub(): VscodeStub {
     module,
     commands,
     views,
+    treeViews,
     debugFactories,
     files,
     reads,

@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { requireVscodeAs, vscodeStub } from '../support/vscode-stub';
 import type { Lab, LabModule } from '../../extension/activate';
-import { COMMANDS, DEBUG_TYPE, SIDE_VIEW_ID } from '../../extension/commands';
+import { searchRow } from '../../src/view/explore_searches';
+import { COMMANDS, CONTEXT_SEARCHES_FINISHED, DEBUG_TYPE, EXPLORE_VIEW_ID, SIDE_VIEW_ID } from '../../extension/commands';
 
 const ROOT = join(__dirname, '..', '..');
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -25,6 +26,7 @@ const stub = vscodeStub();
 function activateWithStub() {
   stub.commands.clear();
   stub.views.clear();
+  stub.treeViews.clear();
   const restore = requireVscodeAs(stub);
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- after the stub is in place
@@ -46,10 +48,28 @@ function activateWithStub() {
   }
 }
 
-test('package.json contributes exactly the commands the shell registers, and the side view', () => {
+test('package.json contributes exactly the commands the shell registers, the side view and the Explore view', () => {
   const contributed = manifest.contributes.commands.map((c) => c.command).sort();
   assert.deepEqual(contributed, Object.values(COMMANDS).sort());
-  assert.ok(Object.values(manifest.contributes.views).flat().some((v) => v.id === SIDE_VIEW_ID), `no view ${SIDE_VIEW_ID}`);
+  for (const id of [SIDE_VIEW_ID, EXPLORE_VIEW_ID]) assert.ok(Object.values(manifest.contributes.views).flat().some((v) => v.id === id), `no view ${id}`);
+});
+
+test('the Explore view\'s menus: Cancel inline on a running row only, Clear Finished once a search has finished, and a welcome that runs Explore Variant…', () => {
+  const m = manifest as unknown as { contributes: { menus: Record<string, { command: string; when: string; group?: string }[]>; viewsWelcome: { view: string; contents: string }[] } };
+  // The row's contextValue is its state (extension/explore_view.ts): a running row's is "running".
+  const running = searchRow({ id: 1, variant: 'v7', engine: 'packed', bound: '' }).state;
+  const cancel = m.contributes.menus['view/item/context'].find((x) => x.command === COMMANDS.cancelSearch);
+  assert.deepEqual(cancel, { command: COMMANDS.cancelSearch, when: `view == ${EXPLORE_VIEW_ID} && viewItem == ${running}`, group: 'inline' });
+  const clear = m.contributes.menus['view/title'].find((x) => x.command === COMMANDS.clearFinishedSearches);
+  assert.equal(clear?.when, `view == ${EXPLORE_VIEW_ID} && ${CONTEXT_SEARCHES_FINISHED}`);
+  // Neither is offered in the palette without a row to act on: Cancel needs the row's search.
+  const palette = new Map(m.contributes.menus.commandPalette.map((x) => [x.command, x.when]));
+  assert.equal(palette.get(COMMANDS.cancelSearch), 'false');
+  assert.equal(palette.get(COMMANDS.clearFinishedSearches), CONTEXT_SEARCHES_FINISHED);
+  const welcome = m.contributes.viewsWelcome.find((w) => w.view === EXPLORE_VIEW_ID);
+  assert.ok(welcome, 'no welcome for the Explore view');
+  const nls = JSON.parse(readFileSync(join(ROOT, 'package.nls.json'), 'utf8')) as Record<string, string>;
+  assert.match(nls[welcome.contents.slice(1, -1)], new RegExp(`\\]\\(command:${COMMANDS.explore.replace('.', '\\.')}\\)`));
 });
 
 test('activation events are precise: no "*", no onStartupFinished', () => {
@@ -64,6 +84,10 @@ test('activate() registers every command and the side view without loading the l
   const { stub, api, loads } = activateWithStub();
   assert.deepEqual([...stub.commands.keys()].sort(), Object.values(COMMANDS).sort());
   assert.deepEqual([...stub.views.keys()], [SIDE_VIEW_ID]);
+  // The Explore view's tree is there too, and its (empty) list is drawn without the lab: the
+  // workbench then shows the view's welcome.
+  assert.deepEqual([...stub.treeViews.keys()], [EXPLORE_VIEW_ID]);
+  assert.deepEqual(stub.treeViews.get(EXPLORE_VIEW_ID)!.getChildren(), []);
   // The debug type's adapter factory is there from the start; it loads the lab only when a session starts.
   assert.deepEqual([...stub.debugFactories.keys()], [DEBUG_TYPE]);
   assert.equal(loads(), 0);
@@ -104,13 +128,18 @@ test("the Node host's entry bundle holds the shell, not the lab or the simulatio
     'src/anchor/anchor.ts', 'src/anchor/hunks.ts',
     'src/kernel/anchors.ts', 'src/kernel/eras.ts', 'src/kernel/spte.ts', 'src/kernel/variants.ts',
     'src/patch/classify.ts', 'src/patch/detect.ts', 'src/patch/diagnostics.ts', 'src/patch/diff.ts', 'src/patch/listing.ts', 'src/patch/mail.ts', 'src/patch/parse.ts',
-    'src/source/cfunc.ts', 'src/source/names.ts', 'src/view/listing.ts',
+    // The Explore view (extension/explore_view.ts) is the shell's, so that its empty list loads no
+    // lab: its list of searches and the words of a row, the progress line among them. Plain data
+    // and text: a search's types are imported as types only.
+    'src/session/explore_searches.ts',
+    'src/source/cfunc.ts', 'src/source/names.ts',
+    'src/view/explore_progress.ts', 'src/view/explore_searches.ts', 'src/view/listing.ts',
     // The words: strings.ts goes through extension/l10n.ts, whose English before activation hands
     // over vscode.l10n.t is src/view/translate.ts (a formatter of `{0}` places, nothing more).
     'src/view/translate.ts',
   ]);
   // read_bounded.ts: the editor reads the tree's files and patch tabs only stat'ed and under a limit.
-  assert.deepEqual(inputs.filter((f) => f.startsWith('extension/')), ['extension/commands.ts', 'extension/l10n.ts', 'extension/node.ts', 'extension/read_bounded.ts', 'extension/shell.ts', 'extension/source.ts', 'extension/strings.ts']);
+  assert.deepEqual(inputs.filter((f) => f.startsWith('extension/')), ['extension/commands.ts', 'extension/explore_view.ts', 'extension/l10n.ts', 'extension/node.ts', 'extension/read_bounded.ts', 'extension/shell.ts', 'extension/source.ts', 'extension/strings.ts']);
   assert.ok(!inputs.some((f) => f.includes('node_modules')), `packages in the entry bundle: ${inputs.filter((f) => f.includes('node_modules')).join(', ')}`);
   const text = result.outputFiles[0].text;
   assert.match(text, /require\("\.\/lab\.node\.js"\)/, 'the entry requires dist/lab.node.js');

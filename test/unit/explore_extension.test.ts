@@ -14,6 +14,7 @@ const stub = vscodeStub();
 const restore = requireVscodeAs(stub);
 /* eslint-disable @typescript-eslint/no-require-imports -- after the stub is in place */
 const explore = require('../../extension/explore') as typeof import('../../extension/explore');
+const { ExploreView } = require('../../extension/explore_view') as typeof import('../../extension/explore_view');
 const { COMMANDS } = require('../../extension/commands') as typeof import('../../extension/commands');
 /* eslint-enable @typescript-eslint/no-require-imports */
 restore();
@@ -55,7 +56,16 @@ function fakeJobs(wait: boolean) {
   return { jobs, calls };
 }
 
-function controller(jobs: Jobs) {
+/** The Explore view with a clock that stands still unless a test moves it, and the rows it was told changed. */
+function exploreView() {
+  const clock = { ms: 0 };
+  const searches = new ExploreView(() => clock.ms);
+  const changed: (number | undefined)[] = [];
+  searches.onDidChangeTreeData((id) => changed.push(id));
+  return { searches, clock, changed };
+}
+
+function controller(jobs: Jobs, searches = exploreView().searches) {
   const handlers = new Map<string, (...args: unknown[]) => unknown>();
   const table = { register: (id: string, h: (...args: unknown[]) => unknown) => void handlers.set(id, h) } as never;
   const parts = {
@@ -63,10 +73,12 @@ function controller(jobs: Jobs) {
     reports: { show: () => Promise.resolve(true) },
     jobs,
     counterexamples: {},
+    searches,
     walkVariant: () => undefined,
   } as never;
   new explore.ExploreController(parts, table, ((fn: (...a: unknown[]) => unknown) => fn) as never);
-  return (...args: unknown[]) => Promise.resolve(handlers.get(COMMANDS.explore)!(...args));
+  const run = (...args: unknown[]) => Promise.resolve(handlers.get(COMMANDS.explore)!(...args));
+  return Object.assign(run, { command: (id: string, ...args: unknown[]) => handlers.get(id)!(...args) });
 }
 
 test('the notification says states, depth, both rates and memory against the cap, in the CLI\'s words', async () => {
@@ -95,4 +107,36 @@ test('Cancel on the notification cancels the running job, whose partial result i
   const out = await pending as { verdict: string; stopped: string; states: number };
   assert.equal(calls[0].cancelled, true);
   assert.deepEqual({ verdict: out.verdict, stopped: out.stopped, states: out.states }, { verdict: 'incomplete', stopped: 'cancelled', states: 400_000 });
+});
+
+test('the Explore view: the running search\'s row with the progress line, its Cancel the notification\'s, then the row cancelled; Clear Finished', async () => {
+  const shown = notification();
+  const { jobs, calls } = fakeJobs(true);
+  const { searches, changed } = exploreView();
+  const run = controller(jobs, searches);
+  const pending = run({ variant: 'v7', bound: TEST_BOUND });
+  await new Promise((r) => setImmediate(r));
+  const [row] = searches.rows();
+  // The job passes no engine (nor an audit or --until): the packed engine. The row reads the
+  // latest report, in the notification's own words.
+  assert.deepEqual({ label: row.label, state: row.state, icon: row.icon }, { label: 'v7, packed engine', state: 'running', icon: 'loading~spin' });
+  assert.equal(row.description, shown.messages[1]);
+  // Redraws: the whole list once when the search started, then this row alone for the first
+  // report; the second came at the same moment of the clock (less than 250 ms later), so its
+  // redraw waits its turn instead of drawing the row twice at once.
+  assert.deepEqual(changed, [undefined, row.id]);
+  // The view's Cancel, with the row as its argument, is the notification's: the job sees it.
+  run.command(COMMANDS.cancelSearch, row.id);
+  const out = await pending as { stopped: string };
+  assert.equal(calls[0].cancelled, true);
+  assert.equal(out.stopped, 'cancelled');
+  // The row shows it at once (the waiting redraw is dropped): where the search got to, from its last report.
+  assert.deepEqual(changed, [undefined, row.id, row.id]);
+  const [ended] = searches.rows();
+  assert.deepEqual({ state: ended.state, icon: ended.icon, description: ended.description }, { state: 'cancelled', icon: 'circle-slash', description: 'cancelled at depth 8, after 400,000 states; 0.0 s' });
+  // A Cancel on a row that has ended does nothing (no job is running to receive it).
+  run.command(COMMANDS.cancelSearch, row.id);
+  run.command(COMMANDS.clearFinishedSearches);
+  assert.deepEqual(searches.rows(), []);
+  assert.deepEqual(changed, [undefined, row.id, row.id, undefined]);
 });

@@ -75,6 +75,7 @@ interface Manifest {
     commands: { command: string; title: string; category: string }[];
     configuration: { title: string; properties: Record<string, { markdownDescription?: string; description?: string; enumDescriptions?: string[] }> };
     views: Record<string, { id: string; name: string }[]>;
+    viewsWelcome?: { view: string; contents: string }[];
     debuggers?: { type: string; label: string; configurationAttributes: Record<string, { properties: Record<string, { markdownDescription?: string }> }>; configurationSnippets?: { label: string; description: string }[] }[];
   };
 }
@@ -91,6 +92,8 @@ function contributedWords(m: Manifest): [string, string][] {
       ...(p.enumDescriptions ?? []).map((d, i): [string, string] => [`${name} enumDescriptions[${i}]`, d]),
     ]),
     ...Object.values(c.views).flat().map((v): [string, string] => [`view ${v.id} name`, v.name]),
+    // A view's welcome (the Explore view's, with its Explore Variant… button).
+    ...(c.viewsWelcome ?? []).map((w): [string, string] => [`viewsWelcome ${w.view}`, w.contents]),
     // The debugger's label, its launch attributes' descriptions and its snippets (docs/debugging.md).
     ...(c.debuggers ?? []).flatMap((d): [string, string][] => [
       [`debugger ${d.type} label`, d.label],
