@@ -176,7 +176,11 @@ export class WalkController implements SessionFollower {
     return this.request(driver, d.command);
   }
 
-  /** The request sent to the session; its stop reaches the walk through the follow path (stopped, below) before the response does. */
+  /**
+   * The request sent to the session. Its stop reaches the walk through the follow path (stopped,
+   * below): the adapter tells the walk as it posts the stop, right after the response, which must
+   * still cross the workbench before customRequest resolves; so once it has, settled() covers it.
+   */
   private async request(driver: SessionDriver, command: DriveRequest): Promise<number | undefined> {
     const t0 = performance.now();
     try {
