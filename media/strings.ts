@@ -30,7 +30,7 @@ export const strings = {
   keys: l10n.t('Keys: → or N forward, ← or P back, Home restart, F next flush, V violation.'),
   // While a debug session drives the walk (media/toolbar.ts, src/debug/drive.ts): the Debug
   // toolbar's request each button sends, and why one cannot.
-  driveRequests: { next: l10n.t('Step Over'), stepBack: l10n.t('Step Back'), continue: l10n.t('Continue'), restart: l10n.t('Restart') } as Record<DriveRequest, string>,
+  driveRequests: { next: l10n.t('Step Over'), stepBack: l10n.t('Step Back'), continue: l10n.t('Continue'), restart: l10n.t('Restart') } satisfies Record<DriveRequest, string>,
   drives: (request: string, own: string) => l10n.t('{0} in the debug session · {1}', request, own),
   driveRefused: (why: DriveRefusal, action: DriveAction) =>
     why === 'at-start' ? l10n.t('The debug session is before the first step: nothing to step back to.')
