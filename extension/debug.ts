@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { MmuDebugSession, type LaunchArguments } from '../src/debug/session';
 import type { DapMessage, DapRequest } from '../src/debug/protocol';
 import type { FollowPoint } from '../src/debug/follow';
+import type { DriveRequest } from '../src/debug/drive';
 import type { ScenarioOrigin } from '../src/session/session';
 import { BUILTIN_SCENARIOS } from '../src/scenario/builtins';
 import { MAX_SCENARIO_BYTES } from '../src/scenario/parse';
@@ -27,24 +28,34 @@ const SPLIT_FUNCTION = 'shadow_mmu_split_huge_page';
 /** A launch configuration of type kvm-mmu-lab, as launch.json or a command writes it. */
 type MmuDebugConfiguration = vscode.DebugConfiguration & Omit<LaunchArguments, 'scenarioText' | 'sources' | 'scenarioPath'>;
 
-/** Where the walk panel hears of a session's stops (extension/walk.ts follows them): the adapter is the session's token. */
+/** A session the walk panel drives (src/debug/drive.ts): its buttons send it the Debug toolbar's requests. */
+export interface SessionDriver {
+  /** Sends the session this request, as the Debug toolbar's button does; resolves with the response's body (the stop follows through the follower). */
+  request(command: DriveRequest): Thenable<unknown>;
+}
+
+/** Where the walk panel hears of a session's stops (extension/walk.ts follows them): the adapter is the session's token, and drives it. */
 export interface SessionFollower {
   /** The session stopped: the walk shows this point of this run. */
-  stopped(driver: object, point: FollowPoint, origin: ScenarioOrigin): void;
+  stopped(driver: SessionDriver, point: FollowPoint, origin: ScenarioOrigin): void;
   /** The session ended: the walk is its own again. */
-  ended(driver: object): void;
+  ended(driver: SessionDriver): void;
 }
 
 /** The core's session as VS Code's DebugAdapter: messages in one at a time, in order (a launch waits for its files). */
-class InlineAdapter implements vscode.DebugAdapter {
+class InlineAdapter implements vscode.DebugAdapter, SessionDriver {
   private readonly sent = new vscode.EventEmitter<vscode.DebugProtocolMessage>();
   readonly onDidSendMessage = this.sent.event;
   private readonly session = new MmuDebugSession((m: DapMessage) => this.post(m));
   private queue: Promise<void> = Promise.resolve();
   /** The launched scenario, as the walk names it. */
   private origin: ScenarioOrigin = builtinOrigin('reused-partial');
+  /** The thread of the last stop: the one the panel's requests step, as the toolbar steps the focused thread. */
+  private threadId = 1;
 
   constructor(
+    /** VS Code's side of this session: the panel's requests go through it, so the debug views see them as the toolbar's. */
+    private readonly debugSession: vscode.DebugSession,
     private readonly folder: vscode.WorkspaceFolder | undefined,
     private readonly log: vscode.LogOutputChannel,
     private readonly follower: SessionFollower,
@@ -55,9 +66,19 @@ class InlineAdapter implements vscode.DebugAdapter {
     this.sent.fire(m as vscode.DebugProtocolMessage);
     if (m.type !== 'event') return;
     if (m.event === 'stopped') {
+      this.threadId = (m.body as { threadId?: number } | undefined)?.threadId ?? this.threadId;
       const point = this.session.follow();
       if (point) this.follower.stopped(this, point, this.origin);
     } else if (m.event === 'terminated') this.follower.ended(this);
+  }
+
+  /**
+   * The panel's button as the toolbar's: a request through VS Code's session (customRequest), so
+   * that the request, its response and the stop it makes pass through the workbench as the
+   * toolbar's do, and the call stack, variables and the editor's current line follow the stop.
+   */
+  request(command: DriveRequest): Thenable<unknown> {
+    return this.debugSession.customRequest(command, command === 'restart' ? {} : { threadId: this.threadId });
   }
 
   handleMessage(message: vscode.DebugProtocolMessage): void {
@@ -126,7 +147,7 @@ export class DebugController {
 
   /** The inline adapter for a session VS Code starts. */
   adapter(session: vscode.DebugSession): vscode.DebugAdapterDescriptor {
-    return new vscode.DebugAdapterInlineImplementation(new InlineAdapter(session.workspaceFolder, this.parts.log, this.parts.follower));
+    return new vscode.DebugAdapterInlineImplementation(new InlineAdapter(session, session.workspaceFolder, this.parts.log, this.parts.follower));
   }
 
   /** F5 with no launch.json: the split of reused-partial; the settings fill what a configuration leaves out. */

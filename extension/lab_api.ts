@@ -53,6 +53,12 @@ export interface KvmMmuLabApi {
   nextMessageFromWebview<K extends FromWebviewMessage['type']>(type: K): Promise<Extract<FromWebviewMessage, { type: K }>>;
   /** Posts any value to the open panel's webview, past the types (to test the webview's checks). */
   postRawToWebview(value: unknown): Promise<boolean>;
+  /**
+   * Hands the open panel a value as if its webview had posted it (an envelope holding
+   * `{ type: 'action', action: 'forward' }` is a press of its Forward button): the same check, log
+   * and handling as the webview's own messages. False when no panel is open.
+   */
+  sendFromPanel(value: unknown): boolean;
   /** The walk in progress: scenario, variant, step index (-1 before the first) and count. */
   walk(): { scenario: string; variant: string; index: number; total: number; violations: number[]; flushSteps: number[] } | undefined;
   /** Resolves when every open view has rendered the current step (with its timings). */

@@ -163,6 +163,14 @@ export class LabSurface implements vscode.Disposable {
     return this.endpoint.request({ type: 'inspect' }, 'inspected');
   }
 
+  /**
+   * Takes a value as if the webview had posted it (tests: a button press, `{ type: 'action' }`, down
+   * the same path as the webview's own: the check, the message log, the handler).
+   */
+  receiveRaw(value: unknown): void {
+    this.endpoint.receive(value);
+  }
+
   /** Posts any value past the types (tests use it to check the webview's validation). */
   postRaw(value: unknown): Thenable<boolean> {
     return this.webview.postMessage(value);

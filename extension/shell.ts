@@ -113,6 +113,7 @@ export function activateShell(context: vscode.ExtensionContext, options: ShellOp
     },
     nextMessageFromWebview: (type) => load('the API').api.nextMessageFromWebview(type),
     postRawToWebview: (value) => load('the API').api.postRawToWebview(value),
+    sendFromPanel: (value) => lab?.api.sendFromPanel(value) ?? false,
     walk: () => lab?.api.walk(),
     settled: () => (lab ? lab.api.settled() : Promise.resolve([])),
     status: () => (lab ? lab.api.status() : { text: '', tooltip: '' }),

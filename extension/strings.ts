@@ -2,6 +2,7 @@
 // the renderings shared with the CLI in src/view/). Each goes through l10n.t (extension/l10n.ts):
 // a plain string is a getter, so that it is translated when it is read, after activation has
 // handed over VS Code's translation. The English is the key; `{0}`, `{1}` are the places.
+import type { DriveAction, DriveRefusal } from '../src/debug/drive';
 import * as l10n from './l10n';
 
 export const strings = {
@@ -166,7 +167,23 @@ export const strings = {
   branchLabel: (name: string) => l10n.t('{0} (what-if branch)', name),
   get noBranch() { return l10n.t('The walk is not on a what-if branch: run "KVM MMU Lab: Choose the Next Event…" first.'); },
   get saveBranchTitle() { return l10n.t('Save the branch as a scenario file'); },
-  get debuggerDrives() { return l10n.t('A debug session drives this walk: step it with the Debug toolbar (Step Over, Step Into, Step Out, Step Back, Continue, Reverse Continue) or the debug keys; the walk\'s own controls step it again when the session ends.'); },
+  get debuggerDrives() { return l10n.t('A debug session drives this walk: these buttons step the session as the Debug toolbar does (Forward is Step Over, Back is Step Back, Violation is Continue, Restart is Restart) and the panel shows where it stops; Step Into, Step Out and Reverse Continue are on the toolbar. The walk\'s own stepping comes back when the session ends.'); },
+  /** Why an action of the walk is refused while a debug session drives it (src/debug/drive.ts's reasons). */
+  driveRefused: (why: DriveRefusal, action: DriveAction) => {
+    switch (why) {
+      case 'at-start': return l10n.t('The debug session is stopped before the first step: there is nothing to step back to.');
+      case 'at-end': return l10n.t('The debug session is at the end of its run: step back, or restart it.');
+      case 'no-request':
+        return action === 'next-flush'
+          ? l10n.t('The debugger has no request that runs to the next flush: set a breakpoint on the flush\'s line (or tick the "Skipped flush" exception breakpoint) and Continue.')
+          : l10n.t('The debugger cannot jump to a step: step or continue the session there (a breakpoint on the step\'s line), or stop the session to move the walk freely.');
+      case 'leaves-run':
+        return action === 'next-event'
+          ? l10n.t('Choose the Next Event… branches into a run the debug session did not launch: stop the session (the walk stays at its step), choose the event, save the branch as a scenario, then debug that file.')
+          : l10n.t('Another scenario or variant is another run than the debug session\'s, which is fixed when it launches: stop the session first, or launch another with that scenario and variant.');
+    }
+  },
+  driveFailed: (request: string, reason: string) => l10n.t('The debug session did not take the panel\'s {0}: {1}', request, reason),
   get sourceDebugger() { return l10n.t('the debugger\'s top frame'); },
   debuggerBefore: (next: number, shown: number) => l10n.t('Stopped before step {0}, the statement the debugger shows; this panel shows the machine after step {1}, as the Variables view does.', next, shown < 0 ? '–' : shown),
   get debuggerAtEnd() { return l10n.t('Stopped at the end of the run; this panel shows the machine after its last step, as the Variables view does.'); },

@@ -25,6 +25,7 @@ export function testHooks({ walk, status, reports, explore, messages }: TestHook
     },
     nextMessageFromWebview: (type) => messages.next(type),
     postRawToWebview: (value) => views.postRaw(value),
+    sendFromPanel: (value) => views.receiveFromPanel(value),
     walk() {
       const s = walk.current;
       if (!s) return undefined;

@@ -9,6 +9,7 @@ import { builtinScenario } from '../src/scenario/builtins';
 import { parseVariant, type Variant } from '../src/kernel/variants';
 import { sameStep, WalkSession, type ScenarioOrigin } from '../src/session/session';
 import { sameRun, type FollowPoint } from '../src/debug/follow';
+import { drive, drivePosition, type DriveAction, type DrivePosition, type DriveRefusal, type DriveRequest } from '../src/debug/drive';
 import { WALK_MAX_STEPS, type WalkCheck } from '../src/session/input_jobs';
 import type { Jobs } from '../src/session/jobs';
 import type { RunOptions } from '../src/run/runner';
@@ -19,7 +20,7 @@ import type { CommandTable, Guard } from './command_table';
 import { locateKernelTree } from './kernel_tree';
 import { offThread } from './off_thread';
 import type { LabSurface } from './panel';
-import type { SessionFollower } from './debug';
+import type { SessionDriver, SessionFollower } from './debug';
 import { RenderQueue } from './render_queue';
 import { builtinOrigin, fileOrigin, loadScenario, pickScenario } from './scenarios';
 import { walkRunOptions } from './settings';
@@ -68,12 +69,16 @@ export class WalkController implements SessionFollower {
   private session: WalkSession | undefined;
   /**
    * The debug session that drives the walk (its adapter, extension/debug.ts), from its first stop
-   * to its end: the walk shows its stops and refuses its own stepping (one source of truth, the
-   * debugger; docs/debugging.md, "The panel follows the session").
+   * to its end: the walk shows its stops, and its stepping commands (the panel's buttons and keys,
+   * the palette's) send the session the Debug toolbar's requests (src/debug/drive.ts) instead of
+   * moving the walk: one source of truth, the session (docs/debugging.md, "The panel drives the
+   * session").
    */
-  private driver: object | undefined;
+  private driver: SessionDriver | undefined;
   /** The step the driving session is stopped before (its top frame), or undefined at the end. */
   private driverNext: number | undefined;
+  /** Where the driving session is stopped, for what the panel's actions may ask of it. */
+  private driverAt: DrivePosition = { pos: 0, total: 0 };
   /** The stops followed so far, one after the other (a stop may build the walk first). */
   private following: Promise<unknown> = Promise.resolve();
   /** The flush mode a walk was started in by name (the review's counterexample): over the setting until the next walk or a change of the setting. */
@@ -92,18 +97,18 @@ export class WalkController implements SessionFollower {
       ready: (surface) => {
         if (this.session) void this.refresh(surface);
       },
-      goto: (step) => void this.move(() => step, strings.noWalk),
+      goto: (step) => void this.step('goto', () => step, strings.noWalk),
     });
     this.views.keepBesideEditor = () => this.driver !== undefined;
     commands.register(COMMANDS.openPanel, () => {
       this.views.openPanel();
     });
     commands.register(COMMANDS.walk, guard((args?: WalkArgs) => this.walk(args)));
-    commands.register(COMMANDS.forward, () => this.move((s) => s.forward(), strings.atEnd));
-    commands.register(COMMANDS.back, () => this.move((s) => s.back(), strings.atStart));
-    commands.register(COMMANDS.restart, () => this.move(() => -1, strings.atStart));
-    commands.register(COMMANDS.nextFlush, () => this.move((s) => s.nextFlush(), strings.noMoreFlushes));
-    commands.register(COMMANDS.violation, () => this.move((s) => s.nextViolation(), this.session ? strings.noViolation(this.session.scenario.name, this.session.options.variant.name) : ''));
+    commands.register(COMMANDS.forward, () => this.step('forward', (s) => s.forward(), strings.atEnd));
+    commands.register(COMMANDS.back, () => this.step('back', (s) => s.back(), strings.atStart));
+    commands.register(COMMANDS.restart, () => this.step('restart', () => -1, strings.atStart));
+    commands.register(COMMANDS.nextFlush, () => this.step('next-flush', (s) => s.nextFlush(), strings.noMoreFlushes));
+    commands.register(COMMANDS.violation, () => this.step('violation', (s) => s.nextViolation(), this.session ? strings.noViolation(this.session.scenario.name, this.session.options.variant.name) : ''));
     commands.register(COMMANDS.variant, guard((spec?: string) => this.chooseVariant(spec)));
     commands.register(COMMANDS.locate, guard((uri?: vscode.Uri) => this.locate(uri instanceof vscode.Uri ? uri : undefined)));
     commands.register(COMMANDS.export, guard((format?: string) => this.export(format)));
@@ -138,38 +143,83 @@ export class WalkController implements SessionFollower {
   }
 
   /**
-   * While a debug session drives the walk, the walk's own stepping (the panel's buttons and keys,
-   * the palette's commands, a link in the panel, a variant, a new walk, a what-if branch) is
-   * refused, saying how to step: true then.
+   * While a debug session drives the walk, what would walk another run or jump to a step (a new
+   * walk, a variant, a what-if branch, a step link, Walk the Split Here) is refused, saying why
+   * and what to do instead (src/debug/drive.ts): true then.
    */
-  refuseWhileDebugging(): boolean {
+  refuseWhileDebugging(action: DriveAction): boolean {
     if (!this.driver) return false;
-    void vscode.window.showInformationMessage(strings.debuggerDrives);
+    const d = drive(action, this.driverAt);
+    if (d.kind !== 'refused') return false;
+    this.sayRefused(action, d.why);
     return true;
+  }
+
+  private sayRefused(action: DriveAction, why: DriveRefusal): void {
+    this.parts.log.info(`the debug session drives the walk: ${action} refused (${why})`);
+    void vscode.window.showInformationMessage(strings.driveRefused(why, action));
+  }
+
+  /**
+   * A stepping command (a button or key of the panel, the palette's): with no debug session it
+   * moves the walk (`fn`, else `none` shows a moment); while one drives the walk it sends the
+   * session the Debug toolbar's request for it, and resolves with the walk at the stop it made.
+   */
+  private step(action: DriveAction, fn: (s: WalkSession) => number | undefined | boolean, none: string): Promise<number | undefined> {
+    const driver = this.driver;
+    const d = driver && drive(action, this.driverAt);
+    if (!d || d.kind === 'own') return this.move(fn, none);
+    if (d.kind === 'refused') {
+      this.sayRefused(action, d.why);
+      return Promise.resolve(this.session?.index);
+    }
+    return this.request(driver, d.command);
+  }
+
+  /**
+   * The request sent to the session. Its stop reaches the walk through the follow path (stopped,
+   * below): the adapter tells the walk as it posts the stop, right after the response, which must
+   * still cross the workbench before customRequest resolves; so once it has, settled() covers it.
+   */
+  private async request(driver: SessionDriver, command: DriveRequest): Promise<number | undefined> {
+    const t0 = performance.now();
+    try {
+      await driver.request(command);
+    } catch (error) {
+      // The session ended meanwhile, or refused the request: it says why.
+      const message = (error as Error).message ?? String(error);
+      this.parts.log.error(`the debug session's ${command} failed: ${message}`);
+      void vscode.window.showErrorMessage(strings.driveFailed(command, message));
+    }
+    await this.settled();
+    this.parts.log.info(`the panel's ${command}: the session stopped and the walk shows step ${this.session?.index ?? '-'} (${round(performance.now() - t0)} ms)`);
+    return this.session?.index;
   }
 
   // ---- following a debug session (extension/debug.ts tells; src/debug/follow.ts maps)
 
   /** A stop of a debug session: the walk shows that step of that run, the panel opened if need be. */
-  stopped(driver: object, point: FollowPoint, origin: ScenarioOrigin): void {
+  stopped(driver: SessionDriver, point: FollowPoint, origin: ScenarioOrigin): void {
     this.following = this.following.then(() => this.follow(driver, point, origin)).catch((error: Error) => this.parts.log.error(`following the debug session failed: ${error.stack ?? error.message}`));
   }
 
   /** The session ended: the walk stays where it stopped, and its controls step it again. */
-  ended(driver: object): void {
+  ended(driver: SessionDriver): void {
     this.following = this.following.then(async () => {
       if (this.driver !== driver) return;
       this.driver = undefined;
       this.driverNext = undefined;
+      this.driverAt = { pos: 0, total: 0 };
       if (this.session) await this.refresh();
     });
   }
 
-  private async follow(driver: object, point: FollowPoint, origin: ScenarioOrigin): Promise<void> {
+  private async follow(driver: SessionDriver, point: FollowPoint, origin: ScenarioOrigin): Promise<void> {
     // The walk's marks in the editor go: the debugger marks its own line there.
     if (!this.driver) this.parts.source.stop();
     this.driver = driver;
     this.driverNext = point.next;
+    this.driverAt = drivePosition(point.index, point.total);
     // The walk in progress when it is the session's run (the debugger launched from it), else a walk of the session's run.
     const s = this.session && sameRun(this.session, point) ? this.session : await this.buildHere(point.scenario, origin, point.options);
     if (this.driver !== driver) return; // the session ended while the walk was built
@@ -183,7 +233,7 @@ export class WalkController implements SessionFollower {
   }
 
   private async walk(args?: WalkArgs): Promise<number | undefined> {
-    if (this.refuseWhileDebugging()) return this.session?.index;
+    if (this.refuseWhileDebugging('walk')) return this.session?.index;
     const origin = args?.scenario ? builtinOrigin(args.scenario) : args?.file ? fileOrigin(args.file) : await pickScenario();
     if (!origin) return undefined;
     let scenario: Scenario | undefined;
@@ -245,12 +295,12 @@ export class WalkController implements SessionFollower {
 
   /** The walk continues on a what-if branch (extension/whatif.ts): its scenario, at step `index`, under the walk's variant. */
   async branch(scenario: Scenario, origin: ScenarioOrigin, index: number): Promise<WalkSession | undefined> {
-    if (this.refuseWhileDebugging()) return undefined;
+    if (this.refuseWhileDebugging('next-event')) return undefined;
     return this.start(scenario, origin, this.session?.options.variant ?? defaultVariant(scenario), index);
   }
 
   private async chooseVariant(spec?: string): Promise<string | undefined> {
-    if (this.refuseWhileDebugging()) return this.session?.options.variant.name;
+    if (this.refuseWhileDebugging('variant')) return this.session?.options.variant.name;
     const variant = spec ? parseVariant(spec) : await pickVariant(this.session?.options.variant ?? defaultVariant());
     if (!variant) return undefined;
     const old = this.session;
@@ -283,7 +333,6 @@ export class WalkController implements SessionFollower {
 
   /** Moves the walk (`fn` gives the step, or says it moved, or that it cannot: then `none` shows a moment). */
   private async move(fn: (s: WalkSession) => number | undefined | boolean, none: string): Promise<number | undefined> {
-    if (this.refuseWhileDebugging()) return this.session?.index;
     const s = this.session;
     if (!s) {
       void vscode.window.showInformationMessage(strings.noWalk);
@@ -315,7 +364,7 @@ export class WalkController implements SessionFollower {
 
   /** The CodeLens over a function of mmu.c or paging_tmpl.h: the walk (or reused-partial) at its next step in `fn`, else its first. */
   private async walkHere(fn?: string): Promise<number> {
-    if (this.refuseWhileDebugging()) return this.session?.index ?? -1;
+    if (this.refuseWhileDebugging('walk-here')) return this.session?.index ?? -1;
     let s = this.session;
     if (!s) {
       const scenario = builtinScenario(WALK_HERE_SCENARIO)!;

@@ -92,6 +92,13 @@ export class WalkViews implements vscode.Disposable {
     return this.panel ? this.panel.surface.postRaw(value) : false;
   }
 
+  /** Takes a value as if the panel's webview had posted it (tests); false when no panel is open. */
+  receiveFromPanel(value: unknown): boolean {
+    if (!this.panel) return false;
+    this.panel.surface.receiveRaw(value);
+    return true;
+  }
+
   inspectPanel(): Promise<InspectedMessage | undefined> {
     return this.panel ? this.panel.surface.inspect() : Promise.resolve(undefined);
   }

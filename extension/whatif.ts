@@ -35,8 +35,9 @@ export class WhatIfController {
 
   /** Resolves with the step the walk is at afterwards, or undefined when nothing was chosen. */
   private async choose(number?: number): Promise<number | undefined> {
-    // A debug session drives the walk: a branch would leave its run (the walk says how to step).
-    if (this.walk.refuseWhileDebugging()) return undefined;
+    // A debug session drives the walk: a branch is another run than the session's (the walk says
+    // so, and what to do instead; docs/debugging.md, "The panel drives the session").
+    if (this.walk.refuseWhileDebugging('next-event')) return undefined;
     const s = this.walk.current;
     if (!s) {
       void vscode.window.showInformationMessage(strings.noWalk);

@@ -17,10 +17,11 @@ import {
   type ToWebviewMessage,
 } from '../src/view/protocol';
 import type { EntryRun, FreedSpView, GuestTableView, OpenHazard, PanelSnapshot, TableView } from '../src/view/snapshot';
+import { drivePosition } from '../src/debug/drive';
 import { element, inspectDocument, markOwnDrawing } from './dom';
 import { renderPicture, type PictureWords } from './picture';
 import { strings } from './strings';
-import { DRIVEN_ACTIONS, showDriver, STEP_BUTTONS, stepButton, type StepAction } from './toolbar';
+import { DRIVEN_ACTIONS, showDriver, STEP_BUTTONS, stepButton, type DriveWords, type StepAction } from './toolbar';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -55,6 +56,11 @@ function restoreUiState(saved: unknown): UiState {
 /** The stepping buttons' names, by action (their icons and keys are media/toolbar.ts's). */
 const BUTTON_LABELS: Record<StepAction, string> = {
   restart: strings.restart, back: strings.back, forward: strings.forward, 'next-flush': strings.nextFlush, violation: strings.violation,
+};
+/** The tooltips of the buttons while a debug session drives the walk. */
+const DRIVE_WORDS: DriveWords = {
+  drives: (command, own) => strings.drives(strings.driveRequests[command], own),
+  refused: (why, action) => strings.driveRefused(why, action),
 };
 const KEYS: Record<string, PanelAction> = { ArrowRight: 'forward', n: 'forward', ArrowLeft: 'back', p: 'back', Home: 'restart', f: 'next-flush', v: 'violation' };
 
@@ -116,8 +122,9 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
     const target = e.target as HTMLElement | null;
     if (target && (target.tagName === 'SUMMARY' || target.tagName === 'INPUT') && (e.key === 'Enter' || e.key === ' ')) return;
     const action = KEYS[e.key];
-    // Driven by a debug session, the keys do not step (the extension would refuse it anyway).
-    if (!action || (driven && DRIVEN_ACTIONS.includes(action))) return;
+    // Driven by a debug session, a key does what its button does: sends the session its request,
+    // or nothing where the button is disabled (the extension would refuse it, saying why).
+    if (!action || (driven && DRIVEN_ACTIONS.includes(action) && buttons.get(action)?.disabled)) return;
     e.preventDefault();
     act(action);
   });
@@ -400,7 +407,7 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
     buttons.get('next-flush')!.disabled = false;
     buttons.get('walk')!.disabled = false;
     buttons.get('variant')!.disabled = false;
-    driven = showDriver(buttons, message.driver);
+    driven = showDriver(buttons, message.driver, drivePosition(s.index, s.total), DRIVE_WORDS);
     driverNote.textContent = message.driver ?? '';
     driverNote.hidden = !driven;
 

@@ -1,6 +1,7 @@
 // Every label the webview draws itself; what it shows as content comes from the extension. Each goes
 // through l10n.t (media/l10n.ts), configured with the extension's bundle before this module is read.
 import type { PictureMark } from '../src/view/protocol';
+import type { DriveAction, DriveRefusal, DriveRequest } from '../src/debug/drive';
 import type { PanelSnapshot } from '../src/view/snapshot';
 import * as l10n from './l10n';
 
@@ -27,6 +28,15 @@ export const strings = {
   locate: l10n.t('Locate mmu.c'),
   export: l10n.t('Export'),
   keys: l10n.t('Keys: → or N forward, ← or P back, Home restart, F next flush, V violation.'),
+  // While a debug session drives the walk (media/toolbar.ts, src/debug/drive.ts): the Debug
+  // toolbar's request each button sends, and why one cannot.
+  driveRequests: { next: l10n.t('Step Over'), stepBack: l10n.t('Step Back'), continue: l10n.t('Continue'), restart: l10n.t('Restart') } satisfies Record<DriveRequest, string>,
+  drives: (request: string, own: string) => l10n.t('{0} in the debug session · {1}', request, own),
+  driveRefused: (why: DriveRefusal, action: DriveAction) =>
+    why === 'at-start' ? l10n.t('The debug session is before the first step: nothing to step back to.')
+      : why === 'at-end' ? l10n.t('The debug session is at the end of its run.')
+        : why === 'no-request' ? (action === 'next-flush' ? l10n.t('The debugger has no request that runs to the next flush: set a breakpoint on the flush\'s line, then Continue.') : l10n.t('The debugger cannot jump to a step.'))
+          : l10n.t('Another scenario or variant is another run than the debug session\'s: stop the session first.'),
 
   // Steps are numbered from 0, as in the plain-text trace and the violation messages of the core.
   stepOf: (i: number, n: number) => (i < 0 ? l10n.t('Before step 0 (0–{0})', n - 1) : l10n.t('Step {0} (0–{1})', i, n - 1)),

@@ -2,6 +2,7 @@
 // extension/panel.ts loads under the CSP) on icon-only buttons, like the workbench's debug toolbar.
 // An icon carries no text, so each button's name is its aria-label and its tooltip adds the keys.
 import type { PanelAction } from '../src/view/protocol';
+import { drive, type DriveAction, type DrivePosition, type DriveRefusal, type DriveRequest } from '../src/debug/drive';
 
 /** The actions the stepping buttons stand for (the other buttons are text buttons). */
 export type StepAction = Extract<PanelAction, 'restart' | 'back' | 'forward' | 'next-flush' | 'violation'>;
@@ -52,10 +53,10 @@ export function stepButton(doc: Document, b: StepButton, label: string): HTMLBut
   return button;
 }
 
-/** What a debug session's driving takes from the panel: the stepping buttons, a new walk, another variant (docs/debugging.md). */
+/** The buttons a debug session's driving changes: the stepping buttons (they send the session requests), a new walk and another variant (refused): docs/debugging.md. */
 export const DRIVEN_ACTIONS: readonly PanelAction[] = ['restart', 'back', 'forward', 'next-flush', 'violation', 'walk', 'variant'];
 
-/** A button as showDriver sets it: disabled, its tooltip, a mark for the CSS and the tests. */
+/** A button as showDriver sets it: disabled, its tooltip, marks for the CSS and the tests. */
 export interface DrivenButton {
   disabled: boolean;
   setAttribute(name: string, value: string): void;
@@ -63,27 +64,46 @@ export interface DrivenButton {
   removeAttribute(name: string): void;
 }
 
+/** The words showDriver puts in the tooltips (media/strings.ts has them). */
+export interface DriveWords {
+  /** A button that sends the session `command`: its tooltip, from the request's name and the button's own tooltip. */
+  drives(command: DriveRequest, own: string): string;
+  /** A button that cannot drive the session at this stop: why, as its tooltip. */
+  refused(why: DriveRefusal, action: DriveAction): string;
+}
+
 /**
- * While a debug session drives the walk (`driver` says how to step), each of DRIVEN_ACTIONS's
- * buttons is disabled with that as its tooltip, its own tooltip kept aside; when the session ends
- * (`driver` undefined) the tooltips come back. Returns whether the walk is driven. The buttons'
- * enabling at a step (back at the first, forward at the last) is the caller's, before this.
+ * While a debug session drives the walk (`driver` says so), each of DRIVEN_ACTIONS's buttons is
+ * what src/debug/drive.ts says at the session's position `at`: enabled with the Debug toolbar's
+ * request named in its tooltip (marked data-request), or disabled with the reason as its tooltip;
+ * its own tooltip is kept aside. When the session ends (`driver` undefined) the tooltips come
+ * back. Returns whether the walk is driven. The buttons' enabling at a step without a session
+ * (back at the first, forward at the last) is the caller's, before this.
  */
-export function showDriver(buttons: ReadonlyMap<PanelAction, DrivenButton>, driver: string | undefined): boolean {
+export function showDriver(buttons: ReadonlyMap<PanelAction, DrivenButton>, driver: string | undefined, at: DrivePosition, words: DriveWords): boolean {
   for (const action of DRIVEN_ACTIONS) {
     const b = buttons.get(action);
     if (!b) continue;
     const own = b.getAttribute('data-title') ?? b.getAttribute('title');
     if (driver) {
       if (own !== null) b.setAttribute('data-title', own);
-      b.setAttribute('title', driver);
       b.setAttribute('data-driven', 'debugger');
-      b.disabled = true;
+      const d = drive(action, at);
+      if (d.kind === 'request') {
+        b.setAttribute('title', words.drives(d.command, own ?? ''));
+        b.setAttribute('data-request', d.command);
+        b.disabled = false;
+      } else {
+        b.setAttribute('title', d.kind === 'refused' ? words.refused(d.why, action) : own ?? '');
+        b.removeAttribute('data-request');
+        b.disabled = d.kind === 'refused';
+      }
     } else if (b.getAttribute('data-driven') !== null) {
       if (own !== null) b.setAttribute('title', own);
       else b.removeAttribute('title');
       b.removeAttribute('data-title');
       b.removeAttribute('data-driven');
+      b.removeAttribute('data-request');
     }
   }
   return driver !== undefined;

@@ -1,8 +1,9 @@
 // The walk panel following a debug session, the glue against the vscode stub: the inline adapter
 // (extension/debug.ts) tells the walk of each stop with the core's point (src/debug/follow.ts) and
 // the launched scenario's origin, and of the session's end; the walk controller (extension/walk.ts)
-// then shows that step of that run and refuses its own stepping until the session ends. The
-// mapping itself is the core's (test/unit/debug_follow.test.ts).
+// then shows that step of that run, and its stepping commands send the session the Debug
+// toolbar's requests (through VS Code's session, customRequest) until the session ends. The
+// mappings themselves are the core's (test/unit/debug_follow.test.ts, test/unit/debug_drive.test.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { requireVscodeAs, vscodeStub } from '../support/vscode-stub';
@@ -29,23 +30,40 @@ function commandTable() {
 const rethrow = <A extends unknown[], R>(fn: (...args: A) => R | Promise<R>) => async (...args: A) => fn(...args);
 const log = { info() {}, warn() {}, error(m: string) { console.error(m); }, debug() {}, trace() {} } as never;
 
-/** The inline adapter the controller makes for a session, with its messages out collected. */
+/**
+ * The inline adapter the controller makes for a session, with its messages out collected. VS Code's
+ * side of the session is a stand-in whose customRequest, as the workbench's, sends the request to
+ * the adapter and resolves with its response's body (`custom` lists what it was asked).
+ */
 function adapter(follower: import('../../extension/debug').SessionFollower) {
   const controller = new debug.DebugController({ log, guard: rethrow, walk: () => undefined, follower }, commandTable().table);
-  const descriptor = controller.adapter({ workspaceFolder: undefined } as never) as unknown as { implementation: { handleMessage(m: unknown): void; onDidSendMessage(l: (m: Message) => void): void; dispose(): void } };
+  const answers = new Map<number, (m: Message) => void>();
+  const custom: Array<{ command: string; args: unknown }> = [];
+  let seq = 1;
+  const send = (command: string, args?: unknown) => impl.handleMessage({ seq: seq++, type: 'request', command, arguments: args });
+  const vscodeSession = {
+    workspaceFolder: undefined,
+    customRequest: (command: string, args?: unknown) => new Promise((resolve, reject) => {
+      custom.push({ command, args });
+      answers.set(seq, (m) => (m.success ? resolve(m.body) : reject(new Error(m.message))));
+      send(command, args);
+    }),
+  };
+  const descriptor = controller.adapter(vscodeSession as never) as unknown as { implementation: { handleMessage(m: unknown): void; onDidSendMessage(l: (m: Message) => void): void; dispose(): void } };
   const impl = descriptor.implementation;
   const out: Message[] = [];
   const waiting: Array<{ event: string; resolve: (m: Message) => void }> = [];
   impl.onDidSendMessage((m: Message) => {
     out.push(m);
+    if (m.type === 'response') answers.get(m.request_seq)?.(m);
     const i = waiting.findIndex((w) => m.type === 'event' && m.event === w.event);
     if (i >= 0) waiting.splice(i, 1)[0].resolve(m);
   });
-  let seq = 1;
   return {
     impl,
     out,
-    send: (command: string, args?: unknown) => impl.handleMessage({ seq: seq++, type: 'request', command, arguments: args }),
+    custom,
+    send,
     next: (event: string) => new Promise<Message>((resolve) => waiting.push({ event, resolve })),
   };
 }
@@ -86,7 +104,7 @@ test('each stop of the session reaches the walk as the core\'s point with the la
   assert.equal(heard[3].driver, a.impl);
 });
 
-test('the walk follows the stops, refuses its own stepping while the session drives it, and steps again after its end', async () => {
+test('the walk follows the stops, its stepping commands drive the session while it runs (what cannot is refused, saying why), and it steps on its own again after the end', async () => {
   const commands = commandTable();
   const context = stub.context('/ext', { version: '0.0.0' });
   const source = { prepare: () => Promise.resolve({ info: { kind: 'listing', label: 'l', location: '', note: '' }, follow: () => Promise.resolve() }), stop() {}, reset() {} };
@@ -114,13 +132,31 @@ test('the walk follows the stops, refuses its own stepping while the session dri
   assert.equal(walk.source.kind, 'debugger');
   assert.match(walk.source.note, /^Stopped before step 21, the statement the debugger shows; this panel shows the machine after step 20/);
 
-  // The walk's own stepping is refused, saying how to step; the walk stays at the session's step.
+  // Forward is the session's Step Over, sent through VS Code's session to the thread that stopped;
+  // the stop it makes reaches the walk by the follow path. Stopped before get-sp (step 21, in
+  // shadow_mmu_split_huge_page, ten frames under the clear-dirty-log ioctl), Step Over stops
+  // before the split's next statement at that depth, step 22 (entry 0 of the new child set):
+  // the walk shows step 21, get-sp done.
+  const stopThread = (a.out.filter((m: Message) => m.type === 'event' && m.event === 'stopped').at(-1) as Message).body.threadId;
+  const overStop = a.next('stopped');
+  assert.equal(await commands.run(COMMANDS.forward), 21, 'the command resolves with the walk at the stop');
+  assert.equal((await overStop).body.reason, 'step');
+  assert.deepEqual(a.custom.at(-1), { command: 'next', args: { threadId: stopThread } });
+  assert.equal(walk.current?.index, 21);
+  // Back is Step Back: the split's previous step at its depth is get-sp, step 21: the walk shows step 20.
+  assert.equal(await commands.run(COMMANDS.back), 20);
+  assert.equal(a.custom.at(-1)!.command, 'stepBack');
+
+  // What no request does is refused, saying why; the walk stays at the session's step.
   stub.shown.length = 0;
-  assert.equal(await commands.run(COMMANDS.forward), 20);
-  assert.equal(await commands.run(COMMANDS.restart), 20);
+  const sent = a.custom.length;
+  assert.equal(await commands.run(COMMANDS.nextFlush), 20);
+  assert.equal(await commands.run(COMMANDS.walk, { scenario: 'never-flush' }), 20);
   assert.equal(walk.current?.index, 20);
+  assert.equal(a.custom.length, sent, 'nothing was sent to the session');
   assert.equal(stub.shown.length, 2);
-  assert.match(stub.shown[0][1], /^A debug session drives this walk: step it with the Debug toolbar/);
+  assert.match(stub.shown[0][1], /^The debugger has no request that runs to the next flush/);
+  assert.match(stub.shown[1][1], /^Another scenario or variant is another run than the debug session's/);
 
   // The session's step back is followed on the same walk (not a new one).
   const before = walk.current;

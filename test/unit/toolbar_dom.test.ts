@@ -112,7 +112,7 @@ test('the build puts codicon.css beside the font it names, and .vscodeignore let
   }
 });
 
-test('while a debug session drives the walk, the stepping, walk and variant buttons are disabled with how to step as their tooltip; its end gives their own back', async () => {
+test('while a debug session drives the walk, the stepping buttons name the Debug toolbar\'s request they send, those that cannot drive are disabled saying why, and the session\'s end gives their own back', async () => {
   const { showDriver, DRIVEN_ACTIONS } = await import('../../media/toolbar');
   /** A button: attributes and disabled, as showDriver reads and sets them. */
   const button = (title: string) => {
@@ -120,22 +120,49 @@ test('while a debug session drives the walk, the stepping, walk and variant butt
     return { disabled: false, setAttribute: (k: string, v: string) => void attrs.set(k, v), getAttribute: (k: string) => attrs.get(k) ?? null, removeAttribute: (k: string) => void attrs.delete(k) };
   };
   const buttons = new Map(['restart', 'back', 'forward', 'next-flush', 'violation', 'walk', 'variant', 'export', 'locate'].map((a) => [a as never, button(`own ${a}`)]));
-  const how = 'A debug session drives this walk: step it with the Debug toolbar';
-  assert.equal(showDriver(buttons, how), true);
-  for (const [action, b] of buttons) {
-    const driven = DRIVEN_ACTIONS.includes(action);
-    assert.equal(b.disabled, driven, `${action} disabled`);
-    assert.equal(b.getAttribute('title'), driven ? how : `own ${action}`, `${action}'s tooltip`);
-  }
-  // Export and Locate stay: they do not move the walk.
+  const words = { drives: (command: string, own: string) => `${command} · ${own}`, refused: (why: string, action: string) => `${action}: ${why}` };
+  const how = 'A debug session drives this walk';
+  const title = (a: string) => buttons.get(a as never)!.getAttribute('title');
+  const disabled = (a: string) => buttons.get(a as never)!.disabled;
+
+  // Mid-run (stopped before step 21 of 54): the four stepping buttons send their requests (src/debug/drive.ts).
+  assert.equal(showDriver(buttons, how, { pos: 21, total: 54 }, words), true);
+  assert.equal(title('forward'), 'next · own forward');
+  assert.equal(title('back'), 'stepBack · own back');
+  assert.equal(title('violation'), 'continue · own violation');
+  assert.equal(title('restart'), 'restart · own restart');
+  for (const a of ['forward', 'back', 'violation', 'restart']) assert.equal(disabled(a), false, a);
+  assert.equal(buttons.get('forward' as never)!.getAttribute('data-request'), 'next');
+  // No request runs to the next flush; a scenario or variant is another run: disabled, saying why.
+  assert.equal(title('next-flush'), 'next-flush: no-request');
+  assert.equal(title('walk'), 'walk: leaves-run');
+  assert.equal(title('variant'), 'variant: leaves-run');
+  for (const a of ['next-flush', 'walk', 'variant']) assert.equal(disabled(a), true, a);
+  // Export and Locate stay the walk's: they do not move it.
   assert.equal(DRIVEN_ACTIONS.includes('export'), false);
-  // A second stop keeps the buttons' own tooltips aside, not the driver's.
-  showDriver(buttons, how);
+  assert.equal(title('export'), 'own export');
+  assert.equal(disabled('export'), false);
+
+  // At the entry (position 0): nothing to step back to.
+  showDriver(buttons, how, { pos: 0, total: 54 }, words);
+  assert.equal(disabled('back'), true);
+  assert.equal(title('back'), 'back: at-start', 'a second stop keeps the button\'s own tooltip aside, not the driver\'s');
+  assert.equal(disabled('restart'), true);
+  assert.equal(disabled('forward'), false);
+  // At the end: nothing to step over or continue to.
+  showDriver(buttons, how, { pos: 54, total: 54 }, words);
+  assert.equal(disabled('forward'), true);
+  assert.equal(disabled('violation'), true);
+  assert.equal(title('forward'), 'forward: at-end');
+  assert.equal(disabled('back'), false);
+  assert.equal(title('back'), 'stepBack · own back');
+
   // The session ends: the caller enables by the step; the tooltips are the buttons' own again.
   for (const b of buttons.values()) b.disabled = false;
-  assert.equal(showDriver(buttons, undefined), false);
+  assert.equal(showDriver(buttons, undefined, { pos: 0, total: 0 }, words), false);
   for (const [action, b] of buttons) {
     assert.equal(b.getAttribute('title'), `own ${action}`);
     assert.equal(b.getAttribute('data-driven'), null);
+    assert.equal(b.getAttribute('data-request'), null);
   }
 });
