@@ -37,8 +37,11 @@ test('keys order transitions by parent number, then candidate position', () => {
   // Three children of parent 10, two of parent 11, one of 12 (parents 10..12), shuffled.
   const keys = new Float64Array([orderKey(11, 4, span), orderKey(10, 7, span), orderKey(12, 0, span), orderKey(10, 2, span), orderKey(11, 1, span), orderKey(10, 3, span)]);
   const out = new Int32Array(6);
-  sortByKey(keys, 6, span, 10, 3, new Int32Array(4), out);
+  const sorted = new Float64Array(6);
+  sortByKey(keys, 6, span, 10, 3, new Int32Array(4), out, sorted);
   assert.deepEqual([...out], [3, 5, 1, 4, 0, 2]);
+  // The keys themselves in that order: parent 10's positions 2, 3, 7, parent 11's 1, 4, parent 12's 0.
+  assert.deepEqual([...sorted], [orderKey(10, 2, span), orderKey(10, 3, span), orderKey(10, 7, span), orderKey(11, 1, span), orderKey(11, 4, span), orderKey(12, 0, span)]);
 });
 
 test('globalRanks counts the keys below each key in every shard', () => {

@@ -388,9 +388,8 @@ export class PackedShard {
     const n = this.count - this.nextStart;
     if (this.order.length < n) this.order = new Int32Array(Math.max(n, this.order.length * 2));
     if (this.scratch.length < this.parents + 1) this.scratch = new Int32Array(Math.max(this.parents + 1, this.scratch.length * 2));
-    sortByKey(this.nextKey, n, this.span, this.parentFirst, this.parents, this.scratch, this.order);
     const keys = new Float64Array(n);
-    for (let i = 0; i < n; i++) keys[i] = this.nextKey[this.order[i]];
+    sortByKey(this.nextKey, n, this.span, this.parentFirst, this.parents, this.scratch, this.order, keys);
     this.sortedKeys = keys;
     return {
       expanded: this.nextStart - this.levelStart, transitions: this.levelTransitions, newStates: n, keys,
