@@ -78,8 +78,14 @@ export class PackedShard {
   private table = new Int32Array(1 << 14);
   private parentLocal: Int32Array = new Int32Array(4096);
   private parentShard = new Uint8Array(4096);
-  /** Each state's number (the single search's index), once its level is numbered. */
-  private numberOf: Int32Array = new Int32Array(4096);
+  /**
+   * The number (the single search's index) of each state of the level being expanded, by local
+   * index - levelStart: only that level's are read (expand(), settle()), so it is a level's array,
+   * not a word for every state held (4 bytes a state; 25 MiB at 6.28 M states).
+   */
+  private levelNumber: Int32Array = new Int32Array(4096);
+  /** Scratch for a level's numbers by sorted position (numberLevel()). */
+  private ranks: Int32Array = new Int32Array(4096);
   private count = 0;
   /** Local indices of the level being expanded [levelStart, nextStart), and the next one's start. */
   private levelStart = 0;
@@ -183,7 +189,7 @@ export class PackedShard {
     for (const r of this.outReady) out += r.length * this.outboxWords * 4;
     out += this.spare.length * this.outboxWords * 4;
     return this.chunks.length * CHUNK_WORDS * 4 + this.table.byteLength + this.place.byteLength + this.parentLocal.byteLength
-      + this.parentShard.byteLength + this.numberOf.byteLength + this.nextKey.byteLength + this.levelTrans.byteLength
+      + this.parentShard.byteLength + this.levelNumber.byteLength + this.ranks.byteLength + this.nextKey.byteLength + this.levelTrans.byteLength
       + this.levelReached.byteLength + this.order.byteLength + this.scratch.byteLength + out;
   }
 
@@ -199,7 +205,7 @@ export class PackedShard {
     while (this.cursor < this.nextStart && done < max && !this.stopped) {
       const i = this.cursor++;
       done++;
-      const g = this.numberOf[i];
+      const g = this.levelNumber[i - this.levelStart];
       // Past this shard's own violation nothing is needed: the one reported is at most it.
       if (this.violation && g > this.violation.parent) continue;
       const ref = this.place[i];
@@ -371,7 +377,6 @@ export class PackedShard {
     if (index >= this.place.length) {
       this.place = grown(this.place);
       this.parentLocal = grown(this.parentLocal);
-      this.numberOf = grown(this.numberOf);
       const s = new Uint8Array(this.parentShard.length * 2); s.set(this.parentShard); this.parentShard = s;
     }
     if (index - this.nextStart >= this.nextKey.length) {
@@ -411,10 +416,12 @@ export class PackedShard {
 
   private numberLevel(start: number, others: Float64Array[]): void {
     const n = this.count - this.nextStart;
-    const ranks = new Int32Array(n);
+    if (this.ranks.length < n) { this.ranks = new Int32Array(Math.max(n, this.ranks.length * 2)); this.levelNumber = new Int32Array(this.ranks.length); }
+    const ranks = this.ranks.subarray(0, n);
     if (this.sortedKeys.length !== n) throw new Error(`internal: shard ${this.index} numbers ${n} states from ${this.sortedKeys.length} keys`);
     globalRanks(start, this.sortedKeys, others, ranks);
-    for (let i = 0; i < n; i++) this.numberOf[this.nextStart + this.order[i]] = ranks[i];
+    // The next level's states are local indices nextStart.. (the level about to be expanded).
+    for (let i = 0; i < n; i++) this.levelNumber[this.order[i]] = ranks[i];
     this.levelStart = this.nextStart;
     this.nextStart = this.count;
     this.cursor = this.levelStart;
@@ -438,7 +445,7 @@ export class PackedShard {
     let transitions = this.transitionsBefore;
     let reached = this.reachedBefore;
     for (let i = this.levelStart; i < this.nextStart; i++) {
-      if (this.numberOf[i] > v.parent) continue;
+      if (this.levelNumber[i - this.levelStart] > v.parent) continue;
       transitions += this.levelTrans[i - this.levelStart];
       reached |= this.levelReached[i - this.levelStart];
     }
