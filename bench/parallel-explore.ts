@@ -3,11 +3,13 @@
  *   node scripts/build.mjs && npx tsx bench/parallel-explore.ts [--reps N]
  * runs the built CLI (dist/cli.js, as a user runs it) in a fresh process per run, --workers 1 and
  * --workers 2 alternately so both see the same load, on v7 at the CLI's default bound (complete)
- * and with --pages all at E = 4 capped at 4 million states (that search does not complete in the
- * default budget; the two-worker search stops at the end of the level that crosses the cap, so
- * the rates, not the times, are compared). Each run's wall time and CPU time (user + system, all
- * threads: /usr/bin/time) and the search's own states per second; the ratio of the two rates
- * per pair, measured in the same run. The machine and its load (load average before and after)
+ * and with --pages all at E = 4 capped at 6,283,808 states (that search does not complete in the
+ * default budget; the two-worker search stops at the end of the level that crosses the cap, and
+ * that level ends at exactly 6,283,808 states, so both searches stop at the same state having done
+ * the same work). Each run's wall time and CPU time (user and system, all threads: /usr/bin/time)
+ * and the search's own states per second; the ratio of the two rates per pair, measured in the
+ * same run, and the CPU microseconds a state, user and system, which a loaded machine changes
+ * less than the wall time. The machine and its load (load average before and after)
  * are part of the JSON, written to bench/results/parallel-explore.json: on a shared machine
  * the ratio is only as good as the cores the two workers actually got.
  */
@@ -20,12 +22,16 @@ const repsAt = process.argv.indexOf('--reps');
 const reps = repsAt > 0 ? Number(process.argv[repsAt + 1]) : 3;
 if (!existsSync('dist/cli.js')) throw new Error('dist/cli.js is missing: run node scripts/build.mjs first');
 
-interface Run { workers: number; states: number; verdict: string; searchSeconds: number; statesPerSecond: number; wall: number; cpu: number; maxRssMiB: number; load: number }
+interface Run { workers: number; states: number; verdict: string; searchSeconds: number; statesPerSecond: number; wall: number; cpu: number; userUsPerState: number; sysUsPerState: number; maxRssMiB: number; load: number }
 
 function run(args: string[], workers: number): Run {
   const t = timedExplore<{ states: number; verdict: string; seconds: number; statesPerSecond: number }>(['--workers', String(workers), ...args]);
   const j = t.json;
-  return { workers, states: j.states, verdict: j.verdict, searchSeconds: j.seconds, statesPerSecond: j.statesPerSecond, wall: t.wall, cpu: t.cpu, maxRssMiB: t.maxRssMiB, load: t.load };
+  const us = (s: number) => Math.round((s / j.states) * 1e6 * 1000) / 1000;
+  return {
+    workers, states: j.states, verdict: j.verdict, searchSeconds: j.seconds, statesPerSecond: j.statesPerSecond, wall: t.wall, cpu: t.cpu,
+    userUsPerState: us(t.user), sysUsPerState: us(t.sys), maxRssMiB: t.maxRssMiB, load: t.load,
+  };
 }
 
 function median(xs: number[]): number {
@@ -35,7 +41,7 @@ function median(xs: number[]): number {
 
 const cases: Array<{ name: string; args: string[] }> = [
   { name: 'v7, default bound (complete)', args: ['--variant', 'v7'] },
-  { name: 'v7, --pages all, E = 4, capped at 4,000,000 states', args: ['--variant', 'v7', '--pages', 'all', '--max-states', '4000000'] },
+  { name: 'v7, --pages all, E = 4, capped at 6,283,808 states (a level\'s end)', args: ['--variant', 'v7', '--pages', 'all', '--max-states', '6283808'] },
 ];
 const out = {
   date: new Date().toISOString(),
@@ -49,7 +55,7 @@ for (const c of cases) {
     const one = run(c.args, 1);
     const two = run(c.args, 2);
     pairs.push({ one, two, rateRatio: Math.round((two.statesPerSecond / one.statesPerSecond) * 100) / 100, wallRatio: Math.round(((one.wall / one.states) / (two.wall / two.states)) * 100) / 100 });
-    process.stderr.write(`${c.name}: rate ${one.statesPerSecond} -> ${two.statesPerSecond} (x${pairs[i].rateRatio}), load ${one.load.toFixed(1)}/${two.load.toFixed(1)}\n`);
+    process.stderr.write(`${c.name}: rate ${one.statesPerSecond} -> ${two.statesPerSecond} (x${pairs[i].rateRatio}), CPU µs a state ${one.userUsPerState}+${one.sysUsPerState} -> ${two.userUsPerState}+${two.sysUsPerState}, load ${one.load.toFixed(1)}/${two.load.toFixed(1)}\n`);
   }
   out.cases.push({ name: c.name, medianRateRatio: median(pairs.map((p) => p.rateRatio)), bestRateRatio: Math.max(...pairs.map((p) => p.rateRatio)), pairs });
 }

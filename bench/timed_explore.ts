@@ -14,6 +14,9 @@ export interface TimedExplore<J> {
   wall: number;
   /** User plus system seconds, every thread. */
   cpu: number;
+  /** The two apart (system time is mostly page faults here). */
+  user: number;
+  sys: number;
   maxRssMiB: number;
   /** The one-minute load average before the run. */
   load: number;
@@ -27,7 +30,7 @@ export function timedExplore<J>(args: string[]): TimedExplore<J> {
   if (r.status !== 0 && r.status !== 3) throw new Error(`explore ${args.join(' ')}: status ${r.status}\n${r.stderr}`);
   // The last line: time writes "Command exited with non-zero status 3" before it for a capped search.
   const [wall, user, sys, rss] = readFileSync(TIME_FILE, 'utf8').trim().split('\n').pop()!.split(/\s+/).map(Number);
-  return { json: JSON.parse(r.stdout) as J, wall, cpu: Math.round((user + sys) * 100) / 100, maxRssMiB: Math.round(rss / 1024), load };
+  return { json: JSON.parse(r.stdout) as J, wall, cpu: Math.round((user + sys) * 100) / 100, user, sys, maxRssMiB: Math.round(rss / 1024), load };
 }
 
 /** The fields of a budgeted run's result that the hash-compaction and symmetry benchmarks keep. */

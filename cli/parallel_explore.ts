@@ -206,8 +206,15 @@ function shardThread(data: ShardData): void {
       if (!port) continue;
       for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
         got = true;
-        const msg = m.message as { batch?: Int32Array; end?: true };
-        if (msg.end) ends++; else if (msg.batch) shard.absorb(msg.batch, p);
+        const msg = m.message as { batch?: Int32Array; free?: Int32Array; end?: true };
+        if (msg.end) ends++;
+        else if (msg.free) shard.recycle(msg.free);
+        else if (msg.batch) {
+          shard.absorb(msg.batch, p);
+          // Read: back to its sender, to be filled again (the sender needs no bell for it: it
+          // takes it with its next receive(), and makes a new one if it has none by then).
+          port.postMessage({ free: msg.batch }, [msg.batch.buffer as ArrayBuffer]);
+        }
       }
     }
     return got;

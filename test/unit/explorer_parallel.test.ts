@@ -37,8 +37,11 @@ test('keys order transitions by parent number, then candidate position', () => {
   // Three children of parent 10, two of parent 11, one of 12 (parents 10..12), shuffled.
   const keys = new Float64Array([orderKey(11, 4, span), orderKey(10, 7, span), orderKey(12, 0, span), orderKey(10, 2, span), orderKey(11, 1, span), orderKey(10, 3, span)]);
   const out = new Int32Array(6);
-  sortByKey(keys, 6, span, 10, 3, new Int32Array(4), out);
+  const sorted = new Float64Array(6);
+  sortByKey(keys, 6, span, 10, 3, new Int32Array(4), out, sorted);
   assert.deepEqual([...out], [3, 5, 1, 4, 0, 2]);
+  // The keys themselves in that order: parent 10's positions 2, 3, 7, parent 11's 1, 4, parent 12's 0.
+  assert.deepEqual([...sorted], [orderKey(10, 2, span), orderKey(10, 3, span), orderKey(10, 7, span), orderKey(11, 1, span), orderKey(11, 4, span), orderKey(12, 0, span)]);
 });
 
 test('globalRanks counts the keys below each key in every shard', () => {
@@ -87,6 +90,29 @@ for (const [name, verdict, depth] of [['never-flush', 'violation', 13], ['v7', '
     assert.deepEqual(comparable(shuffled), comparable(want), '3 shards, shuffled batches');
   });
 }
+
+test('outbox buffers given back after they are read are filled again without corrupting a record', async () => {
+  // Outboxes of 64 words hold two or three records (a record is 5 words of header and the
+  // state's words: 29 at most at E = 2), so thousands of batches go between shards, each buffer
+  // given back to its sender after the receiver read it (InThreadShards absorbs every batch of a
+  // level after every shard expanded, then recycles it). A buffer filled again before its records
+  // were read would change a key or a state and so the counts or the counterexample: the result
+  // must still be the single search's, field for field.
+  for (const name of ['never-flush', 'v7']) {
+    const options: ExploreOptions = { variant: findPreset(name)!, bound: TEST_BOUND };
+    const want = single(options);
+    for (const n of [2, 3]) {
+      const group = new InThreadShards(options, n, undefined, 64);
+      const got = await parallelExplore(options, group);
+      assert.deepEqual(comparable(got), comparable(want), `${name}, ${n} shards, small outboxes`);
+      // And buffers were recycled: far fewer made than sent (a level's batches all wait until
+      // every shard expanded, so each shard makes about its widest level's worth).
+      const made = group.list.reduce((a, s) => a + s.outboxesMade, 0);
+      assert.ok(group.batches > 1000, `${name}: ${group.batches} batches sent`);
+      assert.ok(made < group.batches / 2, `${name}, ${n} shards: ${made} buffers made for ${group.batches} batches`);
+    }
+  }
+});
 
 test('the cap on states stops the partitioned search as incomplete', async () => {
   const options: ExploreOptions = { variant: findPreset('v7')!, bound: TEST_BOUND, maxStates: 1000 };

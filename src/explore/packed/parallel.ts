@@ -128,9 +128,12 @@ async function counterexample(options: ExploreOptions, group: ShardGroup, shard:
  */
 export class InThreadShards implements ShardGroup {
   readonly list: PackedShard[] = [];
+  /** Batches sent between shards so far. */
+  batches = 0;
 
-  constructor(options: ExploreOptions, readonly shards: number, private readonly shuffle?: (n: number) => number) {
-    for (let i = 0; i < shards; i++) this.list.push(new PackedShard(options, i, shards));
+  /** `outboxWords`: each shard's outbox size (small in tests, so that buffers are recycled often). */
+  constructor(options: ExploreOptions, readonly shards: number, private readonly shuffle?: (n: number) => number, outboxWords?: number) {
+    for (let i = 0; i < shards; i++) this.list.push(new PackedShard(options, i, shards, outboxWords));
   }
 
   level(): Promise<ShardLevel[]> {
@@ -140,13 +143,14 @@ export class InThreadShards implements ShardGroup {
       let done = false;
       while (!done) {
         done = s.expand(500);
-        for (let p = 0; p < this.shards; p++) if (p !== s.index) for (const batch of s.takeOutgoing(p, done)) inbox[p].push({ batch, from: s.index });
+        for (let p = 0; p < this.shards; p++) if (p !== s.index) for (const batch of s.takeOutgoing(p, done)) { inbox[p].push({ batch, from: s.index }); this.batches++; }
       }
     }
     for (const s of this.list) {
       const mine = inbox[s.index];
       if (this.shuffle) for (let i = mine.length - 1; i > 0; i--) { const j = this.shuffle(i + 1); const t = mine[i]; mine[i] = mine[j]; mine[j] = t; }
-      for (const m of mine) s.absorb(m.batch, m.from);
+      // Read, then given back to its sender to be filled again (as a thread sends it back).
+      for (const m of mine) { s.absorb(m.batch, m.from); this.list[m.from].recycle(m.batch); }
     }
     return Promise.resolve(this.list.map((s) => s.endLevel()));
   }

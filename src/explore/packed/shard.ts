@@ -27,7 +27,7 @@ import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, grown, probe, r
 /** Words of a record's header: hash, used, parent's number, position, parent's local index. */
 export const RECORD_HEADER = 5;
 /** Words of one outbox batch (256 KiB): large enough that a message costs little per record. */
-const OUTBOX_WORDS = 1 << 16;
+export const OUTBOX_WORDS = 1 << 16;
 
 /** What a shard reports at the end of a level's exchange. */
 export interface ShardLevel {
@@ -78,8 +78,14 @@ export class PackedShard {
   private table = new Int32Array(1 << 14);
   private parentLocal: Int32Array = new Int32Array(4096);
   private parentShard = new Uint8Array(4096);
-  /** Each state's number (the single search's index), once its level is numbered. */
-  private numberOf: Int32Array = new Int32Array(4096);
+  /**
+   * The number (the single search's index) of each state of the level being expanded, by local
+   * index - levelStart: only that level's are read (expand(), settle()), so it is a level's array,
+   * not a word for every state held (4 bytes a state; 25 MiB at 6.28 M states).
+   */
+  private levelNumber: Int32Array = new Int32Array(4096);
+  /** Scratch for a level's numbers by sorted position (numberLevel()). */
+  private ranks: Int32Array = new Int32Array(4096);
   private count = 0;
   /** Local indices of the level being expanded [levelStart, nextStart), and the next one's start. */
   private levelStart = 0;
@@ -119,9 +125,19 @@ export class PackedShard {
   private readonly outbox: Int32Array[] = [];
   private readonly outFill: number[] = [];
   private readonly outReady: Int32Array[][] = [];
+  /**
+   * Outbox buffers the peers sent back empty (recycle()), filled again before a new one is made:
+   * a fresh 256 KiB buffer is zeroed memory the kernel must map (page faults) and, once the
+   * receiver drops it, unmap (a TLB flush on every core running this process).
+   */
+  private readonly spare: Int32Array[] = [];
+  /** Outbox buffers this shard has made (the rest of what it sent was recycled). */
+  outboxesMade = 0;
+  private readonly outboxWords: number;
   sink = 0;
 
-  constructor(readonly options: ExploreOptions, readonly index: number, readonly shards: number) {
+  /** `outboxWords`: the words of an outbox buffer (tests make it small, so that buffers go round often). */
+  constructor(readonly options: ExploreOptions, readonly index: number, readonly shards: number, outboxWords = OUTBOX_WORDS) {
     if (shards < 1 || shards > 255 || index < 0 || index >= shards) throw new RangeError(`internal: shard ${index} of ${shards}`);
     const scope = makeScope(options.bound);
     this.model = new PackedModel(scope, options.variant);
@@ -132,6 +148,8 @@ export class PackedShard {
     this.cands = new Int32Array(scope.menu.length + 2 + this.L.nf);
     this.span = keySpan(this.cands.length);
     this.stride = RECORD_HEADER + this.words;
+    // A buffer holds at least the largest record.
+    this.outboxWords = Math.max(outboxWords, this.stride);
     const room = BATCH + this.cands.length;
     this.pending = new Int32Array(room * this.stride);
     this.pendingOffsets = new Int32Array(room);
@@ -141,7 +159,7 @@ export class PackedShard {
       this.pendingBytes.push(new Uint8Array(this.pending.buffer, at, this.size));
       this.pendingWords.push(new Int32Array(this.pending.buffer, at, this.words));
     }
-    for (let p = 0; p < shards; p++) { this.outbox.push(new Int32Array(p === index ? 0 : OUTBOX_WORDS)); this.outFill.push(0); this.outReady.push([]); }
+    for (let p = 0; p < shards; p++) { this.outbox.push(p === index ? new Int32Array(0) : this.freshOutbox()); this.outFill.push(0); this.outReady.push([]); }
     // The initial state, number 0, is its owner's.
     const init = this.canonicalizer.canon(this.model.initial(new Uint8Array(this.size)));
     const used = this.L.usedWords(init, 0);
@@ -168,9 +186,10 @@ export class PackedShard {
 
   bytes(): number {
     let out = 0;
-    for (const r of this.outReady) out += r.length * OUTBOX_WORDS * 4;
+    for (const r of this.outReady) out += r.length * this.outboxWords * 4;
+    out += this.spare.length * this.outboxWords * 4;
     return this.chunks.length * CHUNK_WORDS * 4 + this.table.byteLength + this.place.byteLength + this.parentLocal.byteLength
-      + this.parentShard.byteLength + this.numberOf.byteLength + this.nextKey.byteLength + this.levelTrans.byteLength
+      + this.parentShard.byteLength + this.levelNumber.byteLength + this.ranks.byteLength + this.nextKey.byteLength + this.levelTrans.byteLength
       + this.levelReached.byteLength + this.order.byteLength + this.scratch.byteLength + out;
   }
 
@@ -186,7 +205,7 @@ export class PackedShard {
     while (this.cursor < this.nextStart && done < max && !this.stopped) {
       const i = this.cursor++;
       done++;
-      const g = this.numberOf[i];
+      const g = this.levelNumber[i - this.levelStart];
       // Past this shard's own violation nothing is needed: the one reported is at most it.
       if (this.violation && g > this.violation.parent) continue;
       const ref = this.place[i];
@@ -253,7 +272,7 @@ export class PackedShard {
     let f = this.outFill[owner];
     if (f + RECORD_HEADER + used > box.length) {
       this.outReady[owner].push(box.subarray(0, f));
-      box = this.outbox[owner] = new Int32Array(OUTBOX_WORDS);
+      box = this.outbox[owner] = this.freshOutbox();
       f = 0;
     }
     box[f] = h; box[f + 1] = used; box[f + 2] = g; box[f + 3] = k; box[f + 4] = i;
@@ -263,17 +282,35 @@ export class PackedShard {
 
   /**
    * Batches of records for shard `owner` that are ready to send; `all` also takes the one being
-   * filled (at the end of the level's expansion). Each is a view on a buffer of its own.
+   * filled (at the end of the level's expansion). Each is a view on a buffer of its own, which
+   * this shard does not touch again unless it is given back by recycle() once its records were read.
    */
   takeOutgoing(owner: number, all: boolean): Int32Array[] {
     const out = this.outReady[owner];
     this.outReady[owner] = [];
     if (all && this.outFill[owner] > 0) {
       out.push(this.outbox[owner].subarray(0, this.outFill[owner]));
-      this.outbox[owner] = new Int32Array(OUTBOX_WORDS);
+      this.outbox[owner] = this.freshOutbox();
       this.outFill[owner] = 0;
     }
     return out;
+  }
+
+  /**
+   * A batch this shard sent, given back by its receiver after absorb() read it: its buffer is
+   * filled again. Only a buffer of this shard's outbox size is kept (a view's whole buffer).
+   */
+  recycle(batch: Int32Array): void {
+    if (batch.buffer.byteLength !== this.outboxWords * 4) return;
+    this.spare.push(new Int32Array(batch.buffer as ArrayBuffer));
+  }
+
+  /** An empty outbox buffer: a recycled one if there is one. */
+  private freshOutbox(): Int32Array {
+    const s = this.spare.pop();
+    if (s) return s;
+    this.outboxesMade++;
+    return new Int32Array(this.outboxWords);
   }
 
   /** Look up the records another shard (`from`) sent. */
@@ -340,7 +377,6 @@ export class PackedShard {
     if (index >= this.place.length) {
       this.place = grown(this.place);
       this.parentLocal = grown(this.parentLocal);
-      this.numberOf = grown(this.numberOf);
       const s = new Uint8Array(this.parentShard.length * 2); s.set(this.parentShard); this.parentShard = s;
     }
     if (index - this.nextStart >= this.nextKey.length) {
@@ -357,9 +393,8 @@ export class PackedShard {
     const n = this.count - this.nextStart;
     if (this.order.length < n) this.order = new Int32Array(Math.max(n, this.order.length * 2));
     if (this.scratch.length < this.parents + 1) this.scratch = new Int32Array(Math.max(this.parents + 1, this.scratch.length * 2));
-    sortByKey(this.nextKey, n, this.span, this.parentFirst, this.parents, this.scratch, this.order);
     const keys = new Float64Array(n);
-    for (let i = 0; i < n; i++) keys[i] = this.nextKey[this.order[i]];
+    sortByKey(this.nextKey, n, this.span, this.parentFirst, this.parents, this.scratch, this.order, keys);
     this.sortedKeys = keys;
     return {
       expanded: this.nextStart - this.levelStart, transitions: this.levelTransitions, newStates: n, keys,
@@ -381,10 +416,12 @@ export class PackedShard {
 
   private numberLevel(start: number, others: Float64Array[]): void {
     const n = this.count - this.nextStart;
-    const ranks = new Int32Array(n);
+    if (this.ranks.length < n) { this.ranks = new Int32Array(Math.max(n, this.ranks.length * 2)); this.levelNumber = new Int32Array(this.ranks.length); }
+    const ranks = this.ranks.subarray(0, n);
     if (this.sortedKeys.length !== n) throw new Error(`internal: shard ${this.index} numbers ${n} states from ${this.sortedKeys.length} keys`);
     globalRanks(start, this.sortedKeys, others, ranks);
-    for (let i = 0; i < n; i++) this.numberOf[this.nextStart + this.order[i]] = ranks[i];
+    // The next level's states are local indices nextStart.. (the level about to be expanded).
+    for (let i = 0; i < n; i++) this.levelNumber[this.order[i]] = ranks[i];
     this.levelStart = this.nextStart;
     this.nextStart = this.count;
     this.cursor = this.levelStart;
@@ -408,7 +445,7 @@ export class PackedShard {
     let transitions = this.transitionsBefore;
     let reached = this.reachedBefore;
     for (let i = this.levelStart; i < this.nextStart; i++) {
-      if (this.numberOf[i] > v.parent) continue;
+      if (this.levelNumber[i - this.levelStart] > v.parent) continue;
       transitions += this.levelTrans[i - this.levelStart];
       reached |= this.levelReached[i - this.levelStart];
     }
