@@ -22,6 +22,7 @@ import { findPreset, parseVariant, policiesOf, VariantError, variantName, type V
 import type { Step } from '../../src/model/step';
 import { runScenario } from '../../src/run/run';
 import { traceText } from '../../src/view/trace_text';
+import { callStack } from '../../src/debug/call_paths';
 
 const OFF = '+slotZap=memslot';
 
@@ -169,4 +170,12 @@ test('a scenario file chooses the quirk off by its variant; a variant of the wro
   assert.equal(flow(1).variant, 'mainline-2026-pre+slotZap=memslot');
   const text = '{\n  "name": "x", "variant": "v7+slotZap=memslot",\n  "memslots": [{ "id": 1, "baseGfn": 0, "pages": 32, "hostPfn": 64 }],\n  "roots": [], "operations": []\n}';
   assert.throws(() => parseScenario(text, 'x.json'), (e: unknown) => e instanceof ScenarioError && /x\.json:2:\d+: .*KVM_X86_QUIRK_SLOT_ZAP_ALL/.test(e.message));
+});
+
+test('the debugger\'s call stack of the quirk-off steps runs through kvm_mmu_zap_memslot()', () => {
+  const s = flow(1);
+  const { steps } = runAll(1);
+  const stack = (fn: string) => callStack(s, steps.find((x) => x.op === 3 && x.anchor.fn === fn)!).slice(-4);
+  assert.deepEqual(stack('kvm_mmu_zap_memslot'), ['kvm_set_memslot', 'kvm_invalidate_memslot', 'kvm_arch_flush_shadow_memslot', 'kvm_mmu_zap_memslot']);
+  assert.deepEqual(stack('kvm_mmu_remote_flush_or_zap'), ['kvm_arch_flush_shadow_memslot', 'kvm_mmu_zap_memslot', 'kvm_mmu_zap_memslot_pages_and_flush', 'kvm_mmu_remote_flush_or_zap']);
 });
