@@ -170,6 +170,7 @@ interface ExploreOpts {
   scope?: 'split' | 'guest-tables';
   writes?: NonNullable<Bound['writes']>;
   faultWindow?: boolean;
+  deleteTables?: boolean;
   kinds?: string;
   json?: boolean;
   out?: string;
@@ -248,6 +249,7 @@ function boundOf(o: ExploreOpts): { bound: Bound; engine: 'packed' | 'core' } {
   if (!guest) {
     if (o.writes !== undefined) throw new UsageError('--writes chooses the guest-tables scope\'s guest-table writes; use it with --scope guest-tables');
     if (o.faultWindow) throw new UsageError('--fault-window is the guest-tables scope\'s; use it with --scope guest-tables');
+    if (o.deleteTables) throw new UsageError('--delete-tables is the guest-tables scope\'s; use it with --scope guest-tables');
     const kinds = parseKinds(o.kinds);
     if (o.until && o.engine === 'packed') throw new UsageError('--until runs on the core engine only; leave out --engine or use --engine core');
     return { bound: { ...numbers, pages: o.pages ?? DEFAULT_BOUND.pages, ...(kinds ? { kinds } : {}) }, engine: o.until ? 'core' : o.engine ?? 'packed' };
@@ -255,7 +257,7 @@ function boundOf(o: ExploreOpts): { bound: Bound; engine: 'packed' | 'core' } {
   // The guest-tables scope has its own menu, and the packed layout has no guest memory.
   if (o.kinds !== undefined || o.pages !== undefined) throw new UsageError('--kinds and --pages choose the split scope\'s menu; the guest-tables scope has its own (docs/explorer.md)');
   if (o.engine === 'packed') throw new UsageError('the guest-tables scope runs on the core engine only: the packed layout has no guest memory (docs/explorer.md); leave out --engine or use --engine core');
-  return { bound: { ...numbers, scope: 'guest-tables', ...(o.writes && o.writes !== 'untrapped' ? { writes: o.writes } : {}), ...(o.faultWindow ? { faultWindow: true } : {}) }, engine: 'core' };
+  return { bound: { ...numbers, scope: 'guest-tables', ...(o.writes && o.writes !== 'untrapped' ? { writes: o.writes } : {}), ...(o.faultWindow ? { faultWindow: true } : {}), ...(o.deleteTables ? { deleteTables: true } : {}) }, engine: 'core' };
 }
 
 export function registerExplore(program: Command, setExit: (code: number) => void): void {
@@ -265,6 +267,7 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
     .addOption(new Option('--scope <scope>', 'split (the eager split and dirty logging, two aliased roots) or guest-tables (guest tables that change: one guest-table write, untrapped unless --writes says otherwise, faults, a memslot deletion, invalidations; core engine; E = 2, 4 operations, 2 accesses by default)').choices(SCOPE_CHOICES).default('split'))
     .addOption(new Option('--writes <which>', 'the guest-tables scope\'s one guest-table write: untrapped (by the VMM, the default), trapped (the guest\'s own store, emulated while write-tracked) or both').choices(WRITE_CHOICES))
     .option('--fault-window', 'the guest-tables scope: also let each access\'s fault stop between its guest walk and its mmu_lock, so that writes and other operations run there (the window FNAME(gpte_changed) re-checks)')
+    .option('--delete-tables', 'the guest-tables scope: also offer the deletion of memslot 0, which holds the guest tables (with slotZap=memslot, the deletion that zaps the SPs shadowing them)')
     .addOption(new Option('-e, --entries <n>', `entries per table (default ${DEFAULT_BOUND.entries}; ${GUEST_TABLES_BOUND.entries} in the guest-tables scope)`).choices(ENTRY_CHOICES.map(String)))
     .option('--ops <k>', `bound on KVM operations (faults included), default ${DEFAULT_BOUND.ops}`)
     .option('--accesses <a>', `bound on guest accesses, default ${DEFAULT_BOUND.accesses}`)

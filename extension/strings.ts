@@ -21,7 +21,7 @@ export const strings = {
   get builtin() { return l10n.t('built-in'); },
   get pickVariant() { return l10n.t('Read the scenario under which variant?'); },
   get composeVariant() { return l10n.t('$(settings-gear) Compose from the policies…'); },
-  get composeVariantDetail() { return l10n.t('Choose each of splitFlush, linkPresent, dropFlushRange, enableLogFlush, childReuse in turn'); },
+  get composeVariantDetail() { return l10n.t('Choose each of splitFlush, linkPresent, dropFlushRange, enableLogFlush, childReuse, slotZap in turn'); },
   pickPolicy: (policy: string, step: number, of: number) => l10n.t('{0} ({1} of {2})', policy, step, of),
   get pickExport() { return l10n.t('Export the trace as'); },
   get exportBrief() { return l10n.t('Brief plain text (for a mail reply)'); },

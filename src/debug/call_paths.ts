@@ -68,6 +68,9 @@ export const CALL_PATHS: Readonly<Record<string, readonly (readonly string[])[]>
   ],
   'delete-memslot': [
     [...SET_MEMORY_REGION, 'kvm_invalidate_memslot', 'kvm_arch_flush_shadow_memslot', 'kvm_mmu_zap_all_fast', 'kvm_zap_obsolete_pages', 'kvm_mmu_commit_zap_page'],
+    // slotZap=memslot (KVM_X86_QUIRK_SLOT_ZAP_ALL disabled, v6.12 on). Its commit steps, in
+    // kvm_mmu_commit_zap_page(), match the path above first: the paths are per operation, not per policy.
+    [...SET_MEMORY_REGION, 'kvm_invalidate_memslot', 'kvm_arch_flush_shadow_memslot', 'kvm_mmu_zap_memslot', 'kvm_mmu_zap_memslot_pages_and_flush', 'kvm_mmu_remote_flush_or_zap'],
     [...SET_MEMORY_REGION, 'kvm_delete_memslot'],
   ],
 };

@@ -39,6 +39,12 @@ export interface Bound {
    * fault is resumed later and the access retried when it ends.
    */
   faultWindow?: boolean;
+  /**
+   * The guest-tables scope only: also offer the deletion of memslot 0, which holds the guest tables
+   * (the SPs that shadow them have guest PTEs there: what a deletion with
+   * KVM_X86_QUIRK_SLOT_ZAP_ALL disabled, slotZap=memslot, zaps besides the slot's leaves).
+   */
+  deleteTables?: boolean;
 }
 
 export type MenuAction =

@@ -115,6 +115,13 @@ export const ANCHORS = {
   commitZapFlush: a(MMU, 'kvm_mmu_commit_zap_page', 'kvm_flush_remote_tlbs(kvm);'),
   commitZapFree: a(MMU, 'kvm_mmu_commit_zap_page', 'kvm_mmu_free_shadow_page(sp);'),
   zapAllFastUnlock: a(MMU, 'kvm_mmu_zap_all_fast', 'write_unlock(&kvm->mmu_lock);'),
+  // slotZap=memslot (KVM_X86_QUIRK_SLOT_ZAP_ALL disabled; mainline since v6.12): docs/kernel-guest-tables.md section 7.
+  zapMemslotLock: a(MMU, 'kvm_mmu_zap_memslot', 'write_lock(&kvm->mmu_lock);'),
+  zapMemslotUnmap: a(MMU, 'kvm_mmu_zap_memslot', 'flush = kvm_unmap_gfn_range(kvm, &range);'),
+  zapMemslotPrepare: a(MMU, 'kvm_mmu_zap_memslot_pages_and_flush', 'kvm_mmu_prepare_zap_page(kvm, sp, &invalid_list);'),
+  flushOrZapFlush: a(MMU, 'kvm_mmu_remote_flush_or_zap', 'kvm_flush_remote_tlbs(kvm);'),
+  flushOrZapNone: a(MMU, 'kvm_mmu_remote_flush_or_zap', 'if (!remote_flush && list_empty(invalid_list))'),
+  zapMemslotUnlock: a(MMU, 'kvm_mmu_zap_memslot', 'write_unlock(&kvm->mmu_lock);'),
   freeObsoleteRoots: a(X86, 'vcpu_enter_guest', 'kvm_mmu_free_obsolete_roots(vcpu);'),
   setMemoryRegionGuard: a(KVM_MAIN, 'kvm_vm_ioctl_set_memory_region', 'guard(mutex)(&kvm->slots_lock);'),
 } as const satisfies Record<string, Anchor>;

@@ -47,6 +47,18 @@ export interface Variant {
    */
   childReuse: 'present' | 'gfn' | 'gfn-role';
   /**
+   * What kvm_arch_flush_shadow_memslot() zaps when a memslot is deleted (docs/kernel-guest-tables.md
+   * section 7):
+   * - all-fast: kvm_mmu_zap_all_fast(), every shadow page (every era; in mainline-2026 the default
+   *   KVM_X86_QUIRK_SLOT_ZAP_ALL).
+   * - memslot: the quirk disabled by userspace (KVM_CAP_DISABLE_QUIRKS2, v6.12 on):
+   *   kvm_mmu_zap_memslot(), the slot's leaf SPTEs through its rmaps and the SPs that shadow guest
+   *   tables in it; every other SP lives on. Only the mainline-2026 era has it.
+   * Not a change to the kernel's code but a per-VM choice of its user; a policy all the same, since
+   * it picks which of two statements runs, and presets keep the default.
+   */
+  slotZap: 'all-fast' | 'memslot';
+  /**
    * The kernel whose code and names the steps follow (src/kernel/eras.ts). Absent (a variant built
    * from policies alone, as the patch classifier does): the era of the preset with the same
    * policies, else v6.0.
@@ -62,6 +74,7 @@ export const POLICY_VALUES: { [K in PolicyName]: ReadonlyArray<Variant[K]> } = {
   dropFlushRange: ['table-gfn', 'sptep-gfn'],
   enableLogFlush: ['if-write-protected', 'always'],
   childReuse: ['present', 'gfn', 'gfn-role'],
+  slotZap: ['all-fast', 'memslot'],
 };
 
 /**
@@ -101,6 +114,26 @@ export function dropFlushesTableGfn(v: Pick<Variant, 'dropFlushRange'>): boolean
   }
 }
 
+/** slotZap: a memslot deletion zaps only what the slot needs (KVM_X86_QUIRK_SLOT_ZAP_ALL disabled), not every SP. */
+export function slotZapsMemslotOnly(v: Pick<Variant, 'slotZap'>): boolean {
+  switch (v.slotZap) {
+    case 'memslot': return true;
+    case 'all-fast': return false;
+    default: return unknownPolicy('slotZap', v.slotZap);
+  }
+}
+
+/**
+ * Why a variant cannot run in an era, or null: slotZap=memslot needs KVM_X86_QUIRK_SLOT_ZAP_ALL,
+ * which v6.0 and v6.3 do not have (their deletion always reaches kvm_mmu_zap_all_fast()).
+ */
+export function eraConflict(v: Pick<Variant, 'slotZap'>, era: Era): string | null {
+  if (slotZapsMemslotOnly(v) && !era.names.zapMemslot) {
+    return `slotZap=memslot needs KVM_X86_QUIRK_SLOT_ZAP_ALL (added in v6.12), which the ${era.id} era does not have: start from a mainline-2026 preset, e.g. mainline-2026+slotZap=memslot`;
+  }
+  return null;
+}
+
 /** A variant's policies alone (no name, no era). */
 export function policiesOf(v: Omit<Variant, 'name'>): Omit<Variant, 'name' | 'era'> {
   return Object.fromEntries((Object.keys(POLICY_VALUES) as PolicyName[]).map((k) => [k, v[k]])) as Omit<Variant, 'name' | 'era'>;
@@ -116,42 +149,42 @@ export interface Preset extends Variant {
 
 export const PRESETS: readonly Preset[] = [
   {
-    name: 'pre-patch', era: 'v6.0', splitFlush: 'always', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected', childReuse: 'present',
+    name: 'pre-patch', era: 'v6.0', splitFlush: 'always', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected', childReuse: 'present', slotZap: 'all-fast',
     summary: 'Before the seed: drop_large_spte() always flushes, so every split of a huge SPTE flushes.', safe: true,
     eraNote: 'the code the seed (v7 23/23) applies to: kvm/queue of June 2022, with the shadow-MMU split series before its last patch',
   },
   {
-    name: 'v7', era: 'v6.0', splitFlush: 'present-nonleaf', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected', childReuse: 'present',
+    name: 'v7', era: 'v6.0', splitFlush: 'present-nonleaf', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected', childReuse: 'present', slotZap: 'all-fast',
     summary: 'The seed (v7 23/23): flush only if a reused child entry is present and not a leaf.', safe: true,
     eraNote: 'the seed applied: the split as released in v6.0; the enable-logging flush is still the conditional one of its base (v6.0 also has b64d740ea7dd, which makes it unconditional)',
   },
   {
-    name: 'never-flush', era: 'v6.0', splitFlush: 'never', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected', childReuse: 'present',
+    name: 'never-flush', era: 'v6.0', splitFlush: 'never', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected', childReuse: 'present', slotZap: 'all-fast',
     summary: 'The naive optimisation: never flush when a split installs the child table. Unsafe.', safe: false,
     eraNote: 'hypothetical: the v7 code with drop_large_spte(kvm, sptep, false) on the split path, the change the seed\'s comment warns against; no kernel had it',
   },
   {
-    name: 'if-reused', era: 'v6.0', splitFlush: 'reused', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected', childReuse: 'present',
+    name: 'if-reused', era: 'v6.0', splitFlush: 'reused', linkPresent: 'drop-large', dropFlushRange: 'table-gfn', enableLogFlush: 'if-write-protected', childReuse: 'present', slotZap: 'all-fast',
     summary: 'Flush whenever the child SP was reused from the hash: safe, flushes more than v7.', safe: true,
     eraNote: 'hypothetical: the v7 code with flush = true whenever shadow_mmu_get_sp_for_split() found the SP in the hash; no kernel had it',
   },
   {
-    name: 'v6.3', era: 'v6.3', splitFlush: 'present-nonleaf', linkPresent: 'drop-large', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always', childReuse: 'present',
+    name: 'v6.3', era: 'v6.3', splitFlush: 'present-nonleaf', linkPresent: 'drop-large', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always', childReuse: 'present', slotZap: 'all-fast',
     summary: 'v6.3 to early 2026: the seed\'s rule, with the flush range fixed to the dropped SPTE\'s own gfn (kvm_flush_remote_tlbs_sptep) and the enable-logging flush unconditional.', safe: true,
     eraNote: 'v6.3 as released: Hou Wenlong\'s kvm_flush_remote_tlbs_sptep() (1b2dc7360463), b64d740ea7dd\'s unconditional flush in kvm_mmu_slot_apply_flags(); the v6.4 renames not yet',
   },
   {
-    name: 'mainline-2026-pre', era: 'mainline-2026', splitFlush: 'present-nonleaf', linkPresent: 'drop-large', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always', childReuse: 'present',
+    name: 'mainline-2026-pre', era: 'mainline-2026', splitFlush: 'present-nonleaf', linkPresent: 'drop-large', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always', childReuse: 'present', slotZap: 'all-fast',
     summary: 'Mainline in 2026 before both use-after-free fixes: the fault reuses any present non-large child SP, __link_shadow_page() drops a present (huge) SPTE with drop_large_spte().', safe: true,
     eraNote: 'the era\'s own code (linux-next just before 0cb2af2ea66a; 7.0.y and 6.18.y until May 2026); without a guest-table write its steps are those of v6.3 under 2026 names',
   },
   {
-    name: 'mainline-2026-gfn', era: 'mainline-2026', splitFlush: 'present-nonleaf', linkPresent: 'zap-and-flush', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always', childReuse: 'gfn',
+    name: 'mainline-2026-gfn', era: 'mainline-2026', splitFlush: 'present-nonleaf', linkPresent: 'zap-and-flush', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always', childReuse: 'gfn', slotZap: 'all-fast',
     summary: 'After the first 2026 fix (0cb2af2ea66a): the fault reuses a present child SP only if its gfn matches; __link_shadow_page() zaps any present SPTE and flushes.', safe: true,
     eraNote: 'the era\'s code with 0cb2af2ea66a ("unexpected GFN", May 2026), as in the 7.0.y/6.18.y/6.6.y backports of May 2026; the role hole 81ccda30b4e8 closes is still open, but only changing guest tables reach it',
   },
   {
-    name: 'mainline-2026', era: 'mainline-2026', splitFlush: 'present-nonleaf', linkPresent: 'zap-and-flush', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always', childReuse: 'gfn-role',
+    name: 'mainline-2026', era: 'mainline-2026', splitFlush: 'present-nonleaf', linkPresent: 'zap-and-flush', dropFlushRange: 'sptep-gfn', enableLogFlush: 'always', childReuse: 'gfn-role', slotZap: 'all-fast',
     summary: 'After both 2026 use-after-free fixes: a present child SP is reused only if its gfn and role match; __link_shadow_page() zaps the present SPTE and flushes every time, so the seed\'s saving is gone.', safe: true,
     eraNote: 'the era\'s code with 0cb2af2ea66a (__link_shadow_page() zaps and flushes, drop_large_spte() gone, the gfn check) and 81ccda30b4e8 (the role check, June 2026); without a guest-table write the three mainline-2026 presets differ only where a split or fault links over a present SPTE (pre against the other two); after a VMM write of the guest entry above a linked child, childReuse parts them too',
   },
@@ -201,6 +234,8 @@ export function parseVariant(spec: string): Variant {
     if (!allowed.includes(value)) throw new VariantError(`policy ${key} cannot be '${value}': expected one of ${allowed.join(', ')}`);
     (v as unknown as Record<string, string>)[key] = value;
   }
+  const conflict = eraConflict(v, ERAS[v.era ?? 'v6.0']);
+  if (conflict) throw new VariantError(`variant '${spec}': ${conflict}`);
   v.name = variantName(v);
   return v;
 }
@@ -225,7 +260,9 @@ export function variantName(v: Omit<Variant, 'name'>): string {
     ? PRESETS.filter((p) => p.era === v.era).sort((a, b) => differing(a) - differing(b) || Number(b.name === v.era) - Number(a.name === v.era))[0]
     : undefined;
   if (base) return `${base.name}+${keys.filter((k) => base[k] !== v[k]).map((k) => `${k}=${v[k]}`).join(',')}`;
-  return keys.map((k) => `${k}=${v[k]}`).join(',');
+  // slotZap at its default (every preset's) is left out, so the names written before it existed
+  // still read as they did; parseVariant() starts a bare composition from a preset, which has it.
+  return keys.filter((k) => !(k === 'slotZap' && v[k] === 'all-fast')).map((k) => `${k}=${v[k]}`).join(',');
 }
 
 /** The era a variant's steps follow: its own, else that of the preset with the same policies, else v6.0. */

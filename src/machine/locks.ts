@@ -97,12 +97,15 @@ export const LOCK_TABLE: readonly LockRow[] = [
 
   row('delete-memslot', 'slots-lock', [], [S], 'kvm_set_memory_region(): mutex_lock(&kvm->slots_lock);'),
   row('delete-memslot', 'invalidate', [S], [], 'kvm_invalidate_memslot(): kvm_swap_active_memslots(): waits while kvm->mn_active_invalidate_count, then synchronize_srcu_expedited(&kvm->srcu)', [I, R]),
-  row('delete-memslot', 'zap-lock', [S], [M], 'kvm_arch_flush_shadow_memslot() -> kvm_mmu_zap_all_fast(): write_lock(&kvm->mmu_lock);'),
+  row('delete-memslot', 'zap-lock', [S], [M], 'kvm_arch_flush_shadow_memslot() -> kvm_mmu_zap_all_fast() (slotZap=memslot: kvm_mmu_zap_memslot()): write_lock(&kvm->mmu_lock);'),
+  row('delete-memslot', 'unmap', [S, M], [], 'kvm_mmu_zap_memslot(): flush = kvm_unmap_gfn_range(kvm, &range); (slotZap=memslot)'),
+  row('delete-memslot', 'slot-zap', [S, M], [], 'kvm_mmu_zap_memslot_pages_and_flush(): kvm_mmu_prepare_zap_page(kvm, sp, &invalid_list); (slotZap=memslot)'),
+  row('delete-memslot', 'remote-flush', [S, M], [], 'kvm_mmu_remote_flush_or_zap(): kvm_flush_remote_tlbs(kvm); when the list is empty and a flush is owed (slotZap=memslot)'),
   row('delete-memslot', 'gen', [S, M], [], 'kvm_mmu_zap_all_fast(): kvm->arch.mmu_valid_gen toggled; kvm_make_all_cpus_request(kvm, KVM_REQ_MMU_FREE_OBSOLETE_ROOTS);'),
   row('delete-memslot', 'zap', [S, M], [], 'kvm_zap_obsolete_pages(): __kvm_mmu_prepare_zap_page()'),
   row('delete-memslot', 'commit-flush', [S, M], [], 'kvm_mmu_commit_zap_page(): kvm_flush_remote_tlbs(kvm);'),
   row('delete-memslot', 'commit-free', [S, M], [], 'kvm_mmu_commit_zap_page(): kvm_mmu_free_shadow_page(sp);'),
-  row('delete-memslot', 'zap-unlock', [S, M], [], 'kvm_mmu_zap_all_fast(): write_unlock(&kvm->mmu_lock);'),
+  row('delete-memslot', 'zap-unlock', [S, M], [], 'kvm_mmu_zap_all_fast() (slotZap=memslot: kvm_mmu_zap_memslot()): write_unlock(&kvm->mmu_lock);'),
   row('delete-memslot', 'delete', [S], [], 'kvm_delete_memslot(): kvm_activate_memslot(kvm, invalid_slot, NULL) (kvm_swap_active_memslots() waits as above); kvm_free_memslot()', [I, R]),
   row('delete-memslot', 'slots-unlock', [S], [], 'kvm_set_memory_region(): mutex_unlock(&kvm->slots_lock);'),
 

@@ -144,6 +144,27 @@ export function dropSpte(ctx: MmuContext, sptep: Sptep): number {
 }
 
 /**
+ * mmu_spte_clear_track_bits() of a present leaf, as kvm_zap_all_rmap_sptes() does for each entry of
+ * an rmap it empties: the SPTE is cleared and nothing else; no rmap_remove(), so no gfn is
+ * recomputed and no miss can be reported (the caller resets the whole rmap head). The ghost record
+ * of a misfiled leaf goes with it: the entry it stood for leaves the rmap it was filed in.
+ */
+export function clearLeafTrackBits(ctx: MmuContext, sptep: Sptep): void {
+  const state = ctx.state;
+  const spId = sptepSp(state, sptep);
+  const index = sptepIndex(state, sptep);
+  const sp = state.sps[spId];
+  const flags = sp.flags[index];
+  if (!isShadowPresent(flags)) return;
+  ownSp(state, sp);
+  const target = sp.target[index];
+  sp.flags[index] = 0;
+  sp.target[index] = 0;
+  if (sp.misfiled?.has(index)) sp.misfiled.delete(index);
+  record(ctx, spId, index, sp.role.level, flags, target, 0, 0);
+}
+
+/**
  * The split loop's fill of absent entries [from, to] in one go: entry i gets `flags` and pfn
  * pfn0 + (i - from) * stride, maps gfn0 + (i - from) * stride, and goes on the rmap. The same
  * writes as setLeaf() one by one, without repeating per entry what is the same for the run.

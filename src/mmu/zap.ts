@@ -126,6 +126,25 @@ export function nextObsoleteSp(ctx: MmuContext): KvmMmuPage | undefined {
   return undefined;
 }
 
+/**
+ * The next SP kvm_mmu_zap_memslot_pages_and_flush() prepares: for each gfn of the slot in turn,
+ * for_each_gfn_valid_sp_with_gptes() walks the gfn's hash bucket and takes each SP that is not
+ * obsolete (is_obsolete_sp(): role.invalid, or another mmu_valid_gen), has that gfn and shadows
+ * guest PTEs (sp_has_gptes(): not direct; passthrough SPs are not modelled). Lowest gfn first; for
+ * one gfn the newest SP first (hlist_add_head() puts each new SP at the bucket's head). An SP the
+ * walk has prepared is invalid and so not taken again; neither is a child the recursion zapped.
+ */
+export function nextGfnValidSpWithGptes(ctx: MmuContext, baseGfn: number, npages: number): KvmMmuPage | undefined {
+  const state = ctx.state;
+  let best: KvmMmuPage | undefined;
+  for (const sp of state.sps) {
+    if (sp.freed || sp.invalid || sp.mmuValidGen !== state.mmuValidGen || sp.role.direct) continue;
+    if (sp.gfn < baseGfn || sp.gfn >= baseGfn + npages) continue;
+    if (!best || sp.gfn < best.gfn || (sp.gfn === best.gfn && sp.id > best.id)) best = sp;
+  }
+  return best;
+}
+
 /** "sp#3 (direct L1, gfn 0x200)" */
 export function describeSp(sp: KvmMmuPage): string {
   return `sp#${sp.id} (${sp.role.direct ? 'direct' : 'indirect'}, level ${sp.role.level}, gfn ${hex(sp.gfn)})`;

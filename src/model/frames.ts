@@ -145,6 +145,11 @@ export interface MemslotDeleteFrame extends FrameBase {
   invalidList: number[];
   /** SPs prepared so far (each one step). */
   zapped: number;
+  /**
+   * slotZap=memslot: what kvm_unmap_gfn_range() returned (a leaf SPTE was zapped, so a flush is
+   * owed), handed to kvm_mmu_zap_memslot_pages_and_flush() as its `flush`. Absent before the unmap.
+   */
+  unmapFlush?: boolean;
 }
 
 export type OpFrame = FaultFrame | EnableLogFrame | ClearLogFrame | GetLogFrame | InvalidateFrame | GuestTableWriteFrame | MemslotDeleteFrame;

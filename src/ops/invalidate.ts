@@ -6,19 +6,16 @@
  */
 import { hex } from '../kernel/geometry';
 import { ctxNames } from '../mmu/context';
-import { kvmFlushRemoteTlbs, noteUnmap, skipFlush } from '../mmu/flush';
+import { kvmFlushRemoteTlbs, skipFlush } from '../mmu/flush';
 import { gfnToPfn } from '../mmu/host';
-import { gfnToIndex, rmapRemove, rmapSptes } from '../mmu/rmap';
-import { derefRmapSpte } from '../mmu/deref';
-import { spGetGfn } from '../mmu/shadow_page';
-import { dropSpte } from '../mmu/spte_ops';
+import { gfnToIndex } from '../mmu/rmap';
+import { zapAllRmapSptes, type RmapZapResult } from '../mmu/rmap_zap';
 import type { InvalidateFrame } from '../model/frames';
 import type { Machine } from '../machine/machine';
 import { ownMemslot } from '../model/fork';
 
 export function advanceInvalidate(m: Machine, f: InvalidateFrame): void {
   const state = m.state;
-  const geo = m.geo;
   const range = `gfns ${hex(f.gfn)}..${hex(f.gfn + f.npages - 1)}`;
   switch (f.pc) {
     case 'lock':
@@ -32,7 +29,6 @@ export function advanceInvalidate(m: Machine, f: InvalidateFrame): void {
       f.pc = 'zap';
       return;
     case 'zap': {
-      const e = geo.entries;
       for (const slot of state.memslots) {
         const lo = Math.max(f.gfn, slot.baseGfn);
         const hi = Math.min(f.gfn + f.npages, slot.baseGfn + slot.npages) - 1;
@@ -40,19 +36,11 @@ export function advanceInvalidate(m: Machine, f: InvalidateFrame): void {
         for (let level = 1; level <= 3; level++) {
           const last = gfnToIndex(state, hi, slot.baseGfn, level);
           for (let i = gfnToIndex(state, lo, slot.baseGfn, level); i <= last; i++) {
-            for (const sptep of rmapSptes(slot, level, i)) {
-              const sp = derefRmapSpte(m.ctx, sptep, `${ctxNames(m.ctx).zapRmap}()`);
-              if (!sp) {
-                // kvm_zap_all_rmap_sptes() clears the SPTE in the freed page and empties the rmap.
-                rmapRemove(state, slot, level, (Math.floor(slot.baseGfn / geo.pages(level)) + i) * geo.pages(level), sptep);
-                f.zapped++;
-                continue;
-              }
-              const gfn = spGetGfn(state, sp, sptep % e);
-              dropSpte(m.ctx, sptep);
-              noteUnmap(m.ctx, gfn, geo.pages(level), `zap of sp#${sp.id}[${sptep % e}] by the invalidation`);
-              f.zapped++;
-            }
+            // kvm_zap_all_rmap_sptes(): each entry's SPTE cleared, the rmap reset as a whole; no
+            // rmap_remove(), so a leaf filed under another gfn than its SP computes leaves cleanly.
+            const out: RmapZapResult = { cleared: [], dangling: [] };
+            zapAllRmapSptes(m.ctx, slot, level, i, `${ctxNames(m.ctx).zapRmap}()`, out, (spId, idx) => `zap of sp#${spId}[${idx}] by the invalidation`);
+            f.zapped += out.cleared.length + out.dangling.length;
           }
         }
       }

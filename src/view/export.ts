@@ -26,7 +26,7 @@ export function traceMarkdown(t: Trace): string {
     `| | |`,
     `|---|---|`,
     `| verdict | **${t.verdict.toUpperCase()}** |`,
-    `| variant | \`${t.variant.name}\`: splitFlush=${t.variant.splitFlush}, linkPresent=${t.variant.linkPresent}, dropFlushRange=${t.variant.dropFlushRange}, enableLogFlush=${t.variant.enableLogFlush}, childReuse=${t.variant.childReuse} |`,
+    `| variant | \`${t.variant.name}\`: splitFlush=${t.variant.splitFlush}, linkPresent=${t.variant.linkPresent}, dropFlushRange=${t.variant.dropFlushRange}, enableLogFlush=${t.variant.enableLogFlush}, childReuse=${t.variant.childReuse}${t.variant.slotZap === 'memslot' ? ', slotZap=memslot' : ''} |`,
     `| table size | ${t.scenario.entries} entries |`,
     `| flushes | ${t.flushMode}: ${c.remoteFlushes} remote (${c.fullFlushes} full, ${c.rangedFlushes} ranged), ${c.flushesSkipped} skipped |`,
     `| steps | ${t.steps.length} |`,

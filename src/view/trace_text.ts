@@ -75,9 +75,10 @@ export function stepsText(steps: readonly Step[], entries: number, collapse: boo
 
 export function traceText(t: Trace, collapse = true): string {
   const c = t.counters;
+  // slotZap is named only off its default (the quirk disabled), so the traces of every preset read as before it existed.
   const lines = [
     `kvm-mmu-lab trace: scenario ${t.scenario.name}, variant ${t.variant.name}, ${t.scenario.entries} entries a table, ${t.flushMode} flushes`,
-    `policies: splitFlush=${t.variant.splitFlush} linkPresent=${t.variant.linkPresent} dropFlushRange=${t.variant.dropFlushRange} enableLogFlush=${t.variant.enableLogFlush} childReuse=${t.variant.childReuse}`,
+    `policies: splitFlush=${t.variant.splitFlush} linkPresent=${t.variant.linkPresent} dropFlushRange=${t.variant.dropFlushRange} enableLogFlush=${t.variant.enableLogFlush} childReuse=${t.variant.childReuse}${t.variant.slotZap === 'memslot' ? ' slotZap=memslot' : ''}`,
     `kernel: ${eraOf(t.variant).label}`,
     '',
     ...stepsText(t.steps, t.scenario.entries, collapse),

@@ -58,3 +58,17 @@ test('--writes: the guest-tables scope\'s trapped writes find the unfixed kernel
   assert.equal(window.code, 2);
   assert.match(window.err, /--fault-window is the guest-tables scope's; use it with --scope guest-tables/);
 });
+
+test('--delete-tables and slotZap=memslot: the quirk-off variant runs where the era has it; the option belongs to the guest-tables scope', () => {
+  // access, write, access: the rmap disagreement needs no deletion (explorer_slot_zap.test.ts).
+  const r = explore('--scope', 'guest-tables', '--delete-tables', '--variant', 'mainline-2026-pre+slotZap=memslot');
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.out, /the deletion of memslot 1 \(R1\) and of memslot 0 \(the guest tables\)/);
+  assert.match(r.out, /shortest counterexample: 3 transitions/);
+  const bad = explore('--delete-tables');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--delete-tables is the guest-tables scope's; use it with --scope guest-tables/);
+  const era = explore('--scope', 'guest-tables', '--variant', 'v6.3+slotZap=memslot');
+  assert.equal(era.code, 2);
+  assert.match(era.err, /KVM_X86_QUIRK_SLOT_ZAP_ALL \(added in v6\.12\)/);
+});

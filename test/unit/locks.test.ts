@@ -14,7 +14,7 @@ import { holdsLock, lockTableMarkdown, LOCK_TABLE, lockPoint } from '../../src/m
 import { parseScenario } from '../../src/scenario/parse';
 import { BUILTIN_SCENARIOS } from '../../src/scenario/builtins';
 import type { Scenario } from '../../src/scenario/types';
-import { findPreset, PRESETS } from '../../src/kernel/variants';
+import { findPreset, parseVariant, PRESETS } from '../../src/kernel/variants';
 import { SPTE_LARGE, SPTE_PRESENT, SPTE_WRITABLE } from '../../src/kernel/spte';
 import { scenario } from './helpers';
 import { scenarioArb, Tally } from './random_scenarios';
@@ -159,9 +159,9 @@ test('every row of the table is a point some operation stands at, and every poin
     if (kind === 'guest-table-write') return `${kind}/${/\(the guest\)/.test(st.text) ? 'guest:trap' : 'write'}`;
     return `${kind}/${kind === 'enable-dirty-logging' ? 'flags' : kind === 'delete-memslot' ? 'slots-lock' : 'lock'}`;
   };
-  const visit = (s: Scenario, tamper?: (r: ScenarioRun) => void) => {
-    for (const p of ['v7', 'mainline-2026']) {
-      const r = new ScenarioRun(s, { variant: findPreset(p)! });
+  const visit = (s: Scenario, tamper?: (r: ScenarioRun) => void, variants = ['v7', 'mainline-2026']) => {
+    for (const p of variants) {
+      const r = new ScenarioRun(s, { variant: parseVariant(p) });
       const ops = new Set<string>();
       let st;
       while ((st = r.step())) {
@@ -197,6 +197,17 @@ test('every row of the table is a point some operation stands at, and every poin
     roots: [{ name: 'A', guestTableGfn: '0x1000', mappings: [{ l2: 0, gfn: 16, size: '2M' }] }],
     operations: [{ op: 'access', vcpu: 0, root: 'A', addr: 0, kind: 'read' }, { op: 'delete-memslot', slot: 1 }],
   })));
+  // The same with KVM_X86_QUIRK_SLOT_ZAP_ALL disabled (slotZap=memslot): deleting memslot 1 (data
+  // only) clears the leaf through its rmap and, with no SP to free, flushes (remote-flush); deleting
+  // memslot 3, which holds the guest tables, prepares the SPs that shadow them (slot-zap) and commits.
+  const quirkOff = (slot: number) => parseScenario(JSON.stringify({
+    name: `delete-quirk-off-${slot}`, entries: 4,
+    memslots: [{ id: 1, baseGfn: 0, pages: 32, hostPfn: 64, hostPageSize: '4K' }, { id: 3, baseGfn: 0x1000, pages: 4, hostPfn: 0x400, hostPageSize: '4K' }],
+    roots: [{ name: 'A', guestTableGfn: '0x1000', mappings: [{ l2: 0, gfn: 16, size: '2M' }] }],
+    operations: [{ op: 'access', vcpu: 0, root: 'A', addr: 0, kind: 'read' }, { op: 'delete-memslot', slot }],
+  }));
+  visit(quirkOff(1), undefined, ['mainline-2026+slotZap=memslot']);
+  visit(quirkOff(3), undefined, ['mainline-2026+slotZap=memslot']);
   const rows = LOCK_TABLE.map((r) => `${r.kind}/${r.at}`);
   assert.deepEqual(rows.filter((k) => !seen.has(k)), [], 'rows no operation reached');
   assert.deepEqual([...seen].filter((k) => !rows.includes(k)), [], 'points without a row');

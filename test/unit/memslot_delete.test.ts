@@ -148,3 +148,23 @@ test('the install that files D[1] under 33 says the kernel WARN_ONCE()s there (k
   // After 0cb2af2ea66a the leaf goes into D' (sp->gfn 32): 32 + 1 = 33, no warning.
   for (const s of runAll('mainline-2026').steps.filter((x) => x.kind === 'install-leaf')) assert.doesNotMatch(s.text, /WARN_ONCE/);
 });
+
+test('the notifier\'s zap of a live misfiled leaf clears it where it was filed, with no data-corruption report (kvm_zap_all_rmap_sptes() recomputes no gfn)', () => {
+  // Ops 0..2 of the flow, then invalidate 33 with D alive: the rmap of 33 (memslot 2) holds D[1];
+  // kvm_zap_all_rmap_sptes() clears the SPTE with mmu_spte_clear_track_bits() and resets the head,
+  // never calling rmap_remove(), so the gfn 17 that kvm_mmu_page_get_gfn() computes is never
+  // looked at. The only report is op 2's rmap disagreement.
+  const { steps, v, run } = runAll('mainline-2026-pre', [], [
+    { op: 'access', vcpu: 0, root: 'A', addr: 0, kind: 'read' },
+    { op: 'guest-table-write', by: 'vmm', table: '0x1002', index: 0, entry: { kind: 'huge', gfn: 32 } },
+    { op: 'access', vcpu: 0, root: 'A', addr: 1, kind: 'read' },
+    { op: 'invalidate', gfn: 33 },
+  ]);
+  assert.deepEqual(v.map((x) => x.kind), ['rmap-disagreement']);
+  const zap = steps.find((s) => s.op === 3 && s.kind === 'zap')!;
+  assert.deepEqual(zap.writes.map((w) => `sp#${w.sp}[${w.index}]`), ['sp#3[1]']);
+  const state = run.machine.state;
+  assert.equal(state.sps[3].flags[1], 0);
+  assert.equal(state.sps[3].misfiled?.has(1) ?? false, false, 'the ghost record goes with the entry');
+  assert.equal(state.memslots.find((s) => s.id === 2)!.rmap[1].head[1], 0, 'the rmap of 33 is empty');
+});

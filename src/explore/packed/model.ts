@@ -10,7 +10,7 @@
  * transition is enabled exactly when the core's is, leads to the image of the core's successor,
  * and reports the same first violation.
  */
-import { dropFlushesTableGfn, enableLogAlwaysFlushes, linkZapsAndFlushes, unknownPolicy, type Variant } from '../../kernel/variants';
+import { dropFlushesTableGfn, enableLogAlwaysFlushes, linkZapsAndFlushes, slotZapsMemslotOnly, unknownPolicy, type Variant } from '../../kernel/variants';
 import { assertPackedScope } from './assumptions';
 import type { Scope } from '../scope';
 import { STEP, RESUME_BASE } from '../model';
@@ -125,6 +125,9 @@ export class PackedModel {
     this.accBound = scope.bound.accesses;
     this.splitFlush = splitFlushCode(variant.splitFlush);
     checkChildReuse(variant.childReuse);
+    // The split scope deletes no memslot, so both slotZap values search the same; decided anyway, so
+    // that a value outside the policy is refused.
+    slotZapsMemslotOnly(variant);
     this.zapAndFlush = linkZapsAndFlushes(variant);
     this.enableAlwaysFlush = enableLogAlwaysFlushes(variant);
     // The range of drop_large_spte()'s flush: on bare metal (assertPackedScope()) every flush is
