@@ -32,6 +32,8 @@ import { F_HAS_SPLIT, S_HUGE, HUGE_L2, Layout, copyWords } from './layout';
 import { PackedModel, type PackedViolation } from './model';
 import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, grown, probe, rehashed, warm } from './visited';
 import { PageSymmetry } from './page_symmetry';
+import { compactFull, compactInsert, compactRehashed } from './compact_table';
+import { ByState } from './by_state';
 
 export const DEFAULT_MAX_STATES = 100_000_000;
 /** Bytes of typed arrays the search may hold when the caller sets no cap. */
@@ -335,11 +337,12 @@ export class PackedSearch {
    * half, 1 for 0, which marks an empty slot; its lower half).
    */
   private table: Int32Array;
-  private parent: Int32Array;
+  /** Each state's parent's number (-1 for the initial state), by state number (by_state.ts). */
+  private readonly parent = new ByState((n) => new Int32Array(n));
   /** Hash compaction (ExploreOptions.hashCompact): see the file comment. */
   private readonly compact: boolean;
   /** A hash-compaction search's action (a candidate of its parent's canonical form) by state number. */
-  private action: Int16Array;
+  private readonly action = new ByState((n) => new Int16Array(n));
   /** A hash-compaction search's chunks in the order they were filled, holding unexpanded states; the last is `current`. */
   private readonly liveChunks: number[] = [];
   /** Chunks whose states were all expanded, to fill again. */
@@ -390,9 +393,7 @@ export class PackedSearch {
     this.compact = !!options.hashCompact;
     // Actions are menu indices, STEP (-1) or RESUME_BASE - i (i < nf): an Int16Array holds them.
     if (this.scope.menu.length > 0x7fff) throw new RangeError('internal: the menu is too long for hash compaction\'s actions');
-    this.action = new Int16Array(this.compact ? 4096 : 0);
     this.table = new Int32Array(1 << 15);
-    this.parent = new Int32Array(4096);
     this.place = new Int32Array(4096);
     this.cands = new Int32Array(this.scope.menu.length + 2 + this.L.nf);
     // A batch is closed once it holds BATCH successors; one state adds at most cands.length more.
@@ -435,7 +436,7 @@ export class PackedSearch {
     const words = this.chunks[ref >>> CHUNK_BITS];
     const base = ref & CHUNK_MASK;
     for (let k = 0; k < used; k++) words[base + k] = cw[at + k];
-    this.parent[index] = parent;
+    this.parent.set(index, parent);
     table[slot << 1] = ref + 1;
     table[(slot << 1) + 1] = h;
     if (this.count * 4 > table.length) this.table = rehashed(table);
@@ -448,38 +449,23 @@ export class PackedSearch {
    * taken as known: the omission docs/explorer.md bounds.
    */
   private insertCompact(cw: Int32Array, at: number, low: number, high: number, used: number, parent: number, action: number): boolean {
-    const table = this.table;
-    const mask = (table.length >> 1) - 1;
-    // 0 marks an empty slot: an upper half of 0 is stored as 1 (two of 2^32 values merged).
-    const key = high === 0 ? 1 : high;
-    for (let slot = low & mask; ; slot = (slot + 1) & mask) {
-      const k = table[slot << 1];
-      if (k === 0) {
-        const index = this.count++;
-        const ref = this.allocate(index, used);
-        const words = this.chunks[ref >>> CHUNK_BITS];
-        const base = ref & CHUNK_MASK;
-        for (let i = 0; i < used; i++) words[base + i] = cw[at + i];
-        this.parent[index] = parent;
-        this.action[index] = action;
-        table[slot << 1] = key;
-        table[(slot << 1) + 1] = low;
-        // Fuller than the exact table (3/4 against 1/2): the slot is all a probe reads, and the
-        // table is most of what hash compaction holds (docs/explorer.md).
-        if (this.count * 8 > table.length * 3) this.table = rehashed(table);
-        return true;
-      }
-      if (k === key && table[(slot << 1) + 1] === low) return false;
-    }
+    if (!compactInsert(this.table, low, high)) return false;
+    const index = this.count++;
+    const ref = this.allocate(index, used);
+    const words = this.chunks[ref >>> CHUNK_BITS];
+    const base = ref & CHUNK_MASK;
+    for (let i = 0; i < used; i++) words[base + i] = cw[at + i];
+    this.parent.set(index, parent);
+    this.action.set(index, action);
+    // Fuller than the exact table (15/16 against 1/2): the table is most of what hash compaction
+    // holds, and its Robin Hood order keeps a lookup short when full (compact_table.ts).
+    if (compactFull(this.table, this.count)) this.table = compactRehashed(this.table);
+    return true;
   }
 
   /** A place for state `index` of `used` words (see `place`). */
   private allocate(index: number, used: number): number {
     if (this.chunkFill + used > CHUNK_WORDS) this.nextChunk();
-    if (index >= this.parent.length) {
-      this.parent = grown(this.parent);
-      if (this.compact) this.action = grown16(this.action);
-    }
     let k = index - this.placeBase;
     if (k >= this.place.length) {
       // Hash compaction reads no place below the cursor again: when they are half the array,
@@ -543,7 +529,7 @@ export class PackedSearch {
   actionsTo(i: number): number[] {
     if (this.compact) throw new Error('internal: a hash-compaction search does not keep the states it expanded');
     const targets: Array<{ words: Int32Array; at: number }> = [];
-    for (let j = i; j > 0; j = this.parent[j]) {
+    for (let j = i; j > 0; j = this.parent.get(j)) {
       const ref = this.place[j];
       targets.push({ words: this.chunks[ref >>> CHUNK_BITS], at: ref & CHUNK_MASK });
     }
@@ -685,7 +671,7 @@ export class PackedSearch {
   private rebuildPath(last: number): number[] {
     if (this.compact) return this.rebuildCompactPath(last);
     const targets: Array<{ words: Int32Array; at: number }> = [];
-    for (let i = last; i > 0; i = this.parent[i]) {
+    for (let i = last; i > 0; i = this.parent.get(i)) {
       const ref = this.place[i];
       targets.push({ words: this.chunks[ref >>> CHUNK_BITS], at: ref & CHUNK_MASK });
     }
@@ -700,7 +686,7 @@ export class PackedSearch {
    */
   private rebuildCompactPath(last: number): number[] {
     const chain: number[] = [];
-    for (let i = last; i > 0; i = this.parent[i]) chain.push(this.action[i]);
+    for (let i = last; i > 0; i = this.parent.get(i)) chain.push(this.action.get(i));
     chain.reverse();
     const { model, canonicalizer } = this;
     const buffer = new Uint8Array(this.size);
@@ -815,10 +801,4 @@ function reductionOf(options: ExploreOptions, scope: Scope, L: Layout): PageSymm
   if (reduce === undefined) return undefined;
   if (reduce === 'symmetry') return new PageSymmetry(scope, L);
   throw new RangeError(`internal: unknown reduction '${String(reduce)}' (known: symmetry)`);
-}
-
-function grown16(a: Int16Array): Int16Array {
-  const b = new Int16Array(a.length * 2);
-  b.set(a);
-  return b;
 }

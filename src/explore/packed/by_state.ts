@@ -1,0 +1,40 @@
+/**
+ * A number for each state of the single packed search (search.ts: its parent; under hash
+ * compaction also the action that made it), kept in chunks of BY_STATE_CHUNK entries that are
+ * added as states are, never copied.
+ *
+ * An array grown by doubling holds up to twice what it needs, and while it doubles the old and the
+ * new copy together (three times the old size), and the old copy stays resident until the
+ * collector frees it: at issue 17's bound (61 M states) the parents and actions were arrays of 2^26
+ * entries (384 MiB) with up to 192 MiB of old copies beside them (docs/explorer.md, "Where the
+ * memory of issue 17's bound went"). In chunks they take what they hold, rounded up to one chunk.
+ */
+
+/** Entries of a chunk, as a power of two. */
+const BY_STATE_BITS = 20;
+export const BY_STATE_CHUNK = 1 << BY_STATE_BITS;
+const BY_STATE_MASK = BY_STATE_CHUNK - 1;
+
+export class ByState<T extends Int32Array | Int16Array> {
+  private readonly chunks: T[] = [];
+
+  /** `make(n)`: a zeroed array of n entries (the element type). */
+  constructor(private readonly make: (n: number) => T) {}
+
+  get(i: number): number {
+    return this.chunks[i >>> BY_STATE_BITS][i & BY_STATE_MASK];
+  }
+
+  /** Set entry i; entries are set in order of i, each chunk made when its first entry is. */
+  set(i: number, value: number): void {
+    const c = i >>> BY_STATE_BITS;
+    if (c === this.chunks.length) this.chunks.push(this.make(BY_STATE_CHUNK));
+    this.chunks[c][i & BY_STATE_MASK] = value;
+  }
+
+  get byteLength(): number {
+    let n = 0;
+    for (const c of this.chunks) n += c.byteLength;
+    return n;
+  }
+}
