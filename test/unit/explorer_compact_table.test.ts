@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compactFull, compactInsert, compactRehashed } from '../../src/explore/packed/compact_table';
 import { ByState, BY_STATE_CHUNK } from '../../src/explore/packed/by_state';
+import { hashWords, hashWordsBoth, hashWordsHigh } from '../../src/explore/packed/search';
 
 test('compactInsert(): a hash goes before the hashes whose home is later, and a lookup stops there', () => {
   // 4 slots (mask 3). Hash (high 7, low 2): home 2. Then (8, 1): home 1, in its home.
@@ -82,4 +83,19 @@ test('ByState: entries kept across chunks, made as the states are, in what they 
   assert.equal(a.get(0), -15000);
   assert.equal(a.get(BY_STATE_CHUNK - 1), (BY_STATE_CHUNK - 1) % 30000 - 15000);
   assert.equal(a.get(BY_STATE_CHUNK), BY_STATE_CHUNK % 30000 - 15000);
+});
+
+test('hashWordsBoth(): the values of hashWords() and hashWordsHigh() of the same words, at every length and offset', () => {
+  let x = 0x1b873593;
+  const next = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x | 0; };
+  const w = new Int32Array(64);
+  const high = new Int32Array(3);
+  for (let round = 0; round < 50; round++) {
+    for (let i = 0; i < w.length; i++) w[i] = round % 2 ? next() : next() & 0xff;
+    for (let used = 0; used <= 41; used++) {
+      const at = (round * 7) % 20;
+      assert.equal(hashWordsBoth(w, at, used, high, 2), hashWords(w, at, used), `low, ${used} words at ${at}`);
+      assert.equal(high[2], hashWordsHigh(w, at, used), `high, ${used} words at ${at}`);
+    }
+  }
 });

@@ -91,6 +91,49 @@ export function hashWordsHigh(w: Int32Array, at: number, used: number): number {
   return h ^ (h >>> 16);
 }
 
+/**
+ * hashWords() and hashWordsHigh() of the same words in one pass (hash compaction's 64-bit hash):
+ * the same two functions, step for step, over each word read once; returns hashWords()'s value
+ * and leaves hashWordsHigh()'s in high[j].
+ */
+export function hashWordsBoth(w: Int32Array, at: number, used: number, high: Int32Array, j: number): number {
+  let h1 = 0x811c9dc5 | 0;
+  let h2 = 0x2545f491 | 0;
+  let g = 0x3c6ef372 | 0;
+  let i = 0;
+  for (; i + 1 < used; i += 2) {
+    const x = w[at + i];
+    const y = w[at + i + 1];
+    h1 = Math.imul(h1 ^ x, 0x01000193);
+    h2 = Math.imul(h2 ^ y, 0x9e3779b1);
+    h1 ^= h1 >>> 15;
+    h2 ^= h2 >>> 13;
+    g = murmurRound(g, x);
+    g = murmurRound(g, y);
+  }
+  if (i < used) {
+    h1 = Math.imul(h1 ^ w[at + i], 0x01000193);
+    g = murmurRound(g, w[at + i]);
+  }
+  g ^= used;
+  g = Math.imul(g ^ (g >>> 16), 0x85ebca6b);
+  g = Math.imul(g ^ (g >>> 13), 0xc2b2ae35);
+  high[j] = g ^ (g >>> 16);
+  let h = h1 ^ Math.imul(h2, 0x85ebca6b) ^ used;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** One word of hashWordsHigh()'s block loop. */
+function murmurRound(h: number, word: number): number {
+  let k = Math.imul(word, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
 /** Canonical forms (see the file comment), written into `out`. */
 export class Canonicalizer {
   private readonly a: Uint8Array;
@@ -107,6 +150,8 @@ export class Canonicalizer {
   private readonly dw: Int32Array;
   private readonly ew: Int32Array;
   private readonly bestw: Int32Array;
+  /** The page-sorted images of canonWithPages(), one for each order of the paused frames. */
+  private readonly sorted: Array<{ bytes: Uint8Array; words: Int32Array }> = [];
 
   /**
    * `pages`: the symmetry over the region's pages (`--reduce symmetry`, page_symmetry.ts), taken
@@ -185,34 +230,76 @@ export class Canonicalizer {
    * and paused frames put in order; the least of them in word order. Each is a function of the
    * swap image's page orbit, and the four swap images of any state of the orbit are the same four
    * page orbits, so the least is the same for every image of the state (docs/explorer.md).
+   *
+   * The root swap's images are not sorted again: the page sort reads nothing the root swap changes
+   * (the roots' L4 and L3 entries, the 1G rmap, a TLB entry's root bit, a split's 1G page) and
+   * permute() writes none of it, so for an order of the paused frames that the image without the
+   * root swap also has, the page-sorted root-swapped image is that image's page-sorted form with
+   * its roots swapped. The candidates, and so the least, are the same as sorting each image.
    */
   private canonWithPages(sw: Int32Array): Int32Array {
     const L = this.L;
     const pages = this.pages!;
-    const { c, cw, d, dw, e, ew, bestw } = this;
+    const { c, cw, e, ew } = this;
     const used = L.usedWords(sw, 0);
     let have = false;
     // With equal TLB blocks the vCPU swap changes nothing (before or after the root swap): its
     // two images are the state's own and its root swap's, already among the four.
-    const step = this.symmetries(new Uint8Array(sw.buffer, sw.byteOffset, L.size), 0) ? 2 : 1;
-    for (let h = 0; h < 4; h += step) {
+    const vcpuImages = this.symmetries(new Uint8Array(sw.buffer, sw.byteOffset, L.size), 0) ? 1 : 2;
+    for (let v = 0; v < vcpuImages; v++) {
       L.load(cw, sw, 0);
-      if (h & 1) this.swapVcpus(c);
-      if (h & 2) this.swapRoots(c);
-      for (const order of pages.pausedOrders(c, cw)) {
-        L.load(dw, cw, 0);
-        pages.reorderPaused(dw, order);
-        pages.sortPages(d);
-        pages.permute(d, e);
+      if (v) this.swapVcpus(c);
+      const orders = pages.pausedOrders(c, cw);
+      for (let i = 0; i < orders.length; i++) {
+        const sorted = this.sortedBuffer(i);
+        this.pageSorted(orders[i], sorted.bytes);
+        L.load(ew, sorted.words, 0);
         this.normalize(e, ew);
-        let less = !have;
-        for (let i = 0; i < used && !less; i++) {
-          if (ew[i] !== bestw[i]) { less = ew[i] < bestw[i]; break; }
+        have = this.keepLeast(ew, used, have);
+      }
+      this.swapRoots(c);
+      for (const order of pages.pausedOrders(c, cw)) {
+        const i = indexOfOrder(orders, order);
+        if (i >= 0) {
+          L.load(ew, this.sorted[i].words, 0);
+          this.swapRoots(e);
+        } else {
+          this.pageSorted(order, e);
         }
-        if (less) { L.load(bestw, ew, 0); have = true; }
+        this.normalize(e, ew);
+        have = this.keepLeast(ew, used, have);
       }
     }
-    return bestw;
+    return this.bestw;
+  }
+
+  /** The swap image in c with its paused frames in `order`, page-sorted, written into out (a state's buffer). */
+  private pageSorted(order: number[], out: Uint8Array): void {
+    const pages = this.pages!;
+    this.L.load(this.dw, this.cw, 0);
+    pages.reorderPaused(this.dw, order);
+    pages.sortPages(this.d);
+    pages.permute(this.d, out);
+  }
+
+  /** Keep ew in best when it is less (or nothing is kept yet); true from then on. */
+  private keepLeast(ew: Int32Array, used: number, have: boolean): boolean {
+    const bestw = this.bestw;
+    let less = !have;
+    for (let i = 0; i < used && !less; i++) {
+      if (ew[i] !== bestw[i]) { less = ew[i] < bestw[i]; break; }
+    }
+    if (less) this.L.load(bestw, ew, 0);
+    return true;
+  }
+
+  /** The i-th buffer for a page-sorted image kept for its root swap (canonWithPages()), made when first asked for. */
+  private sortedBuffer(i: number): { bytes: Uint8Array; words: Int32Array } {
+    while (this.sorted.length <= i) {
+      const bytes = new Uint8Array(this.L.size);
+      this.sorted.push({ bytes, words: new Int32Array(bytes.buffer) });
+    }
+    return this.sorted[i];
   }
 
   /** The two vCPUs' TLB blocks exchanged. */
@@ -602,10 +689,11 @@ export class PackedSearch {
           const j = this.npending++;
           const sw = model.sw;
           const used = canonicalizer.canonInto(model.s, sw);
-          this.pendingHash[j] = hashWords(sw, 0, used);
           if (this.compact) {
-            this.pendingHigh[j] = hashWordsHigh(sw, 0, used);
+            this.pendingHash[j] = hashWordsBoth(sw, 0, used, this.pendingHigh, j);
             this.pendingAction[j] = cands[k];
+          } else {
+            this.pendingHash[j] = hashWords(sw, 0, used);
           }
           this.pendingUsed[j] = used;
           this.pendingParent[j] = this.cursor;
@@ -793,6 +881,17 @@ export function confirmWithCore(scope: Scope, variant: Variant, actions: number[
     node = o.node;
   }
   throw new Error('internal: empty counterexample');
+}
+
+/** Where `order` is in `orders` (element by element), or -1. */
+function indexOfOrder(orders: number[][], order: number[]): number {
+  for (let i = 0; i < orders.length; i++) {
+    const o = orders[i];
+    let k = 0;
+    while (k < order.length && o[k] === order[k]) k++;
+    if (k === order.length && o.length === order.length) return i;
+  }
+  return -1;
 }
 
 /** The page symmetry when the options ask for it (ExploreOptions.reduce), else none. */
