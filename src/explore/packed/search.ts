@@ -192,7 +192,7 @@ export class Canonicalizer {
    * successors are made in the model's buffer and read once, so they need no copy.
    */
   canonInPlace(s: Uint8Array, sw: Int32Array): Int32Array {
-    if (this.pages && this.pages.inQuotient(s)) return this.canonWithPages(sw);
+    if (this.pages && this.pages.inQuotient(s)) return this.canonWithPages(s, sw);
     const order = this.rootOrder(s);
     if (order === 0) {
       const { b, bw } = this;
@@ -237,7 +237,7 @@ export class Canonicalizer {
    * root swap also has, the page-sorted root-swapped image is that image's page-sorted form with
    * its roots swapped. The candidates, and so the least, are the same as sorting each image.
    */
-  private canonWithPages(sw: Int32Array): Int32Array {
+  private canonWithPages(s: Uint8Array, sw: Int32Array): Int32Array {
     const L = this.L;
     const pages = this.pages!;
     const { c, cw, e, ew } = this;
@@ -245,7 +245,7 @@ export class Canonicalizer {
     let have = false;
     // With equal TLB blocks the vCPU swap changes nothing (before or after the root swap): its
     // two images are the state's own and its root swap's, already among the four.
-    const vcpuImages = this.symmetries(new Uint8Array(sw.buffer, sw.byteOffset, L.size), 0) ? 1 : 2;
+    const vcpuImages = this.symmetries(s, 0) ? 1 : 2;
     for (let v = 0; v < vcpuImages; v++) {
       L.load(cw, sw, 0);
       if (v) this.swapVcpus(c);
