@@ -11,7 +11,7 @@
  */
 
 /** Entries of a chunk, as a power of two. */
-const BY_STATE_BITS = 20;
+const BY_STATE_BITS = 16;
 export const BY_STATE_CHUNK = 1 << BY_STATE_BITS;
 const BY_STATE_MASK = BY_STATE_CHUNK - 1;
 
