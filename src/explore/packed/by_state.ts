@@ -17,6 +17,8 @@ const BY_STATE_MASK = BY_STATE_CHUNK - 1;
 
 export class ByState<T extends Int32Array | Int16Array> {
   private readonly chunks: T[] = [];
+  /** Bytes of the chunks, kept as they are added (the search reads it every thousand states). */
+  private bytes = 0;
 
   /** `make(n)`: a zeroed array of n entries (the element type). */
   constructor(private readonly make: (n: number) => T) {}
@@ -28,13 +30,15 @@ export class ByState<T extends Int32Array | Int16Array> {
   /** Set entry i; entries are set in order of i, each chunk made when its first entry is. */
   set(i: number, value: number): void {
     const c = i >>> BY_STATE_BITS;
-    if (c === this.chunks.length) this.chunks.push(this.make(BY_STATE_CHUNK));
+    if (c === this.chunks.length) {
+      const chunk = this.make(BY_STATE_CHUNK);
+      this.chunks.push(chunk);
+      this.bytes += chunk.byteLength;
+    }
     this.chunks[c][i & BY_STATE_MASK] = value;
   }
 
   get byteLength(): number {
-    let n = 0;
-    for (const c of this.chunks) n += c.byteLength;
-    return n;
+    return this.bytes;
   }
 }
