@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compactFull, compactInsert, compactRehashed } from '../../src/explore/packed/compact_table';
+import { compactFull, compactInsert, compactRehashed, compactWarm } from '../../src/explore/packed/compact_table';
 import { ByState, BY_STATE_CHUNK } from '../../src/explore/packed/by_state';
 import { hashWords, hashWordsBoth, hashWordsHigh } from '../../src/explore/packed/search';
 
@@ -98,4 +98,13 @@ test('hashWordsBoth(): the values of hashWords() and hashWordsHigh() of the same
       assert.equal(high[2], hashWordsHigh(w, at, used), `high, ${used} words at ${at}`);
     }
   }
+});
+
+test('compactWarm(): reads each home slot and the slot a line (8 slots) on, and uses nothing', () => {
+  // 16 slots (mask 15); slot i holds upper half 100 + i. Hash 3: slots 3 and 11; hash 12: slots 12
+  // and (12 + 8) & 15 = 4, wrapping round. The value is the xor of the four upper halves.
+  const table = new Int32Array(32);
+  for (let i = 0; i < 16; i++) table[2 * i] = 100 + i;
+  assert.equal(compactWarm(table, Int32Array.of(3, 12), 2), 103 ^ 111 ^ 112 ^ 104);
+  assert.equal(compactWarm(table, Int32Array.of(3, 12), 0), 0);
 });

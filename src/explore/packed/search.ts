@@ -32,7 +32,7 @@ import { F_HAS_SPLIT, S_HUGE, HUGE_L2, Layout, copyWords } from './layout';
 import { PackedModel, type PackedViolation } from './model';
 import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, grown, probe, rehashed, warm } from './visited';
 import { PageSymmetry } from './page_symmetry';
-import { compactFull, compactInsert, compactRehashed } from './compact_table';
+import { compactFull, compactInsert, compactRehashed, compactWarm } from './compact_table';
 import { ByState } from './by_state';
 
 export const DEFAULT_MAX_STATES = 100_000_000;
@@ -729,7 +729,7 @@ export class PackedSearch {
     const { pending, pendingHash, pendingUsed, pendingParent } = this;
     // Bring the table slots, then the stored states they name, into the cache (under hash
     // compaction the table holds no places: the slot is all there is to read).
-    this.sink = warm(this.table, this.chunks, pendingHash, n, !this.compact);
+    this.sink = this.compact ? compactWarm(this.table, pendingHash, n) : warm(this.table, this.chunks, pendingHash, n, true);
     const maxStates = this.options.maxStates ?? DEFAULT_MAX_STATES;
     this.npending = 0;
     let capParent = -1;
