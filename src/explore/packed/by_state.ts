@@ -7,7 +7,7 @@
  * new copy together (three times the old size), and the old copy stays resident until the
  * collector frees it: at issue 17's bound (61 M states) the parents and actions were arrays of 2^26
  * entries (384 MiB) with up to 192 MiB of old copies beside them (docs/explorer.md, "Where the
- * memory of issue 17's bound went"). In chunks they take what they hold, rounded up to one chunk.
+ * memory and the time of issue 17's bound went"). In chunks they take what they hold, rounded up to one chunk.
  */
 
 /** Entries of a chunk, as a power of two. */

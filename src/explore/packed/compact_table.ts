@@ -1,6 +1,6 @@
 /**
  * Hash compaction's visited set (search.ts, `explore --hash-compact`; docs/explorer.md, "Hash
- * compaction", "Where the memory of issue 17's bound went"): an open-addressing table of 64-bit
+ * compaction", "Where the memory and the time of issue 17's bound went"): an open-addressing table of 64-bit
  * hashes, two int32 words a slot (the upper half, 1 for 0, since 0 marks an empty slot; the lower
  * half, whose low bits are the slot the hash belongs at, its home).
  *
