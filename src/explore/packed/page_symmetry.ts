@@ -83,6 +83,8 @@ export class PageSymmetry {
   private readonly p: number;
   /** 0 for a menu page, 1 for the others (menu pages sort first). */
   private readonly color: Int32Array;
+  /** The pages of each frame that are not menu pages (frames with more menu pages sort first). */
+  private readonly nonMenu: Int32Array;
   /** The clear (index into L.clears) of exactly page p, or -1. */
   private readonly clearOf: Int32Array;
   /** The page a one-page clear names, by clear index, or -1 (the whole region). */
@@ -115,6 +117,8 @@ export class PageSymmetry {
     this.p = L.p;
     this.color = new Int32Array(L.p).fill(1);
     for (const a of scope.menu) if (a.t === 'access') this.color[a.addr - scope.region] = 0;
+    this.nonMenu = new Int32Array(e);
+    for (let p = 0; p < L.p; p++) this.nonMenu[(p / e) | 0] += this.color[p];
     this.clearOf = new Int32Array(L.p).fill(-1);
     this.clearPage = new Int32Array(L.clears.length).fill(-1);
     L.clears.forEach((pages, i) => {
@@ -232,9 +236,14 @@ export class PageSymmetry {
       if (!kind) continue;
       const word = 2 + tc + ((x / 7) | 0);
       const shift = (x % 7) * 4;
-      for (let p = 0; p < this.p; p++) {
-        const bits = getBit(s, L.reducedOf(f), p) | (getBit(s, L.maskOf(f), p) << 1) | (getBit(s, L.mustOf(f), p) << 2);
-        if (bits) keys[p * kp + word] |= bits << shift;
+      for (let m = 0; m < 3; m++) {
+        // The reduced, mask and must masks (3 * mb bytes from reducedOf(f)): bit m of the 3.
+        const at = L.reducedOf(f) + m * L.mb;
+        for (let k = 0; k < L.mb; k++) {
+          const byte = s[at + k];
+          if (byte === 0) continue;
+          for (let b = 0; b < 8 && 8 * k + b < this.p; b++) if ((byte >> b) & 1) keys[(8 * k + b) * kp + word] |= (1 << m) << shift;
+        }
       }
       const named = kind === K_INVALIDATE ? s[f + F_ARG] : kind === K_CLEAR ? this.clearPage[s[f + F_ARG]] : -1;
       if (named >= 0) keys[named * kp + word] |= 8 << shift;
@@ -255,9 +264,7 @@ export class PageSymmetry {
     fk.fill(0);
     for (let fr = 0; fr < e; fr++) {
       const k = fr * kf;
-      let menu = 0;
-      for (let o = 0; o < e; o++) if (this.color[fr * e + o] === 0) menu++;
-      fk[k] = e - menu;
+      fk[k] = this.nonMenu[fr];
       fk[k + 1] = s[L.l2e + fr];
       fk[k + 2] = s[L.l1x + fr];
       for (let o = 0; o < e; o++) copyWords(fk, k + 4 + tc + o * kp, keys, order[fr * e + o] * kp, kp);
@@ -341,7 +348,12 @@ export class PageSymmetry {
 /** Bits of the page mask at `at` moved to their pages' images. */
 function permuteMask(s: Uint8Array, out: Uint8Array, at: number, mb: number, perm: Int32Array): void {
   for (let k = 0; k < mb; k++) out[at + k] = 0;
-  for (let p = 0; p < perm.length; p++) if (getBit(s, at, p)) setBit(out, at, perm[p]);
+  // A byte at a time, skipping empty bytes (most masks are mostly empty).
+  for (let k = 0; k < mb; k++) {
+    const byte = s[at + k];
+    if (byte === 0) continue;
+    for (let b = 0; b < 8 && 8 * k + b < perm.length; b++) if ((byte >> b) & 1) setBit(out, at, perm[8 * k + b]);
+  }
 }
 
 function compareRows(a: Int32Array, x: number, y: number, n: number): number {

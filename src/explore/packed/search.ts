@@ -32,6 +32,8 @@ import { F_HAS_SPLIT, S_HUGE, HUGE_L2, Layout, copyWords } from './layout';
 import { PackedModel, type PackedViolation } from './model';
 import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, grown, probe, rehashed, warm } from './visited';
 import { PageSymmetry } from './page_symmetry';
+import { compactFull, compactInsert, compactRehashed, compactWarm } from './compact_table';
+import { ByState } from './by_state';
 
 export const DEFAULT_MAX_STATES = 100_000_000;
 /** Bytes of typed arrays the search may hold when the caller sets no cap. */
@@ -89,6 +91,49 @@ export function hashWordsHigh(w: Int32Array, at: number, used: number): number {
   return h ^ (h >>> 16);
 }
 
+/**
+ * hashWords() and hashWordsHigh() of the same words in one pass (hash compaction's 64-bit hash):
+ * the same two functions, step for step, over each word read once; returns hashWords()'s value
+ * and leaves hashWordsHigh()'s in high[j].
+ */
+export function hashWordsBoth(w: Int32Array, at: number, used: number, high: Int32Array, j: number): number {
+  let h1 = 0x811c9dc5 | 0;
+  let h2 = 0x2545f491 | 0;
+  let g = 0x3c6ef372 | 0;
+  let i = 0;
+  for (; i + 1 < used; i += 2) {
+    const x = w[at + i];
+    const y = w[at + i + 1];
+    h1 = Math.imul(h1 ^ x, 0x01000193);
+    h2 = Math.imul(h2 ^ y, 0x9e3779b1);
+    h1 ^= h1 >>> 15;
+    h2 ^= h2 >>> 13;
+    g = murmurRound(g, x);
+    g = murmurRound(g, y);
+  }
+  if (i < used) {
+    h1 = Math.imul(h1 ^ w[at + i], 0x01000193);
+    g = murmurRound(g, w[at + i]);
+  }
+  g ^= used;
+  g = Math.imul(g ^ (g >>> 16), 0x85ebca6b);
+  g = Math.imul(g ^ (g >>> 13), 0xc2b2ae35);
+  high[j] = g ^ (g >>> 16);
+  let h = h1 ^ Math.imul(h2, 0x85ebca6b) ^ used;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** One word of hashWordsHigh()'s block loop. */
+function murmurRound(h: number, word: number): number {
+  let k = Math.imul(word, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
 /** Canonical forms (see the file comment), written into `out`. */
 export class Canonicalizer {
   private readonly a: Uint8Array;
@@ -105,6 +150,8 @@ export class Canonicalizer {
   private readonly dw: Int32Array;
   private readonly ew: Int32Array;
   private readonly bestw: Int32Array;
+  /** The page-sorted images of canonWithPages(), one for each order of the paused frames. */
+  private readonly sorted: Array<{ bytes: Uint8Array; words: Int32Array }> = [];
 
   /**
    * `pages`: the symmetry over the region's pages (`--reduce symmetry`, page_symmetry.ts), taken
@@ -145,7 +192,7 @@ export class Canonicalizer {
    * successors are made in the model's buffer and read once, so they need no copy.
    */
   canonInPlace(s: Uint8Array, sw: Int32Array): Int32Array {
-    if (this.pages && this.pages.inQuotient(s)) return this.canonWithPages(sw);
+    if (this.pages && this.pages.inQuotient(s)) return this.canonWithPages(s, sw);
     const order = this.rootOrder(s);
     if (order === 0) {
       const { b, bw } = this;
@@ -183,34 +230,76 @@ export class Canonicalizer {
    * and paused frames put in order; the least of them in word order. Each is a function of the
    * swap image's page orbit, and the four swap images of any state of the orbit are the same four
    * page orbits, so the least is the same for every image of the state (docs/explorer.md).
+   *
+   * The root swap's images are not sorted again: the page sort reads nothing the root swap changes
+   * (the roots' L4 and L3 entries, the 1G rmap, a TLB entry's root bit, a split's 1G page) and
+   * permute() writes none of it, so for an order of the paused frames that the image without the
+   * root swap also has, the page-sorted root-swapped image is that image's page-sorted form with
+   * its roots swapped. The candidates, and so the least, are the same as sorting each image.
    */
-  private canonWithPages(sw: Int32Array): Int32Array {
+  private canonWithPages(s: Uint8Array, sw: Int32Array): Int32Array {
     const L = this.L;
     const pages = this.pages!;
-    const { c, cw, d, dw, e, ew, bestw } = this;
+    const { c, cw, e, ew } = this;
     const used = L.usedWords(sw, 0);
     let have = false;
     // With equal TLB blocks the vCPU swap changes nothing (before or after the root swap): its
     // two images are the state's own and its root swap's, already among the four.
-    const step = this.symmetries(new Uint8Array(sw.buffer, sw.byteOffset, L.size), 0) ? 2 : 1;
-    for (let h = 0; h < 4; h += step) {
+    const vcpuImages = this.symmetries(s, 0) ? 1 : 2;
+    for (let v = 0; v < vcpuImages; v++) {
       L.load(cw, sw, 0);
-      if (h & 1) this.swapVcpus(c);
-      if (h & 2) this.swapRoots(c);
-      for (const order of pages.pausedOrders(c, cw)) {
-        L.load(dw, cw, 0);
-        pages.reorderPaused(dw, order);
-        pages.sortPages(d);
-        pages.permute(d, e);
+      if (v) this.swapVcpus(c);
+      const orders = pages.pausedOrders(c, cw);
+      for (let i = 0; i < orders.length; i++) {
+        const sorted = this.sortedBuffer(i);
+        this.pageSorted(orders[i], sorted.bytes);
+        L.load(ew, sorted.words, 0);
         this.normalize(e, ew);
-        let less = !have;
-        for (let i = 0; i < used && !less; i++) {
-          if (ew[i] !== bestw[i]) { less = ew[i] < bestw[i]; break; }
+        have = this.keepLeast(ew, used, have);
+      }
+      this.swapRoots(c);
+      for (const order of pages.pausedOrders(c, cw)) {
+        const i = indexOfOrder(orders, order);
+        if (i >= 0) {
+          L.load(ew, this.sorted[i].words, 0);
+          this.swapRoots(e);
+        } else {
+          this.pageSorted(order, e);
         }
-        if (less) { L.load(bestw, ew, 0); have = true; }
+        this.normalize(e, ew);
+        have = this.keepLeast(ew, used, have);
       }
     }
-    return bestw;
+    return this.bestw;
+  }
+
+  /** The swap image in c with its paused frames in `order`, page-sorted, written into out (a state's buffer). */
+  private pageSorted(order: number[], out: Uint8Array): void {
+    const pages = this.pages!;
+    this.L.load(this.dw, this.cw, 0);
+    pages.reorderPaused(this.dw, order);
+    pages.sortPages(this.d);
+    pages.permute(this.d, out);
+  }
+
+  /** Keep ew in best when it is less (or nothing is kept yet); true from then on. */
+  private keepLeast(ew: Int32Array, used: number, have: boolean): boolean {
+    const bestw = this.bestw;
+    let less = !have;
+    for (let i = 0; i < used && !less; i++) {
+      if (ew[i] !== bestw[i]) { less = ew[i] < bestw[i]; break; }
+    }
+    if (less) this.L.load(bestw, ew, 0);
+    return true;
+  }
+
+  /** The i-th buffer for a page-sorted image kept for its root swap (canonWithPages()), made when first asked for. */
+  private sortedBuffer(i: number): { bytes: Uint8Array; words: Int32Array } {
+    while (this.sorted.length <= i) {
+      const bytes = new Uint8Array(this.L.size);
+      this.sorted.push({ bytes, words: new Int32Array(bytes.buffer) });
+    }
+    return this.sorted[i];
   }
 
   /** The two vCPUs' TLB blocks exchanged. */
@@ -335,11 +424,12 @@ export class PackedSearch {
    * half, 1 for 0, which marks an empty slot; its lower half).
    */
   private table: Int32Array;
-  private parent: Int32Array;
+  /** Each state's parent's number (-1 for the initial state), by state number (by_state.ts). */
+  private readonly parent = new ByState((n) => new Int32Array(n));
   /** Hash compaction (ExploreOptions.hashCompact): see the file comment. */
   private readonly compact: boolean;
   /** A hash-compaction search's action (a candidate of its parent's canonical form) by state number. */
-  private action: Int16Array;
+  private readonly action = new ByState((n) => new Int16Array(n));
   /** A hash-compaction search's chunks in the order they were filled, holding unexpanded states; the last is `current`. */
   private readonly liveChunks: number[] = [];
   /** Chunks whose states were all expanded, to fill again. */
@@ -390,9 +480,7 @@ export class PackedSearch {
     this.compact = !!options.hashCompact;
     // Actions are menu indices, STEP (-1) or RESUME_BASE - i (i < nf): an Int16Array holds them.
     if (this.scope.menu.length > 0x7fff) throw new RangeError('internal: the menu is too long for hash compaction\'s actions');
-    this.action = new Int16Array(this.compact ? 4096 : 0);
     this.table = new Int32Array(1 << 15);
-    this.parent = new Int32Array(4096);
     this.place = new Int32Array(4096);
     this.cands = new Int32Array(this.scope.menu.length + 2 + this.L.nf);
     // A batch is closed once it holds BATCH successors; one state adds at most cands.length more.
@@ -435,7 +523,7 @@ export class PackedSearch {
     const words = this.chunks[ref >>> CHUNK_BITS];
     const base = ref & CHUNK_MASK;
     for (let k = 0; k < used; k++) words[base + k] = cw[at + k];
-    this.parent[index] = parent;
+    this.parent.set(index, parent);
     table[slot << 1] = ref + 1;
     table[(slot << 1) + 1] = h;
     if (this.count * 4 > table.length) this.table = rehashed(table);
@@ -448,38 +536,23 @@ export class PackedSearch {
    * taken as known: the omission docs/explorer.md bounds.
    */
   private insertCompact(cw: Int32Array, at: number, low: number, high: number, used: number, parent: number, action: number): boolean {
-    const table = this.table;
-    const mask = (table.length >> 1) - 1;
-    // 0 marks an empty slot: an upper half of 0 is stored as 1 (two of 2^32 values merged).
-    const key = high === 0 ? 1 : high;
-    for (let slot = low & mask; ; slot = (slot + 1) & mask) {
-      const k = table[slot << 1];
-      if (k === 0) {
-        const index = this.count++;
-        const ref = this.allocate(index, used);
-        const words = this.chunks[ref >>> CHUNK_BITS];
-        const base = ref & CHUNK_MASK;
-        for (let i = 0; i < used; i++) words[base + i] = cw[at + i];
-        this.parent[index] = parent;
-        this.action[index] = action;
-        table[slot << 1] = key;
-        table[(slot << 1) + 1] = low;
-        // Fuller than the exact table (3/4 against 1/2): the slot is all a probe reads, and the
-        // table is most of what hash compaction holds (docs/explorer.md).
-        if (this.count * 8 > table.length * 3) this.table = rehashed(table);
-        return true;
-      }
-      if (k === key && table[(slot << 1) + 1] === low) return false;
-    }
+    if (!compactInsert(this.table, low, high)) return false;
+    const index = this.count++;
+    const ref = this.allocate(index, used);
+    const words = this.chunks[ref >>> CHUNK_BITS];
+    const base = ref & CHUNK_MASK;
+    for (let i = 0; i < used; i++) words[base + i] = cw[at + i];
+    this.parent.set(index, parent);
+    this.action.set(index, action);
+    // Fuller than the exact table (15/16 against 1/2): the table is most of what hash compaction
+    // holds, and its Robin Hood order keeps a lookup short when full (compact_table.ts).
+    if (compactFull(this.table, this.count)) this.table = compactRehashed(this.table);
+    return true;
   }
 
   /** A place for state `index` of `used` words (see `place`). */
   private allocate(index: number, used: number): number {
     if (this.chunkFill + used > CHUNK_WORDS) this.nextChunk();
-    if (index >= this.parent.length) {
-      this.parent = grown(this.parent);
-      if (this.compact) this.action = grown16(this.action);
-    }
     let k = index - this.placeBase;
     if (k >= this.place.length) {
       // Hash compaction reads no place below the cursor again: when they are half the array,
@@ -543,7 +616,7 @@ export class PackedSearch {
   actionsTo(i: number): number[] {
     if (this.compact) throw new Error('internal: a hash-compaction search does not keep the states it expanded');
     const targets: Array<{ words: Int32Array; at: number }> = [];
-    for (let j = i; j > 0; j = this.parent[j]) {
+    for (let j = i; j > 0; j = this.parent.get(j)) {
       const ref = this.place[j];
       targets.push({ words: this.chunks[ref >>> CHUNK_BITS], at: ref & CHUNK_MASK });
     }
@@ -616,10 +689,11 @@ export class PackedSearch {
           const j = this.npending++;
           const sw = model.sw;
           const used = canonicalizer.canonInto(model.s, sw);
-          this.pendingHash[j] = hashWords(sw, 0, used);
           if (this.compact) {
-            this.pendingHigh[j] = hashWordsHigh(sw, 0, used);
+            this.pendingHash[j] = hashWordsBoth(sw, 0, used, this.pendingHigh, j);
             this.pendingAction[j] = cands[k];
+          } else {
+            this.pendingHash[j] = hashWords(sw, 0, used);
           }
           this.pendingUsed[j] = used;
           this.pendingParent[j] = this.cursor;
@@ -655,7 +729,7 @@ export class PackedSearch {
     const { pending, pendingHash, pendingUsed, pendingParent } = this;
     // Bring the table slots, then the stored states they name, into the cache (under hash
     // compaction the table holds no places: the slot is all there is to read).
-    this.sink = warm(this.table, this.chunks, pendingHash, n, !this.compact);
+    this.sink = this.compact ? compactWarm(this.table, pendingHash, n) : warm(this.table, this.chunks, pendingHash, n, true);
     const maxStates = this.options.maxStates ?? DEFAULT_MAX_STATES;
     this.npending = 0;
     let capParent = -1;
@@ -685,7 +759,7 @@ export class PackedSearch {
   private rebuildPath(last: number): number[] {
     if (this.compact) return this.rebuildCompactPath(last);
     const targets: Array<{ words: Int32Array; at: number }> = [];
-    for (let i = last; i > 0; i = this.parent[i]) {
+    for (let i = last; i > 0; i = this.parent.get(i)) {
       const ref = this.place[i];
       targets.push({ words: this.chunks[ref >>> CHUNK_BITS], at: ref & CHUNK_MASK });
     }
@@ -700,7 +774,7 @@ export class PackedSearch {
    */
   private rebuildCompactPath(last: number): number[] {
     const chain: number[] = [];
-    for (let i = last; i > 0; i = this.parent[i]) chain.push(this.action[i]);
+    for (let i = last; i > 0; i = this.parent.get(i)) chain.push(this.action.get(i));
     chain.reverse();
     const { model, canonicalizer } = this;
     const buffer = new Uint8Array(this.size);
@@ -809,16 +883,21 @@ export function confirmWithCore(scope: Scope, variant: Variant, actions: number[
   throw new Error('internal: empty counterexample');
 }
 
+/** Where `order` is in `orders` (element by element), or -1. */
+function indexOfOrder(orders: number[][], order: number[]): number {
+  for (let i = 0; i < orders.length; i++) {
+    const o = orders[i];
+    let k = 0;
+    while (k < order.length && o[k] === order[k]) k++;
+    if (k === order.length && o.length === order.length) return i;
+  }
+  return -1;
+}
+
 /** The page symmetry when the options ask for it (ExploreOptions.reduce), else none. */
 function reductionOf(options: ExploreOptions, scope: Scope, L: Layout): PageSymmetry | undefined {
   const reduce = options.reduce;
   if (reduce === undefined) return undefined;
   if (reduce === 'symmetry') return new PageSymmetry(scope, L);
   throw new RangeError(`internal: unknown reduction '${String(reduce)}' (known: symmetry)`);
-}
-
-function grown16(a: Int16Array): Int16Array {
-  const b = new Int16Array(a.length * 2);
-  b.set(a);
-  return b;
 }
