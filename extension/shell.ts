@@ -110,6 +110,7 @@ export function activateShell(context: vscode.ExtensionContext, options: ShellOp
     postRawToWebview: (value) => load('the API').api.postRawToWebview(value),
     walk: () => lab?.api.walk(),
     settled: () => (lab ? lab.api.settled() : Promise.resolve([])),
+    pingPanel: () => (lab ? lab.api.pingPanel() : Promise.resolve(undefined)),
     status: () => (lab ? lab.api.status() : { text: '', tooltip: '' }),
     source: () => (lab ? lab.api.source() : { kind: 'listing', label: '', location: '', note: '' }),
     get timings() {

@@ -92,6 +92,10 @@ export class WalkViews implements vscode.Disposable {
     return this.panel ? this.panel.surface.postRaw(value) : false;
   }
 
+  pingPanel(): Promise<number | undefined> {
+    return this.panel ? this.panel.surface.ping() : Promise.resolve(undefined);
+  }
+
   inspectPanel(): Promise<InspectedMessage | undefined> {
     return this.panel ? this.panel.surface.inspect() : Promise.resolve(undefined);
   }
