@@ -1,7 +1,8 @@
 // The panel's webview (in the editor panel and in the side bar alike). It asks for its content with
 // `ready`, shows what `init` carries, then renders each `snapshot` (a PanelSnapshot computed by the
-// core in the extension: this file computes no model facts) and answers `rendered` with the time
-// the render took. Everything is set as text, never as HTML. It keeps only UI state in the webview
+// core in the extension: this file computes no model facts), or each `snapshotDelta` applied to the
+// snapshot it holds, and answers `rendered` with the time the render took, in the task that updated
+// the DOM (no frame is waited for). Everything is set as text, never as HTML. It keeps only UI state in the webview
 // state (which sections and tables are folded, the scroll position); the step index lives in the
 // extension, which sends the current step again whenever the webview reloads.
 import {
