@@ -419,6 +419,8 @@ export function walkSuite(host: HostKind): void {
       const check: number[] = [];
       const outMs: number[] = [];
       const ping: number[] = [];
+      // The side-bar view, when an earlier test left it open: the step waits for its answer too.
+      const side: number[] = [];
       let views = 0;
       const sent: Record<string, number> = {};
       const step = async (command: string, expected: number) => {
@@ -439,6 +441,8 @@ export function walkSuite(host: HostKind): void {
         outMs.push(panel.outMs);
         views += api.timings.slice(before).length;
         sent[panel.sent] = (sent[panel.sent] ?? 0) + 1;
+        const sideView = api.timings.slice(before).find((t) => t.surface === 'side' && t.index === expected);
+        if (sideView) side.push(sideView.replyMs);
         // The baseline: the smallest request to the same panel, timed the same way, between steps.
         const p = await api.pingPanel();
         if (p !== undefined) ping.push(p);
@@ -448,7 +452,7 @@ export function walkSuite(host: HostKind): void {
       const result = {
         scenario: 'reused-partial', variant: 'never-flush', entries: 512, steps: endToEnd.length,
         endToEnd: percentiles(endToEnd), webviewRender: percentiles(render), snapshot: percentiles(snapshot), editorBeside: percentiles(source), panelReply: percentiles(reply),
-        replyIn: percentiles(inMs), webviewCheck: percentiles(check), replyOut: percentiles(outMs), pingReply: ping.length ? percentiles(ping) : null,
+        replyIn: percentiles(inMs), webviewCheck: percentiles(check), replyOut: percentiles(outMs), pingReply: ping.length ? percentiles(ping) : null, sideReply: side.length ? percentiles(side) : null,
         messageBytes: { median: [...bytes].sort((a, b) => a - b)[bytes.length >> 1], max: Math.max(...bytes) }, viewsRenderedPerStep: views / endToEnd.length, sent,
       };
       console.log(`kvm-mmu-lab-timing ${host} ${WORKBENCH_BENCH_TAG} ${JSON.stringify(result)}`);
