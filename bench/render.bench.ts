@@ -87,7 +87,7 @@ async function walk(browser: import('playwright-core').Browser, bundle: string, 
   const step = async (index: number): Promise<StepTime> => {
     session.goTo(index);
     const { snapshot, ms } = session.snapshot(() => performance.now());
-    const message: SnapshotMessage = { type: 'snapshot', scenarioLabel: name, snapshot, source: { kind: 'kernel', label: 'kernel tree', location: 'arch/x86/kvm/mmu/mmu.c:1', note: '' }, snapshotMs: ms };
+    const message: SnapshotMessage = { type: 'snapshot', version: index + 2, scenarioLabel: name, snapshot, source: { kind: 'kernel', label: 'kernel tree', location: 'arch/x86/kvm/mmu/mmu.c:1', note: '' }, snapshotMs: ms };
     const t = await send(message);
     return { snapshotMs: ms, ...t, totalMs: ms + t.handleMs + t.layoutMs };
   };

@@ -18,6 +18,14 @@ export interface StepTiming {
   sourceMs: number;
   /** From posting the step to this view to its `rendered` reply, as the extension sees it: the workbench's round trip and the webview's render. */
   replyMs: number;
+  /** How the step went: only what changed since the webview's last snapshot, whole, or whole after the webview asked (its version differed). */
+  sent: 'delta' | 'full' | 'resent';
+  /** The step message's length as JSON (what the workbench carries to the webview). */
+  messageBytes: number;
+  /** Of replyMs: from posting to the webview's message event (one way in, across two clocks: ms since the epoch on each side), the webview's check of the message, and from its reply to the extension receiving it (one way out). */
+  inMs: number;
+  checkMs: number;
+  outMs: number;
 }
 
 /** How activation went, as the shell (extension/shell.ts) measured it. */
@@ -67,6 +75,8 @@ export interface KvmMmuLabApi {
   status(): { text: string; tooltip: string };
   /** Which source the editor beside the panel shows for the current step, as sent to the panel. */
   source(): SnapshotMessage['source'];
+  /** Milliseconds from posting the smallest request (`ping`) to the panel to its reply: the workbench's round trip alone (the benchmark's baseline); undefined when no panel shows. */
+  pingPanel(): Promise<number | undefined>;
   /** Every step timing so far. */
   readonly timings: readonly StepTiming[];
   /** The review view's last reply (what its DOM shows), if it has shown anything. */

@@ -15,12 +15,25 @@ import {
   type SnapshotMessage,
   type ToWebviewMessage,
 } from '../src/view/protocol';
+import type { PanelSnapshot } from '../src/view/snapshot';
+import { DeltaSender } from '../src/view/snapshot_delta';
 import { strings } from './strings';
 
 export const PANEL_VIEW_TYPE = 'kvmMmuLab.panel';
 export const SIDE_VIEW_ID = 'kvmMmuLab.sideView';
 
 export type SurfaceKind = 'panel' | 'side';
+
+/** A step to show, as the walk makes it; the view numbers it (its version) and sends it whole or as a delta. */
+export type StepMessage = Omit<SnapshotMessage, 'version'>;
+
+/** How a step went to a view: the reply, and what was posted (a delta or the whole snapshot, and how long as JSON). */
+export interface StepSent {
+  reply: RenderedMessage;
+  /** 'delta': only what changed since the webview's last snapshot; 'full': the whole snapshot (the first, or after a resend). */
+  sent: 'delta' | 'full' | 'resent';
+  bytes: number;
+}
 
 export interface SurfaceContext {
   extensionUri: vscode.Uri;
@@ -43,6 +56,8 @@ export class LabSurface implements vscode.Disposable {
   private shown: ShownMessage | undefined;
   private waiting: { resolve(message: ShownMessage): void; reject(error: Error): void }[] = [];
   private disposed = false;
+  /** The snapshot the webview has rendered and holds, by version: a step is sent as what changed since it. */
+  private readonly deltas = new DeltaSender<PanelSnapshot>();
 
   constructor(
     readonly kind: SurfaceKind,
@@ -79,7 +94,7 @@ export class LabSurface implements vscode.Disposable {
    * is sent the current step when it shows again), went away, or did not answer in 10 s (so that
    * one lost message never holds up the steps after it).
    */
-  async showSnapshot(message: SnapshotMessage): Promise<RenderedMessage | undefined> {
+  async showSnapshot(message: StepMessage): Promise<StepSent | undefined> {
     if (this.disposed || !this.visible()) return undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
@@ -87,12 +102,42 @@ export class LabSurface implements vscode.Disposable {
         this.context.log.warn(`the ${this.kind} webview did not answer step ${message.snapshot.index} in 10 s`);
         resolve(undefined);
       }, 10_000)));
-      return await Promise.race([this.endpoint.request(message, 'rendered'), late]);
+      return await Promise.race([this.sendStep(message), late]);
     } catch {
       return undefined;
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Sends the step as what changed since the snapshot the webview holds, or whole when it holds
+   * none we know of or the delta would be no shorter; whole again when the webview answers that it
+   * holds another version. Until the reply, the webview's snapshot is unknown: a step that gets
+   * none (hidden, reloaded, late) is followed by a whole one.
+   */
+  private async sendStep(message: StepMessage): Promise<StepSent> {
+    const next = this.deltas.next(message.snapshot);
+    const full: SnapshotMessage = { ...message, version: next.version };
+    let body: ToWebviewMessage = full;
+    let bytes = JSON.stringify(full).length;
+    if (next.delta) {
+      const delta: ToWebviewMessage = {
+        type: 'snapshotDelta', version: next.version, ...next.delta,
+        scenarioLabel: message.scenarioLabel, source: message.source, snapshotMs: message.snapshotMs, ...(message.driver !== undefined ? { driver: message.driver } : {}),
+      };
+      const deltaBytes = JSON.stringify(delta).length;
+      if (deltaBytes < bytes) [body, bytes] = [delta, deltaBytes];
+    }
+    let reply = await this.endpoint.request(body, ['rendered', 'resend']);
+    let sent: StepSent['sent'] = body.type === 'snapshotDelta' ? 'delta' : 'full';
+    if (reply.type === 'resend') {
+      this.context.log.info(`the ${this.kind} webview holds snapshot ${reply.holds}, not ${next.delta?.base}: sending step ${message.snapshot.index} whole (${reply.reason})`);
+      reply = await this.endpoint.request(full, ['rendered']);
+      sent = 'resent';
+    }
+    this.deltas.rendered(next.version, message.snapshot);
+    return { reply, sent, bytes };
   }
 
   /** The webview is on screen again: if it kept its page, send it the current step (a reloaded one asks with `ready`). */
@@ -111,6 +156,7 @@ export class LabSurface implements vscode.Disposable {
         // sent to the page that was there before (hidden, then gone) gets no reply: stop waiting.
         this.endpoint.dispose('the webview reloaded');
         this.shown = undefined;
+        this.deltas.forget();
         this.sendInit();
         return undefined;
       case 'rejected':
@@ -133,6 +179,8 @@ export class LabSurface implements vscode.Disposable {
       case 'walk':
       case 'openCounterexample':
       case 'inspected':
+      case 'resend':
+      case 'pong':
         this.context.log.warn(`the ${this.kind} webview sent "${message.type}" without a request`);
         return undefined;
     }
@@ -169,6 +217,14 @@ export class LabSurface implements vscode.Disposable {
    */
   receiveRaw(value: unknown): void {
     this.endpoint.receive(value);
+  }
+
+  /** Milliseconds from posting `ping` to its `pong`, as the extension sees it (the benchmark's baseline); undefined when hidden. */
+  async ping(): Promise<number | undefined> {
+    if (this.disposed || !this.visible() || !this.shown) return undefined;
+    const t0 = performance.now();
+    await this.endpoint.request({ type: 'ping' }, 'pong');
+    return performance.now() - t0;
   }
 
   /** Posts any value past the types (tests use it to check the webview's validation). */

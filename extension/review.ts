@@ -121,6 +121,8 @@ export class ReviewPanel implements vscode.Disposable {
       case 'pictureGoto':
       case 'reportShown':
       case 'inspected':
+      case 'resend':
+      case 'pong':
         this.handlers.log.warn(`the review webview sent "${message.type}" unasked`);
         return undefined;
     }

@@ -116,6 +116,7 @@ export function activateShell(context: vscode.ExtensionContext, options: ShellOp
     sendFromPanel: (value) => lab?.api.sendFromPanel(value) ?? false,
     walk: () => lab?.api.walk(),
     settled: () => (lab ? lab.api.settled() : Promise.resolve([])),
+    pingPanel: () => (lab ? lab.api.pingPanel() : Promise.resolve(undefined)),
     status: () => (lab ? lab.api.status() : { text: '', tooltip: '' }),
     source: () => (lab ? lab.api.source() : { kind: 'listing', label: '', location: '', note: '' }),
     get timings() {

@@ -36,6 +36,7 @@ export function testHooks({ walk, status, reports, explore, messages }: TestHook
       };
     },
     settled: () => walk.settled(),
+    pingPanel: () => views.pingPanel(),
     source: () => walk.source,
     status: () => status.report(),
     get timings() {

@@ -19,7 +19,7 @@ import { COMMANDS, CONTEXT_WALKING } from './commands';
 import type { CommandTable, Guard } from './command_table';
 import { locateKernelTree } from './kernel_tree';
 import { offThread } from './off_thread';
-import type { LabSurface } from './panel';
+import type { LabSurface, StepMessage } from './panel';
 import type { SessionDriver, SessionFollower } from './debug';
 import { RenderQueue } from './render_queue';
 import { builtinOrigin, fileOrigin, loadScenario, pickScenario } from './scenarios';
@@ -399,25 +399,35 @@ export class WalkController implements SessionFollower {
     }
     const { snapshot, ms } = s.snapshot(() => performance.now());
     // One view coming back shows the source the others show; a step moves the editor. Where the
-    // step is shown is known before the editor moves, so the views are sent the step first and the
-    // editor follows while they render: the step costs the longer of the two, not their sum.
-    const sourceStart = performance.now();
-    // Driven by a debug session, the editor is the debugger's (its top frame, the step about to run): the walk leaves it alone.
+    // step is shown is known before the editor moves (prepare calls no editor), so the views are
+    // sent the step first, then the status bar, and the editor follows once they answered: the
+    // workbench's renderer runs the editor's reveal and decorations on the thread that hands the
+    // webview its message, so editor work posted first (or alongside) delayed the panel's answer
+    // (docs/testing.md, "A step in the real workbench"). Driven by a debug session, the editor is the debugger's (its top frame, the step about to run): the walk leaves it alone.
     const placed = only || this.driver ? undefined : await this.parts.source.prepare(s, this.views.panelColumn);
     if (placed) this.shownSource = placed.info;
     else if (this.driver && !only) {
       this.shownSource = { kind: 'debugger', label: strings.sourceDebugger, location: '', note: this.driverNext === undefined ? strings.debuggerAtEnd : strings.debuggerBefore(this.driverNext, s.index) };
     }
-    this.parts.status.show(statusView(s, snapshot, this.shownSource));
-    const message: SnapshotMessage = { type: 'snapshot', scenarioLabel: s.origin.label, snapshot, source: this.shownSource, snapshotMs: round(ms), ...(this.driver ? { driver: strings.debuggerDrives } : {}) };
+    const message: StepMessage = { type: 'snapshot', scenarioLabel: s.origin.label, snapshot, source: this.shownSource, snapshotMs: round(ms), ...(this.driver ? { driver: strings.debuggerDrives } : {}) };
     const posted = performance.now();
-    const rendered = Promise.all(targets.filter((x) => x.isShown).map(async (t) => ({ t, r: await t.showSnapshot(message), replyMs: performance.now() - posted })));
-    const editor = placed ? placed.follow().then(() => performance.now() - sourceStart) : Promise.resolve(0);
-    const [replies, sourceMs] = await Promise.all([rendered, editor]);
+    const postedAt = performance.timeOrigin + posted;
+    const rendered = Promise.all(targets.filter((x) => x.isShown).map(async (t) => {
+      const r = await t.showSnapshot(message);
+      return { t, r, replyMs: performance.now() - posted, gotAt: performance.timeOrigin + performance.now() };
+    }));
+    this.parts.status.show(statusView(s, snapshot, this.shownSource));
+    const replies = await rendered;
+    const editorStart = performance.now();
+    const sourceMs = placed ? await placed.follow().then(() => performance.now() - editorStart) : 0;
     const out: StepTiming[] = [];
-    for (const { t, r, replyMs } of replies) {
-      if (!r) continue;
-      const timing: StepTiming = { surface: t.kind, index: r.index, snapshotMs: round(ms), renderMs: round(r.renderMs), sourceMs: round(sourceMs), replyMs: round(replyMs) };
+    for (const { t, r: step, replyMs, gotAt } of replies) {
+      if (!step) continue;
+      const r = step.reply;
+      const timing: StepTiming = {
+        surface: t.kind, index: r.index, snapshotMs: round(ms), renderMs: round(r.renderMs), sourceMs: round(sourceMs), replyMs: round(replyMs),
+        sent: step.sent, messageBytes: step.bytes, inMs: round(r.receivedAt - postedAt), checkMs: round(r.checkMs), outMs: round(gotAt - r.repliedAt),
+      };
       this.timings.push(timing);
       out.push(timing);
       this.parts.log.info(`step ${r.index}/${s.total - 1} in the ${t.kind}: snapshot ${timing.snapshotMs} ms in the extension, render ${timing.renderMs} ms in the webview`);

@@ -99,6 +99,10 @@ export class WalkViews implements vscode.Disposable {
     return true;
   }
 
+  pingPanel(): Promise<number | undefined> {
+    return this.panel ? this.panel.surface.ping() : Promise.resolve(undefined);
+  }
+
   inspectPanel(): Promise<InspectedMessage | undefined> {
     return this.panel ? this.panel.surface.inspect() : Promise.resolve(undefined);
   }

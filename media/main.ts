@@ -1,10 +1,12 @@
 // The panel's webview (in the editor panel and in the side bar alike). It asks for its content with
 // `ready`, shows what `init` carries, then renders each `snapshot` (a PanelSnapshot computed by the
-// core in the extension: this file computes no model facts) and answers `rendered` with the time
-// the render took. Everything is set as text, never as HTML. It keeps only UI state in the webview
+// core in the extension: this file computes no model facts), or each `snapshotDelta` applied to the
+// snapshot it holds, and answers `rendered` with the time the render took, in the task that updated
+// the DOM (no frame is waited for). Everything is set as text, never as HTML. It keeps only UI state in the webview
 // state (which sections and tables are folded, the scroll position); the step index lives in the
 // extension, which sends the current step again whenever the webview reloads.
 import {
+  checkPanelSnapshot,
   checkToWebviewMessage,
   MessageEndpoint,
   PROTOCOL_VERSION,
@@ -13,9 +15,11 @@ import {
   type HazardPictureView,
   type PanelAction,
   type PictureMark,
+  type SnapshotDeltaMessage,
   type SnapshotMessage,
   type ToWebviewMessage,
 } from '../src/view/protocol';
+import { DeltaHolder } from '../src/view/snapshot_delta';
 import type { EntryRun, FreedSpView, GuestTableView, OpenHazard, PanelSnapshot, TableView } from '../src/view/snapshot';
 import { drivePosition } from '../src/debug/drive';
 import { element, inspectDocument, markOwnDrawing } from './dom';
@@ -539,7 +543,7 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
       text.hidden = false;
       text.textContent = message.text;
     },
-    showSnapshot(message: SnapshotMessage): { index: number; renderMs: number; text: string } {
+    showSnapshot(message: SnapshotMessage): { index: number; renderMs: number; text: string; checkMs: number; receivedAt: number; repliedAt: number } {
       const t0 = performance.now();
       const heading = renderSnapshot(message);
       const renderMs = performance.now() - t0;
@@ -548,24 +552,39 @@ function buildView(root: HTMLElement, ui: UiState, saveUi: () => void, act: (a: 
         restoredScroll = true;
         window.scrollTo(0, ui.scrollY);
       }
-      return { index: message.snapshot.index, renderMs: Math.round(renderMs * 1000) / 1000, text: heading };
+      return { index: message.snapshot.index, renderMs: Math.round(renderMs * 1000) / 1000, text: heading, checkMs: Math.round(lastCheckMs * 1000) / 1000, receivedAt: lastReceivedAt, repliedAt: performance.timeOrigin + performance.now() };
     },
   };
 }
 
 let restoredScroll = false;
+/** The snapshot on screen and its version: a snapshotDelta is applied to it, and the result checked as a whole snapshot is. */
+const held = new DeltaHolder<PanelSnapshot>(checkPanelSnapshot);
+// The benchmark's split of a step's round trip (docs/testing.md): when the message event fired, and how long its check took.
+let lastReceivedAt = 0;
+let lastCheckMs = 0;
 const vscode = acquireVsCodeApi();
 const ui = restoreUiState(vscode.getState());
 
 const endpoint: MessageEndpoint<FromWebviewMessage, ToWebviewMessage> = new MessageEndpoint<FromWebviewMessage, ToWebviewMessage>({
   post: (envelope) => vscode.postMessage(envelope),
-  check: checkToWebviewMessage,
+  check(value) {
+    const t0 = performance.now();
+    const problem = checkToWebviewMessage(value);
+    lastCheckMs = performance.now() - t0;
+    return problem;
+  },
   handle(message) {
     switch (message.type) {
+      case 'ping':
+        return { type: 'pong' };
       case 'init':
         return { type: 'shown', text: view.showInit(message) };
       case 'snapshot':
+        held.whole(message.version, message.snapshot);
         return { type: 'rendered', ...view.showSnapshot(message) };
+      case 'snapshotDelta':
+        return showDelta(message);
       case 'idle':
         view.showIdle(message);
         return undefined;
@@ -586,5 +605,26 @@ const endpoint: MessageEndpoint<FromWebviewMessage, ToWebviewMessage> = new Mess
 });
 const view = buildView(document.getElementById('app') ?? document.body, ui, () => vscode.setState(ui), (action) => endpoint.send({ type: 'action', action }), (step) => endpoint.send({ type: 'goto', step }), (step, mark) => endpoint.send({ type: 'pictureGoto', step, mark }));
 
-window.addEventListener('message', (event: MessageEvent<unknown>) => endpoint.receive(event.data));
+/**
+ * A step as what changed since the snapshot held: applied to a copy of that one, the result checked
+ * as a whole snapshot is (src/view/protocol.ts), then rendered. Another version held, a delta that
+ * does not apply, or a result that is not a snapshot: nothing is rendered, the held snapshot is
+ * dropped, and the answer asks for the step whole.
+ */
+function showDelta(message: SnapshotDeltaMessage): FromWebviewMessage {
+  const t0 = performance.now();
+  const made = held.apply(message.base, message.version, message.ops);
+  lastCheckMs += performance.now() - t0;
+  if ('resend' in made) {
+    console.warn('[kvm-mmu-lab] a snapshot delta was not used:', made.resend);
+    return { type: 'resend', holds: made.holds, reason: made.resend };
+  }
+  const step: SnapshotMessage = { type: 'snapshot', version: message.version, scenarioLabel: message.scenarioLabel, snapshot: made.snapshot, source: message.source, snapshotMs: message.snapshotMs, ...(message.driver !== undefined ? { driver: message.driver } : {}) };
+  return { type: 'rendered', ...view.showSnapshot(step) };
+}
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  lastReceivedAt = performance.timeOrigin + performance.now();
+  endpoint.receive(event.data);
+});
 endpoint.send({ type: 'ready' });

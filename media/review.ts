@@ -201,8 +201,11 @@ const endpoint: MessageEndpoint<FromWebviewMessage, ToWebviewMessage> = new Mess
         return { type: 'reportShown', kind: 'explore', text: renderExplore(message), badge: badge() };
       case 'inspect':
         return { type: 'inspected', ...inspectDocument(document) };
+      case 'ping':
+        return { type: 'pong' };
       case 'init':
       case 'snapshot':
+      case 'snapshotDelta':
       case 'idle':
         return undefined;
     }

@@ -119,7 +119,7 @@ function workbenchTimings(fresh) {
     const r = spawnSync(process.execPath, ['scripts/run-integration-tests.mjs'], { stdio: ['ignore', process.stderr, process.stderr] });
     if (r.status !== 0) console.error(`[bench] the integration tests failed (exit ${r.status}); their timings are read all the same`);
   }
-  const out = { note: 'test/integration/walk.suite.ts: every step of reused-partial under never-flush (512 entries), forward then back, in the real workbench (code-server and chromium); endToEnd: from executeCommand to its promise (snapshot, editor beside, status bar, the panel\'s rendered reply); webviewRender: the webview\'s own DOM update (media/main.ts); p95 is the sample at floor(0.95 n)' };
+  const out = { note: 'test/integration/walk.suite.ts: every step of reused-partial under never-flush (512 entries), forward then back, in the real workbench (code-server and chromium); endToEnd: from executeCommand to its promise (snapshot, editor beside, status bar, the panel\'s rendered reply); webviewRender: the webview\'s own DOM update (media/main.ts); panelReply: posting the step to the panel to its reply, split into replyIn, webviewCheck and replyOut (two clocks: good to a ms or two); pingReply: the smallest request\'s round trip to the same panel between steps (the baseline); messageBytes: the step message as JSON (sent: delta, full or resent); p95 is the sample at floor(0.95 n)' };
   for (const host of ['node', 'web']) {
     const file = join(ARTIFACTS, 'logs', `integration-${host}-timings.log`);
     if (!existsSync(file)) {

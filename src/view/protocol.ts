@@ -20,7 +20,7 @@ import { COMPARE_ROW, fields, finite, firstProblem, isUnexpectedField, issuePath
 export type { CompareRowView, EntryRun, FlushLogEntry, HazardPictureView, PanelSnapshot, ReviewView, TableView, TlbView } from './shapes';
 
 /** Bumped when a message changes shape in a way the other side must know about. */
-export const PROTOCOL_VERSION = 8; // 8: the snapshot says whether a debug session drives the walk (driver), the source kind 'debugger' (7: the snapshot carries the picture of the hazard, the picture's links send pictureGoto, a review step its stmt; 6: guestTables, guestTablesOmitted, freedSps, a table's life)
+export const PROTOCOL_VERSION = 9; // 9: a snapshot carries its version, a step after the first may come as snapshotDelta (what changed since the version the webview holds; it answers resend when it holds another), ping/pong, and rendered says when the webview received and answered (8: the snapshot says whether a debug session drives the walk (driver), the source kind 'debugger' (7: the snapshot carries the picture of the hazard, the picture's links send pictureGoto, a review step its stmt; 6: guestTables, guestTablesOmitted, freedSps, a table's life)
 
 /** Which extension host runs the extension: Node (desktop, remote) or a browser web worker. */
 const HOST_KINDS = ['node', 'web'] as const;
@@ -48,9 +48,14 @@ const SOURCE_INFO = fields({
 });
 export type SourceInfo = v.InferOutput<typeof SOURCE_INFO>;
 
+/** A snapshot's version: an integer from 0, counted up by the extension for each webview. */
+const VERSION = v.pipe(finite, v.safeInteger('is not an integer'), v.minValue(0, 'is negative'));
+
 /** The walkthrough at one step, to render. Reply: `rendered`. */
 const SNAPSHOT = fields({
   type: v.literal('snapshot'),
+  /** The version the webview holds once it has rendered this; a snapshotDelta names it as its base. */
+  version: VERSION,
   /** "reused-partial (built-in)" or the scenario file's name. */
   scenarioLabel: text,
   snapshot: PANEL_SNAPSHOT,
@@ -61,6 +66,30 @@ const SNAPSHOT = fields({
   driver: v.optional(text),
 });
 export type SnapshotMessage = v.InferOutput<typeof SNAPSHOT>;
+
+/** One change to a snapshot (src/view/snapshot_delta.ts): a value set at a path, or an array cut to a length. */
+const DELTA_OP = fields({
+  path: list(v.union([text, v.pipe(finite, v.safeInteger('is not an integer'))], 'is not a field name or an index')),
+  value: v.optional(v.unknown()),
+  length: v.optional(VERSION),
+});
+
+/**
+ * The walkthrough at one step as what changed since snapshot `base`, which the webview holds: it
+ * applies `ops` to that one and checks the result as it checks a full snapshot. Reply: `rendered`,
+ * or `resend` when it holds another version (or none), or the result is not a snapshot.
+ */
+const SNAPSHOT_DELTA = fields({
+  type: v.literal('snapshotDelta'),
+  base: VERSION,
+  version: VERSION,
+  ops: list(DELTA_OP),
+  scenarioLabel: text,
+  source: SOURCE_INFO,
+  snapshotMs: finite,
+  driver: v.optional(text),
+});
+export type SnapshotDeltaMessage = v.InferOutput<typeof SNAPSHOT_DELTA>;
 
 /** No walk (any more): show the intro again. */
 const IDLE = fields({ type: v.literal('idle'), text });
@@ -122,7 +151,11 @@ export type ExploreMessage = v.InferOutput<typeof EXPLORE>;
 const INSPECT = bare('inspect');
 export type InspectMessage = v.InferOutput<typeof INSPECT>;
 
-const TO_WEBVIEW = [INIT, SNAPSHOT, IDLE, REVIEW_MESSAGE, COMPARE, EXPLORE, INSPECT] as const;
+/** The smallest request (the workbench benchmark's baseline round trip): the webview answers `pong` at once. */
+const PING = bare('ping');
+export type PingMessage = v.InferOutput<typeof PING>;
+
+const TO_WEBVIEW = [INIT, SNAPSHOT, SNAPSHOT_DELTA, IDLE, REVIEW_MESSAGE, COMPARE, EXPLORE, INSPECT, PING] as const;
 export type ToWebviewMessage = v.InferOutput<(typeof TO_WEBVIEW)[number]>;
 
 //#endregion
@@ -142,7 +175,17 @@ const REJECTED = fields({ type: v.literal('rejected'), reason: text });
 export type RejectedMessage = v.InferOutput<typeof REJECTED>;
 
 /** Reply to `snapshot`: the step now on screen, how long the render took, and its heading text. */
-const RENDERED = fields({ type: v.literal('rendered'), index: finite, renderMs: finite, text });
+const RENDERED = fields({
+  type: v.literal('rendered'),
+  index: finite,
+  renderMs: finite,
+  text,
+  /** Milliseconds the webview took to check the message (src/view/protocol.ts) before rendering it. */
+  checkMs: finite,
+  /** When the webview's message event fired and when it posted this reply (performance.timeOrigin + now(), ms since the epoch; the benchmark's one-way split). */
+  receivedAt: finite,
+  repliedAt: finite,
+});
 export type RenderedMessage = v.InferOutput<typeof RENDERED>;
 
 export const PANEL_ACTIONS = ['forward', 'back', 'restart', 'next-flush', 'violation', 'walk', 'variant', 'locate', 'export'] as const;
@@ -204,7 +247,15 @@ export type OpenCounterexampleMessage = v.InferOutput<typeof OPEN_COUNTEREXAMPLE
 const INSPECTED = fields({ type: v.literal('inspected'), elements: numbersByName, scriptsSinceLoad: finite, handlers: finite, text });
 export type InspectedMessage = v.InferOutput<typeof INSPECTED>;
 
-const FROM_WEBVIEW = [READY, SHOWN, REJECTED, RENDERED, ACTION, GOTO, PICTURE_GOTO, REPORT_SHOWN, OPEN_SOURCE, WALK, OPEN_COUNTEREXAMPLE, INSPECTED] as const;
+/** Reply to `snapshotDelta` that could not be used: the version the webview holds (-1: none) and why; the extension sends the step in full. */
+const RESEND = fields({ type: v.literal('resend'), holds: v.pipe(finite, v.safeInteger('is not an integer'), v.minValue(-1)), reason: text });
+export type ResendMessage = v.InferOutput<typeof RESEND>;
+
+/** Reply to `ping`. */
+const PONG = bare('pong');
+export type PongMessage = v.InferOutput<typeof PONG>;
+
+const FROM_WEBVIEW = [READY, SHOWN, REJECTED, RENDERED, ACTION, GOTO, PICTURE_GOTO, REPORT_SHOWN, OPEN_SOURCE, WALK, OPEN_COUNTEREXAMPLE, INSPECTED, RESEND, PONG] as const;
 export type FromWebviewMessage = v.InferOutput<(typeof FROM_WEBVIEW)[number]>;
 
 //#endregion
@@ -293,7 +344,7 @@ export interface EndpointOptions<TOut extends { type: string }, TIn extends { ty
  */
 export class MessageEndpoint<TOut extends { type: string }, TIn extends { type: string }> {
   private nextId = 1;
-  private readonly pending = new Map<number, { type: string; resolve(message: TIn): void; reject(error: Error): void }>();
+  private readonly pending = new Map<number, { types: readonly string[]; resolve(message: TIn): void; reject(error: Error): void }>();
 
   constructor(private readonly options: EndpointOptions<TOut, TIn>) {}
 
@@ -302,11 +353,12 @@ export class MessageEndpoint<TOut extends { type: string }, TIn extends { type: 
     this.options.post({ messageId: this.nextId++, body });
   }
 
-  /** Sends a message and resolves with the reply, which must be of type `replyType`. */
-  request<K extends TIn['type']>(body: TOut, replyType: K): Promise<Extract<TIn, { type: K }>> {
+  /** Sends a message and resolves with the reply, which must be of type `replyType` (or of one of them). */
+  request<K extends TIn['type']>(body: TOut, replyType: K | readonly K[]): Promise<Extract<TIn, { type: K }>> {
     const messageId = this.nextId++;
+    const types: readonly string[] = typeof replyType === 'string' ? [replyType] : replyType;
     const reply = new Promise<Extract<TIn, { type: K }>>((resolve, reject) => {
-      this.pending.set(messageId, { type: replyType, resolve: resolve as (message: TIn) => void, reject });
+      this.pending.set(messageId, { types, resolve: resolve as (message: TIn) => void, reject });
     });
     this.options.post({ messageId, body });
     return reply;
@@ -325,8 +377,8 @@ export class MessageEndpoint<TOut extends { type: string }, TIn extends { type: 
       const waiting = this.pending.get(envelope.inReplyTo);
       if (!waiting) {
         this.options.dropped(`reply to unknown request ${envelope.inReplyTo}`, value);
-      } else if (envelope.body.type !== waiting.type) {
-        this.options.dropped(`reply to request ${envelope.inReplyTo} is "${envelope.body.type}", expected "${waiting.type}"`, value);
+      } else if (!waiting.types.includes(envelope.body.type)) {
+        this.options.dropped(`reply to request ${envelope.inReplyTo} is "${envelope.body.type}", expected ${waiting.types.map((t) => `"${t}"`).join(' or ')}`, value);
       } else {
         this.pending.delete(envelope.inReplyTo);
         waiting.resolve(envelope.body);

@@ -397,6 +397,10 @@ export function walkSuite(host: HostKind): void {
     // the snapshot, the editor beside moved and decorated, the status bar, and the panel's
     // `rendered` reply (its DOM updated); the webview's own render time from that reply; and, of the
     // end to end, the snapshot and the editor beside following the step (extension/walk.ts, render).
+    // Where the panel's round trip goes: one way in (posted to the webview's message event), the
+    // webview's check (and, for a delta, building the snapshot), one way out; how long the message
+    // was and whether it went as a delta; and, between steps, the round trip of the smallest
+    // request (`ping`) to the same panel, as the baseline of what the workbench itself costs.
     it('benchmark: every step of reused-partial (512 entries), command to rendered, forward then back', async () => {
       await run('kvmMmuLab.walkScenario', { scenario: 'reused-partial', variant: 'never-flush' });
       // Run alone (--grep benchmark) the panel is new here: wait for its webview before timing.
@@ -410,6 +414,15 @@ export function walkSuite(host: HostKind): void {
       const snapshot: number[] = [];
       const source: number[] = [];
       const reply: number[] = [];
+      const bytes: number[] = [];
+      const inMs: number[] = [];
+      const check: number[] = [];
+      const outMs: number[] = [];
+      const ping: number[] = [];
+      // The side-bar view, when an earlier test left it open: the step waits for its answer too.
+      const side: number[] = [];
+      let views = 0;
+      const sent: Record<string, number> = {};
       const step = async (command: string, expected: number) => {
         const before = api.timings.length;
         const t0 = performance.now();
@@ -422,12 +435,25 @@ export function walkSuite(host: HostKind): void {
         snapshot.push(panel.snapshotMs);
         source.push(panel.sourceMs);
         reply.push(panel.replyMs);
+        bytes.push(panel.messageBytes);
+        inMs.push(panel.inMs);
+        check.push(panel.checkMs);
+        outMs.push(panel.outMs);
+        views += api.timings.slice(before).length;
+        sent[panel.sent] = (sent[panel.sent] ?? 0) + 1;
+        const sideView = api.timings.slice(before).find((t) => t.surface === 'side' && t.index === expected);
+        if (sideView) side.push(sideView.replyMs);
+        // The baseline: the smallest request to the same panel, timed the same way, between steps.
+        const p = await api.pingPanel();
+        if (p !== undefined) ping.push(p);
       };
       for (let i = 0; i < total; i++) await step('kvmMmuLab.stepForward', i);
       for (let i = total - 2; i >= -1; i--) await step('kvmMmuLab.stepBack', i);
       const result = {
         scenario: 'reused-partial', variant: 'never-flush', entries: 512, steps: endToEnd.length,
         endToEnd: percentiles(endToEnd), webviewRender: percentiles(render), snapshot: percentiles(snapshot), editorBeside: percentiles(source), panelReply: percentiles(reply),
+        replyIn: percentiles(inMs), webviewCheck: percentiles(check), replyOut: percentiles(outMs), pingReply: ping.length ? percentiles(ping) : null, sideReply: side.length ? percentiles(side) : null,
+        messageBytes: { median: [...bytes].sort((a, b) => a - b)[bytes.length >> 1], max: Math.max(...bytes) }, viewsRenderedPerStep: views / endToEnd.length, sent,
       };
       console.log(`kvm-mmu-lab-timing ${host} ${WORKBENCH_BENCH_TAG} ${JSON.stringify(result)}`);
     });

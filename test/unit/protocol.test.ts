@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkFromWebviewMessage, checkPanelSnapshot, checkToWebviewMessage, PROTOCOL_VERSION } from '../../src/view/protocol';
+import { checkFromWebviewMessage, checkPanelSnapshot, checkToWebviewMessage, MessageEndpoint, PROTOCOL_VERSION, type Envelope, type FromWebviewMessage, type ToWebviewMessage } from '../../src/view/protocol';
 import { snapshotAt } from '../../src/view/snapshot';
 import { Walkthrough } from '../../src/run/walkthrough';
 import { findPreset } from '../../src/kernel/variants';
@@ -46,7 +46,7 @@ test('a message\'s fields: each missing, mistyped or extra one is named', () => 
 test('a snapshot message: the problem is named by its path from the body', () => {
   const w = new Walkthrough(parseScenario(builtinScenarioText('reused-partial')!, 'reused-partial'), { variant: findPreset('never-flush')! });
   const snapshot = JSON.parse(JSON.stringify(snapshotAt(w, w.violations[0].step)));
-  const message = (s: unknown) => ({ messageId: 1, body: { type: 'snapshot', scenarioLabel: 'x', snapshot: s, source: { kind: 'listing', label: 'model listing', location: '', note: '' }, snapshotMs: 1 } });
+  const message = (s: unknown) => ({ messageId: 1, body: { type: 'snapshot', version: 1, scenarioLabel: 'x', snapshot: s, source: { kind: 'listing', label: 'model listing', location: '', note: '' }, snapshotMs: 1 } });
   assert.equal(checkToWebviewMessage(message(snapshot)), undefined);
   const deep = structuredClone(snapshot);
   deep.roots[0].table.runs[0].kind = 'hole';
@@ -90,7 +90,7 @@ function broken(value: unknown, path: string): unknown {
 test('each field of a snapshot message, at any depth, set to another type is refused with its path', () => {
   const w = new Walkthrough(parseScenario(builtinScenarioText('reused-partial')!, 'reused-partial'), { variant: findPreset('never-flush')! });
   // The step of the violation: a step with writes, a flush, violations, hazards and nested tables.
-  const body = { type: 'snapshot', scenarioLabel: 'x', snapshot: JSON.parse(JSON.stringify(snapshotAt(w, w.violations[0].step))), source: { kind: 'listing', label: 'l', location: '', note: '' }, snapshotMs: 1 };
+  const body = { type: 'snapshot', version: 1, scenarioLabel: 'x', snapshot: JSON.parse(JSON.stringify(snapshotAt(w, w.violations[0].step))), source: { kind: 'listing', label: 'l', location: '', note: '' }, snapshotMs: 1 };
   assert.equal(checkToWebviewMessage({ messageId: 1, body }), undefined);
   const paths = pathsOf(body, '').filter((p) => p && p !== 'type');
   assert.ok(paths.length > 100, `only ${paths.length} paths: the snapshot is not the rich one expected`);
@@ -110,7 +110,7 @@ test('the guest tables and the shadow pages that died: each of their fields, at 
   assert.ok(snapshot.guestTables.length >= 2 && snapshot.guestTables[0].shadowedBy.length >= 1, 'guest tables with their shadows');
   snapshot.freedSps = [{ sp: 3, title: 'sp#3 direct, level 1, gfn 0x200000', life: 'freed', at: 7, rmap: [{ gfn: 0x200005, level: 1, slot: 0, text: 'rmap of gfn 0x200005 (slot 0, 4K) -> sp#3[5]' }] }];
   snapshot.roots[0].table.life = 'freed';
-  const body = { type: 'snapshot', scenarioLabel: 'x', snapshot, source: { kind: 'listing', label: 'l', location: '', note: '' }, snapshotMs: 1 };
+  const body = { type: 'snapshot', version: 1, scenarioLabel: 'x', snapshot, source: { kind: 'listing', label: 'l', location: '', note: '' }, snapshotMs: 1 };
   assert.equal(checkToWebviewMessage({ messageId: 1, body }), undefined);
   const paths = pathsOf(body, '').filter((p) => /^snapshot\.(guestTables|guestTablesOmitted|freedSps|roots\[0\]\.table\.life)/.test(p));
   // guestTables (array, each table's 8 fields and their runs and shadows), the count, freedSps' fields and the table's life.
@@ -131,7 +131,7 @@ test('each field of every message from a webview set to another type is refused 
   const valid = [
     { type: 'shown', text: 't' },
     { type: 'rejected', reason: 'r' },
-    { type: 'rendered', index: 0, renderMs: 1, text: 't' },
+    { type: 'rendered', index: 0, renderMs: 1, text: 't', checkMs: 0.1, receivedAt: 1.7e12, repliedAt: 1.7e12 },
     { type: 'action', action: 'forward' },
     { type: 'goto', step: -1 },
     { type: 'pictureGoto', step: 26, mark: 'skipped-flush' },
@@ -140,6 +140,7 @@ test('each field of every message from a webview set to another type is refused 
     { type: 'walk', scenario: 's', file: '', variant: 'v7', flushMode: '' },
     { type: 'openCounterexample', file: 'f' },
     { type: 'inspected', elements: { div: 2 }, scriptsSinceLoad: 0, handlers: 0, text: 't' },
+    { type: 'resend', holds: -1, reason: 'r' },
   ];
   for (const body of valid) {
     assert.equal(checkFromWebviewMessage({ messageId: 1, body }), undefined, body.type);
@@ -155,7 +156,7 @@ test('a snapshot whose table is among its own children is refused with a reason,
   const table = s.roots[0].table;
   // A structured clone keeps such a cycle: the recursive table schema would follow it without end.
   table.runs[0].children = [table];
-  const body = { type: 'snapshot', scenarioLabel: 'x', snapshot: s, source: { kind: 'listing', label: 'l', location: '', note: '' }, snapshotMs: 1 };
+  const body = { type: 'snapshot', version: 1, scenarioLabel: 'x', snapshot: s, source: { kind: 'listing', label: 'l', location: '', note: '' }, snapshotMs: 1 };
   assert.match(checkToWebviewMessage({ messageId: 1, body }) ?? 'accepted', /^message could not be checked \(RangeError\): expected a value without cycles/);
   assert.match(checkPanelSnapshot(s) ?? 'accepted', /^snapshot could not be checked \(RangeError\)/);
 });
@@ -185,4 +186,16 @@ test('the picture in a snapshot is checked field by field', () => {
   assert.equal(checkPanelSnapshot(none), undefined, 'a walk without a split has no picture');
   delete none.picture;
   assert.equal(checkPanelSnapshot(none), 'snapshot.picture is missing');
+});
+
+test('a request may take one of several replies (a snapshotDelta: rendered or resend); any other reply is dropped naming those expected', async () => {
+  const posted: Envelope<FromWebviewMessage>[] = [];
+  const dropped: string[] = [];
+  const ext = new MessageEndpoint<ToWebviewMessage, FromWebviewMessage>({ post: () => {}, check: checkFromWebviewMessage, handle: () => undefined, dropped: (reason) => dropped.push(reason) });
+  const reply = ext.request({ type: 'ping' }, ['pong', 'resend']);
+  posted.push({ messageId: 1, inReplyTo: 1, body: { type: 'rendered', index: 0, renderMs: 1, text: 't', checkMs: 0, receivedAt: 0, repliedAt: 0 } });
+  posted.push({ messageId: 2, inReplyTo: 1, body: { type: 'resend', holds: -1, reason: 'r' } });
+  for (const p of posted) ext.receive(p);
+  assert.deepEqual(dropped, ['reply to request 1 is "rendered", expected "pong" or "resend"']);
+  assert.deepEqual(await reply, { type: 'resend', holds: -1, reason: 'r' });
 });

@@ -166,7 +166,7 @@ test('snapshots pass the protocol check; a tampered one is refused with its path
   s.vcpus[0].tlb[0].stale = 'yes';
   assert.equal(checkPanelSnapshot(s), 'snapshot.vcpus[0].tlb[0].stale is string, expected boolean');
   s.vcpus[0].tlb[0].stale = true;
-  const msg = { messageId: 1, body: { type: 'snapshot', scenarioLabel: 'x', snapshot: { ...s, extra: 1 }, source: { kind: 'listing', location: '', note: '' }, snapshotMs: 1 } };
+  const msg = { messageId: 1, body: { type: 'snapshot', version: 1, scenarioLabel: 'x', snapshot: { ...s, extra: 1 }, source: { kind: 'listing', location: '', note: '' }, snapshotMs: 1 } };
   // The field's whole path from the message's body, said once (it read 'snapshot: field "snapshot" snapshot: unexpected field "extra"').
   assert.equal(checkToWebviewMessage(msg), 'snapshot: unexpected field "snapshot.extra"');
 });
