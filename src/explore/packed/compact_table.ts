@@ -47,18 +47,22 @@ export function compactInsert(table: Int32Array, low: number, high: number): boo
   return true;
 }
 
-/** Put (key, low) at slot, moving the run from slot up to the next empty slot one slot on. */
+/**
+ * Put (key, low) at slot, moving the run from slot up to the next empty slot one slot on: in one
+ * pass, each slot's pair exchanged for the one carried from the slot before.
+ */
 function place(table: Int32Array, mask: number, slot: number, key: number, low: number): void {
-  let end = slot;
-  while (table[end << 1] !== 0) end = (end + 1) & mask;
-  while (end !== slot) {
-    const before = (end - 1) & mask;
-    table[end << 1] = table[before << 1];
-    table[(end << 1) + 1] = table[(before << 1) + 1];
-    end = before;
+  let i = slot;
+  for (;;) {
+    const k = table[i << 1];
+    const l = table[(i << 1) + 1];
+    table[i << 1] = key;
+    table[(i << 1) + 1] = low;
+    if (k === 0) return;
+    key = k;
+    low = l;
+    i = (i + 1) & mask;
   }
-  table[slot << 1] = key;
-  table[(slot << 1) + 1] = low;
 }
 
 /**

@@ -89,9 +89,18 @@ export class PageSymmetry {
   private readonly clearOf: Int32Array;
   /** The page a one-page clear names, by clear index, or -1 (the whole region). */
   private readonly clearPage: Int32Array;
-  /** Words of a page's key, and of a frame's. */
+  /** Words of a page's key, and of a frame's own part of its key (its pages' keys follow: compareFrames()). */
   private readonly kp: number;
-  private readonly kf: number;
+  /** Where each part of a page's key is: its word in the key and the shift of its lowest bit (the constructor). */
+  private readonly kColor: number;
+  private readonly kState: number;
+  private readonly kTlb: number;
+  private readonly kFrame: number;
+  private readonly sColor: number;
+  private readonly sState: number;
+  private readonly sTlb: number;
+  private readonly sFrame: number;
+  private readonly hf: number;
   private readonly tlbChunks: number;
   private readonly frameChunks: number;
   private readonly pageKeys: Int32Array;
@@ -105,6 +114,8 @@ export class PageSymmetry {
   private readonly orders: number[][][];
   private readonly frame: Int32Array;
   private readonly desc: Int32Array;
+  /** compareDescriptors() of paused frames i and j at i * n + j (pausedOrders(), n paused frames). */
+  private readonly pairOrder: Int8Array;
   /** The two descriptors of compareDescriptors(), as bytes. */
   private readonly descBytes0: Uint8Array;
   private readonly descBytes1: Uint8Array;
@@ -126,11 +137,29 @@ export class PageSymmetry {
     });
     this.tlbChunks = Math.ceil((2 * L.nt) / 30);
     this.frameChunks = Math.ceil(((L.nf + 1) * 4) / 28);
-    this.kp = 2 + this.tlbChunks + this.frameChunks;
+    // A page's key: its menu colour, its state (L1 entry and bits: 5 bits), the TLB slots naming
+    // it (a bit each, 30 to a chunk), the operation frames holding it (4 bits each, 7 to a chunk),
+    // compared in that order. When all of it fits 31 bits it is one word, the parts from the
+    // colour down to the frames' bits from the top bit down, so that comparing the words compares
+    // the parts in order as the words of the long key would (each part is below 2^its width).
+    const frameBits = 4 * (L.nf + 1);
+    const bits = 1 + 5 + 2 * L.nt + frameBits;
+    if (this.tlbChunks === 1 && this.frameChunks === 1 && bits <= 31) {
+      this.kp = 1;
+      this.kColor = 0; this.kState = 0; this.kTlb = 0; this.kFrame = 0;
+      this.sFrame = 0;
+      this.sTlb = frameBits;
+      this.sState = this.sTlb + 2 * L.nt;
+      this.sColor = this.sState + 5;
+    } else {
+      this.kp = 2 + this.tlbChunks + this.frameChunks;
+      this.kColor = 0; this.kState = 1; this.kTlb = 2; this.kFrame = 2 + this.tlbChunks;
+      this.sColor = 0; this.sState = 0; this.sTlb = 0; this.sFrame = 0;
+    }
     // A frame: menu pages (fewer sorts later), L2 entry, L1 SP, TLB entries naming it, split frames naming it, its pages.
-    this.kf = 3 + this.tlbChunks + 1 + e * this.kp;
+    this.hf = 3 + this.tlbChunks + 1;
     this.pageKeys = new Int32Array(L.p * this.kp);
-    this.frameKeys = new Int32Array(e * this.kf);
+    this.frameKeys = new Int32Array(e * this.hf);
     this.pageOrder = new Int32Array(L.p);
     this.frameOrder = new Int32Array(e);
     this.perm = new Int32Array(L.p);
@@ -139,6 +168,7 @@ export class PageSymmetry {
     for (let n = 0; n <= L.nf; n++) this.orders.push(permutations(n));
     this.frame = new Int32Array(L.fw * (L.nf + 1));
     this.desc = new Int32Array(L.fw * 2);
+    this.pairOrder = new Int8Array(L.nf * L.nf);
     this.descBytes0 = new Uint8Array(this.desc.buffer, 0, L.fs);
     this.descBytes1 = new Uint8Array(this.desc.buffer, L.fs, L.fs);
   }
@@ -164,15 +194,23 @@ export class PageSymmetry {
 
   /**
    * The orders of the paused frames to try: frames sorted by what they hold apart from pages
-   * (descriptor()), every order of each run of equal ones. Indices into the paused frames.
+   * (descriptor()), every order of each run of equal ones. Indices into the paused frames. `out`:
+   * an array to fill and return (emptied first) when there are two paused frames or more.
    */
-  pausedOrders(s: Uint8Array, sw: Int32Array): number[][] {
+  pausedOrders(s: Uint8Array, sw: Int32Array, out: number[][] = []): number[][] {
     const n = s[this.L.npaused];
     if (n < 2) return this.orders[n];
-    const out: number[][] = [];
+    out.length = 0;
+    // Each pair compared once (not once for each order that puts them side by side).
+    const cmp = this.pairOrder;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
+      const c = this.compareDescriptors(sw, i, j);
+      cmp[i * n + j] = c;
+      cmp[j * n + i] = -c;
+    }
     for (const order of this.orders[n]) {
       let ok = true;
-      for (let i = 1; i < n && ok; i++) ok = this.compareDescriptors(sw, order[i - 1], order[i]) <= 0;
+      for (let i = 1; i < n && ok; i++) ok = cmp[order[i - 1] * n + order[i]] <= 0;
       if (ok) out.push(order);
     }
     return out;
@@ -216,26 +254,28 @@ export class PageSymmetry {
     const e = this.e;
     const kp = this.kp;
     const keys = this.pageKeys;
-    keys.fill(0);
+    // Loops rather than fill(): for a few dozen words the builtin's call costs more than the stores.
+    for (let i = 0; i < keys.length; i++) keys[i] = 0;
     const tc = this.tlbChunks;
+    const { kColor, kState, sColor, sState, kTlb, sTlb } = this;
     for (let p = 0; p < this.p; p++) {
       const k = p * kp;
-      keys[k] = this.color[p];
-      keys[k + 1] = getL1(s, 0, L.l1e, p) | (getBit(s, L.dirty, p) << 2) | (getBit(s, L.written, p) << 3) | (getBit(s, L.remapped, p) << 4);
+      keys[k + kColor] |= this.color[p] << sColor;
+      keys[k + kState] |= (getL1(s, 0, L.l1e, p) | (getBit(s, L.dirty, p) << 2) | (getBit(s, L.written, p) << 3) | (getBit(s, L.remapped, p) << 4)) << sState;
     }
     // TLB entries at level 1 name a page (slot j: bit j % 30 of chunk j / 30).
     for (let j = 0; j < 2 * L.nt; j++) {
       const at = L.tlb + 2 * j;
       if (!s[at] || (s[at + 1] & 3) !== 1) continue;
-      keys[(s[at] - 1) * kp + 2 + ((j / 30) | 0)] |= 1 << (j % 30);
+      keys[(s[at] - 1) * kp + kTlb + ((j / 30) | 0)] |= 1 << (sTlb + (j % 30));
     }
     // Operation frames (running, then paused in place): 4 bits each, 7 to a chunk.
     for (let x = 0; x <= s[L.npaused]; x++) {
       const f = x === 0 ? L.cur : L.pausedAt(x - 1);
       const kind = s[f + F_KIND];
       if (!kind) continue;
-      const word = 2 + tc + ((x / 7) | 0);
-      const shift = (x % 7) * 4;
+      const word = this.kFrame + ((x / 7) | 0);
+      const shift = this.sFrame + (x % 7) * 4;
       for (let m = 0; m < 3; m++) {
         // The reduced, mask and must masks (3 * mb bytes from reducedOf(f)): bit m of the 3.
         const at = L.reducedOf(f) + m * L.mb;
@@ -254,41 +294,69 @@ export class PageSymmetry {
       for (let o = 0; o < e; o++) {
         const p = fr * e + o;
         let j = fr * e + o;
-        while (j > fr * e && compareRows(keys, p * kp, order[j - 1] * kp, kp) < 0) { order[j] = order[j - 1]; j--; }
+        if (kp === 1) {
+          const key = keys[p];
+          while (j > fr * e && key < keys[order[j - 1]]) { order[j] = order[j - 1]; j--; }
+        } else {
+          while (j > fr * e && compareRows(keys, p * kp, order[j - 1] * kp, kp) < 0) { order[j] = order[j - 1]; j--; }
+        }
         order[j] = p;
       }
     }
-    // Frame keys.
-    const kf = this.kf;
+    // Frame keys: what the frame holds apart from its pages (menu pages, L2 entry, L1 SP, the TLB
+    // entries and split frames naming it); frames are compared on it, then on their pages' keys in
+    // sorted order, read in place (compareFrames()) instead of copied after it.
+    const hf = this.hf;
     const fk = this.frameKeys;
-    fk.fill(0);
+    for (let i = 0; i < fk.length; i++) fk[i] = 0;
     for (let fr = 0; fr < e; fr++) {
-      const k = fr * kf;
+      const k = fr * hf;
       fk[k] = this.nonMenu[fr];
       fk[k + 1] = s[L.l2e + fr];
       fk[k + 2] = s[L.l1x + fr];
-      for (let o = 0; o < e; o++) copyWords(fk, k + 4 + tc + o * kp, keys, order[fr * e + o] * kp, kp);
     }
     for (let j = 0; j < 2 * L.nt; j++) {
       const at = L.tlb + 2 * j;
       if (!s[at] || (s[at + 1] & 3) !== 2) continue;
-      fk[(((s[at] - 1) / e) | 0) * kf + 3 + ((j / 30) | 0)] |= 1 << (j % 30);
+      fk[(((s[at] - 1) / e) | 0) * hf + 3 + ((j / 30) | 0)] |= 1 << (j % 30);
     }
     for (let x = 0; x <= s[L.npaused]; x++) {
       const f = x === 0 ? L.cur : L.pausedAt(x - 1);
-      if (s[f + F_KIND] && s[f + F_HAS_SPLIT] && s[f + S_HUGE] >= HUGE_L2) fk[(s[f + S_HUGE] - HUGE_L2) * kf + 3 + tc] |= 1 << x;
+      if (s[f + F_KIND] && s[f + F_HAS_SPLIT] && s[f + S_HUGE] >= HUGE_L2) fk[(s[f + S_HUGE] - HUGE_L2) * hf + 3 + tc] |= 1 << x;
     }
     const forder = this.frameOrder;
     for (let fr = 0; fr < e; fr++) {
       let j = fr;
-      while (j > 0 && compareRows(fk, fr * kf, forder[j - 1] * kf, kf) < 0) { forder[j] = forder[j - 1]; j--; }
+      while (j > 0 && this.compareFrames(fr, forder[j - 1]) < 0) { forder[j] = forder[j - 1]; j--; }
       forder[j] = fr;
     }
+    const { perm, framePerm } = this;
     for (let nf = 0; nf < e; nf++) {
       const fr = forder[nf];
-      this.framePerm[fr] = nf;
-      for (let o = 0; o < e; o++) this.perm[order[fr * e + o]] = nf * e + o;
+      framePerm[fr] = nf;
+      for (let o = 0; o < e; o++) perm[order[fr * e + o]] = nf * e + o;
     }
+  }
+
+  /**
+   * Frames x and y compared on their keys: the frame's own words (frameKeys), then its pages' keys
+   * in their sorted order (pageKeys through pageOrder): one row of hf + E * kp words each, read in place.
+   */
+  private compareFrames(x: number, y: number): number {
+    const c = compareRows(this.frameKeys, x * this.hf, y * this.hf, this.hf);
+    if (c !== 0) return c;
+    const { e, kp, pageKeys, pageOrder } = this;
+    for (let o = 0; o < e; o++) {
+      if (kp === 1) {
+        const a = pageKeys[pageOrder[x * e + o]];
+        const b = pageKeys[pageOrder[y * e + o]];
+        if (a !== b) return a < b ? -1 : 1;
+        continue;
+      }
+      const d = compareRows(pageKeys, pageOrder[x * e + o] * kp, pageOrder[y * e + o] * kp, kp);
+      if (d !== 0) return d;
+    }
+    return 0;
   }
 
   /** Write into `out` (zeros or a state of the same paused count) the image of s under perm and framePerm. */
@@ -299,7 +367,13 @@ export class PageSymmetry {
     const fperm = this.framePerm;
     out.set(s);
     for (let i = 0; i < e; i++) { out[L.l2e + fperm[i]] = s[L.l2e + i]; out[L.l1x + fperm[i]] = s[L.l1x + i]; }
-    for (let p = 0; p < this.p; p++) setL1(out, L.l1e, perm[p], getL1(s, 0, L.l1e, p));
+    // The L1 entries written afresh: absent ones (code 0) need nothing once their bytes are cleared.
+    const l1Bytes = Math.ceil(this.p / 4);
+    for (let i = 0; i < l1Bytes; i++) out[L.l1e + i] = 0;
+    for (let p = 0; p < this.p; p++) {
+      const code = getL1(s, 0, L.l1e, p);
+      if (code !== 0) setL1(out, L.l1e, perm[p], code);
+    }
     permuteMask(s, out, L.dirty, L.mb, perm);
     permuteMask(s, out, L.written, L.mb, perm);
     permuteMask(s, out, L.remapped, L.mb, perm);

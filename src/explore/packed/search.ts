@@ -150,6 +150,9 @@ export class Canonicalizer {
   private readonly dw: Int32Array;
   private readonly ew: Int32Array;
   private readonly bestw: Int32Array;
+  /** pausedOrders()'s lists of orders in canonWithPages(), of a swap image and of its root swap: reused. */
+  private readonly orders: number[][] = [];
+  private readonly swappedOrders: number[][] = [];
   /** The page-sorted images of canonWithPages(), one for each order of the paused frames. */
   private readonly sorted: Array<{ bytes: Uint8Array; words: Int32Array }> = [];
 
@@ -218,7 +221,7 @@ export class Canonicalizer {
   canonInto(s: Uint8Array, sw: Int32Array): number {
     const c = this.canonInPlace(s, sw);
     const used = this.L.usedWords(c, 0);
-    if (c !== sw) for (let i = 0; i < used; i++) sw[i] = c[i];
+    if (c !== sw) copyWords(sw, 0, c, 0, used);
     return used;
   }
 
@@ -249,25 +252,27 @@ export class Canonicalizer {
     for (let v = 0; v < vcpuImages; v++) {
       L.load(cw, sw, 0);
       if (v) this.swapVcpus(c);
-      const orders = pages.pausedOrders(c, cw);
+      const orders = pages.pausedOrders(c, cw, this.orders);
       for (let i = 0; i < orders.length; i++) {
-        const sorted = this.sortedBuffer(i);
-        this.pageSorted(orders[i], sorted.bytes);
-        L.load(ew, sorted.words, 0);
+        // Kept as sorted for the root swap's image (below), which is then made in that buffer.
+        this.pageSorted(orders[i], e);
+        L.load(this.sortedBuffer(i).words, ew, 0);
         this.normalize(e, ew);
         have = this.keepLeast(ew, used, have);
       }
       this.swapRoots(c);
-      for (const order of pages.pausedOrders(c, cw)) {
+      for (const order of pages.pausedOrders(c, cw, this.swappedOrders)) {
         const i = indexOfOrder(orders, order);
         if (i >= 0) {
-          L.load(ew, this.sorted[i].words, 0);
-          this.swapRoots(e);
+          const { bytes, words } = this.sorted[i];
+          this.swapRoots(bytes);
+          this.normalize(bytes, words);
+          have = this.keepLeast(words, used, have);
         } else {
           this.pageSorted(order, e);
+          this.normalize(e, ew);
+          have = this.keepLeast(ew, used, have);
         }
-        this.normalize(e, ew);
-        have = this.keepLeast(ew, used, have);
       }
     }
     return this.bestw;
@@ -276,10 +281,15 @@ export class Canonicalizer {
   /** The swap image in c with its paused frames in `order`, page-sorted, written into out (a state's buffer). */
   private pageSorted(order: number[], out: Uint8Array): void {
     const pages = this.pages!;
-    this.L.load(this.dw, this.cw, 0);
-    pages.reorderPaused(this.dw, order);
-    pages.sortPages(this.d);
-    pages.permute(this.d, out);
+    // The paused frames' order as they are (always so with fewer than two): sorted from c itself.
+    let from = this.c;
+    if (!isIdentity(order)) {
+      this.L.load(this.dw, this.cw, 0);
+      pages.reorderPaused(this.dw, order);
+      from = this.d;
+    }
+    pages.sortPages(from);
+    pages.permute(from, out);
   }
 
   /** Keep ew in best when it is less (or nothing is kept yet); true from then on. */
@@ -424,12 +434,25 @@ export class PackedSearch {
    * half, 1 for 0, which marks an empty slot; its lower half).
    */
   private table: Int32Array;
-  /** Each state's parent's number (-1 for the initial state), by state number (by_state.ts). */
-  private readonly parent = new ByState((n) => new Int32Array(n));
+  /**
+   * Each state's parent's number (-1 for the initial state), by state number (by_state.ts); under
+   * hash compaction its chunks are made in the store's freed chunks when there are some (recycle()).
+   */
+  private readonly parent = new ByState((n) => {
+    const room = this.recycle(4 * n);
+    return room ? new Int32Array(room.buffer, room.at, n).fill(0) : new Int32Array(n);
+  });
   /** Hash compaction (ExploreOptions.hashCompact): see the file comment. */
   private readonly compact: boolean;
   /** A hash-compaction search's action (a candidate of its parent's canonical form) by state number. */
-  private readonly action = new ByState((n) => new Int16Array(n));
+  private readonly action = new ByState((n) => {
+    const room = this.recycle(2 * n);
+    return room ? new Int16Array(room.buffer, room.at, n).fill(0) : new Int16Array(n);
+  });
+  /** The freed chunk of the store that recycle() is filling, the bytes it used of it, and of all. */
+  private recycling: ArrayBuffer | null = null;
+  private recycledAt = 0;
+  private recycledBytes = 0;
   /** A hash-compaction search's chunks in the order they were filled, holding unexpanded states; the last is `current`. */
   private readonly liveChunks: number[] = [];
   /** Chunks whose states were all expanded, to fill again. */
@@ -504,8 +527,31 @@ export class PackedSearch {
     return this.done;
   }
 
+  /** The chunks of the store (those recycle() took among them), the table, parents, places and actions. */
   private bytes(): number {
-    return this.chunks.length * CHUNK_WORDS * 4 + this.table.byteLength + this.parent.byteLength + this.place.byteLength + this.action.byteLength;
+    return this.chunks.length * CHUNK_WORDS * 4 + this.table.byteLength + this.parent.byteLength + this.place.byteLength + this.action.byteLength - this.recycledBytes;
+  }
+
+  /**
+   * Room for `bytes` (a multiple of 4) in a chunk of the store whose states were all expanded, for
+   * a chunk of parents or actions, or null when there is none (an exact search frees no chunk).
+   * Under hash compaction the widest levels come early (3.9 M states waited at once at depth 12 of
+   * issue 17's bound) and the chunks they filled stay free after them: the parents and actions of
+   * the later states take that memory, already touched, instead of new memory, whose first touch
+   * costs a page fault every 4 KiB. A chunk taken so is the store's no more (never filled again)
+   * and is counted once, as a chunk.
+   */
+  private recycle(bytes: number): { buffer: ArrayBuffer; at: number } | null {
+    if (this.recycling === null || this.recycledAt + bytes > CHUNK_WORDS * 4) {
+      const free = this.freeChunks.pop();
+      if (free === undefined) return null;
+      this.recycling = this.chunks[free].buffer as ArrayBuffer;
+      this.recycledAt = 0;
+    }
+    const at = this.recycledAt;
+    this.recycledAt += bytes;
+    this.recycledBytes += bytes;
+    return { buffer: this.recycling, at };
   }
 
   /**
@@ -539,9 +585,7 @@ export class PackedSearch {
     if (!compactInsert(this.table, low, high)) return false;
     const index = this.count++;
     const ref = this.allocate(index, used);
-    const words = this.chunks[ref >>> CHUNK_BITS];
-    const base = ref & CHUNK_MASK;
-    for (let i = 0; i < used; i++) words[base + i] = cw[at + i];
+    copyWords(this.chunks[ref >>> CHUNK_BITS], ref & CHUNK_MASK, cw, at, used);
     this.parent.set(index, parent);
     this.action.set(index, action);
     // Fuller than the exact table (15/16 against 1/2): the table is most of what hash compaction
@@ -881,6 +925,12 @@ export function confirmWithCore(scope: Scope, variant: Variant, actions: number[
     node = o.node;
   }
   throw new Error('internal: empty counterexample');
+}
+
+/** Whether `order` is 0, 1, 2, ... */
+function isIdentity(order: number[]): boolean {
+  for (let i = 0; i < order.length; i++) if (order[i] !== i) return false;
+  return true;
 }
 
 /** Where `order` is in `orders` (element by element), or -1. */
