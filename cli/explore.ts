@@ -235,10 +235,15 @@ function hashCompactOf(o: ExploreOpts, engine: 'packed' | 'core'): boolean {
 /**
  * --reduce symmetry: the packed engine's single search (src/explore/packed/page_symmetry.ts); the
  * core engine keeps string keys that the page symmetry does not act on, and says so. --reduce por
- * (the footprint in the packed model's fresh byte) likewise runs on the packed engine only.
+ * runs on both engines (the footprint: the packed model's fresh byte, the core's Node.foot), in the
+ * split scope only (its footprint is a mask of the region's 2M frames).
  */
 function reduceOf(o: ExploreOpts, engine: 'packed' | 'core'): Reduction | undefined {
   if (o.reduce === undefined) return undefined;
+  if (o.reduce === 'por') {
+    if (o.scope === 'guest-tables') throw new UsageError('--reduce por runs on the split scope only (its footprint is a set of the region\'s 2M frames); leave out --reduce or --scope guest-tables');
+    return o.reduce;
+  }
   if (engine === 'core' || o.audit) throw new UsageError(`--reduce runs on the packed engine only${o.scope === 'guest-tables' ? ' (the guest-tables scope runs on the core engine)' : ''}; leave out --reduce, or --engine core / --audit / --until`);
   return o.reduce;
 }
@@ -285,7 +290,7 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
     .option('--json', 'print JSON instead of text')
     .option('--workers <n>', 'threads for one variant\'s search: a number, or auto (this machine\'s cores); the result is the single search\'s (packed engine; default 1)')
     .option('--hash-compact', 'keep a 64-bit hash of each state instead of the state (hash compaction; packed engine, one worker): larger bounds fit, but a "no violation" is then probabilistic, with the omission bound printed; a violation is still replayed by the core and certain')
-    .addOption(new Option('--reduce <reduction>', 'symmetry: search one state of each orbit of the region\'s interchangeable pages once logging is on without initially-set and no split is left; por: offer a guest access while mmu_lock is held only after a step visible to its 2M frame (partial-order reduction); symmetry,por: both (packed engine, one worker): the same verdict, shortest counterexample length and goals, fewer states (docs/explorer.md)').choices(REDUCE_CHOICES))
+    .addOption(new Option('--reduce <reduction>', 'symmetry: search one state of each orbit of the region\'s interchangeable pages once logging is on without initially-set and no split is left; por: offer a guest access while mmu_lock is held only after a step visible to its 2M frame (partial-order reduction); symmetry,por: both (symmetry: packed engine; por: either engine, split scope; one worker): the same verdict, shortest counterexample length and goals, fewer states (docs/explorer.md)').choices(REDUCE_CHOICES))
     .addOption(maxMemoryOption('explore'))
     .action((o: ExploreOpts) => exploreCommand(o, setExit));
 }

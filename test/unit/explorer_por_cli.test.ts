@@ -52,13 +52,27 @@ test('the text result says the search was reduced by the partial-order reduction
   assert.doesNotMatch(por.out, /reduced by the symmetry/);
 });
 
-test('--reduce por is refused where --reduce does not run, and only the listed values are taken (exit 2)', () => {
+test('--reduce por runs on the core engine too (never-flush: the same counterexample length)', () => {
+  const plain = explore('--json', '--variant', 'never-flush', ...SMALL, '--engine', 'core');
+  const reduced = explore('--json', '--variant', 'never-flush', ...SMALL, '--engine', 'core', '--reduce', 'por');
+  assert.equal(plain.code, 1, plain.err);
+  assert.equal(reduced.code, 1, reduced.err);
+  const p = JSON.parse(plain.out) as Json;
+  const r = JSON.parse(reduced.out) as Json;
+  assert.equal(r.depth, p.depth);
+  assert.equal(r.reduce, 'por');
+});
+
+test('--reduce por is refused where it does not run, and only the listed values are taken (exit 2)', () => {
   const workers = explore('--variant', 'v7', ...SMALL, '--reduce', 'por', '--workers', '2');
   assert.equal(workers.code, 2);
   assert.match(workers.err, /--reduce runs on the single search only/);
-  const core = explore('--variant', 'v7', ...SMALL, '--reduce', 'por', '--engine', 'core');
+  const core = explore('--variant', 'v7', ...SMALL, '--reduce', 'symmetry,por', '--engine', 'core');
   assert.equal(core.code, 2);
   assert.match(core.err, /--reduce runs on the packed engine only/);
+  const guest = explore('--scope', 'guest-tables', '--reduce', 'por');
+  assert.equal(guest.code, 2);
+  assert.match(guest.err, /--reduce por runs on the split scope only/);
   const reversed = explore('--variant', 'v7', ...SMALL, '--reduce', 'por,symmetry');
   assert.equal(reversed.code, 2);
   assert.match(reversed.err, /symmetry,por/);
