@@ -14,16 +14,21 @@
  *   that cover no common page (such states have the same futures and violation kinds). So the
  *   verdict, the shortest depth and the goals are B's, and P's states, fresh byte cleared and each
  *   TLB's entries sorted, are B's states so normalised, no more and no fewer (checked as sets).
- * - States: P stores no state B does not (the first point), so never more; as the reduction only
- *   drops interleavings whose every state the kept ones reach too, no fewer states are expected,
- *   only fewer transitions. "Fewer transitions" holds where some access under the lock follows a
- *   step visible to another frame only: a split's loop over one level-1 SP, the write-protection
- *   of one page; at every bound below there is one (an access after the clear's write-protection).
+ * - States: the reduction drops interleavings whose every state a kept one reaches too (the
+ *   second point on each prefix), so the states are B's apart from the fresh byte; the count can
+ *   differ only by it (a state after two steps with different footprints is two P states, one B
+ *   state). Not more is expected, not proven:
+ *   the footprint is mostly fixed by the running operation's program counter, which the state
+ *   holds; a bound where it splits B's states would fail the `<=` below and be worth knowing.
+ *   "Fewer transitions" holds where some access under the lock follows a step visible to another
+ *   frame only: a split's loop over one level-1 SP, the write-protection or zap of one page; the
+ *   clean presets at every bound below have such a step (counts in docs/explorer.md).
  * - A P counterexample is a B trace: the core (reduction 4 as B) replays it (confirmWithCore(), at
  *   run time) and so does the scenario runner here.
- * Mutations, each failing here (docs/explorer.md lists them): a flush's footprint one frame
- * instead of all; the 1G rule left out (level3Anywhere()); the harvest's footprint left as the
- * pages it protected.
+ * Mutation: a flush's footprint one frame instead of every frame fails 10 of the 17 tests at the
+ * two small bounds (the state sets differ). The 1G rule and the harvest's every frame, left out,
+ * fail none here (docs/explorer.md says why); the engines' agreement test holds them
+ * (explorer_packed.test.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
