@@ -16,8 +16,10 @@
  *   core's canonical identifications, so it has at most as many as the core; and the goals reached.
  *   (A search that stops at a violation stops at the first one of its level, and the two order a
  *   level differently, so its count is not compared.)
- * Prints a table and writes bench/results/differential.json; exits 1 on a disagreement.
- *   npx tsx bench/differential.ts [--presets v7,never-flush] [--jobs N]
+ * Prints a table and writes bench/results/differential.json (with --reduce por:
+ * differential-por.json, both engines searching with the partial-order reduction, docs/explorer.md);
+ * exits 1 on a disagreement.
+ *   npx tsx bench/differential.ts [--presets v7,never-flush] [--jobs N] [--reduce por]
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -40,12 +42,12 @@ interface Run {
   wallSeconds: number;
 }
 
-function runOne(preset: string, engine: 'packed' | 'core'): Run {
+function runOne(preset: string, engine: 'packed' | 'core', por: boolean): Run {
   const variant = findPreset(preset);
   if (!variant) throw new Error(`unknown preset ${preset}: expected one of ${PRESET_NAMES.join(', ')}`);
   const cpu0 = process.cpuUsage();
   const wall0 = process.hrtime.bigint();
-  const r = explore({ variant, bound: DEFAULT_BOUND, engine });
+  const r = explore({ variant, bound: DEFAULT_BOUND, engine, ...(por ? { reduce: 'por' as const } : {}) });
   const cpu = process.cpuUsage(cpu0);
   return {
     preset, engine, verdict: r.verdict, states: r.states, transitions: r.transitions, depth: r.depth,
@@ -57,9 +59,9 @@ function runOne(preset: string, engine: 'packed' | 'core'): Run {
 }
 
 /** Run one search in a child process (this file, `--one`), under the same loader as this one. */
-function inChild(preset: string, engine: 'packed' | 'core'): Promise<Run> {
+function inChild(preset: string, engine: 'packed' | 'core', por: boolean): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, '--max-old-space-size=8192', process.argv[1], '--one', preset, engine], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...process.execArgv, '--max-old-space-size=8192', process.argv[1], '--one', preset, engine, ...(por ? ['por'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
     child.on('error', reject);
@@ -102,15 +104,18 @@ function disagreements(p: Run, c: Run): string[] {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--one') {
-    process.stdout.write(JSON.stringify(runOne(args[1], args[2] as 'packed' | 'core')) + '\n');
+    process.stdout.write(JSON.stringify(runOne(args[1], args[2] as 'packed' | 'core', args[3] === 'por')) + '\n');
     return;
   }
   const option = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
   const presets = option('--presets')?.split(',') ?? [...PRESET_NAMES];
   // Searches at once (each a process): 1 gives the cleanest times; the counts do not depend on it.
   const jobs = Number(option('--jobs') ?? 1);
+  const reduce = option('--reduce');
+  if (reduce !== undefined && reduce !== 'por') throw new Error(`--reduce: only por runs on both engines, got ${reduce}`);
+  const por = reduce === 'por';
   process.stderr.write(`whole searches at the default bound: ${describeBound(DEFAULT_BOUND)}\n`);
-  const runs = await pool(presets.flatMap((preset) => [() => inChild(preset, 'packed'), () => inChild(preset, 'core')]), jobs);
+  const runs = await pool(presets.flatMap((preset) => [() => inChild(preset, 'packed', por), () => inChild(preset, 'core', por)]), jobs);
   const rows = presets.map((_, k) => {
     const packed = runs[2 * k];
     const core = runs[2 * k + 1];
@@ -126,7 +131,7 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join('\n') + '\n');
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'differential.json'), JSON.stringify({ date: new Date().toISOString(), bound: DEFAULT_BOUND, rows }, null, 2) + '\n');
+  writeFileSync(join(dir, por ? 'differential-por.json' : 'differential.json'), JSON.stringify({ date: new Date().toISOString(), bound: DEFAULT_BOUND, ...(por ? { reduce: 'por' } : {}), rows }, null, 2) + '\n');
   const bad = rows.filter((r) => r.problems.length);
   if (bad.length) {
     process.stderr.write(`the engines disagree on ${bad.map((r) => r.packed.preset).join(', ')}\n`);

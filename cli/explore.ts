@@ -7,6 +7,7 @@
  *   explore --workers N|auto ...   one variant's packed search on N threads (cli/parallel_explore.ts), the single search's result
  *   explore --hash-compact ...   the single packed search keeping a 64-bit hash a state (a "no violation" is then probabilistic)
  *   explore --reduce symmetry ...   the single packed search over one state of each orbit of the region's page symmetry (same verdict and depth)
+ *   explore --reduce por ...   guest accesses under mmu_lock only after a step visible to them (partial-order reduction; same verdict and depth); symmetry,por takes both
  * Progress on stderr once a second (--progress-interval ms; --quiet none): depth, states, rates, memory against the cap (docs/explorer.md, Progress).
  * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (a cap), 130 cancelled (Ctrl-C).
  */
@@ -15,7 +16,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { Option, type Command } from 'commander';
 import { counterexampleScenario } from '../src/explore/counterexample';
 import { Search } from '../src/explore/search';
-import type { ExploreResult } from '../src/explore/result';
+import type { ExploreResult, Reduction } from '../src/explore/result';
 import { ProgressMeter, type Progress } from '../src/explore/progress';
 import { exploreProgressText } from '../src/view/explore_progress';
 import { ALL_KINDS, DEFAULT_BOUND, describeBound, ENTRY_CHOICES, GUEST_TABLES_BOUND, PAGE_CHOICES, SCOPE_CHOICES, type Bound } from '../src/explore/scope';
@@ -44,7 +45,7 @@ export interface ExploreRequest {
   /** Milliseconds between two progress reports (--progress-interval; default PROGRESS_INTERVAL_MS). */
   progressIntervalMs?: number;
   /** A reduction (ExploreOptions.reduce): the packed engine's single search. */
-  reduce?: 'symmetry';
+  reduce?: Reduction;
 }
 
 /** The progress line's default interval: once a second. */
@@ -183,11 +184,11 @@ interface ExploreOpts {
   workers?: string;
   hashCompact?: boolean;
   progressInterval?: string;
-  reduce?: 'symmetry';
+  reduce?: Reduction;
 }
 
-/** The reductions --reduce offers (ExploreOptions.reduce). */
-const REDUCE_CHOICES = ['symmetry'] as const;
+/** The reductions --reduce offers (ExploreOptions.reduce): each alone, or both as a list. */
+const REDUCE_CHOICES: readonly Reduction[] = ['symmetry', 'por', 'symmetry,por'];
 
 function intOption(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
   if (v === undefined) return fallback;
@@ -233,10 +234,16 @@ function hashCompactOf(o: ExploreOpts, engine: 'packed' | 'core'): boolean {
 
 /**
  * --reduce symmetry: the packed engine's single search (src/explore/packed/page_symmetry.ts); the
- * core engine keeps string keys that the page symmetry does not act on, and says so.
+ * core engine keeps string keys that the page symmetry does not act on, and says so. --reduce por
+ * runs on both engines (the footprint: the packed model's fresh byte, the core's Node.foot), in the
+ * split scope only (its footprint is a mask of the region's 2M frames).
  */
-function reduceOf(o: ExploreOpts, engine: 'packed' | 'core'): 'symmetry' | undefined {
+function reduceOf(o: ExploreOpts, engine: 'packed' | 'core'): Reduction | undefined {
   if (o.reduce === undefined) return undefined;
+  if (o.reduce === 'por') {
+    if (o.scope === 'guest-tables') throw new UsageError('--reduce por runs on the split scope only (its footprint is a set of the region\'s 2M frames); leave out --reduce or --scope guest-tables');
+    return o.reduce;
+  }
   if (engine === 'core' || o.audit) throw new UsageError(`--reduce runs on the packed engine only${o.scope === 'guest-tables' ? ' (the guest-tables scope runs on the core engine)' : ''}; leave out --reduce, or --engine core / --audit / --until`);
   return o.reduce;
 }
@@ -283,7 +290,7 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
     .option('--json', 'print JSON instead of text')
     .option('--workers <n>', 'threads for one variant\'s search: a number, or auto (this machine\'s cores); the result is the single search\'s (packed engine; default 1)')
     .option('--hash-compact', 'keep a 64-bit hash of each state instead of the state (hash compaction; packed engine, one worker): larger bounds fit, but a "no violation" is then probabilistic, with the omission bound printed; a violation is still replayed by the core and certain')
-    .addOption(new Option('--reduce <reduction>', 'symmetry: search one state of each orbit of the region\'s interchangeable pages once logging is on without initially-set and no split is left (packed engine, one worker): the same verdict, shortest counterexample length and goals, fewer states (docs/explorer.md)').choices(REDUCE_CHOICES))
+    .addOption(new Option('--reduce <reduction>', 'symmetry: search one state of each orbit of the region\'s interchangeable pages once logging is on without initially-set and no split is left; por: offer a guest access while mmu_lock is held only after a step visible to its 2M frame (partial-order reduction); symmetry,por: both (symmetry: packed engine; por: either engine, split scope; one worker): the same verdict, shortest counterexample length and goals, fewer states (docs/explorer.md)').choices(REDUCE_CHOICES))
     .addOption(maxMemoryOption('explore'))
     .action((o: ExploreOpts) => exploreCommand(o, setExit));
 }

@@ -285,7 +285,7 @@ export function canonicalKey(n: Node, codes: KeyCodes | null = null): string {
     // The active list's order decides which SP a deletion zaps first (guest-tables scope only: the
     // split scope never zaps by it, and its keys stay as they were).
     const active = single ? `|a${state.activeMmuPages.map((id) => rank[id]).join(',')}` : '';
-    const body = `${n.ops}/${n.accesses}${guest}${active}${n.fresh && state.mmuLockHeld ? '!' : ''}|${spSection(state, rank, swap, codes)}|${rmapSection(state, rank)}|${slots}|${frameCode(state, rank, n.current)}|${paused}|`;
+    const body = `${n.ops}/${n.accesses}${guest}${active}${n.fresh && state.mmuLockHeld ? `!${n.foot ? n.foot : ''}` : ''}|${spSection(state, rank, swap, codes)}|${rmapSection(state, rank)}|${slots}|${frameCode(state, rank, n.current)}|${paused}|`;
     const code = (f: OpFrame) => frameCode(state, rank, f);
     const t0 = emulatingMark(n, 0, code) + tlbSection(state, 0, swap);
     const t1 = emulatingMark(n, 1, code) + tlbSection(state, 1, swap);

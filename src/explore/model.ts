@@ -50,6 +50,12 @@ export interface Node {
    * does, so the interleaving is already explored (docs/explorer.md, reductions).
    */
   fresh: boolean;
+  /**
+   * `--reduce por` (apply()'s `por`): while the lock is held after a visible step, the frames of
+   * the region that step was visible to, a bit each (its footprint, as the packed model's fresh
+   * byte; docs/explorer.md, "Partial-order reduction"). Left out (0) otherwise.
+   */
+  foot?: number;
 }
 
 /** An action: a menu index (start or access), STEP, or RESUME_BASE - i (resume paused[i]). */
@@ -170,10 +176,12 @@ function finish(m: Machine, current: OpFrame | null, paused: OpFrame[], ops: num
  * Apply an action; null when it is not enabled here (or, for an access, changes nothing). The
  * successor's state shares with n's every part the transition left as it was (share.ts).
  */
-export function apply(scope: Scope, variant: Variant, n: Node, action: number, audit = false): Outcome | null {
+export function apply(scope: Scope, variant: Variant, n: Node, action: number, audit = false, por = false): Outcome | null {
+  if (por && porRefused(scope, n, action)) return null;
   let o: Outcome | null;
   try {
     o = applyCopying(scope, variant, n, action, audit);
+    if (o && por) withFootprint(scope, n, action, o);
   } finally {
     endFork();
   }
@@ -375,4 +383,63 @@ export function candidateActions(scope: Scope, n: Node): number[] {
   }
   if (free) for (let i = 0; i < n.paused.length; i++) out.push(RESUME_BASE - i);
   return out;
+}
+
+/**
+ * `--reduce por`: the footprint of the transition n -> o (Node.foot), as the packed model sets
+ * its fresh byte (packed/model.ts): after a visible step with the lock held, the frames whose SPTEs
+ * the step changed (an entry of a level-1 SP or of the level-2 SP: its frame; of a level-3 or
+ * root SP: every frame), every frame after a flush or a free of host pages, after a harvest that
+ * write-protected something (`get`), while a root maps the region with a 1G leaf or a TLB holds a
+ * 1G entry, or when the step changed no SPTE of the region; an access keeps the footprint it found.
+ * Reads the machine's last step before the outcome's explanations are dropped: called right after
+ * applyCopying(), while endFork() has not run (the successor's SPs that the step wrote are its own
+ * copies, the others are n's).
+ */
+function porRefused(scope: Scope, n: Node, action: number): boolean {
+  const a = action >= 0 ? scope.menu[action] : undefined;
+  if (!a || a.t !== 'access' || !n.state.mmuLockHeld) return false;
+  const frame = Math.floor((a.addr - scope.region) / scope.bound.entries);
+  return !n.fresh || !(((n.foot ?? 0) >> frame) & 1);
+}
+
+function withFootprint(scope: Scope, n: Node, action: number, o: Outcome): void {
+  const node = o.node;
+  if (!node.fresh || !node.state.mmuLockHeld) { node.foot = 0; return; }
+  const a = action >= 0 ? scope.menu[action] : undefined;
+  if (a && a.t === 'access') { node.foot = n.foot ?? 0; return; }
+  const all = (1 << scope.bound.entries) - 1;
+  let foot = stepFootprint(scope, n.state, node.state, all);
+  const frame = node.current;
+  if (foot !== all && foot !== 0 && frame && frame.kind === 'get-dirty-log') foot = all;
+  if (foot !== all && level3Anywhere(node.state)) foot = all;
+  node.foot = foot || all;
+}
+
+function stepFootprint(scope: Scope, before: MmuState, after: MmuState, all: number): number {
+  const e = scope.bound.entries;
+  let foot = 0;
+  // A step empties a TLB only by a flush (bare metal: every TLB); a flush of empty TLBs is a step
+  // that writes no SPTE either, and gets every frame from withFootprint(). Host pages are freed
+  // only with the lock dropped.
+  if (after.vcpus.some((v, i) => v.tlb.length === 0 && before.vcpus[i].tlb.length > 0)) foot = all;
+  for (let id = 0; id < after.sps.length && foot !== all; id++) {
+    const sp = after.sps[id];
+    const old = id < before.sps.length ? before.sps[id] : undefined;
+    if (old && old.flags === sp.flags && old.target === sp.target) continue;
+    for (let i = 0; i < sp.flags.length; i++) {
+      const same = old ? old.flags[i] === sp.flags[i] && old.target[i] === sp.target[i] : sp.flags[i] === 0;
+      if (same) continue;
+      if (sp.role.level >= 3 || !sp.role.direct) { foot = all; break; }
+      const gfn = sp.gfn + i * (sp.role.level === 2 ? e : 1);
+      const page = gfn - scope.region;
+      if (page >= 0 && page < e * e) foot |= 1 << Math.floor(page / e);
+    }
+  }
+  return foot;
+}
+
+function level3Anywhere(state: MmuState): boolean {
+  if (state.vcpus.some((v) => v.tlb.some((t) => t.level === 3))) return true;
+  return state.sps.some((sp) => !sp.freed && sp.role.level === 3 && Array.from(sp.flags).some((f) => isLastSpte(f, 3)));
 }

@@ -37,9 +37,24 @@ export interface ExploreOptions {
    * A reduction of the packed engine's single search: 'symmetry', the symmetry over the region's
    * pages (packed/page_symmetry.ts; docs/explorer.md, "Symmetry over pages"). The verdict, the
    * shortest counterexample's length and the goals reached are the unreduced search's; the
-   * states are fewer.
+   * states are fewer. 'por', the partial-order reduction of guest accesses under mmu_lock
+   * (packed/model.ts; docs/explorer.md, "Partial-order reduction"), keeps the same; 'symmetry,por'
+   * takes both.
    */
-  reduce?: 'symmetry';
+  reduce?: Reduction;
+}
+
+/** The reductions of the packed engine's single search (ExploreOptions.reduce). */
+export type Reduction = 'symmetry' | 'por' | 'symmetry,por';
+
+/** The page symmetry is among the reductions. */
+export function reducesBySymmetry(r: Reduction | undefined): boolean {
+  return r === 'symmetry' || r === 'symmetry,por';
+}
+
+/** The partial-order reduction is among the reductions. */
+export function reducesByPor(r: Reduction | undefined): boolean {
+  return r === 'por' || r === 'symmetry,por';
 }
 
 export type Verdict = 'violation' | 'no violation within the bound' | 'incomplete';
@@ -75,7 +90,7 @@ export interface ExploreResult {
    */
   hashCompaction?: { hashBits: number; omissionBound: number };
   /** The reduction the search ran with (ExploreOptions.reduce), when one did. */
-  reduce?: 'symmetry';
+  reduce?: Reduction;
 }
 
 /** What an engine knows when it ends: the result without what the options and the clock give. */

@@ -11,7 +11,7 @@ import { canonicalKey, KeyCodes } from './canon';
 import { apply, candidateActions, rootNode, type Node } from './model';
 import { makeScope, type Scope } from './scope';
 import { PackedSearch } from './packed/search';
-import { searchResult, withTime, type ExploreOptions, type ExploreResult, type Verdict } from './result';
+import { reducesByPor, reducesBySymmetry, searchResult, withTime, type ExploreOptions, type ExploreResult, type Verdict } from './result';
 import type { SearchCounts } from './progress';
 
 interface Entry {
@@ -44,10 +44,15 @@ export class CoreSearch {
   private done = false;
   private out: ExploreResult | null = null;
   private readonly now: () => number;
+  /** --reduce por (ExploreOptions.reduce): apply()'s footprint rule. */
+  private readonly por: boolean;
 
   /** `scope`: makeScope()'s for the bound unless given (a test's scope with another flush mode). */
   constructor(readonly options: ExploreOptions, scope: Scope = makeScope(options.bound)) {
     this.scope = scope;
+    this.por = reducesByPor(options.reduce);
+    // The footprint is a mask of the split scope's frames (withFootprint() in model.ts).
+    if (this.por && options.bound.scope === 'guest-tables') throw new Error('internal: --reduce por runs on the split scope only');
     this.now = options.now ?? Date.now;
     const root = rootNode(this.scope);
     this.visited.add(canonicalKey(root, this.codes));
@@ -107,7 +112,7 @@ export class CoreSearch {
         const entry = this.frontier[this.cursor];
         this.frontier[this.cursor++] = undefined as unknown as Entry;
         for (const a of candidateActions(scope, entry.node)) {
-          const o = apply(scope, options.variant, entry.node, a, options.audit);
+          const o = apply(scope, options.variant, entry.node, a, options.audit, this.por);
           if (!o) continue;
           this.transitions++;
           this.reachedMask |= o.reached;
@@ -198,8 +203,9 @@ export class Search {
     const core = engineOf(options) === 'core';
     // The core engine's visited set is of keys; hash compaction is the packed search's.
     if (core && options.hashCompact) throw new Error('internal: hash compaction runs on the packed engine only (not with the core engine, an audit or --until)');
-    // The reductions act on the packed state (packed/page_symmetry.ts).
-    if (core && options.reduce) throw new Error('internal: the reductions run on the packed engine only (not with the core engine, an audit or --until)');
+    // The page symmetry acts on the packed state (packed/page_symmetry.ts); the partial-order
+    // reduction runs on both engines (model.ts, packed/model.ts).
+    if (core && reducesBySymmetry(options.reduce)) throw new Error('internal: the symmetry over pages runs on the packed engine only (not with the core engine, an audit or --until)');
     this.engine = core ? new CoreSearch(options) : new PackedSearch(options);
   }
 

@@ -6,7 +6,7 @@
  * review view's lines (Explore Variant…) are written from that.
  */
 import { unreached, type GoalReach } from '../explore/goals';
-import type { ExploreResult } from '../explore/result';
+import { reducesByPor, reducesBySymmetry, type ExploreResult } from '../explore/result';
 import type { Violation } from '../model/step';
 import type { SearchEnd } from './explore_searches';
 import type { ExploreStanding } from './protocol';
@@ -96,7 +96,8 @@ export function exploreResultText(r: ExploreResult, counterexampleFile?: string)
   lines.push(`  ${r.states} states, ${r.transitions} transitions, depth ${r.depth}, ${r.seconds.toFixed(2)} s, ${r.statesPerSecond} states/s, peak ${r.engine === 'packed' ? 'state store' : 'heap'} ${mib(r.peakMemoryBytes)}${r.engine ? `, ${r.engine} engine` : ''}`);
   if (r.engine === 'packed' && r.violation) lines.push('  the core replayed the counterexample and reported the same violation at the same transition');
   lines.push(...hashCompactionLines(r));
-  if (r.reduce === 'symmetry') lines.push('  reduced by the symmetry over the region\'s pages (--reduce symmetry): one state of each orbit once logging is on without initially-set and no split is left; the verdict, the shortest counterexample\'s length and the goals are the unreduced search\'s, the states fewer (docs/explorer.md)');
+  if (reducesByPor(r.reduce)) lines.push('  reduced by the partial-order reduction (--reduce por): with mmu_lock held, a guest access is offered only after a step visible to its 2M frame; the verdict, the shortest counterexample\'s length and the goals are the unreduced search\'s, the states fewer (docs/explorer.md)');
+  if (reducesBySymmetry(r.reduce)) lines.push('  reduced by the symmetry over the region\'s pages (--reduce symmetry): one state of each orbit once logging is on without initially-set and no split is left; the verdict, the shortest counterexample\'s length and the goals are the unreduced search\'s, the states fewer (docs/explorer.md)');
   return lines.join('\n') + '\n';
 }
 
@@ -113,8 +114,9 @@ export function exploreTableText(rows: readonly ExploreResult[]): string {
   const line = (c: string[]) => c.map((x, i) => x.padEnd(w[i])).join('  ').trimEnd();
   const legend = rows.some((r) => notReached(r) && notReached(r) !== '-') ? '\nnot reached: hazard preconditions no transition of the search reached (docs/explorer.md); a clean row with some is clean only because the bound is too small to meet them\n' : '';
   const hashLegend = compact ? '\nhash compaction: each state was kept as a 64-bit hash, so a "no violation" is probabilistic; omission <= is the bound, about states^2/2^65, on the chance that some state was wrongly taken as visited (docs/explorer.md); a violation is certain (the core replayed it)\n' : '';
-  const reduceLegend = rows.some((r) => r.reduce === 'symmetry') ? '\nreduced by the symmetry over the region\'s pages (--reduce symmetry): the states are one of each class of interchangeable pages once logging is on and no split is left; verdicts, depths and goals are the unreduced search\'s (docs/explorer.md)\n' : '';
-  return [line(head), ...body.map(line)].join('\n') + '\n' + legend + hashLegend + reduceLegend;
+  const porLegend = rows.some((r) => reducesByPor(r.reduce)) ? '\nreduced by the partial-order reduction (--reduce por): with mmu_lock held, a guest access is offered only after a step visible to its 2M frame; verdicts, depths and goals are the unreduced search\'s (docs/explorer.md)\n' : '';
+  const reduceLegend = rows.some((r) => reducesBySymmetry(r.reduce)) ? '\nreduced by the symmetry over the region\'s pages (--reduce symmetry): the states are one of each class of interchangeable pages once logging is on and no split is left; verdicts, depths and goals are the unreduced search\'s (docs/explorer.md)\n' : '';
+  return [line(head), ...body.map(line)].join('\n') + '\n' + legend + hashLegend + reduceLegend + porLegend;
 }
 
 // ---- the review view

@@ -25,7 +25,7 @@ const bytes = (a: Uint8Array) => Array.from(a).join(',');
 
 /** Compare one core transition with the packed one; returns the core outcome. */
 function compare(scope: Scope, variant: Variant, pm: PackedModel, n: Node, from: Int32Array, a: number, where: string) {
-  const o = apply(scope, variant, n, a);
+  const o = apply(scope, variant, n, a, false, pm.por);
   pm.reached = 0;
   const enabled = pm.apply(from, 0, a);
   assert.equal(enabled, !!o, `${where}: action ${a} enabled in the core: ${!!o}, in the packed model: ${enabled}`);
@@ -45,9 +45,9 @@ function compare(scope: Scope, variant: Variant, pm: PackedModel, n: Node, from:
 }
 
 /** Breadth-first search with the core, comparing every transition; the number of states seen. */
-function coreSearchCompared(variant: Variant, bound: Bound, maxStates: number): { states: number; transitions: number } {
+function coreSearchCompared(variant: Variant, bound: Bound, maxStates: number, por = false): { states: number; transitions: number } {
   const scope = makeScope(bound);
-  const pm = new PackedModel(scope, variant);
+  const pm = new PackedModel(scope, variant, { por });
   const visited = new Set<string>();
   let frontier: Node[] = [rootNode(scope)];
   visited.add(canonicalKey(frontier[0]));
@@ -86,6 +86,33 @@ test('packed = core on every transition of the whole search at the tests\' bound
 function assertReached(r: { states: number; transitions: number }, want: number, what: string): void {
   assert.ok(r.states >= want && r.transitions > r.states, `${what}: only ${r.states} states and ${r.transitions} transitions compared`);
 }
+
+// --reduce por (docs/explorer.md, "Partial-order reduction"): the two engines' footprints, the
+// packed fresh byte and the core's Node.foot, held to each other by the same comparison (the
+// abstraction maps Node.foot to the byte), and the same searches.
+test('packed = core with --reduce por on every transition of the whole search at the tests\' bound (v7), and the first 1,500 states of every preset with every kind (E = 2)', () => {
+  const r = coreSearchCompared(findPreset('v7')!, TEST_BOUND, Infinity, true);
+  assert.ok(r.states > 1000 && r.transitions > r.states, `v7: ${r.states} states, ${r.transitions} transitions`);
+  for (const p of PRESETS) assertReached(coreSearchCompared(p, { entries: 2, ops: 4, accesses: 2, pages: 'few' }, 1500, true), 1500, `${p.name}, por`);
+});
+
+test('packed and core searches agree with --reduce por on verdict, states and depth for every preset at the tests\' bound', () => {
+  for (const p of PRESETS) {
+    const packed = explore({ variant: p, bound: TEST_BOUND, engine: 'packed', reduce: 'por' });
+    const core = explore({ variant: p, bound: TEST_BOUND, engine: 'core', reduce: 'por' });
+    const plainCore = explore({ variant: p, bound: TEST_BOUND, engine: 'core' });
+    assert.equal(packed.verdict, core.verdict, p.name);
+    assert.equal(packed.depth, core.depth, `${p.name}: depth`);
+    assert.equal(core.verdict, plainCore.verdict, `${p.name}: the core's verdict is its unreduced one`);
+    assert.equal(core.depth, plainCore.depth, `${p.name}: the core's depth is its unreduced one`);
+    if (packed.verdict !== 'violation') {
+      assert.ok(packed.states <= core.states && packed.states > core.states * 0.99, `${p.name}: ${packed.states} packed states, ${core.states} core states`);
+      assert.deepEqual(packed.reached, core.reached, `${p.name}: goals reached`);
+      assert.deepEqual(core.reached, plainCore.reached, `${p.name}: the core's goals are its unreduced ones`);
+      assert.ok(core.states <= plainCore.states && core.transitions < plainCore.transitions, `${p.name}: core ${core.states}/${core.transitions} against ${plainCore.states}/${plainCore.transitions}`);
+    }
+  }
+});
 
 test('packed = core on the first 1,500 states of every preset with every operation kind (E = 2)', () => {
   for (const p of PRESETS) assertReached(coreSearchCompared(p, { entries: 2, ops: 4, accesses: 2, pages: 'few' }, 1500), 1500, p.name);

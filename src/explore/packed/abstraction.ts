@@ -78,7 +78,8 @@ class Abstraction {
     out[L.ops] = n.ops;
     out[L.acc] = n.accesses;
     out[L.lock] = state.mmuLockHeld ? 1 : 0;
-    out[L.fresh] = n.fresh && state.mmuLockHeld ? 1 : 0;
+    // With --reduce por the node's footprint (Node.foot), the packed model's fresh byte then.
+    out[L.fresh] = n.fresh && state.mmuLockHeld ? (n.foot !== undefined ? n.foot : 1) : 0;
     out[L.mode] = !slot.logDirty ? 0 : !slot.manualProtect ? 1 : slot.initiallySet ? 3 : 2;
     this.rmap3();
     for (let r = 0; r < 2; r++) {

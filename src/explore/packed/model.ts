@@ -109,12 +109,27 @@ export class PackedModel {
   private readonly runEnd: Int32Array;
   /** The step being made wrote an SPTE, issued a flush or freed host pages (stepWasVisible). */
   private visible = false;
+  /**
+   * `--reduce por`: the frames of the region whose accesses the step being made is visible to,
+   * a bit each (the footprint): a write of an SPTE of frame i (its 2M entry or one of its 4K
+   * entries) sets bit i; a write of a root's L4 or L3 entry, a flush or a harvest sets them all
+   * (docs/explorer.md, "Partial-order reduction").
+   */
+  private foot = 0;
+  /** Every frame's bit: the footprint of a step every access sees. */
+  private readonly allFrames: number;
+  /** `--reduce por`: the state's fresh byte holds the last step's footprint instead of 0 or 1. */
+  readonly por: boolean;
   private readonly tmp: Int32Array;
 
-  constructor(readonly scope: Scope, variant: Variant) {
+  constructor(readonly scope: Scope, variant: Variant, options: { por?: boolean } = {}) {
     assertPackedScope(scope);
     const L = new Layout(scope.bound);
     this.L = L;
+    this.por = !!options.por;
+    // E <= 8 frames: the footprint fits the fresh byte.
+    if (L.e > 8) throw new RangeError('internal: more frames than the fresh byte has bits');
+    this.allFrames = (1 << L.e) - 1;
     this.s = new Uint8Array(L.size);
     this.sw = new Int32Array(this.s.buffer);
     this.tmp = new Int32Array(L.fw);
@@ -285,10 +300,35 @@ export class PackedModel {
     const s = this.s;
     const L = this.L;
     this.visible = false;
+    this.foot = 0;
     this.dropped = false;
     if (this.advance(L.cur)) fillWords(this.sw, 0, L.cur >> 2, (L.cur + L.fs) >> 2);
-    s[L.fresh] = this.visible && s[L.lock] ? 1 : 0;
+    // Reduction 4, and with --reduce por its refinement: after a visible step, the frames it is
+    // visible to (a visible step always has some; every frame if not, to be safe).
+    if (this.por && this.visible && s[L.lock]) {
+      // A 1G leaf or a 1G TLB entry covers every frame: accesses of two frames may then meet in
+      // one TLB entry, so the step is taken as visible to every frame (docs/explorer.md).
+      if (this.foot !== this.allFrames && this.level3Anywhere()) this.foot = this.allFrames;
+      s[L.fresh] = this.foot || this.allFrames;
+    } else {
+      s[L.fresh] = this.visible && s[L.lock] ? 1 : 0;
+    }
     if (this.dropped) this.noteStale();
+  }
+
+  /** A root maps the region with a 1G leaf, or a vCPU's TLB holds a 1G entry. */
+  private level3Anywhere(): boolean {
+    const s = this.s;
+    const L = this.L;
+    for (let r = 0; r < 2; r++) if (s[L.l3 + r] === LEAF_RO || s[L.l3 + r] === LEAF_W) return true;
+    for (let v = 0; v < 2; v++) {
+      for (let i = 0; i < L.nt; i++) {
+        const at = L.tlbAt(v, i);
+        if (s[at] === 0) break;
+        if ((s[at + 1] & 3) === 3) return true;
+      }
+    }
+    return false;
   }
 
   /** After a step that removed an SPTE: is some TLB entry stale now (goal G_STALE_ENTRY)? */
@@ -400,6 +440,7 @@ export class PackedModel {
     if (s[at] !== LINK) this.rmap3Remove(r);
     s[at] = ABSENT;
     this.visible = true;
+    this.foot = this.allFrames;
     this.dropped = true;
   }
 
@@ -413,6 +454,7 @@ export class PackedModel {
     const L = this.L;
     fillWords(this.sw, 0, L.tlb >> 2, (L.tlb + 4 * L.nt) >> 2);
     this.visible = true;
+    this.foot = this.allFrames;
   }
 
   // ---- TLBs (src/mmu/hardware.ts) ----------------------------------------------------------
@@ -586,7 +628,10 @@ export class PackedModel {
   private accessRefused(s: Uint8Array, at: number, v: number, r: number, p: number, write: boolean): boolean {
     const L = this.L;
     const lock = s[at + L.lock] !== 0;
-    if (s[at + L.acc] >= this.accBound || (lock && !s[at + L.fresh])) return true;
+    if (s[at + L.acc] >= this.accBound) return true;
+    // Reduction 4: under the lock only after a visible step; with --reduce por, only after a step
+    // visible to this access's frame (its footprint, in the fresh byte).
+    if (lock && (this.por ? !((s[at + L.fresh] >> ((p / this.e) | 0)) & 1) : !s[at + L.fresh])) return true;
     const hit = this.tlbLookupIn(s, at, v, r, p);
     const hitPermits = hit >= 0 && (!write || (s[at + L.tlbAt(v, hit) + 1] & 8) !== 0);
     if (hitPermits && (!write || getBit(s, at + L.written, p))) return true;
@@ -612,7 +657,9 @@ export class PackedModel {
       done = this.guestAccess(v, r, p, write);
     }
     s[L.acc]++;
-    s[L.fresh] = (s[L.fresh] || s[L.ops] > ops0) && s[L.lock] ? 1 : 0;
+    // Under the lock an access leaves the footprint as it is (with --reduce por: an access of
+    // another frame commutes with this one, docs/explorer.md); a fault only runs without the lock.
+    s[L.fresh] = (s[L.fresh] || s[L.ops] > ops0) && s[L.lock] ? (this.por ? s[L.fresh] : 1) : 0;
     if (this.dropped) this.noteStale();
     return true;
   }
@@ -789,7 +836,7 @@ export class PackedModel {
         case SP_DROP: {
           const huge = s[f + S_HUGE];
           if (huge < HUGE_L2) this.dropL3(huge - 1);
-          else if (s[L.l2e + huge - HUGE_L2] !== ABSENT) { s[L.l2e + huge - HUGE_L2] = ABSENT; this.visible = true; this.dropped = true; }
+          else if (s[L.l2e + huge - HUGE_L2] !== ABSENT) { s[L.l2e + huge - HUGE_L2] = ABSENT; this.visible = true; this.foot |= 1 << (huge - HUGE_L2); this.dropped = true; }
           s[f + S_PC] = SP_FLUSH;
           return true;
         }
@@ -809,6 +856,8 @@ export class PackedModel {
         case SP_LINK:
           s[this.hugeAt(s[f + S_HUGE])] = LINK;
           this.visible = true;
+          // A root's L3 entry: every page through it; an L2 entry: its frame.
+          this.foot |= s[f + S_HUGE] < HUGE_L2 ? this.allFrames : 1 << (s[f + S_HUGE] - HUGE_L2);
           s[f + S_RESCHED] = 0;
           s[f + S_PC] = SP_FIND;
           return true;
@@ -833,8 +882,8 @@ export class PackedModel {
     while (to + 1 < e && kind(code(to + 1)) === k) to++;
     if (k === 0) {
       const leaf = s[this.hugeAt(huge)] === LEAF_W ? LEAF_W : LEAF_RO;
-      if (sp < 0) fillBytes(s, leaf, L.l2e + from, L.l2e + to + 1);
-      else for (let j = from; j <= to; j++) setL1(s, L.l1e, sp * e + j, leaf);
+      if (sp < 0) { fillBytes(s, leaf, L.l2e + from, L.l2e + to + 1); for (let j = from; j <= to; j++) this.foot |= 1 << j; }
+      else { for (let j = from; j <= to; j++) setL1(s, L.l1e, sp * e + j, leaf); this.foot |= 1 << sp; }
       this.visible = true;
     } else if (k === 2) {
       // A present non-leaf entry: only a child that existed before the split can hold one.
@@ -901,13 +950,13 @@ export class PackedModel {
     const e = this.e;
     let changed = 0;
     for (let p = 0; p < this.p; p++) {
-      if (getL1(s, 0, L.l1e, p) === LEAF_W) { setL1(s, L.l1e, p, LEAF_RO); setBit(s, red, p); changed++; }
+      if (getL1(s, 0, L.l1e, p) === LEAF_W) { setL1(s, L.l1e, p, LEAF_RO); setBit(s, red, p); changed++; this.foot |= 1 << ((p / e) | 0); }
     }
     for (let i = 0; i < e; i++) {
-      if (s[L.l2e + i] === LEAF_W) { s[L.l2e + i] = LEAF_RO; setBits(s, red, i * e, i * e + e); changed++; }
+      if (s[L.l2e + i] === LEAF_W) { s[L.l2e + i] = LEAF_RO; setBits(s, red, i * e, i * e + e); changed++; this.foot |= 1 << i; }
     }
     for (let r = 0; r < 2; r++) {
-      if (s[L.l3 + r] === LEAF_W) { s[L.l3 + r] = LEAF_RO; setBits(s, red, 0, this.p); changed++; }
+      if (s[L.l3 + r] === LEAF_W) { s[L.l3 + r] = LEAF_RO; setBits(s, red, 0, this.p); changed++; this.foot = this.allFrames; }
     }
     if (changed) this.visible = true;
     return changed;
@@ -920,6 +969,7 @@ export class PackedModel {
     setL1(s, this.L.l1e, p, LEAF_RO);
     setBit(s, red, p);
     this.visible = true;
+    this.foot |= 1 << ((p / this.e) | 0);
   }
 
   /** rmapWriteProtect() of one SPTE code at `at` covering region pages [from, to). */
@@ -928,6 +978,8 @@ export class PackedModel {
     this.s[at] = LEAF_RO;
     setBits(this.s, red, from, to);
     this.visible = true;
+    // [from, to) is one frame (a 2M leaf) or the region (a root's 1G leaf).
+    for (let i = (from / this.e) | 0; i <= (((to - 1) / this.e) | 0); i++) this.foot |= 1 << i;
   }
 
   /** kvm_mmu_slot_gfn_write_protect(gfn, 2M and up): the 2M and 1G leaves over page p. */
@@ -1051,6 +1103,9 @@ export class PackedModel {
             fillBytes(s, 0, L.dirty, L.dirty + L.mb);
             s[f + F_FLUSH] = 1;
             s[f + F_WORD] = 1;
+            // Kept visible to every access (conservative): an access moved back from after the
+            // harvest to before it would reach GL.START, which reads the ground truth it writes.
+            if (this.foot) this.foot = this.allFrames;
             return false;
           }
           s[f + F_WORD] = 1;
@@ -1086,10 +1141,10 @@ export class PackedModel {
         return false;
       case IV.ZAP: {
         let zapped = 0;
-        if (getL1(s, 0, L.l1e, p) !== ABSENT) { setL1(s, L.l1e, p, ABSENT); zapped++; }
         const i = (p / this.e) | 0;
+        if (getL1(s, 0, L.l1e, p) !== ABSENT) { setL1(s, L.l1e, p, ABSENT); zapped++; this.foot |= 1 << i; }
         const c2 = s[L.l2e + i];
-        if (c2 === LEAF_RO || c2 === LEAF_W) { s[L.l2e + i] = ABSENT; zapped++; }
+        if (c2 === LEAF_RO || c2 === LEAF_W) { s[L.l2e + i] = ABSENT; zapped++; this.foot |= 1 << i; }
         while (s[L.rmap3]) { this.dropL3(s[L.rmap3] - 1); zapped++; }
         if (zapped) { this.visible = true; this.dropped = true; s[f + F_WORD] = 1; }
         s[f + F_PC] = IV.FLUSH;
@@ -1106,6 +1161,7 @@ export class PackedModel {
       case IV.FREE:
         setBit(s, L.remapped, p);
         this.visible = true;
+        this.foot = this.allFrames;
         return true;
     }
     throw new RangeError('internal: bad invalidate pc');

@@ -120,7 +120,15 @@ export class PageSymmetry {
   private readonly descBytes0: Uint8Array;
   private readonly descBytes1: Uint8Array;
 
-  constructor(scope: Scope, private readonly L: Layout) {
+  /**
+   * `por`: the state's fresh byte is a mask of frames (`--reduce por`, model.ts), which the
+   * permutation moves with the frames and the frame's key holds; without it the byte is 0 or 1
+   * and names no frame.
+   */
+  private readonly por: boolean;
+
+  constructor(scope: Scope, private readonly L: Layout, options: { por?: boolean } = {}) {
+    this.por = !!options.por;
     const problems = pageSymmetryProblems(scope, L);
     if (problems.length) throw new Error(`internal: the page symmetry cannot be used on this menu: ${problems.join('; ')}`);
     const e = L.e;
@@ -313,7 +321,7 @@ export class PageSymmetry {
       const k = fr * hf;
       fk[k] = this.nonMenu[fr];
       fk[k + 1] = s[L.l2e + fr];
-      fk[k + 2] = s[L.l1x + fr];
+      fk[k + 2] = s[L.l1x + fr] | (this.por ? ((s[L.fresh] >> fr) & 1) << 1 : 0);
     }
     for (let j = 0; j < 2 * L.nt; j++) {
       const at = L.tlb + 2 * j;
@@ -367,6 +375,11 @@ export class PageSymmetry {
     const fperm = this.framePerm;
     out.set(s);
     for (let i = 0; i < e; i++) { out[L.l2e + fperm[i]] = s[L.l2e + i]; out[L.l1x + fperm[i]] = s[L.l1x + i]; }
+    if (this.por) {
+      let fresh = 0;
+      for (let i = 0; i < e; i++) if ((s[L.fresh] >> i) & 1) fresh |= 1 << fperm[i];
+      out[L.fresh] = fresh;
+    }
     // The L1 entries written afresh: absent ones (code 0) need nothing once their bytes are cleared.
     const l1Bytes = Math.ceil(this.p / 4);
     for (let i = 0; i < l1Bytes; i++) out[L.l1e + i] = 0;

@@ -24,7 +24,7 @@ import type { Violation } from '../../model/step';
 import type { Variant } from '../../kernel/variants';
 import { apply as coreApply, rootNode, type Node } from '../model';
 import { makeScope, type Scope } from '../scope';
-import { searchResult, withTime } from '../result';
+import { reducesByPor, reducesBySymmetry, searchResult, withTime } from '../result';
 import { memoryCapMessage } from '../../model/errors';
 import type { ExploreOptions, ExploreResult, Verdict } from '../result';
 import type { SearchCounts } from '../progress';
@@ -494,7 +494,7 @@ export class PackedSearch {
 
   constructor(readonly options: ExploreOptions) {
     this.scope = makeScope(options.bound);
-    this.model = new PackedModel(this.scope, options.variant);
+    this.model = new PackedModel(this.scope, options.variant, { por: reducesByPor(options.reduce) });
     this.canonicalizer = new Canonicalizer(this.model.L, reductionOf(options, this.scope, this.model.L));
     this.size = this.model.L.size;
     this.words = this.size >> 2;
@@ -947,7 +947,7 @@ function indexOfOrder(orders: number[][], order: number[]): number {
 /** The page symmetry when the options ask for it (ExploreOptions.reduce), else none. */
 function reductionOf(options: ExploreOptions, scope: Scope, L: Layout): PageSymmetry | undefined {
   const reduce = options.reduce;
-  if (reduce === undefined) return undefined;
-  if (reduce === 'symmetry') return new PageSymmetry(scope, L);
-  throw new RangeError(`internal: unknown reduction '${String(reduce)}' (known: symmetry)`);
+  if (reduce === undefined || reduce === 'por') return undefined;
+  if (reducesBySymmetry(reduce)) return new PageSymmetry(scope, L, { por: reducesByPor(reduce) });
+  throw new RangeError(`internal: unknown reduction '${String(reduce)}' (known: symmetry, por, symmetry,por)`);
 }
