@@ -111,6 +111,16 @@ export class SourceView implements vscode.Disposable {
   private shownUri: string | undefined;
   private session: WalkSession | undefined;
   report: DecorationReport | undefined;
+  /**
+   * What each visible editor was last given, per decoration type (the ranges as JSON): a set with
+   * the same ranges is not sent again. Each set is a message to the workbench and a redraw of the
+   * editor on the renderer's thread, the thread that also carries the panel's messages, and most
+   * of a step's sets are unchanged (the taken, skipped and culprit marks change on few steps):
+   * docs/testing.md, "What a step costs the workbench". An editor's entry goes when it is no longer
+   * visible (shown again, it is a new TextEditor) and when its document's text changes (the
+   * workbench moves decorations with edits, so what it holds is no longer what was sent).
+   */
+  private readonly applied = new Map<vscode.TextEditor, Map<vscode.TextEditorDecorationType, string>>();
 
   constructor(
     extensionUri: vscode.Uri,
@@ -158,8 +168,14 @@ export class SourceView implements vscode.Disposable {
       vscode.workspace.registerTextDocumentContentProvider(LISTING_SCHEME, { provideTextDocumentContent: () => listing.text }),
       vscode.languages.registerHoverProvider([{ scheme: LISTING_SCHEME }, { pattern: '**/*.{c,h,patch,diff,mbox,mbx,eml,txt}' }, { scheme: 'untitled' }], { provideHover: (doc, pos) => this.hover(doc, pos) }),
       vscode.languages.registerCodeLensProvider(LENS_FILES.map((f) => ({ pattern: `**/${f}` })), { provideCodeLenses: (doc) => this.lenses(doc), onDidChangeCodeLenses: this.changeLenses.event }),
-      vscode.window.onDidChangeVisibleTextEditors(() => this.redecorate()),
-      vscode.workspace.onDidChangeTextDocument((e) => this.forget(e.document.uri)),
+      vscode.window.onDidChangeVisibleTextEditors((editors) => {
+        for (const e of [...this.applied.keys()]) if (!editors.includes(e)) this.applied.delete(e);
+        this.redecorate();
+      }),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        for (const editor of [...this.applied.keys()]) if (editor.document === e.document) this.applied.delete(editor);
+        this.forget(e.document.uri);
+      }),
     );
   }
 
@@ -368,8 +384,11 @@ export class SourceView implements vscode.Disposable {
       // Not as a preview while a patch is in use: a preview would replace the patch's own preview tab.
       editor = await vscode.window.showTextDocument(document, { viewColumn: column, preserveFocus: true, preview: !patch });
     }
-    // Reveal the line from its first column: revealing the whole statement scrolls a narrow editor sideways.
-    editor.revealRange(new vscode.Range(at.range.start.line, 0, at.range.start.line, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    // Reveal the line from its first column: revealing the whole statement scrolls a narrow editor
+    // sideways. Not when the line is in view already (most steps stay in one function): reveal
+    // would not scroll then, and the request is one more message on the renderer's thread.
+    const line = at.range.start.line;
+    if (!editor.visibleRanges.some((r) => r.start.line <= line && line <= r.end.line)) editor.revealRange(new vscode.Range(line, 0, line, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     await this.decorate(editor, session, at, patch);
     await this.showCulprit(session, patch, editor, at, beside, !patch);
   }
@@ -429,25 +448,35 @@ export class SourceView implements vscode.Disposable {
     this.redecorate();
   }
 
+  /** Sets one decoration type on one editor, unless it holds these very ranges already (`applied`). */
+  private set(editor: vscode.TextEditor, type: vscode.TextEditorDecorationType, ranges: readonly vscode.Range[] | readonly vscode.DecorationOptions[]): void {
+    const key = JSON.stringify(ranges);
+    let held = this.applied.get(editor);
+    if (!held) this.applied.set(editor, (held = new Map()));
+    if (held.get(type) === key) return;
+    held.set(type, key);
+    editor.setDecorations(type, ranges);
+  }
+
   private apply(editor: vscode.TextEditor): void {
     const r = this.report;
     const c = r?.culprit;
     const here = editor.document.uri.toString();
-    editor.setDecorations(this.culpritMark, c && c.uri === here ? [{ range: new vscode.Range(c.line, 0, c.line, 0), renderOptions: { after: { contentText: `  ${c.text}` } } }] : []);
+    this.set(editor, this.culpritMark, c && c.uri === here ? [{ range: new vscode.Range(c.line, 0, c.line, 0), renderOptions: { after: { contentText: `  ${c.text}` } } }] : []);
     if (!r || here !== r.uri) {
-      editor.setDecorations(this.current, []);
-      editor.setDecorations(this.taken, []);
-      editor.setDecorations(this.skipped, []);
+      this.set(editor, this.current, []);
+      this.set(editor, this.taken, []);
+      this.set(editor, this.skipped, []);
       return;
     }
     const line = (l: number) => new vscode.Range(l, 0, l, 0);
-    editor.setDecorations(this.current, r.current.map(([a, b, c, d]) => new vscode.Range(a, b, c, d)));
-    editor.setDecorations(this.taken, r.taken.map(line));
+    this.set(editor, this.current, r.current.map(([a, b, c, d]) => new vscode.Range(a, b, c, d)));
+    this.set(editor, this.taken, r.taken.map(line));
     // The skipped-flush note goes after the end of its line.
     const endOf = (l: number) => (l < editor.document.lineCount ? editor.document.lineAt(l).range.end : new vscode.Position(l, 0));
     // The culprit's own mark says more on its line than the skipped-flush note.
     const culpritLine = c && c.uri === r.uri ? c.line : -1;
-    editor.setDecorations(this.skipped, r.skipped.filter((l) => l !== culpritLine).map((l) => new vscode.Range(endOf(l), endOf(l))));
+    this.set(editor, this.skipped, r.skipped.filter((l) => l !== culpritLine).map((l) => new vscode.Range(endOf(l), endOf(l))));
   }
 
   private redecorate(): void {

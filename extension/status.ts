@@ -57,17 +57,33 @@ export class WalkStatus implements vscode.Disposable {
     this.item.tooltip = strings.statusTooltip;
   }
 
+  /** What the item shows now: a part the same as before is not set again. */
+  private shown: { text: string; background: string | undefined; tooltip: string } | undefined;
+
+  /**
+   * Shows the walk at a step. Each property set sends the whole item to the workbench (on the
+   * next tick, once for all of them), whose renderer redraws what differs: so nothing is set when
+   * the view is the one shown (a view refreshed at the same step), and the tooltip and the colour,
+   * the same on most steps, only when they changed (docs/testing.md, "What a step costs the
+   * workbench").
+   */
   show(view: StatusView): void {
-    this.item.text = view.text;
-    this.item.backgroundColor = view.background ? new vscode.ThemeColor(view.background) : undefined;
-    const tip = new vscode.MarkdownString(strings.statusTooltip);
-    for (const part of view.tooltip) {
-      if ('text' in part) tip.appendText(part.text);
-      else tip.appendMarkdown(part.markdown);
+    const tooltip = JSON.stringify(view.tooltip);
+    const was = this.shown;
+    if (was && was.text === view.text && was.background === view.background && was.tooltip === tooltip) return;
+    this.shown = { text: view.text, background: view.background, tooltip };
+    if (was?.text !== view.text) this.item.text = view.text;
+    if (!was || was.background !== view.background) this.item.backgroundColor = view.background ? new vscode.ThemeColor(view.background) : undefined;
+    if (was?.tooltip !== tooltip) {
+      const tip = new vscode.MarkdownString(strings.statusTooltip);
+      for (const part of view.tooltip) {
+        if ('text' in part) tip.appendText(part.text);
+        else tip.appendMarkdown(part.markdown);
+      }
+      tip.isTrusted = { enabledCommands: [COMMANDS.locate] };
+      this.item.tooltip = tip;
     }
-    tip.isTrusted = { enabledCommands: [COMMANDS.locate] };
-    this.item.tooltip = tip;
-    this.item.show();
+    if (!was) this.item.show();
   }
 
   /** The text and the tooltip as Markdown now (the tests' API). */

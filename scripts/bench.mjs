@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { ensureNode24 } from './lib/vscode-host.mjs';
 import { ARTIFACTS } from './lib/results.mjs';
-import { readWorkbenchTimings } from './lib/workbench-timings.mjs';
+import { readWorkbenchCpu, readWorkbenchTimings } from './lib/workbench-timings.mjs';
 
 const args = process.argv.slice(2);
 const node = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], logLevel: 'warning' };
@@ -119,16 +119,18 @@ function workbenchTimings(fresh) {
     const r = spawnSync(process.execPath, ['scripts/run-integration-tests.mjs'], { stdio: ['ignore', process.stderr, process.stderr] });
     if (r.status !== 0) console.error(`[bench] the integration tests failed (exit ${r.status}); their timings are read all the same`);
   }
-  const out = { note: 'test/integration/walk.suite.ts: every step of reused-partial under never-flush (512 entries), forward then back, in the real workbench (code-server and chromium); endToEnd: from executeCommand to its promise (snapshot, editor beside, status bar, the panel\'s rendered reply); webviewRender: the webview\'s own DOM update (media/main.ts); panelReply: posting the step to the panel to its reply, split into replyIn, webviewCheck and replyOut (two clocks: good to a ms or two); pingReply: the smallest request\'s round trip to the same panel between steps (the baseline); messageBytes: the step message as JSON (sent: delta, full or resent); p95 is the sample at floor(0.95 n)' };
+  const out = { note: 'test/integration/walk.suite.ts: every step of reused-partial under never-flush (512 entries), forward then back, in the real workbench (code-server and chromium); endToEnd: from executeCommand to its promise (snapshot, editor beside, status bar, the panel\'s rendered reply); webviewRender: the webview\'s own DOM update (media/main.ts); panelReply: posting the step to the panel to its reply, split into replyIn, webviewCheck and replyOut (two clocks: good to a ms or two); pingReply: the smallest request\'s round trip to the same panel between steps (the baseline); pingAlone: the same with no step in flight (100 pings 20 ms apart, before the steps); endToEndPaced, panelReplyPaced: every step again, each 250 ms after the last settled (a click at a time, not back to back); cpu: CPU ms of each workbench process (and thread) per ping or step over each series, from /proc (scripts/lib/proc-cpu.mjs); slow, pingAloneSlow: [ms from the series start, what, ms] of each step over 50 ms and ping over 30 ms; messageBytes: the step message as JSON (sent: delta, full or resent); p95 is the sample at floor(0.95 n)' };
   for (const host of ['node', 'web']) {
     const file = join(ARTIFACTS, 'logs', `integration-${host}-timings.log`);
     if (!existsSync(file)) {
       out[host] = { missing: `${file}: run npm run test:integration (or npm run bench -- --workbench)` };
       continue;
     }
-    const result = readWorkbenchTimings(readFileSync(file, 'utf8'));
+    const log = readFileSync(file, 'utf8');
+    const result = readWorkbenchTimings(log);
+    const cpu = readWorkbenchCpu(log);
     const measured = statSync(file).mtime.toISOString();
-    out[host] = result ? { measured, ...result } : { missing: `${file} (${measured}) has no benchmark line: an integration run from before the benchmark, or one that failed before it` };
+    out[host] = result ? { measured, ...result, ...(cpu ? { cpu } : {}) } : { missing: `${file} (${measured}) has no benchmark line: an integration run from before the benchmark, or one that failed before it` };
   }
   if (fresh) out.loadAverage = { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) };
   return out;

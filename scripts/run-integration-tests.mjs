@@ -15,6 +15,8 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { ensureHost, launchBrowser, startHost, workbenchUrl } from './lib/vscode-host.mjs';
 import { ARTIFACTS, ROOT, countsLine, writeResults } from './lib/results.mjs';
+import { cpuDelta, workbenchCpu } from './lib/proc-cpu.mjs';
+import { CPU_MARK, WORKBENCH_CPU_TAG } from './lib/workbench-timings.mjs';
 
 const RESULT_PREFIX = 'kvm-mmu-lab-test '; // test/integration/reporter.ts prints it
 const TIMING_PREFIX = 'kvm-mmu-lab-timing '; // test/integration/walk.suite.ts prints the step timings
@@ -94,6 +96,21 @@ async function runHost(host, vscodeHost) {
     const page = browser.pages()[0] ?? (await browser.newPage());
     const consoleLines = [];
     page.on('console', (message) => consoleLines.push(`[${message.type()}] ${message.text()}`));
+    // name → CPU ms of each process at the benchmark's marks; `<name>-end <count>` prints the
+    // CPU time since `<name>-start`, in all and per count (steps or pings).
+    const marks = new Map();
+    const cpuMark = (mark) => {
+      const [name, count] = mark.split(' ');
+      const now = workbenchCpu(browser.profileDir, server.pgid);
+      marks.set(name, now);
+      const base = name.endsWith('-end') ? marks.get(name.replace(/-end$/, '-start')) : undefined;
+      if (!base) return;
+      const delta = cpuDelta(base, now);
+      const per = Object.fromEntries(Object.entries(delta).map(([k, v]) => [k, Math.round((v / Number(count)) * 100) / 100]));
+      const line = `${host} ${WORKBENCH_CPU_TAG} ${JSON.stringify({ series: name.replace(/-end$/, ''), count: Number(count), cpuMs: delta, cpuMsPerCount: per })}`;
+      timingLines.push(line);
+      console.log(`  [timing] ${line}`);
+    };
     let settle;
     const exited = new Promise((resolve) => (settle = resolve));
     await page.exposeFunction('codeAutomationLog', (type, args) => {
@@ -109,6 +126,9 @@ async function runHost(host, vscodeHost) {
             console.log(`  ${mark} ${record.title}`);
             if (record.error) console.log(record.error.replace(/^/gm, '       '));
           }
+        } else if (text.startsWith(TIMING_PREFIX) && text.includes(` ${CPU_MARK} `)) {
+          // The benchmark marks the start and end of its series: the workbench's CPU time between them.
+          cpuMark(text.slice(text.indexOf(CPU_MARK) + CPU_MARK.length + 1).trim());
         } else if (text.startsWith(TIMING_PREFIX)) {
           timingLines.push(text.slice(TIMING_PREFIX.length));
           console.log(`  [timing] ${text.slice(TIMING_PREFIX.length)}`);
@@ -121,6 +141,9 @@ async function runHost(host, vscodeHost) {
       }
     });
     await page.exposeFunction('codeAutomationExit', (code) => settle(code));
+    // KVM_MMU_LAB_TRACE=<file>: a chromium trace of the whole run (every process: the workbench,
+    // the webviews' frames, the web extension host's worker), for Perfetto or chrome://tracing.
+    const trace = process.env.KVM_MMU_LAB_TRACE ? await startTrace(browser, page) : undefined;
     const url = workbenchUrl(server, {
       folder: prepareWorkspace(),
       extensionPath,
@@ -131,6 +154,7 @@ async function runHost(host, vscodeHost) {
     let timer;
     verdict = await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), VERDICT_TIMEOUT_MS)))]);
     clearTimeout(timer);
+    if (trace) await trace.stop(process.env.KVM_MMU_LAB_TRACE.replace(/(\.json)?$/, `-${host}.json`));
     await page.screenshot({ path: join(ARTIFACTS, `${label}.png`) }).catch(() => {});
     writeFileSync(join(ARTIFACTS, 'logs', `${label}-browser-console.log`), `${consoleLines.join('\n')}\n`);
     writeFileSync(join(ARTIFACTS, 'logs', `${label}-timings.log`), `${timingLines.join('\n')}\n`);
@@ -154,6 +178,24 @@ async function runHost(host, vscodeHost) {
   const record = writeResults(label, { passed: count('passed'), failed: count('failed'), skipped: count('skipped'), durationMs: Date.now() - started, tests });
   console.log(`[integration] ${host} extension host: ${countsLine(record)} (${(record.durationMs / 1000).toFixed(1)} s)`);
   return record;
+}
+
+/** Chromium's tracing through the page's CDP session (the trace covers every process); stop(file) writes it as JSON. */
+async function startTrace(browser, page) {
+  const cdp = await browser.newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', ({ value }) => events.push(...value));
+  const categories = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.execute', 'disabled-by-default-v8.gc', 'blink', 'blink.user_timing', 'toplevel', 'ipc', 'renderer.scheduler', 'cc', 'viz', 'gpu', 'benchmark', 'loading', 'disabled-by-default-devtools.timeline.frame'];
+  await cdp.send('Tracing.start', { traceConfig: { includedCategories: categories, recordMode: 'recordContinuously' }, transferMode: 'ReportEvents' });
+  return {
+    async stop(file) {
+      const done = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+      await cdp.send('Tracing.end');
+      await done;
+      writeFileSync(file, JSON.stringify({ traceEvents: events }));
+      console.log(`[integration] trace: ${events.length} events in ${file}`);
+    },
+  };
 }
 
 const vscodeHost = await ensureHost();

@@ -441,6 +441,11 @@ export async function launchBrowser({ viewport = { width: 1280, height: 800 } } 
     executablePath: CHROMIUM,
     headless: true,
     viewport,
+    // Playwright puts its own switches first, among them --disable-background-timer-throttling,
+    // --disable-renderer-backgrounding and --disable-backgrounding-occluded-windows (seen in the
+    // browser's arguments while the tests run): the workbench's page is never throttled as a
+    // background one. --disable-gpu: the machine has none, so chromium composites every frame in
+    // software, on the CPU (docs/testing.md, "What a step costs the workbench").
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     // Our own signal handlers close the browser and stop code-server, then exit; Playwright's
     // would exit first and leave code-server to the last-resort SIGKILL.
@@ -449,6 +454,8 @@ export async function launchBrowser({ viewport = { width: 1280, height: 800 } } 
     handleSIGHUP: false,
   });
   liveBrowsers.add(context);
+  // The profile names the browser's process (scripts/lib/proc-cpu.mjs finds it by it).
+  context.profileDir = profile;
   const close = context.close.bind(context);
   context.close = async () => {
     liveBrowsers.delete(context);

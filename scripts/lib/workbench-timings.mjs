@@ -5,6 +5,10 @@
 // webview's render, as percentiles.
 
 export const WORKBENCH_BENCH_TAG = 'workbench-bench';
+/** The benchmark's marks (`kvm-mmu-lab-timing <host> cpu-mark <name>-start|<name>-end <count>`): the runner reads the workbench's CPU time at each. */
+export const CPU_MARK = 'cpu-mark';
+/** The runner's line of the CPU time between two marks, per process (scripts/lib/proc-cpu.mjs). */
+export const WORKBENCH_CPU_TAG = 'workbench-cpu';
 
 /**
  * The last benchmark line's JSON in a timings log, or undefined when the log has none.
@@ -21,4 +25,20 @@ export function readWorkbenchTimings(log) {
   } catch (error) {
     throw new Error(`timings log: the benchmark line is not JSON (${error.message}): ${json.slice(0, 80)}`);
   }
+}
+
+/**
+ * The CPU lines of the last benchmark in a timings log (`<host> workbench-cpu {json}`, one a
+ * series: the pings alone, the steps back to back, the steps paced), by series; undefined when none.
+ * @param {string} log
+ * @returns {Record<string, { count: number, cpuMs: Record<string, number>, cpuMsPerCount: Record<string, number> }> | undefined}
+ */
+export function readWorkbenchCpu(log) {
+  const out = {};
+  for (const line of log.split('\n')) {
+    if (line.split(' ')[1] !== WORKBENCH_CPU_TAG) continue;
+    const { series, ...rest } = JSON.parse(line.slice(line.indexOf(WORKBENCH_CPU_TAG) + WORKBENCH_CPU_TAG.length + 1));
+    out[series] = rest;
+  }
+  return Object.keys(out).length ? out : undefined;
 }
