@@ -386,6 +386,17 @@ export function candidateActions(scope: Scope, n: Node): number[] {
 }
 
 /**
+ * `--reduce por`: an access under the lock is refused unless the last step was visible to its
+ * frame (Node.foot), as the packed model's accessRefused() reads its fresh byte.
+ */
+function porRefused(scope: Scope, n: Node, action: number): boolean {
+  const a = action >= 0 ? scope.menu[action] : undefined;
+  if (!a || a.t !== 'access' || !n.state.mmuLockHeld) return false;
+  const frame = Math.floor((a.addr - scope.region) / scope.bound.entries);
+  return !n.fresh || !(((n.foot ?? 0) >> frame) & 1);
+}
+
+/**
  * `--reduce por`: the footprint of the transition n -> o (Node.foot), as the packed model sets
  * its fresh byte (packed/model.ts): after a visible step with the lock held, the frames whose SPTEs
  * the step changed (an entry of a level-1 SP or of the level-2 SP: its frame; of a level-3 or
@@ -396,13 +407,6 @@ export function candidateActions(scope: Scope, n: Node): number[] {
  * applyCopying(), while endFork() has not run (the successor's SPs that the step wrote are its own
  * copies, the others are n's).
  */
-function porRefused(scope: Scope, n: Node, action: number): boolean {
-  const a = action >= 0 ? scope.menu[action] : undefined;
-  if (!a || a.t !== 'access' || !n.state.mmuLockHeld) return false;
-  const frame = Math.floor((a.addr - scope.region) / scope.bound.entries);
-  return !n.fresh || !(((n.foot ?? 0) >> frame) & 1);
-}
-
 function withFootprint(scope: Scope, n: Node, action: number, o: Outcome): void {
   const node = o.node;
   if (!node.fresh || !node.state.mmuLockHeld) { node.foot = 0; return; }
