@@ -42,7 +42,7 @@ import { runScenario } from '../../src/run/run';
 import { DEFAULT_BOUND, type Bound } from '../../src/explore/scope';
 import type { ExploreOptions, ExploreResult, Reduction } from '../../src/explore/result';
 import { findPreset, PRESETS } from '../../src/kernel/variants';
-import { TEST_BOUND } from './explorer.helpers';
+import { TEST_BOUND, assertSameOutcome } from './explorer.helpers';
 
 /** E = 2, 3 operations, 2 accesses, every kind (as the symmetry tests). */
 const E2: Bound = { entries: 2, ops: 3, accesses: 2, pages: 'few' };
@@ -84,14 +84,7 @@ function normalKey(L: Layout, st: Uint8Array): string {
 }
 
 function sameOutcome(plain: ExploreResult, reduced: ExploreResult, reduce: Reduction = 'por'): void {
-  assert.notEqual(plain.verdict, 'incomplete');
-  assert.equal(reduced.verdict, plain.verdict);
-  assert.equal(reduced.depth, plain.depth, 'the shortest depth is kept');
-  assert.deepEqual(reduced.reached, plain.reached, 'the goals reached are kept');
-  assert.equal(reduced.violation?.kind, plain.violation?.kind);
-  assert.equal(reduced.violation?.strength, plain.violation?.strength);
-  assert.equal(reduced.actions?.length, plain.actions?.length);
-  assert.equal(reduced.reduce, reduce);
+  assertSameOutcome(plain, reduced, reduce);
 }
 
 /** The reduced counterexample replays through the scenario runner to the same violation. */
