@@ -71,4 +71,13 @@ export interface Scope {
   menu: MenuAction[];
   /** Roots: 2 aliased ones (the split scope, symmetric under their swap) or 1. */
   roots: 1 | 2;
+  /**
+   * Tests only: where reduction 4 of docs/explorer.md is not applied, so that a guest access under
+   * mmu_lock is offered after every step, visible or not: 'off' everywhere, 'off-in-get' while a
+   * KVM_GET_DIRTY_LOG holds the lock (from its start, which copies the ground truth, to its
+   * release). Absent: reduction 4, as every search outside the tests. Not with `--reduce por`,
+   * which refines reduction 4. The test that the reduction keeps the unreduced search's verdict,
+   * shortest counterexample and goals uses it (explorer_reduction4.test.ts).
+   */
+  reduction4?: 'off' | 'off-in-get';
 }

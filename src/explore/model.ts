@@ -177,6 +177,7 @@ function finish(m: Machine, current: OpFrame | null, paused: OpFrame[], ops: num
  * successor's state shares with n's every part the transition left as it was (share.ts).
  */
 export function apply(scope: Scope, variant: Variant, n: Node, action: number, audit = false, por = false): Outcome | null {
+  if (por && scope.reduction4) throw new Error('internal: --reduce por refines reduction 4, which this scope turns off');
   if (por && porRefused(scope, n, action)) return null;
   let o: Outcome | null;
   try {
@@ -305,7 +306,7 @@ function retryWalkedAccess(scope: Scope, m: Machine, f: FaultFrame, ops: { n: nu
 }
 
 function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, { t: 'access' }>, audit: boolean): Outcome | null {
-  if (n.accesses >= scope.bound.accesses || !accessUseful(n) || emulating(n, a.vcpu)) return null;
+  if (n.accesses >= scope.bound.accesses || !accessUseful(scope, n) || emulating(n, a.vcpu)) return null;
   const state = n.state;
   // A TLB hit that adds nothing (a read, or a write to a gfn already written) and reaches a live
   // page changes nothing: skip it (the same state without spending the bound).
@@ -359,8 +360,13 @@ function liveSlotHolds(state: Node['state'], gfn: number): boolean {
   return !!slot && !slot.invalid;
 }
 
-function accessUseful(n: Node): boolean {
-  return !n.state.mmuLockHeld || n.fresh;
+/**
+ * Reduction 4: with mmu_lock held, an access only after a visible step (Node.fresh); after every
+ * step where a test turns the reduction off (Scope.reduction4).
+ */
+function accessUseful(scope: Scope, n: Node): boolean {
+  if (!n.state.mmuLockHeld || n.fresh) return true;
+  return scope.reduction4 === 'off' || (scope.reduction4 === 'off-in-get' && n.current !== null && n.current.kind === 'get-dirty-log');
 }
 
 /** Every action that may be enabled at a node (apply() decides). */
@@ -371,7 +377,7 @@ export function candidateActions(scope: Scope, n: Node): number[] {
   if (n.current) out.push(STEP);
   const free = interruptible(n) && !n.state.mmuLockHeld;
   const dead = n.state.vmBuggedAt >= 0;
-  const accesses = n.accesses < scope.bound.accesses && accessUseful(n);
+  const accesses = n.accesses < scope.bound.accesses && accessUseful(scope, n);
   for (let i = 0; i < scope.menu.length; i++) {
     const a = scope.menu[i];
     // A bugged VM (KVM_BUG_ON_DATA_CORRUPTION(): kvm_vm_dead()) runs no vCPU and no VM ioctl; the

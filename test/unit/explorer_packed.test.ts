@@ -45,8 +45,7 @@ function compare(scope: Scope, variant: Variant, pm: PackedModel, n: Node, from:
 }
 
 /** Breadth-first search with the core, comparing every transition; the number of states seen. */
-function coreSearchCompared(variant: Variant, bound: Bound, maxStates: number, por = false): { states: number; transitions: number } {
-  const scope = makeScope(bound);
+function coreSearchCompared(variant: Variant, bound: Bound, maxStates: number, por = false, scope: Scope = makeScope(bound)): { states: number; transitions: number } {
   const pm = new PackedModel(scope, variant, { por });
   const visited = new Set<string>();
   let frontier: Node[] = [rootNode(scope)];
@@ -111,6 +110,20 @@ test('packed and core searches agree with --reduce por on verdict, states and de
       assert.deepEqual(core.reached, plainCore.reached, `${p.name}: the core's goals are its unreduced ones`);
       assert.ok(core.states <= plainCore.states && core.transitions < plainCore.transitions, `${p.name}: core ${core.states}/${core.transitions} against ${plainCore.states}/${plainCore.transitions}`);
     }
+  }
+});
+
+// Reduction 4 turned off (Scope.reduction4, tests only; explorer_reduction4.test.ts holds the
+// reduced search to it): the two engines must offer the same accesses under the lock there too,
+// for the window between get's start and its harvest above all.
+test('packed = core without reduction 4 on every transition of the whole search (v7, E = 2, 4 operations, enable and get; every kind, first 1,500 states)', () => {
+  const bound: Bound = { entries: 2, ops: 4, accesses: 2, pages: 'few', kinds: ['enable', 'get'] };
+  for (const reduction4 of ['off-in-get', 'off'] as const) {
+    const r = coreSearchCompared(findPreset('v7')!, bound, Infinity, false, { ...makeScope(bound), reduction4 });
+    // The packed search of this bound holds 20,347 states (explorer_reduction4.test.ts).
+    assert.ok(r.states > 20000 && r.transitions > r.states, `v7, ${reduction4}: ${r.states} states, ${r.transitions} transitions`);
+    const every: Bound = { entries: 2, ops: 4, accesses: 2, pages: 'few' };
+    assertReached(coreSearchCompared(findPreset('v7')!, every, 1500, false, { ...makeScope(every), reduction4 }), 1500, `v7, ${reduction4}, every kind`);
   }
 });
 

@@ -120,6 +120,8 @@ export class PackedModel {
   private readonly allFrames: number;
   /** `--reduce por`: the state's fresh byte holds the last step's footprint instead of 0 or 1. */
   readonly por: boolean;
+  /** Tests only (Scope.reduction4): reduction 4 not applied, 2 everywhere, 1 in a get's section; 0: applied. */
+  private readonly r4off: number;
   private readonly tmp: Int32Array;
 
   constructor(readonly scope: Scope, variant: Variant, options: { por?: boolean } = {}) {
@@ -127,6 +129,8 @@ export class PackedModel {
     const L = new Layout(scope.bound);
     this.L = L;
     this.por = !!options.por;
+    this.r4off = scope.reduction4 === 'off' ? 2 : scope.reduction4 === 'off-in-get' ? 1 : 0;
+    if (this.por && this.r4off) throw new Error('internal: --reduce por refines reduction 4, which this scope turns off');
     // E <= 8 frames: the footprint fits the fresh byte.
     if (L.e > 8) throw new RangeError('internal: more frames than the fresh byte has bits');
     this.allFrames = (1 << L.e) - 1;
@@ -224,7 +228,7 @@ export class PackedModel {
     const lock = s[at + L.lock] !== 0;
     if (current) out[n++] = STEP;
     const free = !lock;
-    const accesses = s[at + L.acc] < this.accBound && (!lock || s[at + L.fresh] !== 0);
+    const accesses = s[at + L.acc] < this.accBound && (!lock || s[at + L.fresh] !== 0 || this.reduction4Off(s, at));
     const ops = free && s[at + L.ops] < this.opsBound;
     // What is in flight (IN_IOCTL, IN_INVALIDATION), found once for the state; startRefused() does the rest.
     const busy = ops ? this.inFlight(s, at) : 0;
@@ -631,7 +635,7 @@ export class PackedModel {
     if (s[at + L.acc] >= this.accBound) return true;
     // Reduction 4: under the lock only after a visible step; with --reduce por, only after a step
     // visible to this access's frame (its footprint, in the fresh byte).
-    if (lock && (this.por ? !((s[at + L.fresh] >> ((p / this.e) | 0)) & 1) : !s[at + L.fresh])) return true;
+    if (lock && (this.por ? !((s[at + L.fresh] >> ((p / this.e) | 0)) & 1) : !s[at + L.fresh]) && !this.reduction4Off(s, at)) return true;
     const hit = this.tlbLookupIn(s, at, v, r, p);
     const hitPermits = hit >= 0 && (!write || (s[at + L.tlbAt(v, hit) + 1] & 8) !== 0);
     if (hitPermits && (!write || getBit(s, at + L.written, p))) return true;
@@ -639,6 +643,14 @@ export class PackedModel {
     const m = this.mappedIn(s, at, r, p);
     const faults = !m || (write && !(m & 4));
     return faults && (s[at + L.ops] >= this.opsBound || lock || this.invalidating(s, at));
+  }
+
+  /**
+   * Tests only (Scope.reduction4): with the lock held, an access is offered after every step here
+   * (the lock is held by the current operation: a fault runs whole inside its access).
+   */
+  private reduction4Off(s: Uint8Array, at: number): boolean {
+    return this.r4off === 2 || (this.r4off === 1 && s[at + this.L.cur + F_KIND] === K_GET);
   }
 
   private access(v: number, r: number, p: number, write: boolean): boolean {

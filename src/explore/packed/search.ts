@@ -492,8 +492,9 @@ export class PackedSearch {
   sink = 0;
   private readonly now: () => number;
 
-  constructor(readonly options: ExploreOptions) {
-    this.scope = makeScope(options.bound);
+  /** `scope`: makeScope()'s for the bound unless given (a test's scope without reduction 4, Scope.reduction4). */
+  constructor(readonly options: ExploreOptions, scope: Scope = makeScope(options.bound)) {
+    this.scope = scope;
     this.model = new PackedModel(this.scope, options.variant, { por: reducesByPor(options.reduce) });
     this.canonicalizer = new Canonicalizer(this.model.L, reductionOf(options, this.scope, this.model.L));
     this.size = this.model.L.size;
