@@ -23,9 +23,12 @@
  *   in having fewer must-harvest pages (the write came after the copy). Turning the reduction off
  *   everywhere adds no state beyond turning it off in get's section: elsewhere the moves give the
  *   same state (checked as sets).
- * Mutation: the harvest taken as invisible in the packed model (no access under get's lock after
- * it in B) fails the state-set test on every preset (U has states after the harvest that no B
- * state is like) and leaves the outcomes equal.
+ * - The window tests: see their comments (a write whose dirty mark was lost, after the copy or
+ *   before it).
+ * Mutations: the harvest taken as invisible in the packed model (no access under get's lock after
+ * it in B) fails both state-set tests, first at pre-patch (U has states after the harvest that no
+ * B state is like), and leaves the outcomes equal; must-harvest computed at the release instead of
+ * the start (the core) fails the core's window test.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
