@@ -209,7 +209,8 @@ function parseKinds(v: string | undefined): Bound['kinds'] {
 
 /**
  * --workers: 1 (the default: the single search), a number of threads, or auto (this machine's
- * cores). More than one runs the partitioned search (cli/parallel_explore.ts), which the packed
+ * cores). More than one runs the shared search, or with --parallel partitioned the partitioned
+ * one (cli/parallel_explore.ts), which the packed
  * engine of one variant has; the other searches say so instead of ignoring the option.
  */
 function workersOf(o: ExploreOpts, engine: 'packed' | 'core'): number {

@@ -438,6 +438,11 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
     const fresh: Int32Array[] = [];
     let newStates = 0;
     for (;;) {
+      // Grown once more than half full (as the single search's), in one rehash, before a segment
+      // (not at a level's end: the search may stop there, and the rehash would be wasted).
+      let slots2 = table.length >> 1;
+      while ((states + newStates) * 2 > slots2) slots2 *= 2;
+      if (slots2 !== table.length >> 1) table = grownTable(table, slots2);
       // The room: states this segment may insert with the table at most 5/8 full (the barrier
       // grows it past half full, as the single search does; the slack past 5/8 is a block a thread).
       const slots = table.length >> 1;
@@ -454,10 +459,6 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
         const soFar = transitions + sumOf(trans);
         return finish('incomplete', { states: states + newStates, transitions: soFar, reached: reachedBefore | orOf(reachedOf, parents), depth }, memoryCapMessage(bytes, maxBytes));
       }
-      // Grown at the barrier once more than half full (as the single search's), in one rehash.
-      let slots2 = table.length >> 1;
-      while ((states + newStates) * 2 > slots2) slots2 *= 2;
-      if (slots2 !== table.length >> 1) table = grownTable(table, slots2);
       const cursor = Atomics.load(ctl, C_CURSOR);
       if (cursor >= parents || (v !== NO_VIOLATION && cursor > Math.floor((v - KEY_BIAS) / span))) break;
     }
@@ -587,6 +588,8 @@ function counterexample(options: ExploreOptions, model: PackedModel, canonicaliz
 export class SimulatedThreads implements SharedGroup {
   readonly list: SharedSearcher[] = [];
   readonly shared: SharedBuffers;
+  /** Segments run so far (more than the levels when the table grew within a level). */
+  segments = 0;
 
   constructor(options: ExploreOptions, readonly threads: number, private readonly choose: (n: number) => number = () => 0, readonly block = BLOCK, keepFirst = false) {
     this.shared = sharedBuffers(options.maxMemoryBytes ?? DEFAULT_MAX_BYTES, threads);
@@ -594,6 +597,7 @@ export class SimulatedThreads implements SharedGroup {
   }
 
   segment(order: SegmentOrder): Promise<SegmentReport[]> {
+    this.segments++;
     for (const s of this.list) s.begin(order);
     const running = this.list.slice();
     while (running.length) {
@@ -604,8 +608,10 @@ export class SimulatedThreads implements SharedGroup {
   }
 }
 
-/** The shared search with its threads simulated in this thread (tests). */
-export function simulatedExplore(options: ExploreOptions, threads: number, choose?: (n: number) => number, block?: number, keepFirst?: boolean): Promise<ExploreResult> {
+/** The shared search with its threads simulated in this thread (tests); the group too, to see what it did. */
+export async function simulatedExplore(options: ExploreOptions, threads: number, choose?: (n: number) => number, block?: number, keepFirst?: boolean): Promise<{ result: ExploreResult; group: SimulatedThreads; levels: number }> {
   const group = new SimulatedThreads(options, threads, choose, block, keepFirst);
-  return sharedExplore(options, group, group.shared);
+  let levels = 0;
+  const result = await sharedExplore(options, group, group.shared, () => levels++);
+  return { result, group, levels };
 }

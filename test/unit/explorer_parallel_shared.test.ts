@@ -1,0 +1,113 @@
+/**
+ * The shared-memory search (src/explore/packed/shared.ts) without threads: N searchers in one
+ * thread over the same SharedArrayBuffers, their steps interleaved by a seeded choice
+ * (SimulatedThreads), so that the copies of a state arrive in orders real threads could make.
+ *
+ * Why the expected values are the single search's own (src/explore/packed/search.ts): the single
+ * search numbers a level's states by the least (parent's number, candidate position) among the
+ * transitions that reach them, and stops at the first violating transition in that order. The
+ * shared search keeps each new state's least key by an atomic min, whichever searcher inserted it
+ * first, and numbers the level by a counting sort of those keys (partition.ts); the least
+ * violating key is kept the same way. So for any N and any interleaving, the counts, the depth,
+ * the goals and the counterexample must be the single search's, field for field, and at a
+ * violation the states and transitions counted before it too.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KEY_BIAS, OLD, numberLevel, simulatedExplore } from '../../src/explore/packed/shared';
+import { PackedSearch } from '../../src/explore/packed/search';
+import type { ExploreOptions, ExploreResult } from '../../src/explore/result';
+import { findPreset } from '../../src/kernel/variants';
+import { TEST_BOUND } from './explorer.helpers';
+
+function single(options: ExploreOptions): ExploreResult {
+  const s = new PackedSearch(options);
+  while (!s.run(1000));
+  return s.result();
+}
+
+/** What must not depend on N: everything but the clock and the memory held. */
+function comparable(r: ExploreResult): unknown {
+  return { ...r, seconds: 0, statesPerSecond: 0, peakMemoryBytes: 0 };
+}
+
+/** A seeded generator (a linear congruential one): the same interleaving every run. */
+function seeded(seed: number): (n: number) => number {
+  let x = seed;
+  return (n) => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x % n; };
+}
+
+test('numberLevel puts the states of two threads in key order, each with its parent, and marks their keys old', () => {
+  // span 4, 3 parents. Four states, key words at 0, 4, 8, 12 and words after them:
+  // ref 1: parent 2, position 1 (key 9); ref 5: parent 0, position 3 (key 3);
+  // ref 9: parent 1, position 0 (key 4); ref 13: parent 0, position 1 (key 1).
+  // Thread 0 inserted refs 1 and 5, thread 1 refs 9 and 13 (each in its own order).
+  const store = new Int32Array(16);
+  for (const [ref, key] of [[1, 9], [5, 3], [9, 4], [13, 1]]) store[ref - 1] = key + KEY_BIAS;
+  const { places, parents } = numberLevel(store, [Int32Array.of(1, 5), Int32Array.of(9, 13)], 4, 4, 3);
+  // Key order 1, 3, 4, 9: refs 13, 5, 9, 1; parents 0, 0, 1, 2.
+  assert.deepEqual([...places], [13, 5, 9, 1]);
+  assert.deepEqual([...parents], [0, 0, 1, 2]);
+  for (const ref of [1, 5, 9, 13]) assert.equal(store[ref - 1], OLD, `ref ${ref}: a later copy must lower nothing`);
+});
+
+for (const [name, verdict, depth] of [['never-flush', 'violation', 13], ['v7', 'no violation within the bound', 0], ['pre-patch', 'no violation within the bound', 0]] as const) {
+  test(`${name}: 1, 2 and 3 searchers over one shared table give the single search's result exactly`, async () => {
+    const options: ExploreOptions = { variant: findPreset(name)!, bound: TEST_BOUND };
+    const want = single(options);
+    // The single search's own verdict at the tests' bound (docs/explorer.md: never-flush's
+    // shortest counterexample is 13 transitions; v7 and pre-patch are clean).
+    assert.equal(want.verdict, verdict);
+    if (depth) assert.equal(want.depth, depth);
+    for (const n of [1, 2, 3]) {
+      // Blocks of the threads' size, each searcher in turn.
+      const plain = await simulatedExplore(options, n);
+      assert.deepEqual(comparable(plain.result), comparable(want), `${n} searchers in turn`);
+      // Blocks of 4 parents, the searchers' steps (1 to 3 parents) in a seeded order: copies of a
+      // state arrive from later parents before earlier ones.
+      const mixed = await simulatedExplore(options, n, seeded(7 + n), 4);
+      assert.deepEqual(comparable(mixed.result), comparable(want), `${n} searchers interleaved`);
+    }
+  });
+}
+
+test('the table grows within a level when a segment fills it, and the result is unchanged', async () => {
+  // 2 searchers, blocks of 1 parent: the least table is 2^12 slots (8 times a block's
+  // successors a searcher: 2 * 1 * 256 = 512), and a segment may fill 5/8 of it (2,560 states);
+  // the table is grown before each segment to stay at most half full, so a level that adds more
+  // than the room left ends its segment before its last parent (v7 at the tests' bound has
+  // 50,756 states in 43 levels, the widest a few thousand).
+  const options: ExploreOptions = { variant: findPreset('v7')!, bound: TEST_BOUND };
+  const want = single(options);
+  const { result, group, levels } = await simulatedExplore(options, 2, seeded(11), 1);
+  assert.deepEqual(comparable(result), comparable(want));
+  // A segment for each level, one for the last (no new states), and more when the table grew.
+  assert.ok(group.segments > levels + 1, `${group.segments} segments for ${levels} levels`);
+});
+
+test('keeping the first key that reaches a state instead of the least changes the result (the interleaving reaches the atomic min)', async () => {
+  // The same interleaving as above with the min left out: a state first reached from a later
+  // parent keeps that parent, the level's numbering differs, and so do the counts before the
+  // violation. If this passed with equal results, the tests above would not show the min works.
+  const options: ExploreOptions = { variant: findPreset('never-flush')!, bound: TEST_BOUND };
+  const want = single(options);
+  const wrong = await simulatedExplore(options, 3, seeded(10), 4, true);
+  assert.notDeepEqual(comparable(wrong.result), comparable(want));
+});
+
+test('the cap on states stops the shared search as incomplete at a level\'s end', async () => {
+  const options: ExploreOptions = { variant: findPreset('v7')!, bound: TEST_BOUND, maxStates: 1000 };
+  const { result } = await simulatedExplore(options, 2);
+  assert.equal(result.verdict, 'incomplete');
+  assert.match(result.stopped ?? '', /state cap of 1000/);
+  assert.ok(result.states >= 1000);
+});
+
+test('the shared search over its memory budget stops, naming the whole budget', async () => {
+  // One budget for every thread (one store, one table): 16 MiB. The store grows by 4 MiB chunks
+  // and --pages all at E = 4 has millions of states, so the budget is crossed within a few levels.
+  const options: ExploreOptions = { variant: findPreset('v7')!, bound: { entries: 4, ops: 4, accesses: 2, pages: 'all' }, maxMemoryBytes: 16 * 2 ** 20 };
+  const { result } = await simulatedExplore(options, 2);
+  assert.equal(result.verdict, 'incomplete');
+  assert.match(result.stopped ?? '', /stopped at the memory cap: .* the cap is 16 MiB/);
+});
