@@ -17,7 +17,7 @@ import { InThreadShards, parallelExplore, type ShardGroup } from '../src/explore
 import { ProgressMeter, type Progress } from '../src/explore/progress';
 import { PackedShard, type Settled, type ShardLevel, type StoredState } from '../src/explore/packed/shard';
 import type { ViolationAt } from '../src/explore/packed/partition';
-import { BLOCK, SharedSearcher, sharedBuffers, sharedExplore, type SegmentOrder, type SegmentReport, type SharedBuffers, type SharedGroup } from '../src/explore/packed/shared';
+import { BLOCK, SharedSearcher, doBarrierWork, sharedBuffers, sharedExplore, type BarrierWork, type SegmentOrder, type SegmentReport, type SharedBuffers, type SharedGroup } from '../src/explore/packed/shared';
 import type { ExploreOptions, ExploreResult } from '../src/explore/result';
 import { describeBound, type Bound } from '../src/explore/scope';
 import type { Variant } from '../src/kernel/variants';
@@ -137,6 +137,7 @@ interface SharedThreadData {
   variant: Variant;
   bound: Bound;
   index: number;
+  threads: number;
   shared: SharedBuffers;
 }
 
@@ -147,13 +148,13 @@ interface SharedThreadData {
 class SharedThreads implements SharedGroup {
   readonly block = BLOCK;
   private readonly workers: Worker[] = [];
-  private readonly waiting = new Map<number, { resolve: (v: SegmentReport) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (v: SegmentReport | null) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private failed: Error | null = null;
 
   constructor(options: ExploreOptions, readonly threads: number, readonly shared: SharedBuffers) {
     for (let i = 0; i < threads; i++) {
-      const data: SharedThreadData = { variant: options.variant, bound: options.bound, index: i, shared };
+      const data: SharedThreadData = { variant: options.variant, bound: options.bound, index: i, threads, shared };
       const w = new Worker(`${FROM_SOURCE}require(${JSON.stringify(__filename)});`, { eval: true, workerData: { kvmMmuLabShared: data } });
       w.on('message', (m: { id: number; result?: SegmentReport; error?: string }) => {
         const waiter = this.waiting.get(m.id);
@@ -180,15 +181,23 @@ class SharedThreads implements SharedGroup {
     return Promise.all(this.workers.map((w) => w.terminate()));
   }
 
-  segment(order: SegmentOrder): Promise<SegmentReport[]> {
+  private all(message: { order: SegmentOrder } | { work: BarrierWork }): Promise<Array<SegmentReport | null>> {
     return Promise.all(this.workers.map((w) => {
       if (this.failed) return Promise.reject(this.failed);
       const id = this.nextId++;
-      return new Promise<SegmentReport>((resolve, reject) => {
+      return new Promise<SegmentReport | null>((resolve, reject) => {
         this.waiting.set(id, { resolve, reject });
-        w.postMessage({ id, order });
+        w.postMessage({ id, ...message });
       });
     }));
+  }
+
+  async segment(order: SegmentOrder): Promise<SegmentReport[]> {
+    return (await this.all({ order })) as SegmentReport[];
+  }
+
+  async each(work: BarrierWork): Promise<void> {
+    await this.all({ work });
   }
 }
 
@@ -370,9 +379,14 @@ function shardThread(data: ShardData): void {
 /** A thread of the shared search: each segment command runs its searcher to the segment's end. */
 function sharedThread(data: SharedThreadData): void {
   const searcher = new SharedSearcher({ variant: data.variant, bound: data.bound }, data.index, data.shared);
-  parentPort!.on('message', (c: { id: number; order: SegmentOrder }) => {
+  parentPort!.on('message', (c: { id: number; order?: SegmentOrder; work?: BarrierWork }) => {
     try {
-      searcher.begin(c.order);
+      if (c.work) {
+        doBarrierWork(searcher, c.work, data.threads);
+        parentPort!.postMessage({ id: c.id, result: null });
+        return;
+      }
+      searcher.begin(c.order!);
       while (!searcher.step(1 << 30));
       const result = searcher.report();
       parentPort!.postMessage({ id: c.id, result }, [result.fresh.buffer as ArrayBuffer]);

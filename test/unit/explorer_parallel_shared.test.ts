@@ -14,7 +14,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KEY_BIAS, OLD, numberLevel, simulatedExplore } from '../../src/explore/packed/shared';
+import { KEY_BIAS, OLD, countKeys, numberLevel, placeKeys, runStarts, simulatedExplore, sortRuns } from '../../src/explore/packed/shared';
 import { PackedSearch } from '../../src/explore/packed/search';
 import type { ExploreOptions, ExploreResult } from '../../src/explore/result';
 import { findPreset } from '../../src/kernel/variants';
@@ -49,6 +49,43 @@ test('numberLevel puts the states of two threads in key order, each with its par
   assert.deepEqual([...places], [13, 5, 9, 1]);
   assert.deepEqual([...parents], [0, 0, 1, 2]);
   for (const ref of [1, 5, 9, 13]) assert.equal(store[ref - 1], OLD, `ref ${ref}: a later copy must lower nothing`);
+});
+
+test('the threads\' numbering (count, run starts, place, sort runs) gives numberLevel\'s order when a parent\'s children are split between threads out of order', () => {
+  // span 4, 2 parents. Thread 0 inserted ref 1 (parent 0, position 3: key 3), ref 5 (parent 1,
+  // position 2: key 6), ref 9 (parent 0, position 2: key 2); thread 1 ref 13 (parent 0,
+  // position 0: key 0) and ref 17 (parent 1, position 1: key 5). Key order: 0, 2, 3, 5, 6, so
+  // refs 13, 9, 1, 17, 5 with parents 0, 0, 0, 1, 1. Placed by (parent, thread) runs alone,
+  // parent 0 would read 1, 9, 13 (thread 0's in its order, then thread 1's): the runs' sort is
+  // what makes it right.
+  const make = () => {
+    const store = new Int32Array(20);
+    for (const [ref, key] of [[1, 3], [5, 6], [9, 2], [13, 0], [17, 5]]) store[ref - 1] = key + KEY_BIAS;
+    return store;
+  };
+  const fresh = [Int32Array.of(1, 5, 9), Int32Array.of(13, 17)];
+  const store = make();
+  const counts = [new Int32Array(2), new Int32Array(2)];
+  const keys = [new Int32Array(3), new Int32Array(2)];
+  // Thread 1 first: the order the threads run in must not matter.
+  for (const t of [1, 0]) countKeys(store, fresh[t], fresh[t].length, keys[t], counts[t], 4);
+  assert.deepEqual(counts.map((c) => [...c]), [[2, 1], [1, 1]]);
+  const parentStart = new Int32Array(3);
+  assert.equal(runStarts(counts, 2, parentStart), 5);
+  assert.deepEqual([...parentStart], [0, 3, 5]);
+  const places = new Int32Array(5);
+  const sortedKeys = new Int32Array(5);
+  for (const t of [1, 0]) placeKeys(fresh[t], keys[t], fresh[t].length, counts[t], places, sortedKeys, 4);
+  const parentOf = new Int32Array(5);
+  sortRuns(parentStart, places, sortedKeys, parentOf, 1, 2);
+  sortRuns(parentStart, places, sortedKeys, parentOf, 0, 1);
+  assert.deepEqual([...places], [13, 9, 1, 17, 5]);
+  assert.deepEqual([...parentOf], [0, 0, 0, 1, 1]);
+  for (const ref of [1, 5, 9, 13, 17]) assert.equal(store[ref - 1], OLD);
+  // And numberLevel() (the coordinator's own) agrees.
+  const one = numberLevel(make(), fresh, 5, 4, 2);
+  assert.deepEqual([...one.places], [...places]);
+  assert.deepEqual([...one.parents], [...parentOf]);
 });
 
 for (const [name, verdict, depth] of [['never-flush', 'violation', 13], ['v7', 'no violation within the bound', 0], ['pre-patch', 'no violation within the bound', 0]] as const) {

@@ -72,6 +72,8 @@ export interface SharedBuffers {
 
 /** One segment of a level: its parents (their places, in number order) and what they report. */
 export interface SegmentOrder {
+  /** The first segment of its level (each thread's list of states inserted starts again). */
+  newLevel: boolean;
   table: Int32Array;
   /** The level's states, by index in the level. */
   places: Int32Array;
@@ -115,8 +117,12 @@ export class SharedSearcher {
   /** Where this thread writes next in its chunk, and the chunk's end. */
   private fill = 0;
   private end = 0;
+  /** The places this thread inserted in the level (over its segments), and where this segment's start. */
   private fresh = new Int32Array(1 << 12);
   private nfresh = 0;
+  private segmentStart = 0;
+  /** The key of each of them, read once at the level's end (numbering, countKeys()). */
+  private keys = new Int32Array(0);
   private readonly pending: Int32Array;
   private readonly pendingBytes: Uint8Array[] = [];
   private readonly pendingWords: Int32Array[] = [];
@@ -155,7 +161,7 @@ export class SharedSearcher {
 
   /** Start a segment of a level (the table may be a new, larger one). */
   begin(order: SegmentOrder): void {
-    if (order.places !== this.places) this.model.forget();
+    if (order.newLevel) this.model.forget();
     this.table = order.table;
     this.places = order.places;
     this.trans = order.trans;
@@ -163,13 +169,54 @@ export class SharedSearcher {
     this.parents = order.places.length;
     this.cursor = 0;
     this.blockEnd = 0;
-    this.nfresh = 0;
+    if (order.newLevel) this.nfresh = 0;
+    this.segmentStart = this.nfresh;
     Atomics.store(this.ctl, C_COUNTS + 16 * this.index, 0);
   }
 
-  /** The places this thread inserted in the segment (a copy it gives away). */
+  /** The places this thread inserted in the segment (a copy it gives away; it keeps its own for the numbering). */
   report(): SegmentReport {
-    return { fresh: this.fresh.slice(0, this.nfresh) };
+    return { fresh: this.fresh.slice(this.segmentStart, this.nfresh) };
+  }
+
+  /**
+   * The level's numbering, done by every thread on what it inserted (sharedExplore() says the
+   * order): first each state's key is read (and its key word set OLD, so that a later copy lowers
+   * nothing) and counted by parent in this thread's `counts`.
+   */
+  countKeys(counts: Int32Array): void {
+    if (this.keys.length < this.nfresh) this.keys = new Int32Array(Math.max(this.nfresh, this.keys.length * 2));
+    countKeys(this.store, this.fresh, this.nfresh, this.keys, counts, this.span);
+  }
+
+  /** Then each state goes to the next free position of its parent's run for this thread (`counts`: those positions, made by the coordinator). */
+  placeKeys(counts: Int32Array, places: Int32Array, sortedKeys: Int32Array): void {
+    placeKeys(this.fresh, this.keys, this.nfresh, counts, places, sortedKeys, this.span);
+  }
+
+  /**
+   * Last, this thread's share of the parents (a range of them): each parent's run of children put
+   * in key order (a few, by insertion), and each child's parent written.
+   */
+  sortRuns(parentStart: Int32Array, places: Int32Array, sortedKeys: Int32Array, parentOf: Int32Array, threads: number): void {
+    const P = parentStart.length - 1;
+    sortRuns(parentStart, places, sortedKeys, parentOf, Math.floor((this.index * P) / threads), Math.floor(((this.index + 1) * P) / threads));
+  }
+
+  /** The table grown: this thread's share of the old slots placed again in the new table (claimed by compare-and-exchange, as inserts are). */
+  rehash(old: Int32Array, table: Int32Array, threads: number): void {
+    const slots = old.length >> 1;
+    const from = Math.floor((this.index * slots) / threads);
+    const to = Math.floor(((this.index + 1) * slots) / threads);
+    const mask = (table.length >> 1) - 1;
+    for (let i = from; i < to; i++) {
+      const id = old[i << 1];
+      if (id === 0) continue;
+      const h = old[(i << 1) + 1];
+      let slot = h & mask;
+      while (table[slot << 1] !== 0 || Atomics.compareExchange(table, slot << 1, 0, id) !== 0) slot = (slot + 1) & mask;
+      table[(slot << 1) + 1] = h;
+    }
   }
 
   /**
@@ -230,7 +277,7 @@ export class SharedSearcher {
     const ctl = this.ctl;
     if (Atomics.load(ctl, C_STOP) !== 0) return false;
     // The table's room: every thread's inserts of this segment (each publishes its own count).
-    Atomics.store(ctl, C_COUNTS + 16 * this.index, this.nfresh + this.npending);
+    Atomics.store(ctl, C_COUNTS + 16 * this.index, this.nfresh - this.segmentStart + this.npending);
     let inserted = 0;
     for (let i = C_COUNTS; i < ctl.length; i += 16) inserted += Atomics.load(ctl, i);
     if (inserted >= Atomics.load(ctl, C_ROOM)) return false;
@@ -320,6 +367,59 @@ function sameState(store: Int32Array, base: number, cw: Int32Array, at: number, 
   return k === used;
 }
 
+/** countKeys() of a thread's n states: their keys into keys[], their key words set OLD, counted by parent. */
+export function countKeys(store: Int32Array, fresh: Int32Array, n: number, keys: Int32Array, counts: Int32Array, span: number): void {
+  for (let i = 0; i < n; i++) {
+    const ref = fresh[i];
+    const k = store[ref - 1];
+    store[ref - 1] = OLD;
+    keys[i] = k;
+    counts[Math.floor((k - KEY_BIAS) / span)]++;
+  }
+}
+
+/** placeKeys() of a thread's n states: each to counts[its parent] (then one further). */
+export function placeKeys(fresh: Int32Array, keys: Int32Array, n: number, counts: Int32Array, places: Int32Array, sortedKeys: Int32Array, span: number): void {
+  for (let i = 0; i < n; i++) {
+    const k = keys[i];
+    const at = counts[Math.floor((k - KEY_BIAS) / span)]++;
+    places[at] = fresh[i];
+    sortedKeys[at] = k;
+  }
+}
+
+/** sortRuns() of parents [from, to): each one's run [parentStart[p], parentStart[p + 1]) in key order, each child's parent written. */
+export function sortRuns(parentStart: Int32Array, places: Int32Array, sortedKeys: Int32Array, parentOf: Int32Array, from: number, to: number): void {
+  for (let p = from; p < to; p++) {
+    const a = parentStart[p];
+    const b = parentStart[p + 1];
+    for (let i = a + 1; i < b; i++) {
+      const k = sortedKeys[i];
+      const x = places[i];
+      let j = i;
+      while (j > a && sortedKeys[j - 1] > k) { sortedKeys[j] = sortedKeys[j - 1]; places[j] = places[j - 1]; j--; }
+      sortedKeys[j] = k;
+      places[j] = x;
+    }
+    for (let i = a; i < b; i++) parentOf[i] = p;
+  }
+}
+
+/**
+ * The positions of each (parent, thread) run, parents in order and threads in order within a
+ * parent: counts[t][p] (thread t's children of parent p) becomes the run's first position, and
+ * parentStart[p] the first of parent p's; returns the number of states.
+ */
+export function runStarts(counts: readonly Int32Array[], parents: number, parentStart: Int32Array): number {
+  let run = 0;
+  for (let p = 0; p < parents; p++) {
+    parentStart[p] = run;
+    for (const c of counts) { const k = c[p]; c[p] = run; run += k; }
+  }
+  parentStart[parents] = run;
+  return run;
+}
+
 /** warm() of visited.ts on the shared table and store: the slots, then the states they name. */
 function warmShared(table: Int32Array, store: Int32Array, hashes: Int32Array, n: number): number {
   const mask = (table.length >> 1) - 1;
@@ -340,6 +440,25 @@ export interface SharedGroup {
   /** Parents a thread takes at once (the table's slack is a block's successors a thread). */
   readonly block: number;
   segment(order: SegmentOrder): Promise<SegmentReport[]>;
+  /** The same work on every thread at a barrier (numbering, the table's growth). */
+  each(work: BarrierWork): Promise<void>;
+}
+
+/** Work every thread does at a barrier, on its share (SharedSearcher's methods of the same names). */
+export type BarrierWork =
+  | { kind: 'count'; counts: Int32Array[] }
+  | { kind: 'place'; counts: Int32Array[]; places: Int32Array; sortedKeys: Int32Array }
+  | { kind: 'sort'; parentStart: Int32Array; places: Int32Array; sortedKeys: Int32Array; parentOf: Int32Array }
+  | { kind: 'rehash'; old: Int32Array; table: Int32Array };
+
+/** Do `work` as searcher `s` of `threads`. */
+export function doBarrierWork(s: SharedSearcher, work: BarrierWork, threads: number): void {
+  switch (work.kind) {
+    case 'count': s.countKeys(work.counts[s.index]); return;
+    case 'place': s.placeKeys(work.counts[s.index], work.places, work.sortedKeys); return;
+    case 'sort': s.sortRuns(work.parentStart, work.places, work.sortedKeys, work.parentOf, threads); return;
+    case 'rehash': s.rehash(work.old, work.table, threads); return;
+  }
 }
 
 /** Make the shared buffers: the store sized to the budget (with a chunk a thread to spare), the control words. */
@@ -353,20 +472,6 @@ export function sharedBuffers(maxBytes: number, threads: number): SharedBuffers 
 
 function sharedTable(slotsBits: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(8 << slotsBits));
-}
-
-/** The table with `slots` slots (at a barrier: no thread is using it), every pair placed again by its hash. */
-function grownTable(old: Int32Array, slots: number): Int32Array {
-  const table = new Int32Array(new SharedArrayBuffer(8 * slots));
-  const mask = (table.length >> 1) - 1;
-  for (let i = 0; i < old.length; i += 2) {
-    if (old[i] === 0) continue;
-    let slot = old[i + 1] & mask;
-    while (table[slot << 1] !== 0) slot = (slot + 1) & mask;
-    table[slot << 1] = old[i];
-    table[(slot << 1) + 1] = old[i + 1];
-  }
-  return table;
 }
 
 /**
@@ -432,7 +537,7 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
     if (transAll.length < parents) { transAll = sharedInt32(Math.max(parents, transAll.length * 2)); reachedAll = sharedInt32(transAll.length); }
     const trans = transAll.subarray(0, parents).fill(0);
     const reachedOf = reachedAll.subarray(0, parents).fill(0);
-    const order: SegmentOrder = { table, places: level.places, trans, reached: reachedOf };
+    const order: SegmentOrder = { newLevel: true, table, places: level.places, trans, reached: reachedOf };
     ctl[C_CURSOR] = 0;
     ctl[C_VIOLATION] = NO_VIOLATION;
     const fresh: Int32Array[] = [];
@@ -442,7 +547,11 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       // (not at a level's end: the search may stop there, and the rehash would be wasted).
       let slots2 = table.length >> 1;
       while ((states + newStates) * 2 > slots2) slots2 *= 2;
-      if (slots2 !== table.length >> 1) table = grownTable(table, slots2);
+      if (slots2 !== table.length >> 1) {
+        const grown = sharedTable(Math.log2(slots2));
+        await group.each({ kind: 'rehash', old: table, table: grown });
+        table = grown;
+      }
       // The room: states this segment may insert with the table at most 5/8 full (the barrier
       // grows it past half full, as the single search does; the slack past 5/8 is a block a thread).
       const slots = table.length >> 1;
@@ -451,6 +560,7 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       Atomics.store(ctl, C_CHUNK_LIMIT, Math.max(1, Math.floor((maxBytes - table.byteLength - held) / (CHUNK_WORDS * 4))));
       order.table = table;
       const reports = await group.segment(order);
+      order.newLevel = false;
       for (const r of reports) { fresh.push(r.fresh); newStates += r.fresh.length; }
       const bytes = bytesNow();
       if (bytes > peak) peak = bytes;
@@ -482,7 +592,7 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       maxMemoryBytes: maxBytes,
     });
     if (newStates === 0) return finish('no violation within the bound', { states, transitions, reached: reachedBefore, depth });
-    levels.push(numberLevel(store, fresh, newStates, span, parents, scratch));
+    levels.push(await numberInThreads(group, newStates, parents, scratch));
     states += newStates;
     if (states >= maxStates) {
       return finish('incomplete', { states, transitions, reached: reachedBefore, depth }, `stopped at the state cap of ${maxStates} distinct states (raise it with --max-states)`);
@@ -541,6 +651,27 @@ export function numberLevel(store: Int32Array, fresh: readonly Int32Array[], n: 
 }
 
 /**
+ * numberLevel() done by the threads at the barrier, each on the states it inserted: countKeys()
+ * (keys read, counted by parent), then here the position of each (parent, thread) run, parents
+ * in order and threads in order within a parent, then placeKeys() (each state to its run), then
+ * sortRuns() (each parent's run in key order, on a range of parents a thread). The same result
+ * as numberLevel(): a counting sort by parent, then by position within a parent.
+ */
+export async function numberInThreads(group: SharedGroup, n: number, parents: number, scratch: NumberingScratch): Promise<{ places: Int32Array; parents: Int32Array }> {
+  const counts = scratch.threadCounts(group.threads, parents);
+  await group.each({ kind: 'count', counts });
+  const parentStart = sharedInt32(parents + 1);
+  const run = runStarts(counts, parents, parentStart);
+  if (run !== n) throw new Error(`internal: the threads counted ${run} new states of ${n}`);
+  const places = sharedInt32(n);
+  const sortedKeys = scratch.sortedKeys(n);
+  await group.each({ kind: 'place', counts, places, sortedKeys });
+  const parentOf = sharedInt32(n);
+  await group.each({ kind: 'sort', parentStart, places, sortedKeys, parentOf });
+  return { places, parents: parentOf };
+}
+
+/**
  * numberLevel()'s arrays, kept from level to level (grown, never shrunk): made again each level,
  * their pages were faulted in again each level (a third of the coordinator's time, perf).
  */
@@ -562,8 +693,28 @@ export class NumberingScratch {
     if (this.count.length < parents + 1) this.count = new Int32Array(Math.max(parents + 1, this.count.length * 2));
   }
 
+  private counts: Int32Array[] = [];
+  private keysShared: Int32Array = new Int32Array(0);
+
+  /** Each thread's count by parent, zeroed for `parents`. */
+  threadCounts(threads: number, parents: number): Int32Array[] {
+    if (this.counts.length !== threads || this.counts[0].length < parents) {
+      this.counts = [];
+      for (let t = 0; t < threads; t++) this.counts.push(sharedInt32(Math.max(parents, 1024)));
+    }
+    return this.counts.map((c) => c.subarray(0, parents).fill(0));
+  }
+
+  /** The keys in their sorted positions (placeKeys(), sortRuns()). */
+  sortedKeys(n: number): Int32Array {
+    if (this.keysShared.length < n) this.keysShared = sharedInt32(Math.max(n, this.keysShared.length * 2));
+    return this.keysShared.subarray(0, n);
+  }
+
   get byteLength(): number {
-    return this.refs.byteLength + this.keys.byteLength + this.out.byteLength + this.sorted.byteLength + this.count.byteLength;
+    let b = this.refs.byteLength + this.keys.byteLength + this.out.byteLength + this.sorted.byteLength + this.count.byteLength + this.keysShared.byteLength;
+    for (const c of this.counts) b += c.byteLength;
+    return b;
   }
 }
 
@@ -605,6 +756,12 @@ export class SimulatedThreads implements SharedGroup {
       if (running[i].step(1 + this.choose(3))) running.splice(i, 1);
     }
     return Promise.resolve(this.list.map((s) => s.report()));
+  }
+
+  each(work: BarrierWork): Promise<void> {
+    // In reverse order: the numbering must not depend on which thread goes first.
+    for (let i = this.list.length - 1; i >= 0; i--) doBarrierWork(this.list[i], work, this.threads);
+    return Promise.resolve();
   }
 }
 
