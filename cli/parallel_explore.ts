@@ -148,7 +148,7 @@ interface SharedThreadData {
 class SharedThreads implements SharedGroup {
   readonly block = BLOCK;
   private readonly workers: Worker[] = [];
-  private readonly waiting = new Map<number, { resolve: (v: SegmentReport | null) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (v: SegmentReport | Int32Array | null) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private failed: Error | null = null;
 
@@ -181,11 +181,11 @@ class SharedThreads implements SharedGroup {
     return Promise.all(this.workers.map((w) => w.terminate()));
   }
 
-  private all(message: { order: SegmentOrder } | { work: BarrierWork }): Promise<Array<SegmentReport | null>> {
+  private all(message: { order: SegmentOrder } | { work: BarrierWork }): Promise<Array<SegmentReport | Int32Array | null>> {
     return Promise.all(this.workers.map((w) => {
       if (this.failed) return Promise.reject(this.failed);
       const id = this.nextId++;
-      return new Promise<SegmentReport | null>((resolve, reject) => {
+      return new Promise<SegmentReport | Int32Array | null>((resolve, reject) => {
         this.waiting.set(id, { resolve, reject });
         w.postMessage({ id, ...message });
       });
@@ -196,8 +196,8 @@ class SharedThreads implements SharedGroup {
     return (await this.all({ order })) as SegmentReport[];
   }
 
-  async each(work: BarrierWork): Promise<void> {
-    await this.all({ work });
+  async each(work: BarrierWork): Promise<Array<Int32Array | null>> {
+    return (await this.all({ work })) as Array<Int32Array | null>;
   }
 }
 
@@ -382,8 +382,8 @@ function sharedThread(data: SharedThreadData): void {
   parentPort!.on('message', (c: { id: number; order?: SegmentOrder; work?: BarrierWork }) => {
     try {
       if (c.work) {
-        doBarrierWork(searcher, c.work, data.threads);
-        parentPort!.postMessage({ id: c.id, result: null });
+        const result = doBarrierWork(searcher, c.work, data.threads);
+        parentPort!.postMessage({ id: c.id, result }, result ? [result.buffer as ArrayBuffer] : []);
         return;
       }
       searcher.begin(c.order!);

@@ -14,7 +14,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KEY_BIAS, OLD, countKeys, numberLevel, placeKeys, runStarts, simulatedExplore, sortRuns } from '../../src/explore/packed/shared';
+import { KEY_BIAS, OLD, countKeys, numberLevel, placeKeys, placeSpilled, rehashInto, runStarts, simulatedExplore, sortRuns } from '../../src/explore/packed/shared';
 import { PackedSearch } from '../../src/explore/packed/search';
 import type { ExploreOptions, ExploreResult } from '../../src/explore/result';
 import { findPreset } from '../../src/kernel/variants';
@@ -86,6 +86,38 @@ test('the threads\' numbering (count, run starts, place, sort runs) gives number
   const one = numberLevel(make(), fresh, 5, 4, 2);
   assert.deepEqual([...one.places], [...places]);
   assert.deepEqual([...one.parents], [...parentOf]);
+});
+
+test('the table grown by threads, each on its range of slots, then the spilled pairs: every pair found from its home', () => {
+  // 64 pairs from 128 slots into 256, hashes chosen so that clusters cross the ranges' ends: 16
+  // pairs each of new homes 31, 63, 127 (across 128, the end of the first of 2 ranges) and 250
+  // (across the table's end: it wraps to slot 0). A pair must be reachable from its home by
+  // linear probing with no empty slot between (what a lookup walks).
+  const old = new Int32Array(2 * 128);
+  let n = 0;
+  for (const home of [31, 63, 127, 250]) {
+    for (let k = 0; k < 16; k++) {
+      const h = home + 256 * (k + 1);
+      let slot = h & 127;
+      while (old[slot << 1] !== 0) slot = (slot + 1) & 127;
+      old[slot << 1] = ++n;
+      old[(slot << 1) + 1] = h;
+    }
+  }
+  for (const threads of [1, 2, 3]) {
+    const table = new Int32Array(2 * 256);
+    const spilled: Int32Array[] = [];
+    for (let t = threads - 1; t >= 0; t--) spilled.push(rehashInto(old, table, t, threads));
+    placeSpilled(table, spilled);
+    const seen = new Set<number>();
+    for (let slot = 0; slot < 256; slot++) {
+      const id = table[slot << 1];
+      if (id === 0) continue;
+      seen.add(id);
+      for (let s = table[(slot << 1) + 1] & 255; s !== slot; s = (s + 1) & 255) assert.notEqual(table[s << 1], 0, `${threads} threads: a gap before pair ${id}`);
+    }
+    assert.equal(seen.size, 64, `${threads} threads`);
+  }
 });
 
 for (const [name, verdict, depth] of [['never-flush', 'violation', 13], ['v7', 'no violation within the bound', 0], ['pre-patch', 'no violation within the bound', 0]] as const) {
