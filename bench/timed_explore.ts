@@ -22,7 +22,8 @@ export interface TimedExplore<J> {
   load: number;
 }
 
-const TIME_FILE = '/tmp/kvm-mmu-lab-bench-explore-time';
+/** Per process: benchmarks run at the same time on a shared machine must not read each other's times. */
+const TIME_FILE = `/tmp/kvm-mmu-lab-bench-explore-time-${process.pid}`;
 
 export function timedExplore<J>(args: string[]): TimedExplore<J> {
   const load = loadavg()[0];

@@ -66,7 +66,7 @@ export function budgetText(b: MemoryBudget): string {
 export const BUDGET_HELP = {
   scenario: 'a scenario whose run would hold more (about 6 bytes a memslot page, and 150 a page split to 4K; a kept trace more) is refused before it starts',
   patch: 'a patch needing more (about 1,500 bytes a line) is refused before it is read',
-  explore: 'the search stops there (incomplete); --variant all gives each of its two workers half, --workers N each thread an N-th',
+  explore: 'the search stops there (incomplete); --variant all gives each of its two workers half; --workers N shares it between its threads (one store and table; with --parallel partitioned each thread holds an N-th)',
 } as const;
 
 /** The option every budgeted command takes, with the default as it is on this machine. */

@@ -182,6 +182,7 @@ interface ExploreOpts {
   maxMemory?: string;
   until?: ViolationKind;
   workers?: string;
+  parallel?: 'shared' | 'partitioned';
   hashCompact?: boolean;
   progressInterval?: string;
   reduce?: Reduction;
@@ -208,7 +209,8 @@ function parseKinds(v: string | undefined): Bound['kinds'] {
 
 /**
  * --workers: 1 (the default: the single search), a number of threads, or auto (this machine's
- * cores). More than one runs the partitioned search (cli/parallel_explore.ts), which the packed
+ * cores). More than one runs the shared search, or with --parallel partitioned the partitioned
+ * one (cli/parallel_explore.ts), which the packed
  * engine of one variant has; the other searches say so instead of ignoring the option.
  */
 function workersOf(o: ExploreOpts, engine: 'packed' | 'core'): number {
@@ -289,6 +291,7 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
     .option('--progress-interval <ms>', `milliseconds between two progress lines on stderr (default ${PROGRESS_INTERVAL_MS}; 0: after every slice of work, a few states)`)
     .option('--json', 'print JSON instead of text')
     .option('--workers <n>', 'threads for one variant\'s search: a number, or auto (this machine\'s cores); the result is the single search\'s (packed engine; default 1)')
+    .addOption(new Option('--parallel <search>', 'with --workers > 1: shared (one visited table in shared memory, each thread inserts its own successors; the default) or partitioned (states owned by hash, successors sent to their owner; the earlier design, kept to compare): both give the single search\'s result (docs/explorer.md)').choices(['shared', 'partitioned']))
     .option('--hash-compact', 'keep a 64-bit hash of each state instead of the state (hash compaction; packed engine, one worker): larger bounds fit, but a "no violation" is then probabilistic, with the omission bound printed; a violation is still replayed by the core and certain')
     .addOption(new Option('--reduce <reduction>', 'symmetry: search one state of each orbit of the region\'s interchangeable pages once logging is on without initially-set and no split is left; por: offer a guest access while mmu_lock is held only after a step visible to its 2M frame (partial-order reduction); symmetry,por: both (symmetry: packed engine; por: either engine, split scope; one worker): the same verdict, shortest counterexample length and goals, fewer states (docs/explorer.md)').choices(REDUCE_CHOICES))
     .addOption(maxMemoryOption('explore'))
@@ -323,7 +326,7 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
     }
     const variant = parseVariant(o.variant ?? 'v7');
     const r = workers > 1
-      ? await runParallelSearch({ variant, bound, maxStates, maxMemoryBytes: budget.bytes, workers, progressIntervalMs }, controller.signal, (p) => progress(variant.name, p))
+      ? await runParallelSearch({ variant, bound, maxStates, maxMemoryBytes: budget.bytes, workers, progressIntervalMs, parallel: o.parallel }, controller.signal, (p) => progress(variant.name, p))
       : await runSearch({ variant, bound, maxStates, audit: o.audit, engine, maxMemoryBytes: budget.bytes, until: o.until, hashCompact, reduce, progressIntervalMs }, controller.signal, (p) => progress(variant.name, p));
     let file: string | undefined;
     let scenario: unknown;

@@ -17,6 +17,7 @@ import { InThreadShards, parallelExplore, type ShardGroup } from '../src/explore
 import { ProgressMeter, type Progress } from '../src/explore/progress';
 import { PackedShard, type Settled, type ShardLevel, type StoredState } from '../src/explore/packed/shard';
 import type { ViolationAt } from '../src/explore/packed/partition';
+import { BLOCK, SharedSearcher, doBarrierWork, sharedBuffers, sharedExplore, type BarrierWork, type SegmentOrder, type SegmentReport, type SharedBuffers, type SharedGroup } from '../src/explore/packed/shared';
 import type { ExploreOptions, ExploreResult } from '../src/explore/result';
 import { describeBound, type Bound } from '../src/explore/scope';
 import type { Variant } from '../src/kernel/variants';
@@ -131,6 +132,75 @@ class ThreadShards implements ShardGroup {
   }
 }
 
+/** What a thread of the shared search is given: the search's options, its place, the shared buffers. */
+interface SharedThreadData {
+  variant: Variant;
+  bound: Bound;
+  index: number;
+  threads: number;
+  shared: SharedBuffers;
+}
+
+/**
+ * The shared search's threads (src/explore/packed/shared.ts) as a SharedGroup: each segment is a
+ * command to every thread, answered with the places it inserted (transferred, not copied).
+ */
+class SharedThreads implements SharedGroup {
+  readonly block = BLOCK;
+  private readonly workers: Worker[] = [];
+  private readonly waiting = new Map<number, { resolve: (v: SegmentReport | Int32Array | null) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private failed: Error | null = null;
+
+  constructor(options: ExploreOptions, readonly threads: number, readonly shared: SharedBuffers) {
+    for (let i = 0; i < threads; i++) {
+      const data: SharedThreadData = { variant: options.variant, bound: options.bound, index: i, threads, shared };
+      const w = new Worker(`${FROM_SOURCE}require(${JSON.stringify(__filename)});`, { eval: true, workerData: { kvmMmuLabShared: data } });
+      w.on('message', (m: { id: number; result?: SegmentReport; error?: string }) => {
+        const waiter = this.waiting.get(m.id);
+        if (!waiter) return;
+        this.waiting.delete(m.id);
+        if (m.error !== undefined) waiter.reject(new Error(m.error)); else waiter.resolve(m.result!);
+      });
+      w.on('error', (e) => this.fail(e));
+      w.on('exit', (code) => { if (code !== 0) this.fail(new Error(`internal: explorer thread ${i} exited with status ${code}`)); });
+      this.workers.push(w);
+    }
+  }
+
+  fail(e: Error): void {
+    if (this.failed) return;
+    this.failed = e;
+    for (const w of this.workers) void w.terminate();
+    for (const waiter of this.waiting.values()) waiter.reject(e);
+    this.waiting.clear();
+  }
+
+  close(): Promise<unknown> {
+    this.failed ??= new ShardsStopped('closed');
+    return Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private all(message: { order: SegmentOrder } | { work: BarrierWork }): Promise<Array<SegmentReport | Int32Array | null>> {
+    return Promise.all(this.workers.map((w) => {
+      if (this.failed) return Promise.reject(this.failed);
+      const id = this.nextId++;
+      return new Promise<SegmentReport | Int32Array | null>((resolve, reject) => {
+        this.waiting.set(id, { resolve, reject });
+        w.postMessage({ id, ...message });
+      });
+    }));
+  }
+
+  async segment(order: SegmentOrder): Promise<SegmentReport[]> {
+    return (await this.all({ order })) as SegmentReport[];
+  }
+
+  async each(work: BarrierWork): Promise<Array<Int32Array | null>> {
+    return (await this.all({ work })) as Array<Int32Array | null>;
+  }
+}
+
 /** What runParallelSearch() is asked: the single search's request, and the threads. */
 export interface ParallelRequest {
   variant: Variant;
@@ -141,6 +211,44 @@ export interface ParallelRequest {
   workers: number;
   /** Milliseconds between two progress reports (default 1000). */
   progressIntervalMs?: number;
+  /** shared (the default): one visited table in shared memory; partitioned: shards that exchange successors. */
+  parallel?: 'shared' | 'partitioned';
+}
+
+/**
+ * The shared search (src/explore/packed/shared.ts) on `workers` threads: one budget for all of
+ * them (one store, one table), progress at each level's end, Ctrl-C as for the partitioned search.
+ */
+async function runSharedSearch(req: ParallelRequest, signal?: AbortSignal, onProgress?: (p: Progress) => void): Promise<ExploreResult> {
+  const options: ExploreOptions = { variant: req.variant, bound: req.bound, maxStates: req.maxStates, maxMemoryBytes: req.maxMemoryBytes, engine: 'packed' };
+  const t0 = Date.now();
+  const interval = req.progressIntervalMs ?? 1000;
+  const meter = new ProgressMeter();
+  let lastShown = t0;
+  let last = { states: 1, transitions: 0, depth: 0, bytes: 0 };
+  const shared = sharedBuffers(req.maxMemoryBytes, req.workers);
+  const group = new SharedThreads(options, req.workers, shared);
+  const onAbort = () => group.fail(new ShardsStopped('cancelled'));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await sharedExplore(options, group, shared, (p) => {
+      const depth = p.frontier > 0 ? p.depth + 1 : p.depth;
+      last = { states: p.states, transitions: p.transitions, depth, bytes: p.memoryBytes };
+      if (!onProgress || Date.now() - lastShown < interval) return;
+      lastShown = Date.now();
+      onProgress(meter.report({ ...p, depth, frontier: -1 }));
+    });
+  } catch (e) {
+    if (!(e instanceof ShardsStopped)) throw e;
+    const seconds = (Date.now() - t0) / 1000;
+    return {
+      variant: req.variant.name, bound: req.bound, boundText: describeBound(req.bound), verdict: 'incomplete', stopped: 'cancelled', states: last.states, transitions: last.transitions, depth: last.depth,
+      seconds, statesPerSecond: Math.round(last.states / Math.max(seconds, 1e-6)), peakMemoryBytes: last.bytes, engine: 'packed',
+    };
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await group.close();
+  }
 }
 
 /**
@@ -150,6 +258,7 @@ export interface ParallelRequest {
  * over the threads, the depth being searched, the wall clock's seconds, the whole budget as the cap.
  */
 export async function runParallelSearch(req: ParallelRequest, signal?: AbortSignal, onProgress?: (p: Progress) => void): Promise<ExploreResult> {
+  if ((req.parallel ?? 'shared') === 'shared') return runSharedSearch(req, signal, onProgress);
   const options: ExploreOptions = { variant: req.variant, bound: req.bound, maxStates: req.maxStates, maxMemoryBytes: Math.floor(req.maxMemoryBytes / req.workers), engine: 'packed' };
   const t0 = Date.now();
   let depth = 0;
@@ -265,6 +374,30 @@ function shardThread(data: ShardData): void {
       parentPort!.postMessage({ id: c.id, error: e instanceof Error ? e.stack ?? e.message : String(e) });
     }
   });
+}
+
+/** A thread of the shared search: each segment command runs its searcher to the segment's end. */
+function sharedThread(data: SharedThreadData): void {
+  const searcher = new SharedSearcher({ variant: data.variant, bound: data.bound }, data.index, data.shared);
+  parentPort!.on('message', (c: { id: number; order?: SegmentOrder; work?: BarrierWork }) => {
+    try {
+      if (c.work) {
+        const result = doBarrierWork(searcher, c.work, data.threads);
+        parentPort!.postMessage({ id: c.id, result }, result ? [result.buffer as ArrayBuffer] : []);
+        return;
+      }
+      searcher.begin(c.order!);
+      while (!searcher.step(1 << 30));
+      const result = searcher.report();
+      parentPort!.postMessage({ id: c.id, result }, [result.fresh.buffer as ArrayBuffer]);
+    } catch (e) {
+      parentPort!.postMessage({ id: c.id, error: e instanceof Error ? e.stack ?? e.message : String(e) });
+    }
+  });
+}
+
+if (!isMainThread && (workerData as { kvmMmuLabShared?: SharedThreadData } | null)?.kvmMmuLabShared) {
+  sharedThread((workerData as { kvmMmuLabShared: SharedThreadData }).kvmMmuLabShared);
 }
 
 if (!isMainThread && (workerData as { kvmMmuLabShard?: ShardData } | null)?.kvmMmuLabShard) {

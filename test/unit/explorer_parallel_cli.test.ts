@@ -1,7 +1,9 @@
 /**
- * explore --workers 2 as a user runs it: two shard threads (cli/parallel_explore.ts) must print
- * the single search's result (src/explore/packed/parallel.ts says why it is the same: every level
- * numbered in the single search's order), the same exit status, and refuse what it cannot search.
+ * explore --workers N as a user runs it: the shared search's threads (the default,
+ * src/explore/packed/shared.ts) and the partitioned search's (`--parallel partitioned`,
+ * src/explore/packed/parallel.ts) must print the single search's result (each says why it is the
+ * same: every level numbered in the single search's order), the same exit status, and refuse
+ * what they cannot search.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,13 +26,15 @@ function comparable(out: string): unknown {
 }
 
 for (const [variant, code] of [['never-flush', 1], ['v7', 0]] as const) {
-  test(`${variant}: --workers 2 prints the single search's result and exits ${code}`, () => {
+  test(`${variant}: --workers 2 and 3 (shared) and 2 (partitioned) print the single search's result and exit ${code}`, () => {
     const one = explore('--variant', variant, ...SMALL);
-    const two = explore('--variant', variant, ...SMALL, '--workers', '2');
     assert.equal(one.code, code, one.err);
-    assert.equal(two.code, code, two.err);
-    // never-flush: the 13-transition counterexample, the scenario file included, the same.
-    assert.deepEqual(comparable(two.out), comparable(one.out));
+    for (const args of [['--workers', '2'], ['--workers', '3'], ['--workers', '2', '--parallel', 'partitioned']]) {
+      const many = explore('--variant', variant, ...SMALL, ...args);
+      assert.equal(many.code, code, many.err);
+      // never-flush: the 13-transition counterexample, the scenario file included, the same.
+      assert.deepEqual(comparable(many.out), comparable(one.out), args.join(' '));
+    }
   });
 }
 

@@ -1,0 +1,826 @@
+/**
+ * The shared-memory breadth-first search of the packed model (`explore --workers N`,
+ * docs/explorer.md "One visited table in shared memory"): every thread looks up and inserts the
+ * successors it makes itself, in one visited table that all threads share, instead of sending
+ * them to an owner (the partitioned search, shard.ts). Level-synchronous: a level's parents are
+ * handed out in blocks of its numbering, and the next level is numbered at the barrier.
+ *
+ * Memory, all SharedArrayBuffers:
+ * - the store: one buffer sized to the memory budget at the start (the kernel maps its pages as
+ *   they are first written, so only what is used is held); threads take chunks of it with an
+ *   atomic add and fill them alone. A state is stored as [key, words...]: its place (`ref`) is
+ *   the index of its first word, the word before holds its key while it is new in the level
+ *   being made, and OLD once the level is numbered.
+ * - the table: open addressing, pairs (ref + 1, hash). A thread copies the state into its chunk
+ *   first, then claims an empty slot with Atomics.compareExchange, then writes the hash: whoever
+ *   reads the slot with Atomics.load sees the state's words (they were written before the slot
+ *   was claimed); a hash word still 0 is compared word for word. The table grows only at a
+ *   barrier (a level's end, or a segment's: a thread takes no more blocks once the table is half
+ *   full, and the coordinator doubles it before the level goes on).
+ * - the control words: the next block of parents, the least violating key, the stop flag, the
+ *   chunks taken, and each thread's count of states inserted (for the table's fill).
+ *
+ * Determinism (partition.ts): a state's key is the least (parent's index in its level, candidate
+ * position) over every transition that reaches it, kept by an atomic min on its key word, so it
+ * does not depend on which thread made which copy first; the next level is numbered in key order
+ * (partition.ts sortByKey(), a counting sort by parent), which is the single search's order. So
+ * the counts of a complete search, the violation reported and the counts before it are the
+ * single search's, for any number of threads and any interleaving.
+ */
+import type { Violation } from '../../model/step';
+import { memoryCapMessage } from '../../model/errors';
+import { searchResult, withTime, type ExploreOptions, type ExploreResult, type Verdict } from '../result';
+import type { SearchCounts } from '../progress';
+import { makeScope } from '../scope';
+import type { Layout } from './layout';
+import { PackedModel } from './model';
+import { Canonicalizer, DEFAULT_MAX_BYTES, DEFAULT_MAX_STATES, confirmWithCore, hashWords, rebuildPackedPath } from './search';
+import { keySpan, sortByKey, type ViolationAt } from './partition';
+import { BATCH, CHUNK_WORDS } from './visited';
+
+/** Key words are int32: a key k is stored as k + KEY_BIAS, so that keys up to 2^32 - 2 fit. */
+export const KEY_BIAS = -0x80000000;
+/** The key word of a state of an earlier level: below every biased key, so never lowered. */
+export const OLD = -0x80000000;
+/** No violation yet (the least violating key's word). */
+export const NO_VIOLATION = 0x7fffffff;
+
+/** Control words, each on its own 64-byte line (16 words). */
+const C_CURSOR = 0;
+const C_VIOLATION = 16;
+const C_STOP = 32;
+const C_CHUNKS = 48;
+/** States a segment may still insert before the table is grown (set by the coordinator). */
+const C_ROOM = 64;
+/** Chunks the memory budget allows (set by the coordinator; past it, a thread sets the stop flag). */
+const C_CHUNK_LIMIT = 80;
+/** Thread t's states inserted in this segment: C_COUNTS + 16 t. */
+const C_COUNTS = 96;
+
+export function controlWords(threads: number): number {
+  return C_COUNTS + 16 * threads;
+}
+
+/** The least table the search starts with, and the most a segment may fill it before growing. */
+const MIN_SLOTS_BITS = 10;
+
+/** What every thread shares, as typed arrays over SharedArrayBuffers (posted to each thread). */
+export interface SharedBuffers {
+  store: Int32Array;
+  ctl: Int32Array;
+}
+
+/** One segment of a level: its parents (their places, in number order) and what they report. */
+export interface SegmentOrder {
+  /** The first segment of its level (each thread's list of states inserted starts again). */
+  newLevel: boolean;
+  table: Int32Array;
+  /** The level's states, by index in the level. */
+  places: Int32Array;
+  /** Per parent (by index): transitions taken, goals reached; written by whichever thread expands it. */
+  trans: Int32Array;
+  reached: Int32Array;
+}
+
+/** A thread's report at a segment's end: the places of the states it inserted, in its order. */
+export interface SegmentReport {
+  fresh: Int32Array;
+}
+
+/** Parents a thread takes at once (tests pass fewer, so that threads interleave more). */
+export const BLOCK = 64;
+
+/**
+ * One thread's part of the search: its model, its chunk of the store, its successors waiting to be
+ * looked up. step() does a bounded amount of work, so that tests can interleave several searchers
+ * in one thread (SimulatedThreads); a thread calls it until its segment is done.
+ */
+export class SharedSearcher {
+  readonly model: PackedModel;
+  private readonly canonicalizer: Canonicalizer;
+  private readonly L: Layout;
+  private readonly size: number;
+  private readonly words: number;
+  private readonly cands: Int32Array;
+  readonly span: number;
+  private readonly store: Int32Array;
+  private readonly storeBytes: Uint8Array;
+  private readonly ctl: Int32Array;
+  private table: Int32Array = new Int32Array(0);
+  private places: Int32Array = new Int32Array(0);
+  private trans: Int32Array = new Int32Array(0);
+  private reachedOf: Int32Array = new Int32Array(0);
+  private parents = 0;
+  /** The block being expanded: [cursor, blockEnd). */
+  private cursor = 0;
+  private blockEnd = 0;
+  /** Where this thread writes next in its chunk, and the chunk's end. */
+  private fill = 0;
+  private end = 0;
+  /** The places this thread inserted in the level (over its segments), and where this segment's start. */
+  private fresh = new Int32Array(1 << 12);
+  private nfresh = 0;
+  private segmentStart = 0;
+  /** The key of each of them, read once at the level's end (numbering, countKeys()). */
+  private keys = new Int32Array(0);
+  private readonly pending: Int32Array;
+  private readonly pendingBytes: Uint8Array[] = [];
+  private readonly pendingWords: Int32Array[] = [];
+  private readonly pendingHash: Int32Array;
+  private readonly pendingUsed: Int32Array;
+  private readonly pendingKey: Int32Array;
+  private npending = 0;
+  sink = 0;
+
+  /**
+   * `block`: parents taken at once. `keepFirst`: for the mutation test only, a state keeps the
+   * first key that reached it instead of the least (the search is then wrong).
+   */
+  constructor(readonly options: ExploreOptions, readonly index: number, shared: SharedBuffers, private readonly block = BLOCK, private readonly keepFirst = false) {
+    const scope = makeScope(options.bound);
+    this.model = new PackedModel(scope, options.variant);
+    this.canonicalizer = new Canonicalizer(this.model.L);
+    this.L = this.model.L;
+    this.size = this.L.size;
+    this.words = this.size >> 2;
+    this.cands = new Int32Array(scope.menu.length + 2 + this.L.nf);
+    this.span = keySpan(this.cands.length);
+    this.store = shared.store;
+    this.storeBytes = new Uint8Array(shared.store.buffer, shared.store.byteOffset, shared.store.byteLength);
+    this.ctl = shared.ctl;
+    const room = BATCH + this.cands.length;
+    this.pending = new Int32Array(room * this.words);
+    for (let j = 0; j < room; j++) {
+      this.pendingBytes.push(new Uint8Array(this.pending.buffer, 4 * j * this.words, this.size));
+      this.pendingWords.push(new Int32Array(this.pending.buffer, 4 * j * this.words, this.words));
+    }
+    this.pendingHash = new Int32Array(room);
+    this.pendingUsed = new Int32Array(room);
+    this.pendingKey = new Int32Array(room);
+  }
+
+  /** Start a segment of a level (the table may be a new, larger one). */
+  begin(order: SegmentOrder): void {
+    if (order.newLevel) this.model.forget();
+    this.table = order.table;
+    this.places = order.places;
+    this.trans = order.trans;
+    this.reachedOf = order.reached;
+    this.parents = order.places.length;
+    this.cursor = 0;
+    this.blockEnd = 0;
+    if (order.newLevel) this.nfresh = 0;
+    this.segmentStart = this.nfresh;
+    Atomics.store(this.ctl, C_COUNTS + 16 * this.index, 0);
+  }
+
+  /** The places this thread inserted in the segment (a copy it gives away; it keeps its own for the numbering). */
+  report(): SegmentReport {
+    return { fresh: this.fresh.slice(this.segmentStart, this.nfresh) };
+  }
+
+  /**
+   * The level's numbering, done by every thread on what it inserted (sharedExplore() says the
+   * order): first each state's key is read (and its key word set OLD, so that a later copy lowers
+   * nothing) and counted by parent in this thread's `counts`.
+   */
+  countKeys(counts: Int32Array): void {
+    if (this.keys.length < this.nfresh) this.keys = new Int32Array(Math.max(this.nfresh, this.keys.length * 2));
+    countKeys(this.store, this.fresh, this.nfresh, this.keys, counts, this.span);
+  }
+
+  /** Then each state goes to the next free position of its parent's run for this thread (`counts`: those positions, made by the coordinator). */
+  placeKeys(counts: Int32Array, places: Int32Array, sortedKeys: Int32Array): void {
+    placeKeys(this.fresh, this.keys, this.nfresh, counts, places, sortedKeys, this.span);
+  }
+
+  /**
+   * Last, this thread's share of the parents (a range of them): each parent's run of children put
+   * in key order (a few, by insertion), and each child's parent written.
+   */
+  sortRuns(parentStart: Int32Array, places: Int32Array, sortedKeys: Int32Array, parentOf: Int32Array, threads: number): void {
+    const P = parentStart.length - 1;
+    sortRuns(parentStart, places, sortedKeys, parentOf, Math.floor((this.index * P) / threads), Math.floor(((this.index + 1) * P) / threads));
+  }
+
+  /**
+   * The table grown: this thread places the old slots whose home in the new table is in its range
+   * of it, with plain writes (no other thread writes there); one whose probe would leave the range
+   * is returned, for the coordinator to place once every thread is done (rehashInto()).
+   */
+  rehash(old: Int32Array, table: Int32Array, threads: number): Int32Array {
+    return rehashInto(old, table, this.index, threads);
+  }
+
+  /**
+   * Expand up to `max` parents (of blocks taken from the shared cursor); true when this thread's
+   * segment is done: no block left, the table's room used up, or the stop flag set. Everything
+   * waiting is looked up before it returns true.
+   */
+  step(max: number): boolean {
+    const { model, canonicalizer, cands, ctl, span } = this;
+    model.useBuffer(this.pendingBytes[this.npending], this.pendingWords[this.npending]);
+    for (let done = 0; done < max; done++) {
+      if (this.cursor >= this.blockEnd && !this.take()) {
+        this.flush();
+        return true;
+      }
+      const p = this.cursor++;
+      // Past the least violation found so far nothing is needed: the one reported is at most it.
+      // A plain load: a stale value only expands a parent that is not needed.
+      const v = ctl[C_VIOLATION];
+      if (v !== NO_VIOLATION && p > Math.floor((v - KEY_BIAS) / span)) continue;
+      const at = this.places[p];
+      model.reached = 0;
+      const n = model.candidates(this.storeBytes, at * 4, cands, canonicalizer.symmetries(this.storeBytes, at * 4));
+      let t = 0;
+      for (let k = 0; k < n; k++) {
+        if (!model.apply(this.store, at, cands[k])) continue;
+        t++;
+        const key = p * span + k + KEY_BIAS;
+        if (model.violation) {
+          // The least violating key over every thread (an atomic min).
+          for (let cur = ctl[C_VIOLATION]; key < cur;) {
+            const prev = Atomics.compareExchange(ctl, C_VIOLATION, cur, key);
+            if (prev === cur) break;
+            cur = prev;
+          }
+          break;
+        }
+        const j = this.npending++;
+        const sw = model.sw;
+        const used = canonicalizer.canonInto(model.s, sw);
+        this.pendingHash[j] = hashWords(sw, 0, used);
+        this.pendingUsed[j] = used;
+        this.pendingKey[j] = key;
+        model.useBuffer(this.pendingBytes[j + 1], this.pendingWords[j + 1]);
+      }
+      this.trans[p] = t;
+      this.reachedOf[p] = model.reached;
+      if (this.npending >= BATCH) {
+        this.flush();
+        model.useBuffer(this.pendingBytes[0], this.pendingWords[0]);
+      }
+    }
+    return false;
+  }
+
+  /** Take the next block of parents; false when there is none for this thread now. */
+  private take(): boolean {
+    const ctl = this.ctl;
+    if (Atomics.load(ctl, C_STOP) !== 0) return false;
+    // The table's room: every thread's inserts of this segment (each publishes its own count).
+    Atomics.store(ctl, C_COUNTS + 16 * this.index, this.nfresh - this.segmentStart + this.npending);
+    let inserted = 0;
+    for (let i = C_COUNTS; i < ctl.length; i += 16) inserted += Atomics.load(ctl, i);
+    if (inserted >= Atomics.load(ctl, C_ROOM)) return false;
+    const b = Atomics.add(ctl, C_CURSOR, this.block);
+    if (b >= this.parents) return false;
+    const v = Atomics.load(ctl, C_VIOLATION);
+    if (v !== NO_VIOLATION && b > Math.floor((v - KEY_BIAS) / this.span)) return false;
+    this.cursor = b;
+    this.blockEnd = Math.min(b + this.block, this.parents);
+    return true;
+  }
+
+  /** Look up what waits: warm the slots and the states they name, then insert each. */
+  private flush(): void {
+    const n = this.npending;
+    if (n === 0) return;
+    this.npending = 0;
+    const { pending, pendingHash, pendingUsed, pendingKey, words } = this;
+    this.sink = warmShared(this.table, this.store, pendingHash, n);
+    for (let j = 0; j < n; j++) this.insert(pending, j * words, pendingHash[j], pendingUsed[j], pendingKey[j]);
+  }
+
+  /**
+   * Add a state (cw[at..at+used), hash h) with key `key` unless known; a known state new in this
+   * level keeps the lesser key.
+   */
+  private insert(cw: Int32Array, at: number, h: number, used: number, key: number): void {
+    const { table, store } = this;
+    const mask = (table.length >> 1) - 1;
+    let copied = false;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      // A plain load (Atomics.load is a call into a builtin here, 4 % of a thread's time): what
+      // it may miss is checked below with an atomic one before a slot is passed over.
+      let id = table[slot << 1];
+      if (id === 0) {
+        // Copy first (into this thread's chunk, where no other thread looks), then claim.
+        if (!copied) {
+          if (this.fill + used + 1 > this.end) this.newChunk();
+          const f = this.fill;
+          store[f] = key;
+          for (let k = 0; k < used; k++) store[f + 1 + k] = cw[at + k];
+          copied = true;
+        }
+        const ref = this.fill + 1;
+        const prev = Atomics.compareExchange(table, slot << 1, 0, ref + 1);
+        if (prev === 0) {
+          table[(slot << 1) + 1] = h;
+          this.fill += used + 1;
+          if (this.nfresh >= this.fresh.length) { const f = new Int32Array(this.fresh.length * 2); f.set(this.fresh); this.fresh = f; }
+          this.fresh[this.nfresh++] = ref;
+          return;
+        }
+        // Another thread claimed it first: that state is compared like any other.
+        id = prev;
+      }
+      const hh = table[(slot << 1) + 1];
+      if (hh !== h && hh !== 0) continue;
+      if (!sameState(store, id - 1, cw, at, used)) {
+        // Passed over only once an atomic load of the slot (which orders the claimant's words
+        // before it) compares unequal too.
+        if (!sameState(store, Atomics.load(table, slot << 1) - 1, cw, at, used)) continue;
+      }
+      // Known. New in this level: the least key wins (an atomic min, whatever the order).
+      if (this.keepFirst) return;
+      for (let cur = store[id - 2]; key < cur;) {
+        const prev = Atomics.compareExchange(store, id - 2, cur, key);
+        if (prev === cur) break;
+        cur = prev;
+      }
+      return;
+    }
+  }
+
+  /** A chunk of the store of this thread's own; past the budget's chunks, the stop flag too. */
+  private newChunk(): void {
+    const c = Atomics.add(this.ctl, C_CHUNKS, 1);
+    if (c >= Atomics.load(this.ctl, C_CHUNK_LIMIT)) Atomics.store(this.ctl, C_STOP, 1);
+    if ((c + 1) * CHUNK_WORDS > this.store.length) throw new RangeError('internal: the shared store is full (the stop flag is set a chunk before)');
+    this.fill = c * CHUNK_WORDS;
+    this.end = this.fill + CHUNK_WORDS;
+  }
+}
+
+function sameState(store: Int32Array, base: number, cw: Int32Array, at: number, used: number): boolean {
+  let k = 0;
+  while (k < used && store[base + k] === cw[at + k]) k++;
+  return k === used;
+}
+
+/**
+ * Thread `index` of `threads`'s part of a table's growth: every pair of `old` whose home slot in
+ * `table` lies in the thread's range of slots, placed there by linear probing; the pairs whose
+ * probe reaches the range's end are returned (hash, place + 1 pairs) and placed after every
+ * thread's part (placeSpilled()), where they land past the range. Every pair then sits after
+ * its home with no empty slot between, as linear probing needs. Compare-and-exchange here
+ * instead (each a miss the processor cannot overlap) made the growth 8 times the single search's
+ * (perf, 6.28 M states).
+ */
+export function rehashInto(old: Int32Array, table: Int32Array, index: number, threads: number): Int32Array {
+  const slots = table.length >> 1;
+  const mask = slots - 1;
+  const lo = Math.floor((index * slots) / threads);
+  const hi = Math.floor(((index + 1) * slots) / threads);
+  let spill = new Int32Array(64);
+  let nspill = 0;
+  for (let i = 0; i < old.length; i += 2) {
+    const id = old[i];
+    if (id === 0) continue;
+    const h = old[i + 1];
+    let slot = h & mask;
+    if (slot < lo || slot >= hi) continue;
+    while (slot < hi && table[slot << 1] !== 0) slot++;
+    if (slot === hi) {
+      if (nspill + 2 > spill.length) { const x = new Int32Array(spill.length * 2); x.set(spill); spill = x; }
+      spill[nspill++] = id;
+      spill[nspill++] = h;
+      continue;
+    }
+    table[slot << 1] = id;
+    table[(slot << 1) + 1] = h;
+  }
+  return spill.slice(0, nspill);
+}
+
+/** The pairs rehashInto() left, placed by linear probing once every thread's part is done. */
+export function placeSpilled(table: Int32Array, spilled: readonly Int32Array[]): void {
+  const mask = (table.length >> 1) - 1;
+  for (const s of spilled) {
+    for (let i = 0; i < s.length; i += 2) {
+      let slot = s[i + 1] & mask;
+      while (table[slot << 1] !== 0) slot = (slot + 1) & mask;
+      table[slot << 1] = s[i];
+      table[(slot << 1) + 1] = s[i + 1];
+    }
+  }
+}
+
+/** countKeys() of a thread's n states: their keys into keys[], their key words set OLD, counted by parent. */
+export function countKeys(store: Int32Array, fresh: Int32Array, n: number, keys: Int32Array, counts: Int32Array, span: number): void {
+  for (let i = 0; i < n; i++) {
+    const ref = fresh[i];
+    const k = store[ref - 1];
+    store[ref - 1] = OLD;
+    keys[i] = k;
+    counts[Math.floor((k - KEY_BIAS) / span)]++;
+  }
+}
+
+/** placeKeys() of a thread's n states: each to counts[its parent] (then one further). */
+export function placeKeys(fresh: Int32Array, keys: Int32Array, n: number, counts: Int32Array, places: Int32Array, sortedKeys: Int32Array, span: number): void {
+  for (let i = 0; i < n; i++) {
+    const k = keys[i];
+    const at = counts[Math.floor((k - KEY_BIAS) / span)]++;
+    places[at] = fresh[i];
+    sortedKeys[at] = k;
+  }
+}
+
+/** sortRuns() of parents [from, to): each one's run [parentStart[p], parentStart[p + 1]) in key order, each child's parent written. */
+export function sortRuns(parentStart: Int32Array, places: Int32Array, sortedKeys: Int32Array, parentOf: Int32Array, from: number, to: number): void {
+  for (let p = from; p < to; p++) {
+    const a = parentStart[p];
+    const b = parentStart[p + 1];
+    for (let i = a + 1; i < b; i++) {
+      const k = sortedKeys[i];
+      const x = places[i];
+      let j = i;
+      while (j > a && sortedKeys[j - 1] > k) { sortedKeys[j] = sortedKeys[j - 1]; places[j] = places[j - 1]; j--; }
+      sortedKeys[j] = k;
+      places[j] = x;
+    }
+    for (let i = a; i < b; i++) parentOf[i] = p;
+  }
+}
+
+/**
+ * The positions of each (parent, thread) run, parents in order and threads in order within a
+ * parent: counts[t][p] (thread t's children of parent p) becomes the run's first position, and
+ * parentStart[p] the first of parent p's; returns the number of states.
+ */
+export function runStarts(counts: readonly Int32Array[], parents: number, parentStart: Int32Array): number {
+  let run = 0;
+  for (let p = 0; p < parents; p++) {
+    parentStart[p] = run;
+    for (const c of counts) { const k = c[p]; c[p] = run; run += k; }
+  }
+  parentStart[parents] = run;
+  return run;
+}
+
+/** warm() of visited.ts on the shared table and store: the slots, then the states they name. */
+function warmShared(table: Int32Array, store: Int32Array, hashes: Int32Array, n: number): number {
+  const mask = (table.length >> 1) - 1;
+  let sink = 0;
+  for (let j = 0; j < n; j++) sink ^= table[(hashes[j] & mask) << 1];
+  for (let j = 0; j < n; j++) {
+    const h = hashes[j];
+    const slot = (h & mask) << 1;
+    const id = table[slot];
+    if (id !== 0 && table[slot + 1] === h) sink ^= store[id - 1];
+  }
+  return sink;
+}
+
+/** The threads, however they run: each segment is run on every one, and each one's report comes back. */
+export interface SharedGroup {
+  readonly threads: number;
+  /** Parents a thread takes at once (the table's slack is a block's successors a thread). */
+  readonly block: number;
+  segment(order: SegmentOrder): Promise<SegmentReport[]>;
+  /** The same work on every thread at a barrier (numbering, the table's growth); what each returned (rehash: its spilled pairs). */
+  each(work: BarrierWork): Promise<Array<Int32Array | null>>;
+}
+
+/** Work every thread does at a barrier, on its share (SharedSearcher's methods of the same names). */
+export type BarrierWork =
+  | { kind: 'count'; counts: Int32Array[] }
+  | { kind: 'place'; counts: Int32Array[]; places: Int32Array; sortedKeys: Int32Array }
+  | { kind: 'sort'; parentStart: Int32Array; places: Int32Array; sortedKeys: Int32Array; parentOf: Int32Array }
+  | { kind: 'rehash'; old: Int32Array; table: Int32Array };
+
+/** Do `work` as searcher `s` of `threads`. */
+export function doBarrierWork(s: SharedSearcher, work: BarrierWork, threads: number): Int32Array | null {
+  switch (work.kind) {
+    case 'count': s.countKeys(work.counts[s.index]); return null;
+    case 'place': s.placeKeys(work.counts[s.index], work.places, work.sortedKeys); return null;
+    case 'sort': s.sortRuns(work.parentStart, work.places, work.sortedKeys, work.parentOf, threads); return null;
+    case 'rehash': return s.rehash(work.old, work.table, threads);
+  }
+}
+
+/** Make the shared buffers: the store sized to the budget (with a chunk a thread to spare), the control words. */
+export function sharedBuffers(maxBytes: number, threads: number): SharedBuffers {
+  const chunks = Math.min(2040, Math.ceil(maxBytes / (CHUNK_WORDS * 4)) + threads + 2);
+  return {
+    store: new Int32Array(new SharedArrayBuffer(chunks * CHUNK_WORDS * 4)),
+    ctl: new Int32Array(new SharedArrayBuffer(4 * controlWords(threads))),
+  };
+}
+
+function sharedTable(slotsBits: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(8 << slotsBits));
+}
+
+/**
+ * Run the shared search to its end (or its cap, or its group's failure). The coordinator's work:
+ * the initial state, each segment's order, the table's growth, each level's numbering, and the
+ * violation's counts and path. `shared` are the buffers the group's threads were given.
+ */
+export async function sharedExplore(options: ExploreOptions, group: SharedGroup, shared: SharedBuffers, onLevel?: (p: SearchCounts) => void): Promise<ExploreResult> {
+  if (options.reduce) throw new Error('internal: the reductions run on the single search only, not on several workers');
+  if (options.hashCompact) throw new Error('internal: hash compaction runs on the single search only, not on several workers');
+  const now = options.now ?? Date.now;
+  const t0 = now();
+  const maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
+  const maxBytes = options.maxMemoryBytes ?? DEFAULT_MAX_BYTES;
+  const { store, ctl } = shared;
+  const scope = makeScope(options.bound);
+  const model = new PackedModel(scope, options.variant);
+  const canonicalizer = new Canonicalizer(model.L);
+  const span = keySpan(scope.menu.length + 2 + model.L.nf);
+  // A segment's inserts after its room is used up: each thread ends its block (a block's parents'
+  // successors at most); the table keeps at least that many free slots beyond the room.
+  const slack = group.threads * group.block * span;
+  let slotsBits = MIN_SLOTS_BITS;
+  while ((1 << slotsBits) < 8 * slack) slotsBits++;
+  let table = sharedTable(slotsBits);
+
+  // The initial state: chunk 0, place 1, key word OLD.
+  ctl[C_CHUNKS] = 1;
+  const init = canonicalizer.canon(model.initial(new Uint8Array(model.L.size)));
+  const used = model.L.usedWords(init, 0);
+  const h = hashWords(init, 0, used);
+  store[0] = OLD;
+  for (let k = 0; k < used; k++) store[1 + k] = init[k];
+  table[(h & ((table.length >> 1) - 1)) << 1] = 2;
+  table[((h & ((table.length >> 1) - 1)) << 1) + 1] = h;
+
+  /** Each level's places and each state's parent (its index in the level before), for the path. */
+  const levels: Array<{ places: Int32Array; parents: Int32Array }> = [{ places: sharedInt32(1).fill(1), parents: Int32Array.of(-1) }];
+  let states = 1;
+  let transitions = 0;
+  let reachedBefore = 0;
+  let depth = 0;
+  let peak = 0;
+  let held = 8;
+  let transAll = sharedInt32(1024);
+  let reachedAll = sharedInt32(1024);
+  const scratch = new NumberingScratch();
+  const bytesNow = () => Atomics.load(ctl, C_CHUNKS) * CHUNK_WORDS * 4 + table.byteLength + held;
+  const finish = (verdict: Verdict, counts: { states: number; transitions: number; reached: number; depth: number }, stopped?: string, violation?: Violation, actions?: number[]) => {
+    peak = Math.max(peak, bytesNow());
+    return withTime(searchResult(options, {
+      verdict, stopped, violation, actions, states: counts.states, transitions: counts.transitions,
+      depth: counts.depth, peakMemoryBytes: peak, engine: 'packed', reachedMask: counts.reached,
+    }), (now() - t0) / 1000);
+  };
+  for (;;) {
+    const level = levels[levels.length - 1];
+    const parents = level.places.length;
+    if (parents * span > 0xfffffffe) {
+      return finish('incomplete', { states, transitions, reached: reachedBefore, depth }, `stopped: a level of ${parents} states is wider than the shared search's keys allow (${Math.floor(0xfffffffe / span)}); use --workers 1`);
+    }
+    // Reused from level to level (their pages stay faulted in), zeroed for the level's parents.
+    if (transAll.length < parents) { transAll = sharedInt32(Math.max(parents, transAll.length * 2)); reachedAll = sharedInt32(transAll.length); }
+    const trans = zeroed(transAll.subarray(0, parents));
+    const reachedOf = zeroed(reachedAll.subarray(0, parents));
+    const order: SegmentOrder = { newLevel: true, table, places: level.places, trans, reached: reachedOf };
+    ctl[C_CURSOR] = 0;
+    ctl[C_VIOLATION] = NO_VIOLATION;
+    const fresh: Int32Array[] = [];
+    let newStates = 0;
+    for (;;) {
+      // Grown once more than half full (as the single search's), in one rehash, before a segment
+      // (not at a level's end: the search may stop there, and the rehash would be wasted).
+      let slots2 = table.length >> 1;
+      while ((states + newStates) * 2 > slots2) slots2 *= 2;
+      if (slots2 !== table.length >> 1) {
+        const grown = sharedTable(Math.log2(slots2));
+        const spilled = await group.each({ kind: 'rehash', old: table, table: grown });
+        placeSpilled(grown, spilled.filter((x): x is Int32Array => x !== null));
+        table = grown;
+      }
+      // The room: states this segment may insert with the table at most 5/8 full (the barrier
+      // grows it past half full, as the single search does; the slack past 5/8 is a block a thread).
+      const slots = table.length >> 1;
+      Atomics.store(ctl, C_ROOM, Math.max(0, ((slots >> 3) * 5) - (states + newStates)));
+      held = levelBytes(levels) + transAll.byteLength * 2 + scratch.byteLength + 4 * newStates;
+      Atomics.store(ctl, C_CHUNK_LIMIT, Math.max(1, Math.floor((maxBytes - table.byteLength - held) / (CHUNK_WORDS * 4))));
+      order.table = table;
+      const reports = await group.segment(order);
+      order.newLevel = false;
+      for (const r of reports) { fresh.push(r.fresh); newStates += r.fresh.length; }
+      const bytes = bytesNow();
+      if (bytes > peak) peak = bytes;
+      const v = Atomics.load(ctl, C_VIOLATION);
+      if (Atomics.load(ctl, C_STOP) !== 0) {
+        const soFar = transitions + sumOf(trans);
+        return finish('incomplete', { states: states + newStates, transitions: soFar, reached: reachedBefore | orOf(reachedOf, parents), depth }, memoryCapMessage(bytes, maxBytes));
+      }
+      const cursor = Atomics.load(ctl, C_CURSOR);
+      if (cursor >= parents || (v !== NO_VIOLATION && cursor > Math.floor((v - KEY_BIAS) / span))) break;
+    }
+    const v = Atomics.load(ctl, C_VIOLATION);
+    if (v !== NO_VIOLATION) {
+      // What the single search had when it met the violating transition: the states whose key is
+      // less, the transitions and goals of the parents up to the violating one.
+      const at: ViolationAt = { parent: Math.floor((v - KEY_BIAS) / span), position: (v - KEY_BIAS) % span };
+      let before = states;
+      for (const f of fresh) for (let i = 0; i < f.length; i++) if (store[f[i] - 1] < v) before++;
+      let t = transitions;
+      let reached = reachedBefore;
+      for (let p = 0; p <= at.parent; p++) { t += trans[p]; reached |= reachedOf[p]; }
+      const { actions, violation } = counterexample(options, model, canonicalizer, store, levels, at.parent);
+      return finish('violation', { states: before, transitions: t, reached: reached | violation.reached, depth: actions.length }, undefined, violation.violation, actions);
+    }
+    transitions += sumOf(trans);
+    reachedBefore |= orOf(reachedOf, parents);
+    onLevel?.({
+      states: states + newStates, transitions, depth, frontier: newStates, seconds: (now() - t0) / 1000, memoryBytes: bytesNow(),
+      maxMemoryBytes: maxBytes,
+    });
+    if (newStates === 0) return finish('no violation within the bound', { states, transitions, reached: reachedBefore, depth });
+    levels.push(await numberInThreads(group, newStates, parents, scratch));
+    states += newStates;
+    if (states >= maxStates) {
+      return finish('incomplete', { states, transitions, reached: reachedBefore, depth }, `stopped at the state cap of ${maxStates} distinct states (raise it with --max-states)`);
+    }
+    depth++;
+  }
+}
+
+/**
+ * a, zeroed by a loop: fill() on a view of a SharedArrayBuffer takes V8's generic elements path
+ * (0.1 CPU-s of the coordinator's at 6.28 M states, perf), a loop is compiled like any other.
+ */
+function zeroed(a: Int32Array): Int32Array {
+  for (let i = 0; i < a.length; i++) a[i] = 0;
+  return a;
+}
+
+function sharedInt32(n: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4 * Math.max(1, n))).subarray(0, n);
+}
+
+function levelBytes(levels: ReadonlyArray<{ places: Int32Array; parents: Int32Array }>): number {
+  let b = 0;
+  for (const l of levels) b += l.places.byteLength + l.parents.byteLength;
+  return b;
+}
+
+function sumOf(a: Int32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i];
+  return s;
+}
+
+function orOf(a: Int32Array, n: number): number {
+  let m = 0;
+  for (let i = 0; i < n; i++) m |= a[i];
+  return m;
+}
+
+/**
+ * The next level from the places the threads inserted: its states in key order (a counting sort
+ * by parent, then position: partition.ts sortByKey()), each one's parent (the key's parent
+ * index), and every key word set to OLD, so that a later copy of the state lowers nothing.
+ */
+export function numberLevel(store: Int32Array, fresh: readonly Int32Array[], n: number, span: number, parents: number, scratch: NumberingScratch = new NumberingScratch()): { places: Int32Array; parents: Int32Array } {
+  scratch.reserve(n, parents);
+  const { refs, keys, out, sorted } = scratch;
+  let i = 0;
+  for (const f of fresh) {
+    for (let j = 0; j < f.length; j++, i++) {
+      const ref = f[j];
+      refs[i] = ref;
+      keys[i] = store[ref - 1] - KEY_BIAS;
+      store[ref - 1] = OLD;
+    }
+  }
+  sortByKey(keys, n, span, 0, parents, scratch.count, out, sorted);
+  const places = sharedInt32(n);
+  const parentOf = new Int32Array(n);
+  for (let j = 0; j < n; j++) {
+    places[j] = refs[out[j]];
+    parentOf[j] = Math.floor(sorted[j] / span);
+  }
+  return { places, parents: parentOf };
+}
+
+/**
+ * numberLevel() done by the threads at the barrier, each on the states it inserted: countKeys()
+ * (keys read, counted by parent), then here the position of each (parent, thread) run, parents
+ * in order and threads in order within a parent, then placeKeys() (each state to its run), then
+ * sortRuns() (each parent's run in key order, on a range of parents a thread). The same result
+ * as numberLevel(): a counting sort by parent, then by position within a parent.
+ */
+export async function numberInThreads(group: SharedGroup, n: number, parents: number, scratch: NumberingScratch): Promise<{ places: Int32Array; parents: Int32Array }> {
+  const counts = scratch.threadCounts(group.threads, parents);
+  await group.each({ kind: 'count', counts });
+  const parentStart = sharedInt32(parents + 1);
+  const run = runStarts(counts, parents, parentStart);
+  if (run !== n) throw new Error(`internal: the threads counted ${run} new states of ${n}`);
+  const places = sharedInt32(n);
+  const sortedKeys = scratch.sortedKeys(n);
+  await group.each({ kind: 'place', counts, places, sortedKeys });
+  const parentOf = sharedInt32(n);
+  await group.each({ kind: 'sort', parentStart, places, sortedKeys, parentOf });
+  return { places, parents: parentOf };
+}
+
+/**
+ * numberLevel()'s arrays, kept from level to level (grown, never shrunk): made again each level,
+ * their pages were faulted in again each level (a third of the coordinator's time, perf).
+ */
+export class NumberingScratch {
+  refs = new Int32Array(0);
+  keys = new Float64Array(0);
+  out = new Int32Array(0);
+  sorted = new Float64Array(0);
+  count = new Int32Array(0);
+
+  reserve(n: number, parents: number): void {
+    if (this.refs.length < n) {
+      const m = Math.max(n, this.refs.length * 2);
+      this.refs = new Int32Array(m);
+      this.keys = new Float64Array(m);
+      this.out = new Int32Array(m);
+      this.sorted = new Float64Array(m);
+    }
+    if (this.count.length < parents + 1) this.count = new Int32Array(Math.max(parents + 1, this.count.length * 2));
+  }
+
+  private counts: Int32Array[] = [];
+  private keysShared: Int32Array = new Int32Array(0);
+
+  /** Each thread's count by parent, zeroed for `parents`. */
+  threadCounts(threads: number, parents: number): Int32Array[] {
+    if (this.counts.length !== threads || this.counts[0].length < parents) {
+      this.counts = [];
+      for (let t = 0; t < threads; t++) this.counts.push(sharedInt32(Math.max(parents, 1024)));
+    }
+    return this.counts.map((c) => zeroed(c.subarray(0, parents)));
+  }
+
+  /** The keys in their sorted positions (placeKeys(), sortRuns()). */
+  sortedKeys(n: number): Int32Array {
+    if (this.keysShared.length < n) this.keysShared = sharedInt32(Math.max(n, this.keysShared.length * 2));
+    return this.keysShared.subarray(0, n);
+  }
+
+  get byteLength(): number {
+    let b = this.refs.byteLength + this.keys.byteLength + this.out.byteLength + this.sorted.byteLength + this.count.byteLength + this.keysShared.byteLength;
+    for (const c of this.counts) b += c.byteLength;
+    return b;
+  }
+}
+
+/** The violating transition's path: the chain of least-key parents, rebuilt and replayed as the single search's. */
+function counterexample(options: ExploreOptions, model: PackedModel, canonicalizer: Canonicalizer, store: Int32Array, levels: ReadonlyArray<{ places: Int32Array; parents: Int32Array }>, parent: number): { actions: number[]; violation: { violation: Violation; reached: number } } {
+  const targets: Array<{ words: Int32Array; at: number }> = [];
+  for (let d = levels.length - 1, i = parent; d > 0; d--) {
+    targets.push({ words: store, at: levels[d].places[i] });
+    i = levels[d].parents[i];
+  }
+  targets.reverse();
+  const actions = rebuildPackedPath(model, canonicalizer, targets);
+  if (!model.violation) throw new Error('internal: the rebuilt path ends without a violation');
+  return { actions, violation: { violation: confirmWithCore(model.scope, options.variant, actions, model.violation), reached: model.reached } };
+}
+
+/**
+ * N searchers in this thread over the same shared buffers, their steps interleaved by a seeded
+ * choice (a few parents each time), so that copies of a state arrive in orders threads could make
+ * them in: for tests, and as the definition the threads must agree with.
+ */
+export class SimulatedThreads implements SharedGroup {
+  readonly list: SharedSearcher[] = [];
+  readonly shared: SharedBuffers;
+  /** Segments run so far (more than the levels when the table grew within a level). */
+  segments = 0;
+
+  constructor(options: ExploreOptions, readonly threads: number, private readonly choose: (n: number) => number = () => 0, readonly block = BLOCK, keepFirst = false) {
+    this.shared = sharedBuffers(options.maxMemoryBytes ?? DEFAULT_MAX_BYTES, threads);
+    for (let i = 0; i < threads; i++) this.list.push(new SharedSearcher(options, i, this.shared, block, keepFirst));
+  }
+
+  segment(order: SegmentOrder): Promise<SegmentReport[]> {
+    this.segments++;
+    for (const s of this.list) s.begin(order);
+    const running = this.list.slice();
+    while (running.length) {
+      const i = this.choose(running.length);
+      if (running[i].step(1 + this.choose(3))) running.splice(i, 1);
+    }
+    return Promise.resolve(this.list.map((s) => s.report()));
+  }
+
+  each(work: BarrierWork): Promise<Array<Int32Array | null>> {
+    // In reverse order: the numbering must not depend on which thread goes first.
+    const out: Array<Int32Array | null> = this.list.map(() => null);
+    for (let i = this.list.length - 1; i >= 0; i--) out[i] = doBarrierWork(this.list[i], work, this.threads);
+    return Promise.resolve(out);
+  }
+}
+
+/** The shared search with its threads simulated in this thread (tests); the group too, to see what it did. */
+export async function simulatedExplore(options: ExploreOptions, threads: number, choose?: (n: number) => number, block?: number, keepFirst?: boolean): Promise<{ result: ExploreResult; group: SimulatedThreads; levels: number }> {
+  const group = new SimulatedThreads(options, threads, choose, block, keepFirst);
+  let levels = 0;
+  const result = await sharedExplore(options, group, group.shared, () => levels++);
+  return { result, group, levels };
+}
