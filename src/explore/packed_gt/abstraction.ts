@@ -97,14 +97,8 @@ class Abstraction {
     if (state.splitCacheObjects !== 0 || state.splitDescsUsed !== 0) fail('the split caches are not in this layout');
   }
 
-  build(): Uint8Array {
-    const a = this.words(false);
-    const b = this.words(true);
-    return compare(a, b) <= 0 ? a : b;
-  }
-
   /** The words with the vCPUs as they are, or swapped (the canonical form is the lesser). */
-  private words(swap: boolean): Uint8Array {
+  words(swap: boolean): Uint8Array {
     const { L, n, state } = this;
     const out = new Uint8Array(L.size);
     out[L.ops] = n.ops;
@@ -304,7 +298,22 @@ export function compare(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-/** A core node of the guest-tables scope as its packed words, in canonical form. */
+/**
+ * A core node of the guest-tables scope as its packed words, in canonical form: the lesser of its
+ * words and of its words with the two vCPUs exchanged (what canonGt() computes from the words alone).
+ */
 export function abstractGtNode(L: GtLayout, n: Node): Uint8Array {
-  return new Abstraction(L, n).build();
+  const x = new Abstraction(L, n);
+  const a = x.words(false);
+  const b = x.words(true);
+  return compare(a, b) <= 0 ? a : b;
+}
+
+/**
+ * A core node as its packed words with the vCPUs as the node has them (not canonical): what a
+ * packed transition from abstractGtRaw(n) must produce for the core's successor of n, whose actions
+ * name vCPUs as the node does.
+ */
+export function abstractGtRaw(L: GtLayout, n: Node): Uint8Array {
+  return new Abstraction(L, n).words(false);
 }
