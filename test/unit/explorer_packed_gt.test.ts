@@ -159,8 +159,9 @@ test('a node and its image under the vCPU swap map to the same words, and the ma
 
 /**
  * Every access action from every state of the core search, through both models. Returns how many
- * the packed model modelled (enabled or not) and how many it left UNSUPPORTED (this stage: a root
- * reload, link_shadow_page() over a present SPTE, a leaf whose rmap_remove() would miss).
+ * the packed model modelled (enabled or not) and how many it left UNSUPPORTED (this stage:
+ * link_shadow_page() over a present SPTE, a leaf whose rmap_remove() would miss, the reload of a root
+ * that is obsolete but not zapped, the stopped faults of --fault-window).
  */
 function compareAccesses(variant: Variant, bound: Bound): { modelled: number; enabled: number; violations: number; unsupported: number } {
   const scope = makeScope(bound);
@@ -199,8 +200,9 @@ function compareAccesses(variant: Variant, bound: Bound): { modelled: number; en
 test('packed = core on every guest access it models (TLB hits and fills, faults run whole), from every state of core searches', () => {
   // mainline-2026-pre: childReuse=present, so a fault keeps D for another gfn and the leaf is
   // misfiled (the rmap-disagreement violations below); with every menu option the frames of
-  // paused operations are renumbered when a fault makes an SP. mainline-2026 at 3 operations: faults
-  // after a deletion make a second SP of a key. mainline-2026-gfn: the gfn test lets a table at G1
+  // paused operations are renumbered when a fault makes an SP. mainline-2026 at 3 operations: an
+  // access after a deletion reloads the root (the old one committed and freed, a new one made) and
+  // its fault makes a second SP of each key. mainline-2026-gfn: the gfn test lets a table at G1
   // pass over D. slotZap=memslot with the tables' deletion: faults over freed and invalid SPs.
   const cases: Array<[Variant, Bound]> = [
     [findPreset('mainline-2026-pre')!, gtBound(2, { writes: 'both', faultWindow: true, deleteTables: true })],

@@ -4,7 +4,8 @@
  * transition; test/unit/explorer_packed_gt.test.ts holds each to the core on every state of core
  * searches (abstraction.ts maps the core's nodes).
  *
- * Stage 3a: the guest access that does not serve a root reload (a TLB hit, a permission miss that
+ * Stage 3a: the guest access with the root reload it may serve first (an invalid root committed and
+ * freed, a new one made; a root obsolete but not zapped is UNSUPPORTED), a TLB hit, a permission miss that
  * drops the entry, the hardware's shadow walk and TLB fill, the written-page ground truth, the
  * use-after-free check and the stale-access goal). Stage 3b: its fault, run whole as the explorer
  * runs it: the guest walk (a function of PD[0], tabulated), FNAME(fetch)'s descent with
@@ -13,7 +14,7 @@
  * after it renumbered), the link, the leaf with __rmap_add() and its misfiled record, the rmap
  * agreement check, the stale-TLB check at the unlock, and the retried access. Every other action,
  * and an access whose fault meets a link the policy refuses (link_shadow_page() over a present
- * SPTE), a leaf whose rmap_remove() would miss, or a root reload, is UNSUPPORTED: the engine says so
+ * SPTE) or a leaf whose rmap_remove() would miss, is UNSUPPORTED: the engine says so
  * rather than guess, and nothing of it is reachable from the CLI until one preset is covered whole.
  */
 import { Geometry } from '../../kernel/geometry';
@@ -29,7 +30,7 @@ import { initialState } from '../../run/initial_state';
 import { sortPaused } from './canon';
 import {
   E_ACCESS, E_FLAGS, E_GFN, E_MISFILED, E_TARGET, F_EEXIST, F_KIND, F_LIST, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU,
-  GtLayout, K_DELETE, K_FAULT, K_INVALIDATE, K_WRITE, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, M_GONE, M_INVALID, M_LOG, PFN_NEW,
+  GtLayout, K_DELETE, K_FAULT, K_INVALIDATE, K_WRITE, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, LIFE_ROOT_SHIFT, M_GONE, M_INVALID, M_LOG, PFN_NEW,
   T_BYTES, withPd0,
 } from './layout';
 
@@ -184,9 +185,9 @@ export class PackedGtModel {
     if (reload && lock) return false;
     const gw = this.walks[(from[L.pd0] * 2 + (write ? 1 : 0)) * this.addrs + addr];
     if (gw && !this.liveSlotHolds(from, L.gfnCode(gw.gfn))) return false;
-    if (reload) return UNSUPPORTED;
     const w = from.slice();
     this.noteStaleAccess(w, vcpu, addr, write);
+    if (reload) this.reloadRoots(w, vcpu);
     let ops = w[L.ops];
     for (let tries = 1; !this.hardwareAccess(w, vcpu, addr, write); tries++) {
       // The fault takes mmu_lock: only where an operation could start, never during an invalidation.
@@ -209,6 +210,57 @@ export class PackedGtModel {
     w[L.acc]++;
     this.s = w;
     return true;
+  }
+
+  /**
+   * KVM_REQ_MMU_FREE_OBSOLETE_ROOTS before the vCPU enters the guest (ops/root_reload.ts): an obsolete
+   * or invalid root loses the vCPUs' reference; at none, an invalid root is committed (every TLB
+   * flushed, the SP freed: off the active list, and off the hash, which follows from the words);
+   * kvm_mmu_load() finds or makes the root, and the vCPU's own TLB is emptied. A root that is
+   * obsolete but not yet zapped would be zapped here (kvm_mmu_prepare_zap_page()): not modelled yet.
+   */
+  private reloadRoots(w: Uint8Array, vcpu: number): void {
+    const L = this.L;
+    w[L.tlb + vcpu * L.tb] = 0;
+    const old = this.rootSlot(w);
+    const at = L.spAt(old) + 1;
+    const life = w[at];
+    if (life & (LIFE_INVALID | LIFE_OBSOLETE)) {
+      const count = Math.max(0, (life >> LIFE_ROOT_SHIFT) - 1);
+      w[at] = (life & ((1 << LIFE_ROOT_SHIFT) - 1)) | (count << LIFE_ROOT_SHIFT);
+      if (count === 0) {
+        if (!(life & LIFE_INVALID)) throw new Unsupported();
+        if (!(life & LIFE_FREED)) {
+          this.flushAll(w);
+          w[at] |= LIFE_FREED;
+          this.offActiveList(w, old);
+        }
+      }
+      const root = this.getShadowPage(w, this.rootKey);
+      const r = L.spAt(root) + 1;
+      const n = (w[r] >> LIFE_ROOT_SHIFT) + 1;
+      if (n > 3) throw new Error('packed_gt: a root count above 3');
+      w[r] = (w[r] & ((1 << LIFE_ROOT_SHIFT) - 1)) | (n << LIFE_ROOT_SHIFT);
+    }
+    // kvm_mmu_load(): a local flush with the new root.
+    w.fill(0, L.tlb + vcpu * L.tb + 1, L.tlb + (vcpu + 1) * L.tb);
+  }
+
+  /** kvm_flush_remote_tlbs() on bare metal: every vCPU's TLB emptied (the reloads owed stay). */
+  private flushAll(w: Uint8Array): void {
+    const L = this.L;
+    for (let v = 0; v < 2; v++) w.fill(0, L.tlb + v * L.tb + 1, L.tlb + (v + 1) * L.tb);
+  }
+
+  /** list_del() from active_mmu_pages, the others keeping their order. */
+  private offActiveList(w: Uint8Array, slot: number): void {
+    const L = this.L;
+    for (let k = 0; k < L.nsp && w[L.active + k]; k++) {
+      if (w[L.active + k] !== 1 + slot) continue;
+      w.copyWithin(L.active + k, L.active + k + 1, L.active + L.nsp);
+      w[L.active + L.nsp - 1] = 0;
+      return;
+    }
   }
 
   /** Any invalidation in flight (between its start and its end): faults retry, the explorer offers none. */
