@@ -5,17 +5,19 @@
  * searches (abstraction.ts maps the core's nodes).
  *
  * Stage 3a: the guest access with the root reload it may serve first (an invalid root committed and
- * freed, a new one made; a root obsolete but not zapped is UNSUPPORTED), a TLB hit, a permission miss that
- * drops the entry, the hardware's shadow walk and TLB fill, the written-page ground truth, the
- * use-after-free check and the stale-access goal). Stage 3b: its fault, run whole as the explorer
+ * freed, a new one made; a root obsolete but not zapped is UNSUPPORTED), a TLB hit, a permission miss
+ * that drops the entry, the hardware's shadow walk and TLB fill, the written-page ground truth, the
+ * use-after-free check and the stale-access goal. Stage 3b: its fault, run whole as the explorer
  * runs it: the guest walk (a function of PD[0], tabulated), FNAME(fetch)'s descent with
  * kvm_mmu_get_child_sp() under the preset's childReuse (a present link kept, with the mismatch goal,
- * when the policy lets it pass), a new SP made in its canonical slot (every reference to the slots
- * after it renumbered), the link, the leaf with __rmap_add() and its misfiled record, the rmap
- * agreement check, the stale-TLB check at the unlock, and the retried access. Every other action,
- * and an access whose fault meets a link the policy refuses (link_shadow_page() over a present
- * SPTE) or a leaf whose rmap_remove() would miss, is UNSUPPORTED: the engine says so
- * rather than guess, and nothing of it is reachable from the CLI until one preset is covered whole.
+ * when the policy lets it pass; else link_shadow_page() over it with linkPresent=zap-and-flush: the
+ * old child unlinked, zapped when left without a parent, recursively, each leaf through
+ * rmap_remove() and its miss as the era reports it, then the commit or the flush), a new SP made in
+ * its canonical slot (every reference to the slots after it renumbered), the link, the leaf with
+ * __rmap_add() and its misfiled record, the rmap agreement check, the stale-TLB check at the unlock,
+ * and the retried access. Every other action (the stopped faults of --fault-window, the writes,
+ * invalidations, deletions, resumes and steps) is UNSUPPORTED: the engine says so rather than guess,
+ * and nothing of it is reachable from the CLI until one preset is covered whole.
  */
 import { Geometry } from '../../kernel/geometry';
 import {
@@ -23,7 +25,7 @@ import {
   SPTE_WRITABLE, isLastSpte,
 } from '../../kernel/spte';
 import { walkGuest, type GuestWalk } from '../../mmu/guest_walk';
-import { unknownPolicy, type Variant } from '../../kernel/variants';
+import { eraOf, linkZapsAndFlushes, unknownPolicy, type Variant } from '../../kernel/variants';
 import type { Scope } from '../bound';
 import { G_CHILD_MISMATCH, G_STALE_ACCESS } from '../goals';
 import { initialState } from '../../run/initial_state';
@@ -246,6 +248,89 @@ export class PackedGtModel {
     w.fill(0, L.tlb + vcpu * L.tb + 1, L.tlb + (vcpu + 1) * L.tb);
   }
 
+  /** Clear an SPTE and what the words keep beside it (a non-leaf's parent link follows from the words). */
+  private clearSpte(w: Uint8Array, slot: number, index: number): void {
+    const at = this.L.spteAt(slot, index);
+    w[at + E_FLAGS] = 0;
+    w[at + E_TARGET] = 0;
+    w[at + E_GFN] = 0;
+    w[at + E_ACCESS] = 0;
+  }
+
+  /** Some present non-leaf SPTE links to `slot` (its parent_ptes are not empty). */
+  private hasParent(w: Uint8Array, slot: number): boolean {
+    const L = this.L;
+    for (let s = 0; s < w[L.nsps]; s++) {
+      const level = L.keys[this.keyOf(w, s)].level;
+      for (let i = 0; i < L.e; i++) {
+        const at = L.spteAt(s, i);
+        const f = w[at + E_FLAGS];
+        if ((f & SPTE_PRESENT) && !isLastSpte(f, level) && w[at + E_TARGET] === 1 + slot) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * kvm_mmu_prepare_zap_page() of a non-root SP (mmu/zap.ts prepareZapInto()): its leaves dropped
+   * through rmap_remove() (a miss is the era's data-corruption report), its links dropped and a
+   * child left without a parent zapped in turn, its parents' links dropped, the SP invalid and on
+   * the list.
+   */
+  private prepareZap(w: Uint8Array, slot: number, list: number[]): void {
+    const L = this.L;
+    const at = L.spAt(slot);
+    if ((w[at + 1] >> LIFE_ROOT_SHIFT) !== 0) throw new Unsupported();
+    const level = L.keys[this.keyOf(w, slot)].level;
+    for (let i = 0; i < L.e; i++) {
+      const p = L.spteAt(slot, i);
+      const f = w[p + E_FLAGS];
+      if (!(f & SPTE_PRESENT)) continue;
+      if (isLastSpte(f, level)) {
+        this.dropLeafOrReport(w, slot, i);
+        continue;
+      }
+      const child = w[p + E_TARGET] - 1;
+      this.clearSpte(w, slot, i);
+      if (!this.hasParent(w, child) && !(w[L.spAt(child) + 1] & LIFE_INVALID)) this.prepareZap(w, child, list);
+    }
+    for (let s = 0; s < w[L.nsps]; s++) {
+      const lv = L.keys[this.keyOf(w, s)].level;
+      for (let i = 0; i < L.e; i++) {
+        const p = L.spteAt(s, i);
+        const f = w[p + E_FLAGS];
+        if ((f & SPTE_PRESENT) && !isLastSpte(f, lv) && w[p + E_TARGET] === 1 + slot) this.clearSpte(w, s, i);
+      }
+    }
+    if (!list.includes(slot)) list.push(slot);
+    w[at + 1] |= LIFE_INVALID;
+  }
+
+  /**
+   * drop_spte() of a present leaf with rmap_remove(): the SPTE is cleared; the gfn
+   * kvm_mmu_page_get_gfn() computes names the rmap it is taken off; a miss (it was filed elsewhere,
+   * or that gfn is in no live memslot) is pte_list_remove()'s report, as the era makes it (the host
+   * oopses, or the VM is bugged), and the misfiled record stays.
+   */
+  private dropLeafOrReport(w: Uint8Array, slot: number, index: number): void {
+    const L = this.L;
+    const gfn = this.spGetGfn(w, slot, index);
+    const at = L.spteAt(slot, index);
+    w[at + E_FLAGS] = 0;
+    w[at + E_TARGET] = 0;
+    w[at + E_GFN] = 0;
+    w[at + E_ACCESS] = 0;
+    const g = L.gfnCode(gfn);
+    const live = g > 0 && !(w[L.slotAt[this.memslotOf(g)]] & M_GONE);
+    if (live && this.rmapRemove(w, g, 1 + slot * L.e + index)) {
+      w[at + E_MISFILED] = 0;
+      return;
+    }
+    if (!this.violation) this.violation = { kind: 'data-corruption', vcpu: -1, gfn };
+    if (!live || eraOf(this.variant).rmapMiss === 'bug') w[L.dead] |= 2;
+    else w[L.dead] |= 1;
+  }
+
   /** kvm_flush_remote_tlbs() on bare metal: every vCPU's TLB emptied (the reloads owed stay). */
   private flushAll(w: Uint8Array): void {
     const L = this.L;
@@ -431,9 +516,8 @@ export class PackedGtModel {
       const access = indirect ? gw.ptAccess[level - 2] : gw.pteAccess;
       const key = L.keyIndex(childGfn, level - 1, !indirect, access);
       if (key < 0) throw new Error(`packed_gt: no key for a child of gfn ${childGfn}`);
-      if (present) {
-        const linked = w[at + E_TARGET] - 1;
-        if (!this.childReusable(w, linked, key)) throw new Unsupported();
+      let linked = present ? w[at + E_TARGET] - 1 : -1;
+      if (linked >= 0 && this.childReusable(w, linked, key)) {
         if (this.keyOf(w, linked) !== key) mismatch = true;
         slot = linked;
         continue;
@@ -441,7 +525,24 @@ export class PackedGtModel {
       const before = w[L.nsps];
       const child = this.getShadowPage(w, key);
       // A new SP went in at `child`: the slots from there on, the parent's among them, moved up one.
-      const parent = w[L.nsps] > before && slot >= child ? slot + 1 : slot;
+      const moved = w[L.nsps] > before;
+      const parent = moved && slot >= child ? slot + 1 : slot;
+      if (moved && linked >= child) linked++;
+      if (linked >= 0) {
+        // The child linked here is not the one asked for: __link_shadow_page() zaps it
+        // (mmu_page_zap_pte() -> drop_parent_pte()); a nested child left without a parent is zapped
+        // too; then kvm_mmu_remote_flush_or_zap(): the commit (flush, free) or a full flush.
+        mismatch = true;
+        if (!linkZapsAndFlushes(this.variant)) throw new Unsupported();
+        this.clearSpte(w, parent, index);
+        const list: number[] = [];
+        if (!this.hasParent(w, linked) && !(w[L.spAt(linked) + 1] & LIFE_INVALID)) this.prepareZap(w, linked, list);
+        this.flushAll(w);
+        for (const s of list) {
+          w[L.spAt(s) + 1] |= LIFE_FREED;
+          this.offActiveList(w, s);
+        }
+      }
       const p = L.spteAt(parent, index);
       w[p + E_FLAGS] = SPTE_PRESENT | SPTE_WRITABLE;
       w[p + E_TARGET] = 1 + child;
@@ -469,7 +570,7 @@ export class PackedGtModel {
       w[at + E_FLAGS] = flags;
       return;
     }
-    if (old & SPTE_PRESENT) this.dropLeaf(w, slot, index);
+    if (old & SPTE_PRESENT) this.dropLeafOrReport(w, slot, index);
     w[at + E_FLAGS] = flags;
     w[at + E_TARGET] = pfn;
     if (!L.keys[this.keyOf(w, slot)].direct) {
@@ -482,17 +583,6 @@ export class PackedGtModel {
     w[at + E_MISFILED] = computed === L.pageGfns[gfn - 1] ? 0 : 1 + gfn;
     // The rmap agreement check on the leaf written (checks/rmap_agreement.ts).
     if (w[at + E_MISFILED] && !this.violation) this.violation = { kind: 'rmap-disagreement', vcpu: -1, gfn: computed };
-  }
-
-  /** drop_spte() of a present leaf whose rmap_remove() finds it; a miss is not modelled yet. */
-  private dropLeaf(w: Uint8Array, slot: number, index: number): void {
-    const L = this.L;
-    const computed = L.gfnCode(this.spGetGfn(w, slot, index));
-    if (computed <= 0 || !this.rmapRemove(w, computed, 1 + slot * L.e + index)) throw new Unsupported();
-    const at = L.spteAt(slot, index);
-    w[at + E_FLAGS] = 0;
-    w[at + E_TARGET] = 0;
-    w[at + E_MISFILED] = 0;
   }
 
   /** The memslot (its place in the scope) whose page gfn code `g` is. */
