@@ -158,7 +158,7 @@ test('a node and its image under the vCPU swap map to the same words, and the ma
 });
 
 /**
- * Every access action from every state of the core search, through both models. Returns how many
+ * Every access and every untrapped write from every state of the core search, through both models. Returns how many
  * the packed model modelled (enabled or not) and how many it left UNSUPPORTED: the stopped faults
  * of --fault-window (walked accesses), and any other access the packed model cannot say yet (the
  * reload of a root that is obsolete but not zapped: none in these searches).
@@ -173,9 +173,11 @@ function compareAccesses(variant: Variant, bound: Bound): { modelled: number; en
     seen.add(key);
     const from = abstractGtRaw(pm.L, n);
     for (const a of candidateActions(scope, n)) {
-      if (a < 0 || scope.menu[a].t !== 'access') continue;
+      const m = scope.menu[a];
+      // The actions written so far: accesses, and the VMM's write of PD[0].
+      if (a < 0 || !(m.t === 'access' || (m.t === 'guest-table-write' && m.by !== 'guest'))) continue;
       const got = pm.apply(from, a);
-      if (got === UNSUPPORTED) { r.unsupported++; if ((scope.menu[a] as { walked?: boolean }).walked) r.walked++; continue; }
+      if (got === UNSUPPORTED) { r.unsupported++; if (m.t === 'access' && m.walked) r.walked++; continue; }
       r.modelled++;
       const o = apply(scope, variant, n, a);
       const where = `${variant.name}, state ${key}, action ${a}`;
@@ -197,7 +199,7 @@ function compareAccesses(variant: Variant, bound: Bound): { modelled: number; en
   return r;
 }
 
-test('packed = core on every guest access it models (TLB hits and fills, faults run whole), from every state of core searches', () => {
+test('packed = core on every guest access (TLB hits and fills, root reloads, faults run whole) and every untrapped write, from every state of core searches', () => {
   // mainline-2026-pre: childReuse=present, so a fault keeps D for another gfn and the leaf is
   // misfiled (the rmap-disagreement violations below); with every menu option the frames of
   // paused operations are renumbered when a fault makes an SP. mainline-2026 at 3 operations: an

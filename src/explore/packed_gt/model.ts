@@ -27,7 +27,7 @@ import {
 import { walkGuest, type GuestWalk } from '../../mmu/guest_walk';
 import { eraOf, linkZapsAndFlushes, unknownPolicy, type Variant } from '../../kernel/variants';
 import type { Scope } from '../bound';
-import { G_CHILD_MISMATCH, G_STALE_ACCESS } from '../goals';
+import { G_CHILD_MISMATCH, G_GUEST_TABLE_CHANGED, G_STALE_ACCESS } from '../goals';
 import { initialState } from '../../run/initial_state';
 import { sortPaused } from './canon';
 import {
@@ -94,6 +94,7 @@ export class PackedGtModel {
     this.reached = 0;
     if (action < 0) return UNSUPPORTED;
     const a = this.scope.menu[action];
+    if (a.t === 'guest-table-write' && a.by !== 'guest') return this.vmmWrite(from, action);
     if (a.t !== 'access' || a.walked) return UNSUPPORTED;
     try {
       return this.access(from, a.vcpu, a.addr, a.kind === 'write');
@@ -101,6 +102,40 @@ export class PackedGtModel {
       if (e instanceof Unsupported) { this.violation = null; this.reached = 0; return UNSUPPORTED; }
       throw e;
     }
+  }
+
+  /**
+   * The VMM writes PD[0] (model.ts guestTableWrite(), ops/guest_table_write.ts): one write a path,
+   * where an operation could start (mmu_lock free), and only a write that changes the entry; guest
+   * memory changes and nothing else. The running operation, if any, is paused.
+   */
+  private vmmWrite(from: Uint8Array, action: number): boolean {
+    const L = this.L;
+    this.pd0OfAction ??= this.scope.menu.map((a) => (a.t === 'guest-table-write' ? L.pd0Code(a.entry) : -1));
+    const target = this.pd0OfAction[action];
+    if (from[L.writes] >= 1 || from[L.lock] || from[L.pd0] === target) return false;
+    const w = from.slice();
+    w[L.pd0] = target;
+    w[L.writes]++;
+    this.pauseCurrent(w);
+    this.reached |= G_GUEST_TABLE_CHANGED;
+    this.s = w;
+    return true;
+  }
+
+  /** PD[0] code each menu write sets (-1 for other actions). */
+  private pd0OfAction: number[] | undefined;
+
+  /** The running operation joins the paused ones (kept sorted, as the key sorts them). */
+  private pauseCurrent(w: Uint8Array): void {
+    const L = this.L;
+    if (!w[L.cur + F_KIND]) return;
+    const n = w[L.npaused];
+    if (n >= L.nf - 1) throw new Error('packed_gt: no room for a paused frame');
+    w.copyWithin(L.paused + n * L.fs, L.cur, L.cur + L.fs);
+    w.fill(0, L.cur, L.cur + L.fs);
+    w[L.npaused] = n + 1;
+    sortPaused(L, w);
   }
 
   /** The slot of the root SP: the newest SP of the root's key. */
@@ -196,14 +231,7 @@ export class PackedGtModel {
       if (tries > 2 || ops >= this.scope.bound.ops || lock || this.invalidationInProgress(w)) return false;
       // The guest walk fails: the fault goes to the guest, the access faults again, and again.
       if (!gw) return false;
-      if (w[L.cur + F_KIND]) {
-        const n = w[L.npaused];
-        if (n >= L.nf - 1) throw new Error('packed_gt: no room for a paused frame');
-        w.copyWithin(L.paused + n * L.fs, L.cur, L.cur + L.fs);
-        w.fill(0, L.cur, L.cur + L.fs);
-        w[L.npaused] = n + 1;
-        sortPaused(L, w);
-      }
+      this.pauseCurrent(w);
       ops++;
       if (this.fault(w, gw, addr)) this.reached |= G_CHILD_MISMATCH;
       this.noteStaleAccess(w, vcpu, addr, write);
