@@ -264,8 +264,8 @@ function boundOf(o: ExploreOpts): { bound: Bound; engine: 'packed' | 'core' } {
   // The guest-tables scope has its own menu; its packed engine (src/explore/packed_gt/) is not whole yet.
   if (o.kinds !== undefined || o.pages !== undefined) throw new UsageError('--kinds and --pages choose the split scope\'s menu; the guest-tables scope has its own (docs/explorer.md)');
   if (o.engine === 'packed') {
-    throw new UsageError('the guest-tables scope runs on the core engine only: its packed engine (docs/explorer.md, "The packed engine for the guest-tables scope") models the guest access and its fault so far; ' +
-      'root reloads, a link over a present SPTE, rmap misses, the guest-table writes, invalidations, memslot deletion, stopped faults and its search are missing; leave out --engine or use --engine core');
+    throw new UsageError('the guest-tables scope runs on the core engine only: its packed engine (docs/explorer.md, "The packed engine for the guest-tables scope") models the guest access (its root reload and its fault) and the untrapped write so far; ' +
+      'the trapped write, invalidations, memslot deletion, stopped faults, the steps of paused operations and its search are missing; leave out --engine or use --engine core');
   }
   return { bound: { ...numbers, scope: 'guest-tables', ...(o.writes && o.writes !== 'untrapped' ? { writes: o.writes } : {}), ...(o.faultWindow ? { faultWindow: true } : {}), ...(o.deleteTables ? { deleteTables: true } : {}) }, engine: 'core' };
 }
