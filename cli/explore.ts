@@ -263,9 +263,12 @@ function boundOf(o: ExploreOpts): { bound: Bound; engine: 'packed' | 'core' } {
     if (o.until && o.engine === 'packed') throw new UsageError('--until runs on the core engine only; leave out --engine or use --engine core');
     return { bound: { ...numbers, pages: o.pages ?? DEFAULT_BOUND.pages, ...(kinds ? { kinds } : {}) }, engine: o.until ? 'core' : o.engine ?? 'packed' };
   }
-  // The guest-tables scope has its own menu, and the packed layout has no guest memory.
+  // The guest-tables scope has its own menu; its packed engine (src/explore/packed_gt/) is not whole yet.
   if (o.kinds !== undefined || o.pages !== undefined) throw new UsageError('--kinds and --pages choose the split scope\'s menu; the guest-tables scope has its own (docs/explorer.md)');
-  if (o.engine === 'packed') throw new UsageError('the guest-tables scope runs on the core engine only: the packed layout has no guest memory (docs/explorer.md); leave out --engine or use --engine core');
+  if (o.engine === 'packed') {
+    throw new UsageError('the guest-tables scope runs on the core engine only: its packed engine (docs/explorer.md, "The packed engine for the guest-tables scope") models the guest access (its root reload and its fault) and the untrapped write so far; ' +
+      'the trapped write, invalidations, memslot deletion, stopped faults, the steps of paused operations and its search are missing; leave out --engine or use --engine core');
+  }
   return { bound: { ...numbers, scope: 'guest-tables', ...(o.writes && o.writes !== 'untrapped' ? { writes: o.writes } : {}), ...(o.faultWindow ? { faultWindow: true } : {}), ...(o.deleteTables ? { deleteTables: true } : {}) }, engine: 'core' };
 }
 

@@ -1,0 +1,269 @@
+/**
+ * The packed state of the guest-tables scope (docs/explorer.md, "The packed engine for the
+ * guest-tables scope"): a core explorer node of that scope as bytes, one byte a word, equal for two
+ * nodes exactly when the core's canonical keys (canon.ts) are.
+ *
+ * Stage 2 of the engine: the layout and the abstraction map (abstraction.ts). No transition is
+ * written here yet, and nothing of this folder is reachable from the CLI.
+ *
+ * Shadow pages sit in slots allocated on demand and kept in canonical order: by the index of their
+ * hash key (gfn, level, direct, access) in keyTable(), then by creation, which is the order the
+ * core's key ranks them in, so a slot's position is the SP's rank and a reference to an SP is its
+ * slot. Two codes carry the gfns and pfns the key writes in full: gfnCode() and pfnCode().
+ */
+import { ACC_ALL } from '../../kernel/spte';
+import { walkGuest } from '../../mmu/guest_walk';
+import { initialState } from '../../run/initial_state';
+import type { GuestPte, GuestTable, MmuState } from '../../model/state';
+import type { Scope } from '../bound';
+import { GT, pdeTargets } from '../scope_guest_tables';
+
+/** An SP's hash key, as the core ranks SPs: gfn, level, direct, access. */
+export interface SpKey { gfn: number; level: number; direct: boolean; access: number }
+
+/** Frame kinds (the byte at F_KIND; 0 = no frame). */
+export const K_NONE = 0;
+export const K_FAULT = 1;
+export const K_INVALIDATE = 2;
+export const K_DELETE = 3;
+export const K_WRITE = 4;
+
+/** Program counters by kind, in the order of their codes (1 + index). */
+export const PCS: Record<number, readonly string[]> = {
+  [K_FAULT]: ['inject', 'lock', 'walk', 'flush', 'link', 'unlock'],
+  [K_INVALIDATE]: ['lock', 'zap', 'flush', 'unlock', 'free'],
+  [K_DELETE]: ['slots-lock', 'invalidate', 'zap-lock', 'gen', 'zap', 'unmap', 'remote-flush', 'slot-zap', 'zap-unlock', 'commit-flush', 'commit-free', 'delete', 'slots-unlock'],
+  [K_WRITE]: ['trap', 'write', 'lock', 'zap', 'flush', 'unlock'],
+};
+
+/** Offsets inside a frame. */
+export const F_KIND = 0;
+export const F_PC = 1;
+/** fault: vCPU; write: 1 + vCPU for the guest's store, 0 for the VMM's. */
+export const F_VCPU = 2;
+/** fault: address; invalidate: gfn code; delete: memslot id; write: 1 + target index. */
+export const F_ARG = 3;
+/** fault: 0 read, 1 write; delete: unmapFlush (0 absent, 1 + value); write: flush (0 absent, 1 + value). */
+export const F_ARG2 = 4;
+/** fault: its walk, 0 none, else 1 + the PD[0] code the walk read; invalidate, delete, write: 1 + zapped (0 absent). */
+export const F_WALK = 5;
+/** fault: rechecked (0 absent, else the level); write: spCursor (0 absent, 1 for -1, 2 + slot). */
+export const F_RECHECKED = 6;
+/** fault: eexistNoted (0 absent, 1 + sptep code). */
+export const F_EEXIST = 7;
+/** fault: mismatch (0 absent, 1 + value). */
+export const F_MISMATCH = 8;
+/** fault: pendingChild (0 for -1, 1 + slot). */
+export const F_PCHILD = 9;
+/** fault: pendingSptep (0 for -1, 1 + sptep code). */
+export const F_PSPTEP = 10;
+/** fault: walkedAccess (0 absent, 1 + value). */
+export const F_WALKED = 11;
+/** fault and delete: invalidList (0 absent, 1 + its length), then its slots (1 + slot each). */
+export const F_LIST = 12;
+
+/** SP life byte. */
+export const LIFE_FREED = 1;
+export const LIFE_INVALID = 2;
+export const LIFE_OBSOLETE = 4;
+/** root count << LIFE_ROOT_SHIFT (0 to 3). */
+export const LIFE_ROOT_SHIFT = 3;
+
+/** Per SPTE of a slot: flag byte, target, gfn code, access, misfiled gfn code. */
+export const E_FLAGS = 0;
+export const E_TARGET = 1;
+export const E_GFN = 2;
+export const E_ACCESS = 3;
+export const E_MISFILED = 4;
+export const E_BYTES = 5;
+
+/** TLB entry bytes: address, level, gfn code, pfn code, bits (1 writable, 2 exec). */
+export const T_BYTES = 5;
+
+/** Memslot status byte. */
+export const M_GONE = 1;
+export const M_INVALID = 2;
+export const M_LOG = 4;
+export const M_MANUAL = 8;
+export const M_INIT_SET = 16;
+
+/** Pfn codes of host pages handed out after an invalidation start here. */
+export const PFN_NEW = 0x80;
+
+function sameGuestPte(a: GuestPte | undefined, b: GuestPte | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.kind === b.kind && a.gfn === b.gfn && a.access === b.access;
+}
+
+/**
+ * Every hash key an SP of the scope can have, in the core's rank order: the root's, and for every
+ * value PD[0] can hold and every address the menu accesses, the indirect SPs of the guest walk's
+ * tables and the direct SPs below a guest huge leaf. Found by walking, not listed.
+ */
+export function keyTable(scope: Scope, state: MmuState, pd0s: ReadonlyArray<GuestPte | undefined>): SpKey[] {
+  const geo = state.geo;
+  const keys = new Map<string, SpKey>();
+  const add = (k: SpKey) => keys.set(`${k.gfn}.${k.level}.${k.direct}.${k.access}`, k);
+  const top = state.roots[0].guestTableGfn;
+  add({ gfn: top, level: 4, direct: false, access: ACC_ALL });
+  const addrs = new Set<number>();
+  for (const a of scope.menu) if (a.t === 'access') addrs.add(a.addr);
+  for (const pd0 of pd0s) {
+    const memory = withPd0(state.guestMemory, pd0);
+    const s = { ...state, guestMemory: memory };
+    for (const addr of addrs) {
+      const r = walkGuest(s, top, addr, 'read');
+      if (!r.ok) continue;
+      const gw = r.walk;
+      for (let level = 4; level >= 2; level--) {
+        if (level > gw.level) add({ gfn: gw.tableGfn[level - 2], level: level - 1, direct: false, access: gw.ptAccess[level - 2] });
+        else add({ gfn: geo.round(gw.gfn, level), level: level - 1, direct: true, access: gw.pteAccess });
+      }
+    }
+  }
+  return [...keys.values()].sort((x, y) => x.gfn - y.gfn || x.level - y.level || (x.direct ? 1 : 0) - (y.direct ? 1 : 0) || x.access - y.access);
+}
+
+/** Guest memory with PD[0] set to `pd0` (undefined: not present), the rest shared. */
+export function withPd0(memory: ReadonlyMap<number, GuestTable>, pd0: GuestPte | undefined): Map<number, GuestTable> {
+  const out = new Map(memory);
+  const pd = memory.get(GT.pd)!;
+  const entries = new Map(pd.entries);
+  if (pd0 && pd0.kind !== 'none') entries.set(0, pd0); else entries.delete(0);
+  out.set(GT.pd, { level: pd.level, entries });
+  return out;
+}
+
+export class GtLayout {
+  readonly e: number;
+  /** The scope's memslot pages in order (memslot 0's, R1's, R2's): gfn code = 1 + place. */
+  readonly pageGfns: number[] = [];
+  /** First page of each memslot of the scope, in that order, and their ids and sizes. */
+  readonly slotFirst: number[] = [];
+  readonly slotIds: number[] = [];
+  readonly slotPages: number[] = [];
+  /** Original host pfn of each page (pfn code = 1 + place). */
+  readonly pagePfns: number[] = [];
+  /** The host pfn handed out first after an invalidation (pfn code PFN_NEW). */
+  readonly firstNewPfn: number;
+  /** The values PD[0] can hold: 0 the initial one, 1 + t the write's target t. */
+  readonly pd0s: Array<GuestPte | undefined>;
+  readonly initialMemory: ReadonlyMap<number, GuestTable>;
+  readonly keys: SpKey[];
+  /** Capacities: SP slots, rmap entries a page, remaps, freed ranges, TLB entries a vCPU, frames. */
+  readonly nsp: number;
+  readonly nrm: number;
+  readonly nremap: number;
+  readonly nfreed: number;
+  readonly nt: number;
+  readonly nf: number;
+  /** Bytes of a frame, of an SP slot, of a vCPU's TLB block. */
+  readonly fs: number;
+  readonly ss: number;
+  readonly tb: number;
+
+  // Header.
+  readonly ops = 0;
+  readonly acc = 1;
+  readonly writes = 2;
+  readonly lock = 3;
+  readonly fresh = 4;
+  readonly foot = 5;
+  /** 1: the VM bugged; 2: the host oopsed. */
+  readonly dead = 6;
+  readonly pd0 = 7;
+  readonly newPfns = 8;
+  readonly nsps = 9;
+  readonly npaused = 10;
+  readonly slots: number;
+  /** Bytes of a memslot's block: status, a byte a page of its dirty bitmap... per memslot at slotAt[i]. */
+  readonly slotAt: number[] = [];
+  readonly freed: number;
+  readonly written: number;
+  readonly active: number;
+  readonly sp: number;
+  readonly rmap: number;
+  readonly tlb: number;
+  readonly cur: number;
+  readonly paused: number;
+  readonly size: number;
+
+  constructor(readonly scope: Scope) {
+    const bound = scope.bound;
+    const e = bound.entries;
+    this.e = e;
+    const state = initialState(scope.scenario);
+    this.initialMemory = state.guestMemory;
+    for (const m of state.memslots) {
+      this.slotFirst.push(this.pageGfns.length);
+      this.slotIds.push(m.id);
+      this.slotPages.push(m.npages);
+      for (let i = 0; i < m.npages; i++) { this.pageGfns.push(m.baseGfn + i); this.pagePfns.push(m.hostPfnBase + i); }
+    }
+    if (this.pageGfns.length >= PFN_NEW - 1) throw new Error('packed_gt: too many memslot pages for the byte codes');
+    this.firstNewPfn = state.nextHostPfn;
+    this.pd0s = [state.guestMemory.get(GT.pd)!.entries.get(0), ...pdeTargets().map((t) => t.entry)];
+    this.keys = keyTable(scope, state, this.pd0s);
+    const ops = bound.ops;
+    // The first root, at most three SPs below it by each fault (levels 3, 2, 1), a root by each reload.
+    this.nsp = 1 + 4 * (ops + bound.accesses);
+    // A leaf joins an rmap only by a fault's install (one a fault); a remap and a freed range by an invalidation.
+    this.nrm = Math.max(1, ops);
+    this.nremap = Math.max(1, ops);
+    this.nfreed = Math.max(1, ops);
+    this.nt = Math.max(1, bound.accesses);
+    // The running frame and the paused ones: every operation and the one write.
+    this.nf = ops + 2;
+    this.fs = F_LIST + 1 + this.nsp;
+    this.ss = 2 + E_BYTES * e;
+    this.tb = 1 + T_BYTES * this.nt;
+    let at = 11;
+    this.slots = at;
+    for (let i = 0; i < state.memslots.length; i++) {
+      this.slotAt.push(at);
+      at += 1 + this.slotPages[i] + 1 + 2 * this.nremap;
+    }
+    this.freed = at; at += 1 + this.nfreed;
+    this.written = at; at += this.pageGfns.length;
+    this.active = at; at += this.nsp;
+    this.sp = at; at += this.nsp * this.ss;
+    this.rmap = at; at += this.pageGfns.length * this.nrm;
+    this.tlb = at; at += 2 * this.tb;
+    this.cur = at; at += this.fs;
+    this.paused = at; at += (this.nf - 1) * this.fs;
+    this.size = (at + 3) & ~3;
+  }
+
+  /** Gfn code: 0 for gfn 0, else 1 + the gfn's place among the memslot pages; -1 if it has none. */
+  gfnCode(gfn: number): number {
+    if (gfn === 0) return 0;
+    const i = this.pageGfns.indexOf(gfn);
+    return i < 0 ? -1 : i + 1;
+  }
+
+  /** Pfn code: 1 + the place of a page's original host page, or PFN_NEW + k for the k-th handed out; -1 if neither. */
+  pfnCode(pfn: number): number {
+    const i = this.pagePfns.indexOf(pfn);
+    if (i >= 0) return i + 1;
+    const k = pfn - this.firstNewPfn;
+    return k >= 0 && PFN_NEW + k < 256 ? PFN_NEW + k : -1;
+  }
+
+  /** Index of an SP's hash key in keyTable() (the slot's key byte is 1 + it); -1 if the scope has no such key. */
+  keyIndex(gfn: number, level: number, direct: boolean, access: number): number {
+    return this.keys.findIndex((k) => k.gfn === gfn && k.level === level && k.direct === direct && k.access === access);
+  }
+
+  /** PD[0]'s code: 0 the initial value, 1 + t the write's target t; -1 if neither. */
+  pd0Code(pte: GuestPte | undefined): number {
+    for (let i = 0; i < this.pd0s.length; i++) {
+      const p = this.pd0s[i];
+      if (sameGuestPte(pte, p) || (!pte && p?.kind === 'none') || (pte?.kind === 'none' && !p)) return i;
+    }
+    return -1;
+  }
+
+  /** Byte offset of SP slot i, and of its entry j. */
+  spAt(i: number): number { return this.sp + i * this.ss; }
+  spteAt(i: number, j: number): number { return this.sp + i * this.ss + 2 + j * E_BYTES; }
+}

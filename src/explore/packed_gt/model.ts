@@ -1,0 +1,672 @@
+/**
+ * The guest-tables scope's packed transitions (docs/explorer.md, "The packed engine for the
+ * guest-tables scope"), on the words of layout.ts, mirroring src/explore/model.ts transition by
+ * transition; test/unit/explorer_packed_gt.test.ts holds each to the core on every state of core
+ * searches (abstraction.ts maps the core's nodes).
+ *
+ * Stage 3a: the guest access with the root reload it may serve first (an invalid root committed and
+ * freed, a new one made; a root obsolete but not zapped is UNSUPPORTED), a TLB hit, a permission miss
+ * that drops the entry, the hardware's shadow walk and TLB fill, the written-page ground truth, the
+ * use-after-free check and the stale-access goal. Stage 3b: its fault, run whole as the explorer
+ * runs it: the guest walk (a function of PD[0], tabulated), FNAME(fetch)'s descent with
+ * kvm_mmu_get_child_sp() under the preset's childReuse (a present link kept, with the mismatch goal,
+ * when the policy lets it pass; else link_shadow_page() over it with linkPresent=zap-and-flush: the
+ * old child unlinked, zapped when left without a parent, recursively, each leaf through
+ * rmap_remove() and its miss as the era reports it, then the commit or the flush), a new SP made in
+ * its canonical slot (every reference to the slots after it renumbered), the link, the leaf with
+ * __rmap_add() and its misfiled record, the rmap agreement check, the stale-TLB check at the unlock,
+ * and the retried access. Every other action (the stopped faults of --fault-window, the writes,
+ * invalidations, deletions, resumes and steps) is UNSUPPORTED: the engine says so rather than guess,
+ * and nothing of it is reachable from the CLI until one preset is covered whole.
+ */
+import { Geometry } from '../../kernel/geometry';
+import {
+  ACC_EXEC_MASK, ACC_WRITE_MASK, SPTE_ACCESSED, SPTE_EXEC, SPTE_HOST_WRITABLE, SPTE_MMU_WRITABLE, SPTE_PRESENT,
+  SPTE_WRITABLE, isLastSpte,
+} from '../../kernel/spte';
+import { walkGuest, type GuestWalk } from '../../mmu/guest_walk';
+import { eraOf, linkZapsAndFlushes, unknownPolicy, type Variant } from '../../kernel/variants';
+import type { Scope } from '../bound';
+import { G_CHILD_MISMATCH, G_GUEST_TABLE_CHANGED, G_STALE_ACCESS } from '../goals';
+import { initialState } from '../../run/initial_state';
+import { sortPaused } from './canon';
+import {
+  E_ACCESS, E_FLAGS, E_GFN, E_MISFILED, E_TARGET, F_EEXIST, F_KIND, F_LIST, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU,
+  GtLayout, K_DELETE, K_FAULT, K_INVALIDATE, K_WRITE, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, LIFE_ROOT_SHIFT, M_GONE, M_INVALID, M_LOG, PFN_NEW,
+  T_BYTES, withPd0,
+} from './layout';
+
+/** apply()'s answer when the action is one this stage does not model yet. */
+export const UNSUPPORTED = 'unsupported';
+
+export interface GtViolation { kind: string; strength?: string; vcpu: number; gfn: number }
+
+/** Thrown inside a transition this stage does not model; apply() answers UNSUPPORTED. */
+class Unsupported extends Error {}
+
+export class PackedGtModel {
+  readonly L: GtLayout;
+  readonly geo: Geometry;
+  /** The successor apply() made. */
+  s: Uint8Array;
+  violation: GtViolation | null = null;
+  /** Goals (goals.ts) the last transition reached. */
+  reached = 0;
+  /** The root's key index (its slots hold the root SPs). */
+  private readonly rootKey: number;
+  /** walks[(pd0 * 2 + write) * addrs + addr]: the guest walk with PD[0] = pd0s[pd0], null if it fails. */
+  private readonly walks: Array<GuestWalk | null>;
+  private readonly addrs: number;
+  /** Flags of a leaf the fault installs with ACC_ALL: what installLeaf() computes. */
+  private readonly leafFlags: (access: number) => number;
+
+  constructor(readonly scope: Scope, readonly variant: Variant) {
+    this.L = new GtLayout(scope);
+    const L = this.L;
+    this.geo = new Geometry(scope.bound.entries);
+    this.s = new Uint8Array(L.size);
+    this.rootKey = L.keys.findIndex((k) => k.level === 4);
+    const state = initialState(scope.scenario);
+    let addrs = 0;
+    for (const a of scope.menu) if (a.t === 'access') addrs = Math.max(addrs, a.addr + 1);
+    this.addrs = addrs;
+    this.walks = new Array<GuestWalk | null>(L.pd0s.length * 2 * addrs).fill(null);
+    L.pd0s.forEach((pd0, c) => {
+      const s = { ...state, guestMemory: withPd0(L.initialMemory, pd0) };
+      for (let w = 0; w < 2; w++) {
+        for (let addr = 0; addr < addrs; addr++) {
+          const r = walkGuest(s, state.roots[0].guestTableGfn, addr, w ? 'write' : 'read');
+          this.walks[(c * 2 + w) * addrs + addr] = r.ok ? r.walk : null;
+        }
+      }
+    });
+    this.leafFlags = (access) => SPTE_PRESENT | SPTE_ACCESSED | SPTE_HOST_WRITABLE |
+      (access & ACC_WRITE_MASK ? SPTE_WRITABLE | SPTE_MMU_WRITABLE : 0) | (access & ACC_EXEC_MASK ? SPTE_EXEC : 0);
+    switch (variant.childReuse) {
+      case 'present': case 'gfn': case 'gfn-role': break;
+      default: unknownPolicy('childReuse', variant.childReuse);
+    }
+  }
+
+  /** Apply menu action `action` to the words `from`: false when it is not enabled, UNSUPPORTED when this stage does not model it. */
+  apply(from: Uint8Array, action: number): boolean | typeof UNSUPPORTED {
+    this.violation = null;
+    this.reached = 0;
+    if (action < 0) return UNSUPPORTED;
+    const a = this.scope.menu[action];
+    if (a.t === 'guest-table-write' && a.by !== 'guest') return this.vmmWrite(from, action);
+    if (a.t !== 'access' || a.walked) return UNSUPPORTED;
+    try {
+      return this.access(from, a.vcpu, a.addr, a.kind === 'write');
+    } catch (e) {
+      if (e instanceof Unsupported) { this.violation = null; this.reached = 0; return UNSUPPORTED; }
+      throw e;
+    }
+  }
+
+  /**
+   * The VMM writes PD[0] (model.ts guestTableWrite(), ops/guest_table_write.ts): one write a path,
+   * where an operation could start (mmu_lock free), and only a write that changes the entry; guest
+   * memory changes and nothing else. The running operation, if any, is paused.
+   */
+  private vmmWrite(from: Uint8Array, action: number): boolean {
+    const L = this.L;
+    this.pd0OfAction ??= this.scope.menu.map((a) => (a.t === 'guest-table-write' ? L.pd0Code(a.entry) : -1));
+    const target = this.pd0OfAction[action];
+    if (from[L.writes] >= 1 || from[L.lock] || from[L.pd0] === target) return false;
+    const w = from.slice();
+    w[L.pd0] = target;
+    w[L.writes]++;
+    this.pauseCurrent(w);
+    this.reached |= G_GUEST_TABLE_CHANGED;
+    this.s = w;
+    return true;
+  }
+
+  /** PD[0] code each menu write sets (-1 for other actions). */
+  private pd0OfAction: number[] | undefined;
+
+  /** The running operation joins the paused ones (kept sorted, as the key sorts them). */
+  private pauseCurrent(w: Uint8Array): void {
+    const L = this.L;
+    if (!w[L.cur + F_KIND]) return;
+    const n = w[L.npaused];
+    if (n >= L.nf - 1) throw new Error('packed_gt: no room for a paused frame');
+    w.copyWithin(L.paused + n * L.fs, L.cur, L.cur + L.fs);
+    w.fill(0, L.cur, L.cur + L.fs);
+    w[L.npaused] = n + 1;
+    sortPaused(L, w);
+  }
+
+  /** The slot of the root SP: the newest SP of the root's key. */
+  private rootSlot(w: Uint8Array): number {
+    const L = this.L;
+    for (let s = w[L.nsps] - 1; s >= 0; s--) if (w[L.spAt(s)] === 1 + this.rootKey) return s;
+    throw new Error('packed_gt: no root SP');
+  }
+
+  /** The TLB entry of `vcpu` that covers `addr` (the first that does), or -1. */
+  private tlbLookup(w: Uint8Array, vcpu: number, addr: number): number {
+    const L = this.L;
+    const at = L.tlb + vcpu * L.tb + 1;
+    for (let k = 0; k < L.nt; k++) {
+      const p = at + k * T_BYTES;
+      const level = w[p + 1];
+      if (level === 0) break;
+      if (addr >= w[p] && addr < w[p] + this.geo.pages(level)) return p;
+    }
+    return -1;
+  }
+
+  /** The hardware's walk of the shadow tables: the leaf's (slot, index, level), or null at a not-present SPTE. */
+  private shadowWalk(w: Uint8Array, addr: number): { at: number; level: number } | null {
+    const L = this.L;
+    let slot = this.rootSlot(w);
+    for (let level = 4; level >= 1; level--) {
+      const at = L.spteAt(slot, this.geo.index(addr, level));
+      const flags = w[at + E_FLAGS];
+      if (!(flags & SPTE_PRESENT)) return null;
+      if (isLastSpte(flags, level)) return { at, level };
+      slot = w[at + E_TARGET] - 1;
+    }
+    throw new Error('packed_gt: the shadow walk fell off level 1');
+  }
+
+  private freed(w: Uint8Array, pfn: number): boolean {
+    const L = this.L;
+    for (let k = 0; k < w[L.freed]; k++) if (w[L.freed + 1 + k] === pfn) return true;
+    return false;
+  }
+
+  /** The gfn code of the page whose host page `pfn` (a code) is: pfnToGfn(). */
+  private pfnToGfn(w: Uint8Array, pfn: number): number {
+    const L = this.L;
+    if (pfn < PFN_NEW) return pfn;
+    for (let s = 0; s < L.slotIds.length; s++) {
+      const at = L.slotAt[s];
+      if (w[at] & M_GONE) continue;
+      const r = at + 1 + L.slotPages[s];
+      for (let k = w[r] - 1; k >= 0; k--) if (w[r + 2 + 2 * k] === pfn) return 1 + L.slotFirst[s] + w[r + 1 + 2 * k];
+    }
+    throw new Error('packed_gt: a host page no memslot maps');
+  }
+
+  /** A memslot that is there and not being deleted holds the page of gfn code `g`. */
+  private liveSlotHolds(w: Uint8Array, g: number): boolean {
+    const L = this.L;
+    for (let s = L.slotIds.length - 1; s >= 0; s--) {
+      if (g - 1 >= L.slotFirst[s]) return (w[L.slotAt[s]] & (M_GONE | M_INVALID)) === 0;
+    }
+    return false;
+  }
+
+  /** A vCPU inside KVM (its stopped fault, or its trapped write being emulated) makes no access. */
+  private emulating(w: Uint8Array, vcpu: number): boolean {
+    const L = this.L;
+    const inKvm = (at: number) => (w[at + F_KIND] === K_FAULT && w[at + F_VCPU] === vcpu) || (w[at + F_KIND] === K_WRITE && w[at + F_VCPU] === 1 + vcpu);
+    if (inKvm(L.cur)) return true;
+    for (let i = 0; i < w[L.npaused]; i++) if (inKvm(L.paused + i * L.fs)) return true;
+    return false;
+  }
+
+  /** model.ts access(): the access, and its faults run whole, each followed by the access again. */
+  private access(from: Uint8Array, vcpu: number, addr: number, write: boolean): boolean | typeof UNSUPPORTED {
+    const L = this.L;
+    const lock = from[L.lock] !== 0;
+    if (from[L.acc] >= this.scope.bound.accesses || (lock && !from[L.fresh]) || this.emulating(from, vcpu)) return false;
+    const reload = from[L.tlb + vcpu * L.tb] !== 0;
+    const hit = this.tlbLookup(from, vcpu, addr);
+    if (hit >= 0 && from[hit + 1] !== 1) return UNSUPPORTED;
+    // A TLB hit that adds nothing (a read, or a write to a page already written) and reaches a live page.
+    if (hit >= 0 && !reload && permits(write, from[hit + 4]) && !this.freed(from, from[hit + 3]) && (!write || from[L.written + from[hit + 2] - 1])) return false;
+    if (reload && lock) return false;
+    const gw = this.walks[(from[L.pd0] * 2 + (write ? 1 : 0)) * this.addrs + addr];
+    if (gw && !this.liveSlotHolds(from, L.gfnCode(gw.gfn))) return false;
+    const w = from.slice();
+    this.noteStaleAccess(w, vcpu, addr, write);
+    if (reload) this.reloadRoots(w, vcpu);
+    let ops = w[L.ops];
+    for (let tries = 1; !this.hardwareAccess(w, vcpu, addr, write); tries++) {
+      // The fault takes mmu_lock: only where an operation could start, never during an invalidation.
+      if (tries > 2 || ops >= this.scope.bound.ops || lock || this.invalidationInProgress(w)) return false;
+      // The guest walk fails: the fault goes to the guest, the access faults again, and again.
+      if (!gw) return false;
+      this.pauseCurrent(w);
+      ops++;
+      if (this.fault(w, gw, addr)) this.reached |= G_CHILD_MISMATCH;
+      this.noteStaleAccess(w, vcpu, addr, write);
+    }
+    w[L.ops] = ops;
+    w[L.acc]++;
+    this.s = w;
+    return true;
+  }
+
+  /**
+   * KVM_REQ_MMU_FREE_OBSOLETE_ROOTS before the vCPU enters the guest (ops/root_reload.ts): an obsolete
+   * or invalid root loses the vCPUs' reference; at none, an invalid root is committed (every TLB
+   * flushed, the SP freed: off the active list, and off the hash, which follows from the words);
+   * kvm_mmu_load() finds or makes the root, and the vCPU's own TLB is emptied. A root that is
+   * obsolete but not yet zapped would be zapped here (kvm_mmu_prepare_zap_page()): not modelled yet.
+   */
+  private reloadRoots(w: Uint8Array, vcpu: number): void {
+    const L = this.L;
+    w[L.tlb + vcpu * L.tb] = 0;
+    const old = this.rootSlot(w);
+    const at = L.spAt(old) + 1;
+    const life = w[at];
+    if (life & (LIFE_INVALID | LIFE_OBSOLETE)) {
+      const count = Math.max(0, (life >> LIFE_ROOT_SHIFT) - 1);
+      w[at] = (life & ((1 << LIFE_ROOT_SHIFT) - 1)) | (count << LIFE_ROOT_SHIFT);
+      if (count === 0) {
+        if (!(life & LIFE_INVALID)) throw new Unsupported();
+        if (!(life & LIFE_FREED)) {
+          this.flushAll(w);
+          w[at] |= LIFE_FREED;
+          this.offActiveList(w, old);
+        }
+      }
+      const root = this.getShadowPage(w, this.rootKey);
+      const r = L.spAt(root) + 1;
+      const n = (w[r] >> LIFE_ROOT_SHIFT) + 1;
+      if (n > 3) throw new Error('packed_gt: a root count above 3');
+      w[r] = (w[r] & ((1 << LIFE_ROOT_SHIFT) - 1)) | (n << LIFE_ROOT_SHIFT);
+    }
+    // kvm_mmu_load(): a local flush with the new root.
+    w.fill(0, L.tlb + vcpu * L.tb + 1, L.tlb + (vcpu + 1) * L.tb);
+  }
+
+  /** Clear an SPTE and what the words keep beside it (a non-leaf's parent link follows from the words). */
+  private clearSpte(w: Uint8Array, slot: number, index: number): void {
+    const at = this.L.spteAt(slot, index);
+    w[at + E_FLAGS] = 0;
+    w[at + E_TARGET] = 0;
+    w[at + E_GFN] = 0;
+    w[at + E_ACCESS] = 0;
+  }
+
+  /** Some present non-leaf SPTE links to `slot` (its parent_ptes are not empty). */
+  private hasParent(w: Uint8Array, slot: number): boolean {
+    const L = this.L;
+    for (let s = 0; s < w[L.nsps]; s++) {
+      const level = L.keys[this.keyOf(w, s)].level;
+      for (let i = 0; i < L.e; i++) {
+        const at = L.spteAt(s, i);
+        const f = w[at + E_FLAGS];
+        if ((f & SPTE_PRESENT) && !isLastSpte(f, level) && w[at + E_TARGET] === 1 + slot) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * kvm_mmu_prepare_zap_page() of a non-root SP (mmu/zap.ts prepareZapInto()): its leaves dropped
+   * through rmap_remove() (a miss is the era's data-corruption report), its links dropped and a
+   * child left without a parent zapped in turn, its parents' links dropped, the SP invalid and on
+   * the list.
+   */
+  private prepareZap(w: Uint8Array, slot: number, list: number[]): void {
+    const L = this.L;
+    const at = L.spAt(slot);
+    if ((w[at + 1] >> LIFE_ROOT_SHIFT) !== 0) throw new Unsupported();
+    const level = L.keys[this.keyOf(w, slot)].level;
+    for (let i = 0; i < L.e; i++) {
+      const p = L.spteAt(slot, i);
+      const f = w[p + E_FLAGS];
+      if (!(f & SPTE_PRESENT)) continue;
+      if (isLastSpte(f, level)) {
+        this.dropLeafOrReport(w, slot, i);
+        continue;
+      }
+      const child = w[p + E_TARGET] - 1;
+      this.clearSpte(w, slot, i);
+      if (!this.hasParent(w, child) && !(w[L.spAt(child) + 1] & LIFE_INVALID)) this.prepareZap(w, child, list);
+    }
+    for (let s = 0; s < w[L.nsps]; s++) {
+      const lv = L.keys[this.keyOf(w, s)].level;
+      for (let i = 0; i < L.e; i++) {
+        const p = L.spteAt(s, i);
+        const f = w[p + E_FLAGS];
+        if ((f & SPTE_PRESENT) && !isLastSpte(f, lv) && w[p + E_TARGET] === 1 + slot) this.clearSpte(w, s, i);
+      }
+    }
+    if (!list.includes(slot)) list.push(slot);
+    w[at + 1] |= LIFE_INVALID;
+  }
+
+  /**
+   * drop_spte() of a present leaf with rmap_remove(): the SPTE is cleared; the gfn
+   * kvm_mmu_page_get_gfn() computes names the rmap it is taken off; a miss (it was filed elsewhere,
+   * or that gfn is in no live memslot) is pte_list_remove()'s report, as the era makes it (the host
+   * oopses, or the VM is bugged), and the misfiled record stays.
+   */
+  private dropLeafOrReport(w: Uint8Array, slot: number, index: number): void {
+    const L = this.L;
+    const gfn = this.spGetGfn(w, slot, index);
+    const at = L.spteAt(slot, index);
+    w[at + E_FLAGS] = 0;
+    w[at + E_TARGET] = 0;
+    w[at + E_GFN] = 0;
+    w[at + E_ACCESS] = 0;
+    const g = L.gfnCode(gfn);
+    const live = g > 0 && !(w[L.slotAt[this.memslotOf(g)]] & M_GONE);
+    if (live && this.rmapRemove(w, g, 1 + slot * L.e + index)) {
+      w[at + E_MISFILED] = 0;
+      return;
+    }
+    if (!this.violation) this.violation = { kind: 'data-corruption', vcpu: -1, gfn };
+    if (!live || eraOf(this.variant).rmapMiss === 'bug') w[L.dead] |= 2;
+    else w[L.dead] |= 1;
+  }
+
+  /** kvm_flush_remote_tlbs() on bare metal: every vCPU's TLB emptied (the reloads owed stay). */
+  private flushAll(w: Uint8Array): void {
+    const L = this.L;
+    for (let v = 0; v < 2; v++) w.fill(0, L.tlb + v * L.tb + 1, L.tlb + (v + 1) * L.tb);
+  }
+
+  /** list_del() from active_mmu_pages, the others keeping their order. */
+  private offActiveList(w: Uint8Array, slot: number): void {
+    const L = this.L;
+    for (let k = 0; k < L.nsp && w[L.active + k]; k++) {
+      if (w[L.active + k] !== 1 + slot) continue;
+      w.copyWithin(L.active + k, L.active + k + 1, L.active + L.nsp);
+      w[L.active + L.nsp - 1] = 0;
+      return;
+    }
+  }
+
+  /** Any invalidation in flight (between its start and its end): faults retry, the explorer offers none. */
+  private invalidationInProgress(w: Uint8Array): boolean {
+    const L = this.L;
+    if (w[L.cur + F_KIND] === K_INVALIDATE) return true;
+    for (let i = 0; i < w[L.npaused]; i++) if (w[L.paused + i * L.fs + F_KIND] === K_INVALIDATE) return true;
+    return false;
+  }
+
+  /** The stale-access goal: the TLB entry about to be used maps a page its root no longer maps there. */
+  private noteStaleAccess(w: Uint8Array, vcpu: number, addr: number, write: boolean): void {
+    const hit = this.tlbLookup(w, vcpu, addr);
+    if (hit < 0 || !permits(write, w[hit + 4])) return;
+    const leaf = this.shadowWalk(w, addr);
+    if (!leaf || leaf.level !== 1 || w[leaf.at + E_TARGET] !== w[hit + 3]) this.reached |= G_STALE_ACCESS;
+  }
+
+  /** guest_access.ts guestAccess() without the reload: true when it completes, false when it faults. */
+  private hardwareAccess(w: Uint8Array, vcpu: number, addr: number, write: boolean): boolean {
+    const L = this.L;
+    const hit = this.tlbLookup(w, vcpu, addr);
+    if (hit >= 0 && w[hit + 1] !== 1) throw new Unsupported();
+    let gfn: number;
+    let pfn: number;
+    if (hit >= 0 && permits(write, w[hit + 4])) {
+      gfn = w[hit + 2];
+      pfn = w[hit + 3];
+    } else {
+      if (hit >= 0) {
+        // A permission fault drops the entry; the CPU walks the tables again.
+        const end = L.tlb + vcpu * L.tb + L.tb;
+        w.copyWithin(hit, hit + T_BYTES, end);
+        w.fill(0, end - T_BYTES, end);
+      }
+      const leaf = this.shadowWalk(w, addr);
+      if (!leaf || (write && !(w[leaf.at + E_FLAGS] & SPTE_WRITABLE))) return false;
+      if (leaf.level !== 1) throw new Unsupported();
+      const flags = w[leaf.at + E_FLAGS];
+      pfn = w[leaf.at + E_TARGET];
+      gfn = this.pfnToGfn(w, pfn);
+      const at = L.tlb + vcpu * L.tb + 1;
+      let k = 0;
+      while (k < L.nt && w[at + k * T_BYTES + 1] !== 0) k++;
+      if (k === L.nt) throw new Error('packed_gt: a TLB with no room');
+      const p = at + k * T_BYTES;
+      w[p] = addr;
+      w[p + 1] = 1;
+      w[p + 2] = gfn;
+      w[p + 3] = pfn;
+      w[p + 4] = (flags & SPTE_WRITABLE ? 1 : 0) | (flags & SPTE_EXEC ? 2 : 0);
+    }
+    if (write) w[L.written + gfn - 1] = 1;
+    if (this.freed(w, pfn) && !this.violation) this.violation = { kind: 'use-after-free', vcpu, gfn: L.pageGfns[gfn - 1] };
+    return true;
+  }
+
+  /** The key index of the SP in `slot`. */
+  private keyOf(w: Uint8Array, slot: number): number {
+    return w[this.L.spAt(slot)] - 1;
+  }
+
+  /** kvm_mmu_page_get_gfn(sp, index) as a gfn (not a code). */
+  private spGetGfn(w: Uint8Array, slot: number, index: number): number {
+    const k = this.L.keys[this.keyOf(w, slot)];
+    if (!k.direct) {
+      const c = w[this.L.spteAt(slot, index) + E_GFN];
+      return c === 0 ? 0 : this.L.pageGfns[c - 1];
+    }
+    return k.gfn + index * this.geo.pages(k.level);
+  }
+
+  /**
+   * A new SP of key `key`, in its canonical slot: after every SP of its key and of the keys before
+   * it. Every reference to a slot at or after that place moves up by one. Returns the slot.
+   */
+  private allocSp(w: Uint8Array, key: number): number {
+    const L = this.L;
+    const e = L.e;
+    const n = w[L.nsps];
+    if (n >= L.nsp) throw new Error('packed_gt: no SP slot left');
+    let p = 0;
+    while (p < n && w[L.spAt(p)] <= 1 + key) p++;
+    // Slots p.. move up one.
+    w.copyWithin(L.spAt(p + 1), L.spAt(p), L.spAt(n));
+    w.fill(0, L.spAt(p), L.spAt(p + 1));
+    const slotRef = (v: number) => (v >= 1 + p ? v + 1 : v); // 1 + slot
+    const sptepRef = (v: number) => (v >= 1 + p * e ? v + e : v); // 1 + slot * E + index
+    for (let s = 0; s <= n; s++) {
+      if (s === p) continue;
+      const level = L.keys[this.keyOf(w, s)].level;
+      for (let i = 0; i < e; i++) {
+        const at = L.spteAt(s, i);
+        const f = w[at + E_FLAGS];
+        if ((f & SPTE_PRESENT) && !isLastSpte(f, level)) w[at + E_TARGET] = slotRef(w[at + E_TARGET]);
+      }
+    }
+    for (let i = 0; i < L.pageGfns.length * L.nrm; i++) if (w[L.rmap + i]) w[L.rmap + i] = sptepRef(w[L.rmap + i]);
+    // The active list (freed SPs are off it, so it may be shorter than the SPs): renumbered, and the new SP at its end.
+    let end = 0;
+    for (; end < n && w[L.active + end]; end++) w[L.active + end] = slotRef(w[L.active + end]);
+    w[L.active + end] = 1 + p;
+    const frame = (at: number) => {
+      const kind = w[at + F_KIND];
+      if (kind === K_FAULT) {
+        w[at + F_EEXIST] = sptepRef(w[at + F_EEXIST]);
+        w[at + F_PCHILD] = slotRef(w[at + F_PCHILD]);
+        w[at + F_PSPTEP] = sptepRef(w[at + F_PSPTEP]);
+      } else if (kind === K_WRITE && w[at + F_RECHECKED] >= 2) {
+        // spCursor: 2 + slot.
+        if (w[at + F_RECHECKED] >= 2 + p) w[at + F_RECHECKED]++;
+      }
+      if (kind === K_FAULT || kind === K_DELETE) {
+        const len = w[at + F_LIST] ? w[at + F_LIST] - 1 : 0;
+        for (let k = 0; k < len; k++) w[at + F_LIST + 1 + k] = slotRef(w[at + F_LIST + 1 + k]);
+      }
+    };
+    if (w[L.cur + F_KIND]) frame(L.cur);
+    for (let i = 0; i < w[L.npaused]; i++) frame(L.paused + i * L.fs);
+    w[L.spAt(p)] = 1 + key;
+    w[L.nsps] = n + 1;
+    return p;
+  }
+
+  /** __kvm_mmu_get_shadow_page(): the newest SP of the key if it is usable (not freed, invalid or obsolete), else a new one. */
+  private getShadowPage(w: Uint8Array, key: number): number {
+    const L = this.L;
+    for (let s = w[L.nsps] - 1; s >= 0; s--) {
+      if (this.keyOf(w, s) !== key) continue;
+      if (!(w[L.spAt(s) + 1] & (LIFE_FREED | LIFE_INVALID | LIFE_OBSOLETE))) return s;
+      break;
+    }
+    return this.allocSp(w, key);
+  }
+
+  /** kvm_mmu_get_child_sp()'s -EEXIST test on the child linked at a present, non-leaf SPTE. */
+  private childReusable(w: Uint8Array, child: number, key: number): boolean {
+    const have = this.L.keys[this.keyOf(w, child)];
+    const want = this.L.keys[key];
+    switch (this.variant.childReuse) {
+      case 'present': return true;
+      case 'gfn': return have.gfn === want.gfn;
+      case 'gfn-role': return this.keyOf(w, child) === key;
+      default: return unknownPolicy('childReuse', this.variant.childReuse);
+    }
+  }
+
+  /**
+   * The fault, run whole (ops/fault.ts): lock, the descent from the root, the leaf, unlock with the
+   * stale-TLB check. Returns whether it met a link to a child other than the one its walk asked for.
+   */
+  private fault(w: Uint8Array, gw: GuestWalk, addr: number): boolean {
+    const L = this.L;
+    const geo = this.geo;
+    const gfn = L.gfnCode(gw.gfn);
+    if (gw.level !== 2 && gw.level !== 1) throw new Unsupported();
+    let mismatch = false;
+    let slot = this.rootSlot(w);
+    // kvm_mmu_hugepage_adjust(): every memslot of the scope is backed by 4K host pages, so the goal is level 1.
+    for (let level = 4; level > 1; level--) {
+      const index = geo.index(addr, level);
+      const at = L.spteAt(slot, index);
+      const flags = w[at + E_FLAGS];
+      const present = (flags & SPTE_PRESENT) !== 0;
+      if (present && isLastSpte(flags, level)) throw new Unsupported();
+      const indirect = level > gw.level;
+      const childGfn = indirect ? gw.tableGfn[level - 2] : geo.round(gw.gfn, level);
+      const access = indirect ? gw.ptAccess[level - 2] : gw.pteAccess;
+      const key = L.keyIndex(childGfn, level - 1, !indirect, access);
+      if (key < 0) throw new Error(`packed_gt: no key for a child of gfn ${childGfn}`);
+      let linked = present ? w[at + E_TARGET] - 1 : -1;
+      if (linked >= 0 && this.childReusable(w, linked, key)) {
+        if (this.keyOf(w, linked) !== key) mismatch = true;
+        slot = linked;
+        continue;
+      }
+      const before = w[L.nsps];
+      const child = this.getShadowPage(w, key);
+      // A new SP went in at `child`: the slots from there on, the parent's among them, moved up one.
+      const moved = w[L.nsps] > before;
+      const parent = moved && slot >= child ? slot + 1 : slot;
+      if (moved && linked >= child) linked++;
+      if (linked >= 0) {
+        // The child linked here is not the one asked for: __link_shadow_page() zaps it
+        // (mmu_page_zap_pte() -> drop_parent_pte()); a nested child left without a parent is zapped
+        // too; then kvm_mmu_remote_flush_or_zap(): the commit (flush, free) or a full flush.
+        mismatch = true;
+        if (!linkZapsAndFlushes(this.variant)) throw new Unsupported();
+        this.clearSpte(w, parent, index);
+        const list: number[] = [];
+        if (!this.hasParent(w, linked) && !(w[L.spAt(linked) + 1] & LIFE_INVALID)) this.prepareZap(w, linked, list);
+        this.flushAll(w);
+        for (const s of list) {
+          w[L.spAt(s) + 1] |= LIFE_FREED;
+          this.offActiveList(w, s);
+        }
+      }
+      const p = L.spteAt(parent, index);
+      w[p + E_FLAGS] = SPTE_PRESENT | SPTE_WRITABLE;
+      w[p + E_TARGET] = 1 + child;
+      if (!L.keys[this.keyOf(w, parent)].direct) {
+        w[p + E_GFN] = L.gfnCode(childGfn);
+        w[p + E_ACCESS] = access;
+      }
+      slot = child;
+    }
+    this.installLeaf(w, slot, geo.index(addr, 1), gfn, gw.pteAccess);
+    this.unlockCheck(w);
+    return mismatch;
+  }
+  /** install_leaf: FNAME(fetch)'s last step at level 1 (ops/fault.ts installLeaf()). */
+  private installLeaf(w: Uint8Array, slot: number, index: number, gfn: number, access: number): void {
+    const L = this.L;
+    const s = this.memslotOf(gfn);
+    if (w[L.slotAt[s]] & M_LOG) throw new Unsupported();
+    const pfn = this.gfnToPfn(w, gfn);
+    const flags = this.leafFlags(access);
+    const at = L.spteAt(slot, index);
+    const old = w[at + E_FLAGS];
+    if ((old & SPTE_PRESENT) && w[at + E_TARGET] === pfn) {
+      // mmu_spte_update(): the permission bits only; the rmap keeps the entry.
+      w[at + E_FLAGS] = flags;
+      return;
+    }
+    if (old & SPTE_PRESENT) this.dropLeafOrReport(w, slot, index);
+    w[at + E_FLAGS] = flags;
+    w[at + E_TARGET] = pfn;
+    if (!L.keys[this.keyOf(w, slot)].direct) {
+      w[at + E_GFN] = gfn;
+      w[at + E_ACCESS] = access;
+    }
+    this.rmapAdd(w, gfn, 1 + slot * L.e + index);
+    // The ghost record: filed under the walk's gfn, which kvm_mmu_page_get_gfn() may not give.
+    const computed = this.spGetGfn(w, slot, index);
+    w[at + E_MISFILED] = computed === L.pageGfns[gfn - 1] ? 0 : 1 + gfn;
+    // The rmap agreement check on the leaf written (checks/rmap_agreement.ts).
+    if (w[at + E_MISFILED] && !this.violation) this.violation = { kind: 'rmap-disagreement', vcpu: -1, gfn: computed };
+  }
+
+  /** The memslot (its place in the scope) whose page gfn code `g` is. */
+  private memslotOf(g: number): number {
+    const L = this.L;
+    for (let s = L.slotIds.length - 1; s >= 0; s--) if (g - 1 >= L.slotFirst[s]) return s;
+    throw new Error('packed_gt: a gfn in no memslot');
+  }
+
+  /** gfnToPfn(): the page's latest remap, else its original host page (as pfn codes). */
+  private gfnToPfn(w: Uint8Array, g: number): number {
+    const L = this.L;
+    const s = this.memslotOf(g);
+    const page = g - 1 - L.slotFirst[s];
+    const r = L.slotAt[s] + 1 + L.slotPages[s];
+    for (let k = w[r] - 1; k >= 0; k--) if (w[r + 1 + 2 * k] === page) return w[r + 2 + 2 * k];
+    return g;
+  }
+
+  /** __rmap_add(): append to the page's rmap list. */
+  private rmapAdd(w: Uint8Array, g: number, sptep: number): void {
+    const L = this.L;
+    const base = L.rmap + (g - 1) * L.nrm;
+    let k = 0;
+    while (k < L.nrm && w[base + k]) k++;
+    if (k === L.nrm) throw new Error('packed_gt: an rmap with no room');
+    w[base + k] = sptep;
+  }
+
+  /** pte_list_remove(): take the entry off the page's rmap, keeping the others' order; false on a miss. */
+  private rmapRemove(w: Uint8Array, g: number, sptep: number): boolean {
+    const L = this.L;
+    const base = L.rmap + (g - 1) * L.nrm;
+    for (let k = 0; k < L.nrm && w[base + k]; k++) {
+      if (w[base + k] !== sptep) continue;
+      w.copyWithin(base + k, base + k + 1, base + L.nrm);
+      w[base + L.nrm - 1] = 0;
+      return true;
+    }
+    return false;
+  }
+
+  /** The fault's unlock: mmu_lock released, and every TLB entry its root no longer maps is a stale-TLB violation. */
+  private unlockCheck(w: Uint8Array): void {
+    const L = this.L;
+    for (let v = 0; v < 2; v++) {
+      for (let k = 0; k < L.nt; k++) {
+        const p = L.tlb + v * L.tb + 1 + k * T_BYTES;
+        if (w[p + 1] === 0) break;
+        const leaf = this.shadowWalk(w, w[p]);
+        if ((!leaf || w[leaf.at + E_TARGET] !== w[p + 3]) && !this.violation) this.violation = { kind: 'stale-tlb', strength: 'unmapped', vcpu: v, gfn: L.pageGfns[w[p + 2] - 1] };
+      }
+    }
+  }
+}
+
+function permits(write: boolean, bits: number): boolean {
+  return !write || (bits & 1) !== 0;
+}

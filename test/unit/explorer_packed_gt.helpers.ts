@@ -1,0 +1,49 @@
+/**
+ * Shared by the tests of the guest-tables scope's packed engine (src/explore/packed_gt/): a
+ * breadth-first core search of that scope that hands every transition's successor to a callback.
+ * It does not stop at a violation (a violating successor is not a state and is not expanded, as in
+ * the core search), so the unfixed presets' searches cover their whole reachable space, not only
+ * the states before the first hole.
+ */
+import { apply, candidateActions, rootNode, type Node } from '../../src/explore/model';
+import { canonicalKey } from '../../src/explore/canon';
+import { makeScope, type Bound, type Scope } from '../../src/explore/scope';
+import type { Variant } from '../../src/kernel/variants';
+
+export interface GtSearch { scope: Scope; states: number; transitions: number }
+
+/** The guest-tables scope at E = 2 with `ops` operations and two accesses, and the options given. */
+export function gtBound(ops: number, extra: Partial<Bound> = {}): Bound {
+  return { entries: 2, ops, accesses: 2, scope: 'guest-tables', ...extra };
+}
+
+/**
+ * Search with the core, calling `each(node, key)` for the root and for every successor that is not
+ * a violation (so a state is met once for every transition into it); `maxStates` stops early.
+ */
+export function gtCoreSearch(variant: Variant, bound: Bound, each: (n: Node, key: string, from: Node | null, action: number) => void, maxStates = Infinity): GtSearch {
+  const scope = makeScope(bound);
+  const root = rootNode(scope);
+  const visited = new Set<string>();
+  const k0 = canonicalKey(root);
+  visited.add(k0);
+  each(root, k0, null, 0);
+  let frontier: Node[] = [root];
+  let transitions = 0;
+  while (frontier.length && visited.size < maxStates) {
+    const next: Node[] = [];
+    for (const n of frontier) {
+      for (const a of candidateActions(scope, n)) {
+        const o = apply(scope, variant, n, a);
+        if (!o) continue;
+        transitions++;
+        if (o.violations.length) continue;
+        const key = canonicalKey(o.node);
+        each(o.node, key, n, a);
+        if (!visited.has(key)) { visited.add(key); next.push(o.node); }
+      }
+    }
+    frontier = next;
+  }
+  return { scope, states: visited.size, transitions };
+}
