@@ -116,7 +116,8 @@ function workbenchTimings(fresh) {
   const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
   if (fresh) {
     // Its progress on stderr: stdout is the bench's JSON.
-    const r = spawnSync(process.execPath, ['scripts/run-integration-tests.mjs'], { stdio: ['ignore', process.stderr, process.stderr] });
+    // --bench: the walk suite's benchmark runs its full series (CI runs them short).
+    const r = spawnSync(process.execPath, ['scripts/run-integration-tests.mjs', '--bench'], { stdio: ['ignore', process.stderr, process.stderr] });
     if (r.status !== 0) console.error(`[bench] the integration tests failed (exit ${r.status}); their timings are read all the same`);
   }
   const out = { note: 'test/integration/walk.suite.ts: every step of reused-partial under never-flush (512 entries), forward then back, in the real workbench (code-server and chromium); endToEnd: from executeCommand to its promise (snapshot, editor beside, status bar, the panel\'s rendered reply); webviewRender: the webview\'s own DOM update (media/main.ts); panelReply: posting the step to the panel to its reply, split into replyIn, webviewCheck and replyOut (two clocks: good to a ms or two); pingReply: the smallest request\'s round trip to the same panel between steps (the baseline); pingAlone: the same with no step in flight (100 pings 20 ms apart, before the steps); endToEndPaced, panelReplyPaced: every step again, each 250 ms after the last settled (a click at a time, not back to back); cpu: CPU ms of each workbench process (and thread) per ping or step over each series, from /proc (scripts/lib/proc-cpu.mjs); slow, pingAloneSlow: [ms from the series start, what, ms] of each step over 50 ms and ping over 30 ms; messageBytes: the step message as JSON (sent: delta, full or resent); p95 is the sample at floor(0.95 n)' };
@@ -130,7 +131,9 @@ function workbenchTimings(fresh) {
     const result = readWorkbenchTimings(log);
     const cpu = readWorkbenchCpu(log);
     const measured = statSync(file).mtime.toISOString();
-    out[host] = result ? { measured, ...result, ...(cpu ? { cpu } : {}) } : { missing: `${file} (${measured}) has no benchmark line: an integration run from before the benchmark, or one that failed before it` };
+    // A log from CI or a plain integration run holds the short series (a few samples each): say so.
+    const short = result?.series === 'short' ? { shortSeries: 'from a run without --bench (CI or npm run test:integration): a few samples a series, not the benchmark; run npm run bench -- --workbench' } : {};
+    out[host] = result ? { measured, ...short, ...result, ...(cpu ? { cpu } : {}) } : { missing: `${file} (${measured}) has no benchmark line: an integration run from before the benchmark, or one that failed before it` };
   }
   if (fresh) out.loadAverage = { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) };
   return out;

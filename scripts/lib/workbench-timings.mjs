@@ -5,6 +5,13 @@
 // webview's render, as percentiles.
 
 export const WORKBENCH_BENCH_TAG = 'workbench-bench';
+/**
+ * The file in the test workspace that asks the benchmark for its full series (`npm run bench --
+ * --workbench` passes --bench to scripts/run-integration-tests.mjs, which writes it). Without it
+ * (CI, `npm test`, a plain integration run) the benchmark runs the same three series short: every
+ * path and every assertion, a few samples each, to keep CI's time down.
+ */
+export const FULL_SERIES_FILE = 'kvm-mmu-lab-bench-full-series.txt';
 /** The benchmark's marks (`kvm-mmu-lab-timing <host> cpu-mark <name>-start|<name>-end <count>`): the runner reads the workbench's CPU time at each. */
 export const CPU_MARK = 'cpu-mark';
 /** The runner's line of the CPU time between two marks, per process (scripts/lib/proc-cpu.mjs). */

@@ -255,9 +255,16 @@ function cloneRmap(r: Rmap): Rmap {
  * of their type (one shape, no spread), and empty Maps and Sets are made empty rather than copied.
  * Still a deep copy: nothing of the result is shared with `s` but the geometry and what is
  * immutable (guest tables are replaced whole, never written in place).
+ *
+ * A long array is copied by `slice()` (one memcpy): the walk in the editor keeps a copy of every
+ * state of its window (src/run/walkthrough.ts), and at 512 entries a table a memslot's rmap heads
+ * run to thousands of entries, where the loop cost the walk most of a step's snapshot
+ * (docs/testing.md, "What a step costs the workbench").
  */
+const LOOP_COPY_MAX = 64;
 function copyUint8(a: Uint8Array): Uint8Array {
   const n = a.length;
+  if (n > LOOP_COPY_MAX) return a.slice();
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = a[i];
   return out;
@@ -265,6 +272,7 @@ function copyUint8(a: Uint8Array): Uint8Array {
 
 function copyUint32(a: Uint32Array): Uint32Array {
   const n = a.length;
+  if (n > LOOP_COPY_MAX) return a.slice();
   const out = new Uint32Array(n);
   for (let i = 0; i < n; i++) out[i] = a[i];
   return out;
@@ -272,6 +280,7 @@ function copyUint32(a: Uint32Array): Uint32Array {
 
 function copyInt32(a: Int32Array): Int32Array {
   const n = a.length;
+  if (n > LOOP_COPY_MAX) return a.slice();
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) out[i] = a[i];
   return out;
@@ -279,6 +288,7 @@ function copyInt32(a: Int32Array): Int32Array {
 
 function copyFloat64(a: Float64Array): Float64Array {
   const n = a.length;
+  if (n > LOOP_COPY_MAX) return a.slice();
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = a[i];
   return out;

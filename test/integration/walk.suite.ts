@@ -14,7 +14,7 @@ import { strings } from '../../extension/strings';
 import type { HostKind } from '../../src/view/protocol';
 import { equal, match, ok } from './assert';
 import { percentiles } from '../support/percentiles';
-import { CPU_MARK, WORKBENCH_BENCH_TAG } from '../../scripts/lib/workbench-timings.mjs';
+import { CPU_MARK, FULL_SERIES_FILE, WORKBENCH_BENCH_TAG } from '../../scripts/lib/workbench-timings.mjs';
 
 const EXTENSION_ID = 'kvm-mmu-lab.kvm-mmu-lab';
 const MMU = 'arch/x86/kvm/mmu/mmu.c';
@@ -25,6 +25,16 @@ function workspace(): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
   ok(folder, 'the test workspace is not open');
   return folder.uri;
+}
+
+/** Whether the runner asked the benchmark for its full series (`npm run bench -- --workbench`: FULL_SERIES_FILE in the workspace). */
+async function fullSeries(): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(vscode.Uri.joinPath(workspace(), FULL_SERIES_FILE));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Markdown that went in as text (MarkdownString.appendText: spaces as &nbsp;, Markdown characters escaped), as plain text. */
@@ -401,9 +411,18 @@ export function walkSuite(host: HostKind): void {
     // webview's check (and, for a delta, building the snapshot), one way out; how long the message
     // was and whether it went as a delta; and, between steps, the round trip of the smallest
     // request (`ping`) to the same panel, as the baseline of what the workbench itself costs.
+    // Short series unless the bench asked for the full ones (FULL_SERIES_FILE, written by
+    // `scripts/run-integration-tests.mjs --bench`, which `npm run bench -- --workbench` runs): CI
+    // and a plain integration run take SHORT_STEPS steps forward and as many back (to before the
+    // first step) in each step series, and SHORT_PINGS pings alone, so every path runs (a whole
+    // first step, deltas, steps back, the state before the first step, the pings, the CPU marks,
+    // the result line) and every assertion is made, in a few seconds instead of about a minute a host.
+    const SHORT_STEPS = 6;
+    const SHORT_PINGS = 10;
     it('benchmark: every step of reused-partial (512 entries), command to rendered, forward then back', async function () {
       // Three series (pings alone, the steps back to back, the steps paced) take about a minute on a loaded machine.
       this.timeout(180_000);
+      const full = await fullSeries();
       await run('kvmMmuLab.walkScenario', { scenario: 'reused-partial', variant: 'never-flush' });
       // Run alone (--grep benchmark) the panel is new here: wait for its webview before timing.
       await api.panelReady();
@@ -426,7 +445,7 @@ export function walkSuite(host: HostKind): void {
       const alone: number[] = [];
       const aloneSlow: [number, number][] = [];
       const aloneStart = performance.now();
-      for (let i = 0; i < 100; i++) {
+      for (let i = 0; i < (full ? 100 : SHORT_PINGS); i++) {
         const at = performance.now() - aloneStart;
         const p = await api.pingPanel();
         if (p === undefined) break;
@@ -438,7 +457,8 @@ export function walkSuite(host: HostKind): void {
       mark(`alone-end ${alone.length}`);
       mark('steps-start');
       await sleep(300);
-      const total = api.walk()!.total;
+      // How far each step series goes: the whole walk, or SHORT_STEPS steps (then back to before the first).
+      const total = full ? api.walk()!.total : Math.min(SHORT_STEPS, api.walk()!.total);
       const endToEnd: number[] = [];
       const render: number[] = [];
       const snapshot: number[] = [];
@@ -514,7 +534,7 @@ export function walkSuite(host: HostKind): void {
       await sleep(300);
       mark(`paced-end ${paced.length}`);
       const result = {
-        scenario: 'reused-partial', variant: 'never-flush', entries: 512, steps: endToEnd.length,
+        scenario: 'reused-partial', variant: 'never-flush', entries: 512, series: full ? 'full' : 'short', steps: endToEnd.length,
         endToEnd: percentiles(endToEnd), webviewRender: percentiles(render), snapshot: percentiles(snapshot), editorBeside: percentiles(source), panelReply: percentiles(reply),
         replyIn: percentiles(inMs), webviewCheck: percentiles(check), replyOut: percentiles(outMs), pingReply: ping.length ? percentiles(ping) : null, pingAlone: alone.length ? percentiles(alone) : null, endToEndPaced: percentiles(paced), panelReplyPaced: percentiles(pacedReply), pingAloneSlow: aloneSlow, slow, sideReply: side.length ? percentiles(side) : null,
         messageBytes: { median: [...bytes].sort((a, b) => a - b)[bytes.length >> 1], max: Math.max(...bytes) }, viewsRenderedPerStep: views / endToEnd.length, sent,

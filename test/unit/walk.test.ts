@@ -19,6 +19,8 @@ import { snapshotAt } from '../../src/view/snapshot';
 import { Walkthrough } from '../../src/run/walkthrough';
 import { findPreset } from '../../src/kernel/variants';
 import { scenario } from './helpers';
+import { builtinScenario } from '../../src/scenario/builtins';
+import { cloneState } from '../../src/model/state';
 
 const FIXTURE = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'kernel', 'arch', 'x86', 'kvm', 'mmu', 'mmu.c'), 'utf8');
 const origin = { kind: 'builtin' as const, id: 'reused-partial', label: 'reused-partial (built-in)' };
@@ -267,5 +269,32 @@ test('a v5.19-style paging_tmpl.h: the fault\'s children asked of kvm_mmu_get_pa
   for (const [id, line] of [['faultIndirect', 93], ['faultDirect', 111]] as [AnchorId, number][]) {
     const r = found.get(id)!;
     assert.ok(r.found && r.how === 'renamed' && r.line === line && r.function === 'FNAME(fetch)' && /v5\.16 \.\. v5\.19/.test(r.note ?? ''), `${id}: ${JSON.stringify(r)}`);
+  }
+});
+
+test('cloneState at 512 entries (the states the walk keeps) is a deep copy, its long arrays copied whole (slice), not shared', () => {
+  // The walk keeps a copy of every state of its window (src/run/walkthrough.ts). At 512 entries an
+  // SP's flags and targets are 512 long and the memslot's rmap heads longer: past the length up to
+  // which src/model/state.ts copies by a loop, so these go through its slice() path.
+  const w = new Walkthrough(builtinScenario('reused-partial')!, { variant: findPreset('never-flush')! });
+  const s = w.stateAfter(w.length - 1);
+  const c = cloneState(s);
+  assert.deepStrictEqual(c, s);
+  const long: [ArrayLike<number> & { [i: number]: number }, ArrayLike<number>][] = [];
+  for (let i = 0; i < s.sps.length; i++) long.push([c.sps[i].flags, s.sps[i].flags], [c.sps[i].target, s.sps[i].target]);
+  for (let i = 0; i < s.memslots.length; i++) {
+    long.push([c.memslots[i].dirtyBitmap, s.memslots[i].dirtyBitmap]);
+    for (const [l, r] of s.memslots[i].rmap.entries()) if (r) long.push([c.memslots[i].rmap[l]!.head, r.head]);
+  }
+  // 512 entries a table: SPs' arrays are 512 long (reasoned from the scenario, not read from a run).
+  assert.ok(long.some(([, a]) => a.length >= 512), 'no array as long as a 512-entry table: the slice path is not exercised');
+  for (const [copy, source] of long) {
+    assert.notEqual(copy, source, 'an array of the copy is the source\'s own');
+    if (!copy.length) continue;
+    // Writing the copy leaves the source as it was.
+    const was = source[0];
+    copy[0] = was + 1;
+    assert.equal(source[0], was);
+    copy[0] = was;
   }
 });
