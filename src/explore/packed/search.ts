@@ -30,7 +30,7 @@ import type { ExploreOptions, ExploreResult, Verdict } from '../result';
 import type { SearchCounts } from '../progress';
 import { F_HAS_SPLIT, S_HUGE, HUGE_L2, Layout, copyWords } from './layout';
 import { PackedModel, type PackedViolation } from './model';
-import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, grown, probe, rehashed, warm } from './visited';
+import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, grown, pendingSlots, probe, rehashed, warm } from './visited';
 import { PageSymmetry } from './page_symmetry';
 import { compactFull, compactInsert, compactRehashed, compactWarm } from './compact_table';
 import { ByState } from './by_state';
@@ -476,8 +476,8 @@ export class PackedSearch {
    */
   private readonly pending: Int32Array;
   /** Each pending place as bytes and as words, for the model to make a successor in. */
-  private readonly pendingBytes: Uint8Array[] = [];
-  private readonly pendingWords: Int32Array[] = [];
+  private readonly pendingBytes: Uint8Array[];
+  private readonly pendingWords: Int32Array[];
   private readonly pendingHash: Int32Array;
   private readonly pendingUsed: Int32Array;
   private readonly pendingParent: Int32Array;
@@ -509,11 +509,7 @@ export class PackedSearch {
     this.cands = new Int32Array(this.scope.menu.length + 2 + this.L.nf);
     // A batch is closed once it holds BATCH successors; one state adds at most cands.length more.
     const room = BATCH + this.cands.length;
-    this.pending = new Int32Array(room * this.words);
-    for (let j = 0; j < room; j++) {
-      this.pendingBytes.push(new Uint8Array(this.pending.buffer, 4 * j * this.words, this.size));
-      this.pendingWords.push(new Int32Array(this.pending.buffer, 4 * j * this.words, this.words));
-    }
+    ({ all: this.pending, bytes: this.pendingBytes, words: this.pendingWords } = pendingSlots(room, this.words, 0, this.size));
     this.pendingHash = new Int32Array(room);
     this.pendingUsed = new Int32Array(room);
     this.pendingParent = new Int32Array(room);

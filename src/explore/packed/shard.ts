@@ -23,7 +23,7 @@ import { type Layout } from './layout';
 import { PackedModel } from './model';
 import { Canonicalizer, hashWords } from './search';
 import { globalRanks, keySpan, orderKey, ownerOf, sortByKey, type ViolationAt } from './partition';
-import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, grown, probe, rehashed, warm } from './visited';
+import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, grown, pendingSlots, probe, rehashed, warm } from './visited';
 /** Words of a record's header: hash, used, parent's number, position, parent's local index. */
 export const RECORD_HEADER = 5;
 /** Words of one outbox batch (256 KiB): large enough that a message costs little per record. */
@@ -113,8 +113,8 @@ export class PackedShard {
   /** Own successors waiting to be looked up: records at slot * stride. */
   private readonly stride: number;
   private readonly pending: Int32Array;
-  private readonly pendingBytes: Uint8Array[] = [];
-  private readonly pendingWords: Int32Array[] = [];
+  private readonly pendingBytes: Uint8Array[];
+  private readonly pendingWords: Int32Array[];
   private npending = 0;
   /** Where each pending record starts and its hash; the same for a batch being absorbed. */
   private readonly pendingOffsets: Int32Array;
@@ -151,14 +151,9 @@ export class PackedShard {
     // A buffer holds at least the largest record.
     this.outboxWords = Math.max(outboxWords, this.stride);
     const room = BATCH + this.cands.length;
-    this.pending = new Int32Array(room * this.stride);
+    ({ all: this.pending, bytes: this.pendingBytes, words: this.pendingWords } = pendingSlots(room, this.stride, RECORD_HEADER, this.size));
     this.pendingOffsets = new Int32Array(room);
     this.pendingHash = new Int32Array(room);
-    for (let j = 0; j < room; j++) {
-      const at = 4 * (j * this.stride + RECORD_HEADER);
-      this.pendingBytes.push(new Uint8Array(this.pending.buffer, at, this.size));
-      this.pendingWords.push(new Int32Array(this.pending.buffer, at, this.words));
-    }
     for (let p = 0; p < shards; p++) { this.outbox.push(p === index ? new Int32Array(0) : this.freshOutbox()); this.outFill.push(0); this.outReady.push([]); }
     // The initial state, number 0, is its owner's.
     const init = this.canonicalizer.canon(this.model.initial(new Uint8Array(this.size)));

@@ -36,7 +36,7 @@ import type { Layout } from './layout';
 import { PackedModel } from './model';
 import { Canonicalizer, DEFAULT_MAX_BYTES, DEFAULT_MAX_STATES, confirmWithCore, hashWords, rebuildPackedPath } from './search';
 import { keySpan, sortByKey, type ViolationAt } from './partition';
-import { BATCH, CHUNK_WORDS } from './visited';
+import { BATCH, CHUNK_WORDS, pendingSlots } from './visited';
 
 /** Key words are int32: a key k is stored as k + KEY_BIAS, so that keys up to 2^32 - 2 fit. */
 export const KEY_BIAS = -0x80000000;
@@ -124,8 +124,8 @@ export class SharedSearcher {
   /** The key of each of them, read once at the level's end (numbering, countKeys()). */
   private keys = new Int32Array(0);
   private readonly pending: Int32Array;
-  private readonly pendingBytes: Uint8Array[] = [];
-  private readonly pendingWords: Int32Array[] = [];
+  private readonly pendingBytes: Uint8Array[];
+  private readonly pendingWords: Int32Array[];
   private readonly pendingHash: Int32Array;
   private readonly pendingUsed: Int32Array;
   private readonly pendingKey: Int32Array;
@@ -149,11 +149,7 @@ export class SharedSearcher {
     this.storeBytes = new Uint8Array(shared.store.buffer, shared.store.byteOffset, shared.store.byteLength);
     this.ctl = shared.ctl;
     const room = BATCH + this.cands.length;
-    this.pending = new Int32Array(room * this.words);
-    for (let j = 0; j < room; j++) {
-      this.pendingBytes.push(new Uint8Array(this.pending.buffer, 4 * j * this.words, this.size));
-      this.pendingWords.push(new Int32Array(this.pending.buffer, 4 * j * this.words, this.words));
-    }
+    ({ all: this.pending, bytes: this.pendingBytes, words: this.pendingWords } = pendingSlots(room, this.words, 0, this.size));
     this.pendingHash = new Int32Array(room);
     this.pendingUsed = new Int32Array(room);
     this.pendingKey = new Int32Array(room);

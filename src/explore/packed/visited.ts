@@ -1,5 +1,5 @@
 /**
- * The visited set of both packed searches, the single one (search.ts) and a shard of the
+ * The visited set of the packed searches, the single one (search.ts) and a shard of the
  * partitioned one (shard.ts): canonical states back to back in chunks of CHUNK_WORDS words, each
  * at a place (chunk << CHUNK_BITS | word), and an open-addressing table of pairs (place + 1, hash)
  * side by side, so that a probe reads one cache line before it compares states; 0 marks an empty
@@ -8,7 +8,9 @@
  * The two searches store differently (the single one reuses chunks under hash compaction, a shard
  * keeps each state's local index in the word before it) and do different things with a state
  * already known, so allocating a place and what follows a probe stay theirs; what is here is the
- * part that was the same in both, in one place so that a change to the table is made once.
+ * part that was the same in both, in one place so that a change to the table is made once. The
+ * shared-memory search (shared.ts) keeps its own table, in shared memory, and takes from here only
+ * the sizes and the batch's buffers (pendingSlots()), which all three searches make alike.
  */
 
 /** Words of a chunk of a state store, as a power of two. */
@@ -19,6 +21,31 @@ export const CHUNK_MASK = CHUNK_WORDS - 1;
 export const MAX_CHUNKS = 2047;
 /** Successors looked up together. */
 export const BATCH = 64;
+
+/** A search's buffers for the successors of a batch (pendingSlots()). */
+export interface PendingSlots {
+  all: Int32Array;
+  bytes: Uint8Array[];
+  words: Int32Array[];
+}
+
+/**
+ * Buffers for a batch's successors, made once: `room` slots of `stride` words in one array, the
+ * model writing a successor's `size` bytes at word `offset` of its slot through `bytes[j]`, the
+ * search hashing and storing them through `words[j]` (views of the same memory, so nothing is
+ * copied between the two). Every search sizes `room` as BATCH plus the successors of one state.
+ */
+export function pendingSlots(room: number, stride: number, offset: number, size: number): PendingSlots {
+  const all = new Int32Array(room * stride);
+  const bytes: Uint8Array[] = [];
+  const words: Int32Array[] = [];
+  for (let j = 0; j < room; j++) {
+    const at = 4 * (j * stride + offset);
+    bytes.push(new Uint8Array(all.buffer, at, size));
+    words.push(new Int32Array(all.buffer, at, size >> 2));
+  }
+  return { all, bytes, words };
+}
 
 /**
  * Bring the table slots of hashes[0..n), then (with `places`: the table holds places, not hash
