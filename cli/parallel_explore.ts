@@ -50,42 +50,53 @@ const FROM_SOURCE = __filename.endsWith('.ts') ? "require('tsx/cjs'); " : '';
 /** Stopped by the user (or a failed thread): the search's promise rejects with this. */
 export class ShardsStopped extends Error {}
 
-/** N shard threads as a ShardGroup: each call posts a command to every thread (or one) and waits for the replies. */
-class ThreadShards implements ShardGroup {
-  private readonly workers: Worker[] = [];
+/** A thread's answer to a request: its id and the result, or the error the thread caught. */
+interface Answer {
+  id: number;
+  result?: unknown;
+  error?: string;
+}
+
+/**
+ * Worker threads of this file that answer numbered requests, what both searches' groups share:
+ * start them, post a request and wait for its answer, and stop them all (a thread that fails or
+ * exits early fails every request waiting, so the search's promise rejects instead of hanging).
+ */
+abstract class RequestThreads {
+  protected readonly workers: Worker[] = [];
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private failed: Error | null = null;
-  /** The latest counts each thread reported. */
-  readonly last: Array<{ states: number; transitions: number; bytes: number }> = [];
 
-  constructor(options: ExploreOptions, readonly shards: number, onProgress: () => void) {
-    const bell = new SharedArrayBuffer(4 * shards);
-    const ports: Array<Array<MessagePort | null>> = Array.from({ length: shards }, () => Array.from({ length: shards }, () => null));
-    for (let i = 0; i < shards; i++) {
-      for (let j = i + 1; j < shards; j++) {
-        const c = new MessageChannel();
-        ports[i][j] = c.port1;
-        ports[j][i] = c.port2;
-      }
-    }
-    for (let i = 0; i < shards; i++) {
-      const data: ShardData = { variant: options.variant, bound: options.bound, maxStates: options.maxStates, maxMemoryBytes: options.maxMemoryBytes, index: i, shards, bell, ports: ports[i] };
-      const w = new Worker(`${FROM_SOURCE}require(${JSON.stringify(__filename)});`, {
-        eval: true, workerData: { kvmMmuLabShard: data }, transferList: ports[i].filter((p): p is MessagePort => p !== null),
-      });
-      this.last.push({ states: 0, transitions: 0, bytes: 0 });
-      w.on('message', (m: Reply) => {
-        if ('progress' in m) { this.last[i] = m.progress; onProgress(); return; }
-        const waiter = this.waiting.get(m.id);
-        if (!waiter) return;
-        this.waiting.delete(m.id);
-        if ('error' in m) waiter.reject(new Error(m.error)); else waiter.resolve(m.result);
-      });
-      w.on('error', (e) => this.fail(e));
-      w.on('exit', (code) => { if (code !== 0) this.fail(new Error(`internal: explorer shard ${i} exited with status ${code}`)); });
-      this.workers.push(w);
-    }
+  /** `what`: the threads' name in an error ("explorer shard 1 exited with status 1"). */
+  constructor(private readonly what: string) {}
+
+  /**
+   * Start thread i of this file with `workerData`; `other` takes a message that answers no
+   * request (a shard's progress) and says whether it did.
+   */
+  protected start(i: number, workerData: unknown, transferList: MessagePort[] = [], other?: (m: unknown) => boolean): void {
+    const w = new Worker(`${FROM_SOURCE}require(${JSON.stringify(__filename)});`, { eval: true, workerData, transferList });
+    w.on('message', (m: Answer) => {
+      if (other?.(m)) return;
+      const waiter = this.waiting.get(m.id);
+      if (!waiter) return;
+      this.waiting.delete(m.id);
+      if (m.error !== undefined) waiter.reject(new Error(m.error)); else waiter.resolve(m.result);
+    });
+    w.on('error', (e) => this.fail(e));
+    w.on('exit', (code) => { if (code !== 0) this.fail(new Error(`internal: ${this.what} ${i} exited with status ${code}`)); });
+    this.workers.push(w);
+  }
+
+  /** Post `body` (with a fresh id) to thread i, transferring `transfer`; the promise of its answer. */
+  protected request<T>(i: number, body: object, transfer: ArrayBuffer[] = []): Promise<T> {
+    if (this.failed) return Promise.reject(this.failed);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.workers[i].postMessage({ ...body, id }, transfer);
+    });
   }
 
   /** Stop every thread; every waiting call rejects with `e`. */
@@ -101,14 +112,39 @@ class ThreadShards implements ShardGroup {
     this.failed ??= new ShardsStopped('closed');
     return Promise.all(this.workers.map((w) => w.terminate()));
   }
+}
+
+/** N shard threads as a ShardGroup: each call posts a command to every thread (or one) and waits for the replies. */
+class ThreadShards extends RequestThreads implements ShardGroup {
+  /** The latest counts each thread reported. */
+  readonly last: Array<{ states: number; transitions: number; bytes: number }> = [];
+
+  constructor(options: ExploreOptions, readonly shards: number, onProgress: () => void) {
+    super('explorer shard');
+    const bell = new SharedArrayBuffer(4 * shards);
+    const ports: Array<Array<MessagePort | null>> = Array.from({ length: shards }, () => Array.from({ length: shards }, () => null));
+    for (let i = 0; i < shards; i++) {
+      for (let j = i + 1; j < shards; j++) {
+        const c = new MessageChannel();
+        ports[i][j] = c.port1;
+        ports[j][i] = c.port2;
+      }
+    }
+    for (let i = 0; i < shards; i++) {
+      const data: ShardData = { variant: options.variant, bound: options.bound, maxStates: options.maxStates, maxMemoryBytes: options.maxMemoryBytes, index: i, shards, bell, ports: ports[i] };
+      this.last.push({ states: 0, transitions: 0, bytes: 0 });
+      this.start(i, { kvmMmuLabShard: data }, ports[i].filter((p): p is MessagePort => p !== null), (m) => {
+        const r = m as Reply;
+        if (!('progress' in r)) return false;
+        this.last[i] = r.progress;
+        onProgress();
+        return true;
+      });
+    }
+  }
 
   private call<T>(shard: number, command: CommandBody): Promise<T> {
-    if (this.failed) return Promise.reject(this.failed);
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.workers[shard].postMessage({ ...command, id });
-    });
+    return this.request<T>(shard, command);
   }
 
   private all<T>(command: (shard: number) => CommandBody): Promise<T[]> {
@@ -145,51 +181,19 @@ interface SharedThreadData {
  * The shared search's threads (src/explore/packed/shared.ts) as a SharedGroup: each segment is a
  * command to every thread, answered with the places it inserted (transferred, not copied).
  */
-class SharedThreads implements SharedGroup {
+class SharedThreads extends RequestThreads implements SharedGroup {
   readonly block = BLOCK;
-  private readonly workers: Worker[] = [];
-  private readonly waiting = new Map<number, { resolve: (v: SegmentReport | Int32Array | null) => void; reject: (e: Error) => void }>();
-  private nextId = 1;
-  private failed: Error | null = null;
 
   constructor(options: ExploreOptions, readonly threads: number, readonly shared: SharedBuffers) {
+    super('explorer thread');
     for (let i = 0; i < threads; i++) {
       const data: SharedThreadData = { variant: options.variant, bound: options.bound, index: i, threads, shared };
-      const w = new Worker(`${FROM_SOURCE}require(${JSON.stringify(__filename)});`, { eval: true, workerData: { kvmMmuLabShared: data } });
-      w.on('message', (m: { id: number; result?: SegmentReport; error?: string }) => {
-        const waiter = this.waiting.get(m.id);
-        if (!waiter) return;
-        this.waiting.delete(m.id);
-        if (m.error !== undefined) waiter.reject(new Error(m.error)); else waiter.resolve(m.result!);
-      });
-      w.on('error', (e) => this.fail(e));
-      w.on('exit', (code) => { if (code !== 0) this.fail(new Error(`internal: explorer thread ${i} exited with status ${code}`)); });
-      this.workers.push(w);
+      this.start(i, { kvmMmuLabShared: data });
     }
   }
 
-  fail(e: Error): void {
-    if (this.failed) return;
-    this.failed = e;
-    for (const w of this.workers) void w.terminate();
-    for (const waiter of this.waiting.values()) waiter.reject(e);
-    this.waiting.clear();
-  }
-
-  close(): Promise<unknown> {
-    this.failed ??= new ShardsStopped('closed');
-    return Promise.all(this.workers.map((w) => w.terminate()));
-  }
-
   private all(message: { order: SegmentOrder } | { work: BarrierWork }): Promise<Array<SegmentReport | Int32Array | null>> {
-    return Promise.all(this.workers.map((w) => {
-      if (this.failed) return Promise.reject(this.failed);
-      const id = this.nextId++;
-      return new Promise<SegmentReport | Int32Array | null>((resolve, reject) => {
-        this.waiting.set(id, { resolve, reject });
-        w.postMessage({ id, ...message });
-      });
-    }));
+    return Promise.all(this.workers.map((_, i) => this.request<SegmentReport | Int32Array | null>(i, message)));
   }
 
   async segment(order: SegmentOrder): Promise<SegmentReport[]> {
