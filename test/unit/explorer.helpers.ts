@@ -1,7 +1,8 @@
 /** Shared by the explorer tests: the small bound they search (the CLI's default is larger). */
 import assert from 'node:assert/strict';
-import type { Bound } from '../../src/explore/scope';
-import type { ExploreResult, Reduction } from '../../src/explore/result';
+import type { Bound, Scope } from '../../src/explore/scope';
+import type { ExploreOptions, ExploreResult, Reduction } from '../../src/explore/result';
+import { PackedSearch } from '../../src/explore/packed/search';
 
 /** E = 2, up to 4 KVM operations (faults, enable and clear dirty log) and 2 guest accesses. */
 export const TEST_BOUND: Bound = { entries: 2, ops: 4, accesses: 2, pages: 'few', kinds: ['enable', 'clear'] };
@@ -20,4 +21,39 @@ export function assertSameOutcome(plain: ExploreResult, reduced: ExploreResult, 
   assert.equal(reduced.violation?.strength, plain.violation?.strength);
   assert.equal(reduced.actions?.length, plain.actions?.length);
   assert.equal(reduced.reduce, reduce);
+}
+
+/** A packed search run to its end (over `scope` where a test gives its own, else the bound's). */
+export function finishedSearch(options: ExploreOptions, scope?: Scope): PackedSearch {
+  const s = scope ? new PackedSearch(options, scope) : new PackedSearch(options);
+  while (!s.run(1000));
+  return s;
+}
+
+/** The single packed search's result: what the parallel searches must give, field for field. */
+export function singleResult(options: ExploreOptions): ExploreResult {
+  return finishedSearch(options).result();
+}
+
+/** Each stored state of a search, copied out of the store. */
+export function storedStates(s: PackedSearch): Uint8Array[] {
+  const L = s.model.L;
+  const out: Uint8Array[] = [];
+  s.forEachState((words, at) => {
+    const st = new Uint8Array(L.size);
+    L.load(new Int32Array(st.buffer), words, at);
+    out.push(st);
+  });
+  return out;
+}
+
+/** What must not depend on how the search ran: everything but the clock and the memory held. */
+export function withoutClock(r: ExploreResult): unknown {
+  return { ...r, seconds: 0, statesPerSecond: 0, peakMemoryBytes: 0 };
+}
+
+/** A seeded generator (a linear congruential one): the same sequence every run. */
+export function seeded(seed: number): (n: number) => number {
+  let x = seed;
+  return (n) => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x % n; };
 }

@@ -35,32 +35,15 @@ import { counterexampleScenario } from '../../src/explore/counterexample';
 import { parseScenario } from '../../src/scenario/parse';
 import { runScenario } from '../../src/run/run';
 import { makeScope, type Bound } from '../../src/explore/scope';
-import type { ExploreOptions, ExploreResult } from '../../src/explore/result';
+import type { ExploreResult } from '../../src/explore/result';
 import { findPreset, PRESETS } from '../../src/kernel/variants';
-import { TEST_BOUND, assertSameOutcome } from './explorer.helpers';
+import { TEST_BOUND, assertSameOutcome, finishedSearch as searchOf, storedStates } from './explorer.helpers';
 
 /** E = 2 (every page in the menu), 3 operations, 2 accesses, every kind: 35,000 to 75,000 states a preset. */
 const E2: Bound = { entries: 2, ops: 3, accesses: 2, pages: 'few' };
 /** E = 4 with the few-pages menu (pages 0, 1, 4, 5): the group keeps menu pages on menu pages. */
 const E4_FEW: Bound = { entries: 4, ops: 3, accesses: 1, pages: 'few' };
 
-function searchOf(options: ExploreOptions): PackedSearch {
-  const s = new PackedSearch(options);
-  while (!s.run(1000));
-  return s;
-}
-
-/** Each stored state of a search, copied out of the store. */
-function storedStates(s: PackedSearch): Uint8Array[] {
-  const L = s.model.L;
-  const out: Uint8Array[] = [];
-  s.forEachState((words, at) => {
-    const st = new Uint8Array(L.size);
-    L.load(new Int32Array(st.buffer), words, at);
-    out.push(st);
-  });
-  return out;
-}
 
 function keyOf(L: Layout, c: Int32Array): string {
   return Array.from(c.subarray(0, L.usedWords(c, 0))).join(',');

@@ -14,10 +14,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { globalRanks, keySpan, leastViolation, orderKey, ownerOf, sortByKey } from '../../src/explore/packed/partition';
 import { InThreadShards, parallelExplore } from '../../src/explore/packed/parallel';
-import { PackedSearch } from '../../src/explore/packed/search';
-import type { ExploreOptions, ExploreResult } from '../../src/explore/result';
+import type { ExploreOptions } from '../../src/explore/result';
 import { findPreset } from '../../src/kernel/variants';
-import { TEST_BOUND } from './explorer.helpers';
+import { TEST_BOUND, seeded, singleResult as single, withoutClock as comparable } from './explorer.helpers';
 
 test('ownerOf splits hashes by their top bits, each shard an equal range', () => {
   // 0x00000000..0x7fffffff go to shard 0 of 2, 0x80000000.. to shard 1 (as int32: negative).
@@ -56,22 +55,6 @@ test('leastViolation takes the least (parent number, position)', () => {
   assert.equal(leastViolation([null, null]), null);
 });
 
-function single(options: ExploreOptions): ExploreResult {
-  const s = new PackedSearch(options);
-  while (!s.run(1000));
-  return s.result();
-}
-
-/** What must not depend on N: everything but the clock and the memory held. */
-function comparable(r: ExploreResult): unknown {
-  return { ...r, seconds: 0, statesPerSecond: 0, peakMemoryBytes: 0 };
-}
-
-/** A seeded generator (a linear congruential one): the same shuffles every run. */
-function seeded(seed: number): (n: number) => number {
-  let x = seed;
-  return (n) => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x % n; };
-}
 
 for (const [name, verdict, depth] of [['never-flush', 'violation', 13], ['v7', 'no violation within the bound', 0], ['pre-patch', 'no violation within the bound', 0]] as const) {
   test(`${name}: 1, 2 and 3 shards give the single search's result exactly`, async () => {

@@ -15,27 +15,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KEY_BIAS, OLD, countKeys, numberLevel, placeKeys, placeSpilled, rehashInto, runStarts, simulatedExplore, sortRuns } from '../../src/explore/packed/shared';
-import { PackedSearch } from '../../src/explore/packed/search';
-import type { ExploreOptions, ExploreResult } from '../../src/explore/result';
+import type { ExploreOptions } from '../../src/explore/result';
 import { findPreset } from '../../src/kernel/variants';
-import { TEST_BOUND } from './explorer.helpers';
+import { TEST_BOUND, seeded, singleResult as single, withoutClock as comparable } from './explorer.helpers';
 
-function single(options: ExploreOptions): ExploreResult {
-  const s = new PackedSearch(options);
-  while (!s.run(1000));
-  return s.result();
-}
-
-/** What must not depend on N: everything but the clock and the memory held. */
-function comparable(r: ExploreResult): unknown {
-  return { ...r, seconds: 0, statesPerSecond: 0, peakMemoryBytes: 0 };
-}
-
-/** A seeded generator (a linear congruential one): the same interleaving every run. */
-function seeded(seed: number): (n: number) => number {
-  let x = seed;
-  return (n) => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x % n; };
-}
 
 test('numberLevel puts the states of two threads in key order, each with its parent, and marks their keys old', () => {
   // span 4, 3 parents. Four states, key words at 0, 4, 8, 12 and words after them:

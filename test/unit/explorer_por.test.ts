@@ -40,18 +40,13 @@ import { counterexampleScenario } from '../../src/explore/counterexample';
 import { parseScenario } from '../../src/scenario/parse';
 import { runScenario } from '../../src/run/run';
 import { DEFAULT_BOUND, type Bound } from '../../src/explore/scope';
-import type { ExploreOptions, ExploreResult, Reduction } from '../../src/explore/result';
+import type { ExploreResult, Reduction } from '../../src/explore/result';
 import { findPreset, PRESETS } from '../../src/kernel/variants';
-import { TEST_BOUND, assertSameOutcome } from './explorer.helpers';
+import { TEST_BOUND, assertSameOutcome, finishedSearch as searchOf } from './explorer.helpers';
 
 /** E = 2, 3 operations, 2 accesses, every kind (as the symmetry tests). */
 const E2: Bound = { entries: 2, ops: 3, accesses: 2, pages: 'few' };
 
-function searchOf(options: ExploreOptions): PackedSearch {
-  const s = new PackedSearch(options);
-  while (!s.run(1000));
-  return s;
-}
 
 /** Each stored state, fresh byte cleared and each vCPU's TLB entries sorted, as a key. */
 function normalisedStates(s: PackedSearch): Set<string> {

@@ -41,6 +41,7 @@ import { makeScope, type Bound, type Scope } from '../../src/explore/scope';
 import type { ExploreResult } from '../../src/explore/result';
 import { findPreset, PRESETS, type Variant } from '../../src/kernel/variants';
 import type { Violation } from '../../src/model/step';
+import { finishedSearch, storedStates } from './explorer.helpers';
 
 /** E = 2, 3 operations, 2 accesses, every kind (as the por and symmetry tests). */
 const E2: Bound = { entries: 2, ops: 3, accesses: 2, pages: 'few' };
@@ -49,21 +50,7 @@ const GETS: Bound = { entries: 2, ops: 4, accesses: 2, pages: 'few', kinds: ['en
 
 function searchOf(variant: Variant, bound: Bound, reduction4?: Scope['reduction4']): PackedSearch {
   const scope: Scope = reduction4 ? { ...makeScope(bound), reduction4 } : makeScope(bound);
-  const s = new PackedSearch({ variant, bound }, scope);
-  while (!s.run(1000));
-  return s;
-}
-
-/** Every stored state as bytes. */
-function statesOf(s: PackedSearch): Uint8Array[] {
-  const L = s.model.L;
-  const out: Uint8Array[] = [];
-  s.forEachState((words, at) => {
-    const st = new Uint8Array(L.size);
-    L.load(new Int32Array(st.buffer), words, at);
-    out.push(st);
-  });
-  return out;
+  return finishedSearch({ variant, bound }, scope);
 }
 
 const keyOf = (st: Uint8Array) => Array.from(st).join(',');
@@ -120,12 +107,12 @@ for (const [name, bound] of [['E = 2, 3 operations, 2 accesses, every kind', E2]
       const L = b.model.L;
       const reduced = new Set<string>();
       const musts = new Map<string, Uint8Array[]>();
-      for (const st of statesOf(b)) {
+      for (const st of storedStates(b)) {
         reduced.add(keyOf(st));
         const w = withoutMust(L, st);
         if (w) musts.set(w.key, [...(musts.get(w.key) ?? []), w.must]);
       }
-      const inGet = statesOf(searchOf(p, bound, 'off-in-get'));
+      const inGet = storedStates(searchOf(p, bound, 'off-in-get'));
       let extra = 0;
       for (const st of inGet) {
         if (reduced.has(keyOf(st))) continue;
@@ -140,7 +127,7 @@ for (const [name, bound] of [['E = 2, 3 operations, 2 accesses, every kind', E2]
       assert.ok(extra > 0, `${p.name}: no write in get's window`);
       // Turned off everywhere, the reduction adds no other state: the moves over the other
       // invisible steps give the same state.
-      const off = statesOf(searchOf(p, bound, 'off'));
+      const off = storedStates(searchOf(p, bound, 'off'));
       assert.deepEqual(new Set(off.map(keyOf)), new Set(inGet.map(keyOf)), `${p.name}: off everywhere = off in get's section, as sets`);
     }
   });
