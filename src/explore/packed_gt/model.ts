@@ -15,9 +15,10 @@
  * rmap_remove() and its miss as the era reports it, then the commit or the flush), a new SP made in
  * its canonical slot (every reference to the slots after it renumbered), the link, the leaf with
  * __rmap_add() and its misfiled record, the rmap agreement check, the stale-TLB check at the unlock,
- * and the retried access. Every other action (the stopped faults of --fault-window, the writes,
- * invalidations, deletions, resumes and steps) is UNSUPPORTED: the engine says so rather than guess,
- * and nothing of it is reachable from the CLI until one preset is covered whole.
+ * and the retried access. Stage 3c: the VMM's (untrapped) write of PD[0]. Every other action (the
+ * stopped faults of --fault-window, the guest's trapped write, invalidations, deletions, resumes
+ * and steps) is UNSUPPORTED: the engine says so rather than guess, and nothing of it is reachable
+ * from the CLI until one preset is covered whole.
  */
 import { Geometry } from '../../kernel/geometry';
 import {
