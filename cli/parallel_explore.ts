@@ -147,6 +147,11 @@ class ThreadShards extends RequestThreads implements ShardGroup {
     return this.request<T>(shard, command);
   }
 
+  /** The threads' last reported counts, summed. */
+  summed(): { states: number; transitions: number; bytes: number } {
+    return this.last.reduce((a, x) => ({ states: a.states + x.states, transitions: a.transitions + x.transitions, bytes: a.bytes + x.bytes }), { states: 0, transitions: 0, bytes: 0 });
+  }
+
   private all<T>(command: (shard: number) => CommandBody): Promise<T[]> {
     return Promise.all(this.workers.map((_, i) => this.call<T>(i, command(i))));
   }
@@ -220,6 +225,18 @@ export interface ParallelRequest {
 }
 
 /**
+ * The result of a search the user stopped (Ctrl-C) or whose thread failed: "incomplete, cancelled"
+ * with the counts the threads last reported, the same for both parallel searches.
+ */
+function cancelledResult(req: ParallelRequest, t0: number, last: { states: number; transitions: number; depth: number; bytes: number }): ExploreResult {
+  const seconds = (Date.now() - t0) / 1000;
+  return {
+    variant: req.variant.name, bound: req.bound, boundText: describeBound(req.bound), verdict: 'incomplete', stopped: 'cancelled', states: last.states, transitions: last.transitions, depth: last.depth,
+    seconds, statesPerSecond: Math.round(last.states / Math.max(seconds, 1e-6)), peakMemoryBytes: last.bytes, engine: 'packed',
+  };
+}
+
+/**
  * The shared search (src/explore/packed/shared.ts) on `workers` threads: one budget for all of
  * them (one store, one table), progress at each level's end, Ctrl-C as for the partitioned search.
  */
@@ -244,11 +261,7 @@ async function runSharedSearch(req: ParallelRequest, signal?: AbortSignal, onPro
     });
   } catch (e) {
     if (!(e instanceof ShardsStopped)) throw e;
-    const seconds = (Date.now() - t0) / 1000;
-    return {
-      variant: req.variant.name, bound: req.bound, boundText: describeBound(req.bound), verdict: 'incomplete', stopped: 'cancelled', states: last.states, transitions: last.transitions, depth: last.depth,
-      seconds, statesPerSecond: Math.round(last.states / Math.max(seconds, 1e-6)), peakMemoryBytes: last.bytes, engine: 'packed',
-    };
+    return cancelledResult(req, t0, last);
   } finally {
     signal?.removeEventListener('abort', onAbort);
     await group.close();
@@ -272,7 +285,7 @@ export async function runParallelSearch(req: ParallelRequest, signal?: AbortSign
   const show = () => {
     if (!onProgress || Date.now() - lastShown < interval) return;
     lastShown = Date.now();
-    const sum = group.last.reduce((a, x) => ({ states: a.states + x.states, transitions: a.transitions + x.transitions, bytes: a.bytes + x.bytes }), { states: 0, transitions: 0, bytes: 0 });
+    const sum = group.summed();
     onProgress(meter.report({ states: sum.states, transitions: sum.transitions, depth, frontier: -1, seconds: (Date.now() - t0) / 1000, memoryBytes: sum.bytes, maxMemoryBytes: req.maxMemoryBytes }));
   };
   const group = new ThreadShards(options, req.workers, show);
@@ -284,13 +297,7 @@ export async function runParallelSearch(req: ParallelRequest, signal?: AbortSign
     return await parallelExplore(options, group, (p) => { depth = p.frontier > 0 ? p.depth + 1 : p.depth; show(); });
   } catch (e) {
     if (!(e instanceof ShardsStopped)) throw e;
-    const states = group.last.reduce((a, x) => a + x.states, 0);
-    const transitions = group.last.reduce((a, x) => a + x.transitions, 0);
-    const seconds = (Date.now() - t0) / 1000;
-    return {
-      variant: req.variant.name, bound: req.bound, boundText: describeBound(req.bound), verdict: 'incomplete', stopped: 'cancelled', states, transitions, depth,
-      seconds, statesPerSecond: Math.round(states / Math.max(seconds, 1e-6)), peakMemoryBytes: group.last.reduce((a, x) => a + x.bytes, 0), engine: 'packed',
-    };
+    return cancelledResult(req, t0, { ...group.summed(), depth });
   } finally {
     signal?.removeEventListener('abort', onAbort);
     await group.close();
