@@ -115,13 +115,22 @@ export class PackedGtModel {
     this.pd0OfAction ??= this.scope.menu.map((a) => (a.t === 'guest-table-write' ? L.pd0Code(a.entry) : -1));
     const target = this.pd0OfAction[action];
     if (from[L.writes] >= 1 || from[L.lock] || from[L.pd0] === target) return false;
-    const w = from.slice();
+    const w = this.successor(from);
     w[L.pd0] = target;
     w[L.writes]++;
     this.pauseCurrent(w);
     this.reached |= G_GUEST_TABLE_CHANGED;
     this.s = w;
     return true;
+  }
+
+  /**
+   * The words a transition changes: a copy of `from`. Every transition makes its successor here and
+   * only here, so that the search can later make it in the store's slot instead (docs/explorer.md,
+   * "What the next session must do next", 3).
+   */
+  private successor(from: Uint8Array): Uint8Array {
+    return from.slice();
   }
 
   /** PD[0] code each menu write sets (-1 for other actions). */
@@ -223,7 +232,7 @@ export class PackedGtModel {
     if (reload && lock) return false;
     const gw = this.walks[(from[L.pd0] * 2 + (write ? 1 : 0)) * this.addrs + addr];
     if (gw && !this.liveSlotHolds(from, L.gfnCode(gw.gfn))) return false;
-    const w = from.slice();
+    const w = this.successor(from);
     this.noteStaleAccess(w, vcpu, addr, write);
     if (reload) this.reloadRoots(w, vcpu);
     let ops = w[L.ops];
