@@ -5,5 +5,5 @@
 import { findTestFiles, runNodeTests } from './lib/node-tests.mjs';
 
 const coverage = !process.argv.includes('--no-coverage');
-const record = runNodeTests({ suite: 'unit', files: findTestFiles('test/unit', '.test.ts'), coverage });
+const record = runNodeTests({ suite: 'unit', files: findTestFiles('test/unit', '.test.ts'), coverage, parallel: true });
 process.exit(record.failed > 0 ? 1 : 0);

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { ROOT, ARTIFACTS, RESULTS, countsLine, writeResults } from './results.mjs';
 import { c8Args, coverageLine, readCoverage } from './coverage.mjs';
 
@@ -29,10 +30,13 @@ function parseTap(text) {
 /**
  * Runs `files` (paths relative to the repository) with `node --test`; TypeScript through tsx.
  * `timeoutMs` bounds each test (so a hung one fails instead of hanging the run). `coverage`: run
- * under c8 and put the line coverage of src/ in the record (./coverage.mjs).
+ * under c8 and put the line coverage of src/ in the record (./coverage.mjs). `parallel`: run test
+ * files side by side, at least two at a time (node's default, the cores less one, is one file at a
+ * time on a 2-core machine, where most of the unit tests' files each keep one core busy and leave the
+ * other idle); only for suites whose files share nothing (no fixed port, no shared workbench).
  * Returns the results record it wrote.
  */
-export function runNodeTests({ suite, files, env = {}, timeoutMs, coverage = false }) {
+export function runNodeTests({ suite, files, env = {}, timeoutMs, coverage = false, parallel = false }) {
   const started = Date.now();
   mkdirSync(RESULTS, { recursive: true });
   if (files.length === 0) {
@@ -40,7 +44,7 @@ export function runNodeTests({ suite, files, env = {}, timeoutMs, coverage = fal
     return writeResults(suite, { passed: 0, failed: 0, skipped: 0, durationMs: 0 });
   }
   const tap = join(RESULTS, `${suite}.tap`);
-  const args = ['--import', 'tsx', '--test', ...(timeoutMs ? [`--test-timeout=${timeoutMs}`] : []), '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files];
+  const args = ['--import', 'tsx', '--test', ...(parallel ? [`--test-concurrency=${Math.max(2, availableParallelism())}`] : []), ...(timeoutMs ? [`--test-timeout=${timeoutMs}`] : []), '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files];
   const coverageDir = join(ARTIFACTS, 'coverage', suite);
   const command = coverage ? [createRequire(import.meta.url).resolve('c8/bin/c8.js'), ...c8Args(coverageDir), process.execPath, ...args] : args;
   console.log(`[${suite}] ${coverage ? `c8 ${c8Args(relative(ROOT, coverageDir)).join(' ')} ` : ''}node ${args.join(' ')}`);
