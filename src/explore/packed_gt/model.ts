@@ -5,7 +5,7 @@
  * searches (abstraction.ts maps the core's nodes).
  *
  * Stage 3a: the guest access with the root reload it may serve first (an invalid root committed and
- * freed, a new one made; a root obsolete but not zapped is UNSUPPORTED), a TLB hit, a permission miss
+ * freed, an obsolete one zapped and freed, a new one made), a TLB hit, a permission miss
  * that drops the entry, the hardware's shadow walk and TLB fill, the written-page ground truth, the
  * use-after-free check and the stale-access goal. Stage 3b: its fault, run whole as the explorer
  * runs it: the guest walk (a function of PD[0], tabulated), FNAME(fetch)'s descent with
@@ -15,10 +15,12 @@
  * rmap_remove() and its miss as the era reports it, then the commit or the flush), a new SP made in
  * its canonical slot (every reference to the slots after it renumbered), the link, the leaf with
  * __rmap_add() and its misfiled record, the rmap agreement check, the stale-TLB check at the unlock,
- * and the retried access. Stage 3c: the VMM's (untrapped) write of PD[0]. Every other action (the
- * stopped faults of --fault-window, the guest's trapped write, invalidations, deletions, resumes
- * and steps) is UNSUPPORTED: the engine says so rather than guess, and nothing of it is reachable
- * from the CLI until one preset is covered whole.
+ * and the retried access. Stage 3c: the VMM's (untrapped) write of PD[0]. Stage 3e (gtdel23):
+ * memslot deletion under both slotZap values (deletion.ts), the reload of a root obsolete and not
+ * yet zapped, the stopped faults of --fault-window (fault_window.ts), reached for STEP and RESUME
+ * through a minimal dispatch. Every other action (the guest's trapped write, invalidations, their
+ * steps and resumes) is UNSUPPORTED: the engine says so rather than guess, and nothing of it is
+ * reachable from the CLI until one preset is covered whole.
  */
 import { Geometry } from '../../kernel/geometry';
 import {
