@@ -5,7 +5,7 @@
  * searches (abstraction.ts maps the core's nodes).
  *
  * Stage 3a: the guest access with the root reload it may serve first (an invalid root committed and
- * freed, a new one made; a root obsolete but not zapped is UNSUPPORTED), a TLB hit, a permission miss
+ * freed, an obsolete one zapped and freed, a new one made), a TLB hit, a permission miss
  * that drops the entry, the hardware's shadow walk and TLB fill, the written-page ground truth, the
  * use-after-free check and the stale-access goal. Stage 3b: its fault, run whole as the explorer
  * runs it: the guest walk (a function of PD[0], tabulated), FNAME(fetch)'s descent with
@@ -15,10 +15,12 @@
  * rmap_remove() and its miss as the era reports it, then the commit or the flush), a new SP made in
  * its canonical slot (every reference to the slots after it renumbered), the link, the leaf with
  * __rmap_add() and its misfiled record, the rmap agreement check, the stale-TLB check at the unlock,
- * and the retried access. Stage 3c: the VMM's (untrapped) write of PD[0]. Every other action (the
- * stopped faults of --fault-window, the guest's trapped write, invalidations, deletions, resumes
- * and steps) is UNSUPPORTED: the engine says so rather than guess, and nothing of it is reachable
- * from the CLI until one preset is covered whole.
+ * and the retried access. Stage 3c: the VMM's (untrapped) write of PD[0]. Stage 3e (gtdel23):
+ * memslot deletion under both slotZap values (deletion.ts), the reload of a root obsolete and not
+ * yet zapped, the stopped faults of --fault-window (fault_window.ts), reached for STEP and RESUME
+ * through a minimal dispatch. Every other action (the guest's trapped write, invalidations, their
+ * steps and resumes) is UNSUPPORTED: the engine says so rather than guess, and nothing of it is
+ * reachable from the CLI until one preset is covered whole.
  */
 import { Geometry } from '../../kernel/geometry';
 import {
@@ -31,21 +33,21 @@ import type { Scope } from '../bound';
 import { G_CHILD_MISMATCH, G_GUEST_TABLE_CHANGED, G_STALE_ACCESS } from '../goals';
 import { initialState } from '../../run/initial_state';
 import { sortPaused } from './canon';
+import { Unsupported, type GtEngine, type GtViolation } from './engine';
+import { resumeDeletion, startDeletion, stepDeletion } from './deletion';
+import { resumeStoppedFault, startStoppedFault, stepStoppedFault } from './fault_window';
 import {
   E_ACCESS, E_FLAGS, E_GFN, E_MISFILED, E_TARGET, F_EEXIST, F_KIND, F_LIST, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU,
-  GtLayout, K_DELETE, K_FAULT, K_INVALIDATE, K_WRITE, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, LIFE_ROOT_SHIFT, M_GONE, M_INVALID, M_LOG, PFN_NEW,
+  GtLayout, K_DELETE, K_FAULT, K_NONE, K_INVALIDATE, K_WRITE, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, LIFE_ROOT_SHIFT, M_GONE, M_INVALID, M_LOG, PFN_NEW,
   T_BYTES, withPd0,
 } from './layout';
 
 /** apply()'s answer when the action is one this stage does not model yet. */
 export const UNSUPPORTED = 'unsupported';
 
-export interface GtViolation { kind: string; strength?: string; vcpu: number; gfn: number }
+export type { GtViolation } from './engine';
 
-/** Thrown inside a transition this stage does not model; apply() answers UNSUPPORTED. */
-class Unsupported extends Error {}
-
-export class PackedGtModel {
+export class PackedGtModel implements GtEngine {
   readonly L: GtLayout;
   readonly geo: Geometry;
   /** The successor apply() made. */
@@ -54,10 +56,10 @@ export class PackedGtModel {
   /** Goals (goals.ts) the last transition reached. */
   reached = 0;
   /** The root's key index (its slots hold the root SPs). */
-  private readonly rootKey: number;
+  readonly rootKey: number;
   /** walks[(pd0 * 2 + write) * addrs + addr]: the guest walk with PD[0] = pd0s[pd0], null if it fails. */
-  private readonly walks: Array<GuestWalk | null>;
-  private readonly addrs: number;
+  readonly walks: Array<GuestWalk | null>;
+  readonly addrs: number;
   /** Flags of a leaf the fault installs with ACC_ALL: what installLeaf() computes. */
   private readonly leafFlags: (access: number) => number;
 
@@ -93,15 +95,41 @@ export class PackedGtModel {
   apply(from: Uint8Array, action: number): boolean | typeof UNSUPPORTED {
     this.violation = null;
     this.reached = 0;
-    if (action < 0) return UNSUPPORTED;
-    const a = this.scope.menu[action];
-    if (a.t === 'guest-table-write' && a.by !== 'guest') return this.vmmWrite(from, action);
-    if (a.t !== 'access' || a.walked) return UNSUPPORTED;
     try {
+      if (action < 0) return this.stepOrResume(from, action);
+      const a = this.scope.menu[action];
+      if (a.t === 'guest-table-write' && a.by !== 'guest') return this.vmmWrite(from, action);
+      if (a.t === 'delete-memslot') return startDeletion(this, from, a.slot);
+      if (a.t !== 'access') return UNSUPPORTED;
+      if (a.walked) return startStoppedFault(this, from, a.vcpu, a.addr, a.kind === 'write');
       return this.access(from, a.vcpu, a.addr, a.kind === 'write');
     } catch (e) {
       if (e instanceof Unsupported) { this.violation = null; this.reached = 0; return UNSUPPORTED; }
       throw e;
+    }
+  }
+
+  // gtdel23: minimal dispatch, replaced at merge by gtops23's switch
+  /**
+   * STEP (-1) and RESUME_BASE - i (-2 - i, i the paused frame's place in the words' sorted order)
+   * for the kinds written so far: a deletion (deletion.ts) and a stopped fault (fault_window.ts).
+   */
+  private stepOrResume(from: Uint8Array, action: number): boolean | typeof UNSUPPORTED {
+    const L = this.L;
+    if (action === -1) {
+      switch (from[L.cur + F_KIND]) {
+        case K_NONE: return false;
+        case K_DELETE: return stepDeletion(this, from);
+        case K_FAULT: return stepStoppedFault(this, from);
+        default: return UNSUPPORTED;
+      }
+    }
+    const i = -2 - action;
+    if (i >= from[L.npaused]) return false;
+    switch (from[L.paused + i * L.fs + F_KIND]) {
+      case K_DELETE: return resumeDeletion(this, from, i);
+      case K_FAULT: return resumeStoppedFault(this, from, i);
+      default: return UNSUPPORTED;
     }
   }
 
@@ -129,7 +157,7 @@ export class PackedGtModel {
    * only here, so that the search can later make it in the store's slot instead (docs/explorer.md,
    * "What the next session must do next", 3).
    */
-  private successor(from: Uint8Array): Uint8Array {
+  successor(from: Uint8Array): Uint8Array {
     return from.slice();
   }
 
@@ -137,7 +165,7 @@ export class PackedGtModel {
   private pd0OfAction: number[] | undefined;
 
   /** The running operation joins the paused ones (kept sorted, as the key sorts them). */
-  private pauseCurrent(w: Uint8Array): void {
+  pauseCurrent(w: Uint8Array): void {
     const L = this.L;
     if (!w[L.cur + F_KIND]) return;
     const n = w[L.npaused];
@@ -149,14 +177,14 @@ export class PackedGtModel {
   }
 
   /** The slot of the root SP: the newest SP of the root's key. */
-  private rootSlot(w: Uint8Array): number {
+  rootSlot(w: Uint8Array): number {
     const L = this.L;
     for (let s = w[L.nsps] - 1; s >= 0; s--) if (w[L.spAt(s)] === 1 + this.rootKey) return s;
     throw new Error('packed_gt: no root SP');
   }
 
   /** The TLB entry of `vcpu` that covers `addr` (the first that does), or -1. */
-  private tlbLookup(w: Uint8Array, vcpu: number, addr: number): number {
+  tlbLookup(w: Uint8Array, vcpu: number, addr: number): number {
     const L = this.L;
     const at = L.tlb + vcpu * L.tb + 1;
     for (let k = 0; k < L.nt; k++) {
@@ -169,7 +197,7 @@ export class PackedGtModel {
   }
 
   /** The hardware's walk of the shadow tables: the leaf's (slot, index, level), or null at a not-present SPTE. */
-  private shadowWalk(w: Uint8Array, addr: number): { at: number; level: number } | null {
+  shadowWalk(w: Uint8Array, addr: number): { at: number; level: number } | null {
     const L = this.L;
     let slot = this.rootSlot(w);
     for (let level = 4; level >= 1; level--) {
@@ -182,7 +210,7 @@ export class PackedGtModel {
     throw new Error('packed_gt: the shadow walk fell off level 1');
   }
 
-  private freed(w: Uint8Array, pfn: number): boolean {
+  freed(w: Uint8Array, pfn: number): boolean {
     const L = this.L;
     for (let k = 0; k < w[L.freed]; k++) if (w[L.freed + 1 + k] === pfn) return true;
     return false;
@@ -202,7 +230,7 @@ export class PackedGtModel {
   }
 
   /** A memslot that is there and not being deleted holds the page of gfn code `g`. */
-  private liveSlotHolds(w: Uint8Array, g: number): boolean {
+  liveSlotHolds(w: Uint8Array, g: number): boolean {
     const L = this.L;
     for (let s = L.slotIds.length - 1; s >= 0; s--) {
       if (g - 1 >= L.slotFirst[s]) return (w[L.slotAt[s]] & (M_GONE | M_INVALID)) === 0;
@@ -211,7 +239,7 @@ export class PackedGtModel {
   }
 
   /** A vCPU inside KVM (its stopped fault, or its trapped write being emulated) makes no access. */
-  private emulating(w: Uint8Array, vcpu: number): boolean {
+  emulating(w: Uint8Array, vcpu: number): boolean {
     const L = this.L;
     const inKvm = (at: number) => (w[at + F_KIND] === K_FAULT && w[at + F_VCPU] === vcpu) || (w[at + F_KIND] === K_WRITE && w[at + F_VCPU] === 1 + vcpu);
     if (inKvm(L.cur)) return true;
@@ -257,9 +285,9 @@ export class PackedGtModel {
    * or invalid root loses the vCPUs' reference; at none, an invalid root is committed (every TLB
    * flushed, the SP freed: off the active list, and off the hash, which follows from the words);
    * kvm_mmu_load() finds or makes the root, and the vCPU's own TLB is emptied. A root that is
-   * obsolete but not yet zapped would be zapped here (kvm_mmu_prepare_zap_page()): not modelled yet.
+   * obsolete but not yet zapped is zapped here (kvm_mmu_prepare_zap_page()) and committed.
    */
-  private reloadRoots(w: Uint8Array, vcpu: number): void {
+  reloadRoots(w: Uint8Array, vcpu: number): void {
     const L = this.L;
     w[L.tlb + vcpu * L.tb] = 0;
     const old = this.rootSlot(w);
@@ -269,8 +297,17 @@ export class PackedGtModel {
       const count = Math.max(0, (life >> LIFE_ROOT_SHIFT) - 1);
       w[at] = (life & ((1 << LIFE_ROOT_SHIFT) - 1)) | (count << LIFE_ROOT_SHIFT);
       if (count === 0) {
-        if (!(life & LIFE_INVALID)) throw new Unsupported();
-        if (!(life & LIFE_FREED)) {
+        if (!(life & LIFE_INVALID)) {
+          // Obsolete, not zapped yet: kvm_mmu_prepare_zap_page() of the root (its count now 0, so it
+          // is listed with the children left without a parent), then the commit: flush, free.
+          const list: number[] = [];
+          this.prepareZap(w, old, list);
+          this.flushAll(w);
+          for (const s of list) {
+            w[L.spAt(s) + 1] |= LIFE_FREED;
+            this.offActiveList(w, s);
+          }
+        } else if (!(life & LIFE_FREED)) {
           this.flushAll(w);
           w[at] |= LIFE_FREED;
           this.offActiveList(w, old);
@@ -287,7 +324,7 @@ export class PackedGtModel {
   }
 
   /** Clear an SPTE and what the words keep beside it (a non-leaf's parent link follows from the words). */
-  private clearSpte(w: Uint8Array, slot: number, index: number): void {
+  clearSpte(w: Uint8Array, slot: number, index: number): void {
     const at = this.L.spteAt(slot, index);
     w[at + E_FLAGS] = 0;
     w[at + E_TARGET] = 0;
@@ -296,7 +333,7 @@ export class PackedGtModel {
   }
 
   /** Some present non-leaf SPTE links to `slot` (its parent_ptes are not empty). */
-  private hasParent(w: Uint8Array, slot: number): boolean {
+  hasParent(w: Uint8Array, slot: number): boolean {
     const L = this.L;
     for (let s = 0; s < w[L.nsps]; s++) {
       const level = L.keys[this.keyOf(w, s)].level;
@@ -315,10 +352,9 @@ export class PackedGtModel {
    * child left without a parent zapped in turn, its parents' links dropped, the SP invalid and on
    * the list.
    */
-  private prepareZap(w: Uint8Array, slot: number, list: number[]): void {
+  prepareZap(w: Uint8Array, slot: number, list: number[]): void {
     const L = this.L;
     const at = L.spAt(slot);
-    if ((w[at + 1] >> LIFE_ROOT_SHIFT) !== 0) throw new Unsupported();
     const level = L.keys[this.keyOf(w, slot)].level;
     for (let i = 0; i < L.e; i++) {
       const p = L.spteAt(slot, i);
@@ -340,7 +376,14 @@ export class PackedGtModel {
         if ((f & SPTE_PRESENT) && !isLastSpte(f, lv) && w[p + E_TARGET] === 1 + slot) this.clearSpte(w, s, i);
       }
     }
-    if (!list.includes(slot)) list.push(slot);
+    if ((w[at + 1] >> LIFE_ROOT_SHIFT) === 0) {
+      if (!list.includes(slot)) list.push(slot);
+    } else {
+      // A root still loaded (a deletion's zap): off active_mmu_pages, kept until its vCPUs drop it;
+      // every vCPU is asked to reload (KVM_REQ_MMU_FREE_OBSOLETE_ROOTS).
+      this.offActiveList(w, slot);
+      for (let v = 0; v < 2; v++) w[L.tlb + v * L.tb] = 1;
+    }
     w[at + 1] |= LIFE_INVALID;
   }
 
@@ -350,7 +393,7 @@ export class PackedGtModel {
    * or that gfn is in no live memslot) is pte_list_remove()'s report, as the era makes it (the host
    * oopses, or the VM is bugged), and the misfiled record stays.
    */
-  private dropLeafOrReport(w: Uint8Array, slot: number, index: number): void {
+  dropLeafOrReport(w: Uint8Array, slot: number, index: number): void {
     const L = this.L;
     const gfn = this.spGetGfn(w, slot, index);
     const at = L.spteAt(slot, index);
@@ -370,13 +413,13 @@ export class PackedGtModel {
   }
 
   /** kvm_flush_remote_tlbs() on bare metal: every vCPU's TLB emptied (the reloads owed stay). */
-  private flushAll(w: Uint8Array): void {
+  flushAll(w: Uint8Array): void {
     const L = this.L;
     for (let v = 0; v < 2; v++) w.fill(0, L.tlb + v * L.tb + 1, L.tlb + (v + 1) * L.tb);
   }
 
   /** list_del() from active_mmu_pages, the others keeping their order. */
-  private offActiveList(w: Uint8Array, slot: number): void {
+  offActiveList(w: Uint8Array, slot: number): void {
     const L = this.L;
     for (let k = 0; k < L.nsp && w[L.active + k]; k++) {
       if (w[L.active + k] !== 1 + slot) continue;
@@ -387,7 +430,7 @@ export class PackedGtModel {
   }
 
   /** Any invalidation in flight (between its start and its end): faults retry, the explorer offers none. */
-  private invalidationInProgress(w: Uint8Array): boolean {
+  invalidationInProgress(w: Uint8Array): boolean {
     const L = this.L;
     if (w[L.cur + F_KIND] === K_INVALIDATE) return true;
     for (let i = 0; i < w[L.npaused]; i++) if (w[L.paused + i * L.fs + F_KIND] === K_INVALIDATE) return true;
@@ -395,7 +438,7 @@ export class PackedGtModel {
   }
 
   /** The stale-access goal: the TLB entry about to be used maps a page its root no longer maps there. */
-  private noteStaleAccess(w: Uint8Array, vcpu: number, addr: number, write: boolean): void {
+  noteStaleAccess(w: Uint8Array, vcpu: number, addr: number, write: boolean): void {
     const hit = this.tlbLookup(w, vcpu, addr);
     if (hit < 0 || !permits(write, w[hit + 4])) return;
     const leaf = this.shadowWalk(w, addr);
@@ -403,7 +446,7 @@ export class PackedGtModel {
   }
 
   /** guest_access.ts guestAccess() without the reload: true when it completes, false when it faults. */
-  private hardwareAccess(w: Uint8Array, vcpu: number, addr: number, write: boolean): boolean {
+  hardwareAccess(w: Uint8Array, vcpu: number, addr: number, write: boolean): boolean {
     const L = this.L;
     const hit = this.tlbLookup(w, vcpu, addr);
     if (hit >= 0 && w[hit + 1] !== 1) throw new Unsupported();
@@ -442,12 +485,12 @@ export class PackedGtModel {
   }
 
   /** The key index of the SP in `slot`. */
-  private keyOf(w: Uint8Array, slot: number): number {
+  keyOf(w: Uint8Array, slot: number): number {
     return w[this.L.spAt(slot)] - 1;
   }
 
   /** kvm_mmu_page_get_gfn(sp, index) as a gfn (not a code). */
-  private spGetGfn(w: Uint8Array, slot: number, index: number): number {
+  spGetGfn(w: Uint8Array, slot: number, index: number): number {
     const k = this.L.keys[this.keyOf(w, slot)];
     if (!k.direct) {
       const c = w[this.L.spteAt(slot, index) + E_GFN];
@@ -509,7 +552,7 @@ export class PackedGtModel {
   }
 
   /** __kvm_mmu_get_shadow_page(): the newest SP of the key if it is usable (not freed, invalid or obsolete), else a new one. */
-  private getShadowPage(w: Uint8Array, key: number): number {
+  getShadowPage(w: Uint8Array, key: number): number {
     const L = this.L;
     for (let s = w[L.nsps] - 1; s >= 0; s--) {
       if (this.keyOf(w, s) !== key) continue;
@@ -520,7 +563,7 @@ export class PackedGtModel {
   }
 
   /** kvm_mmu_get_child_sp()'s -EEXIST test on the child linked at a present, non-leaf SPTE. */
-  private childReusable(w: Uint8Array, child: number, key: number): boolean {
+  childReusable(w: Uint8Array, child: number, key: number): boolean {
     const have = this.L.keys[this.keyOf(w, child)];
     const want = this.L.keys[key];
     switch (this.variant.childReuse) {
@@ -535,7 +578,7 @@ export class PackedGtModel {
    * The fault, run whole (ops/fault.ts): lock, the descent from the root, the leaf, unlock with the
    * stale-TLB check. Returns whether it met a link to a child other than the one its walk asked for.
    */
-  private fault(w: Uint8Array, gw: GuestWalk, addr: number): boolean {
+  fault(w: Uint8Array, gw: GuestWalk, addr: number): boolean {
     const L = this.L;
     const geo = this.geo;
     const gfn = L.gfnCode(gw.gfn);
@@ -595,7 +638,7 @@ export class PackedGtModel {
     return mismatch;
   }
   /** install_leaf: FNAME(fetch)'s last step at level 1 (ops/fault.ts installLeaf()). */
-  private installLeaf(w: Uint8Array, slot: number, index: number, gfn: number, access: number): void {
+  installLeaf(w: Uint8Array, slot: number, index: number, gfn: number, access: number): void {
     const L = this.L;
     const s = this.memslotOf(gfn);
     if (w[L.slotAt[s]] & M_LOG) throw new Unsupported();
@@ -624,7 +667,7 @@ export class PackedGtModel {
   }
 
   /** The memslot (its place in the scope) whose page gfn code `g` is. */
-  private memslotOf(g: number): number {
+  memslotOf(g: number): number {
     const L = this.L;
     for (let s = L.slotIds.length - 1; s >= 0; s--) if (g - 1 >= L.slotFirst[s]) return s;
     throw new Error('packed_gt: a gfn in no memslot');
@@ -664,7 +707,7 @@ export class PackedGtModel {
   }
 
   /** The fault's unlock: mmu_lock released, and every TLB entry its root no longer maps is a stale-TLB violation. */
-  private unlockCheck(w: Uint8Array): void {
+  unlockCheck(w: Uint8Array): void {
     const L = this.L;
     for (let v = 0; v < 2; v++) {
       for (let k = 0; k < L.nt; k++) {

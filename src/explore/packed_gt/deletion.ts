@@ -1,0 +1,357 @@
+/**
+ * Memslot deletion in the guest-tables scope's packed engine (docs/explorer.md, "Stage 3e"), on the
+ * words of layout.ts, mirroring ops/memslot_delete.ts step by step under both slotZap values:
+ *
+ * - the quirk on (slotZap=all): kvm_mmu_zap_all_fast(): mmu_valid_gen toggled (every SP's obsolete
+ *   bit flips, as the core's 0/1 generation does), every vCPU owes a root reload, the obsolete SPs
+ *   on active_mmu_pages prepared for zapping one a step (kvm_zap_obsolete_pages(): a root still
+ *   loaded is kept, invalid, off the list), then kvm_mmu_commit_zap_page(): the flush, the free;
+ * - the quirk off (slotZap=memslot): kvm_mmu_zap_memslot(): kvm_unmap_gfn_range() over the slot
+ *   (each rmap of the slot emptied as a whole without rmap_remove(); an entry into a freed SP is a
+ *   use-after-free), then every valid SP with guest PTEs at a gfn of the slot prepared one a step,
+ *   then the commit, or the flush the unmap owed.
+ *
+ * The frame's words (layout.ts): F_ARG the memslot id, F_ARG2 unmapFlush (0 absent, 1 + value),
+ * F_WALK 1 + zapped, F_LIST the invalid list. Each function takes the model and the words; each
+ * transition makes its successor with model.successor(). The lock rules that are the deletion's own
+ * (which of its steps wait for kvm->srcu and the invalidation window) are here, named as such.
+ */
+import { slotZapsMemslotOnly } from '../../kernel/variants';
+import { E_FLAGS, E_MISFILED, F_ARG, F_ARG2, F_KIND, F_LIST, F_PC, F_WALK, K_DELETE, K_FAULT, K_INVALIDATE, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, M_GONE, M_INVALID, PCS } from './layout';
+import { Unsupported, type GtEngine } from './engine';
+
+const DEL = PCS[K_DELETE];
+const pcCode = (name: string): number => 1 + DEL.indexOf(name);
+const PC_INVALIDATE = pcCode('invalidate');
+const PC_ZAP_LOCK = pcCode('zap-lock');
+const PC_GEN = pcCode('gen');
+const PC_ZAP = pcCode('zap');
+const PC_UNMAP = pcCode('unmap');
+const PC_REMOTE_FLUSH = pcCode('remote-flush');
+const PC_SLOT_ZAP = pcCode('slot-zap');
+const PC_ZAP_UNLOCK = pcCode('zap-unlock');
+const PC_COMMIT_FLUSH = pcCode('commit-flush');
+const PC_COMMIT_FREE = pcCode('commit-free');
+const PC_DELETE = pcCode('delete');
+const PC_SLOTS_UNLOCK = pcCode('slots-unlock');
+
+/** The invalidate frame's pcs that hold kvm->srcu or the invalidation window (machine/locks.ts: zap, flush, unlock, free). */
+const INV = PCS[K_INVALIDATE];
+const INV_HOLDS = new Set(['zap', 'flush', 'unlock', 'free'].map((p) => 1 + INV.indexOf(p)));
+
+/**
+ * A frame holds kvm->srcu or is inside an invalidation window: what a deletion's `invalidate` and
+ * `delete` steps wait for (kvm_swap_active_memslots(); machine/locks.ts). A fault holds kvm->srcu at
+ * every pc; an invalidation from its zap step to its end.
+ */
+export function holdsReadersOfMemslots(w: Uint8Array, at: number): boolean {
+  const kind = w[at + F_KIND];
+  return kind === K_FAULT || (kind === K_INVALIDATE && INV_HOLDS.has(w[at + F_PC]));
+}
+
+/**
+ * The deletion's own lock rule (model.ts blockedByParkedFault() with the lock table): with a fault
+ * stopped somewhere, a deletion standing at `invalidate` or `delete` (the memslot swaps, which wait
+ * for kvm->srcu readers and for invalidations in progress) may not step while another frame holds
+ * either. `self` is the deletion frame's offset; the others are the current frame and the paused ones.
+ */
+export function deletionStepBlocked(model: GtEngine, w: Uint8Array, self: number): boolean {
+  const L = model.L;
+  const pc = w[self + F_PC];
+  if (pc !== PC_INVALIDATE && pc !== PC_DELETE) return false;
+  const others: number[] = [];
+  if (L.cur !== self && w[L.cur + F_KIND]) others.push(L.cur);
+  for (let i = 0; i < w[L.npaused]; i++) if (L.paused + i * L.fs !== self) others.push(L.paused + i * L.fs);
+  if (!others.some((at) => w[at + F_KIND] === K_FAULT)) return false;
+  return others.some((at) => holdsReadersOfMemslots(w, at));
+}
+
+/** The memslot's place in the scope (layout order) for the deletion frame at `at`. */
+function placeOf(model: GtEngine, w: Uint8Array, at: number): number {
+  const s = model.L.slotIds.indexOf(w[at + F_ARG]);
+  if (s < 0) throw new Error('packed_gt: a deletion of a memslot the scope does not have');
+  return s;
+}
+
+function listOf(w: Uint8Array, at: number): number[] {
+  const n = w[at + F_LIST] ? w[at + F_LIST] - 1 : 0;
+  const out: number[] = [];
+  for (let k = 0; k < n; k++) out.push(w[at + F_LIST + 1 + k] - 1);
+  return out;
+}
+
+function setList(model: GtEngine, w: Uint8Array, at: number, list: number[]): void {
+  const L = model.L;
+  if (list.length > L.nsp) throw new Error('packed_gt: an invalid list longer than the SPs');
+  w.fill(0, at + F_LIST, at + L.fs);
+  w[at + F_LIST] = 1 + list.length;
+  list.forEach((s, k) => { w[at + F_LIST + 1 + k] = 1 + s; });
+}
+
+/** The present-bit bytes of every SPTE, to tell whether a step wrote one (model.ts stepWasVisible()). */
+export function spteFlags(model: GtEngine, w: Uint8Array): Uint8Array {
+  const L = model.L;
+  const n = w[L.nsps];
+  const out = new Uint8Array(n * L.e);
+  for (let s = 0; s < n; s++) for (let i = 0; i < L.e; i++) out[s * L.e + i] = w[L.spteAt(s, i) + E_FLAGS];
+  return out;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The `fresh` byte after a KVM step (model.ts finish()): the key writes it (and the footprint, 0
+ * without --reduce por) only while mmu_lock is held.
+ */
+export function setFresh(model: GtEngine, w: Uint8Array, visible: boolean): void {
+  const L = model.L;
+  w[L.fresh] = w[L.lock] && visible ? 1 : 0;
+  w[L.foot] = 0;
+}
+
+/**
+ * The menu's delete-memslot, started (model.ts apply(), start of an operation): refused beyond the
+ * bound, while mmu_lock is held, while another memslot ioctl holds slots_lock, while an
+ * invalidation is in flight, when the memslot is gone or being deleted, and (candidateActions())
+ * when the VM is bugged or the host oopsed. Its first step takes slots_lock (invisible); the
+ * running operation is paused.
+ */
+export function startDeletion(model: GtEngine, from: Uint8Array, slotId: number): boolean {
+  const L = model.L;
+  if (from[L.dead] || from[L.ops] >= model.scope.bound.ops || from[L.lock]) return false;
+  if (from[L.cur + F_KIND] === K_DELETE) return false;
+  for (let i = 0; i < from[L.npaused]; i++) if (from[L.paused + i * L.fs + F_KIND] === K_DELETE) return false;
+  if (model.invalidationInProgress(from)) return false;
+  const s = L.slotIds.indexOf(slotId);
+  if (s < 0 || from[L.slotAt[s]] & (M_GONE | M_INVALID)) return false;
+  const w = model.successor(from);
+  model.pauseCurrent(w);
+  w.fill(0, L.cur, L.cur + L.fs);
+  w[L.cur + F_KIND] = K_DELETE;
+  w[L.cur + F_PC] = PC_INVALIDATE;
+  w[L.cur + F_ARG] = slotId;
+  w[L.cur + F_WALK] = 1;
+  w[L.cur + F_LIST] = 1;
+  w[L.ops]++;
+  setFresh(model, w, false);
+  model.s = w;
+  return true;
+}
+
+/** STEP with a deletion running: its next step, unless the lock table holds it back. */
+export function stepDeletion(model: GtEngine, from: Uint8Array): boolean {
+  const L = model.L;
+  if (deletionStepBlocked(model, from, L.cur)) return false;
+  const w = model.successor(from);
+  advanceDeletion(model, w);
+  model.s = w;
+  return true;
+}
+
+/**
+ * RESUME of the paused deletion `i` (in the words' sorted order): mmu_lock free, and not held back
+ * by the lock table; the running operation is paused, the deletion runs its next step.
+ */
+export function resumeDeletion(model: GtEngine, from: Uint8Array, i: number): boolean {
+  const L = model.L;
+  if (i >= from[L.npaused] || from[L.lock]) return false;
+  if (deletionStepBlocked(model, from, L.paused + i * L.fs)) return false;
+  const w = model.successor(from);
+  takePaused(model, w, i);
+  advanceDeletion(model, w);
+  model.s = w;
+  return true;
+}
+
+/** Paused frame `i` becomes the current one; the current one (if any) joins the paused. */
+export function takePaused(model: GtEngine, w: Uint8Array, i: number): void {
+  const L = model.L;
+  const frame = w.slice(L.paused + i * L.fs, L.paused + (i + 1) * L.fs);
+  const n = w[L.npaused];
+  w.copyWithin(L.paused + i * L.fs, L.paused + (i + 1) * L.fs, L.paused + n * L.fs);
+  w.fill(0, L.paused + (n - 1) * L.fs, L.paused + n * L.fs);
+  w[L.npaused] = n - 1;
+  model.pauseCurrent(w);
+  w.set(frame, L.cur);
+}
+
+/** kvm_zap_obsolete_pages()'s next SP (mmu/zap.ts nextObsoleteSp()): active_mmu_pages in order, stopping at the first SP not obsolete, skipping invalid ones. */
+function nextObsoleteSp(model: GtEngine, w: Uint8Array): number {
+  const L = model.L;
+  for (let k = 0; k < L.nsp && w[L.active + k]; k++) {
+    const slot = w[L.active + k] - 1;
+    const life = w[L.spAt(slot) + 1];
+    if (life & LIFE_INVALID) continue;
+    if (!(life & LIFE_OBSOLETE)) return -1;
+    return slot;
+  }
+  return -1;
+}
+
+/**
+ * for_each_gfn_valid_sp_with_gptes() over the memslot at place `s` (mmu/zap.ts
+ * nextGfnValidSpWithGptes()): an SP neither freed, invalid nor obsolete, indirect, its gfn in the
+ * slot; the lowest gfn first, the newest SP of it first (the scope has one indirect key a gfn, so
+ * the newest is the last slot of that key: checked).
+ */
+function nextGfnValidSpWithGptes(model: GtEngine, w: Uint8Array, s: number): number {
+  const L = model.L;
+  const lo = L.pageGfns[L.slotFirst[s]];
+  const hi = lo + L.slotPages[s];
+  let best = -1;
+  let bestGfn = 0;
+  for (let slot = 0; slot < w[L.nsps]; slot++) {
+    const k = L.keys[model.keyOf(w, slot)];
+    if (k.direct || k.gfn < lo || k.gfn >= hi) continue;
+    if (w[L.spAt(slot) + 1] & (LIFE_FREED | LIFE_INVALID | LIFE_OBSOLETE)) continue;
+    if (best >= 0 && k.gfn > bestGfn) continue;
+    // Two indirect keys of one gfn would need the SPs' creation order across keys, which the words do not keep.
+    if (best >= 0 && k.gfn === bestGfn && model.keyOf(w, best) !== model.keyOf(w, slot)) throw new Unsupported();
+    best = slot;
+    bestGfn = k.gfn;
+  }
+  return best;
+}
+
+/** slotZap=memslot, after the unmap and after each prepare: the next SP with guest PTEs, or the commit, or kvm_mmu_remote_flush_or_zap()'s flush. */
+function afterSlotZap(model: GtEngine, w: Uint8Array, at: number): void {
+  if (nextGfnValidSpWithGptes(model, w, placeOf(model, w, at)) >= 0) w[at + F_PC] = PC_SLOT_ZAP;
+  else w[at + F_PC] = w[at + F_LIST] > 1 ? PC_COMMIT_FLUSH : PC_REMOTE_FLUSH;
+}
+
+/**
+ * kvm_unmap_gfn_range() over the slot at place `s` (level 1: the scope maps no leaf above it):
+ * each rmap followed entry by entry, an entry into a freed SP being the use-after-free report
+ * (mmu/deref.ts), a live SPTE cleared with its misfiled record; each rmap emptied as a whole.
+ * Returns the live entries met (the flush owed is whether there were any) and whether an SPTE was
+ * present to clear.
+ */
+function unmapSlot(model: GtEngine, w: Uint8Array, s: number): number {
+  const L = model.L;
+  const e = L.e;
+  let cleared = 0;
+  for (let p = L.slotFirst[s]; p < L.slotFirst[s] + L.slotPages[s]; p++) {
+    const base = L.rmap + p * L.nrm;
+    for (let k = 0; k < L.nrm && w[base + k]; k++) {
+      const code = w[base + k] - 1;
+      const slot = Math.floor(code / e);
+      const index = code % e;
+      const at = L.spteAt(slot, index);
+      if (w[L.spAt(slot) + 1] & LIFE_FREED) {
+        const filed = w[at + E_MISFILED];
+        if (!model.violation) model.violation = { kind: 'sp-use-after-free', vcpu: -1, gfn: filed ? L.pageGfns[filed - 2] : -1 };
+        continue;
+      }
+      if (w[at + E_FLAGS]) {
+        model.clearSpte(w, slot, index);
+        w[at + E_MISFILED] = 0;
+      }
+      cleared++;
+    }
+    w.fill(0, base, base + L.nrm);
+  }
+  return cleared;
+}
+
+/** The frame at L.cur (a deletion) runs its next step, in place; its successor's fresh byte is set. */
+export function advanceDeletion(model: GtEngine, w: Uint8Array): void {
+  const L = model.L;
+  const at = L.cur;
+  const s = placeOf(model, w, at);
+  const memslotOnly = slotZapsMemslotOnly(model.variant);
+  let visible = false;
+  switch (w[at + F_PC]) {
+    case PC_INVALIDATE:
+      // kvm_invalidate_memslot(): the slot marked KVM_MEMSLOT_INVALID.
+      w[L.slotAt[s]] |= M_INVALID;
+      w[at + F_PC] = PC_ZAP_LOCK;
+      break;
+    case PC_ZAP_LOCK:
+      w[L.lock] = 1;
+      w[at + F_PC] = memslotOnly ? PC_UNMAP : PC_GEN;
+      break;
+    case PC_GEN: {
+      // mmu_valid_gen toggled: an SP of the old generation becomes obsolete, one of the other (obsolete until now) does not.
+      for (let slot = 0; slot < w[L.nsps]; slot++) w[L.spAt(slot) + 1] ^= LIFE_OBSOLETE;
+      for (let v = 0; v < 2; v++) w[L.tlb + v * L.tb] = 1;
+      w[at + F_PC] = nextObsoleteSp(model, w) >= 0 ? PC_ZAP : PC_COMMIT_FLUSH;
+      break;
+    }
+    case PC_ZAP: {
+      const before = spteFlags(model, w);
+      const list = listOf(w, at);
+      model.prepareZap(w, nextObsoleteSp(model, w), list);
+      setList(model, w, at, list);
+      w[at + F_WALK]++;
+      visible = !sameBytes(before, spteFlags(model, w));
+      w[at + F_PC] = nextObsoleteSp(model, w) >= 0 ? PC_ZAP : PC_COMMIT_FLUSH;
+      break;
+    }
+    case PC_UNMAP: {
+      const before = spteFlags(model, w);
+      const cleared = unmapSlot(model, w, s);
+      w[at + F_ARG2] = 1 + (cleared > 0 ? 1 : 0);
+      visible = !sameBytes(before, spteFlags(model, w));
+      afterSlotZap(model, w, at);
+      break;
+    }
+    case PC_SLOT_ZAP: {
+      const before = spteFlags(model, w);
+      const list = listOf(w, at);
+      model.prepareZap(w, nextGfnValidSpWithGptes(model, w, s), list);
+      setList(model, w, at, list);
+      w[at + F_WALK]++;
+      visible = !sameBytes(before, spteFlags(model, w));
+      afterSlotZap(model, w, at);
+      break;
+    }
+    case PC_REMOTE_FLUSH:
+      // kvm_mmu_remote_flush_or_zap() with an empty list: the flush the unmap owed, if it did.
+      if (w[at + F_ARG2] === 2) { model.flushAll(w); visible = true; }
+      w[at + F_PC] = PC_ZAP_UNLOCK;
+      break;
+    case PC_COMMIT_FLUSH:
+      if (w[at + F_LIST] > 1) {
+        model.flushAll(w);
+        visible = true;
+        w[at + F_PC] = PC_COMMIT_FREE;
+      } else {
+        w[at + F_PC] = PC_ZAP_UNLOCK;
+      }
+      break;
+    case PC_COMMIT_FREE: {
+      for (const slot of listOf(w, at)) {
+        w[L.spAt(slot) + 1] |= LIFE_FREED;
+        model.offActiveList(w, slot);
+      }
+      setList(model, w, at, []);
+      w[at + F_PC] = PC_ZAP_UNLOCK;
+      break;
+    }
+    case PC_ZAP_UNLOCK:
+      w[L.lock] = 0;
+      model.unlockCheck(w);
+      w[at + F_PC] = PC_DELETE;
+      break;
+    case PC_DELETE: {
+      // kvm_delete_memslot(): the slot leaves the memslots with its rmaps (unwalked); the key writes nothing of it.
+      const m = L.slotAt[s];
+      const end = s + 1 < L.slotAt.length ? L.slotAt[s + 1] : L.freed;
+      w.fill(0, m, end);
+      w[m] = M_GONE;
+      w.fill(0, L.rmap + L.slotFirst[s] * L.nrm, L.rmap + (L.slotFirst[s] + L.slotPages[s]) * L.nrm);
+      w[at + F_PC] = PC_SLOTS_UNLOCK;
+      break;
+    }
+    case PC_SLOTS_UNLOCK:
+      w.fill(0, at, at + L.fs);
+      break;
+    default:
+      throw new Error(`packed_gt: a deletion at pc ${w[at + F_PC]}`);
+  }
+  setFresh(model, w, visible);
+}
