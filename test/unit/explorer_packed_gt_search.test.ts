@@ -30,7 +30,7 @@ import { makeGuestTableScope } from '../../src/explore/scope_guest_tables';
 import { makeScope, GUEST_TABLES_BOUND, type Bound, type Scope } from '../../src/explore/scope';
 import { CoreSearch } from '../../src/explore/search';
 import type { ExploreResult } from '../../src/explore/result';
-import { PackedGtSearch, gtCandidateKinds, gtCandidates } from '../../src/explore/packed_gt/search';
+import { PackedGtSearch, gtCandidateKinds, gtCandidates, gtPack, gtUnpack } from '../../src/explore/packed_gt/search';
 import { PackedGtModel, UNSUPPORTED } from '../../src/explore/packed_gt/model';
 import { abstractGtRaw } from '../../src/explore/packed_gt/abstraction';
 import { canonGt, canonGtInPlace } from '../../src/explore/packed_gt/canon';
@@ -116,7 +116,7 @@ test('whole searches of the covered menu agree with the core: every preset at tw
   }
 });
 
-test('canonGtInPlace() gives canonGt()\'s words, and the candidates read off the words are the core\'s, on every state of core searches with every menu option', () => {
+test('canonGtInPlace() gives canonGt()\'s words, the stored form gives the words back, and the candidates read off the words are the core\'s, on every state of core searches with every menu option', () => {
   const cases: Array<[Variant, Bound]> = [
     [findPreset('mainline-2026-pre')!, gtBound(2, { writes: 'both', faultWindow: true, deleteTables: true })],
     [findPreset('mainline-2026')!, gtBound(3)],
@@ -140,6 +140,13 @@ test('canonGtInPlace() gives canonGt()\'s words, and the candidates read off the
       if (n.current || n.paused.length) frames++;
       const k = gtCandidates(model, kinds, raw, cands);
       assert.deepEqual([...cands.subarray(0, k)], candidateActions(scope, n), `${variant.name}: candidates`);
+      // The stored form (the SP slots in use, the paused frames) gives the words back.
+      const packed = w.slice();
+      const words = gtPack(L, packed);
+      assert.ok(words * 4 <= L.size && packed.subarray(0, 11).every((x, i) => x === w[i]));
+      const back = new Uint8Array(L.size).fill(0xff);
+      gtUnpack(L, packed, 0, back);
+      assert.equal(text(back), text(w), `${variant.name}: gtUnpack(gtPack(w)) = w`);
     }, 20_000);
     // Nodes that are not their own canonical form (the canonical one swaps the vCPUs), and nodes with frames (steps and resumes among the candidates).
     assert.ok(r.states >= 3000 && swapped > 500 && frames > 500, `${variant.name}: ${r.states} states, ${swapped} swapped, ${frames} with frames`);

@@ -1,8 +1,8 @@
 /**
  * Breadth-first search of the guest-tables scope over packed states (layout.ts, model.ts), the
  * store and the batch lookup of the split scope's packed search (../packed/visited.ts): canonical
- * forms (canonGt(), the vCPU swap) stored back to back, each in the words it uses (up to the last
- * paused frame), in chunks that are also the BFS queue; an open-addressing table of (place + 1,
+ * forms (canonGt(), the vCPU swap) stored back to back, each in the words it uses (gtPack(): its
+ * SP slots in use and its paused frames, the model's zero words left out), in chunks that are also the BFS queue; an open-addressing table of (place + 1,
  * hash); each state's parent by number. docs/explorer.md, "The search and the store".
  *
  * A successor is made in the slot where it waits for its lookup (PackedGtModel.useBuffer()), put
@@ -40,9 +40,32 @@ const C_WRITE = 1;
 const C_START = 2;
 const C_INVALIDATE = 3;
 
-/** Words a state uses: everything up to its last paused frame (the rest is zero). */
-export function gtUsedWords(L: GtLayout, w: Uint8Array): number {
-  return (L.paused + w[L.npaused] * L.fs + 3) >> 2;
+/**
+ * A state as stored (the model's words are L.size bytes, most of them zero): the words up to its
+ * SP slots in use (an SP slot past the header's count is all zero), then the words from the rmaps
+ * up to its last paused frame (the paused frames past the header's count are zero). Made in place
+ * in `w`, the bytes after it zero up to a whole word; returns its length in words. Both cuts are
+ * read off the header, which is kept, so two states are equal exactly when their stored forms are,
+ * and gtUnpack() gives the words back.
+ */
+export function gtPack(L: GtLayout, w: Uint8Array): number {
+  const cut = L.sp + w[L.nsps] * L.ss;
+  const end = L.paused + w[L.npaused] * L.fs;
+  w.copyWithin(cut, L.rmap, end);
+  const n = cut + end - L.rmap;
+  const words = (n + 3) >> 2;
+  w.fill(0, n, words << 2);
+  return words;
+}
+
+/** The model's words (into `out`, L.size bytes) of the state stored at byte `at` of `stored` (gtPack()). */
+export function gtUnpack(L: GtLayout, stored: Uint8Array, at: number, out: Uint8Array): void {
+  const cut = L.sp + stored[at + L.nsps] * L.ss;
+  const tail = L.paused + stored[at + L.npaused] * L.fs - L.rmap;
+  out.set(stored.subarray(at, at + cut), 0);
+  out.fill(0, cut, L.rmap);
+  out.set(stored.subarray(at + cut, at + cut + tail), L.rmap);
+  out.fill(0, L.rmap + tail);
 }
 
 /**
@@ -106,9 +129,8 @@ export class PackedGtSearch {
   private out: ExploreResult | null = null;
   private readonly kinds: Uint8Array;
   private readonly cands: Int32Array;
-  /** The state being expanded, whole (its unused words zero): what every transition reads. */
+  /** The state being expanded, whole (gtUnpack()): what every transition reads. */
   private readonly from: Uint8Array;
-  private readonly fromWords: Int32Array;
   /** canonGtInPlace()'s buffer for a frame image. */
   private readonly scratch: Uint8Array;
   private readonly pending: Int32Array;
@@ -139,7 +161,6 @@ export class PackedGtSearch {
     this.kinds = gtCandidateKinds(scope);
     this.cands = new Int32Array(scope.menu.length + 1 + this.L.nf);
     this.from = new Uint8Array(this.size);
-    this.fromWords = new Int32Array(this.from.buffer);
     this.scratch = new Uint8Array(this.size);
     const room = BATCH + this.cands.length;
     ({ all: this.pending, bytes: this.pendingBytes, words: this.pendingWords } = pendingSlots(room, this.words, 0, this.size));
@@ -149,7 +170,7 @@ export class PackedGtSearch {
     const init = this.initialWords();
     canonGtInPlace(this.L, init, this.scratch);
     const iw = new Int32Array(init.buffer);
-    const used = gtUsedWords(this.L, init);
+    const used = gtPack(this.L, init);
     const h = hashWords(iw, 0, used);
     this.insert(iw, 0, h, used, -1, probe(this.table, this.chunks, iw, 0, h, used));
   }
@@ -203,15 +224,10 @@ export class PackedGtSearch {
     if (this.count * 4 > table.length) this.table = rehashed(table);
   }
 
-  /** Load stored state i into `from` (whole: its unused words zeroed). */
+  /** Load stored state i into `from` (the model's words, whole). */
   private load(i: number): void {
     const ref = this.place[i];
-    const words = this.chunks[ref >>> CHUNK_BITS];
-    const base = ref & CHUNK_MASK;
-    const fw = this.fromWords;
-    const used = (this.L.paused + this.chunkBytes[ref >>> CHUNK_BITS][(base << 2) + this.L.npaused] * this.L.fs + 3) >> 2;
-    for (let k = 0; k < used; k++) fw[k] = words[base + k];
-    fw.fill(0, used);
+    gtUnpack(this.L, this.chunkBytes[ref >>> CHUNK_BITS], (ref & CHUNK_MASK) << 2, this.from);
   }
 
   /** Work for about `ms` milliseconds; true when the search is over. */
@@ -251,7 +267,7 @@ export class PackedGtSearch {
           const s = this.pendingBytes[j];
           if (model.s !== s) throw new Error('internal: a packed_gt transition made its successor outside successor()');
           canonGtInPlace(L, s, this.scratch);
-          const used = gtUsedWords(L, s);
+          const used = gtPack(L, s);
           this.pendingHash[j] = hashWords(this.pendingWords[j], 0, used);
           this.pendingUsed[j] = used;
           this.pendingParent[j] = this.cursor;
@@ -331,12 +347,12 @@ export class PackedGtSearch {
     const matches = (i: number): boolean => {
       const c = model.s.slice();
       canonGtInPlace(L, c, this.scratch);
-      const used = gtUsedWords(L, c);
+      const used = gtPack(L, c);
       const cw = new Int32Array(c.buffer);
       const ref = this.place[i];
       const words = this.chunks[ref >>> CHUNK_BITS];
       const base = ref & CHUNK_MASK;
-      if (used !== gtUsedWords(L, this.chunkBytes[ref >>> CHUNK_BITS].subarray(base << 2))) return false;
+      // The stored form starts with the header, which fixes its length: equal words up to `used` are equal states.
       for (let k = 0; k < used; k++) if (cw[k] !== words[base + k]) return false;
       return true;
     };
