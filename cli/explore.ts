@@ -19,7 +19,8 @@ import { Search } from '../src/explore/search';
 import type { ExploreResult, Reduction } from '../src/explore/result';
 import { ProgressMeter, type Progress } from '../src/explore/progress';
 import { exploreProgressText } from '../src/view/explore_progress';
-import { ALL_KINDS, DEFAULT_BOUND, describeBound, ENTRY_CHOICES, GUEST_TABLES_BOUND, PAGE_CHOICES, SCOPE_CHOICES, type Bound } from '../src/explore/scope';
+import { ALL_KINDS, DEFAULT_BOUND, describeBound, ENTRY_CHOICES, GUEST_TABLES_BOUND, makeScope, PAGE_CHOICES, SCOPE_CHOICES, type Bound } from '../src/explore/scope';
+import { scopeLacks } from '../src/explore/packed_gt/covers';
 import { exploreResultText, exploreTableText } from '../src/view/explore_text';
 import { parseVariant, PRESETS, type Variant } from '../src/kernel/variants';
 import { VIOLATION_KINDS, type ViolationKind } from '../src/model/step';
@@ -217,6 +218,7 @@ function workersOf(o: ExploreOpts, engine: 'packed' | 'core'): number {
   if (o.workers === undefined) return 1;
   const n = o.workers === 'auto' ? availableParallelism() : intOption('workers', o.workers, 1, 1, 64);
   if (n > 1 && o.variant === 'all') throw new UsageError('--workers searches one variant on several threads; --variant all already runs two presets at a time (leave out one of them)');
+  if (n > 1 && o.scope === 'guest-tables') throw new UsageError('--workers runs the split scope\'s packed search only (the guest-tables scope searches on one thread); leave out --workers');
   if (n > 1 && (engine === 'core' || o.audit)) throw new UsageError('--workers runs the packed engine only (the core engine and --audit search on one thread); leave out --workers, or --engine core / --audit / --until');
   if (n > 1 && o.hashCompact) throw new UsageError('--hash-compact runs on the single search only (the workers\' shards keep their states); leave out --workers or --hash-compact');
   if (n > 1 && o.reduce) throw new UsageError('--reduce runs on the single search only (the workers\' shards are not canonicalised under it); leave out --workers or --reduce');
@@ -230,7 +232,8 @@ function workersOf(o: ExploreOpts, engine: 'packed' | 'core'): number {
  */
 function hashCompactOf(o: ExploreOpts, engine: 'packed' | 'core'): boolean {
   if (!o.hashCompact) return false;
-  if (engine === 'core' || o.audit) throw new UsageError(`--hash-compact runs on the packed engine only${o.scope === 'guest-tables' ? ' (the guest-tables scope runs on the core engine)' : ''}; leave out --hash-compact, or --engine core / --audit / --until`);
+  if (o.scope === 'guest-tables') throw new UsageError('--hash-compact runs on the split scope\'s packed search only (the guest-tables scope runs on the core engine, or on its own packed search without hash compaction); leave out --hash-compact or --scope guest-tables');
+  if (engine === 'core' || o.audit) throw new UsageError('--hash-compact runs on the packed engine only; leave out --hash-compact, or --engine core / --audit / --until');
   return true;
 }
 
@@ -246,7 +249,8 @@ function reduceOf(o: ExploreOpts, engine: 'packed' | 'core'): Reduction | undefi
     if (o.scope === 'guest-tables') throw new UsageError('--reduce por runs on the split scope only (its footprint is a set of the region\'s 2M frames); leave out --reduce or --scope guest-tables');
     return o.reduce;
   }
-  if (engine === 'core' || o.audit) throw new UsageError(`--reduce runs on the packed engine only${o.scope === 'guest-tables' ? ' (the guest-tables scope runs on the core engine)' : ''}; leave out --reduce, or --engine core / --audit / --until`);
+  if (o.scope === 'guest-tables') throw new UsageError('--reduce symmetry runs on the split scope\'s packed search only (the guest-tables scope runs on the core engine, or on its own packed search without reductions); leave out --reduce or --scope guest-tables');
+  if (engine === 'core' || o.audit) throw new UsageError('--reduce runs on the packed engine only; leave out --reduce, or --engine core / --audit / --until');
   return o.reduce;
 }
 
@@ -263,20 +267,50 @@ function boundOf(o: ExploreOpts): { bound: Bound; engine: 'packed' | 'core' } {
     if (o.until && o.engine === 'packed') throw new UsageError('--until runs on the core engine only; leave out --engine or use --engine core');
     return { bound: { ...numbers, pages: o.pages ?? DEFAULT_BOUND.pages, ...(kinds ? { kinds } : {}) }, engine: o.until ? 'core' : o.engine ?? 'packed' };
   }
-  // The guest-tables scope has its own menu; its packed engine (src/explore/packed_gt/) is not whole yet.
-  if (o.kinds !== undefined || o.pages !== undefined) throw new UsageError('--kinds and --pages choose the split scope\'s menu; the guest-tables scope has its own (docs/explorer.md)');
-  if (o.engine === 'packed') {
-    throw new UsageError('the guest-tables scope runs on the core engine only: its packed engine (docs/explorer.md, "The packed engine for the guest-tables scope") models the guest access (its root reload and its fault) and the untrapped write so far; ' +
-      'the trapped write, invalidations, memslot deletion, stopped faults, the steps of paused operations and its search are missing; leave out --engine or use --engine core');
+  // The guest-tables scope has its own menu: --kinds chooses its operations besides faults.
+  if (o.pages !== undefined) throw new UsageError('--pages chooses the split scope\'s menu; the guest-tables scope has its own (docs/explorer.md)');
+  const kinds = parseGuestTableKinds(o.kinds);
+  if (o.deleteTables && kinds && !kinds.includes('delete-memslot')) throw new UsageError('--delete-tables adds a memslot deletion; --kinds leaves out delete-memslot');
+  const bound: Bound = {
+    ...numbers, scope: 'guest-tables', ...(o.writes && o.writes !== 'untrapped' ? { writes: o.writes } : {}), ...(o.faultWindow ? { faultWindow: true } : {}),
+    ...(o.deleteTables ? { deleteTables: true } : {}), ...(kinds ? { kinds } : {}),
+  };
+  return { bound, engine: guestTablesEngine(o, bound) };
+}
+
+/** The guest-tables scope's --kinds: its operations besides faults, 'all' (the default) or 'none' (accesses and the write only). */
+function parseGuestTableKinds(v: string | undefined): Bound['kinds'] {
+  if (v === undefined || v === 'all') return undefined;
+  if (v === 'none') return [];
+  const list = v.split(',').map((x) => x.trim()).filter((x) => x);
+  for (const k of list) if (!(GUEST_TABLE_KINDS as string[]).includes(k)) throw new UsageError(`--kinds in the guest-tables scope expects a comma-separated list of ${GUEST_TABLE_KINDS.join(', ')}, all or none; got '${k}'`);
+  return list as Bound['kinds'];
+}
+
+/** The guest-tables scope's operations besides faults (Bound['kinds']). */
+const GUEST_TABLE_KINDS: NonNullable<Bound['kinds']> = ['delete-memslot', 'invalidate'];
+
+/**
+ * The guest-tables scope's engine: the core unless --engine packed, which runs the scope's packed
+ * search (src/explore/packed_gt/search.ts) only when its model covers every action the scope's menu
+ * offers (packed_gt/covers.ts), and is otherwise refused naming what the model lacks.
+ */
+function guestTablesEngine(o: ExploreOpts, bound: Bound): 'packed' | 'core' {
+  if (o.engine !== 'packed') return 'core';
+  if (o.until) throw new UsageError('--until runs on the core engine only; leave out --engine or use --engine core');
+  const lacks = scopeLacks(makeScope(bound));
+  if (lacks.length) {
+    throw new UsageError(`the guest-tables scope's packed engine (docs/explorer.md, "The packed engine for the guest-tables scope") does not cover this scope: it lacks ${lacks.join(', ')}; ` +
+      'leave out --engine (or use --engine core), or leave those actions out of the scope (--kinds none: accesses and the write only)');
   }
-  return { bound: { ...numbers, scope: 'guest-tables', ...(o.writes && o.writes !== 'untrapped' ? { writes: o.writes } : {}), ...(o.faultWindow ? { faultWindow: true } : {}), ...(o.deleteTables ? { deleteTables: true } : {}) }, engine: 'core' };
+  return 'packed';
 }
 
 export function registerExplore(program: Command, setExit: (code: number) => void): void {
   program.command('explore')
     .description(`bounded model checking: search every interleaving within a bound for a shortest counterexample; a clean result holds only within the bound and names what the bound could not reach (default bound: E = ${DEFAULT_BOUND.entries}, ${DEFAULT_BOUND.ops} operations, ${DEFAULT_BOUND.accesses} accesses, faults + ${(DEFAULT_BOUND.kinds ?? ALL_KINDS).join(' + ')})`)
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), preset+policy=value,..., or "all"`, 'v7')
-    .addOption(new Option('--scope <scope>', 'split (the eager split and dirty logging, two aliased roots) or guest-tables (guest tables that change: one guest-table write, untrapped unless --writes says otherwise, faults, a memslot deletion, invalidations; core engine; E = 2, 4 operations, 2 accesses by default)').choices(SCOPE_CHOICES).default('split'))
+    .addOption(new Option('--scope <scope>', 'split (the eager split and dirty logging, two aliased roots) or guest-tables (guest tables that change: one guest-table write, untrapped unless --writes says otherwise, faults, a memslot deletion, invalidations; the core engine, or --engine packed on a menu its packed model covers; E = 2, 4 operations, 2 accesses by default)').choices(SCOPE_CHOICES).default('split'))
     .addOption(new Option('--writes <which>', 'the guest-tables scope\'s one guest-table write: untrapped (by the VMM, the default), trapped (the guest\'s own store, emulated while write-tracked) or both').choices(WRITE_CHOICES))
     .option('--fault-window', 'the guest-tables scope: also let each access\'s fault stop between its guest walk and its mmu_lock, so that writes and other operations run there (the window FNAME(gpte_changed) re-checks)')
     .option('--delete-tables', 'the guest-tables scope: also offer the deletion of memslot 0, which holds the guest tables (with slotZap=memslot, the deletion that zaps the SPs shadowing them)')
@@ -284,7 +318,7 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
     .option('--ops <k>', `bound on KVM operations (faults included), default ${DEFAULT_BOUND.ops}`)
     .option('--accesses <a>', `bound on guest accesses, default ${DEFAULT_BOUND.accesses}`)
     .addOption(new Option('--pages <which>', `region pages the menu names: few (4) or all (default ${DEFAULT_BOUND.pages})`).choices(PAGE_CHOICES))
-    .option('--kinds <list>', `KVM operations besides faults: comma-separated of ${ALL_KINDS.join(', ')}, or all (default ${DEFAULT_BOUND.kinds ? DEFAULT_BOUND.kinds.join(',') : 'all'})`)
+    .option('--kinds <list>', `KVM operations besides faults: comma-separated of ${ALL_KINDS.join(', ')}, or all (default ${DEFAULT_BOUND.kinds ? DEFAULT_BOUND.kinds.join(',') : 'all'}); in the guest-tables scope of ${GUEST_TABLE_KINDS.join(', ')}, all (the default) or none`)
     .addOption(new Option('--engine <engine>', 'packed (the packed model of the scope, counterexamples confirmed by the core) or core (every transition run by the core; slow)').choices(ENGINES))
     .addOption(new Option('--until <kind>', 'search past violations of other kinds until one of this kind (the core engine; e.g. sp-use-after-free: the kernel goes on after the earlier WARNs)').choices(VIOLATION_KINDS))
     .option('--max-states <n>', 'stop (incomplete, exit 3) after this many distinct states')

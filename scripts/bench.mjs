@@ -27,7 +27,7 @@ if (!args.includes('--render-only')) {
     throw error;
   }
 }
-await esbuild.build({ ...node, entryPoints: ['bench/main.ts', 'bench/activation-probe.ts', 'bench/explorer-rate.ts', 'bench/explorer-guest-tables.ts'], outdir: 'out/bench' });
+await esbuild.build({ ...node, entryPoints: ['bench/main.ts', 'bench/activation-probe.ts', 'bench/explorer-rate.ts', 'bench/explorer-guest-tables.ts', 'bench/explorer-guest-tables-packed.ts'], outdir: 'out/bench' });
 await esbuild.build({ ...node, entryPoints: ['bench/render-main.ts'], outfile: 'out/bench/render.js', external: ['playwright-core'] });
 // The webview exactly as scripts/build.mjs bundles it for dist/webview.js.
 await esbuild.build({ entryPoints: ['media/main.ts'], outfile: 'out/bench/webview.js', bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'warning' });

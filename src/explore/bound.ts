@@ -20,8 +20,12 @@ export interface Bound {
    * pages: same 4K page, same level-2 frame, different level-2 frames); 'all' = every page.
    */
   pages?: 'few' | 'all';
-  /** KVM operations the menu offers besides faults (default: all of them). */
-  kinds?: Array<'enable' | 'clear' | 'get' | 'invalidate'>;
+  /**
+   * KVM operations the menu offers besides faults (default: all of them): the split scope's enable,
+   * clear, get and invalidate; the guest-tables scope's delete-memslot and invalidate (an empty list:
+   * its accesses and its write only).
+   */
+  kinds?: Array<'enable' | 'clear' | 'get' | 'invalidate' | 'delete-memslot'>;
   /**
    * Which world: 'split' (the default), the eager split's scope below; 'guest-tables', guest tables
    * that change (scope_guest_tables.ts; the core engine only).

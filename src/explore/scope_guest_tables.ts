@@ -97,11 +97,16 @@ export function makeGuestTableScope(bound: Bound): Scope {
   if (writes !== 'untrapped') {
     for (let vcpu = 0; vcpu < 2; vcpu++) for (const target of pdeTargets()) menu.push({ t: 'guest-table-write', table: GT.pd, index: 0, entry: target.entry, name: target.name, by: 'guest', vcpu });
   }
-  menu.push({ t: 'delete-memslot', slot: 1 });
+  // Bound.kinds: the operations besides faults the menu keeps (all when not given).
+  const deletes = !bound.kinds || bound.kinds.includes('delete-memslot');
+  const invalidates = !bound.kinds || bound.kinds.includes('invalidate');
+  if (deletes) menu.push({ t: 'delete-memslot', slot: 1 });
   // Bound.deleteTables: the tables' memslot too (with the quirk off, the one whose deletion zaps the indirect SPs).
-  if (bound.deleteTables) menu.push({ t: 'delete-memslot', slot: 0 });
-  for (let a = 0; a < e; a++) menu.push({ t: 'invalidate', gfn: GT.g1 + a });
-  menu.push({ t: 'invalidate', gfn: gtQ() });
+  if (deletes && bound.deleteTables) menu.push({ t: 'delete-memslot', slot: 0 });
+  if (invalidates) {
+    for (let a = 0; a < e; a++) menu.push({ t: 'invalidate', gfn: GT.g1 + a });
+    menu.push({ t: 'invalidate', gfn: gtQ() });
+  }
   return { bound, region: GT.g1, regionPages: e, scenario: scenario(e), menu, roots: 1 };
 }
 
@@ -114,6 +119,8 @@ const WRITE_WORDS: Record<NonNullable<Bound['writes']>, string> = {
 export function describeGuestTableBound(b: Bound): string {
   return `guest tables that change: E = ${b.entries} entries a table, 4 levels, 2 vCPUs, one root whose PD[0] maps a 2M page of memslot 1 (host 4K), ` +
     `at most ${b.ops} KVM operation${b.ops === 1 ? '' : 's'} (faults included), ${b.accesses} guest access${b.accesses === 1 ? '' : 'es'} and one ${WRITE_WORDS[b.writes ?? 'untrapped']} of PD[0] ` +
-    `(${pdeTargets().map((t) => t.name).join(', ')}); the deletion of memslot 1 (R1)${b.deleteTables ? ' and of memslot 0 (the guest tables)' : ''}; invalidations of R1's pages and of Q (${hexs(gtQ())})` +
+    `(${pdeTargets().map((t) => t.name).join(', ')})` +
+    (!b.kinds || b.kinds.includes('delete-memslot') ? `; the deletion of memslot 1 (R1)${b.deleteTables ? ' and of memslot 0 (the guest tables)' : ''}` : '; no memslot deletion') +
+    (!b.kinds || b.kinds.includes('invalidate') ? `; invalidations of R1's pages and of Q (${hexs(gtQ())})` : '; no invalidation') +
     (b.faultWindow ? '; faults may stop between their guest walk and their mmu_lock' : '');
 }

@@ -11,6 +11,7 @@ import { canonicalKey, KeyCodes } from './canon';
 import { apply, candidateActions, rootNode, type Node } from './model';
 import { makeScope, type Scope } from './scope';
 import { PackedSearch } from './packed/search';
+import { PackedGtSearch } from './packed_gt/search';
 import { reducesByPor, reducesBySymmetry, searchResult, withTime, type ExploreOptions, type ExploreResult, type Verdict } from './result';
 import type { SearchCounts } from './progress';
 
@@ -196,7 +197,7 @@ export function engineOf(options: Pick<ExploreOptions, 'engine' | 'audit' | 'unt
 
 /** A search with the engine the options ask for (engineOf). */
 export class Search {
-  private readonly engine: CoreSearch | PackedSearch;
+  private readonly engine: CoreSearch | PackedSearch | PackedGtSearch;
 
   constructor(options: ExploreOptions) {
     if (options.until && options.engine === 'packed') throw new Error('internal: --until runs on the core engine only');
@@ -206,7 +207,9 @@ export class Search {
     // The page symmetry acts on the packed state (packed/page_symmetry.ts); the partial-order
     // reduction runs on both engines (model.ts, packed/model.ts).
     if (core && reducesBySymmetry(options.reduce)) throw new Error('internal: the symmetry over pages runs on the packed engine only (not with the core engine, an audit or --until)');
-    this.engine = core ? new CoreSearch(options) : new PackedSearch(options);
+    // The guest-tables scope's packed search refuses a scope whose menu its model does not cover
+    // whole (packed_gt/covers.ts), naming what it lacks.
+    this.engine = core ? new CoreSearch(options) : options.bound.scope === 'guest-tables' ? new PackedGtSearch(options) : new PackedSearch(options);
   }
 
   get finished(): boolean {

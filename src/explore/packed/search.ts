@@ -906,7 +906,7 @@ export function rebuildPackedChain(model: PackedModel, canonicalizer: Canonicali
 }
 
 /** Replay the actions through the core: its checks must report the violation at the last one. */
-export function confirmWithCore(scope: Scope, variant: Variant, actions: number[], expected: PackedViolation): Violation {
+export function confirmWithCore(scope: Scope, variant: Variant, actions: number[], expected: { kind: string; strength?: string }): Violation {
   let node: Node = rootNode(scope);
   for (let i = 0; i < actions.length; i++) {
     const o = coreApply(scope, variant, node, actions[i]);

@@ -41,3 +41,38 @@ export function canonGt(L: GtLayout, w: Uint8Array): Uint8Array {
   const b = swapVcpus(L, w);
   return compare(w, b) <= 0 ? w : b;
 }
+
+/**
+ * canonGt() made in `w` itself, with no copy in the common case (the search's successors:
+ * search.ts): the words before the TLB blocks are the same in w and in its image, so the first
+ * byte where the two vCPUs' blocks differ decides which is less; when w's is greater, w is turned
+ * into its image where it is. With equal blocks only the frames (after the TLBs) can differ: their
+ * image is made in `scratch` (L.size bytes) and kept when less. Gives canonGt()'s words
+ * (test/unit/explorer_packed_gt_search.test.ts holds the two to each other).
+ */
+export function canonGtInPlace(L: GtLayout, w: Uint8Array, scratch: Uint8Array): void {
+  const a = L.tlb;
+  const b = L.tlb + L.tb;
+  for (let i = 0; i < L.tb; i++) {
+    const x = w[a + i];
+    const y = w[b + i];
+    if (x === y) continue;
+    if (x < y) return;
+    for (let j = i; j < L.tb; j++) { const t = w[a + j]; w[a + j] = w[b + j]; w[b + j] = t; }
+    if (w[L.cur + F_KIND]) flipFrame(w, L.cur);
+    for (let k = 0; k < w[L.npaused]; k++) flipFrame(w, L.paused + k * L.fs);
+    sortPaused(L, w);
+    return;
+  }
+  if (!w[L.cur + F_KIND] && !w[L.npaused]) return;
+  scratch.set(w.subarray(L.cur), L.cur);
+  scratch[L.npaused] = w[L.npaused];
+  if (scratch[L.cur + F_KIND]) flipFrame(scratch, L.cur);
+  for (let k = 0; k < scratch[L.npaused]; k++) flipFrame(scratch, L.paused + k * L.fs);
+  sortPaused(L, scratch);
+  for (let i = L.cur; i < L.size; i++) {
+    if (w[i] === scratch[i]) continue;
+    if (scratch[i] < w[i]) w.set(scratch.subarray(L.cur), L.cur);
+    return;
+  }
+}

@@ -36,6 +36,7 @@ import { sortPaused } from './canon';
 import { Unsupported, type GtEngine, type GtViolation } from './engine';
 import { resumeDeletion, startDeletion, stepDeletion } from './deletion';
 import { resumeStoppedFault, startStoppedFault, stepStoppedFault } from './fault_window';
+import { actionLacks } from './covers';
 import {
   E_ACCESS, E_FLAGS, E_GFN, E_MISFILED, E_TARGET, F_EEXIST, F_KIND, F_LIST, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU,
   GtLayout, K_DELETE, K_FAULT, K_NONE, K_INVALIDATE, K_WRITE, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, LIFE_ROOT_SHIFT, M_GONE, M_INVALID, M_LOG, PFN_NEW,
@@ -153,12 +154,30 @@ export class PackedGtModel implements GtEngine {
   }
 
   /**
-   * The words a transition changes: a copy of `from`. Every transition makes its successor here and
-   * only here, so that the search can later make it in the store's slot instead (docs/explorer.md,
-   * "What the next session must do next", 3).
+   * The words a transition changes: `from` copied into the buffer useBuffer() gave (the search's
+   * slot where the successor waits for its lookup: search.ts), or a fresh copy without one. Every
+   * transition makes its successor here and only here, once a transition, and never reads `from`
+   * after it through the successor, so where the words are made changes nothing it computes.
    */
   successor(from: Uint8Array): Uint8Array {
-    return from.slice();
+    const t = this.target;
+    if (t === null) return from.slice();
+    t.set(from);
+    return t;
+  }
+
+  /** Where successor() makes the next successors (null: a fresh copy each); never `from` itself. */
+  private target: Uint8Array | null = null;
+
+  /** Make the successors in `buffer` (L.size bytes) from now on, or in fresh copies (null). */
+  useBuffer(buffer: Uint8Array | null): void {
+    if (buffer !== null && buffer.length !== this.L.size) throw new Error(`packed_gt: a successor buffer of ${buffer.length} bytes, not ${this.L.size}`);
+    this.target = buffer;
+  }
+
+  /** Whether the model has the transitions of menu action `action` (COVERS), and those of the frame it leaves running. */
+  supports(action: number): boolean {
+    return actionLacks(this.scope.menu[action]).length === 0;
   }
 
   /** PD[0] code each menu write sets (-1 for other actions). */

@@ -1,0 +1,398 @@
+/**
+ * Breadth-first search of the guest-tables scope over packed states (layout.ts, model.ts), the
+ * store and the batch lookup of the split scope's packed search (../packed/visited.ts): canonical
+ * forms (canonGt(), the vCPU swap) stored back to back, each in the words it uses (gtPack(): its
+ * SP slots in use and its paused frames, the model's zero words left out), in chunks that are also the BFS queue; an open-addressing table of (place + 1,
+ * hash); each state's parent by number. docs/explorer.md, "The search and the store".
+ *
+ * A successor is made in the slot where it waits for its lookup (PackedGtModel.useBuffer()), put
+ * in canonical form there (canonGtInPlace()), and looked up BATCH at a time (warm(), then probe()
+ * for each in the order they were made), so states are numbered, counted and capped exactly as one
+ * at a time would. The candidates of a state are the core's (candidateActions() in ../model.ts),
+ * read off the words, in the same order; a candidate the model answers UNSUPPORTED stops the search
+ * with an error naming it: it is never skipped, because a skipped action is states not searched
+ * and a "no violation" that does not hold. The constructor refuses a scope whose menu has an action
+ * the model lacks (covers.ts), so on such a scope the search never starts.
+ *
+ * A violation's path is rebuilt from the initial state by matching canonical forms (the stored
+ * chain is of canonical forms, whose actions name the vCPUs as the canonical form has them), as
+ * the core's own actions, and replayed through the core, which must report the same violation at
+ * the same transition.
+ */
+import type { Violation } from '../../model/step';
+import { rootNode, STEP, RESUME_BASE } from '../model';
+import { makeScope, type Scope } from '../scope';
+import { searchResult, withTime, type ExploreOptions, type ExploreResult, type Verdict } from '../result';
+import { memoryCapMessage } from '../../model/errors';
+import type { SearchCounts } from '../progress';
+import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, grown, pendingSlots, probe, rehashed, warm } from '../packed/visited';
+import { ByState } from '../packed/by_state';
+import { confirmWithCore, DEFAULT_MAX_BYTES, DEFAULT_MAX_STATES, hashWords } from '../packed/search';
+import { abstractGtRaw } from './abstraction';
+import { canonGtInPlace } from './canon';
+import { scopeLacks } from './covers';
+import { F_KIND, type GtLayout } from './layout';
+import { PackedGtModel, UNSUPPORTED, type GtViolation } from './model';
+
+/** What a candidate is, read once from the menu: an access, a write, or an operation's start. */
+const C_ACCESS = 0;
+const C_WRITE = 1;
+const C_START = 2;
+const C_INVALIDATE = 3;
+
+/**
+ * A state as stored (the model's words are L.size bytes, most of them zero): the words up to its
+ * SP slots in use (an SP slot past the header's count is all zero), then the words from the rmaps
+ * up to its last paused frame (the paused frames past the header's count are zero). Made in place
+ * in `w`, the bytes after it zero up to a whole word; returns its length in words. Both cuts are
+ * read off the header, which is kept, so two states are equal exactly when their stored forms are,
+ * and gtUnpack() gives the words back.
+ */
+export function gtPack(L: GtLayout, w: Uint8Array): number {
+  const cut = L.sp + w[L.nsps] * L.ss;
+  const end = L.paused + w[L.npaused] * L.fs;
+  w.copyWithin(cut, L.rmap, end);
+  const n = cut + end - L.rmap;
+  const words = (n + 3) >> 2;
+  w.fill(0, n, words << 2);
+  return words;
+}
+
+/** The model's words (into `out`, L.size bytes) of the state stored at byte `at` of `stored` (gtPack()). */
+export function gtUnpack(L: GtLayout, stored: Uint8Array, at: number, out: Uint8Array): void {
+  const cut = L.sp + stored[at + L.nsps] * L.ss;
+  const tail = L.paused + stored[at + L.npaused] * L.fs - L.rmap;
+  out.set(stored.subarray(at, at + cut), 0);
+  out.fill(0, cut, L.rmap);
+  out.set(stored.subarray(at + cut, at + cut + tail), L.rmap);
+  out.fill(0, L.rmap + tail);
+}
+
+/**
+ * The core's candidateActions() (../model.ts) from the words: nothing after the host oopsed; STEP
+ * when an operation runs; the accesses while the bound allows one (with mmu_lock held, only after a
+ * visible step: reduction 4); the write where an operation could start, once a path; a start while
+ * operations are left; the resumes where an operation could start. A bugged VM runs no vCPU and no
+ * VM ioctl: only invalidations and the VMM's write. mmu_lock free is "an operation could start":
+ * the running operation is interruptible unless it holds mmu_lock, and a paused one never holds it.
+ */
+export function gtCandidates(model: PackedGtModel, kinds: Uint8Array, w: Uint8Array, out: Int32Array): number {
+  const L = model.L;
+  const bound = model.scope.bound;
+  let n = 0;
+  if (w[L.dead] & 2) return 0;
+  if (w[L.cur + F_KIND]) out[n++] = STEP;
+  const free = w[L.lock] === 0;
+  const bugged = (w[L.dead] & 1) !== 0;
+  const accesses = w[L.acc] < bound.accesses && (free || w[L.fresh] !== 0);
+  for (let i = 0; i < kinds.length; i++) {
+    const k = kinds[i];
+    if (bugged && k !== C_INVALIDATE && k !== C_WRITE) continue;
+    if (k === C_ACCESS) { if (accesses) out[n++] = i; continue; }
+    if (k === C_WRITE) { if (free && w[L.writes] < 1) out[n++] = i; continue; }
+    if (free && w[L.ops] < bound.ops) out[n++] = i;
+  }
+  if (free) for (let i = 0; i < w[L.npaused]; i++) out[n++] = RESUME_BASE - i;
+  return n;
+}
+
+/** Each menu action's candidate kind (gtCandidates()). */
+export function gtCandidateKinds(scope: Scope): Uint8Array {
+  return Uint8Array.from(scope.menu, (a) => (a.t === 'access' ? C_ACCESS : a.t === 'guest-table-write' ? C_WRITE : a.t === 'invalidate' ? C_INVALIDATE : C_START));
+}
+
+export class PackedGtSearch {
+  readonly scope: Scope;
+  readonly model: PackedGtModel;
+  private readonly L: GtLayout;
+  private readonly size: number;
+  private readonly words: number;
+  /** The states, each in the words it uses, as words and as bytes over the same memory. */
+  private readonly chunks: Int32Array[] = [];
+  private readonly chunkBytes: Uint8Array[] = [];
+  private chunkFill = CHUNK_WORDS;
+  private current = -1;
+  /** Each state's place (chunk << CHUNK_BITS | word), by number. */
+  private place = new Int32Array(4096);
+  /** Pairs (place + 1, hash) by slot (visited.ts). */
+  private table = new Int32Array(1 << 15);
+  private readonly parent = new ByState((n) => new Int32Array(n));
+  private count = 0;
+  private cursor = 0;
+  private levelEnd = 1;
+  private level = 0;
+  private transitions = 0;
+  private reachedMask = 0;
+  private seconds = 0;
+  private peak = 0;
+  private done = false;
+  private out: ExploreResult | null = null;
+  private readonly kinds: Uint8Array;
+  private readonly cands: Int32Array;
+  /** The state being expanded, whole (gtUnpack()): what every transition reads. */
+  private readonly from: Uint8Array;
+  /** canonGtInPlace()'s buffer for a frame image. */
+  private readonly scratch: Uint8Array;
+  private readonly pending: Int32Array;
+  private readonly pendingBytes: Uint8Array[];
+  private readonly pendingWords: Int32Array[];
+  private readonly pendingHash: Int32Array;
+  private readonly pendingUsed: Int32Array;
+  private readonly pendingParent: Int32Array;
+  private npending = 0;
+  /** Where warm()'s loads leave their value (public, so that the compiler keeps them). */
+  sink = 0;
+  private readonly now: () => number;
+
+  /** `scope`: makeScope()'s for the bound unless given (the tests' scopes with a filtered menu). */
+  constructor(readonly options: ExploreOptions, scope: Scope = makeScope(options.bound)) {
+    this.scope = scope;
+    if (scope.bound.scope !== 'guest-tables') throw new Error('internal: the guest-tables packed search runs on the guest-tables scope');
+    if (options.hashCompact || options.reduce) throw new Error('internal: hash compaction and the reductions run on the split scope\'s packed search only');
+    if (options.until) throw new Error('internal: --until runs on the core engine only');
+    if (scope.reduction4) throw new Error('internal: the guest-tables packed model keeps reduction 4');
+    const lacks = scopeLacks(scope);
+    if (lacks.length) throw new Error(`the guest-tables scope's packed engine lacks ${lacks.join(', ')} (docs/explorer.md, "The packed engine for the guest-tables scope"); search it with the core engine`);
+    this.model = new PackedGtModel(scope, options.variant);
+    this.L = this.model.L;
+    this.size = this.L.size;
+    this.words = this.size >> 2;
+    this.now = options.now ?? Date.now;
+    this.kinds = gtCandidateKinds(scope);
+    this.cands = new Int32Array(scope.menu.length + 1 + this.L.nf);
+    this.from = new Uint8Array(this.size);
+    this.scratch = new Uint8Array(this.size);
+    const room = BATCH + this.cands.length;
+    ({ all: this.pending, bytes: this.pendingBytes, words: this.pendingWords } = pendingSlots(room, this.words, 0, this.size));
+    this.pendingHash = new Int32Array(room);
+    this.pendingUsed = new Int32Array(room);
+    this.pendingParent = new Int32Array(room);
+    const init = this.initialWords();
+    canonGtInPlace(this.L, init, this.scratch);
+    const iw = new Int32Array(init.buffer);
+    const used = gtPack(this.L, init);
+    const h = hashWords(iw, 0, used);
+    this.insert(iw, 0, h, used, -1, probe(this.table, this.chunks, iw, 0, h, used));
+  }
+
+  /** The initial state's words, the vCPUs as the core has them. */
+  private initialWords(): Uint8Array {
+    return abstractGtRaw(this.L, rootNode(this.scope));
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  private bytes(): number {
+    return this.chunks.length * CHUNK_WORDS * 4 + this.table.byteLength + this.parent.byteLength + this.place.byteLength;
+  }
+
+  private memoryUsed(): number {
+    return Math.max(this.bytes(), this.options.memoryUsed ? this.options.memoryUsed() : 0);
+  }
+
+  progress(): SearchCounts {
+    return {
+      states: this.count, transitions: this.transitions, depth: this.level, frontier: this.count - this.cursor, seconds: this.seconds,
+      memoryBytes: this.memoryUsed(), maxMemoryBytes: this.options.maxMemoryBytes ?? DEFAULT_MAX_BYTES,
+    };
+  }
+
+  /** Store a new state (words cw[at..at+used), hash h) in table slot `slot`, which probe() found empty. */
+  private insert(cw: Int32Array, at: number, h: number, used: number, parent: number, slot: number): void {
+    const index = this.count++;
+    if (this.chunkFill + used > CHUNK_WORDS) {
+      if (this.chunks.length >= MAX_CHUNKS) throw new RangeError('internal: the state store is full (run() stops a chunk before)');
+      const words = new Int32Array(CHUNK_WORDS);
+      this.chunks.push(words);
+      this.chunkBytes.push(new Uint8Array(words.buffer));
+      this.current = this.chunks.length - 1;
+      this.chunkFill = 0;
+    }
+    if (index >= this.place.length) this.place = grown(this.place);
+    const ref = (this.current << CHUNK_BITS) | this.chunkFill;
+    const words = this.chunks[this.current];
+    const base = this.chunkFill;
+    for (let k = 0; k < used; k++) words[base + k] = cw[at + k];
+    this.chunkFill += used;
+    this.place[index] = ref;
+    this.parent.set(index, parent);
+    const table = this.table;
+    table[slot << 1] = ref + 1;
+    table[(slot << 1) + 1] = h;
+    if (this.count * 4 > table.length) this.table = rehashed(table);
+  }
+
+  /** Load stored state i into `from` (the model's words, whole). */
+  private load(i: number): void {
+    const ref = this.place[i];
+    gtUnpack(this.L, this.chunkBytes[ref >>> CHUNK_BITS], (ref & CHUNK_MASK) << 2, this.from);
+  }
+
+  /** Work for about `ms` milliseconds; true when the search is over. */
+  run(ms: number): boolean {
+    if (this.done) return true;
+    const t0 = this.now();
+    const { model, options, cands, kinds, from, L } = this;
+    const maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
+    const maxBytes = options.maxMemoryBytes ?? DEFAULT_MAX_BYTES;
+    model.useBuffer(this.pendingBytes[this.npending]);
+    try {
+      for (let batch = 0; ; batch++) {
+        if (this.npending >= BATCH || (this.npending > 0 && (this.cursor === this.levelEnd || this.cursor >= this.count))) {
+          if (this.lookUpPending()) return true;
+          model.useBuffer(this.pendingBytes[0]);
+        }
+        if (this.cursor >= this.count) { this.finish('no violation within the bound'); return true; }
+        if (this.chunks.length >= MAX_CHUNKS - 1) {
+          this.finish('incomplete', `stopped at the state store's limit of ${Math.round(MAX_CHUNKS * CHUNK_WORDS * 4 / 2 ** 30)} GiB (lower the bound)`);
+          return true;
+        }
+        if (this.cursor === this.levelEnd) { this.level++; this.levelEnd = this.count; }
+        this.load(this.cursor);
+        const n = gtCandidates(model, kinds, from, cands);
+        for (let k = 0; k < n; k++) {
+          const r = model.apply(from, cands[k]);
+          if (r === UNSUPPORTED) throw new Error(`internal: the guest-tables packed model has no transition for ${this.actionText(cands[k])}, which the scope offers (state ${this.cursor}, depth ${this.level}); the search stops rather than skip it`);
+          if (!r) continue;
+          this.transitions++;
+          this.reachedMask |= model.reached;
+          if (model.violation) {
+            if (this.npending > 0 && this.lookUpPending()) return true;
+            this.violationFound(this.cursor);
+            return true;
+          }
+          const j = this.npending++;
+          const s = this.pendingBytes[j];
+          if (model.s !== s) throw new Error('internal: a packed_gt transition made its successor outside successor()');
+          canonGtInPlace(L, s, this.scratch);
+          const used = gtPack(L, s);
+          this.pendingHash[j] = hashWords(this.pendingWords[j], 0, used);
+          this.pendingUsed[j] = used;
+          this.pendingParent[j] = this.cursor;
+          model.useBuffer(this.pendingBytes[j + 1]);
+        }
+        this.cursor++;
+        if (this.npending === 0 && this.count >= maxStates) return this.stopAtStateCap(maxStates, this.cursor);
+        if ((batch & 1023) === 0) {
+          const bytes = this.memoryUsed();
+          if (bytes > this.peak) this.peak = bytes;
+          if (bytes > maxBytes) {
+            this.finish('incomplete', memoryCapMessage(bytes, maxBytes));
+            return true;
+          }
+          if (this.now() - t0 >= ms) return false;
+        }
+      }
+    } finally {
+      model.useBuffer(null);
+      this.seconds += (this.now() - t0) / 1000;
+    }
+  }
+
+  /** Insert the pending successors in the order they were made; true when the search stopped at the state cap. */
+  private lookUpPending(): boolean {
+    const n = this.npending;
+    const w = this.words;
+    const { pending, pendingHash, pendingUsed, pendingParent } = this;
+    this.sink = warm(this.table, this.chunks, pendingHash, n, true);
+    const maxStates = this.options.maxStates ?? DEFAULT_MAX_STATES;
+    this.npending = 0;
+    let capParent = -1;
+    for (let j = 0; j < n; j++) {
+      if (capParent >= 0 && pendingParent[j] !== capParent) {
+        // One state at a time would have stopped before expanding this successor's parent.
+        this.transitions -= n - j;
+        break;
+      }
+      const slot = probe(this.table, this.chunks, pending, j * w, pendingHash[j], pendingUsed[j]);
+      if (this.table[slot << 1] === 0) this.insert(pending, j * w, pendingHash[j], pendingUsed[j], pendingParent[j], slot);
+      if (capParent < 0 && this.count >= maxStates) capParent = pendingParent[j];
+    }
+    return capParent >= 0 && this.stopAtStateCap(maxStates, capParent + 1);
+  }
+
+  private stopAtStateCap(maxStates: number, cursor: number): boolean {
+    this.cursor = cursor;
+    this.finish('incomplete', `stopped at the state cap of ${maxStates} distinct states (raise it with --max-states)`);
+    return true;
+  }
+
+  cancel(): void {
+    if (!this.done) this.finish('incomplete', 'cancelled');
+  }
+
+  /** A candidate in words: the menu action, or the step or resume. */
+  private actionText(a: number): string {
+    if (a === STEP) return 'the step of the running operation';
+    if (a <= RESUME_BASE) return `the resume of paused operation ${RESUME_BASE - a}`;
+    return `menu action ${a} (${JSON.stringify(this.scope.menu[a])})`;
+  }
+
+  /**
+   * The core's actions from the initial state to the violating transition from stored state
+   * `last`: from the initial words, each time the first candidate whose successor has the next
+   * stored state's canonical form, then the first candidate that violates.
+   */
+  rebuildPath(last: number): { actions: number[]; violation: GtViolation } {
+    const { model, L, kinds } = this;
+    model.useBuffer(null);
+    const chain: number[] = [];
+    for (let i = last; i > 0; i = this.parent.get(i)) chain.push(i);
+    chain.reverse();
+    let actual = this.initialWords();
+    const cands = new Int32Array(this.cands.length);
+    const actions: number[] = [];
+    const matches = (i: number): boolean => {
+      const c = model.s.slice();
+      canonGtInPlace(L, c, this.scratch);
+      const used = gtPack(L, c);
+      const cw = new Int32Array(c.buffer);
+      const ref = this.place[i];
+      const words = this.chunks[ref >>> CHUNK_BITS];
+      const base = ref & CHUNK_MASK;
+      // The stored form starts with the header, which fixes its length: equal words up to `used` are equal states.
+      for (let k = 0; k < used; k++) if (cw[k] !== words[base + k]) return false;
+      return true;
+    };
+    for (const target of chain) {
+      const n = gtCandidates(model, kinds, actual, cands);
+      let found = false;
+      for (let k = 0; k < n && !found; k++) {
+        if (model.apply(actual, cands[k]) === true && !model.violation && matches(target)) { found = true; actions.push(cands[k]); }
+      }
+      if (!found) throw new Error('internal: the guest-tables packed search cannot rebuild its path');
+      actual = model.s;
+    }
+    const n = gtCandidates(model, kinds, actual, cands);
+    for (let k = 0; k < n; k++) {
+      if (model.apply(actual, cands[k]) === true && model.violation) { actions.push(cands[k]); return { actions, violation: model.violation }; }
+    }
+    throw new Error('internal: the guest-tables packed search cannot rebuild its violating transition');
+  }
+
+  /**
+   * The violation the rebuilt path's last transition reports is the one confirmed: the path may
+   * reach the vCPU-swapped image of the stored state, whose first violating candidate is the image
+   * of the search's (the same kind) or one before it in the menu's order.
+   */
+  private violationFound(at: number): void {
+    const { actions, violation: v } = this.rebuildPath(at);
+    const violation = confirmWithCore(this.scope, this.options.variant, actions, v);
+    this.finish('violation', undefined, violation, actions, actions.length);
+  }
+
+  private finish(verdict: Verdict, stopped?: string, violation?: Violation, actions?: number[], depth?: number): void {
+    this.done = true;
+    this.peak = Math.max(this.peak, this.bytes());
+    this.out = searchResult(this.options, {
+      verdict, stopped, violation, actions, states: this.count, transitions: this.transitions,
+      depth: depth ?? this.level, peakMemoryBytes: this.peak, engine: 'packed', reachedMask: this.reachedMask,
+    });
+  }
+
+  result(): ExploreResult {
+    return withTime(this.out, this.seconds);
+  }
+}
