@@ -115,6 +115,11 @@ function compareOps(variant: Variant, bound: Bound): Counts {
         if (kind === 'access' && m?.t === 'access' && obsoleteRootReload(n, m.vcpu)) { c.unsupported['obsolete-reload']++; continue; }
         assert.ok((THEIRS as readonly string[]).includes(kind), `${where}: unsupported, and not gtdel23's`);
         c.unsupported[kind as Theirs]++;
+        // The lock rules passed it. The core refuses a deletion's step or resume, and a stopped
+        // fault's resume, only by those rules (a fault's resume is its lock step, which never ends
+        // it); so the core must take it. (A stopped fault's STEP may also be refused by its retried
+        // access, which is gtdel23's to model.)
+        if (kind === 'delete-step' || (kind === 'fault-step' && a <= RESUME_BASE)) assert.ok(apply(scope, variant, n, a), `${where}: passed by the lock rules, refused by the core`);
         continue;
       }
       const o = apply(scope, variant, n, a);
