@@ -65,7 +65,7 @@ function kindOf(n: Node, scopeMenu: ReturnType<typeof makeScope>['menu'], a: num
 function obsoleteRootReload(n: Node, vcpu: number): boolean {
   const s = n.state;
   const root = s.sps[s.roots[0].spId];
-  return s.vcpus[vcpu].reloadPending && root.mmuValidGen !== s.mmuValidGen && !root.invalid;
+  return !!s.vcpus[vcpu].reloadPending && root.mmuValidGen !== s.mmuValidGen && !root.invalid;
 }
 
 /**

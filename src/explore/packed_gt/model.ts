@@ -1,8 +1,8 @@
 /**
  * The guest-tables scope's packed transitions (docs/explorer.md, "The packed engine for the
  * guest-tables scope"), on the words of layout.ts, mirroring src/explore/model.ts transition by
- * transition; test/unit/explorer_packed_gt.test.ts holds each to the core on every state of core
- * searches (abstraction.ts maps the core's nodes).
+ * transition; test/unit/explorer_packed_gt.test.ts and explorer_packed_gt_ops.test.ts hold each
+ * to the core on every state of core searches (abstraction.ts maps the core's nodes).
  *
  * Stage 3a: the guest access with the root reload it may serve first (an invalid root committed and
  * freed, a new one made; a root obsolete but not zapped is UNSUPPORTED), a TLB hit, a permission miss
@@ -15,10 +15,16 @@
  * rmap_remove() and its miss as the era reports it, then the commit or the flush), a new SP made in
  * its canonical slot (every reference to the slots after it renumbered), the link, the leaf with
  * __rmap_add() and its misfiled record, the rmap agreement check, the stale-TLB check at the unlock,
- * and the retried access. Stage 3c: the VMM's (untrapped) write of PD[0]. Every other action (the
- * stopped faults of --fault-window, the guest's trapped write, invalidations, deletions, resumes
- * and steps) is UNSUPPORTED: the engine says so rather than guess, and nothing of it is reachable
- * from the CLI until one preset is covered whole.
+ * and the retried access. Stage 3c: the VMM's (untrapped) write of PD[0]. Stage 3d: STEP and RESUME
+ * (a resume names a paused frame by its place in the words, where the paused frames are sorted),
+ * with the lock rules as functions of the words (locks.ts, read from the core's LOCK_TABLE) for
+ * every frame kind; the guest's trapped write of PD[0] (trap, memory write, lock, the zap of each
+ * usable SP of PD's key, flush, unlock); the mmu-notifier invalidation (lock, kvm_zap_all_rmap_sptes()
+ * without rmap_remove(), flush, unlock, the free of the host page and its remap). UNSUPPORTED: the
+ * memslot deletion and the stopped faults of --fault-window (their start in dispatch(), their steps
+ * at the SEAM in advanceCurrent(), which gtdel23's deletion.ts and fault_window.ts fill), and the
+ * reload of a root obsolete but not yet zapped. The engine says so rather than guess, and nothing
+ * of it is reachable from the CLI until one preset is covered whole.
  */
 import { Geometry } from '../../kernel/geometry';
 import {
