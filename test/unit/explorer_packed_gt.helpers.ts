@@ -10,6 +10,9 @@ import { canonicalKey } from '../../src/explore/canon';
 import { makeScope, type Bound, type Scope } from '../../src/explore/scope';
 import type { Variant } from '../../src/kernel/variants';
 
+/** Words as a string, for assert.equal() and maps. */
+export const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
+
 export interface GtSearch { scope: Scope; states: number; transitions: number }
 
 /** The guest-tables scope at E = 2 with `ops` operations and two accesses, and the options given. */

@@ -30,9 +30,7 @@ import { findPreset, parseVariant, PRESETS, type Variant } from '../../src/kerne
 import { cloneState } from '../../src/model/state';
 import { ACC_ALL } from '../../src/kernel/spte';
 import { GT } from '../../src/explore/scope_guest_tables';
-import { gtBound, gtCoreSearch } from './explorer_packed_gt.helpers';
-
-const text = (b: Uint8Array) => Buffer.from(b).toString('latin1');
+import { gtBound, gtCoreSearch, text } from './explorer_packed_gt.helpers';
 
 /**
  * Every state of the core search is mapped; the map key -> words and words -> key must each be a

@@ -13,11 +13,12 @@
  *
  * The frame's words (layout.ts): F_ARG the memslot id, F_ARG2 unmapFlush (0 absent, 1 + value),
  * F_WALK 1 + zapped, F_LIST the invalid list. Each function takes the model and the words; each
- * transition makes its successor with model.successor(). The lock rules that are the deletion's own
- * (which of its steps wait for kvm->srcu and the invalidation window) are here, named as such.
+ * transition makes its successor with model.successor(). Its steps and resumes are reached through
+ * model.ts advanceCurrent(), after the lock rules of locks.ts (which of its steps wait for kvm->srcu
+ * and the invalidation window).
  */
 import { slotZapsMemslotOnly } from '../../kernel/variants';
-import { E_FLAGS, E_MISFILED, F_ARG, F_ARG2, F_KIND, F_LIST, F_PC, F_WALK, K_DELETE, K_FAULT, K_INVALIDATE, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, M_GONE, M_INVALID, PCS } from './layout';
+import { E_FLAGS, E_MISFILED, F_ARG, F_ARG2, F_KIND, F_LIST, F_PC, F_WALK, K_DELETE, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, M_GONE, M_INVALID, PCS } from './layout';
 import { Unsupported, type GtEngine } from './engine';
 
 const DEL = PCS[K_DELETE];
@@ -34,37 +35,6 @@ const PC_COMMIT_FLUSH = pcCode('commit-flush');
 const PC_COMMIT_FREE = pcCode('commit-free');
 const PC_DELETE = pcCode('delete');
 const PC_SLOTS_UNLOCK = pcCode('slots-unlock');
-
-/** The invalidate frame's pcs that hold kvm->srcu or the invalidation window (machine/locks.ts: zap, flush, unlock, free). */
-const INV = PCS[K_INVALIDATE];
-const INV_HOLDS = new Set(['zap', 'flush', 'unlock', 'free'].map((p) => 1 + INV.indexOf(p)));
-
-/**
- * A frame holds kvm->srcu or is inside an invalidation window: what a deletion's `invalidate` and
- * `delete` steps wait for (kvm_swap_active_memslots(); machine/locks.ts). A fault holds kvm->srcu at
- * every pc; an invalidation from its zap step to its end.
- */
-export function holdsReadersOfMemslots(w: Uint8Array, at: number): boolean {
-  const kind = w[at + F_KIND];
-  return kind === K_FAULT || (kind === K_INVALIDATE && INV_HOLDS.has(w[at + F_PC]));
-}
-
-/**
- * The deletion's own lock rule (model.ts blockedByParkedFault() with the lock table): with a fault
- * stopped somewhere, a deletion standing at `invalidate` or `delete` (the memslot swaps, which wait
- * for kvm->srcu readers and for invalidations in progress) may not step while another frame holds
- * either. `self` is the deletion frame's offset; the others are the current frame and the paused ones.
- */
-export function deletionStepBlocked(model: GtEngine, w: Uint8Array, self: number): boolean {
-  const L = model.L;
-  const pc = w[self + F_PC];
-  if (pc !== PC_INVALIDATE && pc !== PC_DELETE) return false;
-  const others: number[] = [];
-  if (L.cur !== self && w[L.cur + F_KIND]) others.push(L.cur);
-  for (let i = 0; i < w[L.npaused]; i++) if (L.paused + i * L.fs !== self) others.push(L.paused + i * L.fs);
-  if (!others.some((at) => w[at + F_KIND] === K_FAULT)) return false;
-  return others.some((at) => holdsReadersOfMemslots(w, at));
-}
 
 /** The memslot's place in the scope (layout order) for the deletion frame at `at`. */
 function placeOf(model: GtEngine, w: Uint8Array, at: number): number {
@@ -104,16 +74,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * The `fresh` byte after a KVM step (model.ts finish()): the key writes it (and the footprint, 0
- * without --reduce por) only while mmu_lock is held.
- */
-export function setFresh(model: GtEngine, w: Uint8Array, visible: boolean): void {
-  const L = model.L;
-  w[L.fresh] = w[L.lock] && visible ? 1 : 0;
-  w[L.foot] = 0;
-}
-
-/**
  * The menu's delete-memslot, started (model.ts apply(), start of an operation): refused beyond the
  * bound, while mmu_lock is held, while another memslot ioctl holds slots_lock, while an
  * invalidation is in flight, when the memslot is gone or being deleted, and (candidateActions())
@@ -137,46 +97,9 @@ export function startDeletion(model: GtEngine, from: Uint8Array, slotId: number)
   w[L.cur + F_WALK] = 1;
   w[L.cur + F_LIST] = 1;
   w[L.ops]++;
-  setFresh(model, w, false);
+  model.setFresh(w, false);
   model.s = w;
   return true;
-}
-
-/** STEP with a deletion running: its next step, unless the lock table holds it back. */
-export function stepDeletion(model: GtEngine, from: Uint8Array): boolean {
-  const L = model.L;
-  if (deletionStepBlocked(model, from, L.cur)) return false;
-  const w = model.successor(from);
-  advanceDeletion(model, w);
-  model.s = w;
-  return true;
-}
-
-/**
- * RESUME of the paused deletion `i` (in the words' sorted order): mmu_lock free, and not held back
- * by the lock table; the running operation is paused, the deletion runs its next step.
- */
-export function resumeDeletion(model: GtEngine, from: Uint8Array, i: number): boolean {
-  const L = model.L;
-  if (i >= from[L.npaused] || from[L.lock]) return false;
-  if (deletionStepBlocked(model, from, L.paused + i * L.fs)) return false;
-  const w = model.successor(from);
-  takePaused(model, w, i);
-  advanceDeletion(model, w);
-  model.s = w;
-  return true;
-}
-
-/** Paused frame `i` becomes the current one; the current one (if any) joins the paused. */
-export function takePaused(model: GtEngine, w: Uint8Array, i: number): void {
-  const L = model.L;
-  const frame = w.slice(L.paused + i * L.fs, L.paused + (i + 1) * L.fs);
-  const n = w[L.npaused];
-  w.copyWithin(L.paused + i * L.fs, L.paused + (i + 1) * L.fs, L.paused + n * L.fs);
-  w.fill(0, L.paused + (n - 1) * L.fs, L.paused + n * L.fs);
-  w[L.npaused] = n - 1;
-  model.pauseCurrent(w);
-  w.set(frame, L.cur);
 }
 
 /** kvm_zap_obsolete_pages()'s next SP (mmu/zap.ts nextObsoleteSp()): active_mmu_pages in order, stopping at the first SP not obsolete, skipping invalid ones. */
@@ -353,5 +276,5 @@ export function advanceDeletion(model: GtEngine, w: Uint8Array): void {
     default:
       throw new Error(`packed_gt: a deletion at pc ${w[at + F_PC]}`);
   }
-  setFresh(model, w, visible);
+  model.setFresh(w, visible);
 }

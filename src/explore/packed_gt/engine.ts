@@ -27,6 +27,8 @@ export interface GtEngine {
   readonly walks: Array<GuestWalk | null>;
   readonly addrs: number;
   successor(from: Uint8Array): Uint8Array;
+  /** Node.fresh after a KVM step, written only while mmu_lock is held. */
+  setFresh(w: Uint8Array, visible: boolean): void;
   pauseCurrent(w: Uint8Array): void;
   rootSlot(w: Uint8Array): number;
   tlbLookup(w: Uint8Array, vcpu: number, addr: number): number;

@@ -26,7 +26,6 @@ import { readGuestPte, sameGuestPte, walkGuest, type GuestWalk } from '../../mmu
 import { initialState } from '../../run/initial_state';
 import { E_ACCESS, E_FLAGS, E_GFN, E_TARGET, F_ARG, F_ARG2, F_EEXIST, F_KIND, F_LIST, F_MISMATCH, F_PC, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU, F_WALK, F_WALKED, K_FAULT, LIFE_FREED, LIFE_INVALID, PCS, withPd0 } from './layout';
 import { Unsupported, type GtEngine } from './engine';
-import { setFresh, takePaused } from './deletion';
 
 const FPC = PCS[K_FAULT];
 const PC_LOCK = 1 + FPC.indexOf('lock');
@@ -131,35 +130,7 @@ export function startStoppedFault(model: GtEngine, from: Uint8Array, vcpu: numbe
   model.pauseCurrent(w);
   w[L.ops]++;
   w[L.acc]++;
-  setFresh(model, w, true);
-  model.s = w;
-  return true;
-}
-
-/**
- * The stopped fault's own enabledness rule for RESUME (model.ts apply()): is_page_fault_stale()
- * sends it back while an invalidation is in flight. (Its lock step takes mmu_lock, which no paused
- * frame holds: the lock table never holds it back otherwise.)
- */
-export function stoppedFaultResumeRefused(model: GtEngine, from: Uint8Array): boolean {
-  return model.invalidationInProgress(from);
-}
-
-/** RESUME of the paused fault `i` (in the words' sorted order): its lock step. */
-export function resumeStoppedFault(model: GtEngine, from: Uint8Array, i: number): boolean {
-  const L = model.L;
-  if (i >= from[L.npaused] || from[L.lock] || stoppedFaultResumeRefused(model, from)) return false;
-  const w = model.successor(from);
-  takePaused(model, w, i);
-  if (!advanceStoppedFault(model, w)) return false;
-  model.s = w;
-  return true;
-}
-
-/** STEP with a resumed stopped fault running. */
-export function stepStoppedFault(model: GtEngine, from: Uint8Array): boolean {
-  const w = model.successor(from);
-  if (!advanceStoppedFault(model, w)) return false;
+  model.setFresh(w, true);
   model.s = w;
   return true;
 }
@@ -228,7 +199,7 @@ export function advanceStoppedFault(model: GtEngine, w: Uint8Array): boolean {
     default:
       throw new Error(`packed_gt: a stopped fault at pc ${w[at + F_PC]}`);
   }
-  setFresh(model, w, visible);
+  model.setFresh(w, visible);
   return true;
 }
 

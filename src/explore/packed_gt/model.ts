@@ -1,8 +1,8 @@
 /**
  * The guest-tables scope's packed transitions (docs/explorer.md, "The packed engine for the
  * guest-tables scope"), on the words of layout.ts, mirroring src/explore/model.ts transition by
- * transition; test/unit/explorer_packed_gt.test.ts holds each to the core on every state of core
- * searches (abstraction.ts maps the core's nodes).
+ * transition; test/unit/explorer_packed_gt.test.ts and explorer_packed_gt_ops.test.ts hold each
+ * to the core on every state of core searches (abstraction.ts maps the core's nodes).
  *
  * Stage 3a: the guest access with the root reload it may serve first (an invalid root committed and
  * freed, an obsolete one zapped and freed, a new one made), a TLB hit, a permission miss
@@ -15,12 +15,16 @@
  * rmap_remove() and its miss as the era reports it, then the commit or the flush), a new SP made in
  * its canonical slot (every reference to the slots after it renumbered), the link, the leaf with
  * __rmap_add() and its misfiled record, the rmap agreement check, the stale-TLB check at the unlock,
- * and the retried access. Stage 3c: the VMM's (untrapped) write of PD[0]. Stage 3e (gtdel23):
+ * and the retried access. Stage 3c: the VMM's (untrapped) write of PD[0]. Stage 3d (gtops23): STEP
+ * and RESUME (a resume names a paused frame by its place in the words, where the paused frames are
+ * sorted), with the lock rules as functions of the words (locks.ts, read from the core's LOCK_TABLE)
+ * for every frame kind; the guest's trapped write of PD[0] (trap, memory write, lock, the zap of each
+ * usable SP of PD's key, flush, unlock); the mmu-notifier invalidation (lock, kvm_zap_all_rmap_sptes()
+ * without rmap_remove(), flush, unlock, the free of the host page and its remap). Stage 3e (gtdel23):
  * memslot deletion under both slotZap values (deletion.ts), the reload of a root obsolete and not
- * yet zapped, the stopped faults of --fault-window (fault_window.ts), reached for STEP and RESUME
- * through a minimal dispatch. Every other action (the guest's trapped write, invalidations, their
- * steps and resumes) is UNSUPPORTED: the engine says so rather than guess, and nothing of it is
- * reachable from the CLI until one preset is covered whole.
+ * yet zapped, the stopped faults of --fault-window (fault_window.ts); their steps are cases of
+ * advanceCurrent(). What the model covers, the search and the CLI read from covers.ts; anything
+ * else throws Unsupported and apply() answers UNSUPPORTED: the engine says so rather than guess.
  */
 import { Geometry } from '../../kernel/geometry';
 import {
@@ -29,17 +33,20 @@ import {
 } from '../../kernel/spte';
 import { walkGuest, type GuestWalk } from '../../mmu/guest_walk';
 import { eraOf, linkZapsAndFlushes, unknownPolicy, type Variant } from '../../kernel/variants';
-import type { Scope } from '../bound';
+import type { MenuAction, Scope } from '../bound';
+import { RESUME_BASE, STEP } from '../model';
+import { GT } from '../scope_guest_tables';
 import { G_CHILD_MISMATCH, G_GUEST_TABLE_CHANGED, G_STALE_ACCESS } from '../goals';
 import { initialState } from '../../run/initial_state';
 import { sortPaused } from './canon';
 import { Unsupported, type GtEngine, type GtViolation } from './engine';
-import { resumeDeletion, startDeletion, stepDeletion } from './deletion';
-import { resumeStoppedFault, startStoppedFault, stepStoppedFault } from './fault_window';
+import { advanceDeletion, startDeletion } from './deletion';
+import { advanceStoppedFault, startStoppedFault } from './fault_window';
 import { actionLacks } from './covers';
+import { invalidationInProgress, mayStart, resumeEnabled, stepEnabled } from './locks';
 import {
-  E_ACCESS, E_FLAGS, E_GFN, E_MISFILED, E_TARGET, F_EEXIST, F_KIND, F_LIST, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU,
-  GtLayout, K_DELETE, K_FAULT, K_NONE, K_INVALIDATE, K_WRITE, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, LIFE_ROOT_SHIFT, M_GONE, M_INVALID, M_LOG, PFN_NEW,
+  E_ACCESS, E_FLAGS, E_GFN, E_MISFILED, E_TARGET, F_ARG, F_ARG2, F_EEXIST, F_KIND, F_LIST, F_PC, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU, F_WALK,
+  GtLayout, PCS, K_DELETE, K_FAULT, K_INVALIDATE, K_WRITE, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, LIFE_ROOT_SHIFT, M_GONE, M_INVALID, M_LOG, PFN_NEW,
   T_BYTES, withPd0,
 } from './layout';
 
@@ -47,6 +54,27 @@ import {
 export const UNSUPPORTED = 'unsupported';
 
 export type { GtViolation } from './engine';
+
+/** A program counter's code (layout.ts PCS: 1 + its index). */
+function pc(kind: number, name: string): number {
+  const i = PCS[kind].indexOf(name);
+  if (i < 0) throw new Error(`packed_gt: no pc ${name}`);
+  return 1 + i;
+}
+
+/** The trapped write's program counters. */
+const W_TRAP = pc(K_WRITE, 'trap');
+const W_WRITE = pc(K_WRITE, 'write');
+const W_LOCK = pc(K_WRITE, 'lock');
+const W_ZAP = pc(K_WRITE, 'zap');
+const W_FLUSH = pc(K_WRITE, 'flush');
+const W_UNLOCK = pc(K_WRITE, 'unlock');
+/** The invalidation's program counters. */
+const I_LOCK = pc(K_INVALIDATE, 'lock');
+const I_ZAP = pc(K_INVALIDATE, 'zap');
+const I_FLUSH = pc(K_INVALIDATE, 'flush');
+const I_UNLOCK = pc(K_INVALIDATE, 'unlock');
+const I_FREE = pc(K_INVALIDATE, 'free');
 
 export class PackedGtModel implements GtEngine {
   readonly L: GtLayout;
@@ -56,6 +84,8 @@ export class PackedGtModel implements GtEngine {
   violation: GtViolation | null = null;
   /** Goals (goals.ts) the last transition reached. */
   reached = 0;
+  /** A frame's room, for resume(). */
+  private readonly scratch: Uint8Array;
   /** The root's key index (its slots hold the root SPs). */
   readonly rootKey: number;
   /** walks[(pd0 * 2 + write) * addrs + addr]: the guest walk with PD[0] = pd0s[pd0], null if it fails. */
@@ -70,6 +100,13 @@ export class PackedGtModel implements GtEngine {
     this.geo = new Geometry(scope.bound.entries);
     this.s = new Uint8Array(L.size);
     this.rootKey = L.keys.findIndex((k) => k.level === 4);
+    this.scratch = new Uint8Array(L.fs);
+    // The trapped write's zap walks the SPs of one key (in id order, which is slot order within a
+    // key): the scope's one indirect key at PD's gfn, of level 2 (a level-1 SP there, which KVM
+    // would unsync, would make the core refuse the write).
+    const pdKeys = L.keys.map((k, i) => (k.gfn === GT.pd && !k.direct ? i : -1)).filter((i) => i >= 0);
+    if (pdKeys.length !== 1 || L.keys[pdKeys[0]].level < 2) throw new Error('packed_gt: the scope has not one indirect level-2 key at PD\'s gfn');
+    this.pdKey = pdKeys[0];
     const state = initialState(scope.scenario);
     let addrs = 0;
     for (const a of scope.menu) if (a.t === 'access') addrs = Math.max(addrs, a.addr + 1);
@@ -92,46 +129,108 @@ export class PackedGtModel implements GtEngine {
     }
   }
 
-  /** Apply menu action `action` to the words `from`: false when it is not enabled, UNSUPPORTED when this stage does not model it. */
+  /**
+   * Apply action `action` (a menu index, STEP, or RESUME_BASE - i) to the words `from`: false when
+   * it is not enabled (where the core's candidateActions() does not offer it, or its apply() refuses
+   * it), UNSUPPORTED when this stage does not model it.
+   */
   apply(from: Uint8Array, action: number): boolean | typeof UNSUPPORTED {
     this.violation = null;
     this.reached = 0;
     try {
-      if (action < 0) return this.stepOrResume(from, action);
-      const a = this.scope.menu[action];
-      if (a.t === 'guest-table-write' && a.by !== 'guest') return this.vmmWrite(from, action);
-      if (a.t === 'delete-memslot') return startDeletion(this, from, a.slot);
-      if (a.t !== 'access') return UNSUPPORTED;
-      if (a.walked) return startStoppedFault(this, from, a.vcpu, a.addr, a.kind === 'write');
-      return this.access(from, a.vcpu, a.addr, a.kind === 'write');
+      return this.dispatch(from, action);
     } catch (e) {
       if (e instanceof Unsupported) { this.violation = null; this.reached = 0; return UNSUPPORTED; }
       throw e;
     }
   }
 
-  // gtdel23: minimal dispatch, replaced at merge by gtops23's switch
-  /**
-   * STEP (-1) and RESUME_BASE - i (-2 - i, i the paused frame's place in the words' sorted order)
-   * for the kinds written so far: a deletion (deletion.ts) and a stopped fault (fault_window.ts).
-   */
-  private stepOrResume(from: Uint8Array, action: number): boolean | typeof UNSUPPORTED {
+  private dispatch(from: Uint8Array, action: number): boolean | typeof UNSUPPORTED {
     const L = this.L;
-    if (action === -1) {
-      switch (from[L.cur + F_KIND]) {
-        case K_NONE: return false;
-        case K_DELETE: return stepDeletion(this, from);
-        case K_FAULT: return stepStoppedFault(this, from);
-        default: return UNSUPPORTED;
-      }
+    // A BUG() ended the host: nothing runs after it (candidateActions()).
+    if (from[L.dead] & 2) return false;
+    if (action === STEP) return this.step(from);
+    if (action <= RESUME_BASE) return this.resume(from, RESUME_BASE - action);
+    const a = this.scope.menu[action];
+    // A bugged VM runs no vCPU and no VM ioctl; the host's mmu notifier and the VMM still write.
+    if ((from[L.dead] & 1) && a.t !== 'invalidate' && a.t !== 'guest-table-write') return false;
+    switch (a.t) {
+      case 'access':
+        if (a.walked) return startStoppedFault(this, from, a.vcpu, a.addr, a.kind === 'write');
+        return this.access(from, a.vcpu, a.addr, a.kind === 'write');
+      case 'guest-table-write':
+        return a.by === 'guest' ? this.guestWriteStart(from, action) : this.vmmWrite(from, action);
+      case 'invalidate':
+        return this.invalidateStart(from, action);
+      case 'delete-memslot':
+        return startDeletion(this, from, a.slot);
+      default:
+        // The dirty-log ioctls are not in this scope's menu.
+        return UNSUPPORTED;
     }
-    const i = -2 - action;
-    if (i >= from[L.npaused]) return false;
-    switch (from[L.paused + i * L.fs + F_KIND]) {
-      case K_DELETE: return resumeDeletion(this, from, i);
-      case K_FAULT: return resumeStoppedFault(this, from, i);
-      default: return UNSUPPORTED;
+  }
+
+  /** STEP: the running operation advances one step, if no stopped fault holds what the step needs (locks.ts). */
+  private step(from: Uint8Array): boolean | typeof UNSUPPORTED {
+    if (!stepEnabled(this.L, from)) return false;
+    const w = this.successor(from);
+    if (!this.advanceCurrent(w)) return false;
+    this.s = w;
+    return true;
+  }
+
+  /**
+   * RESUME_BASE - i: paused frame i continues (locks.ts resumeEnabled()): it leaves the paused ones,
+   * the running operation (if any) joins them, and the resumed one takes one step as the running one.
+   */
+  private resume(from: Uint8Array, i: number): boolean | typeof UNSUPPORTED {
+    const L = this.L;
+    if (!resumeEnabled(L, from, i)) return false;
+    const w = this.successor(from);
+    const n = w[L.npaused];
+    const at = L.paused + i * L.fs;
+    const frame = this.scratch;
+    frame.set(w.subarray(at, at + L.fs));
+    // Frame i out of the paused ones (the others stay sorted), the running one in, frame i running.
+    w.copyWithin(at, at + L.fs, L.paused + n * L.fs);
+    w.fill(0, L.paused + (n - 1) * L.fs, L.paused + n * L.fs);
+    w[L.npaused] = n - 1;
+    this.pauseCurrent(w);
+    w.set(frame, L.cur);
+    if (!this.advanceCurrent(w)) return false;
+    this.s = w;
+    return true;
+  }
+
+  /**
+   * One step of the running frame (ops/advance.ts advanceFrame()), a switch on its kind, and
+   * `fresh` after it (model.ts stepWasVisible(), written only while mmu_lock is held, as the key
+   * writes it). False when the step is refused: only a stopped fault's last step, whose retried
+   * access faults again (model.ts retryWalkedAccess()). The lock rules (locks.ts stepEnabled(),
+   * resumeEnabled()) were checked before this runs, for every kind.
+   */
+  private advanceCurrent(w: Uint8Array): boolean {
+    const L = this.L;
+    switch (w[L.cur + F_KIND]) {
+      case K_WRITE: this.setFresh(w, this.stepGuestWrite(w)); return true;
+      case K_INVALIDATE: this.setFresh(w, this.stepInvalidate(w)); return true;
+      // These two set `fresh` themselves: the stopped fault's retried access counts in it too.
+      case K_DELETE: advanceDeletion(this, w); return true;
+      case K_FAULT: return advanceStoppedFault(this, w);
+      default: throw new Error(`packed_gt: a frame of kind ${w[L.cur + F_KIND]}`);
     }
+  }
+
+  /** Node.fresh after a KVM step: the step changed what an access sees; kept in the words only while mmu_lock is held (no footprint: no --reduce por here). */
+  setFresh(w: Uint8Array, visible: boolean): void {
+    const L = this.L;
+    w[L.fresh] = visible && w[L.lock] ? 1 : 0;
+    w[L.foot] = 0;
+  }
+
+  /** The running frame ended: its words go (Node.current = null). */
+  private endCurrent(w: Uint8Array): void {
+    w.fill(0, this.L.cur, this.L.cur + this.L.fs);
   }
 
   /**
@@ -151,6 +250,257 @@ export class PackedGtModel implements GtEngine {
     this.reached |= G_GUEST_TABLE_CHANGED;
     this.s = w;
     return true;
+  }
+
+  /**
+   * The guest's own store to PD[0] (model.ts guestTableWrite() with by 'guest'): offered where an
+   * operation could start, one write a path, only a write that changes the entry; the running
+   * operation is paused and the write's frame runs its first step, the trap decision.
+   */
+  private guestWriteStart(from: Uint8Array, action: number): boolean {
+    const L = this.L;
+    this.pd0OfAction ??= this.scope.menu.map((a) => (a.t === 'guest-table-write' ? L.pd0Code(a.entry) : -1));
+    const target = this.pd0OfAction[action];
+    if (from[L.writes] >= 1 || !mayStart(L, from) || from[L.pd0] === target) return false;
+    const a = this.scope.menu[action] as Extract<MenuAction, { t: 'guest-table-write' }>;
+    const w = this.successor(from);
+    this.pauseCurrent(w);
+    // newFrame(): pc 'trap', the vCPU (1 + vCPU: the guest's), the entry; flush, zapped, spCursor absent.
+    w[L.cur + F_KIND] = K_WRITE;
+    w[L.cur + F_PC] = W_TRAP;
+    w[L.cur + F_VCPU] = 1 + (a.vcpu ?? 0);
+    w[L.cur + F_ARG] = target;
+    w[L.writes]++;
+    this.reached |= G_GUEST_TABLE_CHANGED;
+    this.advanceCurrent(w);
+    this.s = w;
+    return true;
+  }
+
+  /** The SP slots of the key that shadows PD (the one indirect key at PD's gfn, checked in the constructor). */
+  private readonly pdKey: number;
+
+  /**
+   * kvm_gfn_is_write_tracked() of PD's gfn (guest_table_write_trapped.ts isWriteTracked()): an
+   * indirect SP of level > 1 at that gfn that is not invalid (an obsolete one not yet zapped counts).
+   */
+  private pdWriteTracked(w: Uint8Array): boolean {
+    const L = this.L;
+    for (let s = 0; s < w[L.nsps]; s++) if (this.keyOf(w, s) === this.pdKey && !(w[L.spAt(s) + 1] & LIFE_INVALID)) return true;
+    return false;
+  }
+
+  /** kvm->arch.indirect_shadow_pages != 0: some indirect SP is not invalid (any level). */
+  private hasIndirectShadowPages(w: Uint8Array): boolean {
+    const L = this.L;
+    for (let s = 0; s < w[L.nsps]; s++) if (!L.keys[this.keyOf(w, s)].direct && !(w[L.spAt(s) + 1] & LIFE_INVALID)) return true;
+    return false;
+  }
+
+  /**
+   * for_each_gfn_valid_sp_with_gptes() over PD's gfn from after slot `cursor` (-1: from the first):
+   * the next SP of PD's key that is not freed, invalid or obsolete, or -1. The core goes by SP id;
+   * within one key the slots are in creation order, which is id order.
+   */
+  private nextShadowingPd(w: Uint8Array, cursor: number): number {
+    const L = this.L;
+    for (let s = cursor + 1; s < w[L.nsps]; s++) {
+      if (this.keyOf(w, s) === this.pdKey && !(w[L.spAt(s) + 1] & (LIFE_FREED | LIFE_INVALID | LIFE_OBSOLETE))) return s;
+    }
+    return -1;
+  }
+
+  /**
+   * One step of the guest's trapped write of PD[0] (ops/guest_table_write_trapped.ts
+   * advanceGuestTableWriteTrapped()), the frame running. Returns whether the step was visible
+   * (an SPTE written or a flush issued). The written entry is PD[0]: SPTE index 0 of PD's SPs.
+   */
+  private stepGuestWrite(w: Uint8Array): boolean {
+    const L = this.L;
+    const f = L.cur;
+    switch (w[f + F_PC]) {
+      case W_TRAP:
+        // Not write-tracked: a plain store through the guest's own mapping, no KVM code (a level-1
+        // SP at PD's gfn, which KVM would unsync, is not among the scope's keys: checked).
+        if (!this.pdWriteTracked(w)) {
+          w[L.pd0] = w[f + F_ARG];
+          this.endCurrent(w);
+          return false;
+        }
+        // The store faults and kvm_mmu_page_fault() hands it to x86_emulate_instruction().
+        w[f + F_PC] = W_WRITE;
+        return false;
+      case W_WRITE:
+        // emulator_write_phys(): kvm_vcpu_write_guest(); no lock held until kvm_mmu_track_write().
+        w[L.pd0] = w[f + F_ARG];
+        w[f + F_PC] = W_LOCK;
+        return false;
+      case W_LOCK:
+        // kvm_mmu_track_write(): returns at once if kvm->arch.indirect_shadow_pages is 0.
+        if (!this.hasIndirectShadowPages(w)) {
+          this.endCurrent(w);
+          return false;
+        }
+        // write_lock(&kvm->mmu_lock); spCursor = -1, flush = false, zapped = 0.
+        w[L.lock] = 1;
+        w[f + F_RECHECKED] = 1;
+        w[f + F_ARG2] = 1;
+        w[f + F_WALK] = 1;
+        w[f + F_PC] = this.nextShadowingPd(w, -1) >= 0 ? W_ZAP : W_FLUSH;
+        return false;
+      case W_ZAP: {
+        // for_each_gfn_valid_sp_with_gptes(): mmu_page_zap_pte(kvm, sp, spte, NULL) of the next SP.
+        const sp = this.nextShadowingPd(w, w[f + F_RECHECKED] - 2);
+        if (sp < 0) throw new Error('packed_gt: a trapped write at its zap with no SP left');
+        w[f + F_RECHECKED] = 2 + sp;
+        const at = L.spteAt(sp, 0);
+        const flags = w[at + E_FLAGS];
+        const present = (flags & SPTE_PRESENT) !== 0;
+        if (present && isLastSpte(flags, L.keys[this.keyOf(w, sp)].level)) this.dropLeafOrReport(w, sp, 0);
+        // A link: drop_parent_pte(); with no invalid_list the child left without a parent stays.
+        else if (present) this.clearSpte(w, sp, 0);
+        if (present) w[f + F_ARG2] = 2;
+        w[f + F_WALK]++;
+        w[f + F_PC] = this.nextShadowingPd(w, sp) >= 0 ? W_ZAP : W_FLUSH;
+        return present;
+      }
+      case W_FLUSH: {
+        // kvm_mmu_remote_flush_or_zap() with an empty invalid_list: kvm_flush_remote_tlbs() if a zapped SPTE was present.
+        const flush = w[f + F_ARG2] === 2;
+        if (flush) this.flushAll(w);
+        w[f + F_PC] = W_UNLOCK;
+        return flush;
+      }
+      case W_UNLOCK:
+        // write_unlock(&kvm->mmu_lock), with the stale-TLB check of every release; the store retires.
+        w[L.lock] = 0;
+        this.unlockCheck(w);
+        this.endCurrent(w);
+        return false;
+      default:
+        throw new Error(`packed_gt: a trapped write at pc ${w[f + F_PC]}`);
+    }
+  }
+
+  /**
+   * An mmu-notifier invalidation of one page starts (model.ts applyCopying(), the start of a KVM
+   * operation): within the bound, where an operation could start, a page a live memslot holds; the
+   * running operation is paused and the invalidation runs its lock step. That step takes mmu_lock
+   * only, which nobody holds here (mayStart()), so no stopped fault blocks it
+   * (blockedByParkedFault()).
+   */
+  private invalidateStart(from: Uint8Array, action: number): boolean {
+    const L = this.L;
+    const a = this.scope.menu[action] as Extract<MenuAction, { t: 'invalidate' }>;
+    const g = L.gfnCode(a.gfn);
+    if (from[L.ops] >= this.scope.bound.ops || !mayStart(L, from) || !this.liveSlotHolds(from, g)) return false;
+    const w = this.successor(from);
+    this.pauseCurrent(w);
+    // newFrame(): pc 'lock', the page, zapped 0.
+    w[L.cur + F_KIND] = K_INVALIDATE;
+    w[L.cur + F_PC] = I_LOCK;
+    w[L.cur + F_ARG] = g;
+    w[L.cur + F_WALK] = 1;
+    w[L.ops]++;
+    this.advanceCurrent(w);
+    this.s = w;
+    return true;
+  }
+
+  /**
+   * One step of the invalidation of the page of gfn code F_ARG (ops/invalidate.ts
+   * advanceInvalidate()), the frame running. Returns whether the step was visible.
+   */
+  private stepInvalidate(w: Uint8Array): boolean {
+    const L = this.L;
+    const f = L.cur;
+    const g = w[f + F_ARG];
+    const s = this.memslotOf(g);
+    const live = !(w[L.slotAt[s]] & M_GONE);
+    switch (w[f + F_PC]) {
+      case I_LOCK:
+        // kvm_mmu_notifier_invalidate_range_start(), __kvm_handle_hva_range(): KVM_MMU_LOCK(kvm);
+        // the invalidation is in progress from here to its free step (derived from the frame).
+        w[L.lock] = 1;
+        w[f + F_PC] = I_ZAP;
+        return false;
+      case I_ZAP: {
+        // kvm_unmap_gfn_range() -> kvm_zap_rmap(): kvm_zap_all_rmap_sptes() of the page's rmap in
+        // a memslot that is there (being deleted or not); level 1 only (no leaf above it here).
+        let visible = false;
+        if (live) {
+          const base = L.rmap + (g - 1) * L.nrm;
+          let k = 0;
+          for (; k < L.nrm && w[base + k]; k++) visible = this.zapRmapEntry(w, w[base + k] - 1) || visible;
+          // The rmap head reset as a whole.
+          w.fill(0, base, base + L.nrm);
+          w[f + F_WALK] += k;
+        }
+        w[f + F_PC] = I_FLUSH;
+        return visible;
+      }
+      case I_FLUSH: {
+        // __kvm_handle_hva_range(): kvm_flush_remote_tlbs() before the unlock if anything was zapped.
+        const flush = w[f + F_WALK] > 1;
+        if (flush) this.flushAll(w);
+        w[f + F_PC] = I_UNLOCK;
+        return flush;
+      }
+      case I_UNLOCK:
+        // KVM_MMU_UNLOCK(kvm), with the stale-TLB check of every release; still in progress.
+        w[L.lock] = 0;
+        this.unlockCheck(w);
+        w[f + F_PC] = I_FREE;
+        return false;
+      case I_FREE:
+        // invalidate_range_end ends the invalidation; the host frees the page, and a later fault
+        // finds a new one (the memslot's remap, read by gfnToPfn()).
+        if (live) this.freeAndRemap(w, s, g);
+        this.endCurrent(w);
+        return true;
+      default:
+        throw new Error(`packed_gt: an invalidation at pc ${w[f + F_PC]}`);
+    }
+  }
+
+  /**
+   * kvm_zap_all_rmap_sptes()'s visit of one rmap entry (mmu/rmap_zap.ts): an entry into a freed SP
+   * is the shadow-page use-after-free (mmu/deref.ts: named by the gfn the entry was misfiled under,
+   * else -1), and the freed page is left as it is; a live SP's present leaf is cleared
+   * (mmu_spte_clear_track_bits(): no rmap_remove(), so no miss) with its misfiled record. Returns
+   * whether an SPTE was written.
+   */
+  private zapRmapEntry(w: Uint8Array, sptep: number): boolean {
+    const L = this.L;
+    const slot = Math.floor(sptep / L.e);
+    const index = sptep % L.e;
+    const at = L.spteAt(slot, index);
+    if (w[L.spAt(slot) + 1] & LIFE_FREED) {
+      const m = w[at + E_MISFILED];
+      if (!this.violation) this.violation = { kind: 'sp-use-after-free', vcpu: -1, gfn: m ? L.pageGfns[m - 2] : -1 };
+      return false;
+    }
+    if (!(w[at + E_FLAGS] & SPTE_PRESENT)) return false;
+    this.clearSpte(w, slot, index);
+    w[at + E_MISFILED] = 0;
+    return true;
+  }
+
+  /** The free step's host side for page `g` of memslot `s`: its host page freed, the page remapped to the next host page handed out. */
+  private freeAndRemap(w: Uint8Array, s: number, g: number): void {
+    const L = this.L;
+    const pfn = this.gfnToPfn(w, g);
+    const n = w[L.freed];
+    if (n >= L.nfreed) throw new Error('packed_gt: no room for a freed host page');
+    w[L.freed + 1 + n] = pfn;
+    w[L.freed] = n + 1;
+    const r = L.slotAt[s] + 1 + L.slotPages[s];
+    const k = w[r];
+    if (k >= L.nremap) throw new Error('packed_gt: no room for a remap');
+    w[r + 1 + 2 * k] = g - 1 - L.slotFirst[s];
+    w[r + 2 + 2 * k] = PFN_NEW + w[L.newPfns];
+    w[r] = k + 1;
+    w[L.newPfns]++;
   }
 
   /**
@@ -285,7 +635,7 @@ export class PackedGtModel implements GtEngine {
     let ops = w[L.ops];
     for (let tries = 1; !this.hardwareAccess(w, vcpu, addr, write); tries++) {
       // The fault takes mmu_lock: only where an operation could start, never during an invalidation.
-      if (tries > 2 || ops >= this.scope.bound.ops || lock || this.invalidationInProgress(w)) return false;
+      if (tries > 2 || ops >= this.scope.bound.ops || lock || invalidationInProgress(L, w)) return false;
       // The guest walk fails: the fault goes to the guest, the access faults again, and again.
       if (!gw) return false;
       this.pauseCurrent(w);
@@ -448,12 +798,9 @@ export class PackedGtModel implements GtEngine {
     }
   }
 
-  /** Any invalidation in flight (between its start and its end): faults retry, the explorer offers none. */
+  /** Any invalidation in flight (between its start and its end): faults retry, the explorer offers none (locks.ts). */
   invalidationInProgress(w: Uint8Array): boolean {
-    const L = this.L;
-    if (w[L.cur + F_KIND] === K_INVALIDATE) return true;
-    for (let i = 0; i < w[L.npaused]; i++) if (w[L.paused + i * L.fs + F_KIND] === K_INVALIDATE) return true;
-    return false;
+    return invalidationInProgress(this.L, w);
   }
 
   /** The stale-access goal: the TLB entry about to be used maps a page its root no longer maps there. */
