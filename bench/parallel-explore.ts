@@ -1,6 +1,6 @@
 /**
  * One worker against two on one variant (explore --workers, cli/parallel_explore.ts):
- *   node scripts/build.mjs && npx tsx bench/parallel-explore.ts [--reps N] [--base other/cli.js] [--no-partitioned] [--out file.json]
+ *   node scripts/build.mjs && npx tsx bench/parallel-explore.ts [--reps N] [--base other/cli.js] [--no-partitioned] [--cases start,default,pages] [--out file.json]
  * runs the built CLI (dist/cli.js, as a user runs it) in a fresh process per run, --workers 1,
  * --workers 2 (the shared search) and --workers 2 --parallel partitioned (the earlier design)
  * in turn so all see the same load; with --base, also the shared search of another build (e.g.
@@ -53,11 +53,13 @@ function median(xs: number[]): number {
   return s[s.length >> 1];
 }
 
-const cases: Array<{ name: string; args: string[]; start?: true }> = [
-  { name: 'start: v7 at the tests\' small bound (the threads\' start is most of two workers\' extra)', args: ['--variant', 'v7', '--entries', '2', '--ops', '4', '--accesses', '2', '--kinds', 'enable,clear'], start: true },
-  { name: 'v7, default bound (complete)', args: ['--variant', 'v7'] },
-  { name: 'v7, --pages all, E = 4, capped at 6,283,808 states (a level\'s end)', args: ['--variant', 'v7', '--pages', 'all', '--max-states', '6283808'] },
+const allCases: Array<{ key: string; name: string; args: string[]; start?: true }> = [
+  { key: 'start', name: 'start: v7 at the tests\' small bound (the threads\' start is most of two workers\' extra)', args: ['--variant', 'v7', '--entries', '2', '--ops', '4', '--accesses', '2', '--kinds', 'enable,clear'], start: true },
+  { key: 'default', name: 'v7, default bound (complete)', args: ['--variant', 'v7'] },
+  { key: 'pages', name: 'v7, --pages all, E = 4, capped at 6,283,808 states (a level\'s end)', args: ['--variant', 'v7', '--pages', 'all', '--max-states', '6283808'] },
 ];
+const only = argAfter('--cases')?.split(',');
+const cases = allCases.filter((c) => !only || only.includes(c.key));
 const out = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, uptimeBefore: execFileSync('uptime', { encoding: 'utf8' }).trim() },
