@@ -213,7 +213,6 @@ class SharedThreads extends RequestThreads implements SharedGroup {
 
   constructor(options: ExploreOptions, readonly threads: number, readonly shared: SharedBuffers, private readonly waitForThreads = false) {
     super('explorer thread');
-    this.main = new SharedSearcher(options, 0, shared);
     this.inserted = Array.from({ length: threads }, () => 0);
     this.levelsIn = Array.from({ length: threads }, () => 0);
     let readyCount = 0;
@@ -230,6 +229,8 @@ class SharedThreads extends RequestThreads implements SharedGroup {
         return true;
       });
     }
+    // After the threads are started: their start overlaps with this model's making.
+    this.main = new SharedSearcher(options, 0, shared);
   }
 
   async segment(order: SegmentOrder): Promise<SegmentReport[]> {
