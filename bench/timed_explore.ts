@@ -25,9 +25,10 @@ export interface TimedExplore<J> {
 /** Per process: benchmarks run at the same time on a shared machine must not read each other's times. */
 const TIME_FILE = `/tmp/kvm-mmu-lab-bench-explore-time-${process.pid}`;
 
-export function timedExplore<J>(args: string[]): TimedExplore<J> {
+/** `cli`: the built CLI to run (another build's, to compare two in the same minute). */
+export function timedExplore<J>(args: string[], cli = 'dist/cli.js'): TimedExplore<J> {
   const load = loadavg()[0];
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', TIME_FILE, process.execPath, 'dist/cli.js', 'explore', '--json', '--quiet', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', TIME_FILE, process.execPath, cli, 'explore', '--json', '--quiet', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0 && r.status !== 3) throw new Error(`explore ${args.join(' ')}: status ${r.status}\n${r.stderr}`);
   // The last line: time writes "Command exited with non-zero status 3" before it for a capped search.
   const [wall, user, sys, rss] = readFileSync(TIME_FILE, 'utf8').trim().split('\n').pop()!.split(/\s+/).map(Number);

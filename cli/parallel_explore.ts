@@ -66,7 +66,7 @@ abstract class RequestThreads {
   protected readonly workers: Worker[] = [];
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private nextId = 1;
-  private failed: Error | null = null;
+  protected failed: Error | null = null;
 
   /** `what`: the threads' name in an error ("explorer shard 1 exited with status 1"). */
   constructor(private readonly what: string) {}
@@ -182,31 +182,91 @@ interface SharedThreadData {
   shared: SharedBuffers;
 }
 
+/** Parents the main thread's searcher expands between two looks at the clock. */
+const MAIN_SLICE = 256;
+/** Milliseconds of search on the main thread between two turns of its event loop (Ctrl-C, the threads' replies). */
+const MAIN_TURN_MS = 10;
+
 /**
- * The shared search's threads (src/explore/packed/shared.ts) as a SharedGroup: each segment is a
- * command to every thread, answered with the places it inserted (transferred, not copied).
+ * The shared search (src/explore/packed/shared.ts) as a SharedGroup of the main thread and
+ * `threads - 1` worker threads: the main thread is searcher 0 (it would only wait at the barrier
+ * otherwise), so --workers N starts N - 1 isolates. Each segment is a command to every worker
+ * thread of the level, answered with the places it inserted (transferred, not copied), while the
+ * main thread runs its own searcher on the same segment, giving its event loop a turn every
+ * MAIN_TURN_MS (so that Ctrl-C and the replies are seen).
+ *
+ * A worker thread takes part from the first level that begins after it said it is ready (its
+ * searcher made): the main thread does not wait for the threads to start, it searches the first
+ * levels alone (SharedGroup: a thread joins at a level's start only). `waitForThreads` (tests):
+ * wait for every thread before the first level, so that all take part in every level.
  */
 class SharedThreads extends RequestThreads implements SharedGroup {
   readonly block = BLOCK;
+  private readonly main: SharedSearcher;
+  private readonly ready: boolean[] = [];
+  private readonly allReady: Promise<void>;
+  /** The worker threads (indices into this.workers) taking part in the current level. */
+  private active: number[] = [];
+  /** Per searcher (0: the main thread), the states it inserted and the levels it took part in. */
+  readonly inserted: number[];
+  readonly levelsIn: number[];
 
-  constructor(options: ExploreOptions, readonly threads: number, readonly shared: SharedBuffers) {
+  constructor(options: ExploreOptions, readonly threads: number, readonly shared: SharedBuffers, private readonly waitForThreads = false) {
     super('explorer thread');
-    for (let i = 0; i < threads; i++) {
+    this.inserted = Array.from({ length: threads }, () => 0);
+    this.levelsIn = Array.from({ length: threads }, () => 0);
+    let readyCount = 0;
+    let allReady = () => {};
+    this.allReady = new Promise<void>((resolve) => { allReady = resolve; });
+    if (threads === 1) allReady();
+    for (let i = 1; i < threads; i++) {
       const data: SharedThreadData = { variant: options.variant, bound: options.bound, index: i, threads, shared };
-      this.start(i, { kvmMmuLabShared: data });
+      this.ready.push(false);
+      this.start(i - 1, { kvmMmuLabShared: data }, [], (m) => {
+        if (!(m as { ready?: true }).ready) return false;
+        this.ready[i - 1] = true;
+        if (++readyCount === threads - 1) allReady();
+        return true;
+      });
     }
-  }
-
-  private all(message: { order: SegmentOrder } | { work: BarrierWork }): Promise<Array<SegmentReport | Int32Array | null>> {
-    return Promise.all(this.workers.map((_, i) => this.request<SegmentReport | Int32Array | null>(i, message)));
+    // After the threads are started: their start overlaps with this model's making.
+    this.main = new SharedSearcher(options, 0, shared);
   }
 
   async segment(order: SegmentOrder): Promise<SegmentReport[]> {
-    return (await this.all({ order })) as SegmentReport[];
+    if (this.failed) throw this.failed;
+    if (order.newLevel) {
+      if (this.waitForThreads) await this.allReady;
+      this.active = [];
+      for (let w = 0; w < this.workers.length; w++) if (this.ready[w]) this.active.push(w);
+      this.levelsIn[0]++;
+      for (const w of this.active) this.levelsIn[w + 1]++;
+    }
+    const others = this.active.map((w) => this.request<SegmentReport>(w, { order }));
+    // The threads' answers are awaited below; a failure while the main thread searches is seen
+    // at its next turn (this.failed), and these rejections must not go unhandled meanwhile.
+    for (const p of others) p.catch(() => {});
+    this.main.begin(order);
+    let turn = Date.now();
+    while (!this.main.step(MAIN_SLICE)) {
+      if (Date.now() - turn < MAIN_TURN_MS) continue;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.failed) throw this.failed;
+      turn = Date.now();
+    }
+    const mine = this.main.report();
+    const reports = [mine, ...await Promise.all(others)];
+    this.inserted[0] += mine.fresh.length;
+    this.active.forEach((w, k) => { this.inserted[w + 1] += reports[k + 1].fresh.length; });
+    return reports;
   }
 
   async each(work: BarrierWork): Promise<Array<Int32Array | null>> {
-    return (await this.all({ work })) as Array<Int32Array | null>;
+    const parts = this.active.length + 1;
+    const others = this.active.map((w, k) => this.request<Int32Array | null>(w, { work, part: k + 1, parts }));
+    for (const p of others) p.catch(() => {});
+    const mine = doBarrierWork(this.main, work, 0, parts);
+    return [mine, ...await Promise.all(others)];
   }
 }
 
@@ -222,6 +282,14 @@ export interface ParallelRequest {
   progressIntervalMs?: number;
   /** shared (the default): one visited table in shared memory; partitioned: shards that exchange successors. */
   parallel?: 'shared' | 'partitioned';
+  /**
+   * Tests, shared search: every worker thread takes part from the first level (the main thread
+   * waits for them to start), and `threadStates` is filled with the states each searcher
+   * inserted (0: the main thread) and `threadLevels` with the levels each took part in.
+   */
+  waitForThreads?: boolean;
+  threadStates?: number[];
+  threadLevels?: number[];
 }
 
 /**
@@ -248,7 +316,7 @@ async function runSharedSearch(req: ParallelRequest, signal?: AbortSignal, onPro
   let lastShown = t0;
   let last = { states: 1, transitions: 0, depth: 0, bytes: 0 };
   const shared = sharedBuffers(req.maxMemoryBytes, req.workers);
-  const group = new SharedThreads(options, req.workers, shared);
+  const group = new SharedThreads(options, req.workers, shared, req.waitForThreads);
   const onAbort = () => group.fail(new ShardsStopped('cancelled'));
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -265,6 +333,8 @@ async function runSharedSearch(req: ParallelRequest, signal?: AbortSignal, onPro
   } finally {
     signal?.removeEventListener('abort', onAbort);
     await group.close();
+    req.threadStates?.push(...group.inserted);
+    req.threadLevels?.push(...group.levelsIn);
   }
 }
 
@@ -372,9 +442,11 @@ function shardThread(data: ShardData): void {
       switch (c.cmd) {
         case 'level': {
           const r = level();
+          // The counts first: the coordinator prints its progress line when the level's answer
+          // comes, from the counts it has then (sent after it, a line showed 0 states at depth 1).
+          parentPort!.postMessage({ progress: { states: shard.states, transitions: shard.transitions, bytes: shard.bytes() } });
           // Copied, not transferred: the shard numbers its level from the same keys.
           parentPort!.postMessage({ id: c.id, result: r });
-          parentPort!.postMessage({ progress: { states: shard.states, transitions: shard.transitions, bytes: shard.bytes() } });
           return;
         }
         case 'number': shard.number(c.start, c.total, c.keys); parentPort!.postMessage({ id: c.id, result: null }); return;
@@ -390,10 +462,12 @@ function shardThread(data: ShardData): void {
 /** A thread of the shared search: each segment command runs its searcher to the segment's end. */
 function sharedThread(data: SharedThreadData): void {
   const searcher = new SharedSearcher({ variant: data.variant, bound: data.bound }, data.index, data.shared);
-  parentPort!.on('message', (c: { id: number; order?: SegmentOrder; work?: BarrierWork }) => {
+  // The main thread gives this thread a level's segments from the next level on.
+  parentPort!.postMessage({ ready: true });
+  parentPort!.on('message', (c: { id: number; order?: SegmentOrder; work?: BarrierWork; part?: number; parts?: number }) => {
     try {
       if (c.work) {
-        const result = doBarrierWork(searcher, c.work, data.threads);
+        const result = doBarrierWork(searcher, c.work, c.part!, c.parts!);
         parentPort!.postMessage({ id: c.id, result }, result ? [result.buffer as ArrayBuffer] : []);
         return;
       }

@@ -123,6 +123,29 @@ for (const [name, verdict, depth] of [['never-flush', 'violation', 13], ['v7', '
   });
 }
 
+test('searchers that join at later levels (as the CLI\'s threads join once started) give the single search\'s result exactly', async () => {
+  // The CLI's main thread searches the first levels alone and each worker thread takes part from
+  // the first level after it started (SharedGroup). A level's states are counted and placed by the
+  // threads that inserted them, and the runs' sort and the table's growth are split among the
+  // threads of that level only (k-th of them, part k of as many), so a searcher that is absent
+  // from some levels must change nothing. Searcher 1 joins at level 3, searcher 2 at level 8; the
+  // seeded interleaving and blocks of 4 as above, and blocks of 1 so that the table also grows
+  // within levels while only some searchers take part.
+  for (const name of ['never-flush', 'v7'] as const) {
+    const options: ExploreOptions = { variant: findPreset(name)!, bound: TEST_BOUND };
+    const want = single(options);
+    for (const block of [4, 1]) {
+      const { result, group, levels } = await simulatedExplore(options, 3, seeded(21 + block), block, false, [0, 3, 8]);
+      assert.deepEqual(comparable(result), comparable(want), `${name}, blocks of ${block}`);
+      // Searcher 0 in every level begun, 1 from the fourth, 2 from the ninth (`levels` counts the
+      // levels reported: every one begun but the one that meets a violation).
+      const begun = group.levelsIn[0];
+      assert.ok(begun === levels + 1 || begun === levels, `${name}: ${begun} levels begun, ${levels} numbered`);
+      assert.deepEqual(group.levelsIn, [begun, begun - 3, begun - 8], name);
+    }
+  }
+});
+
 test('the table grows within a level when a segment fills it, and the result is unchanged', async () => {
   // 2 searchers, blocks of 1 parent: the least table is 2^12 slots (8 times a block's
   // successors a searcher: 2 * 1 * 256 = 512), and a segment may fill 5/8 of it (2,560 states);

@@ -191,21 +191,22 @@ export class SharedSearcher {
   }
 
   /**
-   * Last, this thread's share of the parents (a range of them): each parent's run of children put
-   * in key order (a few, by insertion), and each child's parent written.
+   * Last, this thread's share of the parents (range `part` of `parts` equal ranges): each parent's
+   * run of children put in key order (a few, by insertion), and each child's parent written.
    */
-  sortRuns(parentStart: Int32Array, places: Int32Array, sortedKeys: Int32Array, parentOf: Int32Array, threads: number): void {
+  sortRuns(parentStart: Int32Array, places: Int32Array, sortedKeys: Int32Array, parentOf: Int32Array, part: number, parts: number): void {
     const P = parentStart.length - 1;
-    sortRuns(parentStart, places, sortedKeys, parentOf, Math.floor((this.index * P) / threads), Math.floor(((this.index + 1) * P) / threads));
+    sortRuns(parentStart, places, sortedKeys, parentOf, Math.floor((part * P) / parts), Math.floor(((part + 1) * P) / parts));
   }
 
   /**
    * The table grown: this thread places the old slots whose home in the new table is in its range
-   * of it, with plain writes (no other thread writes there); one whose probe would leave the range
-   * is returned, for the coordinator to place once every thread is done (rehashInto()).
+   * of it (range `part` of `parts`), with plain writes (no other thread writes there); one whose
+   * probe would leave the range is returned, for the coordinator to place once every thread is
+   * done (rehashInto()).
    */
-  rehash(old: Int32Array, table: Int32Array, threads: number): Int32Array {
-    return rehashInto(old, table, this.index, threads);
+  rehash(old: Int32Array, table: Int32Array, part: number, parts: number): Int32Array {
+    return rehashInto(old, table, part, parts);
   }
 
   /**
@@ -471,13 +472,26 @@ function warmShared(table: Int32Array, store: Int32Array, hashes: Int32Array, n:
   return sink;
 }
 
-/** The threads, however they run: each segment is run on every one, and each one's report comes back. */
+/**
+ * The threads, however they run: each segment is run on every one taking part in the level, and
+ * each one's report comes back. A group may leave a thread out of a level (a thread still
+ * starting: the CLI's main thread searches the first levels alone rather than wait for it), but
+ * only from a whole level: the threads that a segment with `newLevel` runs on are the ones every
+ * later segment of that level and its barrier work (each()) run on, so that every state inserted
+ * in the level is counted and placed by the thread that inserted it. A thread left out inserts
+ * nothing, and its counts stay zero.
+ */
 export interface SharedGroup {
+  /** The most threads (searcher indices are 0 to threads - 1). */
   readonly threads: number;
   /** Parents a thread takes at once (the table's slack is a block's successors a thread). */
   readonly block: number;
   segment(order: SegmentOrder): Promise<SegmentReport[]>;
-  /** The same work on every thread at a barrier (numbering, the table's growth); what each returned (rehash: its spilled pairs). */
+  /**
+   * The same work on every thread of the level at a barrier (numbering, the table's growth), the
+   * k-th of them taking part k of as many equal parts as there are threads in the level; what
+   * each returned (rehash: its spilled pairs).
+   */
   each(work: BarrierWork): Promise<Array<Int32Array | null>>;
 }
 
@@ -488,13 +502,16 @@ export type BarrierWork =
   | { kind: 'sort'; parentStart: Int32Array; places: Int32Array; sortedKeys: Int32Array; parentOf: Int32Array }
   | { kind: 'rehash'; old: Int32Array; table: Int32Array };
 
-/** Do `work` as searcher `s` of `threads`. */
-export function doBarrierWork(s: SharedSearcher, work: BarrierWork, threads: number): Int32Array | null {
+/**
+ * Do `work` as searcher `s`, which takes part `part` of `parts` (the threads of the level) where
+ * the work is split by range (the runs' sort, the growth); the counts are by searcher index.
+ */
+export function doBarrierWork(s: SharedSearcher, work: BarrierWork, part: number, parts: number): Int32Array | null {
   switch (work.kind) {
     case 'count': s.countKeys(work.counts[s.index]); return null;
     case 'place': s.placeKeys(work.counts[s.index], work.places, work.sortedKeys); return null;
-    case 'sort': s.sortRuns(work.parentStart, work.places, work.sortedKeys, work.parentOf, threads); return null;
-    case 'rehash': return s.rehash(work.old, work.table, threads);
+    case 'sort': s.sortRuns(work.parentStart, work.places, work.sortedKeys, work.parentOf, part, parts); return null;
+    case 'rehash': return s.rehash(work.old, work.table, part, parts);
   }
 }
 
@@ -781,41 +798,54 @@ function counterexample(options: ExploreOptions, model: PackedModel, canonicaliz
 /**
  * N searchers in this thread over the same shared buffers, their steps interleaved by a seeded
  * choice (a few parents each time), so that copies of a state arrive in orders threads could make
- * them in: for tests, and as the definition the threads must agree with.
+ * them in: for tests, and as the definition the threads must agree with. `joins[i]`: the level
+ * from which searcher i takes part (default 0, every level), as the CLI's threads join when they
+ * have started (SharedGroup).
  */
 export class SimulatedThreads implements SharedGroup {
   readonly list: SharedSearcher[] = [];
   readonly shared: SharedBuffers;
   /** Segments run so far (more than the levels when the table grew within a level). */
   segments = 0;
+  /** Levels begun so far, and the searchers taking part in the current one. */
+  private levels = 0;
+  private active: SharedSearcher[] = [];
+  /** Per searcher, the levels it took part in (tests: that a late one did join). */
+  readonly levelsIn: number[];
 
-  constructor(options: ExploreOptions, readonly threads: number, private readonly choose: (n: number) => number = () => 0, readonly block = BLOCK, keepFirst = false) {
+  constructor(options: ExploreOptions, readonly threads: number, private readonly choose: (n: number) => number = () => 0, readonly block = BLOCK, keepFirst = false, private readonly joins: readonly number[] = []) {
     this.shared = sharedBuffers(options.maxMemoryBytes ?? DEFAULT_MAX_BYTES, threads);
     for (let i = 0; i < threads; i++) this.list.push(new SharedSearcher(options, i, this.shared, block, keepFirst));
+    this.levelsIn = this.list.map(() => 0);
   }
 
   segment(order: SegmentOrder): Promise<SegmentReport[]> {
     this.segments++;
-    for (const s of this.list) s.begin(order);
-    const running = this.list.slice();
+    if (order.newLevel) {
+      this.active = this.list.filter((s) => (this.joins[s.index] ?? 0) <= this.levels);
+      for (const s of this.active) this.levelsIn[s.index]++;
+      this.levels++;
+    }
+    for (const s of this.active) s.begin(order);
+    const running = this.active.slice();
     while (running.length) {
       const i = this.choose(running.length);
       if (running[i].step(1 + this.choose(3))) running.splice(i, 1);
     }
-    return Promise.resolve(this.list.map((s) => s.report()));
+    return Promise.resolve(this.active.map((s) => s.report()));
   }
 
   each(work: BarrierWork): Promise<Array<Int32Array | null>> {
     // In reverse order: the numbering must not depend on which thread goes first.
-    const out: Array<Int32Array | null> = this.list.map(() => null);
-    for (let i = this.list.length - 1; i >= 0; i--) out[i] = doBarrierWork(this.list[i], work, this.threads);
+    const out: Array<Int32Array | null> = this.active.map(() => null);
+    for (let k = this.active.length - 1; k >= 0; k--) out[k] = doBarrierWork(this.active[k], work, k, this.active.length);
     return Promise.resolve(out);
   }
 }
 
 /** The shared search with its threads simulated in this thread (tests); the group too, to see what it did. */
-export async function simulatedExplore(options: ExploreOptions, threads: number, choose?: (n: number) => number, block?: number, keepFirst?: boolean): Promise<{ result: ExploreResult; group: SimulatedThreads; levels: number }> {
-  const group = new SimulatedThreads(options, threads, choose, block, keepFirst);
+export async function simulatedExplore(options: ExploreOptions, threads: number, choose?: (n: number) => number, block?: number, keepFirst?: boolean, joins?: readonly number[]): Promise<{ result: ExploreResult; group: SimulatedThreads; levels: number }> {
+  const group = new SimulatedThreads(options, threads, choose, block, keepFirst, joins);
   let levels = 0;
   const result = await sharedExplore(options, group, group.shared, () => levels++);
   return { result, group, levels };
