@@ -20,7 +20,7 @@
  * the same transition.
  */
 import type { Violation } from '../../model/step';
-import { rootNode, STEP, RESUME_BASE } from '../model';
+import { apply as coreApply, rootNode, STEP, RESUME_BASE, type Node } from '../model';
 import { makeScope, type Scope } from '../scope';
 import { searchResult, withTime, type ExploreOptions, type ExploreResult, type Verdict } from '../result';
 import { memoryCapMessage } from '../../model/errors';
@@ -373,12 +373,38 @@ export class PackedGtSearch {
   }
 
   /**
+   * The core's names for a packed path's actions. A resume names a paused frame by its place among
+   * the words' paused frames, which are kept sorted (the key's multiset); the core names it by its
+   * place in Node.paused, the order they were paused in. Walking both engines along the path, each
+   * packed resume is given the core's index of the frame with the same words (abstraction.ts).
+   */
+  coreActions(packed: number[]): number[] {
+    const { model, L, scope } = this;
+    const variant = this.options.variant;
+    model.useBuffer(null);
+    let w = this.initialWords();
+    let n: Node = rootNode(scope);
+    const out: number[] = [];
+    for (let k = 0; k < packed.length; k++) {
+      const a = packed[k];
+      const c = a <= RESUME_BASE ? RESUME_BASE - coreFrameOf(L, n, w, RESUME_BASE - a) : a;
+      const o = coreApply(scope, variant, n, c);
+      if (!o || model.apply(w, a) !== true) throw new Error(`internal: the guest-tables packed path's transition ${k + 1} is not the core's`);
+      out.push(c);
+      n = o.node;
+      w = model.s;
+    }
+    return out;
+  }
+
+  /**
    * The violation the rebuilt path's last transition reports is the one confirmed: the path may
    * reach the vCPU-swapped image of the stored state, whose first violating candidate is the image
    * of the search's (the same kind) or one before it in the menu's order.
    */
   private violationFound(at: number): void {
-    const { actions, violation: v } = this.rebuildPath(at);
+    const { actions: packed, violation: v } = this.rebuildPath(at);
+    const actions = this.coreActions(packed);
     const violation = confirmWithCore(this.scope, this.options.variant, actions, v);
     this.finish('violation', undefined, violation, actions, actions.length);
   }
@@ -395,4 +421,17 @@ export class PackedGtSearch {
   result(): ExploreResult {
     return withTime(this.out, this.seconds);
   }
+}
+
+/** The place in the core's Node.paused of the frame held as paused frame `i` of the words `w` (w = the node's words). */
+function coreFrameOf(L: GtLayout, n: Node, w: Uint8Array, i: number): number {
+  const frame = w.subarray(L.paused + i * L.fs, L.paused + (i + 1) * L.fs);
+  for (let j = 0; j < n.paused.length; j++) {
+    // The node with paused frame j running (the running one, if any, paused): its words hold j's frame at L.cur.
+    const others = n.paused.filter((_, k) => k !== j);
+    const moved = abstractGtRaw(L, { ...n, current: n.paused[j], paused: n.current ? [...others, n.current] : others });
+    const mine = moved.subarray(L.cur, L.cur + L.fs);
+    if (mine.every((b, k) => b === frame[k])) return j;
+  }
+  throw new Error('internal: a paused frame of the packed words that the core node does not hold');
 }
