@@ -18,22 +18,24 @@ export type GtActionKind = 'access' | 'stopped-fault' | 'vmm-write' | 'guest-wri
 export const ACTIONS_COVERED: Readonly<Record<GtActionKind, boolean>> = {
   // The access with its root reload and its fault run whole (gtpack22, stages 3a and 3b).
   'access': true,
-  // --fault-window: the access whose fault stops after its guest walk (a paused fault frame).
-  'stopped-fault': false,
+  // --fault-window: the access whose fault stops after its guest walk (a paused fault frame; stage 3e).
+  'stopped-fault': true,
   // The VMM's write of PD[0] (stage 3c): one step, no frame.
   'vmm-write': true,
-  // The guest's own store: its trap decision, then (trapped) a write frame.
-  'guest-write': false,
-  'delete-memslot': false,
-  'invalidate': false,
+  // The guest's own store: its trap decision, then (trapped) a write frame (stage 3d).
+  'guest-write': true,
+  // Under both slotZap values (stage 3e).
+  'delete-memslot': true,
+  // kvm_zap_all_rmap_sptes() without rmap_remove(), the flush, the free and the remap (stage 3d).
+  'invalidate': true,
 };
 
 /** STEP and RESUME of a frame of each kind (layout.ts K_*): true when the model has them. */
 export const FRAMES_COVERED: Readonly<Record<number, boolean>> = {
-  [K_FAULT]: false,
-  [K_WRITE]: false,
-  [K_INVALIDATE]: false,
-  [K_DELETE]: false,
+  [K_FAULT]: true,
+  [K_WRITE]: true,
+  [K_INVALIDATE]: true,
+  [K_DELETE]: true,
 };
 
 const ACTION_NAMES: Readonly<Record<GtActionKind, string>> = {
