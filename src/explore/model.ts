@@ -194,7 +194,7 @@ export function apply(scope: Scope, variant: Variant, n: Node, action: number, a
 function applyCopying(scope: Scope, variant: Variant, n: Node, action: number, audit: boolean): Outcome | null {
   const { bound } = scope;
   if (action === STEP) {
-    if (!n.current || blockedByParkedFault(n, n.current, n.paused)) return null;
+    if (!n.current || blockedByHolder(n, n.current, n.paused)) return null;
     const m = machineFor(scope, n, variant);
     const f = structuredClone(n.current);
     const g = { mask: 0 };
@@ -210,7 +210,7 @@ function applyCopying(scope: Scope, variant: Variant, n: Node, action: number, a
     if (n.current) others.push(n.current);
     // A stopped fault's lock step: is_page_fault_stale() sends it back while an invalidation is in progress.
     if (n.paused[i].kind === 'fault' && invalidationInProgress(n, n.current)) return null;
-    if (blockedByParkedFault(n, n.paused[i], others)) return null;
+    if (blockedByHolder(n, n.paused[i], others)) return null;
     const m = machineFor(scope, n, variant);
     const paused = others;
     const f = structuredClone(n.paused[i]);
@@ -236,7 +236,7 @@ function applyCopying(scope: Scope, variant: Variant, n: Node, action: number, a
   if (a.t === 'get' && !slot.logDirty) return null;
   const paused = n.current ? [...n.paused, n.current] : n.paused;
   const f = newFrame(a);
-  if (blockedByParkedFault(n, f, paused)) return null;
+  if (blockedByHolder(n, f, paused)) return null;
   const m = machineFor(scope, n, variant);
   const g = { mask: 0 };
   advance(m, f, g);
@@ -282,9 +282,19 @@ function emulating(n: Node, vcpu: number): boolean {
   return inKvm(n.current, vcpu) || n.paused.some((f) => inKvm(f, vcpu));
 }
 
-/** A fault stopped after its walk holds kvm->srcu: an operation whose next step waits for it may not take it (the lock table). */
-function blockedByParkedFault(n: Node, f: OpFrame, others: OpFrame[]): boolean {
-  if (!others.some((o) => o.kind === 'fault')) return false;
+/**
+ * An operation whose next step takes or waits for a lock another frame holds may not take that
+ * step (the lock table, machine/locks.ts blockedBy()). mmu_lock and slots_lock are kept out before
+ * this is asked (interruptible(), memslotBusy()); the locks held without them are kvm->srcu, by a
+ * fault stopped after its walk, and the invalidation window (kvm->mn_active_invalidate_count), by an
+ * invalidation from its start to its end, which includes its `free` step after it has dropped
+ * mmu_lock. So the table is read when one of those is among the others. Until 2026-12-07 it was read
+ * only beside a stopped fault, which let a memslot deletion swap the memslots (its `invalidate` and
+ * `delete` steps, kvm_swap_active_memslots()) while an invalidation stood at `free`: an interleaving
+ * the kernel does not allow (docs/explorer.md, "A lock rule the explorer did not apply").
+ */
+function blockedByHolder(n: Node, f: OpFrame, others: OpFrame[]): boolean {
+  if (!others.some((o) => o.kind === 'fault' || o.kind === 'invalidate')) return false;
   return blockedBy(f, others, n.state) !== null;
 }
 

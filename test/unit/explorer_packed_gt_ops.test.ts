@@ -24,24 +24,18 @@ import { findPreset, parseVariant, type Variant } from '../../src/kernel/variant
 import { gtBound, gtCoreSearch, text } from './explorer_packed_gt.helpers';
 
 /** The actions this stage models, by what they are. */
-const MODELLED = ['write-start', 'write-step', 'invalidate-start', 'invalidate-step', 'access', 'vmm-write'] as const;
-/** What gtdel23 writes: the packed engine may leave these UNSUPPORTED. */
-const THEIRS = ['delete-start', 'delete-step', 'walked-start', 'fault-step', 'obsolete-reload'] as const;
+const MODELLED = ['write-start', 'write-step', 'invalidate-start', 'invalidate-step', 'access', 'vmm-write', 'delete-start', 'delete-step', 'walked-start', 'fault-step'] as const;
 
 type Modelled = typeof MODELLED[number];
-type Theirs = typeof THEIRS[number];
 
 interface Tally { enabled: number; refused: number; violations: number }
 interface Counts {
   states: number;
   modelled: Record<Modelled, Tally>;
-  unsupported: Record<Theirs, number>;
-  /** Steps and resumes of gtdel23's frames the lock rules refused (the core refusing them too). */
-  lockRefused: number;
 }
 
 /** What action `a` is at node n. */
-function kindOf(n: Node, scopeMenu: ReturnType<typeof makeScope>['menu'], a: number): Modelled | Theirs {
+function kindOf(n: Node, scopeMenu: ReturnType<typeof makeScope>['menu'], a: number): Modelled {
   if (a === STEP || a <= RESUME_BASE) {
     const f = a === STEP ? n.current! : n.paused[RESUME_BASE - a];
     switch (f.kind) {
@@ -60,13 +54,6 @@ function kindOf(n: Node, scopeMenu: ReturnType<typeof makeScope>['menu'], a: num
     case 'delete-memslot': return 'delete-start';
     default: throw new Error(`a ${m.t} in the guest-tables scope's menu`);
   }
-}
-
-/** The vCPU's reload would meet a root that is obsolete and not yet zapped (gtdel23's). */
-function obsoleteRootReload(n: Node, vcpu: number): boolean {
-  const s = n.state;
-  const root = s.sps[s.roots[0].spId];
-  return !!s.vcpus[vcpu].reloadPending && root.mmuValidGen !== s.mmuValidGen && !root.invalid;
 }
 
 /**
@@ -109,8 +96,6 @@ function noCounts(): Counts {
   return {
     states: 0,
     modelled: Object.fromEntries(MODELLED.map((k) => [k, tally()])) as Record<Modelled, Tally>,
-    unsupported: Object.fromEntries(THEIRS.map((k) => [k, 0])) as Record<Theirs, number>,
-    lockRefused: 0,
   };
 }
 
@@ -123,27 +108,10 @@ function compareNode(pm: PackedGtModel, variant: Variant, n: Node, key: string, 
     const kind = kindOf(n, scope.menu, a);
     const where = `${variant.name}, state ${key}, action ${a} (${kind})`;
     const got = pm.apply(from, packedAction(pm, n, a, from));
-    if (got === UNSUPPORTED) {
-      const m = a >= 0 ? scope.menu[a] : undefined;
-      if (kind === 'access' && m?.t === 'access' && obsoleteRootReload(n, m.vcpu)) { c.unsupported['obsolete-reload']++; continue; }
-      assert.ok((THEIRS as readonly string[]).includes(kind), `${where}: unsupported, and not gtdel23's`);
-      c.unsupported[kind as Theirs]++;
-      // The lock rules passed it. The core refuses a deletion's step or resume, and a stopped
-      // fault's resume, only by those rules (a fault's resume is its lock step, which never ends
-      // it); so the core must take it. (A stopped fault's STEP may also be refused by its retried
-      // access, which is gtdel23's to model.)
-      if (kind === 'delete-step' || (kind === 'fault-step' && a <= RESUME_BASE)) assert.ok(apply(scope, variant, n, a), `${where}: passed by the lock rules, refused by the core`);
-      continue;
-    }
+    // Since stages 3d and 3e were merged the model has every action of the scope (covers.ts).
+    assert.notEqual(got, UNSUPPORTED, `${where}: unsupported`);
     const o = apply(scope, variant, n, a);
-    if ((THEIRS as readonly string[]).includes(kind)) {
-      // Only the lock rules answer for gtdel23's frames: a refusal the core must share.
-      assert.equal(got, false, `${where}: only refused or unsupported`);
-      assert.equal(o, null, `${where}: refused by the lock rules, enabled in the core`);
-      c.lockRefused++;
-      continue;
-    }
-    const t = c.modelled[kind as Modelled];
+    const t = c.modelled[kind];
     assert.equal(got, !!o, `${where}: enabled`);
     if (!o) { t.refused++; continue; }
     t.enabled++;
@@ -162,7 +130,7 @@ function compareNode(pm: PackedGtModel, variant: Variant, n: Node, key: string, 
 
 const show = (c: Counts) => JSON.stringify(c);
 
-test('packed = core on every trapped write, invalidation, and step and resume of theirs, from every state of core searches; only gtdel23\'s actions are unsupported', () => {
+test('packed = core on every trapped write, invalidation, and step and resume of theirs, from every state of core searches; none unsupported (the deletion\'s and the stopped fault\'s too, since the merge)', () => {
   const cases: Array<[Variant, Bound]> = [
     // childReuse=present: the trapped write's zap meets PD's SP linking a table at G1 kept over D.
     [findPreset('mainline-2026-pre')!, gtBound(2, { writes: 'both', faultWindow: true })],

@@ -3,7 +3,7 @@
  * (layout.ts): when an operation may start, when the running operation may step (STEP) and when a
  * paused one may resume (RESUME_BASE - i), for every frame kind (the fault stopped after its walk,
  * the invalidation, the memslot deletion, the guest's trapped write). They mirror src/explore/model.ts
- * (interruptible(), memslotBusy(), blockedByParkedFault(), invalidationInProgress(), the STEP and
+ * (interruptible(), memslotBusy(), blockedByHolder(), invalidationInProgress(), the STEP and
  * RESUME branches of applyCopying()) and read the core's own lock table (src/machine/locks.ts
  * LOCK_TABLE) turned into bit masks per (frame kind, program counter), so the two cannot drift apart.
  */
@@ -86,20 +86,20 @@ export function invalidationInProgress(L: GtLayout, w: Uint8Array): boolean {
 }
 
 /**
- * model.ts blockedByParkedFault(): the next step of the frame at `next` waits for a lock one of the
+ * model.ts blockedByHolder(): the next step of the frame at `next` waits for a lock one of the
  * other frames (every frame but `next` and `skip`, the running one included unless it is `next`)
  * holds; the core asks the lock table only when one of those others is a fault (stopped after its
- * walk, holding kvm->srcu). `skip` is a paused frame's offset to leave out (-1: none). An absent
+ * walk, holding kvm->srcu) or an invalidation (the invalidation window, held until its end). `skip` is a paused frame's offset to leave out (-1: none). An absent
  * running frame is no other.
  */
-export function blockedByParkedFault(L: GtLayout, w: Uint8Array, next: number): boolean {
+export function blockedByHolder(L: GtLayout, w: Uint8Array, next: number): boolean {
   const others: number[] = [];
   if (next !== L.cur && w[L.cur + F_KIND]) others.push(L.cur);
   for (let i = 0; i < w[L.npaused]; i++) {
     const at = L.paused + i * L.fs;
     if (at !== next) others.push(at);
   }
-  if (!others.some((at) => w[at + F_KIND] === K_FAULT)) return false;
+  if (!others.some((at) => w[at + F_KIND] === K_FAULT || w[at + F_KIND] === K_INVALIDATE)) return false;
   const wants = frameWants(w, next);
   if (!wants) return false;
   return others.some((at) => (frameHolds(w, at) & wants) !== 0);
@@ -107,7 +107,7 @@ export function blockedByParkedFault(L: GtLayout, w: Uint8Array, next: number): 
 
 /** STEP: there is a running operation and no stopped fault holds what its next step needs. */
 export function stepEnabled(L: GtLayout, w: Uint8Array): boolean {
-  return w[L.cur + F_KIND] !== 0 && !blockedByParkedFault(L, w, L.cur);
+  return w[L.cur + F_KIND] !== 0 && !blockedByHolder(L, w, L.cur);
 }
 
 /**
@@ -119,5 +119,5 @@ export function resumeEnabled(L: GtLayout, w: Uint8Array, i: number): boolean {
   if (i >= w[L.npaused] || !mayStart(L, w)) return false;
   const at = L.paused + i * L.fs;
   if (w[at + F_KIND] === K_FAULT && invalidationInProgress(L, w)) return false;
-  return !blockedByParkedFault(L, w, at);
+  return !blockedByHolder(L, w, at);
 }

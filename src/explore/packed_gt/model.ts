@@ -387,7 +387,7 @@ export class PackedGtModel implements GtEngine {
    * operation): within the bound, where an operation could start, a page a live memslot holds; the
    * running operation is paused and the invalidation runs its lock step. That step takes mmu_lock
    * only, which nobody holds here (mayStart()), so no stopped fault blocks it
-   * (blockedByParkedFault()).
+   * (blockedByHolder()).
    */
   private invalidateStart(from: Uint8Array, action: number): boolean {
     const L = this.L;
