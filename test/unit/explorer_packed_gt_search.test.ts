@@ -290,3 +290,69 @@ test('the compositions of the presets agree too (slotZap, childReuse with linkPr
     assert.equal(packed.verdict, v.childReuse === 'gfn-role' ? 'no violation within the bound' : 'violation', name);
   }
 });
+
+test('a packed path\'s resumes are renamed to the core\'s order of paused frames (coreActions()): a path that resumes the frame the words sort first but the core paused second', () => {
+  // The words keep paused frames sorted (the key's multiset), Node.paused keeps them in the order
+  // they were paused. Find, by a core search with trapped writes and stopped faults, a node whose
+  // two paused frames sort the other way round, and a resume from it the core takes: the core's
+  // path to that node, then that resume. Walk the packed model along it (each resume given the
+  // words' index of the same frame), then coreActions() must give back the core's path exactly;
+  // taking the packed indices as the core's (no renaming) would resume the other frame.
+  const variant = findPreset('mainline-2026')!;
+  const bound = gtBound(3, { writes: 'both', faultWindow: true });
+  const scope = makeScope(bound);
+  const pm = new PackedGtModel(scope, variant);
+  const first = new Map<string, { from: Node | null; action: number }>();
+  const keyOf = new Map<Node, string>();
+  let found: { n: Node; resume: number } | null = null;
+  gtCoreSearch(variant, bound, (n, key, from, action) => {
+    keyOf.set(n, key);
+    if (!first.has(key)) first.set(key, { from, action });
+    if (found || n.paused.length < 2) return;
+    const w = abstractGtRaw(pm.L, n);
+    for (let j = 0; j < n.paused.length; j++) {
+      const a = RESUME_BASE - j;
+      const o = apply(scope, variant, n, a);
+      if (!o || o.violations.length) continue;
+      // The words' index of core frame j differs from j.
+      const packedIndex = RESUME_BASE - packedResume(pm, n, j, w);
+      if (packedIndex !== a) { found = { n, resume: a }; return; }
+    }
+  }, 20_000);
+  assert.ok(found, 'a node with two paused frames in another order than the words\', one of them resumable');
+  const { n, resume } = found as { n: Node; resume: number };
+  // The core's path to n (first arrivals back to the root), then the resume.
+  const path: number[] = [];
+  for (let at: Node | null = n; at !== null;) {
+    const p = first.get(keyOf.get(at)!)!;
+    if (p.from === null) break;
+    path.push(p.action);
+    at = p.from;
+  }
+  path.reverse();
+  path.push(resume);
+  // The packed names of the same path.
+  const packed: number[] = [];
+  let node: Node = rootNode(scope);
+  let w = abstractGtRaw(pm.L, node);
+  for (const a of path) {
+    const pa = a <= RESUME_BASE ? RESUME_BASE - packedResume(pm, node, RESUME_BASE - a, w) : a;
+    assert.equal(pm.apply(w, pa), true);
+    packed.push(pa);
+    w = pm.s.slice();
+    node = apply(scope, variant, node, a)!.node;
+  }
+  assert.notDeepEqual(packed, path, 'the packed path names its last resume otherwise');
+  const search = new PackedGtSearch({ variant, bound, engine: 'packed' });
+  assert.deepEqual(search.coreActions(packed), path);
+});
+
+/** The words' index of core paused frame j at node n (w: n's words): the frame with the same bytes. */
+function packedResume(pm: PackedGtModel, n: Node, j: number, w: Uint8Array): number {
+  const L = pm.L;
+  const others = n.paused.filter((_, k) => k !== j);
+  const moved = abstractGtRaw(L, { ...n, current: n.paused[j], paused: n.current ? [...others, n.current] : others });
+  const frame = text(moved.subarray(L.cur, L.cur + L.fs));
+  for (let i = 0; i < w[L.npaused]; i++) if (text(w.subarray(L.paused + i * L.fs, L.paused + (i + 1) * L.fs)) === frame) return i;
+  throw new Error('a paused frame the words do not hold');
+}
