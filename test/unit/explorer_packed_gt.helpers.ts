@@ -5,7 +5,10 @@
  * the core search), so the unfixed presets' searches cover their whole reachable space, not only
  * the states before the first hole.
  */
-import { apply, candidateActions, rootNode, type Node } from '../../src/explore/model';
+import assert from 'node:assert/strict';
+import { apply, candidateActions, rootNode, type Node, type Outcome } from '../../src/explore/model';
+import type { PackedGtModel } from '../../src/explore/packed_gt/model';
+import type { Violation } from '../../src/model/step';
 import { canonicalKey } from '../../src/explore/canon';
 import { makeScope, type Bound, type Scope } from '../../src/explore/scope';
 import type { Variant } from '../../src/kernel/variants';
@@ -49,4 +52,15 @@ export function gtCoreSearch(variant: Variant, bound: Bound, each: (n: Node, key
     frontier = next;
   }
   return { scope, states: visited.size, transitions };
+}
+
+/** The packed model's first violation in its last transition is the core's `o` (kind, strength, vCPU, gfn): asserted; the core's is returned. */
+export function sameFirstViolation(pm: PackedGtModel, o: Outcome, where: string): Violation | undefined {
+  const cv = o.violations[0];
+  const pv = pm.violation;
+  assert.deepEqual(
+    pv ? { kind: pv.kind, strength: pv.strength, vcpu: pv.vcpu, gfn: pv.gfn } : null,
+    cv ? { kind: cv.kind, strength: cv.strength, vcpu: cv.vcpu, gfn: cv.gfn } : null,
+    `${where}: first violation`);
+  return cv;
 }

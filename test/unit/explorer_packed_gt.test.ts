@@ -30,7 +30,7 @@ import { findPreset, parseVariant, PRESETS, type Variant } from '../../src/kerne
 import { cloneState } from '../../src/model/state';
 import { ACC_ALL } from '../../src/kernel/spte';
 import { GT } from '../../src/explore/scope_guest_tables';
-import { gtBound, gtCoreSearch, text } from './explorer_packed_gt.helpers';
+import { gtBound, gtCoreSearch, text, sameFirstViolation } from './explorer_packed_gt.helpers';
 
 /**
  * Every state of the core search is mapped; the map key -> words and words -> key must each be a
@@ -182,12 +182,7 @@ function compareAccesses(variant: Variant, bound: Bound): { modelled: number; en
       assert.equal(got, !!o, `${where}: enabled`);
       if (!o) continue;
       r.enabled++;
-      const cv = o.violations[0];
-      const pv = pm.violation;
-      assert.deepEqual(
-        pv ? { kind: pv.kind, strength: pv.strength, vcpu: pv.vcpu, gfn: pv.gfn } : null,
-        cv ? { kind: cv.kind, strength: cv.strength, vcpu: cv.vcpu, gfn: cv.gfn } : null,
-        `${where}: first violation`);
+      const cv = sameFirstViolation(pm, o, where);
       if (cv) { r.violations++; continue; }
       assert.equal(text(pm.s), text(abstractGtRaw(pm.L, o.node)), `${where}: successor`);
       // A stale TLB entry left by the transition is compared by whole searches (as the split scope's).

@@ -22,7 +22,7 @@ import { PackedGtModel, UNSUPPORTED } from '../../src/explore/packed_gt/model';
 import { G_STALE_ENTRY } from '../../src/explore/goals';
 import { findPreset, parseVariant, type Variant } from '../../src/kernel/variants';
 import { cloneState } from '../../src/model/state';
-import { gtBound, gtCoreSearch } from './explorer_packed_gt.helpers';
+import { gtBound, gtCoreSearch, sameFirstViolation } from './explorer_packed_gt.helpers';
 
 const text = (b: Uint8Array) => Buffer.from(b).toString('latin1');
 
@@ -73,12 +73,7 @@ function compareOne(pm: PackedGtModel, variant: Variant, n: Node, from: Uint8Arr
   const o = apply(scope, variant, n, a);
   assert.equal(got, !!o, `${where}: enabled`);
   if (!o) return 'refused';
-  const cv = o.violations[0];
-  const pv = pm.violation;
-  assert.deepEqual(
-    pv ? { kind: pv.kind, strength: pv.strength, vcpu: pv.vcpu, gfn: pv.gfn } : null,
-    cv ? { kind: cv.kind, strength: cv.strength, vcpu: cv.vcpu, gfn: cv.gfn } : null,
-    `${where}: first violation`);
+  const cv = sameFirstViolation(pm, o, where);
   // The successor is compared with a violation too: the search goes on past some (searchPast()),
   // and what the report leaves (the VM bugged or the host oopsed) decides what may run next.
   assert.equal(text(pm.s), text(abstractGtRaw(pm.L, o.node)), `${where}: successor`);

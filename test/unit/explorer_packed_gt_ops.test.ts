@@ -21,7 +21,7 @@ import { abstractGtRaw } from '../../src/explore/packed_gt/abstraction';
 import { PackedGtModel, UNSUPPORTED } from '../../src/explore/packed_gt/model';
 import { G_STALE_ENTRY } from '../../src/explore/goals';
 import { findPreset, parseVariant, type Variant } from '../../src/kernel/variants';
-import { gtBound, gtCoreSearch, text } from './explorer_packed_gt.helpers';
+import { gtBound, gtCoreSearch, text, sameFirstViolation } from './explorer_packed_gt.helpers';
 
 /** The actions this stage models, by what they are. */
 const MODELLED = ['write-start', 'write-step', 'invalidate-start', 'invalidate-step', 'access', 'vmm-write', 'delete-start', 'delete-step', 'walked-start', 'fault-step'] as const;
@@ -115,12 +115,7 @@ function compareNode(pm: PackedGtModel, variant: Variant, n: Node, key: string, 
     assert.equal(got, !!o, `${where}: enabled`);
     if (!o) { t.refused++; continue; }
     t.enabled++;
-    const cv = o.violations[0];
-    const pv = pm.violation;
-    assert.deepEqual(
-      pv ? { kind: pv.kind, strength: pv.strength, vcpu: pv.vcpu, gfn: pv.gfn } : null,
-      cv ? { kind: cv.kind, strength: cv.strength, vcpu: cv.vcpu, gfn: cv.gfn } : null,
-      `${where}: first violation`);
+    const cv = sameFirstViolation(pm, o, where);
     if (cv) { t.violations++; continue; }
     assert.equal(text(pm.s), text(abstractGtRaw(pm.L, o.node)), `${where}: successor`);
     // G_STALE_ENTRY (a stale entry left by any transition) is compared by whole searches.

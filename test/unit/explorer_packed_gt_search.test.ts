@@ -324,7 +324,7 @@ test('a packed path\'s resumes are renamed to the core\'s order of paused frames
   // The core's path to n (first arrivals back to the root), then the resume.
   const path: number[] = [];
   for (let at: Node | null = n; at !== null;) {
-    const p = first.get(keyOf.get(at)!)!;
+    const p: { from: Node | null; action: number } = first.get(keyOf.get(at)!)!;
     if (p.from === null) break;
     path.push(p.action);
     at = p.from;
