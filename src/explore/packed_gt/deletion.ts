@@ -18,11 +18,10 @@
  * and the invalidation window).
  */
 import { slotZapsMemslotOnly } from '../../kernel/variants';
-import { E_FLAGS, E_MISFILED, F_ARG, F_ARG2, F_KIND, F_LIST, F_PC, F_WALK, K_DELETE, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, M_GONE, M_INVALID, PCS } from './layout';
+import { E_FLAGS, E_MISFILED, F_ARG, F_ARG2, F_KIND, F_LIST, F_PC, F_WALK, K_DELETE, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, M_GONE, M_INVALID, pcOf } from './layout';
 import { Unsupported, type GtEngine } from './engine';
 
-const DEL = PCS[K_DELETE];
-const pcCode = (name: string): number => 1 + DEL.indexOf(name);
+const pcCode = (name: string): number => pcOf(K_DELETE, name);
 const PC_INVALIDATE = pcCode('invalidate');
 const PC_ZAP_LOCK = pcCode('zap-lock');
 const PC_GEN = pcCode('gen');

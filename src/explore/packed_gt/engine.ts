@@ -1,7 +1,8 @@
 /**
- * What the transitions written outside model.ts (deletion.ts, fault_window.ts) use of the packed
- * model: its layout, its tables and the pieces of transitions it already has. An interface, so that
- * model.ts can call into those files without their importing it back (no import cycle).
+ * What the transitions written outside model.ts (trapped_write.ts, invalidation.ts, deletion.ts,
+ * fault_window.ts) use of the packed model: its layout, its tables and the pieces of transitions
+ * it already has. An interface, so that model.ts can call into those files without their
+ * importing it back (no import cycle).
  */
 import type { Geometry } from '../../kernel/geometry';
 import type { Variant } from '../../kernel/variants';
@@ -27,6 +28,15 @@ export interface GtEngine {
   readonly walks: Array<GuestWalk | null>;
   readonly addrs: number;
   successor(from: Uint8Array): Uint8Array;
+  /** The running frame ended: its words go. */
+  endCurrent(w: Uint8Array): void;
+  /** The SP slots of the key that shadows PD. */
+  readonly pdKey: number;
+  /** The PD[0] code menu write `action` sets. */
+  pd0Of(action: number): number;
+  gfnToPfn(w: Uint8Array, g: number): number;
+  memslotOf(g: number): number;
+  dropLeafOrReport(w: Uint8Array, slot: number, index: number): void;
   /** Node.fresh after a KVM step, written only while mmu_lock is held. */
   setFresh(w: Uint8Array, visible: boolean): void;
   pauseCurrent(w: Uint8Array): void;

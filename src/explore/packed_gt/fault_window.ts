@@ -24,15 +24,14 @@ import { isLastSpte, SPTE_PRESENT, SPTE_WRITABLE } from '../../kernel/spte';
 import { linkZapsAndFlushes } from '../../kernel/variants';
 import { readGuestPte, sameGuestPte, walkGuest, type GuestWalk } from '../../mmu/guest_walk';
 import { initialState } from '../../run/initial_state';
-import { E_ACCESS, E_FLAGS, E_GFN, E_TARGET, F_ARG, F_ARG2, F_EEXIST, F_KIND, F_LIST, F_MISMATCH, F_PC, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU, F_WALK, F_WALKED, K_FAULT, LIFE_FREED, LIFE_INVALID, PCS, withPd0 } from './layout';
+import { E_ACCESS, E_FLAGS, E_GFN, E_TARGET, F_ARG, F_ARG2, F_EEXIST, F_KIND, F_LIST, F_MISMATCH, F_PC, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU, F_WALK, F_WALKED, K_FAULT, LIFE_FREED, LIFE_INVALID, pcOf, withPd0 } from './layout';
 import { Unsupported, type GtEngine } from './engine';
 
-const FPC = PCS[K_FAULT];
-const PC_LOCK = 1 + FPC.indexOf('lock');
-const PC_WALK = 1 + FPC.indexOf('walk');
-const PC_FLUSH = 1 + FPC.indexOf('flush');
-const PC_LINK = 1 + FPC.indexOf('link');
-const PC_UNLOCK = 1 + FPC.indexOf('unlock');
+const PC_LOCK = pcOf(K_FAULT, 'lock');
+const PC_WALK = pcOf(K_FAULT, 'walk');
+const PC_FLUSH = pcOf(K_FAULT, 'flush');
+const PC_LINK = pcOf(K_FAULT, 'link');
+const PC_UNLOCK = pcOf(K_FAULT, 'unlock');
 
 /** Per model: the walk code the abstraction writes, and FNAME(gpte_changed)'s answers, tabulated. */
 interface Tables {

@@ -36,6 +36,13 @@ export const PCS: Record<number, readonly string[]> = {
   [K_WRITE]: ['trap', 'write', 'lock', 'zap', 'flush', 'unlock'],
 };
 
+/** A program counter's code in the words (1 + its place in PCS[kind]; 0 is no frame). */
+export function pcOf(kind: number, name: string): number {
+  const i = PCS[kind].indexOf(name);
+  if (i < 0) throw new Error(`packed_gt: no pc ${name}`);
+  return 1 + i;
+}
+
 /** Offsets inside a frame. */
 export const F_KIND = 0;
 export const F_PC = 1;

@@ -18,9 +18,10 @@
  * and the retried access. Stage 3c: the VMM's (untrapped) write of PD[0]. Stage 3d (gtops23): STEP
  * and RESUME (a resume names a paused frame by its place in the words, where the paused frames are
  * sorted), with the lock rules as functions of the words (locks.ts, read from the core's LOCK_TABLE)
- * for every frame kind; the guest's trapped write of PD[0] (trap, memory write, lock, the zap of each
- * usable SP of PD's key, flush, unlock); the mmu-notifier invalidation (lock, kvm_zap_all_rmap_sptes()
- * without rmap_remove(), flush, unlock, the free of the host page and its remap). Stage 3e (gtdel23):
+ * for every frame kind; the guest's trapped write of PD[0] (trapped_write.ts: trap, memory write,
+ * lock, the zap of each usable SP of PD's key, flush, unlock); the mmu-notifier invalidation
+ * (invalidation.ts: lock, kvm_zap_all_rmap_sptes() without rmap_remove(), flush, unlock, the free of
+ * the host page and its remap). Stage 3e (gtdel23):
  * memslot deletion under both slotZap values (deletion.ts), the reload of a root obsolete and not
  * yet zapped, the stopped faults of --fault-window (fault_window.ts); their steps are cases of
  * advanceCurrent(). What the model covers, the search and the CLI read from covers.ts; anything
@@ -33,7 +34,7 @@ import {
 } from '../../kernel/spte';
 import { walkGuest, type GuestWalk } from '../../mmu/guest_walk';
 import { eraOf, linkZapsAndFlushes, unknownPolicy, type Variant } from '../../kernel/variants';
-import type { MenuAction, Scope } from '../bound';
+import type { Scope } from '../bound';
 import { RESUME_BASE, STEP } from '../model';
 import { GT } from '../scope_guest_tables';
 import { G_CHILD_MISMATCH, G_GUEST_TABLE_CHANGED, G_STALE_ACCESS } from '../goals';
@@ -41,12 +42,14 @@ import { initialState } from '../../run/initial_state';
 import { sortPaused } from './canon';
 import { Unsupported, type GtEngine, type GtViolation } from './engine';
 import { advanceDeletion, startDeletion } from './deletion';
+import { startGuestWrite, stepGuestWrite } from './trapped_write';
+import { startInvalidation, stepInvalidation } from './invalidation';
 import { advanceStoppedFault, startStoppedFault } from './fault_window';
 import { actionLacks } from './covers';
-import { invalidationInProgress, mayStart, resumeEnabled, stepEnabled } from './locks';
+import { invalidationInProgress, resumeEnabled, stepEnabled } from './locks';
 import {
-  E_ACCESS, E_FLAGS, E_GFN, E_MISFILED, E_TARGET, F_ARG, F_ARG2, F_EEXIST, F_KIND, F_LIST, F_PC, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU, F_WALK,
-  GtLayout, PCS, K_DELETE, K_FAULT, K_INVALIDATE, K_WRITE, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, LIFE_ROOT_SHIFT, M_GONE, M_INVALID, M_LOG, PFN_NEW,
+  E_ACCESS, E_FLAGS, E_GFN, E_MISFILED, E_TARGET, F_EEXIST, F_KIND, F_LIST, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU,
+  GtLayout, K_DELETE, K_FAULT, K_INVALIDATE, K_WRITE, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, LIFE_ROOT_SHIFT, M_GONE, M_INVALID, M_LOG, PFN_NEW,
   T_BYTES, withPd0,
 } from './layout';
 
@@ -55,28 +58,9 @@ export const UNSUPPORTED = 'unsupported';
 
 export type { GtViolation } from './engine';
 
-/** A program counter's code (layout.ts PCS: 1 + its index). */
-function pc(kind: number, name: string): number {
-  const i = PCS[kind].indexOf(name);
-  if (i < 0) throw new Error(`packed_gt: no pc ${name}`);
-  return 1 + i;
-}
-
-/** The trapped write's program counters. */
-const W_TRAP = pc(K_WRITE, 'trap');
-const W_WRITE = pc(K_WRITE, 'write');
-const W_LOCK = pc(K_WRITE, 'lock');
-const W_ZAP = pc(K_WRITE, 'zap');
-const W_FLUSH = pc(K_WRITE, 'flush');
-const W_UNLOCK = pc(K_WRITE, 'unlock');
-/** The invalidation's program counters. */
-const I_LOCK = pc(K_INVALIDATE, 'lock');
-const I_ZAP = pc(K_INVALIDATE, 'zap');
-const I_FLUSH = pc(K_INVALIDATE, 'flush');
-const I_UNLOCK = pc(K_INVALIDATE, 'unlock');
-const I_FREE = pc(K_INVALIDATE, 'free');
-
 export class PackedGtModel implements GtEngine {
+  /** The SP slots of the key that shadows PD (the one indirect key at PD's gfn, checked in the constructor). */
+  readonly pdKey: number;
   readonly L: GtLayout;
   readonly geo: Geometry;
   /** The successor apply() made. */
@@ -159,9 +143,9 @@ export class PackedGtModel implements GtEngine {
         if (a.walked) return startStoppedFault(this, from, a.vcpu, a.addr, a.kind === 'write');
         return this.access(from, a.vcpu, a.addr, a.kind === 'write');
       case 'guest-table-write':
-        return a.by === 'guest' ? this.guestWriteStart(from, action) : this.vmmWrite(from, action);
+        return a.by === 'guest' ? startGuestWrite(this, from, action) : this.vmmWrite(from, action);
       case 'invalidate':
-        return this.invalidateStart(from, action);
+        return startInvalidation(this, from, action);
       case 'delete-memslot':
         return startDeletion(this, from, a.slot);
       default:
@@ -212,8 +196,8 @@ export class PackedGtModel implements GtEngine {
   private advanceCurrent(w: Uint8Array): boolean {
     const L = this.L;
     switch (w[L.cur + F_KIND]) {
-      case K_WRITE: this.setFresh(w, this.stepGuestWrite(w)); return true;
-      case K_INVALIDATE: this.setFresh(w, this.stepInvalidate(w)); return true;
+      case K_WRITE: this.setFresh(w, stepGuestWrite(this, w)); return true;
+      case K_INVALIDATE: this.setFresh(w, stepInvalidation(this, w)); return true;
       // These two set `fresh` themselves: the stopped fault's retried access counts in it too.
       case K_DELETE: advanceDeletion(this, w); return true;
       case K_FAULT: return advanceStoppedFault(this, w);
@@ -229,7 +213,7 @@ export class PackedGtModel implements GtEngine {
   }
 
   /** The running frame ended: its words go (Node.current = null). */
-  private endCurrent(w: Uint8Array): void {
+  endCurrent(w: Uint8Array): void {
     w.fill(0, this.L.cur, this.L.cur + this.L.fs);
   }
 
@@ -240,8 +224,7 @@ export class PackedGtModel implements GtEngine {
    */
   private vmmWrite(from: Uint8Array, action: number): boolean {
     const L = this.L;
-    this.pd0OfAction ??= this.scope.menu.map((a) => (a.t === 'guest-table-write' ? L.pd0Code(a.entry) : -1));
-    const target = this.pd0OfAction[action];
+    const target = this.pd0Of(action);
     if (from[L.writes] >= 1 || from[L.lock] || from[L.pd0] === target) return false;
     const w = this.successor(from);
     w[L.pd0] = target;
@@ -250,257 +233,6 @@ export class PackedGtModel implements GtEngine {
     this.reached |= G_GUEST_TABLE_CHANGED;
     this.s = w;
     return true;
-  }
-
-  /**
-   * The guest's own store to PD[0] (model.ts guestTableWrite() with by 'guest'): offered where an
-   * operation could start, one write a path, only a write that changes the entry; the running
-   * operation is paused and the write's frame runs its first step, the trap decision.
-   */
-  private guestWriteStart(from: Uint8Array, action: number): boolean {
-    const L = this.L;
-    this.pd0OfAction ??= this.scope.menu.map((a) => (a.t === 'guest-table-write' ? L.pd0Code(a.entry) : -1));
-    const target = this.pd0OfAction[action];
-    if (from[L.writes] >= 1 || !mayStart(L, from) || from[L.pd0] === target) return false;
-    const a = this.scope.menu[action] as Extract<MenuAction, { t: 'guest-table-write' }>;
-    const w = this.successor(from);
-    this.pauseCurrent(w);
-    // newFrame(): pc 'trap', the vCPU (1 + vCPU: the guest's), the entry; flush, zapped, spCursor absent.
-    w[L.cur + F_KIND] = K_WRITE;
-    w[L.cur + F_PC] = W_TRAP;
-    w[L.cur + F_VCPU] = 1 + (a.vcpu ?? 0);
-    w[L.cur + F_ARG] = target;
-    w[L.writes]++;
-    this.reached |= G_GUEST_TABLE_CHANGED;
-    this.advanceCurrent(w);
-    this.s = w;
-    return true;
-  }
-
-  /** The SP slots of the key that shadows PD (the one indirect key at PD's gfn, checked in the constructor). */
-  private readonly pdKey: number;
-
-  /**
-   * kvm_gfn_is_write_tracked() of PD's gfn (guest_table_write_trapped.ts isWriteTracked()): an
-   * indirect SP of level > 1 at that gfn that is not invalid (an obsolete one not yet zapped counts).
-   */
-  private pdWriteTracked(w: Uint8Array): boolean {
-    const L = this.L;
-    for (let s = 0; s < w[L.nsps]; s++) if (this.keyOf(w, s) === this.pdKey && !(w[L.spAt(s) + 1] & LIFE_INVALID)) return true;
-    return false;
-  }
-
-  /** kvm->arch.indirect_shadow_pages != 0: some indirect SP is not invalid (any level). */
-  private hasIndirectShadowPages(w: Uint8Array): boolean {
-    const L = this.L;
-    for (let s = 0; s < w[L.nsps]; s++) if (!L.keys[this.keyOf(w, s)].direct && !(w[L.spAt(s) + 1] & LIFE_INVALID)) return true;
-    return false;
-  }
-
-  /**
-   * for_each_gfn_valid_sp_with_gptes() over PD's gfn from after slot `cursor` (-1: from the first):
-   * the next SP of PD's key that is not freed, invalid or obsolete, or -1. The core goes by SP id;
-   * within one key the slots are in creation order, which is id order.
-   */
-  private nextShadowingPd(w: Uint8Array, cursor: number): number {
-    const L = this.L;
-    for (let s = cursor + 1; s < w[L.nsps]; s++) {
-      if (this.keyOf(w, s) === this.pdKey && !(w[L.spAt(s) + 1] & (LIFE_FREED | LIFE_INVALID | LIFE_OBSOLETE))) return s;
-    }
-    return -1;
-  }
-
-  /**
-   * One step of the guest's trapped write of PD[0] (ops/guest_table_write_trapped.ts
-   * advanceGuestTableWriteTrapped()), the frame running. Returns whether the step was visible
-   * (an SPTE written or a flush issued). The written entry is PD[0]: SPTE index 0 of PD's SPs.
-   */
-  private stepGuestWrite(w: Uint8Array): boolean {
-    const L = this.L;
-    const f = L.cur;
-    switch (w[f + F_PC]) {
-      case W_TRAP:
-        // Not write-tracked: a plain store through the guest's own mapping, no KVM code (a level-1
-        // SP at PD's gfn, which KVM would unsync, is not among the scope's keys: checked).
-        if (!this.pdWriteTracked(w)) {
-          w[L.pd0] = w[f + F_ARG];
-          this.endCurrent(w);
-          return false;
-        }
-        // The store faults and kvm_mmu_page_fault() hands it to x86_emulate_instruction().
-        w[f + F_PC] = W_WRITE;
-        return false;
-      case W_WRITE:
-        // emulator_write_phys(): kvm_vcpu_write_guest(); no lock held until kvm_mmu_track_write().
-        w[L.pd0] = w[f + F_ARG];
-        w[f + F_PC] = W_LOCK;
-        return false;
-      case W_LOCK:
-        // kvm_mmu_track_write(): returns at once if kvm->arch.indirect_shadow_pages is 0.
-        if (!this.hasIndirectShadowPages(w)) {
-          this.endCurrent(w);
-          return false;
-        }
-        // write_lock(&kvm->mmu_lock); spCursor = -1, flush = false, zapped = 0.
-        w[L.lock] = 1;
-        w[f + F_RECHECKED] = 1;
-        w[f + F_ARG2] = 1;
-        w[f + F_WALK] = 1;
-        w[f + F_PC] = this.nextShadowingPd(w, -1) >= 0 ? W_ZAP : W_FLUSH;
-        return false;
-      case W_ZAP: {
-        // for_each_gfn_valid_sp_with_gptes(): mmu_page_zap_pte(kvm, sp, spte, NULL) of the next SP.
-        const sp = this.nextShadowingPd(w, w[f + F_RECHECKED] - 2);
-        if (sp < 0) throw new Error('packed_gt: a trapped write at its zap with no SP left');
-        w[f + F_RECHECKED] = 2 + sp;
-        const at = L.spteAt(sp, 0);
-        const flags = w[at + E_FLAGS];
-        const present = (flags & SPTE_PRESENT) !== 0;
-        if (present && isLastSpte(flags, L.keys[this.keyOf(w, sp)].level)) this.dropLeafOrReport(w, sp, 0);
-        // A link: drop_parent_pte(); with no invalid_list the child left without a parent stays.
-        else if (present) this.clearSpte(w, sp, 0);
-        if (present) w[f + F_ARG2] = 2;
-        w[f + F_WALK]++;
-        w[f + F_PC] = this.nextShadowingPd(w, sp) >= 0 ? W_ZAP : W_FLUSH;
-        return present;
-      }
-      case W_FLUSH: {
-        // kvm_mmu_remote_flush_or_zap() with an empty invalid_list: kvm_flush_remote_tlbs() if a zapped SPTE was present.
-        const flush = w[f + F_ARG2] === 2;
-        if (flush) this.flushAll(w);
-        w[f + F_PC] = W_UNLOCK;
-        return flush;
-      }
-      case W_UNLOCK:
-        // write_unlock(&kvm->mmu_lock), with the stale-TLB check of every release; the store retires.
-        w[L.lock] = 0;
-        this.unlockCheck(w);
-        this.endCurrent(w);
-        return false;
-      default:
-        throw new Error(`packed_gt: a trapped write at pc ${w[f + F_PC]}`);
-    }
-  }
-
-  /**
-   * An mmu-notifier invalidation of one page starts (model.ts applyCopying(), the start of a KVM
-   * operation): within the bound, where an operation could start, a page a live memslot holds; the
-   * running operation is paused and the invalidation runs its lock step. That step takes mmu_lock
-   * only, which nobody holds here (mayStart()), so no stopped fault blocks it
-   * (blockedByHolder()).
-   */
-  private invalidateStart(from: Uint8Array, action: number): boolean {
-    const L = this.L;
-    const a = this.scope.menu[action] as Extract<MenuAction, { t: 'invalidate' }>;
-    const g = L.gfnCode(a.gfn);
-    if (from[L.ops] >= this.scope.bound.ops || !mayStart(L, from) || !this.liveSlotHolds(from, g)) return false;
-    const w = this.successor(from);
-    this.pauseCurrent(w);
-    // newFrame(): pc 'lock', the page, zapped 0.
-    w[L.cur + F_KIND] = K_INVALIDATE;
-    w[L.cur + F_PC] = I_LOCK;
-    w[L.cur + F_ARG] = g;
-    w[L.cur + F_WALK] = 1;
-    w[L.ops]++;
-    this.advanceCurrent(w);
-    this.s = w;
-    return true;
-  }
-
-  /**
-   * One step of the invalidation of the page of gfn code F_ARG (ops/invalidate.ts
-   * advanceInvalidate()), the frame running. Returns whether the step was visible.
-   */
-  private stepInvalidate(w: Uint8Array): boolean {
-    const L = this.L;
-    const f = L.cur;
-    const g = w[f + F_ARG];
-    const s = this.memslotOf(g);
-    const live = !(w[L.slotAt[s]] & M_GONE);
-    switch (w[f + F_PC]) {
-      case I_LOCK:
-        // kvm_mmu_notifier_invalidate_range_start(), __kvm_handle_hva_range(): KVM_MMU_LOCK(kvm);
-        // the invalidation is in progress from here to its free step (derived from the frame).
-        w[L.lock] = 1;
-        w[f + F_PC] = I_ZAP;
-        return false;
-      case I_ZAP: {
-        // kvm_unmap_gfn_range() -> kvm_zap_rmap(): kvm_zap_all_rmap_sptes() of the page's rmap in
-        // a memslot that is there (being deleted or not); level 1 only (no leaf above it here).
-        let visible = false;
-        if (live) {
-          const base = L.rmap + (g - 1) * L.nrm;
-          let k = 0;
-          for (; k < L.nrm && w[base + k]; k++) visible = this.zapRmapEntry(w, w[base + k] - 1) || visible;
-          // The rmap head reset as a whole.
-          w.fill(0, base, base + L.nrm);
-          w[f + F_WALK] += k;
-        }
-        w[f + F_PC] = I_FLUSH;
-        return visible;
-      }
-      case I_FLUSH: {
-        // __kvm_handle_hva_range(): kvm_flush_remote_tlbs() before the unlock if anything was zapped.
-        const flush = w[f + F_WALK] > 1;
-        if (flush) this.flushAll(w);
-        w[f + F_PC] = I_UNLOCK;
-        return flush;
-      }
-      case I_UNLOCK:
-        // KVM_MMU_UNLOCK(kvm), with the stale-TLB check of every release; still in progress.
-        w[L.lock] = 0;
-        this.unlockCheck(w);
-        w[f + F_PC] = I_FREE;
-        return false;
-      case I_FREE:
-        // invalidate_range_end ends the invalidation; the host frees the page, and a later fault
-        // finds a new one (the memslot's remap, read by gfnToPfn()).
-        if (live) this.freeAndRemap(w, s, g);
-        this.endCurrent(w);
-        return true;
-      default:
-        throw new Error(`packed_gt: an invalidation at pc ${w[f + F_PC]}`);
-    }
-  }
-
-  /**
-   * kvm_zap_all_rmap_sptes()'s visit of one rmap entry (mmu/rmap_zap.ts): an entry into a freed SP
-   * is the shadow-page use-after-free (mmu/deref.ts: named by the gfn the entry was misfiled under,
-   * else -1), and the freed page is left as it is; a live SP's present leaf is cleared
-   * (mmu_spte_clear_track_bits(): no rmap_remove(), so no miss) with its misfiled record. Returns
-   * whether an SPTE was written.
-   */
-  private zapRmapEntry(w: Uint8Array, sptep: number): boolean {
-    const L = this.L;
-    const slot = Math.floor(sptep / L.e);
-    const index = sptep % L.e;
-    const at = L.spteAt(slot, index);
-    if (w[L.spAt(slot) + 1] & LIFE_FREED) {
-      const m = w[at + E_MISFILED];
-      if (!this.violation) this.violation = { kind: 'sp-use-after-free', vcpu: -1, gfn: m ? L.pageGfns[m - 2] : -1 };
-      return false;
-    }
-    if (!(w[at + E_FLAGS] & SPTE_PRESENT)) return false;
-    this.clearSpte(w, slot, index);
-    w[at + E_MISFILED] = 0;
-    return true;
-  }
-
-  /** The free step's host side for page `g` of memslot `s`: its host page freed, the page remapped to the next host page handed out. */
-  private freeAndRemap(w: Uint8Array, s: number, g: number): void {
-    const L = this.L;
-    const pfn = this.gfnToPfn(w, g);
-    const n = w[L.freed];
-    if (n >= L.nfreed) throw new Error('packed_gt: no room for a freed host page');
-    w[L.freed + 1 + n] = pfn;
-    w[L.freed] = n + 1;
-    const r = L.slotAt[s] + 1 + L.slotPages[s];
-    const k = w[r];
-    if (k >= L.nremap) throw new Error('packed_gt: no room for a remap');
-    w[r + 1 + 2 * k] = g - 1 - L.slotFirst[s];
-    w[r + 2 + 2 * k] = PFN_NEW + w[L.newPfns];
-    w[r] = k + 1;
-    w[L.newPfns]++;
   }
 
   /**
@@ -532,6 +264,12 @@ export class PackedGtModel implements GtEngine {
 
   /** PD[0] code each menu write sets (-1 for other actions). */
   private pd0OfAction: number[] | undefined;
+
+  /** The PD[0] code menu write `action` sets. */
+  pd0Of(action: number): number {
+    this.pd0OfAction ??= this.scope.menu.map((a) => (a.t === 'guest-table-write' ? this.L.pd0Code(a.entry) : -1));
+    return this.pd0OfAction[action];
+  }
 
   /** The running operation joins the paused ones (kept sorted, as the key sorts them). */
   pauseCurrent(w: Uint8Array): void {
@@ -1040,7 +778,7 @@ export class PackedGtModel implements GtEngine {
   }
 
   /** gfnToPfn(): the page's latest remap, else its original host page (as pfn codes). */
-  private gfnToPfn(w: Uint8Array, g: number): number {
+  gfnToPfn(w: Uint8Array, g: number): number {
     const L = this.L;
     const s = this.memslotOf(g);
     const page = g - 1 - L.slotFirst[s];

@@ -1,0 +1,140 @@
+/**
+ * The mmu-notifier invalidation of one page in the guest-tables scope's packed engine
+ * (docs/explorer.md, "Stage 3d"), on the words of layout.ts, mirroring ops/invalidate.ts step by
+ * step: KVM_MMU_LOCK, kvm_zap_all_rmap_sptes() of the page's rmap (no rmap_remove(); an entry into
+ * a freed SP is the use-after-free), the flush, the unlock, and invalidate_range_end with the host's
+ * free of the page and its remap. Each function takes the model and the words; the start makes its
+ * successor with model.successor(), the steps run in place from model.ts advanceCurrent(), after the
+ * lock rules of locks.ts.
+ */
+import { SPTE_PRESENT } from '../../kernel/spte';
+import type { MenuAction } from '../bound';
+import type { GtEngine } from './engine';
+import { mayStart } from './locks';
+import { E_FLAGS, E_MISFILED, F_ARG, F_KIND, F_PC, F_WALK, K_INVALIDATE, LIFE_FREED, M_GONE, PFN_NEW, pcOf } from './layout';
+
+const I_LOCK = pcOf(K_INVALIDATE, 'lock');
+const I_ZAP = pcOf(K_INVALIDATE, 'zap');
+const I_FLUSH = pcOf(K_INVALIDATE, 'flush');
+const I_UNLOCK = pcOf(K_INVALIDATE, 'unlock');
+const I_FREE = pcOf(K_INVALIDATE, 'free');
+/**
+ * An mmu-notifier invalidation of one page starts (model.ts applyCopying(), the start of a KVM
+ * operation): within the bound, where an operation could start, a page a live memslot holds; the
+ * running operation is paused and the invalidation runs its lock step. That step takes mmu_lock
+ * only, which nobody holds here (mayStart()), so no stopped fault blocks it
+ * (blockedByHolder()).
+ */
+export function startInvalidation(model: GtEngine, from: Uint8Array, action: number): boolean {
+  const L = model.L;
+  const a = model.scope.menu[action] as Extract<MenuAction, { t: 'invalidate' }>;
+  const g = L.gfnCode(a.gfn);
+  if (from[L.ops] >= model.scope.bound.ops || !mayStart(L, from) || !model.liveSlotHolds(from, g)) return false;
+  const w = model.successor(from);
+  model.pauseCurrent(w);
+  // newFrame(): pc 'lock', the page, zapped 0.
+  w[L.cur + F_KIND] = K_INVALIDATE;
+  w[L.cur + F_PC] = I_LOCK;
+  w[L.cur + F_ARG] = g;
+  w[L.cur + F_WALK] = 1;
+  w[L.ops]++;
+  model.setFresh(w, stepInvalidation(model, w));
+  model.s = w;
+  return true;
+}
+
+/**
+ * One step of the invalidation of the page of gfn code F_ARG (ops/invalidate.ts
+ * advanceInvalidate()), the frame running. Returns whether the step was visible.
+ */
+export function stepInvalidation(model: GtEngine, w: Uint8Array): boolean {
+  const L = model.L;
+  const f = L.cur;
+  const g = w[f + F_ARG];
+  const s = model.memslotOf(g);
+  const live = !(w[L.slotAt[s]] & M_GONE);
+  switch (w[f + F_PC]) {
+    case I_LOCK:
+      // kvm_mmu_notifier_invalidate_range_start(), __kvm_handle_hva_range(): KVM_MMU_LOCK(kvm);
+      // the invalidation is in progress from here to its free step (derived from the frame).
+      w[L.lock] = 1;
+      w[f + F_PC] = I_ZAP;
+      return false;
+    case I_ZAP: {
+      // kvm_unmap_gfn_range() -> kvm_zap_rmap(): kvm_zap_all_rmap_sptes() of the page's rmap in
+      // a memslot that is there (being deleted or not); level 1 only (no leaf above it here).
+      let visible = false;
+      if (live) {
+        const base = L.rmap + (g - 1) * L.nrm;
+        let k = 0;
+        for (; k < L.nrm && w[base + k]; k++) visible = zapRmapEntry(model, w, w[base + k] - 1) || visible;
+        // The rmap head reset as a whole.
+        w.fill(0, base, base + L.nrm);
+        w[f + F_WALK] += k;
+      }
+      w[f + F_PC] = I_FLUSH;
+      return visible;
+    }
+    case I_FLUSH: {
+      // __kvm_handle_hva_range(): kvm_flush_remote_tlbs() before the unlock if anything was zapped.
+      const flush = w[f + F_WALK] > 1;
+      if (flush) model.flushAll(w);
+      w[f + F_PC] = I_UNLOCK;
+      return flush;
+    }
+    case I_UNLOCK:
+      // KVM_MMU_UNLOCK(kvm), with the stale-TLB check of every release; still in progress.
+      w[L.lock] = 0;
+      model.unlockCheck(w);
+      w[f + F_PC] = I_FREE;
+      return false;
+    case I_FREE:
+      // invalidate_range_end ends the invalidation; the host frees the page, and a later fault
+      // finds a new one (the memslot's remap, read by gfnToPfn()).
+      if (live) freeAndRemap(model, w, s, g);
+      model.endCurrent(w);
+      return true;
+    default:
+      throw new Error(`packed_gt: an invalidation at pc ${w[f + F_PC]}`);
+  }
+}
+
+/**
+ * kvm_zap_all_rmap_sptes()'s visit of one rmap entry (mmu/rmap_zap.ts): an entry into a freed SP
+ * is the shadow-page use-after-free (mmu/deref.ts: named by the gfn the entry was misfiled under,
+ * else -1), and the freed page is left as it is; a live SP's present leaf is cleared
+ * (mmu_spte_clear_track_bits(): no rmap_remove(), so no miss) with its misfiled record. Returns
+ * whether an SPTE was written.
+ */
+function zapRmapEntry(model: GtEngine, w: Uint8Array, sptep: number): boolean {
+  const L = model.L;
+  const slot = Math.floor(sptep / L.e);
+  const index = sptep % L.e;
+  const at = L.spteAt(slot, index);
+  if (w[L.spAt(slot) + 1] & LIFE_FREED) {
+    const m = w[at + E_MISFILED];
+    if (!model.violation) model.violation = { kind: 'sp-use-after-free', vcpu: -1, gfn: m ? L.pageGfns[m - 2] : -1 };
+    return false;
+  }
+  if (!(w[at + E_FLAGS] & SPTE_PRESENT)) return false;
+  model.clearSpte(w, slot, index);
+  w[at + E_MISFILED] = 0;
+  return true;
+}
+
+/** The free step's host side for page `g` of memslot `s`: its host page freed, the page remapped to the next host page handed out. */
+function freeAndRemap(model: GtEngine, w: Uint8Array, s: number, g: number): void {
+  const L = model.L;
+  const pfn = model.gfnToPfn(w, g);
+  const n = w[L.freed];
+  if (n >= L.nfreed) throw new Error('packed_gt: no room for a freed host page');
+  w[L.freed + 1 + n] = pfn;
+  w[L.freed] = n + 1;
+  const r = L.slotAt[s] + 1 + L.slotPages[s];
+  const k = w[r];
+  if (k >= L.nremap) throw new Error('packed_gt: no room for a remap');
+  w[r + 1 + 2 * k] = g - 1 - L.slotFirst[s];
+  w[r + 2 + 2 * k] = PFN_NEW + w[L.newPfns];
+  w[r] = k + 1;
+  w[L.newPfns]++;
+}
