@@ -29,9 +29,15 @@ export class ExploreView implements vscode.TreeDataProvider<number>, vscode.Disp
   /** The redraw waiting for its turn, by search: at most one each (the row shows the latest progress when it comes). */
   private readonly pending = new Map<number, ReturnType<typeof setTimeout>>();
   private readonly view: vscode.TreeView<number>;
+  /** When the view came on screen or left it (ms, `now()`), for a test that finds it hidden to say when. */
+  private readonly visibility: { atMs: number; visible: boolean }[] = [];
 
   constructor(private readonly now: () => number = () => performance.now()) {
     this.view = vscode.window.createTreeView(EXPLORE_VIEW_ID, { treeDataProvider: this });
+    this.view.onDidChangeVisibility((e) => {
+      this.visibility.push({ atMs: Math.round(this.now()), visible: e.visible });
+      if (this.visibility.length > 32) this.visibility.shift();
+    });
   }
 
   getChildren(element?: number): number[] {
@@ -102,6 +108,11 @@ export class ExploreView implements vscode.TreeDataProvider<number>, vscode.Disp
   /** Whether the view is on screen. */
   get visible(): boolean {
     return this.view.visible;
+  }
+
+  /** The view's last comings on screen and goings (at most 32), oldest first, with the time now. */
+  visibilityHistory(): { nowMs: number; changes: { atMs: number; visible: boolean }[] } {
+    return { nowMs: Math.round(this.now()), changes: [...this.visibility] };
   }
 
   dispose(): void {

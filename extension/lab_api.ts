@@ -83,8 +83,8 @@ export interface KvmMmuLabApi {
   readonly lastReport: ReportShownMessage | undefined;
   /** Cancels the running Explore Variant… as its notification's Cancel button does. */
   cancelExplore(): void;
-  /** The Explore view's rows, top first, as they read now, and whether the view is on screen. */
-  exploreView(): { visible: boolean; rows: ShownSearch[] };
+  /** The Explore view's rows, top first, as they read now, whether the view is on screen, and when it came and went. */
+  exploreView(): { visible: boolean; rows: ShownSearch[]; visibility: { nowMs: number; changes: { atMs: number; visible: boolean }[] } };
   /** What a webview's document holds now: the walk's panel or the review view; undefined when that one is not open. */
   inspectWebview(which: 'panel' | 'review'): Promise<InspectedMessage | undefined>;
 }

@@ -126,7 +126,7 @@ export function activateShell(context: vscode.ExtensionContext, options: ShellOp
       return lab?.api.lastReport;
     },
     cancelExplore: () => lab?.api.cancelExplore(),
-    exploreView: () => ({ visible: searches.visible, rows: searches.rows() }),
+    exploreView: () => ({ visible: searches.visible, rows: searches.rows(), visibility: searches.visibilityHistory() }),
     inspectWebview: (which) => (lab ? lab.api.inspectWebview(which) : Promise.resolve(undefined)),
   };
 }

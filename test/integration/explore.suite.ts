@@ -105,6 +105,12 @@ export function exploreSuite(host: HostKind): void {
       this.timeout(120_000);
       // The view on screen, as a person opens it (the workbench makes a focus command for every view).
       await run('kvmMmuLab.exploreView.focus');
+      // The view's visibility reaches the extension host after the focus command returns: wait for it
+      // (and say when the view came and went if it does not come), so that a hidden view is told
+      // apart from one whose news is late. Once seen, it must stay on screen until the cancel below.
+      const seen = (): string => JSON.stringify(api.exploreView().visibility);
+      for (let i = 0; i < 100 && !api.exploreView().visible; i++) await sleep(100);
+      ok(api.exploreView().visible, `the Explore view did not come on screen within 10 s of its focus command: ${seen()}`);
       // v7 on every page of the region at E = 4: tens of millions of states (docs/explorer.md), so
       // it is still running when the test cancels it, whatever the machine's load.
       const pending = run<Explored & { stopped: string }>('kvmMmuLab.exploreVariant', { variant: 'v7', bound: { pages: 'all' } });
@@ -122,7 +128,7 @@ export function exploreSuite(host: HostKind): void {
       equal(row.label, 'v7, packed engine', 'the row\'s label');
       match(row.description, /^depth \d+, [\d,]+ states, [\d,]+ states\/s \(average [\d,]+\), [\d,]+ MiB (of the [\d,]+ MiB memory cap \(\d+%\)|\(no memory cap\)), [\d.]+ s$/, 'the running row\'s progress line');
       ok(states(row.description) > 0, `no states in ${row.description}`);
-      ok(api.exploreView().visible, 'the Explore view is not on screen');
+      ok(api.exploreView().visible, `the Explore view left the screen while the search ran: ${seen()}`);
       // The row's inline Cancel runs this command with the row's search.
       await run('kvmMmuLab.cancelSearch', row.id);
       const r = await pending;
