@@ -15,7 +15,7 @@ import { getHeapStatistics } from 'node:v8';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Option, type Command } from 'commander';
 import { counterexampleScenario } from '../src/explore/counterexample';
-import { Search } from '../src/explore/search';
+import { engineChoice, Search, type EngineChoice } from '../src/explore/search';
 import type { ExploreResult, Reduction } from '../src/explore/result';
 import { ProgressMeter, type Progress } from '../src/explore/progress';
 import { exploreProgressText } from '../src/view/explore_progress';
@@ -232,7 +232,7 @@ function workersOf(o: ExploreOpts, engine: 'packed' | 'core'): number {
  */
 function hashCompactOf(o: ExploreOpts, engine: 'packed' | 'core'): boolean {
   if (!o.hashCompact) return false;
-  if (o.scope === 'guest-tables') throw new UsageError('--hash-compact runs on the split scope\'s packed search only (the guest-tables scope runs on the core engine, or on its own packed search without hash compaction); leave out --hash-compact or --scope guest-tables');
+  if (o.scope === 'guest-tables') throw new UsageError('--hash-compact runs on the split scope\'s packed search only (the guest-tables scope runs on its own packed search, the default, or the core engine, neither with hash compaction); leave out --hash-compact or --scope guest-tables');
   if (engine === 'core' || o.audit) throw new UsageError('--hash-compact runs on the packed engine only; leave out --hash-compact, or --engine core / --audit / --until');
   return true;
 }
@@ -249,13 +249,13 @@ function reduceOf(o: ExploreOpts, engine: 'packed' | 'core'): Reduction | undefi
     if (o.scope === 'guest-tables') throw new UsageError('--reduce por runs on the split scope only (its footprint is a set of the region\'s 2M frames); leave out --reduce or --scope guest-tables');
     return o.reduce;
   }
-  if (o.scope === 'guest-tables') throw new UsageError('--reduce symmetry runs on the split scope\'s packed search only (the guest-tables scope runs on the core engine, or on its own packed search without reductions); leave out --reduce or --scope guest-tables');
+  if (o.scope === 'guest-tables') throw new UsageError('--reduce symmetry runs on the split scope\'s packed search only (the guest-tables scope runs on its own packed search, the default, or the core engine, neither with reductions); leave out --reduce or --scope guest-tables');
   if (engine === 'core' || o.audit) throw new UsageError('--reduce runs on the packed engine only; leave out --reduce, or --engine core / --audit / --until');
   return o.reduce;
 }
 
 /** The bound and engine the options ask for, each left out taken from the scope's default. */
-function boundOf(o: ExploreOpts): { bound: Bound; engine: 'packed' | 'core' } {
+function boundOf(o: ExploreOpts): { bound: Bound; choice: EngineChoice } {
   const guest = o.scope === 'guest-tables';
   const base = guest ? GUEST_TABLES_BOUND : DEFAULT_BOUND;
   const numbers = { entries: Number(o.entries ?? base.entries), ops: intOption('ops', o.ops, base.ops, 1, 12), accesses: intOption('accesses', o.accesses, base.accesses, 0, 12) };
@@ -264,8 +264,8 @@ function boundOf(o: ExploreOpts): { bound: Bound; engine: 'packed' | 'core' } {
     if (o.faultWindow) throw new UsageError('--fault-window is the guest-tables scope\'s; use it with --scope guest-tables');
     if (o.deleteTables) throw new UsageError('--delete-tables is the guest-tables scope\'s; use it with --scope guest-tables');
     const kinds = parseKinds(o.kinds);
-    if (o.until && o.engine === 'packed') throw new UsageError('--until runs on the core engine only; leave out --engine or use --engine core');
-    return { bound: { ...numbers, pages: o.pages ?? DEFAULT_BOUND.pages, ...(kinds ? { kinds } : {}) }, engine: o.until ? 'core' : o.engine ?? 'packed' };
+    const bound: Bound = { ...numbers, pages: o.pages ?? DEFAULT_BOUND.pages, ...(kinds ? { kinds } : {}) };
+    return { bound, choice: engineOfCommand(o, bound) };
   }
   // The guest-tables scope has its own menu: --kinds chooses its operations besides faults.
   if (o.pages !== undefined) throw new UsageError('--pages chooses the split scope\'s menu; the guest-tables scope has its own (docs/explorer.md)');
@@ -275,7 +275,7 @@ function boundOf(o: ExploreOpts): { bound: Bound; engine: 'packed' | 'core' } {
     ...numbers, scope: 'guest-tables', ...(o.writes && o.writes !== 'untrapped' ? { writes: o.writes } : {}), ...(o.faultWindow ? { faultWindow: true } : {}),
     ...(o.deleteTables ? { deleteTables: true } : {}), ...(kinds ? { kinds } : {}),
   };
-  return { bound, engine: guestTablesEngine(o, bound) };
+  return { bound, choice: engineOfCommand(o, bound) };
 }
 
 /** The guest-tables scope's --kinds: its operations besides faults, 'all' (the default) or 'none' (accesses and the write only). */
@@ -291,26 +291,28 @@ function parseGuestTableKinds(v: string | undefined): Bound['kinds'] {
 const GUEST_TABLE_KINDS: NonNullable<Bound['kinds']> = ['delete-memslot', 'invalidate'];
 
 /**
- * The guest-tables scope's engine: the core unless --engine packed, which runs the scope's packed
- * search (src/explore/packed_gt/search.ts) only when its model covers every action the scope's menu
- * offers (packed_gt/covers.ts), and is otherwise refused naming what the model lacks.
+ * The engine of either scope (src/explore/search.ts engineChoice()): packed unless --engine core,
+ * or the core, said in the result, for what only it does (--audit, --until, a guest-tables menu the
+ * packed model does not cover: packed_gt/covers.ts). Asked for by name, the packed engine is not
+ * swapped for the core: with --until, or on a menu its model lacks, the command is refused instead.
  */
-function guestTablesEngine(o: ExploreOpts, bound: Bound): 'packed' | 'core' {
-  if (o.engine !== 'packed') return 'core';
-  if (o.until) throw new UsageError('--until runs on the core engine only; leave out --engine or use --engine core');
-  const lacks = scopeLacks(makeScope(bound));
-  if (lacks.length) {
-    throw new UsageError(`the guest-tables scope's packed engine (docs/explorer.md, "The packed engine for the guest-tables scope") does not cover this scope: it lacks ${lacks.join(', ')}; ` +
-      'leave out --engine (or use --engine core), or leave those actions out of the scope (--kinds none: accesses and the write only)');
+function engineOfCommand(o: ExploreOpts, bound: Bound): EngineChoice {
+  if (o.until && o.engine === 'packed') throw new UsageError('--until runs on the core engine only; leave out --engine or use --engine core');
+  if (o.engine === 'packed' && bound.scope === 'guest-tables') {
+    const lacks = scopeLacks(makeScope(bound));
+    if (lacks.length) {
+      throw new UsageError(`the guest-tables scope's packed engine (docs/explorer.md, "The packed engine for the guest-tables scope") does not cover this scope: it lacks ${lacks.join(', ')}; ` +
+        'leave out --engine (the core then searches it, and says so) or use --engine core, or leave those actions out of the scope (--kinds none: accesses and the write only)');
+    }
   }
-  return 'packed';
+  return engineChoice({ engine: o.engine, audit: o.audit, until: o.until, bound });
 }
 
 export function registerExplore(program: Command, setExit: (code: number) => void): void {
   program.command('explore')
     .description(`bounded model checking: search every interleaving within a bound for a shortest counterexample; a clean result holds only within the bound and names what the bound could not reach (default bound: E = ${DEFAULT_BOUND.entries}, ${DEFAULT_BOUND.ops} operations, ${DEFAULT_BOUND.accesses} accesses, faults + ${(DEFAULT_BOUND.kinds ?? ALL_KINDS).join(' + ')})`)
     .option('-v, --variant <variant>', `a preset (${PRESETS.map((p) => p.name).join(', ')}), preset+policy=value,..., or "all"`, 'v7')
-    .addOption(new Option('--scope <scope>', 'split (the eager split and dirty logging, two aliased roots) or guest-tables (guest tables that change: one guest-table write, untrapped unless --writes says otherwise, faults, a memslot deletion, invalidations; the core engine, or --engine packed on a menu its packed model covers; E = 2, 4 operations, 2 accesses by default)').choices(SCOPE_CHOICES).default('split'))
+    .addOption(new Option('--scope <scope>', 'split (the eager split and dirty logging, two aliased roots) or guest-tables (guest tables that change: one guest-table write, untrapped unless --writes says otherwise, faults, a memslot deletion, invalidations; its own packed engine by default, --engine core for the core; E = 2, 4 operations, 2 accesses by default)').choices(SCOPE_CHOICES).default('split'))
     .addOption(new Option('--writes <which>', 'the guest-tables scope\'s one guest-table write: untrapped (by the VMM, the default), trapped (the guest\'s own store, emulated while write-tracked) or both').choices(WRITE_CHOICES))
     .option('--fault-window', 'the guest-tables scope: also let each access\'s fault stop between its guest walk and its mmu_lock, so that writes and other operations run there (the window FNAME(gpte_changed) re-checks)')
     .option('--delete-tables', 'the guest-tables scope: also offer the deletion of memslot 0, which holds the guest tables (with slotZap=memslot, the deletion that zaps the SPs shadowing them)')
@@ -319,10 +321,10 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
     .option('--accesses <a>', `bound on guest accesses, default ${DEFAULT_BOUND.accesses}`)
     .addOption(new Option('--pages <which>', `region pages the menu names: few (4) or all (default ${DEFAULT_BOUND.pages})`).choices(PAGE_CHOICES))
     .option('--kinds <list>', `KVM operations besides faults: comma-separated of ${ALL_KINDS.join(', ')}, or all (default ${DEFAULT_BOUND.kinds ? DEFAULT_BOUND.kinds.join(',') : 'all'}); in the guest-tables scope of ${GUEST_TABLE_KINDS.join(', ')}, all (the default) or none`)
-    .addOption(new Option('--engine <engine>', 'packed (the packed model of the scope, counterexamples confirmed by the core) or core (every transition run by the core; slow)').choices(ENGINES))
-    .addOption(new Option('--until <kind>', 'search past violations of other kinds until one of this kind (the core engine; e.g. sp-use-after-free: the kernel goes on after the earlier WARNs)').choices(VIOLATION_KINDS))
+    .addOption(new Option('--engine <engine>', 'packed (the default in both scopes: the packed model of the scope, counterexamples confirmed by the core) or core (every transition run by the core; slow). --audit and --until run on the core: without --engine the explorer takes it and says so').choices(ENGINES))
+    .addOption(new Option('--until <kind>', 'search past violations of other kinds until one of this kind (the core engine, taken for it and said so in the result; e.g. sp-use-after-free: the kernel goes on after the earlier WARNs)').choices(VIOLATION_KINDS))
     .option('--max-states <n>', 'stop (incomplete, exit 3) after this many distinct states')
-    .option('--audit', 'also audit the whole structure after every transition (slower)')
+    .option('--audit', 'also audit the whole structure after every transition (slower; the core engine, taken for it and said so in the result)')
     .option('-o, --out <file>', 'write the counterexample as a scenario file')
     .option('-q, --quiet', 'no progress on stderr')
     .option('--progress-interval <ms>', `milliseconds between two progress lines on stderr (default ${PROGRESS_INTERVAL_MS}; 0: after every slice of work, a few states)`)
@@ -336,13 +338,14 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
 }
 
 async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): Promise<void> {
-  const { bound, engine } = boundOf(o);
+  const { bound, choice } = boundOf(o);
+  const engine = choice.engine;
   const hashCompact = hashCompactOf(o, engine);
   const reduce = reduceOf(o, engine);
   const workers = workersOf(o, engine);
   const maxStates = o.maxStates === undefined ? undefined : intOption('max-states', o.maxStates, 0, 1, 2 ** 31);
   // The packed engine's store is outside the JS heap; the core engine's states (and --audit's) are on it.
-  const budget = memoryBudget(o.maxMemory, engine === 'core' || !!o.audit);
+  const budget = memoryBudget(o.maxMemory, engine === 'core');
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
@@ -354,9 +357,10 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
   try {
     if (o.variant === 'all') {
       const threads = 2;
-      const reqs = shareBudget(PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine, until: o.until, hashCompact, reduce, progressIntervalMs })), budget, threads);
+      // The engine as asked (o.engine): the search takes the same choice and says why in each row.
+      const reqs = shareBudget(PRESETS.map((p) => ({ variant: parseVariant(p.name), bound, maxStates, audit: o.audit, engine: o.engine, until: o.until, hashCompact, reduce, progressIntervalMs })), budget, threads);
       const rows = await runInWorkers(reqs, threads, controller.signal, progress);
-      process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : terminalSafe(`bound: ${describeBound(bound)}\n\n${exploreTableText(rows)}`));
+      process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : terminalSafe(`bound: ${describeBound(bound)}\nengine: ${engine}${choice.fallback ? ` (${choice.fallback})` : ''}\n\n${exploreTableText(rows)}`));
       if (cancelledBy(controller.signal, setExit)) return;
       setExit(rows.some((r) => r.verdict === 'violation') ? EXIT_VIOLATION : rows.some((r) => r.verdict === 'incomplete') ? EXIT_INCOMPLETE : EXIT_PASS);
       return;
@@ -364,7 +368,7 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
     const variant = parseVariant(o.variant ?? 'v7');
     const r = workers > 1
       ? await runParallelSearch({ variant, bound, maxStates, maxMemoryBytes: budget.bytes, workers, progressIntervalMs, parallel: o.parallel }, controller.signal, (p) => progress(variant.name, p))
-      : await runSearch({ variant, bound, maxStates, audit: o.audit, engine, maxMemoryBytes: budget.bytes, until: o.until, hashCompact, reduce, progressIntervalMs }, controller.signal, (p) => progress(variant.name, p));
+      : await runSearch({ variant, bound, maxStates, audit: o.audit, engine: o.engine, maxMemoryBytes: budget.bytes, until: o.until, hashCompact, reduce, progressIntervalMs }, controller.signal, (p) => progress(variant.name, p));
     let file: string | undefined;
     let scenario: unknown;
     if (r.verdict === 'violation' && r.actions) {

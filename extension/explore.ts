@@ -95,8 +95,9 @@ export class ExploreController implements vscode.Disposable {
     const own = new vscode.CancellationTokenSource();
     this.running = own;
     const { searches } = this.parts;
-    // The job passes no engine, audit or --until: the engine the search picks for that.
-    const id = searches.start(variant.name, engineOf({}), describeBound(bound));
+    // The job passes no engine, audit or --until: the engine the search picks for that bound (packed
+    // in both scopes; the core for a guest-tables menu the packed model would lack: search.ts engineChoice()).
+    const id = searches.start(variant.name, engineOf({ bound }), describeBound(bound));
     this.runningId = id;
     const t0 = performance.now();
     let job: ExploreJobResult;

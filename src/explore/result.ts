@@ -18,8 +18,9 @@ export interface ExploreOptions {
   /** Milliseconds clock (Date.now by default). */
   now?: () => number;
   /**
-   * packed (the default): the packed model of the scope (packed/), whose counterexamples the core
-   * confirms; core: every transition run by the core itself (slower; --audit implies it).
+   * packed (the default, in both scopes): the packed model of the scope (packed/, packed_gt/), whose
+   * counterexamples the core confirms; core: every transition run by the core itself (slower;
+   * --audit and --until imply it: search.ts engineChoice()).
    */
   engine?: 'packed' | 'core';
   /**
@@ -77,6 +78,12 @@ export interface ExploreResult {
   peakMemoryBytes: number;
   /** Which engine searched (ExploreOptions.engine). */
   engine?: 'packed' | 'core';
+  /**
+   * Present when the core searched though the options did not name it, where the packed engine is
+   * the default: why ("packed does not take --audit", "packed does not take --until"; search.ts
+   * engineChoice()). The text says "core engine (packed does not take --audit)".
+   */
+  engineFallback?: string;
   /**
    * The hazard preconditions (goals.ts) that apply to the variant, each with whether some
    * transition of the search reached it: what a clean bound could not reach.

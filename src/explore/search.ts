@@ -9,7 +9,8 @@ import { stateBytes } from '../model/state';
 import type { Violation } from '../model/step';
 import { canonicalKey, KeyCodes } from './canon';
 import { apply, candidateActions, rootNode, type Node } from './model';
-import { makeScope, type Scope } from './scope';
+import { makeScope, type Bound, type Scope } from './scope';
+import { scopeLacks } from './packed_gt/covers';
 import { PackedSearch } from './packed/search';
 import { PackedGtSearch } from './packed_gt/search';
 import { reducesByPor, reducesBySymmetry, searchResult, withTime, type ExploreOptions, type ExploreResult, type Verdict } from './result';
@@ -187,28 +188,56 @@ export class CoreSearch {
 }
 
 /**
- * The engine a search with these options runs on: packed unless the core is asked for, or an audit
- * or --until (which need every transition run by the core). The workbench's Explore view names it
- * before the search has said anything.
+ * The engine a search with these options runs on, and, when it is the core though the options did
+ * not ask for it, why (ExploreResult.engineFallback). Packed is the default in both scopes (the
+ * guest-tables scope's since 2026-12-07, docs/explorer.md "Which engine"); the core runs when it is
+ * asked for, or for what only it does: an audit and --until need every transition run by the core,
+ * and a guest-tables menu with an action the packed model lacks (packed_gt/covers.ts; none today)
+ * is searched by the core rather than refused, unless the packed engine was asked for by name.
  */
-export function engineOf(options: Pick<ExploreOptions, 'engine' | 'audit' | 'until'>): 'packed' | 'core' {
-  return options.engine === 'core' || options.audit || options.until ? 'core' : 'packed';
+export interface EngineChoice {
+  engine: 'packed' | 'core';
+  /** Why the core runs where the packed engine is the default: "packed does not take --audit". */
+  fallback?: string;
 }
 
-/** A search with the engine the options ask for (engineOf). */
+export function engineChoice(options: Pick<ExploreOptions, 'engine' | 'audit' | 'until'> & { bound?: Bound }): EngineChoice {
+  if (options.engine === 'core') return { engine: 'core' };
+  if (options.audit) return { engine: 'core', fallback: 'packed does not take --audit' };
+  if (options.until) return { engine: 'core', fallback: 'packed does not take --until' };
+  if (options.bound?.scope === 'guest-tables' && options.engine !== 'packed') {
+    const lacks = scopeLacks(makeScope(options.bound));
+    if (lacks.length) return { engine: 'core', fallback: `packed lacks ${lacks.join(', ')}` };
+  }
+  return { engine: 'packed' };
+}
+
+/**
+ * The engine a search with these options runs on (engineChoice()). The workbench's Explore view
+ * names it before the search has said anything.
+ */
+export function engineOf(options: Pick<ExploreOptions, 'engine' | 'audit' | 'until'> & { bound?: Bound }): 'packed' | 'core' {
+  return engineChoice(options).engine;
+}
+
+/** A search with the engine the options ask for (engineChoice()). */
 export class Search {
   private readonly engine: CoreSearch | PackedSearch | PackedGtSearch;
+  /** Why the core runs where packed is the default (engineChoice()), said in the result. */
+  private readonly fallback: string | undefined;
 
   constructor(options: ExploreOptions) {
     if (options.until && options.engine === 'packed') throw new Error('internal: --until runs on the core engine only');
-    const core = engineOf(options) === 'core';
+    const choice = engineChoice(options);
+    const core = choice.engine === 'core';
+    this.fallback = choice.fallback;
     // The core engine's visited set is of keys; hash compaction is the packed search's.
     if (core && options.hashCompact) throw new Error('internal: hash compaction runs on the packed engine only (not with the core engine, an audit or --until)');
     // The page symmetry acts on the packed state (packed/page_symmetry.ts); the partial-order
     // reduction runs on both engines (model.ts, packed/model.ts).
     if (core && reducesBySymmetry(options.reduce)) throw new Error('internal: the symmetry over pages runs on the packed engine only (not with the core engine, an audit or --until)');
-    // The guest-tables scope's packed search refuses a scope whose menu its model does not cover
-    // whole (packed_gt/covers.ts), naming what it lacks.
+    // The guest-tables scope's packed search, asked for by name on a menu its model does not cover
+    // whole (packed_gt/covers.ts), refuses it, naming what it lacks; unasked, engineChoice() took the core.
     this.engine = core ? new CoreSearch(options) : options.bound.scope === 'guest-tables' ? new PackedGtSearch(options) : new PackedSearch(options);
   }
 
@@ -229,7 +258,8 @@ export class Search {
   }
 
   result(): ExploreResult {
-    return this.engine.result();
+    const r = this.engine.result();
+    return this.fallback ? { ...r, engineFallback: this.fallback } : r;
   }
 }
 

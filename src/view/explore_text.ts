@@ -83,6 +83,11 @@ export function hashCompactionLines(r: ExploreResult): string[] {
   return [`  hash compaction (${h.hashBits}-bit): ${what}: a state whose hash matched another state's was taken as visited and not searched; the chance that this happened to some state is ${figure} (docs/explorer.md)`];
 }
 
+/** The engine that searched, and why the core did where packed is the default: "core engine (packed does not take --audit)". */
+export function engineText(r: ExploreResult): string {
+  return `${r.engine} engine${r.engineFallback ? ` (${r.engineFallback})` : ''}`;
+}
+
 /** One variant's result, as `kvm-mmu-lab explore` prints it; `counterexampleFile` is where --out wrote it. */
 export function exploreResultText(r: ExploreResult, counterexampleFile?: string): string {
   const clean = r.hashCompaction ? 'no violation within the bound (probabilistic: hash compaction)' : 'no violation within the bound';
@@ -93,7 +98,7 @@ export function exploreResultText(r: ExploreResult, counterexampleFile?: string)
     lines.push(`  ${violationText(r.violation)}`);
     lines.push(`  shortest counterexample: ${r.depth} transitions${counterexampleFile ? `, written to ${counterexampleFile} (replay: kvm-mmu-lab run ${counterexampleFile})` : ' (--out FILE writes it as a scenario)'}`);
   }
-  lines.push(`  ${r.states} states, ${r.transitions} transitions, depth ${r.depth}, ${r.seconds.toFixed(2)} s, ${r.statesPerSecond} states/s, peak ${r.engine === 'packed' ? 'state store' : 'heap'} ${mib(r.peakMemoryBytes)}${r.engine ? `, ${r.engine} engine` : ''}`);
+  lines.push(`  ${r.states} states, ${r.transitions} transitions, depth ${r.depth}, ${r.seconds.toFixed(2)} s, ${r.statesPerSecond} states/s, peak ${r.engine === 'packed' ? 'state store' : 'heap'} ${mib(r.peakMemoryBytes)}${r.engine ? `, ${engineText(r)}` : ''}`);
   if (r.engine === 'packed' && r.violation) lines.push('  the core replayed the counterexample and reported the same violation at the same transition');
   lines.push(...hashCompactionLines(r));
   if (reducesByPor(r.reduce)) lines.push('  reduced by the partial-order reduction (--reduce por): with mmu_lock held, a guest access is offered only after a step visible to its 2M frame; the verdict, the shortest counterexample\'s length and the goals are the unreduced search\'s, the states fewer (docs/explorer.md)');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Progress } from '../../src/explore/progress';
 import type { ExploreResult } from '../../src/explore/result';
-import { DEFAULT_BOUND, describeBound } from '../../src/explore/scope';
+import { DEFAULT_BOUND, describeBound, GUEST_TABLES_BOUND } from '../../src/explore/scope';
 import { engineOf } from '../../src/explore/search';
 import { VIOLATION_KINDS } from '../../src/model/step';
 import { ExploreSearches, SHOW_INTERVAL_MS } from '../../src/session/explore_searches';
@@ -166,4 +166,7 @@ test('engineOf: the packed engine unless the core, an audit or --until is asked 
   assert.equal(engineOf({ engine: 'core' }), 'core');
   assert.equal(engineOf({ audit: true }), 'core');
   assert.equal(engineOf({ until: 'use-after-free' }), 'core');
+  // The guest-tables scope's too (since 2026-12-07): a bound of that scope with nothing asked is packed.
+  assert.equal(engineOf({ bound: GUEST_TABLES_BOUND }), 'packed');
+  assert.equal(engineOf({ bound: GUEST_TABLES_BOUND, engine: 'core' }), 'core');
 });

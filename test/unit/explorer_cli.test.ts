@@ -51,6 +51,8 @@ test('--writes: the guest-tables scope\'s trapped writes find the unfixed kernel
   assert.equal(r.code, 1, r.err);
   assert.match(r.out, /one trapped write \(the guest's store by either vCPU\) of PD\[0\]/);
   assert.match(r.out, /shortest counterexample: 4 transitions/);
+  // The scope's default engine (since 2026-12-07; explorer_gt_default.test.ts).
+  assert.match(r.out, /, packed engine\n/);
   const bad = explore('--writes', 'trapped');
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--writes chooses the guest-tables scope's guest-table writes; use it with --scope guest-tables/);

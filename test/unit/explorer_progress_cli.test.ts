@@ -57,7 +57,9 @@ for (const [name, args] of [
   ['packed engine', SMALL],
   ['two workers', ['--workers', '2', ...SMALL]],
   ['hash compaction', ['--hash-compact', ...SMALL]],
+  // The guest-tables scope: its packed engine (the default since 2026-12-07), and its core one.
   ['guest-tables scope', ['--scope', 'guest-tables']],
+  ['guest-tables scope, core engine', ['--scope', 'guest-tables', '--engine', 'core']],
 ] as const) {
   test(`${name}: stderr has progress lines in the one wording, with the budget as the cap`, () => {
     const r = explore('--variant', 'v7', ...args);
