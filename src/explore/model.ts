@@ -216,7 +216,11 @@ function applyCopying(scope: Scope, variant: Variant, n: Node, action: number, a
     const f = structuredClone(n.paused[i]);
     const g = { mask: 0 };
     advance(m, f, g);
-    return finish(m, f.done ? null : f, paused, n.ops, n.accesses, audit, stepWasVisible(m), g, n.writes);
+    // A stopped fault that is_page_fault_stale() sent back at its lock (its root went obsolete): the
+    // access is retried, as at the fault's unlock (STEP).
+    const ops = { n: n.ops };
+    if (f.done && f.kind === 'fault' && f.walkedAccess && !retryWalkedAccess(scope, m, f, ops)) return null;
+    return finish(m, f.done ? null : f, paused, ops.n, n.accesses, audit, stepWasVisible(m) || ops.n > n.ops, g, n.writes);
   }
   const a = scope.menu[action];
   if (a.t === 'access') return access(scope, variant, n, a, audit);
@@ -228,9 +232,13 @@ function applyCopying(scope: Scope, variant: Variant, n: Node, action: number, a
   // The memslot update of KVM_SET_USER_MEMORY_REGION (kvm_swap_active_memslots()) waits while an
   // mmu-notifier invalidation is between its start and its end (mn_active_invalidate_count).
   if ((a.t === 'enable' || a.t === 'delete-memslot') && invalidationInProgress(n, n.current)) return null;
-  // A deleted memslot is gone (offered once); the notifier reaches KVM only through live memslots.
+  // A deleted memslot is gone (offered once).
   if (a.t === 'delete-memslot' && !n.state.memslots.some((s) => s.id === a.slot && !s.invalid)) return null;
-  if (a.t === 'invalidate' && !liveSlotHolds(n.state, a.gfn)) return null;
+  // The notifier reaches KVM through the active memslots, the INVALID copy a deletion installed
+  // among them (__kvm_handle_hva_range() does not test KVM_MEMSLOT_INVALID): a memslot there holds
+  // the page. Until the lock audit of 2026-12-07 a live one was asked for, which kept the host's
+  // invalidations out of a deletion's window between its two swaps (docs/locking.md).
+  if (a.t === 'invalidate' && !gfnToMemslot(n.state, a.gfn)) return null;
   if (a.t === 'enable' && slot.logDirty) return null;
   if (a.t === 'clear' && !(slot.logDirty && slot.manualProtect)) return null;
   if (a.t === 'get' && !slot.logDirty) return null;
@@ -258,9 +266,11 @@ function applyCopying(scope: Scope, variant: Variant, n: Node, action: number, a
  */
 function guestTableWrite(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, { t: 'guest-table-write' }>, audit: boolean): Outcome | null {
   if (n.writes >= 1 || !interruptible(n) || n.state.mmuLockHeld) return null;
+  // The guest's store is made by its vCPU in guest mode: not while that vCPU is inside KVM, in a
+  // fault stopped after its walk (one thread a vCPU; the lock audit, docs/locking.md).
+  if (a.by === 'guest' && emulating(n, a.vcpu ?? 0)) return null;
   const old = n.state.guestMemory.get(a.table)?.entries.get(a.index);
   if (old ? old.kind === a.entry.kind && old.gfn === a.entry.gfn && old.access === a.entry.access : a.entry.kind === 'none') return null;
-  // A vCPU inside KVM (emulating its own earlier store) cannot store again; with one write a path it never is.
   const m = machineFor(scope, n, variant);
   const paused = n.current ? [...n.paused, n.current] : n.paused;
   const f = newFrame(a);
@@ -291,10 +301,14 @@ function emulating(n: Node, vcpu: number): boolean {
  * mmu_lock. So the table is read when one of those is among the others. Until 2026-12-07 it was read
  * only beside a stopped fault, which let a memslot deletion swap the memslots (its `invalidate` and
  * `delete` steps, kvm_swap_active_memslots()) while an invalidation stood at `free`: an interleaving
- * the kernel does not allow (docs/explorer.md, "A lock rule the explorer did not apply").
+ * the kernel does not allow (docs/explorer.md, "A lock rule the explorer did not apply"). Until
+ * the lock audit of 2026-12-07 (docs/locking.md, "The audit of the explorer's interleavings") the
+ * guest's trapped write was not among them: its emulation runs inside vcpu_run()'s kvm->srcu
+ * section as a fault does, so a deletion's swap waits for it too; the test is now on what the others
+ * hold (srcu or the window), not on their kinds.
  */
 function blockedByHolder(n: Node, f: OpFrame, others: OpFrame[]): boolean {
-  if (!others.some((o) => o.kind === 'fault' || o.kind === 'invalidate')) return false;
+  if (!others.some((o) => holdsLock(o, n.state, 'srcu') || holdsLock(o, n.state, 'invalidation'))) return false;
   return blockedBy(f, others, n.state) !== null;
 }
 

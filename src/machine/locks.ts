@@ -6,9 +6,9 @@
  * Four things are tracked:
  * - slots_lock: the mutex every memslot ioctl holds from its entry to its return
  *   (kvm_set_memory_region(), kvm_vm_ioctl_clear_dirty_log(), kvm_vm_ioctl_get_dirty_log());
- * - srcu: the kvm->srcu read side (a vCPU in vcpu_run(), the mmu notifier in
- *   __kvm_handle_hva_range()); readers never block each other, but synchronize_srcu_expedited()
- *   in the memslot update waits for every one;
+ * - srcu: the kvm->srcu read side (a vCPU in vcpu_run(): a fault, the emulation of the guest's
+ *   trapped store; the mmu notifier in __kvm_handle_hva_range()); readers never block each other,
+ *   but synchronize_srcu_expedited() in the memslot update waits for every one;
  * - mmu_lock: every modelled holder takes it for write (write_lock(), KVM_MMU_LOCK() on x86); the
  *   TDP MMU's read_lock() sections in the same functions touch no shadow page and are not modelled;
  * - invalidation: an mmu-notifier invalidation between invalidate_range_start and
@@ -111,11 +111,11 @@ export const LOCK_TABLE: readonly LockRow[] = [
 
   row('guest-table-write', 'write', [], [], 'no KVM code: the VMM (or a device) stores to guest memory through its own mapping; no lock, no trap (KVM reads the entry at the next guest walk)'),
   row('guest-table-write', 'guest:trap', [], [], 'the guest\'s store: to a gfn that is not write-tracked, a plain store; to a write-tracked one, kvm_mmu_page_fault(): x86_emulate_instruction()'),
-  row('guest-table-write', 'guest:write', [], [], 'emulator_write_phys(): kvm_vcpu_write_guest(vcpu, gpa, val, bytes); (no lock)'),
-  row('guest-table-write', 'guest:lock', [], [M], 'kvm_page_track_write() -> kvm_mmu_pte_write() (kvm_mmu_track_write() in mainline): write_lock(&vcpu->kvm->mmu_lock);'),
-  row('guest-table-write', 'guest:zap', [M], [], 'for_each_gfn_valid_sp_with_gptes(): mmu_page_zap_pte(vcpu->kvm, sp, spte, NULL);'),
-  row('guest-table-write', 'guest:flush', [M], [], 'kvm_mmu_remote_flush_or_zap(vcpu->kvm, &invalid_list, flush);'),
-  row('guest-table-write', 'guest:unlock', [M], [], 'write_unlock(&vcpu->kvm->mmu_lock);'),
+  row('guest-table-write', 'guest:write', [R], [], 'emulator_write_phys(): kvm_vcpu_write_guest(vcpu, gpa, val, bytes); (no lock)'),
+  row('guest-table-write', 'guest:lock', [R], [M], 'kvm_page_track_write() -> kvm_mmu_pte_write() (kvm_mmu_track_write() in mainline): write_lock(&vcpu->kvm->mmu_lock);'),
+  row('guest-table-write', 'guest:zap', [R, M], [], 'for_each_gfn_valid_sp_with_gptes(): mmu_page_zap_pte(vcpu->kvm, sp, spte, NULL);'),
+  row('guest-table-write', 'guest:flush', [R, M], [], 'kvm_mmu_remote_flush_or_zap(vcpu->kvm, &invalid_list, flush);'),
+  row('guest-table-write', 'guest:unlock', [R, M], [], 'write_unlock(&vcpu->kvm->mmu_lock);'),
 
   row('invalidate', 'lock', [], [M], 'kvm_mmu_notifier_invalidate_range_start(): kvm->mn_active_invalidate_count++; __kvm_handle_hva_range(): srcu_read_lock(&kvm->srcu); KVM_MMU_LOCK(kvm); on_lock()'),
   row('invalidate', 'zap', [R, M, I], [], 'kvm_unmap_gfn_range() -> kvm_handle_gfn_range(kvm, range, kvm_zap_rmap) -> __kvm_zap_rmap()'),

@@ -54,6 +54,14 @@ export function faultWouldRetry(state: MmuState, f: FaultFrame): number | null {
   return state.invalidating.some(([g, n]) => gfn >= g && gfn < g + n) ? gfn : null;
 }
 
+/** is_obsolete_sp() of the fault's root: invalid (zapped), or of an older mmu_valid_gen. */
+function rootObsolete(state: MmuState, f: FaultFrame): boolean {
+  const id = findRoot(state, f.root).spId;
+  if (id < 0) return false;
+  const sp = state.sps[id];
+  return sp.invalid || sp.mmuValidGen !== state.mmuValidGen;
+}
+
 export function advanceFault(m: Machine, f: FaultFrame): void {
   const state = m.state;
   switch (f.pc) {
@@ -69,6 +77,16 @@ export function advanceFault(m: Machine, f: FaultFrame): void {
           advanceFault(m, f);
           return;
         }
+      }
+      if (rootObsolete(state, f)) {
+        // is_page_fault_stale(), first under the lock: the root went obsolete while the fault stood
+        // between its guest walk and its write_lock() (a memslot deletion's kvm_mmu_zap_all_fast()
+        // toggled mmu_valid_gen, or zapped it): RET_PF_RETRY, no SPTE touched; the vCPU serves
+        // KVM_REQ_MMU_FREE_OBSOLETE_ROOTS before it re-enters the guest (the lock audit, docs/locking.md).
+        state.counters.faults++;
+        m.emit(f, { kind: 'note', anchor: 'faultLock', vcpu: f.vcpu, text: `page fault of vCPU ${f.vcpu} on L2 gfn ${hex(f.addr)} (${f.access}) via root ${f.root}: FNAME(page_fault): write_lock(&vcpu->kvm->mmu_lock), then is_page_fault_stale(): the root sp#${findRoot(state, f.root).spId} is obsolete (is_obsolete_sp()), so the fault unlocks and returns RET_PF_RETRY; no SPTE changes` });
+        f.done = true;
+        return;
       }
       state.mmuLockHeld = true;
       state.counters.faults++;

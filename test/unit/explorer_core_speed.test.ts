@@ -21,6 +21,15 @@
  * deletion. mainline-2026 went from 27,017 states and 47,309 transitions (2b3a84c, and every
  * commit since until the fix) to 24,232 and 41,101 at the same depth 20; the guest-tables packed
  * engine, held to the core transition by transition under the same rule, gives the same.
+ *
+ * A second one, the lock audit of 2026-12-07 (docs/locking.md, "The audit of the explorer's
+ * interleavings"), adds states: the host's invalidation of a page of a memslot that a deletion has
+ * marked INVALID (between the deletion's two swaps) now reaches KVM, as __kvm_handle_hva_range()
+ * does (it walks the active memslots, the INVALID copy among them); the explorer used to ask for a
+ * live memslot. The audit's other fixes cannot touch this bound (they concern the trapped write and
+ * the stopped faults, which it leaves out), and with the old memslot test put back the count is
+ * 24,232 again. mainline-2026: 24,232 -> 27,563 states, 41,101 -> 46,555 transitions, depth 20
+ * as before; the violating presets' flow has no deletion, so they are unchanged.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -46,7 +55,7 @@ const EXPECTED: Record<string, Expected> = {
   'v6.3': HOLE_PRESENT,
   'mainline-2026-pre': HOLE_PRESENT,
   'mainline-2026-gfn': { verdict: 'violation', kind: 'rmap-disagreement', depth: 3, states: 152, transitions: 184, actions: [0, 9, 1] },
-  'mainline-2026': { verdict: 'no violation within the bound', depth: 20, states: 24232, transitions: 41101 },
+  'mainline-2026': { verdict: 'no violation within the bound', depth: 20, states: 27563, transitions: 46555 },
 };
 
 test('every preset is in the table (a new preset needs its expected values)', () => {

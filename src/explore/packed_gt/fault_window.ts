@@ -7,7 +7,8 @@
  * - the walked access: the access as model.ts access() runs it up to the VM exit, then the fault's
  *   guest walk, and the fault frame paused at `lock` holding only kvm->srcu (its walk is the PD[0]
  *   value it read, F_WALK);
- * - its resume: write_lock(mmu_lock) (refused while an invalidation is in flight);
+ * - its resume: write_lock(mmu_lock) (refused while an invalidation is in flight); with its root
+ *   obsolete, is_page_fault_stale() sends it back: the access is retried as at the unlock;
  * - each `walk` step re-walks the shadow tables from the root and does the first thing missing:
  *   FNAME(gpte_changed) for the guest entries the walk used, once a level (a change retries: the
  *   fault goes to its unlock with nothing more linked; an SP it made stays), the -EEXIST of
@@ -24,7 +25,7 @@ import { isLastSpte, SPTE_PRESENT, SPTE_WRITABLE } from '../../kernel/spte';
 import { linkZapsAndFlushes } from '../../kernel/variants';
 import { readGuestPte, sameGuestPte, walkGuest, type GuestWalk } from '../../mmu/guest_walk';
 import { initialState } from '../../run/initial_state';
-import { E_ACCESS, E_FLAGS, E_GFN, E_TARGET, F_ARG, F_ARG2, F_EEXIST, F_KIND, F_LIST, F_MISMATCH, F_PC, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU, F_WALK, F_WALKED, K_FAULT, LIFE_FREED, LIFE_INVALID, pcOf, withPd0 } from './layout';
+import { E_ACCESS, E_FLAGS, E_GFN, E_TARGET, F_ARG, F_ARG2, F_EEXIST, F_KIND, F_LIST, F_MISMATCH, F_PC, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU, F_WALK, F_WALKED, K_FAULT, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, pcOf, withPd0 } from './layout';
 import { Unsupported, type GtEngine } from './engine';
 
 const PC_LOCK = pcOf(K_FAULT, 'lock');
@@ -144,10 +145,22 @@ export function advanceStoppedFault(model: GtEngine, w: Uint8Array): boolean {
   const at = L.cur;
   let visible = false;
   switch (w[at + F_PC]) {
-    case PC_LOCK:
+    case PC_LOCK: {
+      // ops/fault.ts: is_page_fault_stale() finds the root obsolete (zapped or of an older
+      // generation): the fault takes and drops the lock with no SPTE touched, and the access is
+      // retried as at the unlock (the reload first). The lock audit of 2026-12-07 (docs/locking.md).
+      if (w[L.spAt(model.rootSlot(w)) + 1] & (LIFE_INVALID | LIFE_OBSOLETE)) {
+        const vcpu = w[at + F_VCPU];
+        const addr = w[at + F_ARG];
+        const write = w[at + F_ARG2] === 1;
+        w.fill(0, at, at + L.fs);
+        if (!retryAccess(model, w, vcpu, addr, write)) return false;
+        break;
+      }
       w[L.lock] = 1;
       w[at + F_PC] = PC_WALK;
       break;
+    }
     case PC_WALK:
       visible = walkStep(model, w);
       break;

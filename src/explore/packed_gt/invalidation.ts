@@ -21,7 +21,9 @@ const I_FREE = pcOf(K_INVALIDATE, 'free');
 /**
  * An mmu-notifier invalidation of one page starts (model.ts applyCopying(), the start of a KVM
  * operation): within the bound, where an operation could start, a page a live memslot holds; the
- * running operation is paused and the invalidation runs its lock step. That step takes mmu_lock
+ * running operation is paused and the invalidation runs its lock step. A memslot being deleted
+ * (M_INVALID) still holds it: __kvm_handle_hva_range() walks the active memslots, the INVALID copy
+ * among them (the lock audit of 2026-12-07). That step takes mmu_lock
  * only, which nobody holds here (mayStart()), so no stopped fault blocks it
  * (blockedByHolder()).
  */
@@ -29,7 +31,8 @@ export function startInvalidation(model: GtEngine, from: Uint8Array, action: num
   const L = model.L;
   const a = model.scope.menu[action] as Extract<MenuAction, { t: 'invalidate' }>;
   const g = L.gfnCode(a.gfn);
-  if (from[L.ops] >= model.scope.bound.ops || !mayStart(L, from) || !model.liveSlotHolds(from, g)) return false;
+  // model.ts: a memslot that is there holds the page, being deleted (M_INVALID) or not; a gone one does not.
+  if (from[L.ops] >= model.scope.bound.ops || !mayStart(L, from) || slotGone(model, from, g)) return false;
   const w = model.successor(from);
   model.pauseCurrent(w);
   // newFrame(): pc 'lock', the page, zapped 0.
@@ -41,6 +44,11 @@ export function startInvalidation(model: GtEngine, from: Uint8Array, action: num
   model.setFresh(w, stepInvalidation(model, w));
   model.s = w;
   return true;
+}
+
+/** The memslot of page `g` is gone (the deletion's last swap ran): the notifier no longer reaches KVM for it. */
+function slotGone(model: GtEngine, w: Uint8Array, g: number): boolean {
+  return (w[model.L.slotAt[model.memslotOf(g)]] & M_GONE) !== 0;
 }
 
 /**

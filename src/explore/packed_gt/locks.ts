@@ -87,10 +87,12 @@ export function invalidationInProgress(L: GtLayout, w: Uint8Array): boolean {
 
 /**
  * model.ts blockedByHolder(): the next step of the frame at `next` waits for a lock one of the
- * other frames (every frame but `next` and `skip`, the running one included unless it is `next`)
- * holds; the core asks the lock table only when one of those others is a fault (stopped after its
- * walk, holding kvm->srcu) or an invalidation (the invalidation window, held until its end). `skip` is a paused frame's offset to leave out (-1: none). An absent
- * running frame is no other.
+ * other frames (every frame but `next`, the running one included unless it is `next`)
+ * holds; the core asks the lock table only when one of those others holds kvm->srcu (a fault
+ * stopped after its walk, the guest's trapped write in its emulation, an invalidation under its
+ * lock) or the invalidation window (an invalidation until its end); until the lock audit of
+ * 2026-12-07 it asked only beside a fault or an invalidation, which left out the trapped write.
+ * An absent running frame is no other.
  */
 export function blockedByHolder(L: GtLayout, w: Uint8Array, next: number): boolean {
   const others: number[] = [];
@@ -99,7 +101,7 @@ export function blockedByHolder(L: GtLayout, w: Uint8Array, next: number): boole
     const at = L.paused + i * L.fs;
     if (at !== next) others.push(at);
   }
-  if (!others.some((at) => w[at + F_KIND] === K_FAULT || w[at + F_KIND] === K_INVALIDATE)) return false;
+  if (!others.some((at) => (frameHolds(w, at) & (LK_SRCU | LK_INV)) !== 0)) return false;
   const wants = frameWants(w, next);
   if (!wants) return false;
   return others.some((at) => (frameHolds(w, at) & wants) !== 0);

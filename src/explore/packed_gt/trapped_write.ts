@@ -22,7 +22,8 @@ const W_FLUSH = pcOf(K_WRITE, 'flush');
 const W_UNLOCK = pcOf(K_WRITE, 'unlock');
 /**
  * The guest's own store to PD[0] (model.ts guestTableWrite() with by 'guest'): offered where an
- * operation could start, one write a path, only a write that changes the entry; the running
+ * operation could start, one write a path, only a write that changes the entry, not while its vCPU
+ * is inside KVM; the running
  * operation is paused and the write's frame runs its first step, the trap decision.
  */
 export function startGuestWrite(model: GtEngine, from: Uint8Array, action: number): boolean {
@@ -30,6 +31,8 @@ export function startGuestWrite(model: GtEngine, from: Uint8Array, action: numbe
   const target = model.pd0Of(action);
   if (from[L.writes] >= 1 || !mayStart(L, from) || from[L.pd0] === target) return false;
   const a = model.scope.menu[action] as Extract<MenuAction, { t: 'guest-table-write' }>;
+  // model.ts guestTableWrite(): not while the storing vCPU is inside KVM (a stopped fault of it).
+  if (model.emulating(from, a.vcpu ?? 0)) return false;
   const w = model.successor(from);
   model.pauseCurrent(w);
   // newFrame(): pc 'trap', the vCPU (1 + vCPU: the guest's), the entry; flush, zapped, spCursor absent.
