@@ -261,10 +261,21 @@ export function advanceDeletion(model: GtEngine, w: Uint8Array): void {
       break;
     case PC_DELETE: {
       // kvm_delete_memslot(): the slot leaves the memslots with its rmaps (unwalked); the key writes nothing of it.
-      const m = L.slotAt[s];
-      const end = s + 1 < L.slotAt.length ? L.slotAt[s + 1] : L.freed;
-      w.fill(0, m, end);
-      w[m] = M_GONE;
+      w[L.slotAt[s]] = M_GONE;
+      // Its remaps leave the list (the others keep their order).
+      const r = L.remaps;
+      const lo = 1 + L.slotFirst[s];
+      const hi = lo + L.slotPages[s];
+      let n = 0;
+      for (let k = 0; k < w[r]; k++) {
+        const g = w[r + 1 + 2 * k];
+        if (g >= lo && g < hi) continue;
+        w[r + 1 + 2 * n] = g;
+        w[r + 2 + 2 * n] = w[r + 2 + 2 * k];
+        n++;
+      }
+      w.fill(0, r + 1 + 2 * n, r + 1 + 2 * w[r]);
+      w[r] = n;
       w.fill(0, L.rmap + L.slotFirst[s] * L.nrm, L.rmap + (L.slotFirst[s] + L.slotPages[s]) * L.nrm);
       w[at + F_PC] = PC_SLOTS_UNLOCK;
       break;
