@@ -47,6 +47,8 @@ class Abstraction {
   /** SP id -> slot (its rank), and slot -> SP. */
   private readonly slotOf: Int32Array;
   private readonly bySlot: KvmMmuPage[];
+  /** The slots of the invalid list of the frame frame() wrote last (empty: none, or an empty one). */
+  private list: number[] = [];
 
   constructor(private readonly L: GtLayout, private readonly n: Node) {
     const state = n.state;
@@ -209,8 +211,16 @@ class Abstraction {
   private frames(out: Uint8Array, swap: boolean): void {
     const { L, n } = this;
     if (n.paused.length > L.nf - 1) fail(`${n.paused.length} paused frames`);
+    this.list = [];
     if (n.current) out.set(this.frame(n.current, swap), L.cur);
-    const paused = n.paused.map((f) => this.frame(f, swap)).sort(compare);
+    // The running frame's list, in its SPs' slots (layout.ts F_LIST); no other frame may hold one.
+    this.list.forEach((s, k) => { out[L.listAt(s)] = 1 + k; });
+    const paused = n.paused.map((f) => {
+      this.list = [];
+      const b = this.frame(f, swap);
+      if (this.list.length) fail('a paused frame with an invalid list that is not empty');
+      return b;
+    }).sort(compare);
     paused.forEach((b, i) => out.set(b, L.paused + i * L.fs));
     out[L.npaused] = n.paused.length;
   }
@@ -230,7 +240,7 @@ class Abstraction {
       if (l === undefined) return;
       if (l.length > L.nsp) fail('a list longer than the SPs');
       b[F_LIST] = 1 + l.length;
-      l.forEach((id, k) => { b[F_LIST + 1 + k] = 1 + this.slotOf[id]; });
+      this.list = l.map((id) => this.slotOf[id]);
     };
     switch (f.kind) {
       case 'fault': {

@@ -42,19 +42,15 @@ function placeOf(model: GtEngine, w: Uint8Array, at: number): number {
   return s;
 }
 
-function listOf(w: Uint8Array, at: number): number[] {
-  const n = w[at + F_LIST] ? w[at + F_LIST] - 1 : 0;
-  const out: number[] = [];
-  for (let k = 0; k < n; k++) out.push(w[at + F_LIST + 1 + k] - 1);
-  return out;
+/** The deletion's invalid list (the running frame's: layout.ts F_LIST). */
+function listOf(model: GtEngine, w: Uint8Array, at: number): number[] {
+  if (at !== model.L.cur) throw new Error('packed_gt: a list of a frame not running');
+  return model.L.runningList(w);
 }
 
 function setList(model: GtEngine, w: Uint8Array, at: number, list: number[]): void {
-  const L = model.L;
-  if (list.length > L.nsp) throw new Error('packed_gt: an invalid list longer than the SPs');
-  w.fill(0, at + F_LIST, at + L.fs);
-  w[at + F_LIST] = 1 + list.length;
-  list.forEach((s, k) => { w[at + F_LIST + 1 + k] = 1 + s; });
+  if (at !== model.L.cur) throw new Error('packed_gt: a list of a frame not running');
+  model.L.setRunningList(w, list);
 }
 
 /** The present-bit bytes of every SPTE, to tell whether a step wrote one (model.ts stepWasVisible()). */
@@ -205,7 +201,7 @@ export function advanceDeletion(model: GtEngine, w: Uint8Array): void {
     }
     case PC_ZAP: {
       const before = spteFlags(model, w);
-      const list = listOf(w, at);
+      const list = listOf(model, w, at);
       model.prepareZap(w, nextObsoleteSp(model, w), list);
       setList(model, w, at, list);
       w[at + F_WALK]++;
@@ -223,7 +219,7 @@ export function advanceDeletion(model: GtEngine, w: Uint8Array): void {
     }
     case PC_SLOT_ZAP: {
       const before = spteFlags(model, w);
-      const list = listOf(w, at);
+      const list = listOf(model, w, at);
       model.prepareZap(w, nextGfnValidSpWithGptes(model, w, s), list);
       setList(model, w, at, list);
       w[at + F_WALK]++;
@@ -246,7 +242,7 @@ export function advanceDeletion(model: GtEngine, w: Uint8Array): void {
       }
       break;
     case PC_COMMIT_FREE: {
-      for (const slot of listOf(w, at)) {
+      for (const slot of listOf(model, w, at)) {
         w[L.spAt(slot) + 1] |= LIFE_FREED;
         model.offActiveList(w, slot);
       }

@@ -156,13 +156,13 @@ export function advanceStoppedFault(model: GtEngine, w: Uint8Array): boolean {
       model.flushAll(w);
       const n = w[at + F_LIST] ? w[at + F_LIST] - 1 : 0;
       if (n > 0) {
+        const list = L.runningList(w);
         for (let k = 0; k < n; k++) {
-          const s = w[at + F_LIST + 1 + k] - 1;
+          const s = list[k];
           w[L.spAt(s) + 1] |= LIFE_FREED;
           model.offActiveList(w, s);
         }
-        w.fill(0, at + F_LIST + 1, at + L.fs);
-        w[at + F_LIST] = 1;
+        L.setRunningList(w, []);
       }
       w[at + F_PC] = PC_LINK;
       visible = true;
@@ -293,9 +293,7 @@ function walkStep(model: GtEngine, w: Uint8Array): boolean {
       if (!model.hasParent(w, linked) && !(w[L.spAt(linked) + 1] & LIFE_INVALID)) {
         const list: number[] = [];
         model.prepareZap(w, linked, list);
-        w.fill(0, at + F_LIST, at + L.fs);
-        w[at + F_LIST] = 1 + list.length;
-        list.forEach((s, k) => { w[at + F_LIST + 1 + k] = 1 + s; });
+        L.setRunningList(w, list);
       }
       w[at + F_PC] = PC_FLUSH;
       return true;

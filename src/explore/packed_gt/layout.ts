@@ -66,7 +66,14 @@ export const F_PCHILD = 9;
 export const F_PSPTEP = 10;
 /** fault: walkedAccess (0 absent, 1 + value). */
 export const F_WALKED = 11;
-/** fault and delete: invalidList (0 absent, 1 + its length), then its slots (1 + slot each). */
+/**
+ * fault and delete: invalidList (0 absent, 1 + its length). Its SPs are marked in their slots
+ * (GtLayout.listAt(), 1 + place in the list), not in the frame: a frame's list holds SPs only
+ * while it holds mmu_lock (a fault from its link zap to its flush step, a deletion from its zap
+ * steps to its commit-free step, both under the lock), and only the running frame can hold the
+ * lock (an operation is paused only where mmu_lock is free), so one list at most is not empty and
+ * it is the running frame's. pauseCurrent() and the abstraction check it.
+ */
 export const F_LIST = 12;
 
 /** SP life byte. */
@@ -257,9 +264,10 @@ export class GtLayout {
     this.nt = Math.max(1, bound.accesses);
     // The running frame and the paused ones: every operation and the one write.
     this.nf = ops + 2;
-    this.fs = F_LIST + 1 + this.nsp;
-    // A whole number of words, so that the store copies SP slots a word at a time (search.ts gtPack()); the pad stays zero.
-    this.ss = (2 + E_BYTES * e + 3) & ~3;
+    this.fs = F_LIST + 1;
+    // Key, life, the entries, the list mark (F_LIST); a whole number of words, so that the store
+    // copies SP slots a word at a time (search.ts gtPack()); the pad stays zero.
+    this.ss = (3 + E_BYTES * e + 3) & ~3;
     this.tb = 1 + T_BYTES * this.nt;
     let at = 11;
     this.slots = at;
@@ -316,4 +324,27 @@ export class GtLayout {
   /** Byte offset of SP slot i, and of its entry j. */
   spAt(i: number): number { return this.sp + i * this.ss; }
   spteAt(i: number, j: number): number { return this.sp + i * this.ss + 2 + j * E_BYTES; }
+  /** Byte offset of SP slot i's list mark: 0, or 1 + its place in the running frame's invalid list (F_LIST). */
+  listAt(i: number): number { return this.sp + i * this.ss + 2 + this.e * E_BYTES; }
+
+  /** The running frame's invalid list (F_LIST): its SPs' slots in list order. */
+  runningList(w: Uint8Array): number[] {
+    const n = w[this.cur + F_LIST] ? w[this.cur + F_LIST] - 1 : 0;
+    const out: number[] = new Array<number>(n);
+    let found = 0;
+    for (let s = 0; s < w[this.nsps]; s++) {
+      const p = w[this.listAt(s)];
+      if (p) { out[p - 1] = s; found++; }
+    }
+    if (found !== n) throw new Error('packed_gt: the running frame\'s list and its SPs\' marks disagree');
+    return out;
+  }
+
+  /** Set the running frame's invalid list to `list` (slots, in order): its length in the frame, each SP's place in its slot. */
+  setRunningList(w: Uint8Array, list: readonly number[]): void {
+    if (list.length > this.nsp) throw new Error('packed_gt: an invalid list longer than the SPs');
+    for (let s = 0; s < w[this.nsps]; s++) w[this.listAt(s)] = 0;
+    list.forEach((s, k) => { w[this.listAt(s)] = 1 + k; });
+    w[this.cur + F_LIST] = 1 + list.length;
+  }
 }

@@ -279,6 +279,7 @@ export class PackedGtModel implements GtEngine {
     if (!w[L.cur + F_KIND]) return;
     const n = w[L.npaused];
     if (n >= L.nf - 1) throw new Error('packed_gt: no room for a paused frame');
+    if (w[L.cur + F_LIST] > 1) throw new Error('packed_gt: a frame paused with an invalid list (layout.ts F_LIST)');
     for (let k = 0, to = L.paused + n * L.fs, cur = L.cur; k < L.fs; k++) { w[to + k] = w[cur + k]; w[cur + k] = 0; }
     w[L.npaused] = n + 1;
     sortPaused(L, w);
@@ -639,10 +640,7 @@ export class PackedGtModel implements GtEngine {
         // spCursor: 2 + slot.
         if (w[at + F_RECHECKED] >= 2 + p) w[at + F_RECHECKED]++;
       }
-      if (kind === K_FAULT || kind === K_DELETE) {
-        const len = w[at + F_LIST] ? w[at + F_LIST] - 1 : 0;
-        for (let k = 0; k < len; k++) w[at + F_LIST + 1 + k] = slotRef(w[at + F_LIST + 1 + k]);
-      }
+      // A list's marks are in its SPs' slots, which moved with them.
     };
     if (w[L.cur + F_KIND]) frame(L.cur);
     for (let i = 0; i < w[L.npaused]; i++) frame(L.paused + i * L.fs);
