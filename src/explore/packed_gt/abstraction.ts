@@ -147,9 +147,13 @@ class Abstraction {
       for (let i = 0; i < m.npages; i++) {
         if (!r1.head[i]) { if (r1.more.get(i)?.length) fail('an rmap with no head'); continue; }
         const list = [r1.head[i] - 1, ...(r1.more.get(i) ?? [])];
-        if (list.length > L.nrm) fail(`${list.length} SPTEs in one rmap`);
-        const base = L.rmap + (L.slotFirst[s] + i) * L.nrm;
-        list.forEach((p, k) => { out[base + k] = this.sptepCode(p); });
+        if (out[L.rmap] + list.length > L.nrm) fail(`${out[L.rmap] + list.length} SPTEs in the rmaps`);
+        // Pages in the scope's order, so the list is by gfn code.
+        for (const p of list) {
+          out[L.rmap + 1 + 2 * out[L.rmap]] = L.slotFirst[s] + i + 1;
+          out[L.rmap + 2 + 2 * out[L.rmap]] = this.sptepCode(p);
+          out[L.rmap]++;
+        }
       }
     });
     if (state.freedPfns.length > L.nfreed) fail(`${state.freedPfns.length} freed host ranges`);

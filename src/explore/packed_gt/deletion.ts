@@ -152,26 +152,29 @@ function unmapSlot(model: GtEngine, w: Uint8Array, s: number): number {
   const L = model.L;
   const e = L.e;
   let cleared = 0;
-  for (let p = L.slotFirst[s]; p < L.slotFirst[s] + L.slotPages[s]; p++) {
-    const base = L.rmap + p * L.nrm;
-    for (let k = 0; k < L.nrm && w[base + k]; k++) {
-      const code = w[base + k] - 1;
-      const slot = Math.floor(code / e);
-      const index = code % e;
-      const at = L.spteAt(slot, index);
-      if (w[L.spAt(slot) + 1] & LIFE_FREED) {
-        const filed = w[at + E_MISFILED];
-        if (!model.violation) model.violation = { kind: 'sp-use-after-free', vcpu: -1, gfn: filed ? L.pageGfns[filed - 2] : -1 };
-        continue;
-      }
-      if (w[at + E_FLAGS]) {
-        model.clearSpte(w, slot, index);
-        w[at + E_MISFILED] = 0;
-      }
-      cleared++;
+  // The memslot's pages' entries are together in the list, by page, each page's in list order.
+  const lo = 1 + L.slotFirst[s];
+  const hi = lo + L.slotPages[s];
+  const first = L.rmapStart(w, lo);
+  let k = first;
+  for (; k < w[L.rmap] && w[L.rmap + 1 + 2 * k] < hi; k++) {
+    const code = w[L.rmap + 2 + 2 * k] - 1;
+    const slot = Math.floor(code / e);
+    const index = code % e;
+    const at = L.spteAt(slot, index);
+    if (w[L.spAt(slot) + 1] & LIFE_FREED) {
+      const filed = w[at + E_MISFILED];
+      if (!model.violation) model.violation = { kind: 'sp-use-after-free', vcpu: -1, gfn: filed ? L.pageGfns[filed - 2] : -1 };
+      continue;
     }
-    w.fill(0, base, base + L.nrm);
+    if (w[at + E_FLAGS]) {
+      model.clearSpte(w, slot, index);
+      w[at + E_MISFILED] = 0;
+    }
+    cleared++;
   }
+  // Each rmap emptied as a whole.
+  L.rmapCut(w, first, k);
   return cleared;
 }
 
@@ -272,7 +275,13 @@ export function advanceDeletion(model: GtEngine, w: Uint8Array): void {
       }
       w.fill(0, r + 1 + 2 * n, r + 1 + 2 * w[r]);
       w[r] = n;
-      w.fill(0, L.rmap + L.slotFirst[s] * L.nrm, L.rmap + (L.slotFirst[s] + L.slotPages[s]) * L.nrm);
+      {
+        const lo = 1 + L.slotFirst[s];
+        const first = L.rmapStart(w, lo);
+        let end = first;
+        while (end < w[L.rmap] && w[L.rmap + 1 + 2 * end] < lo + L.slotPages[s]) end++;
+        L.rmapCut(w, first, end);
+      }
       w[at + F_PC] = PC_SLOTS_UNLOCK;
       break;
     }

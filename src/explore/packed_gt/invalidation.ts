@@ -65,12 +65,12 @@ export function stepInvalidation(model: GtEngine, w: Uint8Array): boolean {
       // a memslot that is there (being deleted or not); level 1 only (no leaf above it here).
       let visible = false;
       if (live) {
-        const base = L.rmap + (g - 1) * L.nrm;
-        let k = 0;
-        for (; k < L.nrm && w[base + k]; k++) visible = zapRmapEntry(model, w, w[base + k] - 1) || visible;
+        const first = L.rmapStart(w, g);
+        let k = first;
+        for (; k < w[L.rmap] && w[L.rmap + 1 + 2 * k] === g; k++) visible = zapRmapEntry(model, w, w[L.rmap + 2 + 2 * k] - 1) || visible;
         // The rmap head reset as a whole.
-        w.fill(0, base, base + L.nrm);
-        w[f + F_WALK] += k;
+        L.rmapCut(w, first, k);
+        w[f + F_WALK] += k - first;
       }
       w[f + F_PC] = I_FLUSH;
       return visible;

@@ -258,6 +258,7 @@ export class GtLayout {
     // abstraction throw where a state would need more, so a bound too tight stops, never merges.
     this.nsp = 2 + ops + 2 * Math.min(ops, 2 * bound.accesses);
     // A leaf joins an rmap only by a fault's install (one a fault); a remap and a freed range by an invalidation.
+    // In all pages together: a leaf joins an rmap only by a fault's install, one a fault, and each fault is an operation.
     this.nrm = Math.max(1, ops);
     this.nremap = Math.max(1, ops); // in all memslots together
     this.nfreed = Math.max(1, ops);
@@ -285,7 +286,7 @@ export class GtLayout {
     at = (at + 3) & ~3;
     this.sp = at; at += this.nsp * this.ss;
     this.active = at; at += (this.nsp + 3) & ~3;
-    this.rmap = at; at += this.pageGfns.length * this.nrm;
+    this.rmap = at; at += 1 + 2 * this.nrm;
     this.tlb = at; at += 2 * this.tb;
     this.cur = at; at += this.fs;
     this.paused = at; at += (this.nf - 1) * this.fs;
@@ -326,6 +327,56 @@ export class GtLayout {
   spteAt(i: number, j: number): number { return this.sp + i * this.ss + 2 + j * E_BYTES; }
   /** Byte offset of SP slot i's list mark: 0, or 1 + its place in the running frame's invalid list (F_LIST). */
   listAt(i: number): number { return this.sp + i * this.ss + 2 + this.e * E_BYTES; }
+
+  /**
+   * The rmaps (level 1 only) of every page in one list at L.rmap: its length, then (gfn code,
+   * 1 + slot x E + index) each, by page, each page's in list order (the key's per-page lists, one
+   * after the other: the gfn code names the page). The entries of page `g`: from rmapStart(w, g)
+   * while their gfn code is g.
+   */
+  rmapStart(w: Uint8Array, g: number): number {
+    const r = this.rmap;
+    const n = w[r];
+    let k = 0;
+    while (k < n && w[r + 1 + 2 * k] < g) k++;
+    return k;
+  }
+
+  /** __rmap_add(): the SPTE at the end of page g's rmap list. */
+  rmapAdd(w: Uint8Array, g: number, sptep: number): void {
+    const r = this.rmap;
+    const n = w[r];
+    if (n >= this.nrm) throw new Error('packed_gt: an rmap with no room');
+    let k = this.rmapStart(w, g);
+    while (k < n && w[r + 1 + 2 * k] === g) k++;
+    for (let j = n; j > k; j--) { w[r + 1 + 2 * j] = w[r - 1 + 2 * j]; w[r + 2 + 2 * j] = w[r + 2 * j]; }
+    w[r + 1 + 2 * k] = g;
+    w[r + 2 + 2 * k] = sptep;
+    w[r] = n + 1;
+  }
+
+  /** pte_list_remove(): the SPTE off page g's rmap, the others keeping their order; false on a miss. */
+  rmapRemove(w: Uint8Array, g: number, sptep: number): boolean {
+    const r = this.rmap;
+    const n = w[r];
+    for (let k = this.rmapStart(w, g); k < n && w[r + 1 + 2 * k] === g; k++) {
+      if (w[r + 2 + 2 * k] !== sptep) continue;
+      this.rmapCut(w, k, k + 1);
+      return true;
+    }
+    return false;
+  }
+
+  /** The rmap entries [from, to) out of the list, the others keeping their order. */
+  rmapCut(w: Uint8Array, from: number, to: number): void {
+    const r = this.rmap;
+    const n = w[r];
+    const d = to - from;
+    if (d <= 0) return;
+    for (let k = from; k + d < n; k++) { w[r + 1 + 2 * k] = w[r + 1 + 2 * (k + d)]; w[r + 2 + 2 * k] = w[r + 2 + 2 * (k + d)]; }
+    for (let k = n - d; k < n; k++) { w[r + 1 + 2 * k] = 0; w[r + 2 + 2 * k] = 0; }
+    w[r] = n - d;
+  }
 
   /** The running frame's invalid list (F_LIST): its SPs' slots in list order. */
   runningList(w: Uint8Array): number[] {

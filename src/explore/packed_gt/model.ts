@@ -625,7 +625,7 @@ export class PackedGtModel implements GtEngine {
         if ((f & SPTE_PRESENT) && !isLastSpte(f, level)) w[at + E_TARGET] = slotRef(w[at + E_TARGET]);
       }
     }
-    for (let i = 0; i < L.pageGfns.length * L.nrm; i++) if (w[L.rmap + i]) w[L.rmap + i] = sptepRef(w[L.rmap + i]);
+    for (let k = 0; k < w[L.rmap]; k++) w[L.rmap + 2 + 2 * k] = sptepRef(w[L.rmap + 2 + 2 * k]);
     // The active list (freed SPs are off it, so it may be shorter than the SPs): renumbered, and the new SP at its end.
     let end = 0;
     for (; end < n && w[L.active + end]; end++) w[L.active + end] = slotRef(w[L.active + end]);
@@ -778,25 +778,12 @@ export class PackedGtModel implements GtEngine {
 
   /** __rmap_add(): append to the page's rmap list. */
   private rmapAdd(w: Uint8Array, g: number, sptep: number): void {
-    const L = this.L;
-    const base = L.rmap + (g - 1) * L.nrm;
-    let k = 0;
-    while (k < L.nrm && w[base + k]) k++;
-    if (k === L.nrm) throw new Error('packed_gt: an rmap with no room');
-    w[base + k] = sptep;
+    this.L.rmapAdd(w, g, sptep);
   }
 
   /** pte_list_remove(): take the entry off the page's rmap, keeping the others' order; false on a miss. */
   private rmapRemove(w: Uint8Array, g: number, sptep: number): boolean {
-    const L = this.L;
-    const base = L.rmap + (g - 1) * L.nrm;
-    for (let k = 0; k < L.nrm && w[base + k]; k++) {
-      if (w[base + k] !== sptep) continue;
-      w.copyWithin(base + k, base + k + 1, base + L.nrm);
-      w[base + L.nrm - 1] = 0;
-      return true;
-    }
-    return false;
+    return this.L.rmapRemove(w, g, sptep);
   }
 
   /** The fault's unlock: mmu_lock released, and every TLB entry its root no longer maps is a stale-TLB violation. */
