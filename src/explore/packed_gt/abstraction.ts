@@ -15,7 +15,7 @@ import type { OpFrame } from '../../model/frames';
 import type { Node } from '../model';
 import { GT } from '../scope_guest_tables';
 import {
-  E_ACCESS, E_FLAGS, E_GFN, E_MISFILED, E_TARGET, F_ARG, F_ARG2, F_EEXIST, F_KIND, F_LIST, F_MISMATCH, F_PC, F_PCHILD,
+  E_FLAGS, E_GFN_ACCESS, E_MISFILED, gfnAccess, E_TARGET, F_ARG, F_ARG2, F_EEXIST, F_KIND, F_LIST, F_MISMATCH, F_PC, F_PCHILD,
   F_PSPTEP, F_RECHECKED, F_VCPU, F_WALK, F_WALKED, GtLayout, K_DELETE, K_FAULT, K_INVALIDATE, K_WRITE, LIFE_FREED,
   LIFE_INVALID, LIFE_OBSOLETE, LIFE_ROOT_SHIFT, M_GONE, M_INIT_SET, M_INVALID, M_LOG, M_MANUAL, PCS, T_BYTES, withPd0,
 } from './layout';
@@ -47,6 +47,8 @@ class Abstraction {
   /** SP id -> slot (its rank), and slot -> SP. */
   private readonly slotOf: Int32Array;
   private readonly bySlot: KvmMmuPage[];
+  /** The slots of the invalid list of the frame frame() wrote last (empty: none, or an empty one). */
+  private list: number[] = [];
 
   constructor(private readonly L: GtLayout, private readonly n: Node) {
     const state = n.state;
@@ -125,29 +127,33 @@ class Abstraction {
     const live = state.memslots.map((m) => m.id);
     // The key lists live memslots in their order: the scope's, less the deleted.
     if (live.join(',') !== L.slotIds.filter((id) => live.includes(id)).join(',')) fail('memslots out of the scope\'s order');
+    const r = L.remaps;
     L.slotIds.forEach((id, s) => {
       const at = L.slotAt[s];
       const m = state.memslots.find((x) => x.id === id);
       if (!m) { out[at] = M_GONE; return; }
       out[at] = (m.invalid ? M_INVALID : 0) | (m.logDirty ? M_LOG : 0) | (m.manualProtect ? M_MANUAL : 0) | (m.initiallySet ? M_INIT_SET : 0);
-      for (let i = 0; i < L.slotPages[s]; i++) out[at + 1 + i] = m.dirtyBitmap[i];
-      const r = at + 1 + L.slotPages[s];
-      if (m.remaps.length > L.nremap) fail(`${m.remaps.length} remaps in memslot ${id}`);
-      out[r] = m.remaps.length;
-      m.remaps.forEach((x, k) => {
+      for (let i = 0; i < L.slotPages[s]; i++) if ((m.dirtyBitmap[i] ?? 0) !== L.initialBitmaps[s][i]) fail(`memslot ${id}'s dirty bitmap differs from the scenario's`);
+      if (out[r] + m.remaps.length > L.nremap) fail(`${out[r] + m.remaps.length} remaps`);
+      for (const x of m.remaps) {
         if (x.npages !== 1 || x.gfn < m.baseGfn || x.gfn >= m.baseGfn + m.npages) fail('a remap of other than one page of its memslot');
-        out[r + 1 + 2 * k] = x.gfn - m.baseGfn;
-        out[r + 2 + 2 * k] = code(L.pfnCode(x.pfn), `pfn ${x.pfn}`);
-      });
+        out[r + 1 + 2 * out[r]] = L.slotFirst[s] + 1 + x.gfn - m.baseGfn;
+        out[r + 2 + 2 * out[r]] = code(L.pfnCode(x.pfn), `pfn ${x.pfn}`);
+        out[r]++;
+      }
       // The rmaps: level 1 only (4K host pages everywhere: no leaf above level 1).
       for (let level = 2; level <= 3; level++) if (m.rmap[level].head.some((h) => h !== 0)) fail(`a level-${level} rmap entry`);
       const r1 = m.rmap[1];
       for (let i = 0; i < m.npages; i++) {
         if (!r1.head[i]) { if (r1.more.get(i)?.length) fail('an rmap with no head'); continue; }
         const list = [r1.head[i] - 1, ...(r1.more.get(i) ?? [])];
-        if (list.length > L.nrm) fail(`${list.length} SPTEs in one rmap`);
-        const base = L.rmap + (L.slotFirst[s] + i) * L.nrm;
-        list.forEach((p, k) => { out[base + k] = this.sptepCode(p); });
+        if (out[L.rmap] + list.length > L.nrm) fail(`${out[L.rmap] + list.length} SPTEs in the rmaps`);
+        // Pages in the scope's order, so the list is by gfn code.
+        for (const p of list) {
+          out[L.rmap + 1 + 2 * out[L.rmap]] = L.slotFirst[s] + i + 1;
+          out[L.rmap + 2 + 2 * out[L.rmap]] = this.sptepCode(p);
+          out[L.rmap]++;
+        }
       }
     });
     if (state.freedPfns.length > L.nfreed) fail(`${state.freedPfns.length} freed host ranges`);
@@ -181,8 +187,7 @@ class Abstraction {
         out[p + E_FLAGS] = f;
         out[p + E_TARGET] = isLastSpte(f, sp.role.level) ? code(L.pfnCode(sp.target[i]), `pfn ${sp.target[i]}`) : 1 + this.slotOf[sp.target[i]];
         if (sp.gfns) {
-          out[p + E_GFN] = code(L.gfnCode(sp.gfns[i]), `gfn ${sp.gfns[i]}`);
-          out[p + E_ACCESS] = sp.accesses![i];
+          out[p + E_GFN_ACCESS] = gfnAccess(code(L.gfnCode(sp.gfns[i]), `gfn ${sp.gfns[i]}`), sp.accesses![i]);
         }
       }
     });
@@ -210,8 +215,16 @@ class Abstraction {
   private frames(out: Uint8Array, swap: boolean): void {
     const { L, n } = this;
     if (n.paused.length > L.nf - 1) fail(`${n.paused.length} paused frames`);
+    this.list = [];
     if (n.current) out.set(this.frame(n.current, swap), L.cur);
-    const paused = n.paused.map((f) => this.frame(f, swap)).sort(compare);
+    // The running frame's list, in its SPs' slots (layout.ts F_LIST); no other frame may hold one.
+    this.list.forEach((s, k) => { out[L.listAt(s)] = 1 + k; });
+    const paused = n.paused.map((f) => {
+      this.list = [];
+      const b = this.frame(f, swap);
+      if (this.list.length) fail('a paused frame with an invalid list that is not empty');
+      return b;
+    }).sort(compare);
     paused.forEach((b, i) => out.set(b, L.paused + i * L.fs));
     out[L.npaused] = n.paused.length;
   }
@@ -231,7 +244,7 @@ class Abstraction {
       if (l === undefined) return;
       if (l.length > L.nsp) fail('a list longer than the SPs');
       b[F_LIST] = 1 + l.length;
-      l.forEach((id, k) => { b[F_LIST + 1 + k] = 1 + this.slotOf[id]; });
+      this.list = l.map((id) => this.slotOf[id]);
     };
     switch (f.kind) {
       case 'fault': {

@@ -15,14 +15,24 @@ function flipFrame(w: Uint8Array, at: number): void {
   else if (kind === K_WRITE && w[at + F_VCPU] !== 0) w[at + F_VCPU] = 3 - w[at + F_VCPU];
 }
 
-/** Sort the paused frames as byte strings (the key sorts their texts), in place. */
+/**
+ * Sort the paused frames as byte strings (the key sorts their texts), in place: an insertion sort
+ * of the fixed-width frames where they lie (at most L.nf - 1 of them, nearly always sorted but for
+ * the one just paused or flipped), with no copies made.
+ */
 export function sortPaused(L: GtLayout, w: Uint8Array): void {
   const n = w[L.npaused];
-  if (n < 2) return;
-  const frames: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) frames.push(w.slice(L.paused + i * L.fs, L.paused + (i + 1) * L.fs));
-  frames.sort(compare);
-  frames.forEach((f, i) => w.set(f, L.paused + i * L.fs));
+  const fs = L.fs;
+  for (let i = 1; i < n; i++) {
+    for (let j = i; j > 0; j--) {
+      const a = L.paused + (j - 1) * fs;
+      const b = a + fs;
+      let k = 0;
+      while (k < fs && w[a + k] === w[b + k]) k++;
+      if (k === fs || w[a + k] < w[b + k]) break;
+      for (; k < fs; k++) { const t = w[a + k]; w[a + k] = w[b + k]; w[b + k] = t; }
+    }
+  }
 }
 
 /** The words with the two vCPUs exchanged. */
@@ -65,14 +75,16 @@ export function canonGtInPlace(L: GtLayout, w: Uint8Array, scratch: Uint8Array):
     return;
   }
   if (!w[L.cur + F_KIND] && !w[L.npaused]) return;
-  scratch.set(w.subarray(L.cur), L.cur);
+  // The frames' image (the frames past the paused count are zero in both), in scratch.
+  const end = L.paused + w[L.npaused] * L.fs;
+  for (let i = L.cur; i < end; i++) scratch[i] = w[i];
   scratch[L.npaused] = w[L.npaused];
   if (scratch[L.cur + F_KIND]) flipFrame(scratch, L.cur);
   for (let k = 0; k < scratch[L.npaused]; k++) flipFrame(scratch, L.paused + k * L.fs);
   sortPaused(L, scratch);
-  for (let i = L.cur; i < L.size; i++) {
+  for (let i = L.cur; i < end; i++) {
     if (w[i] === scratch[i]) continue;
-    if (scratch[i] < w[i]) w.set(scratch.subarray(L.cur), L.cur);
+    if (scratch[i] < w[i]) for (let j = i; j < end; j++) w[j] = scratch[j];
     return;
   }
 }

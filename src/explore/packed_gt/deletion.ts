@@ -42,19 +42,15 @@ function placeOf(model: GtEngine, w: Uint8Array, at: number): number {
   return s;
 }
 
-function listOf(w: Uint8Array, at: number): number[] {
-  const n = w[at + F_LIST] ? w[at + F_LIST] - 1 : 0;
-  const out: number[] = [];
-  for (let k = 0; k < n; k++) out.push(w[at + F_LIST + 1 + k] - 1);
-  return out;
+/** The deletion's invalid list (the running frame's: layout.ts F_LIST). */
+function listOf(model: GtEngine, w: Uint8Array, at: number): number[] {
+  if (at !== model.L.cur) throw new Error('packed_gt: a list of a frame not running');
+  return model.L.runningList(w);
 }
 
 function setList(model: GtEngine, w: Uint8Array, at: number, list: number[]): void {
-  const L = model.L;
-  if (list.length > L.nsp) throw new Error('packed_gt: an invalid list longer than the SPs');
-  w.fill(0, at + F_LIST, at + L.fs);
-  w[at + F_LIST] = 1 + list.length;
-  list.forEach((s, k) => { w[at + F_LIST + 1 + k] = 1 + s; });
+  if (at !== model.L.cur) throw new Error('packed_gt: a list of a frame not running');
+  model.L.setRunningList(w, list);
 }
 
 /** The present-bit bytes of every SPTE, to tell whether a step wrote one (model.ts stepWasVisible()). */
@@ -156,26 +152,29 @@ function unmapSlot(model: GtEngine, w: Uint8Array, s: number): number {
   const L = model.L;
   const e = L.e;
   let cleared = 0;
-  for (let p = L.slotFirst[s]; p < L.slotFirst[s] + L.slotPages[s]; p++) {
-    const base = L.rmap + p * L.nrm;
-    for (let k = 0; k < L.nrm && w[base + k]; k++) {
-      const code = w[base + k] - 1;
-      const slot = Math.floor(code / e);
-      const index = code % e;
-      const at = L.spteAt(slot, index);
-      if (w[L.spAt(slot) + 1] & LIFE_FREED) {
-        const filed = w[at + E_MISFILED];
-        if (!model.violation) model.violation = { kind: 'sp-use-after-free', vcpu: -1, gfn: filed ? L.pageGfns[filed - 2] : -1 };
-        continue;
-      }
-      if (w[at + E_FLAGS]) {
-        model.clearSpte(w, slot, index);
-        w[at + E_MISFILED] = 0;
-      }
-      cleared++;
+  // The memslot's pages' entries are together in the list, by page, each page's in list order.
+  const lo = 1 + L.slotFirst[s];
+  const hi = lo + L.slotPages[s];
+  const first = L.rmapStart(w, lo);
+  let k = first;
+  for (; k < w[L.rmap] && w[L.rmap + 1 + 2 * k] < hi; k++) {
+    const code = w[L.rmap + 2 + 2 * k] - 1;
+    const slot = Math.floor(code / e);
+    const index = code % e;
+    const at = L.spteAt(slot, index);
+    if (w[L.spAt(slot) + 1] & LIFE_FREED) {
+      const filed = w[at + E_MISFILED];
+      if (!model.violation) model.violation = { kind: 'sp-use-after-free', vcpu: -1, gfn: filed ? L.pageGfns[filed - 2] : -1 };
+      continue;
     }
-    w.fill(0, base, base + L.nrm);
+    if (w[at + E_FLAGS]) {
+      model.clearSpte(w, slot, index);
+      w[at + E_MISFILED] = 0;
+    }
+    cleared++;
   }
+  // Each rmap emptied as a whole.
+  L.rmapCut(w, first, k);
   return cleared;
 }
 
@@ -205,7 +204,7 @@ export function advanceDeletion(model: GtEngine, w: Uint8Array): void {
     }
     case PC_ZAP: {
       const before = spteFlags(model, w);
-      const list = listOf(w, at);
+      const list = listOf(model, w, at);
       model.prepareZap(w, nextObsoleteSp(model, w), list);
       setList(model, w, at, list);
       w[at + F_WALK]++;
@@ -223,7 +222,7 @@ export function advanceDeletion(model: GtEngine, w: Uint8Array): void {
     }
     case PC_SLOT_ZAP: {
       const before = spteFlags(model, w);
-      const list = listOf(w, at);
+      const list = listOf(model, w, at);
       model.prepareZap(w, nextGfnValidSpWithGptes(model, w, s), list);
       setList(model, w, at, list);
       w[at + F_WALK]++;
@@ -246,7 +245,7 @@ export function advanceDeletion(model: GtEngine, w: Uint8Array): void {
       }
       break;
     case PC_COMMIT_FREE: {
-      for (const slot of listOf(w, at)) {
+      for (const slot of listOf(model, w, at)) {
         w[L.spAt(slot) + 1] |= LIFE_FREED;
         model.offActiveList(w, slot);
       }
@@ -261,11 +260,28 @@ export function advanceDeletion(model: GtEngine, w: Uint8Array): void {
       break;
     case PC_DELETE: {
       // kvm_delete_memslot(): the slot leaves the memslots with its rmaps (unwalked); the key writes nothing of it.
-      const m = L.slotAt[s];
-      const end = s + 1 < L.slotAt.length ? L.slotAt[s + 1] : L.freed;
-      w.fill(0, m, end);
-      w[m] = M_GONE;
-      w.fill(0, L.rmap + L.slotFirst[s] * L.nrm, L.rmap + (L.slotFirst[s] + L.slotPages[s]) * L.nrm);
+      w[L.slotAt[s]] = M_GONE;
+      // Its remaps leave the list (the others keep their order).
+      const r = L.remaps;
+      const lo = 1 + L.slotFirst[s];
+      const hi = lo + L.slotPages[s];
+      let n = 0;
+      for (let k = 0; k < w[r]; k++) {
+        const g = w[r + 1 + 2 * k];
+        if (g >= lo && g < hi) continue;
+        w[r + 1 + 2 * n] = g;
+        w[r + 2 + 2 * n] = w[r + 2 + 2 * k];
+        n++;
+      }
+      w.fill(0, r + 1 + 2 * n, r + 1 + 2 * w[r]);
+      w[r] = n;
+      {
+        const lo = 1 + L.slotFirst[s];
+        const first = L.rmapStart(w, lo);
+        let end = first;
+        while (end < w[L.rmap] && w[L.rmap + 1 + 2 * end] < lo + L.slotPages[s]) end++;
+        L.rmapCut(w, first, end);
+      }
       w[at + F_PC] = PC_SLOTS_UNLOCK;
       break;
     }

@@ -25,7 +25,7 @@ import { isLastSpte, SPTE_PRESENT, SPTE_WRITABLE } from '../../kernel/spte';
 import { linkZapsAndFlushes } from '../../kernel/variants';
 import { readGuestPte, sameGuestPte, walkGuest, type GuestWalk } from '../../mmu/guest_walk';
 import { initialState } from '../../run/initial_state';
-import { E_ACCESS, E_FLAGS, E_GFN, E_TARGET, F_ARG, F_ARG2, F_EEXIST, F_KIND, F_LIST, F_MISMATCH, F_PC, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU, F_WALK, F_WALKED, K_FAULT, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, pcOf, withPd0 } from './layout';
+import { E_FLAGS, E_GFN_ACCESS, E_TARGET, F_ARG, F_ARG2, F_EEXIST, F_KIND, F_LIST, F_MISMATCH, F_PC, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU, F_WALK, F_WALKED, gfnAccess, K_FAULT, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, pcOf, withPd0 } from './layout';
 import { Unsupported, type GtEngine } from './engine';
 
 const PC_LOCK = pcOf(K_FAULT, 'lock');
@@ -169,13 +169,13 @@ export function advanceStoppedFault(model: GtEngine, w: Uint8Array): boolean {
       model.flushAll(w);
       const n = w[at + F_LIST] ? w[at + F_LIST] - 1 : 0;
       if (n > 0) {
+        const list = L.runningList(w);
         for (let k = 0; k < n; k++) {
-          const s = w[at + F_LIST + 1 + k] - 1;
+          const s = list[k];
           w[L.spAt(s) + 1] |= LIFE_FREED;
           model.offActiveList(w, s);
         }
-        w.fill(0, at + F_LIST + 1, at + L.fs);
-        w[at + F_LIST] = 1;
+        L.setRunningList(w, []);
       }
       w[at + F_PC] = PC_LINK;
       visible = true;
@@ -191,8 +191,7 @@ export function advanceStoppedFault(model: GtEngine, w: Uint8Array): boolean {
       w[p + E_TARGET] = 1 + child;
       if (!L.keys[model.keyOf(w, parent)].direct) {
         const k = L.keys[model.keyOf(w, child)];
-        w[p + E_GFN] = L.gfnCode(k.gfn);
-        w[p + E_ACCESS] = k.access;
+        w[p + E_GFN_ACCESS] = gfnAccess(L.gfnCode(k.gfn), k.access);
       }
       w[at + F_PC] = PC_WALK;
       visible = true;
@@ -307,9 +306,7 @@ function walkStep(model: GtEngine, w: Uint8Array): boolean {
       if (!model.hasParent(w, linked) && !(w[L.spAt(linked) + 1] & LIFE_INVALID)) {
         const list: number[] = [];
         model.prepareZap(w, linked, list);
-        w.fill(0, at + F_LIST, at + L.fs);
-        w[at + F_LIST] = 1 + list.length;
-        list.forEach((s, k) => { w[at + F_LIST + 1 + k] = 1 + s; });
+        L.setRunningList(w, list);
       }
       w[at + F_PC] = PC_FLUSH;
       return true;
@@ -318,8 +315,7 @@ function walkStep(model: GtEngine, w: Uint8Array): boolean {
     w[q + E_FLAGS] = SPTE_PRESENT | SPTE_WRITABLE;
     w[q + E_TARGET] = 1 + child;
     if (!L.keys[model.keyOf(w, parent)].direct) {
-      w[q + E_GFN] = L.gfnCode(childGfn);
-      w[q + E_ACCESS] = access;
+      w[q + E_GFN_ACCESS] = gfnAccess(L.gfnCode(childGfn), access);
     }
     return true;
   }

@@ -73,12 +73,12 @@ export function stepInvalidation(model: GtEngine, w: Uint8Array): boolean {
       // a memslot that is there (being deleted or not); level 1 only (no leaf above it here).
       let visible = false;
       if (live) {
-        const base = L.rmap + (g - 1) * L.nrm;
-        let k = 0;
-        for (; k < L.nrm && w[base + k]; k++) visible = zapRmapEntry(model, w, w[base + k] - 1) || visible;
+        const first = L.rmapStart(w, g);
+        let k = first;
+        for (; k < w[L.rmap] && w[L.rmap + 1 + 2 * k] === g; k++) visible = zapRmapEntry(model, w, w[L.rmap + 2 + 2 * k] - 1) || visible;
         // The rmap head reset as a whole.
-        w.fill(0, base, base + L.nrm);
-        w[f + F_WALK] += k;
+        L.rmapCut(w, first, k);
+        w[f + F_WALK] += k - first;
       }
       w[f + F_PC] = I_FLUSH;
       return visible;
@@ -138,11 +138,16 @@ function freeAndRemap(model: GtEngine, w: Uint8Array, s: number, g: number): voi
   if (n >= L.nfreed) throw new Error('packed_gt: no room for a freed host page');
   w[L.freed + 1 + n] = pfn;
   w[L.freed] = n + 1;
-  const r = L.slotAt[s] + 1 + L.slotPages[s];
-  const k = w[r];
-  if (k >= L.nremap) throw new Error('packed_gt: no room for a remap');
-  w[r + 1 + 2 * k] = g - 1 - L.slotFirst[s];
+  const r = L.remaps;
+  const m = w[r];
+  if (m >= L.nremap) throw new Error('packed_gt: no room for a remap');
+  // After every remap of memslot s and of the memslots before it (their gfn codes are below s's end).
+  const end = 1 + L.slotFirst[s] + L.slotPages[s];
+  let k = 0;
+  while (k < m && w[r + 1 + 2 * k] < end) k++;
+  for (let j = m; j > k; j--) { w[r + 1 + 2 * j] = w[r - 1 + 2 * j]; w[r + 2 + 2 * j] = w[r + 2 * j]; }
+  w[r + 1 + 2 * k] = g;
   w[r + 2 + 2 * k] = PFN_NEW + w[L.newPfns];
-  w[r] = k + 1;
+  w[r] = m + 1;
   w[L.newPfns]++;
 }

@@ -66,7 +66,14 @@ export const F_PCHILD = 9;
 export const F_PSPTEP = 10;
 /** fault: walkedAccess (0 absent, 1 + value). */
 export const F_WALKED = 11;
-/** fault and delete: invalidList (0 absent, 1 + its length), then its slots (1 + slot each). */
+/**
+ * fault and delete: invalidList (0 absent, 1 + its length). Its SPs are marked in their slots
+ * (GtLayout.listAt(), 1 + place in the list), not in the frame: a frame's list holds SPs only
+ * while it holds mmu_lock (a fault from its link zap to its flush step, a deletion from its zap
+ * steps to its commit-free step, both under the lock), and only the running frame can hold the
+ * lock (an operation is paused only where mmu_lock is free), so one list at most is not empty and
+ * it is the running frame's. pauseCurrent() and the abstraction check it.
+ */
 export const F_LIST = 12;
 
 /** SP life byte. */
@@ -76,13 +83,24 @@ export const LIFE_OBSOLETE = 4;
 /** root count << LIFE_ROOT_SHIFT (0 to 3). */
 export const LIFE_ROOT_SHIFT = 3;
 
-/** Per SPTE of a slot: flag byte, target, gfn code, access, misfiled gfn code. */
+/**
+ * Per SPTE of a slot: flag byte, target, an indirect SP's gfn code and access in one byte
+ * (gfnAccess()), misfiled gfn code.
+ */
 export const E_FLAGS = 0;
 export const E_TARGET = 1;
-export const E_GFN = 2;
-export const E_ACCESS = 3;
-export const E_MISFILED = 4;
-export const E_BYTES = 5;
+export const E_GFN_ACCESS = 2;
+export const E_MISFILED = 3;
+export const E_BYTES = 4;
+
+/** Bits of E_GFN_ACCESS that hold the gfn code (the access, ACC_ALL at most, above them). */
+export const GFN_BITS = 5;
+export const GFN_MASK = (1 << GFN_BITS) - 1;
+
+/** An indirect SP's entry's gfn code and access, as its E_GFN_ACCESS byte. */
+export function gfnAccess(gfn: number, access: number): number {
+  return gfn | (access << GFN_BITS);
+}
 
 /** TLB entry bytes: address, level, gfn code, pfn code, bits (1 writable, 2 exec). */
 export const T_BYTES = 5;
@@ -183,8 +201,16 @@ export class GtLayout {
   readonly nsps = 9;
   readonly npaused = 10;
   readonly slots: number;
-  /** Bytes of a memslot's block: status, a byte a page of its dirty bitmap... per memslot at slotAt[i]. */
+  /** Each memslot's status byte (M_GONE ...), in the scope's order. */
   readonly slotAt: number[] = [];
+  /**
+   * The remaps of every memslot in one list: its length, then (gfn code, pfn code) each, by memslot
+   * in the scope's order, each memslot's in the order they were made (the key's per-memslot lists,
+   * one after the other: the gfn code names the memslot). One a page each; one by each invalidation.
+   */
+  readonly remaps: number;
+  /** Each memslot's dirty bitmap as the scenario sets it: no transition of the scope writes it (no dirty logging: M_LOG is UNSUPPORTED), so the words leave it out and the abstraction checks it. */
+  readonly initialBitmaps: number[][] = [];
   readonly freed: number;
   readonly written: number;
   readonly active: number;
@@ -212,29 +238,55 @@ export class GtLayout {
     this.pd0s = [state.guestMemory.get(GT.pd)!.entries.get(0), ...pdeTargets().map((t) => t.entry)];
     this.keys = keyTable(scope, state, this.pd0s);
     const ops = bound.ops;
-    // The first root, at most three SPs below it by each fault (levels 3, 2, 1), a root by each reload.
-    this.nsp = 1 + 4 * (ops + bound.accesses);
+    if (this.pageGfns.length > GFN_MASK || ACC_ALL >> (8 - GFN_BITS) !== 0) throw new Error('packed_gt: gfn codes and accesses do not fit one byte');
+    // SPs a path can make (they are never forgotten: a freed SP keeps its slot), from the bound:
+    // - the first root;
+    // - a fault makes at most three, one a level below the root (3, 2, 1): kvm_mmu_get_child_sp()
+    //   once a level (the stopped fault's walk steps too: each re-walks from the root, under the
+    //   mmu_lock the fault holds, and makes at most the SP of the first level missing); each fault
+    //   is an operation of the bound (the access's faults, the stopped fault and its retry's fault
+    //   each count one), and an access faults at most twice (model.ts access(): tries 1 and 2; a
+    //   stopped fault and its retry);
+    // - a new root, only when the newest root is freed, invalid or obsolete: made so by a memslot
+    //   deletion (an operation of the bound that is not a fault) or by the one guest-table write's
+    //   zap; never by an invalidation (it zaps leaves, no SP) nor by a fault's link zap (a root is
+    //   no one's child).
+    // So with F faults and D deletions, F + D <= ops and F <= 2 accesses:
+    //   1 + 3F + (D + 1) <= 2 + ops + 2F <= 2 + ops + 2 min(ops, 2 accesses).
+    // (It was 1 + 4 (ops + accesses), which counted a reload and three SPs for every operation and
+    // every access alike: 25 slots at the default bound where 14 are enough.) allocSp() and the
+    // abstraction throw where a state would need more, so a bound too tight stops, never merges.
+    this.nsp = 2 + ops + 2 * Math.min(ops, 2 * bound.accesses);
     // A leaf joins an rmap only by a fault's install (one a fault); a remap and a freed range by an invalidation.
+    // In all pages together: a leaf joins an rmap only by a fault's install, one a fault, and each fault is an operation.
     this.nrm = Math.max(1, ops);
-    this.nremap = Math.max(1, ops);
+    this.nremap = Math.max(1, ops); // in all memslots together
     this.nfreed = Math.max(1, ops);
     this.nt = Math.max(1, bound.accesses);
     // The running frame and the paused ones: every operation and the one write.
     this.nf = ops + 2;
-    this.fs = F_LIST + 1 + this.nsp;
-    this.ss = 2 + E_BYTES * e;
+    this.fs = F_LIST + 1;
+    // Key, life, the entries, the list mark (F_LIST); a whole number of words, so that the store
+    // copies SP slots a word at a time (search.ts gtPack()); the pad stays zero.
+    this.ss = (3 + E_BYTES * e + 3) & ~3;
     this.tb = 1 + T_BYTES * this.nt;
     let at = 11;
     this.slots = at;
     for (let i = 0; i < state.memslots.length; i++) {
       this.slotAt.push(at);
-      at += 1 + this.slotPages[i] + 1 + 2 * this.nremap;
+      this.initialBitmaps.push([...state.memslots[i].dirtyBitmap.slice(0, this.slotPages[i])]);
+      at += 1;
     }
+    this.remaps = at; at += 1 + 2 * this.nremap;
     this.freed = at; at += 1 + this.nfreed;
     this.written = at; at += this.pageGfns.length;
-    this.active = at; at += this.nsp;
+    // The three parts a stored state keeps (search.ts gtPack()) start at a word: the header to the
+    // SP slots in use; the active list, never longer than the SPs in use, so only that many of its
+    // bytes (in whole words); the rmaps to the last paused frame.
+    at = (at + 3) & ~3;
     this.sp = at; at += this.nsp * this.ss;
-    this.rmap = at; at += this.pageGfns.length * this.nrm;
+    this.active = at; at += (this.nsp + 3) & ~3;
+    this.rmap = at; at += 1 + 2 * this.nrm;
     this.tlb = at; at += 2 * this.tb;
     this.cur = at; at += this.fs;
     this.paused = at; at += (this.nf - 1) * this.fs;
@@ -273,4 +325,77 @@ export class GtLayout {
   /** Byte offset of SP slot i, and of its entry j. */
   spAt(i: number): number { return this.sp + i * this.ss; }
   spteAt(i: number, j: number): number { return this.sp + i * this.ss + 2 + j * E_BYTES; }
+  /** Byte offset of SP slot i's list mark: 0, or 1 + its place in the running frame's invalid list (F_LIST). */
+  listAt(i: number): number { return this.sp + i * this.ss + 2 + this.e * E_BYTES; }
+
+  /**
+   * The rmaps (level 1 only) of every page in one list at L.rmap: its length, then (gfn code,
+   * 1 + slot x E + index) each, by page, each page's in list order (the key's per-page lists, one
+   * after the other: the gfn code names the page). The entries of page `g`: from rmapStart(w, g)
+   * while their gfn code is g.
+   */
+  rmapStart(w: Uint8Array, g: number): number {
+    const r = this.rmap;
+    const n = w[r];
+    let k = 0;
+    while (k < n && w[r + 1 + 2 * k] < g) k++;
+    return k;
+  }
+
+  /** __rmap_add(): the SPTE at the end of page g's rmap list. */
+  rmapAdd(w: Uint8Array, g: number, sptep: number): void {
+    const r = this.rmap;
+    const n = w[r];
+    if (n >= this.nrm) throw new Error('packed_gt: an rmap with no room');
+    let k = this.rmapStart(w, g);
+    while (k < n && w[r + 1 + 2 * k] === g) k++;
+    for (let j = n; j > k; j--) { w[r + 1 + 2 * j] = w[r - 1 + 2 * j]; w[r + 2 + 2 * j] = w[r + 2 * j]; }
+    w[r + 1 + 2 * k] = g;
+    w[r + 2 + 2 * k] = sptep;
+    w[r] = n + 1;
+  }
+
+  /** pte_list_remove(): the SPTE off page g's rmap, the others keeping their order; false on a miss. */
+  rmapRemove(w: Uint8Array, g: number, sptep: number): boolean {
+    const r = this.rmap;
+    const n = w[r];
+    for (let k = this.rmapStart(w, g); k < n && w[r + 1 + 2 * k] === g; k++) {
+      if (w[r + 2 + 2 * k] !== sptep) continue;
+      this.rmapCut(w, k, k + 1);
+      return true;
+    }
+    return false;
+  }
+
+  /** The rmap entries [from, to) out of the list, the others keeping their order. */
+  rmapCut(w: Uint8Array, from: number, to: number): void {
+    const r = this.rmap;
+    const n = w[r];
+    const d = to - from;
+    if (d <= 0) return;
+    for (let k = from; k + d < n; k++) { w[r + 1 + 2 * k] = w[r + 1 + 2 * (k + d)]; w[r + 2 + 2 * k] = w[r + 2 + 2 * (k + d)]; }
+    for (let k = n - d; k < n; k++) { w[r + 1 + 2 * k] = 0; w[r + 2 + 2 * k] = 0; }
+    w[r] = n - d;
+  }
+
+  /** The running frame's invalid list (F_LIST): its SPs' slots in list order. */
+  runningList(w: Uint8Array): number[] {
+    const n = w[this.cur + F_LIST] ? w[this.cur + F_LIST] - 1 : 0;
+    const out: number[] = new Array<number>(n);
+    let found = 0;
+    for (let s = 0; s < w[this.nsps]; s++) {
+      const p = w[this.listAt(s)];
+      if (p) { out[p - 1] = s; found++; }
+    }
+    if (found !== n) throw new Error('packed_gt: the running frame\'s list and its SPs\' marks disagree');
+    return out;
+  }
+
+  /** Set the running frame's invalid list to `list` (slots, in order): its length in the frame, each SP's place in its slot. */
+  setRunningList(w: Uint8Array, list: readonly number[]): void {
+    if (list.length > this.nsp) throw new Error('packed_gt: an invalid list longer than the SPs');
+    for (let s = 0; s < w[this.nsps]; s++) w[this.listAt(s)] = 0;
+    list.forEach((s, k) => { w[this.listAt(s)] = 1 + k; });
+    w[this.cur + F_LIST] = 1 + list.length;
+  }
 }

@@ -48,7 +48,7 @@ import { advanceStoppedFault, startStoppedFault } from './fault_window';
 import { actionLacks } from './covers';
 import { invalidationInProgress, resumeEnabled, stepEnabled } from './locks';
 import {
-  E_ACCESS, E_FLAGS, E_GFN, E_MISFILED, E_TARGET, F_EEXIST, F_KIND, F_LIST, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU,
+  E_FLAGS, E_GFN_ACCESS, E_MISFILED, GFN_MASK, gfnAccess, E_TARGET, F_EEXIST, F_KIND, F_LIST, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU,
   GtLayout, K_DELETE, K_FAULT, K_INVALIDATE, K_WRITE, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, LIFE_ROOT_SHIFT, M_GONE, M_INVALID, M_LOG, PFN_NEW,
   T_BYTES, withPd0,
 } from './layout';
@@ -174,13 +174,15 @@ export class PackedGtModel implements GtEngine {
     const n = w[L.npaused];
     const at = L.paused + i * L.fs;
     const frame = this.scratch;
-    frame.set(w.subarray(at, at + L.fs));
-    // Frame i out of the paused ones (the others stay sorted), the running one in, frame i running.
-    w.copyWithin(at, at + L.fs, L.paused + n * L.fs);
-    w.fill(0, L.paused + (n - 1) * L.fs, L.paused + n * L.fs);
+    const fs = L.fs;
+    // Frame i out of the paused ones (the others stay sorted), the running one in, frame i running
+    // (byte loops: a frame is tens of bytes, less than V8's calls into its runtime cost).
+    for (let k = 0; k < fs; k++) frame[k] = w[at + k];
+    for (let k = at, end = L.paused + (n - 1) * fs; k < end; k++) w[k] = w[k + fs];
+    for (let k = L.paused + (n - 1) * fs, end = k + fs; k < end; k++) w[k] = 0;
     w[L.npaused] = n - 1;
     this.pauseCurrent(w);
-    w.set(frame, L.cur);
+    for (let k = 0; k < fs; k++) w[L.cur + k] = frame[k];
     if (!this.advanceCurrent(w)) return false;
     this.s = w;
     return true;
@@ -214,7 +216,7 @@ export class PackedGtModel implements GtEngine {
 
   /** The running frame ended: its words go (Node.current = null). */
   endCurrent(w: Uint8Array): void {
-    w.fill(0, this.L.cur, this.L.cur + this.L.fs);
+    for (let k = this.L.cur, end = k + this.L.fs; k < end; k++) w[k] = 0;
   }
 
   /**
@@ -277,8 +279,8 @@ export class PackedGtModel implements GtEngine {
     if (!w[L.cur + F_KIND]) return;
     const n = w[L.npaused];
     if (n >= L.nf - 1) throw new Error('packed_gt: no room for a paused frame');
-    w.copyWithin(L.paused + n * L.fs, L.cur, L.cur + L.fs);
-    w.fill(0, L.cur, L.cur + L.fs);
+    if (w[L.cur + F_LIST] > 1) throw new Error('packed_gt: a frame paused with an invalid list (layout.ts F_LIST)');
+    for (let k = 0, to = L.paused + n * L.fs, cur = L.cur; k < L.fs; k++) { w[to + k] = w[cur + k]; w[cur + k] = 0; }
     w[L.npaused] = n + 1;
     sortPaused(L, w);
   }
@@ -327,12 +329,9 @@ export class PackedGtModel implements GtEngine {
   private pfnToGfn(w: Uint8Array, pfn: number): number {
     const L = this.L;
     if (pfn < PFN_NEW) return pfn;
-    for (let s = 0; s < L.slotIds.length; s++) {
-      const at = L.slotAt[s];
-      if (w[at] & M_GONE) continue;
-      const r = at + 1 + L.slotPages[s];
-      for (let k = w[r] - 1; k >= 0; k--) if (w[r + 2 + 2 * k] === pfn) return 1 + L.slotFirst[s] + w[r + 1 + 2 * k];
-    }
+    // Each host page handed out is remapped once (a deleted memslot's remaps leave the list with it).
+    const r = L.remaps;
+    for (let k = w[r] - 1; k >= 0; k--) if (w[r + 2 + 2 * k] === pfn) return w[r + 1 + 2 * k];
     throw new Error('packed_gt: a host page no memslot maps');
   }
 
@@ -435,8 +434,7 @@ export class PackedGtModel implements GtEngine {
     const at = this.L.spteAt(slot, index);
     w[at + E_FLAGS] = 0;
     w[at + E_TARGET] = 0;
-    w[at + E_GFN] = 0;
-    w[at + E_ACCESS] = 0;
+    w[at + E_GFN_ACCESS] = 0;
   }
 
   /** Some present non-leaf SPTE links to `slot` (its parent_ptes are not empty). */
@@ -506,8 +504,7 @@ export class PackedGtModel implements GtEngine {
     const at = L.spteAt(slot, index);
     w[at + E_FLAGS] = 0;
     w[at + E_TARGET] = 0;
-    w[at + E_GFN] = 0;
-    w[at + E_ACCESS] = 0;
+    w[at + E_GFN_ACCESS] = 0;
     const g = L.gfnCode(gfn);
     const live = g > 0 && !(w[L.slotAt[this.memslotOf(g)]] & M_GONE);
     if (live && this.rmapRemove(w, g, 1 + slot * L.e + index)) {
@@ -522,7 +519,7 @@ export class PackedGtModel implements GtEngine {
   /** kvm_flush_remote_tlbs() on bare metal: every vCPU's TLB emptied (the reloads owed stay). */
   flushAll(w: Uint8Array): void {
     const L = this.L;
-    for (let v = 0; v < 2; v++) w.fill(0, L.tlb + v * L.tb + 1, L.tlb + (v + 1) * L.tb);
+    for (let v = 0; v < 2; v++) for (let k = L.tlb + v * L.tb + 1, end = L.tlb + (v + 1) * L.tb; k < end; k++) w[k] = 0;
   }
 
   /** list_del() from active_mmu_pages, the others keeping their order. */
@@ -597,7 +594,7 @@ export class PackedGtModel implements GtEngine {
   spGetGfn(w: Uint8Array, slot: number, index: number): number {
     const k = this.L.keys[this.keyOf(w, slot)];
     if (!k.direct) {
-      const c = w[this.L.spteAt(slot, index) + E_GFN];
+      const c = w[this.L.spteAt(slot, index) + E_GFN_ACCESS] & GFN_MASK;
       return c === 0 ? 0 : this.L.pageGfns[c - 1];
     }
     return k.gfn + index * this.geo.pages(k.level);
@@ -628,7 +625,7 @@ export class PackedGtModel implements GtEngine {
         if ((f & SPTE_PRESENT) && !isLastSpte(f, level)) w[at + E_TARGET] = slotRef(w[at + E_TARGET]);
       }
     }
-    for (let i = 0; i < L.pageGfns.length * L.nrm; i++) if (w[L.rmap + i]) w[L.rmap + i] = sptepRef(w[L.rmap + i]);
+    for (let k = 0; k < w[L.rmap]; k++) w[L.rmap + 2 + 2 * k] = sptepRef(w[L.rmap + 2 + 2 * k]);
     // The active list (freed SPs are off it, so it may be shorter than the SPs): renumbered, and the new SP at its end.
     let end = 0;
     for (; end < n && w[L.active + end]; end++) w[L.active + end] = slotRef(w[L.active + end]);
@@ -643,10 +640,7 @@ export class PackedGtModel implements GtEngine {
         // spCursor: 2 + slot.
         if (w[at + F_RECHECKED] >= 2 + p) w[at + F_RECHECKED]++;
       }
-      if (kind === K_FAULT || kind === K_DELETE) {
-        const len = w[at + F_LIST] ? w[at + F_LIST] - 1 : 0;
-        for (let k = 0; k < len; k++) w[at + F_LIST + 1 + k] = slotRef(w[at + F_LIST + 1 + k]);
-      }
+      // A list's marks are in its SPs' slots, which moved with them.
     };
     if (w[L.cur + F_KIND]) frame(L.cur);
     for (let i = 0; i < w[L.npaused]; i++) frame(L.paused + i * L.fs);
@@ -732,8 +726,7 @@ export class PackedGtModel implements GtEngine {
       w[p + E_FLAGS] = SPTE_PRESENT | SPTE_WRITABLE;
       w[p + E_TARGET] = 1 + child;
       if (!L.keys[this.keyOf(w, parent)].direct) {
-        w[p + E_GFN] = L.gfnCode(childGfn);
-        w[p + E_ACCESS] = access;
+        w[p + E_GFN_ACCESS] = gfnAccess(L.gfnCode(childGfn), access);
       }
       slot = child;
     }
@@ -759,8 +752,7 @@ export class PackedGtModel implements GtEngine {
     w[at + E_FLAGS] = flags;
     w[at + E_TARGET] = pfn;
     if (!L.keys[this.keyOf(w, slot)].direct) {
-      w[at + E_GFN] = gfn;
-      w[at + E_ACCESS] = access;
+      w[at + E_GFN_ACCESS] = gfnAccess(gfn, access);
     }
     this.rmapAdd(w, gfn, 1 + slot * L.e + index);
     // The ghost record: filed under the walk's gfn, which kvm_mmu_page_get_gfn() may not give.
@@ -779,35 +771,19 @@ export class PackedGtModel implements GtEngine {
 
   /** gfnToPfn(): the page's latest remap, else its original host page (as pfn codes). */
   gfnToPfn(w: Uint8Array, g: number): number {
-    const L = this.L;
-    const s = this.memslotOf(g);
-    const page = g - 1 - L.slotFirst[s];
-    const r = L.slotAt[s] + 1 + L.slotPages[s];
-    for (let k = w[r] - 1; k >= 0; k--) if (w[r + 1 + 2 * k] === page) return w[r + 2 + 2 * k];
+    const r = this.L.remaps;
+    for (let k = w[r] - 1; k >= 0; k--) if (w[r + 1 + 2 * k] === g) return w[r + 2 + 2 * k];
     return g;
   }
 
   /** __rmap_add(): append to the page's rmap list. */
   private rmapAdd(w: Uint8Array, g: number, sptep: number): void {
-    const L = this.L;
-    const base = L.rmap + (g - 1) * L.nrm;
-    let k = 0;
-    while (k < L.nrm && w[base + k]) k++;
-    if (k === L.nrm) throw new Error('packed_gt: an rmap with no room');
-    w[base + k] = sptep;
+    this.L.rmapAdd(w, g, sptep);
   }
 
   /** pte_list_remove(): take the entry off the page's rmap, keeping the others' order; false on a miss. */
   private rmapRemove(w: Uint8Array, g: number, sptep: number): boolean {
-    const L = this.L;
-    const base = L.rmap + (g - 1) * L.nrm;
-    for (let k = 0; k < L.nrm && w[base + k]; k++) {
-      if (w[base + k] !== sptep) continue;
-      w.copyWithin(base + k, base + k + 1, base + L.nrm);
-      w[base + L.nrm - 1] = 0;
-      return true;
-    }
-    return false;
+    return this.L.rmapRemove(w, g, sptep);
   }
 
   /** The fault's unlock: mmu_lock released, and every TLB entry its root no longer maps is a stale-TLB violation. */

@@ -41,31 +41,41 @@ const C_START = 2;
 const C_INVALIDATE = 3;
 
 /**
- * A state as stored (the model's words are L.size bytes, most of them zero): the words up to its
- * SP slots in use (an SP slot past the header's count is all zero), then the words from the rmaps
- * up to its last paused frame (the paused frames past the header's count are zero). Made in place
- * in `w`, the bytes after it zero up to a whole word; returns its length in words. Both cuts are
- * read off the header, which is kept, so two states are equal exactly when their stored forms are,
- * and gtUnpack() gives the words back.
+ * A state as stored (the model's words are L.size bytes, most of them zero), in three parts, each
+ * starting at a word of the layout: the words up to its SP slots in use (an SP slot past the
+ * header's count is all zero), then the words of the active list that its SPs in use can fill (it
+ * lists SPs in use, each once, so the rest is zero), then the words from the rmaps up to its last
+ * paused frame (the paused frames past the header's count are zero). The cuts are read off the
+ * header, which is kept, so two states are equal exactly when their stored forms are, and
+ * gtUnpack() gives the words back. Copied a word at a time, in loops: the parts are tens of words,
+ * where V8's calls into its runtime (copyWithin(), fill(), subarray()) cost more than the copy.
  */
-export function gtPack(L: GtLayout, w: Uint8Array): number {
-  const cut = L.sp + w[L.nsps] * L.ss;
-  const end = L.paused + w[L.npaused] * L.fs;
-  w.copyWithin(cut, L.rmap, end);
-  const n = cut + end - L.rmap;
-  const words = (n + 3) >> 2;
-  w.fill(0, n, words << 2);
-  return words;
+export function gtPack(L: GtLayout, w: Uint8Array, ww: Int32Array = new Int32Array(w.buffer, w.byteOffset, L.size >> 2)): number {
+  const nsps = w[L.nsps];
+  let n = (L.sp + nsps * L.ss) >> 2;
+  for (let i = L.active >> 2, end = i + ((nsps + 3) >> 2); i < end; i++) ww[n++] = ww[i];
+  for (let i = L.rmap >> 2, end = (L.paused + w[L.npaused] * L.fs + 3) >> 2; i < end; i++) ww[n++] = ww[i];
+  return n;
 }
 
 /** The model's words (into `out`, L.size bytes) of the state stored at byte `at` of `stored` (gtPack()). */
 export function gtUnpack(L: GtLayout, stored: Uint8Array, at: number, out: Uint8Array): void {
-  const cut = L.sp + stored[at + L.nsps] * L.ss;
-  const tail = L.paused + stored[at + L.npaused] * L.fs - L.rmap;
-  out.set(stored.subarray(at, at + cut), 0);
-  out.fill(0, cut, L.rmap);
-  out.set(stored.subarray(at + cut, at + cut + tail), L.rmap);
-  out.fill(0, L.rmap + tail);
+  gtUnpackWords(L, new Int32Array(stored.buffer, stored.byteOffset + at, (stored.length - at) >> 2), 0, new Int32Array(out.buffer, out.byteOffset, L.size >> 2));
+}
+
+/** gtUnpack() on words: the state stored at word `at` of `stored`, into `out` (L.size / 4 words). */
+export function gtUnpackWords(L: GtLayout, stored: Int32Array, at: number, out: Int32Array): void {
+  // The header's counts, in its first words (little-endian, as every typed array here).
+  const nsps = (stored[at + (L.nsps >> 2)] >>> (8 * (L.nsps & 3))) & 0xff;
+  const npaused = (stored[at + (L.npaused >> 2)] >>> (8 * (L.npaused & 3))) & 0xff;
+  let k = at;
+  let i = 0;
+  for (const end = (L.sp + nsps * L.ss) >> 2; i < end; i++) out[i] = stored[k++];
+  for (const end = L.active >> 2; i < end; i++) out[i] = 0;
+  for (const end = i + ((nsps + 3) >> 2); i < end; i++) out[i] = stored[k++];
+  for (const end = L.rmap >> 2; i < end; i++) out[i] = 0;
+  for (const end = (L.paused + npaused * L.fs + 3) >> 2; i < end; i++) out[i] = stored[k++];
+  for (const end = L.size >> 2; i < end; i++) out[i] = 0;
 }
 
 /**
@@ -107,9 +117,8 @@ export class PackedGtSearch {
   private readonly L: GtLayout;
   private readonly size: number;
   private readonly words: number;
-  /** The states, each in the words it uses, as words and as bytes over the same memory. */
+  /** The states, each in the words it uses. */
   private readonly chunks: Int32Array[] = [];
-  private readonly chunkBytes: Uint8Array[] = [];
   private chunkFill = CHUNK_WORDS;
   private current = -1;
   /** Each state's place (chunk << CHUNK_BITS | word), by number. */
@@ -131,6 +140,7 @@ export class PackedGtSearch {
   private readonly cands: Int32Array;
   /** The state being expanded, whole (gtUnpack()): what every transition reads. */
   private readonly from: Uint8Array;
+  private readonly fromWords: Int32Array;
   /** canonGtInPlace()'s buffer for a frame image. */
   private readonly scratch: Uint8Array;
   private readonly pending: Int32Array;
@@ -161,6 +171,7 @@ export class PackedGtSearch {
     this.kinds = gtCandidateKinds(scope);
     this.cands = new Int32Array(scope.menu.length + 1 + this.L.nf);
     this.from = new Uint8Array(this.size);
+    this.fromWords = new Int32Array(this.from.buffer);
     this.scratch = new Uint8Array(this.size);
     const room = BATCH + this.cands.length;
     ({ all: this.pending, bytes: this.pendingBytes, words: this.pendingWords } = pendingSlots(room, this.words, 0, this.size));
@@ -206,7 +217,6 @@ export class PackedGtSearch {
       if (this.chunks.length >= MAX_CHUNKS) throw new RangeError('internal: the state store is full (run() stops a chunk before)');
       const words = new Int32Array(CHUNK_WORDS);
       this.chunks.push(words);
-      this.chunkBytes.push(new Uint8Array(words.buffer));
       this.current = this.chunks.length - 1;
       this.chunkFill = 0;
     }
@@ -227,7 +237,7 @@ export class PackedGtSearch {
   /** Load stored state i into `from` (the model's words, whole). */
   private load(i: number): void {
     const ref = this.place[i];
-    gtUnpack(this.L, this.chunkBytes[ref >>> CHUNK_BITS], (ref & CHUNK_MASK) << 2, this.from);
+    gtUnpackWords(this.L, this.chunks[ref >>> CHUNK_BITS], ref & CHUNK_MASK, this.fromWords);
   }
 
   /** Work for about `ms` milliseconds; true when the search is over. */
@@ -267,7 +277,7 @@ export class PackedGtSearch {
           const s = this.pendingBytes[j];
           if (model.s !== s) throw new Error('internal: a packed_gt transition made its successor outside successor()');
           canonGtInPlace(L, s, this.scratch);
-          const used = gtPack(L, s);
+          const used = gtPack(L, s, this.pendingWords[j]);
           this.pendingHash[j] = hashWords(this.pendingWords[j], 0, used);
           this.pendingUsed[j] = used;
           this.pendingParent[j] = this.cursor;
