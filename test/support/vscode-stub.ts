@@ -191,7 +191,8 @@ export function vscodeStub(): VscodeStub {
       },
       createTreeView(id: string, options: { treeDataProvider: { getChildren(element?: unknown): unknown } }) {
         treeViews.set(id, options.treeDataProvider);
-        return { visible: false, dispose: () => treeViews.delete(id) };
+        // Never on screen here, so its visibility never changes: the event takes a listener and never calls it.
+        return { visible: false, onDidChangeVisibility: () => ({ dispose() { /* nothing to undo */ } }), dispose: () => treeViews.delete(id) };
       },
       visibleTextEditors: [],
       activeTextEditor: undefined,
