@@ -32,14 +32,14 @@ import assert from 'node:assert/strict';
 import { apply, candidateActions, newFrame, RESUME_BASE, STEP, type Node } from '../../src/explore/model';
 import { makeScope, type Bound, type Scope } from '../../src/explore/scope';
 import { abstractGtRaw } from '../../src/explore/packed_gt/abstraction';
-import { F_KIND, F_PC, K_DELETE, K_FAULT, K_INVALIDATE, K_WRITE, PCS, pcOf, type GtLayout } from '../../src/explore/packed_gt/layout';
+import { F_KIND, F_PC, K_DELETE, K_FAULT, K_INVALIDATE, K_WRITE, PCS, pcOf } from '../../src/explore/packed_gt/layout';
 import { PackedGtModel, UNSUPPORTED } from '../../src/explore/packed_gt/model';
 import { walkGuest } from '../../src/mmu/guest_walk';
 import { findRoot } from '../../src/mmu/hardware';
 import type { OpFrame } from '../../src/model/frames';
 import type { MmuState } from '../../src/model/state';
 import { findPreset, parseVariant, type Variant } from '../../src/kernel/variants';
-import { gtBound, gtCoreSearch, text } from './explorer_packed_gt.helpers';
+import { gtBound, gtCoreSearch, packedPausedIndex } from './explorer_packed_gt.helpers';
 
 /**
  * What a frame can hold where it stands, or what its next step needs:
@@ -236,15 +236,6 @@ function auditInvalidateStart(scope: Scope, n: Node, a: number, enabled: boolean
   return kernel === enabled ? null : `invalidation of gfn ${m.gfn}: the kernel ${kernel ? 'runs' : 'cannot run'} it, the engine ${enabled ? 'does' : 'does not'}`;
 }
 
-/** The packed words' place of the core's paused frame i (the packed paused frames are sorted). */
-function packedPausedIndex(L: GtLayout, n: Node, from: Uint8Array, i: number): number {
-  const others = n.paused.filter((_, j) => j !== i);
-  if (n.current) others.push(n.current);
-  const alone = abstractGtRaw(L, { ...n, current: n.paused[i], paused: others });
-  const want = text(alone.subarray(L.cur, L.cur + L.fs));
-  for (let j = 0; j < from[L.npaused]; j++) if (text(from.subarray(L.paused + j * L.fs, L.paused + (j + 1) * L.fs)) === want) return j;
-  throw new Error('the core\'s paused frame is not among the packed ones');
-}
 
 const F_WALK_PC = pcOf(K_FAULT, 'walk');
 

@@ -8,6 +8,8 @@
 import assert from 'node:assert/strict';
 import { apply, candidateActions, rootNode, type Node, type Outcome } from '../../src/explore/model';
 import type { PackedGtModel } from '../../src/explore/packed_gt/model';
+import { abstractGtRaw } from '../../src/explore/packed_gt/abstraction';
+import type { GtLayout } from '../../src/explore/packed_gt/layout';
 import type { Violation } from '../../src/model/step';
 import { canonicalKey } from '../../src/explore/canon';
 import { makeScope, type Bound, type Scope } from '../../src/explore/scope';
@@ -63,4 +65,14 @@ export function sameFirstViolation(pm: PackedGtModel, o: Outcome, where: string)
     cv ? { kind: cv.kind, strength: cv.strength, vcpu: cv.vcpu, gfn: cv.gfn } : null,
     `${where}: first violation`);
   return cv;
+}
+
+/** The packed words' place of the core's paused frame i (the packed paused frames are sorted). */
+export function packedPausedIndex(L: GtLayout, n: Node, from: Uint8Array, i: number): number {
+  const others = n.paused.filter((_, j) => j !== i);
+  if (n.current) others.push(n.current);
+  const alone = abstractGtRaw(L, { ...n, current: n.paused[i], paused: others });
+  const want = text(alone.subarray(L.cur, L.cur + L.fs));
+  for (let j = 0; j < from[L.npaused]; j++) if (text(from.subarray(L.paused + j * L.fs, L.paused + (j + 1) * L.fs)) === want) return j;
+  throw new Error('the core\'s paused frame is not among the packed ones');
 }

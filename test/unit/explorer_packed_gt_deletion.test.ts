@@ -17,24 +17,13 @@ import { apply, candidateActions, RESUME_BASE, rootNode, STEP, type Node } from 
 import { canonicalKey } from '../../src/explore/canon';
 import { makeScope, type Bound } from '../../src/explore/scope';
 import { abstractGtRaw } from '../../src/explore/packed_gt/abstraction';
-import type { GtLayout } from '../../src/explore/packed_gt/layout';
 import { PackedGtModel, UNSUPPORTED } from '../../src/explore/packed_gt/model';
 import { G_STALE_ENTRY } from '../../src/explore/goals';
 import { findPreset, parseVariant, type Variant } from '../../src/kernel/variants';
 import { cloneState } from '../../src/model/state';
-import { gtBound, gtCoreSearch, sameFirstViolation } from './explorer_packed_gt.helpers';
+import { gtBound, gtCoreSearch, packedPausedIndex, sameFirstViolation, text } from './explorer_packed_gt.helpers';
 
-const text = (b: Uint8Array) => Buffer.from(b).toString('latin1');
 
-/** The packed words' place of the core's paused frame i (the packed paused frames are sorted). */
-function packedPausedIndex(L: GtLayout, n: Node, from: Uint8Array, i: number): number {
-  const others = n.paused.filter((_, j) => j !== i);
-  if (n.current) others.push(n.current);
-  const alone = abstractGtRaw(L, { ...n, current: n.paused[i], paused: others });
-  const want = text(alone.subarray(L.cur, L.cur + L.fs));
-  for (let j = 0; j < from[L.npaused]; j++) if (text(from.subarray(L.paused + j * L.fs, L.paused + (j + 1) * L.fs)) === want) return j;
-  throw new Error('the core\'s paused frame is not among the packed ones');
-}
 
 interface Counts {
   states: number;

@@ -135,6 +135,16 @@ export function startStoppedFault(model: GtEngine, from: Uint8Array, vcpu: numbe
   return true;
 }
 
+/** The running stopped fault ends (its frame cleared) and its vCPU's access is tried again: false when it still faults. */
+function endAndRetry(model: GtEngine, w: Uint8Array): boolean {
+  const at = model.L.cur;
+  const vcpu = w[at + F_VCPU];
+  const addr = w[at + F_ARG];
+  const write = w[at + F_ARG2] === 1;
+  w.fill(0, at, at + model.L.fs);
+  return retryAccess(model, w, vcpu, addr, write);
+}
+
 /**
  * The fault frame at L.cur runs its next step, in place (ops/fault.ts advanceFault()); the fresh
  * byte is set. At its end the access is retried (model.ts retryWalkedAccess()): false when the
@@ -150,11 +160,7 @@ export function advanceStoppedFault(model: GtEngine, w: Uint8Array): boolean {
       // generation): the fault takes and drops the lock with no SPTE touched, and the access is
       // retried as at the unlock (the reload first). The lock audit of 2026-12-07 (docs/locking.md).
       if (w[L.spAt(model.rootSlot(w)) + 1] & (LIFE_INVALID | LIFE_OBSOLETE)) {
-        const vcpu = w[at + F_VCPU];
-        const addr = w[at + F_ARG];
-        const write = w[at + F_ARG2] === 1;
-        w.fill(0, at, at + L.fs);
-        if (!retryAccess(model, w, vcpu, addr, write)) return false;
+        if (!endAndRetry(model, w)) return false;
         break;
       }
       w[L.lock] = 1;
@@ -200,11 +206,7 @@ export function advanceStoppedFault(model: GtEngine, w: Uint8Array): boolean {
     case PC_UNLOCK: {
       w[L.lock] = 0;
       model.unlockCheck(w);
-      const vcpu = w[at + F_VCPU];
-      const addr = w[at + F_ARG];
-      const write = w[at + F_ARG2] === 1;
-      w.fill(0, at, at + L.fs);
-      if (!retryAccess(model, w, vcpu, addr, write)) return false;
+      if (!endAndRetry(model, w)) return false;
       break;
     }
     default:
