@@ -118,7 +118,7 @@ function faultRetries(scope: Scope, n: Node, current: OpFrame | null, state: Mmu
  */
 function staleByInvalidation(state: MmuState, f: FaultFrame): string | null {
   if (f.seqMoved) return 'mmu_invalidate_retry_gfn(): mmu_invalidate_seq moved since kvm_mmu_faultin_pfn() read it (an invalidation ended meanwhile)';
-  if (f.gw && inInvalidateRange(state, f.gw.gfn)) return `mmu_invalidate_retry_gfn(): gfn ${f.gw.gfn.toString(16)} lies in [mmu_invalidate_range_start, mmu_invalidate_range_end) of the invalidations in progress`;
+  if (f.gw && inInvalidateRange(state, f.gw.gfn)) return `mmu_invalidate_retry_gfn(): gfn 0x${f.gw.gfn.toString(16)} lies in [mmu_invalidate_range_start, mmu_invalidate_range_end) of the invalidations in progress`;
   return null;
 }
 
