@@ -26,7 +26,7 @@ import type { Variant } from '../kernel/variants';
 import type { FaultFrame, OpFrame } from '../model/frames';
 import { Machine, type CheckOptions } from '../machine/machine';
 import { advanceFrame } from '../ops/advance';
-import { faultWalkGuest } from '../ops/fault';
+import { faultRetryStale, faultWalkGuest, inInvalidateRange } from '../ops/fault';
 import { blockedBy, holdsLock } from '../machine/locks';
 import { auditStructure } from '../checks/structure';
 import { explorerScopeProblems, refuseScope, type MenuAction, type Scope } from './scope';
@@ -89,12 +89,47 @@ export function newFrame(a: MenuAction): OpFrame {
 }
 
 /**
- * An invalidation between its start and its end: KVM's faults retry while
- * mmu_invalidate_in_progress is raised (mmu_invalidate_retry()), so none maps a page of it.
- * The core's fault does not model that counter; the explorer keeps faults out of the window.
+ * An invalidation between its start and its end (mmu_invalidate_in_progress raised, and the memslot
+ * swap's mn_active_invalidate_count).
  */
 function invalidationInProgress(n: Node, current: OpFrame | null): boolean {
   return n.paused.some((f) => f.kind === 'invalidate') || (current !== null && current.kind === 'invalidate');
+}
+
+/**
+ * A fault whose guest walk found `gfn` retries without mapping it (is_page_fault_stale(), first in
+ * kvm_mmu_faultin_pfn()'s lockless pre-check, then under mmu_lock): the explorer does not run it.
+ * The guest-tables scope has the kernel's rule, mmu_invalidate_retry_gfn()'s range test: `gfn` in
+ * the hull of the invalidations since the in-progress count was last zero (MmuState.invalidateRange;
+ * docs/locking.md). The split scope keeps its older rule, stricter than the kernel's: every fault
+ * waits while any invalidation is in progress (its searches and counts stay as they were).
+ */
+function faultRetries(scope: Scope, n: Node, current: OpFrame | null, state: MmuState, gfn: number | null): boolean {
+  if (scope.bound.scope !== 'guest-tables') return invalidationInProgress(n, current);
+  return gfn !== null && inInvalidateRange(state, gfn);
+}
+
+/**
+ * A stopped fault at its lock (guest-tables scope), before it takes mmu_lock: why
+ * is_page_fault_stale() sends it back for an invalidation, or null. It took its snapshot of
+ * mmu_invalidate_seq before it stopped (the model's stop stands after kvm_mmu_faultin_pfn():
+ * docs/locking.md), so an invalidation that ended since (FaultFrame.seqMoved) sends it back, as
+ * does its gfn inside the range of those in progress (mmu_invalidate_retry_gfn()).
+ */
+function staleByInvalidation(state: MmuState, f: FaultFrame): string | null {
+  if (f.seqMoved) return 'mmu_invalidate_retry_gfn(): mmu_invalidate_seq moved since kvm_mmu_faultin_pfn() read it (an invalidation ended meanwhile)';
+  if (f.gw && inInvalidateRange(state, f.gw.gfn)) return `mmu_invalidate_retry_gfn(): gfn 0x${f.gw.gfn.toString(16)} lies in [mmu_invalidate_range_start, mmu_invalidate_range_end) of the invalidations in progress`;
+  return null;
+}
+
+/**
+ * kvm_mmu_invalidate_end() ran (an invalidation's last step): mmu_invalidate_seq moved, which every
+ * stopped fault that took its snapshot before will see at its lock. The paused frames are the
+ * parent's (shared): the marked ones are copies.
+ */
+function markSeqMoved(paused: OpFrame[]): OpFrame[] {
+  if (!paused.some((p) => p.kind === 'fault' && !p.seqMoved)) return paused;
+  return paused.map((p) => (p.kind === 'fault' && !p.seqMoved ? { ...p, seqMoved: true } : p));
 }
 
 /** The current operation may be left for others: it does not hold mmu_lock (the lock table, engine/locks.ts). */
@@ -201,25 +236,31 @@ function applyCopying(scope: Scope, variant: Variant, n: Node, action: number, a
     advance(m, f, g);
     const ops = { n: n.ops };
     if (f.done && f.kind === 'fault' && f.walkedAccess && !retryWalkedAccess(scope, m, f, ops)) return null;
-    return finish(m, f.done ? null : f, n.paused, ops.n, n.accesses, audit, stepWasVisible(m) || ops.n > n.ops, g, n.writes);
+    const paused = f.done && f.kind === 'invalidate' ? markSeqMoved(n.paused) : n.paused;
+    return finish(m, f.done ? null : f, paused, ops.n, n.accesses, audit, stepWasVisible(m) || ops.n > n.ops, g, n.writes);
   }
   if (action <= RESUME_BASE) {
     const i = RESUME_BASE - action;
     if (i >= n.paused.length || !interruptible(n) || n.state.mmuLockHeld) return null;
     const others = n.paused.filter((_, j) => j !== i);
     if (n.current) others.push(n.current);
-    // A stopped fault's lock step: is_page_fault_stale() sends it back while an invalidation is in progress.
-    if (n.paused[i].kind === 'fault' && invalidationInProgress(n, n.current)) return null;
+    // The split scope has no stopped fault; were one there, it would wait out every invalidation.
+    if (n.paused[i].kind === 'fault' && scope.bound.scope !== 'guest-tables' && invalidationInProgress(n, n.current)) return null;
     if (blockedByHolder(n, n.paused[i], others)) return null;
     const m = machineFor(scope, n, variant);
-    const paused = others;
     const f = structuredClone(n.paused[i]);
     const g = { mask: 0 };
-    advance(m, f, g);
-    // A stopped fault that is_page_fault_stale() sent back at its lock (its root went obsolete): the
-    // access is retried, as at the fault's unlock (STEP).
+    // A stopped fault's lock: is_page_fault_stale() sends it back when an invalidation ended since
+    // its snapshot of mmu_invalidate_seq or its gfn is in the range of those in progress; the
+    // obsolete root is the lock step's own test (ops/fault.ts).
+    const stale = f.kind === 'fault' && f.pc === 'lock' && scope.bound.scope === 'guest-tables' ? staleByInvalidation(m.state, f) : null;
+    if (stale !== null) faultRetryStale(m, f as FaultFrame, stale);
+    else advance(m, f, g);
+    // A stopped fault that is_page_fault_stale() sent back at its lock: the access is retried, as
+    // at the fault's unlock (STEP); its fault, if it faults again, runs whole under the same rule.
     const ops = { n: n.ops };
     if (f.done && f.kind === 'fault' && f.walkedAccess && !retryWalkedAccess(scope, m, f, ops)) return null;
+    const paused = f.done && f.kind === 'invalidate' ? markSeqMoved(others) : others;
     return finish(m, f.done ? null : f, paused, ops.n, n.accesses, audit, stepWasVisible(m) || ops.n > n.ops, g, n.writes);
   }
   const a = scope.menu[action];
@@ -323,6 +364,10 @@ function retryWalkedAccess(scope: Scope, m: Machine, f: FaultFrame, ops: { n: nu
   if (outcome === 'reloaded') outcome = guestAccess(m, frame(), f.vcpu, f.root, f.addr, f.access);
   if (outcome !== 'fault') return true;
   if (ops.n >= scope.bound.ops || m.state.mmuLockHeld) return false;
+  // The second fault retries (and the vCPU with it) while its gfn is in the invalidation range:
+  // the transition is refused, and the stopped fault waits, as the vCPU's retries would.
+  const walk = walkGuest(m.state, findRoot(m.state, f.root).guestTableGfn, f.addr, f.access);
+  if (walk.ok && inInvalidateRange(m.state, walk.walk.gfn)) return false;
   ops.n++;
   const g = frame();
   while (!g.done) advanceFrame(m, g);
@@ -356,7 +401,7 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
   if (a.walked) {
     // The fault stops after its guest walk, holding only kvm->srcu; a walk that fails (the fault
     // goes to the guest) or an access that does not fault is the plain access's transition.
-    if (outcome !== 'fault' || ops >= scope.bound.ops || m.state.mmuLockHeld || invalidationInProgress(n, current)) return null;
+    if (outcome !== 'fault' || ops >= scope.bound.ops || m.state.mmuLockHeld || faultRetries(scope, n, current, m.state, walk.ok ? walk.walk.gfn : null)) return null;
     const f: FaultFrame = { ...frame(), walkedAccess: true };
     faultWalkGuest(m.state, f);
     if (!f.gw) return null;
@@ -365,7 +410,7 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
   for (let tries = 1; outcome === 'fault'; tries++) {
     // The fault takes mmu_lock: it runs only where a KVM operation could start, to its end
     // (nothing else needs to run inside it: see docs/explorer.md), then the access is retried.
-    if (tries > 2 || ops >= scope.bound.ops || m.state.mmuLockHeld || invalidationInProgress(n, current)) return null;
+    if (tries > 2 || ops >= scope.bound.ops || m.state.mmuLockHeld || faultRetries(scope, n, n.current, m.state, walk.ok ? walk.walk.gfn : null)) return null;
     if (current) { paused = [...paused, current]; current = null; }
     if (paused.some((p) => (p.kind === 'enable-dirty-logging' || p.kind === 'clear-dirty-log') && p.split?.pc === 'resched-lock')) g.mask |= G_FAULT_IN_WINDOW;
     ops++;

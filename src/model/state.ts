@@ -205,6 +205,15 @@ export interface MmuState {
    * (mmu_invalidate_in_progress): a fault on one of them retries instead of mapping the page.
    */
   invalidating: Array<[number, number]>;
+  /**
+   * [kvm->mmu_invalidate_range_start, mmu_invalidate_range_end) while mmu_invalidate_in_progress is
+   * raised: the hull of the ranges of every invalidation that began since the count was last zero
+   * (kvm_mmu_invalidate_begin() resets it when the count goes from 0 to 1,
+   * kvm_mmu_invalidate_range_add() widens it; it is not narrowed when one of them ends). null while
+   * no invalidation is in progress (the kernel leaves the old values there, unread until the next
+   * begin resets them). mmu_invalidate_retry_gfn() retries a fault whose gfn is inside it.
+   */
+  invalidateRange: [number, number] | null;
   /** Indices into unmapEvents still waiting for a flush (kept apart so a flush costs what is pending). */
   unmapPending: number[];
   /**
@@ -380,6 +389,7 @@ export function copyStateFields(s: MmuState): StateFields {
     unmapEvents: s.unmapEvents.map(cloneUnmapEvent),
     unmapPending: s.unmapPending.slice(),
     invalidating: s.invalidating.map((x) => [x[0], x[1]] as [number, number]),
+    invalidateRange: s.invalidateRange ? [s.invalidateRange[0], s.invalidateRange[1]] : null,
     splitCacheObjects: s.splitCacheObjects,
     splitDescsUsed: s.splitDescsUsed,
     mmuValidGen: s.mmuValidGen,

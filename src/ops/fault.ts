@@ -54,6 +54,26 @@ export function faultWouldRetry(state: MmuState, f: FaultFrame): number | null {
   return state.invalidating.some(([g, n]) => gfn >= g && gfn < g + n) ? gfn : null;
 }
 
+/**
+ * mmu_invalidate_retry_gfn()'s range test: an invalidation is in progress and `gfn` lies in
+ * [mmu_invalidate_range_start, mmu_invalidate_range_end) (MmuState.invalidateRange, the hull of
+ * every invalidation since the count was last zero). The explorer's guest-tables scope asks it.
+ */
+export function inInvalidateRange(state: MmuState, gfn: number): boolean {
+  const r = state.invalidateRange;
+  return r !== null && gfn >= r[0] && gfn < r[1];
+}
+
+/**
+ * is_page_fault_stale() sends the fault at its lock back: write_lock(mmu_lock), the check, the
+ * unlock, RET_PF_RETRY; no SPTE changes and the vCPU re-enters the guest, which retries the access.
+ */
+export function faultRetryStale(m: Machine, f: FaultFrame, why: string): void {
+  m.state.counters.faults++;
+  m.emit(f, { kind: 'note', anchor: 'faultLock', vcpu: f.vcpu, text: `page fault of vCPU ${f.vcpu} on L2 gfn ${hex(f.addr)} (${f.access}) via root ${f.root}: FNAME(page_fault): write_lock(&vcpu->kvm->mmu_lock), then is_page_fault_stale(): ${why}, so the fault unlocks and returns RET_PF_RETRY; no SPTE changes` });
+  f.done = true;
+}
+
 /** is_obsolete_sp() of the fault's root: invalid (zapped), or of an older mmu_valid_gen. */
 function rootObsolete(state: MmuState, f: FaultFrame): boolean {
   const id = findRoot(state, f.root).spId;
@@ -83,9 +103,7 @@ export function advanceFault(m: Machine, f: FaultFrame): void {
         // between its guest walk and its write_lock() (a memslot deletion's kvm_mmu_zap_all_fast()
         // toggled mmu_valid_gen, or zapped it): RET_PF_RETRY, no SPTE touched; the vCPU serves
         // KVM_REQ_MMU_FREE_OBSOLETE_ROOTS before it re-enters the guest (the lock audit, docs/locking.md).
-        state.counters.faults++;
-        m.emit(f, { kind: 'note', anchor: 'faultLock', vcpu: f.vcpu, text: `page fault of vCPU ${f.vcpu} on L2 gfn ${hex(f.addr)} (${f.access}) via root ${f.root}: FNAME(page_fault): write_lock(&vcpu->kvm->mmu_lock), then is_page_fault_stale(): the root sp#${findRoot(state, f.root).spId} is obsolete (is_obsolete_sp()), so the fault unlocks and returns RET_PF_RETRY; no SPTE changes` });
-        f.done = true;
+        faultRetryStale(m, f, `the root sp#${findRoot(state, f.root).spId} is obsolete (is_obsolete_sp())`);
         return;
       }
       state.mmuLockHeld = true;

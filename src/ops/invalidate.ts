@@ -20,7 +20,14 @@ export function advanceInvalidate(m: Machine, f: InvalidateFrame): void {
   switch (f.pc) {
     case 'lock':
       state.mmuLockHeld = true;
+      // kvm_mmu_invalidate_begin(): mmu_invalidate_in_progress++, the range reset when the count
+      // goes from 0 to 1; then (in the handler, under the same lock hold, so no one sees between)
+      // kvm_mmu_invalidate_range_add(): the range widened to the hull with this one's.
+      if (state.invalidating.length === 0) state.invalidateRange = null;
       state.invalidating.push([f.gfn, f.npages]);
+      state.invalidateRange = state.invalidateRange
+        ? [Math.min(state.invalidateRange[0], f.gfn), Math.max(state.invalidateRange[1], f.gfn + f.npages)]
+        : [f.gfn, f.gfn + f.npages];
       m.emit(f, {
         kind: 'lock', anchor: 'notifierLock', actor: 'kvm',
         text: `mmu-notifier invalidate_range_start for ${range}: kvm_mmu_notifier_invalidate_range_start() raises mn_active_invalidate_count (no slots_lock); ` +
@@ -84,6 +91,10 @@ export function advanceInvalidate(m: Machine, f: InvalidateFrame): void {
       }
       const at = state.invalidating.findIndex(([g, n]) => g === f.gfn && n === f.npages);
       if (at >= 0) state.invalidating.splice(at, 1);
+      // kvm_mmu_invalidate_end(): mmu_invalidate_seq++ (the explorer marks its stopped faults:
+      // FaultFrame.seqMoved), mmu_invalidate_in_progress--. The range is not narrowed; at zero it is
+      // unread until the next begin resets it, so the model forgets it there.
+      if (state.invalidating.length === 0) state.invalidateRange = null;
       m.emit(f, {
         kind: 'host-free', anchor: 'hostFree', actor: 'host',
         text: `invalidate_range_end: kvm_mmu_notifier_invalidate_range_end() ends the invalidation under KVM_MMU_LOCK(kvm) and drops mn_active_invalidate_count (a waiting memslot update may go on); the host frees the pages backing ${range}`,

@@ -12,7 +12,7 @@ export function initialState(s: Scenario): MmuState {
   const state: MmuState = {
     geo, sps: [], hash: new Map(), memslots: [], roots: [], guestMemory: scenarioGuestMemory(geo, s), vcpus: [], mmuLockHeld: false,
     freedPfns: [], nextHostPfn: 0, nextTlbId: 1, writtenSinceProtect: new Set(), lastWrite: new Map(),
-    unmapEvents: [], unmapPending: [], invalidating: [], splitCacheObjects: 0, splitDescsUsed: 0,
+    unmapEvents: [], unmapPending: [], invalidating: [], invalidateRange: null, splitCacheObjects: 0, splitDescsUsed: 0,
     mmuValidGen: 0, activeMmuPages: [], vmBuggedAt: -1, hostOops: null, counters: zeroCounters(),
   };
   let hostEnd = 0;

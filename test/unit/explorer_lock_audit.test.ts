@@ -15,24 +15,34 @@
  *   kvm_swap_active_memslots() (another invalidation between its start and its end);
  * - a guest action of a vCPU (an access, the guest's own store) needs that vCPU in guest mode: not
  *   inside KVM in a stopped fault or the emulation of its store (one thread a vCPU);
- * - a fault that installs (takes mmu_lock and walks on) does not map a gfn of an invalidation in
- *   progress, and a stopped fault whose root went obsolete while it stood does not walk on
- *   (is_page_fault_stale(): both retry instead).
- * And one rule the other way (auditInvalidateStart()): the host's invalidation, which KVM cannot
- * hold back but by mmu_lock, must be offered wherever the kernel runs it.
+ * - a fault that installs (takes mmu_lock and walks on) does not map a gfn inside the invalidation
+ *   range (mmu_invalidate_retry_gfn(): the hull of every invalidation since the in-progress count
+ *   was last zero), and neither does a fault stopped after its walk (kvm_mmu_faultin_pfn()'s
+ *   pre-check); a stopped fault resumed at its lock retries (does not walk on) when its root went
+ *   obsolete, its gfn is in that range, or an invalidation ended since it read mmu_invalidate_seq
+ *   (is_page_fault_stale()).
+ * And rules the other way: the host's invalidation, which KVM cannot hold back but by mmu_lock, must
+ * be offered wherever the kernel runs it (auditInvalidateStart()); a stopped fault that the kernel
+ * lets walk on must be resumable and walk on (auditResumeOffered()); and faults on pages outside the
+ * range must run during an invalidation, whole, stopped and resumed (the `offered` counts).
+ * The range and the sequence are the model's state (MmuState.invalidateRange, FaultFrame.seqMoved);
+ * the audit holds them, transition by transition from the root, to its own rule of
+ * kvm_mmu_invalidate_begin(), kvm_mmu_invalidate_range_add() and kvm_mmu_invalidate_end()
+ * (auditBookkeeping()), and checks that no two states with the same key have different ranges.
  *
  * Each check failed before the fixes of the audit (the trapped write's srcu, the guest's store by a
  * vCPU inside a stopped fault, the obsolete root, the invalidation of an INVALID memslot), and on
- * last session's gap when its fix was taken out of either engine (docs/locking.md has the runs).
- * What it does not check: that a fault is refused only where the kernel refuses it (the explorer
- * refuses faults during every invalidation, the kernel only in its range: a known restriction).
+ * last session's gap when its fix was taken out of either engine (docs/locking.md has the runs);
+ * the range's checks fail on the explorer's older rule (every fault refused during any invalidation,
+ * a stopped fault waiting it out) and with the sequence's check taken out of either engine.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { apply, candidateActions, newFrame, RESUME_BASE, STEP, type Node } from '../../src/explore/model';
+import type { GtLayout } from '../../src/explore/packed_gt/layout';
 import { makeScope, type Bound, type Scope } from '../../src/explore/scope';
 import { abstractGtRaw } from '../../src/explore/packed_gt/abstraction';
-import { F_KIND, F_PC, K_DELETE, K_FAULT, K_INVALIDATE, K_WRITE, PCS, pcOf } from '../../src/explore/packed_gt/layout';
+import { F_KIND, F_PC, F_SEQ, F_VCPU, K_DELETE, K_FAULT, K_INVALIDATE, K_WRITE, PCS, pcOf } from '../../src/explore/packed_gt/layout';
 import { PackedGtModel, UNSUPPORTED } from '../../src/explore/packed_gt/model';
 import { walkGuest } from '../../src/mmu/guest_walk';
 import { findRoot } from '../../src/mmu/hardware';
@@ -153,11 +163,75 @@ function kernelRefuses(needs: readonly Res[], vcpu: number, others: readonly OpF
   return null;
 }
 
-/** The gfns of the invalidations in progress (kvm_mmu_invalidate_begin() ran: past their lock step). */
-function invalidatingGfns(frames: readonly OpFrame[]): number[] {
-  const out: number[] = [];
-  for (const f of frames) if (f.kind === 'invalidate' && !f.done && f.pc !== 'lock') for (let i = 0; i < f.npages; i++) out.push(f.gfn + i);
+/** The invalidations in progress (kvm_mmu_invalidate_begin() ran: past their lock step): mmu_invalidate_in_progress. */
+function inProgress(frames: readonly OpFrame[]): Array<Extract<OpFrame, { kind: 'invalidate' }>> {
+  return frames.filter((f): f is Extract<OpFrame, { kind: 'invalidate' }> => f.kind === 'invalidate' && !f.done && f.pc !== 'lock');
+}
+
+const framesOf = (n: Node): OpFrame[] => (n.current ? [...n.paused, n.current] : n.paused);
+
+/** [start, end) of the invalidation range at n, or null when no invalidation is in progress (auditBookkeeping() holds it to the kernel's rule). */
+type Range = readonly [number, number] | null;
+
+/** mmu_invalidate_retry_gfn()'s range test. */
+const inRange = (r: Range, gfn: number): boolean => r !== null && gfn >= r[0] && gfn < r[1];
+
+/**
+ * The kernel's range after transition n -> o: kvm_mmu_invalidate_begin() resets it when the
+ * in-progress count goes from 0 to 1, kvm_mmu_invalidate_range_add() widens it to the hull with the
+ * new invalidation's range, kvm_mmu_invalidate_end() leaves it as it is (the model forgets it once
+ * the count is zero, where nothing reads it). `began`: the transition started an invalidation of
+ * [g, g + k) (its first step is the begin).
+ */
+function kernelRange(before: Range, countBefore: number, countAfter: number, began: readonly [number, number] | null): Range {
+  if (countAfter === 0) return null;
+  const base = countBefore === 0 ? null : before;
+  if (!began) return base;
+  return base ? [Math.min(base[0], began[0]), Math.max(base[1], began[1])] : began;
+}
+
+/** The fault frames of o by vCPU, with the kernel's "the sequence moved since its snapshot" for each. */
+function kernelSeq(n: Node, a: number, o: Node): Map<number, boolean> {
+  const acted = a === STEP ? n.current : a <= RESUME_BASE ? n.paused[RESUME_BASE - a] : null;
+  // kvm_mmu_invalidate_end() ran: the invalidation's last step (its free, range_end's locked part).
+  const ended = acted !== null && acted.kind === 'invalidate' && acted.pc === 'free';
+  const out = new Map<number, boolean>();
+  for (const f of framesOf(o)) {
+    if (f.kind !== 'fault') continue;
+    const old = framesOf(n).find((g): g is Extract<OpFrame, { kind: 'fault' }> => g.kind === 'fault' && g.vcpu === f.vcpu);
+    // A new stopped fault read mmu_invalidate_seq in kvm_mmu_faultin_pfn(), before its stop.
+    out.set(f.vcpu, ended || (old !== undefined && !!old.seqMoved));
+  }
   return out;
+}
+
+/**
+ * The model's range and sequence bits after n -a-> o against the kernel's rule (kernelRange(),
+ * kernelSeq()). `range` and `seq` are what the engine holds after the transition.
+ */
+function auditBookkeeping(scope: Scope, n: Node, a: number, o: Node, range: Range, seq: Map<number, boolean>): string | null {
+  const m = a >= 0 ? scope.menu[a] : undefined;
+  const began = m && m.t === 'invalidate' ? [m.gfn, m.gfn + 1] as const : null;
+  const want = kernelRange(n.state.invalidateRange, inProgress(framesOf(n)).length, inProgress(framesOf(o)).length, began);
+  if (JSON.stringify(want) !== JSON.stringify(range)) return `the invalidation range after action ${a} is ${JSON.stringify(range)}, the kernel's ${JSON.stringify(want)}`;
+  const wantSeq = kernelSeq(n, a, o);
+  for (const [v, moved] of wantSeq) if (seq.get(v) !== moved) return `the stopped fault of vCPU ${v} after action ${a}: sequence moved ${seq.get(v)}, the kernel's ${moved}`;
+  return null;
+}
+
+/** The packed engine's range (its header's gfn codes) and its paused faults' F_SEQ, by vCPU. */
+function packedBookkeeping(L: GtLayout, w: Uint8Array): { range: Range; seq: Map<number, boolean> } {
+  const range: Range = w[L.hullLo] ? [L.pageGfns[w[L.hullLo] - 1], L.pageGfns[w[L.hullHi] - 1] + 1] : null;
+  const seq = new Map<number, boolean>();
+  const at = [L.cur, ...Array.from({ length: w[L.npaused] }, (_, i) => L.paused + i * L.fs)];
+  for (const p of at) if (w[p + F_KIND] === K_FAULT) seq.set(w[p + F_VCPU], w[p + F_SEQ] === 1);
+  return { range, seq };
+}
+
+function coreSeq(o: Node): Map<number, boolean> {
+  const seq = new Map<number, boolean>();
+  for (const f of framesOf(o)) if (f.kind === 'fault') seq.set(f.vcpu, !!f.seqMoved);
+  return seq;
 }
 
 /** The root a stopped fault walks is obsolete (is_obsolete_sp(): invalid, or of an older mmu_valid_gen). */
@@ -170,6 +244,12 @@ function rootObsolete(state: MmuState, rootName: string): boolean {
 
 interface Audit {
   states: number;
+  /**
+   * Faults the kernel runs during an invalidation, by both engines, counted where the core ran them:
+   * a whole fault, a stop, a resume that walks on, each with an invalidation in progress (on a page
+   * outside its range); a resume sent back because the sequence moved.
+   */
+  offered: Record<string, number>;
   /** Enabled actions audited, by engine. */
   checked: Record<string, number>;
   /** Candidate actions the kernel refuses, by the rule that refuses them (whether an engine enabled them or not). */
@@ -190,9 +270,11 @@ function auditAction(scope: Scope, n: Node, a: number, walkedOn: () => boolean):
     const why = kernelRefuses(ruleOf(f).needs, vcpuOf(f), others);
     if (why) return `${a === STEP ? 'step' : 'resume'} of ${keyOf(f)}: ${why}`;
     if (f.kind === 'fault' && f.pc === 'lock' && f.gw) {
-      // is_page_fault_stale() under mmu_lock: the fault retries (changes no SPTE) when its gfn is in
-      // an invalidation in progress (mmu_invalidate_retry_gfn()) or its root went obsolete.
-      if (invalidatingGfns(others).includes(f.gw.gfn)) return `resume of a stopped fault on gfn ${f.gw.gfn} while an invalidation of it is in progress`;
+      // is_page_fault_stale() under mmu_lock: the fault retries (changes no SPTE) when its root went
+      // obsolete, or mmu_invalidate_retry_gfn(): its gfn in the invalidation range, or the
+      // sequence moved since its snapshot.
+      if (inRange(n.state.invalidateRange, f.gw.gfn) && walkedOn()) return `resume of a stopped fault on gfn ${f.gw.gfn} inside the invalidation range: it walks on`;
+      if (f.seqMoved && walkedOn()) return `resume of a stopped fault on vCPU ${f.vcpu} after an invalidation ended since its snapshot of mmu_invalidate_seq: it walks on`;
       if (rootObsolete(n.state, f.root) && walkedOn()) return `resume of a stopped fault on vCPU ${f.vcpu} whose root is obsolete: it walks on`;
     }
     return null;
@@ -208,14 +290,32 @@ function auditAction(scope: Scope, n: Node, a: number, walkedOn: () => boolean):
   return why ? `start of ${keyOf(f)}: ${why}` : null;
 }
 
-/** A fault an access ran whole: its gfn must not be in an invalidation in progress (the fault retries). */
+/**
+ * A fault an access ran whole, or stopped after its walk: its gfn must not be in the invalidation
+ * range (the fault retries: mmu_invalidate_retry_gfn() under the lock, and for the stopped one
+ * kvm_mmu_faultin_pfn()'s lockless pre-check before it).
+ */
 function auditWholeFault(scope: Scope, n: Node, a: number, ranFault: boolean): string | null {
   const m = a >= 0 ? scope.menu[a] : undefined;
-  if (!m || m.t !== 'access' || m.walked || !ranFault) return null;
-  const frames = n.current ? [...n.paused, n.current] : n.paused;
+  if (!m || m.t !== 'access' || !ranFault) return null;
   const w = walkGuest(n.state, findRoot(n.state, m.root).guestTableGfn, m.addr, m.kind);
-  if (w.ok && invalidatingGfns(frames).includes(w.walk.gfn)) return `access by vCPU ${m.vcpu} ran a fault on gfn ${w.walk.gfn} while an invalidation of it is in progress`;
+  if (w.ok && inRange(n.state.invalidateRange, w.walk.gfn)) return `access by vCPU ${m.vcpu} ${m.walked ? 'stopped' : 'ran'} a fault on gfn ${w.walk.gfn} inside the invalidation range`;
   return null;
+}
+
+/**
+ * The other way, for a stopped fault's resume at its lock: where no other frame holds mmu_lock and
+ * is_page_fault_stale() finds nothing (root live, gfn outside the range, sequence unmoved), the
+ * kernel takes the lock and walks on; the engine must offer the resume and walk on.
+ */
+function auditResumeOffered(n: Node, a: number, enabled: boolean, walkedOn: () => boolean): string | null {
+  if (a > RESUME_BASE) return null;
+  const f = n.paused[RESUME_BASE - a];
+  if (f.kind !== 'fault' || f.pc !== 'lock' || !f.gw) return null;
+  const others = framesOf(n).filter((o) => o !== f);
+  if (kernelRefuses(['mmu'], f.vcpu, others) || n.state.hostOops) return null;
+  if (inRange(n.state.invalidateRange, f.gw.gfn) || f.seqMoved || rootObsolete(n.state, f.root)) return null;
+  return enabled && walkedOn() ? null : `resume of a stopped fault on gfn ${f.gw.gfn}: the kernel walks on, the engine ${enabled ? 'retries' : 'refuses'}${inProgress(others).length ? ' (an invalidation is in progress)' : ''}`;
 }
 
 /**
@@ -241,7 +341,9 @@ const F_WALK_PC = pcOf(K_FAULT, 'walk');
 
 /** Every action the core offers at every state of its search, audited in both engines. */
 function audit(variant: Variant, bound: Bound, maxGaps = 40): Audit {
-  const r: Audit = { states: 0, checked: {}, refused: {}, gaps: [] };
+  const r: Audit = { states: 0, offered: {}, checked: {}, refused: {}, gaps: [] };
+  const offer = (k: string) => { r.offered[k] = (r.offered[k] ?? 0) + 1; };
+  const rangeOfKey = new Map<string, string>();
   const pm = new PackedGtModel(makeScope(bound), variant);
   const L = pm.L;
   const seen = new Set<string>();
@@ -253,7 +355,14 @@ function audit(variant: Variant, bound: Bound, maxGaps = 40): Audit {
   };
   const met = new Set<string>();
   const bump = (k: string) => { r.checked[k] = (r.checked[k] ?? 0) + 1; };
-  gtCoreSearch(variant, bound, (n, key) => {
+  gtCoreSearch(variant, bound, (n, key, from, action) => {
+    // The key keeps the range: two states with one key have the same range (else the search would
+    // merge states whose faults retry differently).
+    const range = JSON.stringify(n.state.invalidateRange);
+    const known = rangeOfKey.get(key);
+    if (known !== undefined && known !== range) note('core', `two states with one key and the invalidation ranges ${known} and ${range}`);
+    rangeOfKey.set(key, range);
+    if (from) note('core', auditBookkeeping(pm.scope, from, action, n, n.state.invalidateRange, coreSeq(n)));
     if (met.has(key)) return;
     met.add(key);
     r.states++;
@@ -264,21 +373,37 @@ function audit(variant: Variant, bound: Bound, maxGaps = 40): Audit {
       const k = auditAction(scope, n, a, () => true);
       if (k) r.refused[k.replace(/vCPU \d/g, 'vCPU v').replace(/gfn \d+/g, 'gfn g')] = (r.refused[k.replace(/vCPU \d/g, 'vCPU v').replace(/gfn \d+/g, 'gfn g')] ?? 0) + 1;
       const o = apply(scope, variant, n, a);
+      const coreWalkedOn = () => o?.node.current?.kind === 'fault' && o.node.current.pc === 'walk';
       note('core', auditInvalidateStart(scope, n, a, !!o));
+      note('core', auditResumeOffered(n, a, !!o, coreWalkedOn));
+      const during = inProgress(framesOf(n)).length > 0;
       if (o) {
         bump('core');
-        note('core', auditAction(scope, n, a, () => o.node.current?.kind === 'fault' && o.node.current.pc === 'walk'));
+        note('core', auditAction(scope, n, a, coreWalkedOn));
         note('core', auditWholeFault(scope, n, a, o.node.ops > n.ops));
+        const m = a >= 0 ? scope.menu[a] : undefined;
+        if (during && m?.t === 'access' && o.node.ops > n.ops) offer(m.walked ? 'stop during an invalidation' : 'whole fault during an invalidation');
+        if (a <= RESUME_BASE && n.paused[RESUME_BASE - a].kind === 'fault') {
+          const f = n.paused[RESUME_BASE - a] as Extract<OpFrame, { kind: 'fault' }>;
+          if (during && coreWalkedOn()) offer('resume walking on during an invalidation');
+          if (f.seqMoved && !coreWalkedOn()) offer('resume sent back: the sequence moved');
+        }
       }
       const pa = a <= RESUME_BASE ? RESUME_BASE - packedPausedIndex(L, n, words, RESUME_BASE - a) : a;
       const got = pm.apply(words, pa);
       if (got === UNSUPPORTED) { bump('packed unsupported'); continue; }
       note('packed', auditInvalidateStart(scope, n, a, got));
+      const s = pm.s;
+      const packedWalkedOn = () => s[L.cur + F_KIND] === K_FAULT && s[L.cur + F_PC] === F_WALK_PC;
+      note('packed', auditResumeOffered(n, a, got, packedWalkedOn));
       if (!got) continue;
       bump('packed');
-      const s = pm.s;
-      note('packed', auditAction(scope, n, a, () => s[L.cur + F_KIND] === K_FAULT && s[L.cur + F_PC] === F_WALK_PC));
+      note('packed', auditAction(scope, n, a, packedWalkedOn));
       note('packed', auditWholeFault(scope, n, a, s[L.ops] > words[L.ops]));
+      if (o) {
+        const b = packedBookkeeping(L, s);
+        note('packed', auditBookkeeping(scope, n, a, o.node, b.range, b.seq));
+      }
     }
   });
   return r;
@@ -308,6 +433,21 @@ const SEARCHES: Array<[string, Variant, Bound]> = [
   ['mainline-2026-pre+slotZap=memslot', parseVariant('mainline-2026-pre+slotZap=memslot'), gtBound(2, { faultWindow: true, writes: 'both', deleteTables: true })],
 ];
 
+/**
+ * A stopped fault sent back because the sequence moved needs three operations to be seen through
+ * (the stop, the invalidation, and the retried access's fault, which at two operations has none
+ * left, so the resume is refused there); one access, stopped faults and invalidations only, so that
+ * the search stays small (about 16,000 states).
+ */
+test('lock audit, mainline-2026 with stopped faults and invalidations at 3 operations, 1 access: a stopped fault that read the sequence before an invalidation that has ended is sent back and its access retried', () => {
+  const r = audit(findPreset('mainline-2026')!, gtBound(3, { faultWindow: true, kinds: ['invalidate'], accesses: 1 }));
+  const info = JSON.stringify(r);
+  assert.deepEqual(r.gaps, [], info);
+  assert.equal(r.checked.core, r.checked.packed, info);
+  assert.ok(r.offered['resume sent back: the sequence moved'] > 0, info);
+  assert.ok(r.offered['resume walking on during an invalidation'] > 0, info);
+});
+
 for (const [name, variant, bound] of SEARCHES) {
   test(`lock audit, ${name} with stopped faults, both writes and the tables' deletion at 2 operations: every action either engine enables is one the kernel allows`, () => {
     const r = audit(variant, bound);
@@ -327,5 +467,15 @@ for (const [name, variant, bound] of SEARCHES) {
     assert.ok(met(/^start of guest-table-write\/guest:trap: vCPU v is inside KVM \(fault\/lock\)/) > 0, info);
     assert.ok(met(/^access by vCPU v: vCPU v is inside KVM/) > 0, info);
     assert.ok(met(/whose root is obsolete/) > 0, info);
+    // The invalidation range, both ways (each count was 0 with the explorer's older rule, which
+    // refused every fault during any invalidation and let a stopped fault wait it out and walk on):
+    // faults on pages outside the range run during an invalidation, whole, stopped, and resumed;
+    // inside it a stopped fault is sent back at its lock; and one that read the sequence before an
+    // invalidation that has ended is sent back too.
+    assert.ok(r.offered['whole fault during an invalidation'] > 0, info);
+    assert.ok(r.offered['stop during an invalidation'] > 0, info);
+    assert.ok(r.offered['resume walking on during an invalidation'] > 0, info);
+    assert.ok(met(/^resume of a stopped fault on gfn g inside the invalidation range/) > 0, info);
+    assert.ok(met(/after an invalidation ended since its snapshot/) > 0, info);
   });
 }

@@ -20,8 +20,9 @@ test('the capacities follow the bound: SP slots 2 + ops + 2 min(ops, 2 accesses)
   const L = new GtLayout(makeScope(GUEST_TABLES_BOUND));
   // 2 + 4 + 2 min(4, 2 x 2) = 14 (it was 1 + 4 (4 + 2) = 25).
   assert.equal(L.nsp, 14);
-  // A frame: kind, pc, ten fields, the list's length (F_LIST = 12, then 1 byte); its SPs are marked in their slots.
-  assert.equal(L.fs, 13);
+  // A frame: kind, pc, ten fields, the list's length (F_LIST = 12), a stopped fault's "the
+  // sequence moved" (F_SEQ = 13, then 1 byte: 14); the list's SPs are marked in their slots.
+  assert.equal(L.fs, 14);
   // An SP slot: key, life, 2 entries of 4 bytes (flags, target, gfn code and access, misfiled), the list mark: 11, rounded up to 12.
   assert.equal(L.ss, 12);
   // Rmap entries in all pages and remaps in all memslots: one a fault, one an invalidation: 4 each.
@@ -36,22 +37,23 @@ test('the capacities follow the bound: SP slots 2 + ops + 2 min(ops, 2 accesses)
   assert.equal(new GtLayout(makeScope(gtBound(2, { entries: 8 }))).ss, 36);
 });
 
-test('the initial state at the default bound is stored in 24 words (it was 48)', () => {
+test('the initial state at the default bound is stored in 26 words (it was 48, then 24 before the invalidation range)', () => {
   const scope = makeScope(GUEST_TABLES_BOUND);
   const L = new GtLayout(scope);
   const w = abstractGtRaw(L, rootNode(scope));
   canonGtInPlace(L, w, new Uint8Array(L.size));
   const want = w.slice();
-  // The header to the SP slots: 11 header bytes, 3 memslots' status bytes, the remaps (1 + 2 x 4),
-  // the freed host pages (1 + 4), the written pages (4 + 2 + 2 memslot pages): 36 bytes, a whole word.
-  assert.equal(L.sp, 36);
-  // Part 1: the header and one SP slot (the root): 36 + 12 = 48 bytes, 12 words. Part 2: the active
-  // list's first word (one SP). Part 3, from the rmaps (36 + 14 x 12 + 16 for the active list = 220)
-  // to the running frame's end, no frame paused: the rmaps (1 + 2 x 4), the TLBs (2 x (1 + 5 x 2)),
-  // the frame (13): 44 bytes, 11 words. 12 + 1 + 11 = 24.
-  assert.equal(L.rmap, 220);
+  // The header to the SP slots: 13 header bytes (11, and the invalidation range's two gfn codes),
+  // 3 memslots' status bytes, the remaps (1 + 2 x 4), the freed host pages (1 + 4), the written
+  // pages (4 + 2 + 2 memslot pages): 38 bytes, 40 in whole words.
+  assert.equal(L.sp, 40);
+  // Part 1: the header and one SP slot (the root): 40 + 12 = 52 bytes, 13 words. Part 2: the active
+  // list's first word (one SP). Part 3, from the rmaps (40 + 14 x 12 + 16 for the active list = 224,
+  // word 56) to the running frame's end, no frame paused: the rmaps (1 + 2 x 4), the TLBs
+  // (2 x (1 + 5 x 2)), the frame (14): 45 bytes, up to byte 269, word 68: 12 words. 13 + 1 + 12 = 26.
+  assert.equal(L.rmap, 224);
   const packed = w.slice();
-  assert.equal(gtPack(L, packed), 24);
+  assert.equal(gtPack(L, packed), 26);
   const back = new Uint8Array(L.size).fill(0xff);
   gtUnpack(L, packed, 0, back);
   assert.deepEqual(back, want);

@@ -15,7 +15,7 @@ import type { OpFrame } from '../../model/frames';
 import type { Node } from '../model';
 import { GT } from '../scope_guest_tables';
 import {
-  E_FLAGS, E_GFN_ACCESS, E_MISFILED, gfnAccess, E_TARGET, F_ARG, F_ARG2, F_EEXIST, F_KIND, F_LIST, F_MISMATCH, F_PC, F_PCHILD,
+  E_FLAGS, E_GFN_ACCESS, E_MISFILED, gfnAccess, E_TARGET, F_ARG, F_ARG2, F_EEXIST, F_KIND, F_LIST, F_MISMATCH, F_PC, F_PCHILD, F_SEQ,
   F_PSPTEP, F_RECHECKED, F_VCPU, F_WALK, F_WALKED, GtLayout, K_DELETE, K_FAULT, K_INVALIDATE, K_WRITE, LIFE_FREED,
   LIFE_INVALID, LIFE_OBSOLETE, LIFE_ROOT_SHIFT, M_GONE, M_INIT_SET, M_INVALID, M_LOG, M_MANUAL, PCS, T_BYTES, withPd0,
 } from './layout';
@@ -32,7 +32,7 @@ function code(c: number, what: string): number {
 
 /** Fields each frame kind may have (the layout writes each; any other would be left out unseen). */
 const FIELDS: Record<string, ReadonlySet<string>> = {
-  fault: new Set(['kind', 'opIndex', 'label', 'pc', 'stepsRun', 'reduced', 'done', 'vcpu', 'root', 'addr', 'access', 'pendingChild', 'pendingSptep', 'gw', 'walkError', 'rechecked', 'eexistNoted', 'mismatch', 'invalidList', 'walkedAccess']),
+  fault: new Set(['kind', 'opIndex', 'label', 'pc', 'stepsRun', 'reduced', 'done', 'vcpu', 'root', 'addr', 'access', 'pendingChild', 'pendingSptep', 'gw', 'walkError', 'rechecked', 'eexistNoted', 'mismatch', 'invalidList', 'walkedAccess', 'seqMoved']),
   invalidate: new Set(['kind', 'opIndex', 'label', 'pc', 'stepsRun', 'reduced', 'done', 'gfn', 'npages', 'zapped']),
   'delete-memslot': new Set(['kind', 'opIndex', 'label', 'pc', 'stepsRun', 'reduced', 'done', 'slotId', 'invalidList', 'zapped', 'unmapFlush']),
   'guest-table-write': new Set(['kind', 'opIndex', 'label', 'pc', 'stepsRun', 'reduced', 'done', 'by', 'vcpu', 'table', 'index', 'entry', 'spCursor', 'flush', 'zapped']),
@@ -115,6 +115,13 @@ class Abstraction {
     out[L.pd0] = L.pd0Code(state.guestMemory.get(GT.pd)?.entries.get(0));
     out[L.newPfns] = code(state.nextHostPfn - L.firstNewPfn, 'the host pages handed out');
     out[L.nsps] = state.sps.length;
+    const range = state.invalidateRange;
+    if ((range === null) !== (state.invalidating.length === 0)) fail('an invalidation range without an invalidation in progress, or the other way');
+    if (range) {
+      out[L.hullLo] = code(L.gfnCode(range[0]), `gfn ${range[0]}`);
+      out[L.hullHi] = code(L.gfnCode(range[1] - 1), `gfn ${range[1] - 1}`);
+      if (out[L.hullLo] <= 0 || out[L.hullHi] < out[L.hullLo]) fail('an invalidation range outside the memslot pages');
+    }
     this.memslots(out);
     this.spSlots(out);
     this.tlbs(out, swap);
@@ -260,6 +267,8 @@ class Abstraction {
         b[F_PCHILD] = f.pendingChild < 0 ? 0 : 1 + this.slotOf[f.pendingChild];
         b[F_PSPTEP] = f.pendingSptep < 0 ? 0 : this.sptepCode(f.pendingSptep);
         b[F_WALKED] = opt(f.walkedAccess, 'walkedAccess');
+        if (f.seqMoved === false) fail('a fault whose seqMoved is false, not absent');
+        b[F_SEQ] = f.seqMoved ? 1 : 0;
         list(f.invalidList);
         break;
       }

@@ -7,8 +7,9 @@
  * - the walked access: the access as model.ts access() runs it up to the VM exit, then the fault's
  *   guest walk, and the fault frame paused at `lock` holding only kvm->srcu (its walk is the PD[0]
  *   value it read, F_WALK);
- * - its resume: write_lock(mmu_lock) (refused while an invalidation is in flight); with its root
- *   obsolete, is_page_fault_stale() sends it back: the access is retried as at the unlock;
+ * - its resume: write_lock(mmu_lock); with its root obsolete, an invalidation ended since its
+ *   snapshot of mmu_invalidate_seq (F_SEQ) or its gfn in the invalidation range,
+ *   is_page_fault_stale() sends it back: the access is retried as at the unlock;
  * - each `walk` step re-walks the shadow tables from the root and does the first thing missing:
  *   FNAME(gpte_changed) for the guest entries the walk used, once a level (a change retries: the
  *   fault goes to its unlock with nothing more linked; an SP it made stays), the -EEXIST of
@@ -25,7 +26,7 @@ import { isLastSpte, SPTE_PRESENT, SPTE_WRITABLE } from '../../kernel/spte';
 import { linkZapsAndFlushes } from '../../kernel/variants';
 import { readGuestPte, sameGuestPte, walkGuest, type GuestWalk } from '../../mmu/guest_walk';
 import { initialState } from '../../run/initial_state';
-import { E_FLAGS, E_GFN_ACCESS, E_TARGET, F_ARG, F_ARG2, F_EEXIST, F_KIND, F_LIST, F_MISMATCH, F_PC, F_PCHILD, F_PSPTEP, F_RECHECKED, F_VCPU, F_WALK, F_WALKED, gfnAccess, K_FAULT, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, pcOf, withPd0 } from './layout';
+import { E_FLAGS, E_GFN_ACCESS, E_TARGET, F_ARG, F_ARG2, F_EEXIST, F_KIND, F_LIST, F_MISMATCH, F_PC, F_PCHILD, F_PSPTEP, F_RECHECKED, F_SEQ, F_VCPU, F_WALK, F_WALKED, gfnAccess, K_FAULT, LIFE_FREED, LIFE_INVALID, LIFE_OBSOLETE, pcOf, withPd0 } from './layout';
 import { Unsupported, type GtEngine } from './engine';
 
 const PC_LOCK = pcOf(K_FAULT, 'lock');
@@ -96,8 +97,8 @@ const permits = (write: boolean, bits: number): boolean => !write || (bits & 1) 
 
 /**
  * A walked access (the menu's `walked: true`, model.ts access()): enabled as the access is, and
- * only when it faults, its walk succeeds, an operation is left in the bound, mmu_lock is free and no
- * invalidation is in flight. The TLB's permission miss, the root reload and the stale-access goal
+ * only when it faults, its walk succeeds, an operation is left in the bound, mmu_lock is free and its
+ * gfn is not in the invalidation range. The TLB's permission miss, the root reload and the stale-access goal
  * happen as in the access; the fault frame is paused at `lock`, with the running operation.
  */
 export function startStoppedFault(model: GtEngine, from: Uint8Array, vcpu: number, addr: number, write: boolean): boolean {
@@ -117,7 +118,9 @@ export function startStoppedFault(model: GtEngine, from: Uint8Array, vcpu: numbe
   model.noteStaleAccess(w, vcpu, addr, write);
   if (reload) model.reloadRoots(w, vcpu);
   if (model.hardwareAccess(w, vcpu, addr, write)) return false;
-  if (from[L.ops] >= bound.ops || lock || model.invalidationInProgress(from) || !gw) return false;
+  // kvm_mmu_faultin_pfn() reads mmu_invalidate_seq (F_SEQ 0 below) and its lockless pre-check
+  // retries a gfn inside the invalidation range: no stop there (model.ts access()).
+  if (from[L.ops] >= bound.ops || lock || !gw || L.inHull(from, L.gfnCode(gw.gfn))) return false;
   model.pauseCurrent(w);
   const at = L.cur;
   w[at + F_KIND] = K_FAULT;
@@ -159,7 +162,9 @@ export function advanceStoppedFault(model: GtEngine, w: Uint8Array): boolean {
       // ops/fault.ts: is_page_fault_stale() finds the root obsolete (zapped or of an older
       // generation): the fault takes and drops the lock with no SPTE touched, and the access is
       // retried as at the unlock (the reload first). The lock audit of 2026-12-07 (docs/locking.md).
-      if (w[L.spAt(model.rootSlot(w)) + 1] & (LIFE_INVALID | LIFE_OBSOLETE)) {
+      // Or (model.ts staleByInvalidation()) mmu_invalidate_retry_gfn(): an invalidation ended since
+      // the fault read mmu_invalidate_seq (F_SEQ), or its gfn lies in the invalidation range.
+      if (w[L.spAt(model.rootSlot(w)) + 1] & (LIFE_INVALID | LIFE_OBSOLETE) || w[at + F_SEQ] || L.inHull(w, L.gfnCode(stoppedWalk(model, w).gfn))) {
         if (!endAndRetry(model, w)) return false;
         break;
       }
@@ -225,11 +230,21 @@ function retryAccess(model: GtEngine, w: Uint8Array, vcpu: number, addr: number,
   if (w[L.tlb + vcpu * L.tb]) model.reloadRoots(w, vcpu);
   if (model.hardwareAccess(w, vcpu, addr, write)) return true;
   if (w[L.ops] >= model.scope.bound.ops || w[L.lock]) return false;
-  w[L.ops]++;
   // The second fault walks at its lock (a frame made without its walk); a walk that fails goes to the guest and changes nothing.
   const gw = model.walks[(w[L.pd0] * 2 + (write ? 1 : 0)) * model.addrs + addr];
+  // It retries while its gfn is in the invalidation range: the transition is refused (model.ts).
+  if (gw && L.inHull(w, L.gfnCode(gw.gfn))) return false;
+  w[L.ops]++;
   if (gw) model.fault(w, gw, addr);
   return model.hardwareAccess(w, vcpu, addr, write);
+}
+
+/** The guest walk of the stopped fault at L.cur (F_WALK: the PD[0] value it read). */
+function stoppedWalk(model: GtEngine, w: Uint8Array): GuestWalk {
+  const at = model.L.cur;
+  const gw = model.walks[((w[at + F_WALK] - 1) * 2 + (w[at + F_ARG2] === 1 ? 1 : 0)) * model.addrs + w[at + F_ARG]];
+  if (!gw) throw new Error('packed_gt: a stopped fault without its walk');
+  return gw;
 }
 
 /**

@@ -10,8 +10,9 @@
 import { SPTE_PRESENT } from '../../kernel/spte';
 import type { MenuAction } from '../bound';
 import type { GtEngine } from './engine';
-import { mayStart } from './locks';
-import { E_FLAGS, E_MISFILED, F_ARG, F_KIND, F_PC, F_WALK, K_INVALIDATE, LIFE_FREED, M_GONE, PFN_NEW, pcOf } from './layout';
+import { sortPaused } from './canon';
+import { invalidationInProgress, mayStart } from './locks';
+import { E_FLAGS, E_MISFILED, F_ARG, F_KIND, F_PC, F_SEQ, F_WALK, K_FAULT, K_INVALIDATE, LIFE_FREED, M_GONE, PFN_NEW, pcOf } from './layout';
 
 const I_LOCK = pcOf(K_INVALIDATE, 'lock');
 const I_ZAP = pcOf(K_INVALIDATE, 'zap');
@@ -65,6 +66,11 @@ export function stepInvalidation(model: GtEngine, w: Uint8Array): boolean {
     case I_LOCK:
       // kvm_mmu_notifier_invalidate_range_start(), __kvm_handle_hva_range(): KVM_MMU_LOCK(kvm);
       // the invalidation is in progress from here to its free step (derived from the frame).
+      // kvm_mmu_invalidate_begin() (the range reset when the count goes from 0 to 1: no other
+      // invalidation is in flight, the running one being this) and kvm_mmu_invalidate_range_add()
+      // under the same lock hold: the range becomes the hull with this page
+      // (MmuState.invalidateRange, in gfn codes).
+      L.widenHull(w, g, !pausedInvalidation(L, w));
       w[L.lock] = 1;
       w[f + F_PC] = I_ZAP;
       return false;
@@ -101,10 +107,30 @@ export function stepInvalidation(model: GtEngine, w: Uint8Array): boolean {
       // finds a new one (the memslot's remap, read by gfnToPfn()).
       if (live) freeAndRemap(model, w, s, g);
       model.endCurrent(w);
+      // kvm_mmu_invalidate_end(): mmu_invalidate_seq++, seen by every stopped fault at its lock
+      // (F_SEQ); the count lowered, and the range forgotten at zero (ops/invalidate.ts).
+      if (!invalidationInProgress(L, w)) { w[L.hullLo] = 0; w[L.hullHi] = 0; }
+      markSeqMoved(L, w);
       return true;
     default:
       throw new Error(`packed_gt: an invalidation at pc ${w[f + F_PC]}`);
   }
+}
+
+/** An invalidation among the paused frames (the running one is the invalidation at its lock). */
+function pausedInvalidation(L: GtEngine['L'], w: Uint8Array): boolean {
+  for (let i = 0; i < w[L.npaused]; i++) if (w[L.paused + i * L.fs + F_KIND] === K_INVALIDATE) return true;
+  return false;
+}
+
+/** Every paused stopped fault sees the sequence moved (model.ts markSeqMoved()); the paused frames sorted again. */
+function markSeqMoved(L: GtEngine['L'], w: Uint8Array): void {
+  let marked = false;
+  for (let i = 0; i < w[L.npaused]; i++) {
+    const at = L.paused + i * L.fs;
+    if (w[at + F_KIND] === K_FAULT && !w[at + F_SEQ]) { w[at + F_SEQ] = 1; marked = true; }
+  }
+  if (marked) sortPaused(L, w);
 }
 
 /**

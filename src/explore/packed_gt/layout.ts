@@ -75,6 +75,11 @@ export const F_WALKED = 11;
  * it is the running frame's. pauseCurrent() and the abstraction check it.
  */
 export const F_LIST = 12;
+/**
+ * fault: 1 when an invalidation ended (kvm_mmu_invalidate_end(): mmu_invalidate_seq++) since the
+ * stopped fault read mmu_invalidate_seq (FaultFrame.seqMoved), else 0.
+ */
+export const F_SEQ = 13;
 
 /** SP life byte. */
 export const LIFE_FREED = 1;
@@ -200,6 +205,15 @@ export class GtLayout {
   readonly newPfns = 8;
   readonly nsps = 9;
   readonly npaused = 10;
+  /**
+   * The invalidation range while one is in progress (MmuState.invalidateRange): the gfn codes of
+   * its first and last page (pages the menu invalidates), both 0 when none is. Compared by their
+   * gfns (inHull(), widenHull()), not by code: the codes follow the memslots' order, which is not
+   * the gfns' (the tables' memslot 0 lies above R1 and R2). Exact for every gfn a fault maps: a
+   * memslot page, which has a code.
+   */
+  readonly hullLo = 11;
+  readonly hullHi = 12;
   readonly slots: number;
   /** Each memslot's status byte (M_GONE ...), in the scope's order. */
   readonly slotAt: number[] = [];
@@ -265,12 +279,12 @@ export class GtLayout {
     this.nt = Math.max(1, bound.accesses);
     // The running frame and the paused ones: every operation and the one write.
     this.nf = ops + 2;
-    this.fs = F_LIST + 1;
+    this.fs = F_SEQ + 1;
     // Key, life, the entries, the list mark (F_LIST); a whole number of words, so that the store
     // copies SP slots a word at a time (search.ts gtPack()); the pad stays zero.
     this.ss = (3 + E_BYTES * e + 3) & ~3;
     this.tb = 1 + T_BYTES * this.nt;
-    let at = 11;
+    let at = 13;
     this.slots = at;
     for (let i = 0; i < state.memslots.length; i++) {
       this.slotAt.push(at);
@@ -291,6 +305,26 @@ export class GtLayout {
     this.cur = at; at += this.fs;
     this.paused = at; at += (this.nf - 1) * this.fs;
     this.size = (at + 3) & ~3;
+  }
+
+  /** Page `g` (a gfn code, 1 + place) lies in the invalidation range of the words: mmu_invalidate_retry_gfn()'s range test. */
+  inHull(w: Uint8Array, g: number): boolean {
+    const lo = w[this.hullLo];
+    if (lo === 0 || g <= 0) return false;
+    const gfn = this.pageGfns[g - 1];
+    return gfn >= this.pageGfns[lo - 1] && gfn <= this.pageGfns[w[this.hullHi] - 1];
+  }
+
+  /**
+   * kvm_mmu_invalidate_begin() and kvm_mmu_invalidate_range_add() for page `g` (a gfn code): the
+   * range reset to the page when no other invalidation is in flight (`first`), else widened to the
+   * hull with it.
+   */
+  widenHull(w: Uint8Array, g: number, first: boolean): void {
+    if (first || w[this.hullLo] === 0) { w[this.hullLo] = g; w[this.hullHi] = g; return; }
+    const gfn = this.pageGfns[g - 1];
+    if (gfn < this.pageGfns[w[this.hullLo] - 1]) w[this.hullLo] = g;
+    if (gfn > this.pageGfns[w[this.hullHi] - 1]) w[this.hullHi] = g;
   }
 
   /** Gfn code: 0 for gfn 0, else 1 + the gfn's place among the memslot pages; -1 if it has none. */

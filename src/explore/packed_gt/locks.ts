@@ -114,12 +114,11 @@ export function stepEnabled(L: GtLayout, w: Uint8Array): boolean {
 
 /**
  * RESUME_BASE - i: paused frame i continues where an operation could start (the running one, if
- * any, is then paused); a stopped fault not while an invalidation is in progress
- * (is_page_fault_stale() sends it back); and no stopped fault holds what its next step needs.
+ * any, is then paused), and no other frame holds what its next step needs. A stopped fault may
+ * resume during an invalidation: its lock step decides whether is_page_fault_stale() sends it back
+ * (fault_window.ts; until 2026-12-07 it waited out every invalidation).
  */
 export function resumeEnabled(L: GtLayout, w: Uint8Array, i: number): boolean {
   if (i >= w[L.npaused] || !mayStart(L, w)) return false;
-  const at = L.paused + i * L.fs;
-  if (w[at + F_KIND] === K_FAULT && invalidationInProgress(L, w)) return false;
-  return !blockedByHolder(L, w, at);
+  return !blockedByHolder(L, w, L.paused + i * L.fs);
 }

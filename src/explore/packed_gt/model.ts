@@ -371,8 +371,9 @@ export class PackedGtModel implements GtEngine {
     if (reload) this.reloadRoots(w, vcpu);
     let ops = w[L.ops];
     for (let tries = 1; !this.hardwareAccess(w, vcpu, addr, write); tries++) {
-      // The fault takes mmu_lock: only where an operation could start, never during an invalidation.
-      if (tries > 2 || ops >= this.scope.bound.ops || lock || invalidationInProgress(L, w)) return false;
+      // The fault takes mmu_lock: only where an operation could start.
+      // mmu_invalidate_retry_gfn(): not on a page inside the invalidation range (model.ts faultRetries()).
+      if (tries > 2 || ops >= this.scope.bound.ops || lock || (gw !== null && L.inHull(w, L.gfnCode(gw.gfn)))) return false;
       // The guest walk fails: the fault goes to the guest, the access faults again, and again.
       if (!gw) return false;
       this.pauseCurrent(w);
@@ -533,7 +534,7 @@ export class PackedGtModel implements GtEngine {
     }
   }
 
-  /** Any invalidation in flight (between its start and its end): faults retry, the explorer offers none (locks.ts). */
+  /** Any invalidation in flight (between its start and its end): a memslot swap waits for it (locks.ts). */
   invalidationInProgress(w: Uint8Array): boolean {
     return invalidationInProgress(this.L, w);
   }
