@@ -26,7 +26,7 @@ import type { Variant } from '../kernel/variants';
 import type { FaultFrame, OpFrame } from '../model/frames';
 import { Machine, type CheckOptions } from '../machine/machine';
 import { advanceFrame } from '../ops/advance';
-import { faultRetryStale, faultWalkGuest, inInvalidateRange } from '../ops/fault';
+import { faultRetryStale, faultWalkGuest, inInvalidateRange, seqMovedReason } from '../ops/fault';
 import { blockedBy, holdsLock } from '../machine/locks';
 import { auditStructure } from '../checks/structure';
 import { explorerScopeProblems, refuseScope, type MenuAction, type Scope } from './scope';
@@ -117,7 +117,8 @@ function faultRetries(scope: Scope, n: Node, current: OpFrame | null, state: Mmu
  * does its gfn inside the range of those in progress (mmu_invalidate_retry_gfn()).
  */
 function staleByInvalidation(state: MmuState, f: FaultFrame): string | null {
-  if (f.seqMoved) return 'mmu_invalidate_retry_gfn(): mmu_invalidate_seq moved since kvm_mmu_faultin_pfn() read it (an invalidation ended meanwhile)';
+  const moved = seqMovedReason(f);
+  if (moved) return moved;
   if (f.gw && inInvalidateRange(state, f.gw.gfn)) return `mmu_invalidate_retry_gfn(): gfn 0x${f.gw.gfn.toString(16)} lies in [mmu_invalidate_range_start, mmu_invalidate_range_end) of the invalidations in progress`;
   return null;
 }

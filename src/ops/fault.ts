@@ -45,13 +45,23 @@ export function faultWalkGuest(state: MmuState, f: FaultFrame): void {
 }
 
 /**
- * is_page_fault_stale() / mmu_invalidate_retry(): the gfn the fault would map is in an
- * mmu-notifier invalidation that has started and not ended; KVM retries the fault until it ends.
+ * The scenario runner's question at a fault's start and at a stopped fault's resume: the gfn the
+ * fault would map lies in the range of the invalidations in progress (inInvalidateRange(), the
+ * hull the kernel keeps), so is_page_fault_stale() -> mmu_invalidate_retry_gfn() would send it
+ * back until they end. The runner refuses the step and says so.
  */
 export function faultWouldRetry(state: MmuState, f: FaultFrame): number | null {
   if (!f.gw) return null;
-  const gfn = f.gw.gfn;
-  return state.invalidating.some(([g, n]) => gfn >= g && gfn < g + n) ? gfn : null;
+  return inInvalidateRange(state, f.gw.gfn) ? f.gw.gfn : null;
+}
+
+/**
+ * mmu_invalidate_retry_gfn()'s sequence test, for a fault stopped after kvm_mmu_faultin_pfn() read
+ * mmu_invalidate_seq: an invalidation ended since (FaultFrame.seqMoved), so the pfn it looked up
+ * may be stale and the fault is sent back at its lock. Both the explorer and the runner ask it.
+ */
+export function seqMovedReason(f: FaultFrame): string | null {
+  return f.seqMoved ? 'mmu_invalidate_retry_gfn(): mmu_invalidate_seq moved since kvm_mmu_faultin_pfn() read it (an invalidation ended meanwhile)' : null;
 }
 
 /**
@@ -104,6 +114,11 @@ export function advanceFault(m: Machine, f: FaultFrame): void {
         // toggled mmu_valid_gen, or zapped it): RET_PF_RETRY, no SPTE touched; the vCPU serves
         // KVM_REQ_MMU_FREE_OBSOLETE_ROOTS before it re-enters the guest (the lock audit, docs/locking.md).
         faultRetryStale(m, f, `the root sp#${findRoot(state, f.root).spId} is obsolete (is_obsolete_sp())`);
+        return;
+      }
+      if (f.seqMoved) {
+        // The scenario runner's stopped fault (the explorer asks before it advances the frame).
+        faultRetryStale(m, f, seqMovedReason(f)!);
         return;
       }
       state.mmuLockHeld = true;

@@ -194,6 +194,7 @@ export class ScenarioRun {
     const step = this.machine.lastStep!;
     if (f.done) {
       this.current = null;
+      if (f.kind === 'invalidate') this.markSeqMoved();
     } else if (f.pause && this.pauseReached(f, step)) {
       const id = this.scenario.operations[f.opIndex].id ?? String(f.opIndex);
       delete f.pause;
@@ -201,6 +202,14 @@ export class ScenarioRun {
       this.current = null;
     }
     return step;
+  }
+
+  /**
+   * kvm_mmu_invalidate_end() ran: mmu_invalidate_seq moved, so every fault stopped after its read
+   * (the access's pause "walked") is sent back at its lock (ops/fault.ts), as the explorer's are.
+   */
+  private markSeqMoved(): void {
+    for (const p of this.paused.values()) if (p.kind === 'fault') p.seqMoved = true;
   }
 
   private pauseReached(f: OpFrame, step: Step): boolean {
@@ -324,7 +333,7 @@ export class ScenarioRun {
     const blocked = this.blocker(frame);
     if (blocked) this.fail(p.opIndex, `the access faults, and the fault needs ${blocked.lock}, but ${blocked.reason}; the vCPU would wait: resume that operation first`);
     const stale = faultWouldRetry(m.state, frame);
-    if (stale !== null) this.fail(p.opIndex, `the fault on gfn 0x${stale.toString(16)} would retry until the mmu-notifier invalidation of it ends (mmu_invalidate_retry); resume the invalidation first`);
+    if (stale !== null) this.fail(p.opIndex, `the fault on gfn 0x${stale.toString(16)} would retry until the mmu-notifier invalidation of it ends (it lies in the range of the invalidations in progress: mmu_invalidate_retry_gfn()); resume the invalidation first`);
     this.current = frame;
     return step;
   }
@@ -350,7 +359,7 @@ export class ScenarioRun {
     const p = this.parked.get(id);
     if (!p) return;
     const stale = frame.kind === 'fault' ? faultWouldRetry(this.machine.state, frame) : null;
-    if (stale !== null) this.fail(i, `the fault on gfn 0x${stale.toString(16)} would retry until the mmu-notifier invalidation of it ends (mmu_invalidate_retry); resume the invalidation first`);
+    if (stale !== null) this.fail(i, `the fault on gfn 0x${stale.toString(16)} would retry until the mmu-notifier invalidation of it ends (it lies in the range of the invalidations in progress: mmu_invalidate_retry_gfn()); resume the invalidation first`);
     this.parked.delete(id);
     this.pending = p;
   }

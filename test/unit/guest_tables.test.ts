@@ -269,6 +269,36 @@ test('a fault paused after its walk is not resumed into an invalidation of its g
   assert.throws(() => runAll(s), /operation 2 .*gfn 0x200005 would retry until the mmu-notifier invalidation of it ends/);
 });
 
+test('a fault paused after its walk retries when an invalidation of another page ended meanwhile (mmu_invalidate_seq moved)', () => {
+  // The fault walked L2 0x200005 -> gfn 0x200005 and stopped after kvm_mmu_faultin_pfn() read
+  // mmu_invalidate_seq (docs/locking.md: where the stopped fault stands). An invalidation of gfn
+  // 0x200100, another page, then runs whole: range_end's kvm_mmu_invalidate_end() bumps the
+  // sequence. Resumed, the fault takes mmu_lock and is_page_fault_stale() ->
+  // mmu_invalidate_retry_gfn() sees the sequence moved: RET_PF_RETRY, no SPTE written.
+  const { steps } = runAll(scenario([ACCESS('0x200005', ', "id": "f", "pause": "walked"'), '{ "op": "invalidate", "gfn": "0x200100" }', '{ "op": "resume", "target": "f" }']));
+  const retry = steps.find((s) => /mmu_invalidate_seq moved/.test(s.text));
+  assert.ok(retry, 'the resumed fault is sent back for the sequence');
+  assert.equal(retry.writeCount, 0);
+  // The access is retried: nothing was mapped before (the invalidation found no SPTE), so the
+  // fault builds the whole path, sp#0[0] -> sp#1 (table 0x11), sp#1[8] -> sp#2 (table 0x12),
+  // sp#2[0] -> sp#3 (direct, G1) and the leaf sp#3[5]. Gfn 0x200005 was not invalidated, so its
+  // host page is still HOST + 5.
+  assert.deepEqual(writes(steps), ['sp#0[0] -> sp#1', 'sp#1[8] -> sp#2', 'sp#2[0] -> sp#3', `sp#3[5] = leaf pfn 0x${(HOST + 5).toString(16)}`]);
+  assert.ok(steps.indexOf(retry) < steps.findIndex((s) => s.writeCount > 0), 'the retry comes before any write');
+});
+
+test('the invalidation range is the hull of those in progress: it stays after one of them ends (kvm_mmu_invalidate_range_add())', () => {
+  // i1 invalidates gfn 0x200005, i2 gfn 0x200100; both stop after their unlock, so both are in
+  // progress and the range is [0x200005, 0x200101). i1 then ends; i2 is still in progress, and the
+  // kernel does not narrow the range, so a fault on 0x200005 (i1's own page, no longer being
+  // invalidated by anyone) still lies in it and would retry.
+  const s = scenario(['{ "op": "invalidate", "id": "i1", "gfn": "0x200005", "pause": "unlock" }', '{ "op": "invalidate", "id": "i2", "gfn": "0x200100", "pause": "unlock" }', '{ "op": "resume", "target": "i1" }', ACCESS('0x200005')]);
+  assert.throws(() => runAll(s), /operation 3 .*gfn 0x200005 would retry until the mmu-notifier invalidation of it ends \(it lies in the range of the invalidations in progress/);
+  // Without i2 the range is gone when i1 ends, and the same access maps the page.
+  const alone = scenario(['{ "op": "invalidate", "id": "i1", "gfn": "0x200005", "pause": "unlock" }', '{ "op": "resume", "target": "i1" }', ACCESS('0x200005')]);
+  assert.equal(writes(runAll(alone).steps).length, 4, 'the access builds its path and its leaf');
+});
+
 /**
  * The "unexpected role" setup as a file: `guestMemory` writes out a level-1 guest table at G1 =
  * 0x200000, the first page of the guest's 2 MiB data page, whose entry 7 maps Q = 0x200300. The VMM
