@@ -26,7 +26,7 @@ import { makeScope, type Scope } from '../scope';
 import { searchResult, withTime, type ExploreOptions, type ExploreResult, type Verdict } from '../result';
 import { memoryCapMessage } from '../../model/errors';
 import type { SearchCounts } from '../progress';
-import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, grown, pendingSlots } from '../packed/visited';
+import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, pendingSlots } from '../packed/visited';
 import { ByState } from '../packed/by_state';
 import { confirmWithCore, DEFAULT_MAX_BYTES, DEFAULT_MAX_STATES, hashWords } from '../packed/search';
 import { abstractGtRaw } from './abstraction';
@@ -34,7 +34,7 @@ import { canonGtInPlace } from './canon';
 import { scopeLacks } from './covers';
 import { F_KIND, type GtLayout } from './layout';
 import { PackedGtModel, UNSUPPORTED, type GtViolation } from './model';
-import { SQUEEZE_MAX_USED, squeeze, squeezedRoom, unsqueeze } from './squeeze';
+import { SQUEEZE_MAX_USED, gtSqueeze, gtUnsqueeze, squeeze, squeezedRoom } from './squeeze';
 import { rhFull, rhPlace, rhProbe, rhRehashed, rhWarm } from './table';
 
 /** What a candidate is, read once from the menu: an access, a write, or an operation's start. */
@@ -122,14 +122,12 @@ export class PackedGtSearch {
   private readonly words: number;
   /** A pending slot's words: the model's words, then the squeezed form's room (squeeze.ts). */
   private readonly stride: number;
-  /** The packed words of a stored state (unsqueeze()), before gtUnpackWords(). */
-  private readonly packedWords: Int32Array;
   /** The states, each squeezed (squeeze.ts) from the words it uses (gtPack()). */
   private readonly chunks: Int32Array[] = [];
   private chunkFill = CHUNK_WORDS;
   private current = -1;
-  /** Each state's place (chunk << CHUNK_BITS | word), by number. */
-  private place = new Int32Array(4096);
+  /** Each state's place (chunk << CHUNK_BITS | word), by number (in chunks: never copied). */
+  private readonly place = new ByState((n) => new Int32Array(n));
   /** Pairs (place + 1, hash) by slot, in Robin Hood order (table.ts). */
   private table = new Int32Array(1 << 15);
   private readonly parent = new ByState((n) => new Int32Array(n));
@@ -181,7 +179,7 @@ export class PackedGtSearch {
     this.fromWords = new Int32Array(this.from.buffer);
     this.scratch = new Uint8Array(this.size);
     if (this.words > SQUEEZE_MAX_USED) throw new Error('internal: the guest-tables packed state is longer than a squeezed form can count');
-    this.packedWords = new Int32Array(this.words);
+    if (this.L.nsps >= this.L.sp || (this.L.nsps >> 2) >= 31) throw new Error('internal: gtUnsqueeze() reads the SP count among the first 31 words');
     this.stride = this.words + squeezedRoom(this.words);
     const room = BATCH + this.cands.length;
     ({ all: this.pending, bytes: this.pendingBytes, words: this.pendingWords } = pendingSlots(room, this.stride, 0, this.size));
@@ -230,13 +228,12 @@ export class PackedGtSearch {
       this.current = this.chunks.length - 1;
       this.chunkFill = 0;
     }
-    if (index >= this.place.length) this.place = grown(this.place);
     const ref = (this.current << CHUNK_BITS) | this.chunkFill;
     const words = this.chunks[this.current];
     const base = this.chunkFill;
     for (let k = 0; k < used; k++) words[base + k] = cw[at + k];
     this.chunkFill += used;
-    this.place[index] = ref;
+    this.place.set(index, ref);
     this.parent.set(index, parent);
     rhPlace(this.table, slot, ref + 1, h);
     if (rhFull(this.table, this.count)) this.table = rhRehashed(this.table);
@@ -244,9 +241,8 @@ export class PackedGtSearch {
 
   /** Load stored state i into `from` (the model's words, whole). */
   private load(i: number): void {
-    const ref = this.place[i];
-    unsqueeze(this.chunks[ref >>> CHUNK_BITS], ref & CHUNK_MASK, this.packedWords);
-    gtUnpackWords(this.L, this.packedWords, 0, this.fromWords);
+    const ref = this.place.get(i);
+    gtUnsqueeze(this.L, this.chunks[ref >>> CHUNK_BITS], ref & CHUNK_MASK, this.fromWords);
   }
 
   /** Work for about `ms` milliseconds; true when the search is over. */
@@ -287,7 +283,7 @@ export class PackedGtSearch {
           if (model.s !== s) throw new Error('internal: a packed_gt transition made its successor outside successor()');
           canonGtInPlace(L, s, this.scratch);
           const c = j * this.stride + this.words;
-          const used = squeeze(this.pendingWords[j], 0, gtPack(L, s, this.pendingWords[j]), this.pending, c);
+          const used = gtSqueeze(L, s, this.pendingWords[j], this.pending, c);
           this.pendingHash[j] = hashWords(this.pending, c, used);
           this.pendingUsed[j] = used;
           this.pendingParent[j] = this.cursor;
@@ -370,7 +366,7 @@ export class PackedGtSearch {
       canonGtInPlace(L, c, this.scratch);
       const cw = new Int32Array(squeezedRoom(this.words));
       const used = squeeze(new Int32Array(c.buffer), 0, gtPack(L, c), cw, 0);
-      const ref = this.place[i];
+      const ref = this.place.get(i);
       const words = this.chunks[ref >>> CHUNK_BITS];
       const base = ref & CHUNK_MASK;
       // The squeezed form's head word fixes its length (squeeze.ts): equal words up to `used` are equal states.
