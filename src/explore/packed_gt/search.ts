@@ -2,11 +2,12 @@
  * Breadth-first search of the guest-tables scope over packed states (layout.ts, model.ts), the
  * store and the batch lookup of the split scope's packed search (../packed/visited.ts): canonical
  * forms (canonGt(), the vCPU swap) stored back to back, each in the words it uses (gtPack(): its
- * SP slots in use and its paused frames, the model's zero words left out), in chunks that are also the BFS queue; an open-addressing table of (place + 1,
+ * SP slots in use and its paused frames, the model's zero words left out) without their zero words
+ * (squeeze.ts), in chunks that are also the BFS queue; an open-addressing table of (place + 1,
  * hash); each state's parent by number. docs/explorer.md, "The search and the store".
  *
  * A successor is made in the slot where it waits for its lookup (PackedGtModel.useBuffer()), put
- * in canonical form there (canonGtInPlace()), and looked up BATCH at a time (warm(), then probe()
+ * in canonical form there (canonGtInPlace()), and looked up BATCH at a time (rhWarm(), then rhProbe()
  * for each in the order they were made), so states are numbered, counted and capped exactly as one
  * at a time would. The candidates of a state are the core's (candidateActions() in ../model.ts),
  * read off the words, in the same order; a candidate the model answers UNSUPPORTED stops the search
@@ -25,7 +26,7 @@ import { makeScope, type Scope } from '../scope';
 import { searchResult, withTime, type ExploreOptions, type ExploreResult, type Verdict } from '../result';
 import { memoryCapMessage } from '../../model/errors';
 import type { SearchCounts } from '../progress';
-import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, grown, pendingSlots, probe, rehashed, warm } from '../packed/visited';
+import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, pendingSlots } from '../packed/visited';
 import { ByState } from '../packed/by_state';
 import { confirmWithCore, DEFAULT_MAX_BYTES, DEFAULT_MAX_STATES, hashWords } from '../packed/search';
 import { abstractGtRaw } from './abstraction';
@@ -33,6 +34,8 @@ import { canonGtInPlace } from './canon';
 import { scopeLacks } from './covers';
 import { F_KIND, type GtLayout } from './layout';
 import { PackedGtModel, UNSUPPORTED, type GtViolation } from './model';
+import { SQUEEZE_MAX_USED, gtSqueeze, gtUnsqueeze, squeeze, squeezedRoom } from './squeeze';
+import { rhFull, rhPlace, rhProbe, rhRehashed, rhWarm } from './table';
 
 /** What a candidate is, read once from the menu: an access, a write, or an operation's start. */
 const C_ACCESS = 0;
@@ -117,13 +120,15 @@ export class PackedGtSearch {
   private readonly L: GtLayout;
   private readonly size: number;
   private readonly words: number;
-  /** The states, each in the words it uses. */
+  /** A pending slot's words: the model's words, then the squeezed form's room (squeeze.ts). */
+  private readonly stride: number;
+  /** The states, each squeezed (squeeze.ts) from the words it uses (gtPack()). */
   private readonly chunks: Int32Array[] = [];
   private chunkFill = CHUNK_WORDS;
   private current = -1;
-  /** Each state's place (chunk << CHUNK_BITS | word), by number. */
-  private place = new Int32Array(4096);
-  /** Pairs (place + 1, hash) by slot (visited.ts). */
+  /** Each state's place (chunk << CHUNK_BITS | word), by number (in chunks: never copied). */
+  private readonly place = new ByState((n) => new Int32Array(n));
+  /** Pairs (place + 1, hash) by slot, in Robin Hood order (table.ts). */
   private table = new Int32Array(1 << 15);
   private readonly parent = new ByState((n) => new Int32Array(n));
   private count = 0;
@@ -150,7 +155,7 @@ export class PackedGtSearch {
   private readonly pendingUsed: Int32Array;
   private readonly pendingParent: Int32Array;
   private npending = 0;
-  /** Where warm()'s loads leave their value (public, so that the compiler keeps them). */
+  /** Where rhWarm()'s loads leave their value (public, so that the compiler keeps them). */
   sink = 0;
   private readonly now: () => number;
 
@@ -173,17 +178,20 @@ export class PackedGtSearch {
     this.from = new Uint8Array(this.size);
     this.fromWords = new Int32Array(this.from.buffer);
     this.scratch = new Uint8Array(this.size);
+    if (this.words > SQUEEZE_MAX_USED) throw new Error('internal: the guest-tables packed state is longer than a squeezed form can count');
+    if (this.L.nsps >= this.L.sp || (this.L.nsps >> 2) >= 31) throw new Error('internal: gtUnsqueeze() reads the SP count among the first 31 words');
+    this.stride = this.words + squeezedRoom(this.words);
     const room = BATCH + this.cands.length;
-    ({ all: this.pending, bytes: this.pendingBytes, words: this.pendingWords } = pendingSlots(room, this.words, 0, this.size));
+    ({ all: this.pending, bytes: this.pendingBytes, words: this.pendingWords } = pendingSlots(room, this.stride, 0, this.size));
     this.pendingHash = new Int32Array(room);
     this.pendingUsed = new Int32Array(room);
     this.pendingParent = new Int32Array(room);
     const init = this.initialWords();
     canonGtInPlace(this.L, init, this.scratch);
-    const iw = new Int32Array(init.buffer);
-    const used = gtPack(this.L, init);
-    const h = hashWords(iw, 0, used);
-    this.insert(iw, 0, h, used, -1, probe(this.table, this.chunks, iw, 0, h, used));
+    const cw = new Int32Array(squeezedRoom(this.words));
+    const used = squeeze(new Int32Array(init.buffer), 0, gtPack(this.L, init), cw, 0);
+    const h = hashWords(cw, 0, used);
+    this.insert(cw, 0, h, used, -1, -1 - rhProbe(this.table, this.chunks, cw, 0, h, used));
   }
 
   /** The initial state's words, the vCPUs as the core has them. */
@@ -210,7 +218,7 @@ export class PackedGtSearch {
     };
   }
 
-  /** Store a new state (words cw[at..at+used), hash h) in table slot `slot`, which probe() found empty. */
+  /** Store a new state (its squeezed form cw[at..at+used), hash h) at table slot `slot`, where rhProbe() found it goes. */
   private insert(cw: Int32Array, at: number, h: number, used: number, parent: number, slot: number): void {
     const index = this.count++;
     if (this.chunkFill + used > CHUNK_WORDS) {
@@ -220,24 +228,21 @@ export class PackedGtSearch {
       this.current = this.chunks.length - 1;
       this.chunkFill = 0;
     }
-    if (index >= this.place.length) this.place = grown(this.place);
     const ref = (this.current << CHUNK_BITS) | this.chunkFill;
     const words = this.chunks[this.current];
     const base = this.chunkFill;
     for (let k = 0; k < used; k++) words[base + k] = cw[at + k];
     this.chunkFill += used;
-    this.place[index] = ref;
+    this.place.set(index, ref);
     this.parent.set(index, parent);
-    const table = this.table;
-    table[slot << 1] = ref + 1;
-    table[(slot << 1) + 1] = h;
-    if (this.count * 4 > table.length) this.table = rehashed(table);
+    rhPlace(this.table, slot, ref + 1, h);
+    if (rhFull(this.table, this.count)) this.table = rhRehashed(this.table);
   }
 
   /** Load stored state i into `from` (the model's words, whole). */
   private load(i: number): void {
-    const ref = this.place[i];
-    gtUnpackWords(this.L, this.chunks[ref >>> CHUNK_BITS], ref & CHUNK_MASK, this.fromWords);
+    const ref = this.place.get(i);
+    gtUnsqueeze(this.L, this.chunks[ref >>> CHUNK_BITS], ref & CHUNK_MASK, this.fromWords);
   }
 
   /** Work for about `ms` milliseconds; true when the search is over. */
@@ -277,8 +282,9 @@ export class PackedGtSearch {
           const s = this.pendingBytes[j];
           if (model.s !== s) throw new Error('internal: a packed_gt transition made its successor outside successor()');
           canonGtInPlace(L, s, this.scratch);
-          const used = gtPack(L, s, this.pendingWords[j]);
-          this.pendingHash[j] = hashWords(this.pendingWords[j], 0, used);
+          const c = j * this.stride + this.words;
+          const used = gtSqueeze(L, s, this.pendingWords[j], this.pending, c);
+          this.pendingHash[j] = hashWords(this.pending, c, used);
           this.pendingUsed[j] = used;
           this.pendingParent[j] = this.cursor;
           model.useBuffer(this.pendingBytes[j + 1]);
@@ -304,9 +310,10 @@ export class PackedGtSearch {
   /** Insert the pending successors in the order they were made; true when the search stopped at the state cap. */
   private lookUpPending(): boolean {
     const n = this.npending;
-    const w = this.words;
+    const w = this.stride;
+    const c = this.words;
     const { pending, pendingHash, pendingUsed, pendingParent } = this;
-    this.sink = warm(this.table, this.chunks, pendingHash, n, true);
+    this.sink = rhWarm(this.table, this.chunks, pendingHash, n);
     const maxStates = this.options.maxStates ?? DEFAULT_MAX_STATES;
     this.npending = 0;
     let capParent = -1;
@@ -316,8 +323,8 @@ export class PackedGtSearch {
         this.transitions -= n - j;
         break;
       }
-      const slot = probe(this.table, this.chunks, pending, j * w, pendingHash[j], pendingUsed[j]);
-      if (this.table[slot << 1] === 0) this.insert(pending, j * w, pendingHash[j], pendingUsed[j], pendingParent[j], slot);
+      const slot = rhProbe(this.table, this.chunks, pending, j * w + c, pendingHash[j], pendingUsed[j]);
+      if (slot < 0) this.insert(pending, j * w + c, pendingHash[j], pendingUsed[j], pendingParent[j], -1 - slot);
       if (capParent < 0 && this.count >= maxStates) capParent = pendingParent[j];
     }
     return capParent >= 0 && this.stopAtStateCap(maxStates, capParent + 1);
@@ -357,12 +364,12 @@ export class PackedGtSearch {
     const matches = (i: number): boolean => {
       const c = model.s.slice();
       canonGtInPlace(L, c, this.scratch);
-      const used = gtPack(L, c);
-      const cw = new Int32Array(c.buffer);
-      const ref = this.place[i];
+      const cw = new Int32Array(squeezedRoom(this.words));
+      const used = squeeze(new Int32Array(c.buffer), 0, gtPack(L, c), cw, 0);
+      const ref = this.place.get(i);
       const words = this.chunks[ref >>> CHUNK_BITS];
       const base = ref & CHUNK_MASK;
-      // The stored form starts with the header, which fixes its length: equal words up to `used` are equal states.
+      // The squeezed form's head word fixes its length (squeeze.ts): equal words up to `used` are equal states.
       for (let k = 0; k < used; k++) if (cw[k] !== words[base + k]) return false;
       return true;
     };
