@@ -419,9 +419,10 @@ export function walkSuite(host: HostKind): void {
     // The benchmark of issue 16's Numbers (docs/testing.md, "The workbench benchmark"): not a timed
     // test, nothing asserts on time. Each step of reused-partial under never-flush (512 entries a
     // table), forward then back, timed from the command to its promise settling, which is after
-    // the snapshot, the editor beside moved and decorated, the status bar, and the panel's
-    // `rendered` reply (its DOM updated); the webview's own render time from that reply; and, of the
-    // end to end, the snapshot and the editor beside following the step (extension/walk.ts, render).
+    // the snapshot, the status bar, and the panel's `rendered` reply (its DOM updated); the editor
+    // beside follows once stepping pauses (extension/walk.ts), after the command: its work each time
+    // it ran is editorFollow (editorBeside, its work within the command, is 0 then); the webview's
+    // own render time from that reply; and, of the end to end, the snapshot.
     // Where the panel's round trip goes: one way in (posted to the webview's message event), the
     // webview's check (and, for a delta, building the snapshot), one way out; how long the message
     // was and whether it went as a delta; and, between steps, the round trip of the smallest
