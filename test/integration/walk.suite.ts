@@ -46,6 +46,19 @@ function plain(markdown: string): string {
   return markdown.replace(/&nbsp;/g, ' ').replace(/\\([\\`*_{}[\]()#+\-.!])/g, '$1');
 }
 
+/**
+ * Whether `line` comes into the editor's view within a few seconds, as a user watching it would
+ * see: a reveal is a request to the workbench, and the editor's visible ranges reach the
+ * extension host after the workbench has scrolled (the walk moves the editor once stepping pauses,
+ * extension/walk.ts, so its reveal is often the last thing done before the test looks).
+ */
+async function inView(editor: vscode.TextEditor, line: number, ms = 3000): Promise<boolean> {
+  const shows = () => editor.visibleRanges.some((r) => r.contains(new vscode.Position(line, 0)));
+  const until = Date.now() + ms;
+  while (!shows() && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+  return shows();
+}
+
 function stats(xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
   return `median ${s[Math.floor(s.length / 2)]?.toFixed(2)} ms, max ${s[s.length - 1]?.toFixed(2)} ms over ${s.length}`;
@@ -167,6 +180,7 @@ export function walkSuite(host: HostKind): void {
         match(api.source().note, /kvm_clear_dirty_log_protect\(\) is not in the hunks of patches\/seed-like\.format-patch\.patch.*Locate mmu\.c/, 'why the listing');
         // The listing did not replace the patch's tab: the next step in the patch is shown in it again.
         await run('kvmMmuLab.walkHere', 'drop_large_spte');
+        await api.settled();
         ok(isPatch(), 'back in the patch after the listing');
       } finally {
         const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === patchUri.toString());
@@ -228,7 +242,7 @@ export function walkSuite(host: HostKind): void {
       ok(d.taken.includes(lineOf(ANCHORS.splitGetSp)), 'the split\'s shadow_mmu_get_sp_for_split is not marked as taken');
       const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === d.uri);
       ok(editor, 'mmu.c is not in a visible editor');
-      ok(editor.visibleRanges.some((r) => r.contains(new vscode.Position(skippedLine, 0))), 'the highlighted line was not revealed');
+      ok(await inView(editor, skippedLine), 'the highlighted line was not revealed');
     });
 
     it('hovering the skipped flush explains the step and what it changed', async () => {
@@ -284,7 +298,7 @@ export function walkSuite(host: HostKind): void {
       const listingEditor = editors.find((e) => e.document.uri.toString() === d.uri);
       const mmuEditor = editors.find((e) => e.document.uri.toString() === mmuUri().toString());
       ok(listingEditor && mmuEditor, `the listing and mmu.c are not both on screen: ${editors.map((e) => e.document.uri.toString()).join(', ')}`);
-      ok(mmuEditor.visibleRanges.some((r) => r.contains(new vscode.Position(culprit, 0))), 'the skipped flush is not in view in mmu.c');
+      ok(await inView(mmuEditor, culprit), 'the skipped flush is not in view in mmu.c');
       const hovers = await run<vscode.Hover[]>('vscode.executeHoverProvider', mmuUri(), new vscode.Position(culprit, 4));
       const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
       match(text, new RegExp(`flush skipped here at step ${walk.flushSteps[0]}, the cause of the violation at step ${idx}`), 'the culprit\'s hover');
