@@ -46,7 +46,7 @@ const WALK_HERE_SCENARIO = 'reused-partial';
 /**
  * How long stepping must pause before the editor beside follows it (ms). Long enough that steps
  * back to back (a held key: 30 a second; the benchmark's, 40 to 80 ms apart) move the editor once,
- * at the end; short enough that a step at a time shows the editor following at once.
+ * at the end; short enough that a step at a time sees the editor follow just after the panel.
  */
 const EDITOR_IDLE_MS = 80;
 
