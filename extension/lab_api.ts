@@ -79,6 +79,14 @@ export interface KvmMmuLabApi {
   pingPanel(): Promise<number | undefined>;
   /** Every step timing so far. */
   readonly timings: readonly StepTiming[];
+  /** How long the editor beside took to follow, each time it followed once stepping paused (ms). */
+  readonly editorTimings: readonly number[];
+  /**
+   * How long stepping must pause before the editor beside follows it (ms); 0: within each step's
+   * command, once the views answered (before 2026-12-07). `statusToo`: the status bar follows with
+   * it (else within the step's command). The benchmark's paired A/B runs set them.
+   */
+  setEditorIdle(ms: number, statusToo?: boolean): void;
   /** The review view's last reply (what its DOM shows), if it has shown anything. */
   readonly lastReport: ReportShownMessage | undefined;
   /** Cancels the running Explore Variant… as its notification's Cancel button does. */

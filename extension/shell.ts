@@ -122,6 +122,10 @@ export function activateShell(context: vscode.ExtensionContext, options: ShellOp
     get timings() {
       return lab?.api.timings ?? [];
     },
+    get editorTimings() {
+      return lab?.api.editorTimings ?? [];
+    },
+    setEditorIdle: (ms, statusToo) => lab?.api.setEditorIdle(ms, statusToo),
     get lastReport() {
       return lab?.api.lastReport;
     },

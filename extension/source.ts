@@ -330,19 +330,23 @@ export class SourceView implements vscode.Disposable {
     const treeSetting = vscode.workspace.getConfiguration('kvmMmuLab').get<string>('kernelTree') ?? '';
     const tree = kernelTreeUri(treeSetting);
     const patch = await this.currentPatch();
-    const nothing = () => Promise.resolve();
+    // Where the step is shown nowhere, following it is taking the marks away: done by `follow`
+    // too, so that the walk can run it when it runs the editor's other work (after the views, or
+    // once stepping pauses: extension/walk.ts), in order with it.
+    const clear = () => {
+      this.clear();
+      return Promise.resolve();
+    };
     // How to point at a kernel tree, said whenever a step is not shown in one.
     const hint = tree ? strings.notInTreeHint(treeSetting) : strings.noKernelTreeHint;
     if (!step) {
-      this.clear();
-      if (tree) return { info: { kind: 'kernel', label: strings.sourceKernel, location: '', note: strings.sourceBeforeFirst }, follow: nothing };
-      if (patch) return { info: { kind: 'patch', label: strings.sourcePatch(patch.name), location: '', note: `${strings.patchBeforeFirst(patch.name)} ${hint}` }, follow: nothing };
-      return { info: { kind: 'listing', label: strings.sourceListing, location: '', note: strings.noKernelTree }, follow: nothing };
+      if (tree) return { info: { kind: 'kernel', label: strings.sourceKernel, location: '', note: strings.sourceBeforeFirst }, follow: clear };
+      if (patch) return { info: { kind: 'patch', label: strings.sourcePatch(patch.name), location: '', note: `${strings.patchBeforeFirst(patch.name)} ${hint}` }, follow: clear };
+      return { info: { kind: 'listing', label: strings.sourceListing, location: '', note: strings.noKernelTree }, follow: clear };
     }
     const at = await this.place(step.anchor, patch);
     if (!at) {
-      this.clear();
-      return { info: { kind: 'listing', label: strings.sourceListing, location: '', note: strings.notInListing(step.anchor.fn) }, follow: nothing };
+      return { info: { kind: 'listing', label: strings.sourceListing, location: '', note: strings.notInListing(step.anchor.fn) }, follow: clear };
     }
     if (patch && at.kind !== 'kernel') this.lastPatch = patch.uri.toString();
     return { info: this.sourceInfo(step, at, patch, tree, treeSetting, hint), follow: () => this.follow(session, at, patch, beside) };

@@ -42,6 +42,10 @@ export function testHooks({ walk, status, reports, explore, messages }: TestHook
     get timings() {
       return walk.timings;
     },
+    get editorTimings() {
+      return walk.editorTimings;
+    },
+    setEditorIdle: (ms, statusToo) => walk.setEditorIdle(ms, statusToo),
     get lastReport() {
       return reports.last;
     },

@@ -22,6 +22,7 @@ import { offThread } from './off_thread';
 import type { LabSurface, StepMessage } from './panel';
 import type { SessionDriver, SessionFollower } from './debug';
 import { RenderQueue } from './render_queue';
+import { LatestAfterIdle } from './latest_after_idle';
 import { builtinOrigin, fileOrigin, loadScenario, pickScenario } from './scenarios';
 import { walkRunOptions } from './settings';
 import type { SourceView } from './source';
@@ -42,6 +43,12 @@ interface WalkArgs {
 
 /** The scenario "Walk the split here" starts when there is no walk. */
 const WALK_HERE_SCENARIO = 'reused-partial';
+/**
+ * How long stepping must pause before the editor beside follows it (ms). Long enough that steps
+ * back to back (a held key: 30 a second; the benchmark's, 40 to 80 ms apart) move the editor once,
+ * at the end; short enough that a step at a time sees the editor follow just after the panel.
+ */
+const EDITOR_IDLE_MS = 80;
 
 /**
  * The longest a walk's run may take in the job for the host to build it again, in seconds: the host
@@ -85,6 +92,15 @@ export class WalkController implements SessionFollower {
   private flushMode: FlushMode | undefined;
   private shownSource: SnapshotMessage['source'] = { kind: 'listing', label: strings.sourceListing, location: '', note: '' };
   private readonly rendering: RenderQueue<StepTiming[]>;
+  /**
+   * The editor beside follows the walk once stepping pauses (EDITOR_IDLE_MS after the last step:
+   * a burst of steps draws it once), not within each step's command: its reveal and decorations
+   * are most of what a step costs the workbench to draw (docs/testing.md, "A step in the real
+   * workbench"). `settled()` waits for it, as a user waits for the editor to move.
+   */
+  private editor: LatestAfterIdle;
+  /** How long the editor's work took each time it ran once stepping paused (the tests' API). */
+  readonly editorTimings: number[] = [];
   /** Every step rendered so far, with its timings (the tests' API). */
   readonly timings: StepTiming[] = [];
   readonly views: WalkViews;
@@ -92,6 +108,7 @@ export class WalkController implements SessionFollower {
   constructor(private readonly parts: WalkParts, commands: CommandTable) {
     const { context, log, guard } = parts;
     this.rendering = new RenderQueue<StepTiming[]>([], (error) => log.error(`rendering the step failed: ${error.stack ?? error.message}`));
+    this.editor = this.editorAfter(EDITOR_IDLE_MS);
     this.views = new WalkViews(context, parts.host, log, {
       received: parts.received,
       ready: (surface) => {
@@ -115,6 +132,8 @@ export class WalkController implements SessionFollower {
     commands.register(COMMANDS.walkHere, guard((fn?: string) => this.walkHere(fn)));
     context.subscriptions.push(
       this.views,
+      // The editor's move still waiting for a pause never runs once the extension is gone.
+      { dispose: () => this.editor.drop() },
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('kvmMmuLab.kernelTree')) {
           parts.source.reset();
@@ -139,7 +158,30 @@ export class WalkController implements SessionFollower {
 
   /** Resolves when every open view has rendered the current step (and the debug stops heard so far are shown). */
   settled(): Promise<StepTiming[]> {
-    return this.following.then(() => this.rendering.settled);
+    return this.following.then(() => this.rendering.settled).then(async (timings) => {
+      // The editor's work is handed over at the end of a rendering: wait for it after the renderings.
+      await this.editor.settled;
+      return timings;
+    });
+  }
+
+  /**
+   * The pause after which the editor beside follows the walk (ms; 0: within each step's command,
+   * once the views answered, as before 2026-12-07). For the benchmark's paired A/B runs
+   * (test/integration/walk.suite.ts); the editor's work waiting, if any, is dropped (a step follows).
+   */
+  setEditorIdle(ms: number, statusToo = false): void {
+    this.editor.drop();
+    this.editor = this.editorAfter(ms);
+    this.statusWithEditor = statusToo;
+  }
+
+  /** Whether the status bar follows with the editor once stepping pauses (an A/B of the benchmark's; not by default). */
+  private statusWithEditor = false;
+
+  private editorAfter(ms: number): LatestAfterIdle {
+    const failed = (error: Error) => this.parts.log.error(`moving the editor beside failed: ${error.stack ?? error.message}`);
+    return new LatestAfterIdle(ms, failed);
   }
 
   /**
@@ -216,7 +258,7 @@ export class WalkController implements SessionFollower {
 
   private async follow(driver: SessionDriver, point: FollowPoint, origin: ScenarioOrigin): Promise<void> {
     // The walk's marks in the editor go: the debugger marks its own line there.
-    if (!this.driver) this.parts.source.stop();
+    if (!this.driver) void this.editor.now(async () => this.parts.source.stop());
     this.driver = driver;
     this.driverNext = point.next;
     this.driverAt = drivePosition(point.index, point.total);
@@ -416,10 +458,22 @@ export class WalkController implements SessionFollower {
       const r = await t.showSnapshot(message);
       return { t, r, replyMs: performance.now() - posted, gotAt: performance.timeOrigin + performance.now() };
     }));
-    this.parts.status.show(statusView(s, snapshot, this.shownSource));
+    const status = statusView(s, snapshot, this.shownSource);
+    const statusLater = placed !== undefined && this.editor.idleMs > 0 && this.statusWithEditor;
+    if (!statusLater) this.parts.status.show(status);
     const replies = await rendered;
-    const editorStart = performance.now();
-    const sourceMs = placed ? await placed.follow().then(() => performance.now() - editorStart) : 0;
+    let sourceMs = 0;
+    if (placed && this.editor.idleMs === 0) {
+      const editorStart = performance.now();
+      sourceMs = await this.editor.now(placed.follow).then(() => performance.now() - editorStart);
+    } else if (placed) {
+      this.editor.later(async () => {
+        const editorStart = performance.now();
+        if (statusLater) this.parts.status.show(status);
+        await placed.follow();
+        this.editorTimings.push(round(performance.now() - editorStart));
+      });
+    }
     const out: StepTiming[] = [];
     for (const { t, r: step, replyMs, gotAt } of replies) {
       if (!step) continue;

@@ -3,7 +3,11 @@
 // bundled to out/test/integration/<host>.js) run as the workbench's extensionTestsPath; every result
 // comes back through the smoke-test driver's codeAutomationLog and is counted here.
 //
-//   node scripts/run-integration-tests.mjs [--host node|web] [--no-build] [--grep TEXT] [--bench]
+//   node scripts/run-integration-tests.mjs [--host node|web] [--no-build] [--grep TEXT] [--bench] [--editor-ab]
+//
+// --editor-ab: the walk suite's paired A/B of when the editor beside follows the walk runs (it is
+// skipped otherwise; best with --grep "editor A/B"): the harness writes EDITOR_AB_FILE into the
+// workspace. Its result line goes to the timings log like the benchmark's.
 //
 // --bench: the walk suite's benchmark runs its full series (scripts/bench.mjs passes it; without
 // it the benchmark's series are short, as CI runs them): the harness writes FULL_SERIES_FILE into
@@ -20,7 +24,7 @@ import { join } from 'node:path';
 import { ensureHost, launchBrowser, startHost, workbenchUrl } from './lib/vscode-host.mjs';
 import { ARTIFACTS, ROOT, countsLine, writeResults } from './lib/results.mjs';
 import { cpuDelta, workbenchCpu } from './lib/proc-cpu.mjs';
-import { CPU_MARK, FULL_SERIES_FILE, WORKBENCH_CPU_TAG } from './lib/workbench-timings.mjs';
+import { CPU_MARK, EDITOR_AB_FILE, FULL_SERIES_FILE, WORKBENCH_CPU_TAG } from './lib/workbench-timings.mjs';
 
 const RESULT_PREFIX = 'kvm-mmu-lab-test '; // test/integration/reporter.ts prints it
 const TIMING_PREFIX = 'kvm-mmu-lab-timing '; // test/integration/walk.suite.ts prints the step timings
@@ -34,6 +38,7 @@ const hostArg = argv.includes('--host') ? argv[argv.indexOf('--host') + 1] : 'al
 const hosts = hostArg === 'all' ? ['node', 'web'] : [hostArg];
 const grep = argv.includes('--grep') ? argv[argv.indexOf('--grep') + 1] ?? '' : '';
 const fullSeries = argv.includes('--bench');
+const editorAb = argv.includes('--editor-ab');
 // The file the test entry reads the grep from (test/integration/reporter.ts reads the same name).
 const GREP_FILE = 'kvm-mmu-lab-test-grep.txt';
 if (!hosts.every((h) => h === 'node' || h === 'web')) {
@@ -76,6 +81,7 @@ function prepareWorkspace() {
   writeFileSync(join(dir, 'README.md'), 'Workspace opened by the KVM MMU Lab integration tests.\n');
   if (grep) writeFileSync(join(dir, GREP_FILE), grep);
   if (fullSeries) writeFileSync(join(dir, FULL_SERIES_FILE), 'full\n');
+  if (editorAb) writeFileSync(join(dir, EDITOR_AB_FILE), 'ab\n');
   cpSync(join(ROOT, 'test', 'fixtures', 'kernel'), join(dir, 'kernel'), { recursive: true });
   cpSync(join(ROOT, 'test', 'fixtures', 'reused-partial-e4.scenario.json'), join(dir, 'scenarios', 'reused-partial-e4.scenario.json'));
   // Our own patch fixtures for Check Patch… (test/integration/review.suite.ts).

@@ -12,6 +12,13 @@ export const WORKBENCH_BENCH_TAG = 'workbench-bench';
  * path and every assertion, a few samples each, to keep CI's time down.
  */
 export const FULL_SERIES_FILE = 'kvm-mmu-lab-bench-full-series.txt';
+/**
+ * The file in the test workspace that asks for the paired A/B of when the editor beside follows
+ * the walk (`node scripts/run-integration-tests.mjs --editor-ab`; test/integration/walk.suite.ts),
+ * and the tag of its result line (`kvm-mmu-lab-timing <host> editor-ab {json}`).
+ */
+export const EDITOR_AB_FILE = 'kvm-mmu-lab-bench-editor-ab.txt';
+export const EDITOR_AB_TAG = 'editor-ab';
 /** The benchmark's marks (`kvm-mmu-lab-timing <host> cpu-mark <name>-start|<name>-end <count>`): the runner reads the workbench's CPU time at each. */
 export const CPU_MARK = 'cpu-mark';
 /** The runner's line of the CPU time between two marks, per process (scripts/lib/proc-cpu.mjs). */

@@ -14,7 +14,7 @@ import { strings } from '../../extension/strings';
 import type { HostKind } from '../../src/view/protocol';
 import { equal, match, ok } from './assert';
 import { percentiles } from '../support/percentiles';
-import { CPU_MARK, FULL_SERIES_FILE, WORKBENCH_BENCH_TAG } from '../../scripts/lib/workbench-timings.mjs';
+import { CPU_MARK, EDITOR_AB_FILE, EDITOR_AB_TAG, FULL_SERIES_FILE, WORKBENCH_BENCH_TAG } from '../../scripts/lib/workbench-timings.mjs';
 
 const EXTENSION_ID = 'kvm-mmu-lab.kvm-mmu-lab';
 const MMU = 'arch/x86/kvm/mmu/mmu.c';
@@ -29,8 +29,12 @@ function workspace(): vscode.Uri {
 
 /** Whether the runner asked the benchmark for its full series (`npm run bench -- --workbench`: FULL_SERIES_FILE in the workspace). */
 async function fullSeries(): Promise<boolean> {
+  return workspaceHas(FULL_SERIES_FILE);
+}
+
+async function workspaceHas(name: string): Promise<boolean> {
   try {
-    await vscode.workspace.fs.stat(vscode.Uri.joinPath(workspace(), FULL_SERIES_FILE));
+    await vscode.workspace.fs.stat(vscode.Uri.joinPath(workspace(), name));
     return true;
   } catch {
     return false;
@@ -40,6 +44,19 @@ async function fullSeries(): Promise<boolean> {
 /** Markdown that went in as text (MarkdownString.appendText: spaces as &nbsp;, Markdown characters escaped), as plain text. */
 function plain(markdown: string): string {
   return markdown.replace(/&nbsp;/g, ' ').replace(/\\([\\`*_{}[\]()#+\-.!])/g, '$1');
+}
+
+/**
+ * Whether `line` comes into the editor's view within a few seconds, as a user watching it would
+ * see: a reveal is a request to the workbench, and the editor's visible ranges reach the
+ * extension host after the workbench has scrolled (the walk moves the editor once stepping pauses,
+ * extension/walk.ts, so its reveal is often the last thing done before the test looks).
+ */
+async function inView(editor: vscode.TextEditor, line: number, ms = 3000): Promise<boolean> {
+  const shows = () => editor.visibleRanges.some((r) => r.contains(new vscode.Position(line, 0)));
+  const until = Date.now() + ms;
+  while (!shows() && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+  return shows();
 }
 
 function stats(xs: number[]): string {
@@ -143,22 +160,27 @@ export function walkSuite(host: HostKind): void {
         match(status.tooltip, /command:kvmMmuLab\.locateKernelTree/, 'the status tooltip links Locate mmu.c');
         // One step back: drop_spte(kvm, sptep), a context line of drop_large_spte()'s second hunk.
         equal(await run<number>('kvmMmuLab.stepBack'), flush - 1, 'index after Step Back');
+        // The editor beside follows once stepping pauses (extension/walk.ts): wait for it as a user does.
+        await api.settled();
         equal(api.decorations()!.current[0][0], lineIn(' \tdrop_spte(kvm, sptep);'), 'drop_spte() in the patch');
         // Back to the split's first step, sp = shadow_mmu_get_sp_for_split(): the split function is in
         // the patch but not that statement, so the line that starts the function there is highlighted
         // (its definition, a context line at the end of link_shadow_page()'s hunk).
         const getSp = await run<number>('kvmMmuLab.walkHere', 'shadow_mmu_split_huge_page');
         ok(getSp < flush, `walkHere went to step ${getSp}`);
+        await api.settled();
         equal(api.decorations()!.current[0][0], lineIn(' static void shadow_mmu_split_huge_page(struct kvm *kvm,'), 'the split function\'s first line in the patch');
         match(api.source().note, /is not among its hunk lines/, 'the note says the statement is not in the hunks');
         // kvm_clear_dirty_log_protect() (kvm_main.c) is not in the patch: that step is in the listing.
         await run('kvmMmuLab.runToViolation');
+        await api.settled();
         const d = api.decorations()!;
         match(d.uri, /^kvm-mmu-lab:/, 'the violation\'s step is shown in the listing');
         equal(api.source().kind, 'listing', 'source kind for a step not in the patch');
         match(api.source().note, /kvm_clear_dirty_log_protect\(\) is not in the hunks of patches\/seed-like\.format-patch\.patch.*Locate mmu\.c/, 'why the listing');
         // The listing did not replace the patch's tab: the next step in the patch is shown in it again.
         await run('kvmMmuLab.walkHere', 'drop_large_spte');
+        await api.settled();
         ok(isPatch(), 'back in the patch after the listing');
       } finally {
         const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === patchUri.toString());
@@ -220,7 +242,7 @@ export function walkSuite(host: HostKind): void {
       ok(d.taken.includes(lineOf(ANCHORS.splitGetSp)), 'the split\'s shadow_mmu_get_sp_for_split is not marked as taken');
       const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === d.uri);
       ok(editor, 'mmu.c is not in a visible editor');
-      ok(editor.visibleRanges.some((r) => r.contains(new vscode.Position(skippedLine, 0))), 'the highlighted line was not revealed');
+      ok(await inView(editor, skippedLine), 'the highlighted line was not revealed');
     });
 
     it('hovering the skipped flush explains the step and what it changed', async () => {
@@ -233,12 +255,16 @@ export function walkSuite(host: HostKind): void {
 
     it('Step Forward then Step Back returns to the same step and the same highlight', async () => {
       const before = api.walk()!.index;
+      await api.settled();
       const d0 = JSON.stringify(api.decorations());
       equal(await run<number>('kvmMmuLab.stepForward'), before + 1, 'index after Step Forward');
+      // The editor beside follows once stepping pauses (extension/walk.ts): wait for it as a user does.
+      await api.settled();
       const d1 = api.decorations()!;
       equal(d1.current[0][0], lineOf(ANCHORS.linkSet), 'the step after the skipped flush installs the table');
       ok(d1.skipped.includes(lineOf(ANCHORS.dropLargeFlush)), 'the skipped flush stays marked after stepping on');
       equal(await run<number>('kvmMmuLab.stepBack'), before, 'index after Step Back');
+      await api.settled();
       equal(JSON.stringify(api.decorations()), d0, 'decorations after stepping back');
     });
 
@@ -272,16 +298,18 @@ export function walkSuite(host: HostKind): void {
       const listingEditor = editors.find((e) => e.document.uri.toString() === d.uri);
       const mmuEditor = editors.find((e) => e.document.uri.toString() === mmuUri().toString());
       ok(listingEditor && mmuEditor, `the listing and mmu.c are not both on screen: ${editors.map((e) => e.document.uri.toString()).join(', ')}`);
-      ok(mmuEditor.visibleRanges.some((r) => r.contains(new vscode.Position(culprit, 0))), 'the skipped flush is not in view in mmu.c');
+      ok(await inView(mmuEditor, culprit), 'the skipped flush is not in view in mmu.c');
       const hovers = await run<vscode.Hover[]>('vscode.executeHoverProvider', mmuUri(), new vscode.Position(culprit, 4));
       const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
       match(text, new RegExp(`flush skipped here at step ${walk.flushSteps[0]}, the cause of the violation at step ${idx}`), 'the culprit\'s hover');
       match(plain(text), /vCPU 0 still maps gfn 0x40200 writable via a 1G TLB entry \(tlb#1, root B\)/, 'the hover carries the violation');
       // One step on, still marked (not revealed again); back before the violation, no culprit.
       await run('kvmMmuLab.stepForward');
+      await api.settled();
       equal(api.decorations()!.culprit?.line, culprit, 'still marked after the violation');
       await run('kvmMmuLab.stepBack');
       await run('kvmMmuLab.stepBack');
+      await api.settled();
       equal(api.decorations()!.culprit, undefined, 'no culprit before the violation');
     }
 
@@ -307,6 +335,7 @@ export function walkSuite(host: HostKind): void {
       const lens = lenses.find((l) => l.range.start.line === fnLine('drop_large_spte') && l.command?.command === 'kvmMmuLab.walkHere')!;
       const idx = await run<number>(lens.command!.command, ...(lens.command!.arguments ?? []));
       ok(idx >= 0, 'walkHere did not move');
+      await api.settled();
       equal(api.decorations()?.current[0][0], lineOf(ANCHORS.dropSpte), 'highlighted after Walk the split here on drop_large_spte');
     });
 
@@ -404,9 +433,10 @@ export function walkSuite(host: HostKind): void {
     // The benchmark of issue 16's Numbers (docs/testing.md, "The workbench benchmark"): not a timed
     // test, nothing asserts on time. Each step of reused-partial under never-flush (512 entries a
     // table), forward then back, timed from the command to its promise settling, which is after
-    // the snapshot, the editor beside moved and decorated, the status bar, and the panel's
-    // `rendered` reply (its DOM updated); the webview's own render time from that reply; and, of the
-    // end to end, the snapshot and the editor beside following the step (extension/walk.ts, render).
+    // the snapshot, the status bar, and the panel's `rendered` reply (its DOM updated); the editor
+    // beside follows once stepping pauses (extension/walk.ts), after the command: its work each time
+    // it ran is editorFollow (editorBeside, its work within the command, is 0 then); the webview's
+    // own render time from that reply; and, of the end to end, the snapshot.
     // Where the panel's round trip goes: one way in (posted to the webview's message event), the
     // webview's check (and, for a delta, building the snapshot), one way out; how long the message
     // was and whether it went as a delta; and, between steps, the round trip of the smallest
@@ -477,6 +507,7 @@ export function walkSuite(host: HostKind): void {
       // the first step), how long, and which, to tell a periodic tail from one that follows the work.
       const slow: [number, string, number][] = [];
       const seriesStart = performance.now();
+      const editorsBefore = api.editorTimings.length;
       const step = async (command: string, expected: number) => {
         const before = api.timings.length;
         const t0 = performance.now();
@@ -538,8 +569,89 @@ export function walkSuite(host: HostKind): void {
         endToEnd: percentiles(endToEnd), webviewRender: percentiles(render), snapshot: percentiles(snapshot), editorBeside: percentiles(source), panelReply: percentiles(reply),
         replyIn: percentiles(inMs), webviewCheck: percentiles(check), replyOut: percentiles(outMs), pingReply: ping.length ? percentiles(ping) : null, pingAlone: alone.length ? percentiles(alone) : null, endToEndPaced: percentiles(paced), panelReplyPaced: percentiles(pacedReply), pingAloneSlow: aloneSlow, slow, sideReply: side.length ? percentiles(side) : null,
         messageBytes: { median: [...bytes].sort((a, b) => a - b)[bytes.length >> 1], max: Math.max(...bytes) }, viewsRenderedPerStep: views / endToEnd.length, sent,
+        // The editor beside follows once stepping pauses (extension/walk.ts): how long its work took
+        // each time it ran, over both series (editorBeside above is 0 then: not within a step).
+        editorFollow: api.editorTimings.length > editorsBefore ? percentiles(api.editorTimings.slice(editorsBefore)) : null,
       };
       console.log(`kvm-mmu-lab-timing ${host} ${WORKBENCH_BENCH_TAG} ${JSON.stringify(result)}`);
+    });
+
+    // Paired A/B of when the editor beside follows the walk (docs/testing.md, "The editor once
+    // stepping pauses"), in one workbench: A moves it within each step's command once the views
+    // answered (as before), B once stepping has paused (the default), C the same with the status
+    // bar (not the default). The benchmark's 108 steps (forward, then back) in 12 chunks of 9; the
+    // chunks take turns A, B, C, and each pass starts one later in the turn (pass 0: A B C A..., pass
+    // 1: B C A B..., pass 2: C A B C...), so that in three passes every chunk is walked in every mode
+    // and the modes see the same minute's load. Each chunk starts from a settled workbench (300 ms);
+    // its steps go back to back (a ping between, as the benchmark's) or paced (250 ms after each
+    // settled). The workbench's CPU time of each chunk (marks). Runs only when asked
+    // (`node scripts/run-integration-tests.mjs --editor-ab`: EDITOR_AB_FILE in the workspace).
+    it('editor A/B: the benchmark\'s steps with the editor moved within each step (A), once stepping pauses (B), and the status bar with it (C)', async function () {
+      if (!(await workspaceHas(EDITOR_AB_FILE))) this.skip();
+      this.timeout(1_200_000);
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      const mark = (name: string) => console.log(`kvm-mmu-lab-timing ${host} ${CPU_MARK} ${name}`);
+      await run('kvmMmuLab.walkScenario', { scenario: 'reused-partial', variant: 'never-flush' });
+      await api.panelReady();
+      await api.settled();
+      const total = api.walk()!.total;
+      const IDLE = 80;
+      const modes = { A: [0, false], B: [IDLE, false], C: [IDLE, true] } as const;
+      const names = ['A', 'B', 'C'] as const;
+      const plan: [string, number][] = [];
+      for (let i = 0; i < total; i++) plan.push(['kvmMmuLab.stepForward', i]);
+      for (let i = total - 2; i >= -1; i--) plan.push(['kvmMmuLab.stepBack', i]);
+      const CHUNK = 9;
+      const REPEATS = 2;
+      type Samples = { endToEnd: number[]; reply: number[]; ping: number[]; editor: number[]; perStep: number[][] };
+      const samples: Record<string, Samples> = {};
+      for (const kind of ['backToBack', 'paced'] as const) {
+        for (const m of names) samples[`${kind} ${m}`] = { endToEnd: [], reply: [], ping: [], editor: [], perStep: plan.map(() => []) };
+        for (let pass = 0; pass < names.length * REPEATS; pass++) {
+          api.setEditorIdle(0);
+          await run('kvmMmuLab.restart');
+          await api.settled();
+          for (let c = 0; c * CHUNK < plan.length; c++) {
+            const mode = names[(c + pass) % names.length];
+            const [idle, statusToo] = modes[mode];
+            await api.settled();
+            api.setEditorIdle(idle, statusToo);
+            await sleep(300);
+            const into = samples[`${kind} ${mode}`];
+            const editorsBefore = api.editorTimings.length;
+            const chunk = plan.slice(c * CHUNK, (c + 1) * CHUNK);
+            mark(`ab-${kind}-${mode}-${pass}-${c}-start`);
+            for (const [k, [command, expected]] of chunk.entries()) {
+              if (kind === 'paced') await sleep(250);
+              const before = api.timings.length;
+              const t0 = performance.now();
+              const at = await run<number>(command);
+              const ms = performance.now() - t0;
+              equal(at, expected, `${command} went to step ${at} (${kind} ${mode})`);
+              const panel = api.timings.slice(before).find((t) => t.surface === 'panel' && t.index === expected);
+              ok(panel, `the panel did not answer step ${expected} within ${command} (${kind} ${mode})`);
+              into.endToEnd.push(ms);
+              into.reply.push(panel.replyMs);
+              into.perStep[c * CHUNK + k].push(Math.round(ms));
+              if (kind === 'backToBack') {
+                const p = await api.pingPanel();
+                if (p !== undefined) into.ping.push(p);
+              }
+            }
+            // The editor's last move (B, C: after the pause) and its drawing belong to this chunk.
+            await api.settled();
+            await sleep(300);
+            mark(`ab-${kind}-${mode}-${pass}-${c}-end ${chunk.length}`);
+            into.editor.push(...api.editorTimings.slice(editorsBefore));
+          }
+        }
+      }
+      api.setEditorIdle(IDLE);
+      const result = Object.fromEntries(Object.entries(samples).map(([k, x]) => [k, {
+        endToEnd: percentiles(x.endToEnd), panelReply: percentiles(x.reply), pingReply: x.ping.length ? percentiles(x.ping) : null,
+        editorFollows: x.editor.length, editorFollow: x.editor.length ? percentiles(x.editor) : null, perStep: x.perStep,
+      }]));
+      console.log(`kvm-mmu-lab-timing ${host} ${EDITOR_AB_TAG} ${JSON.stringify({ scenario: 'reused-partial', variant: 'never-flush', entries: 512, chunk: CHUNK, repeats: REPEATS, idleMs: IDLE, result })}`);
     });
   });
 }
