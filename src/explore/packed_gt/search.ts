@@ -7,7 +7,7 @@
  * hash); each state's parent by number. docs/explorer.md, "The search and the store".
  *
  * A successor is made in the slot where it waits for its lookup (PackedGtModel.useBuffer()), put
- * in canonical form there (canonGtInPlace()), and looked up BATCH at a time (rhWarm(), then rhProbe()
+ * in canonical form there (canonGtInPlace()), and looked up BATCH at a time (visited.ts's warm(), then rhProbe()
  * for each in the order they were made), so states are numbered, counted and capped exactly as one
  * at a time would. The candidates of a state are the core's (candidateActions() in ../model.ts),
  * read off the words, in the same order; a candidate the model answers UNSUPPORTED stops the search
@@ -26,7 +26,7 @@ import { makeScope, type Scope } from '../scope';
 import { searchResult, withTime, type ExploreOptions, type ExploreResult, type Verdict } from '../result';
 import { memoryCapMessage } from '../../model/errors';
 import type { SearchCounts } from '../progress';
-import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, pendingSlots } from '../packed/visited';
+import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, pendingSlots, warm } from '../packed/visited';
 import { ByState } from '../packed/by_state';
 import { confirmWithCore, DEFAULT_MAX_BYTES, DEFAULT_MAX_STATES, hashWords } from '../packed/search';
 import { abstractGtRaw } from './abstraction';
@@ -35,7 +35,7 @@ import { scopeLacks } from './covers';
 import { F_KIND, type GtLayout } from './layout';
 import { PackedGtModel, UNSUPPORTED, type GtViolation } from './model';
 import { SQUEEZE_MAX_USED, gtSqueeze, gtUnsqueeze, squeeze, squeezedRoom } from './squeeze';
-import { rhFull, rhPlace, rhProbe, rhRehashed, rhWarm } from './table';
+import { rhFull, rhPlace, rhProbe, rhRehashed } from './table';
 
 /** What a candidate is, read once from the menu: an access, a write, or an operation's start. */
 const C_ACCESS = 0;
@@ -155,7 +155,7 @@ export class PackedGtSearch {
   private readonly pendingUsed: Int32Array;
   private readonly pendingParent: Int32Array;
   private npending = 0;
-  /** Where rhWarm()'s loads leave their value (public, so that the compiler keeps them). */
+  /** Where warm()'s loads leave their value (public, so that the compiler keeps them). */
   sink = 0;
   private readonly now: () => number;
 
@@ -313,7 +313,7 @@ export class PackedGtSearch {
     const w = this.stride;
     const c = this.words;
     const { pending, pendingHash, pendingUsed, pendingParent } = this;
-    this.sink = rhWarm(this.table, this.chunks, pendingHash, n);
+    this.sink = warm(this.table, this.chunks, pendingHash, n, true);
     const maxStates = this.options.maxStates ?? DEFAULT_MAX_STATES;
     this.npending = 0;
     let capParent = -1;

@@ -83,21 +83,3 @@ export function rhRehashed(old: Int32Array): Int32Array<ArrayBuffer> {
   }
   return table;
 }
-
-/**
- * Bring the home slots of hashes[0..n), then the first word of the stored states whose pair is at
- * its home with the same hash, into the cache, without using what was read (visited.ts's warm());
- * returns a value made of every load.
- */
-export function rhWarm(table: Int32Array, chunks: readonly Int32Array[], hashes: Int32Array, n: number): number {
-  const mask = (table.length >> 1) - 1;
-  let sink = 0;
-  for (let j = 0; j < n; j++) sink ^= table[(hashes[j] & mask) << 1];
-  for (let j = 0; j < n; j++) {
-    const h = hashes[j];
-    const slot = (h & mask) << 1;
-    const id = table[slot];
-    if (id !== 0 && table[slot + 1] === h) sink ^= chunks[(id - 1) >>> CHUNK_BITS][(id - 1) & CHUNK_MASK];
-  }
-  return sink;
-}
