@@ -69,7 +69,7 @@ export interface FaultFrame extends FrameBase {
    */
   walkedAccess?: boolean;
   /**
-   * The explorer's stopped fault (guest-tables scope): an invalidation ended (kvm_mmu_invalidate_end():
+   * A stopped fault (the explorer's in the guest-tables scope, the runner's paused "walked"): an invalidation ended (kvm_mmu_invalidate_end():
    * mmu_invalidate_seq++) since the fault took its snapshot of mmu_invalidate_seq in
    * kvm_mmu_faultin_pfn(), which the model places before the stop; is_page_fault_stale() then
    * retries it at its lock (mmu_invalidate_retry_gfn(): the sequence moved). Absent: it did not.

@@ -202,7 +202,7 @@ export interface MmuState {
   unmapEvents: UnmapEvent[];
   /**
    * gfn ranges of mmu-notifier invalidations between their start and their end
-   * (mmu_invalidate_in_progress): a fault on one of them retries instead of mapping the page.
+   * (mmu_invalidate_in_progress); which faults retry is invalidateRange's question (their hull).
    */
   invalidating: Array<[number, number]>;
   /**
