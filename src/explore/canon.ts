@@ -279,16 +279,18 @@ export function canonicalKey(n: Node, codes: KeyCodes | null = null): string {
   const memory = single ? guestMemorySection(state) : '';
   const guest = single ? `|g${n.writes}:${codes ? codes.code(memory) : memory}` : '';
   const slots = slotSection(state, codes);
-  // The invalidation range (guest-tables scope): its faults retry inside it, and it is the hull of
-  // every invalidation since the count was last zero, which the frames in flight do not tell.
+  // The invalidation range (both scopes): faults retry inside it, and it is the hull of every
+  // invalidation since the count was last zero, which the frames in flight do not tell (two
+  // invalidations begun, one ended: the range still spans both). Empty (no text) while none is in
+  // progress, so the keys of those states are as they were before the split scope had the rule.
   const range = state.invalidateRange;
-  const hull = single && range ? `|h${range[0]},${range[1]}` : '';
+  const hull = range ? `|h${range[0]},${range[1]}` : '';
   for (const swap of single ? [false] : [false, true]) {
     const rank = ranks(state, swap);
     const paused = n.paused.map((f) => frameCode(state, rank, f)).sort().join('');
     // The active list's order decides which SP a deletion zaps first (guest-tables scope only: the
     // split scope never zaps by it, and its keys stay as they were).
-    const active = single ? `|a${state.activeMmuPages.map((id) => rank[id]).join(',')}${hull}` : '';
+    const active = single ? `|a${state.activeMmuPages.map((id) => rank[id]).join(',')}${hull}` : hull;
     const body = `${n.ops}/${n.accesses}${guest}${active}${n.fresh && state.mmuLockHeld ? `!${n.foot ? n.foot : ''}` : ''}|${spSection(state, rank, swap, codes)}|${rmapSection(state, rank)}|${slots}|${frameCode(state, rank, n.current)}|${paused}|`;
     const code = (f: OpFrame) => frameCode(state, rank, f);
     const t0 = emulatingMark(n, 0, code) + tlbSection(state, 0, swap);

@@ -99,18 +99,19 @@ function invalidationInProgress(n: Node, current: OpFrame | null): boolean {
 /**
  * A fault whose guest walk found `gfn` retries without mapping it (is_page_fault_stale(), first in
  * kvm_mmu_faultin_pfn()'s lockless pre-check, then under mmu_lock): the explorer does not run it.
- * The guest-tables scope has the kernel's rule, mmu_invalidate_retry_gfn()'s range test: `gfn` in
- * the hull of the invalidations since the in-progress count was last zero (MmuState.invalidateRange;
- * docs/locking.md). The split scope keeps its older rule, stricter than the kernel's: every fault
- * waits while any invalidation is in progress (its searches and counts stay as they were).
+ * Both scopes have the kernel's rule, the range test of mmu_invalidate_retry_gfn() (and of the v6.0
+ * era's mmu_invalidate_retry_hva(), on the hva, which orders pages as the gfn does inside the split
+ * scope's one memslot): `gfn` in the hull of the invalidations since the in-progress count was last
+ * zero (MmuState.invalidateRange; docs/locking.md). A fault outside the hull runs during an
+ * invalidation. The sequence test needs no question here: a fault run whole reads
+ * mmu_invalidate_seq and checks it in one transition, where no invalidation can end.
  */
-function faultRetries(scope: Scope, n: Node, current: OpFrame | null, state: MmuState, gfn: number | null): boolean {
-  if (scope.bound.scope !== 'guest-tables') return invalidationInProgress(n, current);
+function faultRetries(state: MmuState, gfn: number | null): boolean {
   return gfn !== null && inInvalidateRange(state, gfn);
 }
 
 /**
- * A stopped fault at its lock (guest-tables scope), before it takes mmu_lock: why
+ * A stopped fault at its lock (only the guest-tables scope stops faults), before it takes mmu_lock: why
  * is_page_fault_stale() sends it back for an invalidation, or null. It took its snapshot of
  * mmu_invalidate_seq before it stopped (the model's stop stands after kvm_mmu_faultin_pfn():
  * docs/locking.md), so an invalidation that ended since (FaultFrame.seqMoved) sends it back, as
@@ -245,8 +246,6 @@ function applyCopying(scope: Scope, variant: Variant, n: Node, action: number, a
     if (i >= n.paused.length || !interruptible(n) || n.state.mmuLockHeld) return null;
     const others = n.paused.filter((_, j) => j !== i);
     if (n.current) others.push(n.current);
-    // The split scope has no stopped fault; were one there, it would wait out every invalidation.
-    if (n.paused[i].kind === 'fault' && scope.bound.scope !== 'guest-tables' && invalidationInProgress(n, n.current)) return null;
     if (blockedByHolder(n, n.paused[i], others)) return null;
     const m = machineFor(scope, n, variant);
     const f = structuredClone(n.paused[i]);
@@ -254,7 +253,7 @@ function applyCopying(scope: Scope, variant: Variant, n: Node, action: number, a
     // A stopped fault's lock: is_page_fault_stale() sends it back when an invalidation ended since
     // its snapshot of mmu_invalidate_seq or its gfn is in the range of those in progress; the
     // obsolete root is the lock step's own test (ops/fault.ts).
-    const stale = f.kind === 'fault' && f.pc === 'lock' && scope.bound.scope === 'guest-tables' ? staleByInvalidation(m.state, f) : null;
+    const stale = f.kind === 'fault' && f.pc === 'lock' ? staleByInvalidation(m.state, f) : null;
     if (stale !== null) faultRetryStale(m, f as FaultFrame, stale);
     else advance(m, f, g);
     // A stopped fault that is_page_fault_stale() sent back at its lock: the access is retried, as
@@ -402,7 +401,7 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
   if (a.walked) {
     // The fault stops after its guest walk, holding only kvm->srcu; a walk that fails (the fault
     // goes to the guest) or an access that does not fault is the plain access's transition.
-    if (outcome !== 'fault' || ops >= scope.bound.ops || m.state.mmuLockHeld || faultRetries(scope, n, current, m.state, walk.ok ? walk.walk.gfn : null)) return null;
+    if (outcome !== 'fault' || ops >= scope.bound.ops || m.state.mmuLockHeld || faultRetries(m.state, walk.ok ? walk.walk.gfn : null)) return null;
     const f: FaultFrame = { ...frame(), walkedAccess: true };
     faultWalkGuest(m.state, f);
     if (!f.gw) return null;
@@ -411,7 +410,7 @@ function access(scope: Scope, variant: Variant, n: Node, a: Extract<MenuAction, 
   for (let tries = 1; outcome === 'fault'; tries++) {
     // The fault takes mmu_lock: it runs only where a KVM operation could start, to its end
     // (nothing else needs to run inside it: see docs/explorer.md), then the access is retried.
-    if (tries > 2 || ops >= scope.bound.ops || m.state.mmuLockHeld || faultRetries(scope, n, n.current, m.state, walk.ok ? walk.walk.gfn : null)) return null;
+    if (tries > 2 || ops >= scope.bound.ops || m.state.mmuLockHeld || faultRetries(m.state, walk.ok ? walk.walk.gfn : null)) return null;
     if (current) { paused = [...paused, current]; current = null; }
     if (paused.some((p) => (p.kind === 'enable-dirty-logging' || p.kind === 'clear-dirty-log') && p.split?.pc === 'resched-lock')) g.mask |= G_FAULT_IN_WINDOW;
     ops++;

@@ -17,7 +17,15 @@ export function gfnToPfn(slot: Memslot, gfn: number): number {
 /**
  * The largest level at which `gfn` may be mapped as far as the host and the memslot go
  * (kvm_mmu_max_mapping_level / lpage_info): the frame lies inside the slot, the host backs it with
- * one page of that size, and no page of it was re-faulted separately.
+ * one page of that size, and no page of it was re-faulted separately or is being taken away now.
+ *
+ * An invalidation in progress counts from its start, not from its end: the model's invalidation of
+ * one page of a huge host page stands for the host splitting its huge mapping and then taking the
+ * page (a THP split notifies the whole huge page and leaves 4K host mappings behind; a hugetlb page
+ * cannot lose a part), so while it is in progress host_pfn_mapping_level() reads a 4K mapping
+ * around the page. Counted only from the end, a fault on another page during the invalidation
+ * (which the retry rule lets run: docs/locking.md) would map the whole huge page, the invalidated
+ * page's old pfn with it, and reach that pfn after the host freed it: an artefact, not the kernel.
  */
 export function hostMaxLevel(state: MmuState, slot: Memslot, gfn: number): Level {
   for (let level = slot.hostLevel; level > 1; level--) {
@@ -26,6 +34,7 @@ export function hostMaxLevel(state: MmuState, slot: Memslot, gfn: number): Level
     if (frame < slot.baseGfn || frame + n > slot.baseGfn + slot.npages) continue;
     if ((gfnToPfn(slot, frame) % n) !== 0) continue;
     if (slot.remaps.some((r) => r.gfn < frame + n && r.gfn + r.npages > frame)) continue;
+    if (state.invalidating.some(([g, pages]) => g < frame + n && g + pages > frame)) continue;
     return level as Level;
   }
   return 1;

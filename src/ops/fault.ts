@@ -67,7 +67,7 @@ export function seqMovedReason(f: FaultFrame): string | null {
 /**
  * mmu_invalidate_retry_gfn()'s range test: an invalidation is in progress and `gfn` lies in
  * [mmu_invalidate_range_start, mmu_invalidate_range_end) (MmuState.invalidateRange, the hull of
- * every invalidation since the count was last zero). The explorer's guest-tables scope asks it.
+ * every invalidation since the count was last zero). Both explorer scopes and the runner ask it.
  */
 export function inInvalidateRange(state: MmuState, gfn: number): boolean {
   const r = state.invalidateRange;

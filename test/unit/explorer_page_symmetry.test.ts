@@ -174,6 +174,12 @@ function randomImage(L: Layout, menu: Set<number>, clears: number[][], st: Uint8
     for (let p = 0; p < L.p; p++) if (getBit(st, at, p)) setBit(out, at, pi[p]);
   };
   mask(L.dirty); mask(L.written); mask(L.remapped);
+  // The invalidation range: the hull of its two end pages' images.
+  if (st[L.hull]) {
+    const ends = [pi[st[L.hull] - 1], pi[st[L.hull + 1] - 1]];
+    out[L.hull] = Math.min(...ends) + 1;
+    out[L.hull + 1] = Math.max(...ends) + 1;
+  }
   for (let j = 0; j < 4 * L.nt; j += 2) {
     const at = L.tlb + j;
     if (!st[at]) continue;

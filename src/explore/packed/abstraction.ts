@@ -110,6 +110,14 @@ class Abstraction {
       if (state.writtenSinceProtect.has(gfn)) setBit(out, L.written, p);
       if (slot.remaps.some((m) => gfn >= m.gfn && gfn < m.gfn + m.npages)) setBit(out, L.remapped, p);
     }
+    const range = state.invalidateRange;
+    if (range) {
+      const lo = range[0] - scope.region;
+      const hi = range[1] - 1 - scope.region;
+      if (lo < 0 || hi < lo || hi >= L.p) fail('an invalidation range outside the region');
+      out[L.hull] = lo + 1;
+      out[L.hull + 1] = hi + 1;
+    }
     this.tlbs();
     this.frame(L.cur, n.current);
     if (n.paused.length > L.nf) fail('more paused operations than the layout holds');

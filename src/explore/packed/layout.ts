@@ -96,6 +96,15 @@ export class Layout {
   readonly dirty: number;
   readonly written: number;
   readonly remapped: number;
+  /**
+   * The invalidation range while one is in progress (MmuState.invalidateRange), in region pages:
+   * two bytes, 1 + its first page and 1 + its last page; both 0 while none is in progress. It is
+   * the hull of every invalidation begun since the in-progress count was last zero, which the
+   * frames in flight do not tell (two begun, one ended: it still spans both), so it is state and
+   * part of the key. Every invalidation the menu offers is of one region page, so the two ends are
+   * region pages and the bytes are exact.
+   */
+  readonly hull: number;
   readonly tlb: number;
   readonly cur: number;
   readonly paused: number;
@@ -130,7 +139,8 @@ export class Layout {
     this.remapped = this.written + this.mb;
     // The TLBs and frames start on a word and frames are whole words, so that a flush, and moving
     // or comparing a frame, are a few word operations.
-    this.tlb = align4(this.remapped + this.mb);
+    this.hull = this.remapped + this.mb;
+    this.tlb = align4(this.hull + 2);
     this.cur = this.tlb + 2 * this.nt * 2;
     this.fs = align4(F_MASKS + 3 * this.mb);
     this.fw = this.fs >> 2;

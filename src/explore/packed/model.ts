@@ -391,12 +391,14 @@ export class PackedModel {
     }
   }
 
-  /** invalidationInProgress(): an invalidation between its start and its end. */
-  private invalidating(s: Uint8Array, at: number): boolean {
-    const L = this.L;
-    if (s[at + L.cur + F_KIND] === K_INVALIDATE) return true;
-    for (let i = 0; i < s[at + L.npaused]; i++) if (s[at + L.pausedAt(i) + F_KIND] === K_INVALIDATE) return true;
-    return false;
+  /**
+   * faultRetries(): page p lies in the range of the invalidations in progress (the hull bytes,
+   * Layout.hull), so is_page_fault_stale() sends its fault back (mmu_invalidate_retry_gfn(), the
+   * v6.0 era's mmu_invalidate_retry_hva()). A fault on a page outside it runs during an invalidation.
+   */
+  private inHull(s: Uint8Array, at: number, p: number): boolean {
+    const lo = s[at + this.L.hull];
+    return lo !== 0 && p + 1 >= lo && p + 1 <= s[at + this.L.hull + 1];
   }
 
   // ---- page tables -------------------------------------------------------------------------
@@ -642,7 +644,7 @@ export class PackedModel {
     if (hitPermits) return false;
     const m = this.mappedIn(s, at, r, p);
     const faults = !m || (write && !(m & 4));
-    return faults && (s[at + L.ops] >= this.opsBound || lock || this.invalidating(s, at));
+    return faults && (s[at + L.ops] >= this.opsBound || lock || this.inHull(s, at, p));
   }
 
   /**
@@ -662,7 +664,7 @@ export class PackedModel {
     const ops0 = s[L.ops];
     let done = this.guestAccess(v, r, p, write);
     for (let tries = 1; !done; tries++) {
-      if (tries > 2 || s[L.ops] >= this.opsBound || s[L.lock] || this.invalidating(s, 0)) return false;
+      if (tries > 2 || s[L.ops] >= this.opsBound || s[L.lock] || this.inHull(s, 0, p)) return false;
       if (s[L.cur + F_KIND] !== K_NONE) this.pauseCurrent();
       s[L.ops]++;
       this.fault(r, p);
@@ -683,9 +685,19 @@ export class PackedModel {
     const s = this.s;
     const L = this.L;
     if (s[L.mode] !== 0) return 1;
-    if (!anyBit(s, L.remapped, L.mb)) return 3;
+    // hostMaxLevel(): a page being invalidated counts as re-faulted from the invalidation's start
+    // (the host split its huge mapping to take the page). Its frame is in flight, paused (the
+    // fault paused the running operation) or running.
+    const inv = s[L.hull] !== 0;
+    if (!anyBit(s, L.remapped, L.mb) && !inv) return 3;
     const first = p - (p % this.e);
     for (let q = first; q < first + this.e; q++) if (getBit(s, L.remapped, q)) return 1;
+    if (inv) {
+      for (let i = -1; i < s[L.npaused]; i++) {
+        const f = i < 0 ? L.cur : L.pausedAt(i);
+        if (s[f + F_KIND] === K_INVALIDATE && s[f + F_ARG] >= first && s[f + F_ARG] < first + this.e) return 1;
+      }
+    }
     return 2;
   }
 
@@ -1147,10 +1159,20 @@ export class PackedModel {
     const L = this.L;
     const p = s[f + F_ARG];
     switch (s[f + F_PC]) {
-      case IV.LOCK:
+      case IV.LOCK: {
+        // kvm_mmu_invalidate_begin() and the range's widening (advanceInvalidate()'s lock step):
+        // the range is reset when no other invalidation is in progress (its bytes are then 0: an
+        // invalidation in flight has always run this step, since its start runs it), else
+        // widened to the hull with this page.
         this.lock();
+        const h = L.hull;
+        if (s[h] === 0) { s[h] = p + 1; s[h + 1] = p + 1; } else {
+          if (p + 1 < s[h]) s[h] = p + 1;
+          if (p + 1 > s[h + 1]) s[h + 1] = p + 1;
+        }
         s[f + F_PC] = IV.ZAP;
         return false;
+      }
       case IV.ZAP: {
         let zapped = 0;
         const i = (p / this.e) | 0;
@@ -1170,11 +1192,17 @@ export class PackedModel {
         this.unlock();
         s[f + F_PC] = IV.FREE;
         return false;
-      case IV.FREE:
+      case IV.FREE: {
+        // kvm_mmu_invalidate_end(): the range is not narrowed; with no other invalidation in
+        // progress (this one runs as the current frame) it is forgotten, as the core forgets it.
+        let others = false;
+        for (let i = 0; i < s[L.npaused]; i++) if (s[L.pausedAt(i) + F_KIND] === K_INVALIDATE) others = true;
+        if (!others) { s[L.hull] = 0; s[L.hull + 1] = 0; }
         setBit(s, L.remapped, p);
         this.visible = true;
         this.foot = this.allFrames;
         return true;
+      }
     }
     throw new RangeError('internal: bad invalidate pc');
   }

@@ -126,9 +126,12 @@ export class PageSymmetry {
    * and names no frame.
    */
   private readonly por: boolean;
+  /** The operation bound: how many operations a state has left decides whether the invalidation range can tell pages apart (inQuotient()). */
+  private readonly opsBound: number;
 
   constructor(scope: Scope, private readonly L: Layout, options: { por?: boolean } = {}) {
     this.por = !!options.por;
+    this.opsBound = scope.bound.ops;
     const problems = pageSymmetryProblems(scope, L);
     if (problems.length) throw new Error(`internal: the page symmetry cannot be used on this menu: ${problems.join('; ')}`);
     const e = L.e;
@@ -145,20 +148,21 @@ export class PageSymmetry {
     });
     this.tlbChunks = Math.ceil((2 * L.nt) / 30);
     this.frameChunks = Math.ceil(((L.nf + 1) * 4) / 28);
-    // A page's key: its menu colour, its state (L1 entry and bits: 5 bits), the TLB slots naming
+    // A page's key: its menu colour, its state (L1 entry, its bits and whether it ends the
+    // invalidation range: 6 bits), the TLB slots naming
     // it (a bit each, 30 to a chunk), the operation frames holding it (4 bits each, 7 to a chunk),
     // compared in that order. When all of it fits 31 bits it is one word, the parts from the
     // colour down to the frames' bits from the top bit down, so that comparing the words compares
     // the parts in order as the words of the long key would (each part is below 2^its width).
     const frameBits = 4 * (L.nf + 1);
-    const bits = 1 + 5 + 2 * L.nt + frameBits;
+    const bits = 1 + 6 + 2 * L.nt + frameBits;
     if (this.tlbChunks === 1 && this.frameChunks === 1 && bits <= 31) {
       this.kp = 1;
       this.kColor = 0; this.kState = 0; this.kTlb = 0; this.kFrame = 0;
       this.sFrame = 0;
       this.sTlb = frameBits;
       this.sState = this.sTlb + 2 * L.nt;
-      this.sColor = this.sState + 5;
+      this.sColor = this.sState + 6;
     } else {
       this.kp = 2 + this.tlbChunks + this.frameChunks;
       this.kColor = 0; this.kState = 1; this.kTlb = 2; this.kFrame = 2 + this.tlbChunks;
@@ -185,11 +189,26 @@ export class PageSymmetry {
    * Whether the state at s[0..] is one the page permutations may act on: logging on, no eager
    * split still to run (an enable past its split, no split frame that is not done), no huge leaf
    * (so a later clear's split, with initially-set, finds nothing to split). No transition leaves
-   * this set (docs/explorer.md).
+   * that set (docs/explorer.md). And the invalidation range (Layout.hull) cannot tell pages apart
+   * in the state's future: it is the hull of the pages invalidated since the in-progress count was
+   * zero, so two invalidations in progress refuse faults on the pages BETWEEN them, which depends
+   * on the pages' order, not only on what each page holds; no permutation but the identity keeps
+   * that order on the menu's pages (0, 1, E, E+1) and its reversal. It can tell them apart only if
+   * a fault can still run (an operation left) after a range of two pages or more has formed: from
+   * an empty range that takes two starts and a third operation, from a one-page range (the page
+   * of the invalidations in flight, which their frames name) a start and a second operation. So
+   * the group acts on an empty range with at most 2 operations left, on a one-page range with at
+   * most 1 left, and on any range with none left (no fault and no start can run: the range is then
+   * read by no step, and only reset by the last end). No transition leaves this set either: a start
+   * spends an operation, an end only empties the range (docs/explorer.md, "Symmetry over pages":
+   * the argument).
    */
   inQuotient(s: Uint8Array): boolean {
     const L = this.L;
     if (s[L.mode] === 0) return false;
+    const left = this.opsBound - s[L.ops];
+    const lo = s[L.hull];
+    if (left > 0 && (lo === 0 ? left > 2 : lo !== s[L.hull + 1] || left > 1)) return false;
     for (let r = 0; r < 2; r++) if (s[L.l3 + r] === LEAF_RO || s[L.l3 + r] === LEAF_W) return false;
     for (let i = 0; i < this.e; i++) if (s[L.l2e + i] === LEAF_RO || s[L.l2e + i] === LEAF_W) return false;
     for (let i = -1; i < s[L.npaused]; i++) {
@@ -270,6 +289,11 @@ export class PageSymmetry {
       const k = p * kp;
       keys[k + kColor] |= this.color[p] << sColor;
       keys[k + kState] |= (getL1(s, 0, L.l1e, p) | (getBit(s, L.dirty, p) << 2) | (getBit(s, L.written, p) << 3) | (getBit(s, L.remapped, p) << 4)) << sState;
+    }
+    // The ends of the invalidation range name their pages (permute() moves the range with them).
+    if (s[L.hull]) {
+      keys[(s[L.hull] - 1) * kp + kState] |= 32 << sState;
+      keys[(s[L.hull + 1] - 1) * kp + kState] |= 32 << sState;
     }
     // TLB entries at level 1 name a page (slot j: bit j % 30 of chunk j / 30).
     for (let j = 0; j < 2 * L.nt; j++) {
@@ -390,6 +414,14 @@ export class PageSymmetry {
     permuteMask(s, out, L.dirty, L.mb, perm);
     permuteMask(s, out, L.written, L.mb, perm);
     permuteMask(s, out, L.remapped, L.mb, perm);
+    // The invalidation range moves with its two end pages (the hull of their images: for a wider
+    // range inQuotient() lets in only states where no step reads it but its reset).
+    if (s[L.hull]) {
+      const a = perm[s[L.hull] - 1];
+      const b = perm[s[L.hull + 1] - 1];
+      out[L.hull] = Math.min(a, b) + 1;
+      out[L.hull + 1] = Math.max(a, b) + 1;
+    }
     for (let j = 0; j < 2 * L.nt; j++) {
       const at = L.tlb + 2 * j;
       if (!s[at]) continue;
