@@ -53,6 +53,15 @@ import {
   T_BYTES, withPd0,
 } from './layout';
 
+/** dispatch()'s kinds of menu action. */
+const A_OTHER = 0;
+const A_ACCESS = 1;
+const A_WALKED = 2;
+const A_GUEST_WRITE = 3;
+const A_VMM_WRITE = 4;
+const A_INVALIDATE = 5;
+const A_DELETE = 6;
+
 /** apply()'s answer when the action is one this stage does not model yet. */
 export const UNSUPPORTED = 'unsupported';
 
@@ -75,6 +84,11 @@ export class PackedGtModel implements GtEngine {
   /** walks[(pd0 * 2 + write) * addrs + addr]: the guest walk with PD[0] = pd0s[pd0], null if it fails. */
   readonly walks: Array<GuestWalk | null>;
   readonly addrs: number;
+  /** Each menu action's kind (A_ACCESS ...), vCPU, address or memslot, and whether it writes (dispatch()). */
+  private readonly actKind: Uint8Array;
+  private readonly actVcpu: Int32Array;
+  private readonly actArg: Int32Array;
+  private readonly actWrite: Uint8Array;
   /** spteIndex()'s shift by level (log2 E times level - 1) and its mask (E - 1). */
   private readonly levelShift: number[];
   private readonly indexMask: number;
@@ -110,6 +124,25 @@ export class PackedGtModel implements GtEngine {
         }
       }
     });
+    const n = scope.menu.length;
+    this.actKind = new Uint8Array(n);
+    this.actVcpu = new Int32Array(n);
+    this.actArg = new Int32Array(n);
+    this.actWrite = new Uint8Array(n);
+    scope.menu.forEach((a, i) => {
+      switch (a.t) {
+        case 'access':
+          this.actKind[i] = a.walked ? A_WALKED : A_ACCESS;
+          this.actVcpu[i] = a.vcpu;
+          this.actArg[i] = a.addr;
+          this.actWrite[i] = a.kind === 'write' ? 1 : 0;
+          break;
+        case 'guest-table-write': this.actKind[i] = a.by === 'guest' ? A_GUEST_WRITE : A_VMM_WRITE; break;
+        case 'invalidate': this.actKind[i] = A_INVALIDATE; break;
+        case 'delete-memslot': this.actKind[i] = A_DELETE; this.actArg[i] = a.slot; break;
+        default: this.actKind[i] = A_OTHER;
+      }
+    });
     this.leafFlags = (access) => SPTE_PRESENT | SPTE_ACCESSED | SPTE_HOST_WRITABLE |
       (access & ACC_WRITE_MASK ? SPTE_WRITABLE | SPTE_MMU_WRITABLE : 0) | (access & ACC_EXEC_MASK ? SPTE_EXEC : 0);
     switch (variant.childReuse) {
@@ -140,19 +173,19 @@ export class PackedGtModel implements GtEngine {
     if (from[L.dead] & 2) return false;
     if (action === STEP) return this.step(from);
     if (action <= RESUME_BASE) return this.resume(from, RESUME_BASE - action);
-    const a = this.scope.menu[action];
+    // The menu action's fields from the constructor's tables: the menu's objects have several
+    // shapes, and reading their fields here, every transition tried, was a property read V8
+    // could not specialise.
+    const k = this.actKind[action];
     // A bugged VM runs no vCPU and no VM ioctl; the host's mmu notifier and the VMM still write.
-    if ((from[L.dead] & 1) && a.t !== 'invalidate' && a.t !== 'guest-table-write') return false;
-    switch (a.t) {
-      case 'access':
-        if (a.walked) return startStoppedFault(this, from, a.vcpu, a.addr, a.kind === 'write');
-        return this.access(from, a.vcpu, a.addr, a.kind === 'write');
-      case 'guest-table-write':
-        return a.by === 'guest' ? startGuestWrite(this, from, action) : this.vmmWrite(from, action);
-      case 'invalidate':
-        return startInvalidation(this, from, action);
-      case 'delete-memslot':
-        return startDeletion(this, from, a.slot);
+    if ((from[L.dead] & 1) && k !== A_INVALIDATE && k !== A_GUEST_WRITE && k !== A_VMM_WRITE) return false;
+    switch (k) {
+      case A_ACCESS: return this.access(from, this.actVcpu[action], this.actArg[action], this.actWrite[action] !== 0);
+      case A_WALKED: return startStoppedFault(this, from, this.actVcpu[action], this.actArg[action], this.actWrite[action] !== 0);
+      case A_GUEST_WRITE: return startGuestWrite(this, from, action);
+      case A_VMM_WRITE: return this.vmmWrite(from, action);
+      case A_INVALIDATE: return startInvalidation(this, from, action);
+      case A_DELETE: return startDeletion(this, from, this.actArg[action]);
       default:
         // The dirty-log ioctls are not in this scope's menu.
         return UNSUPPORTED;
