@@ -76,3 +76,44 @@ export function packedPausedIndex(L: GtLayout, n: Node, from: Uint8Array, i: num
   for (let j = 0; j < from[L.npaused]; j++) if (text(from.subarray(L.paused + j * L.fs, L.paused + (j + 1) * L.fs)) === want) return j;
   throw new Error('the core\'s paused frame is not among the packed ones');
 }
+
+/**
+ * The packed words of a state (the search's store keeps them squeezed, src/explore/packed_gt/
+ * squeeze.ts gtSqueeze(), which makes them in the same pass; these are the two-pass forms the
+ * tests hold gtSqueeze() and gtUnsqueeze() to, moved here from search.ts when the search stopped
+ * using them). A state as stored (the model's words are L.size bytes, most of them zero), in three parts, each
+ * starting at a word of the layout: the words up to its SP slots in use (an SP slot past the
+ * header's count is all zero), then the words of the active list that its SPs in use can fill (it
+ * lists SPs in use, each once, so the rest is zero), then the words from the rmaps up to its last
+ * paused frame (the paused frames past the header's count are zero). The cuts are read off the
+ * header, which is kept, so two states are equal exactly when their stored forms are, and
+ * gtUnpack() gives the words back. Copied a word at a time, in loops: the parts are tens of words,
+ * where V8's calls into its runtime (copyWithin(), fill(), subarray()) cost more than the copy.
+ */
+export function gtPack(L: GtLayout, w: Uint8Array, ww: Int32Array = new Int32Array(w.buffer, w.byteOffset, L.size >> 2)): number {
+  const nsps = w[L.nsps];
+  let n = (L.sp + nsps * L.ss) >> 2;
+  for (let i = L.active >> 2, end = i + ((nsps + 3) >> 2); i < end; i++) ww[n++] = ww[i];
+  for (let i = L.rmap >> 2, end = (L.paused + w[L.npaused] * L.fs + 3) >> 2; i < end; i++) ww[n++] = ww[i];
+  return n;
+}
+
+/** The model's words (into `out`, L.size bytes) of the state stored at byte `at` of `stored` (gtPack()). */
+export function gtUnpack(L: GtLayout, stored: Uint8Array, at: number, out: Uint8Array): void {
+  gtUnpackWords(L, new Int32Array(stored.buffer, stored.byteOffset + at, (stored.length - at) >> 2), 0, new Int32Array(out.buffer, out.byteOffset, L.size >> 2));
+}
+
+/** gtUnpack() on words: the state stored at word `at` of `stored`, into `out` (L.size / 4 words). */
+export function gtUnpackWords(L: GtLayout, stored: Int32Array, at: number, out: Int32Array): void {
+  // The header's counts, in its first words (little-endian, as every typed array here).
+  const nsps = (stored[at + (L.nsps >> 2)] >>> (8 * (L.nsps & 3))) & 0xff;
+  const npaused = (stored[at + (L.npaused >> 2)] >>> (8 * (L.npaused & 3))) & 0xff;
+  let k = at;
+  let i = 0;
+  for (const end = (L.sp + nsps * L.ss) >> 2; i < end; i++) out[i] = stored[k++];
+  for (const end = L.active >> 2; i < end; i++) out[i] = 0;
+  for (const end = i + ((nsps + 3) >> 2); i < end; i++) out[i] = stored[k++];
+  for (const end = L.rmap >> 2; i < end; i++) out[i] = 0;
+  for (const end = (L.paused + npaused * L.fs + 3) >> 2; i < end; i++) out[i] = stored[k++];
+  for (const end = L.size >> 2; i < end; i++) out[i] = 0;
+}

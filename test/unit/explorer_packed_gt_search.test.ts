@@ -31,14 +31,14 @@ import { makeGuestTableScope } from '../../src/explore/scope_guest_tables';
 import { makeScope, GUEST_TABLES_BOUND, type Bound, type Scope } from '../../src/explore/scope';
 import { CoreSearch } from '../../src/explore/search';
 import type { ExploreResult } from '../../src/explore/result';
-import { PackedGtSearch, gtCandidateKinds, gtCandidates, gtPack, gtUnpack } from '../../src/explore/packed_gt/search';
+import { PackedGtSearch, gtCandidateKinds, gtCandidates } from '../../src/explore/packed_gt/search';
 import { PackedGtModel, UNSUPPORTED } from '../../src/explore/packed_gt/model';
 import { abstractGtRaw } from '../../src/explore/packed_gt/abstraction';
 import { canonGt, canonGtInPlace } from '../../src/explore/packed_gt/canon';
 import { ACTIONS_COVERED, FRAMES_COVERED, gtActionKind, scopeLacks } from '../../src/explore/packed_gt/covers';
 import { K_DELETE, K_FAULT, K_INVALIDATE, K_WRITE } from '../../src/explore/packed_gt/layout';
 import { findPreset, parseVariant, PRESETS, type Variant } from '../../src/kernel/variants';
-import { gtBound, gtCoreSearch } from './explorer_packed_gt.helpers';
+import { gtBound, gtCoreSearch, gtPack, gtUnpack } from './explorer_packed_gt.helpers';
 
 const text = (b: Uint8Array) => Buffer.from(b).toString('latin1');
 

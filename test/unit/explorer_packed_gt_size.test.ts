@@ -11,9 +11,8 @@ import { rootNode } from '../../src/explore/model';
 import { GtLayout } from '../../src/explore/packed_gt/layout';
 import { abstractGtRaw } from '../../src/explore/packed_gt/abstraction';
 import { canonGtInPlace } from '../../src/explore/packed_gt/canon';
-import { gtPack, gtUnpack } from '../../src/explore/packed_gt/search';
 import { parseVariant } from '../../src/kernel/variants';
-import { gtBound, gtCoreSearch } from './explorer_packed_gt.helpers';
+import { gtBound, gtCoreSearch, gtPack, gtUnpack } from './explorer_packed_gt.helpers';
 
 test('the capacities follow the bound: SP slots 2 + ops + 2 min(ops, 2 accesses), frames without list room, SP slots in whole words', () => {
   // Default bound: E = 2, 4 operations, 2 accesses.

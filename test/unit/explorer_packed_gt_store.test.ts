@@ -10,11 +10,10 @@ import { makeScope } from '../../src/explore/scope';
 import { abstractGtRaw } from '../../src/explore/packed_gt/abstraction';
 import { canonGtInPlace } from '../../src/explore/packed_gt/canon';
 import { GtLayout } from '../../src/explore/packed_gt/layout';
-import { gtPack } from '../../src/explore/packed_gt/search';
-import { gtSqueeze, gtUnsqueeze, squeeze, squeezedLength, squeezedRoom, unsqueeze } from '../../src/explore/packed_gt/squeeze';
+import { gtLoad, gtSqueeze, gtUnsqueeze, squeeze, squeezedLength, squeezedRoom, unsqueeze } from '../../src/explore/packed_gt/squeeze';
 import { rhFull, rhPlace, rhProbe, rhRehashed } from '../../src/explore/packed_gt/table';
 import { findPreset } from '../../src/kernel/variants';
-import { gtBound, gtCoreSearch } from './explorer_packed_gt.helpers';
+import { gtBound, gtCoreSearch, gtPack } from './explorer_packed_gt.helpers';
 
 /** squeeze() of `words` as an array (and unsqueeze() checked to give them back). */
 function squeezed(words: number[]): number[] {
@@ -134,4 +133,40 @@ test('the Robin Hood table finds exactly what was inserted, through colliding ha
   assert.equal(full, 3000);
   // 3,000 pairs fill 15/16 of no table below 4,096 slots (3,000 > 15/16 of 2,048 = 1,920).
   assert.equal(table.length, 2 * 4096);
+});
+
+test('gtLoad() into one buffer, clearing only the last state\'s nonzero words, gives each state\'s words, whatever the state before it (more SPs, more paused frames, fewer)', () => {
+  // The search loads every state it expands into the same words (search.ts load()), clearing only
+  // the words the state before set. A state with fewer SPs in use or fewer paused frames than the
+  // one before leaves none of that one's words: each load is compared with the state's own words.
+  const variant = findPreset('mainline-2026-pre')!;
+  const bound = gtBound(2, { writes: 'both', faultWindow: true, deleteTables: true });
+  const L = new GtLayout(makeScope(bound));
+  const scratch = new Uint8Array(L.size);
+  const forms: Int32Array[] = [];
+  const wants: Uint8Array[] = [];
+  gtCoreSearch(variant, bound, (n) => {
+    const w = abstractGtRaw(L, n);
+    canonGtInPlace(L, w, scratch);
+    const form = new Int32Array(squeezedRoom(L.size >> 2));
+    forms.push(form.subarray(0, gtSqueeze(L, w, new Int32Array(w.buffer), form, 0)));
+    wants.push(w);
+  }, 3000);
+  // In the search's order, then from the longest form to the shortest (each load after a longer one).
+  const order = [...forms.keys()];
+  const byLength = [...order].sort((a, b) => forms[b].length - forms[a].length || a - b);
+  const out = new Int32Array(L.size >> 2);
+  const bytes = new Uint8Array(out.buffer);
+  const places = new Int32Array(L.size >> 2);
+  let count = 0;
+  let shorter = 0;
+  let previous = -1;
+  for (const i of [...order, ...byLength]) {
+    count = gtLoad(L, forms[i], 0, out, places, count);
+    assert.deepEqual(bytes, wants[i], `state ${i} after state ${previous}`);
+    assert.equal(count, (forms[i][0] >>> 16), 'the nonzero words counted');
+    if (previous >= 0 && wants[i][L.nsps] < wants[previous][L.nsps]) shorter++;
+    previous = i;
+  }
+  assert.ok(forms.length >= 3000 && shorter > 100, `${forms.length} states, ${shorter} loads of fewer SPs than the state before`);
 });

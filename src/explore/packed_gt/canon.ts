@@ -15,6 +15,12 @@ function flipFrame(w: Uint8Array, at: number): void {
   else if (kind === K_WRITE && w[at + F_VCPU] !== 0) w[at + F_VCPU] = 3 - w[at + F_VCPU];
 }
 
+/** The frame at `at` is one flipFrame() changes: a fault, or the guest's write (the VMM's has no vCPU). */
+function namesVcpu(w: Uint8Array, at: number): boolean {
+  const kind = w[at + F_KIND];
+  return kind === K_FAULT || (kind === K_WRITE && w[at + F_VCPU] !== 0);
+}
+
 /**
  * Sort the paused frames as byte strings (the key sorts their texts), in place: an insertion sort
  * of the fixed-width frames where they lie (at most L.nf - 1 of them, nearly always sorted but for
@@ -74,7 +80,13 @@ export function canonGtInPlace(L: GtLayout, w: Uint8Array, scratch: Uint8Array):
     sortPaused(L, w);
     return;
   }
-  if (!w[L.cur + F_KIND] && !w[L.npaused]) return;
+  // No frame names a vCPU (none, or only invalidations, deletions and the VMM's write): the swap
+  // leaves every frame as it is and the paused ones sorted, so the image is w.
+  if (!namesVcpu(w, L.cur)) {
+    let k = 0;
+    while (k < w[L.npaused] && !namesVcpu(w, L.paused + k * L.fs)) k++;
+    if (k === w[L.npaused]) return;
+  }
   // The frames' image (the frames past the paused count are zero in both), in scratch.
   const end = L.paused + w[L.npaused] * L.fs;
   for (let i = L.cur; i < end; i++) scratch[i] = w[i];

@@ -41,6 +41,8 @@ export interface GtEngine {
   setFresh(w: Uint8Array, visible: boolean): void;
   pauseCurrent(w: Uint8Array): void;
   rootSlot(w: Uint8Array): number;
+  /** SPTE_INDEX(addr, level) for the scope's addresses (Geometry.index()). */
+  spteIndex(addr: number, level: number): number;
   tlbLookup(w: Uint8Array, vcpu: number, addr: number): number;
   freed(w: Uint8Array, pfn: number): boolean;
   liveSlotHolds(w: Uint8Array, g: number): boolean;

@@ -280,7 +280,7 @@ function walkStep(model: GtEngine, w: Uint8Array): boolean {
   let slot = model.rootSlot(w);
   // kvm_mmu_hugepage_adjust(): 4K host pages everywhere, so the goal is level 1.
   for (let level = 4; level > 1; level--) {
-    const index = geo.index(addr, level);
+    const index = model.spteIndex(addr, level);
     const p = L.spteAt(slot, index);
     const flags = w[p + E_FLAGS];
     const present = (flags & SPTE_PRESENT) !== 0;
@@ -336,10 +336,10 @@ function walkStep(model: GtEngine, w: Uint8Array): boolean {
     }
     return true;
   }
-  const leaf = L.spteAt(slot, geo.index(addr, 1));
+  const leaf = L.spteAt(slot, model.spteIndex(addr, 1));
   const old = w[leaf + E_FLAGS];
   const oldTarget = w[leaf + E_TARGET];
-  model.installLeaf(w, slot, geo.index(addr, 1), gfn, gw.pteAccess);
+  model.installLeaf(w, slot, model.spteIndex(addr, 1), gfn, gw.pteAccess);
   w[at + F_PC] = PC_UNLOCK;
   return w[leaf + E_FLAGS] !== old || w[leaf + E_TARGET] !== oldTarget;
 }

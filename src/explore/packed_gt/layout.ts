@@ -180,6 +180,8 @@ export class GtLayout {
   readonly pd0s: Array<GuestPte | undefined>;
   readonly initialMemory: ReadonlyMap<number, GuestTable>;
   readonly keys: SpKey[];
+  /** gfnCode() by gfn, plus one (0: no page), up to the highest page's gfn. */
+  private readonly codes: Int16Array;
   /** Capacities: SP slots, rmap entries a page, remaps, freed ranges, TLB entries a vCPU, frames. */
   readonly nsp: number;
   readonly nrm: number;
@@ -251,6 +253,11 @@ export class GtLayout {
     this.firstNewPfn = state.nextHostPfn;
     this.pd0s = [state.guestMemory.get(GT.pd)!.entries.get(0), ...pdeTargets().map((t) => t.entry)];
     this.keys = keyTable(scope, state, this.pd0s);
+    // (None past a million gfns: then gfnCode() searches pageGfns.)
+    const top = Math.max(...this.pageGfns, 0);
+    this.codes = new Int16Array(top < (1 << 20) ? top + 1 : 1);
+    // The first page of a gfn gives its code, as pageGfns.indexOf() would.
+    if (this.codes.length > 1) for (let i = this.pageGfns.length - 1; i >= 0; i--) this.codes[this.pageGfns[i]] = i + 2;
     const ops = bound.ops;
     if (this.pageGfns.length > GFN_MASK || ACC_ALL >> (8 - GFN_BITS) !== 0) throw new Error('packed_gt: gfn codes and accesses do not fit one byte');
     // SPs a path can make (they are never forgotten: a freed SP keeps its slot), from the bound:
@@ -330,6 +337,10 @@ export class GtLayout {
   /** Gfn code: 0 for gfn 0, else 1 + the gfn's place among the memslot pages; -1 if it has none. */
   gfnCode(gfn: number): number {
     if (gfn === 0) return 0;
+    // The codes by gfn up to the highest page's, made once (a transition asks several times).
+    const codes = this.codes;
+    if (gfn > 0 && gfn < codes.length) return codes[gfn] - 1;
+    if (codes.length > 1) return -1;
     const i = this.pageGfns.indexOf(gfn);
     return i < 0 ? -1 : i + 1;
   }

@@ -95,16 +95,16 @@ export function invalidationInProgress(L: GtLayout, w: Uint8Array): boolean {
  * An absent running frame is no other.
  */
 export function blockedByHolder(L: GtLayout, w: Uint8Array, next: number): boolean {
-  const others: number[] = [];
-  if (next !== L.cur && w[L.cur + F_KIND]) others.push(L.cur);
+  // The others' locks together: "one of them holds kvm->srcu or the window" and "one of them holds
+  // a lock the step wants" are both tests on the union (no list made: this runs on every step).
+  let held = 0;
+  if (next !== L.cur && w[L.cur + F_KIND]) held |= frameHolds(w, L.cur);
   for (let i = 0; i < w[L.npaused]; i++) {
     const at = L.paused + i * L.fs;
-    if (at !== next) others.push(at);
+    if (at !== next) held |= frameHolds(w, at);
   }
-  if (!others.some((at) => (frameHolds(w, at) & (LK_SRCU | LK_INV)) !== 0)) return false;
-  const wants = frameWants(w, next);
-  if (!wants) return false;
-  return others.some((at) => (frameHolds(w, at) & wants) !== 0);
+  if ((held & (LK_SRCU | LK_INV)) === 0) return false;
+  return (held & frameWants(w, next)) !== 0;
 }
 
 /** STEP: there is a running operation and no stopped fault holds what its next step needs. */

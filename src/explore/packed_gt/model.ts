@@ -53,6 +53,15 @@ import {
   T_BYTES, withPd0,
 } from './layout';
 
+/** dispatch()'s kinds of menu action. */
+const A_OTHER = 0;
+const A_ACCESS = 1;
+const A_WALKED = 2;
+const A_GUEST_WRITE = 3;
+const A_VMM_WRITE = 4;
+const A_INVALIDATE = 5;
+const A_DELETE = 6;
+
 /** apply()'s answer when the action is one this stage does not model yet. */
 export const UNSUPPORTED = 'unsupported';
 
@@ -75,6 +84,14 @@ export class PackedGtModel implements GtEngine {
   /** walks[(pd0 * 2 + write) * addrs + addr]: the guest walk with PD[0] = pd0s[pd0], null if it fails. */
   readonly walks: Array<GuestWalk | null>;
   readonly addrs: number;
+  /** Each menu action's kind (A_ACCESS ...), vCPU, address or memslot, and whether it writes (dispatch()). */
+  private readonly actKind: Uint8Array;
+  private readonly actVcpu: Int32Array;
+  private readonly actArg: Int32Array;
+  private readonly actWrite: Uint8Array;
+  /** spteIndex()'s shift by level (log2 E times level - 1) and its mask (E - 1). */
+  private readonly levelShift: number[];
+  private readonly indexMask: number;
   /** Flags of a leaf the fault installs with ACC_ALL: what installLeaf() computes. */
   private readonly leafFlags: (access: number) => number;
 
@@ -82,6 +99,8 @@ export class PackedGtModel implements GtEngine {
     this.L = new GtLayout(scope);
     const L = this.L;
     this.geo = new Geometry(scope.bound.entries);
+    this.levelShift = [0, 0, this.geo.shift, 2 * this.geo.shift, 3 * this.geo.shift];
+    this.indexMask = scope.bound.entries - 1;
     this.s = new Uint8Array(L.size);
     this.rootKey = L.keys.findIndex((k) => k.level === 4);
     this.scratch = new Uint8Array(L.fs);
@@ -103,6 +122,25 @@ export class PackedGtModel implements GtEngine {
           const r = walkGuest(s, state.roots[0].guestTableGfn, addr, w ? 'write' : 'read');
           this.walks[(c * 2 + w) * addrs + addr] = r.ok ? r.walk : null;
         }
+      }
+    });
+    const n = scope.menu.length;
+    this.actKind = new Uint8Array(n);
+    this.actVcpu = new Int32Array(n);
+    this.actArg = new Int32Array(n);
+    this.actWrite = new Uint8Array(n);
+    scope.menu.forEach((a, i) => {
+      switch (a.t) {
+        case 'access':
+          this.actKind[i] = a.walked ? A_WALKED : A_ACCESS;
+          this.actVcpu[i] = a.vcpu;
+          this.actArg[i] = a.addr;
+          this.actWrite[i] = a.kind === 'write' ? 1 : 0;
+          break;
+        case 'guest-table-write': this.actKind[i] = a.by === 'guest' ? A_GUEST_WRITE : A_VMM_WRITE; break;
+        case 'invalidate': this.actKind[i] = A_INVALIDATE; break;
+        case 'delete-memslot': this.actKind[i] = A_DELETE; this.actArg[i] = a.slot; break;
+        default: this.actKind[i] = A_OTHER;
       }
     });
     this.leafFlags = (access) => SPTE_PRESENT | SPTE_ACCESSED | SPTE_HOST_WRITABLE |
@@ -135,19 +173,19 @@ export class PackedGtModel implements GtEngine {
     if (from[L.dead] & 2) return false;
     if (action === STEP) return this.step(from);
     if (action <= RESUME_BASE) return this.resume(from, RESUME_BASE - action);
-    const a = this.scope.menu[action];
+    // The menu action's fields from the constructor's tables: the menu's objects have several
+    // shapes, and reading their fields here, every transition tried, was a property read V8
+    // could not specialise.
+    const k = this.actKind[action];
     // A bugged VM runs no vCPU and no VM ioctl; the host's mmu notifier and the VMM still write.
-    if ((from[L.dead] & 1) && a.t !== 'invalidate' && a.t !== 'guest-table-write') return false;
-    switch (a.t) {
-      case 'access':
-        if (a.walked) return startStoppedFault(this, from, a.vcpu, a.addr, a.kind === 'write');
-        return this.access(from, a.vcpu, a.addr, a.kind === 'write');
-      case 'guest-table-write':
-        return a.by === 'guest' ? startGuestWrite(this, from, action) : this.vmmWrite(from, action);
-      case 'invalidate':
-        return startInvalidation(this, from, action);
-      case 'delete-memslot':
-        return startDeletion(this, from, a.slot);
+    if ((from[L.dead] & 1) && k !== A_INVALIDATE && k !== A_GUEST_WRITE && k !== A_VMM_WRITE) return false;
+    switch (k) {
+      case A_ACCESS: return this.access(from, this.actVcpu[action], this.actArg[action], this.actWrite[action] !== 0);
+      case A_WALKED: return startStoppedFault(this, from, this.actVcpu[action], this.actArg[action], this.actWrite[action] !== 0);
+      case A_GUEST_WRITE: return startGuestWrite(this, from, action);
+      case A_VMM_WRITE: return this.vmmWrite(from, action);
+      case A_INVALIDATE: return startInvalidation(this, from, action);
+      case A_DELETE: return startDeletion(this, from, this.actArg[action]);
       default:
         // The dirty-log ioctls are not in this scope's menu.
         return UNSUPPORTED;
@@ -305,18 +343,33 @@ export class PackedGtModel implements GtEngine {
     return -1;
   }
 
-  /** The hardware's walk of the shadow tables: the leaf's (slot, index, level), or null at a not-present SPTE. */
-  shadowWalk(w: Uint8Array, addr: number): { at: number; level: number } | null {
+  /**
+   * The hardware's walk of the shadow tables: the byte offset of the leaf's SPTE, its level left in
+   * walkLevel, or -1 at a not-present SPTE. No object made: it runs two or three times a transition.
+   */
+  shadowWalk(w: Uint8Array, addr: number): number {
     const L = this.L;
     let slot = this.rootSlot(w);
     for (let level = 4; level >= 1; level--) {
-      const at = L.spteAt(slot, this.geo.index(addr, level));
+      const at = L.spteAt(slot, this.spteIndex(addr, level));
       const flags = w[at + E_FLAGS];
-      if (!(flags & SPTE_PRESENT)) return null;
-      if (isLastSpte(flags, level)) return { at, level };
+      if (!(flags & SPTE_PRESENT)) return -1;
+      if (isLastSpte(flags, level)) { this.walkLevel = level; return at; }
       slot = w[at + E_TARGET] - 1;
     }
     throw new Error('packed_gt: the shadow walk fell off level 1');
+  }
+
+  /** The level of the leaf shadowWalk() last found. */
+  walkLevel = 0;
+
+  /**
+   * SPTE_INDEX(addr, level) (Geometry.index()) as a shift and a mask: E is a power of two and the
+   * scope's addresses are small non-negative integers (a menu's, or a TLB entry's byte), for which
+   * floor(addr / E^(level - 1)) % E is the same number.
+   */
+  spteIndex(addr: number, level: number): number {
+    return (addr >>> this.levelShift[level]) & this.indexMask;
   }
 
   freed(w: Uint8Array, pfn: number): boolean {
@@ -347,9 +400,8 @@ export class PackedGtModel implements GtEngine {
   /** A vCPU inside KVM (its stopped fault, or its trapped write being emulated) makes no access. */
   emulating(w: Uint8Array, vcpu: number): boolean {
     const L = this.L;
-    const inKvm = (at: number) => (w[at + F_KIND] === K_FAULT && w[at + F_VCPU] === vcpu) || (w[at + F_KIND] === K_WRITE && w[at + F_VCPU] === 1 + vcpu);
-    if (inKvm(L.cur)) return true;
-    for (let i = 0; i < w[L.npaused]; i++) if (inKvm(L.paused + i * L.fs)) return true;
+    if (inKvm(w, L.cur, vcpu)) return true;
+    for (let i = 0; i < w[L.npaused]; i++) if (inKvm(w, L.paused + i * L.fs, vcpu)) return true;
     return false;
   }
 
@@ -366,6 +418,13 @@ export class PackedGtModel implements GtEngine {
     if (reload && lock) return false;
     const gw = this.walks[(from[L.pd0] * 2 + (write ? 1 : 0)) * this.addrs + addr];
     if (gw && !this.liveSlotHolds(from, L.gfnCode(gw.gfn))) return false;
+    // Where the access may not fault (below: no operation left, mmu_lock held, no guest walk, the
+    // page in the invalidation range) and no root reload comes first, it completes exactly when the
+    // hardware's first try does, and that try reads nothing the copy would change (the walk reads
+    // the SPs; the TLB entry a permission fault drops is not read again): refused without a copy.
+    // At the default bound this leaves 331,299 copies of 472,587 (141,288 accesses refused here).
+    if (!reload && (from[L.ops] >= this.scope.bound.ops || lock || gw === null || L.inHull(from, L.gfnCode(gw.gfn))) &&
+      !this.hardwareCompletes(from, vcpu, addr, write)) return false;
     const w = this.successor(from);
     this.noteStaleAccess(w, vcpu, addr, write);
     if (reload) this.reloadRoots(w, vcpu);
@@ -427,7 +486,7 @@ export class PackedGtModel implements GtEngine {
       w[r] = (w[r] & ((1 << LIFE_ROOT_SHIFT) - 1)) | (n << LIFE_ROOT_SHIFT);
     }
     // kvm_mmu_load(): a local flush with the new root.
-    w.fill(0, L.tlb + vcpu * L.tb + 1, L.tlb + (vcpu + 1) * L.tb);
+    for (let k = L.tlb + vcpu * L.tb + 1, end = L.tlb + (vcpu + 1) * L.tb; k < end; k++) w[k] = 0;
   }
 
   /** Clear an SPTE and what the words keep beside it (a non-leaf's parent link follows from the words). */
@@ -528,7 +587,7 @@ export class PackedGtModel implements GtEngine {
     const L = this.L;
     for (let k = 0; k < L.nsp && w[L.active + k]; k++) {
       if (w[L.active + k] !== 1 + slot) continue;
-      w.copyWithin(L.active + k, L.active + k + 1, L.active + L.nsp);
+      for (let j = L.active + k, end = L.active + L.nsp - 1; j < end; j++) w[j] = w[j + 1];
       w[L.active + L.nsp - 1] = 0;
       return;
     }
@@ -544,7 +603,15 @@ export class PackedGtModel implements GtEngine {
     const hit = this.tlbLookup(w, vcpu, addr);
     if (hit < 0 || !permits(write, w[hit + 4])) return;
     const leaf = this.shadowWalk(w, addr);
-    if (!leaf || leaf.level !== 1 || w[leaf.at + E_TARGET] !== w[hit + 3]) this.reached |= G_STALE_ACCESS;
+    if (leaf < 0 || this.walkLevel !== 1 || w[leaf + E_TARGET] !== w[hit + 3]) this.reached |= G_STALE_ACCESS;
+  }
+
+  /** Whether hardwareAccess(w, vcpu, addr, write) would complete, read off the words without writing them. */
+  private hardwareCompletes(w: Uint8Array, vcpu: number, addr: number, write: boolean): boolean {
+    const hit = this.tlbLookup(w, vcpu, addr);
+    if (hit >= 0 && permits(write, w[hit + 4])) return true;
+    const leaf = this.shadowWalk(w, addr);
+    return leaf >= 0 && (!write || (w[leaf + E_FLAGS] & SPTE_WRITABLE) !== 0);
   }
 
   /** guest_access.ts guestAccess() without the reload: true when it completes, false when it faults. */
@@ -561,14 +628,14 @@ export class PackedGtModel implements GtEngine {
       if (hit >= 0) {
         // A permission fault drops the entry; the CPU walks the tables again.
         const end = L.tlb + vcpu * L.tb + L.tb;
-        w.copyWithin(hit, hit + T_BYTES, end);
-        w.fill(0, end - T_BYTES, end);
+        for (let j = hit; j < end - T_BYTES; j++) w[j] = w[j + T_BYTES];
+        for (let j = end - T_BYTES; j < end; j++) w[j] = 0;
       }
       const leaf = this.shadowWalk(w, addr);
-      if (!leaf || (write && !(w[leaf.at + E_FLAGS] & SPTE_WRITABLE))) return false;
-      if (leaf.level !== 1) throw new Unsupported();
-      const flags = w[leaf.at + E_FLAGS];
-      pfn = w[leaf.at + E_TARGET];
+      if (leaf < 0 || (write && !(w[leaf + E_FLAGS] & SPTE_WRITABLE))) return false;
+      if (this.walkLevel !== 1) throw new Unsupported();
+      const flags = w[leaf + E_FLAGS];
+      pfn = w[leaf + E_TARGET];
       gfn = this.pfnToGfn(w, pfn);
       const at = L.tlb + vcpu * L.tb + 1;
       let k = 0;
@@ -612,39 +679,28 @@ export class PackedGtModel implements GtEngine {
     if (n >= L.nsp) throw new Error('packed_gt: no SP slot left');
     let p = 0;
     while (p < n && w[L.spAt(p)] <= 1 + key) p++;
-    // Slots p.. move up one.
-    w.copyWithin(L.spAt(p + 1), L.spAt(p), L.spAt(n));
-    w.fill(0, L.spAt(p), L.spAt(p + 1));
-    const slotRef = (v: number) => (v >= 1 + p ? v + 1 : v); // 1 + slot
-    const sptepRef = (v: number) => (v >= 1 + p * e ? v + e : v); // 1 + slot * E + index
+    // Slots p.. move up one (from the last: they overlap), slot p cleared. Loops, not copyWithin()
+    // and fill(): a few slots of tens of bytes, less than V8's calls into its runtime cost.
+    for (let j = L.spAt(n) - 1, d = L.ss; j >= L.spAt(p); j--) w[j + d] = w[j];
+    for (let j = L.spAt(p), end = L.spAt(p + 1); j < end; j++) w[j] = 0;
+    // References renumbered by slotRef() (1 + slot) and sptepRef() (1 + slot * E + index), below:
+    // plain functions, not closures made on every call (this runs once a new SP).
     for (let s = 0; s <= n; s++) {
       if (s === p) continue;
       const level = L.keys[this.keyOf(w, s)].level;
       for (let i = 0; i < e; i++) {
         const at = L.spteAt(s, i);
         const f = w[at + E_FLAGS];
-        if ((f & SPTE_PRESENT) && !isLastSpte(f, level)) w[at + E_TARGET] = slotRef(w[at + E_TARGET]);
+        if ((f & SPTE_PRESENT) && !isLastSpte(f, level)) w[at + E_TARGET] = slotRef(w[at + E_TARGET], p);
       }
     }
-    for (let k = 0; k < w[L.rmap]; k++) w[L.rmap + 2 + 2 * k] = sptepRef(w[L.rmap + 2 + 2 * k]);
+    for (let k = 0; k < w[L.rmap]; k++) w[L.rmap + 2 + 2 * k] = sptepRef(w[L.rmap + 2 + 2 * k], p, e);
     // The active list (freed SPs are off it, so it may be shorter than the SPs): renumbered, and the new SP at its end.
     let end = 0;
-    for (; end < n && w[L.active + end]; end++) w[L.active + end] = slotRef(w[L.active + end]);
+    for (; end < n && w[L.active + end]; end++) w[L.active + end] = slotRef(w[L.active + end], p);
     w[L.active + end] = 1 + p;
-    const frame = (at: number) => {
-      const kind = w[at + F_KIND];
-      if (kind === K_FAULT) {
-        w[at + F_EEXIST] = sptepRef(w[at + F_EEXIST]);
-        w[at + F_PCHILD] = slotRef(w[at + F_PCHILD]);
-        w[at + F_PSPTEP] = sptepRef(w[at + F_PSPTEP]);
-      } else if (kind === K_WRITE && w[at + F_RECHECKED] >= 2) {
-        // spCursor: 2 + slot.
-        if (w[at + F_RECHECKED] >= 2 + p) w[at + F_RECHECKED]++;
-      }
-      // A list's marks are in its SPs' slots, which moved with them.
-    };
-    if (w[L.cur + F_KIND]) frame(L.cur);
-    for (let i = 0; i < w[L.npaused]; i++) frame(L.paused + i * L.fs);
+    if (w[L.cur + F_KIND]) renumberFrame(w, L.cur, p, e);
+    for (let i = 0; i < w[L.npaused]; i++) renumberFrame(w, L.paused + i * L.fs, p, e);
     w[L.spAt(p)] = 1 + key;
     w[L.nsps] = n + 1;
     return p;
@@ -686,7 +742,7 @@ export class PackedGtModel implements GtEngine {
     let slot = this.rootSlot(w);
     // kvm_mmu_hugepage_adjust(): every memslot of the scope is backed by 4K host pages, so the goal is level 1.
     for (let level = 4; level > 1; level--) {
-      const index = geo.index(addr, level);
+      const index = this.spteIndex(addr, level);
       const at = L.spteAt(slot, index);
       const flags = w[at + E_FLAGS];
       const present = (flags & SPTE_PRESENT) !== 0;
@@ -731,7 +787,7 @@ export class PackedGtModel implements GtEngine {
       }
       slot = child;
     }
-    this.installLeaf(w, slot, geo.index(addr, 1), gfn, gw.pteAccess);
+    this.installLeaf(w, slot, this.spteIndex(addr, 1), gfn, gw.pteAccess);
     this.unlockCheck(w);
     return mismatch;
   }
@@ -795,10 +851,39 @@ export class PackedGtModel implements GtEngine {
         const p = L.tlb + v * L.tb + 1 + k * T_BYTES;
         if (w[p + 1] === 0) break;
         const leaf = this.shadowWalk(w, w[p]);
-        if ((!leaf || w[leaf.at + E_TARGET] !== w[p + 3]) && !this.violation) this.violation = { kind: 'stale-tlb', strength: 'unmapped', vcpu: v, gfn: L.pageGfns[w[p + 2] - 1] };
+        if ((leaf < 0 || w[leaf + E_TARGET] !== w[p + 3]) && !this.violation) this.violation = { kind: 'stale-tlb', strength: 'unmapped', vcpu: v, gfn: L.pageGfns[w[p + 2] - 1] };
       }
     }
   }
+}
+
+/** A slot reference (1 + slot) after a new SP went in at slot p: the slots from p on moved up one. */
+function slotRef(v: number, p: number): number {
+  return v >= 1 + p ? v + 1 : v;
+}
+
+/** An SPTE reference (1 + slot * E + index) after a new SP went in at slot p. */
+function sptepRef(v: number, p: number, e: number): number {
+  return v >= 1 + p * e ? v + e : v;
+}
+
+/** allocSp()'s renumbering of the frame at `at` after a new SP went in at slot p. */
+function renumberFrame(w: Uint8Array, at: number, p: number, e: number): void {
+  const kind = w[at + F_KIND];
+  if (kind === K_FAULT) {
+    w[at + F_EEXIST] = sptepRef(w[at + F_EEXIST], p, e);
+    w[at + F_PCHILD] = slotRef(w[at + F_PCHILD], p);
+    w[at + F_PSPTEP] = sptepRef(w[at + F_PSPTEP], p, e);
+  } else if (kind === K_WRITE && w[at + F_RECHECKED] >= 2) {
+    // spCursor: 2 + slot.
+    if (w[at + F_RECHECKED] >= 2 + p) w[at + F_RECHECKED]++;
+  }
+  // A list's marks are in its SPs' slots, which moved with them.
+}
+
+/** The frame at `at` keeps `vcpu` inside KVM: its stopped fault, or its trapped write (1 + vCPU; the VMM's is 0). */
+function inKvm(w: Uint8Array, at: number, vcpu: number): boolean {
+  return (w[at + F_KIND] === K_FAULT && w[at + F_VCPU] === vcpu) || (w[at + F_KIND] === K_WRITE && w[at + F_VCPU] === 1 + vcpu);
 }
 
 function permits(write: boolean, bits: number): boolean {

@@ -1,8 +1,8 @@
 /**
  * Breadth-first search of the guest-tables scope over packed states (layout.ts, model.ts), the
  * store and the batch lookup of the split scope's packed search (../packed/visited.ts): canonical
- * forms (canonGt(), the vCPU swap) stored back to back, each in the words it uses (gtPack(): its
- * SP slots in use and its paused frames, the model's zero words left out) without their zero words
+ * forms (canonGt(), the vCPU swap) stored back to back, each in the words it uses (its SP slots in
+ * use and its paused frames, the model's zero words left out) without their zero words
  * (squeeze.ts), in chunks that are also the BFS queue; an open-addressing table of (place + 1,
  * hash); each state's parent by number. docs/explorer.md, "The search and the store".
  *
@@ -34,7 +34,7 @@ import { canonGtInPlace } from './canon';
 import { scopeLacks } from './covers';
 import { F_KIND, type GtLayout } from './layout';
 import { PackedGtModel, UNSUPPORTED, type GtViolation } from './model';
-import { SQUEEZE_MAX_USED, gtSqueeze, gtUnsqueeze, squeeze, squeezedRoom } from './squeeze';
+import { SQUEEZE_MAX_USED, gtLoad, gtSqueeze, squeezedRoom } from './squeeze';
 import { rhFull, rhPlace, rhProbe, rhRehashed } from './table';
 
 /** What a candidate is, read once from the menu: an access, a write, or an operation's start. */
@@ -42,44 +42,6 @@ const C_ACCESS = 0;
 const C_WRITE = 1;
 const C_START = 2;
 const C_INVALIDATE = 3;
-
-/**
- * A state as stored (the model's words are L.size bytes, most of them zero), in three parts, each
- * starting at a word of the layout: the words up to its SP slots in use (an SP slot past the
- * header's count is all zero), then the words of the active list that its SPs in use can fill (it
- * lists SPs in use, each once, so the rest is zero), then the words from the rmaps up to its last
- * paused frame (the paused frames past the header's count are zero). The cuts are read off the
- * header, which is kept, so two states are equal exactly when their stored forms are, and
- * gtUnpack() gives the words back. Copied a word at a time, in loops: the parts are tens of words,
- * where V8's calls into its runtime (copyWithin(), fill(), subarray()) cost more than the copy.
- */
-export function gtPack(L: GtLayout, w: Uint8Array, ww: Int32Array = new Int32Array(w.buffer, w.byteOffset, L.size >> 2)): number {
-  const nsps = w[L.nsps];
-  let n = (L.sp + nsps * L.ss) >> 2;
-  for (let i = L.active >> 2, end = i + ((nsps + 3) >> 2); i < end; i++) ww[n++] = ww[i];
-  for (let i = L.rmap >> 2, end = (L.paused + w[L.npaused] * L.fs + 3) >> 2; i < end; i++) ww[n++] = ww[i];
-  return n;
-}
-
-/** The model's words (into `out`, L.size bytes) of the state stored at byte `at` of `stored` (gtPack()). */
-export function gtUnpack(L: GtLayout, stored: Uint8Array, at: number, out: Uint8Array): void {
-  gtUnpackWords(L, new Int32Array(stored.buffer, stored.byteOffset + at, (stored.length - at) >> 2), 0, new Int32Array(out.buffer, out.byteOffset, L.size >> 2));
-}
-
-/** gtUnpack() on words: the state stored at word `at` of `stored`, into `out` (L.size / 4 words). */
-export function gtUnpackWords(L: GtLayout, stored: Int32Array, at: number, out: Int32Array): void {
-  // The header's counts, in its first words (little-endian, as every typed array here).
-  const nsps = (stored[at + (L.nsps >> 2)] >>> (8 * (L.nsps & 3))) & 0xff;
-  const npaused = (stored[at + (L.npaused >> 2)] >>> (8 * (L.npaused & 3))) & 0xff;
-  let k = at;
-  let i = 0;
-  for (const end = (L.sp + nsps * L.ss) >> 2; i < end; i++) out[i] = stored[k++];
-  for (const end = L.active >> 2; i < end; i++) out[i] = 0;
-  for (const end = i + ((nsps + 3) >> 2); i < end; i++) out[i] = stored[k++];
-  for (const end = L.rmap >> 2; i < end; i++) out[i] = 0;
-  for (const end = (L.paused + npaused * L.fs + 3) >> 2; i < end; i++) out[i] = stored[k++];
-  for (const end = L.size >> 2; i < end; i++) out[i] = 0;
-}
 
 /**
  * The core's candidateActions() (../model.ts) from the words: nothing after the host oopsed; STEP
@@ -97,14 +59,13 @@ export function gtCandidates(model: PackedGtModel, kinds: Uint8Array, w: Uint8Ar
   if (w[L.cur + F_KIND]) out[n++] = STEP;
   const free = w[L.lock] === 0;
   const bugged = (w[L.dead] & 1) !== 0;
-  const accesses = w[L.acc] < bound.accesses && (free || w[L.fresh] !== 0);
-  for (let i = 0; i < kinds.length; i++) {
-    const k = kinds[i];
-    if (bugged && k !== C_INVALIDATE && k !== C_WRITE) continue;
-    if (k === C_ACCESS) { if (accesses) out[n++] = i; continue; }
-    if (k === C_WRITE) { if (free && w[L.writes] < 1) out[n++] = i; continue; }
-    if (free && w[L.ops] < bound.ops) out[n++] = i;
-  }
+  // Which kinds are candidates here (a bit each); the menu's candidates are then a list by those bits.
+  let on = 0;
+  if (!bugged && w[L.acc] < bound.accesses && (free || w[L.fresh] !== 0)) on |= 1 << C_ACCESS;
+  if (free && w[L.writes] < 1) on |= 1 << C_WRITE;
+  if (free && w[L.ops] < bound.ops) on |= (bugged ? 0 : 1 << C_START) | (1 << C_INVALIDATE);
+  const list = menuLists(kinds)[on];
+  for (let i = 0; i < list.length; i++) out[n++] = list[i];
   if (free) for (let i = 0; i < w[L.npaused]; i++) out[n++] = RESUME_BASE - i;
   return n;
 }
@@ -113,6 +74,30 @@ export function gtCandidates(model: PackedGtModel, kinds: Uint8Array, w: Uint8Ar
 export function gtCandidateKinds(scope: Scope): Uint8Array {
   return Uint8Array.from(scope.menu, (a) => (a.t === 'access' ? C_ACCESS : a.t === 'guest-table-write' ? C_WRITE : a.t === 'invalidate' ? C_INVALIDATE : C_START));
 }
+
+/** menuLists()'s lists, by the kinds array they were made from (one a search). */
+const LISTS = new WeakMap<Uint8Array, Int32Array[]>();
+
+/**
+ * For each set of kinds that are candidates (a bit by kind, 16 sets), the menu's actions of those
+ * kinds in menu order: gtCandidates()'s menu part, made once for the menu instead of a test on
+ * every action of every state expanded.
+ */
+function menuLists(kinds: Uint8Array): Int32Array[] {
+  // The search asks for the same menu's lists at every state: kept by identity before the map.
+  if (kinds === lastKinds) return lastLists;
+  let lists = LISTS.get(kinds);
+  if (lists === undefined) {
+    lists = [];
+    for (let on = 0; on < 16; on++) lists.push(Int32Array.from([...kinds.keys()].filter((i) => (on >> kinds[i]) & 1)));
+    LISTS.set(kinds, lists);
+  }
+  lastKinds = kinds;
+  lastLists = lists;
+  return lists;
+}
+let lastKinds: Uint8Array | null = null;
+let lastLists: Int32Array[] = [];
 
 export class PackedGtSearch {
   readonly scope: Scope;
@@ -143,9 +128,12 @@ export class PackedGtSearch {
   private out: ExploreResult | null = null;
   private readonly kinds: Uint8Array;
   private readonly cands: Int32Array;
-  /** The state being expanded, whole (gtUnpack()): what every transition reads. */
+  /** The state being expanded, whole (gtLoad()): what every transition reads, and nothing writes but load(). */
   private readonly from: Uint8Array;
   private readonly fromWords: Int32Array;
+  /** The places of `from`'s nonzero words, fromSet of them (gtLoad()). */
+  private readonly fromPlaces: Int32Array;
+  private fromSet = 0;
   /** canonGtInPlace()'s buffer for a frame image. */
   private readonly scratch: Uint8Array;
   private readonly pending: Int32Array;
@@ -177,6 +165,7 @@ export class PackedGtSearch {
     this.cands = new Int32Array(scope.menu.length + 1 + this.L.nf);
     this.from = new Uint8Array(this.size);
     this.fromWords = new Int32Array(this.from.buffer);
+    this.fromPlaces = new Int32Array(this.words);
     this.scratch = new Uint8Array(this.size);
     if (this.words > SQUEEZE_MAX_USED) throw new Error('internal: the guest-tables packed state is longer than a squeezed form can count');
     if (this.L.nsps >= this.L.sp || (this.L.nsps >> 2) >= 31) throw new Error('internal: gtUnsqueeze() reads the SP count among the first 31 words');
@@ -189,7 +178,7 @@ export class PackedGtSearch {
     const init = this.initialWords();
     canonGtInPlace(this.L, init, this.scratch);
     const cw = new Int32Array(squeezedRoom(this.words));
-    const used = squeeze(new Int32Array(init.buffer), 0, gtPack(this.L, init), cw, 0);
+    const used = gtSqueeze(this.L, init, new Int32Array(init.buffer), cw, 0);
     const h = hashWords(cw, 0, used);
     this.insert(cw, 0, h, used, -1, -1 - rhProbe(this.table, this.chunks, cw, 0, h, used));
   }
@@ -239,10 +228,10 @@ export class PackedGtSearch {
     if (rhFull(this.table, this.count)) this.table = rhRehashed(this.table);
   }
 
-  /** Load stored state i into `from` (the model's words, whole). */
+  /** Load stored state i into `from` (the model's words, whole): the last one's nonzero words cleared, this one's put in (gtLoad()). */
   private load(i: number): void {
     const ref = this.place.get(i);
-    gtUnsqueeze(this.L, this.chunks[ref >>> CHUNK_BITS], ref & CHUNK_MASK, this.fromWords);
+    this.fromSet = gtLoad(this.L, this.chunks[ref >>> CHUNK_BITS], ref & CHUNK_MASK, this.fromWords, this.fromPlaces, this.fromSet);
   }
 
   /** Work for about `ms` milliseconds; true when the search is over. */
@@ -365,7 +354,7 @@ export class PackedGtSearch {
       const c = model.s.slice();
       canonGtInPlace(L, c, this.scratch);
       const cw = new Int32Array(squeezedRoom(this.words));
-      const used = squeeze(new Int32Array(c.buffer), 0, gtPack(L, c), cw, 0);
+      const used = gtSqueeze(L, c, new Int32Array(c.buffer), cw, 0);
       const ref = this.place.get(i);
       const words = this.chunks[ref >>> CHUNK_BITS];
       const base = ref & CHUNK_MASK;

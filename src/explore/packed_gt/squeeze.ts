@@ -90,15 +90,32 @@ export function gtSqueeze(L: GtLayout, w: Uint8Array, ww: Int32Array, out: Int32
   const a0 = L.active >> 2;
   const e2 = a0 + ((nsps + 3) >> 2);
   const r0 = L.rmap >> 2;
-  const used = e1 + (e2 - a0) + (((L.paused + w[L.npaused] * L.fs + 3) >> 2) - r0);
+  const e3 = (L.paused + w[L.npaused] * L.fs + 3) >> 2;
+  const used = e1 + (e2 - a0) + (e3 - r0);
   const nb = (used + 31) >> 5;
   let n = o + 1 + nb;
   let bw = o + 1;
   let bits = 0;
-  // i: the model's word of packed word k. The first part ends at e1 <= a0 and the second at e2 <= r0.
-  for (let k = 0, i = 0; k < used; k++, i++) {
-    if (i === e1) i = a0;
-    if (i === e2) i = r0;
+  // k: the packed word, i: the model's word it is; one loop a part (the first part ends at e1 <=
+  // a0, the second at e2 <= r0), with no test of the part inside them.
+  let k = 0;
+  for (let i = 0; i < e1; i++, k++) {
+    const v = ww[i];
+    const nz = (v | -v) >>> 31;
+    out[n] = v;
+    n += nz;
+    bits |= nz << (k & 31);
+    if ((k & 31) === 31) { out[bw++] = bits; bits = 0; }
+  }
+  for (let i = a0; i < e2; i++, k++) {
+    const v = ww[i];
+    const nz = (v | -v) >>> 31;
+    out[n] = v;
+    n += nz;
+    bits |= nz << (k & 31);
+    if ((k & 31) === 31) { out[bw++] = bits; bits = 0; }
+  }
+  for (let i = r0; i < e3; i++, k++) {
     const v = ww[i];
     const nz = (v | -v) >>> 31;
     out[n] = v;
@@ -118,6 +135,26 @@ export function gtSqueeze(L: GtLayout, w: Uint8Array, ww: Int32Array, out: Int32
  * first bitmap); then out is cleared and each nonzero word put where gtUnpackWords() puts it.
  */
 export function gtUnsqueeze(L: GtLayout, stored: Int32Array, at: number, out: Int32Array): void {
+  for (let k = 0, end = L.size >> 2; k < end; k++) out[k] = 0;
+  gtUnsqueezeInto(L, stored, at, out, null);
+}
+
+/**
+ * gtUnsqueeze() into words `out` that are zero but for the `count` words whose places are in
+ * nonzero[0..count) (the last load's: the search's state being expanded, which nothing else writes
+ * between loads): those are cleared, the state's nonzero words put in place, and their places
+ * left in nonzero[] (room for L.size >> 2). Returns their count. Clearing the words the last state
+ * set instead of all of them (tens of words, not L.size >> 2) is the point; a state with fewer
+ * words than the last leaves none of the last one's behind
+ * (test/unit/explorer_packed_gt_store.test.ts loads states of every size in turn into one buffer).
+ */
+export function gtLoad(L: GtLayout, stored: Int32Array, at: number, out: Int32Array, nonzero: Int32Array, count: number): number {
+  for (let k = 0; k < count; k++) out[nonzero[k]] = 0;
+  return gtUnsqueezeInto(L, stored, at, out, nonzero);
+}
+
+/** The nonzero words of the form at stored[at..) put where they go in `out` (its other words left as they are); their places into `places` unless null; returns their count. */
+function gtUnsqueezeInto(L: GtLayout, stored: Int32Array, at: number, out: Int32Array, places: Int32Array | null): number {
   const used = stored[at] & 0xffff;
   const nb = (used + 31) >> 5;
   const d = at + 1 + nb;
@@ -129,13 +166,16 @@ export function gtUnsqueeze(L: GtLayout, stored: Int32Array, at: number, out: In
   const e2 = e1 + ((nsps + 3) >> 2);
   const toActive = (L.active >> 2) - e1;
   const toRmap = (L.rmap >> 2) - e2;
-  for (let k = 0, end = L.size >> 2; k < end; k++) out[k] = 0;
   let n = d;
   for (let b = 0; b < nb; b++) {
     const base = b << 5;
     for (let bits = stored[at + 1 + b]; bits !== 0; bits &= bits - 1) {
       const k = base + 31 - Math.clz32(bits & -bits);
-      out[k < e1 ? k : k < e2 ? k + toActive : k + toRmap] = stored[n++];
+      const i = k < e1 ? k : k < e2 ? k + toActive : k + toRmap;
+      out[i] = stored[n];
+      if (places !== null) places[n - d] = i;
+      n++;
     }
   }
+  return n - d;
 }
