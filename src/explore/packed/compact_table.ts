@@ -2,7 +2,8 @@
  * Hash compaction's visited set (search.ts, `explore --hash-compact`; docs/explorer.md, "Hash
  * compaction", "Where the memory and the time of issue 17's bound went"): an open-addressing table of 64-bit
  * hashes, two int32 words a slot (the upper half, 1 for 0, since 0 marks an empty slot; the lower
- * half, whose low bits are the slot the hash belongs at, its home).
+ * half, whose low bits are the slot the hash belongs at, its home). From 2^24 slots CompactTable
+ * (below) keeps a hash in 6 bytes instead, the home's bits left out.
  *
  * Robin Hood order (Celis; Amble and Knuth's ordered hash tables): inside a run of full slots the
  * hashes lie in the order of their homes (a hash never sits before one whose home is earlier), so
