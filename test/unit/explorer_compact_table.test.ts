@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compactFull, compactInsert, compactRehashed, compactWarm } from '../../src/explore/packed/compact_table';
+import { CompactTable, compactFull, compactInsert, compactRehashed, compactWarm } from '../../src/explore/packed/compact_table';
 import { ByState, BY_STATE_CHUNK } from '../../src/explore/packed/by_state';
 import { hashWords, hashWordsBoth, hashWordsHigh } from '../../src/explore/packed/search';
 
@@ -107,4 +107,103 @@ test('compactWarm(): reads each home slot and the slot a line (8 slots) on, and 
   for (let i = 0; i < 16; i++) table[2 * i] = 100 + i;
   assert.equal(compactWarm(table, Int32Array.of(3, 12), 2), 103 ^ 111 ^ 112 ^ 104);
   assert.equal(compactWarm(table, Int32Array.of(3, 12), 0), 0);
+});
+
+/**
+ * CompactTable's 6-byte slots (upper half; the low half's bits above the home's k bits and the
+ * displacement). The threshold is lowered to 2^10 slots so that small tables use them; a slot holds
+ * 8 bits of the low half above k, so these lows are below 2^18 (k >= 10). Filled through doublings
+ * from the 8-byte layout (2^6 slots) across the threshold to 2^12 slots, and held to a Set.
+ */
+test('CompactTable: through doublings across the 6-byte threshold, it holds exactly the hashes inserted', () => {
+  let x = 0x7f4a7c15;
+  const next = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x | 0; };
+  const t = new CompactTable(6, 10);
+  const seen = new Set<string>();
+  // Lows: 600 values (home bits of 2^10 and above collide often: 600 lows over 2^18, and
+  // each hash below takes one of them); highs from 3 values, one of them 0 (stored as 1).
+  const lows = Array.from({ length: 600 }, () => next() & 0x3ffff);
+  for (let i = 0; i < 7000; i++) {
+    const low = lows[Math.abs(next()) % lows.length];
+    const high = [0, 1, next()][i % 3];
+    const key = `${low} ${high === 0 ? 1 : high}`;
+    assert.equal(t.insert(low, high), !seen.has(key), `hash ${key} at insertion ${i}`);
+    seen.add(key);
+    assert.equal(t.count, seen.size);
+  }
+  // Upper halves 0 and 1 are one (1 for 0): about 600 + 7000 / 3 distinct hashes. The count alone
+  // decides the size (doubled past 15/16, never for a displacement: overflowDoublings is 0).
+  assert.ok(t.narrow, 'the table crossed into 6-byte slots');
+  assert.equal(t.bits, Math.max(6, Math.ceil(Math.log2((seen.size * 16) / 15))));
+  assert.equal(t.byteLength, 6 << t.bits);
+  // The hashes remade from the slots are exactly those inserted.
+  const held = [...t.entries()].map(([l, h]) => `${l} ${h}`).sort();
+  assert.deepEqual(held, [...seen].sort());
+  // Robin Hood order in the displacements: after an empty slot a hash is home; else at most one
+  // more than the slot before.
+  const d = t.displacements();
+  for (let s = 0; s < d.length; s++) {
+    if (d[s] <= 0) continue;
+    const before = d[(s - 1 + d.length) % d.length];
+    assert.ok(before >= 0 && d[s] <= before + 1, `slot ${s}: ${d[s]} after ${before}`);
+  }
+  assert.equal(t.overflowDoublings, 0);
+});
+
+test('CompactTable: full 32-bit lows at the real threshold (2^24 slots), across 2^23 -> 2^24 -> 2^25', () => {
+  // The bits above k of a full low are 8 at 2^24 slots, 7 at 2^25. 200000 hashes, lows crowding
+  // 4096 homes (low bits 0..11 of 4096 values, every upper bit drawn), highs drawn.
+  let x = 0x2f6b1d3;
+  const next = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x | 0; };
+  const t = new CompactTable(23);
+  const hashes: [number, number][] = [];
+  for (let i = 0; i < 200000; i++) hashes.push([(next() & ~0xfff) | (i & 0xfff), next() | 1]);
+  for (const [l, h] of hashes) assert.equal(t.insert(l, h), true);
+  assert.equal(t.narrow, false);
+  for (let step = 0; step < 2; step++) {
+    t.grow();
+    assert.equal(t.narrow, true);
+    for (const [l, h] of hashes) assert.equal(t.insert(l, h), false, `${l} ${h} at 2^${t.bits}`);
+    // A hash (one for each size) differing from one held in only its top bit, or only in bit k (the lowest bit not
+    // in the home), is another.
+    const [l0, h0] = hashes[7 + step];
+    assert.equal(t.insert(l0 ^ (1 << 31), h0), true);
+    assert.equal(t.insert(l0 ^ (1 << t.bits), h0), true);
+    hashes.push([l0 ^ (1 << 31), h0], [l0 ^ (1 << t.bits), h0]);
+  }
+  assert.equal(t.bits, 25);
+  assert.equal(t.count, 200004);
+  assert.equal(new Set([...t.entries()].map(([l, h]) => `${l} ${h}`)).size, 200004);
+});
+
+test('CompactTable: a displacement past one byte doubles the table instead (the new hash\'s, or one it moves)', () => {
+  // 2^10 slots, 6-byte slots from 2^10. 256 hashes of one low half, 5 (upper halves 1..256),
+  // take slots 5..260, displacements 0..255: the 257th hash of home 5 (low 5 + 1024) would be
+  // 256 from home, so the table doubles first, although 257 hashes is far from 15/16 of 1024. At
+  // 2^11 slots its home is 1029, apart.
+  const a = new CompactTable(10, 10);
+  for (let h = 1; h <= 256; h++) assert.equal(a.insert(5, h), true);
+  assert.equal(a.bits, 10);
+  assert.equal(a.displacements()[260], 255);
+  assert.equal(a.insert(5 + 1024, 1), true);
+  assert.equal(a.bits, 11);
+  assert.equal(a.overflowDoublings, 1);
+  for (let h = 1; h <= 256; h++) assert.equal(a.insert(5, h), false);
+  assert.equal(a.insert(5 + 1024, 1), false);
+  assert.equal(a.displacements()[260], 255);
+
+  // One hash with home 4, then 256 with home 5 (slots 5..260, the last 255 from home); another
+  // with home 4 goes at slot 5 and would move the run on, the last to 256 from home: the table
+  // doubles instead (at 2^11 the homes of 5 + j * 1024 alternate 5 and 1029, displacements < 128).
+  const b = new CompactTable(10, 10);
+  assert.equal(b.insert(4, 1), true);
+  for (let j = 0; j < 256; j++) assert.equal(b.insert(5 + j * 1024, 1), true);
+  assert.equal(b.bits, 10);
+  assert.equal(b.insert(4, 2), true);
+  assert.equal(b.bits, 11);
+  assert.equal(b.overflowDoublings, 1);
+  for (let j = 0; j < 256; j++) assert.equal(b.insert(5 + j * 1024, 1), false);
+  assert.equal(b.insert(4, 1), false);
+  assert.equal(b.insert(4, 2), false);
+  assert.equal(b.count, 258);
 });

@@ -32,7 +32,7 @@ import { F_HAS_SPLIT, S_HUGE, HUGE_L2, Layout, copyWords } from './layout';
 import { PackedModel, type PackedViolation } from './model';
 import { BATCH, CHUNK_BITS, CHUNK_MASK, CHUNK_WORDS, MAX_CHUNKS, grown, pendingSlots, probe, rehashed, warm } from './visited';
 import { PageSymmetry } from './page_symmetry';
-import { compactFull, compactInsert, compactRehashed, compactWarm } from './compact_table';
+import { CompactTable } from './compact_table';
 import { ByState } from './by_state';
 
 export const DEFAULT_MAX_STATES = 100_000_000;
@@ -434,6 +434,8 @@ export class PackedSearch {
    * half, 1 for 0, which marks an empty slot; its lower half).
    */
   private table: Int32Array;
+  /** Hash compaction's visited set (compact_table.ts); `table` is then empty. */
+  private readonly compactTable: CompactTable | null;
   /**
    * Each state's parent's number (-1 for the initial state), by state number (by_state.ts); under
    * hash compaction its chunks are made in the store's freed chunks when there are some (recycle()).
@@ -504,7 +506,8 @@ export class PackedSearch {
     this.compact = !!options.hashCompact;
     // Actions are menu indices, STEP (-1) or RESUME_BASE - i (i < nf): an Int16Array holds them.
     if (this.scope.menu.length > 0x7fff) throw new RangeError('internal: the menu is too long for hash compaction\'s actions');
-    this.table = new Int32Array(1 << 15);
+    this.table = new Int32Array(this.compact ? 0 : 1 << 15);
+    this.compactTable = this.compact ? new CompactTable(14) : null;
     this.place = new Int32Array(4096);
     this.cands = new Int32Array(this.scope.menu.length + 2 + this.L.nf);
     // A batch is closed once it holds BATCH successors; one state adds at most cands.length more.
@@ -526,7 +529,7 @@ export class PackedSearch {
 
   /** The chunks of the store (those recycle() took among them), the table, parents, places and actions. */
   private bytes(): number {
-    return this.chunks.length * CHUNK_WORDS * 4 + this.table.byteLength + this.parent.byteLength + this.place.byteLength + this.action.byteLength - this.recycledBytes;
+    return this.chunks.length * CHUNK_WORDS * 4 + this.table.byteLength + (this.compactTable?.byteLength ?? 0) + this.parent.byteLength + this.place.byteLength + this.action.byteLength - this.recycledBytes;
   }
 
   /**
@@ -579,15 +582,15 @@ export class PackedSearch {
    * taken as known: the omission docs/explorer.md bounds.
    */
   private insertCompact(cw: Int32Array, at: number, low: number, high: number, used: number, parent: number, action: number): boolean {
-    if (!compactInsert(this.table, low, high)) return false;
+    // Fuller than the exact table (15/16 against 1/2): the table is most of what hash compaction
+    // holds, and its Robin Hood order keeps a lookup short when full; it doubles itself, and from
+    // 2^24 slots keeps a hash in 6 bytes (compact_table.ts).
+    if (!this.compactTable!.insert(low, high)) return false;
     const index = this.count++;
     const ref = this.allocate(index, used);
     copyWords(this.chunks[ref >>> CHUNK_BITS], ref & CHUNK_MASK, cw, at, used);
     this.parent.set(index, parent);
     this.action.set(index, action);
-    // Fuller than the exact table (15/16 against 1/2): the table is most of what hash compaction
-    // holds, and its Robin Hood order keeps a lookup short when full (compact_table.ts).
-    if (compactFull(this.table, this.count)) this.table = compactRehashed(this.table);
     return true;
   }
 
@@ -770,7 +773,7 @@ export class PackedSearch {
     const { pending, pendingHash, pendingUsed, pendingParent } = this;
     // Bring the table slots, then the stored states they name, into the cache (under hash
     // compaction the table holds no places: the slot is all there is to read).
-    this.sink = this.compact ? compactWarm(this.table, pendingHash, n) : warm(this.table, this.chunks, pendingHash, n, true);
+    this.sink = this.compact ? this.compactTable!.warm(pendingHash, n) : warm(this.table, this.chunks, pendingHash, n, true);
     const maxStates = this.options.maxStates ?? DEFAULT_MAX_STATES;
     this.npending = 0;
     let capParent = -1;
