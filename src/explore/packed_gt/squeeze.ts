@@ -96,32 +96,20 @@ export function gtSqueeze(L: GtLayout, w: Uint8Array, ww: Int32Array, out: Int32
   let n = o + 1 + nb;
   let bw = o + 1;
   let bits = 0;
-  // k: the packed word, i: the model's word it is; one loop a part (the first part ends at e1 <=
-  // a0, the second at e2 <= r0), with no test of the part inside them.
+  // k: the packed word, i: the model's word it is; the inner loop runs over one part at a time
+  // (the first part ends at e1 <= a0, the second at e2 <= r0), with no test of the part inside it.
   let k = 0;
-  for (let i = 0; i < e1; i++, k++) {
-    const v = ww[i];
-    const nz = (v | -v) >>> 31;
-    out[n] = v;
-    n += nz;
-    bits |= nz << (k & 31);
-    if ((k & 31) === 31) { out[bw++] = bits; bits = 0; }
-  }
-  for (let i = a0; i < e2; i++, k++) {
-    const v = ww[i];
-    const nz = (v | -v) >>> 31;
-    out[n] = v;
-    n += nz;
-    bits |= nz << (k & 31);
-    if ((k & 31) === 31) { out[bw++] = bits; bits = 0; }
-  }
-  for (let i = r0; i < e3; i++, k++) {
-    const v = ww[i];
-    const nz = (v | -v) >>> 31;
-    out[n] = v;
-    n += nz;
-    bits |= nz << (k & 31);
-    if ((k & 31) === 31) { out[bw++] = bits; bits = 0; }
+  for (let part = 0; part < 3; part++) {
+    const from = part === 0 ? 0 : part === 1 ? a0 : r0;
+    const to = part === 0 ? e1 : part === 1 ? e2 : e3;
+    for (let i = from; i < to; i++, k++) {
+      const v = ww[i];
+      const nz = (v | -v) >>> 31;
+      out[n] = v;
+      n += nz;
+      bits |= nz << (k & 31);
+      if ((k & 31) === 31) { out[bw++] = bits; bits = 0; }
+    }
   }
   if (used & 31) out[bw] = bits;
   out[o] = used | ((n - o - 1 - nb) << 16);
