@@ -31,7 +31,7 @@ import { makeGuestTableScope } from '../../src/explore/scope_guest_tables';
 import { makeScope, GUEST_TABLES_BOUND, type Bound, type Scope } from '../../src/explore/scope';
 import { CoreSearch } from '../../src/explore/search';
 import type { ExploreResult } from '../../src/explore/result';
-import { PackedGtSearch, gtCandidateKinds, gtCandidates } from '../../src/explore/packed_gt/search';
+import { PackedGtSearch, gtCandidateLists, gtCandidates } from '../../src/explore/packed_gt/search';
 import { PackedGtModel, UNSUPPORTED } from '../../src/explore/packed_gt/model';
 import { abstractGtRaw } from '../../src/explore/packed_gt/abstraction';
 import { canonGt, canonGtInPlace } from '../../src/explore/packed_gt/canon';
@@ -125,7 +125,7 @@ test('canonGtInPlace() gives canonGt()\'s words, the stored form gives the words
     const scope = makeScope(bound);
     const model = new PackedGtModel(scope, variant);
     const L = model.L;
-    const kinds = gtCandidateKinds(scope);
+    const lists = gtCandidateLists(scope);
     const cands = new Int32Array(scope.menu.length + 1 + L.nf);
     const scratch = new Uint8Array(L.size);
     let swapped = 0;
@@ -138,7 +138,7 @@ test('canonGtInPlace() gives canonGt()\'s words, the stored form gives the words
       assert.equal(text(w), want);
       if (want !== text(raw)) swapped++;
       if (n.current || n.paused.length) frames++;
-      const k = gtCandidates(model, kinds, raw, cands);
+      const k = gtCandidates(model, lists, raw, cands);
       assert.deepEqual([...cands.subarray(0, k)], candidateActions(scope, n), `${variant.name}: candidates`);
       // The stored form (the SP slots in use, the paused frames) gives the words back.
       const packed = w.slice();

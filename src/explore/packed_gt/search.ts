@@ -51,7 +51,7 @@ const C_INVALIDATE = 3;
  * VM ioctl: only invalidations and the VMM's write. mmu_lock free is "an operation could start":
  * the running operation is interruptible unless it holds mmu_lock, and a paused one never holds it.
  */
-export function gtCandidates(model: PackedGtModel, kinds: Uint8Array, w: Uint8Array, out: Int32Array): number {
+export function gtCandidates(model: PackedGtModel, lists: Int32Array[], w: Uint8Array, out: Int32Array): number {
   const L = model.L;
   const bound = model.scope.bound;
   let n = 0;
@@ -64,40 +64,23 @@ export function gtCandidates(model: PackedGtModel, kinds: Uint8Array, w: Uint8Ar
   if (!bugged && w[L.acc] < bound.accesses && (free || w[L.fresh] !== 0)) on |= 1 << C_ACCESS;
   if (free && w[L.writes] < 1) on |= 1 << C_WRITE;
   if (free && w[L.ops] < bound.ops) on |= (bugged ? 0 : 1 << C_START) | (1 << C_INVALIDATE);
-  const list = menuLists(kinds)[on];
+  const list = lists[on];
   for (let i = 0; i < list.length; i++) out[n++] = list[i];
   if (free) for (let i = 0; i < w[L.npaused]; i++) out[n++] = RESUME_BASE - i;
   return n;
 }
 
-/** Each menu action's candidate kind (gtCandidates()). */
-export function gtCandidateKinds(scope: Scope): Uint8Array {
-  return Uint8Array.from(scope.menu, (a) => (a.t === 'access' ? C_ACCESS : a.t === 'guest-table-write' ? C_WRITE : a.t === 'invalidate' ? C_INVALIDATE : C_START));
-}
-
-/** menuLists()'s lists, by the kinds array they were made from (one a search). */
-const LISTS = new WeakMap<Uint8Array, Int32Array[]>();
-
 /**
- * For each set of kinds that are candidates (a bit by kind, 16 sets), the menu's actions of those
- * kinds in menu order: gtCandidates()'s menu part, made once for the menu instead of a test on
+ * gtCandidates()'s menu part, made once for the scope's menu: for each set of candidate kinds (a
+ * bit by kind, 16 sets), the menu's actions of those kinds in menu order, instead of a test on
  * every action of every state expanded.
  */
-function menuLists(kinds: Uint8Array): Int32Array[] {
-  // The search asks for the same menu's lists at every state: kept by identity before the map.
-  if (kinds === lastKinds) return lastLists;
-  let lists = LISTS.get(kinds);
-  if (lists === undefined) {
-    lists = [];
-    for (let on = 0; on < 16; on++) lists.push(Int32Array.from([...kinds.keys()].filter((i) => (on >> kinds[i]) & 1)));
-    LISTS.set(kinds, lists);
-  }
-  lastKinds = kinds;
-  lastLists = lists;
+export function gtCandidateLists(scope: Scope): Int32Array[] {
+  const kinds = scope.menu.map((a) => (a.t === 'access' ? C_ACCESS : a.t === 'guest-table-write' ? C_WRITE : a.t === 'invalidate' ? C_INVALIDATE : C_START));
+  const lists: Int32Array[] = [];
+  for (let on = 0; on < 16; on++) lists.push(Int32Array.from(kinds.flatMap((k, i) => ((on >> k) & 1 ? [i] : []))));
   return lists;
 }
-let lastKinds: Uint8Array | null = null;
-let lastLists: Int32Array[] = [];
 
 export class PackedGtSearch {
   readonly scope: Scope;
@@ -126,7 +109,7 @@ export class PackedGtSearch {
   private peak = 0;
   private done = false;
   private out: ExploreResult | null = null;
-  private readonly kinds: Uint8Array;
+  private readonly lists: Int32Array[];
   private readonly cands: Int32Array;
   /** The state being expanded, whole (gtLoad()): what every transition reads, and nothing writes but load(). */
   private readonly from: Uint8Array;
@@ -161,7 +144,7 @@ export class PackedGtSearch {
     this.size = this.L.size;
     this.words = this.size >> 2;
     this.now = options.now ?? Date.now;
-    this.kinds = gtCandidateKinds(scope);
+    this.lists = gtCandidateLists(scope);
     this.cands = new Int32Array(scope.menu.length + 1 + this.L.nf);
     this.from = new Uint8Array(this.size);
     this.fromWords = new Int32Array(this.from.buffer);
@@ -238,7 +221,7 @@ export class PackedGtSearch {
   run(ms: number): boolean {
     if (this.done) return true;
     const t0 = this.now();
-    const { model, options, cands, kinds, from, L } = this;
+    const { model, options, cands, lists, from, L } = this;
     const maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
     const maxBytes = options.maxMemoryBytes ?? DEFAULT_MAX_BYTES;
     model.useBuffer(this.pendingBytes[this.npending]);
@@ -255,7 +238,7 @@ export class PackedGtSearch {
         }
         if (this.cursor === this.levelEnd) { this.level++; this.levelEnd = this.count; }
         this.load(this.cursor);
-        const n = gtCandidates(model, kinds, from, cands);
+        const n = gtCandidates(model, lists, from, cands);
         for (let k = 0; k < n; k++) {
           const r = model.apply(from, cands[k]);
           if (r === UNSUPPORTED) throw new Error(`internal: the guest-tables packed model has no transition for ${this.actionText(cands[k])}, which the scope offers (state ${this.cursor}, depth ${this.level}); the search stops rather than skip it`);
@@ -342,7 +325,7 @@ export class PackedGtSearch {
    * stored state's canonical form, then the first candidate that violates.
    */
   rebuildPath(last: number): { actions: number[]; violation: GtViolation } {
-    const { model, L, kinds } = this;
+    const { model, L, lists } = this;
     model.useBuffer(null);
     const chain: number[] = [];
     for (let i = last; i > 0; i = this.parent.get(i)) chain.push(i);
@@ -363,7 +346,7 @@ export class PackedGtSearch {
       return true;
     };
     for (const target of chain) {
-      const n = gtCandidates(model, kinds, actual, cands);
+      const n = gtCandidates(model, lists, actual, cands);
       let found = false;
       for (let k = 0; k < n && !found; k++) {
         if (model.apply(actual, cands[k]) === true && !model.violation && matches(target)) { found = true; actions.push(cands[k]); }
@@ -371,7 +354,7 @@ export class PackedGtSearch {
       if (!found) throw new Error('internal: the guest-tables packed search cannot rebuild its path');
       actual = model.s;
     }
-    const n = gtCandidates(model, kinds, actual, cands);
+    const n = gtCandidates(model, lists, actual, cands);
     for (let k = 0; k < n; k++) {
       if (model.apply(actual, cands[k]) === true && model.violation) { actions.push(cands[k]); return { actions, violation: model.violation }; }
     }
