@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CompactTable, compactFull, compactInsert, compactRehashed, compactWarm } from '../../src/explore/packed/compact_table';
+import { CompactTable, compactInsert, compactWarm } from '../../src/explore/packed/compact_table';
 import { ByState, BY_STATE_CHUNK } from '../../src/explore/packed/by_state';
 import { hashWords, hashWordsBoth, hashWordsHigh } from '../../src/explore/packed/search';
 
@@ -29,49 +29,61 @@ test('compactInsert(): a hash goes before the hashes whose home is later, and a 
   // not there, so it goes at slot 3 and (7, 2) wraps round to slot 0.
   assert.equal(compactInsert(table, 1, 6), true);
   assert.deepEqual([...table], [7, 2, 8, 1, 9, 5, 6, 1]);
-  // Same low half, other upper half: another hash.
-  assert.equal(compactFull(table, 4), true);
 });
 
-test('compactInsert() and compactRehashed(): filled to 15/16 with crowded homes, the table holds exactly the hashes inserted', () => {
+test('CompactTable: a table doubles when an insertion takes it past 15/16 full, not before', () => {
+  // 16 slots (2^4), 8-byte slots throughout (narrowFrom 31). After 15 hashes: 15 * 16 = 240 <=
+  // 16 * 15 = 240, kept (at 3/4, say, it would have doubled at the 13th); the 16th: 256 > 240,
+  // doubled to 2^5, and every hash is still held.
+  const t = new CompactTable(4, 31);
+  for (let i = 0; i < 15; i++) {
+    assert.equal(t.insert(i * 3, 7), true);
+    assert.equal(t.bits, 4, `after ${i + 1} hashes`);
+  }
+  assert.equal(t.insert(100, 6), true);
+  assert.equal(t.bits, 5);
+  assert.equal(t.byteLength, 8 << 5);
+  const held = [...t.entries()].map(([l, h]) => `${l} ${h}`).sort();
+  const expected = [...Array.from({ length: 15 }, (_, i) => `${i * 3} 7`), '100 6'].sort();
+  assert.deepEqual(held, expected);
+});
+
+test('CompactTable (8-byte slots): filled through doublings with crowded homes, it holds exactly the hashes inserted', () => {
   // A deterministic generator (xorshift32); lows drawn from 40 values so that homes collide and
   // runs are long, highs from 3 values so that equal lows with other highs must be told apart.
+  // narrowFrom 31: the 8-byte layout at every size, doubled at 15/16 from 2^6 slots.
   let x = 0x2545f491;
   const next = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x | 0; };
-  let table = new Int32Array(2 * 64);
+  const t = new CompactTable(6, 31);
   const seen = new Set<string>();
-  let count = 0;
   for (let i = 0; i < 3000; i++) {
     const low = Math.abs(next()) % 40 * 0x01000193 | 0;
     const high = [0, 1, next()][i % 3];
     const key = `${high === 0 ? 1 : high} ${low}`;
-    const inserted = compactInsert(table, low, high);
+    const inserted = t.insert(low, high);
     assert.equal(inserted, !seen.has(key), `hash ${key} at insertion ${i}`);
-    if (inserted) { seen.add(key); count++; }
-    if (compactFull(table, count)) table = compactRehashed(table);
+    if (inserted) seen.add(key);
   }
+  assert.equal(t.narrow, false);
+  assert.equal(t.byteLength, 8 << t.bits);
   // Robin Hood order: along the table, no hash sits further from its home than the one before it
   // plus one, unless the one before is empty.
-  const mask = (table.length >> 1) - 1;
-  let stored = 0;
-  for (let s = 0; s < table.length >> 1; s++) {
-    if (table[2 * s] === 0) continue;
-    stored++;
-    const d = (s - (table[2 * s + 1] & mask)) & mask;
-    const before = (s - 1) & mask;
-    if (d > 0) {
-      assert.notEqual(table[2 * before], 0, `slot ${s} is away from home after an empty slot`);
-      assert.ok(d <= ((before - (table[2 * before + 1] & mask)) & mask) + 1, `slot ${s} breaks the order`);
-    }
+  const d = t.displacements();
+  for (let s = 0; s < d.length; s++) {
+    if (d[s] <= 0) continue;
+    const before = d[(s - 1 + d.length) % d.length];
+    assert.ok(before >= 0, `slot ${s} is away from home after an empty slot`);
+    assert.ok(d[s] <= before + 1, `slot ${s} breaks the order`);
   }
-  assert.equal(stored, seen.size);
+  assert.equal(t.count, seen.size);
+  assert.equal(d.filter((v) => v >= 0).length, seen.size);
   // Every hash inserted is found again, and (1 for 0) stored once.
   for (const k of seen) {
     const [high, low] = k.split(' ').map(Number);
-    assert.equal(compactInsert(table, low, high), false, k);
+    assert.equal(t.insert(low, high), false, k);
   }
-  assert.equal(compactInsert(table, 12345, 0), true);
-  assert.equal(compactInsert(table, 12345, 1), false);
+  assert.equal(t.insert(12345, 0), true);
+  assert.equal(t.insert(12345, 1), false);
 });
 
 test('ByState: entries kept across chunks, made as the states are, in what they hold', () => {

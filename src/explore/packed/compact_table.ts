@@ -81,16 +81,12 @@ export function compactWarm(table: Int32Array, hashes: Int32Array, n: number): n
   return sink;
 }
 
-/** Whether a table of `count` hashes must double (see MAX_LOAD_NUM). */
-export function compactFull(table: Int32Array, count: number): boolean {
-  return count * MAX_LOAD_DEN > (table.length >> 1) * MAX_LOAD_NUM;
-}
-
-/** The table twice the size, in Robin Hood order again (each hash inserted by its home). */
-export function compactRehashed(old: Int32Array): Int32Array<ArrayBuffer> {
-  const table = new Int32Array(old.length * 2);
-  for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) compactInsert(table, old[i + 1], old[i]);
-  return table;
+/**
+ * The low half of the hash a 6-byte slot holds: its bits above the home (e >>> 8) over the home,
+ * which is the slot less the displacement (e's low byte), in a table of 2^k slots.
+ */
+function narrowLow(slot: number, e: number, k: number, mask: number): number {
+  return ((e >>> 8) << k) | ((slot - (e & 0xff)) & mask);
 }
 
 /**
@@ -262,9 +258,7 @@ export class CompactTable {
       } else {
         for (let s = 0; s < hi.length && ok; s++) {
           if (hi[s] === 0) continue;
-          const e = lo[s];
-          const home = (s - (e & 0xff)) & oldMask;
-          ok = this.reinsert(((e >>> 8) << oldBits) | home, hi[s]);
+          ok = this.reinsert(narrowLow(s, lo[s], oldBits, oldMask), hi[s]);
         }
       }
       if (ok) return;
@@ -303,13 +297,16 @@ export class CompactTable {
     }
     for (let s = 0; s < this.hi.length; s++) {
       if (this.hi[s] === 0) continue;
-      const e = this.lo[s];
-      yield [((e >>> 8) << this.k) | ((s - (e & 0xff)) & this.mask), this.hi[s]];
+      yield [narrowLow(s, this.lo[s], this.k, this.mask), this.hi[s]];
     }
   }
 
-  /** The displacement at each full slot of the 6-byte layout, in slot order, -1 for empty (tests). */
+  /** The displacement at each full slot, in slot order, -1 for empty (tests), in either layout. */
   displacements(): number[] {
+    if (this.k < this.narrowFrom) {
+      const wide = this.wide;
+      return Array.from({ length: 1 << this.k }, (_, s) => (wide[s << 1] === 0 ? -1 : (s - (wide[(s << 1) + 1] & this.mask)) & this.mask));
+    }
     return Array.from(this.hi, (h, s) => (h === 0 ? -1 : this.lo[s] & 0xff));
   }
 }
