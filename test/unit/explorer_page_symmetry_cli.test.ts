@@ -3,7 +3,11 @@
  * status as without it, fewer states, the counterexample written as a scenario, and a refusal
  * (exit 2) where the reduction does not run: several workers, the core engine, the guest-tables
  * scope. The numbers are the library's (explorer_page_symmetry.test.ts): at the tests' bound v7 has
- * 50,756 states unreduced and 20,090 reduced; never-flush's shortest counterexample is 13 transitions.
+ * 50,756 states unreduced and 18,145 reduced, one for each class of the unreduced states under the
+ * group (that file counts the classes); 20,090 until 2026-12-07, when the group did not act on a
+ * state whose enable was before its write-protection or whose split was not done, though with no
+ * huge leaf left such a split has nothing to split ("Splits with nothing to split" in
+ * docs/explorer.md); never-flush's shortest counterexample is 13 transitions.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,7 +35,7 @@ for (const [variant, code] of [['never-flush', 1], ['v7', 0]] as const) {
     assert.equal(r.depth, p.depth);
     assert.equal(r.reduce, 'symmetry');
     assert.ok(r.states < p.states, `${r.states} < ${p.states}`);
-    if (variant === 'v7') assert.deepEqual([p.states, r.states], [50756, 20090]);
+    if (variant === 'v7') assert.deepEqual([p.states, r.states], [50756, 18145]);
     if (variant === 'never-flush') assert.ok(r.counterexample && r.counterexample.operations.length > 0, 'the counterexample is written as a scenario');
   });
 }

@@ -5,11 +5,12 @@
  * pages (a permutation of the E frames and, inside each frame, of its E pages).
  *
  * The group acts only on the states where every transition treats pages alike (inQuotient()):
- * logging is on (no later enable), no eager split is left to run, and no huge leaf is left (faults
- * then map 4K only, and a clear's split with initially-set finds nothing to split). Elsewhere the
- * eager split walks the region in gfn order, one frame after the other with mmu_lock dropped in
- * between, and loopRun() makes one step of each run of equal entries: which page comes first is
- * then seen, so no page is interchangeable with another, and the state is left as it is.
+ * logging is on (no later enable) and no huge leaf is left (faults then map 4K only, so none comes
+ * back, and a split, the enable's or a clear's with initially-set, whether ahead, under way or
+ * done, finds nothing left to split). Elsewhere the eager split walks the region in gfn order, one
+ * frame after the other with mmu_lock dropped in between, and loopRun() makes one step of each run
+ * of equal entries: which page comes first is then seen, so no page is interchangeable with
+ * another, and the state is left as it is.
  *
  * The canonical form of a state in that set is found by sorting, not by trying the group's
  * (E!)^(E+1) elements: each page gets a key made of everything the state says about it (its L1
@@ -24,10 +25,9 @@
  */
 import type { Scope } from '../scope';
 import {
-  LEAF_RO, LEAF_W, HUGE_L2, Layout, K_ENABLE, K_CLEAR, K_INVALIDATE,
-  F_KIND, F_PC, F_ARG, F_HAS_SPLIT, S_PC, S_HUGE, S_CURSOR, S_START, S_END, SP_DONE, getL1, setL1, getBit, setBit, copyWords,
+  LEAF_RO, LEAF_W, HUGE_L2, Layout, K_CLEAR, K_INVALIDATE,
+  F_KIND, F_ARG, F_HAS_SPLIT, S_HUGE, S_CURSOR, S_START, S_END, getL1, setL1, getBit, setBit, copyWords,
 } from './layout';
-import { EN } from './model';
 
 /** Why the page symmetry cannot be used on this scope (an empty list when it can). */
 export function pageSymmetryProblems(scope: Scope, L: Layout): string[] {
@@ -186,10 +186,15 @@ export class PageSymmetry {
   }
 
   /**
-   * Whether the state at s[0..] is one the page permutations may act on: logging on, no eager
-   * split still to run (an enable past its split, no split frame that is not done), no huge leaf
-   * (so a later clear's split, with initially-set, finds nothing to split). No transition leaves
-   * that set (docs/explorer.md). And the invalidation range (Layout.hull) cannot tell pages apart
+   * Whether the state at s[0..] is one the page permutations may act on: logging on and no huge
+   * leaf (1G or 2M). Then a fault maps 4K, so no huge leaf comes back, and every split, ahead
+   * (an enable before its split, a clear's with initially-set), under way or done, has nothing
+   * left to split: its remaining steps look for a huge leaf and find none, drop the lock (the
+   * yield before a huge page whose leaf an invalidation zapped meanwhile), flush and link the frame
+   * it names (which the group moves), and end in the same state from whatever cursor. Until
+   * 2026-12-07 an enable before its write-protection and a split not done kept a state out: at
+   * issue 17's bound that was 21 % of the states, each its own class (docs/explorer.md, "Splits
+   * with nothing to split"). No transition leaves that set (docs/explorer.md). And the invalidation range (Layout.hull) cannot tell pages apart
    * in the state's future: it is the hull of the pages invalidated since the in-progress count was
    * zero, so two invalidations in progress refuse faults on the pages BETWEEN them, which depends
    * on the pages' order, not only on what each page holds; no permutation but the identity keeps
@@ -211,11 +216,9 @@ export class PageSymmetry {
     if (left > 0 && (lo === 0 ? left > 2 : lo !== s[L.hull + 1] || left > 1)) return false;
     for (let r = 0; r < 2; r++) if (s[L.l3 + r] === LEAF_RO || s[L.l3 + r] === LEAF_W) return false;
     for (let i = 0; i < this.e; i++) if (s[L.l2e + i] === LEAF_RO || s[L.l2e + i] === LEAF_W) return false;
-    for (let i = -1; i < s[L.npaused]; i++) {
-      const f = i < 0 ? L.cur : L.pausedAt(i);
-      if (s[f + F_KIND] === K_ENABLE && s[f + F_PC] < EN.WP_LOCK) return false;
-      if (s[f + F_HAS_SPLIT] && s[f + S_PC] !== SP_DONE) return false;
-    }
+    // An enable before its write-protection, or a split not done, is let in (since 2026-12-07):
+    // with logging on and no huge leaf, a split has nothing left to split and none can come back,
+    // so its remaining steps read no page's place (docs/explorer.md, "Splits with nothing to split").
     return true;
   }
 
@@ -447,7 +450,9 @@ export class PageSymmetry {
    * A clear's finished split (initially-set) keeps its range, the first and last page of the
    * clear's mask (maskRange()), and where findNext() stopped, the frame after the last: values
    * no step reads again, made again from the permuted mask, as the permuted clear would have made
-   * them.
+   * them. A split still under way (no huge leaf is left in the set the group acts on) gets the same
+   * values: its findNext() finds nothing from any cursor and leaves the cursor at the frame after
+   * the range's last, so the image's successors are the permuted successors all the same.
    */
   private splitRangeOf(out: Uint8Array, f: number): void {
     const L = this.L;
