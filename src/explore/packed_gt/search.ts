@@ -105,7 +105,17 @@ export class PackedGtSearch {
   private level = 0;
   private transitions = 0;
   private reachedMask = 0;
-  private seconds = 0;
+  /**
+   * Milliseconds searched, summed over run()'s slices and divided by 1000 only when read: kept in
+   * seconds, the field began as 0 (a small integer to V8) and became a fraction at the end of the
+   * first slice, a change of the field's representation that threw away the compiled code of every
+   * method that reads the search's fields (a "wrong map" deoptimisation of insert(), a lazy one of
+   * lookUpPending(), each compiled again; docs/explorer.md, "Where the guest-tables search's CPU
+   * goes"). Date.now() gives whole milliseconds, but as a number V8 keeps as a double (it is past
+   * 2^31), and so is the difference of two: Math.round() gives it back as a small integer. A clock
+   * with fractions (options.now) is summed a whole millisecond a slice.
+   */
+  private elapsedMs = 0;
   private peak = 0;
   private done = false;
   private out: ExploreResult | null = null;
@@ -185,7 +195,7 @@ export class PackedGtSearch {
 
   progress(): SearchCounts {
     return {
-      states: this.count, transitions: this.transitions, depth: this.level, frontier: this.count - this.cursor, seconds: this.seconds,
+      states: this.count, transitions: this.transitions, depth: this.level, frontier: this.count - this.cursor, seconds: this.elapsedMs / 1000,
       memoryBytes: this.memoryUsed(), maxMemoryBytes: this.options.maxMemoryBytes ?? DEFAULT_MAX_BYTES,
     };
   }
@@ -275,7 +285,7 @@ export class PackedGtSearch {
       }
     } finally {
       model.useBuffer(null);
-      this.seconds += (this.now() - t0) / 1000;
+      this.elapsedMs += Math.round(this.now() - t0);
     }
   }
 
@@ -408,7 +418,7 @@ export class PackedGtSearch {
   }
 
   result(): ExploreResult {
-    return withTime(this.out, this.seconds);
+    return withTime(this.out, this.elapsedMs / 1000);
   }
 }
 
