@@ -229,8 +229,15 @@ class SharedThreads extends RequestThreads implements SharedGroup {
         return true;
       });
     }
-    // After the threads are started: their start overlaps with this model's making.
-    this.main = new SharedSearcher(options, 0, shared);
+    // After the threads are started: their start overlaps with this model's making. If it
+    // fails, the started threads must go too: nobody holds this group to close it, and a live
+    // worker keeps the process from exiting (it hung after printing the error).
+    try {
+      this.main = new SharedSearcher(options, 0, shared);
+    } catch (e) {
+      void this.close();
+      throw e;
+    }
   }
 
   async segment(order: SegmentOrder): Promise<SegmentReport[]> {

@@ -515,9 +515,31 @@ export function doBarrierWork(s: SharedSearcher, work: BarrierWork, part: number
   }
 }
 
-/** Make the shared buffers: the store sized to the budget (with a chunk a thread to spare), the control words. */
+/**
+ * The most bytes the store may have: each searcher reads it through one Uint8Array (the model
+ * reads a parent's bytes in place), and Node 20's V8 has a limit there that the constructor does
+ * not state: 2^32 + 4 bytes throws "Invalid typed array length", and exactly 2^32 is made but the
+ * search goes wrong in silence (v7 at the default bound on two workers found 29,013 states
+ * instead of 1,168,848 and said "no violation": the compiled code's reads of a view that long,
+ * we take it, fail their bounds check). One chunk less than 2^32 gives the single search's
+ * result. A budget past this gives the store this much, and the search says so when it stops there.
+ */
+export const STORE_MAX_BYTES = 2 ** 32 - 4 * 2 ** 20;
+
+/** Chunks held back from the stop rule: one a thread (each may take one past the limit before it sees the flag) and two. */
+function spareChunks(threads: number): number {
+  return threads + 2;
+}
+
+/** Why a search stopped at the store's end rather than at the budget (STORE_MAX_BYTES). */
+export function storeEndMessage(usedBytes: number, capBytes: number): string {
+  const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
+  return `stopped at the end of the shared store: ${mib(usedBytes)} MiB in use; the store of --workers holds at most ${STORE_MAX_BYTES / 2 ** 20} MiB of states, below the cap of ${mib(capBytes)} MiB (use --workers 1 for more)`;
+}
+
+/** Make the shared buffers: the store sized to the budget (with a chunk a thread to spare, at most STORE_MAX_BYTES), the control words. */
 export function sharedBuffers(maxBytes: number, threads: number): SharedBuffers {
-  const chunks = Math.min(2040, Math.ceil(maxBytes / (CHUNK_WORDS * 4)) + threads + 2);
+  const chunks = Math.min(STORE_MAX_BYTES / (CHUNK_WORDS * 4), Math.ceil(maxBytes / (CHUNK_WORDS * 4)) + spareChunks(threads));
   return {
     store: new Int32Array(new SharedArrayBuffer(chunks * CHUNK_WORDS * 4)),
     ctl: new Int32Array(new SharedArrayBuffer(4 * controlWords(threads))),
@@ -574,6 +596,10 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
   let reachedAll = sharedInt32(1024);
   const scratch = new NumberingScratch();
   const bytesNow = () => Atomics.load(ctl, C_CHUNKS) * CHUNK_WORDS * 4 + table.byteLength + held;
+  // The chunks a thread may take before the stop flag: the budget's, or the store's own end (its
+  // spare chunks kept back) when the budget is larger than the store (STORE_MAX_BYTES).
+  const storeChunks = Math.floor(store.length / CHUNK_WORDS) - spareChunks(group.threads);
+  let storeBound = false;
   const finish = (verdict: Verdict, counts: { states: number; transitions: number; reached: number; depth: number }, stopped?: string, violation?: Violation, actions?: number[]) => {
     peak = Math.max(peak, bytesNow());
     return withTime(searchResult(options, {
@@ -612,7 +638,9 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       const slots = table.length >> 1;
       Atomics.store(ctl, C_ROOM, Math.max(0, ((slots >> 3) * 5) - (states + newStates)));
       held = levelBytes(levels) + transAll.byteLength * 2 + scratch.byteLength + 4 * newStates;
-      Atomics.store(ctl, C_CHUNK_LIMIT, Math.max(1, Math.floor((maxBytes - table.byteLength - held) / (CHUNK_WORDS * 4))));
+      const budgetChunks = Math.floor((maxBytes - table.byteLength - held) / (CHUNK_WORDS * 4));
+      storeBound = budgetChunks > storeChunks;
+      Atomics.store(ctl, C_CHUNK_LIMIT, Math.max(1, Math.min(budgetChunks, storeChunks)));
       order.table = table;
       const reports = await group.segment(order);
       order.newLevel = false;
@@ -622,7 +650,8 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       const v = Atomics.load(ctl, C_VIOLATION);
       if (Atomics.load(ctl, C_STOP) !== 0) {
         const soFar = transitions + sumOf(trans);
-        return finish('incomplete', { states: states + newStates, transitions: soFar, reached: reachedBefore | orOf(reachedOf, parents), depth }, memoryCapMessage(bytes, maxBytes));
+        const why = storeBound ? storeEndMessage(bytes, maxBytes) : memoryCapMessage(bytes, maxBytes);
+        return finish('incomplete', { states: states + newStates, transitions: soFar, reached: reachedBefore | orOf(reachedOf, parents), depth }, why);
       }
       const cursor = Atomics.load(ctl, C_CURSOR);
       if (cursor >= parents || (v !== NO_VIOLATION && cursor > Math.floor((v - KEY_BIAS) / span))) break;
