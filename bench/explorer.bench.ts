@@ -10,12 +10,13 @@ import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { explore } from '../src/explore/search';
+import type { ExploreOptions } from '../src/explore/result';
 import { DEFAULT_BOUND, type Bound } from '../src/explore/scope';
 import { parseVariant } from '../src/kernel/variants';
 
 export const SPIN_VARIANT: Record<string, number> = { 'pre-patch': 0, v7: 1, 'never-flush': 2, 'if-reused': 3 };
 
-export interface SpinResult { verdict: 'violation' | 'no violation' | 'error'; states: number; seconds: number; compileSeconds: number; depth: number; output?: string }
+export interface SpinResult { verdict: 'violation' | 'no violation' | 'error'; states: number; seconds: number; compileSeconds: number; depth: number; memoryMiB?: number; hashFactor?: number; output?: string }
 
 function has(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -29,31 +30,40 @@ export function ensureSpin(): string | null {
   return `spin/gcc not available and apt-get install failed (${(r.stderr || '').trim().split('\n').pop() ?? 'no output'}): Spin comparison skipped`;
 }
 
-/** Run Spin on split.pml for one variant at the bound (pages 'few'; kinds enable+clear, or all). */
-export function runSpin(pml: string, variant: string, bound: Bound): SpinResult {
+/**
+ * Run Spin on split.pml for one variant at the bound (kinds enable+clear, or all; pages few, or
+ * all with -DALLPAGES). `pan` is compiled with -O2 -DSAFETY and `panDefs` (Spin's own answers to
+ * large spaces: -DHC4 hash compaction, -DCOLLAPSE, -DBITSTATE, -DMEMLIM=N) and run with `panRun`
+ * (-wN: a hash table of 2^N slots).
+ */
+export function runSpin(pml: string, variant: string, bound: Bound, panDefs: string[] = [], panRun: string[] = []): SpinResult {
   const dir = mkdtempSync(join(tmpdir(), 'kvm-mmu-lab-spin-'));
   copyFileSync(pml, join(dir, 'split.pml'));
   const all = !bound.kinds || (bound.kinds as string[]).includes('invalidate');
-  const defs = [`-DVARIANT=${SPIN_VARIANT[variant]}`, `-DE=${bound.entries}`, `-DOPS=${bound.ops}`, `-DACC=${bound.accesses}`, ...(all ? ['-DALLOPS'] : [])];
+  const defs = [`-DVARIANT=${SPIN_VARIANT[variant]}`, `-DE=${bound.entries}`, `-DOPS=${bound.ops}`, `-DACC=${bound.accesses}`, ...(all ? ['-DALLOPS'] : []), ...(bound.pages === 'all' ? ['-DALLPAGES'] : [])];
   const t0 = process.hrtime.bigint();
   execFileSync('spin', [...defs, '-a', 'split.pml'], { cwd: dir, stdio: 'ignore' });
-  execFileSync('gcc', ['-O2', '-DSAFETY', '-DVECTORSZ=2048', '-o', 'pan', 'pan.c'], { cwd: dir, stdio: 'ignore' });
+  execFileSync('gcc', ['-O2', '-DSAFETY', '-DVECTORSZ=2048', ...panDefs, '-o', 'pan', 'pan.c'], { cwd: dir, stdio: 'ignore' });
   const compileSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const t1 = process.hrtime.bigint();
-  const r = spawnSync(join(dir, 'pan'), ['-m1000000', '-E'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(join(dir, 'pan'), ['-m1000000', '-E', ...panRun], { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 });
   const seconds = Number(process.hrtime.bigint() - t1) / 1e9;
   const out = r.stdout ?? '';
   const errors = /errors: (\d+)/.exec(out);
   const states = Number(/(\d+) states, stored/.exec(out)?.[1] ?? 0);
   const depth = Number(/depth reached (\d+)/.exec(out)?.[1] ?? 0);
-  if (!errors) return { verdict: 'error', states, seconds, compileSeconds, depth, output: out.slice(-2000) };
-  return { verdict: Number(errors[1]) > 0 ? 'violation' : 'no violation', states, seconds, compileSeconds, depth };
+  const memoryMiB = Number(/([\d.]+)\s+total actual memory usage/.exec(out)?.[1] ?? 0);
+  // Hash compaction and bitstate: pan's own estimate of the states it may have missed.
+  const hf = /hash factor: ([\d.e+]+)/.exec(out);
+  const extra = { memoryMiB, ...(hf ? { hashFactor: Number(hf[1]) } : {}) };
+  if (!errors) return { verdict: 'error', states, seconds, compileSeconds, depth, ...extra, output: out.slice(-2000) };
+  return { verdict: Number(errors[1]) > 0 ? 'violation' : 'no violation', states, seconds, compileSeconds, depth, ...extra };
 }
 
 /** One search with the given engine; seconds are wall time, cpuSeconds this thread's CPU time. */
-export function runOurs(variant: string, bound: Bound, engine: 'packed' | 'core' = 'packed') {
+export function runOurs(variant: string, bound: Bound, engine: 'packed' | 'core' = 'packed', more: Pick<ExploreOptions, 'reduce' | 'hashCompact' | 'maxMemoryBytes'> = {}) {
   const cpu0 = process.cpuUsage();
-  const r = explore({ variant: parseVariant(variant), bound, engine, memoryUsed: () => process.memoryUsage().heapUsed });
+  const r = explore({ variant: parseVariant(variant), bound, engine, memoryUsed: () => process.memoryUsage().heapUsed, ...more });
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   return {
@@ -61,6 +71,7 @@ export function runOurs(variant: string, bound: Bound, engine: 'packed' | 'core'
     states: r.states, transitions: r.transitions, depth: r.depth, seconds: r.seconds, cpuSeconds: Math.round(cpuSeconds * 1000) / 1000,
     statesPerSecond: r.statesPerSecond, statesPerCpuSecond: Math.round(r.states / Math.max(cpuSeconds, 1e-6)),
     peakMiB: Math.round(r.peakMemoryBytes / 2 ** 20), violation: r.violation?.kind,
+    ...(r.hashCompaction ? { omissionBound: r.hashCompaction.omissionBound } : {}),
   };
 }
 

@@ -70,6 +70,14 @@ byte ops; byte acc;
 /* temporaries of the inlines: only used inside atomic blocks */
 hidden byte k, cv, cr, cp, si, sj, reused, nonleaf, cm, zapped;
 
+/* The menu of pages that accesses, clears and invalidations name: pages 0, 1, E and E + 1 (the
+ * explorer's --pages few), or with -DALLPAGES every page of the region (--pages all). */
+#ifdef ALLPAGES
+#define MENU_PAGE(x) select(x : 0 .. E*E-1)
+#else
+#define MENU_PAGE(x) if :: x = 0 :: x = 1 :: x = E :: x = E + 1 fi
+#endif
+
 /* does root r map page p? */
 #define MAPPED(r, p) ((l3[r] == 1) || (l3[r] == 2 && (l2[(p) / E] == 1 || (l2[(p) / E] == 2 && l1[p]))))
 /* must an access of root r to page p (a write if w) fault? (huge leaves are write-protected under logging) */
@@ -195,7 +203,7 @@ active proctype guest() {
   do
   :: acc < ACC ->
      atomic { if :: v = 0 :: v = 1 fi; if :: r = 0 :: r = 1 fi;
-       if :: p = 0 :: p = 1 :: p = E :: p = E + 1 fi;
+       MENU_PAGE(p);
        if :: w = 0 :: w = 1 fi };
      access(v, r, p, w)
   :: acc >= ACC -> break
@@ -209,7 +217,7 @@ active proctype inval() {
   do
   :: atomic {
        !lock && ops < OPS -> ops++;
-       if :: g = 0 :: g = 1 :: g = E :: g = E + 1 fi;
+       MENU_PAGE(g);
        zapped = 0;
        for (cr : 0 .. 1) { if :: l3[cr] == 1 -> l3[cr] = 0; zapped = 1 :: else fi };
        if :: l2exists && l2[g/E] == 1 -> l2[g/E] = 0; zapped = 1 :: else fi;
@@ -230,7 +238,7 @@ active proctype kvm() {
   :: atomic { !lock && ops < OPS && !logging -> ops++; logging = 1; initset = 1 }   /* initially-set: no split */
   :: atomic { !lock && ops < OPS && !logging -> ops++; logging = 1 }; eager_split(255)  /* classic or not initially-set */
   :: atomic { !lock && ops < OPS && logging -> ops++;
-       if :: g = 0 :: g = 1 :: g = E :: g = E + 1 :: g = 255 fi };
+       if :: MENU_PAGE(g) :: g = 255 fi };
      /* clear dirty log of one page or of the whole region: the split only with initially-set */
      if
      :: initset -> eager_split(g)
