@@ -520,9 +520,9 @@ export function doBarrierWork(s: SharedSearcher, work: BarrierWork, part: number
  * reads a parent's bytes in place), and Node 20's V8 has a limit there that the constructor does
  * not state: 2^32 + 4 bytes throws "Invalid typed array length", and exactly 2^32 is made but the
  * search goes wrong in silence (v7 at the default bound on two workers found 29,013 states
- * instead of 1,168,848 and said "no violation": the compiled code's reads of a view that long,
- * we take it, fail their bounds check). One chunk less than 2^32 gives the single search's
- * result. A budget past this gives the store this much, and the search says so when it stops there.
+ * instead of 1,168,848 and said "no violation"; why is not found: a loop's compiled reads of
+ * such a view, alone or mixed with small arrays, read right). One chunk less than 2^32 gives the
+ * single search's result. A budget past this gives the store this much, and the search says so when it stops there.
  */
 export const STORE_MAX_BYTES = 2 ** 32 - 4 * 2 ** 20;
 
