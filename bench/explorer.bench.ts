@@ -16,7 +16,7 @@ import { parseVariant } from '../src/kernel/variants';
 
 export const SPIN_VARIANT: Record<string, number> = { 'pre-patch': 0, v7: 1, 'never-flush': 2, 'if-reused': 3 };
 
-export interface SpinResult { verdict: 'violation' | 'no violation' | 'error'; states: number; seconds: number; compileSeconds: number; depth: number; memoryMiB?: number; hashFactor?: number; output?: string }
+export interface SpinResult { verdict: 'violation' | 'no violation' | 'incomplete (time)' | 'incomplete (memory)' | 'error'; states: number; seconds: number; compileSeconds: number; depth: number; memoryMiB?: number; hashFactor?: number; output?: string }
 
 function has(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -36,7 +36,7 @@ export function ensureSpin(): string | null {
  * large spaces: -DHC4 hash compaction, -DCOLLAPSE, -DBITSTATE, -DMEMLIM=N) and run with `panRun`
  * (-wN: a hash table of 2^N slots).
  */
-export function runSpin(pml: string, variant: string, bound: Bound, panDefs: string[] = [], panRun: string[] = []): SpinResult {
+export function runSpin(pml: string, variant: string, bound: Bound, panDefs: string[] = [], panRun: string[] = [], timeoutSeconds = 0): SpinResult {
   const dir = mkdtempSync(join(tmpdir(), 'kvm-mmu-lab-spin-'));
   copyFileSync(pml, join(dir, 'split.pml'));
   const all = !bound.kinds || (bound.kinds as string[]).includes('invalidate');
@@ -46,7 +46,13 @@ export function runSpin(pml: string, variant: string, bound: Bound, panDefs: str
   execFileSync('gcc', ['-O2', '-DSAFETY', '-DVECTORSZ=2048', ...panDefs, '-o', 'pan', 'pan.c'], { cwd: dir, stdio: 'ignore' });
   const compileSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const t1 = process.hrtime.bigint();
-  const r = spawnSync(join(dir, 'pan'), ['-m1000000', '-E', ...panRun], { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 });
+  // A time limit stops pan with SIGINT, on which it prints its statistics as for a search done
+  // ("Warning: Search not completed"), so the states it stored by then are known. coreutils'
+  // timeout sends it: with spawnSync's own timeout the statistics printed after the signal were
+  // not in the output.
+  const pan = [join(dir, 'pan'), '-m1000000', '-E', ...panRun];
+  const cmd = timeoutSeconds > 0 ? ['timeout', '-s', 'INT', String(timeoutSeconds), ...pan] : pan;
+  const r = spawnSync(cmd[0], cmd.slice(1), { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 });
   const seconds = Number(process.hrtime.bigint() - t1) / 1e9;
   const out = r.stdout ?? '';
   const errors = /errors: (\d+)/.exec(out);
@@ -57,7 +63,11 @@ export function runSpin(pml: string, variant: string, bound: Bound, panDefs: str
   const hf = /hash factor: ([\d.e+]+)/.exec(out);
   const extra = { memoryMiB, ...(hf ? { hashFactor: Number(hf[1]) } : {}) };
   if (!errors) return { verdict: 'error', states, seconds, compileSeconds, depth, ...extra, output: out.slice(-2000) };
-  return { verdict: Number(errors[1]) > 0 ? 'violation' : 'no violation', states, seconds, compileSeconds, depth, ...extra };
+  if (Number(errors[1]) > 0) return { verdict: 'violation', states, seconds, compileSeconds, depth, ...extra };
+  if (/Search not completed/.test(out)) {
+    return { verdict: /MEMLIM|out of memory/i.test(out) ? 'incomplete (memory)' : 'incomplete (time)', states, seconds, compileSeconds, depth, ...extra, output: out.slice(-2000) };
+  }
+  return { verdict: 'no violation', states, seconds, compileSeconds, depth, ...extra };
 }
 
 /** One search with the given engine; seconds are wall time, cpuSeconds this thread's CPU time. */

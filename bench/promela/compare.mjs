@@ -1,5 +1,6 @@
 // node bench/promela/compare.mjs [--entries N --ops K --accesses A --kinds enable,clear] [--pages all]
-//   [--variants v7,never-flush] [--pan "-DHC4 -DMEMLIM=2048"] [--pan-run "-w28"] [--reduce symmetry] [--hash-compact]
+//   [--variants v7,never-flush] [--pan "-DHC4 -DMEMLIM=2048"] [--pan-run "-w28"]
+//   [--spin-timeout S] (pan stopped with SIGINT after S seconds: its states by then) [--reduce symmetry] [--hash-compact]
 //   [--max-memory MiB]
 // Runs Spin on bench/promela/split.pml and our explorer (bundled with esbuild, as npm run bench
 // does) for every variant at the same bound (default: the CLI's default bound without
@@ -30,6 +31,7 @@ if (arg('kinds')) bound.kinds = arg('kinds').split(',');
 if (arg('pages')) bound.pages = arg('pages');
 const panDefs = arg('pan') ? arg('pan').split(/\s+/).filter(Boolean) : [];
 const panRun = arg('pan-run') ? arg('pan-run').split(/\s+/).filter(Boolean) : [];
+const spinSeconds = Number(arg('spin-timeout') ?? 0);
 const more = {
   ...(arg('reduce') ? { reduce: arg('reduce').includes(',') ? arg('reduce').split(',') : arg('reduce') } : {}),
   ...(process.argv.includes('--hash-compact') ? { hashCompact: true } : {}),
@@ -45,14 +47,16 @@ const uptime = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 const details = [];
 for (const v of variants) {
   const load = uptime();
-  const spin = m.runSpin('bench/promela/split.pml', v, bound, panDefs, panRun);
+  const spin = m.runSpin('bench/promela/split.pml', v, bound, panDefs, panRun, spinSeconds);
   const ours = m.runOurs(v, bound, 'packed', more);
-  const agree = spin.verdict === ours.verdict;
-  if (!agree) disagree = true;
+  // A search stopped by its time or memory limit agrees or disagrees with nothing.
+  const open = spin.verdict.startsWith('incomplete') || ours.verdict.startsWith('incomplete');
+  const agree = open ? null : spin.verdict === ours.verdict;
+  if (agree === false) disagree = true;
   details.push({ variant: v, load, spin: { ...spin, output: spin.output?.slice(-600) }, ours });
-  rows.push([v, spin.verdict, String(spin.states), spin.seconds.toFixed(2), String(Math.round(spin.memoryMiB ?? 0)), ours.verdict, String(ours.states), ours.seconds.toFixed(2), String(ours.peakMiB), (ours.seconds / spin.seconds).toFixed(2), agree ? 'yes' : 'NO']);
+  rows.push([v, spin.verdict, String(spin.states), spin.seconds.toFixed(2), String(Math.round(spin.memoryMiB ?? 0)), ours.verdict, String(ours.states), ours.seconds.toFixed(2), String(ours.peakMiB), (ours.seconds / spin.seconds).toFixed(2), agree === null ? '-' : agree ? 'yes' : 'NO']);
 }
-if (process.argv.includes('--json')) process.stderr.write(JSON.stringify({ bound, panDefs, panRun, ours: more, node: process.version, details }, null, 1) + '\n');
+if (process.argv.includes('--json')) process.stderr.write(JSON.stringify({ bound, panDefs, panRun, spinSeconds, ours: more, node: process.version, details }, null, 1) + '\n');
 const head = ['variant', 'spin verdict', 'spin states', 'spin s', 'spin MiB', 'our verdict', 'our states', 'our s', 'our MiB', 'ours/spin', 'agree'];
 const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (c) => c.map((x, i) => x.padEnd(w[i])).join('  ').trimEnd();
