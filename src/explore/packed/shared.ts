@@ -33,8 +33,8 @@ import { searchResult, withTime, type ExploreOptions, type ExploreResult, type V
 import type { SearchCounts } from '../progress';
 import { makeScope } from '../scope';
 import type { Layout } from './layout';
-import { PackedModel } from './model';
-import { Canonicalizer, DEFAULT_MAX_BYTES, DEFAULT_MAX_STATES, confirmWithCore, hashWords, rebuildPackedPath } from './search';
+import type { PackedModel } from './model';
+import { Canonicalizer, DEFAULT_MAX_BYTES, DEFAULT_MAX_STATES, confirmWithCore, hashWords, rebuildPackedPath, reducedModel } from './search';
 import { keySpan, sortByKey, type ViolationAt } from './partition';
 import { BATCH, CHUNK_WORDS, pendingSlots } from './visited';
 
@@ -138,8 +138,8 @@ export class SharedSearcher {
    */
   constructor(readonly options: ExploreOptions, readonly index: number, shared: SharedBuffers, private readonly block = BLOCK, private readonly keepFirst = false) {
     const scope = makeScope(options.bound);
-    this.model = new PackedModel(scope, options.variant);
-    this.canonicalizer = new Canonicalizer(this.model.L);
+    // With the search's reductions (options.reduce), made as every other part of it makes them.
+    ({ model: this.model, canonicalizer: this.canonicalizer } = reducedModel(options, scope));
     this.L = this.model.L;
     this.size = this.L.size;
     this.words = this.size >> 2;
@@ -534,7 +534,6 @@ function sharedTable(slotsBits: number): Int32Array {
  * violation's counts and path. `shared` are the buffers the group's threads were given.
  */
 export async function sharedExplore(options: ExploreOptions, group: SharedGroup, shared: SharedBuffers, onLevel?: (p: SearchCounts) => void): Promise<ExploreResult> {
-  if (options.reduce) throw new Error('internal: the reductions run on the single search only, not on several workers');
   if (options.hashCompact) throw new Error('internal: hash compaction runs on the single search only, not on several workers');
   const now = options.now ?? Date.now;
   const t0 = now();
@@ -542,8 +541,8 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
   const maxBytes = options.maxMemoryBytes ?? DEFAULT_MAX_BYTES;
   const { store, ctl } = shared;
   const scope = makeScope(options.bound);
-  const model = new PackedModel(scope, options.variant);
-  const canonicalizer = new Canonicalizer(model.L);
+  // The initial state's canonical form and the counterexample's rebuild: the threads' reductions.
+  const { model, canonicalizer } = reducedModel(options, scope);
   const span = keySpan(scope.menu.length + 2 + model.L.nf);
   // A segment's inserts after its room is used up: each thread ends its block (a block's parents'
   // successors at most); the table keeps at least that many free slots beyond the room.
