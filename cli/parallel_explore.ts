@@ -179,6 +179,8 @@ interface SharedThreadData {
   bound: Bound;
   /** The search's reduction: every thread canonicalises (and with por, offers candidates) as the coordinator does. */
   reduce?: Reduction;
+  /** Hash compaction: every thread looks up the old levels' signatures and keeps them at a level's end. */
+  hashCompact?: boolean;
   index: number;
   threads: number;
   shared: SharedBuffers;
@@ -222,7 +224,7 @@ class SharedThreads extends RequestThreads implements SharedGroup {
     this.allReady = new Promise<void>((resolve) => { allReady = resolve; });
     if (threads === 1) allReady();
     for (let i = 1; i < threads; i++) {
-      const data: SharedThreadData = { variant: options.variant, bound: options.bound, reduce: options.reduce, index: i, threads, shared };
+      const data: SharedThreadData = { variant: options.variant, bound: options.bound, reduce: options.reduce, hashCompact: options.hashCompact, index: i, threads, shared };
       this.ready.push(false);
       this.start(i - 1, { kvmMmuLabShared: data }, [], (m) => {
         if (!(m as { ready?: true }).ready) return false;
@@ -286,6 +288,8 @@ export interface ParallelRequest {
   parallel?: 'shared' | 'partitioned';
   /** A reduction (ExploreOptions.reduce): the shared search only (the partitioned one refuses it). */
   reduce?: Reduction;
+  /** Hash compaction (ExploreOptions.hashCompact): the shared search only (the partitioned one refuses it). */
+  hashCompact?: boolean;
   /**
    * Tests, shared search: every worker thread takes part from the first level (the main thread
    * waits for them to start), and `threadStates` is filled with the states each searcher
@@ -313,7 +317,7 @@ function cancelledResult(req: ParallelRequest, t0: number, last: { states: numbe
  * them (one store, one table), progress at each level's end, Ctrl-C as for the partitioned search.
  */
 async function runSharedSearch(req: ParallelRequest, signal?: AbortSignal, onProgress?: (p: Progress) => void): Promise<ExploreResult> {
-  const options: ExploreOptions = { variant: req.variant, bound: req.bound, maxStates: req.maxStates, maxMemoryBytes: req.maxMemoryBytes, engine: 'packed', ...(req.reduce ? { reduce: req.reduce } : {}) };
+  const options: ExploreOptions = { variant: req.variant, bound: req.bound, maxStates: req.maxStates, maxMemoryBytes: req.maxMemoryBytes, engine: 'packed', ...(req.reduce ? { reduce: req.reduce } : {}), ...(req.hashCompact ? { hashCompact: true } : {}) };
   const t0 = Date.now();
   const interval = req.progressIntervalMs ?? 1000;
   const meter = new ProgressMeter();
@@ -351,6 +355,7 @@ async function runSharedSearch(req: ParallelRequest, signal?: AbortSignal, onPro
 export async function runParallelSearch(req: ParallelRequest, signal?: AbortSignal, onProgress?: (p: Progress) => void): Promise<ExploreResult> {
   if ((req.parallel ?? 'shared') === 'shared') return runSharedSearch(req, signal, onProgress);
   if (req.reduce) throw new Error('internal: the partitioned search takes no reduction (the CLI refuses --reduce with --parallel partitioned)');
+  if (req.hashCompact) throw new Error('internal: the partitioned search has no hash compaction (the CLI refuses --hash-compact with --parallel partitioned)');
   const options: ExploreOptions = { variant: req.variant, bound: req.bound, maxStates: req.maxStates, maxMemoryBytes: Math.floor(req.maxMemoryBytes / req.workers), engine: 'packed' };
   const t0 = Date.now();
   let depth = 0;
@@ -466,7 +471,7 @@ function shardThread(data: ShardData): void {
 
 /** A thread of the shared search: each segment command runs its searcher to the segment's end. */
 function sharedThread(data: SharedThreadData): void {
-  const searcher = new SharedSearcher({ variant: data.variant, bound: data.bound, reduce: data.reduce }, data.index, data.shared);
+  const searcher = new SharedSearcher({ variant: data.variant, bound: data.bound, reduce: data.reduce, hashCompact: data.hashCompact }, data.index, data.shared);
   // The main thread gives this thread a level's segments from the next level on.
   parentPort!.postMessage({ ready: true });
   parentPort!.on('message', (c: { id: number; order?: SegmentOrder; work?: BarrierWork; part?: number; parts?: number }) => {
