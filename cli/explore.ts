@@ -5,8 +5,8 @@
  *   --engine packed (default) | core: the packed model of the scope, or every transition by the core
  *   explore --variant all ...   every preset, two at a time on worker threads, as a table
  *   explore --workers N|auto ...   one variant's packed search on N threads (cli/parallel_explore.ts), the single search's result
- *   explore --hash-compact ...   the single packed search keeping a 64-bit hash a state (a "no violation" is then probabilistic)
- *   explore --reduce symmetry ...   the single packed search over one state of each orbit of the region's page symmetry (same verdict and depth)
+ *   explore --hash-compact ...   the packed search keeping a 64-bit hash a state (a "no violation" is then probabilistic); with --workers N too
+ *   explore --reduce symmetry ...   the packed search (one worker or the shared search's N) over one state of each orbit of the region's page symmetry (same verdict and depth)
  *   explore --reduce por ...   guest accesses under mmu_lock only after a step visible to them (partial-order reduction; same verdict and depth); symmetry,por takes both
  * Progress on stderr once a second (--progress-interval ms; --quiet none): depth, states, rates, memory against the cap (docs/explorer.md, Progress).
  * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (a cap), 130 cancelled (Ctrl-C).

@@ -134,7 +134,7 @@ test('explore --variant all --hash-compact: the table has the omission column an
 });
 
 test('explore --hash-compact on two workers (the shared search) gives the single search\'s result and the same omission line', () => {
-  // The shared search's hash compaction (docs/explorer.md "Hash compaction on several workers")
+  // The shared search's hash compaction (docs/explorer.md "Reductions and hash compaction on several workers")
   // stores and omits as the single one when no two states share a 64-bit signature: the same
   // counts, so the same bound (v7 here: 50,756 states, 6.98e-11, as the table above).
   const one = explore('--variant', 'v7', ...SMALL, '--hash-compact');

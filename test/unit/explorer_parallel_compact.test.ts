@@ -1,6 +1,6 @@
 /**
  * Hash compaction in the shared-memory search (`--workers N --hash-compact`, src/explore/packed/
- * shared.ts; docs/explorer.md "Hash compaction on several workers"): simulated threads and real
+ * shared.ts; docs/explorer.md "Reductions and hash compaction on several workers"): simulated threads and real
  * ones.
  *
  * Why the expected values are the single hash-compaction search's (search.ts), field for field,

@@ -65,7 +65,7 @@ test('--reduce por runs on the core engine too (never-flush: the same counterexa
 
 test('--reduce symmetry,por on two workers (the shared search) gives the single search\'s result; the partitioned search refuses it', () => {
   // The shared search reduces in every thread as the single search does (docs/explorer.md
-  // "Reductions on several workers"), so its JSON is the single search's but for the clock and
+  // "Reductions and hash compaction on several workers"), so its JSON is the single search's but for the clock and
   // the memory held.
   const strip = (out: string) => { const j = JSON.parse(out) as Record<string, unknown>; for (const k of ['seconds', 'statesPerSecond', 'peakMemoryBytes']) delete j[k]; return j; };
   const one = explore('--json', '--variant', 'never-flush', ...SMALL, '--reduce', 'symmetry,por');

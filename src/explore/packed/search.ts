@@ -948,7 +948,7 @@ function indexOfOrder(orders: number[][], order: number[]): number {
  * `--reduce por`'s footprint when asked, the canonical form with the page symmetry when asked.
  * Every search made from the options makes them here (the single search, each thread of the
  * shared one and its coordinator, which rebuilds the path), so that every part of one search
- * reduces alike (docs/explorer.md "Reductions on several workers").
+ * reduces alike (docs/explorer.md "Reductions and hash compaction on several workers").
  */
 export function reducedModel(options: ExploreOptions, scope: Scope): { model: PackedModel; canonicalizer: Canonicalizer } {
   const model = new PackedModel(scope, options.variant, { por: reducesByPor(options.reduce) });

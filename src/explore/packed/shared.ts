@@ -653,7 +653,7 @@ interface Level {
  * the initial state, each segment's order, the table's growth, each level's numbering, and the
  * violation's counts and path. `shared` are the buffers the group's threads were given.
  *
- * Hash compaction (options.hashCompact; docs/explorer.md "Hash compaction on several workers"):
+ * Hash compaction (options.hashCompact; docs/explorer.md "Reductions and hash compaction on several workers"):
  * the states of earlier levels are only signatures, in `oldTable`, which no thread writes during a
  * level; `table` then holds the level's new states only (exactly compared, keys kept as without
  * compaction), is made again at each level, and at the level's end its states' signatures go into
