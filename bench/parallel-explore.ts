@@ -1,6 +1,6 @@
 /**
  * One worker against two on one variant (explore --workers, cli/parallel_explore.ts):
- *   node scripts/build.mjs && npx tsx bench/parallel-explore.ts [--reps N] [--base other/cli.js] [--no-partitioned] [--cases start,default,pages] [--out file.json]
+ *   node scripts/build.mjs && npx tsx bench/parallel-explore.ts [--reps N] [--base other/cli.js] [--no-partitioned] [--cases start,default,pages|symmetry,issue17] [--out file.json]
  * runs the built CLI (dist/cli.js, as a user runs it) in a fresh process per run, --workers 1,
  * --workers 2 (the shared search) and --workers 2 --parallel partitioned (the earlier design)
  * in turn so all see the same load; with --base, also the shared search of another build (e.g.
@@ -10,10 +10,18 @@
  *   search), where what two workers cost beyond one is the threads' start: the extra CPU seconds
  *   and wall seconds of each two-worker run over the one-worker run of its round;
  * - v7 at the CLI's default bound (complete, 1.05 M states);
- * - v7 with --pages all at E = 4 capped at 6,283,808 states (that search does not complete in the
+ * - v7 with --pages all at E = 4 capped at 8,178,760 states (that search does not complete in the
  *   default budget; the two-worker search stops at the end of the level that crosses the cap, and
- *   that level ends at exactly 6,283,808 states, so both searches stop at the same state having
- *   done the same work).
+ *   that level ends at exactly 8,178,760 states, so both searches stop at the same state having
+ *   done the same work). Until 2026-12-07 (par28) the cap was 6,283,808, a level's end before the
+ *   split scope's retry rule changed the levels: since then one worker stopped at 6,283,817 states
+ *   and two at the next level's end, 8,178,760 (bench/results/parallel-explore.json of 19:13 UTC),
+ *   so the two did not do the same work.
+ * - v7 with --pages all at E = 4 under --reduce symmetry capped at 21,049,225 states (the end of
+ *   level 14, found from the two-worker search's progress), and issue 17's whole bound
+ *   (--reduce symmetry --hash-compact, complete): the shared search only, the partitioned one
+ *   taking neither option. Whether the rate ratio rises with the bound (the threads' start and
+ *   the second isolate's compile are fixed costs). Named in --cases only (minutes each).
  * Each run's wall time and CPU time (user and system, all threads: /usr/bin/time) and the search's
  * own states per second; per round, the rate ratio (two workers' states a second over one
  * worker's, the same round) and the CPU ratio (CPU microseconds a state, two over one), which a
@@ -53,13 +61,17 @@ function median(xs: number[]): number {
   return s[s.length >> 1];
 }
 
-const allCases: Array<{ key: string; name: string; args: string[]; start?: true }> = [
+const allCases: Array<{ key: string; name: string; args: string[]; start?: true; sharedOnly?: true }> = [
   { key: 'start', name: 'start: v7 at the tests\' small bound (the threads\' start is most of two workers\' extra)', args: ['--variant', 'v7', '--entries', '2', '--ops', '4', '--accesses', '2', '--kinds', 'enable,clear'], start: true },
   { key: 'default', name: 'v7, default bound (complete)', args: ['--variant', 'v7'] },
-  { key: 'pages', name: 'v7, --pages all, E = 4, capped at 6,283,808 states (a level\'s end)', args: ['--variant', 'v7', '--pages', 'all', '--max-states', '6283808'] },
+  { key: 'pages', name: 'v7, --pages all, E = 4, capped at 8,178,760 states (a level\'s end)', args: ['--variant', 'v7', '--pages', 'all', '--max-states', '8178760'] },
+  // The reductions and hash compaction run on the shared search only (the partitioned one refuses them).
+  { key: 'symmetry', name: 'v7, --pages all, E = 4, --reduce symmetry, capped at 21,049,225 states (the end of level 14)', args: ['--variant', 'v7', '--pages', 'all', '--reduce', 'symmetry', '--max-states', '21049225'], sharedOnly: true },
+  { key: 'issue17', name: 'issue 17\'s bound: v7, --pages all, E = 4, --reduce symmetry --hash-compact (complete, 61,234,400 states)', args: ['--variant', 'v7', '--pages', 'all', '--reduce', 'symmetry', '--hash-compact'], sharedOnly: true },
 ];
 const only = argAfter('--cases')?.split(',');
-const cases = allCases.filter((c) => !only || only.includes(c.key));
+// The reductions' cases (minutes each) run only when named in --cases.
+const cases = allCases.filter((c) => (only ? only.includes(c.key) : !c.sharedOnly));
 const out = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, uptimeBefore: execFileSync('uptime', { encoding: 'utf8' }).trim() },
@@ -79,7 +91,7 @@ for (const c of cases) {
   for (let i = 0; i < reps; i++) {
     const runs: Record<string, Run> = { one: run(c.args, 1), shared: run(c.args, 2, 'shared') };
     if (base) runs.baseShared = run(c.args, 2, 'shared', base);
-    if (withPartitioned) runs.partitioned = run(c.args, 2, 'partitioned');
+    if (withPartitioned && !c.sharedOnly) runs.partitioned = run(c.args, 2, 'partitioned');
     const vsOne: Record<string, Against> = {};
     for (const [k, r] of Object.entries(runs)) if (k !== 'one') vsOne[k] = against(r, runs.one);
     rounds.push({ runs, vsOne });

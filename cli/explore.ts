@@ -5,8 +5,8 @@
  *   --engine packed (default) | core: the packed model of the scope, or every transition by the core
  *   explore --variant all ...   every preset, two at a time on worker threads, as a table
  *   explore --workers N|auto ...   one variant's packed search on N threads (cli/parallel_explore.ts), the single search's result
- *   explore --hash-compact ...   the single packed search keeping a 64-bit hash a state (a "no violation" is then probabilistic)
- *   explore --reduce symmetry ...   the single packed search over one state of each orbit of the region's page symmetry (same verdict and depth)
+ *   explore --hash-compact ...   the packed search keeping a 64-bit hash a state (a "no violation" is then probabilistic); with --workers N too
+ *   explore --reduce symmetry ...   the packed search (one worker or the shared search's N) over one state of each orbit of the region's page symmetry (same verdict and depth)
  *   explore --reduce por ...   guest accesses under mmu_lock only after a step visible to them (partial-order reduction; same verdict and depth); symmetry,por takes both
  * Progress on stderr once a second (--progress-interval ms; --quiet none): depth, states, rates, memory against the cap (docs/explorer.md, Progress).
  * Exit status: 0 no violation within the bound, 1 a violation, 2 bad usage, 3 incomplete (a cap), 130 cancelled (Ctrl-C).
@@ -228,8 +228,8 @@ function workersOf(o: ExploreOpts, engine: 'packed' | 'core'): number {
   if (n > 1 && o.variant === 'all') throw new UsageError('--workers searches one variant on several threads; --variant all already runs two presets at a time (leave out one of them)');
   if (n > 1 && o.scope === 'guest-tables') throw new UsageError('--workers runs the split scope\'s packed search only (the guest-tables scope searches on one thread); leave out --workers');
   if (n > 1 && (engine === 'core' || o.audit)) throw new UsageError('--workers runs the packed engine only (the core engine and --audit search on one thread); leave out --workers, or --engine core / --audit / --until');
-  if (n > 1 && o.hashCompact) throw new UsageError('--hash-compact runs on the single search only (the workers\' shards keep their states); leave out --workers or --hash-compact');
-  if (n > 1 && o.reduce) throw new UsageError('--reduce runs on the single search only (the workers\' shards are not canonicalised under it); leave out --workers or --reduce');
+  if (n > 1 && o.hashCompact && o.parallel === 'partitioned') throw new UsageError('--hash-compact runs on the single search and the shared one (--parallel shared, the default), not the partitioned one (its shards keep their states); leave out --parallel partitioned or --hash-compact');
+  if (n > 1 && o.reduce && o.parallel === 'partitioned') throw new UsageError('--reduce runs on the single search and the shared one (--parallel shared, the default), not the partitioned one (kept to compare, without reductions); leave out --parallel partitioned or --reduce');
   return n;
 }
 
@@ -339,8 +339,8 @@ export function registerExplore(program: Command, setExit: (code: number) => voi
     .option('--json', 'print JSON instead of text')
     .option('--workers <n>', 'threads for one variant\'s search: a number, or auto (this machine\'s cores); the result is the single search\'s (packed engine; default 1)')
     .addOption(new Option('--parallel <search>', 'with --workers > 1: shared (one visited table in shared memory, each thread inserts its own successors; the default) or partitioned (states owned by hash, successors sent to their owner; the earlier design, kept to compare): both give the single search\'s result (docs/explorer.md)').choices(['shared', 'partitioned']))
-    .option('--hash-compact', 'keep a 64-bit hash of each state instead of the state (hash compaction; packed engine, one worker): larger bounds fit, but a "no violation" is then probabilistic, with the omission bound printed; a violation is still replayed by the core and certain')
-    .addOption(new Option('--reduce <reduction>', 'symmetry: search one state of each orbit of the region\'s interchangeable pages once logging is on without initially-set and no split is left; por: offer a guest access while mmu_lock is held only after a step visible to its 2M frame (partial-order reduction); symmetry,por: both (symmetry: packed engine; por: either engine, split scope; one worker): the same verdict, shortest counterexample length and goals, fewer states (docs/explorer.md)').choices(REDUCE_CHOICES))
+    .option('--hash-compact', 'keep a 64-bit hash of each state instead of the state (hash compaction; packed engine, one worker or the shared search\'s several): larger bounds fit, but a "no violation" is then probabilistic, with the omission bound printed; a violation is still replayed by the core and certain')
+    .addOption(new Option('--reduce <reduction>', 'symmetry: search one state of each orbit of the region\'s interchangeable pages once logging is on without initially-set and no split is left; por: offer a guest access while mmu_lock is held only after a step visible to its 2M frame (partial-order reduction); symmetry,por: both (symmetry: packed engine; por: either engine, split scope; one worker or the shared search\'s several): the same verdict, shortest counterexample length and goals, fewer states (docs/explorer.md)').choices(REDUCE_CHOICES))
     .addOption(maxMemoryOption('explore'))
     .action((o: ExploreOpts) => exploreCommand(o, setExit));
 }
@@ -375,7 +375,7 @@ async function exploreCommand(o: ExploreOpts, setExit: (code: number) => void): 
     }
     const variant = parseVariant(o.variant ?? 'v7');
     const r = workers > 1
-      ? await runParallelSearch({ variant, bound, maxStates, maxMemoryBytes: budget.bytes, workers, progressIntervalMs, parallel: o.parallel }, controller.signal, (p) => progress(variant.name, p))
+      ? await runParallelSearch({ variant, bound, maxStates, maxMemoryBytes: budget.bytes, workers, progressIntervalMs, parallel: o.parallel, reduce, hashCompact }, controller.signal, (p) => progress(variant.name, p))
       : await runSearch({ variant, bound, maxStates, audit: o.audit, engine: o.engine, maxMemoryBytes: budget.bytes, until: o.until, hashCompact, reduce, progressIntervalMs }, controller.signal, (p) => progress(variant.name, p));
     let file: string | undefined;
     let scenario: unknown;

@@ -18,7 +18,7 @@ import { ProgressMeter, type Progress } from '../src/explore/progress';
 import { PackedShard, type Settled, type ShardLevel, type StoredState } from '../src/explore/packed/shard';
 import type { ViolationAt } from '../src/explore/packed/partition';
 import { BLOCK, SharedSearcher, doBarrierWork, sharedBuffers, sharedExplore, type BarrierWork, type SegmentOrder, type SegmentReport, type SharedBuffers, type SharedGroup } from '../src/explore/packed/shared';
-import type { ExploreOptions, ExploreResult } from '../src/explore/result';
+import type { ExploreOptions, ExploreResult, Reduction } from '../src/explore/result';
 import { describeBound, type Bound } from '../src/explore/scope';
 import type { Variant } from '../src/kernel/variants';
 
@@ -177,6 +177,10 @@ class ThreadShards extends RequestThreads implements ShardGroup {
 interface SharedThreadData {
   variant: Variant;
   bound: Bound;
+  /** The search's reduction: every thread canonicalises (and with por, offers candidates) as the coordinator does. */
+  reduce?: Reduction;
+  /** Hash compaction: every thread looks up the old levels' signatures and keeps them at a level's end. */
+  hashCompact?: boolean;
   index: number;
   threads: number;
   shared: SharedBuffers;
@@ -220,7 +224,7 @@ class SharedThreads extends RequestThreads implements SharedGroup {
     this.allReady = new Promise<void>((resolve) => { allReady = resolve; });
     if (threads === 1) allReady();
     for (let i = 1; i < threads; i++) {
-      const data: SharedThreadData = { variant: options.variant, bound: options.bound, index: i, threads, shared };
+      const data: SharedThreadData = { variant: options.variant, bound: options.bound, reduce: options.reduce, hashCompact: options.hashCompact, index: i, threads, shared };
       this.ready.push(false);
       this.start(i - 1, { kvmMmuLabShared: data }, [], (m) => {
         if (!(m as { ready?: true }).ready) return false;
@@ -289,6 +293,10 @@ export interface ParallelRequest {
   progressIntervalMs?: number;
   /** shared (the default): one visited table in shared memory; partitioned: shards that exchange successors. */
   parallel?: 'shared' | 'partitioned';
+  /** A reduction (ExploreOptions.reduce): the shared search only (the partitioned one refuses it). */
+  reduce?: Reduction;
+  /** Hash compaction (ExploreOptions.hashCompact): the shared search only (the partitioned one refuses it). */
+  hashCompact?: boolean;
   /**
    * Tests, shared search: every worker thread takes part from the first level (the main thread
    * waits for them to start), and `threadStates` is filled with the states each searcher
@@ -316,7 +324,7 @@ function cancelledResult(req: ParallelRequest, t0: number, last: { states: numbe
  * them (one store, one table), progress at each level's end, Ctrl-C as for the partitioned search.
  */
 async function runSharedSearch(req: ParallelRequest, signal?: AbortSignal, onProgress?: (p: Progress) => void): Promise<ExploreResult> {
-  const options: ExploreOptions = { variant: req.variant, bound: req.bound, maxStates: req.maxStates, maxMemoryBytes: req.maxMemoryBytes, engine: 'packed' };
+  const options: ExploreOptions = { variant: req.variant, bound: req.bound, maxStates: req.maxStates, maxMemoryBytes: req.maxMemoryBytes, engine: 'packed', ...(req.reduce ? { reduce: req.reduce } : {}), ...(req.hashCompact ? { hashCompact: true } : {}) };
   const t0 = Date.now();
   const interval = req.progressIntervalMs ?? 1000;
   const meter = new ProgressMeter();
@@ -353,6 +361,8 @@ async function runSharedSearch(req: ParallelRequest, signal?: AbortSignal, onPro
  */
 export async function runParallelSearch(req: ParallelRequest, signal?: AbortSignal, onProgress?: (p: Progress) => void): Promise<ExploreResult> {
   if ((req.parallel ?? 'shared') === 'shared') return runSharedSearch(req, signal, onProgress);
+  if (req.reduce) throw new Error('internal: the partitioned search takes no reduction (the CLI refuses --reduce with --parallel partitioned)');
+  if (req.hashCompact) throw new Error('internal: the partitioned search has no hash compaction (the CLI refuses --hash-compact with --parallel partitioned)');
   const options: ExploreOptions = { variant: req.variant, bound: req.bound, maxStates: req.maxStates, maxMemoryBytes: Math.floor(req.maxMemoryBytes / req.workers), engine: 'packed' };
   const t0 = Date.now();
   let depth = 0;
@@ -468,7 +478,7 @@ function shardThread(data: ShardData): void {
 
 /** A thread of the shared search: each segment command runs its searcher to the segment's end. */
 function sharedThread(data: SharedThreadData): void {
-  const searcher = new SharedSearcher({ variant: data.variant, bound: data.bound }, data.index, data.shared);
+  const searcher = new SharedSearcher({ variant: data.variant, bound: data.bound, reduce: data.reduce, hashCompact: data.hashCompact }, data.index, data.shared);
   // The main thread gives this thread a level's segments from the next level on.
   parentPort!.postMessage({ ready: true });
   parentPort!.on('message', (c: { id: number; order?: SegmentOrder; work?: BarrierWork; part?: number; parts?: number }) => {

@@ -497,8 +497,7 @@ export class PackedSearch {
   /** `scope`: makeScope()'s for the bound unless given (a test's scope without reduction 4, Scope.reduction4). */
   constructor(readonly options: ExploreOptions, scope: Scope = makeScope(options.bound)) {
     this.scope = scope;
-    this.model = new PackedModel(this.scope, options.variant, { por: reducesByPor(options.reduce) });
-    this.canonicalizer = new Canonicalizer(this.model.L, reductionOf(options, this.scope, this.model.L));
+    ({ model: this.model, canonicalizer: this.canonicalizer } = reducedModel(options, this.scope));
     this.size = this.model.L.size;
     this.words = this.size >> 2;
     this.L = this.model.L;
@@ -942,6 +941,18 @@ function indexOfOrder(orders: number[][], order: number[]): number {
     if (k === order.length && o.length === order.length) return i;
   }
   return -1;
+}
+
+/**
+ * The model and the canonical form a search with these options runs on: the model with
+ * `--reduce por`'s footprint when asked, the canonical form with the page symmetry when asked.
+ * Every search made from the options makes them here (the single search, each thread of the
+ * shared one and its coordinator, which rebuilds the path), so that every part of one search
+ * reduces alike (docs/explorer.md "Reductions and hash compaction on several workers").
+ */
+export function reducedModel(options: ExploreOptions, scope: Scope): { model: PackedModel; canonicalizer: Canonicalizer } {
+  const model = new PackedModel(scope, options.variant, { por: reducesByPor(options.reduce) });
+  return { model, canonicalizer: new Canonicalizer(model.L, reductionOf(options, scope, model.L)) };
 }
 
 /** The page symmetry when the options ask for it (ExploreOptions.reduce), else none. */

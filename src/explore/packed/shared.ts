@@ -33,8 +33,8 @@ import { searchResult, withTime, type ExploreOptions, type ExploreResult, type V
 import type { SearchCounts } from '../progress';
 import { makeScope } from '../scope';
 import type { Layout } from './layout';
-import { PackedModel } from './model';
-import { Canonicalizer, DEFAULT_MAX_BYTES, DEFAULT_MAX_STATES, confirmWithCore, hashWords, rebuildPackedPath } from './search';
+import type { PackedModel } from './model';
+import { Canonicalizer, DEFAULT_MAX_BYTES, DEFAULT_MAX_STATES, COMPACT_HASH_BITS, confirmWithCore, hashWords, hashWordsBoth, hashWordsHigh, omissionBound, rebuildPackedPath, reducedModel } from './search';
 import { keySpan, sortByKey, type ViolationAt } from './partition';
 import { BATCH, CHUNK_WORDS, pendingSlots } from './visited';
 
@@ -54,8 +54,10 @@ const C_CHUNKS = 48;
 const C_ROOM = 64;
 /** Chunks the memory budget allows (set by the coordinator; past it, a thread sets the stop flag). */
 const C_CHUNK_LIMIT = 80;
+/** Hash compaction: the next entry of the level's list of free chunks (SegmentOrder.free). */
+const C_FREE_NEXT = 96;
 /** Thread t's states inserted in this segment: C_COUNTS + 16 t. */
-const C_COUNTS = 96;
+const C_COUNTS = 112;
 
 export function controlWords(threads: number): number {
   return C_COUNTS + 16 * threads;
@@ -68,6 +70,12 @@ const MIN_SLOTS_BITS = 10;
 export interface SharedBuffers {
   store: Int32Array;
   ctl: Int32Array;
+  /**
+   * Hash compaction: the level of the states in each chunk of the store (a thread starts a chunk
+   * at each level, so a chunk holds one level), from which the coordinator frees the chunks of
+   * levels already expanded.
+   */
+  chunkLevel: Int32Array;
 }
 
 /** One segment of a level: its parents (their places, in number order) and what they report. */
@@ -80,6 +88,14 @@ export interface SegmentOrder {
   /** Per parent (by index): transitions taken, goals reached; written by whichever thread expands it. */
   trans: Int32Array;
   reached: Int32Array;
+  /**
+   * Hash compaction (else empty): the signatures of the states of earlier levels, pairs (upper
+   * half, 1 for 0; lower half), read only during a level; the level's states are in `table`.
+   */
+  oldTable: Int32Array;
+  /** Hash compaction: the level being expanded (its states' chunks are marked with level + 1), and the chunks free to fill again. */
+  level: number;
+  free: Int32Array;
 }
 
 /** A thread's report at a segment's end: the places of the states it inserted, in its order. */
@@ -106,6 +122,7 @@ export class SharedSearcher {
   private readonly store: Int32Array;
   private readonly storeBytes: Uint8Array;
   private readonly ctl: Int32Array;
+  private readonly chunkLevel: Int32Array;
   private table: Int32Array = new Int32Array(0);
   private places: Int32Array = new Int32Array(0);
   private trans: Int32Array = new Int32Array(0);
@@ -130,6 +147,15 @@ export class SharedSearcher {
   private readonly pendingUsed: Int32Array;
   private readonly pendingKey: Int32Array;
   private npending = 0;
+  /** Hash compaction: the signature's upper half of each pending successor; the old levels' table; the level's chunks' mark. */
+  private readonly compact: boolean;
+  private readonly pendingHigh: Int32Array;
+  private oldTable: Int32Array = new Int32Array(0);
+  private chunkMark = 0;
+  private free: Int32Array = new Int32Array(0);
+  /** Hash compaction: each inserted state's signature (by its index in `fresh`), for the old table at the level's end. */
+  private freshHigh: Int32Array = new Int32Array(0);
+  private freshLow: Int32Array = new Int32Array(0);
   sink = 0;
 
   /**
@@ -138,8 +164,8 @@ export class SharedSearcher {
    */
   constructor(readonly options: ExploreOptions, readonly index: number, shared: SharedBuffers, private readonly block = BLOCK, private readonly keepFirst = false) {
     const scope = makeScope(options.bound);
-    this.model = new PackedModel(scope, options.variant);
-    this.canonicalizer = new Canonicalizer(this.model.L);
+    // With the search's reductions (options.reduce), made as every other part of it makes them.
+    ({ model: this.model, canonicalizer: this.canonicalizer } = reducedModel(options, scope));
     this.L = this.model.L;
     this.size = this.L.size;
     this.words = this.size >> 2;
@@ -148,11 +174,15 @@ export class SharedSearcher {
     this.store = shared.store;
     this.storeBytes = new Uint8Array(shared.store.buffer, shared.store.byteOffset, shared.store.byteLength);
     this.ctl = shared.ctl;
+    this.chunkLevel = shared.chunkLevel;
     const room = BATCH + this.cands.length;
     ({ all: this.pending, bytes: this.pendingBytes, words: this.pendingWords } = pendingSlots(room, this.words, 0, this.size));
     this.pendingHash = new Int32Array(room);
     this.pendingUsed = new Int32Array(room);
     this.pendingKey = new Int32Array(room);
+    this.compact = !!options.hashCompact;
+    this.pendingHigh = new Int32Array(this.compact ? room : 0);
+    if (this.compact) { this.freshHigh = new Int32Array(this.fresh.length); this.freshLow = new Int32Array(this.fresh.length); }
   }
 
   /** Start a segment of a level (the table may be a new, larger one). */
@@ -166,6 +196,12 @@ export class SharedSearcher {
     this.cursor = 0;
     this.blockEnd = 0;
     if (order.newLevel) this.nfresh = 0;
+    if (this.compact) {
+      this.oldTable = order.oldTable;
+      this.free = order.free;
+      // A chunk holds one level's states: the next state of this level starts a chunk.
+      if (order.newLevel) { this.fill = 0; this.end = 0; this.chunkMark = order.level + 1; }
+    }
     this.segmentStart = this.nfresh;
     Atomics.store(this.ctl, C_COUNTS + 16 * this.index, 0);
   }
@@ -247,7 +283,7 @@ export class SharedSearcher {
         const j = this.npending++;
         const sw = model.sw;
         const used = canonicalizer.canonInto(model.s, sw);
-        this.pendingHash[j] = hashWords(sw, 0, used);
+        this.pendingHash[j] = this.compact ? hashWordsBoth(sw, 0, used, this.pendingHigh, j) : hashWords(sw, 0, used);
         this.pendingUsed[j] = used;
         this.pendingKey[j] = key;
         model.useBuffer(this.pendingBytes[j + 1], this.pendingWords[j + 1]);
@@ -287,14 +323,54 @@ export class SharedSearcher {
     this.npending = 0;
     const { pending, pendingHash, pendingUsed, pendingKey, words } = this;
     this.sink = warmShared(this.table, this.store, pendingHash, n);
-    for (let j = 0; j < n; j++) this.insert(pending, j * words, pendingHash[j], pendingUsed[j], pendingKey[j]);
+    if (!this.compact) {
+      for (let j = 0; j < n; j++) this.insert(pending, j * words, pendingHash[j], pendingUsed[j], pendingKey[j]);
+      return;
+    }
+    const { oldTable, pendingHigh } = this;
+    const mask = (oldTable.length >> 1) - 1;
+    for (let j = 0; j < n; j++) this.sink ^= oldTable[(pendingHash[j] & mask) << 1];
+    for (let j = 0; j < n; j++) {
+      const low = pendingHash[j];
+      const high = pendingHigh[j] === 0 ? 1 : pendingHigh[j];
+      // A state of an earlier level: its signature is in the old table (read only during a level).
+      if (inOldTable(oldTable, mask, low, high)) continue;
+      const at = this.nfresh;
+      if (this.insert(pending, j * words, low, pendingUsed[j], pendingKey[j]) && this.nfresh > at) {
+        if (this.freshHigh.length < this.fresh.length) { this.freshHigh = grownTo(this.freshHigh, this.fresh.length); this.freshLow = grownTo(this.freshLow, this.fresh.length); }
+        this.freshHigh[at] = high;
+        this.freshLow[at] = low;
+      }
+    }
+  }
+
+  /**
+   * Hash compaction, at a level's end: this thread's states of the level, by signature, into the
+   * old levels' table (`table`, grown first if needed). A slot is claimed by a compare-and-exchange
+   * of its first word (the upper half, never 0) and the lower half written after; no thread reads
+   * the table until the barrier is passed, so nothing waits for the second word. Two states of the
+   * level with one signature are two entries; a lookup stops at the first, as with one.
+   */
+  addToOldTable(table: Int32Array): void {
+    const mask = (table.length >> 1) - 1;
+    const { freshHigh, freshLow } = this;
+    for (let i = 0; i < this.nfresh; i++) {
+      const high = freshHigh[i];
+      const low = freshLow[i];
+      for (let slot = low & mask; ; slot = (slot + 1) & mask) {
+        if (table[slot << 1] !== 0) continue;
+        if (Atomics.compareExchange(table, slot << 1, 0, high) !== 0) continue;
+        table[(slot << 1) + 1] = low;
+        break;
+      }
+    }
   }
 
   /**
    * Add a state (cw[at..at+used), hash h) with key `key` unless known; a known state new in this
    * level keeps the lesser key.
    */
-  private insert(cw: Int32Array, at: number, h: number, used: number, key: number): void {
+  private insert(cw: Int32Array, at: number, h: number, used: number, key: number): boolean {
     const { table, store } = this;
     const mask = (table.length >> 1) - 1;
     let copied = false;
@@ -318,7 +394,7 @@ export class SharedSearcher {
           this.fill += used + 1;
           if (this.nfresh >= this.fresh.length) { const f = new Int32Array(this.fresh.length * 2); f.set(this.fresh); this.fresh = f; }
           this.fresh[this.nfresh++] = ref;
-          return;
+          return true;
         }
         // Another thread claimed it first: that state is compared like any other.
         id = prev;
@@ -331,24 +407,51 @@ export class SharedSearcher {
         if (!sameState(store, Atomics.load(table, slot << 1) - 1, cw, at, used)) continue;
       }
       // Known. New in this level: the least key wins (an atomic min, whatever the order).
-      if (this.keepFirst) return;
+      if (this.keepFirst) return false;
       for (let cur = store[id - 2]; key < cur;) {
         const prev = Atomics.compareExchange(store, id - 2, cur, key);
         if (prev === cur) break;
         cur = prev;
       }
-      return;
+      return false;
     }
   }
 
   /** A chunk of the store of this thread's own; past the budget's chunks, the stop flag too. */
   private newChunk(): void {
+    if (this.compact) {
+      // A chunk whose states were all expanded (hash compaction keeps no expanded state), else a new one.
+      const k = Atomics.add(this.ctl, C_FREE_NEXT, 1);
+      if (k < this.free.length) {
+        const c = this.free[k];
+        this.chunkLevel[c] = this.chunkMark;
+        this.fill = c * CHUNK_WORDS;
+        this.end = this.fill + CHUNK_WORDS;
+        return;
+      }
+    }
     const c = Atomics.add(this.ctl, C_CHUNKS, 1);
+    if (this.compact) this.chunkLevel[c] = this.chunkMark;
     if (c >= Atomics.load(this.ctl, C_CHUNK_LIMIT)) Atomics.store(this.ctl, C_STOP, 1);
     if ((c + 1) * CHUNK_WORDS > this.store.length) throw new RangeError('internal: the shared store is full (the stop flag is set a chunk before)');
     this.fill = c * CHUNK_WORDS;
     this.end = this.fill + CHUNK_WORDS;
   }
+}
+
+/** Whether the signature (low, high) is in a hash-compaction old table (pairs high, low; high never 0). */
+function inOldTable(table: Int32Array, mask: number, low: number, high: number): boolean {
+  for (let slot = low & mask; ; slot = (slot + 1) & mask) {
+    const x = table[slot << 1];
+    if (x === 0) return false;
+    if (x === high && table[(slot << 1) + 1] === low) return true;
+  }
+}
+
+function grownTo(a: Int32Array, n: number): Int32Array {
+  const b = new Int32Array(Math.max(n, a.length * 2));
+  b.set(a);
+  return b;
 }
 
 function sameState(store: Int32Array, base: number, cw: Int32Array, at: number, used: number): boolean {
@@ -500,7 +603,9 @@ export type BarrierWork =
   | { kind: 'count'; counts: Int32Array[] }
   | { kind: 'place'; counts: Int32Array[]; places: Int32Array; sortedKeys: Int32Array }
   | { kind: 'sort'; parentStart: Int32Array; places: Int32Array; sortedKeys: Int32Array; parentOf: Int32Array }
-  | { kind: 'rehash'; old: Int32Array; table: Int32Array };
+  | { kind: 'rehash'; old: Int32Array; table: Int32Array }
+  | { kind: 'compact'; table: Int32Array }
+  | { kind: 'clear'; table: Int32Array };
 
 /**
  * Do `work` as searcher `s`, which takes part `part` of `parts` (the threads of the level) where
@@ -512,6 +617,13 @@ export function doBarrierWork(s: SharedSearcher, work: BarrierWork, part: number
     case 'place': s.placeKeys(work.counts[s.index], work.places, work.sortedKeys); return null;
     case 'sort': s.sortRuns(work.parentStart, work.places, work.sortedKeys, work.parentOf, part, parts); return null;
     case 'rehash': return s.rehash(work.old, work.table, part, parts);
+    case 'compact': s.addToOldTable(work.table); return null;
+    case 'clear': {
+      const t = work.table;
+      const from = Math.floor((part * t.length) / parts);
+      zeroed(t.subarray(from, Math.floor(((part + 1) * t.length) / parts)));
+      return null;
+    }
   }
 }
 
@@ -543,6 +655,7 @@ export function sharedBuffers(maxBytes: number, threads: number): SharedBuffers 
   return {
     store: new Int32Array(new SharedArrayBuffer(chunks * CHUNK_WORDS * 4)),
     ctl: new Int32Array(new SharedArrayBuffer(4 * controlWords(threads))),
+    chunkLevel: new Int32Array(new SharedArrayBuffer(4 * chunks)),
   };
 }
 
@@ -550,22 +663,36 @@ function sharedTable(slotsBits: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(8 << slotsBits));
 }
 
+/** A level as the coordinator keeps it: its states' places (dropped under hash compaction once expanded), each one's parent, and under hash compaction each one's candidate position. */
+interface Level {
+  places: Int32Array;
+  parents: Int32Array;
+  positions?: Int16Array;
+}
+
 /**
  * Run the shared search to its end (or its cap, or its group's failure). The coordinator's work:
  * the initial state, each segment's order, the table's growth, each level's numbering, and the
  * violation's counts and path. `shared` are the buffers the group's threads were given.
+ *
+ * Hash compaction (options.hashCompact; docs/explorer.md "Reductions and hash compaction on several workers"):
+ * the states of earlier levels are only signatures, in `oldTable`, which no thread writes during a
+ * level; `table` then holds the level's new states only (exactly compared, keys kept as without
+ * compaction), is made again at each level, and at the level's end its states' signatures go into
+ * `oldTable`. The store keeps the level being expanded and the next (a chunk holds one level; the
+ * chunks of expanded levels are handed out again), and each level keeps its parents and the
+ * candidate positions of its keys, from which a violation's chain is made again.
  */
 export async function sharedExplore(options: ExploreOptions, group: SharedGroup, shared: SharedBuffers, onLevel?: (p: SearchCounts) => void): Promise<ExploreResult> {
-  if (options.reduce) throw new Error('internal: the reductions run on the single search only, not on several workers');
-  if (options.hashCompact) throw new Error('internal: hash compaction runs on the single search only, not on several workers');
   const now = options.now ?? Date.now;
   const t0 = now();
+  const compact = !!options.hashCompact;
   const maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
   const maxBytes = options.maxMemoryBytes ?? DEFAULT_MAX_BYTES;
-  const { store, ctl } = shared;
+  const { store, ctl, chunkLevel } = shared;
   const scope = makeScope(options.bound);
-  const model = new PackedModel(scope, options.variant);
-  const canonicalizer = new Canonicalizer(model.L);
+  // The initial state's canonical form and the counterexample's rebuild: the threads' reductions.
+  const { model, canonicalizer } = reducedModel(options, scope);
   const span = keySpan(scope.menu.length + 2 + model.L.nf);
   // A segment's inserts after its room is used up: each thread ends its block (a block's parents'
   // successors at most); the table keeps at least that many free slots beyond the room.
@@ -573,19 +700,28 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
   let slotsBits = MIN_SLOTS_BITS;
   while ((1 << slotsBits) < 8 * slack) slotsBits++;
   let table = sharedTable(slotsBits);
+  let oldTable = compact ? sharedTable(MIN_SLOTS_BITS) : new Int32Array(0);
 
   // The initial state: chunk 0, place 1, key word OLD.
   ctl[C_CHUNKS] = 1;
+  chunkLevel[0] = 0;
   const init = canonicalizer.canon(model.initial(new Uint8Array(model.L.size)));
   const used = model.L.usedWords(init, 0);
   const h = hashWords(init, 0, used);
   store[0] = OLD;
   for (let k = 0; k < used; k++) store[1 + k] = init[k];
-  table[(h & ((table.length >> 1) - 1)) << 1] = 2;
-  table[((h & ((table.length >> 1) - 1)) << 1) + 1] = h;
+  if (compact) {
+    const high = hashWordsHigh(init, 0, used) || 1;
+    const slot = h & ((oldTable.length >> 1) - 1);
+    oldTable[slot << 1] = high;
+    oldTable[(slot << 1) + 1] = h;
+  } else {
+    table[(h & ((table.length >> 1) - 1)) << 1] = 2;
+    table[((h & ((table.length >> 1) - 1)) << 1) + 1] = h;
+  }
 
   /** Each level's places and each state's parent (its index in the level before), for the path. */
-  const levels: Array<{ places: Int32Array; parents: Int32Array }> = [{ places: sharedInt32(1).fill(1), parents: Int32Array.of(-1) }];
+  const levels: Level[] = [{ places: sharedInt32(1).fill(1), parents: Int32Array.of(-1), ...(compact ? { positions: Int16Array.of(0) } : {}) }];
   let states = 1;
   let transitions = 0;
   let reachedBefore = 0;
@@ -595,7 +731,7 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
   let transAll = sharedInt32(1024);
   let reachedAll = sharedInt32(1024);
   const scratch = new NumberingScratch();
-  const bytesNow = () => Atomics.load(ctl, C_CHUNKS) * CHUNK_WORDS * 4 + table.byteLength + held;
+  const bytesNow = () => Atomics.load(ctl, C_CHUNKS) * CHUNK_WORDS * 4 + table.byteLength + oldTable.byteLength + held;
   // The chunks a thread may take before the stop flag: the budget's, or the store's own end (its
   // spare chunks kept back) when the budget is larger than the store (STORE_MAX_BYTES).
   const storeChunks = Math.floor(store.length / CHUNK_WORDS) - spareChunks(group.threads);
@@ -605,6 +741,7 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
     return withTime(searchResult(options, {
       verdict, stopped, violation, actions, states: counts.states, transitions: counts.transitions,
       depth: counts.depth, peakMemoryBytes: peak, engine: 'packed', reachedMask: counts.reached,
+      ...(compact ? { hashCompaction: { hashBits: COMPACT_HASH_BITS, omissionBound: omissionBound(counts.states) } } : {}),
     }), (now() - t0) / 1000);
   };
   for (;;) {
@@ -617,16 +754,26 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
     if (transAll.length < parents) { transAll = sharedInt32(Math.max(parents, transAll.length * 2)); reachedAll = sharedInt32(transAll.length); }
     const trans = zeroed(transAll.subarray(0, parents));
     const reachedOf = zeroed(reachedAll.subarray(0, parents));
-    const order: SegmentOrder = { newLevel: true, table, places: level.places, trans, reached: reachedOf };
+    // Hash compaction: the level's table starts empty (as large as the last level's grew), and
+    // the chunks of the levels before the one expanded are free (their states were expanded).
+    // The same table is cleared by the threads rather than made again: a new SharedArrayBuffer a
+    // level was faulted in again each level, and the old ones waited for a collection in every
+    // isolate that had seen them (4.0 GiB resident at issue 17's bound, 2.3 GiB counted).
+    if (compact && depth > 0) await group.each({ kind: 'clear', table });
+    const free = compact ? freeChunks(chunkLevel, Atomics.load(ctl, C_CHUNKS), depth) : new Int32Array(0);
+    ctl[C_FREE_NEXT] = 0;
+    const order: SegmentOrder = { newLevel: true, table, places: level.places, trans, reached: reachedOf, oldTable, level: depth, free };
     ctl[C_CURSOR] = 0;
     ctl[C_VIOLATION] = NO_VIOLATION;
     const fresh: Int32Array[] = [];
     let newStates = 0;
+    // The states `table` holds besides the level's new ones (hash compaction: none).
+    const base = compact ? 0 : states;
     for (;;) {
       // Grown once more than half full (as the single search's), in one rehash, before a segment
       // (not at a level's end: the search may stop there, and the rehash would be wasted).
       let slots2 = table.length >> 1;
-      while ((states + newStates) * 2 > slots2) slots2 *= 2;
+      while ((base + newStates) * 2 > slots2) slots2 *= 2;
       if (slots2 !== table.length >> 1) {
         const grown = sharedTable(Math.log2(slots2));
         const spilled = await group.each({ kind: 'rehash', old: table, table: grown });
@@ -636,9 +783,9 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       // The room: states this segment may insert with the table at most 5/8 full (the barrier
       // grows it past half full, as the single search does; the slack past 5/8 is a block a thread).
       const slots = table.length >> 1;
-      Atomics.store(ctl, C_ROOM, Math.max(0, ((slots >> 3) * 5) - (states + newStates)));
+      Atomics.store(ctl, C_ROOM, Math.max(0, ((slots >> 3) * 5) - (base + newStates)));
       held = levelBytes(levels) + transAll.byteLength * 2 + scratch.byteLength + 4 * newStates;
-      const budgetChunks = Math.floor((maxBytes - table.byteLength - held) / (CHUNK_WORDS * 4));
+      const budgetChunks = Math.floor((maxBytes - table.byteLength - oldTable.byteLength - held) / (CHUNK_WORDS * 4));
       storeBound = budgetChunks > storeChunks;
       Atomics.store(ctl, C_CHUNK_LIMIT, Math.max(1, Math.min(budgetChunks, storeChunks)));
       order.table = table;
@@ -676,13 +823,46 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       maxMemoryBytes: maxBytes,
     });
     if (newStates === 0) return finish('no violation within the bound', { states, transitions, reached: reachedBefore, depth });
-    levels.push(await numberInThreads(group, newStates, parents, scratch));
+    if (compact) {
+      // The level's signatures join the old ones': the table grown first (at most 3/4 full: no
+      // thread inserts into it during a level, so no room is kept for a segment's slack).
+      let slots2 = oldTable.length >> 1;
+      while ((states + newStates) * 4 > slots2 * 3) slots2 *= 2;
+      if (slots2 !== oldTable.length >> 1) {
+        const grown = sharedTable(Math.log2(slots2));
+        const spilled = await group.each({ kind: 'rehash', old: oldTable, table: grown });
+        placeSpilled(grown, spilled.filter((x): x is Int32Array => x !== null));
+        oldTable = grown;
+      }
+      await group.each({ kind: 'compact', table: oldTable });
+    }
+    const next = await numberInThreads(group, newStates, parents, scratch, compact ? span : 0);
+    // Hash compaction keeps no expanded state: the places of the level just expanded are dropped.
+    if (compact) level.places = new Int32Array(0);
+    levels.push(next);
     states += newStates;
     if (states >= maxStates) {
       return finish('incomplete', { states, transitions, reached: reachedBefore, depth }, `stopped at the state cap of ${maxStates} distinct states (raise it with --max-states)`);
     }
     depth++;
   }
+}
+
+/** The chunks of the store taken so far (tests: hash compaction reuses the chunks of expanded levels). */
+export function chunksTaken(shared: SharedBuffers): number {
+  return Atomics.load(shared.ctl, C_CHUNKS);
+}
+
+/**
+ * Hash compaction: the chunks whose states are of a level before `depth` (the level about to be
+ * expanded), in order: those states were expanded, and nothing reads them again.
+ */
+export function freeChunks(chunkLevel: Int32Array, chunks: number, depth: number): Int32Array {
+  const out: number[] = [];
+  for (let c = 0; c < chunks; c++) if (chunkLevel[c] < depth) out.push(c);
+  const free = sharedInt32(out.length);
+  for (let i = 0; i < out.length; i++) free[i] = out[i];
+  return free;
 }
 
 /**
@@ -698,9 +878,9 @@ function sharedInt32(n: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4 * Math.max(1, n))).subarray(0, n);
 }
 
-function levelBytes(levels: ReadonlyArray<{ places: Int32Array; parents: Int32Array }>): number {
+function levelBytes(levels: readonly Level[]): number {
   let b = 0;
-  for (const l of levels) b += l.places.byteLength + l.parents.byteLength;
+  for (const l of levels) b += l.places.byteLength + l.parents.byteLength + (l.positions?.byteLength ?? 0);
   return b;
 }
 
@@ -750,7 +930,7 @@ export function numberLevel(store: Int32Array, fresh: readonly Int32Array[], n: 
  * sortRuns() (each parent's run in key order, on a range of parents a thread). The same result
  * as numberLevel(): a counting sort by parent, then by position within a parent.
  */
-export async function numberInThreads(group: SharedGroup, n: number, parents: number, scratch: NumberingScratch): Promise<{ places: Int32Array; parents: Int32Array }> {
+export async function numberInThreads(group: SharedGroup, n: number, parents: number, scratch: NumberingScratch, positionsSpan = 0): Promise<Level> {
   const counts = scratch.threadCounts(group.threads, parents);
   await group.each({ kind: 'count', counts });
   const parentStart = sharedInt32(parents + 1);
@@ -761,7 +941,11 @@ export async function numberInThreads(group: SharedGroup, n: number, parents: nu
   await group.each({ kind: 'place', counts, places, sortedKeys });
   const parentOf = sharedInt32(n);
   await group.each({ kind: 'sort', parentStart, places, sortedKeys, parentOf });
-  return { places, parents: parentOf };
+  if (positionsSpan === 0) return { places, parents: parentOf };
+  // Hash compaction: each state's candidate position (its key's), for the counterexample's chain.
+  const positions = new Int16Array(n);
+  for (let i = 0; i < n; i++) positions[i] = (sortedKeys[i] - KEY_BIAS) % positionsSpan;
+  return { places, parents: parentOf, positions };
 }
 
 /**
@@ -812,16 +996,51 @@ export class NumberingScratch {
 }
 
 /** The violating transition's path: the chain of least-key parents, rebuilt and replayed as the single search's. */
-function counterexample(options: ExploreOptions, model: PackedModel, canonicalizer: Canonicalizer, store: Int32Array, levels: ReadonlyArray<{ places: Int32Array; parents: Int32Array }>, parent: number): { actions: number[]; violation: { violation: Violation; reached: number } } {
+function counterexample(options: ExploreOptions, model: PackedModel, canonicalizer: Canonicalizer, store: Int32Array, levels: readonly Level[], parent: number): { actions: number[]; violation: { violation: Violation; reached: number } } {
   const targets: Array<{ words: Int32Array; at: number }> = [];
-  for (let d = levels.length - 1, i = parent; d > 0; d--) {
-    targets.push({ words: store, at: levels[d].places[i] });
-    i = levels[d].parents[i];
+  if (options.hashCompact) {
+    targets.push(...compactChain(model, canonicalizer, levels, parent));
+  } else {
+    for (let d = levels.length - 1, i = parent; d > 0; d--) {
+      targets.push({ words: store, at: levels[d].places[i] });
+      i = levels[d].parents[i];
+    }
+    targets.reverse();
   }
-  targets.reverse();
   const actions = rebuildPackedPath(model, canonicalizer, targets);
   if (!model.violation) throw new Error('internal: the rebuilt path ends without a violation');
   return { actions, violation: { violation: confirmWithCore(model.scope, options.variant, actions, model.violation), reached: model.reached } };
+}
+
+/**
+ * Hash compaction's chain of canonical forms to the violating parent, made again as the search
+ * made it (the single search's rebuildCompactPath() does the same with actions): from the
+ * canonical initial state, each state's candidate position (its key's) taken among its parent's
+ * candidates, applied to the parent's canonical form, and canonicalised.
+ */
+function compactChain(model: PackedModel, canonicalizer: Canonicalizer, levels: readonly Level[], parent: number): Array<{ words: Int32Array; at: number }> {
+  const positions: number[] = [];
+  for (let d = levels.length - 1, i = parent; d > 0; d--) {
+    positions.push(levels[d].positions![i]);
+    i = levels[d].parents[i];
+  }
+  positions.reverse();
+  const size = model.L.size;
+  const buffer = new Uint8Array(size);
+  model.useBuffer(buffer, new Int32Array(buffer.buffer));
+  const cands = new Int32Array(model.scope.menu.length + 2 + model.L.nf);
+  let from = canonicalizer.canon(model.initial(new Uint8Array(size))).slice();
+  const targets: Array<{ words: Int32Array; at: number }> = [];
+  for (const k of positions) {
+    model.forget();
+    const bytes = new Uint8Array(from.buffer);
+    const n = model.candidates(bytes, 0, cands, canonicalizer.symmetries(bytes, 0));
+    if (k >= n || !model.apply(from, 0, cands[k]) || model.violation) throw new Error('internal: the shared hash-compaction search cannot make its path again');
+    from = canonicalizer.canonInPlace(model.s, model.sw).slice();
+    targets.push({ words: from, at: 0 });
+  }
+  model.forget();
+  return targets;
 }
 
 /**

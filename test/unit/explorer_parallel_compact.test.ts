@@ -1,0 +1,98 @@
+/**
+ * Hash compaction in the shared-memory search (`--workers N --hash-compact`, src/explore/packed/
+ * shared.ts; docs/explorer.md "Reductions and hash compaction on several workers"): simulated threads and real
+ * ones.
+ *
+ * Why the expected values are the single hash-compaction search's (search.ts), field for field,
+ * omission bound included: the shared search keeps the earlier levels' 64-bit signatures (the
+ * single search's hash: hashWords() low, hashWordsHigh() high, 0 stored as 1) in a table no
+ * thread writes during a level, and the level's new states exactly, with their least key, as
+ * without compaction. A successor is dropped when its signature is an earlier level's (as the
+ * single search drops it) or when it is already new in the level (the same state). So while no
+ * two states of one level share a signature, which holds at these bounds (the single search's
+ * counts equal the exact search's, asserted below), the levels are the single search's, numbered
+ * in the same key order; the counterexample's chain is made again from the candidate positions of
+ * the keys, as the single search makes it from its actions, and goes through the same rebuild.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chunksTaken, freeChunks, simulatedExplore } from '../../src/explore/packed/shared';
+import { runParallelSearch } from '../../cli/parallel_explore';
+import type { ExploreOptions, Reduction } from '../../src/explore/result';
+import { findPreset } from '../../src/kernel/variants';
+import { TEST_BOUND, seeded, singleResult as single, withoutClock as comparable } from './explorer.helpers';
+
+const MiB = 2 ** 20;
+
+/** The counts that an exact search and a collision-free hash-compaction search share. */
+function counts(r: { verdict: string; states: number; transitions: number; depth: number; actions?: number[] }): unknown {
+  return { verdict: r.verdict, states: r.states, transitions: r.transitions, depth: r.depth, actions: r.actions };
+}
+
+for (const name of ['never-flush', 'v7', 'pre-patch'] as const) {
+  test(`${name}: 1, 2 and 3 simulated searchers with hash compaction (and with each reduction) give the single hash-compaction search's result exactly`, async () => {
+    for (const reduce of [undefined, 'symmetry', 'por', 'symmetry,por'] as Array<Reduction | undefined>) {
+      const options: ExploreOptions = { variant: findPreset(name)!, bound: TEST_BOUND, hashCompact: true, ...(reduce ? { reduce } : {}) };
+      const want = single(options);
+      const how = `${name}, --hash-compact${reduce ? ` --reduce ${reduce}` : ''}`;
+      // No collision at this bound: the single compaction search counts what the exact one does.
+      assert.deepEqual(counts(want), counts(single({ ...options, hashCompact: false })), `${how}: the single searches agree`);
+      assert.ok(want.hashCompaction, how);
+      for (const n of [1, 2, 3]) {
+        const inTurn = await simulatedExplore(options, n);
+        assert.deepEqual(comparable(inTurn.result), comparable(want), `${how}: ${n} searchers in turn`);
+        const mixed = await simulatedExplore(options, n, seeded(17 + n), 4);
+        assert.deepEqual(comparable(mixed.result), comparable(want), `${how}: ${n} searchers interleaved`);
+      }
+      // Searchers joining later, blocks of 1 (the level's table grows within a level; the old
+      // levels' table grows at levels' ends).
+      const late = await simulatedExplore(options, 3, seeded(13), 1, false, [0, 2, 6]);
+      assert.deepEqual(comparable(late.result), comparable(want), `${how}: searchers joining at levels 2 and 6`);
+    }
+  });
+}
+
+test('hash compaction frees the chunks of expanded levels: the store takes a few chunks, not one a level a thread', async () => {
+  // Each searcher starts a chunk at each level it inserts in (a chunk holds one level), so the
+  // store would take about levels x searchers chunks (v7 at the tests' bound: 43 levels, 3
+  // searchers) if none were given back. Expanding level d reads level d's chunks and fills level
+  // d + 1's, at most one of each a searcher here (a level is far less than a 4 MiB chunk), and
+  // every chunk of a level before d is free: so at most 2 x 3 chunks are ever needed, plus
+  // chunk 0 (the initial state's) until it is freed at level 1.
+  const options: ExploreOptions = { variant: findPreset('v7')!, bound: TEST_BOUND, hashCompact: true };
+  const { result, group, levels } = await simulatedExplore(options, 3, seeded(4), 4);
+  assert.equal(result.verdict, 'no violation within the bound');
+  assert.ok(levels > 40, `${levels} levels`);
+  assert.ok(chunksTaken(group.shared) <= 7, `${chunksTaken(group.shared)} chunks taken`);
+  // The exact search keeps every state: its chunks are the threads' own, filled across levels.
+  const exact = await simulatedExplore({ ...options, hashCompact: false }, 3, seeded(4), 4);
+  assert.ok(chunksTaken(exact.group.shared) <= 4);
+});
+
+test('the free chunks are those of the levels before the one expanded, never its own', () => {
+  // Six chunks marked with the level of their states: 0 (the initial state's), 1, 2, 2, 3, 1 (a
+  // seventh word past the chunks taken is not looked at). Before expanding level 2, levels 0 and 1
+  // were expanded: chunks 0, 1 and 5 are free; 2 and 3 hold the parents being expanded, 4 a level
+  // after them. Before level 0 nothing is free.
+  const marks = Int32Array.of(0, 1, 2, 2, 3, 1, 9);
+  assert.deepEqual([...freeChunks(marks, 6, 2)], [0, 1, 5]);
+  assert.deepEqual([...freeChunks(marks, 6, 0)], []);
+});
+
+for (const [name, verdict] of [['never-flush', 'violation'], ['v7', 'no violation within the bound']] as const) {
+  test(`${name}: the main thread and a worker thread with hash compaction give the single hash-compaction search's result`, { timeout: 600_000 }, async () => {
+    const variant = findPreset(name)!;
+    for (const reduce of [undefined, 'symmetry'] as Array<Reduction | undefined>) {
+      const want = single({ variant, bound: TEST_BOUND, hashCompact: true, maxMemoryBytes: 256 * MiB, engine: 'packed', ...(reduce ? { reduce } : {}) });
+      assert.equal(want.verdict, verdict);
+      for (const waitForThreads of [true, false]) {
+        const r = await runParallelSearch({ variant, bound: TEST_BOUND, maxMemoryBytes: 256 * MiB, workers: 2, waitForThreads, hashCompact: true, reduce });
+        assert.deepEqual(comparable(r), comparable(want), `${name}${reduce ? `, --reduce ${reduce}` : ''}, ${waitForThreads ? 'the thread in every level' : 'the thread joining when started'}`);
+      }
+    }
+  });
+}
+
+test('the partitioned search refuses hash compaction rather than ignore it', async () => {
+  await assert.rejects(runParallelSearch({ variant: findPreset('v7')!, bound: TEST_BOUND, maxMemoryBytes: 64 * MiB, workers: 2, parallel: 'partitioned', hashCompact: true }), /partitioned search has no hash compaction/);
+});
