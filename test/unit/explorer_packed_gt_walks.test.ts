@@ -1,5 +1,6 @@
 /**
- * The shadow walks the guest-tables packed model keeps for the state the search expands
+ * The shadow walks (and whether each vCPU is inside KVM) the guest-tables packed model keeps for
+ * the state the search expands
  * (PackedGtModel.expanding() and parentWalk(), docs/explorer.md "The access's lookups made once",
  * gtperf28): a model told which buffer holds the parent, and that buffer loaded over with one
  * state after another as the search does, must make every successor, violation and goal that a

@@ -130,6 +130,8 @@ export class PackedGtModel implements GtEngine {
     this.parentStamp = new Int32Array(addrs);
     this.parentLeaf = new Int32Array(addrs);
     this.parentLevel = new Int32Array(addrs);
+    this.tlbStamp = new Int32Array(2 * addrs);
+    this.tlbKept = new Int32Array(2 * addrs);
     const n = scope.menu.length;
     this.actKind = new Uint8Array(n);
     this.actVcpu = new Int32Array(n);
@@ -381,6 +383,12 @@ export class PackedGtModel implements GtEngine {
   private readonly parentStamp: Int32Array;
   private readonly parentLeaf: Int32Array;
   private readonly parentLevel: Int32Array;
+  /** emulating() of the state being expanded, by vCPU, kept under the same stamp. */
+  private readonly emulStamp = new Int32Array(2);
+  private readonly emulKept = new Uint8Array(2);
+  /** parentTlb()'s lookups of the state being expanded, by vCPU * addrs + address. */
+  private readonly tlbStamp: Int32Array;
+  private readonly tlbKept: Int32Array;
 
   /**
    * The search's word: `from` holds the next state to expand and nothing writes it until the next
@@ -388,7 +396,18 @@ export class PackedGtModel implements GtEngine {
    */
   expanding(from: Uint8Array | null): void {
     this.parentOf = from;
-    if (++this.stamp === 0x40000000) { this.stamp = 1; this.parentStamp.fill(0); }
+    if (++this.stamp === 0x40000000) { this.stamp = 1; this.parentStamp.fill(0); this.emulStamp.fill(0); this.tlbStamp.fill(0); }
+  }
+
+  /** tlbLookup(w, vcpu, addr), kept for the state being expanded (a read and a write of each address look up the same entry). */
+  private parentTlb(w: Uint8Array, vcpu: number, addr: number): number {
+    if (w !== this.parentOf) return this.tlbLookup(w, vcpu, addr);
+    const i = vcpu * this.addrs + addr;
+    if (this.tlbStamp[i] !== this.stamp) {
+      this.tlbStamp[i] = this.stamp;
+      this.tlbKept[i] = this.tlbLookup(w, vcpu, addr);
+    }
+    return this.tlbKept[i];
   }
 
   /** shadowWalk(w, addr), kept for the state being expanded (expanding()) and read again from there. */
@@ -441,6 +460,19 @@ export class PackedGtModel implements GtEngine {
 
   /** A vCPU inside KVM (its stopped fault, or its trapped write being emulated) makes no access. */
   emulating(w: Uint8Array, vcpu: number): boolean {
+    // Asked for each of a vCPU's 8 accesses (E = 4) of the state being expanded: kept as its walks are.
+    if (w === this.parentOf) {
+      if (this.emulStamp[vcpu] !== this.stamp) {
+        this.emulStamp[vcpu] = this.stamp;
+        this.emulKept[vcpu] = this.frameInKvm(w, vcpu) ? 1 : 0;
+      }
+      return this.emulKept[vcpu] !== 0;
+    }
+    return this.frameInKvm(w, vcpu);
+  }
+
+  /** emulating() read off the frames. */
+  private frameInKvm(w: Uint8Array, vcpu: number): boolean {
     const L = this.L;
     if (inKvm(w, L.cur, vcpu)) return true;
     for (let i = 0; i < w[L.npaused]; i++) if (inKvm(w, L.paused + i * L.fs, vcpu)) return true;
@@ -453,7 +485,7 @@ export class PackedGtModel implements GtEngine {
     const lock = from[L.lock] !== 0;
     if (from[L.acc] >= this.scope.bound.accesses || (lock && !from[L.fresh]) || this.emulating(from, vcpu)) return false;
     const reload = from[L.tlb + vcpu * L.tb] !== 0;
-    const hit = this.tlbLookup(from, vcpu, addr);
+    const hit = this.parentTlb(from, vcpu, addr);
     if (hit >= 0 && from[hit + 1] !== 1) return UNSUPPORTED;
     const hitPermits = hit >= 0 && permits(write, from[hit + 4]);
     // A TLB hit that adds nothing (a read, or a write to a page already written) and reaches a live page.
