@@ -83,6 +83,8 @@ export class PackedGtModel implements GtEngine {
   readonly rootKey: number;
   /** walks[(pd0 * 2 + write) * addrs + addr]: the guest walk with PD[0] = pd0s[pd0], null if it fails. */
   readonly walks: Array<GuestWalk | null>;
+  /** walkCodes[i]: the gfn code of walks[i]'s page (L.gfnCode()), 0 where walks[i] is null. */
+  private readonly walkCodes: Int32Array;
   readonly addrs: number;
   /** Each menu action's kind (A_ACCESS ...), vCPU, address or memslot, and whether it writes (dispatch()). */
   private readonly actKind: Uint8Array;
@@ -124,6 +126,12 @@ export class PackedGtModel implements GtEngine {
         }
       }
     });
+    this.walkCodes = Int32Array.from(this.walks, (gw) => (gw ? L.gfnCode(gw.gfn) : 0));
+    this.parentStamp = new Int32Array(addrs);
+    this.parentLeaf = new Int32Array(addrs);
+    this.parentLevel = new Int32Array(addrs);
+    this.tlbStamp = new Int32Array(2 * addrs);
+    this.tlbKept = new Int32Array(2 * addrs);
     const n = scope.menu.length;
     this.actKind = new Uint8Array(n);
     this.actVcpu = new Int32Array(n);
@@ -364,6 +372,59 @@ export class PackedGtModel implements GtEngine {
   walkLevel = 0;
 
   /**
+   * The state the search is expanding (search.ts load()), whose shadow walks parentWalk() keeps by
+   * address while it is the one: the menu's 16 accesses walk 4 addresses, each from the same
+   * parent's SPs (docs/explorer.md, "The access's lookups made once", gtperf28). parentStamp[addr]
+   * === stamp marks a kept walk; expanding() moves the stamp on, so no walk of an earlier parent
+   * (the same buffer, loaded over) is read again.
+   */
+  private parentOf: Uint8Array | null = null;
+  private stamp = 1;
+  private readonly parentStamp: Int32Array;
+  private readonly parentLeaf: Int32Array;
+  private readonly parentLevel: Int32Array;
+  /** emulating() of the state being expanded, by vCPU, kept under the same stamp. */
+  private readonly emulStamp = new Int32Array(2);
+  private readonly emulKept = new Uint8Array(2);
+  /** parentTlb()'s lookups of the state being expanded, by vCPU * addrs + address. */
+  private readonly tlbStamp: Int32Array;
+  private readonly tlbKept: Int32Array;
+
+  /**
+   * The search's word: `from` holds the next state to expand and nothing writes it until the next
+   * call (null: no such state). Every walk kept for the last one is dropped.
+   */
+  expanding(from: Uint8Array | null): void {
+    this.parentOf = from;
+    if (++this.stamp === 0x40000000) { this.stamp = 1; this.parentStamp.fill(0); this.emulStamp.fill(0); this.tlbStamp.fill(0); }
+  }
+
+  /** tlbLookup(w, vcpu, addr), kept for the state being expanded (a read and a write of each address look up the same entry). */
+  private parentTlb(w: Uint8Array, vcpu: number, addr: number): number {
+    if (w !== this.parentOf) return this.tlbLookup(w, vcpu, addr);
+    const i = vcpu * this.addrs + addr;
+    if (this.tlbStamp[i] !== this.stamp) {
+      this.tlbStamp[i] = this.stamp;
+      this.tlbKept[i] = this.tlbLookup(w, vcpu, addr);
+    }
+    return this.tlbKept[i];
+  }
+
+  /** shadowWalk(w, addr), kept for the state being expanded (expanding()) and read again from there. */
+  parentWalk(w: Uint8Array, addr: number): number {
+    if (w !== this.parentOf) return this.shadowWalk(w, addr);
+    if (this.parentStamp[addr] === this.stamp) {
+      this.walkLevel = this.parentLevel[addr];
+      return this.parentLeaf[addr];
+    }
+    const leaf = this.shadowWalk(w, addr);
+    this.parentStamp[addr] = this.stamp;
+    this.parentLeaf[addr] = leaf;
+    this.parentLevel[addr] = this.walkLevel;
+    return leaf;
+  }
+
+  /**
    * SPTE_INDEX(addr, level) (Geometry.index()) as a shift and a mask: E is a power of two and the
    * scope's addresses are small non-negative integers (a menu's, or a TLB entry's byte), for which
    * floor(addr / E^(level - 1)) % E is the same number.
@@ -399,6 +460,19 @@ export class PackedGtModel implements GtEngine {
 
   /** A vCPU inside KVM (its stopped fault, or its trapped write being emulated) makes no access. */
   emulating(w: Uint8Array, vcpu: number): boolean {
+    // Asked for each of a vCPU's 8 accesses (E = 4) of the state being expanded: kept as its walks are.
+    if (w === this.parentOf) {
+      if (this.emulStamp[vcpu] !== this.stamp) {
+        this.emulStamp[vcpu] = this.stamp;
+        this.emulKept[vcpu] = this.frameInKvm(w, vcpu) ? 1 : 0;
+      }
+      return this.emulKept[vcpu] !== 0;
+    }
+    return this.frameInKvm(w, vcpu);
+  }
+
+  /** emulating() read off the frames. */
+  private frameInKvm(w: Uint8Array, vcpu: number): boolean {
     const L = this.L;
     if (inKvm(w, L.cur, vcpu)) return true;
     for (let i = 0; i < w[L.npaused]; i++) if (inKvm(w, L.paused + i * L.fs, vcpu)) return true;
@@ -411,34 +485,55 @@ export class PackedGtModel implements GtEngine {
     const lock = from[L.lock] !== 0;
     if (from[L.acc] >= this.scope.bound.accesses || (lock && !from[L.fresh]) || this.emulating(from, vcpu)) return false;
     const reload = from[L.tlb + vcpu * L.tb] !== 0;
-    const hit = this.tlbLookup(from, vcpu, addr);
+    const hit = this.parentTlb(from, vcpu, addr);
     if (hit >= 0 && from[hit + 1] !== 1) return UNSUPPORTED;
+    const hitPermits = hit >= 0 && permits(write, from[hit + 4]);
     // A TLB hit that adds nothing (a read, or a write to a page already written) and reaches a live page.
-    if (hit >= 0 && !reload && permits(write, from[hit + 4]) && !this.freed(from, from[hit + 3]) && (!write || from[L.written + from[hit + 2] - 1])) return false;
+    if (hitPermits && !reload && !this.freed(from, from[hit + 3]) && (!write || from[L.written + from[hit + 2] - 1])) return false;
     if (reload && lock) return false;
-    const gw = this.walks[(from[L.pd0] * 2 + (write ? 1 : 0)) * this.addrs + addr];
-    if (gw && !this.liveSlotHolds(from, L.gfnCode(gw.gfn))) return false;
-    // Where the access may not fault (below: no operation left, mmu_lock held, no guest walk, the
-    // page in the invalidation range) and no root reload comes first, it completes exactly when the
-    // hardware's first try does, and that try reads nothing the copy would change (the walk reads
-    // the SPs; the TLB entry a permission fault drops is not read again): refused without a copy.
-    // At the default bound this leaves 331,299 copies of 472,587 (141,288 accesses refused here).
-    if (!reload && (from[L.ops] >= this.scope.bound.ops || lock || gw === null || L.inHull(from, L.gfnCode(gw.gfn))) &&
-      !this.hardwareCompletes(from, vcpu, addr, write)) return false;
+    const wi = (from[L.pd0] * 2 + (write ? 1 : 0)) * this.addrs + addr;
+    const gw = this.walks[wi];
+    // The walk's page as a gfn code (L.gfnCode(gw.gfn), made once in the constructor; 0 without a walk).
+    const g = this.walkCodes[wi];
+    if (gw && !this.liveSlotHolds(from, g)) return false;
+    // The hardware's walk of the parent's shadow tables for this access, when it was made (-2: not
+    // made), and its level. Where the access may not fault (below: no operation left, mmu_lock held,
+    // no guest walk, the page in the invalidation range) and no root reload comes first, it
+    // completes exactly when the hardware's first try does, and that try reads nothing the copy
+    // would change (the walk reads the SPs; the TLB entry a permission fault drops is not read
+    // again): refused without a copy (hardwareCompletes(): a permitting TLB hit, or this walk). At
+    // the default bound this leaves 331,299 copies of 472,587 (141,288 accesses refused here).
+    let leaf = -2;
+    let leafLevel = 0;
+    if (!reload && !hitPermits) {
+      leaf = this.parentWalk(from, addr);
+      leafLevel = this.walkLevel;
+      if ((from[L.ops] >= this.scope.bound.ops || lock || gw === null || L.inHull(from, g)) &&
+        (leaf < 0 || (write && !(from[leaf + E_FLAGS] & SPTE_WRITABLE)))) return false;
+    }
     const w = this.successor(from);
-    this.noteStaleAccess(w, vcpu, addr, write);
-    if (reload) this.reloadRoots(w, vcpu);
+    // The copy has the parent's bytes, so the parent's TLB hit and walk are at the same offsets in
+    // it (docs/explorer.md, "The access's lookups made once", gtperf28): noteStaleAccess() and the
+    // first hardwareAccess() are given them instead of looking again.
+    this.noteStaleAccessAt(w, from, addr, hit, hitPermits);
+    // kvm_mmu_load()'s local flush empties the vCPU's TLB (no hit after it), and the reload may
+    // change the root (the walk is made again).
+    let h = hit;
+    if (reload) { this.reloadRoots(w, vcpu); h = -1; leaf = -2; }
     let ops = w[L.ops];
-    for (let tries = 1; !this.hardwareAccess(w, vcpu, addr, write); tries++) {
+    for (let tries = 1; !this.hardwareAccessAt(w, vcpu, addr, write, h, leaf, leafLevel); tries++) {
       // The fault takes mmu_lock: only where an operation could start.
       // mmu_invalidate_retry_gfn(): not on a page inside the invalidation range (model.ts faultRetries()).
-      if (tries > 2 || ops >= this.scope.bound.ops || lock || (gw !== null && L.inHull(w, L.gfnCode(gw.gfn)))) return false;
+      if (tries > 2 || ops >= this.scope.bound.ops || lock || (gw !== null && L.inHull(w, g))) return false;
       // The guest walk fails: the fault goes to the guest, the access faults again, and again.
       if (!gw) return false;
       this.pauseCurrent(w);
       ops++;
       if (this.fault(w, gw, addr)) this.reached |= G_CHILD_MISMATCH;
-      this.noteStaleAccess(w, vcpu, addr, write);
+      // The fault wrote the SPs and perhaps the TLBs: looked up again.
+      h = this.tlbLookup(w, vcpu, addr);
+      leaf = -2;
+      this.noteStaleAccessAt(w, w, addr, h, h >= 0 && permits(write, w[h + 4]));
     }
     w[L.ops] = ops;
     w[L.acc]++;
@@ -601,23 +696,33 @@ export class PackedGtModel implements GtEngine {
   /** The stale-access goal: the TLB entry about to be used maps a page its root no longer maps there. */
   noteStaleAccess(w: Uint8Array, vcpu: number, addr: number, write: boolean): void {
     const hit = this.tlbLookup(w, vcpu, addr);
-    if (hit < 0 || !permits(write, w[hit + 4])) return;
-    const leaf = this.shadowWalk(w, addr);
-    if (leaf < 0 || this.walkLevel !== 1 || w[leaf + E_TARGET] !== w[hit + 3]) this.reached |= G_STALE_ACCESS;
+    this.noteStaleAccessAt(w, w, addr, hit, hit >= 0 && permits(write, w[hit + 4]));
   }
 
-  /** Whether hardwareAccess(w, vcpu, addr, write) would complete, read off the words without writing them. */
-  private hardwareCompletes(w: Uint8Array, vcpu: number, addr: number, write: boolean): boolean {
-    const hit = this.tlbLookup(w, vcpu, addr);
-    if (hit >= 0 && permits(write, w[hit + 4])) return true;
-    const leaf = this.shadowWalk(w, addr);
-    return leaf >= 0 && (!write || (w[leaf + E_FLAGS] & SPTE_WRITABLE) !== 0);
+  /**
+   * noteStaleAccess() given the TLB lookup's answer on `w` (`hit`, and whether it permits the
+   * access), the shadow walk read off `walkOn`: `w` itself, or the parent whose copy `w` still is
+   * (access() before it writes the copy, so that the walk kept for the parent serves).
+   */
+  private noteStaleAccessAt(w: Uint8Array, walkOn: Uint8Array, addr: number, hit: number, hitPermits: boolean): void {
+    if (!hitPermits) return;
+    const leaf = this.parentWalk(walkOn, addr);
+    if (leaf < 0 || this.walkLevel !== 1 || w[leaf + E_TARGET] !== w[hit + 3]) this.reached |= G_STALE_ACCESS;
   }
 
   /** guest_access.ts guestAccess() without the reload: true when it completes, false when it faults. */
   hardwareAccess(w: Uint8Array, vcpu: number, addr: number, write: boolean): boolean {
+    return this.hardwareAccessAt(w, vcpu, addr, write, this.tlbLookup(w, vcpu, addr), -2, 0);
+  }
+
+  /**
+   * hardwareAccess() given tlbLookup(w, vcpu, addr) (`hit`) and, unless `walked` is -2,
+   * shadowWalk(w, addr)'s answer and its level: what access() read off the parent, whose bytes
+   * the copy has (neither changes when the TLB entry a permission fault drops goes: the walk reads
+   * the SPs).
+   */
+  private hardwareAccessAt(w: Uint8Array, vcpu: number, addr: number, write: boolean, hit: number, walked: number, walkedLevel: number): boolean {
     const L = this.L;
-    const hit = this.tlbLookup(w, vcpu, addr);
     if (hit >= 0 && w[hit + 1] !== 1) throw new Unsupported();
     let gfn: number;
     let pfn: number;
@@ -631,9 +736,11 @@ export class PackedGtModel implements GtEngine {
         for (let j = hit; j < end - T_BYTES; j++) w[j] = w[j + T_BYTES];
         for (let j = end - T_BYTES; j < end; j++) w[j] = 0;
       }
-      const leaf = this.shadowWalk(w, addr);
+      let leaf = walked;
+      let level = walkedLevel;
+      if (leaf === -2) { leaf = this.shadowWalk(w, addr); level = this.walkLevel; }
       if (leaf < 0 || (write && !(w[leaf + E_FLAGS] & SPTE_WRITABLE))) return false;
-      if (this.walkLevel !== 1) throw new Unsupported();
+      if (level !== 1) throw new Unsupported();
       const flags = w[leaf + E_FLAGS];
       pfn = w[leaf + E_TARGET];
       gfn = this.pfnToGfn(w, pfn);

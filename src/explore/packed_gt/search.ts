@@ -225,6 +225,8 @@ export class PackedGtSearch {
   private load(i: number): void {
     const ref = this.place.get(i);
     this.fromSet = gtLoad(this.L, this.chunks[ref >>> CHUNK_BITS], ref & CHUNK_MASK, this.fromWords, this.fromPlaces, this.fromSet);
+    // The model keeps the walks of `from` until the next load (PackedGtModel.parentWalk()).
+    this.model.expanding(this.from);
   }
 
   /** Work for about `ms` milliseconds; true when the search is over. */
