@@ -1,6 +1,7 @@
 // Every test stage writes test-artifacts/results/<suite>.json:
 //   { "suite": "...", "passed": N, "failed": N, "skipped": N, "durationMs": N, "tests": [{ "title", "state", "error"? }],
-//     "coverage"?: { "covered", "total", "files", "notLoaded": [...] } | null }   (unit only; null: c8 wrote none)
+//     "coverage"?: { "covered", "total", "files", "notLoaded": [...], "optedOut"? } | null }   (unit only; null: c8 wrote none;
+//     optedOut: how many test files ran without c8, node-tests.mjs optsOutOfCoverage)
 // scripts/test.mjs sums these files; a stage that wrote none counts as one failure.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
