@@ -1,3 +1,4 @@
+// @no-coverage: whole searches through every entry point; V8's coverage counters about double such a file's CPU (docs/testing.md, "What the unit stage costs").
 /**
  * The guest-tables scope's default engine is its packed engine (src/explore/packed_gt/; since
  * 2026-12-07, docs/explorer.md "Which engine"), everywhere the explorer picks one: the library's

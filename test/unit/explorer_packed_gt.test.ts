@@ -1,3 +1,4 @@
+// @no-coverage: core against packed on every state of whole searches; V8's coverage counters about double such a file's CPU (docs/testing.md, "What the unit stage costs").
 /**
  * The guest-tables scope's packed engine, stage 2 (docs/explorer.md, "The packed engine for the
  * guest-tables scope"): the layout and the abstraction map, src/explore/packed_gt/.

@@ -1,3 +1,4 @@
+// @no-coverage: core against packed on every deletion step of whole searches; V8's coverage counters about double such a file's CPU (docs/testing.md, "What the unit stage costs").
 /**
  * The guest-tables scope's packed engine, stage 3e (docs/explorer.md, "Stage 3e: memslot deletion,
  * the obsolete root's reload, the stopped faults"): memslot deletion under both slotZap values

@@ -1,3 +1,4 @@
+// @no-coverage: core against packed on every step of whole searches; V8's coverage counters about double such a file's CPU (docs/testing.md, "What the unit stage costs").
 /**
  * The guest-tables scope's packed engine, stage 3d (docs/explorer.md, "Stage 3d: steps, resumes,
  * the trapped write and the invalidation"): STEP and RESUME with the lock rules (locks.ts), the

@@ -1,3 +1,4 @@
+// @no-coverage: core search against packed search, whole; V8's coverage counters about double such a file's CPU (docs/testing.md, "What the unit stage costs").
 /**
  * The guest-tables scope's packed search (src/explore/packed_gt/search.ts; docs/explorer.md, "The
  * search and the store"), held to the core search (src/explore/search.ts CoreSearch) whole.

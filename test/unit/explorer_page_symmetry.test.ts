@@ -1,3 +1,4 @@
+// @no-coverage: whole searches with and without the reduction, every preset; V8's coverage counters about double such a file's CPU (docs/testing.md, "What the unit stage costs").
 /**
  * The symmetry over the region's pages (`explore --reduce symmetry`, ExploreOptions.reduce,
  * src/explore/packed/page_symmetry.ts; docs/explorer.md, "Symmetry over pages").

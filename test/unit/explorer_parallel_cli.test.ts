@@ -1,3 +1,4 @@
+// @no-coverage: whole searches on real threads through the CLI; V8's coverage counters about double such a file's CPU (docs/testing.md, "What the unit stage costs").
 /**
  * explore --workers N as a user runs it: the shared search's threads (the default,
  * src/explore/packed/shared.ts) and the partitioned search's (`--parallel partitioned`,

@@ -1,3 +1,4 @@
+// @no-coverage: whole searches on real and simulated threads; V8's coverage counters about double such a file's CPU (docs/testing.md, "What the unit stage costs").
 /**
  * Hash compaction in the shared-memory search (`--workers N --hash-compact`, src/explore/packed/
  * shared.ts; docs/explorer.md "Reductions and hash compaction on several workers"): simulated threads and real

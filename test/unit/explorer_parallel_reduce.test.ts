@@ -1,3 +1,4 @@
+// @no-coverage: whole searches on real and simulated threads, every reduction; V8's coverage counters about double such a file's CPU (docs/testing.md, "What the unit stage costs").
 /**
  * The shared-memory search (src/explore/packed/shared.ts) with the reductions (`--workers N
  * --reduce symmetry | por | symmetry,por`): simulated threads (SimulatedThreads, their steps

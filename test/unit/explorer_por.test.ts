@@ -1,3 +1,4 @@
+// @no-coverage: whole searches with and without the reduction, every preset; V8's coverage counters about double such a file's CPU (docs/testing.md, "What the unit stage costs").
 /**
  * The partial-order reduction of guest accesses under mmu_lock (`explore --reduce por`,
  * ExploreOptions.reduce; src/explore/packed/model.ts, the footprint in the fresh byte;

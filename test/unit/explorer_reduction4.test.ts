@@ -1,3 +1,4 @@
+// @no-coverage: whole searches with and without the reduction; V8's coverage counters about double such a file's CPU (docs/testing.md, "What the unit stage costs").
 /**
  * Reduction 4 of docs/explorer.md (with mmu_lock held, a guest access is offered only after a
  * step visible to accesses) against the search without it (Scope.reduction4, tests only), and the
