@@ -256,7 +256,7 @@ export class PackedGtSearch {
           // Compared with the booleans, not with UNSUPPORTED: V8 compares a value with true or false
           // by reference, but with a string, where apply()'s answers are of both types, it called
           // its StrictEqual builtin, 11.4 M times at --entries 4 --accesses 3 (0.6 % of the
-          // instructions: docs/explorer.md, "The stale-TLB check of the writes made").
+          // instructions: docs/explorer.md, "The stale-TLB check, measured").
           if (r !== true) {
             if (r === false) continue;
             throw new Error(`internal: the guest-tables packed model has no transition for ${this.actionText(cands[k])}, which the scope offers (state ${this.cursor}, depth ${this.level}); the search stops rather than skip it`);
