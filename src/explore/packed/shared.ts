@@ -663,6 +663,19 @@ function sharedTable(slotsBits: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(8 << slotsBits));
 }
 
+/**
+ * `table` (pairs whose second word is the hash they are placed by) as a new table of `slots`
+ * slots: each thread places the pairs whose home is in its range (rehashInto()), then the
+ * coordinator the ones that spilled past a range (placeSpilled()). Both of sharedExplore()'s
+ * tables grow this way: the level's, half full, and hash compaction's old levels', 3/4 full.
+ */
+async function grownTable(group: SharedGroup, table: Int32Array, slots: number): Promise<Int32Array> {
+  const grown = sharedTable(Math.log2(slots));
+  const spilled = await group.each({ kind: 'rehash', old: table, table: grown });
+  placeSpilled(grown, spilled.filter((x): x is Int32Array => x !== null));
+  return grown;
+}
+
 /** A level as the coordinator keeps it: its states' places (dropped under hash compaction once expanded), each one's parent, and under hash compaction each one's candidate position. */
 interface Level {
   places: Int32Array;
@@ -774,12 +787,7 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       // (not at a level's end: the search may stop there, and the rehash would be wasted).
       let slots2 = table.length >> 1;
       while ((base + newStates) * 2 > slots2) slots2 *= 2;
-      if (slots2 !== table.length >> 1) {
-        const grown = sharedTable(Math.log2(slots2));
-        const spilled = await group.each({ kind: 'rehash', old: table, table: grown });
-        placeSpilled(grown, spilled.filter((x): x is Int32Array => x !== null));
-        table = grown;
-      }
+      if (slots2 !== table.length >> 1) table = await grownTable(group, table, slots2);
       // The room: states this segment may insert with the table at most 5/8 full (the barrier
       // grows it past half full, as the single search does; the slack past 5/8 is a block a thread).
       const slots = table.length >> 1;
@@ -828,12 +836,7 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       // thread inserts into it during a level, so no room is kept for a segment's slack).
       let slots2 = oldTable.length >> 1;
       while ((states + newStates) * 4 > slots2 * 3) slots2 *= 2;
-      if (slots2 !== oldTable.length >> 1) {
-        const grown = sharedTable(Math.log2(slots2));
-        const spilled = await group.each({ kind: 'rehash', old: oldTable, table: grown });
-        placeSpilled(grown, spilled.filter((x): x is Int32Array => x !== null));
-        oldTable = grown;
-      }
+      if (slots2 !== oldTable.length >> 1) oldTable = await grownTable(group, oldTable, slots2);
       await group.each({ kind: 'compact', table: oldTable });
     }
     const next = await numberInThreads(group, newStates, parents, scratch, compact ? span : 0);
