@@ -36,7 +36,7 @@ import type { Layout } from './layout';
 import type { PackedModel } from './model';
 import { Canonicalizer, DEFAULT_MAX_BYTES, DEFAULT_MAX_STATES, COMPACT_HASH_BITS, confirmWithCore, hashWords, hashWordsBoth, hashWordsHigh, omissionBound, rebuildPackedPath, reducedModel } from './search';
 import { keySpan, sortByKey, type ViolationAt } from './partition';
-import { BATCH, CHUNK_WORDS, pendingSlots } from './visited';
+import { BATCH, CHUNK_WORDS, grown, pendingSlots } from './visited';
 
 /** Key words are int32: a key k is stored as k + KEY_BIAS, so that keys up to 2^32 - 2 fit. */
 export const KEY_BIAS = -0x80000000;
@@ -337,7 +337,7 @@ export class SharedSearcher {
       if (inOldTable(oldTable, mask, low, high)) continue;
       const at = this.nfresh;
       if (this.insert(pending, j * words, low, pendingUsed[j], pendingKey[j]) && this.nfresh > at) {
-        if (this.freshHigh.length < this.fresh.length) { this.freshHigh = grownTo(this.freshHigh, this.fresh.length); this.freshLow = grownTo(this.freshLow, this.fresh.length); }
+        if (this.freshHigh.length < this.fresh.length) { this.freshHigh = grown(this.freshHigh, this.fresh.length); this.freshLow = grown(this.freshLow, this.fresh.length); }
         this.freshHigh[at] = high;
         this.freshLow[at] = low;
       }
@@ -392,7 +392,7 @@ export class SharedSearcher {
         if (prev === 0) {
           table[(slot << 1) + 1] = h;
           this.fill += used + 1;
-          if (this.nfresh >= this.fresh.length) { const f = new Int32Array(this.fresh.length * 2); f.set(this.fresh); this.fresh = f; }
+          if (this.nfresh >= this.fresh.length) this.fresh = grown(this.fresh);
           this.fresh[this.nfresh++] = ref;
           return true;
         }
@@ -446,12 +446,6 @@ function inOldTable(table: Int32Array, mask: number, low: number, high: number):
     if (x === 0) return false;
     if (x === high && table[(slot << 1) + 1] === low) return true;
   }
-}
-
-function grownTo(a: Int32Array, n: number): Int32Array {
-  const b = new Int32Array(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
 }
 
 function sameState(store: Int32Array, base: number, cw: Int32Array, at: number, used: number): boolean {
@@ -670,10 +664,10 @@ function sharedTable(slotsBits: number): Int32Array {
  * tables grow this way: the level's, half full, and hash compaction's old levels', 3/4 full.
  */
 async function grownTable(group: SharedGroup, table: Int32Array, slots: number): Promise<Int32Array> {
-  const grown = sharedTable(Math.log2(slots));
-  const spilled = await group.each({ kind: 'rehash', old: table, table: grown });
-  placeSpilled(grown, spilled.filter((x): x is Int32Array => x !== null));
-  return grown;
+  const bigger = sharedTable(Math.log2(slots));
+  const spilled = await group.each({ kind: 'rehash', old: table, table: bigger });
+  placeSpilled(bigger, spilled.filter((x): x is Int32Array => x !== null));
+  return bigger;
 }
 
 /** A level as the coordinator keeps it: its states' places (dropped under hash compaction once expanded), each one's parent, and under hash compaction each one's candidate position. */
