@@ -28,7 +28,7 @@
  * single search's, for any number of threads and any interleaving.
  */
 import type { Violation } from '../../model/step';
-import { memoryCapMessage } from '../../model/errors';
+import { memoryCapMessage, mib } from '../../model/errors';
 import { searchResult, withTime, type ExploreOptions, type ExploreResult, type Verdict } from '../result';
 import type { SearchCounts } from '../progress';
 import { makeScope } from '../scope';
@@ -639,7 +639,6 @@ function spareChunks(threads: number): number {
 
 /** Why a search stopped at the store's end rather than at the budget (STORE_MAX_BYTES). */
 export function storeEndMessage(usedBytes: number, capBytes: number): string {
-  const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
   return `stopped at the end of the shared store: ${mib(usedBytes)} MiB in use; the store of --workers holds at most ${STORE_MAX_BYTES / 2 ** 20} MiB of states, below the cap of ${mib(capBytes)} MiB (use --workers 1 for more)`;
 }
 
