@@ -485,7 +485,8 @@ function sharedThread(data: SharedThreadData): void {
     try {
       if (c.work) {
         const result = doBarrierWork(searcher, c.work, c.part!, c.parts!);
-        parentPort!.postMessage({ id: c.id, result }, result ? [result.buffer as ArrayBuffer] : []);
+        // A result in shared memory (hash compaction's signatures) is shared, not transferred.
+        parentPort!.postMessage({ id: c.id, result }, result && !(result.buffer instanceof SharedArrayBuffer) ? [result.buffer as ArrayBuffer] : []);
         return;
       }
       searcher.begin(c.order!);

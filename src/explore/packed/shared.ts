@@ -37,6 +37,7 @@ import type { PackedModel } from './model';
 import { Canonicalizer, DEFAULT_MAX_BYTES, DEFAULT_MAX_STATES, COMPACT_HASH_BITS, confirmWithCore, hashWords, hashWordsBoth, hashWordsHigh, omissionBound, rebuildPackedPath, reducedModel } from './search';
 import { keySpan, sortByKey, type ViolationAt } from './partition';
 import { BATCH, CHUNK_WORDS, grown, pendingSlots } from './visited';
+import { LEFT, MAX_LOAD_DEN, MAX_LOAD_NUM, compactHas, compactInsert, compactInsertBelow } from './compact_table';
 
 /** Key words are int32: a key k is stored as k + KEY_BIAS, so that keys up to 2^32 - 2 fit. */
 export const KEY_BIAS = -0x80000000;
@@ -153,9 +154,12 @@ export class SharedSearcher {
   private oldTable: Int32Array = new Int32Array(0);
   private chunkMark = 0;
   private free: Int32Array = new Int32Array(0);
-  /** Hash compaction: each inserted state's signature (by its index in `fresh`), for the old table at the level's end. */
-  private freshHigh: Int32Array = new Int32Array(0);
-  private freshLow: Int32Array = new Int32Array(0);
+  /**
+   * Hash compaction: each inserted state's signature (by its index i in `fresh`: upper half, 1
+   * for 0, at 2 i, lower half at 2 i + 1), in shared memory: at the level's end every thread reads
+   * every thread's, to put those whose home is in its range into the old levels' table.
+   */
+  private signatures: Int32Array = new Int32Array(0);
   sink = 0;
 
   /**
@@ -182,7 +186,7 @@ export class SharedSearcher {
     this.pendingKey = new Int32Array(room);
     this.compact = !!options.hashCompact;
     this.pendingHigh = new Int32Array(this.compact ? room : 0);
-    if (this.compact) { this.freshHigh = new Int32Array(this.fresh.length); this.freshLow = new Int32Array(this.fresh.length); }
+    if (this.compact) this.signatures = sharedInt32(2 * this.fresh.length);
   }
 
   /** Start a segment of a level (the table may be a new, larger one). */
@@ -334,36 +338,32 @@ export class SharedSearcher {
       const low = pendingHash[j];
       const high = pendingHigh[j] === 0 ? 1 : pendingHigh[j];
       // A state of an earlier level: its signature is in the old table (read only during a level).
-      if (inOldTable(oldTable, mask, low, high)) continue;
+      if (compactHas(oldTable, low, high)) continue;
       const at = this.nfresh;
       if (this.insert(pending, j * words, low, pendingUsed[j], pendingKey[j]) && this.nfresh > at) {
-        if (this.freshHigh.length < this.fresh.length) { this.freshHigh = grown(this.freshHigh, this.fresh.length); this.freshLow = grown(this.freshLow, this.fresh.length); }
-        this.freshHigh[at] = high;
-        this.freshLow[at] = low;
+        if (this.signatures.length < 2 * this.fresh.length) this.signatures = sharedGrown(this.signatures, 2 * this.fresh.length);
+        this.signatures[2 * at] = high;
+        this.signatures[2 * at + 1] = low;
       }
     }
   }
 
+  /** Hash compaction, at a level's end: this thread's signatures of the level (a view of shared memory, given to every thread). */
+  levelSignatures(): Int32Array {
+    return this.signatures.subarray(0, 2 * this.nfresh);
+  }
+
   /**
-   * Hash compaction, at a level's end: this thread's states of the level, by signature, into the
-   * old levels' table (`table`, grown first if needed). A slot is claimed by a compare-and-exchange
-   * of its first word (the upper half, never 0) and the lower half written after; no thread reads
-   * the table until the barrier is passed, so nothing waits for the second word. Two states of the
-   * level with one signature are two entries; a lookup stops at the first, as with one.
+   * Hash compaction, at a level's end: the level's states, by signature, into the old levels'
+   * table (`table`, grown first if needed), a Robin Hood table as the single search's: of every
+   * thread's signatures (`all`), this thread (part `part` of `parts`) inserts those whose home is
+   * in its range of slots, touching no slot outside it (compactInsertBelow()); what would reach
+   * past the range is returned, for the coordinator to insert once every thread is done. No thread
+   * reads the table until the barrier is passed. Two states of the level with one signature are
+   * one entry, as in the single search's table.
    */
-  addToOldTable(table: Int32Array): void {
-    const mask = (table.length >> 1) - 1;
-    const { freshHigh, freshLow } = this;
-    for (let i = 0; i < this.nfresh; i++) {
-      const high = freshHigh[i];
-      const low = freshLow[i];
-      for (let slot = low & mask; ; slot = (slot + 1) & mask) {
-        if (table[slot << 1] !== 0) continue;
-        if (Atomics.compareExchange(table, slot << 1, 0, high) !== 0) continue;
-        table[(slot << 1) + 1] = low;
-        break;
-      }
-    }
+  addToOldTable(table: Int32Array, all: readonly Int32Array[], part: number, parts: number): Int32Array {
+    return compactInto(table, all, part, parts);
   }
 
   /**
@@ -439,13 +439,38 @@ export class SharedSearcher {
   }
 }
 
-/** Whether the signature (low, high) is in a hash-compaction old table (pairs high, low; high never 0). */
-function inOldTable(table: Int32Array, mask: number, low: number, high: number): boolean {
-  for (let slot = low & mask; ; slot = (slot + 1) & mask) {
-    const x = table[slot << 1];
-    if (x === 0) return false;
-    if (x === high && table[(slot << 1) + 1] === low) return true;
+/**
+ * Part `part` of `parts` of a Robin Hood table's filling (hash compaction's old levels' table):
+ * the signatures of `lists` (pairs: upper half, 1 for 0; lower half; an upper half of 0 is an
+ * empty slot of the table being grown, skipped) whose home in `table` lies
+ * in the part's range of slots, inserted there by compactInsertBelow(); the ones that would reach
+ * past the range are returned (pairs as given), for placeLeft() once every part is done.
+ */
+export function compactInto(table: Int32Array, lists: readonly Int32Array[], part: number, parts: number): Int32Array {
+  const slots = table.length >> 1;
+  const mask = slots - 1;
+  const lo = Math.floor((part * slots) / parts);
+  const hi = Math.floor(((part + 1) * slots) / parts);
+  let left = new Int32Array(64);
+  let nleft = 0;
+  for (const list of lists) {
+    for (let i = 0; i < list.length; i += 2) {
+      if (list[i] === 0) continue;
+      const low = list[i + 1];
+      const home = low & mask;
+      if (home < lo || home >= hi) continue;
+      if (compactInsertBelow(table, low, list[i], hi) !== LEFT) continue;
+      if (nleft + 2 > left.length) left = grown(left);
+      left[nleft++] = list[i];
+      left[nleft++] = low;
+    }
   }
+  return left.slice(0, nleft);
+}
+
+/** The signatures compactInto() left, inserted by the whole table's compactInsert() (the coordinator's, once every part is done). */
+export function placeLeft(table: Int32Array, left: readonly Int32Array[]): void {
+  for (const l of left) for (let i = 0; i < l.length; i += 2) compactInsert(table, l[i + 1], l[i]);
 }
 
 function sameState(store: Int32Array, base: number, cw: Int32Array, at: number, used: number): boolean {
@@ -598,7 +623,9 @@ export type BarrierWork =
   | { kind: 'place'; counts: Int32Array[]; places: Int32Array; sortedKeys: Int32Array }
   | { kind: 'sort'; parentStart: Int32Array; places: Int32Array; sortedKeys: Int32Array; parentOf: Int32Array }
   | { kind: 'rehash'; old: Int32Array; table: Int32Array }
-  | { kind: 'compact'; table: Int32Array }
+  | { kind: 'rehashCompact'; old: Int32Array; table: Int32Array }
+  | { kind: 'signatures' }
+  | { kind: 'compact'; table: Int32Array; signatures: Int32Array[] }
   | { kind: 'clear'; table: Int32Array };
 
 /**
@@ -611,7 +638,9 @@ export function doBarrierWork(s: SharedSearcher, work: BarrierWork, part: number
     case 'place': s.placeKeys(work.counts[s.index], work.places, work.sortedKeys); return null;
     case 'sort': s.sortRuns(work.parentStart, work.places, work.sortedKeys, work.parentOf, part, parts); return null;
     case 'rehash': return s.rehash(work.old, work.table, part, parts);
-    case 'compact': s.addToOldTable(work.table); return null;
+    case 'rehashCompact': return compactInto(work.table, [work.old], part, parts);
+    case 'signatures': return s.levelSignatures();
+    case 'compact': return s.addToOldTable(work.table, work.signatures, part, parts);
     case 'clear': {
       const t = work.table;
       const from = Math.floor((part * t.length) / parts);
@@ -658,15 +687,23 @@ function sharedTable(slotsBits: number): Int32Array {
 
 /**
  * `table` (pairs whose second word is the hash they are placed by) as a new table of `slots`
- * slots: each thread places the pairs whose home is in its range (rehashInto()), then the
- * coordinator the ones that spilled past a range (placeSpilled()). Both of sharedExplore()'s
- * tables grow this way: the level's, half full, and hash compaction's old levels', 3/4 full.
+ * slots: each thread places the pairs whose home is in its range, then the coordinator the ones
+ * that would have gone past a range. Both of sharedExplore()'s tables grow this way: the level's
+ * (linear probing: rehashInto(), placeSpilled()) half full, and hash compaction's old levels'
+ * (Robin Hood: compactInto(), placeLeft()) 15/16 full.
  */
-async function grownTable(group: SharedGroup, table: Int32Array, slots: number): Promise<Int32Array> {
+async function grownTable(group: SharedGroup, table: Int32Array, slots: number, robinHood: boolean): Promise<Int32Array> {
   const bigger = sharedTable(Math.log2(slots));
-  const spilled = await group.each({ kind: 'rehash', old: table, table: bigger });
-  placeSpilled(bigger, spilled.filter((x): x is Int32Array => x !== null));
+  const spilled = (await group.each({ kind: robinHood ? 'rehashCompact' : 'rehash', old: table, table: bigger })).filter((x): x is Int32Array => x !== null);
+  if (robinHood) placeLeft(bigger, spilled); else placeSpilled(bigger, spilled);
   return bigger;
+}
+
+/** A copy of a in shared memory, twice as long or n long if that is more (the rest zero). */
+function sharedGrown(a: Int32Array, n: number): Int32Array {
+  const b = sharedInt32(Math.max(n, a.length * 2));
+  b.set(a);
+  return b;
 }
 
 /** A level as the coordinator keeps it: its states' places (dropped under hash compaction once expanded), each one's parent, and under hash compaction each one's candidate position. */
@@ -780,7 +817,7 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       // (not at a level's end: the search may stop there, and the rehash would be wasted).
       let slots2 = table.length >> 1;
       while ((base + newStates) * 2 > slots2) slots2 *= 2;
-      if (slots2 !== table.length >> 1) table = await grownTable(group, table, slots2);
+      if (slots2 !== table.length >> 1) table = await grownTable(group, table, slots2, false);
       // The room: states this segment may insert with the table at most 5/8 full (the barrier
       // grows it past half full, as the single search does; the slack past 5/8 is a block a thread).
       const slots = table.length >> 1;
@@ -825,12 +862,14 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
     });
     if (newStates === 0) return finish('no violation within the bound', { states, transitions, reached: reachedBefore, depth });
     if (compact) {
-      // The level's signatures join the old ones': the table grown first (at most 3/4 full: no
-      // thread inserts into it during a level, so no room is kept for a segment's slack).
+      // The level's signatures join the old ones': the table grown first (at most 15/16 full, as
+      // the single search's Robin Hood table: no thread inserts into it during a level, so no
+      // room is kept for a segment's slack).
       let slots2 = oldTable.length >> 1;
-      while ((states + newStates) * 4 > slots2 * 3) slots2 *= 2;
-      if (slots2 !== oldTable.length >> 1) oldTable = await grownTable(group, oldTable, slots2);
-      await group.each({ kind: 'compact', table: oldTable });
+      while ((states + newStates) * MAX_LOAD_DEN > slots2 * MAX_LOAD_NUM) slots2 *= 2;
+      if (slots2 !== oldTable.length >> 1) oldTable = await grownTable(group, oldTable, slots2, true);
+      const signatures = (await group.each({ kind: 'signatures' })).filter((x): x is Int32Array => x !== null);
+      placeLeft(oldTable, (await group.each({ kind: 'compact', table: oldTable, signatures })).filter((x): x is Int32Array => x !== null));
     }
     const next = await numberInThreads(group, newStates, parents, scratch, compact ? span : 0);
     // Hash compaction keeps no expanded state: the places of the level just expanded are dropped.
