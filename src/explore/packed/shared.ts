@@ -36,7 +36,7 @@ import type { Layout } from './layout';
 import type { PackedModel } from './model';
 import { Canonicalizer, DEFAULT_MAX_BYTES, DEFAULT_MAX_STATES, COMPACT_HASH_BITS, confirmWithCore, hashWords, hashWordsBoth, hashWordsHigh, omissionBound, rebuildPackedPath, reducedModel } from './search';
 import { keySpan, sortByKey, type ViolationAt } from './partition';
-import { BATCH, CHUNK_WORDS, grown, pendingSlots } from './visited';
+import { BATCH, CHUNK_BITS, grown, pendingSlots } from './visited';
 import { LEFT, MAX_LOAD_DEN, MAX_LOAD_NUM, compactHas, compactInsert, compactInsertBelow } from './compact_table';
 
 /** Key words are int32: a key k is stored as k + KEY_BIAS, so that keys up to 2^32 - 2 fit. */
@@ -57,8 +57,14 @@ const C_ROOM = 64;
 const C_CHUNK_LIMIT = 80;
 /** Hash compaction: the next entry of the level's list of free chunks (SegmentOrder.free). */
 const C_FREE_NEXT = 96;
+/**
+ * Hash compaction: the chunks freed during the level (SharedBuffers.freed): entries reserved by
+ * the threads that freed them, and entries taken by threads that need a chunk.
+ */
+const C_FREED_PUT = 112;
+const C_FREED_TAKE = 128;
 /** Thread t's states inserted in this segment: C_COUNTS + 16 t. */
-const C_COUNTS = 112;
+const C_COUNTS = 144;
 
 export function controlWords(threads: number): number {
   return C_COUNTS + 16 * threads;
@@ -77,6 +83,16 @@ export interface SharedBuffers {
    * levels already expanded.
    */
   chunkLevel: Int32Array;
+  /**
+   * Hash compaction: per chunk, the states of the level being expanded it holds that are still to
+   * be expanded (set by the coordinator at the level's start); the thread that takes it to 0 puts
+   * the chunk in `freed` (entry + 1; 0 not yet written), from which a thread that needs a chunk
+   * takes it in the same level. One entry a chunk: each chunk is freed at most once a level.
+   */
+  chunkLeft: Int32Array;
+  freed: Int32Array;
+  /** log2 of the store's chunk in words: CHUNK_BITS (tests make it small, so that a level spans many chunks). */
+  chunkBits: number;
 }
 
 /** One segment of a level: its parents (their places, in number order) and what they report. */
@@ -154,6 +170,13 @@ export class SharedSearcher {
   private oldTable: Int32Array = new Int32Array(0);
   private chunkMark = 0;
   private free: Int32Array = new Int32Array(0);
+  private readonly chunkLeft: Int32Array;
+  private readonly freed: Int32Array;
+  private readonly chunkBits: number;
+  private readonly chunkWords: number;
+  /** Hash compaction: parents expanded and not yet taken off their chunk's count: `leftCount` of chunk `leftChunk`. */
+  private leftChunk = -1;
+  private leftCount = 0;
   /**
    * Hash compaction: each inserted state's signature (by its index i in `fresh`: upper half, 1
    * for 0, at 2 i, lower half at 2 i + 1), in shared memory: at the level's end every thread reads
@@ -179,6 +202,10 @@ export class SharedSearcher {
     this.storeBytes = new Uint8Array(shared.store.buffer, shared.store.byteOffset, shared.store.byteLength);
     this.ctl = shared.ctl;
     this.chunkLevel = shared.chunkLevel;
+    this.chunkLeft = shared.chunkLeft;
+    this.freed = shared.freed;
+    this.chunkBits = shared.chunkBits;
+    this.chunkWords = 1 << shared.chunkBits;
     const room = BATCH + this.cands.length;
     ({ all: this.pending, bytes: this.pendingBytes, words: this.pendingWords } = pendingSlots(room, this.words, 0, this.size));
     this.pendingHash = new Int32Array(room);
@@ -204,7 +231,7 @@ export class SharedSearcher {
       this.oldTable = order.oldTable;
       this.free = order.free;
       // A chunk holds one level's states: the next state of this level starts a chunk.
-      if (order.newLevel) { this.fill = 0; this.end = 0; this.chunkMark = order.level + 1; }
+      if (order.newLevel) { this.fill = 0; this.end = 0; this.chunkMark = order.level + 1; this.leftChunk = -1; this.leftCount = 0; }
     }
     this.segmentStart = this.nfresh;
     Atomics.store(this.ctl, C_COUNTS + 16 * this.index, 0);
@@ -258,9 +285,12 @@ export class SharedSearcher {
     const { model, canonicalizer, cands, ctl, span } = this;
     model.useBuffer(this.pendingBytes[this.npending], this.pendingWords[this.npending]);
     for (let done = 0; done < max; done++) {
-      if (this.cursor >= this.blockEnd && !this.take()) {
-        this.flush();
-        return true;
+      if (this.cursor >= this.blockEnd) {
+        if (this.compact) this.expanded(-1);
+        if (!this.take()) {
+          this.flush();
+          return true;
+        }
       }
       const p = this.cursor++;
       // Past the least violation found so far nothing is needed: the one reported is at most it.
@@ -294,6 +324,8 @@ export class SharedSearcher {
       }
       this.trans[p] = t;
       this.reachedOf[p] = model.reached;
+      // Nothing reads the parent again (its successors are in the pending buffers).
+      if (this.compact) this.expanded(at >>> this.chunkBits);
       if (this.npending >= BATCH) {
         this.flush();
         model.useBuffer(this.pendingBytes[0], this.pendingWords[0]);
@@ -417,25 +449,58 @@ export class SharedSearcher {
     }
   }
 
+  /**
+   * Hash compaction: a parent of `chunk` expanded (-1: none, the counts kept are given back). Kept
+   * while the parents are of one chunk (a block's parents mostly are: a level is numbered by parent,
+   * and a thread's children of a block fill its chunk in a row), given back with one atomic
+   * subtraction when the chunk changes or a block ends; the thread whose subtraction leaves no
+   * parent in the chunk puts it in the list of chunks freed in this level.
+   */
+  private expanded(chunk: number): void {
+    if (chunk === this.leftChunk && chunk >= 0) { this.leftCount++; return; }
+    if (this.leftCount > 0 && Atomics.sub(this.chunkLeft, this.leftChunk, this.leftCount) === this.leftCount) {
+      const k = Atomics.add(this.ctl, C_FREED_PUT, 1);
+      Atomics.store(this.freed, k, this.leftChunk + 1);
+    }
+    this.leftChunk = chunk;
+    this.leftCount = chunk < 0 ? 0 : 1;
+  }
+
+  /** Hash compaction: a chunk freed in this level (expanded()), or -1 when none is left. */
+  private takeFreed(): number {
+    const ctl = this.ctl;
+    for (;;) {
+      const t = Atomics.load(ctl, C_FREED_TAKE);
+      if (t >= Atomics.load(ctl, C_FREED_PUT)) return -1;
+      if (Atomics.compareExchange(ctl, C_FREED_TAKE, t, t + 1) !== t) continue;
+      // The entry was reserved by the thread that freed the chunk, which writes it right after.
+      for (;;) {
+        const c = Atomics.load(this.freed, t);
+        if (c !== 0) return c - 1;
+      }
+    }
+  }
+
   /** A chunk of the store of this thread's own; past the budget's chunks, the stop flag too. */
   private newChunk(): void {
     if (this.compact) {
-      // A chunk whose states were all expanded (hash compaction keeps no expanded state), else a new one.
+      // A chunk whose states were all expanded (hash compaction keeps no expanded state): of the
+      // levels before (the coordinator's list), or of this one; else a new one.
       const k = Atomics.add(this.ctl, C_FREE_NEXT, 1);
-      if (k < this.free.length) {
-        const c = this.free[k];
+      const c = k < this.free.length ? this.free[k] : this.takeFreed();
+      if (c >= 0) {
         this.chunkLevel[c] = this.chunkMark;
-        this.fill = c * CHUNK_WORDS;
-        this.end = this.fill + CHUNK_WORDS;
+        this.fill = c * this.chunkWords;
+        this.end = this.fill + this.chunkWords;
         return;
       }
     }
     const c = Atomics.add(this.ctl, C_CHUNKS, 1);
     if (this.compact) this.chunkLevel[c] = this.chunkMark;
     if (c >= Atomics.load(this.ctl, C_CHUNK_LIMIT)) Atomics.store(this.ctl, C_STOP, 1);
-    if ((c + 1) * CHUNK_WORDS > this.store.length) throw new RangeError('internal: the shared store is full (the stop flag is set a chunk before)');
-    this.fill = c * CHUNK_WORDS;
-    this.end = this.fill + CHUNK_WORDS;
+    if ((c + 1) * this.chunkWords > this.store.length) throw new RangeError('internal: the shared store is full (the stop flag is set a chunk before)');
+    this.fill = c * this.chunkWords;
+    this.end = this.fill + this.chunkWords;
   }
 }
 
@@ -672,12 +737,16 @@ export function storeEndMessage(usedBytes: number, capBytes: number): string {
 }
 
 /** Make the shared buffers: the store sized to the budget (with a chunk a thread to spare, at most STORE_MAX_BYTES), the control words. */
-export function sharedBuffers(maxBytes: number, threads: number): SharedBuffers {
-  const chunks = Math.min(STORE_MAX_BYTES / (CHUNK_WORDS * 4), Math.ceil(maxBytes / (CHUNK_WORDS * 4)) + spareChunks(threads));
+export function sharedBuffers(maxBytes: number, threads: number, chunkBits = CHUNK_BITS): SharedBuffers {
+  const chunkBytes = 4 << chunkBits;
+  const chunks = Math.min(Math.floor(STORE_MAX_BYTES / chunkBytes), Math.ceil(maxBytes / chunkBytes) + spareChunks(threads));
   return {
-    store: new Int32Array(new SharedArrayBuffer(chunks * CHUNK_WORDS * 4)),
+    chunkBits,
+    store: new Int32Array(new SharedArrayBuffer(chunks * chunkBytes)),
     ctl: new Int32Array(new SharedArrayBuffer(4 * controlWords(threads))),
     chunkLevel: new Int32Array(new SharedArrayBuffer(4 * chunks)),
+    chunkLeft: new Int32Array(new SharedArrayBuffer(4 * chunks)),
+    freed: new Int32Array(new SharedArrayBuffer(4 * chunks)),
   };
 }
 
@@ -732,7 +801,7 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
   const compact = !!options.hashCompact;
   const maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
   const maxBytes = options.maxMemoryBytes ?? DEFAULT_MAX_BYTES;
-  const { store, ctl, chunkLevel } = shared;
+  const { store, ctl, chunkLevel, chunkLeft, freed } = shared;
   const scope = makeScope(options.bound);
   // The initial state's canonical form and the counterexample's rebuild: the threads' reductions.
   const { model, canonicalizer } = reducedModel(options, scope);
@@ -774,10 +843,11 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
   let transAll = sharedInt32(1024);
   let reachedAll = sharedInt32(1024);
   const scratch = new NumberingScratch();
-  const bytesNow = () => Atomics.load(ctl, C_CHUNKS) * CHUNK_WORDS * 4 + table.byteLength + oldTable.byteLength + held;
+  const chunkWords = 1 << shared.chunkBits;
+  const bytesNow = () => Atomics.load(ctl, C_CHUNKS) * chunkWords * 4 + table.byteLength + oldTable.byteLength + held;
   // The chunks a thread may take before the stop flag: the budget's, or the store's own end (its
   // spare chunks kept back) when the budget is larger than the store (STORE_MAX_BYTES).
-  const storeChunks = Math.floor(store.length / CHUNK_WORDS) - spareChunks(group.threads);
+  const storeChunks = Math.floor(store.length / chunkWords) - spareChunks(group.threads);
   let storeBound = false;
   const finish = (verdict: Verdict, counts: { states: number; transitions: number; reached: number; depth: number }, stopped?: string, violation?: Violation, actions?: number[]) => {
     peak = Math.max(peak, bytesNow());
@@ -805,6 +875,16 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
     if (compact && depth > 0) await group.each({ kind: 'clear', table });
     const free = compact ? freeChunks(chunkLevel, Atomics.load(ctl, C_CHUNKS), depth) : new Int32Array(0);
     ctl[C_FREE_NEXT] = 0;
+    if (compact) {
+      // Each chunk's parents of this level, and no chunk freed in it yet.
+      const chunks = Atomics.load(ctl, C_CHUNKS);
+      zeroed(chunkLeft.subarray(0, chunks));
+      zeroed(freed.subarray(0, Math.min(chunks, ctl[C_FREED_PUT])));
+      const places = level.places;
+      for (let i = 0; i < parents; i++) chunkLeft[places[i] >>> shared.chunkBits]++;
+      ctl[C_FREED_PUT] = 0;
+      ctl[C_FREED_TAKE] = 0;
+    }
     const order: SegmentOrder = { newLevel: true, table, places: level.places, trans, reached: reachedOf, oldTable, level: depth, free };
     ctl[C_CURSOR] = 0;
     ctl[C_VIOLATION] = NO_VIOLATION;
@@ -823,7 +903,7 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       const slots = table.length >> 1;
       Atomics.store(ctl, C_ROOM, Math.max(0, ((slots >> 3) * 5) - (base + newStates)));
       held = levelBytes(levels) + transAll.byteLength * 2 + scratch.byteLength + 4 * newStates;
-      const budgetChunks = Math.floor((maxBytes - table.byteLength - oldTable.byteLength - held) / (CHUNK_WORDS * 4));
+      const budgetChunks = Math.floor((maxBytes - table.byteLength - oldTable.byteLength - held) / (chunkWords * 4));
       storeBound = budgetChunks > storeChunks;
       Atomics.store(ctl, C_CHUNK_LIMIT, Math.max(1, Math.min(budgetChunks, storeChunks)));
       order.table = table;
@@ -1096,8 +1176,8 @@ export class SimulatedThreads implements SharedGroup {
   /** Per searcher, the levels it took part in (tests: that a late one did join). */
   readonly levelsIn: number[];
 
-  constructor(options: ExploreOptions, readonly threads: number, private readonly choose: (n: number) => number = () => 0, readonly block = BLOCK, keepFirst = false, private readonly joins: readonly number[] = []) {
-    this.shared = sharedBuffers(options.maxMemoryBytes ?? DEFAULT_MAX_BYTES, threads);
+  constructor(options: ExploreOptions, readonly threads: number, private readonly choose: (n: number) => number = () => 0, readonly block = BLOCK, keepFirst = false, private readonly joins: readonly number[] = [], chunkBits = CHUNK_BITS) {
+    this.shared = sharedBuffers(options.maxMemoryBytes ?? DEFAULT_MAX_BYTES, threads, chunkBits);
     for (let i = 0; i < threads; i++) this.list.push(new SharedSearcher(options, i, this.shared, block, keepFirst));
     this.levelsIn = this.list.map(() => 0);
   }
@@ -1127,8 +1207,8 @@ export class SimulatedThreads implements SharedGroup {
 }
 
 /** The shared search with its threads simulated in this thread (tests); the group too, to see what it did. */
-export async function simulatedExplore(options: ExploreOptions, threads: number, choose?: (n: number) => number, block?: number, keepFirst?: boolean, joins?: readonly number[]): Promise<{ result: ExploreResult; group: SimulatedThreads; levels: number }> {
-  const group = new SimulatedThreads(options, threads, choose, block, keepFirst, joins);
+export async function simulatedExplore(options: ExploreOptions, threads: number, choose?: (n: number) => number, block?: number, keepFirst?: boolean, joins?: readonly number[], chunkBits?: number): Promise<{ result: ExploreResult; group: SimulatedThreads; levels: number }> {
+  const group = new SimulatedThreads(options, threads, choose, block, keepFirst, joins, chunkBits);
   let levels = 0;
   const result = await sharedExplore(options, group, group.shared, () => levels++);
   return { result, group, levels };
