@@ -8,7 +8,9 @@
  * Mutations these tests catch: compactInsertBelow() without its `empty >= end` stop (the run is
  * moved on past the range: the untouched-outside-the-range test fails); compactHas() stopping at a hash that
  * belongs as early as its own (`<= d`) instead of earlier (hashes held are not found); compactInto()
- * without the skip of empty slots (a growth would insert (1, 0): the set test fails). Not caught:
+ * without the skip of empty slots (a growth would insert (1, 0): the set test fails); sortByHome()
+ * sorting by the homes' lower bits only (its second pass left out: its own test fails, and so does
+ * the set test with sorted lists, where compactInto() stops at the first home past its range). Not caught:
  * compactInsertBelow() without its `slot >= end` stop, which only reads past the range (the
  * `empty >= end` stop then leaves the hash all the same); it is kept so that a thread reads no
  * slot another thread may be writing.
@@ -16,7 +18,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LEFT, compactHas, compactInsert, compactInsertBelow } from '../../src/explore/packed/compact_table';
-import { compactInto, placeLeft } from '../../src/explore/packed/shared';
+import { compactInto, placeLeft, sortByHome } from '../../src/explore/packed/shared';
 import { seeded } from './explorer.helpers';
 
 /** n distinct signatures (pairs high, low; high never 0) whose homes in a table of 2^bits slots are `homes` (a number: that many slots spread over the table; crowded: long runs that cross ranges). */
@@ -70,7 +72,7 @@ test('compactInsertBelow(): reads and writes no slot at or past `end`, and leave
       const table = new Int32Array(2 * slots);
       for (let s = 0; s < slots; s++) if (s < lo || s >= hi) { table[s << 1] = 0x7000 + s; table[(s << 1) + 1] = s; }
       const before = table.slice();
-      const left = compactInto(table, [all], part, parts);
+      const left = compactInto(table, [all], part, parts, false);
       for (let s = 0; s < slots; s++) {
         if (s >= lo && s < hi) continue;
         assert.equal(table[s << 1], before[s << 1], `slot ${s} outside [${lo}, ${hi}) was written`);
@@ -91,12 +93,14 @@ test('compactInto() by parts, then placeLeft(): the same hashes as compactInsert
   for (const homes of [128, slots]) {
     const all = signatures(960, bits, homes, 11 + homes);
     const lists = [all.subarray(0, 700), all.subarray(700, 1400), all.subarray(1400)];
+    // The same lists sorted by home (as each thread sorts its own before the threads insert).
+    const sortedLists = lists.map((l) => sortByHome(l.slice(), new Int32Array(l.length), l.length >> 1, bits));
     const reference = new Int32Array(2 * slots);
     for (let i = 0; i < all.length; i += 2) assert.equal(compactInsert(reference, all[i + 1], all[i]), true);
-    for (const parts of [1, 2, 3]) {
+    for (const [parts, sorted] of [[1, false], [2, false], [3, false], [1, true], [2, true], [3, true]] as const) {
       const table = new Int32Array(2 * slots);
       const left: Int32Array[] = [];
-      for (let part = parts - 1; part >= 0; part--) left.push(compactInto(table, lists, part, parts));
+      for (let part = parts - 1; part >= 0; part--) left.push(compactInto(table, sorted ? sortedLists : lists, part, parts, sorted));
       placeLeft(table, left);
       assert.ok(robinHoodOrdered(table), `${parts} parts: not in Robin Hood order`);
       const held = new Set<string>();
@@ -111,12 +115,28 @@ test('compactInto() by parts, then placeLeft(): the same hashes as compactInsert
       // A growth: the table's slots (empty ones included) as one list, into twice the slots.
       const bigger = new Int32Array(4 * slots);
       const spilled: Int32Array[] = [];
-      for (let part = 0; part < parts; part++) spilled.push(compactInto(bigger, [table], part, parts));
+      for (let part = 0; part < parts; part++) spilled.push(compactInto(bigger, [table], part, parts, false));
       placeLeft(bigger, spilled);
       assert.ok(robinHoodOrdered(bigger));
       let n = 0;
       for (let s = 0; s < 2 * slots; s++) if (bigger[s << 1] !== 0) { n++; assert.ok(held.has(`${bigger[s << 1]},${bigger[(s << 1) + 1]}`)); }
       assert.equal(n, 960);
     }
+  }
+});
+
+test('sortByHome(): the pairs in the order of their home (the low bits of the lower half), equal homes as given', () => {
+  // Homes in a table of 2^7 slots; odd bit counts split unevenly between the two passes.
+  for (const bits of [7, 10, 13]) {
+    const n = 500;
+    const a = signatures(n, bits, 37, bits);
+    // Equal homes: pairs 0 and 1 share one, to see that they keep their order.
+    a[3] = (a[1] & ((1 << bits) - 1)) | (1 << bits);
+    const before = a.slice();
+    const out = sortByHome(a, new Int32Array(2 * n), n, bits);
+    assert.equal(out.length, 2 * n);
+    const mask = (1 << bits) - 1;
+    const want = Array.from({ length: n }, (_, i) => i).sort((x, y) => (before[2 * x + 1] & mask) - (before[2 * y + 1] & mask) || x - y);
+    assert.deepEqual([...out], want.flatMap((i) => [before[2 * i], before[2 * i + 1]]));
   }
 });

@@ -183,6 +183,8 @@ export class SharedSearcher {
    * every thread's, to put those whose home is in its range into the old levels' table.
    */
   private signatures: Int32Array = new Int32Array(0);
+  /** sortByHome()'s other buffer (shared memory too: the sort's result may land in either). */
+  private signaturesTmp: Int32Array = new Int32Array(0);
   sink = 0;
 
   /**
@@ -380,9 +382,14 @@ export class SharedSearcher {
     }
   }
 
-  /** Hash compaction, at a level's end: this thread's signatures of the level (a view of shared memory, given to every thread). */
-  levelSignatures(): Int32Array {
-    return this.signatures.subarray(0, 2 * this.nfresh);
+  /**
+   * Hash compaction, at a level's end: this thread's signatures of the level, sorted by their home
+   * in the old levels' table of 2^bits slots (a view of shared memory, given to every thread), so
+   * that compactInto() walks the table in order instead of missing the cache at each insertion.
+   */
+  levelSignatures(bits: number): Int32Array {
+    if (this.signaturesTmp.length < this.signatures.length) this.signaturesTmp = sharedInt32(this.signatures.length);
+    return sortByHome(this.signatures, this.signaturesTmp, this.nfresh, bits);
   }
 
   /**
@@ -511,7 +518,7 @@ export class SharedSearcher {
  * in the part's range of slots, inserted there by compactInsertBelow(); the ones that would reach
  * past the range are returned (pairs as given), for placeLeft() once every part is done.
  */
-export function compactInto(table: Int32Array, lists: readonly Int32Array[], part: number, parts: number): Int32Array {
+export function compactInto(table: Int32Array, lists: readonly Int32Array[], part: number, parts: number, sorted = true): Int32Array {
   const slots = table.length >> 1;
   const mask = slots - 1;
   const lo = Math.floor((part * slots) / parts);
@@ -519,10 +526,20 @@ export function compactInto(table: Int32Array, lists: readonly Int32Array[], par
   let left = new Int32Array(64);
   let nleft = 0;
   for (const list of lists) {
-    for (let i = 0; i < list.length; i += 2) {
+    // Sorted by home (sortByHome()): the part's signatures are a run of the list, found by halving.
+    let from = 0;
+    if (sorted) {
+      let b = list.length >> 1;
+      while (from < b) {
+        const m = (from + b) >> 1;
+        if ((list[2 * m + 1] & mask) < lo) from = m + 1; else b = m;
+      }
+    }
+    for (let i = 2 * from; i < list.length; i += 2) {
       if (list[i] === 0) continue;
       const low = list[i + 1];
       const home = low & mask;
+      if (sorted && home >= hi) break;
       if (home < lo || home >= hi) continue;
       if (compactInsertBelow(table, low, list[i], hi) !== LEFT) continue;
       if (nleft + 2 > left.length) left = grown(left);
@@ -531,6 +548,34 @@ export function compactInto(table: Int32Array, lists: readonly Int32Array[], par
     }
   }
   return left.slice(0, nleft);
+}
+
+/**
+ * The first n pairs (upper half, lower half) of `a` in the order of their home in a table of
+ * 2^bits slots (the lower half's low bits), equal homes in the order given: a radix sort in two
+ * passes through `tmp` (as long as a), so that the result is back in `a`; returns its view.
+ */
+export function sortByHome(a: Int32Array, tmp: Int32Array, n: number, bits: number): Int32Array {
+  const b1 = bits >> 1;
+  const b2 = bits - b1;
+  const count = new Int32Array((1 << Math.max(b1, b2)) + 1);
+  radixPass(a, tmp, n, 0, b1, count);
+  radixPass(tmp, a, n, b1, b2, count);
+  return a.subarray(0, 2 * n);
+}
+
+/** One pass of sortByHome(): from `src` to `dst` by the lower half's bits [shift, shift + width). */
+function radixPass(src: Int32Array, dst: Int32Array, n: number, shift: number, width: number, count: Int32Array): void {
+  const m = (1 << width) - 1;
+  const k = 1 << width;
+  for (let i = 0; i <= k; i++) count[i] = 0;
+  for (let i = 0; i < n; i++) count[((src[2 * i + 1] >>> shift) & m) + 1]++;
+  for (let i = 1; i <= k; i++) count[i] += count[i - 1];
+  for (let i = 0; i < n; i++) {
+    const at = count[(src[2 * i + 1] >>> shift) & m]++;
+    dst[2 * at] = src[2 * i];
+    dst[2 * at + 1] = src[2 * i + 1];
+  }
 }
 
 /** The signatures compactInto() left, inserted by the whole table's compactInsert() (the coordinator's, once every part is done). */
@@ -689,7 +734,7 @@ export type BarrierWork =
   | { kind: 'sort'; parentStart: Int32Array; places: Int32Array; sortedKeys: Int32Array; parentOf: Int32Array }
   | { kind: 'rehash'; old: Int32Array; table: Int32Array }
   | { kind: 'rehashCompact'; old: Int32Array; table: Int32Array }
-  | { kind: 'signatures' }
+  | { kind: 'signatures'; bits: number }
   | { kind: 'compact'; table: Int32Array; signatures: Int32Array[] }
   | { kind: 'clear'; table: Int32Array };
 
@@ -703,8 +748,8 @@ export function doBarrierWork(s: SharedSearcher, work: BarrierWork, part: number
     case 'place': s.placeKeys(work.counts[s.index], work.places, work.sortedKeys); return null;
     case 'sort': s.sortRuns(work.parentStart, work.places, work.sortedKeys, work.parentOf, part, parts); return null;
     case 'rehash': return s.rehash(work.old, work.table, part, parts);
-    case 'rehashCompact': return compactInto(work.table, [work.old], part, parts);
-    case 'signatures': return s.levelSignatures();
+    case 'rehashCompact': return compactInto(work.table, [work.old], part, parts, false);
+    case 'signatures': return s.levelSignatures(work.bits);
     case 'compact': return s.addToOldTable(work.table, work.signatures, part, parts);
     case 'clear': {
       const t = work.table;
@@ -948,7 +993,7 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       let slots2 = oldTable.length >> 1;
       while ((states + newStates) * MAX_LOAD_DEN > slots2 * MAX_LOAD_NUM) slots2 *= 2;
       if (slots2 !== oldTable.length >> 1) oldTable = await grownTable(group, oldTable, slots2, true);
-      const signatures = (await group.each({ kind: 'signatures' })).filter((x): x is Int32Array => x !== null);
+      const signatures = (await group.each({ kind: 'signatures', bits: Math.log2(oldTable.length >> 1) })).filter((x): x is Int32Array => x !== null);
       placeLeft(oldTable, (await group.each({ kind: 'compact', table: oldTable, signatures })).filter((x): x is Int32Array => x !== null));
     }
     const next = await numberInThreads(group, newStates, parents, scratch, compact ? span : 0);
