@@ -835,10 +835,12 @@ interface Level {
  * Hash compaction (options.hashCompact; docs/explorer.md "Reductions and hash compaction on several workers"):
  * the states of earlier levels are only signatures, in `oldTable`, which no thread writes during a
  * level; `table` then holds the level's new states only (exactly compared, keys kept as without
- * compaction), is made again at each level, and at the level's end its states' signatures go into
- * `oldTable`. The store keeps the level being expanded and the next (a chunk holds one level; the
- * chunks of expanded levels are handed out again), and each level keeps its parents and the
- * candidate positions of its keys, from which a violation's chain is made again.
+ * compaction), is cleared at each level, and at the level's end its states' signatures go into
+ * `oldTable` (a Robin Hood table, filled by the threads by ranges: compactInto()). The store keeps
+ * the part of the level being expanded not yet expanded, and the next (a chunk holds one level; a
+ * chunk whose parents were all expanded is handed out again, within the level: expanded()), and
+ * each level keeps its parents and the candidate positions of its keys, from which a violation's
+ * chain is made again.
  */
 export async function sharedExplore(options: ExploreOptions, group: SharedGroup, shared: SharedBuffers, onLevel?: (p: SearchCounts) => void): Promise<ExploreResult> {
   const now = options.now ?? Date.now;
@@ -1093,10 +1095,12 @@ export function numberLevel(store: Int32Array, fresh: readonly Int32Array[], n: 
 export async function numberInThreads(group: SharedGroup, n: number, parents: number, scratch: NumberingScratch, positionsSpan = 0): Promise<Level> {
   const counts = scratch.threadCounts(group.threads, parents);
   await group.each({ kind: 'count', counts });
-  const parentStart = sharedInt32(parents + 1);
+  const parentStart = scratch.parentStart(parents + 1);
   const run = runStarts(counts, parents, parentStart);
   if (run !== n) throw new Error(`internal: the threads counted ${run} new states of ${n}`);
-  const places = sharedInt32(n);
+  // Hash compaction keeps no level's places once it is expanded: one buffer serves every level
+  // (a SharedArrayBuffer made each level waited for a collection in every isolate that saw it).
+  const places = positionsSpan === 0 ? sharedInt32(n) : scratch.places(n);
   const sortedKeys = scratch.sortedKeys(n);
   await group.each({ kind: 'place', counts, places, sortedKeys });
   const parentOf = sharedInt32(n);
@@ -1132,6 +1136,20 @@ export class NumberingScratch {
 
   private counts: Int32Array[] = [];
   private keysShared: Int32Array = new Int32Array(0);
+  private startsShared: Int32Array = new Int32Array(0);
+  private placesShared: Int32Array = new Int32Array(0);
+
+  /** Each parent's first position (numberInThreads()), used within the numbering only. */
+  parentStart(n: number): Int32Array {
+    if (this.startsShared.length < n) this.startsShared = sharedInt32(Math.max(n, this.startsShared.length * 2));
+    return this.startsShared.subarray(0, n);
+  }
+
+  /** Hash compaction: the next level's places, in the buffer of the level before (no longer read once it is expanded). */
+  places(n: number): Int32Array {
+    if (this.placesShared.length < n) this.placesShared = sharedInt32(Math.max(n, this.placesShared.length * 2));
+    return this.placesShared.subarray(0, n);
+  }
 
   /** Each thread's count by parent, zeroed for `parents`. */
   threadCounts(threads: number, parents: number): Int32Array[] {
@@ -1148,8 +1166,9 @@ export class NumberingScratch {
     return this.keysShared.subarray(0, n);
   }
 
+  /** The bytes held (the places' buffer is counted as the level's places: levelBytes()). */
   get byteLength(): number {
-    let b = this.refs.byteLength + this.keys.byteLength + this.out.byteLength + this.sorted.byteLength + this.count.byteLength + this.keysShared.byteLength;
+    let b = this.refs.byteLength + this.keys.byteLength + this.out.byteLength + this.sorted.byteLength + this.count.byteLength + this.keysShared.byteLength + this.startsShared.byteLength;
     for (const c of this.counts) b += c.byteLength;
     return b;
   }
