@@ -113,6 +113,13 @@ export interface SegmentOrder {
   /** Hash compaction: the level being expanded (its states' chunks are marked with level + 1), and the chunks free to fill again. */
   level: number;
   free: Int32Array;
+  /**
+   * A table was replaced by a larger one since the last level began: a thread that can, asks its
+   * isolate for a collection once it has begun the level (it no longer holds the old table), so
+   * that the old table's memory is given back rather than held until a collection comes by itself
+   * (the CLI's threads; SimulatedThreads ignores it).
+   */
+  collect?: boolean;
 }
 
 /** A thread's report at a segment's end: the places of the states it inserted, in its order. */
@@ -887,6 +894,8 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
   let depth = 0;
   let peak = 0;
   let held = 8;
+  /** A table grew since the last level began (SegmentOrder.collect). */
+  let grew = false;
   let transAll = sharedInt32(1024);
   let reachedAll = sharedInt32(1024);
   const scratch = new NumberingScratch();
@@ -932,7 +941,8 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       ctl[C_FREED_PUT] = 0;
       ctl[C_FREED_TAKE] = 0;
     }
-    const order: SegmentOrder = { newLevel: true, table, places: level.places, trans, reached: reachedOf, oldTable, level: depth, free };
+    const order: SegmentOrder = { newLevel: true, table, places: level.places, trans, reached: reachedOf, oldTable, level: depth, free, collect: grew };
+    grew = false;
     ctl[C_CURSOR] = 0;
     ctl[C_VIOLATION] = NO_VIOLATION;
     const fresh: Int32Array[] = [];
@@ -944,7 +954,7 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       // (not at a level's end: the search may stop there, and the rehash would be wasted).
       let slots2 = table.length >> 1;
       while ((base + newStates) * 2 > slots2) slots2 *= 2;
-      if (slots2 !== table.length >> 1) table = await grownTable(group, table, slots2, false);
+      if (slots2 !== table.length >> 1) { table = await grownTable(group, table, slots2, false); grew = true; }
       // The room: states this segment may insert with the table at most 5/8 full (the barrier
       // grows it past half full, as the single search does; the slack past 5/8 is a block a thread).
       const slots = table.length >> 1;
@@ -994,7 +1004,7 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       // room is kept for a segment's slack).
       let slots2 = oldTable.length >> 1;
       while ((states + newStates) * MAX_LOAD_DEN > slots2 * MAX_LOAD_NUM) slots2 *= 2;
-      if (slots2 !== oldTable.length >> 1) oldTable = await grownTable(group, oldTable, slots2, true);
+      if (slots2 !== oldTable.length >> 1) { oldTable = await grownTable(group, oldTable, slots2, true); grew = true; }
       const signatures = (await group.each({ kind: 'signatures', bits: Math.log2(oldTable.length >> 1) })).filter((x): x is Int32Array => x !== null);
       placeLeft(oldTable, (await group.each({ kind: 'compact', table: oldTable, signatures })).filter((x): x is Int32Array => x !== null));
     }
