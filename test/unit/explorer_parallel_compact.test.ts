@@ -119,3 +119,18 @@ test('hash compaction frees a chunk in its own level once its parents are expand
   const { group } = await simulatedExplore(options, 2, seeded(5), 4, false, [], 9);
   assert.ok(chunksTaken(group.shared) < 240, `${chunksTaken(group.shared)} chunks taken`);
 });
+
+test('a level begun after a table grew asks the threads for a collection (SegmentOrder.collect), and only such a level', async () => {
+  // The CLI's threads collect their isolate's garbage there (cli/parallel_explore.ts
+  // collectGarbage()): a dropped SharedArrayBuffer's memory comes back only once every isolate
+  // that saw it collected its handle. With hash compaction both tables grow (the level's within a
+  // level, blocks of 1 so that a segment fills it; the old levels' at a level's end); without it
+  // the level's table only. Mutation: `grew = true` left out at either growth (a level after it
+  // is begun without the flag: collectsWrong counts it).
+  for (const hashCompact of [true, false]) {
+    const options: ExploreOptions = { variant: findPreset('v7')!, bound: TEST_BOUND, hashCompact };
+    const { group } = await simulatedExplore(options, 2, seeded(8), 1);
+    assert.ok(group.collects >= 3, `${group.collects} levels with a collection`);
+    assert.equal(group.collectsWrong, 0);
+  }
+});

@@ -941,8 +941,7 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       ctl[C_FREED_PUT] = 0;
       ctl[C_FREED_TAKE] = 0;
     }
-    const order: SegmentOrder = { newLevel: true, table, places: level.places, trans, reached: reachedOf, oldTable, level: depth, free, collect: grew };
-    grew = false;
+    const order: SegmentOrder = { newLevel: true, table, places: level.places, trans, reached: reachedOf, oldTable, level: depth, free };
     ctl[C_CURSOR] = 0;
     ctl[C_VIOLATION] = NO_VIOLATION;
     const fresh: Int32Array[] = [];
@@ -964,6 +963,8 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       storeBound = budgetChunks > storeChunks;
       Atomics.store(ctl, C_CHUNK_LIMIT, Math.max(1, Math.min(budgetChunks, storeChunks)));
       order.table = table;
+      // The growths since the last level began, this level's before its first segment included.
+      if (order.newLevel) { order.collect = grew; grew = false; }
       const reports = await group.segment(order);
       order.newLevel = false;
       for (const r of reports) { fresh.push(r.fresh); newStates += r.fresh.length; }
@@ -1249,6 +1250,13 @@ export class SimulatedThreads implements SharedGroup {
   private active: SharedSearcher[] = [];
   /** Per searcher, the levels it took part in (tests: that a late one did join). */
   readonly levelsIn: number[];
+  /**
+   * Tests of SegmentOrder.collect: the levels begun with it, and those begun with it wrong (set
+   * with both tables the same objects as at the level before, or not set with one replaced).
+   */
+  collects = 0;
+  collectsWrong = 0;
+  private lastTables: [Int32Array, Int32Array] | null = null;
 
   constructor(options: ExploreOptions, readonly threads: number, private readonly choose: (n: number) => number = () => 0, readonly block = BLOCK, keepFirst = false, private readonly joins: readonly number[] = [], chunkBits = CHUNK_BITS) {
     this.shared = sharedBuffers(options.maxMemoryBytes ?? DEFAULT_MAX_BYTES, threads, chunkBits);
@@ -1259,6 +1267,10 @@ export class SimulatedThreads implements SharedGroup {
   segment(order: SegmentOrder): Promise<SegmentReport[]> {
     this.segments++;
     if (order.newLevel) {
+      const replaced = this.lastTables !== null && (this.lastTables[0] !== order.table || this.lastTables[1] !== order.oldTable);
+      if (order.collect) this.collects++;
+      if (!!order.collect !== replaced) this.collectsWrong++;
+      this.lastTables = [order.table, order.oldTable];
       this.active = this.list.filter((s) => (this.joins[s.index] ?? 0) <= this.levels);
       for (const s of this.active) this.levelsIn[s.index]++;
       this.levels++;
