@@ -12,6 +12,8 @@
  * single search's whatever the order batches arrive in (partition.ts), so the threads need no
  * other synchronisation than the coordinator's per-level calls.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MessageChannel, Worker, isMainThread, parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { InThreadShards, parallelExplore, type ShardGroup } from '../src/explore/packed/parallel';
 import { ProgressMeter, type Progress } from '../src/explore/progress';
@@ -258,6 +260,7 @@ class SharedThreads extends RequestThreads implements SharedGroup {
     // at its next turn (this.failed), and these rejections must not go unhandled meanwhile.
     for (const p of others) p.catch(() => {});
     this.main.begin(order);
+    if (order.collect) collectGarbage();
     let turn = Date.now();
     while (!this.main.step(MAIN_SLICE)) {
       if (Date.now() - turn < MAIN_TURN_MS) continue;
@@ -476,6 +479,30 @@ function shardThread(data: ShardData): void {
   });
 }
 
+let gc: (() => void) | null | undefined;
+
+/**
+ * A full collection in this isolate (the shared search, after a table grew: SegmentOrder.collect).
+ * A SharedArrayBuffer's memory is given back only once every isolate that saw it has collected its
+ * handle, and a search thread makes almost no garbage of its own, so a dropped table (the old
+ * levels' 256 MiB one at issue 17's bound) could stay resident to the end: two workers there held
+ * 1.83 GiB at most in one run and 2.27 GiB in the next, the counted bytes the same. V8 collects on
+ * request only with --expose-gc; set here, it gives a `gc` to a context made after it (node:v8
+ * says flags set at run time may misbehave: if no `gc` comes of it, nothing is collected).
+ */
+function collectGarbage(): void {
+  if (gc === undefined) {
+    try {
+      setFlagsFromString('--expose-gc');
+      const f: unknown = runInNewContext('gc');
+      gc = typeof f === 'function' ? (f as () => void) : null;
+    } catch {
+      gc = null;
+    }
+  }
+  gc?.();
+}
+
 /** A thread of the shared search: each segment command runs its searcher to the segment's end. */
 function sharedThread(data: SharedThreadData): void {
   const searcher = new SharedSearcher({ variant: data.variant, bound: data.bound, reduce: data.reduce, hashCompact: data.hashCompact }, data.index, data.shared);
@@ -485,10 +512,12 @@ function sharedThread(data: SharedThreadData): void {
     try {
       if (c.work) {
         const result = doBarrierWork(searcher, c.work, c.part!, c.parts!);
-        parentPort!.postMessage({ id: c.id, result }, result ? [result.buffer as ArrayBuffer] : []);
+        // A result in shared memory (hash compaction's signatures) is shared, not transferred.
+        parentPort!.postMessage({ id: c.id, result }, result && !(result.buffer instanceof SharedArrayBuffer) ? [result.buffer as ArrayBuffer] : []);
         return;
       }
       searcher.begin(c.order!);
+      if (c.order!.collect) collectGarbage();
       while (!searcher.step(1 << 30));
       const result = searcher.report();
       parentPort!.postMessage({ id: c.id, result }, [result.fresh.buffer as ArrayBuffer]);

@@ -27,8 +27,12 @@ export function unknownMode(mode: 'flushMode' | 'splitYield', value: never): nev
   throw new Error(`internal: unknown ${mode} ${JSON.stringify(value)}`);
 }
 
+/** Bytes as MiB to one decimal, as the searches' stop messages give them (memoryCapMessage(), shared.ts storeEndMessage()). */
+export function mib(bytes: number): number {
+  return Math.round((bytes / 2 ** 20) * 10) / 10;
+}
+
 /** The one wording of a stop at the memory cap (the runner's and the explorer's). */
 export function memoryCapMessage(usedBytes: number, capBytes: number): string {
-  const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
   return `stopped at the memory cap: ${mib(usedBytes)} MiB in use, the cap is ${mib(capBytes)} MiB`;
 }

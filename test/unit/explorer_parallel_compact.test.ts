@@ -97,3 +97,41 @@ for (const [name, verdict] of [['never-flush', 'violation'], ['v7', 'no violatio
 test('the partitioned search refuses hash compaction rather than ignore it', async () => {
   await assert.rejects(runParallelSearch({ variant: findPreset('v7')!, bound: TEST_BOUND, maxMemoryBytes: 64 * MiB, workers: 2, parallel: 'partitioned', hashCompact: true }), /partitioned search has no hash compaction/);
 });
+
+test('hash compaction frees a chunk in its own level once its parents are expanded: small chunks, the single search\'s result, fewer chunks', async () => {
+  // Chunks of 2^9 words (about 20 states of v7 at the tests' bound) instead of 2^20: a level spans
+  // many chunks, and a searcher needs new chunks in the middle of a level, where the chunks whose
+  // parents were all expanded are taken again (SharedSearcher.expanded(), takeFreed()). A chunk
+  // freed while a parent of it is still to be expanded would have that parent overwritten by
+  // states of the next level: the counts would differ from the single search's.
+  for (const name of ['never-flush', 'v7']) {
+    const options: ExploreOptions = { variant: findPreset(name)!, bound: TEST_BOUND, hashCompact: true };
+    const want = comparable(single({ ...options, engine: 'packed' }));
+    for (const n of [1, 2, 3]) {
+      const { result } = await simulatedExplore(options, n, seeded(29 + n), 4, false, [], 9);
+      assert.deepEqual(comparable(result), want, `${name}, ${n} searchers, chunks of 2^9 words`);
+    }
+  }
+  // The chunks taken: with the chunks of the level being expanded freed as it goes, the store holds
+  // about the widest level and the part of the one before not yet expanded, not two whole levels:
+  // 182 chunks here (deterministic: the interleaving is seeded), 304 when a chunk is freed only at
+  // the next level's start (the mutation: expanded() putting nothing in the list).
+  const options: ExploreOptions = { variant: findPreset('v7')!, bound: TEST_BOUND, hashCompact: true };
+  const { group } = await simulatedExplore(options, 2, seeded(5), 4, false, [], 9);
+  assert.ok(chunksTaken(group.shared) < 240, `${chunksTaken(group.shared)} chunks taken`);
+});
+
+test('a level begun after a table grew asks the threads for a collection (SegmentOrder.collect), and only such a level', async () => {
+  // The CLI's threads collect their isolate's garbage there (cli/parallel_explore.ts
+  // collectGarbage()): a dropped SharedArrayBuffer's memory comes back only once every isolate
+  // that saw it collected its handle. With hash compaction both tables grow (the level's within a
+  // level, blocks of 1 so that a segment fills it; the old levels' at a level's end); without it
+  // the level's table only. Mutation: `grew = true` left out at either growth (a level after it
+  // is begun without the flag: collectsWrong counts it).
+  for (const hashCompact of [true, false]) {
+    const options: ExploreOptions = { variant: findPreset('v7')!, bound: TEST_BOUND, hashCompact };
+    const { group } = await simulatedExplore(options, 2, seeded(8), 1);
+    assert.ok(group.collects >= 3, `${group.collects} levels with a collection`);
+    assert.equal(group.collectsWrong, 0);
+  }
+});

@@ -49,6 +49,54 @@ export function compactInsert(table: Int32Array, low: number, high: number): boo
 }
 
 /**
+ * Whether the 64-bit hash (high, low) is in the table (8-byte layout): the lookup of
+ * compactInsert(), stopping at an empty slot or at the first hash that belongs later than ours.
+ */
+export function compactHas(table: Int32Array, low: number, high: number): boolean {
+  const mask = (table.length >> 1) - 1;
+  const key = compactKey(high);
+  for (let slot = low & mask, d = 0; ; d++, slot = (slot + 1) & mask) {
+    const k = table[slot << 1];
+    if (k === 0) return false;
+    const l = table[(slot << 1) + 1];
+    if (k === key && l === low) return true;
+    if (((slot - (l & mask)) & mask) < d) return false;
+  }
+}
+
+/** compactInsertBelow(): found, inserted, or left for a later insertion (it would reach `end`). */
+export const FOUND = 0;
+export const INSERTED = 1;
+export const LEFT = 2;
+
+/**
+ * compactInsert() of a hash whose home is below `end`, reading and writing only slots from its
+ * home up to below `end` (no wrap): LEFT when its place, or the empty slot that ends the run it
+ * moves on, is not below `end`. The shared search's threads fill one table at a barrier this way,
+ * each the hashes whose home is in its range of slots, so that none touches another's range; the
+ * hashes left are inserted by compactInsert() once every thread is done. Which hashes the table
+ * holds does not depend on who inserted which, or in what order.
+ */
+export function compactInsertBelow(table: Int32Array, low: number, high: number, end: number): number {
+  const mask = (table.length >> 1) - 1;
+  const key = compactKey(high);
+  let slot = low & mask;
+  for (let d = 0; ; d++, slot++) {
+    if (slot >= end) return LEFT;
+    const k = table[slot << 1];
+    if (k === 0) break;
+    const l = table[(slot << 1) + 1];
+    if (k === key && l === low) return FOUND;
+    if (((slot - (l & mask)) & mask) < d) break;
+  }
+  let empty = slot;
+  while (empty < end && table[empty << 1] !== 0) empty++;
+  if (empty >= end) return LEFT;
+  place(table, mask, slot, key, low);
+  return INSERTED;
+}
+
+/**
  * Put (key, low) at slot, moving the run from slot up to the next empty slot one slot on: in one
  * pass, each slot's pair exchanged for the one carried from the slot before.
  */

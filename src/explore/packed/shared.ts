@@ -28,7 +28,7 @@
  * single search's, for any number of threads and any interleaving.
  */
 import type { Violation } from '../../model/step';
-import { memoryCapMessage } from '../../model/errors';
+import { memoryCapMessage, mib } from '../../model/errors';
 import { searchResult, withTime, type ExploreOptions, type ExploreResult, type Verdict } from '../result';
 import type { SearchCounts } from '../progress';
 import { makeScope } from '../scope';
@@ -36,7 +36,8 @@ import type { Layout } from './layout';
 import type { PackedModel } from './model';
 import { Canonicalizer, DEFAULT_MAX_BYTES, DEFAULT_MAX_STATES, COMPACT_HASH_BITS, confirmWithCore, hashWords, hashWordsBoth, hashWordsHigh, omissionBound, rebuildPackedPath, reducedModel } from './search';
 import { keySpan, sortByKey, type ViolationAt } from './partition';
-import { BATCH, CHUNK_WORDS, pendingSlots } from './visited';
+import { BATCH, CHUNK_BITS, grown, pendingSlots } from './visited';
+import { LEFT, MAX_LOAD_DEN, MAX_LOAD_NUM, compactHas, compactInsert, compactInsertBelow } from './compact_table';
 
 /** Key words are int32: a key k is stored as k + KEY_BIAS, so that keys up to 2^32 - 2 fit. */
 export const KEY_BIAS = -0x80000000;
@@ -56,8 +57,14 @@ const C_ROOM = 64;
 const C_CHUNK_LIMIT = 80;
 /** Hash compaction: the next entry of the level's list of free chunks (SegmentOrder.free). */
 const C_FREE_NEXT = 96;
+/**
+ * Hash compaction: the chunks freed during the level (SharedBuffers.freed): entries reserved by
+ * the threads that freed them, and entries taken by threads that need a chunk.
+ */
+const C_FREED_PUT = 112;
+const C_FREED_TAKE = 128;
 /** Thread t's states inserted in this segment: C_COUNTS + 16 t. */
-const C_COUNTS = 112;
+const C_COUNTS = 144;
 
 export function controlWords(threads: number): number {
   return C_COUNTS + 16 * threads;
@@ -76,6 +83,16 @@ export interface SharedBuffers {
    * levels already expanded.
    */
   chunkLevel: Int32Array;
+  /**
+   * Hash compaction: per chunk, the states of the level being expanded it holds that are still to
+   * be expanded (set by the coordinator at the level's start); the thread that takes it to 0 puts
+   * the chunk in `freed` (entry + 1; 0 not yet written), from which a thread that needs a chunk
+   * takes it in the same level. One entry a chunk: each chunk is freed at most once a level.
+   */
+  chunkLeft: Int32Array;
+  freed: Int32Array;
+  /** log2 of the store's chunk in words: CHUNK_BITS (tests make it small, so that a level spans many chunks). */
+  chunkBits: number;
 }
 
 /** One segment of a level: its parents (their places, in number order) and what they report. */
@@ -96,6 +113,13 @@ export interface SegmentOrder {
   /** Hash compaction: the level being expanded (its states' chunks are marked with level + 1), and the chunks free to fill again. */
   level: number;
   free: Int32Array;
+  /**
+   * A table was replaced by a larger one since the last level began: a thread that can, asks its
+   * isolate for a collection once it has begun the level (it no longer holds the old table), so
+   * that the old table's memory is given back rather than held until a collection comes by itself
+   * (the CLI's threads; SimulatedThreads ignores it).
+   */
+  collect?: boolean;
 }
 
 /** A thread's report at a segment's end: the places of the states it inserted, in its order. */
@@ -153,9 +177,21 @@ export class SharedSearcher {
   private oldTable: Int32Array = new Int32Array(0);
   private chunkMark = 0;
   private free: Int32Array = new Int32Array(0);
-  /** Hash compaction: each inserted state's signature (by its index in `fresh`), for the old table at the level's end. */
-  private freshHigh: Int32Array = new Int32Array(0);
-  private freshLow: Int32Array = new Int32Array(0);
+  private readonly chunkLeft: Int32Array;
+  private readonly freed: Int32Array;
+  private readonly chunkBits: number;
+  private readonly chunkWords: number;
+  /** Hash compaction: parents expanded and not yet taken off their chunk's count: `leftCount` of chunk `leftChunk`. */
+  private leftChunk = -1;
+  private leftCount = 0;
+  /**
+   * Hash compaction: each inserted state's signature (by its index i in `fresh`: upper half, 1
+   * for 0, at 2 i, lower half at 2 i + 1), in shared memory: at the level's end every thread reads
+   * every thread's, to put those whose home is in its range into the old levels' table.
+   */
+  private signatures: Int32Array = new Int32Array(0);
+  /** sortByHome()'s other buffer (shared memory too: the sort's result may land in either). */
+  private signaturesTmp: Int32Array = new Int32Array(0);
   sink = 0;
 
   /**
@@ -175,6 +211,10 @@ export class SharedSearcher {
     this.storeBytes = new Uint8Array(shared.store.buffer, shared.store.byteOffset, shared.store.byteLength);
     this.ctl = shared.ctl;
     this.chunkLevel = shared.chunkLevel;
+    this.chunkLeft = shared.chunkLeft;
+    this.freed = shared.freed;
+    this.chunkBits = shared.chunkBits;
+    this.chunkWords = 1 << shared.chunkBits;
     const room = BATCH + this.cands.length;
     ({ all: this.pending, bytes: this.pendingBytes, words: this.pendingWords } = pendingSlots(room, this.words, 0, this.size));
     this.pendingHash = new Int32Array(room);
@@ -182,7 +222,7 @@ export class SharedSearcher {
     this.pendingKey = new Int32Array(room);
     this.compact = !!options.hashCompact;
     this.pendingHigh = new Int32Array(this.compact ? room : 0);
-    if (this.compact) { this.freshHigh = new Int32Array(this.fresh.length); this.freshLow = new Int32Array(this.fresh.length); }
+    if (this.compact) this.signatures = sharedInt32(2 * this.fresh.length);
   }
 
   /** Start a segment of a level (the table may be a new, larger one). */
@@ -200,7 +240,7 @@ export class SharedSearcher {
       this.oldTable = order.oldTable;
       this.free = order.free;
       // A chunk holds one level's states: the next state of this level starts a chunk.
-      if (order.newLevel) { this.fill = 0; this.end = 0; this.chunkMark = order.level + 1; }
+      if (order.newLevel) { this.fill = 0; this.end = 0; this.chunkMark = order.level + 1; this.leftChunk = -1; this.leftCount = 0; }
     }
     this.segmentStart = this.nfresh;
     Atomics.store(this.ctl, C_COUNTS + 16 * this.index, 0);
@@ -254,9 +294,12 @@ export class SharedSearcher {
     const { model, canonicalizer, cands, ctl, span } = this;
     model.useBuffer(this.pendingBytes[this.npending], this.pendingWords[this.npending]);
     for (let done = 0; done < max; done++) {
-      if (this.cursor >= this.blockEnd && !this.take()) {
-        this.flush();
-        return true;
+      if (this.cursor >= this.blockEnd) {
+        if (this.compact) this.expanded(-1);
+        if (!this.take()) {
+          this.flush();
+          return true;
+        }
       }
       const p = this.cursor++;
       // Past the least violation found so far nothing is needed: the one reported is at most it.
@@ -290,6 +333,8 @@ export class SharedSearcher {
       }
       this.trans[p] = t;
       this.reachedOf[p] = model.reached;
+      // Nothing reads the parent again (its successors are in the pending buffers).
+      if (this.compact) this.expanded(at >>> this.chunkBits);
       if (this.npending >= BATCH) {
         this.flush();
         model.useBuffer(this.pendingBytes[0], this.pendingWords[0]);
@@ -334,36 +379,37 @@ export class SharedSearcher {
       const low = pendingHash[j];
       const high = pendingHigh[j] === 0 ? 1 : pendingHigh[j];
       // A state of an earlier level: its signature is in the old table (read only during a level).
-      if (inOldTable(oldTable, mask, low, high)) continue;
+      if (compactHas(oldTable, low, high)) continue;
       const at = this.nfresh;
       if (this.insert(pending, j * words, low, pendingUsed[j], pendingKey[j]) && this.nfresh > at) {
-        if (this.freshHigh.length < this.fresh.length) { this.freshHigh = grownTo(this.freshHigh, this.fresh.length); this.freshLow = grownTo(this.freshLow, this.fresh.length); }
-        this.freshHigh[at] = high;
-        this.freshLow[at] = low;
+        if (this.signatures.length < 2 * this.fresh.length) this.signatures = sharedGrown(this.signatures, 2 * this.fresh.length);
+        this.signatures[2 * at] = high;
+        this.signatures[2 * at + 1] = low;
       }
     }
   }
 
   /**
-   * Hash compaction, at a level's end: this thread's states of the level, by signature, into the
-   * old levels' table (`table`, grown first if needed). A slot is claimed by a compare-and-exchange
-   * of its first word (the upper half, never 0) and the lower half written after; no thread reads
-   * the table until the barrier is passed, so nothing waits for the second word. Two states of the
-   * level with one signature are two entries; a lookup stops at the first, as with one.
+   * Hash compaction, at a level's end: this thread's signatures of the level, sorted by their home
+   * in the old levels' table of 2^bits slots (a view of shared memory, given to every thread), so
+   * that compactInto() walks the table in order instead of missing the cache at each insertion.
    */
-  addToOldTable(table: Int32Array): void {
-    const mask = (table.length >> 1) - 1;
-    const { freshHigh, freshLow } = this;
-    for (let i = 0; i < this.nfresh; i++) {
-      const high = freshHigh[i];
-      const low = freshLow[i];
-      for (let slot = low & mask; ; slot = (slot + 1) & mask) {
-        if (table[slot << 1] !== 0) continue;
-        if (Atomics.compareExchange(table, slot << 1, 0, high) !== 0) continue;
-        table[(slot << 1) + 1] = low;
-        break;
-      }
-    }
+  levelSignatures(bits: number): Int32Array {
+    if (this.signaturesTmp.length < this.signatures.length) this.signaturesTmp = sharedInt32(this.signatures.length);
+    return sortByHome(this.signatures, this.signaturesTmp, this.nfresh, bits);
+  }
+
+  /**
+   * Hash compaction, at a level's end: the level's states, by signature, into the old levels'
+   * table (`table`, grown first if needed), a Robin Hood table as the single search's: of every
+   * thread's signatures (`all`), this thread (part `part` of `parts`) inserts those whose home is
+   * in its range of slots, touching no slot outside it (compactInsertBelow()); what would reach
+   * past the range is returned, for the coordinator to insert once every thread is done. No thread
+   * reads the table until the barrier is passed. Two states of the level with one signature are
+   * one entry, as in the single search's table.
+   */
+  addToOldTable(table: Int32Array, all: readonly Int32Array[], part: number, parts: number): Int32Array {
+    return compactInto(table, all, part, parts);
   }
 
   /**
@@ -392,7 +438,7 @@ export class SharedSearcher {
         if (prev === 0) {
           table[(slot << 1) + 1] = h;
           this.fill += used + 1;
-          if (this.nfresh >= this.fresh.length) { const f = new Int32Array(this.fresh.length * 2); f.set(this.fresh); this.fresh = f; }
+          if (this.nfresh >= this.fresh.length) this.fresh = grown(this.fresh);
           this.fresh[this.nfresh++] = ref;
           return true;
         }
@@ -417,41 +463,131 @@ export class SharedSearcher {
     }
   }
 
+  /**
+   * Hash compaction: a parent of `chunk` expanded (-1: none, the counts kept are given back). Kept
+   * while the parents are of one chunk (a block's parents mostly are: a level is numbered by parent,
+   * and a thread's children of a block fill its chunk in a row), given back with one atomic
+   * subtraction when the chunk changes or a block ends; the thread whose subtraction leaves no
+   * parent in the chunk puts it in the list of chunks freed in this level.
+   */
+  private expanded(chunk: number): void {
+    if (chunk === this.leftChunk && chunk >= 0) { this.leftCount++; return; }
+    if (this.leftCount > 0 && Atomics.sub(this.chunkLeft, this.leftChunk, this.leftCount) === this.leftCount) {
+      const k = Atomics.add(this.ctl, C_FREED_PUT, 1);
+      Atomics.store(this.freed, k, this.leftChunk + 1);
+    }
+    this.leftChunk = chunk;
+    this.leftCount = chunk < 0 ? 0 : 1;
+  }
+
+  /** Hash compaction: a chunk freed in this level (expanded()), or -1 when none is left. */
+  private takeFreed(): number {
+    const ctl = this.ctl;
+    for (;;) {
+      const t = Atomics.load(ctl, C_FREED_TAKE);
+      if (t >= Atomics.load(ctl, C_FREED_PUT)) return -1;
+      if (Atomics.compareExchange(ctl, C_FREED_TAKE, t, t + 1) !== t) continue;
+      // The entry was reserved by the thread that freed the chunk, which writes it right after.
+      for (;;) {
+        const c = Atomics.load(this.freed, t);
+        if (c !== 0) return c - 1;
+      }
+    }
+  }
+
   /** A chunk of the store of this thread's own; past the budget's chunks, the stop flag too. */
   private newChunk(): void {
     if (this.compact) {
-      // A chunk whose states were all expanded (hash compaction keeps no expanded state), else a new one.
+      // A chunk whose states were all expanded (hash compaction keeps no expanded state): of the
+      // levels before (the coordinator's list), or of this one; else a new one.
       const k = Atomics.add(this.ctl, C_FREE_NEXT, 1);
-      if (k < this.free.length) {
-        const c = this.free[k];
+      const c = k < this.free.length ? this.free[k] : this.takeFreed();
+      if (c >= 0) {
         this.chunkLevel[c] = this.chunkMark;
-        this.fill = c * CHUNK_WORDS;
-        this.end = this.fill + CHUNK_WORDS;
+        this.fill = c * this.chunkWords;
+        this.end = this.fill + this.chunkWords;
         return;
       }
     }
     const c = Atomics.add(this.ctl, C_CHUNKS, 1);
     if (this.compact) this.chunkLevel[c] = this.chunkMark;
     if (c >= Atomics.load(this.ctl, C_CHUNK_LIMIT)) Atomics.store(this.ctl, C_STOP, 1);
-    if ((c + 1) * CHUNK_WORDS > this.store.length) throw new RangeError('internal: the shared store is full (the stop flag is set a chunk before)');
-    this.fill = c * CHUNK_WORDS;
-    this.end = this.fill + CHUNK_WORDS;
+    if ((c + 1) * this.chunkWords > this.store.length) throw new RangeError('internal: the shared store is full (the stop flag is set a chunk before)');
+    this.fill = c * this.chunkWords;
+    this.end = this.fill + this.chunkWords;
   }
 }
 
-/** Whether the signature (low, high) is in a hash-compaction old table (pairs high, low; high never 0). */
-function inOldTable(table: Int32Array, mask: number, low: number, high: number): boolean {
-  for (let slot = low & mask; ; slot = (slot + 1) & mask) {
-    const x = table[slot << 1];
-    if (x === 0) return false;
-    if (x === high && table[(slot << 1) + 1] === low) return true;
+/**
+ * Part `part` of `parts` of a Robin Hood table's filling (hash compaction's old levels' table):
+ * the signatures of `lists` (pairs: upper half, 1 for 0; lower half; an upper half of 0 is an
+ * empty slot of the table being grown, skipped) whose home in `table` lies
+ * in the part's range of slots, inserted there by compactInsertBelow(); the ones that would reach
+ * past the range are returned (pairs as given), for placeLeft() once every part is done.
+ */
+export function compactInto(table: Int32Array, lists: readonly Int32Array[], part: number, parts: number, sorted = true): Int32Array {
+  const slots = table.length >> 1;
+  const mask = slots - 1;
+  const lo = Math.floor((part * slots) / parts);
+  const hi = Math.floor(((part + 1) * slots) / parts);
+  let left = new Int32Array(64);
+  let nleft = 0;
+  for (const list of lists) {
+    // Sorted by home (sortByHome()): the part's signatures are a run of the list, found by halving.
+    let from = 0;
+    if (sorted) {
+      let b = list.length >> 1;
+      while (from < b) {
+        const m = (from + b) >> 1;
+        if ((list[2 * m + 1] & mask) < lo) from = m + 1; else b = m;
+      }
+    }
+    for (let i = 2 * from; i < list.length; i += 2) {
+      if (list[i] === 0) continue;
+      const low = list[i + 1];
+      const home = low & mask;
+      if (sorted && home >= hi) break;
+      if (home < lo || home >= hi) continue;
+      if (compactInsertBelow(table, low, list[i], hi) !== LEFT) continue;
+      if (nleft + 2 > left.length) left = grown(left);
+      left[nleft++] = list[i];
+      left[nleft++] = low;
+    }
+  }
+  return left.slice(0, nleft);
+}
+
+/**
+ * The first n pairs (upper half, lower half) of `a` in the order of their home in a table of
+ * 2^bits slots (the lower half's low bits), equal homes in the order given: a radix sort in two
+ * passes through `tmp` (as long as a), so that the result is back in `a`; returns its view.
+ */
+export function sortByHome(a: Int32Array, tmp: Int32Array, n: number, bits: number): Int32Array {
+  const b1 = bits >> 1;
+  const b2 = bits - b1;
+  const count = new Int32Array((1 << Math.max(b1, b2)) + 1);
+  radixPass(a, tmp, n, 0, b1, count);
+  radixPass(tmp, a, n, b1, b2, count);
+  return a.subarray(0, 2 * n);
+}
+
+/** One pass of sortByHome(): from `src` to `dst` by the lower half's bits [shift, shift + width). */
+function radixPass(src: Int32Array, dst: Int32Array, n: number, shift: number, width: number, count: Int32Array): void {
+  const m = (1 << width) - 1;
+  const k = 1 << width;
+  for (let i = 0; i <= k; i++) count[i] = 0;
+  for (let i = 0; i < n; i++) count[((src[2 * i + 1] >>> shift) & m) + 1]++;
+  for (let i = 1; i <= k; i++) count[i] += count[i - 1];
+  for (let i = 0; i < n; i++) {
+    const at = count[(src[2 * i + 1] >>> shift) & m]++;
+    dst[2 * at] = src[2 * i];
+    dst[2 * at + 1] = src[2 * i + 1];
   }
 }
 
-function grownTo(a: Int32Array, n: number): Int32Array {
-  const b = new Int32Array(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
+/** The signatures compactInto() left, inserted by the whole table's compactInsert() (the coordinator's, once every part is done). */
+export function placeLeft(table: Int32Array, left: readonly Int32Array[]): void {
+  for (const l of left) for (let i = 0; i < l.length; i += 2) compactInsert(table, l[i + 1], l[i]);
 }
 
 function sameState(store: Int32Array, base: number, cw: Int32Array, at: number, used: number): boolean {
@@ -604,7 +740,9 @@ export type BarrierWork =
   | { kind: 'place'; counts: Int32Array[]; places: Int32Array; sortedKeys: Int32Array }
   | { kind: 'sort'; parentStart: Int32Array; places: Int32Array; sortedKeys: Int32Array; parentOf: Int32Array }
   | { kind: 'rehash'; old: Int32Array; table: Int32Array }
-  | { kind: 'compact'; table: Int32Array }
+  | { kind: 'rehashCompact'; old: Int32Array; table: Int32Array }
+  | { kind: 'signatures'; bits: number }
+  | { kind: 'compact'; table: Int32Array; signatures: Int32Array[] }
   | { kind: 'clear'; table: Int32Array };
 
 /**
@@ -617,7 +755,9 @@ export function doBarrierWork(s: SharedSearcher, work: BarrierWork, part: number
     case 'place': s.placeKeys(work.counts[s.index], work.places, work.sortedKeys); return null;
     case 'sort': s.sortRuns(work.parentStart, work.places, work.sortedKeys, work.parentOf, part, parts); return null;
     case 'rehash': return s.rehash(work.old, work.table, part, parts);
-    case 'compact': s.addToOldTable(work.table); return null;
+    case 'rehashCompact': return compactInto(work.table, [work.old], part, parts, false);
+    case 'signatures': return s.levelSignatures(work.bits);
+    case 'compact': return s.addToOldTable(work.table, work.signatures, part, parts);
     case 'clear': {
       const t = work.table;
       const from = Math.floor((part * t.length) / parts);
@@ -645,22 +785,46 @@ function spareChunks(threads: number): number {
 
 /** Why a search stopped at the store's end rather than at the budget (STORE_MAX_BYTES). */
 export function storeEndMessage(usedBytes: number, capBytes: number): string {
-  const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
   return `stopped at the end of the shared store: ${mib(usedBytes)} MiB in use; the store of --workers holds at most ${STORE_MAX_BYTES / 2 ** 20} MiB of states, below the cap of ${mib(capBytes)} MiB (use --workers 1 for more)`;
 }
 
 /** Make the shared buffers: the store sized to the budget (with a chunk a thread to spare, at most STORE_MAX_BYTES), the control words. */
-export function sharedBuffers(maxBytes: number, threads: number): SharedBuffers {
-  const chunks = Math.min(STORE_MAX_BYTES / (CHUNK_WORDS * 4), Math.ceil(maxBytes / (CHUNK_WORDS * 4)) + spareChunks(threads));
+export function sharedBuffers(maxBytes: number, threads: number, chunkBits = CHUNK_BITS): SharedBuffers {
+  const chunkBytes = 4 << chunkBits;
+  const chunks = Math.min(Math.floor(STORE_MAX_BYTES / chunkBytes), Math.ceil(maxBytes / chunkBytes) + spareChunks(threads));
   return {
-    store: new Int32Array(new SharedArrayBuffer(chunks * CHUNK_WORDS * 4)),
+    chunkBits,
+    store: new Int32Array(new SharedArrayBuffer(chunks * chunkBytes)),
     ctl: new Int32Array(new SharedArrayBuffer(4 * controlWords(threads))),
     chunkLevel: new Int32Array(new SharedArrayBuffer(4 * chunks)),
+    chunkLeft: new Int32Array(new SharedArrayBuffer(4 * chunks)),
+    freed: new Int32Array(new SharedArrayBuffer(4 * chunks)),
   };
 }
 
 function sharedTable(slotsBits: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(8 << slotsBits));
+}
+
+/**
+ * `table` (pairs whose second word is the hash they are placed by) as a new table of `slots`
+ * slots: each thread places the pairs whose home is in its range, then the coordinator the ones
+ * that would have gone past a range. Both of sharedExplore()'s tables grow this way: the level's
+ * (linear probing: rehashInto(), placeSpilled()) half full, and hash compaction's old levels'
+ * (Robin Hood: compactInto(), placeLeft()) 15/16 full.
+ */
+async function grownTable(group: SharedGroup, table: Int32Array, slots: number, robinHood: boolean): Promise<Int32Array> {
+  const bigger = sharedTable(Math.log2(slots));
+  const spilled = (await group.each({ kind: robinHood ? 'rehashCompact' : 'rehash', old: table, table: bigger })).filter((x): x is Int32Array => x !== null);
+  if (robinHood) placeLeft(bigger, spilled); else placeSpilled(bigger, spilled);
+  return bigger;
+}
+
+/** A copy of a in shared memory, twice as long or n long if that is more (the rest zero). */
+function sharedGrown(a: Int32Array, n: number): Int32Array {
+  const b = sharedInt32(Math.max(n, a.length * 2));
+  b.set(a);
+  return b;
 }
 
 /** A level as the coordinator keeps it: its states' places (dropped under hash compaction once expanded), each one's parent, and under hash compaction each one's candidate position. */
@@ -678,10 +842,12 @@ interface Level {
  * Hash compaction (options.hashCompact; docs/explorer.md "Reductions and hash compaction on several workers"):
  * the states of earlier levels are only signatures, in `oldTable`, which no thread writes during a
  * level; `table` then holds the level's new states only (exactly compared, keys kept as without
- * compaction), is made again at each level, and at the level's end its states' signatures go into
- * `oldTable`. The store keeps the level being expanded and the next (a chunk holds one level; the
- * chunks of expanded levels are handed out again), and each level keeps its parents and the
- * candidate positions of its keys, from which a violation's chain is made again.
+ * compaction), is cleared at each level, and at the level's end its states' signatures go into
+ * `oldTable` (a Robin Hood table, filled by the threads by ranges: compactInto()). The store keeps
+ * the part of the level being expanded not yet expanded, and the next (a chunk holds one level; a
+ * chunk whose parents were all expanded is handed out again, within the level: expanded()), and
+ * each level keeps its parents and the candidate positions of its keys, from which a violation's
+ * chain is made again.
  */
 export async function sharedExplore(options: ExploreOptions, group: SharedGroup, shared: SharedBuffers, onLevel?: (p: SearchCounts) => void): Promise<ExploreResult> {
   const now = options.now ?? Date.now;
@@ -689,7 +855,7 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
   const compact = !!options.hashCompact;
   const maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
   const maxBytes = options.maxMemoryBytes ?? DEFAULT_MAX_BYTES;
-  const { store, ctl, chunkLevel } = shared;
+  const { store, ctl, chunkLevel, chunkLeft, freed } = shared;
   const scope = makeScope(options.bound);
   // The initial state's canonical form and the counterexample's rebuild: the threads' reductions.
   const { model, canonicalizer } = reducedModel(options, scope);
@@ -728,13 +894,16 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
   let depth = 0;
   let peak = 0;
   let held = 8;
+  /** A table grew since the last level began (SegmentOrder.collect). */
+  let grew = false;
   let transAll = sharedInt32(1024);
   let reachedAll = sharedInt32(1024);
   const scratch = new NumberingScratch();
-  const bytesNow = () => Atomics.load(ctl, C_CHUNKS) * CHUNK_WORDS * 4 + table.byteLength + oldTable.byteLength + held;
+  const chunkWords = 1 << shared.chunkBits;
+  const bytesNow = () => Atomics.load(ctl, C_CHUNKS) * chunkWords * 4 + table.byteLength + oldTable.byteLength + held;
   // The chunks a thread may take before the stop flag: the budget's, or the store's own end (its
   // spare chunks kept back) when the budget is larger than the store (STORE_MAX_BYTES).
-  const storeChunks = Math.floor(store.length / CHUNK_WORDS) - spareChunks(group.threads);
+  const storeChunks = Math.floor(store.length / chunkWords) - spareChunks(group.threads);
   let storeBound = false;
   const finish = (verdict: Verdict, counts: { states: number; transitions: number; reached: number; depth: number }, stopped?: string, violation?: Violation, actions?: number[]) => {
     peak = Math.max(peak, bytesNow());
@@ -762,6 +931,16 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
     if (compact && depth > 0) await group.each({ kind: 'clear', table });
     const free = compact ? freeChunks(chunkLevel, Atomics.load(ctl, C_CHUNKS), depth) : new Int32Array(0);
     ctl[C_FREE_NEXT] = 0;
+    if (compact) {
+      // Each chunk's parents of this level, and no chunk freed in it yet.
+      const chunks = Atomics.load(ctl, C_CHUNKS);
+      zeroed(chunkLeft.subarray(0, chunks));
+      zeroed(freed.subarray(0, Math.min(chunks, ctl[C_FREED_PUT])));
+      const places = level.places;
+      for (let i = 0; i < parents; i++) chunkLeft[places[i] >>> shared.chunkBits]++;
+      ctl[C_FREED_PUT] = 0;
+      ctl[C_FREED_TAKE] = 0;
+    }
     const order: SegmentOrder = { newLevel: true, table, places: level.places, trans, reached: reachedOf, oldTable, level: depth, free };
     ctl[C_CURSOR] = 0;
     ctl[C_VIOLATION] = NO_VIOLATION;
@@ -774,21 +953,18 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
       // (not at a level's end: the search may stop there, and the rehash would be wasted).
       let slots2 = table.length >> 1;
       while ((base + newStates) * 2 > slots2) slots2 *= 2;
-      if (slots2 !== table.length >> 1) {
-        const grown = sharedTable(Math.log2(slots2));
-        const spilled = await group.each({ kind: 'rehash', old: table, table: grown });
-        placeSpilled(grown, spilled.filter((x): x is Int32Array => x !== null));
-        table = grown;
-      }
+      if (slots2 !== table.length >> 1) { table = await grownTable(group, table, slots2, false); grew = true; }
       // The room: states this segment may insert with the table at most 5/8 full (the barrier
       // grows it past half full, as the single search does; the slack past 5/8 is a block a thread).
       const slots = table.length >> 1;
       Atomics.store(ctl, C_ROOM, Math.max(0, ((slots >> 3) * 5) - (base + newStates)));
       held = levelBytes(levels) + transAll.byteLength * 2 + scratch.byteLength + 4 * newStates;
-      const budgetChunks = Math.floor((maxBytes - table.byteLength - oldTable.byteLength - held) / (CHUNK_WORDS * 4));
+      const budgetChunks = Math.floor((maxBytes - table.byteLength - oldTable.byteLength - held) / (chunkWords * 4));
       storeBound = budgetChunks > storeChunks;
       Atomics.store(ctl, C_CHUNK_LIMIT, Math.max(1, Math.min(budgetChunks, storeChunks)));
       order.table = table;
+      // The growths since the last level began, this level's before its first segment included.
+      if (order.newLevel) { order.collect = grew; grew = false; }
       const reports = await group.segment(order);
       order.newLevel = false;
       for (const r of reports) { fresh.push(r.fresh); newStates += r.fresh.length; }
@@ -824,17 +1000,14 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
     });
     if (newStates === 0) return finish('no violation within the bound', { states, transitions, reached: reachedBefore, depth });
     if (compact) {
-      // The level's signatures join the old ones': the table grown first (at most 3/4 full: no
-      // thread inserts into it during a level, so no room is kept for a segment's slack).
+      // The level's signatures join the old ones': the table grown first (at most 15/16 full, as
+      // the single search's Robin Hood table: no thread inserts into it during a level, so no
+      // room is kept for a segment's slack).
       let slots2 = oldTable.length >> 1;
-      while ((states + newStates) * 4 > slots2 * 3) slots2 *= 2;
-      if (slots2 !== oldTable.length >> 1) {
-        const grown = sharedTable(Math.log2(slots2));
-        const spilled = await group.each({ kind: 'rehash', old: oldTable, table: grown });
-        placeSpilled(grown, spilled.filter((x): x is Int32Array => x !== null));
-        oldTable = grown;
-      }
-      await group.each({ kind: 'compact', table: oldTable });
+      while ((states + newStates) * MAX_LOAD_DEN > slots2 * MAX_LOAD_NUM) slots2 *= 2;
+      if (slots2 !== oldTable.length >> 1) { oldTable = await grownTable(group, oldTable, slots2, true); grew = true; }
+      const signatures = (await group.each({ kind: 'signatures', bits: Math.log2(oldTable.length >> 1) })).filter((x): x is Int32Array => x !== null);
+      placeLeft(oldTable, (await group.each({ kind: 'compact', table: oldTable, signatures })).filter((x): x is Int32Array => x !== null));
     }
     const next = await numberInThreads(group, newStates, parents, scratch, compact ? span : 0);
     // Hash compaction keeps no expanded state: the places of the level just expanded are dropped.
@@ -933,10 +1106,12 @@ export function numberLevel(store: Int32Array, fresh: readonly Int32Array[], n: 
 export async function numberInThreads(group: SharedGroup, n: number, parents: number, scratch: NumberingScratch, positionsSpan = 0): Promise<Level> {
   const counts = scratch.threadCounts(group.threads, parents);
   await group.each({ kind: 'count', counts });
-  const parentStart = sharedInt32(parents + 1);
+  const parentStart = scratch.parentStart(parents + 1);
   const run = runStarts(counts, parents, parentStart);
   if (run !== n) throw new Error(`internal: the threads counted ${run} new states of ${n}`);
-  const places = sharedInt32(n);
+  // Hash compaction keeps no level's places once it is expanded: one buffer serves every level
+  // (a SharedArrayBuffer made each level waited for a collection in every isolate that saw it).
+  const places = positionsSpan === 0 ? sharedInt32(n) : scratch.places(n);
   const sortedKeys = scratch.sortedKeys(n);
   await group.each({ kind: 'place', counts, places, sortedKeys });
   const parentOf = sharedInt32(n);
@@ -972,6 +1147,20 @@ export class NumberingScratch {
 
   private counts: Int32Array[] = [];
   private keysShared: Int32Array = new Int32Array(0);
+  private startsShared: Int32Array = new Int32Array(0);
+  private placesShared: Int32Array = new Int32Array(0);
+
+  /** Each parent's first position (numberInThreads()), used within the numbering only. */
+  parentStart(n: number): Int32Array {
+    if (this.startsShared.length < n) this.startsShared = sharedInt32(Math.max(n, this.startsShared.length * 2));
+    return this.startsShared.subarray(0, n);
+  }
+
+  /** Hash compaction: the next level's places, in the buffer of the level before (no longer read once it is expanded). */
+  places(n: number): Int32Array {
+    if (this.placesShared.length < n) this.placesShared = sharedInt32(Math.max(n, this.placesShared.length * 2));
+    return this.placesShared.subarray(0, n);
+  }
 
   /** Each thread's count by parent, zeroed for `parents`. */
   threadCounts(threads: number, parents: number): Int32Array[] {
@@ -988,8 +1177,9 @@ export class NumberingScratch {
     return this.keysShared.subarray(0, n);
   }
 
+  /** The bytes held (the places' buffer is counted as the level's places: levelBytes()). */
   get byteLength(): number {
-    let b = this.refs.byteLength + this.keys.byteLength + this.out.byteLength + this.sorted.byteLength + this.count.byteLength + this.keysShared.byteLength;
+    let b = this.refs.byteLength + this.keys.byteLength + this.out.byteLength + this.sorted.byteLength + this.count.byteLength + this.keysShared.byteLength + this.startsShared.byteLength;
     for (const c of this.counts) b += c.byteLength;
     return b;
   }
@@ -1060,9 +1250,16 @@ export class SimulatedThreads implements SharedGroup {
   private active: SharedSearcher[] = [];
   /** Per searcher, the levels it took part in (tests: that a late one did join). */
   readonly levelsIn: number[];
+  /**
+   * Tests of SegmentOrder.collect: the levels begun with it, and those begun with it wrong (set
+   * with both tables the same objects as at the level before, or not set with one replaced).
+   */
+  collects = 0;
+  collectsWrong = 0;
+  private lastTables: [Int32Array, Int32Array] | null = null;
 
-  constructor(options: ExploreOptions, readonly threads: number, private readonly choose: (n: number) => number = () => 0, readonly block = BLOCK, keepFirst = false, private readonly joins: readonly number[] = []) {
-    this.shared = sharedBuffers(options.maxMemoryBytes ?? DEFAULT_MAX_BYTES, threads);
+  constructor(options: ExploreOptions, readonly threads: number, private readonly choose: (n: number) => number = () => 0, readonly block = BLOCK, keepFirst = false, private readonly joins: readonly number[] = [], chunkBits = CHUNK_BITS) {
+    this.shared = sharedBuffers(options.maxMemoryBytes ?? DEFAULT_MAX_BYTES, threads, chunkBits);
     for (let i = 0; i < threads; i++) this.list.push(new SharedSearcher(options, i, this.shared, block, keepFirst));
     this.levelsIn = this.list.map(() => 0);
   }
@@ -1070,6 +1267,10 @@ export class SimulatedThreads implements SharedGroup {
   segment(order: SegmentOrder): Promise<SegmentReport[]> {
     this.segments++;
     if (order.newLevel) {
+      const replaced = this.lastTables !== null && (this.lastTables[0] !== order.table || this.lastTables[1] !== order.oldTable);
+      if (order.collect) this.collects++;
+      if (!!order.collect !== replaced) this.collectsWrong++;
+      this.lastTables = [order.table, order.oldTable];
       this.active = this.list.filter((s) => (this.joins[s.index] ?? 0) <= this.levels);
       for (const s of this.active) this.levelsIn[s.index]++;
       this.levels++;
@@ -1092,8 +1293,8 @@ export class SimulatedThreads implements SharedGroup {
 }
 
 /** The shared search with its threads simulated in this thread (tests); the group too, to see what it did. */
-export async function simulatedExplore(options: ExploreOptions, threads: number, choose?: (n: number) => number, block?: number, keepFirst?: boolean, joins?: readonly number[]): Promise<{ result: ExploreResult; group: SimulatedThreads; levels: number }> {
-  const group = new SimulatedThreads(options, threads, choose, block, keepFirst, joins);
+export async function simulatedExplore(options: ExploreOptions, threads: number, choose?: (n: number) => number, block?: number, keepFirst?: boolean, joins?: readonly number[], chunkBits?: number): Promise<{ result: ExploreResult; group: SimulatedThreads; levels: number }> {
+  const group = new SimulatedThreads(options, threads, choose, block, keepFirst, joins, chunkBits);
   let levels = 0;
   const result = await sharedExplore(options, group, group.shared, () => levels++);
   return { result, group, levels };

@@ -104,9 +104,13 @@ export function rehashed(old: Int32Array): Int32Array<ArrayBuffer> {
   return table;
 }
 
-/** A copy of a, twice as long (the rest zero). */
-export function grown(a: Int32Array): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(a.length * 2);
+/**
+ * A copy of a, twice as long or `n` long if that is more (the rest zero): the searches' arrays
+ * that grow by doubling (the single search's and a shard's places, the shared search's lists of
+ * states inserted and their signatures).
+ */
+export function grown(a: Int32Array, n = 0): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(Math.max(n, a.length * 2));
   b.set(a);
   return b;
 }
