@@ -272,7 +272,7 @@ export class SharedSearcher {
    */
   sortRuns(parentStart: Int32Array, places: Int32Array, sortedKeys: Int32Array, parentOf: Int32Array, part: number, parts: number): void {
     const P = parentStart.length - 1;
-    sortRuns(parentStart, places, sortedKeys, parentOf, Math.floor((part * P) / parts), Math.floor(((part + 1) * P) / parts));
+    sortRuns(parentStart, places, sortedKeys, parentOf, partStart(P, part, parts), partStart(P, part + 1, parts));
   }
 
   /**
@@ -528,8 +528,8 @@ export class SharedSearcher {
 export function compactInto(table: Int32Array, lists: readonly Int32Array[], part: number, parts: number, sorted = true): Int32Array {
   const slots = table.length >> 1;
   const mask = slots - 1;
-  const lo = Math.floor((part * slots) / parts);
-  const hi = Math.floor(((part + 1) * slots) / parts);
+  const lo = partStart(slots, part, parts);
+  const hi = partStart(slots, part + 1, parts);
   let left = new Int32Array(64);
   let nleft = 0;
   for (const list of lists) {
@@ -608,8 +608,8 @@ function sameState(store: Int32Array, base: number, cw: Int32Array, at: number, 
 export function rehashInto(old: Int32Array, table: Int32Array, index: number, threads: number): Int32Array {
   const slots = table.length >> 1;
   const mask = slots - 1;
-  const lo = Math.floor((index * slots) / threads);
-  const hi = Math.floor(((index + 1) * slots) / threads);
+  const lo = partStart(slots, index, threads);
+  const hi = partStart(slots, index + 1, threads);
   let spill = new Int32Array(64);
   let nspill = 0;
   for (let i = 0; i < old.length; i += 2) {
@@ -760,8 +760,7 @@ export function doBarrierWork(s: SharedSearcher, work: BarrierWork, part: number
     case 'compact': return s.addToOldTable(work.table, work.signatures, part, parts);
     case 'clear': {
       const t = work.table;
-      const from = Math.floor((part * t.length) / parts);
-      zeroed(t.subarray(from, Math.floor(((part + 1) * t.length) / parts)));
+      zeroed(t.subarray(partStart(t.length, part, parts), partStart(t.length, part + 1, parts)));
       return null;
     }
   }
@@ -1042,6 +1041,15 @@ export function freeChunks(chunkLevel: Int32Array, chunks: number, depth: number
  * a, zeroed by a loop: fill() on a view of a SharedArrayBuffer takes V8's generic elements path
  * (0.1 CPU-s of the coordinator's at 6.28 M states, perf), a loop is compiled like any other.
  */
+/**
+ * Where part `part` of `parts` near-equal parts of n items starts (part `parts` starts at n): the
+ * threads' shares of a barrier's work (parents to sort, slots of a table to fill or clear) are
+ * [partStart(n, p, parts), partStart(n, p + 1, parts)), which cover 0..n once between them.
+ */
+function partStart(n: number, part: number, parts: number): number {
+  return Math.floor((part * n) / parts);
+}
+
 function zeroed(a: Int32Array): Int32Array {
   for (let i = 0; i < a.length; i++) a[i] = 0;
   return a;
