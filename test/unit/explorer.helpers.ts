@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { Bound, Scope } from '../../src/explore/scope';
 import type { ExploreOptions, ExploreResult, Reduction } from '../../src/explore/result';
 import { PackedSearch } from '../../src/explore/packed/search';
+import { simulatedExplore } from '../../src/explore/packed/shared';
 
 /** E = 2, up to 4 KVM operations (faults, enable and clear dirty log) and 2 guest accesses. */
 export const TEST_BOUND: Bound = { entries: 2, ops: 4, accesses: 2, pages: 'few', kinds: ['enable', 'clear'] };
@@ -56,4 +57,23 @@ export function withoutClock(r: ExploreResult): unknown {
 export function seeded(seed: number): (n: number) => number {
   let x = seed;
   return (n) => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x % n; };
+}
+
+/**
+ * The shared search's simulated searchers give `want` (the single search's result), field for
+ * field but the clock: 1, 2 and 3 searchers in turn; the same with blocks of 4 parents and steps of
+ * 1 to 3 parents in an order seeded by `mixSeed + n`, so that copies of a state arrive from later
+ * parents before earlier ones, as between real threads; and 3 searchers joining at levels 2 and 6
+ * (the CLI's threads join once started) with blocks of 1, seeded by `lateSeed`, so that the
+ * tables grow within levels too. `how` names the case in a failure.
+ */
+export async function assertSearchersAgree(options: ExploreOptions, want: ExploreResult, how: string, mixSeed: number, lateSeed: number): Promise<void> {
+  for (const n of [1, 2, 3]) {
+    const inTurn = await simulatedExplore(options, n);
+    assert.deepEqual(withoutClock(inTurn.result), withoutClock(want), `${how}: ${n} searchers in turn`);
+    const mixed = await simulatedExplore(options, n, seeded(mixSeed + n), 4);
+    assert.deepEqual(withoutClock(mixed.result), withoutClock(want), `${how}: ${n} searchers interleaved`);
+  }
+  const late = await simulatedExplore(options, 3, seeded(lateSeed), 1, false, [0, 2, 6]);
+  assert.deepEqual(withoutClock(late.result), withoutClock(want), `${how}: searchers joining at levels 2 and 6`);
 }

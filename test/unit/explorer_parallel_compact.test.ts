@@ -21,7 +21,7 @@ import { chunksTaken, freeChunks, simulatedExplore } from '../../src/explore/pac
 import { runParallelSearch } from '../../cli/parallel_explore';
 import type { ExploreOptions, Reduction } from '../../src/explore/result';
 import { findPreset } from '../../src/kernel/variants';
-import { TEST_BOUND, seeded, singleResult as single, withoutClock as comparable } from './explorer.helpers';
+import { TEST_BOUND, assertSearchersAgree, seeded, singleResult as single, withoutClock as comparable } from './explorer.helpers';
 
 const MiB = 2 ** 20;
 
@@ -39,16 +39,9 @@ for (const name of ['never-flush', 'v7', 'pre-patch'] as const) {
       // No collision at this bound: the single compaction search counts what the exact one does.
       assert.deepEqual(counts(want), counts(single({ ...options, hashCompact: false })), `${how}: the single searches agree`);
       assert.ok(want.hashCompaction, how);
-      for (const n of [1, 2, 3]) {
-        const inTurn = await simulatedExplore(options, n);
-        assert.deepEqual(comparable(inTurn.result), comparable(want), `${how}: ${n} searchers in turn`);
-        const mixed = await simulatedExplore(options, n, seeded(17 + n), 4);
-        assert.deepEqual(comparable(mixed.result), comparable(want), `${how}: ${n} searchers interleaved`);
-      }
-      // Searchers joining later, blocks of 1 (the level's table grows within a level; the old
-      // levels' table grows at levels' ends).
-      const late = await simulatedExplore(options, 3, seeded(13), 1, false, [0, 2, 6]);
-      assert.deepEqual(comparable(late.result), comparable(want), `${how}: searchers joining at levels 2 and 6`);
+      // Searchers joining later grow the level's table within a level; the old levels' table
+      // grows at levels' ends.
+      await assertSearchersAgree(options, want, how, 17, 13);
     }
   });
 }

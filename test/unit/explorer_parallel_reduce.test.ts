@@ -27,7 +27,7 @@ import { runParallelSearch } from '../../cli/parallel_explore';
 import type { Bound } from '../../src/explore/scope';
 import type { ExploreOptions, ExploreResult, Reduction } from '../../src/explore/result';
 import { findPreset } from '../../src/kernel/variants';
-import { TEST_BOUND, seeded, singleResult as single, withoutClock as comparable } from './explorer.helpers';
+import { TEST_BOUND, assertSearchersAgree, seeded, singleResult as single, withoutClock as comparable } from './explorer.helpers';
 
 /** E = 2, 3 operations, 2 accesses, every kind (the reduction tests' bound: explorer_page_symmetry, explorer_por). */
 const E2: Bound = { entries: 2, ops: 3, accesses: 2, pages: 'few' };
@@ -60,18 +60,7 @@ async function runSimulated(name: string, bound: Bound, boundName: string): Prom
     const how = `${name} at ${boundName}, --reduce ${reduce}`;
     reduces(plain, want, how);
     assert.equal(want.reduce, reduce);
-    for (const n of [1, 2, 3]) {
-      const inTurn = await simulatedExplore(options, n);
-      assert.deepEqual(comparable(inTurn.result), comparable(want), `${how}: ${n} searchers in turn`);
-      // Blocks of 4 parents, steps of 1 to 3 parents in a seeded order: copies of a state arrive
-      // from later parents before earlier ones, as between real threads.
-      const mixed = await simulatedExplore(options, n, seeded(31 + n), 4);
-      assert.deepEqual(comparable(mixed.result), comparable(want), `${how}: ${n} searchers interleaved`);
-    }
-    // Searchers joining at later levels (the CLI's threads join once started), blocks of 1 so that
-    // the table grows within levels too.
-    const late = await simulatedExplore(options, 3, seeded(5), 1, false, [0, 2, 6]);
-    assert.deepEqual(comparable(late.result), comparable(want), `${how}: searchers joining at levels 2 and 6`);
+    await assertSearchersAgree(options, want, how, 31, 5);
   }
 }
 
