@@ -28,40 +28,38 @@ export function compactKey(high: number): number {
 }
 
 /**
+ * Where the 64-bit hash (key = compactKey(high), low) belongs in the table: the slot a lookup
+ * stops at (an empty slot, or the first hash that belongs later than ours), or -1 when the hash
+ * is there. The one probe of compactInsert() and compactHas().
+ */
+function probe(table: Int32Array, mask: number, key: number, low: number): number {
+  for (let slot = low & mask, d = 0; ; d++, slot = (slot + 1) & mask) {
+    const k = table[slot << 1];
+    if (k === 0) return slot;
+    const l = table[(slot << 1) + 1];
+    if (k === key && l === low) return -1;
+    // The hash here belongs later than ours (it is nearer its home than we are to ours): ours,
+    // were it stored, would be before it.
+    if (((slot - (l & mask)) & mask) < d) return slot;
+  }
+}
+
+/**
  * Insert the 64-bit hash (high, low) unless it is in the table; true when it was inserted. The
  * table must have an empty slot.
  */
 export function compactInsert(table: Int32Array, low: number, high: number): boolean {
   const mask = (table.length >> 1) - 1;
   const key = compactKey(high);
-  let slot = low & mask;
-  for (let d = 0; ; d++, slot = (slot + 1) & mask) {
-    const k = table[slot << 1];
-    if (k === 0) break;
-    const l = table[(slot << 1) + 1];
-    if (k === key && l === low) return false;
-    // The hash here belongs later than ours (it is nearer its home than we are to ours): ours,
-    // were it stored, would be before it.
-    if (((slot - (l & mask)) & mask) < d) break;
-  }
+  const slot = probe(table, mask, key, low);
+  if (slot < 0) return false;
   place(table, mask, slot, key, low);
   return true;
 }
 
-/**
- * Whether the 64-bit hash (high, low) is in the table (8-byte layout): the lookup of
- * compactInsert(), stopping at an empty slot or at the first hash that belongs later than ours.
- */
+/** Whether the 64-bit hash (high, low) is in the table (8-byte layout): compactInsert()'s lookup alone. */
 export function compactHas(table: Int32Array, low: number, high: number): boolean {
-  const mask = (table.length >> 1) - 1;
-  const key = compactKey(high);
-  for (let slot = low & mask, d = 0; ; d++, slot = (slot + 1) & mask) {
-    const k = table[slot << 1];
-    if (k === 0) return false;
-    const l = table[(slot << 1) + 1];
-    if (k === key && l === low) return true;
-    if (((slot - (l & mask)) & mask) < d) return false;
-  }
+  return probe(table, (table.length >> 1) - 1, compactKey(high), low) < 0;
 }
 
 /** compactInsertBelow(): found, inserted, or left for a later insertion (it would reach `end`). */

@@ -37,7 +37,7 @@ import type { PackedModel } from './model';
 import { Canonicalizer, DEFAULT_MAX_BYTES, DEFAULT_MAX_STATES, COMPACT_HASH_BITS, confirmWithCore, hashWords, hashWordsBoth, hashWordsHigh, omissionBound, rebuildPackedPath, reducedModel } from './search';
 import { keySpan, sortByKey, type ViolationAt } from './partition';
 import { BATCH, CHUNK_BITS, grown, pendingSlots } from './visited';
-import { LEFT, MAX_LOAD_DEN, MAX_LOAD_NUM, compactHas, compactInsert, compactInsertBelow } from './compact_table';
+import { LEFT, MAX_LOAD_DEN, MAX_LOAD_NUM, compactHas, compactInsert, compactInsertBelow, compactKey } from './compact_table';
 
 /** Key words are int32: a key k is stored as k + KEY_BIAS, so that keys up to 2^32 - 2 fit. */
 export const KEY_BIAS = -0x80000000;
@@ -377,7 +377,7 @@ export class SharedSearcher {
     for (let j = 0; j < n; j++) this.sink ^= oldTable[(pendingHash[j] & mask) << 1];
     for (let j = 0; j < n; j++) {
       const low = pendingHash[j];
-      const high = pendingHigh[j] === 0 ? 1 : pendingHigh[j];
+      const high = compactKey(pendingHigh[j]);
       // A state of an earlier level: its signature is in the old table (read only during a level).
       if (compactHas(oldTable, low, high)) continue;
       const at = this.nfresh;
@@ -876,7 +876,7 @@ export async function sharedExplore(options: ExploreOptions, group: SharedGroup,
   store[0] = OLD;
   for (let k = 0; k < used; k++) store[1 + k] = init[k];
   if (compact) {
-    const high = hashWordsHigh(init, 0, used) || 1;
+    const high = compactKey(hashWordsHigh(init, 0, used));
     const slot = h & ((oldTable.length >> 1) - 1);
     oldTable[slot << 1] = high;
     oldTable[(slot << 1) + 1] = h;
